@@ -1,0 +1,115 @@
+# nsl - GNU Makefile.  `make` builds lib/libnsl.a and bin/; `make check`
+# installs missing dependencies (scripts/install-deps) and runs every test.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+NSL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
+	-Ilib -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+	-DNSL_VERSION='"$(VERSION)"'
+LDLIBS = -lgsl -lopenblas -ljansson -lz -lm
+NSL_LDFLAGS = -fopenmp
+
+# Tools: one tools/nsl-NAME.c each, plus the dispatcher tools/nsl.c.
+TOOLS = convert
+LIB_OBJS = lib/buf.o lib/cli.o lib/err.o lib/io.o lib/json.o lib/num.o
+UNIT_TESTS = buf io json num
+
+
+# B is the build tree: "." for the normal build, another directory for
+# the sanitizer build (make check-asan), so the two never mix.
+B = .
+BINS = $(B)/bin/nsl $(TOOLS:%=$(B)/bin/nsl-%)
+UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/test_%)
+OBJS = $(LIB_OBJS:%=$(B)/%)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+all: $(BINS) $(B)/lib/libnsl.a
+
+# A stamp of the flags: changing CC or CFLAGS rebuilds everything.
+FLAGS_NOW = $(CC) $(CFLAGS) $(NSL_CFLAGS) $(LDFLAGS) $(LDLIBS)
+$(B)/.flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+
+$(B)/%.o: %.c $(B)/.flags
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(NSL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/lib/libnsl.a: $(OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/nsl%: $(B)/tools/nsl%.o $(B)/lib/libnsl.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
+
+$(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $(B)/lib/libnsl.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
+
+$(B)/tests/unit/%.o: NSL_CFLAGS += -Itests/unit
+
+units: $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all units
+	@tests/run $(B)
+
+# The same tests under AddressSanitizer and UBSan, built in asan/ so the
+# normal build is untouched.  (-fopenmp's runtime leaks a few bytes on
+# purpose at exit; those are suppressed, nothing else is.)
+ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+check-asan: deps
+	@$(MAKE) --no-print-directory B=asan CFLAGS='$(ASAN_CFLAGS)' \
+	    LDFLAGS='-fsanitize=address,undefined' all units
+	@UNIT_QUICK=1 ASAN_OPTIONS=detect_leaks=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run asan
+
+demo: deps all
+	@examples/demo.sh
+
+fuzz: deps
+	@scripts/fuzz
+
+bench: deps all
+	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
+
+man-lint:
+	@for m in man/*.1 man/*.7; do [ -f "$$m" ] && mandoc -Tlint -Wwarning "$$m"; done; true
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+
+uninstall:
+	rm -f $(BINS:bin/%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/nsl-%.1) $(DESTDIR)$(MANDIR)/man7/nsl.7
+
+clean:
+	rm -rf bin asan lib/*.o lib/*.d lib/libnsl.a tools/*.o tools/*.d \
+	    tests/unit/*.o tests/unit/*.d .flags \
+	    $(UNIT_TESTS:%=tests/unit/test_%)
+
+FORCE:
+.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps FORCE
+
+-include $(OBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)

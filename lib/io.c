@@ -1,0 +1,501 @@
+/*
+ * io.c - line reader and atomic writer over zlib (see nsl/io.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "nsl/io.h"
+
+#define READ_CHUNK (256 * 1024)
+#define WRITE_CHUNK (256 * 1024)
+
+struct nsl_reader {
+	gzFile gz;
+	char *name;
+	char *buf;
+	size_t cap;
+	size_t start;		/* first unconsumed byte in buf */
+	size_t end;		/* one past the last valid byte in buf */
+	size_t scan;		/* no '\n' in buf[start..scan) */
+	uint64_t buf_offset;	/* stream offset of buf[0] */
+	uint64_t line_offset;
+	unsigned long lineno;
+	int eof;
+};
+
+struct nsl_reader *
+nsl_reader_open(const char *path, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct stat st;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		path = "<stdin>";
+		/* dup so that closing the reader leaves fd 0 alone */
+		fd = dup(STDIN_FILENO);
+	} else
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	nsl_err_at(err, path, 0);
+	if (fd < 0)
+		return nsl_err_set(err, NSL_EX_NOINPUT, "cannot open: %s",
+		    strerror(errno)), NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return nsl_err_set(err, NSL_EX_NOINPUT,
+		    "cannot open: is a directory"), NULL;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->name = strdup(path)) == NULL ||
+	    (r->buf = malloc(READ_CHUNK + 1)) == NULL)
+		goto nomem;
+	r->cap = READ_CHUNK + 1;
+	if ((r->gz = gzdopen(fd, "rb")) == NULL)
+		goto nomem;
+	fd = -1;
+	gzbuffer(r->gz, READ_CHUNK);
+	return r;
+nomem:
+	if (fd >= 0)
+		close(fd);
+	nsl_reader_close(r);
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return NULL;
+}
+
+void
+nsl_reader_close(struct nsl_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->gz != NULL)
+		gzclose(r->gz);
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+const char *
+nsl_reader_name(const struct nsl_reader *r)
+{
+	return r->name;
+}
+
+unsigned long
+nsl_reader_lineno(const struct nsl_reader *r)
+{
+	return r->lineno;
+}
+
+uint64_t
+nsl_reader_offset(const struct nsl_reader *r)
+{
+	return r->line_offset;
+}
+
+int
+nsl_reader_is_gzip(const struct nsl_reader *r)
+{
+	return !gzdirect(r->gz);
+}
+
+/*
+ * gzread, turning zlib's errors into ours.  A gzip stream cut short reads
+ * as a short count with Z_BUF_ERROR pending; without this check it would
+ * look like a clean end of file.
+ */
+static long
+read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
+{
+	const char *msg;
+	int got, errnum;
+
+	if (n > INT_MAX)
+		n = INT_MAX;
+	got = gzread(r->gz, p, (unsigned)n);
+	msg = gzerror(r->gz, &errnum);
+	if (got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
+		nsl_err_at(err, r->name, r->lineno + 1);
+		if (errnum == Z_ERRNO)
+			nsl_err_set(err, NSL_EX_IOERR, "read error: %s",
+			    strerror(errno));
+		else if (errnum == Z_BUF_ERROR)
+			nsl_err_set(err, NSL_EX_IOERR,
+			    "truncated gzip data (unexpected end of file)");
+		else
+			nsl_err_set(err, NSL_EX_IOERR,
+			    "corrupt gzip data: %s", msg);
+		return -1;
+	}
+	return got;
+}
+
+/* Read more input after buf[end], first moving the unconsumed bytes down. */
+static int
+fill(struct nsl_reader *r, struct nsl_err *err)
+{
+	size_t keep = r->end - r->start;
+	long got;
+	char *p;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, keep);
+		r->buf_offset += r->start;
+		r->scan -= r->start;
+		r->start = 0;
+		r->end = keep;
+	}
+	if (r->cap - 1 - r->end < READ_CHUNK / 2) {
+		/* A long line: double the buffer, whatever its length. */
+		if (r->cap > SIZE_MAX / 2 ||
+		    (p = realloc(r->buf, r->cap * 2)) == NULL) {
+			nsl_err_at(err, r->name, r->lineno + 1);
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory reading a line of %zu bytes", keep);
+		}
+		r->buf = p;
+		r->cap *= 2;
+	}
+	got = read_chunk(r, r->buf + r->end, r->cap - 1 - r->end, err);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		r->eof = 1;
+	r->end += (size_t)got;
+	return 0;
+}
+
+int
+nsl_reader_getline(struct nsl_reader *r, const char **line, size_t *len,
+    struct nsl_err *err)
+{
+	char *nl;
+	size_t n;
+
+	for (;;) {
+		nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+		if (nl != NULL)
+			break;
+		r->scan = r->end;
+		if (r->eof) {
+			if (r->start == r->end)
+				return 0;
+			nl = r->buf + r->end;	/* last line, no newline */
+			break;
+		}
+		if (fill(r, err) != 0)
+			return -1;
+	}
+	n = (size_t)(nl - (r->buf + r->start));
+	*line = r->buf + r->start;
+	r->line_offset = r->buf_offset + r->start;
+	r->lineno++;
+	r->start += n + (nl < r->buf + r->end);
+	r->scan = r->start;
+	if (n > 0 && (*line)[n - 1] == '\r')
+		n--;
+	/* buf has a spare byte past end, so this is in bounds at EOF */
+	r->buf[*line - r->buf + n] = '\0';
+	*len = n;
+	return 1;
+}
+
+long
+nsl_reader_read(struct nsl_reader *r, void *p, size_t n,
+    struct nsl_err *err)
+{
+	size_t have = r->end - r->start;
+	size_t done = 0;
+	long got;
+
+	if (have > 0) {
+		done = have < n ? have : n;
+		memcpy(p, r->buf + r->start, done);
+		r->start += done;
+		r->scan = r->start;
+	}
+	while (done < n && !r->eof) {
+		got = read_chunk(r, (char *)p + done, n - done, err);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			r->eof = 1;
+		done += (size_t)got;
+	}
+	return (long)done;
+}
+
+/*
+ * Writers.  Uncommitted writers with a temporary file sit on a list so
+ * that nsl_io_cleanup() and the signal handler can remove their files.
+ */
+struct nsl_writer {
+	char *path;		/* target; NULL for standard output */
+	char *tmp;		/* temporary file beside path */
+	int fd;
+	gzFile gz;		/* when path ends in .gz */
+	char *buf;
+	size_t len;
+	struct nsl_writer *next;
+};
+
+static struct nsl_writer *volatile pending;
+
+static void
+remove_pending(void)
+{
+	struct nsl_writer *w;
+
+	for (w = pending; w != NULL; w = w->next)
+		if (w->tmp != NULL)
+			unlink(w->tmp);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	static int done;
+	struct sigaction sa, old;
+	size_t i;
+
+	if (done)
+		return;
+	done = 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* leave alone a signal the caller chose to ignore */
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+void
+nsl_io_cleanup(void)
+{
+	remove_pending();
+}
+
+static void
+unlist(struct nsl_writer *w)
+{
+	struct nsl_writer **pp;
+
+	for (pp = (struct nsl_writer **)&pending; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+}
+
+static void
+writer_free(struct nsl_writer *w)
+{
+	unlist(w);
+	free(w->path);
+	free(w->tmp);
+	free(w->buf);
+	free(w);
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* "dir/name" -> "dir/.name.XXXXXX", in the target's own directory so
+ * that rename(2) is atomic. */
+static char *
+temp_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+	size_t n = strlen(path) + 16;
+	char *t;
+
+	if ((t = malloc(n)) == NULL)
+		return NULL;
+	snprintf(t, n, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
+	return t;
+}
+
+struct nsl_writer *
+nsl_writer_open(const char *path, struct nsl_err *err)
+{
+	struct nsl_writer *w;
+	mode_t mask;
+
+	nsl_err_at(err, path ? path : "<stdout>", 0);
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->buf = malloc(WRITE_CHUNK)) == NULL) {
+		free(w);
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	if (path == NULL || strcmp(path, "-") == 0) {
+		w->fd = STDOUT_FILENO;
+		return w;
+	}
+	if ((w->path = strdup(path)) == NULL ||
+	    (w->tmp = temp_name(path)) == NULL) {
+		writer_free(w);
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	catch_signals();
+	if ((w->fd = mkstemp(w->tmp)) < 0) {
+		nsl_err_set(err, NSL_EX_IOERR, "cannot create output: %s",
+		    strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+		writer_free(w);
+		return NULL;
+	}
+	w->next = pending;
+	pending = w;
+	/* mkstemp makes 0600; give the file the mode open(2) would */
+	mask = umask(0);
+	umask(mask);
+	fchmod(w->fd, 0666 & ~mask);
+	if (ends_with(path, ".gz") && (w->gz = gzdopen(w->fd, "wb6")) == NULL) {
+		nsl_writer_abort(w);
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	return w;
+}
+
+static int
+flush_buf(struct nsl_writer *w, struct nsl_err *err)
+{
+	size_t off = 0;
+	ssize_t n;
+	int errnum;
+
+	if (w->gz != NULL) {
+		if (w->len > 0 && gzwrite(w->gz, w->buf, (unsigned)w->len) == 0)
+			goto gzfail;
+		w->len = 0;
+		return 0;
+	}
+	while (off < w->len) {
+		n = write(w->fd, w->buf + off, w->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			    strerror(errno));
+		off += (size_t)n;
+	}
+	w->len = 0;
+	return 0;
+gzfail:
+	gzerror(w->gz, &errnum);
+	return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+	    errnum == Z_ERRNO ? strerror(errno) : "gzip failed");
+}
+
+int
+nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
+    struct nsl_err *err)
+{
+	size_t room;
+
+	nsl_err_at(err, w->path ? w->path : "<stdout>", 0);
+	while (n > 0) {
+		room = WRITE_CHUNK - w->len;
+		if (room == 0) {
+			if (flush_buf(w, err) != 0)
+				return -1;
+			continue;
+		}
+		if (room > n)
+			room = n;
+		memcpy(w->buf + w->len, p, room);
+		w->len += room;
+		p = (const char *)p + room;
+		n -= room;
+	}
+	return 0;
+}
+
+int
+nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
+{
+	int rc;
+
+	nsl_err_at(err, w->path ? w->path : "<stdout>", 0);
+	if (flush_buf(w, err) != 0)
+		goto fail;
+	if (w->path == NULL) {
+		writer_free(w);
+		return 0;
+	}
+	if (w->gz != NULL) {
+		rc = gzclose(w->gz);
+		w->gz = NULL;
+		w->fd = -1;
+		if (rc != Z_OK) {
+			nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			    rc == Z_ERRNO ? strerror(errno) : "gzip failed");
+			goto fail;
+		}
+	} else {
+		rc = close(w->fd);
+		w->fd = -1;
+		if (rc != 0) {
+			nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	if (rename(w->tmp, w->path) != 0) {
+		nsl_err_set(err, NSL_EX_IOERR, "cannot rename %s: %s",
+		    w->tmp, strerror(errno));
+		goto fail;
+	}
+	writer_free(w);
+	return 0;
+fail:
+	nsl_writer_abort(w);
+	return -1;
+}
+
+void
+nsl_writer_abort(struct nsl_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->gz != NULL)
+		gzclose(w->gz);
+	else if (w->fd >= 0 && w->path != NULL)
+		close(w->fd);
+	if (w->tmp != NULL)
+		unlink(w->tmp);
+	writer_free(w);
+}

@@ -1,0 +1,87 @@
+/*
+ * io.h - line reader and atomic writer over zlib.
+ *
+ * A reader reads plain or gzip input alike (zlib's gzread passes plain
+ * bytes through), from a path or from "-" (standard input).  Lines may be
+ * of any length.  A truncated or corrupt gzip stream is an I/O error that
+ * names the file, never a silent short read.
+ *
+ * A writer writes to standard output (path NULL or "-") or to a file.  A
+ * file is written to a temporary file in the same directory and renamed
+ * over the target by nsl_writer_commit(), so a failed run never leaves a
+ * half-written output; a name ending in ".gz" is gzip-compressed.  Until
+ * committed, a writer's temporary file is removed by nsl_writer_abort(),
+ * by nsl_io_cleanup() (which the tools' die helpers call) and on SIGINT,
+ * SIGTERM, SIGHUP and SIGPIPE.
+ */
+#ifndef NSL_IO_H
+#define NSL_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct nsl_reader;
+struct nsl_writer;
+
+/*
+ * Open path ("-" or NULL: standard input).  Returns a new reader (free
+ * with nsl_reader_close) or NULL with err set: NSL_EX_NOINPUT when the file
+ * cannot be opened or is a directory.
+ */
+struct nsl_reader *nsl_reader_open(const char *path, struct nsl_err *err);
+
+/*
+ * Read the next line.  On success returns 1 and sets *line (borrowed,
+ * valid until the next call, NUL-terminated) and *len, without the line
+ * terminator ("\n" or "\r\n").  Returns 0 at end of input, -1 on a read
+ * error (err set to NSL_EX_IOERR with the file name and line).
+ */
+int nsl_reader_getline(struct nsl_reader *, const char **line, size_t *len,
+    struct nsl_err *err);
+
+/*
+ * Read up to n raw bytes (for binary formats).  Returns the number read;
+ * fewer than n only at end of input; -1 on error with err set.
+ */
+long nsl_reader_read(struct nsl_reader *, void *buf, size_t n,
+    struct nsl_err *err);
+
+/* Display name ("-" shows as "<stdin>") and number of the last line read. */
+const char *nsl_reader_name(const struct nsl_reader *);
+unsigned long nsl_reader_lineno(const struct nsl_reader *);
+
+/* Offset, in uncompressed bytes, of the start of the last line read. */
+uint64_t nsl_reader_offset(const struct nsl_reader *);
+
+/* 1 if the input is gzip-compressed. */
+int nsl_reader_is_gzip(const struct nsl_reader *);
+
+void nsl_reader_close(struct nsl_reader *);
+
+/*
+ * Open an output: NULL or "-" is standard output; otherwise a temporary
+ * file beside path, renamed on commit.  Returns NULL with err set
+ * (NSL_EX_IOERR) when the directory is not writable.
+ */
+struct nsl_writer *nsl_writer_open(const char *path, struct nsl_err *err);
+
+/* Append n bytes.  Returns 0, or -1 with err set (NSL_EX_IOERR). */
+int nsl_writer_write(struct nsl_writer *, const void *p, size_t n,
+    struct nsl_err *err);
+
+/*
+ * Flush and close; for a file, rename it over the target.  Frees the
+ * writer whatever happens.  Returns 0, or -1 with err set (the temporary
+ * file is then removed).
+ */
+int nsl_writer_commit(struct nsl_writer *, struct nsl_err *err);
+
+/* Discard the output (remove the temporary file) and free the writer. */
+void nsl_writer_abort(struct nsl_writer *);
+
+/* Remove the temporary files of all writers not yet committed. */
+void nsl_io_cleanup(void);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * json.h - JSONL records: a validating scanner and a splicing writer.
+ *
+ * A record is one JSON object on one line.  nsl_rec_parse() checks the whole
+ * line against RFC 8259 (strings, escapes, UTF-8, nesting) but builds no
+ * tree: it records where each top-level member's key and value lie in the
+ * line.  Tools then read only the fields they need -- numbers and number
+ * arrays straight into doubles, anything else through jansson -- and write
+ * records by copying untouched members byte for byte and adding their own.
+ *
+ * Invariants of struct nsl_rec after a successful parse: line[0..len) is
+ * the caller's line (borrowed: it must outlive the record's use); fields[i]
+ * are in line order; key points inside line at the key's text between its
+ * quotes (still escaped, keylen bytes); value..value+vlen is the value's
+ * exact text.  Keys are unique.
+ */
+#ifndef NSL_JSON_H
+#define NSL_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum nsl_json_type {
+	NSL_JSON_OBJECT,
+	NSL_JSON_ARRAY,
+	NSL_JSON_STRING,
+	NSL_JSON_NUMBER,
+	NSL_JSON_TRUE,
+	NSL_JSON_FALSE,
+	NSL_JSON_NULL
+};
+
+struct nsl_field {
+	const char *key;	/* escaped key text, inside the line */
+	size_t keylen;
+	const char *value;	/* value text, inside the line */
+	size_t vlen;
+	enum nsl_json_type type;
+	int key_escaped;	/* key contains a backslash escape */
+};
+
+enum nsl_rec_flags {
+	/* accept NaN, Infinity and -Infinity as numbers (Python's json) */
+	NSL_REC_ALLOW_NONFINITE = 1 << 0
+};
+
+struct nsl_rec {
+	const char *line;
+	size_t len;
+	struct nsl_field *fields;
+	size_t nfields;
+	size_t cap;
+	unsigned flags;
+};
+
+void nsl_rec_init(struct nsl_rec *, unsigned flags);
+void nsl_rec_release(struct nsl_rec *);
+
+/*
+ * Scan line[0..len) as one JSON object.  Returns 0, or -1 with err set to
+ * NSL_EX_DATAERR and a message naming the column ("invalid JSON at column
+ * 17: expected ',' or '}'").  The caller adds file and line (nsl_err_at).
+ */
+int nsl_rec_parse(struct nsl_rec *, const char *line, size_t len,
+    struct nsl_err *err);
+
+struct nsl_reader;
+
+/*
+ * Read the next record from r, skipping blank lines.  Returns 1, 0 at end
+ * of input, or -1 with err set and placed at the reader's file and line.
+ */
+int nsl_rec_read(struct nsl_reader *, struct nsl_rec *, struct nsl_err *err);
+
+/* Index of the member named key (unescaped name), or -1. */
+long nsl_rec_find(const struct nsl_rec *, const char *key);
+
+/*
+ * Typed access to member i.  Each returns 0, or -1 with err set to
+ * NSL_EX_DATAERR and a message naming the field:
+ *	field "loss": expected a number, got a string
+ * Non-finite numbers are errors unless the record was parsed with
+ * NSL_REC_ALLOW_NONFINITE.
+ */
+int nsl_rec_number(const struct nsl_rec *, size_t i, double *out,
+    struct nsl_err *err);
+
+/*
+ * Read a number array into *x (grown with realloc as needed; *cap is its
+ * capacity in elements) and set *n.  The caller owns *x.
+ */
+int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
+    size_t *cap, struct nsl_err *err);
+
+/*
+ * Read an array of equal-length number arrays (a matrix, row-major) into
+ * *x, setting *rows and *cols.  A plain number array is read as one row.
+ */
+int nsl_rec_matrix(const struct nsl_rec *, size_t i, double **x,
+    size_t *rows, size_t *cols, size_t *cap, struct nsl_err *err);
+
+/* Decode a string member into out (reset first). */
+int nsl_rec_string(const struct nsl_rec *, size_t i, struct nsl_buf *out,
+    struct nsl_err *err);
+
+/* Member i as a new jansson value (the caller owns the reference). */
+json_t *nsl_rec_json(const struct nsl_rec *, size_t i, struct nsl_err *err);
+
+/* The same lookups by name; a missing field is an error naming it. */
+long nsl_rec_require(const struct nsl_rec *, const char *key,
+    struct nsl_err *err);
+
+/*
+ * Object writer.  Writes one JSON object into a buffer: members copied
+ * from a parsed record keep their exact bytes; new members are written
+ * with shortest round-trip numbers.  Usage:
+ *
+ *	nsl_obj_begin(&o, &buf);
+ *	nsl_obj_copy_except(&o, &rec, owned, nowned);
+ *	nsl_obj_key(&o, "score"); nsl_obj_number(&o, s);
+ *	nsl_obj_end(&o);		appends "}\n"
+ */
+enum nsl_num_style {
+	NSL_NUM_DOUBLE = 0,	/* shortest text that reads back as the double */
+	NSL_NUM_FLOAT32 = 1	/* round to float32, shortest text for that */
+};
+
+struct nsl_obj {
+	struct nsl_buf *b;
+	size_t nmembers;
+	enum nsl_num_style style;	/* set after begin, for new numbers */
+};
+
+void nsl_obj_begin(struct nsl_obj *, struct nsl_buf *);
+void nsl_obj_end(struct nsl_obj *);
+void nsl_obj_key(struct nsl_obj *, const char *key);
+void nsl_obj_copy(struct nsl_obj *, const struct nsl_rec *, size_t i);
+/* Copy every member whose name is not in skip[0..nskip). */
+void nsl_obj_copy_except(struct nsl_obj *, const struct nsl_rec *,
+    const char *const *skip, size_t nskip);
+void nsl_obj_number(struct nsl_obj *, double v);
+void nsl_obj_integer(struct nsl_obj *, long long v);
+void nsl_obj_string(struct nsl_obj *, const char *s);
+void nsl_obj_bool(struct nsl_obj *, int v);
+void nsl_obj_null(struct nsl_obj *);
+void nsl_obj_vector(struct nsl_obj *, const double *x, size_t n);
+void nsl_obj_raw(struct nsl_obj *, const char *text, size_t n);
+/* Write a jansson value (reals in shortest round-trip form). */
+void nsl_obj_json(struct nsl_obj *, const json_t *v);
+
+/*
+ * Stand-alone writers, for values outside an object or nested ones.
+ * Numbers must be finite (callers check: JSON has no NaN).
+ */
+void nsl_json_number(struct nsl_buf *, double v, enum nsl_num_style);
+void nsl_json_vector(struct nsl_buf *, const double *x, size_t n,
+    enum nsl_num_style);
+void nsl_json_string(struct nsl_buf *, const char *s, size_t n);
+void nsl_json_value(struct nsl_buf *, const json_t *v, enum nsl_num_style);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * Unit tests of lib/io.c: lines of any length, CRLF, gzip in and out,
+ * truncated gzip detection, atomic output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "nsl/io.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/nsl-test-io-XXXXXX";
+
+static char *
+path(const char *name)
+{
+	static char p[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+static void
+put_file(const char *name, const char *data, size_t n)
+{
+	FILE *f = fopen(path(name), "wb");
+
+	fwrite(data, 1, n, f);
+	fclose(f);
+}
+
+static void
+put_gz(const char *name, const char *data, size_t n)
+{
+	gzFile g = gzopen(path(name), "wb");
+
+	gzwrite(g, data, (unsigned)n);
+	gzclose(g);
+}
+
+static int
+count_entries(void)
+{
+	char cmd[300];
+	FILE *p;
+	int n = 0, c;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	while ((c = fgetc(p)) != EOF)
+		;
+	pclose(p);
+	return n;
+}
+
+/* Read every line of name into one string joined by '|'. */
+static int
+read_joined(const char *name, char *out, size_t n, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	const char *line;
+	size_t len, used = 0;
+	int rc;
+
+	if ((r = nsl_reader_open(path(name), err)) == NULL)
+		return -1;
+	out[0] = '\0';
+	while ((rc = nsl_reader_getline(r, &line, &len, err)) == 1) {
+		used += (size_t)snprintf(out + used, n - used, "%s%.*s",
+		    used ? "|" : "", (int)len, line);
+	}
+	nsl_reader_close(r);
+	return rc;
+}
+
+static void
+test_lines(void)
+{
+	struct nsl_err err;
+	char out[256];
+
+	nsl_err_clear(&err);
+	put_file("a", "one\ntwo\r\n\nlast", 15);
+	UNIT_CHECK(read_joined("a", out, sizeof(out), &err) == 0 &&
+	    strcmp(out, "one|two||last") == 0,
+	    "lines split on LF, CR of CRLF dropped, last line without LF kept");
+	put_gz("a.gz", "x\ny\n", 4);
+	UNIT_CHECK(read_joined("a.gz", out, sizeof(out), &err) == 0 &&
+	    strcmp(out, "x|y") == 0, "gzip input read transparently");
+	put_file("empty", "", 0);
+	UNIT_CHECK(read_joined("empty", out, sizeof(out), &err) == 0 &&
+	    out[0] == '\0', "empty file gives no lines");
+}
+
+static void
+test_long_line(void)
+{
+	size_t n = 3 * 1000 * 1000 + 17, len;
+	char *big = malloc(n + 3);
+	struct nsl_reader *r;
+	struct nsl_err err;
+	const char *line;
+	int ok;
+
+	memset(big, 'q', n);
+	memcpy(big + n, "\nz", 2);
+	put_file("long", big, n + 2);
+	r = nsl_reader_open(path("long"), &err);
+	ok = nsl_reader_getline(r, &line, &len, &err) == 1 && len == n &&
+	    line[0] == 'q' && line[n - 1] == 'q' && line[n] == '\0';
+	UNIT_CHECK(ok, "a 3 MB line is read whole");
+	ok = nsl_reader_getline(r, &line, &len, &err) == 1 && len == 1 &&
+	    line[0] == 'z' && nsl_reader_lineno(r) == 2 &&
+	    nsl_reader_offset(r) == n + 1;
+	UNIT_CHECK(ok, "line number and byte offset after a long line");
+	nsl_reader_close(r);
+	free(big);
+}
+
+static void
+test_truncated_gz(void)
+{
+	char data[20000], out[40000];
+	struct nsl_err err;
+	FILE *f;
+	long sz;
+	char *gz;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (i % 50 == 49) ? '\n' : (char)('a' + (i * 7) % 26);
+	put_gz("t.gz", data, sizeof(data));
+	f = fopen(path("t.gz"), "rb");
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	rewind(f);
+	gz = malloc((size_t)sz);
+	if (fread(gz, 1, (size_t)sz, f) != (size_t)sz)
+		sz = 0;
+	fclose(f);
+	put_file("cut.gz", gz, (size_t)sz / 2);
+	nsl_err_clear(&err);
+	UNIT_CHECK(read_joined("cut.gz", out, sizeof(out), &err) == -1 &&
+	    err.code == NSL_EX_IOERR && strstr(err.msg, "truncated") != NULL,
+	    "a gzip file cut in half is an I/O error, not a short read");
+	gz[sz / 2] ^= 0x55;
+	put_file("bad.gz", gz, (size_t)sz);
+	nsl_err_clear(&err);
+	UNIT_CHECK(read_joined("bad.gz", out, sizeof(out), &err) == -1 &&
+	    err.code == NSL_EX_IOERR, "corrupt gzip data is an I/O error");
+	free(gz);
+}
+
+static void
+test_open_errors(void)
+{
+	struct nsl_err err;
+
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_reader_open(path("missing"), &err) == NULL &&
+	    err.code == NSL_EX_NOINPUT, "missing input is exit 66");
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_reader_open(dir, &err) == NULL &&
+	    err.code == NSL_EX_NOINPUT && strstr(err.msg, "directory"),
+	    "a directory is refused at open");
+}
+
+static void
+test_writer(void)
+{
+	struct nsl_writer *w;
+	struct nsl_err err;
+	char out[256];
+	int before;
+
+	before = count_entries();
+	w = nsl_writer_open(path("out.jsonl"), &err);
+	nsl_writer_write(w, "a\nb\n", 4, &err);
+	UNIT_CHECK(access(path("out.jsonl"), F_OK) != 0 &&
+	    count_entries() == before + 1,
+	    "output appears only as a temporary file before commit");
+	UNIT_CHECK(nsl_writer_commit(w, &err) == 0 &&
+	    read_joined("out.jsonl", out, sizeof(out), &err) == 0 &&
+	    strcmp(out, "a|b") == 0 && count_entries() == before + 1,
+	    "commit renames the temporary file into place");
+	w = nsl_writer_open(path("gone.jsonl"), &err);
+	nsl_writer_write(w, "x\n", 2, &err);
+	nsl_writer_abort(w);
+	UNIT_CHECK(access(path("gone.jsonl"), F_OK) != 0 &&
+	    count_entries() == before + 1, "abort leaves nothing behind");
+	w = nsl_writer_open(path("cleanup.jsonl"), &err);
+	nsl_io_cleanup();
+	UNIT_CHECK(count_entries() == before + 1,
+	    "nsl_io_cleanup removes pending temporary files");
+	nsl_writer_abort(w);
+	w = nsl_writer_open(path("z.jsonl.gz"), &err);
+	nsl_writer_write(w, "gz\nok\n", 6, &err);
+	UNIT_CHECK(nsl_writer_commit(w, &err) == 0 &&
+	    read_joined("z.jsonl.gz", out, sizeof(out), &err) == 0 &&
+	    strcmp(out, "gz|ok") == 0, "a .gz output is gzip and reads back");
+	{
+		struct nsl_reader *r = nsl_reader_open(path("z.jsonl.gz"),
+		    &err);
+		const char *line;
+		size_t len;
+
+		nsl_reader_getline(r, &line, &len, &err);
+		UNIT_CHECK(nsl_reader_is_gzip(r), "the .gz output is compressed");
+		nsl_reader_close(r);
+	}
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_writer_open("/nonexistent-dir/x", &err) == NULL &&
+	    err.code == NSL_EX_IOERR, "an unwritable directory is exit 74");
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_lines();
+	test_long_line();
+	test_truncated_gz();
+	test_open_errors();
+	test_writer();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return unit_done();
+}

@@ -1,0 +1,302 @@
+/*
+ * Unit tests of lib/json.c: the validating scanner (with the columns its
+ * errors name, worked out by hand), typed access and the splicing writer.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "unit.h"
+
+static struct nsl_rec rec;
+static struct nsl_err err;
+
+static int
+parse(const char *s)
+{
+	nsl_err_clear(&err);
+	return nsl_rec_parse(&rec, s, strlen(s), &err);
+}
+
+/* Parsing s fails and the message contains want. */
+static int
+fails_with(const char *s, const char *want)
+{
+	if (parse(s) == 0)
+		return 0;
+	if (strstr(err.msg, want) == NULL) {
+		printf("# message was: %s\n", err.msg);
+		return 0;
+	}
+	return err.code == NSL_EX_DATAERR;
+}
+
+static void
+test_valid(void)
+{
+	const char *line = "{\"id\":7,\"embedding\":[1,2.5,-3e2],"
+	    "\"label\":\"cat\"}";
+	double *x = NULL, v;
+	size_t n, cap = 0;
+	struct nsl_buf s = NSL_BUF_INIT;
+	long i;
+
+	UNIT_CHECK(parse(line) == 0 && rec.nfields == 3,
+	    "a record with three members parses");
+	i = nsl_rec_find(&rec, "embedding");
+	UNIT_CHECK(i == 1 && rec.fields[1].vlen == strlen("[1,2.5,-3e2]") &&
+	    memcmp(rec.fields[1].value, "[1,2.5,-3e2]", 12) == 0,
+	    "member spans point at the value text");
+	UNIT_CHECK(nsl_rec_vector(&rec, 1, &x, &n, &cap, &err) == 0 &&
+	    n == 3 && x[0] == 1 && x[1] == 2.5 && x[2] == -300,
+	    "number array read into doubles");
+	UNIT_CHECK(nsl_rec_number(&rec, 0, &v, &err) == 0 && v == 7,
+	    "number field read");
+	UNIT_CHECK(nsl_rec_string(&rec, 2, &s, &err) == 0 &&
+	    strcmp(s.data, "cat") == 0, "string field decoded");
+	UNIT_CHECK(nsl_rec_find(&rec, "missing") == -1 &&
+	    nsl_rec_require(&rec, "missing", &err) == -1 &&
+	    strcmp(err.msg, "missing field \"missing\"") == 0,
+	    "a missing field is named");
+	UNIT_CHECK(parse(" \t{ \"a\" : 1 , \"b\":[ ] ,\"c\":{\"d\":[{}]}} ") == 0
+	    && rec.nfields == 3 && rec.fields[2].type == NSL_JSON_OBJECT,
+	    "whitespace and nesting accepted");
+	UNIT_CHECK(parse("{}") == 0 && rec.nfields == 0, "empty object");
+	UNIT_CHECK(parse("{\"a\\u0062\":1}") == 0 &&
+	    nsl_rec_find(&rec, "ab") == 0, "escaped keys found by name");
+	UNIT_CHECK(parse("{\"e\":[]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 0,
+	    "empty array is a vector of length 0");
+	free(x);
+	nsl_buf_release(&s);
+}
+
+static void
+test_invalid(void)
+{
+	char deep[1300];
+	int i;
+
+	UNIT_CHECK(fails_with("{\"a\":1,}",
+	    "column 8: expected a string key"), "trailing comma, column 8");
+	UNIT_CHECK(fails_with("{\"a\" 1}", "column 6: expected ':'"),
+	    "missing colon, column 6");
+	UNIT_CHECK(fails_with("{\"a\":01}", "column 7: expected ',' or '}'"),
+	    "leading zero, column 7");
+	UNIT_CHECK(fails_with("[1,2]", "column 1: expected a JSON object"),
+	    "top level must be an object");
+	UNIT_CHECK(fails_with("{\"a\":1} x", "column 9: unexpected text"),
+	    "text after the object, column 9");
+	UNIT_CHECK(fails_with("", "column 1: expected a JSON object ('{'), "
+	    "found end of line"), "empty line");
+	UNIT_CHECK(fails_with("{\"a\":[1,2",
+	    "column 10: expected ',' or ']', found end of line"),
+	    "truncated array, column 10");
+	UNIT_CHECK(fails_with("{\"a\":\"x\\qy\"}", "invalid escape"),
+	    "bad escape");
+	UNIT_CHECK(fails_with("{\"a\":\"\\ud800\"}", "unpaired high surrogate"),
+	    "unpaired surrogate");
+	UNIT_CHECK(fails_with("{\"a\":\"\\udc00\"}", "lone low surrogate"),
+	    "lone low surrogate");
+	UNIT_CHECK(fails_with("{\"a\":\"\xc3\x28\"}", "invalid UTF-8"),
+	    "invalid UTF-8 continuation");
+	UNIT_CHECK(fails_with("{\"a\":\"\xc0\xaf\"}", "invalid UTF-8"),
+	    "overlong UTF-8");
+	UNIT_CHECK(fails_with("{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"),
+	    "UTF-8 encoded surrogate");
+	UNIT_CHECK(parse("{\"a\":\"\xc3\xa9\xf0\x9f\x98\x80\"}") == 0,
+	    "valid multibyte UTF-8 accepted");
+	UNIT_CHECK(fails_with("{\"a\":\"a\tb\"}", "control character"),
+	    "raw tab inside a string");
+	UNIT_CHECK(fails_with("{\"a\":tru}", "expected a value"),
+	    "misspelt literal");
+	UNIT_CHECK(fails_with("{\"a\":1.}", "expected a digit after '.'"),
+	    "number ending in a point");
+	UNIT_CHECK(fails_with("{\"a\":-}", "expected a digit"),
+	    "lone minus");
+	UNIT_CHECK(fails_with("{\"a\":1e+}", "expected a digit in exponent"),
+	    "empty exponent");
+	UNIT_CHECK(fails_with("{\"a\":1,\"a\":2}", "duplicate field \"a\""),
+	    "duplicate keys refused");
+	UNIT_CHECK(fails_with("{\"ab\":1,\"a\\u0062\":2}",
+	    "duplicate field \"ab\""), "duplicate keys through escapes");
+	strcpy(deep, "{\"a\":");
+	for (i = 0; i < 600; i++)
+		strcat(deep, "[");
+	UNIT_CHECK(fails_with(deep, "nesting too deep"), "deep nesting refused");
+	UNIT_CHECK(fails_with("{\"a\":NaN}", "NaN and Infinity are not JSON"),
+	    "NaN refused by default");
+}
+
+static void
+test_nonfinite(void)
+{
+	double *x = NULL, v;
+	size_t n, cap = 0;
+
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, NSL_REC_ALLOW_NONFINITE);
+	UNIT_CHECK(parse("{\"a\":NaN,\"b\":[1,-Infinity,Infinity]}") == 0 &&
+	    nsl_rec_number(&rec, 0, &v, &err) == 0 && isnan(v) &&
+	    nsl_rec_vector(&rec, 1, &x, &n, &cap, &err) == 0 && n == 3 &&
+	    isinf(x[1]) && x[1] < 0 && isinf(x[2]) && x[2] > 0,
+	    "NaN and Infinity read when allowed");
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	UNIT_CHECK(parse("{\"a\":1e999}") == 0 &&
+	    nsl_rec_number(&rec, 0, &v, &err) == -1 &&
+	    strstr(err.msg, "out of range") != NULL,
+	    "an overflowing number is an error by default");
+	UNIT_CHECK(parse("{\"e\":[1,1e400]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == -1 &&
+	    strstr(err.msg, "element 1: number out of range") != NULL,
+	    "an overflowing vector element is named");
+	free(x);
+}
+
+static void
+test_typed_errors(void)
+{
+	double *x = NULL, v;
+	size_t n, rows, cols, cap = 0;
+
+	parse("{\"e\":[1,\"x\",3],\"s\":\"str\",\"m\":[[1,2],[3,4],[5,6]],"
+	    "\"r\":[[1],[2,3]],\"bad\":[[1],2]}");
+	UNIT_CHECK(nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == -1 &&
+	    strcmp(err.msg, "field \"e\": element 1: expected a number, "
+	    "got a string") == 0, "a string inside a vector is named");
+	UNIT_CHECK(nsl_rec_vector(&rec, 1, &x, &n, &cap, &err) == -1 &&
+	    strcmp(err.msg, "field \"s\": expected an array of numbers, "
+	    "got a string") == 0, "a string where a vector belongs");
+	UNIT_CHECK(nsl_rec_number(&rec, 1, &v, &err) == -1 &&
+	    strcmp(err.msg, "field \"s\": expected a number, got a string")
+	    == 0, "a string where a number belongs");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 2, &x, &rows, &cols, &cap, &err) == 0
+	    && rows == 3 && cols == 2 && x[0] == 1 && x[3] == 4 && x[5] == 6,
+	    "matrix read row-major");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 3, &x, &rows, &cols, &cap, &err) == -1
+	    && strstr(err.msg, "row 1 has 2 numbers, row 0 has 1") != NULL,
+	    "ragged matrix refused");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 4, &x, &rows, &cols, &cap, &err) == -1,
+	    "a matrix mixing rows and numbers refused");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 0, &x, &rows, &cols, &cap, &err) == -1,
+	    "matrix with a non-number refused");
+	parse("{\"v\":[0.5,2]}");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 0, &x, &rows, &cols, &cap, &err) == 0
+	    && rows == 1 && cols == 2 && x[1] == 2, "a vector is a 1-row matrix");
+	free(x);
+}
+
+static void
+test_strings(void)
+{
+	struct nsl_buf s = NSL_BUF_INIT;
+	json_t *j;
+
+	parse("{\"s\":\"a\\\"b\\\\c\\/\\u00e9\\ud83d\\ude00\\n\"}");
+	UNIT_CHECK(nsl_rec_string(&rec, 0, &s, &err) == 0 &&
+	    strcmp(s.data, "a\"b\\c/\xc3\xa9\xf0\x9f\x98\x80\n") == 0,
+	    "escapes and surrogate pairs decode to UTF-8");
+	j = nsl_rec_json(&rec, 0, &err);
+	UNIT_CHECK(j != NULL && strcmp(json_string_value(j), s.data) == 0,
+	    "jansson decodes the same string");
+	json_decref(j);
+	nsl_buf_release(&s);
+}
+
+static void
+test_writer(void)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	const char *skip[] = { "label" };
+	struct nsl_obj o;
+	json_t *j;
+
+	parse("{\"id\":7, \"embedding\":[1, 2.50,-3e2],\"label\":\"cat\"}");
+	nsl_obj_begin(&o, &b);
+	nsl_obj_copy_except(&o, &rec, skip, 1);
+	nsl_obj_key(&o, "score");
+	nsl_obj_number(&o, 0.1);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"id\":7,\"embedding\":[1, 2.50,-3e2],"
+	    "\"score\":0.1}\n") == 0,
+	    "copied members keep their bytes, new ones appended");
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "s\"");
+	nsl_obj_string(&o, "a\"b\n\x01\\");
+	nsl_obj_key(&o, "n");
+	nsl_obj_integer(&o, -12);
+	nsl_obj_key(&o, "t");
+	nsl_obj_bool(&o, 1);
+	nsl_obj_key(&o, "z");
+	nsl_obj_null(&o);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"s\\\"\":\"a\\\"b\\n\\u0001\\\\\","
+	    "\"n\":-12,\"t\":true,\"z\":null}\n") == 0,
+	    "strings escaped, literals written");
+	nsl_buf_reset(&b);
+	j = json_pack("{s:i,s:[f,b],s:n,s:s}", "x", 1, "y", 0.5, 1, "z",
+	    "w", "q");
+	nsl_json_value(&b, j, NSL_NUM_DOUBLE);
+	json_decref(j);
+	UNIT_CHECK(strcmp(b.data,
+	    "{\"x\":1,\"y\":[0.5,true],\"z\":null,\"w\":\"q\"}") == 0,
+	    "jansson values written in insertion order");
+	nsl_buf_reset(&b);
+	nsl_json_number(&b, (float)0.1, NSL_NUM_DOUBLE);
+	nsl_buf_addc(&b, ' ');
+	nsl_json_number(&b, 0.1, NSL_NUM_FLOAT32);
+	UNIT_CHECK(strcmp(b.data, "0.10000000149011612 0.1") == 0,
+	    "float32 style prints the float's shortest form");
+	nsl_buf_reset(&b);
+	{
+		double v[3] = { 1, -0.25, 1e22 };
+
+		nsl_json_vector(&b, v, 3, NSL_NUM_DOUBLE);
+	}
+	UNIT_CHECK(strcmp(b.data, "[1,-0.25,1e+22]") == 0, "vector written");
+	nsl_buf_release(&b);
+}
+
+static void
+test_read(void)
+{
+	char name[] = "/tmp/nsl-test-json-XXXXXX";
+	struct nsl_reader *r;
+	FILE *f;
+	int fd, rc1, rc2, rc3;
+
+	fd = mkstemp(name);
+	f = fdopen(fd, "w");
+	fputs("{\"a\":1}\n\n   \n{\"a\":2}\n{\"a\":\n", f);
+	fclose(f);
+	r = nsl_reader_open(name, &err);
+	rc1 = nsl_rec_read(r, &rec, &err);
+	rc2 = nsl_rec_read(r, &rec, &err);
+	UNIT_CHECK(rc1 == 1 && rc2 == 1 && rec.fields[0].value[0] == '2' &&
+	    nsl_reader_lineno(r) == 4, "blank lines skipped, lines counted");
+	rc3 = nsl_rec_read(r, &rec, &err);
+	UNIT_CHECK(rc3 == -1 && err.line == 5 && err.file != NULL &&
+	    strcmp(err.file, name) == 0, "a bad record names file and line");
+	nsl_reader_close(r);
+	remove(name);
+}
+
+int
+main(void)
+{
+	nsl_rec_init(&rec, 0);
+	test_valid();
+	test_invalid();
+	test_nonfinite();
+	test_typed_errors();
+	test_strings();
+	test_writer();
+	test_read();
+	nsl_rec_release(&rec);
+	return unit_done();
+}
