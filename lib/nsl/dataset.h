@@ -1,0 +1,75 @@
+/*
+ * dataset.h - a whole record set in memory: vectors as one matrix, labels
+ * as small integers, and (optionally) the records' own lines.
+ *
+ * For the tools whose algorithm needs every record at once (k-means,
+ * class means, nearest neighbours, OT, training).  Tools that can stream
+ * should stream instead.
+ *
+ * Invariants after a successful nsl_dataset_read():
+ *  - n >= 1 records; x holds n rows of d numbers (row-major), all finite
+ *    unless NSL_DATASET_ALLOW_NONFINITE.
+ *  - With a label field: label[i] in [0, nlabels) indexes label_names,
+ *    the distinct labels' canonical JSON text (a number in shortest form,
+ *    a string with its quotes) sorted: numbers ascending by value first,
+ *    then strings by byte order.  The order depends only on the set of
+ *    labels, not on the order of the records.
+ *  - With NSL_DATASET_KEEP_LINES: record i's line (without its newline) is
+ *    lines.data[line_off[i] .. line_off[i + 1] - 1), so a tool can write it
+ *    back with its own fields spliced in.
+ *  - where[i] names the record's file (an index into the paths given) and
+ *    line number, for messages.
+ */
+#ifndef NSL_DATASET_H
+#define NSL_DATASET_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum nsl_dataset_flags {
+	NSL_DATASET_KEEP_LINES = 1 << 0,
+	NSL_DATASET_ALLOW_NONFINITE = 1 << 1
+};
+
+struct nsl_dataset_where {
+	unsigned file;		/* index into the paths read */
+	unsigned long line;
+};
+
+struct nsl_dataset {
+	size_t n, d;
+	double *x;
+	int *label;			/* NULL when no label field was asked */
+	size_t nlabels;
+	char **label_names;
+	struct nsl_buf lines;
+	size_t *line_off;		/* n + 1 entries, with KEEP_LINES */
+	struct nsl_dataset_where *where;
+	char **paths;			/* copies of the display names */
+	size_t npaths;
+};
+
+/*
+ * Read every record of paths[0..npaths) ("-" is standard input; none at
+ * all also means standard input).  field names the vector (every record
+ * must have one, all of one length); label_field, if not NULL, the label
+ * (a number or a string in every record).  Returns 0, or -1 with err set
+ * and placed at the offending file and line.  Release with
+ * nsl_dataset_release() either way.
+ */
+int nsl_dataset_read(struct nsl_dataset *, const char *const *paths,
+    size_t npaths, const char *field, const char *label_field,
+    unsigned flags, struct nsl_err *err);
+
+void nsl_dataset_release(struct nsl_dataset *);
+
+/*
+ * Index of a label given as canonical JSON text (as in label_names), or -1
+ * if the set has no such label: for mapping a test set's labels onto a
+ * training set's.
+ */
+long nsl_dataset_label_index(const struct nsl_dataset *, const char *text);
+
+#endif

@@ -1,0 +1,79 @@
+/* vec.c - dense vector helpers (see nsl/vec.h). */
+#include <math.h>
+
+#include <cblas.h>
+
+#include "nsl/vec.h"
+
+double
+nsl_vec_dot(const double *a, const double *b, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+double
+nsl_vec_sqdist(const double *a, const double *b, size_t n)
+{
+	double s = 0, t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t = a[i] - b[i];
+		s += t * t;
+	}
+	return s;
+}
+
+double
+nsl_vec_norm(const double *a, size_t n)
+{
+	return sqrt(nsl_vec_dot(a, a, n));
+}
+
+void
+nsl_vec_normalize_rows(double *x, size_t n, size_t d)
+{
+	size_t i, j;
+	double norm;
+
+	for (i = 0; i < n; i++) {
+		norm = nsl_vec_norm(x + i * d, d);
+		if (norm == 0)
+			continue;
+		for (j = 0; j < d; j++)
+			x[i * d + j] /= norm;
+	}
+}
+
+void
+nsl_vec_row_sqnorms(const double *x, size_t n, size_t d, double *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = nsl_vec_dot(x + i * d, x + i * d, d);
+}
+
+void
+nsl_vec_sqdist_matrix(const double *a, size_t n, const double *asq,
+    const double *b, size_t m, const double *bsq, size_t d, double *out)
+{
+	size_t i, j;
+	double v;
+
+	if (n == 0 || m == 0)
+		return;
+	/* out = -2 a b^T, then add the norms */
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)m,
+	    (int)d, -2.0, a, (int)d, b, (int)d, 0.0, out, (int)m);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < m; j++) {
+			v = out[i * m + j] + asq[i] + bsq[j];
+			out[i * m + j] = v > 0 ? v : 0;
+		}
+}

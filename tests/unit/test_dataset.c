@@ -1,0 +1,162 @@
+/*
+ * Unit tests of lib/dataset.c and lib/vec.c: whole record sets in memory,
+ * label numbering, the messages bad sets get, BLAS distance matrices.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsl/dataset.h"
+#include "nsl/vec.h"
+#include "unit.h"
+
+static char path_a[] = "/tmp/nsl-test-ds-a-XXXXXX";
+static char path_b[] = "/tmp/nsl-test-ds-b-XXXXXX";
+
+static void
+put(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+rewrite(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_read(void)
+{
+	const char *paths[2] = { path_a, path_b };
+	struct nsl_dataset ds;
+	struct nsl_err err;
+	int ok;
+
+	nsl_err_clear(&err);
+	put(path_a, "{\"id\":0,\"embedding\":[1,2],\"label\":10}\n"
+	    "\n{\"id\":1,\"embedding\":[3,4],\"label\":\"b\"}\n");
+	put(path_b, "{\"embedding\":[5,6.5],\"label\":2.0,\"x\":1}\n"
+	    "{\"label\":\"a\",\"embedding\":[-7,8]}\n"
+	    "{\"label\":2,\"embedding\":[0,0]}\n");
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 2, "embedding", "label",
+	    NSL_DATASET_KEEP_LINES, &err) == 0 && ds.n == 5 && ds.d == 2,
+	    "records of two files read, blank line skipped");
+	UNIT_CHECK(ds.x[0] == 1 && ds.x[3] == 4 && ds.x[5] == 6.5 &&
+	    ds.x[6] == -7 && ds.x[9] == 0, "vectors in one row-major matrix");
+	/* distinct labels 10, "b", 2 (also as 2.0), "a": sorted numbers
+	 * first by value, then strings: 2, 10, "a", "b" */
+	ok = ds.nlabels == 4 && strcmp(ds.label_names[0], "2") == 0 &&
+	    strcmp(ds.label_names[1], "10") == 0 &&
+	    strcmp(ds.label_names[2], "\"a\"") == 0 &&
+	    strcmp(ds.label_names[3], "\"b\"") == 0;
+	UNIT_CHECK(ok, "labels canonical and sorted: 2, 10, \"a\", \"b\"");
+	UNIT_CHECK(ds.label[0] == 1 && ds.label[1] == 3 && ds.label[2] == 0 &&
+	    ds.label[3] == 2 && ds.label[4] == 0,
+	    "records get their label's index; 2.0 and 2 are one label");
+	UNIT_CHECK(nsl_dataset_label_index(&ds, "10") == 1 &&
+	    nsl_dataset_label_index(&ds, "\"b\"") == 3 &&
+	    nsl_dataset_label_index(&ds, "3") == -1,
+	    "label lookup by canonical text");
+	UNIT_CHECK(ds.line_off[3] < ds.line_off[4] &&
+	    strncmp(ds.lines.data + ds.line_off[3],
+	    "{\"label\":\"a\",\"embedding\":[-7,8]}\n",
+	    ds.line_off[4] - ds.line_off[3]) == 0,
+	    "kept lines are the records' own bytes");
+	UNIT_CHECK(ds.where[1].file == 0 && ds.where[1].line == 3 &&
+	    ds.where[4].file == 1 && ds.where[4].line == 3,
+	    "each record knows its file and line");
+	nsl_dataset_release(&ds);
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "embedding", NULL, 0,
+	    &err) == 0 && ds.label == NULL && ds.lines.len == 0,
+	    "no labels or lines unless asked");
+	nsl_dataset_release(&ds);
+}
+
+static void
+test_errors(void)
+{
+	const char *paths[2] = { path_a, path_b };
+	struct nsl_dataset ds;
+	struct nsl_err err;
+	char want[200];
+
+	rewrite(path_b, "{\"embedding\":[1,2,3]}\n");
+	nsl_err_clear(&err);
+	snprintf(want, sizeof(want), "field \"embedding\": 3 numbers, but "
+	    "%s:1 has 2", path_a);
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 2, "embedding", NULL, 0,
+	    &err) == -1 && err.code == 65 && strcmp(err.msg, want) == 0 &&
+	    strcmp(err.file, path_b) == 0 && err.line == 1,
+	    "vectors of two lengths: both places named");
+	nsl_dataset_release(&ds);
+	rewrite(path_b, "{\"embedding\":[1,2]}\n");
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 2, "embedding", "label", 0,
+	    &err) == -1 && strcmp(err.msg, "missing field \"label\"") == 0 &&
+	    err.line == 1, "a missing label is named with its line");
+	nsl_dataset_release(&ds);
+	rewrite(path_b, "{\"embedding\":[1,2],\"label\":[1]}\n");
+	UNIT_CHECK(nsl_dataset_read(&ds, paths + 1, 1, "embedding", "label", 0,
+	    &err) == -1 && strstr(err.msg, "expected a number or a string"),
+	    "an array label is refused");
+	nsl_dataset_release(&ds);
+	rewrite(path_b, "\n");
+	UNIT_CHECK(nsl_dataset_read(&ds, paths + 1, 1, "embedding", NULL, 0,
+	    &err) == -1 && strcmp(err.msg, "no records") == 0,
+	    "an empty set is an error");
+	nsl_dataset_release(&ds);
+	UNIT_CHECK(nsl_dataset_read(&ds, (const char *[]){ "/nonexistent" }, 1,
+	    "embedding", NULL, 0, &err) == -1 && err.code == 66,
+	    "a missing file is exit 66");
+	nsl_dataset_release(&ds);
+}
+
+static void
+test_vec(void)
+{
+	double a[3 * 4], b[2 * 4], asq[3], bsq[2], out[6], naive, worst = 0;
+	double r[3] = { 3, 4, 0 };
+	size_t i, j, k;
+
+	for (k = 0; k < 12; k++)
+		a[k] = sin((double)k) * 3;
+	for (k = 0; k < 8; k++)
+		b[k] = cos((double)k * 1.7);
+	nsl_vec_row_sqnorms(a, 3, 4, asq);
+	nsl_vec_row_sqnorms(b, 2, 4, bsq);
+	nsl_vec_sqdist_matrix(a, 3, asq, b, 2, bsq, 4, out);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 2; j++) {
+			naive = 0;
+			for (k = 0; k < 4; k++)
+				naive += (a[i * 4 + k] - b[j * 4 + k]) *
+				    (a[i * 4 + k] - b[j * 4 + k]);
+			if (fabs(out[i * 2 + j] - naive) > worst)
+				worst = fabs(out[i * 2 + j] - naive);
+		}
+	UNIT_CHECK(worst < 1e-12, "BLAS distance matrix equals the sum of "
+	    "squared differences");
+	nsl_vec_normalize_rows(r, 1, 3);
+	UNIT_CHECK(r[0] == 0.6 && r[1] == 0.8 && r[2] == 0,
+	    "(3,4,0) normalises to (0.6,0.8,0)");
+}
+
+int
+main(void)
+{
+	test_read();
+	test_errors();
+	test_vec();
+	unlink(path_a);
+	unlink(path_b);
+	return unit_done();
+}
