@@ -1,0 +1,72 @@
+/*
+ * kmeans.h - Lloyd's k-means with k-means++ seeding.
+ *
+ * Invariants and ownership:
+ *  - x is n x d row-major (as nsl_dataset_read() fills it), borrowed and
+ *    never modified; all of its numbers must be finite.
+ *  - res->centroids (k x d doubles) and res->assign (n entries) are
+ *    allocated by the caller; nsl_kmeans_fit() fills them.  With
+ *    params->init_given the centroids hold the initial centres on entry.
+ *  - After a successful fit, assign[i] < k is the centre nearest to row i
+ *    under the final centroids (ties to the lowest index), inertia is
+ *    sum_i ||x_i - c_assign[i]||^2 computed exactly (not from the BLAS
+ *    expansion), and iterations is the number of Lloyd steps run.
+ *  - The result depends only on (x, params), never on the number of
+ *    threads: every reduction is done in a fixed block order.
+ *
+ * The algorithm follows scikit-learn's KMeans(algorithm="lloyd"): greedy
+ * k-means++ (2 + floor(ln k) candidates per step, Arthur and Vassilvitskii
+ * 2007), then Lloyd steps; an empty cluster is given the point farthest
+ * from its centre; iteration stops when the assignments no longer change
+ * (strict convergence) or when the squared centre shift sums to at most
+ * tol times the mean per-feature variance of x, and the points are then
+ * reassigned to the final centres.
+ */
+#ifndef NSL_KMEANS_H
+#define NSL_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "vec.h"
+
+struct nsl_kmeans_params {
+	size_t k;
+	int max_iter;		/* Lloyd iterations, e.g. 300 */
+	double tol;		/* stop when centres move less than tol (sklearn's relative tol on mean variance) */
+	uint64_t seed;		/* k-means++ seeding stream */
+	int init_given;		/* 1: centroids[] holds the initial centres on entry */
+};
+
+struct nsl_kmeans_result {
+	double *centroids;	/* k x d row-major, owned by the caller (allocated by caller: k*d doubles) */
+	size_t *assign;		/* n entries, caller-allocated */
+	double inertia;		/* sum of squared distances to assigned centre */
+	int iterations;
+};
+
+/* Lloyd's k-means on x (n x d, row-major), k-means++ seeding (greedy, as sklearn)
+ * unless params->init_given. Distances via BLAS (||x||^2 - 2 x.c + ||c||^2, then exact
+ * recomputation where needed), OpenMP over rows; deterministic for a seed whatever
+ * the thread count. Returns 0, or -1 with err set (k > n, k == 0, out of memory). */
+int nsl_kmeans_fit(const double *x, size_t n, size_t d,
+    const struct nsl_kmeans_params *params, struct nsl_kmeans_result *res,
+    struct nsl_err *err);
+
+/*
+ * Greedy k-means++ seeding alone: fill centroids (k x d, caller-allocated)
+ * with k rows of x chosen as nsl_kmeans_fit() does without init_given.
+ * Returns 0, or -1 with err set.
+ */
+int nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
+    uint64_t seed, double *centroids, struct nsl_err *err);
+
+/*
+ * Nearest centre of each row: assign[i] and, if dist is not NULL, the
+ * exact squared distance dist[i].  Returns the sum of those distances.
+ */
+double nsl_kmeans_assign(const double *x, size_t n, size_t d,
+    const double *centroids, size_t k, size_t *assign, double *dist);
+
+#endif
