@@ -14,11 +14,37 @@ NSL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
 LDLIBS = -lgsl -lopenblas -ljansson -lz -lm
 NSL_LDFLAGS = -fopenmp
 
-# Tools: one tools/nsl-NAME.c each, plus the dispatcher tools/nsl.c.
-TOOLS = convert
-LIB_OBJS = lib/buf.o lib/cli.o lib/err.o lib/io.o lib/json.o lib/num.o
-UNIT_TESTS = buf io json num
+# One line per entry, so that work on different tools touches different
+# lines.  TOOLS: tools/nsl-NAME.c each (the dispatcher tools/nsl.c is
+# always built); LIB_OBJS: lib/MODULE.o; UNIT_TESTS: tests/unit/test_NAME.c.
+TOOLS =
+TOOLS += convert
 
+LIB_OBJS =
+LIB_OBJS += lib/buf.o
+LIB_OBJS += lib/cli.o
+LIB_OBJS += lib/err.o
+LIB_OBJS += lib/io.o
+LIB_OBJS += lib/json.o
+LIB_OBJS += lib/num.o
+LIB_OBJS += lib/rng.o
+LIB_OBJS += lib/vec.o
+LIB_OBJS += lib/dataset.o
+LIB_OBJS += lib/npy.o
+LIB_OBJS += lib/idx.o
+LIB_OBJS += lib/csv.o
+LIB_OBJS += lib/convert.o
+
+UNIT_TESTS =
+UNIT_TESTS += buf
+UNIT_TESTS += io
+UNIT_TESTS += json
+UNIT_TESTS += num
+UNIT_TESTS += rng
+UNIT_TESTS += dataset
+UNIT_TESTS += npy
+UNIT_TESTS += idx
+UNIT_TESTS += csv
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
@@ -50,7 +76,12 @@ $(B)/lib/libnsl.a: $(OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/nsl%: $(B)/tools/nsl%.o $(B)/lib/libnsl.a
+$(B)/bin/nsl-%: $(B)/tools/nsl-%.o $(B)/lib/libnsl.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
+
+$(B)/bin/nsl: $(B)/tools/nsl.o $(B)/lib/libnsl.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)

@@ -57,9 +57,9 @@ nsl_die_err(const struct nsl_err *e)
 {
 	int code = e->code ? e->code : NSL_EX_SOFTWARE;
 
-	if (e->file != NULL && e->line > 0)
+	if (e->file[0] != '\0' && e->line > 0)
 		nsl_die(code, "%s:%lu: %s", e->file, e->line, e->msg);
-	if (e->file != NULL)
+	if (e->file[0] != '\0')
 		nsl_die(code, "%s: %s", e->file, e->msg);
 	nsl_die(code, "%s", e->msg);
 }

@@ -276,7 +276,7 @@ read_file(struct reading *rd, const char *path, unsigned file,
 	int rc;
 
 	if ((r = nsl_reader_open(path, err)) == NULL) {
-		err->file = rd->ds->paths[file];
+		nsl_err_at(err, rd->ds->paths[file], 0);
 		return -1;
 	}
 	while ((rc = nsl_rec_read(r, &rd->rec, err)) == 1) {
@@ -288,9 +288,6 @@ read_file(struct reading *rd, const char *path, unsigned file,
 		}
 	}
 	nsl_reader_close(r);
-	/* the reader's name dies with it: point at our copy */
-	if (rc != 0)
-		err->file = rd->ds->paths[file];
 	return rc;
 }
 

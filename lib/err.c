@@ -9,7 +9,7 @@ void
 nsl_err_clear(struct nsl_err *e)
 {
 	e->code = 0;
-	e->file = NULL;
+	e->file[0] = '\0';
 	e->line = 0;
 	e->msg[0] = '\0';
 }
@@ -29,6 +29,6 @@ nsl_err_set(struct nsl_err *e, int code, const char *fmt, ...)
 void
 nsl_err_at(struct nsl_err *e, const char *file, unsigned long line)
 {
-	e->file = file;
+	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
 	e->line = line;
 }

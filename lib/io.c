@@ -45,12 +45,14 @@ nsl_reader_open(const char *path, struct nsl_err *err)
 		fd = dup(STDIN_FILENO);
 	} else
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	nsl_err_at(err, path, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		nsl_err_at(err, path, 0);
 		return nsl_err_set(err, NSL_EX_NOINPUT, "cannot open: %s",
 		    strerror(errno)), NULL;
+	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
+		nsl_err_at(err, path, 0);
 		return nsl_err_set(err, NSL_EX_NOINPUT,
 		    "cannot open: is a directory"), NULL;
 	}
@@ -68,6 +70,7 @@ nomem:
 	if (fd >= 0)
 		close(fd);
 	nsl_reader_close(r);
+	nsl_err_at(err, path, 0);
 	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	return NULL;
 }
@@ -123,6 +126,12 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 		n = INT_MAX;
 	got = gzread(r->gz, p, (unsigned)n);
 	msg = gzerror(r->gz, &errnum);
+	/*
+	 * Hand over what was decoded before a fault; zlib keeps the error,
+	 * so the next call reports it, at the line where the data stopped.
+	 */
+	if (got > 0)
+		return got;
 	if (got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
 		nsl_err_at(err, r->name, r->lineno + 1);
 		if (errnum == Z_ERRNO)
@@ -310,6 +319,16 @@ unlist(struct nsl_writer *w)
 		}
 }
 
+/* Place err at the writer's output and set it; returns -1. */
+static int
+writer_fail(const struct nsl_writer *w, struct nsl_err *err, int code,
+    const char *what, const char *detail)
+{
+	nsl_err_at(err, w->path ? w->path : "<stdout>", 0);
+	return nsl_err_set(err, code, "%s%s%s", what, detail ? ": " : "",
+	    detail ? detail : "");
+}
+
 static void
 writer_free(struct nsl_writer *w)
 {
@@ -344,49 +363,78 @@ temp_name(const char *path)
 	return t;
 }
 
+/*
+ * An existing target that is not a regular file (/dev/null, /dev/full, a
+ * FIFO) is written directly: renaming a temporary file over a device
+ * would replace the device, and a FIFO has no half-written state to avoid.
+ */
+static int
+is_special(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+static struct nsl_writer *
+open_fail(struct nsl_writer *w, const char *path, struct nsl_err *err,
+    int code, const char *what)
+{
+	nsl_writer_abort(w);
+	nsl_err_at(err, path, 0);
+	nsl_err_set(err, code, "%s", what);
+	return NULL;
+}
+
 struct nsl_writer *
 nsl_writer_open(const char *path, struct nsl_err *err)
 {
 	struct nsl_writer *w;
+	char why[300];
 	mode_t mask;
 
-	nsl_err_at(err, path ? path : "<stdout>", 0);
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->buf = malloc(WRITE_CHUNK)) == NULL) {
-		free(w);
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		return NULL;
-	}
-	if (path == NULL || strcmp(path, "-") == 0) {
+	if (path == NULL || strcmp(path, "-") == 0)
+		path = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return open_fail(NULL, path ? path : "<stdout>", err,
+		    NSL_EX_SOFTWARE, "out of memory");
+	w->fd = -1;
+	if ((w->buf = malloc(WRITE_CHUNK)) == NULL ||
+	    (path != NULL && (w->path = strdup(path)) == NULL))
+		return open_fail(w, path ? path : "<stdout>", err,
+		    NSL_EX_SOFTWARE, "out of memory");
+	if (path == NULL) {
 		w->fd = STDOUT_FILENO;
 		return w;
 	}
-	if ((w->path = strdup(path)) == NULL ||
-	    (w->tmp = temp_name(path)) == NULL) {
-		writer_free(w);
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		return NULL;
+	if (is_special(path)) {
+		if ((w->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			snprintf(why, sizeof(why), "cannot open output: %s",
+			    strerror(errno));
+			return open_fail(w, path, err, NSL_EX_IOERR, why);
+		}
+	} else {
+		if ((w->tmp = temp_name(path)) == NULL)
+			return open_fail(w, path, err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		catch_signals();
+		if ((w->fd = mkstemp(w->tmp)) < 0) {
+			snprintf(why, sizeof(why), "cannot create output: %s",
+			    strerror(errno));
+			free(w->tmp);
+			w->tmp = NULL;
+			return open_fail(w, path, err, NSL_EX_IOERR, why);
+		}
+		w->next = pending;
+		pending = w;
+		/* mkstemp makes 0600; give the file the mode open(2) would */
+		mask = umask(0);
+		umask(mask);
+		fchmod(w->fd, 0666 & ~mask);
 	}
-	catch_signals();
-	if ((w->fd = mkstemp(w->tmp)) < 0) {
-		nsl_err_set(err, NSL_EX_IOERR, "cannot create output: %s",
-		    strerror(errno));
-		free(w->tmp);
-		w->tmp = NULL;
-		writer_free(w);
-		return NULL;
-	}
-	w->next = pending;
-	pending = w;
-	/* mkstemp makes 0600; give the file the mode open(2) would */
-	mask = umask(0);
-	umask(mask);
-	fchmod(w->fd, 0666 & ~mask);
-	if (ends_with(path, ".gz") && (w->gz = gzdopen(w->fd, "wb6")) == NULL) {
-		nsl_writer_abort(w);
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		return NULL;
-	}
+	if (ends_with(path, ".gz") && (w->gz = gzdopen(w->fd, "wb6")) == NULL)
+		return open_fail(w, path, err, NSL_EX_SOFTWARE,
+		    "out of memory");
 	return w;
 }
 
@@ -398,8 +446,13 @@ flush_buf(struct nsl_writer *w, struct nsl_err *err)
 	int errnum;
 
 	if (w->gz != NULL) {
-		if (w->len > 0 && gzwrite(w->gz, w->buf, (unsigned)w->len) == 0)
-			goto gzfail;
+		if (w->len > 0 &&
+		    gzwrite(w->gz, w->buf, (unsigned)w->len) == 0) {
+			gzerror(w->gz, &errnum);
+			return writer_fail(w, err, NSL_EX_IOERR, "write error",
+			    errnum == Z_ERRNO ? strerror(errno) :
+			    "gzip failed");
+		}
 		w->len = 0;
 		return 0;
 	}
@@ -408,16 +461,12 @@ flush_buf(struct nsl_writer *w, struct nsl_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			return writer_fail(w, err, NSL_EX_IOERR, "write error",
 			    strerror(errno));
 		off += (size_t)n;
 	}
 	w->len = 0;
 	return 0;
-gzfail:
-	gzerror(w->gz, &errnum);
-	return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
-	    errnum == Z_ERRNO ? strerror(errno) : "gzip failed");
 }
 
 int
@@ -426,7 +475,6 @@ nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
 {
 	size_t room;
 
-	nsl_err_at(err, w->path ? w->path : "<stdout>", 0);
 	while (n > 0) {
 		room = WRITE_CHUNK - w->len;
 		if (room == 0) {
@@ -449,7 +497,6 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 {
 	int rc;
 
-	nsl_err_at(err, w->path ? w->path : "<stdout>", 0);
 	if (flush_buf(w, err) != 0)
 		goto fail;
 	if (w->path == NULL) {
@@ -461,7 +508,7 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 		w->gz = NULL;
 		w->fd = -1;
 		if (rc != Z_OK) {
-			nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			writer_fail(w, err, NSL_EX_IOERR, "write error",
 			    rc == Z_ERRNO ? strerror(errno) : "gzip failed");
 			goto fail;
 		}
@@ -469,14 +516,14 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 		rc = close(w->fd);
 		w->fd = -1;
 		if (rc != 0) {
-			nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+			writer_fail(w, err, NSL_EX_IOERR, "write error",
 			    strerror(errno));
 			goto fail;
 		}
 	}
-	if (rename(w->tmp, w->path) != 0) {
-		nsl_err_set(err, NSL_EX_IOERR, "cannot rename %s: %s",
-		    w->tmp, strerror(errno));
+	if (w->tmp != NULL && rename(w->tmp, w->path) != 0) {
+		writer_fail(w, err, NSL_EX_IOERR, "cannot rename temporary "
+		    "file into place", strerror(errno));
 		goto fail;
 	}
 	writer_free(w);
@@ -494,7 +541,7 @@ nsl_writer_abort(struct nsl_writer *w)
 	if (w->gz != NULL)
 		gzclose(w->gz);
 	else if (w->fd >= 0 && w->path != NULL)
-		close(w->fd);
+		close(w->fd);	/* never standard output */
 	if (w->tmp != NULL)
 		unlink(w->tmp);
 	writer_free(w);

@@ -23,13 +23,14 @@ enum nsl_exit {
 };
 
 /*
- * Invariant: code == 0 means "no error"; then msg is empty.  file is
- * borrowed (it usually points at the reader's name) and may be NULL; line
- * is 0 when the error is not about one line.
+ * Invariant: code == 0 means "no error"; then msg is empty.  file is the
+ * error record's own copy of the file name ("" when the error is about no
+ * file), so it outlives the reader or writer that set it; line is 0 when
+ * the error is not about one line.
  */
 struct nsl_err {
 	int code;
-	const char *file;
+	char file[512];
 	unsigned long line;
 	char msg[480];
 };
@@ -40,7 +41,7 @@ void nsl_err_clear(struct nsl_err *);
 int nsl_err_set(struct nsl_err *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Record where the error happened (file borrowed, not copied). */
+/* Record where the error happened (file copied; NULL for none). */
 void nsl_err_at(struct nsl_err *, const char *file, unsigned long line);
 
 #endif

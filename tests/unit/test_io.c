@@ -151,6 +151,10 @@ test_truncated_gz(void)
 	UNIT_CHECK(read_joined("cut.gz", out, sizeof(out), &err) == -1 &&
 	    err.code == NSL_EX_IOERR && strstr(err.msg, "truncated") != NULL,
 	    "a gzip file cut in half is an I/O error, not a short read");
+	/* 400 lines of 50 bytes; half the compressed bytes hold more than
+	 * the first line, so the error names a later one */
+	UNIT_CHECK(err.line > 1 && err.line <= 400,
+	    "the truncation is reported at the line where data stops");
 	gz[sz / 2] ^= 0x55;
 	put_file("bad.gz", gz, (size_t)sz);
 	nsl_err_clear(&err);
@@ -215,6 +219,21 @@ test_writer(void)
 		nsl_reader_getline(r, &line, &len, &err);
 		UNIT_CHECK(nsl_reader_is_gzip(r), "the .gz output is compressed");
 		nsl_reader_close(r);
+	}
+	{
+		struct stat st;
+
+		w = nsl_writer_open("/dev/null", &err);
+		nsl_writer_write(w, "x\n", 2, &err);
+		UNIT_CHECK(nsl_writer_commit(w, &err) == 0 &&
+		    stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode),
+		    "a device is written directly, never renamed over");
+		w = nsl_writer_open("/dev/full", &err);
+		nsl_writer_write(w, "x\n", 2, &err);
+		UNIT_CHECK(nsl_writer_commit(w, &err) == -1 &&
+		    err.code == NSL_EX_IOERR &&
+		    strcmp(err.file, "/dev/full") == 0,
+		    "a write error on commit is exit 74 naming the output");
 	}
 	nsl_err_clear(&err);
 	UNIT_CHECK(nsl_writer_open("/nonexistent-dir/x", &err) == NULL &&

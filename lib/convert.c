@@ -1,0 +1,1442 @@
+/*
+ * convert.c - records between JSONL, .npy, CSV and IDX (see nsl/convert.h).
+ *
+ * Sources (one per input format) fill a struct row and hand it to emit(),
+ * which checks what all rows share (vector length, labels), then to the
+ * sink of the output format.  A row is either a parsed JSON object (JSONL
+ * input, or the JSON a CSV line is turned into) with its vector already
+ * decoded, or a bare vector and label (npy and IDX input).
+ */
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "nsl/convert.h"
+#include "nsl/csv.h"
+#include "nsl/idx.h"
+#include "nsl/json.h"
+#include "nsl/num.h"
+
+#define FLUSH_AT ((size_t)1 << 20)	/* bytes of text held before writing */
+#define PROGRESS_EVERY 4096		/* rows between progress calls */
+
+struct row {
+	const struct nsl_rec *rec;	/* the members, or NULL */
+	long vec;			/* rec's vector member, or -1 */
+	long idf;			/* rec's id member, or -1 */
+	long labf;			/* rec's label member, or -1 */
+	double *x;			/* the vector, decoded */
+	size_t n;
+	int has_x;
+	int x_f32;			/* float32 at heart: print as such */
+	int has_label;			/* a label from outside rec */
+	int label_int;
+	long long li;
+	double ld;
+	unsigned long line;		/* text input: its line; else 0 */
+	uint64_t index;			/* binary input: row in the file */
+};
+
+/* Columns of CSV output, fixed by the first row. */
+enum col_kind {
+	COL_ID,			/* added row number */
+	COL_MEMBER,		/* a member of the records */
+	COL_VECTOR,		/* the vector, as PREFIX0..PREFIXn-1 */
+	COL_LABEL		/* label from outside the records */
+};
+
+struct col {
+	enum col_kind kind;
+	char *name;
+	long member;		/* this row's member index, -1 if none */
+};
+
+struct nsl_convert {
+	struct nsl_convert_opts o;
+	char *prefix;		/* CSV vector column prefix */
+	struct nsl_writer *out;
+	struct nsl_buf buf;	/* output text not yet written */
+	struct nsl_buf tmp;	/* scratch: a CSV line as JSON, strings */
+	struct nsl_rec rec;
+	double *x;
+	size_t xcap;
+	uint64_t nrows;
+	int nfiles;
+	char *cur;		/* display name of the current input */
+
+	int dim_set;		/* vector length fixed by an earlier row */
+	size_t dim;
+	char dim_where[256];
+
+	/* labels read from o.labels: li (integers) or ld */
+	int labels_in;
+	char *labels_name;
+	uint64_t nlabels;
+	int labels_int;
+	long long *li;
+	double *ld;
+
+	/* npy output, and labels written beside it */
+	struct nsl_npy_out npy;
+	struct nsl_writer *labels_out;
+	struct nsl_npy_out lab;
+
+	/* CSV output */
+	struct col *cols;
+	size_t ncols;
+	int header_done;
+	size_t hint;
+	char header_where[256];
+
+	/* CSV input */
+	struct nsl_csv csv;
+	char **hdr;
+	long *vk;		/* column -> vector index, or -1 */
+	size_t *kcol;		/* vector index -> column */
+	size_t nhdr;
+};
+
+enum nsl_convert_format
+nsl_convert_format_parse(const char *name)
+{
+	if (strcmp(name, "jsonl") == 0 || strcmp(name, "json") == 0)
+		return NSL_FMT_JSONL;
+	if (strcmp(name, "npy") == 0)
+		return NSL_FMT_NPY;
+	if (strcmp(name, "csv") == 0)
+		return NSL_FMT_CSV;
+	if (strcmp(name, "idx") == 0)
+		return NSL_FMT_IDX;
+	return NSL_FMT_AUTO;
+}
+
+const char *
+nsl_convert_format_name(enum nsl_convert_format f)
+{
+	switch (f) {
+	case NSL_FMT_JSONL:
+		return "jsonl";
+	case NSL_FMT_NPY:
+		return "npy";
+	case NSL_FMT_CSV:
+		return "csv";
+	case NSL_FMT_IDX:
+		return "idx";
+	default:
+		return "auto";
+	}
+}
+
+static int
+has_suffix(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && strncmp(s + n - m, suffix, m) == 0;
+}
+
+enum nsl_convert_format
+nsl_convert_format_guess(const char *path)
+{
+	const char *base;
+	size_t n;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return NSL_FMT_AUTO;
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (has_suffix(base, n, ".gz"))
+		n -= 3;
+	if (has_suffix(base, n, ".npy"))
+		return NSL_FMT_NPY;
+	if (has_suffix(base, n, ".csv"))
+		return NSL_FMT_CSV;
+	if (has_suffix(base, n, ".jsonl") || has_suffix(base, n, ".json") ||
+	    has_suffix(base, n, ".ndjson"))
+		return NSL_FMT_JSONL;
+	/* MNIST's names: train-images-idx3-ubyte, t10k-labels.idx1-ubyte */
+	if (has_suffix(base, n, "-ubyte") || has_suffix(base, n, ".idx") ||
+	    strstr(base, "-idx") != NULL || strstr(base, ".idx") != NULL)
+		return NSL_FMT_IDX;
+	return NSL_FMT_AUTO;
+}
+
+/* ---- where an error is ---- */
+
+/*
+ * Point err at the current input: its line for text, or a "row N: "
+ * prefix for binary rows.  Returns -1.
+ */
+static int
+located(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	char msg[sizeof(err->msg)];
+
+	if (rw->line > 0) {
+		nsl_err_at(err, c->cur, rw->line);
+		return -1;
+	}
+	nsl_err_at(err, c->cur, 0);
+	memcpy(msg, err->msg, sizeof(msg));
+	return nsl_err_set(err, err->code, "row %" PRIu64 ": %s", rw->index,
+	    msg);
+}
+
+static void
+describe(const struct nsl_convert *c, const struct row *rw, char *buf,
+    size_t size)
+{
+	if (rw->line > 0)
+		snprintf(buf, size, "%s:%lu", c->cur, rw->line);
+	else
+		snprintf(buf, size, "%s row %" PRIu64, c->cur, rw->index);
+}
+
+/* ---- writing values ---- */
+
+static const char *
+nonfinite_name(double v)
+{
+	return isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+}
+
+/* One number; NaN and infinities only with --allow-nonfinite. */
+static int
+put_number(struct nsl_convert *c, struct nsl_buf *b, double v,
+    enum nsl_num_style st, struct nsl_err *err)
+{
+	float f;
+
+	if (st == NSL_NUM_FLOAT32 && isfinite(v)) {
+		f = (float)v;
+		if (!isfinite(f))
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "value %.17g is too large for float32", v);
+	}
+	if (isfinite(v)) {
+		nsl_json_number(b, v, st);
+		return 0;
+	}
+	if (!c->o.allow_nonfinite)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "value %s has no JSON form (see --allow-nonfinite)",
+		    nonfinite_name(v));
+	nsl_buf_adds(b, nonfinite_name(v));
+	return 0;
+}
+
+static enum nsl_num_style
+vector_style(const struct nsl_convert *c, const struct row *rw)
+{
+	return c->o.float32 || rw->x_f32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+}
+
+/* Digits of u at p; returns how many. */
+static size_t
+put_uint(char *p, uint32_t u)
+{
+	char t[10];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	for (i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+#define CHUNK 256	/* numbers formatted per buffer growth */
+
+/*
+ * x[0..n) separated by commas.  Integers (pixels, counts) take a short
+ * cut past the shortest-round-trip formatter: they are most of what IDX
+ * and integer arrays hold, and their text is plain digits either way.
+ */
+static int
+put_numbers(struct nsl_convert *c, struct nsl_buf *b, const double *x,
+    size_t n, enum nsl_num_style st, struct nsl_err *err)
+{
+	double limit = st == NSL_NUM_FLOAT32 ? 0x1p24 : 1e9, v;
+	char msg[sizeof(err->msg)];
+	size_t i, end;
+	char *p;
+
+	for (i = 0; i < n; i = end) {
+		end = n - i > CHUNK ? i + CHUNK : n;
+		if (nsl_buf_grow(b, (end - i) * (NSL_NUM_BUFSZ + 1)) != 0)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		p = b->data + b->len;
+		for (; i < end; i++) {
+			if (i > 0)
+				*p++ = ',';
+			v = x[i];
+			if (v < 0 && v > -limit && v == (double)(int32_t)v) {
+				*p++ = '-';
+				p += put_uint(p, (uint32_t)-v);
+			} else if (v >= 0 && v < limit &&
+			    v == (double)(uint32_t)v && !(v == 0 && signbit(v)))
+				p += put_uint(p, (uint32_t)v);
+			else if (st == NSL_NUM_DOUBLE && isfinite(v))
+				p += nsl_num_format(p, v);
+			else {
+				/* float32, NaN, infinities: the careful way */
+				b->len = (size_t)(p - b->data);
+				if (put_number(c, b, v, st, err) != 0) {
+					memcpy(msg, err->msg, sizeof(msg));
+					return nsl_err_set(err, err->code,
+					    "field \"%s\": %s", c->o.field, msg);
+				}
+				p = b->data + b->len;
+			}
+		}
+		b->len = (size_t)(p - b->data);
+		b->data[b->len] = '\0';
+	}
+	return 0;
+}
+
+static int
+put_vector(struct nsl_convert *c, struct nsl_buf *b, const struct row *rw,
+    struct nsl_err *err)
+{
+	nsl_buf_addc(b, '[');
+	if (put_numbers(c, b, rw->x, rw->n, vector_style(c, rw), err) != 0)
+		return -1;
+	nsl_buf_addc(b, ']');
+	return 0;
+}
+
+static int
+put_label(struct nsl_convert *c, struct nsl_buf *b, const struct row *rw,
+    struct nsl_err *err)
+{
+	if (rw->label_int) {
+		nsl_buf_addf(b, "%lld", rw->li);
+		return 0;
+	}
+	return put_number(c, b, rw->ld, NSL_NUM_DOUBLE, err);
+}
+
+/* Does the vector need printing again, or can its bytes be copied? */
+static int
+rewrite_vector(const struct nsl_convert *c, const struct row *rw)
+{
+	return rw->rec == NULL || rw->vec < 0 || c->o.scaled ||
+	    c->o.float32 || rw->x_f32;
+}
+
+static int
+flush(struct nsl_convert *c, struct nsl_err *err)
+{
+	if (nsl_buf_failed(&c->buf))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (c->buf.len == 0)
+		return 0;
+	if (nsl_writer_write(c->out, c->buf.data, c->buf.len, err) != 0)
+		return -1;
+	nsl_buf_reset(&c->buf);
+	return 0;
+}
+
+/* ---- JSONL output ---- */
+
+static int
+sink_jsonl(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	struct nsl_obj ob;
+	int rewrite = rewrite_vector(c, rw);
+	size_t i;
+
+	nsl_obj_begin(&ob, &c->buf);
+	if (rw->idf < 0) {
+		nsl_obj_key(&ob, c->o.id_field);
+		nsl_obj_integer(&ob, (long long)c->nrows);
+	}
+	for (i = 0; rw->rec != NULL && i < rw->rec->nfields; i++) {
+		if ((long)i == rw->vec && rewrite) {
+			nsl_obj_key(&ob, c->o.field);
+			if (put_vector(c, &c->buf, rw, err) != 0)
+				return -1;
+		} else if ((long)i == rw->labf && rw->has_label) {
+			nsl_obj_key(&ob, c->o.label_field);
+			if (put_label(c, &c->buf, rw, err) != 0)
+				return -1;
+		} else
+			nsl_obj_copy(&ob, rw->rec, i);
+	}
+	if (rw->rec == NULL && rw->has_x) {
+		nsl_obj_key(&ob, c->o.field);
+		if (put_vector(c, &c->buf, rw, err) != 0)
+			return -1;
+	}
+	if (rw->has_label && rw->labf < 0) {
+		nsl_obj_key(&ob, c->o.label_field);
+		if (put_label(c, &c->buf, rw, err) != 0)
+			return -1;
+	}
+	nsl_obj_end(&ob);
+	return c->buf.len >= FLUSH_AT ? flush(c, err) : 0;
+}
+
+/* ---- CSV output ---- */
+
+/* A member's name, unescaped, as a new string (NULL: out of memory). */
+static char *
+member_name(const struct nsl_rec *rec, size_t i)
+{
+	const struct nsl_field *f = &rec->fields[i];
+	json_error_t jerr;
+	json_t *j;
+	char *s;
+
+	if (!f->key_escaped)
+		return strndup(f->key, f->keylen);
+	/* the key text sits between quotes in the line */
+	j = json_loadb(f->key - 1, f->keylen + 2, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, &jerr);
+	if (j == NULL)
+		return NULL;
+	/* a name with an escaped NUL ends there: C strings cannot hold it */
+	s = strdup(json_string_value(j));
+	json_decref(j);
+	return s;
+}
+
+static int
+member_is(const struct nsl_rec *rec, size_t i, const char *name)
+{
+	const struct nsl_field *f = &rec->fields[i];
+	char *s;
+	int eq;
+
+	if (!f->key_escaped)
+		return f->keylen == strlen(name) &&
+		    memcmp(f->key, name, f->keylen) == 0;
+	s = member_name(rec, i);
+	eq = s != NULL && strcmp(s, name) == 0;
+	free(s);
+	return eq;
+}
+
+static int
+add_col(struct nsl_convert *c, enum col_kind kind, char *name)
+{
+	struct col *p;
+
+	if (name == NULL)
+		return -1;
+	if ((p = realloc(c->cols, (c->ncols + 1) * sizeof(*p))) == NULL) {
+		free(name);
+		return -1;
+	}
+	c->cols = p;
+	c->cols[c->ncols].kind = kind;
+	c->cols[c->ncols].name = name;
+	c->cols[c->ncols].member = -1;
+	c->ncols++;
+	return 0;
+}
+
+/* The columns, from the first row, and the header line. */
+static int
+csv_header(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	char num[32];
+	size_t i, k;
+	int rc = 0;
+
+	if (rw->idf < 0)
+		rc |= add_col(c, COL_ID, strdup(c->o.id_field));
+	for (i = 0; rw->rec != NULL && i < rw->rec->nfields; i++) {
+		if ((long)i == rw->vec)
+			rc |= add_col(c, COL_VECTOR, strdup(c->o.field));
+		else if ((long)i == rw->labf && rw->has_label)
+			rc |= add_col(c, COL_LABEL,
+			    strdup(c->o.label_field));
+		else
+			rc |= add_col(c, COL_MEMBER,
+			    member_name(rw->rec, i));
+	}
+	if (rw->rec == NULL && rw->has_x)
+		rc |= add_col(c, COL_VECTOR, strdup(c->o.field));
+	if (rw->has_label && rw->labf < 0)
+		rc |= add_col(c, COL_LABEL, strdup(c->o.label_field));
+	if (rc != 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < c->ncols; i++) {
+		if (i > 0)
+			nsl_buf_addc(&c->buf, ',');
+		if (c->cols[i].kind != COL_VECTOR) {
+			nsl_csv_put(&c->buf, c->cols[i].name,
+			    strlen(c->cols[i].name), 0);
+			continue;
+		}
+		for (k = 0; k < rw->n; k++) {
+			if (k > 0)
+				nsl_buf_addc(&c->buf, ',');
+			nsl_buf_reset(&c->tmp);
+			nsl_buf_adds(&c->tmp, c->prefix);
+			snprintf(num, sizeof(num), "%zu", k);
+			nsl_buf_adds(&c->tmp, num);
+			nsl_csv_put(&c->buf, c->tmp.data, c->tmp.len, 0);
+		}
+	}
+	nsl_buf_addc(&c->buf, '\n');
+	describe(c, rw, c->header_where, sizeof(c->header_where));
+	c->header_done = 1;
+	return 0;
+}
+
+/* Match this row's members to the columns: cols[].member. */
+static int
+csv_match(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	size_t i, j, t;
+	char *name;
+
+	for (j = 0; j < c->ncols; j++)
+		c->cols[j].member = -1;
+	for (i = 0; rw->rec != NULL && i < rw->rec->nfields; i++) {
+		if ((long)i == rw->vec || ((long)i == rw->labf &&
+		    rw->has_label))
+			continue;
+		/* rows usually repeat the first one's order: look there
+		 * first */
+		for (t = 0; t < c->ncols; t++) {
+			j = (c->hint + t) % c->ncols;
+			if (c->cols[j].kind == COL_MEMBER &&
+			    c->cols[j].member < 0 &&
+			    member_is(rw->rec, i, c->cols[j].name))
+				break;
+		}
+		if (t == c->ncols) {
+			name = member_name(rw->rec, i);
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" is not "
+			    "a CSV column (the columns are those of %s)",
+			    name != NULL ? name : "?", c->header_where);
+			free(name);
+			return -1;
+		}
+		c->cols[j].member = (long)i;
+		c->hint = j + 1;
+	}
+	c->hint = 0;
+	for (j = 0; j < c->ncols; j++) {
+		if (c->cols[j].kind == COL_MEMBER && c->cols[j].member < 0)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" "
+			    "missing (a CSV column since %s)", c->cols[j].name,
+			    c->header_where);
+		if ((c->cols[j].kind == COL_VECTOR && !rw->has_x) ||
+		    (c->cols[j].kind == COL_LABEL && !rw->has_label))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" "
+			    "missing (a CSV column since %s)", c->cols[j].name,
+			    c->header_where);
+	}
+	if (rw->has_x && (rw->rec == NULL || rw->vec >= 0)) {
+		for (j = 0; j < c->ncols; j++)
+			if (c->cols[j].kind == COL_VECTOR)
+				break;
+		if (j == c->ncols)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" "
+			    "is not a CSV column (the columns are those of %s)",
+			    c->o.field, c->header_where);
+	}
+	return 0;
+}
+
+/* A member's value as a CSV cell. */
+static int
+csv_member(struct nsl_convert *c, const struct nsl_rec *rec, size_t i,
+    const char *name, struct nsl_err *err)
+{
+	const struct nsl_field *f = &rec->fields[i];
+
+	switch (f->type) {
+	case NSL_JSON_NUMBER:
+	case NSL_JSON_TRUE:
+	case NSL_JSON_FALSE:
+		nsl_buf_add(&c->buf, f->value, f->vlen);
+		return 0;
+	case NSL_JSON_NULL:
+		return 0;
+	case NSL_JSON_STRING:
+		if (nsl_rec_string(rec, i, &c->tmp, err) != 0)
+			return -1;
+		/* always quoted: a quoted cell reads back as a string */
+		nsl_csv_put(&c->buf, c->tmp.data, c->tmp.len, 1);
+		return 0;
+	default:
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %s "
+		    "cannot go into a CSV cell", name,
+		    f->type == NSL_JSON_ARRAY ? "an array" : "an object");
+	}
+}
+
+/* The vector's cells: its own number texts when they need no change. */
+static int
+csv_vector(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	enum nsl_num_style st = vector_style(c, rw);
+	const char *p, *end, *tok;
+	size_t i;
+
+	if (rewrite_vector(c, rw))
+		return put_numbers(c, &c->buf, rw->x, rw->n, st, err);
+	/* a validated number array: split at commas, drop whitespace */
+	p = rw->rec->fields[rw->vec].value + 1;
+	end = rw->rec->fields[rw->vec].value + rw->rec->fields[rw->vec].vlen -
+	    1;
+	for (i = 0; p < end; i++) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+		    *p == '\r'))
+			p++;
+		if (p == end)
+			break;
+		tok = p;
+		while (p < end && *p != ',' && *p != ' ' && *p != '\t' &&
+		    *p != '\n' && *p != '\r')
+			p++;
+		if (i > 0)
+			nsl_buf_addc(&c->buf, ',');
+		nsl_buf_add(&c->buf, tok, (size_t)(p - tok));
+		while (p < end && *p != ',')
+			p++;
+		if (p < end)
+			p++;
+	}
+	return 0;
+}
+
+static int
+sink_csv(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	struct col *col;
+	size_t j;
+
+	if (!c->header_done && csv_header(c, rw, err) != 0)
+		return -1;
+	if (csv_match(c, rw, err) != 0)
+		return -1;
+	for (j = 0; j < c->ncols; j++) {
+		col = &c->cols[j];
+		if (j > 0)
+			nsl_buf_addc(&c->buf, ',');
+		switch (col->kind) {
+		case COL_ID:
+			nsl_buf_addf(&c->buf, "%" PRIu64, c->nrows);
+			break;
+		case COL_MEMBER:
+			if (csv_member(c, rw->rec, (size_t)col->member,
+			    col->name, err) != 0)
+				return -1;
+			break;
+		case COL_VECTOR:
+			if (csv_vector(c, rw, err) != 0)
+				return -1;
+			break;
+		case COL_LABEL:
+			if (put_label(c, &c->buf, rw, err) != 0)
+				return -1;
+			break;
+		}
+	}
+	nsl_buf_addc(&c->buf, '\n');
+	return c->buf.len >= FLUSH_AT ? flush(c, err) : 0;
+}
+
+/* ---- npy output ---- */
+
+/* The row's label as an exact integer, for the int64 labels file. */
+static int
+label_integer(struct nsl_convert *c, const struct row *rw, long long *out,
+    struct nsl_err *err)
+{
+	const struct nsl_field *f;
+	char text[32];
+	char *end;
+	double d;
+
+	if (rw->has_label) {
+		if (rw->label_int) {
+			*out = rw->li;
+			return 0;
+		}
+		d = rw->ld;
+		goto check;
+	}
+	if (rw->labf < 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" missing "
+		    "(--labels writes it)", c->o.label_field);
+	f = &rw->rec->fields[rw->labf];
+	if (f->type == NSL_JSON_NUMBER && f->vlen < sizeof(text) &&
+	    strcspn(f->value, ".eE") >= f->vlen) {
+		/* an integer literal: exact, even past 2^53 */
+		memcpy(text, f->value, f->vlen);
+		text[f->vlen] = '\0';
+		errno = 0;
+		*out = strtoll(text, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return 0;
+	}
+	if (nsl_rec_number(rw->rec, (size_t)rw->labf, &d, err) != 0)
+		return -1;
+check:
+	if (d != trunc(d) || !(d >= -0x1p63 && d < 0x1p63))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %.17g "
+		    "is not an integer label", c->o.label_field, d);
+	*out = (long long)d;
+	return 0;
+}
+
+static int
+sink_npy(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
+{
+	long long v = 0;
+
+	if (!rw->has_x)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" missing "
+		    "(a 1-D array holds labels, not vectors)", c->o.field);
+	if (nsl_npy_out_row(&c->npy, rw->x, rw->n, err) != 0)
+		return -1;
+	if (c->labels_out == NULL)
+		return 0;
+	if (label_integer(c, rw, &v, err) != 0)
+		return -1;
+	return nsl_npy_out_int(&c->lab, v, err);
+}
+
+/* ---- every row ---- */
+
+static int
+emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
+{
+	char where[256];
+	size_t i;
+	int rc;
+
+	if (rw->has_x) {
+		if (!c->dim_set) {
+			c->dim = rw->n;
+			c->dim_set = 1;
+			describe(c, rw, c->dim_where, sizeof(c->dim_where));
+		} else if (rw->n != c->dim) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+			    "value%s, expected %zu as in %s", c->o.field, rw->n,
+			    rw->n == 1 ? "" : "s", c->dim, c->dim_where);
+			return located(c, rw, err);
+		}
+		if (c->o.scaled)
+			for (i = 0; i < rw->n; i++)
+				rw->x[i] *= c->o.scale;
+	}
+	if (c->labels_in) {
+		if (rw->has_label) {
+			nsl_err_set(err, NSL_EX_DATAERR, "the input has labels "
+			    "of its own: give it alone or as --labels");
+			return located(c, rw, err);
+		}
+		if (c->nrows >= c->nlabels) {
+			describe(c, rw, where, sizeof(where));
+			nsl_err_at(err, c->labels_name, 0);
+			return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64
+			    " labels, fewer than the rows of the input (%s is "
+			    "row %" PRIu64 ")", c->nlabels, where, c->nrows);
+		}
+		rw->has_label = 1;
+		rw->label_int = c->labels_int;
+		if (c->labels_int)
+			rw->li = c->li[c->nrows];
+		else
+			rw->ld = c->ld[c->nrows];
+	}
+	/* a sink's data errors are about this row; I/O errors name a file */
+	nsl_err_at(err, NULL, 0);
+	switch (c->o.to) {
+	case NSL_FMT_CSV:
+		rc = sink_csv(c, rw, err);
+		break;
+	case NSL_FMT_NPY:
+		rc = sink_npy(c, rw, err);
+		break;
+	default:
+		rc = sink_jsonl(c, rw, err);
+		break;
+	}
+	if (rc != 0)
+		return err->file[0] != '\0' ? -1 : located(c, rw, err);
+	c->nrows++;
+	if (c->o.progress != NULL && c->nrows % PROGRESS_EVERY == 0)
+		c->o.progress(c->o.progress_arg, c->nrows);
+	return 0;
+}
+
+/* ---- JSONL input ---- */
+
+static int
+source_jsonl(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
+{
+	int need_label = c->labels_in || c->o.to != NSL_FMT_JSONL;
+	struct row rw;
+	int rc;
+
+	while ((rc = nsl_rec_read(r, &c->rec, err)) > 0) {
+		memset(&rw, 0, sizeof(rw));
+		rw.rec = &c->rec;
+		rw.line = nsl_reader_lineno(r);
+		/* a CSV table may do without a vector (then all rows must) */
+		rw.vec = nsl_rec_find(&c->rec, c->o.field);
+		if (rw.vec < 0 && c->o.to != NSL_FMT_CSV) {
+			nsl_rec_require(&c->rec, c->o.field, err);
+			return located(c, &rw, err);
+		}
+		if (rw.vec >= 0 && nsl_rec_vector(&c->rec, (size_t)rw.vec,
+		    &c->x, &rw.n, &c->xcap, err) != 0)
+			return located(c, &rw, err);
+		rw.x = c->x;
+		rw.has_x = rw.vec >= 0;
+		rw.idf = nsl_rec_find(&c->rec, c->o.id_field);
+		rw.labf = need_label ? nsl_rec_find(&c->rec,
+		    c->o.label_field) : -1;
+		if (emit(c, &rw, err) != 0)
+			return -1;
+	}
+	return rc;
+}
+
+/* ---- npy and IDX input ---- */
+
+static int
+grow_x(struct nsl_convert *c, uint64_t n, struct nsl_err *err)
+{
+	double *p;
+
+	if (n == 0)
+		n = 1;
+	if (n <= c->xcap)
+		return 0;
+	if (n > SIZE_MAX / sizeof(double) ||
+	    (p = realloc(c->x, (size_t)n * sizeof(double))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE,
+		    "out of memory for a row of %" PRIu64 " values", n);
+	c->x = p;
+	c->xcap = (size_t)n;
+	return 0;
+}
+
+/* Rows known before reading: check them against the labels at once. */
+static int
+check_label_count(struct nsl_convert *c, uint64_t rows, struct nsl_err *err)
+{
+	if (!c->labels_in || c->nrows + rows <= c->nlabels)
+		return 0;
+	nsl_err_at(err, c->labels_name, 0);
+	if (c->nrows == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64 " labels, "
+		    "but %s has %" PRIu64 " rows", c->nlabels, c->cur, rows);
+	return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64 " labels, but the "
+	    "inputs up to %s have %" PRIu64 " rows", c->nlabels, c->cur,
+	    c->nrows + rows);
+}
+
+static int
+source_npy(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
+{
+	struct nsl_npy a;
+	struct row rw;
+	long long iv;
+	int rc = -1;
+
+	if (nsl_npy_open(&a, r, err) != 0 ||
+	    check_label_count(c, a.rows, err) != 0 ||
+	    grow_x(c, a.ncols, err) != 0)
+		goto out;
+	memset(&rw, 0, sizeof(rw));
+	rw.vec = rw.idf = rw.labf = -1;
+	rw.x = c->x;
+	for (;;) {
+		rw.index = a.row;
+		/* exact integers only for labels, one value a row */
+		rc = nsl_npy_next(&a, r, c->x, a.ncols == 1 ? &iv : NULL, err);
+		if (rc <= 0)
+			break;
+		rw.has_label = 0;	/* emit() may have set it last time */
+		if (a.ndim == 1) {
+			rw.has_label = 1;
+			rw.label_int = a.kind != 'f';
+			rw.li = iv;
+			rw.ld = c->x[0];
+		} else {
+			rw.has_x = 1;
+			rw.n = (size_t)a.ncols;
+			rw.x_f32 = a.kind == 'f' && a.itemsize == 4;
+		}
+		if ((rc = emit(c, &rw, err)) != 0)
+			break;
+	}
+out:
+	nsl_npy_release(&a);
+	return rc;
+}
+
+static int
+source_idx(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
+{
+	struct nsl_idx *x;
+	struct row rw;
+	int rc = -1;
+
+	/* struct nsl_idx has room for 255 dimensions: keep it off the stack */
+	if ((x = malloc(sizeof(*x))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (nsl_idx_open(x, r, err) != 0 ||
+	    check_label_count(c, x->rows, err) != 0 ||
+	    grow_x(c, x->ncols, err) != 0)
+		goto out;
+	memset(&rw, 0, sizeof(rw));
+	rw.vec = rw.idf = rw.labf = -1;
+	rw.x = c->x;
+	for (;;) {
+		rw.index = x->row;
+		rc = nsl_idx_next(x, r, c->x, err);
+		if (rc <= 0)
+			break;
+		rw.has_label = 0;
+		if (x->ndim == 1) {
+			rw.has_label = 1;
+			rw.label_int = nsl_idx_integral(x);
+			rw.li = (long long)c->x[0];
+			rw.ld = c->x[0];
+		} else {
+			rw.has_x = 1;
+			rw.n = (size_t)x->ncols;
+			rw.x_f32 = x->type == NSL_IDX_F32;
+		}
+		if ((rc = emit(c, &rw, err)) != 0)
+			break;
+	}
+out:
+	nsl_idx_release(x);
+	free(x);
+	return rc;
+}
+
+/* ---- CSV input ---- */
+
+/* Is s[0..n) valid UTF-8 (no overlongs, no surrogates)? */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	uint32_t cp;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			len = 2, cp = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			len = 3, cp = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			len = 4, cp = s[i] & 0x07;
+		else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static void
+free_header(struct nsl_convert *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhdr; i++)
+		free(c->hdr[i]);
+	free(c->hdr);
+	free(c->vk);
+	free(c->kcol);
+	c->hdr = NULL;
+	c->vk = NULL;
+	c->kcol = NULL;
+	c->nhdr = 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* PREFIX followed by a canonical decimal index: the index, else -1. */
+static long
+vector_index(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+	long k = 0;
+
+	if (strncmp(name, prefix, n) != 0)
+		return -1;
+	p = name + n;
+	if (*p == '\0' || (*p == '0' && p[1] != '\0'))
+		return -1;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || k > 100000000)
+			return -1;
+		k = k * 10 + (*p - '0');
+	}
+	return k;
+}
+
+/* Take the header line: column names, and which columns are the vector. */
+static int
+csv_read_header(struct nsl_convert *c, unsigned long line,
+    struct nsl_err *err)
+{
+	size_t i, n = c->csv.nfields, dim = 0, have;
+	char **sorted = NULL;
+	long k, maxk = -1;
+
+	free_header(c);
+	nsl_err_at(err, c->cur, line);
+	if ((c->hdr = calloc(n, sizeof(*c->hdr))) == NULL ||
+	    (c->vk = calloc(n, sizeof(*c->vk))) == NULL ||
+	    (sorted = calloc(n, sizeof(*sorted))) == NULL)
+		goto nomem;
+	c->nhdr = n;
+	for (i = 0; i < n; i++) {
+		if (strlen(nsl_csv_cell(&c->csv, i)) != nsl_csv_len(&c->csv, i) ||
+		    !utf8_valid((const unsigned char *)nsl_csv_cell(&c->csv, i),
+		    nsl_csv_len(&c->csv, i))) {
+			free(sorted);
+			return nsl_err_set(err, NSL_EX_DATAERR, "header: column "
+			    "%zu: name is not valid UTF-8 text", i + 1);
+		}
+		if ((c->hdr[i] = strdup(nsl_csv_cell(&c->csv, i))) == NULL)
+			goto nomem;
+		sorted[i] = c->hdr[i];
+		c->vk[i] = k = vector_index(c->hdr[i], c->prefix);
+		if (k >= 0) {
+			dim++;
+			if (k > maxk)
+				maxk = k;
+		}
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_names);
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			nsl_err_set(err, NSL_EX_DATAERR, "header: column \"%s\" "
+			    "appears twice", sorted[i]);
+			free(sorted);
+			return -1;
+		}
+	free(sorted);
+	if (dim == 0)
+		return 0;
+	if ((c->kcol = calloc(dim, sizeof(*c->kcol))) == NULL)
+		goto nomem;
+	/* indexes are distinct (names are): all in 0..dim-1 means none lack */
+	have = 0;
+	for (i = 0; i < n; i++) {
+		if (c->vk[i] < 0)
+			continue;
+		if ((size_t)c->vk[i] < dim) {
+			c->kcol[c->vk[i]] = i;
+			have++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(c->hdr[i], c->o.field) == 0)
+			return nsl_err_set(err, NSL_EX_DATAERR, "header: column "
+			    "\"%s\" and vector columns %s0... both give field "
+			    "\"%s\"", c->hdr[i], c->prefix, c->o.field);
+	if (have != dim || (size_t)maxk != dim - 1) {
+		for (k = 0; k <= maxk; k++) {
+			for (i = 0; i < n; i++)
+				if (c->vk[i] == k)
+					break;
+			if (i == n)
+				break;
+		}
+		return nsl_err_set(err, NSL_EX_DATAERR, "header: vector "
+		    "columns %s0..%s%ld lack %s%ld", c->prefix, c->prefix,
+		    maxk, c->prefix, k);
+	}
+	return 0;
+nomem:
+	free(sorted);
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+static int
+nonfinite_token(const char *s)
+{
+	return strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
+	    strcmp(s, "-Infinity") == 0;
+}
+
+/* One CSV record as a JSON object in c->tmp, its vector in c->x. */
+static int
+csv_to_json(struct nsl_convert *c, size_t dim, struct nsl_err *err)
+{
+	const char *s;
+	size_t j, k, n, col;
+	int vector_done = 0;
+
+	nsl_buf_reset(&c->tmp);
+	nsl_buf_addc(&c->tmp, '{');
+	for (j = 0; j < c->nhdr; j++) {
+		if (c->vk[j] >= 0 && vector_done)
+			continue;
+		if (c->tmp.len > 1)
+			nsl_buf_addc(&c->tmp, ',');
+		if (c->vk[j] >= 0) {
+			nsl_json_string(&c->tmp, c->o.field,
+			    strlen(c->o.field));
+			nsl_buf_add(&c->tmp, ":[", 2);
+			for (k = 0; k < dim; k++) {
+				col = c->kcol[k];
+				s = nsl_csv_cell(&c->csv, col);
+				n = nsl_csv_len(&c->csv, col);
+				if (nsl_csv_is_number(s, n))
+					nsl_num_parse(s, s + n, &c->x[k]);
+				else if (c->o.allow_nonfinite &&
+				    nonfinite_token(s))
+					c->x[k] = strtod(s, NULL);
+				else
+					return nsl_err_set(err, NSL_EX_DATAERR,
+					    "column \"%s\": expected a number, "
+					    "got \"%.40s\"", c->hdr[col], s);
+				if (!isfinite(c->x[k]) && !c->o.allow_nonfinite)
+					return nsl_err_set(err, NSL_EX_DATAERR,
+					    "column \"%s\": %s is out of range",
+					    c->hdr[col], s);
+				if (k > 0)
+					nsl_buf_addc(&c->tmp, ',');
+				nsl_buf_add(&c->tmp, s, n);
+			}
+			nsl_buf_addc(&c->tmp, ']');
+			vector_done = 1;
+			continue;
+		}
+		nsl_json_string(&c->tmp, c->hdr[j], strlen(c->hdr[j]));
+		nsl_buf_addc(&c->tmp, ':');
+		s = nsl_csv_cell(&c->csv, j);
+		n = nsl_csv_len(&c->csv, j);
+		if (!c->csv.quoted[j] && (n == 0 || nsl_csv_is_number(s, n) ||
+		    strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+			nsl_buf_add(&c->tmp, n == 0 ? "null" : s,
+			    n == 0 ? 4 : n);
+		else if (utf8_valid((const unsigned char *)s, n))
+			nsl_json_string(&c->tmp, s, n);
+		else
+			return nsl_err_set(err, NSL_EX_DATAERR, "column \"%s\": "
+			    "not valid UTF-8 text", c->hdr[j]);
+	}
+	nsl_buf_addc(&c->tmp, '}');
+	if (nsl_buf_failed(&c->tmp))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static int
+source_csv(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
+{
+	struct row rw;
+	size_t dim = 0, j;
+	int rc;
+
+	if ((rc = nsl_csv_read(&c->csv, r, err)) <= 0)
+		return rc;
+	if (csv_read_header(c, c->csv.line, err) != 0)
+		return -1;
+	for (j = 0; j < c->nhdr; j++)
+		if (c->vk[j] >= 0)
+			dim++;
+	if (grow_x(c, dim, err) != 0)
+		return -1;
+	while ((rc = nsl_csv_read(&c->csv, r, err)) > 0) {
+		memset(&rw, 0, sizeof(rw));
+		rw.line = c->csv.line;
+		if (c->csv.nfields != c->nhdr) {
+			nsl_err_set(err, NSL_EX_DATAERR, "%zu field%s, "
+			    "expected %zu as in the header", c->csv.nfields,
+			    c->csv.nfields == 1 ? "" : "s", c->nhdr);
+			return located(c, &rw, err);
+		}
+		if (csv_to_json(c, dim, err) != 0 ||
+		    nsl_rec_parse(&c->rec, c->tmp.data, c->tmp.len, err) != 0)
+			return located(c, &rw, err);
+		rw.rec = &c->rec;
+		rw.vec = dim > 0 ? nsl_rec_find(&c->rec, c->o.field) : -1;
+		rw.idf = nsl_rec_find(&c->rec, c->o.id_field);
+		rw.labf = nsl_rec_find(&c->rec, c->o.label_field);
+		rw.x = c->x;
+		rw.n = dim;
+		rw.has_x = dim > 0;
+		if (emit(c, &rw, err) != 0)
+			return -1;
+	}
+	return rc;
+}
+
+/* ---- labels read from a file ---- */
+
+static int
+load_labels(struct nsl_convert *c, struct nsl_err *err)
+{
+	enum nsl_convert_format f = nsl_convert_format_guess(c->o.labels);
+	struct nsl_reader *r;
+	struct nsl_npy a;
+	struct nsl_idx *x = NULL;
+	uint64_t rows, ncols, cap = 0;
+	long long iv;
+	double v;
+	void *p;
+	int rc, integral;
+
+	memset(&a, 0, sizeof(a));
+	if (f == NSL_FMT_CSV || f == NSL_FMT_JSONL) {
+		nsl_err_at(err, c->o.labels, 0);
+		return nsl_err_set(err, NSL_EX_USAGE, "--labels: expected a "
+		    ".npy or IDX file");
+	}
+	if ((r = nsl_reader_open(c->o.labels, err)) == NULL)
+		return -1;
+	if ((c->labels_name = strdup(nsl_reader_name(r))) == NULL) {
+		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (f == NSL_FMT_NPY) {
+		if ((rc = nsl_npy_open(&a, r, err)) != 0)
+			goto out;
+		rows = a.rows;
+		ncols = a.ncols;
+		integral = a.kind != 'f';
+	} else {
+		if ((x = malloc(sizeof(*x))) == NULL) {
+			rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if ((rc = nsl_idx_open(x, r, err)) != 0)
+			goto out;
+		rows = x->rows;
+		ncols = x->ncols;
+		integral = nsl_idx_integral(x);
+	}
+	if (ncols != 1) {
+		rc = nsl_err_set(err, NSL_EX_DATAERR, "labels must be a 1-D "
+		    "array, not rows of %" PRIu64, ncols);
+		goto out;
+	}
+	c->labels_int = integral;
+	for (;;) {
+		if (f == NSL_FMT_NPY)
+			rc = nsl_npy_next(&a, r, &v, &iv, err);
+		else {
+			rc = nsl_idx_next(x, r, &v, err);
+			iv = (long long)v;
+		}
+		if (rc <= 0)
+			break;
+		if (c->nlabels == cap) {
+			/* grow as read: a lying header must not cost memory */
+			cap = cap ? 2 * cap : (rows < 65536 ? rows + 1 : 65536);
+			p = integral ? realloc(c->li, cap * sizeof(*c->li)) :
+			    realloc(c->ld, cap * sizeof(*c->ld));
+			if (p == NULL) {
+				rc = nsl_err_set(err, NSL_EX_SOFTWARE,
+				    "out of memory");
+				goto out;
+			}
+			if (integral)
+				c->li = p;
+			else
+				c->ld = p;
+		}
+		if (integral)
+			c->li[c->nlabels++] = iv;
+		else
+			c->ld[c->nlabels++] = v;
+	}
+	c->labels_in = 1;
+out:
+	if (rc != 0 && c->labels_name != NULL)
+		nsl_err_at(err, c->labels_name, 0);
+	nsl_npy_release(&a);
+	if (x != NULL)
+		nsl_idx_release(x);
+	free(x);
+	nsl_reader_close(r);
+	return rc;
+}
+
+/* ---- the conversion ---- */
+
+struct nsl_convert *
+nsl_convert_new(const struct nsl_convert_opts *o, struct nsl_writer *out,
+    struct nsl_err *err)
+{
+	struct nsl_convert *c;
+	size_t n;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto nomem;
+	c->o = *o;
+	c->out = out;
+	nsl_buf_init(&c->buf);
+	nsl_buf_init(&c->tmp);
+	nsl_rec_init(&c->rec, o->allow_nonfinite ?
+	    NSL_REC_ALLOW_NONFINITE : 0);
+	nsl_csv_init(&c->csv);
+	nsl_npy_out_init(&c->npy, o->dtype, 2);
+	nsl_npy_out_init(&c->lab, NSL_NPY_I8, 1);
+	if (o->vector_prefix != NULL)
+		c->prefix = strdup(o->vector_prefix);
+	else if ((c->prefix = malloc((n = strlen(o->field)) + 2)) != NULL) {
+		memcpy(c->prefix, o->field, n);
+		memcpy(c->prefix + n, "_", 2);
+	}
+	if (c->prefix == NULL)
+		goto nomem;
+	if (o->labels != NULL && o->to == NSL_FMT_NPY) {
+		if ((c->labels_out = nsl_writer_open(o->labels, err)) == NULL)
+			goto fail;
+	} else if (o->labels != NULL && load_labels(c, err) != 0)
+		goto fail;
+	return c;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+fail:
+	nsl_convert_free(c);
+	return NULL;
+}
+
+int
+nsl_convert_file(struct nsl_convert *c, const char *path,
+    struct nsl_err *err)
+{
+	enum nsl_convert_format f = c->o.from;
+	struct nsl_reader *r;
+	int rc;
+
+	if (f == NSL_FMT_AUTO)
+		f = nsl_convert_format_guess(path);
+	if (f == NSL_FMT_AUTO)
+		f = NSL_FMT_JSONL;
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	free(c->cur);
+	if ((c->cur = strdup(nsl_reader_name(r))) == NULL) {
+		nsl_reader_close(r);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	c->nfiles++;
+	switch (f) {
+	case NSL_FMT_NPY:
+		rc = source_npy(c, r, err);
+		break;
+	case NSL_FMT_IDX:
+		rc = source_idx(c, r, err);
+		break;
+	case NSL_FMT_CSV:
+		rc = source_csv(c, r, err);
+		break;
+	default:
+		rc = source_jsonl(c, r, err);
+		break;
+	}
+	nsl_reader_close(r);
+	return rc;
+}
+
+int
+nsl_convert_finish(struct nsl_convert *c, struct nsl_err *err)
+{
+	struct nsl_writer *w;
+
+	if (c->nrows == 0) {
+		nsl_err_at(err, c->cur, 0);
+		return nsl_err_set(err, NSL_EX_DATAERR, "no records");
+	}
+	if (c->labels_in && c->nrows != c->nlabels) {
+		nsl_err_at(err, c->labels_name, 0);
+		if (c->nfiles == 1)
+			return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64
+			    " labels, but %s has %" PRIu64 " rows", c->nlabels,
+			    c->cur, c->nrows);
+		return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64 " labels, "
+		    "but the %d inputs have %" PRIu64 " rows", c->nlabels,
+		    c->nfiles, c->nrows);
+	}
+	if (c->o.to == NSL_FMT_NPY) {
+		if (nsl_npy_out_write(&c->npy, c->out, err) != 0)
+			return -1;
+		if (c->labels_out != NULL) {
+			if (nsl_npy_out_write(&c->lab, c->labels_out, err) != 0)
+				return -1;
+			w = c->labels_out;
+			c->labels_out = NULL;
+			if (nsl_writer_commit(w, err) != 0)
+				return -1;
+		}
+	}
+	if (c->o.progress != NULL)
+		c->o.progress(c->o.progress_arg, c->nrows);
+	return flush(c, err);
+}
+
+uint64_t
+nsl_convert_rows(const struct nsl_convert *c)
+{
+	return c->nrows;
+}
+
+void
+nsl_convert_free(struct nsl_convert *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	nsl_buf_release(&c->buf);
+	nsl_buf_release(&c->tmp);
+	nsl_rec_release(&c->rec);
+	nsl_csv_release(&c->csv);
+	nsl_npy_out_release(&c->npy);
+	nsl_npy_out_release(&c->lab);
+	if (c->labels_out != NULL)
+		nsl_writer_abort(c->labels_out);
+	for (i = 0; i < c->ncols; i++)
+		free(c->cols[i].name);
+	free(c->cols);
+	free_header(c);
+	free(c->x);
+	free(c->li);
+	free(c->ld);
+	free(c->labels_name);
+	free(c->prefix);
+	free(c->cur);
+	free(c);
+}

@@ -1,0 +1,978 @@
+/*
+ * num.c - exact and fast conversion between JSON number text and binary
+ * floating point.
+ *
+ * Reading.  The first 19 significant digits go into a 64-bit integer w, so
+ * that the text is w * 10^q.  When w and 10^q are both exact doubles, one
+ * correctly rounded IEEE multiplication or division gives the answer
+ * (Clinger, "How to read floating point numbers accurately", 1990).
+ * Otherwise w is multiplied by a 128-bit truncation of 10^q and the 192-bit
+ * product is rounded, when the truncation error provably cannot change the
+ * rounding (Lemire, "Number parsing at a gigabyte per second", 2021, after
+ * Eisel).  Anything else -- more than 19 significant digits, subnormal
+ * results, products too close to a rounding boundary -- goes to strtod()
+ * on a NUL-terminated copy.
+ *
+ * Writing.  Schubfach (Giulietti, "The Schubfach way to render doubles",
+ * 2020): scale the value and the two ends of its rounding interval by a
+ * power of ten chosen so that the interval is between 1 and 10 units long;
+ * then one of the two multiples of ten around the value, or else one of
+ * the two integers around it, is the shortest decimal in the interval.
+ * The scaled values are computed "rounded to odd" from a 128-bit
+ * approximation of the power of ten, which keeps every comparison with an
+ * even integer exact.
+ *
+ * Both directions share one table of 128-bit powers of ten, computed once
+ * with exact multiple-precision arithmetic.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/num.h"
+
+typedef unsigned __int128 num_u128;
+
+/*
+ * Powers of ten, 10^e ~ (hi * 2^64 + lo) * 2^exp2, with the top bit of hi
+ * set and the significand truncated (rounded down).  Reading needs
+ * e in [-342, 308]; below that every 19-digit w * 10^e rounds to zero, above
+ * it to infinity.  Writing needs e in [-292, 324].
+ */
+#define NUM_POW10_MIN	(-342)
+#define NUM_POW10_MAX	324
+
+struct num_pow10 {
+	uint64_t	hi;
+	uint64_t	lo;
+	int		exp2;
+	int		exact;		/* the truncation dropped nothing */
+};
+
+static struct num_pow10 num_pow10_tab[NUM_POW10_MAX - NUM_POW10_MIN + 1];
+static pthread_once_t num_pow10_once = PTHREAD_ONCE_INIT;
+static atomic_int num_pow10_ready;
+
+/*
+ * Multiple-precision integers, just enough to build the table: 10^324 has
+ * 1077 bits, and 2^1408 / 10^342 still has more than the 128 we keep.
+ */
+#define NUM_BIG_SCALE	1408
+#define NUM_BIG_LIMBS	(NUM_BIG_SCALE / 32 + 1)
+
+struct num_big {
+	uint32_t	limb[NUM_BIG_LIMBS];	/* least significant first */
+	int		n;			/* limbs in use; limb[n-1] != 0 */
+};
+
+static void
+num_big_set_pow2(struct num_big *b, int k)
+{
+	memset(b->limb, 0, sizeof(b->limb));
+	b->limb[k / 32] = UINT32_C(1) << (k % 32);
+	b->n = k / 32 + 1;
+}
+
+static void
+num_big_mul10(struct num_big *b)
+{
+	uint64_t carry = 0;
+	int i;
+
+	for (i = 0; i < b->n; i++) {
+		carry += (uint64_t)b->limb[i] * 10;
+		b->limb[i] = (uint32_t)carry;
+		carry >>= 32;
+	}
+	if (carry != 0)
+		b->limb[b->n++] = (uint32_t)carry;
+}
+
+/* Replace b by floor(b / 10). */
+static void
+num_big_div10(struct num_big *b)
+{
+	uint64_t rem = 0;
+	int i;
+
+	for (i = b->n - 1; i >= 0; i--) {
+		rem = rem << 32 | b->limb[i];
+		b->limb[i] = (uint32_t)(rem / 10);
+		rem %= 10;
+	}
+	while (b->n > 1 && b->limb[b->n - 1] == 0)
+		b->n--;
+}
+
+static int
+num_big_bit(const struct num_big *b, int pos)
+{
+	return pos >= 0 && (b->limb[pos / 32] >> (pos % 32) & 1);
+}
+
+/* Store the top 128 bits of b * 2^-scale in t. */
+static void
+num_big_top128(const struct num_big *b, int scale, struct num_pow10 *t)
+{
+	int len, pos;
+
+	for (len = 32 * b->n; !num_big_bit(b, len - 1); len--)
+		continue;
+	t->hi = t->lo = 0;
+	for (pos = len - 1; pos >= len - 128; pos--) {
+		t->hi = t->hi << 1 | t->lo >> 63;
+		t->lo = t->lo << 1 | (uint64_t)num_big_bit(b, pos);
+	}
+	t->exact = 1;
+	for (pos = len - 129; pos >= 0; pos--)
+		if (num_big_bit(b, pos))
+			t->exact = 0;
+	t->exp2 = len - 128 - scale;
+}
+
+static void
+num_pow10_build(void)
+{
+	struct num_big b;
+	int e;
+
+	num_big_set_pow2(&b, 0);
+	for (e = 0; e <= NUM_POW10_MAX; e++) {
+		num_big_top128(&b, 0, &num_pow10_tab[e - NUM_POW10_MIN]);
+		num_big_mul10(&b);
+	}
+	/*
+	 * floor(floor(x) / 10) = floor(x / 10), so dividing 2^1408 by ten
+	 * over and over yields floor(2^1408 / 10^e), whose top bits are the
+	 * truncated significand of 10^-e.  No negative power of ten is a
+	 * binary fraction, so none is exact.
+	 */
+	num_big_set_pow2(&b, NUM_BIG_SCALE);
+	for (e = 1; e <= -NUM_POW10_MIN; e++) {
+		num_big_div10(&b);
+		num_big_top128(&b, NUM_BIG_SCALE, &num_pow10_tab[-e - NUM_POW10_MIN]);
+		num_pow10_tab[-e - NUM_POW10_MIN].exact = 0;
+	}
+	atomic_store_explicit(&num_pow10_ready, 1, memory_order_release);
+}
+
+/* The table entry for 10^e; builds the table on first use. */
+static inline const struct num_pow10 *
+num_pow10_get(int e)
+{
+	if (!atomic_load_explicit(&num_pow10_ready, memory_order_acquire))
+		pthread_once(&num_pow10_once, num_pow10_build);
+	return &num_pow10_tab[e - NUM_POW10_MIN];
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Digits kept in w: 10^19 - 1 < 2^64. */
+#define NUM_W_DIGITS	19
+
+/* Exponent digits beyond this value cannot matter; stop growing there. */
+#define NUM_EXP_CAP	INT64_C(1000000000000000)
+
+/*
+ * Significant digits kept when handing a long number to strtod().  Every
+ * point halfway between two doubles has at most 768 significant digits,
+ * so a number cut after 800 digits, with a final '1' standing for any
+ * nonzero digits cut, rounds exactly as the full text does.
+ */
+#define NUM_SLOW_DIGITS	800
+
+/* What the scanner found: the text is [-] w * 10^q, unless dropped. */
+struct num_text {
+	const char	*ip;		/* integer digits */
+	size_t		 nint;
+	const char	*fp;		/* fraction digits */
+	size_t		 nfrac;
+	int64_t		 exp;		/* the exponent part, saturated */
+	uint64_t	 w;
+	int64_t		 q;
+	int		 neg;
+	int		 dropped;	/* a nonzero digit did not fit in w */
+};
+
+/* The exact doubles 10^0 .. 10^22 (5^22 < 2^53). */
+static const double num_exact_pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+static inline int
+num_isdigit(const char *p, const char *end)
+{
+	return p < end && (unsigned char)(*p - '0') < 10;
+}
+
+/* 10^0 .. 10^8, to shift w by a run of digits. */
+static const uint32_t num_pow10_small[] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+};
+
+/*
+ * Up to eight digits at once.  Load the eight bytes at p (little-endian,
+ * so the first digit is the lowest byte) and count the digits m they start
+ * with.  Leave in *x those m digits moved to the top, under 8 - m '0'
+ * bytes, so that num_value8() reads them as an 8-digit number with leading
+ * zeros.  Return m, or -1 if fewer than eight bytes remain.
+ */
+static inline int
+num_load_run(const char *p, const char *end, uint64_t *x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t zeros = UINT64_C(0x3030303030303030);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	uint64_t t, nondigit;
+	int m;
+
+	if (end - p < 8)
+		return -1;
+	memcpy(x, p, 8);
+	/*
+	 * t holds each byte minus '0' (xor is the same for digits); a byte
+	 * is not a digit if t >= 10.  Adding 0x76 to the low 7 bits sets
+	 * bit 7 exactly when they are >= 10, without a carry into the next
+	 * byte; or-ing t catches bytes that had bit 7 set already.
+	 */
+	t = *x ^ zeros;
+	nondigit = (((t & ~high) + UINT64_C(0x7676767676767676)) | t) & high;
+	if (nondigit == 0)
+		return 8;
+	m = __builtin_ctzll(nondigit) / 8;
+	if (m > 0)
+		*x = *x << (8 * (8 - m)) | zeros >> (8 * m);
+	return m;
+#else
+	(void)p;
+	(void)end;
+	(void)x;
+	return -1;
+#endif
+}
+
+/*
+ * The value of the eight digits left by num_load_run(): combine
+ * neighbours into 2-digit numbers in every other byte, those into 4-digit
+ * numbers in every other 16-bit lane, and those into one 8-digit number.
+ */
+static inline uint64_t
+num_value8(uint64_t x)
+{
+	x -= UINT64_C(0x3030303030303030);
+	x = (x * 10 + (x >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+	x = (x * 100 + (x >> 16)) & UINT64_C(0x0000ffff0000ffff);
+	return (x * 10000 + (x >> 32)) & UINT64_C(0xffffffff);
+}
+
+/*
+ * Append the digits at *pp to w, which holds nd digits, keeping at most
+ * NUM_W_DIGITS in all, and return how many were appended.  Later digits
+ * only set *dropped, if nonzero.  Stop at the first byte that is not a
+ * digit.
+ */
+static inline int
+num_digits(const char **pp, const char *end, uint64_t *w, int nd,
+    int *dropped)
+{
+	const char *p = *pp;
+	uint64_t x;
+	int n = 0, m;
+
+	while (nd + n + 8 <= NUM_W_DIGITS &&
+	    (m = num_load_run(p, end, &x)) >= 0) {
+		if (m > 0)
+			*w = *w * num_pow10_small[m] + num_value8(x);
+		n += m;
+		p += m;
+		if (m < 8) {
+			*pp = p;	/* the run ended inside the eight */
+			return n;
+		}
+	}
+	while (nd + n < NUM_W_DIGITS && num_isdigit(p, end)) {
+		*w = *w * 10 + (uint64_t)(*p++ - '0');
+		n++;
+	}
+	while (num_isdigit(p, end))
+		*dropped |= *p++ != '0';
+	*pp = p;
+	return n;
+}
+
+/*
+ * Check the JSON number grammar at s and collect its parts into t.  Return
+ * the length of the number, or 0 if s does not start with one.
+ */
+static inline size_t
+num_scan(const char *s, const char *end, struct num_text *t)
+{
+	const char *p = s, *z;
+	uint64_t w = 0;
+	int64_t q = 0, x;
+	int nd = 0, n, dropped = 0, eneg;
+
+	t->neg = 0;
+	if (p < end && *p == '-') {
+		t->neg = 1;
+		p++;
+	}
+	if (!num_isdigit(p, end))
+		return 0;
+	t->ip = p;
+	if (*p == '0') {
+		p++;
+		if (num_isdigit(p, end))
+			return 0;	/* no leading zeros in JSON */
+	} else {
+		z = p;
+		nd = num_digits(&p, end, &w, 0, &dropped);
+		q = (p - z) - nd;	/* integer digits beyond w */
+	}
+	t->nint = (size_t)(p - t->ip);
+
+	t->fp = p;
+	t->nfrac = 0;
+	if (p < end && *p == '.') {
+		p++;
+		if (!num_isdigit(p, end))
+			return 0;
+		t->fp = p;
+		if (nd == 0) {
+			/* Leading zeros only move the point. */
+			while (p < end && *p == '0')
+				p++;
+			q -= p - t->fp;
+		}
+		n = num_digits(&p, end, &w, nd, &dropped);
+		nd += n;
+		q -= n;
+		t->nfrac = (size_t)(p - t->fp);
+	}
+
+	t->exp = 0;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		eneg = 0;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (!num_isdigit(p, end))
+			return 0;
+		x = 0;
+		do {
+			if (x < NUM_EXP_CAP)
+				x = x * 10 + (*p - '0');
+			p++;
+		} while (num_isdigit(p, end));
+		t->exp = eneg ? -x : x;
+	}
+	t->w = w;
+	t->q = q + t->exp;
+	t->dropped = dropped;
+	return (size_t)(p - s);
+}
+
+/*
+ * Clinger's fast path: w and 10^|q| are exact doubles, so one IEEE
+ * operation rounds their product or quotient correctly.  That holds only
+ * when double arithmetic is not carried out in a wider format.
+ */
+static inline int
+num_clinger(uint64_t w, int64_t q, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+	double d;
+
+	if (w > UINT64_C(1) << 53 || q < -22 || q > 22)
+		return 0;
+	d = (double)w;
+	*out = q < 0 ? d / num_exact_pow10[-q] : d * num_exact_pow10[q];
+	return 1;
+#else
+	(void)w;
+	(void)q;
+	(void)out;
+	return 0;
+#endif
+}
+
+/*
+ * Round w * 10^q (w > 0) to the nearest normal double, or return 0 if that
+ * cannot be decided here.
+ *
+ * The 192-bit product P = w' * T, with w' = w shifted left to fill 64 bits
+ * and T the truncated 10^q, is never above the exact product, and below it
+ * by less than w' < 2^64 -- that is, by less than one unit of the lowest
+ * 64-bit word.  That error can reach the bits that decide rounding only
+ * through a carry out of the middle word, so we give up when the middle
+ * word and every bit below the rounding bit are all ones.  Since the exact
+ * value is strictly above P when T is inexact, the sticky bit is then
+ * known to be set.
+ */
+static int
+num_eisel_lemire(uint64_t w, int64_t q, double *out)
+{
+	const struct num_pow10 *t;
+	num_u128 lo, hi, mid;
+	uint64_t p0, p1, p2, mant, below, belowmask, bits;
+	int lz, top, shift, half, sticky, e2;
+
+	if (q < NUM_POW10_MIN) {
+		*out = 0.0;
+		return 1;
+	}
+	if (q > 308) {
+		*out = HUGE_VAL;
+		return 1;
+	}
+	t = num_pow10_get((int)q);
+	lz = __builtin_clzll(w);
+	w <<= lz;
+	lo = (num_u128)w * t->lo;
+	hi = (num_u128)w * t->hi;
+	p0 = (uint64_t)lo;
+	mid = (num_u128)(uint64_t)hi + (uint64_t)(lo >> 64);
+	p1 = (uint64_t)mid;
+	p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+
+	/* P >= 2^190: 53 significand bits, then a rounding bit. */
+	top = (int)(p2 >> 63);
+	shift = 10 + top;
+	mant = p2 >> shift;
+	half = (int)(p2 >> (shift - 1) & 1);
+	belowmask = (UINT64_C(1) << (shift - 1)) - 1;
+	below = p2 & belowmask;
+	if (!t->exact && below == belowmask && p1 == UINT64_MAX)
+		return 0;
+	sticky = !t->exact || below != 0 || p1 != 0 || p0 != 0;
+
+	e2 = t->exp2 + 190 + top - lz;
+	if (e2 < -1022)
+		return 0;	/* subnormal: rounds at another bit */
+	if (half && (sticky || (mant & 1))) {
+		mant++;
+		if (mant >> 53) {
+			mant >>= 1;
+			e2++;
+		}
+	}
+	if (e2 > 1023) {
+		*out = HUGE_VAL;
+		return 1;
+	}
+	bits = (uint64_t)(e2 + 1023) << 52 | (mant & ((UINT64_C(1) << 52) - 1));
+	memcpy(out, &bits, sizeof(*out));
+	return 1;
+}
+
+static char *
+num_write_int(char *p, int64_t x)
+{
+	char tmp[24];
+	int n = 0;
+
+	if (x < 0) {
+		*p++ = '-';
+		x = -x;
+	}
+	do {
+		tmp[n++] = (char)('0' + x % 10);
+		x /= 10;
+	} while (x != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The slow path: rewrite the number as [-]0.DDDe<E> with its significant
+ * digits (at most NUM_SLOW_DIGITS, see above) and let strtod() round it.
+ * strtod() may set errno on overflow and underflow; we keep the caller's.
+ */
+static double
+num_parse_slow(const struct num_text *t)
+{
+	char buf[NUM_SLOW_DIGITS + 32];
+	char *b = buf;
+	const char *p;
+	uint64_t w;
+	int64_t q, point;
+	size_t i, kept = 0;
+	int seen = 0, sticky = 0, saved;
+	double d;
+
+	/* Trailing zeros in a long w may hide an exact Clinger case. */
+	if (!t->dropped) {
+		w = t->w;
+		q = t->q;
+		while (w % 10 == 0) {
+			w /= 10;
+			q++;
+		}
+		if (num_clinger(w, q, &d))
+			return t->neg ? -d : d;
+	}
+
+	if (t->neg)
+		*b++ = '-';
+	*b++ = '0';
+	*b++ = '.';
+	point = (int64_t)t->nint;
+	for (i = 0; i < t->nint + t->nfrac; i++) {
+		p = i < t->nint ? t->ip + i : t->fp + (i - t->nint);
+		if (!seen && *p == '0') {
+			point--;
+			continue;
+		}
+		seen = 1;
+		if (kept < NUM_SLOW_DIGITS) {
+			*b++ = *p;
+			kept++;
+		} else if (*p != '0')
+			sticky = 1;
+	}
+	if (sticky)
+		*b++ = '1';
+	/* The value is now 0.DDD * 10^point, with a nonzero first D. */
+	point += t->exp;
+	if (point > 400)
+		return t->neg ? -HUGE_VAL : HUGE_VAL;
+	if (point < -400)
+		return t->neg ? -0.0 : 0.0;
+	*b++ = 'e';
+	b = num_write_int(b, point);
+	*b = '\0';
+
+	saved = errno;
+	d = strtod(buf, NULL);
+	errno = saved;
+	return d;
+}
+
+static inline double
+num_value(const struct num_text *t)
+{
+	double d;
+
+	if (t->w == 0)
+		return t->neg ? -0.0 : 0.0;
+	if (!t->dropped && (num_clinger(t->w, t->q, &d) ||
+	    num_eisel_lemire(t->w, t->q, &d)))
+		return t->neg ? -d : d;
+	return num_parse_slow(t);
+}
+
+size_t
+nsl_num_parse(const char *s, const char *end, double *out)
+{
+	struct num_text t;
+	size_t len;
+
+	if ((len = num_scan(s, end, &t)) == 0)
+		return 0;
+	*out = num_value(&t);
+	return len;
+}
+
+static inline const char *
+num_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' ||
+	    *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Make room for one more double; return -1 if realloc() fails. */
+static int
+num_grow(double **vals, size_t *cap)
+{
+	double *nv;
+	size_t ncap;
+
+	ncap = *cap < 16 ? 16 : *cap;
+	if (ncap > SIZE_MAX / 2 / sizeof(**vals))
+		return -1;
+	ncap *= 2;
+	if ((nv = realloc(*vals, ncap * sizeof(**vals))) == NULL)
+		return -1;
+	*vals = nv;
+	*cap = ncap;
+	return 0;
+}
+
+size_t
+nsl_num_parse_array(const char *s, const char *end, double **vals,
+    size_t *n, size_t *cap, size_t *errpos)
+{
+	struct num_text t;
+	const char *p = s;
+	size_t count = *n, len;
+
+	if (p == end || *p != '[')
+		goto bad;
+	p = num_skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return (size_t)(p + 1 - s);
+	for (;;) {
+		if ((len = num_scan(p, end, &t)) == 0)
+			goto bad;
+		if (count == *cap && num_grow(vals, cap) == -1) {
+			*errpos = SIZE_MAX;
+			return 0;
+		}
+		(*vals)[count++] = num_value(&t);
+		p = num_skip_ws(p + len, end);
+		if (p == end)
+			goto bad;
+		if (*p == ']')
+			break;
+		if (*p != ',')
+			goto bad;
+		p = num_skip_ws(p + 1, end);
+	}
+	*n = count;
+	return (size_t)(p + 1 - s);
+bad:
+	*errpos = (size_t)(p - s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+static const char num_digit_pairs[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/*
+ * floor(log10(2^q)), or floor(log10(3/4 * 2^q)) when irregular, for
+ * |q| <= 1100: 1292913986 / 2^32 is log10(2) rounded down and
+ * 536607788 / 2^32 is log10(4/3) rounded up; an exact check of every q in
+ * range shows that neither error moves the floor.
+ */
+static int
+num_flog10_pow2(int q, int irregular)
+{
+	int64_t x;
+
+	x = (int64_t)q * 1292913986 - (irregular ? 536607788 : 0);
+	if (x < 0)
+		x -= (INT64_C(1) << 32) - 1;	/* division truncates */
+	return (int)(x / (INT64_C(1) << 32));
+}
+
+/*
+ * Round-to-odd of X = g * cp / 2^128, where g = ghi * 2^64 + glo is 10^e
+ * rounded up: floor(X) if X is an integer, else floor(X) | 1.  Compared
+ * with even integers, the result orders like X itself.
+ *
+ * g exceeds the exact power by less than one unit, so the computed X
+ * exceeds the exact one by less than cp / 2^128: an exact integer leaves a
+ * remainder of at most cp (in units of 2^-128).  Giulietti shows that an X
+ * that is not an integer lies much farther than that from every integer,
+ * so a larger remainder means "not an integer" and no carry can cross an
+ * integer.
+ */
+static inline uint64_t
+num_rop(uint64_t ghi, uint64_t glo, uint64_t cp)
+{
+	num_u128 x, y;
+
+	x = (num_u128)glo * cp;
+	y = (num_u128)ghi * cp + (uint64_t)(x >> 64);
+	return (uint64_t)(y >> 64) | ((uint64_t)y != 0 || (uint64_t)x > cp);
+}
+
+/*
+ * The shortest decimal f * 10^e in the rounding interval of v = c * 2^q
+ * (c > 0), the one nearest v if there are several.  v is irregular when
+ * its lower neighbour is half as far as its upper one (c is a power of
+ * two, and v is not the smallest normal number).
+ */
+static void
+num_shortest(uint64_t c, int q, int irregular, uint64_t *f, int *e)
+{
+	const struct num_pow10 *t;
+	uint64_t ghi, glo, cb, cbl, cbr, vb, vbl, vbr, s, u, sp10, tp10;
+	int k, h, upin, wpin, uin, win;
+	int64_t cmp;
+
+	/*
+	 * With 10^k at most the interval's width, the interval (scaled by
+	 * 10^-k) is 1 to 10 units long: it holds an integer, and at most one
+	 * multiple of ten.
+	 */
+	k = num_flog10_pow2(q, irregular);
+	t = num_pow10_get(-k);
+	ghi = t->hi;
+	glo = t->lo + 1;	/* round up: the proof needs g above 10^-k */
+	ghi += glo == 0;
+	h = q + t->exp2 + 128;
+
+	/*
+	 * Four times v and the interval ends, scaled by 10^-k, each rounded
+	 * to odd; a final shift by h matches the table's binary exponent.
+	 */
+	cb = c << 2;
+	cbl = irregular ? cb - 1 : cb - 2;
+	cbr = cb + 2;
+	vb = num_rop(ghi, glo, cb << h);
+	vbl = num_rop(ghi, glo, cbl << h);
+	vbr = num_rop(ghi, glo, cbr << h);
+
+	/* Round-half-even reading: the ends belong to v iff c is even. */
+	if (c & 1) {
+		vbl++;
+		vbr--;
+	}
+
+	/* A multiple of ten in the interval is one digit shorter. */
+	s = vb >> 2;
+	sp10 = s / 10 * 10;
+	tp10 = sp10 + 10;
+	upin = vbl <= sp10 << 2;
+	wpin = tp10 << 2 <= vbr;
+	if (upin != wpin) {
+		*f = (upin ? sp10 : tp10) / 10;
+		*e = k + 1;
+		return;
+	}
+
+	/* Else the nearer of s and s + 1 that lies in the interval. */
+	u = s + 1;
+	uin = vbl <= s << 2;
+	win = u << 2 <= vbr;
+	*e = k;
+	if (uin != win) {
+		*f = uin ? s : u;
+		return;
+	}
+	cmp = (int64_t)(vb - ((s + u) << 1));
+	*f = cmp < 0 || (cmp == 0 && (s & 1) == 0) ? s : u;
+}
+
+/*
+ * Move the trailing zeros of f (> 0) into e.  The digits of a double read
+ * from short text, 0.0123 say, come out of num_shortest() with a dozen.
+ */
+static inline void
+num_trim_zeros(uint64_t *f, int *e)
+{
+	while (*f % 100000000 == 0) {
+		*f /= 100000000;
+		*e += 8;
+	}
+	if (*f % 10000 == 0) {
+		*f /= 10000;
+		*e += 4;
+	}
+	if (*f % 100 == 0) {
+		*f /= 100;
+		*e += 2;
+	}
+	if (*f % 10 == 0) {
+		*f /= 10;
+		*e += 1;
+	}
+}
+
+/* 10^0 .. 10^19, all the powers of ten in a uint64_t. */
+static const uint64_t num_pow10_u64[] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000),
+	UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
+	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000),
+	UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)
+};
+
+/*
+ * Decimal digits in f > 0.  With b bits, f has floor(b log10 2) or one more
+ * digits; b * 1233 / 4096 is that floor for every b <= 64.
+ */
+static inline int
+num_ndigits(uint64_t f)
+{
+	int t = (64 - __builtin_clzll(f)) * 1233 >> 12;
+
+	return t + (f >= num_pow10_u64[t]);
+}
+
+/* Write x < 10^8 as exactly eight digits at p. */
+static inline void
+num_write8(char *p, uint32_t x)
+{
+	uint32_t hi = x / 10000, lo = x % 10000;
+
+	memcpy(p, num_digit_pairs + 2 * (hi / 100), 2);
+	memcpy(p + 2, num_digit_pairs + 2 * (hi % 100), 2);
+	memcpy(p + 4, num_digit_pairs + 2 * (lo / 100), 2);
+	memcpy(p + 6, num_digit_pairs + 2 * (lo % 100), 2);
+}
+
+/*
+ * Write the digits of f, the last one just before end.  Eight digits at a
+ * time split off in 64 bits, the rest in cheaper 32-bit arithmetic.
+ */
+static inline void
+num_write_digits(char *end, uint64_t f)
+{
+	uint32_t g;
+
+	while (f >= 100000000) {
+		end -= 8;
+		num_write8(end, (uint32_t)(f % 100000000));
+		f /= 100000000;
+	}
+	for (g = (uint32_t)f; g >= 100; g /= 100) {
+		end -= 2;
+		memcpy(end, num_digit_pairs + 2 * (g % 100), 2);
+	}
+	if (g >= 10)
+		memcpy(end - 2, num_digit_pairs + 2 * g, 2);
+	else
+		end[-1] = (char)('0' + g);
+}
+
+/* Write f * 10^e (f > 0, no trailing zeros) as Number::toString would. */
+static int
+num_layout(char *buf, uint64_t f, int e)
+{
+	char *p = buf;
+	int n, k, i, x;
+
+	n = num_ndigits(f);
+	k = e + n;			/* v = 0.d1..dn * 10^k */
+	if (k > -6 && k <= 21) {
+		if (k >= n) {			/* 1500 */
+			num_write_digits(p + n, f);
+			for (i = n; i < k; i++)
+				p[i] = '0';
+			p += k;
+		} else if (k > 0) {		/* 1.5 */
+			num_write_digits(p + n + 1, f);
+			for (i = 0; i < k; i++)
+				p[i] = p[i + 1];
+			p[k] = '.';
+			p += n + 1;
+		} else {			/* 0.0015 */
+			*p++ = '0';
+			*p++ = '.';
+			for (i = k; i < 0; i++)
+				*p++ = '0';
+			num_write_digits(p + n, f);
+			p += n;
+		}
+	} else {				/* 1.5e-7 */
+		num_write_digits(p + n + 1, f);
+		p[0] = p[1];
+		if (n > 1) {
+			p[1] = '.';
+			p += n + 1;
+		} else
+			p++;
+		*p++ = 'e';
+		x = k - 1;
+		*p++ = x < 0 ? '-' : '+';
+		if (x < 0)
+			x = -x;
+		if (x >= 100) {
+			*p++ = (char)('0' + x / 100);
+			x %= 100;
+			memcpy(p, num_digit_pairs + 2 * x, 2);
+			p += 2;
+		} else if (x >= 10) {
+			memcpy(p, num_digit_pairs + 2 * x, 2);
+			p += 2;
+		} else
+			*p++ = (char)('0' + x);
+	}
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+/* Format [-] c * 2^q, the fields of a finite double or float. */
+static int
+num_format_parts(char *buf, int neg, uint64_t c, int q, int irregular)
+{
+	char *p = buf;
+	uint64_t f;
+	int e;
+
+	if (neg)
+		*p++ = '-';
+	if (c == 0) {
+		*p++ = '0';
+		*p = '\0';
+		return (int)(p - buf);
+	}
+	if (q <= 0 && q > -64 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
+		/*
+		 * An integer below 2^53: its neighbours are at most 1 away,
+		 * so no other decimal of its length or shorter reads back
+		 * to it.
+		 */
+		f = c >> -q;
+		e = 0;
+	} else
+		num_shortest(c, q, irregular, &f, &e);
+	num_trim_zeros(&f, &e);
+	return (int)(p - buf) + num_layout(p, f, e);
+}
+
+int
+nsl_num_format(char *buf, double v)
+{
+	uint64_t bits, frac;
+	int bexp;
+
+	memcpy(&bits, &v, sizeof(bits));
+	bexp = (int)(bits >> 52 & 0x7ff);
+	frac = bits & ((UINT64_C(1) << 52) - 1);
+	if (bexp == 0x7ff) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (bexp == 0)
+		return num_format_parts(buf, (int)(bits >> 63), frac, -1074, 0);
+	return num_format_parts(buf, (int)(bits >> 63),
+	    frac | UINT64_C(1) << 52, bexp - 1075, frac == 0 && bexp > 1);
+}
+
+int
+nsl_num_format_float(char *buf, float f)
+{
+	uint32_t bits, frac;
+	int bexp;
+
+	memcpy(&bits, &f, sizeof(bits));
+	bexp = (int)(bits >> 23 & 0xff);
+	frac = bits & ((UINT32_C(1) << 23) - 1);
+	if (bexp == 0xff) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (bexp == 0)
+		return num_format_parts(buf, (int)(bits >> 31), frac, -149, 0);
+	return num_format_parts(buf, (int)(bits >> 31),
+	    frac | UINT32_C(1) << 23, bexp - 150, frac == 0 && bexp > 1);
+}

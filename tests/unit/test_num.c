@@ -1,0 +1,969 @@
+/*
+ * test_num.c - nsl/num.h against independent references: glibc's strtod()
+ * and strtof() (correctly rounded) for reading, and for writing a brute
+ * force search over printf("%.*e") candidates for the shortest, nearest
+ * decimal, laid out by a separate implementation of Number::toString.
+ */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+#include <pthread.h>
+#define TEST_THREADS 1		/* pthread_create is in libc itself */
+#endif
+
+#include "nsl/num.h"
+#include "unit.h"
+
+#define MAXDIAG 5		/* failure details printed per check */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+/* splitmix64: fixed seed, so failures reproduce. */
+static uint64_t
+rng(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+static unsigned
+rng_below(unsigned n)
+{
+	return (unsigned)(rng() % n);
+}
+
+static double
+bits_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+static uint64_t
+double_bits(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
+
+static uint32_t
+float_bits(float f)
+{
+	uint32_t b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
+static float
+bits_float(uint32_t b)
+{
+	float f;
+
+	memcpy(&f, &b, sizeof(f));
+	return f;
+}
+
+static long
+count(long n)
+{
+	return unit_quick() ? n / 10 : n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse the NUL-terminated string s (a valid JSON number) from an
+ * exactly-sized heap copy, so that AddressSanitizer sees any read past
+ * end, and compare with strtod(): same value bits, same length.
+ */
+static int
+parse_matches(const char *s, int *ndiag)
+{
+	size_t len = strlen(s), got;
+	char *copy = malloc(len + 1), *e;
+	double want, have = 0;
+	int ok;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, s, len);
+	got = nsl_num_parse(copy, copy + len, &have);
+	want = strtod(s, &e);
+	ok = got == len && (size_t)(e - s) == len &&
+	    double_bits(have) == double_bits(want);
+	if (!ok && (*ndiag)++ < MAXDIAG)
+		printf("# parse \"%.80s\": got %zu %a, strtod %a\n", s, got,
+		    have, want);
+	free(copy);
+	return ok;
+}
+
+/* Append n random decimal digits, the first one nonzero if lead. */
+static char *
+put_digits(char *p, int n, int lead)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		*p++ = (char)('0' + (i == 0 && lead ? 1 + rng_below(9) :
+		    rng_below(10)));
+	return p;
+}
+
+/* A random JSON number of many shapes (see the cases below). */
+static void
+random_number(char *buf, size_t bufsz)
+{
+	char *p = buf;
+	double v;
+	int nd, shape = (int)rng_below(8), prec;
+
+	if (rng_below(2))
+		*p++ = '-';
+	switch (shape) {
+	case 0:
+	case 1:
+	case 2:
+		/* int part (0 or 1-25 digits), fraction, exponent */
+		if (rng_below(3) == 0)
+			*p++ = '0';
+		else
+			p = put_digits(p, 1 + (int)rng_below(25), 1);
+		if (rng_below(4) != 0) {
+			*p++ = '.';
+			if (rng_below(3) == 0) {	/* leading zeros */
+				nd = 1 + (int)rng_below(30);
+				memset(p, '0', (size_t)nd);
+				p += nd;
+			}
+			p = put_digits(p, 1 + (int)rng_below(25), 0);
+		}
+		if (rng_below(3) != 0) {
+			*p++ = rng_below(2) ? 'e' : 'E';
+			switch (rng_below(3)) {
+			case 0:
+				*p++ = '-';
+				break;
+			case 1:
+				*p++ = '+';
+				break;
+			}
+			if (rng_below(10) == 0)
+				*p++ = '0';
+			p += sprintf(p, "%u", rng_below(351));
+		}
+		*p = '\0';
+		break;
+	case 3:
+		/* an embedding-like double at full precision */
+		v = fabs((double)(rng() >> 11) / 9007199254740992.0 - 0.5) *
+		    pow(10, -(int)rng_below(6));
+		snprintf(p, bufsz - 1, "%.17g", v);
+		break;
+	case 4:
+		/* an embedding-like float */
+		v = (float)(fabs((double)(rng() >> 40) / 16777216.0 - 0.5) *
+		    pow(10, -(int)rng_below(6)));
+		snprintf(p, bufsz - 1, "%.9g", v);
+		break;
+	default:
+		/* any finite double, at a random precision */
+		do
+			v = bits_double(rng());
+		while (!isfinite(v));
+		prec = 1 + (int)rng_below(20);
+		snprintf(buf, bufsz, rng_below(2) ? "%.*g" : "%.*e", prec, v);
+		break;
+	}
+}
+
+static void
+test_parse_edges(void)
+{
+	static const char *cases[] = {
+		"0", "-0", "0.0", "-0.0", "0e0", "0e999999999999999999999",
+		"-0e-5", "1", "-1", "0.5", "0.1", "-0.0123456789", "1.2345678e-05",
+		"9007199254740992", "9007199254740993", "9007199254740994",
+		"9007199254740995", "9007199254740993.0000000000000001",
+		"2.2250738585072011e-308", "2.2250738585072012e-308",
+		"2.2250738585072014e-308", "2.225073858507201136057409796709131975934819546351645648e-308",
+		"4.9406564584124654e-324", "5e-324", "2.4703282292062327e-324",
+		"2.4703282292062328e-324", "2.47032822920623272e-324",
+		"1.7976931348623157e308", "1.7976931348623158e308",
+		"1.7976931348623159e308", "1.8e308", "-1.8e308", "1e309",
+		"1e-400", "-1e-400", "1e999999999999999999999",
+		"1e-999999999999999999999", "1E5", "1e+5", "1E-5",
+		"123456789012345678", "1234567890123456789",
+		"12345678901234567890", "123456789012345678901234567890",
+		"18446744073709551615", "18446744073709551616",
+		"0.000000000000000000000000000000000001",
+		"0.00000000000000000000000000000000000123456789012345678901",
+		"1e22", "1e23", "8.98846567431158e307", "3.4028235e38",
+		"0.30000000000000004", "0.1000000000000000055511151231257827",
+		"7.2057594037927933e16", "4.35679e-10", "2.4e-322",
+		"1448997445238699", "17976931348623157e292",
+		"0.50000000000000000", "1.0000000000000000000000000000",
+		"1.00000000000000011102230246251565404236316680908203125",
+		"1.00000000000000011102230246251565404236316680908203124",
+		"1.00000000000000011102230246251565404236316680908203126",
+		"1.00000000000000033306690738754696212708950042724609375",
+		"9.5e-324", "1.5e-323", "2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324",
+	};
+	char buf[4096];
+	size_t i;
+	int ok = 1, nd = 0, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ok &= parse_matches(cases[i], &nd);
+	/* Many leading zeros after the point, balanced by the exponent. */
+	n = snprintf(buf, sizeof(buf), "0.");
+	memset(buf + n, '0', 3000);
+	snprintf(buf + n + 3000, sizeof(buf) - (size_t)n - 3000, "1e3000");
+	ok &= parse_matches(buf, &nd);
+	/* A digit 900 places in, past the digits handed to strtod. */
+	buf[0] = '1';
+	memset(buf + 1, '0', 899);
+	strcpy(buf + 900, "1e-900");
+	ok &= parse_matches(buf, &nd);
+	UNIT_CHECK(ok, "parse: %zu hand-picked edge cases equal strtod bit for bit",
+	    i + 2);
+}
+
+static void
+test_parse_invalid(void)
+{
+	static const char *cases[] = {
+		"", "-", "+1", ".5", "-.5", "01", "-01", "00", "1.", "1.e5",
+		"1e", "1e+", "1E-", "nan", "NaN", "inf", "-inf", "Infinity",
+		" 1", "--1", "-a", "e5", "0.e1", "1.5e", "\"1\"",
+	};
+	size_t i, got;
+	double v = 42;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = nsl_num_parse(cases[i], cases[i] + strlen(cases[i]), &v);
+		if (got != 0) {
+			printf("# \"%s\" accepted, length %zu\n", cases[i], got);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok && v == 42,
+	    "parse: text that is not a JSON number returns 0, *out untouched");
+}
+
+static void
+test_parse_stops(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} cases[] = {
+		{ "1.5x", 3 }, { "1.5.3", 3 }, { "12,", 2 }, { "1e5e", 3 },
+		{ "0x10", 1 }, { "-0.0e-0]", 7 }, { "1 2", 1 }, { "7}", 1 },
+		{ "3.25e+2\n", 7 },
+	};
+	size_t i, got;
+	double v;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = nsl_num_parse(cases[i].s, cases[i].s + strlen(cases[i].s),
+		    &v);
+		if (got != cases[i].len) {
+			printf("# \"%s\": length %zu, want %zu\n", cases[i].s, got,
+			    cases[i].len);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "parse: stops at the first byte that cannot continue the number");
+}
+
+/* Every prefix of a number, in an exact-size buffer: no read past end. */
+static void
+test_parse_bounds(void)
+{
+	static const char *cases[] = {
+		"-12.5e-3", "0.000123", "123456789012345678901234567890e-10",
+		"1E+300", "-0",
+	};
+	char tmp[64], *copy;
+	size_t i, len, got;
+	double v, want;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (len = 0; len <= strlen(cases[i]); len++) {
+			copy = malloc(len + 1);
+			if (copy == NULL)
+				abort();
+			memcpy(copy, cases[i], len);
+			got = nsl_num_parse(copy, copy + len, &v);
+			if (got > 0) {
+				memcpy(tmp, cases[i], got);
+				tmp[got] = '\0';
+				want = strtod(tmp, NULL);
+				ok &= got <= len &&
+				    double_bits(v) == double_bits(want);
+			}
+			free(copy);
+		}
+	}
+	UNIT_CHECK(ok, "parse: never reads at or past end; prefixes parse like strtod");
+}
+
+static void
+test_parse_random(void)
+{
+	char buf[512];
+	long i, n = count(1000000);
+	int ok = 1, nd = 0;
+
+	for (i = 0; i < n; i++) {
+		random_number(buf, sizeof(buf));
+		ok &= parse_matches(buf, &nd);
+	}
+	UNIT_CHECK(ok, "parse: %ld random numbers of many shapes equal strtod bit for bit",
+	    n);
+}
+
+/*
+ * Exact midpoints between neighbouring doubles, and their neighbours when
+ * cut to 17-20 digits: the cases that round-half-even decides.  A long
+ * double holds a midpoint exactly; "%.800Le" prints it exactly.
+ */
+static void
+test_parse_halfway(void)
+{
+#if LDBL_MANT_DIG >= 64
+	char buf[1024], *e;
+	long i, n = count(20000);
+	int ok = 1, nd = 0, digits;
+	long double mid;
+	double v;
+
+	for (i = 0; i < n; i++) {
+		do
+			v = fabs(bits_double(rng()));
+		while (!isfinite(v) || v == DBL_MAX);
+		if (i % 4 == 0)		/* near 1, where 17 digits matter */
+			v = 1 + (double)(rng() >> 11) / 9007199254740992.0;
+		mid = ((long double)v + (long double)nextafter(v, INFINITY)) / 2;
+		snprintf(buf, sizeof(buf), "%.800Le", mid);
+		/* Drop the zeros that pad the exact expansion. */
+		e = strchr(buf, 'e');
+		digits = (int)(e - buf);
+		while (buf[digits - 1] == '0')
+			digits--;
+		memmove(buf + digits, e, strlen(e) + 1);
+		ok &= parse_matches(buf, &nd);
+		snprintf(buf, sizeof(buf), "%.*Le", 16 + (int)rng_below(4), mid);
+		ok &= parse_matches(buf, &nd);
+	}
+	UNIT_CHECK(ok, "parse: %ld exact and near halfway cases round half to even",
+	    n);
+#else
+	UNIT_CHECK(1, "parse: halfway cases # SKIP long double too narrow");
+#endif
+}
+
+static void
+test_parse_errno(void)
+{
+	static const char *cases[] = {
+		"1e999", "-1e999", "1e-400", "2e-320", "1.8e308",
+		"123456789012345678901234567890e-340",
+		"123456789012345678901234567890e340",
+	};
+	size_t i;
+	double v;
+
+	errno = 0;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		nsl_num_parse(cases[i], cases[i] + strlen(cases[i]), &v);
+	UNIT_CHECK(errno == 0, "parse: errno untouched on overflow and underflow");
+}
+
+static void
+test_parse_array(void)
+{
+	const char *s;
+	double *v = NULL;
+	size_t n = 0, cap = 0, err = 0, got, i;
+	char *big, *p;
+	int ok;
+
+	s = "[]";
+	got = nsl_num_parse_array(s, s + 2, &v, &n, &cap, &err);
+	UNIT_CHECK(got == 2 && n == 0, "parse_array: [] is empty");
+
+	s = "[ \t\r\n]";
+	got = nsl_num_parse_array(s, s + strlen(s), &v, &n, &cap, &err);
+	UNIT_CHECK(got == strlen(s) && n == 0, "parse_array: [ ws ] is empty");
+
+	s = "[1,-2.5e1 ,\n 0.125\t,3e-2\r]tail";
+	got = nsl_num_parse_array(s, s + strlen(s), &v, &n, &cap, &err);
+	UNIT_CHECK(got == strlen(s) - 4 && n == 4 && v[0] == 1 &&
+	    v[1] == -25 && v[2] == 0.125 && v[3] == 0.03,
+	    "parse_array: whitespace between tokens; consumes through ']'");
+
+	s = "[7,8]";
+	got = nsl_num_parse_array(s, s + strlen(s), &v, &n, &cap, &err);
+	UNIT_CHECK(got == 5 && n == 6 && v[0] == 1 && v[4] == 7 && v[5] == 8,
+	    "parse_array: appends after the *n values already there");
+
+	/* 100000 numbers: growth, and agreement with nsl_num_parse */
+	big = malloc(100000 * 24 + 2);
+	if (big == NULL)
+		abort();
+	p = big;
+	*p++ = '[';
+	for (i = 0; i < 100000; i++)
+		p += sprintf(p, "%s%.17g", i ? "," : "",
+		    (double)(rng() >> 11) / 9007199254740992.0 - 0.5);
+	*p++ = ']';
+	n = 0;
+	got = nsl_num_parse_array(big, p, &v, &n, &cap, &err);
+	ok = got == (size_t)(p - big) && n == 100000 && cap >= n;
+	for (i = 0, p = big + 1; ok && i < n; i++) {
+		ok = double_bits(strtod(p, &p)) == double_bits(v[i]);
+		p++;
+	}
+	UNIT_CHECK(ok, "parse_array: 100000 numbers grow the buffer, equal strtod");
+	free(big);
+	free(v);
+}
+
+static void
+test_parse_array_errors(void)
+{
+	static const struct {
+		const char *s;
+		size_t errpos;
+	} cases[] = {
+		{ "[1,\"a\"]", 3 }, { "[null]", 1 }, { "[true]", 1 },
+		{ "[1, [2]]", 4 }, { "[1 2]", 3 }, { "[1,]", 3 }, { "[,1]", 1 },
+		{ "[1x]", 2 }, { "[1.5.3]", 4 }, { "[01]", 1 }, { "[-]", 1 },
+		{ "[+1]", 1 }, { "1", 0 }, { "", 0 }, { " [1]", 0 },
+		{ "[", 1 }, { "[1", 2 }, { "[1,", 3 }, { "[1,2 ", 5 },
+		{ "[1.5e", 1 }, { "[1.", 1 },
+	};
+	double *v = NULL;
+	size_t i, n, cap = 0, err, got;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = 0;
+		err = 999;
+		got = nsl_num_parse_array(cases[i].s,
+		    cases[i].s + strlen(cases[i].s), &v, &n, &cap, &err);
+		if (got != 0 || err != cases[i].errpos || n != 0) {
+			printf("# \"%s\": got %zu, errpos %zu (want %zu), n %zu\n",
+			    cases[i].s, got, err, cases[i].errpos, n);
+			ok = 0;
+		}
+	}
+	free(v);
+	UNIT_CHECK(ok, "parse_array: %zu bad or truncated arrays fail at the right offset, *n kept",
+	    i);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The reference for writing.  A decimal m * 10^x is kept as two integers,
+ * so candidates are compared without printing them.
+ */
+struct dec {
+	uint64_t	m;
+	int		x;
+};
+
+static struct dec
+dec_trim(uint64_t m, int x)
+{
+	struct dec d;
+
+	while (m != 0 && m % 10 == 0) {
+		m /= 10;
+		x++;
+	}
+	d.m = m;
+	d.x = x;
+	return d;
+}
+
+/* strtod() or strtof() of "<m>e<x>", built by hand to save time. */
+static double
+dec_read(uint64_t m, int x, int isfloat)
+{
+	char s[48], *p = s + 24, *q;
+	int ax = x < 0 ? -x : x;
+
+	q = p;
+	do
+		*--p = (char)('0' + m % 10);
+	while ((m /= 10) != 0);
+	*q++ = 'e';
+	if (x < 0)
+		*q++ = '-';
+	if (ax >= 100)
+		*q++ = (char)('0' + ax / 100);
+	if (ax >= 10)
+		*q++ = (char)('0' + ax / 10 % 10);
+	*q++ = (char)('0' + ax % 10);
+	*q = '\0';
+	return isfloat ? strtof(p, NULL) : strtod(p, NULL);
+}
+
+/*
+ * The layout rules, written independently of lib/num.c: d = m * 10^x
+ * with digits d1..dn and v = 0.d1..dn * 10^k.
+ */
+static void
+ref_layout(char *out, int neg, struct dec d)
+{
+	char dig[24];
+	int n, k, i;
+
+	n = sprintf(dig, "%llu", (unsigned long long)d.m);
+	k = d.x + n;
+	if (neg)
+		*out++ = '-';
+	if (k <= -6 || k > 21) {
+		out += sprintf(out, "%c", dig[0]);
+		if (n > 1)
+			out += sprintf(out, ".%s", dig + 1);
+		sprintf(out, "e%c%d", k - 1 < 0 ? '-' : '+', abs(k - 1));
+		return;
+	}
+	if (k <= 0) {
+		out += sprintf(out, "0.");
+		for (i = k; i < 0; i++)
+			*out++ = '0';
+		sprintf(out, "%s", dig);
+		return;
+	}
+	for (i = 0; i < k || i < n; i++) {
+		if (i == k)
+			*out++ = '.';
+		*out++ = i < n ? dig[i] : '0';
+	}
+	*out = '\0';
+}
+
+/*
+ * The decimal "%.*e" with precision p prints for lng's value, worked out
+ * from lng, its "%.30e" text, to save a printf call per candidate.  lng is
+ * itself rounded, so a tail of exactly 5000... cannot be decided: return
+ * 0 then.
+ */
+static int
+ref_round(const char *lng, int p, uint64_t *m, int *x)
+{
+	const char *s, *e = strchr(lng, 'e');
+	char dig[40];
+	int i, nd = 0, up;
+
+	for (s = lng; s < e; s++)
+		if (*s >= '0' && *s <= '9')
+			dig[nd++] = *s;
+	*m = 0;
+	for (i = 0; i <= p; i++)
+		*m = *m * 10 + (uint64_t)(dig[i] - '0');
+	up = dig[p + 1] > '5';
+	if (dig[p + 1] == '5') {
+		for (i = p + 2; i < nd && dig[i] == '0'; i++)
+			continue;
+		if (i == nd)
+			return 0;
+		up = 1;
+	}
+	*m += (uint64_t)up;
+	*x = atoi(e + 1) - p;
+	return 1;
+}
+
+/* Split "%.*e" text into integer significand m and exponent x. */
+static void
+ref_split(const char *s, uint64_t *m, int *x, int prec)
+{
+	const char *p;
+
+	*m = 0;
+	for (p = s; *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			*m = *m * 10 + (uint64_t)(*p - '0');
+	*x = atoi(p + 1) - prec;
+}
+
+/*
+ * Brute force: for p = pstart, pstart + 1, ..., the (p+1)-digit decimal
+ * nearest v (printf rounds exactly, half to even) and, when that one lies
+ * below v and does not read back, the next one up (the lower end of the
+ * rounding interval is closer when v is a power of two).  The first that
+ * reads back is the shortest and nearest.  Starting above 0 is sound: a
+ * shorter decimal, padded with zeros, is also a candidate at p.
+ *
+ * known is a decimal already shown to read back as v (or NULL); a
+ * candidate equal to it needs no strtod() call to tell.
+ */
+static struct dec
+ref_shortest(double v, int isfloat, int pstart, const struct dec *known)
+{
+	char s[64], lng[64];
+	struct dec d;
+	uint64_t m;
+	int p, x;
+	double back;
+
+	v = fabs(v);
+	snprintf(lng, sizeof(lng), "%.30e", v);
+	for (p = pstart;; p++) {
+		if (!ref_round(lng, p, &m, &x)) {
+			snprintf(s, sizeof(s), "%.*e", p, v);
+			ref_split(s, &m, &x, p);
+		}
+		d = dec_trim(m, x);
+		if (known != NULL && d.m == known->m && d.x == known->x)
+			return d;
+		back = dec_read(m, x, isfloat);
+		if (back == v)
+			return d;
+		if (back < v && dec_read(m + 1, x, isfloat) == v)
+			return dec_trim(m + 1, x);
+	}
+}
+
+/* Our output as a decimal, and its number of significant digits. */
+static struct dec
+our_decimal(const char *s, int *ndigits)
+{
+	char dig[NSL_NUM_BUFSZ];
+	struct dec d;
+	int x = 0, point = 0, n = 0, i;
+
+	for (; *s != '\0' && *s != 'e'; s++) {
+		if (*s == '.')
+			point = 1;
+		else if (*s >= '0' && *s <= '9') {
+			if (n > 0 || *s != '0')
+				dig[n++] = *s;
+			x -= point;
+		}
+	}
+	if (*s == 'e')
+		x += atoi(s + 1);
+	for (; n > 0 && dig[n - 1] == '0'; n--)
+		x++;
+	d.m = 0;
+	for (i = 0; i < n; i++)
+		d.m = d.m * 10 + (uint64_t)(dig[i] - '0');
+	d.x = x;
+	*ndigits = n;
+	return d;
+}
+
+/*
+ * Check one value: our text reads back exactly, and equals the reference
+ * layout of the reference digits.  full asks for the brute force from one
+ * digit up; otherwise it starts one digit below ours.
+ */
+static int
+format_matches(double v, int isfloat, int full, int *ndiag)
+{
+	char buf[NSL_NUM_BUFSZ], want[64];
+	struct dec ours, ref;
+	int len, n, ok, back_ok;
+	double back;
+
+	if (isfloat)
+		len = nsl_num_format_float(buf, (float)v);
+	else
+		len = nsl_num_format(buf, v);
+	back = isfloat ? strtof(buf, NULL) : strtod(buf, NULL);
+	back_ok = isfloat ? float_bits((float)back) == float_bits((float)v) :
+	    double_bits(back) == double_bits(v);
+	if (v == 0) {
+		strcpy(want, signbit(v) ? "-0" : "0");
+	} else {
+		ours = our_decimal(buf, &n);
+		ref = ref_shortest(v, isfloat, full || n < 2 ? 0 : n - 2,
+		    back_ok ? &ours : NULL);
+		ref_layout(want, signbit(v) != 0, ref);
+	}
+	ok = back_ok && len == (int)strlen(buf) && len < NSL_NUM_BUFSZ &&
+	    strcmp(buf, want) == 0;
+	if (!ok && (*ndiag)++ < MAXDIAG)
+		printf("# format%s %a: got \"%s\" (%d), want \"%s\"\n",
+		    isfloat ? "_float" : "", v, buf, len, want);
+	return ok;
+}
+
+static void
+test_format_exact(void)
+{
+	static const struct {
+		double v;
+		const char *s;
+	} cases[] = {
+		{ 0.1, "0.1" }, { 1e21, "1e+21" }, { 1e20, "100000000000000000000" },
+		{ 1.5e-7, "1.5e-7" }, { 0.000001, "0.000001" },
+		{ 1e-7, "1e-7" }, { 5e-324, "5e-324" }, { -0.0, "-0" },
+		{ 0.0, "0" }, { 100, "100" }, { 1.0 / 3, "0.3333333333333333" },
+		{ 123456789012345678.0, "123456789012345680" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+		{ 2.2250738585072014e-308, "2.2250738585072014e-308" },
+		{ -1.5, "-1.5" }, { 0.3, "0.3" }, { 2.0 / 3, "0.6666666666666666" },
+		{ 1e23, "1e+23" }, { 9007199254740993.0, "9007199254740992" },
+		{ 123.456, "123.456" }, { -0.0123456789, "-0.0123456789" },
+		{ 1.2345678e-05, "0.000012345678" }, { 1e-6, "0.000001" },
+		{ 1.25e-6, "0.00000125" }, { 1e100, "1e+100" },
+		{ 4.35e-10, "4.35e-10" }, { 5e-1, "0.5" }, { 12345e16, "123450000000000000000" },
+		{ 123456e16, "1.23456e+21" },
+	};
+	char buf[NSL_NUM_BUFSZ];
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		nsl_num_format(buf, cases[i].v);
+		if (strcmp(buf, cases[i].s) != 0) {
+			printf("# %a: \"%s\", want \"%s\"\n", cases[i].v, buf,
+			    cases[i].s);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "format: %zu hand-written expected strings", i);
+}
+
+static void
+test_format_float_exact(void)
+{
+	static const struct {
+		float f;
+		const char *s;
+	} cases[] = {
+		{ 0.1f, "0.1" }, { 1.0f / 3, "0.33333334" }, { 16777216.0f, "16777216" },
+		{ FLT_MAX, "3.4028235e+38" }, { FLT_MIN, "1.1754944e-38" },
+		{ 1e-45f, "1e-45" }, { -0.0f, "-0" }, { 0.3f, "0.3" },
+		{ 1e21f, "1e+21" }, { 1e-7f, "1e-7" }, { 2.5f, "2.5" },
+		{ -0.012345678f, "-0.012345678" },
+	};
+	char buf[NSL_NUM_BUFSZ];
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		nsl_num_format_float(buf, cases[i].f);
+		if (strcmp(buf, cases[i].s) != 0) {
+			printf("# %a: \"%s\", want \"%s\"\n", (double)cases[i].f,
+			    buf, cases[i].s);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "format_float: %zu hand-written expected strings", i);
+}
+
+static void
+test_format_nonfinite(void)
+{
+	char buf[NSL_NUM_BUFSZ] = "x", fbuf[NSL_NUM_BUFSZ] = "x";
+	int ok;
+
+	ok = nsl_num_format(buf, INFINITY) == 0 && buf[0] == '\0';
+	buf[0] = 'x';
+	ok &= nsl_num_format(buf, -INFINITY) == 0 && buf[0] == '\0';
+	buf[0] = 'x';
+	ok &= nsl_num_format(buf, NAN) == 0 && buf[0] == '\0';
+	ok &= nsl_num_format_float(fbuf, NAN) == 0 && fbuf[0] == '\0';
+	fbuf[0] = 'x';
+	ok &= nsl_num_format_float(fbuf, -INFINITY) == 0 && fbuf[0] == '\0';
+	UNIT_CHECK(ok, "format: NaN and infinities write \"\" and return 0");
+}
+
+/* Every binary exponent, with its extreme and some random significands. */
+static void
+test_format_edges(void)
+{
+	uint64_t fr[] = { 0, 1, 2, (UINT64_C(1) << 52) - 1, 0 };
+	uint32_t ffr[] = { 0, 1, 2, (UINT32_C(1) << 23) - 1, 0 };
+	int ok = 1, nd = 0, e, i, p;
+	double v;
+
+	for (e = 0; e < 2047; e++)
+		for (i = 0; i < 5; i++) {
+			fr[4] = rng() >> 12;
+			v = bits_double((uint64_t)e << 52 | fr[i]);
+			ok &= format_matches(v, 0, 1, &nd);
+			ok &= format_matches(-v, 0, 0, &nd);
+		}
+	for (p = -323; p <= 308; p++) {		/* powers of ten */
+		char s[16];
+
+		snprintf(s, sizeof(s), "1e%d", p);
+		ok &= format_matches(strtod(s, NULL), 0, 1, &nd);
+	}
+	ok &= format_matches(1e21, 0, 1, &nd);
+	ok &= format_matches(1e-7, 0, 1, &nd);
+	ok &= format_matches(123456789012345678.0, 0, 1, &nd);
+	UNIT_CHECK(ok, "format: every binary exponent, powers of two and ten, min/max, subnormals");
+
+	nd = 0;
+	ok = 1;
+	for (e = 0; e < 255; e++)
+		for (i = 0; i < 5; i++) {
+			ffr[4] = (uint32_t)(rng() >> 41);
+			v = bits_float((uint32_t)e << 23 | ffr[i]);
+			ok &= format_matches(v, 1, 1, &nd);
+			ok &= format_matches(-v, 1, 0, &nd);
+		}
+	for (p = -45; p <= 38; p++) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "1e%d", p);
+		ok &= format_matches(strtof(s, NULL), 1, 1, &nd);
+	}
+	UNIT_CHECK(ok, "format_float: every binary exponent, powers of two and ten, min/max, subnormals");
+}
+
+static void
+test_format_random(void)
+{
+	long i, n = count(1000000);
+	int ok = 1, nd = 0;
+	double v;
+	float f;
+
+	for (i = 0; i < n; i++) {
+		do
+			v = bits_double(rng());
+		while (!isfinite(v));
+		ok &= format_matches(v, 0, i % 64 == 0, &nd);
+	}
+	UNIT_CHECK(ok, "format: %ld random doubles are shortest, nearest, read back, laid out",
+	    n);
+
+	ok = 1;
+	nd = 0;
+	for (i = 0; i < n; i++) {
+		do
+			f = bits_float((uint32_t)(rng() >> 32));
+		while (!isfinite(f));
+		ok &= format_matches(f, 1, i % 64 == 0, &nd);
+	}
+	UNIT_CHECK(ok, "format_float: %ld random floats are shortest, nearest, read back, laid out",
+	    n);
+
+	/* Embedding-like values: short decimals, as a float32 model writes. */
+	ok = 1;
+	nd = 0;
+	for (i = 0; i < n / 10; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "%.*f", 1 + (int)rng_below(8),
+		    (double)(rng() >> 11) / 9007199254740992.0 - 0.5);
+		ok &= format_matches(strtod(s, NULL), 0, 1, &nd);
+		ok &= format_matches(strtof(s, NULL), 1, 1, &nd);
+	}
+	UNIT_CHECK(ok, "format: %ld short decimals come back as written", n / 10);
+}
+
+/* Text -> double -> text -> double is the identity on doubles. */
+static void
+test_roundtrip(void)
+{
+	char buf[NSL_NUM_BUFSZ];
+	long i, n = count(200000);
+	double v, back;
+	int ok = 1, len;
+
+	for (i = 0; i < n && ok; i++) {
+		do
+			v = bits_double(rng());
+		while (!isfinite(v));
+		len = nsl_num_format(buf, v);
+		ok = nsl_num_parse(buf, buf + len, &back) == (size_t)len &&
+		    double_bits(back) == double_bits(v);
+		if (!ok)
+			printf("# %a -> \"%s\" -> %a\n", v, buf, back);
+	}
+	UNIT_CHECK(ok, "format then parse gives back every bit (%ld values)", n);
+}
+
+#ifdef TEST_THREADS
+static void *
+thread_work(void *arg)
+{
+	char buf[NSL_NUM_BUFSZ];
+	uintptr_t bad = 0;
+	double v = 0;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		nsl_num_format(buf, 0.1 * i + 1e-300);
+		bad |= nsl_num_parse(buf, buf + strlen(buf), &v) == 0 ||
+		    v != 0.1 * i + 1e-300;
+	}
+	return (void *)bad;
+}
+
+/* The tables are built on first use; here four threads race to it. */
+static void
+test_threads(void)
+{
+	pthread_t th[4];
+	void *bad;
+	int i, ok = 1;
+
+	for (i = 0; i < 4; i++)
+		ok &= pthread_create(&th[i], NULL, thread_work, NULL) == 0;
+	for (i = 0; i < 4; i++) {
+		ok &= pthread_join(th[i], &bad) == 0;
+		ok &= bad == NULL;
+	}
+	UNIT_CHECK(ok, "first use from four threads at once is safe");
+}
+#endif
+
+int
+main(void)
+{
+#ifdef TEST_THREADS
+	test_threads();		/* first, while the tables are unbuilt */
+#endif
+	test_parse_edges();
+	test_parse_invalid();
+	test_parse_stops();
+	test_parse_bounds();
+	test_parse_random();
+	test_parse_halfway();
+	test_parse_errno();
+	test_parse_array();
+	test_parse_array_errors();
+	test_format_exact();
+	test_format_float_exact();
+	test_format_nonfinite();
+	test_format_edges();
+	test_format_random();
+	test_roundtrip();
+	return unit_done();
+}
