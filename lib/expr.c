@@ -737,17 +737,24 @@ nsl_expr_eval_grad(const struct nsl_expr *e, const double *vals, double *grad)
 
 		if (!t[i].dep)
 			continue;
+		if (t[i].op == OP_VAR) {
+			grad[a] += g;
+			continue;
+		}
 		x = v[a];
 		z = IS_BINARY(t[i].op) ? v[b] : 0;
 		switch (t[i].op) {
-		case OP_VAR: grad[a] += g; break;
 		case OP_ADD: adj[a] += g; adj[b] += g; break;
 		case OP_SUB: adj[a] += g; adj[b] -= g; break;
 		case OP_MUL: adj[a] += g * z; adj[b] += g * x; break;
 		case OP_DIV: adj[a] += g / z; adj[b] -= g * y / z; break;
 		case OP_POW:
+			/* z x^(z-1) = z y / x, one pow() call fewer,
+			 * where that quotient is exact enough */
 			if (t[a].dep)
-				adj[a] += z == 0 ? 0 : g * z * pow(x, z - 1);
+				adj[a] += z == 0 ? 0 :
+				    x != 0 && isnormal(y) ? g * z * y / x :
+				    g * z * pow(x, z - 1);
 			if (t[b].dep)
 				adj[b] += y == 0 ? 0 : g * y * log(x);
 			break;
