@@ -1,0 +1,235 @@
+/*
+ * quant.h - low-precision number formats: bit-exact encode and decode,
+ * scaling (per tensor, row, block; OCP MX shared E8M0 exponents), and
+ * error statistics.
+ *
+ * Formats (struct nsl_quant_format, filled by nsl_quant_format_parse):
+ *
+ *  minifloats (kind NSL_QK_FLOAT): 1 sign bit, ebits exponent bits, mbits
+ *	mantissa bits, bias 2^(ebits-1)-1.  Exponent field 0 is zero and the
+ *	subnormals (-1)^s 2^(1-bias) m/2^mbits; field e > 0 is
+ *	(-1)^s 2^(e-bias) (1 + m/2^mbits), except the special codes of
+ *	the format's convention:
+ *	  NSL_QS_FINITE  no special codes (OCP FP6/FP4 element types);
+ *	  NSL_QS_FN      S.1..1.1..1 is NaN, no infinities (OCP E4M3);
+ *	  NSL_QS_IEEE    exponent field all ones: m = 0 infinity, else NaN
+ *			 (IEEE 754 style; OCP E5M2).
+ *  integers (NSL_QK_INT): bits-bit two's complement codes, symmetric
+ *	range -qmax..qmax with qmax = 2^(bits-1)-1, or unsigned 0..2^bits-1
+ *	with a zero point when asymmetric.
+ *  nf4 (NSL_QK_NF4): 4-bit indices into the 16 NormalFloat levels of
+ *	QLoRA (bitsandbytes' table), scaled by the block's absmax.
+ *  MX (mx = 1): blocks sharing one E8M0 scale 2^E (OCP MX v1.0); the
+ *	elements are a minifloat or, for mxint8, 8-bit two's complement
+ *	with an implicit 2^-6 (values k/64, k in -127..127).
+ *
+ * Codes are one byte each (the low `bits` bits; sign in the top one of
+ * those for minifloats, two's complement for integers).
+ *
+ * Rounding is to nearest with ties to even, or stochastic: with lo < x <
+ * hi the neighbouring representable values, hi with probability
+ * (x - lo) / (hi - lo).  Overflow (a value that rounds beyond max):
+ * saturate to +-max with NSL_QO_SATURATE, otherwise infinity (IEEE) or
+ * NaN (FN), as ml_dtypes does; formats with no special codes always
+ * saturate, and so do MX elements.
+ *
+ * Nothing here prints or exits; functions that can fail take a struct
+ * nsl_err.  Structures are plain values the caller owns; no function
+ * keeps a pointer to its arguments.
+ */
+#ifndef NSL_QUANT_H
+#define NSL_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "err.h"
+
+enum nsl_quant_kind { NSL_QK_FLOAT, NSL_QK_INT, NSL_QK_NF4 };
+enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
+
+/* Invariant after a successful nsl_quant_format_parse: every field below
+ * agrees with the name; value[c] is the exact value of code c for every
+ * c < 2^bits (NaN for NaN codes, +-inf for infinities; for NSL_QK_INT the
+ * integer, for NF4 the level, for MX the element before the scale). */
+struct nsl_quant_format {
+	char name[24];
+	enum nsl_quant_kind kind;
+	int bits;		/* code width, 4..8 (3..8 for eXmY) */
+	int ebits, mbits, bias;	/* minifloats and MX float elements */
+	enum nsl_quant_special special;
+	int emin, emax;		/* unbiased exponents of min and max normal */
+	double max;		/* largest finite element magnitude */
+	int mx;			/* OCP MX block format */
+	int emax_elem;		/* MX: emax of the element type */
+	int qmax;		/* integers: 2^(bits-1)-1 */
+	size_t block;		/* default block size (0: none) */
+	double value[256];
+};
+
+/*
+ * Fill f from a name (see nsl_quant_format_list for the names; "eXmY",
+ * "eXmY-fn", "eXmY-ieee" for any minifloat of 3..8 bits).  Returns 0, or
+ * -1 with err set (NSL_EX_USAGE) for an unknown name.
+ */
+int nsl_quant_format_parse(struct nsl_quant_format *f, const char *name,
+    struct nsl_err *err);
+
+/* The named formats, NULL-terminated (static storage). */
+extern const char *const nsl_quant_format_names[];
+
+/* One line describing f's parameters (into buf of size n). */
+void nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
+    size_t n);
+
+/* Flags that encoders OR into *flags. */
+enum nsl_quant_flag {
+	NSL_QF_SATURATED = 1 << 0,	/* overflowed, clamped to +-max */
+	NSL_QF_FLUSHED = 1 << 1,	/* nonzero value became zero */
+	NSL_QF_NAN = 1 << 2,		/* a NaN code was produced */
+	NSL_QF_INF = 1 << 3,		/* an infinity was produced */
+	NSL_QF_UNREP = 1 << 4		/* NaN input, format has no NaN */
+};
+
+/* Options of the encoders. */
+enum nsl_quant_opt {
+	NSL_QO_SATURATE = 1 << 0
+};
+
+/*
+ * Encode one value of a minifloat (kind NSL_QK_FLOAT, MX ones included:
+ * element format only).  u < 0: nearest-even; 0 <= u < 1: stochastic,
+ * rounding up when u < the fraction.  NaN input gives the NaN code (a
+ * format without one gives +0 and NSL_QF_UNREP).
+ */
+unsigned nsl_quant_fp_encode(const struct nsl_quant_format *f, double x,
+    double u, unsigned opts, unsigned *flags);
+
+/* The value of code c (f->value[c & mask]). */
+double nsl_quant_decode(const struct nsl_quant_format *f, unsigned c);
+
+/*
+ * The fast kernel: n float32 values to minifloat codes with nearest-even,
+ * bit for bit the same as nsl_quant_fp_encode on (double)x[i].  Returns
+ * the OR of the flags.
+ */
+unsigned nsl_quant_fp_encode_f32(const struct nsl_quant_format *f,
+    const float *x, size_t n, uint8_t *codes, unsigned opts);
+
+/* Integer code of x (already divided by the scale), clamped to
+ * [lo, hi]; u as for nsl_quant_fp_encode. */
+long nsl_quant_int_round(double x, double u, long lo, long hi,
+    unsigned *flags);
+
+/* NF4 index of y (already divided by absmax, in [-1, 1]); ties to the
+ * even index; u as for nsl_quant_fp_encode. */
+unsigned nsl_quant_nf4_encode(double y, double u);
+
+/* The 16 NF4 levels, code order (bitsandbytes' float32 table). */
+extern const float nsl_quant_nf4_levels[16];
+
+/*
+ * MX shared exponent E (the scale is 2^E) for a block with largest
+ * magnitude amax:
+ *   NSL_QM_FLOOR  floor(log2 amax) - emax_elem        (OCP MX v1.0)
+ *   NSL_QM_CEIL   ceil(log2 amax) - emax_elem         (never clips)
+ *   NSL_QM_RCEIL  smallest E with max_elem 2^E >= amax (amax/max rounded
+ *                 up to a power of two)
+ * clamped below to -127; amax = 0 gives -127.  Returns 128 (the E8M0 NaN
+ * code 0xFF) for a non-finite amax or E > 127.
+ */
+enum nsl_quant_scale_mode { NSL_QM_FLOOR, NSL_QM_CEIL, NSL_QM_RCEIL };
+int nsl_quant_mx_exponent(const struct nsl_quant_format *f, double amax,
+    enum nsl_quant_scale_mode mode);
+
+/* Scaling granularity for the non-MX formats. */
+enum nsl_quant_gran {
+	NSL_QG_NONE,	/* minifloats only: cast, no scale */
+	NSL_QG_TENSOR,	/* one scale for the whole field over all records */
+	NSL_QG_ROW,	/* one per record */
+	NSL_QG_BLOCK	/* one per block of `block` elements of a record */
+};
+
+/* Everything that decides the quantization of a vector. */
+struct nsl_quant {
+	struct nsl_quant_format fmt;
+	enum nsl_quant_gran gran;
+	size_t block;		/* block size for NSL_QG_BLOCK and MX */
+	enum nsl_quant_scale_mode scale_mode;
+	int stochastic;
+	int asymmetric;		/* integers: zero point */
+	unsigned opts;		/* NSL_QO_* */
+	int f32;		/* round inputs, scales and outputs to float32 */
+	double clip;		/* scales use clip * amax (1: none) */
+	int rotate;		/* randomized Hadamard per block */
+	uint64_t seed;
+	signed char *signs;	/* rotation signs, block of them (owned) */
+	double *scratch;	/* block doubles for the rotation (owned) */
+};
+
+/*
+ * Check the combination (returns NULL or a static message, as liblinear's
+ * check_parameter) and prepare it (the rotation signs).  Call
+ * nsl_quant_release afterwards.
+ */
+const char *nsl_quant_check(struct nsl_quant *q);
+void nsl_quant_release(struct nsl_quant *q);
+
+/* The scale of one span (a block, a row or the tensor). */
+struct nsl_quant_scale {
+	double scale;	/* multiply codes' values by this (MX: 2^E) */
+	long zero;	/* asymmetric integers: zero point */
+	int e8m0;	/* MX: E + 127 (255: NaN) */
+};
+
+/* Scale for a span whose smallest and largest values are lo and hi. */
+void nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
+    struct nsl_quant_scale *s);
+
+/* Error statistics, summed as vectors are quantized. */
+struct nsl_quant_stats {
+	uint64_t count, rows, saturated, flushed, nan, inf;
+	double sum_x2, sum_e2, max_err, sum_cos;
+};
+
+/*
+ * Quantize x[0..n) (one record's vector) into out (dequantized values)
+ * and, if codes is not NULL, codes[0..n) and the span scales
+ * scales[0..nspans) (nspans = nsl_quant_nspans).  tensor is the scale for
+ * NSL_QG_TENSOR (ignored otherwise).  rng draws the stochastic rounding
+ * (may be NULL for nearest-even).  x and out must not overlap.
+ * Adds to st when not NULL.  Returns the OR of the flags.
+ */
+unsigned nsl_quant_vector(const struct nsl_quant *q, const double *x,
+    size_t n, double *out, uint8_t *codes, struct nsl_quant_scale *scales,
+    const struct nsl_quant_scale *tensor, gsl_rng *rng,
+    struct nsl_quant_stats *st);
+
+/* Number of scale spans of an n-vector under q (0 for a plain cast). */
+size_t nsl_quant_nspans(const struct nsl_quant *q, size_t n);
+
+/*
+ * Dequantize codes with scales (the inverse of the code path of
+ * nsl_quant_vector, rotation included) into out[0..n).
+ */
+void nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
+    size_t n, const struct nsl_quant_scale *scales, double *out);
+
+/* The normalized fast Walsh-Hadamard transform of x[0..n), n a power of
+ * two, in place (its own inverse). */
+void nsl_quant_hadamard(double *x, size_t n);
+
+/*
+ * Search (LLM-FP4 style) over the minifloat splits eXmY with 1 + X + Y =
+ * q->fmt.bits (finite convention) and clipping factors 1, 0.975, ...,
+ * 0.5 for the pair with the lowest MSE over the tensor: nrows rows, row r
+ * of len[r] values, stored one after another in x, under q's granularity
+ * (NSL_QG_NONE searches with a tensor scale and sets NSL_QG_TENSOR).  Sets q->fmt and q->clip to the winner and *mse to its
+ * MSE.  Returns 0, or -1 with err set (a format that is not a minifloat).
+ */
+int nsl_quant_search(struct nsl_quant *q, const double *x,
+    const size_t *len, size_t nrows, double *mse, struct nsl_err *err);
+
+#endif

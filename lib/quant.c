@@ -1,0 +1,895 @@
+/*
+ * quant.c - low-precision number formats (see nsl/quant.h).
+ *
+ * Two encoders for minifloats: a general one on doubles (nearest-even or
+ * stochastic, any input) that works on the integer significand
+ * k = |x| / quantum, and a fast float32 one (nearest-even) that works on
+ * the bits, as in F. Giesen's float-to-half conversion: normal results by
+ * adding the rounding bias to the bits, subnormal ones by one float
+ * addition of a magic constant whose ulp is the target quantum.  The unit
+ * tests check that both agree on every float32 class.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/quant.h"
+#include "nsl/rng.h"
+
+const char *const nsl_quant_format_names[] = {
+	"fp8-e4m3", "fp8-e5m2", "fp6-e2m3", "fp6-e3m2", "fp4-e2m1",
+	"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e2m3", "mxfp6-e3m2", "mxfp4",
+	"mxint8", "nf4", "int8", "int4", NULL
+};
+
+/* bitsandbytes' NF4 table (functional.py, get_4bit_type("nf4")). */
+const float nsl_quant_nf4_levels[16] = {
+	-1.0f, -0.6961928009986877f, -0.5250730514526367f,
+	-0.39491748809814453f, -0.28444138169288635f, -0.18477343022823334f,
+	-0.09105003625154495f, 0.0f, 0.07958029955625534f,
+	0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+	0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f
+};
+
+static void
+fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
+    enum nsl_quant_special sp)
+{
+	unsigned c, ncodes, e, m, top = (1u << ebits) - 1;
+
+	f->kind = NSL_QK_FLOAT;
+	f->ebits = ebits;
+	f->mbits = mbits;
+	f->bits = 1 + ebits + mbits;
+	f->bias = (1 << (ebits - 1)) - 1;
+	f->special = sp;
+	f->emin = 1 - f->bias;
+	f->emax = (int)(sp == NSL_QS_IEEE ? top - 1 : top) - f->bias;
+	f->max = ldexp(sp == NSL_QS_FN ? 2.0 - ldexp(2.0, -mbits) :
+	    2.0 - ldexp(1.0, -mbits), f->emax);
+	f->emax_elem = f->emax;
+	ncodes = 1u << f->bits;
+	for (c = 0; c < ncodes; c++) {
+		double v;
+
+		e = (c >> mbits) & top;
+		m = c & ((1u << mbits) - 1);
+		if (e == 0)
+			v = ldexp(m, f->emin - mbits);
+		else
+			v = ldexp((1u << mbits) + m, (int)e - f->bias - mbits);
+		if (sp == NSL_QS_IEEE && e == top)
+			v = m == 0 ? INFINITY : NAN;
+		if (sp == NSL_QS_FN && e == top && m == (1u << mbits) - 1)
+			v = NAN;
+		f->value[c] = (c >> (ebits + mbits)) & 1 ? -v : v;
+	}
+}
+
+static void
+int_setup(struct nsl_quant_format *f, int bits)
+{
+	int c;
+
+	f->kind = NSL_QK_INT;
+	f->bits = bits;
+	f->qmax = (1 << (bits - 1)) - 1;
+	f->max = f->qmax;
+	for (c = 0; c < (1 << bits); c++)
+		f->value[c] = c < (1 << (bits - 1)) ? c : c - (1 << bits);
+}
+
+/* "eXmY", "eXmY-fn", "eXmY-ieee" */
+static int
+parse_exmy(const char *s, int *e, int *m, enum nsl_quant_special *sp)
+{
+	int n = 0;
+
+	if (sscanf(s, "e%1dm%1d%n", e, m, &n) != 2 || n != 4)
+		return -1;
+	if (strcmp(s + n, "") == 0)
+		*sp = NSL_QS_FINITE;
+	else if (strcmp(s + n, "-fn") == 0)
+		*sp = NSL_QS_FN;
+	else if (strcmp(s + n, "-ieee") == 0)
+		*sp = NSL_QS_IEEE;
+	else
+		return -1;
+	if (*e < 1 || *m < 0 || 1 + *e + *m < 3 || 1 + *e + *m > 8)
+		return -1;
+	if (*sp == NSL_QS_FN && *m < 1)
+		return -1;
+	if (*sp == NSL_QS_IEEE && (*e < 2 || *m < 1))
+		return -1;
+	return 0;
+}
+
+int
+nsl_quant_format_parse(struct nsl_quant_format *f, const char *name,
+    struct nsl_err *err)
+{
+	static const struct {
+		const char *name;
+		int e, m, mx;
+		enum nsl_quant_special sp;
+	} fp[] = {
+		{ "fp8-e4m3", 4, 3, 0, NSL_QS_FN },
+		{ "fp8-e5m2", 5, 2, 0, NSL_QS_IEEE },
+		{ "fp6-e2m3", 2, 3, 0, NSL_QS_FINITE },
+		{ "fp6-e3m2", 3, 2, 0, NSL_QS_FINITE },
+		{ "fp4-e2m1", 2, 1, 0, NSL_QS_FINITE },
+		{ "mxfp8-e4m3", 4, 3, 1, NSL_QS_FN },
+		{ "mxfp8-e5m2", 5, 2, 1, NSL_QS_IEEE },
+		{ "mxfp6-e2m3", 2, 3, 1, NSL_QS_FINITE },
+		{ "mxfp6-e3m2", 3, 2, 1, NSL_QS_FINITE },
+		{ "mxfp4", 2, 1, 1, NSL_QS_FINITE },
+	};
+	enum nsl_quant_special sp;
+	size_t i;
+	int e, m, c;
+
+	memset(f, 0, sizeof(*f));
+	if (strlen(name) >= sizeof(f->name))
+		goto unknown;
+	strcpy(f->name, name);
+	for (i = 0; i < sizeof(fp) / sizeof(fp[0]); i++)
+		if (strcmp(name, fp[i].name) == 0) {
+			fp_setup(f, fp[i].e, fp[i].m, fp[i].sp);
+			if ((f->mx = fp[i].mx))
+				f->block = 32;
+			return 0;
+		}
+	if (strcmp(name, "mxint8") == 0) {
+		int_setup(f, 8);
+		for (c = 0; c < 256; c++)
+			f->value[c] = ldexp(f->value[c], -6);
+		f->mx = 1;
+		f->block = 32;
+		f->emax_elem = 0;
+		f->max = 127.0 / 64;
+		return 0;
+	}
+	if (strcmp(name, "int8") == 0 || strcmp(name, "int4") == 0) {
+		int_setup(f, name[3] - '0');
+		return 0;
+	}
+	if (strcmp(name, "nf4") == 0) {
+		f->kind = NSL_QK_NF4;
+		f->bits = 4;
+		f->max = 1;
+		f->block = 64;
+		for (c = 0; c < 16; c++)
+			f->value[c] = nsl_quant_nf4_levels[c];
+		return 0;
+	}
+	if (parse_exmy(name, &e, &m, &sp) == 0) {
+		fp_setup(f, e, m, sp);
+		return 0;
+	}
+unknown:
+	return nsl_err_set(err, NSL_EX_USAGE, "unknown format '%.64s' (see "
+	    "--list-formats)", name);
+}
+
+void
+nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
+    size_t n)
+{
+	static const char *const sp[] = { "no inf/NaN", "NaN S.1..1.1..1, "
+	    "no inf", "inf and NaN" };
+
+	switch (f->kind) {
+	case NSL_QK_FLOAT:
+		snprintf(buf, n, "%-11s %d bits  e%dm%d bias %d  max %.17g  "
+		    "min normal 2^%d  min subnormal 2^%d  %s%s", f->name,
+		    f->bits, f->ebits, f->mbits, f->bias, f->max, f->emin,
+		    f->emin - f->mbits, sp[f->special], f->mx ?
+		    "  MX: E8M0 scale per block of 32, emax_elem " : "");
+		if (f->mx)
+			snprintf(buf + strlen(buf), n - strlen(buf), "%d",
+			    f->emax_elem);
+		break;
+	case NSL_QK_INT:
+		if (f->mx)
+			snprintf(buf, n, "%-11s 8 bits  two's complement k/64, "
+			    "k in -127..127  max %.17g  MX: E8M0 scale per "
+			    "block of 32, emax_elem 0", f->name, f->max);
+		else
+			snprintf(buf, n, "%-11s %d bits  integers -%d..%d "
+			    "(scale absmax/%d), or 0..%d with a zero point "
+			    "(--asymmetric)", f->name, f->bits, f->qmax,
+			    f->qmax, f->qmax, (1 << f->bits) - 1);
+		break;
+	case NSL_QK_NF4:
+		snprintf(buf, n, "%-11s 4 bits  16 NormalFloat levels in "
+		    "[-1, 1] (QLoRA), absmax scale per block of 64", f->name);
+		break;
+	}
+}
+
+double
+nsl_quant_decode(const struct nsl_quant_format *f, unsigned c)
+{
+	return f->value[c & ((1u << f->bits) - 1)];
+}
+
+/* Code of the largest finite magnitude, of +inf and of NaN. */
+static unsigned
+max_code(const struct nsl_quant_format *f)
+{
+	unsigned top = (1u << (f->ebits + f->mbits)) - 1;
+
+	switch (f->special) {
+	case NSL_QS_FN:
+		return top - 1;
+	case NSL_QS_IEEE:
+		return top - (1u << f->mbits);
+	default:
+		return top;
+	}
+}
+
+static unsigned
+nan_code(const struct nsl_quant_format *f)
+{
+	unsigned top = (1u << (f->ebits + f->mbits)) - 1;
+
+	if (f->special == NSL_QS_FN)
+		return top;
+	/* IEEE: quiet NaN, exponent all ones and the top mantissa bit */
+	return top - (1u << f->mbits) + 1 + (1u << (f->mbits - 1));
+}
+
+static unsigned
+overflow(const struct nsl_quant_format *f, unsigned sign, unsigned opts,
+    unsigned *flags)
+{
+	if ((opts & NSL_QO_SATURATE) || f->special == NSL_QS_FINITE) {
+		*flags |= NSL_QF_SATURATED;
+		return sign | max_code(f);
+	}
+	if (f->special == NSL_QS_IEEE) {
+		*flags |= NSL_QF_INF;
+		return sign | (max_code(f) + 1);
+	}
+	*flags |= NSL_QF_NAN;
+	return sign | nan_code(f);
+}
+
+unsigned
+nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
+    unsigned opts, unsigned *flags)
+{
+	unsigned sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0;
+	int m = f->mbits, e, mantmax;
+	double a = fabs(x), k, r, one = ldexp(1.0, m);
+
+	if (isnan(a)) {
+		if (f->special == NSL_QS_FINITE) {
+			*flags |= NSL_QF_UNREP;
+			return 0;
+		}
+		*flags |= NSL_QF_NAN;
+		return sign | nan_code(f);
+	}
+	if (a == 0)
+		return sign;
+	if (isinf(a))
+		return overflow(f, sign, opts, flags);
+	e = ilogb(a);
+	if (e > f->emax)
+		return overflow(f, sign, opts, flags);
+	if (e < f->emin)
+		e = f->emin;
+	k = ldexp(a, m - e);	/* exact: a power-of-two scaling */
+	if (u < 0) {
+		r = nearbyint(k);
+		/* with no mantissa bits a tie between 2^e and 2^(e+1) (k =
+		 * 1.5) goes to the even code, as the bit kernel does */
+		if (m == 0 && k == 1.5)
+			r = (e + f->bias) % 2 == 0 ? 1 : 2;
+	} else {
+		r = floor(k);
+		if (u < k - r)
+			r += 1;
+	}
+	if (r == 0) {
+		*flags |= NSL_QF_FLUSHED;
+		return sign;
+	}
+	if (r >= 2 * one) {
+		r = one;
+		e++;
+	}
+	mantmax = (1 << m) - 1 - (f->special == NSL_QS_FN && e == f->emax);
+	if (e > f->emax || (e == f->emax && r - one > mantmax))
+		return overflow(f, sign, opts, flags);
+	if (r < one)	/* subnormal */
+		return sign | (unsigned)r;
+	return sign | (unsigned)(e + f->bias) << m | (unsigned)(r - one);
+}
+
+static uint32_t
+f32_bits(float v)
+{
+	uint32_t b;
+
+	memcpy(&b, &v, sizeof(b));
+	return b;
+}
+
+static float
+bits_f32(uint32_t b)
+{
+	float v;
+
+	memcpy(&v, &b, sizeof(v));
+	return v;
+}
+
+unsigned
+nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
+    size_t n, uint8_t *codes, unsigned opts)
+{
+	const int m = f->mbits, shift = 23 - m;
+	const unsigned signshift = 31 - (unsigned)(f->ebits + m);
+	/* |x| above thr (or at it, when the tie goes up) overflows */
+	const uint32_t thr = f32_bits((float)(f->max +
+	    ldexp(1.0, f->emax - m - 1)));
+	const int tie_up = max_code(f) & 1;
+	const uint32_t minnorm = (uint32_t)(f->emin + 127) << 23;
+	const float magic = ldexpf(1.0f, f->emin - m + 23);
+	const uint32_t magicbits = f32_bits(magic);
+	const uint32_t rebias = ((uint32_t)(f->bias - 127) << 23) +
+	    (1u << (shift - 1)) - 1;
+	const unsigned ovf = overflow(f, 0, opts, &(unsigned){ 0 });
+	const unsigned nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
+	unsigned flags = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t b = f32_bits(x[i]), a = b & 0x7fffffffu, c;
+		unsigned sign = (b >> signshift) & (1u << (f->ebits + m));
+
+		if (a < minnorm) {
+			c = f32_bits(bits_f32(a) + magic) - magicbits;
+			if (c == 0 && a != 0)
+				flags |= NSL_QF_FLUSHED;
+		} else if (a < thr || (a == thr && !tie_up)) {
+			c = (a + rebias + ((a >> shift) & 1)) >> shift;
+		} else if (a > 0x7f800000u) {
+			if (f->special == NSL_QS_FINITE) {
+				flags |= NSL_QF_UNREP;
+				sign = 0;
+			} else
+				flags |= NSL_QF_NAN;
+			c = nan;
+		} else {
+			overflow(f, 0, opts, &flags);
+			c = ovf;
+		}
+		codes[i] = (uint8_t)(sign | c);
+	}
+	return flags;
+}
+
+long
+nsl_quant_int_round(double x, double u, long lo, long hi, unsigned *flags)
+{
+	double r;
+
+	if (isnan(x)) {
+		*flags |= NSL_QF_UNREP;
+		return 0;
+	}
+	if (x > (double)hi + 1) {
+		*flags |= NSL_QF_SATURATED;
+		return hi;
+	}
+	if (x < (double)lo - 1) {
+		*flags |= NSL_QF_SATURATED;
+		return lo;
+	}
+	if (u < 0)
+		r = nearbyint(x);
+	else {
+		r = floor(x);
+		if (u < x - r)
+			r += 1;
+	}
+	if (r > hi || r < lo) {
+		*flags |= NSL_QF_SATURATED;
+		return r > hi ? hi : lo;
+	}
+	if (r == 0 && x != 0)
+		*flags |= NSL_QF_FLUSHED;
+	return (long)r;
+}
+
+unsigned
+nsl_quant_nf4_encode(double y, double u)
+{
+	const float *L = nsl_quant_nf4_levels;
+	unsigned j;
+	double mid;
+
+	if (!(y > -1))
+		return 0;
+	if (y >= 1)
+		return 15;
+	for (j = 0; j < 15 && L[j + 1] <= y; j++)
+		;
+	/* L[j] <= y < L[j + 1] */
+	if (y == L[j])
+		return j;
+	if (u >= 0)
+		return u < (y - L[j]) / ((double)L[j + 1] - L[j]) ? j + 1 : j;
+	mid = ((double)L[j] + L[j + 1]) / 2;	/* exact */
+	if (y < mid)
+		return j;
+	if (y > mid)
+		return j + 1;
+	return j % 2 == 0 ? j : j + 1;
+}
+
+int
+nsl_quant_mx_exponent(const struct nsl_quant_format *f, double amax,
+    enum nsl_quant_scale_mode mode)
+{
+	int e;
+
+	if (!isfinite(amax))
+		return 128;
+	if (amax == 0)
+		return -127;
+	switch (mode) {
+	case NSL_QM_CEIL:
+		e = ilogb(amax);
+		if (ldexp(1.0, e) != amax)
+			e++;
+		e -= f->emax_elem;
+		break;
+	case NSL_QM_RCEIL:
+		e = ilogb(amax) - ilogb(f->max);
+		while (ldexp(f->max, e) < amax)
+			e++;
+		while (ldexp(f->max, e - 1) >= amax)
+			e--;
+		break;
+	default:
+		e = ilogb(amax) - f->emax_elem;
+		break;
+	}
+	if (e < -127)
+		e = -127;
+	return e > 127 ? 128 : e;
+}
+
+/* splitmix-seeded signs for the randomized Hadamard transform */
+static void
+make_signs(signed char *s, size_t n, uint64_t seed)
+{
+	gsl_rng *r = nsl_rng_new(seed, UINT64_C(0x48616461)); /* "Hada" */
+	size_t i;
+	uint64_t w = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i % 64 == 0)
+			w = nsl_rng_next(r);
+		s[i] = (w >> (i % 64)) & 1 ? -1 : 1;
+	}
+	gsl_rng_free(r);
+}
+
+const char *
+nsl_quant_check(struct nsl_quant *q)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+
+	q->signs = NULL;
+	q->scratch = NULL;
+	if (q->clip <= 0 || q->clip > 1)
+		q->clip = 1;
+	if (f->mx)
+		q->gran = NSL_QG_BLOCK;
+	if (q->gran == NSL_QG_NONE && f->kind != NSL_QK_FLOAT)
+		return "integer and nf4 formats need a scale (tensor, row or "
+		    "block)";
+	if (q->gran == NSL_QG_BLOCK && q->block == 0)
+		return "block size must be a positive integer";
+	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx))
+		return "--asymmetric applies to int8 and int4 only";
+	if (q->rotate) {
+		if (q->gran != NSL_QG_BLOCK)
+			return "--rotate needs per-block scales (an MX format, "
+			    "nf4, or --scale-by block)";
+		if (q->block & (q->block - 1))
+			return "--rotate needs a power-of-two block size";
+		q->signs = malloc(q->block);
+		q->scratch = malloc(q->block * sizeof(double));
+		if (q->signs == NULL || q->scratch == NULL)
+			return "out of memory";
+		make_signs(q->signs, q->block, q->seed);
+	}
+	return NULL;
+}
+
+void
+nsl_quant_release(struct nsl_quant *q)
+{
+	free(q->signs);
+	free(q->scratch);
+	q->signs = NULL;
+	q->scratch = NULL;
+}
+
+/* v rounded to float32 (nearest-even; beyond the range: +-inf), without
+ * the undefined behaviour of an out-of-range conversion. */
+static double
+round_f32(double v)
+{
+	/* FLT_MAX + half its ulp: the first value that rounds to inf */
+	if (fabs(v) >= 0x1.ffffffp127)
+		return copysign(INFINITY, v);
+	return (double)(float)v;
+}
+
+static double
+to_f32(const struct nsl_quant *q, double v)
+{
+	return q->f32 ? round_f32(v) : v;
+}
+
+void
+nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
+    struct nsl_quant_scale *s)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+	double amax = fmax(fabs(lo), fabs(hi)) * q->clip;
+	int e;
+
+	s->zero = 0;
+	s->e8m0 = 0;
+	s->scale = 1;
+	if (isnan(lo) || isnan(hi))
+		amax = NAN;
+	if (f->mx) {
+		e = nsl_quant_mx_exponent(f, amax, q->scale_mode);
+		s->e8m0 = e + 127;
+		s->scale = e == 128 ? NAN : ldexp(1.0, e);
+		return;
+	}
+	if (q->gran == NSL_QG_NONE)
+		return;
+	if (f->kind == NSL_QK_INT && q->asymmetric) {
+		double l = fmin(lo, 0) * q->clip, h = fmax(hi, 0) * q->clip;
+		long qm = (1L << f->bits) - 1;
+		double z;
+
+		s->scale = to_f32(q, (h - l) / (double)qm);
+		if (!(s->scale > 0) || !isfinite(s->scale))
+			s->scale = 1;
+		z = -nearbyint(l / s->scale);
+		s->zero = z < 0 ? 0 : z > qm ? qm : (long)z;
+		return;
+	}
+	if (amax > 0 && isfinite(amax))
+		s->scale = to_f32(q, amax / f->max);
+	if (!(s->scale > 0) || !isfinite(s->scale))
+		s->scale = 1;
+}
+
+/* Dequantized value of one code under span scale s. */
+static double
+deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+	double v = f->value[c];
+
+	if (f->mx)
+		return s->e8m0 == 255 ? NAN : ldexp(v, s->e8m0 - 127);
+	if (f->kind == NSL_QK_INT && q->asymmetric)
+		return to_f32(q, ((double)c - (double)s->zero) * s->scale);
+	if (q->gran == NSL_QG_NONE)
+		return v;
+	return to_f32(q, v * s->scale);
+}
+
+/* Code of one value x under span scale s. */
+static unsigned
+enc_one(const struct nsl_quant *q, double x, const struct nsl_quant_scale *s,
+    double u, unsigned *fl)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+	long k, qm;
+
+	if (f->mx) {
+		if (s->e8m0 == 255) {
+			*fl |= NSL_QF_NAN;
+			return 0;
+		}
+		x = ldexp(x, 127 - s->e8m0);
+		if (f->kind == NSL_QK_INT)
+			return (unsigned)nsl_quant_int_round(x * 64, u, -127,
+			    127, fl) & 0xff;
+		return nsl_quant_fp_encode(f, x, u, NSL_QO_SATURATE, fl);
+	}
+	if (q->gran != NSL_QG_NONE)
+		x /= s->scale;
+	switch (f->kind) {
+	case NSL_QK_FLOAT:
+		return nsl_quant_fp_encode(f, x, u, q->opts, fl);
+	case NSL_QK_INT:
+		if (q->asymmetric) {
+			qm = (1L << f->bits) - 1;
+			k = nsl_quant_int_round(x, u, -s->zero, qm - s->zero,
+			    fl);
+			return (unsigned)(k + s->zero);
+		}
+		k = nsl_quant_int_round(x, u, -f->qmax, f->qmax, fl);
+		return (unsigned)k & ((1u << f->bits) - 1);
+	case NSL_QK_NF4:
+		if (isnan(x)) {
+			*fl |= NSL_QF_UNREP;
+			return 7;
+		}
+		if (fabs(x) > 1)
+			*fl |= NSL_QF_SATURATED;
+		k = nsl_quant_nf4_encode(x, u);
+		if (k == 7 && x != 0)
+			*fl |= NSL_QF_FLUSHED;
+		return (unsigned)k;
+	}
+	return 0;
+}
+
+size_t
+nsl_quant_nspans(const struct nsl_quant *q, size_t n)
+{
+	switch (q->gran) {
+	case NSL_QG_NONE:
+		return 0;
+	case NSL_QG_BLOCK:
+		return (n + q->block - 1) / q->block;
+	default:
+		return 1;
+	}
+}
+
+void
+nsl_quant_hadamard(double *x, size_t n)
+{
+	size_t h, i, j;
+	double a, b, norm = 1 / sqrt((double)n);
+
+	for (h = 1; h < n; h *= 2)
+		for (i = 0; i < n; i += 2 * h)
+			for (j = i; j < i + h; j++) {
+				a = x[j];
+				b = x[j + h];
+				x[j] = a + b;
+				x[j + h] = a - b;
+			}
+	for (i = 0; i < n; i++)
+		x[i] *= norm;
+}
+
+/* Forward rotation of a full block into q->scratch. */
+static void
+rotate_in(const struct nsl_quant *q, const double *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		q->scratch[i] = q->signs[i] * x[i];
+	nsl_quant_hadamard(q->scratch, n);
+}
+
+/* Inverse rotation of out[0..n) in place. */
+static void
+rotate_out(const struct nsl_quant *q, double *out, size_t n)
+{
+	size_t i;
+
+	nsl_quant_hadamard(out, n);
+	for (i = 0; i < n; i++)
+		out[i] = to_f32(q, q->signs[i] * out[i]);
+}
+
+static void
+span_range(const double *x, size_t n, double *lo, double *hi)
+{
+	size_t i;
+
+	*lo = 0;
+	*hi = 0;
+	for (i = 0; i < n; i++) {
+		if (isnan(x[i])) {
+			*lo = *hi = NAN;
+			return;
+		}
+		if (x[i] < *lo)
+			*lo = x[i];
+		if (x[i] > *hi)
+			*hi = x[i];
+	}
+}
+
+static void
+add_stats(struct nsl_quant_stats *st, const double *x, const double *out,
+    size_t n)
+{
+	double dot = 0, nx = 0, nq = 0, e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(out[i]))
+			st->nan++;
+		else if (isinf(out[i]))
+			st->inf++;
+		if (!isfinite(out[i]) || !isfinite(x[i]))
+			continue;
+		e = fabs(out[i] - x[i]);
+		st->sum_e2 += e * e;
+		st->sum_x2 += x[i] * x[i];
+		if (e > st->max_err)
+			st->max_err = e;
+		dot += x[i] * out[i];
+		nx += x[i] * x[i];
+		nq += out[i] * out[i];
+	}
+	st->count += n;
+	st->rows++;
+	if (nx == 0 && nq == 0)
+		st->sum_cos += 1;
+	else if (nx > 0 && nq > 0)
+		st->sum_cos += dot / (sqrt(nx) * sqrt(nq));
+}
+
+unsigned
+nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
+    double *out, uint8_t *codes, struct nsl_quant_scale *scales,
+    const struct nsl_quant_scale *tensor, gsl_rng *rng,
+    struct nsl_quant_stats *st)
+{
+	struct nsl_quant_scale s = { 1, 0, 0 };
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	unsigned all = 0, c, f1;
+	double lo, hi, u = -1;
+	const double *src;
+
+	for (i = 0; i < n; i++)
+		out[i] = to_f32(q, x[i]);
+	for (b = 0; b * span < n; b++) {
+		double *o = out + b * span;
+
+		len = n - b * span < span ? n - b * span : span;
+		src = o;
+		if (q->rotate && len == q->block) {
+			rotate_in(q, o, len);
+			src = q->scratch;
+		}
+		if (q->gran == NSL_QG_TENSOR)
+			s = *tensor;
+		else if (q->gran != NSL_QG_NONE) {
+			span_range(src, len, &lo, &hi);
+			nsl_quant_scale_for(q, lo, hi, &s);
+		}
+		if (scales != NULL && q->gran != NSL_QG_NONE)
+			scales[b] = s;
+		for (i = 0; i < len; i++) {
+			f1 = 0;
+			if (q->stochastic && rng != NULL)
+				u = gsl_rng_uniform(rng);
+			c = enc_one(q, src[i], &s, u, &f1);
+			if (codes != NULL)
+				codes[b * span + i] = (uint8_t)c;
+			o[i] = deq_one(q, c, &s);
+			all |= f1;
+			if (st != NULL) {
+				st->saturated += (f1 & NSL_QF_SATURATED) != 0;
+				st->flushed += (f1 & NSL_QF_FLUSHED) != 0;
+			}
+		}
+		if (src == q->scratch)
+			rotate_out(q, o, len);
+	}
+	if (st != NULL)
+		add_stats(st, x, out, n);
+	return all;
+}
+
+void
+nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
+    size_t n, const struct nsl_quant_scale *scales, double *out)
+{
+	static const struct nsl_quant_scale one = { 1, 0, 0 };
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	const struct nsl_quant_scale *s;
+
+	for (b = 0; b * span < n; b++) {
+		double *o = out + b * span;
+
+		len = n - b * span < span ? n - b * span : span;
+		s = q->gran == NSL_QG_NONE ? &one : &scales[b];
+		for (i = 0; i < len; i++)
+			o[i] = deq_one(q, codes[b * span + i] &
+			    ((1u << q->fmt.bits) - 1), s);
+		if (q->rotate && len == q->block)
+			rotate_out(q, o, len);
+	}
+}
+
+/* MSE of the whole tensor under q (tensor scale from lo..hi). */
+static double
+tensor_mse(const struct nsl_quant *q, const double *x, const size_t *len,
+    size_t nrows, double lo, double hi, double *tmp)
+{
+	struct nsl_quant_stats st;
+	struct nsl_quant_scale ts;
+	size_t r, off = 0;
+
+	memset(&st, 0, sizeof(st));
+	nsl_quant_scale_for(q, lo, hi, &ts);
+	for (r = 0; r < nrows; r++) {
+		nsl_quant_vector(q, x + off, len[r], tmp, NULL, NULL, &ts,
+		    NULL, &st);
+		off += len[r];
+	}
+	return st.count ? st.sum_e2 / (double)st.count : 0;
+}
+
+int
+nsl_quant_search(struct nsl_quant *q, const double *x, const size_t *len,
+    size_t nrows, double *mse, struct nsl_err *err)
+{
+	struct nsl_quant t = *q;
+	struct nsl_quant_format best;
+	double lo = 0, hi = 0, bestclip = 1, m, *tmp, v;
+	size_t r, i, off = 0, maxlen = 1;
+	char name[32];
+	int e, ci;
+
+	if (q->fmt.kind != NSL_QK_FLOAT || q->fmt.mx)
+		return nsl_err_set(err, NSL_EX_USAGE, "--search needs a "
+		    "minifloat format (fp8, fp6, fp4 or eXmY), not %s",
+		    q->fmt.name);
+	for (r = 0; r < nrows; r++) {
+		if (len[r] > maxlen)
+			maxlen = len[r];
+		for (i = 0; i < len[r]; i++) {
+			v = to_f32(q, x[off + i]);
+			lo = fmin(lo, v);
+			hi = fmax(hi, v);
+		}
+		off += len[r];
+	}
+	if ((tmp = malloc(maxlen * sizeof(*tmp))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (t.gran == NSL_QG_NONE)
+		t.gran = NSL_QG_TENSOR;
+	best = q->fmt;
+	*mse = INFINITY;
+	for (e = 1; e <= q->fmt.bits - 1; e++) {
+		snprintf(name, sizeof(name), "e%dm%d", e, q->fmt.bits - 1 - e);
+		if (nsl_quant_format_parse(&t.fmt, name, err) != 0)
+			continue;
+		for (ci = 0; ci <= 20; ci++) {
+			t.clip = 1 - 0.025 * ci;
+			m = tensor_mse(&t, x, len, nrows, lo, hi, tmp);
+			if (m < *mse) {
+				*mse = m;
+				best = t.fmt;
+				bestclip = t.clip;
+			}
+		}
+	}
+	nsl_err_clear(err);
+	free(tmp);
+	q->fmt = best;
+	q->clip = bestclip;
+	q->gran = t.gran;
+	return 0;
+}

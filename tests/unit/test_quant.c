@@ -1,0 +1,872 @@
+/*
+ * Unit tests of lib/quant.c.
+ *
+ * The expected values never come from the code under test.  Minifloat
+ * values are computed here from the sign, exponent and mantissa bits in
+ * long double (ref_value), following the OCP 8-bit FP and MX v1.0
+ * definitions; the reference encoder (ref_encode) is a brute-force search
+ * for the nearest of those values, ties to the even code, with the value
+ * one ulp above max standing for "overflow" (so that, as IEEE 754 says,
+ * rounding happens as if the exponent range were unbounded).  Published
+ * constants (448, 57344, 7.5, 28, 6, the FP4 table, bitsandbytes' NF4
+ * table and its normal-quantile construction) are checked as such.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "nsl/quant.h"
+#include "nsl/rng.h"
+#include "unit.h"
+
+enum { FIN, FN, IEEE };
+
+/* 2^k in long double by repeated multiplication */
+static long double
+p2(int k)
+{
+	long double v = 1;
+
+	for (; k > 0; k--)
+		v *= 2;
+	for (; k < 0; k++)
+		v /= 2;
+	return v;
+}
+
+/* Value of code c of the 1+E+M bit minifloat with convention sp. */
+static long double
+ref_value(int E, int M, int sp, unsigned c)
+{
+	int bias = (1 << (E - 1)) - 1;
+	unsigned s = (c >> (E + M)) & 1, e = (c >> M) & ((1u << E) - 1);
+	unsigned m = c & ((1u << M) - 1), eall = (1u << E) - 1;
+	long double v;
+
+	if (sp == IEEE && e == eall)
+		v = m == 0 ? INFINITY : NAN;
+	else if (sp == FN && e == eall && m == (1u << M) - 1)
+		v = NAN;
+	else if (e == 0)
+		v = (long double)m / (1u << M) * p2(1 - bias);
+	else
+		v = (1 + (long double)m / (1u << M)) * p2((int)e - bias);
+	return s ? -v : v;
+}
+
+/* Largest positive finite code, by scanning the reference values. */
+static unsigned
+ref_maxcode(int E, int M, int sp)
+{
+	unsigned c, best = 0;
+
+	for (c = 0; c < (1u << (E + M)); c++)
+		if (isfinite(ref_value(E, M, sp, c)) &&
+		    ref_value(E, M, sp, c) > ref_value(E, M, sp, best))
+			best = c;
+	return best;
+}
+
+/* The spacing of values at max's exponent: 2^(e - bias - M). */
+static long double
+ref_ulp_at_max(int E, int M, int sp)
+{
+	unsigned e = (ref_maxcode(E, M, sp) >> M) & ((1u << E) - 1);
+
+	return p2((int)e - ((1 << (E - 1)) - 1) - M);
+}
+
+/*
+ * Nearest-even encoding of x by brute force.  Returns the code, or -1
+ * for overflow (x rounds to the value past max).
+ */
+static int
+ref_encode(int E, int M, int sp, long double x)
+{
+	unsigned mc = ref_maxcode(E, M, sp), c, best = 0;
+	long double a = fabsl(x), vmax = ref_value(E, M, sp, mc);
+	long double ulp = ref_ulp_at_max(E, M, sp);
+	long double virt = vmax + ulp, d, bd = INFINITY;
+	unsigned sign = signbit(x) ? 1u << (E + M) : 0;
+
+	/* the value past max: one ulp up (its code would be mc + 1) */
+	if (a > virt)
+		return -1;
+	for (c = 0; c <= mc + 1; c++) {
+		long double v = c <= mc ? ref_value(E, M, sp, c) : virt;
+
+		d = fabsl(a - v);
+		if (d < bd || (d == bd && c % 2 == 0)) {
+			bd = d;
+			best = c;
+		}
+	}
+	if (best == mc + 1)
+		return -1;
+	return (int)(sign | best);
+}
+
+/* Expected code for an overflow under the format's rule. */
+static int
+ref_overflow(int E, int M, int sp, int negative, int saturate)
+{
+	unsigned sign = negative ? 1u << (E + M) : 0, mc = ref_maxcode(E, M,
+	    sp), eall = (1u << E) - 1;
+
+	if (saturate || sp == FIN)
+		return (int)(sign | mc);
+	if (sp == IEEE)
+		return (int)(sign | eall << M);
+	return (int)(sign | ((1u << (E + M)) - 1));
+}
+
+static int
+same_value(double got, long double want)
+{
+	if (isnan(want))
+		return isnan(got);
+	return got == want && !signbit(got) == !signbit(want);
+}
+
+struct fmtcase {
+	const char *name;
+	int E, M, sp;
+};
+
+static void
+test_decode_encode(const struct fmtcase *fc, int quick)
+{
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	unsigned c, n, bad = 0, badenc = 0, badf32 = 0, badmid = 0,
+	    badnear = 0, fl, mc, sat;
+	int E = fc->E, M = fc->M, sp = fc->sp;
+
+	nsl_err_clear(&err);
+	if (nsl_quant_format_parse(&f, fc->name, &err) != 0) {
+		UNIT_CHECK(0, "%s parses", fc->name);
+		return;
+	}
+	n = 1u << (1 + E + M);
+	mc = ref_maxcode(E, M, sp);
+	UNIT_CHECK(f.bits == 1 + E + M && f.bias == (1 << (E - 1)) - 1 &&
+	    f.max == ref_value(E, M, sp, mc), "%s: bits, bias, max %.9g",
+	    fc->name, f.max);
+	/* every code decodes to its defined value */
+	for (c = 0; c < n; c++)
+		if (!same_value(nsl_quant_decode(&f, c), ref_value(E, M, sp,
+		    c)))
+			bad++;
+	UNIT_CHECK(bad == 0, "%s: all %u codes decode per definition (%u "
+	    "wrong)", fc->name, n, bad);
+	/* encode(decode(c)) == c for every non-NaN code, both encoders */
+	for (c = 0; c < n; c++) {
+		long double v = ref_value(E, M, sp, c);
+		float x32 = (float)v;
+		uint8_t code;
+
+		if (isnan(v))
+			continue;
+		fl = 0;
+		if (nsl_quant_fp_encode(&f, (double)v, -1, 0, &fl) != c)
+			badenc++;
+		nsl_quant_fp_encode_f32(&f, &x32, 1, &code, 0);
+		if (code != c)
+			badf32++;
+	}
+	UNIT_CHECK(badenc == 0 && badf32 == 0, "%s: encode(decode(c)) = c "
+	    "(%u double, %u float32 wrong)", fc->name, badenc, badf32);
+	/* every midpoint between neighbours goes to the even code, and the
+	 * neighbours of the midpoint to the nearer code */
+	for (c = 0; c < mc; c++) {
+		long double lo = ref_value(E, M, sp, c), hi = ref_value(E, M,
+		    sp, c + 1), mid = (lo + hi) / 2;
+		double dm = (double)mid;
+		unsigned want = c % 2 == 0 ? c : c + 1, sgn = 1u << (E + M);
+		float f32s[2] = { (float)dm, (float)-dm };
+		uint8_t codes[2];
+
+		fl = 0;
+		if (nsl_quant_fp_encode(&f, dm, -1, 0, &fl) != want ||
+		    nsl_quant_fp_encode(&f, -dm, -1, 0, &fl) != (sgn | want))
+			badmid++;
+		nsl_quant_fp_encode_f32(&f, f32s, 2, codes, 0);
+		if (codes[0] != want || codes[1] != (sgn | want))
+			badmid++;
+		if (nsl_quant_fp_encode(&f, nextafter(dm, 0), -1, 0, &fl) != c
+		    || nsl_quant_fp_encode(&f, nextafter(dm, INFINITY), -1, 0,
+		    &fl) != c + 1)
+			badnear++;
+	}
+	UNIT_CHECK(badmid == 0 && badnear == 0, "%s: midpoints round to the "
+	    "even code (%u wrong), their neighbours to the nearer (%u wrong)",
+	    fc->name, badmid, badnear);
+	/* just above max: the overflow rule, with and without --saturate */
+	{
+		long double vmax = ref_value(E, M, sp, mc), ulp =
+		    ref_ulp_at_max(E, M, sp), tie = vmax + ulp / 2;
+		double above = nextafter((double)tie, INFINITY);
+		int tiecode = ref_encode(E, M, sp, tie);
+		unsigned wantnosat = (unsigned)ref_overflow(E, M, sp, 0, 0);
+		unsigned wantsat = (unsigned)ref_overflow(E, M, sp, 0, 1);
+		unsigned tiewant = tiecode < 0 ? wantnosat : (unsigned)tiecode;
+		float a32 = (float)above, inf = INFINITY;
+		uint8_t code;
+		int ok = 1;
+
+		fl = 0;
+		ok &= nsl_quant_fp_encode(&f, above, -1, 0, &fl) == wantnosat;
+		ok &= nsl_quant_fp_encode(&f, above, -1, NSL_QO_SATURATE, &fl)
+		    == wantsat;
+		ok &= nsl_quant_fp_encode(&f, -above, -1, 0, &fl) ==
+		    (unsigned)ref_overflow(E, M, sp, 1, 0);
+		ok &= nsl_quant_fp_encode(&f, (double)tie, -1, 0, &fl) ==
+		    tiewant;
+		ok &= nsl_quant_fp_encode(&f, INFINITY, -1, 0, &fl) ==
+		    wantnosat;
+		ok &= nsl_quant_fp_encode(&f, INFINITY, -1, NSL_QO_SATURATE,
+		    &fl) == wantsat;
+		nsl_quant_fp_encode_f32(&f, &a32, 1, &code, 0);
+		ok &= a32 <= (float)tie || code == wantnosat;
+		nsl_quant_fp_encode_f32(&f, &inf, 1, &code, NSL_QO_SATURATE);
+		ok &= code == wantsat;
+		nsl_quant_fp_encode_f32(&f, &inf, 1, &code, 0);
+		ok &= code == wantnosat;
+		sat = ok;
+		UNIT_CHECK(sat, "%s: above max (%.9Lg) gives code 0x%02x, "
+		    "0x%02x saturated; the tie gives 0x%02x", fc->name, tie,
+		    wantnosat, wantsat, tiewant);
+	}
+	/* signed zeros, subnormal flushing */
+	{
+		long double minsub = ref_value(E, M, sp, 1);
+		unsigned sgn = 1u << (E + M);
+		int ok = 1;
+
+		fl = 0;
+		ok &= nsl_quant_fp_encode(&f, 0.0, -1, 0, &fl) == 0;
+		ok &= nsl_quant_fp_encode(&f, -0.0, -1, 0, &fl) == sgn;
+		ok &= signbit(nsl_quant_decode(&f, sgn)) &&
+		    nsl_quant_decode(&f, sgn) == 0;
+		ok &= fl == 0;
+		ok &= nsl_quant_fp_encode(&f, (double)(minsub / 2), -1, 0,
+		    &fl) == 0 && (fl & NSL_QF_FLUSHED);
+		ok &= nsl_quant_fp_encode(&f, -(double)(minsub / 4), -1, 0,
+		    &fl) == sgn;
+		ok &= nsl_quant_fp_encode(&f, nextafter((double)(minsub / 2),
+		    1), -1, 0, &fl) == 1;
+		ok &= nsl_quant_fp_encode(&f, (double)(minsub * 3 / 2), -1, 0,
+		    &fl) == 2;
+		UNIT_CHECK(ok, "%s: signed zeros; half the smallest subnormal "
+		    "(%.9Lg) flushes to 0, 1.5x goes to code 2", fc->name,
+		    minsub);
+	}
+	/* NaN input */
+	{
+		float nan = NAN;
+		uint8_t code;
+		unsigned want = sp == FIN ? 0 : sp == FN ? (1u << (E + M)) - 1
+		    : ((1u << E) - 1) << M | 1u << (M - 1);
+
+		fl = 0;
+		nsl_quant_fp_encode_f32(&f, &nan, 1, &code, 0);
+		UNIT_CHECK(nsl_quant_fp_encode(&f, NAN, -1, 0, &fl) == want &&
+		    code == want && isnan(nsl_quant_decode(&f, want)) ==
+		    (sp != FIN), "%s: NaN encodes as 0x%02x", fc->name, want);
+	}
+	/* random values against the brute-force reference, both encoders */
+	{
+		gsl_rng *r = nsl_rng_new(7, (uint64_t)E * 16 + M * 4 + sp);
+		int i, nr = quick ? 2000 : 20000, bad1 = 0, bad2 = 0, want;
+		double vmax = f.max;
+
+		for (i = 0; i < nr; i++) {
+			/* log-uniform magnitudes over the whole range */
+			double ex = (f.emin - M - 3) + gsl_rng_uniform(r) *
+			    (f.emax + 3 - (f.emin - M - 3));
+			float x = (float)(ldexp(1 + gsl_rng_uniform(r),
+			    (int)floor(ex)) * (gsl_rng_uniform(r) < 0.5 ? -1 :
+			    1));
+			uint8_t code;
+
+			want = ref_encode(E, M, sp, x);
+			if (want < 0)
+				want = ref_overflow(E, M, sp, x < 0, 0);
+			fl = 0;
+			if (nsl_quant_fp_encode(&f, x, -1, 0, &fl) !=
+			    (unsigned)want)
+				bad1++;
+			nsl_quant_fp_encode_f32(&f, &x, 1, &code, 0);
+			if (code != want)
+				bad2++;
+		}
+		(void)vmax;
+		gsl_rng_free(r);
+		UNIT_CHECK(bad1 == 0 && bad2 == 0, "%s: %d random values "
+		    "match the brute-force nearest-even reference (%d double,"
+		    " %d float32 wrong)", fc->name, nr, bad1, bad2);
+	}
+}
+
+/* float32 kernel == double encoder over structured float32 bit patterns */
+static void
+test_f32_sweep(const char *name, int quick)
+{
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	static float xs[1 << 16];
+	static uint8_t codes[1 << 16];
+	uint32_t ex, hi, lo, b;
+	unsigned bad = 0, fl, sat;
+	size_t i, n;
+	static const uint32_t lows[] = { 0, 1, 0x7fff, 0x8000, 0x8001,
+	    0xffff };
+
+	nsl_quant_format_parse(&f, name, &err);
+	for (sat = 0; sat < 2; sat++)
+		for (ex = 0; ex < 256; ex += quick ? 3 : 1) {
+			n = 0;
+			for (hi = 0; hi < 128; hi++)
+				for (lo = 0; lo < 6; lo++) {
+					b = ex << 23 | hi << 16 | lows[lo];
+					memcpy(&xs[n++], &b, 4);
+					b |= 0x80000000u;
+					memcpy(&xs[n++], &b, 4);
+				}
+			nsl_quant_fp_encode_f32(&f, xs, n, codes, sat);
+			for (i = 0; i < n; i++) {
+				fl = 0;
+				if (codes[i] != nsl_quant_fp_encode(&f, xs[i],
+				    -1, sat, &fl))
+					bad++;
+			}
+		}
+	UNIT_CHECK(bad == 0, "%s: float32 kernel agrees with the double "
+	    "encoder on every exponent x mantissa pattern (%u wrong)", name,
+	    bad);
+}
+
+static void
+test_int(void)
+{
+	struct nsl_quant q;
+	struct nsl_quant_scale sc[1];
+	struct nsl_err err;
+	/* int8 symmetric: amax 15.875 = 127/8, so the scale is exactly
+	 * 1/8: codes = round(8x) ties to even */
+	double x8[] = { 15.875, -7.9375, 0.0625, 0.1875, -15.875, 1.0 };
+	double w8[] = { 15.875, -8.0, 0.0, 0.25, -15.875, 1.0 };
+	long c8[] = { 127, -64, 0, 2, -127, 8 };
+	/* int4: amax 3.5 = 7/2, scale 1/2 */
+	double x4[] = { 3.5, 1.25, -0.75, 0.2, -3.5 };
+	long c4[] = { 7, 2, -2, 0, -7 };
+	double out[8];
+	uint8_t codes[8];
+	size_t i;
+	int ok = 1;
+
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "int8", &err);
+	q.gran = NSL_QG_ROW;
+	UNIT_CHECK(nsl_quant_check(&q) == NULL, "int8 row is valid");
+	nsl_quant_vector(&q, x8, 6, out, codes, sc, NULL, NULL, NULL);
+	ok = sc[0].scale == 0.125;
+	for (i = 0; i < 6; i++)
+		ok &= out[i] == w8[i] && (int8_t)codes[i] == c8[i];
+	UNIT_CHECK(ok, "int8 symmetric: scale absmax/127, round half even, "
+	    "two's complement codes");
+	nsl_quant_format_parse(&q.fmt, "int4", &err);
+	nsl_quant_vector(&q, x4, 5, out, codes, sc, NULL, NULL, NULL);
+	ok = sc[0].scale == 0.5;
+	for (i = 0; i < 5; i++)
+		ok &= out[i] == c4[i] * 0.5 &&
+		    codes[i] == ((unsigned)c4[i] & 15);
+	UNIT_CHECK(ok, "int4 symmetric: scale absmax/7, codes -7..7 as "
+	    "4-bit two's complement");
+	/*
+	 * int8 asymmetric (PyTorch's quantize_per_tensor convention):
+	 * lo = min(x, 0) = -1, hi = 3, scale = 4/255, zero point =
+	 * -round(lo/scale) = round(63.75) = 64; code = clamp(round(x/scale)
+	 * + 64, 0, 255): -1 -> round(-63.75) + 64 = 0; 0.5 -> round(31.875)
+	 * + 64 = 96; 3 -> round(191.25) + 64 = 255; 0 -> 64.
+	 */
+	{
+		double xa[] = { -1, 0.5, 3, 0 };
+		unsigned ca[] = { 0, 96, 255, 64 };
+		double s = 4.0 / 255;
+
+		nsl_quant_format_parse(&q.fmt, "int8", &err);
+		q.asymmetric = 1;
+		nsl_quant_vector(&q, xa, 4, out, codes, sc, NULL, NULL, NULL);
+		ok = sc[0].scale == s && sc[0].zero == 64;
+		for (i = 0; i < 4; i++)
+			ok &= codes[i] == ca[i] &&
+			    out[i] == ((double)ca[i] - 64) * s;
+		UNIT_CHECK(ok, "int8 asymmetric: scale (max-min)/255, zero "
+		    "point 64, codes 0 96 255 64");
+	}
+}
+
+static void
+test_nf4(void)
+{
+	/*
+	 * bitsandbytes' create_normal_map(offset=0.9677083): the positive
+	 * levels are the normal quantiles at linspace(offset, 0.5, 9)[:-1],
+	 * the negative ones minus those at linspace(offset, 0.5, 8)[:-1],
+	 * plus 0, divided by the largest.  (QLoRA, Dettmers et al. 2023,
+	 * eq. 4 with the asymmetric 8/7 split.)
+	 */
+	double lv[16], mx, got;
+	struct nsl_quant q;
+	struct nsl_quant_scale sc[2];
+	struct nsl_err err;
+	int i, n = 0, ok = 1;
+	double off = 0.9677083;
+
+	mx = gsl_cdf_ugaussian_Pinv(off);
+	for (i = 0; i < 7; i++)	/* ascending negatives */
+		lv[n++] = -gsl_cdf_ugaussian_Pinv(off + (0.5 - off) * i / 7.0)
+		    / mx;
+	lv[n++] = 0;
+	for (i = 7; i >= 0; i--)	/* ascending positives */
+		lv[n++] = gsl_cdf_ugaussian_Pinv(off + (0.5 - off) * i / 8.0)
+		    / mx;
+	for (i = 0; i < 16; i++)
+		ok &= fabs(nsl_quant_nf4_levels[i] - lv[i]) < 2e-6;
+	UNIT_CHECK(ok, "nf4 levels match the normal-quantile construction "
+	    "(lv[1] %.9f vs %.9f)", lv[1], (double)nsl_quant_nf4_levels[1]);
+	ok = 1;
+	for (i = 0; i < 16; i++)
+		ok &= nsl_quant_nf4_encode(nsl_quant_nf4_levels[i], -1) ==
+		    (unsigned)i;
+	for (i = 0; i < 15; i++) {
+		double mid = ((double)nsl_quant_nf4_levels[i] +
+		    nsl_quant_nf4_levels[i + 1]) / 2;
+
+		ok &= nsl_quant_nf4_encode(mid, -1) == (unsigned)(i % 2 ? i +
+		    1 : i);
+		ok &= nsl_quant_nf4_encode(nextafter(mid, -2), -1) ==
+		    (unsigned)i;
+		ok &= nsl_quant_nf4_encode(nextafter(mid, 2), -1) ==
+		    (unsigned)i + 1;
+	}
+	UNIT_CHECK(ok, "nf4: each level encodes to its index, midpoints to "
+	    "the even index, neighbours of midpoints to the nearer");
+	/*
+	 * absmax block of 64 by hand: block [0.5, -1, 0.25, 0] (padded with
+	 * zeros to 4 elements, block 4 here): absmax 1; 0.5 lies below the
+	 * midpoint 0.50166 of levels 12 (0.4407) and 13 (0.5626) -> 12;
+	 * -1 -> 0; 0.25 nearest 0.24611 -> 10; 0 -> 7.  Second block
+	 * [2, -0.2]: absmax 2, -0.1 nearest -0.09105 -> 6, 1 -> 15.
+	 */
+	{
+		double x[] = { 0.5, -1, 0.25, 0, 2, -0.2 }, out[6];
+		uint8_t c[6], want[] = { 12, 0, 10, 7, 15, 6 };
+
+		memset(&q, 0, sizeof(q));
+		nsl_quant_format_parse(&q.fmt, "nf4", &err);
+		q.gran = NSL_QG_BLOCK;
+		q.block = 4;
+		nsl_quant_check(&q);
+		nsl_quant_vector(&q, x, 6, out, c, sc, NULL, NULL, NULL);
+		ok = sc[0].scale == 1 && sc[1].scale == 2;
+		for (i = 0; i < 6; i++)
+			ok &= c[i] == want[i];
+		got = out[5];
+		ok &= got == 2 * (double)-0.09105003625154495f;
+		UNIT_CHECK(ok, "nf4 absmax blocks on a hand-worked vector");
+	}
+}
+
+static void
+test_mx(void)
+{
+	struct nsl_quant q;
+	struct nsl_quant_scale sc[2];
+	struct nsl_quant_stats st;
+	struct nsl_err err;
+	double x[40], out[40];
+	uint8_t c[40];
+	int i, ok;
+
+	memset(&q, 0, sizeof(q));
+	/* scale exponents by hand */
+	nsl_quant_format_parse(&q.fmt, "mxfp8-e4m3", &err);
+	ok = q.fmt.emax_elem == 8;
+	/* amax 448: floor(log2 448) = 8 -> E 0; ceil(log2 448) = 9 -> 1;
+	 * 448 <= 448 * 2^0 -> rceil 0.  amax 500: 0, 1, 1.  amax 1: -8. */
+	ok &= nsl_quant_mx_exponent(&q.fmt, 448, NSL_QM_FLOOR) == 0;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 448, NSL_QM_CEIL) == 1;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 448, NSL_QM_RCEIL) == 0;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 500, NSL_QM_FLOOR) == 0;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 500, NSL_QM_CEIL) == 1;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 500, NSL_QM_RCEIL) == 1;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 256, NSL_QM_CEIL) == 0;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 1, NSL_QM_FLOOR) == -8;
+	/* tiny amax clamps to -127, zero gives -127, inf gives NaN (128) */
+	ok &= nsl_quant_mx_exponent(&q.fmt, 0x1p-130, NSL_QM_FLOOR) == -127;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 0, NSL_QM_FLOOR) == -127;
+	ok &= nsl_quant_mx_exponent(&q.fmt, INFINITY, NSL_QM_FLOOR) == 128;
+	ok &= nsl_quant_mx_exponent(&q.fmt, 0x1p200, NSL_QM_FLOOR) == 128;
+	UNIT_CHECK(ok, "MX shared exponent: floor/ceil/rceil by hand, clamp "
+	    "at -127, NaN above 127");
+	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
+	ok = q.fmt.emax_elem == 2 &&
+	    nsl_quant_mx_exponent(&q.fmt, 6, NSL_QM_FLOOR) == 0 &&
+	    nsl_quant_mx_exponent(&q.fmt, 6, NSL_QM_CEIL) == 1 &&
+	    nsl_quant_mx_exponent(&q.fmt, 6, NSL_QM_RCEIL) == 0 &&
+	    nsl_quant_mx_exponent(&q.fmt, 6.5, NSL_QM_RCEIL) == 1;
+	UNIT_CHECK(ok, "mxfp4: emax_elem 2; amax 6 -> E 0 (floor), 1 (ceil)"
+	    ", 0 (rceil)");
+
+	/*
+	 * mxfp8-e4m3, block 32 then a partial block of 8.  Block 1: x[0] =
+	 * 1, x[i] = i/64 otherwise (amax 31/64 < 1): E = floor(log2 1) - 8
+	 * = -8, so elements are x * 256: 1 -> 256 = 2^8 (code 0x78);
+	 * 1/64 -> 4 = 2^2 (exp field 9, code 0x48); 3/64 -> 12 = 1.5*2^3
+	 * (exp 10, mantissa 100: 0x54).  Block 2 (x[32..39] = 0): E = -127,
+	 * e8m0 code 0, codes 0.
+	 */
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "mxfp8-e4m3", &err);
+	q.block = 32;
+	UNIT_CHECK(nsl_quant_check(&q) == NULL && q.gran == NSL_QG_BLOCK,
+	    "MX formats get per-block scales");
+	for (i = 0; i < 40; i++)
+		x[i] = i == 0 ? 1 : i < 32 ? i / 64.0 : 0;
+	memset(&st, 0, sizeof(st));
+	nsl_quant_vector(&q, x, 40, out, c, sc, NULL, NULL, &st);
+	ok = sc[0].e8m0 == 127 - 8 && sc[1].e8m0 == 0 && c[0] == 0x78 &&
+	    c[1] == 0x48 && c[3] == 0x54 && out[0] == 1 && out[1] == 1 / 64.0;
+	for (i = 32; i < 40; i++)
+		ok &= c[i] == 0 && out[i] == 0;
+	/*
+	 * 4i (i < 32) has the significant bits of i, so it is exact in
+	 * e4m3 unless i has 5 of them: the odd i from 17 to 31 lie halfway
+	 * between neighbours 8 apart (68 between 64 = 1.000b*2^6 and 72 =
+	 * 1.001b*2^6 goes to 64; 76 between 72 and 80 = 1.010b*2^6 goes to
+	 * 80): 8 elements with error 4/256 each, sum of squares 8/64^2.
+	 */
+	ok &= out[17] == 0.25 && out[19] == 0.3125;
+	ok &= st.sum_e2 == 8.0 / 4096 && st.saturated == 0 && st.flushed == 0;
+	UNIT_CHECK(ok, "mxfp8-e4m3 on a hand-worked block, an all-zero "
+	    "partial last block (e8m0 0)");
+
+	/*
+	 * mxfp4 with one huge outlier: x[0] = 1000, the rest 0.001.
+	 * E = floor(log2 1000) - 2 = 9 - 2 = 7, scale 128; 1000/128 =
+	 * 7.8125 saturates to 6 (code 0x7, value 768); 0.001/128 < 0.25 =
+	 * half the smallest subnormal 0.5, so it flushes to 0.
+	 */
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
+	q.block = 32;
+	nsl_quant_check(&q);
+	for (i = 0; i < 32; i++)
+		x[i] = i == 0 ? 1000 : 0.001;
+	memset(&st, 0, sizeof(st));
+	nsl_quant_vector(&q, x, 32, out, c, sc, NULL, NULL, &st);
+	ok = sc[0].e8m0 == 127 + 7 && c[0] == 0x7 && out[0] == 768;
+	for (i = 1; i < 32; i++)
+		ok &= c[i] == 0 && out[i] == 0;
+	ok &= st.saturated == 1 && st.flushed == 31;
+	UNIT_CHECK(ok, "mxfp4 block with one outlier: E 7, outlier saturates "
+	    "to 768, the rest flush (1 saturated, 31 flushed)");
+
+	/* ceil mode on the same block: E = ceil(log2 1000) - 2 = 8, 1000/256
+	 * = 3.90625 -> nearest fp4 4 (code 0x6), value 1024 */
+	q.scale_mode = NSL_QM_CEIL;
+	nsl_quant_vector(&q, x, 32, out, c, sc, NULL, NULL, NULL);
+	UNIT_CHECK(sc[0].e8m0 == 127 + 8 && c[0] == 0x6 && out[0] == 1024,
+	    "mxfp4 ceil scale mode: E 8, outlier 1024");
+
+	/* mxint8: amax 1 -> E 0; 0.3 -> round(19.2) = 19 -> 19/64; -1 ->
+	 * -64 (0xc0); 1.99 -> 127.36 -> 127 */
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "mxint8", &err);
+	q.block = 32;
+	nsl_quant_check(&q);
+	{
+		double xi[] = { 1, 0.3, -1 }, xj[] = { 1.99, 0.3 };
+
+		nsl_quant_vector(&q, xi, 3, out, c, sc, NULL, NULL, NULL);
+		ok = sc[0].e8m0 == 127 && c[0] == 64 && c[1] == 19 &&
+		    c[2] == 0xc0 && out[1] == 19 / 64.0 && out[2] == -1;
+		nsl_quant_vector(&q, xj, 2, out, c, sc, NULL, NULL, NULL);
+		ok &= sc[0].e8m0 == 127 && c[0] == 127 && out[0] == 127 / 64.0;
+		UNIT_CHECK(ok, "mxint8: k/64 elements, E = floor(log2 amax)");
+	}
+}
+
+/* mean of many stochastic roundings of x vs x, in standard errors */
+static double
+sr_zscore(const char *fmt, enum nsl_quant_gran gran, double x, double lo,
+    double hi, int n)
+{
+	struct nsl_quant q;
+	struct nsl_err err;
+	struct nsl_quant_scale ts = { 1, 0, 0 };
+	gsl_rng *r = nsl_rng_new(11, 0);
+	double v[1] = { x }, out[1], sum = 0, p, se;
+	int i;
+
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, fmt, &err);
+	q.gran = gran;
+	q.stochastic = 1;
+	nsl_quant_check(&q);
+	for (i = 0; i < n; i++) {
+		nsl_quant_vector(&q, v, 1, out, NULL, NULL, &ts, r, NULL);
+		if (out[0] != lo && out[0] != hi)
+			return 1e9;
+		sum += out[0];
+	}
+	gsl_rng_free(r);
+	p = (x - lo) / (hi - lo);
+	se = (hi - lo) * sqrt(p * (1 - p) / n);
+	return (sum / n - x) / se;
+}
+
+static void
+test_stochastic(int quick)
+{
+	int n = quick ? 100000 : 1000000;
+	double z;
+
+	/* fp8-e4m3: 1.0 and 1.125 are neighbours; x = 1.0375 (p = 0.3) */
+	z = sr_zscore("fp8-e4m3", NSL_QG_NONE, 1.0375, 1.0, 1.125, n);
+	UNIT_CHECK(fabs(z) < 4, "stochastic fp8-e4m3: mean of %d roundings "
+	    "of 1.0375 within 4 SE (z = %.2f)", n, z);
+	/* fp4: 4 and 6 are neighbours; x = 5.5 */
+	z = sr_zscore("fp4-e2m1", NSL_QG_NONE, 5.5, 4, 6, n);
+	UNIT_CHECK(fabs(z) < 4, "stochastic fp4: 5.5 within 4 SE (z = %.2f)",
+	    z);
+	/* subnormal fp8-e5m2: 0 and 2^-16 */
+	z = sr_zscore("fp8-e5m2", NSL_QG_NONE, 0x1p-18, 0, 0x1p-16, n);
+	UNIT_CHECK(fabs(z) < 4, "stochastic fp8-e5m2 subnormal: within 4 SE "
+	    "(z = %.2f)", z);
+	/* int8 with a tensor scale of 1: 2 and 3; x = 2.8 */
+	z = sr_zscore("int8", NSL_QG_TENSOR, 2.8, 2, 3, n);
+	UNIT_CHECK(fabs(z) < 4, "stochastic int8: 2.8 within 4 SE (z = "
+	    "%.2f)", z);
+}
+
+static void
+test_hadamard_rotate(void)
+{
+	double x[8] = { 1, 0, 0, 0, 0, 0, 0, 0 }, y[8];
+	double v[64], out[64], back[64];
+	struct nsl_quant q;
+	struct nsl_quant_scale sc[2];
+	struct nsl_err err;
+	uint8_t c[64];
+	int i, ok = 1;
+
+	nsl_quant_hadamard(x, 8);
+	for (i = 0; i < 8; i++)
+		ok &= fabs(x[i] - 1 / sqrt(8)) < 1e-15;
+	for (i = 0; i < 8; i++)
+		y[i] = i * 0.5 - 1;
+	memcpy(x, y, sizeof(x));
+	nsl_quant_hadamard(x, 8);
+	/* second row of H8 is (+ - + - + - + -): (1/sqrt 8) sum (-1)^i y_i */
+	ok &= fabs(x[1] - (-4 * 0.5) / sqrt(8)) < 1e-15;
+	nsl_quant_hadamard(x, 8);
+	for (i = 0; i < 8; i++)
+		ok &= fabs(x[i] - y[i]) < 1e-15;
+	UNIT_CHECK(ok, "normalized Hadamard: H e0 = 1/sqrt(n), row 1 "
+	    "alternates, H H = I");
+
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
+	q.block = 32;
+	q.rotate = 1;
+	q.seed = 5;
+	UNIT_CHECK(nsl_quant_check(&q) == NULL, "rotate with MX is valid");
+	for (i = 0; i < 64; i++)
+		v[i] = i == 3 ? 50 : sin(i);
+	nsl_quant_vector(&q, v, 64, out, c, sc, NULL, NULL, NULL);
+	nsl_quant_dequantize(&q, c, 64, sc, back);
+	ok = 1;
+	for (i = 0; i < 64; i++)
+		ok &= back[i] == out[i];
+	UNIT_CHECK(ok, "rotated codes dequantize to the same values");
+	{
+		/*
+		 * The same by hand: t = H D v / sqrt(32) per block with H
+		 * the Sylvester matrix H[i][j] = (-1)^popcount(i & j),
+		 * quantized without rotation, then v' = D H t' / sqrt(32).
+		 */
+		struct nsl_quant p = q;
+		double t[32], tq[32], want;
+		int b, j, k, bad = 0;
+
+		p.rotate = 0;
+		p.signs = NULL;
+		p.scratch = NULL;
+		nsl_quant_check(&p);
+		for (b = 0; b < 2; b++) {
+			for (j = 0; j < 32; j++) {
+				t[j] = 0;
+				for (k = 0; k < 32; k++)
+					t[j] += (__builtin_popcount(j & k) % 2
+					    ? -1 : 1) * q.signs[k] *
+					    v[b * 32 + k];
+				t[j] /= sqrt(32);
+			}
+			nsl_quant_vector(&p, t, 32, tq, NULL, NULL, NULL,
+			    NULL, NULL);
+			for (j = 0; j < 32; j++) {
+				want = 0;
+				for (k = 0; k < 32; k++)
+					want += (__builtin_popcount(j & k) % 2
+					    ? -1 : 1) * tq[k];
+				want = q.signs[j] * want / sqrt(32);
+				if (fabs(want - out[b * 32 + j]) > 1e-12)
+					bad++;
+			}
+		}
+		UNIT_CHECK(bad == 0, "rotation = explicit Sylvester-Hadamard "
+		    "with random signs, quantize, inverse (%d wrong)", bad);
+		nsl_quant_release(&p);
+	}
+	nsl_quant_release(&q);
+}
+
+static void
+test_stats_and_search(void)
+{
+	struct nsl_quant q;
+	struct nsl_quant_stats st;
+	struct nsl_err err;
+	double x[4] = { 3, 4, 0.1, 0 }, out[4], mse;
+	size_t len[1] = { 8 };
+	double t[8] = { 0, 0.5, 1, 1.5, 2, 3, 4, -6 };
+	int ok;
+
+	/* fp4 cast of (3, 4, 0.1, 0): 0.1 flushes (below 0.25), so the
+	 * error is 0.1, MSE 0.01/4, SQNR 10 log10(25.01/0.01) */
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "fp4-e2m1", &err);
+	nsl_quant_check(&q);
+	memset(&st, 0, sizeof(st));
+	nsl_quant_vector(&q, x, 4, out, NULL, NULL, NULL, NULL, &st);
+	ok = st.count == 4 && st.flushed == 1 && st.saturated == 0 &&
+	    fabs(st.sum_e2 - 0.01) < 1e-15 && fabs(st.max_err - 0.1) < 1e-15
+	    && fabs(st.sum_x2 - 25.01) < 1e-12 &&
+	    fabs(st.sum_cos - 25 / (5 * sqrt(25.01))) < 1e-15;
+	UNIT_CHECK(ok, "stats on a hand-worked fp4 vector");
+
+	/* search: a tensor exactly on the e2m1 grid (times 1) has MSE 0
+	 * only for e2m1 with no clipping */
+	memset(&q, 0, sizeof(q));
+	nsl_quant_format_parse(&q.fmt, "fp4-e2m1", &err);
+	UNIT_CHECK(nsl_quant_search(&q, t, len, 1, &mse, &err) == 0 &&
+	    strcmp(q.fmt.name, "e2m1") == 0 && q.clip == 1 && mse == 0,
+	    "search finds e2m1, clip 1, MSE 0 on an e2m1 grid (got %s %g "
+	    "%g)", q.fmt.name, q.clip, mse);
+	nsl_quant_format_parse(&q.fmt, "nf4", &err);
+	UNIT_CHECK(nsl_quant_search(&q, t, len, 1, &mse, &err) == -1 &&
+	    err.code == NSL_EX_USAGE, "search refuses nf4");
+}
+
+static void
+test_names(void)
+{
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	const char *bad[] = { "fp7", "e0m3", "e4m4", "e3m3x", "e2m0-fn",
+	    "e1m1-ieee", "", "e9m0", NULL };
+	int i, ok = 1;
+	char line[256];
+
+	for (i = 0; nsl_quant_format_names[i] != NULL; i++) {
+		ok &= nsl_quant_format_parse(&f, nsl_quant_format_names[i],
+		    &err) == 0;
+		nsl_quant_format_describe(&f, line, sizeof(line));
+		ok &= strncmp(line, nsl_quant_format_names[i],
+		    strlen(nsl_quant_format_names[i])) == 0;
+	}
+	UNIT_CHECK(ok, "every listed format parses and describes itself");
+	ok = 1;
+	for (i = 0; bad[i] != NULL; i++)
+		ok &= nsl_quant_format_parse(&f, bad[i], &err) == -1 &&
+		    err.code == NSL_EX_USAGE;
+	UNIT_CHECK(ok, "bad format names are usage errors");
+	/* published maxima and the FP4 table (OCP MX v1.0, table 5) */
+	{
+		static const double fp4[8] = { 0, 0.5, 1, 1.5, 2, 3, 4, 6 };
+
+		nsl_quant_format_parse(&f, "fp4-e2m1", &err);
+		for (i = 0; i < 8; i++)
+			ok &= nsl_quant_decode(&f, (unsigned)i) == fp4[i] &&
+			    nsl_quant_decode(&f, (unsigned)i + 8) == -fp4[i];
+		nsl_quant_format_parse(&f, "fp8-e4m3", &err);
+		ok &= f.max == 448 && nsl_quant_decode(&f, 1) == 0x1p-9 &&
+		    isnan(nsl_quant_decode(&f, 0x7f)) &&
+		    nsl_quant_decode(&f, 0x7e) == 448;
+		nsl_quant_format_parse(&f, "fp8-e5m2", &err);
+		ok &= f.max == 57344 && nsl_quant_decode(&f, 1) == 0x1p-16 &&
+		    isinf(nsl_quant_decode(&f, 0x7c)) &&
+		    isnan(nsl_quant_decode(&f, 0x7d));
+		nsl_quant_format_parse(&f, "fp6-e2m3", &err);
+		ok &= f.max == 7.5 && nsl_quant_decode(&f, 1) == 0.125;
+		nsl_quant_format_parse(&f, "fp6-e3m2", &err);
+		ok &= f.max == 28 && nsl_quant_decode(&f, 1) == 0.0625;
+		UNIT_CHECK(ok, "published constants: e4m3 448 and 2^-9, e5m2 "
+		    "57344 and 2^-16, e2m3 7.5, e3m2 28, the FP4 table");
+	}
+}
+
+int
+main(void)
+{
+	static const struct fmtcase named[] = {
+		{ "fp8-e4m3", 4, 3, FN }, { "fp8-e5m2", 5, 2, IEEE },
+		{ "fp6-e2m3", 2, 3, FIN }, { "fp6-e3m2", 3, 2, FIN },
+		{ "fp4-e2m1", 2, 1, FIN },
+	};
+	static const char *const sfx[] = { "", "-fn", "-ieee" };
+	int quick = unit_quick();
+	size_t i;
+	int e, m, sp;
+	char name[32];
+
+	test_names();
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		test_decode_encode(&named[i], quick);
+	/* every eXmY of 3..8 bits in every convention it allows */
+	for (sp = 0; sp < 3; sp++)
+		for (e = 1; e <= 7; e++)
+			for (m = 0; 1 + e + m <= 8; m++) {
+				struct fmtcase fc = { name, e, m, sp };
+
+				if (1 + e + m < 3 || (sp == FN && m < 1) ||
+				    (sp == IEEE && (e < 2 || m < 1)))
+					continue;
+				/* a format needs a value below max */
+				snprintf(name, sizeof(name), "e%dm%d%s", e, m,
+				    sfx[sp]);
+				if (sp == FN && e == 1 && m == 1)
+					continue;
+				test_decode_encode(&fc, 1);
+			}
+	test_f32_sweep("fp8-e4m3", quick);
+	test_f32_sweep("fp8-e5m2", quick);
+	test_f32_sweep("fp6-e2m3", quick);
+	test_f32_sweep("fp6-e3m2", quick);
+	test_f32_sweep("fp4-e2m1", quick);
+	test_f32_sweep("e7m0", quick);
+	test_f32_sweep("e1m6", quick);
+	test_int();
+	test_nf4();
+	test_mx();
+	test_stochastic(quick);
+	test_hadamard_rotate();
+	test_stats_and_search();
+	return unit_done();
+}
