@@ -1,0 +1,179 @@
+/*
+ * prune.h - choose which records of a scored set to keep.
+ *
+ * The selection works on record indices 0..n-1 (input order) and a score
+ * per record (higher = harder, the nsl convention); it never sees the
+ * records' bytes, so memory grows with n only (nsl/spool.h brings the
+ * chosen records back).  The result is a keep[] flag per record; the
+ * output is written in input order by the caller.
+ *
+ * Invariants:
+ *  - Counts from fractions: a fraction F of n records is round(F * n),
+ *    halves rounded up (so 0.29 of 100 is 29, although 0.29 * 100 is
+ *    28.999999999999996 in binary).
+ *  - Ties are broken by input order: hard keeps the earlier of two equal
+ *    scores first, easy likewise, and the stratified cutoff drops the
+ *    earlier first.  random and stratified draw from nsl_rng_new(seed,
+ *    group rank), so the same seed gives the same subset whatever the
+ *    other groups hold.
+ *  - Groups (--by): each group g of n_g records keeps round(F * n_g)
+ *    (--keep-fraction) or, for --keep N, its share N * n_g / n rounded
+ *    by the largest-remainder method so that the shares sum to N (ties
+ *    among remainders to the lower group rank).
+ *  - Strategies never keep more than the budget; stratified (CCS) and
+ *    the others keep exactly the budget; dedup has no budget (--eps
+ *    decides).
+ *
+ * No function here prints or exits; failures return -1 with err set.
+ * Arrays passed in are borrowed; arrays filled are the caller's.
+ */
+#ifndef NSL_PRUNE_H
+#define NSL_PRUNE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum nsl_prune_strategy {
+	NSL_PRUNE_HARD,		/* highest scores */
+	NSL_PRUNE_EASY,		/* lowest scores */
+	NSL_PRUNE_RANDOM,	/* uniform without replacement */
+	NSL_PRUNE_STRATIFIED,	/* CCS, Zheng et al. 2023, Algorithm 1 */
+	NSL_PRUNE_DEDUP		/* SemDeDup, Abbas et al. 2023 */
+};
+
+#define NSL_PRUNE_DEFAULT_STRATA 50
+#define NSL_PRUNE_DEFAULT_CUTOFF 0.0
+#define NSL_PRUNE_DEFAULT_ITERS 100
+
+struct nsl_prune_params {
+	enum nsl_prune_strategy strategy;
+	int by_count;		/* 1: keep_count records; 0: fraction */
+	double fraction;	/* in (0, 1] */
+	uint64_t keep_count;
+	uint64_t seed;
+	double cutoff;		/* stratified: hardest fraction dropped, [0, 1) */
+	size_t strata;		/* stratified: equal-width bins, >= 1 */
+	double eps;		/* dedup: drop if cosine similarity > 1 - eps */
+	size_t k;		/* dedup: k-means clusters per group */
+	int max_iter;		/* dedup: Lloyd iterations */
+};
+
+/* Defaults: hard, fraction 1, strata 50, cutoff 0, k 0, eps -1 (unset). */
+void nsl_prune_params_init(struct nsl_prune_params *);
+
+/* "hard" ... "dedup" into *out; returns 0, or -1 for an unknown name. */
+int nsl_prune_strategy_parse(const char *name, enum nsl_prune_strategy *out);
+const char *nsl_prune_strategy_name(enum nsl_prune_strategy);
+
+/* NULL if the parameters are consistent, otherwise a message. */
+const char *nsl_prune_check(const struct nsl_prune_params *);
+
+/* round(f * n), halves up, for f in [0, 1]. */
+uint64_t nsl_prune_count(double f, uint64_t n);
+
+/*
+ * Budgets of ngroups groups of gsize[] records (see the invariants):
+ * fills budget[].  Returns 0, or -1 with err set when --keep N exceeds
+ * the total or a stratified budget does not fit beside its cutoff.
+ */
+int nsl_prune_budgets(const struct nsl_prune_params *, const size_t *gsize,
+    size_t ngroups, size_t *budget, struct nsl_err *err);
+
+/*
+ * CCS budget allocation (Zheng et al. 2023, Algorithm 1, lines 4-10):
+ * strata of bin_size[0..nbins) records and a budget m; repeatedly take the
+ * smallest remaining stratum (ties: lower index) and give it
+ * min(its size, floor(m_left / strata_left)).  Fills alloc[] and returns
+ * the total allocated, which is min(m, sum of sizes), or (size_t)-1 if
+ * out of memory.
+ */
+size_t nsl_prune_ccs_allocate(const size_t *bin_size, size_t nbins,
+    size_t m, size_t *alloc);
+
+/*
+ * Stratum of score s among K equal-width bins over [lo, hi]:
+ * min(K - 1, floor((s - lo) / (hi - lo) * K)), and 0 when hi == lo.
+ */
+size_t nsl_prune_bin(double s, double lo, double hi, size_t K);
+
+/*
+ * Statistics of one group's selection, for --report.  For stratified,
+ * bin_size and bin_alloc (strata entries each, caller-allocated, or NULL)
+ * get each stratum's size and allocation.
+ */
+struct nsl_prune_stats {
+	size_t n, kept, cut;	/* records, kept, dropped by the cutoff */
+	double kept_lo, kept_hi;	/* score range kept (when kept > 0) */
+	double bin_lo, bin_hi;	/* stratified: score range binned */
+	size_t *bin_size, *bin_alloc;	/* NULL: not wanted */
+};
+
+/*
+ * Select within one group: members[0..n) are record indices in increasing
+ * order, score[] is indexed by record index, m the budget; sets
+ * keep[members[j]] = 1 for the chosen.  stream numbers the group's random
+ * stream.  Not for dedup.  stats may be NULL.
+ */
+int nsl_prune_select(const struct nsl_prune_params *, const double *score,
+    const size_t *members, size_t n, size_t m, uint64_t stream,
+    unsigned char *keep, struct nsl_prune_stats *stats, struct nsl_err *err);
+
+/*
+ * SemDeDup within one group: x holds one row of d numbers per member, in
+ * members' order (x is modified: rows are L2-normalised in place).
+ * k-means (k = params->k, k-means++ seeded from (seed, stream)) on the
+ * normalised rows; in each cluster the members are visited from the
+ * farthest from the centroid to the nearest (ties: input order) and one is
+ * kept unless its cosine similarity to a member already kept exceeds
+ * 1 - eps.  Sets keep[members[j]].  Returns 0, or -1 with err set (k > n).
+ */
+int nsl_prune_dedup(const struct nsl_prune_params *, double *x, size_t d,
+    const size_t *members, size_t n, uint64_t stream, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err);
+
+/*
+ * Whole set: n records with score[] (may be NULL for dedup), group[] in
+ * [0, ngroups) (NULL: one group) where group numbers are the groups'
+ * ranks (they also number the random streams), x (n x d, dedup only,
+ * modified).  Fills keep[n] and, if not NULL, stats[ngroups] (whose
+ * bin_size/bin_alloc the caller may point at strata-long arrays).  An
+ * error about one group names it through names[g] when names is given.
+ */
+int nsl_prune_run(const struct nsl_prune_params *, size_t n,
+    const double *score, const size_t *group, size_t ngroups,
+    const char *const *names, double *x, size_t d, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err);
+
+/*
+ * The distinct values of a label field (--by), numbered.  A label is a
+ * number or a string; its canonical text is the number in shortest form
+ * or the string's JSON text, as nsl_dataset_read() writes label names.
+ */
+struct nsl_rec;
+struct nsl_prune_groups;
+
+/* New table (free with nsl_prune_groups_free), or NULL: out of memory. */
+struct nsl_prune_groups *nsl_prune_groups_new(void);
+void nsl_prune_groups_free(struct nsl_prune_groups *);
+
+/*
+ * The number of rec's label in field (new labels get the next number, in
+ * order of first appearance).  Returns it, or -1 with err set (missing
+ * field, not a number or string): the caller places err.
+ */
+long nsl_prune_groups_add(struct nsl_prune_groups *, const struct nsl_rec *,
+    const char *field, struct nsl_err *err);
+size_t nsl_prune_groups_count(const struct nsl_prune_groups *);
+
+/*
+ * Sort the labels (numbers by value, then strings by bytes) and fill
+ * rank[old number] = place in that order (count entries).  Afterwards
+ * nsl_prune_groups_names()[rank] is each label's text (borrowed).
+ */
+int nsl_prune_groups_sort(struct nsl_prune_groups *, size_t *rank,
+    struct nsl_err *err);
+const char *const *nsl_prune_groups_names(const struct nsl_prune_groups *);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * spool.h - read records once, choose some, write the chosen ones back in
+ * input order, holding only a few bytes per record in memory.
+ *
+ * A tool that must see every record before it can decide which to write
+ * (nsl-prune) reads its inputs through a spool: nsl_spool_open() starts
+ * an input, nsl_spool_next() gives its records one by one (parsed, as
+ * nsl_rec_read() does), and nsl_spool_emit() later writes the lines of the
+ * records flagged in keep[], byte for byte and in input order.
+ *
+ * How the lines come back: a regular file (plain or gzip) is read again
+ * from the start, and the spool keeps each record's line number (8 bytes
+ * per record); anything else (standard input, a pipe) is copied line by
+ * line, decompressed, to an unlinked temporary file in $TMPDIR (default
+ * /tmp) while it is read, and read back from there.  So memory is
+ * O(number of records); disk use is the size of non-file input.
+ *
+ * Invariants: records are numbered 0, 1, ... over all inputs in the
+ * order read; nsl_spool_count() is the number read so far.  Strings
+ * given to the spool are copied.  A regular file that changes between
+ * the two passes is detected when it ends early (an I/O error naming it).
+ */
+#ifndef NSL_SPOOL_H
+#define NSL_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct nsl_rec;
+struct nsl_writer;
+struct nsl_spool;
+
+/* A new spool (free with nsl_spool_free), or NULL if out of memory. */
+struct nsl_spool *nsl_spool_new(void);
+void nsl_spool_free(struct nsl_spool *);
+
+/*
+ * Start reading path ("-" or NULL: standard input); the previous input,
+ * if any, must have been read to its end.  Returns 0, or -1 with err set
+ * (NSL_EX_NOINPUT: cannot open; NSL_EX_IOERR: no temporary file).
+ */
+int nsl_spool_open(struct nsl_spool *, const char *path, struct nsl_err *);
+
+/*
+ * Next record of the current input into rec (parsed with rec's flags;
+ * the line is borrowed until the next call).  Returns 1, 0 at the end of
+ * the input (which is then closed), -1 with err set at the file and line.
+ */
+int nsl_spool_next(struct nsl_spool *, struct nsl_rec *, struct nsl_err *);
+
+/* Place err at the current input's name and line (for field errors). */
+void nsl_spool_locate(const struct nsl_spool *, struct nsl_err *);
+
+uint64_t nsl_spool_count(const struct nsl_spool *);
+
+/*
+ * Write the line of every record i with keep[i] != 0 (i < count), each
+ * followed by "\n", in input order.  Returns 0, or -1 with err set.
+ */
+int nsl_spool_emit(struct nsl_spool *, const unsigned char *keep,
+    struct nsl_writer *, struct nsl_err *);
+
+#endif

@@ -1,0 +1,853 @@
+/*
+ * prune.c - subset selection by score (see nsl/prune.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "nsl/buf.h"
+#include "nsl/json.h"
+#include "nsl/kmeans.h"
+#include "nsl/num.h"
+#include "nsl/prune.h"
+#include "nsl/rng.h"
+#include "nsl/vec.h"
+
+static const char *const strategy_names[] = {
+	"hard", "easy", "random", "stratified", "dedup"
+};
+
+void
+nsl_prune_params_init(struct nsl_prune_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->strategy = NSL_PRUNE_HARD;
+	p->fraction = 1.0;
+	p->cutoff = NSL_PRUNE_DEFAULT_CUTOFF;
+	p->strata = NSL_PRUNE_DEFAULT_STRATA;
+	p->eps = -1.0;
+	p->max_iter = NSL_PRUNE_DEFAULT_ITERS;
+}
+
+int
+nsl_prune_strategy_parse(const char *name, enum nsl_prune_strategy *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(strategy_names) / sizeof(*strategy_names); i++)
+		if (strcmp(name, strategy_names[i]) == 0) {
+			*out = (enum nsl_prune_strategy)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+nsl_prune_strategy_name(enum nsl_prune_strategy s)
+{
+	return strategy_names[s];
+}
+
+const char *
+nsl_prune_check(const struct nsl_prune_params *p)
+{
+	if (p->strategy == NSL_PRUNE_DEDUP) {
+		if (!(p->eps >= 0 && p->eps <= 2))
+			return "dedup needs --eps in [0, 2]";
+		if (p->k == 0)
+			return "dedup needs --k (clusters), at least 1";
+		if (p->max_iter < 1)
+			return "--iters must be at least 1";
+		return NULL;
+	}
+	if (!p->by_count && !(p->fraction > 0 && p->fraction <= 1))
+		return "--keep-fraction must be in (0, 1]";
+	if (p->strategy == NSL_PRUNE_STRATIFIED) {
+		if (!(p->cutoff >= 0 && p->cutoff < 1))
+			return "--cutoff must be in [0, 1)";
+		if (p->strata < 1)
+			return "--strata must be at least 1";
+		if (!p->by_count && p->fraction + p->cutoff > 1 + 1e-12)
+			return "--keep-fraction plus --cutoff exceeds 1";
+	}
+	return NULL;
+}
+
+uint64_t
+nsl_prune_count(double f, uint64_t n)
+{
+	double c = floor(f * (double)n + 0.5);
+
+	if (c <= 0)
+		return 0;
+	if (c >= (double)n)
+		return n;
+	return (uint64_t)c;
+}
+
+struct remainder {
+	unsigned __int128 r;
+	size_t g;
+};
+
+static int
+cmp_remainder(const void *pa, const void *pb)
+{
+	const struct remainder *a = pa, *b = pb;
+
+	if (a->r != b->r)
+		return a->r > b->r ? -1 : 1;
+	return (a->g > b->g) - (a->g < b->g);
+}
+
+int
+nsl_prune_budgets(const struct nsl_prune_params *p, const size_t *gsize,
+    size_t ngroups, size_t *budget, struct nsl_err *err)
+{
+	struct remainder *rem;
+	uint64_t total = 0, given = 0;
+	size_t g;
+
+	for (g = 0; g < ngroups; g++)
+		total += gsize[g];
+	if (!p->by_count) {
+		for (g = 0; g < ngroups; g++)
+			budget[g] = nsl_prune_count(p->fraction, gsize[g]);
+		return 0;
+	}
+	if (p->keep_count > total)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--keep %llu: only "
+		    "%llu records", (unsigned long long)p->keep_count,
+		    (unsigned long long)total);
+	if (ngroups == 0)
+		return 0;
+	if ((rem = malloc(ngroups * sizeof(*rem))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	/* largest remainder: floor of each exact share, then +1 in order */
+	for (g = 0; g < ngroups; g++) {
+		unsigned __int128 q = (unsigned __int128)p->keep_count *
+		    gsize[g];
+
+		budget[g] = (size_t)(q / total);
+		rem[g].r = q % total;
+		rem[g].g = g;
+		given += budget[g];
+	}
+	qsort(rem, ngroups, sizeof(*rem), cmp_remainder);
+	for (g = 0; given < p->keep_count; g++, given++)
+		budget[rem[g].g]++;
+	free(rem);
+	return 0;
+}
+
+struct order {
+	size_t pos;		/* index within the group */
+	size_t bin;		/* dedup: cluster */
+	double key;
+};
+
+static int
+cmp_bin_pos(const void *pa, const void *pb)
+{
+	const struct order *a = pa, *b = pb;
+
+	if (a->bin != b->bin)
+		return a->bin < b->bin ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int
+cmp_bin_key_desc(const void *pa, const void *pb)
+{
+	const struct order *a = pa, *b = pb;
+
+	if (a->bin != b->bin)
+		return a->bin < b->bin ? -1 : 1;
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Score descending, then input order: hardest first. */
+static int
+cmp_hard(const void *pa, const void *pb)
+{
+	const struct order *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Score ascending, then input order: easiest first. */
+static int
+cmp_easy(const void *pa, const void *pb)
+{
+	const struct order *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+size_t
+nsl_prune_ccs_allocate(const size_t *bin_size, size_t nbins, size_t m,
+    size_t *alloc)
+{
+	struct order *o;
+	size_t i, left = m, total = 0, give;
+
+	if (nbins == 0)
+		return 0;
+	if ((o = malloc(nbins * sizeof(*o))) == NULL)
+		return (size_t)-1;
+	for (i = 0; i < nbins; i++) {
+		o[i].pos = i;
+		o[i].bin = 0;
+		o[i].key = (double)bin_size[i];
+	}
+	qsort(o, nbins, sizeof(*o), cmp_easy);	/* smallest first, by index */
+	for (i = 0; i < nbins; i++) {
+		give = left / (nbins - i);
+		if (bin_size[o[i].pos] < give)
+			give = bin_size[o[i].pos];
+		alloc[o[i].pos] = give;
+		left -= give;
+		total += give;
+	}
+	free(o);
+	return total;
+}
+
+size_t
+nsl_prune_bin(double s, double lo, double hi, size_t K)
+{
+	double t, w = hi - lo;
+
+	if (!(hi > lo))
+		return 0;
+	if (isinf(w))
+		t = (s / 2 - lo / 2) / (hi / 2 - lo / 2);
+	else
+		t = (s - lo) / w;
+	t = floor(t * (double)K);
+	if (!(t > 0))
+		return 0;
+	if (t >= (double)(K - 1))
+		return K - 1;
+	return (size_t)t;
+}
+
+static int
+oom(struct nsl_err *err)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+/* Choose m of src[0..n) uniformly; keep their records. */
+static int
+choose(gsl_rng *rng, const size_t *src, size_t n, size_t m,
+    const size_t *members, unsigned char *keep, struct nsl_err *err)
+{
+	size_t *dest, j;
+
+	if (m == 0)
+		return 0;
+	if (m == n) {
+		for (j = 0; j < n; j++)
+			keep[members[src[j]]] = 1;
+		return 0;
+	}
+	if ((dest = malloc(m * sizeof(*dest))) == NULL)
+		return oom(err);
+	gsl_ran_choose(rng, dest, m, (void *)src, n, sizeof(*src));
+	for (j = 0; j < m; j++)
+		keep[members[dest[j]]] = 1;
+	free(dest);
+	return 0;
+}
+
+/* CCS on one group (o: hardest first; n records, m budget). */
+static int
+stratified(const struct nsl_prune_params *p, struct order *o, size_t n,
+    size_t m, gsl_rng *rng, const size_t *members, unsigned char *keep,
+    struct nsl_prune_stats *st, struct nsl_err *err)
+{
+	size_t cut = (size_t)nsl_prune_count(p->cutoff, n), K = p->strata;
+	size_t *size = NULL, *alloc = NULL, *start = NULL, *pool = NULL;
+	size_t i, b, left = n - cut;
+	double lo, hi;
+	int rc = -1;
+
+	if (m > left)
+		return nsl_err_set(err, NSL_EX_DATAERR, "budget of %zu records "
+		    "exceeds the %zu left after --cutoff dropped %zu", m,
+		    left, cut);
+	st->cut = cut;
+	if (left == 0 || m == 0)
+		return 0;
+	hi = o[cut].key;
+	lo = o[n - 1].key;
+	st->bin_lo = lo;
+	st->bin_hi = hi;
+	size = calloc(K, sizeof(*size));
+	alloc = calloc(K, sizeof(*alloc));
+	start = calloc(K + 1, sizeof(*start));
+	pool = malloc(left * sizeof(*pool));
+	if (size == NULL || alloc == NULL || start == NULL || pool == NULL) {
+		oom(err);
+		goto done;
+	}
+	/* strata of the records left, in input order within each */
+	for (i = cut; i < n; i++) {
+		o[i].bin = nsl_prune_bin(o[i].key, lo, hi, K);
+		size[o[i].bin]++;
+	}
+	qsort(o + cut, left, sizeof(*o), cmp_bin_pos);
+	for (i = cut; i < n; i++)
+		pool[i - cut] = o[i].pos;
+	for (b = 0; b < K; b++)
+		start[b + 1] = start[b] + size[b];
+	if ((b = nsl_prune_ccs_allocate(size, K, m, alloc)) != m) {
+		if (b == (size_t)-1)
+			oom(err);
+		else
+			nsl_err_set(err, NSL_EX_SOFTWARE, "CCS allocation "
+			    "fell short");
+		goto done;
+	}
+	for (b = 0; b < K; b++)
+		if (choose(rng, pool + start[b], size[b], alloc[b], members,
+		    keep, err) != 0)
+			goto done;
+	if (st->bin_size != NULL)
+		memcpy(st->bin_size, size, K * sizeof(*size));
+	if (st->bin_alloc != NULL)
+		memcpy(st->bin_alloc, alloc, K * sizeof(*alloc));
+	rc = 0;
+done:
+	free(size);
+	free(alloc);
+	free(start);
+	free(pool);
+	return rc;
+}
+
+int
+nsl_prune_select(const struct nsl_prune_params *p, const double *score,
+    const size_t *members, size_t n, size_t m, uint64_t stream,
+    unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err)
+{
+	struct nsl_prune_stats local;
+	struct order *o = NULL;
+	gsl_rng *rng = NULL;
+	size_t *pos = NULL, j;
+	int rc = -1;
+
+	if (stats == NULL) {
+		memset(&local, 0, sizeof(local));
+		stats = &local;
+	}
+	stats->n = n;
+	stats->kept = stats->cut = 0;
+	if (m > n)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "budget exceeds the "
+		    "group");
+	if (p->strategy == NSL_PRUNE_DEDUP)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "dedup has no budget");
+	if (n == 0)
+		return 0;
+	if ((o = malloc(n * sizeof(*o))) == NULL)
+		return oom(err);
+	for (j = 0; j < n; j++) {
+		o[j].pos = j;
+		o[j].bin = 0;
+		o[j].key = score[members[j]];
+	}
+	if (p->strategy == NSL_PRUNE_RANDOM ||
+	    p->strategy == NSL_PRUNE_STRATIFIED) {
+		if ((rng = nsl_rng_new(p->seed, stream)) == NULL) {
+			oom(err);
+			goto done;
+		}
+	}
+	switch (p->strategy) {
+	case NSL_PRUNE_HARD:
+	case NSL_PRUNE_EASY:
+		qsort(o, n, sizeof(*o), p->strategy == NSL_PRUNE_HARD ?
+		    cmp_hard : cmp_easy);
+		for (j = 0; j < m; j++)
+			keep[members[o[j].pos]] = 1;
+		break;
+	case NSL_PRUNE_RANDOM:
+		if ((pos = malloc(n * sizeof(*pos))) == NULL) {
+			oom(err);
+			goto done;
+		}
+		for (j = 0; j < n; j++)
+			pos[j] = j;
+		if (choose(rng, pos, n, m, members, keep, err) != 0)
+			goto done;
+		break;
+	case NSL_PRUNE_STRATIFIED:
+		qsort(o, n, sizeof(*o), cmp_hard);
+		if (stratified(p, o, n, m, rng, members, keep, stats,
+		    err) != 0)
+			goto done;
+		break;
+	default:
+		break;
+	}
+	rc = 0;
+done:
+	free(o);
+	free(pos);
+	gsl_rng_free(rng);
+	return rc;
+}
+
+/* The k-means seed of a group's stream (stream 0: the seed itself). */
+static uint64_t
+stream_seed(uint64_t seed, uint64_t stream)
+{
+	uint64_t s = seed ^ (stream * 0x9e3779b97f4a7c15ULL);
+
+	return stream == 0 ? seed : nsl_rng_splitmix64(&s);
+}
+
+#define DEDUP_BLOCK 256
+
+/*
+ * Greedy pass over one cluster: cand[0..nc) are row numbers of x (unit
+ * rows) in visiting order.  For unit rows, cosine similarity > 1 - eps
+ * is squared distance < 2 eps (thr).  kept (nc x d) collects the kept
+ * rows and ksq their squared norms; sims has room for DEDUP_BLOCK x nc,
+ * blk for DEDUP_BLOCK rows and bsq for their squared norms.
+ */
+static size_t
+dedup_cluster(const double *x, size_t d, const size_t *cand, size_t nc,
+    double thr, double *kept, double *ksq, double *sims, double *blk,
+    double *bsq, const size_t *members, unsigned char *keep)
+{
+	size_t nk = 0, b0, bn, i, j;
+
+	for (b0 = 0; b0 < nc; b0 += bn) {
+		size_t nk0 = nk;
+
+		bn = nc - b0 < DEDUP_BLOCK ? nc - b0 : DEDUP_BLOCK;
+		for (i = 0; i < bn; i++)
+			memcpy(blk + i * d, x + cand[b0 + i] * d,
+			    d * sizeof(*x));
+		/* distances of the block to the rows kept before it */
+		if (nk0 > 0) {
+			nsl_vec_row_sqnorms(blk, bn, d, bsq);
+			nsl_vec_sqdist_matrix(blk, bn, bsq, kept, nk0, ksq, d,
+			    sims);
+		}
+		for (i = 0; i < bn; i++) {
+			const double *row = blk + i * d;
+			int drop = 0;
+
+			for (j = 0; j < nk0 && !drop; j++)
+				drop = sims[i * nk0 + j] < thr;
+			/* and to the rows kept earlier in this block */
+			for (j = nk0; j < nk && !drop; j++)
+				drop = nsl_vec_sqdist(row, kept + j * d, d) <
+				    thr;
+			if (drop)
+				continue;
+			memcpy(kept + nk * d, row, d * sizeof(*row));
+			ksq[nk] = nsl_vec_dot(row, row, d);
+			nk++;
+			keep[members[cand[b0 + i]]] = 1;
+		}
+	}
+	return nk;
+}
+
+int
+nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
+    const size_t *members, size_t n, uint64_t stream, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	struct nsl_kmeans_params kp;
+	struct nsl_kmeans_result res;
+	struct order *o = NULL;
+	double *dist = NULL, *kept = NULL, *sims = NULL, *blk = NULL;
+	double *ksq = NULL, *bsq = NULL;
+	size_t *cand = NULL, j, c0, c1, nk = 0, maxc = 0;
+	int rc = -1;
+
+	if (stats != NULL) {
+		stats->n = n;
+		stats->kept = stats->cut = 0;
+	}
+	if (n == 0)
+		return 0;
+	if (p->k > n)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--k %zu is larger "
+		    "than the number of records (%zu)", p->k, n);
+	nsl_vec_normalize_rows(x, n, d);
+	memset(&kp, 0, sizeof(kp));
+	kp.k = p->k;
+	kp.max_iter = p->max_iter;
+	kp.tol = 1e-4;
+	kp.seed = stream_seed(p->seed, stream);
+	res.centroids = malloc(p->k * d * sizeof(double));
+	res.assign = malloc(n * sizeof(size_t));
+	dist = malloc(n * sizeof(*dist));
+	o = malloc(n * sizeof(*o));
+	cand = malloc(n * sizeof(*cand));
+	if (res.centroids == NULL || res.assign == NULL || dist == NULL ||
+	    o == NULL || cand == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (nsl_kmeans_fit(x, n, d, &kp, &res, err) != 0)
+		goto done;
+	nsl_kmeans_assign(x, n, d, res.centroids, p->k, res.assign, dist);
+	for (j = 0; j < n; j++) {
+		o[j].pos = j;
+		o[j].bin = res.assign[j];
+		o[j].key = dist[j];
+	}
+	/* by cluster; farthest from the centroid first; then input order */
+	qsort(o, n, sizeof(*o), cmp_bin_key_desc);
+	for (c0 = 0; c0 < n; c0 = c1) {
+		for (c1 = c0; c1 < n && o[c1].bin == o[c0].bin; c1++)
+			;
+		if (c1 - c0 > maxc)
+			maxc = c1 - c0;
+	}
+	kept = malloc(maxc * d * sizeof(*kept));
+	sims = malloc((size_t)DEDUP_BLOCK * maxc * sizeof(*sims));
+	blk = malloc((size_t)DEDUP_BLOCK * d * sizeof(*blk));
+	ksq = malloc(maxc * sizeof(*ksq));
+	bsq = malloc(DEDUP_BLOCK * sizeof(*bsq));
+	if (kept == NULL || sims == NULL || blk == NULL || ksq == NULL ||
+	    bsq == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (j = 0; j < n; j++)
+		cand[j] = o[j].pos;
+	for (c0 = 0; c0 < n; c0 = c1) {
+		for (c1 = c0; c1 < n && o[c1].bin == o[c0].bin; c1++)
+			;
+		nk += dedup_cluster(x, d, cand + c0, c1 - c0, 2 * p->eps,
+		    kept, ksq, sims, blk, bsq, members, keep);
+	}
+	if (stats != NULL)
+		stats->kept = nk;
+	rc = 0;
+done:
+	free(res.centroids);
+	free(res.assign);
+	free(dist);
+	free(o);
+	free(cand);
+	free(kept);
+	free(sims);
+	free(blk);
+	free(ksq);
+	free(bsq);
+	return rc;
+}
+
+static void
+kept_range(const double *score, const size_t *members, size_t n,
+    const unsigned char *keep, struct nsl_prune_stats *st)
+{
+	size_t j;
+
+	st->kept = 0;
+	for (j = 0; j < n; j++) {
+		double s;
+
+		if (!keep[members[j]])
+			continue;
+		if (score == NULL) {
+			st->kept++;
+			continue;
+		}
+		s = score[members[j]];
+		if (st->kept == 0 || s < st->kept_lo)
+			st->kept_lo = s;
+		if (st->kept == 0 || s > st->kept_hi)
+			st->kept_hi = s;
+		st->kept++;
+	}
+}
+
+int
+nsl_prune_run(const struct nsl_prune_params *p, size_t n,
+    const double *score, const size_t *group, size_t ngroups,
+    const char *const *names, double *x, size_t d, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	size_t *start = NULL, *members = NULL, *gsize = NULL, *budget = NULL;
+	size_t *fill = NULL, g, i;
+	double *gx = NULL;
+	int rc = -1;
+
+	memset(keep, 0, n);
+	if (group == NULL)
+		ngroups = 1;
+	start = calloc(ngroups + 1, sizeof(*start));
+	gsize = calloc(ngroups, sizeof(*gsize));
+	budget = calloc(ngroups, sizeof(*budget));
+	fill = calloc(ngroups, sizeof(*fill));
+	members = malloc((n + 1) * sizeof(*members));
+	if (start == NULL || gsize == NULL || budget == NULL ||
+	    fill == NULL || members == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		gsize[group != NULL ? group[i] : 0]++;
+	for (g = 0; g < ngroups; g++)
+		start[g + 1] = start[g] + gsize[g];
+	for (i = 0; i < n; i++) {
+		g = group != NULL ? group[i] : 0;
+		members[start[g] + fill[g]++] = i;
+	}
+	if (p->strategy != NSL_PRUNE_DEDUP &&
+	    nsl_prune_budgets(p, gsize, ngroups, budget, err) != 0)
+		goto done;
+	for (g = 0; g < ngroups; g++) {
+		struct nsl_prune_stats *st = stats != NULL ? &stats[g] : NULL;
+		const size_t *mem = members + start[g];
+		int r;
+
+		if (p->strategy == NSL_PRUNE_DEDUP) {
+			double *rows = x;
+
+			if (ngroups > 1) {
+				free(gx);
+				gx = malloc((gsize[g] + 1) * d * sizeof(*gx));
+				if (gx == NULL) {
+					oom(err);
+					goto done;
+				}
+				for (i = 0; i < gsize[g]; i++)
+					memcpy(gx + i * d, x + mem[i] * d,
+					    d * sizeof(*gx));
+				rows = gx;
+			}
+			r = nsl_prune_dedup(p, rows, d, mem, gsize[g], g, keep,
+			    st, err);
+		} else
+			r = nsl_prune_select(p, score, mem, gsize[g],
+			    budget[g], g, keep, st, err);
+		if (r != 0) {
+			if (names != NULL && group != NULL) {
+				char msg[sizeof(err->msg)];
+
+				memcpy(msg, err->msg, sizeof(msg));
+				nsl_err_set(err, err->code, "group %s: %s",
+				    names[g], msg);
+			}
+			goto done;
+		}
+		if (st != NULL)
+			kept_range(score, mem, gsize[g], keep, st);
+	}
+	rc = 0;
+done:
+	free(start);
+	free(gsize);
+	free(budget);
+	free(fill);
+	free(members);
+	free(gx);
+	return rc;
+}
+
+/*
+ * Groups: an open-addressing hash table from a label's canonical text
+ * (as nsl_dataset_read() writes it: numbers in shortest form, strings as
+ * their JSON text) to its index in order of first appearance.
+ */
+struct nsl_prune_groups {
+	char **names;
+	size_t n, cap;
+	long *slots;
+	size_t nslots;
+	struct nsl_buf text;
+};
+
+struct nsl_prune_groups *
+nsl_prune_groups_new(void)
+{
+	return calloc(1, sizeof(struct nsl_prune_groups));
+}
+
+void
+nsl_prune_groups_free(struct nsl_prune_groups *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->slots);
+	nsl_buf_release(&t->text);
+	free(t);
+}
+
+static unsigned long
+hash(const char *s)
+{
+	unsigned long h = 14695981039346656037UL;	/* FNV-1a */
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211UL;
+	return h;
+}
+
+static int
+groups_grow(struct nsl_prune_groups *t)
+{
+	size_t i, j, nslots = t->nslots ? t->nslots * 2 : 64;
+	long *slots;
+
+	if ((slots = malloc(nslots * sizeof(*slots))) == NULL)
+		return -1;
+	for (i = 0; i < nslots; i++)
+		slots[i] = -1;
+	for (i = 0; i < t->n; i++) {
+		j = hash(t->names[i]) & (nslots - 1);
+		while (slots[j] >= 0)
+			j = (j + 1) & (nslots - 1);
+		slots[j] = (long)i;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return 0;
+}
+
+long
+nsl_prune_groups_add(struct nsl_prune_groups *t, const struct nsl_rec *rec,
+    const char *field, struct nsl_err *err)
+{
+	char num[NSL_NUM_BUFSZ];
+	const struct nsl_field *f;
+	const char *name;
+	double v;
+	size_t j;
+	long i;
+
+	if ((i = nsl_rec_require(rec, field, err)) < 0)
+		return -1;
+	f = &rec->fields[i];
+	nsl_buf_reset(&t->text);
+	if (f->type == NSL_JSON_NUMBER) {
+		if (nsl_rec_number(rec, (size_t)i, &v, err) != 0)
+			return -1;
+		if (!isfinite(v))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "label is not a finite number", field);
+		nsl_num_format(num, v);
+		nsl_buf_adds(&t->text, num);
+	} else if (f->type == NSL_JSON_STRING)
+		nsl_buf_add(&t->text, f->value, f->vlen);
+	else
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+		    "expected a number or a string label", field);
+	if (nsl_buf_failed(&t->text))
+		return oom(err);
+	name = t->text.data;
+	if (2 * (t->n + 1) > t->nslots && groups_grow(t) != 0)
+		return oom(err);
+	j = hash(name) & (t->nslots - 1);
+	for (; t->slots[j] >= 0; j = (j + 1) & (t->nslots - 1))
+		if (strcmp(t->names[t->slots[j]], name) == 0)
+			return t->slots[j];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **names = realloc(t->names, cap * sizeof(*names));
+
+		if (names == NULL)
+			return oom(err);
+		t->names = names;
+		t->cap = cap;
+	}
+	if ((t->names[t->n] = strdup(name)) == NULL)
+		return oom(err);
+	t->slots[j] = (long)t->n;
+	return (long)t->n++;
+}
+
+size_t
+nsl_prune_groups_count(const struct nsl_prune_groups *t)
+{
+	return t->n;
+}
+
+/* Numbers before strings; numbers by value, strings by bytes. */
+static int
+label_cmp(const char *a, const char *b)
+{
+	int sa = a[0] == '"', sb = b[0] == '"';
+	double va, vb;
+
+	if (sa != sb)
+		return sa - sb;
+	if (sa)
+		return strcmp(a, b);
+	va = strtod(a, NULL);
+	vb = strtod(b, NULL);
+	if (va != vb)
+		return (va > vb) - (va < vb);
+	return strcmp(a, b);	/* -0 and 0 */
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return label_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+nsl_prune_groups_sort(struct nsl_prune_groups *t, size_t *rank,
+    struct nsl_err *err)
+{
+	char **sorted;
+	size_t i, lo, hi, mid;
+
+	if (t->n == 0)
+		return 0;
+	if ((sorted = malloc(t->n * sizeof(*sorted))) == NULL)
+		return oom(err);
+	memcpy(sorted, t->names, t->n * sizeof(*sorted));
+	qsort(sorted, t->n, sizeof(*sorted), cmp_names);
+	/* the names are distinct, so each has one place in sorted order */
+	for (i = 0; i < t->n; i++) {
+		lo = 0;
+		hi = t->n;
+		while (hi - lo > 1) {
+			mid = lo + (hi - lo) / 2;
+			if (label_cmp(sorted[mid], t->names[i]) <= 0)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		rank[i] = lo;
+	}
+	memcpy(t->names, sorted, t->n * sizeof(*sorted));
+	free(sorted);
+	/* the table's slots index the old order: rebuild them */
+	return groups_grow(t) != 0 ? oom(err) : 0;
+}
+
+const char *const *
+nsl_prune_groups_names(const struct nsl_prune_groups *t)
+{
+	return (const char *const *)t->names;
+}
