@@ -45,7 +45,10 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "buf.h"
 #include "err.h"
+#include "io.h"
+#include "json.h"
 
 enum nsl_quant_kind { NSL_QK_FLOAT, NSL_QK_INT, NSL_QK_NF4 };
 enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
@@ -231,5 +234,71 @@ void nsl_quant_hadamard(double *x, size_t n);
  */
 int nsl_quant_search(struct nsl_quant *q, const double *x,
     const size_t *len, size_t nrows, double *mse, struct nsl_err *err);
+
+/* ---- the JSONL filter (lib/quant_filter.c) ---- */
+
+/*
+ * Codes layout (--emit codes).  The vector field becomes an object:
+ *	{"format": NAME, "n": N, "scale": "none"|"tensor"|"row"|"block",
+ *	 ["block": B,] ["rotate": "hadamard", "seed": S,]
+ *	 "codes": BASE64, ["scales": [...], ["zero_points": [...]] |
+ *	 "e8m0": [...]]}
+ * codes is RFC 4648 base64 (padded) of the packed code bytes: formats of
+ * 5..8 bits one byte per element (the code in the low bits); formats of
+ * 3 or 4 bits two per byte, element 2i in the low nibble and 2i+1 in the
+ * high nibble (an odd last element leaves the high nibble 0).  One scale
+ * per span (none: no scales; tensor and row: one; block: one per block,
+ * the last one partial): MX formats give the biased E8M0 exponent byte
+ * (E + 127; 255 is NaN), others the multiplier as a number, and
+ * asymmetric integers also the zero point (code = round(x/scale) + zero).
+ */
+void nsl_quant_base64(struct nsl_buf *b, const uint8_t *p, size_t n);
+/* Decode base64 s[0..n) into out (cap bytes); length or -1 if invalid. */
+long nsl_quant_unbase64(const char *s, size_t n, uint8_t *out, size_t cap);
+size_t nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n);
+void nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
+    size_t n, uint8_t *out);
+/* In place is fine (p == codes). */
+void nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
+    size_t n, uint8_t *codes);
+
+struct nsl_quant_filter_opts {
+	const char *field;	/* the vector field (borrowed) */
+	int emit_codes;		/* write codes objects, not values */
+	int decode;		/* read codes objects, write values */
+	int format_given;	/* --decode: codes must be of q's format */
+	int search;		/* --search before quantizing (buffers) */
+	int allow_nonfinite;	/* read and write NaN and infinities */
+	enum nsl_num_style style;
+};
+
+struct nsl_quant_filter;
+
+/*
+ * A filter writing to w (borrowed, as is q, which must have passed
+ * nsl_quant_check and outlive the filter).  NULL on out of memory.
+ */
+struct nsl_quant_filter *nsl_quant_filter_new(struct nsl_quant *q,
+    const struct nsl_quant_filter_opts *o, struct nsl_writer *w,
+    struct nsl_err *err);
+void nsl_quant_filter_free(struct nsl_quant_filter *);
+
+/*
+ * Filter every record of path ("-": standard input), replacing the
+ * vector field's value in place (all other bytes of the line are
+ * copied).  With a tensor scale or --search the records are kept in
+ * memory until nsl_quant_filter_finish.  Errors name file:line.
+ */
+int nsl_quant_filter_file(struct nsl_quant_filter *, const char *path,
+    struct nsl_quant_stats *st, struct nsl_err *err);
+
+/* After the last file: run the search and the kept records, if any.
+ * *search_mse is set when searching. */
+int nsl_quant_filter_finish(struct nsl_quant_filter *,
+    struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err);
+
+/* The --stats record (one JSON object and a newline) into b. */
+void nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
+    const struct nsl_quant_stats *st, int searched, double search_mse);
 
 #endif

@@ -1,0 +1,633 @@
+/*
+ * quant_filter.c - the JSONL side of nsl-quantize (see nsl/quant.h):
+ * read records, quantize the vector field, write it back dequantized (in
+ * place: every other byte of the line is copied as it was) or as codes,
+ * decode codes records, and write the statistics record.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/num.h"
+#include "nsl/quant.h"
+#include "nsl/rng.h"
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void
+nsl_quant_base64(struct nsl_buf *b, const uint8_t *p, size_t n)
+{
+	size_t i;
+	char q[4];
+
+	for (i = 0; i + 2 < n; i += 3) {
+		q[0] = b64[p[i] >> 2];
+		q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		q[2] = b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		q[3] = b64[p[i + 2] & 63];
+		nsl_buf_add(b, q, 4);
+	}
+	if (i < n) {
+		q[0] = b64[p[i] >> 2];
+		if (i + 1 < n) {
+			q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+			q[2] = b64[(p[i + 1] & 15) << 2];
+		} else {
+			q[1] = b64[(p[i] & 3) << 4];
+			q[2] = '=';
+		}
+		q[3] = '=';
+		nsl_buf_add(b, q, 4);
+	}
+}
+
+long
+nsl_quant_unbase64(const char *s, size_t n, uint8_t *out, size_t cap)
+{
+	size_t i, k = 0;
+	int j, v[4], pad = 0;
+	const char *c;
+
+	if (n % 4 != 0)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		for (j = 0; j < 4; j++) {
+			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
+				v[j] = 0;
+				pad++;
+				continue;
+			}
+			if (pad || s[i + j] == '\0' ||
+			    (c = strchr(b64, s[i + j])) == NULL)
+				return -1;
+			v[j] = (int)(c - b64);
+		}
+		if (pad == 1 && s[i + 2] == '=')
+			return -1;
+		if (k + 3 - (size_t)pad > cap)
+			return -1;
+		out[k++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[k++] = (uint8_t)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[k++] = (uint8_t)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)k;
+}
+
+size_t
+nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n)
+{
+	return f->bits <= 4 ? (n + 1) / 2 : n;
+}
+
+void
+nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
+    size_t n, uint8_t *out)
+{
+	size_t i;
+
+	if (f->bits > 4) {
+		memcpy(out, codes, n);
+		return;
+	}
+	for (i = 0; i + 1 < n; i += 2)
+		out[i / 2] = (uint8_t)((codes[i] & 15) | (codes[i + 1] & 15) <<
+		    4);
+	if (n % 2)
+		out[n / 2] = codes[n - 1] & 15;
+}
+
+void
+nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
+    size_t n, uint8_t *codes)
+{
+	size_t i;
+
+	if (f->bits > 4) {
+		memmove(codes, p, n);
+		return;
+	}
+	for (i = n; i-- > 0;)
+		codes[i] = i % 2 ? p[i / 2] >> 4 : p[i / 2] & 15;
+}
+
+/* ---- the filter ---- */
+
+struct line {
+	size_t off, len;
+	unsigned long lineno;
+	const char *file;
+};
+
+struct nsl_quant_filter {
+	struct nsl_quant *q;
+	struct nsl_quant_filter_opts o;
+	struct nsl_rec rec;
+	double *x, *out;
+	size_t xcap, outcap;
+	uint8_t *codes, *packed;
+	size_t codecap;
+	struct nsl_quant_scale *scales, tensor;
+	size_t scap;
+	struct nsl_buf buf, tmp;
+	gsl_rng *rng;
+	struct nsl_writer *w;
+	/* buffered input for the tensor scale and --search */
+	struct nsl_buf all;
+	struct line *lines;
+	size_t nlines, linecap;
+	double *tx;
+	size_t tn, tcap, *tlen, tlencap;
+};
+
+static int
+oom(struct nsl_err *err)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+static int
+grow(void **p, size_t *cap, size_t want, size_t size)
+{
+	void *np;
+	size_t ncap;
+
+	if (want <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	if ((np = realloc(*p, ncap * size)) == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+struct nsl_quant_filter *
+nsl_quant_filter_new(struct nsl_quant *q, const struct nsl_quant_filter_opts *o,
+    struct nsl_writer *w, struct nsl_err *err)
+{
+	struct nsl_quant_filter *fl = calloc(1, sizeof(*fl));
+
+	if (fl == NULL || (fl->rng = nsl_rng_new(q->seed, 0)) == NULL) {
+		free(fl);
+		oom(err);
+		return NULL;
+	}
+	fl->q = q;
+	fl->o = *o;
+	fl->w = w;
+	fl->tensor.scale = 1;
+	nsl_rec_init(&fl->rec, o->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE :
+	    0);
+	nsl_buf_init(&fl->buf);
+	nsl_buf_init(&fl->tmp);
+	nsl_buf_init(&fl->all);
+	return fl;
+}
+
+void
+nsl_quant_filter_free(struct nsl_quant_filter *fl)
+{
+	if (fl == NULL)
+		return;
+	nsl_rec_release(&fl->rec);
+	free(fl->x);
+	free(fl->out);
+	free(fl->codes);
+	free(fl->packed);
+	free(fl->scales);
+	free(fl->lines);
+	free(fl->tx);
+	free(fl->tlen);
+	nsl_buf_release(&fl->buf);
+	nsl_buf_release(&fl->tmp);
+	nsl_buf_release(&fl->all);
+	gsl_rng_free(fl->rng);
+	free(fl);
+}
+
+static int
+need_all(const struct nsl_quant_filter *fl)
+{
+	return !fl->o.decode && (fl->q->gran == NSL_QG_TENSOR ||
+	    fl->o.search);
+}
+
+/* The members to write for a number, NaN and infinities included. */
+static void
+put_number(struct nsl_buf *b, double v, enum nsl_num_style style)
+{
+	if (isnan(v))
+		nsl_buf_adds(b, "NaN");
+	else if (isinf(v))
+		nsl_buf_adds(b, v > 0 ? "Infinity" : "-Infinity");
+	else
+		nsl_json_number(b, v, style);
+}
+
+static int
+put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
+    size_t n, struct nsl_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n && !fl->o.allow_nonfinite; i++)
+		if (!isfinite(v[i]))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "element %zu: %.17g becomes %s in %s (see "
+			    "--saturate, --allow-nonfinite)", fl->o.field, i,
+			    x[i], isnan(v[i]) ? "NaN" : "infinity",
+			    fl->q->fmt.name);
+	nsl_buf_addc(&fl->buf, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			nsl_buf_addc(&fl->buf, ',');
+		put_number(&fl->buf, v[i], fl->o.style);
+	}
+	nsl_buf_addc(&fl->buf, ']');
+	return 0;
+}
+
+static const char *const gran_names[] = { "none", "tensor", "row", "block" };
+
+/* The codes object of one vector (layout: see nsl/quant.h). */
+static void
+put_codes(struct nsl_quant_filter *fl, size_t n)
+{
+	const struct nsl_quant *q = fl->q;
+	size_t i, ns = nsl_quant_nspans(q, n);
+	struct nsl_buf *b = &fl->buf;
+
+	nsl_buf_adds(b, "{\"format\":");
+	nsl_json_string(b, q->fmt.name, strlen(q->fmt.name));
+	nsl_buf_addf(b, ",\"n\":%zu,\"scale\":\"%s\"", n, gran_names[q->gran]);
+	if (q->gran == NSL_QG_BLOCK)
+		nsl_buf_addf(b, ",\"block\":%zu", q->block);
+	if (q->rotate)
+		nsl_buf_addf(b, ",\"rotate\":\"hadamard\",\"seed\":%llu",
+		    (unsigned long long)q->seed);
+	nsl_buf_adds(b, ",\"codes\":\"");
+	nsl_quant_pack(&q->fmt, fl->codes, n, fl->packed);
+	nsl_quant_base64(b, fl->packed, nsl_quant_packed_size(&q->fmt, n));
+	nsl_buf_addc(b, '"');
+	if (q->fmt.mx) {
+		nsl_buf_adds(b, ",\"e8m0\":[");
+		for (i = 0; i < ns; i++)
+			nsl_buf_addf(b, "%s%d", i ? "," : "",
+			    fl->scales[i].e8m0);
+		nsl_buf_addc(b, ']');
+	} else if (ns > 0) {
+		nsl_buf_adds(b, ",\"scales\":[");
+		for (i = 0; i < ns; i++) {
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_json_number(b, fl->scales[i].scale,
+			    NSL_NUM_DOUBLE);
+		}
+		nsl_buf_addc(b, ']');
+		if (q->asymmetric) {
+			nsl_buf_adds(b, ",\"zero_points\":[");
+			for (i = 0; i < ns; i++)
+				nsl_buf_addf(b, "%s%ld", i ? "," : "",
+				    fl->scales[i].zero);
+			nsl_buf_addc(b, ']');
+		}
+	}
+	nsl_buf_addc(b, '}');
+}
+
+static int
+grow_vec(struct nsl_quant_filter *fl, size_t n, struct nsl_err *err)
+{
+	size_t ns = nsl_quant_nspans(fl->q, n) + 1, c0 = fl->codecap;
+
+	if (grow((void **)&fl->out, &fl->outcap, n + 1, sizeof(double)) ||
+	    grow((void **)&fl->codes, &fl->codecap, n + 1, 1) ||
+	    (c0 = 0, grow((void **)&fl->packed, &c0, n + 1, 1)) ||
+	    grow((void **)&fl->scales, &fl->scap, ns, sizeof(*fl->scales)))
+		return oom(err);
+	return 0;
+}
+
+/* Read member i of the codes record into fl->out (n values). */
+static int
+decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
+    struct nsl_err *err)
+{
+	struct nsl_quant d;
+	json_t *o, *v, *a;
+	const char *s, *why = NULL;
+	size_t n, ns, i, k;
+	long got;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	if (fl->rec.fields[fi].type != NSL_JSON_OBJECT)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+		    "expected a codes object (from --emit codes), got %s",
+		    fl->o.field, fl->rec.fields[fi].type == NSL_JSON_ARRAY ?
+		    "an array" : "another value");
+	if ((o = nsl_rec_json(&fl->rec, fi, err)) == NULL)
+		return -1;
+	if ((s = json_string_value(json_object_get(o, "format"))) == NULL) {
+		why = "no \"format\"";
+		goto bad;
+	}
+	if (nsl_quant_format_parse(&d.fmt, s, err) != 0) {
+		err->code = NSL_EX_DATAERR;
+		goto out;
+	}
+	if (fl->o.format_given && strcmp(s, fl->q->fmt.name) != 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": codes of "
+		    "format %.40s, not %s (--format)", fl->o.field, s,
+		    fl->q->fmt.name);
+		goto out;
+	}
+	v = json_object_get(o, "n");
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		why = "\"n\" is not a count";
+		goto bad;
+	}
+	n = (size_t)json_integer_value(v);
+	if ((s = json_string_value(json_object_get(o, "scale"))) == NULL) {
+		why = "no \"scale\"";
+		goto bad;
+	}
+	for (k = 0; k < 4 && strcmp(s, gran_names[k]) != 0; k++)
+		;
+	if (k == 4 || (d.fmt.mx && k != NSL_QG_BLOCK)) {
+		why = "bad \"scale\"";
+		goto bad;
+	}
+	d.gran = (enum nsl_quant_gran)k;
+	v = json_object_get(o, "block");
+	if (d.gran == NSL_QG_BLOCK && (!json_is_integer(v) ||
+	    json_integer_value(v) < 1)) {
+		why = "\"block\" is not a positive integer";
+		goto bad;
+	}
+	d.block = d.gran == NSL_QG_BLOCK ? (size_t)json_integer_value(v) : 0;
+	if ((s = json_string_value(json_object_get(o, "rotate"))) != NULL) {
+		v = json_object_get(o, "seed");
+		if (strcmp(s, "hadamard") != 0 || !json_is_integer(v)) {
+			why = "bad \"rotate\" or \"seed\"";
+			goto bad;
+		}
+		d.rotate = 1;
+		d.seed = (uint64_t)json_integer_value(v);
+	}
+	d.asymmetric = json_object_get(o, "zero_points") != NULL;
+	if ((why = nsl_quant_check(&d)) != NULL)
+		goto bad;
+	ns = nsl_quant_nspans(&d, n);
+	if (grow_vec(fl, n, err) != 0)
+		goto out;
+	s = json_string_value(json_object_get(o, "codes"));
+	got = s == NULL ? -1 : nsl_quant_unbase64(s, strlen(s), fl->packed,
+	    n + 1);
+	if (got != (long)nsl_quant_packed_size(&d.fmt, n)) {
+		why = "\"codes\" is not base64 of n codes";
+		goto bad;
+	}
+	nsl_quant_unpack(&d.fmt, fl->packed, n, fl->codes);
+	a = json_object_get(o, d.fmt.mx ? "e8m0" : "scales");
+	if (ns > 0 && (!json_is_array(a) || json_array_size(a) != ns)) {
+		why = d.fmt.mx ? "\"e8m0\" needs one integer per block" :
+		    "\"scales\" needs one number per span";
+		goto bad;
+	}
+	for (i = 0; i < ns; i++) {
+		v = json_array_get(a, i);
+		memset(&fl->scales[i], 0, sizeof(fl->scales[i]));
+		if (d.fmt.mx) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 255) {
+				why = "\"e8m0\" codes are integers 0..255";
+				goto bad;
+			}
+			fl->scales[i].e8m0 = (int)json_integer_value(v);
+		} else {
+			if (!json_is_number(v)) {
+				why = "\"scales\" are numbers";
+				goto bad;
+			}
+			fl->scales[i].scale = json_number_value(v);
+		}
+		if (d.asymmetric) {
+			json_t *z = json_array_get(json_object_get(o,
+			    "zero_points"), i);
+
+			if (!json_is_integer(z) || json_integer_value(z) < 0 ||
+			    json_integer_value(z) >= 1L << d.fmt.bits) {
+				why = "bad \"zero_points\"";
+				goto bad;
+			}
+			fl->scales[i].zero = (long)json_integer_value(z);
+		}
+	}
+	nsl_quant_dequantize(&d, fl->codes, n, fl->scales, fl->out);
+	*np = n;
+	rc = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": bad codes object: %s",
+	    fl->o.field, why);
+out:
+	nsl_quant_release(&d);
+	json_decref(o);
+	return rc;
+}
+
+/* One parsed record (fl->rec) into fl->buf. */
+static int
+do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
+    struct nsl_err *err)
+{
+	const struct nsl_field *f;
+	size_t n, pre, post;
+	long fi;
+
+	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0)
+		return -1;
+	f = &fl->rec.fields[fi];
+	nsl_buf_reset(&fl->buf);
+	pre = (size_t)(f->value - fl->rec.line);
+	post = pre + f->vlen;
+	nsl_buf_add(&fl->buf, fl->rec.line, pre);
+	if (fl->o.decode) {
+		if (decode_member(fl, (size_t)fi, &n, err) != 0 ||
+		    put_vector(fl, fl->out, fl->out, n, err) != 0)
+			return -1;
+	} else {
+		if (nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n,
+		    &fl->xcap, err) != 0 || grow_vec(fl, n, err) != 0)
+			return -1;
+		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
+		    fl->scales, &fl->tensor, fl->rng, st);
+		if (fl->o.emit_codes)
+			put_codes(fl, n);
+		else if (put_vector(fl, fl->x, fl->out, n, err) != 0)
+			return -1;
+	}
+	nsl_buf_add(&fl->buf, fl->rec.line + post, fl->rec.len - post);
+	nsl_buf_addc(&fl->buf, '\n');
+	if (nsl_buf_failed(&fl->buf))
+		return oom(err);
+	return nsl_writer_write(fl->w, fl->buf.data, fl->buf.len, err);
+}
+
+/* Keep a line for the second pass, and its vector for the scale. */
+static int
+keep(struct nsl_quant_filter *fl, const char *file, unsigned long lineno,
+    struct nsl_err *err)
+{
+	struct line *l;
+	size_t n;
+	long fi;
+
+	if (grow((void **)&fl->lines, &fl->linecap, fl->nlines + 1,
+	    sizeof(*fl->lines)) != 0)
+		return oom(err);
+	l = &fl->lines[fl->nlines++];
+	l->off = fl->all.len;
+	l->len = fl->rec.len;
+	l->lineno = lineno;
+	l->file = file;
+	nsl_buf_add(&fl->all, fl->rec.line, fl->rec.len);
+	if (nsl_buf_failed(&fl->all))
+		return oom(err);
+	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0 ||
+	    nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n, &fl->xcap,
+	    err) != 0)
+		return -1;
+	if (grow((void **)&fl->tx, &fl->tcap, fl->tn + n, sizeof(double)) ||
+	    grow((void **)&fl->tlen, &fl->tlencap, fl->nlines,
+	    sizeof(size_t)))
+		return oom(err);
+	memcpy(fl->tx + fl->tn, fl->x, n * sizeof(double));
+	fl->tn += n;
+	fl->tlen[fl->nlines - 1] = n;
+	return 0;
+}
+
+int
+nsl_quant_filter_file(struct nsl_quant_filter *fl, const char *path,
+    struct nsl_quant_stats *st, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	const char *name;
+	int rc;
+
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	while ((rc = nsl_rec_read(r, &fl->rec, err)) > 0) {
+		if (need_all(fl))
+			rc = keep(fl, name, nsl_reader_lineno(r), err);
+		else
+			rc = do_record(fl, st, err);
+		if (rc != 0) {
+			if (err->code == NSL_EX_DATAERR)
+				nsl_err_at(err, name, nsl_reader_lineno(r));
+			break;
+		}
+	}
+	nsl_reader_close(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+nsl_quant_filter_finish(struct nsl_quant_filter *fl,
+    struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err)
+{
+	double lo = 0, hi = 0, v;
+	const char *why;
+	size_t i;
+
+	if (!need_all(fl))
+		return 0;
+	if (fl->o.search) {
+		nsl_quant_release(fl->q);
+		if (nsl_quant_search(fl->q, fl->tx, fl->tlen, fl->nlines,
+		    search_mse, err) != 0)
+			return -1;
+		if ((why = nsl_quant_check(fl->q)) != NULL)
+			return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
+	}
+	for (i = 0; i < fl->tn; i++) {
+		v = fl->tx[i];
+		if (fl->q->f32 && fabs(v) <= FLT_MAX)
+			v = (float)v;
+		if (isnan(v) || isnan(lo)) {
+			lo = hi = NAN;
+			continue;
+		}
+		lo = fmin(lo, v);
+		hi = fmax(hi, v);
+	}
+	nsl_quant_scale_for(fl->q, lo, hi, &fl->tensor);
+	for (i = 0; i < fl->nlines; i++) {
+		const struct line *l = &fl->lines[i];
+
+		if (nsl_rec_parse(&fl->rec, fl->all.data + l->off, l->len,
+		    err) != 0 || do_record(fl, st, err) != 0) {
+			if (err->code == NSL_EX_DATAERR)
+				nsl_err_at(err, l->file, l->lineno);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+stat_number(struct nsl_obj *o, const char *key, double v)
+{
+	nsl_obj_key(o, key);
+	if (isfinite(v))
+		nsl_obj_number(o, v);
+	else
+		nsl_obj_null(o);
+}
+
+void
+nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
+    const struct nsl_quant_stats *st, int searched, double search_mse)
+{
+	struct nsl_obj o;
+	double n = st->count ? (double)st->count : NAN;
+
+	nsl_obj_begin(&o, b);
+	nsl_obj_key(&o, "format");
+	nsl_obj_string(&o, q->fmt.name);
+	nsl_obj_key(&o, "count");
+	nsl_obj_integer(&o, (long long)st->count);
+	nsl_obj_key(&o, "rows");
+	nsl_obj_integer(&o, (long long)st->rows);
+	stat_number(&o, "mse", st->sum_e2 / n);
+	stat_number(&o, "sqnr_db", 10 * log10(st->sum_x2 / st->sum_e2));
+	stat_number(&o, "max_abs_error", st->max_err);
+	stat_number(&o, "mean_cosine", st->rows ? st->sum_cos /
+	    (double)st->rows : NAN);
+	nsl_obj_key(&o, "saturated");
+	nsl_obj_integer(&o, (long long)st->saturated);
+	nsl_obj_key(&o, "flushed");
+	nsl_obj_integer(&o, (long long)st->flushed);
+	nsl_obj_key(&o, "nan");
+	nsl_obj_integer(&o, (long long)st->nan);
+	nsl_obj_key(&o, "inf");
+	nsl_obj_integer(&o, (long long)st->inf);
+	if (searched) {
+		nsl_obj_key(&o, "search_format");
+		nsl_obj_string(&o, q->fmt.name);
+		stat_number(&o, "search_clip", q->clip);
+		stat_number(&o, "search_mse", search_mse);
+	}
+	nsl_obj_end(&o);
+}
