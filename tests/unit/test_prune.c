@@ -1,0 +1,289 @@
+/*
+ * test_prune.c - lib/prune.c: counts, the CCS allocation, strata, group
+ * budgets, the strategies' choices and the label table.  Expected values
+ * are worked out by hand in the comments or checked as properties that
+ * follow from the definitions (not from the code).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/json.h"
+#include "nsl/prune.h"
+#include "nsl/rng.h"
+#include "unit.h"
+
+static int
+same(const size_t *a, const size_t *b, size_t n)
+{
+	return memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
+static void
+test_count(void)
+{
+	UNIT_CHECK(nsl_prune_count(0.29, 100) == 29,
+	    "0.29 of 100 is 29 (0.29 * 100 is 28.999999999999996)");
+	UNIT_CHECK(nsl_prune_count(0.5, 7) == 4, "halves round up: 3.5 -> 4");
+	UNIT_CHECK(nsl_prune_count(0.4, 7) == 3, "2.8 -> 3");
+	UNIT_CHECK(nsl_prune_count(0.1, 5000) == 500, "0.1 of 5000 is 500");
+	UNIT_CHECK(nsl_prune_count(0.7, 5000) == 3500, "0.7 of 5000 is 3500");
+	UNIT_CHECK(nsl_prune_count(1, 12345) == 12345, "1 keeps all");
+	UNIT_CHECK(nsl_prune_count(0.0001, 3) == 0, "tiny fractions give 0");
+	UNIT_CHECK(nsl_prune_count(0.5, 0) == 0, "of nothing, nothing");
+}
+
+static void
+test_ccs_allocate(void)
+{
+	/* sizes 5 1 10 3, m = 12; smallest first:
+	 * 1 (bin 1): min(1, 12/4 = 3) = 1, left 11
+	 * 3 (bin 3): min(3, 11/3 = 3) = 3, left 8
+	 * 5 (bin 0): min(5, 8/2 = 4) = 4, left 4
+	 * 10 (bin 2): min(10, 4/1) = 4, left 0 */
+	size_t s1[] = { 5, 1, 10, 3 }, a1[4], w1[] = { 4, 1, 4, 3 };
+	/* empty strata take nothing: 0 4 0 4, m = 5: the two empty get
+	 * 0, then bin 1 min(4, 5/2 = 2) = 2, bin 3 min(4, 3) = 3 */
+	size_t s2[] = { 0, 4, 0, 4 }, a2[4], w2[] = { 0, 2, 0, 3 };
+	/* more budget than records: all of them */
+	size_t s3[] = { 2, 2 }, a3[2], w3[] = { 2, 2 };
+	/* equal sizes: ties to the lower index; 3 3 3, m = 4:
+	 * bin 0 min(3, 4/3 = 1) = 1, bin 1 min(3, 3/2 = 1) = 1, bin 2 2 */
+	size_t s4[] = { 3, 3, 3 }, a4[3], w4[] = { 1, 1, 2 };
+	gsl_rng *rng = nsl_rng_new(1, 0);
+	int i, ok = 1;
+
+	UNIT_CHECK(nsl_prune_ccs_allocate(s1, 4, 12, a1) == 12 &&
+	    same(a1, w1, 4), "CCS allocation, worked example");
+	UNIT_CHECK(nsl_prune_ccs_allocate(s2, 4, 5, a2) == 5 &&
+	    same(a2, w2, 4), "CCS allocation with empty strata");
+	UNIT_CHECK(nsl_prune_ccs_allocate(s3, 2, 10, a3) == 4 &&
+	    same(a3, w3, 2), "CCS allocation: budget beyond the records");
+	UNIT_CHECK(nsl_prune_ccs_allocate(s4, 3, 4, a4) == 4 &&
+	    same(a4, w4, 3), "CCS allocation: ties to the lower stratum");
+
+	/* Properties of Algorithm 1 on random strata: the total is
+	 * min(m, sum); no stratum gives more than it has; the strata not
+	 * taken whole get allocations within 1 of each other, and at least
+	 * as much as any stratum taken whole has (water filling). */
+	for (i = 0; i < (unit_quick() ? 200 : 3000) && ok; i++) {
+		size_t K = 1 + gsl_rng_uniform_int(rng, 60), size[60], alloc[60];
+		size_t sum = 0, m, k, lo = (size_t)-1, hi = 0, full = 0;
+
+		for (k = 0; k < K; k++) {
+			size[k] = gsl_rng_uniform_int(rng, 4) == 0 ? 0 :
+			    gsl_rng_uniform_int(rng, 300);
+			sum += size[k];
+		}
+		m = gsl_rng_uniform_int(rng, sum + 50);
+		ok = nsl_prune_ccs_allocate(size, K, m, alloc) ==
+		    (m < sum ? m : sum);
+		for (k = 0; k < K; k++) {
+			ok = ok && alloc[k] <= size[k];
+			if (alloc[k] < size[k]) {
+				lo = alloc[k] < lo ? alloc[k] : lo;
+				hi = alloc[k] > hi ? alloc[k] : hi;
+			} else if (size[k] > full)
+				full = size[k];
+		}
+		if (hi > 0 || lo != (size_t)-1)
+			ok = ok && hi - lo <= 1 && full <= hi;
+	}
+	UNIT_CHECK(ok, "CCS allocation: total, bounds and water filling on "
+	    "random strata (case %d)", i);
+	gsl_rng_free(rng);
+}
+
+static void
+test_bin(void)
+{
+	UNIT_CHECK(nsl_prune_bin(-1, -1, 1, 4) == 0, "lowest score: stratum 0");
+	UNIT_CHECK(nsl_prune_bin(1, -1, 1, 4) == 3,
+	    "highest score: the last stratum, not past it");
+	UNIT_CHECK(nsl_prune_bin(0, -1, 1, 4) == 2, "0 in [-1, 1] / 4: 2");
+	UNIT_CHECK(nsl_prune_bin(-0.5, -1, 1, 4) == 1, "-0.5: stratum 1");
+	UNIT_CHECK(nsl_prune_bin(-0.6, -1, 1, 4) == 0, "-0.6: stratum 0");
+	UNIT_CHECK(nsl_prune_bin(-3, -3, -2, 5) == 0 &&
+	    nsl_prune_bin(-2, -3, -2, 5) == 4, "all-negative scores keep "
+	    "both ends (the reference code's max * 1.0001 lost the top)");
+	UNIT_CHECK(nsl_prune_bin(7, 7, 7, 50) == 0, "one value: stratum 0");
+	UNIT_CHECK(nsl_prune_bin(0, -1e308, 1e308, 4) == 2,
+	    "a range wider than DBL_MAX does not overflow");
+}
+
+static void
+test_budgets(void)
+{
+	struct nsl_prune_params p;
+	struct nsl_err err;
+	size_t g1[] = { 3, 4 }, b1[2], w1[] = { 1, 2 };
+	size_t g2[] = { 1, 1, 1 }, b2[3], w2[] = { 1, 1, 0 };
+	size_t g3[] = { 5000, 5000, 333 }, b3[3], w3[] = { 500, 500, 33 };
+
+	nsl_prune_params_init(&p);
+	p.by_count = 1;
+	p.keep_count = 3;
+	/* shares 9/7 and 12/7: floors 1 1, remainders 2/7 5/7 -> group 1 */
+	UNIT_CHECK(nsl_prune_budgets(&p, g1, 2, b1, &err) == 0 &&
+	    same(b1, w1, 2), "--keep 3 of groups 3 + 4: 1 and 2");
+	p.keep_count = 2;
+	UNIT_CHECK(nsl_prune_budgets(&p, g2, 3, b2, &err) == 0 &&
+	    same(b2, w2, 3), "equal remainders go to the lower groups");
+	p.keep_count = 8;
+	UNIT_CHECK(nsl_prune_budgets(&p, g1, 2, b1, &err) == -1 &&
+	    err.code == NSL_EX_DATAERR, "--keep beyond the total fails");
+	p.by_count = 0;
+	p.fraction = 0.1;
+	UNIT_CHECK(nsl_prune_budgets(&p, g3, 3, b3, &err) == 0 &&
+	    same(b3, w3, 3), "fractions per group: round(0.1 * 333) = 33");
+}
+
+/* Select with the given strategy; return the kept flags as a string. */
+static const char *
+pick(enum nsl_prune_strategy s, const double *score, size_t n, size_t m,
+    uint64_t seed, double cutoff, size_t strata)
+{
+	static char out[64];
+	struct nsl_prune_params p;
+	struct nsl_err err;
+	unsigned char keep[64];
+	size_t members[64], i;
+
+	nsl_prune_params_init(&p);
+	p.strategy = s;
+	p.seed = seed;
+	p.cutoff = cutoff;
+	p.strata = strata;
+	for (i = 0; i < n; i++)
+		members[i] = i;
+	memset(keep, 0, sizeof(keep));
+	if (nsl_prune_select(&p, score, members, n, m, 0, keep, NULL,
+	    &err) != 0)
+		return "error";
+	for (i = 0; i < n; i++)
+		out[i] = keep[i] ? '1' : '0';
+	out[n] = '\0';
+	return out;
+}
+
+static void
+test_select(void)
+{
+	double s[] = { 0.5, 2, -1, 2, 3.5, 0, 1 };
+	double u[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	char a[64];
+	int i, n1 = 0;
+
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_HARD, s, 7, 2, 0, 0, 1),
+	    "0100100") == 0, "hard: 3.5 and the earlier 2");
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_HARD, s, 7, 3, 0, 0, 1),
+	    "0101100") == 0, "hard: 3.5, 2, 2");
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_EASY, s, 7, 3, 0, 0, 1),
+	    "1010010") == 0, "easy: -1, 0, 0.5");
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_EASY, s, 7, 0, 0, 0, 1),
+	    "0000000") == 0, "a budget of 0 keeps nothing");
+	strcpy(a, pick(NSL_PRUNE_RANDOM, u, 10, 4, 42, 0, 1));
+	for (i = 0; a[i]; i++)
+		n1 += a[i] == '1';
+	UNIT_CHECK(n1 == 4, "random keeps exactly the budget");
+	UNIT_CHECK(strcmp(a, pick(NSL_PRUNE_RANDOM, u, 10, 4, 42, 0, 1)) == 0,
+	    "random: same seed, same choice");
+	/* stratified: cutoff 0.2 drops 9 and 8; 0..7 in 2 strata, 4 each;
+	 * budget 8 takes everything left */
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_STRATIFIED, u, 10, 8, 1, 0.2, 2),
+	    "1111111100") == 0, "stratified: the cut is never kept");
+	UNIT_CHECK(strcmp(pick(NSL_PRUNE_STRATIFIED, u, 10, 9, 1, 0.2, 2),
+	    "error") == 0, "stratified: budget beyond the cut fails");
+	/* one stratum of 10, budget 3: 3 of them at random */
+	strcpy(a, pick(NSL_PRUNE_STRATIFIED, u, 10, 3, 9, 0, 1));
+	for (i = 0, n1 = 0; a[i]; i++)
+		n1 += a[i] == '1';
+	UNIT_CHECK(n1 == 3, "stratified keeps exactly the budget");
+}
+
+static void
+test_groups(void)
+{
+	static const char *const lines[] = {
+		"{\"l\":\"b\"}", "{\"l\":10}", "{\"l\":2}", "{\"l\":\"a\"}",
+		"{\"l\":-0}", "{\"l\":0}", "{\"l\":2.0}", "{\"l\":1e1}",
+		"{\"l\":\"b\"}"
+	};
+	/* first appearance: "b" 0, 10 1, 2 2, "a" 3, -0 4, 0 5; 2.0 is 2,
+	 * 1e1 is 10.  Sorted: -0 0 2 10 "a" "b" */
+	static const long want_id[] = { 0, 1, 2, 3, 4, 5, 2, 1, 0 };
+	static const size_t want_rank[] = { 5, 3, 2, 4, 0, 1 };
+	static const char *const want_names[] = {
+		"-0", "0", "2", "10", "\"a\"", "\"b\""
+	};
+	struct nsl_prune_groups *g = nsl_prune_groups_new();
+	struct nsl_rec rec;
+	struct nsl_err err;
+	size_t rank[6], i;
+	int ok = 1;
+
+	nsl_rec_init(&rec, 0);
+	for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		nsl_rec_parse(&rec, lines[i], strlen(lines[i]), &err);
+		ok = ok && nsl_prune_groups_add(g, &rec, "l", &err) ==
+		    want_id[i];
+	}
+	UNIT_CHECK(ok && nsl_prune_groups_count(g) == 6,
+	    "labels numbered by first appearance; 2.0 is 2, 1e1 is 10");
+	UNIT_CHECK(nsl_prune_groups_sort(g, rank, &err) == 0 &&
+	    same(rank, want_rank, 6), "ranks: numbers by value, then strings");
+	for (i = 0, ok = 1; i < 6; i++)
+		ok = ok && strcmp(nsl_prune_groups_names(g)[i],
+		    want_names[i]) == 0;
+	UNIT_CHECK(ok, "sorted names are the canonical texts");
+	nsl_rec_parse(&rec, "{\"l\":[1]}", 9, &err);
+	UNIT_CHECK(nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	    strstr(err.msg, "expected a number or a string") != NULL,
+	    "an array label is an error naming the field");
+	nsl_rec_parse(&rec, "{\"m\":1}", 7, &err);
+	UNIT_CHECK(nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	    strcmp(err.msg, "missing field \"l\"") == 0,
+	    "a missing label is an error naming the field");
+	nsl_rec_release(&rec);
+	nsl_prune_groups_free(g);
+}
+
+static void
+test_params(void)
+{
+	struct nsl_prune_params p;
+	enum nsl_prune_strategy s;
+	int i, ok = 1;
+
+	for (i = NSL_PRUNE_HARD; i <= NSL_PRUNE_DEDUP; i++)
+		ok = ok && nsl_prune_strategy_parse(
+		    nsl_prune_strategy_name((enum nsl_prune_strategy)i), &s) ==
+		    0 && (int)s == i;
+	UNIT_CHECK(ok && nsl_prune_strategy_parse("hardest", &s) == -1,
+	    "strategy names round-trip; unknown names fail");
+	nsl_prune_params_init(&p);
+	UNIT_CHECK(nsl_prune_check(&p) == NULL, "defaults are valid");
+	p.fraction = 0;
+	UNIT_CHECK(nsl_prune_check(&p) != NULL, "fraction 0 is refused");
+	p.fraction = 0.8;
+	p.strategy = NSL_PRUNE_STRATIFIED;
+	p.cutoff = 0.3;
+	UNIT_CHECK(nsl_prune_check(&p) != NULL, "fraction + cutoff > 1");
+	p.strategy = NSL_PRUNE_DEDUP;
+	UNIT_CHECK(nsl_prune_check(&p) != NULL, "dedup needs eps and k");
+	p.eps = 0.1;
+	p.k = 3;
+	UNIT_CHECK(nsl_prune_check(&p) == NULL, "dedup with eps and k");
+}
+
+int
+main(void)
+{
+	test_count();
+	test_ccs_allocate();
+	test_bin();
+	test_budgets();
+	test_select();
+	test_groups();
+	test_params();
+	return unit_done();
+}
