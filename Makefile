@@ -19,6 +19,7 @@ NSL_LDFLAGS = -fopenmp
 # always built); LIB_OBJS: lib/MODULE.o; UNIT_TESTS: tests/unit/test_NAME.c.
 TOOLS =
 TOOLS += convert
+TOOLS += quantize
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -34,6 +35,11 @@ LIB_OBJS += lib/npy.o
 LIB_OBJS += lib/idx.o
 LIB_OBJS += lib/csv.o
 LIB_OBJS += lib/convert.o
+LIB_OBJS += lib/expr.o
+LIB_OBJS += lib/prune.o
+LIB_OBJS += lib/spool.o
+LIB_OBJS += lib/quant.o
+LIB_OBJS += lib/quant_filter.o
 
 UNIT_TESTS =
 UNIT_TESTS += buf
@@ -45,6 +51,8 @@ UNIT_TESTS += dataset
 UNIT_TESTS += npy
 UNIT_TESTS += idx
 UNIT_TESTS += csv
+UNIT_TESTS += expr
+UNIT_TESTS += quant
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
@@ -141,6 +149,9 @@ clean:
 	    $(UNIT_TESTS:%=tests/unit/test_%)
 
 FORCE:
+
+# Keep the objects of tools and tests that chained rules would delete.
+.SECONDARY:
 .PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps FORCE
 
 -include $(OBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)

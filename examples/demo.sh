@@ -22,14 +22,15 @@ zcat "$out/t10k.jsonl.gz" | jq -r .label | sort -n | uniq -c |
     awk '{ printf "  label %s: %s\n", $2, $1 }'
 echo "== first record, shortened"
 zcat "$out/t10k.jsonl.gz" | head -1 |
-    jq -c '{id, label, dim: (.embedding | length), first: .embedding[200:204]}'
+    jq -c '{id: .id, label: .label, dim: (.embedding | length),
+        pixels_400_403: .embedding[400:404]}'
 
-echo "== round trip: JSONL -> .npy -> JSONL"
-nsl-convert --to npy "$out/t10k.jsonl.gz" -o "$out/t10k.npy"
-nsl-convert --labels "$out/t10k-labels.npy" --to npy "$out/t10k.jsonl.gz" \
-    -o "$out/t10k-x.npy"
-nsl-convert --labels "$out/t10k-labels.npy" "$out/t10k-x.npy" |
-    cmp - "$(zcat "$out/t10k.jsonl.gz" > "$out/t10k.jsonl" && echo "$out/t10k.jsonl")" &&
-    echo "  identical"
+echo "== round trip: JSONL -> .npy (vectors + labels) -> JSONL, compared byte for byte"
+nsl-convert --to npy --labels "$out/t10k-labels.npy" "$out/t10k.jsonl.gz" \
+    -o "$out/t10k.npy"
+zcat "$out/t10k.jsonl.gz" > "$out/t10k.jsonl"
+nsl-convert --labels "$out/t10k-labels.npy" "$out/t10k.npy" \
+    -o "$out/t10k-roundtrip.jsonl"
+cmp "$out/t10k.jsonl" "$out/t10k-roundtrip.jsonl" && echo "  identical"
 ls -l "$out"
 echo "demo done in $(( $(date +%s) - start )) s"

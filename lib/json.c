@@ -782,7 +782,8 @@ nsl_rec_matrix(const struct nsl_rec *rec, size_t i, double **x,
 			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 			goto done;
 		}
-		memcpy(*x + r * k, row, k * sizeof(*row));
+		if (k > 0)	/* rows of [] leave *x unallocated */
+			memcpy(*x + r * k, row, k * sizeof(*row));
 		r++;
 		skip_ws(&s);
 		if (s.p < s.end && *s.p == ',') {

@@ -74,12 +74,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	nsl_rec_init(&rec, 0);
 	ours = nsl_rec_parse(&rec, (const char *)data, size, &err) == 0;
-	j = json_loadb((const char *)data, size, JSON_ALLOW_NUL, &jerr);
+	/*
+	 * jansson takes a NUL byte after a number ("-0\0") as the end of the
+	 * number, which RFC 8259 does not allow; compare only lines without
+	 * NUL bytes (lines with them are still fuzzed for crashes).
+	 */
+	if (memchr(data, '\0', size) != NULL)
+		j = NULL;
+	else
+		j = json_loadb((const char *)data, size, JSON_ALLOW_NUL, &jerr);
 	if (j != NULL && json_is_object(j) && !ours &&
 	    strstr(err.msg, "nesting too deep") == NULL &&
 	    !has_duplicate_keys((const char *)data, size))
 		abort();	/* valid JSON we refused */
-	if (ours && j == NULL && strstr(jerr.text, "too big") == NULL &&
+	if (ours && j == NULL && memchr(data, '\0', size) == NULL &&
+	    strstr(jerr.text, "too big") == NULL &&
 	    strstr(jerr.text, "overflow") == NULL &&
 	    strstr(jerr.text, "maximum") == NULL)
 		abort();	/* we accepted what jansson calls invalid */

@@ -184,6 +184,9 @@ test_typed_errors(void)
 	    "a matrix mixing rows and numbers refused");
 	UNIT_CHECK(nsl_rec_matrix(&rec, 0, &x, &rows, &cols, &cap, &err) == -1,
 	    "matrix with a non-number refused");
+	parse("{\"e\":[[],[ ]]}");
+	UNIT_CHECK(nsl_rec_matrix(&rec, 0, &x, &rows, &cols, &cap, &err) == 0
+	    && rows == 2 && cols == 0, "a matrix of empty rows is 2 x 0");
 	parse("{\"v\":[0.5,2]}");
 	UNIT_CHECK(nsl_rec_matrix(&rec, 0, &x, &rows, &cols, &cap, &err) == 0
 	    && rows == 1 && cols == 2 && x[1] == 2, "a vector is a 1-row matrix");
