@@ -1,0 +1,585 @@
+/*
+ * kmeans.c - Lloyd's k-means with greedy k-means++ seeding (see nsl/kmeans.h).
+ *
+ * Distances.  Rows are taken in fixed chunks of CHUNK rows, the chunks
+ * spread over OpenMP threads; each thread multiplies its chunk by the
+ * centres with one single-threaded dgemm (Debian's OpenBLAS is the pthread
+ * build, which must not be threaded itself inside OpenMP threads, so it is
+ * held to one thread while a pass runs and restored after).  When the data
+ * mean lies farther from the origin than the rows' spread, a chunk is first
+ * centred on the mean (as scikit-learn centres X), which keeps the
+ * expansion ||x||^2 - 2 x.c + ||c||^2 accurate.  The nearest centre is
+ * chosen from the products; when another centre comes within the
+ * products' rounding bound of the best, the candidates are compared by
+ * their exact distances (nsl_vec_sqdist).  So every row gets its exact
+ * nearest centre, ties to the lowest index, whatever the thread count.
+ *
+ * Sums.  Centre sums run over the rows in index order, the potential and
+ * inertia sums too: nothing depends on how OpenMP splits the work.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <gsl/gsl_rng.h>
+#include <omp.h>
+
+#include "nsl/kmeans.h"
+#include "nsl/rng.h"
+
+#define CHUNK 512
+
+/* Work space of the distance passes. */
+struct ws {
+	const double *x;
+	size_t n, d;
+	double *mean;		/* d: column means */
+	int centre;		/* 1: chunks are centred on mean first */
+	double *xsq;		/* n: squared norms of the rows as multiplied */
+	int nt;			/* threads with buffers */
+	double *xc;		/* nt x CHUNK x d: centred chunks */
+	double *g;		/* nt x CHUNK x m: products with the centres */
+	double *cc;		/* m x d: the centres as multiplied */
+	double *csq;		/* m: their squared norms */
+	double cmax;		/* largest csq */
+	double spread;		/* sum of the rows' squared distances to mean */
+	size_t m;		/* rows of cc allocated */
+	int blas_threads;	/* OpenBLAS threads to restore */
+};
+
+static void
+ws_release(struct ws *w)
+{
+	free(w->mean);
+	free(w->xsq);
+	free(w->xc);
+	free(w->g);
+	free(w->cc);
+	free(w->csq);
+	if (w->blas_threads > 0)
+		openblas_set_num_threads(w->blas_threads);
+	memset(w, 0, sizeof(*w));
+}
+
+static int
+ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
+    struct nsl_err *err)
+{
+	size_t i, j;
+	double msq = 0, spread = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->x = x;
+	w->n = n;
+	w->d = d;
+	w->m = m;
+	w->nt = omp_get_max_threads();
+	w->mean = calloc(d, sizeof(double));
+	w->xsq = malloc(n * sizeof(double));
+	w->xc = malloc((size_t)w->nt * CHUNK * d * sizeof(double));
+	w->g = malloc((size_t)w->nt * CHUNK * m * sizeof(double));
+	w->cc = malloc(m * d * sizeof(double));
+	w->csq = malloc(m * sizeof(double));
+	if (!w->mean || !w->xsq || !w->xc || !w->g || !w->cc || !w->csq) {
+		ws_release(w);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < d; j++)
+			w->mean[j] += x[i * d + j];
+	for (j = 0; j < d; j++) {
+		w->mean[j] /= (double)n;
+		msq += w->mean[j] * w->mean[j];
+	}
+	for (i = 0; i < n; i++) {
+		double s = 0, t;
+
+		for (j = 0; j < d; j++) {
+			t = x[i * d + j] - w->mean[j];
+			s += t * t;
+		}
+		w->xsq[i] = s;
+		spread += s;
+	}
+	w->spread = spread;
+	w->centre = msq > spread / (double)n;
+	if (!w->centre)
+		for (i = 0; i < n; i++)
+			w->xsq[i] = nsl_vec_dot(x + i * d, x + i * d, d);
+	/* one BLAS thread per OpenMP thread while the passes run */
+	w->blas_threads = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	return 0;
+}
+
+/* Load m centres c (m x d, raw coordinates). */
+static void
+ws_centres(struct ws *w, const double *c, size_t m)
+{
+	size_t j, t, d = w->d;
+
+	w->cmax = 0;
+	for (j = 0; j < m; j++) {
+		for (t = 0; t < d; t++)
+			w->cc[j * d + t] = c[j * d + t] -
+			    (w->centre ? w->mean[t] : 0);
+		w->csq[j] = nsl_vec_dot(w->cc + j * d, w->cc + j * d, d);
+		if (w->csq[j] > w->cmax)
+			w->cmax = w->csq[j];
+	}
+}
+
+/*
+ * Products of rows [r0, r0 + rows) with the m loaded centres, in the
+ * buffer of thread tid: returns g with g[i * m + j] = x_(r0+i) . c_j (both
+ * centred when w->centre).
+ */
+static double *
+ws_chunk(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
+{
+	size_t d = w->d, i, t;
+	double *g = w->g + (size_t)tid * CHUNK * m;
+	const double *a = w->x + r0 * d;
+
+	if (w->centre) {
+		double *xc = w->xc + (size_t)tid * CHUNK * d;
+
+		for (i = 0; i < rows; i++)
+			for (t = 0; t < d; t++)
+				xc[i * d + t] = a[i * d + t] - w->mean[t];
+		a = xc;
+	}
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
+	    (int)m, (int)d, 1.0, a, (int)d, w->cc, (int)d, 0.0, g, (int)m);
+	return g;
+}
+
+/*
+ * Nearest of the k loaded centres (c: the same in raw coordinates) for
+ * every row: assign[i], and the exact squared distance dist[i] if dist is
+ * not NULL.
+ */
+static void
+ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
+    double *dist)
+{
+	size_t d = w->d;
+	long b, nb = (long)((w->n + CHUNK - 1) / CHUNK);
+	/*
+	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
+	 * gamma_d (||x||^2 + ||c||^2) of its value; twice that separates
+	 * the computed best from anything that could truly be nearer, with
+	 * room for the rounding of the exact recomputation.
+	 */
+	double rel = 16.0 * (double)(d + 2) * DBL_EPSILON;
+
+#pragma omp parallel for schedule(dynamic, 1)
+	for (b = 0; b < nb; b++) {
+		size_t r0 = (size_t)b * CHUNK, i, j, jb;
+		size_t rows = w->n - r0 < CHUNK ? w->n - r0 : CHUNK;
+		const double *g = ws_chunk(w, omp_get_thread_num(), r0, rows, k);
+
+		for (i = 0; i < rows; i++) {
+			const double *gi = g + i * k;
+			const double *xi = w->x + (r0 + i) * d;
+			double margin = rel * (w->xsq[r0 + i] + w->cmax);
+			double best = INFINITY, second = INFINITY, v;
+
+			jb = 0;
+			for (j = 0; j < k; j++) {
+				v = w->csq[j] - 2.0 * gi[j];
+				if (v < best) {
+					second = best;
+					best = v;
+					jb = j;
+				} else if (v < second)
+					second = v;
+			}
+			if (second - best <= margin) {
+				double eb = INFINITY, e;
+
+				for (j = 0; j < k; j++) {
+					v = w->csq[j] - 2.0 * gi[j];
+					if (v > best + margin)
+						continue;
+					e = nsl_vec_sqdist(xi, c + j * d, d);
+					if (e < eb) {
+						eb = e;
+						jb = j;
+					}
+				}
+			}
+			assign[r0 + i] = jb;
+			if (dist)
+				dist[r0 + i] = nsl_vec_sqdist(xi, c + jb * d, d);
+		}
+	}
+}
+
+static int
+check_args(const double *x, size_t n, size_t d, size_t k, struct nsl_err *err)
+{
+	size_t i;
+
+	if (k == 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "k-means: k must be at least 1");
+	if (n == 0 || d == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "k-means: no data");
+	if (k > n)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "k-means: k = %zu is larger than the number of records (%zu)",
+		    k, n);
+	for (i = 0; i < n * d; i++)
+		if (!isfinite(x[i]))
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "k-means: non-finite value in row %zu", i / d + 1);
+	return 0;
+}
+
+/*
+ * Greedy k-means++ (scikit-learn's _kmeans_plusplus): the first centre
+ * uniformly at random; then, for each next centre, 2 + floor(ln k)
+ * candidates drawn with probability proportional to the squared distance
+ * to the nearest chosen centre, keeping the candidate that lowers the
+ * potential (the sum of those distances) most.
+ */
+static int
+init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
+    struct nsl_err *err)
+{
+	size_t n = w->n, d = w->d;
+	size_t ntrial = 2 + (size_t)log((double)k);
+	long nb = (long)((n + CHUNK - 1) / CHUNK);
+	double *closest = NULL, *cand = NULL, *cum = NULL, *pot = NULL;
+	double *cpts = NULL;
+	size_t *cid = NULL;
+	gsl_rng *r = NULL;
+	size_t c, t, i;
+	double current = 0;
+	int rc = -1;
+
+	closest = malloc(n * sizeof(double));
+	cand = malloc(ntrial * n * sizeof(double));
+	cum = malloc(n * sizeof(double));
+	pot = malloc(ntrial * sizeof(double));
+	cpts = malloc(ntrial * d * sizeof(double));
+	cid = malloc(ntrial * sizeof(size_t));
+	r = nsl_rng_new(seed, 0);
+	if (!closest || !cand || !cum || !pot || !cpts || !cid || !r) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+		goto out;
+	}
+	cid[0] = gsl_rng_uniform_int(r, n);
+	memcpy(centroids, w->x + cid[0] * d, d * sizeof(double));
+	for (i = 0; i < n; i++)
+		closest[i] = INFINITY;
+	for (c = 0; c < k; c++) {
+		size_t m = c == 0 ? 1 : ntrial, best;
+		long b;
+		double s;
+
+		if (c > 0) {
+			for (s = 0, i = 0; i < n; i++) {
+				s += closest[i];
+				cum[i] = s;
+			}
+			for (t = 0; t < m; t++) {
+				double u = gsl_rng_uniform(r) * current;
+				size_t lo = 0, hi = n;
+
+				/* first index with cum >= u (searchsorted left) */
+				while (lo < hi) {
+					size_t mid = lo + (hi - lo) / 2;
+
+					if (cum[mid] < u)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				cid[t] = lo < n ? lo : n - 1;
+			}
+		}
+		for (t = 0; t < m; t++)
+			memcpy(cpts + t * d, w->x + cid[t] * d, d * sizeof(double));
+		ws_centres(w, cpts, m);
+#pragma omp parallel for schedule(dynamic, 1)
+		for (b = 0; b < nb; b++) {
+			size_t r0 = (size_t)b * CHUNK, ii, q;
+			size_t rows = n - r0 < CHUNK ? n - r0 : CHUNK;
+			const double *g = ws_chunk(w, omp_get_thread_num(), r0,
+			    rows, m);
+
+			for (ii = 0; ii < rows; ii++)
+				for (q = 0; q < m; q++) {
+					size_t row = r0 + ii;
+					double v = w->xsq[row] + w->csq[q] -
+					    2.0 * g[ii * m + q];
+
+					if (v < 0)
+						v = 0;
+					cand[q * n + row] = v < closest[row] ?
+					    v : closest[row];
+				}
+		}
+		best = 0;
+		for (t = 0; t < m; t++) {
+			for (s = 0, i = 0; i < n; i++)
+				s += cand[t * n + i];
+			pot[t] = s;
+			if (s < pot[best])
+				best = t;
+		}
+		current = pot[best];
+		memcpy(closest, cand + best * n, n * sizeof(double));
+		memcpy(centroids + c * d, w->x + cid[best] * d,
+		    d * sizeof(double));
+	}
+	rc = 0;
+out:
+	free(closest);
+	free(cand);
+	free(cum);
+	free(pot);
+	free(cpts);
+	free(cid);
+	if (r)
+		gsl_rng_free(r);
+	return rc;
+}
+
+int
+nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
+    uint64_t seed, double *centroids, struct nsl_err *err)
+{
+	struct ws w;
+	int rc;
+
+	if (check_args(x, n, d, k, err) < 0)
+		return -1;
+	if (ws_init(&w, x, n, d, 2 + (size_t)log((double)k), err) < 0)
+		return -1;
+	rc = init_pp(&w, k, seed, centroids, err);
+	ws_release(&w);
+	return rc;
+}
+
+double
+nsl_kmeans_assign(const double *x, size_t n, size_t d,
+    const double *centroids, size_t k, size_t *assign, double *dist)
+{
+	struct ws w;
+	struct nsl_err err;
+	double s = 0, e;
+	size_t i, j;
+
+	if (n == 0 || k == 0 || d == 0)
+		return 0;
+	if (ws_init(&w, x, n, d, k, &err) < 0) {
+		/* no room for the work space: the plain exact loop */
+		for (i = 0; i < n; i++) {
+			size_t jb = 0;
+			double eb = INFINITY;
+
+			for (j = 0; j < k; j++) {
+				e = nsl_vec_sqdist(x + i * d, centroids + j * d, d);
+				if (e < eb) {
+					eb = e;
+					jb = j;
+				}
+			}
+			assign[i] = jb;
+			if (dist)
+				dist[i] = eb;
+			s += eb;
+		}
+		return s;
+	}
+	ws_centres(&w, centroids, k);
+	ws_assign(&w, centroids, k, assign, dist);
+	ws_release(&w);
+	for (i = 0; i < n; i++)
+		s += dist ? dist[i] : nsl_vec_sqdist(x + i * d,
+		    centroids + assign[i] * d, d);
+	return s;
+}
+
+/* Order for the empty-cluster relocation: farther first, then lower index. */
+static int
+cmp_far(const void *a, const void *b, void *arg)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const double *dist = arg;
+
+	if (dist[i] > dist[j])
+		return -1;
+	if (dist[i] < dist[j])
+		return 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * New centres from the assignment: sums in index order per cluster, the
+ * empty clusters given the farthest points (as scikit-learn's
+ * _relocate_empty_clusters_dense), then the means.  old holds the centres
+ * the assignment was made with.  A cluster left without points sits at the
+ * data mean: the origin of scikit-learn's centred coordinates.
+ */
+static int
+update_centres(const double *x, size_t n, size_t d, size_t k,
+    const size_t *assign, const double *old, const double *mean,
+    double *newc, struct nsl_err *err)
+{
+	size_t *fill = calloc(k, sizeof(size_t));
+	size_t i, j, t, nempty = 0;
+
+	if (!fill)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+	/* sums in row order: each centre's sum runs over its rows in order */
+	memset(newc, 0, k * d * sizeof(double));
+	for (i = 0; i < n; i++) {
+		double *c = newc + assign[i] * d;
+		const double *xi = x + i * d;
+
+		for (t = 0; t < d; t++)
+			c[t] += xi[t];
+		fill[assign[i]]++;
+	}
+	for (j = 0; j < k; j++)
+		if (fill[j] == 0)
+			nempty++;
+	if (nempty > 0) {
+		double *dist = malloc(n * sizeof(double));
+		size_t *order = malloc(n * sizeof(size_t));
+		size_t *empty = malloc(nempty * sizeof(size_t));
+		size_t e = 0;
+
+		if (!dist || !order || !empty) {
+			free(dist);
+			free(order);
+			free(empty);
+			free(fill);
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "k-means: out of memory");
+		}
+		for (i = 0; i < n; i++) {
+			dist[i] = nsl_vec_sqdist(x + i * d, old + assign[i] * d, d);
+			order[i] = i;
+		}
+		qsort_r(order, n, sizeof(size_t), cmp_far, dist);
+		/* the clusters empty now, not those emptied on the way */
+		for (j = 0; j < k; j++)
+			if (fill[j] == 0)
+				empty[e++] = j;
+		for (e = 0; e < nempty && e < n; e++) {
+			size_t far = order[e], from = assign[far];
+
+			j = empty[e];
+			for (t = 0; t < d; t++) {
+				newc[from * d + t] -= x[far * d + t];
+				newc[j * d + t] = x[far * d + t];
+			}
+			fill[j] = 1;
+			fill[from]--;
+		}
+		free(dist);
+		free(order);
+		free(empty);
+	}
+	for (j = 0; j < k; j++) {
+		if (fill[j] == 0) {
+			memcpy(newc + j * d, mean, d * sizeof(double));
+			continue;
+		}
+		for (t = 0; t < d; t++)
+			newc[j * d + t] /= (double)fill[j];
+	}
+	free(fill);
+	return 0;
+}
+
+int
+nsl_kmeans_fit(const double *x, size_t n, size_t d,
+    const struct nsl_kmeans_params *p, struct nsl_kmeans_result *res,
+    struct nsl_err *err)
+{
+	struct ws w;
+	size_t k = p->k, i;
+	double *newc = NULL, *dist = NULL;
+	size_t *old = NULL;
+	double tol_abs = 0;
+	int it, strict = 0, rc = -1;
+
+	if (check_args(x, n, d, k, err) < 0)
+		return -1;
+	if (p->init_given)
+		for (i = 0; i < k * d; i++)
+			if (!isfinite(res->centroids[i]))
+				return nsl_err_set(err, NSL_EX_DATAERR,
+				    "k-means: non-finite initial centre %zu",
+				    i / d + 1);
+	if (ws_init(&w, x, n, d, k > 2 + (size_t)log((double)k) ? k :
+	    2 + (size_t)log((double)k), err) < 0)
+		return -1;
+	newc = malloc(k * d * sizeof(double));
+	dist = malloc(n * sizeof(double));
+	old = malloc(n * sizeof(size_t));
+	if (!newc || !dist || !old) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+		goto out;
+	}
+	if (!p->init_given && init_pp(&w, k, p->seed, res->centroids, err) < 0)
+		goto out;
+	/* tol relative to the mean per-feature variance (sklearn _tolerance) */
+	if (p->tol > 0)
+		tol_abs = p->tol * w.spread / ((double)n * (double)d);
+	for (i = 0; i < n; i++)
+		old[i] = (size_t)-1;
+	res->iterations = 0;
+	for (it = 0; it < p->max_iter; it++) {
+		double shift = 0;
+
+		ws_centres(&w, res->centroids, k);
+		ws_assign(&w, res->centroids, k, res->assign, NULL);
+		if (update_centres(x, n, d, k, res->assign, res->centroids,
+		    w.mean, newc, err) < 0)
+			goto out;
+		for (i = 0; i < k * d; i++) {
+			double t = newc[i] - res->centroids[i];
+
+			shift += t * t;
+		}
+		memcpy(res->centroids, newc, k * d * sizeof(double));
+		res->iterations = it + 1;
+		if (memcmp(old, res->assign, n * sizeof(size_t)) == 0) {
+			strict = 1;
+			break;
+		}
+		if (shift <= tol_abs)
+			break;
+		memcpy(old, res->assign, n * sizeof(size_t));
+	}
+	/*
+	 * Converged: the assignment stands (the new centres are its means).
+	 * Otherwise assign the rows to the final centres.
+	 */
+	if (strict)
+		for (i = 0; i < n; i++)
+			dist[i] = nsl_vec_sqdist(x + i * d,
+			    res->centroids + res->assign[i] * d, d);
+	else {
+		ws_centres(&w, res->centroids, k);
+		ws_assign(&w, res->centroids, k, res->assign, dist);
+	}
+	res->inertia = 0;
+	for (i = 0; i < n; i++)
+		res->inertia += dist[i];
+	rc = 0;
+out:
+	free(newc);
+	free(dist);
+	free(old);
+	ws_release(&w);
+	return rc;
+}

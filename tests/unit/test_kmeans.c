@@ -1,0 +1,324 @@
+/*
+ * Unit tests of lib/kmeans.c: small cases worked by hand, the exact
+ * nearest-centre rule against brute force, k-means++ properties, thread
+ * independence, and scikit-learn's Lloyd k-means on a 20000 x 64 set
+ * (reference made by tests/fixtures/score/make-kmeans-ref.py).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <omp.h>
+
+#include "nsl/kmeans.h"
+#include "nsl/rng.h"
+#include "unit.h"
+
+#define GAMMA 0x9E3779B97F4A7C15ULL
+
+/* Output number idx (0-based) of splitmix64 from seed s, in [0, 1). */
+static double
+u01(uint64_t s, uint64_t idx)
+{
+	uint64_t st = s + idx * GAMMA;
+
+	return (double)(nsl_rng_splitmix64(&st) >> 11) / 9007199254740992.0;
+}
+
+/* The set of make-kmeans-ref.py (see its docstring). */
+static double *
+ref_set(size_t n, size_t d)
+{
+	enum { NTRUE = 12 };
+	double *x = malloc(n * d * sizeof(double));
+	double cen[NTRUE * 64];
+	size_t i, j;
+
+	for (i = 0; i < NTRUE * d; i++)
+		cen[i] = 2 * u01(1, i) - 1;
+	for (i = 0; i < n; i++) {
+		size_t c = (size_t)floor(NTRUE * u01(2, i));
+
+		for (j = 0; j < d; j++) {
+			uint64_t b = 3 * (i * d + j);
+
+			x[i * d + j] = cen[c * d + j] + (u01(3, b) + u01(3, b + 1)
+			    + u01(3, b + 2) - 1.5);
+		}
+	}
+	return x;
+}
+
+static FILE *
+open_fixture(const char *name)
+{
+	char path[8192], exe[4096];
+	const char *tops[] = { "..", "../..", "../../..", "../../../.." };
+	ssize_t len;
+	FILE *f;
+	size_t t;
+
+	snprintf(path, sizeof(path), "tests/fixtures/score/%s", name);
+	if ((f = fopen(path, "r")) != NULL)
+		return f;
+	/* from the binary's place: BUILD/tests/unit/test_kmeans */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return NULL;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (t = 0; t < sizeof(tops) / sizeof(tops[0]); t++) {
+		snprintf(path, sizeof(path), "%s/%s/tests/fixtures/score/%s",
+		    exe, tops[t], name);
+		if ((f = fopen(path, "r")) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+static void
+test_sklearn_reference(void)
+{
+	FILE *f = open_fixture("kmeans-ref.txt");
+	size_t n, d, k, r, i, diff = 0;
+	int iters;
+	double inertia, *x, *c;
+	size_t *assign;
+	char *labels;
+	struct nsl_kmeans_params p = { 0 };
+	struct nsl_kmeans_result res;
+	struct nsl_err err;
+
+	UNIT_CHECK(f != NULL, "the sklearn reference fixture is there");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%zu %zu %zu %d %lf ", &n, &d, &k, &iters, &inertia) != 5) {
+		UNIT_CHECK(0, "the sklearn reference fixture parses");
+		fclose(f);
+		return;
+	}
+	labels = malloc(n + 2);
+	UNIT_CHECK(fgets(labels, (int)n + 2, f) != NULL && strlen(labels) >= n,
+	    "the fixture has a label for every row");
+	fclose(f);
+	x = ref_set(n, d);
+	c = malloc(k * d * sizeof(double));
+	assign = malloc(n * sizeof(size_t));
+	for (r = 0; r < k; r++)
+		memcpy(c + r * d, x + ((7919 * r) % n) * d, d * sizeof(double));
+	p.k = k;
+	p.max_iter = 300;
+	p.tol = 1e-4;
+	p.init_given = 1;
+	res.centroids = c;
+	res.assign = assign;
+	UNIT_CHECK(nsl_kmeans_fit(x, n, d, &p, &res, &err) == 0,
+	    "k-means on the 20000 x 64 set runs");
+	for (i = 0; i < n; i++)
+		if (assign[i] != (size_t)(labels[i] - '0'))
+			diff++;
+	UNIT_CHECK(diff == 0, "same assignments as sklearn from the same "
+	    "initial centres (%zu of %zu differ)", diff, n);
+	UNIT_CHECK(fabs(res.inertia - inertia) <= 1e-9 * inertia,
+	    "inertia within 1e-9 relative of sklearn's (%.17g vs %.17g)",
+	    res.inertia, inertia);
+	UNIT_CHECK(res.iterations == iters,
+	    "same number of Lloyd iterations as sklearn (%d vs %d)",
+	    res.iterations, iters);
+	free(labels);
+	free(x);
+	free(c);
+	free(assign);
+}
+
+static void
+test_hand(void)
+{
+	/* {0, 1, 10, 11}, k = 2 from centres 0 and 1: step 1 assigns
+	 * {0} {1, 10, 11} -> centres 0, 22/3; step 2 {0, 1} {10, 11} ->
+	 * 0.5, 10.5; step 3 same labels.  Inertia 4 * 0.25 = 1. */
+	double x[] = { 0, 1, 10, 11 }, c[] = { 0, 1 };
+	size_t a[4];
+	struct nsl_kmeans_params p = { .k = 2, .max_iter = 300, .tol = 1e-4,
+	    .init_given = 1 };
+	struct nsl_kmeans_result r = { c, a, 0, 0 };
+	struct nsl_err err;
+
+	UNIT_CHECK(nsl_kmeans_fit(x, 4, 1, &p, &r, &err) == 0, "1-d case runs");
+	UNIT_CHECK(a[0] == 0 && a[1] == 0 && a[2] == 1 && a[3] == 1,
+	    "1-d case: {0, 1} and {10, 11}");
+	UNIT_CHECK(c[0] == 0.5 && c[1] == 10.5, "1-d case: centres 0.5, 10.5");
+	UNIT_CHECK(r.inertia == 1.0, "1-d case: inertia 1");
+	UNIT_CHECK(r.iterations == 3, "1-d case: 3 iterations (as sklearn)");
+}
+
+static void
+test_empty_cluster(void)
+{
+	/*
+	 * {0, 1, 3, 100} from centres 0, 50, 1000 (sklearn: labels 0 0 1 2,
+	 * centres 0.5 3 100, inertia 0.5, 3 iterations).  Step 1: {0, 1, 3}
+	 * {100} {}; the empty third cluster takes 100, the farthest from its
+	 * centre, leaving the second empty at the data mean 26; centres 4/3,
+	 * 26, 100.  Step 2: {0, 1, 3} {} {100}; the second takes 3 (farthest
+	 * from 4/3): 0.5, 3, 100.  Step 3: centres unchanged, tol stop.
+	 */
+	double x[] = { 0, 1, 3, 100 }, c[] = { 0, 50, 1000 };
+	size_t a[4];
+	struct nsl_kmeans_params p = { .k = 3, .max_iter = 300, .tol = 1e-4,
+	    .init_given = 1 };
+	struct nsl_kmeans_result r = { c, a, 0, 0 };
+	struct nsl_err err;
+
+	UNIT_CHECK(nsl_kmeans_fit(x, 4, 1, &p, &r, &err) == 0,
+	    "empty-cluster case runs");
+	UNIT_CHECK(a[0] == 0 && a[1] == 0 && a[2] == 1 && a[3] == 2,
+	    "empty clusters take the farthest points (labels 0 0 1 2)");
+	UNIT_CHECK(c[0] == 0.5 && c[1] == 3 && c[2] == 100,
+	    "empty-cluster case: centres 0.5 3 100");
+	UNIT_CHECK(r.inertia == 0.5 && r.iterations == 3,
+	    "empty-cluster case: inertia 0.5 in 3 iterations");
+}
+
+static void
+test_errors(void)
+{
+	double x[] = { 0, 1, 2 }, c[8], bad[] = { 0, NAN, 2 };
+	size_t a[3];
+	struct nsl_kmeans_params p = { .k = 4, .max_iter = 10 };
+	struct nsl_kmeans_result r = { c, a, 0, 0 };
+	struct nsl_err err;
+
+	UNIT_CHECK(nsl_kmeans_fit(x, 3, 1, &p, &r, &err) == -1 &&
+	    err.code == NSL_EX_DATAERR && strstr(err.msg, "larger than") != NULL,
+	    "k > n is an error: %s", err.msg);
+	p.k = 0;
+	UNIT_CHECK(nsl_kmeans_fit(x, 3, 1, &p, &r, &err) == -1,
+	    "k = 0 is an error");
+	p.k = 2;
+	UNIT_CHECK(nsl_kmeans_fit(bad, 3, 1, &p, &r, &err) == -1 &&
+	    strstr(err.msg, "row 2") != NULL,
+	    "a non-finite value is an error naming its row: %s", err.msg);
+	UNIT_CHECK(nsl_kmeans_init_pp(x, 3, 1, 4, 1, c, &err) == -1,
+	    "k-means++ refuses k > n");
+}
+
+/* Random sets: the assignment equals brute-force exact nearest centres. */
+static void
+test_assign_bruteforce(void)
+{
+	gsl_rng *r = nsl_rng_new(7, 0);
+	int rep, reps = unit_quick() ? 3 : 20, bad = 0, badsum = 0;
+
+	for (rep = 0; rep < reps; rep++) {
+		size_t n = 1 + gsl_rng_uniform_int(r, 5000);
+		size_t d = 1 + gsl_rng_uniform_int(r, 40);
+		size_t k = 1 + gsl_rng_uniform_int(r, 30);
+		double *x = malloc(n * d * sizeof(double));
+		double *c = malloc(k * d * sizeof(double));
+		double *dist = malloc(n * sizeof(double));
+		size_t *a = malloc(n * sizeof(size_t));
+		double off = 1000 * gsl_rng_uniform(r), s = 0, tot;
+		size_t i, j;
+
+		for (i = 0; i < n * d; i++)
+			x[i] = off + gsl_rng_uniform(r);
+		/* some centres duplicated, some on data rows: exact ties */
+		for (j = 0; j < k; j++)
+			memcpy(c + j * d, j % 3 == 2 ? c + (j - 1) * d :
+			    x + gsl_rng_uniform_int(r, n) * d, d * sizeof(double));
+		tot = nsl_kmeans_assign(x, n, d, c, k, a, dist);
+		for (i = 0; i < n; i++) {
+			double eb = INFINITY, e;
+			size_t jb = 0;
+
+			for (j = 0; j < k; j++) {
+				e = nsl_vec_sqdist(x + i * d, c + j * d, d);
+				if (e < eb) {
+					eb = e;
+					jb = j;
+				}
+			}
+			if (a[i] != jb || dist[i] != eb)
+				bad++;
+			s += eb;
+		}
+		if (tot != s)
+			badsum++;
+		free(x);
+		free(c);
+		free(dist);
+		free(a);
+	}
+	gsl_rng_free(r);
+	UNIT_CHECK(bad == 0, "assignment = brute-force exact nearest centre, "
+	    "ties to the lowest index, data far from the origin (%d differ)", bad);
+	UNIT_CHECK(badsum == 0, "returned total = sum of exact distances");
+}
+
+static void
+test_pp_and_threads(void)
+{
+	size_t n = unit_quick() ? 3000 : 9000, d = 16, k = 25, i, j;
+	double *x = ref_set(n, d);
+	double *c1 = malloc(k * d * sizeof(double));
+	double *c2 = malloc(k * d * sizeof(double));
+	double *c3 = malloc(k * d * sizeof(double));
+	size_t *a1 = malloc(n * sizeof(size_t)), *a2 = malloc(n * sizeof(size_t));
+	struct nsl_kmeans_params p = { .k = k, .max_iter = 100, .tol = 1e-4,
+	    .seed = 42 };
+	struct nsl_kmeans_result r1 = { c1, a1, 0, 0 }, r2 = { c2, a2, 0, 0 };
+	struct nsl_err err;
+	int rows_ok = 1, distinct = 1, nt = omp_get_max_threads();
+
+	UNIT_CHECK(nsl_kmeans_init_pp(x, n, d, k, 42, c3, &err) == 0,
+	    "k-means++ runs");
+	for (j = 0; j < k; j++) {
+		int found = 0;
+
+		for (i = 0; i < n && !found; i++)
+			found = memcmp(c3 + j * d, x + i * d,
+			    d * sizeof(double)) == 0;
+		rows_ok &= found;
+		for (i = 0; i < j; i++)
+			if (memcmp(c3 + j * d, c3 + i * d, d * sizeof(double)) == 0)
+				distinct = 0;
+	}
+	UNIT_CHECK(rows_ok, "k-means++ centres are rows of the data");
+	UNIT_CHECK(distinct, "k-means++ picks k distinct rows");
+	omp_set_num_threads(1);
+	UNIT_CHECK(nsl_kmeans_fit(x, n, d, &p, &r1, &err) == 0,
+	    "k-means++ then Lloyd, 1 thread");
+	omp_set_num_threads(4);
+	UNIT_CHECK(nsl_kmeans_fit(x, n, d, &p, &r2, &err) == 0,
+	    "k-means++ then Lloyd, 4 threads");
+	omp_set_num_threads(nt);
+	UNIT_CHECK(memcmp(c1, c2, k * d * sizeof(double)) == 0 &&
+	    memcmp(a1, a2, n * sizeof(size_t)) == 0 && r1.inertia == r2.inertia,
+	    "same centres, assignments and inertia with 1 and 4 threads");
+	p.seed = 43;
+	nsl_kmeans_init_pp(x, n, d, k, 43, c2, &err);
+	UNIT_CHECK(memcmp(c2, c3, k * d * sizeof(double)) != 0,
+	    "another seed gives other k-means++ centres");
+	free(x);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(a1);
+	free(a2);
+}
+
+int
+main(void)
+{
+	test_hand();
+	test_empty_cluster();
+	test_errors();
+	test_assign_bruteforce();
+	test_pp_and_threads();
+	test_sklearn_reference();
+	return unit_done();
+}
