@@ -273,6 +273,8 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 	if (q->rotate)
 		nsl_buf_addf(b, ",\"rotate\":\"hadamard\",\"seed\":%llu",
 		    (unsigned long long)q->seed);
+	if (!q->f32)
+		nsl_buf_adds(b, ",\"float32\":false");
 	nsl_buf_adds(b, ",\"codes\":\"");
 	nsl_quant_pack(&q->fmt, fl->codes, n, fl->packed);
 	nsl_quant_base64(b, fl->packed, nsl_quant_packed_size(&q->fmt, n));
@@ -384,6 +386,7 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		d.seed = (uint64_t)json_integer_value(v);
 	}
 	d.asymmetric = json_object_get(o, "zero_points") != NULL;
+	d.f32 = !json_is_false(json_object_get(o, "float32"));
 	if ((why = nsl_quant_check(&d)) != NULL)
 		goto bad;
 	ns = nsl_quant_nspans(&d, n);

@@ -240,7 +240,7 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
 /*
  * Codes layout (--emit codes).  The vector field becomes an object:
  *	{"format": NAME, "n": N, "scale": "none"|"tensor"|"row"|"block",
- *	 ["block": B,] ["rotate": "hadamard", "seed": S,]
+ *	 ["block": B,] ["rotate": "hadamard", "seed": S,] ["float32": false,]
  *	 "codes": BASE64, ["scales": [...], ["zero_points": [...]] |
  *	 "e8m0": [...]]}
  * codes is RFC 4648 base64 (padded) of the packed code bytes: formats of
@@ -251,6 +251,8 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  * the last one partial): MX formats give the biased E8M0 exponent byte
  * (E + 127; 255 is NaN), others the multiplier as a number, and
  * asymmetric integers also the zero point (code = round(x/scale) + zero).
+ * Dequantized values are rounded to float32 unless "float32" is false
+ * (written for --no-f32).
  */
 void nsl_quant_base64(struct nsl_buf *b, const uint8_t *p, size_t n);
 /* Decode base64 s[0..n) into out (cap bytes); length or -1 if invalid. */
