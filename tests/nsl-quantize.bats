@@ -245,6 +245,15 @@ fails_cleanly() {
 	[ "$(cat "$T/o.jsonl")" = '{"w":[0.10000000149011612],"embedding":"not touched"}' ]
 }
 
+@test "the man page examples run and give the documented values" {
+	run bash -c "echo '{\"id\":1,\"embedding\":[0.3,500]}' | nsl-quantize --format fp8-e4m3 --saturate"
+	assert_output '{"id":1,"embedding":[0.3125,448]}'
+	run bash -c "echo '{\"embedding\":[1000,0.5,-3,2]}' | nsl-quantize --format mxfp4 --stats 2>/dev/null"
+	assert_output '{"embedding":[768,0,-0,0]}'
+	run bash -c "echo '{\"embedding\":[1,6,-0.5]}' | nsl-quantize --format fp4-e2m1 --emit codes | nsl-quantize --decode"
+	assert_output '{"embedding":[1,6,-0.5]}'
+}
+
 # ---- errors ----
 
 @test "an unknown format is a usage error" {
