@@ -1,0 +1,135 @@
+/*
+ * score.h - per-example data-pruning scores (the metrics of nsl-score).
+ *
+ * Convention: every score is oriented so that higher = harder / more
+ * informative (the examples a "hard" pruning keeps).
+ *
+ * Per-record metrics take a model-output matrix z of rows x cols numbers
+ * (one row per seed or per epoch; a vector is one row), logits unless
+ * probs is set (then each row must already be a probability vector), and
+ * the label as a class index.  They need nothing beyond the record, so
+ * the tool streams them.  Whole-set metrics (prototype, class-prototype,
+ * knn) take the n x d embedding matrix of nsl_dataset_read().
+ *
+ * Ownership: every pointer argument is borrowed; outputs are arrays the
+ * caller allocates.  Functions that can fail return 0 or -1 with err set
+ * (lib/ never prints or exits).
+ */
+#ifndef NSL_SCORE_H
+#define NSL_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum nsl_score_metric {
+	NSL_SCORE_PROTOTYPE,
+	NSL_SCORE_CLASS_PROTOTYPE,
+	NSL_SCORE_KNN,
+	NSL_SCORE_EL2N,
+	NSL_SCORE_GRAND,
+	NSL_SCORE_MARGIN,
+	NSL_SCORE_ENTROPY,
+	NSL_SCORE_LEAST_CONFIDENCE,
+	NSL_SCORE_FORGETTING,
+	NSL_SCORE_AUM,
+	NSL_SCORE_DYNAMIC_UNCERTAINTY,
+	NSL_SCORE_NMETRICS
+};
+
+/* "prototype", "el2n", ... (the command-line names); NULL if out of range. */
+const char *nsl_score_metric_name(int metric);
+
+/* The metric of a name, or -1. */
+int nsl_score_metric_parse(const char *name);
+
+/* 1 for the metrics that need the whole set (prototype, class-prototype, knn). */
+int nsl_score_metric_whole_set(int metric);
+
+/* 1 for the metrics that read the label (all logits metrics but margin,
+ * entropy and least-confidence, and class-prototype). */
+int nsl_score_metric_needs_label(int metric);
+
+/* Options of the per-record metrics. */
+struct nsl_score_opts {
+	int probs;		/* z holds probabilities, not logits */
+	size_t window;		/* dynamic-uncertainty window J (>= 2) */
+};
+
+/* p = softmax(z) over n numbers, computed as exp(z - max) / sum. */
+void nsl_score_softmax(const double *z, size_t n, double *p);
+
+/*
+ * One per-record metric from z (rows x cols) and label (needed by the
+ * metrics above; ignored otherwise).  h, if the metric is grand, is the
+ * embedding: hrows == 1 (one vector for every row of z) or hrows == rows,
+ * hd numbers a row.  work holds at least cols doubles.  Errors: a label
+ * outside [0, cols), cols < 2, probabilities that are not a distribution
+ * (an entry outside [0, 1] or a row sum off 1 by more than 1e-6), aum
+ * with probs, fewer rows than the dynamic-uncertainty window.
+ */
+int nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
+    long label, const double *h, size_t hrows, size_t hd,
+    const struct nsl_score_opts *, double *work, double *out,
+    struct nsl_err *err);
+
+/*
+ * The self-supervised prototype metric (Sorscher et al. 2022): x (n x d)
+ * is L2-normalised in place, clustered by nsl_kmeans_fit() (k-means++
+ * seeding from seed, at most iters Lloyd steps, tol 1e-4); score[i] = 1 -
+ * cos(x_i, c) for the centroid c of its cluster, cluster[i] its index.
+ */
+int nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
+    uint64_t seed, double *score, size_t *cluster, struct nsl_err *err);
+
+/*
+ * Euclidean distance from each row to its class centre: the class mean,
+ * or with median set the coordinate-wise median (the mean of the two
+ * middle values for an even count).  label[i] in [0, nlabels).
+ */
+int nsl_score_class_prototype(const double *x, size_t n, size_t d,
+    const int *label, size_t nlabels, int median, double *score,
+    struct nsl_err *err);
+
+/*
+ * Mean Euclidean distance from each row to its k nearest other rows
+ * (exact: all pairs by blocked dgemm, the k chosen recomputed exactly).
+ * Needs 1 <= k < n.
+ */
+int nsl_score_knn(const double *x, size_t n, size_t d, size_t k,
+    double *score, struct nsl_err *err);
+
+/*
+ * The whole of nsl-score: read the records of paths[0..npaths) (none:
+ * standard input), score them by every metric of the job, and write each
+ * record to w with its score fields (and, for prototype, its cluster
+ * field) spliced in, replacing fields of the same names.  With a
+ * whole-set metric the records are read at once (nsl_dataset_read);
+ * otherwise they stream one by one.  Score fields: out_field alone for one
+ * metric, out_field_METRIC for several.  Returns 0, or -1 with err set and
+ * placed at the offending file and line.
+ */
+struct nsl_writer;
+
+struct nsl_score_job {
+	int metric[NSL_SCORE_NMETRICS];
+	size_t nmetrics;
+	const char *out_field;		/* "score" */
+	const char *cluster_field;	/* "cluster" */
+	const char *field;		/* embeddings: "embedding" */
+	const char *label_field;	/* "label" */
+	const char *logits_field;	/* "logits" */
+	size_t k;			/* prototype clusters; 0: the labels' count */
+	int iters;			/* Lloyd iterations */
+	uint64_t seed;
+	int median;			/* class-prototype --center median */
+	size_t neighbours;		/* knn */
+	int float32;			/* scores printed as float32 */
+	struct nsl_score_opts opts;
+};
+
+int nsl_score_run(const struct nsl_score_job *, const char *const *paths,
+    size_t npaths, struct nsl_writer *w, struct nsl_err *err);
+
+#endif

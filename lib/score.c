@@ -1,0 +1,698 @@
+/* score.c - data-pruning scores (see nsl/score.h). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/dataset.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/kmeans.h"
+#include "nsl/score.h"
+#include "nsl/vec.h"
+
+static const char *const names[NSL_SCORE_NMETRICS] = {
+	"prototype", "class-prototype", "knn", "el2n", "grand", "margin",
+	"entropy", "least-confidence", "forgetting", "aum",
+	"dynamic-uncertainty"
+};
+
+const char *
+nsl_score_metric_name(int m)
+{
+	return m >= 0 && m < NSL_SCORE_NMETRICS ? names[m] : NULL;
+}
+
+int
+nsl_score_metric_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; m < NSL_SCORE_NMETRICS; m++)
+		if (strcmp(name, names[m]) == 0)
+			return m;
+	return -1;
+}
+
+int
+nsl_score_metric_whole_set(int m)
+{
+	return m == NSL_SCORE_PROTOTYPE || m == NSL_SCORE_CLASS_PROTOTYPE ||
+	    m == NSL_SCORE_KNN;
+}
+
+int
+nsl_score_metric_needs_label(int m)
+{
+	return m == NSL_SCORE_CLASS_PROTOTYPE || m == NSL_SCORE_EL2N ||
+	    m == NSL_SCORE_GRAND || m == NSL_SCORE_FORGETTING ||
+	    m == NSL_SCORE_AUM || m == NSL_SCORE_DYNAMIC_UNCERTAINTY;
+}
+
+void
+nsl_score_softmax(const double *z, size_t n, double *p)
+{
+	double mx = -INFINITY, s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (z[i] > mx)
+			mx = z[i];
+	for (i = 0; i < n; i++) {
+		p[i] = exp(z[i] - mx);
+		s += p[i];
+	}
+	for (i = 0; i < n; i++)
+		p[i] /= s;
+}
+
+/* Row r's probabilities into p (softmax, or the row itself, checked). */
+static int
+row_probs(const double *z, size_t r, size_t cols, int probs, double *p,
+    struct nsl_err *err)
+{
+	const double *zr = z + r * cols;
+	double s = 0;
+	size_t j;
+
+	if (!probs) {
+		nsl_score_softmax(zr, cols, p);
+		return 0;
+	}
+	for (j = 0; j < cols; j++) {
+		if (!(zr[j] >= 0 && zr[j] <= 1))
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "row %zu: probability %g is outside [0, 1]", r + 1,
+			    zr[j]);
+		s += zr[j];
+		p[j] = zr[j];
+	}
+	if (fabs(s - 1) > 1e-6)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "row %zu: probabilities sum to %.17g, not 1", r + 1, s);
+	return 0;
+}
+
+/* Index of the largest of n numbers (the first of equals). */
+static size_t
+argmax(const double *v, size_t n)
+{
+	size_t j, b = 0;
+
+	for (j = 1; j < n; j++)
+		if (v[j] > v[b])
+			b = j;
+	return b;
+}
+
+/* ||p - onehot(y)||_2 */
+static double
+err_norm(const double *p, size_t cols, size_t y)
+{
+	double s = 0, t;
+	size_t j;
+
+	for (j = 0; j < cols; j++) {
+		t = p[j] - (j == y ? 1.0 : 0.0);
+		s += t * t;
+	}
+	return sqrt(s);
+}
+
+int
+nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
+    long label, const double *h, size_t hrows, size_t hd,
+    const struct nsl_score_opts *o, double *p, double *out,
+    struct nsl_err *err)
+{
+	size_t r, j, y = (size_t)label;
+	double acc = 0;
+
+	if (rows == 0 || cols < 2)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "model outputs need at least 2 classes (got %zu)", cols);
+	if (nsl_score_metric_needs_label(metric) &&
+	    (label < 0 || (size_t)label >= cols))
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "label %ld is not a class index in [0, %zu)", label, cols);
+	switch (metric) {
+	case NSL_SCORE_EL2N:
+	case NSL_SCORE_GRAND:
+		if (metric == NSL_SCORE_GRAND && hrows != 1 && hrows != rows)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "embedding has %zu rows, model outputs %zu", hrows,
+			    rows);
+		for (r = 0; r < rows; r++) {
+			double e;
+
+			if (row_probs(z, r, cols, o->probs, p, err) < 0)
+				return -1;
+			e = err_norm(p, cols, y);
+			if (metric == NSL_SCORE_GRAND) {
+				const double *hr = h + (hrows == 1 ? 0 : r) * hd;
+
+				e *= sqrt(1 + nsl_vec_dot(hr, hr, hd));
+			}
+			acc += e;
+		}
+		*out = acc / (double)rows;
+		return 0;
+	case NSL_SCORE_MARGIN:
+	case NSL_SCORE_ENTROPY:
+	case NSL_SCORE_LEAST_CONFIDENCE:
+		for (r = 0; r < rows; r++) {
+			double v = 0, p1, p2 = -INFINITY;
+			size_t b;
+
+			if (row_probs(z, r, cols, o->probs, p, err) < 0)
+				return -1;
+			b = argmax(p, cols);
+			p1 = p[b];
+			if (metric == NSL_SCORE_LEAST_CONFIDENCE)
+				v = 1 - p1;
+			else if (metric == NSL_SCORE_MARGIN) {
+				for (j = 0; j < cols; j++)
+					if (j != b && p[j] > p2)
+						p2 = p[j];
+				v = 1 - (p1 - p2);
+			} else
+				for (j = 0; j < cols; j++)
+					if (p[j] > 0)
+						v -= p[j] * log(p[j]);
+			acc += v;
+		}
+		*out = acc / (double)rows;
+		return 0;
+	case NSL_SCORE_FORGETTING: {
+		/* Toneva et al.: events acc 1 -> 0 between consecutive epochs */
+		int prev = 0, learned = 0, now;
+		long events = 0;
+
+		for (r = 0; r < rows; r++) {
+			now = argmax(z + r * cols, cols) == y;
+			if (r > 0 && prev && !now)
+				events++;
+			learned |= now;
+			prev = now;
+		}
+		*out = learned ? (double)events : (double)rows;
+		return 0;
+	}
+	case NSL_SCORE_AUM:
+		if (o->probs)
+			return nsl_err_set(err, NSL_EX_USAGE,
+			    "aum is defined on logits, not probabilities "
+			    "(drop --probs)");
+		for (r = 0; r < rows; r++) {
+			const double *zr = z + r * cols;
+			double other = -INFINITY;
+
+			for (j = 0; j < cols; j++)
+				if (j != y && zr[j] > other)
+					other = zr[j];
+			acc += zr[y] - other;
+		}
+		*out = -(acc / (double)rows);
+		return 0;
+	case NSL_SCORE_DYNAMIC_UNCERTAINTY: {
+		size_t J = o->window, k, nwin;
+		double *py;
+
+		if (J < 2 || rows < J)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "dynamic-uncertainty needs at least the window's %zu "
+			    "rows (epochs), got %zu", J, rows);
+		py = malloc(rows * sizeof(double));
+		if (py == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		for (r = 0; r < rows; r++) {
+			if (row_probs(z, r, cols, o->probs, p, err) < 0) {
+				free(py);
+				return -1;
+			}
+			py[r] = p[y];
+		}
+		nwin = rows - J + 1;
+		for (k = 0; k < nwin; k++) {
+			double mean = 0, ss = 0, t;
+
+			for (j = 0; j < J; j++)
+				mean += py[k + j];
+			mean /= (double)J;
+			for (j = 0; j < J; j++) {
+				t = py[k + j] - mean;
+				ss += t * t;
+			}
+			acc += sqrt(ss / (double)(J - 1));
+		}
+		free(py);
+		*out = acc / (double)nwin;
+		return 0;
+	}
+	default:
+		return nsl_err_set(err, NSL_EX_SOFTWARE,
+		    "metric %d is not a per-record metric", metric);
+	}
+}
+
+int
+nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
+    uint64_t seed, double *score, size_t *cluster, struct nsl_err *err)
+{
+	struct nsl_kmeans_params p;
+	struct nsl_kmeans_result r;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.k = k;
+	p.max_iter = iters;
+	p.tol = 1e-4;
+	p.seed = seed;
+	nsl_vec_normalize_rows(x, n, d);
+	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
+	r.assign = cluster;
+	if (r.centroids == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (nsl_kmeans_fit(x, n, d, &p, &r, err) < 0) {
+		free(r.centroids);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const double *xi = x + i * d, *c = r.centroids + cluster[i] * d;
+		double nx = nsl_vec_norm(xi, d), nc = nsl_vec_norm(c, d);
+
+		score[i] = nx == 0 || nc == 0 ? 1.0 :
+		    1.0 - nsl_vec_dot(xi, c, d) / (nx * nc);
+	}
+	free(r.centroids);
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+nsl_score_class_prototype(const double *x, size_t n, size_t d,
+    const int *label, size_t nlabels, int median, double *score,
+    struct nsl_err *err)
+{
+	double *centre = calloc(nlabels * d, sizeof(double));
+	size_t *count = calloc(nlabels, sizeof(size_t));
+	double *col = NULL;
+	size_t i, j, c;
+
+	if (!centre || !count)
+		goto oom;
+	for (i = 0; i < n; i++)
+		count[label[i]]++;
+	if (!median) {
+		for (i = 0; i < n; i++)
+			for (j = 0; j < d; j++)
+				centre[(size_t)label[i] * d + j] += x[i * d + j];
+		for (c = 0; c < nlabels; c++)
+			for (j = 0; j < d; j++)
+				if (count[c] > 0)
+					centre[c * d + j] /= (double)count[c];
+	} else {
+		if ((col = malloc(n * sizeof(double))) == NULL)
+			goto oom;
+		for (c = 0; c < nlabels; c++) {
+			if (count[c] == 0)
+				continue;
+			for (j = 0; j < d; j++) {
+				size_t m = 0;
+
+				for (i = 0; i < n; i++)
+					if ((size_t)label[i] == c)
+						col[m++] = x[i * d + j];
+				qsort(col, m, sizeof(double), cmp_double);
+				centre[c * d + j] = m % 2 ? col[m / 2] :
+				    (col[m / 2 - 1] + col[m / 2]) / 2;
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		score[i] = sqrt(nsl_vec_sqdist(x + i * d,
+		    centre + (size_t)label[i] * d, d));
+	free(centre);
+	free(count);
+	free(col);
+	return 0;
+oom:
+	free(centre);
+	free(count);
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+#define KNN_BLOCK 256
+#define KNN_COLS 4096
+
+int
+nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
+    struct nsl_err *err)
+{
+	double *sq = malloc(n * sizeof(double));
+	double *dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
+	double *bd = malloc((size_t)KNN_BLOCK * k * sizeof(double));
+	size_t *bi = malloc((size_t)KNN_BLOCK * k * sizeof(size_t));
+	size_t *cnt = malloc(KNN_BLOCK * sizeof(size_t));
+	size_t r0, c0, i, j, t;
+	int rc = -1;
+
+	if (k == 0 || k >= n) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "knn: k = %zu neighbours needs more than k records (have %zu)",
+		    k, n);
+		goto out;
+	}
+	if (!sq || !dm || !bd || !bi || !cnt) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	nsl_vec_row_sqnorms(x, n, d, sq);
+	for (r0 = 0; r0 < n; r0 += KNN_BLOCK) {
+		size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
+
+		memset(cnt, 0, rows * sizeof(size_t));
+		for (c0 = 0; c0 < n; c0 += KNN_COLS) {
+			size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
+
+			nsl_vec_sqdist_matrix(x + r0 * d, rows, sq + r0,
+			    x + c0 * d, cols, sq + c0, d, dm);
+			for (i = 0; i < rows; i++) {
+				double *kd = bd + i * k;
+				size_t *ki = bi + i * k;
+
+				for (j = 0; j < cols; j++) {
+					double v = dm[i * cols + j];
+					size_t m;
+
+					if (c0 + j == r0 + i)
+						continue;
+					/* keep the k smallest, sorted */
+					if (cnt[i] == k && !(v < kd[k - 1]))
+						continue;
+					m = cnt[i] < k ? cnt[i]++ : k - 1;
+					while (m > 0 && v < kd[m - 1]) {
+						kd[m] = kd[m - 1];
+						ki[m] = ki[m - 1];
+						m--;
+					}
+					kd[m] = v;
+					ki[m] = c0 + j;
+				}
+			}
+		}
+		for (i = 0; i < rows; i++) {
+			double s = 0;
+
+			for (t = 0; t < k; t++)
+				s += sqrt(nsl_vec_sqdist(x + (r0 + i) * d,
+				    x + bi[i * k + t] * d, d));
+			score[r0 + i] = s / (double)k;
+		}
+	}
+	rc = 0;
+out:
+	free(sq);
+	free(dm);
+	free(bd);
+	free(bi);
+	free(cnt);
+	return rc;
+}
+
+/* The driver of nsl-score. */
+struct run {
+	const struct nsl_score_job *job;
+	char names[NSL_SCORE_NMETRICS][256];	/* score field names */
+	const char *skip[NSL_SCORE_NMETRICS + 1];
+	size_t nskip;
+	int want_label, want_logits, want_h, cluster;
+	double **whole;			/* per whole-set metric: n scores */
+	size_t *clusters;
+	struct nsl_rec rec;
+	double *z, *h, *work;
+	size_t zcap, hcap, wcap;
+	struct nsl_buf out;
+};
+
+/* Score one parsed record (i: its index in the whole set) and write it. */
+static int
+run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = R->job;
+	struct nsl_obj o;
+	size_t rows = 0, cols = 0, hrows = 0, hd = 0, m;
+	long label = -1;
+	double v[NSL_SCORE_NMETRICS];
+
+	if (R->want_logits) {
+		long f = nsl_rec_require(&R->rec, J->logits_field, err);
+
+		if (f < 0 || nsl_rec_matrix(&R->rec, (size_t)f, &R->z, &rows,
+		    &cols, &R->zcap, err) < 0)
+			return -1;
+		if (cols > R->wcap) {
+			double *t = realloc(R->work, cols * sizeof(double));
+
+			if (t == NULL)
+				return nsl_err_set(err, NSL_EX_SOFTWARE,
+				    "out of memory");
+			R->work = t;
+			R->wcap = cols;
+		}
+	}
+	if (R->want_label) {
+		long f = nsl_rec_require(&R->rec, J->label_field, err);
+		double y;
+
+		if (f < 0 || nsl_rec_number(&R->rec, (size_t)f, &y, err) < 0)
+			return -1;
+		if (!(y >= 0 && y <= 1e15 && y == floor(y)))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "expected a class index (an integer >= 0), got %g",
+			    J->label_field, y);
+		label = (long)y;
+	}
+	if (R->want_h) {
+		long f = nsl_rec_require(&R->rec, J->field, err);
+
+		if (f < 0 || nsl_rec_matrix(&R->rec, (size_t)f, &R->h, &hrows,
+		    &hd, &R->hcap, err) < 0)
+			return -1;
+	}
+	for (m = 0; m < J->nmetrics; m++) {
+		int metric = J->metric[m];
+
+		if (nsl_score_metric_whole_set(metric)) {
+			v[m] = R->whole[m][i];
+			continue;
+		}
+		if (nsl_score_record(metric, R->z, rows, cols, label, R->h,
+		    hrows, hd, &J->opts, R->work, &v[m], err) < 0) {
+			char msg[sizeof(err->msg)];
+
+			memcpy(msg, err->msg, sizeof(msg));
+			nsl_err_set(err, err->code, "field \"%s\": %s: %.400s",
+			    J->logits_field, names[metric], msg);
+			return -1;
+		}
+	}
+	nsl_buf_reset(&R->out);
+	nsl_obj_begin(&o, &R->out);
+	if (J->float32)
+		o.style = NSL_NUM_FLOAT32;
+	nsl_obj_copy_except(&o, &R->rec, R->skip, R->nskip);
+	for (m = 0; m < J->nmetrics; m++) {
+		nsl_obj_key(&o, R->names[m]);
+		nsl_obj_number(&o, v[m]);
+	}
+	if (R->cluster) {
+		nsl_obj_key(&o, J->cluster_field);
+		nsl_obj_integer(&o, (long long)R->clusters[i]);
+	}
+	nsl_obj_end(&o);
+	return nsl_writer_write(w, R->out.data, R->out.len, err);
+}
+
+static int
+run_whole(struct run *R, const char *const *paths, size_t npaths,
+    struct nsl_writer *w, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = R->job;
+	struct nsl_dataset ds;
+	int need_labels = 0, proto_labels = 0, rc = -1;
+	size_t m, i, k = J->k;
+
+	for (m = 0; m < J->nmetrics; m++) {
+		if (J->metric[m] == NSL_SCORE_CLASS_PROTOTYPE)
+			need_labels = 1;
+		if (J->metric[m] == NSL_SCORE_PROTOTYPE && k == 0)
+			proto_labels = 1;
+	}
+	memset(&ds, 0, sizeof(ds));
+	if (nsl_dataset_read(&ds, paths, npaths, J->field,
+	    need_labels || proto_labels ? J->label_field : NULL,
+	    NSL_DATASET_KEEP_LINES, err) < 0) {
+		if (proto_labels && !need_labels && strstr(err->msg,
+		    J->label_field) != NULL) {
+			char msg[sizeof(err->msg)];
+
+			memcpy(msg, err->msg, sizeof(msg));
+			nsl_err_set(err, NSL_EX_DATAERR, "%.300s (prototype: "
+			    "without labels, --k is required)", msg);
+		}
+		goto out;
+	}
+	R->whole = calloc(J->nmetrics, sizeof(double *));
+	if (R->whole == NULL)
+		goto oom;
+	for (m = 0; m < J->nmetrics; m++) {
+		int metric = J->metric[m];
+
+		if (!nsl_score_metric_whole_set(metric))
+			continue;
+		if ((R->whole[m] = malloc(ds.n * sizeof(double))) == NULL)
+			goto oom;
+		if (metric == NSL_SCORE_PROTOTYPE) {
+			double *xc = malloc(ds.n * ds.d * sizeof(double));
+
+			R->clusters = malloc(ds.n * sizeof(size_t));
+			if (xc == NULL || R->clusters == NULL) {
+				free(xc);
+				goto oom;
+			}
+			memcpy(xc, ds.x, ds.n * ds.d * sizeof(double));
+			rc = nsl_score_prototype(xc, ds.n, ds.d,
+			    k ? k : ds.nlabels, J->iters, J->seed, R->whole[m],
+			    R->clusters, err);
+			free(xc);
+			if (rc < 0) {
+				char msg[sizeof(err->msg)];
+
+				memcpy(msg, err->msg, sizeof(msg));
+				nsl_err_set(err, err->code, "prototype: %.400s",
+				    msg);
+				goto out;
+			}
+			rc = -1;
+			R->cluster = 1;
+		} else if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
+			if (nsl_score_class_prototype(ds.x, ds.n, ds.d,
+			    ds.label, ds.nlabels, J->median, R->whole[m],
+			    err) < 0)
+				goto out;
+		} else if (nsl_score_knn(ds.x, ds.n, ds.d, J->neighbours,
+		    R->whole[m], err) < 0)
+			goto out;
+	}
+	for (i = 0; i < ds.n; i++) {
+		const char *line = ds.lines.data + ds.line_off[i];
+		size_t len = ds.line_off[i + 1] - ds.line_off[i];
+
+		if (nsl_rec_parse(&R->rec, line, len, err) < 0 ||
+		    run_record(R, i, w, err) < 0) {
+			if (err->code != NSL_EX_IOERR)
+				nsl_err_at(err, ds.paths[ds.where[i].file],
+				    ds.where[i].line);
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	if (R->whole)
+		for (m = 0; m < J->nmetrics; m++)
+			free(R->whole[m]);
+	free(R->whole);
+	free(R->clusters);
+	nsl_dataset_release(&ds);
+	return rc;
+}
+
+static int
+run_stream(struct run *R, const char *const *paths, size_t npaths,
+    struct nsl_writer *w, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	size_t p;
+	int got;
+
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (p = 0; p < npaths; p++) {
+		struct nsl_reader *r = nsl_reader_open(paths[p], err);
+
+		if (r == NULL)
+			return -1;
+		while ((got = nsl_rec_read(r, &R->rec, err)) == 1)
+			if (run_record(R, 0, w, err) < 0) {
+				if (err->code != NSL_EX_IOERR)
+					nsl_err_at(err, nsl_reader_name(r),
+					    nsl_reader_lineno(r));
+				got = -1;
+				break;
+			}
+		nsl_reader_close(r);
+		if (got < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
+    size_t npaths, struct nsl_writer *w, struct nsl_err *err)
+{
+	struct run R;
+	size_t m;
+	int whole = 0, rc;
+
+	memset(&R, 0, sizeof(R));
+	R.job = J;
+	if (J->nmetrics == 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "no metric given");
+	for (m = 0; m < J->nmetrics; m++) {
+		int metric = J->metric[m];
+
+		if (J->nmetrics == 1)
+			snprintf(R.names[m], sizeof(R.names[m]), "%s",
+			    J->out_field);
+		else
+			snprintf(R.names[m], sizeof(R.names[m]), "%.200s_%s",
+			    J->out_field, names[metric]);
+		R.skip[R.nskip++] = R.names[m];
+		if (nsl_score_metric_whole_set(metric))
+			whole = 1;
+		else {
+			R.want_logits = 1;
+			if (nsl_score_metric_needs_label(metric))
+				R.want_label = 1;
+			if (metric == NSL_SCORE_GRAND)
+				R.want_h = 1;
+		}
+		if (metric == NSL_SCORE_PROTOTYPE)
+			R.skip[R.nskip++] = J->cluster_field;
+	}
+	nsl_rec_init(&R.rec, 0);
+	nsl_buf_init(&R.out);
+	rc = whole ? run_whole(&R, paths, npaths, w, err) :
+	    run_stream(&R, paths, npaths, w, err);
+	nsl_rec_release(&R.rec);
+	nsl_buf_release(&R.out);
+	free(R.z);
+	free(R.h);
+	free(R.work);
+	return rc;
+}
