@@ -1,0 +1,876 @@
+/*
+ * fitrec.c - measurement points and fit records (see nsl/fitrec.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/fitrec.h"
+#include "nsl/io.h"
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+int
+nsl_cond_parse(struct nsl_cond *c, const char *text, int defop,
+    struct nsl_err *err)
+{
+	static const struct {
+		const char *s;
+		enum nsl_cmp op;
+	} ops[] = { { ">=", NSL_CMP_GE }, { "<=", NSL_CMP_LE },
+		{ "==", NSL_CMP_EQ }, { ">", NSL_CMP_GT }, { "<", NSL_CMP_LT },
+		{ "=", NSL_CMP_EQ } };
+	const char *p;
+	size_t i, flen;
+	char *end;
+
+	for (p = text; *p != '\0'; p++)
+		if (strchr("<>=", *p) != NULL)
+			break;
+	flen = (size_t)(p - text);
+	if (*p == '\0' || flen == 0 || flen >= sizeof(c->field))
+		return nsl_err_set(err, NSL_EX_USAGE, "'%s': expected "
+		    "FIELD%sVALUE", text, defop >= 0 ? "=" : ">=");
+	memcpy(c->field, text, flen);
+	c->field[flen] = '\0';
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strncmp(p, ops[i].s, strlen(ops[i].s)) == 0)
+			break;
+	c->op = ops[i].op;
+	p += strlen(ops[i].s);
+	if (defop >= 0 && strcmp(ops[i].s, "=") == 0)
+		c->op = (enum nsl_cmp)defop;
+	c->value = strtod(p, &end);
+	if (end == p || *end != '\0' || !isfinite(c->value))
+		return nsl_err_set(err, NSL_EX_USAGE, "'%s': expected a "
+		    "number after the operator", text);
+	return 0;
+}
+
+int
+nsl_cond_test(const struct nsl_cond *c, double v)
+{
+	switch (c->op) {
+	case NSL_CMP_GE: return v >= c->value;
+	case NSL_CMP_GT: return v > c->value;
+	case NSL_CMP_LE: return v <= c->value;
+	case NSL_CMP_LT: return v < c->value;
+	default: return v == c->value;
+	}
+}
+
+void
+nsl_points_init(struct nsl_points *p, const struct nsl_points_opts *o)
+{
+	memset(p, 0, sizeof(*p));
+	p->o = *o;
+}
+
+static void
+group_release(struct nsl_group *g)
+{
+	free(g->key);
+	free(g->x);
+	free(g->y);
+	free(g->w);
+	free(g->keep);
+	free(g->held);
+	free(g->hval);
+	free(g->cluster);
+	free(g->line);
+}
+
+void
+nsl_points_release(struct nsl_points *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ng; i++)
+		group_release(&p->g[i]);
+	for (i = 0; i < p->nckeys; i++)
+		free(p->ckeys[i]);
+	free(p->ckeys);
+	free(p->g);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct nsl_group *
+find_group(struct nsl_points *p, const char *key, size_t klen)
+{
+	struct nsl_group *g;
+	size_t i;
+
+	for (i = 0; i < p->ng; i++) {
+		g = &p->g[i];
+		if (key == NULL ? g->key == NULL : (g->key != NULL &&
+		    strlen(g->key) == klen && memcmp(g->key, key, klen) == 0))
+			return g;
+	}
+	if (p->ng == p->cap) {
+		size_t nc = p->cap ? 2 * p->cap : 4;
+		struct nsl_group *ng = realloc(p->g, nc * sizeof(*ng));
+
+		if (ng == NULL)
+			return NULL;
+		p->g = ng;
+		p->cap = nc;
+	}
+	g = &p->g[p->ng];
+	memset(g, 0, sizeof(*g));
+	if (key != NULL && (g->key = xstrndup(key, klen)) == NULL)
+		return NULL;
+	p->ng++;
+	return g;
+}
+
+static int
+group_grow(struct nsl_group *g, size_t nv)
+{
+	size_t nc;
+
+	if (g->n < g->cap)
+		return 0;
+	nc = g->cap ? 2 * g->cap : 64;
+#define GROW(f, t, m) do { \
+		t *q = realloc(g->f, nc * (m) * sizeof(t)); \
+		if (q == NULL) \
+			return -1; \
+		g->f = q; \
+	} while (0)
+	GROW(x, double, nv);
+	GROW(y, double, 1);
+	GROW(w, double, 1);
+	GROW(keep, unsigned char, 1);
+	GROW(held, unsigned char, 1);
+	GROW(hval, double, 1);
+	GROW(cluster, size_t, 1);
+	GROW(line, unsigned long, 1);
+#undef GROW
+	g->cap = nc;
+	return 0;
+}
+
+static int
+cluster_id(struct nsl_points *p, const char *k, size_t n, size_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->nckeys; i++)
+		if (strlen(p->ckeys[i]) == n && memcmp(p->ckeys[i], k, n) == 0) {
+			*id = i;
+			return 0;
+		}
+	if (p->nckeys == p->ckcap) {
+		size_t nc = p->ckcap ? 2 * p->ckcap : 64;
+		char **q = realloc(p->ckeys, nc * sizeof(char *));
+
+		if (q == NULL)
+			return -1;
+		p->ckeys = q;
+		p->ckcap = nc;
+	}
+	if ((p->ckeys[p->nckeys] = xstrndup(k, n)) == NULL)
+		return -1;
+	*id = p->nckeys++;
+	return 0;
+}
+
+static int
+field_number(const struct nsl_rec *rec, const char *name, double *v,
+    struct nsl_err *err)
+{
+	long i = nsl_rec_require(rec, name, err);
+
+	if (i < 0)
+		return -1;
+	return nsl_rec_number(rec, (size_t)i, v, err);
+}
+
+int
+nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
+    struct nsl_err *err)
+{
+	const struct nsl_points_opts *o = &p->o;
+	const struct nsl_law *law = o->law;
+	struct nsl_rec rec;
+	int rc, ret = -1;
+
+	nsl_rec_init(&rec, o->rec_flags);
+	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
+		struct nsl_group *g;
+		const char *key = NULL;
+		size_t klen = 0, i, j;
+		long f;
+		double v;
+
+		if (o->by != NULL) {
+			if ((f = nsl_rec_require(&rec, o->by, err)) < 0)
+				goto at;
+			key = rec.fields[f].value;
+			klen = rec.fields[f].vlen;
+		}
+		if ((g = find_group(p, key, klen)) == NULL ||
+		    group_grow(g, law->nvars) != 0)
+			goto nomem;
+		g->file = nsl_reader_name(r);
+		i = g->n;
+		for (j = 0; j < law->nvars; j++)
+			if (field_number(&rec, law->vars[j],
+			    &g->x[i * law->nvars + j], err) != 0)
+				goto at;
+		if (field_number(&rec, o->y, &g->y[i], err) != 0)
+			goto at;
+		g->w[i] = 1;
+		if (o->weight != NULL) {
+			if (field_number(&rec, o->weight, &g->w[i], err) != 0)
+				goto at;
+			if (!(g->w[i] >= 0)) {
+				nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+				    "weight must be >= 0", o->weight);
+				goto at;
+			}
+		}
+		g->keep[i] = 1;
+		for (j = 0; j < o->nmin; j++) {
+			if (field_number(&rec, o->min[j].field, &v, err) != 0)
+				goto at;
+			if (!nsl_cond_test(&o->min[j], v))
+				g->keep[i] = 0;
+		}
+		g->held[i] = 0;
+		if (o->holdout != NULL) {
+			if (field_number(&rec, o->holdout->field, &v, err) != 0)
+				goto at;
+			g->held[i] = (unsigned char)nsl_cond_test(o->holdout,
+			    v);
+		}
+		g->hval[i] = 0;
+		if (o->holdout_largest != NULL &&
+		    field_number(&rec, o->holdout_largest, &g->hval[i],
+		    err) != 0)
+			goto at;
+		g->cluster[i] = 0;
+		if (o->cluster != NULL) {
+			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0)
+				goto at;
+			if (cluster_id(p, rec.fields[f].value,
+			    rec.fields[f].vlen, &g->cluster[i]) != 0)
+				goto nomem;
+		}
+		g->line[i] = nsl_reader_lineno(r);
+		g->n++;
+	}
+	if (rc == 0)
+		ret = 0;
+	goto out;
+at:
+	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+	goto out;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	nsl_rec_release(&rec);
+	return ret;
+}
+
+static int
+cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y) - (x > y);
+}
+
+int
+nsl_points_finish(struct nsl_points *p, enum nsl_loss loss,
+    struct nsl_err *err)
+{
+	const struct nsl_law *law = p->o.law;
+	size_t gi, nv = law->nvars;
+
+	for (gi = 0; gi < p->ng; gi++) {
+		struct nsl_group *g = &p->g[gi];
+		size_t i, j, m = 0;
+		double cut = INFINITY, hmax = -INFINITY;
+
+		/* checks on the raw values, before anything is derived */
+		for (i = 0; i < g->n; i++) {
+			for (j = 0; j < nv; j++)
+				if (nsl_law_var_positive(law, j) &&
+				    !(g->x[i * nv + j] > 0)) {
+					nsl_err_at(err, g->file, g->line[i]);
+					return nsl_err_set(err, NSL_EX_DATAERR,
+					    "field \"%s\": must be positive "
+					    "for law %s", law->vars[j],
+					    law->name);
+				}
+			if (loss != NSL_LOSS_LS && !(g->y[i] > 0)) {
+				nsl_err_at(err, g->file, g->line[i]);
+				return nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"%s\": must be positive for a log loss "
+				    "(use --loss ls)", p->o.y);
+			}
+		}
+		if (nsl_law_prepare(law, g->x, g->n, err) != 0) {
+			nsl_err_at(err, g->file, 0);
+			return -1;
+		}
+		if (p->o.drop_top > 0) {
+			double *ys = malloc((g->n ? g->n : 1) * sizeof(double));
+			size_t nk = 0;
+
+			if (ys == NULL)
+				return nsl_err_set(err, NSL_EX_SOFTWARE,
+				    "out of memory");
+			for (i = 0; i < g->n; i++)
+				if (g->keep[i])
+					ys[nk++] = g->y[i];
+			qsort(ys, nk, sizeof(double), cmp_desc);
+			/* Epoch's rule: keep y < the K-th largest y */
+			if (p->o.drop_top <= nk)
+				cut = ys[p->o.drop_top - 1];
+			else
+				cut = -INFINITY;
+			free(ys);
+		}
+		if (p->o.holdout_largest != NULL)
+			for (i = 0; i < g->n; i++)
+				if (g->keep[i] && g->hval[i] > hmax)
+					hmax = g->hval[i];
+		for (i = 0; i < g->n; i++) {
+			if (!g->keep[i] || !(g->y[i] < cut))
+				continue;
+			memmove(&g->x[m * nv], &g->x[i * nv],
+			    nv * sizeof(double));
+			g->y[m] = g->y[i];
+			g->w[m] = g->w[i];
+			g->held[m] = g->held[i] || (p->o.holdout_largest !=
+			    NULL && g->hval[i] == hmax);
+			g->cluster[m] = g->cluster[i];
+			g->line[m] = g->line[i];
+			m++;
+		}
+		g->n = m;
+		g->ncluster = p->nckeys;
+	}
+	return 0;
+}
+
+/* --- fit records ----------------------------------------------------- */
+
+void
+nsl_fitrec_init(struct nsl_fitrec *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->level = 0.95;
+	f->delta = NSL_OPTIM_DELTA;
+}
+
+void
+nsl_fitrec_release(struct nsl_fitrec *f)
+{
+	nsl_law_free(f->law);
+	free(f->by_field);
+	free(f->by_value);
+	free(f->samples);
+	free(f->cluster);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+nsl_fitrec_interval(const struct nsl_fitrec *f, size_t k, double level,
+    double *lo, double *hi)
+{
+	double *col = malloc((f->B ? f->B : 1) * sizeof(double));
+	size_t b;
+
+	if (col == NULL || f->B == 0) {
+		*lo = *hi = NAN;
+		free(col);
+		return;
+	}
+	for (b = 0; b < f->B; b++)
+		col[b] = f->samples[b * f->law->np + k];
+	if (nsl_law_param_is_log(f->law, k))
+		for (b = 0; b < f->B; b++)
+			col[b] = exp(col[b]);
+	*lo = nsl_optim_quantile(col, f->B, (1 - level) / 2);
+	*hi = nsl_optim_quantile(col, f->B, 1 - (1 - level) / 2);
+	free(col);
+}
+
+static void
+num_or_null(struct nsl_buf *b, double v, enum nsl_num_style st)
+{
+	if (isfinite(v))
+		nsl_json_number(b, v, st);
+	else
+		nsl_buf_adds(b, "null");
+}
+
+static void
+scores(struct nsl_buf *b, const struct nsl_scores *s, int with_n,
+    enum nsl_num_style st)
+{
+	if (with_n)
+		nsl_buf_addf(b, "\"n\":%zu,", s->n);
+	nsl_buf_adds(b, "\"rmsle\":");
+	num_or_null(b, s->rmsle, st);
+	nsl_buf_adds(b, ",\"are\":");
+	num_or_null(b, s->are, st);
+	nsl_buf_adds(b, ",\"max_rel_error\":");
+	num_or_null(b, s->max_rel, st);
+}
+
+void
+nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
+    enum nsl_num_style st)
+{
+	const struct nsl_law *l = f->law;
+	double p[NSL_LAW_MAX_PARAMS];
+	size_t i, j, nfix = 0;
+
+	nsl_law_to_report(l, f->theta, p);
+	nsl_buf_adds(b, "{\"law\":");
+	nsl_json_string(b, l->name, strlen(l->name));
+	nsl_buf_adds(b, ",\"formula\":");
+	nsl_json_string(b, l->formula, strlen(l->formula));
+	nsl_buf_adds(b, ",\"x\":[");
+	for (i = 0; i < l->nvars; i++) {
+		if (i)
+			nsl_buf_addc(b, ',');
+		nsl_json_string(b, l->vars[i], strlen(l->vars[i]));
+	}
+	nsl_buf_adds(b, "],\"y\":");
+	nsl_json_string(b, l->yname, strlen(l->yname));
+	if (f->by_field != NULL) {
+		nsl_buf_adds(b, ",\"by\":{");
+		nsl_json_string(b, f->by_field, strlen(f->by_field));
+		nsl_buf_addc(b, ':');
+		nsl_buf_adds(b, f->by_value);
+		nsl_buf_addc(b, '}');
+	}
+	nsl_buf_adds(b, ",\"params\":{");
+	for (i = 0; i < l->np; i++) {
+		if (i)
+			nsl_buf_addc(b, ',');
+		nsl_json_string(b, l->params[i], strlen(l->params[i]));
+		nsl_buf_addc(b, ':');
+		num_or_null(b, p[i], st);
+		nfix += f->fixed[i] != 0;
+	}
+	nsl_buf_addc(b, '}');
+	if (nfix > 0) {
+		nsl_buf_adds(b, ",\"fixed\":[");
+		for (i = 0, j = 0; i < l->np; i++)
+			if (f->fixed[i]) {
+				if (j++)
+					nsl_buf_addc(b, ',');
+				nsl_json_string(b, l->params[i],
+				    strlen(l->params[i]));
+			}
+		nsl_buf_addc(b, ']');
+	}
+	if (f->B > 0) {
+		nsl_buf_adds(b, ",\"intervals\":{");
+		for (i = 0; i < l->np; i++) {
+			double lo, hi;
+
+			nsl_fitrec_interval(f, i, f->level, &lo, &hi);
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_json_string(b, l->params[i], strlen(l->params[i]));
+			nsl_buf_adds(b, ":[");
+			num_or_null(b, lo, st);
+			nsl_buf_addc(b, ',');
+			num_or_null(b, hi, st);
+			nsl_buf_addc(b, ']');
+		}
+		nsl_buf_adds(b, "},\"level\":");
+		nsl_json_number(b, f->level, st);
+	}
+	nsl_buf_adds(b, ",\"loss\":");
+	nsl_buf_addf(b, "\"%s\"", nsl_loss_name(f->loss));
+	if (f->loss == NSL_LOSS_HUBER) {
+		nsl_buf_adds(b, ",\"delta\":");
+		nsl_json_number(b, f->delta, st);
+	}
+	nsl_buf_adds(b, ",\"objective\":");
+	num_or_null(b, f->objective, st);
+	nsl_buf_addf(b, ",\"n\":%zu,\"k\":%zu,\"aic\":", f->n, f->k);
+	num_or_null(b, f->aic, st);
+	nsl_buf_adds(b, ",\"bic\":");
+	num_or_null(b, f->bic, st);
+	nsl_buf_addc(b, ',');
+	scores(b, &f->fit, 0, st);
+	if (f->has_holdout) {
+		nsl_buf_adds(b, ",\"holdout\":{");
+		scores(b, &f->holdout, 1, st);
+		nsl_buf_addc(b, '}');
+	}
+	nsl_buf_addf(b, ",\"seed\":%llu", (unsigned long long)f->seed);
+	if (l->kind == NSL_LAW_BNSL)
+		nsl_buf_addf(b, ",\"breaks\":%d", l->breaks);
+	if (f->B > 0) {
+		nsl_buf_addf(b, ",\"bootstrap\":{\"B\":%zu,\"cluster\":", f->B);
+		if (f->cluster != NULL)
+			nsl_json_string(b, f->cluster, strlen(f->cluster));
+		else
+			nsl_buf_adds(b, "null");
+		nsl_buf_adds(b, ",\"samples\":[");
+		for (i = 0; i < f->B; i++) {
+			nsl_law_to_report(l, f->samples + i * l->np, p);
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_buf_addc(b, '[');
+			for (j = 0; j < l->np; j++) {
+				if (j)
+					nsl_buf_addc(b, ',');
+				num_or_null(b, p[j], st);
+			}
+			nsl_buf_addc(b, ']');
+		}
+		nsl_buf_adds(b, "]}");
+	}
+	nsl_buf_adds(b, "}\n");
+}
+
+static int
+get_string(const struct nsl_rec *rec, const char *name, struct nsl_buf *out,
+    struct nsl_err *err)
+{
+	long i = nsl_rec_require(rec, name, err);
+
+	if (i < 0)
+		return -1;
+	return nsl_rec_string(rec, (size_t)i, out, err);
+}
+
+int
+nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
+    struct nsl_err *err)
+{
+	struct nsl_buf s = NSL_BUF_INIT;
+	json_t *params = NULL, *xs = NULL, *boot = NULL, *fixed = NULL;
+	const char *pn[NSL_LAW_MAX_PARAMS], *vn[NSL_LAW_MAX_VARS];
+	double pv[NSL_LAW_MAX_PARAMS];
+	size_t np = 0, nv = 0, i;
+	const char *key;
+	json_t *val;
+	long k;
+	int ret = -1;
+	double breaks = 1;
+
+	if ((k = nsl_rec_require(rec, "params", err)) < 0 ||
+	    (params = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+		goto out;
+	if (!json_is_object(params) || json_object_size(params) == 0 ||
+	    json_object_size(params) > NSL_LAW_MAX_PARAMS) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"params\": expected "
+		    "an object of numbers");
+		goto out;
+	}
+	json_object_foreach(params, key, val) {
+		if (!json_is_number(val)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"params\": "
+			    "\"%s\" is not a number", key);
+			goto out;
+		}
+		pn[np] = key;
+		pv[np++] = json_number_value(val);
+	}
+	if ((k = nsl_rec_require(rec, "x", err)) < 0 ||
+	    (xs = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+		goto out;
+	if (!json_is_array(xs) || json_array_size(xs) > NSL_LAW_MAX_VARS) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"x\": expected an "
+		    "array of field names");
+		goto out;
+	}
+	for (i = 0; i < json_array_size(xs); i++) {
+		if (!json_is_string(json_array_get(xs, i))) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"x\": expected "
+			    "an array of field names");
+			goto out;
+		}
+		vn[nv++] = json_string_value(json_array_get(xs, i));
+	}
+	if ((k = nsl_rec_find(rec, "breaks")) >= 0 &&
+	    nsl_rec_number(rec, (size_t)k, &breaks, err) != 0)
+		goto out;
+	if (get_string(rec, "law", &s, err) != 0)
+		goto out;
+	if (strcmp(s.data, "formula") == 0) {
+		if (get_string(rec, "formula", &s, err) != 0)
+			goto out;
+		f->law = nsl_law_formula(s.data, pn, pv, np, vn, nv, err);
+		if (f->law == NULL) {
+			err->code = NSL_EX_DATAERR;
+			goto out;
+		}
+	} else {
+		f->law = nsl_law_new(s.data, (int)breaks, err);
+		if (f->law == NULL) {
+			err->code = NSL_EX_DATAERR;
+			goto out;
+		}
+		if (nv != f->law->nvars || np != f->law->np) {
+			nsl_err_set(err, NSL_EX_DATAERR, "law %s: expected %zu "
+			    "variables and %zu parameters", f->law->name,
+			    f->law->nvars, f->law->np);
+			goto out;
+		}
+		for (i = 0; i < nv; i++)
+			if (nsl_law_set_var(f->law, i, vn[i]) != 0)
+				goto nomem;
+		for (i = 0; i < np; i++)
+			if (strcmp(pn[i], f->law->params[i]) != 0) {
+				nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"params\": expected \"%s\" at position "
+				    "%zu", f->law->params[i], i + 1);
+				goto out;
+			}
+	}
+	for (i = 0; i < np; i++)
+		if (nsl_law_param_is_log(f->law, i) && !(pv[i] > 0)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"params\": "
+			    "\"%s\" must be positive", pn[i]);
+			goto out;
+		}
+	nsl_law_from_report(f->law, pv, f->theta);
+	if (get_string(rec, "y", &s, err) != 0)
+		goto out;
+	free(f->law->yname);
+	if ((f->law->yname = strdup(s.data)) == NULL)
+		goto nomem;
+	if ((k = nsl_rec_find(rec, "level")) >= 0 &&
+	    nsl_rec_number(rec, (size_t)k, &f->level, err) != 0)
+		goto out;
+	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
+		json_t *sm;
+
+		if ((boot = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			goto out;
+		sm = json_object_get(boot, "samples");
+		if (!json_is_array(sm)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"bootstrap\": "
+			    "expected \"samples\", an array");
+			goto out;
+		}
+		f->B = json_array_size(sm);
+		f->samples = malloc((f->B ? f->B : 1) * np * sizeof(double));
+		if (f->samples == NULL)
+			goto nomem;
+		for (i = 0; i < f->B; i++) {
+			json_t *row = json_array_get(sm, i);
+			size_t j;
+
+			if (!json_is_array(row) || json_array_size(row) != np) {
+				nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"bootstrap\": sample %zu: expected %zu "
+				    "numbers", i + 1, np);
+				goto out;
+			}
+			for (j = 0; j < np; j++) {
+				json_t *v = json_array_get(row, j);
+
+				if (!json_is_number(v)) {
+					nsl_err_set(err, NSL_EX_DATAERR,
+					    "field \"bootstrap\": sample %zu: "
+					    "expected numbers", i + 1);
+					goto out;
+				}
+				pv[j] = json_number_value(v);
+			}
+			nsl_law_from_report(f->law, pv, f->samples + i * np);
+		}
+	}
+	ret = 0;
+	goto out;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	json_decref(params);
+	json_decref(xs);
+	json_decref(boot);
+	json_decref(fixed);
+	nsl_buf_release(&s);
+	return ret;
+}
+
+/* --- fitting one group ------------------------------------------------ */
+
+static void
+identification(const struct nsl_law *law, const struct nsl_group *g,
+    const double *x, size_t n, const double *theta,
+    const unsigned char *fixed, struct nsl_buf *warn)
+{
+	const char *gname = g->key != NULL ? g->key : "";
+	const char *sep = g->key != NULL ? ": " : "";
+	double p[NSL_LAW_MAX_PARAMS], ymax = 0;
+	size_t i, j, nv = law->nvars;
+
+	for (i = 0; i < g->n; i++)
+		if (fabs(g->y[i]) > ymax)
+			ymax = fabs(g->y[i]);
+	if (law->kind != NSL_LAW_LR_ANNEAL)
+		for (j = 0; j < nv; j++) {
+			double lo = INFINITY, hi = 0;
+
+			if (!nsl_law_var_positive(law, j))
+				continue;
+			for (i = 0; i < n; i++) {
+				double v = x[i * nv + j];
+
+				if (v < lo)
+					lo = v;
+				if (v > hi)
+					hi = v;
+			}
+			if (n > 0 && hi < 10 * lo)
+				nsl_buf_addf(warn, "%s%svariable \"%s\" spans "
+				    "less than a decade (%g to %g): the fit is "
+				    "poorly identified\n", gname, sep,
+				    law->vars[j], lo, hi);
+		}
+	nsl_law_to_report(law, theta, p);
+	for (j = 0; j < law->np; j++) {
+		if (fixed != NULL && fixed[j])
+			continue;
+		if (law->ptype[j] == NSL_PT_COEF && p[j] < 1e-8 * ymax)
+			nsl_buf_addf(warn, "%s%sparameter %s sits at its bound "
+			    "0 (%g)\n", gname, sep, law->params[j], p[j]);
+		else if (law->ptype[j] == NSL_PT_EXPO && p[j] < 0)
+			nsl_buf_addf(warn, "%s%sparameter %s is negative (%g): "
+			    "the law bends the wrong way\n", gname, sep,
+			    law->params[j], p[j]);
+	}
+}
+
+int
+nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
+    const struct nsl_fit_opts *o, struct nsl_fitrec *out,
+    struct nsl_buf *warn, struct nsl_err *err)
+{
+	size_t nv = law->nvars, np = law->np, i, nt = 0, nh = 0, nfree = 0;
+	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
+	size_t *ct = NULL;
+	struct nsl_problem pb;
+	double f, fixrep[NSL_LAW_MAX_PARAMS];
+	int ret = -1;
+
+	nsl_err_clear(err);
+	out->law = nsl_law_copy(law, err);
+	if (out->law == NULL)
+		return -1;
+	xt = malloc((g->n + 1) * nv * sizeof(double));
+	xh = malloc((g->n + 1) * nv * sizeof(double));
+	yt = malloc((g->n + 1) * sizeof(double));
+	yh = malloc((g->n + 1) * sizeof(double));
+	wt = malloc((g->n + 1) * sizeof(double));
+	ct = malloc((g->n + 1) * sizeof(size_t));
+	if (!xt || !xh || !yt || !yh || !wt || !ct) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < g->n; i++) {
+		if (g->held[i]) {
+			memcpy(xh + nh * nv, g->x + i * nv, nv * sizeof(double));
+			yh[nh++] = g->y[i];
+		} else {
+			memcpy(xt + nt * nv, g->x + i * nv, nv * sizeof(double));
+			yt[nt] = g->y[i];
+			wt[nt] = g->w[i];
+			ct[nt++] = g->cluster[i];
+		}
+	}
+	for (i = 0; i < np; i++) {
+		out->fixed[i] = o->fixed != NULL && o->fixed[i];
+		nfree += !out->fixed[i];
+		fixrep[i] = out->fixed[i] ? o->fixval[i] : 1;
+	}
+	if (nt < nfree) {
+		nsl_err_set(err, NSL_EX_DATAERR, "%s%s%zu points for %zu free "
+		    "parameters of law %s", g->key ? g->key : "",
+		    g->key ? ": " : "", nt, nfree, law->name);
+		goto out;
+	}
+	nsl_law_from_report(law, fixrep, out->theta);
+	pb.law = law;
+	pb.n = nt;
+	pb.x = xt;
+	pb.y = yt;
+	pb.w = wt;
+	pb.loss = o->loss;
+	pb.delta = o->delta;
+	pb.fixed = out->fixed;
+	if (nsl_optim_fit(&pb, &o->optim, out->theta, &f, err) != 0) {
+		if (g->key != NULL) {
+			char m[sizeof(err->msg)];
+
+			memcpy(m, err->msg, sizeof(m));
+			nsl_err_set(err, err->code, "%.100s: %.370s", g->key,
+			    m);
+		}
+		goto out;
+	}
+	out->loss = o->loss;
+	out->delta = o->delta;
+	out->objective = f;
+	out->n = nt;
+	out->k = nfree;
+	out->seed = o->seed;
+	out->level = o->level;
+	nsl_optim_ic(&pb, out->theta, nfree, &out->aic, &out->bic);
+	nsl_optim_scores(law, out->theta, xt, yt, nt, &out->fit);
+	if (nh > 0) {
+		out->has_holdout = 1;
+		nsl_optim_scores(law, out->theta, xh, yh, nh, &out->holdout);
+	}
+	if (o->by != NULL) {
+		out->by_field = strdup(o->by);
+		out->by_value = strdup(g->key);
+		if (out->by_field == NULL || out->by_value == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
+	if (o->bootstrap > 0) {
+		out->samples = malloc(o->bootstrap * np * sizeof(double));
+		if (out->samples == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		out->B = o->bootstrap;
+		if (nsl_optim_bootstrap(&pb, o->optim.maxiter, out->theta,
+		    o->bootstrap, o->cluster ? ct : NULL, g->ncluster, o->seed,
+		    out->samples, err) != 0)
+			goto out;
+		if (o->cluster != NULL &&
+		    (out->cluster = strdup(o->cluster)) == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
+	identification(law, g, xt, nt, out->theta, out->fixed, warn);
+	ret = 0;
+out:
+	free(xt);
+	free(xh);
+	free(yt);
+	free(yh);
+	free(wt);
+	free(ct);
+	return ret;
+}

@@ -1,0 +1,164 @@
+/*
+ * nsl/fitrec.h - measurement points in, fit records out (and back in).
+ *
+ * Points: nsl_points_read() reads measurement records into groups (one
+ * per distinct value of the --by field, in order of first appearance),
+ * taking the law's variables, the measured y and an optional weight from
+ * each record, and remembering per point whether it passes the --min
+ * filters, whether it is held out, and its cluster key.  After reading,
+ * nsl_points_finish() derives the law's working variables per group
+ * (nsl_law_prepare), drops the --drop-top K highest-y points and the
+ * points that fail --min, and checks every value a log is taken of.
+ *
+ * The fit record is one JSON object per fit, documented in nsl-fit(1):
+ *
+ *	{"law":"chinchilla","formula":"...","x":["N","D"],"y":"loss",
+ *	 "by":{"FIELD":VALUE},"params":{"A":482.0,...},"fixed":["E"],
+ *	 "intervals":{"A":[lo,hi],...},"level":0.95,"loss":"huber",
+ *	 "delta":0.001,"objective":0.00101,"n":240,"k":5,"aic":..,"bic":..,
+ *	 "rmsle":..,"are":..,"max_rel_error":..,
+ *	 "holdout":{"n":..,"are":..,"rmsle":..,"max_rel_error":..},
+ *	 "seed":0,"breaks":1,
+ *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
+ *
+ * Parameters, intervals and bootstrap samples are in report space.
+ * "by", "fixed", "intervals", "holdout", "breaks" and "bootstrap" are
+ * present only when they apply.  nsl_fitrec_parse() reads such a record
+ * back (unknown members are ignored, so users may add their own).
+ *
+ * Ownership: a struct nsl_fitrec owns its law, samples and strings;
+ * release with nsl_fitrec_release().  struct nsl_points owns its groups.
+ */
+#ifndef NSL_FITREC_H
+#define NSL_FITREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsl/buf.h"
+#include "nsl/err.h"
+#include "nsl/json.h"
+#include "nsl/laws.h"
+#include "nsl/optim.h"
+
+struct nsl_reader;
+
+enum nsl_cmp { NSL_CMP_GE, NSL_CMP_GT, NSL_CMP_LE, NSL_CMP_LT, NSL_CMP_EQ };
+
+/* "FIELD>=VALUE" (>=, >, <=, <, ==, =): a test on one numeric field. */
+struct nsl_cond {
+	char field[128];
+	enum nsl_cmp op;
+	double value;
+};
+
+/* Parse "FIELD OP VALUE"; with defop >= 0 and no operator, "FIELD=VALUE"
+ * means FIELD defop VALUE.  Returns 0 or -1 with err (NSL_EX_USAGE). */
+int nsl_cond_parse(struct nsl_cond *, const char *text, int defop,
+    struct nsl_err *err);
+int nsl_cond_test(const struct nsl_cond *, double v);
+
+struct nsl_group {
+	char *key;		/* raw JSON text of the --by value, or NULL */
+	size_t n, cap;
+	double *x;		/* n rows of nvars */
+	double *y;
+	double *w;		/* NULL unless a weight field was given */
+	unsigned char *keep;	/* passes --min */
+	unsigned char *held;	/* held out */
+	double *hval;		/* --holdout-largest field value */
+	size_t *cluster;	/* cluster id per point (NULL: none) */
+	size_t ncluster;
+	unsigned long *line;	/* input line per point */
+	const char *file;	/* borrowed */
+};
+
+struct nsl_points_opts {
+	const struct nsl_law *law;
+	const char *y;			/* y field */
+	const char *weight;		/* or NULL */
+	const char *by;			/* or NULL */
+	const char *cluster;		/* or NULL */
+	const struct nsl_cond *min;	/* --min filters */
+	size_t nmin;
+	const struct nsl_cond *holdout;	/* or NULL */
+	const char *holdout_largest;	/* or NULL */
+	size_t drop_top;
+	unsigned rec_flags;		/* NSL_REC_ALLOW_NONFINITE */
+};
+
+struct nsl_points {
+	struct nsl_points_opts o;
+	struct nsl_group *g;
+	size_t ng, cap;
+	char **ckeys;			/* cluster key texts, all groups */
+	size_t nckeys, ckcap;
+};
+
+void nsl_points_init(struct nsl_points *, const struct nsl_points_opts *);
+void nsl_points_release(struct nsl_points *);
+/* Read every record of r.  Returns 0, or -1 with err at file:line. */
+int nsl_points_read(struct nsl_points *, struct nsl_reader *,
+    struct nsl_err *err);
+/*
+ * Prepare, filter and check each group (see above); afterwards every
+ * group's points 0..n) are the kept ones.  Returns 0 or -1 with err.
+ */
+int nsl_points_finish(struct nsl_points *, enum nsl_loss loss,
+    struct nsl_err *err);
+
+struct nsl_fitrec {
+	struct nsl_law *law;
+	double theta[NSL_LAW_MAX_PARAMS];	/* fit space */
+	unsigned char fixed[NSL_LAW_MAX_PARAMS];
+	char *by_field, *by_value;		/* by_value: raw JSON */
+	enum nsl_loss loss;
+	double delta, objective, aic, bic, level;
+	size_t n, k;
+	struct nsl_scores fit;
+	int has_holdout;
+	struct nsl_scores holdout;
+	uint64_t seed;
+	size_t B;
+	double *samples;			/* B rows of np, fit space */
+	char *cluster;
+};
+
+void nsl_fitrec_init(struct nsl_fitrec *);
+void nsl_fitrec_release(struct nsl_fitrec *);
+/* Append the record and a newline. */
+void nsl_fitrec_write(const struct nsl_fitrec *, struct nsl_buf *,
+    enum nsl_num_style);
+/* Read a fit record.  Returns 0 or -1 with err naming the field. */
+int nsl_fitrec_parse(struct nsl_fitrec *, const struct nsl_rec *,
+    struct nsl_err *err);
+/* Percentile interval of bootstrap column k at level (two-sided). */
+void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
+    double *lo, double *hi);
+
+/* Everything nsl-fit does to one group. */
+struct nsl_fit_opts {
+	enum nsl_loss loss;
+	double delta;
+	struct nsl_optim_opts optim;
+	const unsigned char *fixed;	/* law->np flags or NULL */
+	const double *fixval;		/* report-space values of fixed ones */
+	size_t bootstrap;		/* B, 0 for none */
+	const char *cluster;		/* cluster field or NULL */
+	double level;
+	uint64_t seed;
+	const char *by;			/* --by field or NULL */
+};
+
+/*
+ * Fit one group's kept, not held-out points; score the held-out ones;
+ * bootstrap.  Fills out (initialised by the caller; it takes a new copy
+ * of the law).  Identification warnings, one line each without the
+ * program name, are appended to warn.  Returns 0, or -1 with err
+ * (NSL_EX_DATAERR for fewer points than free parameters).
+ */
+int nsl_fit_group(const struct nsl_law *, const struct nsl_group *,
+    const struct nsl_fit_opts *, struct nsl_fitrec *out,
+    struct nsl_buf *warn, struct nsl_err *err);
+
+#endif

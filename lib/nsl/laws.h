@@ -1,0 +1,174 @@
+/*
+ * nsl/laws.h - the catalogue of scaling laws: formulas, parameters,
+ * analytic gradients, evaluation and inversion.
+ *
+ * A law maps a point x (nvars input variables, e.g. N and D) and a
+ * parameter vector to a prediction y.  Parameters live in two spaces:
+ *
+ *  - report space: the values people quote (A = 482.01, alpha = 0.3478);
+ *  - fit space (theta): what the optimiser moves.  Parameters that scale
+ *    (coefficients such as A, B, E; rates; break positions) are positive
+ *    and fitted as their natural logarithm, so theta = log A; exponents
+ *    are fitted as they are.  nsl_law_param_is_log() tells which.
+ *
+ * nsl_law_eval() returns y and, when grad is not NULL, dy/dtheta (fit
+ * space) computed analytically (tests/unit/test_laws.c checks every law
+ * against central finite differences).
+ *
+ * Laws that are linear in some positive coefficients once the other
+ * parameters are fixed (y = sum_j c_j phi_j(x), c_j >= 0) expose the
+ * basis phi through nsl_law_basis() so that the optimiser can solve the
+ * coefficients in closed form (variable projection).
+ *
+ * Variables: the fields named by law->vars are read from the records.
+ * A law may derive its working variables from them (lr-anneal turns a
+ * per-step log of step and lr into S1, S2): nsl_law_prepare() does that,
+ * in record order, on the rows of one training curve.
+ *
+ * Invariants: np == number of parameter names; lin[] lists nlin indices of
+ * linear coefficients (all of them log-space), in basis order.  A law is
+ * immutable after nsl_law_new(), so it may be evaluated from many threads.
+ * Ownership: nsl_law_new() returns a new law, freed with nsl_law_free(),
+ * which owns all its strings (and the compiled formula).
+ */
+#ifndef NSL_LAWS_H
+#define NSL_LAWS_H
+
+#include <stddef.h>
+
+#include "nsl/buf.h"
+#include "nsl/err.h"
+
+enum nsl_law_kind {
+	NSL_LAW_POWER,
+	NSL_LAW_POWER_OFFSET,
+	NSL_LAW_CHINCHILLA,
+	NSL_LAW_CHINCHILLA_TIED,
+	NSL_LAW_KAPLAN,
+	NSL_LAW_DATA_CONSTRAINED,
+	NSL_LAW_BNSL,
+	NSL_LAW_EXP_OFFSET,
+	NSL_LAW_DOWNSTREAM,
+	NSL_LAW_LR_ANNEAL,
+	NSL_LAW_FORMULA,
+	NSL_LAW_NKINDS
+};
+
+/* How a parameter behaves, which decides its space and its start grid. */
+enum nsl_param_type {
+	NSL_PT_COEF,	/* positive coefficient, log space, linear if in lin[] */
+	NSL_PT_EXPO,	/* exponent, linear space, grid [0, 2] by default */
+	NSL_PT_RATE,	/* positive rate (1/x units), log space */
+	NSL_PT_SCALE,	/* positive position on a variable's axis, log space */
+	NSL_PT_FREE	/* formula parameter, linear space around its start */
+};
+
+#define NSL_LAW_MAX_PARAMS 64
+#define NSL_LAW_MAX_VARS 16
+#define NSL_LAW_MAX_BREAKS 8
+
+struct nsl_law {
+	enum nsl_law_kind kind;
+	char *name;		/* "chinchilla" */
+	char *formula;		/* human-readable formula */
+	size_t nvars;
+	char **vars;		/* field names of the input variables */
+	char *yname;		/* default field of the measured quantity */
+	size_t np;
+	char **params;		/* report names: "A", "alpha", ... */
+	enum nsl_param_type *ptype;
+	int *pvar;		/* variable a RATE or SCALE parameter refers to */
+	double *pstart;		/* FREE: start value (report space) */
+	size_t nlin;
+	size_t lin[4];		/* linear coefficients, basis order */
+	int breaks;		/* bnsl: number of breaks */
+	struct nsl_expr *expr;	/* formula: names are params then vars */
+};
+
+/* The names of the built-in laws, for --list-laws; NULL-terminated. */
+extern const char *const nsl_law_names[];
+
+/*
+ * A new law by name ("chinchilla", "bnsl", ...); breaks is used by bnsl
+ * (1..NSL_LAW_MAX_BREAKS).  Returns NULL with err (NSL_EX_USAGE) for an
+ * unknown name.
+ */
+struct nsl_law *nsl_law_new(const char *name, int breaks, struct nsl_err *err);
+
+/*
+ * A user's law: y = text over the parameters pnames[0..np) (with start
+ * values start[], report space) and the variables vnames[0..nv).
+ * Returns NULL with err (NSL_EX_USAGE) if the formula does not parse or
+ * uses no parameter.
+ */
+struct nsl_law *nsl_law_formula(const char *text, const char *const *pnames,
+    const double *start, size_t np, const char *const *vnames, size_t nv,
+    struct nsl_err *err);
+
+void nsl_law_free(struct nsl_law *);
+
+/* A new copy of a law, with its variable and y names. */
+struct nsl_law *nsl_law_copy(const struct nsl_law *, struct nsl_err *err);
+
+/* Replace the y field name (copied).  Returns -1 on no memory. */
+int nsl_law_set_y(struct nsl_law *, const char *field);
+
+/* Replace variable k's field name (copied).  Returns -1 on no memory. */
+int nsl_law_set_var(struct nsl_law *, size_t k, const char *field);
+
+/* Index of parameter name, or -1. */
+long nsl_law_param_index(const struct nsl_law *, const char *name);
+
+/* 1 if parameter k is fitted as its logarithm. */
+int nsl_law_param_is_log(const struct nsl_law *, size_t k);
+
+/* Fit space <-> report space, np values each. */
+void nsl_law_to_report(const struct nsl_law *, const double *theta,
+    double *out);
+void nsl_law_from_report(const struct nsl_law *, const double *p,
+    double *theta);
+
+/*
+ * 1 if the law's variable k must be positive (it is taken to a power or
+ * a logarithm), 0 otherwise.
+ */
+int nsl_law_var_positive(const struct nsl_law *, size_t k);
+
+/*
+ * Turn the raw variables of one curve (n rows of nvars, in record order)
+ * into the law's working variables, in place.  Only lr-anneal changes
+ * anything.  Returns 0, or -1 with err when the rows are unusable (steps
+ * not increasing).
+ */
+int nsl_law_prepare(const struct nsl_law *, double *x, size_t n,
+    struct nsl_err *err);
+
+/* y at x for parameters theta (fit space); dy/dtheta into grad if not NULL. */
+double nsl_law_eval(const struct nsl_law *, const double *theta,
+    const double *x, double *grad);
+
+/*
+ * Variable projection basis: fill phi[0..nlin) so that
+ * y = sum_j exp(theta[lin[j]]) * phi[j] at x, for the given non-linear
+ * parameters (the coefficient entries of theta are read only by
+ * data-constrained, whose U_N depends on A and B).  Returns 0, or -1 if the
+ * law has no linear coefficients.
+ */
+int nsl_law_basis(const struct nsl_law *, const double *theta,
+    const double *x, double *phi);
+
+/*
+ * Solve for variable k: the value v of x[k] such that y(x with x[k] = v)
+ * equals target, searched on a log scale over (0, 1e300] when the
+ * variable must be positive, otherwise over [-1e300, 1e300].  Returns 0,
+ * or -1 when the law never reaches the target over that range (err says
+ * why, NSL_EX_DATAERR).
+ */
+int nsl_law_solve(const struct nsl_law *, const double *theta,
+    const double *x, size_t k, double target, double *out,
+    struct nsl_err *err);
+
+/* Append a one-line description (name, formula, variables, params). */
+void nsl_law_describe(const struct nsl_law *, struct nsl_buf *);
+
+#endif
