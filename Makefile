@@ -19,7 +19,11 @@ NSL_LDFLAGS = -fopenmp
 # always built); LIB_OBJS: lib/MODULE.o; UNIT_TESTS: tests/unit/test_NAME.c.
 TOOLS =
 TOOLS += convert
+TOOLS += fit
 TOOLS += quantize
+TOOLS += score
+TOOLS += synth
+TOOLS += prune
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -36,10 +40,16 @@ LIB_OBJS += lib/idx.o
 LIB_OBJS += lib/csv.o
 LIB_OBJS += lib/convert.o
 LIB_OBJS += lib/expr.o
+LIB_OBJS += lib/laws.o
+LIB_OBJS += lib/optim.o
+LIB_OBJS += lib/fitrec.o
 LIB_OBJS += lib/prune.o
 LIB_OBJS += lib/spool.o
 LIB_OBJS += lib/quant.o
 LIB_OBJS += lib/quant_filter.o
+LIB_OBJS += lib/kmeans.o
+LIB_OBJS += lib/score.o
+LIB_OBJS += lib/synth.o
 
 UNIT_TESTS =
 UNIT_TESTS += buf
@@ -53,6 +63,9 @@ UNIT_TESTS += idx
 UNIT_TESTS += csv
 UNIT_TESTS += expr
 UNIT_TESTS += quant
+UNIT_TESTS += kmeans
+UNIT_TESTS += synth
+UNIT_TESTS += prune
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
@@ -109,16 +122,14 @@ check: deps
 	@$(MAKE) --no-print-directory all units
 	@tests/run $(B)
 
-# The same tests under AddressSanitizer and UBSan, built in asan/ so the
-# normal build is untouched.  (-fopenmp's runtime leaks a few bytes on
-# purpose at exit; those are suppressed, nothing else is.)
+# The same tests under AddressSanitizer (with LeakSanitizer) and UBSan,
+# built in asan/ so the normal build is untouched.
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 check-asan: deps
 	@$(MAKE) --no-print-directory B=asan CFLAGS='$(ASAN_CFLAGS)' \
 	    LDFLAGS='-fsanitize=address,undefined' all units
 	@UNIT_QUICK=1 ASAN_OPTIONS=detect_leaks=1 \
-	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run asan
 
 demo: deps all

@@ -166,21 +166,22 @@ nsl_cli_release(struct nsl_cli *cli)
 }
 
 /*
- * getopt_long leaves the offending word in argv[optind - 1], except for a
- * short option inside a cluster ("-xq"), which only optopt names.
+ * The option as the user spelled it.  getopt_long leaves the offending
+ * word in argv[optind - 1]: a long option is named by that word (up to any
+ * '='); a short one, possibly inside a cluster ("-xq"), only by optopt.
  */
 static const char *
 spelled(char **argv)
 {
-	static char shortname[3] = "-?";
+	static char name[128];
 	const char *w = argv[optind - 1];
 
-	if (optopt != 0 && (w[0] != '-' || w[1] == '-' || w[1] != optopt ||
-	    w[2] != '\0')) {
-		shortname[1] = (char)optopt;
-		return shortname;
+	if (w[0] == '-' && w[1] == '-') {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(w, "="), w);
+		return name;
 	}
-	return w;
+	snprintf(name, sizeof(name), "-%c", optopt);
+	return name;
 }
 
 int

@@ -1,3 +1,4 @@
+bats_require_minimum_version 1.5.0
 # Shared set-up for the Bats tests: the built tools first on PATH, the C
 # locale, bats-support and bats-assert.
 load '/usr/lib/bats/bats-support/load'
