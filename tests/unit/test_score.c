@@ -1,0 +1,310 @@
+/*
+ * Unit tests of lib/score.c.  Every expected value is worked out by hand in
+ * the comments (closed forms of softmax values chosen to be rational), not
+ * taken from the implementation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/rng.h"
+#include "nsl/score.h"
+#include "unit.h"
+
+#define TOL 1e-12
+
+static double work[16];
+
+static double
+score1(int metric, const double *z, size_t rows, size_t cols, long label,
+    const double *h, size_t hrows, size_t hd, int probs, size_t window,
+    int *ok)
+{
+	struct nsl_score_opts o = { probs, window };
+	struct nsl_err err;
+	double v = NAN;
+
+	*ok = nsl_score_record(metric, z, rows, cols, label, h, hrows, hd, &o,
+	    work, &v, &err) == 0;
+	return v;
+}
+
+#define CLOSE(a, b) (fabs((a) - (b)) <= TOL * (1 + fabs(b)))
+
+static void
+test_logits_metrics(void)
+{
+	/*
+	 * z = (0, ln 2, ln 3): softmax = (1, 2, 3) / 6 = (1/6, 1/3, 1/2).
+	 * Label 0.
+	 *  el2n  = ||(1/6 - 1, 1/3, 1/2)|| = sqrt(25/36 + 4/36 + 9/36)
+	 *        = sqrt(38) / 6
+	 *  grand with h = (1, 2): el2n * sqrt(1 + 5) = sqrt(228) / 6
+	 *  margin = 1 - (1/2 - 1/3) = 5/6
+	 *  entropy = ln(6)/6 + ln(3)/3 + ln(2)/2
+	 *  least-confidence = 1 - 1/2 = 1/2
+	 *  aum = -(z_0 - max other) = -(0 - ln 3) = ln 3
+	 */
+	double z[3] = { 0, log(2), log(3) };
+	double p[3] = { 1.0 / 6, 1.0 / 3, 0.5 };
+	double h[2] = { 1, 2 };
+	double ent = log(6) / 6 + log(3) / 3 + log(2) / 2;
+	int ok, i;
+
+	for (i = 0; i < 2; i++) {
+		const double *in = i ? p : z;
+		const char *what = i ? "probs" : "logits";
+
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_EL2N, in, 1, 3, 0, NULL, 0, 0,
+		    i, 10, &ok), sqrt(38) / 6) && ok, "el2n = sqrt(38)/6 (%s)",
+		    what);
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_GRAND, in, 1, 3, 0, h, 1, 2,
+		    i, 10, &ok), sqrt(228) / 6) && ok,
+		    "grand = sqrt(38)/6 * sqrt(1 + ||h||^2) (%s)", what);
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_MARGIN, in, 1, 3, 0, NULL, 0,
+		    0, i, 10, &ok), 5.0 / 6) && ok, "margin = 1 - (p1 - p2) = "
+		    "5/6 (%s)", what);
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_ENTROPY, in, 1, 3, 0, NULL, 0,
+		    0, i, 10, &ok), ent) && ok, "entropy (%s)", what);
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_LEAST_CONFIDENCE, in, 1, 3, 0,
+		    NULL, 0, 0, i, 10, &ok), 0.5) && ok,
+		    "least-confidence = 1/2 (%s)", what);
+	}
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_AUM, z, 1, 3, 0, NULL, 0, 0, 0, 10,
+	    &ok), log(3)) && ok, "aum = ln 3 (negated margin)");
+}
+
+static void
+test_rows(void)
+{
+	/*
+	 * Two seeds: (0, ln 2, ln 3) -> (1/6, 1/3, 1/2) and (ln 3, ln 2, 0)
+	 * -> (1/2, 1/3, 1/6); label 0.  Errors sqrt(38)/6 and
+	 * sqrt(1/4 + 1/9 + 1/36) = sqrt(14)/6: el2n = (sqrt 38 + sqrt 14)/12.
+	 * grand with h rows (1, 2) and (0, 0): (sqrt(38) sqrt(6) + sqrt(14))
+	 * / 12.  Entropy is the same for both rows (a permutation).
+	 */
+	double z[6] = { 0, log(2), log(3), log(3), log(2), 0 };
+	double h[4] = { 1, 2, 0, 0 };
+	int ok;
+
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_EL2N, z, 2, 3, 0, NULL, 0, 0, 0, 10,
+	    &ok), (sqrt(38) + sqrt(14)) / 12) && ok,
+	    "el2n averages over rows (seeds)");
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_GRAND, z, 2, 3, 0, h, 2, 2, 0, 10,
+	    &ok), (sqrt(38) * sqrt(6) + sqrt(14)) / 12) && ok,
+	    "grand with one embedding row per seed");
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_ENTROPY, z, 2, 3, 0, NULL, 0, 0, 0,
+	    10, &ok), log(6) / 6 + log(3) / 3 + log(2) / 2) && ok,
+	    "entropy averages over rows");
+	/* large logits: (1000, 1000 + ln 2) -> (1/3, 2/3); label 1:
+	 * el2n = ||(1/3, -1/3)|| = sqrt(2)/3 */
+	{
+		double big[2] = { 1000, 1000 + log(2) };
+
+		UNIT_CHECK(CLOSE(score1(NSL_SCORE_EL2N, big, 1, 2, 1, NULL, 0,
+		    0, 0, 10, &ok), sqrt(2) / 3) && ok,
+		    "softmax is stable for large logits");
+	}
+}
+
+static void
+test_dynamics(void)
+{
+	/*
+	 * Forgetting, label 1, epochs' argmax 1, 2, 1, 0, 1: correct 1 0 1 0 1,
+	 * two 1 -> 0 transitions.  Never correct (label 0 with argmax 1, 2):
+	 * the 2 epochs.  A tie (1, 1, 0) goes to the first index, 0: incorrect
+	 * for label 1, then (0, 1, 0) correct: learned, never forgotten.
+	 */
+	double f[15] = { 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 2, 1 };
+	double never[6] = { 0, 1, 0, 0, 0, 1 };
+	double tie[6] = { 1, 1, 0, 0, 1, 0 };
+	/* AUM, label 0: margins 2 - 1 = 1 and 0 - 3 = -3, mean -1 -> 1 */
+	double a[6] = { 2, 0, 1, 0, 3, 1 };
+	/*
+	 * Dynamic uncertainty on probabilities, label 0: P_y = .5, .25, .75.
+	 * J = 2: windows (.5, .25) sd sqrt(2 * .125^2 / 1) = sqrt(1/32) and
+	 * (.25, .75) sd sqrt(1/8); mean (sqrt(1/32) + sqrt(1/8)) / 2 =
+	 * 3 sqrt(2) / 16.  J = 3: one window, mean .5, sd sqrt(.125/2) = .25.
+	 */
+	double du[6] = { .5, .5, .25, .75, .75, .25 };
+	int ok;
+
+	UNIT_CHECK(score1(NSL_SCORE_FORGETTING, f, 5, 3, 1, NULL, 0, 0, 0, 10,
+	    &ok) == 2 && ok, "forgetting counts 1 -> 0 transitions");
+	UNIT_CHECK(score1(NSL_SCORE_FORGETTING, never, 2, 3, 0, NULL, 0, 0, 0,
+	    10, &ok) == 2 && ok, "never learned: the number of epochs");
+	UNIT_CHECK(score1(NSL_SCORE_FORGETTING, tie, 2, 3, 1, NULL, 0, 0, 0,
+	    10, &ok) == 0 && ok, "learned at epoch 2, never forgotten");
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_AUM, a, 2, 3, 0, NULL, 0, 0, 0, 10,
+	    &ok), 1.0) && ok, "aum: minus the mean margin over epochs");
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_DYNAMIC_UNCERTAINTY, du, 3, 2, 0,
+	    NULL, 0, 0, 1, 2, &ok), 3 * sqrt(2) / 16) && ok,
+	    "dynamic uncertainty, window 2");
+	UNIT_CHECK(CLOSE(score1(NSL_SCORE_DYNAMIC_UNCERTAINTY, du, 3, 2, 0,
+	    NULL, 0, 0, 1, 3, &ok), 0.25) && ok,
+	    "dynamic uncertainty, window 3");
+	score1(NSL_SCORE_DYNAMIC_UNCERTAINTY, du, 3, 2, 0, NULL, 0, 0, 1, 4,
+	    &ok);
+	UNIT_CHECK(!ok, "fewer epochs than the window is an error");
+}
+
+static void
+test_errors(void)
+{
+	double z[3] = { 0, 1, 2 }, bad[3] = { .5, .6, 0 }, neg[2] = { -.1, 1.1 };
+	int ok;
+
+	score1(NSL_SCORE_EL2N, z, 1, 3, 3, NULL, 0, 0, 0, 10, &ok);
+	UNIT_CHECK(!ok, "label outside the classes is an error");
+	score1(NSL_SCORE_EL2N, z, 1, 3, -1, NULL, 0, 0, 0, 10, &ok);
+	UNIT_CHECK(!ok, "negative label is an error");
+	score1(NSL_SCORE_ENTROPY, z, 1, 1, 0, NULL, 0, 0, 0, 10, &ok);
+	UNIT_CHECK(!ok, "one class is an error");
+	score1(NSL_SCORE_ENTROPY, bad, 1, 3, 0, NULL, 0, 0, 1, 10, &ok);
+	UNIT_CHECK(!ok, "probabilities summing to 1.1 are an error");
+	score1(NSL_SCORE_ENTROPY, neg, 1, 2, 0, NULL, 0, 0, 1, 10, &ok);
+	UNIT_CHECK(!ok, "a negative probability is an error");
+	score1(NSL_SCORE_AUM, z, 1, 3, 0, NULL, 0, 0, 1, 10, &ok);
+	UNIT_CHECK(!ok, "aum refuses probabilities");
+	score1(NSL_SCORE_PROTOTYPE, z, 1, 3, 0, NULL, 0, 0, 0, 10, &ok);
+	UNIT_CHECK(!ok, "a whole-set metric is not a per-record one");
+	UNIT_CHECK(nsl_score_metric_parse("el2n") == NSL_SCORE_EL2N &&
+	    nsl_score_metric_parse("nope") == -1 &&
+	    strcmp(nsl_score_metric_name(NSL_SCORE_DYNAMIC_UNCERTAINTY),
+	    "dynamic-uncertainty") == 0, "metric names parse both ways");
+}
+
+static void
+test_class_prototype(void)
+{
+	/*
+	 * 1-d, class 0 = {0, 1, 5} (mean 2, median 1), class 1 = {10}.
+	 * Mean: 2 1 3 0.  Median: 1 0 4 0.  Even count {0, 1, 5, 6} -> median
+	 * 3 (the middle pair's mean): distances 3 2 2 3.
+	 */
+	double x[4] = { 0, 1, 5, 10 }, s[4];
+	int lab[4] = { 0, 0, 0, 1 }, lab4[4] = { 0, 0, 0, 0 };
+	double x4[4] = { 0, 1, 5, 6 };
+	struct nsl_err err;
+
+	nsl_score_class_prototype(x, 4, 1, lab, 2, 0, s, &err);
+	UNIT_CHECK(s[0] == 2 && s[1] == 1 && s[2] == 3 && s[3] == 0,
+	    "distance to the class mean");
+	nsl_score_class_prototype(x, 4, 1, lab, 2, 1, s, &err);
+	UNIT_CHECK(s[0] == 1 && s[1] == 0 && s[2] == 4 && s[3] == 0,
+	    "distance to the class median");
+	nsl_score_class_prototype(x4, 4, 1, lab4, 1, 1, s, &err);
+	UNIT_CHECK(s[0] == 3 && s[1] == 2 && s[2] == 2 && s[3] == 3,
+	    "median of an even count: mean of the middle pair");
+	{
+		/* 2-d: class {(0,0), (2,0), (0,4)} has mean (2/3, 4/3);
+		 * (0,0) is sqrt(4/9 + 16/9) = sqrt(20)/3 from it */
+		double y[6] = { 0, 0, 2, 0, 0, 4 }, t[3];
+		int l3[3] = { 0, 0, 0 };
+
+		nsl_score_class_prototype(y, 3, 2, l3, 1, 0, t, &err);
+		UNIT_CHECK(CLOSE(t[0], sqrt(20) / 3), "2-d class mean distance");
+	}
+}
+
+static void
+test_knn(void)
+{
+	/* 0, 1, 3, 7: k = 1 -> 1 1 2 4; k = 2 -> 2 1.5 2.5 5 */
+	double x[4] = { 0, 1, 3, 7 }, s[4];
+	struct nsl_err err;
+	gsl_rng *r = nsl_rng_new(3, 0);
+	size_t n = unit_quick() ? 300 : 5000, d = 7, k = 5, i, j, t, bad = 0;
+	double *y = malloc(n * d * sizeof(double));
+	double *sc = malloc(n * sizeof(double));
+	double *dd = malloc(n * sizeof(double));
+
+	UNIT_CHECK(nsl_score_knn(x, 4, 1, 1, s, &err) == 0 && s[0] == 1 &&
+	    s[1] == 1 && s[2] == 2 && s[3] == 4, "knn, k = 1, by hand");
+	UNIT_CHECK(nsl_score_knn(x, 4, 1, 2, s, &err) == 0 && s[0] == 2 &&
+	    s[1] == 1.5 && s[2] == 2.5 && s[3] == 5, "knn, k = 2, by hand");
+	UNIT_CHECK(nsl_score_knn(x, 4, 1, 4, s, &err) == -1,
+	    "knn with k >= n is an error");
+	/* against brute force: sort each row's distances */
+	for (i = 0; i < n * d; i++)
+		y[i] = gsl_rng_uniform(r);
+	nsl_score_knn(y, n, d, k, sc, &err);
+	for (i = 0; i < n; i++) {
+		double m = 0;
+		size_t c = 0;
+
+		for (j = 0; j < n; j++) {
+			double s2 = 0, u;
+
+			if (j == i)
+				continue;
+			for (t = 0; t < d; t++) {
+				u = y[i * d + t] - y[j * d + t];
+				s2 += u * u;
+			}
+			dd[c++] = sqrt(s2);
+		}
+		/* partial selection of the k smallest */
+		for (t = 0; t < k; t++) {
+			size_t b = t, q;
+			double tmp;
+
+			for (q = t + 1; q < c; q++)
+				if (dd[q] < dd[b])
+					b = q;
+			tmp = dd[t];
+			dd[t] = dd[b];
+			dd[b] = tmp;
+			m += dd[t];
+		}
+		m /= (double)k;
+		if (fabs(m - sc[i]) > 1e-12 * m)
+			bad++;
+	}
+	UNIT_CHECK(bad == 0, "knn equals brute force on %zu random points "
+	    "(%zu differ)", n, bad);
+	free(y);
+	free(sc);
+	free(dd);
+	gsl_rng_free(r);
+}
+
+static void
+test_prototype(void)
+{
+	/*
+	 * Directions 0 and 45 degrees (lengths 1 and sqrt 2) and two points at
+	 * 180 degrees; k = 2.  Normalised, the clusters are {0, 45 deg} with
+	 * centroid on the 22.5 degree bisector, and {180 deg} exactly: scores
+	 * 1 - cos(pi/8) twice, then 0, 0.
+	 */
+	double x[8] = { 1, 0, 1, 1, -1, 0, -3, 0 }, s[4];
+	size_t cl[4];
+	struct nsl_err err;
+	double e = 1 - cos(M_PI / 8);
+
+	UNIT_CHECK(nsl_score_prototype(x, 4, 2, 2, 100, 1, s, cl, &err) == 0,
+	    "prototype runs");
+	UNIT_CHECK(cl[0] == cl[1] && cl[2] == cl[3] && cl[0] != cl[2],
+	    "prototype clusters by direction");
+	UNIT_CHECK(CLOSE(s[0], e) && CLOSE(s[1], e) && fabs(s[2]) < 1e-15 &&
+	    fabs(s[3]) < 1e-15, "prototype = cosine distance to the centroid");
+	UNIT_CHECK(nsl_score_prototype(x, 4, 2, 5, 100, 1, s, cl, &err) == -1,
+	    "prototype with k > n is an error");
+}
+
+int
+main(void)
+{
+	test_logits_metrics();
+	test_rows();
+	test_dynamics();
+	test_errors();
+	test_class_prototype();
+	test_knn();
+	test_prototype();
+	return unit_done();
+}
