@@ -320,13 +320,61 @@ f32_bits(float v)
 	return b;
 }
 
-static float
-bits_f32(uint32_t b)
+/* v rounded to float32 (nearest-even; beyond the range: +-inf), without
+ * the undefined behaviour of an out-of-range conversion. */
+static double
+round_f32(double v)
 {
-	float v;
+	/* FLT_MAX + half its ulp: the first value that rounds to inf */
+	if (fabs(v) >= 0x1.ffffffp127)
+		return copysign(INFINITY, v);
+	return (double)(float)v;
+}
 
-	memcpy(&v, &b, sizeof(v));
-	return v;
+/* Float32 bits at and above which |x| overflows (nearest-even). */
+static uint32_t
+f32_overflow_bits(const struct nsl_quant_format *f)
+{
+	uint32_t thr = f32_bits((float)(f->max + ldexp(1.0, f->emax -
+	    f->mbits - 1)));
+
+	return max_code(f) & 1 ? thr : thr + 1;
+}
+
+/*
+ * The plain cast of x[0..n) through the float32 kernel (nearest-even,
+ * inputs rounded to float32): codes, values and the per-element counts.
+ */
+static unsigned
+cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
+    uint8_t *codes, struct nsl_quant_stats *st)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+	const uint32_t thr2 = f32_overflow_bits(f);
+	const unsigned mag = (1u << (f->ebits + f->mbits)) - 1;
+	float buf[256];
+	uint8_t cbuf[256], *c;
+	unsigned all = 0;
+	size_t i, j, m;
+	uint32_t a;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < 256 ? n - i : 256;
+		c = codes != NULL ? codes + i : cbuf;
+		for (j = 0; j < m; j++)
+			buf[j] = (float)round_f32(x[i + j]);
+		all |= nsl_quant_fp_encode_f32(f, buf, m, c, q->opts);
+		for (j = 0; j < m; j++) {
+			out[i + j] = f->value[c[j]];
+			if (st == NULL)
+				continue;
+			a = f32_bits(buf[j]) & 0x7fffffffu;
+			st->saturated += a >= thr2 && a <= 0x7f800000u &&
+			    isfinite(out[i + j]);
+			st->flushed += (c[j] & mag) == 0 && a != 0;
+		}
+	}
+	return all;
 }
 
 unsigned
@@ -336,43 +384,52 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	const int m = f->mbits, shift = 23 - m;
 	const unsigned signshift = 31 - (unsigned)(f->ebits + m);
 	/* |x| above thr (or at it, when the tie goes up) overflows */
-	const uint32_t thr = f32_bits((float)(f->max +
-	    ldexp(1.0, f->emax - m - 1)));
-	const int tie_up = max_code(f) & 1;
 	const uint32_t minnorm = (uint32_t)(f->emin + 127) << 23;
 	const float magic = ldexpf(1.0f, f->emin - m + 23);
 	const uint32_t magicbits = f32_bits(magic);
 	const uint32_t rebias = ((uint32_t)(f->bias - 127) << 23) +
 	    (1u << (shift - 1)) - 1;
-	const unsigned ovf = overflow(f, 0, opts, &(unsigned){ 0 });
-	const unsigned nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
-	unsigned flags = 0;
+	unsigned ovflag = 0;
+	const uint32_t ovf = overflow(f, 0, opts, &ovflag);
+	const uint32_t nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
+	const uint32_t nanflag = f->special == NSL_QS_FINITE ? NSL_QF_UNREP :
+	    NSL_QF_NAN;
+	const uint32_t thr2 = f32_overflow_bits(f);
+	const uint32_t smask = 1u << (f->ebits + m);
+	uint32_t any_ovf = 0, any_nan = 0, any_flush = 0;
 	size_t i;
 
+	/*
+	 * Branch-free, so that the loop vectorizes: compute the subnormal
+	 * and the normal result and select; overflow and NaN override.
+	 */
+#pragma omp simd reduction(|:any_ovf, any_nan, any_flush)
 	for (i = 0; i < n; i++) {
-		uint32_t b = f32_bits(x[i]), a = b & 0x7fffffffu, c;
-		unsigned sign = (b >> signshift) & (1u << (f->ebits + m));
+		uint32_t b, a, sub, nor, c, sign, isov, isnan_, issub;
+		float fa;
 
-		if (a < minnorm) {
-			c = f32_bits(bits_f32(a) + magic) - magicbits;
-			if (c == 0 && a != 0)
-				flags |= NSL_QF_FLUSHED;
-		} else if (a < thr || (a == thr && !tie_up)) {
-			c = (a + rebias + ((a >> shift) & 1)) >> shift;
-		} else if (a > 0x7f800000u) {
-			if (f->special == NSL_QS_FINITE) {
-				flags |= NSL_QF_UNREP;
-				sign = 0;
-			} else
-				flags |= NSL_QF_NAN;
-			c = nan;
-		} else {
-			overflow(f, 0, opts, &flags);
-			c = ovf;
-		}
+		memcpy(&b, &x[i], sizeof(b));
+		a = b & 0x7fffffffu;
+		memcpy(&fa, &a, sizeof(fa));
+		fa += magic;
+		memcpy(&sub, &fa, sizeof(sub));
+		sub -= magicbits;
+		nor = (a + rebias + ((a >> shift) & 1)) >> shift;
+		issub = a < minnorm;
+		isnan_ = a > 0x7f800000u;
+		isov = (a >= thr2) & !isnan_;
+		c = issub ? sub : nor;
+		c = isov ? ovf : c;
+		c = isnan_ ? nan : c;
+		sign = (b >> signshift) & smask;
+		sign = isnan_ && nanflag == NSL_QF_UNREP ? 0 : sign;
+		any_ovf |= isov;
+		any_nan |= isnan_;
+		any_flush |= issub & (c == 0) & (a != 0);
 		codes[i] = (uint8_t)(sign | c);
 	}
-	return flags;
+	return (any_ovf ? ovflag : 0) | (any_nan ? nanflag : 0) |
+	    (any_flush ? NSL_QF_FLUSHED : 0);
 }
 
 long
@@ -523,17 +580,6 @@ nsl_quant_release(struct nsl_quant *q)
 	free(q->scratch);
 	q->signs = NULL;
 	q->scratch = NULL;
-}
-
-/* v rounded to float32 (nearest-even; beyond the range: +-inf), without
- * the undefined behaviour of an out-of-range conversion. */
-static double
-round_f32(double v)
-{
-	/* FLT_MAX + half its ulp: the first value that rounds to inf */
-	if (fabs(v) >= 0x1.ffffffp127)
-		return copysign(INFINITY, v);
-	return (double)(float)v;
 }
 
 static double
@@ -760,6 +806,13 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	double lo, hi, u = -1;
 	const double *src;
 
+	if (q->gran == NSL_QG_NONE && q->f32 && !q->stochastic &&
+	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx) {
+		all = cast_f32(q, x, n, out, codes, st);
+		if (st != NULL)
+			add_stats(st, x, out, n);
+		return all;
+	}
 	for (i = 0; i < n; i++)
 		out[i] = to_f32(q, x[i]);
 	for (b = 0; b * span < n; b++) {

@@ -143,6 +143,10 @@ struct nsl_quant_filter {
 	size_t nlines, linecap;
 	double *tx;
 	size_t tn, tcap, *tlen, tlencap;
+	/* text of each code's value: [e8m0][code] for MX, [0][code] for a
+	 * plain cast; rows allocated on first use, len 0 = not yet */
+	char (*text[256])[NSL_NUM_BUFSZ];
+	unsigned char *textlen[256];
 };
 
 static int
@@ -195,6 +199,8 @@ nsl_quant_filter_new(struct nsl_quant *q, const struct nsl_quant_filter_opts *o,
 void
 nsl_quant_filter_free(struct nsl_quant_filter *fl)
 {
+	size_t i;
+
 	if (fl == NULL)
 		return;
 	nsl_rec_release(&fl->rec);
@@ -209,6 +215,10 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	nsl_buf_release(&fl->buf);
 	nsl_buf_release(&fl->tmp);
 	nsl_buf_release(&fl->all);
+	for (i = 0; i < 256; i++) {
+		free(fl->text[i]);
+		free(fl->textlen[i]);
+	}
 	gsl_rng_free(fl->rng);
 	free(fl);
 }
@@ -219,6 +229,8 @@ need_all(const struct nsl_quant_filter *fl)
 	return !fl->o.decode && (fl->q->gran == NSL_QG_TENSOR ||
 	    fl->o.search);
 }
+
+static int put_cached(struct nsl_quant_filter *fl, size_t n);
 
 /* The members to write for a number, NaN and infinities included. */
 static void
@@ -245,6 +257,8 @@ put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
 			    "--saturate, --allow-nonfinite)", fl->o.field, i,
 			    x[i], isnan(v[i]) ? "NaN" : "infinity",
 			    fl->q->fmt.name);
+	if (put_cached(fl, n) == 0)
+		return 0;
 	nsl_buf_addc(&fl->buf, '[');
 	for (i = 0; i < n; i++) {
 		if (i > 0)
@@ -252,6 +266,60 @@ put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
 		put_number(&fl->buf, v[i], fl->o.style);
 	}
 	nsl_buf_addc(&fl->buf, ']');
+	return 0;
+}
+
+/*
+ * Write the values of codes[0..n) from the text cache: a plain cast or an
+ * MX format without rotation has at most 256 x 256 distinct outputs, so
+ * each is printed once.  Returns 0, or -1 when the cache does not apply
+ * or memory runs out (the caller then prints).
+ */
+static int
+put_cached(struct nsl_quant_filter *fl, size_t n)
+{
+	const struct nsl_quant *q = fl->q;
+	size_t i, row, b;
+	unsigned c;
+	char *t;
+
+	if (fl->o.decode || q->rotate || (q->gran != NSL_QG_NONE &&
+	    !q->fmt.mx))
+		return -1;
+	if (nsl_buf_grow(&fl->buf, n * NSL_NUM_BUFSZ + 2) != 0)
+		return -1;
+	t = fl->buf.data + fl->buf.len;
+	*t++ = '[';
+	for (i = 0; i < n; i++) {
+		row = q->fmt.mx ? (size_t)fl->scales[i / q->block].e8m0 : 0;
+		c = fl->codes[i];
+		if (fl->text[row] == NULL) {
+			fl->text[row] = malloc(256 * sizeof(*fl->text[row]));
+			fl->textlen[row] = calloc(256, 1);
+			if (fl->text[row] == NULL || fl->textlen[row] == NULL)
+				return -1;
+		}
+		if (fl->textlen[row][c] == 0) {
+			struct nsl_buf one = NSL_BUF_INIT;
+
+			put_number(&one, fl->out[i], fl->o.style);
+			if (nsl_buf_failed(&one) || one.len >= NSL_NUM_BUFSZ) {
+				nsl_buf_release(&one);
+				return -1;
+			}
+			memcpy(fl->text[row][c], one.data, one.len);
+			fl->textlen[row][c] = (unsigned char)one.len;
+			nsl_buf_release(&one);
+		}
+		if (i > 0)
+			*t++ = ',';
+		b = fl->textlen[row][c];
+		memcpy(t, fl->text[row][c], b);
+		t += b;
+	}
+	*t++ = ']';
+	fl->buf.len = (size_t)(t - fl->buf.data);
+	fl->buf.data[fl->buf.len] = '\0';
 	return 0;
 }
 

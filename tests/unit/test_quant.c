@@ -760,6 +760,31 @@ test_stats_and_search(void)
 	    && fabs(st.sum_x2 - 25.01) < 1e-12 &&
 	    fabs(st.sum_cos - 25 / (5 * sqrt(25.01))) < 1e-15;
 	UNIT_CHECK(ok, "stats on a hand-worked fp4 vector");
+	/* the float32 fast path gives the same values and counts: fp8-e4m3
+	 * of (500, 464, -1e-9, 0.3): 500 saturates (with --saturate),
+	 * 464 is the tie that goes down to 448 (not counted), -1e-9
+	 * flushes to -0 */
+	{
+		double y[4] = { 500, 464, -1e-9, 0.3 }, o1[4], o2[4];
+		struct nsl_quant_stats s1, s2;
+		uint8_t c1[4], c2[4];
+
+		memset(&q, 0, sizeof(q));
+		nsl_quant_format_parse(&q.fmt, "fp8-e4m3", &err);
+		q.opts = NSL_QO_SATURATE;
+		nsl_quant_check(&q);
+		memset(&s1, 0, sizeof(s1));
+		memset(&s2, 0, sizeof(s2));
+		nsl_quant_vector(&q, y, 4, o1, c1, NULL, NULL, NULL, &s1);
+		q.f32 = 1;
+		nsl_quant_vector(&q, y, 4, o2, c2, NULL, NULL, NULL, &s2);
+		ok = memcmp(c1, c2, 4) == 0 && o2[0] == 448 && o2[1] == 448 &&
+		    o2[2] == 0 && signbit(o2[2]) && o2[3] == 0.3125 &&
+		    s1.saturated == 1 && s2.saturated == 1 && s1.flushed == 1
+		    && s2.flushed == 1 && s1.sum_e2 == s2.sum_e2;
+		UNIT_CHECK(ok, "fp8 cast: float32 fast path = general path, "
+		    "with the same saturated and flushed counts");
+	}
 
 	/* search: a tensor exactly on the e2m1 grid (times 1) has MSE 0
 	 * only for e2m1 with no clipping */
