@@ -643,9 +643,9 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 			}
 	}
 	for (i = 0; i < np; i++)
-		if (nsl_law_param_is_log(f->law, i) && !(pv[i] > 0)) {
+		if (nsl_law_param_is_log(f->law, i) && !(pv[i] >= 0)) {
 			nsl_err_set(err, NSL_EX_DATAERR, "field \"params\": "
-			    "\"%s\" must be positive", pn[i]);
+			    "\"%s\" must not be negative", pn[i]);
 			goto out;
 		}
 	nsl_law_from_report(f->law, pv, f->theta);
@@ -873,4 +873,112 @@ out:
 	free(wt);
 	free(ct);
 	return ret;
+}
+
+/* --- predictions -------------------------------------------------------- */
+
+static void
+interval_of(double *v, size_t n, double level, double *lo, double *hi)
+{
+	if (n == 0) {
+		*lo = *hi = NAN;
+		return;
+	}
+	*lo = nsl_optim_quantile(v, n, (1 - level) / 2);
+	*hi = nsl_optim_quantile(v, n, 1 - (1 - level) / 2);
+}
+
+void
+nsl_fitrec_predict(const struct nsl_fitrec *f, const double *x,
+    double level, double *y, double *lo, double *hi)
+{
+	double *v;
+	size_t b, m = 0;
+
+	*y = nsl_law_eval(f->law, f->theta, x, NULL);
+	*lo = *hi = NAN;
+	if (f->B == 0 || (v = malloc(f->B * sizeof(double))) == NULL)
+		return;
+	for (b = 0; b < f->B; b++) {
+		double p = nsl_law_eval(f->law, f->samples + b * f->law->np, x,
+		    NULL);
+
+		if (isfinite(p))
+			v[m++] = p;
+	}
+	interval_of(v, m, level, lo, hi);
+	free(v);
+}
+
+int
+nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
+    double target, double level, double out[3], struct nsl_err *err)
+{
+	struct nsl_err e2;
+	double *v;
+	size_t b, m = 0;
+
+	if (nsl_law_solve(f->law, f->theta, x, k, target, &out[0], err) != 0)
+		return -1;
+	out[1] = out[2] = NAN;
+	if (f->B == 0 || (v = malloc(f->B * sizeof(double))) == NULL)
+		return 0;
+	for (b = 0; b < f->B; b++)
+		if (nsl_law_solve(f->law, f->samples + b * f->law->np, x, k,
+		    target, &v[m], &e2) == 0)
+			m++;
+	interval_of(v, m, level, &out[1], &out[2]);
+	free(v);
+	return 0;
+}
+
+static void
+optimal_at(const struct nsl_law *l, const double *t, double C, double k,
+    double *N, double *D, double *L)
+{
+	double A = exp(t[0]), B = exp(t[1]), al = t[3];
+	double be = l->kind == NSL_LAW_CHINCHILLA ? t[4] : t[3];
+	double G = pow(al * A / (be * B), 1 / (al + be)), x[2];
+
+	*N = G * pow(C / k, be / (al + be));
+	*D = C / (k * *N);
+	x[0] = *N;
+	x[1] = *D;
+	*L = nsl_law_eval(l, t, x, NULL);
+}
+
+int
+nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
+    double level, double out[3][3], struct nsl_err *err)
+{
+	double *v;
+	size_t b, m = 0, j;
+
+	if (f->law->kind != NSL_LAW_CHINCHILLA &&
+	    f->law->kind != NSL_LAW_CHINCHILLA_TIED)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
+		    "needs a chinchilla or chinchilla-tied fit, not %s",
+		    f->law->name);
+	optimal_at(f->law, f->theta, C, k, &out[0][0], &out[1][0],
+	    &out[2][0]);
+	for (j = 0; j < 3; j++)
+		out[j][1] = out[j][2] = NAN;
+	if (f->B == 0 || (v = malloc(3 * f->B * sizeof(double))) == NULL)
+		return 0;
+	for (b = 0; b < f->B; b++) {
+		double N, D, L;
+
+		optimal_at(f->law, f->samples + b * f->law->np, C, k, &N, &D,
+		    &L);
+		if (isfinite(N) && isfinite(D) && isfinite(L)) {
+			v[m] = N;
+			v[f->B + m] = D;
+			v[2 * f->B + m] = L;
+			m++;
+		}
+	}
+	for (j = 0; j < 3; j++)
+		interval_of(v + j * f->B, m, level, &out[j][1], &out[j][2]);
+	free(v);
+	return 0;
 }

@@ -136,6 +136,27 @@ int nsl_fitrec_parse(struct nsl_fitrec *, const struct nsl_rec *,
 void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
     double *lo, double *hi);
 
+/*
+ * Predictions from a fit record.  Each gives the point value at the fitted
+ * parameters and, when the record has bootstrap samples, the two-sided
+ * percentile interval at level over the samples (else lo = hi = NaN).
+ *
+ * predict: y at x (the law's working variables).
+ * solve: the value of variable k that gives y = target (see
+ *   nsl_law_solve); samples that never reach it are left out of the
+ *   interval.  Returns -1 with err if the fit itself never reaches it.
+ * optimal: for chinchilla and chinchilla-tied, the compute-optimal
+ *   N = G (C/k)^(beta/(alpha+beta)), G = (alpha A/(beta B))^(1/(alpha+beta)),
+ *   D = C/(k N) and the loss there; out[3][3] rows N, D, L of
+ *   {value, lo, hi}.  Returns -1 with err for other laws.
+ */
+void nsl_fitrec_predict(const struct nsl_fitrec *, const double *x,
+    double level, double *y, double *lo, double *hi);
+int nsl_fitrec_solve(const struct nsl_fitrec *, const double *x, size_t k,
+    double target, double level, double out[3], struct nsl_err *err);
+int nsl_fitrec_optimal(const struct nsl_fitrec *, double C, double k,
+    double level, double out[3][3], struct nsl_err *err);
+
 /* Everything nsl-fit does to one group. */
 struct nsl_fit_opts {
 	enum nsl_loss loss;
