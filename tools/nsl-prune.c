@@ -190,6 +190,7 @@ int
 main(int argc, char **argv)
 {
 	struct nsl_prune_params p;
+	struct nsl_progress progress;
 	struct nsl_prune_groups *groups = NULL;
 	struct nsl_prune_stats *stats = NULL;
 	struct nsl_spool *spool;
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 		nsl_die(NSL_EX_SOFTWARE, "out of memory");
 	nsl_rec_init(&rec, cli.common.allow_nonfinite ?
 	    NSL_REC_ALLOW_NONFINITE : 0);
+	nsl_progress_start(&progress, "records", 0, cli.common.quiet);
 	for (ai = optind; ai < argc || ai == optind; ai++) {
 		if (nsl_spool_open(spool, ai < argc ? argv[ai] : "-", &err))
 			nsl_die_err(&err);
@@ -303,6 +305,8 @@ main(int argc, char **argv)
 			    &rec, by, &err)) < 0)
 				goto bad;
 			table_push(&t, s, (size_t)g);
+			if ((t.n & 1023) == 0)
+				nsl_progress_update(&progress, t.n);
 			continue;
 bad:
 			nsl_spool_locate(spool, &err);
@@ -314,6 +318,7 @@ bad:
 			break;
 	}
 	nsl_rec_release(&rec);
+	nsl_progress_end(&progress);
 
 	if (groups != NULL) {
 		ngroups = nsl_prune_groups_count(groups);
