@@ -221,8 +221,8 @@ nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
 
 		if (J < 2 || rows < J)
 			return nsl_err_set(err, NSL_EX_DATAERR,
-			    "dynamic-uncertainty needs at least the window's %zu "
-			    "rows (epochs), got %zu", J, rows);
+			    "needs at least the window's %zu rows (epochs), "
+			    "got %zu", J, rows);
 		py = malloc(rows * sizeof(double));
 		if (py == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
@@ -488,6 +488,10 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 		    &hd, &R->hcap, err) < 0)
 			return -1;
 	}
+	if (R->want_label && R->want_logits && (size_t)label >= cols)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %ld is "
+		    "not a class index for the %zu classes of \"%s\"",
+		    J->label_field, label, cols, J->logits_field);
 	for (m = 0; m < J->nmetrics; m++) {
 		int metric = J->metric[m];
 

@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# nsl-score: every metric and flag, record splicing, determinism, and the
+# bad inputs (one line "nsl-score: FILE:LINE: ...", the documented exit
+# code, no output file left).
+#
+# Expected values are closed forms worked out by hand in the comments: the
+# fixtures' logits are 0, ln 2, ln 3 so that softmax gives (1, 2, 3) / 6.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+FIX="$TESTS_DIR/fixtures/score"
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+}
+
+# close FILE ID FIELD EXPR [ID FIELD EXPR ...]: the record with that id has
+# FIELD within 1e-12 (relative) of the Python expression EXPR (math names).
+close() {
+	/usr/bin/python3 - "$@" <<'EOF'
+import json, math, sys
+from math import *
+path, args = sys.argv[1], sys.argv[2:]
+recs = {str(r["id"]): r for r in map(json.loads, open(path))}
+bad = 0
+for i in range(0, len(args), 3):
+    rid, field, expr = args[i:i + 3]
+    want, got = eval(expr), recs[rid][field]
+    if not abs(got - want) <= 1e-12 * max(1.0, abs(want)):
+        print(f"id {rid} {field}: got {got!r}, want {expr} = {want!r}")
+        bad = 1
+sys.exit(bad)
+EOF
+}
+
+# fails_cleanly STATUS REGEX ARGS...: nsl-score -o into an empty directory
+fails_cleanly() {
+	local want=$1 re=$2
+	shift 2
+	rm -rf "$T/out" && mkdir "$T/out"
+	run --separate-stderr nsl-score -o "$T/out/out.jsonl" "$@"
+	[ "$status" -eq "$want" ] ||
+		fail "status $status, expected $want; stderr: $stderr"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
+		fail "stderr is not one line: $stderr"
+	[[ "$stderr" =~ $re ]] ||
+		fail "stderr '$stderr' does not match '$re'"
+	assert_dir_empty "$T/out"
+}
+
+# ---- logits metrics ----
+
+@test "one metric adds 'score' and keeps every byte of the record" {
+	run --separate-stderr nsl-score --metric least-confidence "$FIX/logits.jsonl"
+	[ "$status" -eq 0 ]
+	# a: p = (1/6, 1/3, 1/2): 1 - 1/2
+	[ "${lines[0]}" = '{"id":"a","logits":[0,0.6931471805599453,1.0986122886681098],"label":0,"embedding":[1,2],"score":0.5}' ]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "el2n, margin, entropy, least-confidence, aum, grand match closed forms" {
+	nsl-score --metric el2n,margin,entropy,least-confidence,aum,grand \
+	    -o "$T/o.jsonl" "$FIX/logits.jsonl"
+	# a: p = (1/6, 1/3, 1/2), y = 0, h = (1, 2).
+	# b: rows p = (1/6, 1/3, 1/2) and (1/2, 1/3, 1/6), y = 0, h = 0:
+	#    errors sqrt(38)/6 and sqrt(1/4 + 1/9 + 1/36) = sqrt(14)/6;
+	#    aum margins 0 - ln 3 and ln 3 - ln 2: -(mean) = ln(2)/2.
+	# c: logits (1000, 1000 + ln 2): p = (1/3, 2/3), y = 1, h = (3, 4).
+	E='log(6)/6 + log(3)/3 + log(2)/2'
+	run close "$T/o.jsonl" \
+	    a score_el2n 'sqrt(38)/6' \
+	    a score_grand 'sqrt(38)/6 * sqrt(6)' \
+	    a score_margin '5/6' \
+	    a score_entropy "$E" \
+	    a score_least-confidence '1/2' \
+	    a score_aum 'log(3)' \
+	    b score_el2n '(sqrt(38) + sqrt(14))/12' \
+	    b score_grand '(sqrt(38) + sqrt(14))/12' \
+	    b score_margin '5/6' \
+	    b score_entropy "$E" \
+	    b score_aum 'log(2)/2' \
+	    c score_el2n 'sqrt(2)/3' \
+	    c score_grand 'sqrt(2)/3 * sqrt(26)' \
+	    c score_margin '2/3' \
+	    c score_entropy 'log(3)/3 + 2/3*log(3/2)' \
+	    c score_least-confidence '1/3' \
+	    c score_aum '-log(2)'
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "--probs, --logits-field, --label-field, --out-field, --window" {
+	nsl-score --metric el2n --probs --logits-field p --label-field y \
+	    --out-field hard -o "$T/a.jsonl" "$FIX/probs.jsonl"
+	# b's rows are 2-class; a is the (1/6, 1/3, 1/2) row: el2n sqrt(38)/6;
+	# b: errors ||(.5-1, .5)|| = sqrt(.5), ||(-.75, .75)|| = .75 sqrt 2,
+	#    ||(-.25, .25)|| = .25 sqrt 2: mean (.5 + .75 + .25) sqrt(2) / 3
+	run close "$T/a.jsonl" a hard 'sqrt(38)/6' b hard '1.5*sqrt(2)/3'
+	[ "$status" -eq 0 ] || fail "$output"
+	# dynamic uncertainty of b, P_y = .5 .25 .75: J = 2 windows sd
+	# sqrt(1/32), sqrt(1/8): mean 3 sqrt(2)/16; J = 3: sd .25
+	grep '"b"' "$FIX/probs.jsonl" > "$T/b.jsonl"
+	nsl-score --metric dynamic-uncertainty --probs --window 2 \
+	    --logits-field p --label-field y -o "$T/d2.jsonl" "$T/b.jsonl"
+	nsl-score --metric dynamic-uncertainty --probs --window 3 \
+	    --logits-field p --label-field y -o "$T/d3.jsonl" "$T/b.jsonl"
+	run close "$T/d2.jsonl" b score '3*sqrt(2)/16'
+	[ "$status" -eq 0 ] || fail "$output"
+	run close "$T/d3.jsonl" b score '0.25'
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "forgetting and aum over epochs" {
+	# 1: correct 1 0 1 0 1 -> 2 forgetting events; 2: never correct ->
+	# 2 epochs; 3: correct then not -> 1.  aum of 3: margins 1, -3 -> 1.
+	nsl-score --metric forgetting,aum -o "$T/f.jsonl" "$FIX/epochs.jsonl"
+	run close "$T/f.jsonl" 1 score_forgetting 2 2 score_forgetting 2 \
+	    3 score_forgetting 1 3 score_aum 1
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "an existing score field is replaced, not duplicated" {
+	printf '{"score":7,"logits":[0,0],"label":0}\n' > "$T/s.jsonl"
+	run --separate-stderr nsl-score --metric least-confidence "$T/s.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"logits":[0,0],"label":0,"score":0.5}' ]
+}
+
+@test "--float32 prints scores as float32" {
+	run --separate-stderr nsl-score --metric margin --float32 "$FIX/logits.jsonl"
+	[ "$status" -eq 0 ]
+	# 5/6 as float32 is 0.8333333
+	[[ "${lines[0]}" == *'"score":0.8333333}' ]]
+}
+
+@test "streams standard input" {
+	run --separate-stderr sh -c "nsl-score --metric entropy < '$FIX/logits.jsonl'"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+# ---- whole-set metrics ----
+
+@test "class-prototype: distance to the class mean and median" {
+	# x: {0, 1, 5} mean 2 median 1; y: {10}
+	nsl-score --metric class-prototype -o "$T/m.jsonl" "$FIX/points.jsonl"
+	run close "$T/m.jsonl" 0 score 2 1 score 1 2 score 3 3 score 0
+	[ "$status" -eq 0 ] || fail "$output"
+	nsl-score --metric class-prototype --center median -o "$T/d.jsonl" \
+	    "$FIX/points.jsonl"
+	run close "$T/d.jsonl" 0 score 1 1 score 0 2 score 4 3 score 0
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "knn: mean distance to the nearest neighbours" {
+	# 0 1 5 10: k = 2 -> (1+5)/2, (1+4)/2, (4+5)/2, (5+9)/2
+	nsl-score --metric knn --neighbours 2 -o "$T/k.jsonl" "$FIX/points.jsonl"
+	run close "$T/k.jsonl" 0 score 3 1 score 2.5 2 score 4.5 3 score 7
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
+@test "prototype: cosine distance to the centroid, cluster field, default k" {
+	# {0, 45 deg} share a centroid on the 22.5 degree bisector; {180 deg}
+	# is exact.  k defaults to the 2 labels.
+	nsl-score --metric prototype --cluster-field c -o "$T/p.jsonl" \
+	    "$FIX/directions.jsonl"
+	run close "$T/p.jsonl" 0 score '1 - cos(pi/8)' 1 score '1 - cos(pi/8)' \
+	    2 score 0 3 score 0
+	[ "$status" -eq 0 ] || fail "$output"
+	run /usr/bin/python3 -c "import json,sys
+r=[json.loads(l) for l in open('$T/p.jsonl')]
+sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2]['c']))"
+	[ "$status" -eq 0 ]
+	# with two metrics: score_prototype, score_knn and the cluster
+	run --separate-stderr nsl-score --metric prototype,knn --k 2 \
+	    --neighbours 1 --iters 5 "$FIX/directions.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "${lines[3]}" == '{"id":3,"embedding":[-3,0],"label":1,"score_prototype":0,"score_knn":2,"cluster":'[01]'}' ]]
+}
+
+@test "prototype is deterministic: same seed, any thread count" {
+	awk 'BEGIN { for (i = 0; i < 600; i++) { a = i * 2.399963; r = 1 + (i % 7) / 3
+	    printf "{\"id\":%d,\"embedding\":[%.6f,%.6f,%.6f]}\n", i, r * cos(a), r * sin(a), (i % 5) - 2 } }' > "$T/e.jsonl"
+	OMP_NUM_THREADS=1 nsl-score --metric prototype --k 7 --seed 3 -o "$T/1.jsonl" "$T/e.jsonl"
+	OMP_NUM_THREADS=2 nsl-score --metric prototype --k 7 --seed 3 -o "$T/2.jsonl" "$T/e.jsonl"
+	OMP_NUM_THREADS=4 nsl-score --metric prototype --k 7 --seed 3 -o "$T/4.jsonl" "$T/e.jsonl"
+	cmp "$T/1.jsonl" "$T/2.jsonl"
+	cmp "$T/1.jsonl" "$T/4.jsonl"
+	nsl-score --metric prototype --k 7 --seed 4 -o "$T/s4.jsonl" "$T/e.jsonl"
+	! cmp -s "$T/1.jsonl" "$T/s4.jsonl"
+}
+
+# ---- errors ----
+
+@test "--help, bad option, missing --metric, unknown metric" {
+	run --separate-stderr nsl-score --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: nsl-score "* ]]
+	run --separate-stderr nsl-score --bogus
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-score "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--metric is required"* ]]
+	run --separate-stderr nsl-score --metric nope "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"unknown metric 'nope'"* ]]
+	run --separate-stderr nsl-score --metric aum --probs "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-score --metric prototype --k 0 "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-score --metric class-prototype --center mode "$FIX/points.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-score --metric dynamic-uncertainty --window 1 "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-score --metric el2n --iters x "$FIX/logits.jsonl"
+	[ "$status" -eq 64 ]
+}
+
+@test "missing file is 66, /dev/full is 74" {
+	fails_cleanly 66 "nsl-score: .*nothere" --metric el2n "$T/nothere.jsonl"
+	run --separate-stderr sh -c "nsl-score --metric el2n '$FIX/logits.jsonl' > /dev/full"
+	[ "$status" -eq 74 ]
+}
+
+@test "bad records: file:line, field, exit 65, nothing written" {
+	printf '{"logits":[0,1],"label":0}\n{"logits":[0,1],"label":2}\n' > "$T/l.jsonl"
+	fails_cleanly 65 'l.jsonl:2: field "label": 2 is not a class index' --metric el2n "$T/l.jsonl"
+	printf '{"logits":[0,1],"label":0}\n{"logits":[0,1]}\n' > "$T/m.jsonl"
+	fails_cleanly 65 'm.jsonl:2: .*"label"' --metric el2n "$T/m.jsonl"
+	printf '{"logits":[[0,1],[0]],"label":0}\n' > "$T/r.jsonl"
+	fails_cleanly 65 'r.jsonl:1: .*"logits"' --metric el2n "$T/r.jsonl"
+	printf '{"logits":[0,NaN],"label":0}\n' > "$T/n.jsonl"
+	fails_cleanly 65 'n.jsonl:1: ' --metric entropy "$T/n.jsonl"
+	printf '{"logits":[0,1],"label":0.5}\n' > "$T/f.jsonl"
+	fails_cleanly 65 'f.jsonl:1: .*"label".*class index' --metric el2n "$T/f.jsonl"
+	printf '{"logits":[0,1],"label":0}\n{"logits":[0,1],\n' > "$T/j.jsonl"
+	fails_cleanly 65 'j.jsonl:2: ' --metric margin "$T/j.jsonl"
+	printf '{"logits":[0.5,0.6],"label":0}\n' > "$T/p.jsonl"
+	fails_cleanly 65 'p.jsonl:1: .*sum to' --metric entropy --probs "$T/p.jsonl"
+	fails_cleanly 65 'epochs.jsonl:2: .*window' --metric dynamic-uncertainty --window 3 "$FIX/epochs.jsonl"
+	fails_cleanly 65 'logits.jsonl:1: missing field "embedding2"' --metric grand --field embedding2 "$FIX/logits.jsonl"
+}
+
+@test "whole-set errors: k > n, no labels without --k, missing embedding" {
+	fails_cleanly 65 'k = 9 is larger than the number of records \(4\)' \
+	    --metric prototype --k 9 "$FIX/directions.jsonl"
+	printf '{"embedding":[1,0]}\n{"embedding":[0,1]}\n' > "$T/nl.jsonl"
+	fails_cleanly 65 'nl.jsonl:1: .*"label".*--k is required' --metric prototype "$T/nl.jsonl"
+	fails_cleanly 65 'nl.jsonl:1: .*"label"' --metric class-prototype "$T/nl.jsonl"
+	fails_cleanly 65 'knn: k = 10 neighbours' --metric knn "$T/nl.jsonl"
+	printf '{"embedding":[1,0]}\n{"embedding":[0,Infinity]}\n' > "$T/inf.jsonl"
+	fails_cleanly 65 'inf.jsonl:2: ' --metric knn --neighbours 1 "$T/inf.jsonl"
+	printf '{"embedding":[1,0]}\n{"embedding":[0]}\n' > "$T/rag.jsonl"
+	fails_cleanly 65 'rag.jsonl:2: ' --metric knn --neighbours 1 "$T/rag.jsonl"
+	printf '{"embedding":[1,0],"label":0}\n{"embedding":[0,1],"label":0,"logits":[0,1]}\n' > "$T/mix.jsonl"
+	fails_cleanly 65 'mix.jsonl:1: .*"logits"' --metric knn,el2n --neighbours 1 "$T/mix.jsonl"
+}
+
+@test "the man page's examples run" {
+	cd "$FIX"
+	run --separate-stderr sh -c 'nsl-score --metric el2n,forgetting epochs.jsonl'
+	[ "$status" -eq 0 ]
+	run --separate-stderr sh -c 'nsl-score --metric prototype --k 2 --seed 1 directions.jsonl'
+	[ "$status" -eq 0 ]
+	run --separate-stderr sh -c 'nsl-score --metric class-prototype --center median points.jsonl'
+	[ "$status" -eq 0 ]
+	run --separate-stderr sh -c 'nsl-score --metric entropy --probs --logits-field p --label-field y probs.jsonl'
+	[ "$status" -eq 0 ]
+}
