@@ -1,0 +1,179 @@
+/*
+ * test_laws.c - the law catalogue: analytic gradients against central
+ * finite differences, published check values, inversion, lr-anneal's
+ * S1/S2 against a hand computation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nsl/laws.h"
+#include "unit.h"
+
+/* Central differences in fit space, relative error of the gradient. */
+static double
+grad_error(const struct nsl_law *l, const double *t, const double *x)
+{
+	double g[NSL_LAW_MAX_PARAMS], tt[NSL_LAW_MAX_PARAMS], worst = 0;
+	size_t k;
+
+	nsl_law_eval(l, t, x, g);
+	for (k = 0; k < l->np; k++) {
+		double h = 1e-6 * (fabs(t[k]) + 1), fp, fm, fd, e;
+
+		memcpy(tt, t, l->np * sizeof(double));
+		tt[k] = t[k] + h;
+		fp = nsl_law_eval(l, tt, x, NULL);
+		tt[k] = t[k] - h;
+		fm = nsl_law_eval(l, tt, x, NULL);
+		fd = (fp - fm) / (2 * h);
+		e = fabs(fd - g[k]) / (fabs(fd) + fabs(g[k]) + 1e-8);
+		if (e > worst)
+			worst = e;
+	}
+	return worst;
+}
+
+struct gcase {
+	const char *law;
+	int breaks;
+	double p[10];		/* report space */
+	double x[3];
+};
+
+int
+main(void)
+{
+	/* Report-space parameters and points chosen inside each law's
+	 * usual range; data-constrained twice: U_N capped and not. */
+	static const struct gcase cases[] = {
+		{ "power", 1, { 3.0, 0.4 }, { 50 } },
+		{ "power-offset", 1, { 1.5, 3.0, 0.4 }, { 50 } },
+		{ "chinchilla", 1, { 406.4, 410.7, 1.69, 0.34, 0.28 },
+			{ 7e9, 1.4e11 } },
+		{ "chinchilla-tied", 1, { 406.4, 410.7, 1.69, 0.34 },
+			{ 7e9, 1.4e11 } },
+		{ "kaplan", 1, { 8.8e13, 5.4e13, 0.076, 0.095 },
+			{ 1e9, 2e10 } },
+		{ "data-constrained", 1, { 520.82, 1487.72, 1.8691, 0.35,
+			0.36, 15.4, 5.3 }, { 6.34e9, 242e9, 25e9 } },
+		{ "data-constrained", 1, { 520.82, 1487.72, 1.8691, 0.35,
+			0.36, 15.4, 5.3 }, { 1e8, 242e9, 25e9 } },
+		{ "bnsl", 1, { 0.4, 2.3, 0.05, 5.7, 612, 0.06 }, { 500 } },
+		{ "bnsl", 2, { 0.1, 2.0, 0.1, 0.5, 1.0, 100, 1000, 0.3, 0.5 },
+			{ 400 } },
+		{ "exp-offset", 1, { 0.5, 2.0, 0.01 }, { 80 } },
+		{ "downstream", 1, { 0.9, 20.0, 1.5 }, { 2.5 } },
+		{ "lr-anneal", 1, { 2.0, 3.0, 0.2, 0.5 }, { 1000, 2.0 } },
+	};
+	struct nsl_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nsl_law *l = nsl_law_new(cases[i].law, cases[i].breaks,
+		    &err);
+		double t[NSL_LAW_MAX_PARAMS];
+
+		UNIT_CHECK(l != NULL, "%s: law exists", cases[i].law);
+		if (l == NULL)
+			continue;
+		nsl_law_from_report(l, cases[i].p, t);
+		UNIT_CHECK(grad_error(l, t, cases[i].x) < 1e-6,
+		    "%s (case %zu): analytic gradient matches central "
+		    "differences", cases[i].law, i);
+		nsl_law_free(l);
+	}
+
+	/*
+	 * Muennighoff et al. 2023 (datablations README): with their C4 fit
+	 * a = 6.255414, b = 7.3049974, e = 0.6254804 (A = exp(a) = 520.82...,
+	 * B = 1487.72..., E = 1.8691...), alpha = beta = 0.3526596,
+	 * R_D* = 15.387756, R_N* = 5.309743, the loss at N = 6.34e9,
+	 * D = 242e9, U = 25e9 is 2.225644 and at N = 8.67e9, D = 178e9 it
+	 * is 2.226963 (issue #3's check values, to 6 digits).
+	 */
+	{
+		struct nsl_law *l = nsl_law_new("data-constrained", 1, &err);
+		double t[7] = { 6.255414, 7.3049974, 0.6254804, 0.3526596,
+			0.3526596, log(15.387756), log(5.309743) };
+		double x1[3] = { 6.34e9, 242e9, 25e9 };
+		double x2[3] = { 8.67e9, 178e9, 25e9 };
+		double y1 = nsl_law_eval(l, t, x1, NULL);
+		double y2 = nsl_law_eval(l, t, x2, NULL);
+
+		UNIT_CHECK(fabs(y1 - 2.225644) < 5e-7,
+		    "data-constrained L(6.34e9, 242e9, 25e9) = 2.225644 "
+		    "(got %.7f)", y1);
+		UNIT_CHECK(fabs(y2 - 2.226963) < 5e-7,
+		    "data-constrained L(8.67e9, 178e9, 25e9) = 2.226963 "
+		    "(got %.7f)", y2);
+		nsl_law_free(l);
+	}
+
+	/* Inversion: Hoffmann's law at N = 7e9; L(D) = 1.69 + 406.4/N^0.34
+	 * + 410.7/D^0.28 = 2.0 gives D = (410.7/(0.31 - 406.4/N^0.34))^(1/0.28). */
+	{
+		struct nsl_law *l = nsl_law_new("chinchilla", 1, &err);
+		double p[5] = { 406.4, 410.7, 1.69, 0.34, 0.28 }, t[5];
+		double x[2] = { 7e9, 1 }, d, want;
+
+		nsl_law_from_report(l, p, t);
+		want = pow(410.7 / (0.31 - 406.4 / pow(7e9, 0.34)), 1 / 0.28);
+		UNIT_CHECK(nsl_law_solve(l, t, x, 1, 2.0, &d, &err) == 0 &&
+		    fabs(d / want - 1) < 1e-9, "solve D for L = 2 at N = 7e9 "
+		    "(%g vs %g)", d, want);
+		UNIT_CHECK(nsl_law_solve(l, t, x, 1, 1.5, &d, &err) != 0,
+		    "a target below E has no solution");
+		nsl_law_free(l);
+	}
+
+	/*
+	 * lr-anneal: steps 1, 2, 3 with lr 1, 1, 0.5 (one record per step):
+	 * S1 = 1, 2, 2.5; m = 0, 0, 0.5, so S2 = 0, 0, 0.5.  Then a record
+	 * at step 5 with lr 0.5 (two steps, no drop): m = 0.999*0.5,
+	 * 0.999^2*0.5, S1 = 3.5, S2 = 0.5 + 0.4995 + 0.4990005.
+	 */
+	{
+		struct nsl_law *l = nsl_law_new("lr-anneal", 1, &err);
+		double x[8] = { 1, 1, 2, 1, 3, 0.5, 5, 0.5 };
+
+		UNIT_CHECK(nsl_law_prepare(l, x, 4, &err) == 0, "prepare");
+		UNIT_CHECK(x[0] == 1 && x[2] == 2 && x[4] == 2.5 && x[6] == 3.5,
+		    "S1 is the area under lr");
+		UNIT_CHECK(x[1] == 0 && x[3] == 0 && fabs(x[5] - 0.5) < 1e-15 &&
+		    fabs(x[7] - (0.5 + 0.4995 + 0.4990005)) < 1e-12,
+		    "S2 is the momentum-smoothed sum of drops (%.12g)", x[7]);
+		x[0] = 3;
+		x[2] = 2;
+		UNIT_CHECK(nsl_law_prepare(l, x, 2, &err) != 0,
+		    "decreasing steps are an error");
+		nsl_law_free(l);
+	}
+
+	/* Formula laws go through nsl/expr.h with exact gradients. */
+	{
+		const char *pn[] = { "E", "A", "a" }, *vn[] = { "x" };
+		double st[] = { 1, 1, 0.5 }, t[3] = { 1.5, 3.0, 0.4 };
+		double x[1] = { 50 };
+		struct nsl_law *l = nsl_law_formula("E + A*x^-a", pn, st, 3,
+		    vn, 1, &err);
+		struct nsl_law *m = nsl_law_new("power-offset", 1, &err);
+		double tm[3] = { log(1.5), log(3.0), 0.4 };
+
+		UNIT_CHECK(l != NULL, "formula parses");
+		UNIT_CHECK(fabs(nsl_law_eval(l, t, x, NULL) -
+		    nsl_law_eval(m, tm, x, NULL)) < 1e-14,
+		    "formula equals the built-in power-offset");
+		UNIT_CHECK(grad_error(l, t, x) < 1e-6, "formula gradient");
+		UNIT_CHECK(nsl_law_formula("E + x", pn, st, 1, vn, 1, &err) !=
+		    NULL, "a formula using one parameter is accepted");
+		UNIT_CHECK(nsl_law_formula("x*2", pn, st, 1, vn, 1, &err) ==
+		    NULL, "a formula using no parameter is refused");
+		nsl_law_free(l);
+		nsl_law_free(m);
+	}
+	UNIT_CHECK(nsl_law_new("nope", 1, &err) == NULL &&
+	    err.code == NSL_EX_USAGE, "unknown law is a usage error");
+	UNIT_CHECK(nsl_law_new("bnsl", 0, &err) == NULL, "bnsl needs a break");
+	return unit_done();
+}
