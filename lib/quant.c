@@ -177,8 +177,8 @@ void
 nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
     size_t n)
 {
-	static const char *const sp[] = { "no inf/NaN", "NaN S.1..1.1..1, "
-	    "no inf", "inf and NaN" };
+	static const char *const sp[] = { "no inf/NaN",
+	    ("NaN S.1..1.1..1, no inf"), "inf and NaN" };
 
 	switch (f->kind) {
 	case NSL_QK_FLOAT:
