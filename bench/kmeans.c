@@ -1,7 +1,8 @@
 /*
  * bench/kmeans.c - times nsl_kmeans_fit on raw float64 files, for
- * bench/kmeans.sh: kmeans X.f64 N D INIT.f64 K ITERS.  Prints
- * "seconds inertia iterations" on one line.
+ * bench/kmeans.sh: kmeans X.f64 N D INIT.f64 K ITERS [ASSIGN.i32].  Prints
+ * "seconds inertia iterations" on one line, and writes the assignments
+ * as int32 to ASSIGN.i32 if given.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,9 @@ main(int argc, char **argv)
 	struct nsl_err err;
 	struct timespec t0, t1;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: kmeans X.f64 N D INIT.f64 K ITERS\n");
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: kmeans X.f64 N D INIT.f64 K ITERS "
+		    "[ASSIGN.i32]\n");
 		return 64;
 	}
 	n = strtoul(argv[2], NULL, 10);
@@ -57,6 +59,20 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 	printf("%.3f %.17g %d\n", secs, r.inertia, r.iterations);
+	if (argc == 8) {
+		FILE *f = fopen(argv[7], "wb");
+		size_t i;
+
+		for (i = 0; f != NULL && i < n; i++) {
+			int a = (int)r.assign[i];
+
+			fwrite(&a, sizeof(a), 1, f);
+		}
+		if (f == NULL || fclose(f) != 0) {
+			fprintf(stderr, "kmeans: cannot write %s\n", argv[7]);
+			return 74;
+		}
+	}
 	free(x);
 	free(c);
 	free(r.assign);
