@@ -851,3 +851,149 @@ nsl_prune_groups_names(const struct nsl_prune_groups *t)
 {
 	return (const char *const *)t->names;
 }
+
+int
+nsl_prune_set_init(struct nsl_prune_set *s, int grouped)
+{
+	memset(s, 0, sizeof(*s));
+	s->ngroups = 1;
+	if (grouped && (s->groups = nsl_prune_groups_new()) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+nsl_prune_set_release(struct nsl_prune_set *s)
+{
+	free(s->score);
+	free(s->group);
+	free(s->x);
+	free(s->v);
+	free(s->rank);
+	nsl_prune_groups_free(s->groups);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Read rec's vector onto the end of s->x. */
+static int
+add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
+    const char *field, struct nsl_err *err)
+{
+	size_t len = 0, j;
+	long i;
+
+	if ((i = nsl_rec_require(rec, field, err)) < 0 ||
+	    nsl_rec_vector(rec, (size_t)i, &s->v, &len, &s->vcap, err) != 0)
+		return -1;
+	if (s->n > 0 && len != s->d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "numbers, expected %zu as in the first record", field, len,
+		    s->d);
+	if (len == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": empty "
+		    "vector", field);
+	for (j = 0; j < len; j++)
+		if (!isfinite(s->v[j]))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "not a finite number at index %zu", field, j);
+	s->d = len;
+	if ((s->n + 1) * len > s->xcap) {
+		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
+		double *x = realloc(s->x, cap * sizeof(*x));
+
+		if (x == NULL)
+			return oom(err);
+		s->x = x;
+		s->xcap = cap;
+	}
+	memcpy(s->x + s->n * len, s->v, len * sizeof(*s->v));
+	return 0;
+}
+
+int
+nsl_prune_set_add(struct nsl_prune_set *s, const struct nsl_rec *rec,
+    const char *score_field, const char *vec_field, const char *by,
+    struct nsl_err *err)
+{
+	double score = 0;
+	long f, g = 0;
+
+	if (score_field != NULL) {
+		if ((f = nsl_rec_require(rec, score_field, err)) < 0 ||
+		    nsl_rec_number(rec, (size_t)f, &score, err) != 0)
+			return -1;
+		if (!isfinite(score))
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "score is not a finite number", score_field);
+	}
+	if (vec_field != NULL && add_vector(s, rec, vec_field, err) != 0)
+		return -1;
+	if (by != NULL && s->groups != NULL &&
+	    (g = nsl_prune_groups_add(s->groups, rec, by, err)) < 0)
+		return -1;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4096;
+		double *sc = realloc(s->score, cap * sizeof(*sc));
+		size_t *gr;
+
+		if (sc == NULL)
+			return oom(err);
+		s->score = sc;
+		if ((gr = realloc(s->group, cap * sizeof(*gr))) == NULL)
+			return oom(err);
+		s->group = gr;
+		s->cap = cap;
+	}
+	s->score[s->n] = score;
+	s->group[s->n] = (size_t)g;
+	s->n++;
+	return 0;
+}
+
+int
+nsl_prune_set_finish(struct nsl_prune_set *s, struct nsl_err *err)
+{
+	size_t i;
+
+	if (s->groups == NULL)
+		return 0;
+	s->ngroups = nsl_prune_groups_count(s->groups);
+	if ((s->rank = malloc((s->ngroups + 1) * sizeof(*s->rank))) == NULL)
+		return oom(err);
+	if (nsl_prune_groups_sort(s->groups, s->rank, err) != 0)
+		return -1;
+	for (i = 0; i < s->n; i++)
+		s->group[i] = s->rank[s->group[i]];
+	s->names = nsl_prune_groups_names(s->groups);
+	return 0;
+}
+
+void
+nsl_prune_report(struct nsl_buf *out, const char *prefix,
+    const struct nsl_prune_params *p, const struct nsl_prune_stats *st,
+    size_t ngroups, const char *const *names)
+{
+	char lo[NSL_NUM_BUFSZ], hi[NSL_NUM_BUFSZ];
+	size_t g, b;
+
+	for (g = 0; g < ngroups; g++) {
+		nsl_buf_addf(out, "%s", prefix);
+		if (names != NULL)
+			nsl_buf_addf(out, "group %s: ", names[g]);
+		nsl_buf_addf(out, "kept %zu of %zu", st[g].kept, st[g].n);
+		if (p->strategy != NSL_PRUNE_DEDUP && st[g].kept > 0) {
+			nsl_num_format(lo, st[g].kept_lo);
+			nsl_num_format(hi, st[g].kept_hi);
+			nsl_buf_addf(out, ", score %s to %s", lo, hi);
+		}
+		if (p->strategy == NSL_PRUNE_STRATIFIED)
+			nsl_buf_addf(out, ", cut %zu", st[g].cut);
+		nsl_buf_addc(out, '\n');
+		if (p->strategy != NSL_PRUNE_STRATIFIED ||
+		    st[g].bin_size == NULL || st[g].kept == 0)
+			continue;
+		for (b = 0; b < p->strata; b++)
+			nsl_buf_addf(out, "%s  stratum %zu: kept %zu of %zu\n",
+			    prefix, b, st[g].bin_alloc[b], st[g].bin_size[b]);
+	}
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsl/buf.h"
 #include "nsl/cli.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -96,118 +97,27 @@ static const struct nsl_tool tool = {
 	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_NONFINITE
 };
 
-/* Growing per-record arrays. */
-struct table {
-	double *score;
-	size_t *group;
-	double *x;
-	size_t n, cap, d, xcap;
-};
-
-static void
-table_push(struct table *t, double score, size_t group)
-{
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 4096;
-		t->score = realloc(t->score, t->cap * sizeof(*t->score));
-		t->group = realloc(t->group, t->cap * sizeof(*t->group));
-		if (t->score == NULL || t->group == NULL)
-			nsl_die(NSL_EX_SOFTWARE, "out of memory");
-	}
-	t->score[t->n] = score;
-	t->group[t->n] = group;
-	t->n++;
-}
-
-/* Read a dedup record's vector onto the matrix. */
-static int
-read_vector(struct table *t, const struct nsl_rec *rec, const char *field,
-    struct nsl_err *err)
-{
-	size_t len = 0, cap = 0, j;
-	double *v = NULL;
-	long i;
-
-	if ((i = nsl_rec_require(rec, field, err)) < 0 ||
-	    nsl_rec_vector(rec, (size_t)i, &v, &len, &cap, err) != 0)
-		goto fail;
-	if (t->n > 0 && len != t->d) {
-		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu numbers, "
-		    "expected %zu as in the first record", field, len, t->d);
-		goto fail;
-	}
-	if (len == 0) {
-		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": empty vector",
-		    field);
-		goto fail;
-	}
-	for (j = 0; j < len; j++)
-		if (!isfinite(v[j])) {
-			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
-			    "not a finite number at index %zu", field, j);
-			goto fail;
-		}
-	t->d = len;
-	if ((t->n + 1) * len > t->xcap) {
-		t->xcap = t->xcap ? 2 * t->xcap : 4096 * len;
-		if ((t->x = realloc(t->x, t->xcap * sizeof(*t->x))) == NULL)
-			nsl_die(NSL_EX_SOFTWARE, "out of memory");
-	}
-	memcpy(t->x + t->n * len, v, len * sizeof(*v));
-	free(v);
-	return 0;
-fail:
-	free(v);
-	return -1;
-}
-
-static void
-report(const struct nsl_prune_params *p, const struct nsl_prune_stats *st,
-    size_t ngroups, const char *const *names, int by)
-{
-	size_t g, b;
-
-	for (g = 0; g < ngroups; g++) {
-		fprintf(stderr, "%s: %s%s%skept %zu of %zu", nsl_progname(),
-		    by ? "group " : "", by ? names[g] : "", by ? ": " : "",
-		    st[g].kept, st[g].n);
-		if (p->strategy != NSL_PRUNE_DEDUP && st[g].kept > 0)
-			fprintf(stderr, ", score %.17g to %.17g",
-			    st[g].kept_lo, st[g].kept_hi);
-		if (p->strategy == NSL_PRUNE_STRATIFIED)
-			fprintf(stderr, ", cut %zu", st[g].cut);
-		fputc('\n', stderr);
-		if (p->strategy != NSL_PRUNE_STRATIFIED || st[g].kept == 0)
-			continue;
-		for (b = 0; b < p->strata; b++)
-			fprintf(stderr, "%s:   stratum %zu: kept %zu of %zu\n",
-			    nsl_progname(), b, st[g].bin_alloc[b],
-			    st[g].bin_size[b]);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
 	struct nsl_prune_params p;
 	struct nsl_progress progress;
-	struct nsl_prune_groups *groups = NULL;
-	struct nsl_prune_stats *stats = NULL;
+	struct nsl_prune_stats *stats;
+	struct nsl_prune_set set;
+	struct nsl_buf text = NSL_BUF_INIT;
 	struct nsl_spool *spool;
 	struct nsl_writer *w;
 	struct nsl_cli cli;
 	struct nsl_err err;
 	struct nsl_rec rec;
-	struct table t;
 	const char *score_field = DEFAULT_SCORE_FIELD, *by = NULL;
-	const char *const *names = NULL;
+	const char *want_score, *want_vec;
 	unsigned char *keep;
-	size_t *rank = NULL, ngroups = 1, i;
+	size_t i;
 	int ch, do_report = 0, have_keep = 0, ai, rc;
 
 	nsl_prune_params_init(&p);
 	nsl_err_clear(&err);
-	memset(&t, 0, sizeof(t));
 	nsl_cli_init(&cli, &tool, longopts, "");
 	while ((ch = nsl_cli_next(&cli, argc, argv)) != -1) {
 		switch (ch) {
@@ -274,8 +184,10 @@ main(int argc, char **argv)
 	if (*score_field == '\0' || (by != NULL && *by == '\0'))
 		nsl_usage_error("empty field name");
 
+	want_score = p.strategy == NSL_PRUNE_DEDUP ? NULL : score_field;
+	want_vec = p.strategy == NSL_PRUNE_DEDUP ? cli.common.field : NULL;
 	if ((spool = nsl_spool_new()) == NULL ||
-	    (by != NULL && (groups = nsl_prune_groups_new()) == NULL))
+	    nsl_prune_set_init(&set, by != NULL) != 0)
 		nsl_die(NSL_EX_SOFTWARE, "out of memory");
 	nsl_rec_init(&rec, cli.common.allow_nonfinite ?
 	    NSL_REC_ALLOW_NONFINITE : 0);
@@ -284,33 +196,13 @@ main(int argc, char **argv)
 		if (nsl_spool_open(spool, ai < argc ? argv[ai] : "-", &err))
 			nsl_die_err(&err);
 		while ((rc = nsl_spool_next(spool, &rec, &err)) == 1) {
-			double s = 0;
-			long g = 0, f;
-
-			if (p.strategy != NSL_PRUNE_DEDUP) {
-				if ((f = nsl_rec_require(&rec, score_field,
-				    &err)) < 0 || nsl_rec_number(&rec,
-				    (size_t)f, &s, &err) != 0)
-					goto bad;
-				if (!isfinite(s)) {
-					nsl_err_set(&err, NSL_EX_DATAERR,
-					    "field \"%s\": score is not a "
-					    "finite number", score_field);
-					goto bad;
-				}
-			} else if (read_vector(&t, &rec, cli.common.field,
-			    &err) != 0)
-				goto bad;
-			if (groups != NULL && (g = nsl_prune_groups_add(groups,
-			    &rec, by, &err)) < 0)
-				goto bad;
-			table_push(&t, s, (size_t)g);
-			if ((t.n & 1023) == 0)
-				nsl_progress_update(&progress, t.n);
-			continue;
-bad:
-			nsl_spool_locate(spool, &err);
-			nsl_die_err(&err);
+			if (nsl_prune_set_add(&set, &rec, want_score, want_vec,
+			    by, &err) != 0) {
+				nsl_spool_locate(spool, &err);
+				nsl_die_err(&err);
+			}
+			if ((set.n & 1023) == 0)
+				nsl_progress_update(&progress, set.n);
 		}
 		if (rc < 0)
 			nsl_die_err(&err);
@@ -319,31 +211,23 @@ bad:
 	}
 	nsl_rec_release(&rec);
 	nsl_progress_end(&progress);
+	if (nsl_prune_set_finish(&set, &err) != 0)
+		nsl_die_err(&err);
 
-	if (groups != NULL) {
-		ngroups = nsl_prune_groups_count(groups);
-		if ((rank = malloc((ngroups + 1) * sizeof(*rank))) == NULL)
-			nsl_die(NSL_EX_SOFTWARE, "out of memory");
-		if (nsl_prune_groups_sort(groups, rank, &err) != 0)
-			nsl_die_err(&err);
-		for (i = 0; i < t.n; i++)
-			t.group[i] = rank[t.group[i]];
-		names = nsl_prune_groups_names(groups);
-	}
-	keep = malloc(t.n + 1);
-	stats = calloc(ngroups + 1, sizeof(*stats));
+	keep = malloc(set.n + 1);
+	stats = calloc(set.ngroups + 1, sizeof(*stats));
 	if (keep == NULL || stats == NULL)
 		nsl_die(NSL_EX_SOFTWARE, "out of memory");
 	if (p.strategy == NSL_PRUNE_STRATIFIED && do_report)
-		for (i = 0; i < ngroups; i++) {
+		for (i = 0; i < set.ngroups; i++) {
 			stats[i].bin_size = calloc(p.strata, sizeof(size_t));
 			stats[i].bin_alloc = calloc(p.strata, sizeof(size_t));
 			if (stats[i].bin_size == NULL ||
 			    stats[i].bin_alloc == NULL)
 				nsl_die(NSL_EX_SOFTWARE, "out of memory");
 		}
-	if (nsl_prune_run(&p, t.n, t.score, groups != NULL ? t.group : NULL,
-	    ngroups, names, t.x, t.d, keep, stats, &err) != 0)
+	if (nsl_prune_run(&p, set.n, set.score, by != NULL ? set.group : NULL,
+	    set.ngroups, set.names, set.x, set.d, keep, stats, &err) != 0)
 		nsl_die_err(&err);
 
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL)
@@ -355,19 +239,23 @@ bad:
 		    cli.common.output : "<stdout>", 0);
 		nsl_die_err(&err);
 	}
-	if (do_report)
-		report(&p, stats, t.n > 0 ? ngroups : 0, names, by != NULL);
-	for (i = 0; i < ngroups; i++) {
+	if (do_report) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%s: ", nsl_progname());
+		nsl_prune_report(&text, prefix, &p, stats, set.n > 0 ?
+		    set.ngroups : 0, set.names);
+		if (text.len > 0)
+			fputs(text.data, stderr);
+		nsl_buf_release(&text);
+	}
+	for (i = 0; i < set.ngroups; i++) {
 		free(stats[i].bin_size);
 		free(stats[i].bin_alloc);
 	}
 	free(stats);
 	free(keep);
-	free(rank);
-	free(t.score);
-	free(t.group);
-	free(t.x);
-	nsl_prune_groups_free(groups);
+	nsl_prune_set_release(&set);
 	nsl_spool_free(spool);
 	nsl_cli_release(&cli);
 	return nsl_finish();

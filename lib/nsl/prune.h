@@ -176,4 +176,53 @@ int nsl_prune_groups_sort(struct nsl_prune_groups *, size_t *rank,
     struct nsl_err *err);
 const char *const *nsl_prune_groups_names(const struct nsl_prune_groups *);
 
+/*
+ * A record set as the selection needs it, filled record by record from
+ * parsed records: n scores, group numbers and (for dedup) vectors.
+ * After nsl_prune_set_finish(), group[i] is the rank of record i's label
+ * (see nsl_prune_groups_sort) and names[g] each group's label text; with
+ * no label field every record is in group 0 and names is NULL.  The set
+ * owns its arrays.
+ */
+struct nsl_prune_set {
+	size_t n;
+	double *score;		/* n entries (0 when no score field) */
+	size_t *group;		/* n entries */
+	double *x;		/* n x d, only when a vector field is read */
+	size_t d;
+	size_t ngroups;
+	const char *const *names;	/* borrowed from groups */
+	struct nsl_prune_groups *groups;	/* NULL without a label field */
+	size_t cap, xcap, vcap;
+	double *v;
+	size_t *rank;
+};
+
+/* grouped: labels will be read.  Returns 0, or -1 if out of memory. */
+int nsl_prune_set_init(struct nsl_prune_set *, int grouped);
+void nsl_prune_set_release(struct nsl_prune_set *);
+
+/*
+ * Add rec: its finite number score_field (unless NULL), its finite
+ * vector vec_field (unless NULL; all of one length) and its label in
+ * by (unless NULL).  Returns 0, or -1 with err set naming the field
+ * (the caller places it at the file and line).
+ */
+int nsl_prune_set_add(struct nsl_prune_set *, const struct nsl_rec *rec,
+    const char *score_field, const char *vec_field, const char *by,
+    struct nsl_err *err);
+
+/* Number the groups by rank.  Returns 0, or -1 with err set. */
+int nsl_prune_set_finish(struct nsl_prune_set *, struct nsl_err *err);
+
+/*
+ * Append the --report text to out, each line starting with prefix: per
+ * group (named when names is not NULL) the records kept of its total,
+ * the score range kept (not for dedup), and for stratified the number
+ * cut and each stratum's kept and size (when stats have them).
+ */
+void nsl_prune_report(struct nsl_buf *out, const char *prefix,
+    const struct nsl_prune_params *, const struct nsl_prune_stats *stats,
+    size_t ngroups, const char *const *names);
+
 #endif
