@@ -840,6 +840,22 @@ nsl_json_number(struct nsl_buf *b, double v, enum nsl_num_style style)
 {
 	int n;
 
+	/*
+	 * JSON has no NaN: a tool reaches here with one only when the user
+	 * allowed non-finite input (--allow-nonfinite), and then writes the
+	 * same tokens that flag reads, as Python's json module does.
+	 */
+	if (isnan(v)) {
+		nsl_buf_add(b, "NaN", 3);
+		return;
+	}
+	if (isinf(v)) {
+		if (v < 0)
+			nsl_buf_add(b, "-Infinity", 9);
+		else
+			nsl_buf_add(b, "Infinity", 8);
+		return;
+	}
 	if (nsl_buf_grow(b, NSL_NUM_BUFSZ) != 0)
 		return;
 	if (style == NSL_NUM_FLOAT32)

@@ -154,7 +154,8 @@ void nsl_obj_json(struct nsl_obj *, const json_t *v);
 
 /*
  * Stand-alone writers, for values outside an object or nested ones.
- * Numbers must be finite (callers check: JSON has no NaN).
+ * A non-finite number is written as NaN, Infinity or -Infinity, which is
+ * not JSON: only tools run with --allow-nonfinite may let one through.
  */
 void nsl_json_number(struct nsl_buf *, double v, enum nsl_num_style);
 void nsl_json_vector(struct nsl_buf *, const double *x, size_t n,

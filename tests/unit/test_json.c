@@ -262,6 +262,14 @@ test_writer(void)
 		nsl_json_vector(&b, v, 3, NSL_NUM_DOUBLE);
 	}
 	UNIT_CHECK(strcmp(b.data, "[1,-0.25,1e+22]") == 0, "vector written");
+	nsl_buf_reset(&b);
+	{
+		double v[3] = { NAN, -INFINITY, INFINITY };
+
+		nsl_json_vector(&b, v, 3, NSL_NUM_FLOAT32);
+	}
+	UNIT_CHECK(strcmp(b.data, "[NaN,-Infinity,Infinity]") == 0,
+	    "non-finite numbers written as the tokens --allow-nonfinite reads");
 	nsl_buf_release(&b);
 }
 
