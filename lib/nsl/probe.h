@@ -1,0 +1,163 @@
+/*
+ * nsl/probe.h - train and evaluate a classifier on embeddings: a linear
+ * probe (multinomial logistic regression) or a one-hidden-layer MLP.
+ *
+ * Data: x is n rows of d numbers (row-major), y[i] in [0, k) the class
+ * of row i, k >= 2.  Features are standardised with the training set's
+ * mean and standard deviation (a feature of zero deviation is only
+ * centred); with intercept == 0 they are only scaled, never centred, so
+ * that a model through the origin stays one.
+ *
+ * Linear model: logits z = W s(x) + b, W k x d, b k (b = 0 without an
+ * intercept); minimises
+ *
+ *	f(W, b) = (1/n) sum_i -log softmax(z_i)[y_i] + (l2/2) ||W||_F^2
+ *
+ * by full-batch L-BFGS (memory 10, backtracking Armijo line search) until
+ * max |grad f| <= tol, or the relative decrease of f in one step is below
+ * 64 machine epsilons (as scipy's L-BFGS-B under sklearn), or max_iter
+ * iterations.  This is sklearn's LogisticRegression(C) objective with
+ * C = 1 / (l2 n).  l2 = 0 is allowed: on separable data ||W|| grows
+ * while f -> 0, and the run stops at the gradient tolerance.
+ *
+ * MLP: h = relu(W1 s(x) + b1), z = W2 h + b2; minibatch Adam (or SGD with
+ * momentum) on the mean cross-entropy plus (l2/2)(||W1||^2 + ||W2||^2);
+ * He initialisation; the order of examples is reshuffled every epoch.
+ * Random numbers come from nsl_rng_new(seed, 0) (weights) and
+ * nsl_rng_new(seed, 1) (shuffles); row loops are parallel over
+ * independent rows and every sum is taken in a fixed order, so results
+ * do not depend on the number of OpenMP threads.
+ *
+ * Ownership: struct nsl_probe owns every array in it; release with
+ * nsl_probe_release().  Functions taking x never keep it.
+ */
+#ifndef NSL_PROBE_H
+#define NSL_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsl/err.h"
+
+enum nsl_probe_model { NSL_PROBE_LINEAR, NSL_PROBE_MLP };
+enum nsl_probe_optimizer { NSL_PROBE_ADAM, NSL_PROBE_SGD };
+
+#define NSL_PROBE_DEFAULT_L2 1e-4
+#define NSL_PROBE_DEFAULT_TOL 1e-4
+#define NSL_PROBE_DEFAULT_MAX_ITER 1000
+#define NSL_PROBE_DEFAULT_HIDDEN 256
+#define NSL_PROBE_DEFAULT_EPOCHS 10
+#define NSL_PROBE_DEFAULT_BATCH 128
+#define NSL_PROBE_DEFAULT_LR_ADAM 1e-3
+#define NSL_PROBE_DEFAULT_LR_SGD 0.05
+#define NSL_PROBE_MOMENTUM 0.9
+
+struct nsl_probe_params {
+	enum nsl_probe_model model;
+	double l2;			/* >= 0 */
+	int intercept;			/* 1: fit b (and centre features) */
+	int standardize;		/* 1: scale (and centre) features */
+	double tol;			/* linear: gradient tolerance */
+	size_t max_iter;		/* linear: L-BFGS iterations */
+	size_t hidden;			/* mlp: hidden units */
+	size_t epochs, batch;		/* mlp */
+	double lr;			/* mlp: step size */
+	enum nsl_probe_optimizer optimizer;
+	uint64_t seed;
+	int dynamics;			/* mlp: keep train logits per epoch */
+};
+
+/* Defaults for model (lr for Adam). */
+void nsl_probe_params_default(struct nsl_probe_params *,
+    enum nsl_probe_model model);
+
+/* NULL if the parameters are usable, else a message. */
+const char *nsl_probe_check(const struct nsl_probe_params *);
+
+struct nsl_probe {
+	struct nsl_probe_params p;
+	size_t d, k, h;			/* h: hidden units (0: linear) */
+	double *mu, *sd;		/* d each: s(x)_j = (x_j - mu_j) / sd_j */
+	double *w1, *b1;		/* linear: W (k x d), b; mlp: W1, b1 */
+	double *w2, *b2;		/* mlp: W2 (k x h), b2 */
+	size_t iterations;		/* L-BFGS iterations or epochs */
+	int converged;			/* linear: stopped by a tolerance */
+	double objective;		/* linear: final f */
+	double *dynamics;		/* n x epochs x k when p.dynamics */
+	size_t ndyn;			/* rows of dynamics (n) */
+};
+
+/*
+ * Train on x (n x d) with classes y.  Returns 0, or -1 with err set
+ * (NSL_EX_DATAERR: n == 0, k < 2, a class index out of range;
+ * NSL_EX_USAGE: bad parameters; NSL_EX_SOFTWARE: out of memory).
+ * Release m either way.
+ */
+int nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
+    size_t n, size_t d, size_t k, const struct nsl_probe_params *p,
+    struct nsl_err *err);
+
+void nsl_probe_release(struct nsl_probe *);
+
+/* Logits of the n rows of raw x (n x d) into out (n x k).  Returns 0 or
+ * -1 when out of memory (err set). */
+int nsl_probe_logits(const struct nsl_probe *, const double *x, size_t n,
+    double *out, struct nsl_err *err);
+
+/*
+ * Mean cross-entropy of logits z (n x k) against y (n > 0); the fraction
+ * of rows whose arg max (the first on ties) is not y into *error.
+ */
+double nsl_probe_loss(const double *z, const int *y, size_t n, size_t k,
+    double *error);
+
+/*
+ * The student's direction in raw feature space for a two-class linear
+ * model: w = (W[1] - W[0]) / sd, so that class 1 is predicted where
+ * w.x + c > 0.  Returns 0, or -1 with err (NSL_EX_USAGE) for an MLP or
+ * k != 2.  w has d entries.
+ */
+int nsl_probe_direction(const struct nsl_probe *, double *w,
+    struct nsl_err *err);
+
+/*
+ * The teacher-student generalisation error of a student direction a
+ * against a teacher b (both d numbers, through the origin, Gaussian
+ * inputs): angle(a, b) / pi = acos(a.b / (|a| |b|)) / pi, in [0, 1].
+ * Returns NaN if either vector is zero.
+ */
+double nsl_probe_angle_error(const double *a, const double *b, size_t d);
+
+/* ------------------------------------------------ records in and out */
+
+struct nsl_dataset;
+
+/*
+ * Map the test set's labels onto the training set's classes: cls[i] =
+ * index of test row i's label in train->label_names.  Returns 0, or -1
+ * with err placed at the first test record whose label the training set
+ * lacks ("label 7 is not in the training set's labels").
+ */
+int nsl_probe_map_labels(const struct nsl_dataset *train,
+    const struct nsl_dataset *test, int *cls, struct nsl_err *err);
+
+enum nsl_probe_rows {
+	NSL_PROBE_DYNAMICS,	/* {"id","label":class index,"logits":[[..]..]} */
+	NSL_PROBE_PREDICT	/* {"id","label","pred","logits":[..]} */
+};
+
+/*
+ * Write one record per row of ds (read with NSL_DATASET_KEEP_LINES and a
+ * label field) to path: "id" is the record's own id value, copied, or
+ * its 0-based index when it has none.  DYNAMICS: z holds rows x per x k
+ * logits (per epochs, k classes), "label" is the class index, i.e. the
+ * column of "logits" (equal to the label for labels 0..k-1).  PREDICT:
+ * z is n x k, cls[i] the row's class; "label" is the record's label,
+ * "pred" the predicted class's label (class names from names[]).
+ * Returns 0 or -1 with err (I/O).
+ */
+int nsl_probe_write_rows(const char *path, enum nsl_probe_rows what,
+    const struct nsl_dataset *ds, const double *z, size_t per, size_t k,
+    const int *cls, char *const *names, int float32, struct nsl_err *err);
+
+#endif

@@ -1,0 +1,807 @@
+/*
+ * probe.c - linear probe (multinomial logistic regression, L-BFGS) and a
+ * one-hidden-layer MLP (minibatch Adam or SGD).  See nsl/probe.h.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "nsl/dataset.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/probe.h"
+#include "nsl/rng.h"
+#include "probe_internal.h"
+
+#define LBFGS_M 10
+#define BLOCK 512	/* rows standardised at a time in nsl_probe_logits */
+
+void
+nsl_probe_params_default(struct nsl_probe_params *p,
+    enum nsl_probe_model model)
+{
+	memset(p, 0, sizeof(*p));
+	p->model = model;
+	p->l2 = NSL_PROBE_DEFAULT_L2;
+	p->intercept = 1;
+	p->standardize = 1;
+	p->tol = NSL_PROBE_DEFAULT_TOL;
+	p->max_iter = NSL_PROBE_DEFAULT_MAX_ITER;
+	p->hidden = NSL_PROBE_DEFAULT_HIDDEN;
+	p->epochs = NSL_PROBE_DEFAULT_EPOCHS;
+	p->batch = NSL_PROBE_DEFAULT_BATCH;
+	p->lr = NSL_PROBE_DEFAULT_LR_ADAM;
+	p->optimizer = NSL_PROBE_ADAM;
+}
+
+const char *
+nsl_probe_check(const struct nsl_probe_params *p)
+{
+	if (!(p->l2 >= 0) || !isfinite(p->l2))
+		return "--l2 must be a finite number >= 0";
+	if (p->model == NSL_PROBE_LINEAR) {
+		if (!(p->tol > 0))
+			return "--tol must be > 0";
+		if (p->max_iter == 0)
+			return "--max-iter must be >= 1";
+		if (p->dynamics)
+			return "--dynamics needs minibatch training "
+			    "(--model mlp)";
+		return NULL;
+	}
+	if (p->hidden == 0)
+		return "--hidden must be >= 1";
+	if (p->epochs == 0)
+		return "--epochs must be >= 1";
+	if (p->batch == 0)
+		return "--batch must be >= 1";
+	if (!(p->lr > 0) || !isfinite(p->lr))
+		return "--lr must be > 0";
+	if (!p->intercept)
+		return "--no-intercept applies to --model linear only";
+	return NULL;
+}
+
+void
+nsl_probe_release(struct nsl_probe *m)
+{
+	if (m == NULL)
+		return;
+	free(m->mu);
+	free(m->sd);
+	free(m->w1);
+	free(m->b1);
+	free(m->w2);
+	free(m->b2);
+	free(m->dynamics);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Softmax of each row of z (n x k) in place, given labels: returns the
+ * per-row cross-entropy in loss[i] and leaves p - onehot(y) in z (the
+ * gradient of the loss with respect to the logits).
+ */
+static void
+softmax_grad(double *z, const int *y, size_t n, size_t k, double *loss)
+{
+	long i;
+
+#pragma omp parallel for schedule(static)
+	for (i = 0; i < (long)n; i++) {
+		double *r = z + (size_t)i * k, mx = r[0], s = 0;
+		size_t c;
+
+		for (c = 1; c < k; c++)
+			if (r[c] > mx)
+				mx = r[c];
+		for (c = 0; c < k; c++)
+			s += exp(r[c] - mx);
+		loss[i] = log(s) + mx - r[y[i]];
+		for (c = 0; c < k; c++)
+			r[c] = exp(r[c] - mx) / s;
+		r[y[i]] -= 1;
+	}
+}
+
+double
+nsl_probe_loss(const double *z, const int *y, size_t n, size_t k,
+    double *error)
+{
+	double loss = 0;
+	size_t i, c, wrong = 0;
+
+	for (i = 0; i < n; i++) {
+		const double *r = z + i * k;
+		double mx = r[0], s = 0;
+		size_t am = 0;
+
+		for (c = 1; c < k; c++)
+			if (r[c] > mx) {
+				mx = r[c];
+				am = c;
+			}
+		for (c = 0; c < k; c++)
+			s += exp(r[c] - mx);
+		loss += log(s) + mx - r[y[i]];
+		wrong += am != (size_t)y[i];
+	}
+	if (error != NULL)
+		*error = n ? (double)wrong / (double)n : NAN;
+	return n ? loss / (double)n : NAN;
+}
+
+/* Standardise rows of x into out (both n x d). */
+static void
+standardize(const struct nsl_probe *m, const double *x, size_t n,
+    double *out)
+{
+	long i;
+
+#pragma omp parallel for schedule(static)
+	for (i = 0; i < (long)n; i++) {
+		const double *r = x + (size_t)i * m->d;
+		double *o = out + (size_t)i * m->d;
+		size_t j;
+
+		for (j = 0; j < m->d; j++)
+			o[j] = (r[j] - m->mu[j]) / m->sd[j];
+	}
+}
+
+/* Training-set mean and deviation (population, as StandardScaler). */
+static void
+fit_scaler(struct nsl_probe *m, const double *x, size_t n)
+{
+	size_t i, j, d = m->d;
+
+	for (j = 0; j < d; j++) {
+		m->mu[j] = 0;
+		m->sd[j] = 1;
+	}
+	if (!m->p.standardize)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < d; j++)
+			m->mu[j] += x[i * d + j];
+	for (j = 0; j < d; j++)
+		m->mu[j] /= (double)n;
+	for (j = 0; j < d; j++)
+		m->sd[j] = 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < d; j++) {
+			double t = x[i * d + j] - m->mu[j];
+
+			m->sd[j] += t * t;
+		}
+	for (j = 0; j < d; j++) {
+		double v = m->sd[j] / (double)n;
+
+		/* a constant feature (also one constant up to rounding)
+		 * is left unscaled, as sklearn's StandardScaler does */
+		m->sd[j] = v > 10 * DBL_EPSILON * (m->mu[j] * m->mu[j]) &&
+		    v > 0 ? sqrt(v) : 1;
+		if (!m->p.intercept)
+			m->mu[j] = 0;
+	}
+}
+
+/* z (n x k) = s W^T + b, s n x dd, W k x dd. */
+static void
+affine(const double *s, size_t n, size_t dd, const double *w,
+    const double *b, size_t k, double *z)
+{
+	size_t i, c;
+
+	for (i = 0; i < n; i++)
+		for (c = 0; c < k; c++)
+			z[i * k + c] = b ? b[c] : 0;
+	nsl_pgemm(CblasNoTrans, CblasTrans, n, k, dd, 1.0, s, dd, w, dd, 1.0, z,
+	    k);
+}
+
+/* ---------------------------------------------------------------- linear */
+
+struct linprob {
+	const double *s;	/* standardised x, n x d */
+	const int *y;
+	size_t n, d, k;
+	double l2;
+	int intercept;
+	double *z, *loss;	/* n x k, n */
+};
+
+/* f and gradient at theta = [W (k x d), b (k)]. */
+static double
+lin_fdf(struct linprob *lp, const double *th, double *g)
+{
+	size_t n = lp->n, d = lp->d, k = lp->k, i, c, kd = k * d;
+	const double *b = lp->intercept ? th + kd : NULL;
+	double f = 0, reg = 0;
+
+	affine(lp->s, n, d, th, b, k, lp->z);
+	softmax_grad(lp->z, lp->y, n, k, lp->loss);
+	for (i = 0; i < n; i++)
+		f += lp->loss[i];
+	f /= (double)n;
+	/* grad W = (1/n) (P - Y)^T s + l2 W */
+	for (i = 0; i < kd; i++) {
+		g[i] = lp->l2 * th[i];
+		reg += th[i] * th[i];
+	}
+	nsl_pgemm(CblasTrans, CblasNoTrans, k, d, n, 1.0 / (double)n, lp->z, k,
+	    lp->s, d, 1.0, g, d);
+	if (lp->intercept) {
+		for (c = 0; c < k; c++)
+			g[kd + c] = 0;
+		for (i = 0; i < n; i++)
+			for (c = 0; c < k; c++)
+				g[kd + c] += lp->z[i * k + c];
+		for (c = 0; c < k; c++)
+			g[kd + c] /= (double)n;
+	}
+	return f + 0.5 * lp->l2 * reg;
+}
+
+static double
+maxabs(const double *v, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fabs(v[i]) > m)
+			m = fabs(v[i]);
+	return m;
+}
+
+/*
+ * L-BFGS (Nocedal and Wright, Algorithm 7.4, two-loop recursion) with a
+ * backtracking line search on the Armijo condition; a pair with
+ * s.y <= 0 is not stored.
+ */
+static int
+lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
+    struct nsl_err *err)
+{
+	size_t d = m->d, k = m->k, np = k * d + (m->p.intercept ? k : 0);
+	size_t it, j, l, head = 0, cnt = 0;
+	double *mem, *th, *g, *dir, *thn, *gn, *S, *Y, rho[LBFGS_M], al[LBFGS_M];
+	struct linprob lp;
+	double f, fn;
+	int ret = -1;
+
+	lp.s = s;
+	lp.y = y;
+	lp.n = n;
+	lp.d = d;
+	lp.k = k;
+	lp.l2 = m->p.l2;
+	lp.intercept = m->p.intercept;
+	lp.z = malloc(n * k * sizeof(double));
+	lp.loss = malloc(n * sizeof(double));
+	mem = calloc(np * (5 + 2 * LBFGS_M), sizeof(double));
+	if (lp.z == NULL || lp.loss == NULL || mem == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	th = mem;
+	g = th + np;
+	dir = g + np;
+	thn = dir + np;
+	gn = thn + np;
+	S = gn + np;
+	Y = S + np * LBFGS_M;
+	f = lin_fdf(&lp, th, g);
+	m->converged = 0;
+	for (it = 0; it < m->p.max_iter; it++) {
+		double q, step, gd, beta, sy, yy, gamma = 1;
+
+		if (maxabs(g, np) <= m->p.tol) {
+			m->converged = 1;
+			break;
+		}
+		/* two-loop recursion: dir = -H g */
+		for (j = 0; j < np; j++)
+			dir[j] = -g[j];
+		for (l = 0; l < cnt; l++) {
+			size_t ix = (head + LBFGS_M - 1 - l) % LBFGS_M;
+
+			al[ix] = rho[ix] * cblas_ddot((int)np, S + ix * np, 1,
+			    dir, 1);
+			cblas_daxpy((int)np, -al[ix], Y + ix * np, 1, dir, 1);
+		}
+		if (cnt > 0) {
+			size_t ix = (head + LBFGS_M - 1) % LBFGS_M;
+
+			sy = cblas_ddot((int)np, S + ix * np, 1, Y + ix * np, 1);
+			yy = cblas_ddot((int)np, Y + ix * np, 1, Y + ix * np, 1);
+			gamma = sy / yy;
+		} else {
+			gamma = 1 / fmax(cblas_dnrm2((int)np, g, 1), 1e-300);
+		}
+		cblas_dscal((int)np, gamma, dir, 1);
+		for (l = cnt; l-- > 0;) {
+			size_t ix = (head + LBFGS_M - 1 - l) % LBFGS_M;
+
+			beta = rho[ix] * cblas_ddot((int)np, Y + ix * np, 1,
+			    dir, 1);
+			cblas_daxpy((int)np, al[ix] - beta, S + ix * np, 1,
+			    dir, 1);
+		}
+		gd = cblas_ddot((int)np, g, 1, dir, 1);
+		if (!(gd < 0)) {	/* not a descent direction: restart */
+			for (j = 0; j < np; j++)
+				dir[j] = -g[j] * gamma;
+			gd = cblas_ddot((int)np, g, 1, dir, 1);
+			cnt = 0;
+		}
+		step = 1;
+		for (;;) {
+			for (j = 0; j < np; j++)
+				thn[j] = th[j] + step * dir[j];
+			fn = lin_fdf(&lp, thn, gn);
+			if (fn <= f + 1e-4 * step * gd)
+				break;
+			step *= 0.5;
+			if (step < 1e-20)
+				break;
+		}
+		if (!(fn <= f)) {	/* no progress possible: stop here */
+			m->converged = 1;
+			break;
+		}
+		/* store the pair */
+		for (j = 0; j < np; j++) {
+			S[head * np + j] = thn[j] - th[j];
+			Y[head * np + j] = gn[j] - g[j];
+		}
+		sy = cblas_ddot((int)np, S + head * np, 1, Y + head * np, 1);
+		if (sy > 1e-10 * cblas_ddot((int)np, Y + head * np, 1,
+		    Y + head * np, 1)) {
+			rho[head] = 1 / sy;
+			head = (head + 1) % LBFGS_M;
+			if (cnt < LBFGS_M)
+				cnt++;
+		}
+		q = (f - fn) / fmax(fmax(fabs(f), fabs(fn)), 1);
+		memcpy(th, thn, np * sizeof(double));
+		memcpy(g, gn, np * sizeof(double));
+		f = fn;
+		if (q <= 64 * DBL_EPSILON) {
+			m->converged = 1;
+			it++;
+			break;
+		}
+	}
+	m->iterations = it;
+	m->objective = f;
+	memcpy(m->w1, th, k * d * sizeof(double));
+	if (m->p.intercept)
+		memcpy(m->b1, th + k * d, k * sizeof(double));
+	ret = 0;
+out:
+	free(lp.z);
+	free(lp.loss);
+	free(mem);
+	return ret;
+}
+
+/* ------------------------------------------------------------------- mlp */
+
+/* Forward: hidden (n x h, after relu) and logits z (n x k). */
+static void
+mlp_forward(const struct nsl_probe *m, const double *s, size_t n,
+    double *hid, double *z)
+{
+	size_t i, nh = n * m->h;
+
+	affine(s, n, m->d, m->w1, m->b1, m->h, hid);
+	for (i = 0; i < nh; i++)
+		if (hid[i] < 0)
+			hid[i] = 0;
+	affine(hid, n, m->h, m->w2, m->b2, m->k, z);
+}
+
+struct adam {
+	double *mo, *ve;	/* moments */
+	size_t t;
+};
+
+static void
+param_step(const struct nsl_probe_params *p, double *w, const double *g,
+    double *mo, double *ve, size_t n, size_t t)
+{
+	size_t i;
+
+	if (p->optimizer == NSL_PROBE_SGD) {
+		for (i = 0; i < n; i++) {
+			mo[i] = NSL_PROBE_MOMENTUM * mo[i] + g[i];
+			w[i] -= p->lr * mo[i];
+		}
+		return;
+	}
+	{
+		const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+		double c1 = 1 - pow(b1, (double)t), c2 = 1 - pow(b2, (double)t);
+
+		for (i = 0; i < n; i++) {
+			mo[i] = b1 * mo[i] + (1 - b1) * g[i];
+			ve[i] = b2 * ve[i] + (1 - b2) * g[i] * g[i];
+			w[i] -= p->lr * (mo[i] / c1) / (sqrt(ve[i] / c2) + eps);
+		}
+	}
+}
+
+static int
+mlp_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
+    struct nsl_err *err)
+{
+	size_t d = m->d, k = m->k, h = m->h, B = m->p.batch, e, i, j, c;
+	size_t nw1 = h * d, nw2 = k * h, np = nw1 + h + nw2 + k, t = 0;
+	size_t *order = NULL;
+	double *xb = NULL, *hid = NULL, *z = NULL, *dh = NULL, *loss = NULL;
+	double *grad = NULL, *mo = NULL, *ve = NULL, *fh = NULL, *fz = NULL;
+	int *yb = NULL, ret = -1;
+	gsl_rng *r0 = nsl_rng_new(m->p.seed, 0), *r1 = nsl_rng_new(m->p.seed, 1);
+	double sd1 = sqrt(2.0 / (double)d), sd2 = sqrt(1.0 / (double)h);
+
+	if (B > n)
+		B = n;
+	order = malloc(n * sizeof(*order));
+	xb = malloc(B * d * sizeof(double));
+	yb = malloc(B * sizeof(int));
+	hid = malloc(B * h * sizeof(double));
+	dh = malloc(B * h * sizeof(double));
+	z = malloc(B * k * sizeof(double));
+	loss = malloc(B * sizeof(double));
+	grad = malloc(np * sizeof(double));
+	mo = calloc(np, sizeof(double));
+	ve = calloc(np, sizeof(double));
+	if (order == NULL || xb == NULL || yb == NULL || hid == NULL ||
+	    dh == NULL || z == NULL || loss == NULL || grad == NULL ||
+	    mo == NULL || ve == NULL || r0 == NULL || r1 == NULL)
+		goto nomem;
+	if (m->p.dynamics) {
+		fh = malloc(BLOCK * h * sizeof(double));
+		fz = malloc(BLOCK * k * sizeof(double));
+		m->dynamics = malloc(n * m->p.epochs * k * sizeof(double));
+		if (fh == NULL || fz == NULL || m->dynamics == NULL)
+			goto nomem;
+		m->ndyn = n;
+	}
+	for (i = 0; i < nw1; i++)
+		m->w1[i] = gsl_ran_gaussian_ziggurat(r0, sd1);
+	for (i = 0; i < nw2; i++)
+		m->w2[i] = gsl_ran_gaussian_ziggurat(r0, sd2);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (e = 0; e < m->p.epochs; e++) {
+		size_t start;
+
+		gsl_ran_shuffle(r1, order, n, sizeof(*order));
+		for (start = 0; start < n; start += B) {
+			size_t nb = n - start < B ? n - start : B;
+			double *gw1 = grad, *gb1 = grad + nw1;
+			double *gw2 = gb1 + h, *gb2 = gw2 + nw2;
+
+			for (i = 0; i < nb; i++) {
+				memcpy(xb + i * d, s + order[start + i] * d,
+				    d * sizeof(double));
+				yb[i] = y[order[start + i]];
+			}
+			mlp_forward(m, xb, nb, hid, z);
+			softmax_grad(z, yb, nb, k, loss);
+			for (i = 0; i < nb * k; i++)
+				z[i] /= (double)nb;
+			/* output layer */
+			for (i = 0; i < nw2; i++)
+				gw2[i] = m->p.l2 * m->w2[i];
+			nsl_pgemm(CblasTrans, CblasNoTrans, k, h, nb, 1.0, z, k,
+			    hid, h, 1.0, gw2, h);
+			for (c = 0; c < k; c++)
+				gb2[c] = 0;
+			for (i = 0; i < nb; i++)
+				for (c = 0; c < k; c++)
+					gb2[c] += z[i * k + c];
+			/* back through W2 and the relu */
+			nsl_pgemm(CblasNoTrans, CblasNoTrans, nb, h, k, 1.0, z, k,
+			    m->w2, h, 0.0, dh, h);
+			for (i = 0; i < nb * h; i++)
+				if (!(hid[i] > 0))
+					dh[i] = 0;
+			for (i = 0; i < nw1; i++)
+				gw1[i] = m->p.l2 * m->w1[i];
+			nsl_pgemm(CblasTrans, CblasNoTrans, h, d, nb, 1.0, dh, h,
+			    xb, d, 1.0, gw1, d);
+			for (j = 0; j < h; j++)
+				gb1[j] = 0;
+			for (i = 0; i < nb; i++)
+				for (j = 0; j < h; j++)
+					gb1[j] += dh[i * h + j];
+			t++;
+			param_step(&m->p, m->w1, gw1, mo, ve, nw1, t);
+			param_step(&m->p, m->b1, gb1, mo + nw1, ve + nw1, h, t);
+			param_step(&m->p, m->w2, gw2, mo + nw1 + h,
+			    ve + nw1 + h, nw2, t);
+			param_step(&m->p, m->b2, gb2, mo + nw1 + h + nw2,
+			    ve + nw1 + h + nw2, k, t);
+		}
+		if (m->p.dynamics) {
+			for (start = 0; start < n; start += BLOCK) {
+				size_t nb = n - start < BLOCK ? n - start : BLOCK;
+
+				mlp_forward(m, s + start * d, nb, fh, fz);
+				for (i = 0; i < nb; i++)
+					memcpy(m->dynamics + ((start + i) *
+					    m->p.epochs + e) * k, fz + i * k,
+					    k * sizeof(double));
+			}
+		}
+	}
+	m->iterations = m->p.epochs;
+	m->converged = 0;
+	ret = 0;
+	goto out;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	gsl_rng_free(r0);
+	gsl_rng_free(r1);
+	free(order);
+	free(xb);
+	free(yb);
+	free(hid);
+	free(dh);
+	free(z);
+	free(loss);
+	free(grad);
+	free(mo);
+	free(ve);
+	free(fh);
+	free(fz);
+	return ret;
+}
+
+/* ------------------------------------------------------------ interface */
+
+int
+nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
+    size_t n, size_t d, size_t k, const struct nsl_probe_params *p,
+    struct nsl_err *err)
+{
+	const char *msg;
+	double *s = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(m, 0, sizeof(*m));
+	m->p = *p;
+	openblas_set_num_threads(1);	/* threads come from pgemm */
+	if ((msg = nsl_probe_check(p)) != NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s", msg);
+	if (n == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "empty training set");
+	if (d == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "empty feature vectors");
+	if (k < 2)
+		return nsl_err_set(err, NSL_EX_DATAERR, "the training set has "
+		    "only one label: nothing to classify");
+	for (i = 0; i < n; i++)
+		if (y[i] < 0 || (size_t)y[i] >= k)
+			return nsl_err_set(err, NSL_EX_DATAERR, "class %d of "
+			    "row %zu out of range", y[i], i);
+	m->d = d;
+	m->k = k;
+	m->h = p->model == NSL_PROBE_MLP ? p->hidden : 0;
+	m->mu = malloc(d * sizeof(double));
+	m->sd = malloc(d * sizeof(double));
+	if (p->model == NSL_PROBE_LINEAR) {
+		m->w1 = calloc(k * d, sizeof(double));
+		m->b1 = calloc(k, sizeof(double));
+	} else {
+		m->w1 = calloc(m->h * d, sizeof(double));
+		m->b1 = calloc(m->h, sizeof(double));
+		m->w2 = calloc(k * m->h, sizeof(double));
+		m->b2 = calloc(k, sizeof(double));
+	}
+	s = malloc(n * d * sizeof(double));
+	if (m->mu == NULL || m->sd == NULL || m->w1 == NULL || m->b1 == NULL ||
+	    (p->model == NSL_PROBE_MLP && (m->w2 == NULL || m->b2 == NULL)) ||
+	    s == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	fit_scaler(m, x, n);
+	standardize(m, x, n, s);
+	ret = p->model == NSL_PROBE_LINEAR ? lin_train(m, s, y, n, err) :
+	    mlp_train(m, s, y, n, err);
+out:
+	free(s);
+	return ret;
+}
+
+int
+nsl_probe_logits(const struct nsl_probe *m, const double *x, size_t n,
+    double *out, struct nsl_err *err)
+{
+	size_t start, nb;
+	double *s = malloc(BLOCK * m->d * sizeof(double));
+	double *hid = m->h ? malloc(BLOCK * m->h * sizeof(double)) : NULL;
+
+	if (s == NULL || (m->h && hid == NULL)) {
+		free(s);
+		free(hid);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	openblas_set_num_threads(1);
+	for (start = 0; start < n; start += nb) {
+		nb = n - start < BLOCK ? n - start : BLOCK;
+		standardize(m, x + start * m->d, nb, s);
+		if (m->h)
+			mlp_forward(m, s, nb, hid, out + start * m->k);
+		else
+			affine(s, nb, m->d, m->w1, m->b1, m->k,
+			    out + start * m->k);
+	}
+	free(s);
+	free(hid);
+	return 0;
+}
+
+int
+nsl_probe_direction(const struct nsl_probe *m, double *w,
+    struct nsl_err *err)
+{
+	size_t j;
+
+	if (m->h != 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "a teacher angle needs "
+		    "--model linear");
+	if (m->k != 2)
+		return nsl_err_set(err, NSL_EX_USAGE, "a teacher angle needs "
+		    "two classes, the training set has %zu", m->k);
+	for (j = 0; j < m->d; j++)
+		w[j] = (m->w1[m->d + j] - m->w1[j]) / m->sd[j];
+	return 0;
+}
+
+double
+nsl_probe_angle_error(const double *a, const double *b, size_t d)
+{
+	double ab = 0, aa = 0, bb = 0, c;
+	size_t j;
+
+	for (j = 0; j < d; j++) {
+		ab += a[j] * b[j];
+		aa += a[j] * a[j];
+		bb += b[j] * b[j];
+	}
+	if (aa == 0 || bb == 0)
+		return NAN;
+	c = ab / (sqrt(aa) * sqrt(bb));
+	if (c > 1)
+		c = 1;
+	if (c < -1)
+		c = -1;
+	return acos(c) / M_PI;
+}
+
+/* ------------------------------------------------ records in and out */
+
+int
+nsl_probe_map_labels(const struct nsl_dataset *train,
+    const struct nsl_dataset *test, int *cls, struct nsl_err *err)
+{
+	long *map = malloc(test->nlabels * sizeof(*map));
+	size_t i;
+
+	if (map == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < test->nlabels; i++)
+		map[i] = nsl_dataset_label_index(train, test->label_names[i]);
+	for (i = 0; i < test->n; i++) {
+		if (map[test->label[i]] < 0) {
+			const struct nsl_dataset_where *w = &test->where[i];
+
+			nsl_err_at(err, test->paths[w->file], w->line);
+			nsl_err_set(err, NSL_EX_DATAERR, "label %s is not in "
+			    "the training set's labels",
+			    test->label_names[test->label[i]]);
+			free(map);
+			return -1;
+		}
+		cls[i] = (int)map[test->label[i]];
+	}
+	free(map);
+	return 0;
+}
+
+/* The record's "id" value, or its index. */
+static void
+put_id(struct nsl_obj *o, struct nsl_rec *rec, const struct nsl_dataset *ds,
+    size_t i, struct nsl_err *err)
+{
+	const char *line = ds->lines.data + ds->line_off[i];
+	size_t len = ds->line_off[i + 1] - ds->line_off[i];
+	long f;
+
+	nsl_obj_key(o, "id");
+	if (nsl_rec_parse(rec, line, len, err) == 0 &&
+	    (f = nsl_rec_find(rec, "id")) >= 0) {
+		nsl_obj_raw(o, rec->fields[f].value, rec->fields[f].vlen);
+		return;
+	}
+	nsl_err_clear(err);
+	nsl_obj_integer(o, (long long)i);
+}
+
+int
+nsl_probe_write_rows(const char *path, enum nsl_probe_rows what,
+    const struct nsl_dataset *ds, const double *z, size_t per, size_t k,
+    const int *cls, char *const *names, int float32, struct nsl_err *err)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	struct nsl_obj o;
+	size_t i, e, c;
+	int ret = -1;
+
+	if ((w = nsl_writer_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, NSL_REC_ALLOW_NONFINITE);
+	for (i = 0; i < ds->n; i++) {
+		const double *r = z + i * per * k;
+
+		nsl_buf_reset(&b);
+		nsl_obj_begin(&o, &b);
+		o.style = float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+		put_id(&o, &rec, ds, i, err);
+		nsl_obj_key(&o, "label");
+		if (what == NSL_PROBE_DYNAMICS) {
+			nsl_obj_integer(&o, ds->label[i]);
+			nsl_obj_key(&o, "logits");
+			nsl_buf_addc(&b, '[');
+			for (e = 0; e < per; e++) {
+				if (e > 0)
+					nsl_buf_addc(&b, ',');
+				nsl_json_vector(&b, r + e * k, k, o.style);
+			}
+			nsl_buf_addc(&b, ']');
+		} else {
+			size_t am = 0;
+
+			nsl_obj_raw(&o, ds->label_names[ds->label[i]],
+			    strlen(ds->label_names[ds->label[i]]));
+			for (c = 1; c < k; c++)
+				if (r[c] > r[am])
+					am = c;
+			nsl_obj_key(&o, "pred");
+			nsl_obj_raw(&o, names[am], strlen(names[am]));
+			nsl_obj_key(&o, "correct");
+			nsl_obj_bool(&o, (int)am == cls[i]);
+			nsl_obj_key(&o, "logits");
+			nsl_obj_vector(&o, r, k);
+		}
+		nsl_obj_end(&o);
+		if (nsl_buf_failed(&b)) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		if (nsl_writer_write(w, b.data, b.len, err) != 0)
+			goto fail;
+	}
+	ret = nsl_writer_commit(w, err);
+	w = NULL;
+fail:
+	if (w != NULL)
+		nsl_writer_abort(w);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&b);
+	return ret;
+}
