@@ -1,0 +1,200 @@
+#!/usr/bin/env bats
+# nsl-fit: Epoch AI's Chinchilla replication, the BNSL check, every flag,
+# the error paths.
+
+load helper
+
+FIX="$TESTS_DIR/fixtures/fit"
+
+# Epoch's set: D = C/(6N) (Besiroglu et al. 2024).
+chin() {
+	nsl-convert "$DATA/svg_extracted_data.csv" |
+	    jq -c '{N: .["Model Size"], D: (.["Training FLOP"]/(6*.["Model Size"])), loss}' \
+	    > "$BATS_TEST_TMPDIR/chin.jsonl"
+}
+
+# Within tol of want: within VALUE WANT TOL
+within() {
+	awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= t) }' ||
+	    fail "$1 is not within $3 of $2"
+}
+
+@test "chinchilla on Epoch's 240 points reaches Epoch's optimum" {
+	chin
+	run --separate-stderr nsl-fit --drop-top 5 "$BATS_TEST_TMPDIR/chin.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq .n <<<"$output")" -eq 240 ]
+	# Besiroglu et al. 2024: objective 1.0183e-3 (summed Huber, delta 1e-3),
+	# alpha 0.3478, beta 0.3658, E 1.8172
+	awk -v f="$(jq .objective <<<"$output")" 'BEGIN { exit !(f <= 1.0183e-3) }'
+	within "$(jq .params.alpha <<<"$output")" 0.348 0.003
+	within "$(jq .params.beta <<<"$output")" 0.366 0.004
+	within "$(jq .params.E <<<"$output")" 1.817 0.01
+	[ "$(jq -r .loss <<<"$output")" = huber ]
+}
+
+@test "--bootstrap intervals agree with Epoch's within 10%" {
+	chin
+	run --separate-stderr nsl-fit --drop-top 5 --bootstrap 1000 --seed 1 \
+	    "$BATS_TEST_TMPDIR/chin.jsonl"
+	[ "$status" -eq 0 ]
+	# Epoch (4000 resamples): alpha 0.317-0.373, beta 0.331-0.415,
+	# E 1.769-1.871; 10% of each interval's width
+	within "$(jq '.intervals.alpha[0]' <<<"$output")" 0.317 0.0056
+	within "$(jq '.intervals.alpha[1]' <<<"$output")" 0.373 0.0056
+	within "$(jq '.intervals.beta[0]' <<<"$output")" 0.331 0.0084
+	within "$(jq '.intervals.beta[1]' <<<"$output")" 0.415 0.0084
+	within "$(jq '.intervals.E[0]' <<<"$output")" 1.769 0.0102
+	within "$(jq '.intervals.E[1]' <<<"$output")" 1.871 0.0102
+	[ "$(jq '.bootstrap.samples | length' <<<"$output")" -eq 1000 ]
+	[ "$(jq '.level' <<<"$output")" = 0.95 ]
+}
+
+@test "the same seed gives the same bytes; --cluster resamples groups" {
+	chin
+	jq -c '.run = ((.N|log) * 10 | floor)' "$BATS_TEST_TMPDIR/chin.jsonl" > "$BATS_TEST_TMPDIR/r.jsonl"
+	nsl-fit --bootstrap 50 --seed 3 "$BATS_TEST_TMPDIR/r.jsonl" > "$BATS_TEST_TMPDIR/a"
+	OMP_NUM_THREADS=1 nsl-fit --bootstrap 50 --seed 3 "$BATS_TEST_TMPDIR/r.jsonl" > "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	run --separate-stderr nsl-fit --bootstrap 50 --seed 3 --cluster run "$BATS_TEST_TMPDIR/r.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .bootstrap.cluster <<<"$output")" = run ]
+	[ "$output" != "$(cat "$BATS_TEST_TMPDIR/a")" ]
+}
+
+@test "BNSL (1 break) extrapolates 4-digit addition better than power-offset" {
+	# 17 points from ethancaballero/broken_neural_scaling_laws; fit the
+	# first 14, score the last 3 (the paper's split)
+	run --separate-stderr nsl-fit --law bnsl,power-offset --breaks 1 \
+	    --holdout 'i>=14' "$FIX/bnsl-4digit.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 2 ]
+	b=$(jq -s '.[] | select(.law == "bnsl") | .holdout.rmsle' <<<"$output")
+	p=$(jq -s '.[] | select(.law == "power-offset") | .holdout.rmsle' <<<"$output")
+	awk -v b="$b" -v p="$p" 'BEGIN { exit !(b < 0.05 && b < p) }'
+	[ "$(jq -s '.[0].holdout.n' <<<"$output")" -eq 3 ]
+	# best AIC first
+	[ "$(jq -s -r '.[0].law' <<<"$output")" = bnsl ]
+	[[ "$stderr" == *"spans less than a decade"* ]]
+}
+
+@test "--list-laws names every law" {
+	run nsl-fit --list-laws
+	[ "$status" -eq 0 ]
+	for l in power power-offset chinchilla chinchilla-tied kaplan data-constrained bnsl exp-offset downstream lr-anneal; do
+		[[ "$output" == *"$l "* ]] || fail "missing $l"
+	done
+}
+
+# Noiseless data from a law with known parameters.
+synth() {
+	jq -n -c 'range(0;6) as $i | range(0;6) as $j |
+	    {g: (if $i < 3 then "a" else "b" end), N: (1e8 * pow(10; $i/2)), D: (1e9 * pow(10; $j/2))} |
+	    .loss = 1.69 + 406.4/pow(.N; 0.34) + 410.7/pow(.D; 0.28) | .w = 1' > "$BATS_TEST_TMPDIR/s.jsonl"
+}
+
+@test "--by fits each group; --fix holds a parameter; --weight-field" {
+	synth
+	run --separate-stderr nsl-fit --by g --fix E=1.69 --weight-field w "$BATS_TEST_TMPDIR/s.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 2 ]
+	[ "$(jq -s -r '.[0].by.g' <<<"$output")" = a ]
+	[ "$(jq -s '.[1].params.E' <<<"$output")" = 1.69 ]
+	[ "$(jq -s -r '.[1].fixed[0]' <<<"$output")" = E ]
+	within "$(jq -s '.[1].params.alpha' <<<"$output")" 0.34 1e-4
+}
+
+@test "--min and --holdout-largest; --loss ls and log-ls; --law kaplan, chinchilla-tied" {
+	synth
+	run --separate-stderr nsl-fit --min D=3e9 --holdout-largest N "$BATS_TEST_TMPDIR/s.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq .n <<<"$output")" -eq 25 ]
+	[ "$(jq .holdout.n <<<"$output")" -eq 5 ]
+	awk -v a="$(jq .holdout.are <<<"$output")" 'BEGIN { exit !(a < 1e-6) }'
+	for l in ls log-ls; do
+		run --separate-stderr nsl-fit --loss $l "$BATS_TEST_TMPDIR/s.jsonl"
+		[ "$status" -eq 0 ]
+		within "$(jq .params.beta <<<"$output")" 0.28 1e-4
+	done
+	run --separate-stderr nsl-fit --law chinchilla-tied,kaplan -q "$BATS_TEST_TMPDIR/s.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 2 ]
+	[ -z "$stderr" ]
+}
+
+@test "--formula with --param fits a user's law" {
+	run --separate-stderr nsl-fit --formula 'E + A*x^-a' --param E=0.5,A=1,a=0.5 \
+	    --x x --y y "$FIX/bnsl-4digit.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .law <<<"$output")" = formula ]
+	# the same law as power-offset: its objective cannot be much worse
+	po=$(nsl-fit --law power-offset -q "$FIX/bnsl-4digit.jsonl" | jq .objective)
+	awk -v f="$(jq .objective <<<"$output")" -v p="$po" 'BEGIN { exit !(f <= p * 1.01) }'
+}
+
+@test "data-constrained, exp-offset, downstream and lr-anneal fit noiseless data" {
+	jq -n -c 'range(0;20) as $i | {x: ($i * 10 + 5)} | .y = 0.5 + 2 * ((-0.03 * .x) | exp)' > "$BATS_TEST_TMPDIR/e.jsonl"
+	run --separate-stderr nsl-fit --law exp-offset "$BATS_TEST_TMPDIR/e.jsonl"
+	[ "$status" -eq 0 ]
+	within "$(jq .params.b <<<"$output")" 0.03 1e-5
+	jq -n -c 'range(0;20) as $i | {loss: (2 + $i * 0.1)} | .error = 0.9 - 2 * ((-1.5 * .loss) | exp)' > "$BATS_TEST_TMPDIR/d.jsonl"
+	run --separate-stderr nsl-fit --law downstream "$BATS_TEST_TMPDIR/d.jsonl"
+	[ "$status" -eq 0 ]
+	within "$(jq .params.gamma <<<"$output")" 1.5 1e-4
+	# lr-anneal on a cosine-free step schedule: predicted by the law itself
+	jq -n -c 'range(1;301) as $s | {step: $s, lr: (if $s <= 200 then 1 else 0.5 end)}' |
+	    nsl-extrapolate --fit <(echo '{"law":"lr-anneal","x":["step","lr"],"y":"loss","params":{"L0":2,"A":3,"C":0.002,"alpha":0.5}}') --pred-field loss \
+	    > "$BATS_TEST_TMPDIR/l.jsonl"
+	run --separate-stderr nsl-fit --law lr-anneal "$BATS_TEST_TMPDIR/l.jsonl"
+	[ "$status" -eq 0 ]
+	within "$(jq .params.alpha <<<"$output")" 0.5 1e-3
+	nsl-convert "$DATA/svg_extracted_data.csv" |
+	    jq -c '{N: .["Model Size"], D: (.["Training FLOP"]/(6*.["Model Size"]))} | .U = .D / 2 | .loss = 2' > "$BATS_TEST_TMPDIR/u.jsonl"
+	run --separate-stderr nsl-fit --law data-constrained --grid 256 --starts 2 -q "$BATS_TEST_TMPDIR/u.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .law <<<"$output")" = data-constrained ]
+}
+
+@test "bad input: clear errors, exit 65, no output file" {
+	d="$BATS_TEST_TMPDIR/out"; mkdir "$d"
+	printf '{"N":1e9,"D":1e10,"loss":3}\n{"N":1e9,"loss":3}\n' > "$BATS_TEST_TMPDIR/m.jsonl"
+	run --separate-stderr nsl-fit -o "$d/f.json" "$BATS_TEST_TMPDIR/m.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"m.jsonl:2: "*'"D"'* ]]
+	printf '{"N":1e9,"D":0,"loss":3}\n' > "$BATS_TEST_TMPDIR/z.jsonl"
+	run --separate-stderr nsl-fit -o "$d/f.json" "$BATS_TEST_TMPDIR/z.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"z.jsonl:1: "*'"D"'*positive* ]]
+	printf '{"N":1e9,"D":1e10,"loss":3}\n{"N":2e9,"D":1e10,"loss":2.9}\n' > "$BATS_TEST_TMPDIR/f.jsonl"
+	run --separate-stderr nsl-fit -o "$d/f.json" "$BATS_TEST_TMPDIR/f.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"2 points for 5 free parameters"* ]]
+	printf '{"N":1e9,"D":1e10,"loss":NaN}\n' > "$BATS_TEST_TMPDIR/n.jsonl"
+	run --separate-stderr nsl-fit -o "$d/f.json" "$BATS_TEST_TMPDIR/n.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"n.jsonl:1: "* ]]
+	assert_dir_empty "$d"
+}
+
+@test "usage errors, missing file, --help, /dev/full" {
+	run --separate-stderr nsl-fit --bogus
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-fit --law nope /dev/null
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-fit --fix zz=1 /dev/null
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-fit --loss abs /dev/null
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-fit --holdout 'N' /dev/null
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-fit "$BATS_TEST_TMPDIR/none.jsonl"
+	[ "$status" -eq 66 ]
+	run nsl-fit --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+	synth
+	run --separate-stderr nsl-fit -o /dev/full "$BATS_TEST_TMPDIR/s.jsonl"
+	[ "$status" -eq 74 ]
+	run bash -c "nsl-fit '$BATS_TEST_TMPDIR/s.jsonl' > /dev/full"
+	[ "$status" -eq 74 ]
+}
