@@ -235,12 +235,12 @@ test_groups(void)
 		ok = ok && strcmp(nsl_prune_groups_names(g)[i],
 		    want_names[i]) == 0;
 	UNIT_CHECK(ok, "sorted names are the canonical texts");
-	nsl_rec_parse(&rec, "{\"l\":[1]}", 9, &err);
-	UNIT_CHECK(nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	UNIT_CHECK(nsl_rec_parse(&rec, "{\"l\":[1]}", 9, &err) == 0 &&
+	    nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
 	    strstr(err.msg, "expected a number or a string") != NULL,
 	    "an array label is an error naming the field");
-	nsl_rec_parse(&rec, "{\"m\":1}", 7, &err);
-	UNIT_CHECK(nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	UNIT_CHECK(nsl_rec_parse(&rec, "{\"m\":1}", 7, &err) == 0 &&
+	    nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
 	    strcmp(err.msg, "missing field \"l\"") == 0,
 	    "a missing label is an error naming the field");
 	nsl_rec_release(&rec);
@@ -275,6 +275,58 @@ test_params(void)
 	UNIT_CHECK(nsl_prune_check(&p) == NULL, "dedup with eps and k");
 }
 
+static void
+test_set_report(void)
+{
+	static const char *const lines[] = {
+		"{\"s\":0.1,\"c\":\"x\",\"v\":[1,0]}",
+		"{\"s\":-2,\"c\":1,\"v\":[0,1]}",
+		"{\"s\":3,\"c\":\"x\",\"v\":[1,1]}",
+		"{\"s\":1,\"c\":1,\"v\":[1]}"
+	};
+	struct nsl_prune_params p;
+	struct nsl_prune_stats st[2];
+	struct nsl_prune_set set;
+	struct nsl_buf out = NSL_BUF_INIT;
+	struct nsl_rec rec;
+	struct nsl_err err;
+	size_t i;
+	int ok = 1;
+
+	nsl_rec_init(&rec, 0);
+	nsl_prune_set_init(&set, 1);
+	for (i = 0; i < 3; i++) {
+		nsl_rec_parse(&rec, lines[i], strlen(lines[i]), &err);
+		ok = ok && nsl_prune_set_add(&set, &rec, "s", "v", "c",
+		    &err) == 0;
+	}
+	ok = ok && nsl_prune_set_finish(&set, &err) == 0;
+	/* labels "x" (first seen) and 1: sorted 1 then "x" */
+	UNIT_CHECK(ok && set.n == 3 && set.d == 2 && set.ngroups == 2 &&
+	    set.group[0] == 1 && set.group[1] == 0 && set.group[2] == 1 &&
+	    set.score[1] == -2 && set.x[5] == 1 &&
+	    strcmp(set.names[1], "\"x\"") == 0,
+	    "a record set: scores, vectors, groups by rank");
+	UNIT_CHECK(nsl_rec_parse(&rec, lines[3], strlen(lines[3]), &err) == 0 &&
+	    nsl_prune_set_add(&set, &rec, "s", "v", "c", &err) == -1 &&
+	    strstr(err.msg, "1 numbers, expected 2") != NULL,
+	    "vectors of another length are an error");
+	nsl_prune_params_init(&p);
+	memset(st, 0, sizeof(st));
+	st[0].n = 1;
+	st[1].n = 2;
+	st[1].kept = 2;
+	st[1].kept_lo = 0.1;
+	st[1].kept_hi = 3;
+	nsl_prune_report(&out, "p: ", &p, st, 2, set.names);
+	UNIT_CHECK(out.data != NULL && strcmp(out.data, "p: group 1: kept 0 "
+	    "of 1\np: group \"x\": kept 2 of 2, score 0.1 to 3\n") == 0,
+	    "report lines: counts and the shortest score texts");
+	nsl_buf_release(&out);
+	nsl_prune_set_release(&set);
+	nsl_rec_release(&rec);
+}
+
 int
 main(void)
 {
@@ -285,5 +337,6 @@ main(void)
 	test_select();
 	test_groups();
 	test_params();
+	test_set_report();
 	return unit_done();
 }
