@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# nsl-extrapolate: predictions, intervals, --solve, --compute-optimal,
+# --score (the OPT held-out check), error paths.
+
+load helper
+
+# Hoffmann et al. 2022's published fit as a fit record.
+hoff() {
+	echo '{"law":"chinchilla","x":["N","D"],"y":"loss","params":{"A":406.4,"B":410.7,"E":1.69,"alpha":0.34,"beta":0.28}}' > "$BATS_TEST_TMPDIR/h.json"
+}
+
+within() {
+	awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= t * (w < 0 ? -w : w)) }' ||
+	    fail "$1 is not within relative $3 of $2"
+}
+
+@test "predicts, keeping the query's fields" {
+	hoff
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" <<<'{"id":"a","N":7e10,"D":1.4e12}'
+	[ "$status" -eq 0 ]
+	# 1.69 + 406.4/7e10^0.34 + 410.7/1.4e12^0.28, by python3
+	want=$(python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
+	within "$(jq .pred <<<"$output")" "$want" 1e-14
+	[ "$(jq -r .id <<<"$output")" = a ]
+}
+
+@test "--solve D --target 2 inverts the law" {
+	hoff
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --solve D --target 2.0 <<<'{"N":7e9}'
+	[ "$status" -eq 0 ]
+	want=$(python3 -c 'print((410.7/(0.31 - 406.4/7e9**0.34))**(1/0.28))')
+	within "$(jq .D <<<"$output")" "$want" 1e-9
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --solve D --target 1.5 <<<'{"N":7e9}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"never reaches"* ]]
+}
+
+@test "--compute-optimal gives Hoffmann's closed form" {
+	hoff
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --compute-optimal --flops-per-param-token 6 <<<'{"C":5.76e23}'
+	[ "$status" -eq 0 ]
+	want=$(python3 -c 'a,b,A,B=0.34,0.28,406.4,410.7
+G=(a*A/(b*B))**(1/(a+b)); print(G*(5.76e23/6)**(b/(a+b)))')
+	within "$(jq .N_opt <<<"$output")" "$want" 1e-12
+	within "$(jq '.N_opt * .D_opt * 6' <<<"$output")" 5.76e23 1e-12
+}
+
+@test "bootstrap samples give --level intervals that nest" {
+	nsl-convert "$DATA/svg_extracted_data.csv" |
+	    jq -c '{N: .["Model Size"], D: (.["Training FLOP"]/(6*.["Model Size"])), loss}' |
+	    nsl-fit --drop-top 5 --bootstrap 100 > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"N":7e10,"D":1.4e12}'
+	[ "$status" -eq 0 ]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --level 0.5 <<<'{"N":7e10,"D":1.4e12}'
+	[ "$status" -eq 0 ]
+	jq -e '.pred_lo < .pred and .pred < .pred_hi' <<<"$output"
+	wide=$(nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"N":7e10,"D":1.4e12}' | jq '.pred_hi - .pred_lo')
+	awk -v w="$wide" -v n="$(jq '.pred_hi - .pred_lo' <<<"$output")" 'BEGIN { exit !(n < w) }'
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --compute-optimal <<<'{"C":1e24}'
+	jq -e '.N_opt_lo < .N_opt and .N_opt < .N_opt_hi' <<<"$output"
+}
+
+@test "OPT: fit the smaller models above 10B tokens, score the largest's last 30%" {
+	nsl-convert "$DATA/opt_trajectories.csv" | jq -c '
+	    def size: if endswith("m") then (.[:-1]|tonumber)*1e6 else (.[:-1]|tonumber)*1e9 end;
+	    {model: .model_size, N: (.model_size|size), D: pow(10; .num_token), loss: (.ppl|log)}' > "$BATS_TEST_TMPDIR/opt.jsonl"
+	nsl-fit -q --min D=1e10 --holdout-largest N "$BATS_TEST_TMPDIR/opt.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	jq -s -c '[.[] | select(.model == "175b")] | sort_by(.D) | .[(length * 0.7 | floor):][]' \
+	    "$BATS_TEST_TMPDIR/opt.jsonl" > "$BATS_TEST_TMPDIR/q.jsonl"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --score "$BATS_TEST_TMPDIR/q.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"score: n=9 are="* ]]
+	are=$(sed -n 's/.*are=\([^ ]*\).*/\1/p' <<<"$stderr")
+	awk -v a="$are" 'BEGIN { exit !(a < 0.05) }'
+	[ "$(jq -s 'map(has("rel_error")) | all' <<<"$output")" = true ]
+}
+
+@test "groups from nsl-fit --by are matched by value" {
+	jq -n -c 'range(0;2) as $g | range(1;6) as $i | {g: $g, x: ($i * 10)} | .y = (1 + $g) * pow(.x; -0.5)' > "$BATS_TEST_TMPDIR/p.jsonl"
+	nsl-fit --law power --x x --y y --by g -q "$BATS_TEST_TMPDIR/p.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --pred-field yhat <<<'{"g":1,"x":100}'
+	[ "$status" -eq 0 ]
+	within "$(jq .yhat <<<"$output")" 0.2 1e-9
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"g":7,"x":100}'
+	[ "$status" -eq 65 ]
+}
+
+@test "errors: bad fit, missing variable, usage, missing file, /dev/full" {
+	hoff
+	d="$BATS_TEST_TMPDIR/out"; mkdir "$d"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" -o "$d/o" <<<'{"N":7e9}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'<stdin>:1: '*'"D"'* ]]
+	assert_dir_empty "$d"
+	echo '{"law":"chinchilla","x":["N","D"],"y":"loss","params":{"A":-1,"B":1,"E":1,"alpha":1,"beta":1}}' > "$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/bad.json" <<<'{"N":1,"D":1}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'bad.json:1: field "params"'* ]]
+	run --separate-stderr nsl-extrapolate <<<'{}'
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --solve Q --target 2 <<<'{"N":1}'
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-extrapolate --bogus
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/none.json" <<<'{}'
+	[ "$status" -eq 66 ]
+	run nsl-extrapolate --help
+	[ "$status" -eq 0 ]
+	run bash -c "echo '{\"N\":1e9,\"D\":1e10}' | nsl-extrapolate --fit '$BATS_TEST_TMPDIR/h.json' > /dev/full"
+	[ "$status" -eq 74 ]
+}
