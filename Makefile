@@ -18,6 +18,8 @@ NSL_LDFLAGS = -fopenmp
 # lines.  TOOLS: tools/nsl-NAME.c each (the dispatcher tools/nsl.c is
 # always built); LIB_OBJS: lib/MODULE.o; UNIT_TESTS: tests/unit/test_NAME.c.
 TOOLS =
+TOOLS += probe
+TOOLS += embed
 TOOLS += convert
 TOOLS += fit
 TOOLS += extrapolate
@@ -51,6 +53,8 @@ LIB_OBJS += lib/quant_filter.o
 LIB_OBJS += lib/kmeans.o
 LIB_OBJS += lib/score.o
 LIB_OBJS += lib/synth.o
+LIB_OBJS += lib/probe.o
+LIB_OBJS += lib/embed.o
 
 UNIT_TESTS =
 UNIT_TESTS += buf
