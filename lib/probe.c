@@ -91,7 +91,7 @@ softmax_grad(double *z, const int *y, size_t n, size_t k, double *loss)
 {
 	long i;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * k > 100000)
 	for (i = 0; i < (long)n; i++) {
 		double *r = z + (size_t)i * k, mx = r[0], s = 0;
 		size_t c;
@@ -142,7 +142,7 @@ standardize(const struct nsl_probe *m, const double *x, size_t n,
 {
 	long i;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * m->d > 100000)
 	for (i = 0; i < (long)n; i++) {
 		const double *r = x + (size_t)i * m->d;
 		double *o = out + (size_t)i * m->d;

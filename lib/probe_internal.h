@@ -33,7 +33,7 @@ nsl_pgemm(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, size_t M,
 
 	if (M == 0 || N == 0)
 		return;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if ((double)M * N * K > 4e6)
 	for (q = 0; q < (long)nblk; q++) {
 		size_t a = (size_t)q * NSL_GEMM_BLOCK;
 		size_t nb = len - a < NSL_GEMM_BLOCK ? len - a : NSL_GEMM_BLOCK;

@@ -345,6 +345,8 @@ main(int argc, char **argv)
 	nsl_obj_key(&o, "epochs");
 	nsl_obj_integer(&o, (long long)m.iterations);
 	if (p.model == NSL_PROBE_LINEAR) {
+		nsl_obj_key(&o, "objective");
+		nsl_obj_number(&o, m.objective);
 		nsl_obj_key(&o, "converged");
 		nsl_obj_bool(&o, m.converged);
 	} else {
