@@ -143,10 +143,22 @@ struct nsl_quant_filter {
 	size_t nlines, linecap;
 	double *tx;
 	size_t tn, tcap, *tlen, tlencap;
-	/* text of each code's value: [e8m0][code] for MX, [0][code] for a
-	 * plain cast; rows allocated on first use, len 0 = not yet */
-	char (*text[256])[NSL_NUM_BUFSZ];
-	unsigned char *textlen[256];
+	/* the text cache (see put_cached): rows allocated on first use */
+	struct text_row *text[256];
+	uint32_t gen;			/* generation of span-scaled rows */
+	struct nsl_quant_scale cur;	/* the scale of that generation */
+};
+
+/*
+ * The text of each code's value under one scale, "," included: slot c
+ * is valid when stamp[c] equals the row's generation.  Slots are copied
+ * whole (a fixed-size copy is cheaper than one of the text's length).
+ */
+#define SLOT 32
+struct text_row {
+	char slot[256][SLOT];
+	unsigned char len[256];
+	uint32_t stamp[256];
 };
 
 static int
@@ -215,10 +227,8 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	nsl_buf_release(&fl->buf);
 	nsl_buf_release(&fl->tmp);
 	nsl_buf_release(&fl->all);
-	for (i = 0; i < 256; i++) {
+	for (i = 0; i < 256; i++)
 		free(fl->text[i]);
-		free(fl->textlen[i]);
-	}
 	gsl_rng_free(fl->rng);
 	free(fl);
 }
@@ -232,24 +242,14 @@ need_all(const struct nsl_quant_filter *fl)
 
 static int put_cached(struct nsl_quant_filter *fl, size_t n);
 
-/* The members to write for a number, NaN and infinities included. */
-static void
-put_number(struct nsl_buf *b, double v, enum nsl_num_style style)
-{
-	if (isnan(v))
-		nsl_buf_adds(b, "NaN");
-	else if (isinf(v))
-		nsl_buf_adds(b, v > 0 ? "Infinity" : "-Infinity");
-	else
-		nsl_json_number(b, v, style);
-}
-
 static int
 put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
     size_t n, struct nsl_err *err)
 {
 	size_t i;
 
+	if (!fl->q->general && put_cached(fl, n) == 0)
+		return 0;
 	for (i = 0; i < n && !fl->o.allow_nonfinite; i++)
 		if (!isfinite(v[i]))
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
@@ -257,68 +257,115 @@ put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
 			    "--saturate, --allow-nonfinite)", fl->o.field, i,
 			    x[i], isnan(v[i]) ? "NaN" : "infinity",
 			    fl->q->fmt.name);
-	if (put_cached(fl, n) == 0)
-		return 0;
 	nsl_buf_addc(&fl->buf, '[');
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			nsl_buf_addc(&fl->buf, ',');
-		put_number(&fl->buf, v[i], fl->o.style);
+		nsl_json_number(&fl->buf, v[i], fl->o.style);
 	}
 	nsl_buf_addc(&fl->buf, ']');
 	return 0;
 }
 
+/* Fill slot c of row t with the text of v ("," first). */
+static int
+fill_slot(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
+    double v, uint32_t gen)
+{
+	struct nsl_buf *b = &fl->tmp;
+
+	if (!isfinite(v) && !fl->o.allow_nonfinite)
+		return -1;	/* put_vector's loop names the element */
+	nsl_buf_reset(b);
+	nsl_buf_addc(b, ',');
+	nsl_json_number(b, v, fl->o.style);
+	if (nsl_buf_failed(b) || b->len > SLOT)
+		return -1;
+	memcpy(t->slot[c], b->data, b->len);
+	t->len[c] = (unsigned char)b->len;
+	t->stamp[c] = gen;
+	return 0;
+}
+
+static struct text_row *
+text_row(struct nsl_quant_filter *fl, size_t row)
+{
+	if (fl->text[row] == NULL)
+		fl->text[row] = calloc(1, sizeof(*fl->text[row]));
+	return fl->text[row];
+}
+
 /*
- * Write the values of codes[0..n) from the text cache: a plain cast or an
- * MX format without rotation has at most 256 x 256 distinct outputs, so
- * each is printed once.  Returns 0, or -1 when the cache does not apply
- * or memory runs out (the caller then prints).
+ * Write the values of codes[0..n) (fl->out) from the text cache.  The
+ * value of a code is a function of the code and its span's scale: a
+ * plain cast has one scale, an MX format at most 256 (one row per E8M0
+ * byte, kept for the whole run), the other scaled formats one per span
+ * (row 0, valid while the scale stays the same: a new scale starts a new
+ * generation).  So each distinct value is printed once per scale.
+ * Returns 0, or -1 when the cache does not apply (decoding, rotation),
+ * a value is not finite, or memory runs out: the caller then prints.
  */
 static int
 put_cached(struct nsl_quant_filter *fl, size_t n)
 {
 	const struct nsl_quant *q = fl->q;
-	size_t i, row, b;
+	size_t i, b, len, span, start = fl->buf.len;
+	struct text_row *t;
+	uint32_t gen;
 	unsigned c;
-	char *t;
+	char *p;
 
-	if (fl->o.decode || q->rotate || (q->gran != NSL_QG_NONE &&
-	    !q->fmt.mx))
+	if (fl->o.decode || q->rotate)
 		return -1;
-	if (nsl_buf_grow(&fl->buf, n * NSL_NUM_BUFSZ + 2) != 0)
-		return -1;
-	t = fl->buf.data + fl->buf.len;
-	*t++ = '[';
-	for (i = 0; i < n; i++) {
-		row = q->fmt.mx ? (size_t)fl->scales[i / q->block].e8m0 : 0;
-		c = fl->codes[i];
-		if (fl->text[row] == NULL) {
-			fl->text[row] = malloc(256 * sizeof(*fl->text[row]));
-			fl->textlen[row] = calloc(256, 1);
-			if (fl->text[row] == NULL || fl->textlen[row] == NULL)
-				return -1;
-		}
-		if (fl->textlen[row][c] == 0) {
-			struct nsl_buf one = NSL_BUF_INIT;
-
-			put_number(&one, fl->out[i], fl->o.style);
-			if (nsl_buf_failed(&one) || one.len >= NSL_NUM_BUFSZ) {
-				nsl_buf_release(&one);
-				return -1;
-			}
-			memcpy(fl->text[row][c], one.data, one.len);
-			fl->textlen[row][c] = (unsigned char)one.len;
-			nsl_buf_release(&one);
-		}
-		if (i > 0)
-			*t++ = ',';
-		b = fl->textlen[row][c];
-		memcpy(t, fl->text[row][c], b);
-		t += b;
+	if (n == 0) {
+		nsl_buf_add(&fl->buf, "[]", 2);
+		return 0;
 	}
-	*t++ = ']';
-	fl->buf.len = (size_t)(t - fl->buf.data);
+	if (nsl_buf_grow(&fl->buf, n * SLOT + 2) != 0)
+		return -1;
+	span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	p = fl->buf.data + start;
+	for (b = 0; b * span < n; b++) {
+		const struct nsl_quant_scale *s = &fl->scales[b];
+		const uint8_t *cd = fl->codes + b * span;
+		const double *v = fl->out + b * span;
+
+		len = n - b * span < span ? n - b * span : span;
+		if (q->fmt.mx) {
+			t = text_row(fl, (size_t)s->e8m0);
+			gen = 1;
+		} else {
+			t = text_row(fl, 0);
+			if (q->gran == NSL_QG_NONE)
+				gen = 1;
+			else {
+				if (fl->gen < 2 || memcmp(&s->scale,
+				    &fl->cur.scale, sizeof(double)) != 0 ||
+				    s->zero != fl->cur.zero) {
+					if (++fl->gen < 2) {	/* wrapped */
+						memset(t->stamp, 0,
+						    sizeof(t->stamp));
+						fl->gen = 2;
+					}
+					fl->cur = *s;
+				}
+				gen = fl->gen;
+			}
+		}
+		if (t == NULL)
+			return -1;
+		for (i = 0; i < len; i++) {
+			c = cd[i];
+			if (t->stamp[c] != gen && fill_slot(fl, t, c, v[i],
+			    gen) != 0)
+				return -1;
+			memcpy(p, t->slot[c], SLOT);
+			p += t->len[c];
+		}
+	}
+	fl->buf.data[start] = '[';
+	*p++ = ']';
+	fl->buf.len = (size_t)(p - fl->buf.data);
 	fl->buf.data[fl->buf.len] = '\0';
 	return 0;
 }

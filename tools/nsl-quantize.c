@@ -267,10 +267,11 @@ main(int argc, char **argv)
 	    (fl = nsl_quant_filter_new(&q, &o, w, &err)) == NULL)
 		nsl_die_err(&err);
 	for (i = optind; i < argc || (i == optind && i == argc); i++)
-		if (nsl_quant_filter_file(fl, i < argc ? argv[i] : "-", &st,
-		    &err) != 0)
+		if (nsl_quant_filter_file(fl, i < argc ? argv[i] : "-",
+		    stats ? &st : NULL, &err) != 0)
 			nsl_die_err(&err);
-	if (nsl_quant_filter_finish(fl, &st, &mse, &err) != 0 ||
+	if (nsl_quant_filter_finish(fl, stats ? &st : NULL, &mse,
+	    &err) != 0 ||
 	    nsl_writer_commit(w, &err) != 0)
 		nsl_die_err(&err);
 	if (o.search && !stats && !cli.common.quiet)

@@ -168,6 +168,8 @@ struct nsl_quant {
 	double clip;		/* scales use clip * amax (1: none) */
 	int rotate;		/* randomized Hadamard per block */
 	uint64_t seed;
+	int general;		/* take the general code paths, not the fast
+				 * ones (which give the same bytes): tests */
 	signed char *signs;	/* rotation signs, block of them (owned) */
 	double *scratch;	/* block doubles for the rotation (owned) */
 };
@@ -289,7 +291,8 @@ void nsl_quant_filter_free(struct nsl_quant_filter *);
  * Filter every record of path ("-": standard input), replacing the
  * vector field's value in place (all other bytes of the line are
  * copied).  With a tensor scale or --search the records are kept in
- * memory until nsl_quant_filter_finish.  Errors name file:line.
+ * memory until nsl_quant_filter_finish.  Errors name file:line.  st
+ * may be NULL (no statistics, and no time spent on them).
  */
 int nsl_quant_filter_file(struct nsl_quant_filter *, const char *path,
     struct nsl_quant_stats *st, struct nsl_err *err);
