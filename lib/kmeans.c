@@ -14,8 +14,9 @@
  * their exact distances (nsl_vec_sqdist).  So every row gets its exact
  * nearest centre, ties to the lowest index, whatever the thread count.
  *
- * Sums.  Centre sums run over the rows in index order, the potential and
- * inertia sums too: nothing depends on how OpenMP splits the work.
+ * Sums.  Centre sums run over the rows in index order (the threads split
+ * the columns), the potential and inertia sums too: nothing depends on
+ * how OpenMP splits the work.
  */
 #include <float.h>
 #include <math.h>
@@ -29,7 +30,10 @@
 #include "nsl/kmeans.h"
 #include "nsl/rng.h"
 
-#define CHUNK 512
+#define CHUNK 512		/* rows a dgemm */
+#define SB_CHUNKS 16		/* chunks a super-block, at least */
+#define SB_MAX 64		/* super-blocks, at most */
+#define SB_BYTES (256.0 * 1024 * 1024)	/* their partial sums, at most */
 
 /* Work space of the distance passes. */
 struct ws {
@@ -159,14 +163,16 @@ ws_chunk(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 /*
  * Nearest of the k loaded centres (c: the same in raw coordinates) for
  * every row: assign[i], and the exact squared distance dist[i] if dist is
- * not NULL.
+ * not NULL.  The rows go in super-blocks of sbchunks chunks, one thread
+ * each; with part (k x d per super-block) each super-block also sums its
+ * rows by cluster, in row order, while they are in cache.
  */
 static void
 ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
-    double *dist)
+    double *dist, double *part, size_t sbchunks)
 {
-	size_t d = w->d;
-	long b, nb = (long)((w->n + CHUNK - 1) / CHUNK);
+	size_t d = w->d, nb = (w->n + CHUNK - 1) / CHUNK;
+	long sb, nsb = (long)((nb + sbchunks - 1) / sbchunks);
 	/*
 	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
 	 * gamma_d (||x||^2 + ||c||^2) of its value; twice that separates
@@ -176,8 +182,14 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 	double rel = 16.0 * (double)(d + 2) * DBL_EPSILON;
 
 #pragma omp parallel for schedule(dynamic, 1)
-	for (b = 0; b < nb; b++) {
-		size_t r0 = (size_t)b * CHUNK, i, j, jb;
+	for (sb = 0; sb < nsb; sb++) {
+	    size_t b, b1 = ((size_t)sb + 1) * sbchunks;
+	    double *ps = part ? part + (size_t)sb * k * d : NULL;
+
+	    if (ps)
+		    memset(ps, 0, k * d * sizeof(double));
+	    for (b = (size_t)sb * sbchunks; b < b1 && b < nb; b++) {
+		size_t r0 = b * CHUNK, i, j, jb;
 		size_t rows = w->n - r0 < CHUNK ? w->n - r0 : CHUNK;
 		const double *g = ws_chunk(w, omp_get_thread_num(), r0, rows, k);
 
@@ -214,7 +226,14 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 			assign[r0 + i] = jb;
 			if (dist)
 				dist[r0 + i] = nsl_vec_sqdist(xi, c + jb * d, d);
+			if (ps) {
+				double *pc = ps + jb * d;
+
+				for (j = 0; j < d; j++)
+					pc[j] += xi[j];
+			}
 		}
+	    }
 	}
 }
 
@@ -397,7 +416,7 @@ nsl_kmeans_assign(const double *x, size_t n, size_t d,
 		return s;
 	}
 	ws_centres(&w, centroids, k);
-	ws_assign(&w, centroids, k, assign, dist);
+	ws_assign(&w, centroids, k, assign, dist, NULL, 1);
 	ws_release(&w);
 	for (i = 0; i < n; i++)
 		s += dist ? dist[i] : nsl_vec_sqdist(x + i * d,
@@ -429,22 +448,44 @@ cmp_far(const void *a, const void *b, void *arg)
 static int
 update_centres(const double *x, size_t n, size_t d, size_t k,
     const size_t *assign, const double *old, const double *mean,
-    double *newc, struct nsl_err *err)
+    const double *part, size_t nsb, double *newc, struct nsl_err *err)
 {
 	size_t *fill = calloc(k, sizeof(size_t));
 	size_t i, j, t, nempty = 0;
 
 	if (!fill)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
-	/* sums in row order: each centre's sum runs over its rows in order */
+	/*
+	 * Sums in row order: each centre's sum runs over its rows in order.
+	 * The threads take blocks of 8 columns (a cache line) each, so the
+	 * order of every sum is the same whatever the thread count.
+	 */
 	memset(newc, 0, k * d * sizeof(double));
-	for (i = 0; i < n; i++) {
-		double *c = newc + assign[i] * d;
-		const double *xi = x + i * d;
-
-		for (t = 0; t < d; t++)
-			c[t] += xi[t];
+	for (i = 0; i < n; i++)
 		fill[assign[i]]++;
+	if (part) {
+		/* the super-blocks' sums, in super-block order */
+		size_t sb;
+
+		for (sb = 0; sb < nsb; sb++)
+			for (i = 0; i < k * d; i++)
+				newc[i] += part[sb * k * d + i];
+	} else {
+		long cb, ncb = (long)((d + 7) / 8);
+
+#pragma omp parallel for schedule(static) if (n * d > 100000)
+		for (cb = 0; cb < ncb; cb++) {
+			size_t t0 = (size_t)cb * 8, t1 = t0 + 8 < d ? t0 + 8 : d;
+			size_t ii, tt;
+
+			for (ii = 0; ii < n; ii++) {
+				double *c = newc + assign[ii] * d;
+				const double *xi = x + ii * d;
+
+				for (tt = t0; tt < t1; tt++)
+					c[tt] += xi[tt];
+			}
+		}
 	}
 	for (j = 0; j < k; j++)
 		if (fill[j] == 0)
@@ -505,8 +546,8 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
     struct nsl_err *err)
 {
 	struct ws w;
-	size_t k = p->k, i;
-	double *newc = NULL, *dist = NULL;
+	size_t k = p->k, i, nb, sbchunks, nsb;
+	double *newc = NULL, *dist = NULL, *part = NULL;
 	size_t *old = NULL;
 	double tol_abs = 0;
 	int it, strict = 0, rc = -1;
@@ -529,6 +570,20 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 		goto out;
 	}
+	/*
+	 * Super-blocks of at least SB_CHUNKS chunks, at most SB_MAX of them,
+	 * each with its k x d partial sums if those fit in SB_BYTES; else
+	 * the sums are a separate pass.  Fixed by n, k and d alone.
+	 */
+	nb = (n + CHUNK - 1) / CHUNK;
+	sbchunks = (nb + SB_MAX - 1) / SB_MAX;
+	if (sbchunks < SB_CHUNKS)
+		sbchunks = SB_CHUNKS;
+	nsb = (nb + sbchunks - 1) / sbchunks;
+	if ((double)nsb * (double)k * (double)d * sizeof(double) <= SB_BYTES)
+		part = malloc(nsb * k * d * sizeof(double));
+	if (part == NULL)
+		sbchunks = 1;
 	if (!p->init_given && init_pp(&w, k, p->seed, res->centroids, err) < 0)
 		goto out;
 	/* tol relative to the mean per-feature variance (sklearn _tolerance) */
@@ -541,9 +596,10 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 		double shift = 0;
 
 		ws_centres(&w, res->centroids, k);
-		ws_assign(&w, res->centroids, k, res->assign, NULL);
+		ws_assign(&w, res->centroids, k, res->assign, NULL, part,
+		    sbchunks);
 		if (update_centres(x, n, d, k, res->assign, res->centroids,
-		    w.mean, newc, err) < 0)
+		    w.mean, part, nsb, newc, err) < 0)
 			goto out;
 		for (i = 0; i < k * d; i++) {
 			double t = newc[i] - res->centroids[i];
@@ -570,7 +626,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 			    res->centroids + res->assign[i] * d, d);
 	else {
 		ws_centres(&w, res->centroids, k);
-		ws_assign(&w, res->centroids, k, res->assign, dist);
+		ws_assign(&w, res->centroids, k, res->assign, dist, NULL, 1);
 	}
 	res->inertia = 0;
 	for (i = 0; i < n; i++)
@@ -580,6 +636,7 @@ out:
 	free(newc);
 	free(dist);
 	free(old);
+	free(part);
 	ws_release(&w);
 	return rc;
 }
