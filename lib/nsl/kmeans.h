@@ -12,7 +12,14 @@
  *    sum_i ||x_i - c_assign[i]||^2 computed exactly (not from the BLAS
  *    expansion), and iterations is the number of Lloyd steps run.
  *  - The result depends only on (x, params), never on the number of
- *    threads: every reduction is done in a fixed block order.
+ *    threads (OMP_NUM_THREADS): every reduction is done in a fixed block
+ *    order, and each row's nearest centre is exact (ties to the lowest
+ *    index), not merely the nearest by the BLAS expansion.
+ *  - Work space besides the caller's arrays: O(n) numbers, per-thread
+ *    blocks of 512 rows, and per-block partial centre sums of at most
+ *    256 MiB (a separate summing pass is used when they would not fit).
+ *    OpenBLAS is held to one thread while a fit runs (the OpenMP threads
+ *    split the rows) and restored after.
  *
  * The algorithm follows scikit-learn's KMeans(algorithm="lloyd"): greedy
  * k-means++ (2 + floor(ln k) candidates per step, Arthur and Vassilvitskii
