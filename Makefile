@@ -74,6 +74,8 @@ UNIT_TESTS += kmeans
 UNIT_TESTS += score
 UNIT_TESTS += synth
 UNIT_TESTS += prune
+UNIT_TESTS += probe
+UNIT_TESTS += embed
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -40,25 +40,6 @@ load_be(const unsigned char *p, int n)
 	return u;
 }
 
-/* Read exactly n bytes; a short read names what was cut and where. */
-static int
-read_exact(struct nsl_reader *r, void *p, size_t n, uint64_t offset,
-    const char *what, struct nsl_err *err)
-{
-	long got;
-
-	got = nsl_reader_read(r, p, n, err);
-	if (got < 0) {
-		nsl_err_at(err, nsl_reader_name(r), 0);
-		return -1;
-	}
-	if ((size_t)got < n)
-		return nsl_err_set(err, NSL_EX_DATAERR,
-		    "truncated file: %s ends at byte %" PRIu64, what,
-		    offset + (uint64_t)got);
-	return 0;
-}
-
 int
 nsl_idx_open(struct nsl_idx *x, struct nsl_reader *r, struct nsl_err *err)
 {
@@ -67,7 +48,7 @@ nsl_idx_open(struct nsl_idx *x, struct nsl_reader *r, struct nsl_err *err)
 
 	memset(x, 0, sizeof(*x));
 	nsl_err_at(err, nsl_reader_name(r), 0);
-	if (read_exact(r, magic, 4, 0, "IDX magic", err) != 0)
+	if (nsl_reader_read_exact(r, magic, 4, 0, "IDX magic", err) != 0)
 		return -1;
 	if (magic[0] != 0 || magic[1] != 0 || type_size(magic[2]) == 0)
 		return nsl_err_set(err, NSL_EX_DATAERR,
@@ -81,7 +62,7 @@ nsl_idx_open(struct nsl_idx *x, struct nsl_reader *r, struct nsl_err *err)
 	x->ndim = magic[3];
 	x->ncols = 1;
 	for (i = 0; i < x->ndim; i++) {
-		if (read_exact(r, dim, 4, 4 + 4 * (uint64_t)i,
+		if (nsl_reader_read_exact(r, dim, 4, 4 + 4 * (uint64_t)i,
 		    "IDX dimensions", err) != 0)
 			return -1;
 		x->dims[i] = (uint32_t)load_be(dim, 4);
@@ -145,7 +126,7 @@ nsl_idx_next(struct nsl_idx *x, struct nsl_reader *r, double *out,
 	}
 	snprintf(what, sizeof(what), "row %" PRIu64 " of %" PRIu64, x->row,
 	    x->rows);
-	if (read_exact(r, x->raw, rowbytes, x->data_offset + x->row *
+	if (nsl_reader_read_exact(r, x->raw, rowbytes, x->data_offset + x->row *
 	    (uint64_t)rowbytes, what, err) != 0)
 		return -1;
 	p = x->raw;

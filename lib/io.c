@@ -243,6 +243,26 @@ nsl_reader_read(struct nsl_reader *r, void *p, size_t n,
 	return (long)done;
 }
 
+int
+nsl_reader_read_exact(struct nsl_reader *r, void *p, size_t n,
+    uint64_t offset, const char *what, struct nsl_err *err)
+{
+	long got;
+
+	got = nsl_reader_read(r, p, n, err);
+	if (got < 0) {
+		nsl_err_at(err, r->name, 0);
+		return -1;
+	}
+	if ((size_t)got < n) {
+		nsl_err_at(err, r->name, 0);
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "truncated file: %s ends at byte %llu", what,
+		    (unsigned long long)(offset + (uint64_t)got));
+	}
+	return 0;
+}
+
 /*
  * Writers.  Uncommitted writers with a temporary file sit on a list so
  * that nsl_io_cleanup() and the signal handler can remove their files.

@@ -198,7 +198,7 @@ nsl_law_new(const char *name, int breaks, struct nsl_err *err)
 		    p, 7, lin, 3);
 	} else if (strcmp(name, "bnsl") == 0) {
 		struct pdef p[3 + 3 * NSL_LAW_MAX_BREAKS];
-		char names[3 * NSL_LAW_MAX_BREAKS][8];
+		char names[3 * NSL_LAW_MAX_BREAKS][16];	/* "c" and any int */
 		static const size_t lin[] = { 0, 1 };
 		int i, k = 0;
 

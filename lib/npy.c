@@ -245,28 +245,6 @@ toolarge:
 	return nsl_err_set(err, NSL_EX_DATAERR, "array shape too large");
 }
 
-/*
- * Read exactly n bytes.  A short read is a truncated file; the message
- * says what was being read and where.
- */
-static int
-read_exact(struct nsl_reader *r, void *p, size_t n, uint64_t offset,
-    const char *what, struct nsl_err *err)
-{
-	long got;
-
-	got = nsl_reader_read(r, p, n, err);
-	if (got < 0) {
-		nsl_err_at(err, nsl_reader_name(r), 0);
-		return -1;
-	}
-	if ((size_t)got < n)
-		return nsl_err_set(err, NSL_EX_DATAERR,
-		    "truncated file: %s ends at byte %" PRIu64, what,
-		    offset + (uint64_t)got);
-	return 0;
-}
-
 int
 nsl_npy_open(struct nsl_npy *a, struct nsl_reader *r, struct nsl_err *err)
 {
@@ -293,7 +271,7 @@ nsl_npy_open(struct nsl_npy *a, struct nsl_reader *r, struct nsl_err *err)
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "unsupported .npy format version %d.%d", pre[6], pre[7]);
 	lenbytes = pre[6] == 1 ? 2 : 4;
-	if (read_exact(r, pre + 8, lenbytes, 8, "header length", err) != 0)
+	if (nsl_reader_read_exact(r, pre + 8, lenbytes, 8, "header length", err) != 0)
 		return -1;
 	hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8;
 	if (lenbytes == 4)
@@ -303,7 +281,7 @@ nsl_npy_open(struct nsl_npy *a, struct nsl_reader *r, struct nsl_err *err)
 		    "bad .npy header: %" PRIu64 " bytes long", hlen);
 	if ((text = malloc(hlen + 1)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (read_exact(r, text, hlen, 8 + lenbytes, "header", err) != 0) {
+	if (nsl_reader_read_exact(r, text, hlen, 8 + lenbytes, "header", err) != 0) {
 		free(text);
 		return -1;
 	}
@@ -424,7 +402,7 @@ load_all(struct nsl_npy *a, struct nsl_reader *r, struct nsl_err *err)
 	if (grow_raw(a, (size_t)total, err) != 0)
 		return -1;
 	snprintf(what, sizeof(what), "%" PRIu64 " rows expected", a->rows);
-	if (read_exact(r, a->raw, (size_t)total, a->data_offset, what,
+	if (nsl_reader_read_exact(r, a->raw, (size_t)total, a->data_offset, what,
 	    err) != 0)
 		return -1;
 	a->loaded = 1;
@@ -489,7 +467,7 @@ nsl_npy_next(struct nsl_npy *a, struct nsl_reader *r, double *out,
 			return -1;
 		snprintf(what, sizeof(what), "row %" PRIu64 " of %" PRIu64,
 		    a->row, a->rows);
-		if (read_exact(r, a->raw, rowbytes, a->data_offset + a->row *
+		if (nsl_reader_read_exact(r, a->raw, rowbytes, a->data_offset + a->row *
 		    (uint64_t)rowbytes, what, err) != 0)
 			return -1;
 		for (j = 0, p = a->raw; j < a->ncols; j++, p += a->itemsize) {

@@ -48,6 +48,15 @@ int nsl_reader_getline(struct nsl_reader *, const char **line, size_t *len,
 long nsl_reader_read(struct nsl_reader *, void *buf, size_t n,
     struct nsl_err *err);
 
+/*
+ * Read exactly n raw bytes, for binary formats whose size is known.  A
+ * short read is bad data (NSL_EX_DATAERR): "truncated file: WHAT ends at
+ * byte B", where B counts from offset, the caller's position of p[0] in
+ * the file.  Returns 0 or -1 with err set and placed at the file.
+ */
+int nsl_reader_read_exact(struct nsl_reader *, void *p, size_t n,
+    uint64_t offset, const char *what, struct nsl_err *err);
+
 /* Display name ("-" shows as "<stdin>") and number of the last line read. */
 const char *nsl_reader_name(const struct nsl_reader *);
 unsigned long nsl_reader_lineno(const struct nsl_reader *);
