@@ -9,75 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsl/base64.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/num.h"
 #include "nsl/quant.h"
 #include "nsl/rng.h"
-
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void
-nsl_quant_base64(struct nsl_buf *b, const uint8_t *p, size_t n)
-{
-	size_t i;
-	char q[4];
-
-	for (i = 0; i + 2 < n; i += 3) {
-		q[0] = b64[p[i] >> 2];
-		q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		q[2] = b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
-		q[3] = b64[p[i + 2] & 63];
-		nsl_buf_add(b, q, 4);
-	}
-	if (i < n) {
-		q[0] = b64[p[i] >> 2];
-		if (i + 1 < n) {
-			q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
-			q[2] = b64[(p[i + 1] & 15) << 2];
-		} else {
-			q[1] = b64[(p[i] & 3) << 4];
-			q[2] = '=';
-		}
-		q[3] = '=';
-		nsl_buf_add(b, q, 4);
-	}
-}
-
-long
-nsl_quant_unbase64(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	size_t i, k = 0;
-	int j, v[4], pad = 0;
-	const char *c;
-
-	if (n % 4 != 0)
-		return -1;
-	for (i = 0; i < n; i += 4) {
-		for (j = 0; j < 4; j++) {
-			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
-				v[j] = 0;
-				pad++;
-				continue;
-			}
-			if (pad || s[i + j] == '\0' ||
-			    (c = strchr(b64, s[i + j])) == NULL)
-				return -1;
-			v[j] = (int)(c - b64);
-		}
-		if (pad == 1 && s[i + 2] == '=')
-			return -1;
-		if (k + 3 - (size_t)pad > cap)
-			return -1;
-		out[k++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[k++] = (uint8_t)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[k++] = (uint8_t)((v[2] & 3) << 6 | v[3]);
-	}
-	return (long)k;
-}
 
 size_t
 nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n)
@@ -392,7 +329,7 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 		nsl_buf_adds(b, ",\"float32\":false");
 	nsl_buf_adds(b, ",\"codes\":\"");
 	nsl_quant_pack(&q->fmt, fl->codes, n, fl->packed);
-	nsl_quant_base64(b, fl->packed, nsl_quant_packed_size(&q->fmt, n));
+	nsl_base64_encode(b, fl->packed, nsl_quant_packed_size(&q->fmt, n));
 	nsl_buf_addc(b, '"');
 	if (q->fmt.mx) {
 		nsl_buf_adds(b, ",\"e8m0\":[");
@@ -442,7 +379,6 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 	json_t *o, *v, *a;
 	const char *s, *why = NULL;
 	size_t n, ns, i, k;
-	long got;
 	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
@@ -508,13 +444,17 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 	if (grow_vec(fl, n, err) != 0)
 		goto out;
 	s = json_string_value(json_object_get(o, "codes"));
-	got = s == NULL ? -1 : nsl_quant_unbase64(s, strlen(s), fl->packed,
-	    n + 1);
-	if (got != (long)nsl_quant_packed_size(&d.fmt, n)) {
+	nsl_buf_reset(&fl->tmp);
+	if (s == NULL || nsl_base64_decode(s, strlen(s), &fl->tmp) != 0 ||
+	    fl->tmp.len != nsl_quant_packed_size(&d.fmt, n)) {
+		if (nsl_buf_failed(&fl->tmp)) {
+			oom(err);
+			goto out;
+		}
 		why = "\"codes\" is not base64 of n codes";
 		goto bad;
 	}
-	nsl_quant_unpack(&d.fmt, fl->packed, n, fl->codes);
+	nsl_quant_unpack(&d.fmt, (const uint8_t *)fl->tmp.data, n, fl->codes);
 	a = json_object_get(o, d.fmt.mx ? "e8m0" : "scales");
 	if (ns > 0 && (!json_is_array(a) || json_array_size(a) != ns)) {
 		why = d.fmt.mx ? "\"e8m0\" needs one integer per block" :

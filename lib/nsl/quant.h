@@ -245,10 +245,10 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  *	 ["block": B,] ["rotate": "hadamard", "seed": S,] ["float32": false,]
  *	 "codes": BASE64, ["scales": [...], ["zero_points": [...]] |
  *	 "e8m0": [...]]}
- * codes is RFC 4648 base64 (padded) of the packed code bytes: formats of
- * 5..8 bits one byte per element (the code in the low bits); formats of
- * 3 or 4 bits two per byte, element 2i in the low nibble and 2i+1 in the
- * high nibble (an odd last element leaves the high nibble 0).  One scale
+ * codes is RFC 4648 base64 (padded; nsl/base64.h) of the packed code
+ * bytes: formats of 5..8 bits one byte per element (the code in the low
+ * bits); formats of 3 or 4 bits two per byte, element 2i in the low
+ * nibble and 2i+1 in the high nibble (an odd last element leaves the high nibble 0).  One scale
  * per span (none: no scales; tensor and row: one; block: one per block,
  * the last one partial): MX formats give the biased E8M0 exponent byte
  * (E + 127; 255 is NaN), others the multiplier as a number, and
@@ -256,9 +256,6 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  * Dequantized values are rounded to float32 unless "float32" is false
  * (written for --no-f32).
  */
-void nsl_quant_base64(struct nsl_buf *b, const uint8_t *p, size_t n);
-/* Decode base64 s[0..n) into out (cap bytes); length or -1 if invalid. */
-long nsl_quant_unbase64(const char *s, size_t n, uint8_t *out, size_t cap);
 size_t nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n);
 void nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
     size_t n, uint8_t *out);
