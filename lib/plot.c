@@ -250,7 +250,8 @@ add_curve(struct nsl_plot *p, const struct nsl_fitrec *f, long series,
 	for (g = 0; g < NSL_PLOT_GRID; g++) {
 		double t = (double)g / (NSL_PLOT_GRID - 1);
 
-		c->x[g] = p->o->logx ? exp(log(lo) + t * (log(hi) - log(lo))) :
+		c->x[g] = g == 0 ? lo : g == NSL_PLOT_GRID - 1 ? hi :
+		    p->o->logx ? exp(log(lo) + t * (log(hi) - log(lo))) :
 		    lo + t * (hi - lo);
 		x[kx] = c->x[g];
 		c->y[g] = nsl_law_eval(law, f->theta, x, NULL);
@@ -431,7 +432,7 @@ quote(struct nsl_buf *b, const char *s)
 static void
 num(struct nsl_buf *b, double v)
 {
-	nsl_buf_addf(b, "%.17g", v);
+	nsl_json_number(b, v, NSL_NUM_DOUBLE);	/* shortest round trip */
 }
 
 static void
