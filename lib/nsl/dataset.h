@@ -28,6 +28,8 @@
 #include "buf.h"
 #include "err.h"
 
+struct nsl_labels;
+
 enum nsl_dataset_flags {
 	NSL_DATASET_KEEP_LINES = 1 << 0,
 	NSL_DATASET_ALLOW_NONFINITE = 1 << 1
@@ -44,6 +46,7 @@ struct nsl_dataset {
 	int *label;			/* NULL when no label field was asked */
 	size_t nlabels;
 	char **label_names;
+	struct nsl_labels *labels;	/* the same, for lookups by text */
 	struct nsl_buf lines;
 	size_t *line_off;		/* n + 1 entries, with KEEP_LINES */
 	struct nsl_dataset_where *where;

@@ -147,43 +147,16 @@ int nsl_prune_run(const struct nsl_prune_params *, size_t n,
     struct nsl_prune_stats *stats, struct nsl_err *err);
 
 /*
- * The distinct values of a label field (--by), numbered.  A label is a
- * number or a string; its canonical text is the number in shortest form
- * or the string's JSON text, as nsl_dataset_read() writes label names.
- */
-struct nsl_rec;
-struct nsl_prune_groups;
-
-/* New table (free with nsl_prune_groups_free), or NULL: out of memory. */
-struct nsl_prune_groups *nsl_prune_groups_new(void);
-void nsl_prune_groups_free(struct nsl_prune_groups *);
-
-/*
- * The number of rec's label in field (new labels get the next number, in
- * order of first appearance).  Returns it, or -1 with err set (missing
- * field, not a number or string): the caller places err.
- */
-long nsl_prune_groups_add(struct nsl_prune_groups *, const struct nsl_rec *,
-    const char *field, struct nsl_err *err);
-size_t nsl_prune_groups_count(const struct nsl_prune_groups *);
-
-/*
- * Sort the labels (numbers by value, then strings by bytes) and fill
- * rank[old number] = place in that order (count entries).  Afterwards
- * nsl_prune_groups_names()[rank] is each label's text (borrowed).
- */
-int nsl_prune_groups_sort(struct nsl_prune_groups *, size_t *rank,
-    struct nsl_err *err);
-const char *const *nsl_prune_groups_names(const struct nsl_prune_groups *);
-
-/*
  * A record set as the selection needs it, filled record by record from
  * parsed records: n scores, group numbers and (for dedup) vectors.
  * After nsl_prune_set_finish(), group[i] is the rank of record i's label
- * (see nsl_prune_groups_sort) and names[g] each group's label text; with
+ * (see nsl_labels_sort) and names[g] each group's label text; with
  * no label field every record is in group 0 and names is NULL.  The set
  * owns its arrays.
  */
+struct nsl_labels;
+struct nsl_rec;
+
 struct nsl_prune_set {
 	size_t n;
 	double *score;		/* n entries (0 when no score field) */
@@ -192,7 +165,7 @@ struct nsl_prune_set {
 	size_t d;
 	size_t ngroups;
 	const char *const *names;	/* borrowed from groups */
-	struct nsl_prune_groups *groups;	/* NULL without a label field */
+	struct nsl_labels *groups;	/* NULL without a label field */
 	size_t cap, xcap, vcap;
 	double *v;
 	size_t *rank;

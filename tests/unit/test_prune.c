@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nsl/json.h"
+#include "nsl/labels.h"
 #include "nsl/prune.h"
 #include "nsl/rng.h"
 #include "unit.h"
@@ -215,7 +216,7 @@ test_groups(void)
 	static const char *const want_names[] = {
 		"-0", "0", "2", "10", "\"a\"", "\"b\""
 	};
-	struct nsl_prune_groups *g = nsl_prune_groups_new();
+	struct nsl_labels *g = nsl_labels_new();
 	struct nsl_rec rec;
 	struct nsl_err err;
 	size_t rank[6], i;
@@ -224,27 +225,27 @@ test_groups(void)
 	nsl_rec_init(&rec, 0);
 	for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
 		nsl_rec_parse(&rec, lines[i], strlen(lines[i]), &err);
-		ok = ok && nsl_prune_groups_add(g, &rec, "l", &err) ==
+		ok = ok && nsl_labels_add(g, &rec, "l", &err) ==
 		    want_id[i];
 	}
-	UNIT_CHECK(ok && nsl_prune_groups_count(g) == 6,
+	UNIT_CHECK(ok && nsl_labels_count(g) == 6,
 	    "labels numbered by first appearance; 2.0 is 2, 1e1 is 10");
-	UNIT_CHECK(nsl_prune_groups_sort(g, rank, &err) == 0 &&
+	UNIT_CHECK(nsl_labels_sort(g, rank, &err) == 0 &&
 	    same(rank, want_rank, 6), "ranks: numbers by value, then strings");
 	for (i = 0, ok = 1; i < 6; i++)
-		ok = ok && strcmp(nsl_prune_groups_names(g)[i],
+		ok = ok && strcmp(nsl_labels_names(g)[i],
 		    want_names[i]) == 0;
 	UNIT_CHECK(ok, "sorted names are the canonical texts");
 	UNIT_CHECK(nsl_rec_parse(&rec, "{\"l\":[1]}", 9, &err) == 0 &&
-	    nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	    nsl_labels_add(g, &rec, "l", &err) == -1 &&
 	    strstr(err.msg, "expected a number or a string") != NULL,
 	    "an array label is an error naming the field");
 	UNIT_CHECK(nsl_rec_parse(&rec, "{\"m\":1}", 7, &err) == 0 &&
-	    nsl_prune_groups_add(g, &rec, "l", &err) == -1 &&
+	    nsl_labels_add(g, &rec, "l", &err) == -1 &&
 	    strcmp(err.msg, "missing field \"l\"") == 0,
 	    "a missing label is an error naming the field");
 	nsl_rec_release(&rec);
-	nsl_prune_groups_free(g);
+	nsl_labels_free(g);
 }
 
 static void
