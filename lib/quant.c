@@ -432,6 +432,72 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	    (any_flush ? NSL_QF_FLUSHED : 0);
 }
 
+static uint64_t
+f64_bits(double v)
+{
+	uint64_t b;
+
+	memcpy(&b, &v, sizeof(b));
+	return b;
+}
+
+/*
+ * The float32 kernel's method on doubles: n doubles to minifloat codes
+ * with nearest-even, the same codes and flags as nsl_quant_fp_encode
+ * (u < 0) on each.
+ */
+static unsigned
+fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
+    uint8_t *codes, unsigned opts)
+{
+	const int m = f->mbits, shift = 52 - m;
+	const unsigned signshift = 63 - (unsigned)(f->ebits + m);
+	const uint64_t minnorm = (uint64_t)(f->emin + 1023) << 52;
+	const double magic = ldexp(1.0, f->emin - m + 52);
+	const uint64_t magicbits = f64_bits(magic);
+	const uint64_t rebias = ((uint64_t)(int64_t)(f->bias - 1023) << 52) +
+	    (UINT64_C(1) << (shift - 1)) - 1;
+	unsigned ovflag = 0;
+	const uint64_t ovf = overflow(f, 0, opts, &ovflag);
+	const uint64_t nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
+	const unsigned nanflag = f->special == NSL_QS_FINITE ? NSL_QF_UNREP :
+	    NSL_QF_NAN;
+	const uint64_t thr = f64_bits(f->max + ldexp(1.0, f->emax - m - 1));
+	const uint64_t thr2 = max_code(f) & 1 ? thr : thr + 1;
+	const uint64_t smask = UINT64_C(1) << (f->ebits + m);
+	const uint64_t inf = UINT64_C(0x7ff0000000000000);
+	uint64_t any_ovf = 0, any_nan = 0, any_flush = 0;
+	size_t i;
+
+#pragma omp simd reduction(|:any_ovf, any_nan, any_flush)
+	for (i = 0; i < n; i++) {
+		uint64_t b, a, sub, nor, c, sign, isov, isnan_, issub;
+		double fa;
+
+		memcpy(&b, &x[i], sizeof(b));
+		a = b & ~(UINT64_C(1) << 63);
+		memcpy(&fa, &a, sizeof(fa));
+		fa += magic;
+		memcpy(&sub, &fa, sizeof(sub));
+		sub -= magicbits;
+		nor = (a + rebias + ((a >> shift) & 1)) >> shift;
+		issub = a < minnorm;
+		isnan_ = a > inf;
+		isov = (a >= thr2) & !isnan_;
+		c = issub ? sub : nor;
+		c = isov ? ovf : c;
+		c = isnan_ ? nan : c;
+		sign = (b >> signshift) & smask;
+		sign = isnan_ && nanflag == NSL_QF_UNREP ? 0 : sign;
+		any_ovf |= isov;
+		any_nan |= isnan_;
+		any_flush |= issub & (c == 0) & (a != 0);
+		codes[i] = (uint8_t)(sign | c);
+	}
+	return (any_ovf ? ovflag : 0) | (any_nan ? nanflag : 0) |
+	    (any_flush ? NSL_QF_FLUSHED : 0);
+}
+
 long
 nsl_quant_int_round(double x, double u, long lo, long hi, unsigned *flags)
 {
@@ -794,6 +860,120 @@ add_stats(struct nsl_quant_stats *st, const double *x, const double *out,
 		st->sum_cos += dot / (sqrt(nx) * sqrt(nq));
 }
 
+/* x rounded to an integer, ties to even (as nearbyint in the default
+ * mode), for |x| < 2^51: adding 1.5 * 2^52 leaves no fraction bits. */
+static double
+round_even(double x)
+{
+	return (x + 0x1.8p52) - 0x1.8p52;
+}
+
+/*
+ * The fast path of one span (nearest-even, no statistics): the codes and
+ * values of the enc_one / deq_one loop, computed the same way element by
+ * element, but without the per-element dispatch, libm calls and ldexp.
+ * Returns the OR of the flags, or -1u (before writing anything) when
+ * the span needs the general loop: asymmetric integers, an MX NaN scale,
+ * a NaN element of nf4 or an integer format.
+ */
+static unsigned
+span_fast(const struct nsl_quant *q, const double *x, size_t n,
+    const struct nsl_quant_scale *s, uint8_t *codes, double *out)
+{
+	const struct nsl_quant_format *f = &q->fmt;
+	unsigned all = 0, c, sat = 0, flush = 0;
+	double y, r, p, lo, hi;
+	size_t i, j;
+
+	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
+	    q->asymmetric))
+		return -1u;
+	for (i = 0; i < n && f->kind != NSL_QK_FLOAT; i++)
+		if (isnan(x[i]))
+			return -1u;
+	if (f->mx) {
+		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
+		double down = ldexp(1.0, 127 - s->e8m0);
+		double up = ldexp(1.0, s->e8m0 - 127);
+
+		if (f->kind == NSL_QK_FLOAT) {
+			for (i = 0; i < n; i++)
+				out[i] = x[i] * down;
+			all = fp_encode_f64(f, out, n, codes, NSL_QO_SATURATE);
+			for (i = 0; i < n; i++)
+				out[i] = f->value[codes[i]] * up;
+			return all;
+		}
+		/* mxint8 */
+		for (i = 0; i < n; i++)
+			out[i] = x[i] * down * 64;
+		lo = -127;
+		hi = 127;
+		p = up;
+	} else {
+		if (q->gran == NSL_QG_NONE) {	/* a plain cast */
+			all = fp_encode_f64(f, x, n, codes, q->opts);
+			for (i = 0; i < n; i++)
+				out[i] = f->value[codes[i]];
+			return all;
+		}
+		for (i = 0; i < n; i++)
+			out[i] = x[i] / s->scale;
+		if (f->kind == NSL_QK_FLOAT) {
+			all = fp_encode_f64(f, out, n, codes, q->opts);
+			for (i = 0; i < n; i++)
+				out[i] = to_f32(q, f->value[codes[i]] *
+				    s->scale);
+			return all;
+		}
+		lo = -f->qmax;
+		hi = f->qmax;
+		p = s->scale;
+	}
+	if (f->kind == NSL_QK_NF4) {
+		double mid[16];
+
+		for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
+			mid[j] = ((double)nsl_quant_nf4_levels[j] +
+			    nsl_quant_nf4_levels[j + 1]) / 2;
+		mid[15] = NAN;	/* c = 15 is no tie, even at infinity */
+		for (i = 0; i < n; i++) {
+			y = out[i];
+			/* c = the number of midpoints below y (binary
+			 * search); a tie goes to the even code */
+			c = mid[7] < y ? 8 : 0;
+			c += mid[c + 3] < y ? 4 : 0;
+			c += mid[c + 1] < y ? 2 : 0;
+			c += mid[c] < y;
+			c += y == mid[c] && (c & 1);
+			all |= fabs(y) > 1 ? NSL_QF_SATURATED : 0;
+			all |= c == 7 && y != 0 ? NSL_QF_FLUSHED : 0;
+			codes[i] = (uint8_t)c;
+			out[i] = to_f32(q, f->value[c] * p);
+		}
+		return all;
+	}
+	/*
+	 * Integers: nsl_quant_int_round without branches (a value beyond
+	 * hi + 1 rounds beyond hi too), then the two's complement code.
+	 */
+	for (i = 0; i < n; i++) {
+		y = out[i];
+		r = round_even(y);
+		sat |= (r > hi) | (r < lo);
+		r = r > hi ? hi : r < lo ? lo : r;
+		flush |= (r == 0) & (y != 0);
+		out[i] = r;
+	}
+	for (i = 0; i < n; i++) {
+		c = (unsigned)(long)out[i] & ((1u << f->bits) - 1);
+		codes[i] = (uint8_t)c;
+		out[i] = f->mx ? f->value[c] * p : to_f32(q, f->value[c] * p);
+	}
+	return all | (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
+	    0);
+}
+
 unsigned
 nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
     double *out, uint8_t *codes, struct nsl_quant_scale *scales,
@@ -807,7 +987,7 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	const double *src;
 
 	if (q->gran == NSL_QG_NONE && q->f32 && !q->stochastic &&
-	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx) {
+	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx && !q->general) {
 		all = cast_f32(q, x, n, out, codes, st);
 		if (st != NULL)
 			add_stats(st, x, out, n);
@@ -832,6 +1012,13 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		}
 		if (scales != NULL && q->gran != NSL_QG_NONE)
 			scales[b] = s;
+		if (!q->general && !q->stochastic && st == NULL &&
+		    codes != NULL && src == o &&
+		    (f1 = span_fast(q, o, len, &s, codes + b * span, o)) !=
+		    -1u) {
+			all |= f1;
+			continue;
+		}
 		for (i = 0; i < len; i++) {
 			f1 = 0;
 			if (q->stochastic && rng != NULL)

@@ -15,8 +15,10 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 
 #include "nsl/quant.h"
 #include "nsl/rng.h"
@@ -847,6 +849,294 @@ test_names(void)
 	}
 }
 
+/* ---- the fast paths give the general paths' bytes ---- */
+
+/* A test value: grid points and midpoints m 2^j, gaussians over many
+ * scales, signed zeros, subnormal doubles, huge values and, with
+ * specials, NaN and infinities. */
+static double
+fast_value(gsl_rng *r, int j, int specials)
+{
+	double u = gsl_rng_uniform(r);
+
+	if (u < 0.35)
+		return ldexp((double)gsl_rng_uniform_int(r, 257) - 128, j);
+	if (u < 0.85)
+		return gsl_ran_gaussian(r, 1) * pow(10, 6 * gsl_rng_uniform(r)
+		    - 3) * ldexp(1, j);
+	if (u < 0.88)
+		return gsl_rng_uniform(r) < 0.5 ? 0.0 : -0.0;
+	if (u < 0.91)
+		return (gsl_rng_uniform(r) - 0.5) * 1e-310;
+	if (u < 0.94)
+		return (gsl_rng_uniform(r) - 0.5) * 1e39;
+	if (u < 0.96)
+		return (gsl_rng_uniform(r) - 0.5) * 1e300;
+	if (specials && u < 0.98)
+		return NAN;
+	if (specials)
+		return gsl_rng_uniform(r) < 0.5 ? INFINITY : -INFINITY;
+	return 1.5 * ldexp(1, j);
+}
+
+/* Fill x[0..n): one magnitude j per vector, as in a real row. */
+static void
+fast_vector(gsl_rng *r, double *x, size_t n, int specials)
+{
+	int j = (int)gsl_rng_uniform_int(r, 40) - 20;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		x[i] = fast_value(r, j, specials && gsl_rng_uniform(r) < 0.1);
+}
+
+static int
+same_scales(const struct nsl_quant_scale *a, const struct nsl_quant_scale *b,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(&a[i].scale, &b[i].scale, sizeof(double)) != 0 ||
+		    a[i].zero != b[i].zero || a[i].e8m0 != b[i].e8m0)
+			return 0;
+	return 1;
+}
+
+/* nsl_quant_vector with q->general = 0 and 1: codes, values (bit for
+ * bit), scales and flags agree on many random vectors. */
+static int
+fast_agrees(struct nsl_quant *q, gsl_rng *r, int nvec, const char *what)
+{
+	enum { N = 100 };
+	double x[N], o1[N], o2[N], lo, hi;
+	uint8_t c1[N], c2[N];
+	struct nsl_quant_scale s1[N + 1], s2[N + 1], t;
+	unsigned f1, f2;
+	size_t i, n, ns;
+	int v, ok = 1;
+
+	for (v = 0; v < nvec && ok; v++) {
+		n = v % 7 == 0 ? (size_t)gsl_rng_uniform_int(r, N + 1) : N;
+		fast_vector(r, x, n, v % 5 == 0);
+		lo = hi = 0;
+		for (i = 0; i < n; i++) {
+			lo = fmin(lo, x[i]);
+			hi = fmax(hi, x[i]);
+		}
+		nsl_quant_scale_for(q, lo, hi, &t);
+		ns = nsl_quant_nspans(q, n);
+		memset(s1, 0, sizeof(s1));
+		memset(s2, 0, sizeof(s2));
+		q->general = 0;
+		f1 = nsl_quant_vector(q, x, n, o1, c1, s1, &t, NULL, NULL);
+		q->general = 1;
+		f2 = nsl_quant_vector(q, x, n, o2, c2, s2, &t, NULL, NULL);
+		q->general = 0;
+		ok = f1 == f2 && memcmp(c1, c2, n) == 0 &&
+		    memcmp(o1, o2, n * sizeof(double)) == 0 &&
+		    same_scales(s1, s2, ns);
+	}
+	UNIT_CHECK(ok, "fast path = general path: %s (%d vectors)", what, v);
+	return ok;
+}
+
+/* The configurations of the fast-path tests. */
+struct fast_case {
+	const char *fmt;
+	enum nsl_quant_gran gran;
+	size_t block;
+	int asymmetric, saturate;
+};
+
+static const struct fast_case fast_cases[] = {
+	{ "fp8-e4m3", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp8-e4m3", NSL_QG_NONE, 0, 0, 1 },
+	{ "fp8-e5m2", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp6-e2m3", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp6-e3m2", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp4-e2m1", NSL_QG_NONE, 0, 0, 0 },
+	{ "e3m0", NSL_QG_NONE, 0, 0, 0 },
+	{ "e7m0", NSL_QG_NONE, 0, 0, 0 },
+	{ "e1m6", NSL_QG_NONE, 0, 0, 0 },
+	{ "e4m3-ieee", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp8-e4m3", NSL_QG_ROW, 0, 0, 0 },
+	{ "fp8-e5m2", NSL_QG_BLOCK, 16, 0, 1 },
+	{ "fp4-e2m1", NSL_QG_TENSOR, 0, 0, 0 },
+	{ "mxfp8-e4m3", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxfp8-e5m2", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxfp6-e2m3", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxfp6-e3m2", NSL_QG_BLOCK, 7, 0, 0 },
+	{ "mxfp4", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxint8", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxint8", NSL_QG_BLOCK, 5, 0, 0 },
+	{ "nf4", NSL_QG_BLOCK, 64, 0, 0 },
+	{ "nf4", NSL_QG_ROW, 0, 0, 0 },
+	{ "int8", NSL_QG_ROW, 0, 0, 0 },
+	{ "int8", NSL_QG_BLOCK, 16, 0, 0 },
+	{ "int8", NSL_QG_TENSOR, 0, 0, 0 },
+	{ "int8", NSL_QG_ROW, 0, 1, 0 },
+	{ "int4", NSL_QG_ROW, 0, 0, 0 },
+	{ "int4", NSL_QG_BLOCK, 32, 1, 0 },
+};
+
+static int
+fast_setup(struct nsl_quant *q, const struct fast_case *fc, int f32,
+    int scale_mode)
+{
+	struct nsl_err err;
+
+	memset(q, 0, sizeof(*q));
+	memset(&err, 0, sizeof(err));
+	if (nsl_quant_format_parse(&q->fmt, fc->fmt, &err) != 0)
+		return -1;
+	q->gran = fc->gran;
+	q->block = fc->block;
+	q->asymmetric = fc->asymmetric;
+	q->opts = fc->saturate ? NSL_QO_SATURATE : 0;
+	q->f32 = f32;
+	q->clip = 1;
+	q->scale_mode = (enum nsl_quant_scale_mode)scale_mode;
+	return nsl_quant_check(q) == NULL ? 0 : -1;
+}
+
+static void
+test_fast_paths(int quick)
+{
+	gsl_rng *r = nsl_rng_new(77, 0);
+	struct nsl_quant q;
+	char what[96];
+	size_t k;
+	int f32, ok = 1;
+
+	for (k = 0; k < sizeof(fast_cases) / sizeof(fast_cases[0]); k++)
+		for (f32 = 0; f32 <= 1; f32++) {
+			const struct fast_case *fc = &fast_cases[k];
+			int mode = (int)(k % 3);
+
+			if (fast_setup(&q, fc, f32, mode) != 0) {
+				UNIT_CHECK(0, "set up %s", fc->fmt);
+				continue;
+			}
+			snprintf(what, sizeof(what), "%s scale %d block %zu%s%s"
+			    "%s mode %d", fc->fmt, fc->gran, fc->block,
+			    fc->asymmetric ? " asymmetric" : "",
+			    fc->saturate ? " saturate" : "",
+			    f32 ? "" : " no-f32", mode);
+			ok &= fast_agrees(&q, r, quick ? 100 : 2000, what);
+			nsl_quant_release(&q);
+		}
+	UNIT_CHECK(ok, "every fast path agrees with the general one");
+	gsl_rng_free(r);
+}
+
+/* Run the filter over path into out with q->general = general. */
+static int
+filter_to(struct nsl_quant *q, const struct nsl_quant_filter_opts *o,
+    const char *path, const char *out, int general)
+{
+	struct nsl_err err;
+	struct nsl_writer *w;
+	struct nsl_quant_filter *fl;
+	int rc = -1;
+
+	memset(&err, 0, sizeof(err));
+	q->general = general;
+	if ((w = nsl_writer_open(out, &err)) == NULL)
+		return -1;
+	if ((fl = nsl_quant_filter_new(q, o, w, &err)) != NULL &&
+	    nsl_quant_filter_file(fl, path, NULL, &err) == 0 &&
+	    nsl_quant_filter_finish(fl, NULL, NULL, &err) == 0 &&
+	    nsl_writer_commit(w, &err) == 0)
+		rc = 0;
+	else
+		nsl_writer_abort(w);
+	nsl_quant_filter_free(fl);
+	q->general = 0;
+	return rc;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	int ca, cb, same = fa != NULL && fb != NULL;
+	long n = 0;
+
+	while (same) {
+		ca = getc(fa);
+		cb = getc(fb);
+		same = ca == cb;
+		n++;
+		if (ca == EOF)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same && n > 1;
+}
+
+/* The filter's text cache writes the bytes that printing each value
+ * writes, on random records of every case, JSON and --float32 style. */
+static void
+test_fast_filter(int quick)
+{
+	char dir[] = "/tmp/test_quant.XXXXXX", in[64], a[64], b[64];
+	gsl_rng *r = nsl_rng_new(78, 0);
+	struct nsl_quant_filter_opts o;
+	struct nsl_quant q;
+	double x[100];
+	size_t k, i, n;
+	int style, rec, ok;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		UNIT_CHECK(0, "make a temporary directory");
+		return;
+	}
+	snprintf(in, sizeof(in), "%s/in.jsonl", dir);
+	snprintf(a, sizeof(a), "%s/fast.jsonl", dir);
+	snprintf(b, sizeof(b), "%s/general.jsonl", dir);
+	for (k = 0; k < sizeof(fast_cases) / sizeof(fast_cases[0]); k++)
+		for (style = 0; style <= 1; style++) {
+			const struct fast_case *fc = &fast_cases[k];
+
+			if ((f = fopen(in, "w")) == NULL)
+				break;
+			for (rec = 0; rec < (quick ? 20 : 200); rec++) {
+				n = rec % 9 == 0 ? gsl_rng_uniform_int(r, 100) :
+				    100;
+				fast_vector(r, x, n, 0);
+				fprintf(f, "{\"id\":%d,\"embedding\":[", rec);
+				for (i = 0; i < n; i++)
+					fprintf(f, "%s%.17g", i ? "," : "",
+					    fabs(x[i]) > 1e38 ? x[i] * 1e-30 :
+					    x[i]);
+				fprintf(f, "],\"z\":1}\n");
+			}
+			fclose(f);
+			memset(&o, 0, sizeof(o));
+			o.field = "embedding";
+			o.allow_nonfinite = 1;
+			o.style = style ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+			ok = fast_setup(&q, fc, 1, 0) == 0 &&
+			    filter_to(&q, &o, in, a, 0) == 0 &&
+			    filter_to(&q, &o, in, b, 1) == 0 &&
+			    same_file(a, b);
+			UNIT_CHECK(ok, "filter, text cache = printing: %s scale "
+			    "%d%s%s", fc->fmt, fc->gran, fc->asymmetric ?
+			    " asymmetric" : "", style ? " --float32" : "");
+			nsl_quant_release(&q);
+		}
+	remove(in);
+	remove(a);
+	remove(b);
+	rmdir(dir);
+	gsl_rng_free(r);
+}
+
 int
 main(void)
 {
@@ -893,5 +1183,7 @@ main(void)
 	test_stochastic(quick);
 	test_hadamard_rotate();
 	test_stats_and_search();
+	test_fast_paths(quick);
+	test_fast_filter(quick);
 	return unit_done();
 }
