@@ -320,9 +320,10 @@ scan_value(struct scan *s, int depth, enum nsl_json_type *type)
 		    ((s->flags & NSL_REC_ALLOW_NONFINITE) &&
 		    nonfinite_len(s->p, s->end) > 0))
 			return scan_number(s);
+		/* tools that accept them document --allow-nonfinite */
 		if (nonfinite_len(s->p, s->end) > 0)
 			return scan_fail(s, "NaN and Infinity are not JSON "
-			    "numbers (see --allow-nonfinite)");
+			    "numbers");
 		return scan_fail(s, "expected a value");
 	}
 }
