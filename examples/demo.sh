@@ -1,36 +1,35 @@
 #!/bin/sh
-# make demo: the longest end-to-end path the finished tools cover.
-# Until the pipelines land: Debian's Fashion-MNIST (IDX files) -> JSONL
-# records with labels -> a NumPy matrix and back, checked byte for byte.
+# make demo: the data-pruning scaling study, end to end, in two parts.
+#  1. Fashion-MNIST (Debian's dataset-fashion-mnist): PCA embeddings
+#     (pipelines/fashion-mnist.mk), then pipelines/pruning-curve.mk: scores
+#     (prototype; EL2N and forgetting from a small MLP's training
+#     dynamics), pruning by EL2N with each strategy, a linear probe on every
+#     subset, power-offset and exp-offset fits, figures.
+#  2. The teacher-student perceptron of Sorscher et al. 2022
+#     (pipelines/perceptron.mk): keep the hardest, exact error, fits, figures.
+# Everything goes under examples/out/ (OUT=...); make's dependencies make a
+# second run do no work.  JOBS (default: the number of cores) and
+# SSHLOGINFILE are passed on to the pipelines.
 set -eu
 cd "$(dirname "$0")/.."
-PATH="$PWD/bin:$PATH"
-src=/usr/share/datasets/fashion-mnist
-out=examples/out
-mkdir -p "$out"
-
+out=${OUT:-examples/out}
+export JOBS="${JOBS:-$(nproc)}"
+m="make --no-print-directory -f"
 start=$(date +%s)
-for split in train t10k; do
-	echo "== nsl-convert $split images + labels -> $out/$split.jsonl.gz"
-	nsl-convert --scale 0.00392156862745098 \
-	    --labels "$src/$split-labels-idx1-ubyte.gz" \
-	    "$src/$split-images-idx3-ubyte.gz" -o "$out/$split.jsonl.gz"
-done
 
-echo "== records and labels per class (test set)"
-zcat "$out/t10k.jsonl.gz" | jq -r .label | sort -n | uniq -c |
-    awk '{ printf "  label %s: %s\n", $2, $1 }'
-echo "== first record, shortened"
-zcat "$out/t10k.jsonl.gz" | head -1 |
-    jq -c '{id: .id, label: .label, dim: (.embedding | length),
-        pixels_400_403: .embedding[400:404]}'
+echo "== 1. Fashion-MNIST: PCA embeddings -> $out/fashion-mnist"
+$m pipelines/fashion-mnist.mk OUT="$out/fashion-mnist"
+echo "== pruning curves -> $out/pruning-curve"
+$m pipelines/pruning-curve.mk OUT="$out/pruning-curve" \
+    TRAIN="$out/fashion-mnist/train.jsonl" TEST="$out/fashion-mnist/test.jsonl"
+echo "== 2. teacher-student perceptron -> $out/perceptron"
+$m pipelines/perceptron.mk OUT="$out/perceptron"
 
-echo "== round trip: JSONL -> .npy (vectors + labels) -> JSONL, compared byte for byte"
-nsl-convert --to npy --labels "$out/t10k-labels.npy" "$out/t10k.jsonl.gz" \
-    -o "$out/t10k.npy"
-zcat "$out/t10k.jsonl.gz" > "$out/t10k.jsonl"
-nsl-convert --labels "$out/t10k-labels.npy" "$out/t10k.npy" \
-    -o "$out/t10k-roundtrip.jsonl"
-cmp "$out/t10k.jsonl" "$out/t10k-roundtrip.jsonl" && echo "  identical"
-ls -l "$out"
-echo "demo done in $(( $(date +%s) - start )) s"
+echo
+$m pipelines/pruning-curve.mk OUT="$out/pruning-curve" \
+    TRAIN="$out/fashion-mnist/train.jsonl" TEST="$out/fashion-mnist/test.jsonl" table
+echo
+$m pipelines/perceptron.mk OUT="$out/perceptron" table
+echo
+echo "demo done in $(( $(date +%s) - start )) s (examples/pruning-curve/README.md" \
+    "and examples/perceptron/README.md explain the tables and figures)"

@@ -1,0 +1,114 @@
+# pipelines/perceptron.mk - data pruning in the teacher-student perceptron
+# (Sorscher et al. 2022, Fig. 1A and 1C).
+#
+#   make -f pipelines/perceptron.mk [OUT=out/perceptron] [DIM=50]
+#        [FRACTIONS='1 0.5 0.2 0.1'] [ALPHAS='1 2 4 8 16'] [SEEDS='1 2 3 4 5 6']
+#        [ANGLES='0 15'] [FIT_LOSS=log-ls] [JOBS=2] [SSHLOGINFILE=hosts]
+#        [PLOT_FORMAT=png]
+#
+# For every probe angle THETA, keep fraction f, alpha_prune and seed: draw
+# P = alpha_prune * DIM / f teacher-student examples (nsl-synth, score =
+# -|v.x| with the probe v at THETA degrees to the teacher; 0 = the perfect
+# metric), keep the alpha_prune * DIM hardest (smallest probe margin,
+# nsl-prune --strategy hard), train a perceptron student without intercept
+# or L2 (nsl-probe) and read its exact generalisation error,
+# angle(student, teacher) / pi.  Then average over seeds, fit power-offset
+# and exp-offset against alpha_prune per f (the largest alpha_prune held
+# out) and plot error against alpha_prune per f on a log y axis.
+#
+# Outputs under $(OUT): runs/ (one result record per run), results.jsonl
+# (all runs), mean.jsonl (averaged over seeds), fits-tTHETA.jsonl,
+# perceptron-tTHETA.$(PLOT_FORMAT), and `make -f ... table` prints them.
+
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
+
+OUT ?= out/perceptron
+DIM ?= 50
+FRACTIONS ?= 1 0.5 0.2 0.1
+ALPHAS ?= 1 2 4 8 16
+SEEDS ?= 1 2 3 4 5 6
+ANGLES ?= 0 15
+PLOT_FORMAT ?= png
+FIT_LOSS ?= log-ls
+
+FIGS = $(ANGLES:%=$(OUT)/perceptron-t%.$(PLOT_FORMAT))
+FITS = $(ANGLES:%=$(OUT)/fits-t%.jsonl)
+
+all: $(FIGS) $(FITS)
+
+$(OUT)/jobs.txt: FORCE
+	$(call write-if-changed,$@,$(foreach t,$(ANGLES),$(foreach f,$(FRACTIONS),$(foreach a,$(ALPHAS),$(foreach s,$(SEEDS),$(t):$(f):$(a):$(s))))))
+
+# One run: $1 angle, $2 keep fraction, $3 alpha_prune, $4 seed.  The
+# training set is written to a file (not piped) so that the teacher file
+# is complete before nsl-probe reads it.
+RUN = d=$(OUT)/runs/t$$1-f$$2-a$$3-s$$4; \
+  k=$$(awk "BEGIN { printf \"%d\", $$3 * $(DIM) + 0.5 }"); \
+  p=$$(awk "BEGIN { printf \"%d\", $$3 * $(DIM) / $$2 + 0.5 }"); \
+  nsl-synth teacher-student --n $$p --dim $(DIM) --seed $$4 --probe-angle $$1 \
+    --emit-teacher $$d.teacher -o $$d.train && \
+  nsl-prune -q --keep $$k --strategy hard $$d.train | \
+  nsl-probe -q --train - --model linear --no-intercept --no-standardize --l2 0 \
+    --teacher-file $$d.teacher --tag angle=$$1 --tag f=$$2 --tag alpha=$$3 \
+    --tag seed=$$4 --tag P=$$p -o $$d.json && rm -f $$d.train $$d.teacher
+
+$(OUT)/results.jsonl: $(OUT)/jobs.txt
+	$(call run-missing,$<,$(OUT)/runs,t{1}-f{2}-a{3}-s{4},$(RUN))
+	@$(call gather,$<,$(OUT)/runs,t{1}-f{2}-a{3}-s{4}) > $@.tmp && mv $@.tmp $@
+
+# Mean and standard deviation of the error over seeds, per (angle, f, alpha).
+MEAN_JQ = group_by([.angle, .f, .alpha])[] | \
+  (map(.gen_error) | add / length) as $$m | \
+  {angle: .[0].angle, f: .[0].f, alpha: .[0].alpha, error: $$m, \
+   error_sd: (map((.gen_error - $$m) * (.gen_error - $$m)) | add / length | sqrt), \
+   seeds: length}
+
+$(OUT)/mean.jsonl: $(OUT)/results.jsonl
+	@jq -c -s '$(MEAN_JQ)' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/mean-t%.jsonl: $(OUT)/mean.jsonl
+	@jq -c 'select(.angle == $*)' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/fits-t%.jsonl: $(OUT)/mean-t%.jsonl
+	@echo "  FIT     $@"
+	@nsl-fit -q --loss $(FIT_LOSS) --law power-offset,exp-offset --x alpha --y error --by f \
+	    --holdout-largest alpha -o $@ $<
+
+# The figure draws, per f, the law with the smaller held-out error.
+$(OUT)/best-t%.jsonl: $(OUT)/fits-t%.jsonl
+	@jq -c -s 'group_by(.by.f)[] | min_by(.holdout.rmsle)' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/perceptron-t%.$(PLOT_FORMAT): $(OUT)/mean-t%.jsonl $(OUT)/best-t%.jsonl
+	@echo "  PLOT    $@"
+	@nsl-plot --x alpha --y error --group f --logy --fit $(OUT)/best-t$*.jsonl \
+	    --xlabel 'alpha_prune = kept examples / dimension' \
+	    --ylabel 'generalisation error (angle / pi)' \
+	    --title 'teacher-student perceptron, keep hardest, probe angle $* deg' \
+	    -o $@ $(OUT)/mean-t$*.jsonl
+
+# The tables: error per f (rows) and alpha_prune (columns), and the fits.
+TABLE_JQ = [.[] | select(.angle == ($$t | tonumber))] | group_by(.f) | reverse[] | \
+  "  f=\(.[0].f)\t" + (map(.error * 1e4 | round / 1e4 | tostring) | join("\t"))
+FITTAB_JQ = "    f=\(.by.f)\t\(.law)\t" + \
+  (if .law == "exp-offset" then "b=\(.params.b * 1e4 | round / 1e4)" \
+   else "a=\(.params.a * 1e4 | round / 1e4)" end) + \
+  "\tA=\(.params.A * 1e4 | round / 1e4)\tE=\(.params.E * 1e6 | round / 1e6)" + \
+  "\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
+
+table: $(FITS) $(OUT)/mean.jsonl
+	@for t in $(ANGLES); do \
+	  echo "probe angle $$t deg: generalisation error, mean over seeds $(SEEDS) (DIM=$(DIM))"; \
+	  { printf '  alpha_prune\t%s\n' "$$(echo $(ALPHAS) | tr ' ' '\t')"; \
+	    jq -r -s --arg t "$$t" '$(TABLE_JQ)' $(OUT)/mean.jsonl; } | column -t -s $$'\t'; \
+	  echo "  fits per f on alpha_prune < $(lastword $(ALPHAS)), scored on alpha_prune = $(lastword $(ALPHAS)):"; \
+	  jq -r '$(FITTAB_JQ)' $(OUT)/fits-t$$t.jsonl | column -t -s $$'\t'; \
+	  echo "  figure: $(OUT)/perceptron-t$$t.$(PLOT_FORMAT)"; \
+	done
+
+clean:
+	rm -rf $(OUT)
+
+.SECONDARY: $(ANGLES:%=$(OUT)/mean-t%.jsonl) $(ANGLES:%=$(OUT)/best-t%.jsonl)
+
+FORCE:
+.PHONY: all table clean FORCE

@@ -1,0 +1,137 @@
+# pipelines/pruning-curve.mk - test error against dataset size under data
+# pruning, per strategy (Sorscher et al. 2022 on your own embeddings).
+#
+#   make -f pipelines/pruning-curve.mk TRAIN=train.jsonl TEST=test.jsonl
+#        [OUT=out/pruning-curve] [SCORE=el2n] [STRATEGIES='easy hard random stratified']
+#        [FRACTIONS='0.25 0.5'] [SIZES='1000 2000 4000 8000 16000 32000']
+#        [SEED=0] [BY=label] [DYN_EPOCHS=5] [DYN_HIDDEN=64] [JOBS=2]
+#        [PROBE_L2=0.0001] [FIT_LOSS=log-ls] [SSHLOGINFILE=hosts] [PLOT_FORMAT=png]
+#
+# TRAIN and TEST hold records {"id", "label", "embedding"}.
+#  1. Scores of every training example ($(OUT)/pool.jsonl): "prototype"
+#     (nsl-score: cosine distance to the nearest k-means centroid of the
+#     normalised embeddings, self-supervised) and "el2n" and "forgetting"
+#     (nsl-score on the per-epoch logits of a small MLP trained on TRAIN
+#     with nsl-probe --dynamics).  Higher = harder.
+#  2. For each size n in SIZES: a random subset of n examples of the pool;
+#     for each keep fraction f in FRACTIONS and strategy: nsl-prune keeps
+#     round(f n) of them by SCORE (class-balanced with BY=label; BY= for
+#     none); plus the unpruned subset (series "none").
+#  3. nsl-probe (linear, L2 1e-4) trains on each pruned subset and
+#     measures the error on TEST: $(OUT)/results.jsonl, one record per run
+#     with series ("STRATEGY f=F"), strategy, f, size, n_train, test_error.
+#  4. nsl-fit power-offset and exp-offset of test_error against n_train
+#     per series (the largest size held out): $(OUT)/fits.jsonl.
+#  5. nsl-plot: one figure per keep fraction, error against kept examples,
+#     the series of each strategy and "none", log-log, with the fit of the
+#     smaller held-out error: $(OUT)/pruning-fF.$(PLOT_FORMAT).
+# `make -f ... table` prints the error table and the fits.
+
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
+
+TRAIN ?= $(error set TRAIN=records.jsonl (embedding, label, id))
+TEST ?= $(error set TEST=records.jsonl (embedding, label))
+OUT ?= out/pruning-curve
+SCORE ?= el2n
+STRATEGIES ?= easy hard random stratified
+FRACTIONS ?= 0.25 0.5
+SIZES ?= 1000 2000 4000 8000 16000 32000
+SEED ?= 0
+BY ?= label
+DYN_EPOCHS ?= 5
+DYN_HIDDEN ?= 64
+PROBE_L2 ?= 0.0001
+PLOT_FORMAT ?= png
+FIT_LOSS ?= log-ls
+
+FIGS = $(FRACTIONS:%=$(OUT)/pruning-f%.$(PLOT_FORMAT))
+
+all: $(FIGS) $(OUT)/fits.jsonl
+
+# -- 1. scores ------------------------------------------------------------
+$(OUT)/dynamics.jsonl: $(TRAIN) $(OUT)/dyn-knobs
+	@mkdir -p $(@D)
+	@echo "  DYNAMICS mlp, $(DYN_EPOCHS) epochs -> $@"
+	@nsl-probe -q --train $(TRAIN) --model mlp --hidden $(DYN_HIDDEN) \
+	    --epochs $(DYN_EPOCHS) --seed $(SEED) --dynamics $@ -o $(OUT)/dynamics-probe.json
+
+$(OUT)/dyn-knobs: FORCE
+	$(call write-if-changed,$@,$(DYN_EPOCHS) $(DYN_HIDDEN) $(SEED))
+
+# One record per line, [id, el2n, forgetting], in training order.
+$(OUT)/dyn-scores.jsonl: $(OUT)/dynamics.jsonl
+	@nsl-score --metric el2n,forgetting --out-field s $< | \
+	    jq -c '[.id, .s_el2n, .s_forgetting]' > $@.tmp && mv $@.tmp $@
+
+POOL_JQ = input as $$s | if .id != $$s[0] then error("id \(.id) != \($$s[0])") \
+  else . + {el2n: $$s[1], forgetting: $$s[2]} end
+
+$(OUT)/pool.jsonl: $(TRAIN) $(OUT)/dyn-scores.jsonl
+	@echo "  SCORE   prototype, el2n, forgetting -> $@"
+	@nsl-score -q --metric prototype --out-field prototype --seed $(SEED) $(TRAIN) | \
+	    paste -d '\n' - $(OUT)/dyn-scores.jsonl | jq -c '$(POOL_JQ)' > $@.tmp && mv $@.tmp $@
+
+# -- 2./3. subsets and probes ----------------------------------------------
+$(OUT)/pool-%.jsonl: $(OUT)/pool.jsonl
+	@nsl-prune -q --strategy random --keep $* --score-field prototype --seed $(SEED) -o $@ $<
+
+$(OUT)/jobs.txt: FORCE
+	$(call write-if-changed,$@,$(foreach n,$(SIZES),none:1:$(n) \
+	  $(foreach f,$(filter-out 1,$(FRACTIONS)),$(foreach s,$(STRATEGIES),$(s):$(f):$(n)))))
+
+# One run: $1 strategy (none: the whole subset), $2 keep fraction, $3 size.
+RUN = if [ $$1 = none ]; then cat $(OUT)/pool-$$3.jsonl; else \
+  nsl-prune -q --strategy $$1 --keep-fraction $$2 --score-field $(SCORE) \
+    $(if $(BY),--by $(BY)) --seed $(SEED) $(OUT)/pool-$$3.jsonl; fi | \
+  nsl-probe -q --train - --test $(TEST) --l2 $(PROBE_L2) \
+    --tag "series=$$1 f=$$2" --tag strategy=$$1 --tag score=$(SCORE) \
+    --tag f=$$2 --tag size=$$3 -o $(OUT)/runs/$$1-f$$2-n$$3.json
+
+$(OUT)/knobs: FORCE
+	$(call write-if-changed,$@,$(SCORE) $(BY) $(SEED) $(PROBE_L2))
+
+$(OUT)/results.jsonl: $(OUT)/jobs.txt $(OUT)/knobs $(TEST) $(SIZES:%=$(OUT)/pool-%.jsonl)
+	$(call run-missing,$<,$(OUT)/runs,{1}-f{2}-n{3},$(RUN))
+	@$(call gather,$<,$(OUT)/runs,{1}-f{2}-n{3}) > $@.tmp && mv $@.tmp $@
+
+# -- 4./5. fits and figures -------------------------------------------------
+$(OUT)/fits.jsonl: $(OUT)/results.jsonl
+	@echo "  FIT     $@"
+	@nsl-fit -q --loss $(FIT_LOSS) --law power-offset,exp-offset --x n_train --y test_error \
+	    --by series --holdout-largest n_train -o $@ $<
+
+# Per series, the law with the smaller held-out error.
+$(OUT)/best.jsonl: $(OUT)/fits.jsonl
+	@jq -c -s 'group_by(.by.series)[] | min_by(.holdout.rmsle)' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/points-f%.jsonl: $(OUT)/results.jsonl
+	@jq -c 'select(.f == $* or .strategy == "none")' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/pruning-f%.$(PLOT_FORMAT): $(OUT)/points-f%.jsonl $(OUT)/best.jsonl
+	@echo "  PLOT    $@"
+	@nsl-plot --x n_train --y test_error --group series --logx --logy \
+	    --fit $(OUT)/best.jsonl --xlabel 'examples kept' --ylabel 'test error' \
+	    --title 'pruning by $(SCORE), keep fraction $* of each size' -o $@ $<
+
+TABLE_JQ = group_by(.series) | sort_by(.[0].f, .[0].strategy) | reverse[] | \
+  "  \(.[0].series)\t" + (sort_by(.size) | map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
+FITTAB_JQ = "  \(.by.series)\t\(.law)\t" + \
+  (if .law == "exp-offset" then "b=\(.params.b * 1e7 | round / 1e7)" \
+   else "a=\(.params.a * 1e4 | round / 1e4)" end) + \
+  "\tE=\(.params.E * 1e4 | round / 1e4)\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
+
+table: $(OUT)/results.jsonl $(OUT)/fits.jsonl
+	@echo "test error (%) by $(SCORE) pruning: series (strategy, keep fraction) x pool size"
+	@{ printf '  series\t%s\n' "$$(echo $(SIZES) | tr ' ' '\t')"; \
+	  jq -r -s '$(TABLE_JQ)' $(OUT)/results.jsonl; } | column -t -s $$'\t'
+	@echo "fits of test error against examples kept (held out: size $(lastword $(SIZES))):"
+	@jq -r '$(FITTAB_JQ)' $(OUT)/fits.jsonl | column -t -s $$'\t'
+	@for f in $(FIGS); do echo "figure: $$f"; done
+
+clean:
+	rm -rf $(OUT)
+
+.SECONDARY: $(SIZES:%=$(OUT)/pool-%.jsonl) $(OUT)/best.jsonl $(FRACTIONS:%=$(OUT)/points-f%.jsonl)
+
+FORCE:
+.PHONY: all table clean FORCE
