@@ -138,21 +138,23 @@ read_teacher(const char *path, const char *field, size_t d)
 	if ((r = nsl_reader_open(path, &err)) == NULL)
 		nsl_die_err(&err);
 	nsl_rec_init(&rec, 0);
-	if ((got = nsl_rec_read(r, &rec, &err)) < 0)
-		nsl_die_err(&err);
-	if (got == 0)
-		nsl_die(NSL_EX_DATAERR, "%s: no records", path);
-	if ((i = nsl_rec_require(&rec, field, &err)) < 0 ||
-	    nsl_rec_vector(&rec, (size_t)i, &v, &n, &cap, &err) != 0) {
+	if ((got = nsl_rec_read(r, &rec, &err)) == 0) {
+		nsl_err_at(&err, nsl_reader_name(r), 0);
+		nsl_err_set(&err, NSL_EX_DATAERR, "no records");
+	} else if (got > 0 && ((i = nsl_rec_require(&rec, field, &err)) < 0 ||
+	    nsl_rec_vector(&rec, (size_t)i, &v, &n, &cap, &err) != 0)) {
 		nsl_err_at(&err, nsl_reader_name(r), nsl_reader_lineno(r));
-		nsl_die_err(&err);
+	} else if (got > 0 && n != d) {
+		nsl_err_at(&err, nsl_reader_name(r), nsl_reader_lineno(r));
+		nsl_err_set(&err, NSL_EX_DATAERR, "field \"%s\": %zu numbers, "
+		    "the embeddings have %zu", field, n, d);
 	}
-	if (n != d)
-		nsl_die(NSL_EX_DATAERR, "%s:%lu: field \"%s\": %zu numbers, the "
-		    "embeddings have %zu", nsl_reader_name(r),
-		    nsl_reader_lineno(r), field, n, d);
 	nsl_rec_release(&rec);
 	nsl_reader_close(r);
+	if (err.code != 0) {
+		free(v);
+		nsl_die_err(&err);
+	}
 	return v;
 }
 
