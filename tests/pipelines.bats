@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# The pipelines (pipelines/*.mk) on tiny inputs: they run, JOBS=1 and
+# JOBS=2 give the same bytes, a second run does no work, and a changed knob
+# reruns only what depends on it.
+
+load helper
+
+PIPES="$TESTS_DIR/../pipelines"
+
+setup() {
+	export NSL_BIN
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# perceptron.mk with 2 seeds x 5 alphas x 2 fractions, N = 10.
+perceptron() {
+	make --no-print-directory -f "$PIPES/perceptron.mk" DIM=10 \
+	    FRACTIONS='1 0.5' ALPHAS='1 2 3 4 6' ANGLES=0 "$@"
+}
+
+@test "perceptron.mk: runs, averages over seeds, fits both laws per f, draws the figure" {
+	run --separate-stderr perceptron OUT=p SEEDS='1 2' JOBS=2
+	assert_success
+	assert_output --partial "RUN     20 of 20 runs"
+	[ "$(wc -l < p/results.jsonl)" -eq 20 ]
+	[ "$(wc -l < p/mean.jsonl)" -eq 10 ]
+	# Each mean is the average of its two seeds' exact errors.
+	want=$(jq -s '[.[] | select(.f == 0.5 and .alpha == 3) | .gen_error] | add / 2' p/results.jsonl)
+	got=$(jq 'select(.f == 0.5 and .alpha == 3) | .error' p/mean.jsonl)
+	[ "$want" = "$got" ]
+	# Kept = alpha N, drawn P = alpha N / f.
+	run jq -c 'select(.f == 0.5 and .alpha == 3 and .seed == 1) | [.n_train, .P]' p/results.jsonl
+	assert_output '[30,60]'
+	run jq -r '"\(.by.f) \(.law)"' p/fits-t0.jsonl
+	assert_line '1 power-offset'
+	assert_line '1 exp-offset'
+	assert_line '0.5 power-offset'
+	assert_line '0.5 exp-offset'
+	[ "$(head -c 4 p/perceptron-t0.png | tail -c 3)" = PNG ]
+	run perceptron OUT=p SEEDS='1 2' table
+	assert_success
+	assert_line --regexp '^ +f=0.5 +0\.[0-9]+ +0\.[0-9]+'
+}
+
+@test "perceptron.mk: JOBS=1 and JOBS=2 give byte-identical results" {
+	perceptron OUT=a SEEDS='1 2' JOBS=1 a/fits-t0.jsonl
+	perceptron OUT=b SEEDS='1 2' JOBS=2 b/fits-t0.jsonl
+	cmp a/results.jsonl b/results.jsonl
+	cmp a/mean.jsonl b/mean.jsonl
+	cmp a/fits-t0.jsonl b/fits-t0.jsonl
+}
+
+@test "perceptron.mk: a second run does no work; a new seed runs only its runs" {
+	perceptron OUT=p SEEDS='1 2' JOBS=2 2>/dev/null
+	before=$(ls -l --time-style=+%s.%N p p/runs | md5sum)
+	run perceptron OUT=p SEEDS='1 2' JOBS=2
+	assert_success
+	assert_output ''
+	[ "$(ls -l --time-style=+%s.%N p p/runs | md5sum)" = "$before" ]
+	run perceptron OUT=p SEEDS='1 2 3' JOBS=2
+	assert_success
+	assert_output --partial "RUN     10 of 30 runs"
+	[ "$(wc -l < p/results.jsonl)" -eq 30 ]
+	# The old runs were kept, not redone.
+	[ "$(find p/runs -newer p/jobs.txt -name '*-s1.json' | wc -l)" -eq 0 ]
+}
+
+# pruning-curve.mk on a 3-class Gaussian mixture (5 dimensions).
+pruning() {
+	make --no-print-directory -f "$PIPES/pruning-curve.mk" TRAIN=train.jsonl \
+	    TEST=test.jsonl SIZES='200 300 400 500 600' FRACTIONS=0.5 \
+	    STRATEGIES='easy hard random stratified' DYN_EPOCHS=3 DYN_HIDDEN=8 "$@"
+}
+
+mixture() {
+	nsl-synth gaussian-mixture --classes 3 --dim 5 --n 800 --separation 3 --seed 1 -o train.jsonl
+	nsl-synth gaussian-mixture --classes 3 --dim 5 --n 500 --separation 3 --seed 1 --test -o test.jsonl
+}
+
+@test "pruning-curve.mk: scores, prunes per strategy and size, probes, fits, plots" {
+	mixture
+	run --separate-stderr pruning OUT=c JOBS=2
+	assert_success
+	assert_output --partial "RUN     25 of 25 runs"
+	# The pool keeps every record and adds the three scores.
+	[ "$(wc -l < c/pool.jsonl)" -eq 800 ]
+	run jq -c '[has("embedding", "label", "prototype", "el2n", "forgetting")] | all' c/pool.jsonl
+	refute_output false
+	# Half of each size is kept, rounded in each of the 3 classes (--by
+	# label): within 1.5 of size / 2.
+	run jq -c 'select(.series == "hard f=0.5") | [.size, (.n_train - .size / 2 | fabs <= 1.5)]' c/results.jsonl
+	assert_output "$(printf '[%s,true]\n' 200 300 400 500 600)"
+	run jq -c 'select(.series == "none f=1") | [.size, .n_train]' c/results.jsonl
+	assert_line '[200,200]'
+	assert_line '[600,600]'
+	run jq -r '.by.series' c/fits.jsonl
+	assert_line 'none f=1'
+	assert_line 'easy f=0.5'
+	assert_line 'stratified f=0.5'
+	[ "$(head -c 4 c/pruning-f0.5.png | tail -c 3)" = PNG ]
+	run pruning OUT=c table
+	assert_success
+	assert_line --regexp '^ +hard f=0.5 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+}
+
+@test "pruning-curve.mk: JOBS=1 = JOBS=2; second run does no work; a new input reruns" {
+	mixture
+	pruning OUT=a JOBS=1 a/fits.jsonl
+	pruning OUT=b JOBS=2 b/fits.jsonl
+	cmp a/pool.jsonl b/pool.jsonl
+	cmp a/results.jsonl b/results.jsonl
+	cmp a/fits.jsonl b/fits.jsonl
+	run pruning OUT=b JOBS=2 b/fits.jsonl
+	assert_success
+	assert_output ''
+	# A changed test set reruns every probe, but not the scores.
+	sleep 1
+	nsl-synth gaussian-mixture --classes 3 --dim 5 --n 400 --separation 3 --seed 2 --test -o test.jsonl
+	run pruning OUT=b JOBS=2 b/fits.jsonl
+	assert_success
+	assert_output --partial "RUN     25 of 25 runs"
+	refute_output --partial "SCORE"
+}
+
+@test "pruning-curve.mk: without TRAIN, a clear error" {
+	run make --no-print-directory -f "$PIPES/pruning-curve.mk" OUT=x
+	assert_failure
+	assert_output --partial "set TRAIN="
+}
