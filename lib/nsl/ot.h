@@ -1,0 +1,217 @@
+/*
+ * ot.h - optimal-transport distances between two weighted point sets.
+ *
+ * A problem is two point clouds in R^d: x (n rows) with weights a and y
+ * (m rows) with weights b, row-major as nsl_dataset_read() gives them.
+ * Weights are non-negative with a positive sum; they are normalised to
+ * probability vectors (NULL means uniform).  The ground cost C[i][j] is
+ *	sqeuclidean	||x_i - y_j||^2		(p = 2)
+ *	euclidean	||x_i - y_j||^p		(p >= 1, default 1)
+ *	cosine		1 - cos(x_i, y_j)	(p = 1)
+ * and the reported distance is value^(1/p), value being the optimal
+ * transport cost <P, C> (or the method's estimate of it).
+ *
+ * Methods:
+ *  exact	network simplex (lib/ot_exact.c) run to optimality: there is no
+ *		iteration cap, so the plan is optimal up to rounding.
+ *  sinkhorn	log-domain Sinkhorn on eps * KL(P | a x b) with epsilon
+ *		scaling (from the cost's diameter down to eps, as GeomLoss),
+ *		stopped when the L1 error of the row marginals (the column
+ *		marginals are exact) is below tol.  value = <P, C>; objective
+ *		= <P, C> + eps KL(P | a x b).
+ *  divergence	debiased Sinkhorn divergence OT(a,b) - OT(a,a)/2 - OT(b,b)/2
+ *		of the entropic objectives.
+ *  sns		Sinkhorn-Newton-Sparse (Tang et al. 2024): Sinkhorn, then
+ *		Newton steps on the dual with a sparsified Hessian.
+ *  sliced	sliced Wasserstein (lib/ot_sliced.c), with Gaussian control
+ *		variates (Nguyen and Ho 2023) for p = 2.
+ *  gaussian	W2 between the Gaussians fitted to x and y (lib/ot_gauss.c).
+ *  otdd	dataset distance of Alvarez-Melis and Fusi: cost
+ *		||x - x'||^2 + W2^2(class Gaussians), solved exactly or with
+ *		Sinkhorn (inner).
+ *
+ * Memory: sinkhorn, divergence and sns store C and its transpose when
+ * 2 n m 8 bytes fit in max_memory; otherwise they compute cost blocks on
+ * the fly (dgemm for the x.y products, OpenMP over rows).  exact and otdd
+ * with inner exact need C and the flows (about 17 n m bytes).
+ *
+ * Results do not depend on the number of threads: every sum over a row
+ * is done by one thread in a fixed order, sums over rows serially.
+ */
+#ifndef NSL_OT_H
+#define NSL_OT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum nsl_ot_method {
+	NSL_OT_EXACT,
+	NSL_OT_SINKHORN,
+	NSL_OT_DIVERGENCE,
+	NSL_OT_SNS,
+	NSL_OT_SLICED,
+	NSL_OT_GAUSSIAN,
+	NSL_OT_OTDD
+};
+
+enum nsl_ot_cost {
+	NSL_OT_SQEUCLIDEAN,
+	NSL_OT_EUCLIDEAN,
+	NSL_OT_COSINE
+};
+
+enum nsl_ot_cv {
+	NSL_OT_CV_NONE,
+	NSL_OT_CV_LOWER,
+	NSL_OT_CV_UPPER
+};
+
+struct nsl_ot_params {
+	enum nsl_ot_method method;
+	enum nsl_ot_cost cost;
+	double p;		/* power; see above */
+	double eps;		/* > 0: absolute epsilon */
+	double eps_rel;		/* > 0 (and eps == 0): eps_rel * mean cost */
+	double tol;		/* L1 marginal error to stop at */
+	long max_iter;		/* Sinkhorn iterations at the target eps */
+	double scaling;		/* epsilon scaling factor in (0, 1) */
+	double max_memory;	/* bytes for stored cost matrices */
+	long projections;	/* sliced */
+	uint64_t seed;
+	enum nsl_ot_cv cv;
+	enum nsl_ot_method inner;	/* otdd: NSL_OT_EXACT or SINKHORN */
+	int want_potentials;
+	int want_plan;
+	double plan_threshold;	/* plan entries with mass > this */
+};
+
+/* Defaults for every field (method exact, cost sqeuclidean, p 2, ...). */
+void nsl_ot_params_init(struct nsl_ot_params *);
+
+/* NULL, or a message naming what is wrong with the parameters. */
+const char *nsl_ot_check(const struct nsl_ot_params *);
+
+/* Names <-> enums; parse returns -1 for an unknown name. */
+const char *nsl_ot_method_name(enum nsl_ot_method);
+int nsl_ot_method_parse(const char *);
+const char *nsl_ot_cost_name(enum nsl_ot_cost);
+int nsl_ot_cost_parse(const char *);
+
+/* The problem; everything borrowed.  a, b NULL: uniform. */
+struct nsl_ot_problem {
+	const double *x, *y;
+	size_t n, m, d;
+	const double *a, *b;
+	const int *la, *lb;		/* otdd: labels in [0, nla), [0, nlb) */
+	size_t nla, nlb;
+};
+
+struct nsl_ot_plan_entry {
+	size_t i, j;
+	double mass;
+};
+
+/*
+ * A result.  f (n) and g (m) are the dual potentials when asked for
+ * (entropic: the Sinkhorn potentials, exact: network simplex duals with
+ * f_i + g_j <= C_ij); plan holds the coupling's entries above the
+ * threshold in (i, j) order.  All owned: nsl_ot_result_release().
+ * Fields that do not apply to the method are NaN (doubles) or -1.
+ */
+struct nsl_ot_result {
+	double value;		/* <P, C> or the estimate of it */
+	double distance;	/* value^(1/p) (0 if value < 0) */
+	double objective;	/* entropic objective (sinkhorn, sns) */
+	double epsilon;
+	double marginal_error;
+	long iterations;	/* total */
+	long sinkhorn_iterations;
+	long newton_iterations;
+	long pivots;		/* exact */
+	double std_error;	/* sliced */
+	double variance_reduction;	/* sliced with a control variate */
+	int converged;
+	int blocked;		/* 1 if costs were computed on the fly */
+	double *f, *g;
+	struct nsl_ot_plan_entry *plan;
+	size_t nplan;
+};
+
+void nsl_ot_result_release(struct nsl_ot_result *);
+
+/*
+ * Solve.  Checks the problem (dimensions, weights: finite, >= 0, positive
+ * sum; labels for otdd) and returns 0, or -1 with err set (NSL_EX_DATAERR
+ * for bad data, NSL_EX_SOFTWARE when memory runs out).  A Sinkhorn run
+ * that reaches max_iter returns 0 with converged = 0.
+ */
+int nsl_ot_solve(const struct nsl_ot_params *, const struct nsl_ot_problem *,
+    struct nsl_ot_result *, struct nsl_err *);
+
+/*
+ * Building blocks, exposed for tests and for callers with their own
+ * costs.
+ */
+
+/*
+ * Exact OT by network simplex on a dense cost matrix C (n x m row-major),
+ * a and b probability vectors (sums equal up to rounding).  *value gets
+ * <P, C>; flow (n x m, may be NULL) the plan; f, g (may be NULL) duals.
+ * *pivots (may be NULL) the number of pivots.  Returns 0 or -1 (out of
+ * memory).
+ */
+int nsl_ot_emd(const double *a, size_t n, const double *b, size_t m,
+    const double *C, double *value, double *flow, double *f, double *g,
+    long *pivots, struct nsl_err *);
+
+/* The cost matrix C (n x m) of the problem under the cost convention. */
+void nsl_ot_cost_matrix(const struct nsl_ot_problem *, enum nsl_ot_cost,
+    double p, double *C);
+
+/*
+ * W_p^p between two weighted sets on the line (u: n values with weights
+ * wu summing to 1, v likewise); u and v need not be sorted (they are
+ * sorted in place together with their weights).
+ */
+double nsl_ot_wasserstein_1d(double *u, double *wu, size_t n, double *v,
+    double *wv, size_t m, double p);
+
+/*
+ * Bures-Wasserstein: W2^2 between N(m1, S1) and N(m2, S2) in R^d
+ * (covariances d x d, symmetric positive semi-definite).  Returns 0 or
+ * -1 with err set.
+ */
+int nsl_ot_bures(const double *m1, const double *S1, const double *m2,
+    const double *S2, size_t d, double *w2sq, struct nsl_err *);
+
+/*
+ * Weighted mean (d) and covariance (d x d, normalised by the weights'
+ * sum, i.e. the maximum-likelihood estimate) of the rows idx[0..k) of x
+ * (idx NULL: all n rows).  w NULL: uniform.
+ */
+void nsl_ot_moments(const double *x, size_t n, size_t d, const double *w,
+    const size_t *idx, size_t k, double *mean, double *cov);
+
+/* Sliced estimate (used by nsl_ot_solve for NSL_OT_SLICED). */
+int nsl_ot_sliced(const struct nsl_ot_params *, const struct nsl_ot_problem *,
+    const double *a, const double *b, struct nsl_ot_result *,
+    struct nsl_err *);
+
+/*
+ * A point set read from a JSONL file with nsl_dataset_read(): vectors from
+ * field, weights (w, NULL unless weight_field) and labels (through ds,
+ * when label_field).  Release with nsl_ot_set_release().
+ */
+struct nsl_dataset;
+struct nsl_ot_set {
+	struct nsl_dataset *ds;		/* owned */
+	double *w;			/* owned */
+};
+
+int nsl_ot_set_read(struct nsl_ot_set *, const char *path, const char *field,
+    const char *weight_field, const char *label_field, struct nsl_err *);
+void nsl_ot_set_release(struct nsl_ot_set *);
+
+#endif
