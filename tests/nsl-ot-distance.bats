@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# nsl-ot-distance: values against POT / SciPy (tests/fixtures/ot/cli-ref.tsv,
+# written by tests/fixtures/ot/make-ref.py), every flag, the error paths.
+
+load helper
+
+FIX="$TESTS_DIR/fixtures/ot"
+
+ref() { awk -F'\t' -v k="$1" -v c="${2:-2}" '$1 == k { print $c }' "$FIX/cli-ref.tsv"; }
+
+# field NAME of the one record in $output
+field() { printf '%s\n' "$output" | jq -r ".$1"; }
+
+# assert |a - b| <= tol * |b|
+close_to() {
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {
+		d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b;
+		if (d <= t * m) exit 0; print a " vs " b " (tol " t ")"; exit 1 }'
+}
+
+@test "exact, weighted: equals POT's emd2" {
+	run --separate-stderr nsl-ot-distance --weight-field w "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	close_to "$(field value)" "$(ref exact_weighted)" 1e-9
+	[ "$(field method)" = exact ]
+	[ "$(field n)" = 60 ] && [ "$(field m)" = 45 ] && [ "$(field d)" = 3 ]
+	[ "$(field converged)" = true ]
+	# distance = sqrt(value) for sqeuclidean
+	close_to "$(field distance)" "$(awk -v v="$(ref exact_weighted)" 'BEGIN { printf "%.17g", sqrt(v) }')" 1e-12
+}
+
+@test "exact, uniform, euclidean and cosine costs: equal POT" {
+	run --separate-stderr nsl-ot-distance "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref exact_uniform)" 1e-9
+	run --separate-stderr nsl-ot-distance --cost euclidean "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref exact_euclidean)" 1e-9
+	[ "$(field p)" = 1 ] && [ "$(field cost)" = euclidean ]
+	run --separate-stderr nsl-ot-distance --cost cosine "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref exact_cosine)" 1e-9
+}
+
+@test "--cost euclidean --p 2 equals sqeuclidean" {
+	run --separate-stderr nsl-ot-distance --cost euclidean --p 2 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref exact_uniform)" 1e-9
+}
+
+@test "sinkhorn at POT's epsilon equals sinkhorn_log; --tol" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps "$(ref sinkhorn_weighted 3)" \
+	    --tol 1e-11 --weight-field w "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	close_to "$(field value)" "$(ref sinkhorn_weighted)" 1e-7
+	awk -v e="$(field marginal_error)" 'BEGIN { exit !(e < 1e-11) }'
+	[ "$(field converged)" = true ]
+}
+
+@test "--eps-rel is relative to the mean cost under a x b" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.1 \
+	    --weight-field w "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field epsilon)" "$(ref sinkhorn_weighted 3)" 1e-12
+}
+
+@test "--max-iter too small: warns, converged false" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.001 --max-iter 2 \
+	    "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(field converged)" = false ]
+	[[ "$stderr" == *"did not converge"* ]]
+}
+
+@test "--max-memory forces on-the-fly cost blocks, same value" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.1 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	v1=$(field value)
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.1 --max-memory 1K \
+	    "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$(field blocked)" = true ]
+	close_to "$(field value)" "$v1" 1e-9
+}
+
+@test "sns: same value as sinkhorn, newton iterations reported; --eps-scaling" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.005 --tol 1e-10 \
+	    "$FIX/a.jsonl" "$FIX/b.jsonl"
+	v1=$(field value)
+	run --separate-stderr nsl-ot-distance --method sns --eps-rel 0.005 --tol 1e-10 --eps-scaling 0.7 \
+	    "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	close_to "$(field value)" "$v1" 1e-8
+	[ "$(field newton_iterations)" -ge 0 ]
+	[ "$(field sinkhorn_iterations)" -gt 0 ]
+}
+
+@test "divergence of a set with itself is 0; of A and B positive" {
+	run --separate-stderr nsl-ot-distance --method divergence --eps-rel 0.1 "$FIX/a.jsonl" "$FIX/a.jsonl"
+	awk -v v="$(field value)" 'BEGIN { exit !(v < 1e-9 && v > -1e-9) }'
+	run --separate-stderr nsl-ot-distance --method divergence --eps-rel 0.1 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	awk -v v="$(field value)" 'BEGIN { exit !(v > 0.1) }'
+}
+
+@test "gaussian: W2 of the fitted Gaussians (SciPy sqrtm)" {
+	run --separate-stderr nsl-ot-distance --method gaussian "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref gaussian_uniform)" 1e-9
+}
+
+@test "otdd with --label-field: equals the Python construction; --inner sinkhorn" {
+	run --separate-stderr nsl-ot-distance --method otdd --label-field label "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref otdd_uniform)" 1e-9
+	[ "$(field inner)" = exact ]
+	run --separate-stderr nsl-ot-distance --method otdd --inner sinkhorn --eps-rel 0.001 \
+	    --label-field label "$FIX/a.jsonl" "$FIX/b.jsonl"
+	close_to "$(field value)" "$(ref otdd_uniform)" 1e-2
+}
+
+@test "sliced: --projections, --seed, --control-variate; same seed same bytes" {
+	run --separate-stderr nsl-ot-distance --method sliced --projections 500 --seed 3 \
+	    --control-variate upper "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(field projections)" = 500 ]
+	a1=$(field value); se=$(field std_error)
+	awk -v r="$(field variance_reduction)" 'BEGIN { exit !(r > 1) }'
+	run --separate-stderr nsl-ot-distance --method sliced --projections 500 --seed 3 \
+	    --control-variate upper "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$(field value)" = "$a1" ]
+	run --separate-stderr nsl-ot-distance --method sliced --projections 500 --seed 4 \
+	    --control-variate lower "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$(field value)" != "$a1" ]
+	awk -v s="$se" 'BEGIN { exit !(s > 0) }'
+}
+
+@test "--potentials and --plan (exact): duals meet the value, plan sums to 1" {
+	run --separate-stderr nsl-ot-distance --potentials "$BATS_TEST_TMPDIR/pot.jsonl" \
+	    --plan "$BATS_TEST_TMPDIR/plan.jsonl" --plan-threshold 0 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	v=$(field value)
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/pot.jsonl")" -eq 105 ]
+	# uniform weights: <a,f> + <b,g> = value
+	dual=$(jq -s '(map(select(.set == "a") | .potential) | add / 60) + (map(select(.set == "b") | .potential) | add / 45)' "$BATS_TEST_TMPDIR/pot.jsonl")
+	close_to "$dual" "$v" 1e-9
+	mass=$(jq -s 'map(.mass) | add' "$BATS_TEST_TMPDIR/plan.jsonl")
+	close_to "$mass" 1 1e-12
+	# a basic solution has at most n + m - 1 entries
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/plan.jsonl")" -le 104 ]
+}
+
+@test "--plan-threshold drops small entries (sinkhorn)" {
+	run --separate-stderr nsl-ot-distance --method sinkhorn --plan "$BATS_TEST_TMPDIR/p1" \
+	    --plan-threshold 0 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/p1")" -eq 2700 ]
+	run --separate-stderr nsl-ot-distance --method sinkhorn --plan "$BATS_TEST_TMPDIR/p2" \
+	    --plan-threshold 1e-4 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/p2")" -lt 2700 ]
+	[ "$(jq -s 'map(select(.mass <= 1e-4)) | length' "$BATS_TEST_TMPDIR/p2")" = 0 ]
+}
+
+@test "--field and -o" {
+	jq -c '{v: .embedding}' "$FIX/a.jsonl" > "$BATS_TEST_TMPDIR/a.jsonl"
+	jq -c '{v: .embedding}' "$FIX/b.jsonl" > "$BATS_TEST_TMPDIR/b.jsonl"
+	run --separate-stderr nsl-ot-distance --field v -o "$BATS_TEST_TMPDIR/out.jsonl" \
+	    "$BATS_TEST_TMPDIR/a.jsonl" "$BATS_TEST_TMPDIR/b.jsonl"
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	close_to "$(jq -r .value "$BATS_TEST_TMPDIR/out.jsonl")" "$(ref exact_uniform)" 1e-9
+}
+
+@test "bad input: different dimensions" {
+	echo '{"embedding":[1,2]}' > "$BATS_TEST_TMPDIR/x.jsonl"
+	mkdir "$BATS_TEST_TMPDIR/o"
+	run --separate-stderr nsl-ot-distance -o "$BATS_TEST_TMPDIR/o/r" "$BATS_TEST_TMPDIR/x.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"different lengths (2 and 3)"* ]]
+	assert_dir_empty "$BATS_TEST_TMPDIR/o"
+}
+
+@test "bad input: empty set" {
+	: > "$BATS_TEST_TMPDIR/e.jsonl"
+	run --separate-stderr nsl-ot-distance "$BATS_TEST_TMPDIR/e.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"no records"* ]]
+}
+
+@test "bad input: negative and all-zero weights name file:line" {
+	printf '{"embedding":[1],"w":1}\n{"embedding":[2],"w":-1}\n' > "$BATS_TEST_TMPDIR/n.jsonl"
+	run --separate-stderr nsl-ot-distance --weight-field w "$BATS_TEST_TMPDIR/n.jsonl" "$BATS_TEST_TMPDIR/n.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"n.jsonl:2: "*"negative weight"* ]]
+	printf '{"embedding":[1],"w":0}\n{"embedding":[2],"w":0}\n' > "$BATS_TEST_TMPDIR/z.jsonl"
+	run --separate-stderr nsl-ot-distance --weight-field w "$BATS_TEST_TMPDIR/z.jsonl" "$BATS_TEST_TMPDIR/z.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"all weights are zero"* ]]
+	printf '{"embedding":[1]}\n' > "$BATS_TEST_TMPDIR/m.jsonl"
+	run --separate-stderr nsl-ot-distance --weight-field w "$BATS_TEST_TMPDIR/m.jsonl" "$BATS_TEST_TMPDIR/m.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"m.jsonl:1: "*'"w"'* ]]
+}
+
+@test "bad input: NaN names file:line and field" {
+	printf '{"embedding":[1]}\n{"embedding":[NaN]}\n' > "$BATS_TEST_TMPDIR/nan.jsonl"
+	run --separate-stderr nsl-ot-distance "$BATS_TEST_TMPDIR/nan.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"nan.jsonl:2: "* ]]
+}
+
+@test "otdd without --label-field; bad --method, --cost, --p: exit 64" {
+	run --separate-stderr nsl-ot-distance --method otdd "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance --method nope "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance --cost nope "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance --cost cosine --p 2 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance --eps 1 --eps-rel 1 "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance --control-variate lower "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance "$FIX/a.jsonl"
+	[ "$status" -eq 64 ]
+}
+
+@test "common error paths: bad option 64, missing file 66, --help 0, /dev/full 74" {
+	run --separate-stderr nsl-ot-distance --bogus "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 64 ]
+	run --separate-stderr nsl-ot-distance "$BATS_TEST_TMPDIR/none.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 66 ]
+	run --separate-stderr nsl-ot-distance --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: nsl-ot-distance"* ]]
+	run --separate-stderr sh -c 'nsl-ot-distance "$1" "$2" > /dev/full' sh "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 74 ]
+}
+
+@test "man page examples run" {
+	cd "$FIX"
+	run --separate-stderr nsl-ot-distance a.jsonl b.jsonl
+	[ "$status" -eq 0 ]
+	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.05 --weight-field w a.jsonl b.jsonl
+	[ "$status" -eq 0 ]
+	run --separate-stderr nsl-ot-distance --method sliced --projections 200 --control-variate upper a.jsonl b.jsonl
+	[ "$status" -eq 0 ]
+	run --separate-stderr nsl-ot-distance --method otdd --label-field label a.jsonl b.jsonl
+	[ "$status" -eq 0 ]
+}
