@@ -260,9 +260,82 @@ maxabs(const double *v, size_t n)
 }
 
 /*
+ * Line search along dir from th (f, slope gd < 0) for a step meeting the
+ * strong Wolfe conditions (c1 = 1e-4, c2 = 0.9): Nocedal and Wright,
+ * Algorithms 3.5 (bracketing, step 1 first, doubling) and 3.6 (zoom, by
+ * safeguarded quadratic interpolation).  On success the point is in thn,
+ * its value in *fn and gradient in gn; if no Wolfe point is found in
+ * the evaluation budget, the best point with sufficient decrease is
+ * taken.  Returns -1 when not even sufficient decrease can be had.
+ * tmp holds 3 * np doubles of scratch.
+ */
+static int
+wolfe(struct linprob *lp, size_t np, const double *th, double f, double gd,
+    const double *dir, double *thn, double *fn, double *gn, double *tmp)
+{
+	const double c1 = 1e-4, c2 = 0.9;
+	double *tl = tmp, *gl = tmp + np, *gt = tmp + 2 * np;
+	double lo = 0, flo = f, glo = gd, hi = 0, fhi = 0, a = 1, fa, ga;
+	int have_lo = 0, bracket = 0, it;
+	size_t j;
+
+	for (it = 0; it < 40; it++) {
+		if (bracket) {
+			double d = hi - lo, den = 2 * (fhi - flo - glo * d), t;
+
+			t = den > 0 ? lo - glo * d * d / den : lo + d / 2;
+			if (!(t > lo + 0.1 * d && t < hi - 0.1 * d) &&
+			    !(t < lo + 0.1 * d && t > hi - 0.1 * d))
+				t = lo + d / 2;
+			a = t;
+		}
+		for (j = 0; j < np; j++)
+			thn[j] = th[j] + a * dir[j];
+		fa = lin_fdf(lp, thn, gt);
+		ga = cblas_ddot((int)np, gt, 1, dir, 1);
+		if (!(fa <= f + c1 * a * gd) || (have_lo && fa >= flo)) {
+			hi = a;		/* too far: (lo, a) brackets */
+			fhi = fa;
+			bracket = 1;
+		} else {
+			if (fabs(ga) <= -c2 * gd) {
+				*fn = fa;
+				memcpy(gn, gt, np * sizeof(double));
+				return 0;
+			}
+			if (bracket && ga * (hi - lo) >= 0) {
+				hi = lo;
+				fhi = flo;
+			}
+			lo = a;
+			flo = fa;
+			glo = ga;
+			have_lo = 1;
+			memcpy(tl, thn, np * sizeof(double));
+			memcpy(gl, gt, np * sizeof(double));
+			if (!bracket) {
+				if (ga >= 0) {	/* passed a minimum */
+					hi = lo;
+					bracket = 1;
+				} else {
+					a *= 2;
+				}
+			}
+		}
+		if (bracket && fabs(hi - lo) <= 1e-16 * fmax(lo, hi))
+			break;
+	}
+	if (!have_lo)
+		return -1;
+	memcpy(thn, tl, np * sizeof(double));
+	memcpy(gn, gl, np * sizeof(double));
+	*fn = flo;
+	return 0;
+}
+
+/*
  * L-BFGS (Nocedal and Wright, Algorithm 7.4, two-loop recursion) with a
- * backtracking line search on the Armijo condition; a pair with
- * s.y <= 0 is not stored.
+ * strong Wolfe line search; a pair with s.y <= 0 is not stored.
  */
 static int
 lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
@@ -270,7 +343,8 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 {
 	size_t d = m->d, k = m->k, np = k * d + (m->p.intercept ? k : 0);
 	size_t it, j, l, head = 0, cnt = 0;
-	double *mem, *th, *g, *dir, *thn, *gn, *S, *Y, rho[LBFGS_M], al[LBFGS_M];
+	double *mem, *th, *g, *dir, *thn, *gn, *S, *Y, *tmp;
+	double rho[LBFGS_M], al[LBFGS_M];
 	struct linprob lp;
 	double f, fn;
 	int ret = -1;
@@ -284,7 +358,7 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 	lp.intercept = m->p.intercept;
 	lp.z = malloc(n * k * sizeof(double));
 	lp.loss = malloc(n * sizeof(double));
-	mem = calloc(np * (5 + 2 * LBFGS_M), sizeof(double));
+	mem = calloc(np * (8 + 2 * LBFGS_M), sizeof(double));
 	if (lp.z == NULL || lp.loss == NULL || mem == NULL) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
@@ -296,10 +370,11 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 	gn = thn + np;
 	S = gn + np;
 	Y = S + np * LBFGS_M;
+	tmp = Y + np * LBFGS_M;
 	f = lin_fdf(&lp, th, g);
 	m->converged = 0;
 	for (it = 0; it < m->p.max_iter; it++) {
-		double q, step, gd, beta, sy, yy, gamma = 1;
+		double q, gd, beta, sy, yy, gamma = 1;
 
 		if (maxabs(g, np) <= m->p.tol) {
 			m->converged = 1;
@@ -340,18 +415,9 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 			gd = cblas_ddot((int)np, g, 1, dir, 1);
 			cnt = 0;
 		}
-		step = 1;
-		for (;;) {
-			for (j = 0; j < np; j++)
-				thn[j] = th[j] + step * dir[j];
-			fn = lin_fdf(&lp, thn, gn);
-			if (fn <= f + 1e-4 * step * gd)
-				break;
-			step *= 0.5;
-			if (step < 1e-20)
-				break;
-		}
-		if (!(fn <= f)) {	/* no progress possible: stop here */
+		if (wolfe(&lp, np, th, f, gd, dir, thn, &fn, gn, tmp) != 0) {
+			/* no step gives sufficient decrease: at the optimum
+			 * to rounding */
 			m->converged = 1;
 			break;
 		}

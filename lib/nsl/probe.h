@@ -13,7 +13,7 @@
  *
  *	f(W, b) = (1/n) sum_i -log softmax(z_i)[y_i] + (l2/2) ||W||_F^2
  *
- * by full-batch L-BFGS (memory 10, backtracking Armijo line search) until
+ * by full-batch L-BFGS (memory 10, strong Wolfe line search) until
  * max |grad f| <= tol, or the relative decrease of f in one step is below
  * 64 machine epsilons (as scipy's L-BFGS-B under sklearn), or max_iter
  * iterations.  This is sklearn's LogisticRegression(C) objective with
