@@ -1,0 +1,105 @@
+# pipelines/precision.mk - what a low-precision number format costs an
+# embedding: probe error and OT distance to full precision against bits
+# per value.
+#
+#   make -f pipelines/precision.mk TRAIN=train.jsonl TEST=test.jsonl
+#        [OUT=out/precision] [FORMATS='fp8-e4m3 ... int4'] [TRAIN_N=10000]
+#        [OT_N=2000] [JOBS=2] [SSHLOGINFILE=hosts] [PLOT_FORMAT=png]
+#
+# TRAIN and TEST hold records {"label", "embedding"}; the first TRAIN_N
+# training records are used.  For each format of FORMATS (and "none", the
+# records as they are):
+#  1. nsl-quantize the training and test embeddings (its default scaling
+#     for the format: a plain cast for fp8/fp6/fp4, a shared E8M0 scale
+#     per block of 32 for MX, absmax per block of 64 for nf4, per row for
+#     int8/int4), with the error statistics (mse, sqnr_db);
+#  2. nsl-ot-distance (exact, squared Euclidean) between the first OT_N
+#     quantized training embeddings and the same records at full precision;
+#  3. nsl-probe (linear) trained on the quantized training set and tested
+#     on the quantized test set;
+# into one record per format: $(OUT)/results.jsonl with format, family,
+# bits (element bits + scale bits per value: 8/32 for MX, 32/64 for nf4,
+# 32/d for int8/int4 row scales), test_error, ot, mse, sqnr_db.
+# Figures: $(OUT)/precision-error.$(PLOT_FORMAT) and
+# $(OUT)/precision-ot.$(PLOT_FORMAT), against bits per value.
+# `make -f ... table` prints the table.
+
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
+
+TRAIN ?= $(error set TRAIN=records.jsonl (embedding, label))
+TEST ?= $(error set TEST=records.jsonl (embedding, label))
+OUT ?= out/precision
+FORMATS ?= fp8-e4m3 fp8-e5m2 fp6-e2m3 fp6-e3m2 fp4-e2m1 mxfp8-e4m3 \
+  mxfp6-e2m3 mxfp6-e3m2 mxfp4 mxint8 nf4 int8 int4
+TRAIN_N ?= 10000
+OT_N ?= 2000
+PLOT_FORMAT ?= png
+
+all: $(OUT)/precision-error.$(PLOT_FORMAT) $(OUT)/precision-ot.$(PLOT_FORMAT)
+
+$(OUT)/train.jsonl: $(TRAIN) $(OUT)/knobs
+	@mkdir -p $(@D)
+	@head -n $(TRAIN_N) $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/knobs: FORCE
+	$(call write-if-changed,$@,$(TRAIN_N) $(OT_N))
+
+$(OUT)/jobs.txt: FORCE
+	$(call write-if-changed,$@,none $(FORMATS))
+
+# One run per format ($1): quantize, OT distance, probe, one record.
+RUN = d=$(OUT)/runs/$$1; \
+  if [ $$1 = none ]; then cp $(OUT)/train.jsonl $$d.train; cp $(TEST) $$d.test; \
+    echo '{"mse":0,"sqnr_db":null}' > $$d.stats; bits=32; family=none; \
+  else \
+    nsl-quantize -q --format $$1 --stats-file $$d.stats -o $$d.train $(OUT)/train.jsonl; \
+    nsl-quantize -q --format $$1 -o $$d.test $(TEST); \
+    dim=$$(head -1 $(OUT)/train.jsonl | jq '.embedding | length'); \
+    bits=$$(nsl-quantize --list-formats | awk -v f=$$1 -v d=$$dim '$$1 == f { \
+      b = $$2; if (match($$0, /E8M0 scale per block of [0-9]+/)) { split(substr($$0, RSTART, RLENGTH), w, " "); b += 8 / w[6] } \
+      else if (match($$0, /absmax scale per block of [0-9]+/)) { split(substr($$0, RSTART, RLENGTH), w, " "); b += 32 / w[6] } \
+      else if (f ~ /^int/) b += 32 / d; print b }'); \
+    case $$1 in mx*) family=MX;; nf4) family=nf4;; int*) family=int;; *) family=minifloat;; esac; \
+  fi; \
+  head -n $(OT_N) $(OUT)/train.jsonl > $$d.a; head -n $(OT_N) $$d.train > $$d.b; \
+  nsl-ot-distance -q $$d.a $$d.b > $$d.ot; \
+  nsl-probe -q --train $$d.train --test $$d.test > $$d.probe; \
+  jq -c -n --arg f $$1 --arg fam $$family --argjson bits $$bits \
+    --slurpfile s $$d.stats --slurpfile o $$d.ot --slurpfile p $$d.probe \
+    '{format: $$f, family: $$fam, bits: $$bits, test_error: $$p[0].test_error, \
+      train_error: $$p[0].train_error, ot: $$o[0].distance, mse: $$s[0].mse, \
+      sqnr_db: $$s[0].sqnr_db}' > $$d.json.tmp; \
+  rm -f $$d.train $$d.test $$d.stats $$d.a $$d.b $$d.ot $$d.probe; mv $$d.json.tmp $$d.json
+
+$(OUT)/results.jsonl: $(OUT)/jobs.txt $(OUT)/train.jsonl $(TEST)
+	$(call run-missing,$<,$(OUT)/runs,{1},$(RUN))
+	@$(call gather,$<,$(OUT)/runs,{1}) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/quantized.jsonl: $(OUT)/results.jsonl
+	@jq -c 'select(.format != "none")' $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/precision-error.$(PLOT_FORMAT): $(OUT)/results.jsonl
+	@echo "  PLOT    $@"
+	@nsl-plot --x bits --y test_error --group family --xlabel 'bits per value' \
+	    --ylabel 'linear probe test error' --title 'probe error against bits per value (none = full precision)' -o $@ $<
+
+$(OUT)/precision-ot.$(PLOT_FORMAT): $(OUT)/quantized.jsonl
+	@echo "  PLOT    $@"
+	@nsl-plot --x bits --y ot --group family --logy --xlabel 'bits per value' \
+	    --ylabel 'exact OT distance to full precision (W2)' --title 'OT distance to the full-precision embeddings' -o $@ $<
+
+TABLE_JQ = "  \(.format)\t\(.family)\t\(.bits * 1000 | round / 1000)\t\(.test_error * 1e4 | round / 1e2)\t" + \
+  "\(.ot * 1e4 | round / 1e4)\t\(.mse * 1e5 | round / 1e5)\t\(.sqnr_db // "-" | if type == "number" then (. * 10 | round / 10) else . end)"
+
+table: $(OUT)/results.jsonl
+	@{ printf '  format\tfamily\tbits/value\ttest error (%%)\tOT (W2)\tMSE\tSQNR dB\n'; \
+	  jq -r -s 'sort_by(.bits) | reverse[] | $(TABLE_JQ)' $<; } | column -t -s $$'\t'
+	@echo "figures: $(OUT)/precision-error.$(PLOT_FORMAT) $(OUT)/precision-ot.$(PLOT_FORMAT)"
+
+clean:
+	rm -rf $(OUT)
+
+.SECONDARY: $(OUT)/quantized.jsonl
+
+FORCE:
+.PHONY: all table clean FORCE
