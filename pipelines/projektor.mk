@@ -1,0 +1,194 @@
+# pipelines/projektor.mk - choosing a data mixture from partially revealed
+# sources by OT distance to a validation set (Kang et al. 2023,
+# "Performance scaling via optimal transport", Projektor).
+#
+#   make -f pipelines/projektor.mk [TRAIN=... TEST=...] [OUT=out/projektor]
+#        [SOURCES='0,1,2,3,4,5 4,5,6,7,8,9 0,1,2,7,8,9'] [MINOR=0.2] [STEP=0.1]
+#        [PROBE_MIXTURES='1_0_0 0_1_0 0_0_1 0.5_0.5_0 0.5_0_0.5 0_0.5_0.5 0.34_0.33_0.33']
+#        [PROBE_SIZES='250 500 1000'] [BUDGET=4000] [VAL_N=1000] [OT_N=1000]
+#        [OT_ARGS='--method otdd --label-field label'] [SEED=0] [JOBS=2]
+#        [SSHLOGINFILE=hosts] [PLOT_FORMAT=png]
+#
+# TRAIN, TEST: records {"id", "label", "embedding"} (default: the
+# Fashion-MNIST PCA embeddings that pipelines/fashion-mnist.mk writes under
+# out/fashion-mnist, made first when missing).
+#  1. Sources: source s holds the training records whose id mod (number of
+#     sources) is s - 1 (disjoint record sets) and whose label is in the
+#     s-th group of SOURCES, or, for a MINOR fraction of them (by id), any
+#     other label: every source has every class, in skewed proportions.  The validation set is
+#     the first VAL_N test records, the rest of TEST measures the runs.
+#  2. Candidate mixtures: the simplex grid of step STEP over the sources
+#     (weights joined by '_'), and PROBE_MIXTURES.  A mixture of size n
+#     draws round-robin-free counts (cumulative rounding of w n) from each
+#     source at random (nsl-prune --strategy random, SEED).  For each
+#     candidate, nsl-ot-distance (exact; OT_ARGS adds options, e.g. the
+#     label-aware --method otdd) between an OT_N sample of it and
+#     the validation set: $(OUT)/candidates.jsonl {mixture, ot}.
+#  3. nsl-probe (linear) on each probe mixture at each PROBE_SIZES, tested
+#     on the rest of TEST: $(OUT)/probes.jsonl {mixture, n, ot, test_error}.
+#  4. nsl-fit test_error = (a + b ot) n^-alpha: linear in the OT distance at
+#     each size (Kang et al.), its coefficients scaling as one power of the
+#     size; fitted on log error (huber): $(OUT)/fit.json.
+#  5. nsl-extrapolate at n = BUDGET for every candidate: the predicted best
+#     mixture ($(OUT)/predictions.jsonl, best first).
+#  6. The check: real runs at BUDGET of the predicted best mixture and of
+#     the best probed mixture (lowest error at the largest probe size):
+#     $(OUT)/check.jsonl.
+#  7. nsl-plot: error against OT distance per size, with the fitted law:
+#     $(OUT)/projektor.$(PLOT_FORMAT).
+# `make -f ... table` prints the probes, the prediction and the check.
+
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
+
+FMNIST_OUT ?= out/fashion-mnist
+TRAIN ?= $(FMNIST_OUT)/train.jsonl
+TEST ?= $(FMNIST_OUT)/test.jsonl
+OUT ?= out/projektor
+SOURCES ?= 0,1,2,3,4,5 4,5,6,7,8,9 0,1,2,7,8,9
+STEP ?= 0.1
+MINOR ?= 0.2
+PROBE_MIXTURES ?= 1_0_0 0_1_0 0_0_1 0.5_0.5_0 0.5_0_0.5 0_0.5_0.5 0.34_0.33_0.33
+PROBE_SIZES ?= 250 500 1000
+BUDGET ?= 4000
+VAL_N ?= 1000
+OT_N ?= 1000
+OT_ARGS ?=
+SEED ?= 0
+PLOT_FORMAT ?= png
+K := $(words $(SOURCES))
+
+all: $(OUT)/projektor.$(PLOT_FORMAT) $(OUT)/check.jsonl
+
+$(FMNIST_OUT)/%.jsonl:
+	@$(MAKE) --no-print-directory -f $(NSL_ROOT)/pipelines/fashion-mnist.mk OUT=$(FMNIST_OUT) $@
+
+# -- 1. sources, validation and measurement sets ---------------------------
+$(OUT)/sources-knob: FORCE
+	$(call write-if-changed,$@,$(SOURCES) $(MINOR))
+
+SOURCE_JQ = select(.id % $$k == $$s - 1 and ((.label | tostring) as $$l | ($$g | split(",") | index($$l)) \
+  or ((.id / $$k | floor) % (1 / $(MINOR) | round) == 0)))
+
+$(OUT)/source-%.jsonl: $(TRAIN) $(OUT)/sources-knob
+	@jq -c --argjson s $* --argjson k $(K) --arg g "$(word $*,$(SOURCES))" \
+	    '$(SOURCE_JQ)' \
+	    $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/val.jsonl: $(TEST) $(OUT)/knobs
+	@mkdir -p $(@D)
+	@head -n $(VAL_N) $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/heldout.jsonl: $(TEST) $(OUT)/knobs
+	@mkdir -p $(@D)
+	@tail -n +$$(( $(VAL_N) + 1 )) $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/knobs: FORCE
+	$(call write-if-changed,$@,$(VAL_N) $(OT_N) $(SEED) $(OT_ARGS))
+
+SRC_FILES = $(foreach s,$(shell seq $(K)),$(OUT)/source-$(s).jsonl)
+
+# sample MIXTURE N: N records drawn from the sources in the mixture's
+# proportions (cumulative rounding, so the counts add up to N).
+SAMPLE = sample() { \
+  set -- $$(echo "$$1" | awk -v n=$$2 -F_ '{ c = 0; p = 0; for (i = 1; i <= NF; i++) { \
+    c += $$i; q = int(c * n + 0.5); if (i == NF) q = n; printf "%d ", q - p; p = q } }'); \
+  i=0; for k in "$$@"; do i=$$((i + 1)); \
+    if [ "$$k" -gt 0 ]; then nsl-prune -q --strategy random --keep $$k --seed $(SEED) \
+      --score-field id $(OUT)/source-$$i.jsonl; fi; done; }
+
+# -- 2. candidates and their OT distance to the validation set --------------
+GRID := $(shell awk -v k=$(K) -v s=$(STEP) 'function rec(i, left, pre,   j, w) { \
+  if (i == k) { printf "%s%g\n", pre, left / m; return } \
+  for (j = 0; j <= left; j++) rec(i + 1, left - j, pre sprintf("%g_", j / m)) } \
+  BEGIN { m = int(1 / s + 0.5); rec(1, m, "") }')
+CANDIDATES = $(sort $(GRID) $(PROBE_MIXTURES))
+
+$(OUT)/ot-jobs.txt: FORCE
+	$(call write-if-changed,$@,$(CANDIDATES))
+
+OT_RUN = $(SAMPLE); d=$(OUT)/ot/$$1; sample $$1 $(OT_N) > $$d.sample; \
+  nsl-ot-distance -q $(OT_ARGS) $$d.sample $(OUT)/val.jsonl | \
+  jq -c --arg m $$1 '{mixture: $$m, w: ($$m | split("_") | map(tonumber)), ot: .distance, n_ot: .n}' > $$d.tmp; \
+  rm -f $$d.sample; mv $$d.tmp $$d.json
+
+$(OUT)/candidates.jsonl: $(OUT)/ot-jobs.txt $(OUT)/val.jsonl $(SRC_FILES)
+	$(call run-missing,$<,$(OUT)/ot,{1},$(OT_RUN))
+	@$(call gather,$<,$(OUT)/ot,{1}) > $@.tmp && mv $@.tmp $@
+
+# -- 3. probes ---------------------------------------------------------------
+$(OUT)/probe-jobs.txt: FORCE
+	$(call write-if-changed,$@,$(foreach n,$(PROBE_SIZES),$(foreach m,$(PROBE_MIXTURES),$(m):$(n))))
+
+PROBE_RUN = $(SAMPLE); sample $$1 $$2 | nsl-probe -q --train - --test $(OUT)/heldout.jsonl \
+  --tag mixture=$$1 --tag n=$$2 -o $(OUT)/probes/$$1-n$$2.json
+
+JOIN_JQ = (INDEX($$c[]; .mixture)) as $$ot | .ot = $$ot[.mixture].ot
+
+$(OUT)/probes.jsonl: $(OUT)/probe-jobs.txt $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/candidates.jsonl
+	$(call run-missing,$<,$(OUT)/probes,{1}-n{2},$(PROBE_RUN))
+	@$(call gather,$<,$(OUT)/probes,{1}-n{2}) | \
+	    jq -c --slurpfile c $(OUT)/candidates.jsonl '$(JOIN_JQ)' > $@.tmp && mv $@.tmp $@
+
+# -- 4./5. fit and prediction -------------------------------------------------
+$(OUT)/fit.json: $(OUT)/probes.jsonl
+	@echo "  FIT     test_error = (a + b ot) n^-alpha -> $@"
+	@nsl-fit -q --formula '(a + b*ot) * n^-alpha' --param a=1,b=0.1,alpha=0.3 \
+	    --x ot,n --y test_error -o $@ $<
+
+$(OUT)/predictions.jsonl: $(OUT)/fit.json $(OUT)/candidates.jsonl $(OUT)/budget
+	@jq -c '. + {n: $(BUDGET)}' $(OUT)/candidates.jsonl | nsl-extrapolate -q --fit $< | \
+	    jq -c -s 'sort_by(.pred)[]' > $@.tmp && mv $@.tmp $@
+
+$(OUT)/budget: FORCE
+	$(call write-if-changed,$@,$(BUDGET))
+
+# -- 6. the check: real runs at the budget -----------------------------------
+$(OUT)/check-jobs.txt: $(OUT)/predictions.jsonl $(OUT)/probes.jsonl
+	@{ echo "$$(head -1 $(OUT)/predictions.jsonl | jq -r .mixture) predicted-best"; \
+	   echo "$$(jq -r -s 'max_by(.n) as $$m | map(select(.n == $$m.n)) | min_by(.test_error) | .mixture' \
+	     $(OUT)/probes.jsonl) best-probed"; } > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+CHECK_RUN = $(SAMPLE); sample $$1 $(BUDGET) | nsl-probe -q --train - --test $(OUT)/heldout.jsonl \
+  --tag mixture=$$1 --tag n=$(BUDGET) --tag role=$$2 -o $(OUT)/check/$$2.json
+
+$(OUT)/check.jsonl: $(OUT)/check-jobs.txt $(OUT)/budget $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/candidates.jsonl
+	@rm -rf $(OUT)/check
+	$(call run-missing,$<,$(OUT)/check,{2},$(CHECK_RUN))
+	@$(call gather,$<,$(OUT)/check,{2}) | \
+	    jq -c --slurpfile c $(OUT)/candidates.jsonl '$(JOIN_JQ)' > $@.tmp && mv $@.tmp $@
+
+# -- 7. figure ------------------------------------------------------------------
+$(OUT)/projektor.$(PLOT_FORMAT): $(OUT)/probes.jsonl $(OUT)/check.jsonl $(OUT)/fit.json
+	@echo "  PLOT    $@"
+	@cat $(OUT)/probes.jsonl $(OUT)/check.jsonl | \
+	  nsl-plot --x ot --y test_error --group n --fit $(OUT)/fit.json \
+	    --xlabel 'OT distance of the mixture to the validation set' --ylabel 'test error' \
+	    --title 'probe error against OT distance, per training size (n = $(BUDGET): the check runs)' -o $@
+
+PROBE_JQ = (.[0] | "  \(.mixture)\t\(.ot * 1e4 | round / 1e4)\t") + \
+  (map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
+CHECK_JQ = "  \(.role)\t\(.mixture)\t\(.ot * 1e4 | round / 1e4)\t\(.pred * 1e4 | round / 1e2)\t\(.test_error * 1e4 | round / 1e2)"
+
+table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
+	@echo "probe test error (%) per mixture (weights of sources $(SOURCES)) and size:"
+	@{ printf '  mixture\tOT\t%s\n' "$$(echo $(PROBE_SIZES) | tr ' ' '\t')"; \
+	   jq -r -s 'group_by(.mixture) | sort_by(.[0].ot)[] | sort_by(.n) | $(PROBE_JQ)' \
+	     $(OUT)/probes.jsonl; } | column -t -s $$'\t'
+	@jq -r '"fit: test_error = (\(.params.a * 1e4 | round / 1e4) + \(.params.b * 1e4 | round / 1e4) ot) n^-\(.params.alpha * 1e4 | round / 1e4)  (rmsle \(.rmsle * 1e4 | round / 1e4))"' $(OUT)/fit.json
+	@echo "predicted at n = $(BUDGET), best 3 of $$(wc -l < $(OUT)/predictions.jsonl) candidates:"
+	@head -3 $(OUT)/predictions.jsonl | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | column -t -s $$'\t'
+	@echo "check: real runs at n = $(BUDGET):"
+	@{ printf '  run\tmixture\tOT\tpredicted (%%)\tmeasured (%%)\n'; \
+	   jq -c '{mixture, ot, n}' $(OUT)/check.jsonl | nsl-extrapolate -q --fit $(OUT)/fit.json | \
+	     jq -c -s --slurpfile c $(OUT)/check.jsonl '[., $$c] | transpose[] | .[1] + {pred: .[0].pred}' | \
+	     jq -r '$(CHECK_JQ)'; } | column -t -s $$'\t'
+	@echo "figure: $(OUT)/projektor.$(PLOT_FORMAT)"
+
+clean:
+	rm -rf $(OUT)
+
+.SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl
+
+FORCE:
+.PHONY: all table clean FORCE
