@@ -127,3 +127,77 @@ mixture() {
 	assert_failure
 	assert_output --partial "set TRAIN="
 }
+
+@test "scaling-law.mk: laws ranked on held-out points, compute-optimal table of the best" {
+	run --separate-stderr make --no-print-directory -f "$PIPES/scaling-law.mk" OUT=s \
+	    LAWS='chinchilla chinchilla-tied' BOOTSTRAP=20 COMPUTE='1e20 1e22 1e24' JOBS=2
+	assert_success
+	# Epoch's digitised Chinchilla points, 245 of them.
+	[ "$(wc -l < s/points.jsonl)" -eq 245 ]
+	# Ranked by held-out RMSLE, best first, each scored on the same points.
+	run jq -s '(.[0].holdout.rmsle <= .[1].holdout.rmsle) and (map(.holdout.n) | unique | length == 1)' s/ranking.jsonl
+	assert_output true
+	# Compute-optimal: 6 N_opt D_opt = C (the constraint), one row per C.
+	run jq -c '[.C, (6 * .N_opt * .D_opt / .C - 1 | fabs < 1e-9)]' s/optimal.jsonl
+	assert_output "$(printf '[%s,true]\n' 1e+20 1e+22 1e+24)"
+	[ "$(head -c 4 s/scaling-law.png | tail -c 3)" = PNG ]
+	run make --no-print-directory -f "$PIPES/scaling-law.mk" OUT=s \
+	    LAWS='chinchilla chinchilla-tied' BOOTSTRAP=20 COMPUTE='1e20 1e22 1e24' table
+	assert_success
+	assert_line --partial 'laws ranked by held-out RMSLE'
+}
+
+@test "scaling-law.mk: chinchilla-tied gives a constant D_opt / N_opt" {
+	make --no-print-directory -f "$PIPES/scaling-law.mk" OUT=s LAWS=chinchilla-tied \
+	    BOOTSTRAP=10 COMPUTE='1e18 1e21 1e24' s/optimal.jsonl
+	# With alpha = beta, N_opt and D_opt both grow as C^(1/2).
+	run jq -s 'map(.D_opt / .N_opt) | (max / min - 1) < 1e-9' s/optimal.jsonl
+	assert_output true
+}
+
+mixture8() {
+	nsl-synth gaussian-mixture --classes 3 --dim 8 --n "$1" --separation 3 --seed 1 -o train.jsonl
+	nsl-synth gaussian-mixture --classes 3 --dim 8 --n 400 --separation 3 --seed 1 --test -o test.jsonl
+}
+
+@test "precision.mk: one record per format, bits per value, OT distance 0 at full precision" {
+	mixture8 300
+	run --separate-stderr make --no-print-directory -f "$PIPES/precision.mk" OUT=q \
+	    TRAIN=train.jsonl TEST=test.jsonl FORMATS='int8 int4 mxfp4' TRAIN_N=200 OT_N=100 JOBS=2
+	assert_success
+	# bits: int8 8 + a 32-bit row scale over 8 values = 12; int4 4 + 4 = 8;
+	# mxfp4 4 + an 8-bit scale per block of 32 = 4.25.
+	run jq -c '[.format, .bits]' q/results.jsonl
+	assert_output "$(printf '%s\n' '["none",32]' '["int8",12]' '["int4",8]' '["mxfp4",4.25]')"
+	run jq -c 'select(.format == "none") | [.ot < 1e-6, .mse]' q/results.jsonl
+	assert_output '[true,0]'
+	run jq -s '(.[1].ot < .[2].ot) and (.[1].mse < .[2].mse)' q/results.jsonl
+	assert_output true
+	[ "$(head -c 4 q/precision-ot.png | tail -c 3)" = PNG ]
+	[ "$(head -c 4 q/precision-error.png | tail -c 3)" = PNG ]
+}
+
+@test "projektor.mk: OT per candidate, probes, fit, predicted best and the check runs" {
+	mixture8 3000
+	run --separate-stderr make --no-print-directory -f "$PIPES/projektor.mk" OUT=j \
+	    TRAIN=train.jsonl TEST=test.jsonl SOURCES='0 1 2' STEP=0.5 \
+	    PROBE_MIXTURES='1_0_0 0_1_0 0.5_0.5_0 0.34_0.33_0.33' PROBE_SIZES='60 90 120' \
+	    BUDGET=200 VAL_N=100 OT_N=60 JOBS=2
+	assert_success
+	# Every training record with id mod 3 = s - 1 goes to source s when its
+	# label is s - 1 or, for one id in 5, any label.
+	want=$(jq -s '[.[] | select(.id % 3 == 0 and (.label == 0 or ((.id / 3 | floor) % 5 == 0)))] | length' train.jsonl)
+	[ "$(wc -l < j/source-1.jsonl)" -eq "$want" ]
+	# The grid of step 1/2 over 3 sources (6 points, 3 of them probed) and
+	# the other probe mixture.
+	[ "$(wc -l < j/candidates.jsonl)" -eq 7 ]
+	[ "$(wc -l < j/probes.jsonl)" -eq 12 ]
+	run jq -s 'map(.n_train) == [60,60,60,60,90,90,90,90,120,120,120,120]' j/probes.jsonl
+	assert_output true
+	run jq -s '. == sort_by(.pred)' j/predictions.jsonl
+	assert_output true
+	run jq -c '[.role, .n_train]' j/check.jsonl
+	assert_line '["predicted-best",200]'
+	assert_line '["best-probed",200]'
+	[ "$(head -c 4 j/projektor.png | tail -c 3)" = PNG ]
+}
