@@ -2,16 +2,16 @@
  * num.c - exact and fast conversion between JSON number text and binary
  * floating point.
  *
- * Reading.  The first 19 significant digits go into a 64-bit integer w, so
- * that the text is w * 10^q.  When w and 10^q are both exact doubles, one
- * correctly rounded IEEE multiplication or division gives the answer
- * (Clinger, "How to read floating point numbers accurately", 1990).
- * Otherwise w is multiplied by a 128-bit truncation of 10^q and the 192-bit
- * product is rounded, when the truncation error provably cannot change the
- * rounding (Lemire, "Number parsing at a gigabyte per second", 2021, after
- * Eisel).  Anything else -- more than 19 significant digits, subnormal
- * results, products too close to a rounding boundary -- goes to strtod()
- * on a NUL-terminated copy.
+ * Reading.  The first 19 significant digits go into a 64-bit integer w,
+ * eight at a time where the text allows, so that the text is w * 10^q.
+ * When w and 10^q are both exact doubles, one correctly rounded IEEE
+ * multiplication or division gives the answer (Clinger, "How to read
+ * floating point numbers accurately", 1990).  Otherwise w is multiplied by
+ * a 128-bit truncation of 10^q and the 192-bit product is rounded, when the
+ * truncation error provably cannot change the rounding (Lemire, "Number
+ * parsing at a gigabyte per second", 2021, after Eisel).  Anything else --
+ * more than 19 significant digits, subnormal results, products too close
+ * to a rounding boundary -- goes to strtod() on a NUL-terminated copy.
  *
  * Writing.  Schubfach (Giulietti, "The Schubfach way to render doubles",
  * 2020): scale the value and the two ends of its rounding interval by a
@@ -40,7 +40,7 @@
 
 #include "nsl/num.h"
 
-typedef unsigned __int128 num_u128;
+__extension__ typedef unsigned __int128 num_u128;	/* gcc, clang */
 
 /*
  * Powers of ten, 10^e ~ (hi * 2^64 + lo) * 2^exp2, with the top bit of hi
@@ -186,23 +186,36 @@ num_pow10_get(int e)
 
 /*
  * Significant digits kept when handing a long number to strtod().  Every
- * point halfway between two doubles has at most 768 significant digits,
- * so a number cut after 800 digits, with a final '1' standing for any
- * nonzero digits cut, rounds exactly as the full text does.
+ * point halfway between two doubles has fewer than 770 significant digits
+ * (767 at most), so it is a multiple of the last digit kept: a number cut
+ * after 800 digits, with a '1' appended for any nonzero digits cut, lies on
+ * the same side of every halfway point and rounds as the full text does.
  */
 #define NUM_SLOW_DIGITS	800
 
-/* What the scanner found: the text is [-] w * 10^q, unless dropped. */
+/*
+ * What the scanner found in the len bytes at s: the number is [-] w * 10^q,
+ * unless a nonzero digit was dropped from w.
+ */
 struct num_text {
-	const char	*ip;		/* integer digits */
-	size_t		 nint;
-	const char	*fp;		/* fraction digits */
-	size_t		 nfrac;
-	int64_t		 exp;		/* the exponent part, saturated */
+	const char	*s;
+	size_t		 len;
 	uint64_t	 w;
 	int64_t		 q;
 	int		 neg;
-	int		 dropped;	/* a nonzero digit did not fit in w */
+	int		 dropped;
+};
+
+/* 10^0 .. 10^19, all the powers of ten in a uint64_t. */
+static const uint64_t num_pow10_u64[] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000),
+	UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
+	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000),
+	UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)
 };
 
 /* The exact doubles 10^0 .. 10^22 (5^22 < 2^53). */
@@ -216,11 +229,6 @@ num_isdigit(const char *p, const char *end)
 {
 	return p < end && (unsigned char)(*p - '0') < 10;
 }
-
-/* 10^0 .. 10^8, to shift w by a run of digits. */
-static const uint32_t num_pow10_small[] = {
-	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
-};
 
 /*
  * Up to eight digits at once.  Load the eight bytes at p (little-endian,
@@ -291,10 +299,14 @@ num_digits(const char **pp, const char *end, uint64_t *w, int nd,
 	uint64_t x;
 	int n = 0, m;
 
-	while (nd + n + 8 <= NUM_W_DIGITS &&
+	/* A lone digit is common (1.5e-7, 0.5): take one before loading. */
+	if (nd < NUM_W_DIGITS && num_isdigit(p, end)) {
+		*w = *w * 10 + (uint64_t)(*p++ - '0');
+		n++;
+	}
+	while (num_isdigit(p, end) && nd + n + 8 <= NUM_W_DIGITS &&
 	    (m = num_load_run(p, end, &x)) >= 0) {
-		if (m > 0)
-			*w = *w * num_pow10_small[m] + num_value8(x);
+		*w = *w * num_pow10_u64[m] + num_value8(x);
 		n += m;
 		p += m;
 		if (m < 8) {
@@ -313,7 +325,7 @@ num_digits(const char **pp, const char *end, uint64_t *w, int nd,
 }
 
 /*
- * Check the JSON number grammar at s and collect its parts into t.  Return
+ * Check the JSON number grammar at s and collect its value into t.  Return
  * the length of the number, or 0 if s does not start with one.
  */
 static inline size_t
@@ -322,16 +334,14 @@ num_scan(const char *s, const char *end, struct num_text *t)
 	const char *p = s, *z;
 	uint64_t w = 0;
 	int64_t q = 0, x;
-	int nd = 0, n, dropped = 0, eneg;
+	int nd = 0, n, dropped = 0, neg = 0, eneg;
 
-	t->neg = 0;
 	if (p < end && *p == '-') {
-		t->neg = 1;
+		neg = 1;
 		p++;
 	}
 	if (!num_isdigit(p, end))
 		return 0;
-	t->ip = p;
 	if (*p == '0') {
 		p++;
 		if (num_isdigit(p, end))
@@ -341,28 +351,22 @@ num_scan(const char *s, const char *end, struct num_text *t)
 		nd = num_digits(&p, end, &w, 0, &dropped);
 		q = (p - z) - nd;	/* integer digits beyond w */
 	}
-	t->nint = (size_t)(p - t->ip);
 
-	t->fp = p;
-	t->nfrac = 0;
 	if (p < end && *p == '.') {
 		p++;
 		if (!num_isdigit(p, end))
 			return 0;
-		t->fp = p;
 		if (nd == 0) {
 			/* Leading zeros only move the point. */
-			while (p < end && *p == '0')
-				p++;
-			q -= p - t->fp;
+			for (z = p; p < end && *p == '0'; p++)
+				continue;
+			q -= p - z;
 		}
 		n = num_digits(&p, end, &w, nd, &dropped);
 		nd += n;
 		q -= n;
-		t->nfrac = (size_t)(p - t->fp);
 	}
 
-	t->exp = 0;
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		eneg = 0;
@@ -376,12 +380,15 @@ num_scan(const char *s, const char *end, struct num_text *t)
 				x = x * 10 + (*p - '0');
 			p++;
 		} while (num_isdigit(p, end));
-		t->exp = eneg ? -x : x;
+		q += eneg ? -x : x;
 	}
+	t->s = s;
+	t->len = (size_t)(p - s);
 	t->w = w;
-	t->q = q + t->exp;
+	t->q = q;
+	t->neg = neg;
 	t->dropped = dropped;
-	return (size_t)(p - s);
+	return t->len;
 }
 
 /*
@@ -417,9 +424,11 @@ num_clinger(uint64_t w, int64_t q, double *out)
  * by less than w' < 2^64 -- that is, by less than one unit of the lowest
  * 64-bit word.  That error can reach the bits that decide rounding only
  * through a carry out of the middle word, so we give up when the middle
- * word and every bit below the rounding bit are all ones.  Since the exact
- * value is strictly above P when T is inexact, the sticky bit is then
- * known to be set.
+ * word and every bit below the rounding bit are all ones.  Otherwise the
+ * rounding bits of P are those of the exact product, and when T is inexact
+ * the exact product is strictly above P, so its sticky bit is set.  Exact
+ * halfway cases thus only ever come with an exact T (10^0 .. 10^55).
+ * Subnormal results round at another bit; they are left to strtod().
  */
 static int
 num_eisel_lemire(uint64_t w, int64_t q, double *out)
@@ -460,7 +469,7 @@ num_eisel_lemire(uint64_t w, int64_t q, double *out)
 
 	e2 = t->exp2 + 190 + top - lz;
 	if (e2 < -1022)
-		return 0;	/* subnormal: rounds at another bit */
+		return 0;
 	if (half && (sticky || (mant & 1))) {
 		mant++;
 		if (mant >> 53) {
@@ -506,11 +515,11 @@ num_parse_slow(const struct num_text *t)
 {
 	char buf[NUM_SLOW_DIGITS + 32];
 	char *b = buf;
-	const char *p;
+	const char *p = t->s, *end = t->s + t->len;
 	uint64_t w;
-	int64_t q, point;
-	size_t i, kept = 0;
-	int seen = 0, sticky = 0, saved;
+	int64_t q, point = 0, x = 0;
+	size_t kept = 0;
+	int seen = 0, sticky = 0, frac = 0, eneg, saved;
 	double d;
 
 	/* Trailing zeros in a long w may hide an exact Clinger case. */
@@ -525,18 +534,23 @@ num_parse_slow(const struct num_text *t)
 			return t->neg ? -d : d;
 	}
 
-	if (t->neg)
-		*b++ = '-';
+	/* The text is valid: [-] digits [. digits] [e [sign] digits]. */
+	if (*p == '-')
+		*b++ = *p++;
 	*b++ = '0';
 	*b++ = '.';
-	point = (int64_t)t->nint;
-	for (i = 0; i < t->nint + t->nfrac; i++) {
-		p = i < t->nint ? t->ip + i : t->fp + (i - t->nint);
+	for (; p < end && *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.') {
+			frac = 1;
+			continue;
+		}
+		/* point: integer digits, less leading zeros after it. */
 		if (!seen && *p == '0') {
-			point--;
+			point -= frac;
 			continue;
 		}
 		seen = 1;
+		point += !frac;
 		if (kept < NUM_SLOW_DIGITS) {
 			*b++ = *p;
 			kept++;
@@ -545,8 +559,16 @@ num_parse_slow(const struct num_text *t)
 	}
 	if (sticky)
 		*b++ = '1';
+	if (p < end) {			/* the exponent */
+		eneg = *++p == '-';
+		if (*p == '+' || *p == '-')
+			p++;
+		for (; p < end; p++)
+			if (x < NUM_EXP_CAP)
+				x = x * 10 + (*p - '0');
+		point += eneg ? -x : x;
+	}
 	/* The value is now 0.DDD * 10^point, with a nonzero first D. */
-	point += t->exp;
 	if (point > 400)
 		return t->neg ? -HUGE_VAL : HUGE_VAL;
 	if (point < -400)
@@ -679,16 +701,23 @@ num_flog10_pow2(int q, int irregular)
 }
 
 /*
- * Round-to-odd of X = g * cp / 2^128, where g = ghi * 2^64 + glo is 10^e
- * rounded up: floor(X) if X is an integer, else floor(X) | 1.  Compared
- * with even integers, the result orders like X itself.
+ * Round-to-odd of X = G * cp / 2^128, where G is a power of ten scaled to
+ * 128 bits: floor(X) if X is an integer, else floor(X) | 1.  Compared with
+ * even integers, the result orders like X itself.
  *
- * g exceeds the exact power by less than one unit, so the computed X
- * exceeds the exact one by less than cp / 2^128: an exact integer leaves a
- * remainder of at most cp (in units of 2^-128).  Giulietti shows that an X
- * that is not an integer lies much farther than that from every integer,
- * so a larger remainder means "not an integer" and no carry can cross an
- * integer.
+ * We multiply by g = ghi * 2^64 + glo = floor(G) + 1 instead, which makes
+ * the product too large by at most cp / 2^128.  So an integer X leaves a
+ * remainder of at most cp (in units of 2^-128), and we read a larger one as
+ * "not an integer".  That is right as long as no X that is not an integer
+ * comes that close to one, from above or below.  Following Giulietti, we
+ * checked this with continued fractions: for each binary exponent q of a
+ * double, the best rational approximations of 2 * 2^q * 10^-k bound how
+ * close any cp * 2^q * 10^-k (cp even, below 2^55 + 4) can get to an
+ * integer without being one.  The smallest bound, 2.0e-20 at q = 664, is
+ * still 23 times the 8.5e-22 by which the product can be off; the odd
+ * cp = 4c - 1 of the irregular case stays far away too.  (A test of only
+ * the top 64 bits of the remainder would fail near q = 664.)  Floats were
+ * checked by formatting every one of them.
  */
 static inline uint64_t
 num_rop(uint64_t ghi, uint64_t glo, uint64_t cp)
@@ -727,8 +756,10 @@ num_shortest(uint64_t c, int q, int irregular, uint64_t *f, int *e)
 	h = q + t->exp2 + 128;
 
 	/*
-	 * Four times v and the interval ends, scaled by 10^-k, each rounded
-	 * to odd; a final shift by h matches the table's binary exponent.
+	 * vb = 4 v 10^-k, and vbl, vbr the same for the interval ends, each
+	 * rounded to odd.  Two fraction bits are enough to place integers
+	 * and midpoints: with cb = 4c, 4 v 10^-k = cb 2^q 10^-k =
+	 * cb g 2^(q + exp2) = (cb << h) g / 2^128, and 1 <= h <= 4.
 	 */
 	cb = c << 2;
 	cbl = irregular ? cb - 1 : cb - 2;
@@ -792,18 +823,6 @@ num_trim_zeros(uint64_t *f, int *e)
 		*e += 1;
 	}
 }
-
-/* 10^0 .. 10^19, all the powers of ten in a uint64_t. */
-static const uint64_t num_pow10_u64[] = {
-	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000),
-	UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
-	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
-	UINT64_C(10000000000), UINT64_C(100000000000),
-	UINT64_C(1000000000000), UINT64_C(10000000000000),
-	UINT64_C(100000000000000), UINT64_C(1000000000000000),
-	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
-	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000)
-};
 
 /*
  * Decimal digits in f > 0.  With b bits, f has floor(b log10 2) or one more
