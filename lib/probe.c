@@ -871,3 +871,67 @@ fail:
 	nsl_buf_release(&b);
 	return ret;
 }
+
+int
+nsl_probe_read_teacher(const char *path, const char *field, size_t d,
+    double **out, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct nsl_rec rec;
+	double *v = NULL;
+	size_t n = 0, cap = 0;
+	long i;
+	int got, ret = -1;
+
+	*out = NULL;
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	if ((got = nsl_rec_read(r, &rec, err)) < 0)
+		goto out;
+	if (got == 0) {
+		nsl_err_at(err, nsl_reader_name(r), 0);
+		nsl_err_set(err, NSL_EX_DATAERR, "no records");
+		goto out;
+	}
+	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+	if ((i = nsl_rec_require(&rec, field, err)) < 0 ||
+	    nsl_rec_vector(&rec, (size_t)i, &v, &n, &cap, err) != 0)
+		goto out;
+	if (n != d) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu numbers, "
+		    "the embeddings have %zu", field, n, d);
+		goto out;
+	}
+	*out = v;
+	v = NULL;
+	ret = 0;
+out:
+	if (ret == 0)
+		nsl_err_clear(err);
+	free(v);
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	return ret;
+}
+
+void
+nsl_probe_add_tag(struct nsl_obj *o, const char *tag)
+{
+	const char *eq = strchr(tag, '=');
+	char key[256];
+	json_t *v;
+	size_t kl = (size_t)(eq - tag);
+
+	if (kl >= sizeof(key))
+		kl = sizeof(key) - 1;
+	memcpy(key, tag, kl);
+	key[kl] = '\0';
+	nsl_obj_key(o, key);
+	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) != NULL) {
+		nsl_obj_json(o, v);
+		json_decref(v);
+	} else {
+		nsl_obj_string(o, eq + 1);
+	}
+}

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "nsl/cli.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
@@ -122,62 +120,6 @@ now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The teacher vector: FIELD of the first record of path (d numbers). */
-static double *
-read_teacher(const char *path, const char *field, size_t d)
-{
-	struct nsl_err err;
-	struct nsl_reader *r;
-	struct nsl_rec rec;
-	double *v = NULL;
-	size_t n = 0, cap = 0;
-	long i;
-	int got;
-
-	nsl_err_clear(&err);
-	if ((r = nsl_reader_open(path, &err)) == NULL)
-		nsl_die_err(&err);
-	nsl_rec_init(&rec, 0);
-	if ((got = nsl_rec_read(r, &rec, &err)) == 0) {
-		nsl_err_at(&err, nsl_reader_name(r), 0);
-		nsl_err_set(&err, NSL_EX_DATAERR, "no records");
-	} else if (got > 0 && ((i = nsl_rec_require(&rec, field, &err)) < 0 ||
-	    nsl_rec_vector(&rec, (size_t)i, &v, &n, &cap, &err) != 0)) {
-		nsl_err_at(&err, nsl_reader_name(r), nsl_reader_lineno(r));
-	} else if (got > 0 && n != d) {
-		nsl_err_at(&err, nsl_reader_name(r), nsl_reader_lineno(r));
-		nsl_err_set(&err, NSL_EX_DATAERR, "field \"%s\": %zu numbers, "
-		    "the embeddings have %zu", field, n, d);
-	}
-	nsl_rec_release(&rec);
-	nsl_reader_close(r);
-	if (err.code != 0) {
-		free(v);
-		nsl_die_err(&err);
-	}
-	return v;
-}
-
-static void
-add_tag(struct nsl_obj *o, const char *tag)
-{
-	const char *eq = strchr(tag, '=');
-	char key[256];
-	json_t *v;
-
-	if (eq == NULL || eq == tag || (size_t)(eq - tag) >= sizeof(key))
-		nsl_usage_error("--tag %s: expected KEY=VALUE", tag);
-	memcpy(key, tag, (size_t)(eq - tag));
-	key[eq - tag] = '\0';
-	nsl_obj_key(o, key);
-	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) != NULL) {
-		nsl_obj_json(o, v);
-		json_decref(v);
-	} else {
-		nsl_obj_string(o, eq + 1);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -259,7 +201,8 @@ main(int argc, char **argv)
 	if ((teacher != NULL || tfile != NULL) && p.model != NSL_PROBE_LINEAR)
 		nsl_usage_error("--teacher needs --model linear");
 	for (i = 0; i < ntags; i++)
-		if (strchr(tags[i], '=') == NULL || tags[i][0] == '=')
+		if (strchr(tags[i], '=') == NULL || tags[i][0] == '=' ||
+		    strchr(tags[i], '=') - tags[i] >= 256)
 			nsl_usage_error("--tag %s: expected KEY=VALUE", tags[i]);
 
 	nsl_err_clear(&err);
@@ -280,9 +223,10 @@ main(int argc, char **argv)
 		if (nsl_probe_map_labels(&tr, &te, cls, &err) != 0)
 			nsl_die_err(&err);
 	}
-	if (teacher != NULL || tfile != NULL)
-		tw = read_teacher(tfile ? tfile : train,
-		    teacher ? teacher : DEFAULT_TEACHER, tr.d);
+	if ((teacher != NULL || tfile != NULL) &&
+	    nsl_probe_read_teacher(tfile ? tfile : train, teacher ?
+	    teacher : DEFAULT_TEACHER, tr.d, &tw, &err) != 0)
+		nsl_die_err(&err);
 
 	t0 = now();
 	if (nsl_probe_train(&m, tr.x, tr.label, tr.n, tr.d, tr.nlabels, &p,
@@ -360,7 +304,7 @@ main(int argc, char **argv)
 	nsl_obj_key(&o, "seconds");
 	nsl_obj_number(&o, round((now() - t0) * 1000) / 1000);
 	for (i = 0; i < ntags; i++)
-		add_tag(&o, tags[i]);
+		nsl_probe_add_tag(&o, tags[i]);
 	nsl_obj_end(&o);
 	if (dyn != NULL && nsl_probe_write_rows(dyn, NSL_PROBE_DYNAMICS, &tr,
 	    m.dynamics, p.epochs, tr.nlabels, tr.label, tr.label_names,

@@ -160,4 +160,20 @@ int nsl_probe_write_rows(const char *path, enum nsl_probe_rows what,
     const struct nsl_dataset *ds, const double *z, size_t per, size_t k,
     const int *cls, char *const *names, int float32, struct nsl_err *err);
 
+/*
+ * The teacher vector: field of the first record of path, which must have
+ * d numbers.  *out is new (the caller frees it).  Returns 0, or -1 with
+ * err at the file and line.
+ */
+int nsl_probe_read_teacher(const char *path, const char *field, size_t d,
+    double **out, struct nsl_err *err);
+
+/*
+ * Add "KEY=VALUE" to o as member KEY: VALUE as JSON if it parses as JSON,
+ * else as a string.  The caller has checked that tag has a non-empty KEY
+ * (shorter than 256 bytes) and an '='.
+ */
+struct nsl_obj;
+void nsl_probe_add_tag(struct nsl_obj *o, const char *tag);
+
 #endif
