@@ -28,8 +28,8 @@ SHELL = /bin/bash
 # only when, the knobs that FILE lists change.
 define write-if-changed
 @mkdir -p $(dir $(1))
-@printf '%s\n' $(2) | tr ':' ' ' > $(1).tmp
-@if cmp -s $(1).tmp $(1); then rm -f $(1).tmp; else mv $(1).tmp $(1); fi
+@printf '%s\n' $(2) | tr ':' ' ' | cmp -s - $(1) || \
+  { printf '%s\n' $(2) | tr ':' ' ' > $(1).tmp && mv $(1).tmp $(1); }
 endef
 
 # $(call run-missing,JOBLIST,RUNDIR,NAME,COMMAND,INPUTS): run the shell
