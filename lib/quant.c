@@ -813,20 +813,19 @@ rotate_out(const struct nsl_quant *q, double *out, size_t n)
 static void
 span_range(const double *x, size_t n, double *lo, double *hi)
 {
+	double l = 0, h = 0, v;
+	int nan = 0;
 	size_t i;
 
-	*lo = 0;
-	*hi = 0;
+	/* branch-free: the same as comparing element by element */
 	for (i = 0; i < n; i++) {
-		if (isnan(x[i])) {
-			*lo = *hi = NAN;
-			return;
-		}
-		if (x[i] < *lo)
-			*lo = x[i];
-		if (x[i] > *hi)
-			*hi = x[i];
+		v = x[i];
+		nan |= v != v;
+		l = v < l ? v : l;
+		h = v > h ? v : h;
 	}
+	*lo = nan ? NAN : l;
+	*hi = nan ? NAN : h;
 }
 
 static void
@@ -878,7 +877,8 @@ round_even(double x)
  */
 static unsigned
 span_fast(const struct nsl_quant *q, const double *x, size_t n,
-    const struct nsl_quant_scale *s, uint8_t *codes, double *out)
+    const struct nsl_quant_scale *s, uint8_t *codes, double *out,
+    int nan_free)
 {
 	const struct nsl_quant_format *f = &q->fmt;
 	unsigned all = 0, c, sat = 0, flush = 0;
@@ -888,9 +888,31 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
 	    q->asymmetric))
 		return -1u;
-	for (i = 0; i < n && f->kind != NSL_QK_FLOAT; i++)
+	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && !nan_free; i++)
 		if (isnan(x[i]))
 			return -1u;
+	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE) {
+		/*
+		 * Scaled integers in one pass: the loops below, with the
+		 * value of code c (the integer r itself) times the scale.
+		 */
+		const unsigned mask = (1u << f->bits) - 1;
+		const double sc = s->scale;
+
+		lo = -f->qmax;
+		hi = f->qmax;
+		for (i = 0; i < n; i++) {
+			y = x[i] / sc;
+			r = round_even(y);
+			sat |= (r > hi) | (r < lo);
+			r = r > hi ? hi : r < lo ? lo : r;
+			flush |= (r == 0) & (y != 0);
+			codes[i] = (uint8_t)((unsigned)(long)r & mask);
+			out[i] = to_f32(q, r * sc);
+		}
+		return (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
+		    0);
+	}
 	if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
@@ -984,6 +1006,7 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	unsigned all = 0, c, f1;
 	double lo, hi, u = -1;
+	int nan_free;
 	const double *src;
 
 	if (q->gran == NSL_QG_NONE && q->f32 && !q->stochastic &&
@@ -1004,17 +1027,20 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 			rotate_in(q, o, len);
 			src = q->scratch;
 		}
+		nan_free = 0;
 		if (q->gran == NSL_QG_TENSOR)
 			s = *tensor;
 		else if (q->gran != NSL_QG_NONE) {
 			span_range(src, len, &lo, &hi);
 			nsl_quant_scale_for(q, lo, hi, &s);
+			nan_free = !isnan(lo);
 		}
 		if (scales != NULL && q->gran != NSL_QG_NONE)
 			scales[b] = s;
 		if (!q->general && !q->stochastic && st == NULL &&
 		    codes != NULL && src == o &&
-		    (f1 = span_fast(q, o, len, &s, codes + b * span, o)) !=
+		    (f1 = span_fast(q, o, len, &s, codes + b * span, o,
+		    nan_free)) !=
 		    -1u) {
 			all |= f1;
 			continue;

@@ -20,6 +20,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
+#include "nsl/num.h"
 #include "nsl/quant.h"
 #include "nsl/rng.h"
 #include "unit.h"
@@ -1137,6 +1138,89 @@ test_fast_filter(int quick)
 	gsl_rng_free(r);
 }
 
+/* ---- the filter's fast number text = the core formatter's ---- */
+
+/* One float against nsl_num_format and nsl_num_format_float; *hits
+ * counts the values the fast formatter took. */
+static int
+format_agrees(float v, long *hits)
+{
+	char want[NSL_NUM_BUFSZ], got[NSL_NUM_BUFSZ];
+	int as, n, ok = 1;
+
+	for (as = 0; as < 2; as++) {
+		memset(got, 'x', sizeof(got));
+		n = nsl_quant_format_f32(got, v, as);
+		if (n < 0)
+			continue;
+		if (as)
+			nsl_num_format_float(want, v);
+		else
+			nsl_num_format(want, v);
+		*hits += 1;
+		if ((size_t)n != strlen(want) || strcmp(got, want) != 0) {
+			if (ok)
+				fprintf(stderr, "# %a (%s): %s, not %s\n",
+				    (double)v, as ? "float" : "double", got,
+				    want);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+static void
+test_format_f32(int quick)
+{
+	gsl_rng *r = nsl_rng_new(11, 0);
+	long hits = 0, tried = 0, qhits, i, nscale = quick ? 2000 : 40000;
+	int ok = 1, k, e;
+	uint32_t bits;
+	float s, v;
+
+	/* every integer and nf4 code times many random float32 scales, as
+	 * the dequantizer computes them (to_f32(q * s)) */
+	for (i = 0; i < nscale; i++) {
+		s = (float)(exp(gsl_ran_flat(r, log(1e-7), log(1e6))) /
+		    (i % 3 == 0 ? 127 : i % 3 == 1 ? 7 : 1));
+		for (k = -127; k <= 127; k++) {
+			v = (float)((double)k * s);
+			ok &= format_agrees(v, &hits);
+			tried += 2;
+		}
+		for (k = 0; k < 16; k++) {
+			v = (float)((double)nsl_quant_nf4_levels[k] * s);
+			ok &= format_agrees(v, &hits);
+			tried += 2;
+		}
+	}
+	qhits = hits;
+	/* random floats of every exponent, powers of two and their
+	 * neighbours, integers */
+	for (i = 0; i < (quick ? 200000 : 4000000); i++) {
+		bits = (uint32_t)gsl_rng_get(r) & 0x807fffffu;
+		bits |= (uint32_t)(80 + gsl_rng_uniform_int(r, 80)) << 23;
+		memcpy(&v, &bits, sizeof(v));
+		ok &= format_agrees(v, &hits);
+	}
+	for (e = -40; e <= 24; e++)
+		for (k = -3; k <= 3; k++) {
+			v = ldexpf(1.0f, e);
+			bits = 0;
+			memcpy(&bits, &v, sizeof(v));
+			bits = (uint32_t)((int32_t)bits + k);
+			memcpy(&v, &bits, sizeof(v));
+			ok &= format_agrees(v, &hits);
+			ok &= format_agrees(-v, &hits);
+		}
+	for (k = 1; k < 100000; k++)
+		ok &= format_agrees((float)k / 8, &hits);
+	UNIT_CHECK(ok, "fast float32 text = nsl_num_format(_float) bytes");
+	UNIT_CHECK(qhits > tried / 2, "the fast text covers the quantized "
+	    "values (%ld of %ld)", qhits, tried);
+	gsl_rng_free(r);
+}
+
 int
 main(void)
 {
@@ -1185,5 +1269,6 @@ main(void)
 	test_stats_and_search();
 	test_fast_paths(quick);
 	test_fast_filter(quick);
+	test_format_f32(quick);
 	return unit_done();
 }
