@@ -22,6 +22,13 @@ SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
 .DELETE_ON_ERROR:
 
+# Tab-separated lines -> aligned columns (as column -t -s TAB, which is not
+# in every Debian install), two spaces between columns.
+COLUMN = awk -F '\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $$i; \
+  if (length($$i) > w[i]) w[i] = length($$i) } nf[NR] = NF } \
+  END { for (r = 1; r <= NR; r++) { for (i = 1; i < nf[r]; i++) \
+  printf "%-*s  ", w[i], c[r, i]; print c[r, nf[r]] } }'
+
 # $(call write-if-changed,FILE,LINES): write LINES (a make list, one word
 # per line, ':' separating the fields of a line) to FILE only when they
 # differ from its contents, so a target depending on FILE reruns when, and

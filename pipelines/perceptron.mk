@@ -99,9 +99,9 @@ table: $(FITS) $(OUT)/mean.jsonl
 	@for t in $(ANGLES); do \
 	  echo "probe angle $$t deg: generalisation error, mean over seeds $(SEEDS) (DIM=$(DIM))"; \
 	  { printf '  alpha_prune\t%s\n' "$$(echo $(ALPHAS) | tr ' ' '\t')"; \
-	    jq -r -s --arg t "$$t" '$(TABLE_JQ)' $(OUT)/mean.jsonl; } | column -t -s $$'\t'; \
+	    jq -r -s --arg t "$$t" '$(TABLE_JQ)' $(OUT)/mean.jsonl; } | $(COLUMN); \
 	  echo "  fits per f on alpha_prune < $(lastword $(ALPHAS)), scored on alpha_prune = $(lastword $(ALPHAS)):"; \
-	  jq -r '$(FITTAB_JQ)' $(OUT)/fits-t$$t.jsonl | column -t -s $$'\t'; \
+	  jq -r '$(FITTAB_JQ)' $(OUT)/fits-t$$t.jsonl | $(COLUMN); \
 	  echo "  figure: $(OUT)/perceptron-t$$t.$(PLOT_FORMAT)"; \
 	done
 

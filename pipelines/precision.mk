@@ -93,7 +93,7 @@ TABLE_JQ = "  \(.format)\t\(.family)\t\(.bits * 1000 | round / 1000)\t\(.test_er
 
 table: $(OUT)/results.jsonl
 	@{ printf '  format\tfamily\tbits/value\ttest error (%%)\tOT (W2)\tMSE\tSQNR dB\n'; \
-	  jq -r -s 'sort_by(.bits) | reverse[] | $(TABLE_JQ)' $<; } | column -t -s $$'\t'
+	  jq -r -s 'sort_by(.bits) | reverse[] | $(TABLE_JQ)' $<; } | $(COLUMN)
 	@echo "figures: $(OUT)/precision-error.$(PLOT_FORMAT) $(OUT)/precision-ot.$(PLOT_FORMAT)"
 
 clean:

@@ -174,15 +174,15 @@ table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
 	@echo "probe test error (%) per mixture (weights of sources $(SOURCES)) and size:"
 	@{ printf '  mixture\tOT\t%s\n' "$$(echo $(PROBE_SIZES) | tr ' ' '\t')"; \
 	   jq -r -s 'group_by(.mixture) | sort_by(.[0].ot)[] | sort_by(.n) | $(PROBE_JQ)' \
-	     $(OUT)/probes.jsonl; } | column -t -s $$'\t'
+	     $(OUT)/probes.jsonl; } | $(COLUMN)
 	@jq -r '"fit: test_error = (\(.params.a * 1e4 | round / 1e4) + \(.params.b * 1e4 | round / 1e4) ot) n^-\(.params.alpha * 1e4 | round / 1e4)  (rmsle \(.rmsle * 1e4 | round / 1e4))"' $(OUT)/fit.json
 	@echo "predicted at n = $(BUDGET), best 3 of $$(wc -l < $(OUT)/predictions.jsonl) candidates:"
-	@head -3 $(OUT)/predictions.jsonl | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | column -t -s $$'\t'
+	@head -3 $(OUT)/predictions.jsonl | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | $(COLUMN)
 	@echo "check: real runs at n = $(BUDGET):"
 	@{ printf '  run\tmixture\tOT\tpredicted (%%)\tmeasured (%%)\n'; \
 	   jq -c '{mixture, ot, n}' $(OUT)/check.jsonl | nsl-extrapolate -q --fit $(OUT)/fit.json | \
 	     jq -c -s --slurpfile c $(OUT)/check.jsonl '[., $$c] | transpose[] | .[1] + {pred: .[0].pred}' | \
-	     jq -r '$(CHECK_JQ)'; } | column -t -s $$'\t'
+	     jq -r '$(CHECK_JQ)'; } | $(COLUMN)
 	@echo "figure: $(OUT)/projektor.$(PLOT_FORMAT)"
 
 clean:

@@ -123,9 +123,9 @@ FITTAB_JQ = "  \(.by.series)\t\(.law)\t" + \
 table: $(OUT)/results.jsonl $(OUT)/fits.jsonl
 	@echo "test error (%) by $(SCORE) pruning: series (strategy, keep fraction) x pool size"
 	@{ printf '  series\t%s\n' "$$(echo $(SIZES) | tr ' ' '\t')"; \
-	  jq -r -s '$(TABLE_JQ)' $(OUT)/results.jsonl; } | column -t -s $$'\t'
+	  jq -r -s '$(TABLE_JQ)' $(OUT)/results.jsonl; } | $(COLUMN)
 	@echo "fits of test error against examples kept (held out: size $(lastword $(SIZES))):"
-	@jq -r '$(FITTAB_JQ)' $(OUT)/fits.jsonl | column -t -s $$'\t'
+	@jq -r '$(FITTAB_JQ)' $(OUT)/fits.jsonl | $(COLUMN)
 	@for f in $(FIGS); do echo "figure: $$f"; done
 
 clean:

@@ -98,10 +98,10 @@ OPT_JQ = "  \(.C)\t\(.N_opt / 1e9 * 100 | round / 100)\t\(.D_opt / 1e9 * 10 | ro
 
 table: $(OUT)/ranking.jsonl $(OUT)/optimal.jsonl
 	@echo "laws ranked by held-out RMSLE (held out: $(HOLDOUT)):"
-	@jq -r '$(RANK_JQ)' $(OUT)/ranking.jsonl | column -t -s $$'\t'
+	@jq -r '$(RANK_JQ)' $(OUT)/ranking.jsonl | $(COLUMN)
 	@echo "compute-optimal allocation, $$(jq -r .law $(OUT)/best.json) refit on all points ($(BOOTSTRAP) bootstrap resamples, $$(jq -r '.level * 100' $(OUT)/best.json)% intervals):"
 	@{ printf '  C\tN_opt (B)\tD_opt (B tokens)\tD/N\tL_opt [interval]\n'; \
-	  jq -r '$(OPT_JQ)' $(OUT)/optimal.jsonl; } | column -t -s $$'\t'
+	  jq -r '$(OPT_JQ)' $(OUT)/optimal.jsonl; } | $(COLUMN)
 	@echo "figure: $(OUT)/scaling-law.$(PLOT_FORMAT)"
 
 clean:
