@@ -828,6 +828,35 @@ span_range(const double *x, size_t n, double *lo, double *hi)
 	*hi = nan ? NAN : h;
 }
 
+/* out[i] = to_f32(q, x[i]) and span_range(out, n, lo, hi) in one pass. */
+static void
+convert_range(const struct nsl_quant *q, const double *x, double *out,
+    size_t n, double *lo, double *hi)
+{
+	double l = 0, h = 0, v;
+	int nan = 0;
+	size_t i;
+
+	if (q->f32)
+		for (i = 0; i < n; i++) {
+			v = round_f32(x[i]);
+			out[i] = v;
+			nan |= v != v;
+			l = v < l ? v : l;
+			h = v > h ? v : h;
+		}
+	else
+		for (i = 0; i < n; i++) {
+			v = x[i];
+			out[i] = v;
+			nan |= v != v;
+			l = v < l ? v : l;
+			h = v > h ? v : h;
+		}
+	*lo = nan ? NAN : l;
+	*hi = nan ? NAN : h;
+}
+
 static void
 add_stats(struct nsl_quant_stats *st, const double *x, const double *out,
     size_t n)
@@ -898,18 +927,30 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		 */
 		const unsigned mask = (1u << f->bits) - 1;
 		const double sc = s->scale;
+		double ymin = 0, ymax = 0;
+		/* 2|y| - 1 in the bits of a double, unsigned: below the
+		 * value for |y| = 1/2 iff 0 < |y| <= 1/2, which (and only
+		 * which) rounds to 0 */
+		uint64_t b, small = UINT64_MAX;
+		const uint64_t half = UINT64_C(0x3fe0000000000000) << 1;
 
 		lo = -f->qmax;
 		hi = f->qmax;
 		for (i = 0; i < n; i++) {
 			y = x[i] / sc;
+			ymin = y < ymin ? y : ymin;
+			ymax = y > ymax ? y : ymax;
+			memcpy(&b, &y, sizeof(b));
+			b = (b << 1) - 1;
+			small = b < small ? b : small;
 			r = round_even(y);
-			sat |= (r > hi) | (r < lo);
 			r = r > hi ? hi : r < lo ? lo : r;
-			flush |= (r == 0) & (y != 0);
 			codes[i] = (uint8_t)((unsigned)(long)r & mask);
 			out[i] = to_f32(q, r * sc);
 		}
+		/* rounding is monotonic: the extremes show any overflow */
+		sat = round_even(ymax) > hi || round_even(ymin) < lo;
+		flush = small < half;
 		return (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
 		    0);
 	}
@@ -1016,22 +1057,31 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 			add_stats(st, x, out, n);
 		return all;
 	}
-	for (i = 0; i < n; i++)
-		out[i] = to_f32(q, x[i]);
 	for (b = 0; b * span < n; b++) {
 		double *o = out + b * span;
+		int scaled = q->gran == NSL_QG_ROW || q->gran == NSL_QG_BLOCK;
 
 		len = n - b * span < span ? n - b * span : span;
 		src = o;
+		/* each span is rounded to float32 just before its use (so
+		 * out may be x); with a scale of its own, while its range
+		 * is found */
 		if (q->rotate && len == q->block) {
+			for (i = 0; i < len; i++)
+				o[i] = to_f32(q, x[b * span + i]);
 			rotate_in(q, o, len);
 			src = q->scratch;
-		}
+			if (scaled)
+				span_range(src, len, &lo, &hi);
+		} else if (scaled)
+			convert_range(q, x + b * span, o, len, &lo, &hi);
+		else
+			for (i = 0; i < len; i++)
+				o[i] = to_f32(q, x[b * span + i]);
 		nan_free = 0;
 		if (q->gran == NSL_QG_TENSOR)
 			s = *tensor;
-		else if (q->gran != NSL_QG_NONE) {
-			span_range(src, len, &lo, &hi);
+		else if (scaled) {
 			nsl_quant_scale_for(q, lo, hi, &s);
 			nan_free = !isnan(lo);
 		}

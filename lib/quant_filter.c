@@ -77,7 +77,7 @@ static const char pairs[201] =
  * exact for its range (x / 100 = x * 10486 >> 20 for x < 10^4, x / 10 =
  * x * 103 >> 10 for x < 100).
  */
-static uint64_t
+static inline uint64_t
 eight_digits(uint32_t x)
 {
 	uint64_t y, h, z, d;
@@ -90,7 +90,7 @@ eight_digits(uint32_t x)
 }
 
 /* The n (1..18) digits of f < 10^18 at p; p[n..18) is overwritten. */
-static void
+static inline void
 put_digits(char *p, uint64_t f, int n)
 {
 	char tmp[40] = { 0 };
@@ -119,8 +119,8 @@ put_digits(char *p, uint64_t f, int n)
  * the largest 10^j among them, the one nearest f if there are several
  * (ties to the even one), as in nsl_num_format.
  */
-int
-nsl_quant_format_f32(char *buf, float fv, int as_float)
+static inline int
+format_f32(char *buf, float fv, const int as_float)
 {
 	uint32_t bits, m;
 	int bexp, e2, S, P, g, j, n, k, i, incl;
@@ -206,6 +206,13 @@ nsl_quant_format_f32(char *buf, float fv, int as_float)
 		return -1;	/* not reached for |f| in range */
 	*p = '\0';
 	return (int)(p - buf);
+}
+
+int
+nsl_quant_format_f32(char *buf, float f, int as_float)
+{
+	/* two copies, each with its constant shifts */
+	return as_float ? format_f32(buf, f, 1) : format_f32(buf, f, 0);
 }
 
 /* ---- the filter ---- */
@@ -387,6 +394,36 @@ fill_slot(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
 	return 0;
 }
 
+/*
+ * Slot -c of a symmetric integer format from slot c: the value of code
+ * -k is exactly minus that of k (the product r s and the rounding to
+ * float32 are odd functions), and its text is the same with the sign
+ * added or taken away.
+ */
+static void
+mirror_slot(struct text_row *t, unsigned c, unsigned mask, uint32_t gen)
+{
+	unsigned d = (0u - c) & mask;
+	const char *src = t->slot[c];
+	char *dst = t->slot[d];
+	unsigned len = t->len[c];
+
+	if (d == c)
+		return;
+	dst[0] = ',';
+	if (src[1] == '-') {
+		memcpy(dst + 1, src + 2, len - 2);
+		t->len[d] = (unsigned char)(len - 1);
+	} else {
+		if (len + 1 > SLOT)
+			return;
+		dst[1] = '-';
+		memcpy(dst + 2, src + 1, len - 1);
+		t->len[d] = (unsigned char)(len + 1);
+	}
+	t->stamp[d] = gen;
+}
+
 static struct text_row *
 text_row(struct nsl_quant_filter *fl, size_t row)
 {
@@ -412,7 +449,8 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	size_t i, b, len, span, start = fl->buf.len;
 	struct text_row *t;
 	uint32_t gen;
-	unsigned c;
+	unsigned c, mask;
+	int sym;
 	char *p;
 
 	if (fl->o.decode || q->rotate)
@@ -424,6 +462,9 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	if (nsl_buf_grow(&fl->buf, n * SLOT + 2) != 0)
 		return -1;
 	span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
+	    q->gran != NSL_QG_NONE;
+	mask = (1u << q->fmt.bits) - 1;
 	p = fl->buf.data + start;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
@@ -456,9 +497,12 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 			return -1;
 		for (i = 0; i < len; i++) {
 			c = cd[i];
-			if (t->stamp[c] != gen && fill_slot(fl, t, c, v[i],
-			    gen) != 0)
-				return -1;
+			if (t->stamp[c] != gen) {
+				if (fill_slot(fl, t, c, v[i], gen) != 0)
+					return -1;
+				if (sym)
+					mirror_slot(t, c, mask, gen);
+			}
 			memcpy(p, t->slot[c], SLOT);
 			p += t->len[c];
 		}
