@@ -833,15 +833,15 @@ static void
 convert_range(const struct nsl_quant *q, const double *x, double *out,
     size_t n, double *lo, double *hi)
 {
-	double l = 0, h = 0, v;
-	int nan = 0;
+	double l = 0, h = 0, v, inf = 0;
 	size_t i;
 
+	/* inf stays 0 while every v - v is (v finite) */
 	if (q->f32)
 		for (i = 0; i < n; i++) {
 			v = round_f32(x[i]);
 			out[i] = v;
-			nan |= v != v;
+			inf += v - v;
 			l = v < l ? v : l;
 			h = v > h ? v : h;
 		}
@@ -849,12 +849,16 @@ convert_range(const struct nsl_quant *q, const double *x, double *out,
 		for (i = 0; i < n; i++) {
 			v = x[i];
 			out[i] = v;
-			nan |= v != v;
+			inf += v - v;
 			l = v < l ? v : l;
 			h = v > h ? v : h;
 		}
-	*lo = nan ? NAN : l;
-	*hi = nan ? NAN : h;
+	if (inf != 0 || isnan(inf))
+		for (i = 0; i < n; i++)
+			if (isnan(out[i]))
+				l = h = NAN;
+	*lo = l;
+	*hi = h;
 }
 
 static void
@@ -927,6 +931,7 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		 */
 		const unsigned mask = (1u << f->bits) - 1;
 		const double sc = s->scale;
+		const int f32 = q->f32;
 		double ymin = 0, ymax = 0;
 		/* 2|y| - 1 in the bits of a double, unsigned: below the
 		 * value for |y| = 1/2 iff 0 < |y| <= 1/2, which (and only
@@ -944,9 +949,16 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 			b = (b << 1) - 1;
 			small = b < small ? b : small;
 			r = round_even(y);
-			r = r > hi ? hi : r < lo ? lo : r;
+			r = r < lo ? lo : r;
+			r = r > hi ? hi : r;
 			codes[i] = (uint8_t)((unsigned)(long)r & mask);
-			out[i] = to_f32(q, r * sc);
+			/*
+			 * to_f32 without round_f32's guard: |r s| <= qmax
+			 * round_f32(clip amax / qmax) is finite, and its
+			 * narrowing to float rounds per IEEE 754 (C11 Annex
+			 * F), to infinity if need be, as round_f32 does.
+			 */
+			out[i] = f32 ? (double)(float)(r * sc) : r * sc;
 		}
 		/* rounding is monotonic: the extremes show any overflow */
 		sat = round_even(ymax) > hi || round_even(ymin) < lo;
