@@ -188,7 +188,8 @@ table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
 clean:
 	rm -rf $(OUT)
 
-.SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl
+.SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl \
+  $(FMNIST_OUT)/train.jsonl $(FMNIST_OUT)/test.jsonl
 
 FORCE:
 .PHONY: all table clean FORCE
