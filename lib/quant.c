@@ -901,17 +901,69 @@ round_even(double x)
 }
 
 /*
+ * A scaled symmetric integer span in one pass: span_fast's loops, with
+ * the value of code c (the integer r itself) times the scale.  With the
+ * span's range (its least and greatest element, and 0) known, the
+ * saturation test needs only its ends; else the loop tracks them.
+ */
+static inline unsigned
+int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
+    const double *range, uint8_t *codes, double *out)
+{
+	const unsigned mask = (1u << bits) - 1;
+	const double lo = -qmax, hi = qmax;
+	double y, r, ymin = 0, ymax = 0;
+	/* 2|y| - 1 in the bits of a double, unsigned: below the value for
+	 * |y| = 1/2 iff 0 < |y| <= 1/2, which (and only which) rounds to 0 */
+	uint64_t b, small = UINT64_MAX;
+	const uint64_t half = UINT64_C(0x3fe0000000000000) << 1;
+	size_t i;
+	int sat;
+
+	for (i = 0; i < n; i++) {
+		y = x[i] / sc;
+		if (range == NULL) {
+			ymin = y < ymin ? y : ymin;
+			ymax = y > ymax ? y : ymax;
+		}
+		memcpy(&b, &y, sizeof(b));
+		b = (b << 1) - 1;
+		small = b < small ? b : small;
+		r = round_even(y);
+		r = r < lo ? lo : r;
+		r = r > hi ? hi : r;
+		codes[i] = (uint8_t)((unsigned)(long)r & mask);
+		/*
+		 * to_f32 without round_f32's guard: |r s| <= qmax
+		 * round_f32(clip amax / qmax) is finite, and its narrowing
+		 * to float rounds per IEEE 754 (C11 Annex F), to infinity
+		 * if need be, as round_f32 does.
+		 */
+		out[i] = f32 ? (double)(float)(r * sc) : r * sc;
+	}
+	if (range != NULL) {	/* x / sc is monotonic in x */
+		ymin = range[0] / sc;
+		ymax = range[1] / sc;
+	}
+	/* so is rounding: the extremes show any overflow */
+	sat = round_even(ymax) > hi || round_even(ymin) < lo;
+	return (sat ? NSL_QF_SATURATED : 0) | (small < half ? NSL_QF_FLUSHED :
+	    0);
+}
+
+/*
  * The fast path of one span (nearest-even, no statistics): the codes and
  * values of the enc_one / deq_one loop, computed the same way element by
  * element, but without the per-element dispatch, libm calls and ldexp.
  * Returns the OR of the flags, or -1u (before writing anything) when
  * the span needs the general loop: asymmetric integers, an MX NaN scale,
- * a NaN element of nf4 or an integer format.
+ * a NaN element of nf4 or an integer format.  range is NULL, or the
+ * span's least and greatest element (and 0) when none is NaN.
  */
 static unsigned
 span_fast(const struct nsl_quant *q, const double *x, size_t n,
     const struct nsl_quant_scale *s, uint8_t *codes, double *out,
-    int nan_free)
+    const double *range)
 {
 	const struct nsl_quant_format *f = &q->fmt;
 	unsigned all = 0, c, sat = 0, flush = 0;
@@ -921,51 +973,15 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
 	    q->asymmetric))
 		return -1u;
-	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && !nan_free; i++)
+	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && range == NULL; i++)
 		if (isnan(x[i]))
 			return -1u;
-	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE) {
-		/*
-		 * Scaled integers in one pass: the loops below, with the
-		 * value of code c (the integer r itself) times the scale.
-		 */
-		const unsigned mask = (1u << f->bits) - 1;
-		const double sc = s->scale;
-		const int f32 = q->f32;
-		double ymin = 0, ymax = 0;
-		/* 2|y| - 1 in the bits of a double, unsigned: below the
-		 * value for |y| = 1/2 iff 0 < |y| <= 1/2, which (and only
-		 * which) rounds to 0 */
-		uint64_t b, small = UINT64_MAX;
-		const uint64_t half = UINT64_C(0x3fe0000000000000) << 1;
-
-		lo = -f->qmax;
-		hi = f->qmax;
-		for (i = 0; i < n; i++) {
-			y = x[i] / sc;
-			ymin = y < ymin ? y : ymin;
-			ymax = y > ymax ? y : ymax;
-			memcpy(&b, &y, sizeof(b));
-			b = (b << 1) - 1;
-			small = b < small ? b : small;
-			r = round_even(y);
-			r = r < lo ? lo : r;
-			r = r > hi ? hi : r;
-			codes[i] = (uint8_t)((unsigned)(long)r & mask);
-			/*
-			 * to_f32 without round_f32's guard: |r s| <= qmax
-			 * round_f32(clip amax / qmax) is finite, and its
-			 * narrowing to float rounds per IEEE 754 (C11 Annex
-			 * F), to infinity if need be, as round_f32 does.
-			 */
-			out[i] = f32 ? (double)(float)(r * sc) : r * sc;
-		}
-		/* rounding is monotonic: the extremes show any overflow */
-		sat = round_even(ymax) > hi || round_even(ymin) < lo;
-		flush = small < half;
-		return (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
-		    0);
-	}
+	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE)
+		return range != NULL ?
+		    int_span(x, n, s->scale, f->qmax, f->bits, q->f32, range,
+		    codes, out) :
+		    int_span(x, n, s->scale, f->qmax, f->bits, q->f32, NULL,
+		    codes, out);
 	if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
@@ -1059,6 +1075,7 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	unsigned all = 0, c, f1;
 	double lo, hi, u = -1;
+	double rng2[2];
 	int nan_free;
 	const double *src;
 
@@ -1096,13 +1113,15 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		else if (scaled) {
 			nsl_quant_scale_for(q, lo, hi, &s);
 			nan_free = !isnan(lo);
+			rng2[0] = lo;
+			rng2[1] = hi;
 		}
 		if (scales != NULL && q->gran != NSL_QG_NONE)
 			scales[b] = s;
 		if (!q->general && !q->stochastic && st == NULL &&
 		    codes != NULL && src == o &&
 		    (f1 = span_fast(q, o, len, &s, codes + b * span, o,
-		    nan_free)) !=
+		    nan_free ? rng2 : NULL)) !=
 		    -1u) {
 			all |= f1;
 			continue;
