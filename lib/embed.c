@@ -11,7 +11,7 @@
 
 #include "nsl/embed.h"
 #include "nsl/rng.h"
-#include "probe_internal.h"
+#include "nsl/vec.h"
 
 /* LAPACK (Fortran interface, in OpenBLAS). */
 void dsyevr_(const char *jobz, const char *range, const char *uplo,
@@ -86,7 +86,7 @@ nsl_embed_fit_pca(struct nsl_embed *e, const double *x, size_t n, size_t d,
 		    "records, got %zu", n);
 	if (alloc_map(e, d, k, 1, err) != 0)
 		return -1;
-	openblas_set_num_threads(1);
+	nsl_vec_blas_serial();	/* threads come from nsl_vec_gemm */
 	xc = malloc(n * d * sizeof(double));
 	cov = malloc(d * d * sizeof(double));
 	w = malloc(d * sizeof(double));
@@ -103,7 +103,7 @@ nsl_embed_fit_pca(struct nsl_embed *e, const double *x, size_t n, size_t d,
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++)
 			xc[i * d + j] = x[i * d + j] - e->mean[j];
-	nsl_pgemm(CblasTrans, CblasNoTrans, d, d, n, 1.0 / (double)(n - 1),
+	nsl_vec_gemm(1, 0, d, d, n, 1.0 / (double)(n - 1),
 	    xc, d, xc, d, 0.0, cov, d);
 	free(xc);
 	xc = NULL;

@@ -62,8 +62,7 @@ ws_release(struct ws *w)
 	free(w->g);
 	free(w->cc);
 	free(w->csq);
-	if (w->blas_threads > 0)
-		openblas_set_num_threads(w->blas_threads);
+	nsl_vec_blas_restore(w->blas_threads);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -113,8 +112,7 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 		for (i = 0; i < n; i++)
 			w->xsq[i] = nsl_vec_dot(x + i * d, x + i * d, d);
 	/* one BLAS thread per OpenMP thread while the passes run */
-	w->blas_threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
+	w->blas_threads = nsl_vec_blas_serial();
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cblas.h>	/* not <cblas.h>: it clashes with GSL's */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -15,7 +16,7 @@
 #include "nsl/json.h"
 #include "nsl/probe.h"
 #include "nsl/rng.h"
-#include "probe_internal.h"
+#include "nsl/vec.h"
 
 #define LBFGS_M 10
 #define BLOCK 512	/* rows standardised at a time in nsl_probe_logits */
@@ -200,7 +201,7 @@ affine(const double *s, size_t n, size_t dd, const double *w,
 	for (i = 0; i < n; i++)
 		for (c = 0; c < k; c++)
 			z[i * k + c] = b ? b[c] : 0;
-	nsl_pgemm(CblasNoTrans, CblasTrans, n, k, dd, 1.0, s, dd, w, dd, 1.0, z,
+	nsl_vec_gemm(0, 1, n, k, dd, 1.0, s, dd, w, dd, 1.0, z,
 	    k);
 }
 
@@ -233,7 +234,7 @@ lin_fdf(struct linprob *lp, const double *th, double *g)
 		g[i] = lp->l2 * th[i];
 		reg += th[i] * th[i];
 	}
-	nsl_pgemm(CblasTrans, CblasNoTrans, k, d, n, 1.0 / (double)n, lp->z, k,
+	nsl_vec_gemm(1, 0, k, d, n, 1.0 / (double)n, lp->z, k,
 	    lp->s, d, 1.0, g, d);
 	if (lp->intercept) {
 		for (c = 0; c < k; c++)
@@ -567,7 +568,7 @@ mlp_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 			/* output layer */
 			for (i = 0; i < nw2; i++)
 				gw2[i] = m->p.l2 * m->w2[i];
-			nsl_pgemm(CblasTrans, CblasNoTrans, k, h, nb, 1.0, z, k,
+			nsl_vec_gemm(1, 0, k, h, nb, 1.0, z, k,
 			    hid, h, 1.0, gw2, h);
 			for (c = 0; c < k; c++)
 				gb2[c] = 0;
@@ -575,14 +576,14 @@ mlp_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 				for (c = 0; c < k; c++)
 					gb2[c] += z[i * k + c];
 			/* back through W2 and the relu */
-			nsl_pgemm(CblasNoTrans, CblasNoTrans, nb, h, k, 1.0, z, k,
+			nsl_vec_gemm(0, 0, nb, h, k, 1.0, z, k,
 			    m->w2, h, 0.0, dh, h);
 			for (i = 0; i < nb * h; i++)
 				if (!(hid[i] > 0))
 					dh[i] = 0;
 			for (i = 0; i < nw1; i++)
 				gw1[i] = m->p.l2 * m->w1[i];
-			nsl_pgemm(CblasTrans, CblasNoTrans, h, d, nb, 1.0, dh, h,
+			nsl_vec_gemm(1, 0, h, d, nb, 1.0, dh, h,
 			    xb, d, 1.0, gw1, d);
 			for (j = 0; j < h; j++)
 				gb1[j] = 0;
@@ -647,7 +648,7 @@ nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
 
 	memset(m, 0, sizeof(*m));
 	m->p = *p;
-	openblas_set_num_threads(1);	/* threads come from pgemm */
+	nsl_vec_blas_serial();	/* threads come from nsl_vec_gemm */
 	if ((msg = nsl_probe_check(p)) != NULL)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s", msg);
 	if (n == 0)
@@ -704,7 +705,7 @@ nsl_probe_logits(const struct nsl_probe *m, const double *x, size_t n,
 		free(hid);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	}
-	openblas_set_num_threads(1);
+	nsl_vec_blas_serial();
 	for (start = 0; start < n; start += nb) {
 		nb = n - start < BLOCK ? n - start : BLOCK;
 		standardize(m, x + start * m->d, nb, s);

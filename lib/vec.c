@@ -59,6 +59,55 @@ nsl_vec_row_sqnorms(const double *x, size_t n, size_t d, double *out)
 		out[i] = nsl_vec_dot(x + i * d, x + i * d, d);
 }
 
+int
+nsl_vec_blas_serial(void)
+{
+	int threads = openblas_get_num_threads();
+
+	openblas_set_num_threads(1);
+	return threads;
+}
+
+void
+nsl_vec_blas_restore(int threads)
+{
+	if (threads > 0)
+		openblas_set_num_threads(threads);
+}
+
+void
+nsl_vec_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+    double alpha, const double *A, size_t lda, const double *B, size_t ldb,
+    double beta, double *C, size_t ldc)
+{
+	enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+	enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+	int byrow = M >= N;
+	size_t len = byrow ? M : N;
+	size_t nblk = (len + NSL_VEC_GEMM_BLOCK - 1) / NSL_VEC_GEMM_BLOCK;
+	long q;
+
+	if (M == 0 || N == 0)
+		return;
+	/* the blocks, not the threads, fix which products are summed */
+#pragma omp parallel for schedule(dynamic) if ((double)M * N * K > 4e6)
+	for (q = 0; q < (long)nblk; q++) {
+		size_t a = (size_t)q * NSL_VEC_GEMM_BLOCK;
+		size_t nb = len - a < NSL_VEC_GEMM_BLOCK ? len - a :
+		    NSL_VEC_GEMM_BLOCK;
+
+		if (byrow)
+			cblas_dgemm(CblasRowMajor, ta, tb, (int)nb, (int)N,
+			    (int)K, alpha, trans_a ? A + a : A + a * lda,
+			    (int)lda, B, (int)ldb, beta, C + a * ldc, (int)ldc);
+		else
+			cblas_dgemm(CblasRowMajor, ta, tb, (int)M, (int)nb,
+			    (int)K, alpha, A, (int)lda,
+			    trans_b ? B + a * ldb : B + a, (int)ldb, beta,
+			    C + a, (int)ldc);
+	}
+}
+
 void
 nsl_vec_sqdist_matrix(const double *a, size_t n, const double *asq,
     const double *b, size_t m, const double *bsq, size_t d, double *out)

@@ -31,4 +31,27 @@ void nsl_vec_row_sqnorms(const double *x, size_t n, size_t d, double *out);
 void nsl_vec_sqdist_matrix(const double *a, size_t n, const double *asq,
     const double *b, size_t m, const double *bsq, size_t d, double *out);
 
+/*
+ * C = alpha op(A) op(B) + beta C for row-major matrices, op(X) the
+ * transpose when trans_x: M x K times K x N into M x N, with leading
+ * dimensions lda, ldb, ldc.  Parallel (OpenMP) over fixed blocks of
+ * NSL_VEC_GEMM_BLOCK rows (or columns, whichever are more) of C, each one
+ * single-threaded BLAS call, so every entry is the same whatever the
+ * number of threads.  Call between nsl_vec_blas_serial() and
+ * nsl_vec_blas_restore().
+ */
+#define NSL_VEC_GEMM_BLOCK 64
+void nsl_vec_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+    double alpha, const double *A, size_t lda, const double *B, size_t ldb,
+    double beta, double *C, size_t ldc);
+
+/*
+ * Debian's OpenBLAS is its pthread build, whose threads must not start
+ * inside OpenMP threads.  Code that calls BLAS from OpenMP regions makes
+ * BLAS single-threaded for the while: nsl_vec_blas_serial() does so and
+ * returns the previous thread count, nsl_vec_blas_restore() puts it back.
+ */
+int nsl_vec_blas_serial(void);
+void nsl_vec_blas_restore(int threads);
+
 #endif
