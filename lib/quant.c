@@ -952,6 +952,48 @@ int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
 }
 
 /*
+ * An nf4 span in one pass, as span_fast's loops: the code by binary
+ * search among the midpoints, the value of its level times the scale
+ * (|level| <= 1: the product is within float range, so it is narrowed
+ * without round_f32's guard).  With the span's range known, saturation
+ * is tested on its ends; the flush test stops at the first hit.
+ */
+static inline unsigned
+nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
+    const double *value, uint8_t *codes, double *out)
+{
+	double mid[16], y, v;
+	unsigned c, all = 0;
+	int flush = 0;
+	size_t i, j;
+
+	for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
+		mid[j] = ((double)nsl_quant_nf4_levels[j] +
+		    nsl_quant_nf4_levels[j + 1]) / 2;
+	mid[15] = NAN;	/* c = 15 is no tie, even at infinity */
+	for (i = 0; i < n; i++) {
+		y = x[i] / sc;
+		/* c = the number of midpoints below y (binary search); a
+		 * tie goes to the even code */
+		c = mid[7] < y ? 8 : 0;
+		c += mid[c + 3] < y ? 4 : 0;
+		c += mid[c + 1] < y ? 2 : 0;
+		c += mid[c] < y;
+		c += y == mid[c] && (c & 1);
+		if (range == NULL && fabs(y) > 1)
+			all |= NSL_QF_SATURATED;
+		if (!flush)
+			flush = c == 7 && y != 0;
+		codes[i] = (uint8_t)c;
+		v = value[c] * sc;
+		out[i] = f32 ? (double)(float)v : v;
+	}
+	if (range != NULL && (range[1] / sc > 1 || range[0] / sc < -1))
+		all |= NSL_QF_SATURATED;
+	return all | (flush ? NSL_QF_FLUSHED : 0);
+}
+
+/*
  * The fast path of one span (nearest-even, no statistics): the codes and
  * values of the enc_one / deq_one loop, computed the same way element by
  * element, but without the per-element dispatch, libm calls and ldexp.
@@ -982,6 +1024,12 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		    codes, out) :
 		    int_span(x, n, s->scale, f->qmax, f->bits, q->f32, NULL,
 		    codes, out);
+	if (f->kind == NSL_QK_NF4 && q->gran != NSL_QG_NONE)
+		return range != NULL ?
+		    nf4_span(x, n, s->scale, q->f32, range, f->value, codes,
+		    out) :
+		    nf4_span(x, n, s->scale, q->f32, NULL, f->value, codes,
+		    out);
 	if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
@@ -1020,29 +1068,6 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		lo = -f->qmax;
 		hi = f->qmax;
 		p = s->scale;
-	}
-	if (f->kind == NSL_QK_NF4) {
-		double mid[16];
-
-		for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
-			mid[j] = ((double)nsl_quant_nf4_levels[j] +
-			    nsl_quant_nf4_levels[j + 1]) / 2;
-		mid[15] = NAN;	/* c = 15 is no tie, even at infinity */
-		for (i = 0; i < n; i++) {
-			y = out[i];
-			/* c = the number of midpoints below y (binary
-			 * search); a tie goes to the even code */
-			c = mid[7] < y ? 8 : 0;
-			c += mid[c + 3] < y ? 4 : 0;
-			c += mid[c + 1] < y ? 2 : 0;
-			c += mid[c] < y;
-			c += y == mid[c] && (c & 1);
-			all |= fabs(y) > 1 ? NSL_QF_SATURATED : 0;
-			all |= c == 7 && y != 0 ? NSL_QF_FLUSHED : 0;
-			codes[i] = (uint8_t)c;
-			out[i] = to_f32(q, f->value[c] * p);
-		}
-		return all;
 	}
 	/*
 	 * Integers: nsl_quant_int_round without branches (a value beyond
