@@ -1010,7 +1010,7 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	const struct nsl_quant_format *f = &q->fmt;
 	unsigned all = 0, c, sat = 0, flush = 0;
 	double y, r, p, lo, hi;
-	size_t i, j;
+	size_t i;
 
 	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
 	    q->asymmetric))
