@@ -35,8 +35,8 @@ COLUMN = awk -F '\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $$i; \
 # only when, the knobs that FILE lists change.
 define write-if-changed
 @mkdir -p $(dir $(1))
-@printf '%s\n' $(2) | tr ':' ' ' | cmp -s - $(1) || \
-  { printf '%s\n' $(2) | tr ':' ' ' > $(1).tmp && mv $(1).tmp $(1); }
+@printf '%s\n' $(foreach w,$(2),'$(w)') | tr ':' ' ' | cmp -s - $(1) || \
+  { printf '%s\n' $(foreach w,$(2),'$(w)') | tr ':' ' ' > $(1).tmp && mv $(1).tmp $(1); }
 endef
 
 # $(call run-missing,JOBLIST,RUNDIR,NAME,COMMAND,INPUTS): run the shell
