@@ -4,6 +4,11 @@
  * A matrix is a plain double * with n rows of d numbers, row i at x + i*d:
  * the layout BLAS and OpenMP loops want and the one nsl_dataset_read()
  * fills.  Nothing here allocates except where it says so.
+ *
+ * For direct BLAS calls: OpenBLAS's <cblas.h> and GSL's headers declare
+ * the same enums differently, so a file that includes GSL's linear
+ * algebra, eigen or randist headers includes <gsl/gsl_cblas.h> instead
+ * (OpenBLAS provides the symbols either way).
  */
 #ifndef NSL_VEC_H
 #define NSL_VEC_H
