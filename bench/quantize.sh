@@ -61,5 +61,7 @@ rate "nsl-quantize --format fp8-e4m3" "$bin/nsl-quantize" --format fp8-e4m3 --sa
 rate "nsl-quantize --format fp8-e5m2" "$bin/nsl-quantize" --format fp8-e5m2
 rate "nsl-quantize --format mxfp4" "$bin/nsl-quantize" --format mxfp4
 rate "nsl-quantize --format int8 (per row)" "$bin/nsl-quantize" --format int8
+rate "nsl-quantize --format int4 (per row)" "$bin/nsl-quantize" --format int4
+rate "nsl-quantize --format nf4" "$bin/nsl-quantize" --format nf4
 rate "nsl-quantize --format mxfp4 --emit codes" "$bin/nsl-quantize" --format mxfp4 --emit codes
 echo "load: $(uptime)"
