@@ -17,3 +17,26 @@ assert_dir_empty() {
 	left=$(ls -A "$1")
 	[ -z "$left" ] || fail "files left behind in $1: $left"
 }
+
+# nsl_fails_cleanly TOOL OUTNAME STATUS REGEX ARGS...: run TOOL with
+# -o OUTNAME in an empty directory and expect exit STATUS, one message on
+# stderr matching REGEX (a usage error, 64, may add the line "Try 'TOOL
+# --help' ..."), nothing on stdout and nothing left in the directory: the
+# common contract of every tool's bad-input path.
+nsl_fails_cleanly() {
+	local tool=$1 outname=$2 want=$3 re=$4
+	local dir="$BATS_TEST_TMPDIR/out"
+	shift 4
+	rm -rf "$dir" && mkdir "$dir"
+	run --separate-stderr "$tool" -o "$dir/$outname" "$@"
+	[ "$status" -eq "$want" ] ||
+		fail "status $status, expected $want; stderr: $stderr"
+	[ "${#stderr_lines[@]}" -eq 1 ] || { [ "$want" -eq 64 ] &&
+	    [ "${#stderr_lines[@]}" -eq 2 ] &&
+	    [[ "${stderr_lines[1]}" == "Try '$tool --help'"* ]]; } ||
+		fail "stderr is not one message: $stderr"
+	[[ "${stderr_lines[0]}" =~ $re ]] ||
+		fail "stderr '$stderr' does not match '$re'"
+	[ -z "$output" ] || fail "output: $output"
+	assert_dir_empty "$dir"
+}

@@ -19,21 +19,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
-# fails_cleanly STATUS REGEX ARGS...: run nsl-convert -o into an empty
-# directory (output name $OUTNAME, default out.jsonl); expect the status, a
-# one-line stderr matching REGEX, and nothing left in the directory.
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-convert -o "$T/out/${OUTNAME:-out.jsonl}" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
-		fail "stderr is not one line: $stderr"
-	[[ "$stderr" =~ $re ]] ||
-		fail "stderr '$stderr' does not match '$re'"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-convert "${OUTNAME:-out.jsonl}" "$@"
 }
 
 # ---- JSONL in, JSONL out ----

@@ -15,17 +15,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
-# fails_cleanly STATUS REGEX ARGS...: -o into an empty directory must
-# exit STATUS with a message matching REGEX and leave nothing behind.
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-embed -o "$T/out/o.jsonl" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[[ "$stderr" =~ $re ]] || fail "stderr: $stderr"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-embed o.jsonl "$@"
 }
 
 @test "pca: components, mean and variances equal sklearn's up to sign (1e-8)" {

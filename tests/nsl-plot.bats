@@ -16,15 +16,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-plot -o "$T/out/f.png" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[[ "$stderr" =~ $re ]] || fail "stderr: $stderr"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-plot f.png "$@"
 }
 
 # blocks SCRIPT: print the here-document blocks as JSON {name: [[...]]}

@@ -17,15 +17,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-probe -o "$T/out/o.json" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[[ "$stderr" =~ $re ]] || fail "stderr: $stderr"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-probe o.json "$@"
 }
 
 # near RESULT REFKEY: the result record's losses within 1e-4 and error

@@ -25,24 +25,9 @@ ids() {
 	sed 's/.*"id":"\{0,1\}\([^",]*\)"\{0,1\},.*/\1/' "$1" | tr '\n' ' '
 }
 
-# fails_cleanly STATUS REGEX ARGS...: nsl-prune -o into an empty
-# directory must exit STATUS with one stderr line matching REGEX and
-# leave nothing behind.
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-prune -o "$T/out/o.jsonl" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	# a usage error adds the hint line "Try 'nsl-prune --help' ..."
-	[ "${#stderr_lines[@]}" -eq 1 ] || { [ "$want" -eq 64 ] &&
-	    [ "${#stderr_lines[@]}" -eq 2 ] &&
-	    [[ "${stderr_lines[1]}" == "Try 'nsl-prune --help'"* ]]; } ||
-		fail "stderr is not one line: $stderr"
-	[[ "${stderr_lines[0]}" =~ $re ]] ||
-		fail "stderr '$stderr' does not match '$re'"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-prune o.jsonl "$@"
 }
 
 # ---- hand-worked selections on small.jsonl ----

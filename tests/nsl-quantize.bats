@@ -17,21 +17,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
-# fails_cleanly STATUS REGEX ARGS...: run with -o into an empty directory;
-# expect the status, a one-line stderr matching REGEX and no file left.
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-quantize -o "$T/out/out.jsonl" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	# usage errors add a line pointing at --help
-	[ "$(printf '%s\n' "$stderr" | grep -vc "^Try 'nsl-quantize --help'")" -eq 1 ] ||
-		fail "stderr is not one line: $stderr"
-	[[ "$stderr" =~ $re ]] ||
-		fail "stderr '$stderr' does not match '$re'"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-quantize out.jsonl "$@"
 }
 
 # ---- values ----

@@ -35,19 +35,9 @@ sys.exit(bad)
 EOF
 }
 
-# fails_cleanly STATUS REGEX ARGS...: nsl-score -o into an empty directory
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-score -o "$T/out/out.jsonl" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
-		fail "stderr is not one line: $stderr"
-	[[ "$stderr" =~ $re ]] ||
-		fail "stderr '$stderr' does not match '$re'"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-score out.jsonl "$@"
 }
 
 # ---- logits metrics ----

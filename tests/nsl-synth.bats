@@ -22,24 +22,9 @@ JQDEFS='def dot(a; b): a as $a | b as $b
 def pi: 1 | atan * 4;
 def abs: if . < 0 then -. else . end;'
 
-# fails_cleanly STATUS REGEX ARGS...: nsl-synth -o into an empty directory
-# exits STATUS with the message matching REGEX (plus the --help hint for
-# a usage error) and leaves nothing behind.
+# fails_cleanly STATUS REGEX ARGS...: see nsl_fails_cleanly in helper.bash.
 fails_cleanly() {
-	local want=$1 re=$2
-	shift 2
-	rm -rf "$T/out" && mkdir "$T/out"
-	run --separate-stderr nsl-synth -o "$T/out/o.jsonl" "$@"
-	[ "$status" -eq "$want" ] ||
-		fail "status $status, expected $want; stderr: $stderr"
-	[ "${#stderr_lines[@]}" -eq 1 ] || { [ "$want" -eq 64 ] &&
-	    [ "${#stderr_lines[@]}" -eq 2 ] &&
-	    [[ "${stderr_lines[1]}" == "Try 'nsl-synth --help'"* ]]; } ||
-		fail "stderr is not one message: $stderr"
-	[[ "${stderr_lines[0]}" =~ $re ]] ||
-		fail "stderr '$stderr' does not match '$re'"
-	[ -z "$output" ] || fail "output: $output"
-	assert_dir_empty "$T/out"
+	nsl_fails_cleanly nsl-synth o.jsonl "$@"
 }
 
 @test "teacher-student: ids 0..P-1, label = [margin > 0] on every record" {
