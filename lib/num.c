@@ -995,3 +995,154 @@ nsl_num_format_float(char *buf, float f)
 	return num_format_parts(buf, (int)(bits >> 31),
 	    frac | UINT32_C(1) << 23, bexp - 150, frac == 0 && bexp > 1);
 }
+
+/*
+ * A second formatter for float32 values in 2^-16 <= |f| < 2^23 (see
+ * nsl_num_format_f32_exact), for callers that print few distinct values
+ * many times over, such as dequantized codes.
+ */
+
+/*
+ * The eight digits of x < 10^8 as ASCII in one little-endian word: split
+ * into halves of four digits (32-bit lanes), those into pairs (16-bit
+ * lanes), those into digits (bytes), each lane by a multiply and shift
+ * exact for its range (x / 100 = x * 10486 >> 20 for x < 10^4, x / 10 =
+ * x * 103 >> 10 for x < 100).
+ */
+static inline uint64_t
+num_eight_digits(uint32_t x)
+{
+	uint64_t y, h, z, d;
+
+	y = (uint64_t)(x / 10000) | (uint64_t)(x % 10000) << 32;
+	h = (y * 10486 >> 20) & UINT64_C(0x0000007f0000007f);
+	z = h | (y - h * 100) << 16;
+	d = (z * 103 >> 10) & UINT64_C(0x000f000f000f000f);
+	return (d | (z - d * 10) << 8) + UINT64_C(0x3030303030303030);
+}
+
+/* The n (1..18) digits of f < 10^18 at p; p[n..18) is overwritten. */
+static inline void
+num_put_digits18(char *p, uint64_t f, int n)
+{
+	char tmp[40] = { 0 };
+	uint64_t w;
+	uint32_t top;
+
+	top = (uint32_t)(f / 10000000000000000u);	/* < 100 */
+	f %= 10000000000000000u;
+	memcpy(tmp, num_digit_pairs + 2 * top, 2);
+	w = num_eight_digits((uint32_t)(f / 100000000));
+	memcpy(tmp + 2, &w, 8);
+	w = num_eight_digits((uint32_t)(f % 100000000));
+	memcpy(tmp + 10, &w, 8);
+	memcpy(p, tmp + 18 - n, 18);
+}
+
+/*
+ * f = m 2^e2 (m < 2^24).  With P chosen so that 10^16 <= f 10^P < 10^18,
+ * A = m 10^P is exact, and f 10^P = A / 2^S (S = -e2).  Everything below
+ * is scaled by 2^W (W = S + g + 2, g the 29 extra mantissa bits of a
+ * double, or 0 for a float): the value is A 2^(g+2), its rounding interval
+ * reaches half an ulp (2 10^P) either side, a quarter ulp below when m is
+ * a power of two (the lower neighbour is nearer).  The interval holds the
+ * integers a..b (its ends included iff the mantissa is even, as the
+ * reader rounds ties to even); the shortest decimal is the multiple of
+ * the largest 10^j among them, the one nearest f if there are several
+ * (ties to the even one), as in nsl_num_format.
+ */
+static inline int
+num_format_f32(char *buf, float fv, const int as_float)
+{
+	uint32_t bits, m;
+	int bexp, e2, S, P, g, j, n, k, i, incl;
+	unsigned W;
+	num_u128 A, ten, vr, vp, vm, mask, x;
+	uint64_t a, b, t, t0;
+	char *p = buf;
+
+	memcpy(&bits, &fv, sizeof(bits));
+	bexp = (int)(bits >> 23 & 0xff);
+	if (bexp == 0 || bexp == 0xff)
+		return -1;
+	m = (bits & 0x7fffffu) | 0x800000u;
+	e2 = bexp - 150;		/* |f| = m 2^e2, 2^(e2+23) <= |f| */
+	if (e2 < -39 || e2 >= 0)
+		return -1;
+	S = -e2;
+	/* floor((e2 + 23) log10 2), exact for these small arguments */
+	k = (e2 + 23) * 78913;
+	k = k >= 0 ? k >> 18 : -((-k + (1 << 18) - 1) >> 18);
+	P = 16 - k;
+	if (P < 0 || P > 21)
+		return -1;
+	ten = P <= 19 ? (num_u128)num_pow10_u64[P] : (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
+	A = (num_u128)m * ten;
+	g = as_float ? 0 : 29;
+	W = (unsigned)(S + g + 2);
+	vr = A << (g + 2);
+	vp = vr + 2 * ten;
+	vm = vr - (m == 0x800000u && (!as_float || bexp > 1) ? ten : 2 * ten);
+	incl = as_float ? !(m & 1) : 1;
+	mask = ((num_u128)1 << W) - 1;
+	x = vp >> W;
+	if (x >> 64 != 0)
+		return -1;
+	b = (uint64_t)x;
+	a = (uint64_t)(vm >> W);
+	if ((vm & mask) != 0 || !incl)
+		a++;
+	if ((vp & mask) == 0 && !incl)
+		b--;
+	if (a > b)
+		return -1;
+	for (j = 0; (a + 9) / 10 <= b / 10; j++) {
+		a = (a + 9) / 10;
+		b /= 10;
+	}
+	t0 = (uint64_t)(A >> S) / num_pow10_u64[j];	/* floor(f 10^(P-j)) */
+	if (t0 < a)
+		t = t0 + 1;
+	else if (t0 + 1 > b)
+		t = t0;
+	else {
+		/* 2 f 10^(P-j) against 2 t0 + 1 */
+		x = (num_u128)((2 * t0 + 1) * num_pow10_u64[j]) << S;
+		t = 2 * A < x ? t0 : 2 * A > x ? t0 + 1 : t0 + (t0 & 1);
+	}
+	/* t 10^(j-P), t has no trailing zero: Number::toString's layout */
+	if (bits >> 31)
+		*p++ = '-';
+	n = (64 - __builtin_clzll(t)) * 1233 >> 12;
+	n += t >= num_pow10_u64[n];
+	k = j - P + n;			/* |f| = 0.d1..dn 10^k */
+	if (k > -6 && k <= 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (i = k; i < 0; i++)
+			*p++ = '0';
+		num_put_digits18(p, t, n);
+		p += n;
+	} else if (k > 0 && k < n) {
+		num_put_digits18(p + 1, t, n);
+		for (i = 0; i < k; i++)
+			p[i] = p[i + 1];
+		p[k] = '.';
+		p += n + 1;
+	} else if (k >= n && k <= 21) {
+		num_put_digits18(p, t, n);
+		for (i = n; i < k; i++)
+			p[i] = '0';
+		p += k;
+	} else
+		return -1;	/* not reached for |f| in range */
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+int
+nsl_num_format_f32_exact(char *buf, float f, int as_float)
+{
+	/* two copies, each with its constant shifts */
+	return as_float ? num_format_f32(buf, f, 1) : num_format_f32(buf, f, 0);
+}

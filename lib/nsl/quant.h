@@ -263,16 +263,6 @@ void nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
 void nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
     size_t n, uint8_t *codes);
 
-/*
- * The text nsl_num_format(buf, f) (as_float = 0) or nsl_num_format_float
- * (as_float = 1) writes for the float f, byte for byte, computed in exact
- * 128-bit integer arithmetic for the values the filter prints most (the
- * dequantized q * s of a scaled format: finite, non-zero, 2^-16 <= |f| <
- * 2^23): buf needs 32 bytes.  Returns the length, or -1 (buf untouched)
- * for other values; the caller then uses nsl_num_format*.
- */
-int nsl_quant_format_f32(char *buf, float f, int as_float);
-
 struct nsl_quant_filter_opts {
 	const char *field;	/* the vector field (borrowed) */
 	int emit_codes;		/* write codes objects, not values */

@@ -1150,7 +1150,7 @@ format_agrees(float v, long *hits)
 
 	for (as = 0; as < 2; as++) {
 		memset(got, 'x', sizeof(got));
-		n = nsl_quant_format_f32(got, v, as);
+		n = nsl_num_format_f32_exact(got, v, as);
 		if (n < 0)
 			continue;
 		if (as)
