@@ -242,6 +242,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_LIST:
 			list_laws();
+			nsl_cli_release(&cli);
 			return nsl_finish();
 		case OPT_FORMULA:
 			o.formula = optarg;
