@@ -15,19 +15,7 @@ mkdir -p "$out"
 data="$out/io-$N-$D.jsonl"
 bin=${NSL_BIN:-bin}
 
-if [ ! -f "$data" ]; then
-	echo "generating $data ..." >&2
-	/usr/bin/python3 - "$N" "$D" "$data" <<'PY'
-import random, sys
-n, d, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rng = random.Random(1)
-with open(path, "w") as f:
-    for i in range(n):
-        # float32-like values written with 8 significant digits
-        v = ",".join("%.8g" % rng.gauss(0, 0.05) for _ in range(d))
-        f.write('{"id":%d,"label":%d,"embedding":[%s]}\n' % (i, i % 10, v))
-PY
-fi
+sh bench/gen-embeddings.sh "$N" "$D" "$data"
 bytes=$(stat -c %s "$data")
 mb=$(awk "BEGIN { print $bytes / 1e6 }")
 

@@ -23,18 +23,7 @@ ${CC:-cc} -std=c11 -O2 -Ilib -fopenmp bench/quant_kernel.c lib/libnsl.a \
     -lgsl -lopenblas -lm -o "$out/quant_kernel"
 "$out/quant_kernel" 2>/dev/null
 
-if [ ! -f "$data" ]; then
-	echo "generating $data ..." >&2
-	/usr/bin/python3 - "$N" "$D" "$data" <<'PY'
-import random, sys
-n, d, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rng = random.Random(1)
-with open(path, "w") as f:
-    for i in range(n):
-        v = ",".join("%.8g" % rng.gauss(0, 0.05) for _ in range(d))
-        f.write('{"id":%d,"label":%d,"embedding":[%s]}\n' % (i, i % 10, v))
-PY
-fi
+sh bench/gen-embeddings.sh "$N" "$D" "$data"
 bytes=$(stat -c %s "$data")
 mb=$(awk "BEGIN { print $bytes / 1e6 }")
 
