@@ -432,26 +432,26 @@ fexp(double x)
 }
 
 /*
- * The same exp, two lanes at a time with GCC/Clang vector extensions (which
- * allow the bit reinterpretation that stops the auto-vectoriser), and the
- * soft-min row sum sum_j exp(h_j - row_j inv + sh) built on it.
+ * The same exp, eight lanes at a time with GCC/Clang vector extensions
+ * (which allow the bit reinterpretation that stops the auto-vectoriser;
+ * in place, since passing such vectors by value changes the ABI), and the soft-min row sum sum_j exp(h_j - row_j inv + sh) built on it.
+ * The lanes, the operations (no contraction into fma: -std=c11 keeps
+ * fp-contract off) and the order of the final sum are fixed, so every
+ * clone below returns the same bits; only the instruction width differs.
  */
-typedef double v4d __attribute__((vector_size(16)));
-typedef int64_t v4i __attribute__((vector_size(16)));
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8i __attribute__((vector_size(64)));
 
-static inline __attribute__((always_inline)) v4d
-vexp(v4d x)
+static inline __attribute__((always_inline)) void
+vexp(v8d *xp)
 {
-	const v4d lo = { -708.0, -708.0 };
-	const v4d hi = { 709.0, 709.0 };
 	const double shifter = 0x1.8p52, log2e = 0x1.71547652b82fep0;
 	const double ln2hi = 0x1.62e42fefa39efp-1, ln2lo = 0x1.abc9e3b39803fp-56;
-	v4i under = x < lo, over = x > hi;
-	v4d xc, k, kd, r, pr;
-	v4i e;
+	v8d x = *xp, xc, k, kd, r, pr, lo = x - x - 708.0, hi = x - x + 709.0;
+	v8i under = x < -708.0, over = x > 709.0, e;
 
-	xc = (v4d)(((v4i)lo & under) | ((v4i)x & ~under));
-	xc = (v4d)(((v4i)hi & over) | ((v4i)xc & ~over));
+	xc = (v8d)(((v8i)lo & under) | ((v8i)x & ~under));
+	xc = (v8d)(((v8i)hi & over) | ((v8i)xc & ~over));
 	k = xc * log2e + shifter;
 	kd = k - shifter;
 	r = xc - kd * ln2hi - kd * ln2lo;
@@ -467,30 +467,41 @@ vexp(v4d x)
 	pr = pr * r + 0.5;
 	pr = pr * r + 1.0;
 	pr = pr * r + 1.0;
-	e = ((v4i)k - (0x4338000000000000LL - 1023)) << 52;
-	return (v4d)((v4i)(pr * (v4d)e) & ~under);
+	e = ((v8i)k - (0x4338000000000000LL - 1023)) << 52;
+	*xp = (v8d)((v8i)(pr * (v8d)e) & ~under);
 }
 
-/* sum_j exp(h_j - row_j inv + sh) over j < K, in a fixed order */
-static inline double
+/*
+ * sum_j exp(h_j - row_j inv + sh) over j < K, in a fixed order.  The
+ * soft-min passes spend nearly all their time here, so it is built for
+ * the widest vectors the CPU has (chosen once, at load time).
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static double
 row_expsum(const double *h, const double *row, size_t K, double inv,
     double sh)
 {
-	v4d acc = { 0, 0 }, acc2 = { 0, 0 }, hv, rv, hv2, rv2;
+	v8d acc = { 0 }, hv, rv, t8;
 	size_t j = 0;
-	double t = 0;
+	double t = 0, s;
+	int l;
 
-	for (; j + 4 <= K; j += 4) {
+	for (; j + 8 <= K; j += 8) {
 		memcpy(&hv, h + j, sizeof(hv));
 		memcpy(&rv, row + j, sizeof(rv));
-		memcpy(&hv2, h + j + 2, sizeof(hv2));
-		memcpy(&rv2, row + j + 2, sizeof(rv2));
-		acc += vexp(hv - rv * inv + sh);
-		acc2 += vexp(hv2 - rv2 * inv + sh);
+		t8 = hv - rv * inv + sh;
+		vexp(&t8);
+		acc += t8;
 	}
 	for (; j < K; j++)
 		t += fexp(h[j] - row[j] * inv + sh);
-	return (acc[0] + acc[1]) + (acc2[0] + acc2[1]) + t;
+	s = 0;
+	for (l = 0; l < 8; l++)
+		s += acc[l];
+	return s + t;
 }
 
 /* ---- log-domain Sinkhorn ---- */
