@@ -157,33 +157,43 @@ cost_of(enum nsl_ot_cost kind, double p, double v)
 	}
 }
 
-/* Rows [i0, i1) of side into out (rows of length K). */
+/*
+ * Rows [i0, i1) of side into out (rows of length K), SUB_ROWS at a time
+ * on each thread: a single-threaded dgemm of those rows, then the cost of
+ * each entry while they are still in cache.  One OpenBLAS call spread
+ * over its own threads would contend with OpenMP's, and the fixed
+ * sub-blocks (aligned to SUB_ROWS from row 0, as blocks are multiples of
+ * it) make every entry the same bits whatever the block or thread count.
+ */
+#define SUB_ROWS 32
+
 static void
-cost_compute(const struct ot_cost *c, int side, size_t i0, size_t i1,
+cost_rows_serial(const struct ot_cost *c, int side, size_t i0, size_t i1,
     double *out)
 {
 	const double *X = side ? c->y : c->x, *Y = side ? c->x : c->y;
 	const double *xsq = side ? c->ysq : c->xsq, *ysq = side ? c->xsq :
 	    c->ysq;
 	const int *lx = side ? c->lb : c->la, *ly = side ? c->la : c->lb;
-	size_t K = side ? c->n : c->m, rows = i1 - i0, d = c->d;
-	long r;
+	size_t K = side ? c->n : c->m, d = c->d, i, k;
 
-	if (rows == 0)
-		return;
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0),
 	    (int)K, (int)d, 1.0, X + i0 * d, (int)d, Y, (int)d, 0.0, out,
 	    (int)K);
-#pragma omp parallel for schedule(static) if (rows * K > PAR_MIN)
-	for (r = 0; r < (long)rows; r++) {
-		double *o = out + (size_t)r * K;
-		size_t i = i0 + (size_t)r, k;
+	for (i = i0; i < i1; i++) {
+		double *o = out + (i - i0) * K;
 
 		if (c->kind == NSL_OT_COSINE) {
 			for (k = 0; k < K; k++) {
 				double v = 1 - o[k];
 
 				o[k] = v < 0 ? 0 : v > 2 ? 2 : v;
+			}
+		} else if (c->kind == NSL_OT_SQEUCLIDEAN) {
+			for (k = 0; k < K; k++) {
+				double v = xsq[i] + ysq[k] - 2 * o[k];
+
+				o[k] = v < 0 ? 0 : v;
 			}
 		} else {
 			for (k = 0; k < K; k++) {
@@ -199,6 +209,27 @@ cost_compute(const struct ot_cost *c, int side, size_t i0, size_t i1,
 				    c->nlb + (size_t)ly[k]];
 		}
 	}
+}
+
+static void
+cost_compute(const struct ot_cost *c, int side, size_t i0, size_t i1,
+    double *out)
+{
+	size_t K = side ? c->n : c->m;
+	long nsub = (long)((i1 - i0 + SUB_ROWS - 1) / SUB_ROWS), q;
+	int blas_threads;
+
+	if (i1 == i0)
+		return;
+	blas_threads = nsl_vec_blas_serial();
+#pragma omp parallel for schedule(dynamic) if ((i1 - i0) * K > PAR_MIN)
+	for (q = 0; q < nsub; q++) {
+		size_t r0 = i0 + (size_t)q * SUB_ROWS;
+		size_t r1 = r0 + SUB_ROWS < i1 ? r0 + SUB_ROWS : i1;
+
+		cost_rows_serial(c, side, r0, r1, out + (r0 - i0) * K);
+	}
+	nsl_vec_blas_restore(blas_threads);
 }
 
 size_t
@@ -284,9 +315,10 @@ ot_cost_init(struct ot_cost *c, const struct nsl_ot_problem *pr,
 		return 0;
 	}
 	K = n > m ? n : m;
-	c->block = BLOCK_BYTES / (K * sizeof(double));
-	if (c->block < 16)
-		c->block = 16;
+	/* at least a few sub-blocks per block, so that both threads work */
+	c->block = BLOCK_BYTES / (K * sizeof(double)) / SUB_ROWS * SUB_ROWS;
+	if (c->block < 4 * SUB_ROWS)
+		c->block = 4 * SUB_ROWS;
 	c->buf = malloc(c->block * K * sizeof(double));
 	if (c->buf == NULL)
 		goto nomem;
