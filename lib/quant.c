@@ -377,52 +377,116 @@ cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
 	return all;
 }
 
+/*
+ * Sixteen lanes of the float32 encoder below, with GCC/Clang vector
+ * extensions: the auto-vectoriser, mixing 32-bit lanes with byte stores,
+ * spilled most of its registers.  Comparisons give all-ones lanes, so
+ * the selects are masks.
+ */
+typedef uint32_t v16u __attribute__((vector_size(64)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef uint8_t v16b __attribute__((vector_size(16)));
+
+struct f32_encoder {
+	uint32_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
+	uint32_t thr2, smask, nan_sign_mask;
+	float magic;
+};
+
+static inline __attribute__((always_inline)) void
+encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
+    v16u *any_ovf, v16u *any_nan, v16u *any_flush)
+{
+	v16u b, a, sub, nor, c, sign, isov, isnan_, issub;
+	v16f fa;
+
+	memcpy(&b, x, sizeof(b));
+	a = b & 0x7fffffffu;
+	fa = (v16f)a + k->magic;
+	sub = (v16u)fa - k->magicbits;
+	nor = (a + k->rebias + ((a >> k->shift) & 1)) >> k->shift;
+	issub = (v16u)(a < k->minnorm);
+	isnan_ = (v16u)(a > 0x7f800000u);
+	isov = (v16u)(a >= k->thr2) & ~isnan_;
+	c = (issub & sub) | (~issub & nor);
+	c = (isov & k->ovf) | (~isov & c);
+	c = (isnan_ & k->nan) | (~isnan_ & c);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	*any_ovf |= isov;
+	*any_nan |= isnan_;
+	*any_flush |= issub & (v16u)(c == 0) & (v16u)(a != 0);
+	{
+		v16b out = __builtin_convertvector(sign | c, v16b);
+
+		memcpy(codes, &out, sizeof(out));
+	}
+}
+
+/*
+ * Cloned for wider vectors where the CPU has them: the float operation
+ * (adding the magic number) is exact, the rest is integer, so every clone
+ * gives the same codes.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 unsigned
 nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
     size_t n, uint8_t *codes, unsigned opts)
 {
-	const int m = f->mbits, shift = 23 - m;
-	const unsigned signshift = 31 - (unsigned)(f->ebits + m);
-	/* |x| above thr (or at it, when the tie goes up) overflows */
-	const uint32_t minnorm = (uint32_t)(f->emin + 127) << 23;
-	const float magic = ldexpf(1.0f, f->emin - m + 23);
-	const uint32_t magicbits = f32_bits(magic);
-	const uint32_t rebias = ((uint32_t)(f->bias - 127) << 23) +
-	    (1u << (shift - 1)) - 1;
+	const int m = f->mbits;
 	unsigned ovflag = 0;
-	const uint32_t ovf = overflow(f, 0, opts, &ovflag);
-	const uint32_t nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
 	const uint32_t nanflag = f->special == NSL_QS_FINITE ? NSL_QF_UNREP :
 	    NSL_QF_NAN;
-	const uint32_t thr2 = f32_overflow_bits(f);
-	const uint32_t smask = 1u << (f->ebits + m);
+	struct f32_encoder k;
+	v16u vov = { 0 }, vnan = { 0 }, vflush = { 0 };
 	uint32_t any_ovf = 0, any_nan = 0, any_flush = 0;
 	size_t i;
+	int l;
 
-	/*
-	 * Branch-free, so that the loop vectorizes: compute the subnormal
-	 * and the normal result and select; overflow and NaN override.
-	 */
-#pragma omp simd reduction(|:any_ovf, any_nan, any_flush)
-	for (i = 0; i < n; i++) {
+	k.shift = (uint32_t)(23 - m);
+	k.signshift = 31 - (uint32_t)(f->ebits + m);
+	k.minnorm = (uint32_t)(f->emin + 127) << 23;
+	k.magic = ldexpf(1.0f, f->emin - m + 23);
+	k.magicbits = f32_bits(k.magic);
+	k.rebias = ((uint32_t)(f->bias - 127) << 23) + (1u << (k.shift - 1)) -
+	    1;
+	k.ovf = overflow(f, 0, opts, &ovflag);
+	k.nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
+	/* |x| at or above thr2 overflows */
+	k.thr2 = f32_overflow_bits(f);
+	k.smask = 1u << (f->ebits + m);
+	/* a format with no NaN encodes NaN as +0 */
+	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~0u : 0;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		encode16(&k, x + i, codes + i, &vov, &vnan, &vflush);
+	for (l = 0; l < 16; l++) {
+		any_ovf |= vov[l];
+		any_nan |= vnan[l];
+		any_flush |= vflush[l];
+	}
+	/* the same steps, one element at a time, for the last few */
+	for (; i < n; i++) {
 		uint32_t b, a, sub, nor, c, sign, isov, isnan_, issub;
 		float fa;
 
 		memcpy(&b, &x[i], sizeof(b));
 		a = b & 0x7fffffffu;
 		memcpy(&fa, &a, sizeof(fa));
-		fa += magic;
+		fa += k.magic;
 		memcpy(&sub, &fa, sizeof(sub));
-		sub -= magicbits;
-		nor = (a + rebias + ((a >> shift) & 1)) >> shift;
-		issub = a < minnorm;
+		sub -= k.magicbits;
+		nor = (a + k.rebias + ((a >> k.shift) & 1)) >> k.shift;
+		issub = a < k.minnorm;
 		isnan_ = a > 0x7f800000u;
-		isov = (a >= thr2) & !isnan_;
+		isov = (a >= k.thr2) & !isnan_;
 		c = issub ? sub : nor;
-		c = isov ? ovf : c;
-		c = isnan_ ? nan : c;
-		sign = (b >> signshift) & smask;
-		sign = isnan_ && nanflag == NSL_QF_UNREP ? 0 : sign;
+		c = isov ? k.ovf : c;
+		c = isnan_ ? k.nan : c;
+		sign = (b >> k.signshift) & k.smask;
+		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
