@@ -505,54 +505,113 @@ f64_bits(double v)
 	return b;
 }
 
+/* Eight lanes of fp_encode_f64 below, as encode16 for float32. */
+typedef uint64_t v8u __attribute__((vector_size(64)));
+typedef double v8f __attribute__((vector_size(64)));
+typedef uint8_t v8b __attribute__((vector_size(8)));
+
+struct f64_encoder {
+	uint64_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
+	uint64_t thr2, smask, nan_sign_mask;
+	double magic;
+};
+
+static inline __attribute__((always_inline)) void
+encode8(const struct f64_encoder *k, const double *x, uint8_t *codes,
+    v8u *any_ovf, v8u *any_nan, v8u *any_flush)
+{
+	const uint64_t inf = UINT64_C(0x7ff0000000000000);
+	v8u b, a, sub, nor, c, sign, isov, isnan_, issub;
+	v8f fa;
+	v8b out;
+
+	memcpy(&b, x, sizeof(b));
+	a = b & ~(UINT64_C(1) << 63);
+	fa = (v8f)a + k->magic;
+	sub = (v8u)fa - k->magicbits;
+	nor = (a + k->rebias + ((a >> k->shift) & 1)) >> k->shift;
+	issub = (v8u)(a < k->minnorm);
+	isnan_ = (v8u)(a > inf);
+	isov = (v8u)(a >= k->thr2) & ~isnan_;
+	c = (issub & sub) | (~issub & nor);
+	c = (isov & k->ovf) | (~isov & c);
+	c = (isnan_ & k->nan) | (~isnan_ & c);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	*any_ovf |= isov;
+	*any_nan |= isnan_;
+	*any_flush |= issub & (v8u)(c == 0) & (v8u)(a != 0);
+	out = __builtin_convertvector(sign | c, v8b);
+	memcpy(codes, &out, sizeof(out));
+}
+
 /*
  * The float32 kernel's method on doubles: n doubles to minifloat codes
  * with nearest-even, the same codes and flags as nsl_quant_fp_encode
- * (u < 0) on each.
+ * (u < 0) on each.  Cloned as nsl_quant_fp_encode_f32, with the same
+ * guarantee.
  */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static unsigned
 fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
     uint8_t *codes, unsigned opts)
 {
-	const int m = f->mbits, shift = 52 - m;
-	const unsigned signshift = 63 - (unsigned)(f->ebits + m);
-	const uint64_t minnorm = (uint64_t)(f->emin + 1023) << 52;
-	const double magic = ldexp(1.0, f->emin - m + 52);
-	const uint64_t magicbits = f64_bits(magic);
-	const uint64_t rebias = ((uint64_t)(int64_t)(f->bias - 1023) << 52) +
-	    (UINT64_C(1) << (shift - 1)) - 1;
+	const int m = f->mbits;
 	unsigned ovflag = 0;
-	const uint64_t ovf = overflow(f, 0, opts, &ovflag);
-	const uint64_t nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
 	const unsigned nanflag = f->special == NSL_QS_FINITE ? NSL_QF_UNREP :
 	    NSL_QF_NAN;
-	const uint64_t thr = f64_bits(f->max + ldexp(1.0, f->emax - m - 1));
-	const uint64_t thr2 = max_code(f) & 1 ? thr : thr + 1;
-	const uint64_t smask = UINT64_C(1) << (f->ebits + m);
 	const uint64_t inf = UINT64_C(0x7ff0000000000000);
-	uint64_t any_ovf = 0, any_nan = 0, any_flush = 0;
+	struct f64_encoder k;
+	v8u vov = { 0 }, vnan = { 0 }, vflush = { 0 };
+	uint64_t any_ovf = 0, any_nan = 0, any_flush = 0, thr;
 	size_t i;
+	int l;
 
-#pragma omp simd reduction(|:any_ovf, any_nan, any_flush)
-	for (i = 0; i < n; i++) {
+	k.shift = (uint64_t)(52 - m);
+	k.signshift = 63 - (uint64_t)(f->ebits + m);
+	k.minnorm = (uint64_t)(f->emin + 1023) << 52;
+	k.magic = ldexp(1.0, f->emin - m + 52);
+	k.magicbits = f64_bits(k.magic);
+	k.rebias = ((uint64_t)(int64_t)(f->bias - 1023) << 52) +
+	    (UINT64_C(1) << (k.shift - 1)) - 1;
+	k.ovf = overflow(f, 0, opts, &ovflag);
+	k.nan = f->special == NSL_QS_FINITE ? 0 : nan_code(f);
+	/* |x| above thr (or at it, when the tie goes up) overflows */
+	thr = f64_bits(f->max + ldexp(1.0, f->emax - m - 1));
+	k.thr2 = max_code(f) & 1 ? thr : thr + 1;
+	k.smask = UINT64_C(1) << (f->ebits + m);
+	/* a format with no NaN encodes NaN as +0 */
+	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~UINT64_C(0) : 0;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		encode8(&k, x + i, codes + i, &vov, &vnan, &vflush);
+	for (l = 0; l < 8; l++) {
+		any_ovf |= vov[l];
+		any_nan |= vnan[l];
+		any_flush |= vflush[l];
+	}
+	/* the same steps, one element at a time, for the last few */
+	for (; i < n; i++) {
 		uint64_t b, a, sub, nor, c, sign, isov, isnan_, issub;
 		double fa;
 
 		memcpy(&b, &x[i], sizeof(b));
 		a = b & ~(UINT64_C(1) << 63);
 		memcpy(&fa, &a, sizeof(fa));
-		fa += magic;
+		fa += k.magic;
 		memcpy(&sub, &fa, sizeof(sub));
-		sub -= magicbits;
-		nor = (a + rebias + ((a >> shift) & 1)) >> shift;
-		issub = a < minnorm;
+		sub -= k.magicbits;
+		nor = (a + k.rebias + ((a >> k.shift) & 1)) >> k.shift;
+		issub = a < k.minnorm;
 		isnan_ = a > inf;
-		isov = (a >= thr2) & !isnan_;
+		isov = (a >= k.thr2) & !isnan_;
 		c = issub ? sub : nor;
-		c = isov ? ovf : c;
-		c = isnan_ ? nan : c;
-		sign = (b >> signshift) & smask;
-		sign = isnan_ && nanflag == NSL_QF_UNREP ? 0 : sign;
+		c = isov ? k.ovf : c;
+		c = isnan_ ? k.nan : c;
+		sign = (b >> k.signshift) & k.smask;
+		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
