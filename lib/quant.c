@@ -18,6 +18,19 @@
 #include "nsl/quant.h"
 #include "nsl/rng.h"
 
+/*
+ * The vector kernels are built for AVX-512 and AVX2 as well, the best
+ * chosen when the program loads (GCC on x86-64; the sanitizer build
+ * checks the one plain version).
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define NSL_QUANT_CLONES __attribute__((target_clones("avx512f", "avx2", \
+    "default")))
+#else
+#define NSL_QUANT_CLONES
+#endif
+
 const char *const nsl_quant_format_names[] = {
 	"fp8-e4m3", "fp8-e5m2", "fp6-e2m3", "fp6-e3m2", "fp4-e2m1",
 	"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e2m3", "mxfp6-e3m2", "mxfp4",
@@ -427,10 +440,7 @@ encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
  * (adding the magic number) is exact, the rest is integer, so every clone
  * gives the same codes.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+NSL_QUANT_CLONES
 unsigned
 nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
     size_t n, uint8_t *codes, unsigned opts)
@@ -550,10 +560,7 @@ encode8(const struct f64_encoder *k, const double *x, uint8_t *codes,
  * (u < 0) on each.  Cloned as nsl_quant_fp_encode_f32, with the same
  * guarantee.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+NSL_QUANT_CLONES
 static unsigned
 fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
     uint8_t *codes, unsigned opts)
@@ -1024,44 +1031,84 @@ round_even(double x)
 }
 
 /*
+ * The span kernels below take eight elements at a time as vectors (the
+ * types of encode8), the same operations in the same order as their
+ * one-element tails, so every clone gives the same bits.
+ */
+typedef int64_t v8s __attribute__((vector_size(64)));
+typedef float v8h __attribute__((vector_size(32)));
+
+/*
  * A scaled symmetric integer span in one pass: span_fast's loops, with
  * the value of code c (the integer r itself) times the scale.  With the
  * span's range (its least and greatest element, and 0) known, the
  * saturation test needs only its ends; else the loop tracks them.
+ * The value r s is narrowed to float32 without round_f32's guard: |r s|
+ * <= qmax round_f32(clip amax / qmax) is finite, and the narrowing
+ * rounds per IEEE 754 (C11 Annex F), to infinity if need be, as
+ * round_f32 does.
  */
-static inline unsigned
+NSL_QUANT_CLONES static unsigned
 int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
     const double *range, uint8_t *codes, double *out)
 {
-	const unsigned mask = (1u << bits) - 1;
+	const uint64_t mask = (1u << bits) - 1;
 	const double lo = -qmax, hi = qmax;
 	double y, r, ymin = 0, ymax = 0;
 	/* 2|y| - 1 in the bits of a double, unsigned: below the value for
 	 * |y| = 1/2 iff 0 < |y| <= 1/2, which (and only which) rounds to 0 */
 	uint64_t b, small = UINT64_MAX;
 	const uint64_t half = UINT64_C(0x3fe0000000000000) << 1;
+	v8f vmin = { 0 }, vmax = { 0 }, vlo = (v8f){ 0 } + lo;
+	v8f vhi = (v8f){ 0 } + hi;
+	v8u vsmall = ~(v8u){ 0 };
 	size_t i;
-	int sat;
+	int sat, l;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 8 <= n; i += 8) {
+		v8f vy, vr;
+		v8u vb;
+		v8b vc;
+
+		memcpy(&vy, x + i, sizeof(vy));
+		vy = vy / sc;
+		vmin = (v8f)(((v8u)(vy < vmin) & (v8u)vy) |
+		    (~(v8u)(vy < vmin) & (v8u)vmin));
+		vmax = (v8f)(((v8u)(vy > vmax) & (v8u)vy) |
+		    (~(v8u)(vy > vmax) & (v8u)vmax));
+		vb = ((v8u)vy << 1) - 1;
+		vsmall = ((v8u)(vb < vsmall) & vb) |
+		    (~(v8u)(vb < vsmall) & vsmall);
+		vr = (vy + 0x1.8p52) - 0x1.8p52;
+		vr = (v8f)(((v8u)(vr < lo) & (v8u)vlo) |
+		    (~(v8u)(vr < lo) & (v8u)vr));
+		vr = (v8f)(((v8u)(vr > hi) & (v8u)vhi) |
+		    (~(v8u)(vr > hi) & (v8u)vr));
+		vc = __builtin_convertvector(
+		    (v8u)__builtin_convertvector(vr, v8s) & mask, v8b);
+		memcpy(codes + i, &vc, sizeof(vc));
+		vr = vr * sc;
+		if (f32)
+			vr = __builtin_convertvector(
+			    __builtin_convertvector(vr, v8h), v8f);
+		memcpy(out + i, &vr, sizeof(vr));
+	}
+	for (l = 0; l < 8 && n >= 8; l++) {
+		ymin = vmin[l] < ymin ? vmin[l] : ymin;
+		ymax = vmax[l] > ymax ? vmax[l] : ymax;
+		small = vsmall[l] < small ? vsmall[l] : small;
+	}
+	for (; i < n; i++) {
 		y = x[i] / sc;
-		if (range == NULL) {
-			ymin = y < ymin ? y : ymin;
-			ymax = y > ymax ? y : ymax;
-		}
+		ymin = y < ymin ? y : ymin;
+		ymax = y > ymax ? y : ymax;
 		memcpy(&b, &y, sizeof(b));
 		b = (b << 1) - 1;
 		small = b < small ? b : small;
 		r = round_even(y);
 		r = r < lo ? lo : r;
 		r = r > hi ? hi : r;
-		codes[i] = (uint8_t)((unsigned)(long)r & mask);
-		/*
-		 * to_f32 without round_f32's guard: |r s| <= qmax
-		 * round_f32(clip amax / qmax) is finite, and its narrowing
-		 * to float rounds per IEEE 754 (C11 Annex F), to infinity
-		 * if need be, as round_f32 does.
-		 */
+		codes[i] = (uint8_t)((uint64_t)(int64_t)r & mask);
 		out[i] = f32 ? (double)(float)(r * sc) : r * sc;
 	}
 	if (range != NULL) {	/* x / sc is monotonic in x */
@@ -1075,38 +1122,58 @@ int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
 }
 
 /*
- * An nf4 span in one pass, as span_fast's loops: the code by binary
- * search among the midpoints, the value of its level times the scale
- * (|level| <= 1: the product is within float range, so it is narrowed
- * without round_f32's guard).  With the span's range known, saturation
- * is tested on its ends; the flush test stops at the first hit.
+ * An nf4 span in one pass, as span_fast's loops: the code is the number
+ * of midpoints between levels below y, a tie going to the even code (the
+ * odd-numbered midpoints count when equal); the value is its level times
+ * the scale (|level| <= 1: the product is within float range, so it is
+ * narrowed without round_f32's guard).  With the span's range known,
+ * saturation is tested on its ends.  No element is NaN here.
  */
-static inline unsigned
+NSL_QUANT_CLONES static unsigned
 nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
     const double *value, uint8_t *codes, double *out)
 {
-	double mid[16], y, v;
+	double mid[15], y, v;
 	unsigned c, all = 0;
-	int flush = 0;
+	int flush = 0, l;
 	size_t i, j;
+	v8s vsat = { 0 }, vflush = { 0 };
 
 	for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
 		mid[j] = ((double)nsl_quant_nf4_levels[j] +
 		    nsl_quant_nf4_levels[j + 1]) / 2;
-	mid[15] = NAN;	/* c = 15 is no tie, even at infinity */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 8 <= n; i += 8) {
+		v8f vy;
+		v8s vc = { 0 };
+		v8b cb;
+
+		memcpy(&vy, x + i, sizeof(vy));
+		vy = vy / sc;
+		for (j = 0; j < 15; j += 2)
+			vc -= (v8s)(mid[j] < vy);
+		for (j = 1; j < 15; j += 2)
+			vc -= (v8s)(mid[j] <= vy);
+		vsat |= (v8s)(vy > 1.0) | (v8s)(vy < -1.0);
+		vflush |= (v8s)(vc == 7) & (v8s)(vy != 0);
+		cb = __builtin_convertvector(vc, v8b);
+		memcpy(codes + i, &cb, sizeof(cb));
+		for (l = 0; l < 8; l++) {
+			v = value[vc[l]] * sc;
+			out[i + l] = f32 ? (double)(float)v : v;
+		}
+	}
+	for (l = 0; l < 8; l++) {
+		all |= vsat[l] && range == NULL ? NSL_QF_SATURATED : 0;
+		flush |= vflush[l] != 0;
+	}
+	for (; i < n; i++) {
 		y = x[i] / sc;
-		/* c = the number of midpoints below y (binary search); a
-		 * tie goes to the even code */
-		c = mid[7] < y ? 8 : 0;
-		c += mid[c + 3] < y ? 4 : 0;
-		c += mid[c + 1] < y ? 2 : 0;
-		c += mid[c] < y;
-		c += y == mid[c] && (c & 1);
+		c = 0;
+		for (j = 0; j < 15; j++)
+			c += j % 2 ? mid[j] <= y : mid[j] < y;
 		if (range == NULL && fabs(y) > 1)
 			all |= NSL_QF_SATURATED;
-		if (!flush)
-			flush = c == 7 && y != 0;
+		flush |= c == 7 && y != 0;
 		codes[i] = (uint8_t)c;
 		v = value[c] * sc;
 		out[i] = f32 ? (double)(float)v : v;
@@ -1142,17 +1209,11 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		if (isnan(x[i]))
 			return -1u;
 	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE)
-		return range != NULL ?
-		    int_span(x, n, s->scale, f->qmax, f->bits, q->f32, range,
-		    codes, out) :
-		    int_span(x, n, s->scale, f->qmax, f->bits, q->f32, NULL,
-		    codes, out);
+		return int_span(x, n, s->scale, f->qmax, f->bits, q->f32,
+		    range, codes, out);
 	if (f->kind == NSL_QK_NF4 && q->gran != NSL_QG_NONE)
-		return range != NULL ?
-		    nf4_span(x, n, s->scale, q->f32, range, f->value, codes,
-		    out) :
-		    nf4_span(x, n, s->scale, q->f32, NULL, f->value, codes,
-		    out);
+		return nf4_span(x, n, s->scale, q->f32, range, f->value,
+		    codes, out);
 	if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
