@@ -1100,7 +1100,11 @@ num_format_f32(char *buf, float fv, const int as_float)
 		a = (a + 9) / 10;
 		b /= 10;
 	}
-	t0 = (uint64_t)(A >> S) / num_pow10_u64[j];	/* floor(f 10^(P-j)) */
+	/* floor(f 10^(P-j)); j is small, and a division by the constant 10
+	 * is a multiply, where one by 10^j would be a slow divide */
+	t0 = (uint64_t)(A >> S);
+	for (i = 0; i < j; i++)
+		t0 /= 10;
 	if (t0 < a)
 		t = t0 + 1;
 	else if (t0 + 1 > b)

@@ -1133,7 +1133,7 @@ NSL_QUANT_CLONES static unsigned
 nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
     const double *value, uint8_t *codes, double *out)
 {
-	double mid[15], y, v;
+	double mid[15], tab[16], y, v;
 	unsigned c, all = 0;
 	int flush = 0, l;
 	size_t i, j;
@@ -1142,6 +1142,10 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 	for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
 		mid[j] = ((double)nsl_quant_nf4_levels[j] +
 		    nsl_quant_nf4_levels[j + 1]) / 2;
+	for (j = 0; j < 16; j++) {	/* the value of each code */
+		v = value[j] * sc;
+		tab[j] = f32 ? (double)(float)v : v;
+	}
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8f vy;
 		v8s vc = { 0 };
@@ -1157,11 +1161,9 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 		vflush |= (v8s)(vc == 7) & (v8s)(vy != 0);
 		cb = __builtin_convertvector(vc, v8b);
 		memcpy(codes + i, &cb, sizeof(cb));
-		for (l = 0; l < 8; l++) {
-			v = value[vc[l]] * sc;
-			out[i + l] = f32 ? (double)(float)v : v;
-		}
 	}
+	for (j = 0; j < i; j++)
+		out[j] = tab[codes[j]];
 	for (l = 0; l < 8; l++) {
 		all |= vsat[l] && range == NULL ? NSL_QF_SATURATED : 0;
 		flush |= vflush[l] != 0;
@@ -1175,8 +1177,7 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 			all |= NSL_QF_SATURATED;
 		flush |= c == 7 && y != 0;
 		codes[i] = (uint8_t)c;
-		v = value[c] * sc;
-		out[i] = f32 ? (double)(float)v : v;
+		out[i] = tab[c];
 	}
 	if (range != NULL && (range[1] / sc > 1 || range[0] / sc < -1))
 		all |= NSL_QF_SATURATED;
