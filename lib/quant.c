@@ -31,6 +31,17 @@
 #define NSL_QUANT_CLONES
 #endif
 
+/*
+ * Vectors of eight doubles (and their bits, codes and float32 narrowing)
+ * for the kernels written with GCC/Clang vector extensions: each does
+ * the same operations in the same order as its one-element tail.
+ */
+typedef double v8f __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(64)));
+typedef int64_t v8s __attribute__((vector_size(64)));
+typedef float v8h __attribute__((vector_size(32)));
+typedef uint8_t v8b __attribute__((vector_size(8)));
+
 const char *const nsl_quant_format_names[] = {
 	"fp8-e4m3", "fp8-e5m2", "fp6-e2m3", "fp6-e3m2", "fp4-e2m1",
 	"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e2m3", "mxfp6-e3m2", "mxfp4",
@@ -344,6 +355,19 @@ round_f32(double v)
 	return (double)(float)v;
 }
 
+/* round_f32 of eight values: the narrowing gives the same IEEE result */
+static inline __attribute__((always_inline)) void
+round_f32_8(v8f *v)
+{
+	const uint64_t sign = UINT64_C(1) << 63;
+	v8f a = (v8f)((v8u)*v & ~sign);
+	v8u big = (v8u)(a >= 0x1.ffffffp127);	/* false for NaN */
+	v8f r = __builtin_convertvector(__builtin_convertvector(*v, v8h), v8f);
+	v8u inf = ((v8u)*v & sign) | UINT64_C(0x7ff0000000000000);
+
+	*v = (v8f)((big & inf) | (~big & (v8u)r));
+}
+
 /* Float32 bits at and above which |x| overflows (nearest-even). */
 static uint32_t
 f32_overflow_bits(const struct nsl_quant_format *f)
@@ -516,9 +540,6 @@ f64_bits(double v)
 }
 
 /* Eight lanes of fp_encode_f64 below, as encode16 for float32. */
-typedef uint64_t v8u __attribute__((vector_size(64)));
-typedef double v8f __attribute__((vector_size(64)));
-typedef uint8_t v8b __attribute__((vector_size(8)));
 
 struct f64_encoder {
 	uint64_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
@@ -958,31 +979,44 @@ span_range(const double *x, size_t n, double *lo, double *hi)
 	*hi = nan ? NAN : h;
 }
 
-/* out[i] = to_f32(q, x[i]) and span_range(out, n, lo, hi) in one pass. */
-static void
+/*
+ * out[i] = to_f32(q, x[i]) and span_range(out, n, lo, hi) in one pass,
+ * eight lanes at a time (with a lane's least and greatest starting at
+ * +0, as the whole span's do, any order gives the same ends).
+ */
+NSL_QUANT_CLONES static void
 convert_range(const struct nsl_quant *q, const double *x, double *out,
     size_t n, double *lo, double *hi)
 {
 	double l = 0, h = 0, v, inf = 0;
+	v8f vl = { 0 }, vh = { 0 }, vinf = { 0 }, vv;
 	size_t i;
+	int k;
 
 	/* inf stays 0 while every v - v is (v finite) */
-	if (q->f32)
-		for (i = 0; i < n; i++) {
-			v = round_f32(x[i]);
-			out[i] = v;
-			inf += v - v;
-			l = v < l ? v : l;
-			h = v > h ? v : h;
-		}
-	else
-		for (i = 0; i < n; i++) {
-			v = x[i];
-			out[i] = v;
-			inf += v - v;
-			l = v < l ? v : l;
-			h = v > h ? v : h;
-		}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&vv, x + i, sizeof(vv));
+		if (q->f32)
+			round_f32_8(&vv);
+		memcpy(out + i, &vv, sizeof(vv));
+		vinf += vv - vv;
+		vl = (v8f)(((v8u)(vv < vl) & (v8u)vv) |
+		    (~(v8u)(vv < vl) & (v8u)vl));
+		vh = (v8f)(((v8u)(vv > vh) & (v8u)vv) |
+		    (~(v8u)(vv > vh) & (v8u)vh));
+	}
+	for (k = 0; k < 8; k++) {
+		l = vl[k] < l ? vl[k] : l;
+		h = vh[k] > h ? vh[k] : h;
+		inf += vinf[k];
+	}
+	for (; i < n; i++) {
+		v = q->f32 ? round_f32(x[i]) : x[i];
+		out[i] = v;
+		inf += v - v;
+		l = v < l ? v : l;
+		h = v > h ? v : h;
+	}
 	if (inf != 0 || isnan(inf))
 		for (i = 0; i < n; i++)
 			if (isnan(out[i]))
@@ -1030,13 +1064,6 @@ round_even(double x)
 	return (x + 0x1.8p52) - 0x1.8p52;
 }
 
-/*
- * The span kernels below take eight elements at a time as vectors (the
- * types of encode8), the same operations in the same order as their
- * one-element tails, so every clone gives the same bits.
- */
-typedef int64_t v8s __attribute__((vector_size(64)));
-typedef float v8h __attribute__((vector_size(32)));
 
 /*
  * A scaled symmetric integer span in one pass: span_fast's loops, with
@@ -1137,7 +1164,8 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 	unsigned c, all = 0;
 	int flush = 0, l;
 	size_t i, j;
-	v8s vsat = { 0 }, vflush = { 0 };
+	v8s vsat = { 0 }, vflush = { 0 }, vzero = { 0 };
+	int64_t cs[8];
 
 	for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
 		mid[j] = ((double)nsl_quant_nf4_levels[j] +
@@ -1149,7 +1177,6 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8f vy;
 		v8s vc = { 0 };
-		v8b cb;
 
 		memcpy(&vy, x + i, sizeof(vy));
 		vy = vy / sc;
@@ -1157,16 +1184,23 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 			vc -= (v8s)(mid[j] < vy);
 		for (j = 1; j < 15; j += 2)
 			vc -= (v8s)(mid[j] <= vy);
-		vsat |= (v8s)(vy > 1.0) | (v8s)(vy < -1.0);
-		vflush |= (v8s)(vc == 7) & (v8s)(vy != 0);
-		cb = __builtin_convertvector(vc, v8b);
-		memcpy(codes + i, &cb, sizeof(cb));
+		/* counts, each a compare subtracted at once: GCC handles
+		 * that form as vectors, where it split |, & of compares
+		 * into lanes.  Zero has code 7, so some element is flushed
+		 * iff code 7 is more frequent than zero. */
+		vsat -= (v8s)(vy > 1.0);
+		vsat -= (v8s)(vy < -1.0);
+		vflush -= (v8s)(vc == 7);
+		vzero -= (v8s)(vy == 0);
+		memcpy(cs, &vc, sizeof(cs));
+		for (l = 0; l < 8; l++) {
+			codes[i + l] = (uint8_t)cs[l];
+			out[i + l] = tab[cs[l]];
+		}
 	}
-	for (j = 0; j < i; j++)
-		out[j] = tab[codes[j]];
 	for (l = 0; l < 8; l++) {
 		all |= vsat[l] && range == NULL ? NSL_QF_SATURATED : 0;
-		flush |= vflush[l] != 0;
+		flush |= vflush[l] > vzero[l];
 	}
 	for (; i < n; i++) {
 		y = x[i] / sc;

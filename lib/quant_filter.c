@@ -378,9 +378,11 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 	nsl_buf_addc(b, '"');
 	if (q->fmt.mx) {
 		nsl_buf_adds(b, ",\"e8m0\":[");
-		for (i = 0; i < ns; i++)
-			nsl_buf_addf(b, "%s%d", i ? "," : "",
-			    fl->scales[i].e8m0);
+		for (i = 0; i < ns; i++) {	/* integers: as %d prints */
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_json_number(b, fl->scales[i].e8m0, NSL_NUM_DOUBLE);
+		}
 		nsl_buf_addc(b, ']');
 	} else if (ns > 0) {
 		nsl_buf_adds(b, ",\"scales\":[");
