@@ -11,7 +11,12 @@ CFLAGS ?= -O2 -g
 NSL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
 	-Ilib -I/usr/include/x86_64-linux-gnu/openblas-pthread \
 	-DNSL_VERSION='"$(VERSION)"'
-LDLIBS = -lgsl -lopenblas -ljansson -lz -lm
+LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -lz -lm
+# GSL's CBLAS calls go to OpenBLAS in the tools that do matrix work of
+# their own; the others take GSL's own CBLAS, and so start no OpenBLAS
+# thread pool (its threads spin on the other hyperthread at start-up).
+BLAS_LIBS = -lopenblas
+NOBLAS_TOOLS = convert extrapolate fit plot quantize
 NSL_LDFLAGS = -fopenmp
 
 # One line per entry, so that work on different tools touches different
@@ -118,6 +123,8 @@ $(B)/%.o: %.c $(B)/.flags
 $(B)/lib/libnsl.a: $(OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NOBLAS_TOOLS:%=$(B)/bin/nsl-%) $(B)/bin/nsl: BLAS_LIBS = -lgslcblas
 
 $(B)/bin/nsl-%: $(B)/tools/nsl-%.o $(B)/lib/libnsl.a
 	@mkdir -p $(@D)
