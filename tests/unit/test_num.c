@@ -281,6 +281,9 @@ test_parse_stops(void)
 	} cases[] = {
 		{ "1.5x", 3 }, { "1.5.3", 3 }, { "12,", 2 }, { "1e5e", 3 },
 		{ "0x10", 1 }, { "-0.0e-0]", 7 }, { "1 2", 1 }, { "7}", 1 },
+		/* the x runs are filler, not placeholders: they give the
+		 * eight-digits-at-a-time reader bytes past the stop (a high
+		 * byte, a '/' or ':' beside the digit range) inside one word */
 		{ "3.25e+2\n", 7 }, { "1234567\x80xxxxxxxx", 7 },
 		{ "0.12345\xff" "678xxxxxxxx", 7 }, { "12/45678901", 2 },
 		{ "12:45678901", 2 }, { "0.1234567890123456789012:", 24 },
