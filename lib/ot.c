@@ -21,7 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 
 #include "nsl/ot.h"
 #include "nsl/dataset.h"
@@ -32,6 +34,8 @@
 #define BLOCK_BYTES (32u << 20)
 /* below this many entries a pass runs on one thread */
 #define PAR_MIN ((size_t)1 << 17)
+/* SNS solves its Newton systems directly up to this many points a side */
+#define SNS_DIRECT_MAX 8192
 
 /* ---- parameters ---- */
 
@@ -810,9 +814,8 @@ sk_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 /* ---- Sinkhorn-Newton-Sparse ---- */
 
 /*
- * Row pass at (f, g): r_i = sum_j P_ij; with keep, each row's entries
- * above rho times its largest go to the sparse rows (at most cap each,
- * the threshold raised tenfold until they fit).  Returns the mass.
+ * The sparsified coupling and the Newton phase's work space.  Row i of
+ * the sparse P holds cnt[i] (at most cap) entries at col/val + i cap.
  */
 struct sns {
 	size_t cap;
@@ -821,12 +824,27 @@ struct sns {
 	double *val;
 	double *rowbuf;		/* per thread: m */
 	int nthreads;
+	/* the direct solver's Schur complement (k x k), or NULL for PCG */
+	double *S;
+	size_t k;
+};
+
+/* Sparse rows in compressed form: row i is [ptr[i], ptr[i + 1]). */
+struct csr {
+	size_t *ptr;
+	uint32_t *idx;
+	double *val;
 };
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+/*
+ * Row pass at (f, g): r_i = sum_j P_ij; with sp, each row's entries
+ * above 1e-8 times its largest go to the sparse rows (at most cap each,
+ * the threshold raised tenfold until they fit).
+ */
 static void
 sns_rows(struct sk *s, const double *f, const double *g, double eps,
     double *r, struct sns *sp)
@@ -959,25 +977,233 @@ sns_matvec(const struct sns *sp, size_t n, size_t m, const double *r,
 		y[n + i] = y[n + i] / eps + mu * x[n + i];
 }
 
+/* The sparse rows of P (transpose 0) or of P^T (1), indices increasing. */
+static int
+sns_csr(const struct sns *sp, size_t n, size_t m, int transpose,
+    struct csr *q)
+{
+	size_t R = transpose ? m : n, nnz = 0, i, t, j;
+
+	for (i = 0; i < n; i++)
+		nnz += sp->cnt[i];
+	q->ptr = calloc(R + 1, sizeof(size_t));
+	q->idx = malloc((nnz ? nnz : 1) * sizeof(uint32_t));
+	q->val = malloc((nnz ? nnz : 1) * sizeof(double));
+	if (!q->ptr || !q->idx || !q->val)
+		return -1;
+	if (!transpose) {
+		for (i = 0; i < n; i++) {
+			q->ptr[i + 1] = q->ptr[i] + sp->cnt[i];
+			memcpy(q->idx + q->ptr[i], sp->col + i * sp->cap,
+			    sp->cnt[i] * sizeof(uint32_t));
+			memcpy(q->val + q->ptr[i], sp->val + i * sp->cap,
+			    sp->cnt[i] * sizeof(double));
+		}
+		return 0;
+	}
+	/* counting sort by column; ptr[j] is row j's fill cursor, which
+	 * ends at row j + 1's start, so shifting ptr up one restores it */
+	for (i = 0; i < n; i++)
+		for (t = 0; t < sp->cnt[i]; t++)
+			q->ptr[sp->col[i * sp->cap + t] + 1]++;
+	for (j = 0; j < m; j++)
+		q->ptr[j + 1] += q->ptr[j];
+	for (i = 0; i < n; i++)
+		for (t = 0; t < sp->cnt[i]; t++) {
+			size_t at = q->ptr[sp->col[i * sp->cap + t]]++;
+
+			q->idx[at] = (uint32_t)i;
+			q->val[at] = sp->val[i * sp->cap + t];
+		}
+	for (j = m; j > 0; j--)
+		q->ptr[j] = q->ptr[j - 1];
+	q->ptr[0] = 0;
+	return 0;
+}
+
+static void
+csr_free(struct csr *q)
+{
+	free(q->ptr);
+	free(q->idx);
+	free(q->val);
+}
+
+/*
+ * Newton direction by elimination.  In the system (H + ridge I) dz =
+ * eps grad with
+ *	H = [[diag de, Q], [Q^T, diag dk]]
+ * (e the eliminated side, its sparse rows Q; k the kept side; de and dk
+ * the full marginals) the kept half y solves
+ *	S y = eps (uk - Q^T De^-1 ue),  S = Dk - Q^T De^-1 Q,
+ * with De = diag de + ridge I and Dk likewise, and then x = De^-1 (eps ue
+ * - Q y).  S is dense, k x k, factored by Cholesky (GSL over the BLAS).
+ * Returns -1 if S is not numerically positive definite.
+ */
+static int
+sns_direct(double *S, const struct csr *q, size_t ne, size_t k,
+    const double *de, const double *dk, const double *ue, const double *uk,
+    double eps, double ridge, double *x, double *y)
+{
+	gsl_matrix_view Sv = gsl_matrix_view_array(S, k, k);
+	gsl_vector_view yv = gsl_vector_view_array(y, k);
+	size_t e, t1, t2, i, j;
+
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < i; j++)
+			S[i * k + j] = 0;
+		S[i * k + i] = dk[i] + ridge;
+		y[i] = eps * uk[i];
+	}
+	for (e = 0; e < ne; e++) {
+		double inv = 1 / (de[e] + ridge), w = eps * ue[e] * inv;
+
+		for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++) {
+			double v1 = q->val[t1] * inv;
+			double *Srow = S + (size_t)q->idx[t1] * k;
+
+			y[q->idx[t1]] -= q->val[t1] * w;
+			for (t2 = q->ptr[e]; t2 <= t1; t2++)
+				Srow[q->idx[t2]] -= v1 * q->val[t2];
+		}
+	}
+	if (gsl_linalg_cholesky_decomp1(&Sv.matrix) != GSL_SUCCESS ||
+	    gsl_linalg_cholesky_svx(&Sv.matrix, &yv.vector) != GSL_SUCCESS)
+		return -1;
+	for (e = 0; e < ne; e++) {
+		double t = eps * ue[e];
+
+		for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++)
+			t -= q->val[t1] * y[q->idx[t1]];
+		x[e] = t / (de[e] + ridge);
+	}
+	return 0;
+}
+
+/*
+ * Newton direction by Jacobi-preconditioned conjugate gradients on
+ * ((H + ridge I) / eps) dz = grad, for problems too large for sns_direct;
+ * w holds four vectors of n + m.
+ */
+static void
+sns_cg(const struct sns *sp, size_t n, size_t m, const double *r,
+    const double *c, double eps, double ridge, const double *grad,
+    double *dz, double *w)
+{
+	size_t N = n + m, i;
+	double *res = w, *pz = w + N, *q = w + 2 * N, *dia = w + 3 * N;
+	double mu = ridge / eps, rz = 0, rz0;
+	int it;
+
+	for (i = 0; i < n; i++)
+		dia[i] = r[i] / eps + mu;
+	for (i = 0; i < m; i++)
+		dia[n + i] = c[i] / eps + mu;
+	for (i = 0; i < N; i++) {
+		dz[i] = 0;
+		res[i] = grad[i];
+		pz[i] = res[i] / dia[i];
+		rz += res[i] * pz[i];
+	}
+	rz0 = rz;
+	for (it = 0; it < 1000 && rz > 1e-24 * rz0; it++) {
+		double pq = 0, alpha, rzn = 0;
+
+		sns_matvec(sp, n, m, r, c, eps, mu, pz, q);
+		for (i = 0; i < N; i++)
+			pq += pz[i] * q[i];
+		if (!(pq > 0))
+			break;
+		alpha = rz / pq;
+		for (i = 0; i < N; i++) {
+			dz[i] += alpha * pz[i];
+			res[i] -= alpha * q[i];
+			rzn += res[i] * res[i] / dia[i];
+		}
+		for (i = 0; i < N; i++)
+			pz[i] = res[i] / dia[i] + (rzn / rz) * pz[i];
+		rz = rzn;
+	}
+}
+
+/*
+ * The Newton direction dz at the current sparse rows: direct or PCG.  At
+ * small eps the coupling falls apart into nearly independent blocks, and
+ * H has many eigenvalues at the level of rounding error, not only the
+ * null direction (1, -1) of f + t, g - t; the ridge, 1e-12 of the mean
+ * marginal, keeps the solve away from them (the steps along them are
+ * then left to later iterations, which converge linearly there).
+ */
+static int
+sns_direction(struct sns *sp, size_t n, size_t m, const double *r,
+    const double *c, double eps, const double *grad, double *dz, double *w)
+{
+	struct csr q;
+	size_t i;
+	double ridge = 0;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		ridge += r[i];
+	for (i = 0; i < m; i++)
+		ridge += c[i];
+	ridge *= 1e-12 / (double)(n + m);
+	if (sp->S == NULL) {
+		sns_cg(sp, n, m, r, c, eps, ridge, grad, dz, w);
+		return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	if (sns_csr(sp, n, m, n < m, &q) < 0) {
+		csr_free(&q);
+		return -1;
+	}
+	if (n < m)	/* keep the rows, eliminate the columns */
+		rc = sns_direct(sp->S, &q, m, n, c, r, grad + n, grad, eps,
+		    ridge, dz + n, dz);
+	else
+		rc = sns_direct(sp->S, &q, n, m, r, c, grad, grad + n, eps,
+		    ridge, dz, dz + n);
+	csr_free(&q);
+	if (rc < 0)	/* not positive definite in double: iterate instead */
+		sns_cg(sp, n, m, r, c, eps, ridge, grad, dz, w);
+	return 0;
+}
+
+/* L1 norm of the gradient (a - r, b - c). */
+static double
+grad_l1(const double *a, const double *r, size_t n, const double *b,
+    const double *c, size_t m)
+{
+	size_t i;
+	double e = 0;
+
+	for (i = 0; i < n; i++)
+		e += fabs(a[i] - r[i]);
+	for (i = 0; i < m; i++)
+		e += fabs(b[i] - c[i]);
+	return e;
+}
+
 /*
  * Newton phase.  Sinkhorn first brings the row error below 1e-3 (or to
- * tol), then each Newton step solves the sparsified Hessian system by
- * Jacobi-preconditioned conjugate gradients and backtracks on the dual.
- * Ends with one Sinkhorn step, which measures the error the same way as
- * plain Sinkhorn.
+ * tol), then each Newton step solves the sparsified Hessian system
+ * (sns_direction) and backtracks.  A step is taken when it raises the
+ * dual enough (Armijo) or, failing that, when it lowers the gradient's
+ * norm enough: near the optimum the dual's rise falls below its rounding
+ * error, while the gradient is still measured well.  Ends with Sinkhorn
+ * steps, which measure the error the same way as plain Sinkhorn.
  */
 static int
 sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
-    long max_iter, long *sk_iters, long *newton_iters, double *errout,
-    int *conv, struct nsl_err *err)
+    long max_iter, double max_memory, long *sk_iters, long *newton_iters,
+    double *errout, int *conv, struct nsl_err *err)
 {
-	size_t n = s->n, m = s->m, N = n + m, i, cap;
+	size_t n = s->n, m = s->m, N = n + m, k = n < m ? n : m, cap;
 	double e = diam, er = INFINITY;
-	long it = 0, nt = 0, k;
+	long it = 0, nt = 0, j;
 	struct sns sp;
-	double *r = NULL, *c = NULL, *grad = NULL, *dz = NULL, *res = NULL,
-	    *pz = NULL, *q = NULL, *zz = NULL, *fn = NULL, *gn = NULL,
-	    *rn = NULL, *dia = NULL;
+	double *r = NULL, *c = NULL, *grad = NULL, *dz = NULL, *w = NULL,
+	    *fn = NULL, *gn = NULL, *rn = NULL, *cn = NULL;
 	int nth = 1, rc = -1;
 
 #ifdef _OPENMP
@@ -990,7 +1216,7 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 		e *= scaling;
 	}
 	*conv = 0;
-	for (k = 0; k < max_iter; k++) {
+	for (j = 0; j < max_iter; j++) {
 		er = sk_step(s, eps, 1, tol);
 		it++;
 		if (er < tol) {
@@ -1000,7 +1226,7 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 		if (er < 1e-3)
 			break;
 	}
-	if (*conv || k == max_iter)
+	if (*conv || j == max_iter)
 		goto out_ok;
 
 	cap = m < 1024 ? m : 1024;
@@ -1011,26 +1237,27 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 	sp.col = malloc(n * cap * sizeof(uint32_t));
 	sp.val = malloc(n * cap * sizeof(double));
 	sp.rowbuf = malloc((size_t)nth * m * sizeof(double));
+	if (k <= SNS_DIRECT_MAX && 16.0 * (double)k * (double)k <= max_memory)
+		sp.S = malloc(k * k * sizeof(double));
 	r = malloc(n * sizeof(double));
 	rn = malloc(n * sizeof(double));
 	c = malloc(m * sizeof(double));
+	cn = malloc(m * sizeof(double));
 	fn = malloc(n * sizeof(double));
 	gn = malloc(m * sizeof(double));
 	grad = malloc(N * sizeof(double));
 	dz = malloc(N * sizeof(double));
-	res = malloc(N * sizeof(double));
-	pz = malloc(N * sizeof(double));
-	q = malloc(N * sizeof(double));
-	zz = malloc(N * sizeof(double));
-	dia = malloc(N * sizeof(double));
+	w = malloc(4 * N * sizeof(double));
 	if (!sp.cnt || !sp.col || !sp.val || !sp.rowbuf || !r || !rn || !c ||
-	    !fn || !gn || !grad || !dz || !res || !pz || !q || !zz || !dia) {
+	    !cn || !fn || !gn || !grad || !dz || !w) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	gsl_set_error_handler_off();
 	for (nt = 0; nt < 100; nt++) {
-		double gn1 = 0, L0, slope = 0, alpha = 1, rz, rz0, mu;
-		int cg, ls;
+		double g0, L0, slope = 0, alpha = 1;
+		size_t i;
+		int ls;
 
 		sns_rows(s, s->f, s->g, eps, r, &sp);
 		sns_cols(s, s->f, s->g, eps, c);
@@ -1038,60 +1265,30 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 			grad[i] = s->a[i] - r[i];
 		for (i = 0; i < m; i++)
 			grad[n + i] = s->b[i] - c[i];
-		for (i = 0; i < N; i++)
-			gn1 += fabs(grad[i]);
-		if (gn1 < tol / 4)
+		g0 = grad_l1(s->a, r, n, s->b, c, m);
+		if (g0 < tol / 4)
 			break;
 		L0 = dual_value(s, s->f, s->g, r, eps);
-		/* PCG on A dz = grad */
-		mu = 1e-12 / eps;
-		for (i = 0; i < n; i++)
-			dia[i] = r[i] / eps + mu;
-		for (i = 0; i < m; i++)
-			dia[n + i] = c[i] / eps + mu;
-		for (i = 0; i < N; i++) {
-			dz[i] = 0;
-			res[i] = grad[i];
-			zz[i] = res[i] / dia[i];
-			pz[i] = zz[i];
-		}
-		rz = 0;
-		for (i = 0; i < N; i++)
-			rz += res[i] * zz[i];
-		rz0 = rz;
-		for (cg = 0; cg < 1000 && rz > 1e-24 * rz0; cg++) {
-			double pq = 0, alph, rzn = 0;
-
-			sns_matvec(&sp, n, m, r, c, eps, mu, pz, q);
-			for (i = 0; i < N; i++)
-				pq += pz[i] * q[i];
-			if (!(pq > 0))
-				break;
-			alph = rz / pq;
-			for (i = 0; i < N; i++) {
-				dz[i] += alph * pz[i];
-				res[i] -= alph * q[i];
-				zz[i] = res[i] / dia[i];
-				rzn += res[i] * zz[i];
-			}
-			for (i = 0; i < N; i++)
-				pz[i] = zz[i] + (rzn / rz) * pz[i];
-			rz = rzn;
+		if (sns_direction(&sp, n, m, r, c, eps, grad, dz, w) < 0) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
 		}
 		for (i = 0; i < N; i++)
 			slope += grad[i] * dz[i];
 		if (!(slope > 0))
 			break;
 		for (ls = 0; ls < 40; ls++) {
-			double L1;
-
 			for (i = 0; i < n; i++)
 				fn[i] = s->f[i] + alpha * dz[i];
 			for (i = 0; i < m; i++)
 				gn[i] = s->g[i] + alpha * dz[n + i];
 			sns_rows(s, fn, gn, eps, rn, NULL);
-			L1 = dual_value(s, fn, gn, rn, eps);
-			if (L1 >= L0 + 1e-4 * alpha * slope)
+			if (dual_value(s, fn, gn, rn, eps) >=
+			    L0 + 1e-4 * alpha * slope)
+				break;
+			sns_cols(s, fn, gn, eps, cn);
+			if (grad_l1(s->a, rn, n, s->b, cn, m) <=
+			    (1 - 1e-4 * alpha) * g0)
 				break;
 			alpha /= 2;
 		}
@@ -1101,7 +1298,7 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 		memcpy(s->g, gn, m * sizeof(double));
 	}
 	/* finish with Sinkhorn steps, measured as plain Sinkhorn */
-	for (k = 0; k < max_iter; k++) {
+	for (j = 0; j < max_iter; j++) {
 		er = sk_step(s, eps, 1, tol);
 		it++;
 		if (er < tol) {
@@ -1119,18 +1316,16 @@ out:
 	free(sp.col);
 	free(sp.val);
 	free(sp.rowbuf);
+	free(sp.S);
 	free(r);
 	free(rn);
 	free(c);
+	free(cn);
 	free(fn);
 	free(gn);
 	free(grad);
 	free(dz);
-	free(res);
-	free(pz);
-	free(q);
-	free(zz);
-	free(dia);
+	free(w);
 	return rc;
 }
 
@@ -1197,7 +1392,7 @@ entropic(const struct nsl_ot_params *o, struct ot_cost *c, const double *a,
 		return -1;
 	if (sns) {
 		if (sns_solve(&s, eps, diam, o->scaling, o->tol, o->max_iter,
-		    &eo->iters, &eo->newton, &eo->err, &eo->conv, err) < 0) {
+		    o->max_memory, &eo->iters, &eo->newton, &eo->err, &eo->conv, err) < 0) {
 			sk_free(&s);
 			return -1;
 		}

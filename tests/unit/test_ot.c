@@ -180,6 +180,24 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 			}
 			nsl_ot_result_release(&r);
 		}
+	} else if (strcmp(kind, "sns") == 0) {
+		/* small eps: Newton must reach the tolerance, in few steps */
+		o.method = NSL_OT_SNS;
+		o.eps = param;
+		o.tol = 1e-10;
+		o.max_iter = 5000;
+		if (run(&o, &p, &r) == 0) {
+			UNIT_CHECK(r.converged && r.newton_iterations > 0 &&
+			    r.newton_iterations <= 30 &&
+			    rel(r.value, value) < 1e-8, "sns seed %llu "
+			    "%zux%zu d=%zu eps %.3g: <P,C> %.17g vs dense "
+			    "Newton %.17g (rel %.2g) in %ld Sinkhorn + %ld "
+			    "Newton iterations", (unsigned long long)seed, n,
+			    m, d, param, r.value, value, rel(r.value, value),
+			    r.sinkhorn_iterations, r.newton_iterations);
+			nsl_ot_result_release(&r);
+		}
+		o.max_iter = 100000;
 	} else if (strcmp(kind, "divergence") == 0) {
 		o.method = NSL_OT_DIVERGENCE;
 		o.eps = param;
