@@ -824,9 +824,9 @@ struct sns {
 	double *val;
 	double *rowbuf;		/* per thread: m */
 	int nthreads;
-	/* the direct solver's Schur complement (k x k), or NULL for PCG */
-	double *S;
-	size_t k;
+	/* the direct solver's Schur complement (k x k), or NULL for PCG;
+	 * room for the dense scaled rows (n x m), or NULL */
+	double *S, *Qd;
 };
 
 /* Sparse rows in compressed form: row i is [ptr[i], ptr[i + 1]). */
@@ -1041,13 +1041,14 @@ csr_free(struct csr *q)
  * Returns -1 if S is not numerically positive definite.
  */
 static int
-sns_direct(double *S, const struct csr *q, size_t ne, size_t k,
+sns_direct(double *S, double *Qd, const struct csr *q, size_t ne, size_t k,
     const double *de, const double *dk, const double *ue, const double *uk,
     double eps, double ridge, double *x, double *y)
 {
 	gsl_matrix_view Sv = gsl_matrix_view_array(S, k, k);
 	gsl_vector_view yv = gsl_vector_view_array(y, k);
 	size_t e, t1, t2, i, j;
+	double pairs = 0;
 
 	for (i = 0; i < k; i++) {
 		for (j = 0; j < i; j++)
@@ -1056,15 +1057,39 @@ sns_direct(double *S, const struct csr *q, size_t ne, size_t k,
 		y[i] = eps * uk[i];
 	}
 	for (e = 0; e < ne; e++) {
-		double inv = 1 / (de[e] + ridge), w = eps * ue[e] * inv;
+		double w = eps * ue[e] / (de[e] + ridge), cnt;
 
-		for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++) {
-			double v1 = q->val[t1] * inv;
-			double *Srow = S + (size_t)q->idx[t1] * k;
-
+		for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++)
 			y[q->idx[t1]] -= q->val[t1] * w;
-			for (t2 = q->ptr[e]; t2 <= t1; t2++)
-				Srow[q->idx[t2]] -= v1 * q->val[t2];
+		cnt = (double)(q->ptr[e + 1] - q->ptr[e]);
+		pairs += cnt * (cnt + 1) / 2;
+	}
+	/*
+	 * Q^T De^-1 Q: entry pairs row by row while Q is sparse; once the
+	 * pairs pass 1/32 of the dense product's multiplications, a dense
+	 * rank-ne update (dsyrk) of the scaled rows is the faster way.
+	 */
+	if (Qd != NULL && pairs > (double)ne * (double)k * (double)k / 32) {
+		memset(Qd, 0, ne * k * sizeof(double));
+		for (e = 0; e < ne; e++) {
+			double sc = 1 / sqrt(de[e] + ridge);
+
+			for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++)
+				Qd[e * k + q->idx[t1]] = q->val[t1] * sc;
+		}
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)k,
+		    (int)ne, -1.0, Qd, (int)k, 1.0, S, (int)k);
+	} else {
+		for (e = 0; e < ne; e++) {
+			double inv = 1 / (de[e] + ridge);
+
+			for (t1 = q->ptr[e]; t1 < q->ptr[e + 1]; t1++) {
+				double v1 = q->val[t1] * inv;
+				double *Srow = S + (size_t)q->idx[t1] * k;
+
+				for (t2 = q->ptr[e]; t2 <= t1; t2++)
+					Srow[q->idx[t2]] -= v1 * q->val[t2];
+			}
 		}
 	}
 	if (gsl_linalg_cholesky_decomp1(&Sv.matrix) != GSL_SUCCESS ||
@@ -1158,11 +1183,11 @@ sns_direction(struct sns *sp, size_t n, size_t m, const double *r,
 		return -1;
 	}
 	if (n < m)	/* keep the rows, eliminate the columns */
-		rc = sns_direct(sp->S, &q, m, n, c, r, grad + n, grad, eps,
-		    ridge, dz + n, dz);
+		rc = sns_direct(sp->S, sp->Qd, &q, m, n, c, r, grad + n,
+		    grad, eps, ridge, dz + n, dz);
 	else
-		rc = sns_direct(sp->S, &q, n, m, r, c, grad, grad + n, eps,
-		    ridge, dz, dz + n);
+		rc = sns_direct(sp->S, sp->Qd, &q, n, m, r, c, grad,
+		    grad + n, eps, ridge, dz, dz + n);
 	csr_free(&q);
 	if (rc < 0)	/* not positive definite in double: iterate instead */
 		sns_cg(sp, n, m, r, c, eps, ridge, grad, dz, w);
@@ -1239,6 +1264,8 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 	sp.rowbuf = malloc((size_t)nth * m * sizeof(double));
 	if (k <= SNS_DIRECT_MAX && 16.0 * (double)k * (double)k <= max_memory)
 		sp.S = malloc(k * k * sizeof(double));
+	if (sp.S != NULL && 24.0 * (double)n * (double)m <= max_memory)
+		sp.Qd = malloc(n * m * sizeof(double));
 	r = malloc(n * sizeof(double));
 	rn = malloc(n * sizeof(double));
 	c = malloc(m * sizeof(double));
@@ -1317,6 +1344,7 @@ out:
 	free(sp.val);
 	free(sp.rowbuf);
 	free(sp.S);
+	free(sp.Qd);
 	free(r);
 	free(rn);
 	free(c);
@@ -1392,7 +1420,8 @@ entropic(const struct nsl_ot_params *o, struct ot_cost *c, const double *a,
 		return -1;
 	if (sns) {
 		if (sns_solve(&s, eps, diam, o->scaling, o->tol, o->max_iter,
-		    o->max_memory, &eo->iters, &eo->newton, &eo->err, &eo->conv, err) < 0) {
+		    o->max_memory, &eo->iters, &eo->newton, &eo->err,
+		    &eo->conv, err) < 0) {
 			sk_free(&s);
 			return -1;
 		}

@@ -168,6 +168,16 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 				    r.value);
 				nsl_ot_result_release(&r2);
 			}
+			/* too little memory for the direct solve: PCG */
+			o.max_memory = 1;
+			if (run(&o, &p, &r2) == 0) {
+				UNIT_CHECK(r2.converged && r2.blocked &&
+				    rel(r2.value, r.value) < 1e-8, "sns seed "
+				    "%llu, conjugate gradients: %.17g vs "
+				    "sinkhorn %.17g", (unsigned long long)seed,
+				    r2.value, r.value);
+				nsl_ot_result_release(&r2);
+			}
 			o.method = NSL_OT_SINKHORN;
 			o.max_memory = 1;	/* on-the-fly cost blocks */
 			if (run(&o, &p, &r2) == 0) {
