@@ -1039,56 +1039,63 @@ num_put_digits18(char *p, uint64_t f, int n)
 	memcpy(p, tmp + 18 - n, 18);
 }
 
+/* The 17 digits of t < 10^17, with leading zeros, at p. */
+static inline void
+num_put_digits17(char *p, uint64_t t)
+{
+	uint64_t w;
+
+	*p = (char)('0' + t / 10000000000000000u);
+	t %= 10000000000000000u;
+	w = num_eight_digits((uint32_t)(t / 100000000));
+	memcpy(p + 1, &w, 8);
+	w = num_eight_digits((uint32_t)(t % 100000000));
+	memcpy(p + 9, &w, 8);
+}
+
 /*
- * f = m 2^e2 (m < 2^24).  With P chosen so that 10^16 <= f 10^P < 10^18,
- * A = m 10^P is exact, and f 10^P = A / 2^S (S = -e2).  Everything below
- * is scaled by 2^W (W = S + g + 2, g the 29 extra mantissa bits of a
- * double, or 0 for a float): the value is A 2^(g+2), its rounding interval
- * reaches half an ulp (2 10^P) either side, a quarter ulp below when m is
- * a power of two (the lower neighbour is nearer).  The interval holds the
- * integers a..b (its ends included iff the mantissa is even, as the
- * reader rounds ties to even); the shortest decimal is the multiple of
- * the largest 10^j among them, the one nearest f if there are several
- * (ties to the even one), as in nsl_num_format.
+ * |f| = m 2^-S (m < 2^24) is printed as the double it converts to, whose
+ * rounding interval is 2^-(S+g) wide (g = 29 extra mantissa bits), or as
+ * a float (g = 0).  With 10^P times that width in (1, 10) (never 1 or
+ * 10: a power of two), the interval holds at least one integer of
+ * f 10^P and at most one multiple of ten: that multiple, its trailing
+ * zeros dropped, is the shortest decimal if there is one; otherwise it
+ * is the integer nearest f 10^P (ties to even), as in nsl_num_format
+ * (Schubfach's argument).  Scaled by 2^W (W = S + g + 2) every quantity
+ * is an exact 128-bit integer: f 10^P is A 2^(g+2) (A = m 10^P), and the
+ * interval reaches half an ulp (2 10^P) either side, a quarter ulp below
+ * when m is a power of two (the lower neighbour is nearer; then the
+ * interval may hold no integer, and the caller prints).  Its ends are
+ * included iff the mantissa is even, as the reader rounds ties to even.
  */
 static inline int
 num_format_f32(char *buf, float fv, const int as_float)
 {
 	uint32_t bits, m;
-	int bexp, e2, S, P, g, j, n, k, i, incl;
+	int bexp, S, P, g, j, n, k, i, incl;
 	unsigned W;
-	num_u128 A, ten, vr, vp, vm, mask, x;
-	uint64_t a, b, t, t0;
+	num_u128 A, ten, vp, vm, mask;
+	uint64_t a, b, s, r, half, t;
 	char *p = buf;
 
 	memcpy(&bits, &fv, sizeof(bits));
 	bexp = (int)(bits >> 23 & 0xff);
-	if (bexp == 0 || bexp == 0xff)
+	if (bexp < 111 || bexp > 149)	/* 2^-16 <= |f| < 2^23 */
 		return -1;
 	m = (bits & 0x7fffffu) | 0x800000u;
-	e2 = bexp - 150;		/* |f| = m 2^e2, 2^(e2+23) <= |f| */
-	if (e2 < -39 || e2 >= 0)
-		return -1;
-	S = -e2;
-	/* floor((e2 + 23) log10 2), exact for these small arguments */
-	k = (e2 + 23) * 78913;
-	k = k >= 0 ? k >> 18 : -((-k + (1 << 18) - 1) >> 18);
-	P = 16 - k;
-	if (P < 0 || P > 21)
-		return -1;
-	ten = P <= 19 ? (num_u128)num_pow10_u64[P] : (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
-	A = (num_u128)m * ten;
+	S = 150 - bexp;
 	g = as_float ? 0 : 29;
+	/* ceil((S + g) log10 2), exact for these small arguments */
+	P = ((S + g) * 78913 >> 18) + 1;
+	ten = P <= 19 ? (num_u128)num_pow10_u64[P] :
+	    (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
+	A = (num_u128)m * ten;
 	W = (unsigned)(S + g + 2);
-	vr = A << (g + 2);
-	vp = vr + 2 * ten;
-	vm = vr - (m == 0x800000u && (!as_float || bexp > 1) ? ten : 2 * ten);
+	vp = (A << (g + 2)) + 2 * ten;
+	vm = (A << (g + 2)) - (m == 0x800000u ? ten : 2 * ten);
 	incl = as_float ? !(m & 1) : 1;
 	mask = ((num_u128)1 << W) - 1;
-	x = vp >> W;
-	if (x >> 64 != 0)
-		return -1;
-	b = (uint64_t)x;
+	b = (uint64_t)(vp >> W);
 	a = (uint64_t)(vm >> W);
 	if ((vm & mask) != 0 || !incl)
 		a++;
@@ -1096,50 +1103,56 @@ num_format_f32(char *buf, float fv, const int as_float)
 		b--;
 	if (a > b)
 		return -1;
-	for (j = 0; (a + 9) / 10 <= b / 10; j++) {
-		a = (a + 9) / 10;
-		b /= 10;
+	j = 0;
+	t = b - b % 10;
+	if (t >= a) {
+		do {
+			t /= 10;
+			j++;
+		} while (t % 10 == 0);
+	} else {
+		/* f 10^P = s + r / 2^S */
+		s = (uint64_t)(A >> S);
+		r = (uint64_t)A & ((UINT64_C(1) << S) - 1);
+		half = UINT64_C(1) << (S - 1);
+		if (s < a || (s + 1 <= b && (r > half ||
+		    (r == half && (s & 1)))))
+			t = s + 1;
+		else
+			t = s;
 	}
-	/* floor(f 10^(P-j)); j is small, and a division by the constant 10
-	 * is a multiply, where one by 10^j would be a slow divide */
-	t0 = (uint64_t)(A >> S);
-	for (i = 0; i < j; i++)
-		t0 /= 10;
-	if (t0 < a)
-		t = t0 + 1;
-	else if (t0 + 1 > b)
-		t = t0;
-	else {
-		/* 2 f 10^(P-j) against 2 t0 + 1 */
-		x = (num_u128)((2 * t0 + 1) * num_pow10_u64[j]) << S;
-		t = 2 * A < x ? t0 : 2 * A > x ? t0 + 1 : t0 + (t0 & 1);
-	}
-	/* t 10^(j-P), t has no trailing zero: Number::toString's layout */
+	/* t 10^(j-P), t < 10^17 without trailing zeros: Number::toString's
+	 * layout */
 	if (bits >> 31)
 		*p++ = '-';
-	n = (64 - __builtin_clzll(t)) * 1233 >> 12;
-	n += t >= num_pow10_u64[n];
+	n = num_ndigits(t);
 	k = j - P + n;			/* |f| = 0.d1..dn 10^k */
-	if (k > -6 && k <= 0) {
+	if (k <= 0 && 2 - k >= 17 - n) {
+		/* "0.000ddd": the digits with their leading zeros end the
+		 * run of zeros */
+		memcpy(p, "00000000", 8);
+		num_put_digits17(p + 2 - k - (17 - n), t);
+		memcpy(p, "0.", 2);
+		p += 2 - k + n;
+	} else if (k <= 0) {
 		*p++ = '0';
 		*p++ = '.';
 		for (i = k; i < 0; i++)
 			*p++ = '0';
 		num_put_digits18(p, t, n);
 		p += n;
-	} else if (k > 0 && k < n) {
+	} else if (k < n) {
 		num_put_digits18(p + 1, t, n);
 		for (i = 0; i < k; i++)
 			p[i] = p[i + 1];
 		p[k] = '.';
 		p += n + 1;
-	} else if (k >= n && k <= 21) {
+	} else {
 		num_put_digits18(p, t, n);
 		for (i = n; i < k; i++)
 			p[i] = '0';
 		p += k;
-	} else
-		return -1;	/* not reached for |f| in range */
+	}
 	*p = '\0';
 	return (int)(p - buf);
 }
