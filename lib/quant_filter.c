@@ -271,6 +271,40 @@ text_row(struct nsl_quant_filter *fl, size_t row)
 }
 
 /*
+ * Fill the slots of row t that the span's codes cd[0..len) (values v)
+ * need.  The codes that occur are found first, and printed after, so
+ * that the copying loop has no branch on a missing slot (which would
+ * mispredict at the first of each code) and reads no slot just written
+ * (whose stores would still be on their way).
+ */
+static int
+fill_span(struct nsl_quant_filter *fl, struct text_row *t,
+    const uint8_t *cd, const double *v, size_t len, uint32_t gen, int sym)
+{
+	uint64_t seen[4] = { 0 }, w;
+	size_t at[256];		/* an element of each code that occurs */
+	unsigned c, k, mask = (1u << fl->q->fmt.bits) - 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = cd[i];
+		seen[c >> 6] |= UINT64_C(1) << (c & 63);
+		at[c] = i;
+	}
+	for (k = 0; k < 4; k++)
+		for (w = seen[k]; w != 0; w &= w - 1) {
+			c = 64 * k + (unsigned)__builtin_ctzll(w);
+			if (t->stamp[c] == gen)
+				continue;
+			if (fill_slot(fl, t, c, v[at[c]], gen) != 0)
+				return -1;
+			if (sym)
+				mirror_slot(t, c, mask, gen);
+		}
+	return 0;
+}
+
+/*
  * Write the values of codes[0..n) (fl->out) from the text cache.  The
  * value of a code is a function of the code and its span's scale: a
  * plain cast has one scale, an MX format at most 256 (one row per E8M0
@@ -287,7 +321,6 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	size_t i, b, len, span, start = fl->buf.len;
 	struct text_row *t;
 	uint32_t gen;
-	unsigned c, mask;
 	int sym;
 	char *p;
 
@@ -302,7 +335,6 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    q->gran != NSL_QG_NONE;
-	mask = (1u << q->fmt.bits) - 1;
 	p = fl->buf.data + start;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
@@ -331,18 +363,11 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 				gen = fl->gen;
 			}
 		}
-		if (t == NULL)
+		if (t == NULL || fill_span(fl, t, cd, v, len, gen, sym) != 0)
 			return -1;
 		for (i = 0; i < len; i++) {
-			c = cd[i];
-			if (t->stamp[c] != gen) {
-				if (fill_slot(fl, t, c, v[i], gen) != 0)
-					return -1;
-				if (sym)
-					mirror_slot(t, c, mask, gen);
-			}
-			memcpy(p, t->slot[c], SLOT);
-			p += t->len[c];
+			memcpy(p, t->slot[cd[i]], SLOT);
+			p += t->len[cd[i]];
 		}
 	}
 	fl->buf.data[start] = '[';
