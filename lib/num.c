@@ -1039,18 +1039,33 @@ num_put_digits18(char *p, uint64_t f, int n)
 	memcpy(p, tmp + 18 - n, 18);
 }
 
-/* The 17 digits of t < 10^17, with leading zeros, at p. */
+typedef uint32_t num_v4u __attribute__((vector_size(16)));
+typedef uint16_t num_v8h __attribute__((vector_size(16)));
+typedef uint8_t num_v16b __attribute__((vector_size(16)));
+
+/*
+ * The 17 digits of t < 10^17, with leading zeros, at p: the last sixteen
+ * as num_eight_digits does eight, in the lanes of one vector (four of
+ * four digits, eight of two, sixteen of one).
+ */
 static inline void
 num_put_digits17(char *p, uint64_t t)
 {
-	uint64_t w;
+	uint32_t hi, lo;
+	num_v4u y, h;
+	num_v8h z, d;
+	num_v16b c;
 
 	*p = (char)('0' + t / 10000000000000000u);
 	t %= 10000000000000000u;
-	w = num_eight_digits((uint32_t)(t / 100000000));
-	memcpy(p + 1, &w, 8);
-	w = num_eight_digits((uint32_t)(t % 100000000));
-	memcpy(p + 9, &w, 8);
+	hi = (uint32_t)(t / 100000000);
+	lo = (uint32_t)(t % 100000000);
+	y = (num_v4u){ hi / 10000, hi % 10000, lo / 10000, lo % 10000 };
+	h = y * 10486 >> 20;
+	z = (num_v8h)(h | (y - h * 100) << 16);
+	d = z * 103 >> 10;
+	c = (num_v16b)(d | (z - d * 10) << 8) + '0';
+	memcpy(p + 1, &c, 16);
 }
 
 /*
@@ -1061,21 +1076,26 @@ num_put_digits17(char *p, uint64_t t)
  * f 10^P and at most one multiple of ten: that multiple, its trailing
  * zeros dropped, is the shortest decimal if there is one; otherwise it
  * is the integer nearest f 10^P (ties to even), as in nsl_num_format
- * (Schubfach's argument).  Scaled by 2^W (W = S + g + 2) every quantity
- * is an exact 128-bit integer: f 10^P is A 2^(g+2) (A = m 10^P), and the
- * interval reaches half an ulp (2 10^P) either side, a quarter ulp below
- * when m is a power of two (the lower neighbour is nearer; then the
- * interval may hold no integer, and the caller prints).  Its ends are
- * included iff the mantissa is even, as the reader rounds ties to even.
+ * (Schubfach's argument).
+ *
+ * f 10^P = s + r / 2^S exactly (A = m 10^P has at most 94 bits), and the
+ * interval reaches h = 10^P / 2^(S+g+1) either side (half an ulp), h / 2
+ * below when m is a power of two (the lower neighbour is nearer; then the
+ * interval may hold no integer, and the caller prints).  With H the
+ * integer part of h 2^S, the integers in it are s - floor((H - r) / 2^S)
+ * .. s + floor((H + r) / 2^S).  The fraction of h 2^S dropped does not
+ * change those floors: when there is one (10^P has fewer than g + 1
+ * factors of two), no end is an integer.  When there is none, an end may
+ * be one, and is included iff the mantissa is even, as the reader rounds
+ * ties to even (always for a double: its mantissa m 2^29 is even).
  */
-static inline int
+static inline __attribute__((always_inline)) int
 num_format_f32(char *buf, float fv, const int as_float)
 {
 	uint32_t bits, m;
-	int bexp, S, P, g, j, n, k, i, incl;
-	unsigned W;
-	num_u128 A, ten, vp, vm, mask;
-	uint64_t a, b, s, r, half, t;
+	int bexp, S, P, g, j, n, k, i;
+	num_u128 A, ten;
+	uint64_t a, b, s, r, mask, hu, hl, half, q, t, up;
 	char *p = buf;
 
 	memcpy(&bits, &fv, sizeof(bits));
@@ -1090,41 +1110,35 @@ num_format_f32(char *buf, float fv, const int as_float)
 	ten = P <= 19 ? (num_u128)num_pow10_u64[P] :
 	    (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
 	A = (num_u128)m * ten;
-	W = (unsigned)(S + g + 2);
-	vp = (A << (g + 2)) + 2 * ten;
-	vm = (A << (g + 2)) - (m == 0x800000u ? ten : 2 * ten);
-	incl = as_float ? !(m & 1) : 1;
-	mask = ((num_u128)1 << W) - 1;
-	b = (uint64_t)(vp >> W);
-	a = (uint64_t)(vm >> W);
-	if ((vm & mask) != 0 || !incl)
-		a++;
-	if ((vp & mask) == 0 && !incl)
-		b--;
+	s = (uint64_t)(A >> S);
+	mask = (UINT64_C(1) << S) - 1;
+	r = (uint64_t)A & mask;
+	hu = (uint64_t)(ten >> (g + 1));
+	hl = m == 0x800000u ? (uint64_t)(ten >> (g + 2)) : hu;
+	/* s - floor((hl - r) / 2^S), hl - r + 2^S > 0 */
+	a = s + 1 - ((hl - r + mask + 1) >> S);
+	b = s + ((hu + r) >> S);
+	if (as_float && (m & 1)) {	/* the ends are excluded */
+		a += ((hl - r) & mask) == 0;
+		b -= ((hu + r) & mask) == 0;
+	}
 	if (a > b)
 		return -1;
-	j = 0;
-	t = b - b % 10;
-	if (t >= a) {
-		do {
-			t /= 10;
-			j++;
-		} while (t % 10 == 0);
-	} else {
-		/* f 10^P = s + r / 2^S */
-		s = (uint64_t)(A >> S);
-		r = (uint64_t)A & ((UINT64_C(1) << S) - 1);
-		half = UINT64_C(1) << (S - 1);
-		if (s < a || (s + 1 <= b && (r > half ||
-		    (r == half && (s & 1)))))
-			t = s + 1;
-		else
-			t = s;
+	/* the nearest integer and the multiple of ten, chosen without a
+	 * branch (which would go either way at random) */
+	half = UINT64_C(1) << (S - 1);
+	up = (s < a) | ((s + 1 <= b) & ((r > half) | ((r == half) & (s & 1))));
+	q = b / 10;
+	j = 10 * q >= a;
+	t = j ? q : s + up;
+	while (t % 10 == 0) {		/* a short decimal */
+		t /= 10;
+		j++;
 	}
 	/* t 10^(j-P), t < 10^17 without trailing zeros: Number::toString's
 	 * layout */
-	if (bits >> 31)
-		*p++ = '-';
+	*p = '-';
+	p += bits >> 31;
 	n = num_ndigits(t);
 	k = j - P + n;			/* |f| = 0.d1..dn 10^k */
 	if (k <= 0 && 2 - k >= 17 - n) {
@@ -1160,6 +1174,7 @@ num_format_f32(char *buf, float fv, const int as_float)
 int
 nsl_num_format_f32_exact(char *buf, float f, int as_float)
 {
-	/* two copies, each with its constant shifts */
+	/* two copies, each with its constants folded (GCC makes one with
+	 * as_float a variable unless told to inline) */
 	return as_float ? num_format_f32(buf, f, 1) : num_format_f32(buf, f, 0);
 }
