@@ -1176,27 +1176,30 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 	}
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8f vy;
-		v8s vc = { 0 };
+		v8s vc, even = { 0 }, odd = { 0 };
+		v8b vb;
 
 		memcpy(&vy, x + i, sizeof(vy));
 		vy = vy / sc;
-		for (j = 0; j < 15; j += 2)
-			vc -= (v8s)(mid[j] < vy);
-		for (j = 1; j < 15; j += 2)
-			vc -= (v8s)(mid[j] <= vy);
 		/* counts, each a compare subtracted at once: GCC handles
 		 * that form as vectors, where it split |, & of compares
-		 * into lanes.  Zero has code 7, so some element is flushed
-		 * iff code 7 is more frequent than zero. */
+		 * into lanes (two sums, each half as long a chain).  Zero
+		 * has code 7, so some element is flushed iff code 7 is more
+		 * frequent than zero. */
+		for (j = 0; j < 14; j += 2) {
+			even -= (v8s)(mid[j] < vy);
+			odd -= (v8s)(mid[j + 1] <= vy);
+		}
+		vc = even + odd - (v8s)(mid[14] < vy);
 		vsat -= (v8s)(vy > 1.0);
 		vsat -= (v8s)(vy < -1.0);
 		vflush -= (v8s)(vc == 7);
 		vzero -= (v8s)(vy == 0);
+		vb = __builtin_convertvector(vc, v8b);
+		memcpy(codes + i, &vb, sizeof(vb));
 		memcpy(cs, &vc, sizeof(cs));
-		for (l = 0; l < 8; l++) {
-			codes[i + l] = (uint8_t)cs[l];
+		for (l = 0; l < 8; l++)
 			out[i + l] = tab[cs[l]];
-		}
 	}
 	for (l = 0; l < 8; l++) {
 		all |= vsat[l] && range == NULL ? NSL_QF_SATURATED : 0;
