@@ -286,11 +286,18 @@ fill_span(struct nsl_quant_filter *fl, struct text_row *t,
 	unsigned c, k, mask = (1u << fl->q->fmt.bits) - 1;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		c = cd[i];
-		seen[c >> 6] |= UINT64_C(1) << (c & 63);
-		at[c] = i;
-	}
+	if (mask < 64) {	/* the set in a register: no chain through memory */
+		for (w = 0, i = 0; i < len; i++) {
+			w |= UINT64_C(1) << cd[i];
+			at[cd[i]] = i;
+		}
+		seen[0] = w;
+	} else
+		for (i = 0; i < len; i++) {
+			c = cd[i];
+			seen[c >> 6] |= UINT64_C(1) << (c & 63);
+			at[c] = i;
+		}
 	for (k = 0; k < 4; k++)
 		for (w = seen[k]; w != 0; w &= w - 1) {
 			c = 64 * k + (unsigned)__builtin_ctzll(w);
