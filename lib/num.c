@@ -1099,6 +1099,13 @@ num_format_f32(char *buf, float fv, const int as_float)
 	char *p = buf;
 
 	memcpy(&bits, &fv, sizeof(bits));
+	if ((bits & 0x7fffffffu) == 0) {	/* "0", "-0" */
+		*p = '-';
+		p += bits >> 31;
+		p[0] = '0';
+		p[1] = '\0';
+		return (int)(p + 1 - buf);
+	}
 	bexp = (int)(bits >> 23 & 0xff);
 	if (bexp < 111 || bexp > 149)	/* 2^-16 <= |f| < 2^23 */
 		return -1;
@@ -1130,7 +1137,9 @@ num_format_f32(char *buf, float fv, const int as_float)
 	up = (s < a) | ((s + 1 <= b) & ((r > half) | ((r == half) & (s & 1))));
 	q = b / 10;
 	j = 10 * q >= a;
-	t = j ? q : s + up;
+	/* t = j ? q : s + up, with a mask: GCC makes the choice a branch */
+	t = s + up;
+	t += (q - t) & (0 - (uint64_t)j);
 	while (t % 10 == 0) {		/* a short decimal */
 		t /= 10;
 		j++;
