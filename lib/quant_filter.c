@@ -248,15 +248,16 @@ mirror_slot(struct text_row *t, unsigned c, unsigned mask, uint32_t gen)
 
 	if (d == c)
 		return;
+	/* whole slots copied: a fixed size is a few moves, not a call */
 	dst[0] = ',';
 	if (src[1] == '-') {
-		memcpy(dst + 1, src + 2, len - 2);
+		memcpy(dst + 1, src + 2, SLOT - 2);
 		t->len[d] = (unsigned char)(len - 1);
 	} else {
 		if (len + 1 > SLOT)
 			return;
 		dst[1] = '-';
-		memcpy(dst + 2, src + 1, len - 1);
+		memcpy(dst + 2, src + 1, SLOT - 2);
 		t->len[d] = (unsigned char)(len + 1);
 	}
 	t->stamp[d] = gen;
