@@ -1002,51 +1002,17 @@ nsl_num_format_float(char *buf, float f)
  * many times over, such as dequantized codes.
  */
 
-/*
- * The eight digits of x < 10^8 as ASCII in one little-endian word: split
- * into halves of four digits (32-bit lanes), those into pairs (16-bit
- * lanes), those into digits (bytes), each lane by a multiply and shift
- * exact for its range (x / 100 = x * 10486 >> 20 for x < 10^4, x / 10 =
- * x * 103 >> 10 for x < 100).
- */
-static inline uint64_t
-num_eight_digits(uint32_t x)
-{
-	uint64_t y, h, z, d;
-
-	y = (uint64_t)(x / 10000) | (uint64_t)(x % 10000) << 32;
-	h = (y * 10486 >> 20) & UINT64_C(0x0000007f0000007f);
-	z = h | (y - h * 100) << 16;
-	d = (z * 103 >> 10) & UINT64_C(0x000f000f000f000f);
-	return (d | (z - d * 10) << 8) + UINT64_C(0x3030303030303030);
-}
-
-/* The n (1..18) digits of f < 10^18 at p; p[n..18) is overwritten. */
-static inline void
-num_put_digits18(char *p, uint64_t f, int n)
-{
-	char tmp[40] = { 0 };
-	uint64_t w;
-	uint32_t top;
-
-	top = (uint32_t)(f / 10000000000000000u);	/* < 100 */
-	f %= 10000000000000000u;
-	memcpy(tmp, num_digit_pairs + 2 * top, 2);
-	w = num_eight_digits((uint32_t)(f / 100000000));
-	memcpy(tmp + 2, &w, 8);
-	w = num_eight_digits((uint32_t)(f % 100000000));
-	memcpy(tmp + 10, &w, 8);
-	memcpy(p, tmp + 18 - n, 18);
-}
-
 typedef uint32_t num_v4u __attribute__((vector_size(16)));
 typedef uint16_t num_v8h __attribute__((vector_size(16)));
 typedef uint8_t num_v16b __attribute__((vector_size(16)));
 
 /*
- * The 17 digits of t < 10^17, with leading zeros, at p: the last sixteen
- * as num_eight_digits does eight, in the lanes of one vector (four of
- * four digits, eight of two, sixteen of one).
+ * The 17 digits of t < 10^17, with leading zeros, at p.  The last sixteen
+ * are split into four lanes of four digits (32 bits each), those into
+ * pairs (16-bit lanes), those into digits (bytes), each lane by a
+ * multiply and shift exact for its range (x / 100 = x * 10486 >> 20 for
+ * x < 10^4, x / 10 = x * 103 >> 10 for x < 100); the bytes of a
+ * little-endian vector are then the digits in order.
  */
 static inline void
 num_put_digits17(char *p, uint64_t t)
@@ -1093,7 +1059,7 @@ static inline __attribute__((always_inline)) int
 num_format_f32(char *buf, float fv, const int as_float)
 {
 	uint32_t bits, m;
-	int bexp, S, P, g, j, n, k, i;
+	int bexp, S, P, g, j, n, k;
 	num_u128 A, ten;
 	uint64_t a, b, s, r, mask, hu, hl, half, q, t, up;
 	char *p = buf;
@@ -1150,32 +1116,14 @@ num_format_f32(char *buf, float fv, const int as_float)
 	p += bits >> 31;
 	n = num_ndigits(t);
 	k = j - P + n;			/* |f| = 0.d1..dn 10^k */
-	if (k <= 0 && 2 - k >= 17 - n) {
-		/* "0.000ddd": the digits with their leading zeros end the
-		 * run of zeros */
-		memcpy(p, "00000000", 8);
-		num_put_digits17(p + 2 - k - (17 - n), t);
-		memcpy(p, "0.", 2);
-		p += 2 - k + n;
-	} else if (k <= 0) {
-		*p++ = '0';
-		*p++ = '.';
-		for (i = k; i < 0; i++)
-			*p++ = '0';
-		num_put_digits18(p, t, n);
-		p += n;
-	} else if (k < n) {
-		num_put_digits18(p + 1, t, n);
-		for (i = 0; i < k; i++)
-			p[i] = p[i + 1];
-		p[k] = '.';
-		p += n + 1;
-	} else {
-		num_put_digits18(p, t, n);
-		for (i = n; i < k; i++)
-			p[i] = '0';
-		p += k;
-	}
+	if (k > 0 || 2 - k < 17 - n)	/* |f| >= 1, or a short decimal */
+		return (int)(p - buf) + num_layout(p, t, j - P);
+	/* "0.000ddd": the digits with their leading zeros end the run of
+	 * zeros */
+	memcpy(p, "00000000", 8);
+	num_put_digits17(p + 2 - k - (17 - n), t);
+	memcpy(p, "0.", 2);
+	p += 2 - k + n;
 	*p = '\0';
 	return (int)(p - buf);
 }
