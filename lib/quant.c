@@ -1184,7 +1184,8 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
     const double *value, uint8_t *codes, double *out)
 {
 	const uint64_t sign = UINT64_C(1) << 63;
-	double mid[16], tab[16], y, v, big = 0;
+	double mid[16], tab[16], y, big = 0;
+	int64_t b;
 	unsigned c, all = 0;
 	int flush = 0, l;
 	size_t i, j;
@@ -1194,18 +1195,28 @@ nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
 	for (j = 0; j < 15; j++) {	/* exact, as in nf4_encode */
 		mid[j] = ((double)nsl_quant_nf4_levels[j] +
 		    nsl_quant_nf4_levels[j + 1]) / 2;
-		if (j % 2)
-			mid[j] = nextafter(mid[j], -INFINITY);
+		if (j % 2) {	/* the next double below (mid is not 0) */
+			memcpy(&b, &mid[j], sizeof(b));
+			b += mid[j] > 0 ? -1 : 1;
+			memcpy(&mid[j], &b, sizeof(b));
+		}
 	}
 	mid[15] = INFINITY;		/* never probed */
-	for (j = 0; j < 16; j++) {	/* the value of each code */
-		v = value[j] * sc;
-		tab[j] = f32 ? (double)(float)v : v;
-	}
 	memcpy(&mlo, mid, sizeof(mlo));
 	memcpy(&mhi, mid + 8, sizeof(mhi));
-	memcpy(&tlo, tab, sizeof(tlo));
-	memcpy(&thi, tab + 8, sizeof(thi));
+	/* the value of each code */
+	memcpy(&tlo, value, sizeof(tlo));
+	memcpy(&thi, value + 8, sizeof(thi));
+	tlo *= sc;
+	thi *= sc;
+	if (f32) {
+		tlo = __builtin_convertvector(__builtin_convertvector(tlo,
+		    v8h), v8f);
+		thi = __builtin_convertvector(__builtin_convertvector(thi,
+		    v8h), v8f);
+	}
+	memcpy(tab, &tlo, sizeof(tlo));
+	memcpy(tab + 8, &thi, sizeof(thi));
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8f vy, a, m;
 		v8s vc, probe;
