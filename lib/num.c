@@ -1083,7 +1083,8 @@ num_format_f32(char *buf, float fv, const int as_float)
 	ten = P <= 19 ? (num_u128)num_pow10_u64[P] :
 	    (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
 	A = (num_u128)m * ten;
-	s = (uint64_t)(A >> S);
+	/* A >> S in 64-bit shifts (1 <= S < 64: no shift by 64) */
+	s = (uint64_t)(A >> 64) << (64 - S) | (uint64_t)A >> S;
 	mask = (UINT64_C(1) << S) - 1;
 	r = (uint64_t)A & mask;
 	hu = (uint64_t)(ten >> (g + 1));
