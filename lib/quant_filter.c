@@ -271,12 +271,24 @@ text_row(struct nsl_quant_filter *fl, size_t row)
 	return fl->text[row];
 }
 
+/* Fill slot c of row t (and its mirror) with the text of v. */
+static int
+fill_code(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
+    double v, uint32_t gen, int sym)
+{
+	if (fill_slot(fl, t, c, v, gen) != 0)
+		return -1;
+	if (sym)
+		mirror_slot(t, c, (1u << fl->q->fmt.bits) - 1, gen);
+	return 0;
+}
+
 /*
  * Fill the slots of row t that the span's codes cd[0..len) (values v)
  * need.  The codes that occur are found first, and printed after, so
- * that the copying loop has no branch on a missing slot (which would
- * mispredict at the first of each code) and reads no slot just written
- * (whose stores would still be on their way).
+ * that the copying loop does not find a missing slot (a branch that
+ * would mispredict at the first of each code) and reads no slot just
+ * written (whose stores would still be on their way).
  */
 static int
 fill_span(struct nsl_quant_filter *fl, struct text_row *t,
@@ -302,12 +314,9 @@ fill_span(struct nsl_quant_filter *fl, struct text_row *t,
 	for (k = 0; k < 4; k++)
 		for (w = seen[k]; w != 0; w &= w - 1) {
 			c = 64 * k + (unsigned)__builtin_ctzll(w);
-			if (t->stamp[c] == gen)
-				continue;
-			if (fill_slot(fl, t, c, v[at[c]], gen) != 0)
+			if (t->stamp[c] != gen &&
+			    fill_code(fl, t, c, v[at[c]], gen, sym) != 0)
 				return -1;
-			if (sym)
-				mirror_slot(t, c, mask, gen);
 		}
 	return 0;
 }
@@ -329,6 +338,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	size_t i, b, len, span, start = fl->buf.len;
 	struct text_row *t;
 	uint32_t gen;
+	unsigned c;
 	int sym;
 	char *p;
 
@@ -371,11 +381,19 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 				gen = fl->gen;
 			}
 		}
-		if (t == NULL || fill_span(fl, t, cd, v, len, gen, sym) != 0)
+		/* a row kept for the run (gen 1) fills each slot at its
+		 * first use, after which it only copies: it is not worth a
+		 * pass to find its codes */
+		if (t == NULL || (gen > 1 &&
+		    fill_span(fl, t, cd, v, len, gen, sym) != 0))
 			return -1;
 		for (i = 0; i < len; i++) {
-			memcpy(p, t->slot[cd[i]], SLOT);
-			p += t->len[cd[i]];
+			c = cd[i];
+			if (t->stamp[c] != gen &&
+			    fill_code(fl, t, c, v[i], gen, sym) != 0)
+				return -1;
+			memcpy(p, t->slot[c], SLOT);
+			p += t->len[c];
 		}
 	}
 	fl->buf.data[start] = '[';
