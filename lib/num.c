@@ -1002,144 +1002,129 @@ nsl_num_format_float(char *buf, float f)
  * many times over, such as dequantized codes.
  */
 
+typedef uint32_t num_v4u __attribute__((vector_size(16)));
+typedef uint16_t num_v8h __attribute__((vector_size(16)));
+typedef uint8_t num_v16b __attribute__((vector_size(16)));
+
 /*
- * The eight digits of x < 10^8 as ASCII in one little-endian word: split
- * into halves of four digits (32-bit lanes), those into pairs (16-bit
- * lanes), those into digits (bytes), each lane by a multiply and shift
- * exact for its range (x / 100 = x * 10486 >> 20 for x < 10^4, x / 10 =
- * x * 103 >> 10 for x < 100).
+ * The 17 digits of t < 10^17, with leading zeros, at p.  The last sixteen
+ * are split into four lanes of four digits (32 bits each), those into
+ * pairs (16-bit lanes), those into digits (bytes), each lane by a
+ * multiply and shift exact for its range (x / 100 = x * 10486 >> 20 for
+ * x < 10^4, x / 10 = x * 103 >> 10 for x < 100); the bytes of a
+ * little-endian vector are then the digits in order.
  */
-static inline uint64_t
-num_eight_digits(uint32_t x)
-{
-	uint64_t y, h, z, d;
-
-	y = (uint64_t)(x / 10000) | (uint64_t)(x % 10000) << 32;
-	h = (y * 10486 >> 20) & UINT64_C(0x0000007f0000007f);
-	z = h | (y - h * 100) << 16;
-	d = (z * 103 >> 10) & UINT64_C(0x000f000f000f000f);
-	return (d | (z - d * 10) << 8) + UINT64_C(0x3030303030303030);
-}
-
-/* The n (1..18) digits of f < 10^18 at p; p[n..18) is overwritten. */
 static inline void
-num_put_digits18(char *p, uint64_t f, int n)
+num_put_digits17(char *p, uint64_t t)
 {
-	char tmp[40] = { 0 };
-	uint64_t w;
-	uint32_t top;
+	uint32_t hi, lo;
+	num_v4u y, h;
+	num_v8h z, d;
+	num_v16b c;
 
-	top = (uint32_t)(f / 10000000000000000u);	/* < 100 */
-	f %= 10000000000000000u;
-	memcpy(tmp, num_digit_pairs + 2 * top, 2);
-	w = num_eight_digits((uint32_t)(f / 100000000));
-	memcpy(tmp + 2, &w, 8);
-	w = num_eight_digits((uint32_t)(f % 100000000));
-	memcpy(tmp + 10, &w, 8);
-	memcpy(p, tmp + 18 - n, 18);
+	*p = (char)('0' + t / 10000000000000000u);
+	t %= 10000000000000000u;
+	hi = (uint32_t)(t / 100000000);
+	lo = (uint32_t)(t % 100000000);
+	y = (num_v4u){ hi / 10000, hi % 10000, lo / 10000, lo % 10000 };
+	h = y * 10486 >> 20;
+	z = (num_v8h)(h | (y - h * 100) << 16);
+	d = z * 103 >> 10;
+	c = (num_v16b)(d | (z - d * 10) << 8) + '0';
+	memcpy(p + 1, &c, 16);
 }
 
 /*
- * f = m 2^e2 (m < 2^24).  With P chosen so that 10^16 <= f 10^P < 10^18,
- * A = m 10^P is exact, and f 10^P = A / 2^S (S = -e2).  Everything below
- * is scaled by 2^W (W = S + g + 2, g the 29 extra mantissa bits of a
- * double, or 0 for a float): the value is A 2^(g+2), its rounding interval
- * reaches half an ulp (2 10^P) either side, a quarter ulp below when m is
- * a power of two (the lower neighbour is nearer).  The interval holds the
- * integers a..b (its ends included iff the mantissa is even, as the
- * reader rounds ties to even); the shortest decimal is the multiple of
- * the largest 10^j among them, the one nearest f if there are several
- * (ties to the even one), as in nsl_num_format.
+ * |f| = m 2^-S (m < 2^24) is printed as the double it converts to, whose
+ * rounding interval is 2^-(S+g) wide (g = 29 extra mantissa bits), or as
+ * a float (g = 0).  With 10^P times that width in (1, 10) (never 1 or
+ * 10: a power of two), the interval holds at least one integer of
+ * f 10^P and at most one multiple of ten: that multiple, its trailing
+ * zeros dropped, is the shortest decimal if there is one; otherwise it
+ * is the integer nearest f 10^P (ties to even), as in nsl_num_format
+ * (Schubfach's argument).
+ *
+ * f 10^P = s + r / 2^S exactly (A = m 10^P has at most 94 bits), and the
+ * interval reaches h = 10^P / 2^(S+g+1) either side (half an ulp), h / 2
+ * below when m is a power of two (the lower neighbour is nearer; then the
+ * interval may hold no integer, and the caller prints).  With H the
+ * integer part of h 2^S, the integers in it are s - floor((H - r) / 2^S)
+ * .. s + floor((H + r) / 2^S).  The fraction of h 2^S dropped does not
+ * change those floors: when there is one (10^P has fewer than g + 1
+ * factors of two), no end is an integer.  When there is none, an end may
+ * be one, and is included iff the mantissa is even, as the reader rounds
+ * ties to even (always for a double: its mantissa m 2^29 is even).
  */
-static inline int
+static inline __attribute__((always_inline)) int
 num_format_f32(char *buf, float fv, const int as_float)
 {
 	uint32_t bits, m;
-	int bexp, e2, S, P, g, j, n, k, i, incl;
-	unsigned W;
-	num_u128 A, ten, vr, vp, vm, mask, x;
-	uint64_t a, b, t, t0;
+	int bexp, S, P, g, j, n, k;
+	num_u128 A, ten;
+	uint64_t a, b, s, r, mask, hu, hl, half, q, t, up;
 	char *p = buf;
 
 	memcpy(&bits, &fv, sizeof(bits));
+	if ((bits & 0x7fffffffu) == 0) {	/* "0", "-0" */
+		*p = '-';
+		p += bits >> 31;
+		p[0] = '0';
+		p[1] = '\0';
+		return (int)(p + 1 - buf);
+	}
 	bexp = (int)(bits >> 23 & 0xff);
-	if (bexp == 0 || bexp == 0xff)
+	if (bexp < 111 || bexp > 149)	/* 2^-16 <= |f| < 2^23 */
 		return -1;
 	m = (bits & 0x7fffffu) | 0x800000u;
-	e2 = bexp - 150;		/* |f| = m 2^e2, 2^(e2+23) <= |f| */
-	if (e2 < -39 || e2 >= 0)
-		return -1;
-	S = -e2;
-	/* floor((e2 + 23) log10 2), exact for these small arguments */
-	k = (e2 + 23) * 78913;
-	k = k >= 0 ? k >> 18 : -((-k + (1 << 18) - 1) >> 18);
-	P = 16 - k;
-	if (P < 0 || P > 21)
-		return -1;
-	ten = P <= 19 ? (num_u128)num_pow10_u64[P] : (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
-	A = (num_u128)m * ten;
+	S = 150 - bexp;
 	g = as_float ? 0 : 29;
-	W = (unsigned)(S + g + 2);
-	vr = A << (g + 2);
-	vp = vr + 2 * ten;
-	vm = vr - (m == 0x800000u && (!as_float || bexp > 1) ? ten : 2 * ten);
-	incl = as_float ? !(m & 1) : 1;
-	mask = ((num_u128)1 << W) - 1;
-	x = vp >> W;
-	if (x >> 64 != 0)
-		return -1;
-	b = (uint64_t)x;
-	a = (uint64_t)(vm >> W);
-	if ((vm & mask) != 0 || !incl)
-		a++;
-	if ((vp & mask) == 0 && !incl)
-		b--;
+	/* ceil((S + g) log10 2), exact for these small arguments */
+	P = ((S + g) * 78913 >> 18) + 1;
+	ten = P <= 19 ? (num_u128)num_pow10_u64[P] :
+	    (num_u128)num_pow10_u64[P - 19] * num_pow10_u64[19];
+	A = (num_u128)m * ten;
+	/* A >> S in 64-bit shifts (1 <= S < 64: no shift by 64) */
+	s = (uint64_t)(A >> 64) << (64 - S) | (uint64_t)A >> S;
+	mask = (UINT64_C(1) << S) - 1;
+	r = (uint64_t)A & mask;
+	hu = (uint64_t)(ten >> (g + 1));
+	hl = m == 0x800000u ? (uint64_t)(ten >> (g + 2)) : hu;
+	/* s - floor((hl - r) / 2^S), hl - r + 2^S > 0 */
+	a = s + 1 - ((hl - r + mask + 1) >> S);
+	b = s + ((hu + r) >> S);
+	if (as_float && (m & 1)) {	/* the ends are excluded */
+		a += ((hl - r) & mask) == 0;
+		b -= ((hu + r) & mask) == 0;
+	}
 	if (a > b)
 		return -1;
-	for (j = 0; (a + 9) / 10 <= b / 10; j++) {
-		a = (a + 9) / 10;
-		b /= 10;
+	/* the nearest integer and the multiple of ten, chosen without a
+	 * branch (which would go either way at random) */
+	half = UINT64_C(1) << (S - 1);
+	up = (s < a) | ((s + 1 <= b) & ((r > half) | ((r == half) & (s & 1))));
+	q = b / 10;
+	j = 10 * q >= a;
+	/* t = j ? q : s + up, with a mask: GCC makes the choice a branch */
+	t = s + up;
+	t += (q - t) & (0 - (uint64_t)j);
+	while (t % 10 == 0) {		/* a short decimal */
+		t /= 10;
+		j++;
 	}
-	/* floor(f 10^(P-j)); j is small, and a division by the constant 10
-	 * is a multiply, where one by 10^j would be a slow divide */
-	t0 = (uint64_t)(A >> S);
-	for (i = 0; i < j; i++)
-		t0 /= 10;
-	if (t0 < a)
-		t = t0 + 1;
-	else if (t0 + 1 > b)
-		t = t0;
-	else {
-		/* 2 f 10^(P-j) against 2 t0 + 1 */
-		x = (num_u128)((2 * t0 + 1) * num_pow10_u64[j]) << S;
-		t = 2 * A < x ? t0 : 2 * A > x ? t0 + 1 : t0 + (t0 & 1);
-	}
-	/* t 10^(j-P), t has no trailing zero: Number::toString's layout */
-	if (bits >> 31)
-		*p++ = '-';
-	n = (64 - __builtin_clzll(t)) * 1233 >> 12;
-	n += t >= num_pow10_u64[n];
+	/* t 10^(j-P), t < 10^17 without trailing zeros: Number::toString's
+	 * layout */
+	*p = '-';
+	p += bits >> 31;
+	n = num_ndigits(t);
 	k = j - P + n;			/* |f| = 0.d1..dn 10^k */
-	if (k > -6 && k <= 0) {
-		*p++ = '0';
-		*p++ = '.';
-		for (i = k; i < 0; i++)
-			*p++ = '0';
-		num_put_digits18(p, t, n);
-		p += n;
-	} else if (k > 0 && k < n) {
-		num_put_digits18(p + 1, t, n);
-		for (i = 0; i < k; i++)
-			p[i] = p[i + 1];
-		p[k] = '.';
-		p += n + 1;
-	} else if (k >= n && k <= 21) {
-		num_put_digits18(p, t, n);
-		for (i = n; i < k; i++)
-			p[i] = '0';
-		p += k;
-	} else
-		return -1;	/* not reached for |f| in range */
+	if (k > 0 || 2 - k < 17 - n)	/* |f| >= 1, or a short decimal */
+		return (int)(p - buf) + num_layout(p, t, j - P);
+	/* "0.000ddd": the digits with their leading zeros end the run of
+	 * zeros */
+	memcpy(p, "00000000", 8);
+	num_put_digits17(p + 2 - k - (17 - n), t);
+	memcpy(p, "0.", 2);
+	p += 2 - k + n;
 	*p = '\0';
 	return (int)(p - buf);
 }
@@ -1147,6 +1132,7 @@ num_format_f32(char *buf, float fv, const int as_float)
 int
 nsl_num_format_f32_exact(char *buf, float f, int as_float)
 {
-	/* two copies, each with its constant shifts */
+	/* two copies, each with its constants folded (GCC makes one with
+	 * as_float a variable unless told to inline) */
 	return as_float ? num_format_f32(buf, f, 1) : num_format_f32(buf, f, 0);
 }

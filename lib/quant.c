@@ -1149,71 +1149,119 @@ int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
 }
 
 /*
+ * *r = entries idx[0..8) of the sixteen in lo, hi: one permute with
+ * GCC's shuffle (vpermt2pd with AVX-512), lane by lane with other
+ * compilers.  (Pointers: vectors passed by value change the ABI.)
+ */
+static inline __attribute__((always_inline)) void
+pick16(v8f *r, const v8f *lo, const v8f *hi, const v8s *idx)
+{
+#if defined(__GNUC__) && !defined(__clang__)
+	*r = __builtin_shuffle(*lo, *hi, *idx);
+#else
+	double t[16];
+	int l;
+
+	memcpy(t, lo, sizeof(*lo));
+	memcpy(t + 8, hi, sizeof(*hi));
+	for (l = 0; l < 8; l++)
+		(*r)[l] = t[(*idx)[l] & 15];
+#endif
+}
+
+/*
  * An nf4 span in one pass, as span_fast's loops: the code is the number
  * of midpoints between levels below y, a tie going to the even code (the
- * odd-numbered midpoints count when equal); the value is its level times
- * the scale (|level| <= 1: the product is within float range, so it is
- * narrowed without round_f32's guard).  With the span's range known,
- * saturation is tested on its ends.  No element is NaN here.
+ * odd-numbered midpoints count when equal, so they are compared as their
+ * predecessors: y >= m iff y > m's predecessor), found by a binary search
+ * over the sorted midpoints; the value is its level times the scale
+ * (|level| <= 1: the product is within float range, so it is narrowed
+ * without round_f32's guard).  With the span's range known, saturation
+ * is tested on its ends.  No element is NaN here.
  */
 NSL_QUANT_CLONES static unsigned
 nf4_span(const double *x, size_t n, double sc, int f32, const double *range,
     const double *value, uint8_t *codes, double *out)
 {
-	double mid[15], tab[16], y, v;
+	const uint64_t sign = UINT64_C(1) << 63;
+	double mid[16], tab[16], y, big = 0;
+	int64_t b;
 	unsigned c, all = 0;
 	int flush = 0, l;
 	size_t i, j;
-	v8s vsat = { 0 }, vflush = { 0 }, vzero = { 0 };
-	int64_t cs[8];
+	v8s vflush = { 0 }, vzero = { 0 };
+	v8f mlo, mhi, tlo, thi, vbig = { 0 };
 
-	for (j = 0; j < 15; j++)	/* exact, as in nf4_encode */
+	for (j = 0; j < 15; j++) {	/* exact, as in nf4_encode */
 		mid[j] = ((double)nsl_quant_nf4_levels[j] +
 		    nsl_quant_nf4_levels[j + 1]) / 2;
-	for (j = 0; j < 16; j++) {	/* the value of each code */
-		v = value[j] * sc;
-		tab[j] = f32 ? (double)(float)v : v;
+		if (j % 2) {	/* the next double below (mid is not 0) */
+			memcpy(&b, &mid[j], sizeof(b));
+			b += mid[j] > 0 ? -1 : 1;
+			memcpy(&mid[j], &b, sizeof(b));
+		}
 	}
+	mid[15] = INFINITY;		/* never probed */
+	memcpy(&mlo, mid, sizeof(mlo));
+	memcpy(&mhi, mid + 8, sizeof(mhi));
+	/* the value of each code */
+	memcpy(&tlo, value, sizeof(tlo));
+	memcpy(&thi, value + 8, sizeof(thi));
+	tlo *= sc;
+	thi *= sc;
+	if (f32) {
+		tlo = __builtin_convertvector(__builtin_convertvector(tlo,
+		    v8h), v8f);
+		thi = __builtin_convertvector(__builtin_convertvector(thi,
+		    v8h), v8f);
+	}
+	memcpy(tab, &tlo, sizeof(tlo));
+	memcpy(tab + 8, &thi, sizeof(thi));
 	for (i = 0; i + 8 <= n; i += 8) {
-		v8f vy;
-		v8s vc = { 0 };
+		v8f vy, a, m;
+		v8s vc, probe;
+		v8b vb;
 
 		memcpy(&vy, x + i, sizeof(vy));
 		vy = vy / sc;
-		for (j = 0; j < 15; j += 2)
-			vc -= (v8s)(mid[j] < vy);
-		for (j = 1; j < 15; j += 2)
-			vc -= (v8s)(mid[j] <= vy);
-		/* counts, each a compare subtracted at once: GCC handles
-		 * that form as vectors, where it split |, & of compares
+		/* compares subtracted, not combined with | or &: GCC keeps
+		 * that form in vectors, where it split |, & of compares
 		 * into lanes.  Zero has code 7, so some element is flushed
 		 * iff code 7 is more frequent than zero. */
-		vsat -= (v8s)(vy > 1.0);
-		vsat -= (v8s)(vy < -1.0);
+		vc = -(v8s)(mid[7] < vy) << 3;	/* then probe vc + 3, 1, 0 */
+		probe = vc + 3;
+		pick16(&m, &mlo, &mhi, &probe);
+		vc -= (v8s)(m < vy) << 2;
+		probe = vc + 1;
+		pick16(&m, &mlo, &mhi, &probe);
+		vc -= (v8s)(m < vy) << 1;
+		pick16(&m, &mlo, &mhi, &vc);
+		vc -= (v8s)(m < vy);
+		a = (v8f)((v8u)vy & ~sign);
+		vbig = (v8f)(((v8u)(a > vbig) & (v8u)a) |
+		    (~(v8u)(a > vbig) & (v8u)vbig));
 		vflush -= (v8s)(vc == 7);
 		vzero -= (v8s)(vy == 0);
-		memcpy(cs, &vc, sizeof(cs));
-		for (l = 0; l < 8; l++) {
-			codes[i + l] = (uint8_t)cs[l];
-			out[i + l] = tab[cs[l]];
-		}
+		vb = __builtin_convertvector(vc, v8b);
+		memcpy(codes + i, &vb, sizeof(vb));
+		pick16(&m, &tlo, &thi, &vc);
+		memcpy(out + i, &m, sizeof(m));
 	}
 	for (l = 0; l < 8; l++) {
-		all |= vsat[l] && range == NULL ? NSL_QF_SATURATED : 0;
+		big = vbig[l] > big ? vbig[l] : big;
 		flush |= vflush[l] > vzero[l];
 	}
 	for (; i < n; i++) {
 		y = x[i] / sc;
 		c = 0;
 		for (j = 0; j < 15; j++)
-			c += j % 2 ? mid[j] <= y : mid[j] < y;
-		if (range == NULL && fabs(y) > 1)
-			all |= NSL_QF_SATURATED;
+			c += mid[j] < y;
+		big = fabs(y) > big ? fabs(y) : big;
 		flush |= c == 7 && y != 0;
 		codes[i] = (uint8_t)c;
 		out[i] = tab[c];
 	}
-	if (range != NULL && (range[1] / sc > 1 || range[0] / sc < -1))
+	if (range != NULL ? range[1] / sc > 1 || range[0] / sc < -1 : big > 1)
 		all |= NSL_QF_SATURATED;
 	return all | (flush ? NSL_QF_FLUSHED : 0);
 }

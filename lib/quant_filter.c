@@ -248,15 +248,16 @@ mirror_slot(struct text_row *t, unsigned c, unsigned mask, uint32_t gen)
 
 	if (d == c)
 		return;
+	/* whole slots copied: a fixed size is a few moves, not a call */
 	dst[0] = ',';
 	if (src[1] == '-') {
-		memcpy(dst + 1, src + 2, len - 2);
+		memcpy(dst + 1, src + 2, SLOT - 2);
 		t->len[d] = (unsigned char)(len - 1);
 	} else {
 		if (len + 1 > SLOT)
 			return;
 		dst[1] = '-';
-		memcpy(dst + 2, src + 1, len - 1);
+		memcpy(dst + 2, src + 1, SLOT - 2);
 		t->len[d] = (unsigned char)(len + 1);
 	}
 	t->stamp[d] = gen;
@@ -268,6 +269,56 @@ text_row(struct nsl_quant_filter *fl, size_t row)
 	if (fl->text[row] == NULL)
 		fl->text[row] = calloc(1, sizeof(*fl->text[row]));
 	return fl->text[row];
+}
+
+/* Fill slot c of row t (and its mirror) with the text of v. */
+static int
+fill_code(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
+    double v, uint32_t gen, int sym)
+{
+	if (fill_slot(fl, t, c, v, gen) != 0)
+		return -1;
+	if (sym)
+		mirror_slot(t, c, (1u << fl->q->fmt.bits) - 1, gen);
+	return 0;
+}
+
+/*
+ * Fill the slots of row t that the span's codes cd[0..len) (values v)
+ * need.  The codes that occur are found first, and printed after, so
+ * that the copying loop does not find a missing slot (a branch that
+ * would mispredict at the first of each code) and reads no slot just
+ * written (whose stores would still be on their way).
+ */
+static int
+fill_span(struct nsl_quant_filter *fl, struct text_row *t,
+    const uint8_t *cd, const double *v, size_t len, uint32_t gen, int sym)
+{
+	uint64_t seen[4] = { 0 }, w;
+	size_t at[256];		/* an element of each code that occurs */
+	unsigned c, k, mask = (1u << fl->q->fmt.bits) - 1;
+	size_t i;
+
+	if (mask < 64) {	/* the set in a register: no chain through memory */
+		for (w = 0, i = 0; i < len; i++) {
+			w |= UINT64_C(1) << cd[i];
+			at[cd[i]] = i;
+		}
+		seen[0] = w;
+	} else
+		for (i = 0; i < len; i++) {
+			c = cd[i];
+			seen[c >> 6] |= UINT64_C(1) << (c & 63);
+			at[c] = i;
+		}
+	for (k = 0; k < 4; k++)
+		for (w = seen[k]; w != 0; w &= w - 1) {
+			c = 64 * k + (unsigned)__builtin_ctzll(w);
+			if (t->stamp[c] != gen &&
+			    fill_code(fl, t, c, v[at[c]], gen, sym) != 0)
+				return -1;
+		}
+	return 0;
 }
 
 /*
@@ -287,7 +338,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	size_t i, b, len, span, start = fl->buf.len;
 	struct text_row *t;
 	uint32_t gen;
-	unsigned c, mask;
+	unsigned c;
 	int sym;
 	char *p;
 
@@ -302,7 +353,6 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 	span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    q->gran != NSL_QG_NONE;
-	mask = (1u << q->fmt.bits) - 1;
 	p = fl->buf.data + start;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
@@ -331,16 +381,17 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 				gen = fl->gen;
 			}
 		}
-		if (t == NULL)
+		/* a row kept for the run (gen 1) fills each slot at its
+		 * first use, after which it only copies: it is not worth a
+		 * pass to find its codes */
+		if (t == NULL || (gen > 1 &&
+		    fill_span(fl, t, cd, v, len, gen, sym) != 0))
 			return -1;
 		for (i = 0; i < len; i++) {
 			c = cd[i];
-			if (t->stamp[c] != gen) {
-				if (fill_slot(fl, t, c, v[i], gen) != 0)
-					return -1;
-				if (sym)
-					mirror_slot(t, c, mask, gen);
-			}
+			if (t->stamp[c] != gen &&
+			    fill_code(fl, t, c, v[i], gen, sym) != 0)
+				return -1;
 			memcpy(p, t->slot[c], SLOT);
 			p += t->len[c];
 		}

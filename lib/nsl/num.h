@@ -70,10 +70,10 @@ size_t nsl_num_parse_array(const char *s, const char *end, double **vals,
 /*
  * The text nsl_num_format(buf, f) (as_float = 0) or nsl_num_format_float
  * (as_float = 1) writes for the float f, byte for byte, by a faster
- * route: exact 128-bit integer arithmetic, for finite 2^-16 <= |f| < 2^23
- * (the range of the dequantized values nsl-quantize prints most).  buf
- * needs NSL_NUM_BUFSZ bytes.  Returns the length, or -1 (buf untouched)
- * outside that range; the caller then uses nsl_num_format*.
+ * route: exact integer arithmetic, for zero and finite 2^-16 <= |f| < 2^23
+ * (the values nsl-quantize prints most).  buf needs NSL_NUM_BUFSZ bytes.
+ * Returns the length, or -1 (buf untouched) for other values; the caller
+ * then uses nsl_num_format*.
  */
 int nsl_num_format_f32_exact(char *buf, float f, int as_float);
 

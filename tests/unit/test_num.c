@@ -693,22 +693,20 @@ our_decimal(const char *s, int *ndigits)
 }
 
 /*
- * Check one value: our text reads back exactly, and equals the reference
- * layout of the reference digits.  full asks for the brute force from one
- * digit up; otherwise it starts one digit below ours.
+ * Check one text buf (length len) for v: it reads back exactly, and
+ * equals the reference layout of the reference digits.  full asks for
+ * the brute force from one digit up; otherwise it starts one digit below
+ * ours.
  */
 static int
-format_matches(double v, int isfloat, int full, int *ndiag)
+text_matches(const char *buf, int len, double v, int isfloat, int full,
+    const char *what, int *ndiag)
 {
-	char buf[NSL_NUM_BUFSZ], want[64];
+	char want[64];
 	struct dec ours, ref;
-	int len, n, ok, back_ok;
+	int n, ok, back_ok;
 	double back;
 
-	if (isfloat)
-		len = nsl_num_format_float(buf, (float)v);
-	else
-		len = nsl_num_format(buf, v);
 	back = isfloat ? strtof(buf, NULL) : strtod(buf, NULL);
 	back_ok = isfloat ? float_bits((float)back) == float_bits((float)v) :
 	    double_bits(back) == double_bits(v);
@@ -723,9 +721,24 @@ format_matches(double v, int isfloat, int full, int *ndiag)
 	ok = back_ok && len == (int)strlen(buf) && len < NSL_NUM_BUFSZ &&
 	    strcmp(buf, want) == 0;
 	if (!ok && (*ndiag)++ < MAXDIAG)
-		printf("# format%s %a: got \"%s\" (%d), want \"%s\"\n",
-		    isfloat ? "_float" : "", v, buf, len, want);
+		printf("# %s %a: got \"%s\" (%d), want \"%s\"\n", what, v,
+		    buf, len, want);
 	return ok;
+}
+
+/* Check nsl_num_format (or nsl_num_format_float) on one value. */
+static int
+format_matches(double v, int isfloat, int full, int *ndiag)
+{
+	char buf[NSL_NUM_BUFSZ];
+	int len;
+
+	if (isfloat)
+		len = nsl_num_format_float(buf, (float)v);
+	else
+		len = nsl_num_format(buf, v);
+	return text_matches(buf, len, v, isfloat, full, isfloat ?
+	    "format_float" : "format", ndiag);
 }
 
 static void
@@ -897,6 +910,94 @@ test_format_random(void)
 	UNIT_CHECK(ok, "format: %ld short decimals come back as written", n / 10);
 }
 
+/*
+ * nsl_num_format_f32_exact, both styles: every value it takes (zero and
+ * 2^-16 <= |f| < 2^23) gives the reference text; other values give -1
+ * and leave buf as it was.
+ */
+static int
+f32_matches(float f, int full, int *ndiag)
+{
+	char buf[NSL_NUM_BUFSZ];
+	int as, len, ok = 1;
+
+	for (as = 0; as < 2; as++) {
+		memset(buf, 'x', sizeof(buf));
+		len = nsl_num_format_f32_exact(buf, f, as);
+		if (len < 0) {
+			if ((*ndiag)++ < MAXDIAG)
+				printf("# format_f32_exact %a (%s): -1\n",
+				    (double)f, as ? "float" : "double");
+			ok = 0;
+			continue;
+		}
+		ok &= text_matches(buf, len, f, as, full, as ?
+		    "format_f32_exact float" : "format_f32_exact double",
+		    ndiag);
+	}
+	return ok;
+}
+
+static void
+test_format_f32_exact(void)
+{
+	static const float levels[] = { 1.0f, 0.6961928f, 0.07958030f,
+	    1.0f / 7, 1.0f / 127, 0.5f, 0.1f };
+	static const float outside[] = { 0x1p23f, -0x1p23f, 0x1.fffffep-17f,
+	    1e-30f, 0x1p-149f, 3e38f };
+	char buf[NSL_NUM_BUFSZ];
+	long i, n = count(100000);
+	int ok = 1, nd = 0, e, k, as, bad = 0;
+	uint32_t fr[] = { 0, 1, 2, 0x7fffff, 0x400000, 0 };
+	float f, s;
+
+	ok &= f32_matches(0.0f, 1, &nd) & f32_matches(-0.0f, 1, &nd);
+	/* every exponent: extreme, middle and random mantissas; powers of
+	 * two, whose interval is narrower below */
+	for (e = 111; e <= 149; e++)
+		for (k = 0; k < 6; k++) {
+			fr[5] = (uint32_t)rng() & 0x7fffff;
+			f = bits_float((uint32_t)e << 23 | fr[k]);
+			ok &= f32_matches(f, 1, &nd);
+			ok &= f32_matches(-f, 0, &nd);
+		}
+	/* dequantized values: a level times a random float32 scale */
+	for (i = 0; i < n; i++) {
+		s = (float)exp((double)(rng() >> 11) / 0x1p53 * 20 - 10);
+		f = (float)((double)levels[i % 7] * s);
+		if (fabsf(f) >= 0x1p-16f && fabsf(f) < 0x1p23f)
+			ok &= f32_matches(i % 2 ? f : -f, i % 64 == 0, &nd);
+	}
+	/* random values of the range, short decimals */
+	for (i = 0; i < n; i++) {
+		f = bits_float((uint32_t)(111 + rng_below(39)) << 23 |
+		    ((uint32_t)rng() & 0x807fffff));
+		ok &= f32_matches(f, i % 64 == 0, &nd);
+	}
+	for (i = 0; i < n / 10; i++) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "%.*f", 1 + (int)rng_below(7),
+		    (double)(rng() >> 11) / 0x1p53 * 1000);
+		f = strtof(t, NULL);
+		if (f >= 0x1p-16f)
+			ok &= f32_matches(f, 1, &nd);
+	}
+	UNIT_CHECK(ok, "format_f32_exact: zero, every exponent, dequantized, "
+	    "random and short values are shortest, nearest, read back, laid out");
+
+	for (i = 0; i < (long)(sizeof(outside) / sizeof(outside[0])); i++)
+		for (as = 0; as < 2; as++) {
+			memset(buf, 'x', sizeof(buf));
+			bad += nsl_num_format_f32_exact(buf, outside[i], as) !=
+			    -1 || buf[0] != 'x';
+		}
+	bad += nsl_num_format_f32_exact(buf, INFINITY, 0) != -1;
+	bad += nsl_num_format_f32_exact(buf, NAN, 1) != -1;
+	UNIT_CHECK(bad == 0, "format_f32_exact: -1 outside its range, buf "
+	    "untouched (%d wrong)", bad);
+}
+
 /* Text -> double -> text -> double is the identity on doubles. */
 static void
 test_roundtrip(void)
@@ -975,6 +1076,7 @@ main(void)
 	test_format_nonfinite();
 	test_format_edges();
 	test_format_random();
+	test_format_f32_exact();
 	test_roundtrip();
 	return unit_done();
 }

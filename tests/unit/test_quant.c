@@ -483,6 +483,49 @@ test_nf4(void)
 		ok &= got == 2 * (double)-0.09105003625154495f;
 		UNIT_CHECK(ok, "nf4 absmax blocks on a hand-worked vector");
 	}
+	/*
+	 * Every midpoint and its neighbours, in one block of scale 1 (its
+	 * first element is 1), each at every position of the eight-lane
+	 * loop and of the tail: the codes the midpoint rule gives.
+	 */
+	{
+		double x[64], out[64], mid;
+		uint8_t c[64], want[64];
+		int sh, k;
+
+		memset(&q, 0, sizeof(q));
+		nsl_quant_format_parse(&q.fmt, "nf4", &err);
+		q.gran = NSL_QG_BLOCK;
+		q.block = 64;
+		nsl_quant_check(&q);
+		ok = 1;
+		for (sh = 0; sh < 16; sh++) {
+			n = 0;
+			x[n] = 1;
+			want[n++] = 15;
+			for (k = 0; k < sh; k++) {	/* shift them along */
+				x[n] = 0;
+				want[n++] = 7;
+			}
+			for (i = 0; i < 15; i++) {
+				mid = ((double)nsl_quant_nf4_levels[i] +
+				    nsl_quant_nf4_levels[i + 1]) / 2;
+				x[n] = mid;
+				want[n++] = (uint8_t)(i % 2 ? i + 1 : i);
+				x[n] = nextafter(mid, -2);
+				want[n++] = (uint8_t)i;
+				x[n] = nextafter(mid, 2);
+				want[n++] = (uint8_t)(i + 1);
+			}
+			nsl_quant_vector(&q, x, (size_t)n, out, c, sc, NULL,
+			    NULL, NULL);
+			for (i = 0; i < n; i++)
+				ok &= c[i] == want[i] &&
+				    out[i] == nsl_quant_nf4_levels[want[i]];
+		}
+		UNIT_CHECK(ok, "nf4: midpoints to the even code, their "
+		    "neighbours to the nearer, in every lane");
+	}
 }
 
 static void
