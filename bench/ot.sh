@@ -11,6 +11,8 @@
 #             of 1e-9), both against a dense Newton solve in NumPy
 # Needs /usr/bin/python3 with numpy and ot (apt-get install python3-pot).
 # BIG=1 also runs sinkhorn on n = m = 100000, d = 64 and reports peak RSS.
+# PARTS picks the parts (default "sinkhorn exact sns"; the sns part takes
+# about half an hour, most of it plain Sinkhorn at eps-rel 0.001).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/bin/nsl-ot-distance"
@@ -54,30 +56,37 @@ PY
 nsl() { /usr/bin/time -f "%U %S" -o "$tmp/time" "$bin" "$@"; awk '{ print $1 + $2 }' "$tmp/time" > "$tmp/cpu"; }
 cpu() { cat "$tmp/cpu"; }
 
+PARTS=${PARTS:-sinkhorn exact sns}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 field() { $py -c 'import json,sys; r=json.loads(sys.stdin.read()); print(r.get(sys.argv[1]))' "$1"; }
 
 echo "load: $(uptime)"
 gen 2000 64 1 0 "$tmp/a2k"; gen 2000 64 2 0.1 "$tmp/b2k"
-nsl --method sinkhorn --eps-rel 0.05 --tol 1e-9 "$tmp/a2k" "$tmp/b2k" > "$tmp/r"
-r=$(cat "$tmp/r"); c=$(cpu)
-eps=$(echo "$r" | field epsilon)
-set -- $(pot sinkhorn "$tmp/a2k" "$tmp/b2k" "$eps")
-echo "sinkhorn n=m=2000 d=64 eps=$eps"
-echo "  nsl: value $(echo "$r" | field value) iterations $(echo "$r" | field iterations) wall $(echo "$r" | field seconds) s cpu $c s"
-echo "  POT: value $1 iterations $2 wall $3 s cpu $4 s"
-echo "  speed-up (POT/nsl): wall $($py -c "print('%.2f' % ($3 / $(echo "$r" | field seconds)))")x, cpu $($py -c "print('%.2f' % ($4 / $c))")x"
-
-for n in 2000 4000; do
-	if [ "$n" = 4000 ]; then gen 4000 64 3 0 "$tmp/a"; gen 4000 64 4 0.1 "$tmp/b"
-	else cp "$tmp/a2k" "$tmp/a"; cp "$tmp/b2k" "$tmp/b"; fi
-	nsl --method exact "$tmp/a" "$tmp/b" > "$tmp/r"
+if part sinkhorn; then
+	nsl --method sinkhorn --eps-rel 0.05 --tol 1e-9 "$tmp/a2k" "$tmp/b2k" > "$tmp/r"
 	r=$(cat "$tmp/r"); c=$(cpu)
-	set -- $(pot exact "$tmp/a" "$tmp/b")
-	echo "exact n=m=$n d=64"
-	echo "  nsl: value $(echo "$r" | field value) pivots $(echo "$r" | field iterations) wall $(echo "$r" | field seconds) s cpu $c s"
-	echo "  POT: value $1 wall $3 s cpu $4 s"
-	echo "  nsl/POT ratio: wall $($py -c "print('%.2f' % ($(echo "$r" | field seconds) / $3))"), cpu $($py -c "print('%.2f' % ($c / $4))")"
-done
+	eps=$(echo "$r" | field epsilon)
+	set -- $(pot sinkhorn "$tmp/a2k" "$tmp/b2k" "$eps")
+	echo "sinkhorn n=m=2000 d=64 eps=$eps"
+	echo "  nsl: value $(echo "$r" | field value) iterations $(echo "$r" | field iterations) wall $(echo "$r" | field seconds) s cpu $c s"
+	echo "  POT: value $1 iterations $2 wall $3 s cpu $4 s"
+	echo "  speed-up (POT/nsl): wall $($py -c "print('%.2f' % ($3 / $(echo "$r" | field seconds)))")x, cpu $($py -c "print('%.2f' % ($4 / $c))")x"
+fi
+
+if part exact; then
+	for n in 2000 4000; do
+		if [ "$n" = 4000 ]; then gen 4000 64 3 0 "$tmp/a"; gen 4000 64 4 0.1 "$tmp/b"
+		else cp "$tmp/a2k" "$tmp/a"; cp "$tmp/b2k" "$tmp/b"; fi
+		nsl --method exact "$tmp/a" "$tmp/b" > "$tmp/r"
+		r=$(cat "$tmp/r"); c=$(cpu)
+		set -- $(pot exact "$tmp/a" "$tmp/b")
+		echo "exact n=m=$n d=64"
+		echo "  nsl: value $(echo "$r" | field value) pivots $(echo "$r" | field iterations) wall $(echo "$r" | field seconds) s cpu $c s"
+		echo "  POT: value $1 wall $3 s cpu $4 s"
+		echo "  nsl/POT ratio: wall $($py -c "print('%.2f' % ($(echo "$r" | field seconds) / $3))"), cpu $($py -c "print('%.2f' % ($c / $4))")"
+	done
+fi
 
 # <P, C> at eps by a dense Newton solve in NumPy (make-ref.py's), the
 # reference for both at small eps, where plain Sinkhorn may not converge
@@ -95,17 +104,19 @@ PY
 }
 relerr() { $py -c "print('%.2g' % abs(($1 - $2) / $2))"; }
 
-for rel in 0.01 0.001; do
-	r1=$("$bin" --method sinkhorn --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k" 2>/dev/null || true)
-	r2=$("$bin" --method sns --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k")
-	eps=$(echo "$r2" | field epsilon)
-	ref=$(newton_ref "$tmp/a2k" "$tmp/b2k" "$eps" 2>/dev/null)
-	v1=$(echo "$r1" | field value); v2=$(echo "$r2" | field value)
-	echo "sns vs sinkhorn, eps-rel $rel (eps $eps), n=m=2000 d=64, tol 1e-9"
-	echo "  sinkhorn: value $v1 iterations $(echo "$r1" | field iterations) seconds $(echo "$r1" | field seconds) converged $(echo "$r1" | field converged) error $(echo "$r1" | field marginal_error)"
-	echo "  sns:      value $v2 sinkhorn $(echo "$r2" | field sinkhorn_iterations) newton $(echo "$r2" | field newton_iterations) seconds $(echo "$r2" | field seconds) converged $(echo "$r2" | field converged)"
-	echo "  dense Newton (NumPy): $ref; relative difference sinkhorn $(relerr "$v1" "$ref"), sns $(relerr "$v2" "$ref"), sns-sinkhorn $(relerr "$v2" "$v1")"
-done
+if part sns; then
+	for rel in 0.01 0.001; do
+		r1=$("$bin" --method sinkhorn --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k" 2>/dev/null || true)
+		r2=$("$bin" --method sns --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k")
+		eps=$(echo "$r2" | field epsilon)
+		ref=$(newton_ref "$tmp/a2k" "$tmp/b2k" "$eps" 2>/dev/null)
+		v1=$(echo "$r1" | field value); v2=$(echo "$r2" | field value)
+		echo "sns vs sinkhorn, eps-rel $rel (eps $eps), n=m=2000 d=64, tol 1e-9"
+		echo "  sinkhorn: value $v1 iterations $(echo "$r1" | field iterations) seconds $(echo "$r1" | field seconds) converged $(echo "$r1" | field converged) error $(echo "$r1" | field marginal_error)"
+		echo "  sns:      value $v2 sinkhorn $(echo "$r2" | field sinkhorn_iterations) newton $(echo "$r2" | field newton_iterations) seconds $(echo "$r2" | field seconds) converged $(echo "$r2" | field converged)"
+		echo "  dense Newton (NumPy): $ref; relative difference sinkhorn $(relerr "$v1" "$ref"), sns $(relerr "$v2" "$ref"), sns-sinkhorn $(relerr "$v2" "$v1")"
+	done
+fi
 
 if [ "${BIG:-0}" = 1 ]; then
 	gen 100000 64 5 0 "$tmp/A"; gen 100000 64 6 0.1 "$tmp/B"
