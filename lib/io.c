@@ -513,6 +513,25 @@ nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
 }
 
 int
+nsl_writer_space(struct nsl_writer *w, size_t n, char **p,
+    struct nsl_err *err)
+{
+	*p = NULL;
+	if (n > WRITE_CHUNK)
+		return 1;
+	if (n > WRITE_CHUNK - w->len && flush_buf(w, err) != 0)
+		return -1;
+	*p = w->buf + w->len;
+	return 0;
+}
+
+void
+nsl_writer_advance(struct nsl_writer *w, size_t k)
+{
+	w->len += k;
+}
+
+int
 nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 {
 	int rc;

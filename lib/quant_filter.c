@@ -177,16 +177,28 @@ need_all(const struct nsl_quant_filter *fl)
 	    fl->o.search);
 }
 
-static int put_cached(struct nsl_quant_filter *fl, size_t n);
+static char *put_cached(struct nsl_quant_filter *fl, size_t n, char *p);
+
+/* Whether the values may come from the text cache (see put_cached). */
+static int
+cacheable(const struct nsl_quant_filter *fl)
+{
+	return !fl->q->general && !fl->o.decode && !fl->q->rotate;
+}
 
 static int
 put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
     size_t n, struct nsl_err *err)
 {
 	size_t i;
+	char *e;
 
-	if (!fl->q->general && put_cached(fl, n) == 0)
+	if (cacheable(fl) && nsl_buf_grow(&fl->buf, n * SLOT + 2) == 0 &&
+	    (e = put_cached(fl, n, fl->buf.data + fl->buf.len)) != NULL) {
+		fl->buf.len = (size_t)(e - fl->buf.data);
+		fl->buf.data[fl->buf.len] = '\0';
 		return 0;
+	}
 	for (i = 0; i < n && !fl->o.allow_nonfinite; i++)
 		if (!isfinite(v[i]))
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
@@ -322,38 +334,34 @@ fill_span(struct nsl_quant_filter *fl, struct text_row *t,
 }
 
 /*
- * Write the values of codes[0..n) (fl->out) from the text cache.  The
- * value of a code is a function of the code and its span's scale: a
- * plain cast has one scale, an MX format at most 256 (one row per E8M0
- * byte, kept for the whole run), the other scaled formats one per span
- * (row 0, valid while the scale stays the same: a new scale starts a new
- * generation).  So each distinct value is printed once per scale.
- * Returns 0, or -1 when the cache does not apply (decoding, rotation),
- * a value is not finite, or memory runs out: the caller then prints.
+ * Write the values of codes[0..n) (fl->out) from the text cache, as a
+ * JSON array at p (room for n * SLOT + 2 bytes).  The value of a code
+ * is a function of the code and its span's scale: a plain cast has one
+ * scale, an MX format at most 256 (one row per E8M0 byte, kept for the
+ * whole run), the other scaled formats one per span (row 0, valid while
+ * the scale stays the same: a new scale starts a new generation).  So
+ * each distinct value is printed once per scale.
+ * Returns the end of the array, or NULL when a value is not finite or
+ * memory runs out: the caller then prints.
  */
-static int
-put_cached(struct nsl_quant_filter *fl, size_t n)
+static char *
+put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 {
 	const struct nsl_quant *q = fl->q;
-	size_t i, b, len, span, start = fl->buf.len;
+	size_t i, b, len, span;
 	struct text_row *t;
+	char *start = p;
 	uint32_t gen;
 	unsigned c;
 	int sym;
-	char *p;
 
-	if (fl->o.decode || q->rotate)
-		return -1;
 	if (n == 0) {
-		nsl_buf_add(&fl->buf, "[]", 2);
-		return 0;
+		memcpy(p, "[]", 2);
+		return p + 2;
 	}
-	if (nsl_buf_grow(&fl->buf, n * SLOT + 2) != 0)
-		return -1;
 	span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    q->gran != NSL_QG_NONE;
-	p = fl->buf.data + start;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
 		const uint8_t *cd = fl->codes + b * span;
@@ -386,21 +394,19 @@ put_cached(struct nsl_quant_filter *fl, size_t n)
 		 * pass to find its codes */
 		if (t == NULL || (gen > 1 &&
 		    fill_span(fl, t, cd, v, len, gen, sym) != 0))
-			return -1;
+			return NULL;
 		for (i = 0; i < len; i++) {
 			c = cd[i];
 			if (t->stamp[c] != gen &&
 			    fill_code(fl, t, c, v[i], gen, sym) != 0)
-				return -1;
+				return NULL;
 			memcpy(p, t->slot[c], SLOT);
 			p += t->len[c];
 		}
 	}
-	fl->buf.data[start] = '[';
+	*start = '[';
 	*p++ = ']';
-	fl->buf.len = (size_t)(p - fl->buf.data);
-	fl->buf.data[fl->buf.len] = '\0';
-	return 0;
+	return p;
 }
 
 static const char *const gran_names[] = { "none", "tensor", "row", "block" };
@@ -601,7 +607,37 @@ out:
 	return rc;
 }
 
-/* One parsed record (fl->rec) into fl->buf. */
+/*
+ * Record fl->rec with the n values of field f from the text cache,
+ * built in the writer's buffer (not in fl->buf, to be copied there).
+ * Returns 0, 1 when that does not apply (the caller builds the record),
+ * or -1.
+ */
+static int
+put_direct(struct nsl_quant_filter *fl, const struct nsl_field *f,
+    size_t n, struct nsl_err *err)
+{
+	size_t pre = (size_t)(f->value - fl->rec.line), post = pre + f->vlen;
+	size_t tail = fl->rec.len - post;
+	char *p, *e;
+	int rc;
+
+	if (!cacheable(fl) || fl->o.emit_codes)
+		return 1;
+	if ((rc = nsl_writer_space(fl->w, pre + n * SLOT + 2 + tail + 1, &p,
+	    err)) != 0)
+		return rc;
+	if ((e = put_cached(fl, n, p + pre)) == NULL)
+		return 1;
+	memcpy(p, fl->rec.line, pre);
+	memcpy(e, fl->rec.line + post, tail);
+	e += tail;
+	*e++ = '\n';
+	nsl_writer_advance(fl->w, (size_t)(e - p));
+	return 0;
+}
+
+/* One parsed record (fl->rec) to the writer. */
 static int
 do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
     struct nsl_err *err)
@@ -609,10 +645,20 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 	const struct nsl_field *f;
 	size_t n, pre, post;
 	long fi;
+	int rc;
 
 	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0)
 		return -1;
 	f = &fl->rec.fields[fi];
+	if (!fl->o.decode) {
+		if (nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n,
+		    &fl->xcap, err) != 0 || grow_vec(fl, n, err) != 0)
+			return -1;
+		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
+		    fl->scales, &fl->tensor, fl->rng, st);
+		if ((rc = put_direct(fl, f, n, err)) <= 0)
+			return rc;
+	}
 	nsl_buf_reset(&fl->buf);
 	pre = (size_t)(f->value - fl->rec.line);
 	post = pre + f->vlen;
@@ -622,11 +668,6 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 		    put_vector(fl, fl->out, fl->out, n, err) != 0)
 			return -1;
 	} else {
-		if (nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n,
-		    &fl->xcap, err) != 0 || grow_vec(fl, n, err) != 0)
-			return -1;
-		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
-		    fl->scales, &fl->tensor, fl->rng, st);
 		if (fl->o.emit_codes)
 			put_codes(fl, n);
 		else if (put_vector(fl, fl->x, fl->out, n, err) != 0)

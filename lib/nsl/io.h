@@ -81,6 +81,19 @@ int nsl_writer_write(struct nsl_writer *, const void *p, size_t n,
     struct nsl_err *err);
 
 /*
+ * Room for n bytes at the end of the output, for a caller that would
+ * otherwise build a line in a buffer of its own and copy it: *p is set
+ * to the room (borrowed until the next call on the writer), and
+ * nsl_writer_advance(w, k) then adds the first k bytes written there.
+ * Returns 0, 1 with *p NULL when n is more than the writer buffers (the
+ * caller then writes by nsl_writer_write), or -1 with err set
+ * (NSL_EX_IOERR) when making room fails.
+ */
+int nsl_writer_space(struct nsl_writer *, size_t n, char **p,
+    struct nsl_err *err);
+void nsl_writer_advance(struct nsl_writer *, size_t k);
+
+/*
  * Flush and close; for a file, rename it over the target.  Frees the
  * writer whatever happens.  Returns 0, or -1 with err set (the temporary
  * file is then removed).

@@ -177,6 +177,52 @@ test_open_errors(void)
 	    "a directory is refused at open");
 }
 
+/* Lines built in the writer's buffer, across its flushes. */
+static void
+test_writer_space(void)
+{
+	struct nsl_writer *w;
+	struct nsl_reader *r;
+	struct nsl_err err;
+	const char *line;
+	size_t len, nlong = 0, nother = 0;
+	char *p;
+	int i, ok = 1;
+
+	w = nsl_writer_open(path("space.jsonl"), &err);
+	nsl_writer_write(w, "a\n", 2, &err);
+	ok &= nsl_writer_space(w, 4, &p, &err) == 0 && p != NULL;
+	memcpy(p, "bc\nJUNK", 4);
+	nsl_writer_advance(w, 3);	/* the fourth byte is not output */
+	UNIT_CHECK(nsl_writer_space(w, (size_t)1 << 30, &p, &err) == 1 &&
+	    p == NULL, "nsl_writer_space refuses more than it buffers");
+	for (i = 0; i < 100; i++) {	/* 500 kB: the buffer flushes */
+		ok &= nsl_writer_space(w, 6000, &p, &err) == 0;
+		memset(p, 'x', 4999);
+		p[4999] = '\n';
+		nsl_writer_advance(w, 5000);
+	}
+	nsl_writer_write(w, "z\n", 2, &err);
+	ok &= nsl_writer_commit(w, &err) == 0;
+	if ((r = nsl_reader_open(path("space.jsonl"), &err)) != NULL) {
+		while (nsl_reader_getline(r, &line, &len, &err) == 1) {
+			if (len == 4999 && line[0] == 'x' && line[4998] == 'x')
+				nlong++;
+			else if ((nother == 0 && len == 1 && line[0] == 'a') ||
+			    (nother == 1 && len == 2 && memcmp(line, "bc",
+			    2) == 0) || (nother == 2 && nlong == 100 &&
+			    len == 1 && line[0] == 'z'))
+				nother++;
+			else
+				ok = 0;
+		}
+		nsl_reader_close(r);
+	} else
+		ok = 0;
+	UNIT_CHECK(ok && nlong == 100 && nother == 3,
+	    "bytes added by nsl_writer_advance come out in order");
+}
+
 static void
 test_writer(void)
 {
@@ -252,6 +298,7 @@ main(void)
 	test_truncated_gz();
 	test_open_errors();
 	test_writer();
+	test_writer_space();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;
