@@ -1210,7 +1210,7 @@ grad_l1(const double *a, const double *r, size_t n, const double *b,
 }
 
 /*
- * Newton phase.  Sinkhorn first brings the row error below 1e-3 (or to
+ * Newton phase.  Sinkhorn first brings the row error below 1e-2 (or to
  * tol), then each Newton step solves the sparsified Hessian system
  * (sns_direction) and backtracks.  A step is taken when it raises the
  * dual enough (Armijo) or, failing that, when it lowers the gradient's
@@ -1248,7 +1248,7 @@ sns_solve(struct sk *s, double eps, double diam, double scaling, double tol,
 			*conv = 1;
 			break;
 		}
-		if (er < 1e-3)
+		if (er < 1e-2)
 			break;
 	}
 	if (*conv || j == max_iter)
