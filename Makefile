@@ -144,6 +144,9 @@ $(B)/tests/unit/%.o: NSL_CFLAGS += -Itests/unit
 
 units: $(UNIT_BINS)
 
+deps-bench:
+	@scripts/install-deps --bench
+
 deps:
 	@scripts/install-deps
 
@@ -167,7 +170,7 @@ demo: deps all
 fuzz: deps
 	@scripts/fuzz
 
-bench: deps all
+bench: deps-bench all
 	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
 man-lint:
@@ -192,6 +195,6 @@ FORCE:
 
 # Keep the objects of tools and tests that chained rules would delete.
 .SECONDARY:
-.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps FORCE
+.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench FORCE
 
 -include $(OBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)
