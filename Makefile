@@ -38,7 +38,6 @@ TOOLS += prune
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
 LIB_OBJS += lib/base64.o
-LIB_OBJS += lib/cli.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/io.o
 LIB_OBJS += lib/json.o
@@ -70,7 +69,12 @@ LIB_OBJS += lib/probe.o
 LIB_OBJS += lib/embed.o
 LIB_OBJS += lib/plot.o
 
+# The tools' side (option tables, diagnostics that print and exit): not
+# part of libnsl, linked into every tool and the cli unit test.
+TOOL_OBJS = tools/cli.o
+
 UNIT_TESTS =
+UNIT_TESTS += cli
 UNIT_TESTS += buf
 UNIT_TESTS += base64
 UNIT_TESTS += io
@@ -100,6 +104,7 @@ B = .
 BINS = $(B)/bin/nsl $(TOOLS:%=$(B)/bin/nsl-%)
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/test_%)
 OBJS = $(LIB_OBJS:%=$(B)/%)
+TOBJS = $(TOOL_OBJS:%=$(B)/%)
 
 ifeq ($(V),1)
 Q =
@@ -126,21 +131,27 @@ $(B)/lib/libnsl.a: $(OBJS)
 
 $(NOBLAS_TOOLS:%=$(B)/bin/nsl-%) $(B)/bin/nsl: BLAS_LIBS = -lgslcblas
 
-$(B)/bin/nsl-%: $(B)/tools/nsl-%.o $(B)/lib/libnsl.a
+$(B)/bin/nsl-%: $(B)/tools/nsl-%.o $(TOBJS) $(B)/lib/libnsl.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOBJS) $(B)/lib/libnsl.a $(LDLIBS)
 
-$(B)/bin/nsl: $(B)/tools/nsl.o $(B)/lib/libnsl.a
+$(B)/bin/nsl: $(B)/tools/nsl.o $(TOBJS) $(B)/lib/libnsl.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOBJS) $(B)/lib/libnsl.a $(LDLIBS)
 
 $(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $(B)/lib/libnsl.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libnsl.a $(LDLIBS)
 
 $(B)/tests/unit/%.o: NSL_CFLAGS += -Itests/unit
+
+# The cli test exercises the tools' side, which is not in libnsl.
+$(B)/tests/unit/test_cli: $(B)/tests/unit/test_cli.o $(TOBJS) $(B)/lib/libnsl.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(NSL_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOBJS) $(B)/lib/libnsl.a $(LDLIBS)
+$(B)/tests/unit/test_cli.o: NSL_CFLAGS += -Itools
 
 units: $(UNIT_BINS)
 
@@ -197,4 +208,4 @@ FORCE:
 .SECONDARY:
 .PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench FORCE
 
--include $(OBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)

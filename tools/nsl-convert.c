@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/convert.h"
 #include "nsl/io.h"
 
@@ -84,10 +84,11 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"convert",
-	"convert records between JSONL, NumPy .npy, CSV and IDX",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_FIELD | NSL_CLI_FLOAT32 | NSL_CLI_NONFINITE
+	.name = "convert",
+	.summary = "convert records between JSONL, NumPy .npy, CSV and IDX",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_FIELD | NSL_CLI_FLOAT32 |
+	    NSL_CLI_NONFINITE
 };
 
 static enum nsl_convert_format

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/dataset.h"
 #include "nsl/embed.h"
 #include "nsl/io.h"
@@ -65,10 +65,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"embed",
-	"reduce embeddings: PCA or random projection, saved and reapplied",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_FLOAT32
+	.name = "embed",
+	.summary = "reduce embeddings: PCA or random projection, "
+	    "saved and reapplied",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_FLOAT32
 };
 
 static void

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
 
@@ -67,8 +67,10 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"extrapolate", "predict from a fit: intervals, inversion, "
-	"compute-optimal", usage, NSL_CLI_OUTPUT | NSL_CLI_NONFINITE
+	.name = "extrapolate",
+	.summary = "predict from a fit: intervals, inversion, compute-optimal",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_NONFINITE
 };
 
 struct fits {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
 
@@ -94,8 +94,10 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"fit", "fit scaling laws to measurements, with bootstrap intervals",
-	usage, NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_NONFINITE
+	.name = "fit",
+	.summary = "fit scaling laws to measurements, with bootstrap intervals",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_NONFINITE
 };
 
 #define MAXL 16

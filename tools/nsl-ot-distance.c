@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "nsl/buf.h"
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -97,10 +97,10 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"ot-distance",
-	"optimal-transport distance between two record sets",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD
+	.name = "ot-distance",
+	.summary = "optimal-transport distance between two record sets",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD
 };
 
 static double

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -81,10 +81,11 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"plot",
-	"draw records and fitted scaling laws (gnuplot): png, svg, pdf",
-	usage,
-	NSL_CLI_OUTPUT
+	.name = "plot",
+	.summary = "draw records and fitted scaling laws (gnuplot): "
+	    "png, svg, pdf",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT
 };
 
 static void

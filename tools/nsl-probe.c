@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -105,10 +105,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"probe",
-	"train and evaluate a linear probe or a small MLP on embeddings",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_FLOAT32
+	.name = "probe",
+	.summary = "train and evaluate a linear probe or a small MLP "
+	    "on embeddings",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_FLOAT32
 };
 
 static double

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "nsl/buf.h"
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/prune.h"
@@ -91,10 +91,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"prune",
-	"keep a subset of records by score: hard, easy, random, CCS, SemDeDup",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_NONFINITE
+	.name = "prune",
+	.summary = "keep a subset of records by score: hard, easy, "
+	    "random, CCS, SemDeDup",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_NONFINITE
 };
 
 int

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/io.h"
 #include "nsl/quant.h"
 
@@ -102,11 +102,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"quantize",
-	"quantize a vector field to fp8/fp6/fp4, MX, nf4 or int formats",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_FLOAT32 |
-	    NSL_CLI_NONFINITE
+	.name = "quantize",
+	.summary = "quantize a vector field to fp8/fp6/fp4, MX, nf4 "
+	    "or int formats",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_FLOAT32 | NSL_CLI_NONFINITE
 };
 
 static int

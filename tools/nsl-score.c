@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/io.h"
 #include "nsl/score.h"
 
@@ -90,10 +90,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"score",
-	"add per-example pruning scores (prototype, EL2N, GraNd, forgetting, ...)",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_FLOAT32
+	.name = "score",
+	.summary = "add per-example pruning scores (prototype, EL2N, "
+	    "GraNd, forgetting, ...)",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_FLOAT32
 };
 
 static void

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/io.h"
 #include "nsl/synth.h"
 
@@ -91,10 +91,12 @@ usage(FILE *fp)
 }
 
 static const struct nsl_tool tool = {
-	"synth",
-	"write synthetic data: teacher-student perceptron, Gaussian mixture",
-	usage,
-	NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD | NSL_CLI_FLOAT32
+	.name = "synth",
+	.summary = "write synthetic data: teacher-student perceptron, "
+	    "Gaussian mixture",
+	.usage = usage,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
+	    NSL_CLI_FLOAT32
 };
 
 /* Parse "w1,w2,...": returns a new array of *k numbers. */

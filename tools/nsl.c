@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nsl/cli.h"
+#include "cli.h"
 #include "nsl/err.h"
 
 #define MAX_TOOLS 256
