@@ -125,6 +125,23 @@ close_to() {
 	awk -v s="$se" 'BEGIN { exit !(s > 0) }'
 }
 
+@test "the same input and seed give the same bytes: no wall-clock field unless --timing" {
+	local T=$BATS_TEST_TMPDIR m i
+	for m in exact sinkhorn sliced; do
+		for i in 1 2; do
+			nsl-ot-distance --method $m --seed 3 -o "$T/$m$i.json" \
+			    "$FIX/a.jsonl" "$FIX/b.jsonl"
+		done
+		cmp "$T/${m}1.json" "$T/${m}2.json"
+		! grep -q seconds "$T/${m}1.json" || fail "$(cat "$T/${m}1.json")"
+		nsl-ot-distance --method $m --seed 3 --timing -o "$T/${m}t.json" \
+		    "$FIX/a.jsonl" "$FIX/b.jsonl"
+		run jq -c '.seconds >= 0, (.seconds | type)' "$T/${m}t.json"
+		assert_output $'true\n"number"'
+		[ "$(jq -c 'del(.seconds)' "$T/${m}t.json")" = "$(cat "$T/${m}1.json")" ]
+	done
+}
+
 @test "--potentials and --plan (exact): duals meet the value, plan sums to 1" {
 	run --separate-stderr nsl-ot-distance --potentials "$BATS_TEST_TMPDIR/pot.jsonl" \
 	    --plan "$BATS_TEST_TMPDIR/plan.jsonl" --plan-threshold 0 "$FIX/a.jsonl" "$FIX/b.jsonl"

@@ -117,6 +117,24 @@ assert r["test_error"] < 0.12, r      # the linear probe makes 0.055
 	[ "$status" -eq 0 ] || fail "$output"
 }
 
+@test "the same seed gives the same result bytes: no wall-clock field unless --timing" {
+	for model in linear mlp; do
+		for i in 1 2; do
+			nsl-probe --train "$GTR" --test "$GTE" --model $model \
+			    --epochs 3 --seed 5 --tag run=1 -o "$T/$model$i.json"
+		done
+		cmp "$T/${model}1.json" "$T/${model}2.json"
+		! grep -q seconds "$T/${model}1.json" || fail "$(cat "$T/${model}1.json")"
+		# --timing adds "seconds" (a number >= 0) before the tags, and
+		# nothing else changes
+		nsl-probe --train "$GTR" --test "$GTE" --model $model --epochs 3 \
+		    --seed 5 --tag run=1 --timing -o "$T/${model}t.json"
+		run jq -c '.seconds >= 0, (.seconds | type), (keys_unsorted[-2:])' "$T/${model}t.json"
+		assert_output $'true\n"number"\n["seconds","run"]'
+		[ "$(jq -c 'del(.seconds)' "$T/${model}t.json")" = "$(cat "$T/${model}1.json")" ]
+	done
+}
+
 @test "mlp --optimizer sgd --lr --batch: trains; an absurd --lr does not learn" {
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --model mlp --hidden 16 \
 	    --epochs 20 --batch 16 --optimizer sgd --lr 0.02
