@@ -4,6 +4,10 @@
 
 load helper
 
+setup() {
+	require_prog jq jq
+}
+
 FIX="$TESTS_DIR/fixtures/ot"
 
 ref() { awk -F'\t' -v k="$1" -v c="${2:-2}" '$1 == k { print $c }' "$FIX/cli-ref.tsv"; }
