@@ -147,6 +147,9 @@ units: $(UNIT_BINS)
 deps-bench:
 	@scripts/install-deps --bench
 
+deps-fuzz:
+	@scripts/install-deps --fuzz
+
 deps:
 	@scripts/install-deps
 
@@ -167,7 +170,7 @@ check-asan: deps
 demo: deps all
 	@examples/demo.sh
 
-fuzz: deps
+fuzz: deps-fuzz
 	@scripts/fuzz
 
 bench: deps-bench all
@@ -201,6 +204,6 @@ FORCE:
 
 # Keep the objects of tools and tests that chained rules would delete.
 .SECONDARY:
-.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench FORCE
+.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench deps-fuzz FORCE
 
 -include $(OBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)
