@@ -158,10 +158,13 @@ units: $(UNIT_BINS)
 deps-bench:
 	@scripts/install-deps --bench
 
+deps-fuzz:
+	@scripts/install-deps --fuzz
+
 deps:
 	@scripts/install-deps
 
-check: deps
+check: deps man-lint
 	@$(MAKE) --no-print-directory all units
 	@tests/run $(B)
 
@@ -178,24 +181,30 @@ check-asan: deps
 demo: deps all
 	@examples/demo.sh
 
-fuzz: deps
+fuzz: deps-fuzz
 	@scripts/fuzz
 
 bench: deps-bench all
 	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
+# Every man page, at mandoc's warning level: any warning fails.
+MAN1 = $(wildcard man/*.1)
+MAN7 = $(wildcard man/*.7)
 man-lint:
-	@for m in man/*.1 man/*.7; do [ -f "$$m" ] && mandoc -Tlint -Wwarning "$$m"; done; true
+	@mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
 
+# uninstall removes exactly what install put in place: the programs of
+# BINS by name and the man pages of MAN1 and MAN7, never the build tree.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 
 uninstall:
-	rm -f $(BINS:bin/%=$(DESTDIR)$(BINDIR)/%)
-	rm -f $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/nsl-%.1) $(DESTDIR)$(MANDIR)/man7/nsl.7
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
 clean:
 	rm -rf bin asan lib/*.o lib/*.d lib/libnsl.a tools/*.o tools/*.d \
@@ -206,6 +215,6 @@ FORCE:
 
 # Keep the objects of tools and tests that chained rules would delete.
 .SECONDARY:
-.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench FORCE
+.PHONY: all units check check-asan demo fuzz bench man-lint install uninstall clean deps deps-bench deps-fuzz FORCE
 
 -include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(BINS:$(B)/bin/%=$(B)/tools/%.d) $(UNIT_BINS:=.d)

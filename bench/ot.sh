@@ -52,8 +52,8 @@ print("%.17g %d %.3f %.3f" % (v, it, time.time() - t, time.process_time() - c))
 PY
 }
 
-# run nsl, print its record; its CPU seconds (user + sys) go to $tmp/cpu
-nsl() { /usr/bin/time -f "%U %S" -o "$tmp/time" "$bin" "$@"; awk '{ print $1 + $2 }' "$tmp/time" > "$tmp/cpu"; }
+# run nsl, print its record (with --timing: wall seconds); its CPU seconds (user + sys) go to $tmp/cpu
+nsl() { /usr/bin/time -f "%U %S" -o "$tmp/time" "$bin" --timing "$@"; awk '{ print $1 + $2 }' "$tmp/time" > "$tmp/cpu"; }
 cpu() { cat "$tmp/cpu"; }
 
 PARTS=${PARTS:-sinkhorn exact sns}
@@ -106,8 +106,8 @@ relerr() { $py -c "print('%.2g' % abs(($1 - $2) / $2))"; }
 
 if part sns; then
 	for rel in 0.01 0.001; do
-		r1=$("$bin" --method sinkhorn --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k" 2>/dev/null || true)
-		r2=$("$bin" --method sns --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k")
+		r1=$("$bin" --timing --method sinkhorn --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k" 2>/dev/null || true)
+		r2=$("$bin" --timing --method sns --eps-rel $rel --tol 1e-9 "$tmp/a2k" "$tmp/b2k")
 		eps=$(echo "$r2" | field epsilon)
 		ref=$(newton_ref "$tmp/a2k" "$tmp/b2k" "$eps" 2>/dev/null)
 		v1=$(echo "$r1" | field value); v2=$(echo "$r2" | field value)

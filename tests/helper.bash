@@ -40,3 +40,27 @@ nsl_fails_cleanly() {
 	[ -z "$output" ] || fail "output: $output"
 	assert_dir_empty "$dir"
 }
+
+# require_prog PROGRAM PACKAGE: a test that runs PROGRAM (itself, or
+# through a tool: nsl-plot runs gnuplot) calls this first, so that on a
+# machine without it the test fails naming the Debian package to install
+# (scripts/install-deps installs them all), not with "command not found"
+# halfway through.  tests/deps.bats checks that every test file does.
+require_prog() {
+	command -v "$1" >/dev/null 2>&1 ||
+		fail "$1 is missing: install the Debian package $2 (scripts/install-deps installs it)"
+}
+
+# require_py MODULE PACKAGE: likewise for a module of /usr/bin/python3,
+# the Python the tests run (another python3 first on PATH may lack the
+# module); checked once per test file.
+require_py() {
+	local mark="$BATS_FILE_TMPDIR/.require-py-$1"
+	[ -e "$mark" ] && return 0
+	require_prog /usr/bin/python3 python3 || return 1
+	if ! /usr/bin/python3 -c "import $1" 2>/dev/null; then
+		fail "Python module $1 is missing from /usr/bin/python3: install the Debian package $2 (scripts/install-deps installs it)"
+		return 1
+	fi
+	: >"$mark"
+}

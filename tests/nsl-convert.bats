@@ -385,6 +385,7 @@ fails_cleanly() {
 }
 
 @test "man page: lint clean, and its EXAMPLES run" {
+	require_prog mandoc mandoc
 	local man="$TESTS_DIR/../man/nsl-convert.1" cmd
 	run mandoc -Tlint -Wwarning "$man"
 	assert_success

@@ -21,6 +21,7 @@ fails_cleanly() {
 }
 
 @test "pca: components, mean and variances equal sklearn's up to sign (1e-8)" {
+	require_py numpy python3-numpy
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 5 \
 	    --save "$T/map.json"
 	[ "$status" -eq 0 ]
@@ -42,6 +43,7 @@ assert all(row[abs(row).argmax()] > 0 for row in c)
 }
 
 @test "pca: projections (and --whiten) equal sklearn's transform up to column sign" {
+	require_py numpy python3-numpy
 	head -3 "$FIX/data.jsonl" > "$T/three.jsonl"
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 5 -o "$T/p.jsonl" "$T/three.jsonl"
 	[ "$status" -eq 0 ]
@@ -70,6 +72,7 @@ for f, key in ((sys.argv[1], "transform3"), (sys.argv[2], "whiten3")):
 }
 
 @test "random: y = C x with the saved C (numpy), seeded, N(0, 1/K) scale" {
+	require_py numpy python3-numpy
 	nsl-embed --method random --dim 3 --seed 5 --fit "$FIX/data.jsonl" \
 	    --save "$T/m5.json" "$FIX/data.jsonl" > "$T/r5.jsonl"
 	nsl-embed --method random --dim 3 --seed 5 --fit "$FIX/data.jsonl" \
@@ -92,6 +95,7 @@ assert 1 / 7.5 < C.var() < 2.5 / 3
 }
 
 @test "--out-field keeps the input vector, --field picks another, --float32 rounds" {
+	require_py numpy python3-numpy
 	head -2 "$FIX/data.jsonl" | sed 's/"embedding"/"v"/' > "$T/v.jsonl"
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 \
 	    --save "$T/m.json"

@@ -4,6 +4,10 @@
 
 load helper
 
+setup() {
+	require_prog jq jq
+}
+
 # Hoffmann et al. 2022's published fit as a fit record.
 hoff() {
 	echo '{"law":"chinchilla","x":["N","D"],"y":"loss","params":{"A":406.4,"B":410.7,"E":1.69,"alpha":0.34,"beta":0.28}}' > "$BATS_TEST_TMPDIR/h.json"
@@ -15,20 +19,22 @@ within() {
 }
 
 @test "predicts, keeping the query's fields" {
+	require_prog /usr/bin/python3 python3
 	hoff
 	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" <<<'{"id":"a","N":7e10,"D":1.4e12}'
 	[ "$status" -eq 0 ]
 	# 1.69 + 406.4/7e10^0.34 + 410.7/1.4e12^0.28, by python3
-	want=$(python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
+	want=$(/usr/bin/python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
 	within "$(jq .pred <<<"$output")" "$want" 1e-14
 	[ "$(jq -r .id <<<"$output")" = a ]
 }
 
 @test "--solve D --target 2 inverts the law" {
+	require_prog /usr/bin/python3 python3
 	hoff
 	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --solve D --target 2.0 <<<'{"N":7e9}'
 	[ "$status" -eq 0 ]
-	want=$(python3 -c 'print((410.7/(0.31 - 406.4/7e9**0.34))**(1/0.28))')
+	want=$(/usr/bin/python3 -c 'print((410.7/(0.31 - 406.4/7e9**0.34))**(1/0.28))')
 	within "$(jq .D <<<"$output")" "$want" 1e-9
 	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --solve D --target 1.5 <<<'{"N":7e9}'
 	[ "$status" -eq 65 ]
@@ -36,10 +42,11 @@ within() {
 }
 
 @test "--compute-optimal gives Hoffmann's closed form" {
+	require_prog /usr/bin/python3 python3
 	hoff
 	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --compute-optimal --flops-per-param-token 6 <<<'{"C":5.76e23}'
 	[ "$status" -eq 0 ]
-	want=$(python3 -c 'a,b,A,B=0.34,0.28,406.4,410.7
+	want=$(/usr/bin/python3 -c 'a,b,A,B=0.34,0.28,406.4,410.7
 G=(a*A/(b*B))**(1/(a+b)); print(G*(5.76e23/6)**(b/(a+b)))')
 	within "$(jq .N_opt <<<"$output")" "$want" 1e-12
 	within "$(jq '.N_opt * .D_opt * 6' <<<"$output")" 5.76e23 1e-12

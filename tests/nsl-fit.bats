@@ -4,6 +4,10 @@
 
 load helper
 
+setup() {
+	require_prog jq jq
+}
+
 FIX="$TESTS_DIR/fixtures/fit"
 
 # Epoch's set: D = C/(6N) (Besiroglu et al. 2024).

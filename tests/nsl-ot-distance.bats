@@ -4,6 +4,10 @@
 
 load helper
 
+setup() {
+	require_prog jq jq
+}
+
 FIX="$TESTS_DIR/fixtures/ot"
 
 ref() { awk -F'\t' -v k="$1" -v c="${2:-2}" '$1 == k { print $c }' "$FIX/cli-ref.tsv"; }
@@ -123,6 +127,23 @@ close_to() {
 	    --control-variate lower "$FIX/a.jsonl" "$FIX/b.jsonl"
 	[ "$(field value)" != "$a1" ]
 	awk -v s="$se" 'BEGIN { exit !(s > 0) }'
+}
+
+@test "the same input and seed give the same bytes: no wall-clock field unless --timing" {
+	local T=$BATS_TEST_TMPDIR m i
+	for m in exact sinkhorn sliced; do
+		for i in 1 2; do
+			nsl-ot-distance --method $m --seed 3 -o "$T/$m$i.json" \
+			    "$FIX/a.jsonl" "$FIX/b.jsonl"
+		done
+		cmp "$T/${m}1.json" "$T/${m}2.json"
+		! grep -q seconds "$T/${m}1.json" || fail "$(cat "$T/${m}1.json")"
+		nsl-ot-distance --method $m --seed 3 --timing -o "$T/${m}t.json" \
+		    "$FIX/a.jsonl" "$FIX/b.jsonl"
+		run jq -c '.seconds >= 0, (.seconds | type)' "$T/${m}t.json"
+		assert_output $'true\n"number"'
+		[ "$(jq -c 'del(.seconds)' "$T/${m}t.json")" = "$(cat "$T/${m}1.json")" ]
+	done
 }
 
 @test "--potentials and --plan (exact): duals meet the value, plan sums to 1" {

@@ -13,6 +13,7 @@ PTS="$FIX/points.jsonl"
 PY=/usr/bin/python3
 
 setup() {
+	require_prog gnuplot gnuplot-nox	# nsl-plot runs it
 	T=$BATS_TEST_TMPDIR
 }
 
@@ -50,6 +51,7 @@ def blocks(path):
 }
 
 @test "--script: labels, title, log axes, size and the points inline" {
+	require_prog /usr/bin/python3 python3
 	run --separate-stderr nsl-plot --x n --y err --group strategy --logx --logy \
 	    --xlabel 'training examples' --ylabel "test error (it's 0-1)" --title 'a title' \
 	    --width 640 --height 480 --script -o "$T/f.svg" "$PTS"
@@ -74,6 +76,7 @@ assert b["points1"] == [[100, .35], [400, .25], [1600, .2]]
 }
 
 @test "fits by group: E + A n^-a solid over the series' points, dashed to --xmax, band of percentiles" {
+	require_py numpy python3-numpy
 	run --separate-stderr nsl-plot --x n --y err --group strategy --fit "$FIX/power.fit" \
 	    --xmax 3200 --script -o "$T/f.png" "$PTS"
 	[ "$status" -eq 0 ]
@@ -104,6 +107,7 @@ assert "band1" not in b
 }
 
 @test "chinchilla slices: --group N draws one curve per N, --at fixes N for one curve" {
+	require_py numpy python3-numpy
 	run --separate-stderr nsl-plot --x D --y loss --group N --logx --fit "$FIX/chin.fit" \
 	    --script -o "$T/c.png" "$FIX/chin.jsonl"
 	[ "$status" -eq 0 ]

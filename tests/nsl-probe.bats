@@ -39,6 +39,7 @@ for k in ("train_error", "test_error"):
 }
 
 @test "linear: sklearn's LogisticRegression at C = 1/(l2 n), standardised" {
+	require_prog /usr/bin/python3 python3
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --l2 1e-2 --tol 1e-8
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^\{\"model\":\"linear\",\"n_train\":300,\"d\":8,\"classes\":3,\"n_test\":200,\"test_error\": ]]
@@ -47,6 +48,7 @@ for k in ("train_error", "test_error"):
 }
 
 @test "linear --no-intercept and --no-standardize: sklearn's fits of the same" {
+	require_prog /usr/bin/python3 python3
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --l2 1e-2 --tol 1e-8 --no-intercept
 	[ "$status" -eq 0 ]
 	near "$output" no_intercept
@@ -66,6 +68,7 @@ for k in ("train_error", "test_error"):
 }
 
 @test "--teacher-file: gen_error = angle(student, teacher)/pi as numpy on sklearn's student" {
+	require_prog /usr/bin/python3 python3
 	run --separate-stderr nsl-probe --train "$FIX/ts_train.jsonl" --test "$FIX/ts_test.jsonl" \
 	    --l2 1e-2 --tol 1e-8 --no-intercept --teacher-file "$FIX/ts_teacher.json"
 	[ "$status" -eq 0 ]
@@ -73,6 +76,7 @@ for k in ("train_error", "test_error"):
 }
 
 @test "--teacher FIELD reads the teacher from the first training record" {
+	require_prog /usr/bin/python3 python3
 	# the teacher (1, 0): label = [x1 > 0]; the student's angle to (1, 0)
 	# and to (0, 1) add up to pi/2 in the plane, so gen errors sum to 1/2
 	printf '%s\n' '{"embedding":[1,0.3],"label":1,"t":[1,0],"u":[0,1]}' \
@@ -99,6 +103,7 @@ for k in ("train_error", "test_error"):
 }
 
 @test "mlp: learns the mixture; same seed same bytes with 1 or 2 threads; seed matters" {
+	require_prog /usr/bin/python3 python3
 	OMP_NUM_THREADS=1 nsl-probe --train "$GTR" --test "$GTE" --model mlp --hidden 16 \
 	    --epochs 30 --batch 32 --seed 3 --predict "$T/p1.jsonl" --dynamics "$T/d1.jsonl" > "$T/r1.json"
 	OMP_NUM_THREADS=2 nsl-probe --train "$GTR" --test "$GTE" --model mlp --hidden 16 \
@@ -117,6 +122,25 @@ assert r["test_error"] < 0.12, r      # the linear probe makes 0.055
 	[ "$status" -eq 0 ] || fail "$output"
 }
 
+@test "the same seed gives the same result bytes: no wall-clock field unless --timing" {
+	require_prog jq jq
+	for model in linear mlp; do
+		for i in 1 2; do
+			nsl-probe --train "$GTR" --test "$GTE" --model $model \
+			    --epochs 3 --seed 5 --tag run=1 -o "$T/$model$i.json"
+		done
+		cmp "$T/${model}1.json" "$T/${model}2.json"
+		! grep -q seconds "$T/${model}1.json" || fail "$(cat "$T/${model}1.json")"
+		# --timing adds "seconds" (a number >= 0) before the tags, and
+		# nothing else changes
+		nsl-probe --train "$GTR" --test "$GTE" --model $model --epochs 3 \
+		    --seed 5 --tag run=1 --timing -o "$T/${model}t.json"
+		run jq -c '.seconds >= 0, (.seconds | type), (keys_unsorted[-2:])' "$T/${model}t.json"
+		assert_output $'true\n"number"\n["seconds","run"]'
+		[ "$(jq -c 'del(.seconds)' "$T/${model}t.json")" = "$(cat "$T/${model}1.json")" ]
+	done
+}
+
 @test "mlp --optimizer sgd --lr --batch: trains; an absurd --lr does not learn" {
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --model mlp --hidden 16 \
 	    --epochs 20 --batch 16 --optimizer sgd --lr 0.02
@@ -129,6 +153,7 @@ assert r["test_error"] < 0.12, r      # the linear probe makes 0.055
 }
 
 @test "--dynamics: epochs x classes logits per example, fed to nsl-score el2n,forgetting" {
+	require_py numpy python3-numpy
 	[ -x "$NSL_BIN/nsl-score" ] || skip "nsl-score not built"
 	nsl-probe --train "$GTR" --model mlp --hidden 8 --epochs 5 --batch 50 \
 	    --dynamics "$T/dyn.jsonl" > /dev/null
@@ -165,6 +190,7 @@ for t, d, s in zip(train, dyn, sc):
 }
 
 @test "--float32 logits; --tag adds numbers, strings and JSON" {
+	require_py numpy python3-numpy
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --predict "$T/p.jsonl" --float32 \
 	    --tag f=0.5 --tag name=run-1 --tag 'obj={"a":[1,2]}'
 	[ "$status" -eq 0 ]
@@ -179,6 +205,7 @@ for l in open(sys.argv[1]):
 }
 
 @test "--field and --label-field; string labels map test onto train" {
+	require_prog /usr/bin/python3 python3
 	sed 's/"embedding"/"x"/; s/"label":0/"cls":"cat"/; s/"label":1/"cls":"dog"/; s/"label":2/"cls":"eel"/' "$GTR" > "$T/tr.jsonl"
 	sed 's/"embedding"/"x"/; s/"label":0/"cls":"cat"/; s/"label":1/"cls":"dog"/; s/"label":2/"cls":"eel"/' "$GTE" > "$T/te.jsonl"
 	run --separate-stderr nsl-probe --train "$T/tr.jsonl" --test "$T/te.jsonl" --field x \

@@ -165,6 +165,7 @@ fails_cleanly() {
 }
 
 @test "CIFAR-10 C-scores, hard vs easy: the kept scores are the extremes" {
+	require_prog /usr/bin/python3 python3
 	# C-score is high = easy, so "hard" on --score-field cscore keeps the
 	# highest C-scores; per class, the kept minimum is at least the
 	# dropped maximum
@@ -184,6 +185,7 @@ print(all(min(k) >= max(d) for d, k in by.values()))' "$T/o" "$T/all"
 # ---- acceptance: CCS against an independent Algorithm 1 ----
 
 @test "stratified: CCS strata counts on the data_diet EL2N scores" {
+	require_prog /usr/bin/python3 python3
 	nsl-prune --strategy stratified --score-field el2n --keep-fraction 0.3 \
 	    --cutoff 0.1 --seed 3 "$DIET" >"$T/o"
 	run $PY "$FIX/ccs_ref.py" check "$FIX/ccs-ref.json" el2n "$T/o"
@@ -194,6 +196,7 @@ print(all(min(k) >= max(d) for d, k in by.values()))' "$T/o" "$T/all"
 }
 
 @test "stratified: CCS per class on the forgetting scores (many ties)" {
+	require_prog /usr/bin/python3 python3
 	nsl-prune --strategy stratified --score-field forget --by label \
 	    --keep-fraction 0.2 --cutoff 0.05 "$DIET" >"$T/o"
 	run $PY "$FIX/ccs_ref.py" check "$FIX/ccs-ref.json" forget-by-label "$T/o"
@@ -202,6 +205,8 @@ print(all(min(k) >= max(d) for d, k in by.values()))' "$T/o" "$T/all"
 }
 
 @test "stratified: negative scores (negated C-scores), --strata 20, stdin" {
+	require_prog jq jq
+	require_prog /usr/bin/python3 python3
 	zcat "$CSCORES" | jq -c '.score = -.cscore' >"$T/in"
 	nsl-prune --strategy stratified --by label --keep-fraction 0.5 \
 	    --cutoff 0.2 --strata 20 <"$T/in" >"$T/o"
@@ -211,6 +216,7 @@ print(all(min(k) >= max(d) for d, k in by.values()))' "$T/o" "$T/all"
 }
 
 @test "stratified: the reference check rejects a selection that is not CCS" {
+	require_prog /usr/bin/python3 python3
 	nsl-prune --strategy hard --score-field el2n --keep-fraction 0.3 "$DIET" >"$T/o"
 	run $PY "$FIX/ccs_ref.py" check "$FIX/ccs-ref.json" el2n "$T/o"
 	assert_failure
@@ -260,6 +266,7 @@ print(all(min(k) >= max(d) for d, k in by.values()))' "$T/o" "$T/all"
 }
 
 @test "dedup with --k 4: deterministic per seed; each drop has a kept twin" {
+	require_py numpy python3-numpy
 	nsl-prune --strategy dedup --k 4 --eps 0.01 --seed 5 --iters 50 \
 	    "$FIX/dedup-in.jsonl" >"$T/a"
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nsl-prune --strategy dedup \

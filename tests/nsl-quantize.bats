@@ -89,6 +89,7 @@ fails_cleanly() {
 }
 
 @test "int8 and int4, symmetric per row and asymmetric" {
+	require_prog jq jq
 	# int8: amax 15.875 = 127/8, scale 1/8: round(8x) half to even
 	echo '{"embedding":[15.875,-7.9375,0.0625,0.1875]}' > "$T/in.jsonl"
 	run nsl-quantize --format int8 "$T/in.jsonl"
@@ -106,6 +107,7 @@ fails_cleanly() {
 }
 
 @test "--scale-by tensor shares one scale over all records" {
+	require_prog jq jq
 	# amax over both records 12.7: scale 0.1 (float32); 1.27 -> 12.7
 	printf '%s\n' '{"embedding":[1.27,0.05]}' '{"embedding":[12.7]}' > "$T/in.jsonl"
 	run nsl-quantize --format int8 --scale-by tensor --emit codes "$T/in.jsonl"
@@ -121,6 +123,7 @@ fails_cleanly() {
 }
 
 @test "MX: outlier block, partial last block, --block and --scale-mode" {
+	require_prog jq jq
 	# mxfp4, block 4: [1000, .001, .001, .001] E = 9 - 2 = 7: 1000/128
 	# saturates to 6 -> 768, the rest flush; last block [3, 0.5]: E =
 	# 1 - 2 = -1, elements 6 and 1 -> 3, 0.5
@@ -170,6 +173,7 @@ fails_cleanly() {
 }
 
 @test "--rounding stochastic: reproducible with --seed, values are neighbours" {
+	require_prog jq jq
 	echo '{"embedding":[1.0375,1.0375,1.0375,1.0375,1.0375,1.0375,1.0375,1.0375]}' > "$T/in.jsonl"
 	run nsl-quantize --format fp8-e4m3 --rounding stochastic --seed 9 "$T/in.jsonl"
 	a=$output
@@ -182,6 +186,7 @@ fails_cleanly() {
 }
 
 @test "--stats writes one record to stderr, --stats-file to a file" {
+	require_prog jq jq
 	# fp4 of (3, 4, 0.1, 0): 0.1 flushes; mse 0.01/4; sqnr
 	# 10 log10(25.01 / 0.01) = 33.98 dB
 	echo '{"embedding":[3,4,0.1,0]}' > "$T/in.jsonl"
@@ -197,6 +202,7 @@ fails_cleanly() {
 }
 
 @test "--search picks the split and clipping, and reports it" {
+	require_prog jq jq
 	# values on the e2m1 grid: e2m1 with no clipping is exact
 	echo '{"embedding":[0,0.5,1,1.5,2,3,4,-6]}' > "$T/in.jsonl"
 	run --separate-stderr nsl-quantize --format fp4-e2m1 --search "$T/in.jsonl"

@@ -13,6 +13,7 @@ load helper
 PY=/usr/bin/python3
 
 setup() {
+	require_prog jq jq
 	T=$BATS_TEST_TMPDIR
 }
 
@@ -178,6 +179,7 @@ fails_cleanly() {
 }
 
 @test "numpy: x ~ N(0, I) and the margins are N(0, 1)" {
+	require_py numpy python3-numpy
 	# an independent check of the distribution: mean, covariance and the
 	# fraction beyond 1.96 (0.05) over 40000 records of dim 3
 	nsl-synth teacher-student --n 40000 --dim 3 --seed 21 \
@@ -230,6 +232,7 @@ EOF
 }
 
 @test "--float32: every number is a float32, margin from the rounded point" {
+	require_py numpy python3-numpy
 	nsl-synth teacher-student --n 200 --dim 8 --seed 2 --probe-angle 10 \
 	    --float32 --emit-teacher "$T/w.json" -o "$T/d"
 	run $PY - "$T/d" "$T/w.json" <<'EOF'
@@ -334,6 +337,7 @@ EOF
 }
 
 @test "man page EXAMPLES run" {
+	require_prog mandoc mandoc
 	cd "$T"
 	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /s/^\.Dl \$ //p' \
 	    "$TESTS_DIR/../man/nsl-synth.1" >examples.sh

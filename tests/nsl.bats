@@ -73,6 +73,7 @@ load helper
 }
 
 @test "man pages nsl.1 and nsl.7 are lint clean" {
+	require_prog mandoc mandoc
 	run mandoc -Tlint -Wwarning "$TESTS_DIR/../man/nsl.1" "$TESTS_DIR/../man/nsl.7"
 	assert_success
 	assert_output ""

@@ -8,6 +8,10 @@ load helper
 PIPES="$TESTS_DIR/../pipelines"
 
 setup() {
+	require_prog make make
+	require_prog jq jq
+	require_prog parallel parallel
+	require_prog gnuplot gnuplot-nox	# nsl-plot runs it
 	export NSL_BIN
 	cd "$BATS_TEST_TMPDIR"
 }

@@ -22,7 +22,7 @@ enum {
 	OPT_TRAIN = 1, OPT_TEST, OPT_MODEL, OPT_L2, OPT_NO_INTERCEPT,
 	OPT_NO_STANDARDIZE, OPT_TOL, OPT_MAX_ITER, OPT_HIDDEN, OPT_EPOCHS,
 	OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_LABEL, OPT_DYNAMICS,
-	OPT_PREDICT, OPT_TAG, OPT_TEACHER, OPT_TEACHER_FILE
+	OPT_PREDICT, OPT_TAG, OPT_TEACHER, OPT_TEACHER_FILE, OPT_TIMING
 };
 
 static const struct option longopts[] = {
@@ -45,6 +45,7 @@ static const struct option longopts[] = {
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "teacher", required_argument, NULL, OPT_TEACHER },
 	{ "teacher-file", required_argument, NULL, OPT_TEACHER_FILE },
+	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -58,7 +59,7 @@ usage(FILE *fp)
 "                 [--lr R] [--optimizer adam|sgd] [--seed N] [--field NAME]\n"
 "                 [--label-field NAME] [--dynamics FILE] [--predict FILE]\n"
 "                 [--teacher FIELD] [--teacher-file FILE] [--tag K=V ...]\n"
-"                 [--float32] [-o FILE]\n"
+"                 [--float32] [--timing] [-o FILE]\n"
 "\n"
 "Train a classifier (embedding -> label) on --train, evaluate it on --test\n"
 "and print one result record.  Features are standardised with the\n"
@@ -89,6 +90,8 @@ usage(FILE *fp)
 "  --tag K=V          add K to the result (V as JSON if it parses, else a\n"
 "                     string); repeatable\n"
 "  --float32          write logits as float32\n"
+"  --timing           add \"seconds\": wall-clock time of training and\n"
+"                     evaluation (the one field that varies run to run)\n"
 "  -o, --output FILE  write the result record to FILE\n"
 "  -q, --quiet        no progress meter\n"
 "  -h, --help         this help\n"
@@ -138,7 +141,7 @@ main(int argc, char **argv)
 	const char *tags[MAX_TAGS];
 	size_t ntags = 0, i;
 	double *z, *tw = NULL, t0, tr_loss, tr_err, lr = -1;
-	int c, *cls = NULL;
+	int c, *cls = NULL, timing = 0;
 
 	nsl_probe_params_default(&p, NSL_PROBE_LINEAR);
 	nsl_cli_init(&cli, &tool, longopts, "");
@@ -183,6 +186,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_TEACHER: teacher = optarg; break;
 		case OPT_TEACHER_FILE: tfile = optarg; break;
+		case OPT_TIMING: timing = 1; break;
 		}
 	}
 	if (optind < argc)
@@ -303,8 +307,10 @@ main(int argc, char **argv)
 		nsl_obj_key(&o, "seed");
 		nsl_obj_integer(&o, (long long)p.seed);
 	}
-	nsl_obj_key(&o, "seconds");
-	nsl_obj_number(&o, round((now() - t0) * 1000) / 1000);
+	if (timing) {
+		nsl_obj_key(&o, "seconds");
+		nsl_obj_number(&o, round((now() - t0) * 1000) / 1000);
+	}
 	for (i = 0; i < ntags; i++)
 		nsl_probe_add_tag(&o, tags[i]);
 	nsl_obj_end(&o);
