@@ -85,6 +85,33 @@ G=(a*A/(b*B))**(1/(a+b)); print(G*(5.76e23/6)**(b/(a+b)))')
 	[ "$status" -eq 65 ]
 }
 
+@test "a field the tool writes replaces the query's field of that name, never doubles it" {
+	hoff
+	local h="$BATS_TEST_TMPDIR/h.json" o="$BATS_TEST_TMPDIR/o.jsonl"
+	# --pred-field x where the query has x (and x_lo, which no fit
+	# without bootstrap writes): x is the prediction, once, at the end
+	nsl-extrapolate --fit "$h" --pred-field x <<<'{"x":5,"N":7e10,"D":1.4e12,"x_lo":1}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["N","D","x_lo","x"]'
+	want=$(python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
+	within "$(jq .x "$o")" "$want" 1e-14
+	# --compute-optimal over a query that has N_opt
+	nsl-extrapolate --fit "$h" --compute-optimal <<<'{"N_opt":3,"C":5.76e23}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["C","N_opt","D_opt","L_opt"]'
+	# --score: rel_error replaced; a prediction named rel_error refused
+	nsl-extrapolate --fit "$h" --score -q <<<'{"rel_error":9,"N":7e10,"D":1.4e12,"loss":2}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["N","D","loss","pred","rel_error"]'
+	run --separate-stderr nsl-extrapolate --fit "$h" --score --pred-field rel_error <<<'{"N":7e10,"D":1.4e12,"loss":2}'
+	[ "$status" -eq 64 ]
+	[[ "${stderr_lines[0]}" == 'nsl-extrapolate: --pred-field rel_error: --score writes that field' ]]
+	[ -z "$output" ]
+}
+
 @test "errors: bad fit, missing variable, usage, missing file, /dev/full" {
 	hoff
 	d="$BATS_TEST_TMPDIR/out"; mkdir "$d"

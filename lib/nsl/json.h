@@ -129,10 +129,32 @@ enum nsl_num_style {
 	NSL_NUM_FLOAT32 = 1	/* round to float32, shortest text for that */
 };
 
+/*
+ * Keys stay unique (every nsl reader refuses a duplicate): a member the
+ * tool writes with nsl_obj_key() replaces an earlier member of the same
+ * name, copied or its own (the earlier bytes are taken out of the
+ * buffer), and nsl_obj_copy() skips a member whose name the tool has
+ * already written.  So a tool's field wins over an input's, whatever the
+ * order of the calls.  Two of a tool's own fields with one name are a
+ * clash of its options, which the tool refuses before writing (the
+ * writer would keep the later); obj->replaced counts the members
+ * replaced or skipped.  The check costs a comparison of short keys per
+ * member written: records have few.  Objects of more than NSL_OBJ_TRACK
+ * members find the rest by a scan of their own text.
+ */
+#define NSL_OBJ_TRACK 32
+
 struct nsl_obj {
 	struct nsl_buf *b;
 	size_t nmembers;
 	enum nsl_num_style style;	/* set after begin, for new numbers */
+	size_t start;			/* offset of '{' in b */
+	size_t at[NSL_OBJ_TRACK];	/* offset of member i's key quote */
+	size_t own[NSL_OBJ_TRACK];	/* numbers of the members written by
+					   nsl_obj_key, increasing */
+	size_t nown;
+	int own_lost;			/* more own keys than own[] holds */
+	size_t replaced;
 };
 
 void nsl_obj_begin(struct nsl_obj *, struct nsl_buf *);
