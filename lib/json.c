@@ -819,6 +819,23 @@ nsl_rec_string(const struct nsl_rec *rec, size_t i, struct nsl_buf *out,
 }
 
 json_t *
+nsl_json_loadb(const char *s, size_t n, size_t flags, json_error_t *jerr)
+{
+	json_t *v;
+
+	/*
+	 * jansson reads an integer into 64 bits and refuses a longer one;
+	 * JSON has no such limit, and nsl writes doubles >= 1e21 as
+	 * integers in older files.  Read them as doubles then (all the
+	 * value's integers: callers that need one check json_is_integer).
+	 */
+	v = json_loadb(s, n, flags, jerr);
+	if (v == NULL && json_error_code(jerr) == json_error_numeric_overflow)
+		v = json_loadb(s, n, flags | JSON_DECODE_INT_AS_REAL, jerr);
+	return v;
+}
+
+json_t *
 nsl_rec_json(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
 {
 	const struct nsl_field *f = &rec->fields[i];
@@ -826,7 +843,7 @@ nsl_rec_json(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
 	json_t *v;
 	char name[128];
 
-	v = json_loadb(f->value, f->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	v = nsl_json_loadb(f->value, f->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL,
 	    &jerr);
 	if (v == NULL)
 		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %s",

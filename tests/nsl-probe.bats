@@ -189,10 +189,13 @@ for l in open(sys.argv[1]):
 	fails_cleanly 64 "--tag gen_error: the result has" --train "$GTR" \
 	    --teacher-file "$FIX/gm_train.jsonl" --teacher embedding --tag gen_error=1
 	# a linear probe writes no seed and no test fields without --test
-	run -0 --separate-stderr nsl-probe --train "$GTR" --tag seed=3 --tag test_error=x --tag ab=1
+	run -0 --separate-stderr nsl-probe --train "$GTR" --tag seed=3 --tag test_error=x --tag ab=1 \
+	    --tag big=123456789012345678901234
 	printf '%s\n' "$output" >"$T/r.json"
 	assert_strict_jsonl "$T/r.json"
-	[[ "$output" == *',"seed":3,"test_error":"x","ab":1}' ]] || fail "$output"
+	# an integer past 64 bits is a number still, written as a double
+	[[ "$output" == *',"seed":3,"test_error":"x","ab":1,"big":1.2345678901234569e+23}' ]] ||
+		fail "$output"
 }
 
 @test "--field and --label-field; string labels map test onto train" {

@@ -107,8 +107,21 @@ int nsl_rec_matrix(const struct nsl_rec *, size_t i, double **x,
 int nsl_rec_string(const struct nsl_rec *, size_t i, struct nsl_buf *out,
     struct nsl_err *err);
 
-/* Member i as a new jansson value (the caller owns the reference). */
+/*
+ * Member i as a new jansson value (the caller owns the reference).  Any
+ * JSON number is read: integers beyond 64 bits as reals (see
+ * nsl_json_loadb).
+ */
 json_t *nsl_rec_json(const struct nsl_rec *, size_t i, struct nsl_err *err);
+
+/*
+ * json_loadb(), except that an integer too big for jansson's 64 bits is
+ * read as a real (the whole value is then read with
+ * JSON_DECODE_INT_AS_REAL) instead of failing.  New reference, or NULL
+ * with jerr set.
+ */
+json_t *nsl_json_loadb(const char *s, size_t n, size_t flags,
+    json_error_t *jerr);
 
 /* The same lookups by name; a missing field is an error naming it. */
 long nsl_rec_require(const struct nsl_rec *, const char *key,

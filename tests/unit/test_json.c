@@ -3,6 +3,7 @@
  * errors name, worked out by hand), typed access and the splicing writer.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,37 @@ test_writer_unique_keys(void)
 }
 
 static void
+test_load_big_integers(void)
+{
+	json_error_t jerr;
+	json_t *v;
+	const char *t;
+
+	t = "{\"a\":152429289753058080000,\"b\":-3}";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v != NULL && json_is_real(json_object_get(v, "a")) &&
+	    json_real_value(json_object_get(v, "a")) ==
+	    152429289753058080000.0 &&
+	    json_number_value(json_object_get(v, "b")) == -3,
+	    "an integer past 64 bits reads as the double of its text");
+	json_decref(v);
+	t = "[9223372036854775807]";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v != NULL && json_is_integer(json_array_get(v, 0)) &&
+	    json_integer_value(json_array_get(v, 0)) == INT64_MAX,
+	    "an int64 stays an integer");
+	json_decref(v);
+	t = "[1e400]";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v == NULL, "a number beyond the doubles is still refused");
+	parse("{\"p\":{\"x\":-123456789012345678901234567890}}");
+	v = nsl_rec_json(&rec, 0, &err);
+	UNIT_CHECK(v != NULL && json_number_value(json_object_get(v, "x")) ==
+	    -123456789012345678901234567890.0, "nsl_rec_json reads them too");
+	json_decref(v);
+}
+
+static void
 test_read(void)
 {
 	char name[] = "/tmp/nsl-test-json-XXXXXX";
@@ -439,6 +471,7 @@ main(void)
 	test_strings();
 	test_writer();
 	test_writer_unique_keys();
+	test_load_big_integers();
 	test_read();
 	nsl_rec_release(&rec);
 	return unit_done();
