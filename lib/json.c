@@ -741,8 +741,14 @@ nsl_rec_vector(const struct nsl_rec *rec, size_t i, double **x, size_t *n,
 
 	if (f->type != NSL_JSON_ARRAY)
 		return type_error(rec, i, "an array of numbers", err);
-	return read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
-	    err);
+	if (read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
+	    err) != 0)
+		return -1;
+	/* [] too leaves a buffer: callers copy *n numbers from *x, and
+	 * memcpy from NULL is undefined even for no bytes */
+	if (*x == NULL && grow_doubles(x, cap, 1) != 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
 }
 
 int
@@ -798,6 +804,8 @@ nsl_rec_matrix(const struct nsl_rec *rec, size_t i, double **x,
 	}
 	*rows = r;
 	rc = 0;
+	if (*x == NULL && grow_doubles(x, cap, 1) != 0)	/* as a vector */
+		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 done:
 	free(row);
 	return rc;

@@ -91,7 +91,8 @@ int nsl_rec_number(const struct nsl_rec *, size_t i, double *out,
 
 /*
  * Read a number array into *x (grown with realloc as needed; *cap is its
- * capacity in elements) and set *n.  The caller owns *x.
+ * capacity in elements) and set *n.  The caller owns *x, which is not
+ * NULL after a success, also for [] (*n = 0).
  */
 int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
     size_t *cap, struct nsl_err *err);
@@ -99,6 +100,7 @@ int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
 /*
  * Read an array of equal-length number arrays (a matrix, row-major) into
  * *x, setting *rows and *cols.  A plain number array is read as one row.
+ * *x is not NULL after a success.
  */
 int nsl_rec_matrix(const struct nsl_rec *, size_t i, double **x,
     size_t *rows, size_t *cols, size_t *cap, struct nsl_err *err);
