@@ -1016,8 +1016,9 @@ nsl_obj_end(struct nsl_obj *o)
 
 /*
  * The end of the JSON string or value at p in text the writer made or
- * copied from a validated record (so well formed, with no white space
- * between tokens).  A value ends at the ',' or '}' after it, or at end.
+ * copied from a validated record: well formed, and with no white space
+ * between a member's key, its value and the next member (inside a value
+ * there may be some).  A value ends at the ',' or '}' after it, or at end.
  */
 static const char *
 skip_string(const char *p, const char *end)
@@ -1074,11 +1075,11 @@ member_at(const struct nsl_obj *o, size_t i)
 	return (size_t)(p - o->b->data);
 }
 
-/* Does member i's key equal the escaped key text k[0..n)? */
+/* Does the member whose key quote is at offset at have the key k[0..n)? */
 static int
-member_is(const struct nsl_obj *o, size_t i, const char *k, size_t n)
+key_at_is(const struct nsl_obj *o, size_t at, const char *k, size_t n)
 {
-	const char *p = o->b->data + member_at(o, i) + 1;
+	const char *p = o->b->data + at + 1;
 	struct nsl_field a, b;
 
 	a.key = p;
@@ -1096,17 +1097,27 @@ static long
 find_member(const struct nsl_obj *o, const char *k, size_t klen, size_t n,
     int own_only)
 {
+	const char *p, *end = o->b->data + o->b->len;
 	size_t i, j;
 
 	if (own_only && !o->own_lost) {
 		for (j = 0; j < o->nown && o->own[j] < n; j++)
-			if (member_is(o, o->own[j], k, klen))
+			if (key_at_is(o, member_at(o, o->own[j]), k, klen))
 				return (long)o->own[j];
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (member_is(o, i, k, klen))
+	for (i = 0; i < n && i < NSL_OBJ_TRACK; i++)
+		if (key_at_is(o, o->at[i], k, klen))
 			return (long)i;
+	if (i >= n)
+		return -1;
+	/* past the table: one walk over the rest, not one per member */
+	for (p = o->b->data + o->at[NSL_OBJ_TRACK - 1]; i < n; i++) {
+		p = skip_string(p, end);
+		p = skip_value(p + 1, end) + 1;
+		if (key_at_is(o, (size_t)(p - o->b->data), k, klen))
+			return (long)i;
+	}
 	return -1;
 }
 

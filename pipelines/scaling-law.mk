@@ -69,14 +69,21 @@ $(OUT)/ranking.jsonl: $(OUT)/jobs.txt $(OUT)/knobs $(OUT)/points.jsonl
 	@cat $(call qw,$(addprefix $(OUT)/fits/,$(addsuffix .json,$(LAWS)))) | \
 	    jq -c -s 'sort_by(.holdout.rmsle)[]' > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
-$(OUT)/best.json: $(OUT)/ranking.jsonl
+# BOOTSTRAP and SEED for the refit, COMPUTE for the table: a change reruns them.
+$(OUT)/refit-knobs: FORCE
+	$(call write-if-changed,$@,$(BOOTSTRAP) $(SEED))
+
+$(OUT)/compute: FORCE
+	$(call write-if-changed,$@,$(COMPUTE))
+
+$(OUT)/best.json: $(OUT)/ranking.jsonl $(OUT)/refit-knobs
 	@law=$$(jq -r 'select(.law == "chinchilla" or .law == "chinchilla-tied") | .law' $(call q,$<) | head -1); \
 	  [ -n "$$law" ] || { echo "scaling-law.mk: no chinchilla or chinchilla-tied law in LAWS" >&2; exit 1; }; \
 	  printf '  FIT     %s on all points, %s bootstrap resamples -> %s\n' "$$law" $(call q,$(BOOTSTRAP)) $(call q,$@); \
 	  nsl-fit -q --law "$$law" $(call qw,$(FIT_ARGS)) --bootstrap $(call q,$(BOOTSTRAP)) --seed $(call q,$(SEED)) \
 	    -o $(call q,$@) $(call q,$(OUT)/points.jsonl)
 
-$(OUT)/optimal.jsonl: $(OUT)/best.json
+$(OUT)/optimal.jsonl: $(OUT)/best.json $(OUT)/compute
 	@printf '{"C":%s}\n' $(call qw,$(COMPUTE)) | nsl-extrapolate -q --fit $(call q,$<) --compute-optimal -o $(call q,$@)
 
 $(OUT)/plot-points.jsonl: $(OUT)/points.jsonl $(OUT)/optimal.jsonl $(OUT)/best.json

@@ -155,6 +155,22 @@ mixture() {
 	assert_output true
 }
 
+@test "scaling-law.mk: a changed COMPUTE redoes the table, a changed BOOTSTRAP the refit, not the fits" {
+	local sl=(make --no-print-directory -f "$PIPES/scaling-law.mk" OUT=s LAWS=chinchilla-tied)
+	"${sl[@]}" BOOTSTRAP=2 COMPUTE='1e20 1e22' s/optimal.jsonl >/dev/null
+	[ "$(wc -l < s/optimal.jsonl)" -eq 2 ]
+	run --separate-stderr "${sl[@]}" BOOTSTRAP=2 COMPUTE='1e20 1e22 1e24' s/optimal.jsonl
+	assert_success
+	refute_output --partial RUN
+	refute_output --partial FIT
+	[ "$(wc -l < s/optimal.jsonl)" -eq 3 ]
+	run --separate-stderr "${sl[@]}" BOOTSTRAP=3 COMPUTE='1e20 1e22 1e24' s/optimal.jsonl
+	assert_success
+	refute_output --partial RUN
+	assert_output --partial 'FIT     chinchilla-tied on all points, 3 bootstrap resamples'
+	[ "$(jq .bootstrap.B s/best.json)" -eq 3 ]
+}
+
 mixture8() {
 	nsl-synth gaussian-mixture --classes 3 --dim 8 --n "$1" --separation 3 --seed 1 -o train.jsonl
 	nsl-synth gaussian-mixture --classes 3 --dim 8 --n 400 --separation 3 --seed 1 --test -o test.jsonl
