@@ -54,6 +54,9 @@ alloc_map(struct nsl_embed *e, size_t d, size_t k, int pca,
 static int
 check_dims(size_t d, size_t k, struct nsl_err *err)
 {
+	if (d == 0)	/* [] embeddings: no map fits them (nor loads) */
+		return nsl_err_set(err, NSL_EX_DATAERR, "empty vectors: "
+		    "nothing to project");
 	if (k == 0)
 		return nsl_err_set(err, NSL_EX_USAGE, "--dim must be >= 1");
 	if (k > d)
@@ -176,6 +179,9 @@ nsl_embed_fit_random(struct nsl_embed *e, size_t d, size_t k, uint64_t seed,
 	nsl_embed_release(e);
 	e->method = NSL_EMBED_RANDOM;
 	e->seed = seed;
+	if (d == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "empty vectors: "
+		    "nothing to project");
 	if (k == 0)
 		return nsl_err_set(err, NSL_EX_USAGE, "--dim must be >= 1");
 	if (alloc_map(e, d, k, 0, err) != 0)

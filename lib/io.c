@@ -268,8 +268,9 @@ nsl_reader_read_exact(struct nsl_reader *r, void *p, size_t n,
  * that nsl_io_cleanup() and the signal handler can remove their files.
  */
 struct nsl_writer {
-	char *path;		/* target; NULL for standard output */
-	char *tmp;		/* temporary file beside path */
+	char *path;		/* as named, for messages; NULL: standard output */
+	char *target;		/* path with its symbolic links followed */
+	char *tmp;		/* temporary file beside target */
 	int fd;
 	gzFile gz;		/* when path ends in .gz */
 	char *buf;
@@ -354,6 +355,7 @@ writer_free(struct nsl_writer *w)
 {
 	unlist(w);
 	free(w->path);
+	free(w->target);
 	free(w->tmp);
 	free(w->buf);
 	free(w);
@@ -384,6 +386,83 @@ temp_name(const char *path)
 }
 
 /*
+ * path with every symbolic link of its last component followed, as a new
+ * string (NULL: out of memory, or errno ELOOP past 40 links).  The
+ * output is written through a link, as a shell's '>' writes, instead of
+ * replacing the link by a file; a dangling link gives the name it points
+ * to, which is then created.  Links among the directories above need no
+ * following: rename(2) works within whichever directory they reach.
+ */
+static char *
+follow_links(const char *path)
+{
+	char *p, *np, link[PATH_MAX];
+	const char *slash;
+	struct stat st;
+	ssize_t n;
+	size_t dirlen;
+	int hops;
+
+	if ((p = strdup(path)) == NULL)
+		return NULL;
+	for (hops = 0; lstat(p, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+		if (hops == 40 ||
+		    (n = readlink(p, link, sizeof(link) - 1)) < 0) {
+			int e = hops == 40 ? ELOOP : errno;
+
+			free(p);
+			errno = e;
+			return NULL;
+		}
+		link[n] = '\0';
+		/* a relative link is relative to the link's directory */
+		slash = strrchr(p, '/');
+		dirlen = link[0] == '/' || slash == NULL ? 0 :
+		    (size_t)(slash - p + 1);
+		if ((np = malloc(dirlen + (size_t)n + 1)) == NULL) {
+			free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memcpy(np, p, dirlen);
+		memcpy(np + dirlen, link, (size_t)n + 1);
+		free(p);
+		p = np;
+	}
+	return p;
+}
+
+/*
+ * Give the temporary file fd what the output it replaces had: its owner
+ * and group where we may (root, or a group of ours; a shell's '>' keeps
+ * both, as it writes in place) and its permission bits.  A new output
+ * gets 0666 less the umask, as open(2) would give it (mkstemp makes
+ * 0600).  Returns 0, or -1 with errno set when the output exists but is
+ * not writable to us: '>' would fail there, and a rename must not walk
+ * over a file made read-only.
+ */
+static int
+take_mode(int fd, const char *target)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(target, &st) == 0) {
+		if (access(target, W_OK) != 0)
+			return -1;
+		/* chown first: it clears the set-id bits fchmod restores */
+		if (fchown(fd, st.st_uid, st.st_gid) != 0)
+			(void)!fchown(fd, (uid_t)-1, st.st_gid);
+		fchmod(fd, st.st_mode & 07777);
+		return 0;
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	return 0;
+}
+
+/*
  * An existing target that is not a regular file (/dev/null, /dev/full, a
  * FIFO) is written directly: renaming a temporary file over a device
  * would replace the device, and a FIFO has no half-written state to avoid.
@@ -411,7 +490,6 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 {
 	struct nsl_writer *w;
 	char why[300];
-	mode_t mask;
 
 	if (path == NULL || strcmp(path, "-") == 0)
 		path = NULL;
@@ -434,7 +512,15 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 			return open_fail(w, path, err, NSL_EX_IOERR, why);
 		}
 	} else {
-		if ((w->tmp = temp_name(path)) == NULL)
+		if ((w->target = follow_links(path)) == NULL) {
+			int e = errno;
+
+			snprintf(why, sizeof(why), "cannot create output: %s",
+			    strerror(e));
+			return open_fail(w, path, err, e == ENOMEM ?
+			    NSL_EX_SOFTWARE : NSL_EX_IOERR, why);
+		}
+		if ((w->tmp = temp_name(w->target)) == NULL)
 			return open_fail(w, path, err, NSL_EX_SOFTWARE,
 			    "out of memory");
 		catch_signals();
@@ -447,10 +533,11 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 		}
 		w->next = pending;
 		pending = w;
-		/* mkstemp makes 0600; give the file the mode open(2) would */
-		mask = umask(0);
-		umask(mask);
-		fchmod(w->fd, 0666 & ~mask);
+		if (take_mode(w->fd, w->target) != 0) {
+			snprintf(why, sizeof(why), "cannot open output: %s",
+			    strerror(errno));
+			return open_fail(w, path, err, NSL_EX_IOERR, why);
+		}
 	}
 	if (ends_with(path, ".gz") && (w->gz = gzdopen(w->fd, "wb6")) == NULL)
 		return open_fail(w, path, err, NSL_EX_SOFTWARE,
@@ -560,7 +647,7 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 			goto fail;
 		}
 	}
-	if (w->tmp != NULL && rename(w->tmp, w->path) != 0) {
+	if (w->tmp != NULL && rename(w->tmp, w->target) != 0) {
 		writer_fail(w, err, NSL_EX_IOERR, "cannot rename temporary "
 		    "file into place", strerror(errno));
 		goto fail;

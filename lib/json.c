@@ -741,8 +741,14 @@ nsl_rec_vector(const struct nsl_rec *rec, size_t i, double **x, size_t *n,
 
 	if (f->type != NSL_JSON_ARRAY)
 		return type_error(rec, i, "an array of numbers", err);
-	return read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
-	    err);
+	if (read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
+	    err) != 0)
+		return -1;
+	/* [] too leaves a buffer: callers copy *n numbers from *x, and
+	 * memcpy from NULL is undefined even for no bytes */
+	if (*x == NULL && grow_doubles(x, cap, 1) != 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
 }
 
 int
@@ -798,6 +804,8 @@ nsl_rec_matrix(const struct nsl_rec *rec, size_t i, double **x,
 	}
 	*rows = r;
 	rc = 0;
+	if (*x == NULL && grow_doubles(x, cap, 1) != 0)	/* as a vector */
+		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 done:
 	free(row);
 	return rc;
@@ -819,6 +827,23 @@ nsl_rec_string(const struct nsl_rec *rec, size_t i, struct nsl_buf *out,
 }
 
 json_t *
+nsl_json_loadb(const char *s, size_t n, size_t flags, json_error_t *jerr)
+{
+	json_t *v;
+
+	/*
+	 * jansson reads an integer into 64 bits and refuses a longer one;
+	 * JSON has no such limit, and nsl writes doubles >= 1e21 as
+	 * integers in older files.  Read them as doubles then (all the
+	 * value's integers: callers that need one check json_is_integer).
+	 */
+	v = json_loadb(s, n, flags, jerr);
+	if (v == NULL && json_error_code(jerr) == json_error_numeric_overflow)
+		v = json_loadb(s, n, flags | JSON_DECODE_INT_AS_REAL, jerr);
+	return v;
+}
+
+json_t *
 nsl_rec_json(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
 {
 	const struct nsl_field *f = &rec->fields[i];
@@ -826,7 +851,7 @@ nsl_rec_json(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
 	json_t *v;
 	char name[128];
 
-	v = json_loadb(f->value, f->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	v = nsl_json_loadb(f->value, f->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL,
 	    &jerr);
 	if (v == NULL)
 		nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %s",
@@ -976,6 +1001,10 @@ nsl_obj_begin(struct nsl_obj *o, struct nsl_buf *b)
 	o->b = b;
 	o->nmembers = 0;
 	o->style = NSL_NUM_DOUBLE;
+	o->start = b->len;
+	o->nown = 0;
+	o->own_lost = 0;
+	o->replaced = 0;
 	nsl_buf_addc(b, '{');
 }
 
@@ -985,12 +1014,174 @@ nsl_obj_end(struct nsl_obj *o)
 	nsl_buf_add(o->b, "}\n", 2);
 }
 
+/*
+ * The end of the JSON string or value at p in text the writer made or
+ * copied from a validated record: well formed, and with no white space
+ * between a member's key, its value and the next member (inside a value
+ * there may be some).  A value ends at the ',' or '}' after it, or at end.
+ */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p < end ? p + 1 : end;
+}
+
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	while (p < end) {
+		switch (*p) {
+		case '"':
+			p = skip_string(p, end);
+			continue;
+		case '{': case '[':
+			depth++;
+			break;
+		case '}': case ']':
+			if (depth-- == 0)
+				return p;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		}
+		p++;
+	}
+	return end;
+}
+
+/* Offset of member i's key quote (i < o->nmembers). */
+static size_t
+member_at(const struct nsl_obj *o, size_t i)
+{
+	const char *p, *end = o->b->data + o->b->len;
+	size_t k;
+
+	if (i < NSL_OBJ_TRACK)
+		return o->at[i];
+	/* past the table: walk on from its last member */
+	p = o->b->data + o->at[NSL_OBJ_TRACK - 1];
+	for (k = NSL_OBJ_TRACK - 1; k < i; k++) {
+		p = skip_string(p, end);	/* key */
+		p = skip_value(p + 1, end);	/* ':' value */
+		p++;				/* ',' */
+	}
+	return (size_t)(p - o->b->data);
+}
+
+/* Does the member whose key quote is at offset at have the key k[0..n)? */
+static int
+key_at_is(const struct nsl_obj *o, size_t at, const char *k, size_t n)
+{
+	const char *p = o->b->data + at + 1;
+	struct nsl_field a, b;
+
+	a.key = p;
+	a.keylen = (size_t)(skip_string(p - 1, o->b->data + o->b->len) -
+	    1 - p);
+	a.key_escaped = memchr(a.key, '\\', a.keylen) != NULL;
+	b.key = k;
+	b.keylen = n;
+	b.key_escaped = memchr(k, '\\', n) != NULL;
+	return key_equal(&a, &b);
+}
+
+/* The first of members 0..n-1 named k[0..n) (escaped text), or -1. */
+static long
+find_member(const struct nsl_obj *o, const char *k, size_t klen, size_t n,
+    int own_only)
+{
+	const char *p, *end = o->b->data + o->b->len;
+	size_t i, j;
+
+	if (own_only && !o->own_lost) {
+		for (j = 0; j < o->nown && o->own[j] < n; j++)
+			if (key_at_is(o, member_at(o, o->own[j]), k, klen))
+				return (long)o->own[j];
+		return -1;
+	}
+	for (i = 0; i < n && i < NSL_OBJ_TRACK; i++)
+		if (key_at_is(o, o->at[i], k, klen))
+			return (long)i;
+	if (i >= n)
+		return -1;
+	/* past the table: one walk over the rest, not one per member */
+	for (p = o->b->data + o->at[NSL_OBJ_TRACK - 1]; i < n; i++) {
+		p = skip_string(p, end);
+		p = skip_value(p + 1, end) + 1;
+		if (key_at_is(o, (size_t)(p - o->b->data), k, klen))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Note that member nmembers - 1 begins at offset at. */
+static void
+member_added(struct nsl_obj *o, size_t at, int own)
+{
+	size_t i = o->nmembers - 1;
+
+	if (i < NSL_OBJ_TRACK)
+		o->at[i] = at;
+	if (!own)
+		return;
+	if (o->nown < NSL_OBJ_TRACK)
+		o->own[o->nown++] = i;
+	else
+		o->own_lost = 1;
+}
+
+/*
+ * Take member i (not the last) out of the buffer: its bytes run from its
+ * key quote to the next member's key quote, the comma between included.
+ */
+static void
+member_remove(struct nsl_obj *o, size_t i)
+{
+	size_t s = member_at(o, i), e = member_at(o, i + 1), n = e - s;
+	size_t past = 0, j, k;
+	char *d = o->b->data;
+
+	if (i < NSL_OBJ_TRACK && o->nmembers > NSL_OBJ_TRACK)
+		past = member_at(o, NSL_OBJ_TRACK) - n;
+	memmove(d + s, d + e, o->b->len - e + 1);
+	o->b->len -= n;
+	for (j = i; j + 1 < o->nmembers && j + 1 < NSL_OBJ_TRACK; j++)
+		o->at[j] = o->at[j + 1] - n;
+	if (past > 0)
+		o->at[NSL_OBJ_TRACK - 1] = past;
+	for (j = k = 0; j < o->nown; j++)
+		if (o->own[j] != i)
+			o->own[k++] = o->own[j] > i ? o->own[j] - 1 :
+			    o->own[j];
+	o->nown = k;
+	o->nmembers--;
+	o->replaced++;
+}
+
 void
 nsl_obj_key(struct nsl_obj *o, const char *key)
 {
+	size_t at;
+	long dup;
+
 	if (o->nmembers++ > 0)
 		nsl_buf_addc(o->b, ',');
+	at = o->b->len;
 	nsl_json_string(o->b, key, strlen(key));
+	if (nsl_buf_failed(o->b))
+		return;
+	member_added(o, at, 1);
+	/* the tool's field replaces one of the same name written before */
+	if ((dup = find_member(o, o->b->data + at + 1, o->b->len - at - 2,
+	    o->nmembers - 1, 0)) >= 0)
+		member_remove(o, (size_t)dup);
 	nsl_buf_addc(o->b, ':');
 }
 
@@ -999,8 +1190,15 @@ nsl_obj_copy(struct nsl_obj *o, const struct nsl_rec *rec, size_t i)
 {
 	const struct nsl_field *f = &rec->fields[i];
 
+	/* the tool wrote its own field of this name: that one stays */
+	if ((o->nown > 0 || o->own_lost) &&
+	    find_member(o, f->key, f->keylen, o->nmembers, 1) >= 0) {
+		o->replaced++;
+		return;
+	}
 	if (o->nmembers++ > 0)
 		nsl_buf_addc(o->b, ',');
+	member_added(o, o->b->len, 0);
 	nsl_buf_addc(o->b, '"');
 	nsl_buf_add(o->b, f->key, f->keylen);
 	nsl_buf_add(o->b, "\":", 2);

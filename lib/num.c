@@ -872,7 +872,12 @@ num_write_digits(char *end, uint64_t f)
 		end[-1] = (char)('0' + g);
 }
 
-/* Write f * 10^e (f > 0, no trailing zeros) as Number::toString would. */
+/*
+ * Write f * 10^e (f > 0, no trailing zeros) as Number::toString would,
+ * except that plain integers stop at 18 digits (Number::toString's 21):
+ * a longer one may not fit in 64 bits, and readers that take integers
+ * into an int64 (jansson) refuse it, while 1.5e+20 is a double to all.
+ */
 static int
 num_layout(char *buf, uint64_t f, int e)
 {
@@ -881,7 +886,7 @@ num_layout(char *buf, uint64_t f, int e)
 
 	n = num_ndigits(f);
 	k = e + n;			/* v = 0.d1..dn * 10^k */
-	if (k > -6 && k <= 21) {
+	if (k > -6 && k <= 18) {
 		if (k >= n) {			/* 1500 */
 			num_write_digits(p + n, f);
 			for (i = n; i < k; i++)

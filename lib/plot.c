@@ -16,6 +16,7 @@
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/laws.h"
+#include "nsl/num.h"
 #include "nsl/plot.h"
 
 static const char *const colours[] = {
@@ -252,7 +253,7 @@ add_curve(struct nsl_plot *p, const struct nsl_fitrec *f, long series,
 
 		c->x[g] = g == 0 ? lo : g == NSL_PLOT_GRID - 1 ? hi :
 		    p->o->logx ? exp(log(lo) + t * (log(hi) - log(lo))) :
-		    lo + t * (hi - lo);
+		    (1 - t) * lo + t * hi;	/* hi - lo may overflow */
 		x[kx] = c->x[g];
 		c->y[g] = nsl_law_eval(law, f->theta, x, NULL);
 	}
@@ -415,18 +416,77 @@ nsl_plot_format(const char *path)
 	return NULL;
 }
 
-/* A gnuplot single-quoted string ('' stands for '). */
+/*
+ * s as a gnuplot string expression: every user string (title, labels,
+ * legend entries, the output name) enters the script here.  It is built
+ * of single-quoted runs, in which gnuplot runs no `command` (in double
+ * quotes it would, in a shell) and a backslash is itself, joined by '.'
+ * to double-quoted pieces for what a run cannot hold: "'" (gnuplot
+ * misreads a run opening with the '' escape), "@" (its macros expand even
+ * inside single quotes) and "\n", a line break; other control characters
+ * become spaces.
+ */
 static void
 quote(struct nsl_buf *b, const char *s)
 {
-	nsl_buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
+	const char *piece;
+	int open = 0, pieces = 0;
+
+	for (; *s != '\0'; s++) {
+		piece = *s == '\'' ? "\"'\"" : *s == '@' ? "\"@\"" :
+		    *s == '\n' ? "\"\\n\"" : NULL;
+		if (piece != NULL) {
+			if (open)
+				nsl_buf_addc(b, '\'');
+			if (pieces++ > 0)
+				nsl_buf_addc(b, '.');
+			nsl_buf_adds(b, piece);
+			open = 0;
+			continue;
+		}
+		if (!open) {
+			if (pieces++ > 0)
+				nsl_buf_addc(b, '.');
 			nsl_buf_addc(b, '\'');
-		if (*s != '\n')
-			nsl_buf_addc(b, *s);
+			open = 1;
+		}
+		nsl_buf_addc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
 	}
-	nsl_buf_addc(b, '\'');
+	if (open)
+		nsl_buf_addc(b, '\'');
+	if (pieces == 0)
+		nsl_buf_adds(b, "''");
+}
+
+/*
+ * gnuplot takes |v| >= DBL_MAX / 2 for undefined (on a log axis too), and
+ * its range arithmetic overflows near there: an axis whose values pass
+ * AXIS_LIMIT is drawn in units of a power of ten (named in its label),
+ * and a curve's values still past it after that are left out.
+ */
+#define AXIS_LIMIT 1e300
+
+struct axes {
+	double sx, sy;		/* the units of x and y */
+};
+
+/* The unit of the x (y = 0) or y axis: 1, or a power of ten. */
+static double
+axis_unit(const struct nsl_plot *p, int y)
+{
+	double m = 0, lo, hi;
+	size_t i, j;
+
+	for (i = 0; i < p->ns; i++)
+		for (j = 0; j < p->s[i].n; j++)
+			m = fmax(m, fabs(y ? p->s[i].y[j] : p->s[i].x[j]));
+	if (!y) {
+		plot_range(p, &lo, &hi);
+		m = fmax(m, fmax(fabs(lo), fabs(hi)));
+	}
+	if (!(m > AXIS_LIMIT) || !isfinite(m))
+		return 1;
+	return pow(10, floor(log10(m)));
 }
 
 static void
@@ -435,15 +495,41 @@ num(struct nsl_buf *b, double v)
 	nsl_json_number(b, v, NSL_NUM_DOUBLE);	/* shortest round trip */
 }
 
-static void
-point(struct nsl_buf *b, double x, double y)
+/* v in unit u; 0 if it cannot be drawn (not finite, or too large). */
+static int
+in_unit(double v, double u, double *out)
 {
-	if (!isfinite(y))
+	*out = v / u;
+	return isfinite(*out) && fabs(*out) <= AXIS_LIMIT;
+}
+
+static void
+point(struct nsl_buf *b, const struct axes *ax, double x, double y)
+{
+	double sx, sy;
+
+	if (!in_unit(x, ax->sx, &sx) || !in_unit(y, ax->sy, &sy))
 		return;
-	num(b, x);
+	num(b, sx);
 	nsl_buf_addc(b, ' ');
-	num(b, y);
+	num(b, sy);
 	nsl_buf_addc(b, '\n');
+}
+
+/* An axis label: text, and its unit when that is not 1. */
+static void
+axis_label(struct nsl_buf *b, const char *text, double unit)
+{
+	struct nsl_buf t = NSL_BUF_INIT;
+	char u[NSL_NUM_BUFSZ];
+
+	nsl_buf_adds(&t, text);
+	if (unit != 1) {
+		nsl_num_format(u, unit);
+		nsl_buf_addf(&t, " (\xc3\x97 %s)", u);	/* U+00D7 */
+	}
+	quote(b, t.data != NULL ? t.data : "");
+	nsl_buf_release(&t);
 }
 
 /*
@@ -452,30 +538,54 @@ point(struct nsl_buf *b, double x, double y)
  * part right of hi starting at hi).
  */
 static void
-curve_block(struct nsl_buf *b, const struct nsl_plot_curve *c, int inside)
+curve_block(struct nsl_buf *b, const struct axes *ax,
+    const struct nsl_plot_curve *c, int inside)
 {
 	size_t g;
 
 	if (inside) {
-		point(b, c->lo, c->ylo);
+		point(b, ax, c->lo, c->ylo);
 		for (g = 0; g < NSL_PLOT_GRID; g++)
 			if (c->x[g] > c->lo && c->x[g] < c->hi)
-				point(b, c->x[g], c->y[g]);
-		point(b, c->hi, c->yhi);
+				point(b, ax, c->x[g], c->y[g]);
+		point(b, ax, c->hi, c->yhi);
 		return;
 	}
 	if (c->x[0] < c->lo) {
 		for (g = 0; g < NSL_PLOT_GRID && c->x[g] < c->lo; g++)
-			point(b, c->x[g], c->y[g]);
-		point(b, c->lo, c->ylo);
+			point(b, ax, c->x[g], c->y[g]);
+		point(b, ax, c->lo, c->ylo);
 		nsl_buf_addc(b, '\n');
 	}
 	if (c->x[NSL_PLOT_GRID - 1] > c->hi) {
-		point(b, c->hi, c->yhi);
+		point(b, ax, c->hi, c->yhi);
 		for (g = 0; g < NSL_PLOT_GRID; g++)
 			if (c->x[g] > c->hi)
-				point(b, c->x[g], c->y[g]);
+				point(b, ax, c->x[g], c->y[g]);
 	}
+}
+
+/*
+ * The legend entry of curve i, or NULL for none: a fit's law once when
+ * every curve draws the same law, otherwise each curve its own law and
+ * series (so that no curve is named after another's law).
+ */
+static const char *
+curve_title(const struct nsl_plot *p, size_t i, struct nsl_buf *t)
+{
+	const struct nsl_plot_curve *c = &p->c[i];
+	size_t j;
+
+	for (j = 1; j < p->nc; j++)
+		if (strcmp(p->c[j].name, p->c[0].name) != 0)
+			break;
+	if (j == p->nc)		/* one law */
+		return i == 0 ? c->name : NULL;
+	nsl_buf_reset(t);
+	nsl_buf_adds(t, c->name);
+	if (c->series >= 0 && p->ns > 1)
+		nsl_buf_addf(t, " (%s)", p->s[c->series].name);
+	return t->data != NULL ? t->data : "";
 }
 
 int
@@ -483,12 +593,17 @@ nsl_plot_script(const struct nsl_plot *p, const char *output,
     const char *fmt, struct nsl_buf *b, struct nsl_err *err)
 {
 	const struct nsl_plot_opts *o = p->o;
+	struct nsl_buf title = NSL_BUF_INIT;
+	struct axes ax;
+	const char *ct;
 	size_t i, j, g;
 	int first = 1, extra_titled = 0;
 	double lo, hi;
 
 	if (p->ns == 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "no points to plot");
+	ax.sx = axis_unit(p, 0);
+	ax.sy = axis_unit(p, 1);
 	nsl_buf_adds(b, "# written by nsl-plot; data inline, edit freely\n");
 	if (strcmp(fmt, "png") == 0)
 		nsl_buf_addf(b, "set terminal pngcairo size %d,%d enhanced "
@@ -509,9 +624,9 @@ nsl_plot_script(const struct nsl_plot *p, const char *output,
 		nsl_buf_adds(b, " noenhanced\n");
 	}
 	nsl_buf_adds(b, "set xlabel ");
-	quote(b, o->xlabel ? o->xlabel : o->x);
+	axis_label(b, o->xlabel ? o->xlabel : o->x, ax.sx);
 	nsl_buf_adds(b, " noenhanced\nset ylabel ");
-	quote(b, o->ylabel ? o->ylabel : o->y);
+	axis_label(b, o->ylabel ? o->ylabel : o->y, ax.sy);
 	nsl_buf_adds(b, " noenhanced\n");
 	if (o->logx)
 		nsl_buf_adds(b, "set logscale x\n");
@@ -520,39 +635,39 @@ nsl_plot_script(const struct nsl_plot *p, const char *output,
 	plot_range(p, &lo, &hi);
 	if (!isnan(o->xmin) || !isnan(o->xmax)) {
 		nsl_buf_adds(b, "set xrange [");
-		num(b, lo);
+		num(b, lo / ax.sx);
 		nsl_buf_addc(b, ':');
-		num(b, hi);
+		num(b, hi / ax.sx);
 		nsl_buf_adds(b, "]\n");
 	}
 	for (i = 0; i < p->ns; i++) {
 		nsl_buf_addf(b, "$points%zu << EOD\n", i);
-		for (j = 0; j < p->s[i].n; j++) {
-			num(b, p->s[i].x[j]);
-			nsl_buf_addc(b, ' ');
-			num(b, p->s[i].y[j]);
-			nsl_buf_addc(b, '\n');
-		}
+		for (j = 0; j < p->s[i].n; j++)
+			point(b, &ax, p->s[i].x[j], p->s[i].y[j]);
 		nsl_buf_adds(b, "EOD\n");
 	}
 	for (i = 0; i < p->nc; i++) {
 		const struct nsl_plot_curve *c = &p->c[i];
 
 		nsl_buf_addf(b, "$fit%zu << EOD\n", i);
-		curve_block(b, c, 1);
+		curve_block(b, &ax, c, 1);
 		nsl_buf_addf(b, "EOD\n$extra%zu << EOD\n", i);
-		curve_block(b, c, 0);
+		curve_block(b, &ax, c, 0);
 		nsl_buf_adds(b, "EOD\n");
 		if (c->blo != NULL) {
 			nsl_buf_addf(b, "$band%zu << EOD\n", i);
 			for (g = 0; g < NSL_PLOT_GRID; g++) {
-				if (!isfinite(c->blo[g]) || !isfinite(c->bhi[g]))
+				double x, l, h;
+
+				if (!in_unit(c->x[g], ax.sx, &x) ||
+				    !in_unit(c->blo[g], ax.sy, &l) ||
+				    !in_unit(c->bhi[g], ax.sy, &h))
 					continue;
-				num(b, c->x[g]);
+				num(b, x);
 				nsl_buf_addc(b, ' ');
-				num(b, c->blo[g]);
+				num(b, l);
 				nsl_buf_addc(b, ' ');
-				num(b, c->bhi[g]);
+				num(b, h);
 				nsl_buf_addc(b, '\n');
 			}
 			nsl_buf_adds(b, "EOD\n");
@@ -588,9 +703,9 @@ nsl_plot_script(const struct nsl_plot *p, const char *output,
 
 		nsl_buf_addf(b, ", \\\n     $fit%zu using 1:2 with lines lw 2 "
 		    "dt 1 lc rgb '%s' ", i, col);
-		if (i == 0) {
+		if ((ct = curve_title(p, i, &title)) != NULL) {
 			nsl_buf_adds(b, "title ");
-			quote(b, c->name);
+			quote(b, ct);
 			nsl_buf_adds(b, " noenhanced");
 		} else {
 			nsl_buf_adds(b, "notitle");
@@ -603,7 +718,9 @@ nsl_plot_script(const struct nsl_plot *p, const char *output,
 		}
 	}
 	nsl_buf_adds(b, "\n");
-	if (nsl_buf_failed(b))
+	i = nsl_buf_failed(&title);
+	nsl_buf_release(&title);
+	if (nsl_buf_failed(b) || i)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	return 0;
 }

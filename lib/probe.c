@@ -921,6 +921,7 @@ nsl_probe_add_tag(struct nsl_obj *o, const char *tag)
 {
 	const char *eq = strchr(tag, '=');
 	char key[256];
+	json_error_t jerr;
 	json_t *v;
 	size_t kl = (size_t)(eq - tag);
 
@@ -929,7 +930,8 @@ nsl_probe_add_tag(struct nsl_obj *o, const char *tag)
 	memcpy(key, tag, kl);
 	key[kl] = '\0';
 	nsl_obj_key(o, key);
-	if ((v = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) != NULL) {
+	if ((v = nsl_json_loadb(eq + 1, strlen(eq + 1), JSON_DECODE_ANY,
+	    &jerr)) != NULL) {
 		nsl_obj_json(o, v);
 		json_decref(v);
 	} else {

@@ -122,8 +122,12 @@ nsl_prune_budgets(const struct nsl_prune_params *p, const size_t *gsize,
 		return nsl_err_set(err, NSL_EX_DATAERR, "--keep %llu: only "
 		    "%llu records", (unsigned long long)p->keep_count,
 		    (unsigned long long)total);
-	if (ngroups == 0)
+	/* no records (empty input or groups): every budget is 0 */
+	if (ngroups == 0 || total == 0) {
+		for (g = 0; g < ngroups; g++)
+			budget[g] = 0;
 		return 0;
+	}
 	if ((rem = malloc(ngroups * sizeof(*rem))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	/* largest remainder: floor of each exact share, then +1 in order */

@@ -1378,6 +1378,15 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 			add_stats(st, x, out, n);
 		return all;
 	}
+	if (n == 0 && scales != NULL && nsl_quant_nspans(q, 0) > 0) {
+		/* [] has one row or tensor scale too: the loop below sets
+		 * none, so give it that of a row of zeros (its range) */
+		if (q->gran == NSL_QG_TENSOR)
+			s = *tensor;
+		else
+			nsl_quant_scale_for(q, 0, 0, &s);
+		scales[0] = s;
+	}
 	for (b = 0; b * span < n; b++) {
 		double *o = out + b * span;
 		int scaled = q->gran == NSL_QG_ROW || q->gran == NSL_QG_BLOCK;

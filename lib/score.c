@@ -661,7 +661,7 @@ nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
 {
 	struct run R;
 	size_t m;
-	int whole = 0, rc;
+	int whole = 0, proto = 0, rc;
 
 	memset(&R, 0, sizeof(R));
 	R.job = J;
@@ -686,9 +686,17 @@ nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
 			if (metric == NSL_SCORE_GRAND)
 				R.want_h = 1;
 		}
-		if (metric == NSL_SCORE_PROTOTYPE)
+		if (metric == NSL_SCORE_PROTOTYPE) {
 			R.skip[R.nskip++] = J->cluster_field;
+			proto = 1;
+		}
 	}
+	/* one name for two of the fields written: refused, not overwritten */
+	for (m = 0; m < J->nmetrics; m++)
+		if (proto && strcmp(R.names[m], J->cluster_field) == 0)
+			return nsl_err_set(err, NSL_EX_USAGE, "--cluster-field "
+			    "%s: a score is written to that field",
+			    J->cluster_field);
 	nsl_rec_init(&R.rec, 0);
 	nsl_buf_init(&R.out);
 	rc = whole ? run_whole(&R, paths, npaths, w, err) :

@@ -52,6 +52,14 @@ nsl_synth_check(const struct nsl_synth *s)
 	size_t k;
 	double sum = 0;
 
+	/* the vector's name must not be one of the record's other fields */
+	if (strcmp(s->field, "id") == 0 || strcmp(s->field, "label") == 0 ||
+	    (s->model == NSL_SYNTH_TEACHER_STUDENT &&
+	    (strcmp(s->field, "margin") == 0 ||
+	    (s->has_probe && strcmp(s->field, "score") == 0) ||
+	    (s->has_noise && strcmp(s->field, "flipped") == 0))))
+		return "--field: the records already have a field of that "
+		    "name (id, label, margin, score, flipped)";
 	if (s->n == 0)
 		return "--n must be at least 1";
 	if (s->dim == 0)

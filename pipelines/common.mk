@@ -7,16 +7,52 @@
 # tools on the same PATH.  The tools are deterministic, so any host (and
 # any JOBS) gives the same bytes.
 
+# Knobs are data, never code.  A knob's value reaches a recipe's shell
+# only through $(call q,VALUE) (one word, single-quoted) or $(call
+# qw,LIST) (each word of LIST one quoted word: the *_ARGS knobs are such
+# lists, split at white space with no shell quoting of their own); a
+# run's fields reach its shell as "$$1" "$$2" ...; awk and jq programs
+# get knobs as -v and --arg values, never in their text.  Names that make
+# itself builds or depends on (OUT, the input files, list words that
+# become parts of file names) cannot hold white space or any of
+# : ; | % \ * ? [ (make splits names at them or reads them as patterns)
+# nor start with '-': check-names stops with a clear error on such a
+# value.  A value holding '$$' or quotes is fine anywhere.
+q = '$(subst ','\'',$(1))'
+qw = $(foreach w,$(1),$(call q,$(w)))
+
+nsl-empty :=
+nsl-comma := ,
+nsl-space := $(nsl-empty) $(nsl-empty)
+nsl-tab := $(nsl-empty)	$(nsl-empty)
+define nsl-newline
+
+
+endef
+nsl-unnameable := : ; | % \ * ? [
+# Why the text $(1) cannot be a file name for make (empty if it can).
+nsl-why-name = $(strip $(if $(1),,is empty) \
+  $(if $(or $(findstring $(nsl-space),$(1)),$(findstring $(nsl-tab),$(1)),$(findstring $(nsl-newline),$(1))),holds white space) \
+  $(foreach c,$(nsl-unnameable),$(if $(findstring $(c),$(1)),holds '$(c)')) \
+  $(if $(filter -%,$(1)),starts with '-'))
+# $(call check-names,VAR ...): each VAR is one file or directory name.
+check-names = $(foreach v,$(1),$(if $(call nsl-why-name,$($(v))),$(error \
+  $(v)='$($(v))' $(call nsl-why-name,$($(v))): make cannot take it in a file name; choose another)))
+# $(call check-words,VAR ...): each word of VAR can be part of a file name.
+check-words = $(foreach v,$(1),$(foreach w,$($(v)),$(if $(call nsl-why-name,$(w)),$(error \
+  $(v): '$(w)' $(call nsl-why-name,$(w)): make cannot take it in a file name; choose another))))
+
 NSL_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 NSL_BIN ?= $(NSL_ROOT)/bin
+$(call check-names,NSL_BIN)
 ifneq ($(wildcard $(NSL_BIN)/nsl),)
 export PATH := $(NSL_BIN):$(PATH)
 endif
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SSHLOGINFILE ?=
-PARALLEL = parallel --will-cite --halt now,fail=1 -j $(JOBS) --colsep ' ' \
-	$(if $(SSHLOGINFILE),--sshloginfile $(SSHLOGINFILE) --workdir $(CURDIR) --env PATH)
+PARALLEL = parallel --will-cite --halt now,fail=1 -j $(call q,$(JOBS)) --colsep ' ' \
+	$(if $(SSHLOGINFILE),--sshloginfile $(call q,$(SSHLOGINFILE)) --workdir $(call q,$(CURDIR)) --env PATH)
 
 SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
@@ -34,10 +70,15 @@ COLUMN = awk -F '\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $$i; \
 # differ from its contents, so a target depending on FILE reruns when, and
 # only when, the knobs that FILE lists change.
 define write-if-changed
-@mkdir -p $(dir $(1))
-@printf '%s\n' $(foreach w,$(2),'$(w)') | tr ':' ' ' | cmp -s - $(1) || \
-  { printf '%s\n' $(foreach w,$(2),'$(w)') | tr ':' ' ' > $(1).tmp && mv $(1).tmp $(1); }
+@mkdir -p $(call q,$(dir $(1)))
+@printf '%s\n' $(call qw,$(2)) | tr ':' ' ' | cmp -s - $(call q,$(1)) || \
+  { printf '%s\n' $(call qw,$(2)) | tr ':' ' ' > $(call q,$(1).tmp) && mv $(call q,$(1).tmp) $(call q,$(1)); }
 endef
+
+# nsl_name FIELD...: NAME (a run's file name with {1} {2} ... for the
+# fields of its job line) with the fields put in, as literal text.
+nsl-name-fn = nsl_name() { local n=$(call q,$(1)) i=0 v; for v in "$$@"; do \
+  i=$$((i + 1)); n=$${n//"{$$i}"/"$$v"}; done; printf '%s' "$$n"; }
 
 # $(call run-missing,JOBLIST,RUNDIR,NAME,COMMAND,INPUTS): run the shell
 # COMMAND through GNU parallel for each line of JOBLIST whose output
@@ -48,22 +89,24 @@ endef
 # every earlier run is stale and removed first; a change to the job list
 # alone only runs the new lines.
 define run-missing
-@mkdir -p $(2)
-@if [ -n "$(filter-out $(1),$?)" ]; then rm -f $(2)/*.json; fi
-@n=$$(while read -r line; do set -- $$line; \
-	  f=$(2)/$$(echo $(3) | sed "s/{1}/$${1-}/g; s/{2}/$${2-}/g; s/{3}/$${3-}/g; s/{4}/$${4-}/g; s/{5}/$${5-}/g").json; \
-	  [ -e "$$f" ] || echo "$$line"; done < $(1) | tee $(2)/.todo | wc -l); \
+@mkdir -p $(call q,$(2))
+@if [ -n $(call q,$(filter-out $(1),$?)) ]; then rm -f $(call q,$(2))/*.json; fi
+@set -f; $(call nsl-name-fn,$(3)); \
+	n=$$(while read -r line; do set -- $$line; \
+	  [ -e $(call q,$(2))/"$$(nsl_name "$$@")".json ] || printf '%s\n' "$$line"; \
+	  done < $(call q,$(1)) | tee $(call q,$(2)/.todo) | wc -l); \
 	if [ "$$n" -gt 0 ]; then \
-	  echo "  RUN     $$n of $$(wc -l < $(1)) runs -> $(2) (JOBS=$(JOBS))"; \
-	  NSL_RUN='$(subst ','\'',$(4))' $(PARALLEL) --env NSL_RUN \
-	    'bash -eu -o pipefail -c "$$NSL_RUN" _ {1} {2} {3} {4} {5}' < $(2)/.todo; \
-	fi; rm -f $(2)/.todo
+	  printf '  RUN     %s of %s runs -> %s (JOBS=%s)\n' "$$n" "$$(wc -l < $(call q,$(1)))" \
+	    $(call q,$(2)) $(call q,$(JOBS)); \
+	  NSL_RUN=$(call q,$(4)) $(PARALLEL) --env NSL_RUN \
+	    'bash -eu -o pipefail -c "$$NSL_RUN" _ {1} {2} {3} {4} {5}' < $(call q,$(2)/.todo); \
+	fi; rm -f $(call q,$(2)/.todo)
 endef
 
 # $(call gather,JOBLIST,RUNDIR,NAME): the runs' records in job-list order,
 # without the wall-clock field, so the file is the same bytes for any JOBS.
 define gather
-while read -r line; do set -- $$line; \
-  cat $(2)/$$(echo $(3) | sed "s/{1}/$${1-}/g; s/{2}/$${2-}/g; s/{3}/$${3-}/g; s/{4}/$${4-}/g; s/{5}/$${5-}/g").json; \
-done < $(1) | jq -c 'del(.seconds)'
+set -f; $(call nsl-name-fn,$(3)); while read -r line; do set -- $$line; \
+  cat $(call q,$(2))/"$$(nsl_name "$$@")".json; \
+done < $(call q,$(1)) | jq -c 'del(.seconds)'
 endef

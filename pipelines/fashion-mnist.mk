@@ -16,31 +16,32 @@ include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 OUT ?= out/fashion-mnist
 PCA_DIM ?= 32
 FMNIST ?= /usr/share/datasets/fashion-mnist
+$(call check-names,OUT FMNIST)
 
 all: $(OUT)/train.jsonl $(OUT)/test.jsonl
 
 $(OUT)/pixels-train.jsonl: $(FMNIST)/train-images-idx3-ubyte.gz $(FMNIST)/train-labels-idx1-ubyte.gz
 $(OUT)/pixels-test.jsonl: $(FMNIST)/t10k-images-idx3-ubyte.gz $(FMNIST)/t10k-labels-idx1-ubyte.gz
 $(OUT)/pixels-%.jsonl:
-	@mkdir -p $(@D)
-	@echo "  CONVERT $< -> $@"
-	@nsl-convert -q --scale 0.00392156862745098 --labels $(word 2,$^) $< -o $@
+	@mkdir -p $(call q,$(@D))
+	@printf '  CONVERT %s -> %s\n' $(call q,$<) $(call q,$@)
+	@nsl-convert -q --scale 0.00392156862745098 --labels $(call q,$(word 2,$^)) $(call q,$<) -o $(call q,$@)
 
 $(OUT)/pca.json: $(OUT)/pixels-train.jsonl $(OUT)/pca-dim
-	@echo "  PCA     $(PCA_DIM) dimensions -> $@"
-	@nsl-embed -q --fit $< --dim $(PCA_DIM) --save $@
+	@printf '  PCA     %s dimensions -> %s\n' $(call q,$(PCA_DIM)) $(call q,$@)
+	@nsl-embed -q --fit $(call q,$<) --dim $(call q,$(PCA_DIM)) --save $(call q,$@)
 
 $(OUT)/pca-dim: FORCE
 	$(call write-if-changed,$@,$(PCA_DIM))
 
 $(OUT)/%.jsonl: $(OUT)/pixels-%.jsonl $(OUT)/pca.json
-	@echo "  EMBED   $< -> $@"
-	@nsl-embed -q --load $(OUT)/pca.json --float32 $< -o $@
+	@printf '  EMBED   %s -> %s\n' $(call q,$<) $(call q,$@)
+	@nsl-embed -q --load $(call q,$(OUT)/pca.json) --float32 $(call q,$<) -o $(call q,$@)
 
 .INTERMEDIATE: $(OUT)/pixels-train.jsonl $(OUT)/pixels-test.jsonl
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 FORCE:
 .PHONY: all clean FORCE

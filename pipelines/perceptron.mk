@@ -30,6 +30,8 @@ SEEDS ?= 1 2 3 4 5 6
 ANGLES ?= 0 15
 PLOT_FORMAT ?= png
 FIT_LOSS ?= log-ls
+$(call check-names,OUT PLOT_FORMAT)
+$(call check-words,ANGLES)
 
 FIGS = $(ANGLES:%=$(OUT)/perceptron-t%.$(PLOT_FORMAT))
 FITS = $(ANGLES:%=$(OUT)/fits-t%.jsonl)
@@ -42,19 +44,19 @@ $(OUT)/jobs.txt: FORCE
 # One run: $1 angle, $2 keep fraction, $3 alpha_prune, $4 seed.  The
 # training set is written to a file (not piped) so that the teacher file
 # is complete before nsl-probe reads it.
-RUN = d=$(OUT)/runs/t$$1-f$$2-a$$3-s$$4; \
-  k=$$(awk "BEGIN { printf \"%d\", $$3 * $(DIM) + 0.5 }"); \
-  p=$$(awk "BEGIN { printf \"%d\", $$3 * $(DIM) / $$2 + 0.5 }"); \
-  nsl-synth teacher-student --n $$p --dim $(DIM) --seed $$4 --probe-angle $$1 \
-    --emit-teacher $$d.teacher -o $$d.train && \
-  nsl-prune -q --keep $$k --strategy hard $$d.train | \
+RUN = d=$(call q,$(OUT))/runs/t"$$1"-f"$$2"-a"$$3"-s"$$4"; \
+  k=$$(awk -v a="$$3" -v n=$(call q,$(DIM)) 'BEGIN { printf "%d", a * n + 0.5 }'); \
+  p=$$(awk -v a="$$3" -v n=$(call q,$(DIM)) -v f="$$2" 'BEGIN { printf "%d", a * n / f + 0.5 }'); \
+  nsl-synth teacher-student --n "$$p" --dim $(call q,$(DIM)) --seed "$$4" --probe-angle "$$1" \
+    --emit-teacher "$$d.teacher" -o "$$d.train" && \
+  nsl-prune -q --keep "$$k" --strategy hard "$$d.train" | \
   nsl-probe -q --train - --model linear --no-intercept --no-standardize --l2 0 \
-    --teacher-file $$d.teacher --tag angle=$$1 --tag f=$$2 --tag alpha=$$3 \
-    --tag seed=$$4 --tag P=$$p -o $$d.json && rm -f $$d.train $$d.teacher
+    --teacher-file "$$d.teacher" --tag angle="$$1" --tag f="$$2" --tag alpha="$$3" \
+    --tag seed="$$4" --tag P="$$p" -o "$$d.json" && rm -f "$$d.train" "$$d.teacher"
 
 $(OUT)/results.jsonl: $(OUT)/jobs.txt
 	$(call run-missing,$<,$(OUT)/runs,t{1}-f{2}-a{3}-s{4},$(RUN))
-	@$(call gather,$<,$(OUT)/runs,t{1}-f{2}-a{3}-s{4}) > $@.tmp && mv $@.tmp $@
+	@$(call gather,$<,$(OUT)/runs,t{1}-f{2}-a{3}-s{4}) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 # Mean and standard deviation of the error over seeds, per (angle, f, alpha).
 MEAN_JQ = group_by([.angle, .f, .alpha])[] | \
@@ -64,27 +66,29 @@ MEAN_JQ = group_by([.angle, .f, .alpha])[] | \
    seeds: length}
 
 $(OUT)/mean.jsonl: $(OUT)/results.jsonl
-	@jq -c -s '$(MEAN_JQ)' $< > $@.tmp && mv $@.tmp $@
+	@jq -c -s '$(MEAN_JQ)' $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/mean-t%.jsonl: $(OUT)/mean.jsonl
-	@jq -c 'select(.angle == $*)' $< > $@.tmp && mv $@.tmp $@
+	@jq -c --argjson t $(call q,$*) 'select(.angle == $$t)' $(call q,$<) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/fits-t%.jsonl: $(OUT)/mean-t%.jsonl
-	@echo "  FIT     $@"
-	@nsl-fit -q --loss $(FIT_LOSS) --law power-offset,exp-offset --x alpha --y error --by f \
-	    --holdout-largest alpha -o $@ $<
+	@printf '  FIT     %s\n' $(call q,$@)
+	@nsl-fit -q --loss $(call q,$(FIT_LOSS)) --law power-offset,exp-offset --x alpha --y error --by f \
+	    --holdout-largest alpha -o $(call q,$@) $(call q,$<)
 
 # The figure draws, per f, the law with the smaller held-out error.
 $(OUT)/best-t%.jsonl: $(OUT)/fits-t%.jsonl
-	@jq -c -s 'group_by(.by.f)[] | min_by(.holdout.rmsle)' $< > $@.tmp && mv $@.tmp $@
+	@jq -c -s 'group_by(.by.f)[] | min_by(.holdout.rmsle)' $(call q,$<) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/perceptron-t%.$(PLOT_FORMAT): $(OUT)/mean-t%.jsonl $(OUT)/best-t%.jsonl
-	@echo "  PLOT    $@"
-	@nsl-plot --x alpha --y error --group f --logy --fit $(OUT)/best-t$*.jsonl \
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@nsl-plot --x alpha --y error --group f --logy --fit $(call q,$(OUT)/best-t$*.jsonl) \
 	    --xlabel 'alpha_prune = kept examples / dimension' \
 	    --ylabel 'generalisation error (angle / pi)' \
-	    --title 'teacher-student perceptron, keep hardest, probe angle $* deg' \
-	    -o $@ $(OUT)/mean-t$*.jsonl
+	    --title 'teacher-student perceptron, keep hardest, probe angle '$(call q,$*)' deg' \
+	    -o $(call q,$@) $(call q,$(OUT)/mean-t$*.jsonl)
 
 # The tables: error per f (rows) and alpha_prune (columns), and the fits.
 TABLE_JQ = [.[] | select(.angle == ($$t | tonumber))] | group_by(.f) | reverse[] | \
@@ -96,17 +100,19 @@ FITTAB_JQ = "    f=\(.by.f)\t\(.law)\t" + \
   "\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
 
 table: $(FITS) $(OUT)/mean.jsonl
-	@for t in $(ANGLES); do \
-	  echo "probe angle $$t deg: generalisation error, mean over seeds $(SEEDS) (DIM=$(DIM))"; \
-	  { printf '  alpha_prune\t%s\n' "$$(echo $(ALPHAS) | tr ' ' '\t')"; \
-	    jq -r -s --arg t "$$t" '$(TABLE_JQ)' $(OUT)/mean.jsonl; } | $(COLUMN); \
-	  echo "  fits per f on alpha_prune < $(lastword $(ALPHAS)), scored on alpha_prune = $(lastword $(ALPHAS)):"; \
-	  jq -r '$(FITTAB_JQ)' $(OUT)/fits-t$$t.jsonl | $(COLUMN); \
-	  echo "  figure: $(OUT)/perceptron-t$$t.$(PLOT_FORMAT)"; \
+	@set -f; for t in $(call qw,$(ANGLES)); do \
+	  printf 'probe angle %s deg: generalisation error, mean over seeds %s (DIM=%s)\n' \
+	    "$$t" $(call q,$(SEEDS)) $(call q,$(DIM)); \
+	  { printf '  alpha_prune'; printf '\t%s' $(call qw,$(ALPHAS)); printf '\n'; \
+	    jq -r -s --arg t "$$t" '$(TABLE_JQ)' $(call q,$(OUT)/mean.jsonl); } | $(COLUMN); \
+	  printf '  fits per f on alpha_prune < %s, scored on alpha_prune = %s:\n' \
+	    $(call q,$(lastword $(ALPHAS))) $(call q,$(lastword $(ALPHAS))); \
+	  jq -r '$(FITTAB_JQ)' $(call q,$(OUT))/fits-t"$$t".jsonl | $(COLUMN); \
+	  printf '  figure: %s\n' $(call q,$(OUT))/perceptron-t"$$t".$(call q,$(PLOT_FORMAT)); \
 	done
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 .SECONDARY: $(ANGLES:%=$(OUT)/mean-t%.jsonl) $(ANGLES:%=$(OUT)/best-t%.jsonl)
 

@@ -34,12 +34,13 @@ FORMATS ?= fp8-e4m3 fp8-e5m2 fp6-e2m3 fp6-e3m2 fp4-e2m1 mxfp8-e4m3 \
 TRAIN_N ?= 10000
 OT_N ?= 2000
 PLOT_FORMAT ?= png
+$(call check-names,TRAIN TEST OUT PLOT_FORMAT)
 
 all: $(OUT)/precision-error.$(PLOT_FORMAT) $(OUT)/precision-ot.$(PLOT_FORMAT)
 
 $(OUT)/train.jsonl: $(TRAIN) $(OUT)/knobs
-	@mkdir -p $(@D)
-	@head -n $(TRAIN_N) $< > $@.tmp && mv $@.tmp $@
+	@mkdir -p $(call q,$(@D))
+	@head -n $(call q,$(TRAIN_N)) $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/knobs: FORCE
 	$(call write-if-changed,$@,$(TRAIN_N) $(OT_N))
@@ -48,56 +49,58 @@ $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,none $(FORMATS))
 
 # One run per format ($1): quantize, OT distance, probe, one record.
-RUN = d=$(OUT)/runs/$$1; \
-  if [ $$1 = none ]; then cp $(OUT)/train.jsonl $$d.train; cp $(TEST) $$d.test; \
-    echo '{"mse":0,"sqnr_db":null}' > $$d.stats; bits=32; family=none; \
+RUN = d=$(call q,$(OUT))/runs/"$$1"; \
+  if [ "$$1" = none ]; then cp $(call q,$(OUT)/train.jsonl) "$$d.train"; cp $(call q,$(TEST)) "$$d.test"; \
+    echo '{"mse":0,"sqnr_db":null}' > "$$d.stats"; bits=32; family=none; \
   else \
-    nsl-quantize -q --format $$1 --stats-file $$d.stats -o $$d.train $(OUT)/train.jsonl; \
-    nsl-quantize -q --format $$1 -o $$d.test $(TEST); \
-    dim=$$(head -1 $(OUT)/train.jsonl | jq '.embedding | length'); \
-    bits=$$(nsl-quantize --list-formats | awk -v f=$$1 -v d=$$dim '$$1 == f { \
+    nsl-quantize -q --format "$$1" --stats-file "$$d.stats" -o "$$d.train" $(call q,$(OUT)/train.jsonl); \
+    nsl-quantize -q --format "$$1" -o "$$d.test" $(call q,$(TEST)); \
+    dim=$$(head -1 $(call q,$(OUT)/train.jsonl) | jq '.embedding | length'); \
+    bits=$$(nsl-quantize --list-formats | awk -v f="$$1" -v d="$$dim" '$$1 == f { \
       b = $$2; if (match($$0, /E8M0 scale per block of [0-9]+/)) { split(substr($$0, RSTART, RLENGTH), w, " "); b += 8 / w[6] } \
       else if (match($$0, /absmax scale per block of [0-9]+/)) { split(substr($$0, RSTART, RLENGTH), w, " "); b += 32 / w[6] } \
       else if (f ~ /^int/) b += 32 / d; print b }'); \
-    case $$1 in mx*) family=MX;; nf4) family=nf4;; int*) family=int;; *) family=minifloat;; esac; \
+    case "$$1" in mx*) family=MX;; nf4) family=nf4;; int*) family=int;; *) family=minifloat;; esac; \
   fi; \
-  head -n $(OT_N) $(OUT)/train.jsonl > $$d.a; head -n $(OT_N) $$d.train > $$d.b; \
-  nsl-ot-distance -q $$d.a $$d.b > $$d.ot; \
-  nsl-probe -q --train $$d.train --test $$d.test > $$d.probe; \
-  jq -c -n --arg f $$1 --arg fam $$family --argjson bits $$bits \
-    --slurpfile s $$d.stats --slurpfile o $$d.ot --slurpfile p $$d.probe \
+  head -n $(call q,$(OT_N)) $(call q,$(OUT)/train.jsonl) > "$$d.a"; head -n $(call q,$(OT_N)) "$$d.train" > "$$d.b"; \
+  nsl-ot-distance -q "$$d.a" "$$d.b" > "$$d.ot"; \
+  nsl-probe -q --train "$$d.train" --test "$$d.test" > "$$d.probe"; \
+  jq -c -n --arg f "$$1" --arg fam "$$family" --argjson bits "$$bits" \
+    --slurpfile s "$$d.stats" --slurpfile o "$$d.ot" --slurpfile p "$$d.probe" \
     '{format: $$f, family: $$fam, bits: $$bits, test_error: $$p[0].test_error, \
       train_error: $$p[0].train_error, ot: $$o[0].distance, mse: $$s[0].mse, \
-      sqnr_db: $$s[0].sqnr_db}' > $$d.json.tmp; \
-  rm -f $$d.train $$d.test $$d.stats $$d.a $$d.b $$d.ot $$d.probe; mv $$d.json.tmp $$d.json
+      sqnr_db: $$s[0].sqnr_db}' > "$$d.json.tmp"; \
+  rm -f "$$d.train" "$$d.test" "$$d.stats" "$$d.a" "$$d.b" "$$d.ot" "$$d.probe"; mv "$$d.json.tmp" "$$d.json"
 
 $(OUT)/results.jsonl: $(OUT)/jobs.txt $(OUT)/train.jsonl $(TEST)
 	$(call run-missing,$<,$(OUT)/runs,{1},$(RUN))
-	@$(call gather,$<,$(OUT)/runs,{1}) > $@.tmp && mv $@.tmp $@
+	@$(call gather,$<,$(OUT)/runs,{1}) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/quantized.jsonl: $(OUT)/results.jsonl
-	@jq -c 'select(.format != "none")' $< > $@.tmp && mv $@.tmp $@
+	@jq -c 'select(.format != "none")' $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/precision-error.$(PLOT_FORMAT): $(OUT)/results.jsonl
-	@echo "  PLOT    $@"
+	@printf '  PLOT    %s\n' $(call q,$@)
 	@nsl-plot --x bits --y test_error --group family --xlabel 'bits per value' \
-	    --ylabel 'linear probe test error' --title 'probe error against bits per value (none = full precision)' -o $@ $<
+	    --ylabel 'linear probe test error' --title 'probe error against bits per value (none = full precision)' \
+	    -o $(call q,$@) $(call q,$<)
 
 $(OUT)/precision-ot.$(PLOT_FORMAT): $(OUT)/quantized.jsonl
-	@echo "  PLOT    $@"
+	@printf '  PLOT    %s\n' $(call q,$@)
 	@nsl-plot --x bits --y ot --group family --logy --xlabel 'bits per value' \
-	    --ylabel 'exact OT distance to full precision (W2)' --title 'OT distance to the full-precision embeddings' -o $@ $<
+	    --ylabel 'exact OT distance to full precision (W2)' --title 'OT distance to the full-precision embeddings' \
+	    -o $(call q,$@) $(call q,$<)
 
 TABLE_JQ = "  \(.format)\t\(.family)\t\(.bits * 1000 | round / 1000)\t\(.test_error * 1e4 | round / 1e2)\t" + \
   "\(.ot * 1e4 | round / 1e4)\t\(.mse * 1e5 | round / 1e5)\t\(.sqnr_db // "-" | if type == "number" then (. * 10 | round / 10) else . end)"
 
 table: $(OUT)/results.jsonl
 	@{ printf '  format\tfamily\tbits/value\ttest error (%%)\tOT (W2)\tMSE\tSQNR dB\n'; \
-	  jq -r -s 'sort_by(.bits) | reverse[] | $(TABLE_JQ)' $<; } | $(COLUMN)
-	@echo "figures: $(OUT)/precision-error.$(PLOT_FORMAT) $(OUT)/precision-ot.$(PLOT_FORMAT)"
+	  jq -r -s 'sort_by(.bits) | reverse[] | $(TABLE_JQ)' $(call q,$<); } | $(COLUMN)
+	@printf 'figures: %s %s\n' $(call q,$(OUT)/precision-error.$(PLOT_FORMAT)) $(call q,$(OUT)/precision-ot.$(PLOT_FORMAT))
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 .SECONDARY: $(OUT)/quantized.jsonl
 

@@ -56,31 +56,35 @@ OT_ARGS ?=
 SEED ?= 0
 PLOT_FORMAT ?= png
 K := $(words $(SOURCES))
+$(call check-names,FMNIST_OUT TRAIN TEST OUT PLOT_FORMAT)
 
 all: $(OUT)/projektor.$(PLOT_FORMAT) $(OUT)/check.jsonl
 
 $(FMNIST_OUT)/%.jsonl:
-	@$(MAKE) --no-print-directory -f $(NSL_ROOT)/pipelines/fashion-mnist.mk OUT=$(FMNIST_OUT) $@
+	@$(MAKE) --no-print-directory -f $(call q,$(NSL_ROOT)/pipelines/fashion-mnist.mk) \
+	    OUT=$(call q,$(subst $$,$$$$,$(FMNIST_OUT))) $(call q,$@)
 
 # -- 1. sources, validation and measurement sets ---------------------------
 $(OUT)/sources-knob: FORCE
 	$(call write-if-changed,$@,$(SOURCES) $(MINOR))
 
 SOURCE_JQ = select(.id % $$k == $$s - 1 and ((.label | tostring) as $$l | ($$g | split(",") | index($$l)) \
-  or ((.id / $$k | floor) % (1 / $(MINOR) | round) == 0)))
+  or ((.id / $$k | floor) % (1 / $$minor | round) == 0)))
 
 $(OUT)/source-%.jsonl: $(TRAIN) $(OUT)/sources-knob
-	@jq -c --argjson s $* --argjson k $(K) --arg g "$(word $*,$(SOURCES))" \
-	    '$(SOURCE_JQ)' \
-	    $< > $@.tmp && mv $@.tmp $@
+	@jq -c --argjson s $(call q,$*) --argjson k $(call q,$(K)) --arg g $(call q,$(word $*,$(SOURCES))) \
+	    --argjson minor $(call q,$(MINOR)) '$(SOURCE_JQ)' \
+	    $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/val.jsonl: $(TEST) $(OUT)/knobs
-	@mkdir -p $(@D)
-	@head -n $(VAL_N) $< > $@.tmp && mv $@.tmp $@
+	@mkdir -p $(call q,$(@D))
+	@head -n $(call q,$(VAL_N)) $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/heldout.jsonl: $(TEST) $(OUT)/knobs
-	@mkdir -p $(@D)
-	@tail -n +$$(( $(VAL_N) + 1 )) $< > $@.tmp && mv $@.tmp $@
+	@mkdir -p $(call q,$(@D))
+	@n=$(call q,$(VAL_N)); case $$n in ''|*[!0-9]*) \
+	    echo "projektor.mk: VAL_N=$$n is not a count" >&2; exit 1;; esac; \
+	  tail -n +$$((n + 1)) $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/knobs: FORCE
 	$(call write-if-changed,$@,$(VAL_N) $(OT_N) $(SEED) $(OT_ARGS))
@@ -90,14 +94,14 @@ SRC_FILES = $(foreach s,$(shell seq $(K)),$(OUT)/source-$(s).jsonl)
 # sample MIXTURE N: N records drawn from the sources in the mixture's
 # proportions (cumulative rounding, so the counts add up to N).
 SAMPLE = sample() { \
-  set -- $$(echo "$$1" | awk -v n=$$2 -F_ '{ c = 0; p = 0; for (i = 1; i <= NF; i++) { \
+  set -- $$(printf '%s\n' "$$1" | awk -v n="$$2" -F_ '{ c = 0; p = 0; for (i = 1; i <= NF; i++) { \
     c += $$i; q = int(c * n + 0.5); if (i == NF) q = n; printf "%d ", q - p; p = q } }'); \
   i=0; for k in "$$@"; do i=$$((i + 1)); \
-    if [ "$$k" -gt 0 ]; then nsl-prune -q --strategy random --keep $$k --seed $(SEED) \
-      --score-field id $(OUT)/source-$$i.jsonl; fi; done; }
+    if [ "$$k" -gt 0 ]; then nsl-prune -q --strategy random --keep "$$k" --seed $(call q,$(SEED)) \
+      --score-field id $(call q,$(OUT))/source-"$$i".jsonl; fi; done; }
 
 # -- 2. candidates and their OT distance to the validation set --------------
-GRID := $(shell awk -v k=$(K) -v s=$(STEP) 'function rec(i, left, pre,   j, w) { \
+GRID := $(shell awk -v k=$(call q,$(K)) -v s=$(call q,$(STEP)) 'function rec(i, left, pre,   j, w) { \
   if (i == k) { printf "%s%g\n", pre, left / m; return } \
   for (j = 0; j <= left; j++) rec(i + 1, left - j, pre sprintf("%g_", j / m)) } \
   BEGIN { m = int(1 / s + 0.5); rec(1, m, "") }')
@@ -106,87 +110,93 @@ CANDIDATES = $(sort $(GRID) $(PROBE_MIXTURES))
 $(OUT)/ot-jobs.txt: FORCE
 	$(call write-if-changed,$@,$(CANDIDATES))
 
-OT_RUN = $(SAMPLE); d=$(OUT)/ot/$$1; sample $$1 $(OT_N) > $$d.sample; \
-  nsl-ot-distance -q $(OT_ARGS) $$d.sample $(OUT)/val.jsonl | \
-  jq -c --arg m $$1 '{mixture: $$m, w: ($$m | split("_") | map(tonumber)), ot: .distance, n_ot: .n}' > $$d.tmp; \
-  rm -f $$d.sample; mv $$d.tmp $$d.json
+OT_RUN = $(SAMPLE); d=$(call q,$(OUT))/ot/"$$1"; sample "$$1" $(call q,$(OT_N)) > "$$d.sample"; \
+  nsl-ot-distance -q $(call qw,$(OT_ARGS)) "$$d.sample" $(call q,$(OUT)/val.jsonl) | \
+  jq -c --arg m "$$1" '{mixture: $$m, w: ($$m | split("_") | map(tonumber)), ot: .distance, n_ot: .n}' > "$$d.tmp"; \
+  rm -f "$$d.sample"; mv "$$d.tmp" "$$d.json"
 
 $(OUT)/candidates.jsonl: $(OUT)/ot-jobs.txt $(OUT)/val.jsonl $(SRC_FILES)
 	$(call run-missing,$<,$(OUT)/ot,{1},$(OT_RUN))
-	@$(call gather,$<,$(OUT)/ot,{1}) > $@.tmp && mv $@.tmp $@
+	@$(call gather,$<,$(OUT)/ot,{1}) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 3. probes ---------------------------------------------------------------
 $(OUT)/probe-jobs.txt: FORCE
 	$(call write-if-changed,$@,$(foreach n,$(PROBE_SIZES),$(foreach m,$(PROBE_MIXTURES),$(m):$(n))))
 
-PROBE_RUN = $(SAMPLE); sample $$1 $$2 | nsl-probe -q --train - --test $(OUT)/heldout.jsonl \
-  --tag mixture=$$1 --tag n=$$2 -o $(OUT)/probes/$$1-n$$2.json
+PROBE_RUN = $(SAMPLE); sample "$$1" "$$2" | nsl-probe -q --train - --test $(call q,$(OUT)/heldout.jsonl) \
+  --tag mixture="$$1" --tag n="$$2" -o $(call q,$(OUT))/probes/"$$1"-n"$$2".json
 
 JOIN_JQ = (INDEX($$c[]; .mixture)) as $$ot | .ot = $$ot[.mixture].ot
 
 $(OUT)/probes.jsonl: $(OUT)/probe-jobs.txt $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/candidates.jsonl
 	$(call run-missing,$<,$(OUT)/probes,{1}-n{2},$(PROBE_RUN))
 	@$(call gather,$<,$(OUT)/probes,{1}-n{2}) | \
-	    jq -c --slurpfile c $(OUT)/candidates.jsonl '$(JOIN_JQ)' > $@.tmp && mv $@.tmp $@
+	    jq -c --slurpfile c $(call q,$(OUT)/candidates.jsonl) '$(JOIN_JQ)' > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 4./5. fit and prediction -------------------------------------------------
 $(OUT)/fit.json: $(OUT)/probes.jsonl
-	@echo "  FIT     test_error = (a + b ot) n^-alpha -> $@"
+	@printf '  FIT     test_error = (a + b ot) n^-alpha -> %s\n' $(call q,$@)
 	@nsl-fit -q --formula '(a + b*ot) * n^-alpha' --param a=1,b=0.1,alpha=0.3 \
-	    --x ot,n --y test_error -o $@ $<
+	    --x ot,n --y test_error -o $(call q,$@) $(call q,$<)
 
 $(OUT)/predictions.jsonl: $(OUT)/fit.json $(OUT)/candidates.jsonl $(OUT)/budget
-	@jq -c '. + {n: $(BUDGET)}' $(OUT)/candidates.jsonl | nsl-extrapolate -q --fit $< | \
-	    jq -c -s 'sort_by(.pred)[]' > $@.tmp && mv $@.tmp $@
+	@jq -c --argjson n $(call q,$(BUDGET)) '. + {n: $$n}' $(call q,$(OUT)/candidates.jsonl) | \
+	    nsl-extrapolate -q --fit $(call q,$<) | \
+	    jq -c -s 'sort_by(.pred)[]' > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/budget: FORCE
 	$(call write-if-changed,$@,$(BUDGET))
 
 # -- 6. the check: real runs at the budget -----------------------------------
 $(OUT)/check-jobs.txt: $(OUT)/predictions.jsonl $(OUT)/probes.jsonl
-	@{ echo "$$(head -1 $(OUT)/predictions.jsonl | jq -r .mixture) predicted-best"; \
+	@{ echo "$$(head -1 $(call q,$(OUT)/predictions.jsonl) | jq -r .mixture) predicted-best"; \
 	   echo "$$(jq -r -s 'max_by(.n) as $$m | map(select(.n == $$m.n)) | min_by(.test_error) | .mixture' \
-	     $(OUT)/probes.jsonl) best-probed"; } > $@.tmp
-	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+	     $(call q,$(OUT)/probes.jsonl)) best-probed"; } > $(call q,$@.tmp)
+	@if cmp -s $(call q,$@.tmp) $(call q,$@); then rm $(call q,$@.tmp); else mv $(call q,$@.tmp) $(call q,$@); fi
 
-CHECK_RUN = $(SAMPLE); sample $$1 $(BUDGET) | nsl-probe -q --train - --test $(OUT)/heldout.jsonl \
-  --tag mixture=$$1 --tag n=$(BUDGET) --tag role=$$2 -o $(OUT)/check/$$2.json
+CHECK_RUN = $(SAMPLE); sample "$$1" $(call q,$(BUDGET)) | nsl-probe -q --train - \
+  --test $(call q,$(OUT)/heldout.jsonl) --tag mixture="$$1" --tag n=$(call q,$(BUDGET)) --tag role="$$2" \
+  -o $(call q,$(OUT))/check/"$$2".json
 
 $(OUT)/check.jsonl: $(OUT)/check-jobs.txt $(OUT)/budget $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/candidates.jsonl
-	@rm -rf $(OUT)/check
+	@rm -rf $(call q,$(OUT)/check)
 	$(call run-missing,$<,$(OUT)/check,{2},$(CHECK_RUN))
 	@$(call gather,$<,$(OUT)/check,{2}) | \
-	    jq -c --slurpfile c $(OUT)/candidates.jsonl '$(JOIN_JQ)' > $@.tmp && mv $@.tmp $@
+	    jq -c --slurpfile c $(call q,$(OUT)/candidates.jsonl) '$(JOIN_JQ)' > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 7. figure ------------------------------------------------------------------
 $(OUT)/projektor.$(PLOT_FORMAT): $(OUT)/probes.jsonl $(OUT)/check.jsonl $(OUT)/fit.json
-	@echo "  PLOT    $@"
-	@cat $(OUT)/probes.jsonl $(OUT)/check.jsonl | \
-	  nsl-plot --x ot --y test_error --group n --fit $(OUT)/fit.json \
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@cat $(call q,$(OUT)/probes.jsonl) $(call q,$(OUT)/check.jsonl) | \
+	  nsl-plot --x ot --y test_error --group n --fit $(call q,$(OUT)/fit.json) \
 	    --xlabel 'OT distance of the mixture to the validation set' --ylabel 'test error' \
-	    --title 'probe error against OT distance, per training size (n = $(BUDGET): the check runs)' -o $@
+	    --title 'probe error against OT distance, per training size (n = '$(call q,$(BUDGET))': the check runs)' \
+	    -o $(call q,$@)
 
 PROBE_JQ = (.[0] | "  \(.mixture)\t\(.ot * 1e4 | round / 1e4)\t") + \
   (map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
 CHECK_JQ = "  \(.role)\t\(.mixture)\t\(.ot * 1e4 | round / 1e4)\t\(.pred * 1e4 | round / 1e2)\t\(.test_error * 1e4 | round / 1e2)"
 
 table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
-	@echo "probe test error (%) per mixture (weights of sources $(SOURCES)) and size:"
-	@{ printf '  mixture\tOT\t%s\n' "$$(echo $(PROBE_SIZES) | tr ' ' '\t')"; \
+	@printf 'probe test error (%%) per mixture (weights of sources %s) and size:\n' $(call q,$(SOURCES))
+	@{ printf '  mixture\tOT'; printf '\t%s' $(call qw,$(PROBE_SIZES)); printf '\n'; \
 	   jq -r -s 'group_by(.mixture) | sort_by(.[0].ot)[] | sort_by(.n) | $(PROBE_JQ)' \
-	     $(OUT)/probes.jsonl; } | $(COLUMN)
-	@jq -r '"fit: test_error = (\(.params.a * 1e4 | round / 1e4) + \(.params.b * 1e4 | round / 1e4) ot) n^-\(.params.alpha * 1e4 | round / 1e4)  (rmsle \(.rmsle * 1e4 | round / 1e4))"' $(OUT)/fit.json
-	@echo "predicted at n = $(BUDGET), best 3 of $$(wc -l < $(OUT)/predictions.jsonl) candidates:"
-	@head -3 $(OUT)/predictions.jsonl | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | $(COLUMN)
-	@echo "check: real runs at n = $(BUDGET):"
+	     $(call q,$(OUT)/probes.jsonl); } | $(COLUMN)
+	@jq -r '"fit: test_error = (\(.params.a * 1e4 | round / 1e4) + \(.params.b * 1e4 | round / 1e4) ot) n^-\(.params.alpha * 1e4 | round / 1e4)  (rmsle \(.rmsle * 1e4 | round / 1e4))"' $(call q,$(OUT)/fit.json)
+	@printf 'predicted at n = %s, best 3 of %s candidates:\n' $(call q,$(BUDGET)) \
+	    "$$(wc -l < $(call q,$(OUT)/predictions.jsonl))"
+	@head -3 $(call q,$(OUT)/predictions.jsonl) | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | $(COLUMN)
+	@printf 'check: real runs at n = %s:\n' $(call q,$(BUDGET))
 	@{ printf '  run\tmixture\tOT\tpredicted (%%)\tmeasured (%%)\n'; \
-	   jq -c '{mixture, ot, n}' $(OUT)/check.jsonl | nsl-extrapolate -q --fit $(OUT)/fit.json | \
-	     jq -c -s --slurpfile c $(OUT)/check.jsonl '[., $$c] | transpose[] | .[1] + {pred: .[0].pred}' | \
+	   jq -c '{mixture, ot, n}' $(call q,$(OUT)/check.jsonl) | nsl-extrapolate -q --fit $(call q,$(OUT)/fit.json) | \
+	     jq -c -s --slurpfile c $(call q,$(OUT)/check.jsonl) '[., $$c] | transpose[] | .[1] + {pred: .[0].pred}' | \
 	     jq -r '$(CHECK_JQ)'; } | $(COLUMN)
-	@echo "figure: $(OUT)/projektor.$(PLOT_FORMAT)"
+	@printf 'figure: %s\n' $(call q,$(OUT)/projektor.$(PLOT_FORMAT))
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 .SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl \
   $(FMNIST_OUT)/train.jsonl $(FMNIST_OUT)/test.jsonl

@@ -43,6 +43,8 @@ DYN_HIDDEN ?= 64
 PROBE_L2 ?= 0.0001
 PLOT_FORMAT ?= png
 FIT_LOSS ?= log-ls
+$(call check-names,TRAIN TEST OUT PLOT_FORMAT)
+$(call check-words,FRACTIONS SIZES)
 
 FIGS = $(FRACTIONS:%=$(OUT)/pruning-f%.$(PLOT_FORMAT))
 
@@ -50,68 +52,73 @@ all: $(FIGS) $(OUT)/fits.jsonl
 
 # -- 1. scores ------------------------------------------------------------
 $(OUT)/dynamics.jsonl: $(TRAIN) $(OUT)/dyn-knobs
-	@mkdir -p $(@D)
-	@echo "  DYNAMICS mlp, $(DYN_EPOCHS) epochs -> $@"
-	@nsl-probe -q --train $(TRAIN) --model mlp --hidden $(DYN_HIDDEN) \
-	    --epochs $(DYN_EPOCHS) --seed $(SEED) --dynamics $@ -o $(OUT)/dynamics-probe.json
+	@mkdir -p $(call q,$(@D))
+	@printf '  DYNAMICS mlp, %s epochs -> %s\n' $(call q,$(DYN_EPOCHS)) $(call q,$@)
+	@nsl-probe -q --train $(call q,$(TRAIN)) --model mlp --hidden $(call q,$(DYN_HIDDEN)) \
+	    --epochs $(call q,$(DYN_EPOCHS)) --seed $(call q,$(SEED)) --dynamics $(call q,$@) \
+	    -o $(call q,$(OUT)/dynamics-probe.json)
 
 $(OUT)/dyn-knobs: FORCE
 	$(call write-if-changed,$@,$(DYN_EPOCHS) $(DYN_HIDDEN) $(SEED))
 
 # One record per line, [id, el2n, forgetting], in training order.
 $(OUT)/dyn-scores.jsonl: $(OUT)/dynamics.jsonl
-	@nsl-score --metric el2n,forgetting --out-field s $< | \
-	    jq -c '[.id, .s_el2n, .s_forgetting]' > $@.tmp && mv $@.tmp $@
+	@nsl-score --metric el2n,forgetting --out-field s $(call q,$<) | \
+	    jq -c '[.id, .s_el2n, .s_forgetting]' > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 POOL_JQ = input as $$s | if .id != $$s[0] then error("id \(.id) != \($$s[0])") \
   else . + {el2n: $$s[1], forgetting: $$s[2]} end
 
 $(OUT)/pool.jsonl: $(TRAIN) $(OUT)/dyn-scores.jsonl
-	@echo "  SCORE   prototype, el2n, forgetting -> $@"
-	@nsl-score -q --metric prototype --out-field prototype --seed $(SEED) $(TRAIN) | \
-	    paste -d '\n' - $(OUT)/dyn-scores.jsonl | jq -c '$(POOL_JQ)' > $@.tmp && mv $@.tmp $@
+	@printf '  SCORE   prototype, el2n, forgetting -> %s\n' $(call q,$@)
+	@nsl-score -q --metric prototype --out-field prototype --seed $(call q,$(SEED)) $(call q,$(TRAIN)) | \
+	    paste -d '\n' - $(call q,$(OUT)/dyn-scores.jsonl) | jq -c '$(POOL_JQ)' > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 2./3. subsets and probes ----------------------------------------------
 $(OUT)/pool-%.jsonl: $(OUT)/pool.jsonl
-	@nsl-prune -q --strategy random --keep $* --score-field prototype --seed $(SEED) -o $@ $<
+	@nsl-prune -q --strategy random --keep $(call q,$*) --score-field prototype --seed $(call q,$(SEED)) \
+	    -o $(call q,$@) $(call q,$<)
 
 $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,$(foreach n,$(SIZES),none:1:$(n) \
 	  $(foreach f,$(filter-out 1,$(FRACTIONS)),$(foreach s,$(STRATEGIES),$(s):$(f):$(n)))))
 
 # One run: $1 strategy (none: the whole subset), $2 keep fraction, $3 size.
-RUN = if [ $$1 = none ]; then cat $(OUT)/pool-$$3.jsonl; else \
-  nsl-prune -q --strategy $$1 --keep-fraction $$2 --score-field $(SCORE) \
-    $(if $(BY),--by $(BY)) --seed $(SEED) $(OUT)/pool-$$3.jsonl; fi | \
-  nsl-probe -q --train - --test $(TEST) --l2 $(PROBE_L2) \
-    --tag "series=$$1 f=$$2" --tag strategy=$$1 --tag score=$(SCORE) \
-    --tag f=$$2 --tag size=$$3 -o $(OUT)/runs/$$1-f$$2-n$$3.json
+RUN = if [ "$$1" = none ]; then cat $(call q,$(OUT))/pool-"$$3".jsonl; else \
+  nsl-prune -q --strategy "$$1" --keep-fraction "$$2" --score-field $(call q,$(SCORE)) \
+    $(if $(BY),--by $(call q,$(BY))) --seed $(call q,$(SEED)) $(call q,$(OUT))/pool-"$$3".jsonl; fi | \
+  nsl-probe -q --train - --test $(call q,$(TEST)) --l2 $(call q,$(PROBE_L2)) \
+    --tag "series=$$1 f=$$2" --tag strategy="$$1" --tag score=$(call q,$(SCORE)) \
+    --tag f="$$2" --tag size="$$3" -o $(call q,$(OUT))/runs/"$$1"-f"$$2"-n"$$3".json
 
 $(OUT)/knobs: FORCE
 	$(call write-if-changed,$@,$(SCORE) $(BY) $(SEED) $(PROBE_L2))
 
 $(OUT)/results.jsonl: $(OUT)/jobs.txt $(OUT)/knobs $(TEST) $(SIZES:%=$(OUT)/pool-%.jsonl)
 	$(call run-missing,$<,$(OUT)/runs,{1}-f{2}-n{3},$(RUN))
-	@$(call gather,$<,$(OUT)/runs,{1}-f{2}-n{3}) > $@.tmp && mv $@.tmp $@
+	@$(call gather,$<,$(OUT)/runs,{1}-f{2}-n{3}) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 4./5. fits and figures -------------------------------------------------
 $(OUT)/fits.jsonl: $(OUT)/results.jsonl
-	@echo "  FIT     $@"
-	@nsl-fit -q --loss $(FIT_LOSS) --law power-offset,exp-offset --x n_train --y test_error \
-	    --by series --holdout-largest n_train -o $@ $<
+	@printf '  FIT     %s\n' $(call q,$@)
+	@nsl-fit -q --loss $(call q,$(FIT_LOSS)) --law power-offset,exp-offset --x n_train --y test_error \
+	    --by series --holdout-largest n_train -o $(call q,$@) $(call q,$<)
 
 # Per series, the law with the smaller held-out error.
 $(OUT)/best.jsonl: $(OUT)/fits.jsonl
-	@jq -c -s 'group_by(.by.series)[] | min_by(.holdout.rmsle)' $< > $@.tmp && mv $@.tmp $@
+	@jq -c -s 'group_by(.by.series)[] | min_by(.holdout.rmsle)' $(call q,$<) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/points-f%.jsonl: $(OUT)/results.jsonl
-	@jq -c 'select(.f == $* or .strategy == "none")' $< > $@.tmp && mv $@.tmp $@
+	@jq -c --argjson f $(call q,$*) 'select(.f == $$f or .strategy == "none")' $(call q,$<) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/pruning-f%.$(PLOT_FORMAT): $(OUT)/points-f%.jsonl $(OUT)/best.jsonl
-	@echo "  PLOT    $@"
+	@printf '  PLOT    %s\n' $(call q,$@)
 	@nsl-plot --x n_train --y test_error --group series --logx --logy \
-	    --fit $(OUT)/best.jsonl --xlabel 'examples kept' --ylabel 'test error' \
-	    --title 'pruning by $(SCORE), keep fraction $* of each size' -o $@ $<
+	    --fit $(call q,$(OUT)/best.jsonl) --xlabel 'examples kept' --ylabel 'test error' \
+	    --title $(call q,pruning by $(SCORE)$(nsl-comma) keep fraction $* of each size) -o $(call q,$@) $(call q,$<)
 
 TABLE_JQ = group_by(.series) | sort_by(.[0].f, .[0].strategy) | reverse[] | \
   "  \(.[0].series)\t" + (sort_by(.size) | map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
@@ -121,15 +128,15 @@ FITTAB_JQ = "  \(.by.series)\t\(.law)\t" + \
   "\tE=\(.params.E * 1e4 | round / 1e4)\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
 
 table: $(OUT)/results.jsonl $(OUT)/fits.jsonl
-	@echo "test error (%) by $(SCORE) pruning: series (strategy, keep fraction) x pool size"
-	@{ printf '  series\t%s\n' "$$(echo $(SIZES) | tr ' ' '\t')"; \
-	  jq -r -s '$(TABLE_JQ)' $(OUT)/results.jsonl; } | $(COLUMN)
-	@echo "fits of test error against examples kept (held out: size $(lastword $(SIZES))):"
-	@jq -r '$(FITTAB_JQ)' $(OUT)/fits.jsonl | $(COLUMN)
-	@for f in $(FIGS); do echo "figure: $$f"; done
+	@printf 'test error (%%) by %s pruning: series (strategy, keep fraction) x pool size\n' $(call q,$(SCORE))
+	@{ printf '  series'; printf '\t%s' $(call qw,$(SIZES)); printf '\n'; \
+	  jq -r -s '$(TABLE_JQ)' $(call q,$(OUT)/results.jsonl); } | $(COLUMN)
+	@printf 'fits of test error against examples kept (held out: size %s):\n' $(call q,$(lastword $(SIZES)))
+	@jq -r '$(FITTAB_JQ)' $(call q,$(OUT)/fits.jsonl) | $(COLUMN)
+	@for f in $(call qw,$(FIGS)); do printf 'figure: %s\n' "$$f"; done
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 .SECONDARY: $(SIZES:%=$(OUT)/pool-%.jsonl) $(OUT)/best.jsonl $(FRACTIONS:%=$(OUT)/points-f%.jsonl)
 

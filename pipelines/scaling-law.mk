@@ -36,6 +36,7 @@ BOOTSTRAP ?= 200
 SEED ?= 0
 COMPUTE ?= 1e18 1e19 1e20 1e21 1e22 1e23 1e24 1e25
 PLOT_FORMAT ?= png
+$(call check-names,OUT CSV MEASUREMENTS PLOT_FORMAT)
 
 all: $(OUT)/scaling-law.$(PLOT_FORMAT) $(OUT)/optimal.jsonl
 
@@ -43,12 +44,13 @@ all: $(OUT)/scaling-law.$(PLOT_FORMAT) $(OUT)/optimal.jsonl
 EPOCH_JQ = {N: .["Model Size"], D: (.["Training FLOP"] / (6 * .["Model Size"])), \
   C: .["Training FLOP"], loss}
 $(OUT)/measurements.jsonl: $(CSV)
-	@mkdir -p $(@D)
-	@nsl-convert -q $< | jq -c '$(EPOCH_JQ)' > $@.tmp && mv $@.tmp $@
+	@mkdir -p $(call q,$(@D))
+	@nsl-convert -q $(call q,$<) | jq -c '$(EPOCH_JQ)' > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/points.jsonl: $(MEASUREMENTS)
-	@mkdir -p $(@D)
-	@jq -c 'if has("C") then . else . + {C: (6 * .N * .D)} end' $< > $@.tmp && mv $@.tmp $@
+	@mkdir -p $(call q,$(@D))
+	@jq -c 'if has("C") then . else . + {C: (6 * .N * .D)} end' $(call q,$<) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,$(LAWS))
@@ -59,34 +61,42 @@ $(OUT)/knobs: FORCE
 space := $(subst ,, )
 
 # One job per law ($1).
-RUN = nsl-fit -q --law $$1 $(FIT_ARGS) --holdout '$(HOLDOUT)' \
-  -o $(OUT)/fits/$$1.json $(OUT)/points.jsonl
+RUN = nsl-fit -q --law "$$1" $(call qw,$(FIT_ARGS)) --holdout $(call q,$(HOLDOUT)) \
+  -o $(call q,$(OUT))/fits/"$$1".json $(call q,$(OUT)/points.jsonl)
 
 $(OUT)/ranking.jsonl: $(OUT)/jobs.txt $(OUT)/knobs $(OUT)/points.jsonl
 	$(call run-missing,$<,$(OUT)/fits,{1},$(RUN))
-	@cat $(addprefix $(OUT)/fits/,$(addsuffix .json,$(LAWS))) | \
-	    jq -c -s 'sort_by(.holdout.rmsle)[]' > $@.tmp && mv $@.tmp $@
+	@cat $(call qw,$(addprefix $(OUT)/fits/,$(addsuffix .json,$(LAWS)))) | \
+	    jq -c -s 'sort_by(.holdout.rmsle)[]' > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
-$(OUT)/best.json: $(OUT)/ranking.jsonl
-	@law=$$(jq -r 'select(.law == "chinchilla" or .law == "chinchilla-tied") | .law' $< | head -1); \
+# BOOTSTRAP and SEED for the refit, COMPUTE for the table: a change reruns them.
+$(OUT)/refit-knobs: FORCE
+	$(call write-if-changed,$@,$(BOOTSTRAP) $(SEED))
+
+$(OUT)/compute: FORCE
+	$(call write-if-changed,$@,$(COMPUTE))
+
+$(OUT)/best.json: $(OUT)/ranking.jsonl $(OUT)/refit-knobs
+	@law=$$(jq -r 'select(.law == "chinchilla" or .law == "chinchilla-tied") | .law' $(call q,$<) | head -1); \
 	  [ -n "$$law" ] || { echo "scaling-law.mk: no chinchilla or chinchilla-tied law in LAWS" >&2; exit 1; }; \
-	  echo "  FIT     $$law on all points, $(BOOTSTRAP) bootstrap resamples -> $@"; \
-	  nsl-fit -q --law $$law $(FIT_ARGS) --bootstrap $(BOOTSTRAP) --seed $(SEED) -o $@ $(OUT)/points.jsonl
+	  printf '  FIT     %s on all points, %s bootstrap resamples -> %s\n' "$$law" $(call q,$(BOOTSTRAP)) $(call q,$@); \
+	  nsl-fit -q --law "$$law" $(call qw,$(FIT_ARGS)) --bootstrap $(call q,$(BOOTSTRAP)) --seed $(call q,$(SEED)) \
+	    -o $(call q,$@) $(call q,$(OUT)/points.jsonl)
 
-$(OUT)/optimal.jsonl: $(OUT)/best.json
-	@printf '{"C":%s}\n' $(COMPUTE) | nsl-extrapolate -q --fit $< --compute-optimal -o $@
+$(OUT)/optimal.jsonl: $(OUT)/best.json $(OUT)/compute
+	@printf '{"C":%s}\n' $(call qw,$(COMPUTE)) | nsl-extrapolate -q --fit $(call q,$<) --compute-optimal -o $(call q,$@)
 
 $(OUT)/plot-points.jsonl: $(OUT)/points.jsonl $(OUT)/optimal.jsonl $(OUT)/best.json
-	@{ jq -c '{C, loss, series: "measured"}' $(OUT)/points.jsonl; \
-	   law=$$(jq -r .law $(OUT)/best.json); \
-	   jq -c --arg s "compute-optimal ($$law)" '{C, loss: .L_opt, series: $$s}' $(OUT)/optimal.jsonl; \
-	 } > $@.tmp && mv $@.tmp $@
+	@{ jq -c '{C, loss, series: "measured"}' $(call q,$(OUT)/points.jsonl); \
+	   law=$$(jq -r .law $(call q,$(OUT)/best.json)); \
+	   jq -c --arg s "compute-optimal ($$law)" '{C, loss: .L_opt, series: $$s}' $(call q,$(OUT)/optimal.jsonl); \
+	 } > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/scaling-law.$(PLOT_FORMAT): $(OUT)/plot-points.jsonl
-	@echo "  PLOT    $@"
+	@printf '  PLOT    %s\n' $(call q,$@)
 	@nsl-plot --x C --y loss --group series --logx --logy \
 	    --xlabel 'training compute C = 6 N D (FLOP)' --ylabel loss \
-	    --title 'measurements and the compute-optimal frontier of the best law' -o $@ $<
+	    --title 'measurements and the compute-optimal frontier of the best law' -o $(call q,$@) $(call q,$<)
 
 SHORT_JQ = if . >= 1e4 then (log10 | floor) as $$e | "\(. / pow(10; $$e) * 1000 | round / 1000)e\($$e)" \
   else (. * 1e4 | round / 1e4 | tostring) end
@@ -97,15 +107,17 @@ OPT_JQ = "  \(.C)\t\(.N_opt / 1e9 * 100 | round / 100)\t\(.D_opt / 1e9 * 10 | ro
   "\(.D_opt / .N_opt * 10 | round / 10)\t\(.L_opt * 1000 | round / 1000) [\(.L_opt_lo * 1000 | round / 1000), \(.L_opt_hi * 1000 | round / 1000)]"
 
 table: $(OUT)/ranking.jsonl $(OUT)/optimal.jsonl
-	@echo "laws ranked by held-out RMSLE (held out: $(HOLDOUT)):"
-	@jq -r '$(RANK_JQ)' $(OUT)/ranking.jsonl | $(COLUMN)
-	@echo "compute-optimal allocation, $$(jq -r .law $(OUT)/best.json) refit on all points ($(BOOTSTRAP) bootstrap resamples, $$(jq -r '.level * 100' $(OUT)/best.json)% intervals):"
+	@printf 'laws ranked by held-out RMSLE (held out: %s):\n' $(call q,$(HOLDOUT))
+	@jq -r '$(RANK_JQ)' $(call q,$(OUT)/ranking.jsonl) | $(COLUMN)
+	@printf 'compute-optimal allocation, %s refit on all points (%s bootstrap resamples, %s%% intervals):\n' \
+	    "$$(jq -r .law $(call q,$(OUT)/best.json))" $(call q,$(BOOTSTRAP)) \
+	    "$$(jq -r '.level * 100' $(call q,$(OUT)/best.json))"
 	@{ printf '  C\tN_opt (B)\tD_opt (B tokens)\tD/N\tL_opt [interval]\n'; \
-	  jq -r '$(OPT_JQ)' $(OUT)/optimal.jsonl; } | $(COLUMN)
-	@echo "figure: $(OUT)/scaling-law.$(PLOT_FORMAT)"
+	  jq -r '$(OPT_JQ)' $(call q,$(OUT)/optimal.jsonl); } | $(COLUMN)
+	@printf 'figure: %s\n' $(call q,$(OUT)/scaling-law.$(PLOT_FORMAT))
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 FORCE:
 .PHONY: all table clean FORCE

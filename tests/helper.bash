@@ -64,3 +64,28 @@ require_py() {
 	fi
 	: >"$mark"
 }
+
+# assert_strict_jsonl FILE: every line of FILE is one JSON object with no
+# duplicate key at any depth and no NaN or Infinity, as a strict reader
+# (every nsl tool's) requires.  Python's json module, told to refuse both.
+assert_strict_jsonl() {
+	local msg
+	msg=$(/usr/bin/python3 -c '
+import json, sys
+def pairs(p):
+    keys = [k for k, _ in p]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        raise ValueError("duplicate key %s" % sorted(dup))
+    return dict(p)
+def const(c):
+    raise ValueError("not JSON: " + c)
+for n, line in enumerate(open(sys.argv[1]), 1):
+    try:
+        if not isinstance(json.loads(line, object_pairs_hook=pairs,
+                                     parse_constant=const), dict):
+            raise ValueError("not an object")
+    except ValueError as e:
+        sys.exit("line %d: %s" % (n, e))
+' "$1" 2>&1) || fail "$1 is not strict JSONL: $msg"
+}

@@ -46,6 +46,22 @@ fails_cleanly() {
 	assert_equal "${lines[0]}" '{"row":0,"id":"doc-7","embedding":[1]}'
 }
 
+@test "--id-field, --field and --label-field naming one field twice are refused" {
+	fails_cleanly 64 "^nsl-convert: --id-field, --field and --label-field must name different fields" \
+	    --id-field embedding "$FIX/f8.npy"
+	fails_cleanly 64 "must name different fields" --label-field id \
+	    --labels "$FIX/labels.npy" "$FIX/f8.npy"
+	fails_cleanly 64 "must name different fields" --field label "$FIX/f8.npy"
+	fails_cleanly 64 "must name different fields" --field x --id-field x \
+	    "$FIX/f8.npy"
+	# the rows of a .npy with labels: three distinct fields, each once
+	nsl-convert --id-field n --field v --label-field y \
+	    --labels "$FIX/labels.npy" "$FIX/f8.npy" >"$T/o.jsonl"
+	assert_strict_jsonl "$T/o.jsonl"
+	run jq -c keys_unsorted "$T/o.jsonl"
+	assert_line --index 0 '["n","v","y"]'
+}
+
 @test "jsonl: --float32 prints the vector as float32, --scale multiplies" {
 	printf '%s\n' '{"embedding":[0.1,0.30000000000000004,1.00000001,3.4e38],"x":0.30000000000000004}' >"$T/in.jsonl"
 	run --separate-stderr nsl-convert --float32 "$T/in.jsonl"

@@ -114,6 +114,17 @@ for a, b in zip(open(sys.argv[1]), open(sys.argv[2])):
 	[ "$status" -eq 0 ] || fail "$output"
 }
 
+@test "--out-field naming an input field replaces it, once" {
+	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 --out-field label \
+	    -o "$T/o.jsonl" "$FIX/data.jsonl"
+	[ "$status" -eq 0 ]
+	assert_strict_jsonl "$T/o.jsonl"
+	run jq -c keys_unsorted "$T/o.jsonl"
+	assert_line --index 0 '["id","embedding","label"]'
+	run jq -c '.label | length' "$T/o.jsonl"
+	assert_line --index 0 2
+}
+
 @test "a map with --save and no operands: only the map is written" {
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json" -o "$T/none.jsonl"
 	[ "$status" -eq 0 ]

@@ -92,6 +92,88 @@ G=(a*A/(b*B))**(1/(a+b)); print(G*(5.76e23/6)**(b/(a+b)))')
 	[ "$status" -eq 65 ]
 }
 
+@test "a field the tool writes replaces the query's field of that name, never doubles it" {
+	hoff
+	local h="$BATS_TEST_TMPDIR/h.json" o="$BATS_TEST_TMPDIR/o.jsonl"
+	# --pred-field x where the query has x (and x_lo, which no fit
+	# without bootstrap writes): x is the prediction, once, at the end
+	nsl-extrapolate --fit "$h" --pred-field x <<<'{"x":5,"N":7e10,"D":1.4e12,"x_lo":1}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["N","D","x_lo","x"]'
+	want=$(python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
+	within "$(jq .x "$o")" "$want" 1e-14
+	# --compute-optimal over a query that has N_opt
+	nsl-extrapolate --fit "$h" --compute-optimal <<<'{"N_opt":3,"C":5.76e23}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["C","N_opt","D_opt","L_opt"]'
+	# --score: rel_error replaced; a prediction named rel_error refused
+	nsl-extrapolate --fit "$h" --score -q <<<'{"rel_error":9,"N":7e10,"D":1.4e12,"loss":2}' >"$o"
+	assert_strict_jsonl "$o"
+	run jq -c keys_unsorted "$o"
+	assert_output '["N","D","loss","pred","rel_error"]'
+	run --separate-stderr nsl-extrapolate --fit "$h" --score --pred-field rel_error <<<'{"N":7e10,"D":1.4e12,"loss":2}'
+	[ "$status" -eq 64 ]
+	[[ "${stderr_lines[0]}" == 'nsl-extrapolate: --pred-field rel_error: --score writes that field' ]]
+	[ -z "$output" ]
+}
+
+# pred_from FIT X: the fit record's own params text, read by Python, in
+# al*x^-a (the prediction extrapolate must give from the record's numbers)
+pred_from() {
+	/usr/bin/python3 -c '
+import json, sys
+p = json.loads(open(sys.argv[1]).readline())["params"]
+k = [n for n in p if n != "a"][0]
+print(repr(float(p[k]) * float(sys.argv[2]) ** -float(p["a"])))' "$1" "$2"
+}
+
+@test "numbers nsl-fit writes, nsl-extrapolate reads: huge and tiny params round-trip" {
+	local t=$BATS_TEST_TMPDIR
+	# y = 1.5242928975305808e20 x^-0.5: the fitted al is ~1.5e20, which
+	# was written as a 21-digit integer that jansson refused
+	/usr/bin/python3 -c '
+for x in range(1, 9):
+    print("{\"x\":%d,\"y\":%r}" % (x, 1.5242928975305808e20 * x ** -0.5))' >"$t/big.jsonl"
+	nsl-fit --formula 'al*x^-a' --param al=1e20,a=0.3 --x x --y y -q \
+	    --bootstrap 20 "$t/big.jsonl" >"$t/big.fit"
+	assert_strict_jsonl "$t/big.fit"
+	# no integer of 19 digits or more (beyond int64) anywhere in it
+	! grep -Eq '(^|[^0-9.e+-])-?[0-9]{19,}([^0-9.e]|$)' "$t/big.fit" ||
+		fail "a bare big integer: $(cat "$t/big.fit")"
+	run -0 --separate-stderr nsl-extrapolate --fit "$t/big.fit" <<<'{"x":16}'
+	within "$(jq .pred <<<"$output")" "$(pred_from "$t/big.fit" 16)" 1e-15
+	within "$(jq .pred <<<"$output")" 3.810732243826452e19 1e-12
+	within "$(jq .pred_hi <<<"$output")" 3.810732243826452e19 1e-12
+	# tiny: A ~ 2.5e-200 (the fit's accuracy is not the point here, the
+	# round trip of whatever it wrote is)
+	/usr/bin/python3 -c '
+for x in range(1, 9):
+    print("{\"x\":%d,\"y\":%r}" % (x, 2.5e-200 * x ** -0.5))' >"$t/tiny.jsonl"
+	nsl-fit --formula 'A*x^-a' --param A=1e-200,a=0.3 --x x --y y -q \
+	    "$t/tiny.jsonl" >"$t/tiny.fit"
+	assert_strict_jsonl "$t/tiny.fit"
+	run -0 --separate-stderr nsl-extrapolate --fit "$t/tiny.fit" <<<'{"x":16}'
+	within "$(jq .pred <<<"$output")" "$(pred_from "$t/tiny.fit" 16)" 1e-15
+}
+
+@test "a fit record's params may be any JSON number: integers past 64 bits read as doubles" {
+	local t=$BATS_TEST_TMPDIR
+	# 152429289753058080000 (a fit file of an earlier nsl) and a subnormal
+	echo '{"law":"formula","formula":"al*x^-a","x":["x"],"y":"y","params":{"al":152429289753058080000,"a":0.5}}' >"$t/old.fit"
+	run -0 --separate-stderr nsl-extrapolate --fit "$t/old.fit" <<<'{"x":16}'
+	# 152429289753058080000 / 4, exact in binary
+	assert_output '{"x":16,"pred":3.810732243826452e+19}'
+	echo '{"law":"formula","formula":"al*x^-a","x":["x"],"y":"y","params":{"al":4e-320,"a":-1}}' >"$t/sub.fit"
+	run -0 --separate-stderr nsl-extrapolate --fit "$t/sub.fit" <<<'{"x":2}'
+	assert_output '{"x":2,"pred":8e-320}'
+	# a number beyond the doubles is refused, as a data error
+	printf '{"law":"formula","formula":"al*x^-a","x":["x"],"y":"y","params":{"al":1%0400d,"a":0.5}}\n' 0 >"$t/ovf.fit"
+	run -65 --separate-stderr nsl-extrapolate --fit "$t/ovf.fit" <<<'{"x":16}'
+	[[ "$stderr" == *'ovf.fit:1: field "params": '* ]] || fail "$stderr"
+}
+
 @test "errors: bad fit, missing variable, usage, missing file, /dev/full" {
 	hoff
 	d="$BATS_TEST_TMPDIR/out"; mkdir "$d"

@@ -60,7 +60,7 @@ def blocks(path):
 	grep -qx "set terminal svg size 640,480 dynamic enhanced font 'sans,11'" "$T/s.gp"
 	grep -qx "set output '$T/f.svg'" "$T/s.gp"
 	grep -qx "set xlabel 'training examples' noenhanced" "$T/s.gp"
-	grep -qx "set ylabel 'test error (it''s 0-1)' noenhanced" "$T/s.gp"
+	grep -qxF "set ylabel 'test error (it'.\"'\".'s 0-1)' noenhanced" "$T/s.gp"
 	grep -qx "set title 'a title' noenhanced" "$T/s.gp"
 	grep -qx "set logscale x" "$T/s.gp"
 	grep -qx "set logscale y" "$T/s.gp"
@@ -141,6 +141,98 @@ assert e[:, 0].min() == 1e8 and e[:, 0].max() == 1e11
 	[[ "$output" =~ set\ terminal\ pdfcairo ]]
 	[[ "$output" =~ title\ \'err\'\ noenhanced ]]
 	[[ ! "$output" =~ points1 ]]
+}
+
+# quiet_gnuplot: $stderr holds no complaint of gnuplot's (but the warning
+# a C locale gives on every run, "iconv failed to convert degree sign").
+quiet_gnuplot() {
+	local rest
+	rest=$(grep -v 'warning: iconv failed to convert degree sign' <<<"$stderr" || true)
+	[ -z "$rest" ] || fail "gnuplot said: $rest"
+}
+
+# gp_string SCRIPT KEYWORD: the string expression after KEYWORD (set
+# title, set xlabel, ...) in SCRIPT, evaluated by gnuplot itself.
+gp_string() {
+	local e
+	e=$(sed -n "s/^$2 \(.*\) noenhanced\$/\1/p" "$1")
+	[ -n "$e" ] || fail "no '$2' in $1"
+	gnuplot -e "set print '-'; print $e"
+}
+
+@test "user strings reach gnuplot as text: quotes, backslashes, newlines, @ and backquotes" {
+	[ -x /usr/bin/gnuplot ] || skip "gnuplot not installed"
+	local title ylabel xlabel
+	title="'lead quote, it's \"double\" \\ back"$'\n'"second line"
+	ylabel="@GPVAL_PWD ''x'''"
+	xlabel='`touch PWNED` $(touch PWNED) @ARG0'
+	printf '%s\n' '{"n":1,"err":2,"g":"it'"'"'s"}' '{"n":2,"err":3,"g":"@g`x`"}' >"$T/p.jsonl"
+	run --separate-stderr nsl-plot --x n --y err --group g --title "$title" \
+	    --xlabel "$xlabel" --ylabel "$ylabel" --script -o "$T/it's.png" "$T/p.jsonl"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/s.gp"
+	assert_equal "$(gp_string "$T/s.gp" 'set title')" "$title"
+	assert_equal "$(gp_string "$T/s.gp" 'set xlabel')" "$xlabel"
+	assert_equal "$(gp_string "$T/s.gp" 'set ylabel')" "$ylabel"
+	assert_equal "$(gnuplot -e "set print '-'; print $(sed -n 's/^set output //p' "$T/s.gp")")" "$T/it's.png"
+	grep -qF "title 'g=it'.\"'\".'s' noenhanced" "$T/s.gp" ||
+		fail "legend entry: $(grep -F 'points0 using' "$T/s.gp")"
+	# and the figure is drawn, running nothing
+	cd "$T"
+	run --separate-stderr nsl-plot --x n --y err --group g --title "$title" \
+	    --xlabel "$xlabel" --ylabel "$ylabel" -o "$T/it's.png" "$T/p.jsonl"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	quiet_gnuplot
+	[ "$(head -c 4 "$T/it's.png" | tail -c 3)" = PNG ]
+	[ ! -e PWNED ] || fail "a label ran a command"
+}
+
+@test "the legend names each curve's own law when the fits use different laws" {
+	printf '%s\n' \
+	    '{"law":"power-offset","x":["n"],"y":"err","by":{"strategy":"random"},"params":{"E":0.1,"A":2,"a":0.5}}' \
+	    '{"law":"exp-offset","x":["n"],"y":"err","by":{"strategy":"hard"},"params":{"E":0.15,"A":0.3,"b":0.001}}' \
+	    >"$T/two.fit"
+	run --separate-stderr nsl-plot --x n --y err --group strategy --fit "$T/two.fit" \
+	    --script -o "$T/f.png" "$PTS"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/s.gp"
+	grep -qF '$fit0 using 1:2 with lines lw 2 dt 1 lc rgb '"'#1f77b4' title 'power-offset (strategy=random)' noenhanced" "$T/s.gp" ||
+		fail "$(grep -F 'fit0 using' "$T/s.gp")"
+	grep -qF '$fit1 using 1:2 with lines lw 2 dt 1 lc rgb '"'#d62728' title 'exp-offset (strategy=hard)' noenhanced" "$T/s.gp" ||
+		fail "$(grep -F 'fit1 using' "$T/s.gp")"
+	# one law for all curves: named once, as before
+	run --separate-stderr nsl-plot --x n --y err --group strategy --fit "$FIX/power.fit" \
+	    --script -o "$T/f.png" "$PTS"
+	[ "$(grep -o "title 'power-offset' noenhanced" <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *'$fit1 using 1:2 with lines lw 2 dt 1 lc rgb '"'#d62728' notitle"* ]] || fail "$output"
+}
+
+@test "finite values near the largest double are drawn in units of a power of ten" {
+	[ -x /usr/bin/gnuplot ] || skip "gnuplot not installed"
+	# gnuplot itself takes |v| >= DBL_MAX/2 for undefined (exit 70 once)
+	printf '%s\n' '{"x":1,"y":1e308}' '{"x":2,"y":1.7976931348623157e308}' \
+	    '{"x":3,"y":-5e307}' >"$T/y.jsonl"
+	run --separate-stderr nsl-plot --x x --y y -o "$T/y.png" "$T/y.jsonl"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	quiet_gnuplot
+	run -0 --separate-stderr nsl-plot --x x --y y --script -o "$T/y.png" "$T/y.jsonl"
+	printf '%s\n' "$output" >"$T/s.gp"
+	grep -qxF "set ylabel 'y (× 1e+308)' noenhanced" "$T/s.gp"
+	run $PY -c "$BLOCKS"'
+b = blocks(sys.argv[1])
+assert b["points0"] == [[1, 1], [2, 1.7976931348623157], [3, -0.5]], b["points0"]
+' "$T/s.gp"
+	[ "$status" -eq 0 ] || fail "$output"
+	# x across the whole double range, with a fit over it; and log y
+	printf '%s\n' '{"x":-1.7976931348623157e308,"y":1}' '{"x":1.7976931348623157e308,"y":2}' >"$T/x.jsonl"
+	echo '{"law":"formula","formula":"a + b*x","x":["x"],"y":"y","params":{"a":1.5,"b":0}}' >"$T/x.fit"
+	run --separate-stderr nsl-plot --x x --y y --fit "$T/x.fit" -o "$T/x.png" "$T/x.jsonl"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	quiet_gnuplot
+	printf '%s\n' '{"x":1,"y":1.7976931348623157e308}' '{"x":2,"y":1}' >"$T/l.jsonl"
+	run --separate-stderr nsl-plot --x x --y y --logy -o "$T/l.png" "$T/l.jsonl"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	quiet_gnuplot
 }
 
 @test "without gnuplot: exit 70 naming the package gnuplot-nox, nothing written" {

@@ -204,6 +204,26 @@ for l in open(sys.argv[1]):
 	[ "$status" -eq 0 ] || fail "$output"
 }
 
+@test "--tag: a key given twice or naming a field of the result is refused" {
+	fails_cleanly 64 "^nsl-probe: --tag a: given twice$" --train "$GTR" --tag a=1 --tag a=2
+	fails_cleanly 64 "^nsl-probe: --tag model: the result has a field of that name$" \
+	    --train "$GTR" --tag model=x
+	fails_cleanly 64 "--tag test_error: the result has" --train "$GTR" \
+	    --test "$GTE" --tag test_error=0
+	fails_cleanly 64 "--tag seed: the result has" --train "$GTR" --model mlp \
+	    --epochs 1 --tag seed=3
+	fails_cleanly 64 "--tag gen_error: the result has" --train "$GTR" \
+	    --teacher-file "$FIX/gm_train.jsonl" --teacher embedding --tag gen_error=1
+	# a linear probe writes no seed and no test fields without --test
+	run -0 --separate-stderr nsl-probe --train "$GTR" --tag seed=3 --tag test_error=x --tag ab=1 \
+	    --tag big=123456789012345678901234
+	printf '%s\n' "$output" >"$T/r.json"
+	assert_strict_jsonl "$T/r.json"
+	# an integer past 64 bits is a number still, written as a double
+	[[ "$output" == *',"seed":3,"test_error":"x","ab":1,"big":1.2345678901234569e+23}' ]] ||
+		fail "$output"
+}
+
 @test "--field and --label-field; string labels map test onto train" {
 	require_prog /usr/bin/python3 python3
 	sed 's/"embedding"/"x"/; s/"label":0/"cls":"cat"/; s/"label":1/"cls":"dog"/; s/"label":2/"cls":"eel"/' "$GTR" > "$T/tr.jsonl"

@@ -146,6 +146,57 @@ fails_cleanly() {
 	assert_output ''
 }
 
+@test "empty input keeps nothing, exit 0, for every strategy and count, --by or not" {
+	local s k by
+	: >"$T/empty.jsonl"
+	for s in hard easy random stratified; do
+		for k in '--keep 0' '--keep-fraction 0.5' '--keep-fraction 1'; do
+			for by in '' '--by label'; do
+				# shellcheck disable=SC2086
+				run --separate-stderr nsl-prune --strategy $s $k $by \
+				    --report -o "$T/o.jsonl" "$T/empty.jsonl"
+				[ "$status" -eq 0 ] ||
+					fail "$s $k $by: status $status: $stderr"
+				[ -f "$T/o.jsonl" ] && [ ! -s "$T/o.jsonl" ] ||
+					fail "$s $k $by: output not an empty file"
+			done
+		done
+	done
+	for by in '' '--by label'; do
+		# shellcheck disable=SC2086
+		run -0 --separate-stderr nsl-prune --strategy dedup --eps 0.1 \
+		    --k 1 $by <"$T/empty.jsonl"
+		assert_output ''
+	done
+	# nothing to keep 1 of: a data error, not a crash
+	run -65 --separate-stderr nsl-prune --keep 1 <"$T/empty.jsonl"
+	assert_equal "$stderr" 'nsl-prune: --keep 1: only 0 records'
+}
+
+@test "one record: --keep 0 keeps none, --keep 1 and any fraction >= 0.5 keep it" {
+	local s by
+	printf '{"id":1,"score":0.5,"label":"a","embedding":[1,0]}\n' >"$T/one.jsonl"
+	for s in hard easy random stratified; do
+		for by in '' '--by label'; do
+			# shellcheck disable=SC2086
+			run -0 nsl-prune --strategy $s --keep 0 $by "$T/one.jsonl"
+			assert_output ''
+			# shellcheck disable=SC2086
+			run -0 nsl-prune --strategy $s --keep 1 $by "$T/one.jsonl"
+			assert_output "$(cat "$T/one.jsonl")"
+			# round(0.5 * 1) = 1 (halves up); round(0.4 * 1) = 0
+			# shellcheck disable=SC2086
+			run -0 nsl-prune --strategy $s --keep-fraction 0.5 $by "$T/one.jsonl"
+			assert_output "$(cat "$T/one.jsonl")"
+			# shellcheck disable=SC2086
+			run -0 --separate-stderr nsl-prune --strategy $s --keep-fraction 0.4 $by "$T/one.jsonl"
+			assert_output ''
+		done
+	done
+	run -0 nsl-prune --strategy dedup --eps 0.1 --k 1 --by label "$T/one.jsonl"
+	assert_output "$(cat "$T/one.jsonl")"
+}
+
 # ---- acceptance: class-balanced pruning of the CIFAR-10 C-scores ----
 
 @test "CIFAR-10 C-scores --by label: exactly F x 5000 per class, F = 0.1 .. 0.9" {

@@ -118,6 +118,20 @@ fails_cleanly() {
 	[ "$output" = '{"logits":[0,0],"label":0,"score":0.5}' ]
 }
 
+@test "--cluster-field naming a score field is refused; over an input field it replaces it" {
+	printf '{"id":"a","logits":[0,1],"label":1,"embedding":[1,0]}\n{"id":"b","logits":[1,0],"label":1,"embedding":[0,1]}\n' >"$T/p.jsonl"
+	fails_cleanly 64 "^nsl-score: --cluster-field score_el2n: a score is written to that field$" \
+	    --metric prototype,el2n --k 1 --cluster-field score_el2n "$T/p.jsonl"
+	fails_cleanly 64 "--cluster-field score_el2n: a score" \
+	    --metric el2n,prototype --k 1 --cluster-field score_el2n "$T/p.jsonl"
+	fails_cleanly 64 "--cluster-field score: a score" \
+	    --metric prototype --k 1 --cluster-field score "$T/p.jsonl"
+	nsl-score --metric prototype,el2n --k 1 --cluster-field id "$T/p.jsonl" >"$T/o.jsonl"
+	assert_strict_jsonl "$T/o.jsonl"
+	run jq -c '[keys_unsorted, .id]' "$T/o.jsonl"
+	assert_line --index 0 '[["logits","label","embedding","score_prototype","score_el2n","id"],0]'
+}
+
 @test "--float32 prints scores as float32" {
 	run --separate-stderr nsl-score --metric margin --float32 "$FIX/logits.jsonl"
 	[ "$status" -eq 0 ]

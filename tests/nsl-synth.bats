@@ -317,6 +317,26 @@ EOF
 	    teacher-student --n 5 --dim 2 --bogus
 }
 
+@test "--field naming another field of the record is refused, not doubled" {
+	local f
+	for f in id label margin; do
+		fails_cleanly 64 "^nsl-synth: --field: the records already have" \
+		    teacher-student --n 3 --dim 2 --field "$f"
+	done
+	fails_cleanly 64 "already have" gaussian-mixture --n 3 --dim 2 --field id
+	fails_cleanly 64 "already have" teacher-student --n 3 --dim 2 \
+	    --probe-angle 10 --field score
+	fails_cleanly 64 "already have" teacher-student --n 3 --dim 2 \
+	    --label-noise 0.1 --field flipped
+	# the names the records do not have stay free
+	nsl-synth gaussian-mixture --n 3 --dim 2 --field margin >"$T/g"
+	assert_strict_jsonl "$T/g"
+	nsl-synth teacher-student --n 3 --dim 2 --field score >"$T/t"
+	assert_strict_jsonl "$T/t"
+	run jq -c keys_unsorted "$T/t"
+	assert_line --index 0 '["id","score","label","margin"]'
+}
+
 @test "--emit-teacher into a missing directory: 74, no output left" {
 	fails_cleanly 74 "^nsl-synth: .*nope" teacher-student --n 5 --dim 2 \
 	    --emit-teacher "$T/nope/w.json"

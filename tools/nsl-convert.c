@@ -173,6 +173,13 @@ main(int argc, char **argv)
 		}
 	}
 	o.field = cli.common.field;
+	/* one record cannot hold two of them under one name */
+	if (strcmp(o.id_field, o.field) == 0 ||
+	    strcmp(o.id_field, o.label_field) == 0 ||
+	    strcmp(o.field, o.label_field) == 0)
+		nsl_usage_error("--id-field, --field and --label-field must "
+		    "name different fields (%s, %s, %s)", o.id_field, o.field,
+		    o.label_field);
 	o.float32 = cli.common.float32;
 	o.allow_nonfinite = cli.common.allow_nonfinite;
 	if (o.to == NSL_FMT_AUTO) {

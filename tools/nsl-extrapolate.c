@@ -155,10 +155,14 @@ pick(const struct fits *fs, const struct nsl_rec *q, struct nsl_err *err)
 static void
 add_num(struct nsl_obj *o, const char *key, const char *suffix, double v)
 {
-	char name[256];
+	struct nsl_buf name = NSL_BUF_INIT;
 
-	snprintf(name, sizeof(name), "%s%s", key, suffix);
-	nsl_obj_key(o, name);
+	nsl_buf_adds(&name, key);
+	nsl_buf_adds(&name, suffix);
+	if (nsl_buf_failed(&name))
+		nsl_die(NSL_EX_SOFTWARE, "out of memory");
+	nsl_obj_key(o, name.data);
+	nsl_buf_release(&name);
 	if (isfinite(v))
 		nsl_obj_number(o, v);
 	else
@@ -217,6 +221,11 @@ main(int argc, char **argv)
 		    "other");
 	if (argc - optind > 1)
 		nsl_usage_error("one input file at most");
+	if (*pred == '\0')
+		nsl_usage_error("--pred-field: empty name");
+	if (score && strcmp(pred, "rel_error") == 0)
+		nsl_usage_error("--pred-field rel_error: --score writes that "
+		    "field");
 	if (optind < argc)
 		in = argv[optind];
 	read_fits(fitpath, &fs, cli.common.allow_nonfinite ?

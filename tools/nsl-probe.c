@@ -125,6 +125,38 @@ now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/*
+ * Is k[0..kl) a member of the summary record under these options?  A
+ * --tag of that name would replace a result, so it is refused.  Keep in
+ * step with the writing of the summary in main().
+ */
+static int
+summary_member(const char *k, size_t kl, enum nsl_probe_model model,
+    int test, int teacher)
+{
+	static const char *const always[] = { "model", "n_train", "d",
+	    "classes", "train_error", "train_loss", "l2", "epochs",
+	    "seconds" };
+	static const char *const with_test[] = { "n_test", "test_error",
+	    "test_loss" };
+	static const char *const linear[] = { "objective", "converged" };
+	static const char *const mlp[] = { "hidden", "seed" };
+	size_t i;
+
+#define IS(name) (strlen(name) == kl && memcmp(name, k, kl) == 0)
+	for (i = 0; i < sizeof(always) / sizeof(*always); i++)
+		if (IS(always[i]))
+			return 1;
+	for (i = 0; test && i < sizeof(with_test) / sizeof(*with_test); i++)
+		if (IS(with_test[i]))
+			return 1;
+	for (i = 0; i < 2; i++)
+		if (IS(model == NSL_PROBE_LINEAR ? linear[i] : mlp[i]))
+			return 1;
+	return teacher && IS("gen_error");
+#undef IS
+}
+
 int
 main(int argc, char **argv)
 {
@@ -206,10 +238,22 @@ main(int argc, char **argv)
 	}
 	if ((teacher != NULL || tfile != NULL) && p.model != NSL_PROBE_LINEAR)
 		nsl_usage_error("--teacher needs --model linear");
-	for (i = 0; i < ntags; i++)
+	for (i = 0; i < ntags; i++) {
+		size_t kl, j;
+
 		if (strchr(tags[i], '=') == NULL || tags[i][0] == '=' ||
 		    strchr(tags[i], '=') - tags[i] >= 256)
 			nsl_usage_error("--tag %s: expected KEY=VALUE", tags[i]);
+		kl = (size_t)(strchr(tags[i], '=') - tags[i]);
+		for (j = 0; j < i; j++)
+			if (strncmp(tags[j], tags[i], kl + 1) == 0)
+				nsl_usage_error("--tag %.*s: given twice",
+				    (int)kl, tags[i]);
+		if (summary_member(tags[i], kl, p.model, test != NULL,
+		    teacher != NULL || tfile != NULL))
+			nsl_usage_error("--tag %.*s: the result has a field of "
+			    "that name", (int)kl, tags[i]);
+	}
 
 	nsl_err_clear(&err);
 	memset(&te, 0, sizeof(te));

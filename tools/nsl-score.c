@@ -198,15 +198,6 @@ main(int argc, char **argv)
 				nsl_usage_error("--probs: aum is defined on "
 				    "logits, not probabilities");
 	}
-	if (job.nmetrics > 1 || strcmp(job.out_field, job.cluster_field) == 0) {
-		size_t m;
-
-		for (m = 0; m < job.nmetrics; m++)
-			if (job.metric[m] == NSL_SCORE_PROTOTYPE &&
-			    strcmp(job.out_field, job.cluster_field) == 0)
-				nsl_usage_error("--out-field and --cluster-field "
-				    "are both '%s'", job.out_field);
-	}
 	job.field = cli.common.field;
 	job.seed = cli.common.seed;
 	job.float32 = cli.common.float32;

@@ -9,7 +9,12 @@
  * A writer writes to standard output (path NULL or "-") or to a file.  A
  * file is written to a temporary file in the same directory and renamed
  * over the target by nsl_writer_commit(), so a failed run never leaves a
- * half-written output; a name ending in ".gz" is gzip-compressed.  Until
+ * half-written output; a name ending in ".gz" is gzip-compressed.  The
+ * result is otherwise what a shell's '>' leaves: a symbolic link is
+ * followed (the temporary file goes beside the file it names, which is
+ * replaced, the link kept); an existing file's permission bits, and its
+ * owner and group where we may set them, carry over, and one we may not
+ * write is refused; a new file gets 0666 less the umask.  Until
  * committed, a writer's temporary file is removed by nsl_writer_abort(),
  * by nsl_io_cleanup() (which the tools' die helpers call) and on SIGINT,
  * SIGTERM, SIGHUP and SIGPIPE.

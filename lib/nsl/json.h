@@ -91,7 +91,8 @@ int nsl_rec_number(const struct nsl_rec *, size_t i, double *out,
 
 /*
  * Read a number array into *x (grown with realloc as needed; *cap is its
- * capacity in elements) and set *n.  The caller owns *x.
+ * capacity in elements) and set *n.  The caller owns *x, which is not
+ * NULL after a success, also for [] (*n = 0).
  */
 int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
     size_t *cap, struct nsl_err *err);
@@ -99,6 +100,7 @@ int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
 /*
  * Read an array of equal-length number arrays (a matrix, row-major) into
  * *x, setting *rows and *cols.  A plain number array is read as one row.
+ * *x is not NULL after a success.
  */
 int nsl_rec_matrix(const struct nsl_rec *, size_t i, double **x,
     size_t *rows, size_t *cols, size_t *cap, struct nsl_err *err);
@@ -107,8 +109,21 @@ int nsl_rec_matrix(const struct nsl_rec *, size_t i, double **x,
 int nsl_rec_string(const struct nsl_rec *, size_t i, struct nsl_buf *out,
     struct nsl_err *err);
 
-/* Member i as a new jansson value (the caller owns the reference). */
+/*
+ * Member i as a new jansson value (the caller owns the reference).  Any
+ * JSON number is read: integers beyond 64 bits as reals (see
+ * nsl_json_loadb).
+ */
 json_t *nsl_rec_json(const struct nsl_rec *, size_t i, struct nsl_err *err);
+
+/*
+ * json_loadb(), except that an integer too big for jansson's 64 bits is
+ * read as a real (the whole value is then read with
+ * JSON_DECODE_INT_AS_REAL) instead of failing.  New reference, or NULL
+ * with jerr set.
+ */
+json_t *nsl_json_loadb(const char *s, size_t n, size_t flags,
+    json_error_t *jerr);
 
 /* The same lookups by name; a missing field is an error naming it. */
 long nsl_rec_require(const struct nsl_rec *, const char *key,
@@ -129,10 +144,32 @@ enum nsl_num_style {
 	NSL_NUM_FLOAT32 = 1	/* round to float32, shortest text for that */
 };
 
+/*
+ * Keys stay unique (every nsl reader refuses a duplicate): a member the
+ * tool writes with nsl_obj_key() replaces an earlier member of the same
+ * name, copied or its own (the earlier bytes are taken out of the
+ * buffer), and nsl_obj_copy() skips a member whose name the tool has
+ * already written.  So a tool's field wins over an input's, whatever the
+ * order of the calls.  Two of a tool's own fields with one name are a
+ * clash of its options, which the tool refuses before writing (the
+ * writer would keep the later); obj->replaced counts the members
+ * replaced or skipped.  The check costs a comparison of short keys per
+ * member written: records have few.  Objects of more than NSL_OBJ_TRACK
+ * members find the rest by a scan of their own text.
+ */
+#define NSL_OBJ_TRACK 32
+
 struct nsl_obj {
 	struct nsl_buf *b;
 	size_t nmembers;
 	enum nsl_num_style style;	/* set after begin, for new numbers */
+	size_t start;			/* offset of '{' in b */
+	size_t at[NSL_OBJ_TRACK];	/* offset of member i's key quote */
+	size_t own[NSL_OBJ_TRACK];	/* numbers of the members written by
+					   nsl_obj_key, increasing */
+	size_t nown;
+	int own_lost;			/* more own keys than own[] holds */
+	size_t replaced;
 };
 
 void nsl_obj_begin(struct nsl_obj *, struct nsl_buf *);

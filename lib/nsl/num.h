@@ -39,9 +39,12 @@ size_t nsl_num_parse(const char *s, const char *end, double *out);
  * Write the shortest decimal text that strtod() reads back as exactly v into
  * buf (at least NSL_NUM_BUFSZ bytes), NUL-terminated, and return its length.
  * With digits d1..dn and exponent k such that |v| = 0.d1..dn * 10^k:
- *   -6 < k <= 21  plain decimal: "123", "0.001", "1.5", "100000000000000000000";
- *   otherwise     d1[.d2..dn]e(+|-)X: "1e+21", "1.5e-7", "5e-324".
- * This is ECMAScript's Number::toString, except that -0.0 writes "-0".
+ *   -6 < k <= 18  plain decimal: "123", "0.001", "1.5", "100000000000000000";
+ *   otherwise     d1[.d2..dn]e(+|-)X: "1e+18", "1.5e-7", "5e-324".
+ * This is ECMAScript's Number::toString, except that -0.0 writes "-0" and
+ * that plain integers stop at 18 digits, not 21: every integer written
+ * plain fits in an int64, so readers that take JSON integers into 64 bits
+ * (jansson) read back every number nsl writes.
  * If v is not finite, write "" and return 0.
  */
 int nsl_num_format(char *buf, double v);

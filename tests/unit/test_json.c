@@ -3,6 +3,7 @@
  * errors name, worked out by hand), typed access and the splicing writer.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,168 @@ test_writer(void)
 	nsl_buf_release(&b);
 }
 
+/* The text of b parses as one record with unique keys. */
+static int
+valid_record(const struct nsl_buf *b)
+{
+	struct nsl_rec r;
+	struct nsl_err e;
+	int ok;
+
+	nsl_rec_init(&r, 0);
+	ok = b->len > 0 && nsl_rec_parse(&r, b->data, b->len - 1, &e) == 0;
+	if (!ok)
+		printf("# %s: %s\n", b->data, e.msg);
+	nsl_rec_release(&r);
+	return ok;
+}
+
+static void
+test_writer_unique_keys(void)
+{
+	struct nsl_buf b = NSL_BUF_INIT, want = NSL_BUF_INIT;
+	struct nsl_obj o;
+	char key[16];
+	int i;
+
+	/* the tool's key after a copied member of that name: replaces it */
+	parse("{\"id\":7,\"x\":[1, 2],\"label\":\"cat\"}");
+	nsl_obj_begin(&o, &b);
+	nsl_obj_copy_except(&o, &rec, NULL, 0);
+	nsl_obj_key(&o, "x");
+	nsl_obj_integer(&o, 3);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"id\":7,\"label\":\"cat\",\"x\":3}\n") ==
+	    0 && o.replaced == 1 && valid_record(&b),
+	    "a tool's field replaces the copied one of the same name");
+	/* ... whichever the copied member is: first, last */
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_copy_except(&o, &rec, NULL, 0);
+	nsl_obj_key(&o, "id");
+	nsl_obj_integer(&o, 1);
+	nsl_obj_key(&o, "label");
+	nsl_obj_integer(&o, 2);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"x\":[1, 2],\"id\":1,\"label\":2}\n") ==
+	    0 && valid_record(&b), "first and last copied members replaced");
+	/* the tool's key before the copy: the copy is skipped */
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "label");
+	nsl_obj_string(&o, "dog");
+	nsl_obj_copy_except(&o, &rec, NULL, 0);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"label\":\"dog\",\"id\":7,\"x\":[1, 2]}\n")
+	    == 0 && valid_record(&b),
+	    "a copied member never doubles a field the tool wrote before it");
+	/* an escaped input key names the same field */
+	parse("{\"\\u0061\":1,\"b\":{\"a\":[\",\\\"}\"]},\"c\":2}");
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_copy_except(&o, &rec, NULL, 0);
+	nsl_obj_key(&o, "a");
+	nsl_obj_integer(&o, 5);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"b\":{\"a\":[\",\\\"}\"]},\"c\":2,"
+	    "\"a\":5}\n") == 0, "\"\\u0061\" is the key \"a\"; nested keys "
+	    "and quoted braces are not members");
+	/* two of the tool's own keys: the later stays */
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "k");
+	nsl_obj_integer(&o, 1);
+	nsl_obj_key(&o, "m");
+	nsl_obj_integer(&o, 2);
+	nsl_obj_key(&o, "k");
+	nsl_obj_integer(&o, 3);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"m\":2,\"k\":3}\n") == 0,
+	    "the same own key twice: one member, the later value");
+	/* objects past the table of member places, in a buffer that holds
+	 * an earlier record */
+	nsl_buf_reset(&b);
+	nsl_buf_adds(&b, "{\"before\":1}\n");
+	nsl_buf_adds(&want, "{\"before\":1}\n{");
+	nsl_obj_begin(&o, &b);
+	for (i = 0; i < 3 * NSL_OBJ_TRACK; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		nsl_obj_key(&o, key);
+		nsl_obj_integer(&o, i);
+		if (i != 5 && i != NSL_OBJ_TRACK - 1 && i != NSL_OBJ_TRACK &&
+		    i != 2 * NSL_OBJ_TRACK)
+			nsl_buf_addf(&want, "\"k%d\":%d,", i, i);
+	}
+	snprintf(key, sizeof(key), "k%d", 2 * NSL_OBJ_TRACK);
+	nsl_obj_key(&o, key);
+	nsl_obj_integer(&o, -3);
+	nsl_obj_key(&o, "k5");
+	nsl_obj_integer(&o, -1);
+	snprintf(key, sizeof(key), "k%d", NSL_OBJ_TRACK - 1);
+	nsl_obj_key(&o, key);
+	nsl_obj_integer(&o, -4);
+	snprintf(key, sizeof(key), "k%d", NSL_OBJ_TRACK);
+	nsl_obj_key(&o, key);
+	nsl_obj_integer(&o, -2);
+	nsl_obj_end(&o);
+	nsl_buf_addf(&want, "\"k%d\":-3,\"k5\":-1,\"k%d\":-4,\"k%d\":-2}\n",
+	    2 * NSL_OBJ_TRACK, NSL_OBJ_TRACK - 1, NSL_OBJ_TRACK);
+	UNIT_CHECK(strcmp(b.data, want.data) == 0 &&
+	    o.nmembers == 3 * NSL_OBJ_TRACK, "replacements before, at and "
+	    "past the last tracked member of a %d-member object",
+	    3 * NSL_OBJ_TRACK);
+	/* more own keys than the table of own ones, then a copy */
+	parse("{\"k40\":0,\"z\":1}");
+	nsl_buf_reset(&b);
+	nsl_buf_reset(&want);
+	nsl_buf_addc(&want, '{');
+	nsl_obj_begin(&o, &b);
+	for (i = 0; i < 2 * NSL_OBJ_TRACK; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		nsl_obj_key(&o, key);
+		nsl_obj_integer(&o, i);
+		nsl_buf_addf(&want, "\"k%d\":%d,", i, i);
+	}
+	nsl_obj_copy_except(&o, &rec, NULL, 0);
+	nsl_obj_end(&o);
+	nsl_buf_adds(&want, "\"z\":1}\n");
+	UNIT_CHECK(strcmp(b.data, want.data) == 0, "a copy skipped for an "
+	    "own key past the table of own keys");
+	nsl_buf_release(&want);
+	nsl_buf_release(&b);
+}
+
+static void
+test_load_big_integers(void)
+{
+	json_error_t jerr;
+	json_t *v;
+	const char *t;
+
+	t = "{\"a\":152429289753058080000,\"b\":-3}";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v != NULL && json_is_real(json_object_get(v, "a")) &&
+	    json_real_value(json_object_get(v, "a")) ==
+	    152429289753058080000.0 &&
+	    json_number_value(json_object_get(v, "b")) == -3,
+	    "an integer past 64 bits reads as the double of its text");
+	json_decref(v);
+	t = "[9223372036854775807]";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v != NULL && json_is_integer(json_array_get(v, 0)) &&
+	    json_integer_value(json_array_get(v, 0)) == INT64_MAX,
+	    "an int64 stays an integer");
+	json_decref(v);
+	t = "[1e400]";
+	v = nsl_json_loadb(t, strlen(t), 0, &jerr);
+	UNIT_CHECK(v == NULL, "a number beyond the doubles is still refused");
+	parse("{\"p\":{\"x\":-123456789012345678901234567890}}");
+	v = nsl_rec_json(&rec, 0, &err);
+	UNIT_CHECK(v != NULL && json_number_value(json_object_get(v, "x")) ==
+	    -123456789012345678901234567890.0, "nsl_rec_json reads them too");
+	json_decref(v);
+}
+
 static void
 test_read(void)
 {
@@ -307,6 +470,8 @@ main(void)
 	test_typed_errors();
 	test_strings();
 	test_writer();
+	test_writer_unique_keys();
+	test_load_big_integers();
 	test_read();
 	nsl_rec_release(&rec);
 	return unit_done();

@@ -138,6 +138,57 @@ test_budgets(void)
 	    same(b3, w3, 3), "fractions per group: round(0.1 * 333) = 33");
 }
 
+/*
+ * No records at all, or groups of none: --keep 0 shares 0 * n_g / 0 (it
+ * divided by the total once: SIGFPE); every strategy keeps nothing.
+ */
+static void
+test_empty(void)
+{
+	static const enum nsl_prune_strategy strat[] = { NSL_PRUNE_HARD,
+	    NSL_PRUNE_EASY, NSL_PRUNE_RANDOM, NSL_PRUNE_STRATIFIED,
+	    NSL_PRUNE_DEDUP };
+	struct nsl_prune_params p;
+	struct nsl_prune_stats st[2];
+	struct nsl_err err;
+	size_t g0[] = { 0, 0 }, b0[] = { 7, 7 }, zero[] = { 0, 0 }, s, c;
+	unsigned char keep[1] = { 9 };
+	int ok;
+
+	nsl_prune_params_init(&p);
+	p.by_count = 1;
+	p.keep_count = 0;
+	UNIT_CHECK(nsl_prune_budgets(&p, g0, 2, b0, &err) == 0 &&
+	    same(b0, zero, 2), "--keep 0 of two empty groups: budgets 0 0");
+	p.keep_count = 1;
+	UNIT_CHECK(nsl_prune_budgets(&p, g0, 2, b0, &err) == -1 &&
+	    err.code == NSL_EX_DATAERR, "--keep 1 of no records fails as "
+	    "data, not as a division");
+	for (s = 0; s < sizeof(strat) / sizeof(*strat); s++)
+		for (c = 0; c < 2; c++) {
+			nsl_prune_params_init(&p);
+			p.strategy = strat[s];
+			if (strat[s] == NSL_PRUNE_DEDUP) {
+				p.eps = 0.1;
+				p.k = 1;
+			} else if (c == 0) {
+				p.by_count = 1;
+				p.keep_count = 0;
+			} else
+				p.fraction = 0.5;
+			memset(st, 0xff, sizeof(st));
+			ok = nsl_prune_run(&p, 0, NULL, NULL, 1, NULL, NULL, 0,
+			    keep, st, &err) == 0 && st[0].n == 0 &&
+			    st[0].kept == 0;
+			UNIT_CHECK(ok, "%s %s of no records keeps nothing",
+			    nsl_prune_strategy_name(strat[s]),
+			    strat[s] == NSL_PRUNE_DEDUP ? "--eps 0.1" :
+			    c == 0 ? "--keep 0" : "--keep-fraction 0.5");
+			if (strat[s] == NSL_PRUNE_DEDUP)
+				break;
+		}
+}
+
 /* Select with the given strategy; return the kept flags as a string. */
 static const char *
 pick(enum nsl_prune_strategy s, const double *score, size_t n, size_t m,
@@ -335,6 +386,7 @@ main(void)
 	test_ccs_allocate();
 	test_bin();
 	test_budgets();
+	test_empty();
 	test_select();
 	test_groups();
 	test_params();
