@@ -12,6 +12,7 @@
 
 #include "nsl/cli.h"
 #include "nsl/io.h"
+#include "nsl/json.h"
 
 static char progname[64] = "nsl";
 
@@ -221,6 +222,7 @@ nsl_cli_next(struct nsl_cli *cli, int argc, char **argv)
 			continue;
 		case NSL_OPT_NONFINITE:
 			cli->common.allow_nonfinite = 1;
+			nsl_json_allow_nonfinite(1);	/* the writers' check */
 			continue;
 		case ':':
 			nsl_usage_error("option '%s' needs an argument",
