@@ -182,13 +182,20 @@ EOF
 	esac
 }
 
-# strict_json FILE: every non-blank line is a JSON object with no NaN,
-# Infinity or duplicate key.  Prints what is wrong, exits 1.
-strict_json() {
-	/usr/bin/python3 - "$1" <<'EOF'
-import json, sys
+# check RUN...: the contract, for each run directory (files cmd, kind,
+# rc, stdout, stderr and maybe side): exit 0 with strict JSON on stdout
+# (every non-blank line an object, no NaN, Infinity or duplicate key;
+# "csv": no non-finite cell) and in a "+json" side output, or exit 64 or
+# 65 with one line "TOOL: ..." on stderr (a usage error may add "Try
+# 'TOOL --help'") and whatever came before on stdout still strict JSON.
+# Prints one line per broken promise.  One interpreter for all runs.
+check() {
+	/usr/bin/python3 - "$@" <<'PY'
+import csv, json, os, sys
+
 def const(c):
     raise ValueError("non-finite number " + c)
+
 def pairs(kv):
     seen = set()
     for k, _ in kv:
@@ -196,42 +203,67 @@ def pairs(kv):
             raise ValueError("duplicate key " + json.dumps(k))
         seen.add(k)
     return dict(kv)
-bad = 0
-with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
-    for n, line in enumerate(f, 1):
-        if not line.strip():
-            continue
-        try:
-            v = json.loads(line, parse_constant=const,
-                           object_pairs_hook=pairs)
-            if not isinstance(v, dict):
-                raise ValueError("not an object")
-        except ValueError as e:
-            print(f"line {n}: {e}: {line[:160].rstrip()}")
-            bad = 1
-            break
-sys.exit(bad)
-EOF
+
+def strict_json(path):
+    with open(path, encoding="utf-8", errors="strict") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                v = json.loads(line, parse_constant=const,
+                               object_pairs_hook=pairs)
+                if not isinstance(v, dict):
+                    raise ValueError("not an object")
+            except ValueError as e:
+                return f"line {n}: {e}: {line[:160].rstrip()}"
+    return None
+
+def strict_csv(path):
+    with open(path) as f:
+        for n, row in enumerate(csv.reader(f), 1):
+            for c in row:
+                if c.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+                    return f"line {n}: non-finite cell {c!r}"
+    return None
+
+for d in sys.argv[1:]:
+    get = lambda name: open(os.path.join(d, name)).read()
+    cmd, kind, rc = get("cmd").strip(), get("kind").strip(), int(get("rc"))
+    tool = cmd.split()[0]
+    why = None
+    if rc == 0:
+        if kind.startswith("json"):
+            why = strict_json(os.path.join(d, "stdout"))
+        elif kind.startswith("csv"):
+            why = strict_csv(os.path.join(d, "stdout"))
+        if why is None and kind.endswith("+json"):
+            why = strict_json(os.path.join(d, "side"))
+            why = why and "side output: " + why
+    elif rc in (64, 65):
+        err = get("stderr").splitlines()
+        if not (len(err) == 1 or (rc == 64 and len(err) == 2 and
+                                  err[1].startswith(f"Try '{tool} --help'"))):
+            why = f"exit {rc}, stderr not one line: {get('stderr')[:300]!r}"
+        elif not err[0].startswith(tool + ": "):
+            why = f"exit {rc}, stderr not '{tool}: ...': {err[0][:300]}"
+        elif kind.startswith("json"):
+            why = strict_json(os.path.join(d, "stdout"))
+            why = why and f"exit {rc} after: " + why
+    elif rc == 124:
+        why = "did not finish in 300 s"
+    else:
+        why = f"exit {rc}: {get('stderr')[:300]}"
+    if why:
+        print(f"{cmd}: {why}")
+PY
 }
 
-# strict_csv FILE: no cell of the CSV is NaN, Infinity or inf.
-strict_csv() {
-	/usr/bin/python3 - "$1" <<'EOF'
-import csv, sys
-for n, row in enumerate(csv.reader(open(sys.argv[1])), 1):
-    for c in row:
-        if c.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
-            print(f"line {n}: non-finite cell {c!r}")
-            sys.exit(1)
-EOF
-}
-
-# run_one CLASS TOOL KIND ARGS...: run, and print one line per broken
-# promise (nothing when the contract holds).
+# run_one DIR CLASS TOOL KIND ARGS...: run TOOL on the class's files,
+# keeping in DIR what check() reads.
 run_one() {
-	local class=$1 tool=$2 kind=$3 dir out err rc why a n args=()
-	shift 3
-	dir=$(mktemp -d "$BATS_TEST_TMPDIR/run.XXXXXX")
+	local dir=$1 class=$2 tool=$3 kind=$4 a rc args=()
+	shift 4
+	mkdir -p "$dir"
 	for a in "$@"; do
 		a=${a//@A/$BATS_FILE_TMPDIR/in/$class-a.jsonl}
 		a=${a//@B/$BATS_FILE_TMPDIR/in/$class-b.jsonl}
@@ -239,66 +271,65 @@ run_one() {
 		a=${a//@OUT/$dir/side}
 		args+=("$a")
 	done
-	out="$dir/stdout" err="$dir/stderr"
-	timeout 300 "$tool" "${args[@]}" >"$out" 2>"$err" </dev/null
-	rc=$?
-	case $rc in
-	0)
-		case $kind in
-		json*) why=$(strict_json "$out") || { echo "$why"; return; } ;;
-		csv*) why=$(strict_csv "$out") || { echo "$why"; return; } ;;
-		esac
-		case $kind in
-		*+json) why=$(strict_json "$dir/side") ||
-		    { echo "side output: $why"; return; } ;;
-		esac
-		;;
-	64 | 65)
-		# one message; a usage error may add the "Try ... --help" line
-		n=$(grep -c '' "$err")
-		if [ "$n" -ne 1 ] && ! { [ "$rc" -eq 64 ] && [ "$n" -eq 2 ] &&
-		    grep -q "^Try '$tool --help'" "$err"; }; then
-			echo "exit $rc, stderr not one line: $(head -c 300 "$err")"
-			return
-		fi
-		grep -q "^$tool: " "$err" ||
-			{ echo "exit $rc, stderr not '$tool: ...': $(head -c 300 "$err")"; return; }
-		# what was written before the refusal is still strict JSON
-		case $kind in
-		json*) why=$(strict_json "$out") ||
-		    { echo "exit $rc after: $why"; return; } ;;
-		esac
-		;;
-	124)
-		echo "did not finish in 300 s"
-		return
-		;;
-	*)
-		echo "exit $rc: $(head -c 300 "$err")"
-		return
-		;;
-	esac
+	echo "$tool $*" >"$dir/cmd"
+	echo "$kind" >"$dir/kind"
+	rc=0
+	timeout 300 "$tool" "${args[@]}" >"$dir/stdout" 2>"$dir/stderr" \
+	    </dev/null || rc=$?
+	echo "$rc" >"$dir/rc"
 }
 
 # every_tool CLASS: run every tool's argument sets on CLASS; fail with
 # the list of broken promises.
 every_tool() {
-	local class=$1 tool kind line fails= msg n=0
-	local -a words
+	local class=$1 tool line fails n=0 k=0
+	local -a words dirs=()
 
 	for tool in "$NSL_BIN"/nsl-*; do
 		tool=${tool##*/}
 		n=$((n + 1))
 		while IFS= read -r line; do
 			read -r -a words <<<"$line"
-			kind=${words[0]}
-			msg=$(run_one "$class" "$tool" "$kind" "${words[@]:1}")
-			[ -z "$msg" ] ||
-			    fails+="$tool ${words[*]:1}: $msg"$'\n'
+			k=$((k + 1))
+			run_one "$BATS_TEST_TMPDIR/run$k" "$class" "$tool" "${words[@]}"
+			dirs+=("$BATS_TEST_TMPDIR/run$k")
 		done < <(argsets "$tool")
 	done
 	[ "$n" -ge 11 ] || fail "only $n tools in $NSL_BIN: are they built?"
+	fails=$(check "${dirs[@]}")
 	[ -z "$fails" ] || fail "$class: $fails"
+}
+
+@test "the check itself refuses NaN, Infinity, duplicate keys, non-objects, a second stderr line" {
+	local d=$BATS_TEST_TMPDIR/c i=0 out kind rc stdout stderr
+	# kind|rc|stdout|stderr: each case breaks one promise
+	while IFS='|' read -r kind rc stdout stderr; do
+		i=$((i + 1))
+		mkdir -p "$d/$i"
+		echo "nsl-x case $i" >"$d/$i/cmd"
+		echo "$kind" >"$d/$i/kind"
+		echo "$rc" >"$d/$i/rc"
+		printf '%b' "$stdout" >"$d/$i/stdout"
+		printf '%b' "$stderr" >"$d/$i/stderr"
+	done <<'CASES'
+json|0|{"a":NaN}\n|
+json|0|{"a":[1,-Infinity]}\n|
+json|0|{"a":1,"a":2}\n|
+json|0|[1]\n|
+csv|0|a,b\n1,inf\n|
+json|65|{}\n|nsl-x: bad\nmore\n
+json|65||nsl-y: not my name\n
+json|70||nsl-x: internal\n
+CASES
+	out=$(check "$d"/*)
+	[ "$(grep -c '' <<<"$out")" -eq 8 ] || fail "$out"
+	# and passes what keeps the contract
+	printf '{"a":1e308,"s":"NaN","Infinity":null}\n' >"$d/1/stdout"
+	printf 'nsl-x: bad\nTry '"'"'nsl-x --help'"'"' for more information.\n' >"$d/6/stderr"
+	echo 64 >"$d/6/rc"
+	echo 'nsl-x: field "a": bad' >"$d/7/stderr"
+	out=$(check "$d/1" "$d/6" "$d/7")
+	[ -z "$out" ] || fail "$out"
 }
 
 @test "numbers near the largest double (1e308): strict JSON or a clean 64/65, every tool" {
