@@ -145,6 +145,8 @@ EOF
 				echo "json --method $m --cost $c --max-iter 200 @A @B"
 			done
 		done
+		echo "json --method otdd --label-field label @A @B"
+		echo "json --method otdd --inner sinkhorn --max-iter 200 --label-field label @A @B"
 		echo "json+json --potentials @OUT @A @B"
 		echo "json+json --plan @OUT @A @B"
 		;;
@@ -158,6 +160,7 @@ EOF
 		echo "json --format fp8-e4m3 --saturate --float32 @A"
 		echo "json --format int8 --emit codes @A"
 		echo "json+json --format int8 --stats-file @OUT @A"
+		echo "json+json --format int8 --no-f32 --stats-file @OUT @A"
 		;;
 	nsl-synth)
 		# reads no records: the extremes are its options
