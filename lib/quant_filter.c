@@ -646,14 +646,15 @@ static int
 check_f32(const struct nsl_quant_filter *fl, const double *x, size_t n,
     struct nsl_err *err)
 {
-	double m = 0;
 	size_t i;
+	int big = 0;
 
 	if (!fl->q->f32 || fl->o.allow_nonfinite)
 		return 0;
+	/* FLT_MAX and half its ulp, the first value that rounds to inf */
 	for (i = 0; i < n; i++)
-		m = fmax(m, fabs(x[i]));
-	if (m < 0x1.ffffffp127)	/* FLT_MAX and half its ulp: rounds to inf */
+		big |= fabs(x[i]) >= 0x1.ffffffp127;
+	if (!big)
 		return 0;
 	for (i = 0; fabs(x[i]) < 0x1.ffffffp127; i++)
 		;
