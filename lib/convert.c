@@ -735,8 +735,18 @@ emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
 			return located(c, rw, err);
 		}
 		if (c->o.scaled)
-			for (i = 0; i < rw->n; i++)
+			for (i = 0; i < rw->n; i++) {
+				if (isfinite(rw->x[i]) &&
+				    !isfinite(rw->x[i] * c->o.scale)) {
+					nsl_err_set(err, NSL_EX_DATAERR, "field "
+					    "\"%s\": element %zu: %.17g times "
+					    "--scale %.17g is beyond the double "
+					    "range", c->o.field, i, rw->x[i],
+					    c->o.scale);
+					return located(c, rw, err);
+				}
 				rw->x[i] *= c->o.scale;
+			}
 	}
 	if (c->labels_in) {
 		if (rw->has_label) {
@@ -771,8 +781,16 @@ emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
 		rc = sink_jsonl(c, rw, err);
 		break;
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		if (err->file[0] == '\0' && c->o.to == NSL_FMT_NPY &&
+		    rw->has_x && strncmp(err->msg, "element ", 8) == 0) {
+			memcpy(where, err->msg, sizeof(where) - 1);
+			where[sizeof(where) - 1] = '\0';
+			nsl_err_set(err, err->code, "field \"%s\": %s",
+			    c->o.field, where);
+		}
 		return err->file[0] != '\0' ? -1 : located(c, rw, err);
+	}
 	c->nrows++;
 	if (c->o.progress != NULL && c->nrows % PROGRESS_EVERY == 0)
 		c->o.progress(c->o.progress_arg, c->nrows);

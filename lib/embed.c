@@ -34,6 +34,7 @@ nsl_embed_release(struct nsl_embed *e)
 	free(e->mean);
 	free(e->comp);
 	free(e->var);
+	free(e->dev);
 	nsl_embed_init(e);
 }
 
@@ -46,7 +47,9 @@ alloc_map(struct nsl_embed *e, size_t d, size_t k, int pca,
 	e->mean = calloc(d, sizeof(double));
 	e->comp = calloc(k * d, sizeof(double));
 	e->var = pca ? calloc(k, sizeof(double)) : NULL;
-	if (e->mean == NULL || e->comp == NULL || (pca && e->var == NULL))
+	e->dev = pca ? calloc(k, sizeof(double)) : NULL;
+	if (e->mean == NULL || e->comp == NULL ||
+	    (pca && (e->var == NULL || e->dev == NULL)))
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	return 0;
 }
@@ -77,7 +80,7 @@ nsl_embed_fit_pca(struct nsl_embed *e, const double *x, size_t n, size_t d,
 	int dn = (int)d, il, iu, m = 0, info = 0, lwork = -1, liwork = -1, iw;
 	double wq, vl = 0, vu = 0, abstol = 0;
 	size_t i, j, c;
-	int ret = -1;
+	int ret = -1, sc;
 
 	nsl_embed_release(e);
 	e->method = NSL_EMBED_PCA;
@@ -98,14 +101,26 @@ nsl_embed_fit_pca(struct nsl_embed *e, const double *x, size_t n, size_t d,
 	if (xc == NULL || cov == NULL || w == NULL || z == NULL ||
 	    isuppz == NULL)
 		goto nomem;
+	/*
+	 * Data far from 1 in magnitude (points at 1e160: a covariance of
+	 * 1e320) is centred and decomposed in units of 2^-sc, exactly; the
+	 * mean and variances are scaled back below.
+	 */
+	sc = nsl_vec_range_exp(x, n * d, 250);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++)
-			e->mean[j] += x[i * d + j];
+			xc[i * d + j] = sc ? ldexp(x[i * d + j], sc) :
+			    x[i * d + j];
+	for (i = 0; i < n; i++)
+		for (j = 0; j < d; j++)
+			e->mean[j] += xc[i * d + j];
 	for (j = 0; j < d; j++)
 		e->mean[j] /= (double)n;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++)
-			xc[i * d + j] = x[i * d + j] - e->mean[j];
+			xc[i * d + j] -= e->mean[j];
+	nsl_vec_scale_exp(e->mean, d, -sc);
+	e->dev_exp = sc;
 	nsl_vec_gemm(1, 0, d, d, n, 1.0 / (double)(n - 1),
 	    xc, d, xc, d, 0.0, cov, d);
 	free(xc);
@@ -148,6 +163,8 @@ nsl_embed_fit_pca(struct nsl_embed *e, const double *x, size_t n, size_t d,
 		}
 		if (e->var[c] < 0)	/* rounding of a zero eigenvalue */
 			e->var[c] = 0;
+		e->dev[c] = sqrt(e->var[c]);
+		e->var[c] = ldexp(e->var[c], -2 * sc);
 	}
 	ret = 0;
 	goto out;
@@ -194,18 +211,52 @@ nsl_embed_fit_random(struct nsl_embed *e, size_t d, size_t k, uint64_t seed,
 	return 0;
 }
 
+/* The projection in units of 2^-k: x and mean scaled by 2^k. */
+static double
+project_scaled(const struct nsl_embed *e, const double *row, const double *x,
+    int k)
+{
+	double s = 0;
+	size_t j;
+
+	for (j = 0; j < e->d; j++)
+		s += row[j] * (ldexp(x[j], k) - ldexp(e->mean[j], k));
+	return s;
+}
+
 void
 nsl_embed_apply(const struct nsl_embed *e, const double *x, double *y)
 {
 	size_t c, j;
+	double s, m = 0, t;
+	int k;
 
 	for (c = 0; c < e->k; c++) {
 		const double *row = e->comp + c * e->d;
-		double s = 0;
 
+		s = 0;
 		for (j = 0; j < e->d; j++)
 			s += row[j] * (x[j] - e->mean[j]);
-		y[c] = e->whiten ? s / sqrt(e->var[c]) : s;
+		if (isfinite(s) && fabs(s) >= 0x1p-900 &&
+		    !(e->whiten && e->dev_exp != 0)) {
+			y[c] = e->whiten ? s / e->dev[c] : s;
+			continue;
+		}
+		/*
+		 * Overflow on the way (x near 1e308), digits lost to
+		 * subnormals, or a deviation kept in scaled units: project
+		 * in units of 2^-k.
+		 */
+		for (m = 0, j = 0; j < e->d; j++) {
+			if ((t = fabs(x[j])) > m)
+				m = t;
+			if ((t = fabs(e->mean[j])) > m)
+				m = t;
+		}
+		k = isfinite(m) && m > 0 ? -(ilogb(m) + 2) : 0;
+		s = project_scaled(e, row, x, k);
+		y[c] = e->whiten ? ldexp(s / e->dev[c], e->dev_exp - k) :
+		    ldexp(s, -k);
 	}
 }
 
@@ -342,6 +393,12 @@ nsl_embed_parse(struct nsl_embed *e, const struct nsl_rec *rec,
 			    "%ld, cannot whiten", i);
 			goto out;
 		}
+	if ((e->dev = malloc((e->k ? e->k : 1) * sizeof(double))) == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < (long)e->k; i++)
+		e->dev[i] = sqrt(e->var[i]);
 	ret = 0;
 out:
 	free(v);

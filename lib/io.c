@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "nsl/io.h"
+#include "nsl/json.h"
 
 #define READ_CHUNK (256 * 1024)
 #define WRITE_CHUNK (256 * 1024)
@@ -276,6 +277,12 @@ struct nsl_writer {
 	char *buf;
 	size_t len;
 	struct nsl_writer *next;
+	/* the non-finite check (nsl_json_guard in json.h) */
+	unsigned long lines;	/* lines flushed */
+	int bol;		/* the last byte taken was a newline */
+	int guarding;
+	struct nsl_json_guard guard;
+	struct nsl_err bad;	/* sticky: a refused line */
 };
 
 static struct nsl_writer *volatile pending;
@@ -497,6 +504,7 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 		return open_fail(NULL, path ? path : "<stdout>", err,
 		    NSL_EX_SOFTWARE, "out of memory");
 	w->fd = -1;
+	w->bol = 1;
 	if ((w->buf = malloc(WRITE_CHUNK)) == NULL ||
 	    (path != NULL && (w->path = strdup(path)) == NULL))
 		return open_fail(w, path ? path : "<stdout>", err,
@@ -545,12 +553,71 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 	return w;
 }
 
+static unsigned long
+count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	unsigned long k = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/*
+ * Take p[0..n) only if no line of it holds a NaN or Infinity that the
+ * number writers wrote (json.h): on one, set *good to the length of the
+ * whole lines before it and fail with the line and field, for good (the
+ * writer then takes nothing more).  Nothing to scan until some writer
+ * wrote a non-finite number, so the common case is one load.
+ */
+static int
+take(struct nsl_writer *w, const char *p, size_t n, size_t *good,
+    struct nsl_err *err)
+{
+	size_t at, start;
+
+	*good = n;
+	if (w->bad.code != 0) {
+		*good = 0;
+		*err = w->bad;
+		return -1;
+	}
+	if (n > 0 && nsl_json_nonfinite_written() != 0 &&
+	    !nsl_json_nonfinite_allowed()) {
+		if (!w->guarding) {
+			nsl_json_guard_init(&w->guard, w->bol);
+			w->guarding = 1;
+		}
+		if ((at = nsl_json_guard_scan(&w->guard, p, n)) < n) {
+			for (start = at; start > 0 && p[start - 1] != '\n';
+			    start--)
+				;
+			*good = start;
+			nsl_err_clear(&w->bad);
+			nsl_err_at(&w->bad, w->path ? w->path : "<stdout>",
+			    w->lines + count_lines(w->buf, w->len) +
+			    count_lines(p, at) + 1);
+			nsl_json_guard_error(&w->guard, p + at, p + n, &w->bad);
+			*err = w->bad;
+			return -1;
+		}
+	}
+	if (n > 0)
+		w->bol = p[n - 1] == '\n';
+	return 0;
+}
+
 static int
 flush_buf(struct nsl_writer *w, struct nsl_err *err)
 {
 	size_t off = 0;
 	ssize_t n;
 	int errnum;
+
+	w->lines += count_lines(w->buf, w->len);
 
 	if (w->gz != NULL) {
 		if (w->len > 0 &&
@@ -576,9 +643,8 @@ flush_buf(struct nsl_writer *w, struct nsl_err *err)
 	return 0;
 }
 
-int
-nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
-    struct nsl_err *err)
+static int
+put(struct nsl_writer *w, const void *p, size_t n, struct nsl_err *err)
 {
 	size_t room;
 
@@ -600,10 +666,30 @@ nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
 }
 
 int
+nsl_writer_write(struct nsl_writer *w, const void *p, size_t n,
+    struct nsl_err *err)
+{
+	size_t good;
+
+	/* a refused line: write the whole lines before it, then fail */
+	if (take(w, p, n, &good, err) != 0) {
+		if (good > 0 && put(w, p, good, err) != 0)
+			return -1;
+		*err = w->bad;
+		return -1;
+	}
+	return put(w, p, n, err);
+}
+
+int
 nsl_writer_space(struct nsl_writer *w, size_t n, char **p,
     struct nsl_err *err)
 {
 	*p = NULL;
+	if (w->bad.code != 0) {
+		*err = w->bad;
+		return -1;
+	}
 	if (n > WRITE_CHUNK)
 		return 1;
 	if (n > WRITE_CHUNK - w->len && flush_buf(w, err) != 0)
@@ -615,7 +701,12 @@ nsl_writer_space(struct nsl_writer *w, size_t n, char **p,
 void
 nsl_writer_advance(struct nsl_writer *w, size_t k)
 {
-	w->len += k;
+	struct nsl_err err;
+	size_t good;
+
+	/* a refused line stays out; the next call on w reports it */
+	take(w, w->buf + w->len, k, &good, &err);
+	w->len += good;
 }
 
 int
@@ -623,6 +714,10 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 {
 	int rc;
 
+	if (w->bad.code != 0) {
+		*err = w->bad;
+		goto fail;
+	}
 	if (flush_buf(w, err) != 0)
 		goto fail;
 	if (w->path == NULL) {

@@ -8,6 +8,7 @@
  * where each top-level member lies.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -861,22 +862,47 @@ nsl_rec_json(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
 
 /* Writing. */
 
+/* Non-finite numbers written, and whether --allow-nonfinite lets them out. */
+static atomic_ulong nonfinite_written;
+static atomic_int nonfinite_allowed;
+
+void
+nsl_json_allow_nonfinite(int yes)
+{
+	atomic_store(&nonfinite_allowed, yes != 0);
+}
+
+int
+nsl_json_nonfinite_allowed(void)
+{
+	return atomic_load_explicit(&nonfinite_allowed, memory_order_relaxed);
+}
+
+unsigned long
+nsl_json_nonfinite_written(void)
+{
+	return atomic_load_explicit(&nonfinite_written, memory_order_relaxed);
+}
+
 void
 nsl_json_number(struct nsl_buf *b, double v, enum nsl_num_style style)
 {
 	int n;
 
+	/* a double past FLT_MAX has no float32 text: it is the float's inf */
+	if (style == NSL_NUM_FLOAT32 && isfinite(v) && isinf((float)v))
+		v = v < 0 ? -INFINITY : INFINITY;
 	/*
-	 * JSON has no NaN: a tool reaches here with one only when the user
-	 * allowed non-finite input (--allow-nonfinite), and then writes the
-	 * same tokens that flag reads, as Python's json module does.
+	 * JSON has no NaN: write the tokens --allow-nonfinite reads, as
+	 * Python's json module does, and count them, so that the writer
+	 * refuses the line unless the user allowed them (see json.h).
 	 */
-	if (isnan(v)) {
-		nsl_buf_add(b, "NaN", 3);
-		return;
-	}
-	if (isinf(v)) {
-		if (v < 0)
+	if (!isfinite(v)) {
+		atomic_fetch_add_explicit(&nonfinite_written, 1,
+		    memory_order_relaxed);
+		if (isnan(v))
+			nsl_buf_add(b, "NaN", 3);
+		else if (v < 0)
 			nsl_buf_add(b, "-Infinity", 9);
 		else
 			nsl_buf_add(b, "Infinity", 8);
@@ -889,6 +915,93 @@ nsl_json_number(struct nsl_buf *b, double v, enum nsl_num_style style)
 	else
 		n = nsl_num_format(b->data + b->len, v);
 	b->len += (size_t)n;
+}
+
+void
+nsl_json_guard_init(struct nsl_json_guard *g, int at_line_start)
+{
+	memset(g, 0, sizeof(*g));
+	g->synced = at_line_start;
+}
+
+size_t
+nsl_json_guard_scan(struct nsl_json_guard *g, const char *p, size_t n)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (g->in_string) {
+			if (g->escape)
+				g->escape = 0;
+			else if (c == '\\')
+				g->escape = 1;
+			else if (c == '"') {
+				g->in_string = g->in_key = 0;
+				continue;
+			}
+			if (g->in_key && g->keylen < sizeof(g->key) - 1)
+				g->key[g->keylen++] = c;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			g->in_string = 1;
+			if (g->depth == 1 && g->expect_key) {
+				g->in_key = 1;
+				g->expect_key = 0;
+				g->keylen = 0;
+			}
+			break;
+		case '{':
+		case '[':
+			if (++g->depth == 1)
+				g->expect_key = c == '{';
+			break;
+		case '}':
+		case ']':
+			if (g->depth > 0)
+				g->depth--;
+			break;
+		case ',':
+			if (g->depth == 1)
+				g->expect_key = 1;
+			break;
+		case '\n':
+			/* a line is a record: whatever came before, we know */
+			nsl_json_guard_init(g, 1);
+			break;
+		case 'N':
+		case 'I':
+			/*
+			 * Outside strings JSON spells only true, false, null
+			 * and exponents with letters: N and I begin NaN and
+			 * Infinity and nothing else.
+			 */
+			return i > 0 && c == 'I' && p[i - 1] == '-' ? i - 1 : i;
+		}
+		g->minus = c == '-';	/* "-" and "Infinity" may be apart */
+	}
+	return n;
+}
+
+int
+nsl_json_guard_error(const struct nsl_json_guard *g, const char *tok,
+    const char *end, struct nsl_err *err)
+{
+	const char *what = "value out of range (Infinity";
+
+	if (end > tok && *tok == 'N')
+		what = "value undefined (NaN";
+	else if ((end > tok && *tok == '-') || g->minus)
+		what = "value out of range (-Infinity";
+	if (!g->synced || g->depth == 0 || g->keylen == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "%s is not a JSON number)", what);
+	return nsl_err_set(err, NSL_EX_DATAERR,
+	    "field \"%.*s\": %s is not a JSON number)", (int)g->keylen,
+	    g->key, what);
 }
 
 void

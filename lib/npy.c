@@ -658,6 +658,12 @@ nsl_npy_out_row(struct nsl_npy_out *o, const double *x, size_t n,
 			return nsl_err_set(err, NSL_EX_DATAERR,
 			    "value %.17g does not fit a signed 64-bit integer",
 			    x[i]);
+		/* past FLT_MAX and half its ulp a float32 is inf */
+		if (o->dtype == NSL_NPY_F4 && isfinite(x[i]) &&
+		    fabs(x[i]) >= 0x1.ffffffp127)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "element %zu: value %.17g is too large for float32",
+			    i, x[i]);
 		encode(o->dtype, x[i], chunk + k);
 		k += size;
 		if (k + size > sizeof(chunk) || i + 1 == n) {

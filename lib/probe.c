@@ -149,8 +149,12 @@ standardize(const struct nsl_probe *m, const double *x, size_t n,
 		double *o = out + (size_t)i * m->d;
 		size_t j;
 
-		for (j = 0; j < m->d; j++)
+		for (j = 0; j < m->d; j++) {
 			o[j] = (r[j] - m->mu[j]) / m->sd[j];
+			/* 1e308 - -1e308 overflows; the halves do not */
+			if (!isfinite(o[j]))
+				o[j] = (r[j] / 2 - m->mu[j] / 2) / m->sd[j] * 2;
+		}
 	}
 }
 
@@ -166,29 +170,48 @@ fit_scaler(struct nsl_probe *m, const double *x, size_t n)
 	}
 	if (!m->p.standardize)
 		return;
+	/*
+	 * A feature far from 1 in magnitude (1e160: squares of 1e320) is
+	 * averaged in units of a power of two, exactly: sc[j] (0 for the
+	 * ordinary ones, computed as before).
+	 */
+	int *sc = calloc(d ? d : 1, sizeof(int));
+	double t, big;
+
+	for (j = 0; sc != NULL && j < d; j++) {
+		for (big = 0, i = 0; i < n; i++)
+			if ((t = fabs(x[i * d + j])) > big)
+				big = t;
+		sc[j] = nsl_vec_range_exp(&big, 1, 250);
+	}
+#define XS(i, j) (sc != NULL && sc[j] ? ldexp(x[(i) * d + (j)], sc[j]) : \
+	x[(i) * d + (j)])
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++)
-			m->mu[j] += x[i * d + j];
+			m->mu[j] += XS(i, j);
 	for (j = 0; j < d; j++)
 		m->mu[j] /= (double)n;
 	for (j = 0; j < d; j++)
 		m->sd[j] = 0;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < d; j++) {
-			double t = x[i * d + j] - m->mu[j];
-
+			t = XS(i, j) - m->mu[j];
 			m->sd[j] += t * t;
 		}
+#undef XS
 	for (j = 0; j < d; j++) {
 		double v = m->sd[j] / (double)n;
+		int e = sc != NULL ? sc[j] : 0;
 
 		/* a constant feature (also one constant up to rounding)
 		 * is left unscaled, as sklearn's StandardScaler does */
 		m->sd[j] = v > 10 * DBL_EPSILON * (m->mu[j] * m->mu[j]) &&
-		    v > 0 ? sqrt(v) : 1;
+		    v > 0 ? ldexp(sqrt(v), -e) : 1;
+		m->mu[j] = ldexp(m->mu[j], -e);
 		if (!m->p.intercept)
 			m->mu[j] = 0;
 	}
+	free(sc);
 }
 
 /* z (n x k) = s W^T + b, s n x dd, W k x dd. */
@@ -417,9 +440,16 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 			cnt = 0;
 		}
 		if (wolfe(&lp, np, th, f, gd, dir, thn, &fn, gn, tmp) != 0) {
-			/* no step gives sufficient decrease: at the optimum
-			 * to rounding */
-			m->converged = 1;
+			/*
+			 * No step gives sufficient decrease: at the optimum
+			 * to rounding if even the shortest step tried (2^-40)
+			 * promised less than rounding can show; otherwise
+			 * the problem is too badly scaled to descend
+			 * (features of 1e40 not standardized), which is not
+			 * convergence.
+			 */
+			m->converged = fabs(gd) * 0x1p-40 <=
+			    64 * DBL_EPSILON * fmax(fabs(f), 1);
 			break;
 		}
 		/* store the pair */
@@ -636,6 +666,30 @@ out:
 
 /* ------------------------------------------------------------ interface */
 
+static int
+all_finite(const double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
+/* The objective and every weight are numbers. */
+static int
+trained_finite(const struct nsl_probe *m)
+{
+	size_t h = m->h;
+
+	if (h == 0)
+		return isfinite(m->objective) && all_finite(m->w1, m->k * m->d)
+		    && all_finite(m->b1, m->k);
+	return all_finite(m->w1, h * m->d) && all_finite(m->b1, h) &&
+	    all_finite(m->w2, m->k * h) && all_finite(m->b2, m->k);
+}
+
 int
 nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
     size_t n, size_t d, size_t k, const struct nsl_probe_params *p,
@@ -687,6 +741,14 @@ nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
 	standardize(m, x, n, s);
 	ret = p->model == NSL_PROBE_LINEAR ? lin_train(m, s, y, n, err) :
 	    mlp_train(m, s, y, n, err);
+	if (ret == 0 && !trained_finite(m)) {
+		/* never a "converged" model of NaN */
+		m->converged = 0;
+		ret = nsl_err_set(err, NSL_EX_DATAERR, "the training loss "
+		    "overflows on these features (values up to %g)%s",
+		    maxabs(x, n * d), p->standardize ? "" :
+		    ": drop --no-standardize");
+	}
 out:
 	free(s);
 	return ret;
@@ -732,15 +794,24 @@ nsl_probe_direction(const struct nsl_probe *m, double *w,
 	if (m->k != 2)
 		return nsl_err_set(err, NSL_EX_USAGE, "a teacher angle needs "
 		    "two classes, the training set has %zu", m->k);
-	for (j = 0; j < m->d; j++)
+	double least = INFINITY;
+
+	for (j = 0; j < m->d; j++) {
 		w[j] = (m->w1[m->d + j] - m->w1[j]) / m->sd[j];
+		least = fmin(least, m->sd[j]);
+	}
+	/* features of deviation 1e-320 overflow it: a positive multiple */
+	if (!all_finite(w, m->d))
+		for (j = 0; j < m->d; j++)
+			w[j] = (m->w1[m->d + j] - m->w1[j]) *
+			    (least / m->sd[j]);
 	return 0;
 }
 
 double
 nsl_probe_angle_error(const double *a, const double *b, size_t d)
 {
-	double ab = 0, aa = 0, bb = 0, c;
+	double ab = 0, aa = 0, bb = 0, c, *u;
 	size_t j;
 
 	for (j = 0; j < d; j++) {
@@ -748,9 +819,23 @@ nsl_probe_angle_error(const double *a, const double *b, size_t d)
 		aa += a[j] * a[j];
 		bb += b[j] * b[j];
 	}
-	if (aa == 0 || bb == 0)
-		return NAN;
-	c = ab / (sqrt(aa) * sqrt(bb));
+	if (aa >= 0x1p-500 && aa <= 0x1p500 && bb >= 0x1p-500 &&
+	    bb <= 0x1p500)
+		c = ab / (sqrt(aa) * sqrt(bb));
+	else {
+		/* squares that overflow or underflow: unit vectors first */
+		if ((u = malloc(2 * (d ? d : 1) * sizeof(double))) == NULL)
+			return NAN;
+		memcpy(u, a, d * sizeof(double));
+		memcpy(u + d, b, d * sizeof(double));
+		nsl_vec_normalize_rows(u, 2, d);
+		aa = nsl_vec_dot(u, u, d);
+		bb = nsl_vec_dot(u + d, u + d, d);
+		c = nsl_vec_dot(u, u + d, d);
+		free(u);
+		if (aa == 0 || bb == 0)
+			return NAN;
+	}
 	if (c > 1)
 		c = 1;
 	if (c < -1)

@@ -637,6 +637,32 @@ put_direct(struct nsl_quant_filter *fl, const struct nsl_field *f,
 	return 0;
 }
 
+/*
+ * Rounding to float32 (the default, not --no-f32) turns a double past
+ * FLT_MAX into inf, and a scale of inf into a code of 127: 1e39 came out
+ * as 127.  Refuse it as an overflow, as the formats' own are.
+ */
+static int
+check_f32(const struct nsl_quant_filter *fl, const double *x, size_t n,
+    struct nsl_err *err)
+{
+	size_t i;
+	int big = 0;
+
+	if (!fl->q->f32 || fl->o.allow_nonfinite)
+		return 0;
+	/* FLT_MAX and half its ulp, the first value that rounds to inf */
+	for (i = 0; i < n; i++)
+		big |= fabs(x[i]) >= 0x1.ffffffp127;
+	if (!big)
+		return 0;
+	for (i = 0; fabs(x[i]) < 0x1.ffffffp127; i++)
+		;
+	return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": element %zu: "
+	    "%.17g is beyond float32 (see --no-f32, --allow-nonfinite)",
+	    fl->o.field, i, x[i]);
+}
+
 /* One parsed record (fl->rec) to the writer. */
 static int
 do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
@@ -652,7 +678,8 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 	f = &fl->rec.fields[fi];
 	if (!fl->o.decode) {
 		if (nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n,
-		    &fl->xcap, err) != 0 || grow_vec(fl, n, err) != 0)
+		    &fl->xcap, err) != 0 || check_f32(fl, fl->x, n, err) != 0 ||
+		    grow_vec(fl, n, err) != 0)
 			return -1;
 		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
 		    fl->scales, &fl->tensor, fl->rng, st);
@@ -702,7 +729,7 @@ keep(struct nsl_quant_filter *fl, const char *file, unsigned long lineno,
 		return oom(err);
 	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0 ||
 	    nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n, &fl->xcap,
-	    err) != 0)
+	    err) != 0 || check_f32(fl, fl->x, n, err) != 0)
 		return -1;
 	if (grow((void **)&fl->tx, &fl->tcap, fl->tn + n, sizeof(double)) ||
 	    grow((void **)&fl->tlen, &fl->tlencap, fl->nlines,

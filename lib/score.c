@@ -152,11 +152,22 @@ nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
 			if (metric == NSL_SCORE_GRAND) {
 				const double *hr = h + (hrows == 1 ? 0 : r) * hd;
 
-				e *= sqrt(1 + nsl_vec_dot(hr, hr, hd));
+				/* sqrt(1 + |h|^2), past |h| = 1e154 too */
+				e *= hypot(1, nsl_vec_norm(hr, hd));
 			}
 			acc += e;
 		}
 		*out = acc / (double)rows;
+		if (isinf(*out)) {	/* the sum overflowed, not the mean? */
+			for (acc = 0, r = 0; r < rows; r++) {
+				if (row_probs(z, r, cols, o->probs, p, err) < 0)
+					return -1;
+				acc += err_norm(p, cols, y) * hypot(1,
+				    nsl_vec_norm(h + (hrows == 1 ? 0 : r) * hd,
+				    hd)) / (double)rows;
+			}
+			*out = acc;
+		}
 		return 0;
 	case NSL_SCORE_MARGIN:
 	case NSL_SCORE_ENTROPY:
@@ -214,6 +225,23 @@ nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
 			acc += zr[y] - other;
 		}
 		*out = -(acc / (double)rows);
+		if (!isfinite(*out)) {
+			/*
+			 * Margins of logits near 1e308 overflow (1e308 minus
+			 * -1e308): average half margins, then double (inf
+			 * only if the mean margin is past DBL_MAX).
+			 */
+			for (acc = 0, r = 0; r < rows; r++) {
+				const double *zr = z + r * cols;
+				double other = -INFINITY;
+
+				for (j = 0; j < cols; j++)
+					if (j != y && zr[j] > other)
+						other = zr[j];
+				acc += (zr[y] / 2 - other / 2) / (double)rows;
+			}
+			*out = -2 * acc;
+		}
 		return 0;
 	case NSL_SCORE_DYNAMIC_UNCERTAINTY: {
 		size_t J = o->window, k, nwin;
@@ -297,17 +325,45 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Embeddings far from 1 in magnitude overflow the sums and squares of
+ * the distance metrics (1e200: a squared distance 1e400): a copy of them
+ * scaled by a power of two (exact), in *copy, or x itself when no scale
+ * is needed (k = 0).  The distances come back times 2^-k.
+ */
+static const double *
+scaled_embeddings(const double *x, size_t n, size_t d, double **copy, int *k)
+{
+	*copy = NULL;
+	if ((*k = nsl_vec_range_exp(x, n * d, 250)) == 0)
+		return x;
+	if ((*copy = malloc((n * d > 0 ? n * d : 1) * sizeof(double))) == NULL)
+		return NULL;
+	memcpy(*copy, x, n * d * sizeof(double));
+	nsl_vec_scale_exp(*copy, n * d, *k);
+	return *copy;
+}
+
+static void
+unscale_scores(double *score, size_t n, int k)
+{
+	nsl_vec_scale_exp(score, n, -k);
+}
+
 int
-nsl_score_class_prototype(const double *x, size_t n, size_t d,
+nsl_score_class_prototype(const double *x0, size_t n, size_t d,
     const int *label, size_t nlabels, int median, double *score,
     struct nsl_err *err)
 {
 	double *centre = calloc(nlabels * d, sizeof(double));
 	size_t *count = calloc(nlabels, sizeof(size_t));
-	double *col = NULL;
+	double *col = NULL, *copy;
+	const double *x;
 	size_t i, j, c;
+	int k;
 
-	if (!centre || !count)
+	if (!centre || !count ||
+	    (x = scaled_embeddings(x0, n, d, &copy, &k)) == NULL)
 		goto oom;
 	for (i = 0; i < n; i++)
 		count[label[i]]++;
@@ -340,9 +396,11 @@ nsl_score_class_prototype(const double *x, size_t n, size_t d,
 	for (i = 0; i < n; i++)
 		score[i] = sqrt(nsl_vec_sqdist(x + i * d,
 		    centre + (size_t)label[i] * d, d));
+	unscale_scores(score, n, k);
 	free(centre);
 	free(count);
 	free(col);
+	free(copy);
 	return 0;
 oom:
 	free(centre);
@@ -354,9 +412,12 @@ oom:
 #define KNN_COLS 4096
 
 int
-nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
+nsl_score_knn(const double *x0, size_t n, size_t d, size_t k, double *score,
     struct nsl_err *err)
 {
+	double *copy = NULL;
+	const double *x = x0;
+	int ke = 0;
 	double *sq = malloc(n * sizeof(double));
 	double *dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
 	double *bd = malloc((size_t)KNN_BLOCK * k * sizeof(double));
@@ -371,7 +432,8 @@ nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
 		    k, n);
 		goto out;
 	}
-	if (!sq || !dm || !bd || !bi || !cnt) {
+	if (!sq || !dm || !bd || !bi || !cnt ||
+	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -418,8 +480,10 @@ nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
 			score[r0 + i] = s / (double)k;
 		}
 	}
+	unscale_scores(score, n, ke);
 	rc = 0;
 out:
+	free(copy);
 	free(sq);
 	free(dm);
 	free(bd);

@@ -29,10 +29,61 @@ nsl_vec_sqdist(const double *a, const double *b, size_t n)
 	return s;
 }
 
+/* Squares from 2^-500 to 2^500 neither overflow nor lose digits. */
+#define SAFE_SQ_LO 0x1p-500
+#define SAFE_SQ_HI 0x1p500
+
+static double
+max_abs(const double *a, size_t n)
+{
+	double m = 0, t;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((t = fabs(a[i])) > m)
+			m = t;
+	return m;
+}
+
 double
 nsl_vec_norm(const double *a, size_t n)
 {
-	return sqrt(nsl_vec_dot(a, a, n));
+	double s = nsl_vec_dot(a, a, n), m, t;
+	size_t i;
+	int e;
+
+	if (s >= SAFE_SQ_LO && s <= SAFE_SQ_HI)
+		return sqrt(s);
+	/* as BLAS dnrm2 and hypot: in units of the largest magnitude */
+	if ((m = max_abs(a, n)) == 0 || !isfinite(m))
+		return isnan(s) ? s : m;
+	e = ilogb(m);
+	for (s = 0, i = 0; i < n; i++) {
+		t = ldexp(a[i], -e);
+		s += t * t;
+	}
+	return ldexp(sqrt(s), e);
+}
+
+int
+nsl_vec_range_exp(const double *x, size_t n, int lim)
+{
+	double m = max_abs(x, n);
+	int e;
+
+	if (m == 0 || !isfinite(m))
+		return 0;
+	e = ilogb(m);
+	return e >= -lim && e <= lim ? 0 : -(e + 1);
+}
+
+void
+nsl_vec_scale_exp(double *x, size_t n, int k)
+{
+	size_t i;
+
+	for (i = 0; k != 0 && i < n; i++)
+		x[i] = ldexp(x[i], k);
 }
 
 void
@@ -40,11 +91,18 @@ nsl_vec_normalize_rows(double *x, size_t n, size_t d)
 {
 	size_t i, j;
 	double norm;
+	int k;
 
 	for (i = 0; i < n; i++) {
 		norm = nsl_vec_norm(x + i * d, d);
 		if (norm == 0)
 			continue;
+		/* a norm past DBL_MAX (or near 0): divide in scaled units */
+		if (!(norm >= SAFE_SQ_LO && norm <= SAFE_SQ_HI) &&
+		    (k = nsl_vec_range_exp(x + i * d, d, 0)) != 0) {
+			nsl_vec_scale_exp(x + i * d, d, k);
+			norm = nsl_vec_norm(x + i * d, d);
+		}
 		for (j = 0; j < d; j++)
 			x[i * d + j] /= norm;
 	}

@@ -420,3 +420,24 @@ fails_cleanly() {
 	run wc -l <data.csv
 	assert_output 3
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "npy --dtype float32 refuses a value float32 cannot hold (1e39), naming record and element" {
+	printf '%s\n' '{"embedding":[1,2]}' '{"embedding":[3e38,1e39]}' >"$T/in.jsonl"
+	fails_cleanly 65 "^nsl-convert: $T/in.jsonl:2: field \"embedding\": element 1: value 9.9999999999999994e\+38 is too large for float32$" \
+	    --to npy --dtype float32 "$T/in.jsonl"
+}
+
+@test "--scale that takes a value past the double range is exit 65, not Infinity" {
+	printf '%s\n' '{"embedding":[1,2]}' '{"embedding":[3e38,1e308]}' >"$T/in.jsonl"
+	fails_cleanly 65 "^nsl-convert: $T/in.jsonl:2: field \"embedding\": element 1: 1e\+308 times --scale 10 is beyond the double range$" \
+	    --scale 10 "$T/in.jsonl"
+}
+
+@test "npy float64 keeps 1.7976931348623157e308 and 5e-324 bit for bit" {
+	printf '%s\n' '{"embedding":[1.7976931348623157e308,5e-324,-2.2250738585072014e-308]}' >"$T/in.jsonl"
+	nsl-convert --to npy -o "$T/x.npy" "$T/in.jsonl"
+	run /usr/bin/python3 -c 'import numpy, sys; x = numpy.load(sys.argv[1]); print(x.tolist() == [[1.7976931348623157e308, 5e-324, -2.2250738585072014e-308]])' "$T/x.npy"
+	assert_output True
+}

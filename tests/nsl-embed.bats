@@ -169,3 +169,66 @@ for a, b in zip(open(sys.argv[1]), open(sys.argv[2])):
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 -o /dev/full "$FIX/data.jsonl"
 	[ "$status" -eq 74 ]
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "PCA of points at 1e160 projects to +-sqrt(2) 5e159, not 5e159" {
+	printf '%s\n' '{"embedding":[1e160,0]}' '{"embedding":[0,1e160]}' > "$T/p.jsonl"
+	# centred: +-(5e159, -5e159); the component +-(1, -1)/sqrt(2)
+	run --separate-stderr nsl-embed --fit "$T/p.jsonl" --dim 1 "$T/p.jsonl"
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 -c '
+import json, math, sys
+y = [json.loads(l)["embedding"][0] for l in sys.argv[1].splitlines()]
+w = math.sqrt(2) * 5e159
+assert all(abs(abs(v) - w) <= 1e-12 * w for v in y) and y[0] == -y[1], y' "$output"
+}
+
+@test "PCA of random points scaled by 2^600 and 2^-1000 agrees with numpy's on the unscaled points" {
+	/usr/bin/python3 - "$T" <<'PY'
+import json, math, sys
+import numpy as np
+rng = np.random.default_rng(7)
+x = rng.normal(size=(30, 4)) @ np.diag([5, 3, 1, 0.5])
+xc = x - x.mean(0)
+_, sv, vt = np.linalg.svd(xc, full_matrices=False)
+y = xc @ vt[:2].T                      # numpy's projections, unscaled
+var = sv[:2] ** 2 / (len(x) - 1)
+for e in (600, -1000):
+    with open(f"{sys.argv[1]}/x{e}.jsonl", "w") as f:
+        for r in x:
+            f.write(json.dumps({"embedding": [math.ldexp(v, e) for v in r]}) + "\n")
+np.savetxt(f"{sys.argv[1]}/y.txt", y)
+np.savetxt(f"{sys.argv[1]}/w.txt", y / np.sqrt(var))
+PY
+	for e in 600 -1000; do
+		nsl-embed --fit "$T/x$e.jsonl" --dim 2 "$T/x$e.jsonl" > "$T/o.jsonl"
+		nsl-embed --fit "$T/x$e.jsonl" --dim 2 --whiten "$T/x$e.jsonl" > "$T/w.jsonl"
+		/usr/bin/python3 - "$T" "$e" <<'PY'
+import json, math, sys
+import numpy as np
+T, e = sys.argv[1], int(sys.argv[2])
+for out, ref, scale in (("o", "y", e), ("w", "w", 0)):
+    got = np.array([[math.ldexp(v, -scale) for v in json.loads(l)["embedding"]]
+                    for l in open(f"{T}/{out}.jsonl")])
+    want = np.loadtxt(f"{T}/{ref}.txt")
+    want *= np.sign(want[0]) * np.sign(got[0])     # up to sign
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9 * abs(want).max()), (e, out, got[:3], want[:3])
+PY
+	done
+}
+
+@test "--whiten of points near 1e308, whose variance is beyond the double range: +-1/sqrt(2)" {
+	printf '%s\n' '{"embedding":[1e308,-1e308]}' '{"embedding":[-1e308,1e308]}' > "$T/q.jsonl"
+	# projections +-sqrt(2) 1e308; variance 2 (sqrt(2) 1e308)^2 = 4e616,
+	# deviation 2e308: both beyond the range, their ratio is not
+	run --separate-stderr nsl-embed --fit "$T/q.jsonl" --dim 1 --whiten "$T/q.jsonl"
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 -c '
+import json, math, sys
+y = [json.loads(l)["embedding"][0] for l in sys.argv[1].splitlines()]
+assert all(abs(abs(v) - math.sqrt(0.5)) <= 1e-12 for v in y) and y[0] == -y[1], y' "$output"
+	# the map itself cannot be written: its variance is 4e616
+	fails_cleanly 65 'field "explained_variance": value out of range' \
+	    --fit "$T/q.jsonl" --dim 1 --save "$T/out/map.json"
+}

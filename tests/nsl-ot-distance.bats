@@ -258,3 +258,81 @@ close_to() {
 	run --separate-stderr nsl-ot-distance --method otdd --label-field label a.jsonl b.jsonl
 	[ "$status" -eq 0 ]
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "points 1e160 apart: distance 1e160 by every sqeuclidean method, not 0; value 1e320 is null" {
+	T=$BATS_TEST_TMPDIR
+	echo '{"embedding":[1e160,0,0]}' > "$T/a.jsonl"
+	echo '{"embedding":[1,2,3]}' > "$T/b.jsonl"
+	# sqrt((1e160 - 1)^2 + 2^2 + 3^2) = 1e160 in doubles; its square,
+	# the value, is beyond the largest double (1.8e308): null
+	for m in exact sinkhorn divergence sns gaussian; do
+		run --separate-stderr nsl-ot-distance --method $m "$T/a.jsonl" "$T/b.jsonl"
+		[ "$status" -eq 0 ] || fail "$m: status $status: $stderr"
+		close_to "$(field distance)" 1e160 1e-12 || fail "$m: $output"
+		[ "$(field value)" = null ] || fail "$m: $output"
+		[ "$(field converged)" = true ]
+	done
+	run --separate-stderr nsl-ot-distance --method sinkhorn "$T/a.jsonl" "$T/b.jsonl"
+	# epsilon = 0.05 x the mean cost, 5e318: null too
+	[ "$(field epsilon)" = null ] && [ "$(field objective)" = null ]
+}
+
+@test "points 1e160 apart: euclidean cost 1e160, cosine cost 1 - 1/sqrt(14)" {
+	T=$BATS_TEST_TMPDIR
+	echo '{"embedding":[1e160,0,0]}' > "$T/a.jsonl"
+	echo '{"embedding":[1,2,3]}' > "$T/b.jsonl"
+	for m in exact sinkhorn sns; do
+		run --separate-stderr nsl-ot-distance --method $m --cost euclidean "$T/a.jsonl" "$T/b.jsonl"
+		close_to "$(field distance)" 1e160 1e-12 && close_to "$(field value)" 1e160 1e-12 ||
+			fail "$m: $output"
+		# cos = 1e160 / (1e160 sqrt(14))
+		run --separate-stderr nsl-ot-distance --method $m --cost cosine "$T/a.jsonl" "$T/b.jsonl"
+		close_to "$(field distance)" 0.73273875808757568 1e-12 || fail "$m: $output"
+	done
+}
+
+@test "exact W2 of 8 points near 1e308 is the best assignment's, worked out scaled" {
+	T=$BATS_TEST_TMPDIR
+	/usr/bin/python3 - "$T" <<'PY'
+import itertools, math, random, sys
+random.seed(5)
+T = sys.argv[1]
+a = [[random.choice([-1, 1]) * random.uniform(0.1, 1.7) * 1e308 for _ in range(3)] for _ in range(6)]
+b = [[random.choice([-1, 1]) * random.uniform(0.1, 1.7) * 1e308 for _ in range(3)] for _ in range(6)]
+for name, pts in (("a", a), ("b", b)):
+    with open(f"{T}/{name}.jsonl", "w") as f:
+        for p in pts:
+            f.write('{"embedding":[%s]}\n' % ",".join(repr(v) for v in p))
+# uniform weights, equal sizes: the optimum is a permutation; in units
+# of 2^1024 no square overflows
+s = lambda v: math.ldexp(v, -1024)
+cost = lambda p, q: sum((s(x) - s(y)) ** 2 for x, y in zip(p, q))
+best = min(sum(cost(a[i], b[j]) for i, j in enumerate(perm)) / 6
+           for perm in itertools.permutations(range(6)))
+open(f"{T}/want", "w").write(repr(math.ldexp(math.sqrt(best), 1024)))
+PY
+	run --separate-stderr nsl-ot-distance "$T/a.jsonl" "$T/b.jsonl"
+	[ "$status" -eq 0 ]
+	close_to "$(field distance)" "$(cat "$T/want")" 1e-12
+	[ "$(field value)" = null ]
+}
+
+@test "subnormal points: the distance 5e-324 is exact, its square underflows to 0" {
+	T=$BATS_TEST_TMPDIR
+	echo '{"embedding":[5e-324,0]}' > "$T/a.jsonl"
+	echo '{"embedding":[0,0]}' > "$T/b.jsonl"
+	run --separate-stderr nsl-ot-distance --cost euclidean "$T/a.jsonl" "$T/b.jsonl"
+	[ "$(field distance)" = 5e-324 ] && [ "$(field value)" = 5e-324 ]
+	run --separate-stderr nsl-ot-distance "$T/a.jsonl" "$T/b.jsonl"
+	[ "$(field distance)" = 5e-324 ] && [ "$(field value)" = 0 ]
+}
+
+@test "a distance beyond the double range: exit 65 naming the field, no output" {
+	T=$BATS_TEST_TMPDIR
+	echo '{"embedding":[1.7e308]}' > "$T/a.jsonl"
+	echo '{"embedding":[-1.7e308]}' > "$T/b.jsonl"
+	nsl_fails_cleanly nsl-ot-distance out.json 65 'field "distance": value out of range' \
+	    --cost euclidean "$T/a.jsonl" "$T/b.jsonl"
+}

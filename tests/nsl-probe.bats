@@ -285,3 +285,60 @@ for l in open(sys.argv[1]):
 	run --separate-stderr nsl-probe --train "$GTR" --test "$GTE" --predict /dev/full
 	[ "$status" -eq 74 ]
 }
+
+# ---- numbers near the ends of the double range ----
+
+# scaled FILE E OUT: FILE with every embedding times 2^E (exact)
+scaled() {
+	$PY - "$@" <<'PY'
+import json, math, sys
+src, e, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(dst, "w") as f:
+    for line in open(src):
+        r = json.loads(line)
+        r["embedding"] = [math.ldexp(v, e) for v in r["embedding"]]
+        f.write(json.dumps(r) + "\n")
+PY
+}
+
+@test "features near 1e308, 1e160 and 1e-301 standardize to the model of the unscaled features" {
+	# standardizing removes the scale, and a power of two scales exactly:
+	# the same record as on the fixture, which matches scikit-learn
+	nsl-probe --train "$GTR" --test "$GTE" --l2 1e-2 | jq -c 'del(.seconds)' > "$T/want"
+	nsl-probe --train "$GTR" --test "$GTE" --model mlp --epochs 3 | jq -c 'del(.seconds)' > "$T/want-mlp"
+	for e in 1020 530 -1000; do
+		scaled "$GTR" $e "$T/tr.jsonl"
+		scaled "$GTE" $e "$T/te.jsonl"
+		run --separate-stderr nsl-probe --train "$T/tr.jsonl" --test "$T/te.jsonl" --l2 1e-2
+		[ "$status" -eq 0 ] || fail "2^$e: $stderr"
+		[ "$(jq -c 'del(.seconds)' <<<"$output")" = "$(cat "$T/want")" ] ||
+			fail "2^$e: $output"
+		run --separate-stderr nsl-probe --train "$T/tr.jsonl" --test "$T/te.jsonl" --model mlp --epochs 3
+		[ "$(jq -c 'del(.seconds)' <<<"$output")" = "$(cat "$T/want-mlp")" ] ||
+			fail "2^$e mlp: $output"
+	done
+}
+
+@test "--no-standardize on features of 1e40: not converged at the start (was objective ln 2, converged)" {
+	scaled "$GTR" 133 "$T/tr.jsonl"
+	run --separate-stderr nsl-probe --train "$T/tr.jsonl" --no-standardize
+	[ "$status" -eq 0 ]
+	[ "$(jq .converged <<<"$output")" = false ]
+	scaled "$GTR" 1020 "$T/tr.jsonl"
+	run --separate-stderr nsl-probe --train "$T/tr.jsonl" --no-standardize
+	[ "$(jq .converged <<<"$output")" = false ]
+}
+
+@test "the teacher angle of a teacher near 1e308 or 1e-301 is the angle, not 'the zero vector'" {
+	run --separate-stderr nsl-probe --train "$FIX/ts_train.jsonl" --l2 1e-2 \
+	    --no-intercept --teacher-file "$FIX/ts_teacher.json"
+	want=$(jq .gen_error <<<"$output")
+	for e in 1020 -1000; do
+		jq -c --argjson e $e '.teacher |= map(. * pow(2; $e))' "$FIX/ts_teacher.json" > "$T/t.json"
+		run --separate-stderr nsl-probe --train "$FIX/ts_train.jsonl" --l2 1e-2 \
+		    --no-intercept --teacher-file "$T/t.json"
+		[ "$status" -eq 0 ] || fail "2^$e: $stderr"
+		$PY -c 'import sys; a, b = map(float, sys.argv[1:]); assert abs(a - b) <= 1e-12, (a, b)' \
+		    "$(jq .gen_error <<<"$output")" "$want"
+	done
+}

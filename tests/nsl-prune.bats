@@ -437,3 +437,35 @@ print(ok, 0 < len(kept) < len(rows))' "$FIX/dedup-in.jsonl" "$T/a"
 	cp "$FIX/dedup-in.jsonl" embedded.jsonl
 	nsl-prune --strategy dedup --k 100 --eps 0.05 embedded.jsonl >/dev/null
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "dedup of embeddings scaled by 2^1000 or 2^-1000 keeps the numpy reference's ids" {
+	# cosine similarity does not see the scale; squares of 1e301 and of
+	# 1e-301 do not fit a double, unit rows do
+	for s in 1000 -1000; do
+		$PY - "$FIX/dedup-in.jsonl" "$s" >"$T/in.jsonl" <<'PY'
+import json, math, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    r["embedding"] = [math.ldexp(v, int(sys.argv[2])) for v in r["embedding"]]
+    print(json.dumps(r))
+PY
+		nsl-prune --strategy dedup --k 1 --eps 0.01 "$T/in.jsonl" >"$T/o"
+		sed 's/.*"id": *\([0-9]*\).*/\1/' "$T/o" >"$T/ids"
+		cmp "$T/ids" "$FIX/dedup-ref-0.01.ids" || fail "2^$s"
+	done
+}
+
+@test "stratified over scores from -1.7e308 to 1.7e308: strata of the full width, none empty by overflow" {
+	# five records at -1.7e308, -0.85e308, 0, 0.85e308, 1.7e308; 5 strata
+	# of width 0.68e308 (the width 3.4e308 itself overflows): one each
+	for i in 0 1 2 3 4; do
+		echo "{\"id\":$i,\"score\":$(awk -v i=$i 'BEGIN { printf "%.17g", (i - 2) * 0.85e308 }')}"
+	done >"$T/in.jsonl"
+	nsl-prune --strategy stratified --strata 5 --keep 5 --report "$T/in.jsonl" >"$T/o" 2>"$T/e"
+	assert_equal "$(ids "$T/o")" "0 1 2 3 4 "
+	for k in 0 1 2 3 4; do
+		grep -q "stratum $k: kept 1 of 1" "$T/e" || fail "$(cat "$T/e")"
+	done
+}

@@ -289,3 +289,28 @@ fails_cleanly() {
 	run bash -c "nsl-quantize --format int8 '$FIX/gauss.jsonl' > /dev/full"
 	[ "$status" -eq 74 ]
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "a value beyond float32 (1e39) is refused as the formats' overflows are, not quantized to 127" {
+	printf '%s\n' '{"embedding":[1,1,-2]}' '{"embedding":[1e39,1,-2]}' > "$BATS_TEST_TMPDIR/x.jsonl"
+	for args in "--format int8" "--format int8 --scale-by tensor" "--format nf4" \
+	    "--format int4 --asymmetric" "--format int8 --saturate"; do
+		# shellcheck disable=SC2086
+		nsl_fails_cleanly nsl-quantize o.jsonl 65 \
+		    'x.jsonl:2: field "embedding": element 0: 9.9999999999999994e\+38 is beyond float32' \
+		    $args "$BATS_TEST_TMPDIR/x.jsonl"
+	done
+}
+
+@test "--no-f32 quantizes 1e39 and 1e300 in doubles: int8 codes 127, 0, 0 at scale max/127" {
+	for v in 1e39 1e300; do
+		run --separate-stderr nsl-quantize --format int8 --no-f32 <<<"{\"embedding\":[$v,1,-2]}"
+		[ "$status" -eq 0 ]
+		# scale = v / 127; 1 and -2 round to code 0; 127 scale = v
+		/usr/bin/python3 -c '
+import json, sys
+v = float(sys.argv[2]); e = json.loads(sys.argv[1])["embedding"]
+assert abs(e[0] - v) <= 1e-15 * v and e[1] == 0 and e[2] == 0, e' "$output" "$v"
+	done
+}

@@ -273,3 +273,79 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 	run --separate-stderr sh -c 'nsl-score --metric entropy --probs --logits-field p --label-field y probs.jsonl'
 	[ "$status" -eq 0 ]
 }
+
+# ---- numbers near the ends of the double range ----
+
+@test "knn and class-prototype of embeddings near 1e200: the distances, not Infinity" {
+	T=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"id":0,"embedding":[1e200,0],"label":0}' \
+	    '{"id":1,"embedding":[-1e200,1e200],"label":0}' \
+	    '{"id":2,"embedding":[1e200,-1e200],"label":1}' \
+	    '{"id":3,"embedding":[-1e200,0],"label":1}' > "$T/e.jsonl"
+	nsl-score --metric knn,class-prototype --neighbours 2 "$T/e.jsonl" > "$T/o.jsonl"
+	# in units of 1e200: distances 0-1 sqrt(5), 0-2 1, 0-3 2, 1-2 sqrt(8),
+	# 1-3 1, 2-3 sqrt(5); class means (0, 0.5) and (0, -0.5)
+	close "$T/o.jsonl" 0 score_knn '(1 + 2) / 2 * 1e200' \
+	    1 score_knn '(1 + sqrt(5)) / 2 * 1e200' \
+	    2 score_knn '(1 + sqrt(5)) / 2 * 1e200' \
+	    3 score_knn '(1 + 2) / 2 * 1e200' \
+	    0 score_class-prototype 'sqrt(1.25) * 1e200' \
+	    1 score_class-prototype 'sqrt(1.25) * 1e200' \
+	    2 score_class-prototype 'sqrt(1.25) * 1e200' \
+	    3 score_class-prototype 'sqrt(1.25) * 1e200'
+}
+
+@test "class-prototype --center median and knn of subnormal embeddings keep their digits" {
+	T=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"id":0,"embedding":[5e-324,0],"label":0}' \
+	    '{"id":1,"embedding":[0,1.5e-323],"label":0}' \
+	    '{"id":2,"embedding":[2e-323,1e-323],"label":0}' > "$T/e.jsonl"
+	nsl-score --metric knn,class-prototype --center median --neighbours 1 "$T/e.jsonl" > "$T/o.jsonl"
+	# in units of 5e-324: points (1,0), (0,3), (4,2); median (1, 2)
+	close "$T/o.jsonl" 0 score_knn 'sqrt(10) * 5e-324' \
+	    2 score_knn 'sqrt(13) * 5e-324' \
+	    0 score_class-prototype '2 * 5e-324' \
+	    1 score_class-prototype 'sqrt(2) * 5e-324' \
+	    2 score_class-prototype '3 * 5e-324'
+}
+
+@test "prototype scores do not change when the embeddings are scaled by 2^1000 or 2^-1070" {
+	T=$BATS_TEST_TMPDIR
+	# cosine distances do not see the scale; a power of two scales exactly
+	/usr/bin/python3 - "$T" <<'PY'
+import math, random, sys
+random.seed(3)
+pts = [[random.gauss(0, 1) for _ in range(3)] for _ in range(20)]
+for name, e in (("ref", 0), ("big", 1000), ("tiny", -1070 + 60)):
+    with open(f"{sys.argv[1]}/{name}.jsonl", "w") as f:
+        for i, p in enumerate(pts):
+            f.write('{"id":%d,"embedding":[%s]}\n' % (i, ",".join(repr(math.ldexp(v, e)) for v in p)))
+PY
+	nsl-score --metric prototype --k 2 "$T/ref.jsonl" | jq -c '[.score, .cluster]' > "$T/want"
+	for s in big tiny; do
+		nsl-score --metric prototype --k 2 "$T/$s.jsonl" | jq -c '[.score, .cluster]' > "$T/got"
+		cmp "$T/want" "$T/got" || fail "$s: $(paste "$T/want" "$T/got")"
+	done
+}
+
+@test "grand with an embedding near 1e200 and aum with margins past 1e308: finite answers" {
+	T=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"id":"g","logits":[0,0],"label":0,"embedding":[3e200,4e200]}' > "$T/g.jsonl"
+	# p = (1/2, 1/2): |p - e_0| = sqrt(1/2); sqrt(1 + |h|^2) = 5e200
+	nsl-score --metric grand "$T/g.jsonl" > "$T/o.jsonl"
+	close "$T/o.jsonl" g score 'sqrt(0.5) * 5e200'
+	printf '%s\n' '{"id":"a","logits":[[1e308,-1e308],[-1e308,1e308]],"label":0}' \
+	    '{"id":"b","logits":[[1e308,-1e308],[1e308,0]],"label":0}' > "$T/a.jsonl"
+	# margins 2e308 and -2e308 (mean 0); 2e308 and 1e308 (mean 1.5e308)
+	nsl-score --metric aum "$T/a.jsonl" > "$T/o.jsonl"
+	close "$T/o.jsonl" a score '0' b score '-1.5e308'
+}
+
+@test "a score beyond the double range: exit 65 naming the field and record" {
+	T=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"id":0,"embedding":[1.5e308],"label":0}' \
+	    '{"id":1,"embedding":[-1.5e308],"label":0}' > "$T/e.jsonl"
+	# the two points are 3e308 apart
+	fails_cleanly 65 '^nsl-score: .*:1: field "score": value out of range' \
+	    --metric knn --neighbours 1 "$T/e.jsonl"
+}

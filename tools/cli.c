@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "nsl/io.h"
+#include "nsl/json.h"
 
 static char progname[64] = "nsl";
 
@@ -232,6 +233,7 @@ nsl_cli_next(struct nsl_cli *cli, int argc, char **argv)
 			continue;
 		case NSL_OPT_NONFINITE:
 			cli->common.allow_nonfinite = 1;
+			nsl_json_allow_nonfinite(1);	/* the writers' check */
 			continue;
 		case ':':
 			nsl_usage_error("option '%s' needs an argument",
@@ -794,6 +796,8 @@ nsl_cli_parse(struct nsl_cli *cli, const struct nsl_tool *tool,
 	switch (nsl_cli_parse_args(cli, tool, rows, argc, argv, msg,
 	    sizeof(msg))) {
 	case 0:
+		/* the writers' check for NaN and Infinity in output */
+		nsl_json_allow_nonfinite(cli->common.allow_nonfinite);
 		return;
 	case 1:
 		nsl_cli_help(cli, stdout);

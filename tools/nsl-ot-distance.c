@@ -133,6 +133,22 @@ key_num(struct nsl_obj *o, const char *k, double v)
 	}
 }
 
+/*
+ * A number in cost units (value, objective, epsilon, std_error): null when
+ * it is beyond the double range while the distance is not -- points 1e160
+ * apart under sqeuclidean are distance 1e160, value 1e320.  (A distance
+ * beyond the range is refused by the writer's check, exit 65.)
+ */
+static void
+key_cost(struct nsl_obj *o, const char *k, double v)
+{
+	if (isinf(v)) {
+		nsl_obj_key(o, k);
+		nsl_obj_null(o);
+	} else
+		key_num(o, k, v);
+}
+
 static void
 key_int(struct nsl_obj *o, const char *k, long long v)
 {
@@ -381,7 +397,7 @@ main(int argc, char **argv)
 	nsl_buf_init(&b);
 	nsl_obj_begin(&o, &b);
 	key_num(&o, "distance", res.distance);
-	key_num(&o, "value", res.value);
+	key_cost(&o, "value", res.value);
 	nsl_obj_key(&o, "method");
 	nsl_obj_string(&o, nsl_ot_method_name(par.method));
 	if (par.method == NSL_OT_OTDD) {
@@ -394,8 +410,8 @@ main(int argc, char **argv)
 	key_int(&o, "n", (long long)pr.n);
 	key_int(&o, "m", (long long)pr.m);
 	key_int(&o, "d", (long long)pr.d);
-	key_num(&o, "epsilon", res.epsilon);
-	key_num(&o, "objective", res.objective);
+	key_cost(&o, "epsilon", res.epsilon);
+	key_cost(&o, "objective", res.objective);
 	key_int(&o, "iterations", res.iterations);
 	if (par.method == NSL_OT_SNS) {
 		key_int(&o, "sinkhorn_iterations", res.sinkhorn_iterations);
@@ -404,7 +420,7 @@ main(int argc, char **argv)
 	key_num(&o, "marginal_error", res.marginal_error);
 	if (par.method == NSL_OT_SLICED) {
 		key_int(&o, "projections", par.projections);
-		key_num(&o, "std_error", res.std_error);
+		key_cost(&o, "std_error", res.std_error);
 		key_num(&o, "variance_reduction", res.variance_reduction);
 	}
 	nsl_obj_key(&o, "converged");

@@ -44,6 +44,10 @@ struct nsl_embed {
 	double *mean;		/* d (zeros for random) */
 	double *comp;		/* k x d */
 	double *var;		/* k, pca only (NULL for random) */
+	double *dev;		/* k: sqrt(var) in units of 2^-dev_exp (var
+				   may be beyond the double range, or even
+				   sqrt(var)); pca only */
+	int dev_exp;
 };
 
 void nsl_embed_init(struct nsl_embed *);
@@ -62,7 +66,14 @@ int nsl_embed_fit_pca(struct nsl_embed *, const double *x, size_t n,
 int nsl_embed_fit_random(struct nsl_embed *, size_t d, size_t k,
     uint64_t seed, struct nsl_err *err);
 
-/* y (k) from x (d). */
+/*
+ * y (k) from x (d).  Data of any finite magnitude: a projection whose
+ * sum overflows on the way is taken again in units of a power of two,
+ * so y is inf only where the image itself is beyond the double range.
+ * (The fit too works on data scaled by a power of two when it is far
+ * from 1 in magnitude, so that the covariance does not overflow; var may
+ * then be beyond the range, and writing the map refuses it.)
+ */
 void nsl_embed_apply(const struct nsl_embed *, const double *x, double *y);
 
 /* Append the map record and a newline. */

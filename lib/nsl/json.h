@@ -200,4 +200,62 @@ void nsl_json_vector(struct nsl_buf *, const double *x, size_t n,
 void nsl_json_string(struct nsl_buf *, const char *s, size_t n);
 void nsl_json_value(struct nsl_buf *, const json_t *v, enum nsl_num_style);
 
+/*
+ * Non-finite numbers on the way out.  JSON has no NaN or Infinity, and a
+ * record holding one is refused by the next nsl tool, so no tool writes
+ * one unless its user asked with --allow-nonfinite.  The number writers
+ * above write the tokens NaN, Infinity and -Infinity (also for a finite
+ * double that --float32 rounds past FLT_MAX) and count them; once the
+ * count is not zero, every nsl_writer (io.h) scans the lines it is handed
+ * with a guard and refuses the first line holding such a token:
+ *
+ *	nsl-score: <stdout>:3: field "score": value out of range (Infinity
+ *	is not a JSON number)
+ *
+ * exit 65, the output file left untouched.  The check sits on the only
+ * road to the output, so no tool can forget it; a kernel that can give
+ * the right finite answer (by rescaling) should, and one whose answer is
+ * beyond the double range gets this refusal for free.
+ * nsl_json_allow_nonfinite(1), called by the tools' option parsing for
+ * --allow-nonfinite, lets the tokens through.  Thread-safe.
+ */
+void nsl_json_allow_nonfinite(int yes);
+int nsl_json_nonfinite_allowed(void);
+/* How many non-finite numbers the writers have written, process-wide. */
+unsigned long nsl_json_nonfinite_written(void);
+
+/*
+ * The guard: a scanner that follows JSONL text across calls (strings,
+ * nesting, the current top-level key) and stops at the first NaN or
+ * Infinity token outside a string.  Invariant: the state describes the
+ * text scanned so far; "synced" is 0 when scanning began inside a line,
+ * whose key is then unknown.
+ */
+struct nsl_json_guard {
+	int synced;
+	int in_string, escape, in_key, expect_key;
+	int minus;		/* the last byte outside strings was '-' */
+	unsigned depth;
+	size_t keylen;
+	char key[64];
+};
+
+/* Start a guard; at_line_start says whether the next byte begins a line. */
+void nsl_json_guard_init(struct nsl_json_guard *, int at_line_start);
+
+/*
+ * Scan p[0..n).  Returns the offset of the first byte of a non-finite
+ * token ('N', 'I' or the '-' of "-Infinity"), or n when there is none;
+ * after a find the guard stays at the token (call init to reuse it).
+ */
+size_t nsl_json_guard_scan(struct nsl_json_guard *, const char *p, size_t n);
+
+/*
+ * Set err (NSL_EX_DATAERR) for the token at tok (end bounds it) that
+ * nsl_json_guard_scan stopped at: 'field "score": value out of range
+ * (Infinity is not a JSON number)'.  Keeps err's file and line.
+ */
+int nsl_json_guard_error(const struct nsl_json_guard *, const char *tok,
+    const char *end, struct nsl_err *err);
+
 #endif

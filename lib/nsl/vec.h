@@ -17,10 +17,32 @@
 
 double nsl_vec_dot(const double *a, const double *b, size_t n);
 double nsl_vec_sqdist(const double *a, const double *b, size_t n);
+
+/*
+ * The L2 norm, without overflow or underflow on the way (as BLAS dnrm2
+ * and hypot): inf only when the norm itself is past DBL_MAX.  Vectors
+ * whose squares sum inside [2^-500, 2^500] take the plain sum.
+ */
 double nsl_vec_norm(const double *a, size_t n);
 
-/* Scale each row of x to unit L2 norm; a zero row stays zero. */
+/*
+ * Scale each row of x to unit L2 norm; a zero row stays zero.  Rows of
+ * any finite magnitude (1e308, 5e-324) come out as unit vectors.
+ */
 void nsl_vec_normalize_rows(double *x, size_t n, size_t d);
+
+/*
+ * Numbers far from 1 in magnitude.  A kernel whose squares, sums or
+ * products would overflow or underflow on data of any finite size scales
+ * the data by a power of two -- exact -- and its answer back.
+ * nsl_vec_range_exp() returns the k for which the largest |x_i| times
+ * 2^k lies in [1/2, 1), when that largest lies outside [2^-lim, 2^(lim+1));
+ * otherwise (and for zero or non-finite data) 0, so that data of ordinary
+ * size is computed exactly as before.  nsl_vec_scale_exp() multiplies
+ * x[0..n) by 2^k.
+ */
+int nsl_vec_range_exp(const double *x, size_t n, int lim);
+void nsl_vec_scale_exp(double *x, size_t n, int k);
 
 /* out[i] = ||x_i||^2 for the n rows of x. */
 void nsl_vec_row_sqnorms(const double *x, size_t n, size_t d, double *out);

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "nsl/io.h"
+#include "nsl/json.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/nsl-test-io-XXXXXX";
@@ -286,6 +287,71 @@ test_writer(void)
 	    err.code == NSL_EX_IOERR, "an unwritable directory is exit 74");
 }
 
+/*
+ * The toolkit's one non-finite check: a line holding a NaN or Infinity
+ * that a number writer wrote is refused by the writer itself.
+ */
+static void
+test_writer_nonfinite(void)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_writer *w;
+	struct nsl_obj o;
+	struct nsl_err err;
+	char out[256], *p;
+	int rc, before = count_entries();
+	size_t i;
+
+	nsl_buf_adds(&b, "{\"id\":1}\n{\"id\":2}\n");
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "id");
+	nsl_obj_integer(&o, 3);
+	nsl_obj_key(&o, "score");
+	nsl_obj_number(&o, 1e308 * 10);
+	nsl_obj_end(&o);
+	nsl_buf_adds(&b, "{\"id\":4}\n");
+	w = nsl_writer_open(path("inf.jsonl"), &err);
+	nsl_writer_write(w, "{\"id\":0}\n", 9, &err);
+	nsl_err_clear(&err);
+	rc = nsl_writer_write(w, b.data, b.len, &err);
+	UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR && err.line == 4 &&
+	    strcmp(err.file, path("inf.jsonl")) == 0 && strcmp(err.msg,
+	    "field \"score\": value out of range (Infinity is not a JSON "
+	    "number)") == 0, "a line with Infinity is refused, naming the "
+	    "output line and field: %s:%lu: %s", err.file, err.line, err.msg);
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_writer_write(w, "{}\n", 3, &err) == -1 &&
+	    err.line == 4 && nsl_writer_commit(w, &err) == -1 &&
+	    err.code == NSL_EX_DATAERR && access(path("inf.jsonl"), F_OK) != 0
+	    && count_entries() == before,
+	    "the refusal sticks: later writes and commit fail, no file left");
+
+	/* the same through nsl_writer_space and nsl_writer_advance */
+	w = nsl_writer_open(path("adv.jsonl"), &err);
+	for (i = 0; i < 3; i++) {
+		nsl_writer_space(w, b.len, &p, &err);
+		memcpy(p, b.data, i == 2 ? b.len : 9);	/* two clean lines */
+		nsl_writer_advance(w, i == 2 ? b.len : 9);
+	}
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_writer_space(w, 4, &p, &err) == -1 &&
+	    err.code == NSL_EX_DATAERR && err.line == 5 &&
+	    nsl_writer_commit(w, &err) == -1 && count_entries() == before,
+	    "nsl_writer_advance keeps a refused line out; the next call and "
+	    "commit report it (line %lu)", err.line);
+
+	nsl_json_allow_nonfinite(1);
+	w = nsl_writer_open(path("ok.jsonl"), &err);
+	rc = nsl_writer_write(w, b.data, b.len, &err);
+	UNIT_CHECK(rc == 0 && nsl_writer_commit(w, &err) == 0 &&
+	    read_joined("ok.jsonl", out, sizeof(out), &err) == 0 &&
+	    strstr(out, "\"score\":Infinity") != NULL,
+	    "--allow-nonfinite (nsl_json_allow_nonfinite) lets it through");
+	nsl_json_allow_nonfinite(0);
+	unlink(path("ok.jsonl"));
+	nsl_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -299,6 +365,7 @@ main(void)
 	test_open_errors();
 	test_writer();
 	test_writer_space();
+	test_writer_nonfinite();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;

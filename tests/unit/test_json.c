@@ -436,6 +436,75 @@ test_load_big_integers(void)
 	json_decref(v);
 }
 
+/* Where the guard stops in s (whole, or split at every byte). */
+static size_t
+guard_at(const char *s, int split, struct nsl_json_guard *g)
+{
+	size_t n = strlen(s), i, at;
+
+	nsl_json_guard_init(g, 1);
+	if (!split)
+		return nsl_json_guard_scan(g, s, n);
+	for (i = 0; i < n; i++)
+		if ((at = nsl_json_guard_scan(g, s + i, 1)) == 0)
+			return i;
+	return n;
+}
+
+static void
+test_guard(void)
+{
+	static const char *clean[] = {
+		"{\"NaN\":\"Infinity\",\"a\":[1e+308,-2E-5,true,null]}\n",
+		"{\"s\":\"quote \\\" then NaN\",\"t\":\"\\\\\"}\n",
+		"{\"x\":{\"I\":\"N\"}}\n{\"y\":[]}\n",
+	};
+	struct nsl_json_guard g;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_err e;
+	const char *bad;
+	unsigned long before;
+	size_t i, at;
+	int split, ok = 1;
+
+	for (i = 0; i < sizeof(clean) / sizeof(clean[0]); i++)
+		for (split = 0; split < 2; split++)
+			ok &= guard_at(clean[i], split, &g) == strlen(clean[i]);
+	UNIT_CHECK(ok, "the guard passes NaN and Infinity inside strings "
+	    "and keys, escaped quotes, whole or a byte at a time");
+	bad = "{\"a\":\"x\"}\n{\"id\":\"NaN\",\"loss\":{\"A\":[1,-Infinity]}}\n";
+	/* split before "Infinity", the '-' is already behind the scan */
+	for (split = 0; split < 2; split++) {
+		at = guard_at(bad, split, &g);
+		ok &= at == (size_t)(strstr(bad, "-Inf") - bad) + split;
+	}
+	nsl_err_clear(&e);
+	nsl_json_guard_error(&g, bad + at, bad + strlen(bad), &e);
+	UNIT_CHECK(ok && e.code == NSL_EX_DATAERR && strcmp(e.msg,
+	    "field \"loss\": value out of range (-Infinity is not a JSON "
+	    "number)") == 0, "the guard stops at a nested -Infinity and "
+	    "names the top-level field: %s", e.msg);
+	nsl_json_guard_init(&g, 0);
+	at = nsl_json_guard_scan(&g, "5,\"x\":NaN}", 11);
+	nsl_json_guard_error(&g, "NaN}", "NaN}" + 4, &e);
+	UNIT_CHECK(at == 6 && strcmp(e.msg, "value undefined (NaN is not a "
+	    "JSON number)") == 0, "begun inside a line, it names no field");
+
+	before = nsl_json_nonfinite_written();
+	nsl_json_number(&b, 1e39, NSL_NUM_FLOAT32);
+	nsl_buf_addc(&b, ' ');
+	nsl_json_number(&b, -1e300, NSL_NUM_FLOAT32);
+	nsl_buf_addc(&b, ' ');
+	nsl_json_number(&b, 3.4028234663852886e38, NSL_NUM_FLOAT32);
+	nsl_buf_addc(&b, ' ');
+	nsl_json_number(&b, 1e300, NSL_NUM_DOUBLE);
+	UNIT_CHECK(strcmp(b.data, "Infinity -Infinity 3.4028235e+38 1e+300")
+	    == 0 && nsl_json_nonfinite_written() == before + 2,
+	    "a double past the float32 range is float32 Infinity, counted: %s",
+	    b.data);
+	nsl_buf_release(&b);
+}
+
 static void
 test_read(void)
 {
@@ -472,6 +541,7 @@ main(void)
 	test_writer();
 	test_writer_unique_keys();
 	test_load_big_integers();
+	test_guard();
 	test_read();
 	nsl_rec_release(&rec);
 	return unit_done();
