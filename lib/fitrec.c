@@ -522,6 +522,20 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 	nsl_buf_addf(b, ",\"seed\":%llu", (unsigned long long)f->seed);
 	if (l->kind == NSL_LAW_BNSL)
 		nsl_buf_addf(b, ",\"breaks\":%d", l->breaks);
+	if (f->has_range) {
+		nsl_buf_adds(b, ",\"range\":{");
+		for (i = 0; i < l->nvars; i++) {
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_json_string(b, l->vars[i], strlen(l->vars[i]));
+			nsl_buf_adds(b, ":[");
+			num_or_null(b, f->range[i][0], st);
+			nsl_buf_addc(b, ',');
+			num_or_null(b, f->range[i][1], st);
+			nsl_buf_addc(b, ']');
+		}
+		nsl_buf_addc(b, '}');
+	}
 	if (f->B > 0) {
 		nsl_buf_addf(b, ",\"bootstrap\":{\"B\":%zu,\"cluster\":", f->B);
 		if (f->cluster != NULL)
@@ -555,6 +569,46 @@ get_string(const struct nsl_rec *rec, const char *name, struct nsl_buf *out,
 	if (i < 0)
 		return -1;
 	return nsl_rec_string(rec, (size_t)i, out, err);
+}
+
+/* "range":{VAR:[lo,hi],...}: one member per variable of the law. */
+static int
+parse_range(struct nsl_fitrec *f, const struct nsl_rec *rec, size_t k,
+    struct nsl_err *err)
+{
+	json_t *o = nsl_rec_json(rec, k, err), *v;
+	size_t i;
+	int ret = -1;
+
+	if (o == NULL)
+		return -1;
+	if (!json_is_object(o))
+		goto bad;
+	for (i = 0; i < f->law->nvars; i++) {
+		json_t *a = json_object_get(o, f->law->vars[i]);
+
+		if (!json_is_array(a) || json_array_size(a) != 2)
+			goto bad;
+		v = json_array_get(a, 0);
+		if (!json_is_number(v))
+			goto bad;
+		f->range[i][0] = json_number_value(v);
+		v = json_array_get(a, 1);
+		if (!json_is_number(v))
+			goto bad;
+		f->range[i][1] = json_number_value(v);
+		if (!(f->range[i][0] <= f->range[i][1]))
+			goto bad;
+	}
+	f->has_range = 1;
+	ret = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"range\": expected "
+	    "{VARIABLE: [lo, hi]} for each of the law's variables");
+out:
+	json_decref(o);
+	return ret;
 }
 
 int
@@ -656,6 +710,14 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 		goto nomem;
 	if ((k = nsl_rec_find(rec, "level")) >= 0 &&
 	    nsl_rec_number(rec, (size_t)k, &f->level, err) != 0)
+		goto out;
+	if (!(f->level > 0 && f->level < 1)) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"level\": must be "
+		    "between 0 and 1");
+		goto out;
+	}
+	if ((k = nsl_rec_find(rec, "range")) >= 0 &&
+	    parse_range(f, rec, (size_t)k, err) != 0)
 		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;
@@ -763,7 +825,7 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
     const struct nsl_fit_opts *o, struct nsl_fitrec *out,
     struct nsl_buf *warn, struct nsl_err *err)
 {
-	size_t nv = law->nvars, np = law->np, i, nt = 0, nh = 0, nfree = 0;
+	size_t nv = law->nvars, np = law->np, i, j, nt = 0, nh = 0, nfree = 0;
 	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
 	size_t *ct = NULL;
 	struct nsl_problem pb;
@@ -863,6 +925,15 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 			goto out;
 		}
 	}
+	for (j = 0; j < nv; j++) {
+		out->range[j][0] = INFINITY;
+		out->range[j][1] = -INFINITY;
+		for (i = 0; i < nt; i++) {
+			out->range[j][0] = fmin(out->range[j][0], xt[i * nv + j]);
+			out->range[j][1] = fmax(out->range[j][1], xt[i * nv + j]);
+		}
+	}
+	out->has_range = nt > 0;
 	identification(law, g, xt, nt, out->theta, out->fixed, warn);
 	ret = 0;
 out:
@@ -918,14 +989,16 @@ nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
 	double *v;
 	size_t b, m = 0;
 
-	if (nsl_law_solve(f->law, f->theta, x, k, target, &out[0], err) != 0)
+	if (nsl_law_solve_near(f->law, f->theta, x, k, target,
+	    f->has_range ? f->range[k][0] : NAN,
+	    f->has_range ? f->range[k][1] : NAN, &out[0], err) != 0)
 		return -1;
 	out[1] = out[2] = NAN;
 	if (f->B == 0 || (v = malloc(f->B * sizeof(double))) == NULL)
 		return 0;
 	for (b = 0; b < f->B; b++)
-		if (nsl_law_solve(f->law, f->samples + b * f->law->np, x, k,
-		    target, &v[m], &e2) == 0)
+		if (nsl_law_solve_near(f->law, f->samples + b * f->law->np, x,
+		    k, target, out[0], out[0], &v[m], &e2) == 0)
 			m++;
 	interval_of(v, m, level, &out[1], &out[2]);
 	free(v);

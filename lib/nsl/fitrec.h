@@ -18,12 +18,14 @@
  *	 "delta":0.001,"objective":0.00101,"n":240,"k":5,"aic":..,"bic":..,
  *	 "rmsle":..,"are":..,"max_rel_error":..,
  *	 "holdout":{"n":..,"are":..,"rmsle":..,"max_rel_error":..},
- *	 "seed":0,"breaks":1,
+ *	 "seed":0,"breaks":1,"range":{"N":[lo,hi],"D":[lo,hi]},
  *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
  *
  * Parameters, intervals and bootstrap samples are in report space.
- * "by", "fixed", "intervals", "holdout", "breaks" and "bootstrap" are
- * present only when they apply.  nsl_fitrec_parse() reads such a record
+ * "range" is each variable's range over the fitted points (the law's
+ * working variables), which nsl_fitrec_solve() uses to choose among
+ * several roots.  "by", "fixed", "intervals", "holdout", "breaks",
+ * "range" and "bootstrap" are present only when they apply.  nsl_fitrec_parse() reads such a record
  * back (unknown members are ignored, so users may add their own).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
@@ -119,6 +121,8 @@ struct nsl_fitrec {
 	int has_holdout;
 	struct nsl_scores holdout;
 	uint64_t seed;
+	int has_range;
+	double range[NSL_LAW_MAX_VARS][2];	/* lo, hi over the fit */
 	size_t B;
 	double *samples;			/* B rows of np, fit space */
 	char *cluster;
@@ -142,9 +146,12 @@ void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
  * percentile interval at level over the samples (else lo = hi = NaN).
  *
  * predict: y at x (the law's working variables).
- * solve: the value of variable k that gives y = target (see
- *   nsl_law_solve); samples that never reach it are left out of the
- *   interval.  Returns -1 with err if the fit itself never reaches it.
+ * solve: the value of variable k that gives y = target: the root nearest
+ *   the variable's fitted range (the record's "range"; without one, the
+ *   rule of nsl_law_solve), see nsl_law_solve_near; for each bootstrap
+ *   sample, its root nearest the fit's own.  Samples that never reach
+ *   the target are left out of the interval.  Returns -1 with err if the
+ *   fit itself never reaches it.
  * optimal: for chinchilla and chinchilla-tied, the compute-optimal
  *   N = G (C/k)^(beta/(alpha+beta)), G = (alpha A/(beta B))^(1/(alpha+beta)),
  *   D = C/(k N) and the loss there; out[3][3] rows N, D, L of
