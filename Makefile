@@ -93,6 +93,7 @@ UNIT_TESTS += prune
 UNIT_TESTS += spool
 UNIT_TESTS += probe
 UNIT_TESTS += embed
+UNIT_TESTS += labels
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -8,6 +8,7 @@
 
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
+#include "nsl/labels.h"
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -203,6 +204,7 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 {
 	const struct nsl_points_opts *o = &p->o;
 	const struct nsl_law *law = o->law;
+	struct nsl_buf kb = NSL_BUF_INIT;
 	struct nsl_rec rec;
 	int rc, ret = -1;
 
@@ -215,10 +217,13 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 		double v;
 
 		if (o->by != NULL) {
-			if ((f = nsl_rec_require(&rec, o->by, err)) < 0)
+			/* groups are equal values (nsl/labels.h), not bytes */
+			if ((f = nsl_rec_require(&rec, o->by, err)) < 0 ||
+			    nsl_labels_key_at(&rec, (size_t)f,
+			    NSL_LABELS_LITERALS, &kb, err) != 0)
 				goto at;
-			key = rec.fields[f].value;
-			klen = rec.fields[f].vlen;
+			key = kb.data;
+			klen = kb.len;
 		}
 		if ((g = find_group(p, key, klen)) == NULL ||
 		    group_grow(g, law->nvars) != 0)
@@ -262,10 +267,11 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 			goto at;
 		g->cluster[i] = 0;
 		if (o->cluster != NULL) {
-			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0)
+			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0 ||
+			    nsl_labels_key_at(&rec, (size_t)f,
+			    NSL_LABELS_LITERALS, &kb, err) != 0)
 				goto at;
-			if (cluster_id(p, rec.fields[f].value,
-			    rec.fields[f].vlen, &g->cluster[i]) != 0)
+			if (cluster_id(p, kb.data, kb.len, &g->cluster[i]) != 0)
 				goto nomem;
 		}
 		g->line[i] = nsl_reader_lineno(r);
@@ -281,6 +287,7 @@ nomem:
 	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
 	nsl_rec_release(&rec);
+	nsl_buf_release(&kb);
 	return ret;
 }
 
@@ -571,6 +578,50 @@ get_string(const struct nsl_rec *rec, const char *name, struct nsl_buf *out,
 	return nsl_rec_string(rec, (size_t)i, out, err);
 }
 
+/* "by":{FIELD:VALUE}: the group's field and its value's key. */
+static int
+parse_by(struct nsl_fitrec *f, const struct nsl_rec *rec, size_t k,
+    struct nsl_err *err)
+{
+	const struct nsl_field *fd = &rec->fields[k];
+	struct nsl_buf key = NSL_BUF_INIT;
+	struct nsl_rec sub;
+	json_t *o = NULL;
+	int ret = -1;
+
+	nsl_rec_init(&sub, 0);
+	if (fd->type != NSL_JSON_OBJECT ||
+	    nsl_rec_parse(&sub, fd->value, fd->vlen, err) != 0 ||
+	    sub.nfields != 1) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"by\": expected an "
+		    "object of one member");
+		goto out;
+	}
+	if ((o = nsl_rec_json(rec, k, err)) == NULL)
+		goto out;
+	if (nsl_labels_key_at(&sub, 0, NSL_LABELS_LITERALS, &key, err) != 0) {
+		char m[sizeof(err->msg)];
+
+		memcpy(m, err->msg, sizeof(m));
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"by\": %.400s", m);
+		goto out;
+	}
+	free(f->by_field);
+	free(f->by_value);
+	f->by_field = strdup(json_object_iter_key(json_object_iter(o)));
+	f->by_value = strdup(key.data);
+	if (f->by_field == NULL || f->by_value == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(o);
+	nsl_rec_release(&sub);
+	nsl_buf_release(&key);
+	return ret;
+}
+
 /* "range":{VAR:[lo,hi],...}: one member per variable of the law. */
 static int
 parse_range(struct nsl_fitrec *f, const struct nsl_rec *rec, size_t k,
@@ -718,6 +769,9 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 	}
 	if ((k = nsl_rec_find(rec, "range")) >= 0 &&
 	    parse_range(f, rec, (size_t)k, err) != 0)
+		goto out;
+	if ((k = nsl_rec_find(rec, "by")) >= 0 &&
+	    parse_by(f, rec, (size_t)k, err) != 0)
 		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;

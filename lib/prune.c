@@ -672,7 +672,9 @@ nsl_prune_set_init(struct nsl_prune_set *s, int grouped)
 {
 	memset(s, 0, sizeof(*s));
 	s->ngroups = 1;
-	if (grouped && (s->groups = nsl_labels_new()) == NULL)
+	/* --by groups as every tool does (nsl/labels.h) */
+	if (grouped && (s->groups =
+	    nsl_labels_new_flags(NSL_LABELS_LITERALS)) == NULL)
 		return -1;
 	return 0;
 }

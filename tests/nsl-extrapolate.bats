@@ -186,3 +186,23 @@ calc() {
 	[ "$status" -eq 0 ]
 	jq -e '.x_lo < .x and .x < .x_hi and .x > 300 and .x < 1000' <<<"$output"
 }
+
+@test "a query's group matches the fit's \"by\" by value: 2.0 finds the fit of 2, \"\\u0061\" that of \"a\"" {
+	f1='{"law":"power","x":["x"],"y":"y","params":{"A":1,"a":0.5},"by":{"g":2}}'
+	f2='{"law":"power","x":["x"],"y":"y","params":{"A":3,"a":0.5},"by":{"g":"a"}}'
+	printf '%s\n' "$f1" "$f2" > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"g":2.0,"x":4}
+{"g":20e-1,"x":4}
+{"g":"\u0061","x":4}'
+	[ "$status" -eq 0 ]
+	within "$(jq -s '.[0].pred' <<<"$output")" 0.5 1e-15
+	within "$(jq -s '.[1].pred' <<<"$output")" 0.5 1e-15
+	within "$(jq -s '.[2].pred' <<<"$output")" 1.5 1e-15
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"g":"2","x":4}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"<stdin>:1: no fit matches this record's group" ]]
+	printf '%s\n' "$f1" '{"law":"power","x":["x"],"y":"y","params":{"A":3,"a":0.5},"by":[1]}' > "$BATS_TEST_TMPDIR/g.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/g.json" <<<'{"g":2,"x":4}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'g.json:2: field "by": expected an object of one member' ]]
+}

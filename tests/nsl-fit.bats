@@ -198,3 +198,41 @@ synth() {
 	run bash -c "nsl-fit '$BATS_TEST_TMPDIR/s.jsonl' > /dev/full"
 	[ "$status" -eq 74 ]
 }
+
+@test "--by groups equal values: 2, 2.0 and 2e0 are one group, \"a\" and \"\\u0061\" too, null its own; an array is refused" {
+	# y = c x^-0.5 with c = 1 for g = 2 (written three ways), 3 for "a"
+	# (written two ways), 5 for null
+	{
+		for x in 1 2 4 8; do
+			echo "{\"x\":$x,\"y\":$(calc "1 / sqrt($x)"),\"g\":2}"
+			echo "{\"x\":$((x * 3)),\"y\":$(calc "1 / sqrt($x * 3)"),\"g\":2.0}"
+			echo "{\"x\":$((x * 5)),\"y\":$(calc "1 / sqrt($x * 5)"),\"g\":2e0}"
+			echo "{\"x\":$x,\"y\":$(calc "3 / sqrt($x)"),\"g\":\"a\"}"
+			echo "{\"x\":$((x * 3)),\"y\":$(calc "3 / sqrt($x * 3)"),\"g\":\"\\u0061\"}"
+			echo "{\"x\":$x,\"y\":$(calc "5 / sqrt($x)"),\"g\":null}"
+		done
+	} > "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --by g "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	assert_equal "$(jq -c '[.by, .n]' <<<"$output" | tr '\n' ' ')" '[{"g":2},12] [{"g":"a"},8] [{"g":null},4] '
+	within "$(jq -s '.[0].params.A' <<<"$output")" 1 1e-9
+	within "$(jq -s '.[1].params.A' <<<"$output")" 3 1e-9
+	within "$(jq -s '.[2].params.A' <<<"$output")" 5 1e-9
+	echo '{"x":1,"y":1,"g":[2]}' >> "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --by g "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'p.jsonl:25: field "g": expected a number, string, true, false or null to group by' ]]
+}
+
+@test "the fit record's range is the fitted points' range, held-out points excluded" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --holdout 'x>=7' "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -c .range <<<"$output")" '{"x":[1,6]}'
+}
+
+# awk's arithmetic for expected values: calc EXPR
+calc() {
+	awk "BEGIN { printf \"%.17g\", $1 }"
+}

@@ -2,7 +2,10 @@
  * nsl/fitrec.h - measurement points in, fit records out (and back in).
  *
  * Points: nsl_points_read() reads measurement records into groups (one
- * per distinct value of the --by field, in order of first appearance),
+ * per distinct value of the --by field, in order of first appearance;
+ * values are the same group when nsl/labels.h says they are equal: 2 and
+ * 2.0 are one group, "a" and "\u0061" too; objects and arrays are
+ * errors),
  * taking the law's variables, the measured y and an optional weight from
  * each record, and remembering per point whether it passes the --min
  * filters, whether it is held out, and its cluster key.  After reading,
@@ -25,8 +28,11 @@
  * "range" is each variable's range over the fitted points (the law's
  * working variables), which nsl_fitrec_solve() uses to choose among
  * several roots.  "by", "fixed", "intervals", "holdout", "breaks",
- * "range" and "bootstrap" are present only when they apply.  nsl_fitrec_parse() reads such a record
- * back (unknown members are ignored, so users may add their own).
+ * "range" and "bootstrap" are present only when they apply.
+ * nsl_fitrec_parse() reads such a record back (unknown members are
+ * ignored, so users may add their own), "by" included: by_field is its
+ * member's name and by_value that value's key, so that a query's group
+ * is matched by equal value (nsl/labels.h).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
  * release with nsl_fitrec_release().  struct nsl_points owns its groups.
@@ -61,7 +67,7 @@ int nsl_cond_parse(struct nsl_cond *, const char *text, int defop,
 int nsl_cond_test(const struct nsl_cond *, double v);
 
 struct nsl_group {
-	char *key;		/* raw JSON text of the --by value, or NULL */
+	char *key;		/* the --by value's key (nsl/labels.h), or NULL */
 	size_t n, cap;
 	double *x;		/* n rows of nvars */
 	double *y;
@@ -93,7 +99,7 @@ struct nsl_points {
 	struct nsl_points_opts o;
 	struct nsl_group *g;
 	size_t ng, cap;
-	char **ckeys;			/* cluster key texts, all groups */
+	char **ckeys;			/* cluster keys (labels.h), all groups */
 	size_t nckeys, ckcap;
 };
 
@@ -113,7 +119,8 @@ struct nsl_fitrec {
 	struct nsl_law *law;
 	double theta[NSL_LAW_MAX_PARAMS];	/* fit space */
 	unsigned char fixed[NSL_LAW_MAX_PARAMS];
-	char *by_field, *by_value;		/* by_value: raw JSON */
+	char *by_field;				/* decoded name */
+	char *by_value;				/* its key (nsl/labels.h) */
 	enum nsl_loss loss;
 	double delta, objective, aic, bic, level;
 	size_t n, k;
