@@ -28,7 +28,7 @@ $(OUT)/pixels-%.jsonl:
 
 $(OUT)/pca.json: $(OUT)/pixels-train.jsonl $(OUT)/pca-dim
 	@echo "  PCA     $(PCA_DIM) dimensions -> $@"
-	@nsl-embed -q --fit $< --dim $(PCA_DIM) --save $@
+	@nsl-embed -q --fit $< --dim $(PCA_DIM) --save $@ < /dev/null
 
 $(OUT)/pca-dim: FORCE
 	$(call write-if-changed,$@,$(PCA_DIM))
