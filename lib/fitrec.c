@@ -355,9 +355,11 @@ nsl_points_finish(struct nsl_points *p, enum nsl_loss loss,
 			for (i = 0; i < g->n; i++)
 				if (g->keep[i] && g->hval[i] > hmax)
 					hmax = g->hval[i];
+		g->nmatch = 0;
 		for (i = 0; i < g->n; i++) {
 			if (!g->keep[i] || !(g->y[i] < cut))
 				continue;
+			g->nmatch += g->held[i];	/* --holdout's test alone */
 			memmove(&g->x[m * nv], &g->x[i * nv],
 			    nv * sizeof(double));
 			g->y[m] = g->y[i];

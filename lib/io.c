@@ -93,6 +93,18 @@ nsl_reader_name(const struct nsl_reader *r)
 	return r->name;
 }
 
+int
+nsl_reader_set_name(struct nsl_reader *r, const char *name)
+{
+	char *p = strdup(name);
+
+	if (p == NULL)
+		return -1;
+	free(r->name);
+	r->name = p;
+	return 0;
+}
+
 unsigned long
 nsl_reader_lineno(const struct nsl_reader *r)
 {

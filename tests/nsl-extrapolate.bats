@@ -206,3 +206,16 @@ calc() {
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *'g.json:2: field "by": expected an object of one member' ]]
 }
+
+@test "--level takes 0 < L < 1 and says so; a fit record's level must be in (0, 1) too" {
+	hoff
+	for l in 0 1; do
+		run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --level "$l" <<<'{"N":1,"D":1}'
+		[ "$status" -eq 64 ]
+		[ "${stderr_lines[0]}" = "nsl-extrapolate: --level: $l is outside (0, 1)" ]
+	done
+	echo '{"law":"power","x":["x"],"y":"y","params":{"A":1,"a":0.5},"level":1}' > "$BATS_TEST_TMPDIR/l.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/l.json" <<<'{"x":1}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'l.json:1: field "level": must be between 0 and 1' ]]
+}

@@ -236,3 +236,35 @@ synth() {
 calc() {
 	awk "BEGIN { printf \"%.17g\", $1 }"
 }
+
+@test "a --holdout that matches nothing is an error; a group it misses gets a warning and no \"holdout\"" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5)), g: (if . < 5 then 1 else 2 end)}' > "$BATS_TEST_TMPDIR/h.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=100' "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" "nsl-fit: $BATS_TEST_TMPDIR/h.jsonl: --holdout 'x>=100' matches no record"
+	[ -z "$output" ]
+	# x = 8 passes the test but --min drops it
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=8' --min 'x<=7' < "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" "nsl-fit: <stdin>: --holdout 'x>=8' matches no record kept by --min and --drop-top"
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=7' --by g "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "nsl-fit: warning: group 1: --holdout 'x>=7' matches no record: its fit has no \"holdout\""
+	assert_equal "$(jq -c '[.by.g, .holdout.n]' <<<"$output" | tr '\n' ' ')" '[1,null] [2,2] '
+}
+
+@test "several laws from standard input name it <stdin>, not the copy's /dev/fd path" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	echo '{"x":9}' >> "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power,power-offset --x x --y y < "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" 'nsl-fit: <stdin>:9: missing field "y"'
+}
+
+@test "--level takes 0 < L < 1 and says so" {
+	for l in 0 1 1.5 -0.1; do
+		run --separate-stderr nsl-fit --level "$l" < /dev/null
+		[ "$status" -eq 64 ]
+		[ "${stderr_lines[0]}" = "nsl-fit: --level: $l is outside (0, 1)" ]
+	done
+}

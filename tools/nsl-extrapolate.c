@@ -47,8 +47,8 @@ usage(FILE *fp)
 "\n"
 "  --fit FILE         the fit record(s); with several (nsl-fit --by), each\n"
 "                     query uses the one whose \"by\" value it carries\n"
-"  --level L          interval level when the fit has bootstrap samples\n"
-"                     (default 0.95): adds F_lo and F_hi\n"
+"  --level L          interval level when the fit has bootstrap samples,\n"
+"                     0 < L < 1 (default the fit's): adds F_lo and F_hi\n"
 "  --pred-field F     the prediction's field (default pred)\n"
 "  --score            queries carry the measured y: add rel_error and print\n"
 "                     n, ARE, RMSLE and max relative error to stderr\n"
@@ -177,8 +177,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case OPT_FIT: fitpath = optarg; break;
 		case OPT_LEVEL:
-			level = nsl_arg_double("--level", optarg, 1e-9,
-			    1 - 1e-9);
+			level = nsl_arg_double_in("--level", optarg, 0, 1,
+			    NSL_ARG_OPEN);
 			break;
 		case OPT_SOLVE: solve = optarg; break;
 		case OPT_TARGET:

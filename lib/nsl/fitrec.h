@@ -75,6 +75,7 @@ struct nsl_group {
 	unsigned char *keep;	/* passes --min */
 	unsigned char *held;	/* held out */
 	double *hval;		/* --holdout-largest field value */
+	size_t nmatch;		/* kept points that pass --holdout */
 	size_t *cluster;	/* cluster id per point (NULL: none) */
 	size_t ncluster;
 	unsigned long *line;	/* input line per point */

@@ -59,6 +59,9 @@ int nsl_reader_read_exact(struct nsl_reader *, void *p, size_t n,
 
 /* Display name ("-" shows as "<stdin>") and number of the last line read. */
 const char *nsl_reader_name(const struct nsl_reader *);
+/* Name the input otherwise in messages (a copy of standard input, say:
+ * "<stdin>" rather than "/dev/fd/3").  Returns 0, or -1: no memory. */
+int nsl_reader_set_name(struct nsl_reader *, const char *name);
 unsigned long nsl_reader_lineno(const struct nsl_reader *);
 
 /* Offset, in uncompressed bytes, of the start of the last line read. */
