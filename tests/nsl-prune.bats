@@ -317,6 +317,16 @@ print(ok, 0 < len(kept) < len(rows))' "$FIX/dedup-in.jsonl" "$T/a"
 	done
 }
 
+@test "a --keep-fraction that rounds to none keeps one record (of each group)" {
+	# 0.0001 of 7 rounds to 0: the hardest record, e (3.5)
+	run -0 --separate-stderr nsl-prune --keep-fraction 0.0001 "$SMALL"
+	assert_equal "$(ids <(printf '%s\n' "${lines[@]}"))" "e "
+	# by label: b d f (0; b and d tie at 2: the earlier, b), a c e g (1): e
+	run -0 --separate-stderr nsl-prune --keep-fraction 0.0001 --by label --report "$SMALL"
+	assert_equal "$(ids <(printf '%s\n' "${lines[@]}"))" "b e "
+	[[ "$stderr" == *"group 0: kept 1 of 3"*"group 1: kept 1 of 4"* ]]
+}
+
 @test "labels missing under --by" {
 	printf '%s\n' '{"score":1,"label":0}' '{"score":2}' >"$T/in"
 	fails_cleanly 65 "^nsl-prune: $T/in:2: missing field \"label\"\$" --keep 1 --by label "$T/in"

@@ -136,6 +136,23 @@ test_budgets(void)
 	p.fraction = 0.1;
 	UNIT_CHECK(nsl_prune_budgets(&p, g3, 3, b3, &err) == 0 &&
 	    same(b3, w3, 3), "fractions per group: round(0.1 * 333) = 33");
+	{
+		static const size_t gt[2] = { 3, 20000 }, wt[2] = { 1, 2 };
+		static const size_t gs[2] = { 1, 3 }, ws[2] = { 0, 1 };
+		size_t bt[2];
+
+		p.fraction = 0.0001;
+		UNIT_CHECK(nsl_prune_budgets(&p, gt, 2, bt, &err) == 0 &&
+		    same(bt, wt, 2), "0.0001 of 3 keeps 1 (round gives 0), of "
+		    "20000 round(2) = 2");
+		p.strategy = NSL_PRUNE_STRATIFIED;
+		p.cutoff = 0.5;
+		UNIT_CHECK(nsl_prune_budgets(&p, gs, 2, bt, &err) == 0 &&
+		    same(bt, ws, 2), "stratified: a cutoff of 0.5 leaves a group "
+		    "of 1 nothing (round(0.5) = 1), so it keeps 0; of 3, 1");
+		p.strategy = NSL_PRUNE_HARD;
+		p.cutoff = 0;
+	}
 }
 
 /* Select with the given strategy; return the kept flags as a string. */
