@@ -401,21 +401,24 @@ void
 nsl_fitrec_interval(const struct nsl_fitrec *f, size_t k, double level,
     double *lo, double *hi)
 {
-	double *col = malloc((f->B ? f->B : 1) * sizeof(double));
-	size_t b;
+	double *col = malloc((f->B ? f->B : 1) * sizeof(double)), v;
+	size_t b, m = 0;
 
 	if (col == NULL || f->B == 0) {
 		*lo = *hi = NAN;
 		free(col);
 		return;
 	}
-	for (b = 0; b < f->B; b++)
-		col[b] = f->samples[b * f->law->np + k];
-	if (nsl_law_param_is_log(f->law, k))
-		for (b = 0; b < f->B; b++)
-			col[b] = exp(col[b]);
-	*lo = nsl_optim_quantile(col, f->B, (1 - level) / 2);
-	*hi = nsl_optim_quantile(col, f->B, 1 - (1 - level) / 2);
+	/* over the samples that are numbers in report space */
+	for (b = 0; b < f->B; b++) {
+		v = f->samples[b * f->law->np + k];
+		if (nsl_law_param_is_log(f->law, k))
+			v = exp(v);
+		if (isfinite(v))
+			col[m++] = v;
+	}
+	*lo = nsl_optim_quantile(col, m, (1 - level) / 2);
+	*hi = nsl_optim_quantile(col, m, 1 - (1 - level) / 2);
 	free(col);
 }
 
@@ -803,6 +806,12 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 			for (j = 0; j < np; j++) {
 				json_t *v = json_array_get(row, j);
 
+				/* null: a sample beyond a double in report
+				 * space, as nsl_fitrec_write writes it */
+				if (json_is_null(v)) {
+					pv[j] = NAN;
+					continue;
+				}
 				if (!json_is_number(v)) {
 					nsl_err_set(err, NSL_EX_DATAERR,
 					    "field \"bootstrap\": sample %zu: "

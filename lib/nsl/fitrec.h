@@ -24,7 +24,9 @@
  *	 "seed":0,"breaks":1,"range":{"N":[lo,hi],"D":[lo,hi]},
  *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
  *
- * Parameters, intervals and bootstrap samples are in report space.
+ * Parameters, intervals and bootstrap samples are in report space; a
+ * sample value that is no finite double there (exp of a large log) is
+ * written null, read back as NaN and left out of intervals.
  * "range" is each variable's range over the fitted points (the law's
  * working variables), which nsl_fitrec_solve() uses to choose among
  * several roots.  "by", "fixed", "intervals", "holdout", "breaks",
