@@ -95,7 +95,8 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	memcpy(ds->x + k * n, rd->v, n * sizeof(double));
+	if (n > 0)	/* rd->v is NULL until a vector has numbers */
+		memcpy(ds->x + k * n, rd->v, n * sizeof(double));
 	ds->where[k].file = file;
 	ds->where[k].line = line;
 	if (label_field != NULL) {

@@ -708,7 +708,8 @@ keep(struct nsl_quant_filter *fl, const char *file, unsigned long lineno,
 	    grow((void **)&fl->tlen, &fl->tlencap, fl->nlines,
 	    sizeof(size_t)))
 		return oom(err);
-	memcpy(fl->tx + fl->tn, fl->x, n * sizeof(double));
+	if (n > 0)	/* fl->x is NULL until a vector has numbers */
+		memcpy(fl->tx + fl->tn, fl->x, n * sizeof(double));
 	fl->tn += n;
 	fl->tlen[fl->nlines - 1] = n;
 	return 0;
