@@ -359,7 +359,8 @@ nsl_points_finish(struct nsl_points *p, enum nsl_loss loss,
 		for (i = 0; i < g->n; i++) {
 			if (!g->keep[i] || !(g->y[i] < cut))
 				continue;
-			g->nmatch += g->held[i];	/* --holdout's test alone */
+			/* --holdout's test alone, before the largest */
+			g->nmatch += g->held[i];
 			memmove(&g->x[m * nv], &g->x[i * nv],
 			    nv * sizeof(double));
 			g->y[m] = g->y[i];
@@ -994,8 +995,10 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 		out->range[j][0] = INFINITY;
 		out->range[j][1] = -INFINITY;
 		for (i = 0; i < nt; i++) {
-			out->range[j][0] = fmin(out->range[j][0], xt[i * nv + j]);
-			out->range[j][1] = fmax(out->range[j][1], xt[i * nv + j]);
+			double v = xt[i * nv + j];
+
+			out->range[j][0] = fmin(out->range[j][0], v);
+			out->range[j][1] = fmax(out->range[j][1], v);
 		}
 	}
 	out->has_range = nt > 0;

@@ -179,8 +179,9 @@ nsl_labels_key_at(const struct nsl_rec *rec, size_t i, unsigned flags,
 		if (nsl_rec_number(rec, i, &v, err) != 0)
 			return -1;
 		if (!isfinite(v) || decimal_of(f->value, f->vlen, &a, &dig) < 0)
-			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%.*s\": "
-			    "not a finite number", (int)f->keylen, f->key);
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "field \"%.*s\": not a finite number",
+			    (int)f->keylen, f->key);
 		if (a.digits[0] == '\0' && !a.overflow) {
 			nsl_buf_adds(out, "0");	/* -0 is 0 */
 			break;

@@ -69,7 +69,7 @@ int nsl_cond_parse(struct nsl_cond *, const char *text, int defop,
 int nsl_cond_test(const struct nsl_cond *, double v);
 
 struct nsl_group {
-	char *key;		/* the --by value's key (nsl/labels.h), or NULL */
+	char *key;		/* the --by value's key (labels.h), or NULL */
 	size_t n, cap;
 	double *x;		/* n rows of nvars */
 	double *y;
@@ -102,7 +102,7 @@ struct nsl_points {
 	struct nsl_points_opts o;
 	struct nsl_group *g;
 	size_t ng, cap;
-	char **ckeys;			/* cluster keys (labels.h), all groups */
+	char **ckeys;			/* cluster keys (labels.h) */
 	size_t nckeys, ckcap;
 };
 
@@ -123,7 +123,7 @@ struct nsl_fitrec {
 	double theta[NSL_LAW_MAX_PARAMS];	/* fit space */
 	unsigned char fixed[NSL_LAW_MAX_PARAMS];
 	char *by_field;				/* decoded name */
-	char *by_value;				/* its key (nsl/labels.h) */
+	char *by_value;				/* its key (labels.h) */
 	enum nsl_loss loss;
 	double delta, objective, aic, bic, level;
 	size_t n, k;

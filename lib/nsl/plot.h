@@ -48,7 +48,7 @@ struct nsl_plot_opts {
 };
 
 struct nsl_plot_series {
-	char *key;		/* the group value's key (labels.h), or NULL */
+	char *key;		/* the group's key (labels.h), or NULL */
 	char *name;		/* for the legend */
 	double *x, *y;
 	size_t n, cap;

@@ -59,7 +59,8 @@ check_record(const struct nsl_fitrec *f, const struct nsl_buf *b,
 	struct nsl_fitrec g;
 	struct nsl_rec rec;
 	struct nsl_err err;
-	double p[NSL_LAW_MAX_PARAMS], q[NSL_LAW_MAX_PARAMS], x[NSL_LAW_MAX_VARS];
+	double p[NSL_LAW_MAX_PARAMS], q[NSL_LAW_MAX_PARAMS];
+	double x[NSL_LAW_MAX_VARS];
 	double y, lo, hi, out[3];
 	size_t i, len = b->len;
 	int bad;
