@@ -895,7 +895,7 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
 	size_t *ct = NULL;
 	struct nsl_problem pb;
-	double f, fixrep[NSL_LAW_MAX_PARAMS];
+	double f, fixrep[NSL_LAW_MAX_PARAMS], rep[NSL_LAW_MAX_PARAMS];
 	int ret = -1;
 
 	nsl_err_clear(err);
@@ -953,6 +953,20 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 		}
 		goto out;
 	}
+	/*
+	 * A parameter the data leave free (gamma when k = 0) can run off
+	 * to infinity in report space: no record for a fit nothing can
+	 * read back.
+	 */
+	nsl_law_to_report(law, out->theta, rep);
+	for (i = 0; i < np; i++)
+		if (!isfinite(rep[i])) {
+			nsl_err_set(err, NSL_EX_DATAERR, "%s%sparameter %s of "
+			    "law %s does not converge to a number: the data "
+			    "do not determine it", g->key ? g->key : "",
+			    g->key ? ": " : "", law->params[i], law->name);
+			goto out;
+		}
 	out->loss = o->loss;
 	out->delta = o->delta;
 	out->objective = f;

@@ -268,3 +268,19 @@ calc() {
 		[ "${stderr_lines[0]}" = "nsl-fit: --level: $l is outside (0, 1)" ]
 	done
 }
+
+@test "a fit record always reads back: a parameter the data leave free is refused, not written null" {
+	# k = 0 fits best, which leaves gamma free (found by fuzz_fit)
+	printf '%s\n' '{"loss":3,"error":0.2,"w":1}' '{"loss":2.5,"error":0.45,"w":2}' \
+	    '{"loss":3,"error":0.62,"w":1}' '{"loss":3.5,"error":0.71,"w":0.5}' > "$BATS_TEST_TMPDIR/d.jsonl"
+	run --separate-stderr nsl-fit -q --law downstream --loss log-ls --weight-field w "$BATS_TEST_TMPDIR/d.jsonl"
+	if [ "$status" -eq 0 ]; then
+		# a finite fit is fine too: then it must read back
+		jq -e '.params | map_values(type == "number") | all' <<<"$output"
+		nsl-extrapolate --fit <(echo "$output") <<<'{"loss":3}' >/dev/null
+	else
+		[ "$status" -eq 65 ]
+		assert_equal "$stderr" 'nsl-fit: parameter gamma of law downstream does not converge to a number: the data do not determine it'
+		[ -z "$output" ]
+	fi
+}

@@ -193,7 +193,9 @@ struct nsl_fit_opts {
  * bootstrap.  Fills out (initialised by the caller; it takes a new copy
  * of the law).  Identification warnings, one line each without the
  * program name, are appended to warn.  Returns 0, or -1 with err
- * (NSL_EX_DATAERR for fewer points than free parameters).
+ * (NSL_EX_DATAERR for fewer points than free parameters, or for a
+ * parameter that is no finite number in report space: a record must
+ * read back).
  */
 int nsl_fit_group(const struct nsl_law *, const struct nsl_group *,
     const struct nsl_fit_opts *, struct nsl_fitrec *out,
