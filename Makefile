@@ -97,6 +97,8 @@ UNIT_TESTS += prune
 UNIT_TESTS += spool
 UNIT_TESTS += probe
 UNIT_TESTS += embed
+UNIT_TESTS += labels
+UNIT_TESTS += props
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -8,6 +8,7 @@
 
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
+#include "nsl/labels.h"
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -203,6 +204,7 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 {
 	const struct nsl_points_opts *o = &p->o;
 	const struct nsl_law *law = o->law;
+	struct nsl_buf kb = NSL_BUF_INIT;
 	struct nsl_rec rec;
 	int rc, ret = -1;
 
@@ -215,10 +217,13 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 		double v;
 
 		if (o->by != NULL) {
-			if ((f = nsl_rec_require(&rec, o->by, err)) < 0)
+			/* groups are equal values (nsl/labels.h), not bytes */
+			if ((f = nsl_rec_require(&rec, o->by, err)) < 0 ||
+			    nsl_labels_key_at(&rec, (size_t)f,
+			    NSL_LABELS_LITERALS, &kb, err) != 0)
 				goto at;
-			key = rec.fields[f].value;
-			klen = rec.fields[f].vlen;
+			key = kb.data;
+			klen = kb.len;
 		}
 		if ((g = find_group(p, key, klen)) == NULL ||
 		    group_grow(g, law->nvars) != 0)
@@ -262,10 +267,11 @@ nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
 			goto at;
 		g->cluster[i] = 0;
 		if (o->cluster != NULL) {
-			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0)
+			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0 ||
+			    nsl_labels_key_at(&rec, (size_t)f,
+			    NSL_LABELS_LITERALS, &kb, err) != 0)
 				goto at;
-			if (cluster_id(p, rec.fields[f].value,
-			    rec.fields[f].vlen, &g->cluster[i]) != 0)
+			if (cluster_id(p, kb.data, kb.len, &g->cluster[i]) != 0)
 				goto nomem;
 		}
 		g->line[i] = nsl_reader_lineno(r);
@@ -281,6 +287,7 @@ nomem:
 	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
 	nsl_rec_release(&rec);
+	nsl_buf_release(&kb);
 	return ret;
 }
 
@@ -348,9 +355,12 @@ nsl_points_finish(struct nsl_points *p, enum nsl_loss loss,
 			for (i = 0; i < g->n; i++)
 				if (g->keep[i] && g->hval[i] > hmax)
 					hmax = g->hval[i];
+		g->nmatch = 0;
 		for (i = 0; i < g->n; i++) {
 			if (!g->keep[i] || !(g->y[i] < cut))
 				continue;
+			/* --holdout's test alone, before the largest */
+			g->nmatch += g->held[i];
 			memmove(&g->x[m * nv], &g->x[i * nv],
 			    nv * sizeof(double));
 			g->y[m] = g->y[i];
@@ -392,21 +402,24 @@ void
 nsl_fitrec_interval(const struct nsl_fitrec *f, size_t k, double level,
     double *lo, double *hi)
 {
-	double *col = malloc((f->B ? f->B : 1) * sizeof(double));
-	size_t b;
+	double *col = malloc((f->B ? f->B : 1) * sizeof(double)), v;
+	size_t b, m = 0;
 
 	if (col == NULL || f->B == 0) {
 		*lo = *hi = NAN;
 		free(col);
 		return;
 	}
-	for (b = 0; b < f->B; b++)
-		col[b] = f->samples[b * f->law->np + k];
-	if (nsl_law_param_is_log(f->law, k))
-		for (b = 0; b < f->B; b++)
-			col[b] = exp(col[b]);
-	*lo = nsl_optim_quantile(col, f->B, (1 - level) / 2);
-	*hi = nsl_optim_quantile(col, f->B, 1 - (1 - level) / 2);
+	/* over the samples that are numbers in report space */
+	for (b = 0; b < f->B; b++) {
+		v = f->samples[b * f->law->np + k];
+		if (nsl_law_param_is_log(f->law, k))
+			v = exp(v);
+		if (isfinite(v))
+			col[m++] = v;
+	}
+	*lo = nsl_optim_quantile(col, m, (1 - level) / 2);
+	*hi = nsl_optim_quantile(col, m, 1 - (1 - level) / 2);
 	free(col);
 }
 
@@ -522,6 +535,20 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 	nsl_buf_addf(b, ",\"seed\":%llu", (unsigned long long)f->seed);
 	if (l->kind == NSL_LAW_BNSL)
 		nsl_buf_addf(b, ",\"breaks\":%d", l->breaks);
+	if (f->has_range) {
+		nsl_buf_adds(b, ",\"range\":{");
+		for (i = 0; i < l->nvars; i++) {
+			if (i)
+				nsl_buf_addc(b, ',');
+			nsl_json_string(b, l->vars[i], strlen(l->vars[i]));
+			nsl_buf_adds(b, ":[");
+			num_or_null(b, f->range[i][0], st);
+			nsl_buf_addc(b, ',');
+			num_or_null(b, f->range[i][1], st);
+			nsl_buf_addc(b, ']');
+		}
+		nsl_buf_addc(b, '}');
+	}
 	if (f->B > 0) {
 		nsl_buf_addf(b, ",\"bootstrap\":{\"B\":%zu,\"cluster\":", f->B);
 		if (f->cluster != NULL)
@@ -555,6 +582,90 @@ get_string(const struct nsl_rec *rec, const char *name, struct nsl_buf *out,
 	if (i < 0)
 		return -1;
 	return nsl_rec_string(rec, (size_t)i, out, err);
+}
+
+/* "by":{FIELD:VALUE}: the group's field and its value's key. */
+static int
+parse_by(struct nsl_fitrec *f, const struct nsl_rec *rec, size_t k,
+    struct nsl_err *err)
+{
+	const struct nsl_field *fd = &rec->fields[k];
+	struct nsl_buf key = NSL_BUF_INIT;
+	struct nsl_rec sub;
+	json_t *o = NULL;
+	int ret = -1;
+
+	nsl_rec_init(&sub, 0);
+	if (fd->type != NSL_JSON_OBJECT ||
+	    nsl_rec_parse(&sub, fd->value, fd->vlen, err) != 0 ||
+	    sub.nfields != 1) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"by\": expected an "
+		    "object of one member");
+		goto out;
+	}
+	if ((o = nsl_rec_json(rec, k, err)) == NULL)
+		goto out;
+	if (nsl_labels_key_at(&sub, 0, NSL_LABELS_LITERALS, &key, err) != 0) {
+		char m[sizeof(err->msg)];
+
+		memcpy(m, err->msg, sizeof(m));
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"by\": %.400s", m);
+		goto out;
+	}
+	free(f->by_field);
+	free(f->by_value);
+	f->by_field = strdup(json_object_iter_key(json_object_iter(o)));
+	f->by_value = strdup(key.data);
+	if (f->by_field == NULL || f->by_value == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(o);
+	nsl_rec_release(&sub);
+	nsl_buf_release(&key);
+	return ret;
+}
+
+/* "range":{VAR:[lo,hi],...}: one member per variable of the law. */
+static int
+parse_range(struct nsl_fitrec *f, const struct nsl_rec *rec, size_t k,
+    struct nsl_err *err)
+{
+	json_t *o = nsl_rec_json(rec, k, err), *v;
+	size_t i;
+	int ret = -1;
+
+	if (o == NULL)
+		return -1;
+	if (!json_is_object(o))
+		goto bad;
+	for (i = 0; i < f->law->nvars; i++) {
+		json_t *a = json_object_get(o, f->law->vars[i]);
+
+		if (!json_is_array(a) || json_array_size(a) != 2)
+			goto bad;
+		v = json_array_get(a, 0);
+		if (!json_is_number(v))
+			goto bad;
+		f->range[i][0] = json_number_value(v);
+		v = json_array_get(a, 1);
+		if (!json_is_number(v))
+			goto bad;
+		f->range[i][1] = json_number_value(v);
+		if (!(f->range[i][0] <= f->range[i][1]))
+			goto bad;
+	}
+	f->has_range = 1;
+	ret = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"range\": expected "
+	    "{VARIABLE: [lo, hi]} for each of the law's variables");
+out:
+	json_decref(o);
+	return ret;
 }
 
 int
@@ -657,6 +768,17 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 	if ((k = nsl_rec_find(rec, "level")) >= 0 &&
 	    nsl_rec_number(rec, (size_t)k, &f->level, err) != 0)
 		goto out;
+	if (!(f->level > 0 && f->level < 1)) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"level\": must be "
+		    "between 0 and 1");
+		goto out;
+	}
+	if ((k = nsl_rec_find(rec, "range")) >= 0 &&
+	    parse_range(f, rec, (size_t)k, err) != 0)
+		goto out;
+	if ((k = nsl_rec_find(rec, "by")) >= 0 &&
+	    parse_by(f, rec, (size_t)k, err) != 0)
+		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;
 
@@ -685,6 +807,12 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 			for (j = 0; j < np; j++) {
 				json_t *v = json_array_get(row, j);
 
+				/* null: a sample beyond a double in report
+				 * space, as nsl_fitrec_write writes it */
+				if (json_is_null(v)) {
+					pv[j] = NAN;
+					continue;
+				}
 				if (!json_is_number(v)) {
 					nsl_err_set(err, NSL_EX_DATAERR,
 					    "field \"bootstrap\": sample %zu: "
@@ -763,11 +891,11 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
     const struct nsl_fit_opts *o, struct nsl_fitrec *out,
     struct nsl_buf *warn, struct nsl_err *err)
 {
-	size_t nv = law->nvars, np = law->np, i, nt = 0, nh = 0, nfree = 0;
+	size_t nv = law->nvars, np = law->np, i, j, nt = 0, nh = 0, nfree = 0;
 	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
 	size_t *ct = NULL;
 	struct nsl_problem pb;
-	double f, fixrep[NSL_LAW_MAX_PARAMS];
+	double f, fixrep[NSL_LAW_MAX_PARAMS], rep[NSL_LAW_MAX_PARAMS];
 	int ret = -1;
 
 	nsl_err_clear(err);
@@ -825,6 +953,20 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 		}
 		goto out;
 	}
+	/*
+	 * A parameter the data leave free (gamma when k = 0) can run off
+	 * to infinity in report space: no record for a fit nothing can
+	 * read back.
+	 */
+	nsl_law_to_report(law, out->theta, rep);
+	for (i = 0; i < np; i++)
+		if (!isfinite(rep[i])) {
+			nsl_err_set(err, NSL_EX_DATAERR, "%s%sparameter %s of "
+			    "law %s does not converge to a number: the data "
+			    "do not determine it", g->key ? g->key : "",
+			    g->key ? ": " : "", law->params[i], law->name);
+			goto out;
+		}
 	out->loss = o->loss;
 	out->delta = o->delta;
 	out->objective = f;
@@ -863,6 +1005,17 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 			goto out;
 		}
 	}
+	for (j = 0; j < nv; j++) {
+		out->range[j][0] = INFINITY;
+		out->range[j][1] = -INFINITY;
+		for (i = 0; i < nt; i++) {
+			double v = xt[i * nv + j];
+
+			out->range[j][0] = fmin(out->range[j][0], v);
+			out->range[j][1] = fmax(out->range[j][1], v);
+		}
+	}
+	out->has_range = nt > 0;
 	identification(law, g, xt, nt, out->theta, out->fixed, warn);
 	ret = 0;
 out:
@@ -918,14 +1071,16 @@ nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
 	double *v;
 	size_t b, m = 0;
 
-	if (nsl_law_solve(f->law, f->theta, x, k, target, &out[0], err) != 0)
+	if (nsl_law_solve_near(f->law, f->theta, x, k, target,
+	    f->has_range ? f->range[k][0] : NAN,
+	    f->has_range ? f->range[k][1] : NAN, &out[0], err) != 0)
 		return -1;
 	out[1] = out[2] = NAN;
 	if (f->B == 0 || (v = malloc(f->B * sizeof(double))) == NULL)
 		return 0;
 	for (b = 0; b < f->B; b++)
-		if (nsl_law_solve(f->law, f->samples + b * f->law->np, x, k,
-		    target, &v[m], &e2) == 0)
+		if (nsl_law_solve_near(f->law, f->samples + b * f->law->np, x,
+		    k, target, out[0], out[0], &v[m], &e2) == 0)
 			m++;
 	interval_of(v, m, level, &out[1], &out[2]);
 	free(v);

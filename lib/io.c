@@ -29,6 +29,7 @@ struct nsl_reader {
 	size_t scan;		/* no '\n' in buf[start..scan) */
 	uint64_t buf_offset;	/* stream offset of buf[0] */
 	uint64_t line_offset;
+	uint64_t direct;	/* bytes nsl_reader_read put straight into p */
 	unsigned long lineno;
 	int eof;
 };
@@ -94,6 +95,18 @@ nsl_reader_name(const struct nsl_reader *r)
 	return r->name;
 }
 
+int
+nsl_reader_set_name(struct nsl_reader *r, const char *name)
+{
+	char *p = strdup(name);
+
+	if (p == NULL)
+		return -1;
+	free(r->name);
+	r->name = p;
+	return 0;
+}
+
 unsigned long
 nsl_reader_lineno(const struct nsl_reader *r)
 {
@@ -110,6 +123,22 @@ int
 nsl_reader_is_gzip(const struct nsl_reader *r)
 {
 	return !gzdirect(r->gz);
+}
+
+/*
+ * zlib's message without the name it gives the file ("<fd:3>: "): err
+ * names the file already.
+ */
+static const char *
+zlib_msg(const char *msg)
+{
+	const char *p;
+
+	if (msg == NULL)
+		return "unknown error";
+	if (msg[0] == '<' && (p = strstr(msg, ">: ")) != NULL)
+		return p + 3;
+	return msg;
 }
 
 /*
@@ -143,7 +172,7 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 			    "truncated gzip data (unexpected end of file)");
 		else
 			nsl_err_set(err, NSL_EX_IOERR,
-			    "corrupt gzip data: %s", msg);
+			    "corrupt gzip data (%s)", zlib_msg(msg));
 		return -1;
 	}
 	return got;
@@ -235,8 +264,18 @@ nsl_reader_read(struct nsl_reader *r, void *p, size_t n,
 	}
 	while (done < n && !r->eof) {
 		got = read_chunk(r, (char *)p + done, n - done, err);
-		if (got < 0)
+		if (got < 0) {
+			/* binary data has no lines: place the fault by byte */
+			char m[sizeof(err->msg)];
+
+			memcpy(m, err->msg, sizeof(m));
+			nsl_err_at(err, r->name, 0);
+			nsl_err_set(err, err->code, "%.400s after byte %llu of "
+			    "the data", m, (unsigned long long)(r->buf_offset +
+			    r->end + r->direct));
 			return -1;
+		}
+		r->direct += (uint64_t)got;
 		if (got == 0)
 			r->eof = 1;
 		done += (size_t)got;
@@ -252,7 +291,13 @@ nsl_reader_read_exact(struct nsl_reader *r, void *p, size_t n,
 
 	got = nsl_reader_read(r, p, n, err);
 	if (got < 0) {
+		/* a binary file has no lines: say where instead */
+		char m[sizeof(err->msg)];
+
+		memcpy(m, err->msg, sizeof(m));
 		nsl_err_at(err, r->name, 0);
+		nsl_err_set(err, err->code, "%.300s, reading %.100s from byte "
+		    "%llu", m, what, (unsigned long long)offset);
 		return -1;
 	}
 	if ((size_t)got < n) {

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
+
 #include "nsl/expr.h"
 #include "nsl/laws.h"
 
@@ -741,58 +744,252 @@ nsl_law_basis(const struct nsl_law *l, const double *t, const double *x,
 	}
 }
 
+/*
+ * Solving: the grid of trial values is 0 and +-10^(e/SOLVE_PER_DECADE)
+ * for e = -300*SOLVE_PER_DECADE .. 300*SOLVE_PER_DECADE, in ascending
+ * order; index SOLVE_K is 0.
+ */
+#define SOLVE_PER_DECADE 4
+#define SOLVE_K (600 * SOLVE_PER_DECADE + 1)	/* magnitudes per sign */
+
+static double
+solve_grid(long i)
+{
+	long j = i - SOLVE_K;
+
+	if (j == 0)
+		return 0;
+	return (j > 0 ? 1 : -1) * pow(10, -300.0 + (double)(labs(j) - 1) /
+	    SOLVE_PER_DECADE);
+}
+
+struct solve_fn {
+	const struct nsl_law *l;
+	const double *theta;
+	double *x;
+	size_t k;
+	double target;
+};
+
+static double
+solve_f(double v, void *arg)
+{
+	struct solve_fn *s = arg;
+
+	s->x[s->k] = v;
+	return nsl_law_eval(s->l, s->theta, s->x, NULL) - s->target;
+}
+
+/*
+ * How far v is from the preferred range [lo, hi], as a pair: cls 0 for
+ * a value on the range's side of zero (either side when the range holds
+ * 0), 1 for 0 itself, 2 for the other side; d the distance within the
+ * class -- the log ratio to the range for a range off zero, the plain
+ * distance for one that holds zero, and |v| on the other side.
+ */
+static void
+solve_dist(double v, double lo, double hi, int *cls, double *d)
+{
+	if (lo <= 0 && hi >= 0) {
+		*cls = 0;
+		*d = v < lo ? lo - v : v > hi ? v - hi : 0;
+		return;
+	}
+	if (v == 0) {
+		*cls = 1;
+		*d = 0;
+		return;
+	}
+	if ((v > 0) != (lo > 0)) {
+		*cls = 2;
+		*d = fabs(v);
+		return;
+	}
+	*cls = 0;
+	if (fabs(v) < fmin(fabs(lo), fabs(hi)))
+		*d = log(fmin(fabs(lo), fabs(hi)) / fabs(v));
+	else if (fabs(v) > fmax(fabs(lo), fabs(hi)))
+		*d = log(fabs(v) / fmax(fabs(lo), fabs(hi)));
+	else
+		*d = 0;
+}
+
+static int
+solve_better(double a, double b, double lo, double hi)
+{
+	int ca, cb;
+	double da, db;
+
+	solve_dist(a, lo, hi, &ca, &da);
+	solve_dist(b, lo, hi, &cb, &db);
+	if (ca != cb)
+		return ca < cb;
+	if (da != db)
+		return da < db;
+	return a < b;
+}
+
+/* The best place in [a, b] for a root: where a root there can be best. */
+static double
+solve_bound(double a, double b, double lo, double hi)
+{
+	if (a <= hi && b >= lo)
+		return fmax(a, lo);	/* the cell meets the range */
+	return solve_better(a, b, lo, hi) ? a : b;
+}
+
+/*
+ * Brent's method on [a, b], where f changes sign (one end may be
+ * infinite: bisection first makes both finite).  Returns 0 with the root
+ * in *out, or -1 when the bracket closes on a jump of f rather than a
+ * zero (a pole or a step: |f| does not fall as the bracket shrinks).
+ */
+static int
+solve_refine(struct solve_fn *s, double a, double fa, double b, double fb,
+    double *out)
+{
+	gsl_root_fsolver *rs;
+	gsl_function F;
+	double r = NAN, flo, fhi, fr;
+	int i, status = GSL_CONTINUE;
+
+	/* an infinite end (a pole at a grid point): bisect it away */
+	for (i = 0; i < 200 && !(isfinite(fa) && isfinite(fb)); i++) {
+		double m = a + (b - a) / 2, fm = solve_f(m, s);
+
+		if (isnan(fm) || !(m > a && m < b))
+			return -1;
+		if ((fm < 0) == (fa < 0)) {
+			a = m;
+			fa = fm;
+		} else {
+			b = m;
+			fb = fm;
+		}
+		if (fm == 0) {
+			*out = m;
+			return 0;
+		}
+	}
+	if (!(isfinite(fa) && isfinite(fb)))
+		return -1;
+	F.function = solve_f;
+	F.params = s;
+	if ((rs = gsl_root_fsolver_alloc(gsl_root_fsolver_brent)) == NULL)
+		return -1;
+	if (gsl_root_fsolver_set(rs, &F, a, b) != GSL_SUCCESS) {
+		gsl_root_fsolver_free(rs);
+		return -1;
+	}
+	for (i = 0; i < 300 && status == GSL_CONTINUE; i++) {
+		if (gsl_root_fsolver_iterate(rs) != GSL_SUCCESS)
+			break;
+		r = gsl_root_fsolver_root(rs);
+		status = gsl_root_test_interval(gsl_root_fsolver_x_lower(rs),
+		    gsl_root_fsolver_x_upper(rs), 0, 4 * DBL_EPSILON);
+	}
+	flo = solve_f(gsl_root_fsolver_x_lower(rs), s);
+	fhi = solve_f(gsl_root_fsolver_x_upper(rs), s);
+	gsl_root_fsolver_free(rs);
+	fr = isnan(r) ? NAN : solve_f(r, s);
+	if (!isfinite(fr))
+		return -1;
+	/* at a zero |f| falls; at a pole or step it does not */
+	if (fmin(fabs(flo), fabs(fhi)) > fmax(fabs(fa), fabs(fb)))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+nsl_law_solve_near(const struct nsl_law *l, const double *theta,
+    const double *x, size_t k, double target, double lo, double hi,
+    double *out, struct nsl_err *err)
+{
+	double xx[NSL_LAW_MAX_VARS], *f = NULL, best = NAN;
+	struct cand { double a, b, fa, fb, p; } *c = NULL;
+	struct solve_fn s;
+	long i, imin, imax, nc = 0, j;
+	int pos = nsl_law_var_positive(l, k), ret = -1;
+
+	memcpy(xx, x, l->nvars * sizeof(double));
+	s.l = l;
+	s.theta = theta;
+	s.x = xx;
+	s.k = k;
+	s.target = target;
+	if (isnan(lo) || isnan(hi) || lo > hi) {
+		/* no range: the smallest positive root, then 0, then the
+		 * negative root nearest 0 */
+		lo = hi = DBL_TRUE_MIN;
+	}
+	imin = pos ? SOLVE_K + 1 : 0;
+	imax = 2 * SOLVE_K;
+	f = malloc((size_t)(imax + 1) * sizeof(*f));
+	c = malloc((size_t)(imax + 1) * sizeof(*c));
+	if (f == NULL || c == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	gsl_set_error_handler_off();
+	/* every grid point where f is 0, every cell where f changes sign */
+	for (i = imin; i <= imax; i++) {
+		double v = solve_grid(i);
+
+		f[i] = solve_f(v, &s);
+		if (f[i] == 0) {
+			c[nc++] = (struct cand){ v, v, 0, 0, v };
+			continue;
+		}
+		if (i > imin && !isnan(f[i]) && !isnan(f[i - 1]) &&
+		    f[i - 1] != 0 && (f[i] < 0) != (f[i - 1] < 0) &&
+		    (isfinite(f[i]) || isfinite(f[i - 1])))
+			c[nc++] = (struct cand){ solve_grid(i - 1), v, f[i - 1],
+			    f[i], NAN };
+	}
+	/*
+	 * Refine the candidates, best placed first, until the next cell
+	 * cannot hold a root better than the best found.
+	 */
+	for (j = 0; j < nc; j++)
+		c[j].p = solve_bound(c[j].a, c[j].b, lo, hi);
+	while (nc > 0) {
+		long bi = 0;
+		double r;
+
+		for (j = 1; j < nc; j++)
+			if (solve_better(c[j].p, c[bi].p, lo, hi))
+				bi = j;
+		if (!isnan(best) && !solve_better(c[bi].p, best, lo, hi))
+			break;
+		if (c[bi].a == c[bi].b)
+			r = c[bi].a;
+		else if (solve_refine(&s, c[bi].a, c[bi].fa, c[bi].b, c[bi].fb,
+		    &r) != 0)
+			r = NAN;
+		if (!isnan(r) && (isnan(best) || solve_better(r, best, lo, hi)))
+			best = r;
+		c[bi] = c[--nc];
+	}
+	if (isnan(best)) {
+		nsl_err_set(err, NSL_EX_DATAERR, "the law never reaches %g in "
+		    "\"%s\"", target, l->vars[k]);
+		goto out;
+	}
+	*out = best;
+	ret = 0;
+out:
+	free(f);
+	free(c);
+	return ret;
+}
+
 int
 nsl_law_solve(const struct nsl_law *l, const double *theta,
     const double *x, size_t k, double target, double *out,
     struct nsl_err *err)
 {
-	double xx[NSL_LAW_MAX_VARS], lo, hi, flo, fhi, prev = NAN, pf = NAN;
-	int pos = nsl_law_var_positive(l, k), i, found = 0;
-
-	memcpy(xx, x, l->nvars * sizeof(double));
-	/* Scan for a sign change, then bisect. */
-	for (i = 0; i <= 1200; i++) {
-		double v = pos ? exp(-690.0 + i * (1380.0 / 1200)) :
-		    (i < 600 ? -exp(690.0 - i * 1.15) : exp(-690.0 +
-		    (i - 600) * 1.15));
-		double f;
-
-		xx[k] = v;
-		f = nsl_law_eval(l, theta, xx, NULL) - target;
-		if (isfinite(f) && isfinite(pf) && ((f <= 0) != (pf <= 0))) {
-			lo = prev;
-			hi = v;
-			flo = pf;
-			fhi = f;
-			found = 1;
-			break;
-		}
-		if (isfinite(f)) {
-			prev = v;
-			pf = f;
-		}
-	}
-	if (!found)
-		return nsl_err_set(err, NSL_EX_DATAERR, "the law never "
-		    "reaches %g in \"%s\"", target, l->vars[k]);
-	for (i = 0; i < 200; i++) {
-		double mid = pos ? sqrt(lo) * sqrt(hi) : 0.5 * (lo + hi), f;
-
-		if (!(mid > lo && mid < hi) && !(mid < lo && mid > hi))
-			break;
-		xx[k] = mid;
-		f = nsl_law_eval(l, theta, xx, NULL) - target;
-		if ((f <= 0) == (flo <= 0)) {
-			lo = mid;
-			flo = f;
-		} else {
-			hi = mid;
-			fhi = f;
-		}
-	}
-	(void)fhi;
-	*out = fabs(flo) <= fabs(fhi) ? lo : hi;
-	return 0;
+	return nsl_law_solve_near(l, theta, x, k, target, NAN, NAN, out, err);
 }
 
 void

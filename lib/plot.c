@@ -15,6 +15,7 @@
 
 #include "nsl/io.h"
 #include "nsl/json.h"
+#include "nsl/labels.h"
 #include "nsl/laws.h"
 #include "nsl/num.h"
 #include "nsl/plot.h"
@@ -51,19 +52,6 @@ nsl_plot_release(struct nsl_plot *p)
 	free(p->s);
 	free(p->c);
 	memset(p, 0, sizeof(*p));
-}
-
-/* Two group values are the same if equal as numbers, else as text. */
-static int
-same_key(const char *a, const char *b)
-{
-	char *ea, *eb;
-	double x = strtod(a, &ea), y = strtod(b, &eb);
-
-	if (*a != '"' && *b != '"' && ea != a && eb != b && *ea == '\0' &&
-	    *eb == '\0')
-		return x == y;
-	return strcmp(a, b) == 0;
 }
 
 static struct nsl_plot_series *
@@ -116,7 +104,7 @@ int
 nsl_plot_read(struct nsl_plot *p, struct nsl_reader *r, struct nsl_err *err)
 {
 	const struct nsl_plot_opts *o = p->o;
-	struct nsl_buf name = NSL_BUF_INIT;
+	struct nsl_buf name = NSL_BUF_INIT, key = NSL_BUF_INIT;
 	struct nsl_rec rec;
 	int got, ret = -1;
 
@@ -132,7 +120,10 @@ nsl_plot_read(struct nsl_plot *p, struct nsl_reader *r, struct nsl_err *err)
 			goto place;
 		nsl_buf_reset(&name);
 		if (o->group != NULL) {
-			if ((i = nsl_rec_require(&rec, o->group, err)) < 0)
+			/* series are equal values (nsl/labels.h), not bytes */
+			if ((i = nsl_rec_require(&rec, o->group, err)) < 0 ||
+			    nsl_labels_key_at(&rec, (size_t)i,
+			    NSL_LABELS_LITERALS, &key, err) != 0)
 				goto place;
 			g = &rec.fields[i];
 			nsl_buf_adds(&name, o->group);
@@ -147,13 +138,13 @@ nsl_plot_read(struct nsl_plot *p, struct nsl_reader *r, struct nsl_err *err)
 				nsl_buf_adds(&name, t.data);
 				nsl_buf_release(&t);
 			} else {
-				nsl_buf_add(&name, g->value, g->vlen);
+				nsl_buf_add(&name, key.data, key.len);
 			}
 		} else {
 			nsl_buf_adds(&name, o->y);
 		}
 		nsl_buf_addc(&name, '\0');
-		s = series_for(p, g ? g->value : NULL, g ? g->vlen : 0,
+		s = series_for(p, g ? key.data : NULL, g ? key.len : 0,
 		    name.data);
 		if (s == NULL || nsl_buf_failed(&name))
 			goto nomem;
@@ -190,6 +181,7 @@ nomem:
 out:
 	nsl_rec_release(&rec);
 	nsl_buf_release(&name);
+	nsl_buf_release(&key);
 	return ret;
 }
 
@@ -310,8 +302,8 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 	const struct nsl_plot_opts *o = p->o;
 	const struct nsl_law *law = f->law;
 	double xv[NSL_LAW_MAX_VARS];
-	char *byf = NULL, *byv = NULL;
-	long kx = var_index(law, o->x), kg = var_index(law, o->group), i;
+	const char *byf = f->by_field, *byv = f->by_value;
+	long kx = var_index(law, o->x), kg = var_index(law, o->group);
 	size_t j, a;
 	int ret = -1;
 
@@ -321,25 +313,7 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 	if (kx < 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "the fit's law %s has "
 		    "no variable \"%s\" (--x)", law->name, o->x);
-	if ((i = nsl_rec_find(rec, "by")) >= 0) {
-		json_t *by = nsl_rec_json(rec, (size_t)i, err), *v;
-		const char *k;
-
-		if (by == NULL)
-			return -1;
-		if (!json_is_object(by) || json_object_size(by) != 1) {
-			json_decref(by);
-			return nsl_err_set(err, NSL_EX_DATAERR, "field \"by\": "
-			    "expected an object of one member");
-		}
-		json_object_foreach(by, k, v) {
-			byf = strdup(k);
-			byv = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		}
-		json_decref(by);
-		if (byf == NULL || byv == NULL)
-			goto nomem;
-	}
+	(void)rec;	/* nsl_fitrec_parse() has read its "by" */
 	for (j = 0; j < law->nvars; j++) {
 		xv[j] = NAN;
 		for (a = 0; a < o->nat; a++)
@@ -348,7 +322,8 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 	}
 	if (byf != NULL && o->group != NULL && strcmp(byf, o->group) == 0) {
 		for (j = 0; j < p->ns; j++)
-			if (same_key(p->s[j].key, byv))
+			if (p->s[j].key != NULL &&
+			    strcmp(p->s[j].key, byv) == 0)
 				break;
 		if (j == p->ns) {	/* no points of that group: skip */
 			ret = 0;
@@ -391,12 +366,7 @@ unset:
 	nsl_err_set(err, NSL_EX_DATAERR, "law %s: variable \"%s\" needs a "
 	    "value: --at %s=V, or --group %s", law->name, law->vars[a],
 	    law->vars[a], law->vars[a]);
-	goto out;
-nomem:
-	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
-	free(byf);
-	free(byv);
 	return ret;
 }
 

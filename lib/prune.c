@@ -88,6 +88,22 @@ nsl_prune_count(double f, uint64_t n)
 	return (uint64_t)c;
 }
 
+/*
+ * --keep-fraction F of a group of n: round(F n), but at least one record
+ * of a non-empty group (F > 0 asks for some; class-balanced pruning keeps
+ * every class), unless a stratified cutoff leaves none.
+ */
+static size_t
+keep_fraction(const struct nsl_prune_params *p, size_t n)
+{
+	uint64_t k = nsl_prune_count(p->fraction, n);
+
+	if (k == 0 && n > 0 && (p->strategy != NSL_PRUNE_STRATIFIED ||
+	    nsl_prune_count(p->cutoff, n) < n))
+		k = 1;
+	return (size_t)k;
+}
+
 struct remainder {
 	unsigned __int128 r;
 	size_t g;
@@ -115,7 +131,7 @@ nsl_prune_budgets(const struct nsl_prune_params *p, const size_t *gsize,
 		total += gsize[g];
 	if (!p->by_count) {
 		for (g = 0; g < ngroups; g++)
-			budget[g] = nsl_prune_count(p->fraction, gsize[g]);
+			budget[g] = keep_fraction(p, gsize[g]);
 		return 0;
 	}
 	if (p->keep_count > total)
@@ -676,7 +692,9 @@ nsl_prune_set_init(struct nsl_prune_set *s, int grouped)
 {
 	memset(s, 0, sizeof(*s));
 	s->ngroups = 1;
-	if (grouped && (s->groups = nsl_labels_new()) == NULL)
+	/* --by groups as every tool does (nsl/labels.h) */
+	if (grouped && (s->groups =
+	    nsl_labels_new_flags(NSL_LABELS_LITERALS)) == NULL)
 		return -1;
 	return 0;
 }

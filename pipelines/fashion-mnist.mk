@@ -29,7 +29,7 @@ $(OUT)/pixels-%.jsonl:
 
 $(OUT)/pca.json: $(OUT)/pixels-train.jsonl $(OUT)/pca-dim
 	@printf '  PCA     %s dimensions -> %s\n' $(call q,$(PCA_DIM)) $(call q,$@)
-	@nsl-embed -q --fit $(call q,$<) --dim $(call q,$(PCA_DIM)) --save $(call q,$@)
+	@nsl-embed -q --fit $(call q,$<) --dim $(call q,$(PCA_DIM)) --save $(call q,$@) < /dev/null
 
 $(OUT)/pca-dim: FORCE
 	$(call write-if-changed,$@,$(PCA_DIM))

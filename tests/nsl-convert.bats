@@ -336,6 +336,18 @@ fails_cleanly() {
 	fails_cleanly 74 "^nsl-convert: $T/cut.npy.gz: truncated gzip data" "$T/cut.npy.gz"
 }
 
+@test "bad input: corrupt .gz names the file and line, not zlib's <fd:N>" {
+	seq 1 20000 | sed 's/.*/{"embedding":[&,&.5]}/' | gzip -c >"$T/full.jsonl.gz"
+	# flip the last byte of the length check in the gzip trailer
+	size=$(stat -c %s "$T/full.jsonl.gz")
+	{ head -c $((size - 1)) "$T/full.jsonl.gz"; printf '\001'; } >"$T/bad.jsonl.gz"
+	fails_cleanly 74 "^nsl-convert: $T/bad.jsonl.gz:[0-9]+: corrupt gzip data \\(incorrect length check\\)\$" "$T/bad.jsonl.gz"
+	gzip -c "$FIX/f8.npy" >"$T/f8.npy.gz"
+	size=$(stat -c %s "$T/f8.npy.gz")
+	{ head -c $((size - 1)) "$T/f8.npy.gz"; printf '\001'; } >"$T/bad.npy.gz"
+	fails_cleanly 74 "^nsl-convert: $T/bad.npy.gz: corrupt gzip data \\(incorrect length check\\) after byte [0-9]+ of the data" "$T/bad.npy.gz"
+}
+
 @test "bad input: an unreadable file" {
 	# Tests run as root, for whom chmod 000 does not stop reading; a
 	# directory and a missing path are inputs that cannot be read.

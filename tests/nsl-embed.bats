@@ -23,7 +23,7 @@ fails_cleanly() {
 @test "pca: components, mean and variances equal sklearn's up to sign (1e-8)" {
 	require_py numpy python3-numpy
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 5 \
-	    --save "$T/map.json"
+	    --save "$T/map.json" < /dev/null
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	run $PY -c '
@@ -98,7 +98,7 @@ assert 1 / 7.5 < C.var() < 2.5 / 3
 	require_py numpy python3-numpy
 	head -2 "$FIX/data.jsonl" | sed 's/"embedding"/"v"/' > "$T/v.jsonl"
 	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 \
-	    --save "$T/m.json"
+	    --save "$T/m.json" < /dev/null
 	run --separate-stderr nsl-embed --load "$T/m.json" --field v --out-field pc "$T/v.jsonl"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^\{\"id\":0,\"v\":\[.*\],\"label\":0,\"pc\":\[-?[0-9.]+,-?[0-9.e-]+\]\}$ ]] || fail "${lines[0]}"
@@ -125,15 +125,36 @@ for a, b in zip(open(sys.argv[1]), open(sys.argv[2])):
 	assert_line --index 0 2
 }
 
-@test "a map with --save and no operands: only the map is written" {
-	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json" -o "$T/none.jsonl"
+@test "with --save and no operands the records to map come from standard input, as for any filter" {
+	nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json" -o "$T/o.jsonl" < "$FIX/data.jsonl"
+	[ -s "$T/m.json" ]
+	nsl-embed --load "$T/m.json" "$FIX/data.jsonl" > "$T/want.jsonl"
+	cmp "$T/o.jsonl" "$T/want.jsonl"
+	[ "$(wc -l < "$T/o.jsonl")" -eq "$(grep -c . "$FIX/data.jsonl")" ]
+	# no records: only the map
+	rm "$T/m.json"
+	run --separate-stderr nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json" < /dev/null
 	[ "$status" -eq 0 ]
 	[ -s "$T/m.json" ]
-	[ ! -e "$T/none.jsonl" ]
+	[ -z "$output" ]
+}
+
+@test "--fit - takes standard input: the records to map are the operands; with none, --save alone" {
+	nsl-embed --fit - --dim 2 --save "$T/m.json" "$FIX/data.jsonl" < "$FIX/data.jsonl" > "$T/o.jsonl"
+	nsl-embed --fit "$FIX/data.jsonl" --dim 2 "$FIX/data.jsonl" > "$T/want.jsonl"
+	cmp "$T/o.jsonl" "$T/want.jsonl"
+	run --separate-stderr nsl-embed --fit - --dim 2 --save "$T/m2.json" < "$FIX/data.jsonl"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	cmp "$T/m.json" "$T/m2.json"
+	fails_cleanly 64 '^nsl-embed: --fit - takes standard input: name the records to map as operands, or --save MAP$' \
+	    --fit - --dim 2
+	fails_cleanly 64 '^nsl-embed: standard input cannot be both --fit and the records to map$' \
+	    --fit - --dim 2 -
 }
 
 @test "bad input: embeddings of another width than the map name file:line" {
-	nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json"
+	nsl-embed --fit "$FIX/data.jsonl" --dim 2 --save "$T/m.json" < /dev/null
 	{ head -2 "$FIX/data.jsonl"; echo '{"id":9,"embedding":[1,2,3]}'; } > "$T/bad.jsonl"
 	fails_cleanly 65 "^nsl-embed: $T/bad.jsonl:3: field \"embedding\": 3 numbers, the map takes 12\$" \
 	    --load "$T/m.json" "$T/bad.jsonl"

@@ -198,3 +198,113 @@ for x in range(1, 9):
 	run bash -c "echo '{\"N\":1e9,\"D\":1e10}' | nsl-extrapolate --fit '$BATS_TEST_TMPDIR/h.json' > /dev/full"
 	[ "$status" -eq 74 ]
 }
+
+# awk's arithmetic gives the closed-form expected values.
+calc() {
+	awk "BEGIN { printf \"%.17g\", $1 }"
+}
+
+@test "--solve inverts a formula fit beyond the data: A*x^-a = 0.3 at x = 546 as for the power law" {
+	jq -n -c 'range(0; 8) | pow(2; .) as $x | {x: $x, y: (2 * pow($x; -0.301))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	nsl-fit -q --formula 'A*x^-a' --param A=1,a=0.5 --x x --y y "$BATS_TEST_TMPDIR/p.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	nsl-fit -q --law power --x x --y y "$BATS_TEST_TMPDIR/p.jsonl" > "$BATS_TEST_TMPDIR/p.json"
+	want=$(calc 'exp(log(2 / 0.3) / 0.301)')
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --solve x --target 0.3 <<<'{"id":1}'
+	[ "$status" -eq 0 ]
+	within "$(jq .x <<<"$output")" "$want" 1e-6
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/p.json" --solve x --target 0.3 <<<'{"id":1}'
+	[ "$status" -eq 0 ]
+	within "$(jq .x <<<"$output")" "$want" 1e-6
+}
+
+@test "--solve inverts downstream's error-to-loss law at real losses (2 to 3.5)" {
+	# Err = 0.95 - 6.4 exp(-1.07 L) at L = 2, 2.25, ..., 3.5
+	jq -n -c 'range(0; 7) | (2 + . / 4) as $l | {loss: $l, error: (0.95 - 6.4 * ((-1.07 * $l) | exp))}' > "$BATS_TEST_TMPDIR/d.jsonl"
+	nsl-fit -q --law downstream "$BATS_TEST_TMPDIR/d.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	# L = ln(k/(eps - Err))/gamma
+	for e in 0.5 0.3 0.85; do
+		run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --solve loss --target "$e" <<<'{"model":"m"}'
+		[ "$status" -eq 0 ]
+		within "$(jq .loss <<<"$output")" "$(calc "log(6.4 / (0.95 - $e)) / 1.07")" 1e-5
+	done
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --solve loss --target 0.96 <<<'{}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'never reaches 0.96 in "loss"'* ]]
+}
+
+@test "--solve inverts exp-offset and a formula with a downstream law's shape" {
+	jq -n -c 'range(0; 8) | (. * 10) as $x | {x: $x, y: (0.5 + 2 * ((-0.01 * $x) | exp))}' > "$BATS_TEST_TMPDIR/e.jsonl"
+	nsl-fit -q --law exp-offset "$BATS_TEST_TMPDIR/e.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --solve x --target 1 <<<'{}'
+	[ "$status" -eq 0 ]
+	within "$(jq .x <<<"$output")" "$(calc 'log(4) / 0.01')" 1e-6
+	jq -n -c 'range(0; 7) | (2 + . / 4) as $l | {L: $l, err: (0.95 - 6.4 * ((-1.07 * $l) | exp))}' > "$BATS_TEST_TMPDIR/d.jsonl"
+	nsl-fit -q --formula 'e - k*exp(-g*L)' --param e=1,k=1,g=1 --x L --y err "$BATS_TEST_TMPDIR/d.jsonl" > "$BATS_TEST_TMPDIR/g.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/g.json" --solve L --target 0.5 <<<'{}'
+	[ "$status" -eq 0 ]
+	within "$(jq .L <<<"$output")" "$(calc 'log(6.4 / 0.45) / 1.07')" 1e-5
+}
+
+@test "--solve takes the root nearest the fit's range, else the smallest positive one" {
+	# (x - 3)(x - 700) = 0: two roots
+	f='{"law":"formula","formula":"A*(x - a)*(x - b)","x":["x"],"y":"y","params":{"A":1,"a":3,"b":700}'
+	echo "$f}" > "$BATS_TEST_TMPDIR/none.json"
+	echo "$f"',"range":{"x":[200,400]}}' > "$BATS_TEST_TMPDIR/far.json"
+	echo "$f"',"range":{"x":[1,10]}}' > "$BATS_TEST_TMPDIR/near.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/none.json" --solve x --target 0 <<<'{}'
+	within "$(jq .x <<<"$output")" 3 1e-12
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/far.json" --solve x --target 0 <<<'{}'
+	within "$(jq .x <<<"$output")" 700 1e-12
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/near.json" --solve x --target 0 <<<'{}'
+	within "$(jq .x <<<"$output")" 3 1e-12
+	# (x + 5)(x - 40): data at negative x take the negative root
+	g='{"law":"formula","formula":"A*(x - a)*(x - b)","x":["x"],"y":"y","params":{"A":1,"a":-5,"b":40}'
+	echo "$g"',"range":{"x":[-100,-50]}}' > "$BATS_TEST_TMPDIR/neg.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/neg.json" --solve x --target 0 <<<'{}'
+	within "$(jq .x <<<"$output")" -5 1e-12
+	echo "$g"',"range":{"x":[5,1]}}' > "$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/bad.json" --solve x --target 0 <<<'{}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'field "range"'* ]]
+}
+
+@test "--solve intervals from bootstrap samples of a formula fit bracket the point value" {
+	jq -n -c 'range(0; 16) | pow(2; . / 2) as $x | {x: $x, y: (2 * pow($x; -0.301) * (1 + 0.02 * (if . % 2 == 0 then 1 else -1 end)))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	nsl-fit -q --formula 'A*x^-a' --param A=1,a=0.5 --x x --y y --bootstrap 50 "$BATS_TEST_TMPDIR/p.jsonl" > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" --solve x --target 0.3 <<<'{}'
+	[ "$status" -eq 0 ]
+	jq -e '.x_lo < .x and .x < .x_hi and .x > 300 and .x < 1000' <<<"$output"
+}
+
+@test "a query's group matches the fit's \"by\" by value: 2.0 finds the fit of 2, \"\\u0061\" that of \"a\"" {
+	f1='{"law":"power","x":["x"],"y":"y","params":{"A":1,"a":0.5},"by":{"g":2}}'
+	f2='{"law":"power","x":["x"],"y":"y","params":{"A":3,"a":0.5},"by":{"g":"a"}}'
+	printf '%s\n' "$f1" "$f2" > "$BATS_TEST_TMPDIR/f.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"g":2.0,"x":4}
+{"g":20e-1,"x":4}
+{"g":"\u0061","x":4}'
+	[ "$status" -eq 0 ]
+	within "$(jq -s '.[0].pred' <<<"$output")" 0.5 1e-15
+	within "$(jq -s '.[1].pred' <<<"$output")" 0.5 1e-15
+	within "$(jq -s '.[2].pred' <<<"$output")" 1.5 1e-15
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/f.json" <<<'{"g":"2","x":4}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"<stdin>:1: no fit matches this record's group" ]]
+	printf '%s\n' "$f1" '{"law":"power","x":["x"],"y":"y","params":{"A":3,"a":0.5},"by":[1]}' > "$BATS_TEST_TMPDIR/g.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/g.json" <<<'{"g":2,"x":4}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'g.json:2: field "by": expected an object of one member' ]]
+}
+
+@test "--level takes 0 < L < 1 and says so; a fit record's level must be in (0, 1) too" {
+	hoff
+	for l in 0 1; do
+		run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --level "$l" <<<'{"N":1,"D":1}'
+		[ "$status" -eq 64 ]
+		[ "${stderr_lines[0]}" = "nsl-extrapolate: --level: $l is outside (0, 1)" ]
+	done
+	echo '{"law":"power","x":["x"],"y":"y","params":{"A":1,"a":0.5},"level":1}' > "$BATS_TEST_TMPDIR/l.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/l.json" <<<'{"x":1}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'l.json:1: field "level": must be between 0 and 1' ]]
+}

@@ -202,3 +202,89 @@ synth() {
 	run bash -c "nsl-fit '$BATS_TEST_TMPDIR/s.jsonl' > /dev/full"
 	[ "$status" -eq 74 ]
 }
+
+@test "--by groups equal values: 2, 2.0 and 2e0 are one group, \"a\" and \"\\u0061\" too, null its own; an array is refused" {
+	# y = c x^-0.5 with c = 1 for g = 2 (written three ways), 3 for "a"
+	# (written two ways), 5 for null
+	{
+		for x in 1 2 4 8; do
+			echo "{\"x\":$x,\"y\":$(calc "1 / sqrt($x)"),\"g\":2}"
+			echo "{\"x\":$((x * 3)),\"y\":$(calc "1 / sqrt($x * 3)"),\"g\":2.0}"
+			echo "{\"x\":$((x * 5)),\"y\":$(calc "1 / sqrt($x * 5)"),\"g\":2e0}"
+			echo "{\"x\":$x,\"y\":$(calc "3 / sqrt($x)"),\"g\":\"a\"}"
+			echo "{\"x\":$((x * 3)),\"y\":$(calc "3 / sqrt($x * 3)"),\"g\":\"\\u0061\"}"
+			echo "{\"x\":$x,\"y\":$(calc "5 / sqrt($x)"),\"g\":null}"
+		done
+	} > "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --by g "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	assert_equal "$(jq -c '[.by, .n]' <<<"$output" | tr '\n' ' ')" '[{"g":2},12] [{"g":"a"},8] [{"g":null},4] '
+	within "$(jq -s '.[0].params.A' <<<"$output")" 1 1e-9
+	within "$(jq -s '.[1].params.A' <<<"$output")" 3 1e-9
+	within "$(jq -s '.[2].params.A' <<<"$output")" 5 1e-9
+	echo '{"x":1,"y":1,"g":[2]}' >> "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --by g "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'p.jsonl:25: field "g": expected a number, string, true, false or null to group by' ]]
+}
+
+@test "the fit record's range is the fitted points' range, held-out points excluded" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --y y --holdout 'x>=7' "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -c .range <<<"$output")" '{"x":[1,6]}'
+}
+
+# awk's arithmetic for expected values: calc EXPR
+calc() {
+	awk "BEGIN { printf \"%.17g\", $1 }"
+}
+
+@test "a --holdout that matches nothing is an error; a group it misses gets a warning and no \"holdout\"" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5)), g: (if . < 5 then 1 else 2 end)}' > "$BATS_TEST_TMPDIR/h.jsonl"
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=100' "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" "nsl-fit: $BATS_TEST_TMPDIR/h.jsonl: --holdout 'x>=100' matches no record"
+	[ -z "$output" ]
+	# x = 8 passes the test but --min drops it
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=8' --min 'x<=7' < "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" "nsl-fit: <stdin>: --holdout 'x>=8' matches no record kept by --min and --drop-top"
+	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=7' --by g "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "nsl-fit: warning: group 1: --holdout 'x>=7' matches no record: its fit has no \"holdout\""
+	assert_equal "$(jq -c '[.by.g, .holdout.n]' <<<"$output" | tr '\n' ' ')" '[1,null] [2,2] '
+}
+
+@test "several laws from standard input name it <stdin>, not the copy's /dev/fd path" {
+	jq -n -c 'range(1; 9) | {x: ., y: (2 * pow(.; -0.5))}' > "$BATS_TEST_TMPDIR/p.jsonl"
+	echo '{"x":9}' >> "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit -q --law power,power-offset --x x --y y < "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" 'nsl-fit: <stdin>:9: missing field "y"'
+}
+
+@test "--level takes 0 < L < 1 and says so" {
+	for l in 0 1 1.5 -0.1; do
+		run --separate-stderr nsl-fit --level "$l" < /dev/null
+		[ "$status" -eq 64 ]
+		[ "${stderr_lines[0]}" = "nsl-fit: --level: $l is outside (0, 1)" ]
+	done
+}
+
+@test "a fit record always reads back: a parameter the data leave free is refused, not written null" {
+	# k = 0 fits best, which leaves gamma free (found by fuzz_fit)
+	printf '%s\n' '{"loss":3,"error":0.2,"w":1}' '{"loss":2.5,"error":0.45,"w":2}' \
+	    '{"loss":3,"error":0.62,"w":1}' '{"loss":3.5,"error":0.71,"w":0.5}' > "$BATS_TEST_TMPDIR/d.jsonl"
+	run --separate-stderr nsl-fit -q --law downstream --loss log-ls --weight-field w "$BATS_TEST_TMPDIR/d.jsonl"
+	if [ "$status" -eq 0 ]; then
+		# a finite fit is fine too: then it must read back
+		jq -e '.params | map_values(type == "number") | all' <<<"$output"
+		nsl-extrapolate --fit <(echo "$output") <<<'{"loss":3}' >/dev/null
+	else
+		[ "$status" -eq 65 ]
+		assert_equal "$stderr" 'nsl-fit: parameter gamma of law downstream does not converge to a number: the data do not determine it'
+		[ -z "$output" ]
+	fi
+}

@@ -135,6 +135,25 @@ assert e[:, 0].min() == 1e8 and e[:, 0].max() == 1e11
 	grep -qx "set xrange \[100000000:100000000000\]" "$T/at.gp"
 }
 
+@test "--group joins equal values: 2 and 2.0 are one series, and a fit by 2.0 draws on it" {
+	printf '%s\n' '{"n":100,"err":0.3,"g":2}' '{"n":200,"err":0.25,"g":2.0}' '{"n":400,"err":0.2,"g":"\u0061"}' \
+	    '{"n":800,"err":0.15,"g":"a"}' > "$T/p.jsonl"
+	echo '{"law":"power","x":["n"],"y":"err","params":{"A":2,"a":0.5},"by":{"g":2e0}}' > "$T/f.fit"
+	run --separate-stderr nsl-plot --x n --y err --group g --fit "$T/f.fit" --script -o "$T/f.svg" "$T/p.jsonl"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "${lines[@]}" > "$T/s.gp"
+	grep -q "title 'g=2' noenhanced" "$T/s.gp"
+	grep -q "title 'g=a' noenhanced" "$T/s.gp"
+	run $PY -c "$BLOCKS"'
+b = blocks(sys.argv[1])
+assert b["points0"] == [[100, .3], [200, .25]], b["points0"]
+assert b["points1"] == [[400, .2], [800, .15]], b["points1"]
+assert "points2" not in b
+assert "fit0" in b and "fit1" not in b
+' "$T/s.gp"
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
 @test "points from standard input, one series without --group" {
 	run --separate-stderr nsl-plot --x n --y err --script -o "$T/f.pdf" < "$PTS"
 	[ "$status" -eq 0 ]

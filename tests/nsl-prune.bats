@@ -375,12 +375,35 @@ print(ok, 0 < len(kept) < len(rows))' "$FIX/dedup-in.jsonl" "$T/a"
 	done
 }
 
+@test "a --keep-fraction that rounds to none keeps one record (of each group)" {
+	# 0.0001 of 7 rounds to 0: the hardest record, e (3.5)
+	run -0 --separate-stderr nsl-prune --keep-fraction 0.0001 "$SMALL"
+	assert_equal "$(ids <(printf '%s\n' "${lines[@]}"))" "e "
+	# by label: b d f (0; b and d tie at 2: the earlier, b), a c e g (1): e
+	run -0 --separate-stderr nsl-prune --keep-fraction 0.0001 --by label --report "$SMALL"
+	assert_equal "$(ids <(printf '%s\n' "${lines[@]}"))" "b e "
+	[[ "$stderr" == *"group 0: kept 1 of 3"*"group 1: kept 1 of 4"* ]]
+}
+
 @test "labels missing under --by" {
 	printf '%s\n' '{"score":1,"label":0}' '{"score":2}' >"$T/in"
 	fails_cleanly 65 "^nsl-prune: $T/in:2: missing field \"label\"\$" --keep 1 --by label "$T/in"
-	printf '%s\n' '{"score":1,"label":null}' >"$T/in"
-	fails_cleanly 65 "^nsl-prune: $T/in:1: field \"label\": expected a number or a string label\$" \
+	printf '%s\n' '{"score":1,"label":[0]}' >"$T/in"
+	fails_cleanly 65 "^nsl-prune: $T/in:1: field \"label\": expected a number, string, true, false or null to group by\$" \
 	    --keep 1 --by label "$T/in"
+}
+
+@test "--by groups equal values as every tool does: 2, 2.0 and 2e0 are one group, \"a\" and \"\\u0061\" too, null its own" {
+	printf '%s\n' '{"id":1,"score":1,"g":2}' '{"id":2,"score":2,"g":2.0}' '{"id":3,"score":3,"g":2e0}' \
+	    '{"id":4,"score":4,"g":"a"}' '{"id":5,"score":5,"g":"\u0061"}' '{"id":6,"score":6,"g":null}' \
+	    '{"id":7,"score":7,"g":-0}' '{"id":8,"score":8,"g":0}' >"$T/in"
+	run -0 --separate-stderr nsl-prune --keep-fraction 0.5 --by g --report "$T/in"
+	# groups 0 {7,8}, 2 {1,2,3}, "a" {4,5}, null {6}: round(n/2) hardest of each
+	assert_equal "$(ids <(printf '%s\n' "${lines[@]}"))" "2 3 5 6 8 "
+	assert_equal "$stderr" 'nsl-prune: group 0: kept 1 of 2, score 8 to 8
+nsl-prune: group 2: kept 2 of 3, score 2 to 3
+nsl-prune: group "a": kept 1 of 2, score 5 to 5
+nsl-prune: group null: kept 1 of 1, score 6 to 6'
 }
 
 @test "--keep larger than the input; a stratified budget beyond the cutoff" {

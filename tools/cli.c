@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
+#include "nsl/num.h"
 
 static char progname[64] = "nsl";
 
@@ -246,9 +247,21 @@ nsl_cli_next(struct nsl_cli *cli, int argc, char **argv)
 	}
 }
 
-double
-nsl_arg_double(const char *opt, const char *arg, double min, double max)
+/* A bound as text that reads back to it exactly ("inf" for infinity). */
+static void
+bound_text(char *buf, double v)
 {
+	if (isinf(v))
+		strcpy(buf, v > 0 ? "inf" : "-inf");
+	else
+		nsl_num_format(buf, v);
+}
+
+double
+nsl_arg_double_in(const char *opt, const char *arg, double min, double max,
+    unsigned open)
+{
+	char lo[NSL_NUM_BUFSZ], hi[NSL_NUM_BUFSZ];
 	char *end;
 	double v;
 
@@ -258,10 +271,22 @@ nsl_arg_double(const char *opt, const char *arg, double min, double max)
 		nsl_usage_error("%s: '%s' is not a number", opt, arg);
 	if (errno == ERANGE && fabs(v) > 1)
 		nsl_usage_error("%s: '%s' is out of range", opt, arg);
-	if (v < min || v > max)
-		nsl_usage_error("%s: %s is outside [%g, %g]", opt, arg, min,
-		    max);
+	if (v < min || v > max || ((open & NSL_ARG_OPEN_MIN) && v == min) ||
+	    ((open & NSL_ARG_OPEN_MAX) && v == max)) {
+		/* the bounds exactly, so that the message says what is taken */
+		bound_text(lo, min);
+		bound_text(hi, max);
+		nsl_usage_error("%s: %s is outside %c%s, %s%c", opt, arg,
+		    (open & NSL_ARG_OPEN_MIN) ? '(' : '[', lo, hi,
+		    (open & NSL_ARG_OPEN_MAX) ? ')' : ']');
+	}
 	return v;
+}
+
+double
+nsl_arg_double(const char *opt, const char *arg, double min, double max)
+{
+	return nsl_arg_double_in(opt, arg, min, max, 0);
 }
 
 long long

@@ -254,6 +254,18 @@ void nsl_usage_error(const char *fmt, ...)
  */
 double nsl_arg_double(const char *opt, const char *arg, double min,
     double max);
+/*
+ * The same, with either bound left out by open (NSL_ARG_OPEN_MIN,
+ * NSL_ARG_OPEN_MAX, NSL_ARG_OPEN: both).  The message names the interval
+ * as taken, bounds exact: "--level: 1 is outside (0, 1)".
+ */
+enum {
+	NSL_ARG_OPEN_MIN = 1 << 0,
+	NSL_ARG_OPEN_MAX = 1 << 1,
+	NSL_ARG_OPEN = NSL_ARG_OPEN_MIN | NSL_ARG_OPEN_MAX
+};
+double nsl_arg_double_in(const char *opt, const char *arg, double min,
+    double max, unsigned open);
 long long nsl_arg_long(const char *opt, const char *arg, long long min,
     long long max);
 uint64_t nsl_arg_u64(const char *opt, const char *arg);

@@ -59,7 +59,8 @@ usage(FILE *fp)
 "  -h, --help         this help\n"
 "  -V, --version      the version\n"
 "\n"
-"With --save and no file operands, only the map is written.\n"
+"Without file operands the records to map come from standard input (to\n"
+"only save a map: < /dev/null); with --fit -, from the operands alone.\n"
 "Exit status: 0 done, 64 bad command line, 65 bad data, 66 cannot open an\n"
 "input, 74 I/O error.\n", NSL_DEFAULT_SEED, NSL_DEFAULT_FIELD);
 }
@@ -181,7 +182,7 @@ main(int argc, char **argv)
 	const char *stdin_only = "-";
 	enum nsl_embed_method method = NSL_EMBED_PCA;
 	long dim = 0;
-	int c, whiten = 0, i;
+	int c, whiten = 0, i, fit_stdin;
 
 	nsl_cli_init(&cli, &tool, longopts, "");
 	while ((c = nsl_cli_next(&cli, argc, argv)) != -1) {
@@ -214,6 +215,18 @@ main(int argc, char **argv)
 		    "--load");
 	if (whiten && method != NSL_EMBED_PCA)
 		nsl_usage_error("--whiten applies to --method pca only");
+	/*
+	 * A filter with no operands reads standard input -- unless --fit
+	 * has taken it, when only --save is left to do.
+	 */
+	fit_stdin = fit != NULL && strcmp(fit, "-") == 0;
+	for (i = optind; fit_stdin && i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			nsl_usage_error("standard input cannot be both --fit "
+			    "and the records to map");
+	if (fit_stdin && optind == argc && save == NULL)
+		nsl_usage_error("--fit - takes standard input: name the "
+		    "records to map as operands, or --save MAP");
 
 	nsl_err_clear(&err);
 	nsl_embed_init(&e);
@@ -238,7 +251,7 @@ main(int argc, char **argv)
 	}
 	if (save != NULL)
 		save_map(&e, save);
-	if (save == NULL || optind < argc) {
+	if (!fit_stdin || optind < argc) {
 		if ((w = nsl_writer_open(cli.common.output, &err)) == NULL)
 			nsl_die_err(&err);
 		if (optind == argc)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
+#include "nsl/labels.h"
 
 enum {
 	OPT_FIT = 1, OPT_LEVEL, OPT_SOLVE, OPT_TARGET, OPT_OPTIMAL,
@@ -46,8 +47,8 @@ usage(FILE *fp)
 "\n"
 "  --fit FILE         the fit record(s); with several (nsl-fit --by), each\n"
 "                     query uses the one whose \"by\" value it carries\n"
-"  --level L          interval level when the fit has bootstrap samples\n"
-"                     (default 0.95): adds F_lo and F_hi\n"
+"  --level L          interval level when the fit has bootstrap samples,\n"
+"                     0 < L < 1 (default the fit's): adds F_lo and F_hi\n"
 "  --pred-field F     the prediction's field (default pred)\n"
 "  --score            queries carry the measured y: add rel_error and print\n"
 "                     n, ARE, RMSLE and max relative error to stderr\n"
@@ -91,7 +92,6 @@ read_fits(const char *path, struct fits *fs, unsigned flags)
 	nsl_rec_init(&rec, flags);
 	while ((rc = nsl_rec_read(r, &rec, &err)) == 1) {
 		struct nsl_fitrec *f;
-		long k;
 
 		fs->f = realloc(fs->f, (fs->n + 1) * sizeof(*fs->f));
 		if (fs->f == NULL)
@@ -104,21 +104,6 @@ read_fits(const char *path, struct fits *fs, unsigned flags)
 			    nsl_reader_lineno(r));
 			nsl_die_err(&err);
 		}
-		if ((k = nsl_rec_find(&rec, "by")) >= 0 &&
-		    rec.fields[k].type == NSL_JSON_OBJECT) {
-			struct nsl_rec sub;
-
-			/* {"FIELD":VALUE}: keep the name and the raw value */
-			nsl_rec_init(&sub, flags);
-			if (nsl_rec_parse(&sub, rec.fields[k].value,
-			    rec.fields[k].vlen, &err) == 0 && sub.nfields == 1) {
-				f->by_field = strndup(sub.fields[0].key,
-				    sub.fields[0].keylen);
-				f->by_value = strndup(sub.fields[0].value,
-				    sub.fields[0].vlen);
-			}
-			nsl_rec_release(&sub);
-		}
 	}
 	if (rc < 0)
 		nsl_die_err(&err);
@@ -128,9 +113,13 @@ read_fits(const char *path, struct fits *fs, unsigned flags)
 	nsl_reader_close(r);
 }
 
-/* The fit for a query: the only one, or the one whose "by" value matches. */
+/*
+ * The fit for a query: the only one, or the one whose "by" value equals
+ * the query's value of that field (nsl/labels.h: 2 matches 2.0).
+ */
 static const struct nsl_fitrec *
-pick(const struct fits *fs, const struct nsl_rec *q, struct nsl_err *err)
+pick(const struct fits *fs, const struct nsl_rec *q, struct nsl_buf *key,
+    struct nsl_err *err)
 {
 	size_t i;
 	long k;
@@ -140,12 +129,13 @@ pick(const struct fits *fs, const struct nsl_rec *q, struct nsl_err *err)
 	for (i = 0; i < fs->n; i++) {
 		const struct nsl_fitrec *f = &fs->f[i];
 
-		if (f->by_field == NULL)
+		if (f->by_field == NULL ||
+		    (k = nsl_rec_find(q, f->by_field)) < 0)
 			continue;
-		k = nsl_rec_find(q, f->by_field);
-		if (k >= 0 && q->fields[k].vlen == strlen(f->by_value) &&
-		    memcmp(q->fields[k].value, f->by_value,
-		    q->fields[k].vlen) == 0)
+		if (nsl_labels_key_at(q, (size_t)k, NSL_LABELS_LITERALS, key,
+		    err) != 0)
+			return NULL;
+		if (strcmp(key->data, f->by_value) == 0)
 			return f;
 	}
 	nsl_err_set(err, NSL_EX_DATAERR, "no fit matches this record's group");
@@ -184,7 +174,7 @@ main(int argc, char **argv)
 	struct nsl_reader *r;
 	struct nsl_writer *w;
 	struct nsl_rec rec;
-	struct nsl_buf out = NSL_BUF_INIT;
+	struct nsl_buf out = NSL_BUF_INIT, key = NSL_BUF_INIT;
 	double s1 = 0, s2 = 0, m = 0, prevstep = 0, prevlr = NAN;
 
 	nsl_err_clear(&err);
@@ -193,8 +183,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case OPT_FIT: fitpath = optarg; break;
 		case OPT_LEVEL:
-			level = nsl_arg_double("--level", optarg, 1e-9,
-			    1 - 1e-9);
+			level = nsl_arg_double_in("--level", optarg, 0, 1,
+			    NSL_ARG_OPEN);
 			break;
 		case OPT_SOLVE: solve = optarg; break;
 		case OPT_TARGET:
@@ -237,7 +227,7 @@ main(int argc, char **argv)
 	nsl_rec_init(&rec, cli.common.allow_nonfinite ?
 	    NSL_REC_ALLOW_NONFINITE : 0);
 	while (nsl_rec_read(r, &rec, &err) == 1) {
-		const struct nsl_fitrec *f = pick(&fs, &rec, &err);
+		const struct nsl_fitrec *f = pick(&fs, &rec, &key, &err);
 		const struct nsl_law *law;
 		double x[NSL_LAW_MAX_VARS], v3[3], opt[3][3], yv;
 		double lv;
@@ -370,6 +360,7 @@ bad:
 	nsl_reader_close(r);
 	nsl_rec_release(&rec);
 	nsl_buf_release(&out);
+	nsl_buf_release(&key);
 	while (fs.n > 0)
 		nsl_fitrec_release(&fs.f[--fs.n]);
 	free(fs.f);

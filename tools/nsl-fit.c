@@ -73,8 +73,9 @@ usage(FILE *fp)
 "  --by F             fit each value of F separately\n"
 "  --bootstrap B      B resamples for percentile intervals\n"
 "  --cluster F        resample whole clusters (e.g. runs) by F\n"
-"  --level L          interval level (default 0.95)\n"
-"  --holdout 'F>=V'   hold out points passing the test (>=, >, <=, <, ==)\n"
+"  --level L          interval level, 0 < L < 1 (default 0.95)\n"
+"  --holdout 'F>=V'   hold out points passing the test (>=, >, <=, <, ==);\n"
+"                     one that holds out nothing is an error\n"
 "  --holdout-largest F  hold out the points with the largest F\n"
 "  --min F=V          keep points with F >= V (repeatable)\n"
 "  --drop-top K       drop the K highest-y points of each group\n"
@@ -115,6 +116,7 @@ struct opts {
 	struct nsl_cond min[32], holdout;
 	size_t nmin;
 	int has_holdout, breaks;
+	const char *holdout_text;
 	struct nsl_fit_opts fo;
 };
 
@@ -202,6 +204,30 @@ struct result {
 	size_t group;
 };
 
+/*
+ * A --holdout that holds out nothing would leave the fit records without
+ * the "holdout" asked for: an error when no group has a point to hold
+ * out, a warning naming each group without one.
+ */
+static void
+check_holdout(const struct opts *o, const struct nsl_points *pts,
+    const char *in, int dropped)
+{
+	size_t gi, total = 0;
+
+	for (gi = 0; gi < pts->ng; gi++)
+		total += pts->g[gi].nmatch;
+	if (total == 0)
+		nsl_die(NSL_EX_DATAERR, "%s: --holdout '%s' matches no record%s",
+		    in, o->holdout_text, o->nmin > 0 || dropped ?
+		    " kept by --min and --drop-top" : "");
+	for (gi = 0; gi < pts->ng; gi++)
+		if (pts->g[gi].nmatch == 0)
+			nsl_warn("warning: group %s: --holdout '%s' matches no "
+			    "record: its fit has no \"holdout\"",
+			    pts->g[gi].key, o->holdout_text);
+}
+
 static int
 by_group_aic(const void *a, const void *b)
 {
@@ -221,7 +247,7 @@ main(int argc, char **argv)
 	struct nsl_buf out = NSL_BUF_INIT, warn = NSL_BUF_INIT;
 	struct result *res = NULL;
 	size_t nres = 0, li, gi, i, drop = 0;
-	const char *in = "-";
+	const char *in = "-", *in_name;
 	char *items[NSL_LAW_MAX_PARAMS];
 	struct nsl_writer *w;
 	FILE *tmp = NULL;
@@ -278,13 +304,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_CLUSTER: o.cluster = optarg; break;
 		case OPT_LEVEL:
-			o.fo.level = nsl_arg_double("--level", optarg, 1e-9,
-			    1 - 1e-9);
+			o.fo.level = nsl_arg_double_in("--level", optarg, 0, 1,
+			    NSL_ARG_OPEN);
 			break;
 		case OPT_HOLDOUT:
 			if (nsl_cond_parse(&o.holdout, optarg, -1, &err) != 0)
 				nsl_usage_error("--holdout: %s", err.msg);
 			o.has_holdout = 1;
+			o.holdout_text = optarg;
 			break;
 		case OPT_HOLDOUT_LARGEST: o.hl = optarg; break;
 		case OPT_MIN:
@@ -325,6 +352,7 @@ main(int argc, char **argv)
 		nsl_usage_error("one input file at most");
 	if (optind < argc)
 		in = argv[optind];
+	in_name = strcmp(in, "-") == 0 ? "<stdin>" : in;
 	if (o.formula != NULL && o.nlaws > 0)
 		nsl_usage_error("--formula and --law exclude each other");
 	if (o.formula != NULL && o.np == 0)
@@ -394,7 +422,8 @@ main(int argc, char **argv)
 		po.drop_top = drop;
 		po.rec_flags = cli.common.allow_nonfinite ?
 		    NSL_REC_ALLOW_NONFINITE : 0;
-		if ((r = nsl_reader_open(in, &err)) == NULL)
+		if ((r = nsl_reader_open(in, &err)) == NULL ||
+		    (tmp != NULL && nsl_reader_set_name(r, in_name) != 0))
 			nsl_die_err(&err);
 		nsl_points_init(&pts, &po);
 		if (nsl_points_read(&pts, r, &err) != 0 ||
@@ -402,7 +431,9 @@ main(int argc, char **argv)
 			nsl_die_err(&err);
 		nsl_reader_close(r);
 		if (pts.ng == 0)
-			nsl_die(NSL_EX_DATAERR, "%s: no records", in);
+			nsl_die(NSL_EX_DATAERR, "%s: no records", in_name);
+		if (li == 0 && o.has_holdout)
+			check_holdout(&o, &pts, in_name, drop > 0);
 		res = realloc(res, (nres + pts.ng) * sizeof(*res));
 		if (res == NULL)
 			nsl_die(NSL_EX_SOFTWARE, "out of memory");

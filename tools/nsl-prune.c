@@ -60,7 +60,7 @@ usage(FILE *fp)
 "Keep a subset of records by score (higher = harder); the kept records'\n"
 "lines are written unchanged, in input order.\n"
 "\n"
-"  --keep-fraction F    keep round(F * n) records, 0 < F <= 1\n"
+"  --keep-fraction F    keep round(F * n) records, 0 < F <= 1, at least 1\n"
 "  --keep N             keep N records\n"
 "  --strategy S         hard (highest scores, the default), easy (lowest),\n"
 "                       random, stratified (CCS) or dedup (SemDeDup)\n"

@@ -29,7 +29,7 @@ for s in train t10k; do
 	    "$src/$s-images-idx3-ubyte.gz" -o "$w/$s.jsonl.gz"
 done
 zcat "$w/train.jsonl.gz" | head -20000 > "$w/fit20k.jsonl"
-nsl-embed --fit "$w/fit20k.jsonl" --dim 50 --save "$w/pca50.json"
+nsl-embed --fit "$w/fit20k.jsonl" --dim 50 --save "$w/pca50.json" < /dev/null
 nsl-embed --load "$w/pca50.json" "$w/train.jsonl.gz" |
     nsl-score --metric class-prototype -o "$w/train50.jsonl.gz"
 nsl-embed --load "$w/pca50.json" "$w/t10k.jsonl.gz" -o "$w/test50.jsonl.gz"

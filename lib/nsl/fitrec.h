@@ -2,7 +2,10 @@
  * nsl/fitrec.h - measurement points in, fit records out (and back in).
  *
  * Points: nsl_points_read() reads measurement records into groups (one
- * per distinct value of the --by field, in order of first appearance),
+ * per distinct value of the --by field, in order of first appearance;
+ * values are the same group when nsl/labels.h says they are equal: 2 and
+ * 2.0 are one group, "a" and "\u0061" too; objects and arrays are
+ * errors),
  * taking the law's variables, the measured y and an optional weight from
  * each record, and remembering per point whether it passes the --min
  * filters, whether it is held out, and its cluster key.  After reading,
@@ -18,13 +21,20 @@
  *	 "delta":0.001,"objective":0.00101,"n":240,"k":5,"aic":..,"bic":..,
  *	 "rmsle":..,"are":..,"max_rel_error":..,
  *	 "holdout":{"n":..,"are":..,"rmsle":..,"max_rel_error":..},
- *	 "seed":0,"breaks":1,
+ *	 "seed":0,"breaks":1,"range":{"N":[lo,hi],"D":[lo,hi]},
  *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
  *
- * Parameters, intervals and bootstrap samples are in report space.
- * "by", "fixed", "intervals", "holdout", "breaks" and "bootstrap" are
- * present only when they apply.  nsl_fitrec_parse() reads such a record
- * back (unknown members are ignored, so users may add their own).
+ * Parameters, intervals and bootstrap samples are in report space; a
+ * sample value that is no finite double there (exp of a large log) is
+ * written null, read back as NaN and left out of intervals.
+ * "range" is each variable's range over the fitted points (the law's
+ * working variables), which nsl_fitrec_solve() uses to choose among
+ * several roots.  "by", "fixed", "intervals", "holdout", "breaks",
+ * "range" and "bootstrap" are present only when they apply.
+ * nsl_fitrec_parse() reads such a record back (unknown members are
+ * ignored, so users may add their own), "by" included: by_field is its
+ * member's name and by_value that value's key, so that a query's group
+ * is matched by equal value (nsl/labels.h).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
  * release with nsl_fitrec_release().  struct nsl_points owns its groups.
@@ -59,7 +69,7 @@ int nsl_cond_parse(struct nsl_cond *, const char *text, int defop,
 int nsl_cond_test(const struct nsl_cond *, double v);
 
 struct nsl_group {
-	char *key;		/* raw JSON text of the --by value, or NULL */
+	char *key;		/* the --by value's key (labels.h), or NULL */
 	size_t n, cap;
 	double *x;		/* n rows of nvars */
 	double *y;
@@ -67,6 +77,7 @@ struct nsl_group {
 	unsigned char *keep;	/* passes --min */
 	unsigned char *held;	/* held out */
 	double *hval;		/* --holdout-largest field value */
+	size_t nmatch;		/* kept points that pass --holdout */
 	size_t *cluster;	/* cluster id per point (NULL: none) */
 	size_t ncluster;
 	unsigned long *line;	/* input line per point */
@@ -91,7 +102,7 @@ struct nsl_points {
 	struct nsl_points_opts o;
 	struct nsl_group *g;
 	size_t ng, cap;
-	char **ckeys;			/* cluster key texts, all groups */
+	char **ckeys;			/* cluster keys (labels.h) */
 	size_t nckeys, ckcap;
 };
 
@@ -111,7 +122,8 @@ struct nsl_fitrec {
 	struct nsl_law *law;
 	double theta[NSL_LAW_MAX_PARAMS];	/* fit space */
 	unsigned char fixed[NSL_LAW_MAX_PARAMS];
-	char *by_field, *by_value;		/* by_value: raw JSON */
+	char *by_field;				/* decoded name */
+	char *by_value;				/* its key (labels.h) */
 	enum nsl_loss loss;
 	double delta, objective, aic, bic, level;
 	size_t n, k;
@@ -119,6 +131,8 @@ struct nsl_fitrec {
 	int has_holdout;
 	struct nsl_scores holdout;
 	uint64_t seed;
+	int has_range;
+	double range[NSL_LAW_MAX_VARS][2];	/* lo, hi over the fit */
 	size_t B;
 	double *samples;			/* B rows of np, fit space */
 	char *cluster;
@@ -142,9 +156,12 @@ void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
  * percentile interval at level over the samples (else lo = hi = NaN).
  *
  * predict: y at x (the law's working variables).
- * solve: the value of variable k that gives y = target (see
- *   nsl_law_solve); samples that never reach it are left out of the
- *   interval.  Returns -1 with err if the fit itself never reaches it.
+ * solve: the value of variable k that gives y = target: the root nearest
+ *   the variable's fitted range (the record's "range"; without one, the
+ *   rule of nsl_law_solve), see nsl_law_solve_near; for each bootstrap
+ *   sample, its root nearest the fit's own.  Samples that never reach
+ *   the target are left out of the interval.  Returns -1 with err if the
+ *   fit itself never reaches it.
  * optimal: for chinchilla and chinchilla-tied, the compute-optimal
  *   N = G (C/k)^(beta/(alpha+beta)), G = (alpha A/(beta B))^(1/(alpha+beta)),
  *   D = C/(k N) and the loss there; out[3][3] rows N, D, L of
@@ -176,7 +193,9 @@ struct nsl_fit_opts {
  * bootstrap.  Fills out (initialised by the caller; it takes a new copy
  * of the law).  Identification warnings, one line each without the
  * program name, are appended to warn.  Returns 0, or -1 with err
- * (NSL_EX_DATAERR for fewer points than free parameters).
+ * (NSL_EX_DATAERR for fewer points than free parameters, or for a
+ * parameter that is no finite number in report space: a record must
+ * read back).
  */
 int nsl_fit_group(const struct nsl_law *, const struct nsl_group *,
     const struct nsl_fit_opts *, struct nsl_fitrec *out,

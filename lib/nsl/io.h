@@ -41,14 +41,19 @@ struct nsl_reader *nsl_reader_open(const char *path, struct nsl_err *err);
  * Read the next line.  On success returns 1 and sets *line (borrowed,
  * valid until the next call, NUL-terminated) and *len, without the line
  * terminator ("\n" or "\r\n").  Returns 0 at end of input, -1 on a read
- * error (err set to NSL_EX_IOERR with the file name and line).
+ * error (err set to NSL_EX_IOERR with the file name and the line where
+ * the data stopped: "truncated gzip data (unexpected end of file)",
+ * "corrupt gzip data (incorrect data check)").  zlib checks a gzip
+ * member as a whole and drops what it decoded in the call that fails,
+ * so corrupt data may be placed up to 512 KB (decoded) early.
  */
 int nsl_reader_getline(struct nsl_reader *, const char **line, size_t *len,
     struct nsl_err *err);
 
 /*
  * Read up to n raw bytes (for binary formats).  Returns the number read;
- * fewer than n only at end of input; -1 on error with err set.
+ * fewer than n only at end of input; -1 on error with err set, placed at
+ * the file (no line) and saying "after byte B of the data".
  */
 long nsl_reader_read(struct nsl_reader *, void *buf, size_t n,
     struct nsl_err *err);
@@ -64,6 +69,9 @@ int nsl_reader_read_exact(struct nsl_reader *, void *p, size_t n,
 
 /* Display name ("-" shows as "<stdin>") and number of the last line read. */
 const char *nsl_reader_name(const struct nsl_reader *);
+/* Name the input otherwise in messages (a copy of standard input, say:
+ * "<stdin>" rather than "/dev/fd/3").  Returns 0, or -1: no memory. */
+int nsl_reader_set_name(struct nsl_reader *, const char *name);
 unsigned long nsl_reader_lineno(const struct nsl_reader *);
 
 /* Offset, in uncompressed bytes, of the start of the last line read. */

@@ -158,12 +158,34 @@ int nsl_law_basis(const struct nsl_law *, const double *theta,
     const double *x, double *phi);
 
 /*
- * Solve for variable k: the value v of x[k] such that y(x with x[k] = v)
- * equals target, searched on a log scale over (0, 1e300] when the
- * variable must be positive, otherwise over [-1e300, 1e300].  Returns 0,
- * or -1 when the law never reaches the target over that range (err says
- * why, NSL_EX_DATAERR).
+ * Solve for variable k: a value v of x[k] such that y(x with x[k] = v)
+ * equals target.  f(v) = y - target is sampled at 0 and at +-10^e for e
+ * from -300 to 300 in steps of 1/4 (only the positive values when the
+ * variable must be positive, nsl_law_var_positive); a sample where f is
+ * 0 is a root, and each step where f changes sign between finite values
+ * is refined by Brent's method (a step where |f| does not fall towards
+ * the sign change, a pole, is no root).  Two roots within one step
+ * (a factor 10^0.25) of each other, or a root where f touches the target
+ * without crossing it, can be missed.
+ *
+ * Of several roots, the one nearest the range [lo, hi] (nsl-fit records
+ * the range of each variable over the fitted points) is taken:
+ *  - a range off zero prefers roots of its sign; among them, one inside
+ *    the range, else the one nearest by ratio (log distance); without
+ *    any, the root 0, then the root of the other sign nearest 0;
+ *  - a range that holds 0 takes the root nearest by plain distance;
+ *  - ties go to the smaller root.
+ * With lo or hi NaN (no range), the smallest positive root is taken,
+ * else 0, else the negative root nearest 0.
+ * Returns 0, or -1 when the law never reaches the target (err says why,
+ * NSL_EX_DATAERR; NSL_EX_SOFTWARE when out of memory).  Turns GSL's
+ * abort-on-error handler off.
  */
+int nsl_law_solve_near(const struct nsl_law *, const double *theta,
+    const double *x, size_t k, double target, double lo, double hi,
+    double *out, struct nsl_err *err);
+
+/* nsl_law_solve_near() without a range. */
 int nsl_law_solve(const struct nsl_law *, const double *theta,
     const double *x, size_t k, double target, double *out,
     struct nsl_err *err);

@@ -48,7 +48,7 @@ struct nsl_plot_opts {
 };
 
 struct nsl_plot_series {
-	char *key;		/* the group value's JSON text, or NULL */
+	char *key;		/* the group's key (labels.h), or NULL */
 	char *name;		/* for the legend */
 	double *x, *y;
 	size_t n, cap;
@@ -83,10 +83,9 @@ int nsl_plot_read(struct nsl_plot *, struct nsl_reader *r,
     struct nsl_err *err);
 
 /*
- * Add the curves of a fit record f, parsed from rec (whose "by" member,
- * not kept by nsl_fitrec_parse, is read here), after all points are
- * read.  The plot's
- * x field must be one of the law's variables.  A fit with "by" {G: v}
+ * Add the curves of a fit record f (parsed from rec) after all points
+ * are read.  The plot's x field must be one of the law's variables.  A
+ * fit with "by" {G: v}
  * where G is the group field draws one curve for series v (none if no
  * such series); otherwise, if the group field is another of the law's
  * variables, one curve per series with that variable at the series'

@@ -17,9 +17,10 @@
  *    group rank), so the same seed gives the same subset whatever the
  *    other groups hold.
  *  - Groups (--by): each group g of n_g records keeps round(F * n_g)
- *    (--keep-fraction) or, for --keep N, its share N * n_g / n rounded
- *    by the largest-remainder method so that the shares sum to N (ties
- *    among remainders to the lower group rank).
+ *    (--keep-fraction; at least 1 when n_g > 0, unless a stratified
+ *    cutoff leaves the group none) or, for --keep N, its share
+ *    N * n_g / n rounded by the largest-remainder method so that the
+ *    shares sum to N (ties among remainders to the lower group rank).
  *  - Strategies never keep more than the budget; stratified (CCS) and
  *    the others keep exactly the budget; dedup has no budget (--eps
  *    decides).

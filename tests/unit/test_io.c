@@ -161,6 +161,35 @@ test_truncated_gz(void)
 	nsl_err_clear(&err);
 	UNIT_CHECK(read_joined("bad.gz", out, sizeof(out), &err) == -1 &&
 	    err.code == NSL_EX_IOERR, "corrupt gzip data is an I/O error");
+	UNIT_CHECK(strstr(err.msg, "corrupt gzip data (") == err.msg &&
+	    strstr(err.msg, "<fd:") == NULL && strstr(err.file, "bad.gz") !=
+	    NULL && err.line >= 1, "corrupt gzip data names the file and a "
+	    "line, not zlib's <fd:N> (%s:%lu: %s)", err.file, err.line,
+	    err.msg);
+	/* binary reads have no lines: the byte where the data stopped */
+	{
+		struct nsl_reader *r = nsl_reader_open(path("cut.gz"), &err);
+		gzFile g = gzopen(path("cut.gz"), "rb");
+		long got = 0, n;
+
+		/* what zlib decodes before the cut, read byte by byte */
+		while (g != NULL && gzread(g, out, 1) == 1)
+			got++;
+		if (g != NULL)
+			gzclose(g);
+		nsl_err_clear(&err);
+		while (r != NULL && (n = nsl_reader_read(r, out, 1000,
+		    &err)) > 0)
+			;
+		UNIT_CHECK(r != NULL && err.code == NSL_EX_IOERR &&
+		    err.line == 0 && strstr(err.file, "cut.gz") != NULL,
+		    "a binary read of a cut gzip file is an I/O error at the "
+		    "file, no line (%s:%lu)", err.file, err.line);
+		snprintf(out, sizeof(out), "after byte %ld of the data", got);
+		UNIT_CHECK(strstr(err.msg, out) != NULL, "and says after "
+		    "which byte the data stopped: %ld (%s)", got, err.msg);
+		nsl_reader_close(r);
+	}
 	free(gz);
 }
 

@@ -41,6 +41,45 @@ struct gcase {
 	double x[3];
 };
 
+/* Solve a one-variable formula law over x near [lo, hi]; -1 if no root. */
+static int
+fsolve(const char *text, const char *const *pn, const double *p, size_t np,
+    double target, double lo, double hi, double *out)
+{
+	const char *vn[] = { "x" };
+	struct nsl_err err;
+	struct nsl_law *l = nsl_law_formula(text, pn, p, np, vn, 1, &err);
+	double x[1] = { 0 };
+	int rc;
+
+	if (l == NULL)
+		return -2;
+	rc = nsl_law_solve_near(l, p, x, 0, target, lo, hi, out, &err);
+	nsl_law_free(l);
+	return rc;
+}
+
+/* Solve variable 0 of a named law given in report space. */
+static int
+nsolve(const char *name, const double *p, double target, double *out)
+{
+	struct nsl_err err;
+	struct nsl_law *l = nsl_law_new(name, 1, &err);
+	double t[NSL_LAW_MAX_PARAMS], x[1] = { 0 };
+	int rc;
+
+	nsl_law_from_report(l, p, t);
+	rc = nsl_law_solve(l, t, x, 0, target, out, &err);
+	nsl_law_free(l);
+	return rc;
+}
+
+static int
+close_to(double got, double want, double rel)
+{
+	return fabs(got - want) <= rel * fabs(want);
+}
+
 int
 main(void)
 {
@@ -175,6 +214,103 @@ main(void)
 		    NULL, "a formula using no parameter is refused");
 		nsl_law_free(l);
 		nsl_law_free(m);
+	}
+	/*
+	 * Solving over the whole real line.  Expected values are the
+	 * closed-form inverses.  y = 2 x^-0.301 = 0.3 at x = (2/0.3)^(1/0.301)
+	 * = 546.06, beyond 1 (the old scan of sign-free variables stopped at
+	 * 1), for a formula and for the named power law alike.
+	 */
+	{
+		const char *pn[] = { "A", "a", "b" };
+		double p[3] = { 2, 0.301, 0 }, v = 0, want;
+
+		want = pow(2 / 0.3, 1 / 0.301);
+		UNIT_CHECK(fsolve("A*x^-a", pn, p, 2, 0.3, NAN, NAN, &v) == 0 &&
+		    close_to(v, want, 1e-12), "formula A*x^-a = 0.3 at x = "
+		    "546.06 (got %.17g, want %.17g)", v, want);
+		UNIT_CHECK(nsolve("power", (double[]){ 2, 0.301 }, 0.3, &v) ==
+		    0 && close_to(v, want, 1e-12), "power law likewise (got "
+		    "%.17g)", v);
+		UNIT_CHECK(fsolve("A*x^-a", pn, p, 2, 1e-6, NAN, NAN, &v) == 0 &&
+		    close_to(v, pow(2e6, 1 / 0.301), 1e-12), "and y = 1e-6 at "
+		    "x = 2e6^(1/0.301) = 8.6e20 (got %g)", v);
+
+		/* exp-offset: E + A exp(-b x) = y at x = ln(A/(y - E))/b */
+		want = log(2 / 0.5) / 0.01;
+		UNIT_CHECK(nsolve("exp-offset", (double[]){ 0.5, 2, 0.01 }, 1,
+		    &v) == 0 && close_to(v, want, 1e-12), "exp-offset 0.5 + "
+		    "2 exp(-0.01 x) = 1 at x = ln 4 / 0.01 = 138.63 (got %.17g)",
+		    v);
+
+		/*
+		 * downstream: Err = eps - k exp(-gamma L), so the loss for an
+		 * error is L = ln(k/(eps - Err))/gamma: eps 0.9, k 20,
+		 * gamma 1.5, Err 0.4 at L = ln(40)/1.5 = 2.4593; Err 0.7 at
+		 * L = ln(100)/1.5 = 3.0701 -- real losses, above 1.
+		 */
+		UNIT_CHECK(nsolve("downstream", (double[]){ 0.9, 20, 1.5 }, 0.4,
+		    &v) == 0 && close_to(v, log(40) / 1.5, 1e-12),
+		    "downstream: error 0.4 at loss ln(40)/1.5 = 2.4593 (got "
+		    "%.17g)", v);
+		UNIT_CHECK(nsolve("downstream", (double[]){ 0.9, 20, 1.5 }, 0.7,
+		    &v) == 0 && close_to(v, log(100) / 1.5, 1e-12),
+		    "downstream: error 0.7 at loss ln(100)/1.5 = 3.0701 (got "
+		    "%.17g)", v);
+		UNIT_CHECK(nsolve("downstream", (double[]){ 0.9, 20, 1.5 }, 0.95,
+		    &v) != 0, "downstream: an error above eps is never reached");
+
+		/* a root on the grid itself: x - 100 = 0 */
+		UNIT_CHECK(fsolve("A*x - b", pn, (double[]){ 1, 0, 100 }, 3, 0,
+		    NAN, NAN, &v) == 0 && v == 100, "x - 100 = 0 at 100 exactly "
+		    "(got %.17g)", v);
+		/* roots 3 and 700: the range decides */
+		p[0] = 1, p[1] = 3, p[2] = 700;
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, NAN, NAN,
+		    &v) == 0 && close_to(v, 3, 1e-14), "(x-3)(x-700): no range, "
+		    "the smallest positive root 3 (got %.17g)", v);
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, 1, 10, &v) ==
+		    0 && close_to(v, 3, 1e-14), "range [1, 10]: 3 (got %.17g)",
+		    v);
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, 200, 400,
+		    &v) == 0 && close_to(v, 700, 1e-14), "range [200, 400]: 700, "
+		    "nearer by ratio (got %.17g)", v);
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, 20, 40,
+		    &v) == 0 && close_to(v, 3, 1e-14), "range [20, 40]: 3, "
+		    "nearer by ratio (got %.17g)", v);
+		/* roots -5 and 40 */
+		p[1] = -5, p[2] = 40;
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, NAN, NAN,
+		    &v) == 0 && close_to(v, 40, 1e-14), "(x+5)(x-40): no range, "
+		    "the positive root 40 (got %.17g)", v);
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, -100, -50,
+		    &v) == 0 && close_to(v, -5, 1e-14), "range [-100, -50]: the "
+		    "negative root -5 (got %.17g)", v);
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, -1, 1, &v) ==
+		    0 && close_to(v, -5, 1e-14), "range [-1, 1] holds 0: the "
+		    "nearer root -5 by plain distance (got %.17g)", v);
+		/* only negative roots: x^2 + 7x + 10 = (x+2)(x+5) */
+		p[1] = -2, p[2] = -5;
+		UNIT_CHECK(fsolve("A*(x - a)*(x - b)", pn, p, 3, 0, 10, 100,
+		    &v) == 0 && close_to(v, -2, 1e-14), "(x+2)(x+5), range "
+		    "[10, 100]: no positive root, so the negative one nearest 0, "
+		    "-2 (got %.17g)", v);
+		/* a pole is no root: 1/(x - 10) never equals 0 */
+		p[0] = 1, p[1] = 10;
+		UNIT_CHECK(fsolve("A/(x - a)", pn, p, 2, 0, NAN, NAN, &v) == -1,
+		    "1/(x-10) = 0 has no root (the sign change at the pole "
+		    "is refused)");
+		/* but 1/(x - 10) = 0.5 has x = 12 */
+		UNIT_CHECK(fsolve("A/(x - a)", pn, p, 2, 0.5, NAN, NAN, &v) == 0 &&
+		    close_to(v, 12, 1e-14), "1/(x-10) = 0.5 at 12 (got %.17g)",
+		    v);
+		/* tiny and huge roots: x = 1e-250 and x = 3e250 */
+		UNIT_CHECK(fsolve("A*x - b", pn, (double[]){ 1, 0, 1e-250 }, 3,
+		    0, NAN, NAN, &v) == 0 && close_to(v, 1e-250, 1e-14),
+		    "x = 1e-250 (got %g)", v);
+		UNIT_CHECK(fsolve("A*x - b", pn, (double[]){ 1, 0, -3e250 }, 3,
+		    0, NAN, NAN, &v) == 0 && close_to(v, -3e250, 1e-14),
+		    "x = -3e250 (got %g)", v);
 	}
 	UNIT_CHECK(nsl_law_new("nope", 1, &err) == NULL &&
 	    err.code == NSL_EX_USAGE, "unknown law is a usage error");

@@ -136,6 +136,23 @@ test_budgets(void)
 	p.fraction = 0.1;
 	UNIT_CHECK(nsl_prune_budgets(&p, g3, 3, b3, &err) == 0 &&
 	    same(b3, w3, 3), "fractions per group: round(0.1 * 333) = 33");
+	{
+		static const size_t gt[2] = { 3, 20000 }, wt[2] = { 1, 2 };
+		static const size_t gs[2] = { 1, 3 }, ws[2] = { 0, 1 };
+		size_t bt[2];
+
+		p.fraction = 0.0001;
+		UNIT_CHECK(nsl_prune_budgets(&p, gt, 2, bt, &err) == 0 &&
+		    same(bt, wt, 2), "0.0001 of 3 keeps 1 (round gives 0), of "
+		    "20000 round(2) = 2");
+		p.strategy = NSL_PRUNE_STRATIFIED;
+		p.cutoff = 0.5;
+		UNIT_CHECK(nsl_prune_budgets(&p, gs, 2, bt, &err) == 0 &&
+		    same(bt, ws, 2), "stratified: a cutoff of 0.5 leaves a group "
+		    "of 1 nothing (round(0.5) = 1), so it keeps 0; of 3, 1");
+		p.strategy = NSL_PRUNE_HARD;
+		p.cutoff = 0;
+	}
 }
 
 /*
@@ -260,17 +277,17 @@ test_groups(void)
 		"{\"l\":-0}", "{\"l\":0}", "{\"l\":2.0}", "{\"l\":1e1}",
 		"{\"l\":\"b\"}"
 	};
-	/* first appearance: "b" 0, 10 1, 2 2, "a" 3, -0 4, 0 5; 2.0 is 2,
-	 * 1e1 is 10.  Sorted: -0 0 2 10 "a" "b" */
-	static const long want_id[] = { 0, 1, 2, 3, 4, 5, 2, 1, 0 };
-	static const size_t want_rank[] = { 5, 3, 2, 4, 0, 1 };
+	/* first appearance: "b" 0, 10 1, 2 2, "a" 3, -0 4; 0 is -0 (equal
+	 * values), 2.0 is 2, 1e1 is 10.  Sorted: 0 2 10 "a" "b" */
+	static const long want_id[] = { 0, 1, 2, 3, 4, 4, 2, 1, 0 };
+	static const size_t want_rank[] = { 4, 2, 1, 3, 0 };
 	static const char *const want_names[] = {
-		"-0", "0", "2", "10", "\"a\"", "\"b\""
+		"0", "2", "10", "\"a\"", "\"b\""
 	};
 	struct nsl_labels *g = nsl_labels_new();
 	struct nsl_rec rec;
 	struct nsl_err err;
-	size_t rank[6], i;
+	size_t rank[5], i;
 	int ok = 1;
 
 	nsl_rec_init(&rec, 0);
@@ -279,11 +296,12 @@ test_groups(void)
 		ok = ok && nsl_labels_add(g, &rec, "l", &err) ==
 		    want_id[i];
 	}
-	UNIT_CHECK(ok && nsl_labels_count(g) == 6,
-	    "labels numbered by first appearance; 2.0 is 2, 1e1 is 10");
+	UNIT_CHECK(ok && nsl_labels_count(g) == 5,
+	    "labels numbered by first appearance; 2.0 is 2, 1e1 is 10, "
+	    "0 is -0");
 	UNIT_CHECK(nsl_labels_sort(g, rank, &err) == 0 &&
-	    same(rank, want_rank, 6), "ranks: numbers by value, then strings");
-	for (i = 0, ok = 1; i < 6; i++)
+	    same(rank, want_rank, 5), "ranks: numbers by value, then strings");
+	for (i = 0, ok = 1; i < 5; i++)
 		ok = ok && strcmp(nsl_labels_names(g)[i],
 		    want_names[i]) == 0;
 	UNIT_CHECK(ok, "sorted names are the canonical texts");
