@@ -147,7 +147,7 @@ apply(int op, double x, double y)
 	case OP_SUB: return x - y;
 	case OP_MUL: return x * y;
 	case OP_DIV: return x / y;
-	case OP_POW: return pow(x, y);
+	case OP_POW: return y == 2 ? x * x : pow(x, y);	/* both exact */
 	case OP_MIN: return isnan(x) || isnan(y) ? x + y : x <= y ? x : y;
 	case OP_MAX: return isnan(x) || isnan(y) ? x + y : x >= y ? x : y;
 	case OP_NEG: return -x;

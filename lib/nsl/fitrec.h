@@ -15,15 +15,21 @@
  *	{"law":"chinchilla","formula":"...","x":["N","D"],"y":"loss",
  *	 "by":{"FIELD":VALUE},"params":{"A":482.0,...},"fixed":["E"],
  *	 "intervals":{"A":[lo,hi],...},"level":0.95,"loss":"huber",
- *	 "delta":0.001,"objective":0.00101,"n":240,"k":5,"aic":..,"bic":..,
- *	 "rmsle":..,"are":..,"max_rel_error":..,
+ *	 "delta":0.001,"objective":0.00101,"converged":true,
+ *	 "degenerate":[{"reason":"bound","params":["A"]},...],
+ *	 "nested":{"law":"chinchilla-tied","objective":0.00102},
+ *	 "n":240,"k":5,"aic":..,"bic":..,"rmsle":..,"are":..,"max_rel_error":..,
  *	 "holdout":{"n":..,"are":..,"rmsle":..,"max_rel_error":..},
  *	 "seed":0,"breaks":1,
  *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
  *
  * Parameters, intervals and bootstrap samples are in report space.
- * "by", "fixed", "intervals", "holdout", "breaks" and "bootstrap" are
- * present only when they apply.  nsl_fitrec_parse() reads such a record
+ * "by", "fixed", "degenerate", "nested", "intervals", "holdout", "breaks"
+ * and "bootstrap" are present only when they apply.  "converged" is the
+ * stationarity test of nsl/optim.h; "degenerate" lists the degeneracies
+ * the fit could not leave (reasons "bound", "range", "flat", see
+ * nsl_optim_degenerate); "nested" is the fit of the law's nested law that
+ * seeded this one (this objective is never above it).  nsl_fitrec_parse() reads such a record
  * back (unknown members are ignored, so users may add their own).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
@@ -114,6 +120,10 @@ struct nsl_fitrec {
 	char *by_field, *by_value;		/* by_value: raw JSON */
 	enum nsl_loss loss;
 	double delta, objective, aic, bic, level;
+	int converged;
+	size_t ndegen;
+	struct nsl_degen degen[NSL_OPTIM_MAX_DEGEN];
+	double nested_objective;		/* NAN: no nested fit */
 	size_t n, k;
 	struct nsl_scores fit;
 	int has_holdout;
@@ -161,7 +171,7 @@ int nsl_fitrec_optimal(const struct nsl_fitrec *, double C, double k,
 struct nsl_fit_opts {
 	enum nsl_loss loss;
 	double delta;
-	struct nsl_optim_opts optim;
+	struct nsl_optim_opts optim;	/* optim.start: report values or NULL */
 	const unsigned char *fixed;	/* law->np flags or NULL */
 	const double *fixval;		/* report-space values of fixed ones */
 	size_t bootstrap;		/* B, 0 for none */
@@ -174,7 +184,8 @@ struct nsl_fit_opts {
 /*
  * Fit one group's kept, not held-out points; score the held-out ones;
  * bootstrap.  Fills out (initialised by the caller; it takes a new copy
- * of the law).  Identification warnings, one line each without the
+ * of the law).  Identification warnings (a variable spanning less than a
+ * decade, a degenerate or unconverged fit), one line each without the
  * program name, are appended to warn.  Returns 0, or -1 with err
  * (NSL_EX_DATAERR for fewer points than free parameters).
  */

@@ -58,7 +58,7 @@ main(void)
 		struct nsl_problem p = { ch, 36, x, y, NULL, NSL_LOSS_HUBER,
 			1e-3, NULL };
 		struct nsl_optim_opts o = { NSL_OPTIM_GRID, NSL_OPTIM_STARTS,
-			NSL_OPTIM_MAXITER };
+			NSL_OPTIM_MAXITER, NSL_OPTIM_RESTARTS, 0, NULL };
 		size_t i, k;
 		int ok = 1;
 
