@@ -6,7 +6,6 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,8 +364,6 @@ lm_refine(struct refine_ctx *c, double *f, size_t maxiter)
 		}
 	}
 	capped = it == maxiter;
-	if (getenv("NSL_DEBUG_LM"))
-		fprintf(stderr, "lm: %zu iterations, f %.6g -> %.10g, nevalf %zu nevaldf %zu\n", it, *f, fw, fdf.nevalf, fdf.nevaldf);
 	ctx_theta(c, w->x);
 	fw = nsl_optim_objective(p, c->theta, NULL);
 	if (isfinite(fw) && fw <= *f)
@@ -392,6 +389,8 @@ out:
  * this majoriser in the linear part (so steps overshoot).  BFGS2 then
  * polishes.  Returns 1 if it used all maxiter steps.
  */
+#define IRLS_FLAT 1e-13
+
 static int
 irls_refine(struct refine_ctx *c, double *f, size_t maxiter)
 {
@@ -487,7 +486,7 @@ irls_refine(struct refine_ctx *c, double *f, size_t maxiter)
 				t2[c->free[a]] += s[a];
 			fn = nsl_optim_objective(p, t2, NULL);
 			if (isfinite(fn) && fn <= *f) {
-				flat = *f - fn <= 1e-13 * *f ? flat + 1 : 0;
+				flat = *f - fn <= IRLS_FLAT * *f ? flat + 1 : 0;
 				*f = fn;
 				memcpy(c->theta, t2, law->np * sizeof(double));
 				mu = mu / 3 > 1e-12 ? mu / 3 : 1e-12;
@@ -626,10 +625,16 @@ log_y(const struct nsl_problem *p)
 	return ly;
 }
 
-/* Refinement; *capped: LM used all maxiter steps (it may go on). */
+/*
+ * Refinement; *capped: LM used all maxiter steps (it may go on).  near:
+ * theta is close to the optimum (a bootstrap resample from the fit), where
+ * huber's IRLS converges in fewer steps than LM on the pseudo-residuals;
+ * from farther, LM's geodesic acceleration and More's scaling take a
+ * third of IRLS's steps (a scale of 1e4 to cross in a parameter).
+ */
 static int
 refine(const struct nsl_problem *p, double *theta, double *fout,
-    size_t maxiter, int *capped)
+    size_t maxiter, int near, int *capped)
 {
 	struct refine_ctx c;
 	double f;
@@ -646,8 +651,8 @@ refine(const struct nsl_problem *p, double *theta, double *fout,
 		double *ly = log_y(p);
 
 		c.ly = ly;
-		*capped = p->loss == NSL_LOSS_HUBER ? irls_refine(&c, &f,
-		    maxiter) : lm_refine(&c, &f, maxiter);
+		*capped = p->loss == NSL_LOSS_HUBER && near ?
+		    irls_refine(&c, &f, maxiter) : lm_refine(&c, &f, maxiter);
 		memcpy(theta, c.theta, p->law->np * sizeof(double));
 		if (p->loss == NSL_LOSS_HUBER || p->n < c.nfree)
 			bfgs_polish(&c, theta, &f, maxiter);
@@ -664,7 +669,7 @@ nsl_optim_refine(const struct nsl_problem *p, double *theta, double *fout,
 	int capped;
 
 	gsl_quiet();
-	return refine(p, theta, fout, maxiter, &capped);
+	return refine(p, theta, fout, maxiter, 1, &capped);
 }
 
 /* --- variable projection ------------------------------------------------ */
@@ -1116,7 +1121,7 @@ refine_range(const struct nsl_problem *p, struct pool *pl, size_t from)
 
 		if (c->budget == 0)
 			continue;
-		c->ok = refine(p, c->theta, &c->f, c->budget, &c->capped) ==
+		c->ok = refine(p, c->theta, &c->f, c->budget, 0, &c->capped) ==
 		    0 && isfinite(c->f);
 		if (!c->ok)
 			c->f = INFINITY;
@@ -1155,6 +1160,63 @@ refine_budget(const struct nsl_problem *p, struct pool *pl, size_t from,
 		}
 	if (m > 0)
 		refine_range(p, pl, from);
+}
+
+/*
+ * With more than SUB_N points, the design scores its starts, and the
+ * design's, perturbed and escaping starts are first refined, on SUB_N of
+ * the points, evenly spaced in input order; only the best PROMOTE of each
+ * batch are then refined on them all.  (The caller's start and the nested
+ * fit always are.)
+ */
+#define SUB_N 512
+#define PROMOTE 2
+
+static int better(double f, double best);
+
+/*
+ * A batch of fresh starts tp into the pool pl, refined: on p, or (sub not
+ * NULL) on the subsample first and then the best PROMOTE of them on p.
+ * tp is emptied.  Returns -1 when out of memory.
+ */
+static int
+settle(const struct nsl_problem *p, const struct nsl_problem *sub,
+    struct pool *pl, struct pool *tp, size_t maxiter)
+{
+	size_t np = p->law->np, from = pl->n, j, k, m = 0;
+	unsigned char *taken = NULL;
+
+	if (sub == NULL) {
+		for (j = 0; j < tp->n; j++)
+			if (pool_add(pl, tp->c[j].theta, np) == NULL)
+				return -1;
+		tp->n = 0;
+		refine_budget(p, pl, from, maxiter, 0);
+		return 0;
+	}
+	refine_budget(sub, tp, 0, maxiter, 0);
+	if (tp->n > 0 && (taken = calloc(tp->n, 1)) == NULL)
+		return -1;
+	for (k = 0; k < PROMOTE; k++) {
+		size_t b = (size_t)-1;
+
+		for (j = 0; j < tp->n; j++)
+			if (tp->c[j].ok && !taken[j] && (b == (size_t)-1 ||
+			    better(tp->c[j].f, tp->c[b].f)))
+				b = j;
+		if (b == (size_t)-1)
+			break;
+		taken[b] = 1;
+		if (pool_add(pl, tp->c[b].theta, np) == NULL) {
+			free(taken);
+			return -1;
+		}
+		m++;
+	}
+	free(taken);
+	tp->n = 0;
+	refine_budget(p, pl, from, maxiter, m);
+	return 0;
 }
 
 /* Lower by more than the tie margin (1e-13 relative): ties keep the
@@ -1199,11 +1261,43 @@ keep_best(struct cand *best, size_t *nb, size_t K, double f,
 
 #define DESIGN_BLOCK 1024
 
-/*
- * The design ranks starts, so it scores them on at most DESIGN_N of the
- * points, evenly spaced in input order; the refinements see them all.
- */
-#define DESIGN_N 512
+struct subsample {
+	struct nsl_problem p;
+	double *x, *y, *w;
+};
+
+/* The subsample of full, or -1 (none needed, or no memory). */
+static int
+subsample(const struct nsl_problem *full, struct subsample *s)
+{
+	size_t nv = full->law->nvars, j;
+
+	memset(s, 0, sizeof(*s));
+	if (full->n <= SUB_N)
+		return -1;
+	s->x = malloc(SUB_N * nv * sizeof(double));
+	s->y = malloc(SUB_N * sizeof(double));
+	s->w = malloc(SUB_N * sizeof(double));
+	if (s->x == NULL || s->y == NULL || s->w == NULL) {
+		free(s->x);
+		free(s->y);
+		free(s->w);
+		return -1;
+	}
+	for (j = 0; j < SUB_N; j++) {
+		size_t i = j * full->n / SUB_N;
+
+		memcpy(s->x + j * nv, full->x + i * nv, nv * sizeof(double));
+		s->y[j] = full->y[i];
+		s->w[j] = full->w != NULL ? full->w[i] : 1;
+	}
+	s->p = *full;
+	s->p.n = SUB_N;
+	s->p.x = s->x;
+	s->p.y = s->y;
+	s->p.w = s->w;
+	return 0;
+}
 
 /*
  * The design: grid points of a low-discrepancy sequence (Sobol up to 40
@@ -1213,42 +1307,17 @@ keep_best(struct cand *best, size_t *nb, size_t K, double f,
  * or (size_t)-1 when out of memory.
  */
 static size_t
-design(const struct nsl_problem *full, const struct dim *dims, size_t nd,
+design(const struct nsl_problem *p, const struct dim *dims, size_t nd,
     const double *base, size_t grid, struct cand *best, size_t K)
 {
-	size_t np = full->law->np, nv = full->law->nvars, nb = 0, done = 0, j;
-	size_t nl = full->law->nlin;
+	size_t np = p->law->np, nb = 0, done = 0, j;
+	size_t nl = p->law->nlin;
 	int varpro = nl > 0;
 	/* the objective from the projection's basis, where the basis does
 	 * not depend on the coefficients */
-	int fused = varpro && full->law->kind != NSL_LAW_DATA_CONSTRAINED;
-	double *u = NULL, *th = NULL, *fv = NULL, *sx = NULL, *sy = NULL;
-	double *sw = NULL, *ly = NULL;
-	struct nsl_problem sub = *full;
-	const struct nsl_problem *p = full;
+	int fused = varpro && p->law->kind != NSL_LAW_DATA_CONSTRAINED;
+	double *u = NULL, *th = NULL, *fv = NULL, *ly = NULL;
 	gsl_qrng *q = NULL;
-
-	if (full->n > DESIGN_N) {
-		sx = malloc(DESIGN_N * nv * sizeof(double));
-		sy = malloc(DESIGN_N * sizeof(double));
-		sw = malloc(DESIGN_N * sizeof(double));
-		if (sx == NULL || sy == NULL || sw == NULL) {
-			nb = (size_t)-1;
-			goto out;
-		}
-		for (j = 0; j < DESIGN_N; j++) {
-			size_t i = j * full->n / DESIGN_N;
-
-			memcpy(sx + j * nv, full->x + i * nv, nv * sizeof(double));
-			sy[j] = full->y[i];
-			sw[j] = full->w != NULL ? full->w[i] : 1;
-		}
-		sub.n = DESIGN_N;
-		sub.x = sx;
-		sub.y = sy;
-		sub.w = sw;
-		p = &sub;
-	}
 
 	if (grid == 0)
 		grid = 1;
@@ -1310,9 +1379,6 @@ out:
 	free(u);
 	free(th);
 	free(fv);
-	free(sx);
-	free(sy);
-	free(sw);
 	free(ly);
 	if (q != NULL)
 		gsl_qrng_free(q);
@@ -1571,9 +1637,20 @@ nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
 				dmax = G[a * k + a];
 		for (a = 0; a < k; a++)
 			if (!(G[a * k + a] > 1e-30 * dmax) || dmax == 0) {
+				size_t q;
+				int known = 0;
+
+				/* a coefficient at its bound is dead too: say so
+				 * once */
+				for (q = 0; q < n && q < max; q++)
+					if (out[q].reason == NSL_DEGEN_BOUND &&
+					    out[q].params[0] == fr[a])
+						known = 1;
+				dead++;
+				if (known)
+					continue;
 				ks[0] = fr[a];
 				n = add_degen(out, n, max, NSL_DEGEN_FLAT, ks, 1);
-				dead++;
 			}
 	}
 	if (dead == 0 && k > 1) {
@@ -1589,9 +1666,6 @@ nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
 					    sqrt(G[a * k + a] * G[b * k + b]));
 			if (gsl_eigen_symmv(C, ev, V, ws) == GSL_SUCCESS) {
 				double lmax = gsl_vector_max(ev);
-
-				if (getenv("NSL_DEBUG_DEGEN"))
-					fprintf(stderr, "sv ratio %.3g\n", sqrt(gsl_vector_min(ev) / lmax));
 
 				gsl_eigen_symmv_sort(ev, V,
 				    GSL_EIGEN_SORT_VAL_ASC);
@@ -1665,11 +1739,13 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 {
 	const struct nsl_law *law = p->law;
 	size_t np = law->np, nd = 0, k, j, K = o->starts ? o->starts : 1;
-	size_t nb, bi, round, nfirst;
+	size_t nb, bi, round;
 	double base[MAXP], r[MAXP], t[MAXP];
 	struct dim dims[MAXP];
 	struct cand *best = NULL;
-	struct pool pl = { NULL, 0, 0 };
+	struct pool pl = { NULL, 0, 0 }, tp = { NULL, 0, 0 };
+	struct subsample sub;
+	const struct nsl_problem *sp;
 	unsigned char islin[MAXP], flag[MAXP];
 	int varpro = law->nlin > 0, ret = -1;
 
@@ -1691,6 +1767,7 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	for (k = 0; k < np; k++)
 		if (!(p->fixed != NULL && p->fixed[k]))
 			base[k] = 0;
+	sp = subsample(p, &sub) == 0 ? &sub.p : NULL;
 
 	/* 1. the start */
 	if (make_start(p, r, dims, nd, islin, base, t) == 0 &&
@@ -1708,17 +1785,18 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 				goto nomem;
 		}
 	}
+	refine_budget(p, &pl, 0, o->maxiter, pl.n);
 	/* 3. the design */
-	nfirst = pl.n;
 	if ((best = calloc(K, sizeof(*best))) == NULL)
 		goto nomem;
-	nb = design(p, dims, nd, base, o->grid, best, K);
+	nb = design(sp != NULL ? sp : p, dims, nd, base, o->grid, best, K);
 	if (nb == (size_t)-1)
 		goto nomem;
 	for (j = 0; j < nb; j++)
-		if (pool_add(&pl, best[j].theta, np) == NULL)
+		if (pool_add(&tp, best[j].theta, np) == NULL)
 			goto nomem;
-	refine_budget(p, &pl, 0, o->maxiter, nfirst);
+	if (settle(p, sp, &pl, &tp, o->maxiter) != 0)
+		goto nomem;
 	if (pl.n == 0)
 		goto nostart;
 	bi = pool_best(&pl);
@@ -1727,20 +1805,21 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	for (round = 0; round < NSL_OPTIM_ROUNDS && o->restarts > 0 &&
 	    pl.c[bi].ok; round++) {
 		gsl_rng *rg = nsl_rng_new(o->seed, STREAM_PERTURB + round);
-		size_t from = pl.n, nbi;
+		size_t nbi;
 
 		if (rg == NULL)
 			goto nomem;
 		for (j = 0; j < o->restarts; j++) {
 			memcpy(t, pl.c[bi].theta, np * sizeof(double));
 			perturb(p, dims, nd, rg, t);
-			if (pool_add(&pl, t, np) == NULL) {
+			if (pool_add(&tp, t, np) == NULL) {
 				gsl_rng_free(rg);
 				goto nomem;
 			}
 		}
 		gsl_rng_free(rg);
-		refine_budget(p, &pl, from, o->maxiter, 0);
+		if (settle(p, sp, &pl, &tp, o->maxiter) != 0)
+			goto nomem;
 		nbi = pool_best(&pl);
 		if (nbi == bi)
 			break;
@@ -1751,7 +1830,7 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	if (pl.c[bi].ok && cand_ndeg(p, &pl.c[bi]) > 0 && o->restarts > 0) {
 		struct nsl_degen d[NSL_OPTIM_MAX_DEGEN];
 		size_t nde = nsl_optim_degenerate(p, pl.c[bi].theta, d,
-		    NSL_OPTIM_MAX_DEGEN), from = pl.n, a;
+		    NSL_OPTIM_MAX_DEGEN), a;
 		gsl_rng *rg = nsl_rng_new(o->seed, STREAM_ESCAPE);
 		unsigned char solve[MAXP];
 
@@ -1769,13 +1848,14 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 					    gsl_rng_uniform(rg));
 			if (varpro)
 				project(p, t, solve);
-			if (pool_add(&pl, t, np) == NULL) {
+			if (pool_add(&tp, t, np) == NULL) {
 				gsl_rng_free(rg);
 				goto nomem;
 			}
 		}
 		gsl_rng_free(rg);
-		refine_budget(p, &pl, from, o->maxiter, 0);
+		if (settle(p, sp, &pl, &tp, o->maxiter) != 0)
+			goto nomem;
 		bi = pool_best(&pl);
 		if (cand_ndeg(p, &pl.c[bi]) > 0) {
 			size_t nd2 = (size_t)-1;
@@ -1812,6 +1892,12 @@ nomem:
 out:
 	free(best);
 	free(pl.c);
+	free(tp.c);
+	if (sp != NULL) {
+		free(sub.x);
+		free(sub.y);
+		free(sub.w);
+	}
 	return ret;
 }
 
