@@ -340,7 +340,7 @@ main(int argc, char **argv)
 		nsl_usage_error("--formula and --law exclude each other");
 	if (o.formula != NULL && o.np == 0)
 		nsl_usage_error("--formula needs --param NAME=START,...");
-	if (o.formula == NULL && o.np > 0 && o.nlaws != 1)
+	if (o.formula == NULL && o.np > 0 && o.nlaws > 1)
 		nsl_usage_error("--param goes with --formula or one --law");
 	if (o.cluster != NULL && o.fo.bootstrap == 0)
 		nsl_usage_error("--cluster goes with --bootstrap");
