@@ -261,3 +261,16 @@ synth() {
 	run bash -c "nsl-fit '$BATS_TEST_TMPDIR/s.jsonl' > /dev/full"
 	[ "$status" -eq 74 ]
 }
+
+@test "man page: lint clean; its NIST example gives the certified Misra1a" {
+	run mandoc -Tlint -Wwarning "$TESTS_DIR/../man/nsl-fit.1"
+	assert_success
+	cd "$TESTS_DIR/.."
+	run --separate-stderr nsl-fit --loss ls --formula 'b1*(1 - exp(-b2*x))' \
+	    --param b1=500,b2=0.0001 --x x --y y tests/data/nist/Misra1a.jsonl
+	[ "$status" -eq 0 ]
+	# NIST: b1 = 2.3894212918E+02, b2 = 5.5015643181E-04, RSS 1.2455138894E-01
+	within "$(jq .params.b1 <<<"$output")" 238.94212918 2.4e-6
+	within "$(jq .params.b2 <<<"$output")" 5.5015643181e-4 5.5e-12
+	within "$(jq .objective <<<"$output")" 0.12455138894 1.3e-9
+}
