@@ -1136,7 +1136,7 @@ refine_range(const struct nsl_problem *p, struct pool *pl, size_t from)
  * budget go on to the full one only if they are already below every
  * start that finished.
  */
-#define SHORT_ITER 200
+#define SHORT_ITER 100
 
 static void
 refine_budget(const struct nsl_problem *p, struct pool *pl, size_t from,
@@ -1163,13 +1163,14 @@ refine_budget(const struct nsl_problem *p, struct pool *pl, size_t from,
 }
 
 /*
- * With more than SUB_N points, the design scores its starts, and the
- * design's, perturbed and escaping starts are first refined, on SUB_N of
- * the points, evenly spaced in input order; only the best PROMOTE of each
- * batch are then refined on them all.  (The caller's start and the nested
- * fit always are.)
+ * With more than SUB_N points, the design's, perturbed and escaping starts
+ * are first refined on SUB_N of the points, evenly spaced in input order;
+ * only the best PROMOTE of each batch are then refined on them all.  (The
+ * caller's start and the nested fit always are.)  The design, which only
+ * ranks its points, scores them on DESIGN_N points.
  */
 #define SUB_N 512
+#define DESIGN_N 256
 #define PROMOTE 2
 
 static int better(double f, double best);
@@ -1266,33 +1267,34 @@ struct subsample {
 	double *x, *y, *w;
 };
 
-/* The subsample of full, or -1 (none needed, or no memory). */
+/* The subsample of m points of full, or -1 (none needed, or no
+ * memory). */
 static int
-subsample(const struct nsl_problem *full, struct subsample *s)
+subsample(const struct nsl_problem *full, size_t m, struct subsample *s)
 {
 	size_t nv = full->law->nvars, j;
 
 	memset(s, 0, sizeof(*s));
-	if (full->n <= SUB_N)
+	if (full->n <= m)
 		return -1;
-	s->x = malloc(SUB_N * nv * sizeof(double));
-	s->y = malloc(SUB_N * sizeof(double));
-	s->w = malloc(SUB_N * sizeof(double));
+	s->x = malloc(m * nv * sizeof(double));
+	s->y = malloc(m * sizeof(double));
+	s->w = malloc(m * sizeof(double));
 	if (s->x == NULL || s->y == NULL || s->w == NULL) {
 		free(s->x);
 		free(s->y);
 		free(s->w);
 		return -1;
 	}
-	for (j = 0; j < SUB_N; j++) {
-		size_t i = j * full->n / SUB_N;
+	for (j = 0; j < m; j++) {
+		size_t i = j * full->n / m;
 
 		memcpy(s->x + j * nv, full->x + i * nv, nv * sizeof(double));
 		s->y[j] = full->y[i];
 		s->w[j] = full->w != NULL ? full->w[i] : 1;
 	}
 	s->p = *full;
-	s->p.n = SUB_N;
+	s->p.n = m;
 	s->p.x = s->x;
 	s->p.y = s->y;
 	s->p.w = s->w;
@@ -1323,6 +1325,10 @@ design(const struct nsl_problem *p, const struct dim *dims, size_t nd,
 		grid = 1;
 	if (nd == 0)
 		grid = 1;
+	/* a few dimensions are covered densely with fewer points: 256 in
+	 * one, 1024 in two, 4096 in three */
+	if (nd < 4 && grid > ((size_t)64 << (2 * nd)))
+		grid = (size_t)64 << (2 * nd);
 	if (nd > 0) {
 		q = gsl_qrng_alloc(nd <= 40 ? gsl_qrng_sobol : gsl_qrng_halton,
 		    (unsigned)nd);
@@ -1744,8 +1750,8 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	struct dim dims[MAXP];
 	struct cand *best = NULL;
 	struct pool pl = { NULL, 0, 0 }, tp = { NULL, 0, 0 };
-	struct subsample sub;
-	const struct nsl_problem *sp;
+	struct subsample sub, dsub;
+	const struct nsl_problem *sp, *dp;
 	unsigned char islin[MAXP], flag[MAXP];
 	int varpro = law->nlin > 0, ret = -1;
 
@@ -1767,7 +1773,8 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	for (k = 0; k < np; k++)
 		if (!(p->fixed != NULL && p->fixed[k]))
 			base[k] = 0;
-	sp = subsample(p, &sub) == 0 ? &sub.p : NULL;
+	sp = subsample(p, SUB_N, &sub) == 0 ? &sub.p : NULL;
+	dp = subsample(p, DESIGN_N, &dsub) == 0 ? &dsub.p : NULL;
 
 	/* 1. the start */
 	if (make_start(p, r, dims, nd, islin, base, t) == 0 &&
@@ -1789,7 +1796,7 @@ nsl_optim_fit_ex(const struct nsl_problem *p, const struct nsl_optim_opts *o,
 	/* 3. the design */
 	if ((best = calloc(K, sizeof(*best))) == NULL)
 		goto nomem;
-	nb = design(sp != NULL ? sp : p, dims, nd, base, o->grid, best, K);
+	nb = design(dp != NULL ? dp : p, dims, nd, base, o->grid, best, K);
 	if (nb == (size_t)-1)
 		goto nomem;
 	for (j = 0; j < nb; j++)
@@ -1897,6 +1904,11 @@ out:
 		free(sub.x);
 		free(sub.y);
 		free(sub.w);
+	}
+	if (dp != NULL) {
+		free(dsub.x);
+		free(dsub.y);
+		free(dsub.w);
 	}
 	return ret;
 }

@@ -29,7 +29,8 @@
  *     or, when linear, their least-squares value;
  *  2. the fit of the law's nested law (law->nest), mapped into this law,
  *     so that a law never ends worse than its own special case;
- *  3. the best `starts` of `grid` points of a Sobol design over the free
+ *  3. the best `starts` of `grid` points (at most 64 * 4^d for d < 4
+ *     dimensions) of a Sobol design over the free
  *     non-linear parameters (uniform in fit space over the law's ranges:
  *     log space for log-space parameters; a formula parameter with start
  *     s over sign(s) |s| 100^[-1, 1], log-uniform, or +-10^[-3, 3] for
@@ -44,6 +45,10 @@
  *     degenerate wins if its objective is within 1e-9 relative of the
  *     best.
  * The lowest objective wins; on a tie (1e-13 relative) the earlier start.
+ * Starts other than 1 and 2 take 100 steps first and go on only if they
+ * are then the best; with more than 512 points, those of 3, 4 and 5 are
+ * ranked and refined on 512 of them, evenly spaced, and the best two of
+ * each batch then on all.
  *
  * Invariants: theta vectors are fit space (see nsl/laws.h) and always
  * hold all law->np parameters; fixed[k] != 0 keeps theta[k] as given.
