@@ -879,7 +879,8 @@ project_ws(const struct nsl_problem *p, double *theta,
 				return -1;
 			if (ws != NULL) {
 				ws[i * (m + 1)] = h;
-				memcpy(ws + i * (m + 1) + 1, phi, m * sizeof(double));
+				memcpy(ws + i * (m + 1) + 1, phi,
+				    m * sizeof(double));
 			}
 			t -= h;
 			for (a = 0; a < m; a++) {
@@ -968,7 +969,7 @@ project(const struct nsl_problem *p, double *theta,
 enum dim_kind {
 	DIM_UNIFORM,	/* lo + (hi - lo) u */
 	DIM_MAG,	/* sign exp(lo + (hi - lo) u): log-uniform magnitude */
-	DIM_SYM		/* +-exp(lo + (hi - lo) (2u mod 1)), - for u < 1/2 */
+	DIM_SYM		/* +-exp(lo + (hi - lo) (2u mod 1)); - if u < .5 */
 };
 
 struct dim {
@@ -1587,6 +1588,56 @@ add_degen(struct nsl_degen *out, size_t n, size_t max,
  * columns scaled to unit length, relative to the largest. */
 #define FLAT_SV 1e-7
 
+/*
+ * The flat directions of the Gram matrix G = J'J (k x k, no zero
+ * diagonal) of the free parameters fr: the eigenvectors of its
+ * correlation form whose eigenvalue is below FLAT_SV^2 of the largest,
+ * each naming the parameters of weight >= 0.3 of its largest.  Appended
+ * to out[n..max); returns the new count.
+ */
+static size_t
+flat_directions(const double *G, size_t k, const size_t *fr,
+    struct nsl_degen *out, size_t n, size_t max)
+{
+	gsl_matrix *C = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k, k);
+	gsl_vector *ev = gsl_vector_alloc(k);
+	gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(k);
+	size_t a, b, ks[MAXP];
+	double lmax;
+
+	if (C == NULL || V == NULL || ev == NULL || ws == NULL)
+		goto out;
+	for (a = 0; a < k; a++)
+		for (b = 0; b < k; b++)
+			gsl_matrix_set(C, a, b, G[a * k + b] /
+			    sqrt(G[a * k + a] * G[b * k + b]));
+	if (gsl_eigen_symmv(C, ev, V, ws) != GSL_SUCCESS)
+		goto out;
+	lmax = gsl_vector_max(ev);
+	gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_VAL_ASC);
+	for (b = 0; b < k; b++) {
+		double vmax = 0;
+		size_t nk = 0;
+
+		if (!(gsl_vector_get(ev, b) < FLAT_SV * FLAT_SV * lmax))
+			break;
+		for (a = 0; a < k; a++)
+			if (fabs(gsl_matrix_get(V, a, b)) > vmax)
+				vmax = fabs(gsl_matrix_get(V, a, b));
+		for (a = 0; a < k; a++)
+			if (fabs(gsl_matrix_get(V, a, b)) >= 0.3 * vmax)
+				ks[nk++] = fr[a];
+		n = add_degen(out, n, max, NSL_DEGEN_FLAT, ks, nk);
+	}
+out:
+	gsl_matrix_free(C);
+	gsl_matrix_free(V);
+	gsl_vector_free(ev);
+	if (ws != NULL)
+		gsl_eigen_symmv_free(ws);
+	return n;
+}
+
 size_t
 nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
     struct nsl_degen *out, size_t max)
@@ -1594,7 +1645,7 @@ nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
 	const struct nsl_law *law = p->law;
 	double rep[MAXP], G[MAXP * MAXP], g[MAXP], ss, ymax = 0;
 	double tmax[MAXP], phi[MAXP], h;
-	size_t fr[MAXP], k = free_params(p, fr), a, b, i, n = 0, dead = 0;
+	size_t fr[MAXP], k = free_params(p, fr), a, i, n = 0, dead = 0;
 	size_t ks[MAXP];
 
 	nsl_law_to_report(law, theta, rep);
@@ -1646,8 +1697,7 @@ nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
 				size_t q;
 				int known = 0;
 
-				/* a coefficient at its bound is dead too: say so
-				 * once */
+				/* a coefficient at its bound is dead too */
 				for (q = 0; q < n && q < max; q++)
 					if (out[q].reason == NSL_DEGEN_BOUND &&
 					    out[q].params[0] == fr[a])
@@ -1656,53 +1706,12 @@ nsl_optim_degenerate(const struct nsl_problem *p, const double *theta,
 				if (known)
 					continue;
 				ks[0] = fr[a];
-				n = add_degen(out, n, max, NSL_DEGEN_FLAT, ks, 1);
+				n = add_degen(out, n, max, NSL_DEGEN_FLAT, ks,
+				    1);
 			}
 	}
-	if (dead == 0 && k > 1) {
-		gsl_matrix *C = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k,
-		    k);
-		gsl_vector *ev = gsl_vector_alloc(k);
-		gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(k);
-
-		if (C != NULL && V != NULL && ev != NULL && ws != NULL) {
-			for (a = 0; a < k; a++)
-				for (b = 0; b < k; b++)
-					gsl_matrix_set(C, a, b, G[a * k + b] /
-					    sqrt(G[a * k + a] * G[b * k + b]));
-			if (gsl_eigen_symmv(C, ev, V, ws) == GSL_SUCCESS) {
-				double lmax = gsl_vector_max(ev);
-
-				gsl_eigen_symmv_sort(ev, V,
-				    GSL_EIGEN_SORT_VAL_ASC);
-				for (b = 0; b < k; b++) {
-					double l = gsl_vector_get(ev, b), vmax = 0;
-					size_t nk = 0;
-
-					if (!(l < FLAT_SV * FLAT_SV * lmax))
-						break;
-					for (a = 0; a < k; a++) {
-						double v = fabs(gsl_matrix_get(V,
-						    a, b));
-
-						if (v > vmax)
-							vmax = v;
-					}
-					for (a = 0; a < k; a++)
-						if (fabs(gsl_matrix_get(V, a, b)) >=
-						    0.3 * vmax)
-							ks[nk++] = fr[a];
-					n = add_degen(out, n, max,
-					    NSL_DEGEN_FLAT, ks, nk);
-				}
-			}
-		}
-		gsl_matrix_free(C);
-		gsl_matrix_free(V);
-		gsl_vector_free(ev);
-		if (ws != NULL)
-			gsl_eigen_symmv_free(ws);
-	}
+	if (dead == 0 && k > 1)
+		n = flat_directions(G, k, fr, out, n, max);
 	return n;
 }
 
