@@ -969,7 +969,7 @@ project(const struct nsl_problem *p, double *theta,
 enum dim_kind {
 	DIM_UNIFORM,	/* lo + (hi - lo) u */
 	DIM_MAG,	/* sign exp(lo + (hi - lo) u): log-uniform magnitude */
-	DIM_SYM		/* +-exp(lo + (hi - lo) (2u mod 1)); - if u < .5 */
+	DIM_SYM		/* +-exp(lo + (hi-lo) (2u mod 1)), - if u < .5 */
 };
 
 struct dim {
