@@ -19,7 +19,8 @@
  * Levenberg-Marquardt solver serves them all: GSL's gsl_multifit_nlinear
  * with geodesic acceleration (trs_lmaccel), More's parameter scaling and
  * a QR solver, on the exact Jacobian; huber fits are then polished by
- * BFGS2 on the exact objective.
+ * BFGS2 on the exact objective (near the optimum, nsl_optim_refine()
+ * takes IRLS instead of LM for huber: fewer steps there).
  *
  * nsl_optim_fit() is global.  Its starts, all refined by that local
  * solver, in this order:
@@ -170,8 +171,10 @@ double nsl_optim_stationarity(const struct nsl_problem *,
     const double *theta);
 
 /*
- * Local refinement from theta (in/out): Levenberg-Marquardt (and BFGS2
- * for huber).  Returns 0, or -1 when the objective is not finite at
+ * Local refinement from theta (in/out), meant for a start near the
+ * optimum (a bootstrap resample from the fit): for huber, Levenberg-
+ * Marquardt on iteratively reweighted residuals, then BFGS2; otherwise
+ * the LM above.  Returns 0, or -1 when the objective is not finite at
  * theta (theta is then left as it was).
  */
 int nsl_optim_refine(const struct nsl_problem *, double *theta, double *f,
