@@ -1,8 +1,11 @@
 #!/bin/sh
 # bench/fit.sh - nsl-fit against scipy's L-BFGS-B from Epoch AI's
 # 4500-start grid, on Epoch's Chinchilla set (240 points), and the time of
-# a 4000-resample bootstrap.  Run from the top of the tree after `make`.
-# STRIDE=k runs scipy on every k-th grid start only (default 1: all 4500).
+# a 4000-resample bootstrap; data-constrained against its nested chinchilla
+# on the datablations runs (held out: the largest N); a 6-parameter
+# formula on the 6506 GPT-3 validation points.  Run from the top of the
+# tree after `make`.  STRIDE=k runs scipy on every k-th grid start only
+# (default 1: all 4500).  bench/nist.py gives the NIST StRD table.
 set -e
 T=${TMPDIR:-/tmp}/nsl-bench-fit.$$
 mkdir -p "$T"
@@ -19,6 +22,25 @@ s=$(date +%s.%N)
 bin/nsl-fit --drop-top 5 --bootstrap 4000 "$T/chin.jsonl" > "$T/boot.json"
 e=$(date +%s.%N)
 echo "nsl-fit --bootstrap 4000: $(echo "$e - $s" | bc)s, intervals $(jq -c '{alpha: .intervals.alpha, beta: .intervals.beta, E: .intervals.E}' "$T/boot.json")"
+bin/nsl-convert tests/data/datablations_contour_losses.csv |
+    jq -c '{N: .num_params, D: .token_num, U: (.token_num / .epochs), loss: .openLM_loss}' > "$T/dbl.jsonl"
+for law in chinchilla data-constrained; do
+	s=$(date +%s.%N)
+	bin/nsl-fit -q --law $law "$T/dbl.jsonl" > "$T/dc.json"
+	m=$(date +%s.%N)
+	bin/nsl-fit -q --law $law --holdout-largest N "$T/dbl.jsonl" > "$T/dch.json"
+	echo "datablations $law: $(jq -c '{objective, nested, degenerate}' "$T/dc.json") in $(echo "$m - $s" | bc)s; largest N held out: $(jq -c '{n: .holdout.n, are: .holdout.are, rmsle: .holdout.rmsle}' "$T/dch.json")"
+done
+bin/nsl-convert tests/data/gpt3_extracted.csv.gz |
+    jq -c 'select(.val_loss != null) |
+        {N: ({small: 125e6, medium: 350e6, large: 760e6, xl: 1.3e9, "2.7b": 2.7e9,
+              "6.7b": 6.7e9, "13b": 13e9, "175b": 175e9}[.model]),
+         D: (.step * 1e9), loss: .val_loss}' > "$T/gpt3.jsonl"
+s=$(date +%s.%N)
+bin/nsl-fit --formula 'E + (A/N^a + B/D^b)^g' --param E=1.7,A=400,a=0.3,B=400,b=0.3,g=1 \
+    --x N,D --y loss "$T/gpt3.jsonl" > "$T/g.json"
+e=$(date +%s.%N)
+echo "6-parameter formula on $(wc -l < "$T/gpt3.jsonl") GPT-3 points: $(jq -c '{objective, converged}' "$T/g.json") in $(echo "$e - $s" | bc)s"
 /usr/bin/python3 - "$T/chin.jsonl" "${STRIDE:-1}" "$nsl" <<'PY'
 import json, sys, time, itertools
 import numpy as np

@@ -23,11 +23,14 @@
 enum op {
 	OP_CONST, OP_VAR,
 	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_MIN, OP_MAX,	/* binary */
+	OP_ATAN2,
 	OP_NEG, OP_EXP, OP_LOG, OP_LOG10, OP_LOG2, OP_SQRT, OP_ABS,
-	OP_SIN, OP_COS, OP_TANH, OP_SIGMOID, OP_SOFTPLUS	/* unary */
+	OP_SIN, OP_COS, OP_TANH, OP_SIGMOID, OP_SOFTPLUS,	/* unary */
+	OP_ATAN, OP_ASIN, OP_ACOS, OP_SINH, OP_COSH, OP_ERF, OP_ERFC,
+	OP_LGAMMA, OP_EXPM1, OP_LOG1P
 };
 
-#define IS_BINARY(op) ((op) >= OP_ADD && (op) <= OP_MAX)
+#define IS_BINARY(op) ((op) >= OP_ADD && (op) <= OP_ATAN2)
 
 /* The functions of the grammar, by name; pow() compiles to OP_POW. */
 static const struct func {
@@ -39,9 +42,23 @@ static const struct func {
 	{ "log2", OP_LOG2, 1 }, { "sqrt", OP_SQRT, 1 }, { "abs", OP_ABS, 1 },
 	{ "sin", OP_SIN, 1 }, { "cos", OP_COS, 1 }, { "tanh", OP_TANH, 1 },
 	{ "sigmoid", OP_SIGMOID, 1 }, { "softplus", OP_SOFTPLUS, 1 },
+	{ "atan", OP_ATAN, 1 }, { "asin", OP_ASIN, 1 }, { "acos", OP_ACOS, 1 },
+	{ "sinh", OP_SINH, 1 }, { "cosh", OP_COSH, 1 }, { "erf", OP_ERF, 1 },
+	{ "erfc", OP_ERFC, 1 }, { "lgamma", OP_LGAMMA, 1 },
+	{ "expm1", OP_EXPM1, 1 }, { "log1p", OP_LOG1P, 1 },
 	{ "min", OP_MIN, 2 }, { "max", OP_MAX, 2 }, { "pow", OP_POW, 2 },
+	{ "atan2", OP_ATAN2, 2 },
 };
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+/* Named constants, used where no name of the caller's shadows them. */
+static const struct {
+	const char *name;
+	double value;
+} consts[] = {
+	{ "pi", 3.14159265358979323846 }, { "e", 2.71828182845904523536 },
+};
+#define NCONSTS (sizeof(consts) / sizeof(consts[0]))
 
 /*
  * One instruction: result i = op(result a, result b), or the constant c,
@@ -84,6 +101,44 @@ softplus(double x)
 	return log1p(exp(x));
 }
 
+/* log|Gamma(x)|, thread-safe (lgamma() writes the global signgam). */
+static inline double
+lgam(double x)
+{
+	int sign;
+
+	return lgamma_r(x, &sign);
+}
+
+/*
+ * The digamma function psi(x) = d log|Gamma(x)|/dx: the recurrence
+ * psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series
+ * log x - 1/(2x) - sum B_2k/(2k x^2k) (to x^-14: error below 1e-17 there);
+ * for x < 0 the reflection psi(1 - x) - pi/tan(pi x).  Poles (0, -1, ...)
+ * give NaN.
+ */
+static double
+digamma(double x)
+{
+	double r = 0, x2, s;
+
+	if (isnan(x) || (x <= 0 && x == floor(x)))
+		return NAN;
+	if (isinf(x))
+		return x > 0 ? x : NAN;
+	if (x < 0)
+		return digamma(1 - x) - M_PI / tan(M_PI * x);
+	while (x < 10) {
+		r -= 1 / x;
+		x += 1;
+	}
+	x2 = 1 / (x * x);
+	s = x2 * (1.0 / 12 - x2 * (1.0 / 120 - x2 * (1.0 / 252 -
+	    x2 * (1.0 / 240 - x2 * (1.0 / 132 - x2 * (691.0 / 32760 -
+	    x2 * (1.0 / 12)))))));
+	return r + log(x) - 0.5 / x - s;
+}
+
 static inline double
 apply(int op, double x, double y)
 {
@@ -92,7 +147,7 @@ apply(int op, double x, double y)
 	case OP_SUB: return x - y;
 	case OP_MUL: return x * y;
 	case OP_DIV: return x / y;
-	case OP_POW: return pow(x, y);
+	case OP_POW: return y == 2 ? x * x : pow(x, y);	/* both exact */
 	case OP_MIN: return isnan(x) || isnan(y) ? x + y : x <= y ? x : y;
 	case OP_MAX: return isnan(x) || isnan(y) ? x + y : x >= y ? x : y;
 	case OP_NEG: return -x;
@@ -107,6 +162,17 @@ apply(int op, double x, double y)
 	case OP_TANH: return tanh(x);
 	case OP_SIGMOID: return sigmoid(x);
 	case OP_SOFTPLUS: return softplus(x);
+	case OP_ATAN2: return atan2(x, y);
+	case OP_ATAN: return atan(x);
+	case OP_ASIN: return asin(x);
+	case OP_ACOS: return acos(x);
+	case OP_SINH: return sinh(x);
+	case OP_COSH: return cosh(x);
+	case OP_ERF: return erf(x);
+	case OP_ERFC: return erfc(x);
+	case OP_LGAMMA: return lgam(x);
+	case OP_EXPM1: return expm1(x);
+	case OP_LOG1P: return log1p(x);
 	}
 	return NAN;
 }
@@ -475,6 +541,10 @@ parse_primary(struct parser *p)
 		    memcmp(p->names[k], p->s + npos, nlen) == 0)
 			break;
 	if (k == p->nnames) {
+		for (k = 0; k < NCONSTS; k++)
+			if (strlen(consts[k].name) == nlen &&
+			    memcmp(consts[k].name, p->s + npos, nlen) == 0)
+				return emit(p, OP_CONST, 0, 0, consts[k].value);
 		list_names(p->names, p->nnames, known, sizeof(known));
 		fail(p, npos, "unknown name \"%.*s\" (%s%s)",
 		    (int)(nlen < 40 ? nlen : 40), p->s + npos,
@@ -786,9 +856,79 @@ nsl_expr_eval_grad(const struct nsl_expr *e, const double *vals, double *grad)
 			adj[a] += g * y * sigmoid(-x);
 			break;
 		case OP_SOFTPLUS: adj[a] += g * sigmoid(x); break;
+		case OP_ATAN2: {	/* atan2(x, z): d/dx = z/r2, d/dz = -x/r2 */
+			double r2 = x * x + z * z;
+
+			if (r2 == 0) {	/* undefined at the origin */
+				adj[a] += NAN;
+				adj[b] += NAN;
+			} else {
+				adj[a] += g * z / r2;
+				adj[b] -= g * x / r2;
+			}
+			break;
+		}
+		case OP_ATAN: adj[a] += g / (1 + x * x); break;
+		case OP_ASIN: adj[a] += g / sqrt((1 - x) * (1 + x)); break;
+		case OP_ACOS: adj[a] -= g / sqrt((1 - x) * (1 + x)); break;
+		case OP_SINH: adj[a] += g * cosh(x); break;
+		case OP_COSH: adj[a] += g * sinh(x); break;
+		case OP_ERF:		/* 2/sqrt(pi) exp(-x^2) */
+			adj[a] += g * M_2_SQRTPI * exp(-x * x);
+			break;
+		case OP_ERFC: adj[a] -= g * M_2_SQRTPI * exp(-x * x); break;
+		case OP_LGAMMA: adj[a] += g * digamma(x); break;
+		case OP_EXPM1: adj[a] += g * exp(x); break;
+		case OP_LOG1P: adj[a] += g / (1 + x); break;
 		}
 	}
 	return v[e->n - 1];
+}
+
+/*
+ * The degree of every instruction in the flagged names, bottom up: 0
+ * (does not depend on them), 1 (affine in them) or 2 (anything else).
+ */
+int
+nsl_expr_affine(const struct nsl_expr *e, const unsigned char *in)
+{
+	unsigned char deg[NSL_EXPR_MAX_NODES];
+	const struct node *t = e->tape;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		int da = 0, db = 0, d;
+
+		if (t[i].op == OP_CONST) {
+			deg[i] = 0;
+			continue;
+		}
+		if (t[i].op == OP_VAR) {
+			deg[i] = in[t[i].a] ? 1 : 0;
+			continue;
+		}
+		da = deg[t[i].a];
+		db = IS_BINARY(t[i].op) ? deg[t[i].b] : 0;
+		switch (t[i].op) {
+		case OP_ADD:
+		case OP_SUB:
+			d = da > db ? da : db;
+			break;
+		case OP_MUL:
+			d = da + db;
+			break;
+		case OP_DIV:
+			d = db == 0 ? da : 2;
+			break;
+		case OP_NEG:
+			d = da;
+			break;
+		default:	/* functions and powers of a flagged name */
+			d = da == 0 && db == 0 ? 0 : 2;
+		}
+		deg[i] = (unsigned char)(d > 2 ? 2 : d);
+	}
+	return deg[e->n - 1] <= 1;
 }
 
 int

@@ -385,6 +385,8 @@ nsl_fitrec_init(struct nsl_fitrec *f)
 	memset(f, 0, sizeof(*f));
 	f->level = 0.95;
 	f->delta = NSL_OPTIM_DELTA;
+	f->converged = 1;
+	f->nested_objective = NAN;
 }
 
 void
@@ -521,6 +523,32 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 	}
 	nsl_buf_adds(b, ",\"objective\":");
 	num_or_null(b, f->objective, st);
+	nsl_buf_addf(b, ",\"converged\":%s", f->converged ? "true" : "false");
+	if (f->ndegen > 0) {
+		nsl_buf_adds(b, ",\"degenerate\":[");
+		for (i = 0; i < f->ndegen; i++) {
+			const struct nsl_degen *d = &f->degen[i];
+
+			nsl_buf_addf(b, "%s{\"reason\":\"%s\",\"params\":[",
+			    i ? "," : "", nsl_degen_reason_name(d->reason));
+			for (j = 0; j < d->nparams; j++) {
+				const char *pn = l->params[d->params[j]];
+
+				if (j)
+					nsl_buf_addc(b, ',');
+				nsl_json_string(b, pn, strlen(pn));
+			}
+			nsl_buf_adds(b, "]}");
+		}
+		nsl_buf_addc(b, ']');
+	}
+	if (l->nest != NULL && !isnan(f->nested_objective)) {
+		nsl_buf_adds(b, ",\"nested\":{\"law\":");
+		nsl_json_string(b, l->nest, strlen(l->nest));
+		nsl_buf_adds(b, ",\"objective\":");
+		num_or_null(b, f->nested_objective, st);
+		nsl_buf_addc(b, '}');
+	}
 	nsl_buf_addf(b, ",\"n\":%zu,\"k\":%zu,\"aic\":", f->n, f->k);
 	num_or_null(b, f->aic, st);
 	nsl_buf_adds(b, ",\"bic\":");
@@ -571,6 +599,76 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 		nsl_buf_adds(b, "]}");
 	}
 	nsl_buf_adds(b, "}\n");
+}
+
+/* "converged" and "degenerate" of a fit record, as written above. */
+static int
+parse_health(struct nsl_fitrec *f, const struct nsl_rec *rec,
+    struct nsl_err *err)
+{
+	json_t *v = NULL;
+	size_t i, j;
+	long k;
+	int ret = -1;
+
+	if ((k = nsl_rec_find(rec, "converged")) >= 0) {
+		if ((v = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		if (!json_is_boolean(v)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"converged\": "
+			    "expected true or false");
+			goto out;
+		}
+		f->converged = json_is_true(v);
+		json_decref(v);
+		v = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "degenerate")) < 0)
+		return 0;
+	if ((v = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+		return -1;
+	if (!json_is_array(v))
+		goto bad;
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *e = json_array_get(v, i), *ps;
+		const char *why;
+		struct nsl_degen *d = &f->degen[f->ndegen];
+
+		ps = json_object_get(e, "params");
+		why = json_string_value(json_object_get(e, "reason"));
+		if (why == NULL || !json_is_array(ps))
+			goto bad;
+		if (f->ndegen == NSL_OPTIM_MAX_DEGEN)
+			continue;
+		if (strcmp(why, "bound") == 0)
+			d->reason = NSL_DEGEN_BOUND;
+		else if (strcmp(why, "range") == 0)
+			d->reason = NSL_DEGEN_RANGE;
+		else if (strcmp(why, "flat") == 0)
+			d->reason = NSL_DEGEN_FLAT;
+		else
+			continue;	/* a reason of a later version */
+		d->nparams = 0;
+		for (j = 0; j < json_array_size(ps); j++) {
+			const char *pn = json_string_value(json_array_get(ps,
+			    j));
+			long pk = pn != NULL ? nsl_law_param_index(f->law, pn) :
+			    -1;
+
+			if (pk < 0)
+				goto bad;
+			d->params[d->nparams++] = (size_t)pk;
+		}
+		f->ndegen++;
+	}
+	ret = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"degenerate\": expected "
+	    "[{\"reason\":..., \"params\":[names]}, ...]");
+out:
+	json_decref(v);
+	return ret;
 }
 
 static int
@@ -779,6 +877,8 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 	if ((k = nsl_rec_find(rec, "by")) >= 0 &&
 	    parse_by(f, rec, (size_t)k, err) != 0)
 		goto out;
+	if (parse_health(f, rec, err) != 0)
+		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;
 
@@ -841,17 +941,12 @@ out:
 
 static void
 identification(const struct nsl_law *law, const struct nsl_group *g,
-    const double *x, size_t n, const double *theta,
-    const unsigned char *fixed, struct nsl_buf *warn)
+    const double *x, size_t n, struct nsl_buf *warn)
 {
 	const char *gname = g->key != NULL ? g->key : "";
 	const char *sep = g->key != NULL ? ": " : "";
-	double p[NSL_LAW_MAX_PARAMS], ymax = 0;
 	size_t i, j, nv = law->nvars;
 
-	for (i = 0; i < g->n; i++)
-		if (fabs(g->y[i]) > ymax)
-			ymax = fabs(g->y[i]);
 	if (law->kind != NSL_LAW_LR_ANNEAL)
 		for (j = 0; j < nv; j++) {
 			double lo = INFINITY, hi = 0;
@@ -872,18 +967,48 @@ identification(const struct nsl_law *law, const struct nsl_group *g,
 				    "poorly identified\n", gname, sep,
 				    law->vars[j], lo, hi);
 		}
-	nsl_law_to_report(law, theta, p);
-	for (j = 0; j < law->np; j++) {
-		if (fixed != NULL && fixed[j])
-			continue;
-		if (law->ptype[j] == NSL_PT_COEF && p[j] < 1e-8 * ymax)
-			nsl_buf_addf(warn, "%s%sparameter %s sits at its bound "
-			    "0 (%g)\n", gname, sep, law->params[j], p[j]);
-		else if (law->ptype[j] == NSL_PT_EXPO && p[j] < 0)
-			nsl_buf_addf(warn, "%s%sparameter %s is negative (%g): "
-			    "the law bends the wrong way\n", gname, sep,
-			    law->params[j], p[j]);
+}
+
+/* The warning lines of a fit's degeneracies and convergence. */
+static void
+health_warnings(const struct nsl_fitrec *f, const struct nsl_group *g,
+    double stat, struct nsl_buf *warn)
+{
+	const struct nsl_law *law = f->law;
+	const char *gname = g->key != NULL ? g->key : "";
+	const char *sep = g->key != NULL ? ": " : "";
+	double p[NSL_LAW_MAX_PARAMS];
+	size_t i, j;
+
+	nsl_law_to_report(law, f->theta, p);
+	for (i = 0; i < f->ndegen; i++) {
+		const struct nsl_degen *d = &f->degen[i];
+		size_t k = d->params[0];
+
+		nsl_buf_addf(warn, "%s%sdegenerate fit: ", gname, sep);
+		switch (d->reason) {
+		case NSL_DEGEN_BOUND:
+			nsl_buf_addf(warn, "parameter %s sits at its bound 0 "
+			    "(%g): its term vanishes\n", law->params[k], p[k]);
+			break;
+		case NSL_DEGEN_RANGE:
+			nsl_buf_addf(warn, "parameter %s = %g is outside its "
+			    "plausible range [%g, %g]\n", law->params[k], p[k],
+			    law->pmin[k], law->pmax[k]);
+			break;
+		default:
+			nsl_buf_addf(warn, "flat direction in");
+			for (j = 0; j < d->nparams; j++)
+				nsl_buf_addf(warn, "%s %s", j ? "," : "",
+				    law->params[d->params[j]]);
+			nsl_buf_addf(warn, " (the data do not determine "
+			    "%s)\n", d->nparams > 1 ? "them" : "it");
+		}
 	}
+	if (!f->converged)
+		nsl_buf_addf(warn, "%s%sthe fit did not converge (stationarity "
+		    "%.2g, want <= %g): the objective may not be at a minimum\n",
+		    gname, sep, stat, NSL_OPTIM_STATIONARY);
 }
 
 int
@@ -895,7 +1020,8 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
 	size_t *ct = NULL;
 	struct nsl_problem pb;
-	double f, fixrep[NSL_LAW_MAX_PARAMS], rep[NSL_LAW_MAX_PARAMS];
+	struct nsl_optim_info info;
+	double fixrep[NSL_LAW_MAX_PARAMS], rep[NSL_LAW_MAX_PARAMS];
 	int ret = -1;
 
 	nsl_err_clear(err);
@@ -943,7 +1069,7 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 	pb.loss = o->loss;
 	pb.delta = o->delta;
 	pb.fixed = out->fixed;
-	if (nsl_optim_fit(&pb, &o->optim, out->theta, &f, err) != 0) {
+	if (nsl_optim_fit_ex(&pb, &o->optim, out->theta, &info, err) != 0) {
 		if (g->key != NULL) {
 			char m[sizeof(err->msg)];
 
@@ -969,7 +1095,11 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 		}
 	out->loss = o->loss;
 	out->delta = o->delta;
-	out->objective = f;
+	out->objective = info.f;
+	out->converged = info.converged;
+	out->ndegen = info.ndegen;
+	memcpy(out->degen, info.degen, sizeof(info.degen));
+	out->nested_objective = info.nested_f;
 	out->n = nt;
 	out->k = nfree;
 	out->seed = o->seed;
@@ -1016,7 +1146,9 @@ nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
 		}
 	}
 	out->has_range = nt > 0;
-	identification(law, g, xt, nt, out->theta, out->fixed, warn);
+	identification(law, g, xt, nt, warn);
+	health_warnings(out, g, out->converged ? 0 :
+	    nsl_optim_stationarity(&pb, out->theta), warn);
 	ret = 0;
 out:
 	free(xt);

@@ -55,6 +55,11 @@ nsl_law_free(struct nsl_law *l)
 	free(l->ptype);
 	free(l->pvar);
 	free(l->pstart);
+	free(l->pmin);
+	free(l->pmax);
+	free(l->nest);
+	free(l->nest_param);
+	free(l->nest_value);
 	nsl_expr_free(l->expr);
 	free(l);
 }
@@ -65,6 +70,7 @@ law_alloc(enum nsl_law_kind kind, const char *name, const char *formula,
     const char *yname, size_t nv, size_t np)
 {
 	struct nsl_law *l = calloc(1, sizeof(*l));
+	size_t i;
 
 	if (l == NULL)
 		return NULL;
@@ -79,11 +85,19 @@ law_alloc(enum nsl_law_kind kind, const char *name, const char *formula,
 	l->ptype = calloc(np ? np : 1, sizeof(*l->ptype));
 	l->pvar = calloc(np ? np : 1, sizeof(int));
 	l->pstart = calloc(np ? np : 1, sizeof(double));
+	l->pmin = calloc(np ? np : 1, sizeof(double));
+	l->pmax = calloc(np ? np : 1, sizeof(double));
 	if (l->name == NULL || l->formula == NULL || l->yname == NULL ||
 	    l->vars == NULL || l->params == NULL || l->ptype == NULL ||
-	    l->pvar == NULL || l->pstart == NULL) {
+	    l->pvar == NULL || l->pstart == NULL || l->pmin == NULL ||
+	    l->pmax == NULL) {
 		nsl_law_free(l);
 		return NULL;
+	}
+	for (i = 0; i < np; i++) {
+		l->pstart[i] = NAN;
+		l->pmin[i] = -INFINITY;
+		l->pmax[i] = INFINITY;
 	}
 	return l;
 }
@@ -110,16 +124,87 @@ nsl_law_set_var(struct nsl_law *l, size_t k, const char *field)
 	return 0;
 }
 
+/*
+ * A row of a law's parameter table: its name, type, the variable it refers
+ * to, the published value (a start), the plausible range (report space),
+ * and its place in the nested law: that law's parameter of the same
+ * meaning, or the value that makes this law that special case.
+ */
 struct pdef {
 	const char *name;
 	enum nsl_param_type t;
 	int var;
+	double start;		/* NAN: none */
+	double lo, hi;		/* -INF, INF: no limit */
+	const char *nest;	/* the nested law's parameter, or NULL ... */
+	double neutral;		/* ... and then this value (NAN: any) */
 };
+
+/* The nested law of a row: its name, breaks, and for each of its
+ * variables the name of ours that it reads. */
+struct ndef {
+	const char *law;
+	int breaks;
+	const char *vars[3];
+};
+
+#define INF INFINITY
+/* a parameter with no published value, no range and no nested role */
+#define PLAIN(name, t, var) { name, t, var, NAN, -INF, INF, NULL, NAN }
+
+static long
+name_index(char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Resolve the nested law's names into indices. */
+static int
+set_nest(struct nsl_law *l, const struct pdef *pd, const struct ndef *nd)
+{
+	struct nsl_err err;
+	struct nsl_law *in;
+	size_t i;
+	int ret = -1;
+
+	if ((in = nsl_law_new(nd->law, nd->breaks, &err)) == NULL)
+		return -1;
+	l->nest = xstrdup(nd->law);
+	l->nest_breaks = nd->breaks;
+	l->nest_param = malloc(l->np * sizeof(int));
+	l->nest_value = malloc(l->np * sizeof(double));
+	if (l->nest == NULL || l->nest_param == NULL || l->nest_value == NULL)
+		goto out;
+	for (i = 0; i < l->np; i++) {
+		l->nest_param[i] = pd[i].nest == NULL ? -1 :
+		    (int)name_index(in->params, in->np, pd[i].nest);
+		l->nest_value[i] = pd[i].neutral;
+		if (pd[i].nest != NULL && l->nest_param[i] < 0)
+			goto out;	/* a typo in the table */
+	}
+	for (i = 0; i < in->nvars; i++) {
+		long v = name_index(l->vars, l->nvars, nd->vars[i]);
+
+		if (v < 0)
+			goto out;
+		l->nest_var[i] = (int)v;
+	}
+	ret = 0;
+out:
+	nsl_law_free(in);
+	return ret;
+}
 
 static struct nsl_law *
 law_build(enum nsl_law_kind kind, const char *name, const char *formula,
     const char *yname, const char *const *vars, size_t nv,
-    const struct pdef *pd, size_t np, const size_t *lin, size_t nlin)
+    const struct pdef *pd, size_t np, const size_t *lin, size_t nlin,
+    const struct ndef *nd)
 {
 	struct nsl_law *l = law_alloc(kind, name, formula, yname, nv, np);
 	size_t i;
@@ -129,11 +214,17 @@ law_build(enum nsl_law_kind kind, const char *name, const char *formula,
 		return NULL;
 	for (i = 0; i < nv; i++)
 		bad |= nsl_law_set_var(l, i, vars[i]);
-	for (i = 0; i < np; i++)
+	for (i = 0; i < np; i++) {
 		bad |= set_param(l, i, pd[i].name, pd[i].t, pd[i].var);
+		l->pstart[i] = pd[i].start;
+		l->pmin[i] = pd[i].lo;
+		l->pmax[i] = pd[i].hi;
+	}
 	for (i = 0; i < nlin; i++)
 		l->lin[i] = lin[i];
 	l->nlin = nlin;
+	if (!bad && nd != NULL)
+		bad = set_nest(l, pd, nd);
 	if (bad) {
 		nsl_law_free(l);
 		return NULL;
@@ -151,108 +242,159 @@ nsl_law_new(const char *name, int breaks, struct nsl_err *err)
 	static const char *const vlr[] = { "step", "lr" };
 	struct nsl_law *l = NULL;
 
+	/*
+	 * Published values: chinchilla, Hoffmann et al. 2022 (approach 3);
+	 * kaplan, Kaplan et al. 2020 (eq. 1.5); data-constrained, Muennighoff
+	 * et al. 2023 (their fit of A, B, E, alpha, beta and R_D*, R_N*).
+	 * Plausible exponents: 0 to 2 for the N and D exponents of language
+	 * models, 0 to 5 for a generic power law; 10 either way for a BNSL
+	 * slope change.  Nested laws: chinchilla is data-constrained with
+	 * R_D, R_N -> infinity (1e12 gives D' = D, N' = N to 1e-10 at 60
+	 * epochs) and chinchilla-tied is chinchilla with beta = alpha;
+	 * power-offset is bnsl with c1 = 0 (any d1, f1), bnsl with one break
+	 * fewer is bnsl with c_K = 0; power is power-offset with E = 0.
+	 */
 	if (strcmp(name, "power") == 0) {
-		static const struct pdef p[] = {
-			{ "A", NSL_PT_COEF, 0 }, { "a", NSL_PT_EXPO, 0 } };
+		static const struct pdef p[] = { PLAIN("A", NSL_PT_COEF, 0),
+			{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
 		static const size_t lin[] = { 0 };
 		l = law_build(NSL_LAW_POWER, name, "y = A*x^-a", "y", vx, 1,
-		    p, 2, lin, 1);
+		    p, 2, lin, 1, NULL);
 	} else if (strcmp(name, "power-offset") == 0) {
-		static const struct pdef p[] = { { "E", NSL_PT_COEF, 0 },
-			{ "A", NSL_PT_COEF, 0 }, { "a", NSL_PT_EXPO, 0 } };
+		static const struct pdef p[] = {
+			{ "E", NSL_PT_COEF, 0, NAN, 0, INF, NULL, 0 },
+			{ "A", NSL_PT_COEF, 0, NAN, 0, INF, "A", NAN },
+			{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, "a", NAN } };
 		static const size_t lin[] = { 0, 1 };
+		static const struct ndef nd = { "power", 1, { "x" } };
 		l = law_build(NSL_LAW_POWER_OFFSET, name, "y = E + A*x^-a",
-		    "y", vx, 1, p, 3, lin, 2);
+		    "y", vx, 1, p, 3, lin, 2, &nd);
 	} else if (strcmp(name, "chinchilla") == 0) {
-		static const struct pdef p[] = { { "A", NSL_PT_COEF, 0 },
-			{ "B", NSL_PT_COEF, 0 }, { "E", NSL_PT_COEF, 0 },
-			{ "alpha", NSL_PT_EXPO, 0 },
-			{ "beta", NSL_PT_EXPO, 1 } };
+		static const struct pdef p[] = {
+			{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, "A", NAN },
+			{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, "B", NAN },
+			{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, "E", NAN },
+			{ "alpha", NSL_PT_EXPO, 0, 0.34, 0, 2, "alpha", NAN },
+			{ "beta", NSL_PT_EXPO, 1, 0.28, 0, 2, "alpha", NAN } };
 		static const size_t lin[] = { 0, 1, 2 };
+		static const struct ndef nd = { "chinchilla-tied", 1,
+			{ "N", "D" } };
 		l = law_build(NSL_LAW_CHINCHILLA, name,
 		    "L = E + A/N^alpha + B/D^beta", "loss", vnd, 2, p, 5,
-		    lin, 3);
+		    lin, 3, &nd);
 	} else if (strcmp(name, "chinchilla-tied") == 0) {
-		static const struct pdef p[] = { { "A", NSL_PT_COEF, 0 },
-			{ "B", NSL_PT_COEF, 0 }, { "E", NSL_PT_COEF, 0 },
-			{ "alpha", NSL_PT_EXPO, 0 } };
+		/* alpha between Hoffmann's alpha and beta */
+		static const struct pdef p[] = {
+			{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, NULL, NAN },
+			{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, NULL, NAN },
+			{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, NULL, NAN },
+			{ "alpha", NSL_PT_EXPO, 0, 0.31, 0, 2, NULL, NAN } };
 		static const size_t lin[] = { 0, 1, 2 };
 		l = law_build(NSL_LAW_CHINCHILLA_TIED, name,
 		    "L = E + A/N^alpha + B/D^alpha", "loss", vnd, 2, p, 4,
-		    lin, 3);
+		    lin, 3, NULL);
 	} else if (strcmp(name, "kaplan") == 0) {
-		static const struct pdef p[] = { { "Nc", NSL_PT_SCALE, 0 },
-			{ "Dc", NSL_PT_SCALE, 1 }, { "aN", NSL_PT_EXPO, 0 },
-			{ "aD", NSL_PT_EXPO, 1 } };
+		static const struct pdef p[] = {
+			{ "Nc", NSL_PT_SCALE, 0, 6.4e13, 0, INF, NULL, NAN },
+			{ "Dc", NSL_PT_SCALE, 1, 1.8e13, 0, INF, NULL, NAN },
+			{ "aN", NSL_PT_EXPO, 0, 0.076, 0, 2, NULL, NAN },
+			{ "aD", NSL_PT_EXPO, 1, 0.103, 0, 2, NULL, NAN } };
 		l = law_build(NSL_LAW_KAPLAN, name,
 		    "L = ((Nc/N)^(aN/aD) + Dc/D)^aD", "loss", vnd, 2, p, 4,
-		    NULL, 0);
+		    NULL, 0, NULL);
 	} else if (strcmp(name, "data-constrained") == 0) {
-		static const struct pdef p[] = { { "A", NSL_PT_COEF, 0 },
-			{ "B", NSL_PT_COEF, 0 }, { "E", NSL_PT_COEF, 0 },
-			{ "alpha", NSL_PT_EXPO, 0 }, { "beta", NSL_PT_EXPO, 1 },
-			{ "RD", NSL_PT_RATE, -1 }, { "RN", NSL_PT_RATE, -1 } };
+		static const struct pdef p[] = {
+			{ "A", NSL_PT_COEF, 0, 520.82, 0, INF, "A", NAN },
+			{ "B", NSL_PT_COEF, 0, 1487.72, 0, INF, "B", NAN },
+			{ "E", NSL_PT_COEF, 0, 1.8691, 0, INF, "E", NAN },
+			{ "alpha", NSL_PT_EXPO, 0, 0.35, 0, 2, "alpha", NAN },
+			{ "beta", NSL_PT_EXPO, 1, 0.36, 0, 2, "beta", NAN },
+			{ "RD", NSL_PT_RATE, -1, 15.4, 0, INF, NULL, 1e12 },
+			{ "RN", NSL_PT_RATE, -1, 5.3, 0, INF, NULL, 1e12 } };
 		static const size_t lin[] = { 0, 1, 2 };
+		static const struct ndef nd = { "chinchilla", 1, { "N", "D" } };
 		l = law_build(NSL_LAW_DATA_CONSTRAINED, name,
 		    "L = E + A/N'^alpha + B/D'^beta, D' = U + U*RD*(1 - "
 		    "exp(-(D/U - 1)/RD)), N' = UN + UN*RN*(1 - exp(-(N/UN - "
 		    "1)/RN)), UN = min(N, G*(G*U)^(beta/alpha)), G = "
 		    "(alpha*A/(beta*B))^(1/(alpha+beta))", "loss", vndu, 3,
-		    p, 7, lin, 3);
+		    p, 7, lin, 3, &nd);
 	} else if (strcmp(name, "bnsl") == 0) {
 		struct pdef p[3 + 3 * NSL_LAW_MAX_BREAKS];
 		char names[3 * NSL_LAW_MAX_BREAKS][16];	/* "c" and any int */
 		static const size_t lin[] = { 0, 1 };
-		int i, k = 0;
+		struct ndef nd = { "bnsl", breaks - 1, { "x" } };
+		int i, k = 0, last;
 
 		if (breaks < 1 || breaks > NSL_LAW_MAX_BREAKS) {
 			nsl_err_set(err, NSL_EX_USAGE, "bnsl: breaks must be "
 			    "1 to %d", NSL_LAW_MAX_BREAKS);
 			return NULL;
 		}
-		p[0] = (struct pdef){ "a", NSL_PT_COEF, 0 };
-		p[1] = (struct pdef){ "b", NSL_PT_COEF, 0 };
-		p[2] = (struct pdef){ "c0", NSL_PT_EXPO, 0 };
+		p[0] = (struct pdef){ "a", NSL_PT_COEF, 0, NAN, 0, INF, "a",
+			NAN };
+		p[1] = (struct pdef){ "b", NSL_PT_COEF, 0, NAN, 0, INF, "b",
+			NAN };
+		p[2] = (struct pdef){ "c0", NSL_PT_EXPO, 0, NAN, 0, 5, "c0",
+			NAN };
 		for (i = 0; i < breaks; i++) {
+			last = i == breaks - 1;
 			snprintf(names[k], sizeof(names[k]), "c%d", i + 1);
-			p[3 + i] = (struct pdef){ names[k++], NSL_PT_EXPO, 0 };
+			p[3 + i] = (struct pdef){ names[k], NSL_PT_EXPO, 0,
+				NAN, -10, 10, last ? NULL : names[k], 0 };
+			k++;
 		}
 		for (i = 0; i < breaks; i++) {
+			last = i == breaks - 1;
 			snprintf(names[k], sizeof(names[k]), "d%d", i + 1);
-			p[3 + breaks + i] = (struct pdef){ names[k++],
-				NSL_PT_SCALE, 0 };
+			p[3 + breaks + i] = (struct pdef){ names[k],
+				NSL_PT_SCALE, 0, NAN, 0, INF,
+				last ? NULL : names[k], NAN };
+			k++;
 		}
 		for (i = 0; i < breaks; i++) {
+			last = i == breaks - 1;
 			snprintf(names[k], sizeof(names[k]), "f%d", i + 1);
-			p[3 + 2 * breaks + i] = (struct pdef){ names[k++],
-				NSL_PT_RATE, -1 };
+			p[3 + 2 * breaks + i] = (struct pdef){ names[k],
+				NSL_PT_RATE, -1, NAN, 0, INF,
+				last ? NULL : names[k], NAN };
+			k++;
+		}
+		if (breaks == 1) {
+			/* power-offset: E + A*x^-a */
+			nd.law = "power-offset";
+			nd.breaks = 1;
+			p[0].nest = "E";
+			p[1].nest = "A";
+			p[2].nest = "a";
 		}
 		l = law_build(NSL_LAW_BNSL, name, "y = a + b*x^-c0 * "
 		    "prod_i (1 + (x/d_i)^(1/f_i))^(-c_i*f_i)", "y", vx, 1, p,
-		    (size_t)(3 + 3 * breaks), lin, 2);
+		    (size_t)(3 + 3 * breaks), lin, 2, &nd);
 		if (l != NULL)
 			l->breaks = breaks;
 	} else if (strcmp(name, "exp-offset") == 0) {
-		static const struct pdef p[] = { { "E", NSL_PT_COEF, 0 },
-			{ "A", NSL_PT_COEF, 0 }, { "b", NSL_PT_RATE, 0 } };
+		static const struct pdef p[] = { PLAIN("E", NSL_PT_COEF, 0),
+			PLAIN("A", NSL_PT_COEF, 0), PLAIN("b", NSL_PT_RATE, 0) };
 		static const size_t lin[] = { 0, 1 };
 		l = law_build(NSL_LAW_EXP_OFFSET, name, "y = E + A*exp(-b*x)",
-		    "y", vx, 1, p, 3, lin, 2);
+		    "y", vx, 1, p, 3, lin, 2, NULL);
 	} else if (strcmp(name, "downstream") == 0) {
-		static const struct pdef p[] = { { "eps", NSL_PT_COEF, 0 },
-			{ "k", NSL_PT_COEF, 0 }, { "gamma", NSL_PT_RATE, 0 } };
+		static const struct pdef p[] = { PLAIN("eps", NSL_PT_COEF, 0),
+			PLAIN("k", NSL_PT_COEF, 0),
+			PLAIN("gamma", NSL_PT_RATE, 0) };
 		static const size_t lin[] = { 0, 1 };
 		l = law_build(NSL_LAW_DOWNSTREAM, name,
 		    "Err = eps - k*exp(-gamma*L)", "error", vl, 1, p, 3, lin,
-		    2);
+		    2, NULL);
 	} else if (strcmp(name, "lr-anneal") == 0) {
-		static const struct pdef p[] = { { "L0", NSL_PT_COEF, 0 },
-			{ "A", NSL_PT_COEF, 0 }, { "C", NSL_PT_COEF, 0 },
-			{ "alpha", NSL_PT_EXPO, 0 } };
+		static const struct pdef p[] = { PLAIN("L0", NSL_PT_COEF, 0),
+			PLAIN("A", NSL_PT_COEF, 0), PLAIN("C", NSL_PT_COEF, 0),
+			{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 2, NULL, NAN } };
 		static const size_t lin[] = { 0, 1, 2 };
 		l = law_build(NSL_LAW_LR_ANNEAL, name, "L = L0 + A*S1^-alpha "
 		    "- C*S2, S1 = sum of lr, S2 = sum of m, m = 0.999*m + "
-		    "(lr_prev - lr)", "loss", vlr, 2, p, 4, lin, 3);
+		    "(lr_prev - lr)", "loss", vlr, 2, p, 4, lin, 3, NULL);
 	} else {
 		nsl_err_set(err, NSL_EX_USAGE, "unknown law '%s' (see "
 		    "--list-laws)", name);
@@ -301,6 +443,25 @@ nsl_law_formula(const char *text, const char *const *pnames,
 	for (i = 0; i < nv; i++)
 		if (nsl_law_set_var(l, i, vnames[i]) != 0)
 			goto nomem;
+	/*
+	 * The linear parameters, for variable projection: greedily, each
+	 * parameter in which the formula stays jointly affine with those
+	 * already taken (E, A, B in E + A*N^-a + B*D^-b).
+	 */
+	{
+		unsigned char in[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+
+		memset(in, 0, sizeof(in));
+		for (i = 0; i < np; i++) {
+			if (!nsl_expr_uses(l->expr, i))
+				continue;
+			in[i] = 1;
+			if (nsl_expr_affine(l->expr, in))
+				l->lin[l->nlin++] = i;
+			else
+				in[i] = 0;
+		}
+	}
 	if (used == 0) {
 		nsl_err_set(err, NSL_EX_USAGE, "formula: uses none of the "
 		    "parameters");
@@ -455,6 +616,21 @@ logistic(double t)
 	return t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t));
 }
 
+/*
+ * 1 - (1 + v) e^-v, accurately also for small v (where R -> infinity,
+ * the nested chinchilla case): its Taylor series
+ * sum_{k>=2} (-1)^k (k-1) v^k / k! to v^7 below v = 0.01 (the next term
+ * is below 1e-14 relative there).
+ */
+static double
+one_minus_1pv_emv(double v, double ev)
+{
+	if (v < 0.01)
+		return v * v * (0.5 - v * (1.0 / 3 - v * (1.0 / 8 - v *
+		    (1.0 / 30 - v * (1.0 / 144 - v / 840)))));
+	return -expm1(-v) - v * ev;
+}
+
 /* data-constrained: effective N' and D' with their derivatives. */
 struct dc {
 	double Np, Dp;		/* N', D' */
@@ -482,8 +658,8 @@ dc_eval(const double *t, const double *x, struct dc *o)
 		RDv = 0;
 	v = RDv / RD;
 	ev = exp(-v);
-	o->Dp = U + U * RD * (1 - ev);
-	o->dDp_drd = U * RD * (1 - ev - v * ev);
+	o->Dp = U + U * RD * -expm1(-v);
+	o->dDp_drd = U * RD * one_minus_1pv_emv(v, ev);
 	memset(o->dlogM, 0, sizeof(o->dlogM));
 	if (N <= M) {
 		o->capped = 0;
@@ -496,9 +672,9 @@ dc_eval(const double *t, const double *x, struct dc *o)
 	RNv = N / M - 1;
 	u = RNv / RN;
 	eu = exp(-u);
-	o->Np = M + M * RN * (1 - eu);
-	o->dNp_dM = 1 + RN * (1 - eu) - eu * N / M;
-	o->dNp_drn = M * RN * (1 - eu - u * eu);
+	o->Np = M + M * RN * -expm1(-u);
+	o->dNp_dM = 1 + RN * -expm1(-u) - eu * N / M;
+	o->dNp_drn = M * RN * one_minus_1pv_emv(u, eu);
 	/* d lg / d theta */
 	{
 		double dlg[5] = { 1 / s, -1 / s, 0, (1 / al - lg) / s,
@@ -687,8 +863,9 @@ nsl_law_eval(const struct nsl_law *l, const double *t, const double *x,
 
 int
 nsl_law_basis(const struct nsl_law *l, const double *t, const double *x,
-    double *phi)
+    double *phi, double *h)
 {
+	*h = 0;
 	switch (l->kind) {
 	case NSL_LAW_POWER:
 		phi[0] = exp(-t[1] * log(x[0]));
@@ -739,6 +916,24 @@ nsl_law_basis(const struct nsl_law *l, const double *t, const double *x,
 		phi[1] = exp(-t[3] * log(x[0]));
 		phi[2] = -x[1];
 		return 0;
+	case NSL_LAW_FORMULA: {
+		/* affine in the linear ones: the value with them at 0 is h,
+		 * the derivatives are the basis */
+		double vals[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+		double gr[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+		size_t j;
+
+		if (l->nlin == 0)
+			return -1;
+		memcpy(vals, t, l->np * sizeof(double));
+		memcpy(vals + l->np, x, l->nvars * sizeof(double));
+		for (j = 0; j < l->nlin; j++)
+			vals[l->lin[j]] = 0;
+		*h = nsl_expr_eval_grad(l->expr, vals, gr);
+		for (j = 0; j < l->nlin; j++)
+			phi[j] = gr[l->lin[j]];
+		return 0;
+	}
 	default:
 		return -1;
 	}

@@ -136,6 +136,69 @@ synth() {
 	awk -v f="$(jq .objective <<<"$output")" -v p="$po" 'BEGIN { exit !(f <= p * 1.01) }'
 }
 
+@test "--param gives a catalogue law's start; a wrong name or a non-positive coefficient is a usage error" {
+	chin
+	run --separate-stderr nsl-fit --drop-top 5 --param A=400,alpha=0.3 \
+	    --grid 1 --starts 1 --restarts 0 "$BATS_TEST_TMPDIR/chin.jsonl"
+	[ "$status" -eq 0 ]
+	# from that start alone (B, E, beta from Hoffmann's row), Epoch's optimum
+	awk -v f="$(jq .objective <<<"$output")" 'BEGIN { exit !(f <= 1.0183e-3) }'
+	nsl_fails_cleanly nsl-fit f.json 64 "no parameter 'Z'" --param Z=1 \
+	    "$BATS_TEST_TMPDIR/chin.jsonl"
+	nsl_fails_cleanly nsl-fit f.json 64 "A must be positive" --param A=0 \
+	    "$BATS_TEST_TMPDIR/chin.jsonl"
+	nsl_fails_cleanly nsl-fit f.json 64 "goes with --formula or one --law" \
+	    --law chinchilla,kaplan --param A=1 "$BATS_TEST_TMPDIR/chin.jsonl"
+}
+
+@test "a degenerate fit is reported in the record and on stderr; -q keeps stderr quiet" {
+	# y = 3 x^-0.5 exactly: power-offset's best E is 0, its bound
+	jq -n -c 'range(1;21) as $i | {x: ($i * 5)} | .y = 3 * pow(.x; -0.5)' > "$BATS_TEST_TMPDIR/p.jsonl"
+	run --separate-stderr nsl-fit --law power-offset --loss ls "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .degenerate <<<"$output")" = '[{"reason":"bound","params":["E"]}]' ]
+	within "$(jq .params.a <<<"$output")" 0.5 1e-6
+	[[ "$stderr" == *"degenerate fit: parameter E sits at its bound 0"* ]]
+	run --separate-stderr nsl-fit -q --law power-offset --loss ls "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# the same record read back by nsl-extrapolate keeps its law
+	echo '{"x": 4}' | nsl-extrapolate --fit <(echo "$output") > "$BATS_TEST_TMPDIR/e.jsonl"
+	within "$(jq .pred "$BATS_TEST_TMPDIR/e.jsonl")" 1.5 1e-6
+}
+
+@test "a fit that stops at a kink is flagged converged:false, with a warning" {
+	# least squares of A |x - c|: the minimum sits where c crosses a point
+	jq -n -c 'range(0;11) as $i | {x: $i, y: (2 * (($i - 5) | fabs) + (if $i % 2 == 0 then 0.3 else -0.2 end))}' > "$BATS_TEST_TMPDIR/k.jsonl"
+	run --separate-stderr nsl-fit --loss ls --formula 'A*abs(x - c)' --param A=1,c=4 --x x --y y "$BATS_TEST_TMPDIR/k.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq .converged <<<"$output")" = false ]
+	[[ "$stderr" == *"did not converge"* ]]
+	within "$(jq .params.c <<<"$output")" 5 1e-9
+}
+
+@test "formulas take erf, atan, lgamma and pi; the same bytes for any seed-free thread count" {
+	# y = 3 erf(x/2) + atan(x)/pi - lgamma(2) exactly (lgamma(2) = 0)
+	jq -n -c 'range(1;40) as $i | {x: ($i/4)} | .y = 3 * ((.x/2) | erf) + (.x | atan) / 3.141592653589793' > "$BATS_TEST_TMPDIR/f.jsonl"
+	run --separate-stderr nsl-fit --loss ls --formula 'A*erf(x/s) + atan(x)/pi - lgamma(2)' \
+	    --param A=1,s=1 --x x --y y "$BATS_TEST_TMPDIR/f.jsonl"
+	[ "$status" -eq 0 ]
+	within "$(jq .params.A <<<"$output")" 3 1e-9
+	within "$(jq .params.s <<<"$output")" 2 1e-9
+	OMP_NUM_THREADS=1 nsl-fit --loss ls --formula 'A*erf(x/s) + atan(x)/pi - lgamma(2)' \
+	    --param A=1,s=1 --x x --y y "$BATS_TEST_TMPDIR/f.jsonl" > "$BATS_TEST_TMPDIR/one"
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/one")" ]
+}
+
+@test "--seed moves the perturbed restarts, not a well-posed optimum; --restarts 0 turns them off" {
+	chin
+	a=$(nsl-fit --drop-top 5 --seed 1 "$BATS_TEST_TMPDIR/chin.jsonl" | jq .objective)
+	b=$(nsl-fit --drop-top 5 --seed 2 --restarts 0 "$BATS_TEST_TMPDIR/chin.jsonl" | jq .objective)
+	awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-12 * a) }'
+	run --separate-stderr nsl-fit --restarts -1 "$BATS_TEST_TMPDIR/chin.jsonl"
+	[ "$status" -eq 64 ]
+}
+
 @test "data-constrained, exp-offset, downstream and lr-anneal fit noiseless data" {
 	jq -n -c 'range(0;20) as $i | {x: ($i * 10 + 5)} | .y = 0.5 + 2 * ((-0.03 * .x) | exp)' > "$BATS_TEST_TMPDIR/e.jsonl"
 	run --separate-stderr nsl-fit --law exp-offset "$BATS_TEST_TMPDIR/e.jsonl"
@@ -287,4 +350,17 @@ calc() {
 		assert_equal "$stderr" 'nsl-fit: parameter gamma of law downstream does not converge to a number: the data do not determine it'
 		[ -z "$output" ]
 	fi
+}
+
+@test "man page: lint clean; its NIST example gives the certified Misra1a" {
+	run mandoc -Tlint -Wwarning "$TESTS_DIR/../man/nsl-fit.1"
+	assert_success
+	cd "$TESTS_DIR/.."
+	run --separate-stderr nsl-fit --loss ls --formula 'b1*(1 - exp(-b2*x))' \
+	    --param b1=500,b2=0.0001 --x x --y y tests/data/nist/Misra1a.jsonl
+	[ "$status" -eq 0 ]
+	# NIST: b1 = 2.3894212918E+02, b2 = 5.5015643181E-04, RSS 1.2455138894E-01
+	within "$(jq .params.b1 <<<"$output")" 238.94212918 2.4e-6
+	within "$(jq .params.b2 <<<"$output")" 5.5015643181e-4 5.5e-12
+	within "$(jq .objective <<<"$output")" 0.12455138894 1.3e-9
 }

@@ -5,6 +5,7 @@
  * The work is in lib/laws.c (the laws), lib/optim.c (objectives, grids,
  * refinement, bootstrap) and lib/fitrec.c (points and fit records).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ enum {
 	OPT_LAW = 1, OPT_LIST, OPT_FORMULA, OPT_PARAM, OPT_X, OPT_Y,
 	OPT_LOSS, OPT_DELTA, OPT_WEIGHT, OPT_BY, OPT_BOOT, OPT_CLUSTER,
 	OPT_LEVEL, OPT_HOLDOUT, OPT_HOLDOUT_LARGEST, OPT_MIN, OPT_DROP_TOP,
-	OPT_FIX, OPT_BREAKS, OPT_GRID, OPT_STARTS
+	OPT_FIX, OPT_BREAKS, OPT_GRID, OPT_STARTS, OPT_RESTARTS
 };
 
 static const struct option longopts[] = {
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "breaks", required_argument, NULL, OPT_BREAKS },
 	{ "grid", required_argument, NULL, OPT_GRID },
 	{ "starts", required_argument, NULL, OPT_STARTS },
+	{ "restarts", required_argument, NULL, OPT_RESTARTS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -54,7 +56,8 @@ usage(FILE *fp)
 "               [--weight-field F] [--by F] [--bootstrap B] [--cluster F]\n"
 "               [--level L] [--holdout 'F>=V'] [--holdout-largest F]\n"
 "               [--min F=V] [--drop-top K] [--fix P=V] [--breaks K]\n"
-"               [--grid N] [--starts K] [--seed N] [-o FILE] [file]\n"
+"               [--grid N] [--starts K] [--restarts R] [--seed N] [-o FILE]\n"
+"               [file]\n"
 "       nsl-fit --list-laws\n"
 "\n"
 "Fit a scaling law to measurement records and write one fit record per\n"
@@ -64,7 +67,8 @@ usage(FILE *fp)
 "                     several are ranked by AIC, best first\n"
 "  --list-laws        print the laws with formulas and parameters\n"
 "  --formula EXPR     fit y = EXPR over --param parameters and --x fields\n"
-"  --param P=V,...    formula parameters and start values\n"
+"  --param P=V,...    the start: formula parameters and their values, or\n"
+"                     values for some of a law's (refined first)\n"
 "  --x F,...          the variables' fields (default: the law's)\n"
 "  --y F              the measured field (default: the law's)\n"
 "  --loss L           huber (on log y, default), ls or log-ls\n"
@@ -81,17 +85,21 @@ usage(FILE *fp)
 "  --drop-top K       drop the K highest-y points of each group\n"
 "  --fix P=V          fix parameter P at V (repeatable, or P=V,Q=W)\n"
 "  --breaks K         bnsl: number of breaks (default 1)\n"
-"  --grid N           start-grid size (default %d)\n"
-"  --starts K         grid points refined by BFGS (default %d)\n"
-"  --seed N           bootstrap seed (default 0)\n"
+"  --grid N           points of the start design (default %d)\n"
+"  --starts K         design points refined (default %d)\n"
+"  --restarts R       perturbations of the best per round (default %d)\n"
+"  --seed N           seed of the perturbations and the bootstrap\n"
+"                     (default 0)\n"
 "  -o, --output FILE  write FILE atomically\n"
-"  -q, --quiet        no warnings about identification\n"
+"  -q, --quiet        no warnings about identification, degenerate or\n"
+"                     unconverged fits\n"
 "  -h, --help         this help\n"
 "  -V, --version      the version\n"
 "\n"
 "Exit status: 0 done, 64 bad command line, 65 bad data, 66 cannot open\n"
 "the input, 74 I/O error.\n",
-	    NSL_OPTIM_DELTA, NSL_OPTIM_GRID, NSL_OPTIM_STARTS);
+	    NSL_OPTIM_DELTA, NSL_OPTIM_GRID, NSL_OPTIM_STARTS,
+	    NSL_OPTIM_RESTARTS);
 }
 
 static const struct nsl_tool tool = {
@@ -261,6 +269,7 @@ main(int argc, char **argv)
 	o.fo.optim.grid = NSL_OPTIM_GRID;
 	o.fo.optim.starts = NSL_OPTIM_STARTS;
 	o.fo.optim.maxiter = NSL_OPTIM_MAXITER;
+	o.fo.optim.restarts = NSL_OPTIM_RESTARTS;
 	o.breaks = 1;
 	nsl_cli_init(&cli, &tool, longopts, "");
 	while ((ch = nsl_cli_next(&cli, argc, argv)) != -1) {
@@ -346,6 +355,10 @@ main(int argc, char **argv)
 			o.fo.optim.starts = (size_t)nsl_arg_long("--starts",
 			    optarg, 1, 100000);
 			break;
+		case OPT_RESTARTS:
+			o.fo.optim.restarts = (size_t)nsl_arg_long(
+			    "--restarts", optarg, 0, 100000);
+			break;
 		}
 	}
 	if (argc - optind > 1)
@@ -357,8 +370,8 @@ main(int argc, char **argv)
 		nsl_usage_error("--formula and --law exclude each other");
 	if (o.formula != NULL && o.np == 0)
 		nsl_usage_error("--formula needs --param NAME=START,...");
-	if (o.formula == NULL && o.np > 0)
-		nsl_usage_error("--param goes with --formula");
+	if (o.formula == NULL && o.np > 0 && o.nlaws > 1)
+		nsl_usage_error("--param goes with --formula or one --law");
 	if (o.cluster != NULL && o.fo.bootstrap == 0)
 		nsl_usage_error("--cluster goes with --bootstrap");
 	if (o.formula != NULL)
@@ -366,6 +379,7 @@ main(int argc, char **argv)
 	if (o.nlaws == 0)
 		o.laws[o.nlaws++] = "chinchilla";
 	o.fo.seed = cli.common.seed;
+	o.fo.optim.seed = cli.common.seed;
 	o.fo.by = o.by;
 	o.fo.cluster = o.cluster;
 	/* Several laws read the input several times: keep a copy of stdin. */
@@ -389,7 +403,7 @@ main(int argc, char **argv)
 		struct nsl_points pts;
 		struct nsl_reader *r;
 		unsigned char fixed[NSL_LAW_MAX_PARAMS];
-		double fixval[NSL_LAW_MAX_PARAMS];
+		double fixval[NSL_LAW_MAX_PARAMS], start[NSL_LAW_MAX_PARAMS];
 
 		memset(fixed, 0, sizeof(fixed));
 		for (i = 0; i < o.nfix; i++) {
@@ -409,6 +423,25 @@ main(int argc, char **argv)
 		}
 		o.fo.fixed = fixed;
 		o.fo.fixval = fixval;
+		o.fo.optim.start = NULL;
+		if (o.formula == NULL && o.np > 0) {
+			for (i = 0; i < law->np; i++)
+				start[i] = NAN;
+			for (i = 0; i < o.np; i++) {
+				long k = nsl_law_param_index(law, o.pnames[i]);
+
+				if (k < 0)
+					nsl_usage_error("--param: law %s has no "
+					    "parameter '%s'", law->name,
+					    o.pnames[i]);
+				if (nsl_law_param_is_log(law, (size_t)k) &&
+				    !(o.pstart[i] > 0))
+					nsl_usage_error("--param: %s must be "
+					    "positive", o.pnames[i]);
+				start[k] = o.pstart[i];
+			}
+			o.fo.optim.start = start;
+		}
 		memset(&po, 0, sizeof(po));
 		po.law = law;
 		po.y = law->yname;

@@ -24,20 +24,28 @@
  * (JSON or C style; never signed: a sign is unary minus; a literal that
  * overflows to infinity is an error).  NAME is [A-Za-z_][A-Za-z0-9_]*.
  * FUNC is a NAME directly followed (after optional whitespace) by '(':
- * exp log log10 log2 sqrt abs sin cos tanh sigmoid softplus of one
- * argument, min max pow of two.  A name that is also a function name is
- * still usable as a plain name: "exp" is names[k], "exp(x)" the function.
+ * exp log log10 log2 sqrt abs sin cos tanh sigmoid softplus atan asin
+ * acos sinh cosh erf erfc lgamma expm1 log1p of one argument, min max pow
+ * atan2 of two.  A name that is also a function name is still usable as a
+ * plain name: "exp" is names[k], "exp(x)" the function.  The constants pi
+ * and e are the doubles nearest to them, unless the caller's names define
+ * "pi" or "e" (a parameter called e stays a parameter).
  *
  * Semantics are C's <math.h> in double precision: a domain error gives NaN
  * or an infinity (log(0) = -inf, sqrt(-1) = NaN, 1/0 = inf), never an
  * error; the caller decides what a non-finite value means.  a^b and
- * pow(a, b) are C pow().  sigmoid(x) = 1/(1+exp(-x)) and softplus(x) =
+ * pow(a, b) are C pow(); atan2(y, x) is C's (the angle of (x, y));
+ * lgamma(x) is log|Gamma(x)| (C's lgamma, computed thread-safely).  sigmoid(x) = 1/(1+exp(-x)) and softplus(x) =
  * log(1+exp(x)) are computed without overflow for any x.  min and max
  * return NaN if either argument is NaN (unlike fmin/fmax), so a NaN is
  * never hidden from the fitter.
  *
- * Derivatives are those of the formula's functions, with these choices
- * where they are not defined: d|x|/dx = 0 at x = 0; min(a,b) and max(a,b)
+ * Derivatives are those of the formula's functions, in closed form:
+ * atan' = 1/(1+x^2), asin' = 1/sqrt(1-x^2), acos' = -asin', sinh' = cosh,
+ * cosh' = sinh, erf' = -erfc' = 2/sqrt(pi) exp(-x^2), lgamma' = digamma
+ * (NaN at the poles 0, -1, ...), expm1' = exp, log1p' = 1/(1+x),
+ * d atan2(y,x) = (x dy - y dx)/(x^2+y^2) (NaN at the origin); with these
+ * choices where they are not defined: d|x|/dx = 0 at x = 0; min(a,b) and max(a,b)
  * pass the derivative to a when a == b; d(a^b)/db = 0 where a^b == 0 and
  * d(a^b)/da = 0 where b == 0 (the limits, instead of 0*inf = NaN).
  *
@@ -95,6 +103,15 @@ double nsl_expr_eval(const struct nsl_expr *, const double *vals);
  */
 double nsl_expr_eval_grad(const struct nsl_expr *, const double *vals,
     double *grad);
+
+/*
+ * 1 if the expression is affine jointly in the names flagged in
+ * in[0..nnames) (value = h + sum_k c_k * name_k with h and c_k free of
+ * them), by the degree of each instruction; 0 otherwise.  A product of two
+ * flagged names, a flagged name in a divisor, a power or a function is not
+ * affine, even where it happens to be (x^1).
+ */
+int nsl_expr_affine(const struct nsl_expr *, const unsigned char *in);
 
 /* Whether name k appears in the expression (0 for k >= nnames). */
 int nsl_expr_uses(const struct nsl_expr *, size_t k);

@@ -18,8 +18,10 @@
  *	{"law":"chinchilla","formula":"...","x":["N","D"],"y":"loss",
  *	 "by":{"FIELD":VALUE},"params":{"A":482.0,...},"fixed":["E"],
  *	 "intervals":{"A":[lo,hi],...},"level":0.95,"loss":"huber",
- *	 "delta":0.001,"objective":0.00101,"n":240,"k":5,"aic":..,"bic":..,
- *	 "rmsle":..,"are":..,"max_rel_error":..,
+ *	 "delta":0.001,"objective":0.00101,"converged":true,
+ *	 "degenerate":[{"reason":"bound","params":["A"]},...],
+ *	 "nested":{"law":"chinchilla-tied","objective":0.00102},
+ *	 "n":240,"k":5,"aic":..,"bic":..,"rmsle":..,"are":..,"max_rel_error":..,
  *	 "holdout":{"n":..,"are":..,"rmsle":..,"max_rel_error":..},
  *	 "seed":0,"breaks":1,"range":{"N":[lo,hi],"D":[lo,hi]},
  *	 "bootstrap":{"B":4000,"cluster":"run","samples":[[A,B,E,..],...]}}
@@ -27,14 +29,18 @@
  * Parameters, intervals and bootstrap samples are in report space; a
  * sample value that is no finite double there (exp of a large log) is
  * written null, read back as NaN and left out of intervals.
+ * "converged" is the stationarity test of nsl/optim.h; "degenerate" lists
+ * the degeneracies the fit could not leave (reasons "bound", "range",
+ * "flat", see nsl_optim_degenerate); "nested" is the fit of the law's
+ * nested law that seeded this one (this objective is never above it).
  * "range" is each variable's range over the fitted points (the law's
  * working variables), which nsl_fitrec_solve() uses to choose among
- * several roots.  "by", "fixed", "intervals", "holdout", "breaks",
- * "range" and "bootstrap" are present only when they apply.
- * nsl_fitrec_parse() reads such a record back (unknown members are
- * ignored, so users may add their own), "by" included: by_field is its
- * member's name and by_value that value's key, so that a query's group
- * is matched by equal value (nsl/labels.h).
+ * several roots.  "by", "fixed", "degenerate", "nested", "intervals",
+ * "holdout", "breaks", "range" and "bootstrap" are present only when they
+ * apply.  nsl_fitrec_parse() reads such a record back (unknown members
+ * are ignored, so users may add their own), "by" included: by_field is
+ * its member's name and by_value that value's key, so that a query's
+ * group is matched by equal value (nsl/labels.h).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
  * release with nsl_fitrec_release().  struct nsl_points owns its groups.
@@ -126,6 +132,10 @@ struct nsl_fitrec {
 	char *by_value;				/* its key (labels.h) */
 	enum nsl_loss loss;
 	double delta, objective, aic, bic, level;
+	int converged;
+	size_t ndegen;
+	struct nsl_degen degen[NSL_OPTIM_MAX_DEGEN];
+	double nested_objective;		/* NAN: no nested fit */
 	size_t n, k;
 	struct nsl_scores fit;
 	int has_holdout;
@@ -178,7 +188,7 @@ int nsl_fitrec_optimal(const struct nsl_fitrec *, double C, double k,
 struct nsl_fit_opts {
 	enum nsl_loss loss;
 	double delta;
-	struct nsl_optim_opts optim;
+	struct nsl_optim_opts optim;	/* optim.start: report values or NULL */
 	const unsigned char *fixed;	/* law->np flags or NULL */
 	const double *fixval;		/* report-space values of fixed ones */
 	size_t bootstrap;		/* B, 0 for none */
@@ -191,7 +201,8 @@ struct nsl_fit_opts {
 /*
  * Fit one group's kept, not held-out points; score the held-out ones;
  * bootstrap.  Fills out (initialised by the caller; it takes a new copy
- * of the law).  Identification warnings, one line each without the
+ * of the law).  Identification warnings (a variable spanning less than a
+ * decade, a degenerate or unconverged fit), one line each without the
  * program name, are appended to warn.  Returns 0, or -1 with err
  * (NSL_EX_DATAERR for fewer points than free parameters, or for a
  * parameter that is no finite number in report space: a record must

@@ -26,7 +26,9 @@
  * in record order, on the rows of one training curve.
  *
  * Invariants: np == number of parameter names; lin[] lists nlin indices of
- * linear coefficients (all of them log-space), in basis order.  A law is
+ * linear coefficients, in basis order: log-space COEF parameters of a
+ * catalogue law (positive), or the formula parameters in which the
+ * formula is jointly affine (found by nsl_expr_affine, any sign).  A law is
  * immutable after nsl_law_new(), so it may be evaluated from many threads.
  * Ownership: nsl_law_new() returns a new law, freed with nsl_law_free(),
  * which owns all its strings (and the compiled formula).
@@ -78,11 +80,29 @@ struct nsl_law {
 	char **params;		/* report names: "A", "alpha", ... */
 	enum nsl_param_type *ptype;
 	int *pvar;		/* variable a RATE or SCALE parameter refers to */
-	double *pstart;		/* FREE: start value (report space) */
+	double *pstart;		/* start (report space): a formula's --param
+				 * values; a catalogue law's published values,
+				 * NAN where there is none */
+	double *pmin, *pmax;	/* plausible range (report space): a fit
+				 * beyond it is reported as degenerate;
+				 * -inf/inf where there is none */
 	size_t nlin;
-	size_t lin[4];		/* linear coefficients, basis order */
+	size_t lin[NSL_LAW_MAX_PARAMS];	/* linear coefficients, basis order */
 	int breaks;		/* bnsl: number of breaks */
 	struct nsl_expr *expr;	/* formula: names are params then vars */
+	/*
+	 * The catalogue law this one contains as a special case (chinchilla
+	 * in data-constrained, power-offset in bnsl), or NULL: its fit seeds
+	 * this law's.  Its parameter j is our parameter k where
+	 * nest_param[k] == j; our parameters with nest_param[k] == -1 take
+	 * nest_value[k] (report space; NAN: any value, the start's) to give
+	 * the special case.  Its variable j is our variable nest_var[j].
+	 */
+	char *nest;
+	int nest_breaks;
+	int *nest_param;
+	double *nest_value;
+	int nest_var[NSL_LAW_MAX_VARS];
 };
 
 /* The names of the built-in laws, for --list-laws; NULL-terminated. */
@@ -148,14 +168,16 @@ double nsl_law_eval(const struct nsl_law *, const double *theta,
     const double *x, double *grad);
 
 /*
- * Variable projection basis: fill phi[0..nlin) so that
- * y = sum_j exp(theta[lin[j]]) * phi[j] at x, for the given non-linear
- * parameters (the coefficient entries of theta are read only by
- * data-constrained, whose U_N depends on A and B).  Returns 0, or -1 if the
- * law has no linear coefficients.
+ * Variable projection basis: fill phi[0..nlin) and *h so that
+ * y = h + sum_j c_j * phi[j] at x, c_j the report value of parameter
+ * lin[j] (exp(theta) for a catalogue law's, theta for a formula's), for
+ * the given non-linear parameters (the coefficient entries of theta are
+ * read only by data-constrained, whose U_N depends on A and B; h is 0
+ * for catalogue laws).  Returns 0, or -1 if the law has no linear
+ * coefficients.
  */
 int nsl_law_basis(const struct nsl_law *, const double *theta,
-    const double *x, double *phi);
+    const double *x, double *phi, double *h);
 
 /*
  * Solve for variable k: a value v of x[k] such that y(x with x[k] = v)

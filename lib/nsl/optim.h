@@ -1,6 +1,7 @@
 /*
  * nsl/optim.h - fitting a law to points: objectives, variable projection,
- * multi-start grids, local refinement, bootstrap and held-out scores.
+ * many starts, local refinement, degeneracy, bootstrap and held-out
+ * scores.
  *
  * A problem is a law plus n points (x rows of law->nvars, y, optional
  * weights) and an objective:
@@ -12,13 +13,43 @@
  * with H_delta(r) = r^2/2 for |r| <= delta, delta (|r| - delta/2) beyond.
  * A point where the law is not positive makes a log objective infinite.
  *
- * nsl_optim_fit() is global by default: for laws with linear coefficients
- * (nsl_law_basis), a grid over the free non-linear parameters with the
- * coefficients solved in closed form (non-negative weighted least squares
- * by enumeration of active sets, weights 1/y^2 for the log objectives);
- * for the others a grid over all free parameters.  The best `starts` grid
- * points are then refined with GSL's BFGS2 (gsl_multimin) on the exact
- * objective and analytic gradient, and the best result wins.
+ * Every objective is 1/2 sum_i s_i^2 over pseudo-residuals s_i (ls and
+ * log-ls: sqrt(2 w_i) r_i; huber: sqrt(w_i) r_i for |r_i| <= delta,
+ * sqrt(w_i) sign(r_i) sqrt(delta (2|r_i| - delta)) beyond), so one
+ * Levenberg-Marquardt solver serves them all: GSL's gsl_multifit_nlinear
+ * with geodesic acceleration (trs_lmaccel), More's parameter scaling and
+ * a QR solver, on the exact Jacobian; huber fits are then polished by
+ * BFGS2 on the exact objective (near the optimum, nsl_optim_refine()
+ * takes IRLS instead of LM for huber: fewer steps there).
+ *
+ * nsl_optim_fit() is global.  Its starts, all refined by that local
+ * solver, in this order:
+ *  1. the start: the caller's (opts->start) or the law's own (law->pstart:
+ *     a formula's --param values, a catalogue law's published values);
+ *     parameters without a value take the middle of their design range
+ *     or, when linear, their least-squares value;
+ *  2. the fit of the law's nested law (law->nest), mapped into this law,
+ *     so that a law never ends worse than its own special case;
+ *  3. the best `starts` of `grid` points (at most 64 * 4^d for d < 4
+ *     dimensions) of a Sobol design over the free
+ *     non-linear parameters (uniform in fit space over the law's ranges:
+ *     log space for log-space parameters; a formula parameter with start
+ *     s over sign(s) |s| 100^[-1, 1], log-uniform, or +-10^[-3, 3] for
+ *     s = 0), the linear coefficients solved at each point in closed form
+ *     (variable projection: non-negative least squares for a catalogue
+ *     law's, least squares for a formula's; weights 1/y^2 for the log
+ *     objectives);
+ *  4. rounds of `restarts` random perturbations of the best so far, while
+ *     they improve it (at most NSL_OPTIM_ROUNDS);
+ *  5. if the best is degenerate (nsl_optim_degenerate), `restarts` starts
+ *     that redraw the degenerate parameters; a result that is not
+ *     degenerate wins if its objective is within 1e-9 relative of the
+ *     best.
+ * The lowest objective wins; on a tie (1e-13 relative) the earlier start.
+ * Starts other than 1 and 2 take 100 steps first and go on only if they
+ * are then the best; with more than 512 points, those of 3, 4 and 5 are
+ * ranked and refined on 512 of them, evenly spaced, and the best two of
+ * each batch then on all.
  *
  * Invariants: theta vectors are fit space (see nsl/laws.h) and always
  * hold all law->np parameters; fixed[k] != 0 keeps theta[k] as given.
@@ -45,6 +76,8 @@ enum nsl_loss {
 #define NSL_OPTIM_GRID 4096
 #define NSL_OPTIM_STARTS 8
 #define NSL_OPTIM_MAXITER 2000
+#define NSL_OPTIM_RESTARTS 8
+#define NSL_OPTIM_ROUNDS 3
 
 struct nsl_problem {
 	const struct nsl_law *law;
@@ -58,9 +91,42 @@ struct nsl_problem {
 };
 
 struct nsl_optim_opts {
-	size_t grid;		/* grid points (budget), NSL_OPTIM_GRID */
-	size_t starts;		/* grid points refined, NSL_OPTIM_STARTS */
-	size_t maxiter;		/* BFGS iterations per start */
+	size_t grid;		/* design points, NSL_OPTIM_GRID */
+	size_t starts;		/* design points refined, NSL_OPTIM_STARTS */
+	size_t maxiter;		/* iterations per refinement */
+	size_t restarts;	/* perturbations per round (0: none) */
+	uint64_t seed;		/* of the perturbations */
+	const double *start;	/* np report values, NAN where not given;
+				 * NULL: the law's pstart */
+};
+
+/*
+ * Why a fit is degenerate: a log-space coefficient whose term vanishes
+ * on the data (max |c phi| < 1e-8 max |y|: "bound", the coefficient sits
+ * at 0), a parameter outside the law's plausible range (law->pmin, pmax:
+ * "range"), or a flat direction of the objective ("flat": a parameter
+ * that moves no prediction, or a near-singular Jacobian, the smallest
+ * singular value of the column-normalised Jacobian below 1e-7; params
+ * are those weighing most in its singular vector).
+ */
+enum nsl_degen_reason { NSL_DEGEN_BOUND, NSL_DEGEN_RANGE, NSL_DEGEN_FLAT };
+
+#define NSL_OPTIM_MAX_DEGEN 8
+
+struct nsl_degen {
+	enum nsl_degen_reason reason;
+	size_t nparams;
+	size_t params[NSL_LAW_MAX_PARAMS];	/* parameter indices */
+};
+
+/* What nsl_optim_fit_ex() found besides the parameters. */
+struct nsl_optim_info {
+	double f;		/* the objective */
+	int converged;		/* the stationarity test holds (below) */
+	double nested_f;	/* the nested law's objective, NAN if none */
+	size_t refined;		/* local refinements run */
+	size_t ndegen;
+	struct nsl_degen degen[NSL_OPTIM_MAX_DEGEN];
 };
 
 /* Parse "huber", "ls", "log-ls"; -1 if unknown. */
@@ -79,9 +145,37 @@ double nsl_optim_objective(const struct nsl_problem *, const double *theta,
 int nsl_optim_fit(const struct nsl_problem *, const struct nsl_optim_opts *,
     double *theta, double *f, struct nsl_err *err);
 
+/* The same, with what else it found in info. */
+int nsl_optim_fit_ex(const struct nsl_problem *,
+    const struct nsl_optim_opts *, double *theta,
+    struct nsl_optim_info *info, struct nsl_err *err);
+
 /*
- * Local refinement from theta (in/out) by BFGS2.  Returns 0, or -1 when
- * the objective is not finite at theta (theta is then left as it was).
+ * The degeneracies of theta (see enum nsl_degen_reason), at most max of
+ * them into out.  Returns their number.
+ */
+size_t nsl_optim_degenerate(const struct nsl_problem *, const double *theta,
+    struct nsl_degen *out, size_t max);
+
+/* "bound", "range", "flat". */
+const char *nsl_degen_reason_name(enum nsl_degen_reason);
+
+/*
+ * Stationarity: the largest cosine between the pseudo-residual vector s
+ * and a column of its Jacobian J (free parameters), |J_j.s|/(|J_j||s|),
+ * 0 at a minimum whatever the scales; 0 too when s = 0 (a perfect fit).
+ * A fit is taken as converged when it is below NSL_OPTIM_STATIONARY.
+ */
+#define NSL_OPTIM_STATIONARY 1e-6
+double nsl_optim_stationarity(const struct nsl_problem *,
+    const double *theta);
+
+/*
+ * Local refinement from theta (in/out), meant for a start near the
+ * optimum (a bootstrap resample from the fit): for huber, Levenberg-
+ * Marquardt on iteratively reweighted residuals, then BFGS2; otherwise
+ * the LM above.  Returns 0, or -1 when the objective is not finite at
+ * theta (theta is then left as it was).
  */
 int nsl_optim_refine(const struct nsl_problem *, double *theta, double *f,
     size_t maxiter);

@@ -18,10 +18,6 @@
  *  - the target's own invariants (budgets kept, round trips).
  * A failed check calls FUZZ_FAIL, which aborts (libFuzzer saves the
  * input) unless the includer defines it otherwise.
- *
- * Known issues that other branches fix (issue 14) are let through, each
- * at one fz_known() call naming it, unless NSL_FUZZ_ALL=1 is set: once
- * those fixes are in, set it (and then delete the fz_known calls).
  */
 #ifndef NSL_FUZZ_H
 #define NSL_FUZZ_H
@@ -47,19 +43,6 @@
 #endif
 
 #define FZ_MAXARGS 64
-
-/* 1 when the known issue named should be let through (see above). */
-static int
-fz_known(const char *issue)
-{
-	static int all = -1;
-	const char *e;
-
-	(void)issue;
-	if (all < 0)
-		all = (e = getenv("NSL_FUZZ_ALL")) != NULL && *e == '1';
-	return !all;
-}
 
 struct fz {
 	char *line;			/* the option line, split in place */
@@ -191,33 +174,12 @@ fz_strict_line(const char *line, size_t len, const char *where)
 
 	nsl_rec_init(&rec, 0);
 	if (nsl_rec_parse(&rec, line, len, &err) != 0) {
-		if (strstr(err.msg, "NaN and Infinity") != NULL &&
-		    fz_known("issue 14 section 2: non-finite numbers out of "
-		    "finite ones (score, ot, quantize, convert kernels)")) {
-			nsl_rec_release(&rec);
-			return;
-		}
-		if (strstr(err.msg, "expected a value") != NULL &&
-		    (memmem(line, len, ":,", 2) != NULL ||
-		    memmem(line, len, ":}", 2) != NULL ||
-		    memmem(line, len, ",]", 2) != NULL ||
-		    memmem(line, len, ",,", 2) != NULL ||
-		    memmem(line, len, "[,", 2) != NULL) &&
-		    fz_known("issue 14 section 2: --float32 writes nothing for "
-		    "a double beyond float32's range (\"score\":)")) {
-			nsl_rec_release(&rec);
-			return;
-		}
 		FUZZ_FAIL("%s: output is not strict JSON (%s): %.*s", where,
 		    err.msg, (int)(len > 300 ? 300 : len), line);
 	}
 	nsl_rec_release(&rec);
 	j = json_loadb(line, len, JSON_REJECT_DUPLICATES |
 	    JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
-	if (j == NULL && strstr(jerr.text, "duplicate") != NULL &&
-	    fz_known("issue 14 section 3: duplicate keys from the splicing "
-	    "writer"))
-		return;
 	if (j == NULL)
 		FUZZ_FAIL("%s: jansson refuses the output (%s): %.*s", where,
 		    jerr.text, (int)(len > 300 ? 300 : len), line);

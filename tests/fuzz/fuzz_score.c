@@ -59,6 +59,7 @@ fuzz_score(const uint8_t *data, size_t size)
 	job.iters = 20;
 	job.neighbours = 10;
 	job.opts.window = 10;
+	nsl_json_allow_nonfinite(0);	/* no --allow-nonfinite here */
 	nsl_err_clear(&err);
 	for (i = 0; i < (size_t)z.argc; i++) {
 		int k = (int)i;

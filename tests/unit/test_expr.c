@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_sf_psi.h>
+
 #include "nsl/expr.h"
 #include "unit.h"
 
@@ -119,7 +121,18 @@ c_softplus(double t)
 	C(23, "A * exp(-alpha * x) + E", A * exp(-alpha * x) + E) \
 	C(24, "E - A * exp(-beta * y)", E - A * exp(-beta * y)) \
 	C(25, "x", x) \
-	C(26, "2.5", 2.5)
+	C(26, "2.5", 2.5) \
+	C(27, "atan(x - 2) + atan2(y - 1.5, z - 2)", \
+	    atan(x - 2) + atan2(y - 1.5, z - 2)) \
+	C(28, "asin(x/4) * acos(y/4 - 0.1)", asin(x / 4) * acos(y / 4 - 0.1)) \
+	C(29, "sinh(x - 1) / cosh(y)", sinh(x - 1) / cosh(y)) \
+	C(30, "erf(x - 1) + 3*erfc(y - 2)", erf(x - 1) + 3 * erfc(y - 2)) \
+	C(31, "lgamma(x) - lgamma(y*z)", lgamma(x) - lgamma(y * z)) \
+	C(32, "expm1(-alpha*x) * log1p(beta*y)", \
+	    expm1(-alpha * x) * log1p(beta * y)) \
+	C(33, "pi*x + e^y", 3.141592653589793 * x + pow(2.718281828459045, y)) \
+	C(34, "A - B*x - atan(alpha/(x - 5*beta))/pi", \
+	    A - B * x - atan(alpha / (x - 5 * beta)) / 3.141592653589793)
 
 #define DEFINE_CASE(id, text, cexpr) \
 	static double \
@@ -316,6 +329,10 @@ test_grad_functions(void)
 		{ "sin(x)", 0 }, { "cos(x)", 0 }, { "tanh(x)", 0 },
 		{ "sigmoid(x)", 0 }, { "softplus(x)", 0 }, { "-x", 0 },
 		{ "x^3", 0 }, { "1/x", 0 },
+		{ "atan(x)", 0 }, { "asin(x/40)", 0 }, { "acos(x/40)", 0 },
+		{ "sinh(x)", 0 }, { "cosh(x)", 0 }, { "erf(x)", 0 },
+		{ "erfc(x)", 0 }, { "lgamma(x)", 0 }, { "expm1(x)", 0 },
+		{ "log1p(x)", 1 }, { "atan2(x, 2)", 0 }, { "atan2(2, x)", 0 },
 	};
 	size_t i, j;
 
@@ -345,7 +362,23 @@ test_grad_functions(void)
 			case 10: want = s; break;	/* d log(1+e^x) = e^x/(1+e^x) */
 			case 11: want = -1; break;
 			case 12: want = 3 * x * x; break;
-			default: want = -1 / (x * x); break;
+			case 13: want = -1 / (x * x); break;
+			case 14: want = 1 / (1 + x * x); break;
+			/* d asin(x/40) = 1/(40 sqrt(1 - x^2/1600))
+			 * = 1/sqrt(1600 - x^2) */
+			case 15: want = 1 / sqrt(1600 - x * x); break;
+			case 16: want = -1 / sqrt(1600 - x * x); break;
+			case 17: want = cosh(x); break;
+			case 18: want = sinh(x); break;
+			case 19: want = 2 / sqrt(M_PI) * exp(-x * x); break;
+			case 20: want = -2 / sqrt(M_PI) * exp(-x * x); break;
+			case 21: want = gsl_sf_psi(x); break;	/* digamma */
+			case 22: want = exp(x); break;
+			case 23: want = 1 / (1 + x); break;
+			/* atan2(x, 2) = atan(x/2): 2/(x^2 + 4);
+			 * atan2(2, x): -2/(x^2 + 4) */
+			case 24: want = 2 / (x * x + 4); break;
+			default: want = -2 / (x * x + 4); break;
 			}
 			nsl_expr_eval_grad(e, v, g);
 			if (!close_to(g[X], want, 1e-13)) {
@@ -405,6 +438,112 @@ test_grad_edges(void)
 	UNIT_CHECK(isnan(eval_at("min(x, y)", v, g)) && isnan(g[Y]),
 	    "min with a NaN argument is NaN, and so is its derivative");
 	UNIT_CHECK(isnan(eval_at("max(y, x)", v, NULL)), "max with a NaN argument is NaN");
+}
+
+/*
+ * lgamma's derivative at points where digamma is known in closed form:
+ * psi(1) = -gamma (Euler's constant), psi(1/2) = -gamma - 2 log 2,
+ * psi(-1/2) = psi(1/2) + 2 (psi(x + 1) = psi(x) + 1/x), psi(n + 1) =
+ * -gamma + H_n for n = 10 (H_10 = 7381/2520), and far out psi(1e6) =
+ * log(1e6) - 1/(2e6) - 1/(12e12) to double precision.  At the poles the
+ * derivative is NaN.
+ */
+static void
+test_lgamma(void)
+{
+	static const struct {
+		double x, want;
+	} c[] = {
+		{ 1, -0.57721566490153286061 },
+		{ 0.5, -0.57721566490153286061 - 1.3862943611198906188 },
+		{ -0.5, -0.57721566490153286061 - 1.3862943611198906188 + 2 },
+		{ 11, -0.57721566490153286061 + 7381.0 / 2520 },
+		{ 1e6, 13.815510557964274104 - 5e-7 - 1.0 / 12e12 },
+	};
+	double v[NN] = { 0 }, g[NN];
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		v[X] = c[i].x;
+		eval_at("lgamma(x)", v, g);
+		if (!close_to(g[X], c[i].want, 4e-15)) {
+			printf("# digamma(%g) = %.17g, want %.17g\n", c[i].x,
+			    g[X], c[i].want);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "d lgamma(x)/dx is digamma at its closed-form values");
+	v[X] = -2;
+	eval_at("lgamma(x)", v, g);
+	UNIT_CHECK(isnan(g[X]), "d lgamma/dx at the pole -2 is NaN");
+	v[X] = -2.5;
+	/* |Gamma(-2.5)| = 8 sqrt(pi)/15 */
+	UNIT_CHECK(close_to(eval_at("lgamma(x)", v, NULL),
+	    log(8 * sqrt(M_PI) / 15), 1e-13), "lgamma(-2.5) = log(8 sqrt(pi)/15)");
+	v[X] = 0, v[Y] = 0;
+	eval_at("atan2(x, y)", v, g);
+	UNIT_CHECK(isnan(g[X]) && isnan(g[Y]), "atan2's derivative at the "
+	    "origin is NaN");
+	v[X] = -1e-300;
+	UNIT_CHECK(eval_at("expm1(x)", v, NULL) == -1e-300 &&
+	    eval_at("log1p(x)", v, NULL) == -1e-300,
+	    "expm1 and log1p keep tiny arguments exact");
+}
+
+/* pi and e, and the caller's names shadowing them. */
+static void
+test_constants(void)
+{
+	const char *const nm[] = { "e", "x" };
+	double v[NN] = { 0 }, w[2] = { 5, 2 };
+	struct nsl_err err;
+	struct nsl_expr *c;
+
+	UNIT_CHECK(eval_at("pi", v, NULL) == M_PI, "pi is the double nearest pi");
+	UNIT_CHECK(eval_at("e", v, NULL) == M_E, "e is the double nearest e");
+	UNIT_CHECK(eval_at("cos(pi)", v, NULL) == -1, "cos(pi) = -1");
+	nsl_err_clear(&err);
+	c = nsl_expr_parse("e * x + pi", nm, 2, &err);
+	UNIT_CHECK(c != NULL && nsl_expr_eval(c, w) == 5 * 2 + M_PI &&
+	    nsl_expr_uses(c, 0), "a name e shadows the constant e, pi stays");
+	nsl_expr_free(c);
+}
+
+/* Joint affinity in a set of names, worked out by hand per formula. */
+static void
+test_affine(void)
+{
+	static const struct {
+		const char *text;
+		int in[3];	/* names flagged (indices), -1 ends */
+		int want;
+	} c[] = {
+		{ "E + A*N^-alpha + B*D^-beta", { IE, IA, IB }, 1 },
+		{ "E + A*N^-alpha + B*D^-beta", { IE, IALPHA, -1 }, 0 },
+		{ "E + A/N^alpha", { IA, IE, -1 }, 1 },
+		{ "A*B*x", { IA, IB, -1 }, 0 },		/* product of two */
+		{ "A*B*x", { IA, -1, -1 }, 1 },
+		{ "x/A", { IA, -1, -1 }, 0 },		/* in a divisor */
+		{ "(A + 2*B - x)*exp(-y) - E/3", { IA, IB, IE }, 1 },
+		{ "exp(A)", { IA, -1, -1 }, 0 },
+		{ "A^1", { IA, -1, -1 }, 0 },
+		{ "-(A*x + y)*z", { IA, -1, -1 }, 1 },
+		{ "x + y", { IA, -1, -1 }, 1 },		/* degree 0 is affine */
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct nsl_expr *e = compile(c[i].text);
+		unsigned char in[NN] = { 0 };
+
+		for (j = 0; j < 3 && c[i].in[j] >= 0; j++)
+			in[c[i].in[j]] = 1;
+		UNIT_CHECK(e != NULL && nsl_expr_affine(e, in) == c[i].want,
+		    "%s is %saffine in the flagged names", c[i].text,
+		    c[i].want ? "" : "not ");
+		nsl_expr_free(e);
+	}
 }
 
 /* Precedence, associativity, numbers: values worked out by hand. */
@@ -591,7 +730,8 @@ test_errors(void)
 		{ "x + \001", "formula: column 5: expected an expression, found byte 0x01" },
 		{ "foo(x)", "formula: column 1: unknown function \"foo\" (functions: "
 		    "exp, log, log10, log2, sqrt, abs, sin, cos, tanh, sigmoid, "
-		    "softplus, min, max, pow)" },
+		    "softplus, atan, asin, acos, sinh, cosh, erf, erfc, lgamma, "
+		    "expm1, log1p, min, max, pow, atan2)" },
 		{ "log(x, y)", "formula: column 1: log() takes 1 argument, not 2" },
 		{ "min(x)", "formula: column 1: min() takes 2 arguments, not 1" },
 		{ "max(x y)", "formula: column 7: expected ',' or ')', found \"y\"" },
@@ -932,6 +1072,9 @@ main(void)
 	test_grad_chinchilla(quick ? 50 : 500);
 	test_grad_functions();
 	test_grad_edges();
+	test_lgamma();
+	test_constants();
+	test_affine();
 	test_precedence();
 	test_domain();
 	test_uses_print();

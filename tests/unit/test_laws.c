@@ -312,6 +312,136 @@ main(void)
 		    0, NAN, NAN, &v) == 0 && close_to(v, -3e250, 1e-14),
 		    "x = -3e250 (got %g)", v);
 	}
+
+	/*
+	 * The nesting rows: each law with a nested law, at the nested law's
+	 * parameters mapped in and its own extra parameters at the values the
+	 * table gives (free ones at arbitrary values), predicts what the
+	 * nested law predicts, on the nested law's variables taken from ours.
+	 * Data-constrained at R_D = R_N = 1e12 and U = D/40 is chinchilla to
+	 * 1e-9 (D' - D ~ D (D/U)/(2 R_D)); the others are exact.
+	 */
+	{
+		static const struct {
+			const char *law;
+			int breaks;
+			double x[3];
+			double tol;
+		} nc[] = {
+			{ "power-offset", 1, { 37 }, 1e-15 },
+			{ "chinchilla", 1, { 7e9, 1.4e11 }, 1e-15 },
+			{ "data-constrained", 1, { 3e9, 1e11, 2.5e9 }, 1e-9 },
+			{ "data-constrained", 1, { 9e10, 1e11, 2.5e9 }, 1e-9 },
+			{ "bnsl", 1, { 3e3 }, 1e-15 },
+			{ "bnsl", 3, { 3e3 }, 1e-15 },
+		};
+		/* nested law's report parameters, by position */
+		static const double pin[][9] = {
+			{ 3.0, 0.4 },				/* power */
+			{ 406.4, 410.7, 1.69, 0.31 },		/* tied */
+			{ 406.4, 410.7, 1.69, 0.34, 0.28 },	/* chinchilla */
+			{ 406.4, 410.7, 1.69, 0.34, 0.28 },
+			{ 0.2, 3.0, 0.4 },			/* power-offset */
+			{ 0.2, 3.0, 0.1, 0.5, -0.3, 300, 2e4, 0.7, 1.5 },
+		};
+		size_t c;
+
+		for (c = 0; c < sizeof(nc) / sizeof(nc[0]); c++) {
+			struct nsl_law *l = nsl_law_new(nc[c].law, nc[c].breaks,
+			    &err), *in;
+			double rep[NSL_LAW_MAX_PARAMS], t[NSL_LAW_MAX_PARAMS];
+			double ti[NSL_LAW_MAX_PARAMS], xi[3], y, yi;
+			size_t k, j;
+
+			if (l == NULL || l->nest == NULL) {
+				UNIT_CHECK(0, "%s has a nested law", nc[c].law);
+				nsl_law_free(l);
+				continue;
+			}
+			in = nsl_law_new(l->nest, l->nest_breaks, &err);
+			for (k = 0; k < l->np; k++) {
+				int jj = l->nest_param[k];
+
+				rep[k] = jj >= 0 ? pin[c][jj] :
+				    isnan(l->nest_value[k]) ? 0.37 + (double)k :
+				    l->nest_value[k];
+				if (nsl_law_param_is_log(l, k) && rep[k] == 0)
+					rep[k] = 1e-300;
+			}
+			nsl_law_from_report(l, rep, t);
+			nsl_law_from_report(in, pin[c], ti);
+			for (j = 0; j < in->nvars; j++)
+				xi[j] = nc[c].x[l->nest_var[j]];
+			y = nsl_law_eval(l, t, nc[c].x, NULL);
+			yi = nsl_law_eval(in, ti, xi, NULL);
+			UNIT_CHECK(fabs(y - yi) <= nc[c].tol * fabs(yi),
+			    "%s (breaks %d) at its nesting values is %s "
+			    "(%.17g vs %.17g)", nc[c].law, nc[c].breaks,
+			    l->nest, y, yi);
+			nsl_law_free(in);
+			nsl_law_free(l);
+		}
+	}
+
+	/*
+	 * Formula laws: the linear parameters found (E, A, B in the Hoffmann
+	 * form; b1, b3, b6 in NIST's Gauss model; none in Nelson's), and the
+	 * basis reproduces the law: y = h + sum c_j phi_j.
+	 */
+	{
+		const char *pn[] = { "E", "A", "a", "B", "b" };
+		const char *vn[] = { "N", "D" };
+		const char *gp[] = { "b1", "b2", "b3", "b4", "b5", "b6", "b7",
+			"b8" }, *gx[] = { "x" };
+		double st[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+		double t[8] = { 1.7, 400, 0.3, 410, 0.28 }, x[2] = { 1e9, 2e10 };
+		double phi[NSL_LAW_MAX_PARAMS], h;
+		struct nsl_law *l = nsl_law_formula("E + A*N^-a + B*D^-b", pn,
+		    st, 5, vn, 2, &err);
+		struct nsl_law *g = nsl_law_formula("b1*exp(-b2*x) + "
+		    "b3*exp(-(x-b4)^2/b5^2) + b6*exp(-(x-b7)^2/b8^2)", gp, st, 8,
+		    gx, 1, &err);
+		struct nsl_law *ne = nsl_law_formula("exp(b1 - b2*N*exp(-b3*D))",
+		    gp, st, 3, vn, 2, &err);
+
+		UNIT_CHECK(l != NULL && l->nlin == 3 && l->lin[0] == 0 &&
+		    l->lin[1] == 1 && l->lin[2] == 3, "E + A*N^-a + B*D^-b is "
+		    "linear in E, A, B");
+		UNIT_CHECK(g != NULL && g->nlin == 3 && g->lin[0] == 0 &&
+		    g->lin[1] == 2 && g->lin[2] == 5, "the Gauss model is "
+		    "linear in b1, b3, b6");
+		UNIT_CHECK(ne != NULL && ne->nlin == 0, "Nelson's model has no "
+		    "linear parameter");
+		if (l != NULL) {
+			double want = 1.7 + 400 * pow(1e9, -0.3) +
+			    410 * pow(2e10, -0.28);
+
+			UNIT_CHECK(nsl_law_basis(l, t, x, phi, &h) == 0 &&
+			    h == 0 && phi[0] == 1 && fabs(phi[1] -
+			    pow(1e9, -0.3)) < 1e-16 && fabs(h + 1.7 * phi[0] +
+			    400 * phi[1] + 410 * phi[2] - want) < 1e-14,
+			    "the formula's basis: h = 0, phi = 1, N^-a, D^-b");
+		}
+		nsl_law_free(l);
+		nsl_law_free(g);
+		nsl_law_free(ne);
+	}
+
+	/* Published start values and plausible ranges are in the rows. */
+	{
+		struct nsl_law *l = nsl_law_new("chinchilla", 1, &err);
+
+		UNIT_CHECK(l->pstart[0] == 406.4 && l->pstart[4] == 0.28 &&
+		    l->pmin[3] == 0 && l->pmax[3] == 2,
+		    "chinchilla starts from Hoffmann's values, exponents in "
+		    "[0, 2]");
+		nsl_law_free(l);
+		l = nsl_law_new("bnsl", 1, &err);
+		UNIT_CHECK(isnan(l->pstart[0]) && strcmp(l->nest,
+		    "power-offset") == 0, "bnsl has no published start and "
+		    "nests power-offset");
+		nsl_law_free(l);
+	}
 	UNIT_CHECK(nsl_law_new("nope", 1, &err) == NULL &&
 	    err.code == NSL_EX_USAGE, "unknown law is a usage error");
 	UNIT_CHECK(nsl_law_new("bnsl", 0, &err) == NULL, "bnsl needs a break");
