@@ -19,10 +19,73 @@
 /* --- estimators --------------------------------------------------------- */
 
 /*
- * The p-quantile of Gamma(a, 1).  GSL's gsl_cdf_gamma_Pinv fails to
- * converge for shapes in the tens of thousands (n points), so: Newton
- * steps on GSL's P(x) from the Wilson-Hilferty start, kept inside a
- * bracket that bisection narrows whenever a step would leave it.
+ * log(x^a e^-x / Gamma(a + 1)), written as a (log1p(t) - t) - log(2 pi
+ * a)/2 - Stirling's correction with t = (x - a)/a, so that the large
+ * terms of a log x - x - lgamma(a + 1) cancel exactly rather than in
+ * rounding (at a = 1e8 they are 2e9 apiece).
+ */
+static double
+log_gamma_factor(double a, double x)
+{
+	double t = (x - a) / a, a3 = a * a * a;
+
+	if (a < 10)
+		return a * log(x) - x - lgamma(a + 1);
+	return a * (log1p(t) - t) - 0.5 * log(2 * M_PI * a) -
+	    (1 / (12 * a) - 1 / (360 * a3) + 1 / (1260 * a3 * a * a));
+}
+
+/*
+ * P(a, x), the Gamma(a, 1) distribution function: the series below
+ * x = a + 1, one minus the continued fraction of Q (modified Lentz)
+ * above, as in Numerical Recipes' gser and gcf.  GSL's incomplete Gamma
+ * gives up (an error, which aborts) for a above 1e6 at two standard
+ * deviations, and the intervals of n points need a = n and beyond.
+ */
+static double
+gamma_p(double a, double x)
+{
+	double D, sum = 1, term = 1, b, c, d, h, an, del;
+	size_t i;
+
+	if (!(x > 0))
+		return 0;
+	D = exp(log_gamma_factor(a, x));
+	if (x < a + 1) {
+		for (i = 1; i < 100000000; i++) {
+			term *= x / (a + (double)i);
+			sum += term;
+			if (term < sum * DBL_EPSILON / 4)
+				break;
+		}
+		return D * sum;
+	}
+	b = x + 1 - a;
+	c = 1 / DBL_MIN;
+	d = 1 / b;
+	h = d;
+	for (i = 1; i < 100000000; i++) {
+		an = -(double)i * ((double)i - a);
+		b += 2;
+		d = an * d + b;
+		if (fabs(d) < DBL_MIN)
+			d = DBL_MIN;
+		c = b + an / c;
+		if (fabs(c) < DBL_MIN)
+			c = DBL_MIN;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < DBL_EPSILON / 4)
+			break;
+	}
+	return 1 - a * D * h;
+}
+
+/*
+ * The p-quantile of Gamma(a, 1): Newton steps on gamma_p from the
+ * Wilson-Hilferty start, kept inside a bracket that bisection narrows
+ * whenever a step would leave it.
  */
 static double
 gamma_quantile(double p, double a)
@@ -32,19 +95,19 @@ gamma_quantile(double p, double a)
 	double lo = 0, hi = INFINITY, f, dens, nx;
 	int it;
 
-	for (it = 0; it < 200; it++) {
-		f = gsl_cdf_gamma_P(x, a, 1) - p;
+	for (it = 0; it < 300; it++) {
+		f = gamma_p(a, x) - p;
 		if (f == 0)
 			break;
 		if (f < 0)
 			lo = x;
 		else
 			hi = x;
-		dens = exp((a - 1) * log(x) - x - lgamma(a));
+		dens = a / x * exp(log_gamma_factor(a, x));
 		nx = dens > 0 ? x - f / dens : NAN;
 		if (!(nx > lo && nx < hi))	/* bisect (or double) */
 			nx = isfinite(hi) ? (lo + hi) / 2 : 2 * x;
-		if (fabs(nx - x) <= 4 * DBL_EPSILON * x)
+		if (fabs(nx - x) <= 2 * DBL_EPSILON * x)
 			break;
 		x = nx;
 	}
