@@ -168,7 +168,7 @@ $(OUT)/d-vs-n.$(PLOT_FORMAT): $(WIDTHS:%=$(OUT)/id-%.jsonl)
 	@echo "  PLOT    $@"
 	@for w in $(WIDTHS); do jq -c --arg w $$w '{series: "\(.estimator) w=\($$w)", n, d}' \
 	    $(OUT)/id-$$w.jsonl; done > $(OUT)/dn.tmp
-	@nsl-plot --x n --y d --group series --logx --xlabel 'points' \
+	@nsl-plot --x n --y d --group series --logx --xmax 1000000 --xlabel 'points' \
 	    --ylabel 'intrinsic dimension' --title 'd against n per PCA width' \
 	    -o $@ $(OUT)/dn.tmp
 	@rm -f $(OUT)/dn.tmp
