@@ -34,6 +34,7 @@ TOOLS += quantize
 TOOLS += score
 TOOLS += synth
 TOOLS += prune
+TOOLS += intrinsic-dim
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -68,6 +69,7 @@ LIB_OBJS += lib/synth.o
 LIB_OBJS += lib/probe.o
 LIB_OBJS += lib/embed.o
 LIB_OBJS += lib/plot.o
+LIB_OBJS += lib/intdim.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.
@@ -99,6 +101,7 @@ UNIT_TESTS += probe
 UNIT_TESTS += embed
 UNIT_TESTS += labels
 UNIT_TESTS += props
+UNIT_TESTS += intdim
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -412,8 +412,8 @@ oom:
 #define KNN_COLS 4096
 
 int
-nsl_score_knn(const double *x0, size_t n, size_t d, size_t k, double *score,
-    struct nsl_err *err)
+nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
+    double *dist, size_t *idx, struct nsl_err *err)
 {
 	double *copy = NULL;
 	const double *x = x0;
@@ -471,16 +471,15 @@ nsl_score_knn(const double *x0, size_t n, size_t d, size_t k, double *score,
 				}
 			}
 		}
-		for (i = 0; i < rows; i++) {
-			double s = 0;
-
-			for (t = 0; t < k; t++)
-				s += sqrt(nsl_vec_sqdist(x + (r0 + i) * d,
-				    x + bi[i * k + t] * d, d));
-			score[r0 + i] = s / (double)k;
-		}
+		for (i = 0; i < rows; i++)
+			for (t = 0; t < k; t++) {
+				dist[(r0 + i) * k + t] = sqrt(nsl_vec_sqdist(
+				    x + (r0 + i) * d, x + bi[i * k + t] * d, d));
+				if (idx != NULL)
+					idx[(r0 + i) * k + t] = bi[i * k + t];
+			}
 	}
-	unscale_scores(score, n, ke);
+	unscale_scores(dist, n * k, ke);
 	rc = 0;
 out:
 	free(copy);
@@ -490,6 +489,37 @@ out:
 	free(bi);
 	free(cnt);
 	return rc;
+}
+
+int
+nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
+    struct nsl_err *err)
+{
+	double *dist;
+	size_t i, t;
+
+	if (k == 0 || k >= n)	/* the search's own message */
+		return nsl_score_knn_neighbours(x, n, d, k, NULL, NULL, err);
+	if ((dist = malloc(n * k * sizeof(double))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (nsl_score_knn_neighbours(x, n, d, k, dist, NULL, err) < 0) {
+		free(dist);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		double s = 0;
+
+		for (t = 0; t < k; t++)
+			s += dist[i * k + t];
+		if (isinf(s))	/* k distances near the double range */
+			for (s = 0, t = 0; t < k; t++)
+				s += dist[i * k + t] / (double)k;
+		else
+			s /= (double)k;
+		score[i] = s;
+	}
+	free(dist);
+	return 0;
 }
 
 /* The driver of nsl-score. */

@@ -391,3 +391,41 @@ pwn_inputs() {
 	[[ "$stderr" == *"ANGLES: '1:5' holds ':'"* ]] || fail "$stderr"
 	[ ! -e out ] && [ ! -e "out dir" ] || fail "something was made"
 }
+
+@test "intrinsic-dim.mk: PCA widths, d against n, the prediction, curves, regimes and figures; a second run does no work" {
+	nsl-synth gaussian-mixture --classes 3 --dim 10 --n 800 --separation 3 --seed 1 -o train.jsonl
+	nsl-synth gaussian-mixture --classes 3 --dim 10 --n 200 --separation 3 --seed 1 --test -o test.jsonl
+	id() {
+		make --no-print-directory -f "$PIPES/intrinsic-dim.mk" OUT=i TRAIN=train.jsonl \
+		    TEST=test.jsonl WIDTHS='3 6' SIZES='100 200 300 400 500' PROBES=linear \
+		    ID_SIZES=200,400,5000 BOOTSTRAP=20 JOBS=2 "$@"
+	}
+	run --separate-stderr id
+	assert_success
+	assert_output --partial "RUN     10 of 10 runs"
+	# width 3 is the first 3 coordinates of the width-6 PCA
+	[ "$(jq -c '.embedding[0:3]' <(head -n 1 i/train-6.jsonl))" = "$(jq -c .embedding <(head -n 1 i/train-3.jsonl))" ]
+	# d against n: 200, 400 and the whole 800 (5000 is more than the set)
+	[ "$(jq -s -c 'map([.estimator, .n])' i/id-6.jsonl)" = \
+	    '[["twonn",200],["mle",200],["twonn",400],["mle",400],["twonn",800],["mle",800]]' ]
+	# the prediction: 4 / d of twonn on the whole set, its interval inverted
+	run jq -c --slurpfile id i/id-3.jsonl '($id | map(select(.estimator == "twonn" and .n == 800))[0]) as $e |
+	    [(.alpha * $e.d | . * 1e9 | round), (.alpha_interval[0] * $e.interval[1] | . * 1e9 | round)]' \
+	    i/pred-3.json
+	assert_output '[4000000000,4000000000]'
+	# 3 parts per curve and width, against each width's prediction
+	[ "$(wc -l < i/regime.jsonl)" -eq 6 ]
+	run jq -s -c 'map(select(.width == 6)) | map(.predicted) | unique' i/regime.jsonl
+	assert_output "[$(jq .alpha i/pred-6.json)]"
+	[ "$(jq -r 'select(.part == "predicted") | .by.series' i/fits.jsonl | sort | tr '\n' ' ')" = 'linear w=3 linear w=6 ' ]
+	[ "$(head -c 4 i/curves-linear.png | tail -c 3)" = PNG ]
+	[ "$(head -c 4 i/d-vs-n.png | tail -c 3)" = PNG ]
+	run id table
+	assert_success
+	assert_line --regexp '^ +6 +linear +all +100-500 '
+	before=$(ls -l --time-style=+%s.%N i i/runs | md5sum)
+	run id
+	assert_success
+	assert_output ''
+	[ "$(ls -l --time-style=+%s.%N i i/runs | md5sum)" = "$before" ]
+}

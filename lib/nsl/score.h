@@ -101,6 +101,18 @@ int nsl_score_knn(const double *x, size_t n, size_t d, size_t k,
     double *score, struct nsl_err *err);
 
 /*
+ * The search under nsl_score_knn, for other users of exact neighbours
+ * (nsl/intdim.h): row i's k nearest other rows go to idx[i*k ..] (when
+ * idx is not NULL) and their Euclidean distances, recomputed exactly, to
+ * dist[i*k ..].  Within a row the order is that of the blocked distances,
+ * nearest first; rounding can leave near-ties of the exact distances out
+ * of order, so a caller that needs them sorted sorts the row.  Identical
+ * rows are each other's neighbours at distance 0.  Needs 1 <= k < n.
+ */
+int nsl_score_knn_neighbours(const double *x, size_t n, size_t d, size_t k,
+    double *dist, size_t *idx, struct nsl_err *err);
+
+/*
  * The whole of nsl-score: read the records of paths[0..npaths) (none:
  * standard input), score them by every metric of the job, and write each
  * record to w with its score fields (and, for prototype, its cluster
