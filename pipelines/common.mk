@@ -77,8 +77,9 @@ endef
 
 # nsl_name FIELD...: NAME (a run's file name with {1} {2} ... for the
 # fields of its job line) with the fields put in, as literal text.
-nsl-name-fn = nsl_name() { local n=$(call q,$(1)) i=0 v; for v in "$$@"; do \
-  i=$$((i + 1)); n=$${n//"{$$i}"/"$$v"}; done; printf '%s' "$$n"; }
+define nsl-name-fn
+nsl_name() { local n=$(call q,$(1)) i=0 v; for v in "$$@"; do i=$$((i + 1)); n=$${n//"{$$i}"/"$$v"}; done; printf '%s' "$$n"; }
+endef
 
 # $(call run-missing,JOBLIST,RUNDIR,NAME,COMMAND,INPUTS): run the shell
 # COMMAND through GNU parallel for each line of JOBLIST whose output

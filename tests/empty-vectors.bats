@@ -11,6 +11,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
+	require_prog /usr/bin/python3 python3
+	require_py numpy python3-numpy
 	T=$BATS_TEST_TMPDIR
 	printf '%s\n' '{"id":0,"embedding":[],"label":0,"logits":[]}' \
 	    '{"id":1,"embedding":[],"label":1,"logits":[]}' >"$T/e.jsonl"

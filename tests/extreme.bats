@@ -20,6 +20,7 @@ load helper
 CLASSES="e308 e200 e160 subnormal mixed bigint"
 
 setup_file() {
+	require_prog /usr/bin/python3 python3
 	local d="$BATS_FILE_TMPDIR/in"
 
 	mkdir -p "$d"

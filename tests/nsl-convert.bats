@@ -16,6 +16,9 @@ FIX="$TESTS_DIR/fixtures/convert"
 FMNIST=/usr/share/datasets/fashion-mnist
 
 setup() {
+	require_prog /usr/bin/python3 python3
+	require_prog jq jq
+	require_py numpy python3-numpy
 	T=$BATS_TEST_TMPDIR
 }
 

@@ -12,6 +12,7 @@ FIX="$TESTS_DIR/fixtures/embed"
 PY=/usr/bin/python3
 
 setup() {
+	require_prog jq jq
 	T=$BATS_TEST_TMPDIR
 }
 

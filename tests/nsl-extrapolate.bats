@@ -101,7 +101,7 @@ G=(a*A/(b*B))**(1/(a+b)); print(G*(5.76e23/6)**(b/(a+b)))')
 	assert_strict_jsonl "$o"
 	run jq -c keys_unsorted "$o"
 	assert_output '["N","D","x_lo","x"]'
-	want=$(python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
+	want=$(/usr/bin/python3 -c 'print(1.69 + 406.4/7e10**0.34 + 410.7/1.4e12**0.28)')
 	within "$(jq .x "$o")" "$want" 1e-14
 	# --compute-optimal over a query that has N_opt
 	nsl-extrapolate --fit "$h" --compute-optimal <<<'{"N_opt":3,"C":5.76e23}' >"$o"

@@ -9,6 +9,11 @@
 
 load helper
 
+# programs and modules the tests below run
+setup_file() {
+	require_prog jq jq
+}
+
 FIX="$TESTS_DIR/fixtures/fit"
 
 # corpus CASE: fit it, compare with scipy's objective.

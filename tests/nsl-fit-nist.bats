@@ -8,6 +8,12 @@
 
 load helper
 
+# programs and modules the tests below run
+setup_file() {
+	require_prog /usr/bin/python3 python3
+	require_prog jq jq
+}
+
 NIST="$DATA/nist"
 LRE="$TESTS_DIR/fixtures/fit/lre.py"
 

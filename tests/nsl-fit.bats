@@ -5,6 +5,7 @@
 load helper
 
 setup() {
+	require_prog mandoc mandoc
 	require_prog jq jq
 }
 

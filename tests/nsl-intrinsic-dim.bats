@@ -10,6 +10,11 @@ load helper
 FIX="$TESTS_DIR/fixtures/intdim"
 
 setup() {
+	require_prog /usr/bin/python3 python3
+	require_prog jq jq
+	require_prog mandoc mandoc
+	require_prog gnuplot gnuplot-nox
+	require_py numpy python3-numpy
 	T="$BATS_TEST_TMPDIR"
 }
 

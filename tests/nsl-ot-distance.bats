@@ -5,6 +5,7 @@
 load helper
 
 setup() {
+	require_prog /usr/bin/python3 python3
 	require_prog jq jq
 }
 

@@ -14,6 +14,7 @@ load helper
 FIX="$TESTS_DIR/fixtures/quantize"
 
 setup() {
+	require_prog /usr/bin/python3 python3
 	T=$BATS_TEST_TMPDIR
 }
 

@@ -13,6 +13,7 @@ load helper
 FIX="$TESTS_DIR/fixtures/score"
 
 setup() {
+	require_prog jq jq
 	require_prog /usr/bin/python3 python3
 	T=$BATS_TEST_TMPDIR
 }

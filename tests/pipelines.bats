@@ -277,7 +277,9 @@ no_code() {
 # alone (its value one word; a name knob gets a prefix), BASE the other
 # knobs, then for all of them at once.
 each_knob() {
-	local mk=$1 base=() k all=()
+	local mk=$1 k base all
+	base=()
+	all=()
 	shift
 	while [ "$1" != -- ]; do base+=("$1"); shift; done
 	shift
