@@ -89,3 +89,11 @@ for n, line in enumerate(open(sys.argv[1]), 1):
         sys.exit("line %d: %s" % (n, e))
 ' "$1" 2>&1) || fail "$1 is not strict JSONL: $msg"
 }
+
+# golden FILE.test ...: run the golden cases of tests/golden.py (a tool's
+# behaviour as data: command, input, expected output, status, message)
+golden() {
+	require_prog /usr/bin/python3 python3
+	run /usr/bin/python3 "$TESTS_DIR/golden.py" "$@"
+	[ "$status" -eq 0 ] || fail "$output"
+}
