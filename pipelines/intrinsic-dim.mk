@@ -54,6 +54,9 @@ MLP_PASSES ?= 300000
 PROBE_L2 ?= 0.0001
 PLOT_FORMAT ?= png
 
+$(call check-names,TRAIN TEST OUT PLOT_FORMAT FMNIST)
+$(call check-words,WIDTHS PROBES SIZES)
+
 FIGS = $(PROBES:%=$(OUT)/curves-%.$(PLOT_FORMAT)) $(OUT)/d-vs-n.$(PLOT_FORMAT)
 
 all: $(FIGS) $(OUT)/regime.jsonl
@@ -62,37 +65,41 @@ all: $(FIGS) $(OUT)/regime.jsonl
 $(OUT)/pixels-train.jsonl: $(FMNIST)/train-images-idx3-ubyte.gz $(FMNIST)/train-labels-idx1-ubyte.gz
 $(OUT)/pixels-test.jsonl: $(FMNIST)/t10k-images-idx3-ubyte.gz $(FMNIST)/t10k-labels-idx1-ubyte.gz
 $(OUT)/pixels-%.jsonl:
-	@mkdir -p $(@D)
-	@echo "  CONVERT $< -> $@"
-	@nsl-convert -q --scale 0.00392156862745098 --labels $(word 2,$^) $< -o $@
+	@mkdir -p $(call q,$(@D))
+	@printf '  CONVERT %s -> %s\n' $(call q,$<) $(call q,$@)
+	@nsl-convert -q --scale 0.00392156862745098 --labels $(call q,$(word 2,$^)) $(call q,$<) -o $(call q,$@)
 
 # -- 1. PCA per width ---------------------------------------------------------
 # One PCA to the widest width; a narrower width's embedding is the first
 # W coordinates of it (principal components nest, so this is the PCA to
-# W dimensions).
-WMAX := $(lastword $(shell printf '%s\n' $(WIDTHS) | sort -n))
+# W dimensions).  (The widths reach sort as quoted words, not as code.)
+WMAX := $(lastword $(shell printf '%s\n' $(call qw,$(WIDTHS)) | sort -n))
 
 $(OUT)/pca.json: $(TRAIN) $(OUT)/pca-knobs
-	@mkdir -p $(@D)
-	@echo "  PCA     $(WMAX) dimensions -> $@"
-	@nsl-embed -q --fit $< --dim $(WMAX) --save $@
+	@mkdir -p $(call q,$(@D))
+	@printf '  PCA     %s dimensions -> %s\n' $(call q,$(WMAX)) $(call q,$@)
+	@nsl-embed -q --fit $(call q,$<) --dim $(call q,$(WMAX)) --save $(call q,$@)
 
 $(OUT)/pca-knobs: FORCE
 	$(call write-if-changed,$@,$(WMAX))
 
 $(OUT)/train-pca.jsonl: $(TRAIN) $(OUT)/pca.json
-	@echo "  EMBED   $< -> $@"
-	@nsl-embed -q --load $(OUT)/pca.json --float32 $< -o $@
+	@printf '  EMBED   %s -> %s\n' $(call q,$<) $(call q,$@)
+	@nsl-embed -q --load $(call q,$(OUT)/pca.json) --float32 $(call q,$<) -o $(call q,$@)
 
 $(OUT)/test-pca.jsonl: $(TEST) $(OUT)/pca.json
-	@echo "  EMBED   $< -> $@"
-	@nsl-embed -q --load $(OUT)/pca.json --float32 $< -o $@
+	@printf '  EMBED   %s -> %s\n' $(call q,$<) $(call q,$@)
+	@nsl-embed -q --load $(call q,$(OUT)/pca.json) --float32 $(call q,$<) -o $(call q,$@)
+
+# The first W coordinates (W a width: jq gets it as a value, not as code).
+TRUNCATE = jq -c --argjson w $(call q,$*) '.embedding |= .[:$$w]' $(call q,$<) > $(call q,$@.tmp) && \
+	mv $(call q,$@.tmp) $(call q,$@)
 
 $(OUT)/train-%.jsonl: $(OUT)/train-pca.jsonl
-	@jq -c '.embedding |= .[:$*]' $< > $@.tmp && mv $@.tmp $@
+	@$(TRUNCATE)
 
 $(OUT)/test-%.jsonl: $(OUT)/test-pca.jsonl
-	@jq -c '.embedding |= .[:$*]' $< > $@.tmp && mv $@.tmp $@
+	@$(TRUNCATE)
 
 # -- 2. intrinsic dimension and the prediction --------------------------------
 $(OUT)/id-knobs: FORCE
@@ -100,10 +107,10 @@ $(OUT)/id-knobs: FORCE
 
 # The sizes of ID_SIZES that the set has, and the set's own size.
 $(OUT)/id-%.jsonl: $(OUT)/train-%.jsonl $(OUT)/id-knobs
-	@echo "  ID      $< -> $@"
-	@n=$$(wc -l < $<); s=$$(echo $(ID_SIZES) | tr ',' '\n' | \
-	    awk -v n=$$n '$$1 < n { printf "%s%s", c, $$1; c = "," } END { printf "%s%s", c, n }'); \
-	nsl-intrinsic-dim -q --sizes $$s --seed $(SEED) -o $@ $<
+	@printf '  ID      %s -> %s\n' $(call q,$<) $(call q,$@)
+	@n=$$(wc -l < $(call q,$<)); s=$$(printf '%s\n' $(call q,$(ID_SIZES)) | tr ',' '\n' | \
+	    awk -v n="$$n" '$$1 < n { printf "%s%s", c, $$1; c = "," } END { printf "%s%s", c, n }'); \
+	nsl-intrinsic-dim -q --sizes "$$s" --seed $(call q,$(SEED)) -o $(call q,$@) $(call q,$<)
 
 $(OUT)/pred-knobs: FORCE
 	$(call write-if-changed,$@,$(ESTIMATOR) $(NUMERATOR))
@@ -112,66 +119,73 @@ PRED_JQ = map(select(.estimator == $$e)) | max_by(.n) | .c = $$c | .alpha = $$c 
   .alpha_interval = [$$c / .interval[1], $$c / .interval[0]]
 
 $(OUT)/pred-%.json: $(OUT)/id-%.jsonl $(OUT)/pred-knobs
-	@jq -c -s --arg e $(ESTIMATOR) --argjson c $(NUMERATOR) '$(PRED_JQ)' $< > $@.tmp && mv $@.tmp $@
+	@jq -c -s --arg e $(call q,$(ESTIMATOR)) --argjson c $(call q,$(NUMERATOR)) '$(PRED_JQ)' \
+	    $(call q,$<) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 3. learning curves ------------------------------------------------------
 $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,$(foreach w,$(WIDTHS),$(foreach p,$(PROBES),$(foreach n,$(SIZES),$(w):$(p):$(n)))))
 
 # One run: $1 width, $2 probe, $3 size (skipped, as an empty record file,
-# when the training set is smaller).
-RUN = f=$(OUT)/runs/w$$1-$$2-n$$3.json; tr=$(OUT)/train-$$1.jsonl; \
-  if [ $$3 -gt $$(wc -l < $$tr) ]; then : > $$f; exit 0; fi; \
-  if [ $$2 = mlp ]; then e=$$(( $(MLP_PASSES) / $$3 )); \
-    [ $$e -ge 10 ] || e=10; [ $$e -le 600 ] || e=600; \
-    m="--model mlp --hidden $(MLP_HIDDEN) --epochs $$e --seed $(SEED)"; \
-  else m="--model linear"; fi; \
-  nsl-prune -q --strategy random --keep $$3 --score-field id --seed $(SEED) $$tr | \
-  nsl-probe -q --train - --test $(OUT)/test-$$1.jsonl $$m --l2 $(PROBE_L2) \
-    --tag "series=$$2 w=$$1" --tag probe=$$2 --tag width=$$1 --tag size=$$3 -o $$f
+# when the training set is smaller).  The epochs are computed by awk from
+# MLP_PASSES as a value: bash arithmetic would evaluate a knob as code.
+RUN = o=$(call q,$(OUT)); f="$$o/runs/w$$1-$$2-n$$3.json"; tr="$$o/train-$$1.jsonl"; \
+  if [ "$$3" -gt "$$(wc -l < "$$tr")" ]; then : > "$$f"; exit 0; fi; \
+  if [ "$$2" = mlp ]; then \
+    e=$$(awk -v p=$(call q,$(MLP_PASSES)) -v n="$$3" 'BEGIN { e = int(p / n); \
+      print (e < 10 ? 10 : (e > 600 ? 600 : e)) }'); \
+    m=(--model mlp --hidden $(call q,$(MLP_HIDDEN)) --epochs "$$e" --seed $(call q,$(SEED))); \
+  else m=(--model linear); fi; \
+  nsl-prune -q --strategy random --keep "$$3" --score-field id --seed $(call q,$(SEED)) "$$tr" | \
+  nsl-probe -q --train - --test "$$o/test-$$1.jsonl" "$${m[@]}" --l2 $(call q,$(PROBE_L2)) \
+    --tag "series=$$2 w=$$1" --tag "probe=$$2" --tag "width=$$1" --tag "size=$$3" -o "$$f"
 
 $(OUT)/knobs: FORCE
 	$(call write-if-changed,$@,$(SEED) $(MLP_HIDDEN) $(MLP_PASSES) $(PROBE_L2))
 
 $(OUT)/results.jsonl: $(OUT)/jobs.txt $(OUT)/knobs $(WIDTHS:%=$(OUT)/train-%.jsonl) $(WIDTHS:%=$(OUT)/test-%.jsonl)
 	$(call run-missing,$<,$(OUT)/runs,w{1}-{2}-n{3},$(RUN))
-	@$(call gather,$<,$(OUT)/runs,w{1}-{2}-n{3}) > $@.tmp && mv $@.tmp $@
+	@$(call gather,$<,$(OUT)/runs,w{1}-{2}-n{3}) > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
 
 # -- 4. regimes -------------------------------------------------------------
 $(OUT)/regime-knobs: FORCE
 	$(call write-if-changed,$@,$(BOOTSTRAP) $(SEED))
 
 $(OUT)/regime.jsonl: $(OUT)/results.jsonl $(WIDTHS:%=$(OUT)/pred-%.json) $(OUT)/regime-knobs
-	@echo "  REGIME  $@"
-	@rm -f $@.tmp $(OUT)/fits.jsonl.tmp; for w in $(WIDTHS); do \
-	  jq -c --argjson w $$w 'select(.width == $$w)' $< > $(OUT)/curve.tmp; \
-	  nsl-intrinsic-dim -q --regime --by series --predict $(OUT)/pred-$$w.json \
-	    --bootstrap $(BOOTSTRAP) --seed $(SEED) --fits $(OUT)/fits-w.tmp $(OUT)/curve.tmp \
-	    | jq -c --argjson w $$w '{width: $$w} + .' >> $@.tmp; \
-	  cat $(OUT)/fits-w.tmp >> $(OUT)/fits.jsonl.tmp; \
-	done; rm -f $(OUT)/curve.tmp $(OUT)/fits-w.tmp; \
-	mv $(OUT)/fits.jsonl.tmp $(OUT)/fits.jsonl && mv $@.tmp $@
+	@printf '  REGIME  %s\n' $(call q,$@)
+	@o=$(call q,$(OUT)); t=$(call q,$@.tmp); rm -f "$$t" "$$o/fits.jsonl.tmp"; \
+	for w in $(call qw,$(WIDTHS)); do \
+	  jq -c --argjson w "$$w" 'select(.width == $$w)' $(call q,$<) > "$$o/curve.tmp"; \
+	  nsl-intrinsic-dim -q --regime --by series --predict "$$o/pred-$$w.json" \
+	    --bootstrap $(call q,$(BOOTSTRAP)) --seed $(call q,$(SEED)) --fits "$$o/fits-w.tmp" "$$o/curve.tmp" \
+	    | jq -c --argjson w "$$w" '{width: $$w} + .' >> "$$t"; \
+	  cat "$$o/fits-w.tmp" >> "$$o/fits.jsonl.tmp"; \
+	done; rm -f "$$o/curve.tmp" "$$o/fits-w.tmp"; \
+	mv "$$o/fits.jsonl.tmp" "$$o/fits.jsonl" && mv "$$t" $(call q,$@)
 
 # -- 5. figures -------------------------------------------------------------
+CURVES_TITLE = $* probe on PCA widths; curves: a fixed at $(NUMERATOR)/d ($(ESTIMATOR))$(nsl-comma) E and A fitted
+
 $(OUT)/curves-%.$(PLOT_FORMAT): $(OUT)/regime.jsonl
-	@echo "  PLOT    $@"
-	@jq -c 'select(.probe == "$*")' $(OUT)/results.jsonl > $(OUT)/points-$*.tmp
-	@jq -c 'select(.part == "predicted" and (.by.series | startswith("$* ")))' \
-	    $(OUT)/fits.jsonl > $(OUT)/pfits-$*.tmp
-	@nsl-plot --x n_train --y test_error --group series --logx --logy \
-	    --fit $(OUT)/pfits-$*.tmp --xlabel 'training examples' --ylabel 'test error' \
-	    --title '$* probe on PCA widths; curves: a fixed at $(NUMERATOR)/d ($(ESTIMATOR)), E and A fitted' \
-	    -o $@ $(OUT)/points-$*.tmp
-	@rm -f $(OUT)/points-$*.tmp $(OUT)/pfits-$*.tmp
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@o=$(call q,$(OUT)); p=$(call q,$*); \
+	jq -c --arg p "$$p" 'select(.probe == $$p)' "$$o/results.jsonl" > "$$o/points-$$p.tmp"; \
+	jq -c --arg p "$$p" 'select(.part == "predicted" and (.by.series | startswith($$p + " ")))' \
+	    "$$o/fits.jsonl" > "$$o/pfits-$$p.tmp"; \
+	nsl-plot --x n_train --y test_error --group series --logx --logy \
+	    --fit "$$o/pfits-$$p.tmp" --xlabel 'training examples' --ylabel 'test error' \
+	    --title $(call q,$(CURVES_TITLE)) -o $(call q,$@) "$$o/points-$$p.tmp"; \
+	rm -f "$$o/points-$$p.tmp" "$$o/pfits-$$p.tmp"
 
 $(OUT)/d-vs-n.$(PLOT_FORMAT): $(WIDTHS:%=$(OUT)/id-%.jsonl)
-	@echo "  PLOT    $@"
-	@for w in $(WIDTHS); do jq -c --arg w $$w '{series: "\(.estimator) w=\($$w)", n, d}' \
-	    $(OUT)/id-$$w.jsonl; done > $(OUT)/dn.tmp
-	@nsl-plot --x n --y d --group series --logx --xmax 1000000 --xlabel 'points' \
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@o=$(call q,$(OUT)); for w in $(call qw,$(WIDTHS)); do \
+	    jq -c --arg w "$$w" '{series: "\(.estimator) w=\($$w)", n, d}' "$$o/id-$$w.jsonl"; \
+	done > "$$o/dn.tmp"; \
+	nsl-plot --x n --y d --group series --logx --xmax 1000000 --xlabel 'points' \
 	    --ylabel 'intrinsic dimension' --title 'd against n per PCA width' \
-	    -o $@ $(OUT)/dn.tmp
-	@rm -f $(OUT)/dn.tmp
+	    -o $(call q,$@) "$$o/dn.tmp"; \
+	rm -f "$$o/dn.tmp"
 
 ID_JQ = group_by(.estimator) | map({(.[0].estimator): (max_by(.n) | \
   "\(.d * 10 | round / 10) [\(.interval[0] * 10 | round / 10), \(.interval[1] * 10 | round / 10)]")}) | add
@@ -182,16 +196,19 @@ REGIME_JQ = "  \(.width)\t\(.by.series | split(" ")[0])\t\(.part)\t\(.from)-\(.t
 
 table: $(OUT)/regime.jsonl
 	@echo "intrinsic dimension of the training set per PCA width (largest n, 95% interval):"
-	@{ printf '  width\ttwonn\tmle\tpredicted alpha = $(NUMERATOR)/d ($(ESTIMATOR))\n'; \
-	  for w in $(WIDTHS); do jq -r -s --arg w $$w '$(ID_JQ) as $$v | "  \($$w)\t\($$v.twonn)\t\($$v.mle)"' $(OUT)/id-$$w.jsonl | tr -d '\n'; \
-	  jq -r '"\t\(.alpha * 1000 | round / 1000) [\(.alpha_interval[0] * 1000 | round / 1000), \(.alpha_interval[1] * 1000 | round / 1000)]"' $(OUT)/pred-$$w.json; done; } | $(COLUMN)
+	@o=$(call q,$(OUT)); { printf '  width\ttwonn\tmle\tpredicted alpha = %s/d (%s)\n' \
+	    $(call q,$(NUMERATOR)) $(call q,$(ESTIMATOR)); \
+	  for w in $(call qw,$(WIDTHS)); do \
+	    jq -r -s --arg w "$$w" '$(ID_JQ) as $$v | "  \($$w)\t\($$v.twonn)\t\($$v.mle)"' "$$o/id-$$w.jsonl" | tr -d '\n'; \
+	    jq -r '"\t\(.alpha * 1000 | round / 1000) [\(.alpha_interval[0] * 1000 | round / 1000), \(.alpha_interval[1] * 1000 | round / 1000)]"' "$$o/pred-$$w.json"; \
+	  done; } | $(COLUMN)
 	@echo "measured exponent a of test error = E + A n^-a (bootstrap 95%), against the prediction:"
 	@{ printf '  width\tprobe\tpart\tn\ta [interval]\tpredicted\tregime\n'; \
-	  jq -r '$(REGIME_JQ)' $(OUT)/regime.jsonl; } | $(COLUMN)
-	@for f in $(FIGS); do echo "figure: $$f"; done
+	  jq -r '$(REGIME_JQ)' $(call q,$<); } | $(COLUMN)
+	@printf 'figure: %s\n' $(call qw,$(FIGS))
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(call q,$(OUT))
 
 .SECONDARY: $(OUT)/pca.json $(WIDTHS:%=$(OUT)/train-%.jsonl) \
 	$(WIDTHS:%=$(OUT)/test-%.jsonl) $(WIDTHS:%=$(OUT)/id-%.jsonl) $(WIDTHS:%=$(OUT)/pred-%.json)

@@ -242,7 +242,7 @@ R='{"law":"chinchilla","mixture":"1_0","n":1,"C":1,"L_opt":1}'
 out=
 while [ $# -gt 0 ]; do
 	case $1 in
-	-o | --output | --dynamics | --stats-file | --emit-teacher | --save | --predict)
+	-o | --output | --dynamics | --stats-file | --emit-teacher | --save | --predict | --fits)
 		[ "$1" = -o ] && out=1
 		[ $# -gt 1 ] && { printf '%s\n' "$R" >"$2"; } 2>/dev/null
 		shift ;;
@@ -255,7 +255,7 @@ exit 0
 SH
 	chmod +x stub/nsl
 	local t
-	for t in convert embed extrapolate fit ot-distance plot probe prune quantize score synth; do
+	for t in convert embed extrapolate fit intrinsic-dim ot-distance plot probe prune quantize score synth; do
 		ln -sf nsl "stub/nsl-$t"
 	done
 }
@@ -355,6 +355,16 @@ pwn_inputs() {
 	no_code fashion-mnist.mk OUT=o "FMNIST=x$PWN.d"
 }
 
+@test "knobs are data: no knob of intrinsic-dim.mk runs as code" {
+	stub_tools
+	pwn_inputs
+	each_knob intrinsic-dim.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl WIDTHS=2 \
+	    SIZES=10 PROBES=mlp -- \
+	    TRAIN TEST OUT WIDTHS SIZES PROBES ID_SIZES ESTIMATOR NUMERATOR SEED \
+	    BOOTSTRAP MLP_HIDDEN MLP_PASSES PROBE_L2 PLOT_FORMAT JOBS
+	no_code intrinsic-dim.mk OUT=o "FMNIST=x$PWN.d"
+}
+
 @test "knob values holding quotes, '\$' or shell operators reach the tools as given" {
 	# real tools: OUT holding quotes and '$' (make reads '$$' as '$'),
 	# HOLDOUT the operator '>=', FIT_ARGS two arguments
@@ -371,7 +381,7 @@ pwn_inputs() {
 
 @test "a path knob make cannot take (white space, ':', ...) is refused with a clear error" {
 	local mk knob
-	for mk in scaling-law perceptron precision projektor pruning-curve fashion-mnist; do
+	for mk in scaling-law perceptron precision projektor pruning-curve fashion-mnist intrinsic-dim; do
 		run --separate-stderr make --no-print-directory -f "$PIPES/$mk.mk" \
 		    'OUT=out dir' TRAIN=t.jsonl TEST=t.jsonl
 		assert_equal "$status" 2
