@@ -126,19 +126,19 @@ $(OUT)/pred-%.json: $(OUT)/id-%.jsonl $(OUT)/pred-knobs
 $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,$(foreach w,$(WIDTHS),$(foreach p,$(PROBES),$(foreach n,$(SIZES),$(w):$(p):$(n)))))
 
-# One run: $1 width, $2 probe, $3 size (skipped, as an empty record file,
+# One run: $1 width w, $2 probe p, $3 size n (skipped, as an empty record file,
 # when the training set is smaller).  The epochs are computed by awk from
 # MLP_PASSES as a value: bash arithmetic would evaluate a knob as code.
-RUN = o=$(call q,$(OUT)); f="$$o/runs/w$$1-$$2-n$$3.json"; tr="$$o/train-$$1.jsonl"; \
-  if [ "$$3" -gt "$$(wc -l < "$$tr")" ]; then : > "$$f"; exit 0; fi; \
-  if [ "$$2" = mlp ]; then \
-    e=$$(awk -v p=$(call q,$(MLP_PASSES)) -v n="$$3" 'BEGIN { e = int(p / n); \
+RUN = o=$(call q,$(OUT)); w=$$1 p=$$2 n=$$3; f="$$o/runs/w$$w-$$p-n$$n.json"; tr="$$o/train-$$w.jsonl"; \
+  if [ "$$n" -gt "$$(wc -l < "$$tr")" ]; then : > "$$f"; exit 0; fi; \
+  probe() { nsl-prune -q --strategy random --keep "$$n" --score-field id --seed $(call q,$(SEED)) "$$tr" | \
+    nsl-probe -q --train - --test "$$o/test-$$w.jsonl" "$$@" --l2 $(call q,$(PROBE_L2)) \
+      --tag "series=$$p w=$$w" --tag "probe=$$p" --tag "width=$$w" --tag "size=$$n" -o "$$f"; }; \
+  if [ "$$p" = mlp ]; then \
+    e=$$(awk -v p=$(call q,$(MLP_PASSES)) -v n="$$n" 'BEGIN { e = int(p / n); \
       print (e < 10 ? 10 : (e > 600 ? 600 : e)) }'); \
-    m=(--model mlp --hidden $(call q,$(MLP_HIDDEN)) --epochs "$$e" --seed $(call q,$(SEED))); \
-  else m=(--model linear); fi; \
-  nsl-prune -q --strategy random --keep "$$3" --score-field id --seed $(call q,$(SEED)) "$$tr" | \
-  nsl-probe -q --train - --test "$$o/test-$$1.jsonl" "$${m[@]}" --l2 $(call q,$(PROBE_L2)) \
-    --tag "series=$$2 w=$$1" --tag "probe=$$2" --tag "width=$$1" --tag "size=$$3" -o "$$f"
+    probe --model mlp --hidden $(call q,$(MLP_HIDDEN)) --epochs "$$e" --seed $(call q,$(SEED)); \
+  else probe --model linear; fi
 
 $(OUT)/knobs: FORCE
 	$(call write-if-changed,$@,$(SEED) $(MLP_HIDDEN) $(MLP_PASSES) $(PROBE_L2))
