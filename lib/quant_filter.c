@@ -544,6 +544,8 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 	d.f32 = !json_is_false(json_object_get(o, "float32"));
 	if ((why = nsl_quant_check(&d)) != NULL)
 		goto bad;
+	if (nsl_quant_prepare(&d, err) != 0)
+		goto out;
 	ns = nsl_quant_nspans(&d, n);
 	if (grow_vec(fl, n, err) != 0)
 		goto out;
@@ -773,7 +775,6 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err)
 {
 	double lo = 0, hi = 0, v;
-	const char *why;
 	size_t i;
 
 	if (!need_all(fl))
@@ -783,8 +784,8 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 		if (nsl_quant_search(fl->q, fl->tx, fl->tlen, fl->nlines,
 		    search_mse, err) != 0)
 			return -1;
-		if ((why = nsl_quant_check(fl->q)) != NULL)
-			return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
+		if (nsl_quant_prepare(fl->q, err) != 0)
+			return -1;
 	}
 	for (i = 0; i < fl->tn; i++) {
 		v = fl->tx[i];

@@ -279,7 +279,7 @@ fails_cleanly() {
 @test "bad options, missing format, missing file, --help, /dev/full" {
 	fails_cleanly 64 'unrecognized|unknown' --format int8 --bogus "$FIX/gauss.jsonl"
 	fails_cleanly 64 'format is required' "$FIX/gauss.jsonl"
-	fails_cleanly 64 "unknown value 'sideways'" --format int8 --rounding sideways "$FIX/gauss.jsonl"
+	fails_cleanly 64 "--rounding: unknown 'sideways'" --format int8 --rounding sideways "$FIX/gauss.jsonl"
 	fails_cleanly 64 'asymmetric' --format nf4 --asymmetric "$FIX/gauss.jsonl"
 	fails_cleanly 66 'no-such' --format int8 "$T/no-such.jsonl"
 	run nsl-quantize --help

@@ -374,7 +374,7 @@ test_int(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "int8", &err);
 	q.gran = NSL_QG_ROW;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL, "int8 row is valid");
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0, "int8 row is valid");
 	nsl_quant_vector(&q, x8, 6, out, codes, sc, NULL, NULL, NULL);
 	ok = sc[0].scale == 0.125;
 	for (i = 0; i < 6; i++)
@@ -474,7 +474,7 @@ test_nf4(void)
 		nsl_quant_format_parse(&q.fmt, "nf4", &err);
 		q.gran = NSL_QG_BLOCK;
 		q.block = 4;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		nsl_quant_vector(&q, x, 6, out, c, sc, NULL, NULL, NULL);
 		ok = sc[0].scale == 1 && sc[1].scale == 2;
 		for (i = 0; i < 6; i++)
@@ -497,7 +497,7 @@ test_nf4(void)
 		nsl_quant_format_parse(&q.fmt, "nf4", &err);
 		q.gran = NSL_QG_BLOCK;
 		q.block = 64;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		ok = 1;
 		for (sh = 0; sh < 16; sh++) {
 			n = 0;
@@ -580,7 +580,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxfp8-e4m3", &err);
 	q.block = 32;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL && q.gran == NSL_QG_BLOCK,
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0 && q.gran == NSL_QG_BLOCK,
 	    "MX formats get per-block scales");
 	for (i = 0; i < 40; i++)
 		x[i] = i == 0 ? 1 : i < 32 ? i / 64.0 : 0;
@@ -611,7 +611,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
 	q.block = 32;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	for (i = 0; i < 32; i++)
 		x[i] = i == 0 ? 1000 : 0.001;
 	memset(&st, 0, sizeof(st));
@@ -635,7 +635,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxint8", &err);
 	q.block = 32;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	{
 		double xi[] = { 1, 0.3, -1 }, xj[] = { 1.99, 0.3 };
 
@@ -664,7 +664,7 @@ sr_zscore(const char *fmt, enum nsl_quant_gran gran, double x, double lo,
 	nsl_quant_format_parse(&q.fmt, fmt, &err);
 	q.gran = gran;
 	q.stochastic = 1;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	for (i = 0; i < n; i++) {
 		nsl_quant_vector(&q, v, 1, out, NULL, NULL, &ts, r, NULL);
 		if (out[0] != lo && out[0] != hi)
@@ -732,7 +732,7 @@ test_hadamard_rotate(void)
 	q.block = 32;
 	q.rotate = 1;
 	q.seed = 5;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL, "rotate with MX is valid");
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0, "rotate with MX is valid");
 	for (i = 0; i < 64; i++)
 		v[i] = i == 3 ? 50 : sin(i);
 	nsl_quant_vector(&q, v, 64, out, c, sc, NULL, NULL, NULL);
@@ -754,7 +754,7 @@ test_hadamard_rotate(void)
 		p.rotate = 0;
 		p.signs = NULL;
 		p.scratch = NULL;
-		nsl_quant_check(&p);
+		nsl_quant_prepare(&p, &err);
 		for (b = 0; b < 2; b++) {
 			for (j = 0; j < 32; j++) {
 				t[j] = 0;
@@ -798,7 +798,7 @@ test_stats_and_search(void)
 	 * error is 0.1, MSE 0.01/4, SQNR 10 log10(25.01/0.01) */
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "fp4-e2m1", &err);
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	memset(&st, 0, sizeof(st));
 	nsl_quant_vector(&q, x, 4, out, NULL, NULL, NULL, NULL, &st);
 	ok = st.count == 4 && st.flushed == 1 && st.saturated == 0 &&
@@ -818,7 +818,7 @@ test_stats_and_search(void)
 		memset(&q, 0, sizeof(q));
 		nsl_quant_format_parse(&q.fmt, "fp8-e4m3", &err);
 		q.opts = NSL_QO_SATURATE;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		memset(&s1, 0, sizeof(s1));
 		memset(&s2, 0, sizeof(s2));
 		nsl_quant_vector(&q, y, 4, o1, c1, NULL, NULL, NULL, &s1);
@@ -848,6 +848,7 @@ test_stats_and_search(void)
 static void
 test_names(void)
 {
+	const struct nsl_quant_def *d;
 	struct nsl_quant_format f;
 	struct nsl_err err;
 	const char *bad[] = { "fp7", "e0m3", "e4m4", "e3m3x", "e2m0-fn",
@@ -855,14 +856,14 @@ test_names(void)
 	int i, ok = 1;
 	char line[256];
 
-	for (i = 0; nsl_quant_format_names[i] != NULL; i++) {
-		ok &= nsl_quant_format_parse(&f, nsl_quant_format_names[i],
-		    &err) == 0;
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		if (d->match != NULL)
+			continue;	/* a family: its names are patterns */
+		ok &= nsl_quant_format_parse(&f, d->name, &err) == 0;
 		nsl_quant_format_describe(&f, line, sizeof(line));
-		ok &= strncmp(line, nsl_quant_format_names[i],
-		    strlen(nsl_quant_format_names[i])) == 0;
+		ok &= strncmp(line, d->name, strlen(d->name)) == 0;
 	}
-	UNIT_CHECK(ok, "every listed format parses and describes itself");
+	UNIT_CHECK(ok, "every catalogue row parses and describes itself");
 	ok = 1;
 	for (i = 0; bad[i] != NULL; i++)
 		ok &= nsl_quant_format_parse(&f, bad[i], &err) == -1 &&
@@ -1041,7 +1042,7 @@ fast_setup(struct nsl_quant *q, const struct fast_case *fc, int f32,
 	q->f32 = f32;
 	q->clip = 1;
 	q->scale_mode = (enum nsl_quant_scale_mode)scale_mode;
-	return nsl_quant_check(q) == NULL ? 0 : -1;
+	return nsl_quant_prepare(q, &err);
 }
 
 static void
