@@ -50,12 +50,12 @@ fails_cleanly() {
 }
 
 @test "--id-field, --field and --label-field naming one field twice are refused" {
-	fails_cleanly 64 "^nsl-convert: --id-field, --field and --label-field must name different fields" \
+	fails_cleanly 64 "^nsl-convert: the id, vector and label fields must have different names" \
 	    --id-field embedding "$FIX/f8.npy"
-	fails_cleanly 64 "must name different fields" --label-field id \
+	fails_cleanly 64 "must have different names" --label-field id \
 	    --labels "$FIX/labels.npy" "$FIX/f8.npy"
-	fails_cleanly 64 "must name different fields" --field label "$FIX/f8.npy"
-	fails_cleanly 64 "must name different fields" --field x --id-field x \
+	fails_cleanly 64 "must have different names" --field label "$FIX/f8.npy"
+	fails_cleanly 64 "must have different names" --field x --id-field x \
 	    "$FIX/f8.npy"
 	# the rows of a .npy with labels: three distinct fields, each once
 	nsl-convert --id-field n --field v --label-field y \
