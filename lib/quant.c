@@ -168,6 +168,26 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	{ .name = NULL }
 };
 
+const char *const nsl_quant_gran_names[] = { "none", "tensor", "row",
+	"block", NULL };
+const char *const nsl_quant_scale_mode_names[] = { "floor", "ceil",
+	"rceil", NULL };
+const char *const nsl_quant_rounding_names[] = { "nearest-even",
+	"stochastic", NULL };
+
+void
+nsl_quant_format_names_text(char *buf, size_t n)
+{
+	const struct nsl_quant_def *d;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (d = nsl_quant_formats; d->name != NULL && len < n; d++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s%s",
+		    d == nsl_quant_formats ? "" : ", ", d->name,
+		    d->match != NULL ? "[-fn|-ieee]" : "");
+}
+
 /* Fill f from a named row (f is zeroed, its name set). */
 static void
 def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)

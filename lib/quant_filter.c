@@ -409,7 +409,6 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	return p;
 }
 
-static const char *const gran_names[] = { "none", "tensor", "row", "block" };
 
 /* The codes object of one vector (layout: see nsl/quant.h). */
 static void
@@ -421,7 +420,7 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 
 	nsl_buf_adds(b, "{\"format\":");
 	nsl_json_string(b, q->fmt.name, strlen(q->fmt.name));
-	nsl_buf_addf(b, ",\"n\":%zu,\"scale\":\"%s\"", n, gran_names[q->gran]);
+	nsl_buf_addf(b, ",\"n\":%zu,\"scale\":\"%s\"", n, nsl_quant_gran_names[q->gran]);
 	if (q->gran == NSL_QG_BLOCK)
 		nsl_buf_addf(b, ",\"block\":%zu", q->block);
 	if (q->rotate)
@@ -517,7 +516,7 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		why = "no \"scale\"";
 		goto bad;
 	}
-	for (k = 0; k < 4 && strcmp(s, gran_names[k]) != 0; k++)
+	for (k = 0; k < 4 && strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
 		;
 	if (k == 4 || (d.fmt.mx && k != NSL_QG_BLOCK)) {
 		why = "bad \"scale\"";

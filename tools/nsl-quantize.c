@@ -15,15 +15,9 @@
 static struct nsl_quant q = { .f32 = 1, .clip = 1 };
 static struct nsl_quant_filter_opts o;
 static const char *format, *stats_file;
-static int list, gran = -1, mode, saturate, rotate = -1, stats;
-static int block;
+static int list, gran = -1, mode, rotate = -1, stats, block;
 static char format_help[512];
 
-static const char *const grans[] = { "none", "tensor", "row", "block",
-	NULL };
-static const char *const modes[] = { "floor", "ceil", "rceil", NULL };
-static const char *const roundings[] = { "nearest-even", "stochastic",
-	NULL };
 static const char *const emits[] = { "values", "codes", NULL };
 static const char *const rotates[] = { "hadamard", NULL };
 
@@ -34,16 +28,17 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_INT(0, "block", &block, "N", 1, 1 << 24,
 	    "block size (MX default 32, nf4 64); implies --scale-by block for "
 	    "the other formats", .flags = NSL_OPTF_NODEFAULT),
-	NSL_OPT_CHOICE(0, "scale-by", &gran, NULL, grans,
+	NSL_OPT_CHOICE(0, "scale-by", &gran, NULL, nsl_quant_gran_names,
 	    "scale granularity: none (minifloat default: a plain cast), "
 	    "tensor (all records), row (int default), block (nf4 default)"),
-	NSL_OPT_CHOICE(0, "scale-mode", &mode, NULL, modes,
+	NSL_OPT_CHOICE(0, "scale-mode", &mode, NULL, nsl_quant_scale_mode_names,
 	    "MX shared exponent: floor (OCP MX v1.0), ceil, rceil"),
 	NSL_OPT_FLAG(0, "asymmetric", &q.asymmetric,
 	    "int8/int4 with a zero point"),
-	NSL_OPT_CHOICE(0, "rounding", &q.stochastic, NULL, roundings,
+	NSL_OPT_CHOICE(0, "rounding", &q.stochastic, NULL,
+	    nsl_quant_rounding_names,
 	    "stochastic uses --seed"),
-	NSL_OPT_FLAG(0, "saturate", &saturate,
+	NSL_OPT_SET(0, "saturate", &q.opts, NSL_QO_SATURATE,
 	    "minifloat overflow gives +-max, not NaN/inf"),
 	NSL_OPT_SET(0, "no-f32", &q.f32, 0,
 	    "quantize the doubles (default: round to float32)"),
@@ -81,21 +76,6 @@ static const struct nsl_tool tool = {
 	.seed_help = "seed of --rounding stochastic and --rotate"
 };
 
-/* --format's help: the catalogue's names. */
-static void
-make_format_help(void)
-{
-	const struct nsl_quant_def *d;
-	size_t len;
-
-	len = (size_t)snprintf(format_help, sizeof(format_help), "the format:");
-	for (d = nsl_quant_formats; d->name != NULL && len <
-	    sizeof(format_help); d++)
-		len += (size_t)snprintf(format_help + len, sizeof(format_help) -
-		    len, " %s%s", d->name, d->match ? "[-fn|-ieee]" :
-		    d[1].name != NULL ? "," : "");
-}
-
 static void
 write_stats(const struct nsl_quant_stats *st, double mse)
 {
@@ -119,7 +99,7 @@ int
 main(int argc, char **argv)
 {
 	struct nsl_quant_filter *fl;
-	struct nsl_quant_stats st;
+	struct nsl_quant_stats st = { 0 };
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_writer *w;
 	struct nsl_cli cli;
@@ -128,9 +108,8 @@ main(int argc, char **argv)
 	double mse = 0;
 	int i;
 
-	memset(&st, 0, sizeof(st));
 	nsl_err_clear(&err);
-	make_format_help();
+	nsl_quant_format_names_text(format_help, sizeof(format_help));
 	nsl_cli_parse(&cli, &tool, opts, argc, argv);
 	if (list) {
 		nsl_quant_format_list(&b);
@@ -148,7 +127,6 @@ main(int argc, char **argv)
 		nsl_usage_error("--format: %s", err.msg);
 	q.seed = cli.common.seed;
 	q.scale_mode = (enum nsl_quant_scale_mode)mode;
-	q.opts = saturate ? NSL_QO_SATURATE : 0;
 	q.rotate = rotate + 1;
 	nsl_quant_set_scaling(&q, (size_t)block, gran);
 	if (q.gran == NSL_QG_BLOCK && q.block == 0)

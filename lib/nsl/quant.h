@@ -119,6 +119,10 @@ void nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 /* The --list-formats text: one line per catalogue row, appended to b. */
 void nsl_quant_format_list(struct nsl_buf *b);
 
+/* The rows' names, "fp8-e4m3, ..., eXmY[-fn|-ieee]", into buf of size n
+ * (cut short if it does not fit). */
+void nsl_quant_format_names_text(char *buf, size_t n);
+
 /* Flags that encoders OR into *flags. */
 enum nsl_quant_flag {
 	NSL_QF_SATURATED = 1 << 0,	/* overflowed, clamped to +-max */
@@ -186,6 +190,13 @@ enum nsl_quant_gran {
 	NSL_QG_ROW,	/* one per record */
 	NSL_QG_BLOCK	/* one per block of `block` elements of a record */
 };
+
+/* The names of enum nsl_quant_gran, enum nsl_quant_scale_mode and the
+ * roundings (struct nsl_quant's stochastic), in enum order,
+ * NULL-terminated: the command line's and the codes objects' words. */
+extern const char *const nsl_quant_gran_names[];
+extern const char *const nsl_quant_scale_mode_names[];
+extern const char *const nsl_quant_rounding_names[];
 
 /* Everything that decides the quantization of a vector. */
 struct nsl_quant {
