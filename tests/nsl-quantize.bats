@@ -315,3 +315,13 @@ v = float(sys.argv[2]); e = json.loads(sys.argv[1])["embedding"]
 assert abs(e[0] - v) <= 1e-15 * v and e[1] == 0 and e[2] == 0, e' "$output" "$v"
 	done
 }
+
+# ---- golden cases (tests/golden.py): one file per catalogue row ----
+
+@test "golden: every format's values from its published definition (tests/fixtures/quantize/formats/*.test)" {
+	golden "$FIX"/formats/*.test
+}
+
+@test "golden: the usage and data errors with their messages (tests/fixtures/quantize/errors.test)" {
+	golden "$FIX/errors.test"
+}
