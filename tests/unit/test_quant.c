@@ -1268,6 +1268,156 @@ test_format_f32(int quick)
 	gsl_rng_free(r);
 }
 
+/* ---- the catalogue against its golden cases and the man page ---- */
+
+/*
+ * Open rel (a path from the repository top): from the working directory,
+ * else from the test binary's place (tests/unit/ of the build tree, which
+ * may be asan/).
+ */
+static FILE *
+open_top(const char *rel)
+{
+	static const char *const ups[] = { "../..", "../../.." };
+	char path[8192], exe[4096];
+	ssize_t len;
+	FILE *fp;
+	size_t i;
+
+	if ((fp = fopen(rel, "r")) != NULL)
+		return fp;
+	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return NULL;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", exe, ups[i], rel);
+		if ((fp = fopen(path, "r")) != NULL)
+			return fp;
+	}
+	return NULL;
+}
+
+/* Does row d name (or, a family, accept) the format name s? */
+static int
+row_takes(const struct nsl_quant_def *d, const char *s)
+{
+	struct nsl_quant_format f;
+
+	memset(&f, 0, sizeof(f));
+	return d->match != NULL ? d->match(s, &f) == 0 :
+	    strcmp(s, d->name) == 0;
+}
+
+/*
+ * Every catalogue row has its golden cases, a file
+ * tests/fixtures/quantize/formats/NAME.test with at least one case that
+ * runs the format (a name of a family) and expects output: adding a row
+ * without its test data fails here.
+ */
+static void
+test_catalogue_golden(void)
+{
+	const struct nsl_quant_def *d;
+	char rel[256], line[4096], name[64];
+	int missing = 0, rows = 0;
+
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		FILE *fp;
+		int cases = 0, expect = 0, in_case = 0;
+
+		rows++;
+		snprintf(rel, sizeof(rel),
+		    "tests/fixtures/quantize/formats/%s.test", d->name);
+		if ((fp = open_top(rel)) == NULL) {
+			UNIT_CHECK(0, "catalogue row %s has golden cases (%s)",
+			    d->name, rel);
+			missing++;
+			continue;
+		}
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			const char *p = strstr(line, "--format ");
+
+			if (line[0] == '$')
+				in_case = p != NULL && sscanf(p + 9, "%63s",
+				    name) == 1 && row_takes(d, name);
+			if (line[0] == '$' && in_case)
+				cases++;
+			if (line[0] == '>' && in_case)
+				expect++;
+		}
+		fclose(fp);
+		UNIT_CHECK(cases >= 2 && expect >= 2, "catalogue row %s has "
+		    "golden cases in %s (%d cases, %d expected lines)",
+		    d->name, rel, cases, expect);
+	}
+	UNIT_CHECK(rows > 0 && missing == 0, "every one of the %d catalogue "
+	    "rows has a golden file", rows);
+}
+
+/*
+ * The man page's format table (".It Cm NAME Ta BITS Ta ... Ta MAX Ta
+ * ... Ta BLOCK") has one row per catalogue row, and its bits, max and
+ * block are the catalogue's.
+ */
+static void
+test_man_table(void)
+{
+	const struct nsl_quant_def *d;
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	char line[1024], *col[8], *p, *tok;
+	int seen[64] = { 0 }, nrows = 0, bad = 0, i, n;
+	FILE *fp;
+
+	if ((fp = open_top("man/nsl-quantize.1")) == NULL) {
+		UNIT_CHECK(0, "man/nsl-quantize.1 can be read");
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, ".It Cm ", 7) != 0 || strstr(line, " Ta ") ==
+		    NULL)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (n = 0, p = line + 7; n < 8 && (tok = strstr(p, " Ta ")) !=
+		    NULL; p = tok + 4)
+			*tok = '\0', col[n++] = p;
+		if (n < 8)
+			col[n++] = p;
+		nrows++;
+		for (i = 0, d = nsl_quant_formats; d->name != NULL; d++, i++)
+			if (strcmp(col[0], d->name) == 0)
+				break;
+		if (d->name == NULL || n != 6) {
+			UNIT_CHECK(0, "man table row '%s' is a catalogue row "
+			    "with 6 columns", col[0]);
+			bad++;
+			continue;
+		}
+		seen[i]++;
+		if (d->match != NULL)
+			continue;	/* a family: no one width or max */
+		nsl_quant_format_parse(&f, d->name, &err);
+		if (atoi(col[1]) != f.bits || strtod(col[3], NULL) != f.max ||
+		    (strcmp(col[5], "\\-") == 0 ? 0 : atoi(col[5])) !=
+		    (int)f.block) {
+			UNIT_CHECK(0, "man table row %s: bits %s, max %s, block "
+			    "%s are the catalogue's (%d, %.17g, %zu)", col[0],
+			    col[1], col[3], col[5], f.bits, f.max, f.block);
+			bad++;
+		}
+	}
+	fclose(fp);
+	for (i = 0, d = nsl_quant_formats; d->name != NULL; d++, i++)
+		if (seen[i] != 1) {
+			UNIT_CHECK(0, "catalogue row %s is in the man page's "
+			    "table once (%d times)", d->name, seen[i]);
+			bad++;
+		}
+	UNIT_CHECK(nrows > 0 && bad == 0, "the man page's format table (%d "
+	    "rows) is the catalogue's", nrows);
+}
+
 int
 main(void)
 {
@@ -1283,6 +1433,8 @@ main(void)
 	char name[32];
 
 	test_names();
+	test_catalogue_golden();
+	test_man_table();
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		test_decode_encode(&named[i], quick);
 	/* every eXmY of 3..8 bits in every convention it allows */
