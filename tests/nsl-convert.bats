@@ -450,3 +450,9 @@ fails_cleanly() {
 	run /usr/bin/python3 -c 'import numpy, sys; x = numpy.load(sys.argv[1]); print(x.tolist() == [[1.7976931348623157e308, 5e-324, -2.2250738585072014e-308]])' "$T/x.npy"
 	assert_output True
 }
+
+# ---- golden cases (tests/golden.py) ----
+
+@test "golden: every input kind to every output kind, and the errors (tests/fixtures/convert/convert.test)" {
+	golden "$FIX/convert.test"
+}
