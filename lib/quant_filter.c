@@ -856,3 +856,74 @@ nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
 	}
 	nsl_obj_end(&o);
 }
+
+/* A number member of the statistics record; null is NaN. */
+static int
+stat_get(json_t *o, const char *key, double *v)
+{
+	json_t *m = json_object_get(o, key);
+
+	if (json_is_null(m)) {
+		*v = NAN;
+		return 0;
+	}
+	if (!json_is_number(m))
+		return -1;
+	*v = json_number_value(m);
+	return 0;
+}
+
+int
+nsl_quant_stats_parse(const char *line, size_t len,
+    struct nsl_quant_summary *s, struct nsl_err *err)
+{
+	static const char *const counts[] = { "count", "rows", "saturated",
+	    "flushed", "nan", "inf" };
+	uint64_t *cv[6];
+	json_error_t jerr;
+	const char *name, *why = NULL;
+	json_t *o, *m;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	cv[0] = &s->count, cv[1] = &s->rows, cv[2] = &s->saturated;
+	cv[3] = &s->flushed, cv[4] = &s->nan, cv[5] = &s->inf;
+	if ((o = nsl_json_loadb(line, len, JSON_ALLOW_NUL, &jerr)) == NULL ||
+	    !json_is_object(o)) {
+		json_decref(o);
+		return nsl_err_set(err, NSL_EX_DATAERR, "statistics record: "
+		    "not a JSON object");
+	}
+	if ((name = json_string_value(json_object_get(o, "format"))) == NULL ||
+	    strlen(name) >= sizeof(s->format))
+		why = "\"format\"";
+	else
+		strcpy(s->format, name);
+	for (i = 0; i < 6 && why == NULL; i++) {
+		m = json_object_get(o, counts[i]);
+		if (!json_is_integer(m) || json_integer_value(m) < 0)
+			why = counts[i];
+		else
+			*cv[i] = (uint64_t)json_integer_value(m);
+	}
+	if (why == NULL && (stat_get(o, "mse", &s->mse) != 0 ||
+	    stat_get(o, "sqnr_db", &s->sqnr_db) != 0 ||
+	    stat_get(o, "max_abs_error", &s->max_abs_error) != 0 ||
+	    stat_get(o, "mean_cosine", &s->mean_cosine) != 0))
+		why = "an error measure";
+	if (why == NULL && (m = json_object_get(o, "search_format")) != NULL) {
+		s->searched = 1;
+		name = json_string_value(m);
+		if (name == NULL || strlen(name) >= sizeof(s->search_format) ||
+		    stat_get(o, "search_clip", &s->search_clip) != 0 ||
+		    stat_get(o, "search_mse", &s->search_mse) != 0)
+			why = "the search";
+		else
+			strcpy(s->search_format, name);
+	}
+	json_decref(o);
+	if (why != NULL)
+		return nsl_err_set(err, NSL_EX_DATAERR, "statistics record: "
+		    "bad %s", why);
+	return 0;
+}

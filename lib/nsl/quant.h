@@ -358,8 +358,29 @@ int nsl_quant_filter_file(struct nsl_quant_filter *, const char *path,
 int nsl_quant_filter_finish(struct nsl_quant_filter *,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err);
 
-/* The --stats record (one JSON object and a newline) into b. */
+/*
+ * The --stats record (one JSON object and a newline) into b:
+ *	{"format", "count", "rows", "mse", "sqnr_db", "max_abs_error",
+ *	 "mean_cosine", "saturated", "flushed", "nan", "inf"
+ *	 [, "search_format", "search_clip", "search_mse"]}
+ * with null for a measure that is not finite.
+ */
 void nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
     const struct nsl_quant_stats *st, int searched, double search_mse);
+
+/* The record as read back (NaN for null). */
+struct nsl_quant_summary {
+	char format[24];
+	uint64_t count, rows, saturated, flushed, nan, inf;
+	double mse, sqnr_db, max_abs_error, mean_cosine;
+	int searched;
+	char search_format[24];
+	double search_clip, search_mse;
+};
+
+/* Parse a statistics record (line[0..len)): 0, or -1 with err set
+ * (NSL_EX_DATAERR) naming the member at fault. */
+int nsl_quant_stats_parse(const char *line, size_t len,
+    struct nsl_quant_summary *s, struct nsl_err *err);
 
 #endif

@@ -206,6 +206,20 @@ test_tensor_and_stats(void)
 	    b.data[b.len - 1] == '\n', "the statistics record starts "
 	    "{format, count, rows, mse} and is one line (%.*s)", (int)b.len - 1,
 	    b.data);
+	{
+		struct nsl_quant_summary sm;
+		const char *bad = "{\"format\":\"int8\"}";
+
+		UNIT_CHECK(nsl_quant_stats_parse(b.data, b.len, &sm, &err) ==
+		    0 && strcmp(sm.format, "int8") == 0 && sm.count == 3 &&
+		    sm.rows == 2 && sm.mse == 0.5 / 3 && sm.max_abs_error ==
+		    0.5 && !sm.searched, "the statistics record reads back "
+		    "(nsl_quant_stats_parse)");
+		UNIT_CHECK(nsl_quant_stats_parse(bad, strlen(bad), &sm, &err)
+		    == -1 && err.code == NSL_EX_DATAERR &&
+		    strstr(err.msg, "count") != NULL, "a record without "
+		    "\"count\" is refused, naming it (%s)", err.msg);
+	}
 	nsl_buf_release(&b);
 	nsl_quant_release(&q);
 }
