@@ -290,7 +290,7 @@ nsl_quant_format_list(struct nsl_buf *b)
 	const struct nsl_quant_def *d;
 	struct nsl_quant_format f;
 	struct nsl_err err;
-	char line[512];
+	char line[512] = "";
 
 	for (d = nsl_quant_formats; d->name != NULL; d++) {
 		if (d->family != NULL)
