@@ -86,7 +86,7 @@ main(int argc, char **argv)
 		q.block = q.fmt.block;
 		q.f32 = 1;
 		q.clip = 1;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		t = now();
 		for (i = 0; i + 768 <= n; i += 768)
 			nsl_quant_vector(&q, d + i, 768, o + i, c + i, NULL,

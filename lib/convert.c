@@ -101,35 +101,45 @@ struct nsl_convert {
 	size_t nhdr;
 };
 
+/* The names, in enum order from NSL_FMT_JSONL, then the aliases. */
+const char *const nsl_convert_format_names[] = { "jsonl", "npy", "csv",
+	"idx", "json", NULL };
+#define NFORMATS 4	/* names before the aliases */
+
 enum nsl_convert_format
 nsl_convert_format_parse(const char *name)
 {
-	if (strcmp(name, "jsonl") == 0 || strcmp(name, "json") == 0)
-		return NSL_FMT_JSONL;
-	if (strcmp(name, "npy") == 0)
-		return NSL_FMT_NPY;
-	if (strcmp(name, "csv") == 0)
-		return NSL_FMT_CSV;
-	if (strcmp(name, "idx") == 0)
-		return NSL_FMT_IDX;
+	int i;
+
+	for (i = 0; nsl_convert_format_names[i] != NULL; i++)
+		if (strcmp(name, nsl_convert_format_names[i]) == 0)
+			return i < NFORMATS ? (enum nsl_convert_format)(i + 1) :
+			    NSL_FMT_JSONL;	/* the one alias: json */
 	return NSL_FMT_AUTO;
 }
 
 const char *
 nsl_convert_format_name(enum nsl_convert_format f)
 {
-	switch (f) {
-	case NSL_FMT_JSONL:
-		return "jsonl";
-	case NSL_FMT_NPY:
-		return "npy";
-	case NSL_FMT_CSV:
-		return "csv";
-	case NSL_FMT_IDX:
-		return "idx";
-	default:
-		return "auto";
-	}
+	if (f >= NSL_FMT_JSONL && f <= NSL_FMT_IDX)
+		return nsl_convert_format_names[f - 1];
+	return "auto";
+}
+
+const char *
+nsl_convert_check(const struct nsl_convert_opts *o)
+{
+	/* one record cannot hold two of them under one name */
+	if (strcmp(o->id_field, o->field) == 0 ||
+	    strcmp(o->id_field, o->label_field) == 0 ||
+	    strcmp(o->field, o->label_field) == 0)
+		return "the id, vector and label fields must have different "
+		    "names";
+	if (o->to == NSL_FMT_IDX)
+		return "output format idx: IDX is an input format only";
+	if (o->to == NSL_FMT_AUTO)
+		return "no output format";
+	return NULL;
 }
 
 static int

@@ -42,12 +42,6 @@ typedef int64_t v8s __attribute__((vector_size(64)));
 typedef float v8h __attribute__((vector_size(32)));
 typedef uint8_t v8b __attribute__((vector_size(8)));
 
-const char *const nsl_quant_format_names[] = {
-	"fp8-e4m3", "fp8-e5m2", "fp6-e2m3", "fp6-e3m2", "fp4-e2m1",
-	"mxfp8-e4m3", "mxfp8-e5m2", "mxfp6-e2m3", "mxfp6-e3m2", "mxfp4",
-	"mxint8", "nf4", "int8", "int4", NULL
-};
-
 /* bitsandbytes' NF4 table (functional.py, get_4bit_type("nf4")). */
 const float nsl_quant_nf4_levels[16] = {
 	-1.0f, -0.6961928009986877f, -0.5250730514526367f,
@@ -105,92 +99,147 @@ int_setup(struct nsl_quant_format *f, int bits)
 		f->value[c] = c < (1 << (bits - 1)) ? c : c - (1 << bits);
 }
 
-/* "eXmY", "eXmY-fn", "eXmY-ieee" */
+/* "eXmY", "eXmY-fn", "eXmY-ieee": any minifloat of 3..8 bits. */
 static int
-parse_exmy(const char *s, int *e, int *m, enum nsl_quant_special *sp)
+match_exmy(const char *s, struct nsl_quant_format *f)
 {
-	int n = 0;
+	enum nsl_quant_special sp;
+	int e, m, n = 0;
 
-	if (sscanf(s, "e%1dm%1d%n", e, m, &n) != 2 || n != 4)
+	if (sscanf(s, "e%1dm%1d%n", &e, &m, &n) != 2 || n != 4)
 		return -1;
 	if (strcmp(s + n, "") == 0)
-		*sp = NSL_QS_FINITE;
+		sp = NSL_QS_FINITE;
 	else if (strcmp(s + n, "-fn") == 0)
-		*sp = NSL_QS_FN;
+		sp = NSL_QS_FN;
 	else if (strcmp(s + n, "-ieee") == 0)
-		*sp = NSL_QS_IEEE;
+		sp = NSL_QS_IEEE;
 	else
 		return -1;
-	if (*e < 1 || *m < 0 || 1 + *e + *m < 3 || 1 + *e + *m > 8)
+	if (e < 1 || m < 0 || 1 + e + m < 3 || 1 + e + m > 8)
 		return -1;
-	if (*sp == NSL_QS_FN && *m < 1)
+	if (sp == NSL_QS_FN && m < 1)
 		return -1;
-	if (*sp == NSL_QS_IEEE && (*e < 2 || *m < 1))
+	if (sp == NSL_QS_IEEE && (e < 2 || m < 1))
 		return -1;
+	fp_setup(f, e, m, sp);
 	return 0;
+}
+
+/*
+ * The catalogue rows.  A minifloat is its exponent and mantissa widths
+ * and its special codes; MX adds the E8M0 block scale; integers are a
+ * width (and, as MX elements, a fixed power-of-two step); a level table
+ * is its levels.
+ */
+#define MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
+	.ebits = (e), .mbits = (m), .special = (sp) }
+#define MX_MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
+	.ebits = (e), .mbits = (m), .special = (sp), .mx = 1, \
+	.block = NSL_QUANT_MX_BLOCK }
+#define MX_INTEGER(n, b, x) { .name = (n), .kind = NSL_QK_INT, \
+	.bits = (b), .elem_exp = (x), .mx = 1, .block = NSL_QUANT_MX_BLOCK }
+#define INTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b) }
+#define LEVELS(n, b, lv, blk) { .name = (n), .kind = NSL_QK_NF4, \
+	.bits = (b), .levels = (lv), .block = (blk) }
+#define FAMILY(n, text, fn) { .name = (n), .family = (text), .match = (fn) }
+
+const struct nsl_quant_def nsl_quant_formats[] = {
+	/* OCP 8-bit Floating Point (OFP8) */
+	MINIFLOAT("fp8-e4m3", 4, 3, NSL_QS_FN),
+	MINIFLOAT("fp8-e5m2", 5, 2, NSL_QS_IEEE),
+	/* OCP MX v1.0 element types, used on their own */
+	MINIFLOAT("fp6-e2m3", 2, 3, NSL_QS_FINITE),
+	MINIFLOAT("fp6-e3m2", 3, 2, NSL_QS_FINITE),
+	MINIFLOAT("fp4-e2m1", 2, 1, NSL_QS_FINITE),
+	/* OCP MX v1.0 block formats */
+	MX_MINIFLOAT("mxfp8-e4m3", 4, 3, NSL_QS_FN),
+	MX_MINIFLOAT("mxfp8-e5m2", 5, 2, NSL_QS_IEEE),
+	MX_MINIFLOAT("mxfp6-e2m3", 2, 3, NSL_QS_FINITE),
+	MX_MINIFLOAT("mxfp6-e3m2", 3, 2, NSL_QS_FINITE),
+	MX_MINIFLOAT("mxfp4", 2, 1, NSL_QS_FINITE),
+	MX_INTEGER("mxint8", 8, -6),
+	/* QLoRA's NormalFloat */
+	LEVELS("nf4", 4, nsl_quant_nf4_levels, 64),
+	INTEGER("int8", 8),
+	INTEGER("int4", 4),
+	FAMILY("eXmY", "1+X+Y = 3..8 bits  bias 2^(X-1)-1, no inf/NaN (-fn: "
+	    "NaN S.1..1.1..1; -ieee: inf and NaN)", match_exmy),
+	{ .name = NULL }
+};
+
+const char *const nsl_quant_gran_names[] = { "none", "tensor", "row",
+	"block", NULL };
+const char *const nsl_quant_scale_mode_names[] = { "floor", "ceil",
+	"rceil", NULL };
+const char *const nsl_quant_rounding_names[] = { "nearest-even",
+	"stochastic", NULL };
+
+void
+nsl_quant_format_names_text(char *buf, size_t n)
+{
+	const struct nsl_quant_def *d;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (d = nsl_quant_formats; d->name != NULL && len < n; d++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s%s",
+		    d == nsl_quant_formats ? "" : ", ", d->name,
+		    d->match != NULL ? "[-fn|-ieee]" : "");
+}
+
+/* Fill f from a named row (f is zeroed, its name set). */
+static void
+def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)
+{
+	int c;
+
+	switch (d->kind) {
+	case NSL_QK_FLOAT:
+		fp_setup(f, d->ebits, d->mbits, d->special);
+		break;
+	case NSL_QK_INT:
+		int_setup(f, d->bits);
+		if (d->elem_exp != 0) {
+			for (c = 0; c < (1 << d->bits); c++)
+				f->value[c] = ldexp(f->value[c], d->elem_exp);
+			f->max = ldexp(f->qmax, d->elem_exp);
+		}
+		if (d->mx)	/* the element's largest power of two */
+			f->emax_elem = ilogb(f->max);
+		break;
+	case NSL_QK_NF4:
+		f->kind = NSL_QK_NF4;
+		f->bits = d->bits;
+		f->max = 1;
+		for (c = 0; c < (1 << d->bits); c++)
+			f->value[c] = d->levels[c];
+		break;
+	}
+	f->mx = d->mx;
+	f->block = d->block;
 }
 
 int
 nsl_quant_format_parse(struct nsl_quant_format *f, const char *name,
     struct nsl_err *err)
 {
-	static const struct {
-		const char *name;
-		int e, m, mx;
-		enum nsl_quant_special sp;
-	} fp[] = {
-		{ "fp8-e4m3", 4, 3, 0, NSL_QS_FN },
-		{ "fp8-e5m2", 5, 2, 0, NSL_QS_IEEE },
-		{ "fp6-e2m3", 2, 3, 0, NSL_QS_FINITE },
-		{ "fp6-e3m2", 3, 2, 0, NSL_QS_FINITE },
-		{ "fp4-e2m1", 2, 1, 0, NSL_QS_FINITE },
-		{ "mxfp8-e4m3", 4, 3, 1, NSL_QS_FN },
-		{ "mxfp8-e5m2", 5, 2, 1, NSL_QS_IEEE },
-		{ "mxfp6-e2m3", 2, 3, 1, NSL_QS_FINITE },
-		{ "mxfp6-e3m2", 3, 2, 1, NSL_QS_FINITE },
-		{ "mxfp4", 2, 1, 1, NSL_QS_FINITE },
-	};
-	enum nsl_quant_special sp;
-	size_t i;
-	int e, m, c;
+	const struct nsl_quant_def *d;
 
 	memset(f, 0, sizeof(*f));
 	if (strlen(name) >= sizeof(f->name))
 		goto unknown;
 	strcpy(f->name, name);
-	for (i = 0; i < sizeof(fp) / sizeof(fp[0]); i++)
-		if (strcmp(name, fp[i].name) == 0) {
-			fp_setup(f, fp[i].e, fp[i].m, fp[i].sp);
-			if ((f->mx = fp[i].mx))
-				f->block = 32;
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		if (d->match != NULL) {
+			if (d->match(name, f) == 0)
+				return 0;
+			continue;
+		}
+		if (strcmp(name, d->name) == 0) {
+			def_setup(f, d);
 			return 0;
 		}
-	if (strcmp(name, "mxint8") == 0) {
-		int_setup(f, 8);
-		for (c = 0; c < 256; c++)
-			f->value[c] = ldexp(f->value[c], -6);
-		f->mx = 1;
-		f->block = 32;
-		f->emax_elem = 0;
-		f->max = 127.0 / 64;
-		return 0;
-	}
-	if (strcmp(name, "int8") == 0 || strcmp(name, "int4") == 0) {
-		int_setup(f, name[3] - '0');
-		return 0;
-	}
-	if (strcmp(name, "nf4") == 0) {
-		f->kind = NSL_QK_NF4;
-		f->bits = 4;
-		f->max = 1;
-		f->block = 64;
-		for (c = 0; c < 16; c++)
-			f->value[c] = nsl_quant_nf4_levels[c];
-		return 0;
-	}
-	if (parse_exmy(name, &e, &m, &sp) == 0) {
-		fp_setup(f, e, m, sp);
-		return 0;
 	}
 unknown:
 	return nsl_err_set(err, NSL_EX_USAGE, "unknown format '%.64s' (see "
@@ -203,23 +252,20 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 {
 	static const char *const sp[] = { "no inf/NaN",
 	    ("NaN S.1..1.1..1, no inf"), "inf and NaN" };
+	size_t len;
 
 	switch (f->kind) {
 	case NSL_QK_FLOAT:
 		snprintf(buf, n, "%-11s %d bits  e%dm%d bias %d  max %.17g  "
-		    "min normal 2^%d  min subnormal 2^%d  %s%s", f->name,
+		    "min normal 2^%d  min subnormal 2^%d  %s", f->name,
 		    f->bits, f->ebits, f->mbits, f->bias, f->max, f->emin,
-		    f->emin - f->mbits, sp[f->special], f->mx ?
-		    "  MX: E8M0 scale per block of 32, emax_elem " : "");
-		if (f->mx)
-			snprintf(buf + strlen(buf), n - strlen(buf), "%d",
-			    f->emax_elem);
+		    f->emin - f->mbits, sp[f->special]);
 		break;
 	case NSL_QK_INT:
 		if (f->mx)
-			snprintf(buf, n, "%-11s 8 bits  two's complement k/64, "
-			    "k in -127..127  max %.17g  MX: E8M0 scale per "
-			    "block of 32, emax_elem 0", f->name, f->max);
+			snprintf(buf, n, "%-11s %d bits  two's complement "
+			    "k/%g, k in -%d..%d  max %.17g", f->name, f->bits,
+			    f->qmax / f->max, f->qmax, f->qmax, f->max);
 		else
 			snprintf(buf, n, "%-11s %d bits  integers -%d..%d "
 			    "(scale absmax/%d), or 0..%d with a zero point "
@@ -227,9 +273,32 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 			    f->qmax, f->qmax, (1 << f->bits) - 1);
 		break;
 	case NSL_QK_NF4:
-		snprintf(buf, n, "%-11s 4 bits  16 NormalFloat levels in "
-		    "[-1, 1] (QLoRA), absmax scale per block of 64", f->name);
+		snprintf(buf, n, "%-11s %d bits  %d NormalFloat levels in "
+		    "[-1, 1] (QLoRA), absmax scale per block of %zu", f->name,
+		    f->bits, 1 << f->bits, f->block);
 		break;
+	}
+	len = strlen(buf);
+	if (f->mx && len < n)
+		snprintf(buf + len, n - len, "  MX: E8M0 scale per block of "
+		    "%zu, emax_elem %d", f->block, f->emax_elem);
+}
+
+void
+nsl_quant_format_list(struct nsl_buf *b)
+{
+	const struct nsl_quant_def *d;
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	char line[512] = "";
+
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		if (d->family != NULL)
+			snprintf(line, sizeof(line), "%-11s %s", d->name,
+			    d->family);
+		else if (nsl_quant_format_parse(&f, d->name, &err) == 0)
+			nsl_quant_format_describe(&f, line, sizeof(line));
+		nsl_buf_addf(b, "%s\n", line);
 	}
 }
 
@@ -758,36 +827,64 @@ make_signs(signed char *s, size_t n, uint64_t seed)
 }
 
 const char *
-nsl_quant_check(struct nsl_quant *q)
+nsl_quant_check(const struct nsl_quant *q)
 {
 	const struct nsl_quant_format *f = &q->fmt;
+	enum nsl_quant_gran gran = f->mx ? NSL_QG_BLOCK : q->gran;
+
+	if (gran == NSL_QG_NONE && f->kind != NSL_QK_FLOAT)
+		return "integer and nf4 formats need a scale (tensor, row or "
+		    "block)";
+	if (gran == NSL_QG_BLOCK && q->block == 0)
+		return "block size must be a positive integer";
+	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx))
+		return "asymmetric scaling (a zero point) applies to int8 and "
+		    "int4 only";
+	if (q->rotate && gran != NSL_QG_BLOCK)
+		return "the rotation needs per-block scales (an MX format, "
+		    "nf4, or block scaling)";
+	if (q->rotate && (q->block & (q->block - 1)))
+		return "the rotation needs a power-of-two block size";
+	return NULL;
+}
+
+int
+nsl_quant_prepare(struct nsl_quant *q, struct nsl_err *err)
+{
+	const char *why;
 
 	q->signs = NULL;
 	q->scratch = NULL;
+	if ((why = nsl_quant_check(q)) != NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
 	if (q->clip <= 0 || q->clip > 1)
 		q->clip = 1;
-	if (f->mx)
+	if (q->fmt.mx)
 		q->gran = NSL_QG_BLOCK;
-	if (q->gran == NSL_QG_NONE && f->kind != NSL_QK_FLOAT)
-		return "integer and nf4 formats need a scale (tensor, row or "
-		    "block)";
-	if (q->gran == NSL_QG_BLOCK && q->block == 0)
-		return "block size must be a positive integer";
-	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx))
-		return "--asymmetric applies to int8 and int4 only";
 	if (q->rotate) {
-		if (q->gran != NSL_QG_BLOCK)
-			return "--rotate needs per-block scales (an MX format, "
-			    "nf4, or --scale-by block)";
-		if (q->block & (q->block - 1))
-			return "--rotate needs a power-of-two block size";
 		q->signs = malloc(q->block);
 		q->scratch = malloc(q->block * sizeof(double));
-		if (q->signs == NULL || q->scratch == NULL)
-			return "out of memory";
+		if (q->signs == NULL || q->scratch == NULL) {
+			nsl_quant_release(q);
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		}
 		make_signs(q->signs, q->block, q->seed);
 	}
-	return NULL;
+	return 0;
+}
+
+void
+nsl_quant_set_scaling(struct nsl_quant *q, size_t block, int gran)
+{
+	q->block = block ? block : q->fmt.block;
+	if (gran >= 0)
+		q->gran = (enum nsl_quant_gran)gran;
+	else if (block || q->fmt.block)
+		q->gran = NSL_QG_BLOCK;
+	else
+		q->gran = q->fmt.kind == NSL_QK_INT ? NSL_QG_ROW :
+		    NSL_QG_NONE;
 }
 
 void

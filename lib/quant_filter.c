@@ -409,7 +409,6 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	return p;
 }
 
-static const char *const gran_names[] = { "none", "tensor", "row", "block" };
 
 /* The codes object of one vector (layout: see nsl/quant.h). */
 static void
@@ -421,7 +420,7 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 
 	nsl_buf_adds(b, "{\"format\":");
 	nsl_json_string(b, q->fmt.name, strlen(q->fmt.name));
-	nsl_buf_addf(b, ",\"n\":%zu,\"scale\":\"%s\"", n, gran_names[q->gran]);
+	nsl_buf_addf(b, ",\"n\":%zu,\"scale\":\"%s\"", n, nsl_quant_gran_names[q->gran]);
 	if (q->gran == NSL_QG_BLOCK)
 		nsl_buf_addf(b, ",\"block\":%zu", q->block);
 	if (q->rotate)
@@ -517,7 +516,7 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		why = "no \"scale\"";
 		goto bad;
 	}
-	for (k = 0; k < 4 && strcmp(s, gran_names[k]) != 0; k++)
+	for (k = 0; k < 4 && strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
 		;
 	if (k == 4 || (d.fmt.mx && k != NSL_QG_BLOCK)) {
 		why = "bad \"scale\"";
@@ -544,6 +543,8 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 	d.f32 = !json_is_false(json_object_get(o, "float32"));
 	if ((why = nsl_quant_check(&d)) != NULL)
 		goto bad;
+	if (nsl_quant_prepare(&d, err) != 0)
+		goto out;
 	ns = nsl_quant_nspans(&d, n);
 	if (grow_vec(fl, n, err) != 0)
 		goto out;
@@ -773,7 +774,6 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err)
 {
 	double lo = 0, hi = 0, v;
-	const char *why;
 	size_t i;
 
 	if (!need_all(fl))
@@ -783,8 +783,8 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 		if (nsl_quant_search(fl->q, fl->tx, fl->tlen, fl->nlines,
 		    search_mse, err) != 0)
 			return -1;
-		if ((why = nsl_quant_check(fl->q)) != NULL)
-			return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
+		if (nsl_quant_prepare(fl->q, err) != 0)
+			return -1;
 	}
 	for (i = 0; i < fl->tn; i++) {
 		v = fl->tx[i];
@@ -855,4 +855,75 @@ nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
 		stat_number(&o, "search_mse", search_mse);
 	}
 	nsl_obj_end(&o);
+}
+
+/* A number member of the statistics record; null is NaN. */
+static int
+stat_get(json_t *o, const char *key, double *v)
+{
+	json_t *m = json_object_get(o, key);
+
+	if (json_is_null(m)) {
+		*v = NAN;
+		return 0;
+	}
+	if (!json_is_number(m))
+		return -1;
+	*v = json_number_value(m);
+	return 0;
+}
+
+int
+nsl_quant_stats_parse(const char *line, size_t len,
+    struct nsl_quant_summary *s, struct nsl_err *err)
+{
+	static const char *const counts[] = { "count", "rows", "saturated",
+	    "flushed", "nan", "inf" };
+	uint64_t *cv[6];
+	json_error_t jerr;
+	const char *name, *why = NULL;
+	json_t *o, *m;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	cv[0] = &s->count, cv[1] = &s->rows, cv[2] = &s->saturated;
+	cv[3] = &s->flushed, cv[4] = &s->nan, cv[5] = &s->inf;
+	if ((o = nsl_json_loadb(line, len, JSON_ALLOW_NUL, &jerr)) == NULL ||
+	    !json_is_object(o)) {
+		json_decref(o);
+		return nsl_err_set(err, NSL_EX_DATAERR, "statistics record: "
+		    "not a JSON object");
+	}
+	if ((name = json_string_value(json_object_get(o, "format"))) == NULL ||
+	    strlen(name) >= sizeof(s->format))
+		why = "\"format\"";
+	else
+		strcpy(s->format, name);
+	for (i = 0; i < 6 && why == NULL; i++) {
+		m = json_object_get(o, counts[i]);
+		if (!json_is_integer(m) || json_integer_value(m) < 0)
+			why = counts[i];
+		else
+			*cv[i] = (uint64_t)json_integer_value(m);
+	}
+	if (why == NULL && (stat_get(o, "mse", &s->mse) != 0 ||
+	    stat_get(o, "sqnr_db", &s->sqnr_db) != 0 ||
+	    stat_get(o, "max_abs_error", &s->max_abs_error) != 0 ||
+	    stat_get(o, "mean_cosine", &s->mean_cosine) != 0))
+		why = "an error measure";
+	if (why == NULL && (m = json_object_get(o, "search_format")) != NULL) {
+		s->searched = 1;
+		name = json_string_value(m);
+		if (name == NULL || strlen(name) >= sizeof(s->search_format) ||
+		    stat_get(o, "search_clip", &s->search_clip) != 0 ||
+		    stat_get(o, "search_mse", &s->search_mse) != 0)
+			why = "the search";
+		else
+			strcpy(s->search_format, name);
+	}
+	json_decref(o);
+	if (why != NULL)
+		return nsl_err_set(err, NSL_EX_DATAERR, "statistics record: "
+		    "bad %s", why);
+	return 0;
 }

@@ -279,7 +279,7 @@ fails_cleanly() {
 @test "bad options, missing format, missing file, --help, /dev/full" {
 	fails_cleanly 64 'unrecognized|unknown' --format int8 --bogus "$FIX/gauss.jsonl"
 	fails_cleanly 64 'format is required' "$FIX/gauss.jsonl"
-	fails_cleanly 64 "unknown value 'sideways'" --format int8 --rounding sideways "$FIX/gauss.jsonl"
+	fails_cleanly 64 "--rounding: unknown 'sideways'" --format int8 --rounding sideways "$FIX/gauss.jsonl"
 	fails_cleanly 64 'asymmetric' --format nf4 --asymmetric "$FIX/gauss.jsonl"
 	fails_cleanly 66 'no-such' --format int8 "$T/no-such.jsonl"
 	run nsl-quantize --help
@@ -314,4 +314,14 @@ import json, sys
 v = float(sys.argv[2]); e = json.loads(sys.argv[1])["embedding"]
 assert abs(e[0] - v) <= 1e-15 * v and e[1] == 0 and e[2] == 0, e' "$output" "$v"
 	done
+}
+
+# ---- golden cases (tests/golden.py): one file per catalogue row ----
+
+@test "golden: every format's values from its published definition (tests/fixtures/quantize/formats/*.test)" {
+	golden "$FIX"/formats/*.test
+}
+
+@test "golden: the usage and data errors with their messages (tests/fixtures/quantize/errors.test)" {
+	golden "$FIX/errors.test"
 }

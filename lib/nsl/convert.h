@@ -40,7 +40,11 @@ enum nsl_convert_format {
 	NSL_FMT_IDX
 };
 
-/* "jsonl" (or "json"), "npy", "csv", "idx"; NSL_FMT_AUTO for others. */
+/* "jsonl", "npy", "csv", "idx" (enum order from NSL_FMT_JSONL), then
+ * the alias "json"; NULL-terminated, static. */
+extern const char *const nsl_convert_format_names[];
+
+/* A name of nsl_convert_format_names; NSL_FMT_AUTO for others. */
 enum nsl_convert_format nsl_convert_format_parse(const char *name);
 
 /*
@@ -74,6 +78,13 @@ struct nsl_convert_opts {
 	void (*progress)(void *arg, uint64_t rows);
 	void *progress_arg;
 };
+
+/*
+ * NULL if the options go together (the id, vector and label fields are
+ * three names; the output format is one that can be written), otherwise
+ * a static message naming the parameter.  Pure.
+ */
+const char *nsl_convert_check(const struct nsl_convert_opts *);
 
 struct nsl_convert;
 

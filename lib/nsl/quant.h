@@ -73,19 +73,55 @@ struct nsl_quant_format {
 };
 
 /*
- * Fill f from a name (see nsl_quant_format_list for the names; "eXmY",
+ * The catalogue: one row per named format, and family rows that take a
+ * pattern of names (sqlite's aBuiltinFunc[]).  The parser, the list of
+ * --list-formats, the --format help and (checked by the unit test) the
+ * man page's table come from these rows.  Adding a minifloat is one row
+ * in lib/quant.c and its golden cases,
+ * tests/fixtures/quantize/formats/NAME.test (test_quant fails until the
+ * file and the man page's table row are there).
+ */
+#define NSL_QUANT_MX_BLOCK 32	/* OCP MX v1.0: elements per shared scale */
+
+struct nsl_quant_def {
+	const char *name;	/* "fp8-e4m3"; a family row: "eXmY" */
+	enum nsl_quant_kind kind;
+	int bits;		/* integers and level tables (minifloats:
+				 * 1 + ebits + mbits) */
+	int ebits, mbits;	/* minifloats, MX float elements included */
+	enum nsl_quant_special special;
+	int mx;			/* OCP MX: one E8M0 scale 2^E per block */
+	size_t block;		/* default block size (0: none) */
+	int elem_exp;		/* integers: code k is k 2^elem_exp (mxint8
+				 * -6), 0 for plain integers */
+	const float *levels;	/* NSL_QK_NF4: the 2^bits levels, code order */
+	/* family rows: the --list-formats text and the matcher, which
+	 * fills f (zeroed, name set) for a name of the family: 0 or -1 */
+	const char *family;
+	int (*match)(const char *name, struct nsl_quant_format *f);
+};
+
+/* The rows, ended by one whose name is NULL (static storage). */
+extern const struct nsl_quant_def nsl_quant_formats[];
+
+/*
+ * Fill f from a name: a named row, or a name of a family row ("eXmY",
  * "eXmY-fn", "eXmY-ieee" for any minifloat of 3..8 bits).  Returns 0, or
  * -1 with err set (NSL_EX_USAGE) for an unknown name.
  */
 int nsl_quant_format_parse(struct nsl_quant_format *f, const char *name,
     struct nsl_err *err);
 
-/* The named formats, NULL-terminated (static storage). */
-extern const char *const nsl_quant_format_names[];
-
 /* One line describing f's parameters (into buf of size n). */
 void nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
     size_t n);
+
+/* The --list-formats text: one line per catalogue row, appended to b. */
+void nsl_quant_format_list(struct nsl_buf *b);
+
+/* The rows' names, "fp8-e4m3, ..., eXmY[-fn|-ieee]", into buf of size n
+ * (cut short if it does not fit). */
+void nsl_quant_format_names_text(char *buf, size_t n);
 
 /* Flags that encoders OR into *flags. */
 enum nsl_quant_flag {
@@ -155,6 +191,13 @@ enum nsl_quant_gran {
 	NSL_QG_BLOCK	/* one per block of `block` elements of a record */
 };
 
+/* The names of enum nsl_quant_gran, enum nsl_quant_scale_mode and the
+ * roundings (struct nsl_quant's stochastic), in enum order,
+ * NULL-terminated: the command line's and the codes objects' words. */
+extern const char *const nsl_quant_gran_names[];
+extern const char *const nsl_quant_scale_mode_names[];
+extern const char *const nsl_quant_rounding_names[];
+
 /* Everything that decides the quantization of a vector. */
 struct nsl_quant {
 	struct nsl_quant_format fmt;
@@ -175,11 +218,27 @@ struct nsl_quant {
 };
 
 /*
- * Check the combination (returns NULL or a static message, as liblinear's
- * check_parameter) and prepare it (the rotation signs).  Call
- * nsl_quant_release afterwards.
+ * Check the combination: NULL, or a static message naming the parameter
+ * at fault (as liblinear's check_parameter).  Pure: q is not changed.
  */
-const char *nsl_quant_check(struct nsl_quant *q);
+const char *nsl_quant_check(const struct nsl_quant *q);
+
+/*
+ * Check q and make it ready: an MX format takes block scales, a clip
+ * outside (0, 1] becomes 1, the rotation signs are drawn.  Returns 0, or
+ * -1 with err set (NSL_EX_USAGE with the check's message).  Call
+ * nsl_quant_release afterwards (after a failure too: it is harmless).
+ */
+int nsl_quant_prepare(struct nsl_quant *q, struct nsl_err *err);
+
+/*
+ * The scaling when the user names none: block > 0 (or else the
+ * format's default block) and per-block scales if either is set;
+ * otherwise per row for integers and a plain cast for minifloats.  gran
+ * is an enum nsl_quant_gran, or < 0 when not given.
+ */
+void nsl_quant_set_scaling(struct nsl_quant *q, size_t block, int gran);
+
 void nsl_quant_release(struct nsl_quant *q);
 
 /* The scale of one span (a block, a row or the tensor). */
@@ -277,7 +336,7 @@ struct nsl_quant_filter;
 
 /*
  * A filter writing to w (borrowed, as is q, which must have passed
- * nsl_quant_check and outlive the filter).  NULL on out of memory.
+ * nsl_quant_prepare and outlive the filter).  NULL on out of memory.
  */
 struct nsl_quant_filter *nsl_quant_filter_new(struct nsl_quant *q,
     const struct nsl_quant_filter_opts *o, struct nsl_writer *w,
@@ -299,8 +358,29 @@ int nsl_quant_filter_file(struct nsl_quant_filter *, const char *path,
 int nsl_quant_filter_finish(struct nsl_quant_filter *,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err);
 
-/* The --stats record (one JSON object and a newline) into b. */
+/*
+ * The --stats record (one JSON object and a newline) into b:
+ *	{"format", "count", "rows", "mse", "sqnr_db", "max_abs_error",
+ *	 "mean_cosine", "saturated", "flushed", "nan", "inf"
+ *	 [, "search_format", "search_clip", "search_mse"]}
+ * with null for a measure that is not finite.
+ */
 void nsl_quant_stats_record(struct nsl_buf *b, const struct nsl_quant *q,
     const struct nsl_quant_stats *st, int searched, double search_mse);
+
+/* The record as read back (NaN for null). */
+struct nsl_quant_summary {
+	char format[24];
+	uint64_t count, rows, saturated, flushed, nan, inf;
+	double mse, sqnr_db, max_abs_error, mean_cosine;
+	int searched;
+	char search_format[24];
+	double search_clip, search_mse;
+};
+
+/* Parse a statistics record (line[0..len)): 0, or -1 with err set
+ * (NSL_EX_DATAERR) naming the member at fault. */
+int nsl_quant_stats_parse(const char *line, size_t len,
+    struct nsl_quant_summary *s, struct nsl_err *err);
 
 #endif

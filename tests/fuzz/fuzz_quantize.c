@@ -140,19 +140,13 @@ fuzz_quantize(const uint8_t *data, size_t size)
 		fz_err(&err, "quantize: --format");
 		goto out;
 	}
-	q.block = block ? (size_t)block : q.fmt.block;
-	if (gran >= 0)
-		q.gran = (enum nsl_quant_gran)gran;
-	else if (block || q.fmt.block)
-		q.gran = NSL_QG_BLOCK;
-	else
-		q.gran = q.fmt.kind == NSL_QK_INT ? NSL_QG_ROW : NSL_QG_NONE;
+	nsl_quant_set_scaling(&q, (size_t)block, gran);
 	if (q.gran == NSL_QG_BLOCK && q.block == 0)
 		goto out;
 	if (!o.decode) {
-		if (nsl_quant_check(&q) != NULL)
-			goto out;
 		checked = 1;
+		if (nsl_quant_prepare(&q, &err) != 0)
+			goto out;
 	}
 	o.format_given = format != NULL;
 	if (run_filter(&q, &o, z.in, z.out, &err) != 0) {

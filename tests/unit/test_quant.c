@@ -374,7 +374,7 @@ test_int(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "int8", &err);
 	q.gran = NSL_QG_ROW;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL, "int8 row is valid");
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0, "int8 row is valid");
 	nsl_quant_vector(&q, x8, 6, out, codes, sc, NULL, NULL, NULL);
 	ok = sc[0].scale == 0.125;
 	for (i = 0; i < 6; i++)
@@ -474,7 +474,7 @@ test_nf4(void)
 		nsl_quant_format_parse(&q.fmt, "nf4", &err);
 		q.gran = NSL_QG_BLOCK;
 		q.block = 4;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		nsl_quant_vector(&q, x, 6, out, c, sc, NULL, NULL, NULL);
 		ok = sc[0].scale == 1 && sc[1].scale == 2;
 		for (i = 0; i < 6; i++)
@@ -497,7 +497,7 @@ test_nf4(void)
 		nsl_quant_format_parse(&q.fmt, "nf4", &err);
 		q.gran = NSL_QG_BLOCK;
 		q.block = 64;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		ok = 1;
 		for (sh = 0; sh < 16; sh++) {
 			n = 0;
@@ -580,7 +580,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxfp8-e4m3", &err);
 	q.block = 32;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL && q.gran == NSL_QG_BLOCK,
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0 && q.gran == NSL_QG_BLOCK,
 	    "MX formats get per-block scales");
 	for (i = 0; i < 40; i++)
 		x[i] = i == 0 ? 1 : i < 32 ? i / 64.0 : 0;
@@ -611,7 +611,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
 	q.block = 32;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	for (i = 0; i < 32; i++)
 		x[i] = i == 0 ? 1000 : 0.001;
 	memset(&st, 0, sizeof(st));
@@ -635,7 +635,7 @@ test_mx(void)
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "mxint8", &err);
 	q.block = 32;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	{
 		double xi[] = { 1, 0.3, -1 }, xj[] = { 1.99, 0.3 };
 
@@ -664,7 +664,7 @@ sr_zscore(const char *fmt, enum nsl_quant_gran gran, double x, double lo,
 	nsl_quant_format_parse(&q.fmt, fmt, &err);
 	q.gran = gran;
 	q.stochastic = 1;
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	for (i = 0; i < n; i++) {
 		nsl_quant_vector(&q, v, 1, out, NULL, NULL, &ts, r, NULL);
 		if (out[0] != lo && out[0] != hi)
@@ -732,7 +732,7 @@ test_hadamard_rotate(void)
 	q.block = 32;
 	q.rotate = 1;
 	q.seed = 5;
-	UNIT_CHECK(nsl_quant_check(&q) == NULL, "rotate with MX is valid");
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0, "rotate with MX is valid");
 	for (i = 0; i < 64; i++)
 		v[i] = i == 3 ? 50 : sin(i);
 	nsl_quant_vector(&q, v, 64, out, c, sc, NULL, NULL, NULL);
@@ -754,7 +754,7 @@ test_hadamard_rotate(void)
 		p.rotate = 0;
 		p.signs = NULL;
 		p.scratch = NULL;
-		nsl_quant_check(&p);
+		nsl_quant_prepare(&p, &err);
 		for (b = 0; b < 2; b++) {
 			for (j = 0; j < 32; j++) {
 				t[j] = 0;
@@ -798,7 +798,7 @@ test_stats_and_search(void)
 	 * error is 0.1, MSE 0.01/4, SQNR 10 log10(25.01/0.01) */
 	memset(&q, 0, sizeof(q));
 	nsl_quant_format_parse(&q.fmt, "fp4-e2m1", &err);
-	nsl_quant_check(&q);
+	nsl_quant_prepare(&q, &err);
 	memset(&st, 0, sizeof(st));
 	nsl_quant_vector(&q, x, 4, out, NULL, NULL, NULL, NULL, &st);
 	ok = st.count == 4 && st.flushed == 1 && st.saturated == 0 &&
@@ -818,7 +818,7 @@ test_stats_and_search(void)
 		memset(&q, 0, sizeof(q));
 		nsl_quant_format_parse(&q.fmt, "fp8-e4m3", &err);
 		q.opts = NSL_QO_SATURATE;
-		nsl_quant_check(&q);
+		nsl_quant_prepare(&q, &err);
 		memset(&s1, 0, sizeof(s1));
 		memset(&s2, 0, sizeof(s2));
 		nsl_quant_vector(&q, y, 4, o1, c1, NULL, NULL, NULL, &s1);
@@ -848,6 +848,7 @@ test_stats_and_search(void)
 static void
 test_names(void)
 {
+	const struct nsl_quant_def *d;
 	struct nsl_quant_format f;
 	struct nsl_err err;
 	const char *bad[] = { "fp7", "e0m3", "e4m4", "e3m3x", "e2m0-fn",
@@ -855,14 +856,14 @@ test_names(void)
 	int i, ok = 1;
 	char line[256];
 
-	for (i = 0; nsl_quant_format_names[i] != NULL; i++) {
-		ok &= nsl_quant_format_parse(&f, nsl_quant_format_names[i],
-		    &err) == 0;
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		if (d->match != NULL)
+			continue;	/* a family: its names are patterns */
+		ok &= nsl_quant_format_parse(&f, d->name, &err) == 0;
 		nsl_quant_format_describe(&f, line, sizeof(line));
-		ok &= strncmp(line, nsl_quant_format_names[i],
-		    strlen(nsl_quant_format_names[i])) == 0;
+		ok &= strncmp(line, d->name, strlen(d->name)) == 0;
 	}
-	UNIT_CHECK(ok, "every listed format parses and describes itself");
+	UNIT_CHECK(ok, "every catalogue row parses and describes itself");
 	ok = 1;
 	for (i = 0; bad[i] != NULL; i++)
 		ok &= nsl_quant_format_parse(&f, bad[i], &err) == -1 &&
@@ -1041,7 +1042,7 @@ fast_setup(struct nsl_quant *q, const struct fast_case *fc, int f32,
 	q->f32 = f32;
 	q->clip = 1;
 	q->scale_mode = (enum nsl_quant_scale_mode)scale_mode;
-	return nsl_quant_check(q) == NULL ? 0 : -1;
+	return nsl_quant_prepare(q, &err);
 }
 
 static void
@@ -1267,6 +1268,156 @@ test_format_f32(int quick)
 	gsl_rng_free(r);
 }
 
+/* ---- the catalogue against its golden cases and the man page ---- */
+
+/*
+ * Open rel (a path from the repository top): from the working directory,
+ * else from the test binary's place (tests/unit/ of the build tree, which
+ * may be asan/).
+ */
+static FILE *
+open_top(const char *rel)
+{
+	static const char *const ups[] = { "../..", "../../.." };
+	char path[8192], exe[4096];
+	ssize_t len;
+	FILE *fp;
+	size_t i;
+
+	if ((fp = fopen(rel, "r")) != NULL)
+		return fp;
+	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return NULL;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", exe, ups[i], rel);
+		if ((fp = fopen(path, "r")) != NULL)
+			return fp;
+	}
+	return NULL;
+}
+
+/* Does row d name (or, a family, accept) the format name s? */
+static int
+row_takes(const struct nsl_quant_def *d, const char *s)
+{
+	struct nsl_quant_format f;
+
+	memset(&f, 0, sizeof(f));
+	return d->match != NULL ? d->match(s, &f) == 0 :
+	    strcmp(s, d->name) == 0;
+}
+
+/*
+ * Every catalogue row has its golden cases, a file
+ * tests/fixtures/quantize/formats/NAME.test with at least one case that
+ * runs the format (a name of a family) and expects output: adding a row
+ * without its test data fails here.
+ */
+static void
+test_catalogue_golden(void)
+{
+	const struct nsl_quant_def *d;
+	char rel[256], line[4096], name[64];
+	int missing = 0, rows = 0;
+
+	for (d = nsl_quant_formats; d->name != NULL; d++) {
+		FILE *fp;
+		int cases = 0, expect = 0, in_case = 0;
+
+		rows++;
+		snprintf(rel, sizeof(rel),
+		    "tests/fixtures/quantize/formats/%s.test", d->name);
+		if ((fp = open_top(rel)) == NULL) {
+			UNIT_CHECK(0, "catalogue row %s has golden cases (%s)",
+			    d->name, rel);
+			missing++;
+			continue;
+		}
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			const char *p = strstr(line, "--format ");
+
+			if (line[0] == '$')
+				in_case = p != NULL && sscanf(p + 9, "%63s",
+				    name) == 1 && row_takes(d, name);
+			if (line[0] == '$' && in_case)
+				cases++;
+			if (line[0] == '>' && in_case)
+				expect++;
+		}
+		fclose(fp);
+		UNIT_CHECK(cases >= 2 && expect >= 2, "catalogue row %s has "
+		    "golden cases in %s (%d cases, %d expected lines)",
+		    d->name, rel, cases, expect);
+	}
+	UNIT_CHECK(rows > 0 && missing == 0, "every one of the %d catalogue "
+	    "rows has a golden file", rows);
+}
+
+/*
+ * The man page's format table (".It Cm NAME Ta BITS Ta ... Ta MAX Ta
+ * ... Ta BLOCK") has one row per catalogue row, and its bits, max and
+ * block are the catalogue's.
+ */
+static void
+test_man_table(void)
+{
+	const struct nsl_quant_def *d;
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	char line[1024], *col[8], *p, *tok;
+	int seen[64] = { 0 }, nrows = 0, bad = 0, i, n;
+	FILE *fp;
+
+	if ((fp = open_top("man/nsl-quantize.1")) == NULL) {
+		UNIT_CHECK(0, "man/nsl-quantize.1 can be read");
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, ".It Cm ", 7) != 0 || strstr(line, " Ta ") ==
+		    NULL)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (n = 0, p = line + 7; n < 8 && (tok = strstr(p, " Ta ")) !=
+		    NULL; p = tok + 4)
+			*tok = '\0', col[n++] = p;
+		if (n < 8)
+			col[n++] = p;
+		nrows++;
+		for (i = 0, d = nsl_quant_formats; d->name != NULL; d++, i++)
+			if (strcmp(col[0], d->name) == 0)
+				break;
+		if (d->name == NULL || n != 6) {
+			UNIT_CHECK(0, "man table row '%s' is a catalogue row "
+			    "with 6 columns", col[0]);
+			bad++;
+			continue;
+		}
+		seen[i]++;
+		if (d->match != NULL)
+			continue;	/* a family: no one width or max */
+		nsl_quant_format_parse(&f, d->name, &err);
+		if (atoi(col[1]) != f.bits || strtod(col[3], NULL) != f.max ||
+		    (strcmp(col[5], "\\-") == 0 ? 0 : atoi(col[5])) !=
+		    (int)f.block) {
+			UNIT_CHECK(0, "man table row %s: bits %s, max %s, block "
+			    "%s are the catalogue's (%d, %.17g, %zu)", col[0],
+			    col[1], col[3], col[5], f.bits, f.max, f.block);
+			bad++;
+		}
+	}
+	fclose(fp);
+	for (i = 0, d = nsl_quant_formats; d->name != NULL; d++, i++)
+		if (seen[i] != 1) {
+			UNIT_CHECK(0, "catalogue row %s is in the man page's "
+			    "table once (%d times)", d->name, seen[i]);
+			bad++;
+		}
+	UNIT_CHECK(nrows > 0 && bad == 0, "the man page's format table (%d "
+	    "rows) is the catalogue's", nrows);
+}
+
 int
 main(void)
 {
@@ -1282,6 +1433,8 @@ main(void)
 	char name[32];
 
 	test_names();
+	test_catalogue_golden();
+	test_man_table();
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		test_decode_encode(&named[i], quick);
 	/* every eXmY of 3..8 bits in every convention it allows */
