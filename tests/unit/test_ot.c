@@ -81,6 +81,16 @@ as_problem(const struct prob *p)
 	return q;
 }
 
+/* A row of the catalogue by name; a missing one fails here. */
+static const struct nsl_ot_method *
+method(const char *name)
+{
+	const struct nsl_ot_method *m = nsl_ot_method_find(name);
+
+	UNIT_CHECK(m != NULL, "method %s is in the catalogue", name);
+	return m;
+}
+
 static double
 rel(double a, double b)
 {
@@ -114,7 +124,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 	gen(&p, seed, n, m, d, w, shift);
 	nsl_ot_params_init(&o);
 	if (strcmp(kind, "exact") == 0 || strcmp(kind, "lp") == 0) {
-		o.method = NSL_OT_EXACT;
+		o.method = method("exact");
 		o.want_potentials = 1;
 		if (run(&o, &p, &r) == 0) {
 			size_t i, j, k;
@@ -148,7 +158,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 			nsl_ot_result_release(&r);
 		}
 	} else if (strcmp(kind, "sinkhorn") == 0) {
-		o.method = NSL_OT_SINKHORN;
+		o.method = method("sinkhorn");
 		o.eps = param;
 		o.tol = 1e-10;
 		if (run(&o, &p, &r) == 0) {
@@ -159,7 +169,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 			UNIT_CHECK(rel(r.objective, extra) < 1e-6, "sinkhorn "
 			    "seed %llu: objective %.17g vs %.17g",
 			    (unsigned long long)seed, r.objective, extra);
-			o.method = NSL_OT_SNS;
+			o.method = method("sns");
 			if (run(&o, &p, &r2) == 0) {
 				UNIT_CHECK(r2.converged &&
 				    rel(r2.value, r.value) < 1e-8, "sns seed "
@@ -178,7 +188,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 				    r2.value, r.value);
 				nsl_ot_result_release(&r2);
 			}
-			o.method = NSL_OT_SINKHORN;
+			o.method = method("sinkhorn");
 			o.max_memory = 1;	/* on-the-fly cost blocks */
 			if (run(&o, &p, &r2) == 0) {
 				UNIT_CHECK(r2.blocked &&
@@ -192,7 +202,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		}
 	} else if (strcmp(kind, "sns") == 0) {
 		/* small eps: Newton must reach the tolerance, in few steps */
-		o.method = NSL_OT_SNS;
+		o.method = method("sns");
 		o.eps = param;
 		o.tol = 1e-10;
 		o.max_iter = 5000;
@@ -209,7 +219,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		}
 		o.max_iter = 100000;
 	} else if (strcmp(kind, "divergence") == 0) {
-		o.method = NSL_OT_DIVERGENCE;
+		o.method = method("divergence");
 		o.eps = param;
 		o.tol = 1e-11;
 		if (run(&o, &p, &r) == 0) {
@@ -223,7 +233,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		int cv;
 
 		for (cv = 0; cv < 3; cv++) {
-			o.method = NSL_OT_SLICED;
+			o.method = method("sliced");
 			o.projections = 2000;
 			o.seed = 5;
 			o.cv = (enum nsl_ot_cv)cv;
@@ -358,7 +368,7 @@ test_threads(void)
 
 	gen(&p, 99, 700, 600, 8, 1, 0.1);
 	nsl_ot_params_init(&o);
-	o.method = NSL_OT_SINKHORN;
+	o.method = method("sinkhorn");
 	o.eps_rel = 0.02;
 	omp_set_num_threads(1);
 	run(&o, &p, &r1);
