@@ -100,6 +100,7 @@ UNIT_TESTS += laws
 UNIT_TESTS += optim
 UNIT_TESTS += quant
 UNIT_TESTS += ot
+UNIT_TESTS += ot_record
 UNIT_TESTS += kmeans
 UNIT_TESTS += score
 UNIT_TESTS += synth

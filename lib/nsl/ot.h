@@ -11,24 +11,12 @@
  * and the reported distance is value^(1/p), value being the optimal
  * transport cost <P, C> (or the method's estimate of it).
  *
- * Methods:
- *  exact	network simplex (lib/ot_exact.c) run to optimality: there is no
- *		iteration cap, so the plan is optimal up to rounding.
- *  sinkhorn	log-domain Sinkhorn on eps * KL(P | a x b) with epsilon
- *		scaling (from the cost's diameter down to eps, as GeomLoss),
- *		stopped when the L1 error of the row marginals (the column
- *		marginals are exact) is below tol.  value = <P, C>; objective
- *		= <P, C> + eps KL(P | a x b).
- *  divergence	debiased Sinkhorn divergence OT(a,b) - OT(a,a)/2 - OT(b,b)/2
- *		of the entropic objectives.
- *  sns		Sinkhorn-Newton-Sparse (Tang et al. 2024): Sinkhorn, then
- *		Newton steps on the dual with a sparsified Hessian.
- *  sliced	sliced Wasserstein (lib/ot_sliced.c), with Gaussian control
- *		variates (Nguyen and Ho 2023) for p = 2.
- *  gaussian	W2 between the Gaussians fitted to x and y (lib/ot_gauss.c).
- *  otdd	dataset distance of Alvarez-Melis and Fusi: cost
- *		||x - x'||^2 + W2^2(class Gaussians), solved exactly or with
- *		Sinkhorn (inner).
+ * Methods are the rows of nsl_ot_methods[] (below; lib/ot_methods.c),
+ * each solved in a file of its own: exact (network simplex, no iteration
+ * cap), sinkhorn (log-domain, epsilon scaling), divergence (debiased),
+ * sns (Sinkhorn-Newton-Sparse), sliced (with control variates), gaussian
+ * (Bures) and otdd (points and their class Gaussians).  Each file's head
+ * comment states its method; nsl-ot-distance(1) describes them for users.
  *
  * Memory: sinkhorn, divergence and sns store C and its transpose when
  * 2 n m 8 bytes fit in max_memory; otherwise they compute cost blocks on

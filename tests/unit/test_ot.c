@@ -253,20 +253,27 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 	prob_free(&p);
 }
 
+/* A file of tests/fixtures/ot, from the top or beside this source. */
+static FILE *
+fixture(const char *name)
+{
+	char path[4096];
+	const char *f = __FILE__, *sl = strrchr(f, '/');
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+	if ((fp = fopen(path, "r")) != NULL)
+		return fp;
+	snprintf(path, sizeof(path), "%.*s/../fixtures/ot/%s",
+	    sl ? (int)(sl - f) : 1, sl ? f : ".", name);
+	return fopen(path, "r");
+}
+
 static void
 test_fixtures(void)
 {
-	FILE *fp = fopen(FIXTURES "/ref.tsv", "r");
+	FILE *fp = fixture("ref.tsv");
 	char line[4096], kind[32], extra[2048];
-
-	if (fp == NULL) {	/* run from elsewhere: beside this source */
-		char path[4096];
-		const char *f = __FILE__, *sl = strrchr(f, '/');
-
-		snprintf(path, sizeof(path), "%.*s/../fixtures/ot/ref.tsv",
-		    sl ? (int)(sl - f) : 1, sl ? f : ".");
-		fp = fopen(path, "r");
-	}
 	unsigned long long seed;
 	size_t n, m, d;
 	int w;
@@ -414,9 +421,123 @@ test_bad(void)
 	UNIT_CHECK(nsl_ot_check(&o) != NULL, "cosine with p = 2 refused");
 }
 
+/*
+ * Every row of the catalogue is whole and has a golden case of its own
+ * ("--method NAME" in tests/fixtures/ot/methods.test): a new method
+ * fails here until it has one.
+ */
+static void
+test_catalogue(void)
+{
+	const struct nsl_ot_method *m;
+	struct nsl_ot_params o;
+	FILE *fp = fixture("methods.test");
+	char line[8192], want[64];
+	size_t n = 0, k;
+	int found[64] = { 0 };
+
+	UNIT_CHECK(fp != NULL, "methods.test opens");
+	for (m = nsl_ot_methods; m->name != NULL; m++, n++) {
+		UNIT_CHECK(m->summary != NULL && m->solve != NULL &&
+		    m->costs != 0, "row %s has a summary, costs and a solve "
+		    "function", m->name);
+		UNIT_CHECK(nsl_ot_method_find(m->name) == m, "row %s is found "
+		    "by its name", m->name);
+	}
+	UNIT_CHECK(n >= 7 && n < 64, "the catalogue has its %zu rows", n);
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] != '$')
+			continue;
+		for (k = 0; k < n; k++) {
+			snprintf(want, sizeof(want), "--method %s ",
+			    nsl_ot_methods[k].name);
+			found[k] |= strstr(line, want) != NULL;
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	for (k = 0; k < n; k++)
+		UNIT_CHECK(found[k], "method %s has a golden case in "
+		    "methods.test", nsl_ot_methods[k].name);
+	nsl_ot_params_init(&o);
+	UNIT_CHECK(o.method == method("exact") && o.inner == o.method &&
+	    nsl_ot_check(&o) == NULL, "the defaults: exact, inner exact, "
+	    "and they pass the check");
+}
+
+/* The checks that come from the rows, with the messages they generate. */
+static void
+test_check_rows(void)
+{
+	struct nsl_ot_params o;
+	const char *msg;
+	char names[128];
+
+	nsl_ot_params_init(&o);
+	o.cv = NSL_OT_CV_LOWER;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "--control-variate: only with "
+	    "--method sliced") == 0, "a control variate names the methods "
+	    "that take one: %s", msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	o.method = method("gaussian");
+	o.cost = NSL_OT_EUCLIDEAN;
+	o.p = 1;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "gaussian: needs the "
+	    "sqeuclidean cost") == 0, "gaussian refuses euclidean: %s",
+	    msg ? msg : "(none)");
+	o.method = method("sliced");
+	o.cost = NSL_OT_COSINE;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "sliced: needs the sqeuclidean "
+	    "or euclidean cost") == 0, "sliced refuses cosine: %s",
+	    msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	o.inner = method("sns");
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "--inner: exact or sinkhorn") ==
+	    0, "an inner solver must be a row that can be one: %s",
+	    msg ? msg : "(none)");
+	UNIT_CHECK(strcmp(nsl_ot_method_names(NSL_OT_PLAN, names,
+	    sizeof(names)), "exact, sinkhorn, divergence, sns or otdd") == 0,
+	    "the methods with potentials and a plan: %s", names);
+}
+
+/*
+ * Weights whose sum overflows the double range are still proportions:
+ * {0, 2} weighted 1e308 each against {1}: W2^2 = (1 + 1) / 2 = 1.
+ */
+static void
+test_weights_overflow(void)
+{
+	struct nsl_ot_params o;
+	struct nsl_ot_problem q;
+	struct nsl_ot_result r;
+	struct nsl_err err;
+	double x[2] = { 0, 2 }, y[1] = { 1 }, w[2] = { 1e308, 1e308 };
+
+	nsl_ot_params_init(&o);
+	memset(&q, 0, sizeof(q));
+	q.x = x;
+	q.n = 2;
+	q.y = y;
+	q.m = 1;
+	q.d = 1;
+	q.a = w;
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_ot_solve(&o, &q, &r, &err) == 0 && r.value == 1 &&
+	    r.distance == 1, "weights 1e308 + 1e308: value %g (want 1)",
+	    r.value);
+	nsl_ot_result_release(&r);
+}
+
 int
 main(void)
 {
+	test_catalogue();
+	test_check_rows();
+	test_weights_overflow();
 	test_closed_forms();
 	test_moments();
 	test_bad();
