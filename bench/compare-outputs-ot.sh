@@ -161,7 +161,7 @@ printf '{"embedding":[1]}\n' > m; nsl-ot-distance --weight-field w m m
 printf '{"embedding":[1],"w":"x"}\n' > m; nsl-ot-distance --weight-field w m m
 printf '{"embedding":[1],"w":NaN}\n' > m; nsl-ot-distance --weight-field w m m
 printf '{"embedding":[1],"w":1e400}\n' > m; nsl-ot-distance --weight-field w m m
-printf '{"embedding":[0],"w":1e308}\n{"embedding":[1],"w":1e308}\n' > big; printf '{"embedding":[0]}\n{"embedding":[1]}\n' > u; nsl-ot-distance --weight-field w big big
+printf '{"embedding":[0],"w":1e308}\n{"embedding":[1],"w":1e308}\n' > big; echo '{"embedding":[0.5],"w":1}' > u; nsl-ot-distance --weight-field w big big; nsl-ot-distance --weight-field w big u
 printf '{"embedding":[0],"w":1,"label":1}\n{"embedding":[1],"w":3,"label":"x"}\n' > l; nsl-ot-distance --method otdd --label-field label --weight-field w l l
 printf '{"embedding":[0],"label":1}\n{"embedding":[1]}\n' > l; nsl-ot-distance --method otdd --label-field label l l
 printf '{"embedding":[0],"label":[1]}\n' > l; nsl-ot-distance --method otdd --label-field label l l

@@ -59,6 +59,7 @@ static const struct {
 	{ NSL_OT_P_INNER, "inner" }
 };
 
+/* enum nsl_ot_cv by name */
 static const char *const cv_names[] = { "none", "lower", "upper", NULL };
 
 const struct nsl_ot_method *
@@ -144,15 +145,47 @@ nsl_ot_methods_list(struct nsl_buf *b)
 	}
 }
 
-int
-nsl_ot_cv_parse(const char *s)
+const char *
+nsl_ot_param_parse(struct nsl_ot_params *o, const char *name,
+    const char *arg)
 {
+	static _Thread_local char msg[256];
+	const struct nsl_ot_method *m = nsl_ot_method_find(arg);
+	char names[128];
 	int i;
 
-	for (i = 0; cv_names[i] != NULL; i++)
-		if (strcmp(s, cv_names[i]) == 0)
-			return i;
-	return -1;
+	if (strcmp(name, "method") == 0) {
+		if (m != NULL) {
+			o->method = m;
+			return NULL;
+		}
+		snprintf(msg, sizeof(msg), "unknown method '%s'", arg);
+	} else if (strcmp(name, "inner") == 0) {
+		if (m != NULL && (m->flags & NSL_OT_AS_INNER)) {
+			o->inner = m;
+			return NULL;
+		}
+		snprintf(msg, sizeof(msg), "'%s' is not %s", arg, names_where(0,
+		    NSL_OT_AS_INNER, names, sizeof(names)));
+	} else if (strcmp(name, "cost") == 0) {
+		if ((i = nsl_ot_cost_parse(arg)) >= 0) {
+			o->cost = (enum nsl_ot_cost)i;
+			return NULL;
+		}
+		cost_list(ALL_COSTS, names, sizeof(names));
+		snprintf(msg, sizeof(msg), "unknown cost '%s' (%s)", arg,
+		    names);
+	} else if (strcmp(name, "control-variate") == 0) {
+		/* "none" is the default, not a choice */
+		for (i = 1; cv_names[i] != NULL; i++)
+			if (strcmp(arg, cv_names[i]) == 0) {
+				o->cv = (enum nsl_ot_cv)i;
+				return NULL;
+			}
+		snprintf(msg, sizeof(msg), "'%s' is not lower or upper", arg);
+	} else
+		snprintf(msg, sizeof(msg), "no parameter '%s'", name);
+	return msg;
 }
 
 void

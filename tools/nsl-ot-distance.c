@@ -15,72 +15,19 @@
 static struct nsl_ot_run job;
 static int list;
 
+/* --method, --inner, --cost, --control-variate: by name, in lib/. */
 static const char *
-method_arg(const struct nsl_opt *r, const char *arg)
+param(const struct nsl_opt *r, const char *arg)
 {
-	static char msg[256];
-
-	if ((*(const struct nsl_ot_method **)r->value =
-	    nsl_ot_method_find(arg)) != NULL)
-		return NULL;
-	snprintf(msg, sizeof(msg), "unknown method '%s'", arg);
-	return msg;
-}
-
-static const char *
-inner_arg(const struct nsl_opt *r, const char *arg)
-{
-	static char msg[256];
-	const struct nsl_ot_method *m = nsl_ot_method_find(arg);
-	char names[128];
-
-	if (m != NULL && (m->flags & NSL_OT_AS_INNER)) {
-		job.par.inner = m;
-		return NULL;
-	}
-	(void)r;
-	snprintf(msg, sizeof(msg), "'%s' is not %s", arg,
-	    nsl_ot_method_names(NSL_OT_AS_INNER, names, sizeof(names)));
-	return msg;
-}
-
-static const char *
-cost_arg(const struct nsl_opt *r, const char *arg)
-{
-	static char msg[256];
-	int c = nsl_ot_cost_parse(arg);
-
-	(void)r;
-	if (c >= 0) {
-		job.par.cost = (enum nsl_ot_cost)c;
-		return NULL;
-	}
-	snprintf(msg, sizeof(msg), "unknown cost '%s' (sqeuclidean, "
-	    "euclidean or cosine)", arg);
-	return msg;
-}
-
-static const char *
-cv_arg(const struct nsl_opt *r, const char *arg)
-{
-	static char msg[256];
-	int c = nsl_ot_cv_parse(arg);
-
-	(void)r;
-	if (c > 0) {
-		job.par.cv = (enum nsl_ot_cv)c;
-		return NULL;
-	}
-	snprintf(msg, sizeof(msg), "'%s' is not lower or upper", arg);
-	return msg;
+	return nsl_ot_param_parse(&job.par, r->longname, arg);
 }
 
 static const struct nsl_opt opts[] = {
-	NSL_OPT_CALLBACK(0, "method", &job.par.method, "M", method_arg,
+	NSL_OPT_CALLBACK(0, "method", NULL, "M", param,
 	    "the method (default exact; see --list-methods)"),
 	NSL_OPT_FLAG(0, "list-methods", &list,
 	    "list the methods, the costs and the parameters each takes"),
-	NSL_OPT_CALLBACK(0, "cost", NULL, "C", cost_arg,
+	NSL_OPT_CALLBACK(0, "cost", NULL, "C", param,
 	    "sqeuclidean (default, p = 2), euclidean (|x-y|^p) or cosine "
 	    "(1 - cos, p = 1)"),
 	NSL_OPT_DOUBLE(0, "p", &job.par.p, "P", 1, 100,
@@ -105,9 +52,9 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_GROUP("Other methods:"),
 	NSL_OPT_INT(0, "projections", &job.par.projections, "L", 2,
 	    100000000, "sliced: directions"),
-	NSL_OPT_CALLBACK(0, "control-variate", NULL, "CV", cv_arg,
+	NSL_OPT_CALLBACK(0, "control-variate", NULL, "CV", param,
 	    "sliced, sqeuclidean: lower or upper"),
-	NSL_OPT_CALLBACK(0, "inner", &job.par.inner, "S", inner_arg,
+	NSL_OPT_CALLBACK(0, "inner", NULL, "S", param,
 	    "otdd: exact (default) or sinkhorn"),
 	NSL_OPT_STRING(0, "label-field", &job.label_field, "NAME",
 	    "labels, for otdd"),

@@ -84,8 +84,14 @@ const char *nsl_ot_cost_name(enum nsl_ot_cost);
 int nsl_ot_cost_parse(const char *);
 /* The power a cost has unless one is given: 2 for sqeuclidean, else 1. */
 double nsl_ot_cost_default_p(enum nsl_ot_cost);
-/* Control variates by name ("none", "lower", "upper"); -1 if unknown. */
-int nsl_ot_cv_parse(const char *);
+/*
+ * Set the parameter named name (method, inner, cost or control-variate:
+ * the options of nsl-ot-distance) from its text.  Returns NULL, or a
+ * message without the name ("unknown method 'x'"), formatted as
+ * nsl_ot_check's.
+ */
+const char *nsl_ot_param_parse(struct nsl_ot_params *, const char *name,
+    const char *arg);
 
 /* The problem; everything borrowed.  a, b NULL: uniform. */
 struct nsl_ot_problem {

@@ -499,6 +499,29 @@ test_check_rows(void)
 	UNIT_CHECK(msg != NULL && strcmp(msg, "--inner: exact or sinkhorn") ==
 	    0, "an inner solver must be a row that can be one: %s",
 	    msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	UNIT_CHECK(nsl_ot_param_parse(&o, "method", "sns") == NULL &&
+	    o.method == method("sns") && nsl_ot_param_parse(&o, "cost",
+	    "cosine") == NULL && o.cost == NSL_OT_COSINE &&
+	    nsl_ot_param_parse(&o, "control-variate", "upper") == NULL &&
+	    o.cv == NSL_OT_CV_UPPER && nsl_ot_param_parse(&o, "inner",
+	    "sinkhorn") == NULL && o.inner == method("sinkhorn"),
+	    "parameters set by name");
+	msg = nsl_ot_param_parse(&o, "method", "nope");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "unknown method 'nope'") == 0 &&
+	    o.method == method("sns"), "an unknown method is refused, the "
+	    "old one kept: %s", msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "inner", "divergence");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "'divergence' is not exact or "
+	    "sinkhorn") == 0, "an inner method that cannot be one: %s",
+	    msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "cost", "l1");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "unknown cost 'l1' (sqeuclidean, "
+	    "euclidean or cosine)") == 0, "an unknown cost: %s",
+	    msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "control-variate", "none");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "'none' is not lower or upper") ==
+	    0, "'none' is the default, not a choice: %s", msg ? msg : "(none)");
 	UNIT_CHECK(strcmp(nsl_ot_method_names(NSL_OT_PLAN, names,
 	    sizeof(names)), "exact, sinkhorn, divergence, sns or otdd") == 0,
 	    "the methods with potentials and a plan: %s", names);
