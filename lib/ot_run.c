@@ -10,7 +10,7 @@
 #include "nsl/ot_record.h"
 #include "nsl/ot_run.h"
 
-#define NSL_DEFAULT_FIELD "embedding"
+#define OT_DEFAULT_FIELD "embedding"
 /* a writer's buffer is handed on past this many bytes */
 #define FLUSH_BYTES 65536
 
@@ -19,7 +19,7 @@ nsl_ot_run_init(struct nsl_ot_run *j)
 {
 	memset(j, 0, sizeof(*j));
 	nsl_ot_params_init(&j->par);
-	j->field = NSL_DEFAULT_FIELD;
+	j->field = OT_DEFAULT_FIELD;
 }
 
 const char *

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # nsl-ot-distance: values against POT / SciPy (tests/fixtures/ot/cli-ref.tsv,
-# written by tests/fixtures/ot/make-ref.py), every flag, the error paths.
+# written by tests/fixtures/ot/make-ref.py), golden cases of every method
+# worked out by hand (tests/fixtures/ot/methods.test), every flag, the
+# error paths.
 
 load helper
 
@@ -250,6 +252,7 @@ close_to() {
 
 @test "man page: lint clean, and its EXAMPLES run from the top" {
 	local man="$TESTS_DIR/../man/nsl-ot-distance.1"
+	require_prog mandoc mandoc
 	cd "$BATS_TEST_TMPDIR"
 	ln -s "$TESTS_DIR" tests
 	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /s/^\.Dl \$ //p' "$man" | sed 's/\\e/\\/g' > examples.sh
