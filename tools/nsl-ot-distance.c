@@ -100,6 +100,7 @@ main(int argc, char **argv)
 		nsl_ot_methods_list(&b);
 		fwrite(b.data, 1, b.len, stdout);
 		nsl_buf_release(&b);
+		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
 	if (!nsl_cli_given(&cli, "p"))
