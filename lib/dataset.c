@@ -66,7 +66,8 @@ struct reading {
 	struct nsl_labels *labels;
 	struct nsl_rec rec;
 	double *v;
-	size_t vcap, xcap, lcap, wcap, ocap;
+	const char *weight_field;	/* or NULL */
+	size_t vcap, xcap, lcap, wcap, ocap, wtcap;
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
 };
@@ -108,6 +109,19 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
 		ds->label[k] = (int)li;
+	}
+	if (rd->weight_field != NULL) {
+		if (grow((void **)&ds->w, &rd->wtcap, k + 1,
+		    sizeof(double)) != 0)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		if ((i = nsl_rec_require(&rd->rec, rd->weight_field,
+		    err)) < 0 || nsl_rec_number(&rd->rec, (size_t)i,
+		    &ds->w[k], err) < 0)
+			return -1;
+		if (ds->w[k] < 0)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "negative weight %g", rd->weight_field, ds->w[k]);
 	}
 	if (flags & NSL_DATASET_KEEP_LINES) {
 		if (grow((void **)&ds->line_off, &rd->ocap, k + 2,
@@ -155,6 +169,15 @@ nsl_dataset_read(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     unsigned flags, struct nsl_err *err)
 {
+	return nsl_dataset_read_weighted(ds, paths, npaths, field, label_field,
+	    NULL, flags, err);
+}
+
+int
+nsl_dataset_read_weighted(struct nsl_dataset *ds, const char *const *paths,
+    size_t npaths, const char *field, const char *label_field,
+    const char *weight_field, unsigned flags, struct nsl_err *err)
+{
 	static const char *const stdin_only[] = { "-" };
 	struct reading rd;
 	size_t f;
@@ -163,6 +186,7 @@ nsl_dataset_read(struct nsl_dataset *ds, const char *const *paths,
 	memset(ds, 0, sizeof(*ds));
 	memset(&rd, 0, sizeof(rd));
 	rd.ds = ds;
+	rd.weight_field = weight_field;
 	if (label_field != NULL && (rd.labels = nsl_labels_new()) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	nsl_rec_init(&rd.rec, (flags & NSL_DATASET_ALLOW_NONFINITE) ?
@@ -193,6 +217,18 @@ nsl_dataset_read(struct nsl_dataset *ds, const char *const *paths,
 		if (finish_labels(ds, ds->labels, err) != 0)
 			goto done;
 	}
+	if (weight_field != NULL) {
+		double t = 0;
+		size_t i;
+
+		for (i = 0; i < ds->n; i++)
+			t += ds->w[i];
+		if (!(t > 0)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "%s: field \"%s\": "
+			    "all weights are zero", ds->paths[0], weight_field);
+			goto done;
+		}
+	}
 	rc = 0;
 	goto done;
 nomem:
@@ -210,6 +246,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	size_t i;
 
 	free(ds->x);
+	free(ds->w);
 	free(ds->label);
 	for (i = 0; i < ds->nlabels; i++)
 		free(ds->label_names[i]);

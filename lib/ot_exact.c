@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include "nsl/ot.h"
+#include "ot_internal.h"
+
+nsl_ot_solve_fn ot_solve_exact;
 
 #define ST_TREE 0
 #define ST_LOWER 1
@@ -450,3 +453,90 @@ nsl_ot_emd(const double *a, size_t n, const double *b, size_t m,
 	ns_free(&s);
 	return 0;
 }
+
+/* The exact method: the cost matrix, then network simplex on it. */
+int
+ot_solve_exact(const struct nsl_ot_params *o, const struct nsl_ot_problem *pr,
+    const double *a, const double *b, const double *ltab,
+    struct nsl_ot_result *res, struct nsl_err *err)
+{
+	struct ot_cost c;
+	size_t n = pr->n, m = pr->m, i, j, k = 0;
+	size_t nlb = ltab != NULL ? pr->nlb : 0;
+	double *C = NULL, *flow = NULL;
+	double need = 17.0 * (double)n * (double)m;
+
+	if (need > o->max_memory)
+		return nsl_err_set(err, NSL_EX_DATAERR, "exact: %zu x %zu "
+		    "points need about %.0f MB, more than --max-memory (use "
+		    "--method sinkhorn)", n, m, need / 1e6);
+	if (ot_cost_init(&c, pr, o->cost, o->p, ltab, nlb, 0, err) < 0)
+		return -1;
+	C = malloc(n * m * sizeof(double));
+	if (C == NULL) {
+		ot_cost_free(&c);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	for (i = 0; i < n; i += c.block) {
+		size_t i1 = i + c.block < n ? i + c.block : n;
+
+		ot_cost_compute(&c, 0, i, i1, C + i * m);
+	}
+	ot_cost_free(&c);
+	if (o->want_plan && (flow = malloc(n * m * sizeof(double))) == NULL)
+		goto nomem;
+	if (o->want_potentials) {
+		res->f = malloc(n * sizeof(double));
+		res->g = malloc(m * sizeof(double));
+		if (res->f == NULL || res->g == NULL)
+			goto nomem;
+	}
+	if (nsl_ot_emd(a, n, b, m, C, &res->value, flow, res->f, res->g,
+	    &res->pivots, err) < 0)
+		goto fail;
+	res->iterations = res->pivots;
+	res->converged = 1;
+	res->marginal_error = 0;
+	if (flow != NULL) {
+		size_t cnt = 0;
+
+		for (i = 0; i < n * m; i++)
+			cnt += flow[i] > o->plan_threshold;
+		res->plan = malloc((cnt ? cnt : 1) * sizeof(*res->plan));
+		if (res->plan == NULL)
+			goto nomem;
+		for (i = 0; i < n; i++)
+			for (j = 0; j < m; j++)
+				if (flow[i * m + j] > o->plan_threshold) {
+					res->plan[k].i = i;
+					res->plan[k].j = j;
+					res->plan[k++].mass = flow[i * m + j];
+				}
+		res->nplan = k;
+	}
+	{
+		/* marginal error of the plan (rounding only) */
+		double e = 0;
+
+		if (flow != NULL) {
+			for (i = 0; i < n; i++) {
+				double t = 0;
+
+				for (j = 0; j < m; j++)
+					t += flow[i * m + j];
+				e += fabs(t - a[i]);
+			}
+			res->marginal_error = e;
+		}
+	}
+	free(C);
+	free(flow);
+	return 0;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+fail:
+	free(C);
+	free(flow);
+	return -1;
+}
+

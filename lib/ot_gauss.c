@@ -22,6 +22,8 @@
 #include "nsl/ot.h"
 #include "ot_internal.h"
 
+nsl_ot_solve_fn ot_solve_gaussian;
+
 void
 nsl_ot_moments(const double *x, size_t n, size_t d, const double *w,
     const size_t *idx, size_t k, double *mean, double *cov)
@@ -186,9 +188,11 @@ out:
 	return rc;
 }
 
+/* The gaussian method: W2 of the fitted Gaussians, closed form. */
 int
-ot_gaussian(const struct nsl_ot_problem *pr, const double *a, const double *b,
-    double *w2sq, struct nsl_err *err)
+ot_solve_gaussian(const struct nsl_ot_params *o,
+    const struct nsl_ot_problem *pr, const double *a, const double *b,
+    const double *ltab, struct nsl_ot_result *res, struct nsl_err *err)
 {
 	size_t d = pr->d;
 	double *m1 = malloc(d * sizeof(double)), *m2 = malloc(d *
@@ -197,13 +201,16 @@ ot_gaussian(const struct nsl_ot_problem *pr, const double *a, const double *b,
 	    sizeof(double));
 	int rc = -1;
 
+	(void)o;
+	(void)ltab;
 	if (!m1 || !m2 || !S1 || !S2) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	nsl_ot_moments(pr->x, pr->n, d, a, NULL, 0, m1, S1);
 	nsl_ot_moments(pr->y, pr->m, d, b, NULL, 0, m2, S2);
-	rc = nsl_ot_bures(m1, S1, m2, S2, d, w2sq, err);
+	rc = nsl_ot_bures(m1, S1, m2, S2, d, &res->value, err);
+	res->converged = 1;
 out:
 	free(m1);
 	free(m2);

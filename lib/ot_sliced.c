@@ -25,6 +25,8 @@
 #include "nsl/rng.h"
 #include "ot_internal.h"
 
+nsl_ot_solve_fn ot_solve_sliced;
+
 struct vw {
 	double v, w;
 };
@@ -127,10 +129,11 @@ proj_moments(const double *xp, size_t n, size_t stride, const double *w,
 	*var = s;
 }
 
+/* The sliced method (no ltab). */
 int
-nsl_ot_sliced(const struct nsl_ot_params *o, const struct nsl_ot_problem *pr,
-    const double *a, const double *b, struct nsl_ot_result *res,
-    struct nsl_err *err)
+ot_solve_sliced(const struct nsl_ot_params *o, const struct nsl_ot_problem *pr,
+    const double *a, const double *b, const double *ltab,
+    struct nsl_ot_result *res, struct nsl_err *err)
 {
 	size_t n = pr->n, m = pr->m, d = pr->d, L = (size_t)o->projections;
 	size_t l, k, i;
@@ -144,6 +147,7 @@ nsl_ot_sliced(const struct nsl_ot_params *o, const struct nsl_ot_problem *pr,
 	int rc = -1, fail = 0;
 	long ll;
 
+	(void)ltab;
 	if (!theta || !xp || !yp || !W || !Z || !rng) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;

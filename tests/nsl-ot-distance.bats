@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # nsl-ot-distance: values against POT / SciPy (tests/fixtures/ot/cli-ref.tsv,
-# written by tests/fixtures/ot/make-ref.py), every flag, the error paths.
+# written by tests/fixtures/ot/make-ref.py), golden cases of every method
+# worked out by hand (tests/fixtures/ot/methods.test), every flag, the
+# error paths.
 
 load helper
 
@@ -248,16 +250,42 @@ close_to() {
 	[ "$status" -eq 74 ]
 }
 
-@test "man page examples run" {
-	cd "$FIX"
-	run --separate-stderr nsl-ot-distance a.jsonl b.jsonl
-	[ "$status" -eq 0 ]
-	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.05 --weight-field w a.jsonl b.jsonl
-	[ "$status" -eq 0 ]
-	run --separate-stderr nsl-ot-distance --method sliced --projections 200 --control-variate upper a.jsonl b.jsonl
-	[ "$status" -eq 0 ]
-	run --separate-stderr nsl-ot-distance --method otdd --label-field label a.jsonl b.jsonl
-	[ "$status" -eq 0 ]
+@test "man page: lint clean, and its EXAMPLES run from the top" {
+	local man="$TESTS_DIR/../man/nsl-ot-distance.1"
+	require_prog mandoc mandoc
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$TESTS_DIR" tests
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /s/^\.Dl \$ //p' "$man" | sed 's/\\e/\\/g' > examples.sh
+	[ "$(wc -l < examples.sh)" -eq 7 ]
+	run --separate-stderr sh -e examples.sh
+	assert_success
+	# the list, four results (one per method named), three plan entries
+	[ "$(grep -c '"distance"' <<< "$output")" -eq 4 ]
+	[ "$(grep -c '"mass"' <<< "$output")" -eq 3 ]
+	run mandoc -Tlint -Wwarning "$man"
+	assert_output ''
+}
+
+@test "the methods: golden cases worked out by hand (tests/fixtures/ot/methods.test)" {
+	golden "$FIX/methods.test"
+}
+
+@test "--list-methods lists the catalogue; the man page describes the same methods in the same order" {
+	run --separate-stderr nsl-ot-distance --list-methods
+	assert_success
+	listed=$(printf '%s\n' "$output" | awk '/^[a-z]/ { print $1 }')
+	[ "$(printf '%s\n' "$listed" | wc -l)" -ge 7 ]
+	# each method's second line names its costs
+	[ "$(printf '%s\n' "$output" | grep -c '^ *costs: ')" -eq "$(printf '%s\n' "$listed" | wc -l)" ]
+	# the tag list after "Methods" in DESCRIPTION
+	in_man=$(sed -n '/^Methods$/,/^\.El/s/^\.It Cm //p' "$TESTS_DIR/../man/nsl-ot-distance.1")
+	[ "$listed" = "$in_man" ] || fail "listed: $listed; man page: $in_man"
+	# and each one is accepted by --method
+	for m in $listed; do
+		run --separate-stderr nsl-ot-distance --method "$m" --label-field label \
+		    "$FIX/a.jsonl" "$FIX/b.jsonl"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+	done
 }
 
 # ---- numbers near the ends of the double range ----

@@ -498,8 +498,14 @@ row_name(const struct nsl_opt *r)
 static void
 range_text(const struct nsl_opt *r, char *out, size_t n)
 {
-	snprintf(out, n, "%c%.17g, %.17g%c",
-	    r->flags & NSL_OPTF_GT_MIN ? '(' : '[', r->min, r->max,
+	char lo[NSL_NUM_BUFSZ], hi[NSL_NUM_BUFSZ];
+
+	/* shortest round-trip form, as nsl_arg_double_in's: 1e+300, not
+	 * 1.0000000000000001e+300 */
+	bound_text(lo, r->min);
+	bound_text(hi, r->max);
+	snprintf(out, n, "%c%s, %s%c",
+	    r->flags & NSL_OPTF_GT_MIN ? '(' : '[', lo, hi,
 	    r->flags & NSL_OPTF_LT_MAX ? ')' : ']');
 }
 

@@ -17,6 +17,8 @@
  *  - With NSL_DATASET_KEEP_LINES: record i's line (without its newline) is
  *    lines.data[line_off[i] .. line_off[i + 1] - 1), so a tool can write it
  *    back with its own fields spliced in.
+ *  - With a weight field (nsl_dataset_read_weighted): w[i] is record i's
+ *    weight, finite and >= 0, and the weights' sum is positive.
  *  - where[i] names the record's file (an index into the paths given) and
  *    line number, for messages.
  */
@@ -43,6 +45,7 @@ struct nsl_dataset_where {
 struct nsl_dataset {
 	size_t n, d;
 	double *x;
+	double *w;			/* n weights, or NULL */
 	int *label;			/* NULL when no label field was asked */
 	size_t nlabels;
 	char **label_names;
@@ -65,6 +68,14 @@ struct nsl_dataset {
 int nsl_dataset_read(struct nsl_dataset *, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     unsigned flags, struct nsl_err *err);
+
+/*
+ * The same, with a weight per record from weight_field (a number >= 0 in
+ * every record, not all zero) into w: for weighted point sets (OT).
+ */
+int nsl_dataset_read_weighted(struct nsl_dataset *, const char *const *paths,
+    size_t npaths, const char *field, const char *label_field,
+    const char *weight_field, unsigned flags, struct nsl_err *err);
 
 void nsl_dataset_release(struct nsl_dataset *);
 

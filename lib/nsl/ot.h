@@ -11,24 +11,12 @@
  * and the reported distance is value^(1/p), value being the optimal
  * transport cost <P, C> (or the method's estimate of it).
  *
- * Methods:
- *  exact	network simplex (lib/ot_exact.c) run to optimality: there is no
- *		iteration cap, so the plan is optimal up to rounding.
- *  sinkhorn	log-domain Sinkhorn on eps * KL(P | a x b) with epsilon
- *		scaling (from the cost's diameter down to eps, as GeomLoss),
- *		stopped when the L1 error of the row marginals (the column
- *		marginals are exact) is below tol.  value = <P, C>; objective
- *		= <P, C> + eps KL(P | a x b).
- *  divergence	debiased Sinkhorn divergence OT(a,b) - OT(a,a)/2 - OT(b,b)/2
- *		of the entropic objectives.
- *  sns		Sinkhorn-Newton-Sparse (Tang et al. 2024): Sinkhorn, then
- *		Newton steps on the dual with a sparsified Hessian.
- *  sliced	sliced Wasserstein (lib/ot_sliced.c), with Gaussian control
- *		variates (Nguyen and Ho 2023) for p = 2.
- *  gaussian	W2 between the Gaussians fitted to x and y (lib/ot_gauss.c).
- *  otdd	dataset distance of Alvarez-Melis and Fusi: cost
- *		||x - x'||^2 + W2^2(class Gaussians), solved exactly or with
- *		Sinkhorn (inner).
+ * Methods are the rows of nsl_ot_methods[] (below; lib/ot_methods.c),
+ * each solved in a file of its own: exact (network simplex, no iteration
+ * cap), sinkhorn (log-domain, epsilon scaling), divergence (debiased),
+ * sns (Sinkhorn-Newton-Sparse), sliced (with control variates), gaussian
+ * (Bures) and otdd (points and their class Gaussians).  Each file's head
+ * comment states its method; nsl-ot-distance(1) describes them for users.
  *
  * Memory: sinkhorn, divergence and sns store C and its transpose when
  * 2 n m 8 bytes fit in max_memory; otherwise they compute cost blocks on
@@ -44,17 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
-
-enum nsl_ot_method {
-	NSL_OT_EXACT,
-	NSL_OT_SINKHORN,
-	NSL_OT_DIVERGENCE,
-	NSL_OT_SNS,
-	NSL_OT_SLICED,
-	NSL_OT_GAUSSIAN,
-	NSL_OT_OTDD
-};
 
 enum nsl_ot_cost {
 	NSL_OT_SQEUCLIDEAN,
@@ -68,20 +47,22 @@ enum nsl_ot_cv {
 	NSL_OT_CV_UPPER
 };
 
+struct nsl_ot_method;
+
 struct nsl_ot_params {
-	enum nsl_ot_method method;
+	const struct nsl_ot_method *method;	/* a row of nsl_ot_methods */
 	enum nsl_ot_cost cost;
 	double p;		/* power; see above */
 	double eps;		/* > 0: absolute epsilon */
 	double eps_rel;		/* > 0 (and eps == 0): eps_rel * mean cost */
 	double tol;		/* L1 marginal error to stop at */
-	long max_iter;		/* Sinkhorn iterations at the target eps */
+	int max_iter;		/* Sinkhorn iterations at the target eps */
 	double scaling;		/* epsilon scaling factor in (0, 1) */
 	double max_memory;	/* bytes for stored cost matrices */
-	long projections;	/* sliced */
+	int projections;	/* sliced */
 	uint64_t seed;
 	enum nsl_ot_cv cv;
-	enum nsl_ot_method inner;	/* otdd: NSL_OT_EXACT or SINKHORN */
+	const struct nsl_ot_method *inner;	/* otdd: a row that can be */
 	int want_potentials;
 	int want_plan;
 	double plan_threshold;	/* plan entries with mass > this */
@@ -90,14 +71,27 @@ struct nsl_ot_params {
 /* Defaults for every field (method exact, cost sqeuclidean, p 2, ...). */
 void nsl_ot_params_init(struct nsl_ot_params *);
 
-/* NULL, or a message naming what is wrong with the parameters. */
+/*
+ * NULL, or a message naming the parameter that is wrong (by its option
+ * name: "--eps-scaling: must be in (0, 1)").  Pure; a message that names
+ * a method is formatted in a buffer of the calling thread's, valid until
+ * its next call.
+ */
 const char *nsl_ot_check(const struct nsl_ot_params *);
 
 /* Names <-> enums; parse returns -1 for an unknown name. */
-const char *nsl_ot_method_name(enum nsl_ot_method);
-int nsl_ot_method_parse(const char *);
 const char *nsl_ot_cost_name(enum nsl_ot_cost);
 int nsl_ot_cost_parse(const char *);
+/* The power a cost has unless one is given: 2 for sqeuclidean, else 1. */
+double nsl_ot_cost_default_p(enum nsl_ot_cost);
+/*
+ * Set the parameter named name (method, inner, cost or control-variate:
+ * the options of nsl-ot-distance) from its text.  Returns NULL, or a
+ * message without the name ("unknown method 'x'"), formatted as
+ * nsl_ot_check's.
+ */
+const char *nsl_ot_param_parse(struct nsl_ot_params *, const char *name,
+    const char *arg);
 
 /* The problem; everything borrowed.  a, b NULL: uniform. */
 struct nsl_ot_problem {
@@ -140,6 +134,66 @@ struct nsl_ot_result {
 };
 
 void nsl_ot_result_release(struct nsl_ot_result *);
+
+/*
+ * A method solves the problem for probability weights a and b (checked
+ * and normalised by nsl_ot_solve) into res, whose fields start as "does
+ * not apply".  ltab, if not NULL, is an extra cost ltab[la_i * nlb + lb_j]
+ * added to C_ij (otdd's label term); only rows with NSL_OT_AS_INNER take
+ * one.  Returns 0, or -1 with err set.
+ */
+typedef int nsl_ot_solve_fn(const struct nsl_ot_params *,
+    const struct nsl_ot_problem *, const double *a, const double *b,
+    const double *ltab, struct nsl_ot_result *, struct nsl_err *);
+
+/* The parameters a method reads (besides cost and p), one bit each. */
+enum nsl_ot_param {
+	NSL_OT_P_EPS = 1 << 0,		/* eps, eps-rel */
+	NSL_OT_P_TOL = 1 << 1,		/* tol, max-iter, eps-scaling */
+	NSL_OT_P_MEMORY = 1 << 2,	/* max-memory */
+	NSL_OT_P_PROJECTIONS = 1 << 3,	/* projections, seed */
+	NSL_OT_P_CV = 1 << 4,		/* control-variate */
+	NSL_OT_P_LABELS = 1 << 5,	/* labels (required), inner */
+	NSL_OT_P_INNER = 1 << 6		/* the inner method's parameters */
+};
+
+/* What a method can do. */
+enum nsl_ot_flags {
+	NSL_OT_PLAN = 1 << 0,		/* potentials and a plan */
+	NSL_OT_AS_INNER = 1 << 1	/* otdd's inner solver (takes ltab) */
+};
+
+/*
+ * The catalogue: one row per method, in nsl_ot_methods[] (ended by a row
+ * whose name is NULL).  The names, --list-methods, the checks of which
+ * parameters go with which method, the man page's method list (checked
+ * by a test) and the record's method-specific fields come from it.
+ */
+struct nsl_ot_method {
+	const char *name;
+	const char *summary;	/* one line */
+	unsigned params;	/* enum nsl_ot_param bits */
+	unsigned costs;		/* 1 << enum nsl_ot_cost: the costs it takes */
+	unsigned flags;		/* enum nsl_ot_flags */
+	nsl_ot_solve_fn *solve;
+};
+
+extern const struct nsl_ot_method nsl_ot_methods[];
+
+/* The row named name, or NULL. */
+const struct nsl_ot_method *nsl_ot_method_find(const char *name);
+
+/*
+ * The names of the rows with all of flags set, as "a, b or c", into buf
+ * (truncated to size).  Returns buf.
+ */
+char *nsl_ot_method_names(unsigned flags, char *buf, size_t size);
+
+/*
+ * The catalogue as text, for --list-methods: per method a line "NAME
+ * SUMMARY" and an indented line of the costs and parameters it takes.
+ */
+void nsl_ot_methods_list(struct nsl_buf *);
 
 /*
  * Solve.  Checks the problem (dimensions, weights: finite, >= 0, positive
@@ -193,25 +247,5 @@ int nsl_ot_bures(const double *m1, const double *S1, const double *m2,
  */
 void nsl_ot_moments(const double *x, size_t n, size_t d, const double *w,
     const size_t *idx, size_t k, double *mean, double *cov);
-
-/* Sliced estimate (used by nsl_ot_solve for NSL_OT_SLICED). */
-int nsl_ot_sliced(const struct nsl_ot_params *, const struct nsl_ot_problem *,
-    const double *a, const double *b, struct nsl_ot_result *,
-    struct nsl_err *);
-
-/*
- * A point set read from a JSONL file with nsl_dataset_read(): vectors from
- * field, weights (w, NULL unless weight_field) and labels (through ds,
- * when label_field).  Release with nsl_ot_set_release().
- */
-struct nsl_dataset;
-struct nsl_ot_set {
-	struct nsl_dataset *ds;		/* owned */
-	double *w;			/* owned */
-};
-
-int nsl_ot_set_read(struct nsl_ot_set *, const char *path, const char *field,
-    const char *weight_field, const char *label_field, struct nsl_err *);
-void nsl_ot_set_release(struct nsl_ot_set *);
 
 #endif

@@ -120,6 +120,60 @@ test_errors(void)
 	nsl_dataset_release(&ds);
 }
 
+/*
+ * Weights are read in the same pass as the vectors: each record's,
+ * checked where it is (its line), and the set's sum.
+ */
+static void
+test_weights(void)
+{
+	const char *paths[1] = { path_a };
+	struct nsl_dataset ds;
+	struct nsl_err err;
+	char want[200];
+
+	nsl_err_clear(&err);
+	rewrite(path_a, "{\"embedding\":[1],\"w\":3}\n"
+	    "{\"w\":0.5,\"embedding\":[2]}\n{\"embedding\":[3],\"w\":0}\n");
+	UNIT_CHECK(nsl_dataset_read_weighted(&ds, paths, 1, "embedding", NULL,
+	    "w", 0, &err) == 0 && ds.n == 3 && ds.w != NULL &&
+	    ds.w[0] == 3 && ds.w[1] == 0.5 && ds.w[2] == 0,
+	    "a weight per record, in order");
+	nsl_dataset_release(&ds);
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "embedding", NULL, 0,
+	    &err) == 0 && ds.w == NULL, "no weights unless asked");
+	nsl_dataset_release(&ds);
+	rewrite(path_a, "{\"embedding\":[1],\"w\":1}\n"
+	    "{\"embedding\":[2],\"w\":-1}\n");
+	UNIT_CHECK(nsl_dataset_read_weighted(&ds, paths, 1, "embedding", NULL,
+	    "w", 0, &err) == -1 && err.code == 65 && err.line == 2 &&
+	    strcmp(err.msg, "field \"w\": negative weight -1") == 0,
+	    "a negative weight is named at its line: %s", err.msg);
+	nsl_dataset_release(&ds);
+	rewrite(path_a, "{\"embedding\":[1],\"w\":1}\n{\"embedding\":[2]}\n");
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_dataset_read_weighted(&ds, paths, 1, "embedding", NULL,
+	    "w", 0, &err) == -1 && err.line == 2 &&
+	    strcmp(err.msg, "missing field \"w\"") == 0,
+	    "a missing weight is named at its line: %s", err.msg);
+	nsl_dataset_release(&ds);
+	rewrite(path_a, "{\"embedding\":[1],\"w\":\"x\"}\n");
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_dataset_read_weighted(&ds, paths, 1, "embedding", NULL,
+	    "w", 0, &err) == -1 && err.line == 1 && strstr(err.msg,
+	    "expected a number"), "a weight that is not a number: %s",
+	    err.msg);
+	nsl_dataset_release(&ds);
+	rewrite(path_a, "{\"embedding\":[1],\"w\":0}\n{\"embedding\":[2],\"w\":0}\n");
+	nsl_err_clear(&err);
+	snprintf(want, sizeof(want), "%s: field \"w\": all weights are zero",
+	    path_a);
+	UNIT_CHECK(nsl_dataset_read_weighted(&ds, paths, 1, "embedding", NULL,
+	    "w", 0, &err) == -1 && err.code == 65 && strcmp(err.msg, want) ==
+	    0, "all weights zero: %s", err.msg);
+	nsl_dataset_release(&ds);
+}
+
 static void
 test_vec(void)
 {
@@ -155,6 +209,7 @@ main(void)
 {
 	test_read();
 	test_errors();
+	test_weights();
 	test_vec();
 	unlink(path_a);
 	unlink(path_b);

@@ -81,6 +81,16 @@ as_problem(const struct prob *p)
 	return q;
 }
 
+/* A row of the catalogue by name; a missing one fails here. */
+static const struct nsl_ot_method *
+method(const char *name)
+{
+	const struct nsl_ot_method *m = nsl_ot_method_find(name);
+
+	UNIT_CHECK(m != NULL, "method %s is in the catalogue", name);
+	return m;
+}
+
 static double
 rel(double a, double b)
 {
@@ -114,7 +124,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 	gen(&p, seed, n, m, d, w, shift);
 	nsl_ot_params_init(&o);
 	if (strcmp(kind, "exact") == 0 || strcmp(kind, "lp") == 0) {
-		o.method = NSL_OT_EXACT;
+		o.method = method("exact");
 		o.want_potentials = 1;
 		if (run(&o, &p, &r) == 0) {
 			size_t i, j, k;
@@ -148,7 +158,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 			nsl_ot_result_release(&r);
 		}
 	} else if (strcmp(kind, "sinkhorn") == 0) {
-		o.method = NSL_OT_SINKHORN;
+		o.method = method("sinkhorn");
 		o.eps = param;
 		o.tol = 1e-10;
 		if (run(&o, &p, &r) == 0) {
@@ -159,7 +169,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 			UNIT_CHECK(rel(r.objective, extra) < 1e-6, "sinkhorn "
 			    "seed %llu: objective %.17g vs %.17g",
 			    (unsigned long long)seed, r.objective, extra);
-			o.method = NSL_OT_SNS;
+			o.method = method("sns");
 			if (run(&o, &p, &r2) == 0) {
 				UNIT_CHECK(r2.converged &&
 				    rel(r2.value, r.value) < 1e-8, "sns seed "
@@ -178,7 +188,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 				    r2.value, r.value);
 				nsl_ot_result_release(&r2);
 			}
-			o.method = NSL_OT_SINKHORN;
+			o.method = method("sinkhorn");
 			o.max_memory = 1;	/* on-the-fly cost blocks */
 			if (run(&o, &p, &r2) == 0) {
 				UNIT_CHECK(r2.blocked &&
@@ -192,7 +202,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		}
 	} else if (strcmp(kind, "sns") == 0) {
 		/* small eps: Newton must reach the tolerance, in few steps */
-		o.method = NSL_OT_SNS;
+		o.method = method("sns");
 		o.eps = param;
 		o.tol = 1e-10;
 		o.max_iter = 5000;
@@ -209,7 +219,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		}
 		o.max_iter = 100000;
 	} else if (strcmp(kind, "divergence") == 0) {
-		o.method = NSL_OT_DIVERGENCE;
+		o.method = method("divergence");
 		o.eps = param;
 		o.tol = 1e-11;
 		if (run(&o, &p, &r) == 0) {
@@ -223,7 +233,7 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 		int cv;
 
 		for (cv = 0; cv < 3; cv++) {
-			o.method = NSL_OT_SLICED;
+			o.method = method("sliced");
 			o.projections = 2000;
 			o.seed = 5;
 			o.cv = (enum nsl_ot_cv)cv;
@@ -243,20 +253,27 @@ check_case(const char *kind, uint64_t seed, size_t n, size_t m, size_t d,
 	prob_free(&p);
 }
 
+/* A file of tests/fixtures/ot, from the top or beside this source. */
+static FILE *
+fixture(const char *name)
+{
+	char path[4096];
+	const char *f = __FILE__, *sl = strrchr(f, '/');
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+	if ((fp = fopen(path, "r")) != NULL)
+		return fp;
+	snprintf(path, sizeof(path), "%.*s/../fixtures/ot/%s",
+	    sl ? (int)(sl - f) : 1, sl ? f : ".", name);
+	return fopen(path, "r");
+}
+
 static void
 test_fixtures(void)
 {
-	FILE *fp = fopen(FIXTURES "/ref.tsv", "r");
+	FILE *fp = fixture("ref.tsv");
 	char line[4096], kind[32], extra[2048];
-
-	if (fp == NULL) {	/* run from elsewhere: beside this source */
-		char path[4096];
-		const char *f = __FILE__, *sl = strrchr(f, '/');
-
-		snprintf(path, sizeof(path), "%.*s/../fixtures/ot/ref.tsv",
-		    sl ? (int)(sl - f) : 1, sl ? f : ".");
-		fp = fopen(path, "r");
-	}
 	unsigned long long seed;
 	size_t n, m, d;
 	int w;
@@ -358,7 +375,7 @@ test_threads(void)
 
 	gen(&p, 99, 700, 600, 8, 1, 0.1);
 	nsl_ot_params_init(&o);
-	o.method = NSL_OT_SINKHORN;
+	o.method = method("sinkhorn");
 	o.eps_rel = 0.02;
 	omp_set_num_threads(1);
 	run(&o, &p, &r1);
@@ -404,9 +421,146 @@ test_bad(void)
 	UNIT_CHECK(nsl_ot_check(&o) != NULL, "cosine with p = 2 refused");
 }
 
+/*
+ * Every row of the catalogue is whole and has a golden case of its own
+ * ("--method NAME" in tests/fixtures/ot/methods.test): a new method
+ * fails here until it has one.
+ */
+static void
+test_catalogue(void)
+{
+	const struct nsl_ot_method *m;
+	struct nsl_ot_params o;
+	FILE *fp = fixture("methods.test");
+	char line[8192], want[64];
+	size_t n = 0, k;
+	int found[64] = { 0 };
+
+	UNIT_CHECK(fp != NULL, "methods.test opens");
+	for (m = nsl_ot_methods; m->name != NULL; m++, n++) {
+		UNIT_CHECK(m->summary != NULL && m->solve != NULL &&
+		    m->costs != 0, "row %s has a summary, costs and a solve "
+		    "function", m->name);
+		UNIT_CHECK(nsl_ot_method_find(m->name) == m, "row %s is found "
+		    "by its name", m->name);
+	}
+	UNIT_CHECK(n >= 7 && n < 64, "the catalogue has its %zu rows", n);
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] != '$')
+			continue;
+		for (k = 0; k < n; k++) {
+			snprintf(want, sizeof(want), "--method %s ",
+			    nsl_ot_methods[k].name);
+			found[k] |= strstr(line, want) != NULL;
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	for (k = 0; k < n; k++)
+		UNIT_CHECK(found[k], "method %s has a golden case in "
+		    "methods.test", nsl_ot_methods[k].name);
+	nsl_ot_params_init(&o);
+	UNIT_CHECK(o.method == method("exact") && o.inner == o.method &&
+	    nsl_ot_check(&o) == NULL, "the defaults: exact, inner exact, "
+	    "and they pass the check");
+}
+
+/* The checks that come from the rows, with the messages they generate. */
+static void
+test_check_rows(void)
+{
+	struct nsl_ot_params o;
+	const char *msg;
+	char names[128];
+
+	nsl_ot_params_init(&o);
+	o.cv = NSL_OT_CV_LOWER;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "--control-variate: only with "
+	    "--method sliced") == 0, "a control variate names the methods "
+	    "that take one: %s", msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	o.method = method("gaussian");
+	o.cost = NSL_OT_EUCLIDEAN;
+	o.p = 1;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "gaussian: needs the "
+	    "sqeuclidean cost") == 0, "gaussian refuses euclidean: %s",
+	    msg ? msg : "(none)");
+	o.method = method("sliced");
+	o.cost = NSL_OT_COSINE;
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "sliced: needs the sqeuclidean "
+	    "or euclidean cost") == 0, "sliced refuses cosine: %s",
+	    msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	o.inner = method("sns");
+	msg = nsl_ot_check(&o);
+	UNIT_CHECK(msg != NULL && strcmp(msg, "--inner: exact or sinkhorn") ==
+	    0, "an inner solver must be a row that can be one: %s",
+	    msg ? msg : "(none)");
+	nsl_ot_params_init(&o);
+	UNIT_CHECK(nsl_ot_param_parse(&o, "method", "sns") == NULL &&
+	    o.method == method("sns") && nsl_ot_param_parse(&o, "cost",
+	    "cosine") == NULL && o.cost == NSL_OT_COSINE &&
+	    nsl_ot_param_parse(&o, "control-variate", "upper") == NULL &&
+	    o.cv == NSL_OT_CV_UPPER && nsl_ot_param_parse(&o, "inner",
+	    "sinkhorn") == NULL && o.inner == method("sinkhorn"),
+	    "parameters set by name");
+	msg = nsl_ot_param_parse(&o, "method", "nope");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "unknown method 'nope'") == 0 &&
+	    o.method == method("sns"), "an unknown method is refused, the "
+	    "old one kept: %s", msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "inner", "divergence");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "'divergence' is not exact or "
+	    "sinkhorn") == 0, "an inner method that cannot be one: %s",
+	    msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "cost", "l1");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "unknown cost 'l1' (sqeuclidean, "
+	    "euclidean or cosine)") == 0, "an unknown cost: %s",
+	    msg ? msg : "(none)");
+	msg = nsl_ot_param_parse(&o, "control-variate", "none");
+	UNIT_CHECK(msg != NULL && strcmp(msg, "'none' is not lower or upper") ==
+	    0, "'none' is the default, not a choice: %s", msg ? msg : "(none)");
+	UNIT_CHECK(strcmp(nsl_ot_method_names(NSL_OT_PLAN, names,
+	    sizeof(names)), "exact, sinkhorn, divergence, sns or otdd") == 0,
+	    "the methods with potentials and a plan: %s", names);
+}
+
+/*
+ * Weights whose sum overflows the double range are still proportions:
+ * {0, 2} weighted 1e308 each against {1}: W2^2 = (1 + 1) / 2 = 1.
+ */
+static void
+test_weights_overflow(void)
+{
+	struct nsl_ot_params o;
+	struct nsl_ot_problem q;
+	struct nsl_ot_result r;
+	struct nsl_err err;
+	double x[2] = { 0, 2 }, y[1] = { 1 }, w[2] = { 1e308, 1e308 };
+
+	nsl_ot_params_init(&o);
+	memset(&q, 0, sizeof(q));
+	q.x = x;
+	q.n = 2;
+	q.y = y;
+	q.m = 1;
+	q.d = 1;
+	q.a = w;
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_ot_solve(&o, &q, &r, &err) == 0 && r.value == 1 &&
+	    r.distance == 1, "weights 1e308 + 1e308: value %g (want 1)",
+	    r.value);
+	nsl_ot_result_release(&r);
+}
+
 int
 main(void)
 {
+	test_catalogue();
+	test_check_rows();
+	test_weights_overflow();
 	test_closed_forms();
 	test_moments();
 	test_bad();
