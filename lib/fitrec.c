@@ -561,7 +561,7 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 		nsl_buf_addc(b, '}');
 	}
 	nsl_buf_addf(b, ",\"seed\":%llu", (unsigned long long)f->seed);
-	if (l->kind == NSL_LAW_BNSL)
+	if (l->def->flags & NSL_LAWF_BREAKS)
 		nsl_buf_addf(b, ",\"breaks\":%d", l->breaks);
 	if (f->has_range) {
 		nsl_buf_adds(b, ",\"range\":{");
@@ -947,7 +947,7 @@ identification(const struct nsl_law *law, const struct nsl_group *g,
 	const char *sep = g->key != NULL ? ": " : "";
 	size_t i, j, nv = law->nvars;
 
-	if (law->kind != NSL_LAW_LR_ANNEAL)
+	if (!(law->def->flags & NSL_LAWF_CURVE))
 		for (j = 0; j < nv; j++) {
 			double lo = INFINITY, hi = 0;
 
@@ -1219,21 +1219,6 @@ nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
 	return 0;
 }
 
-static void
-optimal_at(const struct nsl_law *l, const double *t, double C, double k,
-    double *N, double *D, double *L)
-{
-	double A = exp(t[0]), B = exp(t[1]), al = t[3];
-	double be = l->kind == NSL_LAW_CHINCHILLA ? t[4] : t[3];
-	double G = pow(al * A / (be * B), 1 / (al + be)), x[2];
-
-	*N = G * pow(C / k, be / (al + be));
-	*D = C / (k * *N);
-	x[0] = *N;
-	x[1] = *D;
-	*L = nsl_law_eval(l, t, x, NULL);
-}
-
 int
 nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
     double level, double out[3][3], struct nsl_err *err)
@@ -1241,13 +1226,9 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 	double *v;
 	size_t b, m = 0, j;
 
-	if (f->law->kind != NSL_LAW_CHINCHILLA &&
-	    f->law->kind != NSL_LAW_CHINCHILLA_TIED)
-		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
-		    "needs a chinchilla or chinchilla-tied fit, not %s",
-		    f->law->name);
-	optimal_at(f->law, f->theta, C, k, &out[0][0], &out[1][0],
-	    &out[2][0]);
+	if (nsl_law_optimal(f->law, f->theta, C, k, &out[0][0], &out[1][0],
+	    &out[2][0], err) != 0)
+		return -1;
 	for (j = 0; j < 3; j++)
 		out[j][1] = out[j][2] = NAN;
 	if (f->B == 0 || (v = malloc(3 * f->B * sizeof(double))) == NULL)
@@ -1255,8 +1236,8 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 	for (b = 0; b < f->B; b++) {
 		double N, D, L;
 
-		optimal_at(f->law, f->samples + b * f->law->np, C, k, &N, &D,
-		    &L);
+		(void)nsl_law_optimal(f->law, f->samples + b * f->law->np, C,
+		    k, &N, &D, &L, err);
 		if (isfinite(N) && isfinite(D) && isfinite(L)) {
 			v[m] = N;
 			v[f->B + m] = D;

@@ -307,9 +307,9 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 	size_t j, a;
 	int ret = -1;
 
-	if (law->kind == NSL_LAW_LR_ANNEAL)
-		return nsl_err_set(err, NSL_EX_DATAERR, "law lr-anneal "
-		    "depends on a whole schedule, not one x: cannot draw it");
+	if (law->def->flags & NSL_LAWF_CURVE)
+		return nsl_err_set(err, NSL_EX_DATAERR, "law %s depends on a "
+		    "whole schedule, not one x: cannot draw it", law->name);
 	if (kx < 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "the fit's law %s has "
 		    "no variable \"%s\" (--x)", law->name, o->x);

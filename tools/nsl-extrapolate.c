@@ -260,7 +260,7 @@ main(int argc, char **argv)
 			    nsl_rec_number(&rec, (size_t)k, &x[j], &err) != 0)
 				goto bad;
 		}
-		if (law->kind == NSL_LAW_LR_ANNEAL && !optimal) {
+		if ((law->def->flags & NSL_LAWF_CURVE) && !optimal) {
 			/* the queries are one schedule, in order */
 			double k = x[0] - prevstep, d, lk;
 

@@ -191,18 +191,9 @@ list_laws(void)
 {
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_err err;
-	size_t i;
 
-	for (i = 0; nsl_law_names[i] != NULL; i++) {
-		struct nsl_law *l = nsl_law_new(nsl_law_names[i], 1, &err);
-
-		if (l == NULL)
-			nsl_die_err(&err);
-		nsl_law_describe(l, &b);
-		nsl_law_free(l);
-	}
-	nsl_buf_adds(&b, "(* fitted in log space; bnsl shown with --breaks 1;"
-	    " --formula for your own law)\n");
+	if (nsl_law_list(&b, &err) != 0)
+		nsl_die_err(&err);
 	fwrite(b.data, 1, b.len, stdout);
 	nsl_buf_release(&b);
 }
