@@ -18,7 +18,7 @@
 
 #include "fuzz.h"
 #include "nsl/buf.h"
-#include "nsl/fitrec.h"
+#include "nsl/fit.h"
 
 #define FZ_MAXL 8
 
