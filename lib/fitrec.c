@@ -401,6 +401,167 @@ out:
 	return ret;
 }
 
+/* A number member of object o (null: NaN); absent leaves *v as it is. */
+static int
+member_number(json_t *o, const char *name, double *v)
+{
+	json_t *m = json_object_get(o, name);
+
+	if (m == NULL)
+		return 0;
+	if (json_is_null(m)) {
+		*v = NAN;
+		return 0;
+	}
+	if (!json_is_number(m))
+		return -1;
+	*v = json_number_value(m);
+	return 0;
+}
+
+/*
+ * The members that describe the fit rather than the law: fixed, loss,
+ * delta, objective, nested, n, k, aic, bic, scores, holdout, seed and the
+ * bootstrap's cluster, so that a parsed record writes back the same.
+ * They are optional (a hand-written record has none of them).
+ */
+static int
+parse_stats(struct nsl_fitrec *f, const struct nsl_rec *rec,
+    struct nsl_err *err)
+{
+	static const char *const nums[] = { "delta", "objective", "aic", "bic",
+		"rmsle", "are", "max_rel_error", "n", "k", "seed" };
+	double *dst[] = { &f->delta, &f->objective, &f->aic, &f->bic,
+		&f->fit.rmsle, &f->fit.are, &f->fit.max_rel, NULL, NULL, NULL };
+	json_t *o = NULL, *v;
+	const char *bad = NULL;
+	size_t i, j;
+	double d;
+	long k;
+	int ret = -1;
+
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if ((k = nsl_rec_find(rec, nums[i])) < 0)
+			continue;
+		if (dst[i] == NULL) {
+			/* counts and the seed: digits, read whole (a seed
+			 * beyond 2^53 is no double) */
+			const struct nsl_field *fd = &rec->fields[k];
+			char num[32], *end;
+			unsigned long long n;
+
+			if (fd->vlen == 0 || fd->vlen >= sizeof(num) ||
+			    fd->value[0] < '0' || fd->value[0] > '9') {
+				bad = nums[i];
+				goto bad;
+			}
+			memcpy(num, fd->value, fd->vlen);
+			num[fd->vlen] = '\0';
+			n = strtoull(num, &end, 10);
+			if (*end != '\0') {
+				bad = nums[i];
+				goto bad;
+			}
+			if (strcmp(nums[i], "seed") == 0)
+				f->seed = (uint64_t)n;
+			else if (strcmp(nums[i], "n") == 0)
+				f->n = (size_t)n;
+			else
+				f->k = (size_t)n;
+			continue;
+		}
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		if (json_is_null(o))
+			*dst[i] = NAN;
+		else if (json_is_number(o))
+			*dst[i] = json_number_value(o);
+		else {
+			bad = nums[i];
+			goto bad;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "loss")) >= 0) {
+		struct nsl_buf s = NSL_BUF_INIT;
+		int l = -1;
+
+		if (nsl_rec_string(rec, (size_t)k, &s, err) == 0)
+			l = nsl_loss_parse(s.data);
+		nsl_buf_release(&s);
+		if (l < 0) {
+			bad = "loss";
+			goto bad;
+		}
+		f->loss = (enum nsl_loss)l;
+	}
+	if ((k = nsl_rec_find(rec, "fixed")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "fixed";
+		if (!json_is_array(o))
+			goto bad;
+		for (j = 0; j < json_array_size(o); j++) {
+			const char *pn = json_string_value(json_array_get(o, j));
+			long pk = pn != NULL ? nsl_law_param_index(f->law, pn) :
+			    -1;
+
+			if (pk < 0)
+				goto bad;
+			f->fixed[pk] = 1;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "nested")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "nested";
+		if (!json_is_object(o) || member_number(o, "objective",
+		    &f->nested_objective) != 0)
+			goto bad;
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "holdout")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "holdout";
+		d = NAN;
+		if (!json_is_object(o) || member_number(o, "n", &d) != 0 ||
+		    !(d >= 0) || member_number(o, "rmsle",
+		    &f->holdout.rmsle) != 0 || member_number(o, "are",
+		    &f->holdout.are) != 0 || member_number(o, "max_rel_error",
+		    &f->holdout.max_rel) != 0)
+			goto bad;
+		f->holdout.n = (size_t)d;
+		f->has_holdout = 1;
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		v = json_object_get(o, "cluster");
+		if (json_is_string(v) &&
+		    (f->cluster = strdup(json_string_value(v))) == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	ret = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": not as nsl-fit writes "
+	    "it", bad);
+out:
+	json_decref(o);
+	return ret;
+}
+
 int
 nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
     struct nsl_err *err)
@@ -512,7 +673,7 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 	if ((k = nsl_rec_find(rec, "by")) >= 0 &&
 	    parse_by(f, rec, (size_t)k, err) != 0)
 		goto out;
-	if (parse_health(f, rec, err) != 0)
+	if (parse_health(f, rec, err) != 0 || parse_stats(f, rec, err) != 0)
 		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;
