@@ -8,6 +8,11 @@
 # compute-optimal, score, plot scripts and figures, and error paths.
 # Exit 0 when all agree, 1 otherwise.
 set -u
+# make bench runs every bench/*.sh without arguments: nothing to compare.
+if [ $# -eq 0 ]; then
+	echo "compare-outputs-laws: no BEFORE_BIN AFTER_BIN given; skipped"
+	exit 0
+fi
 [ $# -eq 2 ] || { echo "usage: $0 BEFORE_BIN AFTER_BIN" >&2; exit 64; }
 BEFORE=$(cd "$1" && pwd) AFTER=$(cd "$2" && pwd)
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +26,7 @@ cd "$W" || exit 70
     jq -c '{N: .["Model Size"], D: (.["Training FLOP"]/(6*.["Model Size"])), loss}' > epoch.jsonl
 cp "$TOP/tests/fixtures/fit/bnsl-4digit.jsonl" bnsl.jsonl
 cp "$TOP"/tests/fixtures/plot/* .
-python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import json, math
 def out(name, rows):
     with open(name, "w") as f:
