@@ -104,7 +104,8 @@ main(int argc, char **argv)
 	    &err) != 0 ||
 	    nsl_plot_draw(&p, cli.common.output, script, &b, &err) != 0)
 		nsl_die_err(&err);
-	fwrite(b.data, 1, b.len, stdout);
+	if (b.len > 0)
+		fwrite(b.data, 1, b.len, stdout);
 	nsl_buf_release(&b);
 	nsl_plot_release(&p);
 	nsl_strlist_release(&fits);
