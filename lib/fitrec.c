@@ -1,5 +1,7 @@
 /*
- * fitrec.c - measurement points and fit records (see nsl/fitrec.h).
+ * fitrec.c - the fit record: write and parse, and what a record answers
+ * (intervals, predictions, inversions, compute-optimal allocations); see
+ * nsl/fitrec.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,373 +11,6 @@
 #include "nsl/fitrec.h"
 #include "nsl/io.h"
 #include "nsl/labels.h"
-
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
-int
-nsl_cond_parse(struct nsl_cond *c, const char *text, int defop,
-    struct nsl_err *err)
-{
-	static const struct {
-		const char *s;
-		enum nsl_cmp op;
-	} ops[] = { { ">=", NSL_CMP_GE }, { "<=", NSL_CMP_LE },
-		{ "==", NSL_CMP_EQ }, { ">", NSL_CMP_GT }, { "<", NSL_CMP_LT },
-		{ "=", NSL_CMP_EQ } };
-	const char *p;
-	size_t i, flen;
-	char *end;
-
-	for (p = text; *p != '\0'; p++)
-		if (strchr("<>=", *p) != NULL)
-			break;
-	flen = (size_t)(p - text);
-	if (*p == '\0' || flen == 0 || flen >= sizeof(c->field))
-		return nsl_err_set(err, NSL_EX_USAGE, "'%s': expected "
-		    "FIELD%sVALUE", text, defop >= 0 ? "=" : ">=");
-	memcpy(c->field, text, flen);
-	c->field[flen] = '\0';
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strncmp(p, ops[i].s, strlen(ops[i].s)) == 0)
-			break;
-	c->op = ops[i].op;
-	p += strlen(ops[i].s);
-	if (defop >= 0 && strcmp(ops[i].s, "=") == 0)
-		c->op = (enum nsl_cmp)defop;
-	c->value = strtod(p, &end);
-	if (end == p || *end != '\0' || !isfinite(c->value))
-		return nsl_err_set(err, NSL_EX_USAGE, "'%s': expected a "
-		    "number after the operator", text);
-	return 0;
-}
-
-int
-nsl_cond_test(const struct nsl_cond *c, double v)
-{
-	switch (c->op) {
-	case NSL_CMP_GE: return v >= c->value;
-	case NSL_CMP_GT: return v > c->value;
-	case NSL_CMP_LE: return v <= c->value;
-	case NSL_CMP_LT: return v < c->value;
-	default: return v == c->value;
-	}
-}
-
-void
-nsl_points_init(struct nsl_points *p, const struct nsl_points_opts *o)
-{
-	memset(p, 0, sizeof(*p));
-	p->o = *o;
-}
-
-static void
-group_release(struct nsl_group *g)
-{
-	free(g->key);
-	free(g->x);
-	free(g->y);
-	free(g->w);
-	free(g->keep);
-	free(g->held);
-	free(g->hval);
-	free(g->cluster);
-	free(g->line);
-}
-
-void
-nsl_points_release(struct nsl_points *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->ng; i++)
-		group_release(&p->g[i]);
-	for (i = 0; i < p->nckeys; i++)
-		free(p->ckeys[i]);
-	free(p->ckeys);
-	free(p->g);
-	memset(p, 0, sizeof(*p));
-}
-
-static struct nsl_group *
-find_group(struct nsl_points *p, const char *key, size_t klen)
-{
-	struct nsl_group *g;
-	size_t i;
-
-	for (i = 0; i < p->ng; i++) {
-		g = &p->g[i];
-		if (key == NULL ? g->key == NULL : (g->key != NULL &&
-		    strlen(g->key) == klen && memcmp(g->key, key, klen) == 0))
-			return g;
-	}
-	if (p->ng == p->cap) {
-		size_t nc = p->cap ? 2 * p->cap : 4;
-		struct nsl_group *ng = realloc(p->g, nc * sizeof(*ng));
-
-		if (ng == NULL)
-			return NULL;
-		p->g = ng;
-		p->cap = nc;
-	}
-	g = &p->g[p->ng];
-	memset(g, 0, sizeof(*g));
-	if (key != NULL && (g->key = xstrndup(key, klen)) == NULL)
-		return NULL;
-	p->ng++;
-	return g;
-}
-
-static int
-group_grow(struct nsl_group *g, size_t nv)
-{
-	size_t nc;
-
-	if (g->n < g->cap)
-		return 0;
-	nc = g->cap ? 2 * g->cap : 64;
-#define GROW(f, t, m) do { \
-		t *q = realloc(g->f, nc * (m) * sizeof(t)); \
-		if (q == NULL) \
-			return -1; \
-		g->f = q; \
-	} while (0)
-	GROW(x, double, nv);
-	GROW(y, double, 1);
-	GROW(w, double, 1);
-	GROW(keep, unsigned char, 1);
-	GROW(held, unsigned char, 1);
-	GROW(hval, double, 1);
-	GROW(cluster, size_t, 1);
-	GROW(line, unsigned long, 1);
-#undef GROW
-	g->cap = nc;
-	return 0;
-}
-
-static int
-cluster_id(struct nsl_points *p, const char *k, size_t n, size_t *id)
-{
-	size_t i;
-
-	for (i = 0; i < p->nckeys; i++)
-		if (strlen(p->ckeys[i]) == n && memcmp(p->ckeys[i], k, n) == 0) {
-			*id = i;
-			return 0;
-		}
-	if (p->nckeys == p->ckcap) {
-		size_t nc = p->ckcap ? 2 * p->ckcap : 64;
-		char **q = realloc(p->ckeys, nc * sizeof(char *));
-
-		if (q == NULL)
-			return -1;
-		p->ckeys = q;
-		p->ckcap = nc;
-	}
-	if ((p->ckeys[p->nckeys] = xstrndup(k, n)) == NULL)
-		return -1;
-	*id = p->nckeys++;
-	return 0;
-}
-
-static int
-field_number(const struct nsl_rec *rec, const char *name, double *v,
-    struct nsl_err *err)
-{
-	long i = nsl_rec_require(rec, name, err);
-
-	if (i < 0)
-		return -1;
-	return nsl_rec_number(rec, (size_t)i, v, err);
-}
-
-int
-nsl_points_read(struct nsl_points *p, struct nsl_reader *r,
-    struct nsl_err *err)
-{
-	const struct nsl_points_opts *o = &p->o;
-	const struct nsl_law *law = o->law;
-	struct nsl_buf kb = NSL_BUF_INIT;
-	struct nsl_rec rec;
-	int rc, ret = -1;
-
-	nsl_rec_init(&rec, o->rec_flags);
-	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
-		struct nsl_group *g;
-		const char *key = NULL;
-		size_t klen = 0, i, j;
-		long f;
-		double v;
-
-		if (o->by != NULL) {
-			/* groups are equal values (nsl/labels.h), not bytes */
-			if ((f = nsl_rec_require(&rec, o->by, err)) < 0 ||
-			    nsl_labels_key_at(&rec, (size_t)f,
-			    NSL_LABELS_LITERALS, &kb, err) != 0)
-				goto at;
-			key = kb.data;
-			klen = kb.len;
-		}
-		if ((g = find_group(p, key, klen)) == NULL ||
-		    group_grow(g, law->nvars) != 0)
-			goto nomem;
-		g->file = nsl_reader_name(r);
-		i = g->n;
-		for (j = 0; j < law->nvars; j++)
-			if (field_number(&rec, law->vars[j],
-			    &g->x[i * law->nvars + j], err) != 0)
-				goto at;
-		if (field_number(&rec, o->y, &g->y[i], err) != 0)
-			goto at;
-		g->w[i] = 1;
-		if (o->weight != NULL) {
-			if (field_number(&rec, o->weight, &g->w[i], err) != 0)
-				goto at;
-			if (!(g->w[i] >= 0)) {
-				nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
-				    "weight must be >= 0", o->weight);
-				goto at;
-			}
-		}
-		g->keep[i] = 1;
-		for (j = 0; j < o->nmin; j++) {
-			if (field_number(&rec, o->min[j].field, &v, err) != 0)
-				goto at;
-			if (!nsl_cond_test(&o->min[j], v))
-				g->keep[i] = 0;
-		}
-		g->held[i] = 0;
-		if (o->holdout != NULL) {
-			if (field_number(&rec, o->holdout->field, &v, err) != 0)
-				goto at;
-			g->held[i] = (unsigned char)nsl_cond_test(o->holdout,
-			    v);
-		}
-		g->hval[i] = 0;
-		if (o->holdout_largest != NULL &&
-		    field_number(&rec, o->holdout_largest, &g->hval[i],
-		    err) != 0)
-			goto at;
-		g->cluster[i] = 0;
-		if (o->cluster != NULL) {
-			if ((f = nsl_rec_require(&rec, o->cluster, err)) < 0 ||
-			    nsl_labels_key_at(&rec, (size_t)f,
-			    NSL_LABELS_LITERALS, &kb, err) != 0)
-				goto at;
-			if (cluster_id(p, kb.data, kb.len, &g->cluster[i]) != 0)
-				goto nomem;
-		}
-		g->line[i] = nsl_reader_lineno(r);
-		g->n++;
-	}
-	if (rc == 0)
-		ret = 0;
-	goto out;
-at:
-	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
-	goto out;
-nomem:
-	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-out:
-	nsl_rec_release(&rec);
-	nsl_buf_release(&kb);
-	return ret;
-}
-
-static int
-cmp_desc(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y) - (x > y);
-}
-
-int
-nsl_points_finish(struct nsl_points *p, enum nsl_loss loss,
-    struct nsl_err *err)
-{
-	const struct nsl_law *law = p->o.law;
-	size_t gi, nv = law->nvars;
-
-	for (gi = 0; gi < p->ng; gi++) {
-		struct nsl_group *g = &p->g[gi];
-		size_t i, j, m = 0;
-		double cut = INFINITY, hmax = -INFINITY;
-
-		/* checks on the raw values, before anything is derived */
-		for (i = 0; i < g->n; i++) {
-			for (j = 0; j < nv; j++)
-				if (nsl_law_var_positive(law, j) &&
-				    !(g->x[i * nv + j] > 0)) {
-					nsl_err_at(err, g->file, g->line[i]);
-					return nsl_err_set(err, NSL_EX_DATAERR,
-					    "field \"%s\": must be positive "
-					    "for law %s", law->vars[j],
-					    law->name);
-				}
-			if (loss != NSL_LOSS_LS && !(g->y[i] > 0)) {
-				nsl_err_at(err, g->file, g->line[i]);
-				return nsl_err_set(err, NSL_EX_DATAERR, "field "
-				    "\"%s\": must be positive for a log loss "
-				    "(use --loss ls)", p->o.y);
-			}
-		}
-		if (nsl_law_prepare(law, g->x, g->n, err) != 0) {
-			nsl_err_at(err, g->file, 0);
-			return -1;
-		}
-		if (p->o.drop_top > 0) {
-			double *ys = malloc((g->n ? g->n : 1) * sizeof(double));
-			size_t nk = 0;
-
-			if (ys == NULL)
-				return nsl_err_set(err, NSL_EX_SOFTWARE,
-				    "out of memory");
-			for (i = 0; i < g->n; i++)
-				if (g->keep[i])
-					ys[nk++] = g->y[i];
-			qsort(ys, nk, sizeof(double), cmp_desc);
-			/* Epoch's rule: keep y < the K-th largest y */
-			if (p->o.drop_top <= nk)
-				cut = ys[p->o.drop_top - 1];
-			else
-				cut = -INFINITY;
-			free(ys);
-		}
-		if (p->o.holdout_largest != NULL)
-			for (i = 0; i < g->n; i++)
-				if (g->keep[i] && g->hval[i] > hmax)
-					hmax = g->hval[i];
-		g->nmatch = 0;
-		for (i = 0; i < g->n; i++) {
-			if (!g->keep[i] || !(g->y[i] < cut))
-				continue;
-			/* --holdout's test alone, before the largest */
-			g->nmatch += g->held[i];
-			memmove(&g->x[m * nv], &g->x[i * nv],
-			    nv * sizeof(double));
-			g->y[m] = g->y[i];
-			g->w[m] = g->w[i];
-			g->held[m] = g->held[i] || (p->o.holdout_largest !=
-			    NULL && g->hval[i] == hmax);
-			g->cluster[m] = g->cluster[i];
-			g->line[m] = g->line[i];
-			m++;
-		}
-		g->n = m;
-		g->ncluster = p->nckeys;
-	}
-	return 0;
-}
 
 /* --- fit records ----------------------------------------------------- */
 
@@ -561,7 +196,7 @@ nsl_fitrec_write(const struct nsl_fitrec *f, struct nsl_buf *b,
 		nsl_buf_addc(b, '}');
 	}
 	nsl_buf_addf(b, ",\"seed\":%llu", (unsigned long long)f->seed);
-	if (l->kind == NSL_LAW_BNSL)
+	if (l->def->flags & NSL_LAWF_BREAKS)
 		nsl_buf_addf(b, ",\"breaks\":%d", l->breaks);
 	if (f->has_range) {
 		nsl_buf_adds(b, ",\"range\":{");
@@ -766,6 +401,167 @@ out:
 	return ret;
 }
 
+/* A number member of object o (null: NaN); absent leaves *v as it is. */
+static int
+member_number(json_t *o, const char *name, double *v)
+{
+	json_t *m = json_object_get(o, name);
+
+	if (m == NULL)
+		return 0;
+	if (json_is_null(m)) {
+		*v = NAN;
+		return 0;
+	}
+	if (!json_is_number(m))
+		return -1;
+	*v = json_number_value(m);
+	return 0;
+}
+
+/*
+ * The members that describe the fit rather than the law: fixed, loss,
+ * delta, objective, nested, n, k, aic, bic, scores, holdout, seed and the
+ * bootstrap's cluster, so that a parsed record writes back the same.
+ * They are optional (a hand-written record has none of them).
+ */
+static int
+parse_stats(struct nsl_fitrec *f, const struct nsl_rec *rec,
+    struct nsl_err *err)
+{
+	static const char *const nums[] = { "delta", "objective", "aic", "bic",
+		"rmsle", "are", "max_rel_error", "n", "k", "seed" };
+	double *dst[] = { &f->delta, &f->objective, &f->aic, &f->bic,
+		&f->fit.rmsle, &f->fit.are, &f->fit.max_rel, NULL, NULL, NULL };
+	json_t *o = NULL, *v;
+	const char *bad = NULL;
+	size_t i, j;
+	double d;
+	long k;
+	int ret = -1;
+
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if ((k = nsl_rec_find(rec, nums[i])) < 0)
+			continue;
+		if (dst[i] == NULL) {
+			/* counts and the seed: digits, read whole (a seed
+			 * beyond 2^53 is no double) */
+			const struct nsl_field *fd = &rec->fields[k];
+			char num[32], *end;
+			unsigned long long n;
+
+			if (fd->vlen == 0 || fd->vlen >= sizeof(num) ||
+			    fd->value[0] < '0' || fd->value[0] > '9') {
+				bad = nums[i];
+				goto bad;
+			}
+			memcpy(num, fd->value, fd->vlen);
+			num[fd->vlen] = '\0';
+			n = strtoull(num, &end, 10);
+			if (*end != '\0') {
+				bad = nums[i];
+				goto bad;
+			}
+			if (strcmp(nums[i], "seed") == 0)
+				f->seed = (uint64_t)n;
+			else if (strcmp(nums[i], "n") == 0)
+				f->n = (size_t)n;
+			else
+				f->k = (size_t)n;
+			continue;
+		}
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		if (json_is_null(o))
+			*dst[i] = NAN;
+		else if (json_is_number(o))
+			*dst[i] = json_number_value(o);
+		else {
+			bad = nums[i];
+			goto bad;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "loss")) >= 0) {
+		struct nsl_buf s = NSL_BUF_INIT;
+		int l = -1;
+
+		if (nsl_rec_string(rec, (size_t)k, &s, err) == 0)
+			l = nsl_loss_parse(s.data);
+		nsl_buf_release(&s);
+		if (l < 0) {
+			bad = "loss";
+			goto bad;
+		}
+		f->loss = (enum nsl_loss)l;
+	}
+	if ((k = nsl_rec_find(rec, "fixed")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "fixed";
+		if (!json_is_array(o))
+			goto bad;
+		for (j = 0; j < json_array_size(o); j++) {
+			const char *pn = json_string_value(json_array_get(o, j));
+			long pk = pn != NULL ? nsl_law_param_index(f->law, pn) :
+			    -1;
+
+			if (pk < 0)
+				goto bad;
+			f->fixed[pk] = 1;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "nested")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "nested";
+		if (!json_is_object(o) || member_number(o, "objective",
+		    &f->nested_objective) != 0)
+			goto bad;
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "holdout")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		bad = "holdout";
+		d = NAN;
+		if (!json_is_object(o) || member_number(o, "n", &d) != 0 ||
+		    !(d >= 0) || member_number(o, "rmsle",
+		    &f->holdout.rmsle) != 0 || member_number(o, "are",
+		    &f->holdout.are) != 0 || member_number(o, "max_rel_error",
+		    &f->holdout.max_rel) != 0)
+			goto bad;
+		f->holdout.n = (size_t)d;
+		f->has_holdout = 1;
+		json_decref(o);
+		o = NULL;
+	}
+	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
+		if ((o = nsl_rec_json(rec, (size_t)k, err)) == NULL)
+			return -1;
+		v = json_object_get(o, "cluster");
+		if (json_is_string(v) &&
+		    (f->cluster = strdup(json_string_value(v))) == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	ret = 0;
+	goto out;
+bad:
+	nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": not as nsl-fit writes "
+	    "it", bad);
+out:
+	json_decref(o);
+	return ret;
+}
+
 int
 nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
     struct nsl_err *err)
@@ -877,7 +673,7 @@ nsl_fitrec_parse(struct nsl_fitrec *f, const struct nsl_rec *rec,
 	if ((k = nsl_rec_find(rec, "by")) >= 0 &&
 	    parse_by(f, rec, (size_t)k, err) != 0)
 		goto out;
-	if (parse_health(f, rec, err) != 0)
+	if (parse_health(f, rec, err) != 0 || parse_stats(f, rec, err) != 0)
 		goto out;
 	if ((k = nsl_rec_find(rec, "bootstrap")) >= 0) {
 		json_t *sm;
@@ -934,229 +730,6 @@ out:
 	json_decref(boot);
 	json_decref(fixed);
 	nsl_buf_release(&s);
-	return ret;
-}
-
-/* --- fitting one group ------------------------------------------------ */
-
-static void
-identification(const struct nsl_law *law, const struct nsl_group *g,
-    const double *x, size_t n, struct nsl_buf *warn)
-{
-	const char *gname = g->key != NULL ? g->key : "";
-	const char *sep = g->key != NULL ? ": " : "";
-	size_t i, j, nv = law->nvars;
-
-	if (law->kind != NSL_LAW_LR_ANNEAL)
-		for (j = 0; j < nv; j++) {
-			double lo = INFINITY, hi = 0;
-
-			if (!nsl_law_var_positive(law, j))
-				continue;
-			for (i = 0; i < n; i++) {
-				double v = x[i * nv + j];
-
-				if (v < lo)
-					lo = v;
-				if (v > hi)
-					hi = v;
-			}
-			if (n > 0 && hi < 10 * lo)
-				nsl_buf_addf(warn, "%s%svariable \"%s\" spans "
-				    "less than a decade (%g to %g): the fit is "
-				    "poorly identified\n", gname, sep,
-				    law->vars[j], lo, hi);
-		}
-}
-
-/* The warning lines of a fit's degeneracies and convergence. */
-static void
-health_warnings(const struct nsl_fitrec *f, const struct nsl_group *g,
-    double stat, struct nsl_buf *warn)
-{
-	const struct nsl_law *law = f->law;
-	const char *gname = g->key != NULL ? g->key : "";
-	const char *sep = g->key != NULL ? ": " : "";
-	double p[NSL_LAW_MAX_PARAMS];
-	size_t i, j;
-
-	nsl_law_to_report(law, f->theta, p);
-	for (i = 0; i < f->ndegen; i++) {
-		const struct nsl_degen *d = &f->degen[i];
-		size_t k = d->params[0];
-
-		nsl_buf_addf(warn, "%s%sdegenerate fit: ", gname, sep);
-		switch (d->reason) {
-		case NSL_DEGEN_BOUND:
-			nsl_buf_addf(warn, "parameter %s sits at its bound 0 "
-			    "(%g): its term vanishes\n", law->params[k], p[k]);
-			break;
-		case NSL_DEGEN_RANGE:
-			nsl_buf_addf(warn, "parameter %s = %g is outside its "
-			    "plausible range [%g, %g]\n", law->params[k], p[k],
-			    law->pmin[k], law->pmax[k]);
-			break;
-		default:
-			nsl_buf_addf(warn, "flat direction in");
-			for (j = 0; j < d->nparams; j++)
-				nsl_buf_addf(warn, "%s %s", j ? "," : "",
-				    law->params[d->params[j]]);
-			nsl_buf_addf(warn, " (the data do not determine "
-			    "%s)\n", d->nparams > 1 ? "them" : "it");
-		}
-	}
-	if (!f->converged)
-		nsl_buf_addf(warn, "%s%sthe fit did not converge (stationarity "
-		    "%.2g, want <= %g): the objective may not be at a minimum\n",
-		    gname, sep, stat, NSL_OPTIM_STATIONARY);
-}
-
-int
-nsl_fit_group(const struct nsl_law *law, const struct nsl_group *g,
-    const struct nsl_fit_opts *o, struct nsl_fitrec *out,
-    struct nsl_buf *warn, struct nsl_err *err)
-{
-	size_t nv = law->nvars, np = law->np, i, j, nt = 0, nh = 0, nfree = 0;
-	double *xt = NULL, *yt = NULL, *wt = NULL, *xh = NULL, *yh = NULL;
-	size_t *ct = NULL;
-	struct nsl_problem pb;
-	struct nsl_optim_info info;
-	double fixrep[NSL_LAW_MAX_PARAMS], rep[NSL_LAW_MAX_PARAMS];
-	int ret = -1;
-
-	nsl_err_clear(err);
-	out->law = nsl_law_copy(law, err);
-	if (out->law == NULL)
-		return -1;
-	xt = malloc((g->n + 1) * nv * sizeof(double));
-	xh = malloc((g->n + 1) * nv * sizeof(double));
-	yt = malloc((g->n + 1) * sizeof(double));
-	yh = malloc((g->n + 1) * sizeof(double));
-	wt = malloc((g->n + 1) * sizeof(double));
-	ct = malloc((g->n + 1) * sizeof(size_t));
-	if (!xt || !xh || !yt || !yh || !wt || !ct) {
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < g->n; i++) {
-		if (g->held[i]) {
-			memcpy(xh + nh * nv, g->x + i * nv, nv * sizeof(double));
-			yh[nh++] = g->y[i];
-		} else {
-			memcpy(xt + nt * nv, g->x + i * nv, nv * sizeof(double));
-			yt[nt] = g->y[i];
-			wt[nt] = g->w[i];
-			ct[nt++] = g->cluster[i];
-		}
-	}
-	for (i = 0; i < np; i++) {
-		out->fixed[i] = o->fixed != NULL && o->fixed[i];
-		nfree += !out->fixed[i];
-		fixrep[i] = out->fixed[i] ? o->fixval[i] : 1;
-	}
-	if (nt < nfree) {
-		nsl_err_set(err, NSL_EX_DATAERR, "%s%s%zu points for %zu free "
-		    "parameters of law %s", g->key ? g->key : "",
-		    g->key ? ": " : "", nt, nfree, law->name);
-		goto out;
-	}
-	nsl_law_from_report(law, fixrep, out->theta);
-	pb.law = law;
-	pb.n = nt;
-	pb.x = xt;
-	pb.y = yt;
-	pb.w = wt;
-	pb.loss = o->loss;
-	pb.delta = o->delta;
-	pb.fixed = out->fixed;
-	if (nsl_optim_fit_ex(&pb, &o->optim, out->theta, &info, err) != 0) {
-		if (g->key != NULL) {
-			char m[sizeof(err->msg)];
-
-			memcpy(m, err->msg, sizeof(m));
-			nsl_err_set(err, err->code, "%.100s: %.370s", g->key,
-			    m);
-		}
-		goto out;
-	}
-	/*
-	 * A parameter the data leave free (gamma when k = 0) can run off
-	 * to infinity in report space: no record for a fit nothing can
-	 * read back.
-	 */
-	nsl_law_to_report(law, out->theta, rep);
-	for (i = 0; i < np; i++)
-		if (!isfinite(rep[i])) {
-			nsl_err_set(err, NSL_EX_DATAERR, "%s%sparameter %s of "
-			    "law %s does not converge to a number: the data "
-			    "do not determine it", g->key ? g->key : "",
-			    g->key ? ": " : "", law->params[i], law->name);
-			goto out;
-		}
-	out->loss = o->loss;
-	out->delta = o->delta;
-	out->objective = info.f;
-	out->converged = info.converged;
-	out->ndegen = info.ndegen;
-	memcpy(out->degen, info.degen, sizeof(info.degen));
-	out->nested_objective = info.nested_f;
-	out->n = nt;
-	out->k = nfree;
-	out->seed = o->seed;
-	out->level = o->level;
-	nsl_optim_ic(&pb, out->theta, nfree, &out->aic, &out->bic);
-	nsl_optim_scores(law, out->theta, xt, yt, nt, &out->fit);
-	if (nh > 0) {
-		out->has_holdout = 1;
-		nsl_optim_scores(law, out->theta, xh, yh, nh, &out->holdout);
-	}
-	if (o->by != NULL) {
-		out->by_field = strdup(o->by);
-		out->by_value = strdup(g->key);
-		if (out->by_field == NULL || out->by_value == NULL) {
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-	}
-	if (o->bootstrap > 0) {
-		out->samples = malloc(o->bootstrap * np * sizeof(double));
-		if (out->samples == NULL) {
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		out->B = o->bootstrap;
-		if (nsl_optim_bootstrap(&pb, o->optim.maxiter, out->theta,
-		    o->bootstrap, o->cluster ? ct : NULL, g->ncluster, o->seed,
-		    out->samples, err) != 0)
-			goto out;
-		if (o->cluster != NULL &&
-		    (out->cluster = strdup(o->cluster)) == NULL) {
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-	}
-	for (j = 0; j < nv; j++) {
-		out->range[j][0] = INFINITY;
-		out->range[j][1] = -INFINITY;
-		for (i = 0; i < nt; i++) {
-			double v = xt[i * nv + j];
-
-			out->range[j][0] = fmin(out->range[j][0], v);
-			out->range[j][1] = fmax(out->range[j][1], v);
-		}
-	}
-	out->has_range = nt > 0;
-	identification(law, g, xt, nt, warn);
-	health_warnings(out, g, out->converged ? 0 :
-	    nsl_optim_stationarity(&pb, out->theta), warn);
-	ret = 0;
-out:
-	free(xt);
-	free(xh);
-	free(yt);
-	free(yh);
-	free(wt);
-	free(ct);
 	return ret;
 }
 
@@ -1219,21 +792,6 @@ nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
 	return 0;
 }
 
-static void
-optimal_at(const struct nsl_law *l, const double *t, double C, double k,
-    double *N, double *D, double *L)
-{
-	double A = exp(t[0]), B = exp(t[1]), al = t[3];
-	double be = l->kind == NSL_LAW_CHINCHILLA ? t[4] : t[3];
-	double G = pow(al * A / (be * B), 1 / (al + be)), x[2];
-
-	*N = G * pow(C / k, be / (al + be));
-	*D = C / (k * *N);
-	x[0] = *N;
-	x[1] = *D;
-	*L = nsl_law_eval(l, t, x, NULL);
-}
-
 int
 nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
     double level, double out[3][3], struct nsl_err *err)
@@ -1241,13 +799,9 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 	double *v;
 	size_t b, m = 0, j;
 
-	if (f->law->kind != NSL_LAW_CHINCHILLA &&
-	    f->law->kind != NSL_LAW_CHINCHILLA_TIED)
-		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
-		    "needs a chinchilla or chinchilla-tied fit, not %s",
-		    f->law->name);
-	optimal_at(f->law, f->theta, C, k, &out[0][0], &out[1][0],
-	    &out[2][0]);
+	if (nsl_law_optimal(f->law, f->theta, C, k, &out[0][0], &out[1][0],
+	    &out[2][0], err) != 0)
+		return -1;
 	for (j = 0; j < 3; j++)
 		out[j][1] = out[j][2] = NAN;
 	if (f->B == 0 || (v = malloc(3 * f->B * sizeof(double))) == NULL)
@@ -1255,8 +809,8 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 	for (b = 0; b < f->B; b++) {
 		double N, D, L;
 
-		optimal_at(f->law, f->samples + b * f->law->np, C, k, &N, &D,
-		    &L);
+		(void)nsl_law_optimal(f->law, f->samples + b * f->law->np, C,
+		    k, &N, &D, &L, err);
 		if (isfinite(N) && isfinite(D) && isfinite(L)) {
 			v[m] = N;
 			v[f->B + m] = D;

@@ -8,7 +8,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "nsl/dataset.h"
-#include "nsl/fitrec.h"
+#include "nsl/fit.h"
 #include "nsl/intdim.h"
 #include "nsl/io.h"
 #include "nsl/json.h"

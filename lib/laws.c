@@ -1,8 +1,9 @@
 /*
  * laws.c - the scaling-law catalogue (see nsl/laws.h).
  *
- * Every law is written once with its analytic gradient in fit space.
- * Notation in the comments: l* = log of a log-space parameter.
+ * Every law is one row of nsl_law_catalogue[] below, written once with
+ * its analytic gradient in fit space.  Notation in the comments: l* =
+ * log of a log-space parameter.
  */
 #include <float.h>
 #include <math.h>
@@ -15,12 +16,6 @@
 
 #include "nsl/expr.h"
 #include "nsl/laws.h"
-
-const char *const nsl_law_names[] = {
-	"power", "power-offset", "chinchilla", "chinchilla-tied", "kaplan",
-	"data-constrained", "bnsl", "exp-offset", "downstream", "lr-anneal",
-	NULL
-};
 
 /* lr-anneal: the momentum of the annealing area S2 (Tissue et al. 2024). */
 #define LR_LAMBDA 0.999
@@ -64,22 +59,22 @@ nsl_law_free(struct nsl_law *l)
 	free(l);
 }
 
-/* Allocate a law with room for nv variables and np parameters. */
+/* Allocate a law of row d with room for nv variables and np parameters. */
 static struct nsl_law *
-law_alloc(enum nsl_law_kind kind, const char *name, const char *formula,
-    const char *yname, size_t nv, size_t np)
+law_alloc(const struct nsl_law_def *d, const char *formula, size_t nv,
+    size_t np)
 {
 	struct nsl_law *l = calloc(1, sizeof(*l));
 	size_t i;
 
 	if (l == NULL)
 		return NULL;
-	l->kind = kind;
+	l->def = d;
 	l->nvars = nv;
 	l->np = np;
-	l->name = xstrdup(name);
+	l->name = xstrdup(d->name);
 	l->formula = xstrdup(formula);
-	l->yname = xstrdup(yname);
+	l->yname = xstrdup(d->yname);
 	l->vars = calloc(nv ? nv : 1, sizeof(char *));
 	l->params = calloc(np ? np : 1, sizeof(char *));
 	l->ptype = calloc(np ? np : 1, sizeof(*l->ptype));
@@ -124,30 +119,6 @@ nsl_law_set_var(struct nsl_law *l, size_t k, const char *field)
 	return 0;
 }
 
-/*
- * A row of a law's parameter table: its name, type, the variable it refers
- * to, the published value (a start), the plausible range (report space),
- * and its place in the nested law: that law's parameter of the same
- * meaning, or the value that makes this law that special case.
- */
-struct pdef {
-	const char *name;
-	enum nsl_param_type t;
-	int var;
-	double start;		/* NAN: none */
-	double lo, hi;		/* -INF, INF: no limit */
-	const char *nest;	/* the nested law's parameter, or NULL ... */
-	double neutral;		/* ... and then this value (NAN: any) */
-};
-
-/* The nested law of a row: its name, breaks, and for each of its
- * variables the name of ours that it reads. */
-struct ndef {
-	const char *law;
-	int breaks;
-	const char *vars[3];
-};
-
 #define INF INFINITY
 /* a parameter with no published value, no range and no nested role */
 #define PLAIN(name, t, var) { name, t, var, NAN, -INF, INF, NULL, NAN }
@@ -163,19 +134,23 @@ name_index(char *const *names, size_t n, const char *name)
 	return -1;
 }
 
-/* Resolve the nested law's names into indices. */
+/*
+ * Resolve the nested law's names into indices: law nest with breaks
+ * nbreaks, whose variable j reads our variable named nvars[j].
+ */
 static int
-set_nest(struct nsl_law *l, const struct pdef *pd, const struct ndef *nd)
+set_nest(struct nsl_law *l, const struct nsl_law_param *pd, const char *nest,
+    int nbreaks, const char *const *nvars)
 {
 	struct nsl_err err;
 	struct nsl_law *in;
 	size_t i;
 	int ret = -1;
 
-	if ((in = nsl_law_new(nd->law, nd->breaks, &err)) == NULL)
+	if ((in = nsl_law_new(nest, nbreaks, &err)) == NULL)
 		return -1;
-	l->nest = xstrdup(nd->law);
-	l->nest_breaks = nd->breaks;
+	l->nest = xstrdup(nest);
+	l->nest_breaks = nbreaks;
 	l->nest_param = malloc(l->np * sizeof(int));
 	l->nest_value = malloc(l->np * sizeof(double));
 	if (l->nest == NULL || l->nest_param == NULL || l->nest_value == NULL)
@@ -188,7 +163,7 @@ set_nest(struct nsl_law *l, const struct pdef *pd, const struct ndef *nd)
 			goto out;	/* a typo in the table */
 	}
 	for (i = 0; i < in->nvars; i++) {
-		long v = name_index(l->vars, l->nvars, nd->vars[i]);
+		long v = name_index(l->vars, l->nvars, nvars[i]);
 
 		if (v < 0)
 			goto out;
@@ -200,409 +175,28 @@ out:
 	return ret;
 }
 
-static struct nsl_law *
-law_build(enum nsl_law_kind kind, const char *name, const char *formula,
-    const char *yname, const char *const *vars, size_t nv,
-    const struct pdef *pd, size_t np, const size_t *lin, size_t nlin,
-    const struct ndef *nd)
+/*
+ * Fill l's parameters from the table pd[0..np): names, types, starts,
+ * ranges; the linear coefficients are the COEF parameters, in order (the
+ * order of the row's basis).
+ */
+static int
+set_params(struct nsl_law *l, const struct nsl_law_param *pd)
 {
-	struct nsl_law *l = law_alloc(kind, name, formula, yname, nv, np);
 	size_t i;
 	int bad = 0;
 
-	if (l == NULL)
-		return NULL;
-	for (i = 0; i < nv; i++)
-		bad |= nsl_law_set_var(l, i, vars[i]);
-	for (i = 0; i < np; i++) {
+	l->nlin = 0;
+	for (i = 0; i < l->np; i++) {
 		bad |= set_param(l, i, pd[i].name, pd[i].t, pd[i].var);
 		l->pstart[i] = pd[i].start;
 		l->pmin[i] = pd[i].lo;
 		l->pmax[i] = pd[i].hi;
+		if (pd[i].t == NSL_PT_COEF)
+			l->lin[l->nlin++] = i;
 	}
-	for (i = 0; i < nlin; i++)
-		l->lin[i] = lin[i];
-	l->nlin = nlin;
-	if (!bad && nd != NULL)
-		bad = set_nest(l, pd, nd);
-	if (bad) {
-		nsl_law_free(l);
-		return NULL;
-	}
-	return l;
+	return bad;
 }
-
-struct nsl_law *
-nsl_law_new(const char *name, int breaks, struct nsl_err *err)
-{
-	static const char *const vx[] = { "x" };
-	static const char *const vnd[] = { "N", "D" };
-	static const char *const vndu[] = { "N", "D", "U" };
-	static const char *const vl[] = { "loss" };
-	static const char *const vlr[] = { "step", "lr" };
-	struct nsl_law *l = NULL;
-
-	/*
-	 * Published values: chinchilla, Hoffmann et al. 2022 (approach 3);
-	 * kaplan, Kaplan et al. 2020 (eq. 1.5); data-constrained, Muennighoff
-	 * et al. 2023 (their fit of A, B, E, alpha, beta and R_D*, R_N*).
-	 * Plausible exponents: 0 to 2 for the N and D exponents of language
-	 * models, 0 to 5 for a generic power law; 10 either way for a BNSL
-	 * slope change.  Nested laws: chinchilla is data-constrained with
-	 * R_D, R_N -> infinity (1e12 gives D' = D, N' = N to 1e-10 at 60
-	 * epochs) and chinchilla-tied is chinchilla with beta = alpha;
-	 * power-offset is bnsl with c1 = 0 (any d1, f1), bnsl with one break
-	 * fewer is bnsl with c_K = 0; power is power-offset with E = 0.
-	 */
-	if (strcmp(name, "power") == 0) {
-		static const struct pdef p[] = { PLAIN("A", NSL_PT_COEF, 0),
-			{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
-		static const size_t lin[] = { 0 };
-		l = law_build(NSL_LAW_POWER, name, "y = A*x^-a", "y", vx, 1,
-		    p, 2, lin, 1, NULL);
-	} else if (strcmp(name, "power-offset") == 0) {
-		static const struct pdef p[] = {
-			{ "E", NSL_PT_COEF, 0, NAN, 0, INF, NULL, 0 },
-			{ "A", NSL_PT_COEF, 0, NAN, 0, INF, "A", NAN },
-			{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, "a", NAN } };
-		static const size_t lin[] = { 0, 1 };
-		static const struct ndef nd = { "power", 1, { "x" } };
-		l = law_build(NSL_LAW_POWER_OFFSET, name, "y = E + A*x^-a",
-		    "y", vx, 1, p, 3, lin, 2, &nd);
-	} else if (strcmp(name, "chinchilla") == 0) {
-		static const struct pdef p[] = {
-			{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, "A", NAN },
-			{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, "B", NAN },
-			{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, "E", NAN },
-			{ "alpha", NSL_PT_EXPO, 0, 0.34, 0, 2, "alpha", NAN },
-			{ "beta", NSL_PT_EXPO, 1, 0.28, 0, 2, "alpha", NAN } };
-		static const size_t lin[] = { 0, 1, 2 };
-		static const struct ndef nd = { "chinchilla-tied", 1,
-			{ "N", "D" } };
-		l = law_build(NSL_LAW_CHINCHILLA, name,
-		    "L = E + A/N^alpha + B/D^beta", "loss", vnd, 2, p, 5,
-		    lin, 3, &nd);
-	} else if (strcmp(name, "chinchilla-tied") == 0) {
-		/* alpha between Hoffmann's alpha and beta */
-		static const struct pdef p[] = {
-			{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, NULL, NAN },
-			{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, NULL, NAN },
-			{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, NULL, NAN },
-			{ "alpha", NSL_PT_EXPO, 0, 0.31, 0, 2, NULL, NAN } };
-		static const size_t lin[] = { 0, 1, 2 };
-		l = law_build(NSL_LAW_CHINCHILLA_TIED, name,
-		    "L = E + A/N^alpha + B/D^alpha", "loss", vnd, 2, p, 4,
-		    lin, 3, NULL);
-	} else if (strcmp(name, "kaplan") == 0) {
-		static const struct pdef p[] = {
-			{ "Nc", NSL_PT_SCALE, 0, 6.4e13, 0, INF, NULL, NAN },
-			{ "Dc", NSL_PT_SCALE, 1, 1.8e13, 0, INF, NULL, NAN },
-			{ "aN", NSL_PT_EXPO, 0, 0.076, 0, 2, NULL, NAN },
-			{ "aD", NSL_PT_EXPO, 1, 0.103, 0, 2, NULL, NAN } };
-		l = law_build(NSL_LAW_KAPLAN, name,
-		    "L = ((Nc/N)^(aN/aD) + Dc/D)^aD", "loss", vnd, 2, p, 4,
-		    NULL, 0, NULL);
-	} else if (strcmp(name, "data-constrained") == 0) {
-		static const struct pdef p[] = {
-			{ "A", NSL_PT_COEF, 0, 520.82, 0, INF, "A", NAN },
-			{ "B", NSL_PT_COEF, 0, 1487.72, 0, INF, "B", NAN },
-			{ "E", NSL_PT_COEF, 0, 1.8691, 0, INF, "E", NAN },
-			{ "alpha", NSL_PT_EXPO, 0, 0.35, 0, 2, "alpha", NAN },
-			{ "beta", NSL_PT_EXPO, 1, 0.36, 0, 2, "beta", NAN },
-			{ "RD", NSL_PT_RATE, -1, 15.4, 0, INF, NULL, 1e12 },
-			{ "RN", NSL_PT_RATE, -1, 5.3, 0, INF, NULL, 1e12 } };
-		static const size_t lin[] = { 0, 1, 2 };
-		static const struct ndef nd = { "chinchilla", 1, { "N", "D" } };
-		l = law_build(NSL_LAW_DATA_CONSTRAINED, name,
-		    "L = E + A/N'^alpha + B/D'^beta, D' = U + U*RD*(1 - "
-		    "exp(-(D/U - 1)/RD)), N' = UN + UN*RN*(1 - exp(-(N/UN - "
-		    "1)/RN)), UN = min(N, G*(G*U)^(beta/alpha)), G = "
-		    "(alpha*A/(beta*B))^(1/(alpha+beta))", "loss", vndu, 3,
-		    p, 7, lin, 3, &nd);
-	} else if (strcmp(name, "bnsl") == 0) {
-		struct pdef p[3 + 3 * NSL_LAW_MAX_BREAKS];
-		char names[3 * NSL_LAW_MAX_BREAKS][16];	/* "c" and any int */
-		static const size_t lin[] = { 0, 1 };
-		struct ndef nd = { "bnsl", breaks - 1, { "x" } };
-		int i, k = 0, last;
-
-		if (breaks < 1 || breaks > NSL_LAW_MAX_BREAKS) {
-			nsl_err_set(err, NSL_EX_USAGE, "bnsl: breaks must be "
-			    "1 to %d", NSL_LAW_MAX_BREAKS);
-			return NULL;
-		}
-		p[0] = (struct pdef){ "a", NSL_PT_COEF, 0, NAN, 0, INF, "a",
-			NAN };
-		p[1] = (struct pdef){ "b", NSL_PT_COEF, 0, NAN, 0, INF, "b",
-			NAN };
-		p[2] = (struct pdef){ "c0", NSL_PT_EXPO, 0, NAN, 0, 5, "c0",
-			NAN };
-		for (i = 0; i < breaks; i++) {
-			last = i == breaks - 1;
-			snprintf(names[k], sizeof(names[k]), "c%d", i + 1);
-			p[3 + i] = (struct pdef){ names[k], NSL_PT_EXPO, 0,
-				NAN, -10, 10, last ? NULL : names[k], 0 };
-			k++;
-		}
-		for (i = 0; i < breaks; i++) {
-			last = i == breaks - 1;
-			snprintf(names[k], sizeof(names[k]), "d%d", i + 1);
-			p[3 + breaks + i] = (struct pdef){ names[k],
-				NSL_PT_SCALE, 0, NAN, 0, INF,
-				last ? NULL : names[k], NAN };
-			k++;
-		}
-		for (i = 0; i < breaks; i++) {
-			last = i == breaks - 1;
-			snprintf(names[k], sizeof(names[k]), "f%d", i + 1);
-			p[3 + 2 * breaks + i] = (struct pdef){ names[k],
-				NSL_PT_RATE, -1, NAN, 0, INF,
-				last ? NULL : names[k], NAN };
-			k++;
-		}
-		if (breaks == 1) {
-			/* power-offset: E + A*x^-a */
-			nd.law = "power-offset";
-			nd.breaks = 1;
-			p[0].nest = "E";
-			p[1].nest = "A";
-			p[2].nest = "a";
-		}
-		l = law_build(NSL_LAW_BNSL, name, "y = a + b*x^-c0 * "
-		    "prod_i (1 + (x/d_i)^(1/f_i))^(-c_i*f_i)", "y", vx, 1, p,
-		    (size_t)(3 + 3 * breaks), lin, 2, &nd);
-		if (l != NULL)
-			l->breaks = breaks;
-	} else if (strcmp(name, "exp-offset") == 0) {
-		static const struct pdef p[] = { PLAIN("E", NSL_PT_COEF, 0),
-			PLAIN("A", NSL_PT_COEF, 0), PLAIN("b", NSL_PT_RATE, 0) };
-		static const size_t lin[] = { 0, 1 };
-		l = law_build(NSL_LAW_EXP_OFFSET, name, "y = E + A*exp(-b*x)",
-		    "y", vx, 1, p, 3, lin, 2, NULL);
-	} else if (strcmp(name, "downstream") == 0) {
-		static const struct pdef p[] = { PLAIN("eps", NSL_PT_COEF, 0),
-			PLAIN("k", NSL_PT_COEF, 0),
-			PLAIN("gamma", NSL_PT_RATE, 0) };
-		static const size_t lin[] = { 0, 1 };
-		l = law_build(NSL_LAW_DOWNSTREAM, name,
-		    "Err = eps - k*exp(-gamma*L)", "error", vl, 1, p, 3, lin,
-		    2, NULL);
-	} else if (strcmp(name, "lr-anneal") == 0) {
-		static const struct pdef p[] = { PLAIN("L0", NSL_PT_COEF, 0),
-			PLAIN("A", NSL_PT_COEF, 0), PLAIN("C", NSL_PT_COEF, 0),
-			{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 2, NULL, NAN } };
-		static const size_t lin[] = { 0, 1, 2 };
-		l = law_build(NSL_LAW_LR_ANNEAL, name, "L = L0 + A*S1^-alpha "
-		    "- C*S2, S1 = sum of lr, S2 = sum of m, m = 0.999*m + "
-		    "(lr_prev - lr)", "loss", vlr, 2, p, 4, lin, 3, NULL);
-	} else {
-		nsl_err_set(err, NSL_EX_USAGE, "unknown law '%s' (see "
-		    "--list-laws)", name);
-		return NULL;
-	}
-	if (l == NULL)
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	return l;
-}
-
-struct nsl_law *
-nsl_law_formula(const char *text, const char *const *pnames,
-    const double *start, size_t np, const char *const *vnames, size_t nv,
-    struct nsl_err *err)
-{
-	const char *names[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-	struct nsl_law *l;
-	size_t i, used = 0;
-
-	if (np == 0 || np > NSL_LAW_MAX_PARAMS || nv > NSL_LAW_MAX_VARS) {
-		nsl_err_set(err, NSL_EX_USAGE, "formula: need 1 to %d "
-		    "parameters and at most %d variables", NSL_LAW_MAX_PARAMS,
-		    NSL_LAW_MAX_VARS);
-		return NULL;
-	}
-	for (i = 0; i < np; i++)
-		names[i] = pnames[i];
-	for (i = 0; i < nv; i++)
-		names[np + i] = vnames[i];
-	l = law_alloc(NSL_LAW_FORMULA, "formula", text, "y", nv, np);
-	if (l == NULL) {
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		return NULL;
-	}
-	l->expr = nsl_expr_parse(text, names, np + nv, err);
-	if (l->expr == NULL) {
-		nsl_law_free(l);
-		return NULL;
-	}
-	for (i = 0; i < np; i++) {
-		if (set_param(l, i, pnames[i], NSL_PT_FREE, -1) != 0)
-			goto nomem;
-		l->pstart[i] = start[i];
-		used += nsl_expr_uses(l->expr, i) != 0;
-	}
-	for (i = 0; i < nv; i++)
-		if (nsl_law_set_var(l, i, vnames[i]) != 0)
-			goto nomem;
-	/*
-	 * The linear parameters, for variable projection: greedily, each
-	 * parameter in which the formula stays jointly affine with those
-	 * already taken (E, A, B in E + A*N^-a + B*D^-b).
-	 */
-	{
-		unsigned char in[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-
-		memset(in, 0, sizeof(in));
-		for (i = 0; i < np; i++) {
-			if (!nsl_expr_uses(l->expr, i))
-				continue;
-			in[i] = 1;
-			if (nsl_expr_affine(l->expr, in))
-				l->lin[l->nlin++] = i;
-			else
-				in[i] = 0;
-		}
-	}
-	if (used == 0) {
-		nsl_err_set(err, NSL_EX_USAGE, "formula: uses none of the "
-		    "parameters");
-		nsl_law_free(l);
-		return NULL;
-	}
-	return l;
-nomem:
-	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	nsl_law_free(l);
-	return NULL;
-}
-
-struct nsl_law *
-nsl_law_copy(const struct nsl_law *l, struct nsl_err *err)
-{
-	struct nsl_law *c;
-	size_t i;
-
-	if (l->kind == NSL_LAW_FORMULA)
-		c = nsl_law_formula(l->formula,
-		    (const char *const *)l->params, l->pstart, l->np,
-		    (const char *const *)l->vars, l->nvars, err);
-	else
-		c = nsl_law_new(l->name, l->breaks, err);
-	if (c == NULL)
-		return NULL;
-	for (i = 0; i < l->nvars; i++)
-		if (nsl_law_set_var(c, i, l->vars[i]) != 0)
-			goto nomem;
-	if (nsl_law_set_y(c, l->yname) != 0)
-		goto nomem;
-	return c;
-nomem:
-	nsl_law_free(c);
-	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	return NULL;
-}
-
-int
-nsl_law_set_y(struct nsl_law *l, const char *field)
-{
-	char *p = xstrdup(field);
-
-	if (p == NULL)
-		return -1;
-	free(l->yname);
-	l->yname = p;
-	return 0;
-}
-
-long
-nsl_law_param_index(const struct nsl_law *l, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < l->np; i++)
-		if (strcmp(l->params[i], name) == 0)
-			return (long)i;
-	return -1;
-}
-
-int
-nsl_law_param_is_log(const struct nsl_law *l, size_t k)
-{
-	return l->ptype[k] == NSL_PT_COEF || l->ptype[k] == NSL_PT_RATE ||
-	    l->ptype[k] == NSL_PT_SCALE;
-}
-
-void
-nsl_law_to_report(const struct nsl_law *l, const double *theta, double *out)
-{
-	size_t i;
-
-	for (i = 0; i < l->np; i++)
-		out[i] = nsl_law_param_is_log(l, i) ? exp(theta[i]) : theta[i];
-}
-
-void
-nsl_law_from_report(const struct nsl_law *l, const double *p, double *theta)
-{
-	size_t i;
-
-	for (i = 0; i < l->np; i++)
-		theta[i] = nsl_law_param_is_log(l, i) ? log(p[i]) : p[i];
-}
-
-int
-nsl_law_var_positive(const struct nsl_law *l, size_t k)
-{
-	switch (l->kind) {
-	case NSL_LAW_EXP_OFFSET:
-	case NSL_LAW_DOWNSTREAM:
-	case NSL_LAW_FORMULA:
-		return 0;
-	case NSL_LAW_LR_ANNEAL:
-		return k == 0;	/* steps; lr may be 0 */
-	default:
-		return 1;
-	}
-}
-
-int
-nsl_law_prepare(const struct nsl_law *l, double *x, size_t n,
-    struct nsl_err *err)
-{
-	double s1 = 0, s2 = 0, m = 0, prevstep = 0, prevlr, k, d, lk;
-	size_t i;
-
-	if (l->kind != NSL_LAW_LR_ANNEAL || n == 0)
-		return 0;
-	/*
-	 * Each record's lr is taken to be the rate of the steps since the
-	 * previous record (k steps), the drop happening at the first of
-	 * them: m_1 = lambda*m_0 + d, m_t = lambda*m_{t-1}, so that
-	 * sum_{t=1..k} m_t = (lambda*m_0 + d)(1 - lambda^k)/(1 - lambda).
-	 * With one record per step this is Tissue et al.'s S1 and S2.
-	 */
-	prevlr = x[1];
-	for (i = 0; i < n; i++) {
-		double step = x[2 * i], lr = x[2 * i + 1];
-
-		k = step - prevstep;
-		if (!(k > 0)) {
-			return nsl_err_set(err, NSL_EX_DATAERR, "lr-anneal: "
-			    "steps must increase (step %g after %g)", step,
-			    prevstep);
-		}
-		d = prevlr - lr;
-		lk = pow(LR_LAMBDA, k);
-		s1 += k * lr;
-		s2 += (LR_LAMBDA * m + d) * (1 - lk) / (1 - LR_LAMBDA);
-		m = (LR_LAMBDA * m + d) * lk / LR_LAMBDA;
-		x[2 * i] = s1;
-		x[2 * i + 1] = s2;
-		prevstep = step;
-		prevlr = lr;
-	}
-	return 0;
-}
-
 /* log(1 + exp(t)) without overflow, and its derivative 1/(1+exp(-t)). */
 static double
 softplus(double t)
@@ -688,6 +282,217 @@ dc_eval(const double *t, const double *x, struct dc *o)
 	}
 }
 
+/* --- the laws, each its value with gradient and its basis -------------- */
+
+static double
+power_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double y = exp(t[0] - t[1] * log(x[0]));
+
+	(void)l;
+	if (g) {
+		g[0] = y;
+		g[1] = -y * log(x[0]);
+	}
+	return y;
+}
+
+static void
+power_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = exp(-t[1] * log(x[0]));
+}
+
+static double
+power_offset_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double u = exp(t[1] - t[2] * log(x[0])), y = exp(t[0]) + u;
+
+	(void)l;
+	if (g) {
+		g[0] = exp(t[0]);
+		g[1] = u;
+		g[2] = -u * log(x[0]);
+	}
+	return y;
+}
+
+static void
+power_offset_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = 1;
+	phi[1] = exp(-t[2] * log(x[0]));
+}
+
+/* chinchilla (beta = t[4]) and chinchilla-tied (beta = alpha = t[3]) */
+static double
+chin_eval(const double *t, const double *x, double *g, int tied)
+{
+	double be = tied ? t[3] : t[4], u, v, w;
+
+	u = exp(t[0] - t[3] * log(x[0]));
+	v = exp(t[1] - be * log(x[1]));
+	w = exp(t[2]);
+	if (g) {
+		g[0] = u;
+		g[1] = v;
+		g[2] = w;
+		g[3] = -u * log(x[0]);
+		if (!tied)
+			g[4] = -v * log(x[1]);
+		else
+			g[3] += -v * log(x[1]);
+	}
+	return u + v + w;
+}
+
+static double
+chinchilla_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	(void)l;
+	return chin_eval(t, x, g, 0);
+}
+
+static double
+tied_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	(void)l;
+	return chin_eval(t, x, g, 1);
+}
+
+static void
+chinchilla_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = exp(-t[3] * log(x[0]));
+	phi[1] = exp(-t[4] * log(x[1]));
+	phi[2] = 1;
+}
+
+static void
+tied_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = exp(-t[3] * log(x[0]));
+	phi[1] = exp(-t[3] * log(x[1]));
+	phi[2] = 1;
+}
+
+/*
+ * Compute-optimal: minimise A/N^alpha + B/D^beta subject to C = k N D:
+ * N = G (C/k)^(beta/(alpha+beta)), G = (alpha A/(beta B))^(1/(alpha+beta)).
+ */
+static void
+chin_optimal(const double *t, double be, double C, double k, double *N,
+    double *D)
+{
+	double A = exp(t[0]), B = exp(t[1]), al = t[3];
+	double G = pow(al * A / (be * B), 1 / (al + be));
+
+	*N = G * pow(C / k, be / (al + be));
+	*D = C / (k * *N);
+}
+
+static void
+chinchilla_optimal(const struct nsl_law *l, const double *t, double C,
+    double k, double *N, double *D)
+{
+	(void)l;
+	chin_optimal(t, t[4], C, k, N, D);
+}
+
+static void
+tied_optimal(const struct nsl_law *l, const double *t, double C, double k,
+    double *N, double *D)
+{
+	(void)l;
+	chin_optimal(t, t[3], C, k, N, D);
+}
+
+static double
+kaplan_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double aN = t[2], aD = t[3], dl = t[0] - log(x[0]), s, u, v, y;
+
+	(void)l;
+	u = exp((aN / aD) * dl);
+	v = exp(t[1] - log(x[1]));
+	s = u + v;
+	y = exp(aD * log(s));
+	if (g) {
+		g[0] = y * u * aN / s;
+		g[1] = y * aD * v / s;
+		g[2] = y * u * dl / s;
+		g[3] = y * (log(s) - u * aN * dl / (aD * s));
+	}
+	return y;
+}
+
+static double
+dc_law_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	struct dc o;
+	double A = exp(t[0]), B = exp(t[1]), E = exp(t[2]);
+	double TN, TD;
+	int j;
+
+	(void)l;
+	dc_eval(t, x, &o);
+	TN = A * exp(-t[3] * log(o.Np));
+	TD = B * exp(-t[4] * log(o.Dp));
+	if (g) {
+		double dTN_dNp = -t[3] * TN / o.Np;
+		double dTD_dDp = -t[4] * TD / o.Dp;
+
+		g[0] = TN;
+		g[1] = TD;
+		g[2] = E;
+		g[3] = -TN * log(o.Np);
+		g[4] = -TD * log(o.Dp);
+		g[5] = dTD_dDp * o.dDp_drd;
+		g[6] = dTN_dNp * o.dNp_drn;
+		if (o.capped) {
+			/* dN'/dtheta = dN'/dM * M * dlogM/dtheta */
+			double k = dTN_dNp * o.dNp_dM * o.M;
+
+			for (j = 0; j < 5; j++)
+				g[j] += k * o.dlogM[j];
+		}
+	}
+	return E + TN + TD;
+}
+
+static void
+dc_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	struct dc o;
+
+	(void)l;
+	(void)h;
+	dc_eval(t, x, &o);
+	phi[0] = exp(-t[3] * log(o.Np));
+	phi[1] = exp(-t[4] * log(o.Dp));
+	phi[2] = 1;
+}
+
+
 static double
 bnsl_eval(const struct nsl_law *l, const double *t, double x, double *g)
 {
@@ -726,139 +531,601 @@ bnsl_eval(const struct nsl_law *l, const double *t, double x, double *g)
 	return y;
 }
 
+static double
+bnsl_law_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	return bnsl_eval(l, t, x[0], g);
+}
+
+static void
+bnsl_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	double tt[3 + 3 * NSL_LAW_MAX_BREAKS];
+
+	(void)h;
+	memcpy(tt, t, l->np * sizeof(double));
+	tt[0] = -INFINITY;	/* a = 0 */
+	tt[1] = 0;		/* b = 1 */
+	phi[0] = 1;
+	phi[1] = bnsl_eval(l, tt, x[0], NULL);
+}
+
+/*
+ * bnsl's parameters depend on its breaks K: a, b, c0, then c_i, d_i, f_i
+ * for each break.  Its nested law is bnsl with one break fewer (c_K = 0,
+ * any d_K, f_K) or, with one break, power-offset (c1 = 0).
+ */
+static int
+bnsl_build(struct nsl_law *l, int breaks, struct nsl_err *err)
+{
+	struct nsl_law_param p[3 + 3 * NSL_LAW_MAX_BREAKS];
+	char names[3 * NSL_LAW_MAX_BREAKS][16];	/* "c" and any int */
+	const char *nest = "bnsl", *nvars[] = { "x" };
+	int i, k = 0, last, nbreaks = breaks - 1;
+
+	if (breaks < 1 || breaks > NSL_LAW_MAX_BREAKS)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s: breaks must be "
+		    "1 to %d", l->def->name, NSL_LAW_MAX_BREAKS);
+	p[0] = (struct nsl_law_param){ "a", NSL_PT_COEF, 0, NAN, 0, INF, "a",
+		NAN };
+	p[1] = (struct nsl_law_param){ "b", NSL_PT_COEF, 0, NAN, 0, INF, "b",
+		NAN };
+	p[2] = (struct nsl_law_param){ "c0", NSL_PT_EXPO, 0, NAN, 0, 5, "c0",
+		NAN };
+	for (i = 0; i < breaks; i++) {
+		last = i == breaks - 1;
+		snprintf(names[k], sizeof(names[k]), "c%d", i + 1);
+		p[3 + i] = (struct nsl_law_param){ names[k], NSL_PT_EXPO, 0,
+			NAN, -10, 10, last ? NULL : names[k], 0 };
+		k++;
+	}
+	for (i = 0; i < breaks; i++) {
+		last = i == breaks - 1;
+		snprintf(names[k], sizeof(names[k]), "d%d", i + 1);
+		p[3 + breaks + i] = (struct nsl_law_param){ names[k],
+			NSL_PT_SCALE, 0, NAN, 0, INF, last ? NULL : names[k],
+			NAN };
+		k++;
+	}
+	for (i = 0; i < breaks; i++) {
+		last = i == breaks - 1;
+		snprintf(names[k], sizeof(names[k]), "f%d", i + 1);
+		p[3 + 2 * breaks + i] = (struct nsl_law_param){ names[k],
+			NSL_PT_RATE, -1, NAN, 0, INF, last ? NULL : names[k],
+			NAN };
+		k++;
+	}
+	if (breaks == 1) {
+		/* power-offset: E + A*x^-a */
+		nest = "power-offset";
+		nbreaks = 1;
+		p[0].nest = "E";
+		p[1].nest = "A";
+		p[2].nest = "a";
+	}
+	l->np = (size_t)(3 + 3 * breaks);
+	l->breaks = breaks;
+	if (set_params(l, p) != 0 || set_nest(l, p, nest, nbreaks, nvars) != 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static double
+exp_offset_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double u = exp(t[1] - exp(t[2]) * x[0]), y = exp(t[0]) + u;
+
+	(void)l;
+	if (g) {
+		g[0] = exp(t[0]);
+		g[1] = u;
+		g[2] = -u * exp(t[2]) * x[0];
+	}
+	return y;
+}
+
+static void
+exp_offset_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = 1;
+	phi[1] = exp(-exp(t[2]) * x[0]);
+}
+
+static double
+downstream_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double u = exp(t[1] - exp(t[2]) * x[0]), y = exp(t[0]) - u;
+
+	(void)l;
+	if (g) {
+		g[0] = exp(t[0]);
+		g[1] = -u;
+		g[2] = u * exp(t[2]) * x[0];
+	}
+	return y;
+}
+
+static void
+downstream_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = 1;
+	phi[1] = -exp(-exp(t[2]) * x[0]);
+}
+
+static double
+lr_anneal_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double u = exp(t[1] - t[3] * log(x[0])), v = exp(t[2]) * x[1];
+	double y = exp(t[0]) + u - v;
+
+	(void)l;
+	if (g) {
+		g[0] = exp(t[0]);
+		g[1] = u;
+		g[2] = -v;
+		g[3] = -u * log(x[0]);
+	}
+	return y;
+}
+
+static void
+lr_anneal_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	(void)h;
+	phi[0] = 1;
+	phi[1] = exp(-t[3] * log(x[0]));
+	phi[2] = -x[1];
+}
+
+/*
+ * lr-anneal's working variables S1, S2 from (step, lr), one record at a
+ * time.  Each record's lr is taken to be the rate of the steps since the
+ * previous record (k steps), the drop happening at the first of them:
+ * m_1 = lambda*m_0 + d, m_t = lambda*m_{t-1}, so that
+ * sum_{t=1..k} m_t = (lambda*m_0 + d)(1 - lambda^k)/(1 - lambda).
+ * With one record per step this is Tissue et al.'s S1 and S2.  State:
+ * s[0] S1, s[1] S2, s[2] m, s[3] the previous step, s[4] its lr.
+ */
+static int
+lr_anneal_step(struct nsl_law_curve *c, double *x, struct nsl_err *err)
+{
+	double *s = c->s, step = x[0], lr = x[1], k, d, lk;
+
+	if (c->n == 0) {
+		s[0] = s[1] = s[2] = s[3] = 0;
+		s[4] = lr;
+	}
+	k = step - s[3];
+	if (!(k > 0))
+		return nsl_err_set(err, NSL_EX_DATAERR, "lr-anneal: steps "
+		    "must increase (step %g after %g)", step, s[3]);
+	d = s[4] - lr;
+	lk = pow(LR_LAMBDA, k);
+	s[0] += k * lr;
+	s[1] += (LR_LAMBDA * s[2] + d) * (1 - lk) / (1 - LR_LAMBDA);
+	s[2] = (LR_LAMBDA * s[2] + d) * lk / LR_LAMBDA;
+	x[0] = s[0];
+	x[1] = s[1];
+	s[3] = step;
+	s[4] = lr;
+	c->n++;
+	return 0;
+}
+
+static double
+formula_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double vals[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+	double gr[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+	double y;
+
+	memcpy(vals, t, l->np * sizeof(double));
+	memcpy(vals + l->np, x, l->nvars * sizeof(double));
+	if (g == NULL)
+		return nsl_expr_eval(l->expr, vals);
+	y = nsl_expr_eval_grad(l->expr, vals, gr);
+	memcpy(g, gr, l->np * sizeof(double));
+	return y;
+}
+
+/* affine in the linear ones: the value with them at 0 is h, the
+ * derivatives are the basis */
+static void
+formula_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	double vals[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+	double gr[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+	size_t j;
+
+	memcpy(vals, t, l->np * sizeof(double));
+	memcpy(vals + l->np, x, l->nvars * sizeof(double));
+	for (j = 0; j < l->nlin; j++)
+		vals[l->lin[j]] = 0;
+	*h = nsl_expr_eval_grad(l->expr, vals, gr);
+	for (j = 0; j < l->nlin; j++)
+		phi[j] = gr[l->lin[j]];
+}
+
+/* --- the catalogue ------------------------------------------------------ */
+
+/*
+ * Published values: chinchilla, Hoffmann et al. 2022 (approach 3);
+ * kaplan, Kaplan et al. 2020 (eq. 1.5); data-constrained, Muennighoff
+ * et al. 2023 (their fit of A, B, E, alpha, beta and R_D*, R_N*).
+ * Plausible exponents: 0 to 2 for the N and D exponents of language
+ * models, 0 to 5 for a generic power law; 10 either way for a BNSL
+ * slope change.  Nested laws: chinchilla is data-constrained with
+ * R_D, R_N -> infinity (1e12 gives D' = D, N' = N to 1e-10 at 60
+ * epochs) and chinchilla-tied is chinchilla with beta = alpha;
+ * power-offset is bnsl with c1 = 0 (any d1, f1), bnsl with one break
+ * fewer is bnsl with c_K = 0; power is power-offset with E = 0.
+ * Start design of exponents: [0, 2] by default; kaplan's and
+ * data-constrained's start at 0.02 (an exponent 0 makes their
+ * parameters unidentifiable), kaplan's end at 1 and its scales reach
+ * e^20 beyond the largest x (Nc, Dc are far beyond the data).
+ */
+static const struct nsl_law_param power_p[] = { PLAIN("A", NSL_PT_COEF, 0),
+	{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
+static const struct nsl_law_param power_offset_p[] = {
+	{ "E", NSL_PT_COEF, 0, NAN, 0, INF, NULL, 0 },
+	{ "A", NSL_PT_COEF, 0, NAN, 0, INF, "A", NAN },
+	{ "a", NSL_PT_EXPO, 0, NAN, 0, 5, "a", NAN } };
+static const struct nsl_law_param chinchilla_p[] = {
+	{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, "A", NAN },
+	{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, "B", NAN },
+	{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, "E", NAN },
+	{ "alpha", NSL_PT_EXPO, 0, 0.34, 0, 2, "alpha", NAN },
+	{ "beta", NSL_PT_EXPO, 1, 0.28, 0, 2, "alpha", NAN } };
+/* alpha between Hoffmann's alpha and beta */
+static const struct nsl_law_param tied_p[] = {
+	{ "A", NSL_PT_COEF, 0, 406.4, 0, INF, NULL, NAN },
+	{ "B", NSL_PT_COEF, 0, 410.7, 0, INF, NULL, NAN },
+	{ "E", NSL_PT_COEF, 0, 1.69, 0, INF, NULL, NAN },
+	{ "alpha", NSL_PT_EXPO, 0, 0.31, 0, 2, NULL, NAN } };
+static const struct nsl_law_param kaplan_p[] = {
+	{ "Nc", NSL_PT_SCALE, 0, 6.4e13, 0, INF, NULL, NAN },
+	{ "Dc", NSL_PT_SCALE, 1, 1.8e13, 0, INF, NULL, NAN },
+	{ "aN", NSL_PT_EXPO, 0, 0.076, 0, 2, NULL, NAN },
+	{ "aD", NSL_PT_EXPO, 1, 0.103, 0, 2, NULL, NAN } };
+static const struct nsl_law_param dc_p[] = {
+	{ "A", NSL_PT_COEF, 0, 520.82, 0, INF, "A", NAN },
+	{ "B", NSL_PT_COEF, 0, 1487.72, 0, INF, "B", NAN },
+	{ "E", NSL_PT_COEF, 0, 1.8691, 0, INF, "E", NAN },
+	{ "alpha", NSL_PT_EXPO, 0, 0.35, 0, 2, "alpha", NAN },
+	{ "beta", NSL_PT_EXPO, 1, 0.36, 0, 2, "beta", NAN },
+	{ "RD", NSL_PT_RATE, -1, 15.4, 0, INF, NULL, 1e12 },
+	{ "RN", NSL_PT_RATE, -1, 5.3, 0, INF, NULL, 1e12 } };
+static const struct nsl_law_param exp_offset_p[] = {
+	PLAIN("E", NSL_PT_COEF, 0), PLAIN("A", NSL_PT_COEF, 0),
+	PLAIN("b", NSL_PT_RATE, 0) };
+static const struct nsl_law_param downstream_p[] = {
+	PLAIN("eps", NSL_PT_COEF, 0), PLAIN("k", NSL_PT_COEF, 0),
+	PLAIN("gamma", NSL_PT_RATE, 0) };
+static const struct nsl_law_param lr_anneal_p[] = {
+	PLAIN("L0", NSL_PT_COEF, 0), PLAIN("A", NSL_PT_COEF, 0),
+	PLAIN("C", NSL_PT_COEF, 0),
+	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 2, NULL, NAN } };
+
+#define P(a) (a), sizeof(a) / sizeof((a)[0])
+
+const struct nsl_law_def nsl_law_catalogue[] = {
+	{ .name = "power", .formula = "y = A*x^-a", .yname = "y",
+	  .vars = { "x" }, .nvars = 1, .params = P(power_p),
+	  .var_positive = 1, .expo_hi = 2,
+	  .eval = power_eval, .basis = power_basis },
+	{ .name = "power-offset", .formula = "y = E + A*x^-a", .yname = "y",
+	  .vars = { "x" }, .nvars = 1, .params = P(power_offset_p),
+	  .nest = "power", .nest_breaks = 1, .nest_vars = { "x" },
+	  .var_positive = 1, .expo_hi = 2,
+	  .eval = power_offset_eval, .basis = power_offset_basis },
+	{ .name = "chinchilla", .formula = "L = E + A/N^alpha + B/D^beta",
+	  .yname = "loss", .vars = { "N", "D" }, .nvars = 2,
+	  .params = P(chinchilla_p),
+	  .nest = "chinchilla-tied", .nest_breaks = 1,
+	  .nest_vars = { "N", "D" },
+	  .var_positive = 3, .expo_hi = 2,
+	  .eval = chinchilla_eval, .basis = chinchilla_basis,
+	  .optimal = chinchilla_optimal },
+	{ .name = "chinchilla-tied", .formula = "L = E + A/N^alpha + B/D^alpha",
+	  .yname = "loss", .vars = { "N", "D" }, .nvars = 2,
+	  .params = P(tied_p),
+	  .var_positive = 3, .expo_hi = 2,
+	  .eval = tied_eval, .basis = tied_basis, .optimal = tied_optimal },
+	{ .name = "kaplan", .formula = "L = ((Nc/N)^(aN/aD) + Dc/D)^aD",
+	  .yname = "loss", .vars = { "N", "D" }, .nvars = 2,
+	  .params = P(kaplan_p),
+	  .var_positive = 3, .expo_lo = 0.02, .expo_hi = 1, .scale_pad = 20,
+	  .eval = kaplan_eval },
+	{ .name = "data-constrained", .formula = "L = E + A/N'^alpha + "
+	  "B/D'^beta, D' = U + U*RD*(1 - exp(-(D/U - 1)/RD)), N' = UN + "
+	  "UN*RN*(1 - exp(-(N/UN - 1)/RN)), UN = min(N, G*(G*U)^(beta/"
+	  "alpha)), G = (alpha*A/(beta*B))^(1/(alpha+beta))",
+	  .yname = "loss", .vars = { "N", "D", "U" }, .nvars = 3,
+	  .params = P(dc_p),
+	  .nest = "chinchilla", .nest_breaks = 1, .nest_vars = { "N", "D" },
+	  .var_positive = 7, .expo_lo = 0.02, .expo_hi = 2,
+	  .flags = NSL_LAWF_BASIS_COEF,
+	  .eval = dc_law_eval, .basis = dc_basis },
+	{ .name = "bnsl", .formula = "y = a + b*x^-c0 * prod_i (1 + "
+	  "(x/d_i)^(1/f_i))^(-c_i*f_i)", .yname = "y",
+	  .vars = { "x" }, .nvars = 1, .build = bnsl_build,
+	  .var_positive = 1, .expo_hi = 2, .flags = NSL_LAWF_BREAKS,
+	  .eval = bnsl_law_eval, .basis = bnsl_basis },
+	{ .name = "exp-offset", .formula = "y = E + A*exp(-b*x)", .yname = "y",
+	  .vars = { "x" }, .nvars = 1, .params = P(exp_offset_p),
+	  .expo_hi = 2,
+	  .eval = exp_offset_eval, .basis = exp_offset_basis },
+	{ .name = "downstream", .formula = "Err = eps - k*exp(-gamma*L)",
+	  .yname = "error", .vars = { "loss" }, .nvars = 1,
+	  .params = P(downstream_p),
+	  .expo_hi = 2,
+	  .eval = downstream_eval, .basis = downstream_basis },
+	{ .name = "lr-anneal", .formula = "L = L0 + A*S1^-alpha - C*S2, S1 = "
+	  "sum of lr, S2 = sum of m, m = 0.999*m + (lr_prev - lr)",
+	  .yname = "loss", .vars = { "step", "lr" }, .nvars = 2,
+	  .params = P(lr_anneal_p),
+	  .var_positive = 1,	/* steps; lr may be 0 */
+	  .expo_hi = 2, .flags = NSL_LAWF_CURVE,
+	  .eval = lr_anneal_eval, .basis = lr_anneal_basis,
+	  .step = lr_anneal_step },
+	{ .name = NULL }
+};
+
+/* The user's formula: nsl_law_formula() fills in the rest. */
+static const struct nsl_law_def formula_def = {
+	.name = "formula", .yname = "y", .expo_hi = 2,
+	.flags = NSL_LAWF_FORMULA,
+	.eval = formula_eval, .basis = formula_basis
+};
+
+const struct nsl_law_def *
+nsl_law_find(const char *name)
+{
+	const struct nsl_law_def *d;
+
+	for (d = nsl_law_catalogue; d->name != NULL; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+struct nsl_law *
+nsl_law_new(const char *name, int breaks, struct nsl_err *err)
+{
+	const struct nsl_law_def *d = nsl_law_find(name);
+	struct nsl_law *l;
+	size_t i;
+	int bad = 0;
+
+	if (d == NULL) {
+		nsl_err_set(err, NSL_EX_USAGE, "unknown law '%s' (see "
+		    "--list-laws)", name);
+		return NULL;
+	}
+	if ((l = law_alloc(d, d->formula, d->nvars,
+	    d->build != NULL ? 3 + 3 * NSL_LAW_MAX_BREAKS : d->np)) == NULL)
+		goto nomem;
+	for (i = 0; i < d->nvars; i++)
+		bad |= nsl_law_set_var(l, i, d->vars[i]);
+	if (bad)
+		goto nomem;
+	if (d->build != NULL) {
+		if (d->build(l, breaks, err) != 0) {
+			nsl_law_free(l);
+			return NULL;
+		}
+		return l;
+	}
+	if (set_params(l, d->params) != 0 || (d->nest != NULL &&
+	    set_nest(l, d->params, d->nest, d->nest_breaks,
+	    d->nest_vars) != 0))
+		goto nomem;
+	return l;
+nomem:
+	nsl_law_free(l);
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return NULL;
+}
+
+struct nsl_law *
+nsl_law_formula(const char *text, const char *const *pnames,
+    const double *start, size_t np, const char *const *vnames, size_t nv,
+    struct nsl_err *err)
+{
+	const char *names[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+	struct nsl_law *l;
+	size_t i, used = 0;
+
+	if (np == 0 || np > NSL_LAW_MAX_PARAMS || nv > NSL_LAW_MAX_VARS) {
+		nsl_err_set(err, NSL_EX_USAGE, "formula: need 1 to %d "
+		    "parameters and at most %d variables", NSL_LAW_MAX_PARAMS,
+		    NSL_LAW_MAX_VARS);
+		return NULL;
+	}
+	for (i = 0; i < np; i++)
+		names[i] = pnames[i];
+	for (i = 0; i < nv; i++)
+		names[np + i] = vnames[i];
+	l = law_alloc(&formula_def, text, nv, np);
+	if (l == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	l->expr = nsl_expr_parse(text, names, np + nv, err);
+	if (l->expr == NULL) {
+		nsl_law_free(l);
+		return NULL;
+	}
+	for (i = 0; i < np; i++) {
+		if (set_param(l, i, pnames[i], NSL_PT_FREE, -1) != 0)
+			goto nomem;
+		l->pstart[i] = start[i];
+		used += nsl_expr_uses(l->expr, i) != 0;
+	}
+	for (i = 0; i < nv; i++)
+		if (nsl_law_set_var(l, i, vnames[i]) != 0)
+			goto nomem;
+	/*
+	 * The linear parameters, for variable projection: greedily, each
+	 * parameter in which the formula stays jointly affine with those
+	 * already taken (E, A, B in E + A*N^-a + B*D^-b).
+	 */
+	{
+		unsigned char in[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
+
+		memset(in, 0, sizeof(in));
+		for (i = 0; i < np; i++) {
+			if (!nsl_expr_uses(l->expr, i))
+				continue;
+			in[i] = 1;
+			if (nsl_expr_affine(l->expr, in))
+				l->lin[l->nlin++] = i;
+			else
+				in[i] = 0;
+		}
+	}
+	if (used == 0) {
+		nsl_err_set(err, NSL_EX_USAGE, "formula: uses none of the "
+		    "parameters");
+		nsl_law_free(l);
+		return NULL;
+	}
+	return l;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	nsl_law_free(l);
+	return NULL;
+}
+
+struct nsl_law *
+nsl_law_copy(const struct nsl_law *l, struct nsl_err *err)
+{
+	struct nsl_law *c;
+	size_t i;
+
+	if (l->def->flags & NSL_LAWF_FORMULA)
+		c = nsl_law_formula(l->formula,
+		    (const char *const *)l->params, l->pstart, l->np,
+		    (const char *const *)l->vars, l->nvars, err);
+	else
+		c = nsl_law_new(l->name, l->breaks, err);
+	if (c == NULL)
+		return NULL;
+	for (i = 0; i < l->nvars; i++)
+		if (nsl_law_set_var(c, i, l->vars[i]) != 0)
+			goto nomem;
+	if (nsl_law_set_y(c, l->yname) != 0)
+		goto nomem;
+	return c;
+nomem:
+	nsl_law_free(c);
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return NULL;
+}
+
+int
+nsl_law_set_y(struct nsl_law *l, const char *field)
+{
+	char *p = xstrdup(field);
+
+	if (p == NULL)
+		return -1;
+	free(l->yname);
+	l->yname = p;
+	return 0;
+}
+
+long
+nsl_law_param_index(const struct nsl_law *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->np; i++)
+		if (strcmp(l->params[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+int
+nsl_law_param_is_log(const struct nsl_law *l, size_t k)
+{
+	return l->ptype[k] == NSL_PT_COEF || l->ptype[k] == NSL_PT_RATE ||
+	    l->ptype[k] == NSL_PT_SCALE;
+}
+
+void
+nsl_law_to_report(const struct nsl_law *l, const double *theta, double *out)
+{
+	size_t i;
+
+	for (i = 0; i < l->np; i++)
+		out[i] = nsl_law_param_is_log(l, i) ? exp(theta[i]) : theta[i];
+}
+
+void
+nsl_law_from_report(const struct nsl_law *l, const double *p, double *theta)
+{
+	size_t i;
+
+	for (i = 0; i < l->np; i++)
+		theta[i] = nsl_law_param_is_log(l, i) ? log(p[i]) : p[i];
+}
+
+int
+nsl_law_var_positive(const struct nsl_law *l, size_t k)
+{
+	return (l->def->var_positive >> k) & 1;
+}
+
+void
+nsl_law_curve_init(struct nsl_law_curve *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+int
+nsl_law_prepare_next(const struct nsl_law *l, struct nsl_law_curve *c,
+    double *x, struct nsl_err *err)
+{
+	if (l->def->step == NULL)
+		return 0;
+	return l->def->step(c, x, err);
+}
+
+int
+nsl_law_prepare(const struct nsl_law *l, double *x, size_t n,
+    struct nsl_err *err)
+{
+	struct nsl_law_curve c;
+	size_t i;
+
+	nsl_law_curve_init(&c);
+	for (i = 0; i < n && l->def->step != NULL; i++)
+		if (l->def->step(&c, x + i * l->nvars, err) != 0)
+			return -1;
+	return 0;
+}
+
 double
 nsl_law_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)
 {
-	double y, u, v, w;
-
-	switch (l->kind) {
-	case NSL_LAW_POWER:
-		y = exp(t[0] - t[1] * log(x[0]));
-		if (g) {
-			g[0] = y;
-			g[1] = -y * log(x[0]);
-		}
-		return y;
-	case NSL_LAW_POWER_OFFSET:
-		u = exp(t[1] - t[2] * log(x[0]));
-		y = exp(t[0]) + u;
-		if (g) {
-			g[0] = exp(t[0]);
-			g[1] = u;
-			g[2] = -u * log(x[0]);
-		}
-		return y;
-	case NSL_LAW_CHINCHILLA:
-	case NSL_LAW_CHINCHILLA_TIED: {
-		double be = l->kind == NSL_LAW_CHINCHILLA ? t[4] : t[3];
-
-		u = exp(t[0] - t[3] * log(x[0]));
-		v = exp(t[1] - be * log(x[1]));
-		w = exp(t[2]);
-		if (g) {
-			g[0] = u;
-			g[1] = v;
-			g[2] = w;
-			g[3] = -u * log(x[0]);
-			if (l->kind == NSL_LAW_CHINCHILLA)
-				g[4] = -v * log(x[1]);
-			else
-				g[3] += -v * log(x[1]);
-		}
-		return u + v + w;
-	}
-	case NSL_LAW_KAPLAN: {
-		double aN = t[2], aD = t[3], dl = t[0] - log(x[0]), s;
-
-		u = exp((aN / aD) * dl);
-		v = exp(t[1] - log(x[1]));
-		s = u + v;
-		y = exp(aD * log(s));
-		if (g) {
-			g[0] = y * u * aN / s;
-			g[1] = y * aD * v / s;
-			g[2] = y * u * dl / s;
-			g[3] = y * (log(s) - u * aN * dl / (aD * s));
-		}
-		return y;
-	}
-	case NSL_LAW_DATA_CONSTRAINED: {
-		struct dc o;
-		double A = exp(t[0]), B = exp(t[1]), E = exp(t[2]);
-		double TN, TD;
-		int j;
-
-		dc_eval(t, x, &o);
-		TN = A * exp(-t[3] * log(o.Np));
-		TD = B * exp(-t[4] * log(o.Dp));
-		if (g) {
-			double dTN_dNp = -t[3] * TN / o.Np;
-			double dTD_dDp = -t[4] * TD / o.Dp;
-
-			g[0] = TN;
-			g[1] = TD;
-			g[2] = E;
-			g[3] = -TN * log(o.Np);
-			g[4] = -TD * log(o.Dp);
-			g[5] = dTD_dDp * o.dDp_drd;
-			g[6] = dTN_dNp * o.dNp_drn;
-			if (o.capped) {
-				/* dN'/dtheta = dN'/dM * M * dlogM/dtheta */
-				double k = dTN_dNp * o.dNp_dM * o.M;
-
-				for (j = 0; j < 5; j++)
-					g[j] += k * o.dlogM[j];
-			}
-		}
-		return E + TN + TD;
-	}
-	case NSL_LAW_BNSL:
-		return bnsl_eval(l, t, x[0], g);
-	case NSL_LAW_EXP_OFFSET:
-		u = exp(t[1] - exp(t[2]) * x[0]);
-		y = exp(t[0]) + u;
-		if (g) {
-			g[0] = exp(t[0]);
-			g[1] = u;
-			g[2] = -u * exp(t[2]) * x[0];
-		}
-		return y;
-	case NSL_LAW_DOWNSTREAM:
-		u = exp(t[1] - exp(t[2]) * x[0]);
-		y = exp(t[0]) - u;
-		if (g) {
-			g[0] = exp(t[0]);
-			g[1] = -u;
-			g[2] = u * exp(t[2]) * x[0];
-		}
-		return y;
-	case NSL_LAW_LR_ANNEAL:
-		u = exp(t[1] - t[3] * log(x[0]));
-		v = exp(t[2]) * x[1];
-		y = exp(t[0]) + u - v;
-		if (g) {
-			g[0] = exp(t[0]);
-			g[1] = u;
-			g[2] = -v;
-			g[3] = -u * log(x[0]);
-		}
-		return y;
-	case NSL_LAW_FORMULA: {
-		double vals[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-		double gr[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-
-		memcpy(vals, t, l->np * sizeof(double));
-		memcpy(vals + l->np, x, l->nvars * sizeof(double));
-		if (g == NULL)
-			return nsl_expr_eval(l->expr, vals);
-		y = nsl_expr_eval_grad(l->expr, vals, gr);
-		memcpy(g, gr, l->np * sizeof(double));
-		return y;
-	}
-	default:
-		return NAN;
-	}
+	return l->def->eval(l, t, x, g);
 }
 
 int
@@ -866,77 +1133,50 @@ nsl_law_basis(const struct nsl_law *l, const double *t, const double *x,
     double *phi, double *h)
 {
 	*h = 0;
-	switch (l->kind) {
-	case NSL_LAW_POWER:
-		phi[0] = exp(-t[1] * log(x[0]));
-		return 0;
-	case NSL_LAW_POWER_OFFSET:
-		phi[0] = 1;
-		phi[1] = exp(-t[2] * log(x[0]));
-		return 0;
-	case NSL_LAW_CHINCHILLA:
-		phi[0] = exp(-t[3] * log(x[0]));
-		phi[1] = exp(-t[4] * log(x[1]));
-		phi[2] = 1;
-		return 0;
-	case NSL_LAW_CHINCHILLA_TIED:
-		phi[0] = exp(-t[3] * log(x[0]));
-		phi[1] = exp(-t[3] * log(x[1]));
-		phi[2] = 1;
-		return 0;
-	case NSL_LAW_DATA_CONSTRAINED: {
-		struct dc o;
-
-		dc_eval(t, x, &o);
-		phi[0] = exp(-t[3] * log(o.Np));
-		phi[1] = exp(-t[4] * log(o.Dp));
-		phi[2] = 1;
-		return 0;
-	}
-	case NSL_LAW_BNSL: {
-		double tt[3 + 3 * NSL_LAW_MAX_BREAKS];
-
-		memcpy(tt, t, l->np * sizeof(double));
-		tt[0] = -INFINITY;	/* a = 0 */
-		tt[1] = 0;		/* b = 1 */
-		phi[0] = 1;
-		phi[1] = bnsl_eval(l, tt, x[0], NULL);
-		return 0;
-	}
-	case NSL_LAW_EXP_OFFSET:
-		phi[0] = 1;
-		phi[1] = exp(-exp(t[2]) * x[0]);
-		return 0;
-	case NSL_LAW_DOWNSTREAM:
-		phi[0] = 1;
-		phi[1] = -exp(-exp(t[2]) * x[0]);
-		return 0;
-	case NSL_LAW_LR_ANNEAL:
-		phi[0] = 1;
-		phi[1] = exp(-t[3] * log(x[0]));
-		phi[2] = -x[1];
-		return 0;
-	case NSL_LAW_FORMULA: {
-		/* affine in the linear ones: the value with them at 0 is h,
-		 * the derivatives are the basis */
-		double vals[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-		double gr[NSL_LAW_MAX_PARAMS + NSL_LAW_MAX_VARS];
-		size_t j;
-
-		if (l->nlin == 0)
-			return -1;
-		memcpy(vals, t, l->np * sizeof(double));
-		memcpy(vals + l->np, x, l->nvars * sizeof(double));
-		for (j = 0; j < l->nlin; j++)
-			vals[l->lin[j]] = 0;
-		*h = nsl_expr_eval_grad(l->expr, vals, gr);
-		for (j = 0; j < l->nlin; j++)
-			phi[j] = gr[l->lin[j]];
-		return 0;
-	}
-	default:
+	if (l->nlin == 0 || l->def->basis == NULL)
 		return -1;
+	l->def->basis(l, t, x, phi, h);
+	return 0;
+}
+
+int
+nsl_law_has_optimal(const struct nsl_law *l)
+{
+	return l->def->optimal != NULL;
+}
+
+int
+nsl_law_optimal(const struct nsl_law *l, const double *t, double C,
+    double k, double *N, double *D, double *L, struct nsl_err *err)
+{
+	const struct nsl_law_def *d;
+	char names[256];
+	size_t n = 0, len = 0, i = 0;
+	double x[NSL_LAW_MAX_VARS];
+
+	if (l->def->optimal == NULL) {
+		/* "a chinchilla or chinchilla-tied fit": the rows that can */
+		for (d = nsl_law_catalogue; d->name != NULL; d++)
+			n += d->optimal != NULL;
+		names[0] = '\0';
+		for (d = nsl_law_catalogue; d->name != NULL; d++) {
+			if (d->optimal == NULL)
+				continue;
+			i++;
+			len += (size_t)snprintf(names + len, len < sizeof(names) ?
+			    sizeof(names) - len : 0, "%s%s", i == 1 ? "" :
+			    i == n ? " or " : ", ", d->name);
+			if (len >= sizeof(names))
+				len = sizeof(names) - 1;
+		}
+		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
+		    "needs a %s fit, not %s", names, l->name);
 	}
+	l->def->optimal(l, t, C, k, N, D);
+	x[0] = *N;
+	x[1] = *D;
+	*L = nsl_law_eval(l, t, x, NULL);
+	return 0;
 }
 
 /*
@@ -1201,4 +1441,24 @@ nsl_law_describe(const struct nsl_law *l, struct nsl_buf *b)
 		nsl_buf_addf(b, " %s%s", l->params[i],
 		    nsl_law_param_is_log(l, i) ? "*" : "");
 	nsl_buf_addc(b, '\n');
+}
+
+int
+nsl_law_list(struct nsl_buf *b, struct nsl_err *err)
+{
+	const struct nsl_law_def *d;
+
+	for (d = nsl_law_catalogue; d->name != NULL; d++) {
+		struct nsl_law *l = nsl_law_new(d->name, 1, err);
+
+		if (l == NULL)
+			return -1;
+		nsl_law_describe(l, b);
+		nsl_law_free(l);
+	}
+	nsl_buf_adds(b, "(* fitted in log space; bnsl shown with --breaks 1;"
+	    " --formula for your own law)\n");
+	if (nsl_buf_failed(b))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
 }

@@ -848,7 +848,7 @@ project_ws(const struct nsl_problem *p, double *theta,
 	size_t fm[MAXP], nf = 0;
 	double G[MAXP * MAXP], hv[MAXP], c[MAXP], phi[MAXP], phimax[MAXP];
 	double tt, ymax = 0, h;
-	int iter, iters = law->kind == NSL_LAW_DATA_CONSTRAINED ? 3 : 1;
+	int iter, iters = law->def->flags & NSL_LAWF_BASIS_COEF ? 3 : 1;
 	int nonneg = m > 0 && nsl_law_param_is_log(law, law->lin[0]);
 
 	for (a = 0; a < m; a++) {
@@ -1023,9 +1023,8 @@ param_range(const struct nsl_problem *p, size_t k, double *lo, double *hi)
 		ymin = ymax = 1;
 	switch (law->ptype[k]) {
 	case NSL_PT_EXPO:
-		*lo = (law->kind == NSL_LAW_KAPLAN ||
-		    law->kind == NSL_LAW_DATA_CONSTRAINED) ? 0.02 : 0;
-		*hi = law->kind == NSL_LAW_KAPLAN ? 1 : 2;
+		*lo = law->def->expo_lo;
+		*hi = law->def->expo_hi;
 		break;
 	case NSL_PT_RATE:
 		if (v >= 0) {
@@ -1038,7 +1037,7 @@ param_range(const struct nsl_problem *p, size_t k, double *lo, double *hi)
 		break;
 	case NSL_PT_SCALE:
 		*lo = log(xmin);
-		*hi = log(xmax) + (law->kind == NSL_LAW_KAPLAN ? 20 : 0);
+		*hi = log(xmax) + law->def->scale_pad;
 		break;
 	case NSL_PT_COEF:
 	default:
@@ -1318,7 +1317,8 @@ design(const struct nsl_problem *p, const struct dim *dims, size_t nd,
 	int varpro = nl > 0;
 	/* the objective from the projection's basis, where the basis does
 	 * not depend on the coefficients */
-	int fused = varpro && p->law->kind != NSL_LAW_DATA_CONSTRAINED;
+	int fused = varpro &&
+	    !(p->law->def->flags & NSL_LAWF_BASIS_COEF);
 	double *u = NULL, *th = NULL, *fv = NULL, *ly = NULL;
 	gsl_qrng *q = NULL;
 

@@ -13,6 +13,8 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "nsl/fitrec.h"
+#include "nsl/group.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
@@ -31,6 +33,7 @@ nsl_plot_init(struct nsl_plot *p, const struct nsl_plot_opts *o)
 {
 	memset(p, 0, sizeof(*p));
 	p->o = o;
+	nsl_groupby_init(&p->groups, o->group);
 }
 
 void
@@ -51,21 +54,19 @@ nsl_plot_release(struct nsl_plot *p)
 	}
 	free(p->s);
 	free(p->c);
+	nsl_groupby_release(&p->groups);
 	memset(p, 0, sizeof(*p));
 }
 
+/* Series si (the group-by's number), new when it is the next one. */
 static struct nsl_plot_series *
-series_for(struct nsl_plot *p, const char *key, size_t klen,
-    const char *name)
+series_at(struct nsl_plot *p, size_t si, const char *name)
 {
 	struct nsl_plot_series *s;
-	size_t i;
+	const char *key;
 
-	for (i = 0; i < p->ns; i++)
-		if (key == NULL || (p->s[i].key != NULL &&
-		    strlen(p->s[i].key) == klen &&
-		    memcmp(p->s[i].key, key, klen) == 0))
-			return &p->s[i];
+	if (si < p->ns)
+		return &p->s[si];
 	if (p->ns == p->scap) {
 		size_t cap = p->scap ? 2 * p->scap : 8;
 		void *t = realloc(p->s, cap * sizeof(*p->s));
@@ -77,7 +78,8 @@ series_for(struct nsl_plot *p, const char *key, size_t klen,
 	}
 	s = &p->s[p->ns];
 	memset(s, 0, sizeof(*s));
-	if (key != NULL && (s->key = strndup(key, klen)) == NULL)
+	key = nsl_groupby_key(&p->groups, si);
+	if (key != NULL && (s->key = strdup(key)) == NULL)
 		return NULL;
 	if ((s->name = strdup(name)) == NULL)
 		return NULL;
@@ -104,27 +106,26 @@ int
 nsl_plot_read(struct nsl_plot *p, struct nsl_reader *r, struct nsl_err *err)
 {
 	const struct nsl_plot_opts *o = p->o;
-	struct nsl_buf name = NSL_BUF_INIT, key = NSL_BUF_INIT;
+	struct nsl_buf name = NSL_BUF_INIT;
 	struct nsl_rec rec;
 	int got, ret = -1;
 
 	nsl_rec_init(&rec, 0);
 	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
 		struct nsl_plot_series *s;
-		const struct nsl_field *g = NULL;
+		const struct nsl_field *g;
 		double x, y;
-		long i;
+		long i, gi;
 
 		if (get_number(&rec, o->x, o->logx, &x, err) != 0 ||
 		    get_number(&rec, o->y, o->logy, &y, err) != 0)
 			goto place;
 		nsl_buf_reset(&name);
+		/* series are equal values (nsl/group.h), not bytes */
+		if ((gi = nsl_groupby_add(&p->groups, &rec, err)) < 0)
+			goto place;
 		if (o->group != NULL) {
-			/* series are equal values (nsl/labels.h), not bytes */
-			if ((i = nsl_rec_require(&rec, o->group, err)) < 0 ||
-			    nsl_labels_key_at(&rec, (size_t)i,
-			    NSL_LABELS_LITERALS, &key, err) != 0)
-				goto place;
+			i = nsl_rec_find(&rec, o->group);
 			g = &rec.fields[i];
 			nsl_buf_adds(&name, o->group);
 			nsl_buf_addc(&name, '=');
@@ -138,14 +139,14 @@ nsl_plot_read(struct nsl_plot *p, struct nsl_reader *r, struct nsl_err *err)
 				nsl_buf_adds(&name, t.data);
 				nsl_buf_release(&t);
 			} else {
-				nsl_buf_add(&name, key.data, key.len);
+				nsl_buf_adds(&name, nsl_groupby_key(&p->groups,
+				    (size_t)gi));
 			}
 		} else {
 			nsl_buf_adds(&name, o->y);
 		}
 		nsl_buf_addc(&name, '\0');
-		s = series_for(p, g ? key.data : NULL, g ? key.len : 0,
-		    name.data);
+		s = series_at(p, (size_t)gi, name.data);
 		if (s == NULL || nsl_buf_failed(&name))
 			goto nomem;
 		if (s->n == s->cap) {
@@ -181,7 +182,6 @@ nomem:
 out:
 	nsl_rec_release(&rec);
 	nsl_buf_release(&name);
-	nsl_buf_release(&key);
 	return ret;
 }
 
@@ -307,9 +307,9 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 	size_t j, a;
 	int ret = -1;
 
-	if (law->kind == NSL_LAW_LR_ANNEAL)
-		return nsl_err_set(err, NSL_EX_DATAERR, "law lr-anneal "
-		    "depends on a whole schedule, not one x: cannot draw it");
+	if (law->def->flags & NSL_LAWF_CURVE)
+		return nsl_err_set(err, NSL_EX_DATAERR, "law %s depends on a "
+		    "whole schedule, not one x: cannot draw it", law->name);
 	if (kx < 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "the fit's law %s has "
 		    "no variable \"%s\" (--x)", law->name, o->x);
@@ -321,11 +321,9 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 				xv[j] = o->at_value[a];
 	}
 	if (byf != NULL && o->group != NULL && strcmp(byf, o->group) == 0) {
-		for (j = 0; j < p->ns; j++)
-			if (p->s[j].key != NULL &&
-			    strcmp(p->s[j].key, byv) == 0)
-				break;
-		if (j == p->ns) {	/* no points of that group: skip */
+		long si = nsl_groupby_find(&p->groups, byv);
+
+		if (si < 0) {	/* no points of that group: skip */
 			ret = 0;
 			goto out;
 		}
@@ -334,7 +332,7 @@ nsl_plot_add_fit(struct nsl_plot *p, const struct nsl_fitrec *f,
 		for (a = 0; a < law->nvars; a++)
 			if ((long)a != kx && isnan(xv[a]))
 				goto unset;
-		ret = add_curve(p, f, (long)j, (size_t)kx, xv, err);
+		ret = add_curve(p, f, si, (size_t)kx, xv, err);
 		goto out;
 	}
 	if (kg >= 0 && kg != kx) {
@@ -744,4 +742,158 @@ nsl_plot_render(const char *script, size_t len, struct nsl_err *err)
 		    "(status %d): see its message above", WIFEXITED(st) ?
 		    WEXITSTATUS(st) : -1);
 	return 0;
+}
+
+const char *
+nsl_plot_check(const struct nsl_plot_opts *o, const char *output)
+{
+	static char msg[600];
+
+	if (o->x == NULL || o->y == NULL)
+		return "--x FIELD and --y FIELD are required";
+	if (output == NULL)
+		return "-o FIGURE (.png, .svg or .pdf) is required";
+	if (nsl_plot_format(output) == NULL) {
+		snprintf(msg, sizeof(msg), "-o %.500s: the name must end in "
+		    ".png, .svg or .pdf", output);
+		return msg;
+	}
+	if (!isnan(o->xmin) && !isnan(o->xmax) && !(o->xmin < o->xmax))
+		return "--xmin must be below --xmax";
+	if (o->logx && ((!isnan(o->xmin) && !(o->xmin > 0)) ||
+	    (!isnan(o->xmax) && !(o->xmax > 0))))
+		return "--logx needs a positive --xmin and --xmax";
+	return NULL;
+}
+
+/* The point records of path. */
+static int
+read_points(struct nsl_plot *p, const char *path, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	int rc;
+
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	rc = nsl_plot_read(p, r, err);
+	nsl_reader_close(r);
+	return rc;
+}
+
+/* The fit records of path, each a curve (or several). */
+static int
+read_fits(struct nsl_plot *p, const char *path, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct nsl_rec rec;
+	struct nsl_fitrec f;
+	int got, any = 0, ret = -1;
+
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+		nsl_fitrec_init(&f);
+		if (nsl_fitrec_parse(&f, &rec, err) != 0 ||
+		    nsl_plot_add_fit(p, &f, &rec, err) != 0) {
+			nsl_fitrec_release(&f);
+			nsl_err_at(err, nsl_reader_name(r),
+			    nsl_reader_lineno(r));
+			goto out;
+		}
+		nsl_fitrec_release(&f);
+		any = 1;
+	}
+	if (got < 0)
+		goto out;
+	if (!any) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no fit records");
+		nsl_err_at(err, path, 0);
+		goto out;
+	}
+	ret = 0;
+out:
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	return ret;
+}
+
+int
+nsl_plot_load(struct nsl_plot *p, const char *const *files, size_t nfiles,
+    const char *const *fits, size_t nfits, struct nsl_err *err)
+{
+	size_t i;
+
+	nsl_err_clear(err);
+	if (nfiles == 0 && read_points(p, "-", err) != 0)
+		return -1;
+	for (i = 0; i < nfiles; i++)
+		if (read_points(p, files[i], err) != 0)
+			return -1;
+	for (i = 0; i < nfits; i++)
+		if (read_fits(p, fits[i], err) != 0)
+			return -1;
+	return 0;
+}
+
+/* Copy the rendered file tmp into output (atomically) and remove it. */
+static int
+deliver(const char *tmp, const char *output, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct nsl_writer *w;
+	char buf[65536];
+	long n;
+
+	if ((r = nsl_reader_open(tmp, err)) == NULL)
+		goto fail;
+	if ((w = nsl_writer_open(output, err)) == NULL) {
+		nsl_reader_close(r);
+		goto fail;
+	}
+	while ((n = nsl_reader_read(r, buf, sizeof(buf), err)) > 0)
+		if (nsl_writer_write(w, buf, (size_t)n, err) != 0)
+			break;
+	nsl_reader_close(r);
+	if (n != 0) {
+		nsl_writer_abort(w);
+		goto fail;
+	}
+	if (nsl_writer_commit(w, err) != 0)
+		goto fail;
+	unlink(tmp);
+	return 0;
+fail:
+	unlink(tmp);
+	return -1;
+}
+
+int
+nsl_plot_draw(const struct nsl_plot *p, const char *output, int script,
+    struct nsl_buf *out, struct nsl_err *err)
+{
+	const char *fmt = nsl_plot_format(output), *td = getenv("TMPDIR");
+	struct nsl_buf b = NSL_BUF_INIT;
+	char tmp[512];
+	int fd, ret = -1;
+
+	nsl_err_clear(err);
+	if (script)
+		return nsl_plot_script(p, output, fmt, out, err);
+	if (td == NULL || *td == '\0' || strlen(td) > 400)
+		td = "/tmp";
+	snprintf(tmp, sizeof(tmp), "%s/nsl-plot-XXXXXX.%s", td, fmt);
+	if ((fd = mkstemps(tmp, 4)) < 0)
+		return nsl_err_set(err, NSL_EX_IOERR, "cannot create a "
+		    "temporary file in %s", td);
+	close(fd);
+	if (nsl_plot_script(p, tmp, fmt, &b, err) != 0 ||
+	    nsl_plot_render(b.data, b.len, err) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	ret = deliver(tmp, output, err);
+out:
+	nsl_buf_release(&b);
+	return ret;
 }

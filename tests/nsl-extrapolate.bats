@@ -308,3 +308,7 @@ calc() {
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *'l.json:1: field "level": must be between 0 and 1' ]]
 }
+
+@test "golden cases: predictions, inversion, score, compute-optimal, lr-anneal's schedule, groups (tests/fixtures/extrapolate/answers.test)" {
+	golden "$TESTS_DIR/fixtures/extrapolate/answers.test"
+}

@@ -365,3 +365,8 @@ calc() {
 	within "$(jq .params.b2 <<<"$output")" 5.5015643181e-4 5.5e-12
 	within "$(jq .objective <<<"$output")" 0.12455138894 1.3e-9
 }
+
+@test "golden cases: --list-laws is the catalogue; exact data give back their known parameters (tests/fixtures/fit/catalogue.test)" {
+	require_prog jq jq
+	golden "$TESTS_DIR/fixtures/fit/catalogue.test"
+}

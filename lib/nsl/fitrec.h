@@ -1,17 +1,6 @@
 /*
- * nsl/fitrec.h - measurement points in, fit records out (and back in).
- *
- * Points: nsl_points_read() reads measurement records into groups (one
- * per distinct value of the --by field, in order of first appearance;
- * values are the same group when nsl/labels.h says they are equal: 2 and
- * 2.0 are one group, "a" and "\u0061" too; objects and arrays are
- * errors),
- * taking the law's variables, the measured y and an optional weight from
- * each record, and remembering per point whether it passes the --min
- * filters, whether it is held out, and its cluster key.  After reading,
- * nsl_points_finish() derives the law's working variables per group
- * (nsl_law_prepare), drops the --drop-top K highest-y points and the
- * points that fail --min, and checks every value a log is taken of.
+ * nsl/fitrec.h - the fit record: its write/parse pair and what a record
+ * answers (intervals, predictions, inversions, compute-optimal).
  *
  * The fit record is one JSON object per fit, documented in nsl-fit(1):
  *
@@ -43,7 +32,7 @@
  * group is matched by equal value (nsl/labels.h).
  *
  * Ownership: a struct nsl_fitrec owns its law, samples and strings;
- * release with nsl_fitrec_release().  struct nsl_points owns its groups.
+ * release with nsl_fitrec_release().
  */
 #ifndef NSL_FITREC_H
 #define NSL_FITREC_H
@@ -58,71 +47,6 @@
 #include "nsl/optim.h"
 
 struct nsl_reader;
-
-enum nsl_cmp { NSL_CMP_GE, NSL_CMP_GT, NSL_CMP_LE, NSL_CMP_LT, NSL_CMP_EQ };
-
-/* "FIELD>=VALUE" (>=, >, <=, <, ==, =): a test on one numeric field. */
-struct nsl_cond {
-	char field[128];
-	enum nsl_cmp op;
-	double value;
-};
-
-/* Parse "FIELD OP VALUE"; with defop >= 0 and no operator, "FIELD=VALUE"
- * means FIELD defop VALUE.  Returns 0 or -1 with err (NSL_EX_USAGE). */
-int nsl_cond_parse(struct nsl_cond *, const char *text, int defop,
-    struct nsl_err *err);
-int nsl_cond_test(const struct nsl_cond *, double v);
-
-struct nsl_group {
-	char *key;		/* the --by value's key (labels.h), or NULL */
-	size_t n, cap;
-	double *x;		/* n rows of nvars */
-	double *y;
-	double *w;		/* NULL unless a weight field was given */
-	unsigned char *keep;	/* passes --min */
-	unsigned char *held;	/* held out */
-	double *hval;		/* --holdout-largest field value */
-	size_t nmatch;		/* kept points that pass --holdout */
-	size_t *cluster;	/* cluster id per point (NULL: none) */
-	size_t ncluster;
-	unsigned long *line;	/* input line per point */
-	const char *file;	/* borrowed */
-};
-
-struct nsl_points_opts {
-	const struct nsl_law *law;
-	const char *y;			/* y field */
-	const char *weight;		/* or NULL */
-	const char *by;			/* or NULL */
-	const char *cluster;		/* or NULL */
-	const struct nsl_cond *min;	/* --min filters */
-	size_t nmin;
-	const struct nsl_cond *holdout;	/* or NULL */
-	const char *holdout_largest;	/* or NULL */
-	size_t drop_top;
-	unsigned rec_flags;		/* NSL_REC_ALLOW_NONFINITE */
-};
-
-struct nsl_points {
-	struct nsl_points_opts o;
-	struct nsl_group *g;
-	size_t ng, cap;
-	char **ckeys;			/* cluster keys (labels.h) */
-	size_t nckeys, ckcap;
-};
-
-void nsl_points_init(struct nsl_points *, const struct nsl_points_opts *);
-void nsl_points_release(struct nsl_points *);
-/* Read every record of r.  Returns 0, or -1 with err at file:line. */
-int nsl_points_read(struct nsl_points *, struct nsl_reader *,
-    struct nsl_err *err);
-/*
- * Prepare, filter and check each group (see above); afterwards every
- * group's points 0..n) are the kept ones.  Returns 0 or -1 with err.
- */
-int nsl_points_finish(struct nsl_points *, enum nsl_loss loss,
-    struct nsl_err *err);
 
 struct nsl_fitrec {
 	struct nsl_law *law;
@@ -183,33 +107,5 @@ int nsl_fitrec_solve(const struct nsl_fitrec *, const double *x, size_t k,
     double target, double level, double out[3], struct nsl_err *err);
 int nsl_fitrec_optimal(const struct nsl_fitrec *, double C, double k,
     double level, double out[3][3], struct nsl_err *err);
-
-/* Everything nsl-fit does to one group. */
-struct nsl_fit_opts {
-	enum nsl_loss loss;
-	double delta;
-	struct nsl_optim_opts optim;	/* optim.start: report values or NULL */
-	const unsigned char *fixed;	/* law->np flags or NULL */
-	const double *fixval;		/* report-space values of fixed ones */
-	size_t bootstrap;		/* B, 0 for none */
-	const char *cluster;		/* cluster field or NULL */
-	double level;
-	uint64_t seed;
-	const char *by;			/* --by field or NULL */
-};
-
-/*
- * Fit one group's kept, not held-out points; score the held-out ones;
- * bootstrap.  Fills out (initialised by the caller; it takes a new copy
- * of the law).  Identification warnings (a variable spanning less than a
- * decade, a degenerate or unconverged fit), one line each without the
- * program name, are appended to warn.  Returns 0, or -1 with err
- * (NSL_EX_DATAERR for fewer points than free parameters, or for a
- * parameter that is no finite number in report space: a record must
- * read back).
- */
-int nsl_fit_group(const struct nsl_law *, const struct nsl_group *,
-    const struct nsl_fit_opts *, struct nsl_fitrec *out,
-    struct nsl_buf *warn, struct nsl_err *err);
 
 #endif

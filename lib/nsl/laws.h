@@ -41,21 +41,6 @@
 #include "nsl/buf.h"
 #include "nsl/err.h"
 
-enum nsl_law_kind {
-	NSL_LAW_POWER,
-	NSL_LAW_POWER_OFFSET,
-	NSL_LAW_CHINCHILLA,
-	NSL_LAW_CHINCHILLA_TIED,
-	NSL_LAW_KAPLAN,
-	NSL_LAW_DATA_CONSTRAINED,
-	NSL_LAW_BNSL,
-	NSL_LAW_EXP_OFFSET,
-	NSL_LAW_DOWNSTREAM,
-	NSL_LAW_LR_ANNEAL,
-	NSL_LAW_FORMULA,
-	NSL_LAW_NKINDS
-};
-
 /* How a parameter behaves, which decides its space and its start grid. */
 enum nsl_param_type {
 	NSL_PT_COEF,	/* positive coefficient, log space, linear if in lin[] */
@@ -69,8 +54,100 @@ enum nsl_param_type {
 #define NSL_LAW_MAX_VARS 16
 #define NSL_LAW_MAX_BREAKS 8
 
+struct nsl_law;
+
+/*
+ * The catalogue: one row per law (sqlite's aBuiltinFunc[]).  Everything
+ * a law is lives in its row: name, formula text, variables, parameters
+ * (with published starts, plausible ranges and their role in the nested
+ * law), the functions that evaluate it, its basis for variable
+ * projection, how a curve's raw variables become its working ones, the
+ * hints of the start design and the compute-optimal allocation when it
+ * has one.  The law list (--list-laws), the parser (nsl_law_new), the
+ * "unknown law" and "needs a ... fit" messages all come from the table;
+ * adding a law is adding a row (and its test data: see
+ * tests/unit/test_laws.c, which fails for a row without a reference
+ * case).
+ */
+
+/* One parameter of a row. */
+struct nsl_law_param {
+	const char *name;
+	enum nsl_param_type t;
+	int var;		/* the variable a RATE or SCALE refers to */
+	double start;		/* published value (report space); NAN: none */
+	double lo, hi;		/* plausible range; -INFINITY, INFINITY: none */
+	const char *nest;	/* the nested law's parameter, or NULL ... */
+	double neutral;		/* ... and then this value (NAN: any) */
+};
+
+enum nsl_law_flags {
+	/* working variables come from a whole curve in record order
+	 * (nsl_law_prepare_next): no curve over one x, no decade check */
+	NSL_LAWF_CURVE = 1 << 0,
+	/* the basis reads the coefficients (data-constrained's U_N): the
+	 * projection iterates and the design cannot use the basis alone */
+	NSL_LAWF_BASIS_COEF = 1 << 1,
+	/* the law takes a number of breaks (--breaks, "breaks" in records) */
+	NSL_LAWF_BREAKS = 1 << 2,
+	/* the user's formula (nsl_law_formula): not in the list */
+	NSL_LAWF_FORMULA = 1 << 3
+};
+
+/* The state of a curve being prepared, row by row (lr-anneal's sums). */
+struct nsl_law_curve {
+	size_t n;		/* rows seen */
+	double s[8];		/* the row's running state */
+};
+
+struct nsl_law_def {
+	const char *name;	/* "chinchilla" */
+	const char *formula;	/* human-readable formula */
+	const char *yname;	/* default field of the measured quantity */
+	const char *vars[4];	/* default fields of the variables */
+	size_t nvars;
+	const struct nsl_law_param *params;	/* np rows; NULL: build() */
+	size_t np;
+	/* the nested law: name, breaks, and for each of its variables the
+	 * name of ours it reads (NULL: none) */
+	const char *nest;
+	int nest_breaks;
+	const char *nest_vars[4];
+	unsigned var_positive;	/* bit k: variable k must be > 0 */
+	double expo_lo, expo_hi;	/* start design of EXPO parameters */
+	double scale_pad;	/* SCALE design: log(max x) + this at the top */
+	unsigned flags;		/* enum nsl_law_flags */
+	/* y and dy/dtheta (g may be NULL) at x, theta in fit space */
+	double (*eval)(const struct nsl_law *, const double *theta,
+	    const double *x, double *g);
+	/* the basis of the linear coefficients (the COEF parameters, in
+	 * order), or NULL; see nsl_law_basis */
+	void (*basis)(const struct nsl_law *, const double *theta,
+	    const double *x, double *phi, double *h);
+	/* a parameter table that depends on breaks (bnsl), or NULL */
+	int (*build)(struct nsl_law *, int breaks, struct nsl_err *err);
+	/* one row of a curve into working variables, or NULL (as is) */
+	int (*step)(struct nsl_law_curve *, double *x, struct nsl_err *err);
+	/* compute-optimal N and D at compute C = k N D, or NULL */
+	void (*optimal)(const struct nsl_law *, const double *theta,
+	    double C, double k, double *N, double *D);
+};
+
+/* The catalogue, ended by a row whose name is NULL. */
+extern const struct nsl_law_def nsl_law_catalogue[];
+
+/* The row of a built-in law by name, or NULL. */
+const struct nsl_law_def *nsl_law_find(const char *name);
+
+/*
+ * The --list-laws text: each row described (nsl_law_describe, bnsl with
+ * one break) and a closing note.  Returns 0, or -1 with err.
+ */
+int nsl_law_list(struct nsl_buf *, struct nsl_err *err);
+
+
 struct nsl_law {
-	enum nsl_law_kind kind;
+	const struct nsl_law_def *def;	/* its catalogue row (borrowed) */
 	char *name;		/* "chinchilla" */
 	char *formula;		/* human-readable formula */
 	size_t nvars;
@@ -104,9 +181,6 @@ struct nsl_law {
 	double *nest_value;
 	int nest_var[NSL_LAW_MAX_VARS];
 };
-
-/* The names of the built-in laws, for --list-laws; NULL-terminated. */
-extern const char *const nsl_law_names[];
 
 /*
  * A new law by name ("chinchilla", "bnsl", ...); breaks is used by bnsl
@@ -156,12 +230,32 @@ int nsl_law_var_positive(const struct nsl_law *, size_t k);
 
 /*
  * Turn the raw variables of one curve (n rows of nvars, in record order)
- * into the law's working variables, in place.  Only lr-anneal changes
- * anything.  Returns 0, or -1 with err when the rows are unusable (steps
- * not increasing).
+ * into the law's working variables, in place (the row's step; only
+ * lr-anneal has one).  Returns 0, or -1 with err when the rows are
+ * unusable (steps not increasing).
  */
 int nsl_law_prepare(const struct nsl_law *, double *x, size_t n,
     struct nsl_err *err);
+
+/*
+ * The same one row at a time, for a stream (nsl-extrapolate's queries
+ * are one schedule): start with nsl_law_curve_init(), then each row in
+ * order.  nsl_law_prepare() is these calls over its rows.
+ */
+void nsl_law_curve_init(struct nsl_law_curve *);
+int nsl_law_prepare_next(const struct nsl_law *, struct nsl_law_curve *,
+    double *x, struct nsl_err *err);
+
+/* 1 if the law has a compute-optimal allocation (the row's optimal). */
+int nsl_law_has_optimal(const struct nsl_law *);
+
+/*
+ * The compute-optimal allocation at compute C = k N D: N, D and the law
+ * there.  Returns 0, or -1 with err (NSL_EX_DATAERR) naming the laws
+ * that have one when this law has none.
+ */
+int nsl_law_optimal(const struct nsl_law *, const double *theta, double C,
+    double k, double *N, double *D, double *L, struct nsl_err *err);
 
 /* y at x for parameters theta (fit space); dy/dtheta into grad if not NULL. */
 double nsl_law_eval(const struct nsl_law *, const double *theta,

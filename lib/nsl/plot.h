@@ -29,6 +29,7 @@
 #include "nsl/buf.h"
 #include "nsl/err.h"
 #include "nsl/fitrec.h"
+#include "nsl/group.h"
 
 #define NSL_PLOT_GRID 200
 #define NSL_PLOT_MAX_AT 16
@@ -69,6 +70,7 @@ struct nsl_plot {
 	size_t ns, scap;
 	struct nsl_plot_curve *c;
 	size_t nc, ccap;
+	struct nsl_groupby groups;	/* series i is group i */
 };
 
 void nsl_plot_init(struct nsl_plot *, const struct nsl_plot_opts *);
@@ -109,6 +111,30 @@ int nsl_plot_script(const struct nsl_plot *, const char *output,
  * not installed, or with gnuplot's own complaint when it fails.
  */
 int nsl_plot_render(const char *script, size_t len, struct nsl_err *err);
+
+/*
+ * NULL, or a message for options that cannot make a figure: no --x or
+ * --y, no output or one without .png, .svg or .pdf, an empty or
+ * non-positive (log) x range.
+ */
+const char *nsl_plot_check(const struct nsl_plot_opts *, const char *output);
+
+/*
+ * Read the point records of files (standard input when nfiles is 0),
+ * then the fit records of fits (each file must hold at least one).
+ * Returns 0, or -1 with err at file:line.
+ */
+int nsl_plot_load(struct nsl_plot *, const char *const *files, size_t nfiles,
+    const char *const *fits, size_t nfits, struct nsl_err *err);
+
+/*
+ * Draw the figure into output (its format from its name): with script,
+ * append the gnuplot script that writes it to out instead; else render
+ * in $TMPDIR (or /tmp) and copy the figure to output atomically.
+ * Returns 0, or -1 with err.
+ */
+int nsl_plot_draw(const struct nsl_plot *, const char *output, int script,
+    struct nsl_buf *out, struct nsl_err *err);
 
 /* "png", "svg" or "pdf" from a file name's extension, or NULL. */
 const char *nsl_plot_format(const char *path);

@@ -18,7 +18,7 @@
 
 #include "fuzz.h"
 #include "nsl/buf.h"
-#include "nsl/fitrec.h"
+#include "nsl/fit.h"
 
 #define FZ_MAXL 8
 
@@ -90,7 +90,7 @@ check_record(const struct nsl_fitrec *f, const struct nsl_buf *b,
 	memcpy(x, x0, g.law->nvars * sizeof(double));
 	nsl_fitrec_predict(&g, x, g.level, &y, &lo, &hi);
 	nsl_err_clear(&err);
-	if (g.law->kind != NSL_LAW_LR_ANNEAL && isfinite(y0) &&
+	if (!(g.law->def->flags & NSL_LAWF_CURVE) && isfinite(y0) &&
 	    nsl_fitrec_solve(&g, x, 0, y0, g.level, out, &err) != 0 &&
 	    err.code != NSL_EX_DATAERR)
 		FUZZ_FAIL("fit: --solve fails with %d: %s", err.code, err.msg);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nsl/buf.h"
 #include "nsl/laws.h"
 #include "unit.h"
 
@@ -78,6 +79,196 @@ static int
 close_to(double got, double want, double rel)
 {
 	return fabs(got - want) <= rel * fabs(want);
+}
+
+/*
+ * Each catalogue row's reference case: report-space parameters, a point
+ * of the working variables and the law's value there, worked out apart
+ * from the code (python3: the formula of --list-laws evaluated in double
+ * precision, e.g. 3*50**-0.4 for power; data-constrained is
+ * Muennighoff et al.'s own check value, to the 6 digits they give).  A
+ * row without a case here fails test_catalogue(): adding a law means
+ * adding its reference case.
+ */
+struct ref {
+	const char *law;
+	double p[10];
+	double x[3];
+	double y, tol;		/* relative tolerance */
+};
+
+static const struct ref refs[] = {
+	{ "power", { 3.0, 0.4 }, { 50 }, 0.6273837315547639, 1e-14 },
+	{ "power-offset", { 1.5, 3.0, 0.4 }, { 50 }, 2.1273837315547639,
+		1e-14 },
+	{ "chinchilla", { 406.4, 410.7, 1.69, 0.34, 0.28 }, { 7e9, 1.4e11 },
+		2.1835417931054084, 1e-14 },
+	{ "chinchilla-tied", { 406.4, 410.7, 1.69, 0.34 }, { 7e9, 1.4e11 },
+		1.939306584884017, 1e-14 },
+	{ "kaplan", { 8.8e13, 5.4e13, 0.076, 0.095 }, { 1e9, 2e10 },
+		2.4354312823785338, 1e-14 },
+	/* A, B, E = exp(6.255414), exp(7.3049974), exp(0.6254804) */
+	{ "data-constrained", { 520.82495165991872, 1487.716093782861,
+		1.8691436784054858, 0.3526596,
+		0.3526596, 15.387756, 5.309743 }, { 6.34e9, 242e9, 25e9 },
+		2.225644, 1e-6 },
+	{ "bnsl", { 0.4, 2.3, 0.05, 5.7, 612, 0.06 }, { 500 },
+		2.0662919998867317, 1e-13 },
+	{ "exp-offset", { 0.5, 2.0, 0.01 }, { 80 }, 1.3986579282344431,
+		1e-14 },
+	{ "downstream", { 0.9, 20.0, 1.5 }, { 2.5 }, 0.4296450828798179,
+		1e-13 },
+	/* x: the working variables S1, S2 (nsl_law_prepare's output) */
+	{ "lr-anneal", { 2.0, 3.0, 0.2, 0.5 }, { 1000, 2.0 },
+		1.6948683298050513, 1e-14 },
+};
+
+/*
+ * Walk the catalogue: every row has a reference case, builds a law of
+ * its own name with its variables, evaluates to the reference value,
+ * has an analytic gradient that matches central differences, a basis
+ * (when it has linear coefficients) that reproduces the value, and a
+ * nested law that exists.
+ */
+static void
+test_catalogue(void)
+{
+	const struct nsl_law_def *d;
+	struct nsl_err err;
+	size_t i, j, nrows = 0;
+
+	for (d = nsl_law_catalogue; d->name != NULL; d++) {
+		const struct ref *r = NULL;
+		struct nsl_law *l;
+		double t[NSL_LAW_MAX_PARAMS], phi[NSL_LAW_MAX_PARAMS];
+		double c[NSL_LAW_MAX_PARAMS], y, h, yb;
+
+		nrows++;
+		for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+			if (strcmp(refs[i].law, d->name) == 0)
+				r = &refs[i];
+		UNIT_CHECK(r != NULL, "catalogue row %s has a reference case "
+		    "in test_laws.c", d->name);
+		UNIT_CHECK(nsl_law_find(d->name) == d, "%s: found by name",
+		    d->name);
+		if (r == NULL)
+			continue;
+		l = nsl_law_new(d->name, 1, &err);
+		UNIT_CHECK(l != NULL && strcmp(l->name, d->name) == 0 &&
+		    l->nvars == d->nvars && l->def == d, "%s: a law of the "
+		    "row", d->name);
+		if (l == NULL)
+			continue;
+		nsl_law_from_report(l, r->p, t);
+		y = nsl_law_eval(l, t, r->x, NULL);
+		UNIT_CHECK(fabs(y - r->y) <= r->tol * fabs(r->y), "%s: %.17g "
+		    "at the reference point (want %.17g)", d->name, y, r->y);
+		UNIT_CHECK(grad_error(l, t, r->x) < 1e-6, "%s: analytic "
+		    "gradient matches central differences", d->name);
+		if (l->nlin > 0) {
+			UNIT_CHECK(nsl_law_basis(l, t, r->x, phi, &h) == 0,
+			    "%s: has a basis", d->name);
+			nsl_law_to_report(l, t, c);
+			yb = h;
+			for (j = 0; j < l->nlin; j++)
+				yb += c[l->lin[j]] * phi[j];
+			UNIT_CHECK(fabs(yb - y) <= 1e-12 * fabs(y), "%s: the "
+			    "basis gives the law's value (%.17g, %.17g)",
+			    d->name, yb, y);
+		} else {
+			UNIT_CHECK(nsl_law_basis(l, t, r->x, phi, &h) != 0,
+			    "%s: no linear coefficients, no basis", d->name);
+		}
+		if (l->nest != NULL) {
+			struct nsl_law *n = nsl_law_new(l->nest, l->nest_breaks,
+			    &err);
+
+			UNIT_CHECK(n != NULL, "%s: its nested law %s exists",
+			    d->name, l->nest);
+			nsl_law_free(n);
+		}
+		nsl_law_free(l);
+	}
+	UNIT_CHECK(nrows == sizeof(refs) / sizeof(refs[0]), "every reference "
+	    "case is a row of the catalogue (%zu rows, %zu cases)", nrows,
+	    sizeof(refs) / sizeof(refs[0]));
+}
+
+/* The law list and its messages come from the catalogue. */
+static void
+test_list(void)
+{
+	const struct nsl_law_def *d;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_err err;
+	struct nsl_law *l;
+	double N, D, L, t[5];
+	size_t n = 0;
+
+	UNIT_CHECK(nsl_law_list(&b, &err) == 0, "the list is made");
+	for (d = nsl_law_catalogue; d->name != NULL; d++) {
+		char head[64];
+
+		snprintf(head, sizeof(head), "%-17s %s", d->name,
+		    d->formula);
+		UNIT_CHECK(strstr(b.data, head) != NULL, "the list has %s",
+		    d->name);
+		n++;
+	}
+	UNIT_CHECK(n >= 10, "ten laws or more");
+	nsl_buf_release(&b);
+	l = nsl_law_new("power", 1, &err);
+	t[0] = 0;
+	t[1] = 0.5;
+	UNIT_CHECK(nsl_law_optimal(l, t, 1e20, 6, &N, &D, &L, &err) != 0 &&
+	    strcmp(err.msg, "--compute-optimal needs a chinchilla or "
+	    "chinchilla-tied fit, not power") == 0, "the laws with a "
+	    "compute-optimal allocation are named from the rows: %s",
+	    err.msg);
+	nsl_law_free(l);
+	/* chinchilla-tied with A = B: N = D = sqrt(C/k) (the optimum of a
+	 * symmetric law is symmetric) */
+	l = nsl_law_new("chinchilla-tied", 1, &err);
+	t[0] = log(400);
+	t[1] = log(400);
+	t[2] = log(1.7);
+	t[3] = 0.3;
+	UNIT_CHECK(nsl_law_optimal(l, t, 6e20, 6, &N, &D, &L, &err) == 0 &&
+	    fabs(N - 1e10) < 1e-4 && fabs(D - 1e10) < 1e-4 &&
+	    fabs(L - (1.7 + 800 * pow(1e10, -0.3))) < 1e-14,
+	    "chinchilla-tied with A = B splits C = 6 N D evenly: N = D = "
+	    "1e10 (%.17g, %.17g)", N, D);
+	nsl_law_free(l);
+}
+
+/* nsl_law_prepare is nsl_law_prepare_next over its rows. */
+static void
+test_prepare_stream(void)
+{
+	struct nsl_err err;
+	struct nsl_law *l = nsl_law_new("lr-anneal", 1, &err);
+	struct nsl_law_curve c;
+	double all[8] = { 100, 1e-3, 200, 1e-3, 300, 5e-4, 500, 1e-4 };
+	double one[8];
+	size_t i;
+	int same = 1;
+
+	memcpy(one, all, sizeof(all));
+	UNIT_CHECK(nsl_law_prepare(l, all, 4, &err) == 0, "prepare");
+	nsl_law_curve_init(&c);
+	for (i = 0; i < 4; i++)
+		same &= nsl_law_prepare_next(l, &c, one + 2 * i, &err) == 0;
+	for (i = 0; i < 8; i++)
+		same &= all[i] == one[i];
+	UNIT_CHECK(same, "a curve prepared row by row equals the whole");
+	nsl_law_curve_init(&c);
+	one[0] = 100;
+	one[2] = 100;
+	UNIT_CHECK(nsl_law_prepare_next(l, &c, one, &err) == 0 &&
+	    nsl_law_prepare_next(l, &c, one + 2, &err) != 0 &&
+	    err.code == NSL_EX_DATAERR, "a step that does not increase is "
+	    "refused: %s", err.msg);
+	nsl_law_free(l);
 }
 
 int
@@ -445,5 +636,8 @@ main(void)
 	UNIT_CHECK(nsl_law_new("nope", 1, &err) == NULL &&
 	    err.code == NSL_EX_USAGE, "unknown law is a usage error");
 	UNIT_CHECK(nsl_law_new("bnsl", 0, &err) == NULL, "bnsl needs a break");
+	test_catalogue();
+	test_list();
+	test_prepare_stream();
 	return unit_done();
 }

@@ -1,0 +1,355 @@
+/*
+ * extrap.c - answers to query records from fit records: predictions,
+ * inversions, compute-optimal allocations, scores (see nsl/extrap.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/extrap.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/labels.h"
+
+static const char *const opt_names[3] = { "N_opt", "D_opt", "L_opt" };
+
+void
+nsl_extrap_init(struct nsl_extrap_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->level = NAN;
+	j->target = NAN;
+	j->pred = "pred";
+	j->cfield = "C";
+	j->kflops = NSL_EXTRAP_KFLOPS;
+}
+
+void
+nsl_extrap_release(struct nsl_extrap_job *j)
+{
+	while (j->nf > 0)
+		nsl_fitrec_release(&j->f[--j->nf]);
+	free(j->f);
+	j->f = NULL;
+}
+
+const char *
+nsl_extrap_check(const struct nsl_extrap_job *j)
+{
+	if (j->fit == NULL)
+		return "--fit FILE is required";
+	if ((j->solve != NULL) != j->has_target)
+		return "--solve and --target go together";
+	if (j->solve != NULL && j->optimal)
+		return "--solve and --compute-optimal exclude each other";
+	if (*j->pred == '\0')
+		return "--pred-field: empty name";
+	if (j->score && strcmp(j->pred, "rel_error") == 0)
+		return "--pred-field rel_error: --score writes that field";
+	return NULL;
+}
+
+static int
+read_fits(struct nsl_extrap_job *j, struct nsl_err *err)
+{
+	struct nsl_reader *r = nsl_reader_open(j->fit, err);
+	struct nsl_rec rec;
+	int rc, ret = -1;
+
+	if (r == NULL)
+		return -1;
+	nsl_rec_init(&rec, j->rec_flags);
+	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
+		struct nsl_fitrec *f = realloc(j->f, (j->nf + 1) * sizeof(*f));
+
+		if (f == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		j->f = f;
+		f = &j->f[j->nf++];
+		nsl_fitrec_init(f);
+		nsl_err_clear(err);
+		if (nsl_fitrec_parse(f, &rec, err) != 0) {
+			nsl_err_at(err, nsl_reader_name(r),
+			    nsl_reader_lineno(r));
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	if (j->nf == 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no fit record");
+		nsl_err_at(err, j->fit, 0);
+		goto out;
+	}
+	ret = 0;
+out:
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	return ret;
+}
+
+/*
+ * The fit for a query: the only one, or the one whose "by" value equals
+ * the query's value of that field (nsl/labels.h: 2 matches 2.0).
+ */
+static const struct nsl_fitrec *
+pick(const struct nsl_extrap_job *j, const struct nsl_rec *q,
+    struct nsl_buf *key, struct nsl_err *err)
+{
+	size_t i;
+	long k;
+
+	if (j->nf == 1)
+		return &j->f[0];
+	for (i = 0; i < j->nf; i++) {
+		const struct nsl_fitrec *f = &j->f[i];
+
+		if (f->by_field == NULL ||
+		    (k = nsl_rec_find(q, f->by_field)) < 0)
+			continue;
+		if (nsl_labels_key_at(q, (size_t)k, NSL_LABELS_LITERALS, key,
+		    err) != 0)
+			return NULL;
+		if (strcmp(key->data, f->by_value) == 0)
+			return f;
+	}
+	nsl_err_set(err, NSL_EX_DATAERR, "no fit matches this record's group");
+	return NULL;
+}
+
+static int
+field_number(const struct nsl_rec *rec, const char *name, double *v,
+    struct nsl_err *err)
+{
+	long k = nsl_rec_require(rec, name, err);
+
+	if (k < 0)
+		return -1;
+	return nsl_rec_number(rec, (size_t)k, v, err);
+}
+
+/* The answer to query rec by fit f; curve is the queries' curve so far. */
+static int
+answer(struct nsl_extrap_job *j, const struct nsl_fitrec *f,
+    const struct nsl_rec *rec, struct nsl_law_curve *curve,
+    struct nsl_extrap_answer *a, struct nsl_err *err)
+{
+	const struct nsl_law *law = f->law;
+	double x[NSL_LAW_MAX_VARS], lv = isnan(j->level) ? f->level : j->level;
+	double y;
+	long sk = -1;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->has_interval = f->B > 0;
+	if (j->solve != NULL) {
+		for (i = 0; i < law->nvars; i++)
+			if (strcmp(law->vars[i], j->solve) == 0)
+				sk = (long)i;
+		if (sk < 0)
+			return nsl_err_set(err, NSL_EX_USAGE, "--solve: \"%s\" "
+			    "is not a variable of the fit (law %s)", j->solve,
+			    law->name);
+	}
+	if (j->optimal) {
+		double C;
+
+		a->kind = 2;
+		if (field_number(rec, j->cfield, &C, err) != 0)
+			return -1;
+		return nsl_fitrec_optimal(f, C, j->kflops, lv, a->v, err);
+	}
+	for (i = 0; i < law->nvars; i++) {
+		if ((long)i == sk) {
+			x[i] = 1;
+			continue;
+		}
+		if (field_number(rec, law->vars[i], &x[i], err) != 0)
+			return -1;
+	}
+	/* a curve's law: the queries are one curve, in order */
+	if (nsl_law_prepare_next(law, curve, x, err) != 0)
+		return -1;
+	if (j->solve != NULL) {
+		a->kind = 1;
+		a->name = j->solve;
+		return nsl_fitrec_solve(f, x, (size_t)sk, j->target, lv,
+		    a->v[0], err);
+	}
+	a->name = j->pred;
+	nsl_fitrec_predict(f, x, lv, &a->v[0][0], &a->v[0][1], &a->v[0][2]);
+	if (j->score) {
+		if (field_number(rec, law->yname, &y, err) != 0)
+			return -1;
+		a->has_rel = 1;
+		a->rel = (a->v[0][0] - y) / y;
+		j->sum_are += fabs(a->rel);
+		if (fabs(a->rel) > j->max_rel)
+			j->max_rel = fabs(a->rel);
+		j->sum_sle += (log(a->v[0][0]) - log(y)) *
+		    (log(a->v[0][0]) - log(y));
+		j->nscore++;
+	}
+	return 0;
+}
+
+int
+nsl_extrap_run(struct nsl_extrap_job *j, const char *in, const char *output,
+    struct nsl_err *err)
+{
+	struct nsl_buf out = NSL_BUF_INIT, key = NSL_BUF_INIT;
+	struct nsl_reader *r = NULL;
+	struct nsl_writer *w = NULL;
+	struct nsl_law_curve curve;
+	struct nsl_rec rec;
+	int rc, ret = -1;
+
+	nsl_err_clear(err);
+	nsl_rec_init(&rec, j->rec_flags);
+	nsl_law_curve_init(&curve);
+	if (read_fits(j, err) != 0 || (r = nsl_reader_open(in, err)) == NULL ||
+	    (w = nsl_writer_open(output, err)) == NULL)
+		goto out;
+	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
+		const struct nsl_fitrec *f = pick(j, &rec, &key, err);
+		struct nsl_extrap_answer a;
+
+		if (f == NULL || answer(j, f, &rec, &curve, &a, err) != 0) {
+			if (err->code != NSL_EX_USAGE)
+				nsl_err_at(err, nsl_reader_name(r),
+				    nsl_reader_lineno(r));
+			goto out;
+		}
+		nsl_buf_reset(&out);
+		nsl_extrap_write(&rec, &a, &out);
+		if (nsl_buf_failed(&out)) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (nsl_writer_write(w, out.data, out.len, err) != 0)
+			goto out;
+	}
+	if (rc < 0)
+		goto out;
+	rc = nsl_writer_commit(w, err);
+	w = NULL;		/* committed or not, it is gone */
+	ret = rc != 0 ? -1 : 0;
+out:
+	if (w != NULL)
+		nsl_writer_abort(w);
+	if (r != NULL)
+		nsl_reader_close(r);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&out);
+	nsl_buf_release(&key);
+	return ret;
+}
+
+void
+nsl_extrap_summary(const struct nsl_extrap_job *j, struct nsl_buf *b)
+{
+	if (j->nscore == 0)
+		return;
+	nsl_buf_addf(b, "score: n=%zu are=%.6g rmsle=%.6g max_rel_error=%.6g",
+	    j->nscore, j->sum_are / (double)j->nscore,
+	    sqrt(j->sum_sle / (double)j->nscore), j->max_rel);
+}
+
+/* key+suffix: v, or null when it is no finite number */
+static void
+add_num(struct nsl_obj *o, struct nsl_buf *name, const char *key,
+    const char *suffix, double v)
+{
+	nsl_buf_reset(name);
+	nsl_buf_adds(name, key);
+	nsl_buf_adds(name, suffix);
+	nsl_obj_key(o, name->data != NULL ? name->data : "");
+	if (isfinite(v))
+		nsl_obj_number(o, v);
+	else
+		nsl_obj_null(o);
+}
+
+void
+nsl_extrap_write(const struct nsl_rec *rec, const struct nsl_extrap_answer *a,
+    struct nsl_buf *b)
+{
+	struct nsl_buf name = NSL_BUF_INIT;
+	struct nsl_obj o;
+	const char *skip[1];
+	size_t i;
+
+	nsl_obj_begin(&o, b);
+	skip[0] = a->name;
+	nsl_obj_copy_except(&o, rec, skip, a->kind == 1);
+	if (a->kind == 2) {
+		for (i = 0; i < 3; i++)
+			add_num(&o, &name, opt_names[i], "", a->v[i][0]);
+		for (i = 0; i < 3 && a->has_interval; i++) {
+			add_num(&o, &name, opt_names[i], "_lo", a->v[i][1]);
+			add_num(&o, &name, opt_names[i], "_hi", a->v[i][2]);
+		}
+	} else {
+		add_num(&o, &name, a->name, "", a->v[0][0]);
+		if (a->has_interval) {
+			add_num(&o, &name, a->name, "_lo", a->v[0][1]);
+			add_num(&o, &name, a->name, "_hi", a->v[0][2]);
+		}
+		if (a->has_rel)
+			add_num(&o, &name, "rel_error", "", a->rel);
+	}
+	nsl_obj_end(&o);
+	if (nsl_buf_failed(&name))
+		nsl_buf_reset(b), b->failed = 1;
+	nsl_buf_release(&name);
+}
+
+/* Field key+suffix of rec: its number, NaN for null or (optional) none. */
+static int
+get_num(const struct nsl_rec *rec, const char *key, const char *suffix,
+    int optional, double *v, struct nsl_err *err)
+{
+	char name[512];
+	long k;
+
+	snprintf(name, sizeof(name), "%s%s", key, suffix);
+	*v = NAN;
+	if ((k = nsl_rec_find(rec, name)) < 0) {
+		if (optional)
+			return 0;
+		return nsl_err_set(err, NSL_EX_DATAERR, "missing field \"%s\"",
+		    name);
+	}
+	if (rec->fields[k].type == NSL_JSON_NULL)
+		return 0;
+	return nsl_rec_number(rec, (size_t)k, v, err);
+}
+
+int
+nsl_extrap_parse(const struct nsl_rec *rec, struct nsl_extrap_answer *a,
+    struct nsl_err *err)
+{
+	size_t i, n = a->kind == 2 ? 3 : 1;
+	const char *key;
+
+	a->has_interval = 0;
+	for (i = 0; i < n; i++) {
+		key = a->kind == 2 ? opt_names[i] : a->name;
+		if (get_num(rec, key, "", 0, &a->v[i][0], err) != 0 ||
+		    get_num(rec, key, "_lo", 1, &a->v[i][1], err) != 0 ||
+		    get_num(rec, key, "_hi", 1, &a->v[i][2], err) != 0)
+			return -1;
+		if (!isnan(a->v[i][1]) || !isnan(a->v[i][2]))
+			a->has_interval = 1;
+	}
+	a->has_rel = 0;
+	if (a->kind == 0 && nsl_rec_find(rec, "rel_error") >= 0) {
+		a->has_rel = 1;
+		if (get_num(rec, "rel_error", "", 0, &a->rel, err) != 0)
+			return -1;
+	}
+	return 0;
+}
