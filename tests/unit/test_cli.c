@@ -153,6 +153,14 @@ main(void)
 	    strcmp(msg, "--n: 6 is outside [-5, 5]") == 0,
 	    "integer bounds are inclusive and enforced (%s)", msg);
 	nsl_cli_release(&cli);
+	UNIT_CHECK(PARSE("--mem", "1e16") == -1 &&
+	    strcmp(msg, "--mem: 1e16 is outside [1, 1e+15]") == 0,
+	    "a range prints its bounds as the shortest round trip (%s)", msg);
+	nsl_cli_release(&cli);
+	UNIT_CHECK(PARSE("--keep", "1001") == -1 &&
+	    strcmp(msg, "--keep: 1001 is outside [0, 1000]") == 0,
+	    "a count's range prints integers (%s)", msg);
+	nsl_cli_release(&cli);
 	UNIT_CHECK(PARSE("-n", "2.5") == -1 &&
 	    strcmp(msg, "--n: '2.5' is not an integer") == 0,
 	    "a fraction is not an integer");
