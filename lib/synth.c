@@ -283,14 +283,6 @@ setup_mixture(struct nsl_synth *s, struct nsl_err *err)
 	return 0;
 }
 
-int
-nsl_synth_setup(struct nsl_synth *s, struct nsl_err *err)
-{
-	if (s->model == NSL_SYNTH_TEACHER_STUDENT)
-		return setup_teacher(s, err);
-	return setup_mixture(s, err);
-}
-
 size_t
 nsl_synth_draw(const struct nsl_synth *s, uint64_t block,
     struct nsl_synth_rows *rows, struct nsl_err *err)
@@ -468,53 +460,112 @@ done:
 	return rc;
 }
 
-void
-nsl_synth_model_record(const struct nsl_synth *s, struct nsl_buf *out)
+static void
+teacher_record(const struct nsl_synth *s, struct nsl_buf *out)
+{
+	struct nsl_obj o;
+
+	nsl_obj_begin(&o, out);
+	nsl_obj_key(&o, "model");
+	nsl_obj_string(&o, "teacher-student");
+	nsl_obj_key(&o, "dim");
+	nsl_obj_integer(&o, (long long)s->dim);
+	nsl_obj_key(&o, "seed");
+	nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
+	nsl_obj_key(&o, "teacher");
+	nsl_obj_vector(&o, s->teacher, s->dim);
+	if (s->probe != NULL) {
+		nsl_obj_key(&o, "probe_angle");
+		nsl_obj_number(&o, s->probe_angle);
+		nsl_obj_key(&o, "probe");
+		nsl_obj_vector(&o, s->probe, s->dim);
+	}
+	nsl_obj_end(&o);
+}
+
+static void
+mixture_record(const struct nsl_synth *s, struct nsl_buf *out)
 {
 	struct nsl_obj o;
 	size_t k;
 
 	nsl_obj_begin(&o, out);
 	nsl_obj_key(&o, "model");
-	if (s->model == NSL_SYNTH_TEACHER_STUDENT) {
-		nsl_obj_string(&o, "teacher-student");
-		nsl_obj_key(&o, "dim");
-		nsl_obj_integer(&o, (long long)s->dim);
-		nsl_obj_key(&o, "seed");
-		nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
-		nsl_obj_key(&o, "teacher");
-		nsl_obj_vector(&o, s->teacher, s->dim);
-		if (s->probe != NULL) {
-			nsl_obj_key(&o, "probe_angle");
-			nsl_obj_number(&o, s->probe_angle);
-			nsl_obj_key(&o, "probe");
-			nsl_obj_vector(&o, s->probe, s->dim);
-		}
-	} else {
-		nsl_obj_string(&o, "gaussian-mixture");
-		nsl_obj_key(&o, "dim");
-		nsl_obj_integer(&o, (long long)s->dim);
-		nsl_obj_key(&o, "seed");
-		nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
-		nsl_obj_key(&o, "classes");
-		nsl_obj_integer(&o, (long long)s->classes);
-		nsl_obj_key(&o, "separation");
-		nsl_obj_number(&o, s->separation);
-		nsl_obj_key(&o, "counts");
-		nsl_buf_addc(out, '[');
-		for (k = 0; k < s->classes; k++)
-			nsl_buf_addf(out, "%s%llu", k ? "," : "",
-			    (unsigned long long)s->counts[k]);
-		nsl_buf_addc(out, ']');
-		nsl_obj_key(&o, "means");
-		nsl_buf_addc(out, '[');
-		for (k = 0; k < s->classes; k++) {
-			if (k > 0)
-				nsl_buf_addc(out, ',');
-			nsl_json_vector(out, s->means + k * s->dim, s->dim,
-			    NSL_NUM_DOUBLE);
-		}
-		nsl_buf_addc(out, ']');
+	nsl_obj_string(&o, "gaussian-mixture");
+	nsl_obj_key(&o, "dim");
+	nsl_obj_integer(&o, (long long)s->dim);
+	nsl_obj_key(&o, "seed");
+	nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
+	nsl_obj_key(&o, "classes");
+	nsl_obj_integer(&o, (long long)s->classes);
+	nsl_obj_key(&o, "separation");
+	nsl_obj_number(&o, s->separation);
+	nsl_obj_key(&o, "counts");
+	nsl_buf_addc(out, '[');
+	for (k = 0; k < s->classes; k++)
+		nsl_buf_addf(out, "%s%llu", k ? "," : "",
+		    (unsigned long long)s->counts[k]);
+	nsl_buf_addc(out, ']');
+	nsl_obj_key(&o, "means");
+	nsl_buf_addc(out, '[');
+	for (k = 0; k < s->classes; k++) {
+		if (k > 0)
+			nsl_buf_addc(out, ',');
+		nsl_json_vector(out, s->means + k * s->dim, s->dim,
+		    NSL_NUM_DOUBLE);
 	}
+	nsl_buf_addc(out, ']');
 	nsl_obj_end(&o);
+}
+
+/*
+ * The catalogue: one row a generator, in the order of enum
+ * nsl_synth_model.  The names, the model operand's parser, the options
+ * each generator owns and the model record all come from these rows.
+ */
+static const char *const teacher_options[] = { "probe-angle",
+	"label-noise", "emit-teacher", NULL };
+static const char *const mixture_options[] = { "classes", "separation",
+	"weights", "emit-means", NULL };
+
+static const struct nsl_synth_model_def models[] = {
+	{ "teacher-student", "x ~ N(0, I), a random unit teacher w, label = "
+	    "[w.x > 0], margin = w.x; a probe at an angle to w gives a score, "
+	    "label noise flips labels", teacher_options, "emit-teacher",
+	    setup_teacher, teacher_record },
+	{ "gaussian-mixture", "x = mu_label + N(0, I), the K means the "
+	    "vertices of a regular simplex of edge S centred at 0, class "
+	    "sizes in proportion to the weights", mixture_options,
+	    "emit-means", setup_mixture, mixture_record },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct nsl_synth_model_def *
+nsl_synth_model_get(int m)
+{
+	return m >= 0 && (size_t)m < sizeof(models) / sizeof(models[0]) - 1 ?
+	    &models[m] : NULL;
+}
+
+int
+nsl_synth_model_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; models[m].name != NULL; m++)
+		if (strcmp(name, models[m].name) == 0)
+			return m;
+	return -1;
+}
+
+int
+nsl_synth_setup(struct nsl_synth *s, struct nsl_err *err)
+{
+	return models[s->model].setup(s, err);
+}
+
+void
+nsl_synth_model_record(const struct nsl_synth *s, struct nsl_buf *out)
+{
+	models[s->model].record(s, out);
 }

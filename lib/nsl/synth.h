@@ -91,6 +91,27 @@ struct nsl_synth {
 	uint32_t *labels;	/* n labels of the mixture, in record order */
 };
 
+/*
+ * The catalogue of generators: one row each, indexed by enum
+ * nsl_synth_model.  options names the command-line options (without
+ * "--") that belong to this generator alone; emit is the one of them
+ * that names the file for the model record.
+ */
+struct nsl_synth_model_def {
+	const char *name;	/* "teacher-student" */
+	const char *help;	/* one line for --list-models */
+	const char *const *options;	/* NULL-terminated */
+	const char *emit;
+	int (*setup)(struct nsl_synth *, struct nsl_err *);
+	void (*record)(const struct nsl_synth *, struct nsl_buf *);
+};
+
+/* Row m (borrowed, static), or NULL past the last. */
+const struct nsl_synth_model_def *nsl_synth_model_get(int m);
+
+/* The model of a name, or -1. */
+int nsl_synth_model_parse(const char *name);
+
 /* Zero the struct and set the defaults (field "embedding", K = 2). */
 void nsl_synth_init(struct nsl_synth *);
 void nsl_synth_release(struct nsl_synth *);
