@@ -55,7 +55,6 @@ weight_list(const struct nsl_opt *r, const char *arg)
 		if ((errno == ERANGE && fabs(v) > 1) || v < 0 || v > 1e300) {
 			snprintf(msg, sizeof(msg), "%.*s is outside "
 			    "[0, 1e+300]", (int)strcspn(p, ","), p);
-			    (int)strcspn(p, ","), p);
 			return msg;
 		}
 		s.weights[nweights++] = v;
