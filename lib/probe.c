@@ -4,6 +4,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -705,6 +706,27 @@ nsl_probe_model_parse(const char *name)
 	return -1;
 }
 
+const char *
+nsl_probe_model_choose(const char *name, enum nsl_probe_model *out)
+{
+	static char msg[256];
+	size_t len;
+	int i;
+
+	if ((i = nsl_probe_model_parse(name)) >= 0) {
+		*out = (enum nsl_probe_model)i;
+		return NULL;
+	}
+	len = (size_t)snprintf(msg, sizeof(msg), "unknown model \"%.64s\" (",
+	    name);
+	for (i = 0; models[i].name != NULL; i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+		    i == 0 ? "" : models[i + 1].name != NULL ? ", " : " or ",
+		    models[i].name);
+	snprintf(msg + len, sizeof(msg) - len, ")");
+	return msg;
+}
+
 static int
 all_finite(const double *v, size_t n)
 {
@@ -1092,6 +1114,43 @@ nsl_probe_result_member(const struct nsl_probe_result *r, const char *k,
 			return 1;
 	return r->has_gen_error && IS("gen_error");
 #undef IS
+}
+
+const char *
+nsl_probe_tags_check(const struct nsl_probe_result *r,
+    const char *const *tags, size_t n)
+{
+	static char msg[400];
+	const char *t, *eq;
+	size_t i, j, kl;
+
+	for (i = 0; i < n; i++) {
+		t = tags[i];
+		if (i == NSL_PROBE_MAX_TAGS) {
+			snprintf(msg, sizeof(msg), "--tag: at most %d",
+			    NSL_PROBE_MAX_TAGS);
+			return msg;
+		}
+		if ((eq = strchr(t, '=')) == NULL || t[0] == '=' ||
+		    eq - t >= 256) {
+			snprintf(msg, sizeof(msg), "--tag %.300s: expected "
+			    "KEY=VALUE", t);
+			return msg;
+		}
+		kl = (size_t)(eq - t);
+		for (j = 0; j < i; j++)
+			if (strncmp(tags[j], t, kl + 1) == 0) {
+				snprintf(msg, sizeof(msg), "--tag %.*s: given "
+				    "twice", (int)kl, t);
+				return msg;
+			}
+		if (nsl_probe_result_member(r, t, kl)) {
+			snprintf(msg, sizeof(msg), "--tag %.*s: the result has "
+			    "a field of that name", (int)kl, t);
+			return msg;
+		}
+	}
+	return NULL;
 }
 
 void

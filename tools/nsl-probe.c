@@ -11,8 +11,6 @@
 #include "nsl/io.h"
 #include "nsl/probe.h"
 
-#define MAX_TAGS 64
-
 static struct nsl_probe_job job = { .label = "label" };
 static struct nsl_strlist tags;
 static double lr = -1;
@@ -24,24 +22,8 @@ static const char *const optimizer_names[] = { "adam", "sgd", NULL };
 static const char *
 model_name(const struct nsl_opt *r, const char *arg)
 {
-	static char msg[256];
-	const struct nsl_probe_model_def *m;
-	size_t len;
-	int i;
-
 	(void)r;
-	if ((i = nsl_probe_model_parse(arg)) >= 0) {
-		job.p.model = (enum nsl_probe_model)i;
-		return NULL;
-	}
-	len = (size_t)snprintf(msg, sizeof(msg), "unknown model \"%.64s\" (",
-	    arg);
-	for (i = 0; (m = nsl_probe_model_get(i)) != NULL; i++)
-		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
-		    i == 0 ? "" : nsl_probe_model_get(i + 1) ? ", " : " or ",
-		    m->name);
-	snprintf(msg + len, sizeof(msg) - len, ")");
-	return msg;
+	return nsl_probe_model_choose(arg, &job.p.model);
 }
 
 static const struct nsl_opt opts[] = {
@@ -117,8 +99,8 @@ main(int argc, char **argv)
 	struct nsl_writer *w;
 	struct nsl_cli cli;
 	struct nsl_err err;
-	const char *msg, *t;
-	size_t i, j, kl;
+	const char *msg;
+	size_t i;
 
 	nsl_probe_params_default(&job.p, NSL_PROBE_LINEAR);
 	nsl_err_clear(&err);
@@ -149,22 +131,9 @@ main(int argc, char **argv)
 	r.model = nsl_probe_model_get(job.p.model)->name;
 	r.has_test = job.test != NULL;
 	r.has_gen_error = job.teacher != NULL || job.teacher_file != NULL;
-	for (i = 0; i < tags.n; i++) {
-		t = tags.v[i];
-		if (i == MAX_TAGS)
-			nsl_usage_error("--tag: at most %d", MAX_TAGS);
-		if (strchr(t, '=') == NULL || t[0] == '=' ||
-		    strchr(t, '=') - t >= 256)
-			nsl_usage_error("--tag %s: expected KEY=VALUE", t);
-		kl = (size_t)(strchr(t, '=') - t);
-		for (j = 0; j < i; j++)
-			if (strncmp(tags.v[j], t, kl + 1) == 0)
-				nsl_usage_error("--tag %.*s: given twice",
-				    (int)kl, t);
-		if (nsl_probe_result_member(&r, t, kl))
-			nsl_usage_error("--tag %.*s: the result has a field of "
-			    "that name", (int)kl, t);
-	}
+	if ((msg = nsl_probe_tags_check(&r, (const char *const *)tags.v,
+	    tags.n)) != NULL)
+		nsl_usage_error("%s", msg);
 	job.field = cli.common.field;
 	job.float32 = cli.common.float32;
 	if (nsl_probe_run(&job, &r, &err) != 0)

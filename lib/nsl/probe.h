@@ -89,6 +89,11 @@ const struct nsl_probe_model_def *nsl_probe_model_get(int m);
 /* The model of a name, or -1. */
 int nsl_probe_model_parse(const char *name);
 
+/* The model of a name into *out: NULL, or a message (static) listing the
+ * catalogue's names: unknown model "svm" (linear or mlp). */
+const char *nsl_probe_model_choose(const char *name,
+    enum nsl_probe_model *out);
+
 /* Defaults for model (lr for Adam). */
 void nsl_probe_params_default(struct nsl_probe_params *,
     enum nsl_probe_model model);
@@ -248,6 +253,15 @@ int nsl_probe_result_parse(struct nsl_probe_result *r,
  */
 int nsl_probe_result_member(const struct nsl_probe_result *r,
     const char *k, size_t kl);
+
+/*
+ * NULL if tags[0..n) are usable on r: at most NSL_PROBE_MAX_TAGS, each
+ * KEY=VALUE with a KEY of 1 to 255 bytes, given once, not a member r
+ * writes; else a message (static) naming the tag.
+ */
+#define NSL_PROBE_MAX_TAGS 64
+const char *nsl_probe_tags_check(const struct nsl_probe_result *r,
+    const char *const *tags, size_t n);
 
 /*
  * The whole of nsl-probe: read train (and test), train by p, evaluate,
