@@ -2,7 +2,9 @@
  * synth.c - synthetic data sets: the teacher-student perceptron and a
  * Gaussian mixture (see nsl/synth.h for the definition of every draw).
  */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -568,4 +570,89 @@ void
 nsl_synth_model_record(const struct nsl_synth *s, struct nsl_buf *out)
 {
 	models[s->model].record(s, out);
+}
+
+/* ------------------------------------------------ command-line lists */
+
+const char *
+nsl_synth_weights_parse(struct nsl_synth *s, const char *arg, size_t *n)
+{
+	static char msg[160];
+	const char *p = arg;
+	double *w, v;
+	char *end;
+
+	free(s->weights);
+	s->weights = NULL;
+	*n = 0;
+	for (;;) {
+		p += strspn(p, ",");
+		if (*p == '\0')
+			break;
+		if (*n >= NSL_SYNTH_MAX_CLASSES)
+			return "more than 65536 classes";
+		if ((w = realloc(s->weights, (*n + 1) * sizeof(double))) ==
+		    NULL)
+			return "out of memory";
+		s->weights = w;
+		errno = 0;
+		v = strtod(p, &end);
+		if (end == p || (*end != ',' && *end != '\0') || isnan(v)) {
+			snprintf(msg, sizeof(msg), "'%.*s' is not a number",
+			    (int)strcspn(p, ","), p);
+			return msg;
+		}
+		if ((errno == ERANGE && fabs(v) > 1) || v < 0 || v > 1e300) {
+			snprintf(msg, sizeof(msg), "%.*s is outside "
+			    "[0, 1e+300]", (int)strcspn(p, ","), p);
+			return msg;
+		}
+		s->weights[(*n)++] = v;
+		p = end;
+	}
+	return *n == 0 ? "expected a list like 1,2,1" : NULL;
+}
+
+const char *
+nsl_synth_model_names(const char *last)
+{
+	static char out[256];
+	size_t len = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; models[i].name != NULL && len < sizeof(out); i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+		    i == 0 ? "" : models[i + 1].name == NULL ? last : ", ",
+		    models[i].name);
+	return out;
+}
+
+const char *
+nsl_synth_foreign_option(int model, int (*given)(const char *))
+{
+	static char msg[256];
+	const struct nsl_synth_model_def *o;
+	size_t len, j, count;
+	int i;
+
+	for (i = 0; (o = nsl_synth_model_get(i)) != NULL; i++) {
+		if (i == model)
+			continue;
+		for (count = 0; o->options[count] != NULL; count++)
+			;
+		for (j = 0; j < count && !given(o->options[j]); j++)
+			;
+		if (j == count)
+			continue;
+		for (len = 0, j = 0; j < count && len < sizeof(msg); j++)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+			    "%s--%s", j == 0 ? "" : j + 1 == count ? " and " :
+			    ", ", o->options[j]);
+		if (len < sizeof(msg))
+			snprintf(msg + len, sizeof(msg) - len, " %s for %s",
+			    count > 1 ? "are" : "is", o->name);
+		return msg;
+	}
+	return NULL;
 }

@@ -6,61 +6,23 @@
  * this file turns the command line into a struct nsl_synth, writes the
  * records and the model record.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "nsl/io.h"
 #include "nsl/synth.h"
 
-#define MAX_CLASSES 65536
-
 static struct nsl_synth s;
 static const char *emit_teacher, *emit_means;
 static size_t nweights;
 static int list;
 
-/* "w1,w2,...": class weights, each a number in [0, 1e300]. */
 static const char *
 weight_list(const struct nsl_opt *r, const char *arg)
 {
-	static char msg[160];
-	const char *p = arg;
-	char *end;
-	double v;
-
 	(void)r;
-	free(s.weights);
-	s.weights = NULL;
-	nweights = 0;
-	for (;;) {
-		p += strspn(p, ",");
-		if (*p == '\0')
-			break;
-		if (nweights >= MAX_CLASSES)
-			return "more than 65536 classes";
-		if ((s.weights = realloc(s.weights, (nweights + 1) *
-		    sizeof(double))) == NULL)
-			nsl_die(NSL_EX_SOFTWARE, "out of memory");
-		errno = 0;
-		v = strtod(p, &end);
-		if (end == p || (*end != ',' && *end != '\0') || isnan(v)) {
-			snprintf(msg, sizeof(msg), "'%.*s' is not a number",
-			    (int)strcspn(p, ","), p);
-			return msg;
-		}
-		if ((errno == ERANGE && fabs(v) > 1) || v < 0 || v > 1e300) {
-			snprintf(msg, sizeof(msg), "%.*s is outside "
-			    "[0, 1e+300]", (int)strcspn(p, ","), p);
-			return msg;
-		}
-		s.weights[nweights++] = v;
-		p = end;
-	}
-	return nweights == 0 ? "expected a list like 1,2,1" : NULL;
+	return nsl_synth_weights_parse(&s, arg, &nweights);
 }
 
 static const struct nsl_opt opts[] = {
@@ -83,7 +45,7 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "emit-teacher", &emit_teacher, "FILE",
 	    "write {\"teacher\":[...],\"probe\":[...],...} to FILE"),
 	NSL_OPT_GROUP("gaussian-mixture:"),
-	NSL_OPT_SIZE(0, "classes", &s.classes, "K", 1, MAX_CLASSES,
+	NSL_OPT_SIZE(0, "classes", &s.classes, "K", 1, NSL_SYNTH_MAX_CLASSES,
 	    "number of classes, <= N"),
 	NSL_OPT_DOUBLE(0, "separation", &s.separation, "S", 0, 1e150,
 	    "distance between any two means"),
@@ -113,36 +75,24 @@ static const struct nsl_tool tool = {
 	.seed_help = "random seed"
 };
 
-/* "a, b or c" of the catalogue's names, or of a row's options. */
-static void
-join(char *out, size_t n, const char *const *v, const char *pre,
-    const char *last)
-{
-	size_t len = 0, i, count = 0;
+static struct nsl_cli cli;
 
-	while (v[count] != NULL)
-		count++;
-	out[0] = '\0';
-	for (i = 0; i < count && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, "%s%s%s", i == 0 ?
-		    "" : i + 1 == count ? last : ", ", pre, v[i]);
+static int
+given(const char *longname)
+{
+	return nsl_cli_given(&cli, longname);
 }
 
 int
 main(int argc, char **argv)
 {
-	const struct nsl_synth_model_def *m, *o;
-	const char *names[8], *why, *emit;
+	const struct nsl_synth_model_def *m;
+	const char *why, *emit;
 	struct nsl_writer *w, *mw = NULL;
 	struct nsl_buf b = NSL_BUF_INIT;
-	struct nsl_cli cli;
 	struct nsl_err err;
-	char text[256];
-	int i, j, model;
+	int i, model;
 
-	for (i = 0; (m = nsl_synth_model_get(i)) != NULL && i < 7; i++)
-		names[i] = m->name;
-	names[i] = NULL;
 	nsl_synth_init(&s);
 	s.classes = 2;
 	s.separation = 4;
@@ -153,31 +103,21 @@ main(int argc, char **argv)
 			printf("%s\t%s\n", m->name, m->help);
 		return nsl_finish();
 	}
-	if (cli.optind >= argc) {
-		join(text, sizeof(text), names, "", " or ");
-		nsl_usage_error("give a model: %s", text);
-	}
+	if (cli.optind >= argc)
+		nsl_usage_error("give a model: %s",
+		    nsl_synth_model_names(" or "));
 	if (cli.optind + 1 < argc)
 		nsl_usage_error("unexpected argument '%s'",
 		    argv[cli.optind + 1]);
-	if ((model = nsl_synth_model_parse(argv[cli.optind])) < 0) {
-		join(text, sizeof(text), names, "", ", ");
+	if ((model = nsl_synth_model_parse(argv[cli.optind])) < 0)
 		nsl_usage_error("unknown model '%s' (%s)", argv[cli.optind],
-		    text);
-	}
+		    nsl_synth_model_names(", "));
 	m = nsl_synth_model_get(model);
 	s.model = (enum nsl_synth_model)model;
 	if (!nsl_cli_given(&cli, "n") || !nsl_cli_given(&cli, "dim"))
 		nsl_usage_error("%s needs --n and --dim", m->name);
-	/* another generator's options */
-	for (i = 0; (o = nsl_synth_model_get(i)) != NULL; i++)
-		for (j = 0; i != model && o->options[j] != NULL; j++)
-			if (nsl_cli_given(&cli, o->options[j])) {
-				join(text, sizeof(text), o->options, "--",
-				    " and ");
-				nsl_usage_error("%s %s for %s", text,
-				    o->options[1] ? "are" : "is", o->name);
-			}
+	if ((why = nsl_synth_foreign_option(model, given)) != NULL)
+		nsl_usage_error("%s", why);
 	s.has_probe = nsl_cli_given(&cli, "probe-angle") > 0;
 	s.has_noise = nsl_cli_given(&cli, "label-noise") > 0;
 	if (s.weights != NULL) {

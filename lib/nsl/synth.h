@@ -173,4 +173,23 @@ int nsl_synth_write(const struct nsl_synth *, struct nsl_writer *w,
  */
 void nsl_synth_model_record(const struct nsl_synth *, struct nsl_buf *out);
 
+/*
+ * Command-line helpers.  Each returns NULL, or a message (static).
+ *
+ * weights_parse: "w1,w2,...": s->weights (replaced, owned by s) and *n
+ * of them, each a number in [0, 1e300], at most NSL_SYNTH_MAX_CLASSES.
+ * foreign_option: given(name) says whether the option --name was given;
+ * the message names the options of the first other generator given one
+ * ("--classes, --separation, --weights and --emit-means are for
+ * gaussian-mixture").
+ */
+#define NSL_SYNTH_MAX_CLASSES 65536
+const char *nsl_synth_weights_parse(struct nsl_synth *s, const char *arg,
+    size_t *n);
+const char *nsl_synth_foreign_option(int model, int (*given)(const char *));
+
+/* The generators' names, "a, b" then last before the final one (" or ",
+ * ", "); static. */
+const char *nsl_synth_model_names(const char *last);
+
 #endif
