@@ -346,7 +346,7 @@ PY
 @test "--list-models prints the catalogue; the man page and --model take every row" {
 	run --separate-stderr nsl-probe --list-models
 	assert_success
-	[ "${#lines[@]}" -eq 2 ]
+	[ "${#lines[@]}" -ge 2 ]
 	assert_line --index 0 --regexp $'^linear\t.'
 	for name in $(nsl-probe --list-models | cut -f1); do
 		grep -qx "\.It Cm $name" "$TESTS_DIR/../man/nsl-probe.1" ||
