@@ -9,7 +9,9 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "nsl/dataset.h"
 #include "nsl/embed.h"
+#include "nsl/io.h"
 #include "nsl/rng.h"
 #include "nsl/vec.h"
 
@@ -260,6 +262,19 @@ nsl_embed_apply(const struct nsl_embed *e, const double *x, double *y)
 	}
 }
 
+const char *const nsl_embed_method_names[] = { "pca", "random", NULL };
+
+int
+nsl_embed_method_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; nsl_embed_method_names[i] != NULL; i++)
+		if (strcmp(name, nsl_embed_method_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 void
 nsl_embed_write(const struct nsl_embed *e, struct nsl_buf *b)
 {
@@ -268,7 +283,7 @@ nsl_embed_write(const struct nsl_embed *e, struct nsl_buf *b)
 
 	nsl_obj_begin(&o, b);
 	nsl_obj_key(&o, "method");
-	nsl_obj_string(&o, e->method == NSL_EMBED_PCA ? "pca" : "random");
+	nsl_obj_string(&o, nsl_embed_method_names[e->method]);
 	nsl_obj_key(&o, "d");
 	nsl_obj_integer(&o, (long long)e->d);
 	nsl_obj_key(&o, "dim");
@@ -329,10 +344,8 @@ nsl_embed_parse(struct nsl_embed *e, const struct nsl_rec *rec,
 	if ((i = nsl_rec_require(rec, "method", err)) < 0 ||
 	    nsl_rec_string(rec, (size_t)i, &s, err) != 0)
 		goto out;
-	if (strcmp(s.data, "pca") == 0)
-		e->method = NSL_EMBED_PCA;
-	else if (strcmp(s.data, "random") == 0)
-		e->method = NSL_EMBED_RANDOM;
+	if (nsl_embed_method_parse(s.data) >= 0)
+		e->method = (enum nsl_embed_method)nsl_embed_method_parse(s.data);
 	else {
 		nsl_err_set(err, NSL_EX_DATAERR, "field \"method\": unknown "
 		    "method \"%s\" (pca or random)", s.data);
@@ -404,4 +417,136 @@ out:
 	free(v);
 	nsl_buf_release(&s);
 	return ret;
+}
+
+/* ------------------------------------------------ files */
+
+int
+nsl_embed_load(struct nsl_embed *e, const char *path, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct nsl_rec rec;
+	int got, rc = -1;
+
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	if ((got = nsl_rec_read(r, &rec, err)) < 0)
+		goto out;
+	if (got == 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no map record");
+		nsl_err_at(err, nsl_reader_name(r), 0);
+		goto out;
+	}
+	if (nsl_embed_parse(e, &rec, err) != 0) {
+		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+		goto out;
+	}
+	rc = 0;
+out:
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	return rc;
+}
+
+int
+nsl_embed_save(const struct nsl_embed *e, const char *path,
+    struct nsl_err *err)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_writer *w;
+	int rc = -1;
+
+	nsl_embed_write(e, &b);
+	if (nsl_buf_failed(&b))
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	else if ((w = nsl_writer_open(path, err)) != NULL &&
+	    nsl_writer_write(w, b.data, b.len, err) == 0 &&
+	    nsl_writer_commit(w, err) == 0)
+		rc = 0;
+	nsl_buf_release(&b);
+	return rc;
+}
+
+int
+nsl_embed_fit_file(struct nsl_embed *e, const char *path, const char *field,
+    enum nsl_embed_method method, size_t k, int whiten, uint64_t seed,
+    struct nsl_err *err)
+{
+	struct nsl_dataset ds;
+	int rc;
+
+	if (nsl_dataset_read(&ds, &path, 1, field, NULL, 0, err) != 0)
+		return -1;
+	rc = method == NSL_EMBED_PCA ?
+	    nsl_embed_fit_pca(e, ds.x, ds.n, ds.d, k, whiten, err) :
+	    nsl_embed_fit_random(e, ds.d, k, seed, err);
+	if (rc != 0 && err->code != NSL_EX_USAGE)
+		nsl_err_at(err, ds.paths[0], 0);
+	nsl_dataset_release(&ds);
+	return rc;
+}
+
+int
+nsl_embed_apply_file(const struct nsl_embed *e, const char *path,
+    const char *field, const char *out_field, int float32,
+    struct nsl_writer *w, struct nsl_err *err)
+{
+	const char *skip[1] = { out_field };
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_reader *r;
+	struct nsl_rec rec;
+	struct nsl_obj o;
+	double *x = NULL, *y = malloc((e->k + 1) * sizeof(double));
+	size_t n = 0, cap = 0;
+	long i;
+	int got = -1;
+
+	if (y == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if ((r = nsl_reader_open(path, err)) == NULL) {
+		free(y);
+		return -1;
+	}
+	nsl_rec_init(&rec, 0);
+	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+		if ((i = nsl_rec_require(&rec, field, err)) < 0 ||
+		    nsl_rec_vector(&rec, (size_t)i, &x, &n, &cap, err) != 0) {
+			nsl_err_at(err, nsl_reader_name(r),
+			    nsl_reader_lineno(r));
+			got = -1;
+			break;
+		}
+		if (n != e->d) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+			    "numbers, the map takes %zu", field, n, e->d);
+			nsl_err_at(err, nsl_reader_name(r),
+			    nsl_reader_lineno(r));
+			got = -1;
+			break;
+		}
+		nsl_embed_apply(e, x, y);
+		nsl_buf_reset(&b);
+		nsl_obj_begin(&o, &b);
+		o.style = float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+		nsl_obj_copy_except(&o, &rec, skip, 1);
+		nsl_obj_key(&o, out_field);
+		nsl_obj_vector(&o, y, e->k);
+		nsl_obj_end(&o);
+		if (nsl_buf_failed(&b)) {
+			got = nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+			break;
+		}
+		if (nsl_writer_write(w, b.data, b.len, err) != 0) {
+			got = -1;
+			break;
+		}
+	}
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	nsl_buf_release(&b);
+	free(x);
+	free(y);
+	return got < 0 ? -1 : 0;
 }

@@ -1,6 +1,7 @@
 /* intdim.c - intrinsic dimension and the scaling regime (see nsl/intdim.h). */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1041,4 +1042,75 @@ out:
 	nsl_points_release(&pts);
 	nsl_law_free(law);
 	return rc;
+}
+
+/* ------------------------------------------------ command-line lists */
+
+const char *
+nsl_intdim_estimators_parse(struct nsl_intdim_job *J, const char *arg)
+{
+	static char msg[256];
+	const char *p = arg;
+	size_t len;
+
+	do {
+		char name[64];
+
+		len = strcspn(p, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if (J->nest == sizeof(J->est) / sizeof(J->est[0]))
+			return "too many estimators";
+		if ((J->est[J->nest++] = nsl_intdim_estimator_find(name)) ==
+		    NULL) {
+			snprintf(msg, sizeof(msg), "unknown '%s' (twonn or mle)",
+			    name);
+			return msg;
+		}
+		p += len;
+	} while (*p++ == ',');
+	return NULL;
+}
+
+const char *
+nsl_intdim_sizes_parse(size_t *sizes, size_t max, size_t *n,
+    const char *arg)
+{
+	static char msg[64];
+	const char *p = arg;
+	char *end;
+
+	do {
+		double v = strtod(p, &end);
+
+		if (end == p || (*end != ',' && *end != '\0') || !(v >= 3) ||
+		    v > 1e9 || v != floor(v))
+			return "expected sizes of at least 3, comma-separated";
+		if (*n == max) {
+			snprintf(msg, sizeof(msg), "at most %zu sizes", max);
+			return msg;
+		}
+		sizes[(*n)++] = (size_t)v;
+		p = end;
+	} while (*p++ == ',');
+	return NULL;
+}
+
+const char *
+nsl_regime_alpha_parse(struct nsl_regime_job *R, const char *arg)
+{
+	static char msg[512];
+	char *end;
+
+	R->alpha = R->alpha_lo = R->alpha_hi = strtod(arg, &end);
+	if (*end == ',')
+		R->alpha_lo = strtod(end + 1, &end);
+	if (*end == ',')
+		R->alpha_hi = strtod(end + 1, &end);
+	if (*end != '\0' || !(R->alpha > 0 && R->alpha_lo <= R->alpha &&
+	    R->alpha <= R->alpha_hi && R->alpha_hi < 1e300)) {
+		snprintf(msg, sizeof(msg), "--alpha: expected A or A,LO,HI "
+		    "with 0 < LO <= A <= HI, got '%.400s'", arg);
+		return msg;
+	}
+	return NULL;
 }

@@ -4,13 +4,16 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsl/gsl_cblas.h>	/* not <cblas.h>: it clashes with GSL's */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -666,6 +669,64 @@ out:
 
 /* ------------------------------------------------------------ interface */
 
+/*
+ * The catalogue: one row a model, in the order of enum nsl_probe_model.
+ * The names, --list-models, the parser, the result record's own members
+ * and the training all come from these rows.
+ */
+static const char *const linear_fields[] = { "objective", "converged",
+	NULL };
+static const char *const mlp_fields[] = { "hidden", "seed", NULL };
+
+static const struct nsl_probe_model_def models[] = {
+	{ "linear", "multinomial logistic regression, full-batch L-BFGS "
+	    "(--l2, --tol, --max-iter, --no-intercept)", 0, linear_fields,
+	    lin_train },
+	{ "mlp", "one hidden ReLU layer, minibatch Adam or SGD (--hidden, "
+	    "--epochs, --batch, --lr, --optimizer, --dynamics)", 1,
+	    mlp_fields, mlp_train },
+	{ NULL, NULL, 0, NULL, NULL }
+};
+
+const struct nsl_probe_model_def *
+nsl_probe_model_get(int m)
+{
+	return m >= 0 && (size_t)m < sizeof(models) / sizeof(models[0]) - 1 ?
+	    &models[m] : NULL;
+}
+
+int
+nsl_probe_model_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; models[m].name != NULL; m++)
+		if (strcmp(name, models[m].name) == 0)
+			return m;
+	return -1;
+}
+
+const char *
+nsl_probe_model_choose(const char *name, enum nsl_probe_model *out)
+{
+	static char msg[256];
+	size_t len;
+	int i;
+
+	if ((i = nsl_probe_model_parse(name)) >= 0) {
+		*out = (enum nsl_probe_model)i;
+		return NULL;
+	}
+	len = (size_t)snprintf(msg, sizeof(msg), "unknown model \"%.64s\" (",
+	    name);
+	for (i = 0; models[i].name != NULL; i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+		    i == 0 ? "" : models[i + 1].name != NULL ? ", " : " or ",
+		    models[i].name);
+	snprintf(msg + len, sizeof(msg) - len, ")");
+	return msg;
+}
+
 static int
 all_finite(const double *v, size_t n)
 {
@@ -702,6 +763,9 @@ nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
 
 	memset(m, 0, sizeof(*m));
 	m->p = *p;
+	if (nsl_probe_model_get((int)p->model) == NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "model: not in the "
+		    "catalogue");
 	nsl_vec_blas_serial();	/* threads come from nsl_vec_gemm */
 	if ((msg = nsl_probe_check(p)) != NULL)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s", msg);
@@ -718,10 +782,10 @@ nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
 			    "row %zu out of range", y[i], i);
 	m->d = d;
 	m->k = k;
-	m->h = p->model == NSL_PROBE_MLP ? p->hidden : 0;
+	m->h = models[p->model].hidden_layer ? p->hidden : 0;
 	m->mu = malloc(d * sizeof(double));
 	m->sd = malloc(d * sizeof(double));
-	if (p->model == NSL_PROBE_LINEAR) {
+	if (m->h == 0) {
 		m->w1 = calloc(k * d, sizeof(double));
 		m->b1 = calloc(k, sizeof(double));
 	} else {
@@ -732,15 +796,14 @@ nsl_probe_train(struct nsl_probe *m, const double *x, const int *y,
 	}
 	s = malloc(n * d * sizeof(double));
 	if (m->mu == NULL || m->sd == NULL || m->w1 == NULL || m->b1 == NULL ||
-	    (p->model == NSL_PROBE_MLP && (m->w2 == NULL || m->b2 == NULL)) ||
+	    (m->h > 0 && (m->w2 == NULL || m->b2 == NULL)) ||
 	    s == NULL) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	fit_scaler(m, x, n);
 	standardize(m, x, n, s);
-	ret = p->model == NSL_PROBE_LINEAR ? lin_train(m, s, y, n, err) :
-	    mlp_train(m, s, y, n, err);
+	ret = models[p->model].train(m, s, y, n, err);
 	if (ret == 0 && !trained_finite(m)) {
 		/* never a "converged" model of NaN */
 		m->converged = 0;
@@ -1022,4 +1085,332 @@ nsl_probe_add_tag(struct nsl_obj *o, const char *tag)
 	} else {
 		nsl_obj_string(o, eq + 1);
 	}
+}
+
+/* ------------------------------------------------ the result record */
+
+int
+nsl_probe_result_member(const struct nsl_probe_result *r, const char *k,
+    size_t kl)
+{
+	static const char *const always[] = { "model", "n_train", "d",
+	    "classes", "train_error", "train_loss", "l2", "epochs",
+	    "seconds", NULL };
+	static const char *const with_test[] = { "n_test", "test_error",
+	    "test_loss", NULL };
+	const struct nsl_probe_model_def *row =
+	    nsl_probe_model_get(nsl_probe_model_parse(r->model));
+	size_t i;
+
+#define IS(name) (strlen(name) == kl && memcmp(name, k, kl) == 0)
+	for (i = 0; always[i] != NULL; i++)
+		if (IS(always[i]))
+			return 1;
+	for (i = 0; r->has_test && with_test[i] != NULL; i++)
+		if (IS(with_test[i]))
+			return 1;
+	for (i = 0; row != NULL && row->fields[i] != NULL; i++)
+		if (IS(row->fields[i]))
+			return 1;
+	return r->has_gen_error && IS("gen_error");
+#undef IS
+}
+
+const char *
+nsl_probe_tags_check(const struct nsl_probe_result *r,
+    const char *const *tags, size_t n)
+{
+	static char msg[400];
+	const char *t, *eq;
+	size_t i, j, kl;
+
+	for (i = 0; i < n; i++) {
+		t = tags[i];
+		if (i == NSL_PROBE_MAX_TAGS) {
+			snprintf(msg, sizeof(msg), "--tag: at most %d",
+			    NSL_PROBE_MAX_TAGS);
+			return msg;
+		}
+		if ((eq = strchr(t, '=')) == NULL || t[0] == '=' ||
+		    eq - t >= 256) {
+			snprintf(msg, sizeof(msg), "--tag %.300s: expected "
+			    "KEY=VALUE", t);
+			return msg;
+		}
+		kl = (size_t)(eq - t);
+		for (j = 0; j < i; j++)
+			if (strncmp(tags[j], t, kl + 1) == 0) {
+				snprintf(msg, sizeof(msg), "--tag %.*s: given "
+				    "twice", (int)kl, t);
+				return msg;
+			}
+		if (nsl_probe_result_member(r, t, kl)) {
+			snprintf(msg, sizeof(msg), "--tag %.*s: the result has "
+			    "a field of that name", (int)kl, t);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
+void
+nsl_probe_result_write(const struct nsl_probe_result *r,
+    struct nsl_buf *out)
+{
+	struct nsl_obj o;
+	size_t i;
+
+	nsl_obj_begin(&o, out);
+	nsl_obj_key(&o, "model");
+	nsl_obj_string(&o, r->model);
+	nsl_obj_key(&o, "n_train");
+	nsl_obj_integer(&o, (long long)r->n_train);
+	nsl_obj_key(&o, "d");
+	nsl_obj_integer(&o, (long long)r->d);
+	nsl_obj_key(&o, "classes");
+	nsl_obj_integer(&o, (long long)r->classes);
+	if (r->has_test) {
+		nsl_obj_key(&o, "n_test");
+		nsl_obj_integer(&o, (long long)r->n_test);
+		nsl_obj_key(&o, "test_error");
+		nsl_obj_number(&o, r->test_error);
+		nsl_obj_key(&o, "test_loss");
+		nsl_obj_number(&o, r->test_loss);
+	}
+	nsl_obj_key(&o, "train_error");
+	nsl_obj_number(&o, r->train_error);
+	nsl_obj_key(&o, "train_loss");
+	nsl_obj_number(&o, r->train_loss);
+	if (r->has_gen_error) {
+		nsl_obj_key(&o, "gen_error");
+		nsl_obj_number(&o, r->gen_error);
+	}
+	nsl_obj_key(&o, "l2");
+	nsl_obj_number(&o, r->l2);
+	nsl_obj_key(&o, "epochs");
+	nsl_obj_integer(&o, (long long)r->epochs);
+	if (!models[nsl_probe_model_parse(r->model)].hidden_layer) {
+		nsl_obj_key(&o, "objective");
+		nsl_obj_number(&o, r->objective);
+		nsl_obj_key(&o, "converged");
+		nsl_obj_bool(&o, r->converged);
+	} else {
+		nsl_obj_key(&o, "hidden");
+		nsl_obj_integer(&o, (long long)r->hidden);
+		nsl_obj_key(&o, "seed");
+		nsl_obj_integer(&o, (long long)r->seed);
+	}
+	if (r->has_seconds) {
+		nsl_obj_key(&o, "seconds");
+		nsl_obj_number(&o, r->seconds);
+	}
+	for (i = 0; i < r->ntags; i++)
+		nsl_probe_add_tag(&o, r->tags[i]);
+	nsl_obj_end(&o);
+}
+
+/* Member k of rec as a number (*has: present). */
+static int
+get_number(const struct nsl_rec *rec, const char *k, double *v, int *has,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_find(rec, k);
+
+	if (has != NULL)
+		*has = f >= 0;
+	if (f < 0)
+		return has != NULL ? 0 : nsl_err_set(err, NSL_EX_DATAERR,
+		    "no field \"%s\"", k);
+	return nsl_rec_number(rec, (size_t)f, v, err);
+}
+
+int
+nsl_probe_result_parse(struct nsl_probe_result *r,
+    const struct nsl_rec *rec, struct nsl_err *err)
+{
+	struct nsl_buf name = NSL_BUF_INIT;
+	json_t *j;
+	double v;
+	long f;
+	int lin, m;
+
+	memset(r, 0, sizeof(*r));
+	if ((f = nsl_rec_require(rec, "model", err)) < 0 ||
+	    nsl_rec_string(rec, (size_t)f, &name, err) < 0) {
+		nsl_buf_release(&name);
+		return -1;
+	}
+	m = name.data != NULL ? nsl_probe_model_parse(name.data) : -1;
+	nsl_buf_release(&name);
+	if (m < 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"model\": "
+		    "not a model of the catalogue");
+	r->model = models[m].name;
+	lin = !models[m].hidden_layer;
+	if (get_number(rec, "n_train", &v, NULL, err) < 0)
+		return -1;
+	r->n_train = (size_t)v;
+	if (get_number(rec, "d", &v, NULL, err) < 0)
+		return -1;
+	r->d = (size_t)v;
+	if (get_number(rec, "classes", &v, NULL, err) < 0)
+		return -1;
+	r->classes = (size_t)v;
+	if (get_number(rec, "n_test", &v, &r->has_test, err) < 0)
+		return -1;
+	r->n_test = (size_t)v;
+	if (r->has_test && (get_number(rec, "test_error", &r->test_error,
+	    NULL, err) < 0 || get_number(rec, "test_loss", &r->test_loss,
+	    NULL, err) < 0))
+		return -1;
+	if (get_number(rec, "train_error", &r->train_error, NULL, err) < 0 ||
+	    get_number(rec, "train_loss", &r->train_loss, NULL, err) < 0 ||
+	    get_number(rec, "gen_error", &r->gen_error, &r->has_gen_error,
+	    err) < 0 || get_number(rec, "l2", &r->l2, NULL, err) < 0 ||
+	    get_number(rec, "seconds", &r->seconds, &r->has_seconds, err) < 0)
+		return -1;
+	if (get_number(rec, "epochs", &v, NULL, err) < 0)
+		return -1;
+	r->epochs = (size_t)v;
+	if (lin) {
+		if (get_number(rec, "objective", &r->objective, NULL, err) < 0)
+			return -1;
+		if ((f = nsl_rec_require(rec, "converged", err)) < 0 ||
+		    (j = nsl_rec_json(rec, (size_t)f, err)) == NULL)
+			return -1;
+		if (!json_is_boolean(j)) {
+			json_decref(j);
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"converged\": expected true or false");
+		}
+		r->converged = json_is_true(j);
+		json_decref(j);
+	} else {
+		if (get_number(rec, "hidden", &v, NULL, err) < 0)
+			return -1;
+		r->hidden = (size_t)v;
+		if (get_number(rec, "seed", &v, NULL, err) < 0)
+			return -1;
+		r->seed = (uint64_t)v;
+	}
+	return 0;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int
+nsl_probe_run(const struct nsl_probe_job *J, struct nsl_probe_result *r,
+    struct nsl_err *err)
+{
+	const struct nsl_probe_params *p = &J->p;
+	struct nsl_dataset tr, te;
+	struct nsl_probe m;
+	double *z = NULL, *tw = NULL, *sw = NULL, t0;
+	int *cls = NULL, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&tr, 0, sizeof(tr));
+	memset(&te, 0, sizeof(te));
+	memset(&m, 0, sizeof(m));
+	if (nsl_dataset_read(&tr, &J->train, 1, J->field, J->label,
+	    NSL_DATASET_KEEP_LINES, err) != 0)
+		goto out;
+	if (J->test != NULL) {
+		if (nsl_dataset_read(&te, &J->test, 1, J->field, J->label,
+		    NSL_DATASET_KEEP_LINES, err) != 0)
+			goto out;
+		if (te.d != tr.d) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+			    "numbers, the training set has %zu", J->field,
+			    te.d, tr.d);
+			nsl_err_at(err, te.paths[0], te.where[0].line);
+			goto out;
+		}
+		if ((cls = malloc((te.n + 1) * sizeof(*cls))) == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (nsl_probe_map_labels(&tr, &te, cls, err) != 0)
+			goto out;
+	}
+	if ((J->teacher != NULL || J->teacher_file != NULL) &&
+	    nsl_probe_read_teacher(J->teacher_file ? J->teacher_file :
+	    J->train, J->teacher ? J->teacher : "teacher", tr.d, &tw,
+	    err) != 0)
+		goto out;
+
+	t0 = now();
+	if (nsl_probe_train(&m, tr.x, tr.label, tr.n, tr.d, tr.nlabels, p,
+	    err) != 0) {
+		nsl_err_at(err, tr.paths[0], 0);
+		goto out;
+	}
+	if ((z = malloc((tr.n > te.n ? tr.n : te.n) * tr.nlabels *
+	    sizeof(double))) == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (nsl_probe_logits(&m, tr.x, tr.n, z, err) != 0)
+		goto out;
+	r->model = models[p->model].name;
+	r->n_train = tr.n;
+	r->d = tr.d;
+	r->classes = tr.nlabels;
+	r->train_loss = nsl_probe_loss(z, tr.label, tr.n, tr.nlabels,
+	    &r->train_error);
+	if (J->test != NULL) {
+		if (nsl_probe_logits(&m, te.x, te.n, z, err) != 0)
+			goto out;
+		r->has_test = 1;
+		r->n_test = te.n;
+		r->test_loss = nsl_probe_loss(z, cls, te.n, tr.nlabels,
+		    &r->test_error);
+		if (J->predict != NULL && nsl_probe_write_rows(J->predict,
+		    NSL_PROBE_PREDICT, &te, z, 1, tr.nlabels, cls,
+		    tr.label_names, J->float32, err) != 0)
+			goto out;
+	}
+	if (tw != NULL) {
+		if ((sw = malloc(tr.d * sizeof(double))) == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (nsl_probe_direction(&m, sw, err) != 0)
+			goto out;
+		r->gen_error = nsl_probe_angle_error(sw, tw, tr.d);
+		r->has_gen_error = 1;
+		if (isnan(r->gen_error)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "the teacher or the "
+			    "student is the zero vector: no angle");
+			goto out;
+		}
+	}
+	r->l2 = p->l2;
+	r->epochs = m.iterations;
+	r->objective = m.objective;
+	r->converged = m.converged;
+	r->hidden = p->hidden;
+	r->seed = p->seed;
+	r->seconds = round((now() - t0) * 1000) / 1000;
+	if (J->dynamics != NULL && nsl_probe_write_rows(J->dynamics,
+	    NSL_PROBE_DYNAMICS, &tr, m.dynamics, p->epochs, tr.nlabels,
+	    tr.label, tr.label_names, J->float32, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(z);
+	free(tw);
+	free(sw);
+	free(cls);
+	nsl_probe_release(&m);
+	nsl_dataset_release(&tr);
+	nsl_dataset_release(&te);
+	return rc;
 }

@@ -8,17 +8,15 @@
 #include <gsl/gsl_randist.h>
 
 #include "nsl/buf.h"
+#include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
 #include "nsl/labels.h"
 #include "nsl/num.h"
 #include "nsl/prune.h"
 #include "nsl/rng.h"
+#include "nsl/spool.h"
 #include "nsl/vec.h"
-
-static const char *const strategy_names[] = {
-	"hard", "easy", "random", "stratified", "dedup"
-};
 
 void
 nsl_prune_params_init(struct nsl_prune_params *p)
@@ -32,29 +30,15 @@ nsl_prune_params_init(struct nsl_prune_params *p)
 	p->max_iter = NSL_PRUNE_DEFAULT_ITERS;
 }
 
-int
-nsl_prune_strategy_parse(const char *name, enum nsl_prune_strategy *out)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(strategy_names) / sizeof(*strategy_names); i++)
-		if (strcmp(name, strategy_names[i]) == 0) {
-			*out = (enum nsl_prune_strategy)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *
-nsl_prune_strategy_name(enum nsl_prune_strategy s)
-{
-	return strategy_names[s];
-}
-
 const char *
 nsl_prune_check(const struct nsl_prune_params *p)
 {
-	if (p->strategy == NSL_PRUNE_DEDUP) {
+	const struct nsl_prune_strategy_def *row =
+	    nsl_prune_strategy_get((int)p->strategy);
+
+	if (row == NULL)
+		return "strategy: not in the catalogue";
+	if (row->needs & NSL_PRUNE_NEEDS_VECTOR) {
 		if (!(p->eps >= 0 && p->eps <= 2))
 			return "dedup needs --eps in [0, 2]";
 		if (p->k == 0)
@@ -65,7 +49,7 @@ nsl_prune_check(const struct nsl_prune_params *p)
 	}
 	if (!p->by_count && !(p->fraction > 0 && p->fraction <= 1))
 		return "--keep-fraction must be in (0, 1]";
-	if (p->strategy == NSL_PRUNE_STRATIFIED) {
+	if (row->needs & NSL_PRUNE_STRATA) {
 		if (!(p->cutoff >= 0 && p->cutoff < 1))
 			return "--cutoff must be in [0, 1)";
 		if (p->strata < 1)
@@ -97,8 +81,9 @@ static size_t
 keep_fraction(const struct nsl_prune_params *p, size_t n)
 {
 	uint64_t k = nsl_prune_count(p->fraction, n);
+	unsigned needs = nsl_prune_strategy_get((int)p->strategy)->needs;
 
-	if (k == 0 && n > 0 && (p->strategy != NSL_PRUNE_STRATIFIED ||
+	if (k == 0 && n > 0 && (!(needs & NSL_PRUNE_STRATA) ||
 	    nsl_prune_count(p->cutoff, n) < n))
 		k = 1;
 	return (size_t)k;
@@ -356,16 +341,125 @@ done:
 	return rc;
 }
 
+/* The strategies' selections within one group. */
+struct nsl_prune_group {
+	const struct nsl_prune_params *p;
+	struct order *o;	/* n entries: position, score */
+	size_t n, m;		/* records, budget */
+	gsl_rng *rng;		/* draws (NSL_PRUNE_DRAWS rows) */
+	const size_t *members;
+	unsigned char *keep;
+	struct nsl_prune_stats *stats;
+};
+
+static int
+by_order(const struct nsl_prune_group *g, int (*cmp)(const void *,
+    const void *))
+{
+	size_t j;
+
+	qsort(g->o, g->n, sizeof(*g->o), cmp);
+	for (j = 0; j < g->m; j++)
+		g->keep[g->members[g->o[j].pos]] = 1;
+	return 0;
+}
+
+static int
+hard(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	(void)err;
+	return by_order(g, cmp_hard);
+}
+
+static int
+easy(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	(void)err;
+	return by_order(g, cmp_easy);
+}
+
+static int
+random_subset(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	size_t *pos, j;
+	int rc;
+
+	if ((pos = malloc((g->n + 1) * sizeof(*pos))) == NULL)
+		return oom(err);
+	for (j = 0; j < g->n; j++)
+		pos[j] = j;
+	rc = choose(g->rng, pos, g->n, g->m, g->members, g->keep, err);
+	free(pos);
+	return rc;
+}
+
+static int
+ccs(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	qsort(g->o, g->n, sizeof(*g->o), cmp_hard);
+	return stratified(g->p, g->o, g->n, g->m, g->rng, g->members,
+	    g->keep, g->stats, err);
+}
+
+/*
+ * The catalogue: one row a strategy, in the order of enum
+ * nsl_prune_strategy.  Names, --list-strategies, the parser and the
+ * choice of inputs (score or vectors) come from these rows.  dedup has
+ * no budget and no select: nsl_prune_dedup works on the group's vectors.
+ */
+static const struct nsl_prune_strategy_def strategies[] = {
+	{ "hard", "keep the highest scores (ties: the earlier record)",
+	    NSL_PRUNE_NEEDS_SCORE, hard },
+	{ "easy", "keep the lowest scores", NSL_PRUNE_NEEDS_SCORE, easy },
+	{ "random", "keep a uniform random subset (--seed)",
+	    NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_DRAWS, random_subset },
+	{ "stratified", "CCS (Zheng et al. 2023): drop the hardest --cutoff, "
+	    "then sample equal-width score strata evenly (--strata, --seed)",
+	    NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_DRAWS | NSL_PRUNE_STRATA, ccs },
+	{ "dedup", "SemDeDup (Abbas et al. 2023): in each k-means cluster of "
+	    "the vectors drop near-duplicates, cosine similarity above 1 - "
+	    "--eps (--k, --iters, --seed)", NSL_PRUNE_NEEDS_VECTOR, NULL },
+	{ NULL, NULL, 0, NULL }
+};
+
+#define NSTRATEGIES (sizeof(strategies) / sizeof(strategies[0]) - 1)
+
+const struct nsl_prune_strategy_def *
+nsl_prune_strategy_get(int s)
+{
+	return s >= 0 && (size_t)s < NSTRATEGIES ? &strategies[s] : NULL;
+}
+
+int
+nsl_prune_strategy_parse(const char *name, enum nsl_prune_strategy *out)
+{
+	size_t i;
+
+	for (i = 0; i < NSTRATEGIES; i++)
+		if (strcmp(name, strategies[i].name) == 0) {
+			*out = (enum nsl_prune_strategy)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+nsl_prune_strategy_name(enum nsl_prune_strategy s)
+{
+	return strategies[s].name;
+}
+
 int
 nsl_prune_select(const struct nsl_prune_params *p, const double *score,
     const size_t *members, size_t n, size_t m, uint64_t stream,
     unsigned char *keep, struct nsl_prune_stats *stats,
     struct nsl_err *err)
 {
+	const struct nsl_prune_strategy_def *row =
+	    nsl_prune_strategy_get((int)p->strategy);
 	struct nsl_prune_stats local;
-	struct order *o = NULL;
-	gsl_rng *rng = NULL;
-	size_t *pos = NULL, j;
+	struct nsl_prune_group g;
+	size_t j;
 	int rc = -1;
 
 	if (stats == NULL) {
@@ -377,56 +471,32 @@ nsl_prune_select(const struct nsl_prune_params *p, const double *score,
 	if (m > n)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "budget exceeds the "
 		    "group");
-	if (p->strategy == NSL_PRUNE_DEDUP)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "dedup has no budget");
+	if (row == NULL || row->select == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "%s has no budget",
+		    row != NULL ? row->name : "the strategy");
 	if (n == 0)
 		return 0;
-	if ((o = malloc(n * sizeof(*o))) == NULL)
+	memset(&g, 0, sizeof(g));
+	g.p = p;
+	g.n = n;
+	g.m = m;
+	g.members = members;
+	g.keep = keep;
+	g.stats = stats;
+	if ((g.o = malloc(n * sizeof(*g.o))) == NULL)
 		return oom(err);
 	for (j = 0; j < n; j++) {
-		o[j].pos = j;
-		o[j].bin = 0;
-		o[j].key = score[members[j]];
+		g.o[j].pos = j;
+		g.o[j].bin = 0;
+		g.o[j].key = score[members[j]];
 	}
-	if (p->strategy == NSL_PRUNE_RANDOM ||
-	    p->strategy == NSL_PRUNE_STRATIFIED) {
-		if ((rng = nsl_rng_new(p->seed, stream)) == NULL) {
-			oom(err);
-			goto done;
-		}
-	}
-	switch (p->strategy) {
-	case NSL_PRUNE_HARD:
-	case NSL_PRUNE_EASY:
-		qsort(o, n, sizeof(*o), p->strategy == NSL_PRUNE_HARD ?
-		    cmp_hard : cmp_easy);
-		for (j = 0; j < m; j++)
-			keep[members[o[j].pos]] = 1;
-		break;
-	case NSL_PRUNE_RANDOM:
-		if ((pos = malloc(n * sizeof(*pos))) == NULL) {
-			oom(err);
-			goto done;
-		}
-		for (j = 0; j < n; j++)
-			pos[j] = j;
-		if (choose(rng, pos, n, m, members, keep, err) != 0)
-			goto done;
-		break;
-	case NSL_PRUNE_STRATIFIED:
-		qsort(o, n, sizeof(*o), cmp_hard);
-		if (stratified(p, o, n, m, rng, members, keep, stats,
-		    err) != 0)
-			goto done;
-		break;
-	default:
-		break;
-	}
-	rc = 0;
-done:
-	free(o);
-	free(pos);
-	gsl_rng_free(rng);
+	if (row->needs & NSL_PRUNE_DRAWS &&
+	    (g.rng = nsl_rng_new(p->seed, stream)) == NULL)
+		oom(err);
+	else
+		rc = row->select(&g, err);
+	free(g.o);
+	gsl_rng_free(g.rng);
 	return rc;
 }
 
@@ -612,7 +682,8 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 	size_t *start = NULL, *members = NULL, *gsize = NULL, *budget = NULL;
 	size_t *fill = NULL, g, i;
 	double *gx = NULL;
-	int rc = -1;
+	int rc = -1, vectors = (strategies[p->strategy].needs &
+	    NSL_PRUNE_NEEDS_VECTOR) != 0;
 
 	memset(keep, 0, n);
 	if (group == NULL)
@@ -635,7 +706,7 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 		g = group != NULL ? group[i] : 0;
 		members[start[g] + fill[g]++] = i;
 	}
-	if (p->strategy != NSL_PRUNE_DEDUP &&
+	if (!vectors &&
 	    nsl_prune_budgets(p, gsize, ngroups, budget, err) != 0)
 		goto done;
 	for (g = 0; g < ngroups; g++) {
@@ -643,7 +714,7 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 		const size_t *mem = members + start[g];
 		int r;
 
-		if (p->strategy == NSL_PRUNE_DEDUP) {
+		if (vectors) {
 			double *rows = x;
 
 			if (ngroups > 1) {
@@ -811,6 +882,7 @@ nsl_prune_report(struct nsl_buf *out, const char *prefix,
     size_t ngroups, const char *const *names)
 {
 	char lo[NSL_NUM_BUFSZ], hi[NSL_NUM_BUFSZ];
+	unsigned needs = strategies[p->strategy].needs;
 	size_t g, b;
 
 	for (g = 0; g < ngroups; g++) {
@@ -818,19 +890,111 @@ nsl_prune_report(struct nsl_buf *out, const char *prefix,
 		if (names != NULL)
 			nsl_buf_addf(out, "group %s: ", names[g]);
 		nsl_buf_addf(out, "kept %zu of %zu", st[g].kept, st[g].n);
-		if (p->strategy != NSL_PRUNE_DEDUP && st[g].kept > 0) {
+		if (needs & NSL_PRUNE_NEEDS_SCORE && st[g].kept > 0) {
 			nsl_num_format(lo, st[g].kept_lo);
 			nsl_num_format(hi, st[g].kept_hi);
 			nsl_buf_addf(out, ", score %s to %s", lo, hi);
 		}
-		if (p->strategy == NSL_PRUNE_STRATIFIED)
+		if (needs & NSL_PRUNE_STRATA)
 			nsl_buf_addf(out, ", cut %zu", st[g].cut);
 		nsl_buf_addc(out, '\n');
-		if (p->strategy != NSL_PRUNE_STRATIFIED ||
+		if (!(needs & NSL_PRUNE_STRATA) ||
 		    st[g].bin_size == NULL || st[g].kept == 0)
 			continue;
 		for (b = 0; b < p->strata; b++)
 			nsl_buf_addf(out, "%s  stratum %zu: kept %zu of %zu\n",
 			    prefix, b, st[g].bin_alloc[b], st[g].bin_size[b]);
 	}
+}
+
+int
+nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
+    size_t npaths, struct nsl_buf *report, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	const struct nsl_prune_params *p = &J->p;
+	unsigned needs = strategies[p->strategy].needs;
+	struct nsl_prune_stats *stats = NULL;
+	struct nsl_prune_set set;
+	struct nsl_spool *spool;
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	unsigned char *keep = NULL;
+	size_t i, f;
+	int rc = -1, got;
+
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	if ((spool = nsl_spool_new()) == NULL ||
+	    nsl_prune_set_init(&set, J->by != NULL) != 0) {
+		nsl_spool_free(spool);
+		return oom(err);
+	}
+	nsl_rec_init(&rec, J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0);
+	for (f = 0; f < npaths; f++) {
+		if (nsl_spool_open(spool, paths[f], err))
+			goto done;
+		while ((got = nsl_spool_next(spool, &rec, err)) == 1) {
+			if (nsl_prune_set_add(&set, &rec, needs &
+			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
+			    needs & NSL_PRUNE_NEEDS_VECTOR ? J->field : NULL,
+			    J->by, err) != 0) {
+				nsl_spool_locate(spool, err);
+				goto done;
+			}
+			if ((set.n & 1023) == 0 && J->progress != NULL)
+				J->progress(J->progress_arg, set.n);
+		}
+		if (got < 0)
+			goto done;
+	}
+	if (J->progress != NULL)
+		J->progress(J->progress_arg, (uint64_t)-1);
+	if (nsl_prune_set_finish(&set, err) != 0)
+		goto done;
+	keep = malloc(set.n + 1);
+	stats = calloc(set.ngroups + 1, sizeof(*stats));
+	if (keep == NULL || stats == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (needs & NSL_PRUNE_STRATA && report != NULL)
+		for (i = 0; i < set.ngroups; i++) {
+			stats[i].bin_size = calloc(p->strata, sizeof(size_t));
+			stats[i].bin_alloc = calloc(p->strata, sizeof(size_t));
+			if (stats[i].bin_size == NULL ||
+			    stats[i].bin_alloc == NULL) {
+				oom(err);
+				goto done;
+			}
+		}
+	if (nsl_prune_run(p, set.n, set.score, J->by != NULL ? set.group :
+	    NULL, set.ngroups, set.names, set.x, set.d, keep, stats, err) != 0)
+		goto done;
+	if ((w = nsl_writer_open(J->output, err)) == NULL)
+		goto done;
+	if (nsl_spool_emit(spool, keep, w, err) != 0)
+		goto done;
+	if (nsl_writer_commit(w, err) != 0) {
+		nsl_err_at(err, J->output != NULL ? J->output : "<stdout>", 0);
+		goto done;
+	}
+	if (report != NULL)
+		nsl_prune_report(report, J->report_prefix, p, stats,
+		    set.n > 0 ? set.ngroups : 0, set.names);
+	rc = 0;
+done:
+	if (stats != NULL)
+		for (i = 0; i < set.ngroups; i++) {
+			free(stats[i].bin_size);
+			free(stats[i].bin_alloc);
+		}
+	free(stats);
+	free(keep);
+	nsl_rec_release(&rec);
+	nsl_prune_set_release(&set);
+	nsl_spool_free(spool);
+	return rc;
 }

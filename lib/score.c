@@ -12,44 +12,6 @@
 #include "nsl/score.h"
 #include "nsl/vec.h"
 
-static const char *const names[NSL_SCORE_NMETRICS] = {
-	"prototype", "class-prototype", "knn", "el2n", "grand", "margin",
-	"entropy", "least-confidence", "forgetting", "aum",
-	"dynamic-uncertainty"
-};
-
-const char *
-nsl_score_metric_name(int m)
-{
-	return m >= 0 && m < NSL_SCORE_NMETRICS ? names[m] : NULL;
-}
-
-int
-nsl_score_metric_parse(const char *name)
-{
-	int m;
-
-	for (m = 0; m < NSL_SCORE_NMETRICS; m++)
-		if (strcmp(name, names[m]) == 0)
-			return m;
-	return -1;
-}
-
-int
-nsl_score_metric_whole_set(int m)
-{
-	return m == NSL_SCORE_PROTOTYPE || m == NSL_SCORE_CLASS_PROTOTYPE ||
-	    m == NSL_SCORE_KNN;
-}
-
-int
-nsl_score_metric_needs_label(int m)
-{
-	return m == NSL_SCORE_CLASS_PROTOTYPE || m == NSL_SCORE_EL2N ||
-	    m == NSL_SCORE_GRAND || m == NSL_SCORE_FORGETTING ||
-	    m == NSL_SCORE_AUM || m == NSL_SCORE_DYNAMIC_UNCERTAINTY;
-}
-
 void
 nsl_score_softmax(const double *z, size_t n, double *p)
 {
@@ -120,168 +82,359 @@ err_norm(const double *p, size_t cols, size_t y)
 	return sqrt(s);
 }
 
+/*
+ * The per-record metrics.  Each gets the record's inputs (struct in) and
+ * writes one score; the caller has checked the shape and the label.
+ */
+struct nsl_score_in {
+	const double *z;	/* rows x cols model outputs */
+	size_t rows, cols;
+	size_t y;		/* the label, when the metric needs one */
+	const double *h;	/* grand: hrows x hd embedding */
+	size_t hrows, hd;
+	const struct nsl_score_opts *o;
+	double *p;		/* cols numbers of work */
+};
+
+/* Mean over rows of ||p - onehot(y)||, times sqrt(1 + |h|^2) for grand. */
+static int
+error_norm(const struct nsl_score_in *in, int grand, double *out,
+    struct nsl_err *err)
+{
+	size_t r, rows = in->rows, cols = in->cols, hd = in->hd;
+	double acc = 0;
+
+	if (grand && in->hrows != 1 && in->hrows != rows)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "embedding has %zu rows, model outputs %zu", in->hrows,
+		    rows);
+	for (r = 0; r < rows; r++) {
+		double e;
+
+		if (row_probs(in->z, r, cols, in->o->probs, in->p, err) < 0)
+			return -1;
+		e = err_norm(in->p, cols, in->y);
+		if (grand) {
+			const double *hr = in->h + (in->hrows == 1 ? 0 :
+			    r) * hd;
+
+			/* sqrt(1 + |h|^2), past |h| = 1e154 too */
+			e *= hypot(1, nsl_vec_norm(hr, hd));
+		}
+		acc += e;
+	}
+	*out = acc / (double)rows;
+	if (isinf(*out)) {	/* the sum overflowed, not the mean? */
+		for (acc = 0, r = 0; r < rows; r++) {
+			if (row_probs(in->z, r, cols, in->o->probs, in->p,
+			    err) < 0)
+				return -1;
+			acc += err_norm(in->p, cols, in->y) * hypot(1,
+			    nsl_vec_norm(in->h + (in->hrows == 1 ? 0 : r) * hd,
+			    hd)) / (double)rows;
+		}
+		*out = acc;
+	}
+	return 0;
+}
+
+static int
+el2n(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	return error_norm(in, 0, out, err);
+}
+
+static int
+grand(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	return error_norm(in, 1, out, err);
+}
+
+enum uncertainty { MARGIN, ENTROPY, LEAST_CONFIDENCE };
+
+/* Mean over rows of an uncertainty of the row's distribution. */
+static int
+uncertainty(const struct nsl_score_in *in, enum uncertainty kind, double *out,
+    struct nsl_err *err)
+{
+	size_t r, j, cols = in->cols;
+	const double *p = in->p;
+	double acc = 0;
+
+	for (r = 0; r < in->rows; r++) {
+		double v = 0, p1, p2 = -INFINITY;
+		size_t b;
+
+		if (row_probs(in->z, r, cols, in->o->probs, in->p, err) < 0)
+			return -1;
+		b = argmax(p, cols);
+		p1 = p[b];
+		if (kind == LEAST_CONFIDENCE)
+			v = 1 - p1;
+		else if (kind == MARGIN) {
+			for (j = 0; j < cols; j++)
+				if (j != b && p[j] > p2)
+					p2 = p[j];
+			v = 1 - (p1 - p2);
+		} else
+			for (j = 0; j < cols; j++)
+				if (p[j] > 0)
+					v -= p[j] * log(p[j]);
+		acc += v;
+	}
+	*out = acc / (double)in->rows;
+	return 0;
+}
+
+static int
+margin(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	return uncertainty(in, MARGIN, out, err);
+}
+
+static int
+entropy(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	return uncertainty(in, ENTROPY, out, err);
+}
+
+static int
+least_confidence(const struct nsl_score_in *in, double *out,
+    struct nsl_err *err)
+{
+	return uncertainty(in, LEAST_CONFIDENCE, out, err);
+}
+
+/* Toneva et al.: events acc 1 -> 0 between consecutive epochs */
+static int
+forgetting(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	int prev = 0, learned = 0, now;
+	long events = 0;
+	size_t r;
+
+	(void)err;
+	for (r = 0; r < in->rows; r++) {
+		now = argmax(in->z + r * in->cols, in->cols) == in->y;
+		if (r > 0 && prev && !now)
+			events++;
+		learned |= now;
+		prev = now;
+	}
+	*out = learned ? (double)events : (double)in->rows;
+	return 0;
+}
+
+static int
+aum(const struct nsl_score_in *in, double *out, struct nsl_err *err)
+{
+	size_t r, j, cols = in->cols, y = in->y;
+	double acc = 0;
+
+	if (in->o->probs)
+		return nsl_err_set(err, NSL_EX_USAGE,
+		    "aum is defined on logits, not probabilities "
+		    "(drop --probs)");
+	for (r = 0; r < in->rows; r++) {
+		const double *zr = in->z + r * cols;
+		double other = -INFINITY;
+
+		for (j = 0; j < cols; j++)
+			if (j != y && zr[j] > other)
+				other = zr[j];
+		acc += zr[y] - other;
+	}
+	*out = -(acc / (double)in->rows);
+	if (!isfinite(*out)) {
+		/*
+		 * Margins of logits near 1e308 overflow (1e308 minus
+		 * -1e308): average half margins, then double (inf
+		 * only if the mean margin is past DBL_MAX).
+		 */
+		for (acc = 0, r = 0; r < in->rows; r++) {
+			const double *zr = in->z + r * cols;
+			double other = -INFINITY;
+
+			for (j = 0; j < cols; j++)
+				if (j != y && zr[j] > other)
+					other = zr[j];
+			acc += (zr[y] / 2 - other / 2) / (double)in->rows;
+		}
+		*out = -2 * acc;
+	}
+	return 0;
+}
+
+static int
+dynamic_uncertainty(const struct nsl_score_in *in, double *out,
+    struct nsl_err *err)
+{
+	size_t J = in->o->window, k, j, r, nwin, rows = in->rows;
+	double *py, acc = 0;
+
+	if (J < 2 || rows < J)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "needs at least the window's %zu rows (epochs), "
+		    "got %zu", J, rows);
+	py = malloc(rows * sizeof(double));
+	if (py == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	for (r = 0; r < rows; r++) {
+		if (row_probs(in->z, r, in->cols, in->o->probs, in->p,
+		    err) < 0) {
+			free(py);
+			return -1;
+		}
+		py[r] = in->p[in->y];
+	}
+	nwin = rows - J + 1;
+	for (k = 0; k < nwin; k++) {
+		double mean = 0, ss = 0, t;
+
+		for (j = 0; j < J; j++)
+			mean += py[k + j];
+		mean /= (double)J;
+		for (j = 0; j < J; j++) {
+			t = py[k + j] - mean;
+			ss += t * t;
+		}
+		acc += sqrt(ss / (double)(J - 1));
+	}
+	free(py);
+	*out = acc / (double)nwin;
+	return 0;
+}
+
 int
 nsl_score_record(int metric, const double *z, size_t rows, size_t cols,
     long label, const double *h, size_t hrows, size_t hd,
     const struct nsl_score_opts *o, double *p, double *out,
     struct nsl_err *err)
 {
-	size_t r, j, y = (size_t)label;
-	double acc = 0;
+	const struct nsl_score_metric_def *m = nsl_score_metric_get(metric);
+	struct nsl_score_in in = { z, rows, cols, (size_t)label, h, hrows,
+	    hd, o, p };
 
 	if (rows == 0 || cols < 2)
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "model outputs need at least 2 classes (got %zu)", cols);
-	if (nsl_score_metric_needs_label(metric) &&
+	if (m != NULL && m->needs & NSL_SCORE_NEEDS_LABEL &&
 	    (label < 0 || (size_t)label >= cols))
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "label %ld is not a class index in [0, %zu)", label, cols);
-	switch (metric) {
-	case NSL_SCORE_EL2N:
-	case NSL_SCORE_GRAND:
-		if (metric == NSL_SCORE_GRAND && hrows != 1 && hrows != rows)
-			return nsl_err_set(err, NSL_EX_DATAERR,
-			    "embedding has %zu rows, model outputs %zu", hrows,
-			    rows);
-		for (r = 0; r < rows; r++) {
-			double e;
-
-			if (row_probs(z, r, cols, o->probs, p, err) < 0)
-				return -1;
-			e = err_norm(p, cols, y);
-			if (metric == NSL_SCORE_GRAND) {
-				const double *hr = h + (hrows == 1 ? 0 : r) * hd;
-
-				/* sqrt(1 + |h|^2), past |h| = 1e154 too */
-				e *= hypot(1, nsl_vec_norm(hr, hd));
-			}
-			acc += e;
-		}
-		*out = acc / (double)rows;
-		if (isinf(*out)) {	/* the sum overflowed, not the mean? */
-			for (acc = 0, r = 0; r < rows; r++) {
-				if (row_probs(z, r, cols, o->probs, p, err) < 0)
-					return -1;
-				acc += err_norm(p, cols, y) * hypot(1,
-				    nsl_vec_norm(h + (hrows == 1 ? 0 : r) * hd,
-				    hd)) / (double)rows;
-			}
-			*out = acc;
-		}
-		return 0;
-	case NSL_SCORE_MARGIN:
-	case NSL_SCORE_ENTROPY:
-	case NSL_SCORE_LEAST_CONFIDENCE:
-		for (r = 0; r < rows; r++) {
-			double v = 0, p1, p2 = -INFINITY;
-			size_t b;
-
-			if (row_probs(z, r, cols, o->probs, p, err) < 0)
-				return -1;
-			b = argmax(p, cols);
-			p1 = p[b];
-			if (metric == NSL_SCORE_LEAST_CONFIDENCE)
-				v = 1 - p1;
-			else if (metric == NSL_SCORE_MARGIN) {
-				for (j = 0; j < cols; j++)
-					if (j != b && p[j] > p2)
-						p2 = p[j];
-				v = 1 - (p1 - p2);
-			} else
-				for (j = 0; j < cols; j++)
-					if (p[j] > 0)
-						v -= p[j] * log(p[j]);
-			acc += v;
-		}
-		*out = acc / (double)rows;
-		return 0;
-	case NSL_SCORE_FORGETTING: {
-		/* Toneva et al.: events acc 1 -> 0 between consecutive epochs */
-		int prev = 0, learned = 0, now;
-		long events = 0;
-
-		for (r = 0; r < rows; r++) {
-			now = argmax(z + r * cols, cols) == y;
-			if (r > 0 && prev && !now)
-				events++;
-			learned |= now;
-			prev = now;
-		}
-		*out = learned ? (double)events : (double)rows;
-		return 0;
-	}
-	case NSL_SCORE_AUM:
-		if (o->probs)
-			return nsl_err_set(err, NSL_EX_USAGE,
-			    "aum is defined on logits, not probabilities "
-			    "(drop --probs)");
-		for (r = 0; r < rows; r++) {
-			const double *zr = z + r * cols;
-			double other = -INFINITY;
-
-			for (j = 0; j < cols; j++)
-				if (j != y && zr[j] > other)
-					other = zr[j];
-			acc += zr[y] - other;
-		}
-		*out = -(acc / (double)rows);
-		if (!isfinite(*out)) {
-			/*
-			 * Margins of logits near 1e308 overflow (1e308 minus
-			 * -1e308): average half margins, then double (inf
-			 * only if the mean margin is past DBL_MAX).
-			 */
-			for (acc = 0, r = 0; r < rows; r++) {
-				const double *zr = z + r * cols;
-				double other = -INFINITY;
-
-				for (j = 0; j < cols; j++)
-					if (j != y && zr[j] > other)
-						other = zr[j];
-				acc += (zr[y] / 2 - other / 2) / (double)rows;
-			}
-			*out = -2 * acc;
-		}
-		return 0;
-	case NSL_SCORE_DYNAMIC_UNCERTAINTY: {
-		size_t J = o->window, k, nwin;
-		double *py;
-
-		if (J < 2 || rows < J)
-			return nsl_err_set(err, NSL_EX_DATAERR,
-			    "needs at least the window's %zu rows (epochs), "
-			    "got %zu", J, rows);
-		py = malloc(rows * sizeof(double));
-		if (py == NULL)
-			return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		for (r = 0; r < rows; r++) {
-			if (row_probs(z, r, cols, o->probs, p, err) < 0) {
-				free(py);
-				return -1;
-			}
-			py[r] = p[y];
-		}
-		nwin = rows - J + 1;
-		for (k = 0; k < nwin; k++) {
-			double mean = 0, ss = 0, t;
-
-			for (j = 0; j < J; j++)
-				mean += py[k + j];
-			mean /= (double)J;
-			for (j = 0; j < J; j++) {
-				t = py[k + j] - mean;
-				ss += t * t;
-			}
-			acc += sqrt(ss / (double)(J - 1));
-		}
-		free(py);
-		*out = acc / (double)nwin;
-		return 0;
-	}
-	default:
+	if (m == NULL || m->record == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE,
 		    "metric %d is not a per-record metric", metric);
+	return m->record(&in, out, err);
+}
+
+/*
+ * The catalogue: one row a metric, in the order of enum nsl_score_metric
+ * (the row's index is the metric).  The tool's name list, --list-metrics,
+ * the parser and the reading of the inputs all come from these rows.
+ */
+static int proto_set(const struct nsl_score_job *, const struct nsl_dataset *,
+    double *, size_t *, struct nsl_err *);
+static int class_proto_set(const struct nsl_score_job *,
+    const struct nsl_dataset *, double *, size_t *, struct nsl_err *);
+static int knn_set(const struct nsl_score_job *, const struct nsl_dataset *,
+    double *, size_t *, struct nsl_err *);
+
+#define LOGITS NSL_SCORE_NEEDS_LOGITS
+#define LABEL NSL_SCORE_NEEDS_LABEL
+static const struct nsl_score_metric_def metrics[NSL_SCORE_NMETRICS + 1] = {
+	{ "prototype", "cosine distance to the nearest k-means centroid of "
+	    "the L2-normalised embeddings (self-supervised; --k, --iters, "
+	    "--seed, --cluster-field)",
+	    NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
+	    NSL_SCORE_CLUSTERS, NULL, proto_set },
+	{ "class-prototype", "Euclidean distance to the class mean or median "
+	    "(--center)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
+	    LABEL, NULL, class_proto_set },
+	{ "knn", "mean Euclidean distance to the nearest neighbours "
+	    "(--neighbours)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING,
+	    NULL, knn_set },
+	{ "el2n", "mean L2 norm of softmax minus the one-hot label",
+	    LOGITS | LABEL, el2n, NULL },
+	{ "grand", "EL2N times sqrt(1 + |embedding|^2): the last layer's "
+	    "gradient norm", LOGITS | LABEL | NSL_SCORE_NEEDS_EMBEDDING, grand,
+	    NULL },
+	{ "margin", "1 minus the gap between the two largest probabilities",
+	    LOGITS, margin, NULL },
+	{ "entropy", "entropy of the predicted distribution", LOGITS,
+	    entropy, NULL },
+	{ "least-confidence", "1 minus the largest probability", LOGITS,
+	    least_confidence, NULL },
+	{ "forgetting", "times learned then forgotten between epochs (rows; "
+	    "the row count if never learned)", LOGITS | LABEL, forgetting,
+	    NULL },
+	{ "aum", "minus the mean margin of the label's logit (logits only)",
+	    LOGITS | LABEL | NSL_SCORE_LOGITS_ONLY, aum, NULL },
+	{ "dynamic-uncertainty", "mean deviation of the label's probability "
+	    "over windows of epochs (--window)", LOGITS | LABEL,
+	    dynamic_uncertainty, NULL },
+	{ NULL, NULL, 0, NULL, NULL }
+};
+#undef LOGITS
+#undef LABEL
+
+const struct nsl_score_metric_def *
+nsl_score_metric_get(int m)
+{
+	return m >= 0 && m < NSL_SCORE_NMETRICS ? &metrics[m] : NULL;
+}
+
+const char *
+nsl_score_metric_name(int m)
+{
+	return m >= 0 && m < NSL_SCORE_NMETRICS ? metrics[m].name : NULL;
+}
+
+int
+nsl_score_metric_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; m < NSL_SCORE_NMETRICS; m++)
+		if (strcmp(name, metrics[m].name) == 0)
+			return m;
+	return -1;
+}
+
+int
+nsl_score_metric_whole_set(int m)
+{
+	return m >= 0 && m < NSL_SCORE_NMETRICS &&
+	    (metrics[m].needs & NSL_SCORE_NEEDS_SET) != 0;
+}
+
+int
+nsl_score_metric_needs_label(int m)
+{
+	return m >= 0 && m < NSL_SCORE_NMETRICS &&
+	    (metrics[m].needs & NSL_SCORE_NEEDS_LABEL) != 0;
+}
+
+const char *
+nsl_score_check(const struct nsl_score_job *J)
+{
+	static char msg[128];
+	size_t m;
+
+	if (J->nmetrics == 0)
+		return "no metric given";
+	for (m = 0; m < J->nmetrics; m++) {
+		if (J->metric[m] < 0 || J->metric[m] >= NSL_SCORE_NMETRICS)
+			return "metric: not in the catalogue";
+		if (J->opts.probs && metrics[J->metric[m]].needs &
+		    NSL_SCORE_LOGITS_ONLY) {
+			snprintf(msg, sizeof(msg), "--probs: %s is defined on "
+			    "logits, not probabilities",
+			    metrics[J->metric[m]].name);
+			return msg;
+		}
 	}
+	return NULL;
 }
 
 int
@@ -523,6 +676,46 @@ nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
 }
 
 /* The driver of nsl-score. */
+/* The whole-set metrics, on the records read at once. */
+static int
+proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
+    double *score, size_t *cluster, struct nsl_err *err)
+{
+	double *xc = malloc(ds->n * ds->d * sizeof(double));
+	int rc;
+
+	if (xc == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	memcpy(xc, ds->x, ds->n * ds->d * sizeof(double));
+	rc = nsl_score_prototype(xc, ds->n, ds->d, J->k ? J->k : ds->nlabels,
+	    J->iters, J->seed, score, cluster, err);
+	free(xc);
+	if (rc < 0) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		nsl_err_set(err, err->code, "prototype: %.400s", msg);
+	}
+	return rc;
+}
+
+static int
+class_proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
+    double *score, size_t *cluster, struct nsl_err *err)
+{
+	(void)cluster;
+	return nsl_score_class_prototype(ds->x, ds->n, ds->d, ds->label,
+	    ds->nlabels, J->median, score, err);
+}
+
+static int
+knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
+    double *score, size_t *cluster, struct nsl_err *err)
+{
+	(void)cluster;
+	return nsl_score_knn(ds->x, ds->n, ds->d, J->neighbours, score, err);
+}
+
 struct run {
 	const struct nsl_score_job *job;
 	char names[NSL_SCORE_NMETRICS][256];	/* score field names */
@@ -599,7 +792,7 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 
 			memcpy(msg, err->msg, sizeof(msg));
 			nsl_err_set(err, err->code, "field \"%s\": %s: %.400s",
-			    J->logits_field, names[metric], msg);
+			    J->logits_field, metrics[metric].name, msg);
 			return -1;
 		}
 	}
@@ -627,12 +820,16 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	const struct nsl_score_job *J = R->job;
 	struct nsl_dataset ds;
 	int need_labels = 0, proto_labels = 0, rc = -1;
-	size_t m, i, k = J->k;
+	size_t m, i;
 
 	for (m = 0; m < J->nmetrics; m++) {
-		if (J->metric[m] == NSL_SCORE_CLASS_PROTOTYPE)
+		unsigned needs = metrics[J->metric[m]].needs;
+
+		if (needs & NSL_SCORE_NEEDS_SET &&
+		    needs & NSL_SCORE_NEEDS_LABEL)
 			need_labels = 1;
-		if (J->metric[m] == NSL_SCORE_PROTOTYPE && k == 0)
+		/* the labels' count is the default number of clusters */
+		if (needs & NSL_SCORE_CLUSTERS && J->k == 0)
 			proto_labels = 1;
 	}
 	memset(&ds, 0, sizeof(ds));
@@ -653,42 +850,20 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	if (R->whole == NULL)
 		goto oom;
 	for (m = 0; m < J->nmetrics; m++) {
-		int metric = J->metric[m];
+		const struct nsl_score_metric_def *row =
+		    &metrics[J->metric[m]];
 
-		if (!nsl_score_metric_whole_set(metric))
+		if (row->set == NULL)
 			continue;
 		if ((R->whole[m] = malloc(ds.n * sizeof(double))) == NULL)
 			goto oom;
-		if (metric == NSL_SCORE_PROTOTYPE) {
-			double *xc = malloc(ds.n * ds.d * sizeof(double));
-
-			R->clusters = malloc(ds.n * sizeof(size_t));
-			if (xc == NULL || R->clusters == NULL) {
-				free(xc);
+		if (row->needs & NSL_SCORE_CLUSTERS) {
+			if ((R->clusters = malloc(ds.n * sizeof(size_t))) ==
+			    NULL)
 				goto oom;
-			}
-			memcpy(xc, ds.x, ds.n * ds.d * sizeof(double));
-			rc = nsl_score_prototype(xc, ds.n, ds.d,
-			    k ? k : ds.nlabels, J->iters, J->seed, R->whole[m],
-			    R->clusters, err);
-			free(xc);
-			if (rc < 0) {
-				char msg[sizeof(err->msg)];
-
-				memcpy(msg, err->msg, sizeof(msg));
-				nsl_err_set(err, err->code, "prototype: %.400s",
-				    msg);
-				goto out;
-			}
-			rc = -1;
 			R->cluster = 1;
-		} else if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
-			if (nsl_score_class_prototype(ds.x, ds.n, ds.d,
-			    ds.label, ds.nlabels, J->median, R->whole[m],
-			    err) < 0)
-				goto out;
-		} else if (nsl_score_knn(ds.x, ds.n, ds.d, J->neighbours,
-		    R->whole[m], err) < 0)
+		}
+		if (row->set(J, &ds, R->whole[m], R->clusters, err) < 0)
 			goto out;
 	}
 	for (i = 0; i < ds.n; i++) {
@@ -763,24 +938,26 @@ nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
 		return nsl_err_set(err, NSL_EX_USAGE, "no metric given");
 	for (m = 0; m < J->nmetrics; m++) {
 		int metric = J->metric[m];
+		unsigned needs = metrics[metric].needs;
 
 		if (J->nmetrics == 1)
 			snprintf(R.names[m], sizeof(R.names[m]), "%s",
 			    J->out_field);
 		else
 			snprintf(R.names[m], sizeof(R.names[m]), "%.200s_%s",
-			    J->out_field, names[metric]);
+			    J->out_field, metrics[metric].name);
 		R.skip[R.nskip++] = R.names[m];
-		if (nsl_score_metric_whole_set(metric))
+
+		if (needs & NSL_SCORE_NEEDS_SET)
 			whole = 1;
 		else {
 			R.want_logits = 1;
-			if (nsl_score_metric_needs_label(metric))
+			if (needs & NSL_SCORE_NEEDS_LABEL)
 				R.want_label = 1;
-			if (metric == NSL_SCORE_GRAND)
+			if (needs & NSL_SCORE_NEEDS_EMBEDDING)
 				R.want_h = 1;
 		}
-		if (metric == NSL_SCORE_PROTOTYPE) {
+		if (needs & NSL_SCORE_CLUSTERS) {
 			R.skip[R.nskip++] = J->cluster_field;
 			proto = 1;
 		}

@@ -2,7 +2,9 @@
  * synth.c - synthetic data sets: the teacher-student perceptron and a
  * Gaussian mixture (see nsl/synth.h for the definition of every draw).
  */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,14 +285,6 @@ setup_mixture(struct nsl_synth *s, struct nsl_err *err)
 	return 0;
 }
 
-int
-nsl_synth_setup(struct nsl_synth *s, struct nsl_err *err)
-{
-	if (s->model == NSL_SYNTH_TEACHER_STUDENT)
-		return setup_teacher(s, err);
-	return setup_mixture(s, err);
-}
-
 size_t
 nsl_synth_draw(const struct nsl_synth *s, uint64_t block,
     struct nsl_synth_rows *rows, struct nsl_err *err)
@@ -468,53 +462,197 @@ done:
 	return rc;
 }
 
-void
-nsl_synth_model_record(const struct nsl_synth *s, struct nsl_buf *out)
+static void
+teacher_record(const struct nsl_synth *s, struct nsl_buf *out)
+{
+	struct nsl_obj o;
+
+	nsl_obj_begin(&o, out);
+	nsl_obj_key(&o, "model");
+	nsl_obj_string(&o, "teacher-student");
+	nsl_obj_key(&o, "dim");
+	nsl_obj_integer(&o, (long long)s->dim);
+	nsl_obj_key(&o, "seed");
+	nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
+	nsl_obj_key(&o, "teacher");
+	nsl_obj_vector(&o, s->teacher, s->dim);
+	if (s->probe != NULL) {
+		nsl_obj_key(&o, "probe_angle");
+		nsl_obj_number(&o, s->probe_angle);
+		nsl_obj_key(&o, "probe");
+		nsl_obj_vector(&o, s->probe, s->dim);
+	}
+	nsl_obj_end(&o);
+}
+
+static void
+mixture_record(const struct nsl_synth *s, struct nsl_buf *out)
 {
 	struct nsl_obj o;
 	size_t k;
 
 	nsl_obj_begin(&o, out);
 	nsl_obj_key(&o, "model");
-	if (s->model == NSL_SYNTH_TEACHER_STUDENT) {
-		nsl_obj_string(&o, "teacher-student");
-		nsl_obj_key(&o, "dim");
-		nsl_obj_integer(&o, (long long)s->dim);
-		nsl_obj_key(&o, "seed");
-		nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
-		nsl_obj_key(&o, "teacher");
-		nsl_obj_vector(&o, s->teacher, s->dim);
-		if (s->probe != NULL) {
-			nsl_obj_key(&o, "probe_angle");
-			nsl_obj_number(&o, s->probe_angle);
-			nsl_obj_key(&o, "probe");
-			nsl_obj_vector(&o, s->probe, s->dim);
-		}
-	} else {
-		nsl_obj_string(&o, "gaussian-mixture");
-		nsl_obj_key(&o, "dim");
-		nsl_obj_integer(&o, (long long)s->dim);
-		nsl_obj_key(&o, "seed");
-		nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
-		nsl_obj_key(&o, "classes");
-		nsl_obj_integer(&o, (long long)s->classes);
-		nsl_obj_key(&o, "separation");
-		nsl_obj_number(&o, s->separation);
-		nsl_obj_key(&o, "counts");
-		nsl_buf_addc(out, '[');
-		for (k = 0; k < s->classes; k++)
-			nsl_buf_addf(out, "%s%llu", k ? "," : "",
-			    (unsigned long long)s->counts[k]);
-		nsl_buf_addc(out, ']');
-		nsl_obj_key(&o, "means");
-		nsl_buf_addc(out, '[');
-		for (k = 0; k < s->classes; k++) {
-			if (k > 0)
-				nsl_buf_addc(out, ',');
-			nsl_json_vector(out, s->means + k * s->dim, s->dim,
-			    NSL_NUM_DOUBLE);
-		}
-		nsl_buf_addc(out, ']');
+	nsl_obj_string(&o, "gaussian-mixture");
+	nsl_obj_key(&o, "dim");
+	nsl_obj_integer(&o, (long long)s->dim);
+	nsl_obj_key(&o, "seed");
+	nsl_buf_addf(out, "%llu", (unsigned long long)s->seed);
+	nsl_obj_key(&o, "classes");
+	nsl_obj_integer(&o, (long long)s->classes);
+	nsl_obj_key(&o, "separation");
+	nsl_obj_number(&o, s->separation);
+	nsl_obj_key(&o, "counts");
+	nsl_buf_addc(out, '[');
+	for (k = 0; k < s->classes; k++)
+		nsl_buf_addf(out, "%s%llu", k ? "," : "",
+		    (unsigned long long)s->counts[k]);
+	nsl_buf_addc(out, ']');
+	nsl_obj_key(&o, "means");
+	nsl_buf_addc(out, '[');
+	for (k = 0; k < s->classes; k++) {
+		if (k > 0)
+			nsl_buf_addc(out, ',');
+		nsl_json_vector(out, s->means + k * s->dim, s->dim,
+		    NSL_NUM_DOUBLE);
 	}
+	nsl_buf_addc(out, ']');
 	nsl_obj_end(&o);
+}
+
+/*
+ * The catalogue: one row a generator, in the order of enum
+ * nsl_synth_model.  The names, the model operand's parser, the options
+ * each generator owns and the model record all come from these rows.
+ */
+static const char *const teacher_options[] = { "probe-angle",
+	"label-noise", "emit-teacher", NULL };
+static const char *const mixture_options[] = { "classes", "separation",
+	"weights", "emit-means", NULL };
+
+static const struct nsl_synth_model_def models[] = {
+	{ "teacher-student", "x ~ N(0, I), a random unit teacher w, label = "
+	    "[w.x > 0], margin = w.x; a probe at an angle to w gives a score, "
+	    "label noise flips labels", teacher_options, "emit-teacher",
+	    setup_teacher, teacher_record },
+	{ "gaussian-mixture", "x = mu_label + N(0, I), the K means the "
+	    "vertices of a regular simplex of edge S centred at 0, class "
+	    "sizes in proportion to the weights", mixture_options,
+	    "emit-means", setup_mixture, mixture_record },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct nsl_synth_model_def *
+nsl_synth_model_get(int m)
+{
+	return m >= 0 && (size_t)m < sizeof(models) / sizeof(models[0]) - 1 ?
+	    &models[m] : NULL;
+}
+
+int
+nsl_synth_model_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; models[m].name != NULL; m++)
+		if (strcmp(name, models[m].name) == 0)
+			return m;
+	return -1;
+}
+
+int
+nsl_synth_setup(struct nsl_synth *s, struct nsl_err *err)
+{
+	return models[s->model].setup(s, err);
+}
+
+void
+nsl_synth_model_record(const struct nsl_synth *s, struct nsl_buf *out)
+{
+	models[s->model].record(s, out);
+}
+
+/* ------------------------------------------------ command-line lists */
+
+const char *
+nsl_synth_weights_parse(struct nsl_synth *s, const char *arg, size_t *n)
+{
+	static char msg[160];
+	const char *p = arg;
+	double *w, v;
+	char *end;
+
+	free(s->weights);
+	s->weights = NULL;
+	*n = 0;
+	for (;;) {
+		p += strspn(p, ",");
+		if (*p == '\0')
+			break;
+		if (*n >= NSL_SYNTH_MAX_CLASSES)
+			return "more than 65536 classes";
+		if ((w = realloc(s->weights, (*n + 1) * sizeof(double))) ==
+		    NULL)
+			return "out of memory";
+		s->weights = w;
+		errno = 0;
+		v = strtod(p, &end);
+		if (end == p || (*end != ',' && *end != '\0') || isnan(v)) {
+			snprintf(msg, sizeof(msg), "'%.*s' is not a number",
+			    (int)strcspn(p, ","), p);
+			return msg;
+		}
+		if ((errno == ERANGE && fabs(v) > 1) || v < 0 || v > 1e300) {
+			snprintf(msg, sizeof(msg), "%.*s is outside "
+			    "[0, 1e+300]", (int)strcspn(p, ","), p);
+			return msg;
+		}
+		s->weights[(*n)++] = v;
+		p = end;
+	}
+	return *n == 0 ? "expected a list like 1,2,1" : NULL;
+}
+
+const char *
+nsl_synth_model_names(const char *last)
+{
+	static char out[256];
+	size_t len = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; models[i].name != NULL && len < sizeof(out); i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+		    i == 0 ? "" : models[i + 1].name == NULL ? last : ", ",
+		    models[i].name);
+	return out;
+}
+
+const char *
+nsl_synth_foreign_option(int model, int (*given)(const char *))
+{
+	static char msg[256];
+	const struct nsl_synth_model_def *o;
+	size_t len, j, count;
+	int i;
+
+	for (i = 0; (o = nsl_synth_model_get(i)) != NULL; i++) {
+		if (i == model)
+			continue;
+		for (count = 0; o->options[count] != NULL; count++)
+			;
+		for (j = 0; j < count && !given(o->options[j]); j++)
+			;
+		if (j == count)
+			continue;
+		for (len = 0, j = 0; j < count && len < sizeof(msg); j++)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+			    "%s--%s", j == 0 ? "" : j + 1 == count ? " and " :
+			    ", ", o->options[j]);
+		if (len < sizeof(msg))
+			snprintf(msg + len, sizeof(msg) - len, " %s for %s",
+			    count > 1 ? "are" : "is", o->name);
+		return msg;
+	}
+	return NULL;
 }

@@ -342,3 +342,18 @@ PY
 		    "$(jq .gen_error <<<"$output")" "$want"
 	done
 }
+
+@test "--list-models prints the catalogue; the man page and --model take every row" {
+	run --separate-stderr nsl-probe --list-models
+	assert_success
+	[ "${#lines[@]}" -ge 2 ]
+	assert_line --index 0 --regexp $'^linear\t.'
+	for name in $(nsl-probe --list-models | cut -f1); do
+		grep -qx "\.It Cm $name" "$TESTS_DIR/../man/nsl-probe.1" ||
+		    { echo "man page lacks $name"; false; }
+		nsl-probe --train "$GTR" --model "$name" --epochs 1 --hidden 2 > "$T/r.json" ||
+		    { echo "$name refused"; false; }
+		grep -q "\"model\":\"$name\"" "$T/r.json"
+	done
+	fails_cleanly 64 'unknown model "svm" \(linear or mlp\)' --train "$GTR" --model svm
+}

@@ -428,7 +428,8 @@ nsl-prune: group null: kept 1 of 1, score 6 to 6'
 @test "usage errors: strategy, missing or both counts, dedup flags" {
 	fails_cleanly 64 "unknown 'best'" --strategy best --keep 1 "$SMALL"
 	fails_cleanly 64 'how many to keep' "$SMALL"
-	fails_cleanly 64 'one of --keep-fraction and --keep' --keep 1 --keep-fraction 0.5 "$SMALL"
+	fails_cleanly 64 '--keep-fraction and --keep cannot be used together' --keep 1 --keep-fraction 0.5 "$SMALL"
+	fails_cleanly 64 'one of --keep-fraction and --keep' --keep 1 --keep 2 "$SMALL"
 	fails_cleanly 64 'dedup needs --eps' --strategy dedup --k 1 "$SMALL"
 	fails_cleanly 64 'dedup needs --k' --strategy dedup --eps 0.1 "$SMALL"
 	fails_cleanly 64 'no --keep-fraction' --strategy dedup --k 1 --eps 0.1 --keep 1 "$SMALL"
@@ -451,15 +452,13 @@ nsl-prune: group null: kept 1 of 1, score 6 to 6'
 }
 
 @test "man page EXAMPLES run" {
-	cd "$T"
-	cp "$SMALL" scores.jsonl
-	nsl-prune --keep-fraction 0.5 --by label scores.jsonl >/dev/null
+	cd "$TESTS_DIR/.."
+	nsl-prune --keep-fraction 0.5 --by label tests/fixtures/prune/small.jsonl >/dev/null
 	nsl-prune --strategy stratified --keep-fraction 0.5 --cutoff 0.1 --report \
-	    scores.jsonl >/dev/null 2>&1
-	gzip -c scores.jsonl | nsl-prune --strategy random --keep 3 --seed 1 -o kept.jsonl.gz
-	[ "$(zcat kept.jsonl.gz | wc -l)" -eq 3 ]
-	cp "$FIX/dedup-in.jsonl" embedded.jsonl
-	nsl-prune --strategy dedup --k 100 --eps 0.05 embedded.jsonl >/dev/null
+	    tests/fixtures/prune/small.jsonl >/dev/null 2>&1
+	gzip -c tests/fixtures/prune/small.jsonl | nsl-prune --strategy random --keep 3 --seed 1 -o "$T/kept.jsonl.gz"
+	[ "$(zcat "$T/kept.jsonl.gz" | wc -l)" -eq 3 ]
+	nsl-prune --strategy dedup --k 100 --eps 0.05 tests/fixtures/prune/dedup-in.jsonl >/dev/null
 }
 
 # ---- numbers near the ends of the double range ----
@@ -491,5 +490,22 @@ PY
 	assert_equal "$(ids "$T/o")" "0 1 2 3 4 "
 	for k in 0 1 2 3 4; do
 		grep -q "stratum $k: kept 1 of 1" "$T/e" || fail "$(cat "$T/e")"
+	done
+}
+
+@test "--list-strategies prints the catalogue; the man page, --help and --strategy take every row" {
+	run --separate-stderr nsl-prune --list-strategies
+	assert_success
+	[ "${#lines[@]}" -ge 5 ]
+	assert_line --index 0 --regexp $'^hard\t.'
+	help=$(nsl-prune --help | tr -s ' \n' '  ')
+	printf '{"score":1,"embedding":[1,0]}\n{"score":2,"embedding":[0,1]}\n' > "$BATS_TEST_TMPDIR/in.jsonl"
+	for name in $(nsl-prune --list-strategies | cut -f1); do
+		grep -qx "\.It Cm $name" "$TESTS_DIR/../man/nsl-prune.1" ||
+		    { echo "man page lacks $name"; false; }
+		[[ "$help" == *" $name"[\ ,]* ]] || { echo "--help lacks $name"; false; }
+		nsl-prune --strategy "$name" --keep 1 --k 1 --eps 0.5 "$BATS_TEST_TMPDIR/in.jsonl" > /dev/null 2>&1 ||
+		    nsl-prune --strategy "$name" --k 1 --eps 0.5 "$BATS_TEST_TMPDIR/in.jsonl" > /dev/null ||
+		    { echo "$name refused"; false; }
 	done
 }

@@ -264,15 +264,34 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 }
 
 @test "the man page's examples run" {
-	cd "$FIX"
-	run --separate-stderr sh -c 'nsl-score --metric el2n,forgetting epochs.jsonl'
+	cd "$TESTS_DIR/.."
+	run --separate-stderr sh -c 'nsl-score --metric el2n,forgetting tests/fixtures/score/epochs.jsonl'
 	[ "$status" -eq 0 ]
-	run --separate-stderr sh -c 'nsl-score --metric prototype --k 2 --seed 1 directions.jsonl'
+	run --separate-stderr sh -c 'nsl-score --metric prototype --k 2 --seed 1 tests/fixtures/score/directions.jsonl'
 	[ "$status" -eq 0 ]
-	run --separate-stderr sh -c 'nsl-score --metric class-prototype --center median points.jsonl'
+	run --separate-stderr sh -c 'nsl-score --metric class-prototype --center median tests/fixtures/score/points.jsonl'
 	[ "$status" -eq 0 ]
-	run --separate-stderr sh -c 'nsl-score --metric entropy --probs --logits-field p --label-field y probs.jsonl'
+	run --separate-stderr sh -c 'nsl-score --metric entropy --probs --logits-field p --label-field y tests/fixtures/score/probs.jsonl'
 	[ "$status" -eq 0 ]
+}
+
+@test "--list-metrics prints the catalogue; the man page and --help name every metric" {
+	run --separate-stderr nsl-score --list-metrics
+	assert_success
+	[ "${#lines[@]}" -ge 11 ]
+	assert_line --index 0 --regexp $'^prototype\tembeddings\t.'
+	assert_line --index 3 --regexp $'^el2n\toutputs\t.'
+	help=$(nsl-score --help | tr -s ' \n' '  ')
+	for name in $(nsl-score --list-metrics | cut -f1); do
+		grep -qx "\.It Cm $name" "$TESTS_DIR/../man/nsl-score.1" ||
+		    { echo "man page lacks $name"; false; }
+		[[ "$help" == *" $name,"* || "$help" == *" $name ("* ]] ||
+		    { echo "--help lacks $name"; false; }
+		# each name the catalogue lists is one --metric takes
+		printf '{"logits":[1,2],"label":0,"embedding":[1,0]}\n{"logits":[2,1],"label":1,"embedding":[0,1]}\n' |
+		    nsl-score --metric "$name" --k 2 --neighbours 1 --window 2 > /dev/null ||
+		    [ "$name" = dynamic-uncertainty ] || { echo "$name refused"; false; }
+	done
 }
 
 # ---- numbers near the ends of the double range ----
@@ -349,4 +368,8 @@ PY
 	# the two points are 3e308 apart
 	fails_cleanly 65 '^nsl-score: .*:1: field "score": value out of range' \
 	    --metric knn --neighbours 1 "$T/e.jsonl"
+}
+
+@test "golden cases: the streamed metrics of hand-worked records (tests/fixtures/score/metrics.test)" {
+	golden "$TESTS_DIR/fixtures/score/metrics.test"
 }

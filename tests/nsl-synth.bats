@@ -295,7 +295,7 @@ EOF
 	    teacher-student --n 5 --dim 2 --classes 3
 	fails_cleanly 64 "are for gaussian-mixture" \
 	    teacher-student --n 5 --dim 2 --separation 3
-	fails_cleanly 64 "--emit-teacher is for teacher-student" \
+	fails_cleanly 64 "and --emit-teacher are for teacher-student" \
 	    gaussian-mixture --n 5 --dim 2 --emit-teacher "$T/out/w"
 	fails_cleanly 64 "are for teacher-student" \
 	    gaussian-mixture --n 5 --dim 2 --probe-angle 3
@@ -373,4 +373,17 @@ EOF
 	    <(nsl-synth gaussian-mixture --n 1000 --dim 10 --weights 2,1,1 --separation 6)
 	assert_output '[500,250,250]'
 	mandoc -Tlint -Wwarning "$TESTS_DIR/../man/nsl-synth.1"
+}
+
+@test "--list-models prints the catalogue; the man page and the model operand take every row" {
+	run --separate-stderr nsl-synth --list-models
+	assert_success
+	[ "${#lines[@]}" -ge 2 ]
+	assert_line --index 0 --regexp $'^teacher-student\t.'
+	for name in $(nsl-synth --list-models | cut -f1); do
+		grep -qx "\.Ss $name" "$TESTS_DIR/../man/nsl-synth.1" ||
+		    { echo "man page lacks $name"; false; }
+		nsl-synth "$name" --n 2 --dim 2 > /dev/null || { echo "$name refused"; false; }
+	done
+	fails_cleanly 64 "give a model: teacher-student or gaussian-mixture" --n 2 --dim 2
 }

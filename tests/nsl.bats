@@ -88,3 +88,83 @@ load helper
 		[ -n "$("$t" --summary)" ] || fail "$name --summary"
 	done
 }
+
+# ---- the shared error contract, for every tool in bin/ ----
+#
+# The tools are those the build put in bin/, so a new tool inherits these
+# checks.  A tool that reads records from its operands is given the file
+# as its only operand; one that needs more to read a file has its
+# arguments here (FILE stands for the file), and one that reads no
+# records says "none".  A tool missing from here whose plain operand is
+# not read fails the test, naming itself.
+contract_args() {
+	case $1 in
+	nsl-embed) echo "--fit FILE --dim 1" ;;
+	nsl-extrapolate) echo "--fit FILE" ;;
+	nsl-ot-distance) echo "FILE FILE" ;;
+	nsl-plot) echo "--x a --y b FILE" ;;
+	nsl-probe) echo "--train FILE" ;;
+	nsl-prune) echo "--keep 1 FILE" ;;
+	nsl-quantize) echo "--format int8 FILE" ;;
+	nsl-score) echo "--metric el2n FILE" ;;
+	nsl-synth) echo "none" ;;
+	*) echo "FILE" ;;
+	esac
+}
+
+# the -o name each tool takes (nsl-plot writes figures)
+contract_out() {
+	case $1 in
+	nsl-plot) echo out.png ;;
+	*) echo out.jsonl ;;
+	esac
+}
+
+tools() {
+	local t
+	for t in "$NSL_BIN"/nsl-*; do
+		[ -x "$t" ] && echo "${t##*/}"
+	done
+}
+
+@test "contract: the tool list comes from bin/ and holds the core tools" {
+	run tools
+	assert_line nsl-score
+	assert_line nsl-prune
+	assert_line nsl-fit
+	[ "${#lines[@]}" -ge 10 ]
+}
+
+@test "contract: an unknown option or a missing argument is 64, one message, nothing written" {
+	for t in $(tools); do
+		nsl_fails_cleanly "$t" "$(contract_out "$t")" 64 "^$t: unknown option '--no-such-option'" --no-such-option
+		nsl_fails_cleanly "$t" "$(contract_out "$t")" 64 "^$t: option '--output' needs an argument" --output
+	done
+}
+
+@test "contract: --help is 0 with the usage on stdout alone; --help and --version into /dev/full are 74" {
+	for t in $(tools); do
+		run --separate-stderr "$t" --help
+		[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail "$t --help: $status $stderr"
+		[[ "${lines[0]}" == "usage: $t "* ]] || fail "$t --help: ${lines[0]}"
+		run --separate-stderr sh -c "$t --help > /dev/full"
+		[ "$status" -eq 74 ] && [ "${#stderr_lines[@]}" -eq 1 ] || fail "$t --help > /dev/full: $status $stderr"
+		run --separate-stderr sh -c "$t --version > /dev/full"
+		[ "$status" -eq 74 ] || fail "$t --version > /dev/full: $status"
+	done
+}
+
+@test "contract: a missing input is 66 and a malformed line 65 naming FILE:1, nothing written" {
+	printf '{bad\n' > "$BATS_TEST_TMPDIR/bad.jsonl"
+	for t in $(tools); do
+		args=$(contract_args "$t")
+		[ "$args" = none ] && continue
+		out=$(contract_out "$t")
+		# shellcheck disable=SC2086
+		nsl_fails_cleanly "$t" "$out" 66 "^$t: $BATS_TEST_TMPDIR/nope.jsonl: cannot open" \
+		    ${args//FILE/$BATS_TEST_TMPDIR/nope.jsonl}
+		# shellcheck disable=SC2086
+		nsl_fails_cleanly "$t" "$out" 65 "^$t: $BATS_TEST_TMPDIR/bad.jsonl:1: " \
+		    ${args//FILE/$BATS_TEST_TMPDIR/bad.jsonl}
+	done
+}

@@ -494,19 +494,27 @@ row_name(const struct nsl_opt *r)
 	return name[which];
 }
 
-/* "(0, 1]", "[1, inf)" and the like, for a range message. */
+/*
+ * "(0, 1]", "[1, inf)" and the like, for a range message: the bounds as
+ * the shortest text that reads back to them ("1e+150", not
+ * "9.9999999999999998e+149"), integers' bounds as integers, as the
+ * nsl_arg_* helpers print them.
+ */
 static void
 range_text(const struct nsl_opt *r, char *out, size_t n)
 {
 	char lo[NSL_NUM_BUFSZ], hi[NSL_NUM_BUFSZ];
 
-	/* shortest round-trip form, as nsl_arg_double_in's: 1e+300, not
-	 * 1.0000000000000001e+300 */
-	bound_text(lo, r->min);
-	bound_text(hi, r->max);
-	snprintf(out, n, "%c%s, %s%c",
-	    r->flags & NSL_OPTF_GT_MIN ? '(' : '[', lo, hi,
-	    r->flags & NSL_OPTF_LT_MAX ? ')' : ']');
+	if (r->kind == NSL_OPTK_INT || r->kind == NSL_OPTK_SIZE ||
+	    r->kind == NSL_OPTK_U64) {
+		snprintf(lo, sizeof(lo), "%.0f", r->min);
+		snprintf(hi, sizeof(hi), "%.0f", r->max);
+	} else {
+		bound_text(lo, r->min);
+		bound_text(hi, r->max);
+	}
+	snprintf(out, n, "%c%s, %s%c", r->flags & NSL_OPTF_GT_MIN ? '(' : '[',
+	    lo, hi, r->flags & NSL_OPTF_LT_MAX ? ')' : ']');
 }
 
 static int

@@ -5,10 +5,6 @@
  * The estimators, the records and the regime diagnostic are in
  * lib/intdim.c; this file turns the command line into a job.
  */
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cli.h"
 #include "nsl/intdim.h"
 #include "nsl/io.h"
@@ -28,52 +24,19 @@ static size_t sizes[64];
 static const char *const dup_names[] = { "drop", "error", NULL };
 static const char *const loss_names[] = { "huber", "ls", "log-ls", NULL };
 
-/* "twonn,mle": rows of the catalogue. */
 static const char *
 estimators(const struct nsl_opt *r, const char *arg)
 {
-	static char msg[256];
-	const char *p = arg;
-	size_t len;
-
 	(void)r;
-	do {
-		char name[64];
-
-		len = strcspn(p, ",");
-		snprintf(name, sizeof(name), "%.*s", (int)len, p);
-		if (job.nest == sizeof(job.est) / sizeof(job.est[0]))
-			return "too many estimators";
-		if ((job.est[job.nest++] = nsl_intdim_estimator_find(name)) ==
-		    NULL) {
-			snprintf(msg, sizeof(msg), "unknown '%s' (twonn or mle)",
-			    name);
-			return msg;
-		}
-		p += len;
-	} while (*p++ == ',');
-	return NULL;
+	return nsl_intdim_estimators_parse(&job, arg);
 }
 
 static const char *
 size_list(const struct nsl_opt *r, const char *arg)
 {
-	char *end;
-	const char *p = arg;
-
 	(void)r;
-	do {
-		double v = strtod(p, &end);
-
-		if (end == p || (*end != ',' && *end != '\0') || !(v >= 3) ||
-		    v > 1e9 || v != floor(v))
-			return "expected sizes of at least 3, comma-separated";
-		if (job.nsizes == sizeof(sizes) / sizeof(sizes[0]))
-			return "at most 64 sizes";
-		sizes[job.nsizes++] = (size_t)v;
-		p = end;
-	} while (*p++ == ',');
-	return NULL;
+	return nsl_intdim_sizes_parse(sizes, sizeof(sizes) / sizeof(sizes[0]),
+	    &job.nsizes, arg);
 }
 
 static const struct nsl_opt opts[] = {
@@ -145,7 +108,7 @@ main(int argc, char **argv)
 	struct nsl_cli cli;
 	struct nsl_err err;
 	struct nsl_writer *w, *fw = NULL;
-	const char *const *o;
+	const char *const *o, *why;
 	int rc, nin;
 
 	nsl_err_clear(&err);
@@ -169,22 +132,9 @@ main(int argc, char **argv)
 			rj.alpha = pr.alpha;
 			rj.alpha_lo = pr.alpha_lo;
 			rj.alpha_hi = pr.alpha_hi;
-		} else {
-			char *end;
-
-			rj.alpha = rj.alpha_lo = rj.alpha_hi =
-			    strtod(alpha_arg, &end);
-			if (*end == ',')
-				rj.alpha_lo = strtod(end + 1, &end);
-			if (*end == ',')
-				rj.alpha_hi = strtod(end + 1, &end);
-			if (*end != '\0' || !(rj.alpha > 0 &&
-			    rj.alpha_lo <= rj.alpha &&
-			    rj.alpha <= rj.alpha_hi && rj.alpha_hi < 1e300))
-				nsl_usage_error("--alpha: expected A or A,LO,HI "
-				    "with 0 < LO <= A <= HI, got '%s'",
-				    alpha_arg);
-		}
+		} else if ((why = nsl_regime_alpha_parse(&rj, alpha_arg)) !=
+		    NULL)
+			nsl_usage_error("%s", why);
 		rj.by = job.by;
 		rj.loss = (enum nsl_loss)loss;
 		rj.level = job.p.level;

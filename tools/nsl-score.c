@@ -1,8 +1,9 @@
 /*
  * nsl-score - add per-example data-pruning scores to records.
  *
- * The metrics and the record loop are in lib/score.c; this file turns the
- * command line into a struct nsl_score_job.
+ * The metrics (a catalogue of rows) and the record loop are in
+ * lib/score.c; this file turns the command line into a struct
+ * nsl_score_job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,199 +13,126 @@
 #include "nsl/io.h"
 #include "nsl/score.h"
 
-#define DEFAULT_ITERS 300
-#define DEFAULT_NEIGHBOURS 10
-#define DEFAULT_WINDOW 10
-
-enum {
-	OPT_METRIC = 1,
-	OPT_OUT_FIELD,
-	OPT_CLUSTER_FIELD,
-	OPT_K,
-	OPT_ITERS,
-	OPT_PROBS,
-	OPT_LABEL_FIELD,
-	OPT_LOGITS_FIELD,
-	OPT_CENTER,
-	OPT_NEIGHBOURS,
-	OPT_WINDOW
+static struct nsl_score_job job = {
+	.out_field = "score", .cluster_field = "cluster",
+	.label_field = "label", .logits_field = "logits",
+	.iters = 300, .neighbours = 10, .opts = { .window = 10 }
 };
+static int center, list;
+static char metric_help[1024];
 
-static const struct option longopts[] = {
-	{ "metric", required_argument, NULL, OPT_METRIC },
-	{ "out-field", required_argument, NULL, OPT_OUT_FIELD },
-	{ "cluster-field", required_argument, NULL, OPT_CLUSTER_FIELD },
-	{ "k", required_argument, NULL, OPT_K },
-	{ "iters", required_argument, NULL, OPT_ITERS },
-	{ "probs", no_argument, NULL, OPT_PROBS },
-	{ "label-field", required_argument, NULL, OPT_LABEL_FIELD },
-	{ "logits-field", required_argument, NULL, OPT_LOGITS_FIELD },
-	{ "center", required_argument, NULL, OPT_CENTER },
-	{ "neighbours", required_argument, NULL, OPT_NEIGHBOURS },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ NULL, 0, NULL, 0 }
-};
+static const char *const center_names[] = { "mean", "median", NULL };
 
-static void
-usage(FILE *fp)
+/* "el2n,forgetting": rows of the catalogue, each once. */
+static const char *
+metric_list(const struct nsl_opt *r, const char *arg)
 {
-	fprintf(fp,
-"usage: nsl-score [-hqV] --metric NAME[,NAME...] [--out-field NAME]\n"
-"                 [--k N] [--iters N] [--seed N] [--cluster-field NAME]\n"
-"                 [--center mean|median] [--neighbours N] [--probs]\n"
-"                 [--window J] [--label-field NAME] [--logits-field NAME]\n"
-"                 [--field NAME] [--float32] [-o FILE] [file ...]\n"
-"\n"
-"Add a per-example score to every record; higher = harder / more\n"
-"informative.  Every other byte of the record is kept.\n"
-"\n"
-"  --metric LIST        one or more of, comma-separated:\n"
-"                       prototype, class-prototype, knn (embeddings; whole set)\n"
-"                       el2n, grand, margin, entropy, least-confidence,\n"
-"                       forgetting, aum, dynamic-uncertainty (model outputs;\n"
-"                       streamed)\n"
-"  --out-field NAME     score field (default score); with several metrics\n"
-"                       NAME_METRIC each\n"
-"  --k N                prototype: k-means clusters (default: the number of\n"
-"                       distinct labels)\n"
-"  --iters N            prototype: at most N Lloyd iterations (default %d)\n"
-"  --seed N             prototype: k-means++ seed (default %d)\n"
-"  --cluster-field NAME prototype: cluster index field (default cluster)\n"
-"  --center C           class-prototype: mean (default) or median\n"
-"  --neighbours N       knn: neighbours (default %d)\n"
-"  --window J           dynamic-uncertainty: window in epochs (default %d)\n"
-"  --probs              the outputs field holds probabilities, not logits\n"
-"  --label-field NAME   class index field (default label)\n"
-"  --logits-field NAME  model outputs: a vector, or one row per seed or\n"
-"                       epoch (default logits)\n"
-"  --field NAME         embedding field (default %s)\n"
-"  --float32            print scores as float32\n"
-"  -o, --output FILE    write FILE (atomically; .gz compressed)\n"
-"  -q, --quiet          accepted (nsl-score prints nothing but records)\n"
-"  -h, --help           this help\n"
-"  -V, --version        the version\n"
-"\n"
-"Exit status: 0 done, 64 bad command line, 65 bad data, 66 cannot open an\n"
-"input, 74 I/O error.\n", DEFAULT_ITERS, NSL_DEFAULT_SEED, DEFAULT_NEIGHBOURS,
-	    DEFAULT_WINDOW, NSL_DEFAULT_FIELD);
+	static char msg[128];
+	const char *p = arg;
+	size_t len, m;
+	int metric;
+
+	(void)r;
+	job.nmetrics = 0;	/* the last --metric counts */
+	do {
+		char name[64];
+
+		if ((len = strcspn(p, ",")) == 0)
+			continue;	/* "a,,b" names a and b */
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if ((metric = nsl_score_metric_parse(name)) < 0) {
+			snprintf(msg, sizeof(msg), "unknown metric '%s'", name);
+			return msg;
+		}
+		for (m = 0; m < job.nmetrics; m++)
+			if (job.metric[m] == metric) {
+				snprintf(msg, sizeof(msg), "'%s' given twice",
+				    name);
+				return msg;
+			}
+		job.metric[job.nmetrics++] = metric;
+	} while (p += len, *p++ == ',');
+	return job.nmetrics == 0 ? "no metric named" : NULL;
 }
+
+static const struct nsl_opt opts[] = {
+	NSL_OPT_CALLBACK(0, "metric", NULL, "NAME,...", metric_list,
+	    metric_help, .flags = NSL_OPTF_REQUIRED),
+	NSL_OPT_MODE(0, "list-metrics", &list, 1,
+	    "list the metrics, what each reads and what it is"),
+	NSL_OPT_STRING(0, "out-field", &job.out_field, "NAME",
+	    "score field; with several metrics NAME_METRIC each"),
+	NSL_OPT_SIZE(0, "k", &job.k, "N", 1, 1099511627776.0,
+	    "prototype: k-means clusters (default: the number of distinct "
+	    "labels)", .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_INT(0, "iters", &job.iters, "N", 1, 1 << 30,
+	    "prototype: at most N Lloyd iterations"),
+	NSL_OPT_STRING(0, "cluster-field", &job.cluster_field, "NAME",
+	    "prototype: cluster index field"),
+	NSL_OPT_CHOICE(0, "center", &center, NULL, center_names,
+	    "class-prototype: the class mean or coordinate-wise median"),
+	NSL_OPT_SIZE(0, "neighbours", &job.neighbours, "N", 1,
+	    1099511627776.0, "knn: neighbours"),
+	NSL_OPT_SIZE(0, "window", &job.opts.window, "J", 2, 1 << 30,
+	    "dynamic-uncertainty: window in epochs"),
+	NSL_OPT_FLAG(0, "probs", &job.opts.probs,
+	    "the outputs field holds probabilities, not logits"),
+	NSL_OPT_STRING(0, "label-field", &job.label_field, "NAME",
+	    "class index field"),
+	NSL_OPT_STRING(0, "logits-field", &job.logits_field, "NAME",
+	    "model outputs: a vector, or one row per seed or epoch"),
+	NSL_OPT_END()
+};
 
 static const struct nsl_tool tool = {
 	.name = "score",
 	.summary = "add per-example pruning scores (prototype, EL2N, "
 	    "GraNd, forgetting, ...)",
-	.usage = usage,
 	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD |
-	    NSL_CLI_FLOAT32
+	    NSL_CLI_FLOAT32,
+	.operands = "[file ...]",
+	.about = "Add a per-example score to every record; higher = harder / "
+	    "more\ninformative.  Every other byte of the record is kept.",
+	.seed_help = "prototype: the k-means++ seed"
 };
-
-static void
-parse_metrics(struct nsl_score_job *job, const char *arg)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-	size_t m;
-	int metric;
-
-	if (copy == NULL)
-		nsl_die(NSL_EX_SOFTWARE, "out of memory");
-	job->nmetrics = 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if ((metric = nsl_score_metric_parse(tok)) < 0)
-			nsl_usage_error("--metric: unknown metric '%s'", tok);
-		for (m = 0; m < job->nmetrics; m++)
-			if (job->metric[m] == metric)
-				nsl_usage_error("--metric: '%s' given twice", tok);
-		job->metric[job->nmetrics++] = metric;
-	}
-	free(copy);
-	if (job->nmetrics == 0)
-		nsl_usage_error("--metric: no metric named");
-}
 
 int
 main(int argc, char **argv)
 {
-	struct nsl_score_job job;
+	const struct nsl_score_metric_def *m;
 	struct nsl_writer *w;
 	struct nsl_cli cli;
 	struct nsl_err err;
-	int ch, have_metric = 0;
+	const char *why;
+	size_t len;
+	int i;
 
-	memset(&job, 0, sizeof(job));
-	job.out_field = "score";
-	job.cluster_field = "cluster";
-	job.label_field = "label";
-	job.logits_field = "logits";
-	job.iters = DEFAULT_ITERS;
-	job.neighbours = DEFAULT_NEIGHBOURS;
-	job.opts.window = DEFAULT_WINDOW;
+	len = (size_t)snprintf(metric_help, sizeof(metric_help),
+	    "one or more of, comma-separated:");
+	for (i = 0; (m = nsl_score_metric_get(i)) != NULL; i++)
+		len += (size_t)snprintf(metric_help + len, sizeof(metric_help) -
+		    len, " %s,", m->name);
+	snprintf(metric_help + len - 1, sizeof(metric_help) - len + 1,
+	    " (--list-metrics says what each reads)");
 	nsl_err_clear(&err);
-	nsl_cli_init(&cli, &tool, longopts, "");
-	while ((ch = nsl_cli_next(&cli, argc, argv)) != -1) {
-		switch (ch) {
-		case OPT_METRIC:
-			parse_metrics(&job, optarg);
-			have_metric = 1;
-			break;
-		case OPT_OUT_FIELD:
-			job.out_field = optarg;
-			break;
-		case OPT_CLUSTER_FIELD:
-			job.cluster_field = optarg;
-			break;
-		case OPT_K:
-			job.k = (size_t)nsl_arg_long("--k", optarg, 1, 1L << 40);
-			break;
-		case OPT_ITERS:
-			job.iters = (int)nsl_arg_long("--iters", optarg, 1,
-			    1L << 30);
-			break;
-		case OPT_PROBS:
-			job.opts.probs = 1;
-			break;
-		case OPT_LABEL_FIELD:
-			job.label_field = optarg;
-			break;
-		case OPT_LOGITS_FIELD:
-			job.logits_field = optarg;
-			break;
-		case OPT_CENTER:
-			if (strcmp(optarg, "mean") == 0)
-				job.median = 0;
-			else if (strcmp(optarg, "median") == 0)
-				job.median = 1;
-			else
-				nsl_usage_error("--center: expected mean or "
-				    "median, not '%s'", optarg);
-			break;
-		case OPT_NEIGHBOURS:
-			job.neighbours = (size_t)nsl_arg_long("--neighbours",
-			    optarg, 1, 1L << 40);
-			break;
-		case OPT_WINDOW:
-			job.opts.window = (size_t)nsl_arg_long("--window", optarg,
-			    2, 1L << 30);
-			break;
-		}
+	nsl_cli_parse(&cli, &tool, opts, argc, argv);
+	if (list) {
+		for (i = 0; (m = nsl_score_metric_get(i)) != NULL; i++)
+			printf("%s\t%s\t%s\n", m->name, m->needs &
+			    NSL_SCORE_NEEDS_SET ? "embeddings" : "outputs",
+			    m->help);
+		return nsl_finish();
 	}
-	if (!have_metric)
-		nsl_usage_error("--metric is required");
-	if (job.opts.probs) {
-		size_t m;
-
-		for (m = 0; m < job.nmetrics; m++)
-			if (job.metric[m] == NSL_SCORE_AUM)
-				nsl_usage_error("--probs: aum is defined on "
-				    "logits, not probabilities");
-	}
+	job.median = center;
 	job.field = cli.common.field;
 	job.seed = cli.common.seed;
 	job.float32 = cli.common.float32;
+	if ((why = nsl_score_check(&job)) != NULL)
+		nsl_usage_error("%s", why);
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL)
 		nsl_die_err(&err);
-	if (nsl_score_run(&job, (const char *const *)argv + optind,
-	    (size_t)(argc - optind), w, &err) < 0) {
+	if (nsl_score_run(&job, (const char *const *)argv + cli.optind,
+	    (size_t)(argc - cli.optind), w, &err) < 0) {
 		nsl_writer_abort(w);
 		nsl_die_err(&err);
 	}

@@ -36,6 +36,13 @@
 
 enum nsl_embed_method { NSL_EMBED_PCA, NSL_EMBED_RANDOM };
 
+/* The methods' names, indexed by the enum, NULL-terminated: the map
+ * record's "method" and the command line's --method. */
+extern const char *const nsl_embed_method_names[];
+
+/* The method of a name, or -1. */
+int nsl_embed_method_parse(const char *name);
+
 struct nsl_embed {
 	enum nsl_embed_method method;
 	size_t d, k;
@@ -82,5 +89,35 @@ void nsl_embed_write(const struct nsl_embed *, struct nsl_buf *);
 /* Read a map record; errors name the field (NSL_EX_DATAERR). */
 int nsl_embed_parse(struct nsl_embed *, const struct nsl_rec *,
     struct nsl_err *err);
+
+/* ------------------------------------------------ files */
+
+struct nsl_writer;
+
+/* The map record of the first record of path.  Returns 0, or -1 with err
+ * at the file and line ("no map record" for an empty file). */
+int nsl_embed_load(struct nsl_embed *, const char *path,
+    struct nsl_err *err);
+
+/* Write the map record to path, atomically.  Returns 0, or -1 (err). */
+int nsl_embed_save(const struct nsl_embed *, const char *path,
+    struct nsl_err *err);
+
+/* Fit a map of k dimensions on field's vectors of the records of path
+ * (pca: whiten; random: seed).  Returns 0, or -1 with err placed at the
+ * file (not for NSL_EX_USAGE). */
+int nsl_embed_fit_file(struct nsl_embed *, const char *path,
+    const char *field, enum nsl_embed_method method, size_t k, int whiten,
+    uint64_t seed, struct nsl_err *err);
+
+/*
+ * Write each record of path to w with its field's image in out_field
+ * (replacing a member of that name; float32: shortest float32 text),
+ * every other member kept in order.  Returns 0, or -1 with err at the
+ * file and line.
+ */
+int nsl_embed_apply_file(const struct nsl_embed *, const char *path,
+    const char *field, const char *out_field, int float32,
+    struct nsl_writer *w, struct nsl_err *err);
 
 #endif

@@ -212,4 +212,20 @@ struct nsl_regime_job {
 int nsl_regime_run(const struct nsl_regime_job *, const char *path,
     struct nsl_writer *w, struct nsl_writer *fits, struct nsl_err *err);
 
+/*
+ * Command-line lists, parsed here so that every tool reads them alike.
+ * Each returns NULL, or a message (static; the option's name is the
+ * caller's to add, but for --alpha's, which names it).
+ *
+ * "twonn,mle": append the estimators to J->est.
+ * "250,1000": append sizes (each an integer >= 3) to sizes[*n..max).
+ * "A" or "A,LO,HI": the prediction alpha and its interval into R.
+ */
+const char *nsl_intdim_estimators_parse(struct nsl_intdim_job *J,
+    const char *arg);
+const char *nsl_intdim_sizes_parse(size_t *sizes, size_t max, size_t *n,
+    const char *arg);
+const char *nsl_regime_alpha_parse(struct nsl_regime_job *R,
+    const char *arg);
+
 #endif

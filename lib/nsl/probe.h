@@ -67,6 +67,33 @@ struct nsl_probe_params {
 	int dynamics;			/* mlp: keep train logits per epoch */
 };
 
+/*
+ * The catalogue of models: one row each, indexed by enum
+ * nsl_probe_model.  fields are the result record's members that only
+ * this model writes; train fits the standardised rows s (n x m->d).
+ */
+struct nsl_probe;
+
+struct nsl_probe_model_def {
+	const char *name;	/* "linear" */
+	const char *help;	/* one line for --list-models */
+	int hidden_layer;	/* 1: W1, b1, W2, b2 of p.hidden units */
+	const char *const *fields;	/* NULL-terminated */
+	int (*train)(struct nsl_probe *m, const double *s, const int *y,
+	    size_t n, struct nsl_err *err);
+};
+
+/* Row m (borrowed, static), or NULL past the last. */
+const struct nsl_probe_model_def *nsl_probe_model_get(int m);
+
+/* The model of a name, or -1. */
+int nsl_probe_model_parse(const char *name);
+
+/* The model of a name into *out: NULL, or a message (static) listing the
+ * catalogue's names: unknown model "svm" (linear or mlp). */
+const char *nsl_probe_model_choose(const char *name,
+    enum nsl_probe_model *out);
+
 /* Defaults for model (lr for Adam). */
 void nsl_probe_params_default(struct nsl_probe_params *,
     enum nsl_probe_model model);
@@ -175,5 +202,84 @@ int nsl_probe_read_teacher(const char *path, const char *field, size_t d,
  */
 struct nsl_obj;
 void nsl_probe_add_tag(struct nsl_obj *o, const char *tag);
+
+/* ------------------------------------------------ the result record */
+
+/*
+ * One result of nsl-probe, written as
+ *	{"model","n_train","d","classes"[,"n_test","test_error","test_loss"],
+ *	 "train_error","train_loss"[,"gen_error"],"l2","epochs",
+ *	 linear: "objective","converged" | mlp: "hidden","seed"
+ *	 [,"seconds"][,TAG...]}
+ * model points at the catalogue's name (static); tags[] are "KEY=VALUE"
+ * strings, borrowed (see nsl_probe_add_tag).  The parse reads every
+ * member but the tags.
+ */
+struct nsl_probe_result {
+	const char *model;
+	size_t n_train, d, classes;
+	int has_test;
+	size_t n_test;
+	double test_error, test_loss;
+	double train_error, train_loss;
+	int has_gen_error;
+	double gen_error;
+	double l2;
+	size_t epochs;
+	double objective;	/* linear */
+	int converged;		/* linear */
+	size_t hidden;		/* mlp */
+	uint64_t seed;		/* mlp */
+	int has_seconds;
+	double seconds;
+	const char *const *tags;
+	size_t ntags;
+};
+
+struct nsl_buf;
+struct nsl_rec;
+
+/* Append r as one line (with its newline) to out. */
+void nsl_probe_result_write(const struct nsl_probe_result *,
+    struct nsl_buf *out);
+
+/* Fill r from rec.  Returns 0, or -1 with err naming the field. */
+int nsl_probe_result_parse(struct nsl_probe_result *r,
+    const struct nsl_rec *rec, struct nsl_err *err);
+
+/*
+ * 1 if k[0..kl) is a member r writes (given its model, has_test and
+ * has_gen_error): a tag of that name would replace a result.
+ */
+int nsl_probe_result_member(const struct nsl_probe_result *r,
+    const char *k, size_t kl);
+
+/*
+ * NULL if tags[0..n) are usable on r: at most NSL_PROBE_MAX_TAGS, each
+ * KEY=VALUE with a KEY of 1 to 255 bytes, given once, not a member r
+ * writes; else a message (static) naming the tag.
+ */
+#define NSL_PROBE_MAX_TAGS 64
+const char *nsl_probe_tags_check(const struct nsl_probe_result *r,
+    const char *const *tags, size_t n);
+
+/*
+ * The whole of nsl-probe: read train (and test), train by p, evaluate,
+ * write the dynamics and predict files when named, and fill the result
+ * (r->tags and r->has_seconds are the caller's).  teacher_file or
+ * teacher (the field, default "teacher") asks for gen_error.  Returns 0,
+ * or -1 with err set and placed.
+ */
+struct nsl_probe_job {
+	struct nsl_probe_params p;
+	const char *train, *test;	/* test may be NULL */
+	const char *field, *label;	/* "embedding", "label" */
+	const char *dynamics, *predict;	/* files, or NULL */
+	const char *teacher, *teacher_file;	/* NULL: no gen_error */
+	int float32;			/* logits of the files as float32 */
+};
+
+int nsl_probe_run(const struct nsl_probe_job *, struct nsl_probe_result *r,
+    struct nsl_err *err);
 
 #endif

@@ -64,6 +64,31 @@ struct nsl_prune_params {
 /* Defaults: hard, fraction 1, strata 50, cutoff 0, k 0, eps -1 (unset). */
 void nsl_prune_params_init(struct nsl_prune_params *);
 
+/*
+ * The catalogue of strategies: one row each, indexed by enum
+ * nsl_prune_strategy.  A row says what the strategy reads and does
+ * (needs) and holds its selection within one group (select; NULL for
+ * dedup, which works on vectors by nsl_prune_dedup and has no budget).
+ */
+enum nsl_prune_needs {
+	NSL_PRUNE_NEEDS_SCORE = 1 << 0,	/* the score; a budget */
+	NSL_PRUNE_NEEDS_VECTOR = 1 << 1,	/* the vectors; no budget */
+	NSL_PRUNE_DRAWS = 1 << 2,	/* random draws from --seed */
+	NSL_PRUNE_STRATA = 1 << 3	/* --cutoff and --strata apply */
+};
+
+struct nsl_prune_group;		/* one group's selection (lib/prune.c) */
+
+struct nsl_prune_strategy_def {
+	const char *name;	/* the command-line name: "hard" */
+	const char *help;	/* one line for --list-strategies */
+	unsigned needs;		/* enum nsl_prune_needs */
+	int (*select)(const struct nsl_prune_group *, struct nsl_err *);
+};
+
+/* Row s of the catalogue (borrowed, static), or NULL past the last. */
+const struct nsl_prune_strategy_def *nsl_prune_strategy_get(int s);
+
 /* "hard" ... "dedup" into *out; returns 0, or -1 for an unknown name. */
 int nsl_prune_strategy_parse(const char *name, enum nsl_prune_strategy *out);
 const char *nsl_prune_strategy_name(enum nsl_prune_strategy);
@@ -155,6 +180,7 @@ int nsl_prune_run(const struct nsl_prune_params *, size_t n,
  * no label field every record is in group 0 and names is NULL.  The set
  * owns its arrays.
  */
+struct nsl_buf;
 struct nsl_labels;
 struct nsl_rec;
 
@@ -198,5 +224,30 @@ int nsl_prune_set_finish(struct nsl_prune_set *, struct nsl_err *err);
 void nsl_prune_report(struct nsl_buf *out, const char *prefix,
     const struct nsl_prune_params *, const struct nsl_prune_stats *stats,
     size_t ngroups, const char *const *names);
+
+/*
+ * The whole of nsl-prune: read the records of paths[0..npaths) (none:
+ * standard input) through a spool, keeping each one's score (or vector,
+ * for dedup) and group; choose by p; write the chosen records' own lines
+ * in input order to output (NULL: standard output; atomically); and, if
+ * report is not NULL, append the --report text (lines starting with
+ * report_prefix).  progress, if set, is called now and then with the
+ * records read so far and once with (uint64_t)-1 when reading ends.
+ * Returns 0, or -1 with err set (at the file and line of a bad record).
+ */
+struct nsl_prune_job {
+	struct nsl_prune_params p;
+	const char *score_field;	/* "score" */
+	const char *field;		/* dedup's vectors: "embedding" */
+	const char *by;			/* group field, or NULL */
+	const char *output;		/* NULL: standard output */
+	int allow_nonfinite;
+	const char *report_prefix;	/* "nsl-prune: " */
+	void (*progress)(void *, uint64_t);
+	void *progress_arg;
+};
+
+int nsl_prune_files(const struct nsl_prune_job *, const char *const *paths,
+    size_t npaths, struct nsl_buf *report, struct nsl_err *err);
 
 #endif

@@ -38,6 +38,42 @@ enum nsl_score_metric {
 	NSL_SCORE_NMETRICS
 };
 
+/*
+ * The catalogue of metrics: one row each, indexed by enum
+ * nsl_score_metric.  A row says what the metric reads (needs) and holds
+ * its function: record for a metric of one record's model outputs, set
+ * for a metric of the whole set of embeddings.  Adding a metric is a row
+ * (and its enum value, function and test data).
+ */
+enum nsl_score_needs {
+	NSL_SCORE_NEEDS_SET = 1 << 0,	/* the whole set, read at once */
+	NSL_SCORE_NEEDS_LOGITS = 1 << 1,	/* the model outputs field */
+	NSL_SCORE_NEEDS_LABEL = 1 << 2,	/* the class index field */
+	NSL_SCORE_NEEDS_EMBEDDING = 1 << 3,	/* the vector field */
+	NSL_SCORE_LOGITS_ONLY = 1 << 4,	/* not of probabilities */
+	NSL_SCORE_CLUSTERS = 1 << 5	/* writes a cluster index; k
+					 * defaults to the labels' count */
+};
+
+struct nsl_score_in;		/* one record's inputs (lib/score.c) */
+struct nsl_score_job;
+struct nsl_dataset;
+
+struct nsl_score_metric_def {
+	const char *name;	/* the command-line name: "el2n" */
+	const char *help;	/* one line for --list-metrics and --help */
+	unsigned needs;		/* enum nsl_score_needs */
+	int (*record)(const struct nsl_score_in *, double *out,
+	    struct nsl_err *);
+	/* score[0..n) (and cluster[0..n) with NSL_SCORE_CLUSTERS) */
+	int (*set)(const struct nsl_score_job *, const struct nsl_dataset *,
+	    double *score, size_t *cluster, struct nsl_err *);
+};
+
+/* Row m of the catalogue (borrowed, static), or NULL if out of range;
+ * the rows run from 0 to NSL_SCORE_NMETRICS - 1. */
+const struct nsl_score_metric_def *nsl_score_metric_get(int m);
+
 /* "prototype", "el2n", ... (the command-line names); NULL if out of range. */
 const char *nsl_score_metric_name(int metric);
 
@@ -140,6 +176,12 @@ struct nsl_score_job {
 	int float32;			/* scores printed as float32 */
 	struct nsl_score_opts opts;
 };
+
+/*
+ * NULL if the job can run, else a message (static) naming what is wrong:
+ * no metric, or a metric of logits only with opts.probs.
+ */
+const char *nsl_score_check(const struct nsl_score_job *);
 
 int nsl_score_run(const struct nsl_score_job *, const char *const *paths,
     size_t npaths, struct nsl_writer *w, struct nsl_err *err);

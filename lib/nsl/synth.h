@@ -91,6 +91,27 @@ struct nsl_synth {
 	uint32_t *labels;	/* n labels of the mixture, in record order */
 };
 
+/*
+ * The catalogue of generators: one row each, indexed by enum
+ * nsl_synth_model.  options names the command-line options (without
+ * "--") that belong to this generator alone; emit is the one of them
+ * that names the file for the model record.
+ */
+struct nsl_synth_model_def {
+	const char *name;	/* "teacher-student" */
+	const char *help;	/* one line for --list-models */
+	const char *const *options;	/* NULL-terminated */
+	const char *emit;
+	int (*setup)(struct nsl_synth *, struct nsl_err *);
+	void (*record)(const struct nsl_synth *, struct nsl_buf *);
+};
+
+/* Row m (borrowed, static), or NULL past the last. */
+const struct nsl_synth_model_def *nsl_synth_model_get(int m);
+
+/* The model of a name, or -1. */
+int nsl_synth_model_parse(const char *name);
+
 /* Zero the struct and set the defaults (field "embedding", K = 2). */
 void nsl_synth_init(struct nsl_synth *);
 void nsl_synth_release(struct nsl_synth *);
@@ -151,5 +172,24 @@ int nsl_synth_write(const struct nsl_synth *, struct nsl_writer *w,
  * (counts: the class sizes of this data set).
  */
 void nsl_synth_model_record(const struct nsl_synth *, struct nsl_buf *out);
+
+/*
+ * Command-line helpers.  Each returns NULL, or a message (static).
+ *
+ * weights_parse: "w1,w2,...": s->weights (replaced, owned by s) and *n
+ * of them, each a number in [0, 1e300], at most NSL_SYNTH_MAX_CLASSES.
+ * foreign_option: given(name) says whether the option --name was given;
+ * the message names the options of the first other generator given one
+ * ("--classes, --separation, --weights and --emit-means are for
+ * gaussian-mixture").
+ */
+#define NSL_SYNTH_MAX_CLASSES 65536
+const char *nsl_synth_weights_parse(struct nsl_synth *s, const char *arg,
+    size_t *n);
+const char *nsl_synth_foreign_option(int model, int (*given)(const char *));
+
+/* The generators' names, "a, b" then last before the final one (" or ",
+ * ", "); static. */
+const char *nsl_synth_model_names(const char *last);
 
 #endif

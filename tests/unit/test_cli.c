@@ -43,7 +43,7 @@ static const struct nsl_opt rows[] = {
 	NSL_OPT_SIZE(0, "keep", &v.keep, "N", 0, 1000, "a count", .excl = 1),
 	NSL_OPT_INT('n', "n", &v.n, "K", -5, 5, "a small integer"),
 	NSL_OPT_U64(0, "big", &v.big, "B", "a large count"),
-	NSL_OPT_MAGNITUDE(0, "mem", &v.mem, "BYTES", 1, 1e15, "memory"),
+	NSL_OPT_MAGNITUDE(0, "mem", &v.mem, "BYTES", 1, 1e150, "memory"),
 	NSL_OPT_CHOICE(0, "colour", &v.colour, NULL, colours, "a colour"),
 	NSL_OPT_STRING(0, "name", &v.name, "NAME", "a name"),
 	NSL_OPT_LIST(0, "list", &v.list, "A,B", "items"),
@@ -152,6 +152,14 @@ main(void)
 	UNIT_CHECK(PARSE("-n", "6") == -1 &&
 	    strcmp(msg, "--n: 6 is outside [-5, 5]") == 0,
 	    "integer bounds are inclusive and enforced (%s)", msg);
+	nsl_cli_release(&cli);
+	UNIT_CHECK(PARSE("--mem", "1e151") == -1 &&
+	    strcmp(msg, "--mem: 1e151 is outside [1, 1e+150]") == 0,
+	    "a range prints its bounds as the shortest round trip (%s)", msg);
+	nsl_cli_release(&cli);
+	UNIT_CHECK(PARSE("--keep", "1001") == -1 &&
+	    strcmp(msg, "--keep: 1001 is outside [0, 1000]") == 0,
+	    "a count's range prints integers (%s)", msg);
 	nsl_cli_release(&cli);
 	UNIT_CHECK(PARSE("-n", "2.5") == -1 &&
 	    strcmp(msg, "--n: '2.5' is not an integer") == 0,

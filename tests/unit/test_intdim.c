@@ -326,9 +326,45 @@ test_record(void)
 	nsl_buf_release(&b);
 }
 
+/* The command-line lists: estimators, sizes, the --alpha prediction. */
+static void
+test_lists(void)
+{
+	struct nsl_intdim_job J;
+	struct nsl_regime_job R;
+	size_t sizes[2], n = 0;
+
+	memset(&J, 0, sizeof(J));
+	UNIT_CHECK(nsl_intdim_estimators_parse(&J, "mle,twonn") == NULL &&
+	    J.nest == 2 && J.est[0] == nsl_intdim_estimator_find("mle"),
+	    "estimators: a comma list, in order");
+	UNIT_CHECK(nsl_intdim_estimators_parse(&J, "pca") != NULL &&
+	    strstr(nsl_intdim_estimators_parse(&J, "pca"), "'pca'") != NULL,
+	    "estimators: an unknown name is named");
+	UNIT_CHECK(nsl_intdim_sizes_parse(sizes, 2, &n, "3,250") == NULL &&
+	    n == 2 && sizes[0] == 3 && sizes[1] == 250,
+	    "sizes: integers of at least 3");
+	n = 0;
+	UNIT_CHECK(nsl_intdim_sizes_parse(sizes, 2, &n, "2") != NULL &&
+	    nsl_intdim_sizes_parse(sizes, 2, &n, "4.5") != NULL &&
+	    nsl_intdim_sizes_parse(sizes, 1, &n, "4,5") != NULL,
+	    "sizes: below 3, fractions and too many are refused");
+	memset(&R, 0, sizeof(R));
+	UNIT_CHECK(nsl_regime_alpha_parse(&R, "0.25,0.2,0.3") == NULL &&
+	    R.alpha == 0.25 && R.alpha_lo == 0.2 && R.alpha_hi == 0.3,
+	    "alpha: A,LO,HI");
+	UNIT_CHECK(nsl_regime_alpha_parse(&R, "0.5") == NULL &&
+	    R.alpha_lo == 0.5 && R.alpha_hi == 0.5, "alpha: A alone");
+	UNIT_CHECK(nsl_regime_alpha_parse(&R, "0.25,0.3,0.2") != NULL &&
+	    nsl_regime_alpha_parse(&R, "0") != NULL &&
+	    nsl_regime_alpha_parse(&R, "x") != NULL,
+	    "alpha: LO > A, 0 and junk are refused");
+}
+
 int
 main(void)
 {
+	test_lists();
 	test_catalogue();
 	test_reference();
 	test_degenerate();

@@ -3,6 +3,7 @@
  * groups (nsl/labels.h): keys of numbers by exact value, strings by
  * decoded text, literals for groups only; the table built on them.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "nsl/json.h"
@@ -152,6 +153,53 @@ main(void)
 		nsl_rec_release(&rec);
 		nsl_buf_release(&line);
 		nsl_labels_free(t);
+	}
+	/*
+	 * Many labels: the table grows past its first size and keeps each
+	 * label's number; find follows the order of first appearance, then
+	 * the sorted place.  The labels 999 ... 0 arrive in descending order,
+	 * each twice, so label v is number 999 - v before the sort and v
+	 * after it.
+	 */
+	{
+		struct nsl_labels *t = nsl_labels_new();
+		struct nsl_buf line = NSL_BUF_INIT;
+		struct nsl_rec rec;
+		size_t *rank = malloc(1000 * sizeof(*rank));
+		long v, got;
+
+		nsl_rec_init(&rec, 0);
+		for (ok = 1, v = 999; v >= 0; v--)
+			for (i = 0; i < 2; i++) {
+				nsl_buf_reset(&line);
+				nsl_buf_addf(&line, "{\"y\":%ld}", v);
+				got = nsl_rec_parse(&rec, line.data, line.len,
+				    &err) == 0 ? nsl_labels_add(t, &rec, "y",
+				    &err) : -2;
+				ok = ok && got == 999 - v;
+			}
+		UNIT_CHECK(ok && nsl_labels_count(t) == 1000,
+		    "1000 labels twice: numbered by first appearance");
+		UNIT_CHECK(nsl_labels_find(t, "7") == 992 &&
+		    nsl_labels_find(t, "1000") == -1,
+		    "find before the sort: the first-appearance number");
+		UNIT_CHECK(rank != NULL && nsl_labels_sort(t, rank, &err) == 0 &&
+		    rank[0] == 999 && rank[999] == 0 &&
+		    nsl_labels_find(t, "7") == 7 &&
+		    strcmp(nsl_labels_names(t)[7], "7") == 0,
+		    "find after the sort: the sorted place");
+		nsl_buf_reset(&line);
+		nsl_buf_addf(&line, "{\"x\":1}");
+		UNIT_CHECK(nsl_rec_parse(&rec, line.data, line.len, &err) == 0 &&
+		    nsl_labels_add(t, &rec, "y", &err) == -1 &&
+		    strstr(err.msg, "y") != NULL,
+		    "a missing label field is an error naming it (%s)",
+		    err.msg);
+		free(rank);
+		nsl_rec_release(&rec);
+		nsl_buf_release(&line);
+		nsl_labels_free(t);
+		nsl_labels_free(NULL);
 	}
 	return unit_done();
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsl/buf.h"
+#include "nsl/json.h"
 #include "nsl/probe.h"
 #include "unit.h"
 
@@ -69,6 +71,72 @@ mlp_obj(const struct nsl_probe *m, const double *s, const int *y, size_t n)
 		}
 	}
 	return xent(z, y, n, m->k);
+}
+
+/* The result record reads back as written; the catalogue parses back. */
+static void
+test_result_record(void)
+{
+	static const char *const tags[] = { "run=1" };
+	struct nsl_probe_result r, q;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_rec rec;
+	struct nsl_err err;
+	int i, good = 1;
+
+	for (i = 0; nsl_probe_model_get(i) != NULL; i++)
+		if (nsl_probe_model_parse(nsl_probe_model_get(i)->name) != i)
+			good = 0;
+	UNIT_CHECK(good && i == 2 && nsl_probe_model_parse("svm") == -1,
+	    "catalogue: %d models, each name parses back", i);
+	memset(&r, 0, sizeof(r));
+	r.model = "linear";
+	r.n_train = 300;
+	r.d = 8;
+	r.classes = 3;
+	r.has_test = 1;
+	r.n_test = 200;
+	r.test_error = 0.125;
+	r.test_loss = 0.3;
+	r.train_error = 0.1;
+	r.train_loss = 0.25;
+	r.l2 = 1e-4;
+	r.epochs = 17;
+	r.objective = 0.2625;
+	r.converged = 1;
+	r.tags = tags;
+	r.ntags = 1;
+	nsl_probe_result_write(&r, &b);
+	UNIT_CHECK(strcmp(b.data, "{\"model\":\"linear\",\"n_train\":300,"
+	    "\"d\":8,\"classes\":3,\"n_test\":200,\"test_error\":0.125,"
+	    "\"test_loss\":0.3,\"train_error\":0.1,\"train_loss\":0.25,"
+	    "\"l2\":0.0001,\"epochs\":17,\"objective\":0.2625,"
+	    "\"converged\":true,\"run\":1}\n") == 0,
+	    "result record: members in order (%s)", b.data);
+	nsl_rec_init(&rec, 0);
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_rec_parse(&rec, b.data, b.len - 1, &err) == 0 &&
+	    nsl_probe_result_parse(&q, &rec, &err) == 0 &&
+	    strcmp(q.model, "linear") == 0 && q.n_train == 300 && q.d == 8 &&
+	    q.classes == 3 && q.has_test && q.n_test == 200 &&
+	    q.test_error == 0.125 && q.test_loss == 0.3 &&
+	    q.train_error == 0.1 && q.train_loss == 0.25 && q.l2 == 1e-4 &&
+	    q.epochs == 17 && q.objective == 0.2625 && q.converged &&
+	    !q.has_gen_error && !q.has_seconds,
+	    "result record: the parse reads back what was written (%s)",
+	    err.msg);
+	UNIT_CHECK(nsl_probe_result_member(&r, "objective", 9) &&
+	    !nsl_probe_result_member(&r, "hidden", 6) &&
+	    nsl_probe_result_member(&r, "test_loss", 9) &&
+	    !nsl_probe_result_member(&r, "gen_error", 9),
+	    "result members follow the model's row and the flags");
+	UNIT_CHECK(nsl_rec_parse(&rec, "{\"model\":\"svm\"}", 15,
+	    &err) == 0 &&
+	    nsl_probe_result_parse(&q, &rec, &err) == -1 &&
+	    strstr(err.msg, "model") != NULL,
+	    "result record: an unknown model is refused (%s)", err.msg);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&b);
 }
 
 int
@@ -239,5 +307,6 @@ main(void)
 	nsl_probe_release(&m);
 	p.dynamics = 1;
 	UNIT_CHECK(nsl_probe_check(&p) != NULL, "no dynamics for L-BFGS");
+	test_result_record();
 	return unit_done();
 }

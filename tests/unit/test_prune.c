@@ -397,6 +397,29 @@ test_set_report(void)
 	nsl_rec_release(&rec);
 }
 
+/* Every row of the catalogue parses back to itself, is described, and
+ * has a selection exactly when it reads scores (a budget). */
+static void
+test_catalogue(void)
+{
+	const struct nsl_prune_strategy_def *s;
+	enum nsl_prune_strategy e;
+	int i, good = 1;
+
+	for (i = 0; (s = nsl_prune_strategy_get(i)) != NULL; i++)
+		if (nsl_prune_strategy_parse(s->name, &e) != 0 || (int)e != i ||
+		    s->help == NULL || strcmp(nsl_prune_strategy_name(e),
+		    s->name) != 0 || (s->select != NULL) !=
+		    ((s->needs & NSL_PRUNE_NEEDS_SCORE) != 0) ||
+		    !(s->needs & (NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_NEEDS_VECTOR)))
+			good = 0;
+	UNIT_CHECK(good && i == NSL_PRUNE_DEDUP + 1 &&
+	    nsl_prune_strategy_get(-1) == NULL,
+	    "catalogue: %d rows, each named, described, with its inputs", i);
+	UNIT_CHECK(nsl_prune_strategy_parse("best", &e) == -1,
+	    "catalogue: an unknown name is refused");
+}
+
 int
 main(void)
 {
@@ -409,5 +432,6 @@ main(void)
 	test_groups();
 	test_params();
 	test_set_report();
+	test_catalogue();
 	return unit_done();
 }

@@ -177,6 +177,35 @@ test_errors(void)
 	    "dynamic-uncertainty") == 0, "metric names parse both ways");
 }
 
+/* Every row of the catalogue is whole: a name that parses back to it, a
+ * description, and exactly the function its needs call for. */
+static void
+test_catalogue(void)
+{
+	const struct nsl_score_metric_def *m;
+	struct nsl_score_job job;
+	int i, good = 1;
+
+	for (i = 0; (m = nsl_score_metric_get(i)) != NULL; i++)
+		if (m->name == NULL || m->help == NULL || *m->help == '\0' ||
+		    nsl_score_metric_parse(m->name) != i ||
+		    (m->needs & NSL_SCORE_NEEDS_SET ? m->set == NULL ||
+		    m->record != NULL : m->record == NULL || m->set != NULL))
+			good = 0;
+	UNIT_CHECK(good && i == NSL_SCORE_NMETRICS &&
+	    nsl_score_metric_get(-1) == NULL,
+	    "catalogue: %d rows, each named, described, with its function", i);
+	memset(&job, 0, sizeof(job));
+	UNIT_CHECK(nsl_score_check(&job) != NULL, "check: no metric refused");
+	job.metric[job.nmetrics++] = NSL_SCORE_EL2N;
+	job.opts.probs = 1;
+	UNIT_CHECK(nsl_score_check(&job) == NULL, "check: el2n of probs runs");
+	job.metric[job.nmetrics++] = NSL_SCORE_AUM;
+	UNIT_CHECK(nsl_score_check(&job) != NULL &&
+	    strstr(nsl_score_check(&job), "aum") != NULL,
+	    "check: aum of probabilities refused, named");
+}
+
 static void
 test_class_prototype(void)
 {
@@ -306,5 +335,6 @@ main(void)
 	test_class_prototype();
 	test_knn();
 	test_prototype();
+	test_catalogue();
 	return unit_done();
 }

@@ -438,9 +438,47 @@ test_threads(void)
 	free(b);
 }
 
+/* Every generator row parses back to itself, owns its emit option and
+ * writes a model record that names it. */
+static void
+test_catalogue(void)
+{
+	const struct nsl_synth_model_def *m;
+	struct nsl_err err;
+	int i, j, good = 1;
+
+	for (i = 0; (m = nsl_synth_model_get(i)) != NULL; i++) {
+		struct nsl_buf b = NSL_BUF_INIT;
+		struct nsl_synth s;
+		int owns = 0;
+
+		for (j = 0; m->options[j] != NULL; j++)
+			owns |= strcmp(m->options[j], m->emit) == 0;
+		nsl_synth_init(&s);
+		s.model = (enum nsl_synth_model)i;
+		s.n = 3;
+		s.dim = 2;
+		nsl_err_clear(&err);
+		if (nsl_synth_model_parse(m->name) != i || !owns ||
+		    m->help == NULL || nsl_synth_check(&s) != NULL ||
+		    nsl_synth_setup(&s, &err) != 0)
+			good = 0;
+		else {
+			nsl_synth_model_record(&s, &b);
+			if (strstr(b.data, m->name) == NULL)
+				good = 0;
+		}
+		nsl_buf_release(&b);
+		nsl_synth_release(&s);
+	}
+	UNIT_CHECK(good && i == 2 && nsl_synth_model_parse("nope") == -1,
+	    "catalogue: %d generators, each parsed, set up, recorded", i);
+}
+
 int
 main(void)
 {
+	test_catalogue();
 	test_teacher_and_probe();
 	test_independence();
 	test_distributions();
