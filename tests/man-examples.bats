@@ -16,7 +16,7 @@
 load helper
 
 TOP="$TESTS_DIR/.."
-NOT_YET="nsl-convert.1 nsl-extrapolate.1 nsl-fit.1 nsl-ot-distance.1 nsl-plot.1 nsl-quantize.1 nsl.1"
+NOT_YET=""
 
 # examples PAGE: its EXAMPLES commands, one a line, roff escapes undone.
 examples() {
@@ -32,6 +32,21 @@ examples() {
 		print cont $0; cont = ""
 	}' "$1" | sed -e 's/\\e/\\/g' -e 's/\\-/-/g' -e "s/\\\\(aq/'/g" \
 	    -e 's/\\&//g'
+}
+
+# commands PAGE: its EXAMPLES as whole shell commands, NUL-terminated: a
+# line that does not complete a command (it ends in "|", or a quote is
+# still open) joins the next, as the shell would read them.
+commands() {
+	local line acc=
+	while IFS= read -r line; do
+		acc=${acc:+$acc$'\n'}$line
+		if bash -n -c "$acc" 2>/dev/null; then
+			printf '%s\0' "$acc"
+			acc=
+		fi
+	done < <(examples "$1")
+	[ -z "$acc" ] || printf '%s\0' "$acc"
 }
 
 marked() {
@@ -57,9 +72,25 @@ marked() {
 	assert_output $'echo a \\| tr a b\nprintf x     \'y\''
 }
 
+@test "a command that goes on past its line (a pipe, an open quote) is one command" {
+	cat > "$BATS_TEST_TMPDIR/p.1" <<'PAGE'
+.Sh EXAMPLES
+.Bd -literal
+echo a |
+    tr a b
+echo 'one
+    two'
+echo c
+.Ed
+PAGE
+	out=$(commands "$BATS_TEST_TMPDIR/p.1" | tr '\0\n' '#~')
+	[ "$out" = "echo a |~    tr a b#echo 'one~    two'#echo c#" ] || fail "$out"
+}
+
 @test "the marked pages' EXAMPLES run from the repository top" {
 	require_prog jq jq
 	require_prog gzip gzip
+	require_prog gnuplot gnuplot-nox	# nsl-plot.1
 	n=0
 	for page in "$TOP"/man/*.1; do
 		marked "$page" || continue
@@ -68,9 +99,9 @@ marked() {
 		for entry in "$TOP"/*; do
 			ln -s "$entry" "$dir/${entry##*/}"
 		done
-		cmds=$(examples "$page")
-		[ -n "$cmds" ] || fail "${page##*/}: no commands in EXAMPLES"
-		while IFS= read -r cmd; do
+		m=0
+		while IFS= read -r -d '' cmd; do
+			m=$((m + 1))
 			n=$((n + 1))
 			# 141: a stage killed by SIGPIPE when "head" has
 			# read enough, as in any shell pipeline
@@ -78,7 +109,8 @@ marked() {
 			(cd "$dir" && bash -o pipefail -c "$cmd") > "$dir.out" 2>&1 || rc=$?
 			[ "$rc" -eq 0 ] || [ "$rc" -eq 141 ] ||
 			    fail "${page##*/}: '$cmd' exited $rc: $(head -5 "$dir.out")"
-		done <<< "$cmds"
+		done < <(commands "$page")
+		[ "$m" -gt 0 ] || fail "${page##*/}: no commands in EXAMPLES"
 	done
 	[ "$n" -gt 0 ]
 }

@@ -74,6 +74,14 @@ close_to() {
 	[[ "$stderr" == *"did not converge"* ]]
 }
 
+@test "-q: no warning (the record still says converged false)" {
+	run --separate-stderr nsl-ot-distance -q --method sinkhorn --eps-rel 0.001 --max-iter 2 \
+	    "$FIX/a.jsonl" "$FIX/b.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(field converged)" = false ]
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+}
+
 @test "--max-memory forces on-the-fly cost blocks, same value" {
 	run --separate-stderr nsl-ot-distance --method sinkhorn --eps-rel 0.1 "$FIX/a.jsonl" "$FIX/b.jsonl"
 	v1=$(field value)

@@ -40,11 +40,16 @@ vwarn(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* -q: warnings are not printed (errors always are) */
+static int warnings_off;
+
 void
 nsl_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (warnings_off)
+		return;
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
@@ -96,27 +101,6 @@ nsl_finish(void)
 	return NSL_EX_OK;
 }
 
-/* The common options, and the enum nsl_cli_common bit each needs. */
-static const struct {
-	struct option opt;
-	unsigned need;
-	char shortopt;
-} common_opts[] = {
-	{ { "help", no_argument, NULL, 'h' }, 0, 'h' },
-	{ { "version", no_argument, NULL, 'V' }, 0, 'V' },
-	{ { "quiet", no_argument, NULL, 'q' }, 0, 'q' },
-	{ { "summary", no_argument, NULL, NSL_OPT_SUMMARY }, 0, 0 },
-	{ { "output", required_argument, NULL, 'o' }, NSL_CLI_OUTPUT, 'o' },
-	{ { "seed", required_argument, NULL, NSL_OPT_SEED }, NSL_CLI_SEED, 0 },
-	{ { "field", required_argument, NULL, NSL_OPT_FIELD }, NSL_CLI_FIELD,
-	    0 },
-	{ { "float32", no_argument, NULL, NSL_OPT_FLOAT32 }, NSL_CLI_FLOAT32,
-	    0 },
-	{ { "allow-nonfinite", no_argument, NULL, NSL_OPT_NONFINITE },
-	    NSL_CLI_NONFINITE, 0 },
-};
-#define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
-
 static void *
 xmalloc(size_t n)
 {
@@ -125,45 +109,6 @@ xmalloc(size_t n)
 	if ((p = malloc(n)) == NULL)
 		nsl_die(NSL_EX_SOFTWARE, "out of memory");
 	return p;
-}
-
-void
-nsl_cli_init(struct nsl_cli *cli, const struct nsl_tool *tool,
-    const struct option *tool_longopts, const char *tool_shortopts)
-{
-	size_t ntool = 0, n = 0, i, slen;
-	char *s;
-
-	snprintf(progname, sizeof(progname), "nsl-%s", tool->name);
-	memset(cli, 0, sizeof(*cli));
-	cli->tool = tool;
-	cli->common.seed = NSL_DEFAULT_SEED;
-	cli->common.field = NSL_DEFAULT_FIELD;
-	while (tool_longopts != NULL && tool_longopts[ntool].name != NULL)
-		ntool++;
-	cli->longopts = xmalloc((ntool + NCOMMON + 1) *
-	    sizeof(*cli->longopts));
-	for (i = 0; i < ntool; i++)
-		cli->longopts[n++] = tool_longopts[i];
-	slen = tool_shortopts ? strlen(tool_shortopts) : 0;
-	/* a leading ':' (quiet errors) is ours to decide, so never copied */
-	cli->shortopts = s = xmalloc(slen + 2 * NCOMMON + 3);
-	*s++ = ':';	/* tell a missing argument from an unknown option */
-	for (i = 0; i < slen; i++)
-		*s++ = tool_shortopts[i];
-	for (i = 0; i < NCOMMON; i++) {
-		if ((common_opts[i].need & tool->common) != common_opts[i].need)
-			continue;
-		cli->longopts[n++] = common_opts[i].opt;
-		if (common_opts[i].shortopt != 0) {
-			*s++ = common_opts[i].shortopt;
-			if (common_opts[i].opt.has_arg == required_argument)
-				*s++ = ':';
-		}
-	}
-	*s = '\0';
-	memset(&cli->longopts[n], 0, sizeof(cli->longopts[n]));
-	opterr = 0;	/* we print our own message */
 }
 
 void
@@ -176,75 +121,6 @@ nsl_cli_release(struct nsl_cli *cli)
 	cli->shortopts = NULL;
 	cli->rows = NULL;
 	cli->nrows = 0;
-}
-
-/*
- * The option as the user spelled it.  getopt_long leaves the offending
- * word in argv[optind - 1]: a long option is named by that word (up to any
- * '='); a short one, possibly inside a cluster ("-xq"), only by optopt.
- */
-static const char *
-spelled(char **argv)
-{
-	static char name[128];
-	const char *w = argv[optind - 1];
-
-	if (w[0] == '-' && w[1] == '-') {
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(w, "="), w);
-		return name;
-	}
-	snprintf(name, sizeof(name), "-%c", optopt);
-	return name;
-}
-
-int
-nsl_cli_next(struct nsl_cli *cli, int argc, char **argv)
-{
-	int c;
-
-	for (;;) {
-		c = getopt_long(argc, argv, cli->shortopts, cli->longopts,
-		    NULL);
-		switch (c) {
-		case 'h':
-			cli->tool->usage(stdout);
-			exit(nsl_finish());
-		case 'V':
-			printf("nsl-%s %s\n", cli->tool->name, NSL_VERSION);
-			exit(nsl_finish());
-		case NSL_OPT_SUMMARY:
-			printf("%s\n", cli->tool->summary);
-			exit(nsl_finish());
-		case 'q':
-			cli->common.quiet = 1;
-			continue;
-		case 'o':
-			cli->common.output = optarg;
-			continue;
-		case NSL_OPT_SEED:
-			cli->common.seed = nsl_arg_u64("--seed", optarg);
-			continue;
-		case NSL_OPT_FIELD:
-			if (*optarg == '\0')
-				nsl_usage_error("--field: empty field name");
-			cli->common.field = optarg;
-			continue;
-		case NSL_OPT_FLOAT32:
-			cli->common.float32 = 1;
-			continue;
-		case NSL_OPT_NONFINITE:
-			cli->common.allow_nonfinite = 1;
-			nsl_json_allow_nonfinite(1);	/* the writers' check */
-			continue;
-		case ':':
-			nsl_usage_error("option '%s' needs an argument",
-			    spelled(argv));
-		case '?':
-			nsl_usage_error("unknown option '%s'", spelled(argv));
-		default:
-			return c;
-		}
-	}
 }
 
 /* A bound as text that reads back to it exactly ("inf" for infinity). */
@@ -837,6 +713,7 @@ nsl_cli_parse(struct nsl_cli *cli, const struct nsl_tool *tool,
 	case 0:
 		/* the writers' check for NaN and Infinity in output */
 		nsl_json_allow_nonfinite(cli->common.allow_nonfinite);
+		warnings_off = cli->common.quiet;
 		return;
 	case 1:
 		nsl_cli_help(cli, stdout);

@@ -51,23 +51,11 @@ enum nsl_cli_common {
 	NSL_CLI_NONFINITE = 1 << 4	/* --allow-nonfinite */
 };
 
-/* Option codes of the common options (the getopt interface); tools use
- * codes below this. */
-enum {
-	NSL_OPT_COMMON = 0x1000,
-	NSL_OPT_SEED,
-	NSL_OPT_FIELD,
-	NSL_OPT_FLOAT32,
-	NSL_OPT_NONFINITE,
-	NSL_OPT_SUMMARY
-};
-
 struct nsl_tool {
 	const char *name;	/* "convert": the executable is nsl-convert */
 	const char *summary;	/* one line, for `nsl` with no arguments */
-	void (*usage)(FILE *);	/* full --help text (getopt interface) */
 	unsigned common;	/* enum nsl_cli_common bits */
-	/* Table interface (nsl_cli_parse); the usage text is generated. */
+	/* the usage text is generated from the option table */
 	const char *operands;	/* synopsis after the options: "[file ...]" */
 	const char *const *forms;	/* other synopsis lines, NULL-ended */
 	const char *about;	/* paragraph(s) after the synopsis */
@@ -188,10 +176,9 @@ struct nsl_opt {
 
 struct nsl_cli {
 	const struct nsl_tool *tool;
-	struct option *longopts;	/* owned: tool's then common */
+	struct option *longopts;	/* owned: getopt_long's, from rows */
 	char *shortopts;		/* owned */
 	struct nsl_common common;
-	/* Table interface */
 	const struct nsl_opt *rows;	/* owned: the tool's, then common */
 	size_t nrows;
 	unsigned char seen[NSL_OPT_MAX];	/* times each row was given */
@@ -227,22 +214,9 @@ int nsl_cli_parse_args(struct nsl_cli *, const struct nsl_tool *,
 /* Write the generated --help text. */
 void nsl_cli_help(const struct nsl_cli *, FILE *);
 
-/*
- * Getopt interface (tools not yet on tables): set the program name and
- * build the option tables.  tool_longopts ends with a zeroed entry;
- * shortopts as for getopt.
- */
-void nsl_cli_init(struct nsl_cli *, const struct nsl_tool *,
-    const struct option *tool_longopts, const char *tool_shortopts);
+/* Free the tables nsl_cli_parse built (cli stays usable for another
+ * parse). */
 void nsl_cli_release(struct nsl_cli *);
-
-/*
- * Next option, as getopt_long.  Common options are handled here (--help
- * and --version print and exit 0); an unknown option or missing argument
- * prints a short usage hint and exits 64.  Returns -1 when done (optind
- * then indexes the operands).
- */
-int nsl_cli_next(struct nsl_cli *, int argc, char **argv);
 
 /* Exit 64 with "nsl-TOOL: message" and a pointer to --help. */
 void nsl_usage_error(const char *fmt, ...)

@@ -91,6 +91,7 @@ parse(const struct nsl_opt *r, struct nsl_cli *cli, char *msg, size_t n,
 	while (*words != NULL)
 		argv[argc++] = (char *)*words++;
 	argv[argc] = NULL;
+	nsl_cli_release(cli);	/* the previous parse's tables */
 	return nsl_cli_parse_args(cli, &tool, r, argc, argv, msg, n);
 }
 
@@ -100,7 +101,7 @@ parse(const struct nsl_opt *r, struct nsl_cli *cli, char *msg, size_t n,
 int
 main(void)
 {
-	struct nsl_cli cli;
+	struct nsl_cli cli = { 0 };
 	char msg[640], *help = NULL;
 	size_t helplen = 0;
 	FILE *fp;
