@@ -315,9 +315,15 @@ calc() {
 	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=8' --min 'x<=7' < "$BATS_TEST_TMPDIR/h.jsonl"
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" "nsl-fit: <stdin>: --holdout 'x>=8' matches no record kept by --min and --drop-top"
+	run --separate-stderr nsl-fit --law power --x x --holdout 'x>=7' --by g "$BATS_TEST_TMPDIR/h.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"nsl-fit: warning: group 1: --holdout 'x>=7' matches no record: its fit has no \"holdout\""* ]] ||
+		fail "$stderr"
+	assert_equal "$(jq -c '[.by.g, .holdout.n]' <<<"$output" | tr '\n' ' ')" '[1,null] [2,2] '
+	# -q: no warnings at all (errors are still printed)
 	run --separate-stderr nsl-fit -q --law power --x x --holdout 'x>=7' --by g "$BATS_TEST_TMPDIR/h.jsonl"
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" "nsl-fit: warning: group 1: --holdout 'x>=7' matches no record: its fit has no \"holdout\""
+	assert_equal "$stderr" ""
 	assert_equal "$(jq -c '[.by.g, .holdout.n]' <<<"$output" | tr '\n' ' ')" '[1,null] [2,2] '
 }
 

@@ -92,8 +92,7 @@ static const struct nsl_tool tool = {
 	.operands = "[file]",
 	.about = "Fit a scaling law to measurement records and write one fit "
 	    "record per\ngroup (and law) as JSON; see nsl-fit(1) for the "
-	    "record's fields.\nWith -q, no warnings about identification, "
-	    "degenerate or unconverged fits.",
+	    "record's fields.",
 	.seed_help = "seed of the perturbations and the bootstrap"
 };
 
