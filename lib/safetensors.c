@@ -1,0 +1,1675 @@
+/*
+ * safetensors.c - read and write safetensors checkpoints (see
+ * nsl/safetensors.h for the format and what is checked).
+ *
+ * The header goes through the strict JSONL scanner (json.c), which
+ * checks UTF-8, escapes and unique keys; shapes and offsets are read
+ * from their array text by hand, because they are unsigned 64-bit
+ * integers that a double would round.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsl/safetensors.h"
+
+/*
+ * The rows are in the reference's Dtype enum order, which its writer
+ * sorts by (largest alignment first): keep that order when adding one.
+ */
+const struct nsl_safetensors_dtype nsl_safetensors_dtypes[] = {
+	{ "BOOL", 1, NSL_ST_BOOL, 0, 0, 0, 1, 0, "boolean, one byte" },
+	{ "U8", 1, NSL_ST_UINT, 0, 0, 0, 255, 0, "unsigned 8-bit integer" },
+	{ "I8", 1, NSL_ST_SINT, 0, 0, 0, 127, -128,
+	    "signed 8-bit integer" },
+	{ "F8_E5M2", 1, NSL_ST_FLOAT, 5, 2, 1, 57344, -57344,
+	    "8-bit float, 5 exponent and 2 fraction bits, IEEE-like" },
+	{ "F8_E4M3", 1, NSL_ST_FLOAT, 4, 3, 0, 448, -448,
+	    "8-bit float, 4 exponent and 3 fraction bits, no infinity "
+	    "(e4m3fn)" },
+	{ "I16", 2, NSL_ST_SINT, 0, 0, 0, 32767, -32768,
+	    "signed 16-bit integer" },
+	{ "U16", 2, NSL_ST_UINT, 0, 0, 0, 65535, 0,
+	    "unsigned 16-bit integer" },
+	{ "F16", 2, NSL_ST_FLOAT, 5, 10, 1, 65504, -65504,
+	    "IEEE 754 half precision" },
+	{ "BF16", 2, NSL_ST_FLOAT, 8, 7, 1, 0x1.FEp127, -0x1.FEp127,
+	    "bfloat16: float32 with 7 fraction bits" },
+	{ "I32", 4, NSL_ST_SINT, 0, 0, 0, 2147483647.0, -2147483648.0,
+	    "signed 32-bit integer" },
+	{ "U32", 4, NSL_ST_UINT, 0, 0, 0, 4294967295.0, 0,
+	    "unsigned 32-bit integer" },
+	{ "F32", 4, NSL_ST_FLOAT, 8, 23, 1, FLT_MAX, -FLT_MAX,
+	    "IEEE 754 single precision" },
+	{ "F64", 8, NSL_ST_FLOAT, 11, 52, 1, DBL_MAX, -DBL_MAX,
+	    "IEEE 754 double precision" },
+	/* max and min as doubles; encoding checks the exact bounds */
+	{ "I64", 8, NSL_ST_SINT, 0, 0, 0, 0x1p63, -0x1p63,
+	    "signed 64-bit integer" },
+	{ "U64", 8, NSL_ST_UINT, 0, 0, 0, 0x1p64, 0,
+	    "unsigned 64-bit integer" }
+};
+
+const size_t nsl_safetensors_ndtypes =
+    sizeof(nsl_safetensors_dtypes) / sizeof(nsl_safetensors_dtypes[0]);
+
+const struct nsl_safetensors_dtype *
+nsl_safetensors_dtype_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nsl_safetensors_ndtypes; i++)
+		if (strcmp(nsl_safetensors_dtypes[i].name, name) == 0)
+			return &nsl_safetensors_dtypes[i];
+	return NULL;
+}
+
+static uint64_t
+load_le(const unsigned char *p, unsigned size)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = size; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+store_le(unsigned char *p, unsigned size, uint64_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < size; i++, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+/* A float narrower than float32, decoded by its definition. */
+static double
+decode_small(const struct nsl_safetensors_dtype *dt, uint64_t bits)
+{
+	int bias = (1 << (dt->ebits - 1)) - 1;
+	uint64_t fmask = (1ULL << dt->mbits) - 1;
+	uint64_t emask = (1ULL << dt->ebits) - 1;
+	uint64_t f = bits & fmask, e = (bits >> dt->mbits) & emask;
+	int neg = (bits >> (dt->ebits + dt->mbits)) & 1;
+	double v;
+
+	if (e == emask && dt->has_inf)
+		v = f == 0 ? INFINITY : NAN;
+	else if (e == emask && f == fmask && !dt->has_inf)
+		v = NAN;	/* e4m3fn: the all-ones code alone is NaN */
+	else if (e == 0)
+		v = ldexp((double)f, 1 - bias - dt->mbits);
+	else
+		v = ldexp((double)(f | (fmask + 1)),
+		    (int)e - bias - dt->mbits);
+	return neg ? -v : v;
+}
+
+double
+nsl_safetensors_decode(const struct nsl_safetensors_dtype *dt,
+    const unsigned char *p)
+{
+	uint64_t u = load_le(p, dt->size);
+	uint32_t u32;
+	float f;
+	double d;
+
+	switch (dt->kind) {
+	case NSL_ST_BOOL:
+		return u != 0;
+	case NSL_ST_UINT:
+		return (double)u;
+	case NSL_ST_SINT:
+		/* sign-extend from the element's width */
+		if (dt->size < 8 && (u >> (dt->size * 8 - 1)) & 1)
+			u |= ~0ULL << (dt->size * 8);
+		return (double)(int64_t)u;
+	case NSL_ST_FLOAT:
+		break;
+	}
+	if (dt->size == 8) {
+		memcpy(&d, &u, 8);
+		return d;
+	}
+	if (dt->size == 4 || dt->ebits == 8) {
+		/* float32, or bfloat16: the top half of a float32 */
+		u32 = (uint32_t)(dt->size == 4 ? u : u << 16);
+		memcpy(&f, &u32, 4);
+		return f;
+	}
+	return decode_small(dt, u);
+}
+
+/*
+ * Round a (finite, >= 0) to the format's precision, nearest-even, with
+ * the exponent unbounded above: the caller compares with max.  Scaling
+ * by powers of two is exact, so rint does the one rounding.
+ */
+static double
+round_small(const struct nsl_safetensors_dtype *dt, double a)
+{
+	int emin = 2 - (1 << (dt->ebits - 1)), e;
+
+	if (a == 0)
+		return 0;
+	frexp(a, &e);
+	e--;			/* a in [2^e, 2^(e+1)) */
+	if (e < emin)
+		e = emin;	/* subnormal: the quantum stops shrinking */
+	return ldexp(rint(ldexp(a, dt->mbits - e)), e - dt->mbits);
+}
+
+/* The code of q, a value the format holds exactly (q >= 0). */
+static uint64_t
+code_small(const struct nsl_safetensors_dtype *dt, double q)
+{
+	int bias = (1 << (dt->ebits - 1)) - 1, emin = 1 - bias, e;
+	uint64_t one = 1ULL << dt->mbits;
+
+	if (q == 0)
+		return 0;
+	if (isinf(q))
+		return ((1ULL << dt->ebits) - 1) << dt->mbits;
+	frexp(q, &e);
+	e--;
+	if (e < emin)
+		return (uint64_t)ldexp(q, dt->mbits - emin);
+	return (uint64_t)(e + bias) << dt->mbits |
+	    ((uint64_t)ldexp(q, dt->mbits - e) - one);
+}
+
+static int
+encode_float(const struct nsl_safetensors_dtype *dt, double x, int saturate,
+    uint64_t *bits)
+{
+	uint64_t sign = signbit(x) ? 1ULL << (dt->size * 8 - 1) : 0;
+	uint64_t emask = (1ULL << dt->ebits) - 1;
+	double a = fabs(x), q;
+	uint32_t u32;
+	float f;
+	int rc = 0;
+
+	if (dt->size == 8) {
+		memcpy(bits, &x, 8);
+		return 0;
+	}
+	if (dt->size == 4) {
+		f = (float)x;
+		if (isinf(f) && !isinf(x)) {
+			if (!saturate)
+				return -1;
+			f = x < 0 ? -FLT_MAX : FLT_MAX;
+			rc = 1;
+		}
+		memcpy(&u32, &f, 4);
+		*bits = u32;
+		return rc;
+	}
+	if (isnan(x)) {
+		/* a quiet NaN; e4m3fn has one NaN code per sign */
+		*bits = sign | emask << dt->mbits | (dt->has_inf ?
+		    1ULL << (dt->mbits - 1) : (1ULL << dt->mbits) - 1);
+		return 0;
+	}
+	if (isinf(a) && dt->has_inf) {
+		*bits = sign | emask << dt->mbits;
+		return 0;
+	}
+	q = isinf(a) ? a : round_small(dt, a);
+	if (q > dt->max) {
+		if (!saturate)
+			return -1;
+		q = dt->max;
+		rc = 1;
+	}
+	*bits = sign | code_small(dt, q);
+	return rc;
+}
+
+static int
+encode_int(const struct nsl_safetensors_dtype *dt, double x, int saturate,
+    uint64_t *bits)
+{
+	double r = rint(x);
+	int rc = 0;
+
+	if (isnan(x))
+		return -1;
+	/* 2^63 and 2^64 are exact doubles: compare with them, not max */
+	if (dt->size == 8 ? (dt->kind == NSL_ST_SINT ?
+	    r < -0x1p63 || r >= 0x1p63 : r < 0 || r >= 0x1p64) :
+	    r < dt->min || r > dt->max) {
+		if (!saturate)
+			return -1;
+		rc = 1;
+		if (r < 0 && dt->kind == NSL_ST_SINT && dt->size == 8) {
+			*bits = (uint64_t)INT64_MIN;
+			return rc;
+		}
+		if (r > 0 && dt->size == 8) {
+			*bits = dt->kind == NSL_ST_SINT ? (uint64_t)INT64_MAX :
+			    UINT64_MAX;
+			return rc;
+		}
+		r = r < 0 ? dt->min : dt->max;
+	}
+	if (dt->kind == NSL_ST_SINT)
+		*bits = (uint64_t)(int64_t)r;
+	else
+		*bits = (uint64_t)r;
+	return rc;
+}
+
+int
+nsl_safetensors_encode(const struct nsl_safetensors_dtype *dt, double x,
+    int saturate, unsigned char *p)
+{
+	uint64_t bits;
+	int rc;
+
+	if (dt->kind == NSL_ST_FLOAT)
+		rc = encode_float(dt, x, saturate, &bits);
+	else
+		rc = encode_int(dt, x, saturate, &bits);
+	if (rc >= 0)
+		store_le(p, dt->size, bits);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading */
+
+struct nsl_safetensors {
+	char *name;
+	unsigned char *map;
+	size_t size;
+	const unsigned char *data;	/* the buffer after the header */
+	uint64_t dsize;
+	struct nsl_safetensors_tensor *t;
+	size_t n;
+	uint64_t *dims;
+	size_t ndims;
+	size_t *by_name;		/* indices into t, by name */
+	char **mkey, **mval;
+	size_t nmeta;
+	long page;
+};
+
+/* The tensor's name, JSON-quoted and cut short, for messages. */
+static const char *
+qname(char *buf, size_t size, const char *name)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	size_t n = strlen(name);
+
+	nsl_json_string(&b, name, n > 100 ? 100 : n);
+	snprintf(buf, size, "%s%s", b.data ? b.data : "\"\"",
+	    n > 100 ? "..." : "");
+	nsl_buf_release(&b);
+	return buf;
+}
+
+static int
+oom(struct nsl_err *err)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+/*
+ * Decode member i's key into a new C string.  Keys without escapes are
+ * copied; escaped ones go through jansson.  A key holding U+0000 cannot
+ * be a C string and is refused.
+ */
+static char *
+key_string(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
+{
+	const struct nsl_field *f = &rec->fields[i];
+	json_error_t jerr;
+	json_t *j;
+	char *s;
+
+	if (!f->key_escaped) {
+		if ((s = strndup(f->key, f->keylen)) == NULL)
+			oom(err);
+		return s;
+	}
+	j = json_loadb(f->key - 1, f->keylen + 2,
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (j == NULL || !json_is_string(j)) {
+		json_decref(j);
+		nsl_err_set(err, NSL_EX_DATAERR, "header: cannot decode a key");
+		return NULL;
+	}
+	if (strlen(json_string_value(j)) != json_string_length(j)) {
+		json_decref(j);
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "header: a name holds a NUL character (\\u0000)");
+		return NULL;
+	}
+	if ((s = strdup(json_string_value(j))) == NULL)
+		oom(err);
+	json_decref(j);
+	return s;
+}
+
+/* A string member's value into a new C string (no NUL inside). */
+static char *
+value_string(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	char *s;
+
+	if (nsl_rec_string(rec, i, &b, err) != 0) {
+		nsl_buf_release(&b);
+		return NULL;
+	}
+	if (nsl_buf_failed(&b)) {
+		nsl_buf_release(&b);
+		oom(err);
+		return NULL;
+	}
+	if (b.data != NULL && strlen(b.data) != b.len) {
+		nsl_buf_release(&b);
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "header: a string holds a NUL character (\\u0000)");
+		return NULL;
+	}
+	s = b.data != NULL ? b.data : strdup("");
+	if (s == NULL)
+		oom(err);
+	return s;
+}
+
+/*
+ * Read a JSON array of non-negative integers (already checked to be a
+ * JSON array) into st->dims, appending; *n gets the count.  what and
+ * tensor name the place for messages.
+ */
+static int
+uint_array(struct nsl_safetensors *st, const char *v, size_t vlen,
+    size_t *n, const char *what, const char *tensor, struct nsl_err *err)
+{
+	const char *p = v + 1, *end = v + vlen - 1, *tok;
+	uint64_t x, *nd;
+	size_t cap;
+	int d;
+
+	*n = 0;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+		    *p == '\r'))
+			p++;
+		if (p >= end)
+			return 0;
+		tok = p;
+		for (x = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+			d = *p - '0';
+			if (x > (UINT64_MAX - (uint64_t)d) / 10) {
+				while (p < end && *p >= '0' && *p <= '9' &&
+				    p - tok < 40)
+					p++;
+				return nsl_err_set(err, NSL_EX_DATAERR,
+				    "tensor %s: %s: %.*s is too large", tensor,
+				    what, (int)(p - tok), tok);
+			}
+			x = x * 10 + (uint64_t)d;
+		}
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+		    *p == '\r'))
+			p++;
+		if (p == tok || (p < end && *p != ',')) {
+			for (p = tok; p < end && p - tok < 24 && *p != ',';
+			    p++)
+				;
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "tensor %s: %s: expected a non-negative integer, "
+			    "got %.*s", tensor, what, (int)(p - tok), tok);
+		}
+		if (st->ndims % 16 == 0) {
+			cap = st->ndims + 16;
+			if ((nd = realloc(st->dims, cap * sizeof(*nd))) == NULL)
+				return oom(err);
+			st->dims = nd;
+		}
+		st->dims[st->ndims++] = x;
+		(*n)++;
+		if (p < end)
+			p++;	/* the comma */
+	}
+}
+
+static int
+mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+	if (a != 0 && b > UINT64_MAX / a)
+		return 0;
+	*out = a * b;
+	return 1;
+}
+
+/* Print dims[0..n) as "[2, 3]" into buf. */
+static const char *
+dims_text(char *buf, size_t size, const uint64_t *dims, size_t n)
+{
+	size_t i, k = 0;
+
+	k += (size_t)snprintf(buf + k, size - k, "[");
+	for (i = 0; i < n && k < size; i++)
+		k += (size_t)snprintf(buf + k, size - k, "%s%llu",
+		    i > 0 ? ", " : "", (unsigned long long)dims[i]);
+	if (k < size)
+		snprintf(buf + k, size - k, "]");
+	return buf;
+}
+
+/*
+ * One tensor entry: member i of the header.  Fills t except the name
+ * and shape pointers (the dims array may still move); t->shape is
+ * abused to hold the index of the first dimension until then.
+ */
+static int
+parse_entry(struct nsl_safetensors *st, const struct nsl_rec *hdr, size_t i,
+    struct nsl_safetensors_tensor *t, const char *q, struct nsl_err *err)
+{
+	static const char *const keys[] = { "dtype", "shape", "data_offsets" };
+	const struct nsl_field *f = &hdr->fields[i];
+	struct nsl_rec e;
+	struct nsl_buf dt = NSL_BUF_INIT;
+	size_t first = st->ndims, ndim, noff, k;
+	long at[3];
+	uint64_t nbytes, off[2];
+	char sh[128];
+	int rc = -1;
+
+	nsl_rec_init(&e, 0);
+	if (f->type != NSL_JSON_OBJECT) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: expected an object", q);
+		goto out;
+	}
+	if (nsl_rec_parse(&e, f->value, f->vlen, err) != 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		nsl_err_set(err, NSL_EX_DATAERR, "tensor %s: %s", q, msg);
+		goto out;
+	}
+	for (k = 0; k < 3; k++)
+		if ((at[k] = nsl_rec_find(&e, keys[k])) < 0) {
+			nsl_err_set(err, NSL_EX_DATAERR,
+			    "tensor %s: missing \"%s\"", q, keys[k]);
+			goto out;
+		}
+	if (e.nfields != 3) {
+		for (k = 0; k < e.nfields; k++)
+			if ((long)k != at[0] && (long)k != at[1] &&
+			    (long)k != at[2])
+				break;
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: unknown member \"%.*s\"", q,
+		    (int)e.fields[k].keylen, e.fields[k].key);
+		goto out;
+	}
+	if (e.fields[at[0]].type != NSL_JSON_STRING) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: dtype: expected a string", q);
+		goto out;
+	}
+	if (nsl_rec_string(&e, (size_t)at[0], &dt, err) != 0)
+		goto out;
+	if (nsl_buf_failed(&dt)) {
+		oom(err);
+		goto out;
+	}
+	if ((t->dtype = nsl_safetensors_dtype_find(dt.data ? dt.data : ""))
+	    == NULL) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: unknown dtype \"%.*s\"", q,
+		    (int)(dt.len > 32 ? 32 : dt.len), dt.data ? dt.data : "");
+		goto out;
+	}
+	for (k = 1; k < 3; k++)
+		if (e.fields[at[k]].type != NSL_JSON_ARRAY) {
+			nsl_err_set(err, NSL_EX_DATAERR,
+			    "tensor %s: %s: expected an array", q, keys[k]);
+			goto out;
+		}
+	if (uint_array(st, e.fields[at[1]].value, e.fields[at[1]].vlen,
+	    &ndim, "shape", q, err) != 0)
+		goto out;
+	if (uint_array(st, e.fields[at[2]].value, e.fields[at[2]].vlen,
+	    &noff, "data_offsets", q, err) != 0)
+		goto out;
+	if (noff != 2) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: data_offsets: expected [begin, end], got %zu "
+		    "numbers", q, noff);
+		goto out;
+	}
+	/* the offsets were appended after the shape: take them back */
+	off[0] = st->dims[first + ndim];
+	off[1] = st->dims[first + ndim + 1];
+	st->ndims -= 2;
+	t->ndim = (int)ndim;
+	t->shape = (const uint64_t *)(uintptr_t)first;
+	t->nelem = 1;
+	for (k = 0; k < ndim; k++)
+		if (!mul_ok(t->nelem, st->dims[first + k], &t->nelem))
+			break;
+	if (k < ndim || !mul_ok(t->nelem, t->dtype->size, &nbytes)) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: shape %s of %s is too large", q,
+		    dims_text(sh, sizeof(sh), st->dims + first, ndim),
+		    t->dtype->name);
+		goto out;
+	}
+	t->ncols = ndim > 0 ? st->dims[first + ndim - 1] : 1;
+	if (t->ncols > 0) {
+		t->rows = t->nelem / t->ncols;
+	} else {
+		/* rows of no values: the product of the other sizes, which
+		   may overflow though the element count is 0 */
+		for (t->rows = 1, k = 0; k + 1 < ndim; k++)
+			if (!mul_ok(t->rows, st->dims[first + k], &t->rows)) {
+				nsl_err_set(err, NSL_EX_DATAERR,
+				    "tensor %s: shape %s is too large", q,
+				    dims_text(sh, sizeof(sh), st->dims + first,
+				    ndim));
+				goto out;
+			}
+	}
+	if (off[1] < off[0]) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: data_offsets [%llu, %llu] end before they "
+		    "begin", q, (unsigned long long)off[0],
+		    (unsigned long long)off[1]);
+		goto out;
+	}
+	if (off[1] > st->dsize) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: data_offsets [%llu, %llu] run past the end of "
+		    "the data (%llu bytes)", q, (unsigned long long)off[0],
+		    (unsigned long long)off[1],
+		    (unsigned long long)st->dsize);
+		goto out;
+	}
+	if (off[1] - off[0] != nbytes) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: data_offsets [%llu, %llu] hold %llu bytes, "
+		    "shape %s of %s needs %llu", q, (unsigned long long)off[0],
+		    (unsigned long long)off[1],
+		    (unsigned long long)(off[1] - off[0]),
+		    dims_text(sh, sizeof(sh), st->dims + first, ndim),
+		    t->dtype->name, (unsigned long long)nbytes);
+		goto out;
+	}
+	t->begin = off[0];
+	t->end = off[1];
+	t->header_index = i;
+	rc = 0;
+out:
+	nsl_buf_release(&dt);
+	nsl_rec_release(&e);
+	return rc;
+}
+
+static int
+parse_meta(struct nsl_safetensors *st, const struct nsl_field *f,
+    struct nsl_err *err)
+{
+	struct nsl_rec m;
+	size_t i;
+	int rc = -1;
+
+	nsl_rec_init(&m, 0);
+	if (f->type != NSL_JSON_OBJECT) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "__metadata__: expected an object");
+		goto out;
+	}
+	if (nsl_rec_parse(&m, f->value, f->vlen, err) != 0)
+		goto out;
+	if (m.nfields > 0 &&
+	    ((st->mkey = calloc(m.nfields, sizeof(char *))) == NULL ||
+	    (st->mval = calloc(m.nfields, sizeof(char *))) == NULL)) {
+		oom(err);
+		goto out;
+	}
+	for (i = 0; i < m.nfields; i++) {
+		if ((st->mkey[i] = key_string(&m, i, err)) == NULL)
+			goto out;
+		st->nmeta = i + 1;
+		if (m.fields[i].type != NSL_JSON_STRING) {
+			nsl_err_set(err, NSL_EX_DATAERR,
+			    "__metadata__: \"%.100s\": expected a string",
+			    st->mkey[i]);
+			goto out;
+		}
+		if ((st->mval[i] = value_string(&m, i, err)) == NULL)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && err->msg[0] != '\0' &&
+	    strncmp(err->msg, "__metadata__", 12) != 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		nsl_err_set(err, err->code, "__metadata__: %s", msg);
+	}
+	nsl_rec_release(&m);
+	return rc;
+}
+
+static int
+by_offset(const void *a, const void *b)
+{
+	const struct nsl_safetensors_tensor *x = a, *y = b;
+
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->header_index < y->header_index ? -1 :
+	    x->header_index > y->header_index;
+}
+
+static int
+by_name(const void *a, const void *b, void *arg)
+{
+	const struct nsl_safetensors_tensor *t = arg;
+
+	return strcmp(t[*(const size_t *)a].name, t[*(const size_t *)b].name);
+}
+
+/* After sorting by offset: the tensors must tile [0, dsize) exactly. */
+static int
+check_tiling(const struct nsl_safetensors *st, struct nsl_err *err)
+{
+	uint64_t at = 0;
+	size_t i;
+	char q1[128], q2[128];
+
+	for (i = 0; i < st->n; i++) {
+		const struct nsl_safetensors_tensor *t = &st->t[i];
+
+		if (t->begin > at)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "bytes [%llu, %llu) of the data belong to no "
+			    "tensor (a hole before tensor %s)",
+			    (unsigned long long)at,
+			    (unsigned long long)t->begin,
+			    qname(q1, sizeof(q1), t->name));
+		if (t->begin < at)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "tensors %s and %s overlap (bytes [%llu, %llu) "
+			    "and [%llu, %llu))",
+			    qname(q1, sizeof(q1), st->t[i - 1].name),
+			    qname(q2, sizeof(q2), t->name),
+			    (unsigned long long)st->t[i - 1].begin,
+			    (unsigned long long)st->t[i - 1].end,
+			    (unsigned long long)t->begin,
+			    (unsigned long long)t->end);
+		at = t->end;
+	}
+	if (at != st->dsize)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "bytes [%llu, %llu) at the end of the data belong to no "
+		    "tensor", (unsigned long long)at,
+		    (unsigned long long)st->dsize);
+	return 0;
+}
+
+static int
+parse_header(struct nsl_safetensors *st, const char *h, size_t hlen,
+    struct nsl_err *err)
+{
+	struct nsl_rec hdr;
+	struct nsl_safetensors_tensor *t;
+	size_t i, k;
+	char *name, q[128], msg[sizeof(err->msg)];
+	int rc = -1;
+
+	nsl_rec_init(&hdr, 0);
+	if (hlen == 0 || h[0] != '{') {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "header: expected a JSON object (the first byte is not "
+		    "'{')");
+		goto out;
+	}
+	if (nsl_rec_parse(&hdr, h, hlen, err) != 0) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		nsl_err_set(err, NSL_EX_DATAERR, "header: %s", msg);
+		goto out;
+	}
+	if (hdr.nfields > 0 &&
+	    (st->t = calloc(hdr.nfields, sizeof(*st->t))) == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (i = 0; i < hdr.nfields; i++) {
+		if ((name = key_string(&hdr, i, err)) == NULL)
+			goto out;
+		if (strcmp(name, "__metadata__") == 0) {
+			free(name);
+			if (parse_meta(st, &hdr.fields[i], err) != 0)
+				goto out;
+			continue;
+		}
+		t = &st->t[st->n++];
+		t->name = name;
+		if (parse_entry(st, &hdr, i, t, qname(q, sizeof(q), name),
+		    err) != 0)
+			goto out;
+	}
+	for (i = 0; i < st->n; i++)
+		st->t[i].shape = st->dims + (uintptr_t)st->t[i].shape;
+	qsort(st->t, st->n, sizeof(*st->t), by_offset);
+	if (check_tiling(st, err) != 0)
+		goto out;
+	if (st->n > 0 &&
+	    (st->by_name = malloc(st->n * sizeof(size_t))) == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (k = 0; k < st->n; k++)
+		st->by_name[k] = k;
+	qsort_r(st->by_name, st->n, sizeof(size_t), by_name, st->t);
+	rc = 0;
+out:
+	if (rc != 0)	/* the shape pointers may still be indices */
+		for (i = 0; i < st->n; i++)
+			st->t[i].shape = NULL;
+	nsl_rec_release(&hdr);
+	return rc;
+}
+
+void
+nsl_safetensors_close(struct nsl_safetensors *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (st->map != NULL)
+		munmap(st->map, st->size);
+	for (i = 0; i < st->n; i++)
+		free((char *)st->t[i].name);
+	for (i = 0; i < st->nmeta; i++) {
+		free(st->mkey[i]);
+		free(st->mval[i]);
+	}
+	free(st->mkey);
+	free(st->mval);
+	free(st->t);
+	free(st->dims);
+	free(st->by_name);
+	free(st->name);
+	free(st);
+}
+
+struct nsl_safetensors *
+nsl_safetensors_open(const char *path, struct nsl_err *err)
+{
+	struct nsl_safetensors *st;
+	struct stat sb;
+	uint64_t hlen;
+	int fd = -1, stdin_ = path == NULL || strcmp(path, "-") == 0;
+
+	nsl_err_clear(err);
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->name = strdup(stdin_ ? "<stdin>" : path)) == NULL) {
+		free(st);
+		oom(err);
+		nsl_err_at(err, stdin_ ? "<stdin>" : path, 0);
+		return NULL;
+	}
+	st->page = sysconf(_SC_PAGESIZE);
+	if ((fd = stdin_ ? 0 : open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		nsl_err_set(err, NSL_EX_NOINPUT, "cannot open: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &sb) != 0) {
+		nsl_err_set(err, NSL_EX_IOERR, "cannot stat: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		nsl_err_set(err, NSL_EX_NOINPUT, "not a regular file (a "
+		    "safetensors file is mapped, so it cannot come from a "
+		    "pipe)");
+		goto fail;
+	}
+	if (sb.st_size < 8) {
+		nsl_err_set(err, NSL_EX_DATAERR, "file too short: %lld "
+		    "bytes, where the 8-byte header length should be",
+		    (long long)sb.st_size);
+		goto fail;
+	}
+	st->size = (size_t)sb.st_size;
+	st->map = mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (st->map == MAP_FAILED) {
+		st->map = NULL;
+		nsl_err_set(err, NSL_EX_IOERR, "cannot map: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (!stdin_)
+		close(fd);
+	fd = -1;
+	hlen = load_le(st->map, 8);
+	if (hlen > NSL_SAFETENSORS_MAX_HEADER) {
+		nsl_err_set(err, NSL_EX_DATAERR, "header length %llu exceeds "
+		    "the format's limit of %llu bytes",
+		    (unsigned long long)hlen, NSL_SAFETENSORS_MAX_HEADER);
+		goto fail;
+	}
+	if (hlen > st->size - 8) {
+		nsl_err_set(err, NSL_EX_DATAERR, "header length %llu runs "
+		    "past the end of the file (%zu bytes)",
+		    (unsigned long long)hlen, st->size);
+		goto fail;
+	}
+	st->data = st->map + 8 + hlen;
+	st->dsize = st->size - 8 - hlen;
+	if (parse_header(st, (const char *)st->map + 8, (size_t)hlen,
+	    err) != 0)
+		goto fail;
+	return st;
+fail:
+	if (fd >= 0 && !stdin_)
+		close(fd);
+	nsl_err_at(err, st->name, 0);
+	nsl_safetensors_close(st);
+	return NULL;
+}
+
+const char *
+nsl_safetensors_name(const struct nsl_safetensors *st)
+{
+	return st->name;
+}
+
+size_t
+nsl_safetensors_count(const struct nsl_safetensors *st)
+{
+	return st->n;
+}
+
+const struct nsl_safetensors_tensor *
+nsl_safetensors_tensor(const struct nsl_safetensors *st, size_t i)
+{
+	return i < st->n ? &st->t[i] : NULL;
+}
+
+const struct nsl_safetensors_tensor *
+nsl_safetensors_find(const struct nsl_safetensors *st, const char *name,
+    struct nsl_err *err)
+{
+	size_t lo = 0, hi = st->n, mid;
+	int c;
+	char q[128];
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(name, st->t[st->by_name[mid]].name);
+		if (c == 0)
+			return &st->t[st->by_name[mid]];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (err != NULL) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no tensor %s",
+		    qname(q, sizeof(q), name));
+		nsl_err_at(err, st->name, 0);
+	}
+	return NULL;
+}
+
+size_t
+nsl_safetensors_meta_count(const struct nsl_safetensors *st)
+{
+	return st->nmeta;
+}
+
+const char *
+nsl_safetensors_meta_key(const struct nsl_safetensors *st, size_t i)
+{
+	return i < st->nmeta ? st->mkey[i] : NULL;
+}
+
+const char *
+nsl_safetensors_meta_value(const struct nsl_safetensors *st, size_t i)
+{
+	return i < st->nmeta ? st->mval[i] : NULL;
+}
+
+const char *
+nsl_safetensors_meta_get(const struct nsl_safetensors *st, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < st->nmeta; i++)
+		if (strcmp(st->mkey[i], key) == 0)
+			return st->mval[i];
+	return NULL;
+}
+
+const unsigned char *
+nsl_safetensors_raw(const struct nsl_safetensors *st,
+    const struct nsl_safetensors_tensor *t)
+{
+	return st->data + t->begin;
+}
+
+/* Give the tensor's pages back: reading on maps them again. */
+static void
+drop_pages(const struct nsl_safetensors *st,
+    const struct nsl_safetensors_tensor *t)
+{
+	size_t from = (size_t)(st->data - st->map) + (size_t)t->begin;
+	size_t to = (size_t)(st->data - st->map) + (size_t)t->end;
+
+	from -= from % (size_t)st->page;
+	if (to > from)
+		madvise(st->map + from, to - from, MADV_DONTNEED);
+}
+
+int
+nsl_safetensors_read_rows(struct nsl_safetensors *st,
+    const struct nsl_safetensors_tensor *t, uint64_t row, uint64_t nrows,
+    double *out, struct nsl_err *err)
+{
+	const struct nsl_safetensors_dtype *dt = t->dtype;
+	const unsigned char *p;
+	uint64_t i, n;
+	uint32_t u;
+	float f;
+
+	if (row > t->rows || nrows > t->rows - row) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "rows [%llu, %llu) are not "
+		    "in tensor of %llu rows", (unsigned long long)row,
+		    (unsigned long long)(row + nrows),
+		    (unsigned long long)t->rows);
+		nsl_err_at(err, st->name, 0);
+		return -1;
+	}
+	n = nrows * t->ncols;
+	p = st->data + t->begin + row * t->ncols * dt->size;
+	/* the common checkpoint dtypes without a call per element */
+	if (dt->kind == NSL_ST_FLOAT && dt->size == 4) {
+		for (i = 0; i < n; i++, p += 4) {
+			u = (uint32_t)load_le(p, 4);
+			memcpy(&f, &u, 4);
+			out[i] = f;
+		}
+	} else if (dt->kind == NSL_ST_FLOAT && dt->ebits == 8) {
+		for (i = 0; i < n; i++, p += 2) {
+			u = (uint32_t)load_le(p, 2) << 16;
+			memcpy(&f, &u, 4);
+			out[i] = f;
+		}
+	} else {
+		for (i = 0; i < n; i++, p += dt->size)
+			out[i] = nsl_safetensors_decode(dt, p);
+	}
+	if (row + nrows == t->rows && t->end > t->begin)
+		drop_pages(st, t);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing */
+
+struct wtensor {
+	char *name;
+	const struct nsl_safetensors_dtype *dtype;
+	int ndim;
+	uint64_t *shape;
+	uint64_t nelem, ncols, begin;
+};
+
+struct nsl_safetensors_writer {
+	unsigned flags;
+	struct wtensor *t;
+	size_t n, cap;
+	char **mkey, **mval;
+	size_t nmeta, mcap;
+	size_t *order;		/* file order: indices into t */
+	size_t pos;		/* place in order of the tensor being written */
+	uint64_t done;		/* bytes of it written */
+	int begun;
+	struct nsl_writer *out;
+	FILE *fp;
+	unsigned char *buf;
+	size_t bufcap;
+	uint64_t saturated;
+};
+
+struct nsl_safetensors_writer *
+nsl_safetensors_writer_new(unsigned flags)
+{
+	struct nsl_safetensors_writer *w = calloc(1, sizeof(*w));
+
+	if (w != NULL)
+		w->flags = flags;
+	return w;
+}
+
+void
+nsl_safetensors_writer_free(struct nsl_safetensors_writer *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->n; i++) {
+		free(w->t[i].name);
+		free(w->t[i].shape);
+	}
+	for (i = 0; i < w->nmeta; i++) {
+		free(w->mkey[i]);
+		free(w->mval[i]);
+	}
+	free(w->t);
+	free(w->mkey);
+	free(w->mval);
+	free(w->order);
+	free(w->buf);
+	free(w);
+}
+
+static int
+misuse(struct nsl_err *err, const char *what)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "safetensors writer: %s",
+	    what);
+}
+
+int
+nsl_safetensors_writer_meta(struct nsl_safetensors_writer *w,
+    const char *key, const char *value, struct nsl_err *err)
+{
+	size_t i, cap;
+	char **k, **v;
+
+	if (w->begun)
+		return misuse(err, "metadata after the header");
+	for (i = 0; i < w->nmeta; i++)
+		if (strcmp(w->mkey[i], key) == 0)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "__metadata__: key \"%.100s\" given twice", key);
+	if (w->nmeta == w->mcap) {
+		cap = w->mcap ? 2 * w->mcap : 8;
+		if ((k = realloc(w->mkey, cap * sizeof(*k))) == NULL)
+			return oom(err);
+		w->mkey = k;
+		if ((v = realloc(w->mval, cap * sizeof(*v))) == NULL)
+			return oom(err);
+		w->mval = v;
+		w->mcap = cap;
+	}
+	if ((w->mkey[w->nmeta] = strdup(key)) == NULL)
+		return oom(err);
+	if ((w->mval[w->nmeta] = strdup(value)) == NULL) {
+		free(w->mkey[w->nmeta]);
+		return oom(err);
+	}
+	w->nmeta++;
+	return 0;
+}
+
+long
+nsl_safetensors_writer_add(struct nsl_safetensors_writer *w,
+    const char *name, const struct nsl_safetensors_dtype *dtype, int ndim,
+    const uint64_t *shape, struct nsl_err *err)
+{
+	struct wtensor *t, *nt;
+	uint64_t nbytes;
+	size_t cap;
+	int k;
+	char q[128], sh[128];
+
+	if (w->begun)
+		return misuse(err, "a tensor declared after the header");
+	if (strcmp(name, "__metadata__") == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor \"__metadata__\": the name is the header's "
+		    "metadata member");
+	if (ndim < 0)
+		return misuse(err, "negative ndim");
+	if (w->n == w->cap) {
+		cap = w->cap ? 2 * w->cap : 16;
+		if ((nt = realloc(w->t, cap * sizeof(*nt))) == NULL)
+			return oom(err);
+		w->t = nt;
+		w->cap = cap;
+	}
+	t = &w->t[w->n];
+	memset(t, 0, sizeof(*t));
+	t->dtype = dtype;
+	t->ndim = ndim;
+	t->nelem = 1;
+	for (k = 0; k < ndim; k++)
+		if (!mul_ok(t->nelem, shape[k], &t->nelem))
+			break;
+	if (k < ndim || !mul_ok(t->nelem, dtype->size, &nbytes))
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: shape %s of %s is too large",
+		    qname(q, sizeof(q), name),
+		    dims_text(sh, sizeof(sh), shape, (size_t)ndim),
+		    dtype->name);
+	t->ncols = ndim > 0 ? shape[ndim - 1] : 1;
+	if ((t->name = strdup(name)) == NULL ||
+	    (ndim > 0 && (t->shape = malloc((size_t)ndim * 8)) == NULL)) {
+		free(t->name);
+		return oom(err);
+	}
+	if (ndim > 0)
+		memcpy(t->shape, shape, (size_t)ndim * 8);
+	return (long)w->n++;
+}
+
+/* The reference writer's order: dtype alignment, largest first, then name. */
+static int
+file_order(const void *a, const void *b, void *arg)
+{
+	const struct wtensor *t = arg;
+	const struct wtensor *x = &t[*(const size_t *)a];
+	const struct wtensor *y = &t[*(const size_t *)b];
+
+	if (x->dtype != y->dtype)
+		return x->dtype > y->dtype ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int
+name_order(const void *a, const void *b, void *arg)
+{
+	const struct wtensor *t = arg;
+
+	return strcmp(t[*(const size_t *)a].name, t[*(const size_t *)b].name);
+}
+
+static int
+sink(struct nsl_safetensors_writer *w, const void *p, size_t n,
+    struct nsl_err *err)
+{
+	if (w->out != NULL)
+		return nsl_writer_write(w->out, p, n, err);
+	if (n > 0 && fwrite(p, 1, n, w->fp) != n)
+		return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Skip the tensors that hold no bytes: they are complete as declared. */
+static void
+skip_empty(struct nsl_safetensors_writer *w)
+{
+	while (w->pos < w->n && w->t[w->order[w->pos]].nelem == 0)
+		w->pos++;
+}
+
+static int
+begin(struct nsl_safetensors_writer *w, struct nsl_err *err)
+{
+	struct nsl_buf h = NSL_BUF_INIT;
+	struct nsl_rec check;
+	unsigned char len[8];
+	uint64_t off = 0;
+	size_t i;
+	int k, rc = -1;
+	char q[128];
+
+	if (w->begun)
+		return misuse(err, "begun twice");
+	w->begun = 1;
+	if (w->n > 0 && (w->order = malloc(w->n * sizeof(size_t))) == NULL)
+		return oom(err);
+	for (i = 0; i < w->n; i++)
+		w->order[i] = i;
+	qsort_r(w->order, w->n, sizeof(size_t), name_order, w->t);
+	for (i = 1; i < w->n; i++)
+		if (strcmp(w->t[w->order[i]].name,
+		    w->t[w->order[i - 1]].name) == 0)
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "tensor %s: declared twice",
+			    qname(q, sizeof(q), w->t[w->order[i]].name));
+	qsort_r(w->order, w->n, sizeof(size_t), file_order, w->t);
+
+	/* compact JSON, as serde_json writes it */
+	nsl_buf_addc(&h, '{');
+	if (w->nmeta > 0) {
+		nsl_buf_adds(&h, "\"__metadata__\":{");
+		for (i = 0; i < w->nmeta; i++) {
+			if (i > 0)
+				nsl_buf_addc(&h, ',');
+			nsl_json_string(&h, w->mkey[i], strlen(w->mkey[i]));
+			nsl_buf_addc(&h, ':');
+			nsl_json_string(&h, w->mval[i], strlen(w->mval[i]));
+		}
+		nsl_buf_addc(&h, '}');
+	}
+	for (i = 0; i < w->n; i++) {
+		struct wtensor *t = &w->t[w->order[i]];
+
+		if (i > 0 || w->nmeta > 0)
+			nsl_buf_addc(&h, ',');
+		nsl_json_string(&h, t->name, strlen(t->name));
+		nsl_buf_addf(&h, ":{\"dtype\":\"%s\",\"shape\":[",
+		    t->dtype->name);
+		for (k = 0; k < t->ndim; k++)
+			nsl_buf_addf(&h, "%s%llu", k > 0 ? "," : "",
+			    (unsigned long long)t->shape[k]);
+		t->begin = off;
+		off += t->nelem * t->dtype->size;
+		nsl_buf_addf(&h, "],\"data_offsets\":[%llu,%llu]}",
+		    (unsigned long long)t->begin, (unsigned long long)off);
+	}
+	nsl_buf_addc(&h, '}');
+	while (h.len % 8 != 0)
+		nsl_buf_addc(&h, ' ');
+	if (nsl_buf_failed(&h)) {
+		oom(err);
+		goto out;
+	}
+	/* names and metadata come from the caller: they must be UTF-8 */
+	nsl_rec_init(&check, 0);
+	k = nsl_rec_parse(&check, h.data, h.len, err);
+	nsl_rec_release(&check);
+	if (k != 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "tensor names and metadata "
+		    "must be valid UTF-8");
+		goto out;
+	}
+	if (h.len > NSL_SAFETENSORS_MAX_HEADER) {
+		nsl_err_set(err, NSL_EX_DATAERR, "header of %zu bytes exceeds "
+		    "the format's limit of %llu", h.len,
+		    NSL_SAFETENSORS_MAX_HEADER);
+		goto out;
+	}
+	store_le(len, 8, h.len);
+	if (sink(w, len, 8, err) != 0 || sink(w, h.data, h.len, err) != 0)
+		goto out;
+	skip_empty(w);
+	rc = 0;
+out:
+	nsl_buf_release(&h);
+	return rc;
+}
+
+int
+nsl_safetensors_writer_begin(struct nsl_safetensors_writer *w,
+    struct nsl_writer *out, struct nsl_err *err)
+{
+	w->out = out;
+	return begin(w, err);
+}
+
+int
+nsl_safetensors_writer_begin_file(struct nsl_safetensors_writer *w,
+    FILE *fp, struct nsl_err *err)
+{
+	w->fp = fp;
+	return begin(w, err);
+}
+
+long
+nsl_safetensors_writer_next(const struct nsl_safetensors_writer *w)
+{
+	if (!w->begun || w->pos >= w->n)
+		return -1;
+	return (long)w->order[w->pos];
+}
+
+/* Account for n bytes written to the current tensor; move on when full. */
+static void
+advance(struct nsl_safetensors_writer *w, uint64_t n)
+{
+	const struct wtensor *t = &w->t[w->order[w->pos]];
+
+	w->done += n;
+	if (w->done == t->nelem * t->dtype->size) {
+		w->done = 0;
+		w->pos++;
+		skip_empty(w);
+	}
+}
+
+int
+nsl_safetensors_writer_rows(struct nsl_safetensors_writer *w,
+    const double *x, uint64_t nrows, struct nsl_err *err)
+{
+	const struct wtensor *t;
+	const struct nsl_safetensors_dtype *dt;
+	uint64_t n, i, at;
+	size_t need;
+	unsigned char *nb;
+	int rc;
+	char q[128];
+
+	if (!w->begun || w->pos >= w->n)
+		return nrows == 0 ? 0 : misuse(err, "rows beyond the last "
+		    "tensor");
+	t = &w->t[w->order[w->pos]];
+	dt = t->dtype;
+	n = nrows * t->ncols;
+	if (w->done % dt->size != 0 ||
+	    n > (t->nelem * dt->size - w->done) / dt->size)
+		return misuse(err, "rows beyond the tensor's");
+	need = (size_t)(t->ncols * dt->size);
+	if (need > w->bufcap) {
+		if ((nb = realloc(w->buf, need)) == NULL)
+			return oom(err);
+		w->buf = nb;
+		w->bufcap = need;
+	}
+	for (at = 0; at < nrows; at++) {
+		for (i = 0; i < t->ncols; i++) {
+			rc = nsl_safetensors_encode(dt, x[at * t->ncols + i],
+			    (w->flags & NSL_ST_SATURATE) != 0,
+			    w->buf + i * dt->size);
+			if (rc > 0)
+				w->saturated++;
+			if (rc < 0 && isnan(x[at * t->ncols + i]))
+				return nsl_err_set(err, NSL_EX_DATAERR,
+				    "tensor %s: row %llu: NaN cannot be "
+				    "stored as %s", qname(q, sizeof(q),
+				    t->name), (unsigned long long)(w->done /
+				    dt->size / t->ncols), dt->name);
+			if (rc < 0)
+				return nsl_err_set(err, NSL_EX_DATAERR,
+				    "tensor %s: row %llu: value %.17g is out "
+				    "of the range of %s [%.17g, %.17g]",
+				    qname(q, sizeof(q), t->name),
+				    (unsigned long long)(w->done / dt->size /
+				    t->ncols), x[at * t->ncols + i], dt->name,
+				    dt->min, dt->max);
+		}
+		if (sink(w, w->buf, need, err) != 0)
+			return -1;
+		advance(w, need);
+	}
+	return 0;
+}
+
+int
+nsl_safetensors_writer_raw(struct nsl_safetensors_writer *w, const void *p,
+    size_t n, struct nsl_err *err)
+{
+	const struct wtensor *t;
+
+	if (!w->begun || w->pos >= w->n)
+		return n == 0 ? 0 : misuse(err, "bytes beyond the last tensor");
+	t = &w->t[w->order[w->pos]];
+	if (n > t->nelem * t->dtype->size - w->done)
+		return misuse(err, "bytes beyond the tensor's");
+	if (sink(w, p, n, err) != 0)
+		return -1;
+	if (n > 0)
+		advance(w, n);
+	return 0;
+}
+
+int
+nsl_safetensors_writer_finish(struct nsl_safetensors_writer *w,
+    struct nsl_err *err)
+{
+	char q[128];
+
+	if (!w->begun)
+		return misuse(err, "finished before the header");
+	if (w->pos < w->n)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "tensor %s: "
+		    "incomplete (%llu of %llu bytes written)",
+		    qname(q, sizeof(q), w->t[w->order[w->pos]].name),
+		    (unsigned long long)w->done,
+		    (unsigned long long)(w->t[w->order[w->pos]].nelem *
+		    w->t[w->order[w->pos]].dtype->size));
+	if (w->fp != NULL && fflush(w->fp) != 0)
+		return nsl_err_set(err, NSL_EX_IOERR, "write error: %s",
+		    strerror(errno));
+	return 0;
+}
+
+uint64_t
+nsl_safetensors_writer_saturated(const struct nsl_safetensors_writer *w)
+{
+	return w->saturated;
+}
+
+/* ------------------------------------------------------------------ */
+/* Error statistics */
+
+/* Neumaier's compensated sum: s + c is the sum, c the lost low part. */
+static void
+sum_add(double *s, double *c, double v)
+{
+	double t = *s + v;
+
+	if (fabs(*s) >= fabs(v))
+		*c += (*s - t) + v;
+	else
+		*c += (v - t) + *s;
+	*s = t;
+}
+
+void
+nsl_safetensors_stats_init(struct nsl_safetensors_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+nsl_safetensors_stats_add(struct nsl_safetensors_stats *s, const double *x,
+    const double *q, size_t n, double limit)
+{
+	double d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || !isfinite(q[i])) {
+			s->nonfinite++;
+			continue;
+		}
+		d = fabs(x[i] - q[i]);
+		s->n++;
+		sum_add(&s->sum_sq, &s->sum_sq_c, x[i] * x[i]);
+		sum_add(&s->err_sq, &s->err_sq_c, d * d);
+		if (d > s->max_abs_error)
+			s->max_abs_error = d;
+		if (fabs(x[i]) > limit)
+			s->saturated++;
+		if (x[i] != 0 && q[i] == 0)
+			s->flushed++;
+	}
+}
+
+void
+nsl_safetensors_stats_merge(struct nsl_safetensors_stats *s,
+    const struct nsl_safetensors_stats *o)
+{
+	s->n += o->n;
+	s->saturated += o->saturated;
+	s->flushed += o->flushed;
+	s->nonfinite += o->nonfinite;
+	if (o->max_abs_error > s->max_abs_error)
+		s->max_abs_error = o->max_abs_error;
+	sum_add(&s->sum_sq, &s->sum_sq_c, o->sum_sq);
+	s->sum_sq_c += o->sum_sq_c;
+	sum_add(&s->err_sq, &s->err_sq_c, o->err_sq);
+	s->err_sq_c += o->err_sq_c;
+}
+
+void
+nsl_safetensors_stats_summary(const struct nsl_safetensors_stats *s,
+    struct nsl_safetensors_summary *m)
+{
+	double sig = s->sum_sq + s->sum_sq_c, e = s->err_sq + s->err_sq_c;
+
+	m->n = s->n;
+	m->nonfinite = s->nonfinite;
+	if (s->n == 0) {
+		m->mse = m->max_abs_error = NAN;
+		m->sqnr_db = INFINITY;
+		m->saturated = m->flushed = 0;
+		return;
+	}
+	m->mse = e / (double)s->n;
+	m->max_abs_error = s->max_abs_error;
+	if (e == 0)		/* no noise, also for an all-zero x */
+		m->sqnr_db = INFINITY;
+	else if (sig == 0)
+		m->sqnr_db = -INFINITY;
+	else
+		m->sqnr_db = 10 * log10(sig / e);
+	m->saturated = (double)s->saturated / (double)s->n;
+	m->flushed = (double)s->flushed / (double)s->n;
+}
+
+static void
+num_or_null(struct nsl_obj *o, const char *key, double v)
+{
+	nsl_obj_key(o, key);
+	if (isfinite(v))
+		nsl_obj_number(o, v);
+	else
+		nsl_obj_null(o);
+}
+
+void
+nsl_safetensors_stats_write(struct nsl_obj *o, const char *name,
+    const struct nsl_safetensors_dtype *dtype, int ndim,
+    const uint64_t *shape, const struct nsl_safetensors_summary *m)
+{
+	char num[32];
+	int k;
+
+	nsl_obj_key(o, "tensor");
+	nsl_obj_string(o, name);
+	nsl_obj_key(o, "dtype");
+	nsl_obj_string(o, dtype->name);
+	nsl_obj_key(o, "shape");
+	nsl_obj_raw(o, "[", 1);
+	for (k = 0; k < ndim; k++) {
+		snprintf(num, sizeof(num), "%s%llu", k > 0 ? "," : "",
+		    (unsigned long long)shape[k]);
+		nsl_obj_raw(o, num, strlen(num));
+	}
+	nsl_obj_raw(o, "]", 1);
+	nsl_obj_key(o, "n");
+	nsl_obj_integer(o, (long long)m->n);
+	num_or_null(o, "mse", m->mse);
+	num_or_null(o, "sqnr_db", m->sqnr_db);
+	num_or_null(o, "max_abs_error", m->max_abs_error);
+	nsl_obj_key(o, "saturated");
+	nsl_obj_number(o, m->saturated);
+	nsl_obj_key(o, "flushed");
+	nsl_obj_number(o, m->flushed);
+	nsl_obj_key(o, "nonfinite");
+	nsl_obj_integer(o, (long long)m->nonfinite);
+}
+
+/* A number member (null gives NaN when nullable), by name. */
+static int
+rec_num(const struct nsl_rec *r, const char *key, int nullable, double *v,
+    struct nsl_err *err)
+{
+	long i = nsl_rec_require(r, key, err);
+
+	if (i < 0)
+		return -1;
+	if (nullable && r->fields[i].type == NSL_JSON_NULL) {
+		*v = NAN;
+		return 0;
+	}
+	return nsl_rec_number(r, (size_t)i, v, err);
+}
+
+static int
+rec_count(const struct nsl_rec *r, const char *key, uint64_t *v,
+    struct nsl_err *err)
+{
+	double d;
+
+	if (rec_num(r, key, 0, &d, err) != 0)
+		return -1;
+	if (d < 0 || d != floor(d) || d >= 0x1p64)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "field \"%s\": expected a count", key);
+	*v = (uint64_t)d;
+	return 0;
+}
+
+int
+nsl_safetensors_stats_parse(const struct nsl_rec *r, struct nsl_buf *name,
+    const struct nsl_safetensors_dtype **dtype, int *ndim, uint64_t *shape,
+    int maxdim, struct nsl_safetensors_summary *m, struct nsl_err *err)
+{
+	struct nsl_buf dt = NSL_BUF_INIT;
+	json_t *a = NULL, *v;
+	size_t k;
+	long i;
+	int rc = -1;
+
+	nsl_buf_reset(name);
+	if ((i = nsl_rec_require(r, "tensor", err)) < 0 ||
+	    nsl_rec_string(r, (size_t)i, name, err) != 0)
+		goto out;
+	if ((i = nsl_rec_require(r, "dtype", err)) < 0 ||
+	    nsl_rec_string(r, (size_t)i, &dt, err) != 0)
+		goto out;
+	if ((*dtype = nsl_safetensors_dtype_find(dt.data ? dt.data : ""))
+	    == NULL) {
+		nsl_err_set(err, NSL_EX_DATAERR,
+		    "field \"dtype\": unknown dtype \"%.32s\"",
+		    dt.data ? dt.data : "");
+		goto out;
+	}
+	if ((i = nsl_rec_require(r, "shape", err)) < 0 ||
+	    (a = nsl_rec_json(r, (size_t)i, err)) == NULL)
+		goto out;
+	if (!json_is_array(a) || json_array_size(a) > (size_t)maxdim) {
+		nsl_err_set(err, NSL_EX_DATAERR, "field \"shape\": expected "
+		    "an array of at most %d sizes", maxdim);
+		goto out;
+	}
+	json_array_foreach(a, k, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"shape\": "
+			    "expected non-negative integers");
+			goto out;
+		}
+		shape[k] = (uint64_t)json_integer_value(v);
+	}
+	*ndim = (int)json_array_size(a);
+	if (rec_count(r, "n", &m->n, err) != 0 ||
+	    rec_num(r, "mse", 1, &m->mse, err) != 0 ||
+	    rec_num(r, "sqnr_db", 1, &m->sqnr_db, err) != 0 ||
+	    rec_num(r, "max_abs_error", 1, &m->max_abs_error, err) != 0 ||
+	    rec_num(r, "saturated", 0, &m->saturated, err) != 0 ||
+	    rec_num(r, "flushed", 0, &m->flushed, err) != 0 ||
+	    rec_count(r, "nonfinite", &m->nonfinite, err) != 0)
+		goto out;
+	/* JSON has no infinity: the writer put null, mse tells which */
+	if (isnan(m->sqnr_db))
+		m->sqnr_db = m->n == 0 || m->mse == 0 ? INFINITY : -INFINITY;
+	rc = 0;
+out:
+	json_decref(a);
+	nsl_buf_release(&dt);
+	return rc;
+}
