@@ -2,10 +2,11 @@
  * safetensors.c - read and write safetensors checkpoints (see
  * nsl/safetensors.h for the format and what is checked).
  *
- * The header goes through the strict JSONL scanner (json.c), which
- * checks UTF-8, escapes and unique keys; shapes and offsets are read
- * from their array text by hand, because they are unsigned 64-bit
- * integers that a double would round.
+ * The header is split into members by a scanner of its own (below: the
+ * JSONL scanner's duplicate check is quadratic), strings are decoded by
+ * jansson, and shapes and offsets are read from their array text by
+ * hand, because they are unsigned 64-bit integers that a double would
+ * round.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -325,91 +326,219 @@ oom(struct nsl_err *err)
 }
 
 /*
- * Decode member i's key into a new C string.  Keys without escapes are
- * copied; escaped ones go through jansson.  A key holding U+0000 cannot
- * be a C string and is refused.
+ * The header is scanned here rather than by nsl_rec_parse, whose check
+ * for duplicate keys is quadratic (right for records of a few fields,
+ * not for a header of 100000 tensors in 100 MB).  The scan splits
+ * objects into members and finds where each value ends; every piece of
+ * text that is used is then validated on its own (strings by jansson,
+ * integer arrays by hand), and any other value is an error, so no
+ * malformed JSON gets through.  Duplicates are found by sorting.
+ */
+struct member {
+	const char *key;	/* the key's text with its quotes */
+	size_t klen;
+	const char *val;	/* the value's text */
+	size_t vlen;
+};
+
+struct scan {
+	const char *base;	/* the header's first byte (file byte 8) */
+	const char *end;
+	struct nsl_err *err;
+};
+
+/* Errors name the file byte, for a reader with a hex dump. */
+static int
+syntax(const struct scan *s, const char *p, const char *what)
+{
+	return nsl_err_set(s->err, NSL_EX_DATAERR,
+	    "header: invalid JSON at byte %zu: %s",
+	    (size_t)(p - s->base) + 8, what);
+}
+
+static const char *
+skip_ws(const struct scan *s, const char *p)
+{
+	while (p < s->end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at '"': the byte after the closing quote, or NULL. */
+static const char *
+skip_string(const struct scan *s, const char *p)
+{
+	for (p++; p < s->end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* The end of the value at p (checked later, when used), or NULL. */
+static const char *
+skip_value(const struct scan *s, const char *p)
+{
+	char stack[64];
+	int depth = 0;
+	const char *q;
+
+	if (p >= s->end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(s, p);
+	if (*p != '{' && *p != '[') {
+		for (q = p; q < s->end && ((*q >= '0' && *q <= '9') ||
+		    (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    *q == '+' || *q == '-' || *q == '.'); q++)
+			;
+		return q > p ? q : NULL;
+	}
+	for (; p < s->end; p++) {
+		switch (*p) {
+		case '"':
+			if ((q = skip_string(s, p)) == NULL)
+				return NULL;
+			p = q - 1;
+			break;
+		case '{':
+		case '[':
+			if (depth == (int)sizeof(stack))
+				return NULL;
+			stack[depth++] = *p == '{' ? '}' : ']';
+			break;
+		case '}':
+		case ']':
+			if (depth == 0 || stack[--depth] != *p)
+				return NULL;
+			if (depth == 0)
+				return p + 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Split the object at p into members (*m, grown as needed); *after is
+ * the byte after its '}'.  Values are delimited, not yet validated.
+ */
+static int
+split_object(const struct scan *s, const char *p, struct member **m,
+    size_t *n, size_t *cap, const char **after)
+{
+	struct member *nm;
+	const char *q;
+	size_t c;
+
+	*n = 0;
+	p = skip_ws(s, p + 1);
+	if (p < s->end && *p == '}') {
+		*after = p + 1;
+		return 0;
+	}
+	for (;;) {
+		if (p >= s->end || *p != '"')
+			return syntax(s, p, "expected a string key");
+		if ((q = skip_string(s, p)) == NULL)
+			return syntax(s, p, "unterminated string");
+		if (*n == *cap) {
+			c = *cap ? 2 * *cap : 16;
+			if ((nm = realloc(*m, c * sizeof(*nm))) == NULL)
+				return oom(s->err);
+			*m = nm;
+			*cap = c;
+		}
+		(*m)[*n].key = p;
+		(*m)[*n].klen = (size_t)(q - p);
+		p = skip_ws(s, q);
+		if (p >= s->end || *p != ':')
+			return syntax(s, p, "expected ':'");
+		p = skip_ws(s, p + 1);
+		if ((q = skip_value(s, p)) == NULL)
+			return syntax(s, p, "expected a value");
+		(*m)[*n].val = p;
+		(*m)[*n].vlen = (size_t)(q - p);
+		(*n)++;
+		p = skip_ws(s, q);
+		if (p < s->end && *p == ',') {
+			p = skip_ws(s, p + 1);
+			continue;
+		}
+		if (p < s->end && *p == '}') {
+			*after = p + 1;
+			return 0;
+		}
+		return syntax(s, p, "expected ',' or '}'");
+	}
+}
+
+/*
+ * The JSON string at q (quotes included) as a new C string.  Plain
+ * printable ASCII is copied; anything else goes through jansson, which
+ * checks escapes and UTF-8.  U+0000 cannot be in a C string: refused.
  */
 static char *
-key_string(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
+decode_string(const struct scan *s, const char *q, size_t n)
 {
-	const struct nsl_field *f = &rec->fields[i];
 	json_error_t jerr;
 	json_t *j;
-	char *s;
+	char *out;
+	size_t i;
 
-	if (!f->key_escaped) {
-		if ((s = strndup(f->key, f->keylen)) == NULL)
-			oom(err);
-		return s;
+	for (i = 1; i + 1 < n; i++)
+		if (q[i] == '\\' || (unsigned char)q[i] < 0x20 ||
+		    (unsigned char)q[i] > 0x7e)
+			break;
+	if (i + 1 == n) {
+		if ((out = strndup(q + 1, n - 2)) == NULL)
+			oom(s->err);
+		return out;
 	}
-	j = json_loadb(f->key - 1, f->keylen + 2,
-	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	j = json_loadb(q, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (j == NULL || !json_is_string(j)) {
 		json_decref(j);
-		nsl_err_set(err, NSL_EX_DATAERR, "header: cannot decode a key");
+		syntax(s, q, j == NULL ? jerr.text : "expected a string");
 		return NULL;
 	}
 	if (strlen(json_string_value(j)) != json_string_length(j)) {
 		json_decref(j);
-		nsl_err_set(err, NSL_EX_DATAERR,
-		    "header: a name holds a NUL character (\\u0000)");
+		syntax(s, q, "a string holds a NUL character (\\u0000)");
 		return NULL;
 	}
-	if ((s = strdup(json_string_value(j))) == NULL)
-		oom(err);
+	if ((out = strdup(json_string_value(j))) == NULL)
+		oom(s->err);
 	json_decref(j);
-	return s;
-}
-
-/* A string member's value into a new C string (no NUL inside). */
-static char *
-value_string(const struct nsl_rec *rec, size_t i, struct nsl_err *err)
-{
-	struct nsl_buf b = NSL_BUF_INIT;
-	char *s;
-
-	if (nsl_rec_string(rec, i, &b, err) != 0) {
-		nsl_buf_release(&b);
-		return NULL;
-	}
-	if (nsl_buf_failed(&b)) {
-		nsl_buf_release(&b);
-		oom(err);
-		return NULL;
-	}
-	if (b.data != NULL && strlen(b.data) != b.len) {
-		nsl_buf_release(&b);
-		nsl_err_set(err, NSL_EX_DATAERR,
-		    "header: a string holds a NUL character (\\u0000)");
-		return NULL;
-	}
-	s = b.data != NULL ? b.data : strdup("");
-	if (s == NULL)
-		oom(err);
-	return s;
+	return out;
 }
 
 /*
- * Read a JSON array of non-negative integers (already checked to be a
- * JSON array) into st->dims, appending; *n gets the count.  what and
- * tensor name the place for messages.
+ * Read the JSON array v[0..vlen) of non-negative integers, appending
+ * them to st->dims; *n gets the count.  Digits only: no sign, fraction
+ * or exponent (serde's usize takes no other).
  */
 static int
-uint_array(struct nsl_safetensors *st, const char *v, size_t vlen,
-    size_t *n, const char *what, const char *tensor, struct nsl_err *err)
+uint_array(struct nsl_safetensors *st, const struct scan *s, const char *v,
+    size_t vlen, size_t *n, const char *what, const char *tensor)
 {
 	const char *p = v + 1, *end = v + vlen - 1, *tok;
 	uint64_t x, *nd;
-	size_t cap;
-	int d;
+	int d, first = 1;
 
 	*n = 0;
+	if (vlen < 2 || v[0] != '[' || v[vlen - 1] != ']')
+		return nsl_err_set(s->err, NSL_EX_DATAERR,
+		    "tensor %s: %s: expected an array", tensor, what);
 	for (;;) {
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
 		    *p == '\r'))
 			p++;
-		if (p >= end)
-			return 0;
+		if (p >= end && first)
+			return 0;	/* [] */
+		first = 0;
 		tok = p;
 		for (x = 0; p < end && *p >= '0' && *p <= '9'; p++) {
 			d = *p - '0';
@@ -417,12 +546,15 @@ uint_array(struct nsl_safetensors *st, const char *v, size_t vlen,
 				while (p < end && *p >= '0' && *p <= '9' &&
 				    p - tok < 40)
 					p++;
-				return nsl_err_set(err, NSL_EX_DATAERR,
+				return nsl_err_set(s->err, NSL_EX_DATAERR,
 				    "tensor %s: %s: %.*s is too large", tensor,
 				    what, (int)(p - tok), tok);
 			}
 			x = x * 10 + (uint64_t)d;
 		}
+		/* JSON has no leading zeros: "01" is not a number */
+		if (p - tok > 1 && *tok == '0')
+			p = tok;
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
 		    *p == '\r'))
 			p++;
@@ -430,20 +562,21 @@ uint_array(struct nsl_safetensors *st, const char *v, size_t vlen,
 			for (p = tok; p < end && p - tok < 24 && *p != ',';
 			    p++)
 				;
-			return nsl_err_set(err, NSL_EX_DATAERR,
+			return nsl_err_set(s->err, NSL_EX_DATAERR,
 			    "tensor %s: %s: expected a non-negative integer, "
 			    "got %.*s", tensor, what, (int)(p - tok), tok);
 		}
 		if (st->ndims % 16 == 0) {
-			cap = st->ndims + 16;
-			if ((nd = realloc(st->dims, cap * sizeof(*nd))) == NULL)
-				return oom(err);
+			nd = realloc(st->dims, (st->ndims + 16) * sizeof(*nd));
+			if (nd == NULL)
+				return oom(s->err);
 			st->dims = nd;
 		}
 		st->dims[st->ndims++] = x;
 		(*n)++;
-		if (p < end)
-			p++;	/* the comma */
+		if (p >= end)
+			return 0;
+		p++;	/* the comma: an element must follow */
 	}
 }
 
@@ -472,89 +605,68 @@ dims_text(char *buf, size_t size, const uint64_t *dims, size_t n)
 }
 
 /*
- * One tensor entry: member i of the header.  Fills t except the name
- * and shape pointers (the dims array may still move); t->shape is
- * abused to hold the index of the first dimension until then.
+ * One tensor entry, value text v.  Fills t but its shape pointer, which
+ * holds the index of the first dimension in st->dims until the array
+ * stops moving.
  */
 static int
-parse_entry(struct nsl_safetensors *st, const struct nsl_rec *hdr, size_t i,
-    struct nsl_safetensors_tensor *t, const char *q, struct nsl_err *err)
+parse_entry(struct nsl_safetensors *st, const struct scan *s,
+    const struct member *tm, struct nsl_safetensors_tensor *t,
+    const char *q, struct member **m, size_t *mcap)
 {
 	static const char *const keys[] = { "dtype", "shape", "data_offsets" };
-	const struct nsl_field *f = &hdr->fields[i];
-	struct nsl_rec e;
-	struct nsl_buf dt = NSL_BUF_INIT;
-	size_t first = st->ndims, ndim, noff, k;
-	long at[3];
+	struct nsl_err *err = s->err;
+	const struct member *at[3] = { NULL, NULL, NULL };
+	const char *after;
+	size_t first = st->ndims, ndim, noff, n, i, k;
 	uint64_t nbytes, off[2];
-	char sh[128];
-	int rc = -1;
+	char sh[128], *key, *dt;
 
-	nsl_rec_init(&e, 0);
-	if (f->type != NSL_JSON_OBJECT) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (tm->val[0] != '{')
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: expected an object", q);
-		goto out;
-	}
-	if (nsl_rec_parse(&e, f->value, f->vlen, err) != 0) {
-		char msg[sizeof(err->msg)];
-
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		nsl_err_set(err, NSL_EX_DATAERR, "tensor %s: %s", q, msg);
-		goto out;
+	if (split_object(s, tm->val, m, &n, mcap, &after) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((key = decode_string(s, (*m)[i].key, (*m)[i].klen)) ==
+		    NULL)
+			return -1;
+		for (k = 0; k < 3 && strcmp(key, keys[k]) != 0; k++)
+			;
+		if (k == 3 || at[k] != NULL) {
+			nsl_err_set(err, NSL_EX_DATAERR, k == 3 ?
+			    "tensor %s: unknown member \"%.40s\"" :
+			    "tensor %s: \"%.40s\" given twice", q, key);
+			free(key);
+			return -1;
+		}
+		free(key);
+		at[k] = &(*m)[i];
 	}
 	for (k = 0; k < 3; k++)
-		if ((at[k] = nsl_rec_find(&e, keys[k])) < 0) {
-			nsl_err_set(err, NSL_EX_DATAERR,
+		if (at[k] == NULL)
+			return nsl_err_set(err, NSL_EX_DATAERR,
 			    "tensor %s: missing \"%s\"", q, keys[k]);
-			goto out;
-		}
-	if (e.nfields != 3) {
-		for (k = 0; k < e.nfields; k++)
-			if ((long)k != at[0] && (long)k != at[1] &&
-			    (long)k != at[2])
-				break;
-		nsl_err_set(err, NSL_EX_DATAERR,
-		    "tensor %s: unknown member \"%.*s\"", q,
-		    (int)e.fields[k].keylen, e.fields[k].key);
-		goto out;
-	}
-	if (e.fields[at[0]].type != NSL_JSON_STRING) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (at[0]->val[0] != '"')
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: dtype: expected a string", q);
-		goto out;
-	}
-	if (nsl_rec_string(&e, (size_t)at[0], &dt, err) != 0)
-		goto out;
-	if (nsl_buf_failed(&dt)) {
-		oom(err);
-		goto out;
-	}
-	if ((t->dtype = nsl_safetensors_dtype_find(dt.data ? dt.data : ""))
-	    == NULL) {
+	if ((dt = decode_string(s, at[0]->val, at[0]->vlen)) == NULL)
+		return -1;
+	if ((t->dtype = nsl_safetensors_dtype_find(dt)) == NULL) {
 		nsl_err_set(err, NSL_EX_DATAERR,
-		    "tensor %s: unknown dtype \"%.*s\"", q,
-		    (int)(dt.len > 32 ? 32 : dt.len), dt.data ? dt.data : "");
-		goto out;
+		    "tensor %s: unknown dtype \"%.32s\"", q, dt);
+		free(dt);
+		return -1;
 	}
-	for (k = 1; k < 3; k++)
-		if (e.fields[at[k]].type != NSL_JSON_ARRAY) {
-			nsl_err_set(err, NSL_EX_DATAERR,
-			    "tensor %s: %s: expected an array", q, keys[k]);
-			goto out;
-		}
-	if (uint_array(st, e.fields[at[1]].value, e.fields[at[1]].vlen,
-	    &ndim, "shape", q, err) != 0)
-		goto out;
-	if (uint_array(st, e.fields[at[2]].value, e.fields[at[2]].vlen,
-	    &noff, "data_offsets", q, err) != 0)
-		goto out;
-	if (noff != 2) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	free(dt);
+	if (uint_array(st, s, at[1]->val, at[1]->vlen, &ndim, "shape", q) !=
+	    0 || uint_array(st, s, at[2]->val, at[2]->vlen, &noff,
+	    "data_offsets", q) != 0)
+		return -1;
+	if (noff != 2)
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: data_offsets: expected [begin, end], got %zu "
 		    "numbers", q, noff);
-		goto out;
-	}
 	/* the offsets were appended after the shape: take them back */
 	off[0] = st->dims[first + ndim];
 	off[1] = st->dims[first + ndim + 1];
@@ -565,13 +677,11 @@ parse_entry(struct nsl_safetensors *st, const struct nsl_rec *hdr, size_t i,
 	for (k = 0; k < ndim; k++)
 		if (!mul_ok(t->nelem, st->dims[first + k], &t->nelem))
 			break;
-	if (k < ndim || !mul_ok(t->nelem, t->dtype->size, &nbytes)) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (k < ndim || !mul_ok(t->nelem, t->dtype->size, &nbytes))
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: shape %s of %s is too large", q,
 		    dims_text(sh, sizeof(sh), st->dims + first, ndim),
 		    t->dtype->name);
-		goto out;
-	}
 	t->ncols = ndim > 0 ? st->dims[first + ndim - 1] : 1;
 	if (t->ncols > 0) {
 		t->rows = t->nelem / t->ncols;
@@ -579,94 +689,94 @@ parse_entry(struct nsl_safetensors *st, const struct nsl_rec *hdr, size_t i,
 		/* rows of no values: the product of the other sizes, which
 		   may overflow though the element count is 0 */
 		for (t->rows = 1, k = 0; k + 1 < ndim; k++)
-			if (!mul_ok(t->rows, st->dims[first + k], &t->rows)) {
-				nsl_err_set(err, NSL_EX_DATAERR,
+			if (!mul_ok(t->rows, st->dims[first + k], &t->rows))
+				return nsl_err_set(err, NSL_EX_DATAERR,
 				    "tensor %s: shape %s is too large", q,
 				    dims_text(sh, sizeof(sh), st->dims + first,
 				    ndim));
-				goto out;
-			}
 	}
-	if (off[1] < off[0]) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (off[1] < off[0])
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: data_offsets [%llu, %llu] end before they "
 		    "begin", q, (unsigned long long)off[0],
 		    (unsigned long long)off[1]);
-		goto out;
-	}
-	if (off[1] > st->dsize) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (off[1] > st->dsize)
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: data_offsets [%llu, %llu] run past the end of "
 		    "the data (%llu bytes)", q, (unsigned long long)off[0],
 		    (unsigned long long)off[1],
 		    (unsigned long long)st->dsize);
-		goto out;
-	}
-	if (off[1] - off[0] != nbytes) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (off[1] - off[0] != nbytes)
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor %s: data_offsets [%llu, %llu] hold %llu bytes, "
 		    "shape %s of %s needs %llu", q, (unsigned long long)off[0],
 		    (unsigned long long)off[1],
 		    (unsigned long long)(off[1] - off[0]),
 		    dims_text(sh, sizeof(sh), st->dims + first, ndim),
 		    t->dtype->name, (unsigned long long)nbytes);
-		goto out;
-	}
 	t->begin = off[0];
 	t->end = off[1];
-	t->header_index = i;
-	rc = 0;
-out:
-	nsl_buf_release(&dt);
-	nsl_rec_release(&e);
-	return rc;
+	return 0;
 }
 
 static int
-parse_meta(struct nsl_safetensors *st, const struct nsl_field *f,
-    struct nsl_err *err)
+by_string(const void *a, const void *b, void *arg)
 {
-	struct nsl_rec m;
-	size_t i;
+	char *const *s = arg;
+
+	return strcmp(s[*(const size_t *)a], s[*(const size_t *)b]);
+}
+
+static int
+parse_meta(struct nsl_safetensors *st, const struct scan *s,
+    const struct member *mm, struct member **m, size_t *mcap)
+{
+	struct nsl_err *err = s->err;
+	const char *after;
+	size_t n, i, *idx = NULL;
 	int rc = -1;
 
-	nsl_rec_init(&m, 0);
-	if (f->type != NSL_JSON_OBJECT) {
-		nsl_err_set(err, NSL_EX_DATAERR,
+	if (st->mkey != NULL)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "header: __metadata__ appears twice");
+	if (mm->val[0] != '{')
+		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "__metadata__: expected an object");
-		goto out;
-	}
-	if (nsl_rec_parse(&m, f->value, f->vlen, err) != 0)
-		goto out;
-	if (m.nfields > 0 &&
-	    ((st->mkey = calloc(m.nfields, sizeof(char *))) == NULL ||
-	    (st->mval = calloc(m.nfields, sizeof(char *))) == NULL)) {
+	if (split_object(s, mm->val, m, &n, mcap, &after) != 0)
+		return -1;
+	if ((st->mkey = calloc(n + 1, sizeof(char *))) == NULL ||
+	    (st->mval = calloc(n + 1, sizeof(char *))) == NULL ||
+	    (idx = calloc(n + 1, sizeof(size_t))) == NULL) {
 		oom(err);
 		goto out;
 	}
-	for (i = 0; i < m.nfields; i++) {
-		if ((st->mkey[i] = key_string(&m, i, err)) == NULL)
+	for (i = 0; i < n; i++) {
+		if ((st->mkey[i] = decode_string(s, (*m)[i].key,
+		    (*m)[i].klen)) == NULL)
 			goto out;
 		st->nmeta = i + 1;
-		if (m.fields[i].type != NSL_JSON_STRING) {
+		if ((*m)[i].val[0] != '"') {
 			nsl_err_set(err, NSL_EX_DATAERR,
 			    "__metadata__: \"%.100s\": expected a string",
 			    st->mkey[i]);
 			goto out;
 		}
-		if ((st->mval[i] = value_string(&m, i, err)) == NULL)
+		if ((st->mval[i] = decode_string(s, (*m)[i].val,
+		    (*m)[i].vlen)) == NULL)
 			goto out;
+		idx[i] = i;
 	}
+	qsort_r(idx, n, sizeof(size_t), by_string, st->mkey);
+	for (i = 1; i < n; i++)
+		if (strcmp(st->mkey[idx[i]], st->mkey[idx[i - 1]]) == 0) {
+			nsl_err_set(err, NSL_EX_DATAERR,
+			    "__metadata__: key \"%.100s\" appears twice",
+			    st->mkey[idx[i]]);
+			goto out;
+		}
 	rc = 0;
 out:
-	if (rc != 0 && err->msg[0] != '\0' &&
-	    strncmp(err->msg, "__metadata__", 12) != 0) {
-		char msg[sizeof(err->msg)];
-
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		nsl_err_set(err, err->code, "__metadata__: %s", msg);
-	}
-	nsl_rec_release(&m);
+	free(idx);
 	return rc;
 }
 
@@ -733,49 +843,49 @@ static int
 parse_header(struct nsl_safetensors *st, const char *h, size_t hlen,
     struct nsl_err *err)
 {
-	struct nsl_rec hdr;
+	struct scan s = { h, h + hlen, err };
+	struct member *top = NULL, *inner = NULL;
 	struct nsl_safetensors_tensor *t;
-	size_t i, k;
-	char *name, q[128], msg[sizeof(err->msg)];
+	size_t ntop, topcap = 0, icap = 0, i, k;
+	const char *after;
+	char *name, q[128];
 	int rc = -1;
 
-	nsl_rec_init(&hdr, 0);
 	if (hlen == 0 || h[0] != '{') {
 		nsl_err_set(err, NSL_EX_DATAERR,
 		    "header: expected a JSON object (the first byte is not "
 		    "'{')");
 		goto out;
 	}
-	if (nsl_rec_parse(&hdr, h, hlen, err) != 0) {
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		nsl_err_set(err, NSL_EX_DATAERR, "header: %s", msg);
+	if (split_object(&s, h, &top, &ntop, &topcap, &after) != 0)
+		goto out;
+	if ((after = skip_ws(&s, after)) < s.end) {
+		syntax(&s, after, "unexpected text after the object");
 		goto out;
 	}
-	if (hdr.nfields > 0 &&
-	    (st->t = calloc(hdr.nfields, sizeof(*st->t))) == NULL) {
+	if (ntop > 0 && (st->t = calloc(ntop, sizeof(*st->t))) == NULL) {
 		oom(err);
 		goto out;
 	}
-	for (i = 0; i < hdr.nfields; i++) {
-		if ((name = key_string(&hdr, i, err)) == NULL)
+	for (i = 0; i < ntop; i++) {
+		if ((name = decode_string(&s, top[i].key, top[i].klen)) ==
+		    NULL)
 			goto out;
 		if (strcmp(name, "__metadata__") == 0) {
 			free(name);
-			if (parse_meta(st, &hdr.fields[i], err) != 0)
+			if (parse_meta(st, &s, &top[i], &inner, &icap) != 0)
 				goto out;
 			continue;
 		}
 		t = &st->t[st->n++];
 		t->name = name;
-		if (parse_entry(st, &hdr, i, t, qname(q, sizeof(q), name),
-		    err) != 0)
+		t->header_index = i;
+		if (parse_entry(st, &s, &top[i], t, qname(q, sizeof(q), name),
+		    &inner, &icap) != 0)
 			goto out;
 	}
 	for (i = 0; i < st->n; i++)
 		st->t[i].shape = st->dims + (uintptr_t)st->t[i].shape;
-	qsort(st->t, st->n, sizeof(*st->t), by_offset);
-	if (check_tiling(st, err) != 0)
-		goto out;
 	if (st->n > 0 &&
 	    (st->by_name = malloc(st->n * sizeof(size_t))) == NULL) {
 		oom(err);
@@ -783,13 +893,27 @@ parse_header(struct nsl_safetensors *st, const char *h, size_t hlen,
 	}
 	for (k = 0; k < st->n; k++)
 		st->by_name[k] = k;
-	qsort_r(st->by_name, st->n, sizeof(size_t), by_name, st->t);
+	if (st->n > 0) {	/* qsort wants a pointer even for nothing */
+		qsort(st->t, st->n, sizeof(*st->t), by_offset);
+		qsort_r(st->by_name, st->n, sizeof(size_t), by_name, st->t);
+	}
+	for (k = 1; k < st->n; k++)
+		if (strcmp(st->t[st->by_name[k]].name,
+		    st->t[st->by_name[k - 1]].name) == 0) {
+			nsl_err_set(err, NSL_EX_DATAERR,
+			    "header: tensor %s appears twice", qname(q,
+			    sizeof(q), st->t[st->by_name[k]].name));
+			goto out;
+		}
+	if (check_tiling(st, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc != 0)	/* the shape pointers may still be indices */
 		for (i = 0; i < st->n; i++)
 			st->t[i].shape = NULL;
-	nsl_rec_release(&hdr);
+	free(top);
+	free(inner);
 	return rc;
 }
 
@@ -1241,14 +1365,16 @@ begin(struct nsl_safetensors_writer *w, struct nsl_err *err)
 		return oom(err);
 	for (i = 0; i < w->n; i++)
 		w->order[i] = i;
-	qsort_r(w->order, w->n, sizeof(size_t), name_order, w->t);
+	if (w->n > 0)
+		qsort_r(w->order, w->n, sizeof(size_t), name_order, w->t);
 	for (i = 1; i < w->n; i++)
 		if (strcmp(w->t[w->order[i]].name,
 		    w->t[w->order[i - 1]].name) == 0)
 			return nsl_err_set(err, NSL_EX_DATAERR,
 			    "tensor %s: declared twice",
 			    qname(q, sizeof(q), w->t[w->order[i]].name));
-	qsort_r(w->order, w->n, sizeof(size_t), file_order, w->t);
+	if (w->n > 0)
+		qsort_r(w->order, w->n, sizeof(size_t), file_order, w->t);
 
 	/* compact JSON, as serde_json writes it */
 	nsl_buf_addc(&h, '{');
