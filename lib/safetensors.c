@@ -303,6 +303,8 @@ struct nsl_safetensors {
 	char **mkey, **mval;
 	size_t nmeta;
 	long page;
+	size_t kept;		/* map offset before which pages were given
+				   back (see drop_pages) */
 };
 
 /* The tensor's name, JSON-quoted and cut short, for messages. */
@@ -1098,15 +1100,20 @@ nsl_safetensors_raw(const struct nsl_safetensors *st,
 	return st->data + t->begin;
 }
 
-/* Give the tensor's pages back: reading on maps them again. */
-static void
-drop_pages(const struct nsl_safetensors *st,
-    const struct nsl_safetensors_tensor *t)
-{
-	size_t from = (size_t)(st->data - st->map) + (size_t)t->begin;
-	size_t to = (size_t)(st->data - st->map) + (size_t)t->end;
+/*
+ * Give back the pages of the map that reading has left behind, so the
+ * process holds at most NSL_ST_RESIDENT bytes of the file however big
+ * the tensor: at the end of a tensor all of it, and within one all
+ * whole pages before the rows just read, once that is enough to bother.
+ * Reading them again maps them again, so any order of reads is right.
+ */
+#define NSL_ST_RESIDENT ((size_t)16 << 20)
 
+static void
+drop_pages(struct nsl_safetensors *st, size_t from, size_t to)
+{
 	from -= from % (size_t)st->page;
+	to -= to % (size_t)st->page;
 	if (to > from)
 		madvise(st->map + from, to - from, MADV_DONTNEED);
 }
@@ -1119,6 +1126,7 @@ nsl_safetensors_read_rows(struct nsl_safetensors *st,
 	const struct nsl_safetensors_dtype *dt = t->dtype;
 	const unsigned char *p;
 	uint64_t i, n;
+	size_t base, from, at;
 	uint32_t u;
 	float f;
 
@@ -1149,8 +1157,20 @@ nsl_safetensors_read_rows(struct nsl_safetensors *st,
 		for (i = 0; i < n; i++, p += dt->size)
 			out[i] = nsl_safetensors_decode(dt, p);
 	}
-	if (row + nrows == t->rows && t->end > t->begin)
-		drop_pages(st, t);
+	base = (size_t)(st->data - st->map);
+	from = base + (size_t)t->begin;
+	at = base + (size_t)(p - st->data) - n * dt->size;
+	if (row + nrows == t->rows) {
+		/* pages are floored: the tensor's last page may be the
+		   next one's first */
+		drop_pages(st, from, base + (size_t)t->end);
+		st->kept = 0;
+	} else if (at > st->kept + NSL_ST_RESIDENT || at < st->kept) {
+		/* walk no page twice: start where the last drop ended */
+		drop_pages(st, st->kept > from && st->kept < at ? st->kept :
+		    from, at);
+		st->kept = at;
+	}
 	return 0;
 }
 

@@ -36,9 +36,11 @@
  * one row, or one tensor, at a time, whatever the file's size.  Rows of
  * a tensor are its last dimension: shape [4, 3, 5] is 12 rows of 5; a
  * 1-d tensor is one row; a 0-d tensor is one row of one value.  Pages
- * of a tensor are dropped from the process once its last row is read.
- * A file truncated by someone else while mapped is beyond our reach
- * (SIGBUS), as for every reader that maps.
+ * the reader has left behind are given back to the system every 16 MB
+ * and at the end of each tensor, so the resident part of the file stays
+ * near 16 MB whatever the tensor's size.  A file truncated by someone
+ * else while mapped is beyond our reach (SIGBUS), as for every reader
+ * that maps.
  *
  * Writing: declare every tensor (name, dtype, shape) and the metadata,
  * then begin (the header goes out), then hand over each tensor's rows in

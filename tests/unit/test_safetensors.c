@@ -8,6 +8,7 @@
  * clean NSL_EX_DATAERR naming what is wrong; the writer's refusals; the
  * error statistics against hand-worked values.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -978,6 +979,60 @@ test_stats(void)
 	nsl_buf_release(&name);
 }
 
+static long
+peak_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/*
+ * A 96 MB tensor read row by row must not stay mapped: the peak
+ * resident size grows by far less than the tensor (pages behind the
+ * reader are given back every 16 MB).
+ */
+static void
+test_resident(void)
+{
+	const uint64_t shape[] = { 24576, 1024 };
+	struct nsl_safetensors_writer *w = nsl_safetensors_writer_new(0);
+	const struct nsl_safetensors_tensor *t;
+	struct nsl_safetensors *st;
+	struct nsl_err err;
+	double row[1024], sum = 0;
+	long before;
+	uint64_t r;
+	size_t i;
+	FILE *fp = fopen(tmp("big.safetensors"), "wb");
+	int rc;
+
+	for (i = 0; i < 1024; i++)
+		row[i] = (double)i;
+	rc = nsl_safetensors_writer_add(w, "big", DT("F32"), 2, shape,
+	    &err) < 0;
+	rc |= nsl_safetensors_writer_begin_file(w, fp, &err);
+	for (r = 0; rc == 0 && r < shape[0]; r++)
+		rc |= nsl_safetensors_writer_rows(w, row, 1, &err);
+	rc |= nsl_safetensors_writer_finish(w, &err);
+	nsl_safetensors_writer_free(w);
+	fclose(fp);
+	before = peak_kb();
+	st = nsl_safetensors_open(tmp("big.safetensors"), &err);
+	t = st != NULL ? nsl_safetensors_tensor(st, 0) : NULL;
+	for (r = 0; t != NULL && r < t->rows; r++) {
+		rc |= nsl_safetensors_read_rows(st, t, r, 1, row, &err);
+		sum += row[1023];
+	}
+	UNIT_CHECK(rc == 0 && t != NULL && sum == 1023.0 * 24576 &&
+	    peak_kb() - before < 48 * 1024,
+	    "reading a 96 MB tensor row by row keeps under 48 MB of it "
+	    "resident (peak grew by %ld KB)", peak_kb() - before);
+	nsl_safetensors_close(st);
+	unlink(tmp("big.safetensors"));
+}
+
 int
 main(void)
 {
@@ -1007,6 +1062,7 @@ main(void)
 	test_roundtrip_all();
 	test_writer_errors();
 	test_stats();
+	test_resident();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		perror("rm");
