@@ -1242,6 +1242,16 @@ misuse(struct nsl_err *err, const char *what)
 	    what);
 }
 
+/* JSON text is UTF-8: names and metadata from the caller must be too. */
+static int
+utf8_ok(const char *s)
+{
+	json_t *j = json_string(s);	/* NULL for invalid UTF-8 */
+
+	json_decref(j);
+	return j != NULL;
+}
+
 int
 nsl_safetensors_writer_meta(struct nsl_safetensors_writer *w,
     const char *key, const char *value, struct nsl_err *err)
@@ -1251,6 +1261,9 @@ nsl_safetensors_writer_meta(struct nsl_safetensors_writer *w,
 
 	if (w->begun)
 		return misuse(err, "metadata after the header");
+	if (!utf8_ok(key) || !utf8_ok(value))
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "__metadata__: keys and values must be valid UTF-8");
 	for (i = 0; i < w->nmeta; i++)
 		if (strcmp(w->mkey[i], key) == 0)
 			return nsl_err_set(err, NSL_EX_DATAERR,
@@ -1292,6 +1305,10 @@ nsl_safetensors_writer_add(struct nsl_safetensors_writer *w,
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "tensor \"__metadata__\": the name is the header's "
 		    "metadata member");
+	if (!utf8_ok(name))
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "tensor %s: the name is not valid UTF-8",
+		    qname(q, sizeof(q), name));
 	if (ndim < 0)
 		return misuse(err, "negative ndim");
 	if (w->n == w->cap) {
@@ -1371,7 +1388,6 @@ static int
 begin(struct nsl_safetensors_writer *w, struct nsl_err *err)
 {
 	struct nsl_buf h = NSL_BUF_INIT;
-	struct nsl_rec check;
 	unsigned char len[8];
 	uint64_t off = 0;
 	size_t i;
@@ -1430,15 +1446,6 @@ begin(struct nsl_safetensors_writer *w, struct nsl_err *err)
 		nsl_buf_addc(&h, ' ');
 	if (nsl_buf_failed(&h)) {
 		oom(err);
-		goto out;
-	}
-	/* names and metadata come from the caller: they must be UTF-8 */
-	nsl_rec_init(&check, 0);
-	k = nsl_rec_parse(&check, h.data, h.len, err);
-	nsl_rec_release(&check);
-	if (k != 0) {
-		nsl_err_set(err, NSL_EX_DATAERR, "tensor names and metadata "
-		    "must be valid UTF-8");
 		goto out;
 	}
 	if (h.len > NSL_SAFETENSORS_MAX_HEADER) {
@@ -1697,9 +1704,9 @@ num_or_null(struct nsl_obj *o, const char *key, double v)
 }
 
 void
-nsl_safetensors_stats_write(struct nsl_obj *o, const char *name,
+nsl_safetensors_info_write(struct nsl_obj *o, const char *name,
     const struct nsl_safetensors_dtype *dtype, int ndim,
-    const uint64_t *shape, const struct nsl_safetensors_summary *m)
+    const uint64_t *shape)
 {
 	char num[32];
 	int k;
@@ -1716,6 +1723,26 @@ nsl_safetensors_stats_write(struct nsl_obj *o, const char *name,
 		nsl_obj_raw(o, num, strlen(num));
 	}
 	nsl_obj_raw(o, "]", 1);
+}
+
+void
+nsl_safetensors_row_write(struct nsl_obj *o, const char *name, uint64_t row,
+    const char *field, const double *x, size_t n)
+{
+	nsl_obj_key(o, "tensor");
+	nsl_obj_string(o, name);
+	nsl_obj_key(o, "row");
+	nsl_obj_integer(o, (long long)row);
+	nsl_obj_key(o, field);
+	nsl_obj_vector(o, x, n);
+}
+
+void
+nsl_safetensors_stats_write(struct nsl_obj *o, const char *name,
+    const struct nsl_safetensors_dtype *dtype, int ndim,
+    const uint64_t *shape, const struct nsl_safetensors_summary *m)
+{
+	nsl_safetensors_info_write(o, name, dtype, ndim, shape);
 	nsl_obj_key(o, "n");
 	nsl_obj_integer(o, (long long)m->n);
 	num_or_null(o, "mse", m->mse);
@@ -1761,9 +1788,9 @@ rec_count(const struct nsl_rec *r, const char *key, uint64_t *v,
 }
 
 int
-nsl_safetensors_stats_parse(const struct nsl_rec *r, struct nsl_buf *name,
+nsl_safetensors_info_parse(const struct nsl_rec *r, struct nsl_buf *name,
     const struct nsl_safetensors_dtype **dtype, int *ndim, uint64_t *shape,
-    int maxdim, struct nsl_safetensors_summary *m, struct nsl_err *err)
+    int maxdim, struct nsl_err *err)
 {
 	struct nsl_buf dt = NSL_BUF_INIT;
 	json_t *a = NULL, *v;
@@ -1802,6 +1829,37 @@ nsl_safetensors_stats_parse(const struct nsl_rec *r, struct nsl_buf *name,
 		shape[k] = (uint64_t)json_integer_value(v);
 	}
 	*ndim = (int)json_array_size(a);
+	rc = 0;
+out:
+	json_decref(a);
+	nsl_buf_release(&dt);
+	return rc;
+}
+
+int
+nsl_safetensors_row_parse(const struct nsl_rec *r, struct nsl_buf *name,
+    uint64_t *row, const char *field, double **x, size_t *n, size_t *cap,
+    struct nsl_err *err)
+{
+	long i;
+
+	nsl_buf_reset(name);
+	if ((i = nsl_rec_require(r, "tensor", err)) < 0 ||
+	    nsl_rec_string(r, (size_t)i, name, err) != 0 ||
+	    rec_count(r, "row", row, err) != 0 ||
+	    (i = nsl_rec_require(r, field, err)) < 0)
+		return -1;
+	return nsl_rec_vector(r, (size_t)i, x, n, cap, err);
+}
+
+int
+nsl_safetensors_stats_parse(const struct nsl_rec *r, struct nsl_buf *name,
+    const struct nsl_safetensors_dtype **dtype, int *ndim, uint64_t *shape,
+    int maxdim, struct nsl_safetensors_summary *m, struct nsl_err *err)
+{
+	if (nsl_safetensors_info_parse(r, name, dtype, ndim, shape, maxdim,
+	    err) != 0)
+		return -1;
 	if (rec_count(r, "n", &m->n, err) != 0 ||
 	    rec_num(r, "mse", 1, &m->mse, err) != 0 ||
 	    rec_num(r, "sqnr_db", 1, &m->sqnr_db, err) != 0 ||
@@ -1809,13 +1867,9 @@ nsl_safetensors_stats_parse(const struct nsl_rec *r, struct nsl_buf *name,
 	    rec_num(r, "saturated", 0, &m->saturated, err) != 0 ||
 	    rec_num(r, "flushed", 0, &m->flushed, err) != 0 ||
 	    rec_count(r, "nonfinite", &m->nonfinite, err) != 0)
-		goto out;
+		return -1;
 	/* JSON has no infinity: the writer put null, mse tells which */
 	if (isnan(m->sqnr_db))
 		m->sqnr_db = m->n == 0 || m->mse == 0 ? INFINITY : -INFINITY;
-	rc = 0;
-out:
-	json_decref(a);
-	nsl_buf_release(&dt);
-	return rc;
+	return 0;
 }

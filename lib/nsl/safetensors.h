@@ -309,15 +309,43 @@ void nsl_safetensors_stats_summary(const struct nsl_safetensors_stats *,
     struct nsl_safetensors_summary *);
 
 /*
- * The stats record pair.  Write adds to an open object the members
- *	"tensor", "dtype", "shape", "n", "mse", "sqnr_db", "max_abs_error",
- *	"saturated", "flushed", "nonfinite"
+ * Records.  Each pair writes members into an open object (the caller
+ * begins and ends it, and may copy members of its own around them) and
+ * reads them back from a parsed record.  Parse functions return 0, or
+ * -1 with err set (NSL_EX_DATAERR naming the field); names are decoded
+ * into *name (reset first), shapes into shape[0..*ndim) (at most maxdim
+ * entries).
+ *
+ * The tensor record: "tensor", "dtype", "shape" -- a listing of a
+ * checkpoint is one per tensor, and the stats record begins with the
+ * same members.
+ */
+void nsl_safetensors_info_write(struct nsl_obj *, const char *name,
+    const struct nsl_safetensors_dtype *dtype, int ndim,
+    const uint64_t *shape);
+int nsl_safetensors_info_parse(const struct nsl_rec *, struct nsl_buf *name,
+    const struct nsl_safetensors_dtype **dtype, int *ndim, uint64_t *shape,
+    int maxdim, struct nsl_err *err);
+
+/*
+ * The row record: "tensor", "row" (0-based, within the tensor), then
+ * field (the tool's vector field, "embedding" by default) holding the
+ * row's values, in the object's number style.  One record per row.
+ * Parse fills *x (grown as nsl_rec_vector does; the caller owns it).
+ */
+void nsl_safetensors_row_write(struct nsl_obj *, const char *name,
+    uint64_t row, const char *field, const double *x, size_t n);
+int nsl_safetensors_row_parse(const struct nsl_rec *, struct nsl_buf *name,
+    uint64_t *row, const char *field, double **x, size_t *n, size_t *cap,
+    struct nsl_err *err);
+
+/*
+ * The stats record: the tensor record's members, then
+ *	"n", "mse", "sqnr_db", "max_abs_error", "saturated", "flushed",
+ *	"nonfinite"
  * (sqnr_db null when it is not finite, JSON having no infinity; mse and
- * max_abs_error null when n is 0).  Parse reads them back from a record:
- * name into *name (reset first), the shape into shape[0..*ndim) (at most
- * maxdim entries); a null sqnr_db reads back as +inf when mse is 0
- * (or n is 0), -inf otherwise.  Returns 0, or -1 with err set (NSL_EX_DATAERR naming the
- * field).
+ * max_abs_error null when n is 0).  A null sqnr_db reads back as +inf
+ * when mse is 0 (or n is 0), -inf otherwise.
  */
 void nsl_safetensors_stats_write(struct nsl_obj *, const char *name,
     const struct nsl_safetensors_dtype *dtype, int ndim,

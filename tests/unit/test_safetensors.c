@@ -865,14 +865,14 @@ test_writer_errors(void)
 	fclose(fp);
 
 	w = nsl_safetensors_writer_new(0);
-	nsl_safetensors_writer_add(w, "bad\xff", DT("F16"), 1, s2, &err);
-	fp = fopen(tmp("err.safetensors"), "wb");
-	rc = nsl_safetensors_writer_begin_file(w, fp, &err);
-	UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR &&
-	    strstr(err.msg, "UTF-8") != NULL, "a name that is not UTF-8 is "
-	    "refused before anything is written");
+	rc = nsl_safetensors_writer_add(w, "bad\xff", DT("F16"), 1, s2,
+	    &err) == -1 && err.code == NSL_EX_DATAERR &&
+	    strstr(err.msg, "not valid UTF-8") != NULL;
+	rc = rc && nsl_safetensors_writer_meta(w, "k", "\xc0\xaf", &err) ==
+	    -1 && strstr(err.msg, "UTF-8") != NULL;
+	UNIT_CHECK(rc, "names and metadata that are not UTF-8 (an overlong "
+	    "'/' too) are refused");
 	nsl_safetensors_writer_free(w);
-	fclose(fp);
 
 	w = nsl_safetensors_writer_new(0);
 	{
@@ -965,7 +965,7 @@ test_stats(void)
 	UNIT_CHECK(strstr(buf.data, "\"tensor\":\"layer.0.w\",\"dtype\":"
 	    "\"F8_E4M3\",\"shape\":[2,3],\"n\":1,\"mse\":1,\"sqnr_db\":null")
 	    != NULL, "stats record: tensor, dtype, shape, then the figures; "
-	    "a non-finite SQNR is null (%s)", buf.data);
+	    "a non-finite SQNR is null (%.*s)", (int)buf.len - 1, buf.data);
 	nsl_rec_init(&rec, 0);
 	UNIT_CHECK(nsl_rec_parse(&rec, buf.data, buf.len - 1, &err) == 0 &&
 	    nsl_safetensors_stats_parse(&rec, &name, &dt, &ndim, sh, 4, &m2,
@@ -974,6 +974,53 @@ test_stats(void)
 	    m2.n == 1 && m2.mse == 1 && isinf(m2.sqnr_db) && m2.sqnr_db < 0 &&
 	    m2.max_abs_error == 1 && m2.nonfinite == 0,
 	    "stats record parses back to what was written");
+	nsl_rec_release(&rec);
+	nsl_buf_release(&buf);
+	nsl_buf_release(&name);
+}
+
+/* The tensor and row record pairs: exact text, and back. */
+static void
+test_records(void)
+{
+	struct nsl_buf buf = NSL_BUF_INIT, name = NSL_BUF_INIT;
+	struct nsl_obj o;
+	struct nsl_rec rec;
+	struct nsl_err err;
+	const struct nsl_safetensors_dtype *dt = NULL;
+	const double x[] = { 1.5, -2 };
+	uint64_t sh[2], row = 0;
+	double *v = NULL;
+	size_t n = 0, cap = 0;
+	int ndim = -1;
+
+	nsl_obj_begin(&o, &buf);
+	nsl_safetensors_info_write(&o, "a\"b", DT("BF16"), 0, NULL);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(buf.data, "{\"tensor\":\"a\\\"b\",\"dtype\":"
+	    "\"BF16\",\"shape\":[]}\n") == 0, "tensor record of a 0-d "
+	    "tensor, the name escaped (%.*s)", (int)buf.len - 1, buf.data);
+	nsl_rec_init(&rec, 0);
+	UNIT_CHECK(nsl_rec_parse(&rec, buf.data, buf.len - 1, &err) == 0 &&
+	    nsl_safetensors_info_parse(&rec, &name, &dt, &ndim, sh, 2, &err)
+	    == 0 && strcmp(name.data, "a\"b") == 0 && dt == DT("BF16") &&
+	    ndim == 0, "tensor record parses back");
+	nsl_buf_reset(&buf);
+	nsl_obj_begin(&o, &buf);
+	nsl_safetensors_row_write(&o, "w", 7, "embedding", x, 2);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(buf.data, "{\"tensor\":\"w\",\"row\":7,"
+	    "\"embedding\":[1.5,-2]}\n") == 0, "row record: tensor, row, "
+	    "then the vector field (%.*s)", (int)buf.len - 1, buf.data);
+	UNIT_CHECK(nsl_rec_parse(&rec, buf.data, buf.len - 1, &err) == 0 &&
+	    nsl_safetensors_row_parse(&rec, &name, &row, "embedding", &v, &n,
+	    &cap, &err) == 0 && strcmp(name.data, "w") == 0 && row == 7 &&
+	    n == 2 && v[0] == 1.5 && v[1] == -2, "row record parses back");
+	UNIT_CHECK(nsl_safetensors_row_parse(&rec, &name, &row, "values", &v,
+	    &n, &cap, &err) == -1 && err.code == NSL_EX_DATAERR &&
+	    strstr(err.msg, "\"values\"") != NULL,
+	    "a row record without the vector field names it");
+	free(v);
 	nsl_rec_release(&rec);
 	nsl_buf_release(&buf);
 	nsl_buf_release(&name);
@@ -1062,6 +1109,7 @@ main(void)
 	test_roundtrip_all();
 	test_writer_errors();
 	test_stats();
+	test_records();
 	test_resident();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
