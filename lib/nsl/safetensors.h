@@ -51,15 +51,39 @@
  * multiple of 8 bytes, so every tensor's data is aligned.  Memory is
  * one row.
  *
- * Sketch of a tool (error handling left out):
+ * How the tools are meant to call it (error handling left out):
  *
+ * nsl-convert --from safetensors [--tensor NAME]: one record a row
  *	st = nsl_safetensors_open(path, &err);
- *	for (i = 0; i < nsl_safetensors_count(st); i++) {
- *		t = nsl_safetensors_tensor(st, i);	// file order
- *		for (r = 0; r < t->rows; r++)
- *			nsl_safetensors_read_rows(st, t, r, 1, row, &err);
+ *	for (i = 0; i < nsl_safetensors_count(st); i++) {   // file order
+ *		t = nsl_safetensors_tensor(st, i);	// or _find(st, NAME)
+ *		for (r = 0; r < t->rows; r++) {
+ *			nsl_safetensors_read_rows(st, t, r, 1, x, &err);
+ *			nsl_obj_begin(&o, &line);
+ *			nsl_safetensors_row_write(&o, t->name, r, field, x,
+ *			    t->ncols);
+ *			nsl_obj_end(&o);	// then nsl_writer_write
+ *		}
  *	}
  *	nsl_safetensors_close(st);
+ *
+ * nsl-quantize on a checkpoint, writing a dequantized copy and one
+ * stats record per tensor: declare the output's tensors from the
+ * input's (same names and shapes, the dtype kept or chosen), then
+ *	while ((k = nsl_safetensors_writer_next(w)) >= 0) {
+ *		t = input tensor k; nsl_safetensors_stats_init(&s);
+ *		for (r = 0; r < t->rows; r++) {
+ *			read_rows(st, t, r, 1, x); quantize x into q;
+ *			nsl_safetensors_stats_add(&s, x, q, t->ncols, limit);
+ *			nsl_safetensors_writer_rows(w, q, 1, &err);
+ *		}
+ *		nsl_safetensors_stats_summary(&s, &m);
+ *		nsl_safetensors_stats_write(&o, t->name, ...);	// a record
+ *	}
+ *	nsl_safetensors_writer_finish(w, &err); nsl_writer_commit(out, ...);
+ * Codes with scales are two tensors of the output: the codes in an
+ * 8-bit dtype (F8_E4M3, I8 ...; or raw bytes through _writer_raw) and
+ * the scales in F32 beside them, named by the tool.
  */
 #ifndef NSL_SAFETENSORS_H
 #define NSL_SAFETENSORS_H
@@ -203,7 +227,9 @@ const unsigned char *nsl_safetensors_raw(const struct nsl_safetensors *,
  * or _begin_file once, then for each tensor in turn (_next says which)
  * its rows through _rows or its bytes through _raw, then _finish.  The
  * caller owns the output: an nsl_writer it opened (commit it after
- * _finish, so a failure leaves no half-written file) or a FILE*.
+ * _finish, so a failure leaves no half-written file) or a FILE*.  Not
+ * a name ending in ".gz", which nsl_writer compresses: loaders map the
+ * file, so the tool should refuse one.
  * Failures: a bad declaration (duplicate name, "__metadata__" as a name,
  * a shape whose size overflows) or a value out of range is
  * NSL_EX_DATAERR naming the tensor (and row); a write error is the
