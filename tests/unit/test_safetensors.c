@@ -137,8 +137,8 @@ test_table(void)
 		    &nsl_safetensors_dtypes[i];
 
 		for (j = 0; j < i; j++)
-			unique &= strcmp(d->name, nsl_safetensors_dtypes[j].name)
-			    != 0;
+			unique &= strcmp(d->name,
+			    nsl_safetensors_dtypes[j].name) != 0;
 		sized &= d->size == 1 || d->size == 2 || d->size == 4 ||
 		    d->size == 8;
 		sized &= d->kind != NSL_ST_FLOAT ||
@@ -289,8 +289,9 @@ test_rounding(const char *name)
 			want = strtoull(sp, NULL, 16);
 			ok += rc == 0 && got == want;
 			if ((rc != 0 || got != want) && lines - ok < 5)
-				printf("# %s: %s -> 0x%llx (rc %d), want %s\n",
-				    name, line, (unsigned long long)got, rc, sp);
+				printf("# %s: %s -> 0x%llx (rc %d), want "
+				    "%s\n", name, line,
+				    (unsigned long long)got, rc, sp);
 		}
 	}
 	fclose(f);
@@ -496,9 +497,11 @@ test_rewrite(int raw)
 			    &err);
 			continue;
 		}
-		for (r = 0; rc == 0 && r < t->rows; r++)
+		for (r = 0; rc == 0 && r < t->rows; r++) {
 			rc |= nsl_safetensors_read_rows(st, t, r, 1, row,
-			    &err) | nsl_safetensors_writer_rows(w, row, 1, &err);
+			    &err);
+			rc |= nsl_safetensors_writer_rows(w, row, 1, &err);
+		}
 	}
 	rc |= nsl_safetensors_writer_finish(w, &err);
 	rc |= nsl_writer_commit(out, &err);
