@@ -117,43 +117,52 @@ decode_small(const struct nsl_safetensors_dtype *dt, uint64_t bits)
 }
 
 /*
- * Every value of the floats of 16 bits and fewer, decoded once: a table
- * look-up is some ten times faster than decoding by the layout, and F16
- * checkpoints hold billions of values.  Built on first use, once for
- * all threads.
+ * Every value of each float of 16 bits or fewer (but BF16, which is a
+ * shift away from float32), decoded once: a table look-up is some four
+ * times faster than decoding by the layout, and F16 checkpoints hold
+ * billions of values.  Built on first use, once for all threads, kept
+ * for the process; without memory for one, decoding takes the slow way.
  */
-static double f16_values[65536], e4m3_values[256], e5m2_values[256];
+#define NSL_ST_MAXDTYPES 32
+static double *tables[NSL_ST_MAXDTYPES];
+_Static_assert(sizeof(nsl_safetensors_dtypes) /
+    sizeof(nsl_safetensors_dtypes[0]) <= NSL_ST_MAXDTYPES,
+    "more dtypes than decoding tables");
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static int
+has_table(const struct nsl_safetensors_dtype *dt)
+{
+	return dt->kind == NSL_ST_FLOAT && dt->size <= 2 && dt->ebits != 8;
+}
 
 static void
 build_tables(void)
 {
-	const struct nsl_safetensors_dtype *f16 =
-	    nsl_safetensors_dtype_find("F16");
-	const struct nsl_safetensors_dtype *e4 =
-	    nsl_safetensors_dtype_find("F8_E4M3");
-	const struct nsl_safetensors_dtype *e5 =
-	    nsl_safetensors_dtype_find("F8_E5M2");
-	unsigned c;
+	const struct nsl_safetensors_dtype *dt;
+	size_t i, c, n;
 
-	for (c = 0; c < 65536; c++)
-		f16_values[c] = decode_small(f16, c);
-	for (c = 0; c < 256; c++) {
-		e4m3_values[c] = decode_small(e4, c);
-		e5m2_values[c] = decode_small(e5, c);
+	for (i = 0; i < nsl_safetensors_ndtypes && i < NSL_ST_MAXDTYPES;
+	    i++) {
+		dt = &nsl_safetensors_dtypes[i];
+		if (!has_table(dt))
+			continue;
+		n = (size_t)1 << (8 * dt->size);
+		if ((tables[i] = malloc(n * sizeof(double))) == NULL)
+			continue;
+		for (c = 0; c < n; c++)
+			tables[i][c] = decode_small(dt, c);
 	}
 }
 
-/* The table of a small float, or NULL (BF16 and wider: no table). */
+/* The table of a small float, or NULL. */
 static const double *
 small_table(const struct nsl_safetensors_dtype *dt)
 {
-	if (dt->kind != NSL_ST_FLOAT || dt->size > 2 || dt->ebits == 8)
+	if (!has_table(dt))
 		return NULL;
 	pthread_once(&tables_once, build_tables);
-	if (dt->size == 2)
-		return f16_values;
-	return dt->has_inf ? e5m2_values : e4m3_values;
+	return tables[dt - nsl_safetensors_dtypes];
 }
 
 double
@@ -185,6 +194,8 @@ nsl_safetensors_decode(const struct nsl_safetensors_dtype *dt,
 	}
 	if (tab != NULL)
 		return tab[u];
+	if (has_table(dt))
+		return decode_small(dt, u);
 	/* float32, or bfloat16: the top half of a float32 */
 	u32 = (uint32_t)(dt->size == 4 ? u : u << 16);
 	memcpy(&f, &u32, 4);
