@@ -82,6 +82,7 @@ LIB_OBJS += lib/probe.o
 LIB_OBJS += lib/embed.o
 LIB_OBJS += lib/plot.o
 LIB_OBJS += lib/intdim.o
+LIB_OBJS += lib/safetensors.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.
@@ -119,6 +120,7 @@ UNIT_TESTS += embed
 UNIT_TESTS += labels
 UNIT_TESTS += props
 UNIT_TESTS += intdim
+UNIT_TESTS += safetensors
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
