@@ -237,6 +237,8 @@ done:
 	nsl_labels_free(rd.labels);
 	nsl_rec_release(&rd.rec);
 	free(rd.v);
+	if (rc != 0)
+		nsl_dataset_release(ds);	/* a failed read holds nothing */
 	return rc;
 }
 

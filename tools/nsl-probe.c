@@ -108,6 +108,7 @@ main(int argc, char **argv)
 	if (list) {
 		for (i = 0; (m = nsl_probe_model_get((int)i)) != NULL; i++)
 			printf("%s\t%s\n", m->name, m->help);
+		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
 	if (cli.optind < argc)

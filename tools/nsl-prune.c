@@ -94,6 +94,7 @@ main(int argc, char **argv)
 	if (list) {
 		for (i = 0; (s = nsl_prune_strategy_get(i)) != NULL; i++)
 			printf("%s\t%s\n", s->name, s->help);
+		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
 	job.p.strategy = (enum nsl_prune_strategy)strategy;

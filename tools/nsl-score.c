@@ -121,6 +121,7 @@ main(int argc, char **argv)
 			printf("%s\t%s\t%s\n", m->name, m->needs &
 			    NSL_SCORE_NEEDS_SET ? "embeddings" : "outputs",
 			    m->help);
+		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
 	job.median = center;

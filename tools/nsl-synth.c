@@ -101,6 +101,7 @@ main(int argc, char **argv)
 	if (list) {
 		for (i = 0; (m = nsl_synth_model_get(i)) != NULL; i++)
 			printf("%s\t%s\n", m->name, m->help);
+		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
 	if (cli.optind >= argc)

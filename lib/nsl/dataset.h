@@ -62,8 +62,9 @@ struct nsl_dataset {
  * all also means standard input).  field names the vector (every record
  * must have one, all of one length); label_field, if not NULL, the label
  * (a number or a string in every record).  Returns 0, or -1 with err set
- * and placed at the offending file and line.  Release with
- * nsl_dataset_release() either way.
+ * and placed at the offending file and line; a failed read leaves the
+ * set empty, holding nothing.  Releasing it with nsl_dataset_release()
+ * either way is harmless.
  */
 int nsl_dataset_read(struct nsl_dataset *, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
