@@ -35,6 +35,7 @@ TOOLS += score
 TOOLS += synth
 TOOLS += prune
 TOOLS += intrinsic-dim
+TOOLS += optimum
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -83,6 +84,7 @@ LIB_OBJS += lib/embed.o
 LIB_OBJS += lib/plot.o
 LIB_OBJS += lib/intdim.o
 LIB_OBJS += lib/safetensors.o
+LIB_OBJS += lib/optimum.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.
@@ -121,6 +123,7 @@ UNIT_TESTS += labels
 UNIT_TESTS += props
 UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
+UNIT_TESTS += optimum
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
