@@ -36,6 +36,7 @@ TOOLS += synth
 TOOLS += prune
 TOOLS += intrinsic-dim
 TOOLS += optimum
+TOOLS += compare
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -85,6 +86,7 @@ LIB_OBJS += lib/plot.o
 LIB_OBJS += lib/intdim.o
 LIB_OBJS += lib/safetensors.o
 LIB_OBJS += lib/optimum.o
+LIB_OBJS += lib/compare.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.

@@ -125,7 +125,6 @@ nsl_optrec_write(const struct nsl_optrec *o, struct nsl_buf *b)
 		nsl_obj_number(&ob, o->level);
 	}
 	nsl_obj_end(&ob);
-	nsl_buf_addc(b, '\n');
 	nsl_buf_release(&name);
 }
 
