@@ -4,6 +4,7 @@
  * against the group value (see nsl/optimum.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/laws.h"
+#include "nsl/num.h"
 #include "nsl/optim.h"
 #include "nsl/optimum.h"
 #include "nsl/rng.h"
@@ -363,6 +365,38 @@ nsl_optimum_release(struct nsl_optimum_job *j)
 }
 
 const char *
+nsl_optimum_centers(struct nsl_optimum_job *j, const char *arg)
+{
+	const char *p = arg, *end = arg + strlen(arg);
+	size_t k;
+	double v;
+
+	j->ncenters = 0;
+	for (;;) {
+		if ((k = nsl_num_parse(p, end, &v)) == 0 || !(v > 0) ||
+		    !isfinite(v)) {
+			snprintf(j->msg, sizeof(j->msg), "expected positive "
+			    "numbers separated by commas, got '%s'", arg);
+			return j->msg;
+		}
+		if (j->ncenters == NSL_OPTIMUM_MAX_CENTERS) {
+			snprintf(j->msg, sizeof(j->msg), "more than %d "
+			    "centres", NSL_OPTIMUM_MAX_CENTERS);
+			return j->msg;
+		}
+		j->centers[j->ncenters++] = v;
+		p += k;
+		if (*p == '\0')
+			return NULL;
+		if (*p++ != ',') {
+			snprintf(j->msg, sizeof(j->msg), "expected positive "
+			    "numbers separated by commas, got '%s'", arg);
+			return j->msg;
+		}
+	}
+}
+
+const char *
 nsl_optimum_check(struct nsl_optimum_job *j)
 {
 	const char *gf = j->by != NULL ? j->by : j->bin;
@@ -379,6 +413,8 @@ nsl_optimum_check(struct nsl_optimum_job *j)
 		return "the group field is --x or --y";
 	if (!(j->width > 0))
 		return "--width must be positive";
+	if (j->ncenters > 0 && j->bin == NULL)
+		return "--centers goes with --bin";
 	return NULL;
 }
 
@@ -415,6 +451,21 @@ num_field(const struct nsl_rec *rec, const char *name, double *v,
 	if (k < 0 || nsl_rec_number(rec, (size_t)k, v, err) != 0)
 		return -1;
 	return 0;
+}
+
+/* The centre nearest v (in log), or NAN beyond --width decades. */
+static double
+nearest(const struct nsl_optimum_job *j, double v)
+{
+	double best = NAN, d, bd = INFINITY;
+	size_t i;
+
+	for (i = 0; i < j->ncenters; i++)
+		if ((d = fabs(log10(v) - log10(j->centers[i]))) < bd) {
+			bd = d;
+			best = j->centers[i];
+		}
+	return bd <= j->width ? best : NAN;
 }
 
 /* Read every record into groups; returns the group count or -1. */
@@ -456,6 +507,11 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 			}
 			key = j->bin != NULL ?
 			    floor(log10(gv) / j->width + 0.5) : gv;
+			if (j->ncenters > 0 &&
+			    isnan(key = nearest(j, gv))) {
+				j->outside++;
+				continue;
+			}
 		}
 		for (i = 0; i < ng; i++)
 			if (g[i].key == key)
@@ -474,8 +530,13 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 	}
 	if (rc < 0)
 		goto fail;
+	if (j->outside > 0)
+		nsl_buf_addf(&j->warn, "%zu record%s more than %g decades from "
+		    "every centre: left out\n", j->outside,
+		    j->outside == 1 ? "" : "s", j->width);
 	if (ng == 0) {
-		nsl_err_set(err, NSL_EX_DATAERR, "no records");
+		nsl_err_set(err, NSL_EX_DATAERR, "no records%s",
+		    j->outside > 0 ? " near a centre" : "");
 		nsl_err_at(err, nsl_reader_name(r), 0);
 		goto fail;
 	}
@@ -524,7 +585,8 @@ fit_group(const struct nsl_optimum_job *j, const struct pts *p,
 	o->range[0] = exp(lo);
 	o->range[1] = exp(hi);
 	if (j->by != NULL || j->bin != NULL)
-		o->gval = j->by != NULL ? p->gv[0] : exp(s / (double)p->n);
+		o->gval = j->by != NULL ? p->gv[0] : j->ncenters > 0 ?
+		    p->key : exp(s / (double)p->n);
 	if (j->bin != NULL) {
 		o->has_bin = 1;
 		o->bin[0] = INFINITY;
@@ -718,7 +780,7 @@ cmp_gval(const void *a, const void *b)
 	return p->key < q->key ? -1 : p->key > q->key;
 }
 
-/* The group's name in messages: "C=1e+19" or "the profile". */
+/* The group's name in messages: "group C=1e+19" or "the profile". */
 static void
 group_name(const struct nsl_optimum_job *j, const struct nsl_optrec *o,
     struct nsl_buf *b)

@@ -18,12 +18,15 @@ chinchilla() {
 	    jq -c '{N: .["Model Size"], C: .["Training FLOP"], D: (.["Training FLOP"]/(6*.["Model Size"])), loss}'
 }
 
+# Hoffmann et al.'s nine IsoFLOP budgets (their Figure 3)
+BUDGETS=6e18,1e19,3e19,6e19,1e20,3e20,6e20,1e21,3e21
+
 @test "approach 2 on the Chinchilla points: N_opt and D_opt exponents near the paper's 0.49 and 0.51" {
 	chinchilla > "$BATS_TEST_TMPDIR/c.jsonl"
-	run nsl-optimum -q --x N --bin C --width 0.15 --skip --bootstrap 100 \
+	run nsl-optimum -q --x N --bin C --centers "$BUDGETS" --width 0.15 --bootstrap 100 \
 	    --law-output "$BATS_TEST_TMPDIR/n.json" "$BATS_TEST_TMPDIR/c.jsonl"
 	assert_success
-	run nsl-optimum -q --x D --bin C --width 0.15 --skip --bootstrap 100 \
+	run nsl-optimum -q --x D --bin C --centers "$BUDGETS" --width 0.15 --bootstrap 100 \
 	    --law-output "$BATS_TEST_TMPDIR/d.json" "$BATS_TEST_TMPDIR/c.jsonl"
 	assert_success
 	a=$(jq .params.a "$BATS_TEST_TMPDIR/n.json")

@@ -20,6 +20,13 @@ static struct nsl_optimum_job job;
 static int bootstrap;
 static const char *law_out;
 
+static const char *
+centers_cb(const struct nsl_opt *r, const char *arg)
+{
+	(void)r;
+	return nsl_optimum_centers(&job, arg);
+}
+
 static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "x", &job.x, "F",
 	    "the profiled variable (model size, learning rate, ...); the "
@@ -30,8 +37,12 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "bin", &job.bin, "F",
 	    "one profile per bin of --width decades of F (F scattered around "
 	    "its budgets); the bin's value is its members' geometric mean"),
+	NSL_OPT_CALLBACK(0, "centers", NULL, "C,...", centers_cb,
+	    "--bin: one profile per centre (a nominal budget), of the values "
+	    "within --width decades of it"),
 	NSL_OPT_DOUBLE(0, "width", &job.width, "W", 0, 100,
-	    "--bin width in decades", .flags = NSL_OPTF_GT_MIN),
+	    "--bin width in decades (with --centers: the largest distance)",
+	    .flags = NSL_OPTF_GT_MIN),
 	NSL_OPT_FLAG(0, "skip", &job.skip,
 	    "write a profile without a minimum inside its range with its "
 	    "status and leave it out of the law (default: an error)"),

@@ -6,7 +6,9 @@
  * (--by, e.g. an IsoFLOP budget C or a model size N), by bins of width
  * W decades of a continuous field (--bin: bin i holds the values v with
  * round(log10(v) / W) == i, for budgets that are scattered around their
- * nominal values), or none (one profile).  Within each group the measured
+ * nominal values), by the nearest of given centres (--bin with
+ * --centers: the nominal budgets; a value more than W decades from every
+ * centre is left out, and counted in a note), or none (one profile).  Within each group the measured
  * y is fitted by least squares as a parabola in u = ln x,
  *
  *	y = c0 + c1 u + c2 u^2,
@@ -23,7 +25,7 @@
  *
  * With groups, the optima of the "ok" groups are fitted as a power law of
  * the group value g (the --by value; for a bin, the geometric mean of its
- * members' values): ln x* = ln k + a ln g by least squares, x* = k g^a.
+ * members' values; with centres, the centre): ln x* = ln k + a ln g by least squares, x* = k g^a.
  * Bootstrap replicate b refits the line to the b-th resample of every
  * "ok" group (those with a vertex; at least 2), so the interval of (k, a)
  * carries the groups' own uncertainty.  The result is a fit record
@@ -109,6 +111,7 @@ int nsl_optimum_parabola(const double *u, const double *y, size_t n,
     double coef[3]);
 
 #define NSL_OPTIMUM_WIDTH 0.1	/* --bin width, decades */
+#define NSL_OPTIMUM_MAX_CENTERS 256
 
 
 struct nsl_optimum_job {
@@ -116,6 +119,9 @@ struct nsl_optimum_job {
 	const char *by;		/* group by equal value, or NULL */
 	const char *bin;	/* group by log bins, or NULL */
 	double width;		/* bin width in decades */
+	double centers[NSL_OPTIMUM_MAX_CENTERS];	/* --centers */
+	size_t ncenters;
+	size_t outside;		/* out: records far from every centre */
 	size_t B;		/* resamples, 0 for none */
 	double level;
 	uint64_t seed;
@@ -134,6 +140,12 @@ struct nsl_optimum_job {
 /* A job with the defaults (y "loss", width, level 0.95). */
 void nsl_optimum_init(struct nsl_optimum_job *);
 void nsl_optimum_release(struct nsl_optimum_job *);
+
+/*
+ * Parse --centers "C1,C2,..." (positive numbers) into the job.  Returns
+ * NULL, or a message without the option's name.
+ */
+const char *nsl_optimum_centers(struct nsl_optimum_job *, const char *arg);
 
 /* NULL, or a message naming the options that do not go together. */
 const char *nsl_optimum_check(struct nsl_optimum_job *);
