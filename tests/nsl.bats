@@ -99,8 +99,10 @@ load helper
 # not read fails the test, naming itself.
 contract_args() {
 	case $1 in
+	nsl-compare) echo "--a FILE --b FILE" ;;
 	nsl-embed) echo "--fit FILE --dim 1" ;;
 	nsl-extrapolate) echo "--fit FILE" ;;
+	nsl-optimum) echo "--x N FILE" ;;
 	nsl-ot-distance) echo "FILE FILE" ;;
 	nsl-plot) echo "--x a --y b FILE" ;;
 	nsl-probe) echo "--train FILE" ;;
