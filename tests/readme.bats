@@ -213,6 +213,10 @@ run_doc() {
 	run_doc examples/perceptron/README.md
 }
 
+@test "examples/isoflop/README.md: every command runs, the records as shown" {
+	run_doc examples/isoflop/README.md
+}
+
 @test "examples/scaling-law/README.md: every command runs, the by-hand fit as shown" {
 	run_doc examples/scaling-law/README.md
 }
