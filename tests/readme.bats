@@ -217,6 +217,10 @@ run_doc() {
 	run_doc examples/isoflop/README.md
 }
 
+@test "examples/crossover/README.md: every command runs, the comparison as shown" {
+	run_doc examples/crossover/README.md
+}
+
 @test "examples/scaling-law/README.md: every command runs, the by-hand fit as shown" {
 	run_doc examples/scaling-law/README.md
 }
