@@ -9,6 +9,11 @@ setup() {
 	F="$TESTS_DIR/fixtures/compare"
 }
 
+@test "golden cases: crossover, its interval, P(A < B) and the grid of laws written by hand" {
+	golden "$F/compare.test"
+	assert_success
+}
+
 fit() {
 	nsl-fit -q --law power-offset --bootstrap 200 "$@"
 }

@@ -7,7 +7,9 @@
  * measured y give the difference D(x) = f_A(x) - f_B(x).  Its band comes
  * from the fits' bootstrap samples, paired by index (sample b of A with
  * sample b of B, over the fewer of the two): the fits are independent
- * draws, so a pair is one draw of D.  Over the range [lo, hi] (default:
+ * draws, so a pair is one draw of D (fits made with one seed over the
+ * same x resample the same points: paired draws, right when the series
+ * share their runs).  Over the range [lo, hi] (default:
  * where both fits have data, the overlap of their "range"):
  *
  *  - the crossover: the smallest x where D changes sign (sampled at
