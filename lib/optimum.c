@@ -861,7 +861,9 @@ nsl_optimum_run(struct nsl_optimum_job *j, const char *in,
 			}
 			nsl_buf_addf(&j->warn, "%s: left out\n", name.data);
 		}
-		if (j->B == 0 || o->status == NSL_OPTIMUM_FEW)
+		/* a profile without a minimum has no vertex to bracket */
+		if (j->B == 0 || o->status == NSL_OPTIMUM_FEW ||
+		    o->status == NSL_OPTIMUM_CONCAVE)
 			continue;
 		if ((vu[i] = malloc(j->B * sizeof(double))) == NULL ||
 		    boot_group(j, &p[i], i, vu[i]) != 0)

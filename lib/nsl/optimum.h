@@ -42,8 +42,8 @@
  * "C" (the group field and g) is there only with groups, "bin" only with
  * --bin (the range of the members' values); "N_opt" and "loss_opt" are
  * null unless c2 > 0; the interval and "B", "valid", "level" only with a
- * bootstrap.  Field names come from the job: X_opt, X_opt_lo, X_opt_hi,
- * Y_opt.
+ * bootstrap, of a profile with a minimum (ok or edge).  Field names
+ * come from the job: X_opt, X_opt_lo, X_opt_hi, Y_opt.
  *
  * Ownership: the job borrows its strings; its groups and law are its own,
  * freed by nsl_optimum_release().
