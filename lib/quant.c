@@ -51,21 +51,32 @@ const float nsl_quant_nf4_levels[16] = {
 	0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f
 };
 
+/* Does the all-ones magnitude code stand for NaN (E4M3, E8M0)? */
+static int
+nan_last(enum nsl_quant_special sp)
+{
+	return sp == NSL_QS_FN || sp == NSL_QS_FNU;
+}
+
 static void
 fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
-    enum nsl_quant_special sp)
+    enum nsl_quant_special sp, int bias, int usign)
 {
 	unsigned c, ncodes, e, m, top = (1u << ebits) - 1;
+	unsigned mtop = (1u << mbits) - 1, mag = ebits + mbits;
 
 	f->kind = NSL_QK_FLOAT;
 	f->ebits = ebits;
 	f->mbits = mbits;
-	f->bits = 1 + ebits + mbits;
-	f->bias = (1 << (ebits - 1)) - 1;
+	f->usign = usign || sp == NSL_QS_FNU;
+	f->bits = !f->usign + ebits + mbits;
+	f->bias = bias ? bias : (1 << (ebits - 1)) - 1;
 	f->special = sp;
-	f->emin = 1 - f->bias;
-	f->emax = (int)(sp == NSL_QS_IEEE ? top - 1 : top) - f->bias;
-	f->max = ldexp(sp == NSL_QS_FN ? 2.0 - ldexp(2.0, -mbits) :
+	/* E8M0 has no subnormals: its exponent field 0 is 2^-bias */
+	f->emin = (sp == NSL_QS_FNU ? 0 : 1) - f->bias;
+	f->emax = (int)(sp == NSL_QS_IEEE || (nan_last(sp) && mbits == 0) ?
+	    top - 1 : top) - f->bias;
+	f->max = ldexp(nan_last(sp) && mbits > 0 ? 2.0 - ldexp(2.0, -mbits) :
 	    2.0 - ldexp(1.0, -mbits), f->emax);
 	f->emax_elem = f->emax;
 	ncodes = 1u << f->bits;
@@ -73,30 +84,34 @@ fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
 		double v;
 
 		e = (c >> mbits) & top;
-		m = c & ((1u << mbits) - 1);
-		if (e == 0)
+		m = c & mtop;
+		if (e == 0 && sp != NSL_QS_FNU)
 			v = ldexp(m, f->emin - mbits);
 		else
 			v = ldexp((1u << mbits) + m, (int)e - f->bias - mbits);
 		if (sp == NSL_QS_IEEE && e == top)
 			v = m == 0 ? INFINITY : NAN;
-		if (sp == NSL_QS_FN && e == top && m == (1u << mbits) - 1)
+		if (nan_last(sp) && e == top && m == mtop)
 			v = NAN;
-		f->value[c] = (c >> (ebits + mbits)) & 1 ? -v : v;
+		if (sp == NSL_QS_FNUZ && c == 1u << mag)	/* "-0" */
+			v = NAN;
+		f->value[c] = !f->usign && (c >> mag) & 1 ? -v : v;
 	}
 }
 
 static void
-int_setup(struct nsl_quant_format *f, int bits)
+int_setup(struct nsl_quant_format *f, int bits, int usign)
 {
 	int c;
 
 	f->kind = NSL_QK_INT;
 	f->bits = bits;
-	f->qmax = (1 << (bits - 1)) - 1;
+	f->usign = usign;
+	f->qmax = usign ? (1 << bits) - 1 : (1 << (bits - 1)) - 1;
 	f->max = f->qmax;
 	for (c = 0; c < (1 << bits); c++)
-		f->value[c] = c < (1 << (bits - 1)) ? c : c - (1 << bits);
+		f->value[c] = usign || c < (1 << (bits - 1)) ? c :
+		    c - (1 << bits);
 }
 
 /* "eXmY", "eXmY-fn", "eXmY-ieee": any minifloat of 3..8 bits. */
@@ -122,7 +137,7 @@ match_exmy(const char *s, struct nsl_quant_format *f)
 		return -1;
 	if (sp == NSL_QS_IEEE && (e < 2 || m < 1))
 		return -1;
-	fp_setup(f, e, m, sp);
+	fp_setup(f, e, m, sp, 0, 0);
 	return 0;
 }
 
@@ -134,12 +149,17 @@ match_exmy(const char *s, struct nsl_quant_format *f)
  */
 #define MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
 	.ebits = (e), .mbits = (m), .special = (sp) }
+#define MINIFLOAT_BIAS(n, e, m, sp, b) { .name = (n), \
+	.kind = NSL_QK_FLOAT, .ebits = (e), .mbits = (m), .special = (sp), \
+	.bias = (b) }
 #define MX_MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
 	.ebits = (e), .mbits = (m), .special = (sp), .mx = 1, \
 	.block = NSL_QUANT_MX_BLOCK }
 #define MX_INTEGER(n, b, x) { .name = (n), .kind = NSL_QK_INT, \
 	.bits = (b), .elem_exp = (x), .mx = 1, .block = NSL_QUANT_MX_BLOCK }
 #define INTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b) }
+#define UINTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b), \
+	.usign = 1 }
 #define LEVELS(n, b, lv, blk) { .name = (n), .kind = NSL_QK_NF4, \
 	.bits = (b), .levels = (lv), .block = (blk) }
 #define FAMILY(n, text, fn) { .name = (n), .family = (text), .match = (fn) }
@@ -152,6 +172,14 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	MINIFLOAT("fp6-e2m3", 2, 3, NSL_QS_FINITE),
 	MINIFLOAT("fp6-e3m2", 3, 2, NSL_QS_FINITE),
 	MINIFLOAT("fp4-e2m1", 2, 1, NSL_QS_FINITE),
+	/* the other 8-bit types of ml_dtypes: Graphcore/AMD's FNUZ (bias
+	 * one more than IEEE's; b11: bias 11), IEEE-style E3M4 and the
+	 * unsigned E8M0 of OCP MX scales */
+	MINIFLOAT_BIAS("fp8-e4m3fnuz", 4, 3, NSL_QS_FNUZ, 8),
+	MINIFLOAT_BIAS("fp8-e5m2fnuz", 5, 2, NSL_QS_FNUZ, 16),
+	MINIFLOAT_BIAS("fp8-e4m3b11fnuz", 4, 3, NSL_QS_FNUZ, 11),
+	MINIFLOAT("fp8-e3m4", 3, 4, NSL_QS_IEEE),
+	MINIFLOAT_BIAS("fp8-e8m0fnu", 8, 0, NSL_QS_FNU, 127),
 	/* OCP MX v1.0 block formats */
 	MX_MINIFLOAT("mxfp8-e4m3", 4, 3, NSL_QS_FN),
 	MX_MINIFLOAT("mxfp8-e5m2", 5, 2, NSL_QS_IEEE),
@@ -163,6 +191,10 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	LEVELS("nf4", 4, nsl_quant_nf4_levels, 64),
 	INTEGER("int8", 8),
 	INTEGER("int4", 4),
+	INTEGER("int3", 3),
+	INTEGER("int2", 2),
+	UINTEGER("uint4", 4),
+	UINTEGER("uint2", 2),
 	FAMILY("eXmY", "1+X+Y = 3..8 bits  bias 2^(X-1)-1, no inf/NaN (-fn: "
 	    "NaN S.1..1.1..1; -ieee: inf and NaN)", match_exmy),
 	{ .name = NULL }
@@ -196,10 +228,11 @@ def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)
 
 	switch (d->kind) {
 	case NSL_QK_FLOAT:
-		fp_setup(f, d->ebits, d->mbits, d->special);
+		fp_setup(f, d->ebits, d->mbits, d->special, d->bias,
+		    d->usign);
 		break;
 	case NSL_QK_INT:
-		int_setup(f, d->bits);
+		int_setup(f, d->bits, d->usign);
 		if (d->elem_exp != 0) {
 			for (c = 0; c < (1 << d->bits); c++)
 				f->value[c] = ldexp(f->value[c], d->elem_exp);
@@ -251,7 +284,8 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
     size_t n)
 {
 	static const char *const sp[] = { "no inf/NaN",
-	    ("NaN S.1..1.1..1, no inf"), "inf and NaN" };
+	    ("NaN S.1..1.1..1, no inf"), "inf and NaN",
+	    "NaN 1.0..0.0..0, no inf, no -0", "unsigned, NaN 1..1, no zero" };
 	size_t len;
 
 	switch (f->kind) {
@@ -266,6 +300,10 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 			snprintf(buf, n, "%-11s %d bits  two's complement "
 			    "k/%g, k in -%d..%d  max %.17g", f->name, f->bits,
 			    f->qmax / f->max, f->qmax, f->qmax, f->max);
+		else if (f->usign)
+			snprintf(buf, n, "%-11s %d bits  integers 0..%d "
+			    "(scale max/%d, negatives clamp to 0)", f->name,
+			    f->bits, f->qmax, f->qmax);
 		else
 			snprintf(buf, n, "%-11s %d bits  integers -%d..%d "
 			    "(scale absmax/%d), or 0..%d with a zero point "
@@ -316,6 +354,7 @@ max_code(const struct nsl_quant_format *f)
 
 	switch (f->special) {
 	case NSL_QS_FN:
+	case NSL_QS_FNU:
 		return top - 1;
 	case NSL_QS_IEEE:
 		return top - (1u << f->mbits);
@@ -329,8 +368,10 @@ nan_code(const struct nsl_quant_format *f)
 {
 	unsigned top = (1u << (f->ebits + f->mbits)) - 1;
 
-	if (f->special == NSL_QS_FN)
+	if (nan_last(f->special))
 		return top;
+	if (f->special == NSL_QS_FNUZ)	/* the code of -0 */
+		return top + 1;
 	/* IEEE: quiet NaN, exponent all ones and the top mantissa bit */
 	return top - (1u << f->mbits) + 1 + (1u << (f->mbits - 1));
 }
@@ -355,7 +396,8 @@ unsigned
 nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
     unsigned opts, unsigned *flags)
 {
-	unsigned sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0;
+	unsigned sign = !f->usign && signbit(x) ? 1u << (f->ebits + f->mbits) :
+	    0;
 	int m = f->mbits, e, mantmax;
 	double a = fabs(x), k, r, one = ldexp(1.0, m);
 
@@ -365,17 +407,32 @@ nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
 			return 0;
 		}
 		*flags |= NSL_QF_NAN;
-		return sign | nan_code(f);
+		return f->usign || f->special == NSL_QS_FNUZ ? nan_code(f) :
+		    sign | nan_code(f);
 	}
-	if (a == 0)
-		return sign;
+	/* no zero (E8M0) or no negatives (unsigned): the value is out of
+	 * range below, NaN unless saturating to the least code */
+	if (f->usign && (x < 0 || (a == 0 && f->special == NSL_QS_FNU))) {
+		if (opts & NSL_QO_SATURATE) {
+			*flags |= x < 0 ? NSL_QF_SATURATED : 0;
+			return 0;
+		}
+		*flags |= NSL_QF_NAN;
+		return nan_code(f);
+	}
+	if (a == 0)	/* (no -0 in FNUZ: zeros are +0) */
+		return f->special == NSL_QS_FNUZ ? 0 : sign;
 	if (isinf(a))
 		return overflow(f, sign, opts, flags);
 	e = ilogb(a);
 	if (e > f->emax)
 		return overflow(f, sign, opts, flags);
-	if (e < f->emin)
+	if (e < f->emin) {
+		if (f->special == NSL_QS_FNU)	/* the least, 2^emin, is the
+						 * nearest value */
+			return 0;
 		e = f->emin;
+	}
 	k = ldexp(a, m - e);	/* exact: a power-of-two scaling */
 	if (u < 0) {
 		r = nearbyint(k);
@@ -390,18 +447,29 @@ nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
 	}
 	if (r == 0) {
 		*flags |= NSL_QF_FLUSHED;
-		return sign;
+		return f->special == NSL_QS_FNUZ ? 0 : sign;
 	}
 	if (r >= 2 * one) {
 		r = one;
 		e++;
 	}
-	mantmax = (1 << m) - 1 - (f->special == NSL_QS_FN && e == f->emax);
+	mantmax = (1 << m) - 1 - (nan_last(f->special) && m > 0 &&
+	    e == f->emax);
 	if (e > f->emax || (e == f->emax && r - one > mantmax))
 		return overflow(f, sign, opts, flags);
 	if (r < one)	/* subnormal */
 		return sign | (unsigned)r;
 	return sign | (unsigned)(e + f->bias) << m | (unsigned)(r - one);
+}
+
+/*
+ * The bit kernels below know signed minifloats with a zero and
+ * subnormals; the unsigned ones (E8M0) take the general encoder.
+ */
+static int
+kernel_ok(const struct nsl_quant_format *f)
+{
+	return !f->usign;
 }
 
 static uint32_t
@@ -477,7 +545,9 @@ cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
 			a = f32_bits(buf[j]) & 0x7fffffffu;
 			st->saturated += a >= thr2 && a <= 0x7f800000u &&
 			    isfinite(out[i + j]);
-			st->flushed += (c[j] & mag) == 0 && a != 0;
+			/* (FNUZ's NaN code has a zero magnitude) */
+			st->flushed += (c[j] & mag) == 0 && a != 0 &&
+			    out[i + j] == out[i + j];
 		}
 	}
 	return all;
@@ -495,7 +565,7 @@ typedef uint8_t v16b __attribute__((vector_size(16)));
 
 struct f32_encoder {
 	uint32_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
-	uint32_t thr2, smask, nan_sign_mask;
+	uint32_t thr2, smask, nan_sign_mask, zero_sign_mask;
 	float magic;
 };
 
@@ -517,7 +587,8 @@ encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
 	c = (issub & sub) | (~issub & nor);
 	c = (isov & k->ovf) | (~isov & c);
 	c = (isnan_ & k->nan) | (~isnan_ & c);
-	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask) &
+	    ~((v16u)(c == 0) & k->zero_sign_mask);
 	*any_ovf |= isov;
 	*any_nan |= isnan_;
 	*any_flush |= issub & (v16u)(c == 0) & (v16u)(a != 0);
@@ -548,6 +619,13 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	size_t i;
 	int l;
 
+	if (!kernel_ok(f)) {
+		for (i = 0; i < n; i++)
+			codes[i] = (uint8_t)nsl_quant_fp_encode(f, x[i], -1,
+			    opts, &ovflag);
+		return ovflag;
+	}
+
 	k.shift = (uint32_t)(23 - m);
 	k.signshift = 31 - (uint32_t)(f->ebits + m);
 	k.minnorm = (uint32_t)(f->emin + 127) << 23;
@@ -562,6 +640,8 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	k.smask = 1u << (f->ebits + m);
 	/* a format with no NaN encodes NaN as +0 */
 	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~0u : 0;
+	/* one with no -0 rounds to +0 */
+	k.zero_sign_mask = f->special == NSL_QS_FNUZ ? ~0u : 0;
 
 	for (i = 0; i + 16 <= n; i += 16)
 		encode16(&k, x + i, codes + i, &vov, &vnan, &vflush);
@@ -590,6 +670,7 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 		c = isnan_ ? k.nan : c;
 		sign = (b >> k.signshift) & k.smask;
 		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
+		sign = c == 0 ? sign & ~k.zero_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
@@ -612,7 +693,7 @@ f64_bits(double v)
 
 struct f64_encoder {
 	uint64_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
-	uint64_t thr2, smask, nan_sign_mask;
+	uint64_t thr2, smask, nan_sign_mask, zero_sign_mask;
 	double magic;
 };
 
@@ -636,7 +717,8 @@ encode8(const struct f64_encoder *k, const double *x, uint8_t *codes,
 	c = (issub & sub) | (~issub & nor);
 	c = (isov & k->ovf) | (~isov & c);
 	c = (isnan_ & k->nan) | (~isnan_ & c);
-	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask) &
+	    ~((v8u)(c == 0) & k->zero_sign_mask);
 	*any_ovf |= isov;
 	*any_nan |= isnan_;
 	*any_flush |= issub & (v8u)(c == 0) & (v8u)(a != 0);
@@ -666,6 +748,13 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 	size_t i;
 	int l;
 
+	if (!kernel_ok(f)) {
+		for (i = 0; i < n; i++)
+			codes[i] = (uint8_t)nsl_quant_fp_encode(f, x[i], -1,
+			    opts, &ovflag);
+		return ovflag;
+	}
+
 	k.shift = (uint64_t)(52 - m);
 	k.signshift = 63 - (uint64_t)(f->ebits + m);
 	k.minnorm = (uint64_t)(f->emin + 1023) << 52;
@@ -681,6 +770,8 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 	k.smask = UINT64_C(1) << (f->ebits + m);
 	/* a format with no NaN encodes NaN as +0 */
 	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~UINT64_C(0) : 0;
+	/* one with no -0 rounds to +0 */
+	k.zero_sign_mask = f->special == NSL_QS_FNUZ ? ~UINT64_C(0) : 0;
 
 	for (i = 0; i + 8 <= n; i += 8)
 		encode8(&k, x + i, codes + i, &vov, &vnan, &vflush);
@@ -709,6 +800,7 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 		c = isnan_ ? k.nan : c;
 		sign = (b >> k.signshift) & k.smask;
 		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
+		sign = c == 0 ? sign & ~k.zero_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
@@ -837,9 +929,9 @@ nsl_quant_check(const struct nsl_quant *q)
 		    "block)";
 	if (gran == NSL_QG_BLOCK && q->block == 0)
 		return "block size must be a positive integer";
-	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx))
+	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx || f->usign))
 		return "asymmetric scaling (a zero point) applies to int8 and "
-		    "int4 only";
+		    "int4 only (and int3, int2)";
 	if (q->rotate && gran != NSL_QG_BLOCK)
 		return "the rotation needs per-block scales (an MX format, "
 		    "nf4, or block scaling)";
@@ -913,6 +1005,8 @@ nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 	s->zero = 0;
 	s->e8m0 = 0;
 	s->scale = 1;
+	if (f->kind == NSL_QK_INT && f->usign)	/* negatives clamp to 0 */
+		amax = fmax(hi, 0) * q->clip;
 	if (isnan(lo) || isnan(hi))
 		amax = NAN;
 	if (f->mx) {
@@ -988,7 +1082,8 @@ enc_one(const struct nsl_quant *q, double x, const struct nsl_quant_scale *s,
 			    fl);
 			return (unsigned)(k + s->zero);
 		}
-		k = nsl_quant_int_round(x, u, -f->qmax, f->qmax, fl);
+		k = nsl_quant_int_round(x, u, f->usign ? 0 : -f->qmax,
+		    f->qmax, fl);
 		return (unsigned)k & ((1u << f->bits) - 1);
 	case NSL_QK_NF4:
 		if (isnan(x)) {
@@ -1173,11 +1268,11 @@ round_even(double x)
  * round_f32 does.
  */
 NSL_QUANT_CLONES static unsigned
-int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
-    const double *range, uint8_t *codes, double *out)
+int_span(const double *x, size_t n, double sc, int qmin, int qmax, int bits,
+    int f32, const double *range, uint8_t *codes, double *out)
 {
 	const uint64_t mask = (1u << bits) - 1;
-	const double lo = -qmax, hi = qmax;
+	const double lo = qmin, hi = qmax;
 	double y, r, ymin = 0, ymax = 0;
 	/* 2|y| - 1 in the bits of a double, unsigned: below the value for
 	 * |y| = 1/2 iff 0 < |y| <= 1/2, which (and only which) rounds to 0 */
@@ -1389,8 +1484,8 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 		if (isnan(x[i]))
 			return -1u;
 	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE)
-		return int_span(x, n, s->scale, f->qmax, f->bits, q->f32,
-		    range, codes, out);
+		return int_span(x, n, s->scale, f->usign ? 0 : -f->qmax,
+		    f->qmax, f->bits, q->f32, range, codes, out);
 	if (f->kind == NSL_QK_NF4 && q->gran != NSL_QG_NONE)
 		return nf4_span(x, n, s->scale, q->f32, range, f->value,
 		    codes, out);
@@ -1429,7 +1524,7 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 				    s->scale);
 			return all;
 		}
-		lo = -f->qmax;
+		lo = f->usign ? 0 : -f->qmax;
 		hi = f->qmax;
 		p = s->scale;
 	}
@@ -1469,7 +1564,8 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	const double *src;
 
 	if (q->gran == NSL_QG_NONE && q->f32 && !q->stochastic &&
-	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx && !q->general) {
+	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx && !q->general &&
+	    kernel_ok(&q->fmt)) {
 		all = cast_f32(q, x, n, out, codes, st);
 		if (st != NULL)
 			add_stats(st, x, out, n);

@@ -361,6 +361,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	}
 	span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
+	    !q->fmt.usign &&
 	    q->gran != NSL_QG_NONE;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];

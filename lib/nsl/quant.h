@@ -14,9 +14,20 @@
  *	  NSL_QS_FN      S.1..1.1..1 is NaN, no infinities (OCP E4M3);
  *	  NSL_QS_IEEE    exponent field all ones: m = 0 infinity, else NaN
  *			 (IEEE 754 style; OCP E5M2).
+ *	  NSL_QS_FNUZ    no infinities, no negative zero: the code of -0,
+ *			 1.0..0.0..0, is the one NaN (Graphcore/AMD FP8,
+ *			 ml_dtypes' float8_*fnuz); the bias may be
+ *			 2^(ebits-1) or more (a row's bias).
+ *	  NSL_QS_FNU     unsigned, no zero, no subnormals: field e is
+ *			 2^(e-bias) (1 + m/2^mbits) for every e, all ones is
+ *			 NaN (OCP MX E8M0, ml_dtypes' float8_e8m0fnu).
+ *	An unsigned minifloat (usign: E8M0, the UE4M3 and UE5M3 block
+ *	scales) has no sign bit: bits = ebits + mbits.
  *  integers (NSL_QK_INT): bits-bit two's complement codes, symmetric
  *	range -qmax..qmax with qmax = 2^(bits-1)-1, or unsigned 0..2^bits-1
- *	with a zero point when asymmetric.
+ *	with a zero point when asymmetric; unsigned integers (usign: uint2,
+ *	uint4) are 0..qmax with qmax = 2^bits-1 and scale max/qmax, the
+ *	negative values clamped to 0.
  *  nf4 (NSL_QK_NF4): 4-bit indices into the 16 NormalFloat levels of
  *	QLoRA (bitsandbytes' table), scaled by the block's absmax.
  *  MX (mx = 1): blocks sharing one E8M0 scale 2^E (OCP MX v1.0); the
@@ -51,7 +62,8 @@
 #include "json.h"
 
 enum nsl_quant_kind { NSL_QK_FLOAT, NSL_QK_INT, NSL_QK_NF4 };
-enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
+enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE,
+	NSL_QS_FNUZ, NSL_QS_FNU };
 
 /* Invariant after a successful nsl_quant_format_parse: every field below
  * agrees with the name; value[c] is the exact value of code c for every
@@ -60,9 +72,10 @@ enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
 struct nsl_quant_format {
 	char name[24];
 	enum nsl_quant_kind kind;
-	int bits;		/* code width, 4..8 (3..8 for eXmY) */
+	int bits;		/* code width, 2..8 */
 	int ebits, mbits, bias;	/* minifloats and MX float elements */
 	enum nsl_quant_special special;
+	int usign;		/* no sign bit (E8M0, uint4, ...) */
 	int emin, emax;		/* unbiased exponents of min and max normal */
 	double max;		/* largest finite element magnitude */
 	int mx;			/* OCP MX block format */
@@ -89,7 +102,10 @@ struct nsl_quant_def {
 	int bits;		/* integers and level tables (minifloats:
 				 * 1 + ebits + mbits) */
 	int ebits, mbits;	/* minifloats, MX float elements included */
+	int bias;		/* minifloats: 0 for 2^(ebits-1)-1 */
 	enum nsl_quant_special special;
+	int usign;		/* no sign bit: unsigned minifloats and
+				 * integers */
 	int mx;			/* OCP MX: one E8M0 scale 2^E per block */
 	size_t block;		/* default block size (0: none) */
 	int elem_exp;		/* integers: code k is k 2^elem_exp (mxint8
@@ -306,7 +322,7 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  *	 "e8m0": [...]]}
  * codes is RFC 4648 base64 (padded; nsl/base64.h) of the packed code
  * bytes: formats of 5..8 bits one byte per element (the code in the low
- * bits); formats of 3 or 4 bits two per byte, element 2i in the low
+ * bits); formats of 2 to 4 bits two per byte, element 2i in the low
  * nibble and 2i+1 in the high nibble (an odd last element leaves the high nibble 0).  One scale
  * per span (none: no scales; tensor and row: one; block: one per block,
  * the last one partial): MX formats give the biased E8M0 exponent byte
