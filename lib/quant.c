@@ -155,6 +155,9 @@ match_exmy(const char *s, struct nsl_quant_format *f)
 #define MX_MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
 	.ebits = (e), .mbits = (m), .special = (sp), .mx = 1, \
 	.block = NSL_QUANT_MX_BLOCK }
+#define NV_MINIFLOAT(n, e, m, sp, blk, sf) { .name = (n), \
+	.kind = NSL_QK_FLOAT, .ebits = (e), .mbits = (m), .special = (sp), \
+	.mx = 1, .block = (blk), .scale_fmt = (sf) }
 #define MX_INTEGER(n, b, x) { .name = (n), .kind = NSL_QK_INT, \
 	.bits = (b), .elem_exp = (x), .mx = 1, .block = NSL_QUANT_MX_BLOCK }
 #define INTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b) }
@@ -187,6 +190,9 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	MX_MINIFLOAT("mxfp6-e3m2", 3, 2, NSL_QS_FINITE),
 	MX_MINIFLOAT("mxfp4", 2, 1, NSL_QS_FINITE),
 	MX_INTEGER("mxint8", 8, -6),
+	/* NVIDIA's NVFP4: E2M1 in blocks of 16, a UE4M3 block scale and a
+	 * float32 one per tensor */
+	NV_MINIFLOAT("nvfp4", 2, 1, NSL_QS_FINITE, 16, NSL_QSF_UE4M3),
 	/* QLoRA's NormalFloat */
 	LEVELS("nf4", 4, nsl_quant_nf4_levels, 64),
 	INTEGER("int8", 8),
@@ -206,6 +212,8 @@ const char *const nsl_quant_scale_mode_names[] = { "floor", "ceil",
 	"rceil", NULL };
 const char *const nsl_quant_rounding_names[] = { "nearest-even",
 	"stochastic", NULL };
+const char *const nsl_quant_scale_fmt_names[] = { "auto", "e8m0", "ue4m3",
+	"ue5m3", NULL };
 
 void
 nsl_quant_format_names_text(char *buf, size_t n)
@@ -250,6 +258,8 @@ def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)
 		break;
 	}
 	f->mx = d->mx;
+	f->scale_fmt = d->scale_fmt != NSL_QSF_AUTO ? d->scale_fmt : d->mx ?
+	    NSL_QSF_E8M0 : NSL_QSF_AUTO;
 	f->block = d->block;
 }
 
@@ -317,7 +327,11 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 		break;
 	}
 	len = strlen(buf);
-	if (f->mx && len < n)
+	if (f->mx && f->scale_fmt != NSL_QSF_E8M0 && len < n)
+		snprintf(buf + len, n - len, "  %s scale per block of %zu "
+		    "times a float32 scale per tensor",
+		    nsl_quant_scale_fmt_names[f->scale_fmt], f->block);
+	else if (f->mx && len < n)
 		snprintf(buf + len, n - len, "  MX: E8M0 scale per block of "
 		    "%zu, emax_elem %d", f->block, f->emax_elem);
 }
@@ -937,7 +951,54 @@ nsl_quant_check(const struct nsl_quant *q)
 		    "nf4, or block scaling)";
 	if (q->rotate && (q->block & (q->block - 1)))
 		return "the rotation needs a power-of-two block size";
+	if (q->scale_fmt != NSL_QSF_AUTO && !f->mx)
+		return "a block scale format (--scale-format) applies to the "
+		    "MX block formats (mx..., nvfp4) only";
+	/* a rotated block's amax may be sqrt(block) times the second
+	 * scale's, which is found before the rotation */
+	if (q->rotate && f->mx && (q->scale_fmt != NSL_QSF_AUTO ?
+	    q->scale_fmt : f->scale_fmt) != NSL_QSF_E8M0)
+		return "the rotation takes E8M0 block scales, not ue4m3 or "
+		    "ue5m3";
 	return NULL;
+}
+
+/* The block scale format q takes (its own or the one asked for). */
+static enum nsl_quant_scale_fmt
+scale_fmt_of(const struct nsl_quant *q)
+{
+	return q->scale_fmt != NSL_QSF_AUTO ? q->scale_fmt :
+	    q->fmt.scale_fmt;
+}
+
+int
+nsl_quant_fractional(const struct nsl_quant *q)
+{
+	return q->fmt.mx && scale_fmt_of(q) != NSL_QSF_E8M0 &&
+	    scale_fmt_of(q) != NSL_QSF_AUTO;
+}
+
+double
+nsl_quant_outer_of(const struct nsl_quant *q,
+    const struct nsl_quant_scale *scales, size_t ns)
+{
+	size_t i;
+	double v;
+
+	/* v s is exact, so (v s) / v is s */
+	for (i = 0; i < ns; i++) {
+		v = q->sfmt.value[scales[i].e8m0 & 255];
+		if (v > 0 && scales[i].scale > 0)
+			return scales[i].scale / v;
+	}
+	return 1;
+}
+
+int
+nsl_quant_needs_tensor(const struct nsl_quant *q)
+{
+	return q->gran == NSL_QG_TENSOR || (nsl_quant_fractional(q) &&
+	    q->outer == NSL_QG_TENSOR);
 }
 
 int
@@ -951,6 +1012,19 @@ nsl_quant_prepare(struct nsl_quant *q, struct nsl_err *err)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
 	if (q->clip <= 0 || q->clip > 1)
 		q->clip = 1;
+	q->frac = nsl_quant_fractional(q);
+	if (q->frac) {
+		/* the unsigned scale formats: UE4M3 is E4M3's codes of
+		 * sign 0 (7 bits), UE5M3 8 bits of the E4M3 convention */
+		if (scale_fmt_of(q) == NSL_QSF_UE4M3)
+			fp_setup(&q->sfmt, 4, 3, NSL_QS_FN, 0, 1);
+		else
+			fp_setup(&q->sfmt, 5, 3, NSL_QS_FN, 0, 1);
+		strcpy(q->sfmt.name, nsl_quant_scale_fmt_names[scale_fmt_of(q)]);
+		/* --scale-by picks the second scale's span; the block
+		 * scales are the format's (not given: per tensor) */
+		q->outer = q->gran == NSL_QG_BLOCK ? NSL_QG_TENSOR : q->gran;
+	}
 	if (q->fmt.mx)
 		q->gran = NSL_QG_BLOCK;
 	if (q->rotate) {
@@ -1009,6 +1083,18 @@ nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 		amax = fmax(hi, 0) * q->clip;
 	if (isnan(lo) || isnan(hi))
 		amax = NAN;
+	if (nsl_quant_fractional(q)) {
+		/* the second scale: amax over its span maps to the largest
+		 * element times the largest block scale */
+		s->scale = 1;
+		if (!isfinite(amax))
+			s->scale = NAN;
+		else if (amax > 0 && q->outer != NSL_QG_NONE)
+			s->scale = to_f32(q, amax / (f->max * q->sfmt.max));
+		if (s->scale == 0 || isinf(s->scale))
+			s->scale = 1;
+		return;
+	}
 	if (f->mx) {
 		e = nsl_quant_mx_exponent(f, amax, q->scale_mode);
 		s->e8m0 = e + 127;
@@ -1035,6 +1121,31 @@ nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 		s->scale = 1;
 }
 
+/*
+ * The fractional scale of a block with least and greatest element lo
+ * and hi under second scale outer: v = amax / (max outer) rounded to
+ * nearest-even in the scale format, saturating (as NVIDIA's
+ * cvt.rn.satfinite); s->scale = v outer (exact in a double: v has 4
+ * significant bits).
+ */
+static void
+block_scale(const struct nsl_quant *q, double lo, double hi, double outer,
+    struct nsl_quant_scale *s)
+{
+	double amax = fmax(fabs(lo), fabs(hi)) * q->clip;
+	unsigned fl = 0;
+
+	s->zero = 0;
+	if (isnan(lo) || isnan(hi) || isnan(outer)) {
+		s->e8m0 = (int)nan_code(&q->sfmt);
+		s->scale = NAN;
+		return;
+	}
+	s->e8m0 = (int)nsl_quant_fp_encode(&q->sfmt, amax / (q->fmt.max *
+	    outer), -1, NSL_QO_SATURATE, &fl);
+	s->scale = q->sfmt.value[s->e8m0] * outer;
+}
+
 /* Dequantized value of one code under span scale s. */
 static double
 deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
@@ -1042,6 +1153,8 @@ deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
 	const struct nsl_quant_format *f = &q->fmt;
 	double v = f->value[c];
 
+	if (f->mx && q->frac)
+		return to_f32(q, v * s->scale);	/* NaN for a NaN scale */
 	if (f->mx)
 		return s->e8m0 == 255 ? NAN : ldexp(v, s->e8m0 - 127);
 	if (f->kind == NSL_QK_INT && q->asymmetric)
@@ -1059,6 +1172,19 @@ enc_one(const struct nsl_quant *q, double x, const struct nsl_quant_scale *s,
 	const struct nsl_quant_format *f = &q->fmt;
 	long k, qm;
 
+	if (f->mx && q->frac) {
+		/* a zero scale (it underflowed) zeroes its block */
+		if (isnan(s->scale) || s->scale == 0) {
+			*fl |= isnan(s->scale) ? NSL_QF_NAN : x != 0 ?
+			    NSL_QF_FLUSHED : 0;
+			return 0;
+		}
+		x /= s->scale;
+		if (f->kind == NSL_QK_INT)
+			return (unsigned)nsl_quant_int_round(x * 64, u, -127,
+			    127, fl) & 0xff;
+		return nsl_quant_fp_encode(f, x, u, NSL_QO_SATURATE, fl);
+	}
 	if (f->mx) {
 		if (s->e8m0 == 255) {
 			*fl |= NSL_QF_NAN;
@@ -1477,8 +1603,8 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	double y, r, p, lo, hi;
 	size_t i;
 
-	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
-	    q->asymmetric))
+	if ((f->mx && !q->frac && s->e8m0 == 255) || (q->frac &&
+	    !(s->scale > 0)) || (f->kind == NSL_QK_INT && q->asymmetric))
 		return -1u;
 	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && range == NULL; i++)
 		if (isnan(x[i]))
@@ -1489,7 +1615,23 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	if (f->kind == NSL_QK_NF4 && q->gran != NSL_QG_NONE)
 		return nf4_span(x, n, s->scale, q->f32, range, f->value,
 		    codes, out);
-	if (f->mx) {
+	if (q->frac) {
+		/* x / (v_b outer) rounded once, as enc_one */
+		for (i = 0; i < n; i++)
+			out[i] = x[i] / s->scale;
+		if (f->kind == NSL_QK_FLOAT) {
+			all = fp_encode_f64(f, out, n, codes, NSL_QO_SATURATE);
+			for (i = 0; i < n; i++)
+				out[i] = to_f32(q, f->value[codes[i]] *
+				    s->scale);
+			return all;
+		}
+		for (i = 0; i < n; i++)	/* mxint8 */
+			out[i] *= 64;
+		lo = -127;
+		hi = 127;
+		p = s->scale;
+	} else if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
 		double up = ldexp(1.0, s->e8m0 - 127);
@@ -1543,7 +1685,8 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	for (i = 0; i < n; i++) {
 		c = (unsigned)(long)out[i] & ((1u << f->bits) - 1);
 		codes[i] = (uint8_t)c;
-		out[i] = f->mx ? f->value[c] * p : to_f32(q, f->value[c] * p);
+		out[i] = f->mx && !q->frac ? f->value[c] * p :
+		    to_f32(q, f->value[c] * p);
 	}
 	return all | (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
 	    0);
@@ -1558,7 +1701,7 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 	struct nsl_quant_scale s = { 1, 0, 0 };
 	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
 	unsigned all = 0, c, f1;
-	double lo, hi, u = -1;
+	double lo, hi, u = -1, outer = 1;
 	double rng2[2];
 	int nan_free;
 	const double *src;
@@ -1579,6 +1722,15 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		else
 			nsl_quant_scale_for(q, 0, 0, &s);
 		scales[0] = s;
+	}
+	if (q->frac && q->outer == NSL_QG_TENSOR && tensor != NULL)
+		outer = tensor->scale;
+	else if (q->frac && q->outer == NSL_QG_ROW) {
+		/* before out (which may be x) changes; rounding to float32
+		 * keeps the order, so the ends round as the elements do */
+		span_range(x, n, &lo, &hi);
+		nsl_quant_scale_for(q, to_f32(q, lo), to_f32(q, hi), &s);
+		outer = s.scale;
 	}
 	for (b = 0; b * span < n; b++) {
 		double *o = out + b * span;
@@ -1605,7 +1757,10 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		if (q->gran == NSL_QG_TENSOR)
 			s = *tensor;
 		else if (scaled) {
-			nsl_quant_scale_for(q, lo, hi, &s);
+			if (q->frac)
+				block_scale(q, lo, hi, outer, &s);
+			else
+				nsl_quant_scale_for(q, lo, hi, &s);
 			nan_free = !isnan(lo);
 			rng2[0] = lo;
 			rng2[1] = hi;

@@ -32,7 +32,14 @@
  *	QLoRA (bitsandbytes' table), scaled by the block's absmax.
  *  MX (mx = 1): blocks sharing one E8M0 scale 2^E (OCP MX v1.0); the
  *	elements are a minifloat or, for mxint8, 8-bit two's complement
- *	with an implicit 2^-6 (values k/64, k in -127..127).
+ *	with an implicit 2^-6 (values k/64, k in -127..127).  The block
+ *	scale may instead be a fractional one (scale_fmt UE4M3 or UE5M3):
+ *	block b's scale is v_b s, v_b = amax_b / (max s) rounded to
+ *	nearest-even in the scale format (saturating; 0 when it
+ *	underflows, which zeroes the block), s a second, float32 scale
+ *	per tensor (default), per row or none (1), s = amax / (max
+ *	max_sf) over its span (max_sf the scale format's largest).
+ *	NVFP4 (NVIDIA) is this with E2M1 elements, blocks of 16 and UE4M3.
  *
  * Codes are one byte each (the low `bits` bits; sign in the top one of
  * those for minifloats, two's complement for integers).
@@ -62,6 +69,13 @@
 #include "json.h"
 
 enum nsl_quant_kind { NSL_QK_FLOAT, NSL_QK_INT, NSL_QK_NF4 };
+
+/* The block scale of an MX-style format: auto (the format's own), OCP
+ * MX's E8M0 power of two, or a fractional unsigned minifloat: UE4M3 (the
+ * E4M3 codes of sign 0, max 448) or UE5M3 (8 bits, bias 15, 0xff NaN,
+ * max 114688). */
+enum nsl_quant_scale_fmt { NSL_QSF_AUTO, NSL_QSF_E8M0, NSL_QSF_UE4M3,
+	NSL_QSF_UE5M3 };
 enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE,
 	NSL_QS_FNUZ, NSL_QS_FNU };
 
@@ -79,6 +93,7 @@ struct nsl_quant_format {
 	int emin, emax;		/* unbiased exponents of min and max normal */
 	double max;		/* largest finite element magnitude */
 	int mx;			/* OCP MX block format */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX: its block scale */
 	int emax_elem;		/* MX: emax of the element type */
 	int qmax;		/* integers: 2^(bits-1)-1 */
 	size_t block;		/* default block size (0: none) */
@@ -107,6 +122,7 @@ struct nsl_quant_def {
 	int usign;		/* no sign bit: unsigned minifloats and
 				 * integers */
 	int mx;			/* OCP MX: one E8M0 scale 2^E per block */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX: auto is E8M0 */
 	size_t block;		/* default block size (0: none) */
 	int elem_exp;		/* integers: code k is k 2^elem_exp (mxint8
 				 * -6), 0 for plain integers */
@@ -213,6 +229,8 @@ enum nsl_quant_gran {
 extern const char *const nsl_quant_gran_names[];
 extern const char *const nsl_quant_scale_mode_names[];
 extern const char *const nsl_quant_rounding_names[];
+/* enum nsl_quant_scale_fmt's: "auto", "e8m0", "ue4m3", "ue5m3" */
+extern const char *const nsl_quant_scale_fmt_names[];
 
 /* Everything that decides the quantization of a vector. */
 struct nsl_quant {
@@ -229,6 +247,14 @@ struct nsl_quant {
 	uint64_t seed;
 	int general;		/* take the general code paths, not the fast
 				 * ones (which give the same bytes): tests */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX block scale; auto:
+						 * the format's */
+	/* set by nsl_quant_prepare for a fractional block scale: its
+	 * format and the granularity of the float32 second scale (the
+	 * --scale-by given: tensor, the default, row or none) */
+	int frac;		/* the block scale is fractional */
+	struct nsl_quant_format sfmt;
+	enum nsl_quant_gran outer;
 	signed char *signs;	/* rotation signs, block of them (owned) */
 	double *scratch;	/* block doubles for the rotation (owned) */
 };
@@ -259,14 +285,32 @@ void nsl_quant_release(struct nsl_quant *q);
 
 /* The scale of one span (a block, a row or the tensor). */
 struct nsl_quant_scale {
-	double scale;	/* multiply codes' values by this (MX: 2^E) */
+	double scale;	/* multiply codes' values by this (MX: 2^E;
+			 * fractional: v_b s, exact) */
 	long zero;	/* asymmetric integers: zero point */
-	int e8m0;	/* MX: E + 127 (255: NaN) */
+	int e8m0;	/* MX: E + 127 (255: NaN); fractional: the code of
+			 * v_b in the scale format */
 };
 
-/* Scale for a span whose smallest and largest values are lo and hi. */
+/*
+ * Scale for a span whose smallest and largest values are lo and hi; for
+ * a fractional MX format (nsl_quant_fractional), the second scale s of
+ * such a span, in s->scale.
+ */
 void nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
     struct nsl_quant_scale *s);
+
+/* Does q (prepared) take a fractional block scale and a second scale? */
+int nsl_quant_fractional(const struct nsl_quant *q);
+
+/* Does q need a scale over all the records (tensor) before the first?
+ * The filter keeps them in memory then. */
+int nsl_quant_needs_tensor(const struct nsl_quant *q);
+
+/* The second scale s of a record's ns block scales under a fractional
+ * q (1 when no block tells: all of them zero or NaN). */
+double nsl_quant_outer_of(const struct nsl_quant *q,
+    const struct nsl_quant_scale *scales, size_t ns);
 
 /* Error statistics, summed as vectors are quantized. */
 struct nsl_quant_stats {

@@ -416,6 +416,126 @@ test_f32_sweep(const char *name, int quick)
 	    bad);
 }
 
+/*
+ * The fractional block scale formats against their definitions: UE4M3
+ * is E4M3's 128 codes of sign 0 (0x7f NaN, max 448); UE5M3 8 bits, bias
+ * 15, subnormals, 0xff NaN, max 1.75 * 2^16 = 114688.
+ */
+static void
+test_scale_formats(void)
+{
+	struct nsl_quant q;
+	struct nsl_err err;
+	unsigned c, e, m, bad = 0;
+	long double want;
+
+	memset(&q, 0, sizeof(q));
+	nsl_err_clear(&err);
+	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
+	nsl_quant_set_scaling(&q, 0, -1);
+	q.scale_fmt = NSL_QSF_UE5M3;
+	q.clip = 1;
+	nsl_quant_prepare(&q, &err);
+	for (c = 0; c < 256; c++) {
+		e = c >> 3;
+		m = c & 7;
+		want = c == 255 ? NAN : e == 0 ? m / 8.0L * p2(-14) :
+		    (1 + m / 8.0L) * p2((int)e - 15);
+		bad += !same_value(q.sfmt.value[c], want);
+	}
+	UNIT_CHECK(q.frac && bad == 0 && q.sfmt.bits == 8 && q.sfmt.max ==
+	    114688, "ue5m3: 256 codes per definition, max 114688 (%u wrong)",
+	    bad);
+	nsl_quant_release(&q);
+	q.scale_fmt = NSL_QSF_UE4M3;
+	nsl_quant_prepare(&q, &err);
+	bad = 0;
+	for (c = 0; c < 128; c++) {
+		struct fmtcase e4 = { "fp8-e4m3", 4, 3, FN, 0 };
+
+		bad += !same_value(q.sfmt.value[c], ref_value(&e4, c));
+	}
+	UNIT_CHECK(q.frac && bad == 0 && q.sfmt.bits == 7 && q.sfmt.max ==
+	    448, "ue4m3: the 128 E4M3 codes of sign 0, max 448 (%u wrong)",
+	    bad);
+	nsl_quant_release(&q);
+	q.scale_fmt = NSL_QSF_AUTO;
+	UNIT_CHECK(nsl_quant_check(&q) == NULL && (q.scale_fmt =
+	    NSL_QSF_E8M0, nsl_quant_prepare(&q, &err) == 0 && !q.frac),
+	    "mxfp4 takes E8M0 scales by default and when asked");
+	nsl_quant_format_parse(&q.fmt, "fp8-e4m3", &err);
+	q.scale_fmt = NSL_QSF_UE4M3;
+	UNIT_CHECK(nsl_quant_check(&q) != NULL, "a scale format needs an MX "
+	    "format");
+}
+
+/*
+ * NVFP4 on hand-worked blocks of 16 (NVIDIA, arXiv 2509.25149): one
+ * tensor of four blocks whose amax is 2688 = 6 * 448, so the float32
+ * second scale s = 2688 / (6 * 448) = 1 and a block's scale is amax / 6
+ * rounded to nearest-even E4M3.
+ *   block 0, an outlier: 2688, 1, -2, 0.5: v = 448 (0x7e); 2688 / 448 =
+ *	6 (code 7); 1/448, -2/448, 0.5/448 < 0.25 become 0, -0 (code 8), 0.
+ *   block 1, all zero: v = 0, every code 0.
+ *   block 2, an underflowing scale: amax 0.005, 0.005 / 6 < 2^-10 (half
+ *	E4M3's least subnormal): v = 0, the block is zero.
+ *   block 3: amax 3, v = 0.5 (0x30); 3, -1.5, 0.75, 0.2 over 0.5 are 6,
+ *	-3, 1.5, 0.4 -> codes 7, 0xd, 3, 1 (0.5): values 3, -1.5, 0.75,
+ *	0.25.
+ * The codes decode back to the values (nsl_quant_dequantize).
+ */
+static void
+test_nvfp4(void)
+{
+	static const uint8_t want_codes[4][4] = { { 7, 0, 8, 0 },
+	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 7, 0xd, 3, 1 } };
+	static const double want_val[4][4] = { { 2688, 0, -0.0, 0 },
+	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 3, -1.5, 0.75, 0.25 } };
+	static const int want_scale[4] = { 126, 0, 0, 48 };
+	static const double in[4][4] = { { 2688, 1, -2, 0.5 },
+	    { 0, 0, 0, 0 }, { 0.005, -0.001, 0.003, 0 },
+	    { 3, -1.5, 0.75, 0.2 } };
+	struct nsl_quant q;
+	struct nsl_quant_scale t, sc[4];
+	struct nsl_err err;
+	double x[64] = { 0 }, out[64], back[64];
+	uint8_t codes[64];
+	unsigned fl;
+	int b, i, bad = 0;
+
+	memset(&q, 0, sizeof(q));
+	nsl_err_clear(&err);
+	nsl_quant_format_parse(&q.fmt, "nvfp4", &err);
+	nsl_quant_set_scaling(&q, 0, -1);
+	q.clip = 1;
+	q.f32 = 1;
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0 && q.frac &&
+	    q.block == 16 && q.outer == NSL_QG_TENSOR && q.fmt.bits == 4,
+	    "nvfp4: E2M1 in blocks of 16, UE4M3 scales, a tensor scale");
+	for (b = 0; b < 4; b++)
+		for (i = 0; i < 4; i++)
+			x[16 * b + i] = in[b][i];
+	nsl_quant_scale_for(&q, -2, 2688, &t);
+	fl = nsl_quant_vector(&q, x, 64, out, codes, sc, &t, NULL, NULL);
+	for (b = 0; b < 4; b++) {
+		bad += sc[b].e8m0 != want_scale[b];
+		for (i = 0; i < 16; i++) {
+			double wv = i < 4 ? want_val[b][i] : 0;
+
+			bad += codes[16 * b + i] != (i < 4 ? want_codes[b][i] :
+			    0) || !same_value(out[16 * b + i], wv);
+		}
+	}
+	UNIT_CHECK(t.scale == 1 && nsl_quant_outer_of(&q, sc, 4) == 1 &&
+	    bad == 0 && (fl & NSL_QF_FLUSHED),
+	    "nvfp4: the outlier, all-zero, underflowing and plain blocks "
+	    "as worked by hand (%d wrong)", bad);
+	nsl_quant_dequantize(&q, codes, 64, sc, back);
+	bad = memcmp(back, out, sizeof(out)) != 0;
+	UNIT_CHECK(!bad, "nvfp4: the codes and scales decode to the values");
+	nsl_quant_release(&q);
+}
+
 /* The extremes ml_dtypes' finfo publishes for its types. */
 static void
 test_published(void)
@@ -1144,7 +1264,7 @@ fast_agrees(struct nsl_quant *q, gsl_rng *r, int nvec, const char *what)
 
 /* The configurations of the fast-path tests. */
 struct fast_case {
-	const char *fmt;
+	const char *fmt;	/* "mxfp4/ue4m3": with that block scale */
 	enum nsl_quant_gran gran;
 	size_t block;
 	int asymmetric, saturate;
@@ -1189,6 +1309,12 @@ static const struct fast_case fast_cases[] = {
 	{ "int2", NSL_QG_BLOCK, 16, 1, 0 },
 	{ "uint4", NSL_QG_ROW, 0, 0, 0 },
 	{ "uint2", NSL_QG_BLOCK, 8, 0, 0 },
+	{ "nvfp4", NSL_QG_BLOCK, 16, 0, 0 },
+	{ "nvfp4", NSL_QG_ROW, 16, 0, 0 },
+	{ "nvfp4", NSL_QG_NONE, 5, 0, 0 },
+	{ "mxfp8-e4m3/ue5m3", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxint8/ue4m3", NSL_QG_TENSOR, 32, 0, 0 },
+	{ "mxfp6-e3m2/ue4m3", NSL_QG_ROW, 7, 0, 0 },
 };
 
 static int
@@ -1197,9 +1323,19 @@ fast_setup(struct nsl_quant *q, const struct fast_case *fc, int f32,
 {
 	struct nsl_err err;
 
+	char name[32], *sf;
+	int k;
+
 	memset(q, 0, sizeof(*q));
 	memset(&err, 0, sizeof(err));
-	if (nsl_quant_format_parse(&q->fmt, fc->fmt, &err) != 0)
+	snprintf(name, sizeof(name), "%s", fc->fmt);
+	if ((sf = strchr(name, '/')) != NULL) {
+		*sf++ = '\0';
+		for (k = 0; nsl_quant_scale_fmt_names[k] != NULL; k++)
+			if (strcmp(sf, nsl_quant_scale_fmt_names[k]) == 0)
+				q->scale_fmt = (enum nsl_quant_scale_fmt)k;
+	}
+	if (nsl_quant_format_parse(&q->fmt, name, &err) != 0)
 		return -1;
 	q->gran = fc->gran;
 	q->block = fc->block;
@@ -1640,6 +1776,8 @@ main(void)
 	test_f32_sweep("fp8-e8m0fnu", quick);
 	test_published();
 	test_small_int();
+	test_scale_formats();
+	test_nvfp4();
 	test_int();
 	test_nf4();
 	test_mx();
