@@ -207,7 +207,7 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 };
 
 const char *const nsl_quant_gran_names[] = { "none", "tensor", "row",
-	"block", NULL };
+	"block", "column", NULL };
 const char *const nsl_quant_scale_mode_names[] = { "floor", "ceil",
 	"rceil", NULL };
 const char *const nsl_quant_rounding_names[] = { "nearest-even",
@@ -997,8 +997,8 @@ nsl_quant_outer_of(const struct nsl_quant *q,
 int
 nsl_quant_needs_tensor(const struct nsl_quant *q)
 {
-	return q->gran == NSL_QG_TENSOR || (nsl_quant_fractional(q) &&
-	    q->outer == NSL_QG_TENSOR);
+	return q->gran == NSL_QG_TENSOR || q->gran == NSL_QG_COLUMN ||
+	    (nsl_quant_fractional(q) && q->outer == NSL_QG_TENSOR);
 }
 
 int
@@ -1056,6 +1056,9 @@ nsl_quant_set_scaling(struct nsl_quant *q, size_t block, int gran)
 void
 nsl_quant_release(struct nsl_quant *q)
 {
+	free(q->colclip);
+	q->colclip = NULL;
+	q->ncolclip = 0;
 	free(q->signs);
 	free(q->scratch);
 	q->signs = NULL;
@@ -1234,6 +1237,8 @@ nsl_quant_nspans(const struct nsl_quant *q, size_t n)
 		return 0;
 	case NSL_QG_BLOCK:
 		return (n + q->block - 1) / q->block;
+	case NSL_QG_COLUMN:
+		return n;
 	default:
 		return 1;
 	}
@@ -1699,7 +1704,8 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
     struct nsl_quant_stats *st)
 {
 	struct nsl_quant_scale s = { 1, 0, 0 };
-	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block :
+	    q->gran == NSL_QG_COLUMN ? 1 : n;
 	unsigned all = 0, c, f1;
 	double lo, hi, u = -1, outer = 1;
 	double rng2[2];
@@ -1756,6 +1762,8 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		nan_free = 0;
 		if (q->gran == NSL_QG_TENSOR)
 			s = *tensor;
+		else if (q->gran == NSL_QG_COLUMN)	/* one element */
+			s = tensor[b];
 		else if (scaled) {
 			if (q->frac)
 				block_scale(q, lo, hi, outer, &s);
@@ -1802,7 +1810,8 @@ nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
     size_t n, const struct nsl_quant_scale *scales, double *out)
 {
 	static const struct nsl_quant_scale one = { 1, 0, 0 };
-	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block :
+	    q->gran == NSL_QG_COLUMN ? 1 : n;
 	const struct nsl_quant_scale *s;
 
 	for (b = 0; b * span < n; b++) {
@@ -1816,6 +1825,139 @@ nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
 		if (q->rotate && len == q->block)
 			rotate_out(q, o, len);
 	}
+}
+
+int
+nsl_quant_column_scales(const struct nsl_quant *q, const double *x,
+    const size_t *len, size_t nrows, struct nsl_quant_scale **scales,
+    size_t *ncols, struct nsl_err *err)
+{
+	struct nsl_quant t = *q;	/* for its clip, column by column */
+	double *lo, *hi, v;
+	size_t r, j, off = 0, m = 0;
+
+	for (r = 0; r < nrows; r++)
+		m = len[r] > m ? len[r] : m;
+	lo = calloc(m + 1, sizeof(*lo));
+	hi = calloc(m + 1, sizeof(*hi));
+	*scales = calloc(m + 1, sizeof(**scales));
+	if (lo == NULL || hi == NULL || *scales == NULL) {
+		free(lo);
+		free(hi);
+		free(*scales);
+		*scales = NULL;
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	for (r = 0; r < nrows; off += len[r], r++)
+		for (j = 0; j < len[r]; j++) {
+			v = to_f32(q, x[off + j]);
+			if (isnan(v) || isnan(lo[j]))
+				lo[j] = hi[j] = NAN;
+			else {
+				lo[j] = fmin(lo[j], v);
+				hi[j] = fmax(hi[j], v);
+			}
+		}
+	for (j = 0; j < m; j++) {
+		t.clip = q->colclip != NULL && j < q->ncolclip ?
+		    q->colclip[j] : q->clip;
+		nsl_quant_scale_for(&t, lo[j], hi[j], &(*scales)[j]);
+	}
+	*ncols = m;
+	free(lo);
+	free(hi);
+	return 0;
+}
+
+/*
+ * The per-column search: for each split, each column's clipping factor
+ * with the lowest squared error of that column; the split whose best
+ * choices sum to the least wins.
+ */
+static int
+search_columns(struct nsl_quant *q, const double *x, const size_t *len,
+    size_t nrows, double *mse, struct nsl_err *err)
+{
+	struct nsl_quant t = *q;
+	struct nsl_quant_format best = q->fmt;
+	struct nsl_quant_scale *sc = NULL;
+	double *sse, *bsse, *bclip, *clip, *out, d, total, besttotal = INFINITY;
+	size_t m = 0, r, j, off, count = 0, nc;
+	char name[32];
+	int e, ci;
+
+	/* t borrows nothing of q's that it could free */
+	t.colclip = NULL;
+	t.ncolclip = 0;
+	for (r = 0; r < nrows; r++) {
+		m = len[r] > m ? len[r] : m;
+		count += len[r];
+	}
+	sse = calloc(m + 1, sizeof(*sse));
+	bsse = calloc(m + 1, sizeof(*bsse));
+	bclip = calloc(m + 1, sizeof(*bclip));
+	clip = calloc(m + 1, sizeof(*clip));
+	out = calloc(m + 1, sizeof(*out));
+	if (sse == NULL || bsse == NULL || bclip == NULL || clip == NULL ||
+	    out == NULL)
+		goto oom;
+	for (e = 1; e <= q->fmt.bits - 1; e++) {
+		snprintf(name, sizeof(name), "e%dm%d", e, q->fmt.bits - 1 - e);
+		if (nsl_quant_format_parse(&t.fmt, name, err) != 0)
+			continue;
+		for (j = 0; j < m; j++)
+			bsse[j] = INFINITY;
+		for (ci = 0; ci <= 20; ci++) {
+			t.clip = 1 - 0.025 * ci;
+			if (nsl_quant_column_scales(&t, x, len, nrows, &sc, &nc,
+			    err) != 0)
+				goto fail;
+			memset(sse, 0, m * sizeof(*sse));
+			for (r = 0, off = 0; r < nrows; off += len[r], r++) {
+				nsl_quant_vector(&t, x + off, len[r], out, NULL,
+				    NULL, sc, NULL, NULL);
+				for (j = 0; j < len[r]; j++) {
+					d = out[j] - x[off + j];
+					if (isfinite(d))
+						sse[j] += d * d;
+				}
+			}
+			free(sc);
+			for (j = 0; j < m; j++)
+				if (sse[j] < bsse[j]) {
+					bsse[j] = sse[j];
+					bclip[j] = t.clip;
+				}
+		}
+		for (total = 0, j = 0; j < m; j++)
+			total += bsse[j];
+		if (total < besttotal) {
+			besttotal = total;
+			best = t.fmt;
+			memcpy(clip, bclip, m * sizeof(*clip));
+		}
+	}
+	nsl_err_clear(err);
+	free(q->colclip);
+	q->colclip = clip;
+	q->ncolclip = m;
+	q->fmt = best;
+	q->clip = 1;
+	*mse = count ? besttotal / (double)count : 0;
+	free(sse);
+	free(bsse);
+	free(bclip);
+	free(out);
+	return 0;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+fail:
+	free(sse);
+	free(bsse);
+	free(bclip);
+	free(clip);
+	free(out);
+	return -1;
 }
 
 /* MSE of the whole tensor under q (tensor scale from lo..hi). */
@@ -1862,6 +2004,8 @@ nsl_quant_search(struct nsl_quant *q, const double *x, const size_t *len,
 		}
 		off += len[r];
 	}
+	if (q->gran == NSL_QG_COLUMN)
+		return search_columns(q, x, len, nrows, mse, err);
 	if ((tmp = malloc(maxlen * sizeof(*tmp))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	if (t.gran == NSL_QG_NONE)

@@ -70,6 +70,8 @@ struct nsl_quant_filter {
 	uint8_t *codes, *packed;
 	size_t codecap;
 	struct nsl_quant_scale *scales, tensor;
+	struct nsl_quant_scale *columns;	/* NSL_QG_COLUMN's scales */
+	size_t ncolumns;
 	size_t scap;
 	struct nsl_buf buf, tmp;
 	gsl_rng *rng;
@@ -158,6 +160,7 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	free(fl->codes);
 	free(fl->packed);
 	free(fl->scales);
+	free(fl->columns);
 	free(fl->lines);
 	free(fl->tx);
 	free(fl->tlen);
@@ -183,7 +186,8 @@ static char *put_cached(struct nsl_quant_filter *fl, size_t n, char *p);
 static int
 cacheable(const struct nsl_quant_filter *fl)
 {
-	return !fl->q->general && !fl->o.decode && !fl->q->rotate;
+	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
+	    fl->q->gran != NSL_QG_COLUMN;
 }
 
 static int
@@ -359,7 +363,8 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		memcpy(p, "[]", 2);
 		return p + 2;
 	}
-	span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	span = q->gran == NSL_QG_BLOCK ? q->block : q->gran == NSL_QG_COLUMN ?
+	    1 : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    !q->fmt.usign &&
 	    q->gran != NSL_QG_NONE;
@@ -527,9 +532,11 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		why = "no \"scale\"";
 		goto bad;
 	}
-	for (k = 0; k < 4 && strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
+	for (k = 0; nsl_quant_gran_names[k] != NULL &&
+	    strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
 		;
-	if (k == 4 || (d.fmt.mx && k != NSL_QG_BLOCK)) {
+	if (nsl_quant_gran_names[k] == NULL || (d.fmt.mx &&
+	    k != NSL_QG_BLOCK)) {
 		why = "bad \"scale\"";
 		goto bad;
 	}
@@ -716,7 +723,8 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 		    grow_vec(fl, n, err) != 0)
 			return -1;
 		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
-		    fl->scales, &fl->tensor, fl->rng, st);
+		    fl->scales, fl->q->gran == NSL_QG_COLUMN ? fl->columns :
+		    &fl->tensor, fl->rng, st);
 		if ((rc = put_direct(fl, f, n, err)) <= 0)
 			return rc;
 	}
@@ -831,6 +839,10 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 		hi = fmax(hi, v);
 	}
 	nsl_quant_scale_for(fl->q, lo, hi, &fl->tensor);
+	if (fl->q->gran == NSL_QG_COLUMN && nsl_quant_column_scales(fl->q,
+	    fl->tx, fl->tlen, fl->nlines, &fl->columns, &fl->ncolumns,
+	    err) != 0)
+		return -1;
 	for (i = 0; i < fl->nlines; i++) {
 		const struct line *l = &fl->lines[i];
 

@@ -220,7 +220,10 @@ enum nsl_quant_gran {
 	NSL_QG_NONE,	/* minifloats only: cast, no scale */
 	NSL_QG_TENSOR,	/* one scale for the whole field over all records */
 	NSL_QG_ROW,	/* one per record */
-	NSL_QG_BLOCK	/* one per block of `block` elements of a record */
+	NSL_QG_BLOCK,	/* one per block of `block` elements of a record */
+	NSL_QG_COLUMN	/* one per element index (channel) over all records;
+			 * nsl_quant_vector's tensor holds them, one per
+			 * element */
 };
 
 /* The names of enum nsl_quant_gran, enum nsl_quant_scale_mode and the
@@ -255,6 +258,10 @@ struct nsl_quant {
 	int frac;		/* the block scale is fractional */
 	struct nsl_quant_format sfmt;
 	enum nsl_quant_gran outer;
+	double *colclip;	/* NSL_QG_COLUMN after a search: each
+				 * column's clipping factor, ncolclip of
+				 * them (owned; NULL: clip for all) */
+	size_t ncolclip;
 	signed char *signs;	/* rotation signs, block of them (owned) */
 	double *scratch;	/* block doubles for the rotation (owned) */
 };
@@ -303,6 +310,17 @@ void nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 /* Does q (prepared) take a fractional block scale and a second scale? */
 int nsl_quant_fractional(const struct nsl_quant *q);
 
+/*
+ * The column scales of a tensor (nrows rows, row r of len[r] values one
+ * after another in x): *ncols = the longest row, (*scales)[j] the scale
+ * of column j over the rows that have it (elements rounded to float32
+ * first when q->f32; clipped by q->colclip[j] when set, else q->clip).
+ * *scales is new (free it).  0, or -1 with err set (out of memory).
+ */
+int nsl_quant_column_scales(const struct nsl_quant *q, const double *x,
+    const size_t *len, size_t nrows, struct nsl_quant_scale **scales,
+    size_t *ncols, struct nsl_err *err);
+
 /* Does q need a scale over all the records (tensor) before the first?
  * The filter keeps them in memory then. */
 int nsl_quant_needs_tensor(const struct nsl_quant *q);
@@ -350,8 +368,13 @@ void nsl_quant_hadamard(double *x, size_t n);
  * q->fmt.bits (finite convention) and clipping factors 1, 0.975, ...,
  * 0.5 for the pair with the lowest MSE over the tensor: nrows rows, row r
  * of len[r] values, stored one after another in x, under q's granularity
- * (NSL_QG_NONE searches with a tensor scale and sets NSL_QG_TENSOR).  Sets q->fmt and q->clip to the winner and *mse to its
- * MSE.  Returns 0, or -1 with err set (a format that is not a minifloat).
+ * (NSL_QG_NONE searches with a tensor scale and sets NSL_QG_TENSOR).
+ * Sets q->fmt and q->clip to the winner and *mse to its MSE.  With
+ * NSL_QG_COLUMN each column takes its own clipping factor (LLM-FP4's
+ * per-channel exponent bias: the scale 2^-bias is clip amax / max), the
+ * format the one whose best per-column choices give the lowest MSE;
+ * they go to q->colclip.  Returns 0, or -1 with err set (a format that
+ * is not a minifloat, out of memory).
  */
 int nsl_quant_search(struct nsl_quant *q, const double *x,
     const size_t *len, size_t nrows, double *mse, struct nsl_err *err);
