@@ -45,8 +45,10 @@ set -- \
     "nsl-quantize --format fp8-e8m0fnu|$bin/nsl-quantize --format fp8-e8m0fnu --saturate" \
     "nsl-quantize --format int3 (per row)|$bin/nsl-quantize --format int3" \
     "nsl-quantize --format uint4 (per row)|$bin/nsl-quantize --format uint4" \
+    "nsl-quantize --format fp8-e4m3 --scale-by tensor|$bin/nsl-quantize --format fp8-e4m3 --scale-by tensor" \
     "nsl-quantize --format nvfp4 (tensor scale)|$bin/nsl-quantize --format nvfp4" \
-    "nsl-quantize --format nvfp4 --scale-by row|$bin/nsl-quantize --format nvfp4 --scale-by row"
+    "nsl-quantize --format nvfp4 --scale-by row|$bin/nsl-quantize --format nvfp4 --scale-by row" \
+    "nsl-quantize --format int8 --scale-by column|$bin/nsl-quantize --format int8 --scale-by column"
 cat "$data" > /dev/null
 printf 'input: %s, %d records x %d numbers, %.1f MB (best of %d)\n' \
     "$data" "$N" "$D" "$mb" "$REPS"
