@@ -39,7 +39,16 @@ set -- \
     "nsl-quantize --format int8 (per row)|$bin/nsl-quantize --format int8" \
     "nsl-quantize --format int4 (per row)|$bin/nsl-quantize --format int4" \
     "nsl-quantize --format nf4|$bin/nsl-quantize --format nf4" \
-    "nsl-quantize --format mxfp4 --emit codes|$bin/nsl-quantize --format mxfp4 --emit codes"
+    "nsl-quantize --format mxfp4 --emit codes|$bin/nsl-quantize --format mxfp4 --emit codes" \
+    "nsl-quantize --format fp8-e4m3fnuz|$bin/nsl-quantize --format fp8-e4m3fnuz --saturate" \
+    "nsl-quantize --format fp8-e3m4|$bin/nsl-quantize --format fp8-e3m4 --saturate" \
+    "nsl-quantize --format fp8-e8m0fnu|$bin/nsl-quantize --format fp8-e8m0fnu --saturate" \
+    "nsl-quantize --format int3 (per row)|$bin/nsl-quantize --format int3" \
+    "nsl-quantize --format uint4 (per row)|$bin/nsl-quantize --format uint4" \
+    "nsl-quantize --format fp8-e4m3 --scale-by tensor|$bin/nsl-quantize --format fp8-e4m3 --scale-by tensor" \
+    "nsl-quantize --format nvfp4 (tensor scale)|$bin/nsl-quantize --format nvfp4" \
+    "nsl-quantize --format nvfp4 --scale-by row|$bin/nsl-quantize --format nvfp4 --scale-by row" \
+    "nsl-quantize --format int8 --scale-by column|$bin/nsl-quantize --format int8 --scale-by column"
 cat "$data" > /dev/null
 printf 'input: %s, %d records x %d numbers, %.1f MB (best of %d)\n' \
     "$data" "$N" "$D" "$mb" "$REPS"

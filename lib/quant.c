@@ -51,21 +51,32 @@ const float nsl_quant_nf4_levels[16] = {
 	0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f
 };
 
+/* Does the all-ones magnitude code stand for NaN (E4M3, E8M0)? */
+static int
+nan_last(enum nsl_quant_special sp)
+{
+	return sp == NSL_QS_FN || sp == NSL_QS_FNU;
+}
+
 static void
 fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
-    enum nsl_quant_special sp)
+    enum nsl_quant_special sp, int bias, int usign)
 {
 	unsigned c, ncodes, e, m, top = (1u << ebits) - 1;
+	unsigned mtop = (1u << mbits) - 1, mag = ebits + mbits;
 
 	f->kind = NSL_QK_FLOAT;
 	f->ebits = ebits;
 	f->mbits = mbits;
-	f->bits = 1 + ebits + mbits;
-	f->bias = (1 << (ebits - 1)) - 1;
+	f->usign = usign || sp == NSL_QS_FNU;
+	f->bits = !f->usign + ebits + mbits;
+	f->bias = bias ? bias : (1 << (ebits - 1)) - 1;
 	f->special = sp;
-	f->emin = 1 - f->bias;
-	f->emax = (int)(sp == NSL_QS_IEEE ? top - 1 : top) - f->bias;
-	f->max = ldexp(sp == NSL_QS_FN ? 2.0 - ldexp(2.0, -mbits) :
+	/* E8M0 has no subnormals: its exponent field 0 is 2^-bias */
+	f->emin = (sp == NSL_QS_FNU ? 0 : 1) - f->bias;
+	f->emax = (int)(sp == NSL_QS_IEEE || (nan_last(sp) && mbits == 0) ?
+	    top - 1 : top) - f->bias;
+	f->max = ldexp(nan_last(sp) && mbits > 0 ? 2.0 - ldexp(2.0, -mbits) :
 	    2.0 - ldexp(1.0, -mbits), f->emax);
 	f->emax_elem = f->emax;
 	ncodes = 1u << f->bits;
@@ -73,30 +84,34 @@ fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
 		double v;
 
 		e = (c >> mbits) & top;
-		m = c & ((1u << mbits) - 1);
-		if (e == 0)
+		m = c & mtop;
+		if (e == 0 && sp != NSL_QS_FNU)
 			v = ldexp(m, f->emin - mbits);
 		else
 			v = ldexp((1u << mbits) + m, (int)e - f->bias - mbits);
 		if (sp == NSL_QS_IEEE && e == top)
 			v = m == 0 ? INFINITY : NAN;
-		if (sp == NSL_QS_FN && e == top && m == (1u << mbits) - 1)
+		if (nan_last(sp) && e == top && m == mtop)
 			v = NAN;
-		f->value[c] = (c >> (ebits + mbits)) & 1 ? -v : v;
+		if (sp == NSL_QS_FNUZ && c == 1u << mag)	/* "-0" */
+			v = NAN;
+		f->value[c] = !f->usign && (c >> mag) & 1 ? -v : v;
 	}
 }
 
 static void
-int_setup(struct nsl_quant_format *f, int bits)
+int_setup(struct nsl_quant_format *f, int bits, int usign)
 {
 	int c;
 
 	f->kind = NSL_QK_INT;
 	f->bits = bits;
-	f->qmax = (1 << (bits - 1)) - 1;
+	f->usign = usign;
+	f->qmax = usign ? (1 << bits) - 1 : (1 << (bits - 1)) - 1;
 	f->max = f->qmax;
 	for (c = 0; c < (1 << bits); c++)
-		f->value[c] = c < (1 << (bits - 1)) ? c : c - (1 << bits);
+		f->value[c] = usign || c < (1 << (bits - 1)) ? c :
+		    c - (1 << bits);
 }
 
 /* "eXmY", "eXmY-fn", "eXmY-ieee": any minifloat of 3..8 bits. */
@@ -122,7 +137,7 @@ match_exmy(const char *s, struct nsl_quant_format *f)
 		return -1;
 	if (sp == NSL_QS_IEEE && (e < 2 || m < 1))
 		return -1;
-	fp_setup(f, e, m, sp);
+	fp_setup(f, e, m, sp, 0, 0);
 	return 0;
 }
 
@@ -134,12 +149,20 @@ match_exmy(const char *s, struct nsl_quant_format *f)
  */
 #define MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
 	.ebits = (e), .mbits = (m), .special = (sp) }
+#define MINIFLOAT_BIAS(n, e, m, sp, b) { .name = (n), \
+	.kind = NSL_QK_FLOAT, .ebits = (e), .mbits = (m), .special = (sp), \
+	.bias = (b) }
 #define MX_MINIFLOAT(n, e, m, sp) { .name = (n), .kind = NSL_QK_FLOAT, \
 	.ebits = (e), .mbits = (m), .special = (sp), .mx = 1, \
 	.block = NSL_QUANT_MX_BLOCK }
+#define NV_MINIFLOAT(n, e, m, sp, blk, sf) { .name = (n), \
+	.kind = NSL_QK_FLOAT, .ebits = (e), .mbits = (m), .special = (sp), \
+	.mx = 1, .block = (blk), .scale_fmt = (sf) }
 #define MX_INTEGER(n, b, x) { .name = (n), .kind = NSL_QK_INT, \
 	.bits = (b), .elem_exp = (x), .mx = 1, .block = NSL_QUANT_MX_BLOCK }
 #define INTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b) }
+#define UINTEGER(n, b) { .name = (n), .kind = NSL_QK_INT, .bits = (b), \
+	.usign = 1 }
 #define LEVELS(n, b, lv, blk) { .name = (n), .kind = NSL_QK_NF4, \
 	.bits = (b), .levels = (lv), .block = (blk) }
 #define FAMILY(n, text, fn) { .name = (n), .family = (text), .match = (fn) }
@@ -152,6 +175,14 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	MINIFLOAT("fp6-e2m3", 2, 3, NSL_QS_FINITE),
 	MINIFLOAT("fp6-e3m2", 3, 2, NSL_QS_FINITE),
 	MINIFLOAT("fp4-e2m1", 2, 1, NSL_QS_FINITE),
+	/* the other 8-bit types of ml_dtypes: Graphcore/AMD's FNUZ (bias
+	 * one more than IEEE's; b11: bias 11), IEEE-style E3M4 and the
+	 * unsigned E8M0 of OCP MX scales */
+	MINIFLOAT_BIAS("fp8-e4m3fnuz", 4, 3, NSL_QS_FNUZ, 8),
+	MINIFLOAT_BIAS("fp8-e5m2fnuz", 5, 2, NSL_QS_FNUZ, 16),
+	MINIFLOAT_BIAS("fp8-e4m3b11fnuz", 4, 3, NSL_QS_FNUZ, 11),
+	MINIFLOAT("fp8-e3m4", 3, 4, NSL_QS_IEEE),
+	MINIFLOAT_BIAS("fp8-e8m0fnu", 8, 0, NSL_QS_FNU, 127),
 	/* OCP MX v1.0 block formats */
 	MX_MINIFLOAT("mxfp8-e4m3", 4, 3, NSL_QS_FN),
 	MX_MINIFLOAT("mxfp8-e5m2", 5, 2, NSL_QS_IEEE),
@@ -159,21 +190,30 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	MX_MINIFLOAT("mxfp6-e3m2", 3, 2, NSL_QS_FINITE),
 	MX_MINIFLOAT("mxfp4", 2, 1, NSL_QS_FINITE),
 	MX_INTEGER("mxint8", 8, -6),
+	/* NVIDIA's NVFP4: E2M1 in blocks of 16, a UE4M3 block scale and a
+	 * float32 one per tensor */
+	NV_MINIFLOAT("nvfp4", 2, 1, NSL_QS_FINITE, 16, NSL_QSF_UE4M3),
 	/* QLoRA's NormalFloat */
 	LEVELS("nf4", 4, nsl_quant_nf4_levels, 64),
 	INTEGER("int8", 8),
 	INTEGER("int4", 4),
+	INTEGER("int3", 3),
+	INTEGER("int2", 2),
+	UINTEGER("uint4", 4),
+	UINTEGER("uint2", 2),
 	FAMILY("eXmY", "1+X+Y = 3..8 bits  bias 2^(X-1)-1, no inf/NaN (-fn: "
 	    "NaN S.1..1.1..1; -ieee: inf and NaN)", match_exmy),
 	{ .name = NULL }
 };
 
 const char *const nsl_quant_gran_names[] = { "none", "tensor", "row",
-	"block", NULL };
+	"block", "column", NULL };
 const char *const nsl_quant_scale_mode_names[] = { "floor", "ceil",
 	"rceil", NULL };
 const char *const nsl_quant_rounding_names[] = { "nearest-even",
 	"stochastic", NULL };
+const char *const nsl_quant_scale_fmt_names[] = { "auto", "e8m0", "ue4m3",
+	"ue5m3", NULL };
 
 void
 nsl_quant_format_names_text(char *buf, size_t n)
@@ -196,10 +236,11 @@ def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)
 
 	switch (d->kind) {
 	case NSL_QK_FLOAT:
-		fp_setup(f, d->ebits, d->mbits, d->special);
+		fp_setup(f, d->ebits, d->mbits, d->special, d->bias,
+		    d->usign);
 		break;
 	case NSL_QK_INT:
-		int_setup(f, d->bits);
+		int_setup(f, d->bits, d->usign);
 		if (d->elem_exp != 0) {
 			for (c = 0; c < (1 << d->bits); c++)
 				f->value[c] = ldexp(f->value[c], d->elem_exp);
@@ -217,6 +258,8 @@ def_setup(struct nsl_quant_format *f, const struct nsl_quant_def *d)
 		break;
 	}
 	f->mx = d->mx;
+	f->scale_fmt = d->scale_fmt != NSL_QSF_AUTO ? d->scale_fmt : d->mx ?
+	    NSL_QSF_E8M0 : NSL_QSF_AUTO;
 	f->block = d->block;
 }
 
@@ -251,7 +294,8 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
     size_t n)
 {
 	static const char *const sp[] = { "no inf/NaN",
-	    ("NaN S.1..1.1..1, no inf"), "inf and NaN" };
+	    ("NaN S.1..1.1..1, no inf"), "inf and NaN",
+	    "NaN 1.0..0.0..0, no inf, no -0", "unsigned, NaN 1..1, no zero" };
 	size_t len;
 
 	switch (f->kind) {
@@ -266,6 +310,10 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 			snprintf(buf, n, "%-11s %d bits  two's complement "
 			    "k/%g, k in -%d..%d  max %.17g", f->name, f->bits,
 			    f->qmax / f->max, f->qmax, f->qmax, f->max);
+		else if (f->usign)
+			snprintf(buf, n, "%-11s %d bits  integers 0..%d "
+			    "(scale max/%d, negatives clamp to 0)", f->name,
+			    f->bits, f->qmax, f->qmax);
 		else
 			snprintf(buf, n, "%-11s %d bits  integers -%d..%d "
 			    "(scale absmax/%d), or 0..%d with a zero point "
@@ -279,7 +327,11 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 		break;
 	}
 	len = strlen(buf);
-	if (f->mx && len < n)
+	if (f->mx && f->scale_fmt != NSL_QSF_E8M0 && len < n)
+		snprintf(buf + len, n - len, "  %s scale per block of %zu "
+		    "times a float32 scale per tensor",
+		    nsl_quant_scale_fmt_names[f->scale_fmt], f->block);
+	else if (f->mx && len < n)
 		snprintf(buf + len, n - len, "  MX: E8M0 scale per block of "
 		    "%zu, emax_elem %d", f->block, f->emax_elem);
 }
@@ -316,6 +368,7 @@ max_code(const struct nsl_quant_format *f)
 
 	switch (f->special) {
 	case NSL_QS_FN:
+	case NSL_QS_FNU:
 		return top - 1;
 	case NSL_QS_IEEE:
 		return top - (1u << f->mbits);
@@ -329,8 +382,10 @@ nan_code(const struct nsl_quant_format *f)
 {
 	unsigned top = (1u << (f->ebits + f->mbits)) - 1;
 
-	if (f->special == NSL_QS_FN)
+	if (nan_last(f->special))
 		return top;
+	if (f->special == NSL_QS_FNUZ)	/* the code of -0 */
+		return top + 1;
 	/* IEEE: quiet NaN, exponent all ones and the top mantissa bit */
 	return top - (1u << f->mbits) + 1 + (1u << (f->mbits - 1));
 }
@@ -355,7 +410,8 @@ unsigned
 nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
     unsigned opts, unsigned *flags)
 {
-	unsigned sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0;
+	unsigned sign = !f->usign && signbit(x) ? 1u << (f->ebits + f->mbits) :
+	    0;
 	int m = f->mbits, e, mantmax;
 	double a = fabs(x), k, r, one = ldexp(1.0, m);
 
@@ -365,17 +421,32 @@ nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
 			return 0;
 		}
 		*flags |= NSL_QF_NAN;
-		return sign | nan_code(f);
+		return f->usign || f->special == NSL_QS_FNUZ ? nan_code(f) :
+		    sign | nan_code(f);
 	}
-	if (a == 0)
-		return sign;
+	/* no zero (E8M0) or no negatives (unsigned): the value is out of
+	 * range below, NaN unless saturating to the least code */
+	if (f->usign && (x < 0 || (a == 0 && f->special == NSL_QS_FNU))) {
+		if (opts & NSL_QO_SATURATE) {
+			*flags |= x < 0 ? NSL_QF_SATURATED : 0;
+			return 0;
+		}
+		*flags |= NSL_QF_NAN;
+		return nan_code(f);
+	}
+	if (a == 0)	/* (no -0 in FNUZ: zeros are +0) */
+		return f->special == NSL_QS_FNUZ ? 0 : sign;
 	if (isinf(a))
 		return overflow(f, sign, opts, flags);
 	e = ilogb(a);
 	if (e > f->emax)
 		return overflow(f, sign, opts, flags);
-	if (e < f->emin)
+	if (e < f->emin) {
+		if (f->special == NSL_QS_FNU)	/* the least, 2^emin, is the
+						 * nearest value */
+			return 0;
 		e = f->emin;
+	}
 	k = ldexp(a, m - e);	/* exact: a power-of-two scaling */
 	if (u < 0) {
 		r = nearbyint(k);
@@ -390,18 +461,29 @@ nsl_quant_fp_encode(const struct nsl_quant_format *f, double x, double u,
 	}
 	if (r == 0) {
 		*flags |= NSL_QF_FLUSHED;
-		return sign;
+		return f->special == NSL_QS_FNUZ ? 0 : sign;
 	}
 	if (r >= 2 * one) {
 		r = one;
 		e++;
 	}
-	mantmax = (1 << m) - 1 - (f->special == NSL_QS_FN && e == f->emax);
+	mantmax = (1 << m) - 1 - (nan_last(f->special) && m > 0 &&
+	    e == f->emax);
 	if (e > f->emax || (e == f->emax && r - one > mantmax))
 		return overflow(f, sign, opts, flags);
 	if (r < one)	/* subnormal */
 		return sign | (unsigned)r;
 	return sign | (unsigned)(e + f->bias) << m | (unsigned)(r - one);
+}
+
+/*
+ * The bit kernels below know signed minifloats with a zero and
+ * subnormals; the unsigned ones (E8M0) take the general encoder.
+ */
+static int
+kernel_ok(const struct nsl_quant_format *f)
+{
+	return !f->usign;
 }
 
 static uint32_t
@@ -477,7 +559,9 @@ cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
 			a = f32_bits(buf[j]) & 0x7fffffffu;
 			st->saturated += a >= thr2 && a <= 0x7f800000u &&
 			    isfinite(out[i + j]);
-			st->flushed += (c[j] & mag) == 0 && a != 0;
+			/* (FNUZ's NaN code has a zero magnitude) */
+			st->flushed += (c[j] & mag) == 0 && a != 0 &&
+			    out[i + j] == out[i + j];
 		}
 	}
 	return all;
@@ -495,7 +579,7 @@ typedef uint8_t v16b __attribute__((vector_size(16)));
 
 struct f32_encoder {
 	uint32_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
-	uint32_t thr2, smask, nan_sign_mask;
+	uint32_t thr2, smask, nan_sign_mask, zero_sign_mask;
 	float magic;
 };
 
@@ -517,7 +601,8 @@ encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
 	c = (issub & sub) | (~issub & nor);
 	c = (isov & k->ovf) | (~isov & c);
 	c = (isnan_ & k->nan) | (~isnan_ & c);
-	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask) &
+	    ~((v16u)(c == 0) & k->zero_sign_mask);
 	*any_ovf |= isov;
 	*any_nan |= isnan_;
 	*any_flush |= issub & (v16u)(c == 0) & (v16u)(a != 0);
@@ -548,6 +633,13 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	size_t i;
 	int l;
 
+	if (!kernel_ok(f)) {
+		for (i = 0; i < n; i++)
+			codes[i] = (uint8_t)nsl_quant_fp_encode(f, x[i], -1,
+			    opts, &ovflag);
+		return ovflag;
+	}
+
 	k.shift = (uint32_t)(23 - m);
 	k.signshift = 31 - (uint32_t)(f->ebits + m);
 	k.minnorm = (uint32_t)(f->emin + 127) << 23;
@@ -562,6 +654,8 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	k.smask = 1u << (f->ebits + m);
 	/* a format with no NaN encodes NaN as +0 */
 	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~0u : 0;
+	/* one with no -0 rounds to +0 */
+	k.zero_sign_mask = f->special == NSL_QS_FNUZ ? ~0u : 0;
 
 	for (i = 0; i + 16 <= n; i += 16)
 		encode16(&k, x + i, codes + i, &vov, &vnan, &vflush);
@@ -590,6 +684,7 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 		c = isnan_ ? k.nan : c;
 		sign = (b >> k.signshift) & k.smask;
 		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
+		sign = c == 0 ? sign & ~k.zero_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
@@ -612,7 +707,7 @@ f64_bits(double v)
 
 struct f64_encoder {
 	uint64_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
-	uint64_t thr2, smask, nan_sign_mask;
+	uint64_t thr2, smask, nan_sign_mask, zero_sign_mask;
 	double magic;
 };
 
@@ -636,7 +731,8 @@ encode8(const struct f64_encoder *k, const double *x, uint8_t *codes,
 	c = (issub & sub) | (~issub & nor);
 	c = (isov & k->ovf) | (~isov & c);
 	c = (isnan_ & k->nan) | (~isnan_ & c);
-	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask);
+	sign = (b >> k->signshift) & k->smask & ~(isnan_ & k->nan_sign_mask) &
+	    ~((v8u)(c == 0) & k->zero_sign_mask);
 	*any_ovf |= isov;
 	*any_nan |= isnan_;
 	*any_flush |= issub & (v8u)(c == 0) & (v8u)(a != 0);
@@ -666,6 +762,13 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 	size_t i;
 	int l;
 
+	if (!kernel_ok(f)) {
+		for (i = 0; i < n; i++)
+			codes[i] = (uint8_t)nsl_quant_fp_encode(f, x[i], -1,
+			    opts, &ovflag);
+		return ovflag;
+	}
+
 	k.shift = (uint64_t)(52 - m);
 	k.signshift = 63 - (uint64_t)(f->ebits + m);
 	k.minnorm = (uint64_t)(f->emin + 1023) << 52;
@@ -681,6 +784,8 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 	k.smask = UINT64_C(1) << (f->ebits + m);
 	/* a format with no NaN encodes NaN as +0 */
 	k.nan_sign_mask = nanflag == NSL_QF_UNREP ? ~UINT64_C(0) : 0;
+	/* one with no -0 rounds to +0 */
+	k.zero_sign_mask = f->special == NSL_QS_FNUZ ? ~UINT64_C(0) : 0;
 
 	for (i = 0; i + 8 <= n; i += 8)
 		encode8(&k, x + i, codes + i, &vov, &vnan, &vflush);
@@ -709,6 +814,7 @@ fp_encode_f64(const struct nsl_quant_format *f, const double *x, size_t n,
 		c = isnan_ ? k.nan : c;
 		sign = (b >> k.signshift) & k.smask;
 		sign = isnan_ ? sign & ~k.nan_sign_mask : sign;
+		sign = c == 0 ? sign & ~k.zero_sign_mask : sign;
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
@@ -837,15 +943,62 @@ nsl_quant_check(const struct nsl_quant *q)
 		    "block)";
 	if (gran == NSL_QG_BLOCK && q->block == 0)
 		return "block size must be a positive integer";
-	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx))
+	if (q->asymmetric && (f->kind != NSL_QK_INT || f->mx || f->usign))
 		return "asymmetric scaling (a zero point) applies to int8 and "
-		    "int4 only";
+		    "int4 only (and int3, int2)";
 	if (q->rotate && gran != NSL_QG_BLOCK)
 		return "the rotation needs per-block scales (an MX format, "
 		    "nf4, or block scaling)";
 	if (q->rotate && (q->block & (q->block - 1)))
 		return "the rotation needs a power-of-two block size";
+	if (q->scale_fmt != NSL_QSF_AUTO && !f->mx)
+		return "a block scale format (--scale-format) applies to the "
+		    "MX block formats (mx..., nvfp4) only";
+	/* a rotated block's amax may be sqrt(block) times the second
+	 * scale's, which is found before the rotation */
+	if (q->rotate && f->mx && (q->scale_fmt != NSL_QSF_AUTO ?
+	    q->scale_fmt : f->scale_fmt) != NSL_QSF_E8M0)
+		return "the rotation takes E8M0 block scales, not ue4m3 or "
+		    "ue5m3";
 	return NULL;
+}
+
+/* The block scale format q takes (its own or the one asked for). */
+static enum nsl_quant_scale_fmt
+scale_fmt_of(const struct nsl_quant *q)
+{
+	return q->scale_fmt != NSL_QSF_AUTO ? q->scale_fmt :
+	    q->fmt.scale_fmt;
+}
+
+int
+nsl_quant_fractional(const struct nsl_quant *q)
+{
+	return q->fmt.mx && scale_fmt_of(q) != NSL_QSF_E8M0 &&
+	    scale_fmt_of(q) != NSL_QSF_AUTO;
+}
+
+double
+nsl_quant_outer_of(const struct nsl_quant *q,
+    const struct nsl_quant_scale *scales, size_t ns)
+{
+	size_t i;
+	double v;
+
+	/* v s is exact, so (v s) / v is s */
+	for (i = 0; i < ns; i++) {
+		v = q->sfmt.value[scales[i].e8m0 & 255];
+		if (v > 0 && scales[i].scale > 0)
+			return scales[i].scale / v;
+	}
+	return 1;
+}
+
+int
+nsl_quant_needs_tensor(const struct nsl_quant *q)
+{
+	return q->gran == NSL_QG_TENSOR || q->gran == NSL_QG_COLUMN ||
+	    (nsl_quant_fractional(q) && q->outer == NSL_QG_TENSOR);
 }
 
 int
@@ -859,6 +1012,19 @@ nsl_quant_prepare(struct nsl_quant *q, struct nsl_err *err)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
 	if (q->clip <= 0 || q->clip > 1)
 		q->clip = 1;
+	q->frac = nsl_quant_fractional(q);
+	if (q->frac) {
+		/* the unsigned scale formats: UE4M3 is E4M3's codes of
+		 * sign 0 (7 bits), UE5M3 8 bits of the E4M3 convention */
+		if (scale_fmt_of(q) == NSL_QSF_UE4M3)
+			fp_setup(&q->sfmt, 4, 3, NSL_QS_FN, 0, 1);
+		else
+			fp_setup(&q->sfmt, 5, 3, NSL_QS_FN, 0, 1);
+		strcpy(q->sfmt.name, nsl_quant_scale_fmt_names[scale_fmt_of(q)]);
+		/* --scale-by picks the second scale's span; the block
+		 * scales are the format's (not given: per tensor) */
+		q->outer = q->gran == NSL_QG_BLOCK ? NSL_QG_TENSOR : q->gran;
+	}
 	if (q->fmt.mx)
 		q->gran = NSL_QG_BLOCK;
 	if (q->rotate) {
@@ -890,6 +1056,9 @@ nsl_quant_set_scaling(struct nsl_quant *q, size_t block, int gran)
 void
 nsl_quant_release(struct nsl_quant *q)
 {
+	free(q->colclip);
+	q->colclip = NULL;
+	q->ncolclip = 0;
 	free(q->signs);
 	free(q->scratch);
 	q->signs = NULL;
@@ -913,8 +1082,22 @@ nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 	s->zero = 0;
 	s->e8m0 = 0;
 	s->scale = 1;
+	if (f->kind == NSL_QK_INT && f->usign)	/* negatives clamp to 0 */
+		amax = fmax(hi, 0) * q->clip;
 	if (isnan(lo) || isnan(hi))
 		amax = NAN;
+	if (nsl_quant_fractional(q)) {
+		/* the second scale: amax over its span maps to the largest
+		 * element times the largest block scale */
+		s->scale = 1;
+		if (!isfinite(amax))
+			s->scale = NAN;
+		else if (amax > 0 && q->outer != NSL_QG_NONE)
+			s->scale = to_f32(q, amax / (f->max * q->sfmt.max));
+		if (s->scale == 0 || isinf(s->scale))
+			s->scale = 1;
+		return;
+	}
 	if (f->mx) {
 		e = nsl_quant_mx_exponent(f, amax, q->scale_mode);
 		s->e8m0 = e + 127;
@@ -941,6 +1124,31 @@ nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
 		s->scale = 1;
 }
 
+/*
+ * The fractional scale of a block with least and greatest element lo
+ * and hi under second scale outer: v = amax / (max outer) rounded to
+ * nearest-even in the scale format, saturating (as NVIDIA's
+ * cvt.rn.satfinite); s->scale = v outer (exact in a double: v has 4
+ * significant bits).
+ */
+static void
+block_scale(const struct nsl_quant *q, double lo, double hi, double outer,
+    struct nsl_quant_scale *s)
+{
+	double amax = fmax(fabs(lo), fabs(hi)) * q->clip;
+	unsigned fl = 0;
+
+	s->zero = 0;
+	if (isnan(lo) || isnan(hi) || isnan(outer)) {
+		s->e8m0 = (int)nan_code(&q->sfmt);
+		s->scale = NAN;
+		return;
+	}
+	s->e8m0 = (int)nsl_quant_fp_encode(&q->sfmt, amax / (q->fmt.max *
+	    outer), -1, NSL_QO_SATURATE, &fl);
+	s->scale = q->sfmt.value[s->e8m0] * outer;
+}
+
 /* Dequantized value of one code under span scale s. */
 static double
 deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
@@ -948,6 +1156,8 @@ deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
 	const struct nsl_quant_format *f = &q->fmt;
 	double v = f->value[c];
 
+	if (f->mx && q->frac)
+		return to_f32(q, v * s->scale);	/* NaN for a NaN scale */
 	if (f->mx)
 		return s->e8m0 == 255 ? NAN : ldexp(v, s->e8m0 - 127);
 	if (f->kind == NSL_QK_INT && q->asymmetric)
@@ -965,6 +1175,19 @@ enc_one(const struct nsl_quant *q, double x, const struct nsl_quant_scale *s,
 	const struct nsl_quant_format *f = &q->fmt;
 	long k, qm;
 
+	if (f->mx && q->frac) {
+		/* a zero scale (it underflowed) zeroes its block */
+		if (isnan(s->scale) || s->scale == 0) {
+			*fl |= isnan(s->scale) ? NSL_QF_NAN : x != 0 ?
+			    NSL_QF_FLUSHED : 0;
+			return 0;
+		}
+		x /= s->scale;
+		if (f->kind == NSL_QK_INT)
+			return (unsigned)nsl_quant_int_round(x * 64, u, -127,
+			    127, fl) & 0xff;
+		return nsl_quant_fp_encode(f, x, u, NSL_QO_SATURATE, fl);
+	}
 	if (f->mx) {
 		if (s->e8m0 == 255) {
 			*fl |= NSL_QF_NAN;
@@ -988,7 +1211,8 @@ enc_one(const struct nsl_quant *q, double x, const struct nsl_quant_scale *s,
 			    fl);
 			return (unsigned)(k + s->zero);
 		}
-		k = nsl_quant_int_round(x, u, -f->qmax, f->qmax, fl);
+		k = nsl_quant_int_round(x, u, f->usign ? 0 : -f->qmax,
+		    f->qmax, fl);
 		return (unsigned)k & ((1u << f->bits) - 1);
 	case NSL_QK_NF4:
 		if (isnan(x)) {
@@ -1013,6 +1237,8 @@ nsl_quant_nspans(const struct nsl_quant *q, size_t n)
 		return 0;
 	case NSL_QG_BLOCK:
 		return (n + q->block - 1) / q->block;
+	case NSL_QG_COLUMN:
+		return n;
 	default:
 		return 1;
 	}
@@ -1173,11 +1399,11 @@ round_even(double x)
  * round_f32 does.
  */
 NSL_QUANT_CLONES static unsigned
-int_span(const double *x, size_t n, double sc, int qmax, int bits, int f32,
-    const double *range, uint8_t *codes, double *out)
+int_span(const double *x, size_t n, double sc, int qmin, int qmax, int bits,
+    int f32, const double *range, uint8_t *codes, double *out)
 {
 	const uint64_t mask = (1u << bits) - 1;
-	const double lo = -qmax, hi = qmax;
+	const double lo = qmin, hi = qmax;
 	double y, r, ymin = 0, ymax = 0;
 	/* 2|y| - 1 in the bits of a double, unsigned: below the value for
 	 * |y| = 1/2 iff 0 < |y| <= 1/2, which (and only which) rounds to 0 */
@@ -1382,19 +1608,35 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	double y, r, p, lo, hi;
 	size_t i;
 
-	if ((f->mx && s->e8m0 == 255) || (f->kind == NSL_QK_INT &&
-	    q->asymmetric))
+	if ((f->mx && !q->frac && s->e8m0 == 255) || (q->frac &&
+	    !(s->scale > 0)) || (f->kind == NSL_QK_INT && q->asymmetric))
 		return -1u;
 	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && range == NULL; i++)
 		if (isnan(x[i]))
 			return -1u;
 	if (f->kind == NSL_QK_INT && !f->mx && q->gran != NSL_QG_NONE)
-		return int_span(x, n, s->scale, f->qmax, f->bits, q->f32,
-		    range, codes, out);
+		return int_span(x, n, s->scale, f->usign ? 0 : -f->qmax,
+		    f->qmax, f->bits, q->f32, range, codes, out);
 	if (f->kind == NSL_QK_NF4 && q->gran != NSL_QG_NONE)
 		return nf4_span(x, n, s->scale, q->f32, range, f->value,
 		    codes, out);
-	if (f->mx) {
+	if (q->frac) {
+		/* x / (v_b outer) rounded once, as enc_one */
+		for (i = 0; i < n; i++)
+			out[i] = x[i] / s->scale;
+		if (f->kind == NSL_QK_FLOAT) {
+			all = fp_encode_f64(f, out, n, codes, NSL_QO_SATURATE);
+			for (i = 0; i < n; i++)
+				out[i] = to_f32(q, f->value[codes[i]] *
+				    s->scale);
+			return all;
+		}
+		for (i = 0; i < n; i++)	/* mxint8 */
+			out[i] *= 64;
+		lo = -127;
+		hi = 127;
+		p = s->scale;
+	} else if (f->mx) {
 		/* x * 2^-E is ldexp(x, -E): one correctly rounded product */
 		double down = ldexp(1.0, 127 - s->e8m0);
 		double up = ldexp(1.0, s->e8m0 - 127);
@@ -1429,7 +1671,7 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 				    s->scale);
 			return all;
 		}
-		lo = -f->qmax;
+		lo = f->usign ? 0 : -f->qmax;
 		hi = f->qmax;
 		p = s->scale;
 	}
@@ -1448,7 +1690,8 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	for (i = 0; i < n; i++) {
 		c = (unsigned)(long)out[i] & ((1u << f->bits) - 1);
 		codes[i] = (uint8_t)c;
-		out[i] = f->mx ? f->value[c] * p : to_f32(q, f->value[c] * p);
+		out[i] = f->mx && !q->frac ? f->value[c] * p :
+		    to_f32(q, f->value[c] * p);
 	}
 	return all | (sat ? NSL_QF_SATURATED : 0) | (flush ? NSL_QF_FLUSHED :
 	    0);
@@ -1461,15 +1704,17 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
     struct nsl_quant_stats *st)
 {
 	struct nsl_quant_scale s = { 1, 0, 0 };
-	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block :
+	    q->gran == NSL_QG_COLUMN ? 1 : n;
 	unsigned all = 0, c, f1;
-	double lo, hi, u = -1;
+	double lo, hi, u = -1, outer = 1;
 	double rng2[2];
 	int nan_free;
 	const double *src;
 
 	if (q->gran == NSL_QG_NONE && q->f32 && !q->stochastic &&
-	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx && !q->general) {
+	    q->fmt.kind == NSL_QK_FLOAT && !q->fmt.mx && !q->general &&
+	    kernel_ok(&q->fmt)) {
 		all = cast_f32(q, x, n, out, codes, st);
 		if (st != NULL)
 			add_stats(st, x, out, n);
@@ -1483,6 +1728,15 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		else
 			nsl_quant_scale_for(q, 0, 0, &s);
 		scales[0] = s;
+	}
+	if (q->frac && q->outer == NSL_QG_TENSOR && tensor != NULL)
+		outer = tensor->scale;
+	else if (q->frac && q->outer == NSL_QG_ROW) {
+		/* before out (which may be x) changes; rounding to float32
+		 * keeps the order, so the ends round as the elements do */
+		span_range(x, n, &lo, &hi);
+		nsl_quant_scale_for(q, to_f32(q, lo), to_f32(q, hi), &s);
+		outer = s.scale;
 	}
 	for (b = 0; b * span < n; b++) {
 		double *o = out + b * span;
@@ -1508,8 +1762,13 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 		nan_free = 0;
 		if (q->gran == NSL_QG_TENSOR)
 			s = *tensor;
+		else if (q->gran == NSL_QG_COLUMN)	/* one element */
+			s = tensor[b];
 		else if (scaled) {
-			nsl_quant_scale_for(q, lo, hi, &s);
+			if (q->frac)
+				block_scale(q, lo, hi, outer, &s);
+			else
+				nsl_quant_scale_for(q, lo, hi, &s);
 			nan_free = !isnan(lo);
 			rng2[0] = lo;
 			rng2[1] = hi;
@@ -1551,7 +1810,8 @@ nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
     size_t n, const struct nsl_quant_scale *scales, double *out)
 {
 	static const struct nsl_quant_scale one = { 1, 0, 0 };
-	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	size_t i, b, len, span = q->gran == NSL_QG_BLOCK ? q->block :
+	    q->gran == NSL_QG_COLUMN ? 1 : n;
 	const struct nsl_quant_scale *s;
 
 	for (b = 0; b * span < n; b++) {
@@ -1565,6 +1825,139 @@ nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
 		if (q->rotate && len == q->block)
 			rotate_out(q, o, len);
 	}
+}
+
+int
+nsl_quant_column_scales(const struct nsl_quant *q, const double *x,
+    const size_t *len, size_t nrows, struct nsl_quant_scale **scales,
+    size_t *ncols, struct nsl_err *err)
+{
+	struct nsl_quant t = *q;	/* for its clip, column by column */
+	double *lo, *hi, v;
+	size_t r, j, off = 0, m = 0;
+
+	for (r = 0; r < nrows; r++)
+		m = len[r] > m ? len[r] : m;
+	lo = calloc(m + 1, sizeof(*lo));
+	hi = calloc(m + 1, sizeof(*hi));
+	*scales = calloc(m + 1, sizeof(**scales));
+	if (lo == NULL || hi == NULL || *scales == NULL) {
+		free(lo);
+		free(hi);
+		free(*scales);
+		*scales = NULL;
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	for (r = 0; r < nrows; off += len[r], r++)
+		for (j = 0; j < len[r]; j++) {
+			v = to_f32(q, x[off + j]);
+			if (isnan(v) || isnan(lo[j]))
+				lo[j] = hi[j] = NAN;
+			else {
+				lo[j] = fmin(lo[j], v);
+				hi[j] = fmax(hi[j], v);
+			}
+		}
+	for (j = 0; j < m; j++) {
+		t.clip = q->colclip != NULL && j < q->ncolclip ?
+		    q->colclip[j] : q->clip;
+		nsl_quant_scale_for(&t, lo[j], hi[j], &(*scales)[j]);
+	}
+	*ncols = m;
+	free(lo);
+	free(hi);
+	return 0;
+}
+
+/*
+ * The per-column search: for each split, each column's clipping factor
+ * with the lowest squared error of that column; the split whose best
+ * choices sum to the least wins.
+ */
+static int
+search_columns(struct nsl_quant *q, const double *x, const size_t *len,
+    size_t nrows, double *mse, struct nsl_err *err)
+{
+	struct nsl_quant t = *q;
+	struct nsl_quant_format best = q->fmt;
+	struct nsl_quant_scale *sc = NULL;
+	double *sse, *bsse, *bclip, *clip, *out, d, total, besttotal = INFINITY;
+	size_t m = 0, r, j, off, count = 0, nc;
+	char name[32];
+	int e, ci;
+
+	/* t borrows nothing of q's that it could free */
+	t.colclip = NULL;
+	t.ncolclip = 0;
+	for (r = 0; r < nrows; r++) {
+		m = len[r] > m ? len[r] : m;
+		count += len[r];
+	}
+	sse = calloc(m + 1, sizeof(*sse));
+	bsse = calloc(m + 1, sizeof(*bsse));
+	bclip = calloc(m + 1, sizeof(*bclip));
+	clip = calloc(m + 1, sizeof(*clip));
+	out = calloc(m + 1, sizeof(*out));
+	if (sse == NULL || bsse == NULL || bclip == NULL || clip == NULL ||
+	    out == NULL)
+		goto oom;
+	for (e = 1; e <= q->fmt.bits - 1; e++) {
+		snprintf(name, sizeof(name), "e%dm%d", e, q->fmt.bits - 1 - e);
+		if (nsl_quant_format_parse(&t.fmt, name, err) != 0)
+			continue;
+		for (j = 0; j < m; j++)
+			bsse[j] = INFINITY;
+		for (ci = 0; ci <= 20; ci++) {
+			t.clip = 1 - 0.025 * ci;
+			if (nsl_quant_column_scales(&t, x, len, nrows, &sc, &nc,
+			    err) != 0)
+				goto fail;
+			memset(sse, 0, m * sizeof(*sse));
+			for (r = 0, off = 0; r < nrows; off += len[r], r++) {
+				nsl_quant_vector(&t, x + off, len[r], out, NULL,
+				    NULL, sc, NULL, NULL);
+				for (j = 0; j < len[r]; j++) {
+					d = out[j] - x[off + j];
+					if (isfinite(d))
+						sse[j] += d * d;
+				}
+			}
+			free(sc);
+			for (j = 0; j < m; j++)
+				if (sse[j] < bsse[j]) {
+					bsse[j] = sse[j];
+					bclip[j] = t.clip;
+				}
+		}
+		for (total = 0, j = 0; j < m; j++)
+			total += bsse[j];
+		if (total < besttotal) {
+			besttotal = total;
+			best = t.fmt;
+			memcpy(clip, bclip, m * sizeof(*clip));
+		}
+	}
+	nsl_err_clear(err);
+	free(q->colclip);
+	q->colclip = clip;
+	q->ncolclip = m;
+	q->fmt = best;
+	q->clip = 1;
+	*mse = count ? besttotal / (double)count : 0;
+	free(sse);
+	free(bsse);
+	free(bclip);
+	free(out);
+	return 0;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+fail:
+	free(sse);
+	free(bsse);
+	free(bclip);
+	free(clip);
+	free(out);
+	return -1;
 }
 
 /* MSE of the whole tensor under q (tensor scale from lo..hi). */
@@ -1611,6 +2004,8 @@ nsl_quant_search(struct nsl_quant *q, const double *x, const size_t *len,
 		}
 		off += len[r];
 	}
+	if (q->gran == NSL_QG_COLUMN)
+		return search_columns(q, x, len, nrows, mse, err);
 	if ((tmp = malloc(maxlen * sizeof(*tmp))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	if (t.gran == NSL_QG_NONE)

@@ -70,6 +70,8 @@ struct nsl_quant_filter {
 	uint8_t *codes, *packed;
 	size_t codecap;
 	struct nsl_quant_scale *scales, tensor;
+	struct nsl_quant_scale *columns;	/* NSL_QG_COLUMN's scales */
+	size_t ncolumns;
 	size_t scap;
 	struct nsl_buf buf, tmp;
 	gsl_rng *rng;
@@ -158,6 +160,7 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	free(fl->codes);
 	free(fl->packed);
 	free(fl->scales);
+	free(fl->columns);
 	free(fl->lines);
 	free(fl->tx);
 	free(fl->tlen);
@@ -173,7 +176,7 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 static int
 need_all(const struct nsl_quant_filter *fl)
 {
-	return !fl->o.decode && (fl->q->gran == NSL_QG_TENSOR ||
+	return !fl->o.decode && (nsl_quant_needs_tensor(fl->q) ||
 	    fl->o.search);
 }
 
@@ -183,7 +186,8 @@ static char *put_cached(struct nsl_quant_filter *fl, size_t n, char *p);
 static int
 cacheable(const struct nsl_quant_filter *fl)
 {
-	return !fl->q->general && !fl->o.decode && !fl->q->rotate;
+	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
+	    fl->q->gran != NSL_QG_COLUMN;
 }
 
 static int
@@ -359,8 +363,10 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		memcpy(p, "[]", 2);
 		return p + 2;
 	}
-	span = q->gran == NSL_QG_BLOCK ? q->block : n;
+	span = q->gran == NSL_QG_BLOCK ? q->block : q->gran == NSL_QG_COLUMN ?
+	    1 : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
+	    !q->fmt.usign &&
 	    q->gran != NSL_QG_NONE;
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
@@ -368,7 +374,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		const double *v = fl->out + b * span;
 
 		len = n - b * span < span ? n - b * span : span;
-		if (q->fmt.mx) {
+		if (q->fmt.mx && !q->frac) {
 			t = text_row(fl, (size_t)s->e8m0);
 			gen = 1;
 		} else {
@@ -432,7 +438,16 @@ put_codes(struct nsl_quant_filter *fl, size_t n)
 	nsl_quant_pack(&q->fmt, fl->codes, n, fl->packed);
 	nsl_base64_encode(b, fl->packed, nsl_quant_packed_size(&q->fmt, n));
 	nsl_buf_addc(b, '"');
-	if (q->fmt.mx) {
+	if (q->frac) {
+		/* the block scales' codes and the second scale */
+		nsl_buf_addf(b, ",\"%s\":[", q->sfmt.name);
+		for (i = 0; i < ns; i++)
+			nsl_buf_addf(b, "%s%d", i ? "," : "",
+			    fl->scales[i].e8m0);
+		nsl_buf_adds(b, "],\"outer_scale\":");
+		nsl_json_number(b, nsl_quant_outer_of(q, fl->scales, ns),
+		    NSL_NUM_DOUBLE);
+	} else if (q->fmt.mx) {
 		nsl_buf_adds(b, ",\"e8m0\":[");
 		for (i = 0; i < ns; i++) {	/* integers: as %d prints */
 			if (i)
@@ -480,8 +495,9 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 {
 	struct nsl_quant d;
 	json_t *o, *v, *a;
-	const char *s, *why = NULL;
+	const char *s, *why = NULL, *sname;
 	size_t n, ns, i, k;
+	double outer;
 	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
@@ -516,9 +532,11 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		why = "no \"scale\"";
 		goto bad;
 	}
-	for (k = 0; k < 4 && strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
+	for (k = 0; nsl_quant_gran_names[k] != NULL &&
+	    strcmp(s, nsl_quant_gran_names[k]) != 0; k++)
 		;
-	if (k == 4 || (d.fmt.mx && k != NSL_QG_BLOCK)) {
+	if (nsl_quant_gran_names[k] == NULL || (d.fmt.mx &&
+	    k != NSL_QG_BLOCK)) {
 		why = "bad \"scale\"";
 		goto bad;
 	}
@@ -541,6 +559,20 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 	}
 	d.asymmetric = json_object_get(o, "zero_points") != NULL;
 	d.f32 = !json_is_false(json_object_get(o, "float32"));
+	/* an MX block scale format is named by its key */
+	for (k = 1; d.fmt.mx && nsl_quant_scale_fmt_names[k] != NULL; k++)
+		if (json_object_get(o, nsl_quant_scale_fmt_names[k]) != NULL)
+			d.scale_fmt = (enum nsl_quant_scale_fmt)k;
+	sname = d.fmt.mx ? nsl_quant_scale_fmt_names[d.scale_fmt ?
+	    d.scale_fmt : d.fmt.scale_fmt] : "scales";
+	outer = 1;
+	if ((v = json_object_get(o, "outer_scale")) != NULL) {
+		if (!json_is_number(v) || !(json_number_value(v) > 0)) {
+			why = "\"outer_scale\" is not a positive number";
+			goto bad;
+		}
+		outer = json_number_value(v);
+	}
 	if ((why = nsl_quant_check(&d)) != NULL)
 		goto bad;
 	if (nsl_quant_prepare(&d, err) != 0)
@@ -560,9 +592,10 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		goto bad;
 	}
 	nsl_quant_unpack(&d.fmt, (const uint8_t *)fl->tmp.data, n, fl->codes);
-	a = json_object_get(o, d.fmt.mx ? "e8m0" : "scales");
+	a = json_object_get(o, sname);
 	if (ns > 0 && (!json_is_array(a) || json_array_size(a) != ns)) {
-		why = d.fmt.mx ? "\"e8m0\" needs one integer per block" :
+		why = d.fmt.mx ? "the block scales (\"e8m0\", \"ue4m3\" or "
+		    "\"ue5m3\") need one integer per block" :
 		    "\"scales\" needs one number per span";
 		goto bad;
 	}
@@ -571,11 +604,18 @@ decode_member(struct nsl_quant_filter *fl, size_t fi, size_t *np,
 		memset(&fl->scales[i], 0, sizeof(fl->scales[i]));
 		if (d.fmt.mx) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-			    json_integer_value(v) > 255) {
-				why = "\"e8m0\" codes are integers 0..255";
+			    json_integer_value(v) >= 1 << (d.frac ?
+			    d.sfmt.bits : 8)) {
+				why = d.frac ? "block scale codes are integers "
+				    "of the scale format's width" :
+				    "\"e8m0\" codes are integers 0..255";
 				goto bad;
 			}
 			fl->scales[i].e8m0 = (int)json_integer_value(v);
+			/* a fractional block's multiplier v_b s */
+			if (d.frac)
+				fl->scales[i].scale = d.sfmt.value[
+				    fl->scales[i].e8m0] * outer;
 		} else {
 			if (!json_is_number(v)) {
 				why = "\"scales\" are numbers";
@@ -683,7 +723,8 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 		    grow_vec(fl, n, err) != 0)
 			return -1;
 		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
-		    fl->scales, &fl->tensor, fl->rng, st);
+		    fl->scales, fl->q->gran == NSL_QG_COLUMN ? fl->columns :
+		    &fl->tensor, fl->rng, st);
 		if ((rc = put_direct(fl, f, n, err)) <= 0)
 			return rc;
 	}
@@ -798,6 +839,10 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 		hi = fmax(hi, v);
 	}
 	nsl_quant_scale_for(fl->q, lo, hi, &fl->tensor);
+	if (fl->q->gran == NSL_QG_COLUMN && nsl_quant_column_scales(fl->q,
+	    fl->tx, fl->tlen, fl->nlines, &fl->columns, &fl->ncolumns,
+	    err) != 0)
+		return -1;
 	for (i = 0; i < fl->nlines; i++) {
 		const struct line *l = &fl->lines[i];
 

@@ -224,7 +224,7 @@ fails_cleanly() {
 @test "--list-formats, --field, --float32, -o" {
 	run nsl-quantize --list-formats
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 15 ]
+	[ "${#lines[@]}" -eq 25 ]
 	[[ "${lines[0]}" =~ ^fp8-e4m3.*max\ 448 ]]
 	echo '{"w":[0.3],"embedding":"not touched"}' > "$T/in.jsonl"
 	run nsl-quantize --format e5m10-x --field w "$T/in.jsonl"
@@ -324,4 +324,20 @@ assert abs(e[0] - v) <= 1e-15 * v and e[1] == 0 and e[2] == 0, e' "$output" "$v"
 
 @test "golden: the usage and data errors with their messages (tests/fixtures/quantize/errors.test)" {
 	golden "$FIX/errors.test"
+}
+
+@test "golden: per-column scales, worked by hand (tests/fixtures/quantize/column.test)" {
+	golden "$FIX/column.test"
+}
+
+@test "--search --scale-by column: no worse than the per-tensor search, and its choice reproduces its MSE" {
+	run --separate-stderr nsl-quantize --format fp6-e3m2 --scale-by column --search --stats "$FIX/gauss.jsonl"
+	[ "$status" -eq 0 ]
+	col=$(printf '%s\n' "$stderr" | sed 's/.*"search_mse":\([^,}]*\).*/\1/')
+	mse=$(printf '%s\n' "$stderr" | sed 's/.*"mse":\([^,}]*\).*/\1/')
+	run --separate-stderr nsl-quantize --format fp6-e3m2 --scale-by tensor --search --stats "$FIX/gauss.jsonl"
+	[ "$status" -eq 0 ]
+	ten=$(printf '%s\n' "$stderr" | sed 's/.*"search_mse":\([^,}]*\).*/\1/')
+	# the search scores the doubles, the output is float32: close, not equal
+	awk -v c="$col" -v t="$ten" -v m="$mse" 'BEGIN { exit !(c <= t && m <= c * 1.01 + 1e-12 && m >= c * 0.99) }'
 }

@@ -33,6 +33,10 @@ static const struct nsl_opt opts[] = {
 	    "tensor (all records), row (int default), block (nf4 default)"),
 	NSL_OPT_CHOICE(0, "scale-mode", &mode, NULL, nsl_quant_scale_mode_names,
 	    "MX shared exponent: floor (OCP MX v1.0), ceil, rceil"),
+	NSL_OPT_CHOICE(0, "scale-format", &q.scale_fmt, NULL,
+	    nsl_quant_scale_fmt_names,
+	    "MX block scale: auto (the format's), e8m0, ue4m3 or ue5m3 (with "
+	    "a float32 scale per --scale-by: tensor, row or none)"),
 	NSL_OPT_FLAG(0, "asymmetric", &q.asymmetric,
 	    "int8/int4 with a zero point"),
 	NSL_OPT_CHOICE(0, "rounding", &q.stochastic, NULL,

@@ -14,14 +14,32 @@
  *	  NSL_QS_FN      S.1..1.1..1 is NaN, no infinities (OCP E4M3);
  *	  NSL_QS_IEEE    exponent field all ones: m = 0 infinity, else NaN
  *			 (IEEE 754 style; OCP E5M2).
+ *	  NSL_QS_FNUZ    no infinities, no negative zero: the code of -0,
+ *			 1.0..0.0..0, is the one NaN (Graphcore/AMD FP8,
+ *			 ml_dtypes' float8_*fnuz); the bias may be
+ *			 2^(ebits-1) or more (a row's bias).
+ *	  NSL_QS_FNU     unsigned, no zero, no subnormals: field e is
+ *			 2^(e-bias) (1 + m/2^mbits) for every e, all ones is
+ *			 NaN (OCP MX E8M0, ml_dtypes' float8_e8m0fnu).
+ *	An unsigned minifloat (usign: E8M0, the UE4M3 and UE5M3 block
+ *	scales) has no sign bit: bits = ebits + mbits.
  *  integers (NSL_QK_INT): bits-bit two's complement codes, symmetric
  *	range -qmax..qmax with qmax = 2^(bits-1)-1, or unsigned 0..2^bits-1
- *	with a zero point when asymmetric.
+ *	with a zero point when asymmetric; unsigned integers (usign: uint2,
+ *	uint4) are 0..qmax with qmax = 2^bits-1 and scale max/qmax, the
+ *	negative values clamped to 0.
  *  nf4 (NSL_QK_NF4): 4-bit indices into the 16 NormalFloat levels of
  *	QLoRA (bitsandbytes' table), scaled by the block's absmax.
  *  MX (mx = 1): blocks sharing one E8M0 scale 2^E (OCP MX v1.0); the
  *	elements are a minifloat or, for mxint8, 8-bit two's complement
- *	with an implicit 2^-6 (values k/64, k in -127..127).
+ *	with an implicit 2^-6 (values k/64, k in -127..127).  The block
+ *	scale may instead be a fractional one (scale_fmt UE4M3 or UE5M3):
+ *	block b's scale is v_b s, v_b = amax_b / (max s) rounded to
+ *	nearest-even in the scale format (saturating; 0 when it
+ *	underflows, which zeroes the block), s a second, float32 scale
+ *	per tensor (default), per row or none (1), s = amax / (max
+ *	max_sf) over its span (max_sf the scale format's largest).
+ *	NVFP4 (NVIDIA) is this with E2M1 elements, blocks of 16 and UE4M3.
  *
  * Codes are one byte each (the low `bits` bits; sign in the top one of
  * those for minifloats, two's complement for integers).
@@ -51,7 +69,15 @@
 #include "json.h"
 
 enum nsl_quant_kind { NSL_QK_FLOAT, NSL_QK_INT, NSL_QK_NF4 };
-enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
+
+/* The block scale of an MX-style format: auto (the format's own), OCP
+ * MX's E8M0 power of two, or a fractional unsigned minifloat: UE4M3 (the
+ * E4M3 codes of sign 0, max 448) or UE5M3 (8 bits, bias 15, 0xff NaN,
+ * max 114688). */
+enum nsl_quant_scale_fmt { NSL_QSF_AUTO, NSL_QSF_E8M0, NSL_QSF_UE4M3,
+	NSL_QSF_UE5M3 };
+enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE,
+	NSL_QS_FNUZ, NSL_QS_FNU };
 
 /* Invariant after a successful nsl_quant_format_parse: every field below
  * agrees with the name; value[c] is the exact value of code c for every
@@ -60,12 +86,14 @@ enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE };
 struct nsl_quant_format {
 	char name[24];
 	enum nsl_quant_kind kind;
-	int bits;		/* code width, 4..8 (3..8 for eXmY) */
+	int bits;		/* code width, 2..8 */
 	int ebits, mbits, bias;	/* minifloats and MX float elements */
 	enum nsl_quant_special special;
+	int usign;		/* no sign bit (E8M0, uint4, ...) */
 	int emin, emax;		/* unbiased exponents of min and max normal */
 	double max;		/* largest finite element magnitude */
 	int mx;			/* OCP MX block format */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX: its block scale */
 	int emax_elem;		/* MX: emax of the element type */
 	int qmax;		/* integers: 2^(bits-1)-1 */
 	size_t block;		/* default block size (0: none) */
@@ -89,8 +117,12 @@ struct nsl_quant_def {
 	int bits;		/* integers and level tables (minifloats:
 				 * 1 + ebits + mbits) */
 	int ebits, mbits;	/* minifloats, MX float elements included */
+	int bias;		/* minifloats: 0 for 2^(ebits-1)-1 */
 	enum nsl_quant_special special;
+	int usign;		/* no sign bit: unsigned minifloats and
+				 * integers */
 	int mx;			/* OCP MX: one E8M0 scale 2^E per block */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX: auto is E8M0 */
 	size_t block;		/* default block size (0: none) */
 	int elem_exp;		/* integers: code k is k 2^elem_exp (mxint8
 				 * -6), 0 for plain integers */
@@ -188,7 +220,10 @@ enum nsl_quant_gran {
 	NSL_QG_NONE,	/* minifloats only: cast, no scale */
 	NSL_QG_TENSOR,	/* one scale for the whole field over all records */
 	NSL_QG_ROW,	/* one per record */
-	NSL_QG_BLOCK	/* one per block of `block` elements of a record */
+	NSL_QG_BLOCK,	/* one per block of `block` elements of a record */
+	NSL_QG_COLUMN	/* one per element index (channel) over all records;
+			 * nsl_quant_vector's tensor holds them, one per
+			 * element */
 };
 
 /* The names of enum nsl_quant_gran, enum nsl_quant_scale_mode and the
@@ -197,6 +232,8 @@ enum nsl_quant_gran {
 extern const char *const nsl_quant_gran_names[];
 extern const char *const nsl_quant_scale_mode_names[];
 extern const char *const nsl_quant_rounding_names[];
+/* enum nsl_quant_scale_fmt's: "auto", "e8m0", "ue4m3", "ue5m3" */
+extern const char *const nsl_quant_scale_fmt_names[];
 
 /* Everything that decides the quantization of a vector. */
 struct nsl_quant {
@@ -213,6 +250,18 @@ struct nsl_quant {
 	uint64_t seed;
 	int general;		/* take the general code paths, not the fast
 				 * ones (which give the same bytes): tests */
+	enum nsl_quant_scale_fmt scale_fmt;	/* MX block scale; auto:
+						 * the format's */
+	/* set by nsl_quant_prepare for a fractional block scale: its
+	 * format and the granularity of the float32 second scale (the
+	 * --scale-by given: tensor, the default, row or none) */
+	int frac;		/* the block scale is fractional */
+	struct nsl_quant_format sfmt;
+	enum nsl_quant_gran outer;
+	double *colclip;	/* NSL_QG_COLUMN after a search: each
+				 * column's clipping factor, ncolclip of
+				 * them (owned; NULL: clip for all) */
+	size_t ncolclip;
 	signed char *signs;	/* rotation signs, block of them (owned) */
 	double *scratch;	/* block doubles for the rotation (owned) */
 };
@@ -243,14 +292,43 @@ void nsl_quant_release(struct nsl_quant *q);
 
 /* The scale of one span (a block, a row or the tensor). */
 struct nsl_quant_scale {
-	double scale;	/* multiply codes' values by this (MX: 2^E) */
+	double scale;	/* multiply codes' values by this (MX: 2^E;
+			 * fractional: v_b s, exact) */
 	long zero;	/* asymmetric integers: zero point */
-	int e8m0;	/* MX: E + 127 (255: NaN) */
+	int e8m0;	/* MX: E + 127 (255: NaN); fractional: the code of
+			 * v_b in the scale format */
 };
 
-/* Scale for a span whose smallest and largest values are lo and hi. */
+/*
+ * Scale for a span whose smallest and largest values are lo and hi; for
+ * a fractional MX format (nsl_quant_fractional), the second scale s of
+ * such a span, in s->scale.
+ */
 void nsl_quant_scale_for(const struct nsl_quant *q, double lo, double hi,
     struct nsl_quant_scale *s);
+
+/* Does q (prepared) take a fractional block scale and a second scale? */
+int nsl_quant_fractional(const struct nsl_quant *q);
+
+/*
+ * The column scales of a tensor (nrows rows, row r of len[r] values one
+ * after another in x): *ncols = the longest row, (*scales)[j] the scale
+ * of column j over the rows that have it (elements rounded to float32
+ * first when q->f32; clipped by q->colclip[j] when set, else q->clip).
+ * *scales is new (free it).  0, or -1 with err set (out of memory).
+ */
+int nsl_quant_column_scales(const struct nsl_quant *q, const double *x,
+    const size_t *len, size_t nrows, struct nsl_quant_scale **scales,
+    size_t *ncols, struct nsl_err *err);
+
+/* Does q need a scale over all the records (tensor) before the first?
+ * The filter keeps them in memory then. */
+int nsl_quant_needs_tensor(const struct nsl_quant *q);
+
+/* The second scale s of a record's ns block scales under a fractional
+ * q (1 when no block tells: all of them zero or NaN). */
+double nsl_quant_outer_of(const struct nsl_quant *q,
+    const struct nsl_quant_scale *scales, size_t ns);
 
 /* Error statistics, summed as vectors are quantized. */
 struct nsl_quant_stats {
@@ -290,8 +368,13 @@ void nsl_quant_hadamard(double *x, size_t n);
  * q->fmt.bits (finite convention) and clipping factors 1, 0.975, ...,
  * 0.5 for the pair with the lowest MSE over the tensor: nrows rows, row r
  * of len[r] values, stored one after another in x, under q's granularity
- * (NSL_QG_NONE searches with a tensor scale and sets NSL_QG_TENSOR).  Sets q->fmt and q->clip to the winner and *mse to its
- * MSE.  Returns 0, or -1 with err set (a format that is not a minifloat).
+ * (NSL_QG_NONE searches with a tensor scale and sets NSL_QG_TENSOR).
+ * Sets q->fmt and q->clip to the winner and *mse to its MSE.  With
+ * NSL_QG_COLUMN each column takes its own clipping factor (LLM-FP4's
+ * per-channel exponent bias: the scale 2^-bias is clip amax / max), the
+ * format the one whose best per-column choices give the lowest MSE;
+ * they go to q->colclip.  Returns 0, or -1 with err set (a format that
+ * is not a minifloat, out of memory).
  */
 int nsl_quant_search(struct nsl_quant *q, const double *x,
     const size_t *len, size_t nrows, double *mse, struct nsl_err *err);
@@ -306,7 +389,7 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  *	 "e8m0": [...]]}
  * codes is RFC 4648 base64 (padded; nsl/base64.h) of the packed code
  * bytes: formats of 5..8 bits one byte per element (the code in the low
- * bits); formats of 3 or 4 bits two per byte, element 2i in the low
+ * bits); formats of 2 to 4 bits two per byte, element 2i in the low
  * nibble and 2i+1 in the high nibble (an odd last element leaves the high nibble 0).  One scale
  * per span (none: no scales; tensor and row: one; block: one per block,
  * the last one partial): MX formats give the biased E8M0 exponent byte

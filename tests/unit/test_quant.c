@@ -25,7 +25,31 @@
 #include "nsl/rng.h"
 #include "unit.h"
 
-enum { FIN, FN, IEEE };
+/*
+ * The conventions: FIN no special codes; FN S.1..1.1..1 NaN; IEEE
+ * infinities and NaNs; FNUZ the code of -0 is the one NaN, no -0, no
+ * infinities; FNU unsigned, no zero, no subnormals, all ones NaN.
+ */
+enum { FIN, FN, IEEE, FNUZ, FNU };
+
+struct fmtcase {
+	const char *name;
+	int E, M, sp;
+	int bias;	/* 0: 2^(E-1)-1 */
+};
+
+static int
+ref_bias(const struct fmtcase *fc)
+{
+	return fc->bias ? fc->bias : (1 << (fc->E - 1)) - 1;
+}
+
+/* the bit of the sign, 0 for an unsigned format */
+static unsigned
+ref_signbit(const struct fmtcase *fc)
+{
+	return fc->sp == FNU ? 0 : 1u << (fc->E + fc->M);
+}
 
 /* 2^k in long double by repeated multiplication */
 static long double
@@ -40,20 +64,23 @@ p2(int k)
 	return v;
 }
 
-/* Value of code c of the 1+E+M bit minifloat with convention sp. */
+/* Value of code c of the format, from its definition. */
 static long double
-ref_value(int E, int M, int sp, unsigned c)
+ref_value(const struct fmtcase *fc, unsigned c)
 {
-	int bias = (1 << (E - 1)) - 1;
-	unsigned s = (c >> (E + M)) & 1, e = (c >> M) & ((1u << E) - 1);
+	int E = fc->E, M = fc->M, sp = fc->sp, bias = ref_bias(fc);
+	unsigned s = ref_signbit(fc) ? (c >> (E + M)) & 1 : 0;
+	unsigned e = (c >> M) & ((1u << E) - 1);
 	unsigned m = c & ((1u << M) - 1), eall = (1u << E) - 1;
 	long double v;
 
 	if (sp == IEEE && e == eall)
 		v = m == 0 ? INFINITY : NAN;
-	else if (sp == FN && e == eall && m == (1u << M) - 1)
+	else if ((sp == FN || sp == FNU) && e == eall && m == (1u << M) - 1)
 		v = NAN;
-	else if (e == 0)
+	else if (sp == FNUZ && s && e == 0 && m == 0)
+		v = NAN;
+	else if (e == 0 && sp != FNU)
 		v = (long double)m / (1u << M) * p2(1 - bias);
 	else
 		v = (1 + (long double)m / (1u << M)) * p2((int)e - bias);
@@ -62,44 +89,47 @@ ref_value(int E, int M, int sp, unsigned c)
 
 /* Largest positive finite code, by scanning the reference values. */
 static unsigned
-ref_maxcode(int E, int M, int sp)
+ref_maxcode(const struct fmtcase *fc)
 {
 	unsigned c, best = 0;
 
-	for (c = 0; c < (1u << (E + M)); c++)
-		if (isfinite(ref_value(E, M, sp, c)) &&
-		    ref_value(E, M, sp, c) > ref_value(E, M, sp, best))
+	for (c = 0; c < (1u << (fc->E + fc->M)); c++)
+		if (isfinite(ref_value(fc, c)) &&
+		    ref_value(fc, c) > ref_value(fc, best))
 			best = c;
 	return best;
 }
 
 /* The spacing of values at max's exponent: 2^(e - bias - M). */
 static long double
-ref_ulp_at_max(int E, int M, int sp)
+ref_ulp_at_max(const struct fmtcase *fc)
 {
-	unsigned e = (ref_maxcode(E, M, sp) >> M) & ((1u << E) - 1);
+	unsigned e = (ref_maxcode(fc) >> fc->M) & ((1u << fc->E) - 1);
 
-	return p2((int)e - ((1 << (E - 1)) - 1) - M);
+	return p2((int)e - ref_bias(fc) - fc->M);
 }
 
 /*
  * Nearest-even encoding of x by brute force.  Returns the code, or -1
- * for overflow (x rounds to the value past max).
+ * for overflow (x rounds to the value past max) and for a value the
+ * format has no code near (below an unsigned format's range).
  */
 static int
-ref_encode(int E, int M, int sp, long double x)
+ref_encode(const struct fmtcase *fc, long double x)
 {
-	unsigned mc = ref_maxcode(E, M, sp), c, best = 0;
-	long double a = fabsl(x), vmax = ref_value(E, M, sp, mc);
-	long double ulp = ref_ulp_at_max(E, M, sp);
+	unsigned mc = ref_maxcode(fc), c, best = 0;
+	long double a = fabsl(x), vmax = ref_value(fc, mc);
+	long double ulp = ref_ulp_at_max(fc);
 	long double virt = vmax + ulp, d, bd = INFINITY;
-	unsigned sign = signbit(x) ? 1u << (E + M) : 0;
+	unsigned sign = signbit(x) ? ref_signbit(fc) : 0;
 
+	if (fc->sp == FNU && !(x > 0))
+		return -1;
 	/* the value past max: one ulp up (its code would be mc + 1) */
 	if (a > virt)
 		return -1;
 	for (c = 0; c <= mc + 1; c++) {
-		long double v = c <= mc ? ref_value(E, M, sp, c) : virt;
+		long double v = c <= mc ? ref_value(fc, c) : virt;
 
 		d = fabsl(a - v);
 		if (d < bd || (d == bd && c % 2 == 0)) {
@@ -109,20 +139,25 @@ ref_encode(int E, int M, int sp, long double x)
 	}
 	if (best == mc + 1)
 		return -1;
+	if (fc->sp == FNUZ && best == 0)	/* no -0 */
+		sign = 0;
 	return (int)(sign | best);
 }
 
 /* Expected code for an overflow under the format's rule. */
 static int
-ref_overflow(int E, int M, int sp, int negative, int saturate)
+ref_overflow(const struct fmtcase *fc, int negative, int saturate)
 {
-	unsigned sign = negative ? 1u << (E + M) : 0, mc = ref_maxcode(E, M,
-	    sp), eall = (1u << E) - 1;
+	int E = fc->E, M = fc->M, sp = fc->sp;
+	unsigned sign = negative ? ref_signbit(fc) : 0, mc = ref_maxcode(fc),
+	    eall = (1u << E) - 1;
 
 	if (saturate || sp == FIN)
 		return (int)(sign | mc);
 	if (sp == IEEE)
 		return (int)(sign | eall << M);
+	if (sp == FNUZ)
+		return (int)(1u << (E + M));
 	return (int)(sign | ((1u << (E + M)) - 1));
 }
 
@@ -133,11 +168,6 @@ same_value(double got, long double want)
 		return isnan(got);
 	return got == want && !signbit(got) == !signbit(want);
 }
-
-struct fmtcase {
-	const char *name;
-	int E, M, sp;
-};
 
 static void
 test_decode_encode(const struct fmtcase *fc, int quick)
@@ -153,21 +183,21 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 		UNIT_CHECK(0, "%s parses", fc->name);
 		return;
 	}
-	n = 1u << (1 + E + M);
-	mc = ref_maxcode(E, M, sp);
-	UNIT_CHECK(f.bits == 1 + E + M && f.bias == (1 << (E - 1)) - 1 &&
-	    f.max == ref_value(E, M, sp, mc), "%s: bits, bias, max %.9g",
+	n = 1u << ((sp == FNU ? 0 : 1) + E + M);
+	mc = ref_maxcode(fc);
+	UNIT_CHECK(f.bits == (sp == FNU ? 0 : 1) + E + M &&
+	    f.bias == ref_bias(fc) &&
+	    f.max == ref_value(fc, mc), "%s: bits, bias, max %.9g",
 	    fc->name, f.max);
 	/* every code decodes to its defined value */
 	for (c = 0; c < n; c++)
-		if (!same_value(nsl_quant_decode(&f, c), ref_value(E, M, sp,
-		    c)))
+		if (!same_value(nsl_quant_decode(&f, c), ref_value(fc, c)))
 			bad++;
 	UNIT_CHECK(bad == 0, "%s: all %u codes decode per definition (%u "
 	    "wrong)", fc->name, n, bad);
 	/* encode(decode(c)) == c for every non-NaN code, both encoders */
 	for (c = 0; c < n; c++) {
-		long double v = ref_value(E, M, sp, c);
+		long double v = ref_value(fc, c);
 		float x32 = (float)v;
 		uint8_t code;
 
@@ -185,19 +215,23 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 	/* every midpoint between neighbours goes to the even code, and the
 	 * neighbours of the midpoint to the nearer code */
 	for (c = 0; c < mc; c++) {
-		long double lo = ref_value(E, M, sp, c), hi = ref_value(E, M,
-		    sp, c + 1), mid = (lo + hi) / 2;
+		long double lo = ref_value(fc, c), hi = ref_value(fc,
+		    c + 1), mid = (lo + hi) / 2;
 		double dm = (double)mid;
-		unsigned want = c % 2 == 0 ? c : c + 1, sgn = 1u << (E + M);
+		unsigned want = c % 2 == 0 ? c : c + 1, sgn = ref_signbit(fc);
 		float f32s[2] = { (float)dm, (float)-dm };
 		uint8_t codes[2];
+		/* no -0 in FNUZ; an unsigned format has no negatives (its
+		 * NaN) */
+		unsigned nwant = sgn == 0 ? (1u << (E + M)) - 1 :
+		    sp == FNUZ && want == 0 ? 0 : sgn | want;
 
 		fl = 0;
 		if (nsl_quant_fp_encode(&f, dm, -1, 0, &fl) != want ||
-		    nsl_quant_fp_encode(&f, -dm, -1, 0, &fl) != (sgn | want))
+		    nsl_quant_fp_encode(&f, -dm, -1, 0, &fl) != nwant)
 			badmid++;
 		nsl_quant_fp_encode_f32(&f, f32s, 2, codes, 0);
-		if (codes[0] != want || codes[1] != (sgn | want))
+		if (codes[0] != want || codes[1] != nwant)
 			badmid++;
 		if (nsl_quant_fp_encode(&f, nextafter(dm, 0), -1, 0, &fl) != c
 		    || nsl_quant_fp_encode(&f, nextafter(dm, INFINITY), -1, 0,
@@ -209,12 +243,12 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 	    fc->name, badmid, badnear);
 	/* just above max: the overflow rule, with and without --saturate */
 	{
-		long double vmax = ref_value(E, M, sp, mc), ulp =
-		    ref_ulp_at_max(E, M, sp), tie = vmax + ulp / 2;
+		long double vmax = ref_value(fc, mc), ulp =
+		    ref_ulp_at_max(fc), tie = vmax + ulp / 2;
 		double above = nextafter((double)tie, INFINITY);
-		int tiecode = ref_encode(E, M, sp, tie);
-		unsigned wantnosat = (unsigned)ref_overflow(E, M, sp, 0, 0);
-		unsigned wantsat = (unsigned)ref_overflow(E, M, sp, 0, 1);
+		int tiecode = ref_encode(fc, tie);
+		unsigned wantnosat = (unsigned)ref_overflow(fc, 0, 0);
+		unsigned wantsat = (unsigned)ref_overflow(fc, 0, 1);
 		unsigned tiewant = tiecode < 0 ? wantnosat : (unsigned)tiecode;
 		float a32 = (float)above, inf = INFINITY;
 		uint8_t code;
@@ -225,7 +259,7 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 		ok &= nsl_quant_fp_encode(&f, above, -1, NSL_QO_SATURATE, &fl)
 		    == wantsat;
 		ok &= nsl_quant_fp_encode(&f, -above, -1, 0, &fl) ==
-		    (unsigned)ref_overflow(E, M, sp, 1, 0);
+		    (unsigned)ref_overflow(fc, 1, 0);
 		ok &= nsl_quant_fp_encode(&f, (double)tie, -1, 0, &fl) ==
 		    tiewant;
 		ok &= nsl_quant_fp_encode(&f, INFINITY, -1, 0, &fl) ==
@@ -244,8 +278,37 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 		    wantnosat, wantsat, tiewant);
 	}
 	/* signed zeros, subnormal flushing */
-	{
-		long double minsub = ref_value(E, M, sp, 1);
+	if (sp == FNUZ) {
+		long double minsub = ref_value(fc, 1);
+		int ok = 1;
+
+		fl = 0;
+		ok &= nsl_quant_fp_encode(&f, 0.0, -1, 0, &fl) == 0;
+		ok &= nsl_quant_fp_encode(&f, -0.0, -1, 0, &fl) == 0;
+		ok &= fl == 0;
+		ok &= nsl_quant_fp_encode(&f, -(double)(minsub / 4), -1, 0,
+		    &fl) == 0 && (fl & NSL_QF_FLUSHED);
+		ok &= nsl_quant_fp_encode(&f, (double)(minsub * 3 / 2), -1, 0,
+		    &fl) == 2;
+		UNIT_CHECK(ok, "%s: -0 and small negatives encode as +0 (no "
+		    "-0)", fc->name);
+	} else if (sp == FNU) {
+		int ok = 1;
+
+		fl = 0;
+		ok &= nsl_quant_fp_encode(&f, 0.0, -1, 0, &fl) == 0xff;
+		ok &= nsl_quant_fp_encode(&f, -1.0, -1, 0, &fl) == 0xff;
+		ok &= nsl_quant_fp_encode(&f, 0.0, -1, NSL_QO_SATURATE, &fl) ==
+		    0;
+		ok &= nsl_quant_fp_encode(&f, (double)p2(-128), -1, 0, &fl) ==
+		    0;
+		ok &= nsl_quant_fp_encode(&f, 1e-300, -1, 0, &fl) == 0;
+		ok &= nsl_quant_fp_encode(&f, 1.0, -1, 0, &fl) == 127;
+		UNIT_CHECK(ok, "%s: no zero or negatives (NaN; 2^-127 "
+		    "saturated); 1 is 0x7f; values below 2^-127 go to it",
+		    fc->name);
+	} else {
+		long double minsub = ref_value(fc, 1);
 		unsigned sgn = 1u << (E + M);
 		int ok = 1;
 
@@ -271,8 +334,9 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 	{
 		float nan = NAN;
 		uint8_t code;
-		unsigned want = sp == FIN ? 0 : sp == FN ? (1u << (E + M)) - 1
-		    : ((1u << E) - 1) << M | 1u << (M - 1);
+		unsigned want = sp == FIN ? 0 : sp == FN || sp == FNU ?
+		    (1u << (E + M)) - 1 : sp == FNUZ ? 1u << (E + M) :
+		    ((1u << E) - 1) << M | 1u << (M - 1);
 
 		fl = 0;
 		nsl_quant_fp_encode_f32(&f, &nan, 1, &code, 0);
@@ -291,13 +355,13 @@ test_decode_encode(const struct fmtcase *fc, int quick)
 			double ex = (f.emin - M - 3) + gsl_rng_uniform(r) *
 			    (f.emax + 3 - (f.emin - M - 3));
 			float x = (float)(ldexp(1 + gsl_rng_uniform(r),
-			    (int)floor(ex)) * (gsl_rng_uniform(r) < 0.5 ? -1 :
-			    1));
+			    (int)floor(ex)) * (gsl_rng_uniform(r) < 0.5 &&
+			    sp != FNU ? -1 : 1));
 			uint8_t code;
 
-			want = ref_encode(E, M, sp, x);
+			want = ref_encode(fc, x);
 			if (want < 0)
-				want = ref_overflow(E, M, sp, x < 0, 0);
+				want = ref_overflow(fc, x < 0, 0);
 			fl = 0;
 			if (nsl_quant_fp_encode(&f, x, -1, 0, &fl) !=
 			    (unsigned)want)
@@ -350,6 +414,218 @@ test_f32_sweep(const char *name, int quick)
 	UNIT_CHECK(bad == 0, "%s: float32 kernel agrees with the double "
 	    "encoder on every exponent x mantissa pattern (%u wrong)", name,
 	    bad);
+}
+
+/*
+ * The fractional block scale formats against their definitions: UE4M3
+ * is E4M3's 128 codes of sign 0 (0x7f NaN, max 448); UE5M3 8 bits, bias
+ * 15, subnormals, 0xff NaN, max 1.75 * 2^16 = 114688.
+ */
+static void
+test_scale_formats(void)
+{
+	struct nsl_quant q;
+	struct nsl_err err;
+	unsigned c, e, m, bad = 0;
+	long double want;
+
+	memset(&q, 0, sizeof(q));
+	nsl_err_clear(&err);
+	nsl_quant_format_parse(&q.fmt, "mxfp4", &err);
+	nsl_quant_set_scaling(&q, 0, -1);
+	q.scale_fmt = NSL_QSF_UE5M3;
+	q.clip = 1;
+	nsl_quant_prepare(&q, &err);
+	for (c = 0; c < 256; c++) {
+		e = c >> 3;
+		m = c & 7;
+		want = c == 255 ? NAN : e == 0 ? m / 8.0L * p2(-14) :
+		    (1 + m / 8.0L) * p2((int)e - 15);
+		bad += !same_value(q.sfmt.value[c], want);
+	}
+	UNIT_CHECK(q.frac && bad == 0 && q.sfmt.bits == 8 && q.sfmt.max ==
+	    114688, "ue5m3: 256 codes per definition, max 114688 (%u wrong)",
+	    bad);
+	nsl_quant_release(&q);
+	q.scale_fmt = NSL_QSF_UE4M3;
+	nsl_quant_prepare(&q, &err);
+	bad = 0;
+	for (c = 0; c < 128; c++) {
+		struct fmtcase e4 = { "fp8-e4m3", 4, 3, FN, 0 };
+
+		bad += !same_value(q.sfmt.value[c], ref_value(&e4, c));
+	}
+	UNIT_CHECK(q.frac && bad == 0 && q.sfmt.bits == 7 && q.sfmt.max ==
+	    448, "ue4m3: the 128 E4M3 codes of sign 0, max 448 (%u wrong)",
+	    bad);
+	nsl_quant_release(&q);
+	q.scale_fmt = NSL_QSF_AUTO;
+	UNIT_CHECK(nsl_quant_check(&q) == NULL && (q.scale_fmt =
+	    NSL_QSF_E8M0, nsl_quant_prepare(&q, &err) == 0 && !q.frac),
+	    "mxfp4 takes E8M0 scales by default and when asked");
+	nsl_quant_format_parse(&q.fmt, "fp8-e4m3", &err);
+	q.scale_fmt = NSL_QSF_UE4M3;
+	UNIT_CHECK(nsl_quant_check(&q) != NULL, "a scale format needs an MX "
+	    "format");
+}
+
+/*
+ * NVFP4 on hand-worked blocks of 16 (NVIDIA, arXiv 2509.25149): one
+ * tensor of four blocks whose amax is 2688 = 6 * 448, so the float32
+ * second scale s = 2688 / (6 * 448) = 1 and a block's scale is amax / 6
+ * rounded to nearest-even E4M3.
+ *   block 0, an outlier: 2688, 1, -2, 0.5: v = 448 (0x7e); 2688 / 448 =
+ *	6 (code 7); 1/448, -2/448, 0.5/448 < 0.25 become 0, -0 (code 8), 0.
+ *   block 1, all zero: v = 0, every code 0.
+ *   block 2, an underflowing scale: amax 0.005, 0.005 / 6 < 2^-10 (half
+ *	E4M3's least subnormal): v = 0, the block is zero.
+ *   block 3: amax 3, v = 0.5 (0x30); 3, -1.5, 0.75, 0.2 over 0.5 are 6,
+ *	-3, 1.5, 0.4 -> codes 7, 0xd, 3, 1 (0.5): values 3, -1.5, 0.75,
+ *	0.25.
+ * The codes decode back to the values (nsl_quant_dequantize).
+ */
+static void
+test_nvfp4(void)
+{
+	static const uint8_t want_codes[4][4] = { { 7, 0, 8, 0 },
+	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 7, 0xd, 3, 1 } };
+	static const double want_val[4][4] = { { 2688, 0, -0.0, 0 },
+	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 3, -1.5, 0.75, 0.25 } };
+	static const int want_scale[4] = { 126, 0, 0, 48 };
+	static const double in[4][4] = { { 2688, 1, -2, 0.5 },
+	    { 0, 0, 0, 0 }, { 0.005, -0.001, 0.003, 0 },
+	    { 3, -1.5, 0.75, 0.2 } };
+	struct nsl_quant q;
+	struct nsl_quant_scale t, sc[4];
+	struct nsl_err err;
+	double x[64] = { 0 }, out[64], back[64];
+	uint8_t codes[64];
+	unsigned fl;
+	int b, i, bad = 0;
+
+	memset(&q, 0, sizeof(q));
+	nsl_err_clear(&err);
+	nsl_quant_format_parse(&q.fmt, "nvfp4", &err);
+	nsl_quant_set_scaling(&q, 0, -1);
+	q.clip = 1;
+	q.f32 = 1;
+	UNIT_CHECK(nsl_quant_prepare(&q, &err) == 0 && q.frac &&
+	    q.block == 16 && q.outer == NSL_QG_TENSOR && q.fmt.bits == 4,
+	    "nvfp4: E2M1 in blocks of 16, UE4M3 scales, a tensor scale");
+	for (b = 0; b < 4; b++)
+		for (i = 0; i < 4; i++)
+			x[16 * b + i] = in[b][i];
+	nsl_quant_scale_for(&q, -2, 2688, &t);
+	fl = nsl_quant_vector(&q, x, 64, out, codes, sc, &t, NULL, NULL);
+	for (b = 0; b < 4; b++) {
+		bad += sc[b].e8m0 != want_scale[b];
+		for (i = 0; i < 16; i++) {
+			double wv = i < 4 ? want_val[b][i] : 0;
+
+			bad += codes[16 * b + i] != (i < 4 ? want_codes[b][i] :
+			    0) || !same_value(out[16 * b + i], wv);
+		}
+	}
+	UNIT_CHECK(t.scale == 1 && nsl_quant_outer_of(&q, sc, 4) == 1 &&
+	    bad == 0 && (fl & NSL_QF_FLUSHED),
+	    "nvfp4: the outlier, all-zero, underflowing and plain blocks "
+	    "as worked by hand (%d wrong)", bad);
+	nsl_quant_dequantize(&q, codes, 64, sc, back);
+	bad = memcmp(back, out, sizeof(out)) != 0;
+	UNIT_CHECK(!bad, "nvfp4: the codes and scales decode to the values");
+	nsl_quant_release(&q);
+}
+
+/* The extremes ml_dtypes' finfo publishes for its types. */
+static void
+test_published(void)
+{
+	static const struct {
+		const char *name;
+		double max, tiny, smallest_subnormal;
+	} want[] = {
+		{ "fp8-e4m3fnuz", 240, 0x1p-7, 0x1p-10 },
+		{ "fp8-e5m2fnuz", 57344, 0x1p-15, 0x1p-17 },
+		{ "fp8-e4m3b11fnuz", 30, 0x1p-10, 0x1p-13 },
+		{ "fp8-e3m4", 15.5, 0x1p-2, 0x1p-6 },
+		{ "fp8-e8m0fnu", 0x1p127, 0x1p-127, 0x1p-127 },
+	};
+	struct nsl_quant_format f;
+	struct nsl_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		nsl_quant_format_parse(&f, want[i].name, &err);
+		/* E8M0's least value is code 0, the others' code 1 */
+		UNIT_CHECK(f.max == want[i].max && f.value[f.special ==
+		    NSL_QS_FNU ? 0 : 1] == want[i].smallest_subnormal && ldexp(1.0, f.emin) ==
+		    want[i].tiny, "%s: max %g, smallest normal %g, smallest "
+		    "subnormal %g", want[i].name, want[i].max, want[i].tiny,
+		    want[i].smallest_subnormal);
+	}
+}
+
+/*
+ * int3, int2, uint4, uint2: every code decodes to its two's complement
+ * (or unsigned) integer, and a row scaled by absmax / qmax (uint: max /
+ * qmax) encodes each integer k qmax-th of it to k, negatives of an
+ * unsigned format to 0.
+ */
+static void
+test_small_int(void)
+{
+	static const struct {
+		const char *name;
+		int bits, usign, qmin, qmax;
+	} fmts[] = {
+		{ "int3", 3, 0, -3, 3 }, { "int2", 2, 0, -1, 1 },
+		{ "uint4", 4, 1, 0, 15 }, { "uint2", 2, 1, 0, 3 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		struct nsl_quant q;
+		struct nsl_quant_scale sc[1];
+		struct nsl_err err;
+		double x[40], out[40];
+		uint8_t codes[40];
+		int c, k, bad = 0, n = 0, b = fmts[i].bits;
+
+		memset(&q, 0, sizeof(q));
+		nsl_err_clear(&err);
+		nsl_quant_format_parse(&q.fmt, fmts[i].name, &err);
+		for (c = 0; c < (1 << b); c++) {
+			int want = fmts[i].usign || c < (1 << (b - 1)) ? c :
+			    c - (1 << b);
+
+			bad += nsl_quant_decode(&q.fmt, (unsigned)c) != want;
+		}
+		q.gran = NSL_QG_ROW;
+		q.clip = 1;
+		/* k / qmax * 3 for every k, and two negatives */
+		for (k = fmts[i].qmin; k <= fmts[i].qmax; k++)
+			x[n++] = 3.0 * k / fmts[i].qmax;
+		x[n++] = -3;
+		x[n++] = -0.25;
+		nsl_quant_prepare(&q, &err);
+		nsl_quant_vector(&q, x, (size_t)n, out, codes, sc, NULL, NULL,
+		    NULL);
+		for (k = 0; k < n - 2; k++) {
+			int want = fmts[i].qmin + k;
+
+			bad += codes[k] != ((unsigned)want & ((1u << b) - 1)) ||
+			    out[k] != want * (3.0 / fmts[i].qmax);
+		}
+		bad += (fmts[i].usign ? codes[n - 2] != 0 : codes[n - 2] !=
+		    ((unsigned)fmts[i].qmin & ((1u << b) - 1)));
+		bad += codes[n - 1] != 0;
+		bad += sc[0].scale != 3.0 / fmts[i].qmax;
+		nsl_quant_release(&q);
+		UNIT_CHECK(bad == 0 && q.fmt.bits == b && q.fmt.qmax ==
+		    fmts[i].qmax, "%s: %d codes decode to their integers, "
+		    "k/qmax of the row's max encodes to k, scale max/%d (%d "
+		    "wrong)", fmts[i].name, 1 << b, fmts[i].qmax, bad);
+	}
 }
 
 static void
@@ -988,7 +1264,7 @@ fast_agrees(struct nsl_quant *q, gsl_rng *r, int nvec, const char *what)
 
 /* The configurations of the fast-path tests. */
 struct fast_case {
-	const char *fmt;
+	const char *fmt;	/* "mxfp4/ue4m3": with that block scale */
 	enum nsl_quant_gran gran;
 	size_t block;
 	int asymmetric, saturate;
@@ -1023,6 +1299,22 @@ static const struct fast_case fast_cases[] = {
 	{ "int8", NSL_QG_ROW, 0, 1, 0 },
 	{ "int4", NSL_QG_ROW, 0, 0, 0 },
 	{ "int4", NSL_QG_BLOCK, 32, 1, 0 },
+	{ "fp8-e4m3fnuz", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp8-e4m3fnuz", NSL_QG_NONE, 0, 0, 1 },
+	{ "fp8-e5m2fnuz", NSL_QG_ROW, 0, 0, 0 },
+	{ "fp8-e4m3b11fnuz", NSL_QG_BLOCK, 16, 0, 0 },
+	{ "fp8-e3m4", NSL_QG_NONE, 0, 0, 0 },
+	{ "fp8-e8m0fnu", NSL_QG_NONE, 0, 0, 1 },
+	{ "int3", NSL_QG_ROW, 0, 0, 0 },
+	{ "int2", NSL_QG_BLOCK, 16, 1, 0 },
+	{ "uint4", NSL_QG_ROW, 0, 0, 0 },
+	{ "uint2", NSL_QG_BLOCK, 8, 0, 0 },
+	{ "nvfp4", NSL_QG_BLOCK, 16, 0, 0 },
+	{ "nvfp4", NSL_QG_ROW, 16, 0, 0 },
+	{ "nvfp4", NSL_QG_NONE, 5, 0, 0 },
+	{ "mxfp8-e4m3/ue5m3", NSL_QG_BLOCK, 32, 0, 0 },
+	{ "mxint8/ue4m3", NSL_QG_TENSOR, 32, 0, 0 },
+	{ "mxfp6-e3m2/ue4m3", NSL_QG_ROW, 7, 0, 0 },
 };
 
 static int
@@ -1031,9 +1323,19 @@ fast_setup(struct nsl_quant *q, const struct fast_case *fc, int f32,
 {
 	struct nsl_err err;
 
+	char name[32], *sf;
+	int k;
+
 	memset(q, 0, sizeof(*q));
 	memset(&err, 0, sizeof(err));
-	if (nsl_quant_format_parse(&q->fmt, fc->fmt, &err) != 0)
+	snprintf(name, sizeof(name), "%s", fc->fmt);
+	if ((sf = strchr(name, '/')) != NULL) {
+		*sf++ = '\0';
+		for (k = 0; nsl_quant_scale_fmt_names[k] != NULL; k++)
+			if (strcmp(sf, nsl_quant_scale_fmt_names[k]) == 0)
+				q->scale_fmt = (enum nsl_quant_scale_fmt)k;
+	}
+	if (nsl_quant_format_parse(&q->fmt, name, &err) != 0)
 		return -1;
 	q->gran = fc->gran;
 	q->block = fc->block;
@@ -1422,9 +1724,16 @@ int
 main(void)
 {
 	static const struct fmtcase named[] = {
-		{ "fp8-e4m3", 4, 3, FN }, { "fp8-e5m2", 5, 2, IEEE },
-		{ "fp6-e2m3", 2, 3, FIN }, { "fp6-e3m2", 3, 2, FIN },
-		{ "fp4-e2m1", 2, 1, FIN },
+		{ "fp8-e4m3", 4, 3, FN, 0 }, { "fp8-e5m2", 5, 2, IEEE, 0 },
+		{ "fp6-e2m3", 2, 3, FIN, 0 }, { "fp6-e3m2", 3, 2, FIN, 0 },
+		{ "fp4-e2m1", 2, 1, FIN, 0 },
+		/* ml_dtypes' float8_e4m3fnuz, _e5m2fnuz, _e4m3b11fnuz, _e3m4
+		 * and _e8m0fnu */
+		{ "fp8-e4m3fnuz", 4, 3, FNUZ, 8 },
+		{ "fp8-e5m2fnuz", 5, 2, FNUZ, 16 },
+		{ "fp8-e4m3b11fnuz", 4, 3, FNUZ, 11 },
+		{ "fp8-e3m4", 3, 4, IEEE, 0 },
+		{ "fp8-e8m0fnu", 8, 0, FNU, 127 },
 	};
 	static const char *const sfx[] = { "", "-fn", "-ieee" };
 	int quick = unit_quick();
@@ -1441,7 +1750,7 @@ main(void)
 	for (sp = 0; sp < 3; sp++)
 		for (e = 1; e <= 7; e++)
 			for (m = 0; 1 + e + m <= 8; m++) {
-				struct fmtcase fc = { name, e, m, sp };
+				struct fmtcase fc = { name, e, m, sp, 0 };
 
 				if (1 + e + m < 3 || (sp == FN && m < 1) ||
 				    (sp == IEEE && (e < 2 || m < 1)))
@@ -1460,6 +1769,15 @@ main(void)
 	test_f32_sweep("fp4-e2m1", quick);
 	test_f32_sweep("e7m0", quick);
 	test_f32_sweep("e1m6", quick);
+	test_f32_sweep("fp8-e4m3fnuz", quick);
+	test_f32_sweep("fp8-e5m2fnuz", quick);
+	test_f32_sweep("fp8-e4m3b11fnuz", quick);
+	test_f32_sweep("fp8-e3m4", quick);
+	test_f32_sweep("fp8-e8m0fnu", quick);
+	test_published();
+	test_small_int();
+	test_scale_formats();
+	test_nvfp4();
 	test_int();
 	test_nf4();
 	test_mx();
