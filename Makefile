@@ -58,6 +58,7 @@ LIB_OBJS += lib/group.o
 LIB_OBJS += lib/points.o
 LIB_OBJS += lib/fitrec.o
 LIB_OBJS += lib/fit.o
+LIB_OBJS += lib/fit_search.o
 LIB_OBJS += lib/extrap.o
 LIB_OBJS += lib/prune.o
 LIB_OBJS += lib/spool.o
