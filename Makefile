@@ -105,6 +105,7 @@ UNIT_TESTS += expr
 UNIT_TESTS += laws
 UNIT_TESTS += optim
 UNIT_TESTS += fitrec
+UNIT_TESTS += fit_search
 UNIT_TESTS += plot
 UNIT_TESTS += quant
 UNIT_TESTS += quant_filter
