@@ -630,11 +630,18 @@ fit_rows(const struct ctx *cx, const struct nsl_law *law, const size_t *cols,
 	struct nsl_problem pb;
 	struct nsl_optim_info info;
 	struct nsl_err err;
-	size_t i, k, nt = 0, nv = law->nvars;
+	size_t i, k, nt = 0, nv = law->nvars, ne = 0, e;
 	double rep[NSL_LAW_MAX_PARAMS];
 
-	for (i = 0; i < g->n; i++) {
+	for (i = 0; i < g->n; i++)
+		ne += gd->rank[i] > lo;
+	for (i = 0, e = 0; i < g->n; i++) {
 		if (gd->rank[i] == 0 || gd->rank[i] <= lo)
+			continue;
+		/* at most NSL_SEARCH_MAX_POINTS of them, evenly spaced */
+		e++;
+		if (ne > NSL_SEARCH_MAX_POINTS && (e - 1) *
+		    NSL_SEARCH_MAX_POINTS / ne == e * NSL_SEARCH_MAX_POINTS / ne)
 			continue;
 		for (k = 0; k < nv; k++)
 			xt[nt * nv + k] = g->x[i * cx->nc + cols[k]];
@@ -1038,6 +1045,39 @@ final_fit(struct nsl_fit_job *j, const struct ctx *cx, const struct cand *c,
 	return rc;
 }
 
+/*
+ * Fit the best candidate of rk[0..n) to groups [g0, g1) into job
+ * results; when the final fit fails on a group (its larger design can
+ * find a parameter the data leave free, running off to infinity), the
+ * next candidate.  Returns 0, or -1 with the first candidate's err.
+ */
+static int
+choose(struct nsl_fit_job *j, const struct ctx *cx, const struct ranked *rk,
+    size_t n, size_t g0, size_t g1, double *chosen_rms, struct nsl_err *err)
+{
+	double fr[NSL_SEARCH_MAX_FOLDS], rms, aic, bic;
+	struct nsl_err e2;
+	size_t pick, gi, nt, nres0 = j->nres;
+
+	for (pick = 0; pick < n && isfinite(rk[pick].key); pick++) {
+		struct nsl_err *e = pick == 0 ? err : &e2;
+
+		score(cx, rk[pick].ci, g0, g1, &rms, fr, &nt, &aic, &bic);
+		for (gi = g0; gi < g1; gi++) {
+			chosen_rms[j->nres] = rms;
+			if (final_fit(j, cx, &cx->c[rk[pick].ci], gi, e) != 0)
+				break;
+		}
+		if (gi == g1)
+			return 0;
+		if (e->code != NSL_EX_DATAERR)
+			return nsl_err_set(err, e->code, "%s", e->msg);
+		while (j->nres > nres0)
+			nsl_fitrec_release(&j->res[--j->nres].rec);
+	}
+	return -1;
+}
+
 int
 nsl_search_run(struct nsl_search *s, struct nsl_fit_job *j, const char *in,
     struct nsl_err *err)
@@ -1243,14 +1283,9 @@ nsl_search_run(struct nsl_search *s, struct nsl_fit_job *j, const char *in,
 			top = (size_t)s->top < cs.n ? (size_t)s->top : cs.n;
 			if (add_rows(s, &cx, rk, top, g0, g1) != 0)
 				goto nomem;
-			for (gi = g0; gi < g1; gi++) {
-				score(&cx, rk[0].ci, g0, g1,
-				    &s->chosen_rms[j->nres], fr, &nt,
-				    &rk[0].aic, &bic);
-				if (final_fit(j, &cx, &cs.c[rk[0].ci], gi,
-				    err) != 0)
-					goto out;
-			}
+			if (choose(j, &cx, rk, cs.n, g0, g1, s->chosen_rms,
+			    err) != 0)
+				goto out;
 		}
 	}
 	ret = 0;

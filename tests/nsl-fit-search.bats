@@ -165,7 +165,7 @@ recover() {
 	[ "$(jq .heldout.n "$BATS_TEST_TMPDIR/r")" -eq 8 ]
 }
 
-@test "the chosen law is a fit record nsl-extrapolate takes" {
+@test "the chosen law is a fit record nsl-extrapolate and nsl-plot take" {
 	nsl-fit -q --search --x size --extrapolate-along size --max-params 3 \
 	    -o "$BATS_TEST_TMPDIR/fit" "$FIX/power.jsonl"
 	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fit" \
@@ -177,6 +177,10 @@ recover() {
 	got=$(jq .pred <<<"$output")
 	awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d;
 	    exit !(d <= 1e-9 * b) }' || fail "pred $got, want $want"
+	run --separate-stderr nsl-plot --x size --y y --fit "$BATS_TEST_TMPDIR/fit" \
+	    --script -o "$BATS_TEST_TMPDIR/p.png" "$FIX/power.jsonl"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$output" == *"title 'formula'"* ]]
 }
 
 @test "--by: one form shared by the groups, or each group its own" {

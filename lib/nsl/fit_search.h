@@ -53,7 +53,9 @@
  *
  * Search fits take a smaller start design than the final fit
  * (NSL_SEARCH_GRID, NSL_SEARCH_STARTS, NSL_SEARCH_RESTARTS, or the
- * job's when smaller); the chosen law is then fitted once more to every
+ * job's when smaller) and at most NSL_SEARCH_MAX_POINTS of their
+ * training points, evenly spaced in input order (the held-out points
+ * are all scored); the chosen law is then fitted once more to every
  * point not held out (--holdout) with the job's options, bootstrap
  * included, into an ordinary fit record, which carries the member
  * "search" (nsl_search_member_write).  Candidates run in parallel
@@ -82,6 +84,7 @@ struct nsl_writer;
 #define NSL_SEARCH_GRID 64
 #define NSL_SEARCH_STARTS 2
 #define NSL_SEARCH_RESTARTS 0
+#define NSL_SEARCH_MAX_POINTS 512	/* a search fit's, evenly spaced */
 
 enum nsl_search_groups { NSL_SEARCH_SHARED, NSL_SEARCH_EACH };
 
