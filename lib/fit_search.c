@@ -1083,7 +1083,7 @@ nsl_search_run(struct nsl_search *s, struct nsl_fit_job *j, const char *in,
     struct nsl_err *err)
 {
 	const char *fields[2 * NSL_LAW_MAX_VARS], *dummy[2 * NSL_LAW_MAX_VARS];
-	char dn[2 * NSL_LAW_MAX_VARS][8];
+	char dn[2 * NSL_LAW_MAX_VARS][24];
 	size_t acol[NSL_LAW_MAX_VARS], nc, a, i, gi, ci, ng;
 	unsigned char pos[MAX_SEARCH_VARS];
 	const char *one[] = { "c" };
