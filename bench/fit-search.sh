@@ -23,8 +23,8 @@ trap 'rm -rf "$T"' EXIT
 echo "load: $(uptime)"
 echo "threads: ${OMP_NUM_THREADS:-$(nproc)}"
 
-# run NAME NAMED-LAWS FILE SEARCH-OPTIONS -- COMMON-OPTIONS
-run() {
+# accept NAME NAMED-LAWS FILE SEARCH-OPTIONS -- COMMON-OPTIONS
+accept() {
 	name=$1 laws=$2 file=$3
 	shift 3
 	so=
@@ -49,14 +49,14 @@ bin/nsl-convert tests/data/datablations_contour_losses.csv |
     jq -c '{N: .num_params, D: .token_num, U: (.token_num / .epochs), loss: .openLM_loss}' |
     jq -s -c '(map(.N) | max) as $n | (map(.U) | max) as $u |
         .[] | . + {top: (if .N == $n or .U == $u then 1 else 0 end)}' > "$T/dbl.jsonl"
-run datablations "data-constrained chinchilla chinchilla-tied kaplan" "$T/dbl.jsonl" \
+accept datablations "data-constrained chinchilla chinchilla-tied kaplan" "$T/dbl.jsonl" \
     --x N,D,U --extrapolate-along N,U --max-params 7 -- \
     --y loss --holdout 'top>=1'
 
 bin/nsl-convert tests/data/svg_extracted_data.csv |
     jq -c '{N: .["Model Size"], D: (.["Training FLOP"]/(6*.["Model Size"])),
         C: .["Training FLOP"], loss}' > "$T/chin.jsonl"
-run chinchilla "chinchilla chinchilla-tied kaplan" "$T/chin.jsonl" \
+accept chinchilla "chinchilla chinchilla-tied kaplan" "$T/chin.jsonl" \
     --x N,D --extrapolate-along C --level-digits 1 --max-params 5 -- \
     --y loss --drop-top 5 --holdout 'C>=1e21'
 
@@ -64,7 +64,7 @@ bin/nsl-convert tests/data/opt_trajectories.csv |
     jq -c '{N: ({"125m": 125e6, "1.3b": 1.3e9, "6.7b": 6.7e9, "13b": 13e9,
         "30b": 30e9, "175b": 175e9}[.model_size]),
         D: (pow(10; .num_token)), loss: (.ppl | log)}' > "$T/opt.jsonl"
-run opt "chinchilla chinchilla-tied kaplan" "$T/opt.jsonl" \
+accept opt "chinchilla chinchilla-tied kaplan" "$T/opt.jsonl" \
     --x N,D --extrapolate-along N --max-params 5 -- \
     --y loss --holdout 'N>=1e11'
 
@@ -73,7 +73,7 @@ bin/nsl-convert tests/data/gpt3_extracted.csv.gz |
         {N: ({small: 125e6, medium: 350e6, large: 760e6, xl: 1.3e9, "2.7b": 2.7e9,
               "6.7b": 6.7e9, "13b": 13e9, "175b": 175e9}[.model]),
          D: (.step * 1e9), loss: .val_loss}' > "$T/gpt3.jsonl"
-run gpt3 "chinchilla chinchilla-tied kaplan" "$T/gpt3.jsonl" \
+accept gpt3 "chinchilla chinchilla-tied kaplan" "$T/gpt3.jsonl" \
     --x N,D --extrapolate-along N --max-params 5 -- \
     --y loss --holdout 'N>=1e11'
 

@@ -833,6 +833,9 @@ cmp_ranked(const void *a, const void *b)
 {
 	const struct ranked *x = a, *y = b;
 
+	/* scored first, then not degenerate first, then by score */
+	if (isfinite(x->key) != isfinite(y->key))
+		return isfinite(x->key) ? -1 : 1;
 	if (x->degen != y->degen)
 		return x->degen - y->degen;
 	if (x->key != y->key)

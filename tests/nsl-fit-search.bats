@@ -7,6 +7,7 @@ load helper
 
 setup_file() {
 	require_prog jq jq
+	require_prog gnuplot gnuplot-nox	# nsl-plot
 }
 
 FIX="$TESTS_DIR/fixtures/fit/search"

@@ -32,7 +32,8 @@
  * families above, then of the subsets (by size, then lexicographic).
  * The formula of a candidate names its parameters E, A1, a1, B1, C1,
  * r1, d1, f1, c1, a1_2 ... by term number; a candidate one of whose
- * names is also a variable's is left out.
+ * names is also a variable's cannot be made: it is counted, and ranks
+ * last.
  *
  * The ranking (rolling origin).  The levels of a field of --extrapolate-
  * along are its distinct values over the points not held out, largest
@@ -46,7 +47,9 @@
  * then parameter count, then enumeration order.  A candidate that fails
  * to fit a fold, or predicts a non-finite (or, on the log scale, not
  * positive) value for a held-out point, has score infinity and ranks
- * after every other.  With --by, one form shared by all groups is
+ * after every other; so does a candidate whose fit to all points is
+ * degenerate (nsl_optim_degenerate: a flat direction or a vanishing
+ * term), before those.  With --by, one form shared by all groups is
  * ranked by the residuals of every group together (each group with its
  * own coefficients), or each group chooses its own form
  * (NSL_SEARCH_EACH).
