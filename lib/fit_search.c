@@ -584,7 +584,7 @@ nsl_search_check(struct nsl_search *s, struct nsl_fit_job *j)
 }
 
 
-/* --- the ranking ---------------------------------------------------------- */
+/* --- the ranking ------------------------------------------------------- */
 
 /* One candidate on one group. */
 struct result {
@@ -848,7 +848,7 @@ cmp_ranked(const void *a, const void *b)
 }
 
 
-/* --- the run -------------------------------------------------------------- */
+/* --- the run ----------------------------------------------------------- */
 
 static int
 cmp_desc(const void *a, const void *b)

@@ -87,16 +87,15 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_FLAG(0, "search", &srch.on, "choose the law (LAW SEARCH)"),
 	NSL_OPT_STRING(0, "extrapolate-along", &srch.along_text, "F,...",
 	    "--search: score at the largest levels of F"),
-	NSL_OPT_INT(0, "level-digits", &srch.digits, "D", 1, 17,
-	    "--search: levels are F to D significant digits"),
+	NSL_OPT_INT(0, "level-digits", &srch.digits, "D", 1, 17, "--search: "
+	    "levels are F to D digits", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_INT(0, "max-params", &srch.max_params, "P", 1, 64, "--search: "
 	    "candidates of at most P parameters"),
 	NSL_OPT_INT(0, "folds", &srch.folds, "K", 1, 16, "--search: K folds"),
 	NSL_OPT_INT(0, "top", &srch.top, "K", 1, 1000000, "report K rows"),
 	NSL_OPT_STRING(0, "search-report", &srch.report, "FILE", "--search: "
 	    "the best candidates, ranked, as JSONL"),
-	NSL_OPT_FLAG(0, "search-each", &srch.groups, "--search --by: each "
-	    "group its own form"),
+	NSL_OPT_FLAG(0, "search-each", &srch.groups, "a form per --by group"),
 	NSL_OPT_END()
 };
 
