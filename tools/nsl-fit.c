@@ -12,9 +12,11 @@
 
 #include "cli.h"
 #include "nsl/fit.h"
+#include "nsl/fit_search.h"
 #include "nsl/io.h"
 
 static struct nsl_fit_job job;
+static struct nsl_search srch;
 static int list, loss = NSL_LOSS_HUBER;
 static int bootstrap, grid = NSL_OPTIM_GRID, starts = NSL_OPTIM_STARTS;
 static int restarts = NSL_OPTIM_RESTARTS, drop;
@@ -82,6 +84,18 @@ static const struct nsl_opt opts[] = {
 	    "design points refined"),
 	NSL_OPT_INT(0, "restarts", &restarts, "R", 0, 100000,
 	    "perturbations of the best per round"),
+	NSL_OPT_FLAG(0, "search", &srch.on, "choose the law (LAW SEARCH)"),
+	NSL_OPT_STRING(0, "extrapolate-along", &srch.along_text, "F,...",
+	    "--search: score at the largest levels of F"),
+	NSL_OPT_INT(0, "level-digits", &srch.digits, "D", 1, 17, "--search: "
+	    "levels are F to D digits", .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_INT(0, "max-params", &srch.max_params, "P", 1, 64, "--search: "
+	    "candidates of at most P parameters"),
+	NSL_OPT_INT(0, "folds", &srch.folds, "K", 1, 16, "--search: K folds"),
+	NSL_OPT_INT(0, "top", &srch.top, "K", 1, 1000000, "report K rows"),
+	NSL_OPT_STRING(0, "search-report", &srch.report, "FILE", "--search: "
+	    "the best candidates, ranked, as JSONL"),
+	NSL_OPT_FLAG(0, "search-each", &srch.groups, "a form per --by group"),
 	NSL_OPT_END()
 };
 
@@ -119,6 +133,7 @@ main(int argc, char **argv)
 	int rc;
 
 	nsl_fit_init(&job);
+	nsl_search_init(&srch);
 	nsl_err_clear(&err);
 	nsl_cli_parse(&cli, &tool, opts, argc, argv);
 	if (list) {
@@ -142,20 +157,21 @@ main(int argc, char **argv)
 	job.po.drop_top = (size_t)drop;
 	job.po.rec_flags = cli.common.allow_nonfinite ?
 	    NSL_REC_ALLOW_NONFINITE : 0;
-	if ((m = nsl_fit_check(&job)) != NULL)
+	if ((m = nsl_search_check(&srch, &job)) != NULL)
 		nsl_usage_error("%s", m);
-	rc = nsl_fit_run(&job, cli.optind < argc ? argv[cli.optind] : "-",
-	    &err);
+	rc = nsl_search_run(&srch, &job, cli.optind < argc ?
+	    argv[cli.optind] : "-", &err);
 	warn_lines(&job.notes);
 	if (rc != 0)
 		nsl_die_err(&err);
 	if (!cli.common.quiet)
 		warn_lines(&job.warn);
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
-	    nsl_fit_write(&job, w, &err) != 0 ||
+	    nsl_search_write(&srch, &job, w, &err) != 0 ||
 	    nsl_writer_commit(w, &err) != 0)
 		nsl_die_err(&err);
 	nsl_fit_release(&job);
+	nsl_search_release(&srch);
 	nsl_cli_release(&cli);
 	return nsl_finish();
 }
