@@ -731,6 +731,24 @@ lr_anneal_step(struct nsl_law_curve *c, double *x, struct nsl_err *err)
 	return 0;
 }
 
+/*
+ * coverage and passuntil: y = exp(-(x0/x)^b), i.e. log(-log y) linear in
+ * log x (t[0] = log x0, t[1] = b).
+ */
+static double
+exp_power_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double z = t[0] - log(x[0]), w = exp(t[1] * z), y = exp(-w);
+
+	(void)l;
+	if (g) {
+		g[0] = -y * w * t[1];
+		g[1] = -y * w * z;
+	}
+	return y;
+}
+
 static double
 formula_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)
@@ -827,6 +845,22 @@ static const struct nsl_law_param lr_anneal_p[] = {
 	PLAIN("C", NSL_PT_COEF, 0),
 	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 2, NULL, NAN } };
 
+/*
+ * coverage: Brown et al. 2024 (Large Language Monkeys) fit coverage
+ * against samples as exp(a k^b), a < 0, b < 0; here a = -k0^b' and
+ * b = -b', so that k0 is the k where coverage is 1/e, a position on the
+ * k axis.  passuntil: Hu et al. 2024 (PassUntil) find log(-log PU)
+ * linear in log N; PU = exp(-(N0/N)^alpha).  Either position is
+ * usually beyond the data (an emergent task): its design reaches e^20
+ * past the largest x.
+ */
+static const struct nsl_law_param coverage_p[] = {
+	{ "k0", NSL_PT_SCALE, 0, NAN, 0, INF, NULL, NAN },
+	{ "b", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
+static const struct nsl_law_param passuntil_p[] = {
+	{ "N0", NSL_PT_SCALE, 0, NAN, 0, INF, NULL, NAN },
+	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
+
 #define P(a) (a), sizeof(a) / sizeof((a)[0])
 
 const struct nsl_law_def nsl_law_catalogue[] = {
@@ -889,6 +923,16 @@ const struct nsl_law_def nsl_law_catalogue[] = {
 	  .expo_hi = 2, .flags = NSL_LAWF_CURVE,
 	  .eval = lr_anneal_eval, .basis = lr_anneal_basis,
 	  .step = lr_anneal_step },
+	{ .name = "coverage", .formula = "c = exp(-(k0/k)^b)",
+	  .yname = "coverage", .vars = { "k" }, .nvars = 1,
+	  .params = P(coverage_p),
+	  .var_positive = 1, .expo_lo = 0.02, .expo_hi = 2, .scale_pad = 20,
+	  .eval = exp_power_eval },
+	{ .name = "passuntil", .formula = "PU = exp(-(N0/N)^alpha)",
+	  .yname = "PU", .vars = { "N" }, .nvars = 1,
+	  .params = P(passuntil_p),
+	  .var_positive = 1, .expo_lo = 0.02, .expo_hi = 3, .scale_pad = 20,
+	  .eval = exp_power_eval },
 	{ .name = NULL }
 };
 

@@ -121,6 +121,9 @@ static const struct ref refs[] = {
 	/* x: the working variables S1, S2 (nsl_law_prepare's output) */
 	{ "lr-anneal", { 2.0, 3.0, 0.2, 0.5 }, { 1000, 2.0 },
 		1.6948683298050513, 1e-14 },
+	/* python3: math.exp(-(50/10)**0.3), math.exp(-(5e9/1e9)**1.2) */
+	{ "coverage", { 50, 0.3 }, { 10 }, 0.19776880210192543, 1e-14 },
+	{ "passuntil", { 5e9, 1.2 }, { 1e9 }, 0.0010091485663137963, 1e-13 },
 };
 
 /*
