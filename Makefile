@@ -17,6 +17,7 @@ LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -lz -lm
 # thread pool (its threads spin on the other hyperthread at start-up).
 BLAS_LIBS = -lopenblas
 NOBLAS_TOOLS = convert extrapolate fit plot quantize
+NOBLAS_TOOLS += passk
 NSL_LDFLAGS = -fopenmp
 
 # One line per entry, so that work on different tools touches different
@@ -35,6 +36,7 @@ TOOLS += score
 TOOLS += synth
 TOOLS += prune
 TOOLS += intrinsic-dim
+TOOLS += passk
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -83,6 +85,7 @@ LIB_OBJS += lib/embed.o
 LIB_OBJS += lib/plot.o
 LIB_OBJS += lib/intdim.o
 LIB_OBJS += lib/safetensors.o
+LIB_OBJS += lib/passk.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.
@@ -121,6 +124,7 @@ UNIT_TESTS += labels
 UNIT_TESTS += props
 UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
+UNIT_TESTS += passk
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
