@@ -749,6 +749,41 @@ exp_power_eval(const struct nsl_law *l, const double *t, const double *x,
 	return y;
 }
 
+/*
+ * data-filter (Goyal et al. 2024): a pool of P samples an epoch, seen n
+ * samples in all.  Epoch k (k = 0 the first pass) has utility b_k =
+ * b 0.5^(k/tau) and ends with s_k = a min(P (k+1), n) scaled samples;
+ * y = (d + s_0^b_0) prod_{k>=1, P k < n} (s_k/(a P k))^b_k.  a cancels
+ * in the ratios, so it acts on the first pass only.  t: log a, b,
+ * log tau, log d.
+ */
+static double
+data_filter_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double n = x[0], P = x[1], b = t[1], tau = exp(t[2]), d = exp(t[3]);
+	double ls0 = t[0] + log(fmin(P, n)), u = exp(b * ls0), lp = 0;
+	double db = 0, dtau = 0, k, y;
+
+	(void)l;
+	for (k = 1; P * k < n; k++) {
+		double h = exp(-k / tau * M_LN2);
+		double lr = log(fmin(P * (k + 1), n) / (P * k));
+
+		lp += b * h * lr;
+		db += h * lr;
+		dtau += b * h * (k * M_LN2 / tau) * lr;
+	}
+	y = (d + u) * exp(lp);
+	if (g) {
+		g[0] = y * u * b / (d + u);
+		g[1] = y * (u * ls0 / (d + u) + db);
+		g[2] = y * dtau;
+		g[3] = y * d / (d + u);
+	}
+	return y;
+}
+
 static double
 formula_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)
@@ -861,6 +896,19 @@ static const struct nsl_law_param passuntil_p[] = {
 	{ "N0", NSL_PT_SCALE, 0, NAN, 0, INF, NULL, NAN },
 	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
 
+/*
+ * data-filter: Goyal et al. 2024, "Scaling laws for data filtering --
+ * data curation cannot be compute agnostic", their effective-utility
+ * form of a repeated pool.  b < 0 (the error falls with samples); tau,
+ * the utility's half-life in epochs, and d, the irreducible term, are
+ * positive.
+ */
+static const struct nsl_law_param data_filter_p[] = {
+	{ "a", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN },
+	{ "b", NSL_PT_EXPO, -1, NAN, -INF, 0, NULL, NAN },
+	{ "tau", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN },
+	{ "d", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN } };
+
 #define P(a) (a), sizeof(a) / sizeof((a)[0])
 
 const struct nsl_law_def nsl_law_catalogue[] = {
@@ -928,6 +976,12 @@ const struct nsl_law_def nsl_law_catalogue[] = {
 	  .params = P(coverage_p),
 	  .var_positive = 1, .expo_lo = 0.02, .expo_hi = 2, .scale_pad = 20,
 	  .eval = exp_power_eval },
+	{ .name = "data-filter", .formula = "y = (d + s_0^b) * prod_{k>=1, "
+	  "P*k < n} (s_k/(a*P*k))^(b*0.5^(k/tau)), s_k = a*min(P*(k+1), n)",
+	  .yname = "y", .vars = { "n", "P" }, .nvars = 2,
+	  .params = P(data_filter_p),
+	  .var_positive = 3, .expo_lo = -1, .expo_hi = -0.01,
+	  .eval = data_filter_eval },
 	{ .name = "passuntil", .formula = "PU = exp(-(N0/N)^alpha)",
 	  .yname = "PU", .vars = { "N" }, .nvars = 1,
 	  .params = P(passuntil_p),

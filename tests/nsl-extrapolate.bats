@@ -365,3 +365,7 @@ muen() {
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"law formula has no optimum at C = 1e+21: the loss keeps falling towards an end of the N range" ]]
 }
+
+@test "data-filter: the best of two synthetic pools shifts from the small high-quality one to the large low-quality one as the budget grows (tests/fixtures/extrapolate/filter.test)" {
+	golden "$TESTS_DIR/fixtures/extrapolate/filter.test"
+}
