@@ -17,6 +17,7 @@ LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -lz -lm
 # thread pool (its threads spin on the other hyperthread at start-up).
 BLAS_LIBS = -lopenblas
 NOBLAS_TOOLS = convert extrapolate fit plot quantize
+NOBLAS_TOOLS += passk
 NSL_LDFLAGS = -fopenmp
 
 # One line per entry, so that work on different tools touches different
@@ -37,6 +38,7 @@ TOOLS += prune
 TOOLS += intrinsic-dim
 TOOLS += optimum
 TOOLS += compare
+TOOLS += passk
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -88,6 +90,7 @@ LIB_OBJS += lib/intdim.o
 LIB_OBJS += lib/safetensors.o
 LIB_OBJS += lib/optimum.o
 LIB_OBJS += lib/compare.o
+LIB_OBJS += lib/passk.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
 # part of libnsl, linked into every tool and the cli unit test.
@@ -128,6 +131,7 @@ UNIT_TESTS += props
 UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
 UNIT_TESTS += optimum
+UNIT_TESTS += passk
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

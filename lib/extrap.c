@@ -12,7 +12,8 @@
 #include "nsl/json.h"
 #include "nsl/labels.h"
 
-static const char *const opt_names[3] = { "N_opt", "D_opt", "L_opt" };
+static const char *const opt_names[4] = { "N_opt", "D_opt", "L_opt",
+	"epochs_opt" };
 
 void
 nsl_extrap_init(struct nsl_extrap_job *j)
@@ -155,12 +156,32 @@ answer(struct nsl_extrap_job *j, const struct nsl_fitrec *f,
 			    law->name);
 	}
 	if (j->optimal) {
+		long kn = nsl_law_var_role(law, "N"), kd = nsl_law_var_role(law,
+		    "D"), ku = nsl_law_var_role(law, "U");
 		double C;
 
 		a->kind = 2;
+		a->nopt = 3;
 		if (field_number(rec, j->cfield, &C, err) != 0)
 			return -1;
-		return nsl_fitrec_optimal(f, C, j->kflops, lv, a->v, err);
+		/* the law's other variables (U, ...) come from the query */
+		for (i = 0; i < law->nvars; i++) {
+			x[i] = NAN;
+			if ((long)i != kn && (long)i != kd && kn >= 0 &&
+			    kd >= 0 && field_number(rec, law->vars[i], &x[i],
+			    err) != 0)
+				return -1;
+		}
+		if (nsl_fitrec_optimal_at(f, x, C, j->kflops, lv, a->v,
+		    err) != 0)
+			return -1;
+		/* with a unique-token budget: the epochs, D_opt / U */
+		if (ku >= 0 && ku != kn && ku != kd) {
+			a->nopt = 4;
+			for (i = 0; i < 3; i++)
+				a->v[3][i] = a->v[1][i] / x[ku];
+		}
+		return 0;
 	}
 	for (i = 0; i < law->nvars; i++) {
 		if ((long)i == sk) {
@@ -286,9 +307,9 @@ nsl_extrap_write(const struct nsl_rec *rec, const struct nsl_extrap_answer *a,
 	skip[0] = a->name;
 	nsl_obj_copy_except(&o, rec, skip, a->kind == 1);
 	if (a->kind == 2) {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < a->nopt; i++)
 			add_num(&o, &name, opt_names[i], "", a->v[i][0]);
-		for (i = 0; i < 3 && a->has_interval; i++) {
+		for (i = 0; i < a->nopt && a->has_interval; i++) {
 			add_num(&o, &name, opt_names[i], "_lo", a->v[i][1]);
 			add_num(&o, &name, opt_names[i], "_hi", a->v[i][2]);
 		}
@@ -336,6 +357,10 @@ nsl_extrap_parse(const struct nsl_rec *rec, struct nsl_extrap_answer *a,
 	const char *key;
 
 	a->has_interval = 0;
+	/* epochs_opt is there for a law with a unique-token budget */
+	if (a->kind == 2 && nsl_rec_find(rec, opt_names[3]) >= 0)
+		n = 4;
+	a->nopt = a->kind == 2 ? n : 0;
 	for (i = 0; i < n; i++) {
 		key = a->kind == 2 ? opt_names[i] : a->name;
 		if (get_num(rec, key, "", 0, &a->v[i][0], err) != 0 ||

@@ -793,14 +793,15 @@ nsl_fitrec_solve(const struct nsl_fitrec *f, const double *x, size_t k,
 }
 
 int
-nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
-    double level, double out[3][3], struct nsl_err *err)
+nsl_fitrec_optimal_at(const struct nsl_fitrec *f, const double *x, double C,
+    double k, double level, double out[3][3], struct nsl_err *err)
 {
+	struct nsl_err e2;
 	double *v;
 	size_t b, m = 0, j;
 
-	if (nsl_law_optimal(f->law, f->theta, C, k, &out[0][0], &out[1][0],
-	    &out[2][0], err) != 0)
+	if (nsl_law_optimal_at(f->law, f->theta, x, C, k, NAN, &out[0][0],
+	    &out[1][0], &out[2][0], err) != 0)
 		return -1;
 	for (j = 0; j < 3; j++)
 		out[j][1] = out[j][2] = NAN;
@@ -809,9 +810,10 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 	for (b = 0; b < f->B; b++) {
 		double N, D, L;
 
-		(void)nsl_law_optimal(f->law, f->samples + b * f->law->np, C,
-		    k, &N, &D, &L, err);
-		if (isfinite(N) && isfinite(D) && isfinite(L)) {
+		/* each sample's optimum near the fit's */
+		if (nsl_law_optimal_at(f->law, f->samples + b * f->law->np, x,
+		    C, k, out[0][0], &N, &D, &L, &e2) == 0 && isfinite(N) &&
+		    isfinite(D) && isfinite(L)) {
 			v[m] = N;
 			v[f->B + m] = D;
 			v[2 * f->B + m] = L;
@@ -822,4 +824,11 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 		interval_of(v + j * f->B, m, level, &out[j][1], &out[j][2]);
 	free(v);
 	return 0;
+}
+
+int
+nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
+    double level, double out[3][3], struct nsl_err *err)
+{
+	return nsl_fitrec_optimal_at(f, NULL, C, k, level, out, err);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_min.h>
 #include <gsl/gsl_roots.h>
 
 #include "nsl/expr.h"
@@ -238,7 +239,12 @@ struct dc {
 static void
 dc_eval(const double *t, const double *x, struct dc *o)
 {
-	double N = x[0], D = x[1], U = x[2];
+	/*
+	 * U_D, the unique tokens seen, is U or D if fewer: a run shorter
+	 * than one epoch repeats nothing (Muennighoff et al.'s U_D), and
+	 * the compute-optimal search does pass there.
+	 */
+	double N = x[0], D = x[1], U = fmin(x[2], x[1]);
 	double al = t[3], be = t[4], RD = exp(t[5]), RN = exp(t[6]);
 	double s = al + be, lg, logM, M, RDv, v, ev, RNv, u, eu;
 
@@ -725,6 +731,59 @@ lr_anneal_step(struct nsl_law_curve *c, double *x, struct nsl_err *err)
 	return 0;
 }
 
+/*
+ * coverage and passuntil: y = exp(-(x0/x)^b), i.e. log(-log y) linear in
+ * log x (t[0] = log x0, t[1] = b).
+ */
+static double
+exp_power_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double z = t[0] - log(x[0]), w = exp(t[1] * z), y = exp(-w);
+
+	(void)l;
+	if (g) {
+		g[0] = -y * w * t[1];
+		g[1] = -y * w * z;
+	}
+	return y;
+}
+
+/*
+ * data-filter (Goyal et al. 2024): a pool of P samples an epoch, seen n
+ * samples in all.  Epoch k (k = 0 the first pass) has utility b_k =
+ * b 0.5^(k/tau) and ends with s_k = a min(P (k+1), n) scaled samples;
+ * y = (d + s_0^b_0) prod_{k>=1, P k < n} (s_k/(a P k))^b_k.  a cancels
+ * in the ratios, so it acts on the first pass only.  t: log a, b,
+ * log tau, log d.
+ */
+static double
+data_filter_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double n = x[0], P = x[1], b = t[1], tau = exp(t[2]), d = exp(t[3]);
+	double ls0 = t[0] + log(fmin(P, n)), u = exp(b * ls0), lp = 0;
+	double db = 0, dtau = 0, k, y;
+
+	(void)l;
+	for (k = 1; P * k < n; k++) {
+		double h = exp(-k / tau * M_LN2);
+		double lr = log(fmin(P * (k + 1), n) / (P * k));
+
+		lp += b * h * lr;
+		db += h * lr;
+		dtau += b * h * (k * M_LN2 / tau) * lr;
+	}
+	y = (d + u) * exp(lp);
+	if (g) {
+		g[0] = y * u * b / (d + u);
+		g[1] = y * (u * ls0 / (d + u) + db);
+		g[2] = y * dtau;
+		g[3] = y * d / (d + u);
+	}
+	return y;
+}
+
 static double
 formula_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)
@@ -821,6 +880,35 @@ static const struct nsl_law_param lr_anneal_p[] = {
 	PLAIN("C", NSL_PT_COEF, 0),
 	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 2, NULL, NAN } };
 
+/*
+ * coverage: Brown et al. 2024 (Large Language Monkeys) fit coverage
+ * against samples as exp(a k^b), a < 0, b < 0; here a = -k0^b' and
+ * b = -b', so that k0 is the k where coverage is 1/e, a position on the
+ * k axis.  passuntil: Hu et al. 2024 (PassUntil) find log(-log PU)
+ * linear in log N; PU = exp(-(N0/N)^alpha).  Either position is
+ * usually beyond the data (an emergent task): its design reaches e^20
+ * past the largest x.
+ */
+static const struct nsl_law_param coverage_p[] = {
+	{ "k0", NSL_PT_SCALE, 0, NAN, 0, INF, NULL, NAN },
+	{ "b", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
+static const struct nsl_law_param passuntil_p[] = {
+	{ "N0", NSL_PT_SCALE, 0, NAN, 0, INF, NULL, NAN },
+	{ "alpha", NSL_PT_EXPO, 0, NAN, 0, 5, NULL, NAN } };
+
+/*
+ * data-filter: Goyal et al. 2024, "Scaling laws for data filtering --
+ * data curation cannot be compute agnostic", their effective-utility
+ * form of a repeated pool.  b < 0 (the error falls with samples); tau,
+ * the utility's half-life in epochs, and d, the irreducible term, are
+ * positive.
+ */
+static const struct nsl_law_param data_filter_p[] = {
+	{ "a", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN },
+	{ "b", NSL_PT_EXPO, -1, NAN, -INF, 0, NULL, NAN },
+	{ "tau", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN },
+	{ "d", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN } };
+
 #define P(a) (a), sizeof(a) / sizeof((a)[0])
 
 const struct nsl_law_def nsl_law_catalogue[] = {
@@ -883,6 +971,22 @@ const struct nsl_law_def nsl_law_catalogue[] = {
 	  .expo_hi = 2, .flags = NSL_LAWF_CURVE,
 	  .eval = lr_anneal_eval, .basis = lr_anneal_basis,
 	  .step = lr_anneal_step },
+	{ .name = "coverage", .formula = "c = exp(-(k0/k)^b)",
+	  .yname = "coverage", .vars = { "k" }, .nvars = 1,
+	  .params = P(coverage_p),
+	  .var_positive = 1, .expo_lo = 0.02, .expo_hi = 2, .scale_pad = 20,
+	  .eval = exp_power_eval },
+	{ .name = "data-filter", .formula = "y = (d + s_0^b) * prod_{k>=1, "
+	  "P*k < n} (s_k/(a*P*k))^(b*0.5^(k/tau)), s_k = a*min(P*(k+1), n)",
+	  .yname = "y", .vars = { "n", "P" }, .nvars = 2,
+	  .params = P(data_filter_p),
+	  .var_positive = 3, .expo_lo = -1, .expo_hi = -0.01,
+	  .eval = data_filter_eval },
+	{ .name = "passuntil", .formula = "PU = exp(-(N0/N)^alpha)",
+	  .yname = "PU", .vars = { "N" }, .nvars = 1,
+	  .params = P(passuntil_p),
+	  .var_positive = 1, .expo_lo = 0.02, .expo_hi = 3, .scale_pad = 20,
+	  .eval = exp_power_eval },
 	{ .name = NULL }
 };
 
@@ -1139,44 +1243,189 @@ nsl_law_basis(const struct nsl_law *l, const double *t, const double *x,
 	return 0;
 }
 
+/*
+ * The index of the law's variable called name: a catalogue law's by its
+ * row's own names (a fit may read them from other fields), a formula's
+ * by the names it was given.  -1 when it has none.
+ */
+static long
+var_named(const struct nsl_law *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nvars; i++)
+		if (strcmp(l->def->nvars > 0 ? l->def->vars[i] : l->vars[i],
+		    name) == 0)
+			return (long)i;
+	return -1;
+}
+
+long
+nsl_law_var_role(const struct nsl_law *l, const char *name)
+{
+	return var_named(l, name);
+}
+
 int
 nsl_law_has_optimal(const struct nsl_law *l)
 {
-	return l->def->optimal != NULL;
+	return var_named(l, "N") >= 0 && var_named(l, "D") >= 0;
+}
+
+/*
+ * The loss along the compute constraint: u = log N, D = exp(s - u) with
+ * s = log(C/k), the other variables as given.
+ */
+struct opt_fn {
+	const struct nsl_law *l;
+	const double *theta;
+	double x[NSL_LAW_MAX_VARS];
+	long kn, kd;
+	double s;
+};
+
+static double
+opt_f(double u, void *arg)
+{
+	struct opt_fn *o = arg;
+	double y;
+
+	o->x[o->kn] = exp(u);
+	o->x[o->kd] = exp(o->s - u);
+	y = nsl_law_eval(o->l, o->theta, o->x, NULL);
+	return isnan(y) ? INFINITY : y;
+}
+
+/*
+ * Scan u over [ulo, uhi] in steps of h and refine the lowest point by
+ * Brent's method between its neighbours.  Returns 0 with *u, 1 when the
+ * lowest point is an end of the scan (the minimum may lie beyond it),
+ * -1 when no point is finite.
+ */
+static int
+opt_scan(struct opt_fn *o, double ulo, double uhi, double h, double *u)
+{
+	gsl_min_fminimizer *m;
+	gsl_function F;
+	double best = INFINITY, ub = NAN, a, b, fa, fb, f0 = NAN, fn = NAN;
+	long i, n = (long)ceil((uhi - ulo) / h), bi = -1;
+	int status = GSL_CONTINUE;
+
+	for (i = 0; i <= n; i++) {
+		double v = opt_f(ulo + (double)i * h, o);
+
+		if (v < best) {
+			best = v;
+			bi = i;
+		}
+		if (i == 0)
+			f0 = v;
+		fn = v;
+	}
+	if (bi < 0)
+		return -1;
+	ub = ulo + (double)bi * h;
+	*u = ub;
+	/*
+	 * An end as low as the best, to rounding, is no interior minimum:
+	 * the loss falls, or has gone flat (E + A/N^a once A/N^a is below
+	 * E's last digit), towards that end.
+	 */
+	if (bi == 0 || bi == n || f0 - best <= 1e-12 * fabs(best) ||
+	    fn - best <= 1e-12 * fabs(best))
+		return 1;
+	a = ub - h;
+	b = ub + h;
+	fa = opt_f(a, o);
+	fb = opt_f(b, o);
+	if (!(best < fa && best < fb))
+		return 0;	/* flat at the grid's resolution: take it */
+	F.function = opt_f;
+	F.params = o;
+	if ((m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent)) == NULL)
+		return 0;
+	if (gsl_min_fminimizer_set_with_values(m, &F, ub, best, a, fa, b,
+	    fb) != GSL_SUCCESS) {
+		gsl_min_fminimizer_free(m);
+		return 0;
+	}
+	for (i = 0; i < 200 && status == GSL_CONTINUE; i++) {
+		if (gsl_min_fminimizer_iterate(m) != GSL_SUCCESS)
+			break;
+		status = gsl_min_test_interval(gsl_min_fminimizer_x_lower(m),
+		    gsl_min_fminimizer_x_upper(m), 1e-13, 0);
+	}
+	if (gsl_min_fminimizer_f_minimum(m) <= best)
+		*u = gsl_min_fminimizer_x_minimum(m);
+	gsl_min_fminimizer_free(m);
+	return 0;
+}
+
+int
+nsl_law_optimal_at(const struct nsl_law *l, const double *t, const double *x,
+    double C, double k, double guess, double *N, double *D, double *L,
+    struct nsl_err *err)
+{
+	struct opt_fn o;
+	double u = NAN, lo, hi;
+	size_t i;
+	int rc = 1;
+
+	*N = *D = *L = NAN;
+	o.kn = var_named(l, "N");
+	o.kd = var_named(l, "D");
+	if (o.kn < 0 || o.kd < 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
+		    "needs a law of N and D, not %s", l->name);
+	if (!(C > 0) || !isfinite(C) || !(k > 0))
+		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal: "
+		    "compute %g: expected a positive budget", C);
+	for (i = 0; i < l->nvars; i++)
+		o.x[i] = x != NULL ? x[i] : NAN;
+	for (i = 0; i < l->nvars; i++)
+		if ((long)i != o.kn && (long)i != o.kd && isnan(o.x[i]))
+			return nsl_err_set(err, NSL_EX_DATAERR,
+			    "--compute-optimal: law %s needs \"%s\" too",
+			    l->name, l->vars[i]);
+	if (l->def->optimal != NULL) {
+		l->def->optimal(l, t, C, k, N, D);
+		o.x[o.kn] = *N;
+		o.x[o.kd] = *D;
+		*L = nsl_law_eval(l, t, o.x, NULL);
+		return 0;
+	}
+	o.l = l;
+	o.theta = t;
+	o.s = log(C) - log(k);
+	/*
+	 * Near a guess (a bootstrap sample near the fit's optimum): three
+	 * decades either way, 32 points a decade; then, or without a guess,
+	 * N and D each from 1e-300 to 1e300, 8 points a decade.
+	 */
+	if (isfinite(guess) && guess > 0)
+		rc = opt_scan(&o, log(guess) - 3 * M_LN10, log(guess) +
+		    3 * M_LN10, M_LN10 / 32, &u);
+	if (rc != 0) {
+		lo = fmax(-690, o.s - 690);
+		hi = fmin(690, o.s + 690);
+		rc = lo < hi ? opt_scan(&o, lo, hi, M_LN10 / 8, &u) : -1;
+	}
+	if (rc != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal: "
+		    "law %s has no optimum at C = %g: the loss %s", l->name,
+		    C, rc < 0 ? "is nowhere finite" : "keeps falling towards "
+		    "an end of the N range");
+	*L = opt_f(u, &o);
+	*N = exp(u);
+	*D = exp(o.s - u);
+	return 0;
 }
 
 int
 nsl_law_optimal(const struct nsl_law *l, const double *t, double C,
     double k, double *N, double *D, double *L, struct nsl_err *err)
 {
-	const struct nsl_law_def *d;
-	char names[256];
-	size_t n = 0, len = 0, i = 0;
-	double x[NSL_LAW_MAX_VARS];
-
-	if (l->def->optimal == NULL) {
-		/* "a chinchilla or chinchilla-tied fit": the rows that can */
-		for (d = nsl_law_catalogue; d->name != NULL; d++)
-			n += d->optimal != NULL;
-		names[0] = '\0';
-		for (d = nsl_law_catalogue; d->name != NULL; d++) {
-			if (d->optimal == NULL)
-				continue;
-			i++;
-			len += (size_t)snprintf(names + len, len < sizeof(names) ?
-			    sizeof(names) - len : 0, "%s%s", i == 1 ? "" :
-			    i == n ? " or " : ", ", d->name);
-			if (len >= sizeof(names))
-				len = sizeof(names) - 1;
-		}
-		return nsl_err_set(err, NSL_EX_DATAERR, "--compute-optimal "
-		    "needs a %s fit, not %s", names, l->name);
-	}
-	l->def->optimal(l, t, C, k, N, D);
-	x[0] = *N;
-	x[1] = *D;
-	*L = nsl_law_eval(l, t, x, NULL);
-	return 0;
+	return nsl_law_optimal_at(l, t, NULL, C, k, NAN, N, D, L, err);
 }
 
 /*

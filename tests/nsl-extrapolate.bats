@@ -312,3 +312,60 @@ calc() {
 @test "golden cases: predictions, inversion, score, compute-optimal, lr-anneal's schedule, groups (tests/fixtures/extrapolate/answers.test)" {
 	golden "$TESTS_DIR/fixtures/extrapolate/answers.test"
 }
+
+# Muennighoff et al. 2023's C4 fit (datablations README) as a fit record,
+# with two bootstrap samples around it when $1 is "boot".
+muen() {
+	local boot=
+	[ "${1:-}" = boot ] && boot=',"bootstrap":{"B":2,"samples":[[500,1450,1.85,0.35,0.35,15,5],[540,1520,1.88,0.355,0.355,16,5.6]]}'
+	echo '{"law":"data-constrained","x":["N","D","U"],"y":"loss","params":{"A":520.8249516599187,"B":1487.716093782861,"E":1.8691436784054858,"alpha":0.3526596,"beta":0.3526596,"RD":15.387756,"RN":5.309743}'"$boot"'}' > "$BATS_TEST_TMPDIR/m.json"
+}
+
+@test "--compute-optimal for data-constrained: Muennighoff et al.'s 6.8B parameters, 227B tokens, 9.1 epochs at 25B unique tokens" {
+	muen
+	# the README's grid search along the compute of 8.67B parameters on
+	# 178B tokens prints "227B tokens, 9.1 epochs, 6.8B parameters"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/m.json" --compute-optimal <<<'{"C":9.25956e21,"U":25e9}'
+	[ "$status" -eq 0 ]
+	[ "$(jq '.N_opt / 1e8 | round / 10' <<<"$output")" = 6.8 ]
+	[ "$(jq '.D_opt / 1e9 | round' <<<"$output")" = 227 ]
+	[ "$(jq '.epochs_opt * 10 | round / 10' <<<"$output")" = 9.1 ]
+	# and the loss there is below both of their Figure 1 models'
+	jq -e '.L_opt < 2.225644' <<<"$output"
+	# more unique tokens, fewer epochs and a larger model
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/m.json" --compute-optimal <<<'{"C":9.25956e21,"U":100e9}'
+	jq -e '.epochs_opt < 2 and .N_opt > 8e9' <<<"$output"
+}
+
+@test "--compute-optimal numeric optima: data-constrained, kaplan, a formula (tests/fixtures/extrapolate/optimal.test)" {
+	golden "$TESTS_DIR/fixtures/extrapolate/optimal.test"
+}
+
+@test "--compute-optimal: bootstrap samples bracket a numeric optimum, epochs included" {
+	muen boot
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/m.json" --compute-optimal --level 0.9 <<<'{"C":9.25956e21,"U":25e9}'
+	[ "$status" -eq 0 ]
+	jq -e '.N_opt_lo < .N_opt_hi and .D_opt_lo < .D_opt_hi and .L_opt_lo < .L_opt_hi and .epochs_opt_lo == .D_opt_lo / 25e9' <<<"$output"
+}
+
+@test "--compute-optimal refuses a budget of 0 or below, a missing U, and a law with no optimum (65)" {
+	muen
+	for c in 0 -1e+20; do
+		run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/m.json" --compute-optimal <<<"{\"C\":$c,\"U\":25e9}"
+		[ "$status" -eq 65 ]
+		[[ "$stderr" == *"<stdin>:1: --compute-optimal: compute $c: expected a positive budget" ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/m.json" --compute-optimal <<<'{"C":1e21}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'<stdin>:1: missing field "U"'* ]]
+	# E + A/N^a does not depend on D: more N is always better
+	echo '{"law":"formula","formula":"E + A*N^-a + 0*D","x":["N","D"],"y":"loss","params":{"E":1.7,"A":400,"a":0.3}}' > "$BATS_TEST_TMPDIR/g.json"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/g.json" --compute-optimal <<<'{"C":1e21}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"law formula has no optimum at C = 1e+21: the loss keeps falling towards an end of the N range" ]]
+}
+
+@test "data-filter: the best of two synthetic pools shifts from the small high-quality one to the large low-quality one as the budget grows (tests/fixtures/extrapolate/filter.test)" {
+	golden "$TESTS_DIR/fixtures/extrapolate/filter.test"
+}

@@ -42,7 +42,8 @@ static const struct nsl_opt opts[] = {
 	    "the y of --solve", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_FLAG(0, "compute-optimal", &job.optimal,
 	    "add N_opt, D_opt, L_opt (with _lo, _hi) at compute C = K N D, "
-	    "for a law that has them (chinchilla, chinchilla-tied)"),
+	    "for any law of N and D (its other variables, such as U, from "
+	    "the query; with U, epochs_opt too)"),
 	NSL_OPT_STRING(0, "compute-field", &job.cfield, "F",
 	    "the compute field"),
 	NSL_OPT_DOUBLE(0, "flops-per-param-token", &job.kflops, "K", 0,

@@ -6,7 +6,9 @@
  * query carries, equal as nsl/group.h compares values): a prediction
  * of y at the query's variables, the value of one variable that reaches
  * a target y, or the compute-optimal allocation at the query's compute
- * (for a law whose catalogue row has one).  A fit with bootstrap samples
+ * (for any law of N and D, its other variables, such as
+ * data-constrained's unique tokens U, from the query; with U, the
+ * epochs D_opt/U too).  A fit with bootstrap samples
  * adds the interval of each answer (_lo, _hi) at the job's level.  A law
  * whose working variables come from a whole curve (lr-anneal) reads the
  * queries as one curve, in order.  With score, each query's measured y
@@ -55,7 +57,10 @@ struct nsl_extrap_job {
 struct nsl_extrap_answer {
 	int kind;		/* 0 prediction, 1 solve, 2 compute-optimal */
 	const char *name;	/* field of a prediction or solve */
-	double v[3][3];		/* rows (N, D, L for optimal) of value, lo, hi */
+	double v[4][3];		/* rows (N, D, L, epochs for optimal) of
+				 * value, lo, hi */
+	size_t nopt;		/* optimal: rows written, 3, or 4 with a
+				 * unique-token budget U (epochs = D/U) */
 	int has_interval;	/* lo and hi are written */
 	int has_rel;		/* score: rel_error */
 	double rel;

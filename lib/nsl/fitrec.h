@@ -96,15 +96,20 @@ void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
  *   sample, its root nearest the fit's own.  Samples that never reach
  *   the target are left out of the interval.  Returns -1 with err if the
  *   fit itself never reaches it.
- * optimal: for chinchilla and chinchilla-tied, the compute-optimal
- *   N = G (C/k)^(beta/(alpha+beta)), G = (alpha A/(beta B))^(1/(alpha+beta)),
- *   D = C/(k N) and the loss there; out[3][3] rows N, D, L of
- *   {value, lo, hi}.  Returns -1 with err for other laws.
+ * optimal_at: the compute-optimal N, D = C/(k N) and the loss there
+ *   (nsl_law_optimal_at: chinchilla's closed form, any other law of N
+ *   and D numerically, its other variables from x); out[3][3] rows N, D,
+ *   L of {value, lo, hi}, each bootstrap sample's optimum searched near
+ *   the fit's (samples without one are left out).  Returns -1 with err
+ *   for a law without N and D, or without an optimum at C.
+ * optimal: optimal_at without other variables.
  */
 void nsl_fitrec_predict(const struct nsl_fitrec *, const double *x,
     double level, double *y, double *lo, double *hi);
 int nsl_fitrec_solve(const struct nsl_fitrec *, const double *x, size_t k,
     double target, double level, double out[3], struct nsl_err *err);
+int nsl_fitrec_optimal_at(const struct nsl_fitrec *, const double *x,
+    double C, double k, double level, double out[3][3], struct nsl_err *err);
 int nsl_fitrec_optimal(const struct nsl_fitrec *, double C, double k,
     double level, double out[3][3], struct nsl_err *err);
 

@@ -128,7 +128,8 @@ struct nsl_law_def {
 	int (*build)(struct nsl_law *, int breaks, struct nsl_err *err);
 	/* one row of a curve into working variables, or NULL (as is) */
 	int (*step)(struct nsl_law_curve *, double *x, struct nsl_err *err);
-	/* compute-optimal N and D at compute C = k N D, or NULL */
+	/* compute-optimal N and D at compute C = k N D in closed form, or
+	 * NULL (a law of N and D is then minimised numerically) */
 	void (*optimal)(const struct nsl_law *, const double *theta,
 	    double C, double k, double *N, double *D);
 };
@@ -246,14 +247,37 @@ void nsl_law_curve_init(struct nsl_law_curve *);
 int nsl_law_prepare_next(const struct nsl_law *, struct nsl_law_curve *,
     double *x, struct nsl_err *err);
 
-/* 1 if the law has a compute-optimal allocation (the row's optimal). */
+/*
+ * The index of the variable that plays the role name ("N", "D", "U"):
+ * for a catalogue law, by its row's variable names, whatever fields the
+ * fit read them from; for a formula, by the names it was given.  -1 if
+ * none.
+ */
+long nsl_law_var_role(const struct nsl_law *, const char *name);
+
+/* 1 if the law has a compute-optimal allocation: it has N and D. */
 int nsl_law_has_optimal(const struct nsl_law *);
 
 /*
- * The compute-optimal allocation at compute C = k N D: N, D and the law
- * there.  Returns 0, or -1 with err (NSL_EX_DATAERR) naming the laws
- * that have one when this law has none.
+ * The compute-optimal allocation at compute C = k N D: the N and D that
+ * minimise the law along that constraint, with the other variables at
+ * x's values (x may be NULL for a law of N and D alone; x's N and D are
+ * not read), and the law there.  A row with a closed form (chinchilla,
+ * chinchilla-tied: the row's optimal) uses it; any other law of N and D
+ * (a formula included) is minimised numerically over log N: a scan of
+ * N and D from 1e-300 to 1e300, 8 points a decade (or, with guess > 0,
+ * first three decades either side of guess, 32 a decade, widened to the
+ * whole scan when the lowest point is at an edge), the lowest point
+ * refined by Brent's method.  Of several local minima the scan's lowest
+ * wins.  Returns 0, or -1 with err (NSL_EX_DATAERR) when the law has no
+ * N or D, C or k is not positive, x lacks another variable, or the loss
+ * keeps falling towards an end of the scan (no optimum).
  */
+int nsl_law_optimal_at(const struct nsl_law *, const double *theta,
+    const double *x, double C, double k, double guess, double *N, double *D,
+    double *L, struct nsl_err *err);
+
+/* nsl_law_optimal_at() without other variables or guess. */
 int nsl_law_optimal(const struct nsl_law *, const double *theta, double C,
     double k, double *N, double *D, double *L, struct nsl_err *err);
 

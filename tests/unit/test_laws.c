@@ -121,6 +121,17 @@ static const struct ref refs[] = {
 	/* x: the working variables S1, S2 (nsl_law_prepare's output) */
 	{ "lr-anneal", { 2.0, 3.0, 0.2, 0.5 }, { 1000, 2.0 },
 		1.6948683298050513, 1e-14 },
+	/* python3: math.exp(-(50/10)**0.3), math.exp(-(5e9/1e9)**1.2) */
+	{ "coverage", { 50, 0.3 }, { 10 }, 0.19776880210192543, 1e-14 },
+	{ "passuntil", { 5e9, 1.2 }, { 1e9 }, 0.0010091485663137963, 1e-13 },
+	/*
+	 * a = 2, b = -0.5, tau = 2, d = 0.1; P = 100, n = 250: s_0 = 200,
+	 * epochs 1 and 2 begun (100, 200 < 250), s_1/(2*100*1) = 2 with
+	 * b_1 = -0.5*0.5^0.5, s_2/(2*100*2) = 500/400 with b_2 = -0.25:
+	 * (0.1 + 200^-0.5) * 2^b_1 * 1.25^-0.25 (python3)
+	 */
+	{ "data-filter", { 2, -0.5, 2, 0.1 }, { 250, 100 },
+		0.12635807720690392, 1e-14 },
 };
 
 /*
@@ -221,10 +232,9 @@ test_list(void)
 	t[0] = 0;
 	t[1] = 0.5;
 	UNIT_CHECK(nsl_law_optimal(l, t, 1e20, 6, &N, &D, &L, &err) != 0 &&
-	    strcmp(err.msg, "--compute-optimal needs a chinchilla or "
-	    "chinchilla-tied fit, not power") == 0, "the laws with a "
-	    "compute-optimal allocation are named from the rows: %s",
-	    err.msg);
+	    strcmp(err.msg, "--compute-optimal needs a law of N and D, not "
+	    "power") == 0 && !nsl_law_has_optimal(l), "a law without N and "
+	    "D has no compute-optimal allocation: %s", err.msg);
 	nsl_law_free(l);
 	/* chinchilla-tied with A = B: N = D = sqrt(C/k) (the optimum of a
 	 * symmetric law is symmetric) */
@@ -239,6 +249,71 @@ test_list(void)
 	    "chinchilla-tied with A = B splits C = 6 N D evenly: N = D = "
 	    "1e10 (%.17g, %.17g)", N, D);
 	nsl_law_free(l);
+}
+
+/*
+ * Compute-optimal allocations of laws without a closed form.  Expected
+ * values: Muennighoff et al.'s own (datablations README, "Parametric
+ * Fit"): with their C4 fit and 25B unique tokens, at the compute of
+ * 8.67B parameters on 178B tokens, the optimum is 6.8B parameters on
+ * 227B tokens, 9.1 epochs -- their grid search, given to 2 or 3 digits;
+ * and the numeric optimum of Hoffmann's form as a formula equals its
+ * closed form.
+ */
+static void
+test_optimal_numeric(void)
+{
+	struct nsl_err err;
+	struct nsl_law *l = nsl_law_new("data-constrained", 1, &err);
+	double t[7] = { 6.255414, 7.3049974, 0.6254804, 0.3526596,
+		0.3526596, log(15.387756), log(5.309743) };
+	double x[3] = { NAN, NAN, 25e9 }, C = 6 * 8.67e9 * 178e9, N, D, L;
+	double N2, D2, L2;
+
+	UNIT_CHECK(nsl_law_has_optimal(l), "data-constrained has an optimum");
+	UNIT_CHECK(nsl_law_optimal_at(l, t, x, C, 6, NAN, &N, &D, &L,
+	    &err) == 0 && fabs(N / 6.8e9 - 1) < 0.05 / 6.8 &&
+	    fabs(D / 227e9 - 1) < 0.5 / 227 && fabs(D / 25e9 - 9.1) < 0.05 &&
+	    fabs(6 * N * D / C - 1) < 1e-12, "data-constrained, U = 25B: "
+	    "6.8B parameters, 227B tokens, 9.1 epochs (%.4g, %.4g, %.3g)", N,
+	    D, D / 25e9);
+	UNIT_CHECK(L < 2.2256440889984477, "and a loss below their Figure 1 "
+	    "model's 2.225644 (%.7f)", L);
+	UNIT_CHECK(nsl_law_optimal_at(l, t, x, C, 6, N * 3, &N2, &D2, &L2,
+	    &err) == 0 && fabs(N2 / N - 1) < 1e-6, "a guess three times off "
+	    "finds the same optimum (%.17g, %.17g)", N2, N);
+	UNIT_CHECK(nsl_law_optimal_at(l, t, x, C, 6, N * 1e5, &N2, &D2, &L2,
+	    &err) == 0 && fabs(N2 / N - 1) < 1e-6, "a guess beyond three "
+	    "decades widens to the whole scan (%.17g)", N2);
+	UNIT_CHECK(nsl_law_optimal(l, t, C, 6, &N, &D, &L, &err) != 0 &&
+	    strstr(err.msg, "needs \"U\"") != NULL, "without U: %s",
+	    err.msg);
+	UNIT_CHECK(nsl_law_optimal_at(l, t, x, 0, 6, NAN, &N, &D, &L,
+	    &err) != 0 && err.code == NSL_EX_DATAERR, "a budget of 0: %s",
+	    err.msg);
+	nsl_law_free(l);
+	{
+		const char *pn[] = { "E", "A", "a", "B", "b" };
+		const char *vn[] = { "N", "D" };
+		double st[5] = { 1.69, 406.4, 0.34, 410.7, 0.28 };
+		double G = pow(0.34 * 406.4 / (0.28 * 410.7), 1 / 0.62);
+		double want = G * pow(5.76e23 / 6, 0.28 / 0.62);
+
+		l = nsl_law_formula("E + A*N^-a + B*D^-b", pn, st, 5, vn, 2,
+		    &err);
+		UNIT_CHECK(nsl_law_optimal(l, st, 5.76e23, 6, &N, &D, &L,
+		    &err) == 0 && fabs(N / want - 1) < 1e-6, "a formula's "
+		    "numeric optimum is Hoffmann's closed form (%.17g, %.17g)",
+		    N, want);
+		nsl_law_free(l);
+		/* E + A*N^-a: the loss falls as N grows, D does nothing */
+		l = nsl_law_formula("E + A*N^-a + 0*D", pn, st, 3, vn, 2, &err);
+		UNIT_CHECK(l != NULL && nsl_law_optimal(l, st, 5.76e23, 6, &N,
+		    &D, &L, &err) != 0 && strstr(err.msg, "keeps falling") !=
+		    NULL, "no optimum when the loss keeps falling: %s",
+		    err.msg);
+		nsl_law_free(l);
+	}
 }
 
 /* nsl_law_prepare is nsl_law_prepare_next over its rows. */
@@ -638,6 +713,7 @@ main(void)
 	UNIT_CHECK(nsl_law_new("bnsl", 0, &err) == NULL, "bnsl needs a break");
 	test_catalogue();
 	test_list();
+	test_optimal_numeric();
 	test_prepare_stream();
 	return unit_done();
 }
