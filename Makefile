@@ -63,6 +63,7 @@ LIB_OBJS += lib/prune.o
 LIB_OBJS += lib/spool.o
 LIB_OBJS += lib/quant.o
 LIB_OBJS += lib/quant_filter.o
+LIB_OBJS += lib/quant_tensor.o
 LIB_OBJS += lib/ot.o
 LIB_OBJS += lib/ot_methods.o
 LIB_OBJS += lib/ot_cost.o
