@@ -53,7 +53,7 @@ $code" "$@"
 	nsl-quantize --format int8 --stats-file "$T/s.jsonl" -o /dev/null "$FIX/model.safetensors"
 	assert_strict_jsonl "$T/s.jsonl"
 	run cut -d, -f1-4 "$T/s.jsonl"
-	assert_output '{"tensor":"w1","dtype":"F32","shape":[4
+	assert_output '{"tensor":"w1","dtype":"F32","shape":[4,8]
 {"tensor":"emb","dtype":"BF16","shape":[3,5]
 {"tensor":"b1","dtype":"F16","shape":[8],"n":8'
 }
