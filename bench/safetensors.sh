@@ -3,10 +3,10 @@
 # the file's size (issue 21's acceptance: a 100 MB checkpoint quantized
 # tensor by tensor, peak RSS well under the file size).
 #  1. numpy writes a synthetic checkpoint of about MB megabytes (default
-#     100): embed.weight F32 [8000, 1024]; for 8 layers attn.weight F32
-#     [1024, 1024], mlp.weight BF16 [2048, 1024], norm.weight F32 [1024]
-#     (normal values), in the reference layout (tests/fixtures/
-#     quantize-safetensors/st.py); kept in bench/out for the next run.
+#     100; tests/fixtures/quantize-safetensors/checkpoint.py): embed.weight
+#     F32 [8000, 1024]; for 8 layers attn.weight F32 [1024, 1024],
+#     mlp.weight BF16 [2048, 1024], norm.weight F32 [1024]; kept in
+#     bench/out for the next run.
 #  2. Each command runs REPS times (default 3), taking turns, under
 #     /usr/bin/time: the best wall time and the largest peak RSS count.
 #     `cat` is the floor: reading the file once.
@@ -23,29 +23,7 @@ ck="$out/checkpoint-$MB.safetensors"
 bin=${NSL_BIN:-bin}
 
 if [ ! -f "$ck" ]; then
-	/usr/bin/python3 - "$ck" "$MB" <<'PY'
-import sys
-sys.path.insert(0, "tests/fixtures/quantize-safetensors")
-import numpy as np
-import st
-
-path, mb = sys.argv[1], float(sys.argv[2])
-k = mb / 100.0          # everything scales with the size asked for
-rng = np.random.default_rng(1)
-t = {}
-rows = max(1, int(8000 * k))
-t["embed.weight"] = ("F32", (rows, 1024), rng.standard_normal(
-    (rows, 1024), dtype=np.float32).tobytes())
-for i in range(8):
-    a = rng.standard_normal((max(1, int(1024 * k)), 1024), dtype=np.float32)
-    t["layers.%d.attn.weight" % i] = ("F32", a.shape, (a * 0.02).tobytes())
-    m = rng.standard_normal((max(1, int(2048 * k)), 1024), dtype=np.float32)
-    t["layers.%d.mlp.weight" % i] = ("BF16", m.shape,
-                                     st.f32_to_bf16(m * 0.02).tobytes())
-    t["layers.%d.norm.weight" % i] = ("F32", (1024,),
-                                      np.ones(1024, np.float32).tobytes())
-st.write(path, t, {"format": "pt"})
-PY
+	/usr/bin/python3 tests/fixtures/quantize-safetensors/checkpoint.py "$ck" "$MB"
 fi
 size=$(stat -c %s "$ck")
 echo "load: $(uptime)"
