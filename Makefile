@@ -122,6 +122,7 @@ UNIT_TESTS += labels
 UNIT_TESTS += props
 UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
+UNIT_TESTS += quant_tensor
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.
