@@ -36,6 +36,37 @@ fails_cleanly() {
 	assert_output '{"id":0,"tensor":"pos","row":0,"embedding"'
 }
 
+@test "every dtype in: the rows of ok.safetensors hold the values its generator put in" {
+	# tests/fixtures/safetensors/make.py wrote ok.expect: each tensor's
+	# values (float.hex) as numpy put them in, F8_E4M3 and F8_E5M2 codes
+	# decoded from the bit layout; 32 bits and less print as float32
+	nsl-convert --allow-nonfinite "$TESTS_DIR/fixtures/safetensors/ok.safetensors" > "$T/rows.jsonl"
+	run /usr/bin/python3 -c '
+import json, math, struct, sys
+f32 = lambda v: v if math.isnan(v) or math.isinf(v) else struct.unpack("<f", struct.pack("<f", v))[0]
+want = {}
+for line in open(sys.argv[1]):
+    w = line.split()
+    want[w[0]] = (w[1], [float(v) if v in ("nan", "inf", "-inf") else float.fromhex(v) for v in w[3:]])
+got = {}
+for line in open(sys.argv[2]):
+    r = json.loads(line, parse_int=float)    # "-0" is -0.0
+    got.setdefault(r["tensor"], []).extend(r["embedding"])
+bad = []
+for k, (dt, vals) in want.items():
+    g = got.get(k, [])
+    small = dt in ("F32", "F16", "BF16", "F8_E4M3", "F8_E5M2")
+    same = len(g) == len(vals) and all((math.isnan(a) and math.isnan(b)) or
+        ((f32(a) if small else a) == b and math.copysign(1, a) == math.copysign(1, b))
+        for a, b in zip(g, vals))
+    if not same:
+        bad.append(k)
+# a tensor of no values gives no rows
+print(sorted(k for k in want if want[k][1]) == sorted(got) or "tensors differ", bad)' \
+	    "$TESTS_DIR/fixtures/safetensors/ok.expect" "$T/rows.jsonl"
+	assert_output "True []"
+}
+
 @test "--tensor NAME: that tensor's rows alone" {
 	run --separate-stderr nsl-convert --tensor emb "$FIX/model.safetensors"
 	assert_success
