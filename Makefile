@@ -68,6 +68,7 @@ LIB_OBJS += lib/prune.o
 LIB_OBJS += lib/spool.o
 LIB_OBJS += lib/quant.o
 LIB_OBJS += lib/quant_filter.o
+LIB_OBJS += lib/quant_tensor.o
 LIB_OBJS += lib/ot.o
 LIB_OBJS += lib/ot_methods.o
 LIB_OBJS += lib/ot_cost.o
@@ -132,6 +133,7 @@ UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
 UNIT_TESTS += optimum
 UNIT_TESTS += passk
+UNIT_TESTS += quant_tensor
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

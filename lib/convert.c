@@ -1,5 +1,6 @@
 /*
- * convert.c - records between JSONL, .npy, CSV and IDX (see nsl/convert.h).
+ * convert.c - records between JSONL, .npy, CSV, IDX and safetensors (see
+ * nsl/convert.h).
  *
  * Sources (one per input format) fill a struct row and hand it to emit(),
  * which checks what all rows share (vector length, labels), then to the
@@ -21,6 +22,7 @@
 #include "nsl/idx.h"
 #include "nsl/json.h"
 #include "nsl/num.h"
+#include "nsl/safetensors.h"
 
 #define FLUSH_AT ((size_t)1 << 20)	/* bytes of text held before writing */
 #define PROGRESS_EVERY 4096		/* rows between progress calls */
@@ -34,6 +36,8 @@ struct row {
 	size_t n;
 	int has_x;
 	int x_f32;			/* float32 at heart: print as such */
+	int x_fresh;			/* rec's vector member is a stand-in:
+					   print x */
 	int has_label;			/* a label from outside rec */
 	int label_int;
 	long long li;
@@ -54,6 +58,18 @@ struct col {
 	enum col_kind kind;
 	char *name;
 	long member;		/* this row's member index, -1 if none */
+};
+
+/* A tensor of safetensors output, held until the end. */
+struct acc {
+	char *name;
+	size_t ncols;
+	uint64_t rows;
+	double *x;		/* rows * ncols values */
+	uint64_t cap;		/* values x has room for */
+	int ndim;		/* the input's shape, when it came from one
+				   (-1: none) */
+	uint64_t shape[8];
 };
 
 struct nsl_convert {
@@ -99,12 +115,20 @@ struct nsl_convert {
 	long *vk;		/* column -> vector index, or -1 */
 	size_t *kcol;		/* vector index -> column */
 	size_t nhdr;
+
+	/* safetensors: input, output */
+	int per_tensor_dims;	/* vector lengths may change by tensor */
+	const struct nsl_safetensors_tensor *st_in;	/* the row's tensor */
+	struct acc *acc;
+	size_t nacc, last_acc;
+	struct nsl_buf name;	/* a record's tensor name */
+	struct nsl_buf strec;	/* the text of a safetensors row's record */
 };
 
 /* The names, in enum order from NSL_FMT_JSONL, then the aliases. */
 const char *const nsl_convert_format_names[] = { "jsonl", "npy", "csv",
-	"idx", "json", NULL };
-#define NFORMATS 4	/* names before the aliases */
+	"idx", "safetensors", "json", NULL };
+#define NFORMATS 5	/* names before the aliases */
 
 enum nsl_convert_format
 nsl_convert_format_parse(const char *name)
@@ -121,7 +145,7 @@ nsl_convert_format_parse(const char *name)
 const char *
 nsl_convert_format_name(enum nsl_convert_format f)
 {
-	if (f >= NSL_FMT_JSONL && f <= NSL_FMT_IDX)
+	if (f >= NSL_FMT_JSONL && f <= NSL_FMT_SAFETENSORS)
 		return nsl_convert_format_names[f - 1];
 	return "auto";
 }
@@ -139,6 +163,26 @@ nsl_convert_check(const struct nsl_convert_opts *o)
 		return "output format idx: IDX is an input format only";
 	if (o->to == NSL_FMT_AUTO)
 		return "no output format";
+	if (o->to == NSL_FMT_SAFETENSORS) {
+		/* loaders map the file: a compressed one is of no use */
+		if (o->out_name != NULL && strlen(o->out_name) > 3 &&
+		    strcmp(o->out_name + strlen(o->out_name) - 3, ".gz") == 0)
+			return "-o: safetensors output is not gzipped (loaders "
+			    "map the file)";
+		if (o->labels != NULL)
+			return "--labels: safetensors output has no labels";
+		if (o->st_dtype != NULL &&
+		    (nsl_safetensors_dtype_find(o->st_dtype) == NULL ||
+		    nsl_safetensors_dtype_find(o->st_dtype)->kind !=
+		    NSL_ST_FLOAT))
+			return "--dtype: not a floating-point safetensors dtype";
+	}
+	if (o->list_tensors && ((o->from != NSL_FMT_SAFETENSORS &&
+	    o->from != NSL_FMT_AUTO) || o->to != NSL_FMT_JSONL))
+		return "--list-tensors: reads safetensors, writes JSONL";
+	if (o->tensor != NULL && o->from != NSL_FMT_SAFETENSORS &&
+	    o->from != NSL_FMT_AUTO && o->to != NSL_FMT_SAFETENSORS)
+		return "--tensor: neither input nor output is safetensors";
 	return NULL;
 }
 
@@ -167,6 +211,8 @@ nsl_convert_format_guess(const char *path)
 		return NSL_FMT_NPY;
 	if (has_suffix(base, n, ".csv"))
 		return NSL_FMT_CSV;
+	if (has_suffix(base, n, ".safetensors"))
+		return NSL_FMT_SAFETENSORS;
 	if (has_suffix(base, n, ".jsonl") || has_suffix(base, n, ".json") ||
 	    has_suffix(base, n, ".ndjson"))
 		return NSL_FMT_JSONL;
@@ -194,6 +240,9 @@ located(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
 	}
 	nsl_err_at(err, c->cur, 0);
 	memcpy(msg, err->msg, sizeof(msg));
+	if (c->st_in != NULL)
+		return nsl_err_set(err, err->code, "tensor \"%s\" row %" PRIu64
+		    ": %s", c->st_in->name, rw->index, msg);
 	return nsl_err_set(err, err->code, "row %" PRIu64 ": %s", rw->index,
 	    msg);
 }
@@ -204,6 +253,9 @@ describe(const struct nsl_convert *c, const struct row *rw, char *buf,
 {
 	if (rw->line > 0)
 		snprintf(buf, size, "%s:%lu", c->cur, rw->line);
+	else if (c->st_in != NULL)
+		snprintf(buf, size, "%s tensor \"%s\" row %" PRIu64, c->cur,
+		    c->st_in->name, rw->index);
 	else
 		snprintf(buf, size, "%s row %" PRIu64, c->cur, rw->index);
 }
@@ -341,7 +393,7 @@ static int
 rewrite_vector(const struct nsl_convert *c, const struct row *rw)
 {
 	return rw->rec == NULL || rw->vec < 0 || c->o.scaled ||
-	    c->o.float32 || rw->x_f32;
+	    c->o.float32 || rw->x_f32 || rw->x_fresh;
 }
 
 static int
@@ -724,6 +776,161 @@ sink_npy(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
 	return nsl_npy_out_int(&c->lab, v, err);
 }
 
+/* ---- safetensors output ---- */
+
+/* The tensor named name, added when new; NULL: out of memory. */
+static struct acc *
+acc_find(struct nsl_convert *c, const char *name)
+{
+	struct acc *a;
+	size_t i;
+
+	/* rows of one tensor come one after another: look there first */
+	if (c->nacc > 0 && strcmp(c->acc[c->last_acc].name, name) == 0)
+		return &c->acc[c->last_acc];
+	for (i = 0; i < c->nacc; i++)
+		if (strcmp(c->acc[i].name, name) == 0)
+			return &c->acc[c->last_acc = i];
+	if ((a = realloc(c->acc, (c->nacc + 1) * sizeof(*a))) == NULL)
+		return NULL;
+	c->acc = a;
+	a = &c->acc[c->nacc];
+	memset(a, 0, sizeof(*a));
+	a->ndim = -1;
+	if ((a->name = strdup(name)) == NULL)
+		return NULL;
+	c->last_acc = c->nacc++;
+	return a;
+}
+
+/* The row's tensor name into c->name: its input's, "tensor", or ours. */
+static int
+row_tensor_name(struct nsl_convert *c, const struct row *rw,
+    struct nsl_err *err)
+{
+	long i;
+
+	nsl_buf_reset(&c->name);
+	if (c->st_in != NULL)
+		nsl_buf_adds(&c->name, c->st_in->name);
+	else if (rw->rec != NULL &&
+	    (i = nsl_rec_find(rw->rec, "tensor")) >= 0) {
+		if (nsl_rec_string(rw->rec, (size_t)i, &c->name, err) != 0)
+			return -1;
+		if (strlen(c->name.data) != c->name.len)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"tensor\": a name with a NUL character");
+	} else
+		nsl_buf_adds(&c->name, c->o.tensor != NULL ? c->o.tensor :
+		    c->o.field);
+	if (nsl_buf_failed(&c->name))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static int
+sink_safetensors(struct nsl_convert *c, const struct row *rw,
+    struct nsl_err *err)
+{
+	struct acc *a;
+	double row, *p;
+	uint64_t cap;
+	long i;
+
+	if (!rw->has_x)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\" missing "
+		    "(a 1-D array holds labels, not vectors)", c->o.field);
+	if (row_tensor_name(c, rw, err) != 0)
+		return -1;
+	if ((a = acc_find(c, c->name.data)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	/* a row number says where the row goes: it must be the next one */
+	if (c->st_in == NULL && rw->rec != NULL &&
+	    (i = nsl_rec_find(rw->rec, "row")) >= 0) {
+		if (nsl_rec_number(rw->rec, (size_t)i, &row, err) != 0)
+			return -1;
+		if (row != (double)a->rows)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"row\": "
+			    "%.17g, but row %" PRIu64 " of tensor \"%s\" comes "
+			    "next (rows of a tensor go in order)", row, a->rows,
+			    a->name);
+	}
+	if (a->rows == 0) {
+		a->ncols = rw->n;
+		if (c->st_in != NULL && c->st_in->ndim <= 8) {
+			a->ndim = c->st_in->ndim;
+			memcpy(a->shape, c->st_in->shape,
+			    (size_t)a->ndim * sizeof(*a->shape));
+		}
+	} else if (rw->n != a->ncols)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "value%s, expected %zu as in row 0 of tensor \"%s\"",
+		    c->o.field, rw->n, rw->n == 1 ? "" : "s", a->ncols,
+		    a->name);
+	if ((a->rows + 1) * a->ncols > a->cap) {
+		cap = a->cap < 1024 ? 1024 : a->cap;
+		while (cap < (a->rows + 1) * a->ncols)
+			cap *= 2;
+		if (cap > SIZE_MAX / sizeof(double) ||
+		    (p = realloc(a->x, (size_t)cap * sizeof(double))) == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		a->x = p;
+		a->cap = cap;
+	}
+	if (rw->n > 0)
+		memcpy(a->x + a->rows * a->ncols, rw->x, rw->n * sizeof(double));
+	a->rows++;
+	return 0;
+}
+
+/* The tensors held, in the reference writer's order. */
+static int
+finish_safetensors(struct nsl_convert *c, struct nsl_err *err)
+{
+	const struct nsl_safetensors_dtype *dt = nsl_safetensors_dtype_find(
+	    c->o.st_dtype != NULL ? c->o.st_dtype : "F32");
+	struct nsl_safetensors_writer *w;
+	const uint64_t *shape;
+	uint64_t two[2], prod;
+	struct acc *a;
+	size_t i;
+	long k;
+	int nd, rc = -1;
+
+	if ((w = nsl_safetensors_writer_new(0)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < c->nacc; i++) {
+		a = &c->acc[i];
+		/* the input's shape when all its rows came, else a matrix */
+		for (prod = 1, k = 0; k + 1 < a->ndim; k++)
+			prod *= a->shape[k];
+		if (a->ndim == 0 || (a->ndim > 0 && prod == a->rows &&
+		    a->shape[a->ndim - 1] == a->ncols)) {
+			nd = a->ndim;
+			shape = a->shape;
+		} else {
+			two[0] = a->rows;
+			two[1] = a->ncols;
+			nd = 2;
+			shape = two;
+		}
+		if (nsl_safetensors_writer_add(w, a->name, dt, nd, shape,
+		    err) < 0)
+			goto out;
+	}
+	if (nsl_safetensors_writer_begin(w, c->out, err) != 0)
+		goto out;
+	while ((k = nsl_safetensors_writer_next(w)) >= 0)
+		if (nsl_safetensors_writer_rows(w, c->acc[k].x,
+		    c->acc[k].rows, err) != 0)
+			goto out;
+	rc = nsl_safetensors_writer_finish(w, err);
+out:
+	nsl_safetensors_writer_free(w);
+	return rc;
+}
+
 /* ---- every row ---- */
 
 static int
@@ -734,7 +941,7 @@ emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
 	int rc;
 
 	if (rw->has_x) {
-		if (!c->dim_set) {
+		if (!c->dim_set || c->per_tensor_dims) {
 			c->dim = rw->n;
 			c->dim_set = 1;
 			describe(c, rw, c->dim_where, sizeof(c->dim_where));
@@ -787,6 +994,9 @@ emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
 	case NSL_FMT_NPY:
 		rc = sink_npy(c, rw, err);
 		break;
+	case NSL_FMT_SAFETENSORS:
+		rc = sink_safetensors(c, rw, err);
+		break;
 	default:
 		rc = sink_jsonl(c, rw, err);
 		break;
@@ -837,6 +1047,125 @@ source_jsonl(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
 		if (emit(c, &rw, err) != 0)
 			return -1;
 	}
+	return rc;
+}
+
+/* ---- safetensors input ---- */
+
+static int grow_x(struct nsl_convert *, uint64_t, struct nsl_err *);
+
+/* A tensor without values goes to a safetensors output as it is. */
+static int
+keep_empty(struct nsl_convert *c, const struct nsl_safetensors_tensor *t,
+    struct nsl_err *err)
+{
+	struct acc *a;
+
+	if ((a = acc_find(c, t->name)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (a->rows > 0 || t->ndim > 8 || t->ndim == 0)
+		return 0;	/* a tensor of that name has rows: keep them */
+	a->ndim = t->ndim;
+	a->ncols = (size_t)t->ncols;
+	a->rows = t->rows;
+	memcpy(a->shape, t->shape, (size_t)t->ndim * sizeof(*a->shape));
+	return 0;
+}
+
+/* One record a row of each tensor (or of o.tensor), or a listing. */
+static int
+source_safetensors(struct nsl_convert *c, const char *path,
+    struct nsl_err *err)
+{
+	const struct nsl_safetensors_tensor *t;
+	struct nsl_safetensors *st;
+	struct nsl_obj ob;
+	struct row rw;
+	uint64_t r;
+	size_t i, j, n;
+	int rc = -1;
+
+	if ((st = nsl_safetensors_open(path, err)) == NULL)
+		return -1;
+	free(c->cur);
+	if ((c->cur = strdup(nsl_safetensors_name(st))) == NULL) {
+		nsl_safetensors_close(st);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	c->nfiles++;
+	c->per_tensor_dims = c->o.to == NSL_FMT_JSONL ||
+	    c->o.to == NSL_FMT_SAFETENSORS;
+	n = c->o.tensor != NULL ? 1 : nsl_safetensors_count(st);
+	for (i = 0; i < n; i++) {
+		t = c->o.tensor != NULL ? nsl_safetensors_find(st, c->o.tensor,
+		    err) : nsl_safetensors_tensor(st, i);
+		if (t == NULL)
+			goto out;
+		if (c->o.list_tensors) {
+			nsl_obj_begin(&ob, &c->buf);
+			nsl_safetensors_info_write(&ob, t->name, t->dtype,
+			    t->ndim, t->shape);
+			nsl_obj_end(&ob);
+			c->nrows++;
+			continue;
+		}
+		if (t->nelem == 0) {	/* no values: no rows to give */
+			if (c->o.to == NSL_FMT_SAFETENSORS &&
+			    keep_empty(c, t, err) != 0)
+				goto out;
+			continue;
+		}
+		if (grow_x(c, t->ncols, err) != 0)
+			goto out;
+		c->st_in = t;
+		for (r = 0; r < t->rows; r++) {
+			memset(&rw, 0, sizeof(rw));
+			rw.index = r;
+			if (nsl_safetensors_read_rows(st, t, r, 1, c->x,
+			    err) != 0)
+				goto out;
+			for (j = 0; j < t->ncols && !c->o.allow_nonfinite; j++)
+				if (!isfinite(c->x[j])) {
+					nsl_err_set(err, NSL_EX_DATAERR,
+					    "element %zu: %s (see "
+					    "--allow-nonfinite)", j,
+					    nonfinite_name(c->x[j]));
+					located(c, &rw, err);
+					goto out;
+				}
+			/* the members but the vector, which emit prints */
+			nsl_buf_reset(&c->strec);
+			nsl_obj_begin(&ob, &c->strec);
+			nsl_safetensors_row_write(&ob, t->name, r, c->o.field,
+			    NULL, 0);
+			nsl_obj_end(&ob);
+			if (nsl_buf_failed(&c->strec)) {
+				nsl_err_set(err, NSL_EX_SOFTWARE,
+				    "out of memory");
+				goto out;
+			}
+			if (nsl_rec_parse(&c->rec, c->strec.data,
+			    c->strec.len - 1, err) != 0)
+				goto out;
+			rw.rec = &c->rec;
+			rw.vec = nsl_rec_find(&c->rec, c->o.field);
+			rw.idf = nsl_rec_find(&c->rec, c->o.id_field);
+			rw.labf = nsl_rec_find(&c->rec, c->o.label_field);
+			rw.x = c->x;
+			rw.n = (size_t)t->ncols;
+			rw.has_x = 1;
+			rw.x_fresh = 1;
+			rw.x_f32 = t->dtype->kind == NSL_ST_FLOAT &&
+			    t->dtype->size <= 4;
+			if (emit(c, &rw, err) != 0)
+				goto out;
+		}
+		c->st_in = NULL;
+	}
+	rc = 0;
+out:
+	c->st_in = NULL;
+	nsl_safetensors_close(st);
 	return rc;
 }
 
@@ -1333,8 +1662,12 @@ nsl_convert_new(const struct nsl_convert_opts *o, struct nsl_writer *out,
 		goto nomem;
 	c->o = *o;
 	c->out = out;
+	/* the rows of each tensor have a length of their own */
+	c->per_tensor_dims = o->to == NSL_FMT_SAFETENSORS;
 	nsl_buf_init(&c->buf);
 	nsl_buf_init(&c->tmp);
+	nsl_buf_init(&c->name);
+	nsl_buf_init(&c->strec);
 	nsl_rec_init(&c->rec, o->allow_nonfinite ?
 	    NSL_REC_ALLOW_NONFINITE : 0);
 	nsl_csv_init(&c->csv);
@@ -1373,6 +1706,20 @@ nsl_convert_file(struct nsl_convert *c, const char *path,
 		f = nsl_convert_format_guess(path);
 	if (f == NSL_FMT_AUTO)
 		f = NSL_FMT_JSONL;
+	if (f == NSL_FMT_SAFETENSORS) {
+		if (has_suffix(path, strlen(path), ".gz")) {
+			nsl_err_at(err, path, 0);
+			return nsl_err_set(err, NSL_EX_DATAERR, "a safetensors "
+			    "file is mapped, not read through gzip: gunzip it "
+			    "first");
+		}
+		return source_safetensors(c, path, err);
+	}
+	if (c->o.list_tensors) {
+		nsl_err_at(err, path, 0);
+		return nsl_err_set(err, NSL_EX_USAGE, "--list-tensors: not a "
+		    "safetensors file (see --from)");
+	}
 	if ((r = nsl_reader_open(path, err)) == NULL)
 		return -1;
 	free(c->cur);
@@ -1418,6 +1765,9 @@ nsl_convert_finish(struct nsl_convert *c, struct nsl_err *err)
 		    "but the %d inputs have %" PRIu64 " rows", c->nlabels,
 		    c->nfiles, c->nrows);
 	}
+	if (c->o.to == NSL_FMT_SAFETENSORS &&
+	    finish_safetensors(c, err) != 0)
+		return -1;
 	if (c->o.to == NSL_FMT_NPY) {
 		if (nsl_npy_out_write(&c->npy, c->out, err) != 0)
 			return -1;
@@ -1459,6 +1809,13 @@ nsl_convert_free(struct nsl_convert *c)
 	for (i = 0; i < c->ncols; i++)
 		free(c->cols[i].name);
 	free(c->cols);
+	for (i = 0; i < c->nacc; i++) {
+		free(c->acc[i].name);
+		free(c->acc[i].x);
+	}
+	free(c->acc);
+	nsl_buf_release(&c->name);
+	nsl_buf_release(&c->strec);
 	free_header(c);
 	free(c->x);
 	free(c->li);

@@ -870,6 +870,10 @@ def check(args):
         elif kind == "import":
             if name in stdlib:
                 continue
+            # a module of the tree, beside the script that imports it
+            if os.path.isfile(os.path.join(os.path.dirname(path),
+                                           name + ".py")):
+                continue
             need(path, line, "py", name, "Python module")
         elif kind == "lib":
             need(path, line, "lib", name, "library")

@@ -426,8 +426,9 @@ fails_cleanly() {
 		[ "$status" -eq 0 ] || fail "example failed: $cmd: $stderr"
 		n=$((n + 1))
 	done < <(sed -n 's/^\.Dl \$ //p' "$man")
-	# IDX, scaled IDX, npy, the npy round trip, CSV in and out
-	[ "$n" -eq 6 ]
+	# IDX, scaled IDX, npy, the npy round trip, CSV in and out, a
+	# checkpoint's tensors, one tensor's rows, the checkpoint in bfloat16
+	[ "$n" -eq 9 ]
 }
 
 # ---- numbers near the ends of the double range ----

@@ -195,6 +195,29 @@ mixture8() {
 	assert_output true
 	[ "$(head -c 4 q/precision-ot.png | tail -c 3)" = PNG ]
 	[ "$(head -c 4 q/precision-error.png | tail -c 3)" = PNG ]
+	[ "$(head -c 4 q/precision-sqnr.png | tail -c 3)" = PNG ]
+}
+
+@test "precision.mk with CHECKPOINT alone: the per-tensor table, its sums per format, the SQNR figure" {
+	local ck="$TESTS_DIR/fixtures/quantize-safetensors/model.safetensors"
+	run --separate-stderr make --no-print-directory -f "$PIPES/precision.mk" OUT=c \
+	    CHECKPOINT="$ck" FORMATS='int8 fp8-e4m3'
+	assert_success
+	# the float tensors in file order, per format; bits 8 + 32/d for
+	# int8's row scales (w1 [4,8], emb [3,5], b1 [8])
+	run jq -c '[.format, .tensor, .bits]' c/tensors.jsonl
+	assert_output "$(printf '%s\n' '["int8","w1",12]' '["int8","emb",14.4]' '["int8","b1",12]' \
+	    '["fp8-e4m3","w1",8]' '["fp8-e4m3","emb",8]' '["fp8-e4m3","b1",8]')"
+	# 55 values; int8's bits weighted by them: (32*12 + 15*14.4 + 8*12)/55
+	run jq -c 'select(.format == "int8") | [.n, (.bits * 55 | round)]' c/checkpoint.jsonl
+	assert_output '[55,696]'
+	# fp8-e4m3 saturates w1's 1000 at 448: far lower SQNR than int8
+	run jq -s '.[0].format == "fp8-e4m3" and .[0].sqnr_db < 10 and .[1].sqnr_db > 40' c/checkpoint.jsonl
+	assert_output true
+	[ "$(head -c 4 c/checkpoint-sqnr.png | tail -c 3)" = PNG ]
+	run --separate-stderr make --no-print-directory -f "$PIPES/precision.mk" OUT=c \
+	    CHECKPOINT="$ck" FORMATS='int8 fp8-e4m3' tensor-table
+	assert_line --index 1 --regexp '^  int8 +w1 +F32 +4x8 +12 '
 }
 
 @test "projektor.mk: OT per candidate, probes, fit, predicted best and the check runs" {
@@ -350,7 +373,7 @@ pwn_inputs() {
 	stub_tools
 	pwn_inputs
 	each_knob precision.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl FORMATS=int8 -- \
-	    TRAIN TEST OUT FORMATS TRAIN_N OT_N PLOT_FORMAT JOBS
+	    TRAIN TEST OUT FORMATS TRAIN_N OT_N PLOT_FORMAT JOBS CHECKPOINT
 	each_knob fashion-mnist.mk OUT=o "FMNIST=x$PWN.d" -- OUT PCA_DIM
 	no_code fashion-mnist.mk OUT=o "FMNIST=x$PWN.d"
 }

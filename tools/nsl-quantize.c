@@ -11,9 +11,12 @@
 #include "cli.h"
 #include "nsl/io.h"
 #include "nsl/quant.h"
+#include "nsl/quant_tensor.h"
 
 static struct nsl_quant q = { .f32 = 1, .clip = 1 };
 static struct nsl_quant_filter_opts o;
+static struct nsl_quant_tensor_opts to;
+static const char *tensor, *dtype;
 static const char *format, *stats_file;
 static int list, gran = -1, mode, rotate = -1, stats, block;
 static char format_help[512];
@@ -59,11 +62,19 @@ static const struct nsl_opt opts[] = {
 	    "write a statistics record to standard error"),
 	NSL_OPT_STRING(0, "stats-file", &stats_file, "FILE",
 	    "write it to FILE instead"),
+	NSL_OPT_STRING(0, "tensor", &tensor, "NAME",
+	    "a .safetensors input: quantize tensor NAME only (default: every "
+	    "floating-point tensor)"),
+	NSL_OPT_STRING(0, "dtype", &dtype, "DTYPE",
+	    "a .safetensors input: store values as DTYPE (F32, F16, BF16 ...; "
+	    "default: each tensor's own)"),
 	NSL_OPT_END()
 };
 
 static const char *const forms[] = {
-	"--decode [--format NAME] [-o FILE] [file ...]", NULL
+	"--decode [--format NAME] [-o FILE] [file ...]",
+	"--format NAME [--tensor NAME] [--dtype DTYPE] [--stats | --stats-file "
+	"FILE]\n       [-o FILE.safetensors] FILE.safetensors", NULL
 };
 
 static const struct nsl_tool tool = {
@@ -76,27 +87,28 @@ static const struct nsl_tool tool = {
 	.forms = forms,
 	.about = "Quantize the vector field of every record to a number "
 	    "format and write it\nback dequantized (every other byte of the "
-	    "record is kept), or as codes.",
+	    "record is kept), or as codes.  A .safetensors checkpoint is "
+	    "quantized tensor\nby tensor into a checkpoint, with one "
+	    "statistics record per tensor.",
 	.seed_help = "seed of --rounding stochastic and --rotate"
 };
 
+/* The statistics records in b, to standard error or --stats-file. */
 static void
-write_stats(const struct nsl_quant_stats *st, double mse)
+write_stats(struct nsl_buf *b)
 {
-	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_writer *w;
 	struct nsl_err err;
 
 	nsl_err_clear(&err);
-	nsl_quant_stats_record(&b, &q, st, o.search, mse);
 	if (stats_file == NULL) {
 		fflush(stdout);
-		fwrite(b.data, 1, b.len, stderr);
+		fwrite(b->data, 1, b->len, stderr);
 	} else if ((w = nsl_writer_open(stats_file, &err)) == NULL ||
-	    nsl_writer_write(w, b.data, b.len, &err) != 0 ||
+	    nsl_writer_write(w, b->data, b->len, &err) != 0 ||
 	    nsl_writer_commit(w, &err) != 0)
 		nsl_die_err(&err);
-	nsl_buf_release(&b);
+	nsl_buf_release(b);
 }
 
 int
@@ -143,6 +155,18 @@ main(int argc, char **argv)
 	o.format_given = format != NULL;
 	o.allow_nonfinite = cli.common.allow_nonfinite;
 	o.style = cli.common.float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+	if (cli.optind < argc && nsl_quant_tensor_path(argv[cli.optind])) {
+		to = (struct nsl_quant_tensor_opts){ tensor, dtype, o.emit_codes,
+		    o.allow_nonfinite, stats ? &b : NULL, argc - cli.optind,
+		    o.decode || o.search };
+		if ((why = nsl_quant_tensor_check(&q, &to, cli.common.output)))
+			nsl_usage_error("%s", why);
+		if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
+		    nsl_quant_tensor_file(&q, &to, argv[cli.optind], w,
+		    &err) != 0 || nsl_writer_commit(w, &err) != 0)
+			nsl_die_err(&err);
+		goto done;
+	}
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
 	    (fl = nsl_quant_filter_new(&q, &o, w, &err)) == NULL)
 		nsl_die_err(&err);
@@ -157,8 +181,11 @@ main(int argc, char **argv)
 		nsl_warn("search: %s, clip %g (mse %g)", q.fmt.name, q.clip,
 		    mse);
 	if (stats)
-		write_stats(&st, mse);
+		nsl_quant_stats_record(&b, &q, &st, o.search, mse);
 	nsl_quant_filter_free(fl);
+done:
+	if (stats)
+		write_stats(&b);
 	nsl_quant_release(&q);
 	nsl_cli_release(&cli);
 	return nsl_finish();

@@ -102,6 +102,8 @@ test_names(void)
 		{ "t10k-labels.idx1-ubyte", NSL_FMT_IDX },
 		{ "notes.txt", NSL_FMT_AUTO }, { "-", NSL_FMT_AUTO },
 		{ "npy", NSL_FMT_AUTO },
+		{ "model.safetensors", NSL_FMT_SAFETENSORS },
+		{ "m.safetensors.gz", NSL_FMT_SAFETENSORS },
 	};
 	size_t i;
 	int ok = 1;
@@ -112,7 +114,7 @@ test_names(void)
 	ok &= nsl_convert_format_parse("json") == NSL_FMT_JSONL &&
 	    nsl_convert_format_parse("xml") == NSL_FMT_AUTO &&
 	    nsl_convert_format_parse("auto") == NSL_FMT_AUTO;
-	for (i = NSL_FMT_JSONL; i <= NSL_FMT_IDX; i++)
+	for (i = NSL_FMT_JSONL; i <= NSL_FMT_SAFETENSORS; i++)
 		ok &= nsl_convert_format_parse(nsl_convert_format_name(
 		    (enum nsl_convert_format)i)) == (enum nsl_convert_format)i;
 	UNIT_CHECK(ok, "every format name parses, json is jsonl, names and "
