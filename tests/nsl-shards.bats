@@ -173,3 +173,24 @@ PYEOF
 	nsl_fails_cleanly nsl-prune o 65 'badp:1: .*seed' --plan "$T/badp" "$TIES"
 	nsl_fails_cleanly nsl-prune o 66 'nothere' --plan "$T/nothere" "$TIES"
 }
+
+@test "shards.mk: the same bytes for JOBS=1 and JOBS=2, and the whole-set results" {
+	require_prog make make
+	require_prog parallel parallel
+	cd "$T"
+	split -l 30 --additional-suffix=.jsonl "$EMB" s.
+	args=(-s -f "$TESTS_DIR/../pipelines/shards.mk" SHARDS="$(echo s.*)"
+	    K=3 BY=label FRACTION=0.3 SEED=5)
+	make "${args[@]}" OUT=one JOBS=1 >/dev/null
+	make "${args[@]}" OUT=two JOBS=2 >/dev/null
+	diff -r one/pruned two/pruned
+	diff -r one/scored two/scored
+	# scored shards = the whole-set scores (the model fitted on all)
+	nsl-score --metric prototype --k 3 --seed 5 "$EMB" >whole
+	cat one/scored/s.a?.jsonl | cmp - whole
+	# kept = the reference's choice from the whole scored set
+	$PY "$FIX/plan_ref.py" whole hard 0.3 5 label >ref
+	cat one/pruned/s.a?.jsonl | sed 's/.*"id":\([0-9]*\),.*/\1/' | cmp - ref
+	run make "${args[@]}" OUT=one table
+	assert_line -p 'total  120      36'
+}
