@@ -179,10 +179,12 @@ PYEOF
 	require_prog parallel parallel
 	cd "$T"
 	split -l 30 --additional-suffix=.jsonl "$EMB" s.
-	args=(-s -f "$TESTS_DIR/../pipelines/shards.mk" SHARDS="$(echo s.*)"
-	    K=3 BY=label FRACTION=0.3 SEED=5)
-	make "${args[@]}" OUT=one JOBS=1 >/dev/null
-	make "${args[@]}" OUT=two JOBS=2 >/dev/null
+	mk() {
+		make -s -f "$TESTS_DIR/../pipelines/shards.mk" \
+		    SHARDS="$(echo s.*)" K=3 BY=label FRACTION=0.3 SEED=5 "$@"
+	}
+	mk OUT=one JOBS=1 >/dev/null
+	mk OUT=two JOBS=2 >/dev/null
 	diff -r one/pruned two/pruned
 	diff -r one/scored two/scored
 	# scored shards = the whole-set scores (the model fitted on all)
@@ -191,6 +193,6 @@ PYEOF
 	# kept = the reference's choice from the whole scored set
 	$PY "$FIX/plan_ref.py" whole hard 0.3 5 label >ref
 	cat one/pruned/s.a?.jsonl | sed 's/.*"id":\([0-9]*\),.*/\1/' | cmp - ref
-	run make "${args[@]}" OUT=one table
+	run mk OUT=one table
 	assert_line -p 'total  120      36'
 }

@@ -60,6 +60,7 @@ ForceCommand cd $D/work-$h && eval "\$SSH_ORIGINAL_COMMAND"
 CONF
 		"$SSHD" -f "$D/sshd-$h.conf" -E "$D/sshd-$h.log" ||
 			{ echo "sshd at $h:$port did not start" >"$D/skip"; return 0; }
+		echo "$port" >"$D/port-$h"
 		printf '1/ssh -F /dev/null -p %s -i %s -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=%s %s@%s\n' \
 		    "$port" "$D/id" "$D/known_hosts" "$(id -un)" "$h" >>"$D/hosts"
 	done
@@ -75,10 +76,12 @@ teardown_file() {
 }
 
 @test "shards.mk over two ssh hosts gives the bytes of the one-host run" {
-	require_prog "$SSHD" openssh-server
+	require_prog /usr/sbin/sshd openssh-server
 	require_prog ssh openssh-client
 	require_prog rsync rsync
 	require_prog parallel parallel
+	require_prog make make
+	require_prog /usr/bin/python3 python3
 	[ ! -e "$SSH_DIR/skip" ] || skip "$(cat "$SSH_DIR/skip")"
 	T=$BATS_TEST_TMPDIR
 	cd "$T"
@@ -86,17 +89,25 @@ teardown_file() {
 	# the daemons answer (a few tries: they start in the background)
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		ok=1
-		while read -r line; do
-			${line#1/} true </dev/null 2>/dev/null || ok=0
-		done <"$SSH_DIR/hosts"
+		for h in 127.0.0.2 127.0.0.3; do
+			ssh -F /dev/null -p "$(cat "$SSH_DIR/port-$h")" \
+			    -i "$SSH_DIR/id" -o IdentitiesOnly=yes \
+			    -o BatchMode=yes -o StrictHostKeyChecking=no \
+			    -o UserKnownHostsFile="$SSH_DIR/known_hosts" \
+			    "$(id -un)@$h" true </dev/null 2>/dev/null || ok=0
+		done
 		[ $ok -eq 1 ] && break
 		sleep 0.5
 	done
 	[ $ok -eq 1 ] || skip "sshd on loopback does not answer"
-	args=(-s -f "$MK" SHARDS="$(echo s.*)" K=3 BY=label FRACTION=0.4
-	    PER_CENTROID=20 SEED=5)
-	make "${args[@]}" OUT=local JOBS=2
-	make "${args[@]}" OUT=hosts JOBS=2 SSHLOGINFILE="$SSH_DIR/hosts"
+	# parallel sends the files with rsync at both ends
+	rsync --version >/dev/null
+	mk() {
+		make -s -f "$MK" SHARDS="$(echo s.*)" K=3 BY=label \
+		    FRACTION=0.4 PER_CENTROID=20 SEED=5 "$@"
+	}
+	mk OUT=local JOBS=2
+	mk OUT=hosts JOBS=2 SSHLOGINFILE="$SSH_DIR/hosts"
 	for f in model.jsonl plan.jsonl scored pruned; do
 		diff -r "local/$f" "hosts/$f"
 	done
