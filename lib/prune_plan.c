@@ -12,7 +12,10 @@
 #include "nsl/labels.h"
 #include "nsl/prune.h"
 #include "nsl/prune_plan.h"
+#include "nsl/score.h"
 #include "nsl/score_model.h"
+#include "nsl/spool.h"
+#include "nsl/vec.h"
 
 static int
 oom(struct nsl_err *err)
@@ -37,6 +40,7 @@ nsl_prune_plan_release(struct nsl_prune_plan *P)
 		free(P->g[g].bin_hash);
 	}
 	free(P->g);
+	free(P->centroids);
 	free(P->score_field);
 	free(P->id_field);
 	free(P->by);
@@ -647,6 +651,40 @@ read_group(struct nsl_prune_plan *P, size_t g, const struct nsl_rec *rec,
 	return read_bins(P, G, rec, err);
 }
 
+/* Is rec the header of a score model (a dedup plan)? */
+static int
+is_model(const struct nsl_rec *rec, struct nsl_buf *b)
+{
+	long f = nsl_rec_find(rec, "nsl");
+	struct nsl_err e;
+
+	return f >= 0 && nsl_rec_string(rec, (size_t)f, b, &e) == 0 &&
+	    strcmp(b->data, "score-model") == 0;
+}
+
+/* A prototype model as the plan of dedup. */
+static int
+read_model(struct nsl_prune_plan *P, const char *path, struct nsl_err *err)
+{
+	struct nsl_score_model M;
+
+	if (nsl_score_model_read(&M, path, err) < 0)
+		return -1;
+	if (M.metric != NSL_SCORE_PROTOTYPE) {
+		nsl_score_model_release(&M);
+		return nsl_err_set(err, NSL_EX_DATAERR, "%s: a %s model is not "
+		    "a dedup plan (prototype is)", path,
+		    nsl_score_metric_name(M.metric));
+	}
+	P->p.strategy = NSL_PRUNE_DEDUP;
+	P->centroids = M.x;
+	P->k = M.rows;
+	P->d = M.d;
+	M.x = NULL;
+	nsl_score_model_release(&M);
+	return 0;
+}
+
 int
 nsl_prune_plan_read(struct nsl_prune_plan *P, const char *path,
     struct nsl_err *err)
@@ -662,6 +700,12 @@ nsl_prune_plan_read(struct nsl_prune_plan *P, const char *path,
 		return -1;
 	nsl_rec_init(&rec, 0);
 	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+		if (!head && is_model(&rec, &b)) {
+			nsl_reader_close(r);
+			nsl_rec_release(&rec);
+			nsl_buf_release(&b);
+			return read_model(P, path, err);
+		}
 		if (!head) {
 			if (read_header(P, &rec, &b, err) < 0)
 				goto place;
@@ -733,10 +777,77 @@ plan_keeps(const struct nsl_prune_plan *P, const struct nsl_rec *rec,
 	return G->bin_keep[bin] > 0 && h <= G->bin_hash[bin];
 }
 
+/* SemDeDup on the plan's centres: the records of paths at once. */
+static int
+apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
+    size_t npaths, const char *field, const char *output,
+    struct nsl_err *err)
+{
+	struct nsl_prune_set set;
+	struct nsl_spool *spool;
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	unsigned char *keep = NULL;
+	size_t *members = NULL, i, f;
+	int rc = -1, got;
+
+	if (!(P->p.eps >= 0 && P->p.eps <= 2))
+		return nsl_err_set(err, NSL_EX_USAGE, "dedup needs --eps in "
+		    "[0, 2]");
+	if ((spool = nsl_spool_new()) == NULL ||
+	    nsl_prune_set_init(&set, 0) != 0) {
+		nsl_spool_free(spool);
+		return oom(err);
+	}
+	nsl_rec_init(&rec, 0);
+	for (f = 0; f < npaths; f++) {
+		if (nsl_spool_open(spool, paths[f], err))
+			goto done;
+		while ((got = nsl_spool_next(spool, &rec, err)) == 1)
+			if (nsl_prune_set_add(&set, &rec, NULL, field, NULL,
+			    err) != 0 || (set.d != P->d && nsl_err_set(err,
+			    NSL_EX_DATAERR, "field \"%s\": %zu numbers, the "
+			    "plan's centres have %zu", field, set.d, P->d))) {
+				nsl_spool_locate(spool, err);
+				goto done;
+			}
+		if (got < 0)
+			goto done;
+	}
+	keep = calloc(set.n + 1, 1);
+	members = malloc((set.n + 1) * sizeof(*members));
+	if (keep == NULL || members == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < set.n; i++)
+		members[i] = i;
+	nsl_vec_normalize_rows(set.x, set.n, set.d);
+	if (nsl_prune_dedup_assigned(&P->p, set.x, set.d, members, set.n,
+	    P->centroids, P->k, keep, NULL, err) != 0)
+		goto done;
+	if ((w = nsl_writer_open(output, err)) == NULL)
+		goto done;
+	if (nsl_spool_emit(spool, keep, w, err) != 0)
+		goto done;
+	if (nsl_writer_commit(w, err) != 0) {
+		nsl_err_at(err, output != NULL ? output : "<stdout>", 0);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(keep);
+	free(members);
+	nsl_rec_release(&rec);
+	nsl_prune_set_release(&set);
+	nsl_spool_free(spool);
+	return rc;
+}
+
 int
 nsl_prune_plan_apply(const struct nsl_prune_plan *P,
-    const char *const *paths, size_t npaths, const char *output,
-    struct nsl_err *err)
+    const char *const *paths, size_t npaths, const char *field,
+    const char *output, struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
 	struct nsl_buf b = NSL_BUF_INIT;
@@ -745,13 +856,15 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
 	size_t f;
 	int got = 0, keep;
 
-	if ((w = nsl_writer_open(output, err)) == NULL)
-		return -1;
-	nsl_rec_init(&rec, 0);
 	if (npaths == 0) {
 		paths = stdin_path;
 		npaths = 1;
 	}
+	if (P->p.strategy == NSL_PRUNE_DEDUP)
+		return apply_dedup(P, paths, npaths, field, output, err);
+	if ((w = nsl_writer_open(output, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
 	for (f = 0; f < npaths && got >= 0; f++) {
 		struct nsl_reader *r = nsl_reader_open(paths[f], err);
 

@@ -196,3 +196,27 @@ PYEOF
 	run mk OUT=one table
 	assert_line -p 'total  120      36'
 }
+
+@test "dedup at scale: per-cluster parts keep what the one-process dedup keeps" {
+	require_prog make make
+	require_prog parallel parallel
+	cd "$T"
+	DUPS="$FIX/dups.jsonl"
+	nsl-prune --strategy dedup --k 5 --eps 0.01 --seed 3 "$DUPS" |
+	    sed 's/.*"id":\([0-9]*\),.*/\1/' >want
+	[ "$(wc -l <want)" -lt 240 ]	# near-duplicates were dropped
+	split -l 70 --additional-suffix=.jsonl "$DUPS" d.
+	make -s -f "$TESTS_DIR/../pipelines/shards.mk" SHARDS="$(echo d.*)" \
+	    STRATEGY=dedup K=5 SEED=3 EPS=0.01 JOBS=2 OUT=pl >/dev/null
+	[ "$(ls pl/parts | wc -l)" -eq 5 ]
+	cat pl/pruned/d.a?.jsonl | sed 's/.*"id":\([0-9]*\),.*/\1/' |
+	    cmp - want
+	# a part alone: the plan is the prototype model
+	nsl-prune --plan pl/model.jsonl --eps 0.01 \
+	    pl/parts/0.jsonl | cmp - pl/kept/0.jsonl
+	nsl_fails_cleanly nsl-prune o 64 'dedup needs --eps' \
+	    --plan pl/model.jsonl "$DUPS"
+	nsl-score --metric knn --save-model knn.jsonl "$DUPS"
+	nsl_fails_cleanly nsl-prune o 65 'a knn model is not a dedup plan' \
+	    --plan knn.jsonl --eps 0.1 "$DUPS"
+}

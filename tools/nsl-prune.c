@@ -110,9 +110,11 @@ main(int argc, char **argv)
 	if (plan_path != NULL) {
 		struct nsl_prune_plan plan;
 
-		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0 ||
-		    nsl_prune_plan_apply(&plan, (const char *const *)argv +
-		    cli.optind, (size_t)(argc - cli.optind),
+		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0)
+			nsl_die_err(&err);
+		plan.p.eps = job.p.eps;	/* dedup's, from the command line */
+		if (nsl_prune_plan_apply(&plan, (const char *const *)argv +
+		    cli.optind, (size_t)(argc - cli.optind), cli.common.field,
 		    cli.common.output, &err) < 0)
 			nsl_die_err(&err);
 		nsl_prune_plan_release(&plan);

@@ -29,9 +29,17 @@
  * and "bin_hash" instead of "score" and "hash"); hashes and the seed are
  * strings of 16 hex digits, as JSON numbers do not hold 64 bits.
  *
- * Memory: building reads every record's score, hash and group: 24 bytes
- * a record (n records: 24 n bytes, plus the groups' table).  Applying
- * holds the plan (groups x strata numbers) and one record.
+ * SemDeDup (dedup) has no budget; its plan is the prototype model of
+ * nsl-score (nsl/score_model.h) fitted with dedup's --k, --iters and
+ * --seed: its centroids are the whole set's k-means centres, so records
+ * split by their cluster and deduplicated part by part (in input order
+ * within each part) keep what the one-process dedup keeps.
+ * nsl_prune_plan_read() takes such a model file as a dedup plan.
+ *
+ * Memory: building reads every record's score, hash and group, 24 bytes
+ * a record, and sorts them (the C library's sort copies them): about
+ * 48 n bytes at the peak for n records, plus the groups' table.
+ * Applying holds the plan (groups x strata numbers) and one record.
  */
 #ifndef NSL_PRUNE_PLAN_H
 #define NSL_PRUNE_PLAN_H
@@ -57,6 +65,8 @@ struct nsl_prune_plan_group {
 
 struct nsl_prune_plan {
 	struct nsl_prune_params p;
+	double *centroids;	/* dedup: k x d unit centres, owned */
+	size_t k, d;
 	char *score_field, *id_field, *by;	/* owned; by may be NULL */
 	size_t ngroups;
 	struct nsl_prune_plan_group *g;
@@ -88,10 +98,12 @@ int nsl_prune_plan_read(struct nsl_prune_plan *, const char *path,
  * The second pass, per shard: write the lines of the records of paths
  * that the plan keeps, unchanged and in input order, to output (NULL:
  * standard output).  A record of a group the plan does not know is an
- * error.
+ * error.  A dedup plan reads the vectors of field (memory: the records'
+ * n x d numbers, as nsl-prune's dedup) and drops near-duplicates by
+ * P->p.eps within each cluster of its centres (set eps before the call).
  */
 int nsl_prune_plan_apply(const struct nsl_prune_plan *,
-    const char *const *paths, size_t npaths, const char *output,
-    struct nsl_err *err);
+    const char *const *paths, size_t npaths, const char *field,
+    const char *output, struct nsl_err *err);
 
 #endif
