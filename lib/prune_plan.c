@@ -671,10 +671,11 @@ read_model(struct nsl_prune_plan *P, const char *path, struct nsl_err *err)
 	if (nsl_score_model_read(&M, path, err) < 0)
 		return -1;
 	if (M.metric != NSL_SCORE_PROTOTYPE) {
-		nsl_score_model_release(&M);
-		return nsl_err_set(err, NSL_EX_DATAERR, "%s: a %s model is not "
-		    "a dedup plan (prototype is)", path,
+		nsl_err_set(err, NSL_EX_DATAERR, "%s: a %s model is not a "
+		    "dedup plan (prototype is)", path,
 		    nsl_score_metric_name(M.metric));
+		nsl_score_model_release(&M);
+		return -1;
 	}
 	P->p.strategy = NSL_PRUNE_DEDUP;
 	P->centroids = M.x;
