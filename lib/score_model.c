@@ -70,6 +70,10 @@ nsl_score_model_check(const struct nsl_score_job *J,
 	if (F != NULL && F->per_centroid > 0 && (J->k == 0 ||
 	    J->metric[0] != NSL_SCORE_PROTOTYPE))
 		return "--max-per-centroid samples for prototype, with --k";
+	/* the sample's k P rows must be countable (and then allocated) */
+	if (F != NULL && F->per_centroid > 0 &&
+	    F->per_centroid > ((size_t)1 << 40) / J->k)
+		return "--max-per-centroid: k P exceeds 2^40 records";
 	return NULL;
 }
 
