@@ -566,10 +566,6 @@ nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
 {
 	struct nsl_kmeans_params kp;
 	struct nsl_kmeans_result res;
-	struct order *o = NULL;
-	double *dist = NULL, *kept = NULL, *sims = NULL, *blk = NULL;
-	double *ksq = NULL, *bsq = NULL;
-	size_t *cand = NULL, j, c0, c1, nk = 0, maxc = 0;
 	int rc = -1;
 
 	if (stats != NULL) {
@@ -589,20 +585,46 @@ nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
 	kp.seed = stream_seed(p->seed, stream);
 	res.centroids = malloc(p->k * d * sizeof(double));
 	res.assign = malloc(n * sizeof(size_t));
+	if (res.centroids == NULL || res.assign == NULL)
+		oom(err);
+	else if (nsl_kmeans_fit(x, n, d, &kp, &res, err) == 0)
+		rc = nsl_prune_dedup_assigned(p, x, d, members, n,
+		    res.centroids, p->k, keep, stats, err);
+	free(res.centroids);
+	free(res.assign);
+	return rc;
+}
+
+int
+nsl_prune_dedup_assigned(const struct nsl_prune_params *p, const double *x,
+    size_t d, const size_t *members, size_t n, const double *centroids,
+    size_t k, unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err)
+{
+	struct order *o = NULL;
+	double *dist = NULL, *kept = NULL, *sims = NULL, *blk = NULL;
+	double *ksq = NULL, *bsq = NULL;
+	size_t *cand = NULL, *assign = NULL, j, c0, c1, nk = 0, maxc = 0;
+	int rc = -1;
+
+	if (stats != NULL) {
+		stats->n = n;
+		stats->kept = stats->cut = 0;
+	}
+	if (n == 0)
+		return 0;
+	assign = malloc(n * sizeof(*assign));
 	dist = malloc(n * sizeof(*dist));
 	o = malloc(n * sizeof(*o));
 	cand = malloc(n * sizeof(*cand));
-	if (res.centroids == NULL || res.assign == NULL || dist == NULL ||
-	    o == NULL || cand == NULL) {
+	if (assign == NULL || dist == NULL || o == NULL || cand == NULL) {
 		oom(err);
 		goto done;
 	}
-	if (nsl_kmeans_fit(x, n, d, &kp, &res, err) != 0)
-		goto done;
-	nsl_kmeans_assign(x, n, d, res.centroids, p->k, res.assign, dist);
+	nsl_kmeans_assign(x, n, d, centroids, k, assign, dist);
 	for (j = 0; j < n; j++) {
 		o[j].pos = j;
-		o[j].bin = res.assign[j];
+		o[j].bin = assign[j];
 		o[j].key = dist[j];
 	}
 	/* by cluster; farthest from the centroid first; then input order */
@@ -635,8 +657,7 @@ nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
 		stats->kept = nk;
 	rc = 0;
 done:
-	free(res.centroids);
-	free(res.assign);
+	free(assign);
 	free(dist);
 	free(o);
 	free(cand);

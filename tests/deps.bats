@@ -48,6 +48,10 @@ prog /usr/bin/python3 python3
 prog /usr/bin/time time
 prog uptime procps
 prog bc bc
+prog ssh openssh-client
+prog ssh-keygen openssh-client
+prog /usr/sbin/sshd openssh-server
+prog rsync rsync
 prog clang clang
 lib z zlib1g-dev
 lib jansson libjansson-dev

@@ -13,8 +13,10 @@
 #include "nsl/buf.h"
 #include "cli.h"
 #include "nsl/prune.h"
+#include "nsl/prune_plan.h"
 
 static struct nsl_prune_job job = { .score_field = "score" };
+static const char *save_plan, *plan_path, *id_field = "id";
 static int strategy, report, list;
 static const char *strategy_names[16];
 
@@ -47,6 +49,14 @@ static const struct nsl_opt opts[] = {
 	    .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_INT(0, "iters", &job.p.max_iter, "N", 1, 1 << 30,
 	    "dedup: Lloyd iterations at most"),
+	NSL_OPT_STRING(0, "save-plan", &save_plan, "FILE",
+	    "read every shard given, write the selection plan to FILE (no "
+	    "records); ties by the seeded hash of --id-field", .excl = 2),
+	NSL_OPT_STRING(0, "plan", &plan_path, "FILE",
+	    "keep the records a saved plan selects, one shard at a time",
+	    .excl = 2),
+	NSL_OPT_STRING(0, "id-field", &id_field, "NAME",
+	    "with --save-plan: the unique record id"),
 	NSL_OPT_FLAG(0, "report", &report,
 	    "print kept counts and score ranges to stderr"),
 	NSL_OPT_END()
@@ -97,6 +107,20 @@ main(int argc, char **argv)
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
+	if (plan_path != NULL) {
+		struct nsl_prune_plan plan;
+
+		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0)
+			nsl_die_err(&err);
+		plan.p.eps = job.p.eps;	/* dedup's, from the command line */
+		if (nsl_prune_plan_apply(&plan, (const char *const *)argv +
+		    cli.optind, (size_t)(argc - cli.optind), cli.common.field,
+		    cli.common.output, &err) < 0)
+			nsl_die_err(&err);
+		nsl_prune_plan_release(&plan);
+		nsl_cli_release(&cli);
+		return nsl_finish();
+	}
 	job.p.strategy = (enum nsl_prune_strategy)strategy;
 	job.p.seed = cli.common.seed;
 	job.p.by_count = nsl_cli_given(&cli, "keep") > 0;
@@ -109,13 +133,26 @@ main(int argc, char **argv)
 	if (s->needs & NSL_PRUNE_NEEDS_SCORE && have_keep != 1)
 		nsl_usage_error(have_keep ? "give one of --keep-fraction and "
 		    "--keep" : "how many to keep? (--keep-fraction or --keep)");
-	if ((why = nsl_prune_check(&job.p)) != NULL)
+	if ((why = nsl_prune_check(&job.p)) != NULL || (save_plan != NULL &&
+	    (why = nsl_prune_plan_check(&job)) != NULL))
 		nsl_usage_error("%s", why);
 	job.field = cli.common.field;
 	job.output = cli.common.output;
 	job.allow_nonfinite = cli.common.allow_nonfinite;
 	snprintf(prefix, sizeof(prefix), "%s: ", nsl_progname());
 	job.report_prefix = prefix;
+	if (save_plan != NULL) {
+		struct nsl_prune_plan plan;
+
+		if (nsl_prune_plan_build(&plan, &job, id_field,
+		    (const char *const *)argv + cli.optind,
+		    (size_t)(argc - cli.optind), &err) < 0 ||
+		    nsl_prune_plan_write(&plan, save_plan, &err) < 0)
+			nsl_die_err(&err);
+		nsl_prune_plan_release(&plan);
+		nsl_cli_release(&cli);
+		return nsl_finish();
+	}
 	nsl_progress_start(&meter, "records", 0, cli.common.quiet);
 	job.progress = progress;
 	job.progress_arg = &meter;

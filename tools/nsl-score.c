@@ -12,12 +12,15 @@
 #include "cli.h"
 #include "nsl/io.h"
 #include "nsl/score.h"
+#include "nsl/score_model.h"
 
 static struct nsl_score_job job = {
 	.out_field = "score", .cluster_field = "cluster",
 	.label_field = "label", .logits_field = "logits",
 	.iters = 300, .neighbours = 10, .opts = { .window = 10 }
 };
+static struct nsl_score_fit fit = { .id_field = "id" };
+static const char *save_model, *model_path;
 static int center, list;
 static char metric_help[1024];
 
@@ -77,6 +80,17 @@ static const struct nsl_opt opts[] = {
 	    "dynamic-uncertainty: window in epochs"),
 	NSL_OPT_FLAG(0, "probs", &job.opts.probs,
 	    "the outputs field holds probabilities, not logits"),
+	NSL_OPT_STRING(0, "save-model", &save_model, "FILE",
+	    "fit the whole-set metric and write what it learned to FILE "
+	    "(no records are written)", .excl = 2),
+	NSL_OPT_STRING(0, "model", &model_path, "FILE",
+	    "score each record by a saved model, one record at a time",
+	    .excl = 2),
+	NSL_OPT_SIZE(0, "max-per-centroid", &fit.per_centroid, "P", 1,
+	    1099511627776.0, "prototype with --save-model: fit on the k P "
+	    "records of smallest seeded id hash", .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_STRING(0, "id-field", &fit.id_field, "NAME",
+	    "the record id hashed by --max-per-centroid"),
 	NSL_OPT_STRING(0, "label-field", &job.label_field, "NAME",
 	    "class index field"),
 	NSL_OPT_STRING(0, "logits-field", &job.logits_field, "NAME",
@@ -100,11 +114,13 @@ int
 main(int argc, char **argv)
 {
 	const struct nsl_score_metric_def *m;
+	struct nsl_score_model model = { .metric = -1 };
+	const char *const *files;
 	struct nsl_writer *w;
 	struct nsl_cli cli;
 	struct nsl_err err;
 	const char *why;
-	size_t len;
+	size_t len, nfiles;
 	int i;
 
 	len = (size_t)snprintf(metric_help, sizeof(metric_help),
@@ -128,17 +144,29 @@ main(int argc, char **argv)
 	job.field = cli.common.field;
 	job.seed = cli.common.seed;
 	job.float32 = cli.common.float32;
-	if ((why = nsl_score_check(&job)) != NULL)
+	files = (const char *const *)argv + cli.optind;
+	nfiles = (size_t)(argc - cli.optind);
+	if ((why = nsl_score_check(&job)) != NULL ||
+	    ((save_model || model_path) &&
+	    (why = nsl_score_model_check(&job, NULL, save_model ? &fit :
+	    NULL)) != NULL))
 		nsl_usage_error("%s", why);
-	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL)
+	if (fit.per_centroid > 0 && save_model == NULL)
+		nsl_usage_error("--max-per-centroid goes with --save-model");
+	if ((model_path != NULL && nsl_score_model_read(&model, model_path,
+	    &err) < 0) || (save_model != NULL && nsl_score_model_fit(&model,
+	    &job, &fit, files, nfiles, &err) < 0) || (w = nsl_writer_open(
+	    save_model ? save_model : cli.common.output, &err)) == NULL)
 		nsl_die_err(&err);
-	if (nsl_score_run(&job, (const char *const *)argv + cli.optind,
-	    (size_t)(argc - cli.optind), w, &err) < 0) {
+	if ((save_model ? nsl_score_model_write(&model, w, &err) :
+	    model_path ? nsl_score_model_apply(&model, &job, files, nfiles, w,
+	    &err) : nsl_score_run(&job, files, nfiles, w, &err)) < 0) {
 		nsl_writer_abort(w);
 		nsl_die_err(&err);
 	}
 	if (nsl_writer_commit(w, &err) < 0)
 		nsl_die_err(&err);
+	nsl_score_model_release(&model);
 	nsl_cli_release(&cli);
 	return nsl_finish();
 }

@@ -160,6 +160,18 @@ int nsl_prune_dedup(const struct nsl_prune_params *, double *x, size_t d,
     struct nsl_prune_stats *stats, struct nsl_err *err);
 
 /*
+ * SemDeDup's selection alone, on given centres: x (n x d) holds unit rows
+ * (L2-normalised by the caller), centroids k x d.  Each row goes to its
+ * nearest centre (nsl_kmeans_assign) and the clusters are deduplicated
+ * as nsl_prune_dedup does.  So a set split by cluster and deduplicated
+ * part by part with the same centres keeps what the whole set keeps.
+ */
+int nsl_prune_dedup_assigned(const struct nsl_prune_params *, const double *x,
+    size_t d, const size_t *members, size_t n, const double *centroids,
+    size_t k, unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err);
+
+/*
  * Whole set: n records with score[] (may be NULL for dedup), group[] in
  * [0, ngroups) (NULL: one group) where group numbers are the groups'
  * ranks (they also number the random streams), x (n x d, dedup only,

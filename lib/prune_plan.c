@@ -1,0 +1,902 @@
+/*
+ * prune_plan.c - a selection plan over shards (see nsl/prune_plan.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/buf.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/labels.h"
+#include "nsl/prune.h"
+#include "nsl/prune_plan.h"
+#include "nsl/score.h"
+#include "nsl/score_model.h"
+#include "nsl/spool.h"
+#include "nsl/vec.h"
+
+static int
+oom(struct nsl_err *err)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+void
+nsl_prune_plan_init(struct nsl_prune_plan *P)
+{
+	memset(P, 0, sizeof(*P));
+	nsl_prune_params_init(&P->p);
+}
+
+void
+nsl_prune_plan_release(struct nsl_prune_plan *P)
+{
+	size_t g;
+
+	for (g = 0; P->g != NULL && g < P->ngroups; g++) {
+		free(P->g[g].bin_keep);
+		free(P->g[g].bin_hash);
+	}
+	free(P->g);
+	free(P->centroids);
+	free(P->score_field);
+	free(P->id_field);
+	free(P->by);
+	nsl_labels_free(P->groups);
+	nsl_prune_plan_init(P);
+}
+
+const char *
+nsl_prune_plan_check(const struct nsl_prune_job *J)
+{
+	if (J->p.strategy == NSL_PRUNE_DEDUP)
+		return "dedup has no plan: it keeps what --eps leaves";
+	return NULL;
+}
+
+/* One record as the plan sees it. */
+struct key {
+	double s;
+	uint64_t h;
+	size_t g;
+};
+
+/* Group, then score descending, then hash: the hard order. */
+static int
+cmp_hard(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+
+	if (a->g != b->g)
+		return a->g < b->g ? -1 : 1;
+	if (a->s != b->s)
+		return a->s > b->s ? -1 : 1;
+	return (a->h > b->h) - (a->h < b->h);
+}
+
+static int
+cmp_easy(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+
+	if (a->g != b->g)
+		return a->g < b->g ? -1 : 1;
+	if (a->s != b->s)
+		return a->s < b->s ? -1 : 1;
+	return (a->h > b->h) - (a->h < b->h);
+}
+
+static int
+cmp_hash(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+
+	if (a->g != b->g)
+		return a->g < b->g ? -1 : 1;
+	return (a->h > b->h) - (a->h < b->h);
+}
+
+static int
+cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* Is a before or at the boundary (s, h) in the strategy's order? */
+static int
+at_or_before(enum nsl_prune_strategy st, double s, uint64_t h, double bs,
+    uint64_t bh)
+{
+	if (st == NSL_PRUNE_RANDOM)
+		return h <= bh;
+	if (s != bs)
+		return st == NSL_PRUNE_EASY ? s < bs : s > bs;
+	return h <= bh;
+}
+
+/* The hash of rec's id; the group's key into key when by is set. */
+static int
+record_key(const struct nsl_rec *rec, const char *id_field, uint64_t seed,
+    struct nsl_buf *b, uint64_t *h, struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, id_field, err);
+
+	if (f < 0 || nsl_labels_key_at(rec, (size_t)f, NSL_LABELS_LITERALS, b,
+	    err) < 0)
+		return -1;
+	*h = nsl_score_model_hash(seed, b->data, b->len);
+	return 0;
+}
+
+static int
+record_score(const struct nsl_rec *rec, const char *field, double *s,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, field, err);
+
+	if (f < 0 || nsl_rec_number(rec, (size_t)f, s, err) < 0)
+		return -1;
+	if (!isfinite(*s))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": score "
+		    "is not a finite number", field);
+	return 0;
+}
+
+static char *
+dup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Stratified: the cut, the range, the strata and their boundaries. */
+static int
+plan_strata(const struct nsl_prune_params *p, struct key *o, size_t n,
+    size_t m, struct nsl_prune_plan_group *G, struct nsl_err *err)
+{
+	size_t K = p->strata, left, i, b, *size, *start, *fill;
+	uint64_t *hs;
+	int rc = -1;
+
+	G->cut = (size_t)nsl_prune_count(p->cutoff, n);
+	left = n - G->cut;
+	if (m > left)
+		return nsl_err_set(err, NSL_EX_DATAERR, "budget of %zu records "
+		    "exceeds the %zu left after --cutoff dropped %zu", m, left,
+		    G->cut);
+	G->bin_keep = calloc(K, sizeof(*G->bin_keep));
+	G->bin_hash = calloc(K, sizeof(*G->bin_hash));
+	if (G->bin_keep == NULL || G->bin_hash == NULL)
+		return oom(err);
+	if (G->cut > 0) {
+		G->cut_score = o[G->cut - 1].s;
+		G->cut_hash = o[G->cut - 1].h;
+	}
+	if (left == 0 || m == 0)
+		return 0;
+	G->hi = o[G->cut].s;
+	G->lo = o[n - 1].s;
+	size = calloc(K, sizeof(*size));
+	start = calloc(K + 1, sizeof(*start));
+	fill = calloc(K, sizeof(*fill));
+	hs = malloc(left * sizeof(*hs));
+	if (size == NULL || start == NULL || fill == NULL || hs == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (i = G->cut; i < n; i++)
+		size[nsl_prune_bin(o[i].s, G->lo, G->hi, K)]++;
+	for (b = 0; b < K; b++)
+		start[b + 1] = start[b] + size[b];
+	for (i = G->cut; i < n; i++) {
+		b = nsl_prune_bin(o[i].s, G->lo, G->hi, K);
+		hs[start[b] + fill[b]++] = o[i].h;
+	}
+	if (nsl_prune_ccs_allocate(size, K, m, G->bin_keep) != m) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "CCS allocation fell short");
+		goto out;
+	}
+	/* each stratum's draw: its bin_keep smallest hashes */
+	for (b = 0; b < K; b++) {
+		qsort(hs + start[b], size[b], sizeof(*hs), cmp_u64);
+		for (i = 1; i < size[b]; i++)
+			if (hs[start[b] + i] == hs[start[b] + i - 1]) {
+				nsl_err_set(err, NSL_EX_DATAERR, "two records "
+				    "share an id");
+				goto out;
+			}
+		if (G->bin_keep[b] > 0)
+			G->bin_hash[b] = hs[start[b] + G->bin_keep[b] - 1];
+	}
+	rc = 0;
+out:
+	free(size);
+	free(start);
+	free(fill);
+	free(hs);
+	return rc;
+}
+
+/* Plan every group from the keys, sorted in place. */
+static int
+plan_groups(struct nsl_prune_plan *P, struct key *k, size_t n,
+    struct nsl_err *err)
+{
+	const struct nsl_prune_params *p = &P->p;
+	size_t *gsize, *budget, g, i, at = 0;
+	int rc = -1;
+
+	gsize = calloc(P->ngroups + 1, sizeof(*gsize));
+	budget = calloc(P->ngroups + 1, sizeof(*budget));
+	P->g = calloc(P->ngroups + 1, sizeof(*P->g));
+	if (gsize == NULL || budget == NULL || P->g == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		gsize[k[i].g]++;
+	if (nsl_prune_budgets(p, gsize, P->ngroups, budget, err) < 0)
+		goto out;
+	qsort(k, n, sizeof(*k), p->strategy == NSL_PRUNE_EASY ? cmp_easy :
+	    p->strategy == NSL_PRUNE_RANDOM ? cmp_hash : cmp_hard);
+	for (g = 0; g < P->ngroups; at += gsize[g], g++) {
+		struct nsl_prune_plan_group *G = &P->g[g];
+		struct key *o = k + at;
+
+		G->n = gsize[g];
+		G->keep = budget[g];
+		for (i = 1; i < G->n; i++)
+			if (o[i].h == o[i - 1].h && (o[i].s == o[i - 1].s ||
+			    p->strategy == NSL_PRUNE_RANDOM)) {
+				nsl_err_set(err, NSL_EX_DATAERR, "two records "
+				    "share an id: a plan needs unique ids");
+				goto name;
+			}
+		if (p->strategy == NSL_PRUNE_STRATIFIED) {
+			if (plan_strata(p, o, G->n, G->keep, G, err) < 0)
+				goto name;
+		} else if (G->keep > 0) {
+			G->score = o[G->keep - 1].s;
+			G->hash = o[G->keep - 1].h;
+		}
+	}
+	rc = 0;
+	goto out;
+name:
+	if (P->by != NULL) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		nsl_err_set(err, err->code, "group %.100s: %.300s",
+		    nsl_labels_names(P->groups)[g], msg);
+	}
+out:
+	free(gsize);
+	free(budget);
+	return rc;
+}
+
+int
+nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
+    const char *id_field, const char *const *paths, size_t npaths,
+    struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct key *k = NULL;
+	struct nsl_rec rec;
+	size_t n = 0, cap = 0, i, f, *rank = NULL;
+	int got = 0, rc = -1, scored = J->p.strategy != NSL_PRUNE_RANDOM;
+
+	nsl_prune_plan_init(P);
+	P->p = J->p;
+	P->score_field = dup(J->score_field);
+	P->id_field = dup(id_field);
+	P->by = dup(J->by);
+	nsl_rec_init(&rec, 0);
+	if (P->score_field == NULL || P->id_field == NULL ||
+	    (J->by != NULL && (P->by == NULL || (P->groups =
+	    nsl_labels_new_flags(NSL_LABELS_LITERALS)) == NULL))) {
+		oom(err);
+		goto out;
+	}
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (f = 0; f < npaths; f++) {
+		struct nsl_reader *r = nsl_reader_open(paths[f], err);
+		long g = 0;
+
+		if (r == NULL)
+			goto out;
+		while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+			if (n == cap) {
+				struct key *t;
+
+				cap = cap ? 2 * cap : 4096;
+				if ((t = realloc(k, cap * sizeof(*k))) == NULL) {
+					got = oom(err);
+					break;
+				}
+				k = t;
+			}
+			k[n].s = 0;
+			if ((scored && record_score(&rec, J->score_field,
+			    &k[n].s, err) < 0) || record_key(&rec, id_field,
+			    J->p.seed, &b, &k[n].h, err) < 0 || (J->by != NULL &&
+			    (g = nsl_labels_add(P->groups, &rec, J->by,
+			    err)) < 0)) {
+				nsl_err_at(err, nsl_reader_name(r),
+				    nsl_reader_lineno(r));
+				got = -1;
+				break;
+			}
+			k[n++].g = (size_t)g;
+		}
+		nsl_reader_close(r);
+		if (got < 0)
+			goto out;
+	}
+	P->ngroups = J->by != NULL ? nsl_labels_count(P->groups) : 1;
+	if (J->by != NULL) {
+		/* groups by sorted rank: the order of any split */
+		if ((rank = malloc((P->ngroups + 1) * sizeof(*rank))) == NULL) {
+			oom(err);
+			goto out;
+		}
+		if (nsl_labels_sort(P->groups, rank, err) < 0)
+			goto out;
+		for (i = 0; i < n; i++)
+			k[i].g = rank[k[i].g];
+	}
+	rc = plan_groups(P, k, n, err);
+out:
+	free(k);
+	free(rank);
+	nsl_buf_release(&b);
+	nsl_rec_release(&rec);
+	if (rc < 0)
+		nsl_prune_plan_release(P);
+	return rc;
+}
+
+/* 16 hex digits (the plan's hashes and seed) into *h. */
+static int
+parse_hash(const char *s, const char *key, uint64_t *h, struct nsl_err *err)
+{
+	char *end;
+
+	if (strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+		    "expected 16 hex digits", key);
+	*h = (uint64_t)strtoull(s, &end, 16);
+	return 0;
+}
+
+static void
+put_hash(struct nsl_obj *o, const char *key, uint64_t h)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%016llx", (unsigned long long)h);
+	nsl_obj_key(o, key);
+	nsl_obj_string(o, s);
+}
+
+int
+nsl_prune_plan_write(const struct nsl_prune_plan *P, const char *path,
+    struct nsl_err *err)
+{
+	const char *const *names = P->groups != NULL ?
+	    nsl_labels_names(P->groups) : NULL;
+	int strat = P->p.strategy == NSL_PRUNE_STRATIFIED;
+	struct nsl_buf b = NSL_BUF_INIT, t = NSL_BUF_INIT;
+	struct nsl_writer *w;
+	struct nsl_obj o;
+	size_t g, j;
+
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "nsl");
+	nsl_obj_string(&o, "prune-plan");
+	nsl_obj_key(&o, "strategy");
+	nsl_obj_string(&o, nsl_prune_strategy_name(P->p.strategy));
+	put_hash(&o, "seed", P->p.seed);
+	nsl_obj_key(&o, "score_field");
+	nsl_obj_string(&o, P->score_field);
+	nsl_obj_key(&o, "id_field");
+	nsl_obj_string(&o, P->id_field);
+	nsl_obj_key(&o, "by");
+	if (P->by != NULL)
+		nsl_obj_string(&o, P->by);
+	else
+		nsl_obj_null(&o);
+	nsl_obj_key(&o, "strata");
+	nsl_obj_integer(&o, (long long)P->p.strata);
+	nsl_obj_key(&o, "groups");
+	nsl_obj_integer(&o, (long long)P->ngroups);
+	nsl_obj_end(&o);
+	for (g = 0; g < P->ngroups; g++) {
+		const struct nsl_prune_plan_group *G = &P->g[g];
+
+		nsl_obj_begin(&o, &b);
+		nsl_obj_key(&o, "group");
+		if (names != NULL)
+			nsl_obj_raw(&o, names[g], strlen(names[g]));
+		else
+			nsl_obj_null(&o);
+		nsl_obj_key(&o, "n");
+		nsl_obj_integer(&o, (long long)G->n);
+		nsl_obj_key(&o, "keep");
+		nsl_obj_integer(&o, (long long)G->keep);
+		if (!strat) {
+			nsl_obj_key(&o, "score");
+			nsl_obj_number(&o, G->score);
+			put_hash(&o, "hash", G->hash);
+			nsl_obj_end(&o);
+			continue;
+		}
+		nsl_obj_key(&o, "cut");
+		nsl_obj_integer(&o, (long long)G->cut);
+		nsl_obj_key(&o, "cut_score");
+		nsl_obj_number(&o, G->cut_score);
+		put_hash(&o, "cut_hash", G->cut_hash);
+		nsl_obj_key(&o, "lo");
+		nsl_obj_number(&o, G->lo);
+		nsl_obj_key(&o, "hi");
+		nsl_obj_number(&o, G->hi);
+		nsl_buf_reset(&t);
+		nsl_buf_addc(&t, '[');
+		for (j = 0; j < P->p.strata; j++)
+			nsl_buf_addf(&t, "%s%zu", j ? "," : "",
+			    G->bin_keep[j]);
+		nsl_buf_addc(&t, ']');
+		nsl_obj_key(&o, "bin_keep");
+		nsl_obj_raw(&o, t.data, t.len);
+		nsl_buf_reset(&t);
+		nsl_buf_addc(&t, '[');
+		for (j = 0; j < P->p.strata; j++)
+			nsl_buf_addf(&t, "%s\"%016llx\"", j ? "," : "",
+			    (unsigned long long)G->bin_hash[j]);
+		nsl_buf_addc(&t, ']');
+		nsl_obj_key(&o, "bin_hash");
+		nsl_obj_raw(&o, t.data, t.len);
+		nsl_obj_end(&o);
+	}
+	if ((w = nsl_writer_open(path, err)) == NULL ||
+	    nsl_writer_write(w, b.data, b.len, err) < 0) {
+		if (w != NULL)
+			nsl_writer_abort(w);
+		nsl_buf_release(&b);
+		nsl_buf_release(&t);
+		return -1;
+	}
+	nsl_buf_release(&b);
+	nsl_buf_release(&t);
+	return nsl_writer_commit(w, err);
+}
+
+/* Member key of rec: 16 hex digits into *h. */
+static int
+get_hash(const struct nsl_rec *rec, const char *key, struct nsl_buf *b,
+    uint64_t *h, struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+
+	if (f < 0 || nsl_rec_string(rec, (size_t)f, b, err) < 0)
+		return -1;
+	return parse_hash(b->data, key, h, err);
+}
+
+static int
+get_count(const struct nsl_rec *rec, const char *key, size_t *out,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+	double v;
+
+	if (f < 0 || nsl_rec_number(rec, (size_t)f, &v, err) < 0)
+		return -1;
+	if (!(v >= 0 && v <= 1e15 && v == floor(v)))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": expected "
+		    "a count", key);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+get_number(const struct nsl_rec *rec, const char *key, double *out,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+
+	return f < 0 ? -1 : nsl_rec_number(rec, (size_t)f, out, err);
+}
+
+/* A string member, or NULL for null when nullable. */
+static int
+get_name(const struct nsl_rec *rec, const char *key, int nullable,
+    struct nsl_buf *b, char **out, struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+
+	if (f < 0)
+		return -1;
+	if (nullable && rec->fields[f].type == NSL_JSON_NULL)
+		return 0;
+	if (nsl_rec_string(rec, (size_t)f, b, err) < 0)
+		return -1;
+	return (*out = strdup(b->data)) == NULL ? oom(err) : 0;
+}
+
+static int
+read_header(struct nsl_prune_plan *P, const struct nsl_rec *rec,
+    struct nsl_buf *b, struct nsl_err *err)
+{
+	enum nsl_prune_strategy st;
+	char *s = NULL;
+
+	if (get_name(rec, "nsl", 0, b, &s, err) < 0)
+		return -1;
+	if (strcmp(s, "prune-plan") != 0) {
+		free(s);
+		return nsl_err_set(err, NSL_EX_DATAERR, "not a prune plan");
+	}
+	free(s);
+	s = NULL;
+	if (get_name(rec, "strategy", 0, b, &s, err) < 0)
+		return -1;
+	if (nsl_prune_strategy_parse(s, &st) < 0 || st == NSL_PRUNE_DEDUP) {
+		free(s);
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"strategy\": "
+		    "not a strategy with a plan");
+	}
+	free(s);
+	P->p.strategy = st;
+	if (get_hash(rec, "seed", b, &P->p.seed, err) < 0 ||
+	    get_name(rec, "score_field", 0, b, &P->score_field, err) < 0 ||
+	    get_name(rec, "id_field", 0, b, &P->id_field, err) < 0 ||
+	    get_name(rec, "by", 1, b, &P->by, err) < 0 ||
+	    get_count(rec, "strata", &P->p.strata, err) < 0 ||
+	    get_count(rec, "groups", &P->ngroups, err) < 0)
+		return -1;
+	if (P->p.strata < 1 || P->p.strata > 1 << 24 ||
+	    (P->by == NULL && P->ngroups != 1))
+		return nsl_err_set(err, NSL_EX_DATAERR, "bad \"strata\" or "
+		    "\"groups\"");
+	if ((P->g = calloc(P->ngroups + 1, sizeof(*P->g))) == NULL ||
+	    (P->by != NULL && (P->groups =
+	    nsl_labels_new_flags(NSL_LABELS_LITERALS)) == NULL))
+		return oom(err);
+	return 0;
+}
+
+/* The arrays of a stratified group line. */
+static int
+read_bins(const struct nsl_prune_plan *P, struct nsl_prune_plan_group *G,
+    const struct nsl_rec *rec, struct nsl_err *err)
+{
+	size_t K = P->p.strata, j;
+	json_t *a = NULL, *v;
+	long f;
+
+	G->bin_keep = calloc(K, sizeof(*G->bin_keep));
+	G->bin_hash = calloc(K, sizeof(*G->bin_hash));
+	if (G->bin_keep == NULL || G->bin_hash == NULL)
+		return oom(err);
+	if ((f = nsl_rec_require(rec, "bin_keep", err)) < 0 ||
+	    (a = nsl_rec_json(rec, (size_t)f, err)) == NULL)
+		return -1;
+	if (!json_is_array(a) || json_array_size(a) != K)
+		goto bad;
+	json_array_foreach(a, j, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			goto bad;
+		G->bin_keep[j] = (size_t)json_integer_value(v);
+	}
+	json_decref(a);
+	if ((f = nsl_rec_require(rec, "bin_hash", err)) < 0 ||
+	    (a = nsl_rec_json(rec, (size_t)f, err)) == NULL)
+		return -1;
+	if (!json_is_array(a) || json_array_size(a) != K)
+		goto bad;
+	json_array_foreach(a, j, v)
+		if (!json_is_string(v) || parse_hash(json_string_value(v),
+		    "bin_hash", &G->bin_hash[j], err) < 0) {
+			json_decref(a);
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"bin_hash\": expected %zu hashes", K);
+		}
+	json_decref(a);
+	return 0;
+bad:
+	json_decref(a);
+	return nsl_err_set(err, NSL_EX_DATAERR, "fields \"bin_keep\" and "
+	    "\"bin_hash\": expected %zu counts and %zu hashes", K, K);
+}
+
+static int
+read_group(struct nsl_prune_plan *P, size_t g, const struct nsl_rec *rec,
+    struct nsl_buf *b, struct nsl_err *err)
+{
+	struct nsl_prune_plan_group *G = &P->g[g];
+
+	if (P->by != NULL) {
+		long l = nsl_labels_add(P->groups, rec, "group", err);
+
+		if (l < 0)
+			return -1;
+		if ((size_t)l != g)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"group\": a group given twice");
+	}
+	if (get_count(rec, "n", &G->n, err) < 0 ||
+	    get_count(rec, "keep", &G->keep, err) < 0)
+		return -1;
+	if (G->keep > G->n)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"keep\": more "
+		    "than the group's n");
+	if (P->p.strategy != NSL_PRUNE_STRATIFIED)
+		return get_number(rec, "score", &G->score, err) < 0 ||
+		    get_hash(rec, "hash", b, &G->hash, err) < 0 ? -1 : 0;
+	if (get_count(rec, "cut", &G->cut, err) < 0 ||
+	    get_number(rec, "cut_score", &G->cut_score, err) < 0 ||
+	    get_hash(rec, "cut_hash", b, &G->cut_hash, err) < 0 ||
+	    get_number(rec, "lo", &G->lo, err) < 0 ||
+	    get_number(rec, "hi", &G->hi, err) < 0)
+		return -1;
+	return read_bins(P, G, rec, err);
+}
+
+/* Is rec the header of a score model (a dedup plan)? */
+static int
+is_model(const struct nsl_rec *rec, struct nsl_buf *b)
+{
+	long f = nsl_rec_find(rec, "nsl");
+	struct nsl_err e;
+
+	return f >= 0 && nsl_rec_string(rec, (size_t)f, b, &e) == 0 &&
+	    strcmp(b->data, "score-model") == 0;
+}
+
+/* A prototype model as the plan of dedup. */
+static int
+read_model(struct nsl_prune_plan *P, const char *path, struct nsl_err *err)
+{
+	struct nsl_score_model M;
+
+	if (nsl_score_model_read(&M, path, err) < 0)
+		return -1;
+	if (M.metric != NSL_SCORE_PROTOTYPE) {
+		nsl_err_set(err, NSL_EX_DATAERR, "%s: a %s model is not a "
+		    "dedup plan (prototype is)", path,
+		    nsl_score_metric_name(M.metric));
+		nsl_score_model_release(&M);
+		return -1;
+	}
+	P->p.strategy = NSL_PRUNE_DEDUP;
+	P->centroids = M.x;
+	P->k = M.rows;
+	P->d = M.d;
+	M.x = NULL;
+	nsl_score_model_release(&M);
+	return 0;
+}
+
+int
+nsl_prune_plan_read(struct nsl_prune_plan *P, const char *path,
+    struct nsl_err *err)
+{
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_reader *r;
+	struct nsl_rec rec;
+	size_t g = 0;
+	int got, rc = -1, head = 0;
+
+	nsl_prune_plan_init(P);
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+		if (!head && is_model(&rec, &b)) {
+			nsl_reader_close(r);
+			nsl_rec_release(&rec);
+			nsl_buf_release(&b);
+			return read_model(P, path, err);
+		}
+		if (!head) {
+			if (read_header(P, &rec, &b, err) < 0)
+				goto place;
+			head = 1;
+			continue;
+		}
+		if (g == P->ngroups) {
+			nsl_err_set(err, NSL_EX_DATAERR, "more groups than the "
+			    "header's %zu", P->ngroups);
+			goto place;
+		}
+		if (read_group(P, g++, &rec, &b, err) < 0)
+			goto place;
+	}
+	if (got < 0)
+		goto out;
+	if (!head || g != P->ngroups) {
+		nsl_err_set(err, NSL_EX_DATAERR, "%s", !head ? "no plan header" :
+		    "truncated plan: fewer groups than the header says");
+		goto place;
+	}
+	rc = 0;
+	goto out;
+place:
+	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+out:
+	nsl_reader_close(r);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&b);
+	if (rc < 0)
+		nsl_prune_plan_release(P);
+	return rc;
+}
+
+/* Does the plan keep rec?  1 or 0, or -1 with err set. */
+static int
+plan_keeps(const struct nsl_prune_plan *P, const struct nsl_rec *rec,
+    struct nsl_buf *b, struct nsl_err *err)
+{
+	const struct nsl_prune_plan_group *G = P->g;
+	enum nsl_prune_strategy st = P->p.strategy;
+	double s = 0;
+	uint64_t h;
+	size_t bin;
+
+	if (P->by != NULL) {
+		long f = nsl_rec_require(rec, P->by, err), g;
+
+		if (f < 0 || nsl_labels_key_at(rec, (size_t)f,
+		    NSL_LABELS_LITERALS, b, err) < 0)
+			return -1;
+		if ((g = nsl_labels_find(P->groups, b->data)) < 0)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "group %.100s is not in the plan", P->by, b->data);
+		G += g;
+	}
+	if ((st != NSL_PRUNE_RANDOM && record_score(rec, P->score_field, &s,
+	    err) < 0) || record_key(rec, P->id_field, P->p.seed, b, &h,
+	    err) < 0)
+		return -1;
+	if (G->keep == 0)
+		return 0;
+	if (st != NSL_PRUNE_STRATIFIED)
+		return at_or_before(st, s, h, G->score, G->hash);
+	if (G->cut > 0 && at_or_before(NSL_PRUNE_HARD, s, h, G->cut_score,
+	    G->cut_hash))
+		return 0;
+	bin = nsl_prune_bin(s, G->lo, G->hi, P->p.strata);
+	return G->bin_keep[bin] > 0 && h <= G->bin_hash[bin];
+}
+
+/* SemDeDup on the plan's centres: the records of paths at once. */
+static int
+apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
+    size_t npaths, const char *field, const char *output,
+    struct nsl_err *err)
+{
+	struct nsl_prune_set set;
+	struct nsl_spool *spool;
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	unsigned char *keep = NULL;
+	size_t *members = NULL, i, f;
+	int rc = -1, got;
+
+	if (!(P->p.eps >= 0 && P->p.eps <= 2))
+		return nsl_err_set(err, NSL_EX_USAGE, "dedup needs --eps in "
+		    "[0, 2]");
+	if ((spool = nsl_spool_new()) == NULL ||
+	    nsl_prune_set_init(&set, 0) != 0) {
+		nsl_spool_free(spool);
+		return oom(err);
+	}
+	nsl_rec_init(&rec, 0);
+	for (f = 0; f < npaths; f++) {
+		if (nsl_spool_open(spool, paths[f], err))
+			goto done;
+		while ((got = nsl_spool_next(spool, &rec, err)) == 1)
+			if (nsl_prune_set_add(&set, &rec, NULL, field, NULL,
+			    err) != 0 || (set.d != P->d && nsl_err_set(err,
+			    NSL_EX_DATAERR, "field \"%s\": %zu numbers, the "
+			    "plan's centres have %zu", field, set.d, P->d))) {
+				nsl_spool_locate(spool, err);
+				goto done;
+			}
+		if (got < 0)
+			goto done;
+	}
+	keep = calloc(set.n + 1, 1);
+	members = malloc((set.n + 1) * sizeof(*members));
+	if (keep == NULL || members == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < set.n; i++)
+		members[i] = i;
+	nsl_vec_normalize_rows(set.x, set.n, set.d);
+	if (nsl_prune_dedup_assigned(&P->p, set.x, set.d, members, set.n,
+	    P->centroids, P->k, keep, NULL, err) != 0)
+		goto done;
+	if ((w = nsl_writer_open(output, err)) == NULL)
+		goto done;
+	if (nsl_spool_emit(spool, keep, w, err) != 0)
+		goto done;
+	if (nsl_writer_commit(w, err) != 0) {
+		nsl_err_at(err, output != NULL ? output : "<stdout>", 0);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(keep);
+	free(members);
+	nsl_rec_release(&rec);
+	nsl_prune_set_release(&set);
+	nsl_spool_free(spool);
+	return rc;
+}
+
+int
+nsl_prune_plan_apply(const struct nsl_prune_plan *P,
+    const char *const *paths, size_t npaths, const char *field,
+    const char *output, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	size_t f;
+	int got = 0, keep;
+
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	if (P->p.strategy == NSL_PRUNE_DEDUP)
+		return apply_dedup(P, paths, npaths, field, output, err);
+	if ((w = nsl_writer_open(output, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	for (f = 0; f < npaths && got >= 0; f++) {
+		struct nsl_reader *r = nsl_reader_open(paths[f], err);
+
+		if (r == NULL) {
+			got = -1;
+			break;
+		}
+		while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+			if ((keep = plan_keeps(P, &rec, &b, err)) < 0) {
+				nsl_err_at(err, nsl_reader_name(r),
+				    nsl_reader_lineno(r));
+				got = -1;
+				break;
+			}
+			if (keep && (nsl_writer_write(w, rec.line, rec.len,
+			    err) < 0 || nsl_writer_write(w, "\n", 1, err) < 0)) {
+				got = -1;
+				break;
+			}
+		}
+		nsl_reader_close(r);
+	}
+	nsl_rec_release(&rec);
+	nsl_buf_release(&b);
+	if (got < 0) {
+		nsl_writer_abort(w);
+		return -1;
+	}
+	if (nsl_writer_commit(w, err) < 0) {
+		nsl_err_at(err, output != NULL ? output : "<stdout>", 0);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,831 @@
+/*
+ * score_model.c - fit a whole-set metric once, apply it per shard (see
+ * nsl/score_model.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/buf.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/kmeans.h"
+#include "nsl/labels.h"
+#include "nsl/score.h"
+#include "nsl/score_model.h"
+#include "nsl/vec.h"
+
+static int
+oom(struct nsl_err *err)
+{
+	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+uint64_t
+nsl_score_model_hash(uint64_t seed, const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed, z;
+	size_t i;
+
+	/* FNV-1a over the bytes, then splitmix64's finaliser: every bit
+	 * of the seed and of the text reaches every bit of the hash */
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	z = h + 0x9e3779b97f4a7c15ULL + seed * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+nsl_score_model_init(struct nsl_score_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->metric = -1;
+}
+
+void
+nsl_score_model_release(struct nsl_score_model *m)
+{
+	free(m->x);
+	nsl_labels_free(m->classes);
+	nsl_score_model_init(m);
+}
+
+const char *
+nsl_score_model_check(const struct nsl_score_job *J,
+    const struct nsl_score_model *m, const struct nsl_score_fit *F)
+{
+	static char msg[160];
+
+	if (J->nmetrics != 1 || !nsl_score_metric_whole_set(J->metric[0]))
+		return "a model is of one whole-set metric: --metric "
+		    "prototype, class-prototype or knn alone";
+	if (m != NULL && m->metric != J->metric[0]) {
+		snprintf(msg, sizeof(msg), "--model holds a %s model, not %s",
+		    nsl_score_metric_name(m->metric),
+		    nsl_score_metric_name(J->metric[0]));
+		return msg;
+	}
+	if (F != NULL && F->per_centroid > 0 && (J->k == 0 ||
+	    J->metric[0] != NSL_SCORE_PROTOTYPE))
+		return "--max-per-centroid samples for prototype, with --k";
+	/* the sample's k P rows must be countable (and then allocated) */
+	if (F != NULL && F->per_centroid > 0 &&
+	    F->per_centroid > ((size_t)1 << 40) / J->k)
+		return "--max-per-centroid: k P exceeds 2^40 records";
+	return NULL;
+}
+
+/* The rows read by a fit, in a growing array. */
+struct rows {
+	double *x;
+	size_t n, d, cap;	/* cap in rows */
+	double *v;		/* one record's vector */
+	size_t vcap;
+};
+
+static double *
+rows_add(struct rows *R)
+{
+	if (R->n == R->cap) {
+		size_t cap = R->cap ? 2 * R->cap : 1024;
+		double *x = realloc(R->x, cap * R->d * sizeof(double));
+
+		if (x == NULL)
+			return NULL;
+		R->x = x;
+		R->cap = cap;
+	}
+	return R->x + R->n++ * R->d;
+}
+
+/* rec's vector field into R->v, of the length of the first. */
+static int
+read_vector(struct rows *R, const struct nsl_rec *rec, const char *field,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, field, err);
+	size_t len = 0;
+
+	if (f < 0 || nsl_rec_vector(rec, (size_t)f, &R->v, &len, &R->vcap,
+	    err) < 0)
+		return -1;
+	if (len == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": empty "
+		    "vector", field);
+	if (R->d != 0 && len != R->d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "numbers, expected %zu", field, len, R->d);
+	R->d = len;
+	return 0;
+}
+
+/* The seeded sample: a max-heap of the smallest hashes seen. */
+struct sample {
+	uint64_t *h;		/* heap of hashes, slot[i] holds its row */
+	size_t *slot;
+	size_t n, cap;
+};
+
+static void
+sample_sift(struct sample *S, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+		uint64_t th;
+
+		if (l < S->n && S->h[l] > S->h[m])
+			m = l;
+		if (r < S->n && S->h[r] > S->h[m])
+			m = r;
+		if (m == i)
+			return;
+		th = S->h[i], S->h[i] = S->h[m], S->h[m] = th;
+		t = S->slot[i], S->slot[i] = S->slot[m], S->slot[m] = t;
+		i = m;
+	}
+}
+
+/* Offer a row of hash h: the row slot to fill, or NULL (not sampled). */
+static double *
+sample_offer(struct sample *S, struct rows *R, uint64_t h)
+{
+	size_t i;
+
+	if (S->n < S->cap) {
+		double *row = rows_add(R);
+
+		if (row == NULL)
+			return NULL;
+		i = S->n++;
+		S->h[i] = h;
+		S->slot[i] = R->n - 1;
+		while (i > 0 && S->h[(i - 1) / 2] < S->h[i]) {
+			size_t p = (i - 1) / 2, t;
+			uint64_t th;
+
+			th = S->h[i], S->h[i] = S->h[p], S->h[p] = th;
+			t = S->slot[i], S->slot[i] = S->slot[p], S->slot[p] = t;
+			i = p;
+		}
+		return row;
+	}
+	if (!(h < S->h[0]))
+		return NULL;
+	/* h takes the largest's place and its row's slot */
+	i = S->slot[0];
+	S->h[0] = h;
+	sample_sift(S, 0);
+	return R->x + i * R->d;
+}
+
+struct hashed {
+	uint64_t h;
+	size_t slot;
+};
+
+static int
+cmp_hashed(const void *pa, const void *pb)
+{
+	const struct hashed *a = pa, *b = pb;
+
+	return (a->h > b->h) - (a->h < b->h);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct fit {
+	const struct nsl_score_job *J;
+	const struct nsl_score_fit *F;
+	struct rows R;
+	struct sample S;
+	struct nsl_labels *labels;	/* class-prototype, or prototype's k */
+	size_t *li;			/* label number of each row */
+	size_t licap;
+	double *sum;			/* class-prototype mean: classes x d */
+	size_t *count, ncap;
+	struct nsl_buf key;
+};
+
+static int
+fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = T->J;
+	int metric = J->metric[0];
+	double *row;
+	long l = 0;
+	size_t j;
+
+	if (read_vector(&T->R, rec, J->field, err) < 0)
+		return -1;
+	if (T->labels != NULL && (l = nsl_labels_add(T->labels, rec,
+	    J->label_field, err)) < 0)
+		return -1;
+	if (metric == NSL_SCORE_CLASS_PROTOTYPE && !J->median) {
+		size_t d = T->R.d;
+
+		/* the class sums stream: classes x d numbers */
+		if ((size_t)l >= T->ncap) {
+			size_t cap = T->ncap ? 2 * T->ncap : 16;
+			double *s = realloc(T->sum, cap * d * sizeof(double));
+			size_t *c;
+
+			if (s == NULL)
+				return oom(err);
+			T->sum = s;
+			if ((c = realloc(T->count, cap * sizeof(*c))) == NULL)
+				return oom(err);
+			T->count = c;
+			memset(T->sum + T->ncap * d, 0, (cap - T->ncap) * d *
+			    sizeof(double));
+			memset(T->count + T->ncap, 0, (cap - T->ncap) *
+			    sizeof(*c));
+			T->ncap = cap;
+		}
+		for (j = 0; j < d; j++)
+			T->sum[(size_t)l * d + j] += T->R.v[j];
+		T->count[l]++;
+		return 0;
+	}
+	if (T->S.cap > 0) {
+		long f = nsl_rec_require(rec, T->F->id_field, err);
+
+		if (f < 0 || nsl_labels_key_at(rec, (size_t)f,
+		    NSL_LABELS_LITERALS, &T->key, err) < 0)
+			return -1;
+		row = sample_offer(&T->S, &T->R, nsl_score_model_hash(J->seed,
+		    T->key.data, T->key.len));
+		if (row == NULL && T->S.n < T->S.cap)
+			return oom(err);
+	} else if ((row = rows_add(&T->R)) == NULL)
+		return oom(err);
+	if (row != NULL)
+		memcpy(row, T->R.v, T->R.d * sizeof(double));
+	if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
+		if (T->R.n > T->licap) {
+			size_t cap = T->licap ? 2 * T->licap : 1024, *p;
+
+			if ((p = realloc(T->li, cap * sizeof(*p))) == NULL)
+				return oom(err);
+			T->li = p;
+			T->licap = cap;
+		}
+		T->li[T->R.n - 1] = (size_t)l;
+	}
+	return 0;
+}
+
+/* The rows sampled, in increasing hash order (not the order read). */
+static int
+sample_order(struct fit *T, struct nsl_err *err)
+{
+	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
+	double *x = malloc((T->S.n + 1) * T->R.d * sizeof(double));
+	size_t i, d = T->R.d;
+
+	if (o == NULL || x == NULL) {
+		free(o);
+		free(x);
+		return oom(err);
+	}
+	for (i = 0; i < T->S.n; i++) {
+		o[i].h = T->S.h[i];
+		o[i].slot = T->S.slot[i];
+	}
+	qsort(o, T->S.n, sizeof(*o), cmp_hashed);
+	for (i = 0; i < T->S.n; i++)
+		memcpy(x + i * d, T->R.x + o[i].slot * d, d * sizeof(double));
+	free(T->R.x);
+	free(o);
+	T->R.x = x;
+	T->R.n = T->R.cap = T->S.n;
+	return 0;
+}
+
+static int
+fit_prototype(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = T->J;
+	struct nsl_kmeans_params p;
+	struct nsl_kmeans_result r;
+	size_t k = J->k ? J->k : nsl_labels_count(T->labels);
+	int rc;
+
+	if (T->S.cap > 0 && sample_order(T, err) < 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.k = k;
+	p.max_iter = J->iters;
+	p.tol = 1e-4;		/* nsl_score_prototype's */
+	p.seed = J->seed;
+	nsl_vec_normalize_rows(T->R.x, T->R.n, T->R.d);
+	M->x = malloc((k ? k : 1) * T->R.d * sizeof(double));
+	r.centroids = M->x;
+	r.assign = malloc((T->R.n + 1) * sizeof(size_t));
+	if (M->x == NULL || r.assign == NULL) {
+		free(r.assign);
+		return oom(err);
+	}
+	rc = nsl_kmeans_fit(T->R.x, T->R.n, T->R.d, &p, &r, err);
+	free(r.assign);
+	M->rows = k;
+	return rc;
+}
+
+static int
+fit_class(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
+{
+	size_t nl = nsl_labels_count(T->labels), d = T->R.d, c, i, j;
+	size_t *rank = malloc((nl + 1) * sizeof(*rank)), *cnt = NULL;
+	double *col = NULL;
+
+	M->x = calloc(nl * d + 1, sizeof(double));
+	if (rank == NULL || M->x == NULL)
+		goto oom;
+	if (nsl_labels_sort(T->labels, rank, err) < 0)
+		goto fail;
+	M->rows = nl;
+	if (!T->J->median) {
+		/* sums in record order, then / count: the whole-set run's */
+		for (c = 0; c < nl; c++)
+			for (j = 0; j < d; j++)
+				M->x[rank[c] * d + j] = T->sum[c * d + j] /
+				    (double)T->count[c];
+	} else {
+		if ((cnt = calloc(nl, sizeof(*cnt))) == NULL ||
+		    (col = malloc((T->R.n + 1) * sizeof(*col))) == NULL)
+			goto oom;
+		for (c = 0; c < nl; c++)
+			for (j = 0; j < d; j++) {
+				size_t m = 0;
+
+				for (i = 0; i < T->R.n; i++)
+					if (T->li[i] == c)
+						col[m++] = T->R.x[i * d + j];
+				qsort(col, m, sizeof(*col), cmp_double);
+				M->x[rank[c] * d + j] = m % 2 ? col[m / 2] :
+				    (col[m / 2 - 1] + col[m / 2]) / 2;
+			}
+	}
+	M->classes = T->labels;
+	T->labels = NULL;
+	free(rank);
+	free(cnt);
+	free(col);
+	return 0;
+oom:
+	oom(err);
+fail:
+	free(rank);
+	free(cnt);
+	free(col);
+	return -1;
+}
+
+int
+nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
+    const struct nsl_score_fit *F, const char *const *paths, size_t npaths,
+    struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	int metric = J->metric[0], got = 0, rc = -1;
+	struct nsl_rec rec;
+	struct fit T;
+	size_t p;
+
+	nsl_score_model_init(M);
+	memset(&T, 0, sizeof(T));
+	T.J = J;
+	T.F = F;
+	nsl_buf_init(&T.key);
+	nsl_rec_init(&rec, 0);
+	if (nsl_score_model_check(J, NULL, F) != NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s",
+		    nsl_score_model_check(J, NULL, F));
+	M->metric = metric;
+	M->median = J->median;
+	M->neighbours = J->neighbours;
+	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
+		T.S.cap = J->k * F->per_centroid;
+		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
+		T.S.slot = malloc(T.S.cap * sizeof(*T.S.slot));
+		if (T.S.h == NULL || T.S.slot == NULL) {
+			oom(err);
+			goto out;
+		}
+	}
+	if ((metric == NSL_SCORE_CLASS_PROTOTYPE ||
+	    (metric == NSL_SCORE_PROTOTYPE && J->k == 0)) &&
+	    (T.labels = nsl_labels_new()) == NULL) {
+		oom(err);
+		goto out;
+	}
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (p = 0; p < npaths; p++) {
+		struct nsl_reader *r = nsl_reader_open(paths[p], err);
+
+		if (r == NULL)
+			goto out;
+		while ((got = nsl_rec_read(r, &rec, err)) == 1)
+			if (fit_record(&T, &rec, err) < 0) {
+				nsl_err_at(err, nsl_reader_name(r),
+				    nsl_reader_lineno(r));
+				got = -1;
+				break;
+			}
+		nsl_reader_close(r);
+		if (got < 0)
+			goto out;
+	}
+	M->d = T.R.d;
+	if (T.R.d == 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no records to fit");
+		goto out;
+	}
+	if (metric == NSL_SCORE_PROTOTYPE)
+		rc = fit_prototype(M, &T, err);
+	else if (metric == NSL_SCORE_CLASS_PROTOTYPE)
+		rc = fit_class(M, &T, err);
+	else if (J->neighbours >= T.R.n)
+		nsl_err_set(err, NSL_EX_DATAERR, "knn: %zu neighbours needs "
+		    "more than that many records (have %zu)", J->neighbours,
+		    T.R.n);
+	else {
+		/* the reference set is the rows themselves */
+		M->x = T.R.x;
+		M->rows = T.R.n;
+		T.R.x = NULL;
+		rc = 0;
+	}
+	if (rc < 0 && metric != NSL_SCORE_KNN) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		nsl_err_set(err, err->code, "%s: %.400s",
+		    nsl_score_metric_name(metric), msg);
+	}
+out:
+	free(T.R.x);
+	free(T.R.v);
+	free(T.S.h);
+	free(T.S.slot);
+	free(T.li);
+	free(T.sum);
+	free(T.count);
+	nsl_labels_free(T.labels);
+	nsl_buf_release(&T.key);
+	nsl_rec_release(&rec);
+	if (rc < 0)
+		nsl_score_model_release(M);
+	return rc;
+}
+
+int
+nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
+    struct nsl_err *err)
+{
+	const char *const *names = M->classes != NULL ?
+	    nsl_labels_names(M->classes) : NULL;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_obj o;
+	size_t r;
+	int rc;
+
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "nsl");
+	nsl_obj_string(&o, "score-model");
+	nsl_obj_key(&o, "metric");
+	nsl_obj_string(&o, nsl_score_metric_name(M->metric));
+	nsl_obj_key(&o, "d");
+	nsl_obj_integer(&o, (long long)M->d);
+	nsl_obj_key(&o, "rows");
+	nsl_obj_integer(&o, (long long)M->rows);
+	nsl_obj_key(&o, "center");
+	nsl_obj_string(&o, M->median ? "median" : "mean");
+	nsl_obj_key(&o, "neighbours");
+	nsl_obj_integer(&o, (long long)M->neighbours);
+	nsl_obj_end(&o);
+	for (r = 0; r < M->rows; r++) {
+		nsl_obj_begin(&o, &b);
+		if (names != NULL) {
+			nsl_obj_key(&o, "label");
+			nsl_obj_raw(&o, names[r], strlen(names[r]));
+		}
+		nsl_obj_key(&o, "row");
+		nsl_obj_vector(&o, M->x + r * M->d, M->d);
+		nsl_obj_end(&o);
+	}
+	rc = nsl_writer_write(w, b.data, b.len, err);
+	nsl_buf_release(&b);
+	return rc;
+}
+
+/* Member key of rec as a whole number in [lo, hi]. */
+static int
+get_count(const struct nsl_rec *rec, const char *key, double lo, double hi,
+    size_t *out, struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+	double v;
+
+	if (f < 0 || nsl_rec_number(rec, (size_t)f, &v, err) < 0)
+		return -1;
+	if (!(v >= lo && v <= hi && v == floor(v)))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+		    "expected a whole number in [%g, %g]", key, lo, hi);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+get_string(const struct nsl_rec *rec, const char *key, struct nsl_buf *b,
+    struct nsl_err *err)
+{
+	long f = nsl_rec_require(rec, key, err);
+
+	return f < 0 ? -1 : nsl_rec_string(rec, (size_t)f, b, err);
+}
+
+static int
+read_header(struct nsl_score_model *M, const struct nsl_rec *rec,
+    struct nsl_buf *b, struct nsl_err *err)
+{
+	size_t d, rows;
+
+	if (get_string(rec, "nsl", b, err) < 0)
+		return -1;
+	if (strcmp(b->data, "score-model") != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "not a score model "
+		    "(\"nsl\" is \"%.100s\")", b->data);
+	if (get_string(rec, "metric", b, err) < 0)
+		return -1;
+	M->metric = nsl_score_metric_parse(b->data);
+	if (!nsl_score_metric_whole_set(M->metric))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"metric\": "
+		    "'%.100s' is not a whole-set metric", b->data);
+	if (get_count(rec, "d", 1, 1e9, &d, err) < 0 ||
+	    get_count(rec, "rows", 1, 1e12, &rows, err) < 0 ||
+	    get_count(rec, "neighbours", 0, 1e12, &M->neighbours, err) < 0 ||
+	    get_string(rec, "center", b, err) < 0)
+		return -1;
+	if (strcmp(b->data, "mean") != 0 && strcmp(b->data, "median") != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"center\": "
+		    "expected \"mean\" or \"median\"");
+	M->median = strcmp(b->data, "median") == 0;
+	if (M->metric == NSL_SCORE_KNN && (M->neighbours == 0 ||
+	    M->neighbours >= rows))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"neighbours\": "
+		    "%zu for %zu reference rows", M->neighbours, rows);
+	M->d = d;
+	M->rows = rows;
+	if ((M->x = malloc(rows * d * sizeof(double))) == NULL)
+		return oom(err);
+	if (M->metric == NSL_SCORE_CLASS_PROTOTYPE &&
+	    (M->classes = nsl_labels_new()) == NULL)
+		return oom(err);
+	return 0;
+}
+
+int
+nsl_score_model_read(struct nsl_score_model *M, const char *path,
+    struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_rec rec;
+	double *v = NULL;
+	size_t n = 0, len, cap = 0;
+	int got, rc = -1;
+
+	nsl_score_model_init(M);
+	if ((r = nsl_reader_open(path, err)) == NULL)
+		return -1;
+	nsl_rec_init(&rec, 0);
+	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
+		long f;
+
+		if (M->metric < 0) {
+			if (read_header(M, &rec, &b, err) < 0)
+				goto place;
+			continue;
+		}
+		if (n == M->rows) {
+			nsl_err_set(err, NSL_EX_DATAERR, "more rows than the "
+			    "header's %zu", M->rows);
+			goto place;
+		}
+		if ((f = nsl_rec_require(&rec, "row", err)) < 0 ||
+		    nsl_rec_vector(&rec, (size_t)f, &v, &len, &cap, err) < 0)
+			goto place;
+		if (len != M->d) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"row\": %zu "
+			    "numbers, expected %zu", len, M->d);
+			goto place;
+		}
+		if (M->classes != NULL) {
+			long l = nsl_labels_add(M->classes, &rec, "label", err);
+
+			if (l < 0)
+				goto place;
+			if ((size_t)l != n) {
+				nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"label\": a class given twice");
+				goto place;
+			}
+		}
+		memcpy(M->x + n * M->d, v, len * sizeof(double));
+		n++;
+	}
+	if (got < 0)
+		goto out;
+	if (M->metric < 0 || n != M->rows) {
+		nsl_err_set(err, NSL_EX_DATAERR, "%s: %zu rows, the header "
+		    "says %zu", M->metric < 0 ? "no model header" :
+		    "truncated model", n, M->rows);
+		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+place:
+	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+out:
+	nsl_reader_close(r);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&b);
+	free(v);
+	if (rc < 0)
+		nsl_score_model_release(M);
+	return rc;
+}
+
+struct apply {
+	const struct nsl_score_model *M;
+	const struct nsl_score_job *J;
+	struct rows R;
+	double *kd;		/* knn: the k smallest squared distances */
+	struct nsl_buf key, out;
+	const char *skip[2];
+	size_t nskip;
+};
+
+/* Mean distance to the k nearest reference rows, itself left out. */
+static double
+knn_score(const struct nsl_score_model *M, const double *x, double *kd)
+{
+	size_t k = M->neighbours, d = M->d, cnt = 0, j, m;
+	int self = 0;
+	double s = 0;
+
+	for (j = 0; j < M->rows; j++) {
+		const double *ref = M->x + j * d;
+		double v = nsl_vec_sqdist(x, ref, d);
+
+		/* the first reference row equal to x is x itself, as
+		 * the whole-set run leaves out row i, not its copies */
+		if (!self && v == 0 && memcmp(x, ref, d * sizeof(*x)) == 0) {
+			self = 1;
+			continue;
+		}
+		if (cnt == k && !(v < kd[k - 1]))
+			continue;
+		m = cnt < k ? cnt++ : k - 1;
+		while (m > 0 && v < kd[m - 1]) {
+			kd[m] = kd[m - 1];
+			m--;
+		}
+		kd[m] = v;
+	}
+	for (m = 0; m < cnt; m++)
+		s += sqrt(kd[m]);
+	return s / (double)cnt;
+}
+
+static int
+apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
+    struct nsl_err *err)
+{
+	const struct nsl_score_model *M = A->M;
+	const struct nsl_score_job *J = A->J;
+	double score = 0, *x;
+	size_t c = 0, d = M->d;
+	struct nsl_obj o;
+
+	if (read_vector(&A->R, rec, J->field, err) < 0)
+		return -1;
+	if (A->R.d != d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "numbers, the model's rows have %zu", J->field, A->R.d, d);
+	x = A->R.v;
+	if (M->metric == NSL_SCORE_PROTOTYPE) {
+		const double *cen;
+		double nx, nc;
+
+		/* nsl_score_prototype's steps on one row */
+		nsl_vec_normalize_rows(x, 1, d);
+		nsl_kmeans_assign(x, 1, d, M->x, M->rows, &c, NULL);
+		cen = M->x + c * d;
+		nx = nsl_vec_norm(x, d);
+		nc = nsl_vec_norm(cen, d);
+		score = nx == 0 || nc == 0 ? 1.0 : 1.0 - nsl_vec_dot(x, cen,
+		    d) / (nx * nc);
+	} else if (M->metric == NSL_SCORE_CLASS_PROTOTYPE) {
+		long f = nsl_rec_require(rec, J->label_field, err), l;
+
+		if (f < 0 || nsl_labels_key_at(rec, (size_t)f, 0, &A->key,
+		    err) < 0)
+			return -1;
+		if ((l = nsl_labels_find(M->classes, A->key.data)) < 0)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
+			    "%.100s is not a class of the model",
+			    J->label_field, A->key.data);
+		score = sqrt(nsl_vec_sqdist(x, M->x + (size_t)l * d, d));
+	} else
+		score = knn_score(M, x, A->kd);
+	nsl_buf_reset(&A->out);
+	nsl_obj_begin(&o, &A->out);
+	if (J->float32)
+		o.style = NSL_NUM_FLOAT32;
+	nsl_obj_copy_except(&o, rec, A->skip, A->nskip);
+	nsl_obj_key(&o, J->out_field);
+	nsl_obj_number(&o, score);
+	if (M->metric == NSL_SCORE_PROTOTYPE) {
+		nsl_obj_key(&o, J->cluster_field);
+		nsl_obj_integer(&o, (long long)c);
+	}
+	nsl_obj_end(&o);
+	return nsl_writer_write(w, A->out.data, A->out.len, err);
+}
+
+int
+nsl_score_model_apply(const struct nsl_score_model *M,
+    const struct nsl_score_job *J, const char *const *paths, size_t npaths,
+    struct nsl_writer *w, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	struct nsl_rec rec;
+	struct apply A;
+	size_t p;
+	int got = 0, rc = -1;
+
+	if (nsl_score_model_check(J, M, NULL) != NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s",
+		    nsl_score_model_check(J, M, NULL));
+	if (M->metric == NSL_SCORE_PROTOTYPE &&
+	    strcmp(J->out_field, J->cluster_field) == 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "--cluster-field %s: a "
+		    "score is written to that field", J->cluster_field);
+	memset(&A, 0, sizeof(A));
+	A.M = M;
+	A.J = J;
+	A.R.d = M->d;
+	A.skip[A.nskip++] = J->out_field;
+	if (M->metric == NSL_SCORE_PROTOTYPE)
+		A.skip[A.nskip++] = J->cluster_field;
+	nsl_buf_init(&A.key);
+	nsl_buf_init(&A.out);
+	nsl_rec_init(&rec, 0);
+	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL) {
+		oom(err);
+		goto out;
+	}
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (p = 0; p < npaths; p++) {
+		struct nsl_reader *r = nsl_reader_open(paths[p], err);
+
+		if (r == NULL)
+			goto out;
+		while ((got = nsl_rec_read(r, &rec, err)) == 1)
+			if (apply_record(&A, &rec, w, err) < 0) {
+				if (err->code != NSL_EX_IOERR)
+					nsl_err_at(err, nsl_reader_name(r),
+					    nsl_reader_lineno(r));
+				got = -1;
+				break;
+			}
+		nsl_reader_close(r);
+		if (got < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(A.kd);
+	free(A.R.v);
+	nsl_buf_release(&A.key);
+	nsl_buf_release(&A.out);
+	nsl_rec_release(&rec);
+	return rc;
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# Sharded data: a whole-set metric fitted once (nsl-score --save-model)
+# and applied per shard (--model) gives the whole-set run's scores; a
+# selection plan (nsl-prune --save-plan) applied per shard (--plan) keeps
+# exactly the records of the whole set, the same for any order and any
+# split of the shards, against a reference written from the header's
+# description (fixtures/shards/plan_ref.py); and the bad inputs.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+FIX="$TESTS_DIR/fixtures/shards"
+EMB="$FIX/emb.jsonl"
+TIES="$FIX/ties.jsonl"
+PY=/usr/bin/python3
+
+setup() {
+	require_py json python3
+	T=$BATS_TEST_TMPDIR
+	# five shards of 24 records, and the same records in 3 other shards
+	split -l 24 "$EMB" "$T/e."
+	split -l 50 "$EMB" "$T/f."
+	split -l 37 "$TIES" "$T/t."
+	split -l 80 "$TIES" "$T/u."
+}
+
+# per_shard TOOL-ARGS...: run nsl-score/nsl-prune on each $T/e.* alone
+per_shard() {
+	local f
+	for f in "$T"/e.*; do "$@" "$f" || return 1; done
+}
+
+@test "prototype: the model applied shard by shard gives the whole-set bytes" {
+	nsl-score --metric prototype --k 3 --seed 7 "$EMB" >"$T/whole"
+	nsl-score --metric prototype --k 3 --seed 7 --save-model "$T/m" "$T"/e.*
+	per_shard nsl-score --metric prototype --model "$T/m" >"$T/sharded"
+	cmp "$T/whole" "$T/sharded"
+	# the model: a header and k rows of d numbers
+	run sed -n 1p "$T/m"
+	assert_output --partial '"metric":"prototype","d":4,"rows":3'
+	[ "$(wc -l <"$T/m")" -eq 4 ]
+}
+
+@test "class-prototype: mean and median models give the whole-set bytes" {
+	for c in mean median; do
+		nsl-score --metric class-prototype --center $c "$EMB" >"$T/w.$c"
+		nsl-score --metric class-prototype --center $c \
+		    --save-model "$T/m.$c" "$T"/f.*
+		per_shard nsl-score --metric class-prototype --model "$T/m.$c" \
+		    >"$T/s.$c"
+		cmp "$T/w.$c" "$T/s.$c"
+	done
+}
+
+@test "class-prototype: the saved centres are the class means, by hand" {
+	printf '%s\n' '{"label":1,"embedding":[1,2]}' \
+	    '{"label":0,"embedding":[0,0]}' '{"label":1,"embedding":[3,6]}' \
+	    '{"label":0,"embedding":[2,0]}' >"$T/in"
+	nsl-score --metric class-prototype --save-model "$T/m" "$T/in"
+	# classes sorted by label: 0 -> (1, 0), 1 -> (2, 4)
+	run sed -n '2,$p' "$T/m"
+	assert_output '{"label":0,"row":[1,0]}
+{"label":1,"row":[2,4]}'
+	# |(0,0)-(1,0)| = 1; |(3,6)-(2,4)| = sqrt(5)
+	run nsl-score --metric class-prototype --model "$T/m" "$T/in"
+	assert_line -n 1 '{"label":0,"embedding":[0,0],"score":1}'
+	assert_line -n 2 '{"label":1,"embedding":[3,6],"score":2.23606797749979}'
+}
+
+@test "knn: the reference set applied per shard gives the whole-set scores" {
+	nsl-score --metric knn --neighbours 5 "$EMB" >"$T/whole"
+	nsl-score --metric knn --neighbours 5 --save-model "$T/m" "$EMB"
+	per_shard nsl-score --metric knn --model "$T/m" >"$T/sharded"
+	# sums of the same 5 distances, nearest first: within 1e-12
+	$PY - "$T/whole" "$T/sharded" <<'PYEOF'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 120
+for x, y in zip(a, b):
+    assert x["id"] == y["id"]
+    assert abs(x["score"] - y["score"]) <= 1e-12 * abs(x["score"]), (x, y)
+PYEOF
+}
+
+@test "prototype sample: --max-per-centroid is the same for any order and split" {
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    --save-model "$T/m1" "$T"/e.*
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    --save-model "$T/m2" "$T/f.ac" "$T/f.aa" "$T/f.ab"
+	cmp "$T/m1" "$T/m2"
+	# a sample of every record (k P >= n) clusters the same rows
+	nsl-score --metric prototype --k 3 --max-per-centroid 1000 --seed 3 \
+	    --save-model "$T/m3" "$EMB"
+	[ "$(wc -l <"$T/m3")" -eq 4 ]
+}
+
+@test "plan: hard, easy, random keep the reference's records, any order or split" {
+	for s in hard easy random; do
+		$PY "$FIX/plan_ref.py" "$TIES" $s 0.3 11 label >"$T/ref.$s"
+		nsl-prune --strategy $s --keep-fraction 0.3 --by label \
+		    --seed 11 --save-plan "$T/p.$s" "$T"/t.*
+		nsl-prune --strategy $s --keep-fraction 0.3 --by label \
+		    --seed 11 --save-plan "$T/q.$s" "$T/u.ac" "$T/u.aa" "$T/u.ab"
+		cmp "$T/p.$s" "$T/q.$s"
+		for f in "$T"/t.*; do nsl-prune --plan "$T/p.$s" "$f"; done |
+		    sed 's/.*"id":"\([^"]*\)".*/\1/' >"$T/got.$s"
+		cmp "$T/ref.$s" "$T/got.$s"
+	done
+}
+
+@test "plan: exact counts per group: round(0.3 n_g) of each label" {
+	nsl-prune --strategy hard --keep-fraction 0.3 --by label \
+	    --save-plan "$T/p" "$T"/t.*
+	for f in "$T"/t.*; do nsl-prune --plan "$T/p" "$f"; done >"$T/o"
+	for l in 0 1 '"b"'; do
+		n=$(grep -c "\"label\":$l," "$TIES")
+		k=$(grep -c "\"label\":$l," "$T/o")
+		[ "$k" -eq $(( (3 * n + 5) / 10 )) ] || fail "label $l: $k of $n"
+	done
+}
+
+@test "plan: with distinct scores, hard is the single-file selection" {
+	# emb.jsonl's first coordinate as the score: no ties
+	sed 's/"embedding":\[\([^,]*\),.*\]/"score":\1/' "$EMB" >"$T/s.jsonl"
+	nsl-prune --keep-fraction 0.25 --by label "$T/s.jsonl" >"$T/whole"
+	split -l 33 "$T/s.jsonl" "$T/g."
+	nsl-prune --keep-fraction 0.25 --by label --save-plan "$T/p" "$T"/g.*
+	for f in "$T"/g.*; do nsl-prune --plan "$T/p" "$f"; done >"$T/sharded"
+	cmp "$T/whole" "$T/sharded"
+}
+
+@test "plan: stratified keeps each stratum's CCS allocation of the single-file run" {
+	nsl-prune --strategy stratified --keep 60 --strata 5 --cutoff 0.1 \
+	    --report "$TIES" 2>"$T/report" >/dev/null
+	nsl-prune --strategy stratified --keep 60 --strata 5 --cutoff 0.1 \
+	    --save-plan "$T/p" "$T"/u.*
+	for f in "$T"/t.*; do nsl-prune --plan "$T/p" "$f"; done >"$T/o"
+	[ "$(wc -l <"$T/o")" -eq 60 ]
+	want=$(sed -n 's/.*stratum [0-9]*: kept \([0-9]*\) of.*/\1/p' \
+	    "$T/report" | paste -sd,)
+	run sed -n 's/.*"bin_keep":\[\([0-9,]*\)\].*/\1/p' "$T/p"
+	assert_output "$want"
+}
+
+@test "bad input: clean failures of models and plans" {
+	nsl_fails_cleanly nsl-score o 64 'one whole-set metric' \
+	    --metric el2n --model "$T/none"
+	nsl-score --metric prototype --k 3 --save-model "$T/m" "$EMB"
+	nsl_fails_cleanly nsl-score o 64 'holds a prototype model, not knn' \
+	    --metric knn --model "$T/m" "$EMB"
+	echo '{"id":1,"embedding":[1,2]}' >"$T/short"
+	nsl_fails_cleanly nsl-score o 65 'short:1: field "embedding": 2 numbers' \
+	    --metric prototype --model "$T/m" "$T/short"
+	echo '{"nsl":"score-model"}' >"$T/badm"
+	nsl_fails_cleanly nsl-score o 65 'badm:1: .*metric' \
+	    --metric prototype --model "$T/badm" "$EMB"
+	nsl_fails_cleanly nsl-score o 66 'nsl-score: .*nothere' \
+	    --metric prototype --model "$T/nothere" "$EMB"
+	nsl_fails_cleanly nsl-score o 64 'max-per-centroid' \
+	    --metric prototype --max-per-centroid 5 "$EMB"
+	nsl_fails_cleanly nsl-prune o 64 'dedup has no plan' \
+	    --strategy dedup --eps 0.1 --k 2 --save-plan "$T/p" "$EMB"
+	printf '%s\n' '{"id":"a","score":1}' '{"id":"a","score":1}' >"$T/dup"
+	nsl_fails_cleanly nsl-prune o 65 'share an id' \
+	    --keep 1 --save-plan "$T/p" "$T/dup"
+	nsl-prune --keep 1 --by label --save-plan "$T/p" "$TIES"
+	echo '{"id":"z","label":7,"score":1}' >"$T/new"
+	nsl_fails_cleanly nsl-prune o 65 'new:1: field "label": group 7 is not in the plan' \
+	    --plan "$T/p" "$T/new"
+	echo '{"nsl":"prune-plan","strategy":"hard"}' >"$T/badp"
+	nsl_fails_cleanly nsl-prune o 65 'badp:1: .*seed' --plan "$T/badp" "$TIES"
+	nsl_fails_cleanly nsl-prune o 66 'nothere' --plan "$T/nothere" "$TIES"
+}
+
+@test "shards.mk: the same bytes for JOBS=1 and JOBS=2, and the whole-set results" {
+	require_prog make make
+	require_prog parallel parallel
+	cd "$T"
+	split -l 30 --additional-suffix=.jsonl "$EMB" s.
+	mk() {
+		make -s -f "$TESTS_DIR/../pipelines/shards.mk" \
+		    SHARDS="$(echo s.*)" K=3 BY=label FRACTION=0.3 SEED=5 "$@"
+	}
+	mk OUT=one JOBS=1 >/dev/null
+	mk OUT=two JOBS=2 >/dev/null
+	diff -r one/pruned two/pruned
+	diff -r one/scored two/scored
+	# scored shards = the whole-set scores (the model fitted on all)
+	nsl-score --metric prototype --k 3 --seed 5 "$EMB" >whole
+	cat one/scored/s.a?.jsonl | cmp - whole
+	# kept = the reference's choice from the whole scored set
+	$PY "$FIX/plan_ref.py" whole hard 0.3 5 label >ref
+	cat one/pruned/s.a?.jsonl | sed 's/.*"id":\([0-9]*\),.*/\1/' | cmp - ref
+	run mk OUT=one table
+	assert_line -p 'total  120      36'
+}
+
+@test "dedup at scale: per-cluster parts keep what the one-process dedup keeps" {
+	require_prog make make
+	require_prog parallel parallel
+	cd "$T"
+	DUPS="$FIX/dups.jsonl"
+	nsl-prune --strategy dedup --k 5 --eps 0.01 --seed 3 "$DUPS" |
+	    sed 's/.*"id":\([0-9]*\),.*/\1/' >want
+	[ "$(wc -l <want)" -lt 240 ]	# near-duplicates were dropped
+	split -l 70 --additional-suffix=.jsonl "$DUPS" d.
+	make -s -f "$TESTS_DIR/../pipelines/shards.mk" SHARDS="$(echo d.*)" \
+	    STRATEGY=dedup K=5 SEED=3 EPS=0.01 JOBS=2 OUT=pl >/dev/null
+	[ "$(ls pl/parts | wc -l)" -eq 5 ]
+	cat pl/pruned/d.a?.jsonl | sed 's/.*"id":\([0-9]*\),.*/\1/' |
+	    cmp - want
+	# a part alone: the plan is the prototype model
+	nsl-prune --plan pl/model.jsonl --eps 0.01 \
+	    pl/parts/0.jsonl | cmp - pl/kept/0.jsonl
+	nsl_fails_cleanly nsl-prune o 64 'dedup needs --eps' \
+	    --plan pl/model.jsonl "$DUPS"
+	nsl-score --metric knn --save-model knn.jsonl "$DUPS"
+	nsl_fails_cleanly nsl-prune o 65 'a knn model is not a dedup plan' \
+	    --plan knn.jsonl --eps 0.1 "$DUPS"
+}
