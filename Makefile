@@ -60,6 +60,7 @@ LIB_OBJS += lib/fitrec.o
 LIB_OBJS += lib/fit.o
 LIB_OBJS += lib/extrap.o
 LIB_OBJS += lib/prune.o
+LIB_OBJS += lib/coreset.o
 LIB_OBJS += lib/spool.o
 LIB_OBJS += lib/quant.o
 LIB_OBJS += lib/quant_filter.o
