@@ -78,6 +78,7 @@ LIB_OBJS += lib/ot_record.o
 LIB_OBJS += lib/ot_run.o
 LIB_OBJS += lib/kmeans.o
 LIB_OBJS += lib/score.o
+LIB_OBJS += lib/score_values.o
 LIB_OBJS += lib/synth.o
 LIB_OBJS += lib/probe.o
 LIB_OBJS += lib/embed.o
