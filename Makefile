@@ -35,6 +35,7 @@ TOOLS += score
 TOOLS += synth
 TOOLS += prune
 TOOLS += intrinsic-dim
+TOOLS += mix
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
@@ -79,6 +80,7 @@ LIB_OBJS += lib/ot_run.o
 LIB_OBJS += lib/kmeans.o
 LIB_OBJS += lib/score.o
 LIB_OBJS += lib/score_values.o
+LIB_OBJS += lib/mix.o
 LIB_OBJS += lib/synth.o
 LIB_OBJS += lib/probe.o
 LIB_OBJS += lib/embed.o
