@@ -8,11 +8,13 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
 #include "nsl/mix.h"
 #include "nsl/num.h"
+#include "nsl/ot.h"
 #include "nsl/rng.h"
 #include "nsl/spool.h"
 
@@ -480,5 +482,353 @@ done:
 	free(members);
 	free(mult);
 	free(keep);
+	return rc;
+}
+
+/* w <- (1 - gamma) w + gamma e_best */
+static void
+mix_toward(double *w, size_t ns, size_t best, double gamma)
+{
+	size_t s;
+
+	for (s = 0; s < ns; s++)
+		w[s] *= 1 - gamma;
+	w[best] += gamma;
+}
+
+/* The cost the search minimises: the entropic objective, else <P, C>. */
+static double
+search_cost(const struct nsl_ot_result *r)
+{
+	return isnan(r->objective) ? r->value : r->objective;
+}
+
+struct search {
+	struct nsl_ot_params o;
+	struct nsl_ot_problem pr;
+	const int *src;
+	const double *size;	/* records a source */
+	double *a;		/* n record weights */
+	size_t n, ns;
+	double eps;		/* NaN until the first entropic solve */
+};
+
+/* The cost of mixture w, and (g not NULL) its gradient g[ns]. */
+static int
+evaluate(struct search *S, const double *w, double *cost, double *g,
+    struct nsl_err *err)
+{
+	struct nsl_ot_result r;
+	size_t i;
+
+	for (i = 0; i < S->n; i++)
+		S->a[i] = w[S->src[i]] / S->size[S->src[i]];
+	memset(&r, 0, sizeof(r));
+	if (nsl_ot_solve(&S->o, &S->pr, &r, err) < 0) {
+		nsl_ot_result_release(&r);
+		return -1;
+	}
+	if (r.f == NULL) {
+		nsl_ot_result_release(&r);
+		return nsl_err_set(err, NSL_EX_USAGE, "search: the OT method "
+		    "gives no potentials");
+	}
+	/* one eps for every solve: the first one's */
+	if (isnan(S->eps) && !isnan(r.epsilon))
+		S->o.eps = S->eps = r.epsilon;
+	*cost = search_cost(&r);
+	if (g != NULL) {
+		memset(g, 0, S->ns * sizeof(*g));
+		for (i = 0; i < S->n; i++)
+			g[S->src[i]] += r.f[i] / S->size[S->src[i]];
+	}
+	nsl_ot_result_release(&r);
+	return 0;
+}
+
+#define GOLDEN_STEPS 24
+
+/*
+ * Golden-section search of the cost on w + gamma (e_best - w), gamma in
+ * [0, 1] (the cost is convex along it): the best gamma's mixture into
+ * w, its cost into *cost.  tmp holds ns numbers.
+ */
+static int
+line_search(struct search *S, double *w, size_t best, double *tmp,
+    double *cost, struct nsl_err *err)
+{
+	const double r = (sqrt(5.0) - 1) / 2;
+	double lo = 0, hi = 1, x1, x2, f1, f2, f0 = *cost, f_end;
+	int k;
+
+#define AT(gam) (memcpy(tmp, w, S->ns * sizeof(*tmp)), \
+	    mix_toward(tmp, S->ns, best, (gam)), tmp)
+	x1 = hi - r * (hi - lo);
+	x2 = lo + r * (hi - lo);
+	if (evaluate(S, AT(x1), &f1, NULL, err) < 0 ||
+	    evaluate(S, AT(x2), &f2, NULL, err) < 0 ||
+	    evaluate(S, AT(1.0), &f_end, NULL, err) < 0)
+		return -1;
+	for (k = 0; k < GOLDEN_STEPS; k++) {
+		if (f1 <= f2) {
+			hi = x2;
+			x2 = x1;
+			f2 = f1;
+			x1 = hi - r * (hi - lo);
+			if (evaluate(S, AT(x1), &f1, NULL, err) < 0)
+				return -1;
+		} else {
+			lo = x1;
+			x1 = x2;
+			f1 = f2;
+			x2 = lo + r * (hi - lo);
+			if (evaluate(S, AT(x2), &f2, NULL, err) < 0)
+				return -1;
+		}
+	}
+	/* the best of the ends and the bracket's points */
+	if (f_end < f0 && f_end <= f1 && f_end <= f2) {
+		mix_toward(w, S->ns, best, 1.0);
+		*cost = f_end;
+	} else if (f1 < f0 || f2 < f0) {
+		mix_toward(w, S->ns, best, f1 <= f2 ? x1 : x2);
+		*cost = f1 <= f2 ? f1 : f2;
+	}
+#undef AT
+	return 0;
+}
+
+const char *
+nsl_mix_search_check(const struct nsl_ot_params *o)
+{
+	const char *why = nsl_ot_check(o);
+
+	if (why != NULL)
+		return why;
+	if (o->method == NULL || !(o->method->flags & NSL_OT_PLAN))
+		return "the search needs a method that gives potentials";
+	return NULL;
+}
+
+int
+nsl_mix_search(const struct nsl_ot_params *o, const double *x, size_t n,
+    size_t d, const int *src, size_t ns, const double *v, size_t m,
+    int iters, double tol, struct nsl_mix_search *res, struct nsl_err *err)
+{
+	struct search S;
+	double *w = NULL, *g = NULL, *size = NULL, *tmp = NULL, cost;
+	size_t i, s;
+	long t;
+	int rc = -1;
+
+	res->cost = INFINITY;
+	res->gap = NAN;
+	res->eps = NAN;
+	res->iterations = 0;
+	if (ns == 0 || n == 0 || m == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "search: no records");
+	memset(&S, 0, sizeof(S));
+	S.a = malloc(n * sizeof(double));
+	w = malloc(ns * sizeof(*w));
+	g = malloc(ns * sizeof(*g));
+	tmp = malloc(ns * sizeof(*tmp));
+	size = calloc(ns, sizeof(*size));
+	if (S.a == NULL || w == NULL || g == NULL || tmp == NULL ||
+	    size == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		size[src[i]]++;
+	for (s = 0; s < ns; s++)
+		w[s] = 1 / (double)ns;
+	S.o = *o;
+	S.o.want_potentials = 1;
+	S.pr.x = x;
+	S.pr.n = n;
+	S.pr.y = v;
+	S.pr.m = m;
+	S.pr.d = d;
+	S.pr.a = S.a;
+	S.src = src;
+	S.size = size;
+	S.n = n;
+	S.ns = ns;
+	S.eps = NAN;
+	for (t = 0;; t++) {
+		double gw = 0, gmin = INFINITY;
+		size_t best = 0;
+
+		if (evaluate(&S, w, &cost, g, err) < 0)
+			goto done;
+		for (s = 0; s < ns; s++) {
+			gw += w[s] * g[s];
+			if (g[s] < gmin) {
+				gmin = g[s];
+				best = s;
+			}
+		}
+		res->cost = cost;
+		memcpy(res->w, w, ns * sizeof(*w));
+		res->gap = gw - gmin;
+		res->iterations = t;
+		if (res->gap <= tol * fabs(cost) || t >= iters)
+			break;
+		if (line_search(&S, w, best, tmp, &cost, err) < 0)
+			goto done;
+		if (!(cost < res->cost))
+			break;	/* no step along the direction helps */
+	}
+	res->eps = S.eps;
+	rc = 0;
+done:
+	free(S.a);
+	free(w);
+	free(g);
+	free(tmp);
+	free(size);
+	return rc;
+}
+
+void
+nsl_mix_search_write(struct nsl_buf *out, const char *const *names,
+    size_t ns, const struct nsl_mix_search *r)
+{
+	struct nsl_buf in = NSL_BUF_INIT;
+	struct nsl_obj o;
+	char num[NSL_NUM_BUFSZ];
+	size_t s;
+
+	/* the weights object: sources by their value's text */
+	nsl_buf_addc(&in, '{');
+	for (s = 0; s < ns; s++) {
+		if (s > 0)
+			nsl_buf_addc(&in, ',');
+		if (names[s][0] == '"')
+			nsl_buf_adds(&in, names[s]);
+		else
+			nsl_json_string(&in, names[s], strlen(names[s]));
+		nsl_num_format(num, r->w[s]);
+		nsl_buf_addf(&in, ":%s", num);
+	}
+	nsl_buf_addc(&in, '}');
+	nsl_obj_begin(&o, out);
+	nsl_obj_key(&o, "search");
+	nsl_obj_string(&o, "frank-wolfe");
+	nsl_obj_key(&o, "weights");
+	nsl_obj_raw(&o, in.data, in.len);
+	nsl_obj_key(&o, "cost");
+	nsl_obj_number(&o, r->cost);
+	nsl_obj_key(&o, "gap");
+	nsl_obj_number(&o, r->gap);
+	if (!isnan(r->eps)) {
+		nsl_obj_key(&o, "eps");
+		nsl_obj_number(&o, r->eps);
+	}
+	nsl_obj_key(&o, "iterations");
+	nsl_obj_integer(&o, r->iterations);
+	nsl_obj_end(&o);
+	nsl_buf_release(&in);
+}
+
+int
+nsl_mix_search_parse(const struct nsl_rec *rec, const char *const *names,
+    size_t ns, struct nsl_mix_search *r, struct nsl_err *err)
+{
+	struct nsl_buf key = NSL_BUF_INIT;
+	json_t *obj;
+	double it;
+	long f;
+	size_t s;
+	int rc = -1;
+
+	if ((f = nsl_rec_require(rec, "weights", err)) < 0 ||
+	    (obj = nsl_rec_json(rec, (size_t)f, err)) == NULL)
+		return -1;
+	for (s = 0; s < ns; s++) {
+		json_t *val;
+
+		nsl_buf_reset(&key);
+		if (names[s][0] == '"')
+			nsl_buf_add(&key, names[s] + 1, strlen(names[s]) - 2);
+		else
+			nsl_buf_adds(&key, names[s]);
+		if (!json_is_object(obj) ||
+		    (val = json_object_get(obj, key.data)) == NULL ||
+		    !json_is_number(val)) {
+			nsl_err_set(err, NSL_EX_DATAERR, "field \"weights\": "
+			    "no number for %s", names[s]);
+			goto done;
+		}
+		r->w[s] = json_number_value(val);
+	}
+	r->eps = NAN;
+	if ((f = nsl_rec_require(rec, "cost", err)) < 0 ||
+	    nsl_rec_number(rec, (size_t)f, &r->cost, err) < 0 ||
+	    (f = nsl_rec_require(rec, "gap", err)) < 0 ||
+	    nsl_rec_number(rec, (size_t)f, &r->gap, err) < 0 ||
+	    (f = nsl_rec_require(rec, "iterations", err)) < 0 ||
+	    nsl_rec_number(rec, (size_t)f, &it, err) < 0)
+		goto done;
+	if ((f = nsl_rec_find(rec, "eps")) >= 0 &&
+	    nsl_rec_number(rec, (size_t)f, &r->eps, err) < 0)
+		goto done;
+	r->iterations = (long)it;
+	rc = 0;
+done:
+	json_decref(obj);
+	nsl_buf_release(&key);
+	return rc;
+}
+
+int
+nsl_mix_search_files(const struct nsl_mix_params *P,
+    const struct nsl_ot_params *o, const char *field, const char *valid,
+    int iters, double tol, const char *const *paths, size_t npaths,
+    const char *output, struct nsl_err *err)
+{
+	struct nsl_dataset ds, vs;
+	struct nsl_mix_search r;
+	struct nsl_buf out = NSL_BUF_INIT;
+	struct nsl_writer *w = NULL;
+	int rc = -1;
+
+	memset(&ds, 0, sizeof(ds));
+	memset(&vs, 0, sizeof(vs));
+	memset(&r, 0, sizeof(r));
+	if (nsl_dataset_read(&ds, paths, npaths, field, P->source_field, 0,
+	    err) < 0 ||
+	    nsl_dataset_read(&vs, &valid, 1, field, NULL, 0, err) < 0)
+		goto done;
+	if (vs.d != ds.d) {
+		nsl_err_set(err, NSL_EX_DATAERR, "--valid %s: vectors of %zu "
+		    "numbers, the records' have %zu", valid, vs.d, ds.d);
+		goto done;
+	}
+	if ((r.w = malloc((ds.nlabels + 1) * sizeof(double))) == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (nsl_mix_search(o, ds.x, ds.n, ds.d, ds.label, ds.nlabels, vs.x,
+	    vs.n, iters, tol, &r, err) < 0)
+		goto done;
+	nsl_mix_search_write(&out, (const char *const *)ds.label_names,
+	    ds.nlabels, &r);
+	if ((w = nsl_writer_open(output, err)) == NULL)
+		goto done;
+	if (nsl_writer_write(w, out.data, out.len, err) != 0) {
+		nsl_writer_abort(w);
+		goto done;
+	}
+	if (nsl_writer_commit(w, err) != 0) {
+		nsl_err_at(err, output != NULL ? output : "<stdout>", 0);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(r.w);
+	nsl_buf_release(&out);
+	nsl_dataset_release(&ds);
+	nsl_dataset_release(&vs);
 	return rc;
 }

@@ -140,3 +140,61 @@ fails_cleanly() {
 	[ "$status" -eq 74 ] || fail "status $status"
 	[[ "$stderr" == nsl-mix:* ]] || fail "$stderr"
 }
+
+# ---- the mixture search ----
+
+# ot_at W0 TRAIN VALID: the exact OT cost of the 2-source mixture (w0 on
+# label 0, 1 - w0 on label 1, 200 records each) to VALID, by
+# nsl-ot-distance with record weights
+ot_at() {
+	awk -v w="$1" '{ match($0, /"label":[0-9]+/); l = substr($0, RSTART + 8, RLENGTH - 8) + 0
+		sub(/}$/, ",\"w\":" sprintf("%.17g", (l == 0 ? w : 1 - w) / 200) "}"); print }' \
+	    "$2" >"$T/trw"
+	sed 's/}$/,"w":1}/' "$3" >"$T/vaw"
+	nsl-ot-distance --weight-field w "$T/trw" "$T/vaw" |
+	    sed 's/.*"value":\([0-9.e+-]*\).*/\1/'
+}
+
+@test "--search: off the grid, the searched mixture's OT cost is below every point of the 0.1 grid" {
+	nsl-synth --n 400 --dim 2 --classes 2 --separation 4 --seed 1 gaussian-mixture >"$T/tr"
+	nsl-synth --n 300 --dim 2 --classes 2 --separation 4 --weights 35,65 \
+	    --seed 1 --test gaussian-mixture >"$T/va"
+	nsl-mix --search --source-field label --valid "$T/va" "$T/tr" >"$T/s"
+	w0=$(sed 's/.*"weights":{"0":\([0-9.e-]*\),.*/\1/' "$T/s")
+	cost=$(sed 's/.*"cost":\([0-9.e+-]*\),.*/\1/' "$T/s")
+	# the record's cost is the OT cost of its weights
+	at=$(ot_at "$w0" "$T/tr" "$T/va")
+	awk -v a="$at" -v c="$cost" 'BEGIN { exit !(a - c < 1e-9 * c && c - a < 1e-9 * c) }' ||
+		fail "cost $cost, nsl-ot-distance at $w0: $at"
+	# and below the grid's best by a margin (here 0.3 or 0.4)
+	best=1e300
+	for g in 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1; do
+		v=$(ot_at $g "$T/tr" "$T/va")
+		best=$(awk -v a="$v" -v b="$best" 'BEGIN { print (a < b ? a : b) }')
+	done
+	awk -v c="$cost" -v b="$best" 'BEGIN { exit !(c < 0.97 * b) }' ||
+		fail "search cost $cost (w0 $w0), grid best $best"
+	awk -v w="$w0" 'BEGIN { exit !(w > 0.3 && w < 0.4) }' || fail "w0 $w0"
+}
+
+@test "--search: three sources, the validation set drawn like one of them: nearly all its weight" {
+	nsl-synth --n 600 --dim 3 --classes 3 --separation 5 --seed 2 gaussian-mixture >"$T/tr"
+	nsl-synth --n 300 --dim 3 --classes 3 --separation 5 --seed 2 --test \
+	    gaussian-mixture | grep '"label":1[,}]' >"$T/va"
+	run -0 nsl-mix --search --source-field label --valid "$T/va" "$T/tr"
+	w1=$(echo "$output" | sed 's/.*"1":\([0-9.e-]*\).*/\1/')
+	awk -v w="$w1" 'BEGIN { exit !(w > 0.9) }' || fail "$output"
+	[[ "$output" == '{"search":"frank-wolfe","weights":{"0":'*',"2":'*'},"cost":'*',"gap":'*',"iterations":'* ]] ||
+		fail "$output"
+}
+
+@test "--search: bad command lines 64, bad data 65" {
+	fails_cleanly 64 '^nsl-mix: --search needs --valid FILE$' --search "$T/m"
+	fails_cleanly 64 '^nsl-mix: --ot-method: the search needs a method that gives potentials$' \
+	    --search --ot-method sliced --valid "$T/m" "$T/m"
+	printf '{"source":"a","embedding":[1,2]}\n{"source":"b","embedding":[2,1]}\n' >"$T/in"
+	printf '{"embedding":[1,2,3]}\n' >"$T/v"
+	fails_cleanly 65 '^nsl-mix: --valid .*: vectors of 3 numbers, the records. have 2$' \
+	    --search --valid "$T/v" "$T/in"
+	fails_cleanly 65 "^nsl-mix: $T/m:1: " --search --valid "$T/v" "$T/m"
+}

@@ -14,10 +14,13 @@
 #include "cli.h"
 #include "nsl/buf.h"
 #include "nsl/mix.h"
+#include "nsl/ot.h"
 
 static struct nsl_mix_params p;
 static struct nsl_strlist weights;
-static int mode, report;
+static int mode, report, search, iters = 20;
+static const char *valid, *method = "exact";
+static double tol = 1e-6;
 static const char *mode_names[8];
 
 static const struct nsl_opt opts[] = {
@@ -42,6 +45,19 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_FLAG(0, "report", &report,
 	    "print each source's records, proportion, count and kept to "
 	    "stderr"),
+	NSL_OPT_GROUP("The mixture search (instead of sampling):"),
+	NSL_OPT_FLAG(0, "search", &search,
+	    "write the weights whose mixture is nearest --valid in OT cost "
+	    "(Frank-Wolfe on the dual potentials)"),
+	NSL_OPT_STRING(0, "valid", &valid, "FILE",
+	    "search: the validation set (vectors in --field)"),
+	NSL_OPT_STRING(0, "ot-method", &method, "M",
+	    "search: the OT method, one that gives potentials"),
+	NSL_OPT_INT(0, "iters", &iters, "N", 0, 1 << 20,
+	    "search: Frank-Wolfe steps at most"),
+	NSL_OPT_DOUBLE(0, "tol", &tol, "G", 0, 1,
+	    "search: stop when the Frank-Wolfe gap is at most G times the "
+	    "cost"),
 	NSL_OPT_END()
 };
 
@@ -49,13 +65,15 @@ static const struct nsl_tool tool = {
 	.name = "mix",
 	.summary = "sample a data mixture by proportion or temperature, "
 	    "upsampled or upweighted",
-	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED,
+	.common = NSL_CLI_OUTPUT | NSL_CLI_SEED | NSL_CLI_FIELD,
 	.operands = "[file ...]",
 	.about = "Sample records from sources in proportions given or by "
 	    "temperature; the\ncounts are exact.  A short source is "
 	    "upsampled (repeat, lines) or\nupweighted (weight).  Records "
 	    "come out in input order.",
-	.seed_help = "each source's draw"
+	.seed_help = "each source's draw",
+	.forms = (const char *const[]){ "nsl-mix --search --valid FILE "
+	    "[--ot-method M] [--iters N] [--tol G] [file ...]", NULL }
 };
 
 int
@@ -63,6 +81,7 @@ main(int argc, char **argv)
 {
 	const struct nsl_mix_mode_def *m;
 	struct nsl_buf text = NSL_BUF_INIT;
+	struct nsl_ot_params o;
 	struct nsl_cli cli;
 	struct nsl_err err;
 	const char **names = NULL;
@@ -98,10 +117,19 @@ main(int argc, char **argv)
 	p.seed = cli.common.seed;
 	if ((why = nsl_mix_check(&p)) != NULL)
 		nsl_usage_error("%s", why);
+	nsl_ot_params_init(&o);
+	if (search && valid == NULL)
+		nsl_usage_error("--search needs --valid FILE");
+	if (search && ((why = nsl_ot_param_parse(&o, "method", method)) !=
+	    NULL || (why = nsl_mix_search_check(&o)) != NULL))
+		nsl_usage_error("--ot-method: %s", why);
 	snprintf(prefix, sizeof(prefix), "%s: ", nsl_progname());
-	if (nsl_mix_files(&p, (const char *const *)argv + cli.optind,
+	if ((search ? nsl_mix_search_files(&p, &o, cli.common.field, valid,
+	    iters, tol, (const char *const *)argv + cli.optind,
+	    (size_t)(argc - cli.optind), cli.common.output, &err) :
+	    nsl_mix_files(&p, (const char *const *)argv + cli.optind,
 	    (size_t)(argc - cli.optind), cli.common.output,
-	    report ? &text : NULL, prefix, &err) != 0)
+	    report ? &text : NULL, prefix, &err)) != 0)
 		nsl_die_err(&err);
 	if (text.len > 0)
 		fputs(text.data, stderr);

@@ -108,4 +108,66 @@ int nsl_mix_files(const struct nsl_mix_params *, const char *const *paths,
     size_t npaths, const char *output, struct nsl_buf *report,
     const char *prefix, struct nsl_err *err);
 
+/*
+ * The mixture search (Projektor's selection step as a search, Kang et
+ * al. 2023): the weights w on the simplex of ns sources that minimise
+ * the OT cost between the mixture -- record i of source s(i) weighted
+ * w_s / n_s -- and a validation set v (m rows, uniform).  The cost is
+ * convex in the weights, and its gradient in w_s is the mean of the dual
+ * potential f over source s (nsl/ot.h's potentials, up to a constant
+ * that the simplex does not see), so Frank-Wolfe applies: from the
+ * uniform mixture, step 2 / (t + 2) towards the source of the smallest
+ * gradient, by the step in [0, 1] that a golden-section search (24
+ * steps; the cost is convex along the segment) finds best, until the
+ * Frank-Wolfe gap (sum_s w_s g_s - min_s g_s, an upper bound on the
+ * distance to the optimum) is at most tol times the cost, no step
+ * lowers the cost, or iters steps.  An entropic method runs at one absolute eps for the whole
+ * search (eps, or eps_rel times the mean cost of the uniform mixture),
+ * so that every step minimises the same function; the cost is then the
+ * entropic objective.  With exact OT the cost is piecewise linear and
+ * the potentials give a subgradient.  Time: about 28 OT solves (n x m)
+ * a step.
+ */
+struct nsl_ot_params;
+
+struct nsl_mix_search {
+	double *w;		/* ns weights (the caller's array) */
+	double cost;		/* the cost at w */
+	double gap;		/* the last Frank-Wolfe gap */
+	double eps;		/* entropic: the eps used; else NaN */
+	long iterations;
+};
+
+/* NULL if o can drive the search (checked, a method with potentials),
+ * else a message. */
+const char *nsl_mix_search_check(const struct nsl_ot_params *o);
+
+int nsl_mix_search(const struct nsl_ot_params *o, const double *x,
+    size_t n, size_t d, const int *src, size_t ns, const double *v,
+    size_t m, int iters, double tol, struct nsl_mix_search *res,
+    struct nsl_err *err);
+
+/*
+ * The search record's pair: {"search":"frank-wolfe","weights":{NAME:W,
+ * ...},"cost":C,"gap":G,"eps":E,"iterations":T} (eps only when entropic)
+ * with the sources' names as canonical JSON texts (nsl/labels.h: a
+ * string keeps its quotes in names[], not in the key); parse fills w[]
+ * in the order of names[] and returns 0, or -1 with err set.
+ */
+void nsl_mix_search_write(struct nsl_buf *out, const char *const *names,
+    size_t ns, const struct nsl_mix_search *);
+int nsl_mix_search_parse(const struct nsl_rec *rec,
+    const char *const *names, size_t ns, struct nsl_mix_search *,
+    struct nsl_err *err);
+
+/*
+ * nsl-mix --search: read the records of paths (vectors in field, source
+ * in P->source_field, numbers or strings) and the validation set valid,
+ * search, and write the record to output.
+ */
+int nsl_mix_search_files(const struct nsl_mix_params *P,
+    const struct nsl_ot_params *o, const char *field, const char *valid,
+    int iters, double tol, const char *const *paths, size_t npaths,
+    const char *output, struct nsl_err *err);
+
 #endif
