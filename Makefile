@@ -119,6 +119,7 @@ UNIT_TESTS += score
 UNIT_TESTS += synth
 UNIT_TESTS += prune
 UNIT_TESTS += spool
+UNIT_TESTS += mix
 UNIT_TESTS += probe
 UNIT_TESTS += embed
 UNIT_TESTS += labels
