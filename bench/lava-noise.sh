@@ -44,7 +44,7 @@ print("n %d flipped %d precision@k %.3f random %.3f" % (len(r), k,
     sum(r[i]["flipped"] for i in top) / k, k / len(r)))' "$1"
 }
 
-run() {	# NAME TRAIN VALID
+measure() {	# NAME TRAIN VALID
 	for inner in sinkhorn exact; do
 		t0=$(date +%s.%N)
 		nsl-score --metric lava --lava-inner $inner --valid "$3" "$2" >"$out/s.jsonl"
@@ -57,16 +57,16 @@ run() {	# NAME TRAIN VALID
 
 nsl-synth --n 400 --dim 5 --label-noise 0.1 --seed 1 teacher-student >"$out/ts.jsonl"
 nsl-synth --n 400 --dim 5 --seed 1 --test teacher-student >"$out/ts-val.jsonl"
-run teacher-student "$out/ts.jsonl" "$out/ts-val.jsonl"
+measure teacher-student "$out/ts.jsonl" "$out/ts-val.jsonl"
 
 nsl-synth --n 600 --dim 5 --classes 3 --seed 2 gaussian-mixture | flip 3 >"$out/gm.jsonl"
 nsl-synth --n 300 --dim 5 --classes 3 --seed 2 --test gaussian-mixture >"$out/gm-val.jsonl"
-run gaussian-mixture "$out/gm.jsonl" "$out/gm-val.jsonl"
+measure gaussian-mixture "$out/gm.jsonl" "$out/gm-val.jsonl"
 
 if [ -f "$FMNIST_OUT/train.jsonl" ]; then
 	head -n "$N" "$FMNIST_OUT/train.jsonl" | flip 10 >"$out/fm.jsonl"
 	head -n 1000 "$FMNIST_OUT/test.jsonl" >"$out/fm-val.jsonl"
-	run fashion-mnist "$out/fm.jsonl" "$out/fm-val.jsonl"
+	measure fashion-mnist "$out/fm.jsonl" "$out/fm-val.jsonl"
 else
 	echo "fashion-mnist: no $FMNIST_OUT/train.jsonl (make -f pipelines/fashion-mnist.mk OUT=$FMNIST_OUT)" >&2
 fi
