@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "nsl/buf.h"
+#include "nsl/coreset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
@@ -38,6 +39,10 @@ nsl_prune_check(const struct nsl_prune_params *p)
 
 	if (row == NULL)
 		return "strategy: not in the catalogue";
+	if (row->needs & NSL_PRUNE_SAMPLES && p->eps != -1.0 &&
+	    !(p->eps > 0 && p->eps < 1))
+		return "--eps must be in (0, 1) for the sample of "
+		    "facility-stochastic";
 	if (row->needs & NSL_PRUNE_NEEDS_VECTOR) {
 		if (!(p->eps >= 0 && p->eps <= 2))
 			return "dedup needs --eps in [0, 2]";
@@ -350,6 +355,8 @@ struct nsl_prune_group {
 	const size_t *members;
 	unsigned char *keep;
 	struct nsl_prune_stats *stats;
+	const double *x;	/* n x d: the members' vectors (coresets) */
+	size_t d;
 };
 
 static int
@@ -401,6 +408,63 @@ ccs(const struct nsl_prune_group *g, struct nsl_err *err)
 	    g->keep, g->stats, err);
 }
 
+/* The coreset rows: m rows of the group by nsl/coreset.h's rules. */
+enum coreset { KCENTER, HERDING, FACILITY, FACILITY_STOCHASTIC };
+
+static int
+coreset(const struct nsl_prune_group *g, enum coreset kind,
+    struct nsl_err *err)
+{
+	size_t *sel, j, sample = 0;
+	int rc;
+
+	if (g->m == 0)
+		return 0;
+	if ((sel = malloc(g->m * sizeof(*sel))) == NULL)
+		return oom(err);
+	if (kind == KCENTER)
+		rc = nsl_coreset_kcenter(g->x, g->n, g->d, g->m,
+		    gsl_rng_uniform_int(g->rng, g->n), sel, err);
+	else if (kind == HERDING)
+		rc = nsl_coreset_herding(g->x, g->n, g->d, g->m, sel, err);
+	else {
+		if (kind == FACILITY_STOCHASTIC)
+			sample = nsl_coreset_sample_size(g->n, g->m,
+			    g->p->eps == -1.0 ? NSL_CORESET_DEFAULT_EPS :
+			    g->p->eps);
+		rc = nsl_coreset_facility(g->x, g->n, g->d, g->m, sample,
+		    g->rng, sel, err);
+	}
+	for (j = 0; rc == 0 && j < g->m; j++)
+		g->keep[g->members[sel[j]]] = 1;
+	free(sel);
+	return rc;
+}
+
+static int
+kcenter(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	return coreset(g, KCENTER, err);
+}
+
+static int
+herding(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	return coreset(g, HERDING, err);
+}
+
+static int
+facility(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	return coreset(g, FACILITY, err);
+}
+
+static int
+facility_stochastic(const struct nsl_prune_group *g, struct nsl_err *err)
+{
+	return coreset(g, FACILITY_STOCHASTIC, err);
+}
+
 /*
  * The catalogue: one row a strategy, in the order of enum
  * nsl_prune_strategy.  Names, --list-strategies, the parser and the
@@ -419,6 +483,19 @@ static const struct nsl_prune_strategy_def strategies[] = {
 	{ "dedup", "SemDeDup (Abbas et al. 2023): in each k-means cluster of "
 	    "the vectors drop near-duplicates, cosine similarity above 1 - "
 	    "--eps (--k, --iters, --seed)", NSL_PRUNE_NEEDS_VECTOR, NULL },
+	{ "k-center", "k-center greedy on the vectors: start at a random "
+	    "record (--seed), then add the farthest from those kept",
+	    NSL_PRUNE_NEEDS_EMBEDDING | NSL_PRUNE_DRAWS, kcenter },
+	{ "herding", "herding on the vectors: add the record that brings the "
+	    "kept mean closest to the mean of all", NSL_PRUNE_NEEDS_EMBEDDING,
+	    herding },
+	{ "facility-location", "greatest coverage sum_i max_kept (1 + cos) / "
+	    "2 of the vectors, by lazy greedy", NSL_PRUNE_NEEDS_EMBEDDING,
+	    facility },
+	{ "facility-stochastic", "facility-location by stochastic greedy: "
+	    "best of (n/m) ln(1/E) random candidates a step (--eps E, "
+	    "default 0.01; --seed)", NSL_PRUNE_NEEDS_EMBEDDING |
+	    NSL_PRUNE_DRAWS | NSL_PRUNE_SAMPLES, facility_stochastic },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -455,6 +532,16 @@ nsl_prune_select(const struct nsl_prune_params *p, const double *score,
     unsigned char *keep, struct nsl_prune_stats *stats,
     struct nsl_err *err)
 {
+	return nsl_prune_select_rows(p, score, NULL, 0, members, n, m, stream,
+	    keep, stats, err);
+}
+
+int
+nsl_prune_select_rows(const struct nsl_prune_params *p, const double *score,
+    const double *x, size_t d, const size_t *members, size_t n, size_t m,
+    uint64_t stream, unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err)
+{
 	const struct nsl_prune_strategy_def *row =
 	    nsl_prune_strategy_get((int)p->strategy);
 	struct nsl_prune_stats local;
@@ -474,9 +561,14 @@ nsl_prune_select(const struct nsl_prune_params *p, const double *score,
 	if (row == NULL || row->select == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "%s has no budget",
 		    row != NULL ? row->name : "the strategy");
+	if (row->needs & NSL_PRUNE_NEEDS_EMBEDDING && x == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "%s needs the "
+		    "vectors", row->name);
 	if (n == 0)
 		return 0;
 	memset(&g, 0, sizeof(g));
+	g.x = x;
+	g.d = d;
 	g.p = p;
 	g.n = n;
 	g.m = m;
@@ -488,7 +580,7 @@ nsl_prune_select(const struct nsl_prune_params *p, const double *score,
 	for (j = 0; j < n; j++) {
 		g.o[j].pos = j;
 		g.o[j].bin = 0;
-		g.o[j].key = score[members[j]];
+		g.o[j].key = score != NULL ? score[members[j]] : 0;
 	}
 	if (row->needs & NSL_PRUNE_DRAWS &&
 	    (g.rng = nsl_rng_new(p->seed, stream)) == NULL)
@@ -704,7 +796,8 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 	size_t *fill = NULL, g, i;
 	double *gx = NULL;
 	int rc = -1, vectors = (strategies[p->strategy].needs &
-	    NSL_PRUNE_NEEDS_VECTOR) != 0;
+	    NSL_PRUNE_NEEDS_VECTOR) != 0, rows_too = vectors ||
+	    strategies[p->strategy].needs & NSL_PRUNE_NEEDS_EMBEDDING;
 
 	memset(keep, 0, n);
 	if (group == NULL)
@@ -735,7 +828,7 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 		const size_t *mem = members + start[g];
 		int r;
 
-		if (vectors) {
+		if (rows_too) {
 			double *rows = x;
 
 			if (ngroups > 1) {
@@ -750,8 +843,10 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 					    d * sizeof(*gx));
 				rows = gx;
 			}
-			r = nsl_prune_dedup(p, rows, d, mem, gsize[g], g, keep,
-			    st, err);
+			r = vectors ? nsl_prune_dedup(p, rows, d, mem,
+			    gsize[g], g, keep, st, err) :
+			    nsl_prune_select_rows(p, score, rows, d, mem,
+			    gsize[g], budget[g], g, keep, st, err);
 		} else
 			r = nsl_prune_select(p, score, mem, gsize[g],
 			    budget[g], g, keep, st, err);
@@ -960,7 +1055,8 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		while ((got = nsl_spool_next(spool, &rec, err)) == 1) {
 			if (nsl_prune_set_add(&set, &rec, needs &
 			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
-			    needs & NSL_PRUNE_NEEDS_VECTOR ? J->field : NULL,
+			    needs & (NSL_PRUNE_NEEDS_VECTOR |
+			    NSL_PRUNE_NEEDS_EMBEDDING) ? J->field : NULL,
 			    J->by, err) != 0) {
 				nsl_spool_locate(spool, err);
 				goto done;

@@ -10,6 +10,7 @@
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
 #include "nsl/score.h"
+#include "nsl/score_values.h"
 #include "nsl/vec.h"
 
 void
@@ -347,33 +348,47 @@ static const struct nsl_score_metric_def metrics[NSL_SCORE_NMETRICS + 1] = {
 	    "the L2-normalised embeddings (self-supervised; --k, --iters, "
 	    "--seed, --cluster-field)",
 	    NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
-	    NSL_SCORE_CLUSTERS, NULL, proto_set },
+	    NSL_SCORE_CLUSTERS, NULL, proto_set, NULL },
 	{ "class-prototype", "Euclidean distance to the class mean or median "
 	    "(--center)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
-	    LABEL, NULL, class_proto_set },
+	    LABEL, NULL, class_proto_set, NULL },
 	{ "knn", "mean Euclidean distance to the nearest neighbours "
 	    "(--neighbours)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING,
-	    NULL, knn_set },
+	    NULL, knn_set, NULL },
 	{ "el2n", "mean L2 norm of softmax minus the one-hot label",
-	    LOGITS | LABEL, el2n, NULL },
+	    LOGITS | LABEL, el2n, NULL, NULL },
 	{ "grand", "EL2N times sqrt(1 + |embedding|^2): the last layer's "
 	    "gradient norm", LOGITS | LABEL | NSL_SCORE_NEEDS_EMBEDDING, grand,
-	    NULL },
+	    NULL, NULL },
 	{ "margin", "1 minus the gap between the two largest probabilities",
-	    LOGITS, margin, NULL },
+	    LOGITS, margin, NULL, NULL },
 	{ "entropy", "entropy of the predicted distribution", LOGITS,
-	    entropy, NULL },
+	    entropy, NULL, NULL },
 	{ "least-confidence", "1 minus the largest probability", LOGITS,
-	    least_confidence, NULL },
+	    least_confidence, NULL, NULL },
 	{ "forgetting", "times learned then forgotten between epochs (rows; "
 	    "the row count if never learned)", LOGITS | LABEL, forgetting,
-	    NULL },
+	    NULL, NULL },
 	{ "aum", "minus the mean margin of the label's logit (logits only)",
-	    LOGITS | LABEL | NSL_SCORE_LOGITS_ONLY, aum, NULL },
+	    LOGITS | LABEL | NSL_SCORE_LOGITS_ONLY, aum, NULL, NULL },
 	{ "dynamic-uncertainty", "mean deviation of the label's probability "
 	    "over windows of epochs (--window)", LOGITS | LABEL,
-	    dynamic_uncertainty, NULL },
-	{ NULL, NULL, 0, NULL, NULL }
+	    dynamic_uncertainty, NULL, NULL },
+	{ "lava", "LAVA's OT data value: the calibrated gradient of the "
+	    "label-aware (OTDD) distance to the --valid set",
+	    NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING | LABEL |
+	    NSL_SCORE_NEEDS_VALID, NULL, nsl_score_lava_set, NULL },
+	{ "attention-influence", "(masked - base) / base of a reference "
+	    "model's losses with and without its retrieval heads",
+	    NSL_SCORE_NEEDS_LOSS | NSL_SCORE_NEEDS_MASKED_LOSS, NULL, NULL,
+	    nsl_score_attention_influence },
+	{ "reducible-loss", "RHO-LOSS: the loss minus a holdout-trained "
+	    "model's loss", NSL_SCORE_NEEDS_LOSS |
+	    NSL_SCORE_NEEDS_HOLDOUT_LOSS, NULL, NULL,
+	    nsl_score_reducible_loss },
+	{ "perplexity", "exp of a reference model's mean token loss",
+	    NSL_SCORE_NEEDS_LOSS, NULL, NULL, nsl_score_perplexity },
+	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 #undef LOGITS
 #undef LABEL
@@ -419,6 +434,7 @@ const char *
 nsl_score_check(const struct nsl_score_job *J)
 {
 	static char msg[128];
+	const char *why;
 	size_t m;
 
 	if (J->nmetrics == 0)
@@ -433,6 +449,9 @@ nsl_score_check(const struct nsl_score_job *J)
 			    metrics[J->metric[m]].name);
 			return msg;
 		}
+		if (metrics[J->metric[m]].needs & NSL_SCORE_NEEDS_VALID &&
+		    (why = nsl_score_lava_check(J)) != NULL)
+			return why;
 	}
 	return NULL;
 }
@@ -722,6 +741,7 @@ struct run {
 	const char *skip[NSL_SCORE_NMETRICS + 1];
 	size_t nskip;
 	int want_label, want_logits, want_h, cluster;
+	unsigned want_loss;		/* 1 << enum nsl_score_loss */
 	double **whole;			/* per whole-set metric: n scores */
 	size_t *clusters;
 	struct nsl_rec rec;
@@ -738,7 +758,7 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 	struct nsl_obj o;
 	size_t rows = 0, cols = 0, hrows = 0, hd = 0, m;
 	long label = -1;
-	double v[NSL_SCORE_NMETRICS];
+	double v[NSL_SCORE_NMETRICS], loss[NSL_SCORE_NLOSSES];
 
 	if (R->want_logits) {
 		long f = nsl_rec_require(&R->rec, J->logits_field, err);
@@ -775,6 +795,9 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 		    &hd, &R->hcap, err) < 0)
 			return -1;
 	}
+	if (R->want_loss && nsl_score_read_losses(J, &R->rec, R->want_loss,
+	    loss, err) < 0)
+		return -1;
 	if (R->want_label && R->want_logits && (size_t)label >= cols)
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %ld is "
 		    "not a class index for the %zu classes of \"%s\"",
@@ -784,6 +807,11 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 
 		if (nsl_score_metric_whole_set(metric)) {
 			v[m] = R->whole[m][i];
+			continue;
+		}
+		if (metrics[metric].losses != NULL) {
+			if (metrics[metric].losses(loss, &v[m], err) < 0)
+				return -1;
 			continue;
 		}
 		if (nsl_score_record(metric, R->z, rows, cols, label, R->h,
@@ -948,9 +976,11 @@ nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
 			    J->out_field, metrics[metric].name);
 		R.skip[R.nskip++] = R.names[m];
 
+		R.want_loss |= (needs & NSL_SCORE_LOSSES) >>
+		    NSL_SCORE_LOSS_SHIFT;
 		if (needs & NSL_SCORE_NEEDS_SET)
 			whole = 1;
-		else {
+		else if (needs & NSL_SCORE_NEEDS_LOGITS) {
 			R.want_logits = 1;
 			if (needs & NSL_SCORE_NEEDS_LABEL)
 				R.want_label = 1;

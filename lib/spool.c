@@ -193,10 +193,11 @@ nsl_spool_count(const struct nsl_spool *s)
 	return s->n;
 }
 
-/* Write the kept records of a regular file, reading it again. */
+/* Visit the kept records of a regular file, reading it again. */
 static int
 emit_reread(struct nsl_spool *s, const struct spool_input *in,
-    const unsigned char *keep, struct nsl_writer *w, struct nsl_err *err)
+    const unsigned char *keep, nsl_spool_fn *fn, void *arg,
+    struct nsl_err *err)
 {
 	struct nsl_reader *r;
 	const char *line;
@@ -215,8 +216,7 @@ emit_reread(struct nsl_spool *s, const struct spool_input *in,
 			break;
 		if (nsl_reader_lineno(r) != s->lineno[i])
 			continue;
-		if (nsl_writer_write(w, line, len, err) != 0 ||
-		    nsl_writer_write(w, "\n", 1, err) != 0) {
+		if (fn(arg, i, line, len, err) != 0) {
 			rc = -1;
 			break;
 		}
@@ -232,10 +232,10 @@ emit_reread(struct nsl_spool *s, const struct spool_input *in,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Write the kept records of a spilled input from the temporary file. */
+/* Visit the kept records of a spilled input from the temporary file. */
 static int
 emit_spilled(struct nsl_spool *s, const struct spool_input *in,
-    const unsigned char *keep, struct nsl_writer *w, char **buf,
+    const unsigned char *keep, nsl_spool_fn *fn, void *arg, char **buf,
     size_t *cap, struct nsl_err *err)
 {
 	uint64_t i;
@@ -245,15 +245,34 @@ emit_spilled(struct nsl_spool *s, const struct spool_input *in,
 		errno = 0;
 		if ((len = getline(buf, cap, s->spill)) <= 0)
 			return spill_error(err, "read");
-		if (keep[i] && nsl_writer_write(w, *buf, (size_t)len, err) != 0)
+		/* the line without its newline, as nsl_reader_getline's */
+		if (keep[i] && fn(arg, i, *buf, (size_t)len - 1, err) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int
+write_line(void *w, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
+{
+	(void)i;
+	if (nsl_writer_write(w, line, len, err) != 0 ||
+	    nsl_writer_write(w, "\n", 1, err) != 0)
+		return -1;
 	return 0;
 }
 
 int
 nsl_spool_emit(struct nsl_spool *s, const unsigned char *keep,
     struct nsl_writer *w, struct nsl_err *err)
+{
+	return nsl_spool_each(s, keep, write_line, w, err);
+}
+
+int
+nsl_spool_each(struct nsl_spool *s, const unsigned char *keep,
+    nsl_spool_fn *fn, void *arg, struct nsl_err *err)
 {
 	char *buf = NULL;
 	size_t cap = 0, k;
@@ -266,10 +285,10 @@ nsl_spool_emit(struct nsl_spool *s, const unsigned char *keep,
 	}
 	for (k = 0; k < s->nin && rc == 0; k++) {
 		if (s->in[k].path != NULL)
-			rc = emit_reread(s, &s->in[k], keep, w, err);
+			rc = emit_reread(s, &s->in[k], keep, fn, arg, err);
 		else
-			rc = emit_spilled(s, &s->in[k], keep, w, &buf, &cap,
-			    err);
+			rc = emit_spilled(s, &s->in[k], keep, fn, arg, &buf,
+			    &cap, err);
 	}
 	free(buf);
 	return rc;

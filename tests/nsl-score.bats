@@ -288,8 +288,9 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 		[[ "$help" == *" $name,"* || "$help" == *" $name ("* ]] ||
 		    { echo "--help lacks $name"; false; }
 		# each name the catalogue lists is one --metric takes
-		printf '{"logits":[1,2],"label":0,"embedding":[1,0]}\n{"logits":[2,1],"label":1,"embedding":[0,1]}\n' |
-		    nsl-score --metric "$name" --k 2 --neighbours 1 --window 2 > /dev/null ||
+		printf '{"logits":[1,2],"label":0,"embedding":[1,0],"loss":1,"loss_masked":2,"loss_holdout":0.5}\n{"logits":[2,1],"label":1,"embedding":[0,1],"loss":2,"loss_masked":2,"loss_holdout":1}\n' |
+		    nsl-score --metric "$name" --k 2 --neighbours 1 --window 2 \
+		    --valid "$TESTS_DIR/fixtures/score/lava-valid.jsonl" > /dev/null ||
 		    [ "$name" = dynamic-uncertainty ] || { echo "$name refused"; false; }
 	done
 }

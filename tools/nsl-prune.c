@@ -29,8 +29,9 @@ static const struct nsl_opt opts[] = {
 	    .excl = 1),
 	NSL_OPT_CHOICE(0, "strategy", &strategy, "S", strategy_names,
 	    "which records to keep: hard (the highest scores), easy, random, "
-	    "stratified (CCS) or dedup (SemDeDup); --list-strategies says "
-	    "more"),
+	    "stratified (CCS), dedup (SemDeDup), k-center, herding, "
+	    "facility-location, facility-stochastic (coresets of the "
+	    "vectors); --list-strategies says more"),
 	NSL_OPT_MODE(0, "list-strategies", &list, 1,
 	    "list the strategies and what each does"),
 	NSL_OPT_STRING(0, "score-field", &job.score_field, "NAME",
@@ -43,7 +44,9 @@ static const struct nsl_opt opts[] = {
 	    "stratified: equal-width score strata"),
 	NSL_OPT_DOUBLE(0, "eps", &job.p.eps, "E", 0, 2,
 	    "dedup: drop a record whose cosine similarity to a kept one in "
-	    "its cluster exceeds 1 - E", .flags = NSL_OPTF_NODEFAULT),
+	    "its cluster exceeds 1 - E; facility-stochastic: sample (n/m) "
+	    "ln(1/E) candidates a step (default 0.01)",
+	    .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_SIZE(0, "k", &job.p.k, "K", 1, 1 << 30,
 	    "dedup: k-means clusters (per group)",
 	    .flags = NSL_OPTF_NODEFAULT),
@@ -71,8 +74,9 @@ static const struct nsl_tool tool = {
 	.operands = "[file ...]",
 	.about = "Keep a subset of records by score (higher = harder); the "
 	    "kept records'\nlines are written unchanged, in input order.",
-	.seed_help = "random choices of random and stratified, and the "
-	    "k-means seeding of dedup"
+	.seed_help = "random choices of random and stratified, the "
+	    "k-means seeding of dedup, k-center's start and "
+	    "facility-stochastic's samples"
 };
 
 static void
@@ -127,10 +131,10 @@ main(int argc, char **argv)
 	have_keep = nsl_cli_given(&cli, "keep") +
 	    nsl_cli_given(&cli, "keep-fraction");
 	s = nsl_prune_strategy_get(strategy);
-	if (!(s->needs & NSL_PRUNE_NEEDS_SCORE) && have_keep)
+	if (s->select == NULL && have_keep)
 		nsl_usage_error("%s keeps what --eps leaves: no "
 		    "--keep-fraction or --keep", s->name);
-	if (s->needs & NSL_PRUNE_NEEDS_SCORE && have_keep != 1)
+	if (s->select != NULL && have_keep != 1)
 		nsl_usage_error(have_keep ? "give one of --keep-fraction and "
 		    "--keep" : "how many to keep? (--keep-fraction or --keep)");
 	if ((why = nsl_prune_check(&job.p)) != NULL || (save_plan != NULL &&

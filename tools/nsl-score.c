@@ -17,7 +17,9 @@
 static struct nsl_score_job job = {
 	.out_field = "score", .cluster_field = "cluster",
 	.label_field = "label", .logits_field = "logits",
-	.iters = 300, .neighbours = 10, .opts = { .window = 10 }
+	.iters = 300, .neighbours = 10, .opts = { .window = 10 },
+	.loss_field = "loss", .masked_loss_field = "loss_masked",
+	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn"
 };
 static struct nsl_score_fit fit = { .id_field = "id" };
 static const char *save_model, *model_path;
@@ -95,6 +97,19 @@ static const struct nsl_opt opts[] = {
 	    "class index field"),
 	NSL_OPT_STRING(0, "logits-field", &job.logits_field, "NAME",
 	    "model outputs: a vector, or one row per seed or epoch"),
+	NSL_OPT_STRING(0, "valid", &job.valid, "FILE",
+	    "lava: the clean validation set (the same vector and label "
+	    "fields)"),
+	NSL_OPT_STRING(0, "lava-inner", &job.lava_inner, "METHOD",
+	    "lava: the OT solver under the label-aware cost, sinkhorn or "
+	    "exact"),
+	NSL_OPT_STRING(0, "loss-field", &job.loss_field, "NAME",
+	    "attention-influence: the base loss; reducible-loss: the "
+	    "training model's; perplexity: the reference model's"),
+	NSL_OPT_STRING(0, "masked-loss-field", &job.masked_loss_field, "NAME",
+	    "attention-influence: the loss with the retrieval heads masked"),
+	NSL_OPT_STRING(0, "holdout-loss-field", &job.holdout_loss_field,
+	    "NAME", "reducible-loss: the holdout-trained model's loss"),
 	NSL_OPT_END()
 };
 
@@ -135,8 +150,8 @@ main(int argc, char **argv)
 	if (list) {
 		for (i = 0; (m = nsl_score_metric_get(i)) != NULL; i++)
 			printf("%s\t%s\t%s\n", m->name, m->needs &
-			    NSL_SCORE_NEEDS_SET ? "embeddings" : "outputs",
-			    m->help);
+			    NSL_SCORE_NEEDS_SET ? "embeddings" : m->needs &
+			    NSL_SCORE_LOSSES ? "losses" : "outputs", m->help);
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}

@@ -41,7 +41,11 @@ enum nsl_prune_strategy {
 	NSL_PRUNE_EASY,		/* lowest scores */
 	NSL_PRUNE_RANDOM,	/* uniform without replacement */
 	NSL_PRUNE_STRATIFIED,	/* CCS, Zheng et al. 2023, Algorithm 1 */
-	NSL_PRUNE_DEDUP		/* SemDeDup, Abbas et al. 2023 */
+	NSL_PRUNE_DEDUP,	/* SemDeDup, Abbas et al. 2023 */
+	NSL_PRUNE_KCENTER,	/* k-center greedy (nsl/coreset.h) */
+	NSL_PRUNE_HERDING,	/* herding */
+	NSL_PRUNE_FACILITY,	/* facility location, lazy greedy */
+	NSL_PRUNE_FACILITY_STOCHASTIC	/* the same, stochastic greedy */
 };
 
 #define NSL_PRUNE_DEFAULT_STRATA 50
@@ -56,7 +60,8 @@ struct nsl_prune_params {
 	uint64_t seed;
 	double cutoff;		/* stratified: hardest fraction dropped, [0, 1) */
 	size_t strata;		/* stratified: equal-width bins, >= 1 */
-	double eps;		/* dedup: drop if cosine similarity > 1 - eps */
+	double eps;		/* dedup: drop if cosine similarity > 1 - eps;
+				 * facility-stochastic: the sample's eps */
 	size_t k;		/* dedup: k-means clusters per group */
 	int max_iter;		/* dedup: Lloyd iterations */
 };
@@ -69,12 +74,19 @@ void nsl_prune_params_init(struct nsl_prune_params *);
  * nsl_prune_strategy.  A row says what the strategy reads and does
  * (needs) and holds its selection within one group (select; NULL for
  * dedup, which works on vectors by nsl_prune_dedup and has no budget).
+ * The coreset rows (NSL_PRUNE_NEEDS_EMBEDDING: k-center, herding,
+ * facility-location, facility-stochastic) read the vectors and keep the
+ * budget exactly; nsl/coreset.h states their rules.  k-center starts
+ * from a row drawn uniformly from the group's stream of --seed,
+ * facility-stochastic draws its samples from it.
  */
 enum nsl_prune_needs {
 	NSL_PRUNE_NEEDS_SCORE = 1 << 0,	/* the score; a budget */
 	NSL_PRUNE_NEEDS_VECTOR = 1 << 1,	/* the vectors; no budget */
 	NSL_PRUNE_DRAWS = 1 << 2,	/* random draws from --seed */
-	NSL_PRUNE_STRATA = 1 << 3	/* --cutoff and --strata apply */
+	NSL_PRUNE_STRATA = 1 << 3,	/* --cutoff and --strata apply */
+	NSL_PRUNE_NEEDS_EMBEDDING = 1 << 4,	/* the vectors and a budget */
+	NSL_PRUNE_SAMPLES = 1 << 5	/* --eps sets a sample's size */
 };
 
 struct nsl_prune_group;		/* one group's selection (lib/prune.c) */
@@ -140,11 +152,17 @@ struct nsl_prune_stats {
  * Select within one group: members[0..n) are record indices in increasing
  * order, score[] is indexed by record index, m the budget; sets
  * keep[members[j]] = 1 for the chosen.  stream numbers the group's random
- * stream.  Not for dedup.  stats may be NULL.
+ * stream.  Not for dedup.  stats may be NULL.  The coreset rows need
+ * the group's vectors: nsl_prune_select_rows, whose x holds one row of d
+ * numbers per member, in members' order (borrowed; score may be NULL).
  */
 int nsl_prune_select(const struct nsl_prune_params *, const double *score,
     const size_t *members, size_t n, size_t m, uint64_t stream,
     unsigned char *keep, struct nsl_prune_stats *stats, struct nsl_err *err);
+int nsl_prune_select_rows(const struct nsl_prune_params *,
+    const double *score, const double *x, size_t d, const size_t *members,
+    size_t n, size_t m, uint64_t stream, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err);
 
 /*
  * SemDeDup within one group: x holds one row of d numbers per member, in
@@ -174,8 +192,8 @@ int nsl_prune_dedup_assigned(const struct nsl_prune_params *, const double *x,
 /*
  * Whole set: n records with score[] (may be NULL for dedup), group[] in
  * [0, ngroups) (NULL: one group) where group numbers are the groups'
- * ranks (they also number the random streams), x (n x d, dedup only,
- * modified).  Fills keep[n] and, if not NULL, stats[ngroups] (whose
+ * ranks (they also number the random streams), x (n x d, for dedup,
+ * which modifies it, and the coreset rows).  Fills keep[n] and, if not NULL, stats[ngroups] (whose
  * bin_size/bin_alloc the caller may point at strata-long arrays).  An
  * error about one group names it through names[g] when names is given.
  */

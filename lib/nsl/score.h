@@ -35,6 +35,10 @@ enum nsl_score_metric {
 	NSL_SCORE_FORGETTING,
 	NSL_SCORE_AUM,
 	NSL_SCORE_DYNAMIC_UNCERTAINTY,
+	NSL_SCORE_LAVA,			/* nsl/score_values.h */
+	NSL_SCORE_ATTENTION_INFLUENCE,
+	NSL_SCORE_REDUCIBLE_LOSS,
+	NSL_SCORE_PERPLEXITY,
 	NSL_SCORE_NMETRICS
 };
 
@@ -42,7 +46,8 @@ enum nsl_score_metric {
  * The catalogue of metrics: one row each, indexed by enum
  * nsl_score_metric.  A row says what the metric reads (needs) and holds
  * its function: record for a metric of one record's model outputs, set
- * for a metric of the whole set of embeddings.  Adding a metric is a row
+ * for a metric of the whole set of embeddings, losses for a metric of
+ * one record's loss fields (loss[] indexed by enum nsl_score_loss).  Adding a metric is a row
  * (and its enum value, function and test data).
  */
 enum nsl_score_needs {
@@ -51,9 +56,17 @@ enum nsl_score_needs {
 	NSL_SCORE_NEEDS_LABEL = 1 << 2,	/* the class index field */
 	NSL_SCORE_NEEDS_EMBEDDING = 1 << 3,	/* the vector field */
 	NSL_SCORE_LOGITS_ONLY = 1 << 4,	/* not of probabilities */
-	NSL_SCORE_CLUSTERS = 1 << 5	/* writes a cluster index; k
+	NSL_SCORE_CLUSTERS = 1 << 5,	/* writes a cluster index; k
 					 * defaults to the labels' count */
+	/* loss fields (1 << enum nsl_score_loss of nsl/score_values.h) */
+	NSL_SCORE_NEEDS_LOSS = 1 << 6,		/* --loss-field */
+	NSL_SCORE_NEEDS_MASKED_LOSS = 1 << 7,	/* --masked-loss-field */
+	NSL_SCORE_NEEDS_HOLDOUT_LOSS = 1 << 8,	/* --holdout-loss-field */
+	NSL_SCORE_NEEDS_VALID = 1 << 9		/* --valid FILE */
 };
+#define NSL_SCORE_LOSS_SHIFT 6	/* needs >> this: the losses' bits */
+#define NSL_SCORE_LOSSES (NSL_SCORE_NEEDS_LOSS | \
+	NSL_SCORE_NEEDS_MASKED_LOSS | NSL_SCORE_NEEDS_HOLDOUT_LOSS)
 
 struct nsl_score_in;		/* one record's inputs (lib/score.c) */
 struct nsl_score_job;
@@ -68,6 +81,7 @@ struct nsl_score_metric_def {
 	/* score[0..n) (and cluster[0..n) with NSL_SCORE_CLUSTERS) */
 	int (*set)(const struct nsl_score_job *, const struct nsl_dataset *,
 	    double *score, size_t *cluster, struct nsl_err *);
+	int (*losses)(const double *loss, double *out, struct nsl_err *);
 };
 
 /* Row m of the catalogue (borrowed, static), or NULL if out of range;
@@ -175,11 +189,17 @@ struct nsl_score_job {
 	size_t neighbours;		/* knn */
 	int float32;			/* scores printed as float32 */
 	struct nsl_score_opts opts;
+	const char *loss_field;		/* "loss" */
+	const char *masked_loss_field;	/* "loss_masked" */
+	const char *holdout_loss_field;	/* "loss_holdout" */
+	const char *valid;		/* lava: the validation set */
+	const char *lava_inner;		/* lava: otdd's inner, "sinkhorn" */
 };
 
 /*
  * NULL if the job can run, else a message (static) naming what is wrong:
- * no metric, or a metric of logits only with opts.probs.
+ * no metric, a metric of logits only with opts.probs, lava without
+ * valid or with an inner method otdd cannot take.
  */
 const char *nsl_score_check(const struct nsl_score_job *);
 

@@ -62,4 +62,15 @@ uint64_t nsl_spool_count(const struct nsl_spool *);
 int nsl_spool_emit(struct nsl_spool *, const unsigned char *keep,
     struct nsl_writer *, struct nsl_err *);
 
+/*
+ * The same visit with a function: fn(arg, i, line, len, err) for every
+ * record i with keep[i] != 0, in input order, line being its bytes
+ * without the newline (borrowed for the call).  A non-zero return from
+ * fn stops the visit and is returned as -1 (fn sets err).
+ */
+typedef int nsl_spool_fn(void *arg, uint64_t i, const char *line,
+    size_t len, struct nsl_err *err);
+int nsl_spool_each(struct nsl_spool *, const unsigned char *keep,
+    nsl_spool_fn *fn, void *arg, struct nsl_err *err);
+
 #endif

@@ -190,7 +190,10 @@ test_catalogue(void)
 		if (m->name == NULL || m->help == NULL || *m->help == '\0' ||
 		    nsl_score_metric_parse(m->name) != i ||
 		    (m->needs & NSL_SCORE_NEEDS_SET ? m->set == NULL ||
-		    m->record != NULL : m->record == NULL || m->set != NULL))
+		    m->record != NULL || m->losses != NULL :
+		    m->needs & NSL_SCORE_LOSSES ? m->losses == NULL ||
+		    m->record != NULL || m->set != NULL :
+		    m->record == NULL || m->set != NULL || m->losses != NULL))
 			good = 0;
 	UNIT_CHECK(good && i == NSL_SCORE_NMETRICS &&
 	    nsl_score_metric_get(-1) == NULL,
