@@ -776,9 +776,13 @@ static int
 vector_kept(const struct nsl_rec *rec, const struct nsl_field *f,
     double **x, size_t *n, size_t *cap)
 {
-	const double *v = rec->num + f->num_at;
+	const double *v;
 	size_t k;
 
+	*n = 0;
+	if (f->nnum == 0)	/* [] before any number: num may be NULL */
+		return 0;
+	v = rec->num + f->num_at;
 	if (!(rec->flags & NSL_REC_ALLOW_NONFINITE))
 		for (k = 0; k < f->nnum; k++)
 			if (!isfinite(v[k]))

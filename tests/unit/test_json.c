@@ -229,6 +229,12 @@ test_fused_numbers(void)
 	    nsl_rec_vector(&rec, 3, &x, &n, &cap, &err) == -1 &&
 	    strstr(err.msg, "element 0: expected a number, got a string"),
 	    "a mixed array is scanned as before and its element named");
+	/* a fresh record has no number buffer yet: [] must not touch it */
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	UNIT_CHECK(parse("{\"v\":[]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 0,
+	    "[] as the first array a record holds");
 	UNIT_CHECK(parse("{\"v\":[5]}") == 0 &&
 	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 1 &&
 	    x[0] == 5, "the next line's numbers replace the last line's");
