@@ -232,8 +232,9 @@ fuzz: deps-fuzz
 # bench/compare-outputs-*.sh compare two builds (BEFORE_BIN AFTER_BIN):
 # run by hand around a change, not part of make bench.
 bench: deps-bench all
-	@for b in bench/*.sh; do case $$b in bench/compare-outputs-*) continue ;; esac; \
+	@for b in bench/*.sh; do case $$b in bench/compare-outputs-* | bench/summary.sh) continue ;; esac; \
 	    echo "== $$b"; sh $$b || exit 1; done
+	@echo "== bench/summary.sh"; sh bench/summary.sh
 
 # Every man page, at mandoc's warning level: any warning fails.
 MAN1 = $(wildcard man/*.1)

@@ -1,15 +1,25 @@
 #!/bin/sh
-# JSONL pass-through throughput: N records (default 100000) with 768-number
-# embeddings, through `cat`, `nsl-convert` (jsonl to jsonl: every line
-# validated and the vector read into doubles, bytes passed through),
-# `nsl-convert --float32` (every number re-printed) and Python's json
-# module doing the same parse-and-write.  Prints MB/s of input for each.
+# JSONL throughput and standard input against a file.
 #
-#	sh bench/io.sh            N=20000 sh bench/io.sh
+# Part 1: pass-through of N records (default 100000) with D-number
+# embeddings (default 768), through `cat`, `nsl-convert` (jsonl to jsonl:
+# every line validated and the vector read into doubles, bytes passed
+# through), `nsl-convert --float32` (every number re-printed) and
+# Python's json module doing the same parse-and-write.  MB/s of input.
+#
+# Part 2: every streaming or two-pass tool on the same records read three
+# ways: named on the command line (FILE), redirected (< FILE) and piped
+# (cat FILE |).  The three runs of a tool alternate, R rounds (default
+# 3), and the median of each is printed with its ratio to FILE's: the
+# goal is within 10%.  Times are the tool's own (GNU time), so a pipe's
+# producer is not counted.  The load average is printed with the figures.
+#
+#	sh bench/io.sh            N=20000 R=5 sh bench/io.sh
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-100000}
 D=${D:-768}
+R=${R:-3}
 out=bench/out
 mkdir -p "$out"
 data="$out/io-$N-$D.jsonl"
@@ -32,6 +42,7 @@ rate() {
 
 cat "$data" > /dev/null		# warm the page cache
 printf 'input: %s, %d records x %d numbers, %.1f MB\n' "$data" "$N" "$D" "$mb"
+echo "load: $(uptime | sed 's/.*load average: //')"
 rate "cat" cat
 rate "nsl-convert" "$bin/nsl-convert"
 rate "nsl-convert --float32" "$bin/nsl-convert" --float32
@@ -41,3 +52,56 @@ w = sys.stdout.write
 for line in sys.stdin:
     w(json.dumps(json.loads(line), separators=(",", ":")) + "\n")
 '
+
+# one run: $1 how (file, redir, pipe), rest the tool's command; prints
+# "wall cpu" of the tool alone
+run() {
+	how=$1
+	shift
+	t=$out/io-time.$$
+	case $how in
+	file) /usr/bin/time -f '%e %U %S' -o "$t" "$@" "$data" >/dev/null ;;
+	redir) /usr/bin/time -f '%e %U %S' -o "$t" "$@" <"$data" >/dev/null ;;
+	pipe) cat "$data" | /usr/bin/time -f '%e %U %S' -o "$t" "$@" >/dev/null ;;
+	esac
+	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$t"
+	rm -f "$t"
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+echo
+echo "standard input against a file: median of $R alternating rounds (wall s, cpu s of the tool)"
+printf '%-40s %12s %12s %12s %7s %7s\n' tool file '< file' 'cat |' '<' '|'
+while IFS= read -r cmd; do
+	[ -n "$cmd" ] || continue
+	: > "$out/io-runs.$$"
+	i=0
+	while [ "$i" -lt "$R" ]; do
+		for how in file redir pipe; do
+			# shellcheck disable=SC2086
+			echo "$how $(run "$how" $bin/$cmd)" >> "$out/io-runs.$$"
+		done
+		i=$((i + 1))
+	done
+	f=$(awk '$1 == "file" { print $2 }' "$out/io-runs.$$" | median)
+	fc=$(awk '$1 == "file" { print $3 }' "$out/io-runs.$$" | median)
+	r=$(awk '$1 == "redir" { print $2 }' "$out/io-runs.$$" | median)
+	rc=$(awk '$1 == "redir" { print $3 }' "$out/io-runs.$$" | median)
+	p=$(awk '$1 == "pipe" { print $2 }' "$out/io-runs.$$" | median)
+	pc=$(awk '$1 == "pipe" { print $3 }' "$out/io-runs.$$" | median)
+	awk -v c="$cmd" -v f="$f" -v fc="$fc" -v r="$r" -v rc="$rc" \
+	    -v p="$p" -v pc="$pc" 'BEGIN {
+		printf "%-40s %5.2f/%5.2f %5.2f/%5.2f %5.2f/%5.2f %6.2fx %6.2fx\n",
+		    c, f, fc, r, rc, p, pc, r / f, p / f }'
+	rm -f "$out/io-runs.$$"
+done <<'EOF'
+nsl-convert
+nsl-convert --float32
+nsl-quantize --format int8
+nsl-prune --keep-fraction 0.5 --score-field id
+nsl-prune --keep-fraction 0.5 --score-field id --strategy random
+EOF
+echo "load: $(uptime | sed 's/.*load average: //')"

@@ -18,6 +18,16 @@
 
 #define READ_CHUNK (256 * 1024)
 #define WRITE_CHUNK (256 * 1024)
+/*
+ * zlib's own buffer.  gzread() copies through it unless asked for at
+ * least twice its size, which fill() always asks for (READ_CHUNK / 2 or
+ * more): so plain input is read straight into our buffer and gzip input
+ * inflated straight into it, one copy fewer.
+ */
+#define GZ_BUFFER (READ_CHUNK / 4)
+/* A pipe's buffer, asked for on standard input (Linux's default limit
+ * for an unprivileged process): fewer, larger reads and wake-ups. */
+#define PIPE_BUFFER (1024 * 1024)
 
 struct nsl_reader {
 	gzFile gz;
@@ -32,12 +42,15 @@ struct nsl_reader {
 	uint64_t direct;	/* bytes nsl_reader_read put straight into p */
 	unsigned long lineno;
 	int eof;
+	int tee;		/* copy what is read to this fd, or -1 */
 };
+
+static struct nsl_reader *reader_new(int fd, const char *path,
+    struct nsl_err *err);
 
 struct nsl_reader *
 nsl_reader_open(const char *path, struct nsl_err *err)
 {
-	struct nsl_reader *r;
 	struct stat st;
 	int fd;
 
@@ -58,15 +71,36 @@ nsl_reader_open(const char *path, struct nsl_err *err)
 		return nsl_err_set(err, NSL_EX_NOINPUT,
 		    "cannot open: is a directory"), NULL;
 	}
+#ifdef F_SETPIPE_SZ
+	/* best effort: a refusal leaves the pipe as it was */
+	if (S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < PIPE_BUFFER)
+		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_BUFFER);
+#endif
+	return reader_new(fd, path, err);
+}
+
+struct nsl_reader *
+nsl_reader_open_fd(int fd, const char *name, struct nsl_err *err)
+{
+	return reader_new(fd, name, err);
+}
+
+/* A reader over fd, which it owns (closed also on failure). */
+static struct nsl_reader *
+reader_new(int fd, const char *path, struct nsl_err *err)
+{
+	struct nsl_reader *r;
+
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->name = strdup(path)) == NULL ||
 	    (r->buf = malloc(READ_CHUNK + 1)) == NULL)
 		goto nomem;
 	r->cap = READ_CHUNK + 1;
+	r->tee = -1;
 	if ((r->gz = gzdopen(fd, "rb")) == NULL)
 		goto nomem;
 	fd = -1;
-	gzbuffer(r->gz, READ_CHUNK);
+	gzbuffer(r->gz, GZ_BUFFER);
 	return r;
 nomem:
 	if (fd >= 0)
@@ -141,6 +175,35 @@ zlib_msg(const char *msg)
 	return msg;
 }
 
+/* Copy the n bytes just read to the tee; returns n, or -1 with err set. */
+static long
+tee_write(struct nsl_reader *r, const void *p, size_t n, struct nsl_err *err)
+{
+	const char *q = p;
+	size_t left = n;
+	ssize_t k;
+
+	while (left > 0) {
+		if ((k = write(r->tee, q, left)) < 0) {
+			if (errno == EINTR)
+				continue;
+			nsl_err_at(err, "temporary file", 0);
+			nsl_err_set(err, NSL_EX_IOERR, "write failed: %s",
+			    strerror(errno));
+			return -1;
+		}
+		q += k;
+		left -= (size_t)k;
+	}
+	return (long)n;
+}
+
+void
+nsl_reader_tee(struct nsl_reader *r, int fd)
+{
+	r->tee = fd;
+}
+
 /*
  * gzread, turning zlib's errors into ours.  A gzip stream cut short reads
  * as a short count with Z_BUF_ERROR pending; without this check it would
@@ -161,7 +224,7 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 	 * so the next call reports it, at the line where the data stopped.
 	 */
 	if (got > 0)
-		return got;
+		return r->tee >= 0 ? tee_write(r, p, (size_t)got, err) : got;
 	if (got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
 		nsl_err_at(err, r->name, r->lineno + 1);
 		if (errnum == Z_ERRNO)

@@ -347,6 +347,32 @@ add_field(struct nsl_rec *rec, const struct nsl_field *f, struct scan *s)
 	return 0;
 }
 
+/*
+ * A top-level array: try it as numbers, converting as we validate (the
+ * converter checks the same grammar), so no tool reads the text again.
+ * Anything else -- strings, nesting, NaN, a syntax error -- is scanned
+ * afresh by scan_array, which gives the message.
+ */
+static int
+scan_numbers(struct scan *s, struct nsl_rec *rec, struct nsl_field *f)
+{
+	size_t n = rec->nnums, used, errpos;
+
+	f->type = NSL_JSON_ARRAY;
+	used = nsl_num_parse_array(s->p, s->end, &rec->num, &n, &rec->numcap,
+	    &errpos);
+	if (used > 0) {
+		f->num_at = (long)rec->nnums;
+		f->nnum = n - rec->nnums;
+		rec->nnums = n;
+		s->p += used;
+		return 0;
+	}
+	if (errpos == SIZE_MAX)
+		return nsl_err_set(s->err, NSL_EX_SOFTWARE, "out of memory");
+	return scan_array(s, 2);
+}
+
 static int
 scan_members(struct scan *s, int depth, struct nsl_rec *rec)
 {
@@ -371,7 +397,12 @@ scan_members(struct scan *s, int depth, struct nsl_rec *rec)
 		s->p++;
 		skip_ws(s);
 		f.value = s->p;
-		if (scan_value(s, depth, &f.type) != 0)
+		f.num_at = -1;
+		f.nnum = 0;
+		if (rec != NULL && s->p < s->end && *s->p == '[') {
+			if (scan_numbers(s, rec, &f) != 0)
+				return -1;
+		} else if (scan_value(s, depth, &f.type) != 0)
 			return -1;
 		f.vlen = (size_t)(s->p - f.value);
 		if (rec != NULL && add_field(rec, &f, s) != 0)
@@ -401,6 +432,7 @@ void
 nsl_rec_release(struct nsl_rec *rec)
 {
 	free(rec->fields);
+	free(rec->num);
 	nsl_rec_init(rec, rec->flags);
 }
 
@@ -508,6 +540,7 @@ nsl_rec_parse(struct nsl_rec *rec, const char *line, size_t len,
 	rec->line = line;
 	rec->len = len;
 	rec->nfields = 0;
+	rec->nnums = 0;
 	skip_ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		return scan_fail(&s, "expected a JSON object ('{')");
@@ -734,6 +767,34 @@ read_array(const struct nsl_rec *rec, size_t i, const char *p,
 	return read_array_slow(rec, i, p, end, x, n, cap, err);
 }
 
+/*
+ * Copy the numbers the scan kept for f.  Returns -1 when they hold a
+ * non-finite value the record may not have (1e999), or memory runs out:
+ * the slow path then names the element or says so.
+ */
+static int
+vector_kept(const struct nsl_rec *rec, const struct nsl_field *f,
+    double **x, size_t *n, size_t *cap)
+{
+	const double *v;
+	size_t k;
+
+	*n = 0;
+	if (f->nnum == 0)	/* [] before any number: num may be NULL */
+		return 0;
+	v = rec->num + f->num_at;
+	if (!(rec->flags & NSL_REC_ALLOW_NONFINITE))
+		for (k = 0; k < f->nnum; k++)
+			if (!isfinite(v[k]))
+				return -1;
+	if (grow_doubles(x, cap, f->nnum) != 0)
+		return -1;
+	if (f->nnum > 0)
+		memcpy(*x, v, f->nnum * sizeof(double));
+	*n = f->nnum;
+	return 0;
+}
+
 int
 nsl_rec_vector(const struct nsl_rec *rec, size_t i, double **x, size_t *n,
     size_t *cap, struct nsl_err *err)
@@ -742,7 +803,9 @@ nsl_rec_vector(const struct nsl_rec *rec, size_t i, double **x, size_t *n,
 
 	if (f->type != NSL_JSON_ARRAY)
 		return type_error(rec, i, "an array of numbers", err);
-	if (read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
+	if (f->num_at >= 0 && vector_kept(rec, f, x, n, cap) == 0)
+		;
+	else if (read_array(rec, i, f->value, f->value + f->vlen, x, n, cap,
 	    err) != 0)
 		return -1;
 	/* [] too leaves a buffer: callers copy *n numbers from *x, and

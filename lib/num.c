@@ -291,7 +291,7 @@ num_value8(uint64_t x)
  * only set *dropped, if nonzero.  Stop at the first byte that is not a
  * digit.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 num_digits(const char **pp, const char *end, uint64_t *w, int nd,
     int *dropped)
 {

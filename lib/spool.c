@@ -3,6 +3,7 @@
  * nsl/spool.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,19 @@
 #include "nsl/json.h"
 #include "nsl/spool.h"
 
+/* How an input's lines come back for nsl_spool_emit(). */
+enum spool_kind {
+	SPOOL_FILE,		/* open path again */
+	SPOOL_STDIN,		/* standard input is a file: seek back */
+	SPOOL_SPILL		/* copied to the temporary file as read */
+};
+
 struct spool_input {
-	char *path;		/* to open again; NULL when spilled */
+	char *path;		/* to open again (SPOOL_FILE) */
 	char *name;		/* display name */
+	enum spool_kind kind;
+	off_t off;		/* SPOOL_STDIN: where standard input began;
+				   SPOOL_SPILL: where its copy begins */
 	uint64_t first;		/* index of its first record */
 	uint64_t count;
 };
@@ -23,17 +34,20 @@ struct spool_input {
 struct nsl_spool {
 	struct spool_input *in;
 	size_t nin, capin;
-	uint64_t *lineno;	/* per record of a re-read input */
+	uint64_t *lineno;	/* per record: its line in its input */
 	uint64_t n, cap;
-	FILE *spill;		/* unlinked temporary file, or NULL */
+	int spill;		/* unlinked temporary file, or -1 */
 	struct nsl_reader *cur;
-	int cur_spilled;
 };
 
 struct nsl_spool *
 nsl_spool_new(void)
 {
-	return calloc(1, sizeof(struct nsl_spool));
+	struct nsl_spool *s = calloc(1, sizeof(struct nsl_spool));
+
+	if (s != NULL)
+		s->spill = -1;
+	return s;
 }
 
 void
@@ -49,8 +63,8 @@ nsl_spool_free(struct nsl_spool *s)
 	}
 	free(s->in);
 	free(s->lineno);
-	if (s->spill != NULL)
-		fclose(s->spill);
+	if (s->spill >= 0)
+		close(s->spill);
 	nsl_reader_close(s->cur);
 	free(s);
 }
@@ -61,35 +75,29 @@ oom(struct nsl_err *err)
 	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 }
 
-/* An unlinked temporary file in $TMPDIR or /tmp. */
-static FILE *
+/* An unlinked temporary file in $TMPDIR or /tmp; its fd, or -1. */
+static int
 spill_open(struct nsl_err *err)
 {
 	const char *dir = getenv("TMPDIR");
 	char *tmpl;
-	FILE *fp = NULL;
 	int fd;
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
 	if ((tmpl = malloc(strlen(dir) + 32)) == NULL)
-		return oom(err), NULL;
+		return oom(err);
 	sprintf(tmpl, "%s/nsl-spool.XXXXXX", dir);
 	if ((fd = mkstemp(tmpl)) < 0) {
 		nsl_err_at(err, dir, 0);
 		nsl_err_set(err, NSL_EX_IOERR, "cannot make a temporary file: "
 		    "%s", strerror(errno));
 		free(tmpl);
-		return NULL;
+		return -1;
 	}
 	unlink(tmpl);
 	free(tmpl);
-	if ((fp = fdopen(fd, "w+")) == NULL) {
-		close(fd);
-		return oom(err), NULL;
-	}
-	setvbuf(fp, NULL, _IOFBF, 1 << 20);
-	return fp;
+	return fd;
 }
 
 static int
@@ -100,20 +108,40 @@ spill_error(struct nsl_err *err, const char *what)
 	    errno ? strerror(errno) : "unknown error");
 }
 
+/*
+ * How path's lines can come back.  A file is read again, standard input
+ * too when it is a file (a shell's '<'): only a pipe or a device costs a
+ * copy.  For SPOOL_STDIN, *off is where reading starts.
+ */
+static enum spool_kind
+spool_kind(const char *path, off_t *off)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0) {
+		if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (*off = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
+			return SPOOL_STDIN;
+		return SPOOL_SPILL;
+	}
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return SPOOL_FILE;
+	return SPOOL_SPILL;
+}
+
 int
 nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 {
 	struct spool_input *in;
-	struct stat st;
-	int spilled;
+	enum spool_kind kind;
+	off_t off = 0;
 
 	if (s->cur != NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "spool: previous "
 		    "input not finished");
 	if (path == NULL)
 		path = "-";
-	spilled = strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
-	    !S_ISREG(st.st_mode);
+	kind = spool_kind(path, &off);
 	if (s->nin == s->capin) {
 		size_t cap = s->capin ? 2 * s->capin : 8;
 		struct spool_input *p = realloc(s->in, cap * sizeof(*p));
@@ -123,20 +151,30 @@ nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 		s->in = p;
 		s->capin = cap;
 	}
-	if ((s->cur = nsl_reader_open(path, err)) == NULL)
+	if (kind == SPOOL_SPILL && s->spill < 0 &&
+	    (s->spill = spill_open(err)) < 0)
 		return -1;
-	if (spilled && s->spill == NULL && (s->spill = spill_open(err)) == NULL)
+	if (kind == SPOOL_SPILL &&
+	    (off = lseek(s->spill, 0, SEEK_END)) < 0)
+		return spill_error(err, "seek");
+	if ((s->cur = nsl_reader_open(path, err)) == NULL)
 		return -1;
 	in = &s->in[s->nin];
 	memset(in, 0, sizeof(*in));
 	in->first = s->n;
+	in->kind = kind;
+	in->off = off;
 	if ((in->name = strdup(nsl_reader_name(s->cur))) == NULL ||
-	    (!spilled && (in->path = strdup(path)) == NULL)) {
+	    (kind == SPOOL_FILE && (in->path = strdup(path)) == NULL)) {
 		free(in->name);
+		nsl_reader_close(s->cur);
+		s->cur = NULL;
 		return oom(err);
 	}
+	/* the reader copies what it reads, in large blocks, not by line */
+	if (kind == SPOOL_SPILL)
+		nsl_reader_tee(s->cur, s->spill);
 	s->nin++;
-	s->cur_spilled = spilled;
 	return 0;
 }
 
@@ -146,6 +184,29 @@ nsl_spool_locate(const struct nsl_spool *s, struct nsl_err *err)
 	if (s->nin > 0)
 		nsl_err_at(err, s->in[s->nin - 1].name,
 		    s->cur != NULL ? nsl_reader_lineno(s->cur) : 0);
+}
+
+/*
+ * End a spilled input's copy with a newline, so that its last line, if
+ * it had none, does not run into the next input's first.
+ */
+static int
+spill_finish(struct nsl_spool *s, const struct spool_input *in,
+    struct nsl_err *err)
+{
+	off_t end;
+	char c;
+
+	errno = 0;
+	if ((end = lseek(s->spill, 0, SEEK_END)) < 0)
+		return spill_error(err, "seek");
+	if (end == in->off)
+		return 0;
+	if (pread(s->spill, &c, 1, end - 1) != 1)
+		return spill_error(err, "read");
+	if (c != '\n' && write(s->spill, "\n", 1) != 1)
+		return spill_error(err, "write");
+	return 0;
 }
 
 int
@@ -163,6 +224,8 @@ nsl_spool_next(struct nsl_spool *s, struct nsl_rec *rec, struct nsl_err *err)
 		}
 		nsl_reader_close(s->cur);
 		s->cur = NULL;
+		if (in->kind == SPOOL_SPILL)
+			return spill_finish(s, in, err) < 0 ? -1 : 0;
 		return 0;
 	}
 	if (s->n == s->cap) {
@@ -174,14 +237,7 @@ nsl_spool_next(struct nsl_spool *s, struct nsl_rec *rec, struct nsl_err *err)
 		s->lineno = p;
 		s->cap = cap;
 	}
-	/* a spilled record comes back by its place in the temporary file */
-	s->lineno[s->n] = s->cur_spilled ? 0 : nsl_reader_lineno(s->cur);
-	if (s->cur_spilled) {
-		errno = 0;
-		if (fwrite(rec->line, 1, rec->len, s->spill) != rec->len ||
-		    putc('\n', s->spill) == EOF)
-			return spill_error(err, "write");
-	}
+	s->lineno[s->n] = nsl_reader_lineno(s->cur);
 	s->n++;
 	in->count++;
 	return 1;
@@ -193,9 +249,53 @@ nsl_spool_count(const struct nsl_spool *s)
 	return s->n;
 }
 
-/* Visit the kept records of a regular file, reading it again. */
+/* A reader at the start of input in, for the second pass. */
+static struct nsl_reader *
+reopen(struct nsl_spool *s, const struct spool_input *in,
+    struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	int fd;
+
+	switch (in->kind) {
+	case SPOOL_FILE:
+		return nsl_reader_open(in->path, err);
+	case SPOOL_STDIN:
+		/* the reader's dup shares this offset */
+		if (lseek(STDIN_FILENO, in->off, SEEK_SET) < 0) {
+			nsl_err_at(err, in->name, 0);
+			nsl_err_set(err, NSL_EX_IOERR, "cannot read again: %s",
+			    strerror(errno));
+			return NULL;
+		}
+		r = nsl_reader_open("-", err);
+		break;
+	default:
+		errno = 0;
+		if ((fd = dup(s->spill)) < 0 ||
+		    lseek(fd, in->off, SEEK_SET) < 0) {
+			if (fd >= 0)
+				close(fd);
+			spill_error(err, "read");
+			return NULL;
+		}
+		r = nsl_reader_open_fd(fd, in->name, err);
+		break;
+	}
+	if (r != NULL && nsl_reader_set_name(r, in->name) != 0) {
+		nsl_reader_close(r);
+		oom(err);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * Write the kept records of one input, reading its lines again and
+ * picking them by number.
+ */
 static int
-emit_reread(struct nsl_spool *s, const struct spool_input *in,
+emit_input(struct nsl_spool *s, const struct spool_input *in,
     const unsigned char *keep, nsl_spool_fn *fn, void *arg,
     struct nsl_err *err)
 {
@@ -209,7 +309,7 @@ emit_reread(struct nsl_spool *s, const struct spool_input *in,
 		i++;
 	if (i == end)
 		return 0;
-	if ((r = nsl_reader_open(in->path, err)) == NULL)
+	if ((r = reopen(s, in, err)) == NULL)
 		return -1;
 	while (i < end) {
 		if ((rc = nsl_reader_getline(r, &line, &len, err)) <= 0)
@@ -230,26 +330,6 @@ emit_reread(struct nsl_spool *s, const struct spool_input *in,
 	}
 	nsl_reader_close(r);
 	return rc < 0 ? -1 : 0;
-}
-
-/* Visit the kept records of a spilled input from the temporary file. */
-static int
-emit_spilled(struct nsl_spool *s, const struct spool_input *in,
-    const unsigned char *keep, nsl_spool_fn *fn, void *arg, char **buf,
-    size_t *cap, struct nsl_err *err)
-{
-	uint64_t i;
-	ssize_t len;
-
-	for (i = in->first; i < in->first + in->count; i++) {
-		errno = 0;
-		if ((len = getline(buf, cap, s->spill)) <= 0)
-			return spill_error(err, "read");
-		/* the line without its newline, as nsl_reader_getline's */
-		if (keep[i] && fn(arg, i, *buf, (size_t)len - 1, err) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 static int
@@ -274,22 +354,10 @@ int
 nsl_spool_each(struct nsl_spool *s, const unsigned char *keep,
     nsl_spool_fn *fn, void *arg, struct nsl_err *err)
 {
-	char *buf = NULL;
-	size_t cap = 0, k;
+	size_t k;
 	int rc = 0;
 
-	if (s->spill != NULL) {
-		errno = 0;
-		if (fflush(s->spill) != 0 || fseek(s->spill, 0, SEEK_SET) != 0)
-			return spill_error(err, "write");
-	}
-	for (k = 0; k < s->nin && rc == 0; k++) {
-		if (s->in[k].path != NULL)
-			rc = emit_reread(s, &s->in[k], keep, fn, arg, err);
-		else
-			rc = emit_spilled(s, &s->in[k], keep, fn, arg, &buf,
-			    &cap, err);
-	}
-	free(buf);
+	for (k = 0; k < s->nin && rc == 0; k++)
+		rc = emit_input(s, &s->in[k], keep, fn, arg, err);
 	return rc;
 }

@@ -38,6 +38,23 @@ struct nsl_writer;
 struct nsl_reader *nsl_reader_open(const char *path, struct nsl_err *err);
 
 /*
+ * A reader over fd (already open for reading, positioned where reading
+ * starts), which the reader owns from now on: it is closed with the
+ * reader, and also when this fails.  name is for messages.  Returns a new
+ * reader or NULL with err set (out of memory).
+ */
+struct nsl_reader *nsl_reader_open_fd(int fd, const char *name,
+    struct nsl_err *err);
+
+/*
+ * Copy every byte read from now on (decompressed: the text the lines
+ * are cut from) to fd, which stays the caller's, as it is read; -1 stops.
+ * A failed write fails the read that made it (NSL_EX_IOERR, placed at
+ * "temporary file").  nsl_spool keeps a pipe this way.
+ */
+void nsl_reader_tee(struct nsl_reader *, int fd);
+
+/*
  * Read the next line.  On success returns 1 and sets *line (borrowed,
  * valid until the next call, NUL-terminated) and *len, without the line
  * terminator ("\n" or "\r\n").  Returns 0 at end of input, -1 on a read

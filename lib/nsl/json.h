@@ -13,6 +13,13 @@
  * are in line order; key points inside line at the key's text between its
  * quotes (still escaped, keylen bytes); value..value+vlen is the value's
  * exact text.  Keys are unique.
+ *
+ * Numbers are read once.  A top-level member whose value is a flat array
+ * of numbers is validated by converting it: its doubles (exactly
+ * strtod's) are kept in the record (num, owned by it) and nsl_rec_vector()
+ * copies them out instead of reading the text a second time.  For such a
+ * member num_at >= 0 and num[num_at .. num_at + nnum) are its elements;
+ * for any other member num_at is -1.
  */
 #ifndef NSL_JSON_H
 #define NSL_JSON_H
@@ -41,6 +48,8 @@ struct nsl_field {
 	size_t vlen;
 	enum nsl_json_type type;
 	int key_escaped;	/* key contains a backslash escape */
+	long num_at;		/* first of its numbers in rec->num, or -1 */
+	size_t nnum;
 };
 
 enum nsl_rec_flags {
@@ -55,6 +64,8 @@ struct nsl_rec {
 	size_t nfields;
 	size_t cap;
 	unsigned flags;
+	double *num;		/* the numbers of flat number arrays */
+	size_t nnums, numcap;
 };
 
 void nsl_rec_init(struct nsl_rec *, unsigned flags);

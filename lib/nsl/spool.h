@@ -9,11 +9,15 @@
  * records flagged in keep[], byte for byte and in input order.
  *
  * How the lines come back: a regular file (plain or gzip) is read again
- * from the start, and the spool keeps each record's line number (8 bytes
- * per record); anything else (standard input, a pipe) is copied line by
- * line, decompressed, to an unlinked temporary file in $TMPDIR (default
- * /tmp) while it is read, and read back from there.  So memory is
- * O(number of records); disk use is the size of non-file input.
+ * from the start, standard input too when it is a regular file (a
+ * shell's '<': it is read again from the offset where it began), and the
+ * spool keeps each record's line number (8 bytes per record).  Anything
+ * else (a pipe, a device) is copied, decompressed, to an unlinked
+ * temporary file in $TMPDIR (default /tmp) as the reader reads it, in
+ * the reader's large blocks, and read back from there by line number
+ * like a file.  So memory is O(number of records); disk use is the size
+ * of the piped input, and reading a pipe costs about what reading a file
+ * does plus one sequential write.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings

@@ -194,6 +194,66 @@ test_typed_errors(void)
 	free(x);
 }
 
+/*
+ * Number arrays are converted while the scan validates them: the kept
+ * numbers must be strtod's, belong to the right member, follow each new
+ * line, and a bad array must fail exactly as the plain scan says.
+ */
+static void
+test_fused_numbers(void)
+{
+	static const char *const toks[] = { "0.1", "-2.5e-3", "1e23",
+	    "9007199254740993", "2.2250738585072011e-308", "-0", "4.9e-324",
+	    "123456789012345678901234567890", "7.0e+22" };
+	char line[512], *p;
+	double *x = NULL, ref;
+	size_t n, cap = 0, k, ok;
+	long i;
+
+	p = line + sprintf(line, "{\"id\":1,\"v\":[");
+	for (k = 0; k < sizeof(toks) / sizeof(toks[0]); k++)
+		p += sprintf(p, "%s%s", k ? " , " : "", toks[k]);
+	sprintf(p, "],\"w\":[3,4],\"s\":[\"a\",1]}");
+	i = parse(line) == 0 ? nsl_rec_find(&rec, "v") : -1;
+	ok = i >= 0 && nsl_rec_vector(&rec, (size_t)i, &x, &n, &cap, &err) ==
+	    0 && n == k;
+	for (k = 0; ok && k < n; k++) {
+		ref = strtod(toks[k], NULL);
+		ok = memcmp(&ref, &x[k], sizeof(ref)) == 0;
+	}
+	UNIT_CHECK(ok, "numbers read in the scan are strtod's, bit for bit");
+	UNIT_CHECK(nsl_rec_vector(&rec, 2, &x, &n, &cap, &err) == 0 &&
+	    n == 2 && x[0] == 3 && x[1] == 4 && rec.fields[2].num_at >= 0,
+	    "a second number array keeps its own numbers");
+	UNIT_CHECK(rec.fields[3].num_at == -1 &&
+	    nsl_rec_vector(&rec, 3, &x, &n, &cap, &err) == -1 &&
+	    strstr(err.msg, "element 0: expected a number, got a string"),
+	    "a mixed array is scanned as before and its element named");
+	/* a fresh record has no number buffer yet: [] must not touch it */
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	UNIT_CHECK(parse("{\"v\":[]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 0,
+	    "[] as the first array a record holds");
+	UNIT_CHECK(parse("{\"v\":[5]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 1 &&
+	    x[0] == 5, "the next line's numbers replace the last line's");
+	UNIT_CHECK(parse("{\"v\":[]}") == 0 &&
+	    nsl_rec_vector(&rec, 0, &x, &n, &cap, &err) == 0 && n == 0 &&
+	    x != NULL, "[] read as no numbers");
+	/* columns by hand: the ']' after the comma is column 11 */
+	UNIT_CHECK(fails_with("{\"e\":[1,2,]}",
+	    "invalid JSON at column 11: expected a value"),
+	    "a trailing comma in a number array: the plain scan's message");
+	UNIT_CHECK(fails_with("{\"e\":[1,02]}",
+	    "invalid JSON at column 10: expected ',' or ']'"),
+	    "a leading zero in a number array: the plain scan's message");
+	UNIT_CHECK(fails_with("{\"e\":[1,NaN]}",
+	    "NaN and Infinity are not JSON numbers"),
+	    "NaN in a number array without leave: the plain scan's message");
+	free(x);
+}
+
 static void
 test_strings(void)
 {
@@ -537,6 +597,7 @@ main(void)
 	test_invalid();
 	test_nonfinite();
 	test_typed_errors();
+	test_fused_numbers();
 	test_strings();
 	test_writer();
 	test_writer_unique_keys();

@@ -2,7 +2,11 @@
  * test_spool.c - lib/spool.c: records come back byte for byte, in input
  * order, from a re-read file (plain and gzip) and from the temporary copy
  * of standard input; a file that shrinks between the passes is an error.
+ * Standard input that is a file is read again from where it began, with
+ * no temporary file; pipes are copied as read, their last lines kept
+ * apart even without a final newline.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,18 @@ put(const char *name, const char *text)
 
 	fputs(text, fp);
 	fclose(fp);
+}
+
+/* A pipe holding text (small: it fits the pipe's buffer); its read end. */
+static int
+pipe_with(const char *text, size_t n)
+{
+	int fd[2];
+
+	if (pipe(fd) != 0 || write(fd[1], text, n) != (ssize_t)n)
+		exit(1);
+	close(fd[1]);
+	return fd[0];
 }
 
 static char *
@@ -120,13 +136,67 @@ main(void)
 	    strcmp(slurp("o3"), "{\"a\": 3 }\n{\"b\":1}\n{\"b\":2}\n") == 0,
 	    "two inputs, one of them gzip: one numbering, input order");
 
-	/* standard input is copied to a temporary file and read back */
+	/* standard input that is a file is read again like a named one */
 	if (freopen(path("a.jsonl"), "r", stdin) == NULL)
 		return 1;
 	in2[0] = "-";
 	UNIT_CHECK(run(in2, 2, "11001", "o4", &err) == 0 &&
 	    strcmp(slurp("o4"), "{\"a\":1}\n{\"a\":2}\n{\"b\":2}\n") == 0,
-	    "stdin spilled, then a file");
+	    "stdin (a file), then a file");
+
+	/*
+	 * Standard input that is a file, opened at its second line (as
+	 * after a shell's "{ read x; nsl-prune; } < file"): read again from
+	 * there, with no temporary file (TMPDIR names none).
+	 */
+	{
+		char first[64];
+
+		if (freopen(path("a.jsonl"), "r", stdin) == NULL ||
+		    read(STDIN_FILENO, first, 8) != 8)
+			return 1;
+		setenv("TMPDIR", path("no-such-dir"), 1);
+		in1[0] = "-";
+		UNIT_CHECK(run(in1, 1, "01", "o7", &err) == 0 &&
+		    strcmp(slurp("o7"), "{\"a\": 3 }\n") == 0,
+		    "stdin a file: read again from its first offset, no "
+		    "temporary file");
+		unsetenv("TMPDIR");
+		in1[0] = path("a.jsonl");
+	}
+
+	/*
+	 * Two pipes, the first without a final newline, the second gzip:
+	 * each copied (decompressed) as read; lines stay apart.
+	 */
+	{
+		static const char a[] = "{\"p\":1}\n{\"p\":2}";
+		char gzbuf[256], name[32];
+		FILE *fp;
+		size_t gn;
+		int fd0, fd1;
+
+		gz = gzopen(path("c.gz"), "wb");
+		gzputs(gz, "{\"q\":1}\n{\"q\":2}\n");
+		gzclose(gz);
+		fp = fopen(path("c.gz"), "rb");
+		gn = fread(gzbuf, 1, sizeof(gzbuf), fp);
+		fclose(fp);
+		fd0 = pipe_with(a, sizeof(a) - 1);
+		fd1 = pipe_with(gzbuf, gn);
+		if (dup2(fd0, STDIN_FILENO) < 0)
+			return 1;
+		close(fd0);
+		snprintf(name, sizeof(name), "/dev/fd/%d", fd1);
+		in2[0] = "-";
+		in2[1] = name;
+		UNIT_CHECK(run(in2, 2, "0111", "o8", &err) == 0 &&
+		    strcmp(slurp("o8"), "{\"p\":2}\n{\"q\":1}\n"
+		    "{\"q\":2}\n") == 0,
+		    "pipes (one gzip, one without a final newline) come back "
+		    "byte for byte, apart");
+		close(fd1);
+	}
 
 	/* nothing kept: an empty output */
 	UNIT_CHECK(run(in1, 1, "000", "o5", &err) == 0 &&
