@@ -37,10 +37,7 @@ static void
 num_or_null(struct nsl_obj *o, const char *key, double v)
 {
 	nsl_obj_key(o, key);
-	if (isfinite(v))
-		nsl_obj_number(o, v);
-	else
-		nsl_obj_null(o);
+	nsl_obj_number_or_null(o, v);
 }
 
 void
@@ -76,25 +73,6 @@ nsl_compare_sum_write(const struct nsl_compare_sum *s, struct nsl_buf *b)
 		num_or_null(&o, "p_a_lower", s->p_lower);
 	}
 	nsl_obj_end(&o);
-}
-
-static int
-get_str(const struct nsl_rec *rec, const char *name, char **dst,
-    struct nsl_err *err)
-{
-	struct nsl_buf t = NSL_BUF_INIT;
-	long k = nsl_rec_require(rec, name, err);
-	int ret = -1;
-
-	if (k >= 0 && nsl_rec_string(rec, (size_t)k, &t, err) == 0) {
-		free(*dst);
-		if ((*dst = strdup(t.data)) == NULL)
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		else
-			ret = 0;
-	}
-	nsl_buf_release(&t);
-	return ret;
 }
 
 /* A required member: a number, or null for NaN. */
@@ -135,10 +113,10 @@ nsl_compare_sum_parse(struct nsl_compare_sum *s, const struct nsl_rec *rec,
 	size_t n = 0, cap = 0;
 	long k;
 
-	if (get_str(rec, "x", &s->x, err) != 0 ||
-	    get_str(rec, "y", &s->y, err) != 0 ||
-	    get_str(rec, "a", &s->a, err) != 0 ||
-	    get_str(rec, "b", &s->b, err) != 0)
+	if (nsl_rec_strdup(rec, "x", &s->x, err) != 0 ||
+	    nsl_rec_strdup(rec, "y", &s->y, err) != 0 ||
+	    nsl_rec_strdup(rec, "a", &s->a, err) != 0 ||
+	    nsl_rec_strdup(rec, "b", &s->b, err) != 0)
 		return -1;
 	if ((k = nsl_rec_require(rec, "range", err)) < 0 ||
 	    nsl_rec_vector(rec, (size_t)k, &r, &n, &cap, err) != 0) {

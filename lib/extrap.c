@@ -288,10 +288,7 @@ add_num(struct nsl_obj *o, struct nsl_buf *name, const char *key,
 	nsl_buf_adds(name, key);
 	nsl_buf_adds(name, suffix);
 	nsl_obj_key(o, name->data != NULL ? name->data : "");
-	if (isfinite(v))
-		nsl_obj_number(o, v);
-	else
-		nsl_obj_null(o);
+	nsl_obj_number_or_null(o, v);
 }
 
 void

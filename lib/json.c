@@ -650,6 +650,25 @@ nsl_rec_require(const struct nsl_rec *rec, const char *key,
 	return i;
 }
 
+int
+nsl_rec_strdup(const struct nsl_rec *rec, const char *key, char **dst,
+    struct nsl_err *err)
+{
+	struct nsl_buf t = NSL_BUF_INIT;
+	long k = nsl_rec_require(rec, key, err);
+	int ret = -1;
+
+	if (k >= 0 && nsl_rec_string(rec, (size_t)k, &t, err) == 0) {
+		free(*dst);
+		if ((*dst = strdup(t.data != NULL ? t.data : "")) == NULL)
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		else
+			ret = 0;
+	}
+	nsl_buf_release(&t);
+	return ret;
+}
+
 /* Parse one number token, NaN and Infinity included when allowed. */
 static size_t
 parse_number(const char *p, const char *end, unsigned flags, double *out)
@@ -1436,6 +1455,15 @@ void
 nsl_obj_null(struct nsl_obj *o)
 {
 	nsl_buf_add(o->b, "null", 4);
+}
+
+void
+nsl_obj_number_or_null(struct nsl_obj *o, double v)
+{
+	if (isfinite(v))
+		nsl_obj_number(o, v);
+	else
+		nsl_obj_null(o);
 }
 
 void

@@ -57,15 +57,6 @@ nsl_optrec_release(struct nsl_optrec *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static void
-num_or_null(struct nsl_obj *ob, double v)
-{
-	if (isfinite(v))
-		nsl_obj_number(ob, v);
-	else
-		nsl_obj_null(ob);
-}
-
 /* name + suffix into a buffer of its own (field names of the record) */
 static const char *
 field(struct nsl_buf *b, const char *name, const char *suffix)
@@ -98,15 +89,15 @@ nsl_optrec_write(const struct nsl_optrec *o, struct nsl_buf *b)
 	nsl_obj_key(&ob, "status");
 	nsl_obj_string(&ob, nsl_optimum_status_name(o->status));
 	nsl_obj_key(&ob, field(&name, o->x, "_opt"));
-	num_or_null(&ob, o->xopt);
+	nsl_obj_number_or_null(&ob, o->xopt);
 	if (o->B > 0) {
 		nsl_obj_key(&ob, field(&name, o->x, "_opt_lo"));
-		num_or_null(&ob, o->lo);
+		nsl_obj_number_or_null(&ob, o->lo);
 		nsl_obj_key(&ob, field(&name, o->x, "_opt_hi"));
-		num_or_null(&ob, o->hi);
+		nsl_obj_number_or_null(&ob, o->hi);
 	}
 	nsl_obj_key(&ob, field(&name, o->y, "_opt"));
-	num_or_null(&ob, o->yopt);
+	nsl_obj_number_or_null(&ob, o->yopt);
 	nsl_obj_key(&ob, "parabola");
 	if (o->status == NSL_OPTIMUM_FEW)
 		nsl_obj_null(&ob);
@@ -128,26 +119,6 @@ nsl_optrec_write(const struct nsl_optrec *o, struct nsl_buf *b)
 	}
 	nsl_obj_end(&ob);
 	nsl_buf_release(&name);
-}
-
-/* The string member name into *dst (a new copy). */
-static int
-get_string(const struct nsl_rec *rec, const char *name, char **dst,
-    struct nsl_err *err)
-{
-	struct nsl_buf s = NSL_BUF_INIT;
-	long k = nsl_rec_require(rec, name, err);
-	int ret = -1;
-
-	if (k >= 0 && nsl_rec_string(rec, (size_t)k, &s, err) == 0) {
-		free(*dst);
-		if ((*dst = strdup(s.data)) == NULL)
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		else
-			ret = 0;
-	}
-	nsl_buf_release(&s);
-	return ret;
 }
 
 /* A number or null (NaN) member; missing is NaN unless required. */
@@ -213,12 +184,12 @@ nsl_optrec_parse(struct nsl_optrec *o, const struct nsl_rec *rec,
 	long k;
 	int st, ret = -1;
 
-	if (get_string(rec, "x", &o->x, err) != 0 ||
-	    get_string(rec, "y", &o->y, err) != 0 ||
+	if (nsl_rec_strdup(rec, "x", &o->x, err) != 0 ||
+	    nsl_rec_strdup(rec, "y", &o->y, err) != 0 ||
 	    get_count(rec, "n", &o->n, err) != 0)
 		goto out;
 	if (nsl_rec_find(rec, "group") >= 0) {
-		if (get_string(rec, "group", &o->g, err) != 0 ||
+		if (nsl_rec_strdup(rec, "group", &o->g, err) != 0 ||
 		    get_num(rec, o->g, 1, &o->gval, err) != 0)
 			goto out;
 	}

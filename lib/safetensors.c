@@ -1759,10 +1759,7 @@ static void
 num_or_null(struct nsl_obj *o, const char *key, double v)
 {
 	nsl_obj_key(o, key);
-	if (isfinite(v))
-		nsl_obj_number(o, v);
-	else
-		nsl_obj_null(o);
+	nsl_obj_number_or_null(o, v);
 }
 
 void

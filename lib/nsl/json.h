@@ -141,6 +141,13 @@ long nsl_rec_require(const struct nsl_rec *, const char *key,
     struct nsl_err *err);
 
 /*
+ * The required string member key, decoded, as a new copy in *dst (the
+ * old *dst freed) for the parse half of a record's write/parse pair.
+ */
+int nsl_rec_strdup(const struct nsl_rec *, const char *key, char **dst,
+    struct nsl_err *err);
+
+/*
  * Object writer.  Writes one JSON object into a buffer: members copied
  * from a parsed record keep their exact bytes; new members are written
  * with shortest round-trip numbers.  Usage:
@@ -195,6 +202,8 @@ void nsl_obj_integer(struct nsl_obj *, long long v);
 void nsl_obj_string(struct nsl_obj *, const char *s);
 void nsl_obj_bool(struct nsl_obj *, int v);
 void nsl_obj_null(struct nsl_obj *);
+/* v, or null when v is no finite number (a result that does not exist) */
+void nsl_obj_number_or_null(struct nsl_obj *, double v);
 void nsl_obj_vector(struct nsl_obj *, const double *x, size_t n);
 void nsl_obj_raw(struct nsl_obj *, const char *text, size_t n);
 /* Write a jansson value (reals in shortest round-trip form). */
