@@ -920,36 +920,28 @@ out:
 	return rc;
 }
 
+/* one streamed record: run_record's job with the writer beside it */
+struct stream {
+	struct run *R;
+	struct nsl_writer *w;
+};
+
+static int
+stream_record(void *arg, const struct nsl_rec *rec, struct nsl_err *err)
+{
+	struct stream *S = arg;
+
+	(void)rec;	/* read into S->R->rec, which run_record reads */
+	return run_record(S->R, 0, S->w, err) < 0 ? -1 : 0;
+}
+
 static int
 run_stream(struct run *R, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	static const char *const stdin_path[] = { "-" };
-	size_t p;
-	int got;
+	struct stream S = { R, w };
 
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (p = 0; p < npaths; p++) {
-		struct nsl_reader *r = nsl_reader_open(paths[p], err);
-
-		if (r == NULL)
-			return -1;
-		while ((got = nsl_rec_read(r, &R->rec, err)) == 1)
-			if (run_record(R, 0, w, err) < 0) {
-				if (err->code != NSL_EX_IOERR)
-					nsl_err_at(err, nsl_reader_name(r),
-					    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-		nsl_reader_close(r);
-		if (got < 0)
-			return -1;
-	}
-	return 0;
+	return nsl_rec_each(paths, npaths, &R->rec, stream_record, &S, err);
 }
 
 int

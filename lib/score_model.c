@@ -389,16 +389,20 @@ fail:
 	return -1;
 }
 
+static int
+fit_each(void *T, const struct nsl_rec *rec, struct nsl_err *err)
+{
+	return fit_record(T, rec, err) < 0 ? -1 : 0;
+}
+
 int
 nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
     const struct nsl_score_fit *F, const char *const *paths, size_t npaths,
     struct nsl_err *err)
 {
-	static const char *const stdin_path[] = { "-" };
-	int metric = J->metric[0], got = 0, rc = -1;
+	int metric = J->metric[0], rc = -1;
 	struct nsl_rec rec;
 	struct fit T;
-	size_t p;
 
 	nsl_score_model_init(M);
 	memset(&T, 0, sizeof(T));
@@ -427,26 +431,8 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 		oom(err);
 		goto out;
 	}
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (p = 0; p < npaths; p++) {
-		struct nsl_reader *r = nsl_reader_open(paths[p], err);
-
-		if (r == NULL)
-			goto out;
-		while ((got = nsl_rec_read(r, &rec, err)) == 1)
-			if (fit_record(&T, &rec, err) < 0) {
-				nsl_err_at(err, nsl_reader_name(r),
-				    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-		nsl_reader_close(r);
-		if (got < 0)
-			goto out;
-	}
+	if (nsl_rec_each(paths, npaths, &rec, fit_each, &T, err) != 0)
+		goto out;
 	M->d = T.R.d;
 	if (T.R.d == 0) {
 		nsl_err_set(err, NSL_EX_DATAERR, "no records to fit");
@@ -677,6 +663,7 @@ struct apply {
 	struct nsl_buf key, out;
 	const char *skip[2];
 	size_t nskip;
+	struct nsl_writer *w;
 };
 
 /* Mean distance to the k nearest reference rows, itself left out. */
@@ -767,16 +754,22 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	return nsl_writer_write(w, A->out.data, A->out.len, err);
 }
 
+static int
+apply_each(void *arg, const struct nsl_rec *rec, struct nsl_err *err)
+{
+	struct apply *A = arg;
+
+	return apply_record(A, rec, A->w, err) < 0 ? -1 : 0;
+}
+
 int
 nsl_score_model_apply(const struct nsl_score_model *M,
     const struct nsl_score_job *J, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	static const char *const stdin_path[] = { "-" };
 	struct nsl_rec rec;
 	struct apply A;
-	size_t p;
-	int got = 0, rc = -1;
+	int rc = -1;
 
 	if (nsl_score_model_check(J, M, NULL) != NULL)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s",
@@ -799,27 +792,9 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 		oom(err);
 		goto out;
 	}
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (p = 0; p < npaths; p++) {
-		struct nsl_reader *r = nsl_reader_open(paths[p], err);
-
-		if (r == NULL)
-			goto out;
-		while ((got = nsl_rec_read(r, &rec, err)) == 1)
-			if (apply_record(&A, &rec, w, err) < 0) {
-				if (err->code != NSL_EX_IOERR)
-					nsl_err_at(err, nsl_reader_name(r),
-					    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-		nsl_reader_close(r);
-		if (got < 0)
-			goto out;
-	}
+	A.w = w;
+	if (nsl_rec_each(paths, npaths, &rec, apply_each, &A, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	free(A.kd);
