@@ -46,10 +46,8 @@ rss() { awk '/Maximum resident/ { printf "%.0f MB", $6 / 1024 }' "$1"; }
 set -- $(cat "$out/kmeans.res")
 echo "nsl:     $1 s wall, $4 s cpu  inertia $2  iterations $3  peak $(rss "$out/kmeans.time")  (OMP_NUM_THREADS=${OMP_NUM_THREADS:-all})"
 for peer in ${PEERS:-faiss sklearn}; do
-	/usr/bin/time -v /usr/bin/python3 bench/kmeans_peers.py "$peer" "$N" \
-	    "$D" "$K" "$ITERS" "$x" "$init" "$out/kmeans-assign.i32" \
-	    2>"$out/kmeans-$peer.time"
-	echo "  $peer peak $(rss "$out/kmeans-$peer.time") (the interpreter and libraries included)"
+	/usr/bin/python3 bench/kmeans_peers.py "$peer" "$N" "$D" "$K" \
+	    "$ITERS" "$x" "$init" "$out/kmeans-assign.i32"
 done
 # with nsl's own k-means++ seeding timed too (the prototype and dedup runs)
 set -- $("$out/kmeans" "$x" "$N" "$D" - "$K" "$ITERS")

@@ -10,8 +10,10 @@ converted to float32 outside the timed part (its native type).  Prints
 "TOOL: S s wall, C s cpu  inertia I  iterations T" where I is the exact
 float64 sum of squared distances of every point to its nearest final
 centre (so the three tools' objectives are computed alike), and, given
-ASSIGN.i32 (nsl's assignments), how many points each assigns differently.
+ASSIGN.i32 (nsl's assignments), how many points each assigns differently,
+and the process's peak RSS (the interpreter and libraries included).
 """
+import resource
 import sys
 import time
 
@@ -60,6 +62,9 @@ def main():
         a = np.fromfile(sys.argv[8], dtype=np.int32)
         print(f"  {tool} assignments that differ from nsl's: "
               f"{int((a != labels).sum())} of {n}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {tool} peak {peak:.0f} MB (the interpreter and libraries "
+          "included)")
 
 
 main()
