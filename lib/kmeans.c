@@ -197,77 +197,6 @@ ws_chunk(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 	return g;
 }
 
-typedef double v2d __attribute__((vector_size(16)));
-
-/* Load two doubles from p, unaligned. */
-static inline v2d
-ld2(const double *p)
-{
-	v2d v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/*
- * As ws_chunk for the few (m) candidates of a k-means++ step: plain dot
- * products, four rows at a time against one centre (four independent
- * sums, so the adds do not wait on each other).  A dgemm with so few
- * columns spends most of its time packing the rows (m multiply-adds for
- * each number packed); here no copy is made unless rows are centred.
- */
-static double *
-ws_dots(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
-{
-	size_t d = w->d, i, t, q, d2 = d & ~(size_t)1;
-	double *g = w->g + (size_t)tid * CHUNK * m;
-	const double *a = w->x + r0 * d;
-
-	if (w->centre) {
-		double *xc = w->xc + (size_t)tid * CHUNK * d;
-
-		for (i = 0; i < rows; i++)
-			for (t = 0; t < d; t++)
-				xc[i * d + t] = a[i * d + t] - w->mean[t];
-		a = xc;
-	}
-	for (i = 0; i < rows; i += 4) {
-		size_t nr = rows - i < 4 ? rows - i : 4, r;
-		const double *p0 = a + i * d;
-		const double *p1 = a + (i + (nr > 1)) * d;
-		const double *p2 = a + (i + (nr > 2) * 2) * d;
-		const double *p3 = a + (i + (nr > 3) * 3) * d;
-
-		for (q = 0; q < m; q++) {
-			const double *c = w->cc + q * d;
-			v2d s0 = { 0, 0 }, s1 = { 0, 0 }, s2 = { 0, 0 };
-			v2d s3 = { 0, 0 }, cv;
-			double o[4];
-
-			for (t = 0; t < d2; t += 2) {
-				cv = ld2(c + t);
-				s0 += ld2(p0 + t) * cv;
-				s1 += ld2(p1 + t) * cv;
-				s2 += ld2(p2 + t) * cv;
-				s3 += ld2(p3 + t) * cv;
-			}
-			o[0] = s0[0] + s0[1];
-			o[1] = s1[0] + s1[1];
-			o[2] = s2[0] + s2[1];
-			o[3] = s3[0] + s3[1];
-			if (t < d) {
-				o[0] += p0[t] * c[t];
-				o[1] += p1[t] * c[t];
-				o[2] += p2[t] * c[t];
-				o[3] += p3[t] * c[t];
-			}
-			for (r = 0; r < nr; r++)
-				g[(i + r) * m + q] = o[r];
-		}
-	}
-	return g;
-}
-
 /* As ws_chunk, in float32 (w->f32 set): g[i * m + j] ~ x_(r0+i) . c_j. */
 static float *
 ws_chunk_f(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
@@ -473,7 +402,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		for (b = 0; b < nb; b++) {
 			size_t r0 = (size_t)b * CHUNK, ii, q;
 			size_t rows = n - r0 < CHUNK ? n - r0 : CHUNK;
-			const double *g = ws_dots(w, omp_get_thread_num(), r0,
+			const double *g = ws_chunk(w, omp_get_thread_num(), r0,
 			    rows, m);
 
 			for (ii = 0; ii < rows; ii++)
