@@ -1,14 +1,16 @@
 #!/bin/sh
 # k-means: nsl's library k-means (lib/kmeans.c, through bench/kmeans.c)
-# against scikit-learn's KMeans(algorithm="lloyd") (Debian python3-sklearn)
+# against faiss's Kmeans (python3-faiss) and scikit-learn's
+# KMeans(algorithm="lloyd") (python3-sklearn), bench/kmeans_peers.py,
 # on N x D points (default 200000 x 128) from a mixture of K Gaussians,
 # K = 100 clusters, ITERS = 20 Lloyd iterations (tol 0), both from the same
 # initial centres.  Prints each one's seconds (the fit alone, data already
-# in memory; wall and CPU time of the process), inertia and iterations, the relative inertia difference and
-# how many assignments differ, and the machine's load (`uptime`): the
-# machine is shared, so timings are noisy.
+# in memory; wall and CPU time of the process), inertia (exact, float64),
+# iterations, peak RSS, how many assignments differ from nsl's, and the
+# machine's load (`uptime`): the machine is shared, so timings are noisy.
+# PEERS="faiss" runs one peer only.
 #
-#	sh bench/kmeans.sh        N=50000 sh bench/kmeans.sh
+#	sh bench/kmeans.sh        N=100000 D=768 sh bench/kmeans.sh
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-200000}
@@ -37,27 +39,17 @@ PY
 
 echo "load: $(uptime)"
 echo "data: $N x $D, k = $K, $ITERS iterations, same initial centres"
-set -- $("$out/kmeans" "$x" "$N" "$D" "$init" "$K" "$ITERS" "$out/kmeans-assign.i32")
-nsl_s=$1 nsl_inertia=$2 nsl_it=$3 nsl_cpu=$4
-echo "nsl:     ${nsl_s} s wall, ${nsl_cpu} s cpu  inertia $nsl_inertia  iterations $nsl_it  (OMP_NUM_THREADS=${OMP_NUM_THREADS:-all})"
-
-/usr/bin/python3 - "$N" "$D" "$K" "$ITERS" "$x" "$init" "$nsl_inertia" \
-    "$out/kmeans-assign.i32" <<'PY'
-import sys, time
-import numpy as np
-from sklearn.cluster import KMeans
-n, d, k, iters = map(int, sys.argv[1:5])
-x = np.fromfile(sys.argv[5]).reshape(n, d)
-init = np.fromfile(sys.argv[6]).reshape(k, d)
-km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=iters, tol=0,
-            algorithm="lloyd")
-t, c = time.perf_counter(), time.process_time()
-km.fit(x)
-t, c = time.perf_counter() - t, time.process_time() - c
-print(f"sklearn: {t:.3f} s wall, {c:.3f} s cpu  inertia {km.inertia_!r}  iterations {km.n_iter_}")
-rel = abs(km.inertia_ - float(sys.argv[7])) / km.inertia_
-print(f"relative inertia difference: {rel:.3g}")
-a = np.fromfile(sys.argv[8], dtype=np.int32)
-print(f"assignments that differ: {int((a != km.labels_).sum())} of {n}")
-PY
+# peak RSS of each process too (data held + work space)
+rss() { awk '/Maximum resident/ { printf "%.0f MB", $6 / 1024 }' "$1"; }
+/usr/bin/time -v "$out/kmeans" "$x" "$N" "$D" "$init" "$K" "$ITERS" \
+    "$out/kmeans-assign.i32" >"$out/kmeans.res" 2>"$out/kmeans.time"
+set -- $(cat "$out/kmeans.res")
+echo "nsl:     $1 s wall, $4 s cpu  inertia $2  iterations $3  peak $(rss "$out/kmeans.time")  (OMP_NUM_THREADS=${OMP_NUM_THREADS:-all})"
+for peer in ${PEERS:-faiss sklearn}; do
+	/usr/bin/python3 bench/kmeans_peers.py "$peer" "$N" "$D" "$K" \
+	    "$ITERS" "$x" "$init" "$out/kmeans-assign.i32"
+done
+# with nsl's own k-means++ seeding timed too (the prototype and dedup runs)
+set -- $("$out/kmeans" "$x" "$N" "$D" - "$K" "$ITERS")
+echo "nsl, k-means++ seeding included: $1 s wall, $4 s cpu  inertia $2"
 echo "load: $(uptime)"

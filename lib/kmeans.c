@@ -14,6 +14,18 @@
  * their exact distances (nsl_vec_sqdist).  So every row gets its exact
  * nearest centre, ties to the lowest index, whatever the thread count.
  *
+ * Assignment in single precision.  The Lloyd passes (ws_assign) multiply
+ * in float32 (sgemm: twice the flops a cycle of dgemm and half the bytes
+ * moved), the rows of a chunk converted as they are taken.  The margin of
+ * a row is widened to the float32 rounding bound of its products (inputs
+ * rounded to float, then a d-term dot product: gamma_(d+2) ||x|| ||c||,
+ * whatever the summation order or FMA), and every candidate within it is
+ * still decided by its exact double distance; so the assignments, and
+ * with them every output, are the same as with dgemm, only found faster.
+ * Data too large or too small for float32's range (see F32_MAX_ABS) keep
+ * dgemm.  k-means++ seeding keeps dgemm: its potentials are sums of the
+ * products themselves, not choices verified exactly.
+ *
  * Sums.  Centre sums run over the rows in index order (the threads split
  * the columns), the potential and inertia sums too: nothing depends on
  * how OpenMP splits the work.
@@ -34,6 +46,11 @@
 #define SB_CHUNKS 16		/* chunks a super-block, at least */
 #define SB_MAX 64		/* super-blocks, at most */
 #define SB_BYTES (256.0 * 1024 * 1024)	/* their partial sums, at most */
+/*
+ * Largest magnitude of a coordinate (centred) for the float32 products:
+ * d * F32_MAX_ABS^2 stays far below FLT_MAX for any d up to 2^31.
+ */
+#define F32_MAX_ABS 1e14
 
 /* Work space of the distance passes. */
 struct ws {
@@ -51,6 +68,11 @@ struct ws {
 	double spread;		/* sum of the rows' squared distances to mean */
 	size_t m;		/* rows of cc allocated */
 	int blas_threads;	/* OpenBLAS threads to restore */
+	int f32;		/* 1: Lloyd products in float32 */
+	float *xf;		/* nt x CHUNK x d: chunks in float32 */
+	float *gf;		/* nt x CHUNK x m: their products */
+	float *cf;		/* m x d: the centres in float32 */
+	double maxabs;		/* largest |coordinate| as multiplied */
 };
 
 static void
@@ -62,6 +84,9 @@ ws_release(struct ws *w)
 	free(w->g);
 	free(w->cc);
 	free(w->csq);
+	free(w->xf);
+	free(w->gf);
+	free(w->cf);
 	nsl_vec_blas_restore(w->blas_threads);
 	memset(w, 0, sizeof(*w));
 }
@@ -85,7 +110,11 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 	w->g = malloc((size_t)w->nt * CHUNK * m * sizeof(double));
 	w->cc = malloc(m * d * sizeof(double));
 	w->csq = malloc(m * sizeof(double));
-	if (!w->mean || !w->xsq || !w->xc || !w->g || !w->cc || !w->csq) {
+	w->xf = malloc((size_t)w->nt * CHUNK * d * sizeof(float));
+	w->gf = malloc((size_t)w->nt * CHUNK * m * sizeof(float));
+	w->cf = malloc(m * d * sizeof(float));
+	if (!w->mean || !w->xsq || !w->xc || !w->g || !w->cc || !w->csq ||
+	    !w->xf || !w->gf || !w->cf) {
 		ws_release(w);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 	}
@@ -111,6 +140,13 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 	if (!w->centre)
 		for (i = 0; i < n; i++)
 			w->xsq[i] = nsl_vec_dot(x + i * d, x + i * d, d);
+	for (i = 0; i < n * d; i++) {
+		double a = fabs(x[i] - (w->centre ? w->mean[i % d] : 0));
+
+		if (a > w->maxabs)
+			w->maxabs = a;
+	}
+	w->f32 = w->maxabs <= F32_MAX_ABS;
 	/* one BLAS thread per OpenMP thread while the passes run */
 	w->blas_threads = nsl_vec_blas_serial();
 	return 0;
@@ -131,6 +167,9 @@ ws_centres(struct ws *w, const double *c, size_t m)
 		if (w->csq[j] > w->cmax)
 			w->cmax = w->csq[j];
 	}
+	/* centres are means of rows: within the rows' range, save rounding */
+	for (j = 0; j < m * d; j++)
+		w->cf[j] = (float)w->cc[j];
 }
 
 /*
@@ -158,6 +197,24 @@ ws_chunk(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 	return g;
 }
 
+/* As ws_chunk, in float32 (w->f32 set): g[i * m + j] ~ x_(r0+i) . c_j. */
+static float *
+ws_chunk_f(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
+{
+	size_t d = w->d, i, t;
+	float *g = w->gf + (size_t)tid * CHUNK * m;
+	float *xf = w->xf + (size_t)tid * CHUNK * d;
+	const double *a = w->x + r0 * d;
+
+	for (i = 0; i < rows; i++)
+		for (t = 0; t < d; t++)
+			xf[i * d + t] = (float)(a[i * d + t] -
+			    (w->centre ? w->mean[t] : 0));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
+	    (int)m, (int)d, 1.0f, xf, (int)d, w->cf, (int)d, 0.0f, g, (int)m);
+	return g;
+}
+
 /*
  * Nearest of the k loaded centres (c: the same in raw coordinates) for
  * every row: assign[i], and the exact squared distance dist[i] if dist is
@@ -178,6 +235,17 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 	 * room for the rounding of the exact recomputation.
 	 */
 	double rel = 16.0 * (double)(d + 2) * DBL_EPSILON;
+	/*
+	 * float32 products: each is within gamma_(d+2) ||x|| ||c|| of the
+	 * exact product (unit roundoff u = 2^-24, inputs rounded once), so
+	 * csq - 2 g within twice that; the best and anything truly nearer
+	 * are within four times it of each other, doubled for safety.  The
+	 * absolute term covers products that fall below FLT_MIN.
+	 */
+	double uf = FLT_EPSILON / 2, ddf = (double)(d + 2) * uf;
+	double relf = w->f32 ? 8.0 * ddf / (1.0 - ddf) : 0;
+	double absf = w->f32 ? 8.0 * (double)(d + 2) * FLT_TRUE_MIN : 0;
+	double cnorm = sqrt(w->cmax);
 
 #pragma omp parallel for schedule(dynamic, 1)
 	for (sb = 0; sb < nsb; sb++) {
@@ -189,17 +257,25 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 	    for (b = (size_t)sb * sbchunks; b < b1 && b < nb; b++) {
 		size_t r0 = b * CHUNK, i, j, jb;
 		size_t rows = w->n - r0 < CHUNK ? w->n - r0 : CHUNK;
-		const double *g = ws_chunk(w, omp_get_thread_num(), r0, rows, k);
+		int tid = omp_get_thread_num();
+		const double *g = NULL;
+		const float *gf = NULL;
 
+		if (w->f32)
+			gf = ws_chunk_f(w, tid, r0, rows, k);
+		else
+			g = ws_chunk(w, tid, r0, rows, k);
 		for (i = 0; i < rows; i++) {
-			const double *gi = g + i * k;
 			const double *xi = w->x + (r0 + i) * d;
-			double margin = rel * (w->xsq[r0 + i] + w->cmax);
+			double margin = rel * (w->xsq[r0 + i] + w->cmax) +
+			    relf * sqrt(w->xsq[r0 + i]) * cnorm +
+			    absf * (1.0 + sqrt(w->xsq[r0 + i]) + cnorm);
 			double best = INFINITY, second = INFINITY, v;
 
+#define PROD(j) (gf ? (double)gf[i * k + (j)] : g[i * k + (j)])
 			jb = 0;
 			for (j = 0; j < k; j++) {
-				v = w->csq[j] - 2.0 * gi[j];
+				v = w->csq[j] - 2.0 * PROD(j);
 				if (v < best) {
 					second = best;
 					best = v;
@@ -211,7 +287,7 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 				double eb = INFINITY, e;
 
 				for (j = 0; j < k; j++) {
-					v = w->csq[j] - 2.0 * gi[j];
+					v = w->csq[j] - 2.0 * PROD(j);
 					if (v > best + margin)
 						continue;
 					e = nsl_vec_sqdist(xi, c + j * d, d);
@@ -221,6 +297,7 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 					}
 				}
 			}
+#undef PROD
 			assign[r0 + i] = jb;
 			if (dist)
 				dist[r0 + i] = nsl_vec_sqdist(xi, c + jb * d, d);

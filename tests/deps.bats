@@ -65,6 +65,7 @@ py numpy python3-numpy
 py scipy python3-scipy
 py sklearn python3-sklearn
 py ot python3-pot
+py faiss python3-faiss
 path /usr/lib/bats/bats-support bats-support
 path /usr/lib/bats/bats-assert bats-assert
 path /usr/share/datasets/fashion-mnist dataset-fashion-mnist

@@ -14,7 +14,11 @@
  *  - The result depends only on (x, params), never on the number of
  *    threads (OMP_NUM_THREADS): every reduction is done in a fixed block
  *    order, and each row's nearest centre is exact (ties to the lowest
- *    index), not merely the nearest by the BLAS expansion.
+ *    index), not merely the nearest by the BLAS expansion.  The Lloyd
+ *    passes multiply in float32 (sgemm) when the coordinates' magnitudes
+ *    allow (at most 1e14), and every centre within the float32 rounding
+ *    bound of the best is compared by its exact double distance: the
+ *    result is the same as with double products.
  *  - Work space besides the caller's arrays: O(n) numbers, per-thread
  *    blocks of 512 rows, and per-block partial centre sums of at most
  *    256 MiB (a separate summing pass is used when they would not fit).

@@ -311,6 +311,55 @@ test_pp_and_threads(void)
 	free(a2);
 }
 
+/*
+ * Near-ties closer than float32 can tell: centres c0 and c1 = c0 + h e_0
+ * with h = 1e-9 (float32's spacing near 1 is 1.2e-7, so their float
+ * copies are equal).  A row at c0 + h (3/4) e_0 is nearer c1 by the exact
+ * arithmetic ((h/4)^2 against (3h/4)^2), one at c0 + h (1/4) e_0 nearer
+ * c0, and one at the midpoint is a tie (lowest index, 0).  Rows of
+ * magnitude 1e20 are beyond float32's safe range and must still be
+ * assigned exactly (by dgemm); the second, at -1e20, lies 1e5 nearer
+ * centre 0 than centre 1.
+ */
+static void
+test_float_near_ties(void)
+{
+	enum { D = 64, K = 3, N = 3 };
+	double c[K * D], x[N * D], big[2 * D], cb[2 * D];
+	size_t a[N], ab[2], t;
+	const double h = 1.0 / 1024 / 1024 / 1024;	/* 2^-30, exact */
+
+	for (t = 0; t < D; t++) {
+		c[t] = 1.0 + (double)t / D;
+		c[D + t] = c[t];
+		c[2 * D + t] = -c[t];	/* far away */
+	}
+	c[D] += h;
+	memcpy(x, c, D * sizeof(double));
+	memcpy(x + D, c, D * sizeof(double));
+	memcpy(x + 2 * D, c, D * sizeof(double));
+	x[0] += h * 0.75;
+	x[D] += h * 0.25;
+	x[2 * D] += h * 0.5;
+	nsl_kmeans_assign(x, N, D, c, K, a, NULL);
+	UNIT_CHECK(a[0] == 1, "row at 3/4 of a 2^-30 gap goes to the nearer centre "
+	    "1 (got %zu)", a[0]);
+	UNIT_CHECK(a[1] == 0, "row at 1/4 of the gap goes to centre 0 (got %zu)",
+	    a[1]);
+	UNIT_CHECK(a[2] == 0, "row at the midpoint (a tie) goes to the lower "
+	    "index 0 (got %zu)", a[2]);
+	for (t = 0; t < D; t++) {
+		cb[t] = 1e20;
+		cb[D + t] = 1e20 + 1e5 * (t == 0);
+		big[t] = 1e20;
+		big[D + t] = -1e20;	/* nearer centre 0 by 1e5 */
+	}
+	big[0] = 1e20 + 1e5 * 0.75;
+	nsl_kmeans_assign(big, 2, D, cb, 2, ab, NULL);
+	UNIT_CHECK(ab[0] == 1 && ab[1] == 0, "rows of magnitude 1e20 (beyond "
+	    "float32's safe range) assigned exactly (got %zu %zu)", ab[0], ab[1]);
+}
+
 int
 main(void)
 {
@@ -318,6 +367,7 @@ main(void)
 	test_empty_cluster();
 	test_errors();
 	test_assign_bruteforce();
+	test_float_near_ties();
 	test_pp_and_threads();
 	test_sklearn_reference();
 	return unit_done();
