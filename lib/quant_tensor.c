@@ -74,7 +74,6 @@ nsl_quant_tensor_check(const struct nsl_quant *q,
 	const struct nsl_safetensors_dtype *dt;
 	size_t n = output != NULL ? strlen(output) : 0;
 
-	(void)q;
 	if (o->ninputs != 1 || o->other_mode)
 		return "a .safetensors input comes alone, without --decode or "
 		    "--search";
@@ -90,6 +89,19 @@ nsl_quant_tensor_check(const struct nsl_quant *q,
 		    "F32, F16, BF16, F8_E4M3, F8_E5M2)";
 	if (o->dtype != NULL && o->emit_codes)
 		return "--dtype: the dtype of values, not of codes";
+	/* the tensor pass computes one scale per tensor, not per column nor
+	 * a fractional block format's second scale over the tensor */
+	if (q->gran == NSL_QG_COLUMN)
+		return "--scale-by column: not with a .safetensors input (use "
+		    "row, block or tensor)";
+	if (nsl_quant_fractional(q) && q->outer == NSL_QG_TENSOR)
+		return "--scale-by tensor: a block format's second scale over "
+		    "a whole checkpoint tensor is not supported (use "
+		    "--scale-by row or none)";
+	if (nsl_quant_fractional(q) && o->emit_codes)
+		return "--emit codes: a block format with a second scale "
+		    "(nvfp4, ue4m3 or ue5m3 block scales) is written as "
+		    "values from a .safetensors input";
 	return NULL;
 }
 

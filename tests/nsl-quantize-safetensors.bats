@@ -108,6 +108,14 @@ fails_cleanly() {
 	fails_cleanly 64 'values, not of codes' --format int8 --emit codes --dtype F16 "$FIX/model.safetensors"
 }
 
+@test "scales the tensor pass cannot make are refused, not half made: column scales, NVFP4's tensor-wide second scale, its codes (64)" {
+	fails_cleanly 64 'scale-by column: not with a .safetensors' --format fp8-e4m3 --scale-by column "$FIX/model.safetensors"
+	fails_cleanly 64 'second scale over a whole checkpoint tensor' --format nvfp4 "$FIX/model.safetensors"
+	fails_cleanly 64 'emit codes: a block format with a second scale' --format nvfp4 --scale-by row --emit codes "$FIX/model.safetensors"
+	nsl-quantize --format nvfp4 --scale-by row -o "$T/q.safetensors" "$FIX/model.safetensors"
+	[ -s "$T/q.safetensors" ]
+}
+
 @test "NaN in a tensor: 65 naming tensor, row and element" {
 	fails_cleanly 65 '^nsl-quantize: .*nan.safetensors: tensor "x" row 1: element 0: NaN' \
 	    --format int8 "$FIX/nan.safetensors"
