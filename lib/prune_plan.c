@@ -53,6 +53,13 @@ nsl_prune_plan_check(const struct nsl_prune_job *J)
 {
 	if (J->p.strategy == NSL_PRUNE_DEDUP)
 		return "dedup has no plan: it keeps what --eps leaves";
+	/* a plan is thresholds on one number a record carries; the coreset
+	 * strategies choose by geometry over the whole set */
+	if (J->p.strategy != NSL_PRUNE_HARD && J->p.strategy != NSL_PRUNE_EASY &&
+	    J->p.strategy != NSL_PRUNE_RANDOM &&
+	    J->p.strategy != NSL_PRUNE_STRATIFIED)
+		return "--save-plan: a plan is for hard, easy, random and "
+		    "stratified (the coreset strategies need the whole set)";
 	return NULL;
 }
 

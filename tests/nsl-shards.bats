@@ -162,6 +162,8 @@ PYEOF
 	    --metric prototype --max-per-centroid 5 "$EMB"
 	nsl_fails_cleanly nsl-prune o 64 'dedup has no plan' \
 	    --strategy dedup --eps 0.1 --k 2 --save-plan "$T/p" "$EMB"
+	nsl_fails_cleanly nsl-prune o 64 'plan is for hard, easy, random and stratified' \
+	    --strategy k-center --keep 2 --save-plan "$T/p" "$EMB"
 	printf '%s\n' '{"id":"a","score":1}' '{"id":"a","score":1}' >"$T/dup"
 	nsl_fails_cleanly nsl-prune o 65 'share an id' \
 	    --keep 1 --save-plan "$T/p" "$T/dup"
