@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -583,83 +585,134 @@ oom:
 #define KNN_BLOCK 256
 #define KNN_COLS 4096
 
+/* One thread's work space of the neighbour search. */
+struct knn_ws {
+	double *dm;		/* KNN_BLOCK x KNN_COLS: a distance block */
+	double *bd;		/* KNN_BLOCK x k: the k smallest so far */
+	size_t *bi;		/* KNN_BLOCK x k: their columns */
+	size_t *cnt;		/* KNN_BLOCK: how many kept */
+};
+
+/*
+ * The k nearest of rows r0.. of x (squared norms sq) among all n rows,
+ * their exact distances to dist and columns to idx.  Nothing here depends
+ * on which thread runs the block or on how many there are: the GEMM
+ * shapes are fixed by r0 and the blocking alone and OpenBLAS runs
+ * single-threaded inside, so the results are the same bits for any
+ * thread count.
+ */
+static void
+knn_block(const double *x, const double *sq, size_t n, size_t d, size_t k,
+    size_t r0, struct knn_ws *w, double *dist, size_t *idx)
+{
+	size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
+	double *dm = w->dm, *bd = w->bd;
+	size_t *bi = w->bi, *cnt = w->cnt;
+	size_t c0, i, j, t;
+
+	memset(cnt, 0, rows * sizeof(size_t));
+	for (c0 = 0; c0 < n; c0 += KNN_COLS) {
+		size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
+
+		nsl_vec_sqdist_matrix(x + r0 * d, rows, sq + r0,
+		    x + c0 * d, cols, sq + c0, d, dm);
+		for (i = 0; i < rows; i++) {
+			double *kd = bd + i * k;
+			size_t *ki = bi + i * k;
+
+			for (j = 0; j < cols; j++) {
+				double v = dm[i * cols + j];
+				size_t m;
+
+				if (c0 + j == r0 + i)
+					continue;
+				/* keep the k smallest, sorted */
+				if (cnt[i] == k && !(v < kd[k - 1]))
+					continue;
+				m = cnt[i] < k ? cnt[i]++ : k - 1;
+				while (m > 0 && v < kd[m - 1]) {
+					kd[m] = kd[m - 1];
+					ki[m] = ki[m - 1];
+					m--;
+				}
+				kd[m] = v;
+				ki[m] = c0 + j;
+			}
+		}
+	}
+	for (i = 0; i < rows; i++)
+		for (t = 0; t < k; t++) {
+			dist[(r0 + i) * k + t] = sqrt(nsl_vec_sqdist(
+			    x + (r0 + i) * d, x + bi[i * k + t] * d, d));
+			if (idx != NULL)
+				idx[(r0 + i) * k + t] = bi[i * k + t];
+		}
+}
+
 int
 nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
     double *dist, size_t *idx, struct nsl_err *err)
 {
 	double *copy = NULL;
 	const double *x = x0;
-	int ke = 0;
+	int ke = 0, nt, t, blas_threads;
+	long b, nb;
 	double *sq = malloc(n * sizeof(double));
-	double *dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
-	double *bd = malloc((size_t)KNN_BLOCK * k * sizeof(double));
-	size_t *bi = malloc((size_t)KNN_BLOCK * k * sizeof(size_t));
-	size_t *cnt = malloc(KNN_BLOCK * sizeof(size_t));
-	size_t r0, c0, i, j, t;
+	struct knn_ws *ws = NULL;
 	int rc = -1;
 
 	if (k == 0 || k >= n) {
 		nsl_err_set(err, NSL_EX_DATAERR,
 		    "knn: k = %zu neighbours needs more than k records (have %zu)",
 		    k, n);
-		goto out;
+		free(sq);
+		return -1;
 	}
-	if (!sq || !dm || !bd || !bi || !cnt ||
-	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL) {
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		goto out;
+	/* no more threads than row blocks: each holds a KNN_BLOCK x KNN_COLS
+	 * buffer */
+	nb = (long)((n + KNN_BLOCK - 1) / KNN_BLOCK);
+	nt = omp_get_max_threads();
+	if (nt > nb)
+		nt = (int)nb;
+	if (nt < 1)
+		nt = 1;
+	if (!sq || (ws = calloc((size_t)nt, sizeof(*ws))) == NULL)
+		goto oom;
+	for (t = 0; t < nt; t++) {
+		ws[t].dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
+		ws[t].bd = malloc((size_t)KNN_BLOCK * k * sizeof(double));
+		ws[t].bi = malloc((size_t)KNN_BLOCK * k * sizeof(size_t));
+		ws[t].cnt = malloc(KNN_BLOCK * sizeof(size_t));
+		if (!ws[t].dm || !ws[t].bd || !ws[t].bi || !ws[t].cnt)
+			goto oom;
 	}
+	if ((x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL)
+		goto oom;
 	nsl_vec_row_sqnorms(x, n, d, sq);
-	for (r0 = 0; r0 < n; r0 += KNN_BLOCK) {
-		size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
-
-		memset(cnt, 0, rows * sizeof(size_t));
-		for (c0 = 0; c0 < n; c0 += KNN_COLS) {
-			size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
-
-			nsl_vec_sqdist_matrix(x + r0 * d, rows, sq + r0,
-			    x + c0 * d, cols, sq + c0, d, dm);
-			for (i = 0; i < rows; i++) {
-				double *kd = bd + i * k;
-				size_t *ki = bi + i * k;
-
-				for (j = 0; j < cols; j++) {
-					double v = dm[i * cols + j];
-					size_t m;
-
-					if (c0 + j == r0 + i)
-						continue;
-					/* keep the k smallest, sorted */
-					if (cnt[i] == k && !(v < kd[k - 1]))
-						continue;
-					m = cnt[i] < k ? cnt[i]++ : k - 1;
-					while (m > 0 && v < kd[m - 1]) {
-						kd[m] = kd[m - 1];
-						ki[m] = ki[m - 1];
-						m--;
-					}
-					kd[m] = v;
-					ki[m] = c0 + j;
-				}
-			}
-		}
-		for (i = 0; i < rows; i++)
-			for (t = 0; t < k; t++) {
-				dist[(r0 + i) * k + t] = sqrt(nsl_vec_sqdist(
-				    x + (r0 + i) * d, x + bi[i * k + t] * d, d));
-				if (idx != NULL)
-					idx[(r0 + i) * k + t] = bi[i * k + t];
-			}
-	}
+	/* the threads are OpenMP's: a threaded GEMM inside would oversubscribe
+	 * and could split a block differently from one run to the next */
+	blas_threads = nsl_vec_blas_serial();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+	for (b = 0; b < nb; b++)
+		knn_block(x, sq, n, d, k, (size_t)b * KNN_BLOCK,
+		    &ws[omp_get_thread_num()], dist, idx);
+	nsl_vec_blas_restore(blas_threads);
 	unscale_scores(dist, n * k, ke);
 	rc = 0;
+	goto out;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
+	if (ws != NULL)
+		for (t = 0; t < nt; t++) {
+			free(ws[t].dm);
+			free(ws[t].bd);
+			free(ws[t].bi);
+			free(ws[t].cnt);
+		}
+	free(ws);
 	free(copy);
 	free(sq);
-	free(dm);
-	free(bd);
-	free(bi);
-	free(cnt);
 	return rc;
 }
 
