@@ -1,9 +1,13 @@
 /* score.c - data-pruning scores (see nsl/score.h). */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cblas.h>
+#include <omp.h>
 
 #include "nsl/dataset.h"
 #include "nsl/io.h"
@@ -583,83 +587,171 @@ oom:
 #define KNN_BLOCK 256
 #define KNN_COLS 4096
 
+/* One thread's work space of the neighbour search. */
+struct knn_ws {
+	double *dm;		/* KNN_BLOCK x KNN_COLS: a product block */
+	double *bd;		/* n x k: each row's k smallest so far */
+	size_t *bi;		/* n x k: their columns */
+};
+
+/*
+ * Candidate (v, j) into a row's list of the k smallest, kept sorted.
+ * Ties go to the smaller column, so the list is the k smallest pairs
+ * (v, j) in that order whatever order they come in: the threads' partial
+ * lists then merge to the same bits for any split.
+ */
+static inline void
+knn_insert(double *kd, size_t *ki, size_t k, double v, size_t j)
+{
+	size_t m = k - 1;
+
+	if (!(v < kd[m] || (v == kd[m] && j < ki[m])))
+		return;
+	while (m > 0 && (v < kd[m - 1] || (v == kd[m - 1] && j < ki[m - 1]))) {
+		kd[m] = kd[m - 1];
+		ki[m] = ki[m - 1];
+		m--;
+	}
+	kd[m] = v;
+	ki[m] = j;
+}
+
+/*
+ * Rows r0.. of x (squared norms sq) against the columns from r0 on: the
+ * distance matrix is symmetric, so each product above the diagonal
+ * blocks serves both its row and, transposed, its column, halving the
+ * GEMM work.  A pair's squared distance is (g + sq[row]) + sq[col] with
+ * g = -2 x_row . x_col, whichever side the product came from (the dot
+ * product is the same bits either way round), so a row sees the values
+ * it would see from its own full row of products.
+ */
+static void
+knn_block(const double *x, const double *sq, size_t n, size_t d, size_t k,
+    size_t r0, struct knn_ws *w)
+{
+	size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
+	size_t r1 = r0 + rows, c0, i, j;
+	double *dm = w->dm, *bd = w->bd, v;
+	size_t *bi = w->bi;
+
+	for (c0 = r0; c0 < n; c0 += KNN_COLS) {
+		size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
+
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+		    (int)rows, (int)cols, (int)d, -2.0, x + r0 * d, (int)d,
+		    x + c0 * d, (int)d, 0.0, dm, (int)cols);
+		for (i = 0; i < rows; i++) {
+			const double *g = dm + i * cols;
+			size_t a = r0 + i;
+
+			for (j = 0; j < cols; j++) {
+				size_t b = c0 + j;
+
+				if (b == a)
+					continue;
+				v = g[j] + sq[a] + sq[b];
+				knn_insert(bd + a * k, bi + a * k, k,
+				    v > 0 ? v : 0, b);
+				if (b < r1)	/* its own row block does it */
+					continue;
+				v = g[j] + sq[b] + sq[a];
+				knn_insert(bd + b * k, bi + b * k, k,
+				    v > 0 ? v : 0, a);
+			}
+		}
+	}
+}
+
 int
 nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
     double *dist, size_t *idx, struct nsl_err *err)
 {
 	double *copy = NULL;
 	const double *x = x0;
-	int ke = 0;
+	int ke = 0, nt, t, blas_threads;
+	long b, nb, row;
 	double *sq = malloc(n * sizeof(double));
-	double *dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
-	double *bd = malloc((size_t)KNN_BLOCK * k * sizeof(double));
-	size_t *bi = malloc((size_t)KNN_BLOCK * k * sizeof(size_t));
-	size_t *cnt = malloc(KNN_BLOCK * sizeof(size_t));
-	size_t r0, c0, i, j, t;
+	struct knn_ws *ws = NULL;
 	int rc = -1;
 
 	if (k == 0 || k >= n) {
 		nsl_err_set(err, NSL_EX_DATAERR,
 		    "knn: k = %zu neighbours needs more than k records (have %zu)",
 		    k, n);
-		goto out;
+		free(sq);
+		return -1;
 	}
-	if (!sq || !dm || !bd || !bi || !cnt ||
-	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL) {
-		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-		goto out;
+	/* no more threads than row blocks: each holds its own lists */
+	nb = (long)((n + KNN_BLOCK - 1) / KNN_BLOCK);
+	nt = omp_get_max_threads();
+	if (nt > nb)
+		nt = (int)nb;
+	if (nt < 1)
+		nt = 1;
+	if (!sq || (ws = calloc((size_t)nt, sizeof(*ws))) == NULL)
+		goto oom;
+	for (t = 0; t < nt; t++) {
+		ws[t].dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
+		ws[t].bd = malloc(n * k * sizeof(double));
+		ws[t].bi = malloc(n * k * sizeof(size_t));
+		if (!ws[t].dm || !ws[t].bd || !ws[t].bi)
+			goto oom;
 	}
+	if ((x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL)
+		goto oom;
 	nsl_vec_row_sqnorms(x, n, d, sq);
-	for (r0 = 0; r0 < n; r0 += KNN_BLOCK) {
-		size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
+	/* the threads are OpenMP's: a threaded GEMM inside would oversubscribe */
+	blas_threads = nsl_vec_blas_serial();
+#pragma omp parallel num_threads(nt)
+	{
+		struct knn_ws *w = &ws[omp_get_thread_num()];
+		size_t q;
 
-		memset(cnt, 0, rows * sizeof(size_t));
-		for (c0 = 0; c0 < n; c0 += KNN_COLS) {
-			size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
+		/* empty slots: after every real (v, j), Inf included */
+		for (q = 0; q < n * k; q++) {
+			w->bd[q] = INFINITY;
+			w->bi[q] = SIZE_MAX;
+		}
+#pragma omp barrier
+#pragma omp for schedule(dynamic, 1)
+		for (b = 0; b < nb; b++)
+			knn_block(x, sq, n, d, k, (size_t)b * KNN_BLOCK, w);
+		/* merge the threads' lists of each row, then exact distances */
+#pragma omp for schedule(static)
+		for (row = 0; row < (long)n; row++) {
+			size_t r = (size_t)row, c;
+			double *kd = ws[0].bd + r * k;
+			size_t *ki = ws[0].bi + r * k;
+			int u;
 
-			nsl_vec_sqdist_matrix(x + r0 * d, rows, sq + r0,
-			    x + c0 * d, cols, sq + c0, d, dm);
-			for (i = 0; i < rows; i++) {
-				double *kd = bd + i * k;
-				size_t *ki = bi + i * k;
-
-				for (j = 0; j < cols; j++) {
-					double v = dm[i * cols + j];
-					size_t m;
-
-					if (c0 + j == r0 + i)
-						continue;
-					/* keep the k smallest, sorted */
-					if (cnt[i] == k && !(v < kd[k - 1]))
-						continue;
-					m = cnt[i] < k ? cnt[i]++ : k - 1;
-					while (m > 0 && v < kd[m - 1]) {
-						kd[m] = kd[m - 1];
-						ki[m] = ki[m - 1];
-						m--;
-					}
-					kd[m] = v;
-					ki[m] = c0 + j;
-				}
+			for (u = 1; u < nt; u++)
+				for (c = 0; c < k; c++)
+					knn_insert(kd, ki, k, ws[u].bd[r * k + c],
+					    ws[u].bi[r * k + c]);
+			for (c = 0; c < k; c++) {
+				dist[r * k + c] = sqrt(nsl_vec_sqdist(x + r * d,
+				    x + ki[c] * d, d));
+				if (idx != NULL)
+					idx[r * k + c] = ki[c];
 			}
 		}
-		for (i = 0; i < rows; i++)
-			for (t = 0; t < k; t++) {
-				dist[(r0 + i) * k + t] = sqrt(nsl_vec_sqdist(
-				    x + (r0 + i) * d, x + bi[i * k + t] * d, d));
-				if (idx != NULL)
-					idx[(r0 + i) * k + t] = bi[i * k + t];
-			}
 	}
+	nsl_vec_blas_restore(blas_threads);
 	unscale_scores(dist, n * k, ke);
 	rc = 0;
+	goto out;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
+	if (ws != NULL)
+		for (t = 0; t < nt; t++) {
+			free(ws[t].dm);
+			free(ws[t].bd);
+			free(ws[t].bi);
+		}
+	free(ws);
 	free(copy);
 	free(sq);
-	free(dm);
-	free(bd);
-	free(bi);
-	free(cnt);
 	return rc;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "nsl/rng.h"
 #include "nsl/score.h"
 #include "unit.h"
@@ -242,6 +244,50 @@ test_class_prototype(void)
 	}
 }
 
+/*
+ * The neighbour search splits its row blocks over OpenMP threads: one
+ * thread and two must give the same neighbours and the same distance
+ * bits.  Points on the integer grid {0..3}^5 make many exact ties (and
+ * repeated points), where a choice that depended on the split would show
+ * in the indices; n spans several row blocks and column chunks.
+ */
+static void
+test_knn_threads(void)
+{
+	struct nsl_err err;
+	gsl_rng *r = nsl_rng_new(11, 0);
+	size_t n = unit_quick() ? 1300 : 9000, d = 5, k = 7, i;
+	double *y = malloc(n * d * sizeof(double));
+	double *d1 = malloc(n * k * sizeof(double));
+	double *d2 = malloc(n * k * sizeof(double));
+	size_t *i1 = malloc(n * k * sizeof(size_t));
+	size_t *i2 = malloc(n * k * sizeof(size_t));
+	int saved = omp_get_max_threads(), ok1, ok2;
+
+	for (i = 0; i < n * d; i++)
+		y[i] = (double)gsl_rng_uniform_int(r, 4);
+	omp_set_num_threads(1);
+	ok1 = nsl_score_knn_neighbours(y, n, d, k, d1, i1, &err) == 0;
+	omp_set_num_threads(2);
+	ok2 = nsl_score_knn_neighbours(y, n, d, k, d2, i2, &err) == 0;
+	omp_set_num_threads(saved);
+	UNIT_CHECK(ok1 && ok2 &&
+	    memcmp(d1, d2, n * k * sizeof(double)) == 0 &&
+	    memcmp(i1, i2, n * k * sizeof(size_t)) == 0,
+	    "knn neighbours: 1 and 2 threads give the same bits (n = %zu)", n);
+	for (i = 0; i < n * k; i++)
+		if (i1[i] == i / k || (i % k > 0 && d1[i] < d1[i - 1]))
+			break;
+	UNIT_CHECK(i == n * k, "knn neighbours: never the point itself, "
+	    "nearest first");
+	gsl_rng_free(r);
+	free(y);
+	free(d1);
+	free(d2);
+	free(i1);
+	free(i2);
+}
+
 static void
 test_knn(void)
 {
@@ -337,6 +383,7 @@ main(void)
 	test_errors();
 	test_class_prototype();
 	test_knn();
+	test_knn_threads();
 	test_prototype();
 	test_catalogue();
 	return unit_done();
