@@ -56,6 +56,18 @@ nsl_warn(const char *fmt, ...)
 }
 
 void
+nsl_warn_lines(struct nsl_buf *b)
+{
+	char *line, *save = NULL;
+
+	if (b->len == 0)
+		return;
+	for (line = strtok_r(b->data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		nsl_warn("warning: %s", line);
+}
+
+void
 nsl_die(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -265,6 +265,9 @@ const char *nsl_progname(void);
 void nsl_cli_set_name(const char *name);
 
 void nsl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Each line of b (a lib job's notes or warnings) as a warning. */
+struct nsl_buf;
+void nsl_warn_lines(struct nsl_buf *b);
 void nsl_die(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 /* Print err as "nsl-TOOL: FILE:LINE: msg" and exit with its code. */

@@ -110,19 +110,6 @@ static const struct nsl_tool tool = {
 	.seed_help = "seed of the perturbations and the bootstrap"
 };
 
-/* Each line of buf as a warning. */
-static void
-warn_lines(struct nsl_buf *b)
-{
-	char *line, *save = NULL;
-
-	if (b->len == 0)
-		return;
-	for (line = strtok_r(b->data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		nsl_warn("warning: %s", line);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -161,11 +148,11 @@ main(int argc, char **argv)
 		nsl_usage_error("%s", m);
 	rc = nsl_search_run(&srch, &job, cli.optind < argc ?
 	    argv[cli.optind] : "-", &err);
-	warn_lines(&job.notes);
+	nsl_warn_lines(&job.notes);
 	if (rc != 0)
 		nsl_die_err(&err);
 	if (!cli.common.quiet)
-		warn_lines(&job.warn);
+		nsl_warn_lines(&job.warn);
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
 	    nsl_search_write(&srch, &job, w, &err) != 0 ||
 	    nsl_writer_commit(w, &err) != 0)

@@ -68,19 +68,6 @@ static const struct nsl_tool tool = {
 	.seed_help = "seed of the bootstrap"
 };
 
-/* Each line of buf as a warning. */
-static void
-warn_lines(struct nsl_buf *b)
-{
-	char *line, *save = NULL;
-
-	if (b->len == 0)
-		return;
-	for (line = strtok_r(b->data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		nsl_warn("warning: %s", line);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -110,7 +97,7 @@ main(int argc, char **argv)
 		nsl_die_err(&err);
 	}
 	if (!cli.common.quiet)
-		warn_lines(&job.warn);
+		nsl_warn_lines(&job.warn);
 	if (law_out != NULL && !job.has_law)
 		nsl_die(NSL_EX_DATAERR, "no power law for %s: %zu group%s with "
 		    "a minimum inside its range", law_out, job.nlaw,
