@@ -90,21 +90,6 @@ get_num(const struct nsl_rec *rec, const char *name, double *v,
 	return nsl_rec_number(rec, (size_t)k, v, err);
 }
 
-static int
-get_count(const struct nsl_rec *rec, const char *name, size_t *n,
-    struct nsl_err *err)
-{
-	double v;
-
-	if (get_num(rec, name, &v, err) != 0)
-		return -1;
-	if (!(v >= 0 && v == floor(v) && v < 1e15))
-		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": expected "
-		    "a count", name);
-	*n = (size_t)v;
-	return 0;
-}
-
 int
 nsl_compare_sum_parse(struct nsl_compare_sum *s, const struct nsl_rec *rec,
     struct nsl_err *err)
@@ -131,9 +116,9 @@ nsl_compare_sum_parse(struct nsl_compare_sum *s, const struct nsl_rec *rec,
 	s->range[0] = r[0];
 	s->range[1] = r[1];
 	free(r);
-	if (get_count(rec, "B", &s->B, err) != 0 ||
+	if (nsl_rec_count(rec, "B", &s->B, err) != 0 ||
 	    get_num(rec, "level", &s->level, err) != 0 ||
-	    get_count(rec, "crossings", &s->crossings, err) != 0 ||
+	    nsl_rec_count(rec, "crossings", &s->crossings, err) != 0 ||
 	    get_num(rec, "crossover", &s->cross, err) != 0 ||
 	    get_num(rec, "crossover_lo", &s->cross_lo, err) != 0 ||
 	    get_num(rec, "crossover_hi", &s->cross_hi, err) != 0 ||

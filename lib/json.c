@@ -700,6 +700,22 @@ nsl_rec_strdup(const struct nsl_rec *rec, const char *key, char **dst,
 	return ret;
 }
 
+int
+nsl_rec_count(const struct nsl_rec *rec, const char *key, size_t *n,
+    struct nsl_err *err)
+{
+	long k = nsl_rec_require(rec, key, err);
+	double v;
+
+	if (k < 0 || nsl_rec_number(rec, (size_t)k, &v, err) != 0)
+		return -1;
+	if (!(v >= 0 && v == floor(v) && v < 1e15))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": expected "
+		    "a count", key);
+	*n = (size_t)v;
+	return 0;
+}
+
 /* Parse one number token, NaN and Infinity included when allowed. */
 static size_t
 parse_number(const char *p, const char *end, unsigned flags, double *out)

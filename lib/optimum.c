@@ -161,21 +161,6 @@ out:
 	return ret;
 }
 
-static int
-get_count(const struct nsl_rec *rec, const char *name, size_t *n,
-    struct nsl_err *err)
-{
-	double v;
-
-	if (get_num(rec, name, 1, &v, err) != 0)
-		return -1;
-	if (!(v >= 0 && v == floor(v) && v < 1e15))
-		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": expected "
-		    "a count", name);
-	*n = (size_t)v;
-	return 0;
-}
-
 int
 nsl_optrec_parse(struct nsl_optrec *o, const struct nsl_rec *rec,
     struct nsl_err *err)
@@ -186,7 +171,7 @@ nsl_optrec_parse(struct nsl_optrec *o, const struct nsl_rec *rec,
 
 	if (nsl_rec_strdup(rec, "x", &o->x, err) != 0 ||
 	    nsl_rec_strdup(rec, "y", &o->y, err) != 0 ||
-	    get_count(rec, "n", &o->n, err) != 0)
+	    nsl_rec_count(rec, "n", &o->n, err) != 0)
 		goto out;
 	if (nsl_rec_find(rec, "group") >= 0) {
 		if (nsl_rec_strdup(rec, "group", &o->g, err) != 0 ||
@@ -216,8 +201,8 @@ nsl_optrec_parse(struct nsl_optrec *o, const struct nsl_rec *rec,
 		o->has_bin = 1;
 	}
 	if (nsl_rec_find(rec, "B") >= 0) {
-		if (get_count(rec, "B", &o->B, err) != 0 ||
-		    get_count(rec, "valid", &o->valid, err) != 0 ||
+		if (nsl_rec_count(rec, "B", &o->B, err) != 0 ||
+		    nsl_rec_count(rec, "valid", &o->valid, err) != 0 ||
 		    get_num(rec, "level", 1, &o->level, err) != 0 ||
 		    get_num(rec, field(&name, o->x, "_opt_lo"), 1, &o->lo,
 		    err) != 0 ||

@@ -159,6 +159,10 @@ long nsl_rec_require(const struct nsl_rec *, const char *key,
 int nsl_rec_strdup(const struct nsl_rec *, const char *key, char **dst,
     struct nsl_err *err);
 
+/* The required member key as a count: a whole number in [0, 1e15). */
+int nsl_rec_count(const struct nsl_rec *, const char *key, size_t *n,
+    struct nsl_err *err);
+
 /*
  * Object writer.  Writes one JSON object into a buffer: members copied
  * from a parsed record keep their exact bytes; new members are written
