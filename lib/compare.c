@@ -3,6 +3,7 @@
  * bootstrap band, the crossover and P(f_A < f_B) (see nsl/compare.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/laws.h"
+#include "nsl/num.h"
 #include "nsl/optim.h"
 
 /* --- records --------------------------------------------------------- */
@@ -30,6 +32,8 @@ nsl_compare_sum_release(struct nsl_compare_sum *s)
 	free(s->y);
 	free(s->a);
 	free(s->b);
+	while (s->nfix > 0)
+		free(s->fix_name[--s->nfix]);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -54,6 +58,32 @@ nsl_compare_sum_write(const struct nsl_compare_sum *s, struct nsl_buf *b)
 	nsl_obj_string(&o, s->a);
 	nsl_obj_key(&o, "b");
 	nsl_obj_string(&o, s->b);
+	if (s->nfix > 0) {
+		struct nsl_buf v = NSL_BUF_INIT;
+		size_t i;
+
+		/* the object by hand: names escaped, numbers round-trip */
+		nsl_buf_addc(&v, '{');
+		for (i = 0; i < s->nfix; i++) {
+			if (i > 0)
+				nsl_buf_addc(&v, ',');
+			nsl_json_string(&v, s->fix_name[i],
+			    strlen(s->fix_name[i]));
+			nsl_buf_addc(&v, ':');
+			nsl_json_number(&v, s->fix_val[i], NSL_NUM_DOUBLE);
+		}
+		nsl_buf_addc(&v, '}');
+		nsl_obj_key(&o, "fixed");
+		if (nsl_buf_failed(&v))
+			b->failed = 1;
+		else
+			nsl_obj_raw(&o, v.data, v.len);
+		nsl_buf_release(&v);
+	}
+	if (s->optimal) {
+		nsl_obj_key(&o, "compute_optimal");
+		nsl_obj_bool(&o, 1);
+	}
 	nsl_obj_key(&o, "range");
 	nsl_obj_vector(&o, s->range, 2);
 	nsl_obj_key(&o, "B");
@@ -116,6 +146,36 @@ nsl_compare_sum_parse(struct nsl_compare_sum *s, const struct nsl_rec *rec,
 	s->range[0] = r[0];
 	s->range[1] = r[1];
 	free(r);
+	if ((k = nsl_rec_find(rec, "fixed")) >= 0) {
+		json_t *v = nsl_rec_json(rec, (size_t)k, err), *e;
+		const char *key;
+
+		if (v == NULL)
+			return -1;
+		if (!json_is_object(v) ||
+		    json_object_size(v) > NSL_LAW_MAX_VARS) {
+			json_decref(v);
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"fixed\": expected an object of numbers");
+		}
+		json_object_foreach(v, key, e) {
+			if (!json_is_number(e) ||
+			    (s->fix_name[s->nfix] = strdup(key)) == NULL) {
+				json_decref(v);
+				return nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"fixed\": expected an object of numbers");
+			}
+			s->fix_val[s->nfix++] = json_number_value(e);
+		}
+		json_decref(v);
+	}
+	if ((k = nsl_rec_find(rec, "compute_optimal")) >= 0) {
+		if (rec->fields[k].type != NSL_JSON_TRUE &&
+		    rec->fields[k].type != NSL_JSON_FALSE)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"compute_optimal\": expected true or false");
+		s->optimal = rec->fields[k].type == NSL_JSON_TRUE;
+	}
 	if (nsl_rec_count(rec, "B", &s->B, err) != 0 ||
 	    get_num(rec, "level", &s->level, err) != 0 ||
 	    nsl_rec_count(rec, "crossings", &s->crossings, err) != 0 ||
@@ -185,9 +245,49 @@ nsl_compare_release(struct nsl_compare_job *j)
 	nsl_fitrec_release(&j->fa);
 	nsl_fitrec_release(&j->fb);
 	nsl_compare_sum_release(&j->sum);
+	while (j->nfix > 0)
+		free(j->fix_name[--j->nfix]);
 	free(j->pts);
 	j->pts = NULL;
 	j->npts = 0;
+}
+
+const char *
+nsl_compare_fix(struct nsl_compare_job *j, const char *arg)
+{
+	const char *p = arg, *end = arg + strlen(arg), *eq;
+	size_t k, i;
+	double v;
+
+	for (;;) {
+		if ((eq = strchr(p, '=')) == NULL || eq == p ||
+		    (k = nsl_num_parse(eq + 1, end, &v)) == 0 ||
+		    !isfinite(v) || (eq[1 + k] != '\0' && eq[1 + k] != ',')) {
+			snprintf(j->msg, sizeof(j->msg), "expected NAME=V, "
+			    "got '%s'", arg);
+			return j->msg;
+		}
+		for (i = 0; i < j->nfix; i++)
+			if (strlen(j->fix_name[i]) == (size_t)(eq - p) &&
+			    strncmp(j->fix_name[i], p, (size_t)(eq - p)) == 0)
+				break;
+		if (i == j->nfix) {
+			if (j->nfix == NSL_LAW_MAX_VARS) {
+				snprintf(j->msg, sizeof(j->msg), "more than %d "
+				    "variables", NSL_LAW_MAX_VARS);
+				return j->msg;
+			}
+			if ((j->fix_name[i] = strndup(p, (size_t)(eq - p))) ==
+			    NULL)
+				return "out of memory";
+			j->nfix++;
+		}
+		j->fix_val[i] = v;
+		p = eq + 1 + k;
+		if (*p == '\0')
+			return NULL;
+		p++;
+	}
 }
 
 const char *
@@ -248,6 +348,29 @@ out:
 	return ret;
 }
 
+/*
+ * Fit w's law (0: A, 1: B) at path value t: at the fixed variables with
+ * the free one at t, or at its compute-optimal split of C = t.
+ */
+static double
+path_eval(const struct nsl_compare_job *j, int w, const double *theta,
+    double t)
+{
+	const struct nsl_law *l = w ? j->fb.law : j->fa.law;
+	double x[NSL_LAW_MAX_VARS], N, D, L;
+	struct nsl_err e;
+
+	memcpy(x, w ? j->xb : j->xa, sizeof(x));
+	if (!j->optimal) {
+		x[j->free_var[w]] = t;
+		return nsl_law_eval(l, theta, x, NULL);
+	}
+	if (nsl_law_optimal_at(l, theta, x, t, NSL_COMPARE_KFLOPS, 0, &N, &D,
+	    &L, &e) != 0)
+		return NAN;
+	return L;
+}
+
 /* f_A - f_B at x for pair b (b == B: the point fits); NAN if either is. */
 static double
 delta(const struct nsl_compare_job *j, size_t b, double x, double *fa,
@@ -257,8 +380,8 @@ delta(const struct nsl_compare_job *j, size_t b, double x, double *fa,
 	    j->fa.samples + b * j->fa.law->np;
 	const double *tb = b == j->sum.B ? j->fb.theta :
 	    j->fb.samples + b * j->fb.law->np;
-	double ya = nsl_law_eval(j->fa.law, ta, &x, NULL);
-	double yb = nsl_law_eval(j->fb.law, tb, &x, NULL);
+	double ya = path_eval(j, 0, ta, x);
+	double yb = path_eval(j, 1, tb, x);
 
 	if (fa != NULL) {
 		*fa = ya;
@@ -346,28 +469,110 @@ copy_names(struct nsl_compare_job *j, struct nsl_err *err)
 {
 	struct nsl_compare_sum *s = &j->sum;
 
-	if ((s->x = strdup(j->fa.law->vars[0])) == NULL ||
+	size_t i;
+
+	for (i = 0; i < j->nfix; i++) {
+		if ((s->fix_name[i] = strdup(j->fix_name[i])) == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		s->fix_val[i] = j->fix_val[i];
+		s->nfix++;
+	}
+	s->optimal = j->optimal;
+	if ((s->x = strdup(j->optimal ? "C" :
+	    j->fa.law->vars[j->free_var[0]])) == NULL ||
 	    (s->y = strdup(j->fa.law->yname)) == NULL ||
 	    (s->a = strdup(j->a)) == NULL || (s->b = strdup(j->b)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
-/* The fits compare: one variable, the same name, the same y. */
+/* The index of --fix's name in the job, or -1. */
+static long
+fixed(const struct nsl_compare_job *j, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < j->nfix; i++)
+		if (strcmp(j->fix_name[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Fit w's path: its variables' values (NAN: the path's), and its free
+ * variable.  A law of one variable is its own path.
+ */
 static int
-same_variables(const struct nsl_compare_job *j, struct nsl_err *err)
+path_of(struct nsl_compare_job *j, int w, struct nsl_err *err)
+{
+	const struct nsl_law *l = w ? j->fb.law : j->fa.law;
+	double *x = w ? j->xb : j->xa;
+	long iN = nsl_law_var_role(l, "N"), iD = nsl_law_var_role(l, "D"), f;
+	size_t v, nfree = 0;
+
+	if (j->optimal && (!nsl_law_has_optimal(l) || iN < 0 || iD < 0))
+		return nsl_err_set(err, NSL_EX_DATAERR, "law %s has no N and "
+		    "D: --compute-optimal needs both", l->name);
+	for (v = 0; v < l->nvars; v++) {
+		x[v] = NAN;
+		if ((f = fixed(j, l->vars[v])) >= 0) {
+			if (j->optimal && ((long)v == iN || (long)v == iD))
+				return nsl_err_set(err, NSL_EX_DATAERR, "--fix "
+				    "%s: --compute-optimal chooses N and D",
+				    l->vars[v]);
+			x[v] = j->fix_val[f];
+			continue;
+		}
+		if (j->optimal && ((long)v == iN || (long)v == iD))
+			continue;
+		if (j->optimal)
+			return nsl_err_set(err, NSL_EX_DATAERR, "law %s's "
+			    "variable \"%s\" needs a value (--fix %s=V)",
+			    l->name, l->vars[v], l->vars[v]);
+		j->free_var[w] = v;
+		nfree++;
+	}
+	if (j->optimal || nfree == 1)
+		return 0;
+	if (nfree == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--fix gives every "
+		    "variable of law %s: leave one free", l->name);
+	if (j->nfix == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "law %s has %zu "
+		    "variables: compare along a path, --fix all but one "
+		    "(--fix D=1e10) or --compute-optimal", l->name, l->nvars);
+	return nsl_err_set(err, NSL_EX_DATAERR, "--fix leaves %zu variables "
+	    "of law %s free: fix all but one", nfree, l->name);
+}
+
+/*
+ * The fits compare: the same path variable, the same y; each --fix
+ * names a variable of one of them.
+ */
+static int
+same_variables(struct nsl_compare_job *j, struct nsl_err *err)
 {
 	const struct nsl_law *la = j->fa.law, *lb = j->fb.law;
+	size_t i, v;
+	int found;
 
-	if (la->nvars != 1 || lb->nvars != 1)
-		return nsl_err_set(err, NSL_EX_DATAERR, "law %s has %zu "
-		    "variables: nsl-compare compares laws of one",
-		    la->nvars != 1 ? la->name : lb->name,
-		    la->nvars != 1 ? la->nvars : lb->nvars);
-	if (strcmp(la->vars[0], lb->vars[0]) != 0)
+	for (i = 0; i < j->nfix; i++) {
+		for (v = 0, found = 0; v < la->nvars; v++)
+			found |= strcmp(la->vars[v], j->fix_name[i]) == 0;
+		for (v = 0; v < lb->nvars; v++)
+			found |= strcmp(lb->vars[v], j->fix_name[i]) == 0;
+		if (!found)
+			return nsl_err_set(err, NSL_EX_DATAERR, "--fix %s: no "
+			    "variable of either fit", j->fix_name[i]);
+	}
+	if (path_of(j, 0, err) != 0 || path_of(j, 1, err) != 0)
+		return -1;
+	if (!j->optimal && strcmp(la->vars[j->free_var[0]],
+	    lb->vars[j->free_var[1]]) != 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "fits of different "
 		    "variables: %s is over \"%s\", %s over \"%s\"", j->a,
-		    la->vars[0], j->b, lb->vars[0]);
+		    la->vars[j->free_var[0]], j->b, lb->vars[j->free_var[1]]);
 	if (strcmp(la->yname, lb->yname) != 0)
 		return nsl_err_set(err, NSL_EX_DATAERR, "fits of different "
 		    "measures: %s fits \"%s\", %s fits \"%s\"", j->a,
@@ -375,11 +580,35 @@ same_variables(const struct nsl_compare_job *j, struct nsl_err *err)
 	return 0;
 }
 
+/*
+ * The path's range over which fit f has data: its free variable's, or
+ * along compute, [k N_lo D_lo, k N_hi D_hi].  NAN without a "range".
+ */
+static void
+fit_range(const struct nsl_compare_job *j, int w, double r[2])
+{
+	const struct nsl_fitrec *f = w ? &j->fb : &j->fa;
+	long iN, iD;
+
+	r[0] = r[1] = NAN;
+	if (!f->has_range)
+		return;
+	if (!j->optimal) {
+		r[0] = f->range[j->free_var[w]][0];
+		r[1] = f->range[j->free_var[w]][1];
+		return;
+	}
+	iN = nsl_law_var_role(f->law, "N");
+	iD = nsl_law_var_role(f->law, "D");
+	r[0] = NSL_COMPARE_KFLOPS * f->range[iN][0] * f->range[iD][0];
+	r[1] = NSL_COMPARE_KFLOPS * f->range[iN][1] * f->range[iD][1];
+}
+
 int
 nsl_compare_run(struct nsl_compare_job *j, struct nsl_err *err)
 {
 	struct nsl_compare_sum *s = &j->sum;
-	double *col = NULL, *pd = NULL, roots[64], r0, best, d;
+	double *col = NULL, *pd = NULL, roots[64], r0, best, d, ra[2], rb[2];
 	size_t b, k, m, nr, i, B;
 	int logx, ret = -1;
 
@@ -388,16 +617,15 @@ nsl_compare_run(struct nsl_compare_job *j, struct nsl_err *err)
 		return -1;
 	if (same_variables(j, err) != 0 || copy_names(j, err) != 0)
 		return -1;
-	logx = nsl_law_var_positive(j->fa.law, 0) ||
-	    nsl_law_var_positive(j->fb.law, 0);
-	s->range[0] = j->from;
-	s->range[1] = j->to;
-	if (isnan(s->range[0]))
-		s->range[0] = j->fa.has_range && j->fb.has_range ?
-		    fmax(j->fa.range[0][0], j->fb.range[0][0]) : NAN;
-	if (isnan(s->range[1]))
-		s->range[1] = j->fa.has_range && j->fb.has_range ?
-		    fmin(j->fa.range[0][1], j->fb.range[0][1]) : NAN;
+	logx = j->optimal || nsl_law_var_positive(j->fa.law, j->free_var[0]) ||
+	    nsl_law_var_positive(j->fb.law, j->free_var[1]);
+	fit_range(j, 0, ra);
+	fit_range(j, 1, rb);
+	/* fmax and fmin would drop a NAN: a fit without a range is none */
+	s->range[0] = !isnan(j->from) ? j->from : isnan(ra[0]) ||
+	    isnan(rb[0]) ? NAN : fmax(ra[0], rb[0]);
+	s->range[1] = !isnan(j->to) ? j->to : isnan(ra[1]) ||
+	    isnan(rb[1]) ? NAN : fmin(ra[1], rb[1]);
 	if (!(s->range[0] < s->range[1]) || (logx && !(s->range[0] > 0)))
 		return nsl_err_set(err, NSL_EX_DATAERR, "no range to compare "
 		    "over: %s the fits' data do not overlap (--from, --to)",

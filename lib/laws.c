@@ -784,6 +784,50 @@ data_filter_eval(const struct nsl_law *l, const double *t, const double *x,
 	return y;
 }
 
+/*
+ * A union of m pools under data-filter (Goyal et al. 2024, their rule for
+ * mixtures): the union is one pool of P samples an epoch, its epoch-k
+ * utility the plain mean of the pools' b 0.5^(k/tau) (the paper's
+ * buckets are equal-sized quantiles, so each pool is an equal share of
+ * an epoch); a and d are shared, and records fitted apart give their
+ * mean.  p: m rows of (a, b, tau, d), report space.  For m = 1 this is
+ * data_filter_eval's y.
+ */
+double
+nsl_law_filter_mix(const double (*p)[4], size_t m, double n, double P)
+{
+	double a = 0, d = 0, b0 = 0, lp = 0, bmax = 0, tmax = 0, tail, k;
+	size_t i;
+
+	for (i = 0; i < m; i++) {
+		a += p[i][0];
+		d += p[i][3];
+		b0 += p[i][1];
+		bmax = fmax(bmax, fabs(p[i][1]));
+		tmax = fmax(tmax, p[i][2]);
+	}
+	a /= (double)m;
+	d /= (double)m;
+	b0 /= (double)m;
+	/*
+	 * A budget of many epochs of a small union would loop long (every
+	 * union of every budget is asked): stop once the epochs left can
+	 * move log y by less than 1e-17, as each adds at most
+	 * bmax 0.5^(k/tmax) ln 2, a geometric tail.
+	 */
+	tail = bmax * M_LN2 / -expm1(-M_LN2 / tmax);
+	for (k = 1; P * k < n; k++) {
+		double bk = 0;
+
+		if (tail * exp(-k / tmax * M_LN2) < 1e-17)
+			break;
+		for (i = 0; i < m; i++)
+			bk += p[i][1] * exp(-k / p[i][2] * M_LN2);
+		lp += bk / (double)m * log(fmin(P * (k + 1), n) / (P * k));
+	}
+	return (d + exp(b0 * log(a * fmin(P, n)))) * exp(lp);
+}
+
 static double
 formula_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)

@@ -44,7 +44,7 @@ void
 nsl_optrec_init(struct nsl_optrec *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->gval = o->xopt = o->yopt = o->lo = o->hi = NAN;
+	o->gval = o->gval2 = o->xopt = o->yopt = o->lo = o->hi = NAN;
 	o->level = 0.95;
 }
 
@@ -54,6 +54,7 @@ nsl_optrec_release(struct nsl_optrec *o)
 	free(o->x);
 	free(o->y);
 	free(o->g);
+	free(o->g2);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -77,8 +78,16 @@ nsl_optrec_write(const struct nsl_optrec *o, struct nsl_buf *b)
 	if (o->g != NULL) {
 		nsl_obj_key(&ob, o->g);
 		nsl_obj_number(&ob, o->gval);
+		if (o->g2 != NULL) {
+			nsl_obj_key(&ob, o->g2);
+			nsl_obj_number(&ob, o->gval2);
+		}
 		nsl_obj_key(&ob, "group");
-		nsl_obj_string(&ob, o->g);
+		if (o->g2 != NULL) {
+			nsl_buf_reset(&name);
+			nsl_buf_addf(&name, "%s,%s", o->g, o->g2);
+		}
+		nsl_obj_string(&ob, o->g2 != NULL ? name.data : o->g);
 	}
 	nsl_obj_key(&ob, "x");
 	nsl_obj_string(&ob, o->x);
@@ -174,8 +183,22 @@ nsl_optrec_parse(struct nsl_optrec *o, const struct nsl_rec *rec,
 	    nsl_rec_count(rec, "n", &o->n, err) != 0)
 		goto out;
 	if (nsl_rec_find(rec, "group") >= 0) {
-		if (nsl_rec_strdup(rec, "group", &o->g, err) != 0 ||
-		    get_num(rec, o->g, 1, &o->gval, err) != 0)
+		char *c;
+
+		if (nsl_rec_strdup(rec, "group", &o->g, err) != 0)
+			goto out;
+		/* "N,D": a pair of group fields */
+		if ((c = strchr(o->g, ',')) != NULL) {
+			if ((o->g2 = strdup(c + 1)) == NULL) {
+				nsl_err_set(err, NSL_EX_SOFTWARE,
+				    "out of memory");
+				goto out;
+			}
+			*c = '\0';
+			if (get_num(rec, o->g2, 1, &o->gval2, err) != 0)
+				goto out;
+		}
+		if (get_num(rec, o->g, 1, &o->gval, err) != 0)
 			goto out;
 	}
 	if ((k = nsl_rec_require(rec, "status", err)) < 0 ||
@@ -302,6 +325,7 @@ nsl_optimum_init(struct nsl_optimum_job *j)
 /* A group's points while reading. */
 struct pts {
 	double key;		/* --by value, or bin number */
+	double key2;		/* --by F1,F2: F2's value */
 	double *u, *y, *gv;	/* ln x, y, group field value */
 	size_t n, cap;
 };
@@ -355,10 +379,26 @@ nsl_optimum_centers(struct nsl_optimum_job *j, const char *arg)
 const char *
 nsl_optimum_check(struct nsl_optimum_job *j)
 {
-	const char *gf = j->by != NULL ? j->by : j->bin;
+	const char *gf, *c;
 
 	if (j->x == NULL)
 		return "--x FIELD is required";
+	if (j->by != NULL && j->by2 == NULL &&
+	    (c = strchr(j->by, ',')) != NULL) {
+		if ((size_t)(c - j->by) >= sizeof(j->byf))
+			return "--by: the first field's name is too long";
+		memcpy(j->byf, j->by, (size_t)(c - j->by));
+		j->byf[c - j->by] = '\0';
+		j->by2 = c + 1;
+		j->by = j->byf;
+		if (*j->by2 == '\0' || strchr(j->by2, ',') != NULL)
+			return "--by: one field or two, F1,F2";
+		if (strcmp(j->by, j->by2) == 0)
+			return "--by F1,F2: two different fields";
+		if (strcmp(j->by2, j->x) == 0 || strcmp(j->by2, j->y) == 0)
+			return "the group field is --x or --y";
+	}
+	gf = j->by != NULL ? j->by : j->bin;
 	if (*j->x == '\0' || *j->y == '\0' || (gf != NULL && *gf == '\0'))
 		return "empty field name";
 	if (j->by != NULL && j->bin != NULL)
@@ -434,7 +474,7 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 	struct nsl_rec rec;
 	struct pts *g = NULL;
 	size_t ng = 0, i;
-	double x, y, gv, key;
+	double x, y, gv, key, key2 = 0;
 	int rc;
 
 	if (r == NULL)
@@ -463,6 +503,17 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 			}
 			key = j->bin != NULL ?
 			    floor(log10(gv) / j->width + 0.5) : gv;
+			if (j->by2 != NULL) {
+				if (num_field(&rec, j->by2, &key2, err) != 0)
+					goto bad;
+				if (!(key2 > 0) || !isfinite(key2)) {
+					nsl_err_set(err, NSL_EX_DATAERR,
+					    "field \"%s\": must be a positive "
+					    "number (the power law takes its "
+					    "log)", j->by2);
+					goto bad;
+				}
+			}
 			if (j->ncenters > 0 &&
 			    isnan(key = nearest(j, gv))) {
 				j->outside++;
@@ -470,7 +521,7 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 			}
 		}
 		for (i = 0; i < ng; i++)
-			if (g[i].key == key)
+			if (g[i].key == key && g[i].key2 == key2)
 				break;
 		if (i == ng) {
 			struct pts *ng2 = realloc(g, (ng + 1) * sizeof(*g));
@@ -479,6 +530,7 @@ read_points(struct nsl_optimum_job *j, const char *in, struct pts **out,
 				goto nomem;
 			g = ng2;
 			memset(&g[ng], 0, sizeof(*g));
+			g[ng].key2 = key2;
 			g[ng++].key = key;
 		}
 		if (push(&g[i], log(x), y, gv) != 0)
@@ -543,6 +595,7 @@ fit_group(const struct nsl_optimum_job *j, const struct pts *p,
 	if (j->by != NULL || j->bin != NULL)
 		o->gval = j->by != NULL ? p->gv[0] : j->ncenters > 0 ?
 		    p->key : exp(s / (double)p->n);
+	o->gval2 = j->by2 != NULL ? p->key2 : NAN;
 	if (j->bin != NULL) {
 		o->has_bin = 1;
 		o->bin[0] = INFINITY;
@@ -728,12 +781,181 @@ out:
 	return ret;
 }
 
+/*
+ * Least squares plane t = b[0] + b[1] s1 + b[2] s2 over the m triples;
+ * 0, or -1 with fewer than 3 or with (s1, s2) on one line.
+ */
+static int
+plane(const double *s1, const double *s2, const double *t, size_t m,
+    double b[3])
+{
+	double m1 = 0, m2 = 0, mt = 0, a11 = 0, a12 = 0, a22 = 0, c1 = 0;
+	double c2 = 0, det;
+	size_t i;
+
+	if (m < 3)
+		return -1;
+	for (i = 0; i < m; i++) {
+		m1 += s1[i];
+		m2 += s2[i];
+		mt += t[i];
+	}
+	m1 /= (double)m;
+	m2 /= (double)m;
+	mt /= (double)m;
+	for (i = 0; i < m; i++) {
+		double d1 = s1[i] - m1, d2 = s2[i] - m2, dt = t[i] - mt;
+
+		a11 += d1 * d1;
+		a12 += d1 * d2;
+		a22 += d2 * d2;
+		c1 += d1 * dt;
+		c2 += d2 * dt;
+	}
+	/*
+	 * Collinear designs (one of N, D fixed, or D = r N) leave the two
+	 * exponents unidentified: a variable that does not vary (the
+	 * rounding of its mean leaves a tiny a11 or a22, not 0), or a
+	 * correlation of 1 - 1e-9.
+	 */
+	det = a11 * a22 - a12 * a12;
+	if (!(a11 > 1e-18 * (double)m * (1 + m1 * m1)) ||
+	    !(a22 > 1e-18 * (double)m * (1 + m2 * m2)) ||
+	    !(det > 1e-9 * a11 * a22))
+		return -1;
+	b[1] = (a22 * c1 - a12 * c2) / det;
+	b[2] = (a11 * c2 - a12 * c1) / det;
+	b[0] = mt - b[1] * m1 - b[2] * m2;
+	return 0;
+}
+
+/*
+ * --by F1,F2: X_opt = k F1^a F2^b over the "ok" groups, then one plane
+ * per bootstrap replicate.
+ */
+static int
+fit_law2(struct nsl_optimum_job *j, double *const *vu, struct nsl_err *err)
+{
+	const char *pn[3] = { "k", "a", "b" }, *vn[2];
+	struct nsl_fitrec *f = &j->law;
+	struct nsl_problem pr;
+	struct nsl_buf text = NSL_BUF_INIT, yname = NSL_BUF_INIT;
+	double *s1, *s2, *t, *gx = NULL, *gy, c[3], start[3] = { 1, 1, 1 };
+	size_t i, m = 0, b, mb, v;
+	int ret = -1;
+
+	vn[0] = j->by;
+	vn[1] = j->by2;
+	s1 = malloc(3 * j->ng * sizeof(double));
+	gx = malloc(3 * j->ng * sizeof(double));
+	if (s1 == NULL || gx == NULL)
+		goto nomem;
+	s2 = s1 + j->ng;
+	t = s2 + j->ng;
+	gy = gx + 2 * j->ng;
+	for (i = 0; i < j->ng; i++)
+		if (j->g[i].status == NSL_OPTIMUM_OK) {
+			gx[2 * m] = j->g[i].gval;
+			gx[2 * m + 1] = j->g[i].gval2;
+			gy[m] = j->g[i].xopt;
+			s1[m] = log(j->g[i].gval);
+			s2[m] = log(j->g[i].gval2);
+			t[m] = log(gy[m]);
+			m++;
+		}
+	j->nlaw = m;
+	if (plane(s1, s2, t, m, c) != 0) {
+		if (m >= 3)
+			nsl_buf_addf(&j->warn, "%zu groups whose (ln %s, ln %s) "
+			    "lie on one line: no power law of %s_opt against "
+			    "both\n", m, j->by, j->by2, j->x);
+		else
+			nsl_buf_addf(&j->warn, "%zu group%s with a minimum "
+			    "inside its range: no power law of %s_opt against "
+			    "%s and %s\n", m, m == 1 ? "" : "s", j->x, j->by,
+			    j->by2);
+		ret = 0;
+		goto out;
+	}
+	nsl_buf_addf(&text, "k*%s^a*%s^b", j->by, j->by2);
+	f->law = nsl_law_formula(text.data, pn, start, 3, vn, 2, err);
+	if (f->law == NULL) {
+		nsl_err_set(err, NSL_EX_USAGE, "the group fields \"%s\", "
+		    "\"%s\" cannot be the variables of the power law's formula "
+		    "(rename them, e.g. with jq)", j->by, j->by2);
+		goto out;
+	}
+	nsl_buf_addf(&yname, "%s_opt", j->x);
+	if (nsl_law_set_y(f->law, yname.data) != 0)
+		goto nomem;
+	f->theta[0] = exp(c[0]);
+	f->theta[1] = c[1];
+	f->theta[2] = c[2];
+	f->loss = NSL_LOSS_LOGLS;
+	f->level = j->level;
+	f->seed = j->seed;
+	f->n = m;
+	f->k = 3;
+	f->has_range = 1;
+	for (v = 0; v < 2; v++) {
+		f->range[v][0] = INFINITY;
+		f->range[v][1] = -INFINITY;
+		for (i = 0; i < m; i++) {
+			f->range[v][0] = fmin(f->range[v][0], gx[2 * i + v]);
+			f->range[v][1] = fmax(f->range[v][1], gx[2 * i + v]);
+		}
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.law = f->law;
+	pr.n = m;
+	pr.x = gx;
+	pr.y = gy;
+	pr.loss = NSL_LOSS_LOGLS;
+	f->objective = nsl_optim_objective(&pr, f->theta, NULL);
+	nsl_optim_ic(&pr, f->theta, 3, &f->aic, &f->bic);
+	nsl_optim_scores(f->law, f->theta, gx, gy, m, &f->fit);
+	if (j->B > 0) {
+		if ((f->samples = malloc(j->B * 3 * sizeof(double))) == NULL)
+			goto nomem;
+		f->B = j->B;
+		for (b = 0; b < j->B; b++) {
+			for (i = 0, mb = 0; i < j->ng; i++)
+				if (j->g[i].status == NSL_OPTIMUM_OK &&
+				    !isnan(vu[i][b])) {
+					s1[mb] = log(j->g[i].gval);
+					s2[mb] = log(j->g[i].gval2);
+					t[mb++] = vu[i][b];
+				}
+			if (plane(s1, s2, t, mb, c) == 0) {
+				f->samples[3 * b] = exp(c[0]);
+				f->samples[3 * b + 1] = c[1];
+				f->samples[3 * b + 2] = c[2];
+			} else
+				f->samples[3 * b] = f->samples[3 * b + 1] =
+				    f->samples[3 * b + 2] = NAN;
+		}
+	}
+	j->has_law = 1;
+	ret = 0;
+	goto out;
+nomem:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	nsl_buf_release(&text);
+	nsl_buf_release(&yname);
+	free(s1);
+	free(gx);
+	return ret;
+}
+
 static int
 cmp_gval(const void *a, const void *b)
 {
 	const struct pts *p = a, *q = b;
 
-	return p->key < q->key ? -1 : p->key > q->key;
+	if (p->key != q->key)
+		return p->key < q->key ? -1 : 1;
+	return p->key2 < q->key2 ? -1 : p->key2 > q->key2;
 }
 
 /* The group's name in messages: "group C=1e+19" or "the profile". */
@@ -747,6 +969,9 @@ group_name(const struct nsl_optimum_job *j, const struct nsl_optrec *o,
 	else if (o->has_bin)
 		nsl_buf_addf(b, "group %s=%.4g (bin %.4g..%.4g)", o->g, o->gval,
 		    o->bin[0], o->bin[1]);
+	else if (o->g2 != NULL)
+		nsl_buf_addf(b, "group %s=%.17g, %s=%.17g", o->g, o->gval,
+		    o->g2, o->gval2);
 	else
 		nsl_buf_addf(b, "group %s=%.17g", o->g, o->gval);
 	(void)j;
@@ -802,7 +1027,8 @@ nsl_optimum_run(struct nsl_optimum_job *j, const char *in,
 		nsl_optrec_init(o);
 		if ((o->x = strdup(j->x)) == NULL ||
 		    (o->y = strdup(j->y)) == NULL ||
-		    (gf != NULL && (o->g = strdup(gf)) == NULL))
+		    (gf != NULL && (o->g = strdup(gf)) == NULL) ||
+		    (j->by2 != NULL && (o->g2 = strdup(j->by2)) == NULL))
 			goto nomem;
 		fit_group(j, &p[i], o);
 		if (o->status != NSL_OPTIMUM_OK) {
@@ -833,7 +1059,8 @@ nsl_optimum_run(struct nsl_optimum_job *j, const char *in,
 		o->lo = nsl_optim_quantile(col, m, (1 - j->level) / 2);
 		o->hi = nsl_optim_quantile(col, m, 1 - (1 - j->level) / 2);
 	}
-	if (gf != NULL && fit_law(j, vu, err) != 0)
+	if (gf != NULL && (j->by2 != NULL ? fit_law2(j, vu, err) :
+	    fit_law(j, vu, err)) != 0)
 		goto out;
 	ret = 0;
 	goto out;

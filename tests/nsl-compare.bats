@@ -90,3 +90,27 @@ fit() {
 	assert_success
 	assert_output --partial 'usage: nsl-compare'
 }
+
+@test "laws of N and D along a path: --fix D (closed form) and --compute-optimal (golden section, make-paths.py)" {
+	golden "$F/paths.test"
+	assert_success
+}
+
+@test "path errors: --fix syntax is usage; a name of neither law, every variable fixed, N or D fixed along compute, a law without N and D are bad data" {
+	T=$BATS_TEST_TMPDIR
+	c='{"law":"chinchilla","x":["N","D"],"y":"loss","params":{"A":400,"B":400,"E":1.7,"alpha":0.34,"beta":0.28},"range":{"N":[1e7,1e10],"D":[1e9,1e12]},"bootstrap":{"B":1,"samples":[[400,400,1.7,0.34,0.28]]}}'
+	echo "$c" > "$T/c.fit"
+	nsl_fails_cleanly nsl-compare o.jsonl 64 "expected NAME=V, got 'D'" --a "$T/c.fit" --b "$T/c.fit" --fix D
+	nsl_fails_cleanly nsl-compare o.jsonl 64 "expected NAME=V, got 'D=1e10x'" --a "$T/c.fit" --b "$T/c.fit" --fix D=1e10x
+	nsl_fails_cleanly nsl-compare o.jsonl 65 '--fix U: no variable of either fit' --a "$T/c.fit" --b "$T/c.fit" --fix U=1e9
+	nsl_fails_cleanly nsl-compare o.jsonl 65 '--fix gives every variable of law chinchilla: leave one free' \
+	    --a "$T/c.fit" --b "$T/c.fit" --fix N=1e9,D=1e10
+	nsl_fails_cleanly nsl-compare o.jsonl 65 '--fix N: --compute-optimal chooses N and D' \
+	    --a "$T/c.fit" --b "$T/c.fit" --fix N=1e9 --compute-optimal
+	fit "$F/synth-a.jsonl" > "$T/p.fit"
+	nsl_fails_cleanly nsl-compare o.jsonl 65 'law power-offset has no N and D: --compute-optimal needs both' \
+	    --a "$T/p.fit" --b "$T/p.fit" --compute-optimal
+	# one law over N (D fixed), the other over x: different variables
+	nsl_fails_cleanly nsl-compare o.jsonl 65 'fits of different variables: .*c.fit is over "N", .*p.fit over "x"' \
+	    --a "$T/c.fit" --b "$T/p.fit" --fix D=1e10
+}

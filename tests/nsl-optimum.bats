@@ -99,3 +99,33 @@ BUDGETS=6e18,1e19,3e19,6e19,1e20,3e20,6e20,1e21,3e21
 	nsl_fails_cleanly nsl-optimum o.jsonl 65 'no power law' -q --x N --by C --skip \
 	    --law-output "$BATS_TEST_TMPDIR/out/law.json" "$BATS_TEST_TMPDIR/cut.jsonl"
 }
+
+@test "lr_opt(N, D): --by N,D golden cases from a known law (make-lr2.py): vertices, k N^a D^b, read back, a collinear design" {
+	golden "$TESTS_DIR/fixtures/optimum/lr2.test"
+	assert_success
+}
+
+@test "--by N,D --bootstrap: the law's samples have k, a and b, its intervals hold the point values" {
+	sed -n 's/^< //p' "$TESTS_DIR/fixtures/optimum/lr2.test" | head -63 > "$BATS_TEST_TMPDIR/lr.jsonl"
+	run nsl-optimum -q --x lr --by N,D --bootstrap 20 --law-output "$BATS_TEST_TMPDIR/law.json" "$BATS_TEST_TMPDIR/lr.jsonl"
+	assert_success
+	groups=$output
+	run jq -e '(.bootstrap.samples | length == 20 and all(length == 3)) and
+	    (.params | keys_unsorted == ["k", "a", "b"]) and
+	    (.intervals.b[0] <= .params.b + 1e-9 and .params.b - 1e-9 <= .intervals.b[1])' "$BATS_TEST_TMPDIR/law.json"
+	assert_success
+	# the group records parse back through the pair's two fields
+	run jq -se 'length == 9 and all(.group == "N,D" and .B == 20 and .N > 0 and .D > 0)' <<<"$groups"
+	assert_success
+}
+
+@test "--by N,D errors: malformed pairs are usage errors, a non-positive second field is bad data" {
+	echo '{"N":1,"D":0,"lr":1,"loss":1}' > "$BATS_TEST_TMPDIR/d0.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 64 'one field or two' --x lr --by N,D,E "$BATS_TEST_TMPDIR/d0.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 64 'one field or two' --x lr --by N, "$BATS_TEST_TMPDIR/d0.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 64 'two different fields' --x lr --by N,N "$BATS_TEST_TMPDIR/d0.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 64 'the group field is --x or --y' --x lr --by N,lr "$BATS_TEST_TMPDIR/d0.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 65 'd0.jsonl:1: field "D": must be a positive number' --x lr --by N,D "$BATS_TEST_TMPDIR/d0.jsonl"
+	echo '{"N":1,"lr":1,"loss":1}' > "$BATS_TEST_TMPDIR/nod.jsonl"
+	nsl_fails_cleanly nsl-optimum o.jsonl 65 'nod.jsonl:1: .*"D"' --x lr --by N,D "$BATS_TEST_TMPDIR/nod.jsonl"
+}

@@ -105,6 +105,7 @@ contract_args() {
 	nsl-optimum) echo "--x N FILE" ;;
 	nsl-ot-distance) echo "FILE FILE" ;;
 	nsl-plot) echo "--x a --y b FILE" ;;
+	nsl-pools) echo "--fit FILE --pools FILE" ;;
 	nsl-probe) echo "--train FILE" ;;
 	nsl-prune) echo "--keep 1 FILE" ;;
 	nsl-quantize) echo "--format int8 FILE" ;;

@@ -16,6 +16,13 @@
 static struct nsl_compare_job job;
 static int grid;
 
+static const char *
+fix_cb(const struct nsl_opt *r, const char *arg)
+{
+	(void)r;
+	return nsl_compare_fix(&job, arg);
+}
+
 static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "a", &job.a, "FILE",
 	    "fit A: one fit record with bootstrap samples (nsl-fit "
@@ -31,6 +38,12 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_DOUBLE(0, "at", &job.at, "X", -INFINITY, INFINITY,
 	    "add the difference at X, its interval and P(f_A < f_B)",
 	    .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_CALLBACK(0, "fix", NULL, "NAME=V,...", fix_cb,
+	    "laws of several variables: compare along the one left free, "
+	    "the others at these values"),
+	NSL_OPT_FLAG(0, "compute-optimal", &job.optimal,
+	    "laws of N and D: compare along compute C = 6 N D, each law "
+	    "at its own compute-optimal split"),
 	NSL_OPT_INT(0, "grid", &grid, "N", 2, 10000000,
 	    "write N points of the difference and its band over the range "
 	    "(log-spaced for a positive variable) instead of the summary"),
@@ -47,9 +60,10 @@ static const struct nsl_tool tool = {
 	.common = NSL_CLI_OUTPUT | NSL_CLI_NONFINITE,
 	.operands = "",
 	.about = "Compare the fit records A and B (nsl-fit --bootstrap) of "
-	    "one variable:\nthe crossover where f_A - f_B changes sign, with "
-	    "an interval from the\nbootstrap samples, and P(f_A < f_B) at "
-	    "--at; see nsl-compare(1)."
+	    "one variable, or\nalong a path of several (--fix, "
+	    "--compute-optimal): the crossover where\nf_A - f_B changes "
+	    "sign, with an interval from the bootstrap samples, and\n"
+	    "P(f_A < f_B) at --at; see nsl-compare(1)."
 };
 
 int

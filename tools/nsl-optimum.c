@@ -33,7 +33,8 @@ static const struct nsl_opt opts[] = {
 	    "parabola is in ln F", .flags = NSL_OPTF_REQUIRED),
 	NSL_OPT_STRING(0, "y", &job.y, "F", "the measured field"),
 	NSL_OPT_STRING(0, "by", &job.by, "F",
-	    "one profile per value of F (a number: the power law's variable)"),
+	    "one profile per value of F (a number: the power law's variable); "
+	    "F1,F2: per pair of values, the law k F1^a F2^b (lr_opt(N, D))"),
 	NSL_OPT_STRING(0, "bin", &job.bin, "F",
 	    "one profile per bin of --width decades of F (F scattered around "
 	    "its budgets); the bin's value is its members' geometric mean"),

@@ -20,6 +20,22 @@
  *  - at a target x (--at): D there, its interval, and P(f_A < f_B), the
  *    share of pairs in which A is lower.
  *
+ * Laws of several variables (chinchilla's N and D) compare along a path
+ * of one variable t:
+ *
+ *  - fixed: every variable but one given (--fix D=1e10): t is the free
+ *    variable, the range the overlap of its fitted ranges;
+ *  - compute-optimal (--compute-optimal): t is the compute C = 6 N D and
+ *    each law (each bootstrap sample too) is taken at its own
+ *    compute-optimal split, f*(C) = min_N f(N, C/(6N)) (nsl_law_optimal_at;
+ *    other variables, such as data-constrained's U, from --fix): the
+ *    losses two recipes reach at equal compute.  The default range is the
+ *    overlap of [6 N_lo D_lo, 6 N_hi D_hi] over the two fits.
+ *
+ * The summary then names the path: "fixed":{"D":1e10} and
+ * "compute_optimal":true are there when they apply; "x" is the free
+ * variable's name, or "C".
+ *
  * Records (write/parse pairs below):
  *  summary: {"x":"n_train","y":"test_error","a":"a.json","b":"b.json",
  *    "range":[lo,hi],"B":200,"level":0.95,"crossings":1,
@@ -44,6 +60,7 @@
 #include "nsl/err.h"
 #include "nsl/fitrec.h"
 #include "nsl/json.h"
+#include "nsl/laws.h"
 
 struct nsl_writer;
 
@@ -58,6 +75,10 @@ struct nsl_compare_sum {
 	double cross, cross_lo, cross_hi, p_cross;
 	int has_at;
 	double at, d_at, d_lo, d_hi, p_lower;
+	size_t nfix;		/* the path: fixed variables ... */
+	char *fix_name[NSL_LAW_MAX_VARS];
+	double fix_val[NSL_LAW_MAX_VARS];
+	int optimal;		/* ... along compute at the optimal split */
 };
 
 struct nsl_compare_point {
@@ -84,21 +105,36 @@ struct nsl_compare_job {
 	double at;
 	double level;		/* NAN: A's */
 	unsigned rec_flags;
+	int optimal;		/* along C = kflops N D, optimal split */
+	size_t nfix;		/* fixed variables (nsl_compare_fix) */
+	char *fix_name[NSL_LAW_MAX_VARS];
+	double fix_val[NSL_LAW_MAX_VARS];
+	char msg[200];
 	/* out */
+	size_t free_var[2];	/* fixed path: the free variable of A, B */
+	double xa[NSL_LAW_MAX_VARS], xb[NSL_LAW_MAX_VARS];
 	struct nsl_fitrec fa, fb;
 	struct nsl_compare_sum sum;
 	struct nsl_compare_point *pts;
 	size_t npts;
 };
 
+#define NSL_COMPARE_KFLOPS 6	/* C = 6 N D */
+
 void nsl_compare_init(struct nsl_compare_job *);
+/*
+ * Add --fix NAME=V[,NAME=V...] to the job (names copied).  Returns
+ * NULL, or a message without the option's name.
+ */
+const char *nsl_compare_fix(struct nsl_compare_job *, const char *arg);
 void nsl_compare_release(struct nsl_compare_job *);
 /* NULL, or a message naming the options that do not go together. */
 const char *nsl_compare_check(const struct nsl_compare_job *);
 /*
  * Read both fits and compare.  Errors (NSL_EX_DATAERR): a file without
  * exactly one fit record, fits of different variables or of different y,
- * a law of more than one variable, a fit without bootstrap samples, an
+ * a law of more than one variable without a path (or a path that leaves
+ * other than one variable free), a fit without bootstrap samples, an
  * empty range.  Returns 0 or -1 with err.
  */
 int nsl_compare_run(struct nsl_compare_job *, struct nsl_err *err);

@@ -211,6 +211,16 @@ int nsl_law_set_y(struct nsl_law *, const char *field);
 /* Replace variable k's field name (copied).  Returns -1 on no memory. */
 int nsl_law_set_var(struct nsl_law *, size_t k, const char *field);
 
+/*
+ * The data-filter law for a union of m >= 1 pools seen n samples in all,
+ * P = the union's size: p holds each pool's (a, b, tau, d) in report
+ * space; the union's epoch-k utility is the mean of the pools' b_k, its
+ * a and d their means (Goyal et al. 2024's mixtures).  m = 1 is the
+ * data-filter row's y.
+ */
+double nsl_law_filter_mix(const double (*p)[4], size_t m, double n,
+    double P);
+
 /* Index of parameter name, or -1. */
 long nsl_law_param_index(const struct nsl_law *, const char *name);
 

@@ -23,6 +23,14 @@
  * without a minimum (c2 <= 0, or < 4 distinct x) gives no vertex and is
  * left out of the group's percentile interval ("valid" counts the rest).
  *
+ * --by F1,F2 keys the groups by a pair of values (a learning-rate sweep
+ * per model size N and data size D): the law is then x* = k g1^a g2^b,
+ * ln x* = ln k + a ln g1 + b ln g2 by least squares over at least 3
+ * groups whose (ln g1, ln g2) are not on one line (Predictable Scale's
+ * and DeepSeek LLM's lr_opt(N, D)); the group record names both fields
+ * ("N":..,"D":..,"group":"N,D") and the fit record is the formula law
+ * "k*N^a*D^b" over both.
+ *
  * With groups, the optima of the "ok" groups are fitted as a power law of
  * the group value g (the --by value; for a bin, the geometric mean of its
  * members' values; with centres, the centre): ln x* = ln k + a ln g by least squares, x* = k g^a.
@@ -79,6 +87,8 @@ struct nsl_optrec {
 	char *x, *y;		/* the fields of x and y */
 	char *g;		/* the group field, or NULL: one profile */
 	double gval;		/* its value (a bin: geometric mean) */
+	char *g2;		/* --by F1,F2: the second field, or NULL */
+	double gval2;		/* its value */
 	int has_bin;
 	double bin[2];		/* a bin: its members' lowest, highest */
 	size_t n;
@@ -116,7 +126,10 @@ int nsl_optimum_parabola(const double *u, const double *y, size_t n,
 
 struct nsl_optimum_job {
 	const char *x, *y;	/* required: x; y default "loss" */
-	const char *by;		/* group by equal value, or NULL */
+	const char *by;		/* group by equal value, or NULL; "F1,F2":
+				 * by the pair (check splits it) */
+	const char *by2;	/* out of check: F2, or NULL */
+	char byf[256];		/* F1 of a pair */
 	const char *bin;	/* group by log bins, or NULL */
 	double width;		/* bin width in decades */
 	double centers[NSL_OPTIMUM_MAX_CENTERS];	/* --centers */
@@ -147,7 +160,10 @@ void nsl_optimum_release(struct nsl_optimum_job *);
  */
 const char *nsl_optimum_centers(struct nsl_optimum_job *, const char *arg);
 
-/* NULL, or a message naming the options that do not go together. */
+/*
+ * NULL, or a message naming the options that do not go together.  It
+ * splits --by F1,F2 into by and by2.
+ */
 const char *nsl_optimum_check(struct nsl_optimum_job *);
 
 /*

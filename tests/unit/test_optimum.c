@@ -55,6 +55,11 @@ test_optrec(void)
 		"\"B\":200,\"valid\":199,\"level\":0.9}\n",
 		"{\"x\":\"lr\",\"y\":\"loss\",\"n\":3,\"status\":\"few\","
 		"\"lr_opt\":null,\"loss_opt\":null,\"parabola\":null,"
+		"\"range\":[0.001,0.01]}\n",
+		/* --by N,D: both fields, "group" names the pair */
+		"{\"N\":100000000,\"D\":10000000000,\"group\":\"N,D\",\"x\":\"lr\","
+		"\"y\":\"loss\",\"n\":7,\"status\":\"ok\","
+		"\"lr_opt\":0.003,\"loss_opt\":2.5,\"parabola\":[40,-4,0.125],"
 		"\"range\":[0.001,0.01]}\n"
 	};
 	size_t i;
@@ -95,6 +100,12 @@ test_compare_records(void)
 	    "\"crossover_hi\":4700,\"p_crossover\":0.99,\"at\":16000,"
 	    "\"delta_at\":0.01,\"delta_at_lo\":0.005,\"delta_at_hi\":0.025,"
 	    "\"p_a_lower\":0.0075}\n";
+	static const char *path = "{\"x\":\"C\",\"y\":\"loss\","
+	    "\"a\":\"a.json\",\"b\":\"b.json\",\"fixed\":{\"R\":0.5,"
+	    "\"U\":1000000000},\"compute_optimal\":true,"
+	    "\"range\":[1e+18,1e+22],\"B\":2,\"level\":0.5,\"crossings\":0,"
+	    "\"crossover\":null,\"crossover_lo\":null,\"crossover_hi\":null,"
+	    "\"p_crossover\":0}\n";
 	static const char *pt = "{\"n\":1000,\"a\":0.25,\"b\":0.5,"
 	    "\"delta\":-0.25,\"delta_lo\":-0.5,\"delta_hi\":-0.125,"
 	    "\"p_a_lower\":1}\n";
@@ -115,6 +126,18 @@ test_compare_records(void)
 	nsl_compare_sum_write(&s, &b);
 	UNIT_CHECK(b.len == strlen(sum) && memcmp(b.data, sum, b.len) == 0,
 	    "summary writes back: %.*s", (int)b.len, b.data);
+	nsl_compare_sum_release(&s);
+	/* a path: the fixed variables and the compute-optimal flag */
+	nsl_compare_sum_init(&s);
+	rc = nsl_rec_parse(&rec, path, strlen(path), &err);
+	if (rc == 0)
+		rc = nsl_compare_sum_parse(&s, &rec, &err);
+	UNIT_CHECK(rc == 0 && s.nfix == 2 && s.optimal &&
+	    s.fix_val[1] == 1e9, "path summary parses: %s", err.msg);
+	nsl_buf_reset(&b);
+	nsl_compare_sum_write(&s, &b);
+	UNIT_CHECK(b.len == strlen(path) && memcmp(b.data, path, b.len) == 0,
+	    "path summary writes back: %.*s", (int)b.len, b.data);
 	nsl_compare_sum_release(&s);
 	memset(&p, 0, sizeof(p));
 	p.x = "n";
