@@ -19,7 +19,7 @@
 size_t
 nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n)
 {
-	return f->bits <= 4 ? (n + 1) / 2 : n;
+	return f->bits <= 4 ? (n + 1) / 2 : n * nsl_quant_code_size(f);
 }
 
 void
@@ -29,7 +29,7 @@ nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
 	size_t i;
 
 	if (f->bits > 4) {
-		memcpy(out, codes, n);
+		memcpy(out, codes, n * nsl_quant_code_size(f));
 		return;
 	}
 	for (i = 0; i + 1 < n; i += 2)
@@ -46,7 +46,7 @@ nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
 	size_t i;
 
 	if (f->bits > 4) {
-		memmove(codes, p, n);
+		memmove(codes, p, n * nsl_quant_code_size(f));
 		return;
 	}
 	for (i = n; i-- > 0;)
@@ -186,8 +186,9 @@ static char *put_cached(struct nsl_quant_filter *fl, size_t n, char *p);
 static int
 cacheable(const struct nsl_quant_filter *fl)
 {
+	/* (the cache has a slot per code: 256 of them) */
 	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
-	    fl->q->gran != NSL_QG_COLUMN;
+	    fl->q->gran != NSL_QG_COLUMN && fl->q->fmt.bits <= 8;
 }
 
 static int
@@ -481,8 +482,8 @@ grow_vec(struct nsl_quant_filter *fl, size_t n, struct nsl_err *err)
 	size_t ns = nsl_quant_nspans(fl->q, n) + 1, c0 = fl->codecap;
 
 	if (grow((void **)&fl->out, &fl->outcap, n + 1, sizeof(double)) ||
-	    grow((void **)&fl->codes, &fl->codecap, n + 1, 1) ||
-	    (c0 = 0, grow((void **)&fl->packed, &c0, n + 1, 1)) ||
+	    grow((void **)&fl->codes, &fl->codecap, n + 1, 2) ||
+	    (c0 = 0, grow((void **)&fl->packed, &c0, n + 1, 2)) ||
 	    grow((void **)&fl->scales, &fl->scap, ns, sizeof(*fl->scales)))
 		return oom(err);
 	return 0;
