@@ -144,8 +144,9 @@ field_number(const struct nsl_rec *rec, const char *name, double *v,
  * given), fit parameters theta: golden-section search in log D over
  * [1, e^100], to about 1e-6 relative (y is flat at its minimum: values
  * of y locate it to the square root of their precision).  NaN when the
- * least is at an end (y falls or rises all the way: no critical D).  For fp-quant, y in D is d D^-beta + c
- * D^beta plus constants, convex in log D: one minimum.
+ * least is at an end (y falls or rises all the way: no critical D).
+ * For fp-quant, y in D is d D^-beta + c D^beta plus constants, convex in
+ * log D: one minimum.
  */
 static double
 least_d(const struct nsl_law *law, const double *theta, const double *x0,

@@ -403,9 +403,11 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  *	 "e8m0": [...]]}
  * codes is RFC 4648 base64 (padded; nsl/base64.h) of the packed code
  * bytes: 16-bit formats two bytes per element, little-endian; formats
- * of 5..8 bits one byte per element (the code in the low bits); formats of 2 to 4 bits two per byte, element 2i in the low
- * nibble and 2i+1 in the high nibble (an odd last element leaves the high nibble 0).  One scale
- * per span (none: no scales; tensor and row: one; block: one per block,
+ * of 5..8 bits one byte per element (the code in the low bits); formats
+ * of 2 to 4 bits two per byte, element 2i in the low nibble and 2i+1 in
+ * the high nibble (an odd last element leaves the high nibble 0).  One
+ * scale per span (none: no scales; tensor and row: one; block: one per
+ * block,
  * the last one partial): MX formats give the biased E8M0 exponent byte
  * (E + 127; 255 is NaN), others the multiplier as a number, and
  * asymmetric integers also the zero point (code = round(x/scale) + zero).
