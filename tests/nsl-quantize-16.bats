@@ -49,28 +49,10 @@ setup() {
 	S="$TESTS_DIR/fixtures/quantize-safetensors"
 	nsl-quantize --format float16 --emit codes --allow-nonfinite -o "$T/h.safetensors" "$S/model.safetensors"
 	nsl-quantize --format bfloat16 --emit codes --allow-nonfinite -o "$T/b.safetensors" "$S/model.safetensors"
-	run /usr/bin/python3 - "$S" "$T" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-sys.path.insert(0, sys.argv[1] + "/../quantize")
-import numpy as np
-import st
-from check16 import encode
-_, src, _ = st.read(sys.argv[1] + "/model.safetensors")
-for f, dt in (("h", "F16"), ("b", "BF16")):
-    _, out, _ = st.read("%s/%s.safetensors" % (sys.argv[2], f))
-    for k, (sdt, shape, raw) in sorted(src.items()):
-        if sdt not in ("F32", "F16", "BF16", "F64"):
-            continue
-        x = st.values(sdt, shape, raw).astype(np.float32).ravel()
-        want = encode("float16" if f == "h" else "bfloat16", x)
-        got = np.frombuffer(out[k][2], dtype="<u2")
-        print(k, out[k][0], list(out[k][1]) == list(shape),
-              bool((got == want).all()) and out[k][0] == dt)
-PY
+	run /usr/bin/python3 "$FIX/check16.py" safetensors "$S/model.safetensors" "$T/h.safetensors" "$T/b.safetensors"
 	assert_success
-	assert_output "$(printf '%s\n' 'b1 F16 True True' 'emb F16 True True' 'w1 F16 True True' \
-	    'b1 BF16 True True' 'emb BF16 True True' 'w1 BF16 True True')"
+	assert_output "$(printf '%s\n' 'b1 F16 True' 'emb F16 True' 'w1 F16 True' \
+	    'b1 BF16 True' 'emb BF16 True' 'w1 BF16 True')"
 }
 
 @test "--search takes no 16-bit format (64)" {
