@@ -39,10 +39,10 @@ main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1 << 24, i;
 	float *x = malloc(n * sizeof(*x));
-	uint8_t *c = malloc(n);
+	uint8_t *c = malloc(2 * n);	/* 16-bit formats: two bytes a code */
 	double *d = malloc(n * sizeof(*d)), *o = malloc(n * sizeof(*o));
 	static const char *const fmts[] = { "fp8-e4m3", "fp8-e5m2",
-	    "fp4-e2m1" };
+	    "fp4-e2m1", "float16", "bfloat16" };
 	struct nsl_quant_format f;
 	struct nsl_quant q;
 	struct nsl_err err;
@@ -58,7 +58,7 @@ main(int argc, char **argv)
 		d[i] = x[i];
 	}
 	printf("%zu float32 values (%.0f MB)\n", n, n * 4 / 1e6);
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 5; k++) {
 		nsl_quant_format_parse(&f, fmts[k], &err);
 		best = 1e9;
 		for (rep = 0; rep < 5; rep++) {

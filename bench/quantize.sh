@@ -48,7 +48,11 @@ set -- \
     "nsl-quantize --format fp8-e4m3 --scale-by tensor|$bin/nsl-quantize --format fp8-e4m3 --scale-by tensor" \
     "nsl-quantize --format nvfp4 (tensor scale)|$bin/nsl-quantize --format nvfp4" \
     "nsl-quantize --format nvfp4 --scale-by row|$bin/nsl-quantize --format nvfp4 --scale-by row" \
-    "nsl-quantize --format int8 --scale-by column|$bin/nsl-quantize --format int8 --scale-by column"
+    "nsl-quantize --format int8 --scale-by column|$bin/nsl-quantize --format int8 --scale-by column" \
+    "nsl-quantize --format float16|$bin/nsl-quantize --format float16 --saturate" \
+    "nsl-quantize --format bfloat16|$bin/nsl-quantize --format bfloat16" \
+    "nsl-quantize --format float16 --emit codes|$bin/nsl-quantize --format float16 --saturate --emit codes" \
+    "nsl-quantize --format bfloat16 --emit codes|$bin/nsl-quantize --format bfloat16 --emit codes"
 cat "$data" > /dev/null
 printf 'input: %s, %d records x %d numbers, %.1f MB (best of %d)\n' \
     "$data" "$N" "$D" "$mb" "$REPS"

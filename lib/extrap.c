@@ -14,6 +14,8 @@
 
 static const char *const opt_names[4] = { "N_opt", "D_opt", "L_opt",
 	"epochs_opt" };
+static const char *const split_names[4] = { "E_opt", "M_opt", "L_opt",
+	"D_crit" };
 
 void
 nsl_extrap_init(struct nsl_extrap_job *j)
@@ -23,6 +25,7 @@ nsl_extrap_init(struct nsl_extrap_job *j)
 	j->target = NAN;
 	j->pred = "pred";
 	j->cfield = "C";
+	j->bits_field = "bits";
 	j->kflops = NSL_EXTRAP_KFLOPS;
 }
 
@@ -44,6 +47,10 @@ nsl_extrap_check(const struct nsl_extrap_job *j)
 		return "--solve and --target go together";
 	if (j->solve != NULL && j->optimal)
 		return "--solve and --compute-optimal exclude each other";
+	if (j->split && (j->solve != NULL || j->optimal))
+		return "--best-split excludes --solve and --compute-optimal";
+	if (*j->bits_field == '\0')
+		return "--bits-field: empty name";
 	if (*j->pred == '\0')
 		return "--pred-field: empty name";
 	if (j->score && strcmp(j->pred, "rel_error") == 0)
@@ -132,6 +139,113 @@ field_number(const struct nsl_rec *rec, const char *name, double *v,
 	return nsl_rec_number(rec, (size_t)k, v, err);
 }
 
+/*
+ * The D of least y along variable kd from x (the other variables as
+ * given), fit parameters theta: golden-section search in log D over
+ * [1, e^100], to about 1e-6 relative (y is flat at its minimum: values
+ * of y locate it to the square root of their precision).  NaN when the
+ * least is at an end (y falls or rises all the way: no critical D).
+ * For fp-quant, y in D is d D^-beta + c D^beta plus constants, convex in
+ * log D: one minimum.
+ */
+static double
+least_d(const struct nsl_law *law, const double *theta, const double *x0,
+    long kd)
+{
+	const double g = (sqrt(5.0) - 1) / 2;
+	double x[NSL_LAW_MAX_VARS], a = 0, b = 100, c, d, fc, fd;
+	int i;
+
+	memcpy(x, x0, law->nvars * sizeof(double));
+	c = b - g * (b - a);
+	d = a + g * (b - a);
+	x[kd] = exp(c);
+	fc = nsl_law_eval(law, theta, x, NULL);
+	x[kd] = exp(d);
+	fd = nsl_law_eval(law, theta, x, NULL);
+	for (i = 0; i < 200 && b - a > 1e-12 * (1 + fabs(a)); i++) {
+		if (fc <= fd) {
+			b = d;
+			d = c;
+			fd = fc;
+			c = b - g * (b - a);
+			x[kd] = exp(c);
+			fc = nsl_law_eval(law, theta, x, NULL);
+		} else {
+			a = c;
+			c = d;
+			fc = fd;
+			d = a + g * (b - a);
+			x[kd] = exp(d);
+			fd = nsl_law_eval(law, theta, x, NULL);
+		}
+	}
+	c = (a + b) / 2;
+	if (!isfinite(fc) || !isfinite(fd) || c < 1e-6 || c > 100 - 1e-6)
+		return NAN;
+	return exp(c);
+}
+
+/*
+ * The best split of the query's bits P between exponent and mantissa
+ * (E = 0 .. P-1, M = P-1-E) by the fit's predicted y; ties keep the
+ * fewer exponent bits.  Then D_crit at that split when the law has D.
+ */
+static int
+best_split(struct nsl_extrap_job *j, const struct nsl_fitrec *f,
+    const struct nsl_rec *rec, double lv, struct nsl_extrap_answer *a,
+    struct nsl_err *err)
+{
+	const struct nsl_law *law = f->law;
+	long ke = nsl_law_var_role(law, "E"), km = nsl_law_var_role(law, "M");
+	long kd = nsl_law_var_role(law, "D");
+	double x[NSL_LAW_MAX_VARS], P, y, best = INFINITY;
+	int e, beste = -1;
+	size_t i;
+
+	a->kind = 3;
+	a->nopt = 3;
+	if (ke < 0 || km < 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "--best-split: the "
+		    "fit's law (%s) has no variables E and M", law->name);
+	if (field_number(rec, j->bits_field, &P, err) != 0)
+		return -1;
+	if (!(P >= 1 && P <= 64) || P != floor(P))
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %.17g "
+		    "is not a bit width 1..64", j->bits_field, P);
+	for (i = 0; i < law->nvars; i++) {
+		x[i] = 0;
+		if ((long)i != ke && (long)i != km &&
+		    field_number(rec, law->vars[i], &x[i], err) != 0)
+			return -1;
+	}
+	for (e = 0; e < (int)P; e++) {
+		x[ke] = e;
+		x[km] = P - 1 - e;
+		y = nsl_law_eval(law, f->theta, x, NULL);
+		if (y < best) {
+			best = y;
+			beste = e;
+		}
+	}
+	if (beste < 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "--best-split: no "
+		    "split of %g bits has a finite prediction", P);
+	x[ke] = beste;
+	x[km] = P - 1 - beste;
+	for (i = 0; i < 2; i++) {
+		a->v[i][0] = x[i == 0 ? ke : km];
+		a->v[i][1] = a->v[i][2] = NAN;
+	}
+	nsl_fitrec_predict(f, x, lv, &a->v[2][0], &a->v[2][1], &a->v[2][2]);
+	if (kd >= 0) {
+		a->nopt = 4;
+		a->v[3][0] = least_d(law, f->theta, x, kd);
+		a->v[3][1] = a->v[3][2] = NAN;
+	}
+	return 0;
+}
+
 /* The answer to query rec by fit f; curve is the queries' curve so far. */
 static int
 answer(struct nsl_extrap_job *j, const struct nsl_fitrec *f,
@@ -155,6 +269,8 @@ answer(struct nsl_extrap_job *j, const struct nsl_fitrec *f,
 			    "is not a variable of the fit (law %s)", j->solve,
 			    law->name);
 	}
+	if (j->split)
+		return best_split(j, f, rec, lv, a, err);
 	if (j->optimal) {
 		long kn = nsl_law_var_role(law, "N"), kd = nsl_law_var_role(law,
 		    "D"), ku = nsl_law_var_role(law, "U");
@@ -303,7 +419,14 @@ nsl_extrap_write(const struct nsl_rec *rec, const struct nsl_extrap_answer *a,
 	nsl_obj_begin(&o, b);
 	skip[0] = a->name;
 	nsl_obj_copy_except(&o, rec, skip, a->kind == 1);
-	if (a->kind == 2) {
+	if (a->kind == 3) {
+		for (i = 0; i < a->nopt; i++)
+			add_num(&o, &name, split_names[i], "", a->v[i][0]);
+		if (a->has_interval) {
+			add_num(&o, &name, split_names[2], "_lo", a->v[2][1]);
+			add_num(&o, &name, split_names[2], "_hi", a->v[2][2]);
+		}
+	} else if (a->kind == 2) {
 		for (i = 0; i < a->nopt; i++)
 			add_num(&o, &name, opt_names[i], "", a->v[i][0]);
 		for (i = 0; i < a->nopt && a->has_interval; i++) {
@@ -350,16 +473,18 @@ int
 nsl_extrap_parse(const struct nsl_rec *rec, struct nsl_extrap_answer *a,
     struct nsl_err *err)
 {
-	size_t i, n = a->kind == 2 ? 3 : 1;
+	const char *const *names = a->kind == 3 ? split_names : opt_names;
+	size_t i, n = a->kind >= 2 ? 3 : 1;
 	const char *key;
 
 	a->has_interval = 0;
-	/* epochs_opt is there for a law with a unique-token budget */
-	if (a->kind == 2 && nsl_rec_find(rec, opt_names[3]) >= 0)
+	/* epochs_opt is there for a law with a unique-token budget, D_crit
+	 * for one with D */
+	if (a->kind >= 2 && nsl_rec_find(rec, names[3]) >= 0)
 		n = 4;
-	a->nopt = a->kind == 2 ? n : 0;
+	a->nopt = a->kind >= 2 ? n : 0;
 	for (i = 0; i < n; i++) {
-		key = a->kind == 2 ? opt_names[i] : a->name;
+		key = a->kind >= 2 ? names[i] : a->name;
 		if (get_num(rec, key, "", 0, &a->v[i][0], err) != 0 ||
 		    get_num(rec, key, "_lo", 1, &a->v[i][1], err) != 0 ||
 		    get_num(rec, key, "_hi", 1, &a->v[i][2], err) != 0)

@@ -828,6 +828,53 @@ nsl_law_filter_mix(const double (*p)[4], size_t m, double n, double P)
 	return (d + exp(b0 * log(a * fmin(P, n)))) * exp(lp);
 }
 
+/*
+ * fp-quant (Sun et al. 2025, "Scaling Laws for Floating-Point
+ * Quantization Training", eq. 26): the Chinchilla loss plus the cost of
+ * training in a float of E exponent and M mantissa bits with one scale
+ * per B elements, r = D^beta/N^alpha log2(B)/(gamma (E+0.5)^delta
+ * (M+0.5)^nu).  t: log n, log d, log eps, alpha, beta, log gamma, delta,
+ * nu; x: N, D, E, M, B.
+ */
+static double
+fp_quant_eval(const struct nsl_law *l, const double *t, const double *x,
+    double *g)
+{
+	double lN = log(x[0]), lD = log(x[1]), le = log(x[2] + 0.5);
+	double lm = log(x[3] + 0.5), u, v, w, r;
+
+	(void)l;
+	u = exp(t[0] - t[3] * lN);
+	v = exp(t[1] - t[4] * lD);
+	w = exp(t[2]);
+	r = exp(t[4] * lD - t[3] * lN - t[5] - t[6] * le - t[7] * lm) *
+	    log2(x[4]);
+	if (g) {
+		g[0] = u;
+		g[1] = v;
+		g[2] = w;
+		g[3] = -(u + r) * lN;
+		g[4] = (r - v) * lD;
+		g[5] = -r;
+		g[6] = -r * le;
+		g[7] = -r * lm;
+	}
+	return u + v + w + r;
+}
+
+/* n, d and eps are linear; the quantization term is the rest, h. */
+static void
+fp_quant_basis(const struct nsl_law *l, const double *t, const double *x,
+    double *phi, double *h)
+{
+	(void)l;
+	phi[0] = exp(-t[3] * log(x[0]));
+	phi[1] = exp(-t[4] * log(x[1]));
+	phi[2] = 1;
+	*h = exp(t[4] * log(x[1]) - t[3] * log(x[0]) - t[5] - t[6] *
+	    log(x[2] + 0.5) - t[7] * log(x[3] + 0.5)) * log2(x[4]);
+}
+
 static double
 formula_eval(const struct nsl_law *l, const double *t, const double *x,
     double *g)
@@ -953,6 +1000,21 @@ static const struct nsl_law_param data_filter_p[] = {
 	{ "tau", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN },
 	{ "d", NSL_PT_RATE, -1, NAN, 0, INF, NULL, NAN } };
 
+/*
+ * fp-quant: the published fit (Sun et al. 2025, Table 2 of
+ * arXiv:2501.02423v3 / ICML 2025), tokens and parameters as counts.
+ */
+static const struct nsl_law_param fp_quant_p[] = {
+	{ "n", NSL_PT_COEF, 0, 69.2343, 0, INF, NULL, NAN },
+	{ "d", NSL_PT_COEF, 0, 68973.0621, 0, INF, NULL, NAN },
+	{ "eps", NSL_PT_COEF, 0, 1.9061, 0, INF, NULL, NAN },
+	{ "alpha", NSL_PT_EXPO, 0, 0.2368, 0, 2, NULL, NAN },
+	{ "beta", NSL_PT_EXPO, 1, 0.5162, 0, 2, NULL, NAN },
+	/* (a rate: in the law as 1/gamma, not a linear coefficient) */
+	{ "gamma", NSL_PT_RATE, -1, 11334.5197, 0, INF, NULL, NAN },
+	{ "delta", NSL_PT_EXPO, 2, 3.1926, 0, 10, NULL, NAN },
+	{ "nu", NSL_PT_EXPO, 3, 2.9543, 0, 10, NULL, NAN } };
+
 #define P(a) (a), sizeof(a) / sizeof((a)[0])
 
 const struct nsl_law_def nsl_law_catalogue[] = {
@@ -1026,6 +1088,13 @@ const struct nsl_law_def nsl_law_catalogue[] = {
 	  .params = P(data_filter_p),
 	  .var_positive = 3, .expo_lo = -1, .expo_hi = -0.01,
 	  .eval = data_filter_eval },
+	{ .name = "fp-quant", .formula = "L = n/N^alpha + d/D^beta + eps + "
+	  "D^beta/N^alpha * log2(B)/(gamma*(E+0.5)^delta*(M+0.5)^nu)",
+	  .yname = "loss", .vars = { "N", "D", "E", "M", "B" }, .nvars = 5,
+	  .params = P(fp_quant_p),
+	  .var_positive = 1 | 2 | 16,	/* N, D, B; E and M may be 0 */
+	  .expo_hi = 4,	/* delta and nu near 3 */
+	  .eval = fp_quant_eval, .basis = fp_quant_basis },
 	{ .name = "passuntil", .formula = "PU = exp(-(N0/N)^alpha)",
 	  .yname = "PU", .vars = { "N" }, .nvars = 1,
 	  .params = P(passuntil_p),

@@ -58,12 +58,35 @@ nan_last(enum nsl_quant_special sp)
 	return sp == NSL_QS_FN || sp == NSL_QS_FNU;
 }
 
+/* The value of minifloat code c of f (NaN codes NaN, infinities +-inf). */
+static double
+fp_code_value(const struct nsl_quant_format *f, unsigned c)
+{
+	unsigned top = (1u << f->ebits) - 1, mtop = (1u << f->mbits) - 1;
+	unsigned mag = f->ebits + f->mbits, e, m;
+	enum nsl_quant_special sp = f->special;
+	double v;
+
+	e = (c >> f->mbits) & top;
+	m = c & mtop;
+	if (e == 0 && sp != NSL_QS_FNU)
+		v = ldexp(m, f->emin - f->mbits);
+	else
+		v = ldexp((1u << f->mbits) + m, (int)e - f->bias - f->mbits);
+	if (sp == NSL_QS_IEEE && e == top)
+		v = m == 0 ? INFINITY : NAN;
+	if (nan_last(sp) && e == top && m == mtop)
+		v = NAN;
+	if (sp == NSL_QS_FNUZ && c == 1u << mag)	/* "-0" */
+		v = NAN;
+	return !f->usign && (c >> mag) & 1 ? -v : v;
+}
+
 static void
 fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
     enum nsl_quant_special sp, int bias, int usign)
 {
-	unsigned c, ncodes, e, m, top = (1u << ebits) - 1;
-	unsigned mtop = (1u << mbits) - 1, mag = ebits + mbits;
+	unsigned c, ncodes, top = (1u << ebits) - 1;
 
 	f->kind = NSL_QK_FLOAT;
 	f->ebits = ebits;
@@ -79,24 +102,11 @@ fp_setup(struct nsl_quant_format *f, int ebits, int mbits,
 	f->max = ldexp(nan_last(sp) && mbits > 0 ? 2.0 - ldexp(2.0, -mbits) :
 	    2.0 - ldexp(1.0, -mbits), f->emax);
 	f->emax_elem = f->emax;
-	ncodes = 1u << f->bits;
-	for (c = 0; c < ncodes; c++) {
-		double v;
-
-		e = (c >> mbits) & top;
-		m = c & mtop;
-		if (e == 0 && sp != NSL_QS_FNU)
-			v = ldexp(m, f->emin - mbits);
-		else
-			v = ldexp((1u << mbits) + m, (int)e - f->bias - mbits);
-		if (sp == NSL_QS_IEEE && e == top)
-			v = m == 0 ? INFINITY : NAN;
-		if (nan_last(sp) && e == top && m == mtop)
-			v = NAN;
-		if (sp == NSL_QS_FNUZ && c == 1u << mag)	/* "-0" */
-			v = NAN;
-		f->value[c] = !f->usign && (c >> mag) & 1 ? -v : v;
-	}
+	/* a 16-bit format's 65536 values are computed when asked for
+	 * (nsl_quant_decode), not kept in the table */
+	ncodes = f->bits <= 8 ? 1u << f->bits : 0;
+	for (c = 0; c < ncodes; c++)
+		f->value[c] = fp_code_value(f, c);
 }
 
 static void
@@ -183,6 +193,11 @@ const struct nsl_quant_def nsl_quant_formats[] = {
 	MINIFLOAT_BIAS("fp8-e4m3b11fnuz", 4, 3, NSL_QS_FNUZ, 11),
 	MINIFLOAT("fp8-e3m4", 3, 4, NSL_QS_IEEE),
 	MINIFLOAT_BIAS("fp8-e8m0fnu", 8, 0, NSL_QS_FNU, 127),
+	/* the 16-bit floats: IEEE 754 binary16 (numpy's float16) and
+	 * bfloat16 (the top half of a float32), both IEEE conventions;
+	 * their codes take two bytes */
+	MINIFLOAT("float16", 5, 10, NSL_QS_IEEE),
+	MINIFLOAT("bfloat16", 8, 7, NSL_QS_IEEE),
 	/* OCP MX v1.0 block formats */
 	MX_MINIFLOAT("mxfp8-e4m3", 4, 3, NSL_QS_FN),
 	MX_MINIFLOAT("mxfp8-e5m2", 5, 2, NSL_QS_IEEE),
@@ -357,7 +372,61 @@ nsl_quant_format_list(struct nsl_buf *b)
 double
 nsl_quant_decode(const struct nsl_quant_format *f, unsigned c)
 {
-	return f->value[c & ((1u << f->bits) - 1)];
+	c &= (1u << f->bits) - 1;
+	return f->bits <= 8 ? f->value[c] : fp_code_value(f, c);
+}
+
+size_t
+nsl_quant_code_size(const struct nsl_quant_format *f)
+{
+	return f->bits > 8 ? 2 : 1;
+}
+
+/* Two-byte codes are little-endian, as safetensors' F16 and BF16. */
+unsigned
+nsl_quant_code_get(const struct nsl_quant_format *f, const uint8_t *codes,
+    size_t i)
+{
+	if (f->bits <= 8)
+		return codes[i];
+	return (unsigned)codes[2 * i] | (unsigned)codes[2 * i + 1] << 8;
+}
+
+void
+nsl_quant_code_put(const struct nsl_quant_format *f, uint8_t *codes,
+    size_t i, unsigned c)
+{
+	if (f->bits <= 8) {
+		codes[i] = (uint8_t)c;
+		return;
+	}
+	codes[2 * i] = (uint8_t)(c & 0xff);
+	codes[2 * i + 1] = (uint8_t)(c >> 8);
+}
+
+/*
+ * The value of code c of any minifloat: the table up to 8 bits; for the
+ * 16-bit ones (ebits <= 8, mbits <= 23: every value is a float32) the
+ * normal numbers are float32 bits put together, the rest (zero,
+ * subnormals, the all-ones exponent) the definition's arithmetic.
+ */
+static inline double
+code_value(const struct nsl_quant_format *f, unsigned c)
+{
+	unsigned mag = f->ebits + f->mbits, e;
+	uint32_t b;
+	float v;
+
+	if (f->bits <= 8)
+		return f->value[c];
+	e = (c >> f->mbits) & ((1u << f->ebits) - 1);
+	if (f->usign || e == 0 || e == (1u << f->ebits) - 1)
+		return fp_code_value(f, c);
+	b = (uint32_t)((c >> mag) & 1) << 31 |
+	    (uint32_t)((int)e - f->bias + 127) << 23 |
+	    (c & ((1u << f->mbits) - 1)) << (23 - f->mbits);
+	memcpy(&v, &b, sizeof(v));
+	return v;
 }
 
 /* Code of the largest finite magnitude, of +inf and of NaN. */
@@ -540,27 +609,30 @@ cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
 	const struct nsl_quant_format *f = &q->fmt;
 	const uint32_t thr2 = f32_overflow_bits(f);
 	const unsigned mag = (1u << (f->ebits + f->mbits)) - 1;
+	const size_t cs = nsl_quant_code_size(f);
 	float buf[256];
-	uint8_t cbuf[256], *c;
+	uint8_t cbuf[2 * 256], *c;
 	unsigned all = 0;
 	size_t i, j, m;
 	uint32_t a;
 
 	for (i = 0; i < n; i += m) {
 		m = n - i < 256 ? n - i : 256;
-		c = codes != NULL ? codes + i : cbuf;
+		c = codes != NULL ? codes + i * cs : cbuf;
 		for (j = 0; j < m; j++)
 			buf[j] = (float)round_f32(x[i + j]);
 		all |= nsl_quant_fp_encode_f32(f, buf, m, c, q->opts);
 		for (j = 0; j < m; j++) {
-			out[i + j] = f->value[c[j]];
+			unsigned cj = nsl_quant_code_get(f, c, j);
+
+			out[i + j] = code_value(f, cj);
 			if (st == NULL)
 				continue;
 			a = f32_bits(buf[j]) & 0x7fffffffu;
 			st->saturated += a >= thr2 && a <= 0x7f800000u &&
 			    isfinite(out[i + j]);
 			/* (FNUZ's NaN code has a zero magnitude) */
-			st->flushed += (c[j] & mag) == 0 && a != 0 &&
+			st->flushed += (cj & mag) == 0 && a != 0 &&
 			    out[i + j] == out[i + j];
 		}
 	}
@@ -576,6 +648,7 @@ cast_f32(const struct nsl_quant *q, const double *x, size_t n, double *out,
 typedef uint32_t v16u __attribute__((vector_size(64)));
 typedef float v16f __attribute__((vector_size(64)));
 typedef uint8_t v16b __attribute__((vector_size(16)));
+typedef uint16_t v16w __attribute__((vector_size(32)));
 
 struct f32_encoder {
 	uint32_t shift, signshift, minnorm, magicbits, rebias, ovf, nan;
@@ -585,7 +658,7 @@ struct f32_encoder {
 
 static inline __attribute__((always_inline)) void
 encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
-    v16u *any_ovf, v16u *any_nan, v16u *any_flush)
+    v16u *any_ovf, v16u *any_nan, v16u *any_flush, int wide)
 {
 	v16u b, a, sub, nor, c, sign, isov, isnan_, issub;
 	v16f fa;
@@ -606,7 +679,11 @@ encode16(const struct f32_encoder *k, const float *x, uint8_t *codes,
 	*any_ovf |= isov;
 	*any_nan |= isnan_;
 	*any_flush |= issub & (v16u)(c == 0) & (v16u)(a != 0);
-	{
+	if (wide) {	/* two-byte codes: little-endian hosts only */
+		v16w out = __builtin_convertvector(sign | c, v16w);
+
+		memcpy(codes, &out, sizeof(out));
+	} else {
 		v16b out = __builtin_convertvector(sign | c, v16b);
 
 		memcpy(codes, &out, sizeof(out));
@@ -635,8 +712,8 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 
 	if (!kernel_ok(f)) {
 		for (i = 0; i < n; i++)
-			codes[i] = (uint8_t)nsl_quant_fp_encode(f, x[i], -1,
-			    opts, &ovflag);
+			nsl_quant_code_put(f, codes, i, nsl_quant_fp_encode(f,
+			    x[i], -1, opts, &ovflag));
 		return ovflag;
 	}
 
@@ -657,8 +734,15 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 	/* one with no -0 rounds to +0 */
 	k.zero_sign_mask = f->special == NSL_QS_FNUZ ? ~0u : 0;
 
-	for (i = 0; i + 16 <= n; i += 16)
-		encode16(&k, x + i, codes + i, &vov, &vnan, &vflush);
+	if (f->bits <= 8)
+		for (i = 0; i + 16 <= n; i += 16)
+			encode16(&k, x + i, codes + i, &vov, &vnan, &vflush, 0);
+	else if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+		for (i = 0; i + 16 <= n; i += 16)
+			encode16(&k, x + i, codes + 2 * i, &vov, &vnan, &vflush,
+			    1);
+	else
+		i = 0;
 	for (l = 0; l < 16; l++) {
 		any_ovf |= vov[l];
 		any_nan |= vnan[l];
@@ -688,7 +772,7 @@ nsl_quant_fp_encode_f32(const struct nsl_quant_format *f, const float *x,
 		any_ovf |= isov;
 		any_nan |= isnan_;
 		any_flush |= issub & (c == 0) & (a != 0);
-		codes[i] = (uint8_t)(sign | c);
+		nsl_quant_code_put(f, codes, i, sign | c);
 	}
 	return (any_ovf ? ovflag : 0) | (any_nan ? nanflag : 0) |
 	    (any_flush ? NSL_QF_FLUSHED : 0);
@@ -1154,7 +1238,7 @@ static double
 deq_one(const struct nsl_quant *q, unsigned c, const struct nsl_quant_scale *s)
 {
 	const struct nsl_quant_format *f = &q->fmt;
-	double v = f->value[c];
+	double v = code_value(f, c);
 
 	if (f->mx && q->frac)
 		return to_f32(q, v * s->scale);	/* NaN for a NaN scale */
@@ -1611,6 +1695,8 @@ span_fast(const struct nsl_quant *q, const double *x, size_t n,
 	if ((f->mx && !q->frac && s->e8m0 == 255) || (q->frac &&
 	    !(s->scale > 0)) || (f->kind == NSL_QK_INT && q->asymmetric))
 		return -1u;
+	if (f->bits > 8)	/* the kernels below write one-byte codes */
+		return -1u;
 	for (i = 0; i < n && f->kind != NSL_QK_FLOAT && range == NULL; i++)
 		if (isnan(x[i]))
 			return -1u;
@@ -1789,7 +1875,8 @@ nsl_quant_vector(const struct nsl_quant *q, const double *x, size_t n,
 				u = gsl_rng_uniform(rng);
 			c = enc_one(q, src[i], &s, u, &f1);
 			if (codes != NULL)
-				codes[b * span + i] = (uint8_t)c;
+				nsl_quant_code_put(&q->fmt, codes,
+				    b * span + i, c);
 			o[i] = deq_one(q, c, &s);
 			all |= f1;
 			if (st != NULL) {
@@ -1820,8 +1907,8 @@ nsl_quant_dequantize(const struct nsl_quant *q, const uint8_t *codes,
 		len = n - b * span < span ? n - b * span : span;
 		s = q->gran == NSL_QG_NONE ? &one : &scales[b];
 		for (i = 0; i < len; i++)
-			o[i] = deq_one(q, codes[b * span + i] &
-			    ((1u << q->fmt.bits) - 1), s);
+			o[i] = deq_one(q, nsl_quant_code_get(&q->fmt, codes,
+			    b * span + i) & ((1u << q->fmt.bits) - 1), s);
 		if (q->rotate && len == q->block)
 			rotate_out(q, o, len);
 	}
@@ -1990,7 +2077,8 @@ nsl_quant_search(struct nsl_quant *q, const double *x, const size_t *len,
 	char name[32];
 	int e, ci;
 
-	if (q->fmt.kind != NSL_QK_FLOAT || q->fmt.mx)
+	/* (the splits searched are the eXmY names: 3..8 bits) */
+	if (q->fmt.kind != NSL_QK_FLOAT || q->fmt.mx || q->fmt.bits > 8)
 		return nsl_err_set(err, NSL_EX_USAGE, "--search needs a "
 		    "minifloat format (fp8, fp6, fp4 or eXmY), not %s",
 		    q->fmt.name);

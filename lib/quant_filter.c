@@ -19,7 +19,7 @@
 size_t
 nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n)
 {
-	return f->bits <= 4 ? (n + 1) / 2 : n;
+	return f->bits <= 4 ? (n + 1) / 2 : n * nsl_quant_code_size(f);
 }
 
 void
@@ -29,7 +29,7 @@ nsl_quant_pack(const struct nsl_quant_format *f, const uint8_t *codes,
 	size_t i;
 
 	if (f->bits > 4) {
-		memcpy(out, codes, n);
+		memcpy(out, codes, n * nsl_quant_code_size(f));
 		return;
 	}
 	for (i = 0; i + 1 < n; i += 2)
@@ -46,7 +46,7 @@ nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
 	size_t i;
 
 	if (f->bits > 4) {
-		memmove(codes, p, n);
+		memmove(codes, p, n * nsl_quant_code_size(f));
 		return;
 	}
 	for (i = n; i-- > 0;)
@@ -84,6 +84,7 @@ struct nsl_quant_filter {
 	size_t tn, tcap, *tlen, tlencap;
 	/* the text cache (see put_cached): rows allocated on first use */
 	struct text_row *text[256];
+	struct wide_text *wide;		/* a 16-bit format's plain cast */
 	uint32_t gen;			/* generation of span-scaled rows */
 	struct nsl_quant_scale cur;	/* the scale of that generation */
 };
@@ -169,6 +170,7 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	nsl_buf_release(&fl->all);
 	for (i = 0; i < 256; i++)
 		free(fl->text[i]);
+	free(fl->wide);
 	gsl_rng_free(fl->rng);
 	free(fl);
 }
@@ -186,8 +188,11 @@ static char *put_cached(struct nsl_quant_filter *fl, size_t n, char *p);
 static int
 cacheable(const struct nsl_quant_filter *fl)
 {
+	/* (a row has a slot per code, 256 of them; a 16-bit format's
+	 * plain cast has one row of 65536, struct wide_text) */
 	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
-	    fl->q->gran != NSL_QG_COLUMN;
+	    fl->q->gran != NSL_QG_COLUMN && (fl->q->fmt.bits <= 8 ||
+	    fl->q->gran == NSL_QG_NONE);
 }
 
 static int
@@ -221,31 +226,77 @@ put_vector(struct nsl_quant_filter *fl, const double *x, const double *v,
 }
 
 /* Fill slot c of row t with the text of v ("," first). */
+/* The text of v, "," first, into slot: its length, or -1. */
 static int
-fill_slot(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
-    double v, uint32_t gen)
+format_slot(struct nsl_quant_filter *fl, char *slot, double v)
 {
 	struct nsl_buf *b = &fl->tmp;
 	int n;
 
 	if (!isfinite(v) && !fl->o.allow_nonfinite)
 		return -1;	/* put_vector's loop names the element */
-	if (fl->q->f32 && (n = nsl_num_format_f32_exact(t->slot[c] + 1, (float)v,
+	if (fl->q->f32 && (n = nsl_num_format_f32_exact(slot + 1, (float)v,
 	    fl->o.style == NSL_NUM_FLOAT32)) > 0 && (double)(float)v == v) {
-		t->slot[c][0] = ',';
-		t->len[c] = (unsigned char)(n + 1);
-		t->stamp[c] = gen;
-		return 0;
+		slot[0] = ',';
+		return n + 1;
 	}
 	nsl_buf_reset(b);
 	nsl_buf_addc(b, ',');
 	nsl_json_number(b, v, fl->o.style);
 	if (nsl_buf_failed(b) || b->len > SLOT)
 		return -1;
-	memcpy(t->slot[c], b->data, b->len);
-	t->len[c] = (unsigned char)b->len;
+	memcpy(slot, b->data, b->len);
+	return (int)b->len;
+}
+
+static int
+fill_slot(struct nsl_quant_filter *fl, struct text_row *t, unsigned c,
+    double v, uint32_t gen)
+{
+	int n = format_slot(fl, t->slot[c], v);
+
+	if (n < 0)
+		return -1;
+	t->len[c] = (unsigned char)n;
 	t->stamp[c] = gen;
 	return 0;
+}
+
+/*
+ * The plain cast of a 16-bit format: the text of each of its 65536
+ * codes' values (len 0: not yet printed), kept for the run (2.2 MB,
+ * allocated at the first record).
+ */
+struct wide_text {
+	char slot[1 << 16][SLOT];
+	unsigned char len[1 << 16];
+};
+
+static char *
+put_wide(struct nsl_quant_filter *fl, size_t n, char *p)
+{
+	const struct nsl_quant_format *f = &fl->q->fmt;
+	struct wide_text *t = fl->wide;
+	char *start = p;
+	size_t i;
+	unsigned c;
+	int k;
+
+	if (t == NULL && (t = fl->wide = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		c = nsl_quant_code_get(f, fl->codes, i);
+		if (t->len[c] == 0) {
+			if ((k = format_slot(fl, t->slot[c], fl->out[i])) < 0)
+				return NULL;
+			t->len[c] = (unsigned char)k;
+		}
+		memcpy(p, t->slot[c], SLOT);
+		p += t->len[c];
+	}
+	*start = '[';
+	*p++ = ']';
+	return p;
 }
 
 /*
@@ -363,6 +414,8 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		memcpy(p, "[]", 2);
 		return p + 2;
 	}
+	if (q->fmt.bits > 8)
+		return put_wide(fl, n, p);
 	span = q->gran == NSL_QG_BLOCK ? q->block : q->gran == NSL_QG_COLUMN ?
 	    1 : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
@@ -481,8 +534,8 @@ grow_vec(struct nsl_quant_filter *fl, size_t n, struct nsl_err *err)
 	size_t ns = nsl_quant_nspans(fl->q, n) + 1, c0 = fl->codecap;
 
 	if (grow((void **)&fl->out, &fl->outcap, n + 1, sizeof(double)) ||
-	    grow((void **)&fl->codes, &fl->codecap, n + 1, 1) ||
-	    (c0 = 0, grow((void **)&fl->packed, &c0, n + 1, 1)) ||
+	    grow((void **)&fl->codes, &fl->codecap, n + 1, 2) ||
+	    (c0 = 0, grow((void **)&fl->packed, &c0, n + 1, 2)) ||
 	    grow((void **)&fl->scales, &fl->scap, ns, sizeof(*fl->scales)))
 		return oom(err);
 	return 0;

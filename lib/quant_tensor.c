@@ -134,6 +134,10 @@ code_dtype(const struct nsl_quant_format *f)
 		name = "F8_E5M2";
 	else if (f->kind == NSL_QK_INT && f->bits == 8 && !f->mx)
 		name = "I8";
+	else if (f->kind == NSL_QK_FLOAT && f->bits == 16 && f->ebits == 5)
+		name = "F16";	/* float16's codes are binary16's bytes */
+	else if (f->kind == NSL_QK_FLOAT && f->bits == 16 && f->ebits == 8)
+		name = "BF16";
 	return nsl_safetensors_dtype_find(name);
 }
 
@@ -264,7 +268,8 @@ batch_room(struct job *j, const struct nsl_safetensors_tensor *t,
 		if ((p = realloc(j->x, need * sizeof(double))) == NULL)
 			return oom(err);
 		j->x = p;
-		if ((p = realloc(j->codes, need)) == NULL)
+		/* (two bytes a code for the 16-bit formats) */
+		if ((p = realloc(j->codes, need * 2)) == NULL)
 			return oom(err);
 		j->codes = p;
 		/* a batch holds a row at least: room for one is here */
@@ -355,7 +360,7 @@ top_of(const struct nsl_quant_format *f)
 	unsigned c;
 
 	for (c = 0; c < 1u << f->bits; c++) {
-		v = f->value[c];
+		v = nsl_quant_decode(f, c);
 		if (isfinite(v) && v < f->max && v > below)
 			below = v;
 	}
@@ -450,8 +455,9 @@ run(struct job *j, const struct decl *d, struct nsl_err *err)
 					bad_value(j, t, r + b, c, xr[c], 0, err);
 					goto out;
 				}
-			nsl_quant_vector(j->q, xr, ncols, j->out,
-			    j->codes + b * ncols, j->scales, ts, rng, NULL);
+			nsl_quant_vector(j->q, xr, ncols, j->out, j->codes +
+			    b * ncols * nsl_quant_code_size(&j->q->fmt),
+			    j->scales, ts, rng, NULL);
 			for (c = 0; c < ncols && !j->o->allow_nonfinite; c++)
 				if (!isfinite(j->out[c])) {
 					bad_value(j, t, r + b, c, j->out[c], 1,
@@ -489,7 +495,8 @@ run(struct job *j, const struct decl *d, struct nsl_err *err)
 			}
 		}
 		if (d->role == R_CODES)
-			nb = (size_t)(n * ncols);
+			nb = (size_t)(n * ncols) *
+			    nsl_quant_code_size(&j->q->fmt);
 		else
 			nb = (size_t)(p - j->bytes);
 		if (nsl_safetensors_writer_raw(j->w, d->role == R_CODES ?

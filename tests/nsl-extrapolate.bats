@@ -369,3 +369,67 @@ muen() {
 @test "data-filter: the best of two synthetic pools shifts from the small high-quality one to the large low-quality one as the budget grows (tests/fixtures/extrapolate/filter.test)" {
 	golden "$TESTS_DIR/fixtures/extrapolate/filter.test"
 }
+
+# Sun et al. 2025's published fp-quant fit (Table 2) as a fit record.
+capybara() {
+	echo '{"law":"fp-quant","x":["N","D","E","M","B"],"y":"loss","params":{"n":69.2343,"d":68973.0621,"eps":1.9061,"alpha":0.2368,"beta":0.5162,"gamma":11334.5197,"delta":3.1926,"nu":2.9543}}' > "$BATS_TEST_TMPDIR/fq.json"
+}
+
+@test "--best-split: the paper's optimal layouts of 1 to 16 bits from its constants" {
+	capybara
+	# Sun et al. 2025, Figure 5's legend ("optimal FP-layout"): fp1 E0M0,
+	# fp2 E1M0, fp3 E1M1, fp4 E2M1, ..., fp8 E4M3, ..., fp16 E8M7; the
+	# text: "The optimal float layouts of FP4, FP8, and FP16 are E2M1,
+	# E4M3, and E8M7"
+	for b in $(seq 1 16); do echo "{\"bits\":$b,\"N\":1e9,\"D\":1e11,\"B\":128}"; done > "$BATS_TEST_TMPDIR/q.jsonl"
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fq.json" --best-split "$BATS_TEST_TMPDIR/q.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"E\(.E_opt)M\(.M_opt)"' <<<"$output" | paste -sd' ')" = \
+	    "E0M0 E1M0 E1M1 E2M1 E2M2 E3M2 E3M3 E4M3 E4M4 E5M4 E5M5 E6M5 E6M6 E7M6 E7M7 E8M7" ]
+	# L_opt is the law at that split: E4M3 at 1e9, 1e11, B 128 is
+	# test_laws.c's reference value (python3's decimal, 50 digits)
+	within "$(jq -s '.[7].L_opt' <<<"$output")" 2.5630699110888365 1e-13
+}
+
+@test "--best-split: D_crit, the paper's critical data sizes of a 1B model" {
+	require_prog /usr/bin/python3 python3
+	capybara
+	# eq. 21, D_crit = (d gamma N^alpha (E+0.5)^delta (M+0.5)^nu /
+	# log2 B)^(1/(2 beta)); the text: "a 1 billion-parameter model
+	# trained utilizing BF16 exhibits a Dcrit value of 1730T ... with
+	# FP8-E4M3 ... 27T, and with FP4-E2M1 ... 0.4T" (B = 128, as its
+	# Figures 7 and 14)
+	for b in 16 8 4; do echo "{\"bits\":$b,\"N\":1e9,\"D\":1e11,\"B\":128}"; done |
+	    nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fq.json" --best-split > "$BATS_TEST_TMPDIR/o.jsonl"
+	run jq -r '"\(.E_opt) \(.M_opt) \(.D_crit)"' "$BATS_TEST_TMPDIR/o.jsonl"
+	n=0
+	for want in "8 7 1730" "4 3 27" "2 1 0.4"; do
+		set -- ${lines[$n]}
+		set -- $want "$1" "$2" "$3"
+		[ "$1 $2" = "$4 $5" ] || fail "split $4 $5, want $1 $2"
+		form=$(/usr/bin/python3 -c "import math; print((68973.0621*11334.5197*1e9**0.2368*($1+0.5)**3.1926*($2+0.5)**2.9543/math.log2(128))**(1/(2*0.5162)))")
+		# (found from values of y, whose minimum is flat: to 1e-6)
+		within "$6" "$form" 1e-6
+		# the paper's figure, to the digits it gives
+		[ "$(awk -v d="$6" -v w="$3" 'BEGIN { t = d / 1e12; print (w >= 1 ? sprintf("%.0f", t) : sprintf("%.1f", t)) }')" = "$3" ] ||
+			fail "D_crit $6 is not ${3}T"
+		n=$((n + 1))
+	done
+}
+
+@test "--best-split: usage and bad bits" {
+	capybara
+	hoff
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/h.json" --best-split <<<'{"bits":8,"N":1e9,"D":1e11}'
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"has no variables E and M"* ]]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fq.json" --best-split --compute-optimal <<<'{}'
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"excludes"* ]]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fq.json" --best-split <<<'{"bits":8.5,"N":1e9,"D":1e11,"B":128}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"not a bit width"* ]]
+	run --separate-stderr nsl-extrapolate --fit "$BATS_TEST_TMPDIR/fq.json" --best-split --bits-field P <<<'{"bits":8,"N":1e9,"D":1e11,"B":128}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'"P"'* ]]
+}

@@ -224,7 +224,7 @@ fails_cleanly() {
 @test "--list-formats, --field, --float32, -o" {
 	run nsl-quantize --list-formats
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 25 ]
+	[ "${#lines[@]}" -eq 27 ]
 	[[ "${lines[0]}" =~ ^fp8-e4m3.*max\ 448 ]]
 	echo '{"w":[0.3],"embedding":"not touched"}' > "$T/in.jsonl"
 	run nsl-quantize --format e5m10-x --field w "$T/in.jsonl"

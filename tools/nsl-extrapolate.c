@@ -46,6 +46,12 @@ static const struct nsl_opt opts[] = {
 	    "the query; with U, epochs_opt too)"),
 	NSL_OPT_STRING(0, "compute-field", &job.cfield, "F",
 	    "the compute field"),
+	NSL_OPT_FLAG(0, "best-split", &job.split,
+	    "add E_opt, M_opt, L_opt (with _lo, _hi) and D_crit: the "
+	    "exponent/mantissa split of the query's bits (1 + E + M) with "
+	    "the lowest prediction, for a law of E and M (fp-quant)"),
+	NSL_OPT_STRING(0, "bits-field", &job.bits_field, "F",
+	    "the bit width field of --best-split"),
 	NSL_OPT_DOUBLE(0, "flops-per-param-token", &job.kflops, "K", 0,
 	    INFINITY, "K of C = K N D", .flags = NSL_OPTF_GT_MIN |
 	    NSL_OPTF_LT_MAX),
@@ -54,7 +60,8 @@ static const struct nsl_opt opts[] = {
 
 static const struct nsl_tool tool = {
 	.name = "extrapolate",
-	.summary = "predict from a fit: intervals, inversion, compute-optimal",
+	.summary = "predict from a fit: intervals, inversion, compute-optimal, "
+	    "float split",
 	.common = NSL_CLI_OUTPUT | NSL_CLI_NONFINITE,
 	.operands = "[file]",
 	.about = "Read a fit record written by nsl-fit and add predictions to "

@@ -8,7 +8,11 @@
  * a target y, or the compute-optimal allocation at the query's compute
  * (for any law of N and D, its other variables, such as
  * data-constrained's unique tokens U, from the query; with U, the
- * epochs D_opt/U too).  A fit with bootstrap samples
+ * epochs D_opt/U too), or the best split of a float's bits between
+ * exponent and mantissa (a law with variables E and M, as fp-quant: the
+ * query's bits P = 1 + E + M, every split tried, the lowest predicted y
+ * kept; with a variable D, also D_crit, the D of least y at that split,
+ * past which more data raises it).  A fit with bootstrap samples
  * adds the interval of each answer (_lo, _hi) at the job's level.  A law
  * whose working variables come from a whole curve (lr-anneal) reads the
  * queries as one curve, in order.  With score, each query's measured y
@@ -44,6 +48,8 @@ struct nsl_extrap_job {
 	int has_target;
 	int optimal;		/* compute-optimal allocation */
 	const char *cfield;	/* its compute field */
+	int split;		/* best exponent/mantissa split */
+	const char *bits_field;	/* its bit width field (1 + E + M) */
 	double kflops;		/* C = kflops N D */
 	unsigned rec_flags;	/* NSL_REC_ALLOW_NONFINITE */
 	/* out */
@@ -55,18 +61,21 @@ struct nsl_extrap_job {
 
 /* The answer to one query: the fields added to it. */
 struct nsl_extrap_answer {
-	int kind;		/* 0 prediction, 1 solve, 2 compute-optimal */
+	int kind;		/* 0 prediction, 1 solve, 2 compute-optimal,
+				 * 3 best split */
 	const char *name;	/* field of a prediction or solve */
-	double v[4][3];		/* rows (N, D, L, epochs for optimal) of
-				 * value, lo, hi */
+	double v[4][3];		/* rows (N, D, L, epochs for optimal; E,
+				 * M, L, D_crit for a split) of value, lo,
+				 * hi (a split's E, M and D_crit: value) */
 	size_t nopt;		/* optimal: rows written, 3, or 4 with a
-				 * unique-token budget U (epochs = D/U) */
+				 * unique-token budget U (epochs = D/U);
+				 * split: 3, or 4 with D_crit */
 	int has_interval;	/* lo and hi are written */
 	int has_rel;		/* score: rel_error */
 	double rel;
 };
 
-/* A job with the defaults (pred, C, 6, the fit's level). */
+/* A job with the defaults (pred, C, 6, bits, the fit's level). */
 void nsl_extrap_init(struct nsl_extrap_job *);
 void nsl_extrap_release(struct nsl_extrap_job *);
 

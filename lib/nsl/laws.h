@@ -104,7 +104,7 @@ struct nsl_law_def {
 	const char *name;	/* "chinchilla" */
 	const char *formula;	/* human-readable formula */
 	const char *yname;	/* default field of the measured quantity */
-	const char *vars[4];	/* default fields of the variables */
+	const char *vars[5];	/* default fields of the variables */
 	size_t nvars;
 	const struct nsl_law_param *params;	/* np rows; NULL: build() */
 	size_t np;
@@ -301,7 +301,8 @@ double nsl_law_eval(const struct nsl_law *, const double *theta,
  * lin[j] (exp(theta) for a catalogue law's, theta for a formula's), for
  * the given non-linear parameters (the coefficient entries of theta are
  * read only by data-constrained, whose U_N depends on A and B; h is 0
- * for catalogue laws).  Returns 0, or -1 if the law has no linear
+ * for catalogue laws but fp-quant, whose h is its quantization term).
+ * Returns 0, or -1 if the law has no linear
  * coefficients.
  */
 int nsl_law_basis(const struct nsl_law *, const double *theta,

@@ -42,7 +42,10 @@
  *	NVFP4 (NVIDIA) is this with E2M1 elements, blocks of 16 and UE4M3.
  *
  * Codes are one byte each (the low `bits` bits; sign in the top one of
- * those for minifloats, two's complement for integers).
+ * those for minifloats, two's complement for integers), except those of
+ * the 16-bit formats (float16, bfloat16), two bytes each, little-endian
+ * (nsl_quant_code_size, _get, _put): every array of codes below holds n
+ * codes of nsl_quant_code_size bytes.
  *
  * Rounding is to nearest with ties to even, or stochastic: with lo < x <
  * hi the neighbouring representable values, hi with probability
@@ -82,11 +85,13 @@ enum nsl_quant_special { NSL_QS_FINITE, NSL_QS_FN, NSL_QS_IEEE,
 /* Invariant after a successful nsl_quant_format_parse: every field below
  * agrees with the name; value[c] is the exact value of code c for every
  * c < 2^bits (NaN for NaN codes, +-inf for infinities; for NSL_QK_INT the
- * integer, for NF4 the level, for MX the element before the scale). */
+ * integer, for NF4 the level, for MX the element before the scale) when
+ * bits <= 8; a 16-bit format (float16, bfloat16) leaves value unset:
+ * nsl_quant_decode computes its codes' values. */
 struct nsl_quant_format {
 	char name[24];
 	enum nsl_quant_kind kind;
-	int bits;		/* code width, 2..8 */
+	int bits;		/* code width, 2..8 or 16 */
 	int ebits, mbits, bias;	/* minifloats and MX float elements */
 	enum nsl_quant_special special;
 	int usign;		/* no sign bit (E8M0, uint4, ...) */
@@ -178,8 +183,17 @@ enum nsl_quant_opt {
 unsigned nsl_quant_fp_encode(const struct nsl_quant_format *f, double x,
     double u, unsigned opts, unsigned *flags);
 
-/* The value of code c (f->value[c & mask]). */
+/* The value of code c (f->value[c & mask]; computed for 16-bit codes). */
 double nsl_quant_decode(const struct nsl_quant_format *f, unsigned c);
+
+/* Bytes per code in the arrays of codes: 2 for 16-bit formats, else 1. */
+size_t nsl_quant_code_size(const struct nsl_quant_format *f);
+
+/* Code i of codes (nsl_quant_code_size bytes each), and storing it. */
+unsigned nsl_quant_code_get(const struct nsl_quant_format *f,
+    const uint8_t *codes, size_t i);
+void nsl_quant_code_put(const struct nsl_quant_format *f, uint8_t *codes,
+    size_t i, unsigned c);
 
 /*
  * The fast kernel: n float32 values to minifloat codes with nearest-even,
@@ -388,10 +402,12 @@ int nsl_quant_search(struct nsl_quant *q, const double *x,
  *	 "codes": BASE64, ["scales": [...], ["zero_points": [...]] |
  *	 "e8m0": [...]]}
  * codes is RFC 4648 base64 (padded; nsl/base64.h) of the packed code
- * bytes: formats of 5..8 bits one byte per element (the code in the low
- * bits); formats of 2 to 4 bits two per byte, element 2i in the low
- * nibble and 2i+1 in the high nibble (an odd last element leaves the high nibble 0).  One scale
- * per span (none: no scales; tensor and row: one; block: one per block,
+ * bytes: 16-bit formats two bytes per element, little-endian; formats
+ * of 5..8 bits one byte per element (the code in the low bits); formats
+ * of 2 to 4 bits two per byte, element 2i in the low nibble and 2i+1 in
+ * the high nibble (an odd last element leaves the high nibble 0).  One
+ * scale per span (none: no scales; tensor and row: one; block: one per
+ * block,
  * the last one partial): MX formats give the biased E8M0 exponent byte
  * (E + 127; 255 is NaN), others the multiplier as a number, and
  * asymmetric integers also the zero point (code = round(x/scale) + zero).

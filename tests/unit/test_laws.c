@@ -39,7 +39,7 @@ struct gcase {
 	const char *law;
 	int breaks;
 	double p[10];		/* report space */
-	double x[3];
+	double x[5];
 };
 
 /* Solve a one-variable formula law over x near [lo, hi]; -1 if no root. */
@@ -93,7 +93,7 @@ close_to(double got, double want, double rel)
 struct ref {
 	const char *law;
 	double p[10];
-	double x[3];
+	double x[5];
 	double y, tol;		/* relative tolerance */
 };
 
@@ -132,6 +132,14 @@ static const struct ref refs[] = {
 	 */
 	{ "data-filter", { 2, -0.5, 2, 0.1 }, { 250, 100 },
 		0.12635807720690392, 1e-14 },
+	/*
+	 * Sun et al. 2025's published constants (Table 2) at N = 1e9, D =
+	 * 1e11, E4M3, B = 128: python3's decimal at 50 digits, x^y as
+	 * exp(y ln x), log2 B as ln B / ln 2
+	 */
+	{ "fp-quant", { 69.2343, 68973.0621, 1.9061, 0.2368, 0.5162,
+		11334.5197, 3.1926, 2.9543 }, { 1e9, 1e11, 4, 3, 128 },
+		2.5630699110888365, 1e-13 },
 };
 
 /*
@@ -370,6 +378,12 @@ main(void)
 		{ "exp-offset", 1, { 0.5, 2.0, 0.01 }, { 80 } },
 		{ "downstream", 1, { 0.9, 20.0, 1.5 }, { 2.5 } },
 		{ "lr-anneal", 1, { 2.0, 3.0, 0.2, 0.5 }, { 1000, 2.0 } },
+		{ "fp-quant", 1, { 69.2343, 68973.0621, 1.9061, 0.2368,
+			0.5162, 11334.5197, 3.1926, 2.9543 },
+			{ 1e9, 1e11, 4, 3, 128 } },
+		{ "fp-quant", 1, { 69.2343, 68973.0621, 1.9061, 0.2368,
+			0.5162, 11334.5197, 3.1926, 2.9543 },
+			{ 4e7, 1e13, 0, 1, 32 } },
 	};
 	struct nsl_err err;
 	size_t i;
