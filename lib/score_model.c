@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nsl/buf.h"
+#include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
@@ -100,14 +101,30 @@ rows_add(struct rows *R)
 	return R->x + R->n++ * R->d;
 }
 
-/* rec's vector field into R->v, of the length of the first. */
+/* rec's vector field (or its row of V) into R->v, of the length of
+ * the first. */
 static int
-read_vector(struct rows *R, const struct nsl_rec *rec, const char *field,
-    struct nsl_err *err)
+read_vector(struct rows *R, struct nsl_dataset_vectors *V,
+    const struct nsl_rec *rec, const char *field, struct nsl_err *err)
 {
-	long f = nsl_rec_require(rec, field, err);
+	long f;
 	size_t len = 0;
 
+	if (V != NULL) {
+		if (R->d != 0 && V->d != R->d)
+			return nsl_err_set(err, NSL_EX_DATAERR, "%s: rows of "
+			    "%zu numbers, expected %zu", V->paths[0], V->d,
+			    R->d);
+		if (nsl_dataset_vectors_get(V, err) < 0)
+			return -1;
+		R->d = V->d;
+		if (R->v == NULL && (R->v = malloc(V->d * sizeof(double))) ==
+		    NULL)
+			return oom(err);
+		memcpy(R->v, V->v, V->d * sizeof(double));
+		return 0;
+	}
+	f = nsl_rec_require(rec, field, err);
 	if (f < 0 || nsl_rec_vector(rec, (size_t)f, &R->v, &len, &R->vcap,
 	    err) < 0)
 		return -1;
@@ -212,6 +229,7 @@ struct fit {
 	double *sum;			/* class-prototype mean: classes x d */
 	size_t *count, ncap;
 	struct nsl_buf key;
+	struct nsl_dataset_vectors *V;	/* or NULL */
 };
 
 static int
@@ -222,8 +240,10 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 	double *row;
 	long l = 0;
 	size_t j;
+	/* a sample's rows from .npy files are read when taken, not all */
+	int lazy = T->V != NULL && T->S.cap > 0;
 
-	if (read_vector(&T->R, rec, J->field, err) < 0)
+	if (!lazy && read_vector(&T->R, T->V, rec, J->field, err) < 0)
 		return -1;
 	if (T->labels != NULL && (l = nsl_labels_add(T->labels, rec,
 	    J->label_field, err)) < 0)
@@ -266,7 +286,11 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 			return oom(err);
 	} else if ((row = rows_add(&T->R)) == NULL)
 		return oom(err);
-	if (row != NULL)
+	if (row != NULL && lazy) {
+		if (nsl_dataset_vectors_get(T->V, err) < 0)
+			return -1;
+		memcpy(row, T->V->v, T->R.d * sizeof(double));
+	} else if (row != NULL)
 		memcpy(row, T->R.v, T->R.d * sizeof(double));
 	if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		if (T->R.n > T->licap) {
@@ -401,9 +425,11 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
     struct nsl_err *err)
 {
 	int metric = J->metric[0], rc = -1;
+	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct fit T;
 
+	memset(&V, 0, sizeof(V));
 	nsl_score_model_init(M);
 	memset(&T, 0, sizeof(T));
 	T.J = J;
@@ -431,7 +457,15 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 		oom(err);
 		goto out;
 	}
-	if (nsl_rec_each(paths, npaths, &rec, fit_each, &T, err) != 0)
+	if (J->nvectors > 0) {
+		if (nsl_dataset_vectors_open(&V, J->vectors, J->nvectors,
+		    npaths, err) < 0)
+			goto out;
+		T.V = &V;
+		T.R.d = V.d;	/* the sample's rows are of this width */
+	}
+	if (nsl_dataset_each(paths, npaths, T.V, &rec, fit_each, &T,
+	    err) != 0)
 		goto out;
 	M->d = T.R.d;
 	if (T.R.d == 0) {
@@ -471,6 +505,7 @@ out:
 	nsl_labels_free(T.labels);
 	nsl_buf_release(&T.key);
 	nsl_rec_release(&rec);
+	nsl_dataset_vectors_close(&V);
 	if (rc < 0)
 		nsl_score_model_release(M);
 	return rc;
@@ -664,6 +699,7 @@ struct apply {
 	const char *skip[2];
 	size_t nskip;
 	struct nsl_writer *w;
+	struct nsl_dataset_vectors *V;	/* or NULL */
 };
 
 /* Mean distance to the k nearest reference rows, itself left out. */
@@ -708,7 +744,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	size_t c = 0, d = M->d;
 	struct nsl_obj o;
 
-	if (read_vector(&A->R, rec, J->field, err) < 0)
+	if (read_vector(&A->R, A->V, rec, J->field, err) < 0)
 		return -1;
 	if (A->R.d != d)
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
@@ -767,6 +803,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
     const struct nsl_score_job *J, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
+	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct apply A;
 	int rc = -1;
@@ -779,6 +816,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 		return nsl_err_set(err, NSL_EX_USAGE, "--cluster-field %s: a "
 		    "score is written to that field", J->cluster_field);
 	memset(&A, 0, sizeof(A));
+	memset(&V, 0, sizeof(V));
 	A.M = M;
 	A.J = J;
 	A.R.d = M->d;
@@ -793,12 +831,20 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 		goto out;
 	}
 	A.w = w;
-	if (nsl_rec_each(paths, npaths, &rec, apply_each, &A, err) != 0)
+	if (J->nvectors > 0) {
+		if (nsl_dataset_vectors_open(&V, J->vectors, J->nvectors,
+		    npaths, err) < 0)
+			goto out;
+		A.V = &V;
+	}
+	if (nsl_dataset_each(paths, npaths, A.V, &rec, apply_each, &A,
+	    err) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(A.kd);
 	free(A.R.v);
+	nsl_dataset_vectors_close(&V);
 	nsl_buf_release(&A.key);
 	nsl_buf_release(&A.out);
 	nsl_rec_release(&rec);
