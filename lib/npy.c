@@ -776,6 +776,10 @@ nsl_npy_map_open(struct nsl_npy_map *m, const char *path, struct nsl_err *err)
 		    strerror(errno));
 	m->base = p;
 	m->len = len;
+	if (p[0] == 0x1f && p[1] == 0x8b)
+		return nsl_err_set(err, NSL_EX_DATAERR, "gzip-compressed: rows "
+		    "are read in place, so a .npy for --vectors is kept "
+		    "uncompressed");
 	if (memcmp(p, MAGIC, MAGIC_LEN) != 0)
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "not a .npy file (no \\x93NUMPY magic)");

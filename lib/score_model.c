@@ -700,7 +700,14 @@ struct apply {
 	size_t nskip;
 	struct nsl_writer *w;
 	struct nsl_dataset_vectors *V;	/* or NULL */
+	/* prototype: the batch waiting for its assignment */
+	double *bx;		/* APPLY_BATCH x d, normalised rows */
+	size_t *bc, *boff, nb;	/* clusters, line offsets (nb + 1), count */
+	struct nsl_buf blines;
+	struct nsl_rec brec;
 };
+
+#define APPLY_BATCH 512
 
 /* Mean distance to the k nearest reference rows, itself left out. */
 static double
@@ -734,6 +741,61 @@ knn_score(const struct nsl_score_model *M, const double *x, double *kd)
 	return s / (double)cnt;
 }
 
+/* Write rec with the score (and prototype's cluster) spliced in. */
+static int
+apply_write(struct apply *A, const struct nsl_rec *rec, double score,
+    size_t c, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = A->J;
+	struct nsl_obj o;
+
+	nsl_buf_reset(&A->out);
+	nsl_obj_begin(&o, &A->out);
+	if (J->float32)
+		o.style = NSL_NUM_FLOAT32;
+	nsl_obj_copy_except(&o, rec, A->skip, A->nskip);
+	nsl_obj_key(&o, J->out_field);
+	nsl_obj_number(&o, score);
+	if (A->M->metric == NSL_SCORE_PROTOTYPE) {
+		nsl_obj_key(&o, J->cluster_field);
+		nsl_obj_integer(&o, (long long)c);
+	}
+	nsl_obj_end(&o);
+	return nsl_writer_write(A->w, A->out.data, A->out.len, err);
+}
+
+/*
+ * Prototype's records wait in a batch of APPLY_BATCH: one assignment of
+ * many rows is a matrix product, of one row k separate dot products and
+ * the centres' set-up each time.  Each row's nearest centre is exact
+ * (nsl/kmeans.h), so the batch does not change a byte.
+ */
+static int
+apply_flush(struct apply *A, struct nsl_err *err)
+{
+	const struct nsl_score_model *M = A->M;
+	size_t i, d = M->d;
+
+	if (A->nb == 0)
+		return 0;
+	nsl_kmeans_assign(A->bx, A->nb, d, M->x, M->rows, A->bc, NULL);
+	for (i = 0; i < A->nb; i++) {
+		const double *x = A->bx + i * d, *cen = M->x + A->bc[i] * d;
+		double nx = nsl_vec_norm(x, d), nc = nsl_vec_norm(cen, d);
+		double score = nx == 0 || nc == 0 ? 1.0 : 1.0 -
+		    nsl_vec_dot(x, cen, d) / (nx * nc);
+
+		/* parsed once already: this cannot fail */
+		if (nsl_rec_parse(&A->brec, A->blines.data + A->boff[i],
+		    A->boff[i + 1] - A->boff[i], err) < 0 ||
+		    apply_write(A, &A->brec, score, A->bc[i], err) < 0)
+			return -1;
+	}
+	A->nb = 0;
+	nsl_buf_reset(&A->blines);
+	return 0;
+}
+
 static int
 apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
     struct nsl_err *err)
@@ -741,9 +803,9 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	const struct nsl_score_model *M = A->M;
 	const struct nsl_score_job *J = A->J;
 	double score = 0, *x;
-	size_t c = 0, d = M->d;
-	struct nsl_obj o;
+	size_t d = M->d;
 
+	(void)w;
 	if (read_vector(&A->R, A->V, rec, J->field, err) < 0)
 		return -1;
 	if (A->R.d != d)
@@ -751,17 +813,15 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 		    "numbers, the model's rows have %zu", J->field, A->R.d, d);
 	x = A->R.v;
 	if (M->metric == NSL_SCORE_PROTOTYPE) {
-		const double *cen;
-		double nx, nc;
-
-		/* nsl_score_prototype's steps on one row */
+		/* nsl_score_prototype's steps on the batch's rows */
 		nsl_vec_normalize_rows(x, 1, d);
-		nsl_kmeans_assign(x, 1, d, M->x, M->rows, &c, NULL);
-		cen = M->x + c * d;
-		nx = nsl_vec_norm(x, d);
-		nc = nsl_vec_norm(cen, d);
-		score = nx == 0 || nc == 0 ? 1.0 : 1.0 - nsl_vec_dot(x, cen,
-		    d) / (nx * nc);
+		memcpy(A->bx + A->nb * d, x, d * sizeof(double));
+		A->boff[A->nb] = A->blines.len;
+		nsl_buf_add(&A->blines, rec->line, rec->len);
+		A->boff[++A->nb] = A->blines.len;
+		if (nsl_buf_failed(&A->blines))
+			return oom(err);
+		return A->nb == APPLY_BATCH ? apply_flush(A, err) : 0;
 	} else if (M->metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		long f = nsl_rec_require(rec, J->label_field, err), l;
 
@@ -775,19 +835,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 		score = sqrt(nsl_vec_sqdist(x, M->x + (size_t)l * d, d));
 	} else
 		score = knn_score(M, x, A->kd);
-	nsl_buf_reset(&A->out);
-	nsl_obj_begin(&o, &A->out);
-	if (J->float32)
-		o.style = NSL_NUM_FLOAT32;
-	nsl_obj_copy_except(&o, rec, A->skip, A->nskip);
-	nsl_obj_key(&o, J->out_field);
-	nsl_obj_number(&o, score);
-	if (M->metric == NSL_SCORE_PROTOTYPE) {
-		nsl_obj_key(&o, J->cluster_field);
-		nsl_obj_integer(&o, (long long)c);
-	}
-	nsl_obj_end(&o);
-	return nsl_writer_write(w, A->out.data, A->out.len, err);
+	return apply_write(A, rec, score, 0, err);
 }
 
 static int
@@ -826,7 +874,12 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	nsl_buf_init(&A.key);
 	nsl_buf_init(&A.out);
 	nsl_rec_init(&rec, 0);
-	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL) {
+	nsl_buf_init(&A.blines);
+	nsl_rec_init(&A.brec, 0);
+	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL ||
+	    (A.bx = malloc(APPLY_BATCH * M->d * sizeof(double))) == NULL ||
+	    (A.bc = malloc(APPLY_BATCH * sizeof(size_t))) == NULL ||
+	    (A.boff = malloc((APPLY_BATCH + 1) * sizeof(size_t))) == NULL) {
 		oom(err);
 		goto out;
 	}
@@ -838,11 +891,16 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 		A.V = &V;
 	}
 	if (nsl_dataset_each(paths, npaths, A.V, &rec, apply_each, &A,
-	    err) != 0)
+	    err) != 0 || apply_flush(&A, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(A.kd);
+	free(A.bx);
+	free(A.bc);
+	free(A.boff);
+	nsl_buf_release(&A.blines);
+	nsl_rec_release(&A.brec);
 	free(A.R.v);
 	nsl_dataset_vectors_close(&V);
 	nsl_buf_release(&A.key);

@@ -155,3 +155,18 @@ np.save("'"$T"'/w.npy", np.zeros((120, 3)))'
 	fails_cleanly 65 'ids.jsonl:1: .*w.npy: rows of 3 numbers, expected 4' --metric knn \
 	    --model "$T/m" --vectors "$T/w.npy" "$T/ids.jsonl"
 }
+
+@test "prototype --model over more records than one batch of assignments (1200)" {
+	# the apply assigns 512 rows at a time; a whole-set run, one
+	for i in 1 2 3 4 5 6 7 8 9 10; do cat "$EMB"; done >"$T/big.jsonl"
+	nsl-convert --to npy --field embedding -o "$T/big.npy" "$T/big.jsonl"
+	jq -c 'del(.embedding)' "$T/big.jsonl" >"$T/big.ids"
+	nsl-score --metric prototype --k 5 --seed 3 --vectors "$T/big.npy" \
+	    "$T/big.ids" >"$T/whole"
+	nsl-score --metric prototype --k 5 --seed 3 --save-model "$T/m" \
+	    --vectors "$T/big.npy" "$T/big.ids"
+	nsl-score --metric prototype --model "$T/m" --vectors "$T/big.npy" \
+	    "$T/big.ids" >"$T/applied"
+	[ "$(wc -l <"$T/applied")" -eq 1200 ]
+	cmp "$T/whole" "$T/applied"
+}
