@@ -306,17 +306,22 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 	return 0;
 }
 
-/* The rows sampled, in increasing hash order (not the order read). */
+/*
+ * The rows sampled, in increasing hash order (not the order read):
+ * permuted in place, cycle by cycle through one spare row, so the sample
+ * is held once (k p d numbers), not twice.
+ */
 static int
 sample_order(struct fit *T, struct nsl_err *err)
 {
 	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
-	double *x = malloc((T->S.n + 1) * T->R.d * sizeof(double));
-	size_t i, d = T->R.d;
+	double *tmp = malloc((T->R.d + 1) * sizeof(double));
+	size_t i, j, d = T->R.d, rowb = d * sizeof(double);
+	double *x = T->R.x;
 
-	if (o == NULL || x == NULL) {
+	if (o == NULL || tmp == NULL) {
 		free(o);
-		free(x);
+		free(tmp);
 		return oom(err);
 	}
 	for (i = 0; i < T->S.n; i++) {
@@ -324,12 +329,24 @@ sample_order(struct fit *T, struct nsl_err *err)
 		o[i].slot = T->S.slot[i];
 	}
 	qsort(o, T->S.n, sizeof(*o), cmp_hashed);
-	for (i = 0; i < T->S.n; i++)
-		memcpy(x + i * d, T->R.x + o[i].slot * d, d * sizeof(double));
-	free(T->R.x);
+	/* row i takes slot o[i].slot's row; a done slot is marked n */
+	for (i = 0; i < T->S.n; i++) {
+		if (o[i].slot == T->S.n || o[i].slot == i)
+			continue;
+		memcpy(tmp, x + i * d, rowb);
+		for (j = i; o[j].slot != i; ) {
+			size_t from = o[j].slot;
+
+			memcpy(x + j * d, x + from * d, rowb);
+			o[j].slot = T->S.n;
+			j = from;
+		}
+		memcpy(x + j * d, tmp, rowb);
+		o[j].slot = T->S.n;
+	}
 	free(o);
-	T->R.x = x;
-	T->R.n = T->R.cap = T->S.n;
+	free(tmp);
+	T->R.n = T->S.n;
 	return 0;
 }
 
