@@ -94,9 +94,8 @@ static const struct nsl_opt opts[] = {
 	    "records of smallest seeded id hash", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_STRING(0, "id-field", &fit.id_field, "NAME",
 	    "the record id hashed by --max-per-centroid"),
-	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...",
-	    "whole-set metrics: the embeddings from .npy files, one beside "
-	    "each input in order (row i: its record i), mapped, not parsed"),
+	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...", "whole-set "
+	    "metrics: embeddings from .npy files, one beside each input"),
 	NSL_OPT_STRING(0, "label-field", &job.label_field, "NAME",
 	    "class index field"),
 	NSL_OPT_STRING(0, "logits-field", &job.logits_field, "NAME",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# nsl-score --vectors: the whole-set metrics read their embeddings from
+# nsl-score --vectors and nsl-prune --vectors: the whole-set metrics and
+# the strategies of vectors read their embeddings from
 # .npy files beside the JSONL (row i of the f-th .npy is record i of the
 # f-th input) instead of a vector field.  The JSONL path is the reference
 # (its values are tested in nsl-score.bats and nsl-shards.bats): the same
@@ -169,4 +170,27 @@ np.save("'"$T"'/w.npy", np.zeros((120, 3)))'
 	    "$T/big.ids" >"$T/applied"
 	[ "$(wc -l <"$T/applied")" -eq 1200 ]
 	cmp "$T/whole" "$T/applied"
+}
+
+@test "nsl-prune --vectors: dedup and the coresets keep the records the vector field keeps" {
+	for s in "dedup --eps 0.3 --k 3" "k-center --keep 10" \
+	    "herding --keep 10" "facility-location --keep 10"; do
+		nsl-prune --strategy $s --seed 2 "$EMB" | strip /dev/stdin \
+		    >"$T/field"
+		nsl-prune --strategy $s --seed 2 --vectors "$T/e.npy" \
+		    "$T/ids.jsonl" >"$T/npy"
+		cmp "$T/field" "$T/npy" || fail "$s differs"
+	done
+}
+
+@test "nsl-prune --vectors: a strategy of scores, a plan, a count that differs" {
+	nsl_fails_cleanly nsl-prune out.jsonl 64 'hard reads no vectors' \
+	    --strategy hard --keep 3 --vectors "$T/e.npy" "$T/ids.jsonl"
+	nsl_fails_cleanly nsl-prune out.jsonl 64 'not with --plan' \
+	    --strategy dedup --eps 0.3 --k 3 --vectors "$T/e.npy" \
+	    --save-plan "$T/p" "$T/ids.jsonl"
+	head -5 "$T/ids.jsonl" >"$T/five.jsonl"
+	nsl_fails_cleanly nsl-prune out.jsonl 65 \
+	    'five.jsonl: 5 records, but .*e.npy has 120 rows' --strategy dedup \
+	    --eps 0.3 --k 3 --vectors "$T/e.npy" "$T/five.jsonl"
 }
