@@ -811,6 +811,7 @@ nsl_npy_map_open(struct nsl_npy_map *m, const char *path, struct nsl_err *err)
 		    "%" PRIu64 " need %" PRIu64 " bytes, the file has %zu",
 		    m->a.rows, m->a.ncols, need, len);
 	m->data = p + m->a.data_offset;
+	m->drop_min = NSL_NPY_DROP;
 	return 0;
 }
 
@@ -854,7 +855,7 @@ nsl_npy_map_drop(struct nsl_npy_map *m, uint64_t r)
 	/* whole pages of rows before r, past the ones already dropped */
 	lo = ((uintptr_t)m->base + m->dropped) & ~(uintptr_t)(pg - 1);
 	hi = ((uintptr_t)(m->data + r * m->rowbytes)) & ~(uintptr_t)(pg - 1);
-	if (hi < lo + NSL_NPY_DROP)
+	if (hi <= lo || hi - lo < m->drop_min)
 		return;
 	(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 	m->dropped = hi - (uintptr_t)m->base;

@@ -151,6 +151,8 @@ size_t nsl_npy_format_header(char *buf, size_t size, const char *descr,
  */
 struct nsl_npy_map {
 	struct nsl_npy a;	/* the header: kind, itemsize, rows, ncols */
+	size_t drop_min;	/* bytes given back at least at once:
+				 * NSL_NPY_DROP after the open */
 	const unsigned char *base;	/* private from here on */
 	const unsigned char *data;
 	size_t len, rowbytes, dropped;
