@@ -166,7 +166,7 @@ read_file(struct reading *rd, const char *path, unsigned file,
 	}
 	for (row = 0; (rc = nsl_rec_read(r, &rd->rec, err)) == 1; row++) {
 		if ((rd->vec != NULL && nsl_dataset_vectors_row(rd->vec, file,
-		    row, path, err) != 0) || add_record(rd, field, label_field,
+		    row, err) != 0) || add_record(rd, field, label_field,
 		    flags, file, nsl_reader_lineno(r), err) != 0) {
 			nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 			rc = -1;
@@ -350,7 +350,7 @@ nsl_dataset_vectors_open(struct nsl_dataset_vectors *V,
 
 int
 nsl_dataset_vectors_row(struct nsl_dataset_vectors *V, size_t file,
-    uint64_t row, const char *jsonl, struct nsl_err *err)
+    uint64_t row, struct nsl_err *err)
 {
 	const struct nsl_npy_map *m = &V->map[file];
 
@@ -358,7 +358,6 @@ nsl_dataset_vectors_row(struct nsl_dataset_vectors *V, size_t file,
 		return nsl_err_set(err, NSL_EX_DATAERR, "record %" PRIu64 ", "
 		    "but %s has %" PRIu64 " rows", row + 1, V->paths[file],
 		    m->a.rows);
-	(void)jsonl;
 	if (nsl_npy_map_row(m, row, V->v, err) < 0) {
 		char msg[sizeof(err->msg)];
 
@@ -384,7 +383,7 @@ nsl_dataset_vectors_end(struct nsl_dataset_vectors *V, size_t file,
 int
 nsl_dataset_vectors_get(struct nsl_dataset_vectors *V, struct nsl_err *err)
 {
-	return nsl_dataset_vectors_row(V, V->file, V->row, NULL, err);
+	return nsl_dataset_vectors_row(V, V->file, V->row, err);
 }
 
 void

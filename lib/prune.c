@@ -1081,7 +1081,7 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		    row++) {
 			/* a .npy row stands for the vector field */
 			if ((J->nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
-			    row, paths[f], err) != 0 || add_row(&set, V.v, V.d,
+			    row, err) != 0 || add_row(&set, V.v, V.d,
 			    err) != 0)) || nsl_prune_set_add(&set, &rec, needs &
 			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
 			    needs & (NSL_PRUNE_NEEDS_VECTOR |

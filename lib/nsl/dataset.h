@@ -123,7 +123,7 @@ int nsl_dataset_vectors_open(struct nsl_dataset_vectors *,
 /* Row `row` of file `file` into V->v; NSL_EX_DATAERR past the last row
  * ("record 5, but a.npy has 4 rows") or for a NaN or infinite number. */
 int nsl_dataset_vectors_row(struct nsl_dataset_vectors *, size_t file,
-    uint64_t row, const char *jsonl, struct nsl_err *err);
+    uint64_t row, struct nsl_err *err);
 
 /* After the last record of file `file` (nrec records): NSL_EX_DATAERR at
  * jsonl when the .npy has another number of rows. */
