@@ -1,6 +1,7 @@
 /*
  * dataset.c - read a whole record set into memory (see nsl/dataset.h).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
+#include "nsl/npy.h"
 
 /* Grow an array of n elements of size sz to hold at least want. */
 static int
@@ -61,12 +63,17 @@ finish_labels(struct nsl_dataset *ds, struct nsl_labels *labels,
 	return 0;
 }
 
+static int read_set(struct nsl_dataset *, const char *const *, size_t,
+    const char *, struct nsl_dataset_vectors *, const char *, const char *,
+    unsigned, struct nsl_err *);
+
 struct reading {
 	struct nsl_dataset *ds;
 	struct nsl_labels *labels;
 	struct nsl_rec rec;
 	double *v;
 	const char *weight_field;	/* or NULL */
+	struct nsl_dataset_vectors *vec;	/* or NULL: the field's */
 	size_t vcap, xcap, lcap, wcap, ocap, wtcap;
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
@@ -80,7 +87,11 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 	size_t n, k = ds->n;
 	long i, li;
 
-	if ((i = nsl_rec_require(&rd->rec, field, err)) < 0 ||
+	if (rd->vec != NULL) {
+		/* the row beside the record, read by read_file */
+		memcpy(rd->v, rd->vec->v, rd->vec->d * sizeof(double));
+		n = rd->vec->d;
+	} else if ((i = nsl_rec_require(&rd->rec, field, err)) < 0 ||
 	    nsl_rec_vector(&rd->rec, (size_t)i, &rd->v, &n, &rd->vcap, err) != 0)
 		return -1;
 	if (k == 0) {
@@ -146,20 +157,27 @@ read_file(struct reading *rd, const char *path, unsigned file,
     struct nsl_err *err)
 {
 	struct nsl_reader *r;
+	uint64_t row;
 	int rc;
 
 	if ((r = nsl_reader_open(path, err)) == NULL) {
 		nsl_err_at(err, rd->ds->paths[file], 0);
 		return -1;
 	}
-	while ((rc = nsl_rec_read(r, &rd->rec, err)) == 1) {
-		if (add_record(rd, field, label_field, flags, file,
-		    nsl_reader_lineno(r), err) != 0) {
+	for (row = 0; (rc = nsl_rec_read(r, &rd->rec, err)) == 1; row++) {
+		if ((rd->vec != NULL && nsl_dataset_vectors_row(rd->vec, file,
+		    row, err) != 0) || add_record(rd, field, label_field,
+		    flags, file, nsl_reader_lineno(r), err) != 0) {
 			nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 			rc = -1;
 			break;
 		}
+		if (rd->vec != NULL)
+			nsl_npy_map_drop(&rd->vec->map[file], row);
 	}
+	if (rc == 0 && rd->vec != NULL && nsl_dataset_vectors_end(rd->vec,
+	    file, row, nsl_reader_name(r), err) != 0)
+		rc = -1;
 	nsl_reader_close(r);
 	return rc;
 }
@@ -178,6 +196,25 @@ nsl_dataset_read_weighted(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     const char *weight_field, unsigned flags, struct nsl_err *err)
 {
+	return read_set(ds, paths, npaths, field, NULL, label_field,
+	    weight_field, flags, err);
+}
+
+int
+nsl_dataset_read_vectors(struct nsl_dataset *ds, const char *const *paths,
+    size_t npaths, struct nsl_dataset_vectors *V, const char *label_field,
+    unsigned flags, struct nsl_err *err)
+{
+	return read_set(ds, paths, npaths, NULL, V, label_field, NULL, flags,
+	    err);
+}
+
+static int
+read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
+    const char *field, struct nsl_dataset_vectors *V,
+    const char *label_field, const char *weight_field, unsigned flags,
+    struct nsl_err *err)
+{
 	static const char *const stdin_only[] = { "-" };
 	struct reading rd;
 	size_t f;
@@ -187,6 +224,9 @@ nsl_dataset_read_weighted(struct nsl_dataset *ds, const char *const *paths,
 	memset(&rd, 0, sizeof(rd));
 	rd.ds = ds;
 	rd.weight_field = weight_field;
+	if ((rd.vec = V) != NULL && (rd.v = malloc(V->d *
+	    sizeof(double))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	if (label_field != NULL && (rd.labels = nsl_labels_new()) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	nsl_rec_init(&rd.rec, (flags & NSL_DATASET_ALLOW_NONFINITE) ?
@@ -267,4 +307,143 @@ long
 nsl_dataset_label_index(const struct nsl_dataset *ds, const char *text)
 {
 	return ds->labels != NULL ? nsl_labels_find(ds->labels, text) : -1;
+}
+
+int
+nsl_dataset_vectors_open(struct nsl_dataset_vectors *V,
+    const char *const *vecpaths, size_t nvec, size_t npaths,
+    struct nsl_err *err)
+{
+	size_t f;
+
+	memset(V, 0, sizeof(*V));
+	if (npaths == 0)
+		npaths = 1;	/* standard input */
+	if (nvec != npaths)
+		return nsl_err_set(err, NSL_EX_USAGE, "--vectors: %zu .npy "
+		    "file%s for %zu JSONL input%s (one beside each, in order)",
+		    nvec, nvec == 1 ? "" : "s", npaths, npaths == 1 ? "" : "s");
+	if ((V->map = calloc(nvec, sizeof(*V->map))) == NULL ||
+	    (V->paths = calloc(nvec, sizeof(*V->paths))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	V->n = nvec;
+	for (f = 0; f < nvec; f++) {
+		V->paths[f] = vecpaths[f];
+		if (nsl_npy_map_open(&V->map[f], vecpaths[f], err) < 0)
+			return -1;
+		if (f > 0 && V->map[f].a.ncols != V->d) {
+			nsl_err_at(err, vecpaths[f], 0);
+			return nsl_err_set(err, NSL_EX_DATAERR, "rows of %" PRIu64
+			    " numbers, but %s has %zu", V->map[f].a.ncols,
+			    vecpaths[0], V->d);
+		}
+		V->d = (size_t)V->map[f].a.ncols;
+	}
+	if (V->d == 0) {
+		nsl_err_at(err, vecpaths[0], 0);
+		return nsl_err_set(err, NSL_EX_DATAERR, "rows of 0 numbers");
+	}
+	if ((V->v = malloc(V->d * sizeof(double))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+int
+nsl_dataset_vectors_row(struct nsl_dataset_vectors *V, size_t file,
+    uint64_t row, struct nsl_err *err)
+{
+	const struct nsl_npy_map *m = &V->map[file];
+
+	if (row >= m->a.rows)
+		return nsl_err_set(err, NSL_EX_DATAERR, "record %" PRIu64 ", "
+		    "but %s has %" PRIu64 " rows", row + 1, V->paths[file],
+		    m->a.rows);
+	if (nsl_npy_map_row(m, row, V->v, err) < 0) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		return nsl_err_set(err, NSL_EX_DATAERR, "%.200s: %.300s",
+		    V->paths[file], msg);
+	}
+	return 0;
+}
+
+int
+nsl_dataset_vectors_end(struct nsl_dataset_vectors *V, size_t file,
+    uint64_t nrec, const char *jsonl, struct nsl_err *err)
+{
+	if (nrec == V->map[file].a.rows)
+		return 0;
+	nsl_err_at(err, jsonl, 0);
+	return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64 " records, but "
+	    "%s has %" PRIu64 " rows", nrec, V->paths[file],
+	    V->map[file].a.rows);
+}
+
+int
+nsl_dataset_vectors_get(struct nsl_dataset_vectors *V, struct nsl_err *err)
+{
+	return nsl_dataset_vectors_row(V, V->file, V->row, err);
+}
+
+void
+nsl_dataset_vectors_close(struct nsl_dataset_vectors *V)
+{
+	size_t f;
+
+	for (f = 0; f < V->n; f++)
+		nsl_npy_map_close(&V->map[f]);
+	free(V->map);
+	free(V->paths);
+	free(V->v);
+	memset(V, 0, sizeof(*V));
+}
+
+int
+nsl_dataset_each(const char *const *paths, size_t npaths,
+    struct nsl_dataset_vectors *V, struct nsl_rec *rec, nsl_rec_fn *fn,
+    void *arg, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	struct nsl_reader *r;
+	uint64_t row;
+	size_t p;
+	int got;
+
+	if (V == NULL)
+		return nsl_rec_each(paths, npaths, rec, fn, arg, err);
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (p = 0; p < npaths; p++) {
+		if ((r = nsl_reader_open(paths[p], err)) == NULL)
+			return -1;
+		for (row = 0; (got = nsl_rec_read(r, rec, err)) == 1; row++) {
+			V->file = p;
+			V->row = row;
+			if (row >= V->map[p].a.rows) {
+				nsl_err_set(err, NSL_EX_DATAERR, "record %"
+				    PRIu64 ", but %s has %" PRIu64 " rows",
+				    row + 1, V->paths[p], V->map[p].a.rows);
+				got = -1;
+			} else if (fn(arg, rec, err) != 0)
+				got = -1;
+			if (got < 0) {
+				if (err->code != NSL_EX_IOERR)
+					nsl_err_at(err, nsl_reader_name(r),
+					    nsl_reader_lineno(r));
+				break;
+			}
+			/* the rows read are not read again */
+			nsl_npy_map_drop(&V->map[p], row);
+		}
+		if (got == 0 && nsl_dataset_vectors_end(V, p, row,
+		    nsl_reader_name(r), err) < 0)
+			got = -1;
+		nsl_reader_close(r);
+		if (got < 0)
+			return -1;
+	}
+	return 0;
 }

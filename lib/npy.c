@@ -1,11 +1,16 @@
 /*
  * npy.c - NumPy .npy arrays (see nsl/npy.h).
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsl/npy.h"
 
@@ -730,4 +735,136 @@ nsl_npy_out_release(struct nsl_npy_out *o)
 	if (o->spill != NULL)
 		fclose(o->spill);
 	o->spill = NULL;
+}
+
+/*
+ * Mapped arrays.  The whole-set tools read rows by index, in any order
+ * (a seeded sample) or in order (a shard's records), from files of
+ * gigabytes: the file is mapped read-only, and rows read in order are
+ * given back to the kernel behind the reader (nsl_npy_map_drop), so the
+ * resident size stays one window however large the file.
+ */
+int
+nsl_npy_map_open(struct nsl_npy_map *m, const char *path, struct nsl_err *err)
+{
+	const unsigned char *p;
+	struct stat st;
+	size_t lenbytes, len;
+	uint64_t hlen, need;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	nsl_err_at(err, path, 0);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return nsl_err_set(err, NSL_EX_NOINPUT, "cannot open: %s",
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nsl_err_set(err, NSL_EX_NOINPUT, "not a regular file "
+		    "(a .npy to map must be one: no pipe, no .gz)");
+	}
+	len = (size_t)st.st_size;
+	if (len < MAGIC_LEN + 4) {
+		close(fd);
+		return nsl_err_set(err, NSL_EX_DATAERR, "not a .npy file "
+		    "(%zu bytes)", len);
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return nsl_err_set(err, NSL_EX_NOINPUT, "cannot map: %s",
+		    strerror(errno));
+	m->base = p;
+	m->len = len;
+	if (p[0] == 0x1f && p[1] == 0x8b)
+		return nsl_err_set(err, NSL_EX_DATAERR, "gzip-compressed: rows "
+		    "are read in place, so a .npy for --vectors is kept "
+		    "uncompressed");
+	if (memcmp(p, MAGIC, MAGIC_LEN) != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "not a .npy file (no \\x93NUMPY magic)");
+	if (p[6] < 1 || p[6] > 3)
+		return nsl_err_set(err, NSL_EX_DATAERR,
+		    "unsupported .npy format version %d.%d", p[6], p[7]);
+	lenbytes = p[6] == 1 ? 2 : 4;
+	if (len < 8 + lenbytes)
+		return nsl_err_set(err, NSL_EX_DATAERR, "truncated header");
+	hlen = (uint64_t)p[8] | (uint64_t)p[9] << 8;
+	if (lenbytes == 4)
+		hlen |= (uint64_t)p[10] << 16 | (uint64_t)p[11] << 24;
+	if (hlen > MAX_HEADER || 8 + lenbytes + hlen > len)
+		return nsl_err_set(err, NSL_EX_DATAERR, "truncated header");
+	if (nsl_npy_parse_header(&m->a, (const char *)p + 8 + lenbytes,
+	    (size_t)hlen, err) != 0)
+		return -1;
+	m->a.data_offset = 8 + lenbytes + hlen;
+	if (m->a.fortran)
+		return nsl_err_set(err, NSL_EX_DATAERR, "Fortran-order array: "
+		    "rows are read in place, so save it in C order "
+		    "(numpy.ascontiguousarray)");
+	if (m->a.ndim < 1)
+		return nsl_err_set(err, NSL_EX_DATAERR, "0-d array: no rows");
+	m->rowbytes = (size_t)(m->a.ncols * (uint64_t)m->a.itemsize);
+	need = m->a.data_offset + m->a.rows * (uint64_t)m->rowbytes;
+	if (need != (uint64_t)len)
+		return nsl_err_set(err, NSL_EX_DATAERR, "%" PRIu64 " rows of "
+		    "%" PRIu64 " need %" PRIu64 " bytes, the file has %zu",
+		    m->a.rows, m->a.ncols, need, len);
+	m->data = p + m->a.data_offset;
+	m->drop_min = NSL_NPY_DROP;
+	return 0;
+}
+
+int
+nsl_npy_map_row(const struct nsl_npy_map *m, uint64_t r, double *out,
+    struct nsl_err *err)
+{
+	const unsigned char *p = m->data + r * m->rowbytes;
+	size_t j, d = (size_t)m->a.ncols;
+
+	if (r >= m->a.rows)
+		return nsl_err_set(err, NSL_EX_DATAERR, "row %" PRIu64 ": the "
+		    "array has %" PRIu64, r, m->a.rows);
+	if (m->a.kind == 'f' && !m->a.big && m->a.itemsize == 4) {
+		float f;
+
+		for (j = 0; j < d; j++) {
+			memcpy(&f, p + 4 * j, 4);
+			out[j] = f;
+		}
+	} else if (m->a.kind == 'f' && !m->a.big && m->a.itemsize == 8)
+		memcpy(out, p, d * sizeof(double));
+	else
+		for (j = 0; j < d; j++)
+			(void)decode(&m->a, p + j * (size_t)m->a.itemsize,
+			    &out[j], NULL);
+	for (j = 0; j < d; j++)
+		if (!isfinite(out[j]))
+			return nsl_err_set(err, NSL_EX_DATAERR, "row %" PRIu64
+			    ", column %zu: %g is not a finite number", r, j,
+			    out[j]);
+	return 0;
+}
+
+void
+nsl_npy_map_drop(struct nsl_npy_map *m, uint64_t r)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t lo, hi;
+
+	/* whole pages of rows before r, past the ones already dropped */
+	lo = ((uintptr_t)m->base + m->dropped) & ~(uintptr_t)(pg - 1);
+	hi = ((uintptr_t)(m->data + r * m->rowbytes)) & ~(uintptr_t)(pg - 1);
+	if (hi <= lo || hi - lo < m->drop_min)
+		return;
+	(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	m->dropped = hi - (uintptr_t)m->base;
+}
+
+void
+nsl_npy_map_close(struct nsl_npy_map *m)
+{
+	if (m->base != NULL)
+		munmap((void *)m->base, m->len);
+	memset(m, 0, sizeof(*m));
 }

@@ -9,10 +9,12 @@
 
 #include "nsl/buf.h"
 #include "nsl/coreset.h"
+#include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
 #include "nsl/labels.h"
+#include "nsl/npy.h"
 #include "nsl/num.h"
 #include "nsl/prune.h"
 #include "nsl/rng.h"
@@ -898,6 +900,9 @@ nsl_prune_set_release(struct nsl_prune_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int add_row(struct nsl_prune_set *, const double *, size_t,
+    struct nsl_err *);
+
 /* Read rec's vector onto the end of s->x. */
 static int
 add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
@@ -920,6 +925,14 @@ add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
 		if (!isfinite(s->v[j]))
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
 			    "not a finite number at index %zu", field, j);
+	return add_row(s, s->v, len, err);
+}
+
+/* v[0..len) onto the end of s->x (the record's, added next). */
+static int
+add_row(struct nsl_prune_set *s, const double *v, size_t len,
+    struct nsl_err *err)
+{
 	s->d = len;
 	if ((s->n + 1) * len > s->xcap) {
 		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
@@ -930,7 +943,7 @@ add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
 		s->x = x;
 		s->xcap = cap;
 	}
-	memcpy(s->x + s->n * len, s->v, len * sizeof(*s->v));
+	memcpy(s->x + s->n * len, v, len * sizeof(*v));
 	return 0;
 }
 
@@ -1031,11 +1044,13 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 	const struct nsl_prune_params *p = &J->p;
 	unsigned needs = strategies[p->strategy].needs;
 	struct nsl_prune_stats *stats = NULL;
+	struct nsl_dataset_vectors V;
 	struct nsl_prune_set set;
 	struct nsl_spool *spool;
 	struct nsl_writer *w;
 	struct nsl_rec rec;
 	unsigned char *keep = NULL;
+	uint64_t row;
 	size_t i, f;
 	int rc = -1, got;
 
@@ -1049,22 +1064,39 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		return oom(err);
 	}
 	nsl_rec_init(&rec, J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0);
+	memset(&V, 0, sizeof(V));
+	if (J->nvectors > 0 && !(needs & (NSL_PRUNE_NEEDS_VECTOR |
+	    NSL_PRUNE_NEEDS_EMBEDDING))) {
+		nsl_err_set(err, NSL_EX_USAGE, "--vectors: %s reads no vectors",
+		    strategies[p->strategy].name);
+		goto done;
+	}
+	if (J->nvectors > 0 && nsl_dataset_vectors_open(&V, J->vectors,
+	    J->nvectors, npaths, err) < 0)
+		goto done;
 	for (f = 0; f < npaths; f++) {
 		if (nsl_spool_open(spool, paths[f], err))
 			goto done;
-		while ((got = nsl_spool_next(spool, &rec, err)) == 1) {
-			if (nsl_prune_set_add(&set, &rec, needs &
+		for (row = 0; (got = nsl_spool_next(spool, &rec, err)) == 1;
+		    row++) {
+			/* a .npy row stands for the vector field */
+			if ((J->nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
+			    row, err) != 0 || add_row(&set, V.v, V.d,
+			    err) != 0)) || nsl_prune_set_add(&set, &rec, needs &
 			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
 			    needs & (NSL_PRUNE_NEEDS_VECTOR |
-			    NSL_PRUNE_NEEDS_EMBEDDING) ? J->field : NULL,
-			    J->by, err) != 0) {
+			    NSL_PRUNE_NEEDS_EMBEDDING) && J->nvectors == 0 ?
+			    J->field : NULL, J->by, err) != 0) {
 				nsl_spool_locate(spool, err);
 				goto done;
 			}
+			if (J->nvectors > 0)
+				nsl_npy_map_drop(&V.map[f], row);
 			if ((set.n & 1023) == 0 && J->progress != NULL)
 				J->progress(J->progress_arg, set.n);
 		}
-		if (got < 0)
+		if (got < 0 || (J->nvectors > 0 && nsl_dataset_vectors_end(&V,
+		    f, row, paths[f], err) < 0))
 			goto done;
 	}
 	if (J->progress != NULL)
@@ -1113,5 +1145,6 @@ done:
 	nsl_rec_release(&rec);
 	nsl_prune_set_release(&set);
 	nsl_spool_free(spool);
+	nsl_dataset_vectors_close(&V);
 	return rc;
 }

@@ -456,6 +456,15 @@ nsl_score_check(const struct nsl_score_job *J)
 		if (metrics[J->metric[m]].needs & NSL_SCORE_NEEDS_VALID &&
 		    (why = nsl_score_lava_check(J)) != NULL)
 			return why;
+		/* a .npy row stands for the whole set's vector field only */
+		if (J->nvectors > 0 && (!(metrics[J->metric[m]].needs &
+		    NSL_SCORE_NEEDS_SET) || metrics[J->metric[m]].needs &
+		    NSL_SCORE_NEEDS_VALID)) {
+			snprintf(msg, sizeof(msg), "--vectors: for prototype, "
+			    "class-prototype and knn, not %s",
+			    metrics[J->metric[m]].name);
+			return msg;
+		}
 	}
 	return NULL;
 }
@@ -938,6 +947,7 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
 	const struct nsl_score_job *J = R->job;
+	struct nsl_dataset_vectors V;
 	struct nsl_dataset ds;
 	int need_labels = 0, proto_labels = 0, rc = -1;
 	size_t m, i;
@@ -953,9 +963,15 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 			proto_labels = 1;
 	}
 	memset(&ds, 0, sizeof(ds));
-	if (nsl_dataset_read(&ds, paths, npaths, J->field,
-	    need_labels || proto_labels ? J->label_field : NULL,
-	    NSL_DATASET_KEEP_LINES, err) < 0) {
+	memset(&V, 0, sizeof(V));
+	if (J->nvectors > 0 && nsl_dataset_vectors_open(&V, J->vectors,
+	    J->nvectors, npaths, err) < 0)
+		goto out;
+	if ((J->nvectors > 0 ? nsl_dataset_read_vectors(&ds, paths, npaths,
+	    &V, need_labels || proto_labels ? J->label_field : NULL,
+	    NSL_DATASET_KEEP_LINES, err) : nsl_dataset_read(&ds, paths, npaths,
+	    J->field, need_labels || proto_labels ? J->label_field : NULL,
+	    NSL_DATASET_KEEP_LINES, err)) < 0) {
 		if (proto_labels && !need_labels && strstr(err->msg,
 		    J->label_field) != NULL) {
 			char msg[sizeof(err->msg)];
@@ -1009,6 +1025,7 @@ out:
 	free(R->whole);
 	free(R->clusters);
 	nsl_dataset_release(&ds);
+	nsl_dataset_vectors_close(&V);
 	return rc;
 }
 

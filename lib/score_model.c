@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nsl/buf.h"
+#include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
@@ -100,14 +101,30 @@ rows_add(struct rows *R)
 	return R->x + R->n++ * R->d;
 }
 
-/* rec's vector field into R->v, of the length of the first. */
+/* rec's vector field (or its row of V) into R->v, of the length of
+ * the first. */
 static int
-read_vector(struct rows *R, const struct nsl_rec *rec, const char *field,
-    struct nsl_err *err)
+read_vector(struct rows *R, struct nsl_dataset_vectors *V,
+    const struct nsl_rec *rec, const char *field, struct nsl_err *err)
 {
-	long f = nsl_rec_require(rec, field, err);
+	long f;
 	size_t len = 0;
 
+	if (V != NULL) {
+		if (R->d != 0 && V->d != R->d)
+			return nsl_err_set(err, NSL_EX_DATAERR, "%s: rows of "
+			    "%zu numbers, expected %zu", V->paths[0], V->d,
+			    R->d);
+		if (nsl_dataset_vectors_get(V, err) < 0)
+			return -1;
+		R->d = V->d;
+		if (R->v == NULL && (R->v = malloc(V->d * sizeof(double))) ==
+		    NULL)
+			return oom(err);
+		memcpy(R->v, V->v, V->d * sizeof(double));
+		return 0;
+	}
+	f = nsl_rec_require(rec, field, err);
 	if (f < 0 || nsl_rec_vector(rec, (size_t)f, &R->v, &len, &R->vcap,
 	    err) < 0)
 		return -1;
@@ -212,6 +229,7 @@ struct fit {
 	double *sum;			/* class-prototype mean: classes x d */
 	size_t *count, ncap;
 	struct nsl_buf key;
+	struct nsl_dataset_vectors *V;	/* or NULL */
 };
 
 static int
@@ -222,8 +240,10 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 	double *row;
 	long l = 0;
 	size_t j;
+	/* a sample's rows from .npy files are read when taken, not all */
+	int lazy = T->V != NULL && T->S.cap > 0;
 
-	if (read_vector(&T->R, rec, J->field, err) < 0)
+	if (!lazy && read_vector(&T->R, T->V, rec, J->field, err) < 0)
 		return -1;
 	if (T->labels != NULL && (l = nsl_labels_add(T->labels, rec,
 	    J->label_field, err)) < 0)
@@ -266,7 +286,11 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 			return oom(err);
 	} else if ((row = rows_add(&T->R)) == NULL)
 		return oom(err);
-	if (row != NULL)
+	if (row != NULL && lazy) {
+		if (nsl_dataset_vectors_get(T->V, err) < 0)
+			return -1;
+		memcpy(row, T->V->v, T->R.d * sizeof(double));
+	} else if (row != NULL)
 		memcpy(row, T->R.v, T->R.d * sizeof(double));
 	if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		if (T->R.n > T->licap) {
@@ -282,17 +306,22 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 	return 0;
 }
 
-/* The rows sampled, in increasing hash order (not the order read). */
+/*
+ * The rows sampled, in increasing hash order (not the order read):
+ * permuted in place, cycle by cycle through one spare row, so the sample
+ * is held once (k p d numbers), not twice.
+ */
 static int
 sample_order(struct fit *T, struct nsl_err *err)
 {
 	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
-	double *x = malloc((T->S.n + 1) * T->R.d * sizeof(double));
-	size_t i, d = T->R.d;
+	double *tmp = malloc((T->R.d + 1) * sizeof(double));
+	size_t i, j, d = T->R.d, rowb = d * sizeof(double);
+	double *x = T->R.x;
 
-	if (o == NULL || x == NULL) {
+	if (o == NULL || tmp == NULL) {
 		free(o);
-		free(x);
+		free(tmp);
 		return oom(err);
 	}
 	for (i = 0; i < T->S.n; i++) {
@@ -300,12 +329,24 @@ sample_order(struct fit *T, struct nsl_err *err)
 		o[i].slot = T->S.slot[i];
 	}
 	qsort(o, T->S.n, sizeof(*o), cmp_hashed);
-	for (i = 0; i < T->S.n; i++)
-		memcpy(x + i * d, T->R.x + o[i].slot * d, d * sizeof(double));
-	free(T->R.x);
+	/* row i takes slot o[i].slot's row; a done slot is marked n */
+	for (i = 0; i < T->S.n; i++) {
+		if (o[i].slot == T->S.n || o[i].slot == i)
+			continue;
+		memcpy(tmp, x + i * d, rowb);
+		for (j = i; o[j].slot != i; ) {
+			size_t from = o[j].slot;
+
+			memcpy(x + j * d, x + from * d, rowb);
+			o[j].slot = T->S.n;
+			j = from;
+		}
+		memcpy(x + j * d, tmp, rowb);
+		o[j].slot = T->S.n;
+	}
 	free(o);
-	T->R.x = x;
-	T->R.n = T->R.cap = T->S.n;
+	free(tmp);
+	T->R.n = T->S.n;
 	return 0;
 }
 
@@ -401,9 +442,11 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
     struct nsl_err *err)
 {
 	int metric = J->metric[0], rc = -1;
+	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct fit T;
 
+	memset(&V, 0, sizeof(V));
 	nsl_score_model_init(M);
 	memset(&T, 0, sizeof(T));
 	T.J = J;
@@ -431,7 +474,15 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 		oom(err);
 		goto out;
 	}
-	if (nsl_rec_each(paths, npaths, &rec, fit_each, &T, err) != 0)
+	if (J->nvectors > 0) {
+		if (nsl_dataset_vectors_open(&V, J->vectors, J->nvectors,
+		    npaths, err) < 0)
+			goto out;
+		T.V = &V;
+		T.R.d = V.d;	/* the sample's rows are of this width */
+	}
+	if (nsl_dataset_each(paths, npaths, T.V, &rec, fit_each, &T,
+	    err) != 0)
 		goto out;
 	M->d = T.R.d;
 	if (T.R.d == 0) {
@@ -471,6 +522,7 @@ out:
 	nsl_labels_free(T.labels);
 	nsl_buf_release(&T.key);
 	nsl_rec_release(&rec);
+	nsl_dataset_vectors_close(&V);
 	if (rc < 0)
 		nsl_score_model_release(M);
 	return rc;
@@ -664,7 +716,15 @@ struct apply {
 	const char *skip[2];
 	size_t nskip;
 	struct nsl_writer *w;
+	struct nsl_dataset_vectors *V;	/* or NULL */
+	/* prototype: the batch waiting for its assignment */
+	double *bx;		/* APPLY_BATCH x d, normalised rows */
+	size_t *bc, *boff, nb;	/* clusters, line offsets (nb + 1), count */
+	struct nsl_buf blines;
+	struct nsl_rec brec;
 };
+
+#define APPLY_BATCH 512
 
 /* Mean distance to the k nearest reference rows, itself left out. */
 static double
@@ -698,6 +758,61 @@ knn_score(const struct nsl_score_model *M, const double *x, double *kd)
 	return s / (double)cnt;
 }
 
+/* Write rec with the score (and prototype's cluster) spliced in. */
+static int
+apply_write(struct apply *A, const struct nsl_rec *rec, double score,
+    size_t c, struct nsl_err *err)
+{
+	const struct nsl_score_job *J = A->J;
+	struct nsl_obj o;
+
+	nsl_buf_reset(&A->out);
+	nsl_obj_begin(&o, &A->out);
+	if (J->float32)
+		o.style = NSL_NUM_FLOAT32;
+	nsl_obj_copy_except(&o, rec, A->skip, A->nskip);
+	nsl_obj_key(&o, J->out_field);
+	nsl_obj_number(&o, score);
+	if (A->M->metric == NSL_SCORE_PROTOTYPE) {
+		nsl_obj_key(&o, J->cluster_field);
+		nsl_obj_integer(&o, (long long)c);
+	}
+	nsl_obj_end(&o);
+	return nsl_writer_write(A->w, A->out.data, A->out.len, err);
+}
+
+/*
+ * Prototype's records wait in a batch of APPLY_BATCH: one assignment of
+ * many rows is a matrix product, of one row k separate dot products and
+ * the centres' set-up each time.  Each row's nearest centre is exact
+ * (nsl/kmeans.h), so the batch does not change a byte.
+ */
+static int
+apply_flush(struct apply *A, struct nsl_err *err)
+{
+	const struct nsl_score_model *M = A->M;
+	size_t i, d = M->d;
+
+	if (A->nb == 0)
+		return 0;
+	nsl_kmeans_assign(A->bx, A->nb, d, M->x, M->rows, A->bc, NULL);
+	for (i = 0; i < A->nb; i++) {
+		const double *x = A->bx + i * d, *cen = M->x + A->bc[i] * d;
+		double nx = nsl_vec_norm(x, d), nc = nsl_vec_norm(cen, d);
+		double score = nx == 0 || nc == 0 ? 1.0 : 1.0 -
+		    nsl_vec_dot(x, cen, d) / (nx * nc);
+
+		/* parsed once already: this cannot fail */
+		if (nsl_rec_parse(&A->brec, A->blines.data + A->boff[i],
+		    A->boff[i + 1] - A->boff[i], err) < 0 ||
+		    apply_write(A, &A->brec, score, A->bc[i], err) < 0)
+			return -1;
+	}
+	A->nb = 0;
+	nsl_buf_reset(&A->blines);
+	return 0;
+}
+
 static int
 apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
     struct nsl_err *err)
@@ -705,27 +820,25 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	const struct nsl_score_model *M = A->M;
 	const struct nsl_score_job *J = A->J;
 	double score = 0, *x;
-	size_t c = 0, d = M->d;
-	struct nsl_obj o;
+	size_t d = M->d;
 
-	if (read_vector(&A->R, rec, J->field, err) < 0)
+	(void)w;
+	if (read_vector(&A->R, A->V, rec, J->field, err) < 0)
 		return -1;
 	if (A->R.d != d)
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
 		    "numbers, the model's rows have %zu", J->field, A->R.d, d);
 	x = A->R.v;
 	if (M->metric == NSL_SCORE_PROTOTYPE) {
-		const double *cen;
-		double nx, nc;
-
-		/* nsl_score_prototype's steps on one row */
+		/* nsl_score_prototype's steps on the batch's rows */
 		nsl_vec_normalize_rows(x, 1, d);
-		nsl_kmeans_assign(x, 1, d, M->x, M->rows, &c, NULL);
-		cen = M->x + c * d;
-		nx = nsl_vec_norm(x, d);
-		nc = nsl_vec_norm(cen, d);
-		score = nx == 0 || nc == 0 ? 1.0 : 1.0 - nsl_vec_dot(x, cen,
-		    d) / (nx * nc);
+		memcpy(A->bx + A->nb * d, x, d * sizeof(double));
+		A->boff[A->nb] = A->blines.len;
+		nsl_buf_add(&A->blines, rec->line, rec->len);
+		A->boff[++A->nb] = A->blines.len;
+		if (nsl_buf_failed(&A->blines))
+			return oom(err);
+		return A->nb == APPLY_BATCH ? apply_flush(A, err) : 0;
 	} else if (M->metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		long f = nsl_rec_require(rec, J->label_field, err), l;
 
@@ -739,19 +852,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 		score = sqrt(nsl_vec_sqdist(x, M->x + (size_t)l * d, d));
 	} else
 		score = knn_score(M, x, A->kd);
-	nsl_buf_reset(&A->out);
-	nsl_obj_begin(&o, &A->out);
-	if (J->float32)
-		o.style = NSL_NUM_FLOAT32;
-	nsl_obj_copy_except(&o, rec, A->skip, A->nskip);
-	nsl_obj_key(&o, J->out_field);
-	nsl_obj_number(&o, score);
-	if (M->metric == NSL_SCORE_PROTOTYPE) {
-		nsl_obj_key(&o, J->cluster_field);
-		nsl_obj_integer(&o, (long long)c);
-	}
-	nsl_obj_end(&o);
-	return nsl_writer_write(w, A->out.data, A->out.len, err);
+	return apply_write(A, rec, score, 0, err);
 }
 
 static int
@@ -767,6 +868,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
     const struct nsl_score_job *J, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
+	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct apply A;
 	int rc = -1;
@@ -779,6 +881,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 		return nsl_err_set(err, NSL_EX_USAGE, "--cluster-field %s: a "
 		    "score is written to that field", J->cluster_field);
 	memset(&A, 0, sizeof(A));
+	memset(&V, 0, sizeof(V));
 	A.M = M;
 	A.J = J;
 	A.R.d = M->d;
@@ -788,17 +891,35 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	nsl_buf_init(&A.key);
 	nsl_buf_init(&A.out);
 	nsl_rec_init(&rec, 0);
-	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL) {
+	nsl_buf_init(&A.blines);
+	nsl_rec_init(&A.brec, 0);
+	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL ||
+	    (A.bx = malloc(APPLY_BATCH * M->d * sizeof(double))) == NULL ||
+	    (A.bc = malloc(APPLY_BATCH * sizeof(size_t))) == NULL ||
+	    (A.boff = malloc((APPLY_BATCH + 1) * sizeof(size_t))) == NULL) {
 		oom(err);
 		goto out;
 	}
 	A.w = w;
-	if (nsl_rec_each(paths, npaths, &rec, apply_each, &A, err) != 0)
+	if (J->nvectors > 0) {
+		if (nsl_dataset_vectors_open(&V, J->vectors, J->nvectors,
+		    npaths, err) < 0)
+			goto out;
+		A.V = &V;
+	}
+	if (nsl_dataset_each(paths, npaths, A.V, &rec, apply_each, &A,
+	    err) != 0 || apply_flush(&A, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(A.kd);
+	free(A.bx);
+	free(A.bc);
+	free(A.boff);
+	nsl_buf_release(&A.blines);
+	nsl_rec_release(&A.brec);
 	free(A.R.v);
+	nsl_dataset_vectors_close(&V);
 	nsl_buf_release(&A.key);
 	nsl_buf_release(&A.out);
 	nsl_rec_release(&rec);

@@ -17,6 +17,7 @@
 
 static struct nsl_prune_job job = { .score_field = "score" };
 static const char *save_plan, *plan_path, *id_field = "id";
+static struct nsl_strlist vectors;
 static int strategy, report, list;
 static const char *strategy_names[16];
 
@@ -60,6 +61,9 @@ static const struct nsl_opt opts[] = {
 	    .excl = 2),
 	NSL_OPT_STRING(0, "id-field", &id_field, "NAME",
 	    "with --save-plan: the unique record id"),
+	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...",
+	    "dedup and the coresets: the vectors from .npy files, one beside "
+	    "each input in order (row i: its record i)"),
 	NSL_OPT_FLAG(0, "report", &report,
 	    "print kept counts and score ranges to stderr"),
 	NSL_OPT_END()
@@ -111,6 +115,8 @@ main(int argc, char **argv)
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
+	if (vectors.n > 0 && (plan_path != NULL || save_plan != NULL))
+		nsl_usage_error("--vectors: not with --plan or --save-plan");
 	if (plan_path != NULL) {
 		struct nsl_prune_plan plan;
 
@@ -141,6 +147,8 @@ main(int argc, char **argv)
 	    (why = nsl_prune_plan_check(&job)) != NULL))
 		nsl_usage_error("%s", why);
 	job.field = cli.common.field;
+	job.vectors = (const char *const *)vectors.v;
+	job.nvectors = vectors.n;
 	job.output = cli.common.output;
 	job.allow_nonfinite = cli.common.allow_nonfinite;
 	snprintf(prefix, sizeof(prefix), "%s: ", nsl_progname());
@@ -166,6 +174,7 @@ main(int argc, char **argv)
 	if (text.len > 0)
 		fputs(text.data, stderr);
 	nsl_buf_release(&text);
+	nsl_strlist_release(&vectors);
 	nsl_cli_release(&cli);
 	return nsl_finish();
 }

@@ -22,6 +22,7 @@ static struct nsl_score_job job = {
 	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn"
 };
 static struct nsl_score_fit fit = { .id_field = "id" };
+static struct nsl_strlist vectors;
 static const char *save_model, *model_path;
 static int center, list;
 static char metric_help[1024];
@@ -93,6 +94,8 @@ static const struct nsl_opt opts[] = {
 	    "records of smallest seeded id hash", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_STRING(0, "id-field", &fit.id_field, "NAME",
 	    "the record id hashed by --max-per-centroid"),
+	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...", "whole-set "
+	    "metrics: embeddings from .npy files, one beside each input"),
 	NSL_OPT_STRING(0, "label-field", &job.label_field, "NAME",
 	    "class index field"),
 	NSL_OPT_STRING(0, "logits-field", &job.logits_field, "NAME",
@@ -159,6 +162,8 @@ main(int argc, char **argv)
 	job.field = cli.common.field;
 	job.seed = cli.common.seed;
 	job.float32 = cli.common.float32;
+	job.vectors = (const char *const *)vectors.v;
+	job.nvectors = vectors.n;
 	files = (const char *const *)argv + cli.optind;
 	nfiles = (size_t)(argc - cli.optind);
 	if ((why = nsl_score_check(&job)) != NULL ||
@@ -182,6 +187,7 @@ main(int argc, char **argv)
 	if (nsl_writer_commit(w, &err) < 0)
 		nsl_die_err(&err);
 	nsl_score_model_release(&model);
+	nsl_strlist_release(&vectors);
 	nsl_cli_release(&cli);
 	return nsl_finish();
 }

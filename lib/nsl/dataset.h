@@ -26,9 +26,11 @@
 #define NSL_DATASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 
 struct nsl_labels;
 
@@ -86,5 +88,70 @@ void nsl_dataset_release(struct nsl_dataset *);
  * training set's.
  */
 long nsl_dataset_label_index(const struct nsl_dataset *, const char *text);
+
+/*
+ * Vectors kept beside the records: .npy files, the f-th holding the rows
+ * of the f-th JSONL file (row i is the file's i-th record), mapped and
+ * read row by row (nsl/npy.h).  Embeddings at width 2048 are ~20 KB of
+ * number text a record, and are usually stored this way: the JSONL then
+ * gives only ids and labels.  Invariants after a successful open: n
+ * files, all with rows of d >= 1 numbers (float32 or float64, or any
+ * numeric dtype numpy writes); v holds d numbers, the row last read.
+ */
+struct nsl_npy_map;
+
+struct nsl_dataset_vectors {
+	struct nsl_npy_map *map;
+	const char **paths;	/* borrowed */
+	size_t n, d;
+	double *v;
+	size_t file;		/* nsl_dataset_each's record: its file */
+	uint64_t row;		/* and its index there */
+};
+
+/*
+ * Map vecpaths[0..nvec), one per JSONL input (npaths of them; 0 means
+ * standard input, one file).  Returns 0, or -1 with err set: a count
+ * that differs is NSL_EX_USAGE; a file that cannot be opened
+ * NSL_EX_NOINPUT; a bad header, Fortran order or rows of another width
+ * than the first file's NSL_EX_DATAERR.  Close V after a failure too.
+ */
+int nsl_dataset_vectors_open(struct nsl_dataset_vectors *,
+    const char *const *vecpaths, size_t nvec, size_t npaths,
+    struct nsl_err *err);
+
+/* Row `row` of file `file` into V->v; NSL_EX_DATAERR past the last row
+ * ("record 5, but a.npy has 4 rows") or for a NaN or infinite number. */
+int nsl_dataset_vectors_row(struct nsl_dataset_vectors *, size_t file,
+    uint64_t row, struct nsl_err *err);
+
+/* After the last record of file `file` (nrec records): NSL_EX_DATAERR at
+ * jsonl when the .npy has another number of rows. */
+int nsl_dataset_vectors_end(struct nsl_dataset_vectors *, size_t file,
+    uint64_t nrec, const char *jsonl, struct nsl_err *err);
+
+void nsl_dataset_vectors_close(struct nsl_dataset_vectors *);
+
+/* The row of nsl_dataset_each's record (V->file, V->row) into V->v. */
+int nsl_dataset_vectors_get(struct nsl_dataset_vectors *, struct nsl_err *);
+
+/*
+ * nsl_rec_each (nsl/json.h) with V: before fn sees a record, V->file and
+ * V->row say where its row is (fn reads it with nsl_dataset_vectors_get
+ * if it needs it: a sample reads only the rows it takes), a record past
+ * the .npy's last row is an error, and the counts are checked at each
+ * file's end.  V NULL is nsl_rec_each itself.
+ */
+int nsl_dataset_each(const char *const *paths, size_t npaths,
+    struct nsl_dataset_vectors *V, struct nsl_rec *rec, nsl_rec_fn *fn,
+    void *arg, struct nsl_err *err);
+
+/*
+ * nsl_dataset_read with the vectors from V instead of a field: x is
+ * filled from the .npy rows; the records need no vector field.
+ */
+int nsl_dataset_read_vectors(struct nsl_dataset *, const char *const *paths,
+    size_t npaths, struct nsl_dataset_vectors *V, const char *label_field,
+    unsigned flags, struct nsl_err *err);
 
 #endif

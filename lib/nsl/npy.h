@@ -140,4 +140,48 @@ void nsl_npy_out_release(struct nsl_npy_out *);
 size_t nsl_npy_format_header(char *buf, size_t size, const char *descr,
     int fortran, const uint64_t *shape, int ndim);
 
+/*
+ * A .npy file mapped read-only, for reading rows by index: the embeddings
+ * of a JSONL shard kept beside it (row i is the shard's record i).  The
+ * file must be a plain file (no .gz, no pipe) in C order with at least one
+ * axis; rows and ncols are those of struct nsl_npy above.  Nothing is
+ * read until a row is asked for: a row costs its own pages, and rows
+ * read in order can be given back with nsl_npy_map_drop, so the resident
+ * size stays bounded however large the file.
+ */
+struct nsl_npy_map {
+	struct nsl_npy a;	/* the header: kind, itemsize, rows, ncols */
+	size_t drop_min;	/* bytes given back at least at once:
+				 * NSL_NPY_DROP after the open */
+	const unsigned char *base;	/* private from here on */
+	const unsigned char *data;
+	size_t len, rowbytes, dropped;
+};
+
+/* Bytes of rows behind the reader given back at once. */
+#define NSL_NPY_DROP ((size_t)16 << 20)
+
+/*
+ * Map path and check its header and size (rows x ncols x itemsize bytes
+ * after the header, exactly).  Returns 0, or -1 with err set at path:
+ * NSL_EX_NOINPUT when it cannot be opened or is not a regular file,
+ * NSL_EX_DATAERR for a bad header, Fortran order or a wrong size.
+ * Close m after a failure too.
+ */
+int nsl_npy_map_open(struct nsl_npy_map *, const char *path,
+    struct nsl_err *err);
+
+/*
+ * Row r into out[0..ncols) as doubles (float32 widened exactly).  Returns
+ * 0, or -1 with err set (NSL_EX_DATAERR) for r past the last row or an
+ * element that is NaN or infinite.
+ */
+int nsl_npy_map_row(const struct nsl_npy_map *, uint64_t r, double *out,
+    struct nsl_err *err);
+
+/* Give back the pages of the rows before r (reading in order). */
+void nsl_npy_map_drop(struct nsl_npy_map *, uint64_t r);
+
+void nsl_npy_map_close(struct nsl_npy_map *);
+
 #endif

@@ -269,6 +269,10 @@ struct nsl_prune_job {
 	struct nsl_prune_params p;
 	const char *score_field;	/* "score" */
 	const char *field;		/* dedup's vectors: "embedding" */
+	/* or the vectors from .npy files, one beside each input
+	 * (nsl/dataset.h), the field not read */
+	const char *const *vectors;
+	size_t nvectors;
 	const char *by;			/* group field, or NULL */
 	const char *output;		/* NULL: standard output */
 	int allow_nonfinite;

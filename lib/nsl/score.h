@@ -193,6 +193,10 @@ struct nsl_score_job {
 	const char *masked_loss_field;	/* "loss_masked" */
 	const char *holdout_loss_field;	/* "loss_holdout" */
 	const char *valid;		/* lava: the validation set */
+	/* embeddings from .npy files, one beside each input (nsl/dataset.h):
+	 * the field is not read (whole-set metrics only) */
+	const char *const *vectors;
+	size_t nvectors;
 	const char *lava_inner;		/* lava: otdd's inner, "sinkhorn" */
 };
 
