@@ -452,3 +452,27 @@ PYEOF
 	    "$FIX/ivf-points.jsonl"
 	fails_cleanly 64 'index' --metric knn --index hnsw "$FIX/ivf-points.jsonl"
 }
+
+@test "knn --index ivf --save-model: the index is saved once and applied per shard" {
+	local a=(--metric knn --neighbours 5 --index ivf --lists 12 --nprobe 2)
+	nsl-score -q "${a[@]}" "$FIX/ivf-points.jsonl" > "$T/whole"
+	nsl-score -q "${a[@]}" --save-model "$T/m" "$FIX/ivf-points.jsonl"
+	# the header names the index; 12 centroid lines; each row its list
+	run jq -c 'select(.nsl) | [.index, .lists, .nprobe]' "$T/m"
+	assert_output '["ivf",12,2]'
+	run jq -s '[.[] | select(.centroid)] | length' "$T/m"
+	assert_output 12
+	run jq -s '[.[] | select(.row) | .list | select(. >= 0 and . < 12)] | length' "$T/m"
+	assert_output 300
+	# two shards scored by the model: the whole run's neighbours, the
+	# same distances summed in the same order, so the same bytes
+	head -n 150 "$FIX/ivf-points.jsonl" > "$T/s1"
+	tail -n +151 "$FIX/ivf-points.jsonl" > "$T/s2"
+	{ nsl-score --metric knn --model "$T/m" "$T/s1"
+	  nsl-score --metric knn --model "$T/m" "$T/s2"; } > "$T/sharded"
+	cmp "$T/whole" "$T/sharded"
+	# a list number out of range is bad data, at its line
+	sed '14s/"list":[0-9]*/"list":12/' "$T/m" > "$T/bad"
+	fails_cleanly 65 'bad:14: field "list"' --metric knn --model "$T/bad" \
+	    "$FIX/ivf-points.jsonl"
+}
