@@ -251,24 +251,26 @@ ws_free(struct ws *w)
 	free(w->kp);
 }
 
+/* Room for blocks of qb <= QBLOCK queries (one, applying a model). */
 static int
-ws_alloc(struct ws *w, size_t L, size_t d, size_t k, size_t nprobe)
+ws_alloc(struct ws *w, size_t qb, size_t L, size_t d, size_t k,
+    size_t nprobe)
 {
 	memset(w, 0, sizeof(*w));
-	w->pcap = QBLOCK * nprobe + L;
+	w->pcap = qb * nprobe + L;
 	w->cd = malloc(L * sizeof(double));
 	w->plist = malloc(w->pcap * sizeof(size_t));
-	w->poff = malloc((QBLOCK + 1) * sizeof(size_t));
-	w->skip = malloc(QBLOCK * sizeof(size_t));
+	w->poff = malloc((qb + 1) * sizeof(size_t));
+	w->skip = malloc(qb * sizeof(size_t));
 	w->cnt = malloc((L + 1) * sizeof(size_t));
 	w->at = malloc((L + 1) * sizeof(size_t));
 	w->who = malloc(w->pcap * sizeof(size_t));
-	w->qb = malloc(QBLOCK * d * sizeof(double));
-	w->qg = malloc(QBLOCK * d * sizeof(double));
-	w->qsq = malloc(QBLOCK * sizeof(double));
-	w->g = malloc((size_t)QBLOCK * CCOLS * sizeof(double));
-	w->kd = malloc(QBLOCK * k * sizeof(double));
-	w->kp = malloc(QBLOCK * k * sizeof(size_t));
+	w->qb = malloc(qb * d * sizeof(double));
+	w->qg = malloc(qb * d * sizeof(double));
+	w->qsq = malloc(qb * sizeof(double));
+	w->g = malloc(qb * CCOLS * sizeof(double));
+	w->kd = malloc(qb * k * sizeof(double));
+	w->kp = malloc(qb * k * sizeof(size_t));
 	return w->cd && w->plist && w->poff && w->skip && w->cnt && w->at &&
 	    w->who && w->qb && w->qg && w->qsq && w->g && w->kd && w->kp ?
 	    0 : -1;
@@ -508,7 +510,8 @@ nsl_ivf_search(const struct nsl_ivf *v, const double *q, size_t m,
 		return oom(err);
 	}
 	for (t = 0; t < nt; t++)
-		if (ws_alloc(&ws[t], v->lists, v->d, k, nprobe) < 0 ||
+		if (ws_alloc(&ws[t], m < QBLOCK ? m : QBLOCK,
+		    v->lists, v->d, k, nprobe) < 0 ||
 		    (pk[t] = malloc(k * sizeof(**pk))) == NULL)
 			fail = 1;
 	/* the threads are OpenMP's: a threaded GEMM inside would

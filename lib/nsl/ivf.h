@@ -26,7 +26,8 @@
  *
  * Memory: build: the copy (n x d numbers), the centroids (lists x d),
  * 2 n row numbers, the k-means sample (min(n, 256 lists) x d) and its
- * work space; search: per thread 256 (lists + 4096 + d + 2 k) numbers.
+ * work space; search: per thread b (4096 + d + 2 k + nprobe) + 3 lists
+ * numbers, b = min(m, 256) queries a block.
  *
  * Ownership: struct nsl_ivf owns its arrays (nsl_ivf_release frees
  * them); every pointer argument is borrowed.
