@@ -454,9 +454,10 @@ PYEOF
 }
 
 @test "knn --index ivf --save-model: the index is saved once and applied per shard" {
-	local a=(--metric knn --neighbours 5 --index ivf --lists 12 --nprobe 2)
-	nsl-score -q "${a[@]}" "$FIX/ivf-points.jsonl" > "$T/whole"
-	nsl-score -q "${a[@]}" --save-model "$T/m" "$FIX/ivf-points.jsonl"
+	nsl-score -q --metric knn --neighbours 5 --index ivf --lists 12 \
+	    --nprobe 2 "$FIX/ivf-points.jsonl" > "$T/whole"
+	nsl-score -q --metric knn --neighbours 5 --index ivf --lists 12 \
+	    --nprobe 2 --save-model "$T/m" "$FIX/ivf-points.jsonl"
 	# the header names the index; 12 centroid lines; each row its list
 	run jq -c 'select(.nsl) | [.index, .lists, .nprobe]' "$T/m"
 	assert_output '["ivf",12,2]'
