@@ -9,10 +9,13 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
+#include "nsl/ivf.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
+#include "nsl/rng.h"
 #include "nsl/score.h"
 #include "nsl/score_values.h"
 #include "nsl/vec.h"
@@ -409,6 +412,21 @@ nsl_score_metric_name(int m)
 	return m >= 0 && m < NSL_SCORE_NMETRICS ? metrics[m].name : NULL;
 }
 
+void
+nsl_score_metric_help(char *buf, size_t size)
+{
+	size_t len;
+	int m;
+
+	len = (size_t)snprintf(buf, size, "one or more of, comma-separated:");
+	for (m = 0; m < NSL_SCORE_NMETRICS && len < size; m++)
+		len += (size_t)snprintf(buf + len, size - len, " %s,",
+		    metrics[m].name);
+	if (len < size)
+		snprintf(buf + len - 1, size - len + 1,
+		    " (--list-metrics says what each reads)");
+}
+
 int
 nsl_score_metric_parse(const char *name)
 {
@@ -764,21 +782,12 @@ out:
 	return rc;
 }
 
-int
-nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
-    struct nsl_err *err)
+/* score[i]: the mean of row i's k distances, summed in their order. */
+static void
+knn_mean(const double *dist, size_t n, size_t k, double *score)
 {
-	double *dist;
 	size_t i, t;
 
-	if (k == 0 || k >= n)	/* the search's own message */
-		return nsl_score_knn_neighbours(x, n, d, k, NULL, NULL, err);
-	if ((dist = malloc(n * k * sizeof(double))) == NULL)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (nsl_score_knn_neighbours(x, n, d, k, dist, NULL, err) < 0) {
-		free(dist);
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		double s = 0;
 
@@ -791,8 +800,82 @@ nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
 			s /= (double)k;
 		score[i] = s;
 	}
+}
+
+int
+nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
+    struct nsl_err *err)
+{
+	double *dist;
+
+	if (k == 0 || k >= n)	/* the search's own message */
+		return nsl_score_knn_neighbours(x, n, d, k, NULL, NULL, err);
+	if ((dist = malloc(n * k * sizeof(double))) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (nsl_score_knn_neighbours(x, n, d, k, dist, NULL, err) < 0) {
+		free(dist);
+		return -1;
+	}
+	knn_mean(dist, n, k, score);
 	free(dist);
 	return 0;
+}
+
+int
+nsl_score_knn_ivf(const double *x0, size_t n, size_t d, size_t k,
+    size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
+    double *score, double *recall, struct nsl_err *err)
+{
+	struct nsl_ivf ivf;
+	const char *why;
+	double *dist = NULL, *copy = NULL;
+	const double *x;
+	size_t *idx = NULL, *pick = NULL, i;
+	int ke = 0, rc = -1;
+
+	if (lists == 0)
+		for (lists = 1; lists * lists < n; lists++)
+			;
+	if ((why = nsl_ivf_check(n, lists, nprobe, k)) != NULL)
+		return nsl_err_set(err, NSL_EX_DATAERR, "knn: %s", why);
+	if (recall != NULL)
+		*recall = 1;
+	if (nprobe >= lists)	/* every list: the exact search's bytes */
+		return nsl_score_knn(x0, n, d, k, score, err);
+	nsl_ivf_init(&ivf);
+	if (nsample > n)
+		nsample = n;
+	dist = malloc(n * k * sizeof(double));
+	idx = malloc(n * k * sizeof(size_t));
+	pick = malloc((nsample + 1) * sizeof(size_t));
+	if (!dist || !idx || !pick ||
+	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (nsl_ivf_build(&ivf, x, n, d, lists, seed, err) < 0 ||
+	    nsl_ivf_search(&ivf, NULL, 0, nprobe, k, NSL_IVF_SELF, dist, idx,
+	    err) < 0)
+		goto out;
+	if (recall != NULL && nsample > 0) {
+		/* rows i n / s + a seeded offset: spread over the set */
+		uint64_t st = seed ^ 0x6976665f72656361ULL;
+		size_t off = (size_t)(nsl_rng_splitmix64(&st) % (n / nsample));
+
+		for (i = 0; i < nsample; i++)
+			pick[i] = i * (n / nsample) + off;
+		*recall = nsl_ivf_recall(x, n, d, k, idx, pick, nsample);
+	}
+	nsl_vec_scale_exp(dist, n * k, -ke);
+	knn_mean(dist, n, k, score);
+	rc = 0;
+out:
+	nsl_ivf_release(&ivf);
+	free(dist);
+	free(idx);
+	free(pick);
+	free(copy);
+	return rc;
 }
 
 /* The driver of nsl-score. */
@@ -832,7 +915,27 @@ static int
 knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
+	double recall;
+
 	(void)cluster;
+	if (J->knn_index == NSL_SCORE_KNN_IVF) {
+		if (nsl_score_knn_ivf(ds->x, ds->n, ds->d, J->neighbours,
+		    J->lists, J->nprobe, J->seed, NSL_SCORE_KNN_RECALL_SAMPLE,
+		    score, &recall, err) < 0)
+			return -1;
+		if (J->notes != NULL)
+			nsl_buf_addf(J->notes, "knn: the ivf index found "
+			    "%.1f%% of the exact %zu nearest neighbours of "
+			    "%zu sampled records\n",
+			    100 * recall, J->neighbours, ds->n <
+			    NSL_SCORE_KNN_RECALL_SAMPLE ? ds->n :
+			    (size_t)NSL_SCORE_KNN_RECALL_SAMPLE);
+		return 0;
+	}
+	if (J->notes != NULL && ds->n > NSL_SCORE_KNN_NOTE_N)
+		nsl_buf_addf(J->notes, "knn: exact search over %zu records "
+		    "takes time in n^2 d; --index ivf searches a few lists a "
+		    "record (and reports its recall)\n", ds->n);
 	return nsl_score_knn(ds->x, ds->n, ds->d, J->neighbours, score, err);
 }
 

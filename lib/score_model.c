@@ -9,6 +9,7 @@
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
+#include "nsl/ivf.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
 #include "nsl/labels.h"
@@ -50,6 +51,9 @@ nsl_score_model_release(struct nsl_score_model *m)
 {
 	free(m->x);
 	nsl_labels_free(m->classes);
+	if (m->ivf != NULL)
+		nsl_ivf_release(m->ivf);
+	free(m->ivf);
 	nsl_score_model_init(m);
 }
 
@@ -430,6 +434,27 @@ fail:
 	return -1;
 }
 
+/* knn --index ivf: the index over the reference rows, as the whole run's. */
+static int
+fit_ivf(struct nsl_score_model *M, const struct nsl_score_job *J,
+    struct nsl_err *err)
+{
+	size_t L = J->lists;
+	const char *why;
+
+	if (L == 0)		/* nsl_score_knn_ivf()'s default */
+		for (L = 1; L * L < M->rows; L++)
+			;
+	if ((why = nsl_ivf_check(M->rows, L, J->nprobe, J->neighbours)) != NULL)
+		return nsl_err_set(err, NSL_EX_DATAERR, "knn: %s", why);
+	if (J->nprobe >= L)	/* every list: the exact search */
+		return 0;
+	if ((M->ivf = malloc(sizeof(*M->ivf))) == NULL)
+		return oom(err);
+	M->nprobe = J->nprobe;
+	return nsl_ivf_build(M->ivf, M->x, M->rows, M->d, L, J->seed, err);
+}
+
 static int
 fit_each(void *T, const struct nsl_rec *rec, struct nsl_err *err)
 {
@@ -502,7 +527,7 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 		M->x = T.R.x;
 		M->rows = T.R.n;
 		T.R.x = NULL;
-		rc = 0;
+		rc = J->knn_index == NSL_SCORE_KNN_IVF ? fit_ivf(M, J, err) : 0;
 	}
 	if (rc < 0 && metric != NSL_SCORE_KNN) {
 		char msg[sizeof(err->msg)];
@@ -536,7 +561,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	    nsl_labels_names(M->classes) : NULL;
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_obj o;
-	size_t r;
+	size_t r, *list = NULL;
 	int rc;
 
 	nsl_obj_begin(&o, &b);
@@ -552,12 +577,35 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	nsl_obj_string(&o, M->median ? "median" : "mean");
 	nsl_obj_key(&o, "neighbours");
 	nsl_obj_integer(&o, (long long)M->neighbours);
+	if (M->ivf != NULL) {
+		nsl_obj_key(&o, "index");
+		nsl_obj_string(&o, "ivf");
+		nsl_obj_key(&o, "lists");
+		nsl_obj_integer(&o, (long long)M->ivf->lists);
+		nsl_obj_key(&o, "nprobe");
+		nsl_obj_integer(&o, (long long)M->nprobe);
+		if ((list = malloc(M->rows * sizeof(*list))) == NULL) {
+			nsl_buf_release(&b);
+			return oom(err);
+		}
+		nsl_ivf_lists(M->ivf, list);
+	}
 	nsl_obj_end(&o);
+	for (r = 0; M->ivf != NULL && r < M->ivf->lists; r++) {
+		nsl_obj_begin(&o, &b);
+		nsl_obj_key(&o, "centroid");
+		nsl_obj_vector(&o, M->ivf->centroids + r * M->d, M->d);
+		nsl_obj_end(&o);
+	}
 	for (r = 0; r < M->rows; r++) {
 		nsl_obj_begin(&o, &b);
 		if (names != NULL) {
 			nsl_obj_key(&o, "label");
 			nsl_obj_raw(&o, names[r], strlen(names[r]));
+		}
+		if (list != NULL) {
+			nsl_obj_key(&o, "list");
+			nsl_obj_integer(&o, (long long)list[r]);
 		}
 		nsl_obj_key(&o, "row");
 		nsl_obj_vector(&o, M->x + r * M->d, M->d);
@@ -565,6 +613,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	}
 	rc = nsl_writer_write(w, b.data, b.len, err);
 	nsl_buf_release(&b);
+	free(list);
 	return rc;
 }
 
@@ -596,7 +645,7 @@ get_string(const struct nsl_rec *rec, const char *key, struct nsl_buf *b,
 
 static int
 read_header(struct nsl_score_model *M, const struct nsl_rec *rec,
-    struct nsl_buf *b, struct nsl_err *err)
+    struct nsl_buf *b, size_t *lists, struct nsl_err *err)
 {
 	size_t d, rows;
 
@@ -624,6 +673,19 @@ read_header(struct nsl_score_model *M, const struct nsl_rec *rec,
 	    M->neighbours >= rows))
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"neighbours\": "
 		    "%zu for %zu reference rows", M->neighbours, rows);
+	*lists = 0;
+	if (nsl_rec_find(rec, "index") >= 0) {
+		/* knn's inverted-file index: its lists and centroids follow */
+		if (get_string(rec, "index", b, err) < 0)
+			return -1;
+		if (strcmp(b->data, "ivf") != 0 || M->metric != NSL_SCORE_KNN)
+			return nsl_err_set(err, NSL_EX_DATAERR, "field "
+			    "\"index\": \"%.100s\" is not a knn index",
+			    b->data);
+		if (get_count(rec, "lists", 1, (double)rows, lists, err) < 0 ||
+		    get_count(rec, "nprobe", 1, 1e12, &M->nprobe, err) < 0)
+			return -1;
+	}
 	M->d = d;
 	M->rows = rows;
 	if ((M->x = malloc(rows * d * sizeof(double))) == NULL)
@@ -641,8 +703,8 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 	struct nsl_reader *r;
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_rec rec;
-	double *v = NULL;
-	size_t n = 0, len, cap = 0;
+	double *v = NULL, *cen = NULL;
+	size_t n = 0, len, cap = 0, L = 0, ncen = 0, *list = NULL;
 	int got, rc = -1;
 
 	nsl_score_model_init(M);
@@ -653,10 +715,33 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 		long f;
 
 		if (M->metric < 0) {
-			if (read_header(M, &rec, &b, err) < 0)
+			if (read_header(M, &rec, &b, &L, err) < 0)
 				goto place;
+			if (L > 0 && ((cen = malloc(L * M->d *
+			    sizeof(double))) == NULL || (list = malloc(M->rows *
+			    sizeof(size_t))) == NULL)) {
+				oom(err);
+				goto out;
+			}
 			continue;
 		}
+		if (ncen < L) {
+			if ((f = nsl_rec_require(&rec, "centroid", err)) < 0 ||
+			    nsl_rec_vector(&rec, (size_t)f, &v, &len, &cap,
+			    err) < 0)
+				goto place;
+			if (len != M->d) {
+				nsl_err_set(err, NSL_EX_DATAERR, "field "
+				    "\"centroid\": %zu numbers, expected %zu",
+				    len, M->d);
+				goto place;
+			}
+			memcpy(cen + ncen++ * M->d, v, len * sizeof(double));
+			continue;
+		}
+		if (L > 0 && get_count(&rec, "list", 0, (double)(L - 1),
+		    &list[n < M->rows ? n : 0], err) < 0)
+			goto place;
 		if (n == M->rows) {
 			nsl_err_set(err, NSL_EX_DATAERR, "more rows than the "
 			    "header's %zu", M->rows);
@@ -693,6 +778,13 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		goto out;
 	}
+	if (L > 0 && ((M->ivf = malloc(sizeof(*M->ivf))) == NULL ||
+	    nsl_ivf_load(M->ivf, M->x, M->rows, M->d, cen, L, list, err) < 0)) {
+		if (M->ivf == NULL)
+			oom(err);
+		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
+		goto out;
+	}
 	rc = 0;
 	goto out;
 place:
@@ -702,6 +794,8 @@ out:
 	nsl_rec_release(&rec);
 	nsl_buf_release(&b);
 	free(v);
+	free(cen);
+	free(list);
 	if (rc < 0)
 		nsl_score_model_release(M);
 	return rc;
@@ -850,6 +944,16 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 			    "%.100s is not a class of the model",
 			    J->label_field, A->key.data);
 		score = sqrt(nsl_vec_sqdist(x, M->x + (size_t)l * d, d));
+	} else if (M->ivf != NULL) {
+		size_t t, k = M->neighbours;
+
+		/* the record's first copy left out, as knn_score() does */
+		if (nsl_ivf_search(M->ivf, x, 1, M->nprobe, k,
+		    NSL_IVF_SKIP_COPY, A->kd, NULL, err) < 0)
+			return -1;
+		for (t = 0; t < k; t++)
+			score += A->kd[t];
+		score /= (double)k;
 	} else
 		score = knn_score(M, x, A->kd);
 	return apply_write(A, rec, score, 0, err);

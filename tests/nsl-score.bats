@@ -374,3 +374,106 @@ PY
 @test "golden cases: the streamed metrics of hand-worked records (tests/fixtures/score/metrics.test)" {
 	golden "$TESTS_DIR/fixtures/score/metrics.test"
 }
+
+# ---- knn over the inverted-file index ----
+# ivf-points.jsonl and ivf-knn5.txt (numpy's brute-force scores) are made
+# by fixtures/score/make-ivf-ref.py.
+
+# ivf_vs_ref OUT MODE: MODE "equal": every score within 1e-12 of the brute
+# force's; "above": none below it (an index can only miss neighbours).
+ivf_vs_ref() {
+	/usr/bin/python3 - "$1" "$FIX/ivf-knn5.txt" "$2" <<'PYEOF'
+import json, sys
+got = {r["id"]: r["score"] for r in map(json.loads, open(sys.argv[1]))}
+ref = {int(a): float(b) for a, b in (l.split() for l in open(sys.argv[2]))}
+assert len(got) == len(ref) == 300, len(got)
+tol = lambda r: 1e-12 * max(1.0, abs(r))
+if sys.argv[3] == "equal":
+    bad = [i for i in ref if abs(got[i] - ref[i]) > tol(ref[i])]
+else:
+    bad = [i for i in ref if got[i] < ref[i] - tol(ref[i])]
+    # and the index is approximate here: some record lost a neighbour
+    assert any(got[i] > ref[i] + tol(ref[i]) for i in ref), "all exact"
+assert not bad, [(i, got[i], ref[i]) for i in bad[:5]]
+PYEOF
+}
+
+@test "knn --index ivf: nprobe = lists is the exact search, byte for byte" {
+	nsl-score --metric knn --neighbours 5 "$FIX/ivf-points.jsonl" > "$T/exact.jsonl"
+	run --separate-stderr nsl-score --metric knn --neighbours 5 --index ivf \
+	    --lists 6 --nprobe 6 -o "$T/ivf.jsonl" "$FIX/ivf-points.jsonl"
+	[ "$status" -eq 0 ]
+	cmp "$T/exact.jsonl" "$T/ivf.jsonl"
+	# every list probed: recall 1, said so
+	[[ "$stderr" == *"found 100.0% of the exact 5 nearest"* ]]
+	ivf_vs_ref "$T/ivf.jsonl" equal
+}
+
+@test "knn --index ivf: with fewer lists probed no score is below the exact one" {
+	run --separate-stderr nsl-score --metric knn --neighbours 5 --index ivf \
+	    --lists 12 --nprobe 1 --seed 3 -o "$T/ivf.jsonl" "$FIX/ivf-points.jsonl"
+	[ "$status" -eq 0 ]
+	ivf_vs_ref "$T/ivf.jsonl" above
+	# the recall against exact search is reported, below 100%
+	[[ "$stderr" =~ found\ [0-9]+\.[0-9]%\ of\ the\ exact\ 5 ]]
+	[[ "$stderr" != *"found 100.0%"* ]]
+	# the record's other fields are kept: id, embedding, then the score
+	run jq -c 'keys_unsorted' "$T/ivf.jsonl"
+	assert_line -n 0 '["id","embedding","score"]'
+	# -q: no note
+	run --separate-stderr nsl-score -q --metric knn --neighbours 5 --index ivf \
+	    --lists 12 --nprobe 1 --seed 3 "$FIX/ivf-points.jsonl"
+	[ -z "$stderr" ]
+}
+
+@test "knn --index ivf: the seed fixes the coarse k-means: same seed, same bytes" {
+	nsl-score -q --metric knn --neighbours 5 --index ivf --lists 12 --nprobe 2 \
+	    --seed 9 "$FIX/ivf-points.jsonl" > "$T/a"
+	OMP_NUM_THREADS=1 nsl-score -q --metric knn --neighbours 5 --index ivf \
+	    --lists 12 --nprobe 2 --seed 9 "$FIX/ivf-points.jsonl" > "$T/b"
+	cmp "$T/a" "$T/b"
+}
+
+@test "knn --index ivf: a copy is its twin's neighbour, not itself" {
+	# rows 41 and 42 are equal: 0 is among each one's 5 distances, so
+	# with 1 neighbour both score exactly 0
+	nsl-score -q --metric knn --neighbours 1 --index ivf --lists 12 \
+	    --nprobe 1 "$FIX/ivf-points.jsonl" > "$T/o"
+	run jq -c 'select(.id == 41 or .id == 42) | .score' "$T/o"
+	assert_output $'0\n0'
+}
+
+@test "knn --index ivf: bad parameters are usage or data errors" {
+	fails_cleanly 65 'knn: --lists 301 exceeds the 300 records' \
+	    --metric knn --index ivf --lists 301 "$FIX/ivf-points.jsonl"
+	fails_cleanly 64 'nprobe' --metric knn --index ivf --nprobe 0 \
+	    "$FIX/ivf-points.jsonl"
+	fails_cleanly 64 'lists' --metric knn --index ivf --lists 0 \
+	    "$FIX/ivf-points.jsonl"
+	fails_cleanly 64 'index' --metric knn --index hnsw "$FIX/ivf-points.jsonl"
+}
+
+@test "knn --index ivf --save-model: the index is saved once and applied per shard" {
+	nsl-score -q --metric knn --neighbours 5 --index ivf --lists 12 \
+	    --nprobe 2 "$FIX/ivf-points.jsonl" > "$T/whole"
+	nsl-score -q --metric knn --neighbours 5 --index ivf --lists 12 \
+	    --nprobe 2 --save-model "$T/m" "$FIX/ivf-points.jsonl"
+	# the header names the index; 12 centroid lines; each row its list
+	run jq -c 'select(.nsl) | [.index, .lists, .nprobe]' "$T/m"
+	assert_output '["ivf",12,2]'
+	run jq -s '[.[] | select(.centroid)] | length' "$T/m"
+	assert_output 12
+	run jq -s '[.[] | select(.row) | .list | select(. >= 0 and . < 12)] | length' "$T/m"
+	assert_output 300
+	# two shards scored by the model: the whole run's neighbours, the
+	# same distances summed in the same order, so the same bytes
+	head -n 150 "$FIX/ivf-points.jsonl" > "$T/s1"
+	tail -n +151 "$FIX/ivf-points.jsonl" > "$T/s2"
+	nsl-score --metric knn --model "$T/m" "$T/s1" > "$T/sharded"
+	nsl-score --metric knn --model "$T/m" "$T/s2" >> "$T/sharded"
+	cmp "$T/whole" "$T/sharded"
+	# a list number out of range is bad data, at its line
+	sed '14s/"list":[0-9]*/"list":12/' "$T/m" > "$T/bad"
+	fails_cleanly 65 'bad:14: field "list"' --metric knn --model "$T/bad" \
+	    "$FIX/ivf-points.jsonl"
+}

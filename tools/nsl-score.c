@@ -10,14 +10,17 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nsl/buf.h"
 #include "nsl/io.h"
 #include "nsl/score.h"
 #include "nsl/score_model.h"
 
+static struct nsl_buf notes = NSL_BUF_INIT;
 static struct nsl_score_job job = {
 	.out_field = "score", .cluster_field = "cluster",
 	.label_field = "label", .logits_field = "logits",
 	.iters = 300, .neighbours = 10, .opts = { .window = 10 },
+	.nprobe = 8, .notes = &notes,
 	.loss_field = "loss", .masked_loss_field = "loss_masked",
 	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn"
 };
@@ -28,6 +31,7 @@ static int center, list;
 static char metric_help[1024];
 
 static const char *const center_names[] = { "mean", "median", NULL };
+static const char *const index_names[] = { "exact", "ivf", NULL };
 
 /* "el2n,forgetting": rows of the catalogue, each once. */
 static const char *
@@ -79,6 +83,13 @@ static const struct nsl_opt opts[] = {
 	    "class-prototype: the class mean or coordinate-wise median"),
 	NSL_OPT_SIZE(0, "neighbours", &job.neighbours, "N", 1,
 	    1099511627776.0, "knn: neighbours"),
+	NSL_OPT_CHOICE(0, "index", &job.knn_index, NULL, index_names,
+	    "knn: all pairs, or an inverted-file index over k-means lists"),
+	NSL_OPT_SIZE(0, "lists", &job.lists, "L", 1, 1099511627776.0,
+	    "knn ivf: lists (default: ceil(sqrt(n)))",
+	    .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_SIZE(0, "nprobe", &job.nprobe, "P", 1, 1099511627776.0,
+	    "knn ivf: nearest lists searched a record (P >= L: exact)"),
 	NSL_OPT_SIZE(0, "window", &job.opts.window, "J", 2, 1 << 30,
 	    "dynamic-uncertainty: window in epochs"),
 	NSL_OPT_FLAG(0, "probs", &job.opts.probs,
@@ -125,7 +136,7 @@ static const struct nsl_tool tool = {
 	.operands = "[file ...]",
 	.about = "Add a per-example score to every record; higher = harder / "
 	    "more\ninformative.  Every other byte of the record is kept.",
-	.seed_help = "prototype: the k-means++ seed"
+	.seed_help = "prototype, knn ivf: the k-means++ seed"
 };
 
 int
@@ -138,16 +149,10 @@ main(int argc, char **argv)
 	struct nsl_cli cli;
 	struct nsl_err err;
 	const char *why;
-	size_t len, nfiles;
+	size_t nfiles;
 	int i;
 
-	len = (size_t)snprintf(metric_help, sizeof(metric_help),
-	    "one or more of, comma-separated:");
-	for (i = 0; (m = nsl_score_metric_get(i)) != NULL; i++)
-		len += (size_t)snprintf(metric_help + len, sizeof(metric_help) -
-		    len, " %s,", m->name);
-	snprintf(metric_help + len - 1, sizeof(metric_help) - len + 1,
-	    " (--list-metrics says what each reads)");
+	nsl_score_metric_help(metric_help, sizeof(metric_help));
 	nsl_err_clear(&err);
 	nsl_cli_parse(&cli, &tool, opts, argc, argv);
 	if (list) {
@@ -186,6 +191,7 @@ main(int argc, char **argv)
 	}
 	if (nsl_writer_commit(w, &err) < 0)
 		nsl_die_err(&err);
+	nsl_warn_lines(&notes);
 	nsl_score_model_release(&model);
 	nsl_strlist_release(&vectors);
 	nsl_cli_release(&cli);

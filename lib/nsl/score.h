@@ -91,6 +91,10 @@ const struct nsl_score_metric_def *nsl_score_metric_get(int m);
 /* "prototype", "el2n", ... (the command-line names); NULL if out of range. */
 const char *nsl_score_metric_name(int metric);
 
+/* --metric's help into buf: "one or more of, comma-separated: prototype,
+ * ... (--list-metrics says what each reads)", cut to size. */
+void nsl_score_metric_help(char *buf, size_t size);
+
 /* The metric of a name, or -1. */
 int nsl_score_metric_parse(const char *name);
 
@@ -163,6 +167,30 @@ int nsl_score_knn_neighbours(const double *x, size_t n, size_t d, size_t k,
     double *dist, size_t *idx, struct nsl_err *err);
 
 /*
+ * The knn metric over an inverted-file index (nsl/ivf.h) instead of all
+ * pairs: the index is built on x with lists lists (0: ceil(sqrt(n))) and
+ * the k-means seed, each row's k neighbours are searched in its nprobe
+ * nearest lists (row i itself left out, its copies kept, as the exact
+ * search does), and score[i] is their mean distance, summed nearest
+ * first.  nprobe >= lists probes every list: that is the exact search,
+ * and nsl_score_knn() is run, so the scores are its bytes.  With
+ * recall not NULL, *recall is the recall@k of the neighbours found
+ * against the exact ones on nsample rows drawn by seed (1 when exact).
+ * Errors: lists > n, k >= n (65).
+ */
+int nsl_score_knn_ivf(const double *x, size_t n, size_t d, size_t k,
+    size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
+    double *score, double *recall, struct nsl_err *err);
+
+/* The neighbour search of knn: all pairs, or the inverted-file index. */
+enum nsl_score_knn_index { NSL_SCORE_KNN_EXACT, NSL_SCORE_KNN_IVF };
+
+/* Rows the recall of an ivf knn is measured on (nsl-score's note). */
+#define NSL_SCORE_KNN_RECALL_SAMPLE 100
+/* Beyond this many rows the exact knn notes that --index ivf exists. */
+#define NSL_SCORE_KNN_NOTE_N 100000
+
+/*
  * The whole of nsl-score: read the records of paths[0..npaths) (none:
  * standard input), score them by every metric of the job, and write each
  * record to w with its score fields (and, for prototype, its cluster
@@ -173,6 +201,7 @@ int nsl_score_knn_neighbours(const double *x, size_t n, size_t d, size_t k,
  * placed at the offending file and line.
  */
 struct nsl_writer;
+struct nsl_buf;
 
 struct nsl_score_job {
 	int metric[NSL_SCORE_NMETRICS];
@@ -187,6 +216,10 @@ struct nsl_score_job {
 	uint64_t seed;
 	int median;			/* class-prototype --center median */
 	size_t neighbours;		/* knn */
+	int knn_index;			/* enum nsl_score_knn_index */
+	size_t lists;			/* knn ivf: lists; 0: ceil(sqrt(n)) */
+	size_t nprobe;			/* knn ivf: lists searched a row */
+	struct nsl_buf *notes;		/* if not NULL: lines for the user */
 	int float32;			/* scores printed as float32 */
 	struct nsl_score_opts opts;
 	const char *loss_field;		/* "loss" */

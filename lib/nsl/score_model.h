@@ -25,13 +25,22 @@
  *	{"nsl":"score-model","metric":"prototype","d":2,"rows":3,
  *	 "center":"mean","neighbours":10}
  * then one line a row: {"row":[...]} (class-prototype: {"label":L,"row":[...]}),
- * numbers in %.17g round-trip form.
+ * numbers in %.17g round-trip form.  A knn model fitted with --index ivf
+ * (nprobe < lists) carries its index: the header adds
+ *	"index":"ivf","lists":L,"nprobe":P
+ * then come L lines {"centroid":[...]}, and each row names its list:
+ * {"list":l,"row":[...]}.  Applied, a record's neighbours are searched in
+ * its P nearest lists (nsl/ivf.h), its first bitwise copy left out: the
+ * whole-set run's neighbours but at near-ties of the blocked distances.
  *
  * Memory: fit as nsl-score's whole-set run (n x d numbers), but
  * prototype with per_centroid P holds only min(n, k P) rows: the records
  * whose seeded hash of the id field is smallest, so the sample does not
  * depend on the order or the split of the shards; class-prototype's mean
- * streams (classes x d).  Apply: the model (rows x d) and one record.
+ * streams (classes x d); knn with an index adds the index (rows x d
+ * numbers, 2 rows row numbers, L x d centroids, the k-means on min(rows,
+ * 256 L) rows).  Apply: the model (rows x d, twice with an index) and one
+ * record.
  */
 #ifndef NSL_SCORE_MODEL_H
 #define NSL_SCORE_MODEL_H
@@ -41,6 +50,7 @@
 
 #include "err.h"
 
+struct nsl_ivf;
 struct nsl_labels;
 struct nsl_score_job;
 struct nsl_writer;
@@ -52,6 +62,8 @@ struct nsl_score_model {
 	struct nsl_labels *classes;	/* class-prototype only, owned */
 	int median;		/* class-prototype: the centre is a median */
 	size_t neighbours;	/* knn */
+	struct nsl_ivf *ivf;	/* knn with --index ivf: the index, owned */
+	size_t nprobe;		/* and the lists searched a record */
 };
 
 /* Fit options beyond the job's. */
