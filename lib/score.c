@@ -438,6 +438,40 @@ nsl_score_metric_parse(const char *name)
 	return -1;
 }
 
+/*
+ * "el2n,forgetting" into job->metric: rows of the catalogue, each once;
+ * the last list given counts.  Empty names ("a,,b") are skipped.
+ */
+const char *
+nsl_score_metrics_parse(struct nsl_score_job *job, const char *arg)
+{
+	static char msg[128];
+	const char *p = arg;
+	size_t len, m;
+	int metric;
+
+	job->nmetrics = 0;
+	do {
+		char name[64];
+
+		if ((len = strcspn(p, ",")) == 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if ((metric = nsl_score_metric_parse(name)) < 0) {
+			snprintf(msg, sizeof(msg), "unknown metric '%s'", name);
+			return msg;
+		}
+		for (m = 0; m < job->nmetrics; m++)
+			if (job->metric[m] == metric) {
+				snprintf(msg, sizeof(msg), "'%s' given twice",
+				    name);
+				return msg;
+			}
+		job->metric[job->nmetrics++] = metric;
+	} while (p += len, *p++ == ',');
+	return job->nmetrics == 0 ? "no metric named" : NULL;
+}
+
 int
 nsl_score_metric_whole_set(int m)
 {

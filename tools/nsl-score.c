@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "nsl/buf.h"
@@ -33,36 +32,11 @@ static char metric_help[1024];
 static const char *const center_names[] = { "mean", "median", NULL };
 static const char *const index_names[] = { "exact", "ivf", NULL };
 
-/* "el2n,forgetting": rows of the catalogue, each once. */
 static const char *
 metric_list(const struct nsl_opt *r, const char *arg)
 {
-	static char msg[128];
-	const char *p = arg;
-	size_t len, m;
-	int metric;
-
 	(void)r;
-	job.nmetrics = 0;	/* the last --metric counts */
-	do {
-		char name[64];
-
-		if ((len = strcspn(p, ",")) == 0)
-			continue;	/* "a,,b" names a and b */
-		snprintf(name, sizeof(name), "%.*s", (int)len, p);
-		if ((metric = nsl_score_metric_parse(name)) < 0) {
-			snprintf(msg, sizeof(msg), "unknown metric '%s'", name);
-			return msg;
-		}
-		for (m = 0; m < job.nmetrics; m++)
-			if (job.metric[m] == metric) {
-				snprintf(msg, sizeof(msg), "'%s' given twice",
-				    name);
-				return msg;
-			}
-		job.metric[job.nmetrics++] = metric;
-	} while (p += len, *p++ == ',');
-	return job.nmetrics == 0 ? "no metric named" : NULL;
+	return nsl_score_metrics_parse(&job, arg);
 }
 
 static const struct nsl_opt opts[] = {

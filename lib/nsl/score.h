@@ -98,6 +98,14 @@ void nsl_score_metric_help(char *buf, size_t size);
 /* The metric of a name, or -1. */
 int nsl_score_metric_parse(const char *name);
 
+struct nsl_score_job;
+
+/* --metric's list "el2n,forgetting" into job->metric and job->nmetrics
+ * (each row once; empty names skipped): NULL, or a message naming the
+ * bad name (static storage). */
+const char *nsl_score_metrics_parse(struct nsl_score_job *job,
+    const char *arg);
+
 /* 1 for the metrics that need the whole set (prototype, class-prototype, knn). */
 int nsl_score_metric_whole_set(int metric);
 
