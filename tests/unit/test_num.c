@@ -552,6 +552,42 @@ test_parse_array_short(void)
 }
 
 /*
+ * Past 14 fraction digits w may exceed 2^53, and (double)w / 10^nf then
+ * rounds twice.  These texts are ones where it does (found with Python:
+ * float(w) / 10.0**nf != float(text)), read inside long arrays, where
+ * the 16-byte path would take them were its limit higher.
+ */
+static void
+test_parse_array_double_rounding(void)
+{
+	static const char *cases[] = {
+		"9.403674277200025", "9.777375316037175", "-9.873649887448027",
+		"9.280721527525189", "0.9714273442750199", "0.9406050096564865",
+		"-0.9311149484343565", "0.9455013218906427",
+	};
+	char buf[128];
+	double *v = NULL;
+	size_t i, n, cap = 0, err, got;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "[0.5,0.5,0.5,0.5,%s,0.5,0.5,0.5,"
+		    "0.5,0.5]", cases[i]);
+		n = 0;
+		got = nsl_num_parse_array(buf, buf + strlen(buf), &v, &n, &cap,
+		    &err);
+		if (got != strlen(buf) || n != 10 ||
+		    double_bits(v[4]) != double_bits(strtod(cases[i], NULL))) {
+			printf("# %s: got %a\n", cases[i], n > 4 ? v[4] : 0.0);
+			ok = 0;
+		}
+	}
+	free(v);
+	UNIT_CHECK(ok, "parse_array: %zu numbers of 15 and 16 digits that a "
+	    "double-rounding division gets wrong equal strtod", i);
+}
+
+/*
  * The 16-byte path hands anything but a plain [-]D.DDD back to the
  * scalar reader, whose verdict stands: errors far from the array's ends
  * are placed as near them (offsets counted by hand).
@@ -1176,6 +1212,7 @@ main(void)
 	test_parse_array_errors();
 	test_parse_array_short();
 	test_parse_array_short_errors();
+	test_parse_array_double_rounding();
 	test_format_exact();
 	test_format_float_exact();
 	test_format_nonfinite();
