@@ -731,7 +731,8 @@ nsl_num_parse_array(const char *s, const char *end, double **vals,
 			count++;
 			p += len;
 			/* the byte after the number is within the 16 */
-			if (*p == ',' && p + 1 < end && (unsigned char)p[1] > ' ') {
+			if (*p == ',' && p + 1 < end &&
+			    (unsigned char)p[1] > ' ') {
 				p++;
 				continue;
 			}
