@@ -5,7 +5,8 @@
 # embeddings (default 768), through `cat`, `nsl-convert` (jsonl to jsonl:
 # every line validated and the vector read into doubles, bytes passed
 # through), `nsl-convert --float32` (every number re-printed) and
-# Python's json module doing the same parse-and-write.  MB/s of input.
+# Python's json module doing the same parse-and-write, each pinned to one
+# core.  MB/s of input, by wall time and by the command's CPU time.
 #
 # Part 2: every streaming or two-pass tool on the same records read three
 # ways: named on the command line (FILE), redirected (< FILE) and piped
@@ -30,14 +31,21 @@ bytes=$(stat -c %s "$data")
 mb=$(awk "BEGIN { print $bytes / 1e6 }")
 
 rate() {
-	# $1 label, rest: command reading $data, writing to /dev/null
+	# $1 label, rest: command reading $data, writing to /dev/null, on
+	# one core (taskset -c 0 when there is taskset); MB/s of wall time
+	# and of the command's own CPU time (user + sys, GNU time), which a
+	# shared machine disturbs less
 	label=$1
 	shift
-	start=$(date +%s.%N)
-	"$@" < "$data" > /dev/null
-	end=$(date +%s.%N)
-	awk -v l="$label" -v s="$start" -v e="$end" -v mb="$mb" \
-	    'BEGIN { printf "%-28s %8.2f s %9.1f MB/s\n", l, e - s, mb / (e - s) }'
+	pin=
+	command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
+	t=$out/io-rate.$$
+	# shellcheck disable=SC2086
+	/usr/bin/time -f '%e %U %S' -o "$t" $pin "$@" < "$data" > /dev/null
+	awk -v l="$label" -v mb="$mb" '{ c = $2 + $3; if (c <= 0) c = 0.01
+	    printf "%-28s %6.2f s %8.1f MB/s   cpu %6.2f s %8.1f MB/s\n",
+	    l, $1, mb / $1, c, mb / c }' "$t"
+	rm -f "$t"
 }
 
 cat "$data" > /dev/null		# warm the page cache

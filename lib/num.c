@@ -40,6 +40,12 @@
 
 #include "nsl/num.h"
 
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && FLT_EVAL_METHOD == 0
+#include <emmintrin.h>
+#define NUM_SSE2 1
+#endif
+
 __extension__ typedef unsigned __int128 num_u128;	/* gcc, clang */
 
 /*
@@ -635,6 +641,72 @@ num_grow(double **vals, size_t *cap)
 	return 0;
 }
 
+#ifdef NUM_SSE2
+/*
+ * The array path for the numbers embeddings are made of: [-]D.DDD...,
+ * one integer digit, up to 14 fraction digits, no exponent, the number
+ * and the byte after it within the 16 bytes at s.  The scalar reader
+ * spends most of its time on branches that follow the digits' count
+ * (which vary number to number, so they mispredict); here one 16-byte
+ * digit mask finds the end, the fraction digits are read right-aligned
+ * from a second load that ends at the number's end, and three
+ * multiply-adds of 16-bit lanes fold them to two 8-digit halves, with
+ * no branch on the digits.  w = D * 10^nf + fraction < 10^15 < 2^53 and
+ * nf <= 14, so Clinger's single division is exact and correctly
+ * rounded, as in num_clinger().  Needs 16 readable bytes before s (the
+ * caller checks) and 16 from s.  Returns the length, or 0 to leave the
+ * text to num_scan(), valid or not.
+ */
+static const unsigned char num_tail_mask[32] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+static const double num_sign[2] = { 1.0, -1.0 };
+
+static inline __attribute__((always_inline)) size_t
+num_parse_sse2(const char *s, double *out)
+{
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i ascii0 = _mm_set1_epi8('0');
+	__m128i v, d, lo, hi, t;
+	unsigned m, pos, e2, nf;
+	uint64_t w;
+
+	v = _mm_loadu_si128((const __m128i *)s);
+	d = _mm_sub_epi8(v, ascii0);
+	/* bit i: byte i is a digit (d <= 9 unsigned) */
+	m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d,
+	    _mm_set1_epi8(9)), d));
+	pos = s[0] == '-';
+	if (((m >> pos) & 3) != 1 || s[pos + 1] != '.')
+		return 0;
+	e2 = pos + 2 + (unsigned)__builtin_ctz((~m | 1u << 16) >> (pos + 2));
+	nf = e2 - pos - 2;
+	if (nf == 0 || nf > 14 || e2 >= 16 || (s[e2] | 0x20) == 'e')
+		return 0;
+	/* the fraction digits, right-aligned, the rest zeroed */
+	d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + e2 - 16)),
+	    ascii0);
+	d = _mm_and_si128(d, _mm_loadu_si128((const __m128i *)
+	    (num_tail_mask + nf)));
+	/* lanes a, b (a the earlier digit) to 10a + b, 100a + b, 10^4a + b */
+	lo = _mm_madd_epi16(_mm_unpacklo_epi8(d, zero),
+	    _mm_set1_epi32(1 << 16 | 10));
+	hi = _mm_madd_epi16(_mm_unpackhi_epi8(d, zero),
+	    _mm_set1_epi32(1 << 16 | 10));
+	t = _mm_madd_epi16(_mm_packs_epi32(lo, hi),
+	    _mm_set1_epi32(1 << 16 | 100));
+	t = _mm_madd_epi16(_mm_packs_epi32(t, t),
+	    _mm_set1_epi32(1 << 16 | 10000));
+	w = (uint64_t)(uint32_t)_mm_cvtsi128_si32(t) * UINT64_C(100000000) +
+	    (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(t, 4));
+	w += (uint64_t)(s[pos] - '0') * num_pow10_u64[nf];
+	*out = (double)(int64_t)w / num_exact_pow10[nf] * num_sign[pos];
+	return e2;
+}
+#endif
+
 size_t
 nsl_num_parse_array(const char *s, const char *end, double **vals,
     size_t *n, size_t *cap, size_t *errpos)
@@ -649,14 +721,30 @@ nsl_num_parse_array(const char *s, const char *end, double **vals,
 	if (p < end && *p == ']')
 		return (size_t)(p + 1 - s);
 	for (;;) {
-		if ((len = num_scan(p, end, &t)) == 0)
-			goto bad;
 		if (count == *cap && num_grow(vals, cap) == -1) {
 			*errpos = SIZE_MAX;
 			return 0;
 		}
-		(*vals)[count++] = num_value(&t);
-		p = num_skip_ws(p + len, end);
+#ifdef NUM_SSE2
+		if (p - s >= 16 && end - p >= 16 &&
+		    (len = num_parse_sse2(p, &(*vals)[count])) > 0) {
+			count++;
+			p += len;
+			/* the byte after the number is within the 16 */
+			if (*p == ',' && p + 1 < end &&
+			    (unsigned char)p[1] > ' ') {
+				p++;
+				continue;
+			}
+			p = num_skip_ws(p, end);
+		} else
+#endif
+		{
+			if ((len = num_scan(p, end, &t)) == 0)
+				goto bad;
+			(*vals)[count++] = num_value(&t);
+			p = num_skip_ws(p + len, end);
+		}
 		if (p == end)
 			goto bad;
 		if (*p == ']')

@@ -72,6 +72,7 @@ path /usr/share/datasets/fashion-mnist dataset-fashion-mnist
 base sh bash cat cp mv rm ln ls mkdir rmdir touch chmod head tail wc sort
 base uniq cut tr paste seq date dirname basename pwd printf echo true
 base false test env stat md5sum sha256sum base64 od tee mktemp sleep nproc chown setpriv
+base taskset			# util-linux: bench/io.sh pins to one core
 base id yes timeout expr comm join fold nl realpath readlink du df
 base install split grep sed gzip gunzip zcat find xargs cmp diff tar awk
 base mawk dpkg-query apt-get kill hostname uname

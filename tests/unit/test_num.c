@@ -494,6 +494,141 @@ test_parse_array_errors(void)
 	    i);
 }
 
+/*
+ * Arrays take a 16-byte path for [-]D.DDD numbers away from the array's
+ * ends (lib/num.c, num_parse_sse2), the scalar reader elsewhere.  Every
+ * element of long arrays of such numbers (1 to 16 fraction digits, so
+ * both sides of the path's 14-digit limit), of numbers of every shape
+ * and of both mixed, with and without spaces, must equal strtod() bit
+ * for bit and the array must be consumed to its ']'.
+ */
+static void
+test_parse_array_short(void)
+{
+	enum { N = 200000 };
+	char *big, *p, *q;
+	double *v = NULL;
+	size_t n, cap = 0, err, got, i, bad = 0;
+	int d, k, round;
+
+	if ((big = malloc((size_t)N * 530 + 2)) == NULL)
+		abort();
+	for (round = 0; round < 3; round++) {
+		p = big;
+		*p++ = '[';
+		for (i = 0; i < N; i++) {
+			if (i > 0)
+				p += sprintf(p, "%s", rng_below(8) ? "," :
+				    rng_below(2) ? ", " : " ,\t");
+			if (round == 1 || (round == 2 && rng_below(2))) {
+				random_number(p, 512);
+				p += strlen(p);
+				continue;
+			}
+			if (rng_below(2))
+				*p++ = '-';
+			*p++ = (char)('0' + rng_below(10));
+			*p++ = '.';
+			k = 1 + (int)rng_below(16);
+			for (d = 0; d < k; d++)
+				*p++ = (char)('0' + rng_below(10));
+		}
+		*p++ = ']';
+		n = 0;
+		got = nsl_num_parse_array(big, p, &v, &n, &cap, &err);
+		bad += got != (size_t)(p - big) || n != N;
+		for (i = 0, q = big + 1; !bad && i < n; i++) {
+			if (double_bits(strtod(q, &q)) != double_bits(v[i]) &&
+			    bad++ < MAXDIAG)
+				printf("# round %d element %zu: %a\n", round, i,
+				    v[i]);
+			q += strspn(q, ", \t");
+		}
+	}
+	free(big);
+	free(v);
+	UNIT_CHECK(bad == 0, "parse_array: 3 x %d short, any-shape and mixed "
+	    "numbers equal strtod bit for bit", N);
+}
+
+/*
+ * Past 14 fraction digits w may exceed 2^53, and (double)w / 10^nf then
+ * rounds twice.  These texts are ones where it does (found with Python:
+ * float(w) / 10.0**nf != float(text)), read inside long arrays, where
+ * the 16-byte path would take them were its limit higher.
+ */
+static void
+test_parse_array_double_rounding(void)
+{
+	static const char *cases[] = {
+		"9.403674277200025", "9.777375316037175", "-9.873649887448027",
+		"9.280721527525189", "0.9714273442750199", "0.9406050096564865",
+		"-0.9311149484343565", "0.9455013218906427",
+	};
+	char buf[128];
+	double *v = NULL;
+	size_t i, n, cap = 0, err, got;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "[0.5,0.5,0.5,0.5,%s,0.5,0.5,0.5,"
+		    "0.5,0.5]", cases[i]);
+		n = 0;
+		got = nsl_num_parse_array(buf, buf + strlen(buf), &v, &n, &cap,
+		    &err);
+		if (got != strlen(buf) || n != 10 ||
+		    double_bits(v[4]) != double_bits(strtod(cases[i], NULL))) {
+			printf("# %s: got %a\n", cases[i], n > 4 ? v[4] : 0.0);
+			ok = 0;
+		}
+	}
+	free(v);
+	UNIT_CHECK(ok, "parse_array: %zu numbers of 15 and 16 digits that a "
+	    "double-rounding division gets wrong equal strtod", i);
+}
+
+/*
+ * The 16-byte path hands anything but a plain [-]D.DDD back to the
+ * scalar reader, whose verdict stands: errors far from the array's ends
+ * are placed as near them (offsets counted by hand).
+ */
+static void
+test_parse_array_short_errors(void)
+{
+	static const struct {
+		const char *s;
+		size_t errpos;
+	} cases[] = {
+		{ "[0.5,0.5,0.5,0.5,1.5.3,0.5,0.5,0.5,0.5,0.5]", 20 },
+		{ "[0.5,0.5,0.5,0.5,0.25e,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,0.5x,0.5,0.5,0.5,0.5,0.5]", 20 },
+		{ "[0.5,0.5,0.5,0.5,0.5,,0.5,0.5,0.5,0.5,0.5]", 21 },
+		{ "[0.5,0.5,0.5,0.5,-.5,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,1.,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,01.5,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,0.5,\"a\",0.5,0.5,0.5,0.5]", 21 },
+		{ "[0.5,0.5,0.5,0.5,0.5,\x01,0.5,0.5,0.5,0.5]", 21 },
+	};
+	double *v = NULL;
+	size_t i, n, cap = 0, err, got;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = 0;
+		err = 999;
+		got = nsl_num_parse_array(cases[i].s,
+		    cases[i].s + strlen(cases[i].s), &v, &n, &cap, &err);
+		if (got != 0 || err != cases[i].errpos || n != 0) {
+			printf("# \"%s\": got %zu, errpos %zu (want %zu)\n",
+			    cases[i].s, got, err, cases[i].errpos);
+			ok = 0;
+		}
+	}
+	free(v);
+	UNIT_CHECK(ok, "parse_array: %zu bad elements inside long arrays fail "
+	    "at the right offset", i);
+}
+
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
@@ -1075,6 +1210,9 @@ main(void)
 	test_parse_errno();
 	test_parse_array();
 	test_parse_array_errors();
+	test_parse_array_short();
+	test_parse_array_short_errors();
+	test_parse_array_double_rounding();
 	test_format_exact();
 	test_format_float_exact();
 	test_format_nonfinite();
