@@ -68,32 +68,99 @@ cost(const struct ns *s, size_t e)
 	return e < s->nm ? s->C[e] : s->art_cost[e - s->nm];
 }
 
-/* Block search: 1 and in_arc set, or 0 when the tree is optimal. */
+/*
+ * The most negative reduced cost among the non-tree arcs of row i,
+ * columns [j0, j1), or 0 if none is negative.  Tree arcs count as 0 (they
+ * can never be below the running minimum, which starts at 0), so the loop
+ * has no branch and vectorizes: this scan is nearly all of the solver's
+ * time.  Each cost is formed as C + pi_i - pi_j, the same expression the
+ * caller recomputes to find the arc, so the two agree to the bit.
+ */
+static double
+row_min(const struct ns *s, size_t i, size_t j0, size_t j1)
+{
+	const double *c = s->C + i * s->m, *pj = s->pi + s->n;
+	const int8_t *st = s->state + i * s->m;
+	double pii = s->pi[i], m0 = 0, m1 = 0, m2 = 0, m3 = 0, r;
+	size_t j = j0;
+
+	/* four running minima: no chain of dependent compares */
+	for (; j + 4 <= j1; j += 4) {
+		double r0 = c[j] + pii - pj[j], r1 = c[j + 1] + pii - pj[j + 1];
+		double r2 = c[j + 2] + pii - pj[j + 2];
+		double r3 = c[j + 3] + pii - pj[j + 3];
+
+		r0 = st[j] == ST_LOWER ? r0 : 0;
+		r1 = st[j + 1] == ST_LOWER ? r1 : 0;
+		r2 = st[j + 2] == ST_LOWER ? r2 : 0;
+		r3 = st[j + 3] == ST_LOWER ? r3 : 0;
+		m0 = r0 < m0 ? r0 : m0;
+		m1 = r1 < m1 ? r1 : m1;
+		m2 = r2 < m2 ? r2 : m2;
+		m3 = r3 < m3 ? r3 : m3;
+	}
+	for (; j < j1; j++) {
+		r = c[j] + pii - pj[j];
+		r = st[j] == ST_LOWER ? r : 0;
+		m0 = r < m0 ? r : m0;
+	}
+	m0 = m1 < m0 ? m1 : m0;
+	m2 = m3 < m2 ? m3 : m2;
+	return m2 < m0 ? m2 : m0;
+}
+
+/*
+ * Block search: 1 and in_arc set, or 0 when the tree is optimal.  Arcs
+ * are scanned in order from next_arc, a block of s->block at a time; the
+ * first arc of least reduced cost in the blocks seen enters once it is
+ * negative beyond rounding.  The scan walks (i, j) row segments rather
+ * than dividing each arc number by m, which cost a third of the time.
+ */
 static int
 find_entering(struct ns *s)
 {
 	const double *pi = s->pi, *C = s->C;
 	size_t m = s->m, nm = s->nm, cnt = s->block, e, best = 0;
+	size_t i, j, left = nm;
 	double min = 0, a;
 	int found = 0;
-	size_t pass;
 
 	e = s->next_arc;
-	for (pass = 0; pass < nm; pass++) {
-		size_t i = e / m, j = e % m;
-		double c;
+	i = e / m;
+	j = e % m;
+	while (left > 0) {
+		size_t len = m - j, j1, t;
+		double rm;
 
-		if (s->state[e] == ST_LOWER) {
-			c = C[e] + pi[i] - pi[s->n + j];
-			if (c < min) {
-				min = c;
-				best = e;
-				found = 1;
+		if (len > cnt)
+			len = cnt;
+		if (len > left)
+			len = left;
+		j1 = j + len;
+		rm = row_min(s, i, j, j1);
+		if (rm < min) {
+			const double *c = C + i * m, *pj = pi + s->n;
+			const int8_t *st = s->state + i * m;
+
+			for (t = j; t < j1; t++)
+				if (st[t] == ST_LOWER && c[t] + pi[i] - pj[t] == rm)
+					break;
+			min = rm;
+			best = i * m + t;
+			found = 1;
+		}
+		e += len;
+		left -= len;
+		cnt -= len;
+		j = j1;
+		if (j == m) {
+			j = 0;
+			if (++i == s->n) {
+				i = 0;
+				e = 0;
 			}
 		}
-		if (++e == nm)
-			e = 0;
-		if (--cnt == 0) {
+		if (cnt == 0) {
 			if (found) {
 				a = fmax(fabs(pi[src(s, best)]),
 				    fabs(pi[tgt(s, best)]));

@@ -34,6 +34,7 @@ nsl_probe_params_default(struct nsl_probe_params *p,
 	p->intercept = 1;
 	p->standardize = 1;
 	p->tol = NSL_PROBE_DEFAULT_TOL;
+	p->ftol = NSL_PROBE_DEFAULT_FTOL;
 	p->max_iter = NSL_PROBE_DEFAULT_MAX_ITER;
 	p->hidden = NSL_PROBE_DEFAULT_HIDDEN;
 	p->epochs = NSL_PROBE_DEFAULT_EPOCHS;
@@ -50,6 +51,8 @@ nsl_probe_check(const struct nsl_probe_params *p)
 	if (p->model == NSL_PROBE_LINEAR) {
 		if (!(p->tol > 0))
 			return "--tol must be > 0";
+		if (!(p->ftol >= 0) || !isfinite(p->ftol))
+			return "--ftol must be a finite number >= 0";
 		if (p->max_iter == 0)
 			return "--max-iter must be >= 1";
 		if (p->dynamics)
@@ -472,7 +475,7 @@ lin_train(struct nsl_probe *m, const double *s, const int *y, size_t n,
 		memcpy(th, thn, np * sizeof(double));
 		memcpy(g, gn, np * sizeof(double));
 		f = fn;
-		if (q <= 64 * DBL_EPSILON) {
+		if (q <= m->p.ftol) {
 			m->converged = 1;
 			it++;
 			break;

@@ -67,6 +67,18 @@ for k in ("train_error", "test_error"):
 	[ "${BASH_REMATCH[1]}" -lt 5 ]
 }
 
+@test "--ftol 1 stops after one step (a loss >= 0 never falls by more than 1 relative); the default is 2^-46" {
+	run --separate-stderr nsl-probe --train "$GTR" --l2 1e-2 --tol 1e-12 --ftol 1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \"epochs\":1,.*\"converged\":true ]]
+	run --separate-stderr nsl-probe --train "$GTR" --l2 1e-2 --tol 1e-12 --ftol 0 --max-iter 3
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \"epochs\":3,.*\"converged\":false ]]
+	nsl-probe --train "$GTR" --l2 1e-2 > "$T/default.json"
+	nsl-probe --train "$GTR" --l2 1e-2 --ftol 1.4210854715202004e-14 > "$T/explicit.json"
+	cmp "$T/default.json" "$T/explicit.json"
+}
+
 @test "--teacher-file: gen_error = angle(student, teacher)/pi as numpy on sklearn's student" {
 	require_prog /usr/bin/python3 python3
 	run --separate-stderr nsl-probe --train "$FIX/ts_train.jsonl" --test "$FIX/ts_test.jsonl" \
@@ -269,6 +281,7 @@ for l in open(sys.argv[1]):
 	fails_cleanly 64 "unknown model" --train "$GTR" --model svm
 	fails_cleanly 64 "unknown" --train "$GTR" --optimizer rmsprop
 	fails_cleanly 64 "l2" --train "$GTR" --l2 -1
+	fails_cleanly 64 "ftol" --train "$GTR" --ftol -1
 	fails_cleanly 64 "tag" --train "$GTR" --tag novalue
 	fails_cleanly 64 "no-intercept applies to --model linear" --train "$GTR" --model mlp --no-intercept
 	fails_cleanly 64 "" --train "$GTR" --bogus

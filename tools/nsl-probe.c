@@ -44,6 +44,10 @@ static const struct nsl_opt opts[] = {
 	    "use the features as they are"),
 	NSL_OPT_DOUBLE(0, "tol", &job.p.tol, "T", 1e-300, 1e300,
 	    "linear: stop at max |gradient| <= T"),
+	NSL_OPT_DOUBLE(0, "ftol", &job.p.ftol, "F", 0, 1e300,
+	    "linear: stop when one step lowers the objective by at most F "
+	    "relative (default 64 machine epsilons)",
+	    .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_SIZE(0, "max-iter", &job.p.max_iter, "N", 1, 100000000,
 	    "linear: L-BFGS iterations at most"),
 	NSL_OPT_SIZE(0, "hidden", &job.p.hidden, "H", 1, 1000000,

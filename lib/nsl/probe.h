@@ -14,9 +14,11 @@
  *	f(W, b) = (1/n) sum_i -log softmax(z_i)[y_i] + (l2/2) ||W||_F^2
  *
  * by full-batch L-BFGS (memory 10, strong Wolfe line search) until
- * max |grad f| <= tol, or the relative decrease of f in one step is below
- * 64 machine epsilons (as scipy's L-BFGS-B under sklearn), or max_iter
- * iterations.  This is sklearn's LogisticRegression(C) objective with
+ * max |grad f| <= tol, or the relative decrease of f in one step,
+ * (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1), is at most ftol (default 64
+ * machine epsilons, as scipy's L-BFGS-B under sklearn since it minimises
+ * the mean loss; before, sklearn left scipy's default 2.2e-9 on the
+ * summed loss), or max_iter iterations.  This is sklearn's LogisticRegression(C) objective with
  * C = 1 / (l2 n).  l2 = 0 is allowed: on separable data ||W|| grows
  * while f -> 0, and the run stops at the gradient tolerance.
  *
@@ -44,6 +46,7 @@ enum nsl_probe_optimizer { NSL_PROBE_ADAM, NSL_PROBE_SGD };
 
 #define NSL_PROBE_DEFAULT_L2 1e-4
 #define NSL_PROBE_DEFAULT_TOL 1e-4
+#define NSL_PROBE_DEFAULT_FTOL 0x1p-46	/* 64 machine epsilons */
 #define NSL_PROBE_DEFAULT_MAX_ITER 1000
 #define NSL_PROBE_DEFAULT_HIDDEN 256
 #define NSL_PROBE_DEFAULT_EPOCHS 10
@@ -58,6 +61,7 @@ struct nsl_probe_params {
 	int intercept;			/* 1: fit b (and centre features) */
 	int standardize;		/* 1: scale (and centre) features */
 	double tol;			/* linear: gradient tolerance */
+	double ftol;			/* linear: relative decrease tolerance */
 	size_t max_iter;		/* linear: L-BFGS iterations */
 	size_t hidden;			/* mlp: hidden units */
 	size_t epochs, batch;		/* mlp */
