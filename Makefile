@@ -38,6 +38,7 @@ TOOLS += prune
 TOOLS += intrinsic-dim
 TOOLS += optimum
 TOOLS += compare
+TOOLS += frontier
 TOOLS += passk
 TOOLS += mix
 
@@ -97,6 +98,7 @@ LIB_OBJS += lib/intdim.o
 LIB_OBJS += lib/safetensors.o
 LIB_OBJS += lib/optimum.o
 LIB_OBJS += lib/compare.o
+LIB_OBJS += lib/frontier.o
 LIB_OBJS += lib/passk.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
