@@ -735,8 +735,12 @@ slope(const double *x, const double *f, size_t n)
 	return sxx > 0 ? sxf / sxx : NAN;
 }
 
+/*
+ * steady: both power-offset fits free of degeneracies (an exponent at
+ * its bound or beyond its plausible range says nothing of a slope).
+ */
 static const char *
-verdict(const struct nsl_frontier_sum *s)
+verdict(const struct nsl_frontier_sum *s, int steady)
 {
 	if (!s->beats)
 		return "none";
@@ -744,7 +748,7 @@ verdict(const struct nsl_frontier_sum *s)
 		return "exponential";
 	if (strcmp(s->best_law, "bnsl") == 0)
 		return "broken-power";
-	if (s->a_fr_lo > s->a_un_hi)
+	if (steady && s->a_fr_lo > s->a_un_hi)
 		return "steeper-power";
 	return "lower";
 }
@@ -768,8 +772,8 @@ nsl_frontier_run(struct nsl_frontier_job *j, const char *in,
 	struct run *runs = NULL;
 	double *x = NULL, *y = NULL, *ux = NULL, *uy = NULL, a[3];
 	double xmax = -INFINITY;
-	size_t n = 0, i, nu = 0, nux = 0, bi, base;
-	int rc, ret = -1, any = 0;
+	size_t n = 0, i, nu = 0, nux = 0, bi, base, pi;
+	int rc, ret = -1, any = 0, steady;
 	const char *name = strcmp(in, "-") == 0 ? "<stdin>" : in;
 
 	nsl_err_clear(err);
@@ -815,7 +819,7 @@ nsl_frontier_run(struct nsl_frontier_job *j, const char *in,
 	s->level = j->level;
 	s->seed = j->seed;
 	s->at = xmax;
-	base = s->nlaws;
+	base = pi = s->nlaws;
 	for (i = 0, bi = base; i < s->nlaws; i++) {
 		rc = fit_one(j, s->laws[i], x, y, j->npts, "\"frontier\"",
 		    &j->fits[i], err);
@@ -825,13 +829,19 @@ nsl_frontier_run(struct nsl_frontier_job *j, const char *in,
 			continue;
 		s->rmsle[i] = j->fits[i].has_holdout ?
 		    j->fits[i].holdout.rmsle : NAN;
-		/* best: held-out error, else AIC */
+		/*
+		 * best: held-out error, else AIC.  One or two held-out
+		 * points cannot tell laws apart that miss them by about as
+		 * much: within NSL_FRONTIER_TIE the earlier law stays.
+		 */
 		if (bi == base)
 			bi = i;
-		else if (j->holdout > 0 ? s->rmsle[i] < s->rmsle[bi] :
+		else if (j->holdout > 0 ? s->rmsle[i] <
+		    s->rmsle[bi] * (1 - NSL_FRONTIER_TIE) :
 		    j->fits[i].aic < j->fits[bi].aic)
 			bi = i;
 		if (strcmp(s->laws[i], "power-offset") == 0) {
+			pi = i;
 			exponent(&j->fits[i], j->level, a);
 			s->a_fr = a[0];
 			s->a_fr_lo = a[1];
@@ -867,7 +877,9 @@ nsl_frontier_run(struct nsl_frontier_job *j, const char *in,
 		goto out;
 	s->beats = s->p_lower >= j->level;
 	s->f_slope = slope(s->best_x, s->best_f, s->nbest);
-	if ((s->verdict = strdup(verdict(s))) == NULL)
+	steady = pi < base && j->fits[pi].ndegen == 0 &&
+	    j->fits[NSL_FRONTIER_MAX_LAWS].ndegen == 0;
+	if ((s->verdict = strdup(verdict(s, steady))) == NULL)
 		goto nomem;
 	ret = 0;
 	goto out;

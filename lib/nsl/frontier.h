@@ -18,8 +18,10 @@
  * bootstrap samples; power-offset is also fitted to the unpruned runs
  * (the baseline law).  A law with too few points for its parameters is
  * skipped (its held-out error null).  The best frontier law is the one
- * with the lowest held-out rmsle (without held-out points: the lowest
- * AIC).  It is compared with the baseline by nsl_compare_fits (nsl/
+ * with the lowest held-out rmsle, a later law in the list winning only
+ * when it is lower by more than NSL_FRONTIER_TIE (a share: one held-out
+ * point cannot tell closer laws apart); without held-out points, the
+ * lowest AIC.  It is compared with the baseline by nsl_compare_fits (nsl/
  * compare.h): at the largest frontier x, D = f_frontier - f_unpruned with
  * its interval and P(frontier lower), and the first crossover over the
  * fitted range.  The verdict:
@@ -29,7 +31,8 @@
  *	exponential    it does, and exp-offset is the best law
  *	broken-power   it does, and bnsl is the best law
  *	steeper-power  it does, with a power law whose exponent's interval
- *	               lies above the baseline exponent's
+ *	               lies above the baseline exponent's (both power-offset
+ *	               fits free of degeneracies, nsl/fitrec.h)
  *	lower          it does, by a constant factor or offset (the
  *	               exponents' intervals overlap)
  *
@@ -75,6 +78,7 @@ struct nsl_writer;
 #define NSL_FRONTIER_MAX_LAWS 8
 #define NSL_FRONTIER_B 200		/* bootstrap samples */
 #define NSL_FRONTIER_LAWS "power-offset,exp-offset,bnsl"
+#define NSL_FRONTIER_TIE 0.05		/* held-out errors within 5%: a tie */
 
 /* One frontier point: the best run at one group value. */
 struct nsl_frontier_point {
