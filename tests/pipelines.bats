@@ -41,9 +41,15 @@ perceptron() {
 	assert_line '0.5 power-offset'
 	assert_line '0.5 exp-offset'
 	[ "$(head -c 4 p/perceptron-t0.png | tail -c 3)" = PNG ]
+	# The frontier: at each alpha the lower of the two means
+	want=$(jq -s -c 'group_by(.alpha) | map(min_by(.error) | [.alpha, .error])' p/mean.jsonl)
+	got=$(jq -s -c 'map([.alpha, .error])' p/frontier-points-t0.jsonl)
+	[ "$want" = "$got" ]
+	[ "$(head -c 4 p/frontier-t0.png | tail -c 3)" = PNG ]
 	run perceptron OUT=p SEEDS='1 2' table
 	assert_success
 	assert_line --regexp '^ +f=0.5 +0\.[0-9]+ +0\.[0-9]+'
+	assert_line --regexp '^  verdict: [a-z-]+ \(the frontier (beats|does not beat) the unpruned power law\)$'
 }
 
 @test "perceptron.mk: JOBS=1 and JOBS=2 give byte-identical results" {
@@ -102,9 +108,18 @@ mixture() {
 	assert_line 'easy f=0.5'
 	assert_line 'stratified f=0.5'
 	[ "$(head -c 4 c/pruning-f0.5.png | tail -c 3)" = PNG ]
+	# The frontier: the best run at each nominal kept size f x size
+	want=$(jq -s -c 'group_by(.f * .size) | map(min_by(.test_error) | .test_error)' c/results.jsonl)
+	got=$(jq -s -c 'map(.test_error)' c/frontier-points.jsonl)
+	[ "$want" = "$got" ]
+	run jq -r '.verdict' c/frontier.jsonl
+	assert_output --regexp '^(none|exponential|broken-power|steeper-power|lower)$'
+	[ "$(head -c 4 c/frontier.png | tail -c 3)" = PNG ]
 	run pruning OUT=c table
 	assert_success
 	assert_line --regexp '^ +hard f=0.5 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+	assert_line --partial 'x pool size, easy hard stratified by el2n'
+	assert_line --regexp '^  verdict: [a-z-]+ '
 }
 
 @test "pruning-curve.mk: JOBS=1 = JOBS=2; second run does no work; a new input reruns" {
