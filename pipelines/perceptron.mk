@@ -117,7 +117,7 @@ $(OUT)/frontier-t%.$(PLOT_FORMAT): $(OUT)/frontier-t%.jsonl
 	  nsl-plot --x alpha --y error --group f --logy --fit $(call q,$(OUT)/frontier-best-t$*.jsonl) \
 	    --xlabel 'alpha_prune = kept examples / dimension' \
 	    --ylabel 'generalisation error (angle / pi)' \
-	    --title "the pruning frontier (best f at each alpha_prune), probe angle "$(call q,$*)" deg: $$(jq -r .verdict $(call q,$<))" \
+	    --title "the pruning frontier (best f at each alpha_prune), probe angle "$(call q,$*)" deg, verdict: $$(jq -r .verdict $(call q,$<))" \
 	    -o $(call q,$@)
 
 # The tables: error per f (rows) and alpha_prune (columns), the fits, the

@@ -153,7 +153,7 @@ $(FRONTIER_FIG): $(OUT)/frontier.jsonl
 	   jq -c '$(FRONTIER_PTS_JQ)' $(call q,$(OUT)/results.jsonl); } | \
 	  nsl-plot --x n_train --y test_error --group series --logx --logy \
 	    --fit $(call q,$(OUT)/frontier-best.jsonl) --xlabel 'examples kept' --ylabel 'test error' \
-	    --title "the pruning frontier (best of every strategy and keep fraction): $$(jq -r .verdict $(call q,$<))" \
+	    --title "the pruning frontier (best of every strategy and keep fraction), verdict: $$(jq -r .verdict $(call q,$<))" \
 	    -o $(call q,$@)
 
 TABLE_JQ = group_by(.series) | sort_by(.[0].f, .[0].strategy) | reverse[] | \
