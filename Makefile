@@ -142,6 +142,7 @@ UNIT_TESTS += props
 UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
 UNIT_TESTS += optimum
+UNIT_TESTS += frontier
 UNIT_TESTS += passk
 UNIT_TESTS += quant_tensor
 
