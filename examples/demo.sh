@@ -37,6 +37,7 @@ echo "the pruning frontier against the unpruned power law (nsl-frontier):"
 printf '  Fashion-MNIST, best of every strategy and keep fraction: %s\n' \
     "$(jq -r '"\(.verdict), P(frontier lower at \(.at)) = \(.p_frontier_lower)"' "$out/pruning-curve/frontier.jsonl")"
 for f in "$out"/perceptron/frontier-t*.jsonl; do
+	[ -e "$f" ] || continue		# FRACTIONS without 1: no frontier
 	t=${f##*/frontier-t}
 	printf '  perceptron, probe angle %s deg: %s\n' "${t%.jsonl}" \
 	    "$(jq -r '"\(.verdict), P(frontier lower at alpha \(.at)) = \(.p_frontier_lower)"' "$f")"

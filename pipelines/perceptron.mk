@@ -40,7 +40,9 @@ $(call check-words,ANGLES)
 
 FIGS = $(ANGLES:%=$(OUT)/perceptron-t%.$(PLOT_FORMAT))
 FITS = $(ANGLES:%=$(OUT)/fits-t%.jsonl)
-FRONTIERS = $(ANGLES:%=$(OUT)/frontier-t%.$(PLOT_FORMAT))
+# The frontier needs the unpruned runs, f = 1, as its baseline.
+HAS_BASE = $(filter 1,$(FRACTIONS))
+FRONTIERS = $(if $(HAS_BASE),$(ANGLES:%=$(OUT)/frontier-t%.$(PLOT_FORMAT)))
 
 all: $(FIGS) $(FITS) $(FRONTIERS)
 
@@ -132,7 +134,7 @@ FITTAB_JQ = "    f=\(.by.f)\t\(.law)\t" + \
 
 FRONTAB_JQ = "  \(.alpha)\t\(.error * 1e4 | round / 1e4)\t\(.f)"
 
-table: $(FITS) $(OUT)/mean.jsonl $(ANGLES:%=$(OUT)/frontier-t%.jsonl)
+table: $(FITS) $(OUT)/mean.jsonl $(if $(HAS_BASE),$(ANGLES:%=$(OUT)/frontier-t%.jsonl))
 	@set -f; for t in $(call qw,$(ANGLES)); do \
 	  printf 'probe angle %s deg: generalisation error, mean over seeds %s (DIM=%s)\n' \
 	    "$$t" $(call q,$(SEEDS)) $(call q,$(DIM)); \
@@ -142,6 +144,8 @@ table: $(FITS) $(OUT)/mean.jsonl $(ANGLES:%=$(OUT)/frontier-t%.jsonl)
 	    $(call q,$(lastword $(ALPHAS))) $(call q,$(lastword $(ALPHAS))); \
 	  jq -r '$(FITTAB_JQ)' $(call q,$(OUT))/fits-t"$$t".jsonl | $(COLUMN); \
 	  printf '  figure: %s\n' $(call q,$(OUT))/perceptron-t"$$t".$(call q,$(PLOT_FORMAT)); \
+	  if [ -z "$(HAS_BASE)" ]; then \
+	    printf '  no pruning frontier: FRACTIONS holds no 1, the unpruned baseline\n'; continue; fi; \
 	  printf '  the pruning frontier, the best f at each alpha_prune:\n'; \
 	  { printf '  alpha_prune\terror\tf\n'; \
 	    jq -r '$(FRONTAB_JQ)' $(call q,$(OUT))/frontier-points-t"$$t".jsonl; } | $(COLUMN); \
