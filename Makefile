@@ -39,6 +39,7 @@ TOOLS += intrinsic-dim
 TOOLS += optimum
 TOOLS += compare
 TOOLS += pools
+TOOLS += frontier
 TOOLS += passk
 TOOLS += mix
 
@@ -100,6 +101,7 @@ LIB_OBJS += lib/safetensors.o
 LIB_OBJS += lib/optimum.o
 LIB_OBJS += lib/compare.o
 LIB_OBJS += lib/pools.o
+LIB_OBJS += lib/frontier.o
 LIB_OBJS += lib/passk.o
 
 # The tools' side (option tables, diagnostics that print and exit): not
@@ -145,6 +147,7 @@ UNIT_TESTS += intdim
 UNIT_TESTS += safetensors
 UNIT_TESTS += optimum
 UNIT_TESTS += pools
+UNIT_TESTS += frontier
 UNIT_TESTS += passk
 UNIT_TESTS += quant_tensor
 

@@ -7,6 +7,8 @@
 #     subset, power-offset and exp-offset fits, figures.
 #  2. The teacher-student perceptron of Sorscher et al. 2022
 #     (pipelines/perceptron.mk): keep the hardest, exact error, fits, figures.
+# Each part ends with the pruning frontier (nsl-frontier): the best run at
+# each kept size, its laws, and whether it beats the unpruned power law.
 # Everything goes under examples/out/ (OUT=...); make's dependencies make a
 # second run do no work.  JOBS (default: the number of cores) and
 # SSHLOGINFILE are passed on to the pipelines.
@@ -30,6 +32,16 @@ $m pipelines/pruning-curve.mk OUT="$out/pruning-curve" \
     TRAIN="$out/fashion-mnist/train.jsonl" TEST="$out/fashion-mnist/test.jsonl" table
 echo
 $m pipelines/perceptron.mk OUT="$out/perceptron" table
+echo
+echo "the pruning frontier against the unpruned power law (nsl-frontier):"
+printf '  Fashion-MNIST, best of every strategy and keep fraction: %s\n' \
+    "$(jq -r '"\(.verdict), P(frontier lower at \(.at)) = \(.p_frontier_lower)"' "$out/pruning-curve/frontier.jsonl")"
+for f in "$out"/perceptron/frontier-t*.jsonl; do
+	[ -e "$f" ] || continue		# FRACTIONS without 1: no frontier
+	t=${f##*/frontier-t}
+	printf '  perceptron, probe angle %s deg: %s\n' "${t%.jsonl}" \
+	    "$(jq -r '"\(.verdict), P(frontier lower at alpha \(.at)) = \(.p_frontier_lower)"' "$f")"
+done
 echo
 echo "demo done in $(( $(date +%s) - start )) s (examples/pruning-curve/README.md" \
     "and examples/perceptron/README.md explain the tables and figures)"

@@ -607,14 +607,23 @@ fit_range(const struct nsl_compare_job *j, int w, double r[2])
 int
 nsl_compare_run(struct nsl_compare_job *j, struct nsl_err *err)
 {
+	if (read_one(j->a, j->rec_flags, &j->fa, err) != 0 ||
+	    read_one(j->b, j->rec_flags, &j->fb, err) != 0)
+		return -1;
+	return nsl_compare_fits(j, err);
+}
+
+int
+nsl_compare_fits(struct nsl_compare_job *j, struct nsl_err *err)
+{
 	struct nsl_compare_sum *s = &j->sum;
 	double *col = NULL, *pd = NULL, roots[64], r0, best, d, ra[2], rb[2];
 	size_t b, k, m, nr, i, B;
 	int logx, ret = -1;
 
-	if (read_one(j->a, j->rec_flags, &j->fa, err) != 0 ||
-	    read_one(j->b, j->rec_flags, &j->fb, err) != 0)
-		return -1;
+	if (j->fa.B == 0 || j->fb.B == 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "the fit %s has no "
+		    "bootstrap samples", j->fa.B == 0 ? j->a : j->b);
 	if (same_variables(j, err) != 0 || copy_names(j, err) != 0)
 		return -1;
 	logx = j->optimal || nsl_law_var_positive(j->fa.law, j->free_var[0]) ||

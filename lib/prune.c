@@ -477,8 +477,9 @@ static const struct nsl_prune_strategy_def strategies[] = {
 	{ "hard", "keep the highest scores (ties: the earlier record)",
 	    NSL_PRUNE_NEEDS_SCORE, hard },
 	{ "easy", "keep the lowest scores", NSL_PRUNE_NEEDS_SCORE, easy },
+	/* no score: a uniform draw reads none, so none is required */
 	{ "random", "keep a uniform random subset (--seed)",
-	    NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_DRAWS, random_subset },
+	    NSL_PRUNE_DRAWS, random_subset },
 	{ "stratified", "CCS (Zheng et al. 2023): drop the hardest --cutoff, "
 	    "then sample equal-width score strata evenly (--strata, --seed)",
 	    NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_DRAWS | NSL_PRUNE_STRATA, ccs },

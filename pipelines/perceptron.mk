@@ -16,9 +16,14 @@
 # and exp-offset against alpha_prune per f (the largest alpha_prune held
 # out) and plot error against alpha_prune per f on a log y axis.
 #
+# The pruning frontier per angle (nsl-frontier): at each alpha_prune the
+# best f, power-offset, exp-offset and BNSL fitted to it (the largest
+# alpha_prune held out) and compared with the power law of f = 1.
+#
 # Outputs under $(OUT): runs/ (one result record per run), results.jsonl
 # (all runs), mean.jsonl (averaged over seeds), fits-tTHETA.jsonl,
-# perceptron-tTHETA.$(PLOT_FORMAT), and `make -f ... table` prints them.
+# perceptron-tTHETA.$(PLOT_FORMAT), frontier-tTHETA.jsonl (the verdict),
+# frontier-tTHETA.$(PLOT_FORMAT), and `make -f ... table` prints them.
 
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
@@ -35,8 +40,11 @@ $(call check-words,ANGLES)
 
 FIGS = $(ANGLES:%=$(OUT)/perceptron-t%.$(PLOT_FORMAT))
 FITS = $(ANGLES:%=$(OUT)/fits-t%.jsonl)
+# The frontier needs the unpruned runs, f = 1, as its baseline.
+HAS_BASE = $(filter 1,$(FRACTIONS))
+FRONTIERS = $(if $(HAS_BASE),$(ANGLES:%=$(OUT)/frontier-t%.$(PLOT_FORMAT)))
 
-all: $(FIGS) $(FITS)
+all: $(FIGS) $(FITS) $(FRONTIERS)
 
 $(OUT)/jobs.txt: FORCE
 	$(call write-if-changed,$@,$(foreach t,$(ANGLES),$(foreach f,$(FRACTIONS),$(foreach a,$(ALPHAS),$(foreach s,$(SEEDS),$(t):$(f):$(a):$(s))))))
@@ -90,7 +98,32 @@ $(OUT)/perceptron-t%.$(PLOT_FORMAT): $(OUT)/mean-t%.jsonl $(OUT)/best-t%.jsonl
 	    --title 'teacher-student perceptron, keep hardest, probe angle '$(call q,$*)' deg' \
 	    -o $(call q,$@) $(call q,$(OUT)/mean-t$*.jsonl)
 
-# The tables: error per f (rows) and alpha_prune (columns), and the fits.
+# The frontier: the best f at each alpha_prune (FRACTIONS should hold 1,
+# the baseline).
+$(OUT)/frontier-t%.jsonl: $(OUT)/mean-t%.jsonl
+	@printf '  FRONTIER %s\n' $(call q,$@)
+	@nsl-frontier -q --loss $(call q,$(FIT_LOSS)) --x alpha --y error --fraction f \
+	    --points $(call q,$(OUT)/frontier-points-t$*.jsonl) --fits $(call q,$(OUT)/frontier-fits-t$*.jsonl) \
+	    -o $(call q,$@.tmp) $(call q,$<) && mv $(call q,$@.tmp) $(call q,$@)
+
+# the best frontier law and the baseline, grouped by f as the points are
+FRONTIER_FITS_JQ = select(.by.series == "unpruned" or .law == $$s[0].best_law) | \
+  .by = {f: (if .by.series == "frontier" then "frontier" else "unpruned" end)}
+FRONTIER_PTS_JQ = if .frontier_runs then .f = "frontier" else select(.f == 1) | .f = "unpruned" end
+
+$(OUT)/frontier-t%.$(PLOT_FORMAT): $(OUT)/frontier-t%.jsonl
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@jq -c --slurpfile s $(call q,$<) '$(FRONTIER_FITS_JQ)' $(call q,$(OUT)/frontier-fits-t$*.jsonl) > $(call q,$(OUT)/frontier-best-t$*.jsonl)
+	@cat $(call q,$(OUT)/frontier-points-t$*.jsonl) $(call q,$(OUT)/mean-t$*.jsonl) | \
+	  jq -c '$(FRONTIER_PTS_JQ)' | \
+	  nsl-plot --x alpha --y error --group f --logy --fit $(call q,$(OUT)/frontier-best-t$*.jsonl) \
+	    --xlabel 'alpha_prune = kept examples / dimension' \
+	    --ylabel 'generalisation error (angle / pi)' \
+	    --title "the pruning frontier (best f at each alpha_prune), probe angle "$(call q,$*)" deg, verdict: $$(jq -r .verdict $(call q,$<))" \
+	    -o $(call q,$@)
+
+# The tables: error per f (rows) and alpha_prune (columns), the fits, the
+# frontier.
 TABLE_JQ = [.[] | select(.angle == ($$t | tonumber))] | group_by(.f) | reverse[] | \
   "  f=\(.[0].f)\t" + (map(.error * 1e4 | round / 1e4 | tostring) | join("\t"))
 FITTAB_JQ = "    f=\(.by.f)\t\(.law)\t" + \
@@ -99,7 +132,9 @@ FITTAB_JQ = "    f=\(.by.f)\t\(.law)\t" + \
   "\tA=\(.params.A * 1e4 | round / 1e4)\tE=\(.params.E * 1e6 | round / 1e6)" + \
   "\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
 
-table: $(FITS) $(OUT)/mean.jsonl
+FRONTAB_JQ = "  \(.alpha)\t\(.error * 1e4 | round / 1e4)\t\(.f)"
+
+table: $(FITS) $(OUT)/mean.jsonl $(if $(HAS_BASE),$(ANGLES:%=$(OUT)/frontier-t%.jsonl))
 	@set -f; for t in $(call qw,$(ANGLES)); do \
 	  printf 'probe angle %s deg: generalisation error, mean over seeds %s (DIM=%s)\n' \
 	    "$$t" $(call q,$(SEEDS)) $(call q,$(DIM)); \
@@ -109,6 +144,13 @@ table: $(FITS) $(OUT)/mean.jsonl
 	    $(call q,$(lastword $(ALPHAS))) $(call q,$(lastword $(ALPHAS))); \
 	  jq -r '$(FITTAB_JQ)' $(call q,$(OUT))/fits-t"$$t".jsonl | $(COLUMN); \
 	  printf '  figure: %s\n' $(call q,$(OUT))/perceptron-t"$$t".$(call q,$(PLOT_FORMAT)); \
+	  if [ -z "$(HAS_BASE)" ]; then \
+	    printf '  no pruning frontier: FRACTIONS holds no 1, the unpruned baseline\n'; continue; fi; \
+	  printf '  the pruning frontier, the best f at each alpha_prune:\n'; \
+	  { printf '  alpha_prune\terror\tf\n'; \
+	    jq -r '$(FRONTAB_JQ)' $(call q,$(OUT))/frontier-points-t"$$t".jsonl; } | $(COLUMN); \
+	  jq -r -f $(call q,$(NSL_ROOT)/pipelines/frontier-table.jq) $(call q,$(OUT))/frontier-t"$$t".jsonl; \
+	  printf '  figure: %s\n' $(call q,$(OUT))/frontier-t"$$t".$(call q,$(PLOT_FORMAT)); \
 	done
 
 clean:

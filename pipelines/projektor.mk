@@ -7,7 +7,7 @@
 #        [PROBE_MIXTURES='1_0_0 0_1_0 0_0_1 0.5_0.5_0 0.5_0_0.5 0_0.5_0.5 0.34_0.33_0.33']
 #        [PROBE_SIZES='250 500 1000'] [BUDGET=4000] [VAL_N=1000] [OT_N=1000]
 #        [OT_ARGS='--method otdd --label-field label'] [SEED=0] [JOBS=2]
-#        [SSHLOGINFILE=hosts] [PLOT_FORMAT=png]
+#        [SEARCH_N=300] [SEARCH_ITERS=20] [SSHLOGINFILE=hosts] [PLOT_FORMAT=png]
 #
 # TRAIN, TEST: records {"id", "label", "embedding"} (default: the
 # Fashion-MNIST PCA embeddings that pipelines/fashion-mnist.mk writes under
@@ -31,10 +31,17 @@
 #     size; fitted on log error (huber): $(OUT)/fit.json.
 #  5. nsl-extrapolate at n = BUDGET for every candidate: the predicted best
 #     mixture ($(OUT)/predictions.jsonl, best first).
-#  6. The check: real runs at BUDGET of the predicted best mixture and of
-#     the best probed mixture (lowest error at the largest probe size):
-#     $(OUT)/check.jsonl.
-#  7. nsl-plot: error against OT distance per size, with the fitted law:
+#  6. The search: nsl-mix --search (Frank-Wolfe over the simplex) for
+#     the weights whose mixture is nearest the validation set in OT cost,
+#     on SEARCH_N random records of each source: $(OUT)/search.json; its
+#     weights rounded to 0.01 are the "search" mixture, whose OT distance
+#     is measured as the candidates' are: $(OUT)/search-mixture.jsonl.
+#     The fit's error falls with OT (b > 0): the grid's predicted best is
+#     its nearest candidate, and the search should land near it or beat it.
+#  7. The check: real runs at BUDGET of the predicted best mixture, of
+#     the best probed mixture (lowest error at the largest probe size) and
+#     of the search's: $(OUT)/check.jsonl.
+#  8. nsl-plot: error against OT distance per size, with the fitted law:
 #     $(OUT)/projektor.$(PLOT_FORMAT).
 # `make -f ... table` prints the probes, the prediction and the check.
 
@@ -54,6 +61,8 @@ VAL_N ?= 1000
 OT_N ?= 1000
 OT_ARGS ?=
 SEED ?= 0
+SEARCH_N ?= 300
+SEARCH_ITERS ?= 20
 PLOT_FORMAT ?= png
 K := $(words $(SOURCES))
 $(call check-names,FMNIST_OUT TRAIN TEST OUT PLOT_FORMAT)
@@ -148,25 +157,63 @@ $(OUT)/predictions.jsonl: $(OUT)/fit.json $(OUT)/candidates.jsonl $(OUT)/budget
 $(OUT)/budget: FORCE
 	$(call write-if-changed,$@,$(BUDGET))
 
-# -- 6. the check: real runs at the budget -----------------------------------
-$(OUT)/check-jobs.txt: $(OUT)/predictions.jsonl $(OUT)/probes.jsonl
+# -- 6. the search over the simplex -------------------------------------------
+$(OUT)/search-knob: FORCE
+	$(call write-if-changed,$@,$(SEARCH_N) $(SEARCH_ITERS) $(SEED))
+
+# SEARCH_N random records of each source (all of a smaller one), numbered.
+$(OUT)/search-input.jsonl: $(SRC_FILES) $(OUT)/search-knob
+	@n=$(call q,$(SEARCH_N)); case $$n in ''|*[!0-9]*) \
+	    echo "projektor.mk: SEARCH_N=$$n is not a count" >&2; exit 1;; esac; \
+	  for s in $$(seq $(call q,$(K))); do f=$(call q,$(OUT))/source-"$$s".jsonl; \
+	    k=$$(wc -l < "$$f"); [ "$$k" -le "$$n" ] || k=$$n; \
+	    nsl-prune -q --strategy random --keep "$$k" --seed $(call q,$(SEED)) "$$f" | \
+	      jq -c --argjson s "$$s" '. + {source: $$s}' || exit 1; \
+	  done > $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
+
+$(OUT)/search.json: $(OUT)/search-input.jsonl $(OUT)/val.jsonl
+	@printf '  SEARCH  nsl-mix --search over %s sources -> %s\n' $(call q,$(K)) $(call q,$@)
+	@nsl-mix -q --search --source-field source --valid $(call q,$(OUT)/val.jsonl) \
+	    --iters $(call q,$(SEARCH_ITERS)) --seed $(call q,$(SEED)) -o $(call q,$@) $(call q,$<)
+
+# The weights by source number, rounded to 0.01 cumulatively (they sum to 1).
+SEARCH_W_JQ = [.weights | to_entries | sort_by(.key | tonumber)[] | .value] | map(tostring) | join(" ")
+ROUND_W = awk '{ c = 0; p = 0; for (i = 1; i <= NF; i++) { c += $$i; q = int(c * 100 + 0.5); \
+  if (i == NF) q = 100; printf "%s%g", (i > 1 ? "_" : ""), (q - p) / 100; p = q } print "" }'
+
+SEARCH_REC_JQ = . + {search_cost: $$s[0].cost, search_gap: $$s[0].gap, search_weights: $$s[0].weights}
+
+$(OUT)/search-mixture.jsonl: $(OUT)/search.json $(OUT)/val.jsonl $(SRC_FILES)
+	@m=$$(jq -r '$(SEARCH_W_JQ)' $(call q,$<) | $(ROUND_W)); mkdir -p $(call q,$(OUT)/ot); \
+	  set -- "$$m"; $(OT_RUN); \
+	  jq -c --slurpfile s $(call q,$<) '$(SEARCH_REC_JQ)' $(call q,$(OUT))/ot/"$$m".json > $(call q,$@.tmp) && \
+	  mv $(call q,$@.tmp) $(call q,$@)
+
+# Every OT distance measured: the candidates' and the search mixture's.
+$(OUT)/ot-all.jsonl: $(OUT)/candidates.jsonl $(OUT)/search-mixture.jsonl
+	@cat $(call q,$(OUT)/candidates.jsonl) $(call q,$(OUT)/search-mixture.jsonl) > $(call q,$@.tmp) && \
+	    mv $(call q,$@.tmp) $(call q,$@)
+
+# -- 7. the check: real runs at the budget -----------------------------------
+$(OUT)/check-jobs.txt: $(OUT)/predictions.jsonl $(OUT)/probes.jsonl $(OUT)/search-mixture.jsonl
 	@{ echo "$$(head -1 $(call q,$(OUT)/predictions.jsonl) | jq -r .mixture) predicted-best"; \
 	   echo "$$(jq -r -s 'max_by(.n) as $$m | map(select(.n == $$m.n)) | min_by(.test_error) | .mixture' \
-	     $(call q,$(OUT)/probes.jsonl)) best-probed"; } > $(call q,$@.tmp)
+	     $(call q,$(OUT)/probes.jsonl)) best-probed"; \
+	   echo "$$(jq -r .mixture $(call q,$(OUT)/search-mixture.jsonl)) search"; } > $(call q,$@.tmp)
 	@if cmp -s $(call q,$@.tmp) $(call q,$@); then rm $(call q,$@.tmp); else mv $(call q,$@.tmp) $(call q,$@); fi
 
 CHECK_RUN = $(SAMPLE); sample "$$1" $(call q,$(BUDGET)) | nsl-probe -q --train - \
   --test $(call q,$(OUT)/heldout.jsonl) --tag mixture="$$1" --tag n=$(call q,$(BUDGET)) --tag role="$$2" \
   -o $(call q,$(OUT))/check/"$$2".json
 
-$(OUT)/check.jsonl: $(OUT)/check-jobs.txt $(OUT)/budget $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/candidates.jsonl
+$(OUT)/check.jsonl: $(OUT)/check-jobs.txt $(OUT)/budget $(OUT)/heldout.jsonl $(SRC_FILES) $(OUT)/ot-all.jsonl
 	@rm -rf $(call q,$(OUT)/check)
 	$(call run-missing,$<,$(OUT)/check,{2},$(CHECK_RUN))
 	@$(call gather,$<,$(OUT)/check,{2}) | \
-	    jq -c --slurpfile c $(call q,$(OUT)/candidates.jsonl) '$(JOIN_JQ)' > $(call q,$@.tmp) && \
+	    jq -c --slurpfile c $(call q,$(OUT)/ot-all.jsonl) '$(JOIN_JQ)' > $(call q,$@.tmp) && \
 	    mv $(call q,$@.tmp) $(call q,$@)
 
-# -- 7. figure ------------------------------------------------------------------
+# -- 8. figure ------------------------------------------------------------------
 $(OUT)/projektor.$(PLOT_FORMAT): $(OUT)/probes.jsonl $(OUT)/check.jsonl $(OUT)/fit.json
 	@printf '  PLOT    %s\n' $(call q,$@)
 	@cat $(call q,$(OUT)/probes.jsonl) $(call q,$(OUT)/check.jsonl) | \
@@ -179,7 +226,14 @@ PROBE_JQ = (.[0] | "  \(.mixture)\t\(.ot * 1e4 | round / 1e4)\t") + \
   (map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
 CHECK_JQ = "  \(.role)\t\(.mixture)\t\(.ot * 1e4 | round / 1e4)\t\(.pred * 1e4 | round / 1e2)\t\(.test_error * 1e4 | round / 1e2)"
 
-table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
+SEARCH_JQ = "search (nsl-mix --search, \(.iterations) Frank-Wolfe steps): weights " + \
+  ([.weights | to_entries | sort_by(.key | tonumber)[] | .value * 1e3 | round / 1e3 | tostring] | join(" ")) + \
+  ", OT cost \(.cost * 1e4 | round / 1e4) (gap \(.gap * 1e4 | round / 1e4))"
+GRIDCMP_JQ = $$s[0] as $$m | .w as $$g | $$m.w as $$v | \
+  "  predicted best of the grid \(.mixture) (OT \(.ot * 1e4 | round / 1e4)) against the search \($$m.mixture)" + \
+  " (OT \($$m.ot * 1e4 | round / 1e4)): L1 distance of the weights \([range($$g | length) | ($$g[.] - $$v[.]) | fabs] | add * 1e3 | round / 1e3)"
+
+table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl $(OUT)/search.json
 	@printf 'probe test error (%%) per mixture (weights of sources %s) and size:\n' $(call q,$(SOURCES))
 	@{ printf '  mixture\tOT'; printf '\t%s' $(call qw,$(PROBE_SIZES)); printf '\n'; \
 	   jq -r -s 'group_by(.mixture) | sort_by(.[0].ot)[] | sort_by(.n) | $(PROBE_JQ)' \
@@ -188,6 +242,9 @@ table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
 	@printf 'predicted at n = %s, best 3 of %s candidates:\n' $(call q,$(BUDGET)) \
 	    "$$(wc -l < $(call q,$(OUT)/predictions.jsonl))"
 	@head -3 $(call q,$(OUT)/predictions.jsonl) | jq -r '"  \(.mixture)\tOT \(.ot * 1e4 | round / 1e4)\tpredicted error \(.pred * 1e4 | round / 1e2)%"' | $(COLUMN)
+	@jq -r '$(SEARCH_JQ)' $(call q,$(OUT)/search.json)
+	@head -1 $(call q,$(OUT)/predictions.jsonl) | \
+	    jq -r --slurpfile s $(call q,$(OUT)/search-mixture.jsonl) '$(GRIDCMP_JQ)'
 	@printf 'check: real runs at n = %s:\n' $(call q,$(BUDGET))
 	@{ printf '  run\tmixture\tOT\tpredicted (%%)\tmeasured (%%)\n'; \
 	   jq -c '{mixture, ot, n}' $(call q,$(OUT)/check.jsonl) | nsl-extrapolate -q --fit $(call q,$(OUT)/fit.json) | \
@@ -198,7 +255,7 @@ table: $(OUT)/probes.jsonl $(OUT)/predictions.jsonl $(OUT)/check.jsonl
 clean:
 	rm -rf $(call q,$(OUT))
 
-.SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl \
+.SECONDARY: $(SRC_FILES) $(OUT)/val.jsonl $(OUT)/heldout.jsonl $(OUT)/search-input.jsonl $(OUT)/ot-all.jsonl \
   $(FMNIST_OUT)/train.jsonl $(FMNIST_OUT)/test.jsonl
 
 FORCE:

@@ -25,7 +25,16 @@
 #  5. nsl-plot: one figure per keep fraction, error against kept examples,
 #     the series of each strategy and "none", log-log, with the fit of the
 #     smaller held-out error: $(OUT)/pruning-fF.$(PLOT_FORMAT).
-# `make -f ... table` prints the error table and the fits.
+#  6. The pruning frontier (nsl-frontier, Sorscher et al. Fig. 1): at each
+#     nominal kept size f x size, the best run over every strategy and
+#     keep fraction ("none" included); power-offset, exp-offset and BNSL
+#     fitted to it (the largest held out, bootstrap), the best compared
+#     with the power law of the unpruned runs: $(OUT)/frontier.jsonl (the
+#     verdict), frontier-points.jsonl, frontier-fits.jsonl and the figure
+#     $(OUT)/frontier.$(PLOT_FORMAT).
+# `make -f ... table` prints the error table, the fits and the frontier.
+# Strategies: hard, easy and stratified rank by SCORE; random draws;
+# k-center, herding and facility-location choose on the embeddings.
 
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
@@ -47,8 +56,12 @@ $(call check-names,TRAIN TEST OUT PLOT_FORMAT)
 $(call check-words,FRACTIONS SIZES)
 
 FIGS = $(FRACTIONS:%=$(OUT)/pruning-f%.$(PLOT_FORMAT))
+FRONTIER_FIG = $(OUT)/frontier.$(PLOT_FORMAT)
+# the strategies that read SCORE, for the titles
+SCORED = $(filter hard easy stratified,$(STRATEGIES))
+BY_SCORE = $(if $(SCORED),$(nsl-comma) $(SCORED) by $(SCORE))
 
-all: $(FIGS) $(OUT)/fits.jsonl
+all: $(FIGS) $(OUT)/fits.jsonl $(FRONTIER_FIG)
 
 # -- 1. scores ------------------------------------------------------------
 $(OUT)/dynamics.jsonl: $(TRAIN) $(OUT)/dyn-knobs
@@ -118,7 +131,30 @@ $(OUT)/pruning-f%.$(PLOT_FORMAT): $(OUT)/points-f%.jsonl $(OUT)/best.jsonl
 	@printf '  PLOT    %s\n' $(call q,$@)
 	@nsl-plot --x n_train --y test_error --group series --logx --logy \
 	    --fit $(call q,$(OUT)/best.jsonl) --xlabel 'examples kept' --ylabel 'test error' \
-	    --title $(call q,pruning by $(SCORE)$(nsl-comma) keep fraction $* of each size) -o $(call q,$@) $(call q,$<)
+	    --title $(call q,pruned subsets: keep fraction $* of each size$(BY_SCORE)) -o $(call q,$@) $(call q,$<)
+
+# -- 6. the frontier ----------------------------------------------------------
+# Grouped by the nominal kept size f x size: the runs with class-balanced
+# rounding keep a few more or fewer, and would never meet at one n_train.
+$(OUT)/frontier.jsonl: $(OUT)/results.jsonl
+	@printf '  FRONTIER %s\n' $(call q,$@)
+	@jq -c '. + {kept: (.f * .size)}' $(call q,$<) | \
+	    nsl-frontier -q --loss $(call q,$(FIT_LOSS)) --x n_train --y test_error --fraction f \
+	    --group kept --seed $(call q,$(SEED)) --points $(call q,$(OUT)/frontier-points.jsonl) \
+	    --fits $(call q,$(OUT)/frontier-fits.jsonl) -o $(call q,$@.tmp) && mv $(call q,$@.tmp) $(call q,$@)
+
+FRONTIER_PTS_JQ = select(.f == 1) | .series = "unpruned"
+
+$(FRONTIER_FIG): $(OUT)/frontier.jsonl
+	@printf '  PLOT    %s\n' $(call q,$@)
+	@jq -c --slurpfile s $(call q,$<) 'select(.by.series == "unpruned" or .law == $$s[0].best_law)' \
+	    $(call q,$(OUT)/frontier-fits.jsonl) > $(call q,$(OUT)/frontier-best.jsonl)
+	@{ jq -c '.series = "frontier"' $(call q,$(OUT)/frontier-points.jsonl); \
+	   jq -c '$(FRONTIER_PTS_JQ)' $(call q,$(OUT)/results.jsonl); } | \
+	  nsl-plot --x n_train --y test_error --group series --logx --logy \
+	    --fit $(call q,$(OUT)/frontier-best.jsonl) --xlabel 'examples kept' --ylabel 'test error' \
+	    --title "the pruning frontier (best of every strategy and keep fraction), verdict: $$(jq -r .verdict $(call q,$<))" \
+	    -o $(call q,$@)
 
 TABLE_JQ = group_by(.series) | sort_by(.[0].f, .[0].strategy) | reverse[] | \
   "  \(.[0].series)\t" + (sort_by(.size) | map(.test_error * 1e4 | round / 1e2 | tostring) | join("\t"))
@@ -127,13 +163,19 @@ FITTAB_JQ = "  \(.by.series)\t\(.law)\t" + \
    else "a=\(.params.a * 1e4 | round / 1e4)" end) + \
   "\tE=\(.params.E * 1e4 | round / 1e4)\theld-out rmsle=\(.holdout.rmsle * 1e4 | round / 1e4)"
 
-table: $(OUT)/results.jsonl $(OUT)/fits.jsonl
-	@printf 'test error (%%) by %s pruning: series (strategy, keep fraction) x pool size\n' $(call q,$(SCORE))
+FRONTAB_JQ = "  \(.n_train)\t\(.test_error * 1e4 | round / 1e2)\t\(.strategy)\t\(.f)\t\(.size)"
+
+table: $(OUT)/results.jsonl $(OUT)/fits.jsonl $(OUT)/frontier.jsonl
+	@printf 'test error (%%): series (strategy, keep fraction) x pool size%s\n' $(call q,$(BY_SCORE))
 	@{ printf '  series'; printf '\t%s' $(call qw,$(SIZES)); printf '\n'; \
 	  jq -r -s '$(TABLE_JQ)' $(call q,$(OUT)/results.jsonl); } | $(COLUMN)
 	@printf 'fits of test error against examples kept (held out: size %s):\n' $(call q,$(lastword $(SIZES)))
 	@jq -r '$(FITTAB_JQ)' $(call q,$(OUT)/fits.jsonl) | $(COLUMN)
-	@for f in $(call qw,$(FIGS)); do printf 'figure: %s\n' "$$f"; done
+	@printf 'the pruning frontier: the best run at each kept size, over every strategy and keep fraction:\n'
+	@{ printf '  kept\terror (%%)\tstrategy\tf\tpool\n'; \
+	   jq -r '$(FRONTAB_JQ)' $(call q,$(OUT)/frontier-points.jsonl); } | $(COLUMN)
+	@jq -r -f $(call q,$(NSL_ROOT)/pipelines/frontier-table.jq) $(call q,$(OUT)/frontier.jsonl)
+	@for f in $(call qw,$(FIGS) $(FRONTIER_FIG)); do printf 'figure: %s\n' "$$f"; done
 
 clean:
 	rm -rf $(call q,$(OUT))

@@ -106,6 +106,17 @@ fails_cleanly() {
 	sed 's/.*"id":\([0-9]*\).*/\1/' "$T/a" | sort -n -c
 }
 
+@test "random reads no score: records without the score field are drawn alike" {
+	require_prog jq jq
+	for i in $(seq 200); do echo "{\"id\":$i,\"score\":$((i % 7))}"; done >"$T/in"
+	jq -c 'del(.score)' "$T/in" >"$T/noscore"
+	nsl-prune --keep 50 --strategy random --seed 3 "$T/in" | jq -c 'del(.score)' >"$T/a"
+	nsl-prune --keep 50 --strategy random --seed 3 "$T/noscore" >"$T/b"
+	cmp "$T/a" "$T/b"
+	run grep -c . "$T/b"
+	assert_output 50
+}
+
 @test "stdin, a file, a gzip file and gzip on stdin give the same output" {
 	gzip -c "$SMALL" >"$T/in.gz"
 	nsl-prune --keep 4 "$SMALL" >"$T/a"

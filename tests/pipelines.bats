@@ -41,9 +41,15 @@ perceptron() {
 	assert_line '0.5 power-offset'
 	assert_line '0.5 exp-offset'
 	[ "$(head -c 4 p/perceptron-t0.png | tail -c 3)" = PNG ]
+	# The frontier: at each alpha the lower of the two means
+	want=$(jq -s -c 'group_by(.alpha) | map(min_by(.error) | [.alpha, .error])' p/mean.jsonl)
+	got=$(jq -s -c 'map([.alpha, .error])' p/frontier-points-t0.jsonl)
+	[ "$want" = "$got" ]
+	[ "$(head -c 4 p/frontier-t0.png | tail -c 3)" = PNG ]
 	run perceptron OUT=p SEEDS='1 2' table
 	assert_success
 	assert_line --regexp '^ +f=0.5 +0\.[0-9]+ +0\.[0-9]+'
+	assert_line --regexp '^  verdict: [a-z-]+ \(the frontier (beats|does not beat) the unpruned power law\)$'
 }
 
 @test "perceptron.mk: JOBS=1 and JOBS=2 give byte-identical results" {
@@ -102,9 +108,18 @@ mixture() {
 	assert_line 'easy f=0.5'
 	assert_line 'stratified f=0.5'
 	[ "$(head -c 4 c/pruning-f0.5.png | tail -c 3)" = PNG ]
+	# The frontier: the best run at each nominal kept size f x size
+	want=$(jq -s -c 'group_by(.f * .size) | map(min_by(.test_error) | .test_error)' c/results.jsonl)
+	got=$(jq -s -c 'map(.test_error)' c/frontier-points.jsonl)
+	[ "$want" = "$got" ]
+	run jq -r '.verdict' c/frontier.jsonl
+	assert_output --regexp '^(none|exponential|broken-power|steeper-power|lower)$'
+	[ "$(head -c 4 c/frontier.png | tail -c 3)" = PNG ]
 	run pruning OUT=c table
 	assert_success
 	assert_line --regexp '^ +hard f=0.5 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+	assert_line --partial 'x pool size, easy hard stratified by el2n'
+	assert_line --regexp '^  verdict: [a-z-]+ '
 }
 
 @test "pruning-curve.mk: JOBS=1 = JOBS=2; second run does no work; a new input reruns" {
@@ -225,7 +240,7 @@ mixture8() {
 	run --separate-stderr make --no-print-directory -f "$PIPES/projektor.mk" OUT=j \
 	    TRAIN=train.jsonl TEST=test.jsonl SOURCES='0 1 2' STEP=0.5 \
 	    PROBE_MIXTURES='1_0_0 0_1_0 0.5_0.5_0 0.34_0.33_0.33' PROBE_SIZES='60 90 120' \
-	    BUDGET=200 VAL_N=100 OT_N=60 JOBS=2
+	    BUDGET=200 VAL_N=100 OT_N=60 SEARCH_N=60 JOBS=2
 	assert_success
 	# Every training record with id mod 3 = s - 1 goes to source s when its
 	# label is s - 1 or, for one id in 5, any label.
@@ -242,6 +257,14 @@ mixture8() {
 	run jq -c '[.role, .n_train]' j/check.jsonl
 	assert_line '["predicted-best",200]'
 	assert_line '["best-probed",200]'
+	assert_line '["search",200]'
+	# The search's weights, rounded to 0.01, name its mixture; its OT
+	# distance is measured as the candidates' are
+	run jq -r '[.search_weights["1"], .search_weights["2"], .search_weights["3"]] |
+	    (add - 1 | fabs) < 1e-9 and .[0] >= 0 and .[1] >= 0 and .[2] >= 0' j/search-mixture.jsonl
+	assert_output true
+	run jq -r '(.w | add) == 1 and (.ot > 0) and (.mixture | split("_") | length) == 3' j/search-mixture.jsonl
+	assert_output true
 	[ "$(head -c 4 j/projektor.png | tail -c 3)" = PNG ]
 }
 
@@ -363,7 +386,7 @@ pwn_inputs() {
 	each_knob projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SOURCES='0 1' \
 	    STEP=0.5 PROBE_MIXTURES=1_0 PROBE_SIZES=10 -- \
 	    TRAIN TEST OUT SOURCES MINOR PROBE_MIXTURES PROBE_SIZES BUDGET VAL_N \
-	    OT_N OT_ARGS SEED PLOT_FORMAT JOBS
+	    OT_N OT_ARGS SEED SEARCH_N SEARCH_ITERS PLOT_FORMAT JOBS
 	# STEP feeds the grid's awk at parse time; FMNIST_OUT a sub-make
 	no_code projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl "STEP=0.5$PWN"
 	no_code projektor.mk OUT=o "FMNIST_OUT=x$PWN"

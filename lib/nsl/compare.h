@@ -138,6 +138,13 @@ const char *nsl_compare_check(const struct nsl_compare_job *);
  * empty range.  Returns 0 or -1 with err.
  */
 int nsl_compare_run(struct nsl_compare_job *, struct nsl_err *err);
+/*
+ * The comparison alone, of fits already in fa and fb (a and b name them
+ * in the summary and in messages): what nsl_compare_run does after
+ * reading, for a caller that fitted them itself.  The same errors, and
+ * a fit without bootstrap samples.
+ */
+int nsl_compare_fits(struct nsl_compare_job *, struct nsl_err *err);
 /* The summary, or the grid points with a grid. */
 int nsl_compare_write(const struct nsl_compare_job *, struct nsl_writer *,
     struct nsl_err *err);
