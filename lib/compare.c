@@ -110,14 +110,7 @@ static int
 get_num(const struct nsl_rec *rec, const char *name, double *v,
     struct nsl_err *err)
 {
-	long k = nsl_rec_require(rec, name, err);
-
-	*v = NAN;
-	if (k < 0)
-		return -1;
-	if (rec->fields[k].type == NSL_JSON_NULL)
-		return 0;
-	return nsl_rec_number(rec, (size_t)k, v, err);
+	return nsl_rec_number_or_null(rec, name, 1, v, err);
 }
 
 int

@@ -61,42 +61,8 @@ nsl_extrap_check(const struct nsl_extrap_job *j)
 static int
 read_fits(struct nsl_extrap_job *j, struct nsl_err *err)
 {
-	struct nsl_reader *r = nsl_reader_open(j->fit, err);
-	struct nsl_rec rec;
-	int rc, ret = -1;
-
-	if (r == NULL)
-		return -1;
-	nsl_rec_init(&rec, j->rec_flags);
-	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
-		struct nsl_fitrec *f = realloc(j->f, (j->nf + 1) * sizeof(*f));
-
-		if (f == NULL) {
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		j->f = f;
-		f = &j->f[j->nf++];
-		nsl_fitrec_init(f);
-		nsl_err_clear(err);
-		if (nsl_fitrec_parse(f, &rec, err) != 0) {
-			nsl_err_at(err, nsl_reader_name(r),
-			    nsl_reader_lineno(r));
-			goto out;
-		}
-	}
-	if (rc < 0)
-		goto out;
-	if (j->nf == 0) {
-		nsl_err_set(err, NSL_EX_DATAERR, "no fit record");
-		nsl_err_at(err, j->fit, 0);
-		goto out;
-	}
-	ret = 0;
-out:
-	nsl_rec_release(&rec);
-	nsl_reader_close(r);
-	return ret;
+	return nsl_fitrec_read_all(j->fit, j->rec_flags, &j->f, &j->nf, NULL,
+	    NULL, err);
 }
 
 /*

@@ -832,3 +832,48 @@ nsl_fitrec_optimal(const struct nsl_fitrec *f, double C, double k,
 {
 	return nsl_fitrec_optimal_at(f, NULL, C, k, level, out, err);
 }
+
+int
+nsl_fitrec_read_all(const char *path, unsigned rec_flags,
+    struct nsl_fitrec **fits, size_t *n,
+    int (*check)(const struct nsl_fitrec *, const struct nsl_fitrec *,
+    void *, struct nsl_err *), void *arg, struct nsl_err *err)
+{
+	struct nsl_reader *r = nsl_reader_open(path, err);
+	struct nsl_rec rec;
+	int rc, ret = -1;
+
+	if (r == NULL)
+		return -1;
+	nsl_rec_init(&rec, rec_flags);
+	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
+		struct nsl_fitrec *f = realloc(*fits, (*n + 1) * sizeof(*f));
+
+		if (f == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		*fits = f;
+		f = &f[(*n)++];
+		nsl_fitrec_init(f);
+		nsl_err_clear(err);
+		if (nsl_fitrec_parse(f, &rec, err) != 0 ||
+		    (check != NULL && check(f, &(*fits)[0], arg, err) != 0)) {
+			nsl_err_at(err, nsl_reader_name(r),
+			    nsl_reader_lineno(r));
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	if (*n == 0) {
+		nsl_err_set(err, NSL_EX_DATAERR, "no fit record");
+		nsl_err_at(err, path, 0);
+		goto out;
+	}
+	ret = 0;
+out:
+	nsl_rec_release(&rec);
+	nsl_reader_close(r);
+	return ret;
+}

@@ -682,6 +682,21 @@ nsl_rec_require(const struct nsl_rec *rec, const char *key,
 }
 
 int
+nsl_rec_number_or_null(const struct nsl_rec *rec, const char *key,
+    int required, double *v, struct nsl_err *err)
+{
+	long k = required ? nsl_rec_require(rec, key, err) :
+	    nsl_rec_find(rec, key);
+
+	*v = NAN;
+	if (k < 0)
+		return required ? -1 : 0;
+	if (rec->fields[k].type == NSL_JSON_NULL)
+		return 0;
+	return nsl_rec_number(rec, (size_t)k, v, err);
+}
+
+int
 nsl_rec_strdup(const struct nsl_rec *rec, const char *key, char **dst,
     struct nsl_err *err)
 {

@@ -135,15 +135,7 @@ static int
 get_num(const struct nsl_rec *rec, const char *name, int required,
     double *v, struct nsl_err *err)
 {
-	long k = required ? nsl_rec_require(rec, name, err) :
-	    nsl_rec_find(rec, name);
-
-	*v = NAN;
-	if (k < 0)
-		return required ? -1 : 0;
-	if (rec->fields[k].type == NSL_JSON_NULL)
-		return 0;
-	return nsl_rec_number(rec, (size_t)k, v, err);
+	return nsl_rec_number_or_null(rec, name, required, v, err);
 }
 
 /* A member [n numbers] into v. */

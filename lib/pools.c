@@ -62,65 +62,33 @@ oom(struct nsl_err *err)
 
 /* Every fit a data-filter law of the first fit's variables. */
 static int
+check_fit(const struct nsl_fitrec *f, const struct nsl_fitrec *first,
+    void *arg, struct nsl_err *err)
+{
+	const struct nsl_law *l = f->law;
+
+	(void)arg;
+	if (strcmp(l->name, "data-filter") != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "law \"%s\": expected "
+		    "data-filter", l->name);
+	if (strcmp(l->vars[0], first->law->vars[0]) != 0 ||
+	    strcmp(l->vars[1], first->law->vars[1]) != 0)
+		return nsl_err_set(err, NSL_EX_DATAERR, "variables \"%s\", "
+		    "\"%s\": the first fit's are \"%s\", \"%s\"",
+		    l->vars[0], l->vars[1], first->law->vars[0],
+		    first->law->vars[1]);
+	if (f != first && (f->by_field == NULL || first->by_field == NULL ||
+	    strcmp(f->by_field, first->by_field) != 0))
+		return nsl_err_set(err, NSL_EX_DATAERR, "several fits need "
+		    "one \"by\" field naming their pool");
+	return 0;
+}
+
+static int
 read_fits(struct nsl_pools_job *j, struct nsl_err *err)
 {
-	struct nsl_reader *r = nsl_reader_open(j->fit, err);
-	struct nsl_rec rec;
-	int rc, ret = -1;
-
-	if (r == NULL)
-		return -1;
-	nsl_rec_init(&rec, j->rec_flags);
-	while ((rc = nsl_rec_read(r, &rec, err)) == 1) {
-		struct nsl_fitrec *f = realloc(j->f, (j->nf + 1) * sizeof(*f));
-		const struct nsl_law *l;
-
-		if (f == NULL) {
-			oom(err);
-			goto out;
-		}
-		j->f = f;
-		f = &j->f[j->nf++];
-		nsl_fitrec_init(f);
-		if (nsl_fitrec_parse(f, &rec, err) != 0)
-			goto at;
-		l = f->law;
-		if (strcmp(l->name, "data-filter") != 0) {
-			nsl_err_set(err, NSL_EX_DATAERR, "law \"%s\": expected "
-			    "data-filter", l->name);
-			goto at;
-		}
-		if (strcmp(l->vars[0], j->f[0].law->vars[0]) != 0 ||
-		    strcmp(l->vars[1], j->f[0].law->vars[1]) != 0) {
-			nsl_err_set(err, NSL_EX_DATAERR, "variables \"%s\", "
-			    "\"%s\": the first fit's are \"%s\", \"%s\"",
-			    l->vars[0], l->vars[1], j->f[0].law->vars[0],
-			    j->f[0].law->vars[1]);
-			goto at;
-		}
-		if (j->nf > 1 && (f->by_field == NULL ||
-		    j->f[0].by_field == NULL ||
-		    strcmp(f->by_field, j->f[0].by_field) != 0)) {
-			nsl_err_set(err, NSL_EX_DATAERR, "several fits need "
-			    "one \"by\" field naming their pool");
-			goto at;
-		}
-	}
-	if (rc < 0)
-		goto out;
-	if (j->nf == 0) {
-		nsl_err_set(err, NSL_EX_DATAERR, "no fit record");
-		nsl_err_at(err, j->fit, 0);
-		goto out;
-	}
-	ret = 0;
-	goto out;
-at:
-	nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
-out:
-	nsl_rec_release(&rec);
-	nsl_reader_close(r);
-	return ret;
+	return nsl_fitrec_read_all(j->fit, j->rec_flags, &j->f, &j->nf,
+	    check_fit, NULL, err);
 }
 
 /* The fit of pool record q: the only one, or the one of q's "by" value. */

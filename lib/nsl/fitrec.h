@@ -80,6 +80,17 @@ void nsl_fitrec_write(const struct nsl_fitrec *, struct nsl_buf *,
 /* Read a fit record.  Returns 0 or -1 with err naming the field. */
 int nsl_fitrec_parse(struct nsl_fitrec *, const struct nsl_rec *,
     struct nsl_err *err);
+/*
+ * Every fit record of the file path, appended to *fits (*n of them; the
+ * caller releases each and frees the array).  check, if not NULL, is
+ * asked of each fit after the first with the first (and of the first
+ * with itself): a message in err and -1 stops the read.  Errors name the
+ * file and line; a file with no record is an error.
+ */
+int nsl_fitrec_read_all(const char *path, unsigned rec_flags,
+    struct nsl_fitrec **fits, size_t *n,
+    int (*check)(const struct nsl_fitrec *f, const struct nsl_fitrec *first,
+    void *arg, struct nsl_err *err), void *arg, struct nsl_err *err);
 /* Percentile interval of bootstrap column k at level (two-sided). */
 void nsl_fitrec_interval(const struct nsl_fitrec *, size_t k, double level,
     double *lo, double *hi);

@@ -164,6 +164,14 @@ int nsl_rec_count(const struct nsl_rec *, const char *key, size_t *n,
     struct nsl_err *err);
 
 /*
+ * The member key as a number, null read as NaN (the parse half of
+ * nsl_obj_number_or_null).  Missing: an error naming it if required,
+ * else NaN.  *v is NaN on every path that does not read a number.
+ */
+int nsl_rec_number_or_null(const struct nsl_rec *, const char *key,
+    int required, double *v, struct nsl_err *err);
+
+/*
  * Object writer.  Writes one JSON object into a buffer: members copied
  * from a parsed record keep their exact bytes; new members are written
  * with shortest round-trip numbers.  Usage:

@@ -589,6 +589,30 @@ test_read(void)
 	remove(name);
 }
 
+/* The parse half of nsl_obj_number_or_null: null is NaN, missing is an
+ * error only when required. */
+static void
+test_number_or_null(void)
+{
+	double v = 0;
+	int rc;
+
+	parse("{\"a\":2.5,\"b\":null,\"c\":\"x\"}");
+	rc = nsl_rec_number_or_null(&rec, "a", 1, &v, &err);
+	UNIT_CHECK(rc == 0 && v == 2.5, "a number is read: %d %g", rc, v);
+	rc = nsl_rec_number_or_null(&rec, "b", 1, &v, &err);
+	UNIT_CHECK(rc == 0 && isnan(v), "null is NaN: %d %g", rc, v);
+	v = 0;
+	rc = nsl_rec_number_or_null(&rec, "z", 0, &v, &err);
+	UNIT_CHECK(rc == 0 && isnan(v), "missing and optional is NaN");
+	rc = nsl_rec_number_or_null(&rec, "z", 1, &v, &err);
+	UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR &&
+	    strstr(err.msg, "\"z\"") != NULL,
+	    "missing and required is an error naming it: %s", err.msg);
+	rc = nsl_rec_number_or_null(&rec, "c", 1, &v, &err);
+	UNIT_CHECK(rc == -1 && isnan(v), "a string is an error, v NaN");
+}
+
 int
 main(void)
 {
@@ -604,6 +628,7 @@ main(void)
 	test_load_big_integers();
 	test_guard();
 	test_read();
+	test_number_or_null();
 	nsl_rec_release(&rec);
 	return unit_done();
 }
