@@ -81,7 +81,7 @@ void nsl_prune_params_init(struct nsl_prune_params *);
  * facility-stochastic draws its samples from it.
  */
 enum nsl_prune_needs {
-	NSL_PRUNE_NEEDS_SCORE = 1 << 0,	/* the score; a budget */
+	NSL_PRUNE_NEEDS_SCORE = 1 << 0,	/* the score */
 	NSL_PRUNE_NEEDS_VECTOR = 1 << 1,	/* the vectors; no budget */
 	NSL_PRUNE_DRAWS = 1 << 2,	/* random draws from --seed */
 	NSL_PRUNE_STRATA = 1 << 3,	/* --cutoff and --strata apply */

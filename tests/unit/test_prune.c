@@ -398,8 +398,9 @@ test_set_report(void)
 }
 
 /* Every row of the catalogue parses back to itself, is described, and
- * has a selection exactly when it has a budget (it reads scores, or
- * vectors for a coreset). */
+ * has a selection exactly when it has a budget (every row but dedup,
+ * which reads vectors and keeps what its eps leaves); each reads scores
+ * or vectors, or draws (random reads nothing). */
 static void
 test_catalogue(void)
 {
@@ -411,10 +412,9 @@ test_catalogue(void)
 		if (nsl_prune_strategy_parse(s->name, &e) != 0 || (int)e != i ||
 		    s->help == NULL || strcmp(nsl_prune_strategy_name(e),
 		    s->name) != 0 || (s->select != NULL) !=
-		    ((s->needs & (NSL_PRUNE_NEEDS_SCORE |
-		    NSL_PRUNE_NEEDS_EMBEDDING)) != 0) ||
+		    !(s->needs & NSL_PRUNE_NEEDS_VECTOR) ||
 		    !(s->needs & (NSL_PRUNE_NEEDS_SCORE | NSL_PRUNE_NEEDS_VECTOR |
-		    NSL_PRUNE_NEEDS_EMBEDDING)))
+		    NSL_PRUNE_NEEDS_EMBEDDING | NSL_PRUNE_DRAWS)))
 			good = 0;
 	UNIT_CHECK(good && i == NSL_PRUNE_FACILITY_STOCHASTIC + 1 &&
 	    nsl_prune_strategy_get(-1) == NULL,
