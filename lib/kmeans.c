@@ -23,8 +23,16 @@
  * still decided by its exact double distance; so the assignments, and
  * with them every output, are the same as with dgemm, only found faster.
  * Data too large or too small for float32's range (see F32_MAX_ABS) keep
- * dgemm.  k-means++ seeding keeps dgemm: its potentials are sums of the
- * products themselves, not choices verified exactly.
+ * dgemm.
+ *
+ * Seeding.  Each greedy k-means++ step multiplies every row by the few
+ * candidates (float32, from a float32 copy of the rows kept for the whole
+ * fit, in a kernel of our own: sgemm spends as long packing the rows as
+ * multiplying them when there are so few columns).  A row keeps its
+ * distance when the product-based one lies beyond the rounding bound
+ * above it; otherwise its distance to the candidate is recomputed exactly
+ * in double.  So the potentials are sums of exact distances, and the
+ * choices do not depend on BLAS, float32 or the thread count.
  *
  * Sums.  Centre sums run over the rows in index order (the threads split
  * the columns), the potential and inertia sums too: nothing depends on
@@ -279,6 +287,67 @@ ws_chunk_f(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 }
 
 /*
+ * Products of rows [r0, r0 + rows) with the m (a few) seeding candidates,
+ * from the kept float32 rows: g[i * m + j] ~ x_(r0+i) . c_j.  sgemm with
+ * so few columns spends as long packing the rows as multiplying them;
+ * here each row is read once, straight from memory, for all m candidates
+ * (in L1/L2).  The rounding bound is that of any order of the sums.
+ */
+static inline __attribute__((always_inline)) void
+few_body(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	size_t d = w->d, i, j, t;
+
+	for (i = 0; i < rows; i++) {
+		const float *xi = w->xall + (r0 + i) * d;
+
+		/*
+		 * Four candidates a sweep, the row loaded once for them; a
+		 * last sweep of fewer repeats its last candidate.
+		 */
+		for (j = 0; j < m; j += 4) {
+			const float *c0 = w->cf + j * d;
+			const float *c1 = w->cf + (j + 1 < m ? j + 1 : m - 1) * d;
+			const float *c2 = w->cf + (j + 2 < m ? j + 2 : m - 1) * d;
+			const float *c3 = w->cf + (j + 3 < m ? j + 3 : m - 1) * d;
+			float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+			for (t = 0; t < d; t++) {
+				s0 = fmaf(xi[t], c0[t], s0);
+				s1 = fmaf(xi[t], c1[t], s1);
+				s2 = fmaf(xi[t], c2[t], s2);
+				s3 = fmaf(xi[t], c3[t], s3);
+			}
+			g[i * m + j] = s0;
+			if (j + 1 < m)
+				g[i * m + j + 1] = s1;
+			if (j + 2 < m)
+				g[i * m + j + 2] = s2;
+			if (j + 3 < m)
+				g[i * m + j + 3] = s3;
+		}
+	}
+}
+
+/* The same compiled for AVX2 and FMA, taken when the processor has them. */
+__attribute__((target("avx2,fma")))
+static void
+few_avx2(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	few_body(w, r0, rows, m, g);
+}
+
+static void
+ws_chunk_few(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		few_avx2(w, r0, rows, m, g);
+	else
+		few_body(w, r0, rows, m, g);
+}
+
+/*
  * Nearest of the k loaded centres (c: the same in raw coordinates) for
  * every row: assign[i], and the exact squared distance dist[i] if dist is
  * not NULL.  The rows go in super-blocks of sbchunks chunks, one thread
@@ -451,7 +520,12 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			const double *g = NULL;
 			const float *gf = NULL;
 
-			if (w->f32)
+			if (w->xall) {
+				float *o = w->gf + (size_t)tid * CHUNK * m;
+
+				ws_chunk_few(w, r0, rows, m, o);
+				gf = o;
+			} else if (w->f32)
 				gf = ws_chunk_f(w, tid, r0, rows, m);
 			else
 				g = ws_chunk(w, tid, r0, rows, m);
