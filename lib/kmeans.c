@@ -298,34 +298,45 @@ few_body(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 {
 	size_t d = w->d, i, j, t;
 
-	for (i = 0; i < rows; i++) {
-		const float *xi = w->xall + (r0 + i) * d;
+	/*
+	 * Two rows by four candidates a sweep: each load feeds two or four
+	 * products.  A last sweep of fewer candidates repeats its last one,
+	 * an odd last row is paired with itself; the extra sums are dropped.
+	 */
+	for (i = 0; i < rows; i += 2) {
+		const float *xa = w->xall + (r0 + i) * d;
+		const float *xb = i + 1 < rows ? xa + d : xa;
 
-		/*
-		 * Four candidates a sweep, the row loaded once for them; a
-		 * last sweep of fewer repeats its last candidate.
-		 */
 		for (j = 0; j < m; j += 4) {
 			const float *c0 = w->cf + j * d;
 			const float *c1 = w->cf + (j + 1 < m ? j + 1 : m - 1) * d;
 			const float *c2 = w->cf + (j + 2 < m ? j + 2 : m - 1) * d;
 			const float *c3 = w->cf + (j + 3 < m ? j + 3 : m - 1) * d;
-			float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+			float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+			float b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+			size_t q;
 
-#pragma omp simd reduction(+:s0, s1, s2, s3)
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
 			for (t = 0; t < d; t++) {
-				s0 = fmaf(xi[t], c0[t], s0);
-				s1 = fmaf(xi[t], c1[t], s1);
-				s2 = fmaf(xi[t], c2[t], s2);
-				s3 = fmaf(xi[t], c3[t], s3);
+				a0 = fmaf(xa[t], c0[t], a0);
+				a1 = fmaf(xa[t], c1[t], a1);
+				a2 = fmaf(xa[t], c2[t], a2);
+				a3 = fmaf(xa[t], c3[t], a3);
+				b0 = fmaf(xb[t], c0[t], b0);
+				b1 = fmaf(xb[t], c1[t], b1);
+				b2 = fmaf(xb[t], c2[t], b2);
+				b3 = fmaf(xb[t], c3[t], b3);
 			}
-			g[i * m + j] = s0;
-			if (j + 1 < m)
-				g[i * m + j + 1] = s1;
-			if (j + 2 < m)
-				g[i * m + j + 2] = s2;
-			if (j + 3 < m)
-				g[i * m + j + 3] = s3;
+			{
+				float sa[4] = { a0, a1, a2, a3 };
+				float sb[4] = { b0, b1, b2, b3 };
+
+				for (q = 0; q < 4 && j + q < m; q++) {
+					g[i * m + j + q] = sa[q];
+					if (i + 1 < rows)
+						g[(i + 1) * m + j + q] = sb[q];
+				}
+			}
 		}
 	}
 }
@@ -446,6 +457,31 @@ check_args(const double *x, size_t n, size_t d, size_t k, struct nsl_err *err)
 }
 
 /*
+ * Squared distance in double, in eight interleaved partial sums added in
+ * a fixed order: as exact as one running sum (within gamma_d of the
+ * value), but not held to the latency of one chain of additions.  The
+ * seeding takes many of these; the same numbers whatever the compiler
+ * makes of the lanes (no contraction in ISO C mode).
+ */
+static double
+sqdist8(const double *a, const double *b, size_t d)
+{
+	double s[8] = { 0 }, t;
+	size_t i, l;
+
+	for (i = 0; i + 8 <= d; i += 8)
+		for (l = 0; l < 8; l++) {
+			t = a[i + l] - b[i + l];
+			s[l] += t * t;
+		}
+	for (l = 0; i < d; i++, l++) {
+		t = a[i] - b[i];
+		s[l] += t * t;
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/*
  * Greedy k-means++ (scikit-learn's _kmeans_plusplus): the first centre
  * uniformly at random; then, for each next centre, 2 + floor(ln k)
  * candidates drawn with probability proportional to the squared distance
@@ -544,8 +580,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 						cand[q * n + row] = cl;
 						continue;
 					}
-					v = nsl_vec_sqdist(w->x + row * d,
-					    cpts + q * d, d);
+					v = sqdist8(w->x + row * d, cpts + q * d,
+					    d);
 					cand[q * n + row] = v < cl ? v : cl;
 				}
 			}
