@@ -3,7 +3,7 @@
  * bench/kmeans.sh: kmeans X.f64 N D INIT.f64 K ITERS [ASSIGN.i32].  Prints
  * "seconds inertia iterations cpu-seconds" on one line, and writes the assignments
  * as int32 to ASSIGN.i32 if given.  INIT.f64 "-" seeds by k-means++ (seed
- * 1) inside the timed part instead.
+ * 1) inside the timed part instead, "-S" likewise with seed S.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +46,15 @@ main(int argc, char **argv)
 	d = strtoul(argv[3], NULL, 10);
 	k = strtoul(argv[5], NULL, 10);
 	x = slurp(argv[1], n * d);
-	p.init_given = strcmp(argv[4], "-") != 0;
+	p.init_given = argv[4][0] != '-';
 	c = p.init_given ? slurp(argv[4], k * d) : malloc(k * d * sizeof(double));
 	r.centroids = c;
 	r.assign = malloc(n * sizeof(size_t));
 	p.k = k;
 	p.max_iter = atoi(argv[6]);
 	p.tol = 0;
-	p.seed = 1;
+	p.seed = argv[4][0] == '-' && argv[4][1] != '\0' ?
+	    strtoull(argv[4] + 1, NULL, 10) : 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	if (nsl_kmeans_fit(x, n, d, &p, &r, &err) < 0) {

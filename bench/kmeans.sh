@@ -8,7 +8,11 @@
 # in memory; wall and CPU time of the process), inertia (exact, float64),
 # iterations, peak RSS, how many assignments differ from nsl's, and the
 # machine's load (`uptime`): the machine is shared, so timings are noisy.
-# PEERS="faiss" runs one peer only.
+# PEERS="faiss" runs one peer only.  Then, for each seed in SEEDS (default
+# "1 2 3"), interleaved: nsl with its greedy k-means++ seeding and faiss
+# with its own random seeding, each timed with its seeding, and the mean
+# CPU time and inertia of each over the seeds (init noise is ~1% at one
+# seed).  SEEDS="" skips them.
 #
 #	sh bench/kmeans.sh        N=100000 D=768 sh bench/kmeans.sh
 set -eu
@@ -49,7 +53,20 @@ for peer in ${PEERS:-faiss sklearn}; do
 	/usr/bin/python3 bench/kmeans_peers.py "$peer" "$N" "$D" "$K" \
 	    "$ITERS" "$x" "$init" "$out/kmeans-assign.i32"
 done
-# with nsl's own k-means++ seeding timed too (the prototype and dedup runs)
-set -- $("$out/kmeans" "$x" "$N" "$D" - "$K" "$ITERS")
-echo "nsl, k-means++ seeding included: $1 s wall, $4 s cpu  inertia $2"
+# each with its own seeding timed too (the prototype and dedup runs)
+for s in ${SEEDS-1 2 3}; do
+	set -- $("$out/kmeans" "$x" "$N" "$D" "-$s" "$K" "$ITERS")
+	echo "nsl, k-means++ seeding included, seed $s: $1 s wall, $4 s cpu  inertia $2  iterations $3"
+	echo "nsl $4 $2" >>"$out/kmeans-seeds.$$"
+	/usr/bin/python3 bench/kmeans_peers.py faiss "$N" "$D" "$K" "$ITERS" \
+	    "$x" "-$s" | sed -n "s/^faiss:/faiss, own random seeding, seed $s:/p" |
+	    tee -a "$out/kmeans-seeds.$$"
+done
+if [ -s "$out/kmeans-seeds.$$" ]; then
+	awk '$1 == "nsl" { nc += $2; ni += $3; n++ }
+	    $1 == "faiss," { fc += $(NF - 6); fi += $(NF - 2); f++ }
+	    END { printf "mean over %d seeds: nsl %.3f s cpu inertia %.6g; faiss %.3f s cpu inertia %.6g\n", n, nc / n, ni / n, fc / f, fi / f }' \
+	    "$out/kmeans-seeds.$$"
+	rm -f "$out/kmeans-seeds.$$"
+fi
 echo "load: $(uptime)"

@@ -5,7 +5,8 @@
 TOOL is sklearn (KMeans, algorithm="lloyd", tol=0, Debian python3-sklearn)
 or faiss (faiss.Kmeans, every point used: max_points_per_centroid = N,
 Debian python3-faiss).  Both start from the centres in INIT.f64 and run
-ITERS Lloyd iterations; the data is read as float64 and, for faiss,
+ITERS Lloyd iterations; INIT "-S" lets faiss seed itself (its random
+initial centres, seed S, timed with the fit: faiss counting its seeding); the data is read as float64 and, for faiss,
 converted to float32 outside the timed part (its native type).  Prints
 "TOOL: S s wall, C s cpu  inertia I  iterations T" where I is the exact
 float64 sum of squared distances of every point to its nearest final
@@ -37,7 +38,8 @@ def main():
     tool = sys.argv[1]
     n, d, k, iters = map(int, sys.argv[2:6])
     x = np.fromfile(sys.argv[6]).reshape(n, d)
-    init = np.fromfile(sys.argv[7]).reshape(k, d)
+    own = sys.argv[7].startswith("-")
+    init = None if own else np.fromfile(sys.argv[7]).reshape(k, d)
     if tool == "sklearn":
         from sklearn.cluster import KMeans
         km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=iters,
@@ -50,9 +52,11 @@ def main():
         import faiss
         xf = np.ascontiguousarray(x, dtype=np.float32)
         km = faiss.Kmeans(d, k, niter=iters, max_points_per_centroid=n,
-                          verbose=False)
+                          verbose=False,
+                          seed=int(sys.argv[7][1:]) if own else 1234)
         t, c = time.perf_counter(), time.process_time()
-        km.train(xf, init_centroids=init.astype(np.float32))
+        km.train(xf, init_centroids=None if own else
+                 init.astype(np.float32))
         t, c = time.perf_counter() - t, time.process_time() - c
         cen, it = km.centroids.astype(np.float64), iters
     obj, labels = inertia(x, cen)

@@ -23,8 +23,16 @@
  * still decided by its exact double distance; so the assignments, and
  * with them every output, are the same as with dgemm, only found faster.
  * Data too large or too small for float32's range (see F32_MAX_ABS) keep
- * dgemm.  k-means++ seeding keeps dgemm: its potentials are sums of the
- * products themselves, not choices verified exactly.
+ * dgemm.
+ *
+ * Seeding.  Each greedy k-means++ step multiplies every row by the few
+ * candidates (float32, from a float32 copy of the rows kept for the whole
+ * fit, in a kernel of our own: sgemm spends as long packing the rows as
+ * multiplying them when there are so few columns).  A row keeps its
+ * distance when the product-based one lies beyond the rounding bound
+ * above it; otherwise its distance to the candidate is recomputed exactly
+ * in double.  So the potentials are sums of exact distances, and the
+ * choices do not depend on BLAS, float32 or the thread count.
  *
  * Sums.  Centre sums run over the rows in index order (the threads split
  * the columns), the potential and inertia sums too: nothing depends on
@@ -72,7 +80,9 @@ struct ws {
 	float *xf;		/* nt x CHUNK x d: chunks in float32 */
 	float *gf;		/* nt x CHUNK x m: their products */
 	float *cf;		/* m x d: the centres in float32 */
+	float *xall;		/* n x d: all rows in float32, or NULL */
 	double maxabs;		/* largest |coordinate| as multiplied */
+	double rel, relf, absf;	/* rounding bounds of the products */
 };
 
 static void
@@ -87,6 +97,7 @@ ws_release(struct ws *w)
 	free(w->xf);
 	free(w->gf);
 	free(w->cf);
+	free(w->xall);
 	nsl_vec_blas_restore(w->blas_threads);
 	memset(w, 0, sizeof(*w));
 }
@@ -147,9 +158,66 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 			w->maxabs = a;
 	}
 	w->f32 = w->maxabs <= F32_MAX_ABS;
+	/*
+	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
+	 * gamma_d (||x||^2 + ||c||^2) of its value; twice that separates
+	 * the computed best from anything that could truly be nearer, with
+	 * room for the rounding of the exact recomputation.
+	 */
+	w->rel = 16.0 * (double)(d + 2) * DBL_EPSILON;
+	/*
+	 * float32 products: each is within gamma_(d+2) ||x|| ||c|| of the
+	 * exact product (unit roundoff u = 2^-24, inputs rounded once), so
+	 * csq - 2 g within twice that; the best and anything truly nearer
+	 * are within four times it of each other, doubled for safety.  The
+	 * absolute term covers products that fall below FLT_MIN.
+	 */
+	if (w->f32) {
+		double uf = FLT_EPSILON / 2, ddf = (double)(d + 2) * uf;
+
+		w->relf = 8.0 * ddf / (1.0 - ddf);
+		w->absf = 8.0 * (double)(d + 2) * FLT_TRUE_MIN;
+	}
 	/* one BLAS thread per OpenMP thread while the passes run */
 	w->blas_threads = nsl_vec_blas_serial();
 	return 0;
+}
+
+/*
+ * How far the product-based distance of a row (squared norm xs as
+ * multiplied) to a loaded centre may lie from the exact one, with room
+ * for the exact recomputation's own rounding (cnorm: sqrt(w->cmax)).
+ */
+static double
+ws_margin(const struct ws *w, double xs, double cnorm)
+{
+	return w->rel * (xs + w->cmax) + w->relf * sqrt(xs) * cnorm +
+	    w->absf * (1.0 + sqrt(xs) + cnorm);
+}
+
+/*
+ * Keep all rows in float32 (centred as multiplied) for the many passes of
+ * a fit: the seeding multiplies every row by a few candidates k times, and
+ * converting each chunk again would cost as much as the products.  Half
+ * the bytes of x; without the room the chunks are converted as they go.
+ */
+static void
+ws_keep_f32(struct ws *w)
+{
+	size_t d = w->d;
+	long i;
+
+	if (!w->f32 || (w->xall = malloc(w->n * d * sizeof(float))) == NULL)
+		return;
+#pragma omp parallel for schedule(static)
+	for (i = 0; i < (long)w->n; i++) {
+		const double *a = w->x + (size_t)i * d;
+		float *f = w->xall + (size_t)i * d;
+		size_t t;
+
+		for (t = 0; t < d; t++)
+			f[t] = (float)(a[t] - (w->centre ? w->mean[t] : 0));
+	}
 }
 
 /* Load m centres c (m x d, raw coordinates). */
@@ -206,13 +274,88 @@ ws_chunk_f(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 	float *xf = w->xf + (size_t)tid * CHUNK * d;
 	const double *a = w->x + r0 * d;
 
-	for (i = 0; i < rows; i++)
-		for (t = 0; t < d; t++)
-			xf[i * d + t] = (float)(a[i * d + t] -
-			    (w->centre ? w->mean[t] : 0));
+	if (w->xall)
+		xf = w->xall + r0 * d;
+	else
+		for (i = 0; i < rows; i++)
+			for (t = 0; t < d; t++)
+				xf[i * d + t] = (float)(a[i * d + t] -
+				    (w->centre ? w->mean[t] : 0));
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
 	    (int)m, (int)d, 1.0f, xf, (int)d, w->cf, (int)d, 0.0f, g, (int)m);
 	return g;
+}
+
+/*
+ * Products of rows [r0, r0 + rows) with the m (a few) seeding candidates,
+ * from the kept float32 rows: g[i * m + j] ~ x_(r0+i) . c_j.  sgemm with
+ * so few columns spends as long packing the rows as multiplying them;
+ * here each row is read once, straight from memory, for all m candidates
+ * (in L1/L2).  The rounding bound is that of any order of the sums.
+ */
+static inline __attribute__((always_inline)) void
+few_body(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	size_t d = w->d, i, j, t;
+
+	/*
+	 * Two rows by four candidates a sweep: each load feeds two or four
+	 * products.  A last sweep of fewer candidates repeats its last one,
+	 * an odd last row is paired with itself; the extra sums are dropped.
+	 */
+	for (i = 0; i < rows; i += 2) {
+		const float *xa = w->xall + (r0 + i) * d;
+		const float *xb = i + 1 < rows ? xa + d : xa;
+
+		for (j = 0; j < m; j += 4) {
+			const float *c0 = w->cf + j * d;
+			const float *c1 = w->cf + (j + 1 < m ? j + 1 : m - 1) * d;
+			const float *c2 = w->cf + (j + 2 < m ? j + 2 : m - 1) * d;
+			const float *c3 = w->cf + (j + 3 < m ? j + 3 : m - 1) * d;
+			float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+			float b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+			size_t q;
+
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
+			for (t = 0; t < d; t++) {
+				a0 = fmaf(xa[t], c0[t], a0);
+				a1 = fmaf(xa[t], c1[t], a1);
+				a2 = fmaf(xa[t], c2[t], a2);
+				a3 = fmaf(xa[t], c3[t], a3);
+				b0 = fmaf(xb[t], c0[t], b0);
+				b1 = fmaf(xb[t], c1[t], b1);
+				b2 = fmaf(xb[t], c2[t], b2);
+				b3 = fmaf(xb[t], c3[t], b3);
+			}
+			{
+				float sa[4] = { a0, a1, a2, a3 };
+				float sb[4] = { b0, b1, b2, b3 };
+
+				for (q = 0; q < 4 && j + q < m; q++) {
+					g[i * m + j + q] = sa[q];
+					if (i + 1 < rows)
+						g[(i + 1) * m + j + q] = sb[q];
+				}
+			}
+		}
+	}
+}
+
+/* The same compiled for AVX2 and FMA, taken when the processor has them. */
+__attribute__((target("avx2,fma")))
+static void
+few_avx2(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	few_body(w, r0, rows, m, g);
+}
+
+static void
+ws_chunk_few(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
+{
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		few_avx2(w, r0, rows, m, g);
+	else
+		few_body(w, r0, rows, m, g);
 }
 
 /*
@@ -228,23 +371,6 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 {
 	size_t d = w->d, nb = (w->n + CHUNK - 1) / CHUNK;
 	long sb, nsb = (long)((nb + sbchunks - 1) / sbchunks);
-	/*
-	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
-	 * gamma_d (||x||^2 + ||c||^2) of its value; twice that separates
-	 * the computed best from anything that could truly be nearer, with
-	 * room for the rounding of the exact recomputation.
-	 */
-	double rel = 16.0 * (double)(d + 2) * DBL_EPSILON;
-	/*
-	 * float32 products: each is within gamma_(d+2) ||x|| ||c|| of the
-	 * exact product (unit roundoff u = 2^-24, inputs rounded once), so
-	 * csq - 2 g within twice that; the best and anything truly nearer
-	 * are within four times it of each other, doubled for safety.  The
-	 * absolute term covers products that fall below FLT_MIN.
-	 */
-	double uf = FLT_EPSILON / 2, ddf = (double)(d + 2) * uf;
-	double relf = w->f32 ? 8.0 * ddf / (1.0 - ddf) : 0;
-	double absf = w->f32 ? 8.0 * (double)(d + 2) * FLT_TRUE_MIN : 0;
 	double cnorm = sqrt(w->cmax);
 
 #pragma omp parallel for schedule(dynamic, 1)
@@ -267,9 +393,7 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 			g = ws_chunk(w, tid, r0, rows, k);
 		for (i = 0; i < rows; i++) {
 			const double *xi = w->x + (r0 + i) * d;
-			double margin = rel * (w->xsq[r0 + i] + w->cmax) +
-			    relf * sqrt(w->xsq[r0 + i]) * cnorm +
-			    absf * (1.0 + sqrt(w->xsq[r0 + i]) + cnorm);
+			double margin = ws_margin(w, w->xsq[r0 + i], cnorm);
 			double best = INFINITY, second = INFINITY, v;
 
 #define PROD(j) (gf ? (double)gf[i * k + (j)] : g[i * k + (j)])
@@ -333,6 +457,31 @@ check_args(const double *x, size_t n, size_t d, size_t k, struct nsl_err *err)
 }
 
 /*
+ * Squared distance in double, in eight interleaved partial sums added in
+ * a fixed order: as exact as one running sum (within gamma_d of the
+ * value), but not held to the latency of one chain of additions.  The
+ * seeding takes many of these; the same numbers whatever the compiler
+ * makes of the lanes (no contraction in ISO C mode).
+ */
+static double
+sqdist8(const double *a, const double *b, size_t d)
+{
+	double s[8] = { 0 }, t;
+	size_t i, l;
+
+	for (i = 0; i + 8 <= d; i += 8)
+		for (l = 0; l < 8; l++) {
+			t = a[i + l] - b[i + l];
+			s[l] += t * t;
+		}
+	for (l = 0; i < d; i++, l++) {
+		t = a[i] - b[i];
+		s[l] += t * t;
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/*
  * Greedy k-means++ (scikit-learn's _kmeans_plusplus): the first centre
  * uniformly at random; then, for each next centre, 2 + floor(ln k)
  * candidates drawn with probability proportional to the squared distance
@@ -351,7 +500,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 	size_t *cid = NULL;
 	gsl_rng *r = NULL;
 	size_t c, t, i;
-	double current = 0;
+	double current = 0, cnorm;
 	int rc = -1;
 
 	closest = malloc(n * sizeof(double));
@@ -398,24 +547,44 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		for (t = 0; t < m; t++)
 			memcpy(cpts + t * d, w->x + cid[t] * d, d * sizeof(double));
 		ws_centres(w, cpts, m);
+		cnorm = sqrt(w->cmax);
 #pragma omp parallel for schedule(dynamic, 1)
 		for (b = 0; b < nb; b++) {
 			size_t r0 = (size_t)b * CHUNK, ii, q;
 			size_t rows = n - r0 < CHUNK ? n - r0 : CHUNK;
-			const double *g = ws_chunk(w, omp_get_thread_num(), r0,
-			    rows, m);
+			int tid = omp_get_thread_num();
+			const double *g = NULL;
+			const float *gf = NULL;
 
-			for (ii = 0; ii < rows; ii++)
+			if (w->xall) {
+				float *o = w->gf + (size_t)tid * CHUNK * m;
+
+				ws_chunk_few(w, r0, rows, m, o);
+				gf = o;
+			} else if (w->f32)
+				gf = ws_chunk_f(w, tid, r0, rows, m);
+			else
+				g = ws_chunk(w, tid, r0, rows, m);
+			for (ii = 0; ii < rows; ii++) {
+				size_t row = r0 + ii;
+				double xs = w->xsq[row], cl = closest[row];
+				double margin = ws_margin(w, xs, cnorm);
+
 				for (q = 0; q < m; q++) {
-					size_t row = r0 + ii;
-					double v = w->xsq[row] + w->csq[q] -
-					    2.0 * g[ii * m + q];
+					double v = xs + w->csq[q] - 2.0 *
+					    (gf ? (double)gf[ii * m + q] :
+					    g[ii * m + q]);
 
-					if (v < 0)
-						v = 0;
-					cand[q * n + row] = v < closest[row] ?
-					    v : closest[row];
+					/* surely no nearer: keep the old */
+					if (v - margin > cl) {
+						cand[q * n + row] = cl;
+						continue;
+					}
+					v = sqdist8(w->x + row * d, cpts + q * d,
+					    d);
+					cand[q * n + row] = v < cl ? v : cl;
 				}
+			}
 		}
 		best = 0;
 		for (t = 0; t < m; t++) {
@@ -454,6 +623,7 @@ nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
 		return -1;
 	if (ws_init(&w, x, n, d, 2 + (size_t)log((double)k), err) < 0)
 		return -1;
+	ws_keep_f32(&w);
 	rc = init_pp(&w, k, seed, centroids, err);
 	ws_release(&w);
 	return rc;
@@ -638,6 +808,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 	if (ws_init(&w, x, n, d, k > 2 + (size_t)log((double)k) ? k :
 	    2 + (size_t)log((double)k), err) < 0)
 		return -1;
+	ws_keep_f32(&w);
 	newc = malloc(k * d * sizeof(double));
 	dist = malloc(n * sizeof(double));
 	old = malloc(n * sizeof(size_t));

@@ -19,7 +19,12 @@
  *    allow (at most 1e14), and every centre within the float32 rounding
  *    bound of the best is compared by its exact double distance: the
  *    result is the same as with double products.
- *  - Work space besides the caller's arrays: O(n) numbers, per-thread
+ *  - k-means++ seeding compares float32 products against the rounding
+ *    bound too, and takes every distance that can matter exactly in
+ *    double: its choices are those of exact arithmetic (to the rounding
+ *    of one double distance), not of the BLAS expansion.
+ *  - Work space besides the caller's arrays: a float32 copy of x (n x d
+ *    floats, when the magnitudes allow float32), O(n) numbers, per-thread
  *    blocks of 512 rows, and per-block partial centre sums of at most
  *    256 MiB (a separate summing pass is used when they would not fit).
  *    OpenBLAS is held to one thread while a fit runs (the OpenMP threads

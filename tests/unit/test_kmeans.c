@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gsl/gsl_rng.h>
 #include <omp.h>
 
 #include "nsl/kmeans.h"
@@ -360,6 +361,111 @@ test_float_near_ties(void)
 	    "float32's safe range) assigned exactly (got %zu %zu)", ab[0], ab[1]);
 }
 
+/*
+ * Greedy k-means++ written straight from its definition (scikit-learn's
+ * _kmeans_plusplus on the same random stream), every distance an exact
+ * double loop: the rows it picks, in order, into pick[k].
+ */
+static void
+pp_reference(const double *x, size_t n, size_t d, size_t k, uint64_t seed,
+    size_t *pick)
+{
+	size_t ntrial = 2 + (size_t)log((double)k), c, t, i, j, lo, best;
+	double *closest = malloc(n * sizeof(double));
+	double *cand = malloc(ntrial * n * sizeof(double));
+	double *pot = malloc(ntrial * sizeof(double));
+	size_t *cid = malloc(ntrial * sizeof(size_t));
+	gsl_rng *r = nsl_rng_new(seed, 0);
+	double current = 0, s, e, u;
+
+	cid[0] = gsl_rng_uniform_int(r, n);
+	for (i = 0; i < n; i++)
+		closest[i] = INFINITY;
+	for (c = 0; c < k; c++) {
+		size_t m = c == 0 ? 1 : ntrial;
+
+		for (t = 0; c > 0 && t < m; t++) {
+			u = gsl_rng_uniform(r) * current;
+			/* first index whose running sum reaches u */
+			for (s = 0, lo = 0; lo < n; lo++) {
+				s += closest[lo];
+				if (s >= u)
+					break;
+			}
+			cid[t] = lo < n ? lo : n - 1;
+		}
+		for (t = 0; t < m; t++)
+			for (i = 0; i < n; i++) {
+				for (e = 0, j = 0; j < d; j++) {
+					double q = x[i * d + j] - x[cid[t] * d + j];
+
+					e += q * q;
+				}
+				cand[t * n + i] = e < closest[i] ? e : closest[i];
+			}
+		for (best = 0, t = 0; t < m; t++) {
+			for (s = 0, i = 0; i < n; i++)
+				s += cand[t * n + i];
+			pot[t] = s;
+			if (s < pot[best])
+				best = t;
+		}
+		current = pot[best];
+		memcpy(closest, cand + best * n, n * sizeof(double));
+		pick[c] = cid[best];
+	}
+	gsl_rng_free(r);
+	free(closest);
+	free(cand);
+	free(pot);
+	free(cid);
+}
+
+/*
+ * The seeding multiplies in float32 (or in double beyond float32's
+ * range) but must pick exactly the rows of exact arithmetic: compared
+ * with pp_reference on the test set as it is, shifted far from the
+ * origin (1e6: the centred products), scaled down (1e-3), scaled beyond
+ * float32's safe range (1e15: dgemm), with duplicate rows (distance 0),
+ * and at one and at several threads.
+ */
+static void
+test_pp_exact(void)
+{
+	size_t n = 1500, d = 24, k = 30, i, j, c;
+	double *x0 = ref_set(n, d), *x = malloc(n * d * sizeof(double));
+	double *cen = malloc(k * d * sizeof(double));
+	size_t pick[30];
+	const double scale[] = { 1, 1, 1e-3, 1e15 }, shift[] = { 0, 1e6, 0, 0 };
+	int v, nt = omp_get_max_threads();
+	struct nsl_err err;
+
+	for (i = 0; i + 1 < n; i += 50)	/* exact duplicates */
+		memcpy(x0 + (i + 1) * d, x0 + i * d, d * sizeof(double));
+	for (v = 0; v < 4; v++) {
+		int bad = 0, threads;
+
+		for (i = 0; i < n * d; i++)
+			x[i] = shift[v] + scale[v] * x0[i];
+		pp_reference(x, n, d, k, 7 + v, pick);
+		for (threads = 1; threads <= 3; threads += 2) {
+			omp_set_num_threads(threads);
+			if (nsl_kmeans_init_pp(x, n, d, k, 7 + v, cen, &err) != 0)
+				bad = 1;
+			for (c = 0; c < k && !bad; c++)
+				for (j = 0; j < d; j++)
+					if (cen[c * d + j] != x[pick[c] * d + j])
+						bad = 1;
+		}
+		omp_set_num_threads(nt);
+		UNIT_CHECK(!bad, "k-means++ picks the rows exact arithmetic picks "
+		    "(scale %g, shift %g, 1 and 3 threads)", scale[v], shift[v]);
+	}
+	free(x0);
+	free(x);
+	free(cen);
+}
+
 int
 main(void)
 {
@@ -369,6 +475,7 @@ main(void)
 	test_assign_bruteforce();
 	test_float_near_ties();
 	test_pp_and_threads();
+	test_pp_exact();
 	test_sklearn_reference();
 	return unit_done();
 }
