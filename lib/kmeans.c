@@ -341,21 +341,27 @@ few_body(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 	}
 }
 
-/* The same compiled for AVX2 and FMA, taken when the processor has them. */
+#if defined(__x86_64__) || defined(__i386__)
+/* The same compiled for AVX2 and FMA, taken when the processor has them
+ * (x86 only: other targets take the portable body). */
 __attribute__((target("avx2,fma")))
 static void
 few_avx2(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 {
 	few_body(w, r0, rows, m, g);
 }
+#endif
 
 static void
 ws_chunk_few(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 {
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
 		few_avx2(w, r0, rows, m, g);
-	else
-		few_body(w, r0, rows, m, g);
+		return;
+	}
+#endif
+	few_body(w, r0, rows, m, g);
 }
 
 /*
