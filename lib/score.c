@@ -495,6 +495,10 @@ nsl_score_check(const struct nsl_score_job *J)
 
 	if (J->nmetrics == 0)
 		return "no metric given";
+	/* the index's knobs would otherwise be taken and silently unused */
+	if (J->knn_index != NSL_SCORE_KNN_IVF && (J->lists > 0 ||
+	    J->nprobe > 0))
+		return "--lists and --nprobe go with --index ivf";
 	for (m = 0; m < J->nmetrics; m++) {
 		if (J->metric[m] < 0 || J->metric[m] >= NSL_SCORE_NMETRICS)
 			return "metric: not in the catalogue";
@@ -954,7 +958,8 @@ knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 	(void)cluster;
 	if (J->knn_index == NSL_SCORE_KNN_IVF) {
 		if (nsl_score_knn_ivf(ds->x, ds->n, ds->d, J->neighbours,
-		    J->lists, J->nprobe, J->seed, NSL_SCORE_KNN_RECALL_SAMPLE,
+		    J->lists, J->nprobe ? J->nprobe : NSL_SCORE_NPROBE_DEFAULT,
+		    J->seed, NSL_SCORE_KNN_RECALL_SAMPLE,
 		    score, &recall, err) < 0)
 			return -1;
 		if (J->notes != NULL)

@@ -440,18 +440,19 @@ fit_ivf(struct nsl_score_model *M, const struct nsl_score_job *J,
     struct nsl_err *err)
 {
 	size_t L = J->lists;
+	size_t nprobe = J->nprobe ? J->nprobe : NSL_SCORE_NPROBE_DEFAULT;
 	const char *why;
 
 	if (L == 0)		/* nsl_score_knn_ivf()'s default */
 		for (L = 1; L * L < M->rows; L++)
 			;
-	if ((why = nsl_ivf_check(M->rows, L, J->nprobe, J->neighbours)) != NULL)
+	if ((why = nsl_ivf_check(M->rows, L, nprobe, J->neighbours)) != NULL)
 		return nsl_err_set(err, NSL_EX_DATAERR, "knn: %s", why);
-	if (J->nprobe >= L)	/* every list: the exact search */
+	if (nprobe >= L)	/* every list: the exact search */
 		return 0;
 	if ((M->ivf = malloc(sizeof(*M->ivf))) == NULL)
 		return oom(err);
-	M->nprobe = J->nprobe;
+	M->nprobe = nprobe;
 	return nsl_ivf_build(M->ivf, M->x, M->rows, M->d, L, J->seed, err);
 }
 

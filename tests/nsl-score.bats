@@ -451,6 +451,11 @@ PYEOF
 	fails_cleanly 64 'lists' --metric knn --index ivf --lists 0 \
 	    "$FIX/ivf-points.jsonl"
 	fails_cleanly 64 'index' --metric knn --index hnsw "$FIX/ivf-points.jsonl"
+	# the index's knobs without the index would be silently unused
+	fails_cleanly 64 '--lists and --nprobe go with --index ivf' \
+	    --metric knn --nprobe 4 "$FIX/ivf-points.jsonl"
+	fails_cleanly 64 '--lists and --nprobe go with --index ivf' \
+	    --metric knn --lists 4 "$FIX/ivf-points.jsonl"
 }
 
 @test "knn --index ivf --save-model: the index is saved once and applied per shard" {

@@ -19,7 +19,7 @@ static struct nsl_score_job job = {
 	.out_field = "score", .cluster_field = "cluster",
 	.label_field = "label", .logits_field = "logits",
 	.iters = 300, .neighbours = 10, .opts = { .window = 10 },
-	.nprobe = 8, .notes = &notes,
+	.notes = &notes,
 	.loss_field = "loss", .masked_loss_field = "loss_masked",
 	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn"
 };
@@ -63,7 +63,8 @@ static const struct nsl_opt opts[] = {
 	    "knn ivf: lists (default: ceil(sqrt(n)))",
 	    .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_SIZE(0, "nprobe", &job.nprobe, "P", 1, 1099511627776.0,
-	    "knn ivf: nearest lists searched a record (P >= L: exact)"),
+	    "knn ivf: nearest lists searched a record (default 8; P >= L: "
+	    "exact)", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_SIZE(0, "window", &job.opts.window, "J", 2, 1 << 30,
 	    "dynamic-uncertainty: window in epochs"),
 	NSL_OPT_FLAG(0, "probs", &job.opts.probs,

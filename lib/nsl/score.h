@@ -191,6 +191,9 @@ int nsl_score_knn_ivf(const double *x, size_t n, size_t d, size_t k,
     double *score, double *recall, struct nsl_err *err);
 
 /* The neighbour search of knn: all pairs, or the inverted-file index. */
+/* --nprobe when not given. */
+#define NSL_SCORE_NPROBE_DEFAULT 8
+
 enum nsl_score_knn_index { NSL_SCORE_KNN_EXACT, NSL_SCORE_KNN_IVF };
 
 /* Rows the recall of an ivf knn is measured on (nsl-score's note). */
@@ -226,7 +229,8 @@ struct nsl_score_job {
 	size_t neighbours;		/* knn */
 	int knn_index;			/* enum nsl_score_knn_index */
 	size_t lists;			/* knn ivf: lists; 0: ceil(sqrt(n)) */
-	size_t nprobe;			/* knn ivf: lists searched a row */
+	size_t nprobe;			/* knn ivf: lists searched a row;
+					 * 0: NSL_SCORE_NPROBE_DEFAULT */
 	struct nsl_buf *notes;		/* if not NULL: lines for the user */
 	int float32;			/* scores printed as float32 */
 	struct nsl_score_opts opts;
