@@ -672,13 +672,45 @@ line(const double *s, const double *t, size_t m, double *b0, double *b1)
  * The law X_opt = k G^a over the "ok" groups: the point fit, then one
  * line per bootstrap replicate over the groups' b-th vertices.
  */
+/*
+ * What a fit record of the optima's law states beside its parameters:
+ * the range of each of its nv group variables (gx: m rows of nv), the
+ * log-least-squares objective, AIC/BIC with nv + 1 parameters and the
+ * fit scores.
+ */
+static void
+law_stats(struct nsl_fitrec *f, const double *gx, const double *gy,
+    size_t m, size_t nv)
+{
+	struct nsl_problem pr;
+	size_t i, v;
+
+	f->has_range = 1;
+	for (v = 0; v < nv; v++) {
+		f->range[v][0] = INFINITY;
+		f->range[v][1] = -INFINITY;
+		for (i = 0; i < m; i++) {
+			f->range[v][0] = fmin(f->range[v][0], gx[nv * i + v]);
+			f->range[v][1] = fmax(f->range[v][1], gx[nv * i + v]);
+		}
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.law = f->law;
+	pr.n = m;
+	pr.x = gx;
+	pr.y = gy;
+	pr.loss = NSL_LOSS_LOGLS;
+	f->objective = nsl_optim_objective(&pr, f->theta, NULL);
+	nsl_optim_ic(&pr, f->theta, nv + 1, &f->aic, &f->bic);
+	nsl_optim_scores(f->law, f->theta, gx, gy, m, &f->fit);
+}
+
 static int
 fit_law(struct nsl_optimum_job *j, double *const *vu, struct nsl_err *err)
 {
 	const char *gf = j->by != NULL ? j->by : j->bin;
 	const char *pn[2] = { "k", "a" };
 	struct nsl_fitrec *f = &j->law;
-	struct nsl_problem pr;
 	struct nsl_buf text = NSL_BUF_INIT, yname = NSL_BUF_INIT;
 	double *s = NULL, *t, *gx = NULL, *gy, b0, b1, start[2] = { 1, 1 };
 	size_t i, m = 0, b, mb;
@@ -726,22 +758,7 @@ fit_law(struct nsl_optimum_job *j, double *const *vu, struct nsl_err *err)
 	f->seed = j->seed;
 	f->n = m;
 	f->k = 2;
-	f->has_range = 1;
-	f->range[0][0] = INFINITY;
-	f->range[0][1] = -INFINITY;
-	for (i = 0; i < m; i++) {
-		f->range[0][0] = fmin(f->range[0][0], gx[i]);
-		f->range[0][1] = fmax(f->range[0][1], gx[i]);
-	}
-	memset(&pr, 0, sizeof(pr));
-	pr.law = f->law;
-	pr.n = m;
-	pr.x = gx;
-	pr.y = gy;
-	pr.loss = NSL_LOSS_LOGLS;
-	f->objective = nsl_optim_objective(&pr, f->theta, NULL);
-	nsl_optim_ic(&pr, f->theta, 2, &f->aic, &f->bic);
-	nsl_optim_scores(f->law, f->theta, gx, gy, m, &f->fit);
+	law_stats(f, gx, gy, m, 1);
 	if (j->B > 0) {
 		if ((f->samples = malloc(j->B * 2 * sizeof(double))) == NULL)
 			goto nomem;
@@ -830,10 +847,9 @@ fit_law2(struct nsl_optimum_job *j, double *const *vu, struct nsl_err *err)
 {
 	const char *pn[3] = { "k", "a", "b" }, *vn[2];
 	struct nsl_fitrec *f = &j->law;
-	struct nsl_problem pr;
 	struct nsl_buf text = NSL_BUF_INIT, yname = NSL_BUF_INIT;
 	double *s1, *s2, *t, *gx = NULL, *gy, c[3], start[3] = { 1, 1, 1 };
-	size_t i, m = 0, b, mb, v;
+	size_t i, m = 0, b, mb;
 	int ret = -1;
 
 	vn[0] = j->by;
@@ -888,24 +904,7 @@ fit_law2(struct nsl_optimum_job *j, double *const *vu, struct nsl_err *err)
 	f->seed = j->seed;
 	f->n = m;
 	f->k = 3;
-	f->has_range = 1;
-	for (v = 0; v < 2; v++) {
-		f->range[v][0] = INFINITY;
-		f->range[v][1] = -INFINITY;
-		for (i = 0; i < m; i++) {
-			f->range[v][0] = fmin(f->range[v][0], gx[2 * i + v]);
-			f->range[v][1] = fmax(f->range[v][1], gx[2 * i + v]);
-		}
-	}
-	memset(&pr, 0, sizeof(pr));
-	pr.law = f->law;
-	pr.n = m;
-	pr.x = gx;
-	pr.y = gy;
-	pr.loss = NSL_LOSS_LOGLS;
-	f->objective = nsl_optim_objective(&pr, f->theta, NULL);
-	nsl_optim_ic(&pr, f->theta, 3, &f->aic, &f->bic);
-	nsl_optim_scores(f->law, f->theta, gx, gy, m, &f->fit);
+	law_stats(f, gx, gy, m, 2);
 	if (j->B > 0) {
 		if ((f->samples = malloc(j->B * 3 * sizeof(double))) == NULL)
 			goto nomem;
