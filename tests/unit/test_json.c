@@ -35,6 +35,34 @@ fails_with(const char *s, const char *want)
 	return err.code == NSL_EX_DATAERR;
 }
 
+/*
+ * Many keys take the hashed check: built here so that key k70 repeats
+ * k5 (once plainly, once through an escape), and the message must name
+ * the first key that repeats an earlier one, as the pairwise check does.
+ */
+static void
+many_keys_duplicates(void)
+{
+	struct nsl_buf line = NSL_BUF_INIT;
+	const char *tail;
+	char key[32];
+	int i;
+
+	nsl_buf_addc(&line, '{');
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "%s\"k%d\":%d", i ? "," : "", i, i);
+		nsl_buf_add(&line, key, strlen(key));
+	}
+	nsl_buf_add(&line, "}", 2);
+	UNIT_CHECK(parse(line.data) == 0, "5000 distinct keys accepted");
+	line.len -= 2;
+	tail = ",\"k\\u0037\":1,\"k5\":2,\"k7\":3}";
+	nsl_buf_add(&line, tail, strlen(tail) + 1);
+	UNIT_CHECK(fails_with(line.data, "duplicate field \"k7\""),
+	    "among 5000 keys, the first repeat named (through an escape)");
+	nsl_buf_release(&line);
+}
+
 static void
 test_valid(void)
 {
@@ -124,6 +152,7 @@ test_invalid(void)
 	    "duplicate keys refused");
 	UNIT_CHECK(fails_with("{\"ab\":1,\"a\\u0062\":2}",
 	    "duplicate field \"ab\""), "duplicate keys through escapes");
+	many_keys_duplicates();
 	strcpy(deep, "{\"a\":");
 	for (i = 0; i < 600; i++)
 		strcat(deep, "[");
