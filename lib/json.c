@@ -598,6 +598,9 @@ nsl_rec_parse(struct nsl_rec *rec, const char *line, size_t len,
 	rec->nfields = 0;
 	rec->nnums = 0;
 	skip_ws(&s);
+	if (s.p + 3 <= s.end && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
+		return scan_fail(&s, "a UTF-8 byte-order mark: JSON text "
+		    "has none (RFC 8259, 8.1); save the file without it");
 	if (s.p >= s.end || *s.p != '{')
 		return scan_fail(&s, "expected a JSON object ('{')");
 	if (scan_members(&s, 1, rec) != 0)

@@ -148,6 +148,8 @@ test_invalid(void)
 	    "lone minus");
 	UNIT_CHECK(fails_with("{\"a\":1e+}", "expected a digit in exponent"),
 	    "empty exponent");
+	UNIT_CHECK(fails_with("\xef\xbb\xbf{\"a\":1}", "byte-order mark"),
+	    "a leading byte-order mark named as such");
 	UNIT_CHECK(fails_with("{\"a\":1,\"a\":2}", "duplicate field \"a\""),
 	    "duplicate keys refused");
 	UNIT_CHECK(fails_with("{\"ab\":1,\"a\\u0062\":2}",
