@@ -98,6 +98,8 @@ struct nsl_quant_filter {
 	/* the text cache (see put_cached): rows allocated on first use */
 	struct text_row *text[256];
 	struct wide_text *wide;		/* a 16-bit format's plain cast */
+	struct text_row **coltext;	/* a column scale's: one per column */
+	size_t ncoltext;
 	uint32_t gen;			/* generation of span-scaled rows */
 	struct nsl_quant_scale cur;	/* the scale of that generation */
 };
@@ -186,6 +188,9 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	for (i = 0; i < 256; i++)
 		free(fl->text[i]);
 	free(fl->wide);
+	for (i = 0; i < fl->ncoltext; i++)
+		free(fl->coltext[i]);
+	free(fl->coltext);
 	gsl_rng_free(fl->rng);
 	free(fl);
 }
@@ -206,8 +211,7 @@ cacheable(const struct nsl_quant_filter *fl)
 	/* (a row has a slot per code, 256 of them; a 16-bit format's
 	 * plain cast has one row of 65536, struct wide_text) */
 	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
-	    fl->q->gran != NSL_QG_COLUMN && (fl->q->fmt.bits <= 8 ||
-	    fl->q->gran == NSL_QG_NONE);
+	    (fl->q->fmt.bits <= 8 || fl->q->gran == NSL_QG_NONE);
 }
 
 static int
@@ -404,6 +408,47 @@ fill_span(struct nsl_quant_filter *fl, struct text_row *t,
 }
 
 /*
+ * put_cached for a column scale: element j's value is a function of its
+ * code and column j's scale, which is the run's, so each column has a
+ * row of the cache kept for the run (9.5 KB each: O(d)).  do_record saw
+ * n <= ncolumns.
+ */
+static char *
+put_columns(struct nsl_quant_filter *fl, size_t n, char *p)
+{
+	const struct nsl_quant *q = fl->q;
+	struct text_row *t;
+	char *start = p;
+	size_t j;
+	unsigned c;
+	int sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx &&
+	    !q->asymmetric && !q->fmt.usign;
+
+	if (fl->coltext == NULL) {
+		if ((fl->coltext = calloc(fl->ncolumns + 1,
+		    sizeof(*fl->coltext))) == NULL)
+			return NULL;
+		fl->ncoltext = fl->ncolumns + 1;
+	}
+	if (n > fl->ncoltext)
+		return NULL;
+	for (j = 0; j < n; j++) {
+		if ((t = fl->coltext[j]) == NULL &&
+		    (t = fl->coltext[j] = calloc(1, sizeof(*t))) == NULL)
+			return NULL;
+		c = fl->codes[j];
+		if (t->stamp[c] != 1 &&
+		    fill_code(fl, t, c, fl->out[j], 1, sym) != 0)
+			return NULL;
+		memcpy(p, t->slot[c], SLOT);
+		p += t->len[c];
+	}
+	*start = '[';	/* over the first's "," (n > 0: put_cached) */
+	*p++ = ']';
+	return p;
+}
+
+/*
  * Write the values of codes[0..n) (fl->out) from the text cache, as a
  * JSON array at p (room for n * SLOT + 2 bytes).  The value of a code
  * is a function of the code and its span's scale: a plain cast has one
@@ -431,6 +476,8 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	}
 	if (q->fmt.bits > 8)
 		return put_wide(fl, n, p);
+	if (q->gran == NSL_QG_COLUMN)
+		return put_columns(fl, n, p);
 	span = q->gran == NSL_QG_BLOCK ? q->block : q->gran == NSL_QG_COLUMN ?
 	    1 : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
@@ -837,10 +884,12 @@ extremes(struct nsl_quant_filter *fl, const double *x, size_t n,
 	size_t i, m;
 	int nan = isnan(lo);
 
+	/* comparisons, not fmin/fmax (library calls here): NaN is
+	 * counted apart, and the sign of a zero extreme changes no scale */
 	for (i = 0; i < n; i++) {
 		nan |= isnan(x[i]);
-		lo = fmin(lo, x[i]);
-		hi = fmax(hi, x[i]);
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
 	}
 	fl->lo = nan ? NAN : lo;
 	fl->hi = nan ? NAN : hi;
@@ -859,8 +908,8 @@ extremes(struct nsl_quant_filter *fl, const double *x, size_t n,
 		if (isnan(x[i]) || isnan(fl->clo[i]))
 			fl->clo[i] = fl->chi[i] = NAN;
 		else {
-			fl->clo[i] = fmin(fl->clo[i], x[i]);
-			fl->chi[i] = fmax(fl->chi[i], x[i]);
+			fl->clo[i] = x[i] < fl->clo[i] ? x[i] : fl->clo[i];
+			fl->chi[i] = x[i] > fl->chi[i] ? x[i] : fl->chi[i];
 		}
 	return 0;
 }
