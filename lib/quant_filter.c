@@ -102,6 +102,7 @@ struct nsl_quant_filter {
 	size_t ncoltext;
 	uint32_t gen;			/* generation of span-scaled rows */
 	struct nsl_quant_scale cur;	/* the scale of that generation */
+	uint32_t rowgen;		/* a fractional scale's record */
 };
 
 /*
@@ -468,7 +469,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	char *start = p;
 	uint32_t gen;
 	unsigned c;
-	int sym;
+	int sym, keyed;
 
 	if (n == 0) {
 		memcpy(p, "[]", 2);
@@ -483,6 +484,20 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    !q->fmt.usign &&
 	    q->gran != NSL_QG_NONE;
+	/*
+	 * A fractional block's scale is v_b s: with s the run's (tensor or
+	 * none) it is a function of v_b's code, so a row per code is kept
+	 * for the run as MX's are; with s per record, for the record (a
+	 * generation each).  Finite values only: a NaN scale has a code too.
+	 */
+	keyed = q->frac && !fl->o.allow_nonfinite;
+	if (keyed && q->outer == NSL_QG_ROW && ++fl->rowgen < 2) {
+		for (b = 0; b < 256; b++)	/* wrapped */
+			if (fl->text[b] != NULL)
+				memset(fl->text[b]->stamp, 0,
+				    sizeof(fl->text[b]->stamp));
+		fl->rowgen = 2;
+	}
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
 		const uint8_t *cd = fl->codes + b * span;
@@ -492,6 +507,9 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		if (q->fmt.mx && !q->frac) {
 			t = text_row(fl, (size_t)s->e8m0);
 			gen = 1;
+		} else if (keyed && s->e8m0 >= 0 && s->e8m0 < 256) {
+			t = text_row(fl, (size_t)s->e8m0);
+			gen = q->outer == NSL_QG_ROW ? fl->rowgen : 1;
 		} else {
 			t = text_row(fl, 0);
 			if (q->gran == NSL_QG_NONE)
