@@ -1090,6 +1090,42 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 	return rc;
 }
 
+const char *
+nsl_quant_filter_check(const struct nsl_quant_filter_opts *o, int stats)
+{
+	if (!o->format_given && !o->decode)
+		return "--format is required (see --list-formats)";
+	if (o->decode && (o->emit_codes || o->search || stats))
+		return "--decode takes no --emit, --search or --stats";
+	return NULL;
+}
+
+int
+nsl_quant_filter_run(struct nsl_quant *q,
+    const struct nsl_quant_filter_opts *o, char *const *paths,
+    size_t npaths, struct nsl_writer *w, struct nsl_buf *stats,
+    double *search_mse, struct nsl_err *err)
+{
+	struct nsl_quant_stats st = { 0 }, *stp = stats ? &st : NULL;
+	struct nsl_quant_filter *fl;
+	size_t i;
+	int rc = 0;
+
+	if ((fl = nsl_quant_filter_new(q, o, w, err)) == NULL)
+		return -1;
+	for (i = 0; i < npaths || (i == 0 && npaths == 0); i++)
+		if ((rc = nsl_quant_filter_file(fl, npaths ? paths[i] : "-",
+		    stp, err)) != 0)
+			break;
+	if (rc == 0)
+		rc = nsl_quant_filter_finish(fl, stp, search_mse, err);
+	if (rc == 0 && stats != NULL)
+		nsl_quant_stats_record(stats, q, &st, o->search,
+		    search_mse ? *search_mse : 0);
+	nsl_quant_filter_free(fl);
+	return rc;
+}
+
 static void
 stat_number(struct nsl_obj *o, const char *key, double v)
 {
