@@ -263,7 +263,8 @@ test_run_two_files(void)
 	    "column scales over two files, read twice (%s)", err.msg);
 	/* errors 0.5 and four 0: count 5, rows 2 */
 	UNIT_CHECK(b.len > 0 && strncmp(b.data, "{\"format\":\"int8\","
-	    "\"count\":5,\"rows\":2,", 38) == 0, "the run adds its "
+	    "\"count\":5,\"rows\":2,\"mse\":0.05,", 43) == 0,
+	    "the run adds its "
 	    "statistics record (%.*s)", (int)b.len, b.data);
 	UNIT_CHECK(nsl_quant_filter_check(&o, 0) == NULL &&
 	    (o.decode = 1, strstr(nsl_quant_filter_check(&o, 1), "--stats")
