@@ -265,7 +265,7 @@ test_run_two_files(void)
 	UNIT_CHECK(b.len > 0 && strncmp(b.data, "{\"format\":\"int8\","
 	    "\"count\":5,\"rows\":2,\"mse\":0.05,", 43) == 0,
 	    "the run adds its "
-	    "statistics record (%.*s)", (int)b.len, b.data);
+	    "statistics record (%.*s)", (int)b.len - 1, b.data);
 	UNIT_CHECK(nsl_quant_filter_check(&o, 0) == NULL &&
 	    (o.decode = 1, strstr(nsl_quant_filter_check(&o, 1), "--stats")
 	    != NULL) && (o.decode = 0, o.format_given = 0,
