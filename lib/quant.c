@@ -315,10 +315,17 @@ nsl_quant_format_describe(const struct nsl_quant_format *f, char *buf,
 
 	switch (f->kind) {
 	case NSL_QK_FLOAT:
-		snprintf(buf, n, "%-11s %d bits  e%dm%d bias %d  max %.17g  "
-		    "min normal 2^%d  min subnormal 2^%d  %s", f->name,
-		    f->bits, f->ebits, f->mbits, f->bias, f->max, f->emin,
-		    f->emin - f->mbits, sp[f->special]);
+		if (f->special == NSL_QS_FNU)	/* E8M0: every code normal */
+			snprintf(buf, n, "%-11s %d bits  e%dm%d bias %d  max "
+			    "%.17g  min normal 2^%d  no subnormals  %s",
+			    f->name, f->bits, f->ebits, f->mbits, f->bias,
+			    f->max, f->emin, sp[f->special]);
+		else
+			snprintf(buf, n, "%-11s %d bits  e%dm%d bias %d  max "
+			    "%.17g  min normal 2^%d  min subnormal 2^%d  %s",
+			    f->name, f->bits, f->ebits, f->mbits, f->bias,
+			    f->max, f->emin, f->emin - f->mbits,
+			    sp[f->special]);
 		break;
 	case NSL_QK_INT:
 		if (f->mx)

@@ -15,6 +15,7 @@
 #include "nsl/num.h"
 #include "nsl/quant.h"
 #include "nsl/rng.h"
+#include "nsl/spool.h"
 
 size_t
 nsl_quant_packed_size(const struct nsl_quant_format *f, size_t n)
@@ -55,10 +56,10 @@ nsl_quant_unpack(const struct nsl_quant_format *f, const uint8_t *p,
 
 /* ---- the filter ---- */
 
-struct line {
-	size_t off, len;
-	unsigned long lineno;
-	const char *file;
+/* An input of the two-pass run: records first.. are its (see where). */
+struct input {
+	const char *name;	/* borrowed, as the path is */
+	uint64_t first;
 };
 
 struct nsl_quant_filter {
@@ -76,17 +77,32 @@ struct nsl_quant_filter {
 	struct nsl_buf buf, tmp;
 	gsl_rng *rng;
 	struct nsl_writer *w;
-	/* buffered input for the tensor scale and --search */
-	struct nsl_buf all;
-	struct line *lines;
-	size_t nlines, linecap;
+	/*
+	 * The two passes of a tensor or column scale and --search: the
+	 * first finds the extremes, the second reads the lines again
+	 * through the spool (files are reopened, a pipe is spilled to a
+	 * temporary file), so the records' text is never held.
+	 */
+	struct nsl_spool *spool;
+	struct input *inputs;
+	size_t ninputs, incap;
+	uint64_t *lineno;	/* per record, for errors of the second pass */
+	size_t nrec, lcap;
+	double lo, hi;		/* the tensor's extremes */
+	double *clo, *chi;	/* each column's (NSL_QG_COLUMN) */
+	size_t ncol, ccap, hcap;
+	struct nsl_quant_stats *st;	/* of the second pass */
+	/* --search alone needs every value: rows one after another */
 	double *tx;
 	size_t tn, tcap, *tlen, tlencap;
 	/* the text cache (see put_cached): rows allocated on first use */
 	struct text_row *text[256];
 	struct wide_text *wide;		/* a 16-bit format's plain cast */
+	struct text_row **coltext;	/* a column scale's: one per column */
+	size_t ncoltext;
 	uint32_t gen;			/* generation of span-scaled rows */
 	struct nsl_quant_scale cur;	/* the scale of that generation */
+	uint32_t rowgen;		/* a fractional scale's record */
 };
 
 /*
@@ -144,7 +160,6 @@ nsl_quant_filter_new(struct nsl_quant *q, const struct nsl_quant_filter_opts *o,
 	    0);
 	nsl_buf_init(&fl->buf);
 	nsl_buf_init(&fl->tmp);
-	nsl_buf_init(&fl->all);
 	return fl;
 }
 
@@ -162,15 +177,21 @@ nsl_quant_filter_free(struct nsl_quant_filter *fl)
 	free(fl->packed);
 	free(fl->scales);
 	free(fl->columns);
-	free(fl->lines);
+	nsl_spool_free(fl->spool);
+	free(fl->inputs);
+	free(fl->lineno);
+	free(fl->clo);
+	free(fl->chi);
 	free(fl->tx);
 	free(fl->tlen);
 	nsl_buf_release(&fl->buf);
 	nsl_buf_release(&fl->tmp);
-	nsl_buf_release(&fl->all);
 	for (i = 0; i < 256; i++)
 		free(fl->text[i]);
 	free(fl->wide);
+	for (i = 0; i < fl->ncoltext; i++)
+		free(fl->coltext[i]);
+	free(fl->coltext);
 	gsl_rng_free(fl->rng);
 	free(fl);
 }
@@ -191,8 +212,7 @@ cacheable(const struct nsl_quant_filter *fl)
 	/* (a row has a slot per code, 256 of them; a 16-bit format's
 	 * plain cast has one row of 65536, struct wide_text) */
 	return !fl->q->general && !fl->o.decode && !fl->q->rotate &&
-	    fl->q->gran != NSL_QG_COLUMN && (fl->q->fmt.bits <= 8 ||
-	    fl->q->gran == NSL_QG_NONE);
+	    (fl->q->fmt.bits <= 8 || fl->q->gran == NSL_QG_NONE);
 }
 
 static int
@@ -389,6 +409,47 @@ fill_span(struct nsl_quant_filter *fl, struct text_row *t,
 }
 
 /*
+ * put_cached for a column scale: element j's value is a function of its
+ * code and column j's scale, which is the run's, so each column has a
+ * row of the cache kept for the run (9.5 KB each: O(d)).  do_record saw
+ * n <= ncolumns.
+ */
+static char *
+put_columns(struct nsl_quant_filter *fl, size_t n, char *p)
+{
+	const struct nsl_quant *q = fl->q;
+	struct text_row *t;
+	char *start = p;
+	size_t j;
+	unsigned c;
+	int sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx &&
+	    !q->asymmetric && !q->fmt.usign;
+
+	if (fl->coltext == NULL) {
+		if ((fl->coltext = calloc(fl->ncolumns + 1,
+		    sizeof(*fl->coltext))) == NULL)
+			return NULL;
+		fl->ncoltext = fl->ncolumns + 1;
+	}
+	if (n > fl->ncoltext)
+		return NULL;
+	for (j = 0; j < n; j++) {
+		if ((t = fl->coltext[j]) == NULL &&
+		    (t = fl->coltext[j] = calloc(1, sizeof(*t))) == NULL)
+			return NULL;
+		c = fl->codes[j];
+		if (t->stamp[c] != 1 &&
+		    fill_code(fl, t, c, fl->out[j], 1, sym) != 0)
+			return NULL;
+		memcpy(p, t->slot[c], SLOT);
+		p += t->len[c];
+	}
+	*start = '[';	/* over the first's "," (n > 0: put_cached) */
+	*p++ = ']';
+	return p;
+}
+
+/*
  * Write the values of codes[0..n) (fl->out) from the text cache, as a
  * JSON array at p (room for n * SLOT + 2 bytes).  The value of a code
  * is a function of the code and its span's scale: a plain cast has one
@@ -408,7 +469,7 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	char *start = p;
 	uint32_t gen;
 	unsigned c;
-	int sym;
+	int sym, keyed;
 
 	if (n == 0) {
 		memcpy(p, "[]", 2);
@@ -416,11 +477,27 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 	}
 	if (q->fmt.bits > 8)
 		return put_wide(fl, n, p);
+	if (q->gran == NSL_QG_COLUMN)
+		return put_columns(fl, n, p);
 	span = q->gran == NSL_QG_BLOCK ? q->block : q->gran == NSL_QG_COLUMN ?
 	    1 : n;
 	sym = q->fmt.kind == NSL_QK_INT && !q->fmt.mx && !q->asymmetric &&
 	    !q->fmt.usign &&
 	    q->gran != NSL_QG_NONE;
+	/*
+	 * A fractional block's scale is v_b s: with s the run's (tensor or
+	 * none) it is a function of v_b's code, so a row per code is kept
+	 * for the run as MX's are; with s per record, for the record (a
+	 * generation each).  Finite values only: a NaN scale has a code too.
+	 */
+	keyed = q->frac && !fl->o.allow_nonfinite;
+	if (keyed && q->outer == NSL_QG_ROW && ++fl->rowgen < 2) {
+		for (b = 0; b < 256; b++)	/* wrapped */
+			if (fl->text[b] != NULL)
+				memset(fl->text[b]->stamp, 0,
+				    sizeof(fl->text[b]->stamp));
+		fl->rowgen = 2;
+	}
 	for (b = 0; b * span < n; b++) {
 		const struct nsl_quant_scale *s = &fl->scales[b];
 		const uint8_t *cd = fl->codes + b * span;
@@ -430,6 +507,9 @@ put_cached(struct nsl_quant_filter *fl, size_t n, char *p)
 		if (q->fmt.mx && !q->frac) {
 			t = text_row(fl, (size_t)s->e8m0);
 			gen = 1;
+		} else if (keyed && s->e8m0 >= 0 && s->e8m0 < 256) {
+			t = text_row(fl, (size_t)s->e8m0);
+			gen = q->outer == NSL_QG_ROW ? fl->rowgen : 1;
 		} else {
 			t = text_row(fl, 0);
 			if (q->gran == NSL_QG_NONE)
@@ -775,6 +855,11 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 		    &fl->xcap, err) != 0 || check_f32(fl, fl->x, n, err) != 0 ||
 		    grow_vec(fl, n, err) != 0)
 			return -1;
+		/* the first pass saw no row this long: the input changed */
+		if (fl->q->gran == NSL_QG_COLUMN && n > fl->ncolumns)
+			return nsl_err_set(err, NSL_EX_IOERR, "input changed "
+			    "while being read (a row longer on the second "
+			    "pass)");
 		nsl_quant_vector(fl->q, fl->x, n, fl->out, fl->codes,
 		    fl->scales, fl->q->gran == NSL_QG_COLUMN ? fl->columns :
 		    &fl->tensor, fl->rng, st);
@@ -802,39 +887,105 @@ do_record(struct nsl_quant_filter *fl, struct nsl_quant_stats *st,
 	return nsl_writer_write(fl->w, fl->buf.data, fl->buf.len, err);
 }
 
-/* Keep a line for the second pass, and its vector for the scale. */
+/*
+ * Add x[0..n) to the extremes of the tensor and, for a column scale, of
+ * each column, as read (nsl_quant_filter_finish rounds them): rounding
+ * to float32 never changes the order of two numbers, so the extreme of
+ * the rounded values is the rounded extreme.  A NaN makes them NaN for
+ * good; fmin and fmax are exact, so neither does the order of records.
+ */
 static int
-keep(struct nsl_quant_filter *fl, const char *file, unsigned long lineno,
+extremes(struct nsl_quant_filter *fl, const double *x, size_t n,
     struct nsl_err *err)
 {
-	struct line *l;
+	double lo = fl->lo, hi = fl->hi;
+	size_t i, m;
+	int nan = isnan(lo);
+
+	/* comparisons, not fmin/fmax (library calls here): NaN is
+	 * counted apart, and the sign of a zero extreme changes no scale */
+	for (i = 0; i < n; i++) {
+		nan |= isnan(x[i]);
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
+	}
+	fl->lo = nan ? NAN : lo;
+	fl->hi = nan ? NAN : hi;
+	if (fl->q->gran != NSL_QG_COLUMN)
+		return 0;
+	if (n > fl->ncol) {	/* a longer row: its new columns start at 0 */
+		m = fl->ccap;
+		if (grow((void **)&fl->clo, &fl->ccap, n, sizeof(double)) ||
+		    grow((void **)&fl->chi, &m, n, sizeof(double)))
+			return oom(err);
+		memset(fl->clo + fl->ncol, 0, (n - fl->ncol) * sizeof(double));
+		memset(fl->chi + fl->ncol, 0, (n - fl->ncol) * sizeof(double));
+		fl->ncol = n;
+	}
+	for (i = 0; i < n; i++)
+		if (isnan(x[i]) || isnan(fl->clo[i]))
+			fl->clo[i] = fl->chi[i] = NAN;
+		else {
+			fl->clo[i] = x[i] < fl->clo[i] ? x[i] : fl->clo[i];
+			fl->chi[i] = x[i] > fl->chi[i] ? x[i] : fl->chi[i];
+		}
+	return 0;
+}
+
+/* The first pass over a record: its line, its extremes, and its values
+ * for --search. */
+static int
+scan(struct nsl_quant_filter *fl, struct nsl_err *err)
+{
+	struct nsl_err at;
 	size_t n;
 	long fi;
 
-	if (grow((void **)&fl->lines, &fl->linecap, fl->nlines + 1,
-	    sizeof(*fl->lines)) != 0)
+	if (grow((void **)&fl->lineno, &fl->lcap, fl->nrec + 1,
+	    sizeof(*fl->lineno)) != 0)
 		return oom(err);
-	l = &fl->lines[fl->nlines++];
-	l->off = fl->all.len;
-	l->len = fl->rec.len;
-	l->lineno = lineno;
-	l->file = file;
-	nsl_buf_add(&fl->all, fl->rec.line, fl->rec.len);
-	if (nsl_buf_failed(&fl->all))
-		return oom(err);
+	nsl_spool_locate(fl->spool, &at);
+	fl->lineno[fl->nrec++] = at.line;
 	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0 ||
 	    nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n, &fl->xcap,
-	    err) != 0 || check_f32(fl, fl->x, n, err) != 0)
+	    err) != 0 || check_f32(fl, fl->x, n, err) != 0 ||
+	    extremes(fl, fl->x, n, err) != 0)
 		return -1;
+	if (!fl->o.search)
+		return 0;
 	if (grow((void **)&fl->tx, &fl->tcap, fl->tn + n, sizeof(double)) ||
-	    grow((void **)&fl->tlen, &fl->tlencap, fl->nlines,
-	    sizeof(size_t)))
+	    grow((void **)&fl->tlen, &fl->tlencap, fl->nrec, sizeof(size_t)))
 		return oom(err);
 	if (n > 0)	/* [] leaves fl->tx NULL when it is the first */
 		memcpy(fl->tx + fl->tn, fl->x, n * sizeof(double));
 	fl->tn += n;
-	fl->tlen[fl->nlines - 1] = n;
+	fl->tlen[fl->nrec - 1] = n;
 	return 0;
+}
+
+/* The first pass over path, through the spool. */
+static int
+scan_file(struct nsl_quant_filter *fl, const char *path, struct nsl_err *err)
+{
+	int rc;
+
+	if (fl->spool == NULL && (fl->spool = nsl_spool_new()) == NULL)
+		return oom(err);
+	if (grow((void **)&fl->inputs, &fl->incap, fl->ninputs + 1,
+	    sizeof(*fl->inputs)) != 0)
+		return oom(err);
+	if (nsl_spool_open(fl->spool, path, err) != 0)
+		return -1;
+	fl->inputs[fl->ninputs].name = strcmp(path, "-") == 0 ? "<stdin>" :
+	    path;
+	fl->inputs[fl->ninputs++].first = fl->nrec;
+	while ((rc = nsl_spool_next(fl->spool, &fl->rec, err)) > 0)
+		if (scan(fl, err) != 0) {
+			if (err->code == NSL_EX_DATAERR)
+				nsl_spool_locate(fl->spool, err);
+			return -1;
+		}
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -845,68 +996,134 @@ nsl_quant_filter_file(struct nsl_quant_filter *fl, const char *path,
 	const char *name;
 	int rc;
 
+	if (need_all(fl))
+		return scan_file(fl, path, err);
 	if ((r = nsl_reader_open(path, err)) == NULL)
 		return -1;
 	name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	while ((rc = nsl_rec_read(r, &fl->rec, err)) > 0) {
-		if (need_all(fl))
-			rc = keep(fl, name, nsl_reader_lineno(r), err);
-		else
-			rc = do_record(fl, st, err);
-		if (rc != 0) {
+	while ((rc = nsl_rec_read(r, &fl->rec, err)) > 0)
+		if ((rc = do_record(fl, st, err)) != 0) {
 			if (err->code == NSL_EX_DATAERR)
 				nsl_err_at(err, name, nsl_reader_lineno(r));
 			break;
 		}
-	}
 	nsl_reader_close(r);
 	return rc < 0 ? -1 : 0;
+}
+
+/* The second pass over record i (line[0..len)): quantize and write it. */
+static int
+second(void *arg, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
+{
+	struct nsl_quant_filter *fl = arg;
+	size_t k;
+
+	if (nsl_rec_parse(&fl->rec, line, len, err) == 0 &&
+	    do_record(fl, fl->st, err) == 0)
+		return 0;
+	if (err->code == NSL_EX_DATAERR) {
+		for (k = fl->ninputs; k-- > 1 && fl->inputs[k].first > i;)
+			;
+		nsl_err_at(err, fl->inputs[k].name, fl->lineno[i]);
+	}
+	return -1;
 }
 
 int
 nsl_quant_filter_finish(struct nsl_quant_filter *fl,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err)
 {
-	double lo = 0, hi = 0, v;
-	size_t i;
+	struct nsl_quant_scale *sc;
+	unsigned char *all;
+	double *two;
+	size_t two_len[2];
+	int rc;
 
-	if (!need_all(fl))
+	if (!need_all(fl) || fl->spool == NULL)
 		return 0;
 	if (fl->o.search) {
 		nsl_quant_release(fl->q);
-		if (nsl_quant_search(fl->q, fl->tx, fl->tlen, fl->nlines,
+		if (nsl_quant_search(fl->q, fl->tx, fl->tlen, fl->nrec,
 		    search_mse, err) != 0)
 			return -1;
 		if (nsl_quant_prepare(fl->q, err) != 0)
 			return -1;
+		free(fl->tx);	/* the second pass needs its memory more */
+		fl->tx = NULL;
+		fl->tcap = fl->tn = 0;
 	}
-	for (i = 0; i < fl->tn; i++) {
-		v = fl->tx[i];
-		if (fl->q->f32 && fabs(v) <= FLT_MAX)
-			v = (float)v;
-		if (isnan(v) || isnan(lo)) {
-			lo = hi = NAN;
-			continue;
-		}
-		lo = fmin(lo, v);
-		hi = fmax(hi, v);
-	}
-	nsl_quant_scale_for(fl->q, lo, hi, &fl->tensor);
-	if (fl->q->gran == NSL_QG_COLUMN && nsl_quant_column_scales(fl->q,
-	    fl->tx, fl->tlen, fl->nlines, &fl->columns, &fl->ncolumns,
-	    err) != 0)
-		return -1;
-	for (i = 0; i < fl->nlines; i++) {
-		const struct line *l = &fl->lines[i];
-
-		if (nsl_rec_parse(&fl->rec, fl->all.data + l->off, l->len,
-		    err) != 0 || do_record(fl, st, err) != 0) {
-			if (err->code == NSL_EX_DATAERR)
-				nsl_err_at(err, l->file, l->lineno);
+	/* the extremes rounded as the quantizer rounds the values (beyond
+	 * FLT_MAX only with --allow-nonfinite: kept as they are) */
+	if (fl->q->f32 && fabs(fl->lo) <= FLT_MAX)
+		fl->lo = (float)fl->lo;
+	if (fl->q->f32 && fabs(fl->hi) <= FLT_MAX)
+		fl->hi = (float)fl->hi;
+	nsl_quant_scale_for(fl->q, fl->lo, fl->hi, &fl->tensor);
+	if (fl->q->gran == NSL_QG_COLUMN && fl->ncol > 0) {
+		/*
+		 * A column's scale depends on its extremes alone, so those
+		 * of the two rows "least" and "greatest" are those of all
+		 * the rows (the lib rounds and clips them as it does rows).
+		 */
+		if ((two = malloc(2 * fl->ncol * sizeof(double))) == NULL)
+			return oom(err);
+		memcpy(two, fl->clo, fl->ncol * sizeof(double));
+		memcpy(two + fl->ncol, fl->chi, fl->ncol * sizeof(double));
+		two_len[0] = two_len[1] = fl->ncol;
+		rc = nsl_quant_column_scales(fl->q, two, two_len, 2, &sc,
+		    &fl->ncolumns, err);
+		free(two);
+		if (rc != 0)
 			return -1;
-		}
-	}
-	return 0;
+		free(fl->columns);
+		fl->columns = sc;
+	} else if (fl->q->gran == NSL_QG_COLUMN && nsl_quant_column_scales(
+	    fl->q, NULL, NULL, 0, &fl->columns, &fl->ncolumns, err) != 0)
+		return -1;
+	if ((all = malloc(fl->nrec + 1)) == NULL)
+		return oom(err);
+	memset(all, 1, fl->nrec + 1);
+	fl->st = st;
+	rc = nsl_spool_each(fl->spool, all, second, fl, err);
+	free(all);
+	return rc;
+}
+
+const char *
+nsl_quant_filter_check(const struct nsl_quant_filter_opts *o, int stats)
+{
+	if (!o->format_given && !o->decode)
+		return "--format is required (see --list-formats)";
+	if (o->decode && (o->emit_codes || o->search || stats))
+		return "--decode takes no --emit, --search or --stats";
+	return NULL;
+}
+
+int
+nsl_quant_filter_run(struct nsl_quant *q,
+    const struct nsl_quant_filter_opts *o, char *const *paths,
+    size_t npaths, struct nsl_writer *w, struct nsl_buf *stats,
+    double *search_mse, struct nsl_err *err)
+{
+	struct nsl_quant_stats st = { 0 }, *stp = stats ? &st : NULL;
+	struct nsl_quant_filter *fl;
+	size_t i;
+	int rc = 0;
+
+	if ((fl = nsl_quant_filter_new(q, o, w, err)) == NULL)
+		return -1;
+	for (i = 0; i < npaths || (i == 0 && npaths == 0); i++)
+		if ((rc = nsl_quant_filter_file(fl, npaths ? paths[i] : "-",
+		    stp, err)) != 0)
+			break;
+	if (rc == 0)
+		rc = nsl_quant_filter_finish(fl, stp, search_mse, err);
+	if (rc == 0 && stats != NULL)
+		nsl_quant_stats_record(stats, q, &st, o->search,
+		    search_mse ? *search_mse : 0);
+	nsl_quant_filter_free(fl);
+	return rc;
 }
 
 static void

@@ -341,3 +341,13 @@ assert abs(e[0] - v) <= 1e-15 * v and e[1] == 0 and e[2] == 0, e' "$output" "$v"
 	# the search scores the doubles, the output is float32: close, not equal
 	awk -v c="$col" -v t="$ten" -v m="$mse" 'BEGIN { exit !(c <= t && m <= c * 1.01 + 1e-12 && m >= c * 0.99) }'
 }
+
+@test "--list-formats: E8M0 (exponent only, every code normal) shows no minimum subnormal" {
+	run nsl-quantize --list-formats
+	assert_success
+	line=$(echo "$output" | grep '^fp8-e8m0fnu ')
+	[[ "$line" == *"min normal 2^-127  no subnormals"* ]]
+	[[ "$line" != *"min subnormal"* ]]
+	# a format with subnormals still shows its least: e4m3 2^(-6-3)
+	echo "$output" | grep -q '^fp8-e4m3 .*min subnormal 2^-9 '
+}

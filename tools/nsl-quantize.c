@@ -114,15 +114,13 @@ write_stats(struct nsl_buf *b)
 int
 main(int argc, char **argv)
 {
-	struct nsl_quant_filter *fl;
-	struct nsl_quant_stats st = { 0 };
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_writer *w;
 	struct nsl_cli cli;
 	struct nsl_err err;
 	const char *why;
 	double mse = 0;
-	int i;
+	int tens;
 
 	nsl_err_clear(&err);
 	nsl_quant_format_names_text(format_help, sizeof(format_help));
@@ -135,10 +133,9 @@ main(int argc, char **argv)
 		return nsl_finish();
 	}
 	stats |= stats_file != NULL;
-	if (format == NULL && !o.decode)
-		nsl_usage_error("--format is required (see --list-formats)");
-	if (o.decode && (o.emit_codes || o.search || stats))
-		nsl_usage_error("--decode takes no --emit, --search or --stats");
+	o.format_given = format != NULL;
+	if ((why = nsl_quant_filter_check(&o, stats)) != NULL)
+		nsl_usage_error("%s", why);
 	if (format != NULL && nsl_quant_format_parse(&q.fmt, format, &err))
 		nsl_usage_error("--format: %s", err.msg);
 	q.seed = cli.common.seed;
@@ -152,38 +149,23 @@ main(int argc, char **argv)
 	if (!o.decode && nsl_quant_prepare(&q, &err) != 0)
 		nsl_die_err(&err);
 	o.field = cli.common.field;
-	o.format_given = format != NULL;
 	o.allow_nonfinite = cli.common.allow_nonfinite;
 	o.style = cli.common.float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
-	if (cli.optind < argc && nsl_quant_tensor_path(argv[cli.optind])) {
-		to = (struct nsl_quant_tensor_opts){ tensor, dtype, o.emit_codes,
-		    o.allow_nonfinite, stats ? &b : NULL, argc - cli.optind,
-		    o.decode || o.search };
-		if ((why = nsl_quant_tensor_check(&q, &to, cli.common.output)))
-			nsl_usage_error("%s", why);
-		if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
-		    nsl_quant_tensor_file(&q, &to, argv[cli.optind], w,
-		    &err) != 0 || nsl_writer_commit(w, &err) != 0)
-			nsl_die_err(&err);
-		goto done;
-	}
+	tens = cli.optind < argc && nsl_quant_tensor_path(argv[cli.optind]);
+	to = (struct nsl_quant_tensor_opts){ tensor, dtype, o.emit_codes,
+	    o.allow_nonfinite, stats ? &b : NULL, argc - cli.optind,
+	    o.decode || o.search };
+	if (tens && (why = nsl_quant_tensor_check(&q, &to, cli.common.output)))
+		nsl_usage_error("%s", why);
 	if ((w = nsl_writer_open(cli.common.output, &err)) == NULL ||
-	    (fl = nsl_quant_filter_new(&q, &o, w, &err)) == NULL)
-		nsl_die_err(&err);
-	for (i = cli.optind; i < argc || (i == cli.optind && i == argc); i++)
-		if (nsl_quant_filter_file(fl, i < argc ? argv[i] : "-",
-		    stats ? &st : NULL, &err) != 0)
-			nsl_die_err(&err);
-	if (nsl_quant_filter_finish(fl, stats ? &st : NULL, &mse,
-	    &err) != 0 || nsl_writer_commit(w, &err) != 0)
+	    (tens ? nsl_quant_tensor_file(&q, &to, argv[cli.optind], w, &err) :
+	    nsl_quant_filter_run(&q, &o, argv + cli.optind, (size_t)(argc -
+	    cli.optind), w, stats ? &b : NULL, &mse, &err)) != 0 ||
+	    nsl_writer_commit(w, &err) != 0)
 		nsl_die_err(&err);
 	if (o.search && !stats && !cli.common.quiet)
 		nsl_warn("search: %s, clip %g (mse %g)", q.fmt.name, q.clip,
 		    mse);
-	if (stats)
-		nsl_quant_stats_record(&b, &q, &st, o.search, mse);
-	nsl_quant_filter_free(fl);
-done:
 	if (stats)
 		write_stats(&b);
 	nsl_quant_release(&q);

@@ -445,17 +445,38 @@ void nsl_quant_filter_free(struct nsl_quant_filter *);
 /*
  * Filter every record of path ("-": standard input), replacing the
  * vector field's value in place (all other bytes of the line are
- * copied).  With a tensor scale or --search the records are kept in
- * memory until nsl_quant_filter_finish.  Errors name file:line.  st
- * may be NULL (no statistics, and no time spent on them).
+ * copied).  With a scale over all records (tensor, column) or --search
+ * this is the first pass: it finds the extremes (--search: keeps the
+ * values), and path is read again by nsl_quant_filter_finish (path is
+ * borrowed until then; standard input is read again when it is a file,
+ * and spilled to a temporary file in $TMPDIR when it is a pipe: see
+ * nsl/spool.h).  Errors name file:line.  st may be NULL (no statistics,
+ * and no time spent on them).
  */
 int nsl_quant_filter_file(struct nsl_quant_filter *, const char *path,
     struct nsl_quant_stats *st, struct nsl_err *err);
 
-/* After the last file: run the search and the kept records, if any.
+/* After the last file: run the search, and the second pass, if any.
  * *search_mse is set when searching. */
 int nsl_quant_filter_finish(struct nsl_quant_filter *,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err);
+
+/*
+ * The combination of options for records: NULL, or a message naming
+ * the option at fault (format: --format given; stats: --stats wanted).
+ */
+const char *nsl_quant_filter_check(const struct nsl_quant_filter_opts *o,
+    int stats);
+
+/*
+ * nsl-quantize's records: filter paths[0..npaths) (none: standard input)
+ * to w and, when stats is not NULL, add the statistics record to it.
+ * *search_mse is set when searching.  Returns 0, or -1 with err set.
+ */
+int nsl_quant_filter_run(struct nsl_quant *q,
+    const struct nsl_quant_filter_opts *o, char *const *paths,
+    size_t npaths, struct nsl_writer *w, struct nsl_buf *stats,
+    double *search_mse, struct nsl_err *err);
 
 /*
  * The --stats record (one JSON object and a newline) into b:

@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/quant_filter.c through nsl/quant.h: the JSONL filter
  * (values in place, codes objects out and back, the tensor scale and the
- * search over kept records, the statistics record) and the code packing.
+ * search, the two passes over several files, the statistics record) and
+ * the code packing.
  * Expected values are worked out by hand from the format definitions
  * (OCP FP4 E2M1: 0, 0.5, 1, 1.5, 2, 3, 4, 6; int8: round(x 127/amax)).
  */
@@ -224,6 +225,57 @@ test_tensor_and_stats(void)
 	nsl_quant_release(&q);
 }
 
+/*
+ * nsl_quant_filter_run over two files with column scales: the second
+ * pass rereads both, and each column's scale is over both.  By hand:
+ * column 0 amax 127 (scale 1: 1.5 ties to 2), column 1 amax 254 (scale
+ * 2: -2 is code -1, -2), column 2 amax 127 (scale 1).
+ */
+static void
+test_run_two_files(void)
+{
+	struct nsl_quant_filter_opts o;
+	struct nsl_buf b = NSL_BUF_INIT;
+	struct nsl_quant q;
+	struct nsl_writer *w;
+	struct nsl_err err;
+	char p1[256], p2[256], out[256], *paths[2] = { p1, p2 };
+	double mse = 0;
+	char *got;
+	int rc;
+
+	put("g1.jsonl", "{\"embedding\":[1.5,-2]}\n\n");
+	put("g2.jsonl", "{\"embedding\":[127,254,127],\"k\":1}\n");
+	snprintf(p1, sizeof(p1), "%s/g1.jsonl", dir);
+	snprintf(p2, sizeof(p2), "%s/g2.jsonl", dir);
+	snprintf(out, sizeof(out), "%s/g.out", dir);
+	setup(&q, "int8", NSL_QG_COLUMN);
+	opts(&o);
+	o.format_given = 1;
+	nsl_err_clear(&err);
+	rc = (w = nsl_writer_open(out, &err)) == NULL ? -1 :
+	    nsl_quant_filter_run(&q, &o, paths, 2, w, &b, &mse, &err);
+	if (w != NULL && (rc != 0 || nsl_writer_commit(w, &err) != 0))
+		rc = -1;
+	got = get("g.out");
+	UNIT_CHECK(rc == 0 && got != NULL && strcmp(got, "{\"embedding\":"
+	    "[2,-2]}\n{\"embedding\":[127,254,127],\"k\":1}\n") == 0,
+	    "column scales over two files, read twice (%s)", err.msg);
+	/* errors 0.5 and four 0: count 5, rows 2 */
+	UNIT_CHECK(b.len > 0 && strncmp(b.data, "{\"format\":\"int8\","
+	    "\"count\":5,\"rows\":2,\"mse\":0.05,", 43) == 0,
+	    "the run adds its "
+	    "statistics record (%.*s)", (int)b.len - 1, b.data);
+	UNIT_CHECK(nsl_quant_filter_check(&o, 0) == NULL &&
+	    (o.decode = 1, strstr(nsl_quant_filter_check(&o, 1), "--stats")
+	    != NULL) && (o.decode = 0, o.format_given = 0,
+	    strstr(nsl_quant_filter_check(&o, 0), "--format") != NULL),
+	    "the option check names --stats with --decode, and a missing "
+	    "--format");
+	nsl_buf_release(&b);
+	nsl_quant_release(&q);
+}
+
 static void
 test_search(void)
 {
@@ -310,6 +362,7 @@ main(void)
 	test_codes_round_trip();
 	test_tensor_and_stats();
 	test_search();
+	test_run_two_files();
 	test_errors();
 	test_pack();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
