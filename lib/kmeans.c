@@ -67,6 +67,8 @@ struct ws {
 	const double *div;	/* n divisors of the float rows, or NULL */
 	double *rowbuf;		/* nt x d: float rows read as double */
 	int xall_owned;		/* 0: xall is xs itself */
+	const double *gdiv;	/* xall is xs unnormalised: products / gdiv */
+	double rawmax;		/* largest |xs| */
 	size_t n, d;
 	double *mean;		/* d: column means */
 	int centre;		/* 1: chunks are centred on mean first */
@@ -221,6 +223,9 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 				w->maxabs = a;
 		}
 	}
+	for (i = 0; w->xs && i < n * d; i++)
+		if (fabs(w->xs[i]) > w->rawmax)
+			w->rawmax = fabs(w->xs[i]);
 	w->f32 = w->maxabs <= F32_MAX_ABS;
 	/*
 	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
@@ -273,10 +278,18 @@ ws_keep_f32(struct ws *w)
 
 	if (!w->f32)
 		return;
-	/* float rows taken as they are: they are their own copy */
-	if (w->xs && !w->div && !w->centre) {
+	/*
+	 * Float rows not centred are their own copy: as they are, or with
+	 * divisors (normalised rows) multiplied unnormalised and each product
+	 * divided by the row's divisor.  The product of a row of norm r is
+	 * within gamma_(d+2) r ||c|| plus (d+2) 2^-149 of underflow; divided
+	 * by r that is the bound of the normalised row, plus 2^-149 (d+2) / r,
+	 * which ws_row_margin() adds.  Rows up to F32_MAX_ABS, as always.
+	 */
+	if (w->xs && !w->centre && (!w->div || w->rawmax <= F32_MAX_ABS)) {
 		w->xall = (float *)(uintptr_t)w->xs;
 		w->xall_owned = 0;
+		w->gdiv = w->div;
 		return;
 	}
 	if ((w->xall = malloc(w->n * d * sizeof(float))) == NULL)
@@ -290,6 +303,23 @@ ws_keep_f32(struct ws *w)
 		for (t = 0; t < d; t++)
 			f[t] = (float)(a[t] - (w->centre ? w->mean[t] : 0));
 	}
+}
+
+/*
+ * The margin of row i (ws_margin) and the divisor of its float32
+ * products (1 unless they are of the unnormalised rows).
+ */
+static inline double
+ws_row_margin(const struct ws *w, size_t i, double cnorm, double *rd)
+{
+	double m = ws_margin(w, w->xsq[i], cnorm);
+
+	*rd = 1;
+	if (w->gdiv) {
+		*rd = w->gdiv[i];
+		m += w->absf / *rd;
+	}
+	return m;
 }
 
 /* Load m centres c (m x d, raw coordinates). */
@@ -479,10 +509,11 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 		for (i = 0; i < rows; i++) {
 			const double *xi = ws_row(w, r0 + i,
 			    w->rowbuf + (size_t)tid * d);
-			double margin = ws_margin(w, w->xsq[r0 + i], cnorm);
+			double rd, margin = ws_row_margin(w, r0 + i, cnorm,
+			    &rd);
 			double best = INFINITY, second = INFINITY, v;
 
-#define PROD(j) (gf ? (double)gf[i * k + (j)] : g[i * k + (j)])
+#define PROD(j) (gf ? (double)gf[i * k + (j)] / rd : g[i * k + (j)])
 			jb = 0;
 			for (j = 0; j < k; j++) {
 				v = w->csq[j] - 2.0 * PROD(j);
@@ -656,12 +687,13 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			for (ii = 0; ii < rows; ii++) {
 				size_t row = r0 + ii;
 				double xs = w->xsq[row], cl = closest[row];
-				double margin = ws_margin(w, xs, cnorm);
+				double rd, margin = ws_row_margin(w, row,
+				    cnorm, &rd);
 				const double *xr = NULL;
 
 				for (q = 0; q < m; q++) {
 					double v = xs + w->csq[q] - 2.0 *
-					    (gf ? (double)gf[ii * m + q] :
+					    (gf ? (double)gf[ii * m + q] / rd :
 					    g[ii * m + q]);
 
 					/* surely no nearer: keep the old */

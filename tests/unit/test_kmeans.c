@@ -484,11 +484,12 @@ test_f32_identical(void)
 {
 	const size_t shape[][3] = { { 700, 5, 7 }, { 1300, 33, 20 },
 	    { 2100, 130, 12 } };
-	const double scale[] = { 1, 1, 1e15, 1, 1 };
-	const double shift[] = { 0, 1e3, 0, 0, 0 };
+	const double scale[] = { 1, 1, 1e15, 1, 1, 1 };
+	const double shift[] = { 0, 1e3, 0, 0, 0, 0 };
 	const char *what[] = { "as they are", "shifted (centred)",
 	    "beyond float32's safe range (dgemm)", "divided by their norms",
-	    "given start, an empty cluster" };
+	    "given start, an empty cluster", "of norms 2^-140 to 2^40 "
+	    "(float32 subnormals) divided by their norms" };
 	int nt = omp_get_max_threads();
 	size_t s, v;
 
@@ -506,7 +507,7 @@ test_f32_identical(void)
 		size_t *a1 = malloc(n * sizeof(size_t));
 		size_t *a2 = malloc(n * sizeof(size_t));
 
-		for (v = 0; v < 5; v++) {
+		for (v = 0; v < 6; v++) {
 			struct nsl_kmeans_params p = { .k = k, .max_iter = 50,
 			    .tol = 1e-4, .seed = 11 + v };
 			struct nsl_kmeans_result r1 = { c1, a1, 0, 0 };
@@ -521,9 +522,13 @@ test_f32_identical(void)
 				double u = x0[(i / d) * dd + (i % d) % dd];
 
 				xf[i] = (float)(shift[v] + scale[v] * u);
+				/* a row's scale 2^e, e from -140 to 40 */
+				if (v == 5)
+					xf[i] = (float)ldexp(u, -140 +
+					    (int)((i / d) * 181 / n));
 				x[i] = (double)xf[i];
 			}
-			if (v == 3) {
+			if (v == 3 || v == 5) {
 				nsl_kmeans_unit_divisors(xf, n, d, div, buf);
 				nsl_vec_normalize_rows(x, n, d);
 			}
@@ -537,16 +542,16 @@ test_f32_identical(void)
 				}
 				runs &= nsl_kmeans_fit(x, n, d, &p, &r1,
 				    &err) == 0;
-				runs &= nsl_kmeans_fit_f32(xf, v == 3 ? div :
-				    NULL, n, d, &p, &r2, &err) == 0;
+				runs &= nsl_kmeans_fit_f32(xf, v == 3 || v == 5 ?
+				    div : NULL, n, d, &p, &r2, &err) == 0;
 				bad |= memcmp(c1, c2, k * d * sizeof(double)) !=
 				    0 || memcmp(a1, a2, n * sizeof(size_t)) != 0 ||
 				    r1.iterations != r2.iterations ||
 				    memcmp(&r1.inertia, &r2.inertia,
 				    sizeof(double)) != 0;
 				t1 = nsl_kmeans_assign(x, n, d, c1, k, a1, d1);
-				t2 = nsl_kmeans_assign_f32(xf, v == 3 ? div :
-				    NULL, n, d, c1, k, a2, d2);
+				t2 = nsl_kmeans_assign_f32(xf, v == 3 || v == 5 ?
+				    div : NULL, n, d, c1, k, a2, d2);
 				bad |= memcmp(a1, a2, n * sizeof(size_t)) != 0 ||
 				    memcmp(d1, d2, n * sizeof(double)) != 0 ||
 				    memcmp(&t1, &t2, sizeof(double)) != 0;
