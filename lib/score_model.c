@@ -465,7 +465,9 @@ fit_class(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
 
 				for (i = 0; i < T->R.n; i++)
 					if (T->li[i] == c)
-						col[m++] = T->R.x[i * d + j];
+						col[m++] = T->R.f32 ?
+						    (double)T->R.xf[i * d + j] :
+						    T->R.x[i * d + j];
 				qsort(col, m, sizeof(*col), cmp_double);
 				M->x[rank[c] * d + j] = m % 2 ? col[m / 2] :
 				    (col[m / 2 - 1] + col[m / 2]) / 2;
@@ -537,8 +539,9 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	M->metric = metric;
 	M->median = J->median;
 	M->neighbours = J->neighbours;
-	/* k-means reads float32 rows; the other fits want doubles */
-	T.R.f32 = metric == NSL_SCORE_PROTOTYPE;
+	/* k-means and the medians read float32 rows; knn wants doubles */
+	T.R.f32 = metric == NSL_SCORE_PROTOTYPE ||
+	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median);
 	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
 		T.S.cap = J->k * F->per_centroid;
 		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
