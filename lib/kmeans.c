@@ -461,70 +461,6 @@ few_avx2(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 }
 #endif
 
-/*
- * Two kept rows xa and xb by the listed candidates (list[0..nl)): ga[j]
- * and gb[j] for each j listed, as few_body computes them.
- */
-static inline __attribute__((always_inline)) void
-pair_body(const struct ws *w, const float *xa, const float *xb,
-    const size_t *list, size_t nl, float *ga, float *gb)
-{
-	size_t d = w->d, q, t, l;
-
-	for (q = 0; q < nl; q += 4) {
-		const float *c0 = w->cf + list[q] * d;
-		const float *c1 = w->cf + list[q + 1 < nl ? q + 1 : nl - 1] * d;
-		const float *c2 = w->cf + list[q + 2 < nl ? q + 2 : nl - 1] * d;
-		const float *c3 = w->cf + list[q + 3 < nl ? q + 3 : nl - 1] * d;
-		float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-		float b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-
-#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
-		for (t = 0; t < d; t++) {
-			a0 = fmaf(xa[t], c0[t], a0);
-			a1 = fmaf(xa[t], c1[t], a1);
-			a2 = fmaf(xa[t], c2[t], a2);
-			a3 = fmaf(xa[t], c3[t], a3);
-			b0 = fmaf(xb[t], c0[t], b0);
-			b1 = fmaf(xb[t], c1[t], b1);
-			b2 = fmaf(xb[t], c2[t], b2);
-			b3 = fmaf(xb[t], c3[t], b3);
-		}
-		{
-			float sa[4] = { a0, a1, a2, a3 };
-			float sb[4] = { b0, b1, b2, b3 };
-
-			for (l = 0; l < 4 && q + l < nl; l++) {
-				ga[list[q + l]] = sa[l];
-				gb[list[q + l]] = sb[l];
-			}
-		}
-	}
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma")))
-static void
-pair_avx2(const struct ws *w, const float *xa, const float *xb,
-    const size_t *list, size_t nl, float *ga, float *gb)
-{
-	pair_body(w, xa, xb, list, nl, ga, gb);
-}
-#endif
-
-static void
-ws_pair(const struct ws *w, const float *xa, const float *xb,
-    const size_t *list, size_t nl, float *ga, float *gb)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		pair_avx2(w, xa, xb, list, nl, ga, gb);
-		return;
-	}
-#endif
-	pair_body(w, xa, xb, list, nl, ga, gb);
-}
-
 static void
 ws_chunk_few(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 {
@@ -678,8 +614,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 	size_t ntrial = 2 + (size_t)log((double)k);
 	long nb = (long)((n + CHUNK - 1) / CHUNK);
 	double *closest = NULL, *cand = NULL, *cum = NULL, *pot = NULL;
-	double *cpts = NULL, *qd = NULL;
-	size_t *cid = NULL, *owner = NULL;
+	double *cpts = NULL;
+	size_t *cid = NULL;
 	gsl_rng *r = NULL;
 	size_t c, t, i;
 	double current = 0, cnorm;
@@ -691,11 +627,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 	pot = malloc(ntrial * sizeof(double));
 	cpts = malloc(ntrial * d * sizeof(double));
 	cid = malloc(ntrial * sizeof(size_t));
-	owner = malloc(n * sizeof(size_t));
-	qd = malloc(ntrial * k * sizeof(double));
 	r = nsl_rng_new(seed, 0);
-	if (!closest || !cand || !cum || !pot || !cpts || !cid || !r ||
-	    !owner || !qd) {
+	if (!closest || !cand || !cum || !pot || !cpts || !cid || !r) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 		goto out;
 	}
@@ -734,25 +667,6 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			    d * sizeof(double));
 		ws_centres(w, cpts, m);
 		cnorm = sqrt(w->cmax);
-		/*
-		 * Each candidate's distance to each centre chosen: a row x
-		 * of distance D to its centre a cannot come nearer a
-		 * candidate q with ||q - a|| >= 2 sqrt(D) (the triangle
-		 * inequality), so its product with q is not needed.  The
-		 * factor 1 + 1e-6 keeps the exact distance it would have
-		 * computed at least D, far beyond the rounding of either.
-		 */
-		if (c > 0 && w->xall) {
-			long a;
-
-#pragma omp parallel for schedule(static)
-			for (a = 0; a < (long)c; a++)
-				for (t = 0; t < m; t++)
-					qd[t * k + (size_t)a] = sqrt(sqdist8(
-					    cpts + t * d, centroids +
-					    (size_t)a * d, d)) /
-					    (2.0 * (1.0 + 1e-6));
-		}
 #pragma omp parallel for schedule(dynamic, 1)
 		for (b = 0; b < nb; b++) {
 			size_t r0 = (size_t)b * CHUNK, ii, q;
@@ -760,36 +674,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			int tid = omp_get_thread_num();
 			const double *g = NULL;
 			const float *gf = NULL;
-			/* candidates a row needs (c > 0): bit q (m <= 46) */
-			uint64_t need[CHUNK];
 
-			if (w->xall && c > 0) {
-				float *o = w->gf + (size_t)tid * CHUNK * m;
-				size_t list[64], nl, q2;
-
-				for (ii = 0; ii < rows; ii++) {
-					size_t row = r0 + ii, a = owner[row];
-					double rc = sqrt(closest[row]);
-
-					need[ii] = 0;
-					for (q = 0; q < m; q++)
-						if (!(qd[q * k + a] >= rc))
-							need[ii] |= (uint64_t)1 << q;
-				}
-				for (ii = 0; ii < rows; ii += 2) {
-					size_t jj = ii + 1 < rows ? ii + 1 : ii;
-					uint64_t u = need[ii] | need[jj];
-
-					for (nl = 0, q2 = 0; q2 < m; q2++)
-						if (u >> q2 & 1)
-							list[nl++] = q2;
-					if (nl > 0)
-						ws_pair(w, w->xall + (r0 + ii) * d,
-						    w->xall + (r0 + jj) * d, list,
-						    nl, o + ii * m, o + jj * m);
-				}
-				gf = o;
-			} else if (w->xall) {
+			if (w->xall) {
 				float *o = w->gf + (size_t)tid * CHUNK * m;
 
 				ws_chunk_few(w, r0, rows, m, o);
@@ -806,15 +692,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 				const double *xr = NULL;
 
 				for (q = 0; q < m; q++) {
-					double v;
-
-					/* no nearer by the bound: the old */
-					if (w->xall && c > 0 &&
-					    !(need[ii] >> q & 1)) {
-						cand[q * n + row] = cl;
-						continue;
-					}
-					v = xs + w->csq[q] - 2.0 *
+					double v = xs + w->csq[q] - 2.0 *
 					    (gf ? (double)gf[ii * m + q] / rd :
 					    g[ii * m + q]);
 
@@ -840,9 +718,6 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 				best = t;
 		}
 		current = pot[best];
-		for (i = 0; i < n; i++)
-			if (c == 0 || cand[best * n + i] < closest[i])
-				owner[i] = c;
 		memcpy(closest, cand + best * n, n * sizeof(double));
 		memcpy(centroids + c * d, ws_row(w, cid[best], w->rowbuf),
 		    d * sizeof(double));
@@ -855,8 +730,6 @@ out:
 	free(pot);
 	free(cpts);
 	free(cid);
-	free(owner);
-	free(qd);
 	if (r)
 		gsl_rng_free(r);
 	return rc;
