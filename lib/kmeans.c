@@ -36,7 +36,15 @@
  *
  * Sums.  Centre sums run over the rows in index order (the threads split
  * the columns), the potential and inertia sums too: nothing depends on
- * how OpenMP splits the work.
+ * how OpenMP splits the work. *
+ * Float32 rows.  The rows may be float32 numbers, each row divided by a
+ * divisor as read (nsl_kmeans_fit_f32): every exact step reads a row
+ * through ws_row(), which makes the very doubles the caller would have
+ * passed ((double)f / div, exact conversion, one IEEE division), so the
+ * results are bit-identical and the rows are held once, in half the
+ * bytes.  The float32 products take such rows as they are when they need
+ * no centring (dividing each product by the row's divisor), so there is
+ * no float32 copy either; centred rows get their copy as double rows do.
  */
 #include <float.h>
 #include <math.h>
