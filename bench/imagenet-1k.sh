@@ -9,8 +9,13 @@
 # Steps, each timed with GNU time -v (wall, peak RSS):
 #  fit    nsl-score --metric prototype --k K --save-model, k-means on the
 #         K P records of smallest seeded id hash (--max-per-centroid P),
-#         read from the mapped shards: memory ~ 8 K P D bytes (the sample
-#         in double) + the work space, not the whole set
+#         read from the mapped shards: memory ~ 4 K P D bytes (the sample
+#         in float32, its numbers being float32) + 4 K P D (k-means's
+#         float32 copy of the normalised rows) + the work space, not the
+#         whole set.  With BEFORE=DIR (another build's bin, e.g. main's)
+#         the fit is also run with DIR/nsl-score, the two interleaved
+#         (before, after, before, after when RUNS=2), and the models
+#         compared byte for byte
 #  apply  nsl-score --model per shard (2 at a time): memory ~ 8 K D (the
 #         centroids) + 512 rows; the shard's mapped pages are given back
 #         as they are read
@@ -26,6 +31,10 @@
 # same bytes (the model then fitted on every record: P = 0).
 #
 #	N=20000 S=4 sh bench/imagenet-1k.sh      (a minute)
+#	N=128000 S=4 BEFORE=../main/bin FITONLY=1 sh bench/imagenet-1k.sh
+#	                                         (the 64000-row fit, before
+#	                                         and after; FITONLY=1 stops
+#	                                         after the fits)
 #	sh bench/imagenet-1k.sh                  (the full size)
 set -eu
 cd "$(dirname "$0")/.."
@@ -40,6 +49,9 @@ F=${F:-0.3}
 SIGMA=${SIGMA:-0.7}
 CHECK=${CHECK:-20000}
 KEEP=${KEEP:-1}
+BEFORE=${BEFORE:-}
+RUNS=${RUNS:-1}
+FITONLY=${FITONLY:-0}
 bin=${NSL_BIN:-bin}
 PY=/usr/bin/python3
 dir=bench/out/imagenet-$N-$D-$S
@@ -92,9 +104,26 @@ measure() {	# label command...
 	    "$dir/$label.time"
 }
 
-measure fit "$bin/nsl-score" --metric prototype --k "$K" --iters "$ITERS" \
-    --seed 1 --max-per-centroid "$P" --save-model "$dir/model.jsonl" \
-    --vectors "$npys" $shards
+fit() {	# label bin model
+	measure "$1" "$2/nsl-score" --metric prototype --k "$K" --iters \
+	    "$ITERS" --seed 1 --max-per-centroid "$P" --save-model "$3" \
+	    --vectors "$npys" $shards
+}
+run=1
+while [ "$run" -le "$RUNS" ]; do
+	if [ -n "$BEFORE" ]; then
+		fit fit-before "$BEFORE" "$dir/model-before.jsonl"
+		echo "load: $(uptime | sed 's/.*load/load/')"
+	fi
+	fit fit "$bin" "$dir/model.jsonl"
+	echo "load: $(uptime | sed 's/.*load/load/')"
+	run=$((run + 1))
+done
+if [ -n "$BEFORE" ]; then
+	cmp "$dir/model-before.jsonl" "$dir/model.jsonl" &&
+	    echo "check: the model is the same bytes as $BEFORE's"
+fi
+[ "$FITONLY" -eq 1 ] && exit 0
 rm -rf "$dir/scored" && mkdir "$dir/scored"
 first=$(echo "$shards" | head -1)
 # one shard alone for its peak size, then the others 2 at a time

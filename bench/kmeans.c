@@ -3,7 +3,9 @@
  * bench/kmeans.sh: kmeans X.f64 N D INIT.f64 K ITERS [ASSIGN.i32].  Prints
  * "seconds inertia iterations cpu-seconds" on one line, and writes the assignments
  * as int32 to ASSIGN.i32 if given.  INIT.f64 "-" seeds by k-means++ (seed
- * 1) inside the timed part instead, "-S" likewise with seed S.
+ * 1) inside the timed part instead, "-S" likewise with seed S.  X.f32 (a
+ * name ending in .f32) holds float32 numbers, fitted as they are held by
+ * nsl_kmeans_fit_f32 (no double copy).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +14,13 @@
 
 #include "nsl/kmeans.h"
 
-static double *
-slurp(const char *path, size_t count)
+static void *
+slurp_sz(const char *path, size_t count, size_t sz)
 {
 	FILE *f = fopen(path, "rb");
-	double *p = malloc(count * sizeof(double));
+	void *p = malloc(count * sz);
 
-	if (!f || !p || fread(p, sizeof(double), count, f) != count) {
+	if (!f || !p || fread(p, sz, count, f) != count) {
 		fprintf(stderr, "kmeans: cannot read %zu numbers from %s\n",
 		    count, path);
 		exit(66);
@@ -27,11 +29,18 @@ slurp(const char *path, size_t count)
 	return p;
 }
 
+static double *
+slurp(const char *path, size_t count)
+{
+	return slurp_sz(path, count, sizeof(double));
+}
+
 int
 main(int argc, char **argv)
 {
-	size_t n, d, k;
-	double *x, *c, secs;
+	size_t n, d, k, len;
+	double *x = NULL, *c, secs;
+	float *xf = NULL;
 	struct nsl_kmeans_params p = { 0 };
 	struct nsl_kmeans_result r;
 	struct nsl_err err;
@@ -45,7 +54,11 @@ main(int argc, char **argv)
 	n = strtoul(argv[2], NULL, 10);
 	d = strtoul(argv[3], NULL, 10);
 	k = strtoul(argv[5], NULL, 10);
-	x = slurp(argv[1], n * d);
+	len = strlen(argv[1]);
+	if (len > 4 && strcmp(argv[1] + len - 4, ".f32") == 0)
+		xf = slurp_sz(argv[1], n * d, sizeof(float));
+	else
+		x = slurp(argv[1], n * d);
 	p.init_given = argv[4][0] != '-';
 	c = p.init_given ? slurp(argv[4], k * d) : malloc(k * d * sizeof(double));
 	r.centroids = c;
@@ -57,7 +70,8 @@ main(int argc, char **argv)
 	    strtoull(argv[4] + 1, NULL, 10) : 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-	if (nsl_kmeans_fit(x, n, d, &p, &r, &err) < 0) {
+	if ((xf ? nsl_kmeans_fit_f32(xf, NULL, n, d, &p, &r, &err) :
+	    nsl_kmeans_fit(x, n, d, &p, &r, &err)) < 0) {
 		fprintf(stderr, "kmeans: %s\n", err.msg);
 		return 65;
 	}
@@ -82,6 +96,7 @@ main(int argc, char **argv)
 		}
 	}
 	free(x);
+	free(xf);
 	free(c);
 	free(r.assign);
 	return 0;

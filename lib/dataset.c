@@ -77,6 +77,7 @@ struct reading {
 	size_t vcap, xcap, lcap, wcap, ocap, wtcap;
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
+	int f32;		/* the rows are in ds->xf so far */
 };
 
 static int
@@ -102,12 +103,32 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
 		    "numbers, but %s:%lu has %zu", field, n,
 		    ds->paths[rd->d_file], rd->d_line, ds->d);
-	if (grow((void **)&ds->x, &rd->xcap, (k + 1) * (n ? n : 1),
-	    sizeof(double)) != 0 ||
+	if (k == 0 && (flags & NSL_DATASET_F32))
+		rd->f32 = 1;
+	if (rd->f32 && !nsl_dataset_f32_exact(rd->v, n)) {
+		/* the first number float32 cannot hold: double from here */
+		double *x = nsl_dataset_f32_widen(ds->xf, k * n, rd->xcap);
+
+		if (x == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		free(ds->xf);
+		ds->xf = NULL;
+		ds->x = x;
+		rd->f32 = 0;
+	}
+	if ((rd->f32 ? grow((void **)&ds->xf, &rd->xcap, (k + 1) *
+	    (n ? n : 1), sizeof(float)) : grow((void **)&ds->x, &rd->xcap,
+	    (k + 1) * (n ? n : 1), sizeof(double))) != 0 ||
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
+	if (rd->f32) {
+		size_t t;
+
+		for (t = 0; t < n; t++)
+			ds->xf[k * n + t] = (float)rd->v[t];
+	} else if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
 		memcpy(ds->x + k * n, rd->v, n * sizeof(double));
 	ds->where[k].file = file;
 	ds->where[k].line = line;
@@ -288,6 +309,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	size_t i;
 
 	free(ds->x);
+	free(ds->xf);
 	free(ds->w);
 	free(ds->label);
 	for (i = 0; i < ds->nlabels; i++)
@@ -301,6 +323,58 @@ nsl_dataset_release(struct nsl_dataset *ds)
 		free(ds->paths[i]);
 	free(ds->paths);
 	memset(ds, 0, sizeof(*ds));
+}
+
+const double *
+nsl_dataset_row(const struct nsl_dataset *ds, size_t i, double *buf)
+{
+	size_t t;
+
+	if (ds->xf == NULL)
+		return ds->x + i * ds->d;
+	for (t = 0; t < ds->d; t++)
+		buf[t] = (double)ds->xf[i * ds->d + t];
+	return buf;
+}
+
+int
+nsl_dataset_to_double(struct nsl_dataset *ds, struct nsl_err *err)
+{
+	double *x;
+
+	if (ds->xf == NULL)
+		return 0;
+	if ((x = nsl_dataset_f32_widen(ds->xf, ds->n * ds->d, ds->n *
+	    ds->d)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	free(ds->xf);
+	ds->xf = NULL;
+	ds->x = x;
+	return 0;
+}
+
+int
+nsl_dataset_f32_exact(const double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((double)(float)v[i] != v[i])
+			return 0;
+	return 1;
+}
+
+double *
+nsl_dataset_f32_widen(const float *xf, size_t n, size_t cap)
+{
+	double *x = malloc((cap > n ? cap : n) * sizeof(double) + 1);
+	size_t i;
+
+	if (x == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		x[i] = (double)xf[i];
+	return x;
 }
 
 long

@@ -36,7 +36,15 @@
  *
  * Sums.  Centre sums run over the rows in index order (the threads split
  * the columns), the potential and inertia sums too: nothing depends on
- * how OpenMP splits the work.
+ * how OpenMP splits the work. *
+ * Float32 rows.  The rows may be float32 numbers, each row divided by a
+ * divisor as read (nsl_kmeans_fit_f32): every exact step reads a row
+ * through ws_row(), which makes the very doubles the caller would have
+ * passed ((double)f / div, exact conversion, one IEEE division), so the
+ * results are bit-identical and the rows are held once, in half the
+ * bytes.  The float32 products take such rows as they are when they need
+ * no centring (dividing each product by the row's divisor), so there is
+ * no float32 copy either; centred rows get their copy as double rows do.
  */
 #include <float.h>
 #include <math.h>
@@ -62,7 +70,13 @@
 
 /* Work space of the distance passes. */
 struct ws {
-	const double *x;
+	const double *x;	/* n x d doubles, or NULL: the rows are xs */
+	const float *xs;	/* n x d floats (with x NULL) */
+	const double *div;	/* n divisors of the float rows, or NULL */
+	double *rowbuf;		/* nt x d: float rows read as double */
+	int xall_owned;		/* 0: xall is xs itself */
+	const double *gdiv;	/* xall is xs unnormalised: products / gdiv */
+	double rawmax;		/* largest |xs| */
 	size_t n, d;
 	double *mean;		/* d: column means */
 	int centre;		/* 1: chunks are centred on mean first */
@@ -97,24 +111,79 @@ ws_release(struct ws *w)
 	free(w->xf);
 	free(w->gf);
 	free(w->cf);
-	free(w->xall);
+	free(w->rowbuf);
+	if (w->xall_owned)
+		free(w->xall);
 	nsl_vec_blas_restore(w->blas_threads);
 	memset(w, 0, sizeof(*w));
 }
 
+/*
+ * Row i in double: x's own, or the float row converted into buf (d
+ * numbers), each number (double)xs / div[i].  The conversion is exact and
+ * the division is the one nsl_vec_normalize_rows() would make, so every
+ * pass sees the same doubles as with the rows given in double.
+ */
+static inline const double *
+ws_row(const struct ws *w, size_t i, double *buf)
+{
+	const float *f;
+	size_t t, d = w->d;
+
+	if (w->x)
+		return w->x + i * d;
+	f = w->xs + i * d;
+	if (w->div)
+		for (t = 0; t < d; t++)
+			buf[t] = (double)f[t] / w->div[i];
+	else
+		for (t = 0; t < d; t++)
+			buf[t] = (double)f[t];
+	return buf;
+}
+
+/* This thread's row buffer. */
+static inline double *
+ws_buf(const struct ws *w)
+{
+	return w->rowbuf + (size_t)omp_get_thread_num() * w->d;
+}
+
+/* One number of row i, as ws_row() gives it. */
+static inline double
+ws_at(const struct ws *w, size_t i, size_t t)
+{
+	if (w->x)
+		return w->x[i * w->d + t];
+	return w->div ? (double)w->xs[i * w->d + t] / w->div[i] :
+	    (double)w->xs[i * w->d + t];
+}
+
+/* The rows of a call: doubles, or floats with optional divisors. */
+struct rows {
+	const double *x;
+	const float *xs;
+	const double *div;
+};
+
 static int
-ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
+ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
     struct nsl_err *err)
 {
 	size_t i, j;
 	double msq = 0, spread = 0;
+	const double *xi;
 
 	memset(w, 0, sizeof(*w));
-	w->x = x;
+	w->x = X->x;
+	w->xs = X->xs;
+	w->div = X->div;
 	w->n = n;
 	w->d = d;
 	w->m = m;
 	w->nt = omp_get_max_threads();
+	w->xall_owned = 1;
+	w->rowbuf = malloc((size_t)w->nt * d * sizeof(double));
 	w->mean = calloc(d, sizeof(double));
 	w->xsq = malloc(n * sizeof(double));
 	w->xc = malloc((size_t)w->nt * CHUNK * d * sizeof(double));
@@ -125,13 +194,15 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 	w->gf = malloc((size_t)w->nt * CHUNK * m * sizeof(float));
 	w->cf = malloc(m * d * sizeof(float));
 	if (!w->mean || !w->xsq || !w->xc || !w->g || !w->cc || !w->csq ||
-	    !w->xf || !w->gf || !w->cf) {
+	    !w->xf || !w->gf || !w->cf || !w->rowbuf) {
 		ws_release(w);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		xi = ws_row(w, i, w->rowbuf);
 		for (j = 0; j < d; j++)
-			w->mean[j] += x[i * d + j];
+			w->mean[j] += xi[j];
+	}
 	for (j = 0; j < d; j++) {
 		w->mean[j] /= (double)n;
 		msq += w->mean[j] * w->mean[j];
@@ -139,8 +210,9 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 	for (i = 0; i < n; i++) {
 		double s = 0, t;
 
+		xi = ws_row(w, i, w->rowbuf);
 		for (j = 0; j < d; j++) {
-			t = x[i * d + j] - w->mean[j];
+			t = xi[j] - w->mean[j];
 			s += t * t;
 		}
 		w->xsq[i] = s;
@@ -148,15 +220,20 @@ ws_init(struct ws *w, const double *x, size_t n, size_t d, size_t m,
 	}
 	w->spread = spread;
 	w->centre = msq > spread / (double)n;
-	if (!w->centre)
-		for (i = 0; i < n; i++)
-			w->xsq[i] = nsl_vec_dot(x + i * d, x + i * d, d);
-	for (i = 0; i < n * d; i++) {
-		double a = fabs(x[i] - (w->centre ? w->mean[i % d] : 0));
+	for (i = 0; i < n; i++) {
+		xi = ws_row(w, i, w->rowbuf);
+		if (!w->centre)
+			w->xsq[i] = nsl_vec_dot(xi, xi, d);
+		for (j = 0; j < d; j++) {
+			double a = fabs(xi[j] - (w->centre ? w->mean[j] : 0));
 
-		if (a > w->maxabs)
-			w->maxabs = a;
+			if (a > w->maxabs)
+				w->maxabs = a;
+		}
 	}
+	for (i = 0; w->xs && i < n * d; i++)
+		if (fabs(w->xs[i]) > w->rawmax)
+			w->rawmax = fabs(w->xs[i]);
 	w->f32 = w->maxabs <= F32_MAX_ABS;
 	/*
 	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
@@ -207,17 +284,50 @@ ws_keep_f32(struct ws *w)
 	size_t d = w->d;
 	long i;
 
-	if (!w->f32 || (w->xall = malloc(w->n * d * sizeof(float))) == NULL)
+	if (!w->f32)
+		return;
+	/*
+	 * Float rows not centred are their own copy: as they are, or with
+	 * divisors (normalised rows) multiplied unnormalised and each product
+	 * divided by the row's divisor.  The product of a row of norm r is
+	 * within gamma_(d+2) r ||c|| plus (d+2) 2^-149 of underflow; divided
+	 * by r that is the bound of the normalised row, plus 2^-149 (d+2) / r,
+	 * which ws_row_margin() adds.  Rows up to F32_MAX_ABS, as always.
+	 */
+	if (w->xs && !w->centre && (!w->div || w->rawmax <= F32_MAX_ABS)) {
+		w->xall = (float *)(uintptr_t)w->xs;
+		w->xall_owned = 0;
+		w->gdiv = w->div;
+		return;
+	}
+	if ((w->xall = malloc(w->n * d * sizeof(float))) == NULL)
 		return;
 #pragma omp parallel for schedule(static)
 	for (i = 0; i < (long)w->n; i++) {
-		const double *a = w->x + (size_t)i * d;
+		const double *a = ws_row(w, (size_t)i, ws_buf(w));
 		float *f = w->xall + (size_t)i * d;
 		size_t t;
 
 		for (t = 0; t < d; t++)
 			f[t] = (float)(a[t] - (w->centre ? w->mean[t] : 0));
 	}
+}
+
+/*
+ * The margin of row i (ws_margin) and the divisor of its float32
+ * products (1 unless they are of the unnormalised rows).
+ */
+static inline double
+ws_row_margin(const struct ws *w, size_t i, double cnorm, double *rd)
+{
+	double m = ws_margin(w, w->xsq[i], cnorm);
+
+	*rd = 1;
+	if (w->gdiv) {
+		*rd = w->gdiv[i];
+		m += w->absf / *rd;
+	}
+	return m;
 }
 
 /* Load m centres c (m x d, raw coordinates). */
@@ -250,14 +360,18 @@ ws_chunk(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 {
 	size_t d = w->d, i, t;
 	double *g = w->g + (size_t)tid * CHUNK * m;
-	const double *a = w->x + r0 * d;
+	const double *a = w->x ? w->x + r0 * d : NULL;
 
-	if (w->centre) {
+	if (w->centre || a == NULL) {
 		double *xc = w->xc + (size_t)tid * CHUNK * d;
 
-		for (i = 0; i < rows; i++)
-			for (t = 0; t < d; t++)
-				xc[i * d + t] = a[i * d + t] - w->mean[t];
+		for (i = 0; i < rows; i++) {
+			const double *xi = ws_row(w, r0 + i, xc + i * d);
+
+			if (w->centre)
+				for (t = 0; t < d; t++)
+					xc[i * d + t] = xi[t] - w->mean[t];
+		}
 		a = xc;
 	}
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
@@ -272,15 +386,18 @@ ws_chunk_f(struct ws *w, int tid, size_t r0, size_t rows, size_t m)
 	size_t d = w->d, i, t;
 	float *g = w->gf + (size_t)tid * CHUNK * m;
 	float *xf = w->xf + (size_t)tid * CHUNK * d;
-	const double *a = w->x + r0 * d;
+	double *buf = w->rowbuf + (size_t)tid * d;
 
 	if (w->xall)
 		xf = w->xall + r0 * d;
 	else
-		for (i = 0; i < rows; i++)
+		for (i = 0; i < rows; i++) {
+			const double *a = ws_row(w, r0 + i, buf);
+
 			for (t = 0; t < d; t++)
-				xf[i * d + t] = (float)(a[i * d + t] -
+				xf[i * d + t] = (float)(a[t] -
 				    (w->centre ? w->mean[t] : 0));
+		}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
 	    (int)m, (int)d, 1.0f, xf, (int)d, w->cf, (int)d, 0.0f, g, (int)m);
 	return g;
@@ -398,11 +515,13 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 		else
 			g = ws_chunk(w, tid, r0, rows, k);
 		for (i = 0; i < rows; i++) {
-			const double *xi = w->x + (r0 + i) * d;
-			double margin = ws_margin(w, w->xsq[r0 + i], cnorm);
+			const double *xi = ws_row(w, r0 + i,
+			    w->rowbuf + (size_t)tid * d);
+			double rd, margin = ws_row_margin(w, r0 + i, cnorm,
+			    &rd);
 			double best = INFINITY, second = INFINITY, v;
 
-#define PROD(j) (gf ? (double)gf[i * k + (j)] : g[i * k + (j)])
+#define PROD(j) (gf ? (double)gf[i * k + (j)] / rd : g[i * k + (j)])
 			jb = 0;
 			for (j = 0; j < k; j++) {
 				v = w->csq[j] - 2.0 * PROD(j);
@@ -443,7 +562,8 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 }
 
 static int
-check_args(const double *x, size_t n, size_t d, size_t k, struct nsl_err *err)
+check_args(const struct rows *X, size_t n, size_t d, size_t k,
+    struct nsl_err *err)
 {
 	size_t i;
 
@@ -456,7 +576,7 @@ check_args(const double *x, size_t n, size_t d, size_t k, struct nsl_err *err)
 		    "k-means: k = %zu is larger than the number of records (%zu)",
 		    k, n);
 	for (i = 0; i < n * d; i++)
-		if (!isfinite(x[i]))
+		if (!(X->x ? isfinite(X->x[i]) : isfinite(X->xs[i])))
 			return nsl_err_set(err, NSL_EX_DATAERR,
 			    "k-means: non-finite value in row %zu", i / d + 1);
 	return 0;
@@ -521,7 +641,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		goto out;
 	}
 	cid[0] = gsl_rng_uniform_int(r, n);
-	memcpy(centroids, w->x + cid[0] * d, d * sizeof(double));
+	memcpy(centroids, ws_row(w, cid[0], w->rowbuf), d * sizeof(double));
 	for (i = 0; i < n; i++)
 		closest[i] = INFINITY;
 	for (c = 0; c < k; c++) {
@@ -551,7 +671,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			}
 		}
 		for (t = 0; t < m; t++)
-			memcpy(cpts + t * d, w->x + cid[t] * d, d * sizeof(double));
+			memcpy(cpts + t * d, ws_row(w, cid[t], w->rowbuf),
+			    d * sizeof(double));
 		ws_centres(w, cpts, m);
 		cnorm = sqrt(w->cmax);
 #pragma omp parallel for schedule(dynamic, 1)
@@ -574,11 +695,13 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			for (ii = 0; ii < rows; ii++) {
 				size_t row = r0 + ii;
 				double xs = w->xsq[row], cl = closest[row];
-				double margin = ws_margin(w, xs, cnorm);
+				double rd, margin = ws_row_margin(w, row,
+				    cnorm, &rd);
+				const double *xr = NULL;
 
 				for (q = 0; q < m; q++) {
 					double v = xs + w->csq[q] - 2.0 *
-					    (gf ? (double)gf[ii * m + q] :
+					    (gf ? (double)gf[ii * m + q] / rd :
 					    g[ii * m + q]);
 
 					/* surely no nearer: keep the old */
@@ -586,8 +709,10 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 						cand[q * n + row] = cl;
 						continue;
 					}
-					v = sqdist8(w->x + row * d, cpts + q * d,
-					    d);
+					if (xr == NULL)
+						xr = ws_row(w, row, w->rowbuf +
+						    (size_t)tid * d);
+					v = sqdist8(xr, cpts + q * d, d);
 					cand[q * n + row] = v < cl ? v : cl;
 				}
 			}
@@ -602,7 +727,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		}
 		current = pot[best];
 		memcpy(closest, cand + best * n, n * sizeof(double));
-		memcpy(centroids + c * d, w->x + cid[best] * d,
+		memcpy(centroids + c * d, ws_row(w, cid[best], w->rowbuf),
 		    d * sizeof(double));
 	}
 	rc = 0;
@@ -622,12 +747,13 @@ int
 nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
     uint64_t seed, double *centroids, struct nsl_err *err)
 {
+	struct rows X = { x, NULL, NULL };
 	struct ws w;
 	int rc;
 
-	if (check_args(x, n, d, k, err) < 0)
+	if (check_args(&X, n, d, k, err) < 0)
 		return -1;
-	if (ws_init(&w, x, n, d, 2 + (size_t)log((double)k), err) < 0)
+	if (ws_init(&w, &X, n, d, 2 + (size_t)log((double)k), err) < 0)
 		return -1;
 	ws_keep_f32(&w);
 	rc = init_pp(&w, k, seed, centroids, err);
@@ -635,8 +761,25 @@ nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
 	return rc;
 }
 
-double
-nsl_kmeans_assign(const double *x, size_t n, size_t d,
+/*
+ * Squared distance of row i (as ws_at() reads it) to c, summed as
+ * nsl_vec_sqdist() sums: for when there is no room for a row buffer.
+ */
+static double
+row_sqdist(const struct ws *w, size_t i, const double *c)
+{
+	double s = 0, t;
+	size_t j;
+
+	for (j = 0; j < w->d; j++) {
+		t = ws_at(w, i, j) - c[j];
+		s += t * t;
+	}
+	return s;
+}
+
+static double
+assign_rows(const struct rows *X, size_t n, size_t d,
     const double *centroids, size_t k, size_t *assign, double *dist)
 {
 	struct ws w;
@@ -646,14 +789,18 @@ nsl_kmeans_assign(const double *x, size_t n, size_t d,
 
 	if (n == 0 || k == 0 || d == 0)
 		return 0;
-	if (ws_init(&w, x, n, d, k, &err) < 0) {
+	if (ws_init(&w, X, n, d, k, &err) < 0) {
 		/* no room for the work space: the plain exact loop */
+		w.x = X->x;
+		w.xs = X->xs;
+		w.div = X->div;
+		w.d = d;
 		for (i = 0; i < n; i++) {
 			size_t jb = 0;
 			double eb = INFINITY;
 
 			for (j = 0; j < k; j++) {
-				e = nsl_vec_sqdist(x + i * d, centroids + j * d, d);
+				e = row_sqdist(&w, i, centroids + j * d);
 				if (e < eb) {
 					eb = e;
 					jb = j;
@@ -668,11 +815,29 @@ nsl_kmeans_assign(const double *x, size_t n, size_t d,
 	}
 	ws_centres(&w, centroids, k);
 	ws_assign(&w, centroids, k, assign, dist, NULL, 1);
-	ws_release(&w);
 	for (i = 0; i < n; i++)
-		s += dist ? dist[i] : nsl_vec_sqdist(x + i * d,
+		s += dist ? dist[i] : nsl_vec_sqdist(ws_row(&w, i, w.rowbuf),
 		    centroids + assign[i] * d, d);
+	ws_release(&w);
 	return s;
+}
+
+double
+nsl_kmeans_assign(const double *x, size_t n, size_t d,
+    const double *centroids, size_t k, size_t *assign, double *dist)
+{
+	struct rows X = { x, NULL, NULL };
+
+	return assign_rows(&X, n, d, centroids, k, assign, dist);
+}
+
+double
+nsl_kmeans_assign_f32(const float *x, const double *div, size_t n, size_t d,
+    const double *centroids, size_t k, size_t *assign, double *dist)
+{
+	struct rows X = { NULL, x, div };
+
+	return assign_rows(&X, n, d, centroids, k, assign, dist);
 }
 
 /* Order for the empty-cluster relocation: farther first, then lower index. */
@@ -697,7 +862,7 @@ cmp_far(const void *a, const void *b, void *arg)
  * data mean: the origin of scikit-learn's centred coordinates.
  */
 static int
-update_centres(const double *x, size_t n, size_t d, size_t k,
+update_centres(const struct ws *w, size_t n, size_t d, size_t k,
     const size_t *assign, const double *old, const double *mean,
     const double *part, size_t nsb, double *newc, struct nsl_err *err)
 {
@@ -731,10 +896,15 @@ update_centres(const double *x, size_t n, size_t d, size_t k,
 
 			for (ii = 0; ii < n; ii++) {
 				double *c = newc + assign[ii] * d;
-				const double *xi = x + ii * d;
 
-				for (tt = t0; tt < t1; tt++)
-					c[tt] += xi[tt];
+				if (w->x) {
+					const double *xi = w->x + ii * d;
+
+					for (tt = t0; tt < t1; tt++)
+						c[tt] += xi[tt];
+				} else
+					for (tt = t0; tt < t1; tt++)
+						c[tt] += ws_at(w, ii, tt);
 			}
 		}
 	}
@@ -756,7 +926,8 @@ update_centres(const double *x, size_t n, size_t d, size_t k,
 			    "k-means: out of memory");
 		}
 		for (i = 0; i < n; i++) {
-			dist[i] = nsl_vec_sqdist(x + i * d, old + assign[i] * d, d);
+			dist[i] = nsl_vec_sqdist(ws_row(w, i, w->rowbuf),
+			    old + assign[i] * d, d);
 			order[i] = i;
 		}
 		qsort_r(order, n, sizeof(size_t), cmp_far, dist);
@@ -769,8 +940,8 @@ update_centres(const double *x, size_t n, size_t d, size_t k,
 
 			j = empty[e];
 			for (t = 0; t < d; t++) {
-				newc[from * d + t] -= x[far * d + t];
-				newc[j * d + t] = x[far * d + t];
+				newc[from * d + t] -= ws_at(w, far, t);
+				newc[j * d + t] = ws_at(w, far, t);
 			}
 			fill[j] = 1;
 			fill[from]--;
@@ -791,8 +962,8 @@ update_centres(const double *x, size_t n, size_t d, size_t k,
 	return 0;
 }
 
-int
-nsl_kmeans_fit(const double *x, size_t n, size_t d,
+static int
+fit_rows(const struct rows *X, size_t n, size_t d,
     const struct nsl_kmeans_params *p, struct nsl_kmeans_result *res,
     struct nsl_err *err)
 {
@@ -803,7 +974,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 	double tol_abs = 0;
 	int it, strict = 0, rc = -1;
 
-	if (check_args(x, n, d, k, err) < 0)
+	if (check_args(X, n, d, k, err) < 0)
 		return -1;
 	if (p->init_given)
 		for (i = 0; i < k * d; i++)
@@ -811,7 +982,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 				return nsl_err_set(err, NSL_EX_DATAERR,
 				    "k-means: non-finite initial centre %zu",
 				    i / d + 1);
-	if (ws_init(&w, x, n, d, k > 2 + (size_t)log((double)k) ? k :
+	if (ws_init(&w, X, n, d, k > 2 + (size_t)log((double)k) ? k :
 	    2 + (size_t)log((double)k), err) < 0)
 		return -1;
 	ws_keep_f32(&w);
@@ -850,7 +1021,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 		ws_centres(&w, res->centroids, k);
 		ws_assign(&w, res->centroids, k, res->assign, NULL, part,
 		    sbchunks);
-		if (update_centres(x, n, d, k, res->assign, res->centroids,
+		if (update_centres(&w, n, d, k, res->assign, res->centroids,
 		    w.mean, part, nsb, newc, err) < 0)
 			goto out;
 		for (i = 0; i < k * d; i++) {
@@ -874,7 +1045,7 @@ nsl_kmeans_fit(const double *x, size_t n, size_t d,
 	 */
 	if (strict)
 		for (i = 0; i < n; i++)
-			dist[i] = nsl_vec_sqdist(x + i * d,
+			dist[i] = nsl_vec_sqdist(ws_row(&w, i, w.rowbuf),
 			    res->centroids + res->assign[i] * d, d);
 	else {
 		ws_centres(&w, res->centroids, k);
@@ -891,4 +1062,44 @@ out:
 	free(part);
 	ws_release(&w);
 	return rc;
+}
+
+int
+nsl_kmeans_fit(const double *x, size_t n, size_t d,
+    const struct nsl_kmeans_params *p, struct nsl_kmeans_result *res,
+    struct nsl_err *err)
+{
+	struct rows X = { x, NULL, NULL };
+
+	return fit_rows(&X, n, d, p, res, err);
+}
+
+int
+nsl_kmeans_fit_f32(const float *x, const double *div, size_t n, size_t d,
+    const struct nsl_kmeans_params *p, struct nsl_kmeans_result *res,
+    struct nsl_err *err)
+{
+	struct rows X = { NULL, x, div };
+
+	return fit_rows(&X, n, d, p, res, err);
+}
+
+void
+nsl_kmeans_unit_divisors(const float *x, size_t n, size_t d, double *div,
+    double *buf)
+{
+	size_t i, t;
+
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < d; t++)
+			buf[t] = (double)x[i * d + t];
+		/*
+		 * A float row's norm lies within 2^-149 and 2^129 sqrt(d):
+		 * nsl_vec_normalize_rows() divides by it without rescaling.
+		 * A zero row stays as it is: x / 1.
+		 */
+		div[i] = nsl_vec_norm(buf, d);
+		if (div[i] == 0)
+			div[i] = 1;
+	}
 }

@@ -355,10 +355,10 @@ static const struct nsl_score_metric_def metrics[NSL_SCORE_NMETRICS + 1] = {
 	    "the L2-normalised embeddings (self-supervised; --k, --iters, "
 	    "--seed, --cluster-field)",
 	    NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
-	    NSL_SCORE_CLUSTERS, NULL, proto_set, NULL },
+	    NSL_SCORE_CLUSTERS | NSL_SCORE_SET_F32, NULL, proto_set, NULL },
 	{ "class-prototype", "Euclidean distance to the class mean or median "
 	    "(--center)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
-	    LABEL, NULL, class_proto_set, NULL },
+	    LABEL | NSL_SCORE_SET_F32, NULL, class_proto_set, NULL },
 	{ "knn", "mean Euclidean distance to the nearest neighbours "
 	    "(--neighbours)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING,
 	    NULL, knn_set, NULL },
@@ -525,37 +525,66 @@ nsl_score_check(const struct nsl_score_job *J)
 	return NULL;
 }
 
-int
-nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
-    uint64_t seed, double *score, size_t *cluster, struct nsl_err *err)
+/*
+ * The prototype scores of normalised rows: x (n x d doubles), or with x
+ * NULL the float32 rows xf each divided by div[i] (nsl_kmeans_fit_f32),
+ * the same doubles read as they are needed: the set is held once, in
+ * float32.
+ */
+static int
+prototype_rows(const double *x, const float *xf, const double *div,
+    size_t n, size_t d, size_t k, int iters, uint64_t seed, double *score,
+    size_t *cluster, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
-	size_t i;
+	double *buf;
+	size_t i, t;
 
 	memset(&p, 0, sizeof(p));
 	p.k = k;
 	p.max_iter = iters;
 	p.tol = 1e-4;
 	p.seed = seed;
-	nsl_vec_normalize_rows(x, n, d);
 	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
 	r.assign = cluster;
-	if (r.centroids == NULL)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (nsl_kmeans_fit(x, n, d, &p, &r, err) < 0) {
+	buf = malloc(d * sizeof(double));
+	if (r.centroids == NULL || buf == NULL) {
 		free(r.centroids);
+		free(buf);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	if ((x ? nsl_kmeans_fit(x, n, d, &p, &r, err) :
+	    nsl_kmeans_fit_f32(xf, div, n, d, &p, &r, err)) < 0) {
+		free(r.centroids);
+		free(buf);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		const double *xi = x + i * d, *c = r.centroids + cluster[i] * d;
-		double nx = nsl_vec_norm(xi, d), nc = nsl_vec_norm(c, d);
+		const double *xi = x ? x + i * d : buf;
+		const double *c = r.centroids + cluster[i] * d;
+		double nx, nc;
 
+		if (x == NULL)
+			for (t = 0; t < d; t++)
+				buf[t] = (double)xf[i * d + t] / div[i];
+		nx = nsl_vec_norm(xi, d);
+		nc = nsl_vec_norm(c, d);
 		score[i] = nx == 0 || nc == 0 ? 1.0 :
 		    1.0 - nsl_vec_dot(xi, c, d) / (nx * nc);
 	}
 	free(r.centroids);
+	free(buf);
 	return 0;
+}
+
+int
+nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
+    uint64_t seed, double *score, size_t *cluster, struct nsl_err *err)
+{
+	nsl_vec_normalize_rows(x, n, d);
+	return prototype_rows(x, NULL, NULL, n, d, k, iters, seed, score,
+	    cluster, err);
 }
 
 static int
@@ -591,27 +620,34 @@ unscale_scores(double *score, size_t n, int k)
 	nsl_vec_scale_exp(score, n, -k);
 }
 
-int
-nsl_score_class_prototype(const double *x0, size_t n, size_t d,
+/*
+ * nsl_score_class_prototype on x0 (n x d doubles), or with x0 NULL on the
+ * float32 rows xf, each number read as (double)xf: the same sums, medians
+ * and distances.  Float32 numbers lie within 2^-149 and 2^128, inside
+ * the range the double rows are scaled into, so they need no copy.
+ */
+static int
+class_proto_rows(const double *x0, const float *xf, size_t n, size_t d,
     const int *label, size_t nlabels, int median, double *score,
     struct nsl_err *err)
 {
 	double *centre = calloc(nlabels * d, sizeof(double));
 	size_t *count = calloc(nlabels, sizeof(size_t));
-	double *col = NULL, *copy;
-	const double *x;
+	double *col = NULL, *copy = NULL, *buf = malloc(d * sizeof(double));
+	const double *x = NULL;
 	size_t i, j, c;
-	int k;
+	int k = 0;
 
-	if (!centre || !count ||
-	    (x = scaled_embeddings(x0, n, d, &copy, &k)) == NULL)
+	if (!centre || !count || !buf || (x0 != NULL &&
+	    (x = scaled_embeddings(x0, n, d, &copy, &k)) == NULL))
 		goto oom;
+#define XIJ(i, j) (x ? x[(i) * d + (j)] : (double)xf[(i) * d + (j)])
 	for (i = 0; i < n; i++)
 		count[label[i]]++;
 	if (!median) {
 		for (i = 0; i < n; i++)
 			for (j = 0; j < d; j++)
-				centre[(size_t)label[i] * d + j] += x[i * d + j];
+				centre[(size_t)label[i] * d + j] += XIJ(i, j);
 		for (c = 0; c < nlabels; c++)
 			for (j = 0; j < d; j++)
 				if (count[c] > 0)
@@ -627,26 +663,44 @@ nsl_score_class_prototype(const double *x0, size_t n, size_t d,
 
 				for (i = 0; i < n; i++)
 					if ((size_t)label[i] == c)
-						col[m++] = x[i * d + j];
+						col[m++] = XIJ(i, j);
 				qsort(col, m, sizeof(double), cmp_double);
 				centre[c * d + j] = m % 2 ? col[m / 2] :
 				    (col[m / 2 - 1] + col[m / 2]) / 2;
 			}
 		}
 	}
-	for (i = 0; i < n; i++)
-		score[i] = sqrt(nsl_vec_sqdist(x + i * d,
+	for (i = 0; i < n; i++) {
+		const double *xi = x ? x + i * d : buf;
+
+		for (j = 0; x == NULL && j < d; j++)
+			buf[j] = (double)xf[i * d + j];
+		score[i] = sqrt(nsl_vec_sqdist(xi,
 		    centre + (size_t)label[i] * d, d));
+	}
+#undef XIJ
 	unscale_scores(score, n, k);
 	free(centre);
 	free(count);
 	free(col);
 	free(copy);
+	free(buf);
 	return 0;
 oom:
 	free(centre);
 	free(count);
+	free(copy);
+	free(buf);
 	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+}
+
+int
+nsl_score_class_prototype(const double *x0, size_t n, size_t d,
+    const int *label, size_t nlabels, int median, double *score,
+    struct nsl_err *err)
+{
+	return class_proto_rows(x0, NULL, n, d, label, nlabels, median, score,
+	    err);
 }
 
 #define KNN_BLOCK 256
@@ -922,14 +976,32 @@ static int
 proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
-	double *xc = malloc(ds->n * ds->d * sizeof(double));
+	size_t k = J->k ? J->k : ds->nlabels;
+	double *xc, *buf;
 	int rc;
 
-	if (xc == NULL)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	memcpy(xc, ds->x, ds->n * ds->d * sizeof(double));
-	rc = nsl_score_prototype(xc, ds->n, ds->d, J->k ? J->k : ds->nlabels,
-	    J->iters, J->seed, score, cluster, err);
+	if (ds->xf != NULL) {
+		/* float32 rows: their norms, not a normalised copy */
+		xc = malloc((ds->n + 1) * sizeof(double));
+		buf = malloc(ds->d * sizeof(double));
+		if (xc == NULL || buf == NULL) {
+			free(xc);
+			free(buf);
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		}
+		nsl_kmeans_unit_divisors(ds->xf, ds->n, ds->d, xc, buf);
+		free(buf);
+		rc = prototype_rows(NULL, ds->xf, xc, ds->n, ds->d, k,
+		    J->iters, J->seed, score, cluster, err);
+	} else {
+		if ((xc = malloc(ds->n * ds->d * sizeof(double))) == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		memcpy(xc, ds->x, ds->n * ds->d * sizeof(double));
+		rc = nsl_score_prototype(xc, ds->n, ds->d, k, J->iters,
+		    J->seed, score, cluster, err);
+	}
 	free(xc);
 	if (rc < 0) {
 		char msg[sizeof(err->msg)];
@@ -945,7 +1017,7 @@ class_proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
 	(void)cluster;
-	return nsl_score_class_prototype(ds->x, ds->n, ds->d, ds->label,
+	return class_proto_rows(ds->x, ds->xf, ds->n, ds->d, ds->label,
 	    ds->nlabels, J->median, score, err);
 }
 
@@ -1092,10 +1164,15 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	struct nsl_dataset_vectors V;
 	struct nsl_dataset ds;
 	int need_labels = 0, proto_labels = 0, rc = -1;
+	unsigned f32 = NSL_DATASET_F32;
 	size_t m, i;
 
 	for (m = 0; m < J->nmetrics; m++) {
 		unsigned needs = metrics[J->metric[m]].needs;
+
+		/* float32 rows when every whole-set metric reads them so */
+		if (needs & NSL_SCORE_NEEDS_SET && !(needs & NSL_SCORE_SET_F32))
+			f32 = 0;
 
 		if (needs & NSL_SCORE_NEEDS_SET &&
 		    needs & NSL_SCORE_NEEDS_LABEL)
@@ -1111,9 +1188,9 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 		goto out;
 	if ((J->nvectors > 0 ? nsl_dataset_read_vectors(&ds, paths, npaths,
 	    &V, need_labels || proto_labels ? J->label_field : NULL,
-	    NSL_DATASET_KEEP_LINES, err) : nsl_dataset_read(&ds, paths, npaths,
-	    J->field, need_labels || proto_labels ? J->label_field : NULL,
-	    NSL_DATASET_KEEP_LINES, err)) < 0) {
+	    NSL_DATASET_KEEP_LINES | f32, err) : nsl_dataset_read(&ds, paths,
+	    npaths, J->field, need_labels || proto_labels ? J->label_field :
+	    NULL, NSL_DATASET_KEEP_LINES | f32, err)) < 0) {
 		if (proto_labels && !need_labels && strstr(err->msg,
 		    J->label_field) != NULL) {
 			char msg[sizeof(err->msg)];

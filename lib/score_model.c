@@ -82,27 +82,64 @@ nsl_score_model_check(const struct nsl_score_job *J,
 	return NULL;
 }
 
-/* The rows read by a fit, in a growing array. */
+/*
+ * The rows read by a fit, in a growing array: in float32 (xf) while
+ * f32 is set and every number is exactly a float32, else in double (x)
+ * (nsl/dataset.h: the same numbers, half the bytes).
+ */
 struct rows {
 	double *x;
+	float *xf;
+	int f32;
 	size_t n, d, cap;	/* cap in rows */
 	double *v;		/* one record's vector */
 	size_t vcap;
 };
 
-static double *
+#define NO_ROW ((size_t)-1)
+
+/* A new row's slot, or NO_ROW when out of memory. */
+static size_t
 rows_add(struct rows *R)
 {
 	if (R->n == R->cap) {
 		size_t cap = R->cap ? 2 * R->cap : 1024;
-		double *x = realloc(R->x, cap * R->d * sizeof(double));
+		void *x = R->f32 ? realloc(R->xf, cap * R->d * sizeof(float)) :
+		    realloc(R->x, cap * R->d * sizeof(double));
 
 		if (x == NULL)
-			return NULL;
-		R->x = x;
+			return NO_ROW;
+		if (R->f32)
+			R->xf = x;
+		else
+			R->x = x;
 		R->cap = cap;
 	}
-	return R->x + R->n++ * R->d;
+	return R->n++;
+}
+
+/* v (d numbers) into slot i; -1 when out of memory. */
+static int
+rows_put(struct rows *R, size_t i, const double *v)
+{
+	size_t t, d = R->d;
+
+	if (R->f32 && !nsl_dataset_f32_exact(v, d)) {
+		double *x = nsl_dataset_f32_widen(R->xf, R->n * d, R->cap * d);
+
+		if (x == NULL)
+			return -1;
+		free(R->xf);
+		R->xf = NULL;
+		R->x = x;
+		R->f32 = 0;
+	}
+	if (R->f32)
+		for (t = 0; t < d; t++)
+			R->xf[i * d + t] = (float)v[t];
+	else
+		memcpy(R->x + i * d, v, d * sizeof(double));
+	return 0;
 }
 
 /* rec's vector field (or its row of V) into R->v, of the length of
@@ -168,17 +205,17 @@ sample_sift(struct sample *S, size_t i)
 	}
 }
 
-/* Offer a row of hash h: the row slot to fill, or NULL (not sampled). */
-static double *
+/* Offer a row of hash h: the row slot to fill, or NO_ROW (not sampled). */
+static size_t
 sample_offer(struct sample *S, struct rows *R, uint64_t h)
 {
 	size_t i;
 
 	if (S->n < S->cap) {
-		double *row = rows_add(R);
+		size_t row = rows_add(R);
 
-		if (row == NULL)
-			return NULL;
+		if (row == NO_ROW)
+			return NO_ROW;
 		i = S->n++;
 		S->h[i] = h;
 		S->slot[i] = R->n - 1;
@@ -193,12 +230,12 @@ sample_offer(struct sample *S, struct rows *R, uint64_t h)
 		return row;
 	}
 	if (!(h < S->h[0]))
-		return NULL;
+		return NO_ROW;
 	/* h takes the largest's place and its row's slot */
 	i = S->slot[0];
 	S->h[0] = h;
 	sample_sift(S, 0);
-	return R->x + i * R->d;
+	return i;
 }
 
 struct hashed {
@@ -241,7 +278,7 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 {
 	const struct nsl_score_job *J = T->J;
 	int metric = J->metric[0];
-	double *row;
+	size_t row;
 	long l = 0;
 	size_t j;
 	/* a sample's rows from .npy files are read when taken, not all */
@@ -286,16 +323,17 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 			return -1;
 		row = sample_offer(&T->S, &T->R, nsl_score_model_hash(J->seed,
 		    T->key.data, T->key.len));
-		if (row == NULL && T->S.n < T->S.cap)
+		if (row == NO_ROW && T->S.n < T->S.cap)
 			return oom(err);
-	} else if ((row = rows_add(&T->R)) == NULL)
+	} else if ((row = rows_add(&T->R)) == NO_ROW)
 		return oom(err);
-	if (row != NULL && lazy) {
+	if (row != NO_ROW && lazy) {
 		if (nsl_dataset_vectors_get(T->V, err) < 0)
 			return -1;
-		memcpy(row, T->V->v, T->R.d * sizeof(double));
-	} else if (row != NULL)
-		memcpy(row, T->R.v, T->R.d * sizeof(double));
+		if (rows_put(&T->R, row, T->V->v) < 0)
+			return oom(err);
+	} else if (row != NO_ROW && rows_put(&T->R, row, T->R.v) < 0)
+		return oom(err);
 	if (metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		if (T->R.n > T->licap) {
 			size_t cap = T->licap ? 2 * T->licap : 1024, *p;
@@ -320,8 +358,9 @@ sample_order(struct fit *T, struct nsl_err *err)
 {
 	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
 	double *tmp = malloc((T->R.d + 1) * sizeof(double));
-	size_t i, j, d = T->R.d, rowb = d * sizeof(double);
-	double *x = T->R.x;
+	size_t i, j, rowb = T->R.d * (T->R.f32 ? sizeof(float) :
+	    sizeof(double));
+	char *x = T->R.f32 ? (char *)T->R.xf : (char *)T->R.x;
 
 	if (o == NULL || tmp == NULL) {
 		free(o);
@@ -337,15 +376,15 @@ sample_order(struct fit *T, struct nsl_err *err)
 	for (i = 0; i < T->S.n; i++) {
 		if (o[i].slot == T->S.n || o[i].slot == i)
 			continue;
-		memcpy(tmp, x + i * d, rowb);
+		memcpy(tmp, x + i * rowb, rowb);
 		for (j = i; o[j].slot != i; ) {
 			size_t from = o[j].slot;
 
-			memcpy(x + j * d, x + from * d, rowb);
+			memcpy(x + j * rowb, x + from * rowb, rowb);
 			o[j].slot = T->S.n;
 			j = from;
 		}
-		memcpy(x + j * d, tmp, rowb);
+		memcpy(x + j * rowb, tmp, rowb);
 		o[j].slot = T->S.n;
 	}
 	free(o);
@@ -361,6 +400,7 @@ fit_prototype(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
 	size_t k = J->k ? J->k : nsl_labels_count(T->labels);
+	double *div = NULL;
 	int rc;
 
 	if (T->S.cap > 0 && sample_order(T, err) < 0)
@@ -370,16 +410,28 @@ fit_prototype(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
 	p.max_iter = J->iters;
 	p.tol = 1e-4;		/* nsl_score_prototype's */
 	p.seed = J->seed;
-	nsl_vec_normalize_rows(T->R.x, T->R.n, T->R.d);
 	M->x = malloc((k ? k : 1) * T->R.d * sizeof(double));
 	r.centroids = M->x;
 	r.assign = malloc((T->R.n + 1) * sizeof(size_t));
-	if (M->x == NULL || r.assign == NULL) {
+	/* float32 rows: normalised as read, by their norms */
+	if (T->R.f32)
+		div = malloc((T->R.n + T->R.d + 1) * sizeof(double));
+	if (M->x == NULL || r.assign == NULL || (T->R.f32 && div == NULL)) {
 		free(r.assign);
+		free(div);
 		return oom(err);
 	}
-	rc = nsl_kmeans_fit(T->R.x, T->R.n, T->R.d, &p, &r, err);
+	if (T->R.f32) {
+		nsl_kmeans_unit_divisors(T->R.xf, T->R.n, T->R.d, div,
+		    div + T->R.n);
+		rc = nsl_kmeans_fit_f32(T->R.xf, div, T->R.n, T->R.d, &p, &r,
+		    err);
+	} else {
+		nsl_vec_normalize_rows(T->R.x, T->R.n, T->R.d);
+		rc = nsl_kmeans_fit(T->R.x, T->R.n, T->R.d, &p, &r, err);
+	}
 	free(r.assign);
+	free(div);
 	M->rows = k;
 	return rc;
 }
@@ -413,7 +465,9 @@ fit_class(struct nsl_score_model *M, struct fit *T, struct nsl_err *err)
 
 				for (i = 0; i < T->R.n; i++)
 					if (T->li[i] == c)
-						col[m++] = T->R.x[i * d + j];
+						col[m++] = T->R.f32 ?
+						    (double)T->R.xf[i * d + j] :
+						    T->R.x[i * d + j];
 				qsort(col, m, sizeof(*col), cmp_double);
 				M->x[rank[c] * d + j] = m % 2 ? col[m / 2] :
 				    (col[m / 2 - 1] + col[m / 2]) / 2;
@@ -485,6 +539,9 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	M->metric = metric;
 	M->median = J->median;
 	M->neighbours = J->neighbours;
+	/* k-means and the medians read float32 rows; knn wants doubles */
+	T.R.f32 = metric == NSL_SCORE_PROTOTYPE ||
+	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median);
 	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
 		T.S.cap = J->k * F->per_centroid;
 		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
@@ -539,6 +596,7 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	}
 out:
 	free(T.R.x);
+	free(T.R.xf);
 	free(T.R.v);
 	free(T.S.h);
 	free(T.S.slot);

@@ -197,6 +197,23 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 	! cmp -s "$T/1.jsonl" "$T/s4.jsonl"
 }
 
+@test "prototype and class-prototype: float32 numbers held in float32 score as in double" {
+	# multiples of 1/64 are float32 numbers: held in float32 alone, in
+	# double beside knn (which reads doubles); the scores are the same
+	awk 'BEGIN { for (i = 0; i < 600; i++) { a = i * 2.399963; r = 1 + (i % 7) / 3
+	    printf "{\"id\":%d,\"label\":%d,\"embedding\":[%.6f,%.6f,%.6f]}\n", i, i % 3,
+	    int(64 * r * cos(a)) / 64, int(64 * r * sin(a)) / 64, (i % 5) - 2 } }' > "$T/e.jsonl"
+	nsl-score --metric prototype --k 7 --seed 3 -o "$T/f.jsonl" "$T/e.jsonl"
+	nsl-score --metric prototype,knn --k 7 --seed 3 "$T/e.jsonl" |
+	    sed 's/"score_knn":[^,]*,//; s/"score_prototype"/"score"/' > "$T/d.jsonl"
+	cmp "$T/f.jsonl" "$T/d.jsonl"
+	nsl-score --metric class-prototype --center median -o "$T/f.jsonl" "$T/e.jsonl"
+	nsl-score --metric class-prototype,knn --center median "$T/e.jsonl" |
+	    sed 's/,"score_knn":[^,}]*//; s/"score_class-prototype"/"score"/' \
+	    > "$T/d.jsonl"
+	cmp "$T/f.jsonl" "$T/d.jsonl"
+}
+
 # ---- errors ----
 
 @test "--help, bad option, missing --metric, unknown metric" {

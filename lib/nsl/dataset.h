@@ -21,6 +21,15 @@
  *    weight, finite and >= 0, and the weights' sum is positive.
  *  - where[i] names the record's file (an index into the paths given) and
  *    line number, for messages.
+ *  - With NSL_DATASET_F32 the rows may be held in float32 instead: then
+ *    xf holds them and x is NULL.  That is so only while every number
+ *    read is exactly a float32 ((double)(float)v == v: a float32 .npy,
+ *    or embeddings printed from a float32 model); at the first that is
+ *    not, the rows read so far are converted to double and x holds them
+ *    all.  Either way (double)xf[i] is the number read, so a caller that
+ *    reads rows through nsl_dataset_row() computes what it would from x:
+ *    half the memory, no rounding, no error bound.  Without the flag xf
+ *    is NULL.
  */
 #ifndef NSL_DATASET_H
 #define NSL_DATASET_H
@@ -36,7 +45,8 @@ struct nsl_labels;
 
 enum nsl_dataset_flags {
 	NSL_DATASET_KEEP_LINES = 1 << 0,
-	NSL_DATASET_ALLOW_NONFINITE = 1 << 1
+	NSL_DATASET_ALLOW_NONFINITE = 1 << 1,
+	NSL_DATASET_F32 = 1 << 2	/* rows in xf while float32-exact */
 };
 
 struct nsl_dataset_where {
@@ -46,7 +56,8 @@ struct nsl_dataset_where {
 
 struct nsl_dataset {
 	size_t n, d;
-	double *x;
+	double *x;			/* n x d, or NULL when xf holds them */
+	float *xf;			/* n x d (NSL_DATASET_F32), or NULL */
 	double *w;			/* n weights, or NULL */
 	int *label;			/* NULL when no label field was asked */
 	size_t nlabels;
@@ -81,6 +92,28 @@ int nsl_dataset_read_weighted(struct nsl_dataset *, const char *const *paths,
     const char *weight_field, unsigned flags, struct nsl_err *err);
 
 void nsl_dataset_release(struct nsl_dataset *);
+
+/*
+ * Row i as doubles: x's own (borrowed), or xf's converted into buf (d
+ * numbers, the caller's) and buf returned.
+ */
+const double *nsl_dataset_row(const struct nsl_dataset *, size_t i,
+    double *buf);
+
+/*
+ * Rows in double from here on: converts xf into x (for a caller that
+ * needs x itself).  Returns 0, or -1 with err set (out of memory).
+ */
+int nsl_dataset_to_double(struct nsl_dataset *, struct nsl_err *err);
+
+/* 1 if every number of v[0..n) is exactly a float32, else 0. */
+int nsl_dataset_f32_exact(const double *v, size_t n);
+
+/*
+ * The n numbers of xf as doubles in a new array of cap >= n numbers
+ * (owned by the caller: free()), or NULL when out of memory.
+ */
+double *nsl_dataset_f32_widen(const float *xf, size_t n, size_t cap);
 
 /*
  * Index of a label given as canonical JSON text (as in label_names), or -1

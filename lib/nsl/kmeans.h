@@ -23,8 +23,15 @@
  *    bound too, and takes every distance that can matter exactly in
  *    double: its choices are those of exact arithmetic (to the rounding
  *    of one double distance), not of the BLAS expansion.
+ *  - Rows may also be given in float32 (the _f32 calls), each with an
+ *    optional divisor: the row read is (double)x[t] / div[i], the very
+ *    double nsl_vec_normalize_rows() makes of a float row when div holds
+ *    nsl_kmeans_unit_divisors().  Every pass reads those doubles, so the
+ *    result is bit-identical to the double call on the converted rows;
+ *    only the rows are held in half the bytes.
  *  - Work space besides the caller's arrays: a float32 copy of x (n x d
- *    floats, when the magnitudes allow float32), O(n) numbers, per-thread
+ *    floats, when the magnitudes allow float32; none for float rows
+ *    without divisors that need no centring), O(n) numbers, per-thread
  *    blocks of 512 rows, and per-block partial centre sums of at most
  *    256 MiB (a separate summing pass is used when they would not fit).
  *    OpenBLAS is held to one thread while a fit runs (the OpenMP threads
@@ -71,6 +78,23 @@ int nsl_kmeans_fit(const double *x, size_t n, size_t d,
     struct nsl_err *err);
 
 /*
+ * nsl_kmeans_fit() on float32 rows x (n x d, borrowed, finite), row i
+ * divided by div[i] as read (div NULL: as they are).  Results are those
+ * of nsl_kmeans_fit() on the rows (double)x / div, bit for bit.
+ */
+int nsl_kmeans_fit_f32(const float *x, const double *div, size_t n,
+    size_t d, const struct nsl_kmeans_params *params,
+    struct nsl_kmeans_result *res, struct nsl_err *err);
+
+/*
+ * The divisors that make float rows unit length as nsl_vec_normalize_rows()
+ * does on their doubles: div[i] = the row's norm, 1 for a zero row.  buf
+ * is d doubles of scratch.
+ */
+void nsl_kmeans_unit_divisors(const float *x, size_t n, size_t d,
+    double *div, double *buf);
+
+/*
  * Greedy k-means++ seeding alone: fill centroids (k x d, caller-allocated)
  * with k rows of x chosen as nsl_kmeans_fit() does without init_given.
  * Returns 0, or -1 with err set.
@@ -84,5 +108,10 @@ int nsl_kmeans_init_pp(const double *x, size_t n, size_t d, size_t k,
  */
 double nsl_kmeans_assign(const double *x, size_t n, size_t d,
     const double *centroids, size_t k, size_t *assign, double *dist);
+
+/* The same on float32 rows with divisors (as nsl_kmeans_fit_f32). */
+double nsl_kmeans_assign_f32(const float *x, const double *div, size_t n,
+    size_t d, const double *centroids, size_t k, size_t *assign,
+    double *dist);
 
 #endif

@@ -62,7 +62,9 @@ enum nsl_score_needs {
 	NSL_SCORE_NEEDS_LOSS = 1 << 6,		/* --loss-field */
 	NSL_SCORE_NEEDS_MASKED_LOSS = 1 << 7,	/* --masked-loss-field */
 	NSL_SCORE_NEEDS_HOLDOUT_LOSS = 1 << 8,	/* --holdout-loss-field */
-	NSL_SCORE_NEEDS_VALID = 1 << 9		/* --valid FILE */
+	NSL_SCORE_NEEDS_VALID = 1 << 9,		/* --valid FILE */
+	NSL_SCORE_SET_F32 = 1 << 10	/* set reads rows by nsl_dataset_row():
+					 * float32-exact sets held as float32 */
 };
 #define NSL_SCORE_LOSS_SHIFT 6	/* needs >> this: the losses' bits */
 #define NSL_SCORE_LOSSES (NSL_SCORE_NEEDS_LOSS | \

@@ -204,6 +204,69 @@ test_vec(void)
 	    "(3,4,0) normalises to (0.6,0.8,0)");
 }
 
+/*
+ * NSL_DATASET_F32: rows of numbers that are all exactly float32 (FLT_MAX,
+ * the smallest subnormal 2^-149, -0, 2^24) are held in float32 and read
+ * back as the same doubles; one number float32 cannot hold (0.1, 2^24 +
+ * 1, 1e39), in any record, turns the whole set to double, bit-equal to a
+ * read without the flag.
+ */
+static void
+test_f32(void)
+{
+	const char *paths[1] = { path_a };
+	struct nsl_dataset ds, dd;
+	struct nsl_err err;
+	double buf[2];
+	const double *r;
+	const char *bad[] = { "0.1", "16777217", "1e39" };
+	size_t b;
+	int ok;
+
+	rewrite(path_a, "{\"e\":[1,3.4028234663852886e38]}\n"
+	    "{\"e\":[1.401298464324817e-45,-0.0]}\n"
+	    "{\"e\":[16777216,-2.5]}\n");
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "e", NULL, NSL_DATASET_F32,
+	    &err) == 0 && ds.xf != NULL && ds.x == NULL && ds.n == 3,
+	    "float32-exact numbers: rows held in float32");
+	r = nsl_dataset_row(&ds, 0, buf);
+	ok = r[0] == 1 && r[1] == 3.4028234663852886e38;
+	r = nsl_dataset_row(&ds, 1, buf);
+	ok &= r[0] == 0x1p-149 && r[1] == 0 && signbit(r[1]);
+	r = nsl_dataset_row(&ds, 2, buf);
+	ok &= r[0] == 16777216 && r[1] == -2.5;
+	UNIT_CHECK(ok, "float32 rows read back as the numbers read (FLT_MAX, "
+	    "2^-149, -0, 2^24)");
+	UNIT_CHECK(nsl_dataset_to_double(&ds, &err) == 0 && ds.xf == NULL &&
+	    ds.x != NULL && ds.x[1] == 3.4028234663852886e38 &&
+	    ds.x[4] == 16777216, "to_double: the same numbers in x");
+	nsl_dataset_release(&ds);
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "e", NULL, 0, &err) == 0 &&
+	    ds.xf == NULL && ds.x != NULL, "without the flag: double rows");
+	nsl_dataset_release(&ds);
+	for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "{\"e\":[1,2]}\n{\"e\":[3,4]}\n"
+		    "{\"e\":[5,%s]}\n{\"e\":[0.25,8]}\n", bad[b]);
+		rewrite(path_a, text);
+		ok = nsl_dataset_read(&ds, paths, 1, "e", NULL,
+		    NSL_DATASET_F32, &err) == 0 && ds.xf == NULL &&
+		    ds.x != NULL;
+		ok &= nsl_dataset_read(&dd, paths, 1, "e", NULL, 0, &err) == 0 &&
+		    ds.n == dd.n && memcmp(ds.x, dd.x, ds.n * ds.d *
+		    sizeof(double)) == 0;
+		UNIT_CHECK(ok, "%s in the third record: the set turns to double, "
+		    "bit-equal to a read without the flag", bad[b]);
+		nsl_dataset_release(&ds);
+		nsl_dataset_release(&dd);
+	}
+	UNIT_CHECK(nsl_dataset_f32_exact((const double[]){ 0.5, -0.0, 1e-40 },
+	    2) == 1 && nsl_dataset_f32_exact((const double[]){ 0.5, 1e-40 },
+	    2) == 0, "f32_exact: 0.5 and -0 yes, 1e-40 (a float32 subnormal "
+	    "holds it to 17 bits only) no");
+}
+
 int
 main(void)
 {
@@ -211,6 +274,7 @@ main(void)
 	test_errors();
 	test_weights();
 	test_vec();
+	test_f32();
 	unlink(path_a);
 	unlink(path_b);
 	return unit_done();

@@ -16,6 +16,7 @@
 
 #include "nsl/kmeans.h"
 #include "nsl/rng.h"
+#include "nsl/vec.h"
 #include "unit.h"
 
 #define GAMMA 0x9E3779B97F4A7C15ULL
@@ -466,6 +467,114 @@ test_pp_exact(void)
 	free(cen);
 }
 
+/*
+ * Float32 rows give the very results of the double call on the same
+ * numbers: every centre, assignment, distance, the inertia and the step
+ * count bit-equal.  The rows are float-exact ((double)(float)v == v);
+ * the cases: near the origin (the float rows used as they are), shifted
+ * far from it (centred copies), scaled beyond float32's safe products
+ * (dgemm on converted chunks), divided by their norms against
+ * nsl_vec_normalize_rows() on the doubles, and a given start with a
+ * centre far from every row (the empty-cluster relocation reads rows);
+ * shapes of one and of several chunks, d not a multiple of 8, at one
+ * and at three threads.
+ */
+static void
+test_f32_identical(void)
+{
+	const size_t shape[][3] = { { 700, 5, 7 }, { 1300, 33, 20 },
+	    { 2100, 130, 12 } };
+	const double scale[] = { 1, 1, 1e15, 1, 1, 1 };
+	const double shift[] = { 0, 1e3, 0, 0, 0, 0 };
+	const char *what[] = { "as they are", "shifted (centred)",
+	    "beyond float32's safe range (dgemm)", "divided by their norms",
+	    "given start, an empty cluster", "of norms 2^-140 to 2^40 "
+	    "(float32 subnormals) divided by their norms" };
+	int nt = omp_get_max_threads();
+	size_t s, v;
+
+	for (s = 0; s < sizeof(shape) / sizeof(shape[0]); s++) {
+		size_t n = shape[s][0], d = shape[s][1], k = shape[s][2], i;
+		double *x0 = ref_set(n, d > 64 ? 64 : d);
+		double *x = malloc(n * d * sizeof(double));
+		float *xf = malloc(n * d * sizeof(float));
+		double *div = malloc(n * sizeof(double));
+		double *buf = malloc(d * sizeof(double));
+		double *c1 = malloc(k * d * sizeof(double));
+		double *c2 = malloc(k * d * sizeof(double));
+		double *d1 = malloc(n * sizeof(double));
+		double *d2 = malloc(n * sizeof(double));
+		size_t *a1 = malloc(n * sizeof(size_t));
+		size_t *a2 = malloc(n * sizeof(size_t));
+
+		for (v = 0; v < 6; v++) {
+			struct nsl_kmeans_params p = { .k = k, .max_iter = 50,
+			    .tol = 1e-4, .seed = 11 + v };
+			struct nsl_kmeans_result r1 = { c1, a1, 0, 0 };
+			struct nsl_kmeans_result r2 = { c2, a2, 0, 0 };
+			struct nsl_err err;
+			int threads, bad = 0, runs = 1;
+			double t1, t2;
+
+			for (i = 0; i < n * d; i++) {
+				/* the columns past 64 repeat the first ones */
+				size_t dd = d > 64 ? 64 : d;
+				double u = x0[(i / d) * dd + (i % d) % dd];
+
+				xf[i] = (float)(shift[v] + scale[v] * u);
+				/* a row's scale 2^e, e from -140 to 40 */
+				if (v == 5)
+					xf[i] = (float)ldexp(u, -140 +
+					    (int)((i / d) * 181 / n));
+				x[i] = (double)xf[i];
+			}
+			if (v == 3 || v == 5) {
+				nsl_kmeans_unit_divisors(xf, n, d, div, buf);
+				nsl_vec_normalize_rows(x, n, d);
+			}
+			for (threads = 1; threads <= 3; threads += 2) {
+				omp_set_num_threads(threads);
+				if (v == 4) {
+					p.init_given = 1;
+					for (i = 0; i < k * d; i++)
+						c1[i] = c2[i] = i < d ? 1e4 :
+						    x[i];
+				}
+				runs &= nsl_kmeans_fit(x, n, d, &p, &r1,
+				    &err) == 0;
+				runs &= nsl_kmeans_fit_f32(xf, v == 3 || v == 5 ?
+				    div : NULL, n, d, &p, &r2, &err) == 0;
+				bad |= memcmp(c1, c2, k * d * sizeof(double)) !=
+				    0 || memcmp(a1, a2, n * sizeof(size_t)) != 0 ||
+				    r1.iterations != r2.iterations ||
+				    memcmp(&r1.inertia, &r2.inertia,
+				    sizeof(double)) != 0;
+				t1 = nsl_kmeans_assign(x, n, d, c1, k, a1, d1);
+				t2 = nsl_kmeans_assign_f32(xf, v == 3 || v == 5 ?
+				    div : NULL, n, d, c1, k, a2, d2);
+				bad |= memcmp(a1, a2, n * sizeof(size_t)) != 0 ||
+				    memcmp(d1, d2, n * sizeof(double)) != 0 ||
+				    memcmp(&t1, &t2, sizeof(double)) != 0;
+			}
+			omp_set_num_threads(nt);
+			UNIT_CHECK(runs && !bad, "float32 rows %s: fit and "
+			    "assign bit-equal to the double call (%zu x %zu, "
+			    "k %zu, 1 and 3 threads)", what[v], n, d, k);
+		}
+		free(x0);
+		free(x);
+		free(xf);
+		free(div);
+		free(buf);
+		free(c1);
+		free(c2);
+		free(d1);
+		free(d2);
+		free(a1);
+		free(a2);
+	}
+}
+
 int
 main(void)
 {
@@ -476,6 +585,7 @@ main(void)
 	test_float_near_ties();
 	test_pp_and_threads();
 	test_pp_exact();
+	test_f32_identical();
 	test_sklearn_reference();
 	return unit_done();
 }
