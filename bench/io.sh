@@ -14,8 +14,11 @@
 # 3), and the median of each is printed with its ratio to FILE's: the
 # goal is within 10%.  Times are the tool's own (GNU time), so a pipe's
 # producer is not counted.  The load average is printed with the figures.
+# SLOW=1 adds a fourth way, a slow producer (gzip -dc FILE.gz |), its
+# median and ratio printed last.
 #
 #	sh bench/io.sh            N=20000 R=5 sh bench/io.sh
+#	N=20000 SLOW=1 sh bench/io.sh
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-100000}
@@ -25,6 +28,7 @@ out=bench/out
 mkdir -p "$out"
 data="$out/io-$N-$D.jsonl"
 bin=${NSL_BIN:-bin}
+SLOW=${SLOW:-0}
 
 sh bench/gen-embeddings.sh "$N" "$D" "$data"
 bytes=$(stat -c %s "$data")
@@ -71,6 +75,8 @@ run() {
 	file) /usr/bin/time -f '%e %U %S' -o "$t" "$@" "$data" >/dev/null ;;
 	redir) /usr/bin/time -f '%e %U %S' -o "$t" "$@" <"$data" >/dev/null ;;
 	pipe) cat "$data" | /usr/bin/time -f '%e %U %S' -o "$t" "$@" >/dev/null ;;
+	gzip) gzip -dc "$data.gz" | /usr/bin/time -f '%e %U %S' -o "$t" "$@" \
+	    >/dev/null ;;
 	esac
 	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$t"
 	rm -f "$t"
@@ -80,6 +86,12 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+ways="file redir pipe"
+if [ "$SLOW" = 1 ]; then
+	[ -f "$data.gz" ] || gzip -1 -c "$data" > "$data.gz"
+	ways="$ways gzip"
+fi
+
 echo
 echo "standard input against a file: median of $R alternating rounds (wall s, cpu s of the tool)"
 printf '%-40s %12s %12s %12s %7s %7s\n' tool file '< file' 'cat |' '<' '|'
@@ -88,7 +100,7 @@ while IFS= read -r cmd; do
 	: > "$out/io-runs.$$"
 	i=0
 	while [ "$i" -lt "$R" ]; do
-		for how in file redir pipe; do
+		for how in $ways; do
 			# shellcheck disable=SC2086
 			echo "$how $(run "$how" $bin/$cmd)" >> "$out/io-runs.$$"
 		done
@@ -102,8 +114,16 @@ while IFS= read -r cmd; do
 	pc=$(awk '$1 == "pipe" { print $3 }' "$out/io-runs.$$" | median)
 	awk -v c="$cmd" -v f="$f" -v fc="$fc" -v r="$r" -v rc="$rc" \
 	    -v p="$p" -v pc="$pc" 'BEGIN {
-		printf "%-40s %5.2f/%5.2f %5.2f/%5.2f %5.2f/%5.2f %6.2fx %6.2fx\n",
+		printf "%-40s %5.2f/%5.2f %5.2f/%5.2f %5.2f/%5.2f %6.2fx %6.2fx",
 		    c, f, fc, r, rc, p, pc, r / f, p / f }'
+	if [ "$SLOW" = 1 ]; then
+		g=$(awk '$1 == "gzip" { print $2 }' "$out/io-runs.$$" | median)
+		gc=$(awk '$1 == "gzip" { print $3 }' "$out/io-runs.$$" | median)
+		awk -v f="$f" -v fc="$fc" -v g="$g" -v gc="$gc" 'BEGIN {
+		    printf "   gzip -dc | %5.2f/%5.2f %6.2fx cpu %6.2fx",
+		    g, gc, g / f, gc / fc }'
+	fi
+	echo
 	rm -f "$out/io-runs.$$"
 done <<'EOF'
 nsl-convert
@@ -111,5 +131,6 @@ nsl-convert --float32
 nsl-quantize --format int8
 nsl-prune --keep-fraction 0.5 --score-field id
 nsl-prune --keep-fraction 0.5 --score-field id --strategy random
+nsl-mix --source-field label --mode lines
 EOF
 echo "load: $(uptime | sed 's/.*load average: //')"
