@@ -14,6 +14,7 @@
 # 3), and the median of each is printed with its ratio to FILE's: the
 # goal is within 10%.  Times are the tool's own (GNU time), so a pipe's
 # producer is not counted.  The load average is printed with the figures.
+# ONLY=REGEX runs part 2 for the matching tools only (and skips part 1).
 # SLOW=1 adds a fourth way, a slow producer (gzip -dc FILE.gz |), its
 # median and ratio printed last.
 #
@@ -29,6 +30,7 @@ mkdir -p "$out"
 data="$out/io-$N-$D.jsonl"
 bin=${NSL_BIN:-bin}
 SLOW=${SLOW:-0}
+ONLY=${ONLY:-}
 
 sh bench/gen-embeddings.sh "$N" "$D" "$data"
 bytes=$(stat -c %s "$data")
@@ -55,6 +57,7 @@ rate() {
 cat "$data" > /dev/null		# warm the page cache
 printf 'input: %s, %d records x %d numbers, %.1f MB\n' "$data" "$N" "$D" "$mb"
 echo "load: $(uptime | sed 's/.*load average: //')"
+[ -n "$ONLY" ] || {
 rate "cat" cat
 rate "nsl-convert" "$bin/nsl-convert"
 rate "nsl-convert --float32" "$bin/nsl-convert" --float32
@@ -64,6 +67,7 @@ w = sys.stdout.write
 for line in sys.stdin:
     w(json.dumps(json.loads(line), separators=(",", ":")) + "\n")
 '
+}
 
 # one run: $1 how (file, redir, pipe), rest the tool's command; prints
 # "wall cpu" of the tool alone
@@ -97,6 +101,7 @@ echo "standard input against a file: median of $R alternating rounds (wall s, cp
 printf '%-40s %12s %12s %12s %7s %7s\n' tool file '< file' 'cat |' '<' '|'
 while IFS= read -r cmd; do
 	[ -n "$cmd" ] || continue
+	[ -z "$ONLY" ] || echo "$cmd" | grep -Eq -- "$ONLY" || continue
 	: > "$out/io-runs.$$"
 	i=0
 	while [ "$i" -lt "$R" ]; do
