@@ -152,7 +152,7 @@ same_file(const char *name, const struct nsl_buf *b)
 		return 0;
 	n = fread(got, 1, b->len + 1, fp);
 	fclose(fp);
-	same = n == b->len && memcmp(got, b->data, n) == 0;
+	same = n == b->len && (n == 0 || memcmp(got, b->data, n) == 0);
 	free(got);
 	return same;
 }
