@@ -113,6 +113,7 @@ UNIT_TESTS += cli
 UNIT_TESTS += buf
 UNIT_TESTS += base64
 UNIT_TESTS += io
+UNIT_TESTS += spool_pipe
 UNIT_TESTS += json
 UNIT_TESTS += num
 UNIT_TESTS += rng

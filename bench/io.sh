@@ -14,8 +14,12 @@
 # 3), and the median of each is printed with its ratio to FILE's: the
 # goal is within 10%.  Times are the tool's own (GNU time), so a pipe's
 # producer is not counted.  The load average is printed with the figures.
+# ONLY=REGEX runs part 2 for the matching tools only (and skips part 1).
+# SLOW=1 adds a fourth way, a slow producer (gzip -dc FILE.gz |), its
+# median and ratio printed last.
 #
 #	sh bench/io.sh            N=20000 R=5 sh bench/io.sh
+#	N=20000 SLOW=1 sh bench/io.sh
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-100000}
@@ -25,6 +29,8 @@ out=bench/out
 mkdir -p "$out"
 data="$out/io-$N-$D.jsonl"
 bin=${NSL_BIN:-bin}
+SLOW=${SLOW:-0}
+ONLY=${ONLY:-}
 
 sh bench/gen-embeddings.sh "$N" "$D" "$data"
 bytes=$(stat -c %s "$data")
@@ -51,6 +57,7 @@ rate() {
 cat "$data" > /dev/null		# warm the page cache
 printf 'input: %s, %d records x %d numbers, %.1f MB\n' "$data" "$N" "$D" "$mb"
 echo "load: $(uptime | sed 's/.*load average: //')"
+[ -n "$ONLY" ] || {
 rate "cat" cat
 rate "nsl-convert" "$bin/nsl-convert"
 rate "nsl-convert --float32" "$bin/nsl-convert" --float32
@@ -60,6 +67,7 @@ w = sys.stdout.write
 for line in sys.stdin:
     w(json.dumps(json.loads(line), separators=(",", ":")) + "\n")
 '
+}
 
 # one run: $1 how (file, redir, pipe), rest the tool's command; prints
 # "wall cpu" of the tool alone
@@ -71,6 +79,8 @@ run() {
 	file) /usr/bin/time -f '%e %U %S' -o "$t" "$@" "$data" >/dev/null ;;
 	redir) /usr/bin/time -f '%e %U %S' -o "$t" "$@" <"$data" >/dev/null ;;
 	pipe) cat "$data" | /usr/bin/time -f '%e %U %S' -o "$t" "$@" >/dev/null ;;
+	gzip) gzip -dc "$data.gz" | /usr/bin/time -f '%e %U %S' -o "$t" "$@" \
+	    >/dev/null ;;
 	esac
 	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$t"
 	rm -f "$t"
@@ -80,15 +90,22 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+ways="file redir pipe"
+if [ "$SLOW" = 1 ]; then
+	[ -f "$data.gz" ] || gzip -1 -c "$data" > "$data.gz"
+	ways="$ways gzip"
+fi
+
 echo
 echo "standard input against a file: median of $R alternating rounds (wall s, cpu s of the tool)"
 printf '%-40s %12s %12s %12s %7s %7s\n' tool file '< file' 'cat |' '<' '|'
 while IFS= read -r cmd; do
 	[ -n "$cmd" ] || continue
+	[ -z "$ONLY" ] || echo "$cmd" | grep -Eq -- "$ONLY" || continue
 	: > "$out/io-runs.$$"
 	i=0
 	while [ "$i" -lt "$R" ]; do
-		for how in file redir pipe; do
+		for how in $ways; do
 			# shellcheck disable=SC2086
 			echo "$how $(run "$how" $bin/$cmd)" >> "$out/io-runs.$$"
 		done
@@ -102,8 +119,16 @@ while IFS= read -r cmd; do
 	pc=$(awk '$1 == "pipe" { print $3 }' "$out/io-runs.$$" | median)
 	awk -v c="$cmd" -v f="$f" -v fc="$fc" -v r="$r" -v rc="$rc" \
 	    -v p="$p" -v pc="$pc" 'BEGIN {
-		printf "%-40s %5.2f/%5.2f %5.2f/%5.2f %5.2f/%5.2f %6.2fx %6.2fx\n",
+		printf "%-40s %5.2f/%5.2f %5.2f/%5.2f %5.2f/%5.2f %6.2fx %6.2fx",
 		    c, f, fc, r, rc, p, pc, r / f, p / f }'
+	if [ "$SLOW" = 1 ]; then
+		g=$(awk '$1 == "gzip" { print $2 }' "$out/io-runs.$$" | median)
+		gc=$(awk '$1 == "gzip" { print $3 }' "$out/io-runs.$$" | median)
+		awk -v f="$f" -v fc="$fc" -v g="$g" -v gc="$gc" 'BEGIN {
+		    printf "   gzip -dc | %5.2f/%5.2f %6.2fx cpu %6.2fx",
+		    g, gc, g / f, gc / fc }'
+	fi
+	echo
 	rm -f "$out/io-runs.$$"
 done <<'EOF'
 nsl-convert
@@ -111,5 +136,6 @@ nsl-convert --float32
 nsl-quantize --format int8
 nsl-prune --keep-fraction 0.5 --score-field id
 nsl-prune --keep-fraction 0.5 --score-field id --strategy random
+nsl-mix --source-field label --mode lines
 EOF
 echo "load: $(uptime | sed 's/.*load average: //')"

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -29,6 +31,45 @@
  * for an unprivileged process): fewer, larger reads and wake-ups. */
 #define PIPE_BUFFER (1024 * 1024)
 
+/*
+ * A tee'd reader (a pipe nsl_spool keeps) reads ahead in a thread of its
+ * own: the thread reads and decompresses a block, copies it to the tee,
+ * and queues it, while the caller cuts and parses the lines of the block
+ * before.  The copy into the page cache, the dearest part of keeping a
+ * pipe, then runs beside the parsing instead of before it.  A block is
+ * read at AHEAD_HEAD bytes into its buffer, so that the caller can put
+ * the unfinished line it holds in front of it and take the buffer as
+ * its own instead of copying the block (it gives its old buffer back).
+ * At most AHEAD_SLOTS blocks wait: memory stays bounded, about 1.6 MB.
+ */
+#define AHEAD_SLOTS 4
+#define AHEAD_HEAD (64 * 1024)
+#define AHEAD_CAP (AHEAD_HEAD + READ_CHUNK + 1)
+
+enum { AHEAD_DATA, AHEAD_END, AHEAD_ERROR };
+
+struct ahead_slot {
+	char *buf;		/* AHEAD_CAP bytes, or NULL */
+	size_t pos, lim;	/* unread data: buf[pos..lim) */
+	int kind;		/* AHEAD_DATA, AHEAD_END, AHEAD_ERROR */
+	int got;		/* AHEAD_ERROR: gzread's return */
+	int errnum;		/* ... gzerror's code, */
+	int sys;		/* errno, */
+	int tee_failed;		/* the copy's write failed, */
+	char msg[200];		/* and zlib's message */
+};
+
+struct ahead {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t data;	/* a slot was queued */
+	pthread_cond_t room;	/* a slot was freed, or stop */
+	struct ahead_slot slot[AHEAD_SLOTS];
+	size_t head, count;	/* queued: slot[head], ... count of them */
+	int stop;
+	int gzip;		/* gzdirect's answer, asked before starting */
+};
+
 struct nsl_reader {
 	gzFile gz;
 	char *name;
@@ -43,7 +84,10 @@ struct nsl_reader {
 	unsigned long lineno;
 	int eof;
 	int tee;		/* copy what is read to this fd, or -1 */
+	struct ahead *ahead;	/* the read-ahead thread, when tee'd */
 };
+
+static void ahead_stop(struct nsl_reader *);
 
 static struct nsl_reader *reader_new(int fd, const char *path,
     struct nsl_err *err);
@@ -116,6 +160,7 @@ nsl_reader_close(struct nsl_reader *r)
 {
 	if (r == NULL)
 		return;
+	ahead_stop(r);
 	if (r->gz != NULL)
 		gzclose(r->gz);
 	free(r->buf);
@@ -156,6 +201,8 @@ nsl_reader_offset(const struct nsl_reader *r)
 int
 nsl_reader_is_gzip(const struct nsl_reader *r)
 {
+	if (r->ahead != NULL)
+		return r->ahead->gzip;
 	return !gzdirect(r->gz);
 }
 
@@ -175,46 +222,332 @@ zlib_msg(const char *msg)
 	return msg;
 }
 
-/* Copy the n bytes just read to the tee; returns n, or -1 with err set. */
-static long
-tee_write(struct nsl_reader *r, const void *p, size_t n, struct nsl_err *err)
+/* write(2) all of p; 0, or -1 with errno set. */
+static int
+write_all(int fd, const void *p, size_t n)
 {
 	const char *q = p;
-	size_t left = n;
 	ssize_t k;
 
-	while (left > 0) {
-		if ((k = write(r->tee, q, left)) < 0) {
+	while (n > 0) {
+		if ((k = write(fd, q, n)) < 0) {
 			if (errno == EINTR)
 				continue;
-			nsl_err_at(err, "temporary file", 0);
-			nsl_err_set(err, NSL_EX_IOERR, "write failed: %s",
-			    strerror(errno));
 			return -1;
 		}
 		q += k;
-		left -= (size_t)k;
+		n -= (size_t)k;
 	}
-	return (long)n;
+	return 0;
+}
+
+static void
+tee_error(struct nsl_err *err, int sys)
+{
+	nsl_err_at(err, "temporary file", 0);
+	nsl_err_set(err, NSL_EX_IOERR, "write failed: %s", strerror(sys));
+}
+
+/*
+ * gzread's failure (got < 0, or a pending error errnum) as our error, at
+ * the line after the last one read.  A gzip stream cut short reads as a
+ * short count with Z_BUF_ERROR pending; without this check it would look
+ * like a clean end of file.
+ */
+static int
+read_failed(int got, int errnum)
+{
+	return got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END);
+}
+
+static long
+read_error(struct nsl_reader *r, int errnum, int sys, const char *msg,
+    struct nsl_err *err)
+{
+	nsl_err_at(err, r->name, r->lineno + 1);
+	if (errnum == Z_ERRNO)
+		nsl_err_set(err, NSL_EX_IOERR, "read error: %s", strerror(sys));
+	else if (errnum == Z_BUF_ERROR)
+		nsl_err_set(err, NSL_EX_IOERR,
+		    "truncated gzip data (unexpected end of file)");
+	else
+		nsl_err_set(err, NSL_EX_IOERR, "corrupt gzip data (%s)",
+		    zlib_msg(msg));
+	return -1;
+}
+
+/*
+ * The read-ahead thread (see struct ahead).  It stops at the end of the
+ * input, at an error, or when told to; telling it is ahead_stop()'s job,
+ * which interrupts a read(2) that waits on a quiet pipe with SIGURG.
+ */
+static void
+ahead_wake(int sig)
+{
+	(void)sig;
+}
+
+static void
+ahead_signal_init(void)
+{
+	struct sigaction sa, old;
+
+	/* only where nobody else handles SIGURG (ignored by default) */
+	if (sigaction(SIGURG, NULL, &old) != 0 ||
+	    (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) ||
+	    (old.sa_flags & SA_SIGINFO))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ahead_wake;	/* no SA_RESTART: read(2) returns */
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGURG, &sa, NULL);
+}
+
+static void *
+ahead_main(void *arg)
+{
+	struct nsl_reader *r = arg;
+	struct ahead *a = r->ahead;
+	struct ahead_slot *sl;
+	const char *msg;
+	sigset_t urg;
+	int got, errnum, sys, tee, last;
+
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	pthread_sigmask(SIG_UNBLOCK, &urg, NULL);
+	pthread_mutex_lock(&a->mu);
+	for (last = 0; !last;) {
+		while (!a->stop && a->count == AHEAD_SLOTS)
+			pthread_cond_wait(&a->room, &a->mu);
+		if (a->stop)
+			break;
+		sl = &a->slot[(a->head + a->count) % AHEAD_SLOTS];
+		tee = r->tee;
+		pthread_mutex_unlock(&a->mu);
+
+		sl->kind = AHEAD_DATA;
+		sl->got = sl->errnum = sl->sys = sl->tee_failed = 0;
+		if (sl->buf == NULL)
+			sl->buf = malloc(AHEAD_CAP);
+		if (sl->buf == NULL) {
+			got = -1;
+			errnum = Z_ERRNO;
+			sys = ENOMEM;
+			msg = NULL;
+		} else {
+			got = gzread(r->gz, sl->buf + AHEAD_HEAD, READ_CHUNK);
+			sys = errno;
+			msg = gzerror(r->gz, &errnum);
+		}
+		if (got > 0) {
+			sl->kind = AHEAD_DATA;
+			sl->pos = AHEAD_HEAD;
+			sl->lim = AHEAD_HEAD + (size_t)got;
+			if (tee >= 0 && write_all(tee, sl->buf + AHEAD_HEAD,
+			    (size_t)got) != 0) {
+				sl->kind = AHEAD_ERROR;
+				sl->tee_failed = 1;
+				sl->sys = errno;
+			}
+		} else if (read_failed(got, errnum)) {
+			sl->kind = AHEAD_ERROR;
+			sl->got = got;
+			sl->errnum = errnum;
+			sl->sys = sys;
+			snprintf(sl->msg, sizeof(sl->msg), "%s",
+			    zlib_msg(msg));
+		} else
+			sl->kind = AHEAD_END;
+		last = sl->kind != AHEAD_DATA;
+
+		pthread_mutex_lock(&a->mu);
+		a->count++;
+		pthread_cond_signal(&a->data);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Start the read-ahead thread; 0, or -1 (the reader then reads itself). */
+static int
+ahead_start(struct nsl_reader *r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct ahead *a;
+	sigset_t all, old;
+	int rc;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -1;
+	pthread_once(&once, ahead_signal_init);
+	/* asked now: gzdirect() reads, and the thread will own the stream */
+	a->gzip = !gzdirect(r->gz);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->data, NULL);
+	pthread_cond_init(&a->room, NULL);
+	r->ahead = a;
+	/* the thread takes no signal but its own SIGURG */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&a->thread, NULL, ahead_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->data);
+		pthread_cond_destroy(&a->room);
+		free(a);
+		r->ahead = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop and join the thread, free what it read and did not hand over. */
+static void
+ahead_stop(struct nsl_reader *r)
+{
+	struct ahead *a = r->ahead;
+	struct timespec t;
+	size_t i;
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->room);
+	pthread_mutex_unlock(&a->mu);
+	/* a read(2) on a pipe may wait for ever: interrupt it, again if
+	 * the signal came before the thread went in */
+	for (;;) {
+		pthread_kill(a->thread, SIGURG);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 10 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(a->thread, NULL, &t) == 0)
+			break;
+	}
+	for (i = 0; i < AHEAD_SLOTS; i++)
+		free(a->slot[i].buf);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->data);
+	pthread_cond_destroy(&a->room);
+	free(a);
+	r->ahead = NULL;
+}
+
+/* The oldest block queued, waiting for one. */
+static struct ahead_slot *
+ahead_peek(struct ahead *a)
+{
+	struct ahead_slot *sl;
+
+	pthread_mutex_lock(&a->mu);
+	while (a->count == 0)
+		pthread_cond_wait(&a->data, &a->mu);
+	sl = &a->slot[a->head];
+	pthread_mutex_unlock(&a->mu);
+	return sl;
+}
+
+/* The oldest block is used up: its slot is free again. */
+static void
+ahead_pop(struct ahead *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->head = (a->head + 1) % AHEAD_SLOTS;
+	a->count--;
+	pthread_cond_signal(&a->room);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* read_chunk from the blocks read ahead: a copy. */
+static long
+ahead_read(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
+{
+	struct ahead_slot *sl = ahead_peek(r->ahead);
+	size_t k;
+
+	/* the end and an error stay queued: asked again, said again */
+	if (sl->kind == AHEAD_END)
+		return 0;
+	if (sl->kind == AHEAD_ERROR) {
+		if (sl->tee_failed) {
+			tee_error(err, sl->sys);
+			return -1;
+		}
+		return read_error(r, sl->errnum, sl->sys, sl->msg, err);
+	}
+	k = sl->lim - sl->pos < n ? sl->lim - sl->pos : n;
+	memcpy(p, sl->buf + sl->pos, k);
+	sl->pos += k;
+	if (sl->pos == sl->lim)
+		ahead_pop(r->ahead);
+	return (long)k;
+}
+
+/*
+ * fill() by taking the next block's buffer, the unfinished line put in
+ * front of it: 1 if done so, 0 if not possible (the caller copies).
+ */
+static int
+ahead_swap(struct nsl_reader *r)
+{
+	struct ahead_slot *sl = ahead_peek(r->ahead);
+	size_t keep = r->end - r->start;
+	size_t at;
+	char *old = r->buf;
+
+	if (sl->kind != AHEAD_DATA || sl->pos != AHEAD_HEAD ||
+	    keep > AHEAD_HEAD)
+		return 0;
+	at = AHEAD_HEAD - keep;
+	memcpy(sl->buf + at, r->buf + r->start, keep);
+	r->buf_offset += r->start;
+	r->buf_offset -= at;
+	r->scan = at + (r->scan - r->start);
+	r->start = at;
+	r->end = sl->lim;
+	r->buf = sl->buf;
+	/* the old buffer goes back to the thread, when it is of its size */
+	if (r->cap == AHEAD_CAP)
+		sl->buf = old;
+	else {
+		free(old);
+		sl->buf = NULL;
+	}
+	r->cap = AHEAD_CAP;
+	ahead_pop(r->ahead);
+	return 1;
 }
 
 void
 nsl_reader_tee(struct nsl_reader *r, int fd)
 {
+	if (r->ahead != NULL) {
+		pthread_mutex_lock(&r->ahead->mu);
+		r->tee = fd;
+		pthread_mutex_unlock(&r->ahead->mu);
+		return;
+	}
 	r->tee = fd;
+	/* without a thread the reader copies as it reads, which works */
+	if (fd >= 0 && r->eof == 0)
+		(void)ahead_start(r);
 }
 
-/*
- * gzread, turning zlib's errors into ours.  A gzip stream cut short reads
- * as a short count with Z_BUF_ERROR pending; without this check it would
- * look like a clean end of file.
- */
+/* gzread, turning zlib's errors into ours. */
 static long
 read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 {
 	const char *msg;
 	int got, errnum;
 
+	if (r->ahead != NULL)
+		return ahead_read(r, p, n, err);
 	if (n > INT_MAX)
 		n = INT_MAX;
 	got = gzread(r->gz, p, (unsigned)n);
@@ -223,21 +556,15 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 	 * Hand over what was decoded before a fault; zlib keeps the error,
 	 * so the next call reports it, at the line where the data stopped.
 	 */
-	if (got > 0)
-		return r->tee >= 0 ? tee_write(r, p, (size_t)got, err) : got;
-	if (got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
-		nsl_err_at(err, r->name, r->lineno + 1);
-		if (errnum == Z_ERRNO)
-			nsl_err_set(err, NSL_EX_IOERR, "read error: %s",
-			    strerror(errno));
-		else if (errnum == Z_BUF_ERROR)
-			nsl_err_set(err, NSL_EX_IOERR,
-			    "truncated gzip data (unexpected end of file)");
-		else
-			nsl_err_set(err, NSL_EX_IOERR,
-			    "corrupt gzip data (%s)", zlib_msg(msg));
-		return -1;
+	if (got > 0) {
+		if (r->tee >= 0 && write_all(r->tee, p, (size_t)got) != 0) {
+			tee_error(err, errno);
+			return -1;
+		}
+		return got;
 	}
+	if (read_failed(got, errnum))
+		return read_error(r, errnum, errno, msg, err);
 	return got;
 }
 
@@ -249,6 +576,8 @@ fill(struct nsl_reader *r, struct nsl_err *err)
 	long got;
 	char *p;
 
+	if (r->ahead != NULL && ahead_swap(r))
+		return 0;
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, keep);
 		r->buf_offset += r->start;

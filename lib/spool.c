@@ -34,7 +34,9 @@ struct spool_input {
 struct nsl_spool {
 	struct spool_input *in;
 	size_t nin, capin;
-	uint64_t *lineno;	/* per record: its line in its input */
+	/* per record: its line number in its input, or for a spilled
+	   input its line's byte offset in the temporary file */
+	uint64_t *lineno;
 	uint64_t n, cap;
 	int spill;		/* unlinked temporary file, or -1 */
 	struct nsl_reader *cur;
@@ -237,7 +239,9 @@ nsl_spool_next(struct nsl_spool *s, struct nsl_rec *rec, struct nsl_err *err)
 		s->lineno = p;
 		s->cap = cap;
 	}
-	s->lineno[s->n] = nsl_reader_lineno(s->cur);
+	s->lineno[s->n] = in->kind == SPOOL_SPILL ?
+	    (uint64_t)in->off + nsl_reader_offset(s->cur) :
+	    nsl_reader_lineno(s->cur);
 	s->n++;
 	in->count++;
 	return 1;
@@ -291,6 +295,147 @@ reopen(struct nsl_spool *s, const struct spool_input *in,
 }
 
 /*
+ * The kept lines of a spilled input, read by their offsets: a run of
+ * kept lines is read in one pread(2), with the dropped lines between
+ * runs when they are short (less than SPILL_GAP bytes: a read costs
+ * about that much copying), skipped when long.  Every spilled line ends
+ * in a newline (spill_finish).
+ */
+#define SPILL_WINDOW (1024 * 1024)
+#define SPILL_GAP (64 * 1024)
+
+struct spill_window {
+	char *buf;
+	size_t cap, len;	/* buf holds len bytes of the file ... */
+	uint64_t at;		/* ... from offset at */
+};
+
+/* pread all of n bytes at off, fewer only at the end of the file. */
+static ssize_t
+pread_full(int fd, char *p, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < n) {
+		k = pread(fd, p + done, n - done, (off_t)(off + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Make the window hold the line at offset o, reading [o, stop) (stop >
+ * o) or more if the line is longer.  Returns 1, 0 if the file ends
+ * before the line does, -1 on a read error (errno set).
+ */
+static int
+spill_load(struct spill_window *W, int fd, uint64_t o, uint64_t stop)
+{
+	size_t want = stop - o < W->cap ? (size_t)(stop - o) : W->cap;
+	ssize_t got;
+	char *p;
+
+	W->at = o;
+	W->len = 0;
+	for (;;) {
+		if ((got = pread_full(fd, W->buf + W->len, want - W->len,
+		    o + W->len)) < 0)
+			return -1;
+		if (memchr(W->buf + W->len, '\n', (size_t)got) != NULL)
+			break;
+		W->len += (size_t)got;
+		if (W->len < want)
+			return 0;
+		/* a line longer than the window: twice the room */
+		if (W->len == W->cap) {
+			if (W->cap > SIZE_MAX / 2 ||
+			    (p = realloc(W->buf, 2 * W->cap + 1)) == NULL) {
+				errno = ENOMEM;
+				return -1;
+			}
+			W->buf = p;
+			W->cap *= 2;
+		}
+		want = W->cap;
+	}
+	W->len += (size_t)got;
+	return 1;
+}
+
+static int
+emit_spill(struct nsl_spool *s, const struct spool_input *in,
+    const unsigned char *keep, uint64_t i, nsl_spool_fn *fn, void *arg,
+    struct nsl_err *err)
+{
+	struct spill_window W;
+	uint64_t end = in->first + in->count, j, last, stop, o;
+	char *line, *nl;
+	size_t len;
+	int rc = 0, got;
+
+	W.cap = SPILL_WINDOW;
+	W.len = 0;
+	W.at = 0;
+	/* a spare byte past the window for the terminating NUL */
+	if ((W.buf = malloc(W.cap + 1)) == NULL)
+		return oom(err);
+	while (i < end) {
+		o = s->lineno[i];
+		if (o < W.at || o >= W.at + W.len ||
+		    (nl = memchr(W.buf + (o - W.at), '\n',
+		    W.len - (size_t)(o - W.at))) == NULL) {
+			/* the window: the kept lines from i on, with the
+			   short gaps, to the start of the line after them */
+			for (last = i, j = i + 1; j < end; j++) {
+				if (s->lineno[j] - o >= W.cap)
+					break;
+				if (keep[j]) {
+					if (s->lineno[j] - s->lineno[last + 1] >=
+					    SPILL_GAP)
+						break;
+					last = j;
+				}
+			}
+			stop = last + 1 < end ? s->lineno[last + 1] :
+			    o + W.cap;
+			errno = 0;
+			if ((got = spill_load(&W, s->spill, o, stop)) < 0) {
+				rc = spill_error(err, "read");
+				break;
+			}
+			if (got == 0)
+				break;
+			nl = memchr(W.buf, '\n', W.len);
+		}
+		line = W.buf + (o - W.at);
+		len = (size_t)(nl - line);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';
+		if (fn(arg, i, line, len, err) != 0) {
+			rc = -1;
+			break;
+		}
+		for (i++; i < end && !keep[i]; i++)
+			;
+	}
+	if (rc == 0 && i < end) {
+		nsl_err_at(err, in->name, 0);
+		rc = nsl_err_set(err, NSL_EX_IOERR, "file changed while "
+		    "being read (ended early on the second pass)");
+	}
+	free(W.buf);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
  * Write the kept records of one input, reading its lines again and
  * picking them by number.
  */
@@ -309,6 +454,8 @@ emit_input(struct nsl_spool *s, const struct spool_input *in,
 		i++;
 	if (i == end)
 		return 0;
+	if (in->kind == SPOOL_SPILL)
+		return emit_spill(s, in, keep, i, fn, arg, err);
 	if ((r = reopen(s, in, err)) == NULL)
 		return -1;
 	while (i < end) {

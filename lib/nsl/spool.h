@@ -13,11 +13,15 @@
  * shell's '<': it is read again from the offset where it began), and the
  * spool keeps each record's line number (8 bytes per record).  Anything
  * else (a pipe, a device) is copied, decompressed, to an unlinked
- * temporary file in $TMPDIR (default /tmp) as the reader reads it, in
- * the reader's large blocks, and read back from there by line number
- * like a file.  So memory is O(number of records); disk use is the size
- * of the piped input, and reading a pipe costs about what reading a file
- * does plus one sequential write.
+ * temporary file in $TMPDIR (default /tmp) as it is read: the reader
+ * reads ahead in a thread of its own, which writes the copy in blocks
+ * of 256 KB beside the parsing (nsl_reader_tee).  For such an input the
+ * spool keeps each record's byte offset in the copy instead of its line
+ * number, and the second pass reads only the kept lines' runs (dropped
+ * stretches of 64 KB or more are skipped).  So memory is O(number of
+ * records) plus about 2 MB; disk use is the size of the piped input, and
+ * reading a pipe costs about what reading a file does plus one
+ * sequential write, which a second core hides.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings

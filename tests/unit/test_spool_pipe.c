@@ -1,0 +1,438 @@
+/*
+ * test_spool_pipe.c - lib/spool.c and lib/io.c on pipes of several
+ * megabytes: the reader's read-ahead thread (blocks of 256 KB, four
+ * queued, an unfinished line carried over from one block to the next,
+ * lines longer than a block) and the second pass by offsets (runs of
+ * kept lines read at once, long dropped stretches skipped, lines longer
+ * than the 1 MB window).  The expected output is the kept records' lines
+ * as the test wrote them, CR and blank lines left out: by construction.
+ * Also: an empty pipe; gzip through a pipe; a truncated gzip stream
+ * reported in the same words and at the same line as from a file; a
+ * failed copy; closing early while the producer keeps a pipe open and
+ * quiet returns at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "nsl/buf.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/spool.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/nsl-test-spool-pipe.XXXXXX";
+
+static char *
+path(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+/*
+ * The test input: records of many lengths.  Record i's line is
+ * {"i":i,"s":"xxx..."} with a pad length from a fixed pattern: mostly
+ * short, some of 100 KB (longer than the room the reader keeps for a
+ * carried-over line), one of 3 MB (longer than a block and than the
+ * second pass's window), every seventh with CRLF, a blank line after
+ * every eleventh.  text gets the input, line[i] the record's line as it
+ * must come back (no CR), its length len[i].
+ */
+#define NREC 400
+
+static struct nsl_buf text;
+static char *line[NREC];
+static size_t len[NREC];
+
+static size_t
+pad_of(size_t i)
+{
+	if (i == 250)
+		return 3 * 1024 * 1024;
+	if (i % 37 == 5)
+		return 100 * 1024;
+	return (i * 7919) % 9000;
+}
+
+static void
+make_input(void)
+{
+	size_t i, k, pad;
+	char *p;
+
+	nsl_buf_init(&text);
+	for (i = 0; i < NREC; i++) {
+		pad = pad_of(i);
+		if ((p = malloc(pad + 64)) == NULL)
+			exit(1);
+		k = (size_t)sprintf(p, "{\"i\":%zu,\"s\":\"", i);
+		memset(p + k, 'a' + (int)(i % 26), pad);
+		k += pad;
+		k += (size_t)sprintf(p + k, "\"}");
+		line[i] = p;
+		len[i] = k;
+		nsl_buf_add(&text, p, k);
+		nsl_buf_adds(&text, i % 7 == 3 ? "\r\n" : "\n");
+		if (i % 11 == 10)
+			nsl_buf_adds(&text, "\n");
+	}
+}
+
+/* A child writing n bytes of p to a pipe, then holding it open for
+ * linger seconds; the read end. */
+static int
+producer(const void *p, size_t n, unsigned linger, pid_t *pid)
+{
+	int fd[2];
+	size_t done = 0;
+	ssize_t k;
+
+	if (pipe(fd) != 0 || (*pid = fork()) < 0)
+		exit(1);
+	if (*pid == 0) {
+		close(fd[0]);
+		while (done < n) {
+			if ((k = write(fd[1], (const char *)p + done,
+			    n - done)) <= 0)
+				_exit(1);
+			done += (size_t)k;
+		}
+		if (linger > 0)
+			sleep(linger);
+		_exit(0);
+	}
+	close(fd[1]);
+	return fd[0];
+}
+
+static void
+reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+}
+
+/* The expected output for keep[]: the kept lines, each + "\n". */
+static void
+expected(const unsigned char *keep, struct nsl_buf *b)
+{
+	size_t i;
+
+	nsl_buf_reset(b);
+	for (i = 0; i < NREC; i++)
+		if (keep[i]) {
+			nsl_buf_add(b, line[i], len[i]);
+			nsl_buf_addc(b, '\n');
+		}
+}
+
+static int
+same_file(const char *name, const struct nsl_buf *b)
+{
+	FILE *fp = fopen(path(name), "rb");
+	char *got;
+	size_t n;
+	int same;
+
+	if (fp == NULL || (got = malloc(b->len + 2)) == NULL)
+		return 0;
+	n = fread(got, 1, b->len + 1, fp);
+	fclose(fp);
+	same = n == b->len && (n == 0 || memcmp(got, b->data, n) == 0);
+	free(got);
+	return same;
+}
+
+/*
+ * Read standard input (bytes from a producer) through a spool, then
+ * emit it once for each keep pattern; 1 if every output is what the
+ * patterns ask for.
+ */
+static int
+spool_pipe(const void *bytes, size_t n, unsigned char keep[][NREC],
+    size_t npat, struct nsl_err *err)
+{
+	struct nsl_spool *s = nsl_spool_new();
+	struct nsl_writer *w;
+	struct nsl_rec rec;
+	struct nsl_buf want;
+	pid_t pid;
+	size_t k;
+	int fd, rc, ok = 0;
+	char name[32];
+
+	fd = producer(bytes, n, 0, &pid);
+	if (dup2(fd, STDIN_FILENO) < 0)
+		exit(1);
+	close(fd);
+	nsl_rec_init(&rec, 0);
+	nsl_buf_init(&want);
+	if (nsl_spool_open(s, "-", err) != 0)
+		goto done;
+	while ((rc = nsl_spool_next(s, &rec, err)) == 1)
+		;
+	if (rc < 0 || nsl_spool_count(s) != NREC)
+		goto done;
+	for (k = 0; k < npat; k++) {
+		snprintf(name, sizeof(name), "out%zu", k);
+		if ((w = nsl_writer_open(path(name), err)) == NULL)
+			goto done;
+		if (nsl_spool_emit(s, keep[k], w, err) != 0) {
+			nsl_writer_abort(w);
+			goto done;
+		}
+		if (nsl_writer_commit(w, err) != 0)
+			goto done;
+		expected(keep[k], &want);
+		if (!same_file(name, &want)) {
+			fprintf(stderr, "pattern %zu differs\n", k);
+			goto done;
+		}
+	}
+	ok = 1;
+done:
+	reap(pid);
+	nsl_buf_release(&want);
+	nsl_rec_release(&rec);
+	nsl_spool_free(s);
+	return ok;
+}
+
+static void
+gzip_bytes(const struct nsl_buf *in, struct nsl_buf *out)
+{
+	gzFile gz = gzopen(path("t.gz"), "wb1");
+	FILE *fp;
+	char blk[65536];
+	size_t n;
+
+	gzwrite(gz, in->data, (unsigned)in->len);
+	gzclose(gz);
+	nsl_buf_init(out);
+	fp = fopen(path("t.gz"), "rb");
+	while ((n = fread(blk, 1, sizeof(blk), fp)) > 0)
+		nsl_buf_add(out, blk, n);
+	fclose(fp);
+}
+
+/* Read a reader to its end or error; its error in err. */
+static int
+drain(struct nsl_reader *r, unsigned long *lines, struct nsl_err *err)
+{
+	const char *l;
+	size_t n;
+	int rc;
+
+	*lines = 0;
+	while ((rc = nsl_reader_getline(r, &l, &n, err)) == 1)
+		(*lines)++;
+	return rc;
+}
+
+int
+main(void)
+{
+	static unsigned char keep[6][NREC];
+	struct nsl_err err, err2;
+	struct nsl_buf gz;
+	size_t i;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	setenv("TMPDIR", dir, 1);
+	signal(SIGPIPE, SIG_IGN);
+	make_input();
+
+	for (i = 0; i < NREC; i++) {
+		keep[0][i] = 1;				/* all */
+		keep[1][i] = i % 2;			/* every other */
+		keep[2][i] = i < 3 || i > 390;		/* long gap */
+		keep[3][i] = 0;				/* none */
+		keep[4][i] = i == NREC - 1;		/* only the last */
+		keep[5][i] = i == 250 || i == 251 || i == 5 || i == 42;
+	}
+	memset(&err, 0, sizeof(err));
+	UNIT_CHECK(text.len > 4 * 1024 * 1024 &&
+	    spool_pipe(text.data, text.len, keep, 6, &err),
+	    "a %zu-byte pipe through the spool: every record, every other, "
+	    "a long dropped stretch, none, the last only, the 3 MB line and "
+	    "its neighbours: the kept lines byte for byte (%s)", text.len,
+	    err.msg);
+
+	gzip_bytes(&text, &gz);
+	memset(&err, 0, sizeof(err));
+	UNIT_CHECK(spool_pipe(gz.data, gz.len, keep, 2, &err),
+	    "the same through a pipe as gzip: decompressed in the "
+	    "read-ahead thread, the same lines back (%s)", err.msg);
+
+	/* no final newline: the last line's copy gets one */
+	memset(&err, 0, sizeof(err));
+	UNIT_CHECK(spool_pipe(text.data, text.len - 1, keep + 4, 1, &err),
+	    "a pipe whose last line has no newline: that line comes back "
+	    "(%s)", err.msg);
+
+	/* an empty pipe: no records, nothing written, no error */
+	{
+		struct nsl_spool *s = nsl_spool_new();
+		struct nsl_rec rec;
+		struct nsl_writer *w;
+		unsigned char none[1] = { 0 };
+		pid_t pid;
+		int fd, rc;
+
+		fd = producer("", 0, 0, &pid);
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+		nsl_rec_init(&rec, 0);
+		rc = nsl_spool_open(s, "-", &err);
+		rc = rc == 0 ? nsl_spool_next(s, &rec, &err) : -1;
+		w = nsl_writer_open(path("empty"), &err);
+		UNIT_CHECK(rc == 0 && nsl_spool_count(s) == 0 &&
+		    nsl_spool_emit(s, none, w, &err) == 0 &&
+		    nsl_writer_commit(w, &err) == 0 &&
+		    same_file("empty", &(struct nsl_buf){ 0 }),
+		    "an empty pipe: no records, an empty output");
+		reap(pid);
+		nsl_rec_release(&rec);
+		nsl_spool_free(s);
+	}
+
+	/*
+	 * A gzip stream cut short: through the thread the same error, in
+	 * the same words, at the same line as the reader reading the same
+	 * bytes from a file by itself.
+	 */
+	{
+		struct nsl_reader *r;
+		unsigned long n1 = 0, n2 = 0;
+		FILE *fp;
+		pid_t pid;
+		int fd, rc1, rc2, tee;
+
+		fp = fopen(path("cut.gz"), "wb");
+		fwrite(gz.data, 1, gz.len / 2, fp);
+		fclose(fp);
+		r = nsl_reader_open(path("cut.gz"), &err);
+		rc1 = drain(r, &n1, &err);
+		nsl_reader_close(r);
+		fd = producer(gz.data, gz.len / 2, 0, &pid);
+		tee = open(path("tee"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		r = nsl_reader_open_fd(fd, err.file, &err2);
+		nsl_reader_tee(r, tee);
+		rc2 = drain(r, &n2, &err2);
+		nsl_reader_close(r);
+		close(tee);
+		reap(pid);
+		UNIT_CHECK(rc1 == -1 && rc2 == -1 && n1 == n2 && n1 > 0 &&
+		    err.code == NSL_EX_IOERR && err2.code == err.code &&
+		    err2.line == err.line && strcmp(err.msg, err2.msg) == 0 &&
+		    strstr(err.msg, "truncated gzip") != NULL,
+		    "truncated gzip through the thread: \"%s\" at line %lu, "
+		    "as from a file (\"%s\" at line %lu)", err2.msg,
+		    (unsigned long)err2.line, err.msg, (unsigned long)err.line);
+	}
+
+	/* the copy's write fails: the read fails, placed at the copy */
+	{
+		struct nsl_reader *r;
+		unsigned long n = 0;
+		pid_t pid;
+		int fd, ro, rc;
+
+		fd = producer(text.data, text.len, 0, &pid);
+		ro = open(path("t.gz"), O_RDONLY);
+		r = nsl_reader_open_fd(fd, "<stdin>", &err);
+		nsl_reader_tee(r, ro);
+		rc = drain(r, &n, &err);
+		nsl_reader_close(r);
+		close(ro);
+		reap(pid);
+		UNIT_CHECK(rc == -1 && err.code == NSL_EX_IOERR &&
+		    strcmp(err.file, "temporary file") == 0 &&
+		    strstr(err.msg, "write failed") != NULL,
+		    "a failed copy fails the read: %s: %s", err.file,
+		    err.msg);
+	}
+
+	/*
+	 * Closing early, the producer holding the pipe open and writing
+	 * nothing more: the thread waiting in read(2) is interrupted and
+	 * the close returns (a hang here is ended by the alarm, failing).
+	 */
+	{
+		struct nsl_spool *s = nsl_spool_new();
+		struct nsl_rec rec;
+		pid_t pid;
+		int fd, rc;
+
+		fd = producer(text.data, 2 * 1024 * 1024, 60, &pid);
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+		nsl_rec_init(&rec, 0);
+		alarm(20);
+		rc = nsl_spool_open(s, "-", &err);
+		rc = rc == 0 ? nsl_spool_next(s, &rec, &err) : -1;
+		nsl_spool_free(s);
+		alarm(0);
+		UNIT_CHECK(rc == 1, "closing a pipe's spool after one record, "
+		    "the producer quiet but not gone, returns");
+		reap(pid);
+		nsl_rec_release(&rec);
+	}
+
+	/* raw reads (nsl_reader_read) of a tee'd pipe: bytes and copy */
+	{
+		struct nsl_reader *r;
+		struct nsl_buf got, want;
+		char blk[100000];
+		pid_t pid;
+		long k;
+		int fd, tee;
+
+		nsl_buf_init(&got);
+		nsl_buf_init(&want);
+		nsl_buf_add(&want, text.data, text.len);
+		fd = producer(text.data, text.len, 0, &pid);
+		tee = open(path("tee2"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		r = nsl_reader_open_fd(fd, "<stdin>", &err);
+		nsl_reader_tee(r, tee);
+		while ((k = nsl_reader_read(r, blk, sizeof(blk), &err)) > 0)
+			nsl_buf_add(&got, blk, (size_t)k);
+		nsl_reader_close(r);
+		close(tee);
+		reap(pid);
+		UNIT_CHECK(k == 0 && got.len == text.len &&
+		    memcmp(got.data, text.data, text.len) == 0 &&
+		    same_file("tee2", &want),
+		    "raw reads of a tee'd pipe: every byte, in order, copied");
+		nsl_buf_release(&got);
+		nsl_buf_release(&want);
+	}
+
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	nsl_buf_release(&gz);
+	nsl_buf_release(&text);
+	for (i = 0; i < NREC; i++)
+		free(line[i]);
+	return unit_done();
+}
