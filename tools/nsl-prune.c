@@ -16,7 +16,8 @@
 #include "nsl/prune_plan.h"
 
 static struct nsl_prune_job job = { .score_field = "score" };
-static const char *save_plan, *plan_path, *id_field = "id";
+static const char *save_plan, *plan_path, *id_field = "id", *partition;
+static const char *cluster_field = "cluster";
 static struct nsl_strlist vectors;
 static int strategy, report, list;
 static const char *strategy_names[16];
@@ -59,11 +60,16 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "plan", &plan_path, "FILE",
 	    "keep the records a saved plan selects, one shard at a time",
 	    .excl = 2),
+	NSL_OPT_STRING(0, "partition", &partition, "DIR",
+	    "with a dedup --plan: split the records (and their --vectors "
+	    "rows) by cluster into DIR/C.jsonl (and DIR/C.npy)"),
+	NSL_OPT_STRING(0, "cluster-field", &cluster_field, "NAME",
+	    "with --partition: the cluster index nsl-score --model wrote"),
 	NSL_OPT_STRING(0, "id-field", &id_field, "NAME",
 	    "with --save-plan: the unique record id"),
 	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...",
-	    "dedup and the coresets: the vectors from .npy files, one beside "
-	    "each input in order (row i: its record i)"),
+	    "dedup (also by --plan) and the coresets: the vectors from .npy "
+	    "files, one beside each input in order (row i: its record i)"),
 	NSL_OPT_FLAG(0, "report", &report,
 	    "print kept counts and score ranges to stderr"),
 	NSL_OPT_END()
@@ -115,17 +121,24 @@ main(int argc, char **argv)
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
-	if (vectors.n > 0 && (plan_path != NULL || save_plan != NULL))
-		nsl_usage_error("--vectors: not with --plan or --save-plan");
+	if (vectors.n > 0 && save_plan != NULL)
+		nsl_usage_error("--vectors: not with --save-plan");
+	if (partition != NULL && (plan_path == NULL ||
+	    cli.common.output != NULL))
+		nsl_usage_error("--partition: with --plan, and no -o");
 	if (plan_path != NULL) {
+		const char *const *in = (const char *const *)argv + cli.optind;
+		size_t nin = (size_t)(argc - cli.optind);
 		struct nsl_prune_plan plan;
 
 		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0)
 			nsl_die_err(&err);
 		plan.p.eps = job.p.eps;	/* dedup's, from the command line */
-		if (nsl_prune_plan_apply(&plan, (const char *const *)argv +
-		    cli.optind, (size_t)(argc - cli.optind), cli.common.field,
-		    cli.common.output, &err) < 0)
+		if ((partition != NULL ? nsl_prune_plan_partition(&plan, in,
+		    nin, cluster_field, (const char *const *)vectors.v,
+		    vectors.n, partition, &err) : nsl_prune_plan_apply(&plan,
+		    in, nin, cli.common.field, (const char *const *)vectors.v,
+		    vectors.n, cli.common.output, &err)) < 0)
 			nsl_die_err(&err);
 		nsl_prune_plan_release(&plan);
 		nsl_cli_release(&cli);
