@@ -1013,7 +1013,8 @@ part_append(struct part *T, size_t c, const char *ext, struct nsl_buf *b,
 	}
 	n = b->len;
 	T->pending -= n;
-	nsl_buf_reset(b);
+	nsl_buf_release(b);	/* its room too: k buffers grown once each
+				 * would hold twice the budget */
 	return 0;
 fail:
 	nsl_err_set(err, NSL_EX_IOERR, "%s: %s", path, strerror(errno));
@@ -1175,6 +1176,10 @@ nsl_prune_plan_partition(const struct nsl_prune_plan *P,
 		for (f = 0; f < V.n; f++)
 			if (V.map[f].a.kind != 'f' || V.map[f].a.itemsize != 4)
 				T.f4 = 0;
+		/* the rows are copied out as read: give their pages back
+		 * a megabyte at a time, not the default 16 a file */
+		for (f = 0; f < V.n; f++)
+			V.map[f].drop_min = (size_t)1 << 20;
 		shape[1] = V.d;
 		T.hlen = nsl_npy_format_header(T.head, sizeof(T.head),
 		    T.f4 ? "<f4" : "<f8", 0, shape, 2);
