@@ -39,8 +39,8 @@ with open("%s/q-%d-%d.jsonl" % (out, q, d), "w") as f:
         f.write(json.dumps({"id": i, "embedding": [float(v) for v in y[i]]}) + "\n")
 PY
 x="$out/x-$N-$D.npy" ids="$out/ids-$N.jsonl" qs="$out/q-$Q-$D.jsonl"
-# run NAME BIN CMD...: one timed run, "NAME wall_s peak_kb"
-run() {
+# timed NAME BIN CMD...: one timed run, "NAME wall_s peak_kb"
+timed() {
 	name=$1 bin=$2
 	shift 2
 	PATH="$bin:$PATH" /usr/bin/time -v "$@" 2>"$out/time" >/dev/null
@@ -62,10 +62,10 @@ i=0
 while [ $i -lt "$RUNS" ]; do
 	for b in before after; do
 		eval bin=\$$b
-		run "fit $b" "$bin" nsl-score -q --metric knn --index ivf \
+		timed "fit $b" "$bin" nsl-score -q --metric knn --index ivf \
 		    --lists "$LISTS" --nprobe 8 --vectors "$x" \
 		    --save-model "$out/m.jsonl" "$ids"
-		run "apply $b" "$bin" nsl-score -q --metric knn \
+		timed "apply $b" "$bin" nsl-score -q --metric knn \
 		    --model "$out/model-after.jsonl" "$qs"
 	done
 	i=$((i + 1))
