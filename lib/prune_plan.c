@@ -1149,7 +1149,7 @@ nsl_prune_plan_partition(const struct nsl_prune_plan *P,
 	struct nsl_rec rec;
 	uint64_t shape[2] = { 0, 0 };
 	size_t c, f;
-	int rc = -1;
+	int rc = -1, made_dir = 0;
 
 	if (P->p.strategy != NSL_PRUNE_DEDUP)
 		return nsl_err_set(err, NSL_EX_USAGE, "--partition: a %s plan "
@@ -1163,7 +1163,9 @@ nsl_prune_plan_partition(const struct nsl_prune_plan *P,
 	T.field = cluster_field;
 	if ((T.c = calloc(P->k, sizeof(*T.c))) == NULL)
 		return oom(err);
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0777) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
 		nsl_err_set(err, NSL_EX_IOERR, "%s: %s", dir, strerror(errno));
 		goto done;
 	}
@@ -1202,6 +1204,8 @@ done:
 		nsl_buf_release(&T.c[c].jl);
 		nsl_buf_release(&T.c[c].np);
 	}
+	if (rc < 0 && made_dir)
+		rmdir(dir);	/* empty now, unless others wrote there */
 	free(T.c);
 	nsl_buf_release(&T.path);
 	nsl_rec_release(&rec);

@@ -121,7 +121,7 @@ int nsl_prune_plan_apply(const struct nsl_prune_plan *,
  * get no file; dir is made if missing, other files in it are left.  An
  * index outside [0, k), a missing field or a row count that differs is
  * NSL_EX_DATAERR at the record's file and line, and a failed partition
- * removes the parts it wrote.  Memory: a 32 MB budget of buffers (64 MB
+ * removes the parts it wrote (and dir, if it made it).  Memory: a 32 MB budget of buffers (64 MB
  * at most as they grow), k small headers and 1 MB of each mapped .npy,
  * whatever n and d; one output file open at a time.
  */
