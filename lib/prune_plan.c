@@ -58,6 +58,8 @@ nsl_prune_plan_release(struct nsl_prune_plan *P)
 const char *
 nsl_prune_plan_check(const struct nsl_prune_job *J)
 {
+	if (J->nvectors > 0)	/* a plan reads scores, ids and groups */
+		return "--vectors: not with --save-plan";
 	if (J->p.strategy == NSL_PRUNE_DEDUP)
 		return "dedup has no plan: it keeps what --eps leaves";
 	/* a plan is thresholds on one number a record carries; the coreset

@@ -76,7 +76,8 @@ struct nsl_prune_plan {
 void nsl_prune_plan_init(struct nsl_prune_plan *);
 void nsl_prune_plan_release(struct nsl_prune_plan *);
 
-/* NULL if the job's strategy has a plan (not dedup), else a message. */
+/* NULL if the job's strategy has a plan (not dedup, no vectors), else a
+ * message. */
 const char *nsl_prune_plan_check(const struct nsl_prune_job *);
 
 /*
