@@ -166,3 +166,31 @@ partition_fails() {
 	nsl_fails_cleanly nsl-prune o 64 'vectors' --plan "$T/m.jsonl" \
 	    --eps 0.01 --vectors "$FIX/s0.npy" "$T/sc0.jsonl" "$T/sc1.jsonl"
 }
+
+@test "partition: 300 clusters under an open-file limit of 32 (no file kept open per cluster)" {
+	# a prototype model of 300 centres in 2 dimensions, and 900 records
+	# of clusters i mod 300 with a .npy row each (written here)
+	$PY - "$T" <<'PY'
+import sys
+import numpy as np
+t = sys.argv[1]
+k, n = 300, 900
+with open(t + "/m300.jsonl", "w") as f:
+    f.write('{"nsl":"score-model","metric":"prototype","d":2,"rows":%d,'
+            '"center":"mean","neighbours":10}\n' % k)
+    for c in range(k):
+        f.write('{"row":[%d,1]}\n' % c)
+with open(t + "/r300.jsonl", "w") as f:
+    for i in range(n):
+        f.write('{"id":%d,"cluster":%d}\n' % (i, i % k))
+np.save(t + "/r300.npy", np.arange(2 * n, dtype=np.float32).reshape(n, 2))
+PY
+	run bash -c 'ulimit -n 32 && nsl-prune --plan "$1/m300.jsonl" --partition "$1/p300" --vectors "$1/r300.npy" "$1/r300.jsonl"' _ "$T"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(ls "$T/p300" | grep -c 'jsonl$')" -eq 300 ]
+	# cluster 7: records 7, 307, 607, their rows (2i, 2i + 1)
+	[ "$(cat "$T/p300/7.jsonl")" = '{"id":7,"cluster":7}
+{"id":307,"cluster":7}
+{"id":607,"cluster":7}' ]
+	$PY -c 'import numpy as np, sys; a = np.load(sys.argv[1]); assert a.dtype == np.float32 and a.tolist() == [[14, 15], [614, 615], [1214, 1215]], a' "$T/p300/7.npy"
+}
