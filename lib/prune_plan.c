@@ -1101,7 +1101,8 @@ part_record(void *arg, const struct nsl_rec *rec, struct nsl_err *err)
 		return oom(err);
 	C->rows++;
 	T->pending += C->jl.len + C->np.len - before;
-	return T->pending > PART_BUFFER ? part_flush(T, err) : 0;
+	return T->pending > (T->P->part_budget ? T->P->part_budget :
+	    PART_BUFFER) ? part_flush(T, err) : 0;
 }
 
 /* Each .npy's header over the room kept for it, now that rows are known. */

@@ -71,6 +71,8 @@ struct nsl_prune_plan {
 	size_t ngroups;
 	struct nsl_prune_plan_group *g;
 	struct nsl_labels *groups;	/* with by: row g's group key */
+	size_t part_budget;	/* --partition's buffers in bytes before
+				 * they are written; 0: 32 MB */
 };
 
 void nsl_prune_plan_init(struct nsl_prune_plan *);
