@@ -61,21 +61,13 @@ CONF
 		"$SSHD" -f "$D/sshd-$h.conf" -E "$D/sshd-$h.log" ||
 			{ echo "sshd at $h:$port did not start" >"$D/skip"; return 0; }
 		echo "$port" >"$D/port-$h"
-		# one connection a host, shared by the jobs' ssh and rsync
-		# sessions (ControlMaster): a handshake is most of a job's time
-		printf '1/ssh -F /dev/null -o ControlMaster=auto -o ControlPath=%s/cm-%%C -o ControlPersist=60 -p %s -i %s -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=%s %s@%s\n' \
-		    "$D" "$port" "$D/id" "$D/known_hosts" "$(id -un)" "$h" >>"$D/hosts"
+		printf '1/ssh -F /dev/null -p %s -i %s -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=%s %s@%s\n' \
+		    "$port" "$D/id" "$D/known_hosts" "$(id -un)" "$h" >>"$D/hosts"
 	done
 }
 
 teardown_file() {
-	local p h
-	# the shared connections' masters end first
-	for h in 127.0.0.2 127.0.0.3; do
-		[ -e "$SSH_DIR/port-$h" ] && ssh -F /dev/null \
-		    -o ControlPath="$SSH_DIR/cm-%C" -p "$(cat "$SSH_DIR/port-$h")" \
-		    -O exit "$(id -un)@$h" 2>/dev/null
-	done
+	local p
 	for p in "$SSH_DIR"/sshd-*.pid; do
 		[ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
