@@ -61,20 +61,35 @@ nsl_ivf_check(size_t n, size_t lists, size_t nprobe, size_t k)
 	return NULL;
 }
 
-/* Rows by list, stable in row number; the copy and its norms. */
+/*
+ * Rows by list, stable in row number, and their norms.  x is copied, or
+ * with own (x is the caller's allocation, given to the index) permuted
+ * into list order where it lies: position p takes row row[p], following
+ * each cycle of the permutation with one row held aside, so the rows
+ * are held once.  A failure leaves x as it was.
+ */
 static int
-arrange(struct nsl_ivf *v, const double *x, const size_t *list,
+arrange(struct nsl_ivf *v, double *x, const size_t *list, int own,
     struct nsl_err *err)
 {
-	size_t n = v->n, d = v->d, L = v->lists, i, l, *fill;
+	size_t n = v->n, d = v->d, L = v->lists, i, l, p, *fill;
+	unsigned char *done = NULL;
+	double *tmp = NULL;
 
 	v->start = calloc(L + 1, sizeof(size_t));
 	v->row = malloc((n + 1) * sizeof(size_t));
-	v->x = malloc((n * d + 1) * sizeof(double));
+	v->x = own ? NULL : malloc((n * d + 1) * sizeof(double));
 	v->sq = malloc((n + 1) * sizeof(double));
 	fill = malloc((L + 1) * sizeof(size_t));
-	if (!v->start || !v->row || !v->x || !v->sq || !fill) {
+	if (own) {
+		done = calloc(n + 1, 1);
+		tmp = malloc((d + 1) * sizeof(double));
+	}
+	if (!v->start || !v->row || (!own && !v->x) || !v->sq || !fill ||
+	    (own && (!done || !tmp))) {
 		free(fill);
+		free(done);
+		free(tmp);
 		return oom(err);
 	}
 	for (i = 0; i < n; i++)
@@ -83,19 +98,36 @@ arrange(struct nsl_ivf *v, const double *x, const size_t *list,
 		v->start[l + 1] += v->start[l];
 	memcpy(fill, v->start, (L + 1) * sizeof(size_t));
 	for (i = 0; i < n; i++) {
-		size_t p = fill[list[i]]++;
-
+		p = fill[list[i]]++;
 		v->row[p] = i;
-		memcpy(v->x + p * d, x + i * d, d * sizeof(double));
+		if (!own)
+			memcpy(v->x + p * d, x + i * d, d * sizeof(double));
 	}
+	for (i = 0; own && i < n; i++) {
+		if (done[i] || v->row[i] == i)
+			continue;
+		/* the cycle through i: each position takes its row's */
+		memcpy(tmp, x + i * d, d * sizeof(double));
+		for (p = i; v->row[p] != i; p = v->row[p]) {
+			memcpy(x + p * d, x + v->row[p] * d,
+			    d * sizeof(double));
+			done[p] = 1;
+		}
+		memcpy(x + p * d, tmp, d * sizeof(double));
+		done[p] = 1;
+	}
+	if (own)
+		v->x = x;
 	free(fill);
+	free(done);
+	free(tmp);
 	nsl_vec_row_sqnorms(v->x, n, d, v->sq);
 	return 0;
 }
 
-int
-nsl_ivf_load(struct nsl_ivf *v, const double *x, size_t n, size_t d,
-    const double *centroids, size_t lists, const size_t *list,
+static int
+load(struct nsl_ivf *v, double *x, size_t n, size_t d,
+    const double *centroids, size_t lists, const size_t *list, int own,
     struct nsl_err *err)
 {
 	size_t i;
@@ -111,7 +143,9 @@ nsl_ivf_load(struct nsl_ivf *v, const double *x, size_t n, size_t d,
 	if ((v->centroids = malloc(lists * d * sizeof(double))) == NULL)
 		return oom(err);
 	memcpy(v->centroids, centroids, lists * d * sizeof(double));
-	if (arrange(v, x, list, err) < 0) {
+	if (arrange(v, x, list, own, err) < 0) {
+		if (own)
+			v->x = NULL;	/* still the caller's */
 		nsl_ivf_release(v);
 		return -1;
 	}
@@ -119,8 +153,26 @@ nsl_ivf_load(struct nsl_ivf *v, const double *x, size_t n, size_t d,
 }
 
 int
-nsl_ivf_build(struct nsl_ivf *v, const double *x, size_t n, size_t d,
-    size_t lists, uint64_t seed, struct nsl_err *err)
+nsl_ivf_load(struct nsl_ivf *v, const double *x, size_t n, size_t d,
+    const double *centroids, size_t lists, const size_t *list,
+    struct nsl_err *err)
+{
+	/* not written: own is 0 */
+	return load(v, (double *)(uintptr_t)x, n, d, centroids, lists, list,
+	    0, err);
+}
+
+int
+nsl_ivf_load_in(struct nsl_ivf *v, double *x, size_t n, size_t d,
+    const double *centroids, size_t lists, const size_t *list,
+    struct nsl_err *err)
+{
+	return load(v, x, n, d, centroids, lists, list, 1, err);
+}
+
+static int
+build(struct nsl_ivf *v, double *x, size_t n, size_t d, size_t lists,
+    uint64_t seed, int own, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
@@ -193,7 +245,7 @@ nsl_ivf_build(struct nsl_ivf *v, const double *x, size_t n, size_t d,
 	v->lists = lists;
 	v->centroids = cen;
 	cen = NULL;
-	if (arrange(v, x, list, err) < 0)
+	if (arrange(v, x, list, own, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -201,9 +253,36 @@ out:
 	free(sample);
 	free(cen);
 	free(list);
-	if (rc < 0)
+	if (rc < 0) {
+		if (own)
+			v->x = NULL;	/* still the caller's */
 		nsl_ivf_release(v);
+	}
 	return rc;
+}
+
+int
+nsl_ivf_build(struct nsl_ivf *v, const double *x, size_t n, size_t d,
+    size_t lists, uint64_t seed, struct nsl_err *err)
+{
+	/* not written: own is 0 */
+	return build(v, (double *)(uintptr_t)x, n, d, lists, seed, 0, err);
+}
+
+int
+nsl_ivf_build_in(struct nsl_ivf *v, double *x, size_t n, size_t d,
+    size_t lists, uint64_t seed, struct nsl_err *err)
+{
+	return build(v, x, n, d, lists, seed, 1, err);
+}
+
+void
+nsl_ivf_positions(const struct nsl_ivf *v, size_t *pos)
+{
+	size_t p;
+
+	for (p = 0; p < v->n; p++)
+		pos[v->row[p]] = p;
 }
 
 void

@@ -901,9 +901,6 @@ nsl_prune_set_release(struct nsl_prune_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int add_row(struct nsl_prune_set *, const double *, size_t,
-    struct nsl_err *);
-
 /* Read rec's vector onto the end of s->x. */
 static int
 add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
@@ -926,12 +923,11 @@ add_vector(struct nsl_prune_set *s, const struct nsl_rec *rec,
 		if (!isfinite(s->v[j]))
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
 			    "not a finite number at index %zu", field, j);
-	return add_row(s, s->v, len, err);
+	return nsl_prune_set_add_row(s, s->v, len, err);
 }
 
-/* v[0..len) onto the end of s->x (the record's, added next). */
-static int
-add_row(struct nsl_prune_set *s, const double *v, size_t len,
+int
+nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
     struct nsl_err *err)
 {
 	s->d = len;
@@ -1082,7 +1078,7 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		    row++) {
 			/* a .npy row stands for the vector field */
 			if ((J->nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
-			    row, err) != 0 || add_row(&set, V.v, V.d,
+			    row, err) != 0 || nsl_prune_set_add_row(&set, V.v, V.d,
 			    err) != 0)) || nsl_prune_set_add(&set, &rec, needs &
 			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
 			    needs & (NSL_PRUNE_NEEDS_VECTOR |

@@ -1,15 +1,22 @@
 /*
  * prune_plan.c - a selection plan over shards (see nsl/prune_plan.h).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsl/buf.h"
+#include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
+#include "nsl/npy.h"
 #include "nsl/prune.h"
 #include "nsl/prune_plan.h"
 #include "nsl/score.h"
@@ -51,6 +58,8 @@ nsl_prune_plan_release(struct nsl_prune_plan *P)
 const char *
 nsl_prune_plan_check(const struct nsl_prune_job *J)
 {
+	if (J->nvectors > 0)	/* a plan reads scores, ids and groups */
+		return "--vectors: not with --save-plan";
 	if (J->p.strategy == NSL_PRUNE_DEDUP)
 		return "dedup has no plan: it keeps what --eps leaves";
 	/* a plan is thresholds on one number a record carries; the coreset
@@ -154,7 +163,7 @@ record_score(const struct nsl_rec *rec, const char *field, double *s,
 }
 
 static char *
-dup(const char *s)
+strdup_or_null(const char *s)
 {
 	return s != NULL ? strdup(s) : NULL;
 }
@@ -300,9 +309,9 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 
 	nsl_prune_plan_init(P);
 	P->p = J->p;
-	P->score_field = dup(J->score_field);
-	P->id_field = dup(id_field);
-	P->by = dup(J->by);
+	P->score_field = strdup_or_null(J->score_field);
+	P->id_field = strdup_or_null(id_field);
+	P->by = strdup_or_null(J->by);
 	nsl_rec_init(&rec, 0);
 	if (P->score_field == NULL || P->id_field == NULL ||
 	    (J->by != NULL && (P->by == NULL || (P->groups =
@@ -785,18 +794,31 @@ plan_keeps(const struct nsl_prune_plan *P, const struct nsl_rec *rec,
 	return G->bin_keep[bin] > 0 && h <= G->bin_hash[bin];
 }
 
+/* The .npy rows must be as wide as the plan's centres. */
+static int
+check_width(const struct nsl_prune_plan *P, size_t d, const char *path,
+    struct nsl_err *err)
+{
+	if (d != P->d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "%s: rows of %zu "
+		    "numbers, the plan's centres have %zu", path, d, P->d);
+	return 0;
+}
+
 /* SemDeDup on the plan's centres: the records of paths at once. */
 static int
 apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
-    size_t npaths, const char *field, const char *output,
-    struct nsl_err *err)
+    size_t npaths, const char *field, const char *const *vectors,
+    size_t nvectors, const char *output, struct nsl_err *err)
 {
+	struct nsl_dataset_vectors V;
 	struct nsl_prune_set set;
 	struct nsl_spool *spool;
 	struct nsl_writer *w;
 	struct nsl_rec rec;
 	unsigned char *keep = NULL;
 	size_t *members = NULL, i, f;
+	uint64_t row;
 	int rc = -1, got;
 
 	if (!(P->p.eps >= 0 && P->p.eps <= 2))
@@ -808,18 +830,31 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 		return oom(err);
 	}
 	nsl_rec_init(&rec, 0);
+	memset(&V, 0, sizeof(V));
+	if (nvectors > 0 && (nsl_dataset_vectors_open(&V, vectors, nvectors,
+	    npaths, err) < 0 || check_width(P, V.d, vectors[0], err) < 0))
+		goto done;
 	for (f = 0; f < npaths; f++) {
 		if (nsl_spool_open(spool, paths[f], err))
 			goto done;
-		while ((got = nsl_spool_next(spool, &rec, err)) == 1)
-			if (nsl_prune_set_add(&set, &rec, NULL, field, NULL,
-			    err) != 0 || (set.d != P->d && nsl_err_set(err,
+		for (row = 0; (got = nsl_spool_next(spool, &rec, err)) == 1;
+		    row++) {
+			/* a .npy row stands for the vector field */
+			if ((nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
+			    row, err) != 0 || nsl_prune_set_add_row(&set, V.v,
+			    V.d, err) != 0)) || nsl_prune_set_add(&set, &rec,
+			    NULL, nvectors > 0 ? NULL : field, NULL, err) != 0 ||
+			    (nvectors == 0 && set.d != P->d && nsl_err_set(err,
 			    NSL_EX_DATAERR, "field \"%s\": %zu numbers, the "
 			    "plan's centres have %zu", field, set.d, P->d))) {
 				nsl_spool_locate(spool, err);
 				goto done;
 			}
-		if (got < 0)
+			if (nvectors > 0)
+				nsl_npy_map_drop(&V.map[f], row);
+		}
+		if (got < 0 || (nvectors > 0 && nsl_dataset_vectors_end(&V,
+		    f, row, paths[f], err) < 0))
 			goto done;
 	}
 	keep = calloc(set.n + 1, 1);
@@ -849,13 +884,15 @@ done:
 	nsl_rec_release(&rec);
 	nsl_prune_set_release(&set);
 	nsl_spool_free(spool);
+	nsl_dataset_vectors_close(&V);
 	return rc;
 }
 
 int
 nsl_prune_plan_apply(const struct nsl_prune_plan *P,
     const char *const *paths, size_t npaths, const char *field,
-    const char *output, struct nsl_err *err)
+    const char *const *vectors, size_t nvectors, const char *output,
+    struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
 	struct nsl_buf b = NSL_BUF_INIT;
@@ -869,7 +906,11 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
 		npaths = 1;
 	}
 	if (P->p.strategy == NSL_PRUNE_DEDUP)
-		return apply_dedup(P, paths, npaths, field, output, err);
+		return apply_dedup(P, paths, npaths, field, vectors, nvectors,
+		    output, err);
+	if (nvectors > 0)
+		return nsl_err_set(err, NSL_EX_USAGE, "--vectors: a %s plan "
+		    "reads no vectors", nsl_prune_strategy_name(P->p.strategy));
 	if ((w = nsl_writer_open(output, err)) == NULL)
 		return -1;
 	nsl_rec_init(&rec, 0);
@@ -906,4 +947,271 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Partition: each cluster's bytes wait in its own buffers; when all the
+ * buffers together pass PART_BUFFER bytes, each cluster's files are
+ * opened for appending, written and closed in turn, so one file at most
+ * is open whatever k (k = 1000 clusters would want 2000 open files, past
+ * the usual limit of 1024).  A .npy's header holds its row count, so
+ * its room is written first and the header last: numpy pads the count
+ * to a fixed width (so an array can grow in place), the header's length
+ * does not depend on it.
+ */
+#define PART_BUFFER ((size_t)32 << 20)
+
+struct part_cluster {
+	struct nsl_buf jl, np;	/* bytes not yet written */
+	uint64_t rows;
+	int made;		/* its files exist (made by this run) */
+};
+
+struct part {
+	const struct nsl_prune_plan *P;
+	const char *dir, *field;
+	struct nsl_dataset_vectors *V;	/* NULL: no .npy */
+	struct part_cluster *c;
+	size_t pending;		/* bytes in the buffers */
+	int f4;			/* rows written as float32 */
+	size_t hlen;		/* the .npy header's length */
+	char head[256];
+	struct nsl_buf path;
+};
+
+static const char *
+part_path(struct part *T, size_t c, const char *ext)
+{
+	nsl_buf_reset(&T->path);
+	nsl_buf_addf(&T->path, "%s/%zu.%s", T->dir, c, ext);
+	return nsl_buf_failed(&T->path) ? NULL : T->path.data;
+}
+
+/* Append b (and, first of all, head) to dir/c.ext; b is emptied. */
+static int
+part_append(struct part *T, size_t c, const char *ext, struct nsl_buf *b,
+    const char *head, size_t hlen, struct nsl_err *err)
+{
+	const char *path = part_path(T, c, ext);
+	size_t off = 0, n;
+	ssize_t k;
+	int fd;
+
+	if (path == NULL)
+		return oom(err);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND |
+	    (T->c[c].made ? 0 : O_TRUNC), 0666);
+	if (fd < 0)
+		goto fail;
+	for (; head != NULL && off < hlen; off += (size_t)k)
+		if ((k = write(fd, head + off, hlen - off)) < 0)
+			goto fail;
+	for (off = 0; off < b->len; off += (size_t)k)
+		if ((k = write(fd, b->data + off, b->len - off)) < 0)
+			goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	n = b->len;
+	T->pending -= n;
+	nsl_buf_release(b);	/* its room too: k buffers grown once each
+				 * would hold twice the budget */
+	return 0;
+fail:
+	nsl_err_set(err, NSL_EX_IOERR, "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int
+part_flush(struct part *T, struct nsl_err *err)
+{
+	size_t c;
+
+	for (c = 0; c < T->P->k; c++) {
+		struct part_cluster *C = &T->c[c];
+		int first = !C->made;
+
+		if (C->jl.len == 0)
+			continue;
+		if (part_append(T, c, "jsonl", &C->jl, NULL, 0, err) < 0 ||
+		    (T->V != NULL && part_append(T, c, "npy", &C->np,
+		    first ? T->head : NULL, T->hlen, err) < 0)) {
+			C->made = 1;	/* removed after the failure */
+			return -1;
+		}
+		C->made = 1;
+	}
+	return 0;
+}
+
+/* Row v[0..d) as little-endian float32 or float64 bytes onto b. */
+static void
+part_row(struct nsl_buf *b, const double *v, size_t d, int f4)
+{
+	unsigned char o[8];
+	size_t j;
+	int i;
+
+	for (j = 0; j < d; j++) {
+		if (f4) {
+			float f = (float)v[j];
+			uint32_t u;
+
+			memcpy(&u, &f, 4);
+			for (i = 0; i < 4; i++)
+				o[i] = (unsigned char)(u >> (8 * i));
+			nsl_buf_add(b, o, 4);
+		} else {
+			uint64_t u;
+
+			memcpy(&u, &v[j], 8);
+			for (i = 0; i < 8; i++)
+				o[i] = (unsigned char)(u >> (8 * i));
+			nsl_buf_add(b, o, 8);
+		}
+	}
+}
+
+static int
+part_record(void *arg, const struct nsl_rec *rec, struct nsl_err *err)
+{
+	struct part *T = arg;
+	struct part_cluster *C;
+	size_t c, before;
+
+	if (nsl_rec_count(rec, T->field, &c, err) < 0)
+		return -1;
+	if (c >= T->P->k)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": cluster "
+		    "%zu, but the plan has %zu centres (0 to %zu)", T->field, c,
+		    T->P->k, T->P->k - 1);
+	C = &T->c[c];
+	before = C->jl.len + C->np.len;
+	nsl_buf_add(&C->jl, rec->line, rec->len);
+	nsl_buf_addc(&C->jl, '\n');
+	if (T->V != NULL) {
+		if (nsl_dataset_vectors_get(T->V, err) < 0)
+			return -1;
+		part_row(&C->np, T->V->v, T->V->d, T->f4);
+	}
+	if (nsl_buf_failed(&C->jl) || nsl_buf_failed(&C->np))
+		return oom(err);
+	C->rows++;
+	T->pending += C->jl.len + C->np.len - before;
+	return T->pending > (T->P->part_budget ? T->P->part_budget :
+	    PART_BUFFER) ? part_flush(T, err) : 0;
+}
+
+/* Each .npy's header over the room kept for it, now that rows are known. */
+static int
+part_headers(struct part *T, struct nsl_err *err)
+{
+	const char *descr = T->f4 ? "<f4" : "<f8", *path;
+	uint64_t shape[2];
+	size_t c, n;
+	int fd;
+
+	shape[1] = T->V->d;
+	for (c = 0; c < T->P->k; c++) {
+		if (!T->c[c].made)
+			continue;
+		shape[0] = T->c[c].rows;
+		n = nsl_npy_format_header(T->head, sizeof(T->head), descr, 0,
+		    shape, 2);
+		if (n != T->hlen)
+			return nsl_err_set(err, NSL_EX_SOFTWARE, "the .npy "
+			    "header grew from %zu to %zu bytes", T->hlen, n);
+		if ((path = part_path(T, c, "npy")) == NULL)
+			return oom(err);
+		if ((fd = open(path, O_WRONLY)) < 0 ||
+		    pwrite(fd, T->head, n, 0) != (ssize_t)n) {
+			nsl_err_set(err, NSL_EX_IOERR, "%s: %s", path,
+			    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		if (close(fd) != 0)
+			return nsl_err_set(err, NSL_EX_IOERR, "%s: %s", path,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+int
+nsl_prune_plan_partition(const struct nsl_prune_plan *P,
+    const char *const *paths, size_t npaths, const char *cluster_field,
+    const char *const *vectors, size_t nvectors, const char *dir,
+    struct nsl_err *err)
+{
+	struct nsl_dataset_vectors V;
+	struct part T;
+	struct nsl_rec rec;
+	uint64_t shape[2] = { 0, 0 };
+	size_t c, f;
+	int rc = -1, made_dir = 0;
+
+	if (P->p.strategy != NSL_PRUNE_DEDUP)
+		return nsl_err_set(err, NSL_EX_USAGE, "--partition: a %s plan "
+		    "has no clusters (a prototype model has)",
+		    nsl_prune_strategy_name(P->p.strategy));
+	memset(&T, 0, sizeof(T));
+	memset(&V, 0, sizeof(V));
+	nsl_rec_init(&rec, 0);
+	T.P = P;
+	T.dir = dir;
+	T.field = cluster_field;
+	if ((T.c = calloc(P->k, sizeof(*T.c))) == NULL)
+		return oom(err);
+	if (mkdir(dir, 0777) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
+		nsl_err_set(err, NSL_EX_IOERR, "%s: %s", dir, strerror(errno));
+		goto done;
+	}
+	if (nvectors > 0) {
+		if (nsl_dataset_vectors_open(&V, vectors, nvectors, npaths,
+		    err) < 0 || check_width(P, V.d, vectors[0], err) < 0)
+			goto done;
+		/* float32 stays float32 (exactly); anything else is float64 */
+		T.f4 = 1;
+		for (f = 0; f < V.n; f++)
+			if (V.map[f].a.kind != 'f' || V.map[f].a.itemsize != 4)
+				T.f4 = 0;
+		/* the rows are copied out as read: give their pages back
+		 * a megabyte at a time, not the default 16 a file */
+		for (f = 0; f < V.n; f++)
+			V.map[f].drop_min = (size_t)1 << 20;
+		shape[1] = V.d;
+		T.hlen = nsl_npy_format_header(T.head, sizeof(T.head),
+		    T.f4 ? "<f4" : "<f8", 0, shape, 2);
+		T.V = &V;
+	}
+	if (nsl_dataset_each(paths, npaths, T.V, &rec, part_record, &T,
+	    err) < 0 || part_flush(&T, err) < 0 ||
+	    (T.V != NULL && part_headers(&T, err) < 0))
+		goto done;
+	rc = 0;
+done:
+	for (c = 0; c < P->k; c++) {
+		/* a failed partition leaves no part behind */
+		if (rc < 0 && T.c[c].made) {
+			if (part_path(&T, c, "jsonl") != NULL)
+				unlink(T.path.data);
+			if (T.V != NULL && part_path(&T, c, "npy") != NULL)
+				unlink(T.path.data);
+		}
+		nsl_buf_release(&T.c[c].jl);
+		nsl_buf_release(&T.c[c].np);
+	}
+	if (rc < 0 && made_dir)
+		rmdir(dir);	/* empty now, unless others wrote there */
+	free(T.c);
+	nsl_buf_release(&T.path);
+	nsl_rec_release(&rec);
+	nsl_dataset_vectors_close(&V);
+	return rc;
 }

@@ -507,7 +507,12 @@ fit_ivf(struct nsl_score_model *M, const struct nsl_score_job *J,
 	if ((M->ivf = malloc(sizeof(*M->ivf))) == NULL)
 		return oom(err);
 	M->nprobe = nprobe;
-	return nsl_ivf_build(M->ivf, M->x, M->rows, M->d, L, J->seed, err);
+	/* the index takes the rows: held once, in list order */
+	if (nsl_ivf_build_in(M->ivf, M->x, M->rows, M->d, L, J->seed,
+	    err) < 0)
+		return -1;
+	M->x = NULL;
+	return 0;
 }
 
 static int
@@ -620,7 +625,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	    nsl_labels_names(M->classes) : NULL;
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_obj o;
-	size_t r, *list = NULL;
+	size_t r, *list = NULL, *pos = NULL;
 	int rc;
 
 	nsl_obj_begin(&o, &b);
@@ -643,11 +648,16 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		nsl_obj_integer(&o, (long long)M->ivf->lists);
 		nsl_obj_key(&o, "nprobe");
 		nsl_obj_integer(&o, (long long)M->nprobe);
-		if ((list = malloc(M->rows * sizeof(*list))) == NULL) {
+		list = malloc(M->rows * sizeof(*list));
+		pos = malloc(M->rows * sizeof(*pos));
+		if (list == NULL || pos == NULL) {
+			free(list);
+			free(pos);
 			nsl_buf_release(&b);
 			return oom(err);
 		}
 		nsl_ivf_lists(M->ivf, list);
+		nsl_ivf_positions(M->ivf, pos);
 	}
 	nsl_obj_end(&o);
 	for (r = 0; M->ivf != NULL && r < M->ivf->lists; r++) {
@@ -667,12 +677,14 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 			nsl_obj_integer(&o, (long long)list[r]);
 		}
 		nsl_obj_key(&o, "row");
-		nsl_obj_vector(&o, M->x + r * M->d, M->d);
+		nsl_obj_vector(&o, pos != NULL ? M->ivf->x + pos[r] * M->d :
+		    M->x + r * M->d, M->d);
 		nsl_obj_end(&o);
 	}
 	rc = nsl_writer_write(w, b.data, b.len, err);
 	nsl_buf_release(&b);
 	free(list);
+	free(pos);
 	return rc;
 }
 
@@ -837,13 +849,17 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		goto out;
 	}
+	/* the index takes the rows: held once, in list order */
 	if (L > 0 && ((M->ivf = malloc(sizeof(*M->ivf))) == NULL ||
-	    nsl_ivf_load(M->ivf, M->x, M->rows, M->d, cen, L, list, err) < 0)) {
+	    nsl_ivf_load_in(M->ivf, M->x, M->rows, M->d, cen, L, list,
+	    err) < 0)) {
 		if (M->ivf == NULL)
 			oom(err);
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		goto out;
 	}
+	if (L > 0)
+		M->x = NULL;
 	rc = 0;
 	goto out;
 place:

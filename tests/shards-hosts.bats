@@ -119,3 +119,33 @@ teardown_file() {
 			fail "files left on $h: $(find "$SSH_DIR/work-$h")"
 	done
 }
+
+@test "shards.mk VECTORS= dedup over two ssh hosts: the .npy rows travel with their jobs, the bytes of the one-host run" {
+	require_prog /usr/sbin/sshd openssh-server
+	require_prog ssh openssh-client
+	require_prog rsync rsync
+	require_prog parallel parallel
+	require_prog make make
+	[ ! -e "$SSH_DIR/skip" ] || skip "$(cat "$SSH_DIR/skip")"
+	[ -s "$SSH_DIR/port-127.0.0.3" ] || skip "sshd on loopback did not start"
+	T=$BATS_TEST_TMPDIR
+	cd "$T"
+	F=$TESTS_DIR/fixtures/prune-npy
+	# one shard and two clusters: three jobs on the hosts, each a few
+	# ssh sessions (the time of this test); each job reads a .npy
+	mk() {
+		make -s -f "$MK" SHARDS="$F/s0.jsonl" VECTORS="$F/s0.npy" \
+		    STRATEGY=dedup K=2 SEED=3 \
+		    EPS=0.01 JOBS=2 "$@" >/dev/null
+	}
+	mk OUT=local
+	mk OUT=hosts SSHLOGINFILE="$SSH_DIR/hosts"
+	for f in model.jsonl scored parts kept pruned; do
+		diff -r "local/$f" "hosts/$f"
+	done
+	[ "$(ls hosts/parts | grep -c 'npy$')" -eq 2 ]
+	# near-duplicates dropped: fewer than the shard's 40 records kept
+	[ "$(wc -l <hosts/pruned/s0.jsonl)" -lt 40 ]
+	[ -z "$(find "$SSH_DIR"/work-* -name '*.npy')" ] ||
+		fail "files left on the hosts: $(find "$SSH_DIR"/work-*)"
+}

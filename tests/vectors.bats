@@ -186,7 +186,7 @@ np.save("'"$T"'/w.npy", np.zeros((120, 3)))'
 @test "nsl-prune --vectors: a strategy of scores, a plan, a count that differs" {
 	nsl_fails_cleanly nsl-prune out.jsonl 64 'hard reads no vectors' \
 	    --strategy hard --keep 3 --vectors "$T/e.npy" "$T/ids.jsonl"
-	nsl_fails_cleanly nsl-prune out.jsonl 64 'not with --plan' \
+	nsl_fails_cleanly nsl-prune out.jsonl 64 'not with --save-plan' \
 	    --strategy dedup --eps 0.3 --k 3 --vectors "$T/e.npy" \
 	    --save-plan "$T/p" "$T/ids.jsonl"
 	head -5 "$T/ids.jsonl" >"$T/five.jsonl"

@@ -16,7 +16,8 @@
 #include "nsl/prune_plan.h"
 
 static struct nsl_prune_job job = { .score_field = "score" };
-static const char *save_plan, *plan_path, *id_field = "id";
+static const char *save_plan, *plan_path, *id_field = "id", *partition;
+static const char *cluster_field = "cluster";
 static struct nsl_strlist vectors;
 static int strategy, report, list;
 static const char *strategy_names[16];
@@ -59,11 +60,15 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "plan", &plan_path, "FILE",
 	    "keep the records a saved plan selects, one shard at a time",
 	    .excl = 2),
+	NSL_OPT_STRING(0, "partition", &partition, "DIR", "with a dedup "
+	    "--plan: records (and --vectors rows) by cluster into DIR/C.*"),
+	NSL_OPT_STRING(0, "cluster-field", &cluster_field, "NAME",
+	    "with --partition: the cluster index"),
 	NSL_OPT_STRING(0, "id-field", &id_field, "NAME",
 	    "with --save-plan: the unique record id"),
 	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...",
-	    "dedup and the coresets: the vectors from .npy files, one beside "
-	    "each input in order (row i: its record i)"),
+	    "dedup (also by --plan) and the coresets: the vectors from .npy "
+	    "files, one beside each input in order (row i: its record i)"),
 	NSL_OPT_FLAG(0, "report", &report,
 	    "print kept counts and score ranges to stderr"),
 	NSL_OPT_END()
@@ -101,7 +106,8 @@ main(int argc, char **argv)
 	struct nsl_cli cli;
 	struct nsl_err err;
 	char prefix[64];
-	const char *why;
+	const char *why, *const *in;
+	size_t nin;
 	int i, have_keep;
 
 	for (i = 0; (s = nsl_prune_strategy_get(i)) != NULL; i++)
@@ -109,28 +115,35 @@ main(int argc, char **argv)
 	nsl_prune_params_init(&job.p);
 	nsl_err_clear(&err);
 	nsl_cli_parse(&cli, &tool, opts, argc, argv);
+	in = (const char *const *)argv + cli.optind;
+	nin = (size_t)(argc - cli.optind);
 	if (list) {
 		for (i = 0; (s = nsl_prune_strategy_get(i)) != NULL; i++)
 			printf("%s\t%s\n", s->name, s->help);
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
-	if (vectors.n > 0 && (plan_path != NULL || save_plan != NULL))
-		nsl_usage_error("--vectors: not with --plan or --save-plan");
+	if (partition != NULL && (plan_path == NULL ||
+	    cli.common.output != NULL))
+		nsl_usage_error("--partition: with --plan, and no -o");
 	if (plan_path != NULL) {
 		struct nsl_prune_plan plan;
 
 		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0)
 			nsl_die_err(&err);
 		plan.p.eps = job.p.eps;	/* dedup's, from the command line */
-		if (nsl_prune_plan_apply(&plan, (const char *const *)argv +
-		    cli.optind, (size_t)(argc - cli.optind), cli.common.field,
-		    cli.common.output, &err) < 0)
+		if ((partition != NULL ? nsl_prune_plan_partition(&plan, in,
+		    nin, cluster_field, (const char *const *)vectors.v,
+		    vectors.n, partition, &err) : nsl_prune_plan_apply(&plan,
+		    in, nin, cli.common.field, (const char *const *)vectors.v,
+		    vectors.n, cli.common.output, &err)) < 0)
 			nsl_die_err(&err);
 		nsl_prune_plan_release(&plan);
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
+	job.vectors = (const char *const *)vectors.v;
+	job.nvectors = vectors.n;
 	job.p.strategy = (enum nsl_prune_strategy)strategy;
 	job.p.seed = cli.common.seed;
 	job.p.by_count = nsl_cli_given(&cli, "keep") > 0;
@@ -147,8 +160,6 @@ main(int argc, char **argv)
 	    (why = nsl_prune_plan_check(&job)) != NULL))
 		nsl_usage_error("%s", why);
 	job.field = cli.common.field;
-	job.vectors = (const char *const *)vectors.v;
-	job.nvectors = vectors.n;
 	job.output = cli.common.output;
 	job.allow_nonfinite = cli.common.allow_nonfinite;
 	snprintf(prefix, sizeof(prefix), "%s: ", nsl_progname());
@@ -156,9 +167,8 @@ main(int argc, char **argv)
 	if (save_plan != NULL) {
 		struct nsl_prune_plan plan;
 
-		if (nsl_prune_plan_build(&plan, &job, id_field,
-		    (const char *const *)argv + cli.optind,
-		    (size_t)(argc - cli.optind), &err) < 0 ||
+		if (nsl_prune_plan_build(&plan, &job, id_field, in, nin,
+		    &err) < 0 ||
 		    nsl_prune_plan_write(&plan, save_plan, &err) < 0)
 			nsl_die_err(&err);
 		nsl_prune_plan_release(&plan);
@@ -168,8 +178,7 @@ main(int argc, char **argv)
 	nsl_progress_start(&meter, "records", 0, cli.common.quiet);
 	job.progress = progress;
 	job.progress_arg = &meter;
-	if (nsl_prune_files(&job, (const char *const *)argv + cli.optind,
-	    (size_t)(argc - cli.optind), report ? &text : NULL, &err) != 0)
+	if (nsl_prune_files(&job, in, nin, report ? &text : NULL, &err) != 0)
 		nsl_die_err(&err);
 	if (text.len > 0)
 		fputs(text.data, stderr);

@@ -9,8 +9,10 @@
  *    row number, and every row is in the list of its nearest centroid by
  *    the exact squared distance, ties to the lower list (the rule of
  *    nsl_kmeans_assign());
- *  - x holds the rows in that list order (n x d, a copy) and sq their
- *    squared norms, so a list is one contiguous block for the products.
+ *  - x holds the rows in that list order (n x d: a copy, or with the
+ *    _in calls the caller's own array, permuted in place) and sq their
+ *    squared norms, so a list is one contiguous block for the products;
+ *    row r of the input is x + pos[r] d (nsl_ivf_positions).
  *
  * Search (nsl_ivf_search): a query's distance to every centroid is
  * computed exactly and the nprobe nearest lists are scanned (ties of
@@ -24,7 +26,8 @@
  * is exhaustive.  The result depends only on the inputs, never on the
  * number of threads.
  *
- * Memory: build: the copy (n x d numbers), the centroids (lists x d),
+ * Memory: build: the copy (n x d numbers; none with _in), the
+ * centroids (lists x d),
  * 2 n row numbers, the k-means sample (min(n, 256 lists) x d) and its
  * work space; search: per thread b (4096 + d + 2 k + nprobe) + 3 lists
  * numbers, b = min(m, 256) queries a block.
@@ -89,6 +92,23 @@ int nsl_ivf_build(struct nsl_ivf *, const double *x, size_t n, size_t d,
 int nsl_ivf_load(struct nsl_ivf *, const double *x, size_t n, size_t d,
     const double *centroids, size_t lists, const size_t *list,
     struct nsl_err *err);
+
+/*
+ * The same two, on x given to the index (not copied): x, the caller's
+ * malloc'd rows in row order, becomes the index's x, permuted into list
+ * order in place (one row and n bytes of work space), so a holder of
+ * the rows keeps them once.  After a success x belongs to the index
+ * (nsl_ivf_release frees it) and is no longer in row order; after a
+ * failure it is untouched and still the caller's.
+ */
+int nsl_ivf_build_in(struct nsl_ivf *, double *x, size_t n, size_t d,
+    size_t lists, uint64_t seed, struct nsl_err *err);
+int nsl_ivf_load_in(struct nsl_ivf *, double *x, size_t n, size_t d,
+    const double *centroids, size_t lists, const size_t *list,
+    struct nsl_err *err);
+
+/* Each reference row's place in x into pos[0 .. n): row r at pos[r]. */
+void nsl_ivf_positions(const struct nsl_ivf *, size_t *pos);
 
 /* Each reference row's list into list[0 .. n). */
 void nsl_ivf_lists(const struct nsl_ivf *, size_t *list);

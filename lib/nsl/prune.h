@@ -242,6 +242,15 @@ int nsl_prune_set_add(struct nsl_prune_set *, const struct nsl_rec *rec,
     const char *score_field, const char *vec_field, const char *by,
     struct nsl_err *err);
 
+/*
+ * The vector of the record added next, from elsewhere than its fields
+ * (a .npy row): v[0..len) onto the end of x, copied.  Call it before
+ * nsl_prune_set_add with no vec_field.  Returns 0, or -1 if out of
+ * memory.
+ */
+int nsl_prune_set_add_row(struct nsl_prune_set *, const double *v,
+    size_t len, struct nsl_err *err);
+
 /* Number the groups by rank.  Returns 0, or -1 with err set. */
 int nsl_prune_set_finish(struct nsl_prune_set *, struct nsl_err *err);
 

@@ -71,12 +71,15 @@ struct nsl_prune_plan {
 	size_t ngroups;
 	struct nsl_prune_plan_group *g;
 	struct nsl_labels *groups;	/* with by: row g's group key */
+	size_t part_budget;	/* --partition's buffers in bytes before
+				 * they are written; 0: 32 MB */
 };
 
 void nsl_prune_plan_init(struct nsl_prune_plan *);
 void nsl_prune_plan_release(struct nsl_prune_plan *);
 
-/* NULL if the job's strategy has a plan (not dedup), else a message. */
+/* NULL if the job's strategy has a plan (not dedup, no vectors), else a
+ * message. */
 const char *nsl_prune_plan_check(const struct nsl_prune_job *);
 
 /*
@@ -98,12 +101,36 @@ int nsl_prune_plan_read(struct nsl_prune_plan *, const char *path,
  * The second pass, per shard: write the lines of the records of paths
  * that the plan keeps, unchanged and in input order, to output (NULL:
  * standard output).  A record of a group the plan does not know is an
- * error.  A dedup plan reads the vectors of field (memory: the records'
- * n x d numbers, as nsl-prune's dedup) and drops near-duplicates by
- * P->p.eps within each cluster of its centres (set eps before the call).
+ * error.  A dedup plan reads the vectors of field, or with nvectors > 0
+ * the rows of vectors[f] for the records of paths[f] (nsl/dataset.h:
+ * counts and widths checked), (memory: the records' n x d numbers, 8 n d
+ * bytes, as nsl-prune's dedup) and drops near-duplicates by P->p.eps
+ * within each cluster of its centres (set eps before the call).  Other
+ * plans read no vectors: nvectors > 0 is NSL_EX_USAGE.
  */
 int nsl_prune_plan_apply(const struct nsl_prune_plan *,
     const char *const *paths, size_t npaths, const char *field,
-    const char *output, struct nsl_err *err);
+    const char *const *vectors, size_t nvectors, const char *output,
+    struct nsl_err *err);
+
+/*
+ * SemDeDup at scale, the step between scoring and the per-cluster
+ * dedup: the records of paths (each with its cluster index in
+ * cluster_field, as nsl-score --model with this plan's model wrote it)
+ * split by cluster into dir/C.jsonl, their lines unchanged, and with
+ * nvectors > 0 their .npy rows (vectors[f] beside paths[f]) into
+ * dir/C.npy, rows in the order of the records: float32 when every input
+ * is float32 (values unchanged), else float64.  Clusters with no record
+ * get no file; dir is made if missing, other files in it are left.  An
+ * index outside [0, k), a missing field or a row count that differs is
+ * NSL_EX_DATAERR at the record's file and line, and a failed partition
+ * removes the parts it wrote (and dir, if it made it).  Memory: a 32 MB budget of buffers (64 MB
+ * at most as they grow), k small headers and 1 MB of each mapped .npy,
+ * whatever n and d; one output file open at a time.
+ */
+int nsl_prune_plan_partition(const struct nsl_prune_plan *,
+    const char *const *paths, size_t npaths, const char *cluster_field,
+    const char *const *vectors, size_t nvectors, const char *dir,
+    struct nsl_err *err);
 
 #endif

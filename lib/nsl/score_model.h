@@ -18,7 +18,8 @@
  *
  * Invariants of struct nsl_score_model after a fit or a read: metric is
  * one of the three; rows >= 1 and d >= 1; x holds rows x d finite
- * numbers; for class-prototype, classes numbers the rows (row r is the
+ * numbers (a knn model with an index: x is NULL and the index's x holds
+ * the rows, in its list order); for class-prototype, classes numbers the rows (row r is the
  * class whose canonical label text is nsl_labels_names(classes)[r]).
  *
  * The model file (JSONL, write/parse pair below): a header
@@ -39,7 +40,8 @@
  * depend on the order or the split of the shards; class-prototype's mean
  * streams (classes x d); knn with an index adds the index (rows x d
  * numbers, 2 rows row numbers, L x d centroids, the k-means on min(rows,
- * 256 L) rows).  Apply: the model (rows x d, twice with an index) and one
+ * 256 L) rows; the rows are the index's, held once).  Apply: the model
+ * (rows x d numbers; with an index, rows x d + 2 rows + L x d) and one
  * record.
  */
 #ifndef NSL_SCORE_MODEL_H
@@ -58,7 +60,8 @@ struct nsl_writer;
 struct nsl_score_model {
 	int metric;		/* enum nsl_score_metric: a whole-set one */
 	size_t d, rows;
-	double *x;		/* rows x d, owned */
+	double *x;		/* rows x d, owned; NULL with ivf, whose
+				 * x holds the rows (in list order) */
 	struct nsl_labels *classes;	/* class-prototype only, owned */
 	int median;		/* class-prototype: the centre is a median */
 	size_t neighbours;	/* knn */

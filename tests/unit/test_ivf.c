@@ -302,12 +302,86 @@ test_check(void)
 	UNIT_CHECK(nsl_ivf_check(10, 2, 1, 10) != NULL, "check: k >= n");
 }
 
+/*
+ * The _in calls give the rows to the index (held once): the same lists,
+ * the same list-ordered rows bit for bit, the same neighbours as the
+ * copying calls, and nsl_ivf_positions finds every input row; the lists
+ * are stable in row number so the permutation has long cycles and fixed
+ * points both.
+ */
+static void
+test_in_place(void)
+{
+	size_t n = 700, d = 5, L = 9, m = 40, k = 6, r, *pos, *list;
+	size_t *ia, *ib;
+	double *x = clustered(n, d, 21), *own, *da, *db;
+	struct nsl_ivf a, b, c;
+	struct nsl_err err;
+	int same = 1;
+
+	own = malloc(n * d * sizeof(double));
+	memcpy(own, x, n * d * sizeof(double));
+	pos = malloc(n * sizeof(size_t));
+	list = malloc(n * sizeof(size_t));
+	da = malloc(m * k * sizeof(double));
+	db = malloc(m * k * sizeof(double));
+	ia = malloc(m * k * sizeof(size_t));
+	ib = malloc(m * k * sizeof(size_t));
+	UNIT_CHECK(nsl_ivf_build(&a, x, n, d, L, 4, &err) == 0 &&
+	    nsl_ivf_build_in(&b, own, n, d, L, 4, &err) == 0,
+	    "build_in: built");
+	UNIT_CHECK(b.x == own, "build_in: the index holds the given rows");
+	UNIT_CHECK(memcmp(a.x, b.x, n * d * sizeof(double)) == 0 &&
+	    memcmp(a.row, b.row, n * sizeof(size_t)) == 0 &&
+	    memcmp(a.start, b.start, (L + 1) * sizeof(size_t)) == 0 &&
+	    memcmp(a.sq, b.sq, n * sizeof(double)) == 0,
+	    "build_in: the copy's lists, rows and norms, bit for bit");
+	nsl_ivf_positions(&b, pos);
+	for (r = 0; r < n; r++)
+		if (memcmp(b.x + pos[r] * d, x + r * d, d * sizeof(double)))
+			same = 0;
+	UNIT_CHECK(same, "positions: row r of the input at pos[r]");
+	UNIT_CHECK(nsl_ivf_search(&a, x, m, 3, k, NSL_IVF_SKIP_COPY, da, ia,
+	    &err) == 0 && nsl_ivf_search(&b, x, m, 3, k, NSL_IVF_SKIP_COPY,
+	    db, ib, &err) == 0 && memcmp(da, db, m * k * sizeof(double)) == 0 &&
+	    memcmp(ia, ib, m * k * sizeof(size_t)) == 0,
+	    "build_in: the same neighbours and distances");
+	/* load_in from the lists and centroids, as a saved model does */
+	nsl_ivf_lists(&a, list);
+	own = malloc(n * d * sizeof(double));
+	memcpy(own, x, n * d * sizeof(double));
+	UNIT_CHECK(nsl_ivf_load_in(&c, own, n, d, a.centroids, L, list,
+	    &err) == 0 && c.x == own && memcmp(a.x, c.x, n * d *
+	    sizeof(double)) == 0 && memcmp(a.row, c.row, n *
+	    sizeof(size_t)) == 0, "load_in: the built index, rows held once");
+	nsl_ivf_release(&c);
+	/* a bad list leaves the rows the caller's, unchanged */
+	own = malloc(n * d * sizeof(double));
+	memcpy(own, x, n * d * sizeof(double));
+	list[3] = L;
+	UNIT_CHECK(nsl_ivf_load_in(&c, own, n, d, a.centroids, L, list,
+	    &err) < 0 && err.code == NSL_EX_DATAERR &&
+	    memcmp(own, x, n * d * sizeof(double)) == 0,
+	    "load_in: refused, the rows untouched");
+	free(own);
+	nsl_ivf_release(&a);
+	nsl_ivf_release(&b);
+	free(x);
+	free(pos);
+	free(list);
+	free(da);
+	free(db);
+	free(ia);
+	free(ib);
+}
+
 int
 main(void)
 {
 	test_lists();
 	test_search();
 	test_load();
+	test_in_place();
 	test_check();
 	return unit_done();
 }

@@ -3,7 +3,9 @@
  * pairs round-trip every field bit for bit (a model's rows, a plan's
  * boundaries and 64-bit hashes), the id hash is the documented FNV-1a
  * and splitmix64 finaliser, and a plan keeps exactly its budget from
- * any split of its records.
+ * any split of its records; the partition of a dedup plan writes each
+ * cluster's lines and rows whole when its buffers are written many times
+ * over (a budget of a few bytes).
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsl/buf.h"
 #include "nsl/io.h"
 #include "nsl/labels.h"
+#include "nsl/npy.h"
 #include "nsl/prune.h"
 #include "nsl/prune_plan.h"
 #include "nsl/score.h"
@@ -141,6 +145,81 @@ test_plan_pair(void)
 	nsl_prune_plan_release(&P);
 }
 
+/* Partition with a budget of 40 bytes: a write every record or two. */
+static void
+test_partition_flushes(void)
+{
+	struct nsl_prune_plan P;
+	struct nsl_npy_out o;
+	struct nsl_writer *w;
+	struct nsl_err err;
+	struct nsl_buf b = NSL_BUF_INIT;
+	const char *vec[1];
+	char line[64];
+	double row[2];
+	int i, ok = 1;
+	FILE *f;
+
+	put("m3.jsonl", "{\"nsl\":\"score-model\",\"metric\":\"prototype\","
+	    "\"d\":2,\"rows\":3,\"center\":\"mean\",\"neighbours\":10}\n"
+	    "{\"row\":[1,0]}\n{\"row\":[0,1]}\n{\"row\":[-1,0]}\n");
+	f = fopen(path("r.jsonl"), "w");
+	nsl_npy_out_init(&o, NSL_NPY_F4, 2);
+	for (i = 0; i < 30; i++) {
+		fprintf(f, "{\"id\":%d,\"cluster\":%d}\n", i, i % 3);
+		row[0] = i;
+		row[1] = 0.5 * i;
+		nsl_npy_out_row(&o, row, 2, &err);
+	}
+	fclose(f);
+	w = nsl_writer_open(path("r.npy"), &err);
+	UNIT_CHECK(w != NULL && nsl_npy_out_write(&o, w, &err) == 0 &&
+	    nsl_writer_commit(w, &err) == 0, "partition: the rows written");
+	nsl_npy_out_release(&o);
+	UNIT_CHECK(nsl_prune_plan_read(&P, path("m3.jsonl"), &err) == 0,
+	    "partition: a prototype model read as the plan");
+	P.part_budget = 40;
+	vec[0] = path("r.npy");
+	{
+		const char *in[1];
+
+		in[0] = path("r.jsonl");
+		UNIT_CHECK(nsl_prune_plan_partition(&P, in, 1, "cluster", vec,
+		    1, path("parts"), &err) == 0, "partition: done");
+	}
+	/* cluster 1: records 1, 4, ... 28 in order, rows (i, i / 2) */
+	f = fopen(path("parts/1.jsonl"), "r");
+	for (i = 1; f != NULL && i < 30; i += 3) {
+		snprintf(line, sizeof(line), "{\"id\":%d,\"cluster\":1}\n",
+		    i);
+		nsl_buf_reset(&b);
+		nsl_buf_adds(&b, line);
+		if (fgets(line, sizeof(line), f) == NULL ||
+		    strcmp(line, b.data) != 0)
+			ok = 0;
+	}
+	UNIT_CHECK(f != NULL && ok && fgets(line, sizeof(line), f) == NULL,
+	    "partition: a cluster's lines whole and in order over many "
+	    "writes");
+	if (f != NULL)
+		fclose(f);
+	{
+		struct nsl_npy_map m;
+
+		ok = nsl_npy_map_open(&m, path("parts/1.npy"), &err) == 0 &&
+		    m.a.rows == 10 && m.a.ncols == 2 && m.a.kind == 'f' &&
+		    m.a.itemsize == 4;
+		for (i = 0; ok && i < 10; i++)
+			ok = nsl_npy_map_row(&m, (uint64_t)i, row, &err) == 0 &&
+			    row[0] == 3 * i + 1 && row[1] == 0.5 * (3 * i + 1);
+		nsl_npy_map_close(&m);
+	}
+	UNIT_CHECK(ok, "partition: a cluster's float32 rows whole, its "
+	    "header's count right, over many writes");
+	nsl_buf_release(&b);
+	nsl_prune_plan_release(&P);
+}
+
 int
 main(void)
 {
@@ -149,6 +228,7 @@ main(void)
 	test_hash();
 	test_model_pair();
 	test_plan_pair();
+	test_partition_flushes();
 	{
 		char cmd[300];
 
