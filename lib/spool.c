@@ -369,6 +369,15 @@ spill_load(struct spill_window *W, int fd, uint64_t o, uint64_t stop)
 	return 1;
 }
 
+/* The second pass found fewer lines than the first counted. */
+static int
+ended_early(const struct spool_input *in, struct nsl_err *err)
+{
+	nsl_err_at(err, in->name, 0);
+	return nsl_err_set(err, NSL_EX_IOERR, "file changed while being "
+	    "read (ended early on the second pass)");
+}
+
 static int
 emit_spill(struct nsl_spool *s, const struct spool_input *in,
     const unsigned char *keep, uint64_t i, nsl_spool_fn *fn, void *arg,
@@ -426,11 +435,8 @@ emit_spill(struct nsl_spool *s, const struct spool_input *in,
 		for (i++; i < end && !keep[i]; i++)
 			;
 	}
-	if (rc == 0 && i < end) {
-		nsl_err_at(err, in->name, 0);
-		rc = nsl_err_set(err, NSL_EX_IOERR, "file changed while "
-		    "being read (ended early on the second pass)");
-	}
+	if (rc == 0 && i < end)
+		rc = ended_early(in, err);
 	free(W.buf);
 	return rc < 0 ? -1 : 0;
 }
@@ -470,11 +476,8 @@ emit_input(struct nsl_spool *s, const struct spool_input *in,
 		for (i++; i < end && !keep[i]; i++)
 			;
 	}
-	if (rc == 0 && i < end) {
-		nsl_err_at(err, in->name, 0);
-		rc = nsl_err_set(err, NSL_EX_IOERR, "file changed while "
-		    "being read (ended early on the second pass)");
-	}
+	if (rc == 0 && i < end)
+		rc = ended_early(in, err);
 	nsl_reader_close(r);
 	return rc < 0 ? -1 : 0;
 }

@@ -16,10 +16,7 @@ static char dir[] = "/tmp/nsl-test-idx-XXXXXX";
 static char *
 path(const char *name)
 {
-	static char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return p;
+	return unit_path(dir, name);
 }
 
 static void

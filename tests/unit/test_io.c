@@ -19,12 +19,7 @@ static char dir[] = "/tmp/nsl-test-io-XXXXXX";
 static char *
 path(const char *name)
 {
-	static char p[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
+	return unit_path(dir, name);
 }
 
 static void

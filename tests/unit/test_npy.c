@@ -17,10 +17,7 @@ static char dir[] = "/tmp/nsl-test-npy-XXXXXX";
 static char *
 path(const char *name)
 {
-	static char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return p;
+	return unit_path(dir, name);
 }
 
 /* An .npy file: a header made by nsl_npy_format_header, then data. */

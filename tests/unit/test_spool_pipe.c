@@ -33,12 +33,7 @@ static char dir[] = "/tmp/nsl-test-spool-pipe.XXXXXX";
 static char *
 path(const char *name)
 {
-	static char buf[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
+	return unit_path(dir, name);
 }
 
 /*

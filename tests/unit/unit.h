@@ -33,6 +33,22 @@ unit_check(int ok, const char *file, int line, const char *fmt, ...)
 
 #define UNIT_CHECK(cond, ...) unit_check((cond), __FILE__, __LINE__, __VA_ARGS__)
 
+/*
+ * dir/name in one of four rotating buffers, so a call may hold up to four
+ * paths at once (a source and a destination, say): for the tests that
+ * work in a temporary directory of their own.
+ */
+static __attribute__((unused)) char *
+unit_path(const char *dir, const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
 /* UNIT_QUICK=1 (set by make check-asan) asks for fewer random cases. */
 static int __attribute__((unused))
 unit_quick(void)
