@@ -2,6 +2,7 @@
  * prune.c - subset selection by score (see nsl/prune.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,26 @@ nsl_prune_params_init(struct nsl_prune_params *p)
 	p->strata = NSL_PRUNE_DEFAULT_STRATA;
 	p->eps = -1.0;
 	p->max_iter = NSL_PRUNE_DEFAULT_ITERS;
+}
+
+const char *
+nsl_prune_keep_check(const struct nsl_prune_params *p, int given)
+{
+	static char msg[128];
+	const struct nsl_prune_strategy_def *row =
+	    nsl_prune_strategy_get((int)p->strategy);
+
+	if (row == NULL)
+		return "strategy: not in the catalogue";
+	if (row->select == NULL && given) {
+		snprintf(msg, sizeof(msg), "%s keeps what --eps leaves: no "
+		    "--keep-fraction or --keep", row->name);
+		return msg;
+	}
+	if (row->select != NULL && given != 1)
+		return given ? "give one of --keep-fraction and --keep" :
+		    "how many to keep? (--keep-fraction or --keep)";
+	return NULL;
 }
 
 const char *

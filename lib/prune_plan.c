@@ -1215,3 +1215,23 @@ done:
 	nsl_dataset_vectors_close(&V);
 	return rc;
 }
+
+int
+nsl_prune_plan_run(const char *path, double eps, const char *const *paths,
+    size_t npaths, const char *field, const char *cluster_field,
+    const char *const *vectors, size_t nvectors, const char *dir,
+    const char *output, struct nsl_err *err)
+{
+	struct nsl_prune_plan plan;
+	int rc;
+
+	if (nsl_prune_plan_read(&plan, path, err) < 0)
+		return -1;
+	plan.p.eps = eps;	/* dedup's, from the command line */
+	rc = dir != NULL ? nsl_prune_plan_partition(&plan, paths, npaths,
+	    cluster_field, vectors, nvectors, dir, err) :
+	    nsl_prune_plan_apply(&plan, paths, npaths, field, vectors,
+	    nvectors, output, err);
+	nsl_prune_plan_release(&plan);
+	return rc;
+}

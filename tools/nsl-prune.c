@@ -127,18 +127,11 @@ main(int argc, char **argv)
 	    cli.common.output != NULL))
 		nsl_usage_error("--partition: with --plan, and no -o");
 	if (plan_path != NULL) {
-		struct nsl_prune_plan plan;
-
-		if (nsl_prune_plan_read(&plan, plan_path, &err) < 0)
+		if (nsl_prune_plan_run(plan_path, job.p.eps, in, nin,
+		    cli.common.field, cluster_field, (const char *const *)
+		    vectors.v, vectors.n, partition, cli.common.output,
+		    &err) < 0)
 			nsl_die_err(&err);
-		plan.p.eps = job.p.eps;	/* dedup's, from the command line */
-		if ((partition != NULL ? nsl_prune_plan_partition(&plan, in,
-		    nin, cluster_field, (const char *const *)vectors.v,
-		    vectors.n, partition, &err) : nsl_prune_plan_apply(&plan,
-		    in, nin, cli.common.field, (const char *const *)vectors.v,
-		    vectors.n, cli.common.output, &err)) < 0)
-			nsl_die_err(&err);
-		nsl_prune_plan_release(&plan);
 		nsl_cli_release(&cli);
 		return nsl_finish();
 	}
@@ -149,14 +142,8 @@ main(int argc, char **argv)
 	job.p.by_count = nsl_cli_given(&cli, "keep") > 0;
 	have_keep = nsl_cli_given(&cli, "keep") +
 	    nsl_cli_given(&cli, "keep-fraction");
-	s = nsl_prune_strategy_get(strategy);
-	if (s->select == NULL && have_keep)
-		nsl_usage_error("%s keeps what --eps leaves: no "
-		    "--keep-fraction or --keep", s->name);
-	if (s->select != NULL && have_keep != 1)
-		nsl_usage_error(have_keep ? "give one of --keep-fraction and "
-		    "--keep" : "how many to keep? (--keep-fraction or --keep)");
-	if ((why = nsl_prune_check(&job.p)) != NULL || (save_plan != NULL &&
+	if ((why = nsl_prune_keep_check(&job.p, have_keep)) != NULL ||
+	    (why = nsl_prune_check(&job.p)) != NULL || (save_plan != NULL &&
 	    (why = nsl_prune_plan_check(&job)) != NULL))
 		nsl_usage_error("%s", why);
 	job.field = cli.common.field;

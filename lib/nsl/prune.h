@@ -108,6 +108,13 @@ const char *nsl_prune_strategy_name(enum nsl_prune_strategy);
 /* NULL if the parameters are consistent, otherwise a message. */
 const char *nsl_prune_check(const struct nsl_prune_params *);
 
+/*
+ * How many to keep (--keep-fraction, --keep), given `given` times: once
+ * for a strategy that selects, never for one that keeps what its --eps
+ * leaves (dedup).  NULL, or a message (a static buffer for the latter).
+ */
+const char *nsl_prune_keep_check(const struct nsl_prune_params *, int given);
+
 /* round(f * n), halves up, for f in [0, 1]. */
 uint64_t nsl_prune_count(double f, uint64_t n);
 

@@ -133,4 +133,14 @@ int nsl_prune_plan_partition(const struct nsl_prune_plan *,
     const char *const *vectors, size_t nvectors, const char *dir,
     struct nsl_err *err);
 
+/*
+ * nsl-prune --plan: read the plan at path, give a dedup plan the
+ * command line's eps, and partition paths into dir (dir not NULL) or
+ * apply the plan to them (nsl_prune_plan_apply, to output).
+ */
+int nsl_prune_plan_run(const char *path, double eps,
+    const char *const *paths, size_t npaths, const char *field,
+    const char *cluster_field, const char *const *vectors, size_t nvectors,
+    const char *dir, const char *output, struct nsl_err *err);
+
 #endif
