@@ -360,8 +360,8 @@ static const struct nsl_score_metric_def metrics[NSL_SCORE_NMETRICS + 1] = {
 	    "(--center)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
 	    LABEL | NSL_SCORE_SET_F32, NULL, class_proto_set, NULL },
 	{ "knn", "mean Euclidean distance to the nearest neighbours "
-	    "(--neighbours)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING,
-	    NULL, knn_set, NULL },
+	    "(--neighbours)", NSL_SCORE_NEEDS_SET | NSL_SCORE_NEEDS_EMBEDDING |
+	    NSL_SCORE_SET_F32, NULL, knn_set, NULL },
 	{ "el2n", "mean L2 norm of softmax minus the one-hot label",
 	    LOGITS | LABEL, el2n, NULL, NULL },
 	{ "grand", "EL2N times sqrt(1 + |embedding|^2): the last layer's "
@@ -711,7 +711,28 @@ struct knn_ws {
 	double *dm;		/* KNN_BLOCK x KNN_COLS: a product block */
 	double *bd;		/* n x k: each row's k smallest so far */
 	size_t *bi;		/* n x k: their columns */
+	double *xa;		/* float32 rows: KNN_BLOCK x d, a row block */
+	double *xb;		/* min(n, KNN_COLS) x d, a column block */
 };
+
+/*
+ * Rows r0 .. r0 + rows of x, or of the float32 rows xf widened into buf
+ * (each number read as (double)xf, exactly the number a double row would
+ * hold): what the kernels multiply, so a float32 set gives the bits of
+ * the same set in double.
+ */
+static const double *
+knn_rows(const double *x, const float *xf, size_t d, size_t r0, size_t rows,
+    double *buf)
+{
+	size_t q;
+
+	if (x != NULL)
+		return x + r0 * d;
+	for (q = 0; q < rows * d; q++)
+		buf[q] = (double)xf[r0 * d + q];
+	return buf;
+}
 
 /*
  * Candidate (v, j) into a row's list of the k smallest, kept sorted.
@@ -745,20 +766,23 @@ knn_insert(double *kd, size_t *ki, size_t k, double v, size_t j)
  * it would see from its own full row of products.
  */
 static void
-knn_block(const double *x, const double *sq, size_t n, size_t d, size_t k,
-    size_t r0, struct knn_ws *w)
+knn_block(const double *x, const float *xf, const double *sq, size_t n,
+    size_t d, size_t k, size_t r0, struct knn_ws *w)
 {
 	size_t rows = n - r0 < KNN_BLOCK ? n - r0 : KNN_BLOCK;
 	size_t r1 = r0 + rows, c0, i, j;
 	double *dm = w->dm, *bd = w->bd, v;
+	const double *xa = knn_rows(x, xf, d, r0, rows, w->xa);
 	size_t *bi = w->bi;
 
 	for (c0 = r0; c0 < n; c0 += KNN_COLS) {
 		size_t cols = n - c0 < KNN_COLS ? n - c0 : KNN_COLS;
 
+		/* the same shapes and strides from either: the same bits */
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-		    (int)rows, (int)cols, (int)d, -2.0, x + r0 * d, (int)d,
-		    x + c0 * d, (int)d, 0.0, dm, (int)cols);
+		    (int)rows, (int)cols, (int)d, -2.0, xa, (int)d,
+		    knn_rows(x, xf, d, c0, cols, w->xb), (int)d, 0.0, dm,
+		    (int)cols);
 		for (i = 0; i < rows; i++) {
 			const double *g = dm + i * cols;
 			size_t a = r0 + i;
@@ -781,9 +805,16 @@ knn_block(const double *x, const double *sq, size_t n, size_t d, size_t k,
 	}
 }
 
-int
-nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
-    double *dist, size_t *idx, struct nsl_err *err)
+/*
+ * The search on x0 (n x d doubles), or with x0 NULL on the float32 rows
+ * xf, widened a block at a time into each thread's xa and xb: the same
+ * products, sums and insertions in the same order, so the same bits.
+ * Float32 numbers lie within 2^-149 and 2^128, inside the range the
+ * double rows are scaled into, so they need no scaled copy.
+ */
+static int
+knn_neighbours(const double *x0, const float *xf, size_t n, size_t d,
+    size_t k, double *dist, size_t *idx, struct nsl_err *err)
 {
 	double *copy = NULL;
 	const double *x = x0;
@@ -815,10 +846,20 @@ nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
 		ws[t].bi = malloc(n * k * sizeof(size_t));
 		if (!ws[t].dm || !ws[t].bd || !ws[t].bi)
 			goto oom;
+		if (x0 == NULL &&
+		    ((ws[t].xa = malloc(KNN_BLOCK * d * sizeof(double))) ==
+		    NULL || (ws[t].xb = malloc((n < KNN_COLS ? n : KNN_COLS) *
+		    d * sizeof(double))) == NULL))
+			goto oom;
 	}
-	if ((x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL)
+	if (x0 == NULL)
+		for (row = 0; row < (long)n; row++)
+			sq[row] = nsl_vec_dot(knn_rows(NULL, xf, d,
+			    (size_t)row, 1, ws[0].xa), ws[0].xa, d);
+	else if ((x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL)
 		goto oom;
-	nsl_vec_row_sqnorms(x, n, d, sq);
+	else
+		nsl_vec_row_sqnorms(x, n, d, sq);
 	/* the threads are OpenMP's: a threaded GEMM inside would oversubscribe */
 	blas_threads = nsl_vec_blas_serial();
 #pragma omp parallel num_threads(nt)
@@ -834,22 +875,25 @@ nsl_score_knn_neighbours(const double *x0, size_t n, size_t d, size_t k,
 #pragma omp barrier
 #pragma omp for schedule(dynamic, 1)
 		for (b = 0; b < nb; b++)
-			knn_block(x, sq, n, d, k, (size_t)b * KNN_BLOCK, w);
+			knn_block(x, xf, sq, n, d, k, (size_t)b * KNN_BLOCK,
+			    w);
 		/* merge the threads' lists of each row, then exact distances */
 #pragma omp for schedule(static)
 		for (row = 0; row < (long)n; row++) {
 			size_t r = (size_t)row, c;
 			double *kd = ws[0].bd + r * k;
 			size_t *ki = ws[0].bi + r * k;
+			const double *xr;
 			int u;
 
 			for (u = 1; u < nt; u++)
 				for (c = 0; c < k; c++)
 					knn_insert(kd, ki, k, ws[u].bd[r * k + c],
 					    ws[u].bi[r * k + c]);
+			xr = knn_rows(x, xf, d, r, 1, w->xa);
 			for (c = 0; c < k; c++) {
-				dist[r * k + c] = sqrt(nsl_vec_sqdist(x + r * d,
-				    x + ki[c] * d, d));
+				dist[r * k + c] = sqrt(nsl_vec_sqdist(xr,
+				    knn_rows(x, xf, d, ki[c], 1, w->xb), d));
 				if (idx != NULL)
 					idx[r * k + c] = ki[c];
 			}
@@ -867,11 +911,27 @@ out:
 			free(ws[t].dm);
 			free(ws[t].bd);
 			free(ws[t].bi);
+			free(ws[t].xa);
+			free(ws[t].xb);
 		}
 	free(ws);
 	free(copy);
 	free(sq);
 	return rc;
+}
+
+int
+nsl_score_knn_neighbours(const double *x, size_t n, size_t d, size_t k,
+    double *dist, size_t *idx, struct nsl_err *err)
+{
+	return knn_neighbours(x, NULL, n, d, k, dist, idx, err);
+}
+
+int
+nsl_score_knn_neighbours_f32(const float *xf, size_t n, size_t d, size_t k,
+    double *dist, size_t *idx, struct nsl_err *err)
+{
+	return knn_neighbours(NULL, xf, n, d, k, dist, idx, err);
 }
 
 /* score[i]: the mean of row i's k distances, summed in their order. */
@@ -894,23 +954,37 @@ knn_mean(const double *dist, size_t n, size_t k, double *score)
 	}
 }
 
-int
-nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
-    struct nsl_err *err)
+static int
+knn_scores(const double *x, const float *xf, size_t n, size_t d, size_t k,
+    double *score, struct nsl_err *err)
 {
 	double *dist;
 
 	if (k == 0 || k >= n)	/* the search's own message */
-		return nsl_score_knn_neighbours(x, n, d, k, NULL, NULL, err);
+		return knn_neighbours(x, xf, n, d, k, NULL, NULL, err);
 	if ((dist = malloc(n * k * sizeof(double))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (nsl_score_knn_neighbours(x, n, d, k, dist, NULL, err) < 0) {
+	if (knn_neighbours(x, xf, n, d, k, dist, NULL, err) < 0) {
 		free(dist);
 		return -1;
 	}
 	knn_mean(dist, n, k, score);
 	free(dist);
 	return 0;
+}
+
+int
+nsl_score_knn(const double *x, size_t n, size_t d, size_t k, double *score,
+    struct nsl_err *err)
+{
+	return knn_scores(x, NULL, n, d, k, score, err);
+}
+
+int
+nsl_score_knn_f32(const float *xf, size_t n, size_t d, size_t k,
+    double *score, struct nsl_err *err)
+{
+	return knn_scores(NULL, xf, n, d, k, score, err);
 }
 
 int
@@ -1025,14 +1099,22 @@ static int
 knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
-	double recall;
+	double recall, *xw = NULL;
+	int rc;
 
 	(void)cluster;
 	if (J->knn_index == NSL_SCORE_KNN_IVF) {
-		if (nsl_score_knn_ivf(ds->x, ds->n, ds->d, J->neighbours,
-		    J->lists, J->nprobe ? J->nprobe : NSL_SCORE_NPROBE_DEFAULT,
-		    J->seed, NSL_SCORE_KNN_RECALL_SAMPLE,
-		    score, &recall, err) < 0)
+		/* run_whole reads doubles for it; float32 rows widened */
+		if (ds->xf != NULL && (xw = nsl_dataset_f32_widen(ds->xf,
+		    ds->n * ds->d, ds->n * ds->d)) == NULL)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		rc = nsl_score_knn_ivf(xw ? xw : ds->x, ds->n, ds->d,
+		    J->neighbours, J->lists, J->nprobe ? J->nprobe :
+		    NSL_SCORE_NPROBE_DEFAULT, J->seed,
+		    NSL_SCORE_KNN_RECALL_SAMPLE, score, &recall, err);
+		free(xw);
+		if (rc < 0)
 			return -1;
 		if (J->notes != NULL)
 			nsl_buf_addf(J->notes, "knn: the ivf index found "
@@ -1047,7 +1129,8 @@ knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		nsl_buf_addf(J->notes, "knn: exact search over %zu records "
 		    "takes time in n^2 d; --index ivf searches a few lists a "
 		    "record (and reports its recall)\n", ds->n);
-	return nsl_score_knn(ds->x, ds->n, ds->d, J->neighbours, score, err);
+	return knn_scores(ds->x, ds->xf, ds->n, ds->d, J->neighbours, score,
+	    err);
 }
 
 struct run {
@@ -1172,6 +1255,10 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 
 		/* float32 rows when every whole-set metric reads them so */
 		if (needs & NSL_SCORE_NEEDS_SET && !(needs & NSL_SCORE_SET_F32))
+			f32 = 0;
+		/* the ivf index holds its rows in double */
+		if (J->metric[m] == NSL_SCORE_KNN &&
+		    J->knn_index == NSL_SCORE_KNN_IVF)
 			f32 = 0;
 
 		if (needs & NSL_SCORE_NEEDS_SET &&

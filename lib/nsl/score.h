@@ -177,6 +177,15 @@ int nsl_score_knn_neighbours(const double *x, size_t n, size_t d, size_t k,
     double *dist, size_t *idx, struct nsl_err *err);
 
 /*
+ * The same two on float32 rows xf, each number read as (double)xf: the
+ * bits of the calls on those rows in double, in half the rows' memory.
+ */
+int nsl_score_knn_f32(const float *xf, size_t n, size_t d, size_t k,
+    double *score, struct nsl_err *err);
+int nsl_score_knn_neighbours_f32(const float *xf, size_t n, size_t d,
+    size_t k, double *dist, size_t *idx, struct nsl_err *err);
+
+/*
  * The knn metric over an inverted-file index (nsl/ivf.h) instead of all
  * pairs: the index is built on x with lists lists (0: ceil(sqrt(n))) and
  * the k-means seed, each row's k neighbours are searched in its nprobe

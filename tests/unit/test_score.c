@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <omp.h>
+#include <gsl/gsl_randist.h>
 
 #include "nsl/rng.h"
 #include "nsl/score.h"
@@ -288,6 +289,77 @@ test_knn_threads(void)
 	free(i2);
 }
 
+/*
+ * Float32 rows give the bits of the same rows in double: neighbours,
+ * distances and scores, over one and several row and column blocks
+ * (KNN_BLOCK 256, KNN_COLS 4096), odd and even d (the widened blocks sit
+ * at other alignments than the double rows), 1 and 3 threads.
+ */
+static void
+test_knn_f32(void)
+{
+	static const size_t shape[][3] = {	/* n, d, k */
+		{ 5, 1, 1 }, { 40, 3, 4 }, { 257, 8, 3 }, { 700, 17, 10 },
+		{ 4200, 3, 5 }
+	};
+	static const int threads[] = { 1, 3 };
+	struct nsl_err err;
+	gsl_rng *r = nsl_rng_new(29, 0);
+	int saved = omp_get_max_threads();
+	size_t s, i;
+	unsigned t;
+
+	for (s = 0; s < sizeof(shape) / sizeof(shape[0]); s++) {
+		size_t n = shape[s][0], d = shape[s][1], k = shape[s][2];
+		float *xf = malloc(n * d * sizeof(float));
+		double *x = malloc(n * d * sizeof(double));
+		double *d1 = malloc(n * k * sizeof(double));
+		double *d2 = malloc(n * k * sizeof(double));
+		double *s1 = malloc(n * sizeof(double));
+		double *s2 = malloc(n * sizeof(double));
+		size_t *i1 = malloc(n * k * sizeof(size_t));
+		size_t *i2 = malloc(n * k * sizeof(size_t));
+
+		/* Gaussian float32s with every 7th row a copy of its
+		 * predecessor: ties of distance and distance 0 */
+		for (i = 0; i < n * d; i++) {
+			xf[i] = i / d % 7 == 6 ? xf[i - d] :
+			    (float)(3 * gsl_ran_gaussian(r, 1));
+			x[i] = (double)xf[i];
+		}
+		for (t = 0; t < 2; t++) {
+			int ok;
+
+			omp_set_num_threads(threads[t]);
+			ok = nsl_score_knn_neighbours(x, n, d, k, d1, i1,
+			    &err) == 0 && nsl_score_knn_neighbours_f32(xf, n,
+			    d, k, d2, i2, &err) == 0 && nsl_score_knn(x, n, d,
+			    k, s1, &err) == 0 && nsl_score_knn_f32(xf, n, d, k,
+			    s2, &err) == 0;
+			UNIT_CHECK(ok &&
+			    memcmp(d1, d2, n * k * sizeof(double)) == 0 &&
+			    memcmp(i1, i2, n * k * sizeof(size_t)) == 0 &&
+			    memcmp(s1, s2, n * sizeof(double)) == 0,
+			    "knn on float32 rows: the double rows' bits "
+			    "(n = %zu, d = %zu, k = %zu, %d threads)", n, d, k,
+			    threads[t]);
+		}
+		UNIT_CHECK(nsl_score_knn_f32(xf, n, d, n, s2, &err) == -1 &&
+		    err.code == NSL_EX_DATAERR,
+		    "knn on float32 rows: k >= n is an error (n = %zu)", n);
+		free(xf);
+		free(x);
+		free(d1);
+		free(d2);
+		free(s1);
+		free(s2);
+		free(i1);
+		free(i2);
+	}
+	omp_set_num_threads(saved);
+	gsl_rng_free(r);
+}
+
 static void
 test_knn(void)
 {
@@ -384,6 +456,7 @@ main(void)
 	test_class_prototype();
 	test_knn();
 	test_knn_threads();
+	test_knn_f32();
 	test_prototype();
 	test_catalogue();
 	return unit_done();
