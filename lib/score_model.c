@@ -50,6 +50,7 @@ void
 nsl_score_model_release(struct nsl_score_model *m)
 {
 	free(m->x);
+	free(m->xf);
 	nsl_labels_free(m->classes);
 	if (m->ivf != NULL)
 		nsl_ivf_release(m->ivf);
@@ -544,9 +545,11 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	M->metric = metric;
 	M->median = J->median;
 	M->neighbours = J->neighbours;
-	/* k-means and the medians read float32 rows; knn wants doubles */
+	/* k-means, the medians and knn's model read float32 rows; the
+	 * ivf index holds doubles */
 	T.R.f32 = metric == NSL_SCORE_PROTOTYPE ||
-	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median);
+	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median) ||
+	    (metric == NSL_SCORE_KNN && J->knn_index != NSL_SCORE_KNN_IVF);
 	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
 		T.S.cap = J->k * F->per_centroid;
 		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
@@ -588,8 +591,10 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	else {
 		/* the reference set is the rows themselves */
 		M->x = T.R.x;
+		M->xf = T.R.xf;
 		M->rows = T.R.n;
 		T.R.x = NULL;
+		T.R.xf = NULL;
 		rc = J->knn_index == NSL_SCORE_KNN_IVF ? fit_ivf(M, J, err) : 0;
 	}
 	if (rc < 0 && metric != NSL_SCORE_KNN) {
@@ -625,9 +630,12 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	    nsl_labels_names(M->classes) : NULL;
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_obj o;
-	size_t r, *list = NULL, *pos = NULL;
+	size_t r, t, *list = NULL, *pos = NULL;
+	double *row = NULL;
 	int rc;
 
+	if (M->xf != NULL && (row = malloc(M->d * sizeof(double))) == NULL)
+		return oom(err);
 	nsl_obj_begin(&o, &b);
 	nsl_obj_key(&o, "nsl");
 	nsl_obj_string(&o, "score-model");
@@ -653,6 +661,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		if (list == NULL || pos == NULL) {
 			free(list);
 			free(pos);
+			free(row);
 			nsl_buf_release(&b);
 			return oom(err);
 		}
@@ -677,14 +686,18 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 			nsl_obj_integer(&o, (long long)list[r]);
 		}
 		nsl_obj_key(&o, "row");
+		if (M->xf != NULL)	/* the numbers read, so the same text */
+			for (t = 0; t < M->d; t++)
+				row[t] = (double)M->xf[r * M->d + t];
 		nsl_obj_vector(&o, pos != NULL ? M->ivf->x + pos[r] * M->d :
-		    M->x + r * M->d, M->d);
+		    M->xf != NULL ? row : M->x + r * M->d, M->d);
 		nsl_obj_end(&o);
 	}
 	rc = nsl_writer_write(w, b.data, b.len, err);
 	nsl_buf_release(&b);
 	free(list);
 	free(pos);
+	free(row);
 	return rc;
 }
 
@@ -759,7 +772,11 @@ read_header(struct nsl_score_model *M, const struct nsl_rec *rec,
 	}
 	M->d = d;
 	M->rows = rows;
-	if ((M->x = malloc(rows * d * sizeof(double))) == NULL)
+	/* knn without an index: float32 rows while every number is one */
+	if (M->metric == NSL_SCORE_KNN && *lists == 0) {
+		if ((M->xf = malloc(rows * d * sizeof(float))) == NULL)
+			return oom(err);
+	} else if ((M->x = malloc(rows * d * sizeof(double))) == NULL)
 		return oom(err);
 	if (M->metric == NSL_SCORE_CLASS_PROTOTYPE &&
 	    (M->classes = nsl_labels_new()) == NULL)
@@ -775,7 +792,7 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct nsl_rec rec;
 	double *v = NULL, *cen = NULL;
-	size_t n = 0, len, cap = 0, L = 0, ncen = 0, *list = NULL;
+	size_t n = 0, len, cap = 0, L = 0, ncen = 0, *list = NULL, t;
 	int got, rc = -1;
 
 	nsl_score_model_init(M);
@@ -837,7 +854,20 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 				goto place;
 			}
 		}
-		memcpy(M->x + n * M->d, v, len * sizeof(double));
+		if (M->xf != NULL && !nsl_dataset_f32_exact(v, len)) {
+			if ((M->x = nsl_dataset_f32_widen(M->xf, n * M->d,
+			    M->rows * M->d)) == NULL) {
+				oom(err);
+				goto out;
+			}
+			free(M->xf);
+			M->xf = NULL;
+		}
+		if (M->xf != NULL)
+			for (t = 0; t < len; t++)
+				M->xf[n * M->d + t] = (float)v[t];
+		else
+			memcpy(M->x + n * M->d, v, len * sizeof(double));
 		n++;
 	}
 	if (got < 0)
@@ -895,17 +925,28 @@ struct apply {
 
 #define APPLY_BATCH 512
 
-/* Mean distance to the k nearest reference rows, itself left out. */
+/*
+ * Mean distance to the k nearest reference rows, itself left out; float32
+ * rows are widened one at a time into buf (d numbers): the same numbers.
+ */
 static double
-knn_score(const struct nsl_score_model *M, const double *x, double *kd)
+knn_score(const struct nsl_score_model *M, const double *x, double *kd,
+    double *buf)
 {
-	size_t k = M->neighbours, d = M->d, cnt = 0, j, m;
+	size_t k = M->neighbours, d = M->d, cnt = 0, j, m, t;
 	int self = 0;
 	double s = 0;
 
 	for (j = 0; j < M->rows; j++) {
-		const double *ref = M->x + j * d;
-		double v = nsl_vec_sqdist(x, ref, d);
+		const double *ref = buf;
+		double v;
+
+		if (M->xf != NULL)
+			for (t = 0; t < d; t++)
+				buf[t] = (double)M->xf[j * d + t];
+		else
+			ref = M->x + j * d;
+		v = nsl_vec_sqdist(x, ref, d);
 
 		/* the first reference row equal to x is x itself, as
 		 * the whole-set run leaves out row i, not its copies */
@@ -1030,7 +1071,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 			score += A->kd[t];
 		score /= (double)k;
 	} else
-		score = knn_score(M, x, A->kd);
+		score = knn_score(M, x, A->kd, A->bx);
 	return apply_write(A, rec, score, 0, err);
 }
 

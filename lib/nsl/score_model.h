@@ -19,7 +19,9 @@
  * Invariants of struct nsl_score_model after a fit or a read: metric is
  * one of the three; rows >= 1 and d >= 1; x holds rows x d finite
  * numbers (a knn model with an index: x is NULL and the index's x holds
- * the rows, in its list order); for class-prototype, classes numbers the rows (row r is the
+ * the rows, in its list order; a knn model without one: x is NULL and xf
+ * holds them while every number is exactly a float32, as nsl/dataset.h's
+ * NSL_DATASET_F32, read as (double)xf: the same scores); for class-prototype, classes numbers the rows (row r is the
  * class whose canonical label text is nsl_labels_names(classes)[r]).
  *
  * The model file (JSONL, write/parse pair below): a header
@@ -34,7 +36,8 @@
  * its P nearest lists (nsl/ivf.h), its first bitwise copy left out: the
  * whole-set run's neighbours but at near-ties of the blocked distances.
  *
- * Memory: fit as nsl-score's whole-set run (n x d numbers), but
+ * Memory: fit as nsl-score's whole-set run (n x d numbers; knn without
+ * an index, in fit and apply: n x d float32 while exact), but
  * prototype with per_centroid P holds only min(n, k P) rows: the records
  * whose seeded hash of the id field is smallest, so the sample does not
  * depend on the order or the split of the shards; class-prototype's mean
@@ -62,6 +65,8 @@ struct nsl_score_model {
 	size_t d, rows;
 	double *x;		/* rows x d, owned; NULL with ivf, whose
 				 * x holds the rows (in list order) */
+	float *xf;		/* knn without an index: the rows in float32
+				 * while every number is one (x NULL) */
 	struct nsl_labels *classes;	/* class-prototype only, owned */
 	int median;		/* class-prototype: the centre is a median */
 	size_t neighbours;	/* knn */
