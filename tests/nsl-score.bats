@@ -214,6 +214,32 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 	cmp "$T/f.jsonl" "$T/d.jsonl"
 }
 
+@test "knn: float32 numbers held in float32 score as in double, whole set and model" {
+	# multiples of 1/64 are float32 numbers: exact knn holds them in
+	# float32; --index ivf with every list probed is the exact search
+	# on the rows held in double; the scores are the same bytes
+	awk 'BEGIN { for (i = 0; i < 600; i++) { a = i * 2.399963; r = 1 + (i % 7) / 3
+	    printf "{\"id\":%d,\"embedding\":[%.6f,%.6f,%.6f]}\n", i,
+	    int(64 * r * cos(a)) / 64, int(64 * r * sin(a)) / 64, (i % 5) - 2 } }' > "$T/e.jsonl"
+	nsl-score --metric knn --neighbours 4 -o "$T/f.jsonl" "$T/e.jsonl"
+	nsl-score -q --metric knn --neighbours 4 --index ivf --lists 3 \
+	    --nprobe 3 -o "$T/d.jsonl" "$T/e.jsonl"
+	cmp "$T/f.jsonl" "$T/d.jsonl"
+	# the model holds them in float32 too: its rows are the numbers
+	# read, and a row that is not a float32 (0.1) after them widens
+	# the rest to double, the scores of the others unchanged
+	nsl-score --metric knn --neighbours 4 --save-model "$T/m" "$T/e.jsonl"
+	sed -n 's/.*"embedding":\(\[[^]]*\]\).*/{"row":\1}/p' "$T/e.jsonl" |
+	    sed 's/\.000000//g; s/\([0-9]\)0*\([],]\)/\1\2/g; s/\.\([],]\)/\1/g' > "$T/rows"
+	tail -n +2 "$T/m" | cmp - "$T/rows"
+	{ head -n 1 "$T/m" | sed 's/"rows":600/"rows":601/'; tail -n +2 "$T/m"
+	    echo '{"row":[0.1,5,5]}'; } > "$T/m2"
+	nsl-score --metric knn --model "$T/m" "$T/e.jsonl" > "$T/a"
+	nsl-score --metric knn --model "$T/m2" "$T/e.jsonl" > "$T/b"
+	[ "$(wc -l < "$T/a")" -eq 600 ]
+	cmp "$T/a" "$T/b"
+}
+
 # ---- errors ----
 
 @test "--help, bad option, missing --metric, unknown metric" {
