@@ -926,8 +926,26 @@ struct apply {
 #define APPLY_BATCH 512
 
 /*
- * Mean distance to the k nearest reference rows, itself left out; float32
- * rows are widened one at a time into buf (d numbers): the same numbers.
+ * nsl_vec_sqdist(x, (double)xf[0 .. d)) in its order of operations, so
+ * the same bits, without a widened copy of the row.
+ */
+static double
+sqdist_f32(const double *x, const float *xf, size_t d)
+{
+	double s = 0, t;
+	size_t i;
+
+	for (i = 0; i < d; i++) {
+		t = x[i] - (double)xf[i];
+		s += t * t;
+	}
+	return s;
+}
+
+/*
+ * Mean distance to the k nearest reference rows, itself left out; a
+ * float32 row at distance 0 is widened into buf (d numbers) to compare
+ * its bits.
  */
 static double
 knn_score(const struct nsl_score_model *M, const double *x, double *kd,
@@ -941,12 +959,14 @@ knn_score(const struct nsl_score_model *M, const double *x, double *kd,
 		const double *ref = buf;
 		double v;
 
-		if (M->xf != NULL)
-			for (t = 0; t < d; t++)
+		if (M->xf != NULL) {
+			v = sqdist_f32(x, M->xf + j * d, d);
+			for (t = 0; v == 0 && !self && t < d; t++)
 				buf[t] = (double)M->xf[j * d + t];
-		else
+		} else {
 			ref = M->x + j * d;
-		v = nsl_vec_sqdist(x, ref, d);
+			v = nsl_vec_sqdist(x, ref, d);
+		}
 
 		/* the first reference row equal to x is x itself, as
 		 * the whole-set run leaves out row i, not its copies */
