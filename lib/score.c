@@ -809,6 +809,8 @@ knn_block(const double *x, const float *xf, const double *sq, size_t n,
  * The search on x0 (n x d doubles), or with x0 NULL on the float32 rows
  * xf, widened a block at a time into each thread's xa and xb: the same
  * products, sums and insertions in the same order, so the same bits.
+ * Below some (256 + 4096) threads rows the blocks would outweigh the
+ * rows themselves, and the rows are widened once instead.
  * Float32 numbers lie within 2^-149 and 2^128, inside the range the
  * double rows are scaled into, so they need no scaled copy.
  */
@@ -816,7 +818,7 @@ static int
 knn_neighbours(const double *x0, const float *xf, size_t n, size_t d,
     size_t k, double *dist, size_t *idx, struct nsl_err *err)
 {
-	double *copy = NULL;
+	double *copy = NULL, *wide = NULL;
 	const double *x = x0;
 	int ke = 0, nt, t, blas_threads;
 	long b, nb, row;
@@ -840,6 +842,15 @@ knn_neighbours(const double *x0, const float *xf, size_t n, size_t d,
 		nt = 1;
 	if (!sq || (ws = calloc((size_t)nt, sizeof(*ws))) == NULL)
 		goto oom;
+	/* the threads' widened blocks would hold as many rows as the set
+	 * (small n): one widened copy instead, the double search on it */
+	if (x0 == NULL && (size_t)nt * (KNN_BLOCK + (n < KNN_COLS ? n :
+	    KNN_COLS)) >= n) {
+		if ((wide = nsl_dataset_f32_widen(xf, n * d, n * d)) == NULL)
+			goto oom;
+		x = x0 = wide;
+		xf = NULL;
+	}
 	for (t = 0; t < nt; t++) {
 		ws[t].dm = malloc((size_t)KNN_BLOCK * KNN_COLS * sizeof(double));
 		ws[t].bd = malloc(n * k * sizeof(double));
@@ -916,6 +927,7 @@ out:
 		}
 	free(ws);
 	free(copy);
+	free(wide);
 	free(sq);
 	return rc;
 }
