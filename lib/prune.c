@@ -628,6 +628,31 @@ stream_seed(uint64_t seed, uint64_t stream)
 #define DEDUP_BLOCK 256
 
 /*
+ * The rows dedup reads: x's doubles, or float32 rows xf each divided by
+ * div[i] as read (the unit rows nsl_vec_normalize_rows() would make of
+ * them, so the float path computes exactly what the double one does).
+ */
+struct dedup_rows {
+	const double *x;
+	const float *xf;
+	const double *div;
+};
+
+/* Row i into out (d doubles). */
+static void
+dedup_row(const struct dedup_rows *r, size_t i, size_t d, double *out)
+{
+	size_t t;
+
+	if (r->x != NULL) {
+		memcpy(out, r->x + i * d, d * sizeof(*out));
+		return;
+	}
+	for (t = 0; t < d; t++)
+		out[t] = (double)r->xf[i * d + t] / r->div[i];
+}
+
+/*
  * Greedy pass over one cluster: cand[0..nc) are row numbers of x (unit
  * rows) in visiting order.  For unit rows, cosine similarity > 1 - eps
  * is squared distance < 2 eps (thr).  kept (nc x d) collects the kept
@@ -635,7 +660,8 @@ stream_seed(uint64_t seed, uint64_t stream)
  * blk for DEDUP_BLOCK rows and bsq for their squared norms.
  */
 static size_t
-dedup_cluster(const double *x, size_t d, const size_t *cand, size_t nc,
+dedup_cluster(const struct dedup_rows *x, size_t d, const size_t *cand,
+    size_t nc,
     double thr, double *kept, double *ksq, double *sims, double *blk,
     double *bsq, const size_t *members, unsigned char *keep)
 {
@@ -646,8 +672,7 @@ dedup_cluster(const double *x, size_t d, const size_t *cand, size_t nc,
 
 		bn = nc - b0 < DEDUP_BLOCK ? nc - b0 : DEDUP_BLOCK;
 		for (i = 0; i < bn; i++)
-			memcpy(blk + i * d, x + cand[b0 + i] * d,
-			    d * sizeof(*x));
+			dedup_row(x, cand[b0 + i], d, blk + i * d);
 		/* distances of the block to the rows kept before it */
 		if (nk0 > 0) {
 			nsl_vec_row_sqnorms(blk, bn, d, bsq);
@@ -675,13 +700,21 @@ dedup_cluster(const double *x, size_t d, const size_t *cand, size_t nc,
 	return nk;
 }
 
-int
-nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
-    const size_t *members, size_t n, uint64_t stream, unsigned char *keep,
-    struct nsl_prune_stats *stats, struct nsl_err *err)
+static int dedup_assigned(const struct nsl_prune_params *,
+    const struct dedup_rows *, size_t, const size_t *, size_t,
+    const double *, size_t, unsigned char *, struct nsl_prune_stats *,
+    struct nsl_err *);
+
+/* nsl_prune_dedup on x (normalised in place), or on xf when x is NULL */
+static int
+dedup(const struct nsl_prune_params *p, double *x, const float *xf,
+    size_t d, const size_t *members, size_t n, uint64_t stream,
+    unsigned char *keep, struct nsl_prune_stats *stats, struct nsl_err *err)
 {
 	struct nsl_kmeans_params kp;
 	struct nsl_kmeans_result res;
+	struct dedup_rows r;
+	double *div = NULL, *buf = NULL;
 	int rc = -1;
 
 	if (stats != NULL) {
@@ -693,7 +726,24 @@ nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
 	if (p->k > n)
 		return nsl_err_set(err, NSL_EX_DATAERR, "--k %zu is larger "
 		    "than the number of records (%zu)", p->k, n);
-	nsl_vec_normalize_rows(x, n, d);
+	memset(&r, 0, sizeof(r));
+	if (x != NULL) {
+		nsl_vec_normalize_rows(x, n, d);
+		r.x = x;
+	} else {
+		/* n divisors instead of a normalised copy of the rows */
+		div = malloc(n * sizeof(*div));
+		buf = malloc(d * sizeof(*buf));
+		if (div == NULL || buf == NULL) {
+			free(div);
+			free(buf);
+			return oom(err);
+		}
+		nsl_kmeans_unit_divisors(xf, n, d, div, buf);
+		free(buf);
+		r.xf = xf;
+		r.div = div;
+	}
 	memset(&kp, 0, sizeof(kp));
 	kp.k = p->k;
 	kp.max_iter = p->max_iter;
@@ -703,16 +753,58 @@ nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
 	res.assign = malloc(n * sizeof(size_t));
 	if (res.centroids == NULL || res.assign == NULL)
 		oom(err);
-	else if (nsl_kmeans_fit(x, n, d, &kp, &res, err) == 0)
-		rc = nsl_prune_dedup_assigned(p, x, d, members, n,
-		    res.centroids, p->k, keep, stats, err);
+	else if ((x != NULL ? nsl_kmeans_fit(x, n, d, &kp, &res, err) :
+	    nsl_kmeans_fit_f32(xf, div, n, d, &kp, &res, err)) == 0)
+		rc = dedup_assigned(p, &r, d, members, n, res.centroids,
+		    p->k, keep, stats, err);
 	free(res.centroids);
 	free(res.assign);
+	free(div);
 	return rc;
 }
 
 int
+nsl_prune_dedup(const struct nsl_prune_params *p, double *x, size_t d,
+    const size_t *members, size_t n, uint64_t stream, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	return dedup(p, x, NULL, d, members, n, stream, keep, stats, err);
+}
+
+int
+nsl_prune_dedup_f32(const struct nsl_prune_params *p, const float *xf,
+    size_t d, const size_t *members, size_t n, uint64_t stream,
+    unsigned char *keep, struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	return dedup(p, NULL, xf, d, members, n, stream, keep, stats, err);
+}
+
+int
 nsl_prune_dedup_assigned(const struct nsl_prune_params *p, const double *x,
+    size_t d, const size_t *members, size_t n, const double *centroids,
+    size_t k, unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err)
+{
+	struct dedup_rows r = { x, NULL, NULL };
+
+	return dedup_assigned(p, &r, d, members, n, centroids, k, keep,
+	    stats, err);
+}
+
+int
+nsl_prune_dedup_assigned_f32(const struct nsl_prune_params *p,
+    const float *xf, const double *div, size_t d, const size_t *members,
+    size_t n, const double *centroids, size_t k, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	struct dedup_rows r = { NULL, xf, div };
+
+	return dedup_assigned(p, &r, d, members, n, centroids, k, keep,
+	    stats, err);
+}
+
+static int
+dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
     size_t d, const size_t *members, size_t n, const double *centroids,
     size_t k, unsigned char *keep, struct nsl_prune_stats *stats,
     struct nsl_err *err)
@@ -737,7 +829,11 @@ nsl_prune_dedup_assigned(const struct nsl_prune_params *p, const double *x,
 		oom(err);
 		goto done;
 	}
-	nsl_kmeans_assign(x, n, d, centroids, k, assign, dist);
+	if (x->x != NULL)
+		nsl_kmeans_assign(x->x, n, d, centroids, k, assign, dist);
+	else
+		nsl_kmeans_assign_f32(x->xf, x->div, n, d, centroids, k,
+		    assign, dist);
 	for (j = 0; j < n; j++) {
 		o[j].pos = j;
 		o[j].bin = assign[j];
@@ -810,15 +906,17 @@ kept_range(const double *score, const size_t *members, size_t n,
 	}
 }
 
-int
-nsl_prune_run(const struct nsl_prune_params *p, size_t n,
-    const double *score, const size_t *group, size_t ngroups,
-    const char *const *names, double *x, size_t d, unsigned char *keep,
+/* nsl_prune_run on x, or on float32 rows xf when x is NULL */
+static int
+run(const struct nsl_prune_params *p, size_t n, const double *score,
+    const size_t *group, size_t ngroups, const char *const *names,
+    double *x, const float *xf, size_t d, unsigned char *keep,
     struct nsl_prune_stats *stats, struct nsl_err *err)
 {
 	size_t *start = NULL, *members = NULL, *gsize = NULL, *budget = NULL;
-	size_t *fill = NULL, g, i;
+	size_t *fill = NULL, g, i, t;
 	double *gx = NULL;
+	float *gxf = NULL;
 	int rc = -1, vectors = (strategies[p->strategy].needs &
 	    NSL_PRUNE_NEEDS_VECTOR) != 0, rows_too = vectors ||
 	    strategies[p->strategy].needs & NSL_PRUNE_NEEDS_EMBEDDING;
@@ -852,7 +950,40 @@ nsl_prune_run(const struct nsl_prune_params *p, size_t n,
 		const size_t *mem = members + start[g];
 		int r;
 
-		if (rows_too) {
+		if (rows_too && xf != NULL && vectors) {
+			const float *rows = xf;
+
+			/* a group's rows in members' order, still float32 */
+			if (ngroups > 1) {
+				free(gxf);
+				gxf = malloc((gsize[g] + 1) * d *
+				    sizeof(*gxf));
+				if (gxf == NULL) {
+					oom(err);
+					goto done;
+				}
+				for (i = 0; i < gsize[g]; i++)
+					memcpy(gxf + i * d, xf + mem[i] * d,
+					    d * sizeof(*gxf));
+				rows = gxf;
+			}
+			r = nsl_prune_dedup_f32(p, rows, d, mem, gsize[g], g,
+			    keep, st, err);
+		} else if (rows_too && xf != NULL) {
+			/* the coresets read doubles: the group's, widened */
+			free(gx);
+			gx = malloc((gsize[g] + 1) * d * sizeof(*gx));
+			if (gx == NULL) {
+				oom(err);
+				goto done;
+			}
+			for (i = 0; i < gsize[g]; i++)
+				for (t = 0; t < d; t++)
+					gx[i * d + t] =
+					    (double)xf[mem[i] * d + t];
+			r = nsl_prune_select_rows(p, score, gx, d, mem,
+			    gsize[g], budget[g], g, keep, st, err);
+		} else if (rows_too) {
 			double *rows = x;
 
 			if (ngroups > 1) {
@@ -895,7 +1026,29 @@ done:
 	free(fill);
 	free(members);
 	free(gx);
+	free(gxf);
 	return rc;
+}
+
+int
+nsl_prune_run(const struct nsl_prune_params *p, size_t n,
+    const double *score, const size_t *group, size_t ngroups,
+    const char *const *names, double *x, size_t d, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
+{
+	return run(p, n, score, group, ngroups, names, x, NULL, d, keep,
+	    stats, err);
+}
+
+int
+nsl_prune_run_f32(const struct nsl_prune_params *p, size_t n,
+    const double *score, const size_t *group, size_t ngroups,
+    const char *const *names, const float *xf, size_t d,
+    unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err)
+{
+	return run(p, n, score, group, ngroups, names, NULL, xf, d, keep,
+	    stats, err);
 }
 
 int
@@ -916,6 +1069,7 @@ nsl_prune_set_release(struct nsl_prune_set *s)
 	free(s->score);
 	free(s->group);
 	free(s->x);
+	free(s->xf);
 	free(s->v);
 	free(s->rank);
 	nsl_labels_free(s->groups);
@@ -951,17 +1105,38 @@ int
 nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
     struct nsl_err *err)
 {
+	size_t t;
+
 	s->d = len;
-	if ((s->n + 1) * len > s->xcap) {
-		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
-		double *x = realloc(s->x, cap * sizeof(*x));
+	if (s->f32 && !nsl_dataset_f32_exact(v, len)) {
+		/* the first number float32 cannot hold: double from here */
+		double *x = nsl_dataset_f32_widen(s->xf, s->n * len, s->xcap);
 
 		if (x == NULL)
 			return oom(err);
+		free(s->xf);
+		s->xf = NULL;
 		s->x = x;
+		s->f32 = 0;
+	}
+	if ((s->n + 1) * len > s->xcap) {
+		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
+		void *x = realloc(s->f32 ? (void *)s->xf : (void *)s->x, cap *
+		    (s->f32 ? sizeof(*s->xf) : sizeof(*s->x)));
+
+		if (x == NULL)
+			return oom(err);
+		if (s->f32)
+			s->xf = x;
+		else
+			s->x = x;
 		s->xcap = cap;
 	}
-	memcpy(s->x + s->n * len, v, len * sizeof(*v));
+	if (s->f32)
+		for (t = 0; t < len; t++)
+			s->xf[s->n * len + t] = (float)v[t];
+	else
+		memcpy(s->x + s->n * len, v, len * sizeof(*v));
 	return 0;
 }
 
@@ -1081,6 +1256,12 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		nsl_spool_free(spool);
 		return oom(err);
 	}
+	/*
+	 * dedup reads float32-exact rows as float32, bit for bit as doubles
+	 * (nsl_prune_dedup_f32): half the bytes.  The coresets would widen
+	 * them again, so they keep doubles.
+	 */
+	set.f32 = (needs & NSL_PRUNE_NEEDS_VECTOR) != 0;
 	nsl_rec_init(&rec, J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0);
 	memset(&V, 0, sizeof(V));
 	if (J->nvectors > 0 && !(needs & (NSL_PRUNE_NEEDS_VECTOR |
@@ -1137,8 +1318,11 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 				goto done;
 			}
 		}
-	if (nsl_prune_run(p, set.n, set.score, J->by != NULL ? set.group :
-	    NULL, set.ngroups, set.names, set.x, set.d, keep, stats, err) != 0)
+	if ((set.xf != NULL ? nsl_prune_run_f32(p, set.n, set.score,
+	    J->by != NULL ? set.group : NULL, set.ngroups, set.names, set.xf,
+	    set.d, keep, stats, err) : nsl_prune_run(p, set.n, set.score,
+	    J->by != NULL ? set.group : NULL, set.ngroups, set.names, set.x,
+	    set.d, keep, stats, err)) != 0)
 		goto done;
 	if ((w = nsl_writer_open(J->output, err)) == NULL)
 		goto done;

@@ -15,6 +15,7 @@
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
+#include "nsl/kmeans.h"
 #include "nsl/labels.h"
 #include "nsl/npy.h"
 #include "nsl/prune.h"
@@ -818,6 +819,7 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 	struct nsl_rec rec;
 	unsigned char *keep = NULL;
 	size_t *members = NULL, i, f;
+	double *div = NULL, *buf = NULL;
 	uint64_t row;
 	int rc = -1, got;
 
@@ -829,6 +831,7 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 		nsl_spool_free(spool);
 		return oom(err);
 	}
+	set.f32 = 1;	/* float32-exact rows held as float32 */
 	nsl_rec_init(&rec, 0);
 	memset(&V, 0, sizeof(V));
 	if (nvectors > 0 && (nsl_dataset_vectors_open(&V, vectors, nvectors,
@@ -865,10 +868,24 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 	}
 	for (i = 0; i < set.n; i++)
 		members[i] = i;
-	nsl_vec_normalize_rows(set.x, set.n, set.d);
-	if (nsl_prune_dedup_assigned(&P->p, set.x, set.d, members, set.n,
-	    P->centroids, P->k, keep, NULL, err) != 0)
-		goto done;
+	if (set.xf != NULL) {
+		/* divisors, not a normalised copy: the same unit rows */
+		div = malloc((set.n + 1) * sizeof(*div));
+		buf = malloc((set.d + 1) * sizeof(*buf));
+		if (div == NULL || buf == NULL) {
+			oom(err);
+			goto done;
+		}
+		nsl_kmeans_unit_divisors(set.xf, set.n, set.d, div, buf);
+		if (nsl_prune_dedup_assigned_f32(&P->p, set.xf, div, set.d,
+		    members, set.n, P->centroids, P->k, keep, NULL, err) != 0)
+			goto done;
+	} else {
+		nsl_vec_normalize_rows(set.x, set.n, set.d);
+		if (nsl_prune_dedup_assigned(&P->p, set.x, set.d, members,
+		    set.n, P->centroids, P->k, keep, NULL, err) != 0)
+			goto done;
+	}
 	if ((w = nsl_writer_open(output, err)) == NULL)
 		goto done;
 	if (nsl_spool_emit(spool, keep, w, err) != 0)
@@ -881,6 +898,8 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 done:
 	free(keep);
 	free(members);
+	free(div);
+	free(buf);
 	nsl_rec_release(&rec);
 	nsl_prune_set_release(&set);
 	nsl_spool_free(spool);

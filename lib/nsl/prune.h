@@ -197,6 +197,24 @@ int nsl_prune_dedup_assigned(const struct nsl_prune_params *, const double *x,
     struct nsl_err *err);
 
 /*
+ * The same two on float32 rows xf (n x d, borrowed, not modified): row i
+ * is read as the doubles (double)xf / div[i], div[i] its norm as
+ * nsl_kmeans_unit_divisors() gives it, which are the very unit rows
+ * nsl_vec_normalize_rows() makes of the widened row.  Every computation
+ * reads those doubles as the double calls read theirs, so what is kept
+ * is the same, bit for bit: the rows take half the bytes and no
+ * normalised copy is made.  nsl_prune_dedup_f32 works out the divisors
+ * itself (n doubles); nsl_prune_dedup_assigned_f32 takes them.
+ */
+int nsl_prune_dedup_f32(const struct nsl_prune_params *, const float *xf,
+    size_t d, const size_t *members, size_t n, uint64_t stream,
+    unsigned char *keep, struct nsl_prune_stats *stats, struct nsl_err *err);
+int nsl_prune_dedup_assigned_f32(const struct nsl_prune_params *,
+    const float *xf, const double *div, size_t d, const size_t *members,
+    size_t n, const double *centroids, size_t k, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err);
+
+/*
  * Whole set: n records with score[] (may be NULL for dedup), group[] in
  * [0, ngroups) (NULL: one group) where group numbers are the groups'
  * ranks (they also number the random streams), x (n x d, for dedup,
@@ -208,6 +226,18 @@ int nsl_prune_run(const struct nsl_prune_params *, size_t n,
     const double *score, const size_t *group, size_t ngroups,
     const char *const *names, double *x, size_t d, unsigned char *keep,
     struct nsl_prune_stats *stats, struct nsl_err *err);
+
+/*
+ * nsl_prune_run on float32 rows xf (not modified): dedup reads them as
+ * nsl_prune_dedup_f32 does; a coreset strategy is given each group's rows
+ * widened to double.  Results are those of nsl_prune_run on the widened
+ * rows, bit for bit.
+ */
+int nsl_prune_run_f32(const struct nsl_prune_params *, size_t n,
+    const double *score, const size_t *group, size_t ngroups,
+    const char *const *names, const float *xf, size_t d,
+    unsigned char *keep, struct nsl_prune_stats *stats,
+    struct nsl_err *err);
 
 /*
  * A record set as the selection needs it, filled record by record from
@@ -226,6 +256,11 @@ struct nsl_prune_set {
 	double *score;		/* n entries (0 when no score field) */
 	size_t *group;		/* n entries */
 	double *x;		/* n x d, only when a vector field is read */
+	float *xf;		/* or, with f32, n x d float32 (x NULL) */
+	int f32;		/* set by the caller after init: rows in xf
+				 * while every number is exactly a float32
+				 * ((double)(float)v == v); at the first
+				 * that is not, all go to x as doubles */
 	size_t d;
 	size_t ngroups;
 	const char *const *names;	/* borrowed from groups */

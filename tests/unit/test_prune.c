@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "nsl/json.h"
+#include "nsl/kmeans.h"
 #include "nsl/labels.h"
 #include "nsl/prune.h"
 #include "nsl/rng.h"
@@ -186,7 +189,7 @@ test_empty(void)
 			nsl_prune_params_init(&p);
 			p.strategy = strat[s];
 			if (strat[s] == NSL_PRUNE_DEDUP) {
-				p.eps = 0.1;
+				p.eps = 0.0003;
 				p.k = 1;
 			} else if (c == 0) {
 				p.by_count = 1;
@@ -340,7 +343,7 @@ test_params(void)
 	UNIT_CHECK(nsl_prune_check(&p) != NULL, "fraction + cutoff > 1");
 	p.strategy = NSL_PRUNE_DEDUP;
 	UNIT_CHECK(nsl_prune_check(&p) != NULL, "dedup needs eps and k");
-	p.eps = 0.1;
+	p.eps = 0.0003;
 	p.k = 3;
 	UNIT_CHECK(nsl_prune_check(&p) == NULL, "dedup with eps and k");
 }
@@ -397,6 +400,143 @@ test_set_report(void)
 	nsl_rec_release(&rec);
 }
 
+/*
+ * Float32 rows against their doubles.  The data: 900 rows of d = 16 in
+ * 30 tight bundles (a direction plus noise of 1/50), each row scaled by
+ * 1, 2^70 or 2^-70 (cosines do not change) and rounded to float32, row 0
+ * zero.  Every float32 number is exactly a double, so the float calls
+ * must keep exactly what the double calls keep on the widened rows: the
+ * same k-means, the same unit rows, the same choices.  A dedup that
+ * keeps all or none could not tell paths apart, so that is checked too.
+ */
+#define F32_N 900
+#define F32_D 16
+
+static void
+f32_rows(float *xf, double *x)
+{
+	static const double scale[] = { 1, 0x1p70, 0x1p-70 };
+	double dir[30][F32_D];
+	gsl_rng *rng = nsl_rng_new(7, 0);
+	size_t i, t;
+
+	for (i = 0; i < 30; i++)
+		for (t = 0; t < F32_D; t++)
+			dir[i][t] = gsl_ran_gaussian(rng, 1);
+	for (i = 0; i < F32_N; i++)
+		for (t = 0; t < F32_D; t++) {
+			xf[i * F32_D + t] = i == 0 ? 0 : (float)((dir[i % 30][t] +
+			    gsl_ran_gaussian(rng, 0.02)) * scale[i % 3]);
+			x[i * F32_D + t] = (double)xf[i * F32_D + t];
+		}
+	gsl_rng_free(rng);
+}
+
+static void
+test_dedup_f32(void)
+{
+	static const enum nsl_prune_strategy strat[] = {
+		NSL_PRUNE_DEDUP, NSL_PRUNE_KCENTER, NSL_PRUNE_HERDING,
+		NSL_PRUNE_FACILITY
+	};
+	struct nsl_prune_params p;
+	struct nsl_prune_stats sd, sf, gd[3], gf[3];
+	struct nsl_prune_set set;
+	struct nsl_err err;
+	float *xf = malloc(F32_N * F32_D * sizeof(*xf));
+	double *x = malloc(F32_N * F32_D * sizeof(*x));
+	double *xc = malloc(F32_N * F32_D * sizeof(*xc));
+	double div[F32_N], buf[F32_D], cent[5 * F32_D], v[F32_D];
+	unsigned char kd[F32_N], kf[F32_N];
+	size_t members[F32_N], group[F32_N], i, s, nkept = 0;
+	int ok, same_rows;
+
+	f32_rows(xf, x);
+	for (i = 0; i < F32_N; i++) {
+		members[i] = i;
+		group[i] = i % 7 % 3;
+	}
+	nsl_prune_params_init(&p);
+	p.strategy = NSL_PRUNE_DEDUP;
+	p.k = 6;
+	p.eps = 0.0003;
+	p.max_iter = 100;
+	p.seed = 11;
+	memcpy(xc, x, F32_N * F32_D * sizeof(*x));
+	memset(kd, 0, sizeof(kd));
+	memset(kf, 0, sizeof(kf));
+	ok = nsl_prune_dedup(&p, xc, F32_D, members, F32_N, 3, kd, &sd,
+	    &err) == 0 && nsl_prune_dedup_f32(&p, xf, F32_D, members, F32_N,
+	    3, kf, &sf, &err) == 0;
+	for (i = 0; i < F32_N; i++)
+		nkept += kd[i];
+	UNIT_CHECK(ok && sd.kept == sf.kept && sd.kept == nkept &&
+	    memcmp(kd, kf, F32_N) == 0 && nkept > 100 && nkept < 800,
+	    "dedup: float32 rows keep what their doubles keep (%zu of %d)",
+	    nkept, F32_N);
+
+	/* the plan's path: given centres, unit rows by divisors */
+	for (i = 0; i < 5; i++)
+		memcpy(cent + i * F32_D, xc + (40 + 7 * i) * F32_D,
+		    sizeof(v));
+	nsl_kmeans_unit_divisors(xf, F32_N, F32_D, div, buf);
+	for (i = 0, same_rows = 1; i < F32_N; i++) {
+		size_t t;
+
+		for (t = 0; t < F32_D; t++)
+			same_rows = same_rows && (double)xf[i * F32_D + t] /
+			    div[i] == xc[i * F32_D + t];
+	}
+	UNIT_CHECK(same_rows, "the divisors give the very unit rows "
+	    "nsl_vec_normalize_rows makes (scales 2^70, 2^-70, a zero row)");
+	memset(kd, 0, sizeof(kd));
+	memset(kf, 0, sizeof(kf));
+	ok = nsl_prune_dedup_assigned(&p, xc, F32_D, members, F32_N, cent, 5,
+	    kd, &sd, &err) == 0 && nsl_prune_dedup_assigned_f32(&p, xf, div,
+	    F32_D, members, F32_N, cent, 5, kf, &sf, &err) == 0;
+	UNIT_CHECK(ok && sd.kept == sf.kept && memcmp(kd, kf, F32_N) == 0 &&
+	    sd.kept > 0 && sd.kept < F32_N,
+	    "dedup on given centres: float32 rows keep what doubles keep");
+
+	/* whole runs in 3 groups: dedup, and coresets on widened rows */
+	for (s = 0; s < sizeof(strat) / sizeof(*strat); s++) {
+		p.strategy = strat[s];
+		p.fraction = 0.2;
+		memcpy(xc, x, F32_N * F32_D * sizeof(*x));
+		ok = nsl_prune_run(&p, F32_N, NULL, group, 3, NULL, xc, F32_D,
+		    kd, gd, &err) == 0 && nsl_prune_run_f32(&p, F32_N, NULL,
+		    group, 3, NULL, xf, F32_D, kf, gf, &err) == 0;
+		for (i = 0; i < 3; i++)
+			ok = ok && gd[i].kept == gf[i].kept;
+		UNIT_CHECK(ok && memcmp(kd, kf, F32_N) == 0 && gd[0].kept > 0 &&
+		    gd[0].kept < gd[0].n, "%s in 3 groups: float32 rows keep "
+		    "what doubles keep", nsl_prune_strategy_name(strat[s]));
+	}
+
+	/* the set: float32 while exact, doubles from the first that is not */
+	nsl_prune_set_init(&set, 0);
+	set.f32 = 1;
+	for (i = 0, ok = 1; i < 3000; i++)
+		ok = ok && nsl_prune_set_add_row(&set, x + i % F32_N * F32_D,
+		    F32_D, &err) == 0 && ++set.n;
+	UNIT_CHECK(ok && set.xf != NULL && set.x == NULL &&
+	    memcmp(set.xf + 2999 * F32_D, xf + 299 * F32_D,
+	    F32_D * sizeof(*xf)) == 0,
+	    "a set of float32-exact rows holds them as float32");
+	memcpy(v, x + 5 * F32_D, sizeof(v));
+	v[3] = 0.1;	/* not a float32 */
+	ok = nsl_prune_set_add_row(&set, v, F32_D, &err) == 0 && ++set.n;
+	for (i = 0, same_rows = 1; i < 3000 * F32_D; i++)
+		same_rows = same_rows && set.x[i] == x[i % (F32_N * F32_D)];
+	UNIT_CHECK(ok && set.xf == NULL && set.x != NULL && set.f32 == 0 &&
+	    same_rows && memcmp(set.x + 3000 * F32_D, v, sizeof(v)) == 0,
+	    "at 0.1 the set turns to doubles, every earlier row kept");
+	nsl_prune_set_release(&set);
+	free(xf);
+	free(x);
+	free(xc);
+}
+
 /* Every row of the catalogue parses back to itself, is described, and
  * has a selection exactly when it has a budget (every row but dedup,
  * which reads vectors and keeps what its eps leaves); each reads scores
@@ -435,6 +575,7 @@ main(void)
 	test_groups();
 	test_params();
 	test_set_report();
+	test_dedup_f32();
 	test_catalogue();
 	return unit_done();
 }
