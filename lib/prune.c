@@ -906,6 +906,27 @@ kept_range(const double *score, const size_t *members, size_t n,
 	}
 }
 
+/*
+ * Rows mem[0..m) of src (d numbers of esz bytes each) copied in that
+ * order into a new buffer (one spare row, so m = 0 allocates too), old
+ * freed: a group's rows, contiguous for its kernels.  NULL when out of
+ * memory.
+ */
+static void *
+gather_rows(void *old, const void *src, size_t esz, const size_t *mem,
+    size_t m, size_t d)
+{
+	size_t i, row = d * esz;
+	char *buf;
+
+	free(old);
+	if ((buf = malloc((m + 1) * row)) == NULL)
+		return NULL;
+	for (i = 0; i < m; i++)
+		memcpy(buf + i * row, (const char *)src + mem[i] * row, row);
+	return buf;
+}
+
 /* nsl_prune_run on x, or on float32 rows xf when x is NULL */
 static int
 run(const struct nsl_prune_params *p, size_t n, const double *score,
@@ -955,16 +976,11 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
 
 			/* a group's rows in members' order, still float32 */
 			if (ngroups > 1) {
-				free(gxf);
-				gxf = malloc((gsize[g] + 1) * d *
-				    sizeof(*gxf));
-				if (gxf == NULL) {
+				if ((gxf = gather_rows(gxf, xf, sizeof(*gxf),
+				    mem, gsize[g], d)) == NULL) {
 					oom(err);
 					goto done;
 				}
-				for (i = 0; i < gsize[g]; i++)
-					memcpy(gxf + i * d, xf + mem[i] * d,
-					    d * sizeof(*gxf));
 				rows = gxf;
 			}
 			r = nsl_prune_dedup_f32(p, rows, d, mem, gsize[g], g,
@@ -987,15 +1003,11 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
 			double *rows = x;
 
 			if (ngroups > 1) {
-				free(gx);
-				gx = malloc((gsize[g] + 1) * d * sizeof(*gx));
-				if (gx == NULL) {
+				if ((gx = gather_rows(gx, x, sizeof(*gx), mem,
+				    gsize[g], d)) == NULL) {
 					oom(err);
 					goto done;
 				}
-				for (i = 0; i < gsize[g]; i++)
-					memcpy(gx + i * d, x + mem[i] * d,
-					    d * sizeof(*gx));
 				rows = gx;
 			}
 			r = vectors ? nsl_prune_dedup(p, rows, d, mem,
