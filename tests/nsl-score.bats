@@ -525,3 +525,24 @@ PYEOF
 	fails_cleanly 65 'bad:14: field "list"' --metric knn --model "$T/bad" \
 	    "$FIX/ivf-points.jsonl"
 }
+
+@test "whole-set scores reread named files for the output (blank lines, CRLF, .gz) and keep lines from a pipe" {
+	# the points of the class-prototype test over two files, with a blank
+	# line, a CRLF line and the second file gzipped: means x 2, y 10
+	{ sed -n 1p "$FIX/points.jsonl"; echo; sed -n 2p "$FIX/points.jsonl" |
+	    sed 's/$/\r/'; } > "$T/a.jsonl"
+	sed -n '3,4p' "$FIX/points.jsonl" | gzip > "$T/b.jsonl.gz"
+	nsl-score --metric class-prototype -o "$T/m.jsonl" "$T/a.jsonl" \
+	    "$T/b.jsonl.gz"
+	run close "$T/m.jsonl" 0 score 2 1 score 1 2 score 3 3 score 0
+	[ "$status" -eq 0 ] || fail "$output"
+	run jq -c '[.id, .label]' "$T/m.jsonl"
+	assert_output "$(printf '[0,"x"]\n[1,"x"]\n[2,"x"]\n[3,"y"]')"
+	# a pipe cannot be read twice: its lines are kept, same bytes
+	{ cat "$T/a.jsonl"; gzip -dc "$T/b.jsonl.gz"; } |
+	    nsl-score --metric class-prototype > "$T/p.jsonl"
+	cmp "$T/m.jsonl" "$T/p.jsonl"
+	nsl-score --metric class-prototype <(cat "$T/a.jsonl") \
+	    "$T/b.jsonl.gz" > "$T/q.jsonl"
+	cmp "$T/m.jsonl" "$T/q.jsonl"
+}
