@@ -32,7 +32,9 @@
 #     CLUSTER.npy), in shard order, one file open at a time (any K);
 #  4. dedup (per cluster, fanned out): nsl-prune --plan model.jsonl --eps
 #     EPS drops near-duplicates within the cluster; the kept lines are
-#     picked out of each scored shard: $(OUT)/pruned/NAME.jsonl.  The
+#     picked out of each scored shard in one pass over them all:
+#     $(OUT)/pruned/NAME.jsonl (that pass holds the kept lines' text, so
+#     with VECTORS only their ids and labels).  The
 #     same records as nsl-prune --strategy dedup --k K --iters ITERS
 #     --seed SEED --eps EPS [--vectors] on the shards as one file.
 # `make -f ... table` prints each shard's records, kept and the total.
@@ -164,9 +166,13 @@ $(OUT)/pruned.done: $(OUT)/parts.done
 	@cd $(call q,$(OUT)) && ls parts | sed -n 's|^\(.*\)\.jsonl$$|parts/& kept/&$(if $(VECTORS), parts/\1.npy)|p' | \
 	  $(if $(VECTORS),$(FANOUT3),$(FANOUT)) $(if $(SSHLOGINFILE),--basefile model.jsonl) \
 	  'mkdir -p kept && nsl-prune -q --plan model.jsonl --eps "$$NSL_EPS" --field "$$NSL_FIELD" $(if $(VECTORS),--vectors {3}) -o {2} {1}'
-	@cd $(call q,$(OUT)) && cat kept/*.jsonl >kept.all && for n in $(NAMES); do \
-	  awk 'BEGIN { while ((getline l < "kept.all") > 0) k[l] = 1 } $$0 in k' \
-	    "scored/$$n.jsonl" >"pruned/$$n.jsonl"; done && rm -f kept.all
+	@cd $(call q,$(OUT)) && cat kept/*.jsonl >kept.all && \
+	  touch $(foreach n,$(NAMES),'pruned/$(n).jsonl') && \
+	  awk 'BEGIN { while ((getline l < "kept.all") > 0) k[l] = 1 } \
+	    FNR == 1 { if (out != "") close(out); out = FILENAME; \
+	      sub(/^scored\//, "pruned/", out) } \
+	    $$0 in k { print > out }' \
+	    $(foreach n,$(NAMES),'scored/$(n).jsonl') && rm -f kept.all
 	@touch $(call q,$@)
 endif
 
