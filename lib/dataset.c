@@ -203,6 +203,58 @@ read_file(struct reading *rd, const char *path, unsigned file,
 	return rc;
 }
 
+/*
+ * read_file through the set's spool (NSL_DATASET_SPOOL): the same
+ * records, but the lines can be given back later without being held.
+ */
+static int
+read_spooled(struct reading *rd, const char *path, unsigned file,
+    const char *field, const char *label_field, unsigned flags,
+    struct nsl_err *err)
+{
+	struct nsl_spool *sp = rd->ds->spool;
+	uint64_t row;
+	int rc;
+
+	if (nsl_spool_open(sp, path, err) != 0) {
+		if (err->code != NSL_EX_IOERR)
+			nsl_err_at(err, rd->ds->paths[file], 0);
+		return -1;
+	}
+	for (row = 0; (rc = nsl_spool_next(sp, &rd->rec, err)) == 1; row++) {
+		if ((rd->vec != NULL && nsl_dataset_vectors_row(rd->vec, file,
+		    row, err) != 0) || add_record(rd, field, label_field,
+		    flags, file, nsl_spool_lineno(sp), err) != 0) {
+			nsl_spool_locate(sp, err);
+			return -1;
+		}
+		if (rd->vec != NULL)
+			nsl_npy_map_drop(&rd->vec->map[file], row);
+	}
+	if (rc == 0 && rd->vec != NULL && nsl_dataset_vectors_end(rd->vec,
+	    file, row, rd->ds->paths[file], err) != 0)
+		rc = -1;
+	return rc;
+}
+
+int
+nsl_dataset_each_line(struct nsl_dataset *ds, nsl_spool_fn *fn, void *arg,
+    struct nsl_err *err)
+{
+	unsigned char *all;
+	int rc;
+
+	if (ds->spool == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "dataset: read "
+		    "without NSL_DATASET_SPOOL");
+	if ((all = malloc(ds->n + 1)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	memset(all, 1, ds->n + 1);
+	rc = nsl_spool_each(ds->spool, all, fn, arg, err);
+	free(all);
+	return rc;
+}
+
 int
 nsl_dataset_read(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
@@ -263,9 +315,12 @@ read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
 		if ((ds->paths[f] = strdup(strcmp(paths[f], "-") == 0 ?
 		    "<stdin>" : paths[f])) == NULL)
 			goto nomem;
+	if ((flags & NSL_DATASET_SPOOL) &&
+	    (ds->spool = nsl_spool_new()) == NULL)
+		goto nomem;
 	for (f = 0; f < npaths; f++)
-		if (read_file(&rd, paths[f], (unsigned)f, field, label_field,
-		    flags, err) != 0)
+		if ((ds->spool != NULL ? read_spooled : read_file)(&rd,
+		    paths[f], (unsigned)f, field, label_field, flags, err) != 0)
 			goto done;
 	if (ds->n == 0) {
 		nsl_err_at(err, npaths == 1 ? ds->paths[0] : NULL, 0);
@@ -322,6 +377,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	for (i = 0; i < ds->npaths; i++)
 		free(ds->paths[i]);
 	free(ds->paths);
+	nsl_spool_free(ds->spool);
 	memset(ds, 0, sizeof(*ds));
 }
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cblas.h>
 #include <omp.h>
@@ -1252,72 +1251,26 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 	return nsl_writer_write(w, R->out.data, R->out.len, err);
 }
 
-/*
- * Whether every input can be opened again for a second pass: named
- * regular files (plain or .gz).  Standard input, pipes and process
- * substitutions cannot, so their lines are kept while the set is scored.
- */
+/* The output pass: record i's line read again, scored, written. */
+struct output_pass {
+	struct run *R;
+	const struct nsl_dataset *ds;
+	struct nsl_writer *w;
+};
+
 static int
-all_regular_files(const char *const *paths, size_t npaths)
+output_record(void *arg, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
 {
-	struct stat st;
-	size_t f;
+	struct output_pass *o = arg;
+	const struct nsl_dataset_where *at = &o->ds->where[i];
 
-	if (npaths == 0)
-		return 0;
-	for (f = 0; f < npaths; f++)
-		if (strcmp(paths[f], "-") == 0 || stat(paths[f], &st) != 0 ||
-		    !S_ISREG(st.st_mode))
-			return 0;
-	return 1;
-}
-
-/*
- * The output pass without kept lines: read each file again and write its
- * records, found by their line numbers (ds->where), so the whole-set run
- * holds the vectors but not the records' text (about 20 KB a record at
- * d = 2048).  A file that changed between the passes is an I/O error.
- */
-static int
-reread_records(struct run *R, const struct nsl_dataset *ds,
-    const char *const *paths, struct nsl_writer *w, struct nsl_err *err)
-{
-	struct nsl_reader *r = NULL;
-	const char *line;
-	size_t i, len;
-	unsigned f = (unsigned)-1;
-	int got;
-
-	for (i = 0; i < ds->n; i++) {
-		if (ds->where[i].file != f) {
-			nsl_reader_close(r);
-			f = ds->where[i].file;
-			if ((r = nsl_reader_open(paths[f], err)) == NULL)
-				return -1;
-		}
-		while ((got = nsl_reader_getline(r, &line, &len, err)) > 0 &&
-		    nsl_reader_lineno(r) < ds->where[i].line)
-			;
-		if (got <= 0 || nsl_reader_lineno(r) != ds->where[i].line) {
-			if (got >= 0) {
-				nsl_err_at(err, ds->paths[f], 0);
-				nsl_err_set(err, NSL_EX_IOERR, "file changed "
-				    "while being read (ended early on the "
-				    "second pass)");
-			}
-			nsl_reader_close(r);
-			return -1;
-		}
-		if (nsl_rec_parse(&R->rec, line, len, err) < 0 ||
-		    run_record(R, i, w, err) < 0) {
-			if (err->code != NSL_EX_IOERR)
-				nsl_err_at(err, ds->paths[f],
-				    ds->where[i].line);
-			nsl_reader_close(r);
-			return -1;
-		}
+	if (nsl_rec_parse(&o->R->rec, line, len, err) < 0 ||
+	    run_record(o->R, (size_t)i, o->w, err) < 0) {
+		if (err->code != NSL_EX_IOERR)
+			nsl_err_at(err, o->ds->paths[at->file], at->line);
+		return -1;
 	}
-	nsl_reader_close(r);
 	return 0;
 }
 
@@ -1329,8 +1282,13 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	struct nsl_dataset_vectors V;
 	struct nsl_dataset ds;
 	int need_labels = 0, proto_labels = 0, rc = -1;
-	unsigned f32 = NSL_DATASET_F32, keep;
-	size_t m, i;
+	struct output_pass o;
+	/*
+	 * The lines are read again for the output (files reopened, a pipe's
+	 * copy read back), not held: about 20 KB a record at d = 2048.
+	 */
+	unsigned f32 = NSL_DATASET_F32, keep = NSL_DATASET_SPOOL;
+	size_t m;
 
 	for (m = 0; m < J->nmetrics; m++) {
 		unsigned needs = metrics[J->metric[m]].needs;
@@ -1352,7 +1310,6 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	}
 	memset(&ds, 0, sizeof(ds));
 	memset(&V, 0, sizeof(V));
-	keep = !all_regular_files(paths, npaths) ? NSL_DATASET_KEEP_LINES : 0;
 	if (J->nvectors > 0 && nsl_dataset_vectors_open(&V, J->vectors,
 	    J->nvectors, npaths, err) < 0)
 		goto out;
@@ -1391,19 +1348,10 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 		if (row->set(J, &ds, R->whole[m], R->clusters, err) < 0)
 			goto out;
 	}
-	for (i = 0; i < ds.n && keep; i++) {
-		const char *line = ds.lines.data + ds.line_off[i];
-		size_t len = ds.line_off[i + 1] - ds.line_off[i];
-
-		if (nsl_rec_parse(&R->rec, line, len, err) < 0 ||
-		    run_record(R, i, w, err) < 0) {
-			if (err->code != NSL_EX_IOERR)
-				nsl_err_at(err, ds.paths[ds.where[i].file],
-				    ds.where[i].line);
-			goto out;
-		}
-	}
-	if (!keep && reread_records(R, &ds, paths, w, err) < 0)
+	o.R = R;
+	o.ds = &ds;
+	o.w = w;
+	if (nsl_dataset_each_line(&ds, output_record, &o, err) != 0)
 		goto out;
 	rc = 0;
 	goto out;

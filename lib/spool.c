@@ -188,6 +188,12 @@ nsl_spool_locate(const struct nsl_spool *s, struct nsl_err *err)
 		    s->cur != NULL ? nsl_reader_lineno(s->cur) : 0);
 }
 
+unsigned long
+nsl_spool_lineno(const struct nsl_spool *s)
+{
+	return s->cur != NULL ? nsl_reader_lineno(s->cur) : 0;
+}
+
 /*
  * End a spilled input's copy with a newline, so that its last line, if
  * it had none, does not run into the next input's first.

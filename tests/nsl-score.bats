@@ -526,7 +526,7 @@ PYEOF
 	    "$FIX/ivf-points.jsonl"
 }
 
-@test "whole-set scores reread named files for the output (blank lines, CRLF, .gz) and keep lines from a pipe" {
+@test "whole-set scores read their inputs again for the output: named files (blank lines, CRLF, .gz), a redirect, a pipe's copy in TMPDIR" {
 	# the points of the class-prototype test over two files, with a blank
 	# line, a CRLF line and the second file gzipped: means x 2, y 10
 	{ sed -n 1p "$FIX/points.jsonl"; echo; sed -n 2p "$FIX/points.jsonl" |
@@ -538,11 +538,29 @@ PYEOF
 	[ "$status" -eq 0 ] || fail "$output"
 	run jq -c '[.id, .label]' "$T/m.jsonl"
 	assert_output "$(printf '[0,"x"]\n[1,"x"]\n[2,"x"]\n[3,"y"]')"
-	# a pipe cannot be read twice: its lines are kept, same bytes
+	# a pipe cannot be read twice: it is copied to TMPDIR as it is read,
+	# and the copy (unlinked at once) read back: same bytes, nothing left
+	mkdir "$T/spill"
 	{ cat "$T/a.jsonl"; gzip -dc "$T/b.jsonl.gz"; } |
-	    nsl-score --metric class-prototype > "$T/p.jsonl"
+	    TMPDIR="$T/spill" nsl-score --metric class-prototype > "$T/p.jsonl"
 	cmp "$T/m.jsonl" "$T/p.jsonl"
+	[ -z "$(ls -A "$T/spill")" ]
 	nsl-score --metric class-prototype <(cat "$T/a.jsonl") \
 	    "$T/b.jsonl.gz" > "$T/q.jsonl"
 	cmp "$T/m.jsonl" "$T/q.jsonl"
+	# a redirected file is read again from where it began: a first line
+	# already read by the shell is not part of the input
+	{ cat "$T/a.jsonl"; gzip -dc "$T/b.jsonl.gz"; } > "$T/all.jsonl"
+	{ read -r skip; nsl-score --metric class-prototype > "$T/r.jsonl"; } \
+	    < "$T/all.jsonl"
+	sed -n '2,$p' "$T/all.jsonl" | grep . |
+	    nsl-score --metric class-prototype | cmp - "$T/r.jsonl"
+	# with no temporary directory a pipe is an I/O error, a file is not
+	run --separate-stderr sh -c "cat '$T/all.jsonl' | TMPDIR=/nonexistent nsl-score --metric class-prototype"
+	[ "$status" -eq 74 ] || fail "status $status: $stderr"
+	[[ "$stderr" == "nsl-score: /nonexistent: cannot make a temporary file"* ]] ||
+	    fail "$stderr"
+	[ -z "$output" ]
+	TMPDIR=/nonexistent nsl-score --metric class-prototype "$T/all.jsonl" |
+	    cmp - "$T/m.jsonl"
 }

@@ -19,6 +19,10 @@
  *    back with its own fields spliced in.
  *  - With a weight field (nsl_dataset_read_weighted): w[i] is record i's
  *    weight, finite and >= 0, and the weights' sum is positive.
+ *  - With NSL_DATASET_SPOOL the lines are not held: the inputs were read
+ *    through a spool (spool.h), and nsl_dataset_each_line() gives each
+ *    record's line back once, read again from its file (a pipe's copy in
+ *    $TMPDIR): 8 bytes a record in memory instead of the line.
  *  - where[i] names the record's file (an index into the paths given) and
  *    line number, for messages.
  *  - With NSL_DATASET_F32 the rows may be held in float32 instead: then
@@ -40,13 +44,15 @@
 #include "buf.h"
 #include "err.h"
 #include "json.h"
+#include "spool.h"
 
 struct nsl_labels;
 
 enum nsl_dataset_flags {
 	NSL_DATASET_KEEP_LINES = 1 << 0,
 	NSL_DATASET_ALLOW_NONFINITE = 1 << 1,
-	NSL_DATASET_F32 = 1 << 2	/* rows in xf while float32-exact */
+	NSL_DATASET_F32 = 1 << 2,	/* rows in xf while float32-exact */
+	NSL_DATASET_SPOOL = 1 << 3	/* lines given back by each_line */
 };
 
 struct nsl_dataset_where {
@@ -68,6 +74,7 @@ struct nsl_dataset {
 	struct nsl_dataset_where *where;
 	char **paths;			/* copies of the display names */
 	size_t npaths;
+	struct nsl_spool *spool;	/* with NSL_DATASET_SPOOL */
 };
 
 /*
@@ -92,6 +99,17 @@ int nsl_dataset_read_weighted(struct nsl_dataset *, const char *const *paths,
     const char *weight_field, unsigned flags, struct nsl_err *err);
 
 void nsl_dataset_release(struct nsl_dataset *);
+
+/*
+ * Of a set read with NSL_DATASET_SPOOL: fn(arg, i, line, len, err) for
+ * every record i in order, line being its bytes as read (without the
+ * newline, borrowed for the call).  Once only: the lines are read again
+ * as they are visited.  A non-zero return from fn stops the visit and is
+ * returned as -1 (fn sets err); a file that changed since the first read
+ * is an I/O error naming it.
+ */
+int nsl_dataset_each_line(struct nsl_dataset *, nsl_spool_fn *fn, void *arg,
+    struct nsl_err *err);
 
 /*
  * Row i as doubles: x's own (borrowed), or xf's converted into buf (d

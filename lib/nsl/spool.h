@@ -60,6 +60,8 @@ int nsl_spool_next(struct nsl_spool *, struct nsl_rec *, struct nsl_err *);
 
 /* Place err at the current input's name and line (for field errors). */
 void nsl_spool_locate(const struct nsl_spool *, struct nsl_err *);
+/* The current input's line number: that of the record last read. */
+unsigned long nsl_spool_lineno(const struct nsl_spool *);
 
 uint64_t nsl_spool_count(const struct nsl_spool *);
 
