@@ -588,6 +588,99 @@ test_parse_array_double_rounding(void)
 }
 
 /*
+ * Numbers as writers print them: [-]I.F with 1 to 3 integer digits (a
+ * lone 0 or none leading) and 1 to 19 fraction digits, often after
+ * zeros (so both sides of the 32-byte path's 19-digit limit), and the
+ * shortest-looking %.17g and %.9g texts of random doubles and floats
+ * (some with exponents), in long arrays with and without spaces; each
+ * element must equal strtod() bit for bit.  Integers of 16 and 17 digits
+ * at halfway points between doubles test the rounding of w > 2^53.
+ */
+static void
+test_parse_array_long(void)
+{
+	enum { N = 200000 };
+	static const char *halfway[] = {
+		"9007199254740993.0", "9007199254740995.0",
+		"-9007199254740997.00", "18014398509481986.0",
+		"18014398509481990.0", "0.30000000000000004",
+		"1.7976931348623157", "4.9406564584124654",
+		"0.0000000000000000001", "9999999999999999999.0",
+		"1.2345678901234567890", "0.1234567890123456789",
+	};
+	char *big, *p, *q;
+	double *v = NULL, x;
+	size_t n, cap = 0, err, got, i, bad = 0;
+	int d, k, z, round;
+	float f;
+
+	if ((big = malloc((size_t)N * 64 + 2)) == NULL)
+		abort();
+	for (round = 0; round < 3; round++) {
+		p = big;
+		*p++ = '[';
+		for (i = 0; i < N; i++) {
+			if (i > 0)
+				p += sprintf(p, "%s", rng_below(8) ? "," :
+				    rng_below(2) ? ", " : " ,\t");
+			if (i % 97 == 0) {
+				p += sprintf(p, "%s",
+				    halfway[(i / 97) % (sizeof(halfway) /
+				    sizeof(halfway[0]))]);
+				continue;
+			}
+			if (round == 1) {
+				memcpy(&x, (uint64_t[]){ (uint64_t)rng_below(
+				    1u << 31) << 32 ^ (uint64_t)rng_below(
+				    1u << 31) << 1 ^ rng_below(2) }, 8);
+				x = isfinite(x) ? x : 0.5;
+				p += sprintf(p, "%.17g", x);
+				continue;
+			}
+			if (round == 2) {
+				f = (float)(((double)rng_below(1u << 30) /
+				    (1u << 29) - 1) * (rng_below(4) ? 10 : 1e-3));
+				p += sprintf(p, rng_below(2) ? "%.17g" : "%.9g",
+				    (double)f);
+				continue;
+			}
+			if (rng_below(2))
+				*p++ = '-';
+			k = 1 + (int)rng_below(3);
+			if (rng_below(4) == 0)
+				k = 1, *p++ = '0';
+			else
+				for (d = 0; d < k; d++)
+					*p++ = (char)((d == 0 ? '1' : '0') +
+					    rng_below(d == 0 ? 9 : 10));
+			*p++ = '.';
+			z = rng_below(3) == 0 ? (int)rng_below(6) : 0;
+			for (d = 0; d < z; d++)
+				*p++ = '0';
+			k = 1 + (int)rng_below(19);
+			for (d = 0; d < k; d++)
+				*p++ = (char)('0' + rng_below(10));
+		}
+		*p++ = ']';
+		n = 0;
+		got = nsl_num_parse_array(big, p, &v, &n, &cap, &err);
+		bad += got != (size_t)(p - big) || n != N;
+		for (i = 0, q = big + 1; !bad && i < n; i++) {
+			if (double_bits(strtod(q, &q)) != double_bits(v[i]) &&
+			    bad++ < MAXDIAG)
+				printf("# round %d element %zu: %a\n", round, i,
+				    v[i]);
+			q += strspn(q, ", \t");
+		}
+	}
+	free(big);
+	free(v);
+	UNIT_CHECK(bad == 0, "parse_array: 3 x %d numbers of up to 22 "
+	    "digits, %%.17g doubles and float32 reprs equal strtod bit for bit",
+	    N);
+}
+
+/*
  * The 16-byte path hands anything but a plain [-]D.DDD back to the
  * scalar reader, whose verdict stands: errors far from the array's ends
  * are placed as near them (offsets counted by hand).
@@ -608,6 +701,12 @@ test_parse_array_short_errors(void)
 		{ "[0.5,0.5,0.5,0.5,01.5,0.5,0.5,0.5,0.5,0.5]", 17 },
 		{ "[0.5,0.5,0.5,0.5,0.5,\"a\",0.5,0.5,0.5,0.5]", 21 },
 		{ "[0.5,0.5,0.5,0.5,0.5,\x01,0.5,0.5,0.5,0.5]", 21 },
+		/* the 32-byte path's numbers: [ and 4 x "0.5," are 17 bytes */
+		{ "[0.5,0.5,0.5,0.5,012.34567890123456,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,12.34567890123456e,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 17 },
+		{ "[0.5,0.5,0.5,0.5,12.345678901234567.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 35 },
+		{ "[0.5,0.5,0.5,0.5,-12.345678901234567x,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 36 },
+		{ "[0.5,0.5,0.5,0.5,12.34567890123456789,,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 38 },
 	};
 	double *v = NULL;
 	size_t i, n, cap = 0, err, got;
@@ -1212,6 +1311,7 @@ main(void)
 	test_parse_array_errors();
 	test_parse_array_short();
 	test_parse_array_short_errors();
+	test_parse_array_long();
 	test_parse_array_double_rounding();
 	test_format_exact();
 	test_format_float_exact();
