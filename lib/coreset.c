@@ -264,23 +264,35 @@ fl_unit(const struct fl *F, size_t j, double *buf)
 	return buf;
 }
 
+/* two doubles, divided in one instruction where the machine has one */
+typedef double pair __attribute__((vector_size(2 * sizeof(double))));
+
 /*
  * sim(i, j) of unit row uj = row j: nsl_vec_dot(u_i, u_j) on the fly, on
  * float32 rows with each u_i[t] divided out in the loop (the same
- * products in the same order).
+ * products added in the same order).  The divisions go two at a time
+ * (each correctly rounded, as alone): one at a time they would take
+ * twice as long as the sum they feed.
  */
 static double
 fl_sim_row(const struct fl *F, size_t i, const double *uj)
 {
 	const float *a;
 	double s = 0, q;
+	pair qq, v;
 	size_t t;
 
 	if (F->u != NULL)
 		return (1 + nsl_vec_dot(F->u + i * F->d, uj, F->d)) / 2;
 	a = F->xf + i * F->d;
 	q = F->div[i];
-	for (t = 0; t < F->d; t++)
+	qq = (pair){ q, q };
+	for (t = 0; t + 1 < F->d; t += 2) {
+		v = (pair){ (double)a[t], (double)a[t + 1] } / qq;
+		s += v[0] * uj[t];
+		s += v[1] * uj[t + 1];
+	}
+	if (t < F->d)
 		s += (double)a[t] / q * uj[t];
 	return (1 + s) / 2;
 }
