@@ -117,23 +117,26 @@ fails_cleanly() {
 	# exactly: the .npy holds the very numbers the reference read
 	nsl-convert --to npy --float32 --field embedding -o "$T/x.npy" "$IN"
 	sed 's/,"embedding":\[[^]]*\]//' "$IN" >"$T/ids.jsonl"
-	v=(--vectors "$T/x.npy" "$T/ids.jsonl")
-	nsl-prune --strategy herding --keep 8 "${v[@]}" >"$T/o"
-	assert_equal "$(ids "$T/o")" "$(cat "$FIX/coreset-herding-8.ids")"
-	nsl-prune --strategy herding --by label --keep-fraction 0.25 "${v[@]}" >"$T/o"
-	assert_equal "$(ids "$T/o")" "$(cat "$FIX/coreset-herding-by.ids")"
-	nsl-prune --strategy facility-location --keep 6 "${v[@]}" >"$T/o"
-	assert_equal "$(ids "$T/o")" "$(cat "$FIX/coreset-facility-6.ids")"
+	cd "$T"
+	nsl-prune --strategy herding --keep 8 --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-herding-8.ids")"
+	nsl-prune --strategy herding --by label --keep-fraction 0.25 \
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-herding-by.ids")"
+	nsl-prune --strategy facility-location --keep 6 --vectors x.npy \
+	    ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-6.ids")"
 	nsl-prune --strategy facility-location --by label --keep-fraction 0.25 \
-	    "${v[@]}" >"$T/o"
-	assert_equal "$(ids "$T/o")" "$(cat "$FIX/coreset-facility-by.ids")"
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-by.ids")"
 	nsl-prune --strategy facility-stochastic --eps 1e-300 --keep 6 --seed 9 \
-	    "${v[@]}" >"$T/o"
-	assert_equal "$(ids "$T/o")" "$(cat "$FIX/coreset-facility-6.ids")"
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-6.ids")"
 	for seed in 0 1 2 3; do
-		nsl-prune --strategy k-center --keep 5 --seed $seed "${v[@]}" >"$T/o"
-		grep -qxF "$(ids "$T/o")" "$FIX/coreset-kcenter-5.ids" ||
-			fail "seed $seed: $(ids "$T/o") is no start's selection"
+		nsl-prune --strategy k-center --keep 5 --seed $seed \
+		    --vectors x.npy ids.jsonl >o
+		grep -qxF "$(ids o)" "$FIX/coreset-kcenter-5.ids" ||
+			fail "seed $seed: $(ids o) is no start's selection"
 	done
 }
 
