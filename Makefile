@@ -137,6 +137,7 @@ UNIT_TESTS += ivf
 UNIT_TESTS += score
 UNIT_TESTS += synth
 UNIT_TESTS += prune
+UNIT_TESTS += coreset_f32
 UNIT_TESTS += spool
 UNIT_TESTS += shards
 UNIT_TESTS += mix

@@ -4,7 +4,9 @@
 # Gaussian mixture (nsl-synth), keeping a fraction F (default 0.1) of
 # each class.  Each strategy runs R times (default 3), interleaved; prints
 # the median wall time, the peak resident size (GNU time -v) and the
-# load average.  (random reads a score: the records' id.)
+# load average.  (random reads a score: the records' id.)  nsl-synth
+# prints doubles, so these rows are held as doubles; bench/coreset-f32.sh
+# measures float32 rows against the doubles of an earlier build.
 #
 #	sh bench/coreset.sh          N=60000 F=0.5 sh bench/coreset.sh
 set -eu

@@ -379,6 +379,7 @@ struct nsl_prune_group {
 	unsigned char *keep;
 	struct nsl_prune_stats *stats;
 	const double *x;	/* n x d: the members' vectors (coresets) */
+	const float *xf;	/* or float32 rows when x is NULL */
 	size_t d;
 };
 
@@ -438,26 +439,30 @@ static int
 coreset(const struct nsl_prune_group *g, enum coreset kind,
     struct nsl_err *err)
 {
-	size_t *sel, j, sample = 0;
+	size_t *sel, j, sample = 0, start;
 	int rc;
 
 	if (g->m == 0)
 		return 0;
 	if ((sel = malloc(g->m * sizeof(*sel))) == NULL)
 		return oom(err);
-	if (kind == KCENTER)
-		rc = nsl_coreset_kcenter(g->x, g->n, g->d, g->m,
-		    gsl_rng_uniform_int(g->rng, g->n), sel, err);
-	else if (kind == HERDING)
-		rc = nsl_coreset_herding(g->x, g->n, g->d, g->m, sel, err);
-	else {
-		if (kind == FACILITY_STOCHASTIC)
-			sample = nsl_coreset_sample_size(g->n, g->m,
-			    g->p->eps == -1.0 ? NSL_CORESET_DEFAULT_EPS :
-			    g->p->eps);
-		rc = nsl_coreset_facility(g->x, g->n, g->d, g->m, sample,
+	if (kind == FACILITY_STOCHASTIC)
+		sample = nsl_coreset_sample_size(g->n, g->m,
+		    g->p->eps == -1.0 ? NSL_CORESET_DEFAULT_EPS : g->p->eps);
+	if (kind == KCENTER) {
+		start = gsl_rng_uniform_int(g->rng, g->n);
+		rc = g->xf != NULL ? nsl_coreset_kcenter_f32(g->xf, g->n,
+		    g->d, g->m, start, sel, err) : nsl_coreset_kcenter(g->x,
+		    g->n, g->d, g->m, start, sel, err);
+	} else if (kind == HERDING)
+		rc = g->xf != NULL ? nsl_coreset_herding_f32(g->xf, g->n,
+		    g->d, g->m, sel, err) : nsl_coreset_herding(g->x, g->n,
+		    g->d, g->m, sel, err);
+	else
+		rc = g->xf != NULL ? nsl_coreset_facility_f32(g->xf, g->n,
+		    g->d, g->m, sample, g->rng, sel, err) :
+		    nsl_coreset_facility(g->x, g->n, g->d, g->m, sample,
 		    g->rng, sel, err);
-	}
 	for (j = 0; rc == 0 && j < g->m; j++)
 		g->keep[g->members[sel[j]]] = 1;
 	free(sel);
@@ -550,6 +555,10 @@ nsl_prune_strategy_name(enum nsl_prune_strategy s)
 	return strategies[s].name;
 }
 
+static int select_rows(const struct nsl_prune_params *, const double *,
+    const double *, const float *, size_t, const size_t *, size_t, size_t,
+    uint64_t, unsigned char *, struct nsl_prune_stats *, struct nsl_err *);
+
 int
 nsl_prune_select(const struct nsl_prune_params *p, const double *score,
     const size_t *members, size_t n, size_t m, uint64_t stream,
@@ -565,6 +574,17 @@ nsl_prune_select_rows(const struct nsl_prune_params *p, const double *score,
     const double *x, size_t d, const size_t *members, size_t n, size_t m,
     uint64_t stream, unsigned char *keep, struct nsl_prune_stats *stats,
     struct nsl_err *err)
+{
+	return select_rows(p, score, x, NULL, d, members, n, m, stream, keep,
+	    stats, err);
+}
+
+/* nsl_prune_select_rows on x, or on float32 rows xf when x is NULL */
+static int
+select_rows(const struct nsl_prune_params *p, const double *score,
+    const double *x, const float *xf, size_t d, const size_t *members,
+    size_t n, size_t m, uint64_t stream, unsigned char *keep,
+    struct nsl_prune_stats *stats, struct nsl_err *err)
 {
 	const struct nsl_prune_strategy_def *row =
 	    nsl_prune_strategy_get((int)p->strategy);
@@ -585,13 +605,14 @@ nsl_prune_select_rows(const struct nsl_prune_params *p, const double *score,
 	if (row == NULL || row->select == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "%s has no budget",
 		    row != NULL ? row->name : "the strategy");
-	if (row->needs & NSL_PRUNE_NEEDS_EMBEDDING && x == NULL)
+	if (row->needs & NSL_PRUNE_NEEDS_EMBEDDING && x == NULL && xf == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "%s needs the "
 		    "vectors", row->name);
 	if (n == 0)
 		return 0;
 	memset(&g, 0, sizeof(g));
 	g.x = x;
+	g.xf = xf;
 	g.d = d;
 	g.p = p;
 	g.n = n;
@@ -935,7 +956,7 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
     struct nsl_prune_stats *stats, struct nsl_err *err)
 {
 	size_t *start = NULL, *members = NULL, *gsize = NULL, *budget = NULL;
-	size_t *fill = NULL, g, i, t;
+	size_t *fill = NULL, g, i;
 	double *gx = NULL;
 	float *gxf = NULL;
 	int rc = -1, vectors = (strategies[p->strategy].needs &
@@ -971,7 +992,7 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
 		const size_t *mem = members + start[g];
 		int r;
 
-		if (rows_too && xf != NULL && vectors) {
+		if (rows_too && xf != NULL) {
 			const float *rows = xf;
 
 			/* a group's rows in members' order, still float32 */
@@ -983,22 +1004,10 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
 				}
 				rows = gxf;
 			}
-			r = nsl_prune_dedup_f32(p, rows, d, mem, gsize[g], g,
-			    keep, st, err);
-		} else if (rows_too && xf != NULL) {
-			/* the coresets read doubles: the group's, widened */
-			free(gx);
-			gx = malloc((gsize[g] + 1) * d * sizeof(*gx));
-			if (gx == NULL) {
-				oom(err);
-				goto done;
-			}
-			for (i = 0; i < gsize[g]; i++)
-				for (t = 0; t < d; t++)
-					gx[i * d + t] =
-					    (double)xf[mem[i] * d + t];
-			r = nsl_prune_select_rows(p, score, gx, d, mem,
-			    gsize[g], budget[g], g, keep, st, err);
+			r = vectors ? nsl_prune_dedup_f32(p, rows, d, mem,
+			    gsize[g], g, keep, st, err) : select_rows(p, score,
+			    NULL, rows, d, mem, gsize[g], budget[g], g, keep, st,
+			    err);
 		} else if (rows_too) {
 			double *rows = x;
 
@@ -1269,11 +1278,12 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		return oom(err);
 	}
 	/*
-	 * dedup reads float32-exact rows as float32, bit for bit as doubles
-	 * (nsl_prune_dedup_f32): half the bytes.  The coresets would widen
-	 * them again, so they keep doubles.
+	 * dedup and the coresets read float32-exact rows as float32, bit for
+	 * bit as doubles (nsl_prune_dedup_f32, nsl_coreset_*_f32): half the
+	 * bytes.
 	 */
-	set.f32 = (needs & NSL_PRUNE_NEEDS_VECTOR) != 0;
+	set.f32 = (needs & (NSL_PRUNE_NEEDS_VECTOR |
+	    NSL_PRUNE_NEEDS_EMBEDDING)) != 0;
 	nsl_rec_init(&rec, J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0);
 	memset(&V, 0, sizeof(V));
 	if (J->nvectors > 0 && !(needs & (NSL_PRUNE_NEEDS_VECTOR |

@@ -112,6 +112,34 @@ fails_cleanly() {
 	done
 }
 
+@test "a float32 .npy through --vectors (rows held as float32): the numpy reference's rows" {
+	# the fixture's numbers are multiples of 1/1024 below 16, float32
+	# exactly: the .npy holds the very numbers the reference read
+	nsl-convert --to npy --float32 --field embedding -o "$T/x.npy" "$IN"
+	sed 's/,"embedding":\[[^]]*\]//' "$IN" >"$T/ids.jsonl"
+	cd "$T"
+	nsl-prune --strategy herding --keep 8 --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-herding-8.ids")"
+	nsl-prune --strategy herding --by label --keep-fraction 0.25 \
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-herding-by.ids")"
+	nsl-prune --strategy facility-location --keep 6 --vectors x.npy \
+	    ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-6.ids")"
+	nsl-prune --strategy facility-location --by label --keep-fraction 0.25 \
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-by.ids")"
+	nsl-prune --strategy facility-stochastic --eps 1e-300 --keep 6 --seed 9 \
+	    --vectors x.npy ids.jsonl >o
+	assert_equal "$(ids o)" "$(cat "$FIX/coreset-facility-6.ids")"
+	for seed in 0 1 2 3; do
+		nsl-prune --strategy k-center --keep 5 --seed $seed \
+		    --vectors x.npy ids.jsonl >o
+		grep -qxF "$(ids o)" "$FIX/coreset-kcenter-5.ids" ||
+			fail "seed $seed: $(ids o) is no start's selection"
+	done
+}
+
 @test "facility-stochastic: the same seed the same bytes, the budget exactly, near the greedy value" {
 	nsl-prune --strategy facility-stochastic --keep 6 --seed 1 "$IN" >"$T/a"
 	nsl-prune --strategy facility-stochastic --keep 6 --seed 1 "$IN" >"$T/b"

@@ -32,7 +32,16 @@
  *    optimum.  Time: one gain is O(n d), or O(n) when the n x n
  *    similarities fit in NSL_CORESET_SIM_BYTES (then stored); lazy
  *    greedy evaluates n gains and then a few a step, stochastic greedy
- *    m * sample.  Memory O(n) besides the stored similarities.
+ *    m * sample.  Memory: a unit copy of the rows (n d doubles; none in
+ *    the _f32 call) and O(n + d) besides the stored similarities.
+ *
+ * The _f32 calls take float32 rows xf (n x d) and read each number as
+ * (double)xf[k], the row the double call would be given widened: every
+ * sum runs over the same doubles in the same order (scalar loops, no
+ * BLAS), so sel is the same, bit for bit, and no error bound is needed.
+ * They hold the rows in 4 n d bytes instead of 8 n d; facility location
+ * keeps no unit copy of them (8 n d bytes in the double call) but n
+ * norms, dividing each number by its row's norm as it is read.
  *
  * Pointers are borrowed; sel is the caller's (m entries).  Return 0, or
  * -1 with err set (m > n; out of memory).  Nothing here prints or exits.
@@ -58,6 +67,15 @@ int nsl_coreset_herding(const double *x, size_t n, size_t d, size_t m,
     size_t *sel, struct nsl_err *err);
 
 int nsl_coreset_facility(const double *x, size_t n, size_t d, size_t m,
+    size_t sample, gsl_rng *rng, size_t *sel, struct nsl_err *err);
+
+int nsl_coreset_kcenter_f32(const float *xf, size_t n, size_t d, size_t m,
+    size_t start, size_t *sel, struct nsl_err *err);
+
+int nsl_coreset_herding_f32(const float *xf, size_t n, size_t d, size_t m,
+    size_t *sel, struct nsl_err *err);
+
+int nsl_coreset_facility_f32(const float *xf, size_t n, size_t d, size_t m,
     size_t sample, gsl_rng *rng, size_t *sel, struct nsl_err *err);
 
 /* Stochastic greedy's sample: ceil((n / m) ln(1 / eps)), at least 1. */

@@ -229,9 +229,9 @@ int nsl_prune_run(const struct nsl_prune_params *, size_t n,
 
 /*
  * nsl_prune_run on float32 rows xf (not modified): dedup reads them as
- * nsl_prune_dedup_f32 does; a coreset strategy is given each group's rows
- * widened to double.  Results are those of nsl_prune_run on the widened
- * rows, bit for bit.
+ * nsl_prune_dedup_f32 does, a coreset strategy as nsl_coreset_*_f32 do
+ * (each group's rows gathered, still float32, when there are groups).
+ * Results are those of nsl_prune_run on the widened rows, bit for bit.
  */
 int nsl_prune_run_f32(const struct nsl_prune_params *, size_t n,
     const double *score, const size_t *group, size_t ngroups,

@@ -498,7 +498,7 @@ test_dedup_f32(void)
 	    sd.kept > 0 && sd.kept < F32_N,
 	    "dedup on given centres: float32 rows keep what doubles keep");
 
-	/* whole runs in 3 groups: dedup, and coresets on widened rows */
+	/* whole runs in 3 groups: dedup, and the coresets on float32 rows */
 	for (s = 0; s < sizeof(strat) / sizeof(*strat); s++) {
 		p.strategy = strat[s];
 		p.fraction = 0.2;
