@@ -626,6 +626,32 @@ out:
 	return rc;
 }
 
+/* Text the model's writer holds before it hands it on. */
+#define WRITE_CHUNK (64 * 1024)
+
+/*
+ * b's text to w once it holds at least min bytes (0: whatever it
+ * holds), b then emptied.  Returns 0, or -1 with err set.
+ */
+static int
+write_some(struct nsl_buf *b, size_t min, struct nsl_writer *w,
+    struct nsl_err *err)
+{
+	if (nsl_buf_failed(b))
+		return oom(err);
+	if (b->len < min || b->len == 0)
+		return 0;
+	if (nsl_writer_write(w, b->data, b->len, err) < 0)
+		return -1;
+	nsl_buf_reset(b);
+	return 0;
+}
+
+/*
+ * The model's records in order, handed to w a chunk at a time: the text
+ * of a knn model (some 20 bytes a number, r d numbers) is never held
+ * whole.
+ */
 int
 nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
     struct nsl_err *err)
@@ -636,7 +662,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	struct nsl_obj o;
 	size_t r, t, *list = NULL, *pos = NULL;
 	double *row = NULL;
-	int rc;
+	int rc = -1;
 
 	if (M->xf != NULL && (row = malloc(M->d * sizeof(double))) == NULL)
 		return oom(err);
@@ -681,6 +707,8 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		nsl_obj_key(&o, "centroid");
 		nsl_obj_vector(&o, M->ivf->centroids + r * M->d, M->d);
 		nsl_obj_end(&o);
+		if (write_some(&b, WRITE_CHUNK, w, err) < 0)
+			goto out;
 	}
 	for (r = 0; r < M->rows; r++) {
 		nsl_obj_begin(&o, &b);
@@ -699,8 +727,11 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		nsl_obj_vector(&o, M->xf != NULL ? row : pos != NULL ?
 		    M->ivf->x + pos[r] * M->d : M->x + r * M->d, M->d);
 		nsl_obj_end(&o);
+		if (write_some(&b, WRITE_CHUNK, w, err) < 0)
+			goto out;
 	}
-	rc = nsl_writer_write(w, b.data, b.len, err);
+	rc = write_some(&b, 0, w, err);
+out:
 	nsl_buf_release(&b);
 	free(list);
 	free(pos);
