@@ -62,31 +62,72 @@ nsl_ivf_check(size_t n, size_t lists, size_t nprobe, size_t k)
 }
 
 /*
+ * Row p of the index in list order as doubles: x's own, or the float32
+ * row xf[row[p]] widened into buf, each number (double)xf, the number a
+ * double row would hold.  rows consecutive positions from p.
+ */
+static const double *
+ivf_rows(const struct nsl_ivf *v, size_t p, size_t rows, double *buf)
+{
+	size_t d = v->d, q, t;
+
+	if (v->x != NULL)
+		return v->x + p * d;
+	for (q = 0; q < rows; q++) {
+		const float *r = v->xf + v->row[p + q] * d;
+
+		for (t = 0; t < d; t++)
+			buf[q * d + t] = (double)r[t];
+	}
+	return buf;
+}
+
+/*
+ * nsl_vec_sqdist(a, (double)b[0 .. d)) in its order of operations: the
+ * same bits without a widened copy of b.
+ */
+static double
+sqdist_xf(const double *a, const float *b, size_t d)
+{
+	double s = 0, t;
+	size_t i;
+
+	for (i = 0; i < d; i++) {
+		t = a[i] - (double)b[i];
+		s += t * t;
+	}
+	return s;
+}
+
+/*
  * Rows by list, stable in row number, and their norms.  x is copied, or
  * with own (x is the caller's allocation, given to the index) permuted
  * into list order where it lies: position p takes row row[p], following
  * each cycle of the permutation with one row held aside, so the rows
- * are held once.  A failure leaves x as it was.
+ * are held once.  With float32 rows (v->xf set) nothing is moved: the
+ * rows stay the caller's, in row order, read through row[].  A failure
+ * leaves x as it was.
  */
 static int
 arrange(struct nsl_ivf *v, double *x, const size_t *list, int own,
     struct nsl_err *err)
 {
 	size_t n = v->n, d = v->d, L = v->lists, i, l, p, *fill;
+	int f32 = v->xf != NULL;
 	unsigned char *done = NULL;
 	double *tmp = NULL;
 
 	v->start = calloc(L + 1, sizeof(size_t));
 	v->row = malloc((n + 1) * sizeof(size_t));
-	v->x = own ? NULL : malloc((n * d + 1) * sizeof(double));
+	v->x = own || f32 ? NULL : malloc((n * d + 1) * sizeof(double));
 	v->sq = malloc((n + 1) * sizeof(double));
 	fill = malloc((L + 1) * sizeof(size_t));
-	if (own) {
+	if (own)
 		done = calloc(n + 1, 1);
+	if (own || f32)
 		tmp = malloc((d + 1) * sizeof(double));
-	}
-	if (!v->start || !v->row || (!own && !v->x) || !v->sq || !fill ||
-	    (own && (!done || !tmp))) {
+	if (!v->start || !v->row || (!own && !f32 && !v->x) || !v->sq ||
+	    !fill || (own && !done) || ((own || f32) && !tmp)) {
 		free(fill);
 		free(done);
 		free(tmp);
@@ -100,7 +141,7 @@ arrange(struct nsl_ivf *v, double *x, const size_t *list, int own,
 	for (i = 0; i < n; i++) {
 		p = fill[list[i]]++;
 		v->row[p] = i;
-		if (!own)
+		if (!own && !f32)
 			memcpy(v->x + p * d, x + i * d, d * sizeof(double));
 	}
 	for (i = 0; own && i < n; i++) {
@@ -118,15 +159,21 @@ arrange(struct nsl_ivf *v, double *x, const size_t *list, int own,
 	}
 	if (own)
 		v->x = x;
+	if (f32)	/* nsl_vec_row_sqnorms' sums on the widened rows */
+		for (p = 0; p < n; p++)
+			v->sq[p] = nsl_vec_dot(ivf_rows(v, p, 1, tmp), tmp,
+			    d);
+	else
+		nsl_vec_row_sqnorms(v->x, n, d, v->sq);
 	free(fill);
 	free(done);
 	free(tmp);
-	nsl_vec_row_sqnorms(v->x, n, d, v->sq);
 	return 0;
 }
 
+/* The index over x, or with x NULL over the float32 rows xf (borrowed). */
 static int
-load(struct nsl_ivf *v, double *x, size_t n, size_t d,
+load(struct nsl_ivf *v, double *x, const float *xf, size_t n, size_t d,
     const double *centroids, size_t lists, const size_t *list, int own,
     struct nsl_err *err)
 {
@@ -140,6 +187,7 @@ load(struct nsl_ivf *v, double *x, size_t n, size_t d,
 	v->n = n;
 	v->d = d;
 	v->lists = lists;
+	v->xf = xf;
 	if ((v->centroids = malloc(lists * d * sizeof(double))) == NULL)
 		return oom(err);
 	memcpy(v->centroids, centroids, lists * d * sizeof(double));
@@ -158,8 +206,8 @@ nsl_ivf_load(struct nsl_ivf *v, const double *x, size_t n, size_t d,
     struct nsl_err *err)
 {
 	/* not written: own is 0 */
-	return load(v, (double *)(uintptr_t)x, n, d, centroids, lists, list,
-	    0, err);
+	return load(v, (double *)(uintptr_t)x, NULL, n, d, centroids, lists,
+	    list, 0, err);
 }
 
 int
@@ -167,18 +215,35 @@ nsl_ivf_load_in(struct nsl_ivf *v, double *x, size_t n, size_t d,
     const double *centroids, size_t lists, const size_t *list,
     struct nsl_err *err)
 {
-	return load(v, x, n, d, centroids, lists, list, 1, err);
+	return load(v, x, NULL, n, d, centroids, lists, list, 1, err);
 }
 
+int
+nsl_ivf_load_f32(struct nsl_ivf *v, const float *xf, size_t n, size_t d,
+    const double *centroids, size_t lists, const size_t *list,
+    struct nsl_err *err)
+{
+	return load(v, NULL, xf, n, d, centroids, lists, list, 0, err);
+}
+
+/*
+ * The k-means and the lists over x, or with x NULL over the float32 rows
+ * xf (borrowed): the sample then gathered in float32 and the k-means and
+ * assignment the _f32 calls, whose results are the double calls' bits on
+ * the widened rows.
+ */
 static int
-build(struct nsl_ivf *v, double *x, size_t n, size_t d, size_t lists,
-    uint64_t seed, int own, struct nsl_err *err)
+build(struct nsl_ivf *v, double *x, const float *xf, size_t n, size_t d,
+    size_t lists, uint64_t seed, int own, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
 	size_t m = n, i, *pick = NULL, *list = NULL;
-	double *sample = NULL, *cen = NULL;
-	const double *train = x;
+	size_t rowb = d * (xf != NULL ? sizeof(float) : sizeof(double));
+	const char *src = xf != NULL ? (const char *)xf : (const char *)x;
+	char *sample = NULL;
+	double *cen = NULL;
+	const char *train = src;
 	int rc = -1;
 
 	nsl_ivf_init(v);
@@ -193,7 +258,7 @@ build(struct nsl_ivf *v, double *x, size_t n, size_t d, size_t lists,
 
 		m = NSL_IVF_TRAIN * lists;
 		pick = malloc(n * sizeof(size_t));
-		sample = malloc(m * d * sizeof(double));
+		sample = malloc(m * rowb);
 		if (g == NULL || pick == NULL || sample == NULL) {
 			if (g != NULL)
 				gsl_rng_free(g);
@@ -218,10 +283,12 @@ build(struct nsl_ivf *v, double *x, size_t n, size_t d, size_t lists,
 				pick[pick[i] & ~top] |= top;
 			for (i = 0; i < n; i++)
 				if (pick[i] & top)
-					memcpy(sample + c++ * d, x + i * d,
-					    d * sizeof(double));
+					memcpy(sample + c++ * rowb,
+					    src + i * rowb, rowb);
 		}
 		train = sample;
+		free(pick);	/* not needed by the k-means */
+		pick = NULL;
 	}
 	cen = malloc(lists * d * sizeof(double));
 	list = malloc((n > m ? n : m) * sizeof(size_t));
@@ -236,13 +303,19 @@ build(struct nsl_ivf *v, double *x, size_t n, size_t d, size_t lists,
 	p.seed = seed;
 	r.centroids = cen;
 	r.assign = list;
-	if (nsl_kmeans_fit(train, m, d, &p, &r, err) < 0)
+	if ((xf != NULL ? nsl_kmeans_fit_f32((const float *)train, NULL, m,
+	    d, &p, &r, err) : nsl_kmeans_fit((const double *)train, m, d, &p,
+	    &r, err)) < 0)
 		goto out;
 	/* every row (not only the sample's) by the exact nearest rule */
-	nsl_kmeans_assign(x, n, d, cen, lists, list, NULL);
+	if (xf != NULL)
+		nsl_kmeans_assign_f32(xf, NULL, n, d, cen, lists, list, NULL);
+	else
+		nsl_kmeans_assign(x, n, d, cen, lists, list, NULL);
 	v->n = n;
 	v->d = d;
 	v->lists = lists;
+	v->xf = xf;
 	v->centroids = cen;
 	cen = NULL;
 	if (arrange(v, x, list, own, err) < 0)
@@ -266,14 +339,22 @@ nsl_ivf_build(struct nsl_ivf *v, const double *x, size_t n, size_t d,
     size_t lists, uint64_t seed, struct nsl_err *err)
 {
 	/* not written: own is 0 */
-	return build(v, (double *)(uintptr_t)x, n, d, lists, seed, 0, err);
+	return build(v, (double *)(uintptr_t)x, NULL, n, d, lists, seed, 0,
+	    err);
 }
 
 int
 nsl_ivf_build_in(struct nsl_ivf *v, double *x, size_t n, size_t d,
     size_t lists, uint64_t seed, struct nsl_err *err)
 {
-	return build(v, x, n, d, lists, seed, 1, err);
+	return build(v, x, NULL, n, d, lists, seed, 1, err);
+}
+
+int
+nsl_ivf_build_f32(struct nsl_ivf *v, const float *xf, size_t n, size_t d,
+    size_t lists, uint64_t seed, struct nsl_err *err)
+{
+	return build(v, NULL, xf, n, d, lists, seed, 0, err);
 }
 
 void
@@ -310,6 +391,7 @@ struct ws {
 	double *g;		/* QBLOCK x CCOLS: a product */
 	double *kd;		/* QBLOCK x k: the k smallest so far */
 	size_t *kp;		/* QBLOCK x k: their positions */
+	double *xb;		/* float32 rows: a list's block widened */
 };
 
 static void
@@ -328,12 +410,16 @@ ws_free(struct ws *w)
 	free(w->g);
 	free(w->kd);
 	free(w->kp);
+	free(w->xb);
 }
 
-/* Room for blocks of qb <= QBLOCK queries (one, applying a model). */
+/*
+ * Room for blocks of qb <= QBLOCK queries (one, applying a model), and
+ * with float32 rows xrows (the longest list, at most CCOLS) widened.
+ */
 static int
 ws_alloc(struct ws *w, size_t qb, size_t L, size_t d, size_t k,
-    size_t nprobe)
+    size_t nprobe, size_t xrows)
 {
 	memset(w, 0, sizeof(*w));
 	w->pcap = qb * nprobe + L;
@@ -350,9 +436,11 @@ ws_alloc(struct ws *w, size_t qb, size_t L, size_t d, size_t k,
 	w->g = malloc(qb * CCOLS * sizeof(double));
 	w->kd = malloc(qb * k * sizeof(double));
 	w->kp = malloc(qb * k * sizeof(size_t));
+	if (xrows > 0)
+		w->xb = malloc(xrows * d * sizeof(double));
 	return w->cd && w->plist && w->poff && w->skip && w->cnt && w->at &&
-	    w->who && w->qb && w->qg && w->qsq && w->g && w->kd && w->kp ?
-	    0 : -1;
+	    w->who && w->qb && w->qg && w->qsq && w->g && w->kd && w->kp &&
+	    (xrows == 0 || w->xb) ? 0 : -1;
 }
 
 /* Probe order: nearer centroid first, ties to the lower list. */
@@ -394,6 +482,21 @@ probes(const struct nsl_ivf *v, const double *q, size_t nprobe,
 	}
 }
 
+/* Is the widened float32 row b bit for bit q (as memcmp on the doubles)? */
+static int
+same_xf(const double *q, const float *b, size_t d)
+{
+	size_t t;
+	double e;
+
+	for (t = 0; t < d; t++) {
+		e = (double)b[t];
+		if (memcmp(&e, q + t, sizeof(e)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* Position of the lowest-numbered row of the lists equal to q, or SIZE_MAX. */
 static size_t
 copy_in(const struct nsl_ivf *v, const double *q, const size_t *ls,
@@ -403,7 +506,9 @@ copy_in(const struct nsl_ivf *v, const double *q, const size_t *ls,
 
 	for (c = 0; c < nl; c++)
 		for (p = v->start[ls[c]]; p < v->start[ls[c] + 1]; p++)
-			if (memcmp(v->x + p * d, q, d * sizeof(double)) == 0) {
+			if (v->x != NULL ? memcmp(v->x + p * d, q,
+			    d * sizeof(double)) == 0 : same_xf(q,
+			    v->xf + v->row[p] * d, d)) {
 				if (best == SIZE_MAX || v->row[p] < v->row[best])
 					best = p;
 				break;	/* rows rise within a list */
@@ -464,8 +569,9 @@ search_block(const struct nsl_ivf *v, const double *q, size_t base,
 		need++;
 	w->poff[0] = 0;
 	for (i = 0; i < nq; i++) {
-		const double *qi = flags & NSL_IVF_SELF ?
-		    v->x + (base + i) * d : q + (base + i) * d;
+		/* a float32 reference row widened in its place in qb */
+		const double *qi = flags & NSL_IVF_SELF ? ivf_rows(v,
+		    base + i, 1, w->qb + i * d) : q + (base + i) * d;
 		size_t *pl;
 
 		if (w->pcap - w->poff[i] < L) {
@@ -485,7 +591,8 @@ search_block(const struct nsl_ivf *v, const double *q, size_t base,
 		w->skip[i] = flags & NSL_IVF_SELF ? base + i :
 		    flags & NSL_IVF_SKIP_COPY ? copy_in(v, qi, pl,
 		    w->poff[i + 1] - w->poff[i]) : SIZE_MAX;
-		memcpy(w->qb + i * d, qi, d * sizeof(double));
+		if (qi != w->qb + i * d)
+			memcpy(w->qb + i * d, qi, d * sizeof(double));
 		for (t = 0; t < k; t++) {
 			w->kd[i * k + t] = INFINITY;
 			w->kp[i * k + t] = SIZE_MAX;
@@ -520,9 +627,12 @@ search_block(const struct nsl_ivf *v, const double *q, size_t base,
 
 			if (cols > CCOLS)
 				cols = CCOLS;
+			/* float32 rows widened: the same shapes, the same
+			 * bits */
 			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 			    (int)mq, (int)cols, (int)d, -2.0, qa, (int)d,
-			    v->x + c0 * d, (int)d, 0.0, w->g, (int)cols);
+			    ivf_rows(v, c0, cols, w->xb), (int)d, 0.0, w->g,
+			    (int)cols);
 			for (j = 0; j < mq; j++) {
 				size_t qi = mq < nq ? w->who[a + j] : j;
 				const double *gj = w->g + j * cols;
@@ -546,7 +656,9 @@ search_block(const struct nsl_ivf *v, const double *q, size_t base,
 			size_t p = w->kp[i * k + t];
 
 			pk[t].row = v->row[p];
-			pk[t].e = nsl_vec_sqdist(w->qb + i * d, v->x + p * d, d);
+			pk[t].e = v->x != NULL ? nsl_vec_sqdist(w->qb + i * d,
+			    v->x + p * d, d) : sqdist_xf(w->qb + i * d,
+			    v->xf + v->row[p] * d, d);
 		}
 		qsort(pk, k, sizeof(*pk), cmp_pick);
 		for (t = 0; t < k; t++) {
@@ -566,6 +678,7 @@ nsl_ivf_search(const struct nsl_ivf *v, const double *q, size_t m,
 	const char *why = nsl_ivf_check(v->n, v->lists, nprobe, k);
 	struct ws *ws = NULL;
 	struct pick **pk = NULL;
+	size_t xrows = 0, l;
 	long b, nb;
 	int nt, t, fail = 0, blas;
 
@@ -583,6 +696,12 @@ nsl_ivf_search(const struct nsl_ivf *v, const double *q, size_t m,
 		nt = (int)nb;
 	if (nt < 1)
 		nt = 1;
+	/* float32 rows: room for the longest list's block widened */
+	for (l = 0; v->x == NULL && l < v->lists; l++)
+		if (v->start[l + 1] - v->start[l] > xrows)
+			xrows = v->start[l + 1] - v->start[l];
+	if (xrows > CCOLS)
+		xrows = CCOLS;
 	if ((ws = calloc((size_t)nt, sizeof(*ws))) == NULL ||
 	    (pk = calloc((size_t)nt, sizeof(*pk))) == NULL) {
 		free(ws);
@@ -590,7 +709,7 @@ nsl_ivf_search(const struct nsl_ivf *v, const double *q, size_t m,
 	}
 	for (t = 0; t < nt; t++)
 		if (ws_alloc(&ws[t], m < QBLOCK ? m : QBLOCK,
-		    v->lists, v->d, k, nprobe) < 0 ||
+		    v->lists, v->d, k, nprobe, xrows) < 0 ||
 		    (pk[t] = malloc(k * sizeof(**pk))) == NULL)
 			fail = 1;
 	/* the threads are OpenMP's: a threaded GEMM inside would
@@ -620,8 +739,12 @@ nsl_ivf_search(const struct nsl_ivf *v, const double *q, size_t m,
 	return fail ? oom(err) : 0;
 }
 
-double
-nsl_ivf_recall(const double *x, size_t n, size_t d, size_t k,
+/*
+ * Recall on x (n x d) or, x NULL, on the float32 rows xf, each number
+ * read as (double)xf: the same distances.
+ */
+static double
+recall(const double *x, const float *xf, size_t n, size_t d, size_t k,
     const size_t *idx, const size_t *sample, size_t s)
 {
 	size_t hits = 0;
@@ -631,17 +754,25 @@ nsl_ivf_recall(const double *x, size_t n, size_t d, size_t k,
 		return 1;
 #pragma omp parallel for schedule(dynamic, 1) reduction(+:hits)
 	for (j = 0; j < (long)s; j++) {
-		size_t q = sample[j], i, c = 0, m, got = 0;
-		const double *xq = x + q * d;
+		size_t q = sample[j], i, c = 0, m, got = 0, t;
 		double *kd = malloc(k * sizeof(double)), e;
+		double *qw = x == NULL ? malloc(d * sizeof(double)) : NULL;
+		const double *xq = x != NULL ? x + q * d : qw;
 
-		if (kd == NULL)
+		if (kd == NULL || xq == NULL) {
+			free(kd);
+			free(qw);
 			continue;	/* counts as missed */
+		}
+		for (t = 0; x == NULL && t < d; t++)
+			qw[t] = (double)xf[q * d + t];
+#define DIST(r) (x != NULL ? nsl_vec_sqdist(xq, x + (r) * d, d) : \
+	sqdist_xf(xq, xf + (r) * d, d))
 		/* the k smallest exact squared distances, q itself left out */
 		for (i = 0; i < n; i++) {
 			if (i == q)
 				continue;
-			e = nsl_vec_sqdist(xq, x + i * d, d);
+			e = DIST(i);
 			if (c == k && !(e < kd[k - 1]))
 				continue;
 			m = c < k ? c++ : k - 1;
@@ -653,11 +784,26 @@ nsl_ivf_recall(const double *x, size_t n, size_t d, size_t k,
 		}
 		/* a found row as near as the k-th is a true neighbour */
 		for (i = 0; i < k; i++)
-			if (nsl_vec_sqdist(xq, x + idx[q * k + i] * d, d) <=
-			    kd[k - 1])
+			if (DIST(idx[q * k + i]) <= kd[k - 1])
 				got++;
+#undef DIST
 		hits += got;
 		free(kd);
+		free(qw);
 	}
 	return (double)hits / ((double)s * (double)k);
+}
+
+double
+nsl_ivf_recall(const double *x, size_t n, size_t d, size_t k,
+    const size_t *idx, const size_t *sample, size_t s)
+{
+	return recall(x, NULL, n, d, k, idx, sample, s);
+}
+
+double
+nsl_ivf_recall_f32(const float *xf, size_t n, size_t d, size_t k,
+    const size_t *idx, const size_t *sample, size_t s)
+{
+	return recall(NULL, xf, n, d, k, idx, sample, s);
 }

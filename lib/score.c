@@ -999,15 +999,21 @@ nsl_score_knn_f32(const float *xf, size_t n, size_t d, size_t k,
 	return knn_scores(NULL, xf, n, d, k, score, err);
 }
 
-int
-nsl_score_knn_ivf(const double *x0, size_t n, size_t d, size_t k,
+/*
+ * The ivf search on x0 (n x d doubles), or with x0 NULL on the float32
+ * rows xf, which the index reads in place (nsl_ivf_build_f32: the double
+ * index's bits).  Float32 numbers need no scaled copy (as
+ * knn_neighbours).
+ */
+static int
+knn_ivf(const double *x0, const float *xf, size_t n, size_t d, size_t k,
     size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
     double *score, double *recall, struct nsl_err *err)
 {
 	struct nsl_ivf ivf;
 	const char *why;
 	double *dist = NULL, *copy = NULL;
-	const double *x;
+	const double *x = NULL;
 	size_t *idx = NULL, *pick = NULL, i;
 	int ke = 0, rc = -1;
 
@@ -1019,19 +1025,20 @@ nsl_score_knn_ivf(const double *x0, size_t n, size_t d, size_t k,
 	if (recall != NULL)
 		*recall = 1;
 	if (nprobe >= lists)	/* every list: the exact search's bytes */
-		return nsl_score_knn(x0, n, d, k, score, err);
+		return knn_scores(x0, xf, n, d, k, score, err);
 	nsl_ivf_init(&ivf);
 	if (nsample > n)
 		nsample = n;
 	dist = malloc(n * k * sizeof(double));
 	idx = malloc(n * k * sizeof(size_t));
 	pick = malloc((nsample + 1) * sizeof(size_t));
-	if (!dist || !idx || !pick ||
-	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL) {
+	if (!dist || !idx || !pick || (x0 != NULL &&
+	    (x = scaled_embeddings(x0, n, d, &copy, &ke)) == NULL)) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (nsl_ivf_build(&ivf, x, n, d, lists, seed, err) < 0 ||
+	if ((x != NULL ? nsl_ivf_build(&ivf, x, n, d, lists, seed, err) :
+	    nsl_ivf_build_f32(&ivf, xf, n, d, lists, seed, err)) < 0 ||
 	    nsl_ivf_search(&ivf, NULL, 0, nprobe, k, NSL_IVF_SELF, dist, idx,
 	    err) < 0)
 		goto out;
@@ -1042,7 +1049,9 @@ nsl_score_knn_ivf(const double *x0, size_t n, size_t d, size_t k,
 
 		for (i = 0; i < nsample; i++)
 			pick[i] = i * (n / nsample) + off;
-		*recall = nsl_ivf_recall(x, n, d, k, idx, pick, nsample);
+		*recall = x != NULL ? nsl_ivf_recall(x, n, d, k, idx, pick,
+		    nsample) : nsl_ivf_recall_f32(xf, n, d, k, idx, pick,
+		    nsample);
 	}
 	nsl_vec_scale_exp(dist, n * k, -ke);
 	knn_mean(dist, n, k, score);
@@ -1054,6 +1063,24 @@ out:
 	free(pick);
 	free(copy);
 	return rc;
+}
+
+int
+nsl_score_knn_ivf(const double *x, size_t n, size_t d, size_t k,
+    size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
+    double *score, double *recall, struct nsl_err *err)
+{
+	return knn_ivf(x, NULL, n, d, k, lists, nprobe, seed, nsample, score,
+	    recall, err);
+}
+
+int
+nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
+    size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
+    double *score, double *recall, struct nsl_err *err)
+{
+	return knn_ivf(NULL, xf, n, d, k, lists, nprobe, seed, nsample, score,
+	    recall, err);
 }
 
 /* The driver of nsl-score. */
@@ -1111,22 +1138,15 @@ static int
 knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
-	double recall, *xw = NULL;
-	int rc;
+	double recall;
 
 	(void)cluster;
 	if (J->knn_index == NSL_SCORE_KNN_IVF) {
-		/* run_whole reads doubles for it; float32 rows widened */
-		if (ds->xf != NULL && (xw = nsl_dataset_f32_widen(ds->xf,
-		    ds->n * ds->d, ds->n * ds->d)) == NULL)
-			return nsl_err_set(err, NSL_EX_SOFTWARE,
-			    "out of memory");
-		rc = nsl_score_knn_ivf(xw ? xw : ds->x, ds->n, ds->d,
-		    J->neighbours, J->lists, J->nprobe ? J->nprobe :
+		/* float32 rows read in place by the index */
+		if (knn_ivf(ds->x, ds->xf, ds->n, ds->d, J->neighbours,
+		    J->lists, J->nprobe ? J->nprobe :
 		    NSL_SCORE_NPROBE_DEFAULT, J->seed,
-		    NSL_SCORE_KNN_RECALL_SAMPLE, score, &recall, err);
-		free(xw);
-		if (rc < 0)
+		    NSL_SCORE_KNN_RECALL_SAMPLE, score, &recall, err) < 0)
 			return -1;
 		if (J->notes != NULL)
 			nsl_buf_addf(J->notes, "knn: the ivf index found "
@@ -1295,10 +1315,6 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 
 		/* float32 rows when every whole-set metric reads them so */
 		if (needs & NSL_SCORE_NEEDS_SET && !(needs & NSL_SCORE_SET_F32))
-			f32 = 0;
-		/* the ivf index holds its rows in double */
-		if (J->metric[m] == NSL_SCORE_KNN &&
-		    J->knn_index == NSL_SCORE_KNN_IVF)
 			f32 = 0;
 
 		if (needs & NSL_SCORE_NEEDS_SET &&

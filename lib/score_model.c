@@ -508,7 +508,11 @@ fit_ivf(struct nsl_score_model *M, const struct nsl_score_job *J,
 	if ((M->ivf = malloc(sizeof(*M->ivf))) == NULL)
 		return oom(err);
 	M->nprobe = nprobe;
-	/* the index takes the rows: held once, in list order */
+	/* float32 rows stay the model's, read in place by the index */
+	if (M->xf != NULL)
+		return nsl_ivf_build_f32(M->ivf, M->xf, M->rows, M->d, L,
+		    J->seed, err);
+	/* the index takes the double rows: held once, in list order */
 	if (nsl_ivf_build_in(M->ivf, M->x, M->rows, M->d, L, J->seed,
 	    err) < 0)
 		return -1;
@@ -545,11 +549,11 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	M->metric = metric;
 	M->median = J->median;
 	M->neighbours = J->neighbours;
-	/* k-means, the medians and knn's model read float32 rows; the
-	 * ivf index holds doubles */
+	/* k-means, the medians and knn's model (with or without its
+	 * index) read float32 rows */
 	T.R.f32 = metric == NSL_SCORE_PROTOTYPE ||
 	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median) ||
-	    (metric == NSL_SCORE_KNN && J->knn_index != NSL_SCORE_KNN_IVF);
+	    metric == NSL_SCORE_KNN;
 	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
 		T.S.cap = J->k * F->per_centroid;
 		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
@@ -622,6 +626,32 @@ out:
 	return rc;
 }
 
+/* Text the model's writer holds before it hands it on. */
+#define WRITE_CHUNK (64 * 1024)
+
+/*
+ * b's text to w once it holds at least min bytes (0: whatever it
+ * holds), b then emptied.  Returns 0, or -1 with err set.
+ */
+static int
+write_some(struct nsl_buf *b, size_t min, struct nsl_writer *w,
+    struct nsl_err *err)
+{
+	if (nsl_buf_failed(b))
+		return oom(err);
+	if (b->len < min || b->len == 0)
+		return 0;
+	if (nsl_writer_write(w, b->data, b->len, err) < 0)
+		return -1;
+	nsl_buf_reset(b);
+	return 0;
+}
+
+/*
+ * The model's records in order, handed to w a chunk at a time: the text
+ * of a knn model (some 20 bytes a number, r d numbers) is never held
+ * whole.
+ */
 int
 nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
     struct nsl_err *err)
@@ -632,7 +662,7 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 	struct nsl_obj o;
 	size_t r, t, *list = NULL, *pos = NULL;
 	double *row = NULL;
-	int rc;
+	int rc = -1;
 
 	if (M->xf != NULL && (row = malloc(M->d * sizeof(double))) == NULL)
 		return oom(err);
@@ -657,8 +687,10 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		nsl_obj_key(&o, "nprobe");
 		nsl_obj_integer(&o, (long long)M->nprobe);
 		list = malloc(M->rows * sizeof(*list));
-		pos = malloc(M->rows * sizeof(*pos));
-		if (list == NULL || pos == NULL) {
+		/* double rows are in the index's list order */
+		if (M->xf == NULL)
+			pos = malloc(M->rows * sizeof(*pos));
+		if (list == NULL || (M->xf == NULL && pos == NULL)) {
 			free(list);
 			free(pos);
 			free(row);
@@ -666,7 +698,8 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 			return oom(err);
 		}
 		nsl_ivf_lists(M->ivf, list);
-		nsl_ivf_positions(M->ivf, pos);
+		if (pos != NULL)
+			nsl_ivf_positions(M->ivf, pos);
 	}
 	nsl_obj_end(&o);
 	for (r = 0; M->ivf != NULL && r < M->ivf->lists; r++) {
@@ -674,6 +707,8 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		nsl_obj_key(&o, "centroid");
 		nsl_obj_vector(&o, M->ivf->centroids + r * M->d, M->d);
 		nsl_obj_end(&o);
+		if (write_some(&b, WRITE_CHUNK, w, err) < 0)
+			goto out;
 	}
 	for (r = 0; r < M->rows; r++) {
 		nsl_obj_begin(&o, &b);
@@ -689,11 +724,14 @@ nsl_score_model_write(const struct nsl_score_model *M, struct nsl_writer *w,
 		if (M->xf != NULL)	/* the numbers read, so the same text */
 			for (t = 0; t < M->d; t++)
 				row[t] = (double)M->xf[r * M->d + t];
-		nsl_obj_vector(&o, pos != NULL ? M->ivf->x + pos[r] * M->d :
-		    M->xf != NULL ? row : M->x + r * M->d, M->d);
+		nsl_obj_vector(&o, M->xf != NULL ? row : pos != NULL ?
+		    M->ivf->x + pos[r] * M->d : M->x + r * M->d, M->d);
 		nsl_obj_end(&o);
+		if (write_some(&b, WRITE_CHUNK, w, err) < 0)
+			goto out;
 	}
-	rc = nsl_writer_write(w, b.data, b.len, err);
+	rc = write_some(&b, 0, w, err);
+out:
 	nsl_buf_release(&b);
 	free(list);
 	free(pos);
@@ -772,8 +810,8 @@ read_header(struct nsl_score_model *M, const struct nsl_rec *rec,
 	}
 	M->d = d;
 	M->rows = rows;
-	/* knn without an index: float32 rows while every number is one */
-	if (M->metric == NSL_SCORE_KNN && *lists == 0) {
+	/* knn: float32 rows while every number is one */
+	if (M->metric == NSL_SCORE_KNN) {
 		if ((M->xf = malloc(rows * d * sizeof(float))) == NULL)
 			return oom(err);
 	} else if ((M->x = malloc(rows * d * sizeof(double))) == NULL)
@@ -879,16 +917,18 @@ nsl_score_model_read(struct nsl_score_model *M, const char *path,
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		goto out;
 	}
-	/* the index takes the rows: held once, in list order */
+	/* the index reads float32 rows in place; it takes double rows,
+	 * held once, in list order */
 	if (L > 0 && ((M->ivf = malloc(sizeof(*M->ivf))) == NULL ||
-	    nsl_ivf_load_in(M->ivf, M->x, M->rows, M->d, cen, L, list,
-	    err) < 0)) {
+	    (M->xf != NULL ? nsl_ivf_load_f32(M->ivf, M->xf, M->rows, M->d,
+	    cen, L, list, err) : nsl_ivf_load_in(M->ivf, M->x, M->rows, M->d,
+	    cen, L, list, err)) < 0)) {
 		if (M->ivf == NULL)
 			oom(err);
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		goto out;
 	}
-	if (L > 0)
+	if (L > 0 && M->xf == NULL)
 		M->x = NULL;
 	rc = 0;
 	goto out;

@@ -216,8 +216,9 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 
 @test "knn: float32 numbers held in float32 score as in double, whole set and model" {
 	# multiples of 1/64 are float32 numbers: exact knn holds them in
-	# float32; --index ivf with every list probed is the exact search
-	# on the rows held in double; the scores are the same bytes
+	# float32; --index ivf with every list probed is the exact search;
+	# the scores are the same bytes (float32 rows against the same rows
+	# in double: tests/unit/test_score.c)
 	awk 'BEGIN { for (i = 0; i < 600; i++) { a = i * 2.399963; r = 1 + (i % 7) / 3
 	    printf "{\"id\":%d,\"embedding\":[%.6f,%.6f,%.6f]}\n", i,
 	    int(64 * r * cos(a)) / 64, int(64 * r * sin(a)) / 64, (i % 5) - 2 } }' > "$T/e.jsonl"

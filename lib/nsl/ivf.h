@@ -13,6 +13,14 @@
  *    _in calls the caller's own array, permuted in place) and sq their
  *    squared norms, so a list is one contiguous block for the products;
  *    row r of the input is x + pos[r] d (nsl_ivf_positions).
+ *  - Or, built or loaded by the _f32 calls, x is NULL and xf holds the
+ *    rows in float32, the caller's array in row order (borrowed, never
+ *    moved or written): the row at position p is xf + row[p] d.  Every
+ *    number is read as (double)xf, a list's block widened into a thread's
+ *    buffer before its product (the same dgemm shapes, so the same
+ *    bits), the norms and exact distances summed as on doubles: results
+ *    bit-identical to the double calls on the widened rows, in half the
+ *    bytes and with no copy of the rows.
  *
  * Search (nsl_ivf_search): a query's distance to every centroid is
  * computed exactly and the nprobe nearest lists are scanned (ties of
@@ -26,11 +34,11 @@
  * is exhaustive.  The result depends only on the inputs, never on the
  * number of threads.
  *
- * Memory: build: the copy (n x d numbers; none with _in), the
- * centroids (lists x d),
- * 2 n row numbers, the k-means sample (min(n, 256 lists) x d) and its
- * work space; search: per thread b (4096 + d + 2 k + nprobe) + 3 lists
- * numbers, b = min(m, 256) queries a block.
+ * Memory: build: the copy (n x d numbers; none with _in or _f32), the
+ * centroids (lists x d), 2 n row numbers, the k-means sample (min(n,
+ * 256 lists) x d, in float32 with _f32) and its work space; search: per
+ * thread b (4096 + d + 2 k + nprobe) + 3 lists numbers, b = min(m, 256)
+ * queries a block, and with _f32 min(4096, longest list) x d doubles.
  *
  * Ownership: struct nsl_ivf owns its arrays (nsl_ivf_release frees
  * them); every pointer argument is borrowed.
@@ -51,8 +59,9 @@ struct nsl_ivf {
 	double *centroids;	/* lists x d */
 	size_t *start;		/* lists + 1 */
 	size_t *row;		/* n: reference row numbers in list order */
-	double *x;		/* n x d: the rows in list order */
-	double *sq;		/* n: their squared norms */
+	double *x;		/* n x d: the rows in list order, or NULL */
+	const float *xf;	/* n x d in row order (the _f32 calls), or NULL */
+	double *sq;		/* n: their squared norms, in list order */
 };
 
 /* Search flags. */
@@ -107,6 +116,18 @@ int nsl_ivf_load_in(struct nsl_ivf *, double *x, size_t n, size_t d,
     const double *centroids, size_t lists, const size_t *list,
     struct nsl_err *err);
 
+/*
+ * The same two on float32 rows xf (n x d, finite, in row order),
+ * borrowed: they must outlive the index, which reads them in place.
+ * Results are those of nsl_ivf_build / nsl_ivf_load on the rows
+ * (double)xf, bit for bit.
+ */
+int nsl_ivf_build_f32(struct nsl_ivf *, const float *xf, size_t n,
+    size_t d, size_t lists, uint64_t seed, struct nsl_err *err);
+int nsl_ivf_load_f32(struct nsl_ivf *, const float *xf, size_t n,
+    size_t d, const double *centroids, size_t lists, const size_t *list,
+    struct nsl_err *err);
+
 /* Each reference row's place in x into pos[0 .. n): row r at pos[r]. */
 void nsl_ivf_positions(const struct nsl_ivf *, size_t *pos);
 
@@ -132,6 +153,10 @@ int nsl_ivf_search(const struct nsl_ivf *, const double *q, size_t m,
  * the lower row; a found row at the k-th exact distance counts.
  */
 double nsl_ivf_recall(const double *x, size_t n, size_t d, size_t k,
+    const size_t *idx, const size_t *sample, size_t s);
+
+/* The same on float32 rows xf, each number read as (double)xf. */
+double nsl_ivf_recall_f32(const float *xf, size_t n, size_t d, size_t k,
     const size_t *idx, const size_t *sample, size_t s);
 
 #endif

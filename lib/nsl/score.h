@@ -201,6 +201,12 @@ int nsl_score_knn_ivf(const double *x, size_t n, size_t d, size_t k,
     size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
     double *score, double *recall, struct nsl_err *err);
 
+/* The same on float32 rows xf, read in place: the bits of the rows
+ * (double)xf given to nsl_score_knn_ivf. */
+int nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
+    size_t lists, size_t nprobe, uint64_t seed, size_t nsample,
+    double *score, double *recall, struct nsl_err *err);
+
 /* The neighbour search of knn: all pairs, or the inverted-file index. */
 /* --nprobe when not given. */
 #define NSL_SCORE_NPROBE_DEFAULT 8

@@ -65,8 +65,9 @@ struct nsl_score_model {
 	size_t d, rows;
 	double *x;		/* rows x d, owned; NULL with ivf, whose
 				 * x holds the rows (in list order) */
-	float *xf;		/* knn without an index: the rows in float32
-				 * while every number is one (x NULL) */
+	float *xf;		/* knn: the rows in float32 while every
+				 * number is one (x NULL), owned; an ivf
+				 * index reads them in place */
 	struct nsl_labels *classes;	/* class-prototype only, owned */
 	int median;		/* class-prototype: the centre is a median */
 	size_t neighbours;	/* knn */

@@ -375,6 +375,146 @@ test_in_place(void)
 	free(ib);
 }
 
+/*
+ * float32 rows: n x d numbers, each exactly a float32, as clustered()
+ * (spread 1) or, grid, small whole numbers (many equal rows and equal
+ * distances: the tie rules at work).
+ */
+static float *
+f32_rows(size_t n, size_t d, uint64_t seed, int grid)
+{
+	float *xf = malloc(n * d * sizeof(float));
+	double *x = clustered(n, d, seed);
+	size_t i;
+
+	for (i = 0; i < n * d; i++)
+		xf[i] = grid ? (float)((size_t)(5 * u01(seed + 2, i))) :
+		    (float)x[i];
+	free(x);
+	return xf;
+}
+
+/*
+ * The _f32 calls against the double calls on the widened rows: the same
+ * centroids, lists and norms, and the same neighbours and distances bit
+ * for bit (self, copies left out, plain queries; 1 and 3 threads), the
+ * same recall, and a loaded float32 index as the built one; the rows
+ * read in place, not copied.  Shapes: the k-means on all rows and on a
+ * sample, one list longer than a product's 4096 columns, a grid of
+ * ties.
+ */
+static void
+test_f32(void)
+{
+	static const struct {
+		size_t n, d, lists, k;
+		int grid;
+	} sh[] = {
+		{ 700, 5, 9, 6, 0 },	/* k-means on every row */
+		{ 3000, 17, 5, 4, 0 },	/* on a sample of 256 a list */
+		{ 4200, 2, 1, 2, 0 },	/* a list of more than 4096 rows */
+		{ 500, 2, 6, 5, 1 },	/* whole numbers: copies, ties */
+		{ 600, 3, 2, 1, 1 },
+	};
+	static const size_t probe[] = { 1, 3 };
+	size_t c, i, m = 37, *list;
+	struct nsl_err err;
+	int saved = omp_get_max_threads();
+
+	for (c = 0; c < sizeof(sh) / sizeof(sh[0]); c++) {
+		size_t n = sh[c].n, d = sh[c].d, L = sh[c].lists, k = sh[c].k;
+		float *xf = f32_rows(n, d, 40 + c, sh[c].grid);
+		double *x = malloc(n * d * sizeof(double)), *q, *d1, *d2;
+		size_t *i1 = malloc(n * k * sizeof(size_t));
+		size_t *i2 = malloc(n * k * sizeof(size_t)), pi, smp[20];
+		struct nsl_ivf a, b, e;
+		int th, ok, same = 1;
+
+		d1 = malloc(n * k * sizeof(double));
+		d2 = malloc(n * k * sizeof(double));
+		q = malloc(m * d * sizeof(double));
+		list = malloc(n * sizeof(size_t));
+		for (i = 0; i < n * d; i++)
+			x[i] = (double)xf[i];
+		/* queries: rows (their copies left out) and halfway points */
+		for (i = 0; i < m * d; i++)
+			q[i] = i / d % 2 ? x[(i / d * 7 % n) * d + i % d] :
+			    0.5 * (x[i] + x[(n - 1) * d - i]);
+		ok = nsl_ivf_build(&a, x, n, d, L, 9, &err) == 0 &&
+		    nsl_ivf_build_f32(&b, xf, n, d, L, 9, &err) == 0;
+		UNIT_CHECK(ok && b.x == NULL && b.xf == xf,
+		    "f32 (n %zu, d %zu): built, the rows read in place", n, d);
+		UNIT_CHECK(ok && memcmp(a.centroids, b.centroids, L * d *
+		    sizeof(double)) == 0 && memcmp(a.start, b.start, (L + 1) *
+		    sizeof(size_t)) == 0 && memcmp(a.row, b.row, n *
+		    sizeof(size_t)) == 0 && memcmp(a.sq, b.sq, n *
+		    sizeof(double)) == 0, "f32 (n %zu, d %zu, %zu lists): the "
+		    "double index's centroids, lists and norms, bit for bit",
+		    n, d, L);
+		for (th = 1; th <= 3; th += 2) {
+			omp_set_num_threads(th);
+			for (pi = 0; pi < 2; pi++) {
+				size_t P = probe[pi];
+				unsigned f;
+
+				same = nsl_ivf_search(&a, NULL, 0, P, k,
+				    NSL_IVF_SELF, d1, i1, &err) == 0 &&
+				    nsl_ivf_search(&b, NULL, 0, P, k,
+				    NSL_IVF_SELF, d2, i2, &err) == 0 &&
+				    memcmp(d1, d2, n * k * sizeof(double)) == 0 &&
+				    memcmp(i1, i2, n * k * sizeof(size_t)) == 0;
+				for (f = 0; f <= NSL_IVF_SKIP_COPY; f +=
+				    NSL_IVF_SKIP_COPY)
+					same = same && nsl_ivf_search(&a, q, m,
+					    P, k, f, d1, i1, &err) == 0 &&
+					    nsl_ivf_search(&b, q, m, P, k, f,
+					    d2, i2, &err) == 0 && memcmp(d1, d2,
+					    m * k * sizeof(double)) == 0 &&
+					    memcmp(i1, i2, m * k *
+					    sizeof(size_t)) == 0;
+				UNIT_CHECK(same, "f32 (n %zu, d %zu, %zu "
+				    "lists, nprobe %zu, %d threads): the double "
+				    "index's neighbours and distances, bit for "
+				    "bit", n, d, L, P, th);
+			}
+		}
+		omp_set_num_threads(saved);
+		/* the recall of a self search (nprobe 1) */
+		nsl_ivf_search(&b, NULL, 0, 1, k, NSL_IVF_SELF, d2, i2, &err);
+		for (i = 0; i < 20; i++)
+			smp[i] = i * (n / 20);
+		UNIT_CHECK(nsl_ivf_recall(x, n, d, k, i2, smp, 20) ==
+		    nsl_ivf_recall_f32(xf, n, d, k, i2, smp, 20),
+		    "f32 (n %zu, d %zu): the same recall", n, d);
+		nsl_ivf_lists(&a, list);
+		ok = nsl_ivf_load_f32(&e, xf, n, d, a.centroids, L, list,
+		    &err) == 0 && memcmp(a.row, e.row, n *
+		    sizeof(size_t)) == 0 && memcmp(a.sq, e.sq, n *
+		    sizeof(double)) == 0 && nsl_ivf_search(&e, q, m, 2, k,
+		    NSL_IVF_SKIP_COPY, d2, i2, &err) == 0 &&
+		    nsl_ivf_search(&a, q, m, 2, k, NSL_IVF_SKIP_COPY, d1, i1,
+		    &err) == 0 && memcmp(d1, d2, m * k * sizeof(double)) == 0 &&
+		    memcmp(i1, i2, m * k * sizeof(size_t)) == 0;
+		UNIT_CHECK(ok, "f32 (n %zu, d %zu): loaded from the lists, "
+		    "the double index's searches", n, d);
+		nsl_ivf_release(&e);
+		list[n / 2] = L;
+		UNIT_CHECK(nsl_ivf_load_f32(&e, xf, n, d, a.centroids, L, list,
+		    &err) < 0 && err.code == NSL_EX_DATAERR && e.xf == NULL,
+		    "f32 load: a list out of range is bad data");
+		nsl_ivf_release(&a);
+		nsl_ivf_release(&b);
+		free(xf);
+		free(x);
+		free(q);
+		free(d1);
+		free(d2);
+		free(i1);
+		free(i2);
+		free(list);
+	}
+}
+
 int
 main(void)
 {
@@ -383,5 +523,6 @@ main(void)
 	test_load();
 	test_in_place();
 	test_check();
+	test_f32();
 	return unit_done();
 }

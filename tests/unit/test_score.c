@@ -363,6 +363,62 @@ test_knn_f32(void)
 	gsl_rng_free(r);
 }
 
+/*
+ * knn over the ivf index on float32 rows against the same rows in
+ * double: the same scores and recall bit for bit, the k-means on every
+ * row and on a sample, a few lists and every list (the exact search),
+ * copies among the rows, 1 and 3 threads.
+ */
+static void
+test_knn_ivf_f32(void)
+{
+	static const size_t shape[][5] = {	/* n, d, k, lists, nprobe */
+		{ 700, 17, 5, 0, 1 }, { 700, 17, 5, 0, 4 },
+		{ 1500, 4, 3, 3, 1 }, { 1500, 4, 3, 3, 3 }, { 300, 2, 1, 7, 2 }
+	};
+	static const int threads[] = { 1, 3 };
+	struct nsl_err err;
+	gsl_rng *r = nsl_rng_new(31, 0);
+	int saved = omp_get_max_threads();
+	size_t s, i, ns = sizeof(shape) / sizeof(shape[0]);
+	unsigned t;
+
+	for (s = 0; s < ns; s++) {
+		size_t n = shape[s][0], d = shape[s][1], k = shape[s][2];
+		size_t L = shape[s][3], P = shape[s][4];
+		float *xf = malloc(n * d * sizeof(float));
+		double *x = malloc(n * d * sizeof(double));
+		double *s1 = malloc(n * sizeof(double));
+		double *s2 = malloc(n * sizeof(double)), r1, r2;
+
+		/* clusters of float32s, every 7th row a copy */
+		for (i = 0; i < n * d; i++) {
+			xf[i] = i / d % 7 == 6 ? xf[i - d] : (float)(4.0 *
+			    (double)(i / d % 5) + gsl_ran_gaussian(r, 1));
+			x[i] = (double)xf[i];
+		}
+		for (t = 0; t < 2; t++) {
+			int ok;
+
+			omp_set_num_threads(threads[t]);
+			ok = nsl_score_knn_ivf(x, n, d, k, L, P, 5, 50, s1, &r1,
+			    &err) == 0 && nsl_score_knn_ivf_f32(xf, n, d, k, L,
+			    P, 5, 50, s2, &r2, &err) == 0;
+			UNIT_CHECK(ok && memcmp(s1, s2, n * sizeof(double)) ==
+			    0 && memcmp(&r1, &r2, sizeof(r1)) == 0,
+			    "knn ivf on float32 rows: the double rows' scores "
+			    "and recall (n = %zu, d = %zu, lists %zu, nprobe "
+			    "%zu, %d threads)", n, d, L, P, threads[t]);
+		}
+		free(xf);
+		free(x);
+		free(s1);
+		free(s2);
+	}
+	omp_set_num_threads(saved);
+	gsl_rng_free(r);
+}
+
 static void
 test_knn(void)
 {
@@ -460,6 +516,7 @@ main(void)
 	test_knn();
 	test_knn_threads();
 	test_knn_f32();
+	test_knn_ivf_f32();
 	test_prototype();
 	test_catalogue();
 	return unit_done();
