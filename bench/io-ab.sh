@@ -34,28 +34,33 @@ trap 'rm -f "$runs" "$t" "$o" "$o.ref"' EXIT
 : > "$runs"
 cat "$data" > /dev/null		# warm the page cache
 echo "load: $(uptime | sed 's/.*load average: //')"
+# round 0 checks the outputs, rounds 1..R are timed
 i=0
-while [ "$i" -lt "$R" ]; do
+while [ "$i" -le "$R" ]; do
 	for build in before after; do
 		[ "$build" = before ] && b=$BEFORE || b=$after
 		for how in file pipe; do
+			to=/dev/null
+			[ "$i" -gt 0 ] || to=$o
 			if [ "$how" = file ]; then
 				/usr/bin/time -f '%e %U %S' -o "$t" "$b/$tool" "$@" \
-				    "$data" > "$o"
+				    "$data" > "$to"
 			else
 				cat "$data" | /usr/bin/time -f '%e %U %S' -o "$t" \
-				    "$b/$tool" "$@" > "$o"
+				    "$b/$tool" "$@" > "$to"
 			fi
-			if [ -f "$o.ref" ]; then
+			if [ "$i" -gt 0 ]; then
+				awk -v k="$build-$how" '{ printf "%s %s %.2f\n",
+				    k, $1, $2 + $3 }' "$t" >> "$runs"
+			elif [ -f "$o.ref" ]; then
 				cmp -s "$o" "$o.ref" || { echo "$build $how:" \
 				    "output differs" >&2; exit 1; }
 			else
 				mv "$o" "$o.ref"
 			fi
-			awk -v k="$build-$how" '{ printf "%s %s %.2f\n", k, $1,
-			    $2 + $3 }' "$t" >> "$runs"
 		done
 	done
+	rm -f "$o" "$o.ref"
 	i=$((i + 1))
 done
 median() {
