@@ -13,6 +13,7 @@
 # script.
 #
 #	BEFORE=DIR N=20000 R=7 sh bench/io-ab.sh nsl-prune --keep-fraction 0.5 --score-field id
+#	BEFORE=DIR N=200000 R=3 OUT=/tmp/out.jsonl sh bench/io-ab.sh nsl-prune ...
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: BEFORE=DIR sh $0 TOOL [ARG ...]" >&2; exit 64; }
@@ -20,6 +21,7 @@ N=${N:-20000}
 D=${D:-768}
 R=${R:-5}
 BEFORE=${BEFORE:?BEFORE=DIR, the binaries to compare with}
+OUT=${OUT:-}
 after=${NSL_BIN:-bin}
 out=bench/out
 mkdir -p "$out"
@@ -40,15 +42,16 @@ while [ "$i" -le "$R" ]; do
 	for build in before after; do
 		[ "$build" = before ] && b=$BEFORE || b=$after
 		for how in file pipe; do
-			to=/dev/null
+			to=${OUT:-/dev/null}
 			[ "$i" -gt 0 ] || to=$o
 			if [ "$how" = file ]; then
 				/usr/bin/time -f '%e %U %S' -o "$t" "$b/$tool" "$@" \
-				    "$data" > "$to"
+				    -o "$to" "$data"
 			else
 				cat "$data" | /usr/bin/time -f '%e %U %S' -o "$t" \
-				    "$b/$tool" "$@" > "$to"
+				    "$b/$tool" "$@" -o "$to"
 			fi
+			[ -z "$OUT" ] || [ "$i" -eq 0 ] || rm -f "$OUT"
 			if [ "$i" -gt 0 ]; then
 				awk -v k="$build-$how" '{ printf "%s %s %.2f\n",
 				    k, $1, $2 + $3 }' "$t" >> "$runs"
@@ -66,7 +69,8 @@ done
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-echo "$tool $* ($N records x $D, $R rounds; median wall / cpu s)"
+echo "$tool $* ($N records x $D, $R rounds, to ${OUT:-/dev/null};" \
+    "median wall / cpu s)"
 for build in before after; do
 	fw=$(awk -v k="$build-file" '$1 == k { print $2 }' "$runs" | median)
 	fc=$(awk -v k="$build-file" '$1 == k { print $3 }' "$runs" | median)
