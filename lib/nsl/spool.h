@@ -19,9 +19,10 @@
  * spool keeps each record's byte offset in the copy instead of its line
  * number, and the second pass reads only the kept lines' runs (dropped
  * stretches of 64 KB or more are skipped).  So memory is O(number of
- * records) plus about 2 MB; disk use is the size of the piped input, and
- * reading a pipe costs about what reading a file does plus one
- * sequential write, which a second core hides.
+ * records) plus about 2 MB; disk use is the size of the piped input
+ * (given back behind the second pass when it is the only one,
+ * nsl_spool_once), and reading a pipe costs about what reading a file
+ * does plus one sequential write, which a second core hides.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings
