@@ -39,8 +39,11 @@ struct spool_input {
  * about 0.1 s a GB here, all on the way out after the output is
  * written.  A thread punches out (FALLOC_FL_PUNCH_HOLE) what the pass
  * has gone by instead, beside it, and the rest once it is done; the
- * close then has nothing left to free.  Best effort: a file system
- * that cannot punch holes leaves it to the close, as before.
+ * close then has nothing left to free.  The pages also come back while
+ * the output is being written, whose page cache takes them instead of
+ * fresh memory, which can cost ten times more (a virtual machine whose
+ * host takes back free memory).  Best effort: a file system that
+ * cannot punch holes leaves it all to the close, as before.
  */
 #define REAP_ALIGN (64 * 1024)		/* whole pages of any size up to it */
 #define REAP_STEP (8 * 1024 * 1024)	/* fewer, larger calls */
@@ -87,8 +90,8 @@ reap_main(void *arg)
 		if (hi > lo && ok) {
 			pthread_mutex_unlock(&R->mu);
 			ok = fallocate(R->fd, FALLOC_FL_PUNCH_HOLE |
-			    FALLOC_FL_KEEP_SIZE, (off_t)lo, (off_t)(hi - lo)) ==
-			    0;
+			    FALLOC_FL_KEEP_SIZE, (off_t)lo,
+			    (off_t)(hi - lo)) == 0;
 			pthread_mutex_lock(&R->mu);
 		}
 		if (hi > R->done)
