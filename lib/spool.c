@@ -41,8 +41,9 @@ struct spool_input {
  * has gone by instead, beside it, and the rest once it is done; the
  * close then has nothing left to free.  The pages also come back while
  * the output is being written, whose page cache takes them instead of
- * fresh memory, which can cost ten times more (a virtual machine whose
- * host takes back free memory).  Best effort: a file system that
+ * fresh memory (nsl-prune -o FILE from a 1.9 GB pipe on a virtual
+ * machine: 3.4 s of system time with the copy freed at the close, 1.0 s
+ * with it freed behind the pass).  Best effort: a file system that
  * cannot punch holes leaves it all to the close, as before.
  */
 #define REAP_ALIGN (64 * 1024)		/* whole pages of any size up to it */
