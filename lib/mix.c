@@ -327,6 +327,7 @@ nsl_mix_files(const struct nsl_mix_params *P, const char *const *paths,
 		oom(err);
 		goto done;
 	}
+	nsl_spool_once(spool);	/* one visit: its copy freed as it goes */
 	for (i = 0; i < npaths; i++) {
 		if (nsl_spool_open(spool, paths[i], err) != 0)
 			goto done;

@@ -1277,6 +1277,7 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 		nsl_spool_free(spool);
 		return oom(err);
 	}
+	nsl_spool_once(spool);	/* one emit: its copy freed as it goes */
 	/*
 	 * dedup and the coresets read float32-exact rows as float32, bit for
 	 * bit as doubles (nsl_prune_dedup_f32, nsl_coreset_*_f32): half the

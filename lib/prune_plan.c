@@ -831,6 +831,7 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 		nsl_spool_free(spool);
 		return oom(err);
 	}
+	nsl_spool_once(spool);	/* one emit: its copy freed as it goes */
 	set.f32 = 1;	/* float32-exact rows held as float32 */
 	nsl_rec_init(&rec, 0);
 	memset(&V, 0, sizeof(V));

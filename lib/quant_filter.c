@@ -969,8 +969,11 @@ scan_file(struct nsl_quant_filter *fl, const char *path, struct nsl_err *err)
 {
 	int rc;
 
-	if (fl->spool == NULL && (fl->spool = nsl_spool_new()) == NULL)
-		return oom(err);
+	if (fl->spool == NULL) {
+		if ((fl->spool = nsl_spool_new()) == NULL)
+			return oom(err);
+		nsl_spool_once(fl->spool);	/* one visit (second pass) */
+	}
 	if (grow((void **)&fl->inputs, &fl->incap, fl->ninputs + 1,
 	    sizeof(*fl->inputs)) != 0)
 		return oom(err);

@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,32 @@ struct spool_input {
 	uint64_t count;
 };
 
+/*
+ * Freeing the copy behind a single second pass (nsl_spool_once).
+ * Closing a spill of n bytes gives n / 4096 pages back to the kernel,
+ * about 0.1 s a GB here, all on the way out after the output is
+ * written.  A thread punches out (FALLOC_FL_PUNCH_HOLE) what the pass
+ * has gone by instead, beside it, and the rest once it is done; the
+ * close then has nothing left to free.  The pages also come back while
+ * the output is being written, whose page cache takes them instead of
+ * fresh memory (nsl-prune -o FILE from a 1.9 GB pipe on a virtual
+ * machine: 3.4 s of system time with the copy freed at the close, 1.0 s
+ * with it freed behind the pass).  Best effort: a file system that
+ * cannot punch holes leaves it all to the close, as before.
+ */
+#define REAP_ALIGN (64 * 1024)		/* whole pages of any size up to it */
+#define REAP_STEP (8 * 1024 * 1024)	/* fewer, larger calls */
+
+struct reaper {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t want;		/* the pass needs no byte below this */
+	uint64_t done;		/* freed below this */
+	int stop;		/* free up to want, then end */
+	int fd;
+};
+
 struct nsl_spool {
 	struct spool_input *in;
 	size_t nin, capin;
@@ -40,7 +68,107 @@ struct nsl_spool {
 	uint64_t n, cap;
 	int spill;		/* unlinked temporary file, or -1 */
 	struct nsl_reader *cur;
+	int once;		/* one visit: free the spill behind it */
+	int visited;
+	struct reaper *reaper;	/* running, or NULL */
 };
+
+static void *
+reap_main(void *arg)
+{
+	struct reaper *R = arg;
+	uint64_t lo, hi;
+	int ok = 1, stop;
+
+	pthread_mutex_lock(&R->mu);
+	for (;;) {
+		while (!R->stop && R->want - R->done < REAP_STEP)
+			pthread_cond_wait(&R->cv, &R->mu);
+		stop = R->stop;
+		lo = R->done;
+		/* while the pass runs, whole blocks below where it is */
+		hi = stop ? R->want : R->want / REAP_ALIGN * REAP_ALIGN;
+		if (hi > lo && ok) {
+			pthread_mutex_unlock(&R->mu);
+			ok = fallocate(R->fd, FALLOC_FL_PUNCH_HOLE |
+			    FALLOC_FL_KEEP_SIZE, (off_t)lo,
+			    (off_t)(hi - lo)) == 0;
+			pthread_mutex_lock(&R->mu);
+		}
+		if (hi > R->done)
+			R->done = hi;
+		if (!ok)	/* cannot: the close frees it all */
+			R->done = R->want;
+		if (stop)
+			break;
+	}
+	pthread_mutex_unlock(&R->mu);
+	return NULL;
+}
+
+/* The pass needs no byte of the spill below off any more. */
+static void
+reap_to(struct nsl_spool *s, uint64_t off)
+{
+	struct reaper *R = s->reaper;
+	sigset_t all, old;
+
+	if (!s->once || s->spill < 0)
+		return;
+	if (R == NULL) {
+		if ((R = calloc(1, sizeof(*R))) == NULL)
+			return;
+		R->fd = s->spill;
+		pthread_mutex_init(&R->mu, NULL);
+		pthread_cond_init(&R->cv, NULL);
+		/* the thread takes no signal: the caller's handlers run
+		   where they expect */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&R->thread, NULL, reap_main, R) != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			pthread_mutex_destroy(&R->mu);
+			pthread_cond_destroy(&R->cv);
+			free(R);
+			s->once = 0;	/* do not try again */
+			return;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		s->reaper = R;
+	}
+	pthread_mutex_lock(&R->mu);
+	if (off > R->want) {
+		R->want = off;
+		if (R->want - R->done >= REAP_STEP)
+			pthread_cond_signal(&R->cv);
+	}
+	pthread_mutex_unlock(&R->mu);
+}
+
+/* Let the thread free what it was told to, and end it. */
+static void
+reap_stop(struct nsl_spool *s)
+{
+	struct reaper *R = s->reaper;
+
+	if (R == NULL)
+		return;
+	pthread_mutex_lock(&R->mu);
+	R->stop = 1;
+	pthread_cond_signal(&R->cv);
+	pthread_mutex_unlock(&R->mu);
+	pthread_join(R->thread, NULL);
+	pthread_mutex_destroy(&R->mu);
+	pthread_cond_destroy(&R->cv);
+	free(R);
+	s->reaper = NULL;
+}
+
+void
+nsl_spool_once(struct nsl_spool *s)
+{
+	s->once = 1;
+}
 
 struct nsl_spool *
 nsl_spool_new(void)
@@ -65,6 +193,7 @@ nsl_spool_free(struct nsl_spool *s)
 	}
 	free(s->in);
 	free(s->lineno);
+	reap_stop(s);
 	if (s->spill >= 0)
 		close(s->spill);
 	nsl_reader_close(s->cur);
@@ -420,6 +549,7 @@ emit_spill(struct nsl_spool *s, const struct spool_input *in,
 			}
 			stop = last + 1 < end ? s->lineno[last + 1] :
 			    o + W.cap;
+			reap_to(s, o);
 			errno = 0;
 			if ((got = spill_load(&W, s->spill, o, stop)) < 0) {
 				rc = spill_error(err, "read");
@@ -510,10 +640,17 @@ int
 nsl_spool_each(struct nsl_spool *s, const unsigned char *keep,
     nsl_spool_fn *fn, void *arg, struct nsl_err *err)
 {
+	struct stat st;
 	size_t k;
 	int rc = 0;
 
+	if (s->once && s->visited++)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "spool: visited "
+		    "twice after nsl_spool_once");
 	for (k = 0; k < s->nin && rc == 0; k++)
 		rc = emit_input(s, &s->in[k], keep, fn, arg, err);
+	/* all of the copy goes now, beside what the caller does next */
+	if (rc == 0 && s->spill >= 0 && fstat(s->spill, &st) == 0)
+		reap_to(s, (uint64_t)st.st_size);
 	return rc;
 }

@@ -19,9 +19,10 @@
  * spool keeps each record's byte offset in the copy instead of its line
  * number, and the second pass reads only the kept lines' runs (dropped
  * stretches of 64 KB or more are skipped).  So memory is O(number of
- * records) plus about 2 MB; disk use is the size of the piped input, and
- * reading a pipe costs about what reading a file does plus one
- * sequential write, which a second core hides.
+ * records) plus about 2 MB; disk use is the size of the piped input
+ * (given back behind the second pass when it is the only one,
+ * nsl_spool_once), and reading a pipe costs about what reading a file
+ * does plus one sequential write, which a second core hides.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings
@@ -43,6 +44,17 @@ struct nsl_spool;
 /* A new spool (free with nsl_spool_free), or NULL if out of memory. */
 struct nsl_spool *nsl_spool_new(void);
 void nsl_spool_free(struct nsl_spool *);
+
+/*
+ * Say that the kept records will be visited once (one nsl_spool_emit
+ * or nsl_spool_each).  A piped input's temporary copy is then freed
+ * behind the visit by a thread of the spool's, and the rest of it just
+ * after, beside what the caller does next (commit its output), instead
+ * of all at once when the spool is freed: closing a copy of n bytes
+ * costs about 0.1 s a GB.  A second visit is then an error
+ * (NSL_EX_SOFTWARE).
+ */
+void nsl_spool_once(struct nsl_spool *);
 
 /*
  * Start reading path ("-" or NULL: standard input); the previous input,
