@@ -318,6 +318,8 @@ read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
 	if ((flags & NSL_DATASET_SPOOL) &&
 	    (ds->spool = nsl_spool_new()) == NULL)
 		goto nomem;
+	if (ds->spool != NULL)
+		nsl_spool_once(ds->spool);	/* each_line visits once */
 	for (f = 0; f < npaths; f++)
 		if ((ds->spool != NULL ? read_spooled : read_file)(&rd,
 		    paths[f], (unsigned)f, field, label_field, flags, err) != 0)
