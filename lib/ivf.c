@@ -83,23 +83,6 @@ ivf_rows(const struct nsl_ivf *v, size_t p, size_t rows, double *buf)
 }
 
 /*
- * nsl_vec_sqdist(a, (double)b[0 .. d)) in its order of operations: the
- * same bits without a widened copy of b.
- */
-static double
-sqdist_xf(const double *a, const float *b, size_t d)
-{
-	double s = 0, t;
-	size_t i;
-
-	for (i = 0; i < d; i++) {
-		t = a[i] - (double)b[i];
-		s += t * t;
-	}
-	return s;
-}
-
-/*
  * Rows by list, stable in row number, and their norms.  x is copied, or
  * with own (x is the caller's allocation, given to the index) permuted
  * into list order where it lies: position p takes row row[p], following
@@ -657,8 +640,8 @@ search_block(const struct nsl_ivf *v, const double *q, size_t base,
 
 			pk[t].row = v->row[p];
 			pk[t].e = v->x != NULL ? nsl_vec_sqdist(w->qb + i * d,
-			    v->x + p * d, d) : sqdist_xf(w->qb + i * d,
-			    v->xf + v->row[p] * d, d);
+			    v->x + p * d, d) : nsl_vec_sqdist_f32(w->qb +
+			    i * d, v->xf + v->row[p] * d, d);
 		}
 		qsort(pk, k, sizeof(*pk), cmp_pick);
 		for (t = 0; t < k; t++) {
@@ -767,7 +750,7 @@ recall(const double *x, const float *xf, size_t n, size_t d, size_t k,
 		for (t = 0; x == NULL && t < d; t++)
 			qw[t] = (double)xf[q * d + t];
 #define DIST(r) (x != NULL ? nsl_vec_sqdist(xq, x + (r) * d, d) : \
-	sqdist_xf(xq, xf + (r) * d, d))
+	nsl_vec_sqdist_f32(xq, xf + (r) * d, d))
 		/* the k smallest exact squared distances, q itself left out */
 		for (i = 0; i < n; i++) {
 			if (i == q)

@@ -966,23 +966,6 @@ struct apply {
 #define APPLY_BATCH 512
 
 /*
- * nsl_vec_sqdist(x, (double)xf[0 .. d)) in its order of operations, so
- * the same bits, without a widened copy of the row.
- */
-static double
-sqdist_f32(const double *x, const float *xf, size_t d)
-{
-	double s = 0, t;
-	size_t i;
-
-	for (i = 0; i < d; i++) {
-		t = x[i] - (double)xf[i];
-		s += t * t;
-	}
-	return s;
-}
-
-/*
  * Mean distance to the k nearest reference rows, itself left out; a
  * float32 row at distance 0 is widened into buf (d numbers) to compare
  * its bits.
@@ -1000,7 +983,7 @@ knn_score(const struct nsl_score_model *M, const double *x, double *kd,
 		double v;
 
 		if (M->xf != NULL) {
-			v = sqdist_f32(x, M->xf + j * d, d);
+			v = nsl_vec_sqdist_f32(x, M->xf + j * d, d);
 			for (t = 0; v == 0 && !self && t < d; t++)
 				buf[t] = (double)M->xf[j * d + t];
 		} else {

@@ -29,6 +29,20 @@ nsl_vec_sqdist(const double *a, const double *b, size_t n)
 	return s;
 }
 
+double
+nsl_vec_sqdist_f32(const double *a, const float *b, size_t n)
+{
+	double s = 0, t;
+	size_t i;
+
+	/* nsl_vec_sqdist's order of operations, so the same bits */
+	for (i = 0; i < n; i++) {
+		t = a[i] - (double)b[i];
+		s += t * t;
+	}
+	return s;
+}
+
 /* Squares from 2^-500 to 2^500 neither overflow nor lose digits. */
 #define SAFE_SQ_LO 0x1p-500
 #define SAFE_SQ_HI 0x1p500

@@ -17,6 +17,8 @@
 
 double nsl_vec_dot(const double *a, const double *b, size_t n);
 double nsl_vec_sqdist(const double *a, const double *b, size_t n);
+/* nsl_vec_sqdist(a, (double)b[0 .. n)): the same bits, b float32. */
+double nsl_vec_sqdist_f32(const double *a, const float *b, size_t n);
 
 /*
  * The L2 norm, without overflow or underflow on the way (as BLAS dnrm2
