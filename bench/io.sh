@@ -137,5 +137,8 @@ nsl-quantize --format int8
 nsl-prune --keep-fraction 0.5 --score-field id
 nsl-prune --keep-fraction 0.5 --score-field id --strategy random
 nsl-mix --source-field label --mode lines
+nsl-quantize --format int8 --scale-by tensor
+nsl-score -q --metric prototype --k 20 --iters 5
+nsl-score -q --metric class-prototype
 EOF
 echo "load: $(uptime | sed 's/.*load average: //')"
