@@ -359,6 +359,14 @@ scan_numbers(struct scan *s, struct nsl_rec *rec, struct nsl_field *f)
 	size_t n = rec->nnums, used, errpos;
 
 	f->type = NSL_JSON_ARRAY;
+	if (s->flags & NSL_REC_LAZY_ARRAYS) {
+		/* checked here, converted by nsl_rec_vector if asked */
+		if ((used = nsl_num_check_array(s->p, s->end, &errpos)) > 0) {
+			s->p += used;
+			return 0;
+		}
+		return scan_array(s, 2);
+	}
 	used = nsl_num_parse_array(s->p, s->end, &rec->num, &n, &rec->numcap,
 	    &errpos);
 	if (used > 0) {

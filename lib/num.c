@@ -760,6 +760,58 @@ bad:
 	return 0;
 }
 
+size_t
+nsl_num_check_array(const char *s, const char *end, size_t *errpos)
+{
+	struct num_text t;
+	const char *p = s;
+	size_t len;
+
+	if (p == end || *p != '[')
+		goto bad;
+	p = num_skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return (size_t)(p + 1 - s);
+	for (;;) {
+		/*
+		 * The 16-byte path is the quickest check of a short number
+		 * (its value is thrown away); num_scan checks the rest
+		 * without rounding the value, which is half the time of a
+		 * long one.
+		 */
+#ifdef NUM_SSE2
+		double unused;
+
+		if (p - s >= 16 && end - p >= 16 &&
+		    (len = num_parse_sse2(p, &unused)) > 0)
+			p += len;
+		else
+#endif
+		{
+			if ((len = num_scan(p, end, &t)) == 0)
+				goto bad;
+			p += len;
+		}
+		if (p < end && *p == ',' && p + 1 < end &&
+		    (unsigned char)p[1] > ' ') {
+			p++;
+			continue;
+		}
+		p = num_skip_ws(p, end);
+		if (p == end)
+			goto bad;
+		if (*p == ']')
+			break;
+		if (*p != ',')
+			goto bad;
+		p = num_skip_ws(p + 1, end);
+	}
+	return (size_t)(p + 1 - s);
+bad:
+	*errpos = (size_t)(p - s);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */

@@ -1285,7 +1285,10 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 	 */
 	set.f32 = (needs & (NSL_PRUNE_NEEDS_VECTOR |
 	    NSL_PRUNE_NEEDS_EMBEDDING)) != 0;
-	nsl_rec_init(&rec, J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0);
+	/* a vector not read here is checked, not converted */
+	nsl_rec_init(&rec, (J->allow_nonfinite ? NSL_REC_ALLOW_NONFINITE : 0) |
+	    (!(needs & (NSL_PRUNE_NEEDS_VECTOR | NSL_PRUNE_NEEDS_EMBEDDING)) ||
+	    J->nvectors > 0 ? NSL_REC_LAZY_ARRAYS : 0));
 	memset(&V, 0, sizeof(V));
 	if (J->nvectors > 0 && !(needs & (NSL_PRUNE_NEEDS_VECTOR |
 	    NSL_PRUNE_NEEDS_EMBEDDING))) {

@@ -313,7 +313,7 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 	P->score_field = strdup_or_null(J->score_field);
 	P->id_field = strdup_or_null(id_field);
 	P->by = strdup_or_null(J->by);
-	nsl_rec_init(&rec, 0);
+	nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);	/* scores only */
 	if (P->score_field == NULL || P->id_field == NULL ||
 	    (J->by != NULL && (P->by == NULL || (P->groups =
 	    nsl_labels_new_flags(NSL_LABELS_LITERALS)) == NULL))) {
@@ -933,7 +933,7 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
 		    "reads no vectors", nsl_prune_strategy_name(P->p.strategy));
 	if ((w = nsl_writer_open(output, err)) == NULL)
 		return -1;
-	nsl_rec_init(&rec, 0);
+	nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);	/* scores only */
 	for (f = 0; f < npaths && got >= 0; f++) {
 		struct nsl_reader *r = nsl_reader_open(paths[f], err);
 

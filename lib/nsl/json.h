@@ -54,7 +54,13 @@ struct nsl_field {
 
 enum nsl_rec_flags {
 	/* accept NaN, Infinity and -Infinity as numbers (Python's json) */
-	NSL_REC_ALLOW_NONFINITE = 1 << 0
+	NSL_REC_ALLOW_NONFINITE = 1 << 0,
+	/*
+	 * check the top-level arrays' numbers but convert them only when
+	 * asked (nsl_rec_vector then reads the text): for a tool that
+	 * passes a record's vector through without reading it
+	 */
+	NSL_REC_LAZY_ARRAYS = 1 << 1
 };
 
 struct nsl_rec {

@@ -71,6 +71,14 @@ size_t nsl_num_parse_array(const char *s, const char *end, double **vals,
     size_t *n, size_t *cap, size_t *errpos);
 
 /*
+ * The same check without the values: the bytes consumed through the
+ * closing ']' of a valid array of numbers, or 0 with *errpos as above.
+ * For arrays a tool passes through without reading (nsl_rec's
+ * NSL_REC_LAZY_ARRAYS): the grammar is checked, no number is rounded.
+ */
+size_t nsl_num_check_array(const char *s, const char *end, size_t *errpos);
+
+/*
  * The text nsl_num_format(buf, f) (as_float = 0) or nsl_num_format_float
  * (as_float = 1) writes for the float f, byte for byte, by a faster
  * route: exact integer arithmetic, for zero and finite 2^-16 <= |f| < 2^23

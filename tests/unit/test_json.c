@@ -285,6 +285,69 @@ test_fused_numbers(void)
 	free(x);
 }
 
+/*
+ * NSL_REC_LAZY_ARRAYS: arrays are checked, not converted; a later
+ * nsl_rec_vector reads the text, so the numbers are strtod's all the
+ * same, and every bad array fails as the converting scan fails it, with
+ * its message and column.
+ */
+static void
+test_lazy_arrays(void)
+{
+	static const char *const toks[] = { "0.1", "-2.5e-3", "1e23",
+	    "9007199254740993", "2.2250738585072011e-308", "-0", "4.9e-324",
+	    "123456789012345678901234567890", "7.0e+22",
+	    "3.8421523571014404", "-0.20834609866142273" };
+	static const char *const bad[] = {
+		"{\"e\":[1,2,]}", "{\"e\":[1,02]}", "{\"e\":[1,NaN]}",
+		"{\"e\":[1,2", "{\"e\":[1 2]}", "{\"e\":[1.]}",
+		"{\"e\":[-]}", "{\"e\":[1e+]}", "{\"e\":[,1]}",
+		"{\"e\":[1,,2]}", "{\"e\":[1]x}", "{\"e\":[[1],[2,]]}",
+		"{\"e\":[\"a\",]}", "{\"e\":[1,2],\"e\":[3]}",
+	};
+	char line[512], msg[sizeof(err.msg)], *p;
+	double *x = NULL, ref;
+	size_t n, cap = 0, k, ok, same = 0;
+	long i;
+
+	p = line + sprintf(line, "{\"id\":1,\"v\":[");
+	for (k = 0; k < sizeof(toks) / sizeof(toks[0]); k++)
+		p += sprintf(p, "%s%s", k ? " , " : "", toks[k]);
+	sprintf(p, "],\"s\":[\"a\",1]}");
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		/* the converting scan's verdict, then the lazy one's */
+		nsl_rec_release(&rec);
+		nsl_rec_init(&rec, 0);
+		ok = parse(bad[k]) != 0;
+		snprintf(msg, sizeof(msg), "%s", err.msg);
+		nsl_rec_release(&rec);
+		nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);
+		if (ok && parse(bad[k]) != 0 && strcmp(msg, err.msg) == 0)
+			same++;
+		else
+			printf("# %s: \"%s\" against \"%s\"\n", bad[k], msg,
+			    err.msg);
+	}
+	UNIT_CHECK(same == k, "lazy arrays: %zu bad arrays fail with the "
+	    "converting scan's message and column", k);
+	i = parse(line) == 0 ? nsl_rec_find(&rec, "v") : -1;
+	ok = i >= 0 && rec.fields[i].num_at == -1 &&
+	    nsl_rec_vector(&rec, (size_t)i, &x, &n, &cap, &err) == 0 &&
+	    n == sizeof(toks) / sizeof(toks[0]);
+	for (k = 0; ok && k < n; k++) {
+		ref = strtod(toks[k], NULL);
+		ok = memcmp(&ref, &x[k], sizeof(ref)) == 0;
+	}
+	UNIT_CHECK(ok, "lazy arrays: not converted in the scan, then read "
+	    "as strtod reads them");
+	UNIT_CHECK(nsl_rec_vector(&rec, 2, &x, &n, &cap, &err) == -1 &&
+	    strstr(err.msg, "element 0: expected a number, got a string"),
+	    "lazy arrays: a mixed array still named at its element");
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	free(x);
+}
+
 static void
 test_strings(void)
 {
@@ -653,6 +716,7 @@ main(void)
 	test_nonfinite();
 	test_typed_errors();
 	test_fused_numbers();
+	test_lazy_arrays();
 	test_strings();
 	test_writer();
 	test_writer_unique_keys();

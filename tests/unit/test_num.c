@@ -490,7 +490,16 @@ test_parse_array_errors(void)
 		}
 	}
 	free(v);
-	UNIT_CHECK(ok, "parse_array: %zu bad or truncated arrays fail at the right offset, *n kept",
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err = 999;
+		if (nsl_num_check_array(cases[i].s, cases[i].s +
+		    strlen(cases[i].s), &err) != 0 || err != cases[i].errpos) {
+			printf("# check_array \"%s\": errpos %zu\n",
+			    cases[i].s, err);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "parse_array: %zu bad or truncated arrays fail (and check_array) at the right offset, *n kept",
 	    i);
 }
 
@@ -537,6 +546,7 @@ test_parse_array_short(void)
 		n = 0;
 		got = nsl_num_parse_array(big, p, &v, &n, &cap, &err);
 		bad += got != (size_t)(p - big) || n != N;
+		bad += nsl_num_check_array(big, p, &err) != got;
 		for (i = 0, q = big + 1; !bad && i < n; i++) {
 			if (double_bits(strtod(q, &q)) != double_bits(v[i]) &&
 			    bad++ < MAXDIAG)
@@ -665,6 +675,7 @@ test_parse_array_long(void)
 		n = 0;
 		got = nsl_num_parse_array(big, p, &v, &n, &cap, &err);
 		bad += got != (size_t)(p - big) || n != N;
+		bad += nsl_num_check_array(big, p, &err) != got;
 		for (i = 0, q = big + 1; !bad && i < n; i++) {
 			if (double_bits(strtod(q, &q)) != double_bits(v[i]) &&
 			    bad++ < MAXDIAG)
@@ -724,7 +735,16 @@ test_parse_array_short_errors(void)
 		}
 	}
 	free(v);
-	UNIT_CHECK(ok, "parse_array: %zu bad elements inside long arrays fail "
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err = 999;
+		if (nsl_num_check_array(cases[i].s, cases[i].s +
+		    strlen(cases[i].s), &err) != 0 || err != cases[i].errpos) {
+			printf("# check_array \"%s\": errpos %zu\n",
+			    cases[i].s, err);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "parse_array: %zu bad elements inside long arrays fail (and check_array) "
 	    "at the right offset", i);
 }
 
