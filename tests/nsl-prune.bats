@@ -520,3 +520,19 @@ PY
 		    { echo "$name refused"; false; }
 	done
 }
+
+@test "score-only strategies check the vectors they pass through: a bad array is 65 at its line and column, a good one passes byte for byte" {
+	# long float32 reprs, exponents and a 17-digit number pass unread
+	printf '{"score":1,"embedding":[3.8421523571014404,-1e-7,0]}\n' > "$T/in"
+	printf '{"score":2,"embedding":[0.20834609866142273,5,6]}\n' >> "$T/in"
+	run nsl-prune --keep 1 "$T/in"
+	assert_output "$(sed -n 2p "$T/in")"
+	nsl-prune --strategy random --keep 2 "$T/in" | cmp - "$T/in"
+	# columns by hand: the ] after the comma is column 29, the 2 after 0 is 28
+	printf '{"score":3,"embedding":[1,2,]}\n' >> "$T/in"
+	fails_cleanly 65 "^nsl-prune: $T/in:3: invalid JSON at column 29: expected a value" \
+	    --keep 1 "$T/in"
+	printf '{"score":3,"embedding":[1,02]}\n' > "$T/in2"
+	fails_cleanly 65 "^nsl-prune: $T/in2:1: invalid JSON at column 28: expected ',' or ']'" \
+	    --strategy random --keep 1 "$T/in2"
+}
