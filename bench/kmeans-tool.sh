@@ -71,11 +71,9 @@ with open(dst, "w") as f:
         f.write('{"id":%d,"score":%r,"cluster":%d}\n' % (i, float(score[i]), int(idx[i, 0])))
 PY
 
-# run NAME CMD...: wall and CPU seconds, peak MB, into $out/NAME.time
+# label=NAME; run CMD...: wall and CPU seconds, peak MB, into $out/NAME.time
 run() {
-	name=$1
-	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$out/$name.time" "$@"
+	/usr/bin/time -f '%e %U %S %M' -o "$out/$label.time" "$@"
 }
 mean_score() { awk '{ if (match($0, /"score":[-+0-9.eE]+/)) { s += substr($0, RSTART + 8, RLENGTH - 8); n++ } } END { printf "%.6f", s / n }' "$1"; }
 
@@ -83,23 +81,29 @@ echo "load: $(uptime)"
 echo "data: $N x $D float32, k = $K, at most $ITERS iterations; text $(du -m "$out/x.jsonl" | cut -f1) MB"
 printf '%-6s %-10s %8s %8s %8s %10s\n' seed tool wall cpu peakMB objective
 for s in $SEEDS; do
-	run nsl-jsonl "$BIN/nsl-score" -q --metric prototype --k "$K" \
+	label=nsl-jsonl
+	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" -o "$out/nsl-jsonl.out" "$out/x.jsonl"
-	run nsl-npy "$BIN/nsl-score" -q --metric prototype --k "$K" \
+	label=nsl-npy
+	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" --vectors "$out/x.npy" \
 	    -o "$out/nsl-npy.out" "$out/ids.jsonl"
-	run nsl-fit "$BIN/nsl-score" -q --metric prototype --k "$K" \
+	label=nsl-fit
+	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" --max-per-centroid 256 \
 	    --vectors "$out/x.npy" --save-model "$out/model.jsonl" \
 	    "$out/ids.jsonl"
-	run nsl-apply "$BIN/nsl-score" -q --metric prototype \
+	label=nsl-apply
+	run "$BIN/nsl-score" -q --metric prototype \
 	    --model "$out/model.jsonl" --vectors "$out/x.npy" \
 	    -o "$out/nsl-sample.out" "$out/ids.jsonl"
 	paste "$out/nsl-fit.time" "$out/nsl-apply.time" | awk '{ printf "%.2f %.2f %.2f %d\n",
 	    $1 + $5, $2 + $6, $3 + $7, ($4 > $8 ? $4 : $8) }' >"$out/nsl-sample.time"
-	run faiss /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" "$K" \
+	label=faiss
+	run /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" "$K" \
 	    "$ITERS" "$s" "$out/faiss.out"
-	run faiss-all /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" \
+	label=faiss-all
+	run /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" \
 	    "$K" "$ITERS" "$s" "$out/faiss-all.out" $((N / K + 1))
 	for t in nsl-jsonl nsl-npy nsl-sample faiss faiss-all; do
 		set -- $(cat "$out/$t.time")
