@@ -707,13 +707,21 @@ num_parse_sse2(const char *s, double *out)
 }
 #endif
 
-size_t
-nsl_num_parse_array(const char *s, const char *end, double **vals,
-    size_t *n, size_t *cap, size_t *errpos)
+/*
+ * The array reader behind nsl_num_parse_array (convert: the values
+ * stored) and nsl_num_check_array (not: the grammar checked, nothing
+ * stored, the 16-byte path being the quickest check of a short number
+ * and num_scan checking a long one without the rounding step, half its
+ * time).  convert is a constant at each call, so each gets its own loop.
+ */
+static inline __attribute__((always_inline)) size_t
+num_array(const char *s, const char *end, double **vals, size_t *n,
+    size_t *cap, size_t *errpos, int convert)
 {
 	struct num_text t;
 	const char *p = s;
-	size_t count = *n, len;
+	size_t count = convert ? *n : 0, len;
+	double unused, *out;
 
 	if (p == end || *p != '[')
 		goto bad;
@@ -721,13 +729,14 @@ nsl_num_parse_array(const char *s, const char *end, double **vals,
 	if (p < end && *p == ']')
 		return (size_t)(p + 1 - s);
 	for (;;) {
-		if (count == *cap && num_grow(vals, cap) == -1) {
+		if (convert && count == *cap && num_grow(vals, cap) == -1) {
 			*errpos = SIZE_MAX;
 			return 0;
 		}
+		out = convert ? &(*vals)[count] : &unused;
 #ifdef NUM_SSE2
 		if (p - s >= 16 && end - p >= 16 &&
-		    (len = num_parse_sse2(p, &(*vals)[count])) > 0) {
+		    (len = num_parse_sse2(p, out)) > 0) {
 			count++;
 			p += len;
 			/* the byte after the number is within the 16 */
@@ -742,7 +751,9 @@ nsl_num_parse_array(const char *s, const char *end, double **vals,
 		{
 			if ((len = num_scan(p, end, &t)) == 0)
 				goto bad;
-			(*vals)[count++] = num_value(&t);
+			if (convert)
+				*out = num_value(&t);
+			count++;
 			p = num_skip_ws(p + len, end);
 		}
 		if (p == end)
@@ -753,7 +764,8 @@ nsl_num_parse_array(const char *s, const char *end, double **vals,
 			goto bad;
 		p = num_skip_ws(p + 1, end);
 	}
-	*n = count;
+	if (convert)
+		*n = count;
 	return (size_t)(p + 1 - s);
 bad:
 	*errpos = (size_t)(p - s);
@@ -761,55 +773,16 @@ bad:
 }
 
 size_t
+nsl_num_parse_array(const char *s, const char *end, double **vals,
+    size_t *n, size_t *cap, size_t *errpos)
+{
+	return num_array(s, end, vals, n, cap, errpos, 1);
+}
+
+size_t
 nsl_num_check_array(const char *s, const char *end, size_t *errpos)
 {
-	struct num_text t;
-	const char *p = s;
-	size_t len;
-
-	if (p == end || *p != '[')
-		goto bad;
-	p = num_skip_ws(p + 1, end);
-	if (p < end && *p == ']')
-		return (size_t)(p + 1 - s);
-	for (;;) {
-		/*
-		 * The 16-byte path is the quickest check of a short number
-		 * (its value is thrown away); num_scan checks the rest
-		 * without rounding the value, which is half the time of a
-		 * long one.
-		 */
-#ifdef NUM_SSE2
-		double unused;
-
-		if (p - s >= 16 && end - p >= 16 &&
-		    (len = num_parse_sse2(p, &unused)) > 0)
-			p += len;
-		else
-#endif
-		{
-			if ((len = num_scan(p, end, &t)) == 0)
-				goto bad;
-			p += len;
-		}
-		if (p < end && *p == ',' && p + 1 < end &&
-		    (unsigned char)p[1] > ' ') {
-			p++;
-			continue;
-		}
-		p = num_skip_ws(p, end);
-		if (p == end)
-			goto bad;
-		if (*p == ']')
-			break;
-		if (*p != ',')
-			goto bad;
-		p = num_skip_ws(p + 1, end);
-	}
-	return (size_t)(p + 1 - s);
-bad:
-	*errpos = (size_t)(p - s);
-	return 0;
+	return num_array(s, end, NULL, NULL, NULL, errpos, 0);
 }
 
 /* ------------------------------------------------------------------ */
