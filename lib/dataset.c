@@ -1,10 +1,13 @@
 /*
  * dataset.c - read a whole record set into memory (see nsl/dataset.h).
  */
+#include <sys/mman.h>
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsl/dataset.h"
 #include "nsl/io.h"
@@ -80,18 +83,38 @@ struct reading {
 	int f32;		/* the rows are in ds->xf so far */
 };
 
+/*
+ * Whether row `row` of the .npy of file `file` goes straight into the
+ * float32 rows: float32 stored, float32 kept.
+ */
+static int
+row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
+{
+	const struct nsl_npy *a = &rd->vec->map[file].a;
+
+	return (rd->f32 || (rd->ds->n == 0 && (flags & NSL_DATASET_F32))) &&
+	    a->kind == 'f' && !a->big && a->itemsize == 4;
+}
+
 static int
 add_record(struct reading *rd, const char *field, const char *label_field,
-    unsigned flags, unsigned file, unsigned long line, struct nsl_err *err)
+    unsigned flags, unsigned file, uint64_t row, unsigned long line,
+    struct nsl_err *err)
 {
 	struct nsl_dataset *ds = rd->ds;
 	size_t n, k = ds->n;
 	long i, li;
+	int as_f32 = 0;
 
 	if (rd->vec != NULL) {
-		/* the row beside the record, read by read_file */
-		memcpy(rd->v, rd->vec->v, rd->vec->d * sizeof(double));
+		/* the row beside the record */
 		n = rd->vec->d;
+		if (!(as_f32 = row_as_f32(rd, file, flags))) {
+			if (nsl_dataset_vectors_row(rd->vec, file, row,
+			    err) != 0)
+				return -1;
+			memcpy(rd->v, rd->vec->v, n * sizeof(double));
+		}
 	} else if ((i = nsl_rec_require(&rd->rec, field, err)) < 0 ||
 	    nsl_rec_vector(&rd->rec, (size_t)i, &rd->v, &n, &rd->vcap, err) != 0)
 		return -1;
@@ -105,7 +128,7 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 		    ds->paths[rd->d_file], rd->d_line, ds->d);
 	if (k == 0 && (flags & NSL_DATASET_F32))
 		rd->f32 = 1;
-	if (rd->f32 && !nsl_dataset_f32_exact(rd->v, n)) {
+	if (rd->f32 && !as_f32 && !nsl_dataset_f32_exact(rd->v, n)) {
 		/* the first number float32 cannot hold: double from here */
 		double *x = nsl_dataset_f32_widen(ds->xf, k * n, rd->xcap);
 
@@ -123,7 +146,12 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if (rd->f32) {
+	if (as_f32) {
+		/* as stored: no trip through double */
+		if (nsl_dataset_vectors_row_f32(rd->vec, file, row,
+		    ds->xf + k * n, err) < 0)
+			return -1;
+	} else if (rd->f32) {
 		size_t t;
 
 		for (t = 0; t < n; t++)
@@ -186,9 +214,8 @@ read_file(struct reading *rd, const char *path, unsigned file,
 		return -1;
 	}
 	for (row = 0; (rc = nsl_rec_read(r, &rd->rec, err)) == 1; row++) {
-		if ((rd->vec != NULL && nsl_dataset_vectors_row(rd->vec, file,
-		    row, err) != 0) || add_record(rd, field, label_field,
-		    flags, file, nsl_reader_lineno(r), err) != 0) {
+		if (add_record(rd, field, label_field, flags, file, row,
+		    nsl_reader_lineno(r), err) != 0) {
 			nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 			rc = -1;
 			break;
@@ -222,9 +249,8 @@ read_spooled(struct reading *rd, const char *path, unsigned file,
 		return -1;
 	}
 	for (row = 0; (rc = nsl_spool_next(sp, &rd->rec, err)) == 1; row++) {
-		if ((rd->vec != NULL && nsl_dataset_vectors_row(rd->vec, file,
-		    row, err) != 0) || add_record(rd, field, label_field,
-		    flags, file, nsl_spool_lineno(sp), err) != 0) {
+		if (add_record(rd, field, label_field, flags, file, row,
+		    nsl_spool_lineno(sp), err) != 0) {
 			nsl_spool_locate(sp, err);
 			return -1;
 		}
@@ -282,6 +308,46 @@ nsl_dataset_read_vectors(struct nsl_dataset *ds, const char *const *paths,
 	    err);
 }
 
+/*
+ * float32 rows from float32 .npy files: room for all of them at once,
+ * its pages made present in one call (MADV_POPULATE_WRITE, Linux 5.14;
+ * ignored where it is not known) rather than one page fault each 4 KiB
+ * as the rows are copied in, which on a virtual machine cost as much as
+ * the copy.  The records cannot outnumber the rows (that is an error).
+ */
+static int
+prealloc_f32(struct reading *rd, size_t nfiles)
+{
+	struct nsl_dataset_vectors *V = rd->vec;
+	size_t f, rows = 0;
+
+	for (f = 0; f < nfiles; f++) {
+		const struct nsl_npy *a = &V->map[f].a;
+
+		if (a->kind != 'f' || a->big || a->itemsize != 4)
+			return 0;
+		rows += (size_t)a->rows;
+	}
+	if (rows == 0 || V->d == 0 || rd->ds->xf != NULL)
+		return 0;
+	if ((rd->ds->xf = malloc(rows * V->d * sizeof(float))) == NULL)
+		return -1;
+	rd->xcap = rows * V->d;
+#ifdef MADV_POPULATE_WRITE
+	{
+		long pg = sysconf(_SC_PAGESIZE);
+		uintptr_t lo = ((uintptr_t)rd->ds->xf + (uintptr_t)pg - 1) &
+		    ~(uintptr_t)(pg - 1);
+		uintptr_t hi = ((uintptr_t)(rd->ds->xf + rows * V->d)) &
+		    ~(uintptr_t)(pg - 1);
+
+		if (hi > lo)
+			(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	}
+#endif
+	return 0;
+}
+
 static int
 read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
     const char *field, struct nsl_dataset_vectors *V,
@@ -320,6 +386,9 @@ read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
 		goto nomem;
 	if (ds->spool != NULL)
 		nsl_spool_once(ds->spool);	/* each_line visits once */
+	if (V != NULL && (flags & NSL_DATASET_F32) && prealloc_f32(&rd,
+	    npaths) != 0)
+		goto nomem;
 	for (f = 0; f < npaths; f++)
 		if ((ds->spool != NULL ? read_spooled : read_file)(&rd,
 		    paths[f], (unsigned)f, field, label_field, flags, err) != 0)
@@ -498,6 +567,29 @@ nsl_dataset_vectors_row(struct nsl_dataset_vectors *V, size_t file,
 		    V->paths[file], msg);
 	}
 	return 0;
+}
+
+int
+nsl_dataset_vectors_row_f32(struct nsl_dataset_vectors *V, size_t file,
+    uint64_t row, float *out, struct nsl_err *err)
+{
+	const struct nsl_npy_map *m = &V->map[file];
+	int rc;
+
+	if (m->a.kind != 'f' || m->a.big || m->a.itemsize != 4)
+		return 0;
+	if (row >= m->a.rows)
+		return nsl_err_set(err, NSL_EX_DATAERR, "record %" PRIu64 ", "
+		    "but %s has %" PRIu64 " rows", row + 1, V->paths[file],
+		    m->a.rows);
+	if ((rc = nsl_npy_map_row_f32(m, row, out, err)) < 0) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		return nsl_err_set(err, NSL_EX_DATAERR, "%.200s: %.300s",
+		    V->paths[file], msg);
+	}
+	return rc;
 }
 
 int

@@ -48,12 +48,16 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
 #include <gsl/gsl_rng.h>
 #include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "nsl/kmeans.h"
 #include "nsl/rng.h"
@@ -67,6 +71,8 @@
  * d * F32_MAX_ABS^2 stays far below FLT_MAX for any d up to 2^31.
  */
 #define F32_MAX_ABS 1e14
+/* Candidates of a seeding step, at most: 2 + ln k, k < 2^64 */
+#define PP_TRIALS_MAX 64
 
 /* Work space of the distance passes. */
 struct ws {
@@ -133,10 +139,12 @@ ws_row(const struct ws *w, size_t i, double *buf)
 	if (w->x)
 		return w->x + i * d;
 	f = w->xs + i * d;
-	if (w->div)
+	if (w->div) {
+		double dv = w->div[i];	/* held: buf might alias div */
+
 		for (t = 0; t < d; t++)
-			buf[t] = (double)f[t] / w->div[i];
-	else
+			buf[t] = (double)f[t] / dv;
+	} else
 		for (t = 0; t < d; t++)
 			buf[t] = (double)f[t];
 	return buf;
@@ -171,8 +179,8 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
     struct nsl_err *err)
 {
 	size_t i, j;
-	double msq = 0, spread = 0;
-	const double *xi;
+	long li;
+	double msq = 0, spread = 0, maxabs = 0, rawmax = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->x = X->x;
@@ -198,42 +206,64 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 		ws_release(w);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 	}
-	for (i = 0; i < n; i++) {
-		xi = ws_row(w, i, w->rowbuf);
-		for (j = 0; j < d; j++)
-			w->mean[j] += xi[j];
+	/*
+	 * The passes over the rows run on every thread and give the numbers
+	 * one thread would: each column's mean is summed in row order by one
+	 * thread (the threads split the columns), the spread in row order
+	 * after the rows' own sums, and maxima do not depend on order.
+	 */
+#pragma omp parallel
+	{
+		int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+		size_t j0 = d * (size_t)tid / (size_t)nth;
+		size_t j1 = d * ((size_t)tid + 1) / (size_t)nth, r, c;
+
+		for (r = 0; r < n; r++)
+			for (c = j0; c < j1; c++)
+				w->mean[c] += ws_at(w, r, c);
 	}
 	for (j = 0; j < d; j++) {
 		w->mean[j] /= (double)n;
 		msq += w->mean[j] * w->mean[j];
 	}
-	for (i = 0; i < n; i++) {
+#pragma omp parallel for schedule(static)
+	for (li = 0; li < (long)n; li++) {
+		const double *xr = ws_row(w, (size_t)li, ws_buf(w));
 		double s = 0, t;
+		size_t c;
 
-		xi = ws_row(w, i, w->rowbuf);
-		for (j = 0; j < d; j++) {
-			t = xi[j] - w->mean[j];
+		for (c = 0; c < d; c++) {
+			t = xr[c] - w->mean[c];
 			s += t * t;
 		}
-		w->xsq[i] = s;
-		spread += s;
+		w->xsq[li] = s;
 	}
+	for (i = 0; i < n; i++)
+		spread += w->xsq[i];
 	w->spread = spread;
 	w->centre = msq > spread / (double)n;
-	for (i = 0; i < n; i++) {
-		xi = ws_row(w, i, w->rowbuf);
-		if (!w->centre)
-			w->xsq[i] = nsl_vec_dot(xi, xi, d);
-		for (j = 0; j < d; j++) {
-			double a = fabs(xi[j] - (w->centre ? w->mean[j] : 0));
+#pragma omp parallel for schedule(static) reduction(max:maxabs)
+	for (li = 0; li < (long)n; li++) {
+		const double *xr = ws_row(w, (size_t)li, ws_buf(w));
+		size_t c;
 
-			if (a > w->maxabs)
-				w->maxabs = a;
+		if (!w->centre)
+			w->xsq[li] = nsl_vec_dot(xr, xr, d);
+		for (c = 0; c < d; c++) {
+			double a = fabs(xr[c] - (w->centre ? w->mean[c] : 0));
+
+			if (a > maxabs)
+				maxabs = a;
 		}
 	}
-	for (i = 0; w->xs && i < n * d; i++)
-		if (fabs(w->xs[i]) > w->rawmax)
-			w->rawmax = fabs(w->xs[i]);
+	w->maxabs = maxabs;
+	if (w->xs) {
+#pragma omp parallel for schedule(static) reduction(max:rawmax)
+		for (li = 0; li < (long)(n * d); li++)
+			if (fabs(w->xs[li]) > rawmax)
+				rawmax = fabs(w->xs[li]);
+		w->rawmax = rawmax;
+	}
 	w->f32 = w->maxabs <= F32_MAX_ABS;
 	/*
 	 * Rounding bound of csq - 2 g: each is a d-term dot product, within
@@ -459,13 +489,94 @@ few_body(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-/* The same compiled for AVX2 and FMA, taken when the processor has them
- * (x86 only: other targets take the portable body). */
+/*
+ * The same in AVX2 and FMA, taken when the processor has them (x86 only:
+ * other targets take the portable body).  Two rows against up to six
+ * candidates a sweep (twelve sums, fifteen of the sixteen registers):
+ * each candidate's load feeds two products and each row's six, and no
+ * sweep repeats a candidate to fill its lanes (the seeding's 2 + ln k is
+ * 6 at k = 100).  Only the order of the sums differs from few_body, which
+ * the rounding bound allows.
+ */
+__attribute__((target("avx2,fma")))
+static inline __attribute__((always_inline)) float
+hsum8(__m256 v)
+{
+	__m128 h = _mm_add_ps(_mm256_castps256_ps128(v),
+	    _mm256_extractf128_ps(v, 1));
+
+	h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_add_ss(h, _mm_movehdup_ps(h));
+	return _mm_cvtss_f32(h);
+}
+
+/* Rows xa and xb against the nc (1 to 6) candidates from c: ga, gb. */
+__attribute__((target("avx2,fma")))
+static inline __attribute__((always_inline)) void
+few_sweep(const float *xa, const float *xb, const float *c, size_t d,
+    const int nc, float *ga, float *gb)
+{
+	__m256 a[6], b[6];
+	size_t t, u;
+	int q;
+
+	/* unrolled, so that the sums live in registers */
+#pragma GCC unroll 6
+	for (q = 0; q < nc; q++)
+		a[q] = b[q] = _mm256_setzero_ps();
+	for (t = 0; t + 8 <= d; t += 8) {
+		__m256 va = _mm256_loadu_ps(xa + t);
+		__m256 vb = _mm256_loadu_ps(xb + t);
+
+#pragma GCC unroll 6
+		for (q = 0; q < nc; q++) {
+			__m256 vc = _mm256_loadu_ps(c + (size_t)q * d + t);
+
+			a[q] = _mm256_fmadd_ps(va, vc, a[q]);
+			b[q] = _mm256_fmadd_ps(vb, vc, b[q]);
+		}
+	}
+#pragma GCC unroll 6
+	for (q = 0; q < nc; q++) {
+		float sa = hsum8(a[q]), sb = hsum8(b[q]);
+
+		for (u = t; u < d; u++) {
+			sa = fmaf(xa[u], c[(size_t)q * d + u], sa);
+			sb = fmaf(xb[u], c[(size_t)q * d + u], sb);
+		}
+		ga[q] = sa;
+		gb[q] = sb;
+	}
+}
+
 __attribute__((target("avx2,fma")))
 static void
 few_avx2(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 {
-	few_body(w, r0, rows, m, g);
+	size_t d = w->d, i, j;
+	float gb[6];
+
+	for (i = 0; i < rows; i += 2) {
+		const float *xa = w->xall + (r0 + i) * d;
+		const float *xb = i + 1 < rows ? xa + d : xa;
+		float *ga = g + i * m;
+
+		for (j = 0; j < m; j += 6) {
+			const float *c = w->cf + j * d;
+
+			switch (m - j < 6 ? m - j : 6) {
+			case 1: few_sweep(xa, xb, c, d, 1, ga + j, gb); break;
+			case 2: few_sweep(xa, xb, c, d, 2, ga + j, gb); break;
+			case 3: few_sweep(xa, xb, c, d, 3, ga + j, gb); break;
+			case 4: few_sweep(xa, xb, c, d, 4, ga + j, gb); break;
+			case 5: few_sweep(xa, xb, c, d, 5, ga + j, gb); break;
+			default: few_sweep(xa, xb, c, d, 6, ga + j, gb); break;
+			}
+			if (i + 1 < rows)
+				memcpy(ga + m + j, gb, (m - j < 6 ? m - j : 6) *
+				    sizeof(float));
+		}
+	}
 }
 #endif
 
@@ -561,6 +672,36 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 	}
 }
 
+/*
+ * Whether the nd numbers of X are all finite: the exponent's bits not all
+ * set, tested on the bits so that the loop vectorises, on every thread.
+ */
+static int
+all_finite(const struct rows *X, size_t nd)
+{
+	long i;
+	int bad = 0;
+
+	if (X->x) {
+#pragma omp parallel for schedule(static) reduction(|:bad)
+		for (i = 0; i < (long)nd; i++) {
+			uint64_t u;
+
+			memcpy(&u, &X->x[i], sizeof(u));
+			bad |= (~u & 0x7ff0000000000000u) == 0;
+		}
+	} else {
+#pragma omp parallel for schedule(static) reduction(|:bad)
+		for (i = 0; i < (long)nd; i++) {
+			uint32_t u;
+
+			memcpy(&u, &X->xs[i], sizeof(u));
+			bad |= (~u & 0x7f800000u) == 0;
+		}
+	}
+	return !bad;
+}
+
 static int
 check_args(const struct rows *X, size_t n, size_t d, size_t k,
     struct nsl_err *err)
@@ -575,11 +716,13 @@ check_args(const struct rows *X, size_t n, size_t d, size_t k,
 		return nsl_err_set(err, NSL_EX_DATAERR,
 		    "k-means: k = %zu is larger than the number of records (%zu)",
 		    k, n);
+	if (all_finite(X, n * d))
+		return 0;
 	for (i = 0; i < n * d; i++)
 		if (!(X->x ? isfinite(X->x[i]) : isfinite(X->xs[i])))
-			return nsl_err_set(err, NSL_EX_DATAERR,
-			    "k-means: non-finite value in row %zu", i / d + 1);
-	return 0;
+			break;
+	return nsl_err_set(err, NSL_EX_DATAERR,
+	    "k-means: non-finite value in row %zu", i / d + 1);
 }
 
 /*
@@ -608,11 +751,212 @@ sqdist8(const double *a, const double *b, size_t d)
 }
 
 /*
+ * sqdist8(ws_row(w, i, buf), c, d) without the row buffer: a float row is
+ * converted (and divided) as it is summed, number by number as ws_row()
+ * makes it, into the same eight lanes, so the same double.  With divide
+ * set each number is divided by dv, the row's divisor.
+ */
+static inline __attribute__((always_inline)) double
+f32_sqdist8(const float *f, int divide, double dv, const double *c, size_t d)
+{
+	double s[8] = { 0 }, t;
+	size_t i, l;
+
+	if (divide)
+		for (i = 0; i + 8 <= d; i += 8)
+			for (l = 0; l < 8; l++) {
+				t = (double)f[i + l] / dv - c[i + l];
+				s[l] += t * t;
+			}
+	else
+		for (i = 0; i + 8 <= d; i += 8)
+			for (l = 0; l < 8; l++) {
+				t = (double)f[i + l] - c[i + l];
+				s[l] += t * t;
+			}
+	for (l = 0; i < d; i++, l++) {
+		t = (divide ? (double)f[i] / dv : (double)f[i]) - c[i];
+		s[l] += t * t;
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/*
+ * The same in AVX2 lanes (no FMA: each product rounded, then each sum, as
+ * the portable code does; ISO C mode contracts nothing either way).
+ */
+__attribute__((target("avx2")))
+static double
+f32_sqdist8_avx2(const float *f, int divide, double dv, const double *c,
+    size_t d)
+{
+	return f32_sqdist8(f, divide, dv, c, d);
+}
+#endif
+
+/* The exact distance of row i to c, as sqdist8(ws_row(w, i, ...), c). */
+static double
+ws_row_sqdist8(const struct ws *w, size_t i, const double *c)
+{
+	const float *f;
+	double dv;
+
+	if (w->x)
+		return sqdist8(w->x + i * w->d, c, w->d);
+	f = w->xs + i * w->d;
+	dv = w->div ? w->div[i] : 1;
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_cpu_supports("avx2"))
+		return f32_sqdist8_avx2(f, w->div != NULL, dv, c, w->d);
+#endif
+	return f32_sqdist8(f, w->div != NULL, dv, c, w->d);
+}
+
+/*
+ * The seeding's candidates against every row, from the products: each of
+ * cand[q * n + row] is set to the row's distance after candidate q, min(d,
+ * closest[row]) with d its exact distance to q, when the products show
+ * that q is surely no nearer (then it is closest[row], exact); otherwise
+ * cand holds the product-based estimate of d, est[q * n + row] is set and
+ * marg[row] is how far that estimate may lie from the exact distance.
+ */
+static void
+pp_estimate(struct ws *w, size_t m, const double *closest, double *cand,
+    unsigned char *est, double *marg)
+{
+	size_t n = w->n;
+	long b, nb = (long)((n + CHUNK - 1) / CHUNK);
+	double cnorm = sqrt(w->cmax);
+
+#pragma omp parallel for schedule(dynamic, 1)
+	for (b = 0; b < nb; b++) {
+		size_t r0 = (size_t)b * CHUNK, ii, q;
+		size_t rows = n - r0 < CHUNK ? n - r0 : CHUNK;
+		int tid = omp_get_thread_num();
+		const double *g = NULL;
+		const float *gf = NULL;
+
+		if (w->xall) {
+			float *o = w->gf + (size_t)tid * CHUNK * m;
+
+			ws_chunk_few(w, r0, rows, m, o);
+			gf = o;
+		} else if (w->f32)
+			gf = ws_chunk_f(w, tid, r0, rows, m);
+		else
+			g = ws_chunk(w, tid, r0, rows, m);
+		for (ii = 0; ii < rows; ii++) {
+			size_t row = r0 + ii;
+			double xs = w->xsq[row], cl = closest[row];
+			double rd, margin = ws_row_margin(w, row, cnorm, &rd);
+
+			marg[row] = margin;
+			for (q = 0; q < m; q++) {
+				double v = xs + w->csq[q] - 2.0 *
+				    (gf ? (double)gf[ii * m + q] / rd :
+				    g[ii * m + q]);
+
+				/* surely no nearer: keep the old */
+				est[q * n + row] = !(v - margin > cl);
+				cand[q * n + row] = est[q * n + row] ? v : cl;
+			}
+		}
+	}
+}
+
+/*
+ * Which candidates may have the least potential.  The exact potential of
+ * q is the sum, in row order, of min(d, closest) over the rows; each term
+ * lies within [min(e - marg, closest), min(e + marg, closest)] of the
+ * estimate e (or is exact), so the potential lies within the sums of
+ * those bounds, widened by the rounding of sums of n terms.  A candidate
+ * whose lower bound lies above another's upper bound has the larger
+ * potential for certain: only the others (need[q] = 1) are made exact,
+ * and the least of those is the least of all, the first on ties, as
+ * comparing every exact potential would find.
+ */
+static void
+pp_contenders(const struct ws *w, size_t m, const double *closest,
+    const double *cand, const unsigned char *est, const double *marg,
+    unsigned char *need)
+{
+	size_t n = w->n, q, i;
+	double lo[PP_TRIALS_MAX], hi[PP_TRIALS_MAX], top = INFINITY;
+
+	for (q = 0; q < m; q++) {
+		double sl = 0, sh = 0, sabs = 0, slack;
+
+		for (i = 0; i < n; i++) {
+			double e = cand[q * n + i], cl = closest[i];
+
+			if (est[q * n + i]) {
+				double a = e - marg[i], z = e + marg[i];
+
+				a = a < cl ? a : cl;
+				z = z < cl ? z : cl;
+				sl += a;
+				sh += z;
+				sabs += fabs(a) + fabs(z);
+			} else {
+				sl += e;
+				sh += e;
+				sabs += 2 * e;
+			}
+		}
+		/*
+		 * Each of the three sums (these two, the exact one) lies within
+		 * (n - 1) u of the sum of its terms' magnitudes, which sabs
+		 * bounds; four times that, as the margins are doubled.
+		 */
+		slack = 4.0 * (double)(n + 1) * DBL_EPSILON * sabs + DBL_MIN;
+		lo[q] = sl - slack;
+		hi[q] = sh + slack;
+		if (hi[q] < top)
+			top = hi[q];
+	}
+	for (q = 0; q < m; q++)
+		need[q] = !(lo[q] > top);
+}
+
+/* The exact distances of the rows still estimated, for the needed candidates. */
+static void
+pp_exact(const struct ws *w, size_t m, const unsigned char *need,
+    const double *cpts, const double *closest, double *cand,
+    unsigned char *est)
+{
+	size_t n = w->n, d = w->d;
+	long b, nb = (long)((n + CHUNK - 1) / CHUNK);
+
+#pragma omp parallel for schedule(dynamic, 1)
+	for (b = 0; b < nb; b++) {
+		size_t r0 = (size_t)b * CHUNK, row, q;
+		size_t r1 = n - r0 < CHUNK ? n : r0 + CHUNK;
+
+		for (q = 0; q < m; q++) {
+			if (!need[q])
+				continue;
+			for (row = r0; row < r1; row++) {
+				double v, cl = closest[row];
+
+				if (!est[q * n + row])
+					continue;
+				v = ws_row_sqdist8(w, row, cpts + q * d);
+				cand[q * n + row] = v < cl ? v : cl;
+				est[q * n + row] = 0;
+			}
+		}
+	}
+}
+
+/*
  * Greedy k-means++ (scikit-learn's _kmeans_plusplus): the first centre
  * uniformly at random; then, for each next centre, 2 + floor(ln k)
  * candidates drawn with probability proportional to the squared distance
  * to the nearest chosen centre, keeping the candidate that lowers the
- * potential (the sum of those distances) most.
+ * potential (the sum of those distances) most.  Only the candidates that
+ * may have the least potential get exact distances (pp_contenders): the
+ * same choice, and the same sums, as with every potential made exact.
  */
 static int
 init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
@@ -620,23 +964,26 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 {
 	size_t n = w->n, d = w->d;
 	size_t ntrial = 2 + (size_t)log((double)k);
-	long nb = (long)((n + CHUNK - 1) / CHUNK);
 	double *closest = NULL, *cand = NULL, *cum = NULL, *pot = NULL;
-	double *cpts = NULL;
+	double *cpts = NULL, *marg = NULL;
+	unsigned char *est = NULL, need[PP_TRIALS_MAX];
 	size_t *cid = NULL;
 	gsl_rng *r = NULL;
 	size_t c, t, i;
-	double current = 0, cnorm;
+	double current = 0;
 	int rc = -1;
 
 	closest = malloc(n * sizeof(double));
 	cand = malloc(ntrial * n * sizeof(double));
+	est = malloc(ntrial * n);
+	marg = malloc(n * sizeof(double));
 	cum = malloc(n * sizeof(double));
 	pot = malloc(ntrial * sizeof(double));
 	cpts = malloc(ntrial * d * sizeof(double));
 	cid = malloc(ntrial * sizeof(size_t));
 	r = nsl_rng_new(seed, 0);
-	if (!closest || !cand || !cum || !pot || !cpts || !cid || !r) {
+	if (!closest || !cand || !est || !marg || !cum || !pot || !cpts ||
+	    !cid || !r) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 		goto out;
 	}
@@ -646,7 +993,6 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		closest[i] = INFINITY;
 	for (c = 0; c < k; c++) {
 		size_t m = c == 0 ? 1 : ntrial, best;
-		long b;
 		double s;
 
 		if (c > 0) {
@@ -674,55 +1020,17 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			memcpy(cpts + t * d, ws_row(w, cid[t], w->rowbuf),
 			    d * sizeof(double));
 		ws_centres(w, cpts, m);
-		cnorm = sqrt(w->cmax);
-#pragma omp parallel for schedule(dynamic, 1)
-		for (b = 0; b < nb; b++) {
-			size_t r0 = (size_t)b * CHUNK, ii, q;
-			size_t rows = n - r0 < CHUNK ? n - r0 : CHUNK;
-			int tid = omp_get_thread_num();
-			const double *g = NULL;
-			const float *gf = NULL;
-
-			if (w->xall) {
-				float *o = w->gf + (size_t)tid * CHUNK * m;
-
-				ws_chunk_few(w, r0, rows, m, o);
-				gf = o;
-			} else if (w->f32)
-				gf = ws_chunk_f(w, tid, r0, rows, m);
-			else
-				g = ws_chunk(w, tid, r0, rows, m);
-			for (ii = 0; ii < rows; ii++) {
-				size_t row = r0 + ii;
-				double xs = w->xsq[row], cl = closest[row];
-				double rd, margin = ws_row_margin(w, row,
-				    cnorm, &rd);
-				const double *xr = NULL;
-
-				for (q = 0; q < m; q++) {
-					double v = xs + w->csq[q] - 2.0 *
-					    (gf ? (double)gf[ii * m + q] / rd :
-					    g[ii * m + q]);
-
-					/* surely no nearer: keep the old */
-					if (v - margin > cl) {
-						cand[q * n + row] = cl;
-						continue;
-					}
-					if (xr == NULL)
-						xr = ws_row(w, row, w->rowbuf +
-						    (size_t)tid * d);
-					v = sqdist8(xr, cpts + q * d, d);
-					cand[q * n + row] = v < cl ? v : cl;
-				}
-			}
-		}
-		best = 0;
+		pp_estimate(w, m, closest, cand, est, marg);
+		pp_contenders(w, m, closest, cand, est, marg, need);
+		pp_exact(w, m, need, cpts, closest, cand, est);
+		best = m;
 		for (t = 0; t < m; t++) {
+			if (!need[t])
+				continue;
 			for (s = 0, i = 0; i < n; i++)
 				s += cand[t * n + i];
 			pot[t] = s;
-			if (s < pot[best])
+			if (best == m || s < pot[best])
 				best = t;
 		}
 		current = pot[best];
@@ -734,6 +1042,8 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 out:
 	free(closest);
 	free(cand);
+	free(est);
+	free(marg);
 	free(cum);
 	free(pot);
 	free(cpts);
@@ -1088,18 +1398,26 @@ void
 nsl_kmeans_unit_divisors(const float *x, size_t n, size_t d, double *div,
     double *buf)
 {
-	size_t i, t;
+	int nt = omp_get_max_threads();
+	double *bufs = nt > 1 ? malloc((size_t)nt * d * sizeof(double)) : NULL;
+	long i;
 
-	for (i = 0; i < n; i++) {
+	/* rows are independent: one buffer a thread (or buf alone) */
+#pragma omp parallel for schedule(static) if (bufs != NULL)
+	for (i = 0; i < (long)n; i++) {
+		double *b = bufs ? bufs + (size_t)omp_get_thread_num() * d : buf;
+		size_t t;
+
 		for (t = 0; t < d; t++)
-			buf[t] = (double)x[i * d + t];
+			b[t] = (double)x[(size_t)i * d + t];
 		/*
 		 * A float row's norm lies within 2^-149 and 2^129 sqrt(d):
 		 * nsl_vec_normalize_rows() divides by it without rescaling.
 		 * A zero row stays as it is: x / 1.
 		 */
-		div[i] = nsl_vec_norm(buf, d);
+		div[i] = nsl_vec_norm(b, d);
 		if (div[i] == 0)
 			div[i] = 1;
 	}
+	free(bufs);
 }

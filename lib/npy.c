@@ -846,12 +846,57 @@ nsl_npy_map_row(const struct nsl_npy_map *m, uint64_t r, double *out,
 	return 0;
 }
 
+int
+nsl_npy_map_row_f32(const struct nsl_npy_map *m, uint64_t r, float *out,
+    struct nsl_err *err)
+{
+	size_t j, d = (size_t)m->a.ncols;
+	uint32_t u, bad = 0;
+
+	if (m->a.kind != 'f' || m->a.big || m->a.itemsize != 4)
+		return 0;
+	if (r >= m->a.rows)
+		return nsl_err_set(err, NSL_EX_DATAERR, "row %" PRIu64 ": the "
+		    "array has %" PRIu64, r, m->a.rows);
+	memcpy(out, m->data + r * m->rowbytes, d * sizeof(float));
+	/* NaN and infinities: the exponent's bits all set */
+	for (j = 0; j < d; j++) {
+		memcpy(&u, &out[j], 4);
+		bad |= (~u & 0x7f800000u) == 0;
+	}
+	if (bad)
+		for (j = 0; j < d; j++)
+			if (!isfinite(out[j]))
+				return nsl_err_set(err, NSL_EX_DATAERR, "row %"
+				    PRIu64 ", column %zu: %g is not a finite "
+				    "number", r, j, (double)out[j]);
+	return 1;
+}
+
 void
 nsl_npy_map_drop(struct nsl_npy_map *m, uint64_t r)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uintptr_t lo, hi;
 
+#ifdef MADV_POPULATE_READ
+	/*
+	 * Map the next window ahead of the reader in one call: faulting the
+	 * pages in one by one as rows are copied costs as much as the copy
+	 * on a virtual machine.  Ignored by kernels before 5.14.
+	 */
+	if (r * m->rowbytes + m->drop_min / 2 >= m->ahead &&
+	    m->ahead < m->len - m->a.data_offset) {
+		uintptr_t a0 = ((uintptr_t)(m->data + m->ahead)) &
+		    ~(uintptr_t)(pg - 1);
+		size_t left = m->len - m->a.data_offset - m->ahead;
+		size_t step = left < m->drop_min ? left : m->drop_min;
+
+		(void)madvise((void *)a0, (uintptr_t)(m->data + m->ahead +
+		    step) - a0, MADV_POPULATE_READ);
+		m->ahead += step;
+	}
+#endif
 	/* whole pages of rows before r, past the ones already dropped */
 	lo = ((uintptr_t)m->base + m->dropped) & ~(uintptr_t)(pg - 1);
 	hi = ((uintptr_t)(m->data + r * m->rowbytes)) & ~(uintptr_t)(pg - 1);

@@ -145,6 +145,14 @@ np.save("'"$T"'/f.npy", np.asfortranarray(np.load("'"$T"'/e.npy")))
 np.save("'"$T"'/w.npy", np.zeros((120, 3)))'
 	fails_cleanly 65 'ids.jsonl:7: .*nan.npy: row 6, column 2: nan is not a finite number' \
 	    --metric class-prototype --vectors "$T/nan.npy" "$T/ids.jsonl"
+	# float32 rows are copied as stored, and checked as they are
+	$PY -c 'import numpy as np; x = np.load("'"$T"'/e.npy").astype(np.float32)
+x[6, 2] = np.nan; np.save("'"$T"'/nan32.npy", x)
+x[6, 2] = 0; x[9, 0] = -np.inf; np.save("'"$T"'/inf32.npy", x)'
+	fails_cleanly 65 'ids.jsonl:7: .*nan32.npy: row 6, column 2: nan is not a finite number' \
+	    --metric prototype --k 3 --vectors "$T/nan32.npy" "$T/ids.jsonl"
+	fails_cleanly 65 'ids.jsonl:10: .*inf32.npy: row 9, column 0: -inf is not a finite number' \
+	    --metric knn --vectors "$T/inf32.npy" "$T/ids.jsonl"
 	fails_cleanly 65 'f.npy: Fortran-order array' --metric knn \
 	    --vectors "$T/f.npy" "$T/ids.jsonl"
 	cp "$T/ids.jsonl" "$T/b.jsonl"

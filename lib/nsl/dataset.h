@@ -176,6 +176,14 @@ int nsl_dataset_vectors_open(struct nsl_dataset_vectors *,
 int nsl_dataset_vectors_row(struct nsl_dataset_vectors *, size_t file,
     uint64_t row, struct nsl_err *err);
 
+/*
+ * Row `row` of file `file` into out (d floats) when that .npy holds
+ * float32: returns 1; 0 when it holds another type (nothing read); -1
+ * with err set as nsl_dataset_vectors_row's.
+ */
+int nsl_dataset_vectors_row_f32(struct nsl_dataset_vectors *, size_t file,
+    uint64_t row, float *out, struct nsl_err *err);
+
 /* After the last record of file `file` (nrec records): NSL_EX_DATAERR at
  * jsonl when the .npy has another number of rows. */
 int nsl_dataset_vectors_end(struct nsl_dataset_vectors *, size_t file,

@@ -156,6 +156,7 @@ struct nsl_npy_map {
 	const unsigned char *base;	/* private from here on */
 	const unsigned char *data;
 	size_t len, rowbytes, dropped;
+	size_t ahead;		/* bytes of rows mapped ahead of the reader */
 };
 
 /* Bytes of rows behind the reader given back at once. */
@@ -177,6 +178,15 @@ int nsl_npy_map_open(struct nsl_npy_map *, const char *path,
  * element that is NaN or infinite.
  */
 int nsl_npy_map_row(const struct nsl_npy_map *, uint64_t r, double *out,
+    struct nsl_err *err);
+
+/*
+ * Row r into out[0..ncols) as float32, when the array holds float32 (as
+ * stored: no conversion to double and back): returns 1; 0 when it holds
+ * another type (nothing read: take nsl_npy_map_row); -1 with err set as
+ * nsl_npy_map_row's.
+ */
+int nsl_npy_map_row_f32(const struct nsl_npy_map *, uint64_t r, float *out,
     struct nsl_err *err);
 
 /* Give back the pages of the rows before r (reading in order). */

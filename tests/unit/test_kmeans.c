@@ -468,6 +468,59 @@ test_pp_exact(void)
 }
 
 /*
+ * The seeding makes exact only the candidates that may have the least
+ * potential; the others are ruled out by bounds on their sums.  Where
+ * the bounds cannot separate them (candidates that are the same point,
+ * so equal potentials; every potential zero once each distinct point is
+ * a centre) the first of the least must still win, as pp_reference's
+ * exact comparison finds.  40 points, each repeated 30 times, in widths
+ * below, at and past one float32 lane block (5, 8, 13); k = 30 (5
+ * candidates a step: one sweep of the products) and k = 404 (8: a sweep
+ * of six and one of two, and 364 steps after the potential reached 0).
+ */
+static void
+test_pp_ties(void)
+{
+	size_t n = 1200, dims[] = { 5, 8, 13 }, ks[] = { 30, 404 };
+	size_t *pick = malloc(404 * sizeof(size_t)), i, j, c, a, b;
+	int nt = omp_get_max_threads();
+	struct nsl_err err;
+
+	for (a = 0; a < 3; a++)
+		for (b = 0; b < 2; b++) {
+			size_t d = dims[a], k = ks[b];
+			double *x0 = ref_set(40, d);
+			double *x = malloc(n * d * sizeof(double));
+			double *cen = malloc(k * d * sizeof(double));
+			int bad = 0, threads;
+
+			for (i = 0; i < n; i++)	/* point i % 40, spread out */
+				memcpy(x + i * d, x0 + (i % 40) * d,
+				    d * sizeof(double));
+			pp_reference(x, n, d, k, 11, pick);
+			for (threads = 1; threads <= 3; threads += 2) {
+				omp_set_num_threads(threads);
+				if (nsl_kmeans_init_pp(x, n, d, k, 11, cen,
+				    &err) != 0)
+					bad = 1;
+				for (c = 0; c < k && !bad; c++)
+					for (j = 0; j < d; j++)
+						if (cen[c * d + j] !=
+						    x[pick[c] * d + j])
+							bad = 1;
+			}
+			omp_set_num_threads(nt);
+			UNIT_CHECK(!bad, "k-means++ among repeated points picks "
+			    "the rows exact arithmetic picks, ties to the first "
+			    "(d = %zu, k = %zu, 1 and 3 threads)", d, k);
+			free(x0);
+			free(x);
+			free(cen);
+		}
+	free(pick);
+}
+
+/*
  * Float32 rows give the very results of the double call on the same
  * numbers: every centre, assignment, distance, the inertia and the step
  * count bit-equal.  The rows are float-exact ((double)(float)v == v);
@@ -585,6 +638,7 @@ main(void)
 	test_float_near_ties();
 	test_pp_and_threads();
 	test_pp_exact();
+	test_pp_ties();
 	test_f32_identical();
 	test_sklearn_reference();
 	return unit_done();
