@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -97,9 +98,9 @@ row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
 }
 
 static int
-add_record(struct reading *rd, const char *field, const char *label_field,
-    unsigned flags, unsigned file, uint64_t row, unsigned long line,
-    struct nsl_err *err)
+add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
+    const char *label_field, unsigned flags, unsigned file, uint64_t row,
+    unsigned long line, struct nsl_err *err)
 {
 	struct nsl_dataset *ds = rd->ds;
 	size_t n, k = ds->n;
@@ -115,8 +116,8 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 				return -1;
 			memcpy(rd->v, rd->vec->v, n * sizeof(double));
 		}
-	} else if ((i = nsl_rec_require(&rd->rec, field, err)) < 0 ||
-	    nsl_rec_vector(&rd->rec, (size_t)i, &rd->v, &n, &rd->vcap, err) != 0)
+	} else if ((i = nsl_rec_require(rec, field, err)) < 0 ||
+	    nsl_rec_vector(rec, (size_t)i, &rd->v, &n, &rd->vcap, err) != 0)
 		return -1;
 	if (k == 0) {
 		ds->d = n;
@@ -161,7 +162,7 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 	ds->where[k].file = file;
 	ds->where[k].line = line;
 	if (label_field != NULL) {
-		if ((li = nsl_labels_add(rd->labels, &rd->rec, label_field,
+		if ((li = nsl_labels_add(rd->labels, rec, label_field,
 		    err)) < 0)
 			return -1;
 		if (grow((void **)&ds->label, &rd->lcap, k + 1,
@@ -175,8 +176,8 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 		    sizeof(double)) != 0)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
-		if ((i = nsl_rec_require(&rd->rec, rd->weight_field,
-		    err)) < 0 || nsl_rec_number(&rd->rec, (size_t)i,
+		if ((i = nsl_rec_require(rec, rd->weight_field,
+		    err)) < 0 || nsl_rec_number(rec, (size_t)i,
 		    &ds->w[k], err) < 0)
 			return -1;
 		if (ds->w[k] < 0)
@@ -189,7 +190,7 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
 		ds->line_off[k] = ds->lines.len;
-		nsl_buf_add(&ds->lines, rd->rec.line, rd->rec.len);
+		nsl_buf_add(&ds->lines, rec->line, rec->len);
 		nsl_buf_addc(&ds->lines, '\n');
 		ds->line_off[k + 1] = ds->lines.len;
 		if (nsl_buf_failed(&ds->lines))
@@ -200,33 +201,182 @@ add_record(struct reading *rd, const char *field, const char *label_field,
 	return 0;
 }
 
+/*
+ * Where the lines come from: a reader, or the set's spool (which can give
+ * them back later without holding them).
+ */
+struct lines {
+	struct nsl_reader *r;		/* or NULL: sp */
+	struct nsl_spool *sp;
+};
+
+static int
+lines_get(struct lines *L, const char **line, size_t *len,
+    unsigned long *lineno, struct nsl_err *err)
+{
+	int rc = L->r ? nsl_rec_getline(L->r, line, len, err) :
+	    nsl_spool_getline(L->sp, line, len, err);
+
+	if (rc == 1)
+		*lineno = L->r ? nsl_reader_lineno(L->r) :
+		    nsl_spool_lineno(L->sp);
+	return rc;
+}
+
+/* Place err at line lineno of the current input. */
+static void
+lines_locate(const struct lines *L, unsigned long lineno,
+    struct nsl_err *err)
+{
+	if (L->r) {
+		nsl_err_at(err, nsl_reader_name(L->r), lineno);
+		return;
+	}
+	nsl_spool_locate(L->sp, err);
+	err->line = lineno;
+}
+
+/*
+ * Lines are parsed in batches, on every thread: parsing (the numbers'
+ * text) is most of a read's time at embedding widths.  A batch is copied
+ * out of the reader, parsed in parallel, then added in order, so that
+ * labels, dimensions and errors come out as a one-line-at-a-time read
+ * gives them: the first bad line in the file is the one reported.
+ */
+#define BATCH_LINES 64
+#define BATCH_BYTES ((size_t)1 << 20)
+#define BATCH_PARALLEL ((size_t)64 << 10)	/* bytes worth the threads */
+
+struct batch {
+	struct nsl_buf text;
+	size_t n, off[BATCH_LINES], len[BATCH_LINES];
+	unsigned long lineno[BATCH_LINES];
+	int rc[BATCH_LINES];
+	struct nsl_rec rec[BATCH_LINES];
+	struct nsl_err err[BATCH_LINES];
+};
+
+static struct batch *
+batch_new(unsigned rec_flags)
+{
+	struct batch *B = calloc(1, sizeof(*B));
+	size_t j;
+
+	if (B == NULL)
+		return NULL;
+	nsl_buf_init(&B->text);
+	for (j = 0; j < BATCH_LINES; j++)
+		nsl_rec_init(&B->rec[j], rec_flags);
+	return B;
+}
+
+static void
+batch_free(struct batch *B)
+{
+	size_t j;
+
+	if (B == NULL)
+		return;
+	for (j = 0; j < BATCH_LINES; j++)
+		nsl_rec_release(&B->rec[j]);
+	nsl_buf_release(&B->text);
+	free(B);
+}
+
+/* Fill B from L: returns what the last lines_get returned (1: B full). */
+static int
+batch_fill(struct batch *B, struct lines *L, struct nsl_err *err)
+{
+	const char *line;
+	size_t len;
+	unsigned long lineno;
+	int got = 1;
+
+	B->n = 0;
+	B->text.len = 0;
+	while (B->n < BATCH_LINES && B->text.len < BATCH_BYTES &&
+	    (got = lines_get(L, &line, &len, &lineno, err)) == 1) {
+		B->off[B->n] = B->text.len;
+		B->len[B->n] = len;
+		B->lineno[B->n] = lineno;
+		nsl_buf_add(&B->text, line, len);
+		B->n++;
+	}
+	if (nsl_buf_failed(&B->text))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return got;
+}
+
+static void
+batch_parse(struct batch *B)
+{
+	long j;
+
+#pragma omp parallel for schedule(dynamic, 1) if (B->text.len >= BATCH_PARALLEL)
+	for (j = 0; j < (long)B->n; j++)
+		B->rc[j] = nsl_rec_parse(&B->rec[j], B->text.data + B->off[j],
+		    B->len[j], &B->err[j]);
+}
+
+static int
+read_lines(struct reading *rd, struct lines *L, unsigned file,
+    const char *field, const char *label_field, unsigned flags,
+    struct nsl_err *err)
+{
+	struct batch *B;
+	struct nsl_err ferr;	/* the reading's, kept for after the lines */
+	uint64_t row = 0;
+	size_t j;
+	int got, rc = -1;
+
+	if ((B = batch_new(rd->rec.flags)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	memset(&ferr, 0, sizeof(ferr));
+	do {
+		got = batch_fill(B, L, &ferr);
+		batch_parse(B);
+		for (j = 0; j < B->n; j++, row++) {
+			if (B->rc[j] != 0) {
+				*err = B->err[j];
+				lines_locate(L, B->lineno[j], err);
+				goto out;
+			}
+			if (add_record(rd, &B->rec[j], field, label_field,
+			    flags, file, row, B->lineno[j], err) != 0) {
+				lines_locate(L, B->lineno[j], err);
+				goto out;
+			}
+			if (rd->vec != NULL)
+				nsl_npy_map_drop(&rd->vec->map[file], row);
+		}
+		if (got < 0) {	/* after the lines before it, as read */
+			*err = ferr;
+			goto out;
+		}
+	} while (got == 1);
+	if (rd->vec != NULL && nsl_dataset_vectors_end(rd->vec, file, row,
+	    L->r ? nsl_reader_name(L->r) : rd->ds->paths[file], err) != 0)
+		goto out;
+	rc = 0;
+out:
+	batch_free(B);
+	return rc;
+}
+
 static int
 read_file(struct reading *rd, const char *path, unsigned file,
     const char *field, const char *label_field, unsigned flags,
     struct nsl_err *err)
 {
-	struct nsl_reader *r;
-	uint64_t row;
+	struct lines L = { NULL, NULL };
 	int rc;
 
-	if ((r = nsl_reader_open(path, err)) == NULL) {
+	if ((L.r = nsl_reader_open(path, err)) == NULL) {
 		nsl_err_at(err, rd->ds->paths[file], 0);
 		return -1;
 	}
-	for (row = 0; (rc = nsl_rec_read(r, &rd->rec, err)) == 1; row++) {
-		if (add_record(rd, field, label_field, flags, file, row,
-		    nsl_reader_lineno(r), err) != 0) {
-			nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
-			rc = -1;
-			break;
-		}
-		if (rd->vec != NULL)
-			nsl_npy_map_drop(&rd->vec->map[file], row);
-	}
-	if (rc == 0 && rd->vec != NULL && nsl_dataset_vectors_end(rd->vec,
-	    file, row, nsl_reader_name(r), err) != 0)
-		rc = -1;
-	nsl_reader_close(r);
+	rc = read_lines(rd, &L, file, field, label_field, flags, err);
+	nsl_reader_close(L.r);
 	return rc;
 }
 
@@ -239,28 +389,14 @@ read_spooled(struct reading *rd, const char *path, unsigned file,
     const char *field, const char *label_field, unsigned flags,
     struct nsl_err *err)
 {
-	struct nsl_spool *sp = rd->ds->spool;
-	uint64_t row;
-	int rc;
+	struct lines L = { NULL, rd->ds->spool };
 
-	if (nsl_spool_open(sp, path, err) != 0) {
+	if (nsl_spool_open(L.sp, path, err) != 0) {
 		if (err->code != NSL_EX_IOERR)
 			nsl_err_at(err, rd->ds->paths[file], 0);
 		return -1;
 	}
-	for (row = 0; (rc = nsl_spool_next(sp, &rd->rec, err)) == 1; row++) {
-		if (add_record(rd, field, label_field, flags, file, row,
-		    nsl_spool_lineno(sp), err) != 0) {
-			nsl_spool_locate(sp, err);
-			return -1;
-		}
-		if (rd->vec != NULL)
-			nsl_npy_map_drop(&rd->vec->map[file], row);
-	}
-	if (rc == 0 && rd->vec != NULL && nsl_dataset_vectors_end(rd->vec,
-	    file, row, rd->ds->paths[file], err) != 0)
-		rc = -1;
-	return rc;
+	return read_lines(rd, &L, file, field, label_field, flags, err);
 }
 
 int

@@ -631,16 +631,27 @@ blank(const char *line, size_t len)
 }
 
 int
+nsl_rec_getline(struct nsl_reader *r, const char **line, size_t *len,
+    struct nsl_err *err)
+{
+	int rc;
+
+	do {
+		if ((rc = nsl_reader_getline(r, line, len, err)) <= 0)
+			return rc;
+	} while (blank(*line, *len));
+	return 1;
+}
+
+int
 nsl_rec_read(struct nsl_reader *r, struct nsl_rec *rec, struct nsl_err *err)
 {
 	const char *line;
 	size_t len;
 	int rc;
 
-	do {
-		if ((rc = nsl_reader_getline(r, &line, &len, err)) <= 0)
-			return rc;
-	} while (blank(line, len));
+	if ((rc = nsl_rec_getline(r, &line, &len, err)) <= 0)
+		return rc;
 	if (nsl_rec_parse(rec, line, len, err) != 0) {
 		nsl_err_at(err, nsl_reader_name(r), nsl_reader_lineno(r));
 		return -1;

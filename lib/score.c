@@ -1301,7 +1301,7 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	const struct nsl_score_job *J = R->job;
 	struct nsl_dataset_vectors V;
 	struct nsl_dataset ds;
-	int need_labels = 0, proto_labels = 0, rc = -1;
+	int need_labels = 0, proto_labels = 0, lazy, rc = -1;
 	struct output_pass o;
 	/*
 	 * The lines are read again for the output (files reopened, a pipe's
@@ -1363,6 +1363,17 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 		}
 		if (row->set(J, &ds, R->whole[m], R->clusters, err) < 0)
 			goto out;
+	}
+	/*
+	 * When every score was the set's, the output pass reads no vector:
+	 * the numbers passed through are checked, not converted.
+	 */
+	for (lazy = 1, m = 0; m < J->nmetrics; m++)
+		if (metrics[J->metric[m]].set == NULL)
+			lazy = 0;
+	if (lazy) {
+		nsl_rec_release(&R->rec);
+		nsl_rec_init(&R->rec, NSL_REC_LAZY_ARRAYS);
 	}
 	o.R = R;
 	o.ds = &ds;

@@ -349,12 +349,29 @@ spill_finish(struct nsl_spool *s, const struct spool_input *in,
 int
 nsl_spool_next(struct nsl_spool *s, struct nsl_rec *rec, struct nsl_err *err)
 {
+	const char *line;
+	size_t len;
+	int rc;
+
+	if ((rc = nsl_spool_getline(s, &line, &len, err)) <= 0)
+		return rc;
+	if (nsl_rec_parse(rec, line, len, err) != 0) {
+		nsl_spool_locate(s, err);
+		return -1;
+	}
+	return 1;
+}
+
+int
+nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
+    struct nsl_err *err)
+{
 	struct spool_input *in = &s->in[s->nin - 1];
 	int rc;
 
 	if (s->cur == NULL)
 		return 0;
-	if ((rc = nsl_rec_read(s->cur, rec, err)) <= 0) {
+	if ((rc = nsl_rec_getline(s->cur, line, len, err)) <= 0) {
 		if (rc < 0) {
 			nsl_spool_locate(s, err);
 			return -1;

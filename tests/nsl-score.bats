@@ -565,3 +565,37 @@ PYEOF
 	TMPDIR=/nonexistent nsl-score --metric class-prototype "$T/all.jsonl" |
 	    cmp - "$T/m.jsonl"
 }
+
+@test "whole-set reads parse lines on several threads: the first bad line in the file is still the one reported, from a file, a pipe and .gz" {
+	# 200 records of 64 numbers (past one batch of lines, and enough
+	# text that the batch is parsed in parallel); record 100 has 63
+	# numbers and record 110 (in the same batch) a malformed number at
+	# its sixth element
+	awk 'BEGIN { for (i = 1; i <= 200; i++) {
+		printf "{\"id\":%d,\"embedding\":[", i
+		n = i == 100 ? 63 : 64
+		for (j = 0; j < n; j++) {
+			v = sprintf("%.17g", ((i * 64 + j) % 97) / 97 - 0.5)
+			if (i == 110 && j == 5)
+				v = "1.2.3"
+			printf "%s%s", (j ? "," : ""), v
+		}
+		printf "]}\n" } }' >"$T/bad.jsonl"
+	fails_cleanly 65 "^nsl-score: $T/bad.jsonl:100: field \"embedding\": 63 numbers, but $T/bad.jsonl:1 has 64\$" \
+	    --metric prototype --k 3 "$T/bad.jsonl"
+	# without record 100, the malformed number is on line 109
+	awk 'NR != 100' "$T/bad.jsonl" >"$T/bad2.jsonl"
+	gzip -c "$T/bad2.jsonl" >"$T/bad2.jsonl.gz"
+	fails_cleanly 65 "^nsl-score: $T/bad2.jsonl:109: invalid JSON at column [0-9]+: " \
+	    --metric prototype --k 3 "$T/bad2.jsonl"
+	fails_cleanly 65 "^nsl-score: $T/bad2.jsonl.gz:109: invalid JSON at column [0-9]+: " \
+	    --metric prototype --k 3 "$T/bad2.jsonl.gz"
+	run --separate-stderr sh -c "cat '$T/bad2.jsonl' | nsl-score --metric prototype --k 3 -"
+	[ "$status" -eq 65 ] || fail "status $status"
+	[[ "$stderr" =~ ^nsl-score:\ \<stdin\>:109:\ invalid\ JSON ]] || fail "$stderr"
+	# and with both fixed, every record is scored, in order
+	awk 'NR != 100 && NR != 110' "$T/bad.jsonl" >"$T/good.jsonl"
+	nsl-score --metric prototype --k 3 "$T/good.jsonl" >"$T/out.jsonl"
+	[ "$(wc -l <"$T/out.jsonl")" -eq 198 ]
+	jq -r .id "$T/out.jsonl" | cmp - <(jq -r .id "$T/good.jsonl")
+}

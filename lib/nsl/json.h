@@ -94,6 +94,13 @@ struct nsl_reader;
 int nsl_rec_read(struct nsl_reader *, struct nsl_rec *, struct nsl_err *err);
 
 /*
+ * The line nsl_rec_read would parse, not parsed (borrowed until the next
+ * read): for a reader that parses its lines elsewhere (on other threads).
+ */
+int nsl_rec_getline(struct nsl_reader *, const char **line, size_t *len,
+    struct nsl_err *err);
+
+/*
  * Every record of paths[0..npaths) in order ("-" is standard input; none
  * at all means standard input), read into rec and given to fn(arg, rec,
  * err).  A failure of fn (non-zero) ends the reading: its error is placed

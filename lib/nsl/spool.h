@@ -70,6 +70,10 @@ int nsl_spool_open(struct nsl_spool *, const char *path, struct nsl_err *);
  */
 int nsl_spool_next(struct nsl_spool *, struct nsl_rec *, struct nsl_err *);
 
+/* nsl_spool_next's line, not parsed (borrowed until the next call). */
+int nsl_spool_getline(struct nsl_spool *, const char **line, size_t *len,
+    struct nsl_err *);
+
 /* Place err at the current input's name and line (for field errors). */
 void nsl_spool_locate(const struct nsl_spool *, struct nsl_err *);
 /* The current input's line number: that of the record last read. */
