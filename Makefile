@@ -45,6 +45,7 @@ TOOLS += mix
 
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
+LIB_OBJS += lib/hash.o
 LIB_OBJS += lib/base64.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/io.o
@@ -111,6 +112,7 @@ TOOL_OBJS = tools/cli.o
 UNIT_TESTS =
 UNIT_TESTS += cli
 UNIT_TESTS += buf
+UNIT_TESTS += hash
 UNIT_TESTS += base64
 UNIT_TESTS += io
 UNIT_TESTS += spool_pipe

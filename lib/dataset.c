@@ -11,6 +11,7 @@
 
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
+#include "nsl/hash.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
@@ -78,7 +79,7 @@ struct reading {
 	double *v;
 	const char *weight_field;	/* or NULL */
 	struct nsl_dataset_vectors *vec;	/* or NULL: the field's */
-	size_t vcap, xcap, lcap, wcap, ocap, wtcap;
+	size_t vcap, xcap, lcap, wcap, ocap, wtcap, hcap;
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
 	int f32;		/* the rows are in ds->xf so far */
@@ -251,6 +252,8 @@ struct batch {
 	struct nsl_buf text;
 	size_t n, off[BATCH_LINES], len[BATCH_LINES];
 	unsigned long lineno[BATCH_LINES];
+	uint64_t hash[BATCH_LINES];	/* with want_hash */
+	int want_hash;
 	int rc[BATCH_LINES];
 	struct nsl_rec rec[BATCH_LINES];
 	struct nsl_err err[BATCH_LINES];
@@ -313,9 +316,13 @@ batch_parse(struct batch *B)
 	long j;
 
 #pragma omp parallel for schedule(dynamic, 1) if (B->text.len >= BATCH_PARALLEL)
-	for (j = 0; j < (long)B->n; j++)
+	for (j = 0; j < (long)B->n; j++) {
 		B->rc[j] = nsl_rec_parse(&B->rec[j], B->text.data + B->off[j],
 		    B->len[j], &B->err[j]);
+		if (B->want_hash)
+			B->hash[j] = nsl_hash64(B->text.data + B->off[j],
+			    B->len[j]);
+	}
 }
 
 static int
@@ -331,6 +338,8 @@ read_lines(struct reading *rd, struct lines *L, unsigned file,
 
 	if ((B = batch_new(rd->rec.flags)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	/* a spooled set's lines are read again: known by their hashes */
+	B->want_hash = rd->ds->spool != NULL;
 	memset(&ferr, 0, sizeof(ferr));
 	do {
 		got = batch_fill(B, L, &ferr);
@@ -345,6 +354,15 @@ read_lines(struct reading *rd, struct lines *L, unsigned file,
 			    flags, file, row, B->lineno[j], err) != 0) {
 				lines_locate(L, B->lineno[j], err);
 				goto out;
+			}
+			if (B->want_hash) {
+				if (grow((void **)&rd->ds->line_hash, &rd->hcap,
+				    rd->ds->n, sizeof(uint64_t)) != 0) {
+					nsl_err_set(err, NSL_EX_SOFTWARE,
+					    "out of memory");
+					goto out;
+				}
+				rd->ds->line_hash[rd->ds->n - 1] = B->hash[j];
 			}
 			if (rd->vec != NULL)
 				nsl_npy_map_drop(&rd->vec->map[file], row);
@@ -399,20 +417,43 @@ read_spooled(struct reading *rd, const char *path, unsigned file,
 	return read_lines(rd, &L, file, field, label_field, flags, err);
 }
 
+/* nsl_dataset_each_line's visit: each line checked against its hash. */
+struct same_lines {
+	const struct nsl_dataset *ds;
+	nsl_spool_fn *fn;
+	void *arg;
+};
+
+static int
+same_line(void *arg, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
+{
+	const struct same_lines *S = arg;
+	const struct nsl_dataset_where *at = &S->ds->where[i];
+
+	if (nsl_hash64(line, len) != S->ds->line_hash[i]) {
+		nsl_err_at(err, S->ds->paths[at->file], at->line);
+		return nsl_err_set(err, NSL_EX_IOERR, "file changed while "
+		    "being read (the line differs on the second pass)");
+	}
+	return S->fn(S->arg, i, line, len, err);
+}
+
 int
 nsl_dataset_each_line(struct nsl_dataset *ds, nsl_spool_fn *fn, void *arg,
     struct nsl_err *err)
 {
+	struct same_lines S = { ds, fn, arg };
 	unsigned char *all;
 	int rc;
 
-	if (ds->spool == NULL)
+	if (ds->spool == NULL || ds->line_hash == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "dataset: read "
 		    "without NSL_DATASET_SPOOL");
 	if ((all = malloc(ds->n + 1)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	memset(all, 1, ds->n + 1);
-	rc = nsl_spool_each(ds->spool, all, fn, arg, err);
+	rc = nsl_spool_each(ds->spool, all, same_line, &S, err);
 	free(all);
 	return rc;
 }
@@ -581,6 +622,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	nsl_buf_release(&ds->lines);
 	free(ds->line_off);
 	free(ds->where);
+	free(ds->line_hash);
 	for (i = 0; i < ds->npaths; i++)
 		free(ds->paths[i]);
 	free(ds->paths);

@@ -1366,14 +1366,16 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	}
 	/*
 	 * When every score was the set's, the output pass reads no vector:
-	 * the numbers passed through are checked, not converted.
+	 * the numbers passed through are neither converted nor, the lines
+	 * being those read (nsl_dataset_each_line), checked again.
 	 */
 	for (lazy = 1, m = 0; m < J->nmetrics; m++)
 		if (metrics[J->metric[m]].set == NULL)
 			lazy = 0;
 	if (lazy) {
+		/* each line the very bytes of the first read: not re-checked */
 		nsl_rec_release(&R->rec);
-		nsl_rec_init(&R->rec, NSL_REC_LAZY_ARRAYS);
+		nsl_rec_init(&R->rec, NSL_REC_LAZY_ARRAYS | NSL_REC_TRUSTED);
 	}
 	o.R = R;
 	o.ds = &ds;

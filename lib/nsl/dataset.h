@@ -75,6 +75,8 @@ struct nsl_dataset {
 	char **paths;			/* copies of the display names */
 	size_t npaths;
 	struct nsl_spool *spool;	/* with NSL_DATASET_SPOOL */
+	uint64_t *line_hash;		/* n: nsl_hash64 of each line as
+					 * read, with NSL_DATASET_SPOOL */
 };
 
 /*
@@ -106,7 +108,9 @@ void nsl_dataset_release(struct nsl_dataset *);
  * newline, borrowed for the call).  Once only: the lines are read again
  * as they are visited.  A non-zero return from fn stops the visit and is
  * returned as -1 (fn sets err); a file that changed since the first read
- * is an I/O error naming it.
+ * is an I/O error naming it.  Each line given is the very bytes the first
+ * read took (its hash is compared; one that differs is that I/O error at
+ * its line), so fn may parse it with NSL_REC_TRUSTED.
  */
 int nsl_dataset_each_line(struct nsl_dataset *, nsl_spool_fn *fn, void *arg,
     struct nsl_err *err);

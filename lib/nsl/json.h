@@ -60,7 +60,14 @@ enum nsl_rec_flags {
 	 * asked (nsl_rec_vector then reads the text): for a tool that
 	 * passes a record's vector through without reading it
 	 */
-	NSL_REC_LAZY_ARRAYS = 1 << 1
+	NSL_REC_LAZY_ARRAYS = 1 << 1,
+	/*
+	 * with NSL_REC_LAZY_ARRAYS: the line is known to be valid (the very
+	 * bytes of one parsed before, nsl_dataset_each_line), so a flat
+	 * array of numbers is passed over to its ']' without reading its
+	 * numbers again; anything else in an array is scanned as always
+	 */
+	NSL_REC_TRUSTED = 1 << 2
 };
 
 struct nsl_rec {

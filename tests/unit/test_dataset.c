@@ -14,6 +14,7 @@
 
 static char path_a[] = "/tmp/nsl-test-ds-a-XXXXXX";
 static char path_b[] = "/tmp/nsl-test-ds-b-XXXXXX";
+static char path_c[] = "/tmp/nsl-test-ds-c-XXXXXX";
 
 static void
 put(char *path, const char *text)
@@ -267,6 +268,59 @@ test_f32(void)
 	    "holds it to 17 bits only) no");
 }
 
+/* each_line's visit: the lines seen, one after another */
+static int
+collect(void *arg, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
+{
+	char *seen = arg;
+
+	(void)i;
+	(void)err;
+	strncat(seen, line, len);
+	strcat(seen, "|");
+	return 0;
+}
+
+/*
+ * The second pass of a spooled set gives the first pass's very lines,
+ * checked by their hashes: a line rewritten in place between the passes
+ * (same length, one digit changed) is an I/O error at that line, after
+ * the lines before it, never a line given as if read before.
+ */
+static void
+test_each_line(void)
+{
+	const char *paths[1] = { path_c };
+	const char *text = "{\"e\":[1,2]}\n\n{\"e\":[3,4]}\n{\"e\":[5,6]}\n";
+	struct nsl_dataset ds;
+	struct nsl_err err;
+	char seen[256];
+	int rc;
+
+	put(path_c, text);
+	seen[0] = '\0';
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "e", NULL,
+	    NSL_DATASET_SPOOL, &err) == 0 && nsl_dataset_each_line(&ds,
+	    collect, seen, &err) == 0 && strcmp(seen, "{\"e\":[1,2]}|"
+	    "{\"e\":[3,4]}|{\"e\":[5,6]}|") == 0, "the second pass gives "
+	    "the lines read, blank line skipped (got %s)", seen);
+	nsl_dataset_release(&ds);
+
+	seen[0] = '\0';
+	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "e", NULL,
+	    NSL_DATASET_SPOOL, &err) == 0, "read again");
+	rewrite(path_c, "{\"e\":[1,2]}\n\n{\"e\":[3,7]}\n{\"e\":[5,6]}\n");
+	rc = nsl_dataset_each_line(&ds, collect, seen, &err);
+	UNIT_CHECK(rc == -1 && err.code == NSL_EX_IOERR && err.line == 3 &&
+	    strstr(err.msg, "changed") != NULL &&
+	    strcmp(seen, "{\"e\":[1,2]}|") == 0, "a line changed in place "
+	    "between the passes: I/O error at its line 3 (got %d at %lu: %s), "
+	    "after the line before it only (%s)", err.code, err.line,
+	    err.msg, seen);
+	nsl_dataset_release(&ds);
+}
+
 int
 main(void)
 {
@@ -275,7 +329,9 @@ main(void)
 	test_weights();
 	test_vec();
 	test_f32();
+	test_each_line();
 	unlink(path_a);
 	unlink(path_b);
+	unlink(path_c);
 	return unit_done();
 }

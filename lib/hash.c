@@ -1,0 +1,76 @@
+/*
+ * hash.c - a fast 64-bit hash of bytes (see nsl/hash.h).
+ */
+#include <string.h>
+
+#include "nsl/hash.h"
+
+/* odd 64-bit constants with well-spread bits (from XXH64's description) */
+#define P1 0x9E3779B185EBCA87u
+#define P2 0xC2B2AE3D27D4EB4Fu
+#define P3 0x165667B19E3779F9u
+#define P4 0x85EBCA77C2B2AE63u
+
+static inline uint64_t
+rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t
+word(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* One word into one lane. */
+static inline uint64_t
+round1(uint64_t acc, uint64_t w)
+{
+	return rotl(acc + w * P2, 31) * P1;
+}
+
+/* Spread every input bit over every output bit. */
+static inline uint64_t
+avalanche(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= P2;
+	h ^= h >> 29;
+	h *= P3;
+	h ^= h >> 32;
+	return h;
+}
+
+uint64_t
+nsl_hash64(const void *p, size_t len)
+{
+	const unsigned char *b = p, *end = b + len;
+	uint64_t h, a0 = P1 + P2, a1 = P2, a2 = 0, a3 = (uint64_t)0 - P1;
+	unsigned char tail[8];
+
+	for (; end - b >= 32; b += 32) {
+		a0 = round1(a0, word(b));
+		a1 = round1(a1, word(b + 8));
+		a2 = round1(a2, word(b + 16));
+		a3 = round1(a3, word(b + 24));
+	}
+	h = rotl(a0, 1) + rotl(a1, 7) + rotl(a2, 12) + rotl(a3, 18);
+	h = (h ^ round1(0, a0)) * P1 + P4;
+	h = (h ^ round1(0, a1)) * P1 + P4;
+	h = (h ^ round1(0, a2)) * P1 + P4;
+	h = (h ^ round1(0, a3)) * P1 + P4;
+	h += (uint64_t)len;
+	for (; end - b >= 8; b += 8)
+		h = rotl(h ^ round1(0, word(b)), 27) * P1 + P4;
+	if (b < end) {
+		/* the last 1 to 7 bytes, zero-padded (len tells them apart) */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, b, (size_t)(end - b));
+		h = rotl(h ^ round1(0, word(tail)), 27) * P1 + P4;
+	}
+	return avalanche(h);
+}
