@@ -46,6 +46,7 @@ TOOLS += mix
 LIB_OBJS =
 LIB_OBJS += lib/buf.o
 LIB_OBJS += lib/hash.o
+LIB_OBJS += lib/batch.o
 LIB_OBJS += lib/base64.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/io.o

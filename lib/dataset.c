@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsl/batch.h"
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/hash.h"
@@ -202,183 +203,53 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 	return 0;
 }
 
-/*
- * Where the lines come from: a reader, or the set's spool (which can give
- * them back later without holding them).
- */
-struct lines {
-	struct nsl_reader *r;		/* or NULL: sp */
-	struct nsl_spool *sp;
+/* read_lines' visit of each record */
+struct adding {
+	struct reading *rd;
+	const char *field, *label_field;
+	unsigned flags, file;
+	uint64_t row;
 };
 
 static int
-lines_get(struct lines *L, const char **line, size_t *len,
-    unsigned long *lineno, struct nsl_err *err)
-{
-	int rc = L->r ? nsl_rec_getline(L->r, line, len, err) :
-	    nsl_spool_getline(L->sp, line, len, err);
-
-	if (rc == 1)
-		*lineno = L->r ? nsl_reader_lineno(L->r) :
-		    nsl_spool_lineno(L->sp);
-	return rc;
-}
-
-/* Place err at line lineno of the current input. */
-static void
-lines_locate(const struct lines *L, unsigned long lineno,
+add_one(void *arg, struct nsl_rec *rec, unsigned long lineno, uint64_t hash,
     struct nsl_err *err)
 {
-	if (L->r) {
-		nsl_err_at(err, nsl_reader_name(L->r), lineno);
-		return;
+	struct adding *A = arg;
+	struct reading *rd = A->rd;
+
+	if (add_record(rd, rec, A->field, A->label_field, A->flags, A->file,
+	    A->row, lineno, err) != 0)
+		return -1;
+	if (rd->ds->spool != NULL) {
+		/* read again later: known by its hash then */
+		if (grow((void **)&rd->ds->line_hash, &rd->hcap, rd->ds->n,
+		    sizeof(uint64_t)) != 0)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		rd->ds->line_hash[rd->ds->n - 1] = hash;
 	}
-	nsl_spool_locate(L->sp, err);
-	err->line = lineno;
+	if (rd->vec != NULL)
+		nsl_npy_map_drop(&rd->vec->map[A->file], A->row);
+	A->row++;
+	return 0;
 }
 
-/*
- * Lines are parsed in batches, on every thread: parsing (the numbers'
- * text) is most of a read's time at embedding widths.  A batch is copied
- * out of the reader, parsed in parallel, then added in order, so that
- * labels, dimensions and errors come out as a one-line-at-a-time read
- * gives them: the first bad line in the file is the one reported.
- */
-#define BATCH_LINES 64
-#define BATCH_BYTES ((size_t)1 << 20)
-#define BATCH_PARALLEL ((size_t)64 << 10)	/* bytes worth the threads */
-
-struct batch {
-	struct nsl_buf text;
-	size_t n, off[BATCH_LINES], len[BATCH_LINES];
-	unsigned long lineno[BATCH_LINES];
-	uint64_t hash[BATCH_LINES];	/* with want_hash */
-	int want_hash;
-	int rc[BATCH_LINES];
-	struct nsl_rec rec[BATCH_LINES];
-	struct nsl_err err[BATCH_LINES];
-};
-
-static struct batch *
-batch_new(unsigned rec_flags)
-{
-	struct batch *B = calloc(1, sizeof(*B));
-	size_t j;
-
-	if (B == NULL)
-		return NULL;
-	nsl_buf_init(&B->text);
-	for (j = 0; j < BATCH_LINES; j++)
-		nsl_rec_init(&B->rec[j], rec_flags);
-	return B;
-}
-
-static void
-batch_free(struct batch *B)
-{
-	size_t j;
-
-	if (B == NULL)
-		return;
-	for (j = 0; j < BATCH_LINES; j++)
-		nsl_rec_release(&B->rec[j]);
-	nsl_buf_release(&B->text);
-	free(B);
-}
-
-/* Fill B from L: returns what the last lines_get returned (1: B full). */
+/* The records of L's input, parsed on every thread (nsl/batch.h). */
 static int
-batch_fill(struct batch *B, struct lines *L, struct nsl_err *err)
-{
-	const char *line;
-	size_t len;
-	unsigned long lineno;
-	int got = 1;
-
-	B->n = 0;
-	B->text.len = 0;
-	while (B->n < BATCH_LINES && B->text.len < BATCH_BYTES &&
-	    (got = lines_get(L, &line, &len, &lineno, err)) == 1) {
-		B->off[B->n] = B->text.len;
-		B->len[B->n] = len;
-		B->lineno[B->n] = lineno;
-		nsl_buf_add(&B->text, line, len);
-		B->n++;
-	}
-	if (nsl_buf_failed(&B->text))
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	return got;
-}
-
-static void
-batch_parse(struct batch *B)
-{
-	long j;
-
-#pragma omp parallel for schedule(dynamic, 1) if (B->text.len >= BATCH_PARALLEL)
-	for (j = 0; j < (long)B->n; j++) {
-		B->rc[j] = nsl_rec_parse(&B->rec[j], B->text.data + B->off[j],
-		    B->len[j], &B->err[j]);
-		if (B->want_hash)
-			B->hash[j] = nsl_hash64(B->text.data + B->off[j],
-			    B->len[j]);
-	}
-}
-
-static int
-read_lines(struct reading *rd, struct lines *L, unsigned file,
+read_lines(struct reading *rd, struct nsl_lines *L, unsigned file,
     const char *field, const char *label_field, unsigned flags,
     struct nsl_err *err)
 {
-	struct batch *B;
-	struct nsl_err ferr;	/* the reading's, kept for after the lines */
-	uint64_t row = 0;
-	size_t j;
-	int got, rc = -1;
+	struct adding A = { rd, field, label_field, flags, file, 0 };
 
-	if ((B = batch_new(rd->rec.flags)) == NULL)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	/* a spooled set's lines are read again: known by their hashes */
-	B->want_hash = rd->ds->spool != NULL;
-	memset(&ferr, 0, sizeof(ferr));
-	do {
-		got = batch_fill(B, L, &ferr);
-		batch_parse(B);
-		for (j = 0; j < B->n; j++, row++) {
-			if (B->rc[j] != 0) {
-				*err = B->err[j];
-				lines_locate(L, B->lineno[j], err);
-				goto out;
-			}
-			if (add_record(rd, &B->rec[j], field, label_field,
-			    flags, file, row, B->lineno[j], err) != 0) {
-				lines_locate(L, B->lineno[j], err);
-				goto out;
-			}
-			if (B->want_hash) {
-				if (grow((void **)&rd->ds->line_hash, &rd->hcap,
-				    rd->ds->n, sizeof(uint64_t)) != 0) {
-					nsl_err_set(err, NSL_EX_SOFTWARE,
-					    "out of memory");
-					goto out;
-				}
-				rd->ds->line_hash[rd->ds->n - 1] = B->hash[j];
-			}
-			if (rd->vec != NULL)
-				nsl_npy_map_drop(&rd->vec->map[file], row);
-		}
-		if (got < 0) {	/* after the lines before it, as read */
-			*err = ferr;
-			goto out;
-		}
-	} while (got == 1);
-	if (rd->vec != NULL && nsl_dataset_vectors_end(rd->vec, file, row,
+	if (nsl_batch_each(L, rd->rec.flags, rd->ds->spool != NULL ?
+	    NSL_BATCH_HASH : 0, add_one, &A, err) != 0)
+		return -1;
+	if (rd->vec != NULL && nsl_dataset_vectors_end(rd->vec, file, A.row,
 	    L->r ? nsl_reader_name(L->r) : rd->ds->paths[file], err) != 0)
-		goto out;
-	rc = 0;
-out:
-	batch_free(B);
-	return rc;
+		return -1;
+	return 0;
 }
 
 static int
@@ -386,7 +257,7 @@ read_file(struct reading *rd, const char *path, unsigned file,
     const char *field, const char *label_field, unsigned flags,
     struct nsl_err *err)
 {
-	struct lines L = { NULL, NULL };
+	struct nsl_lines L = { NULL, NULL };
 	int rc;
 
 	if ((L.r = nsl_reader_open(path, err)) == NULL) {
@@ -407,7 +278,7 @@ read_spooled(struct reading *rd, const char *path, unsigned file,
     const char *field, const char *label_field, unsigned flags,
     struct nsl_err *err)
 {
-	struct lines L = { NULL, rd->ds->spool };
+	struct nsl_lines L = { NULL, rd->ds->spool };
 
 	if (nsl_spool_open(L.sp, path, err) != 0) {
 		if (err->code != NSL_EX_IOERR)

@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "nsl/batch.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -297,6 +298,37 @@ emit_one(void *arg, uint64_t i, const char *line, size_t len,
 	return nsl_writer_write(E->wr, E->out.data, E->out.len, err);
 }
 
+/* nsl_mix_files' first pass: each record's source, in order */
+struct sourcing {
+	const struct nsl_mix_params *P;
+	struct nsl_labels *labels;
+	size_t *src;		/* n sources, by first appearance */
+	size_t n, cap;
+};
+
+static int
+source_of(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct sourcing *S = arg;
+	long g;
+
+	(void)lineno;
+	(void)hash;
+	if ((g = nsl_labels_add(S->labels, rec, S->P->source_field, err)) < 0)
+		return -1;
+	if (S->n == S->cap) {
+		size_t c2 = S->cap ? 2 * S->cap : 4096, *t;
+
+		if ((t = realloc(S->src, c2 * sizeof(*t))) == NULL)
+			return oom(err);
+		S->src = t;
+		S->cap = c2;
+	}
+	S->src[S->n++] = (size_t)g;
+	return 0;
+}
+
 int
 nsl_mix_files(const struct nsl_mix_params *P, const char *const *paths,
     size_t npaths, const char *output, struct nsl_buf *report,
@@ -308,15 +340,17 @@ nsl_mix_files(const struct nsl_mix_params *P, const char *const *paths,
 	struct nsl_rec rec;
 	struct emit E;
 	size_t *src = NULL, *rank = NULL, *start = NULL, *members = NULL;
-	size_t n = 0, cap = 0, ns = 0, s, i;
+	size_t n = 0, ns = 0, s, i;
 	uint64_t *size = NULL, *count = NULL, *mult = NULL, N;
 	unsigned char *keep = NULL;
 	double *p = NULL, *w = NULL;
+	struct sourcing S = { P, NULL, NULL, 0, 0 };
 	int rc = -1, got;
 
 	memset(&E, 0, sizeof(E));
-	nsl_rec_init(&rec, 0);
-	nsl_rec_init(&E.rec, 0);
+	/* the records' arrays are passed through: checked, not converted */
+	nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);
+	nsl_rec_init(&E.rec, NSL_REC_LAZY_ARRAYS);
 	nsl_buf_init(&E.out);
 	if (npaths == 0) {
 		paths = stdin_path;
@@ -328,33 +362,17 @@ nsl_mix_files(const struct nsl_mix_params *P, const char *const *paths,
 		goto done;
 	}
 	nsl_spool_once(spool);	/* one visit: its copy freed as it goes */
-	for (i = 0; i < npaths; i++) {
-		if (nsl_spool_open(spool, paths[i], err) != 0)
-			goto done;
-		while ((got = nsl_spool_next(spool, &rec, err)) == 1) {
-			long g = nsl_labels_add(labels, &rec, P->source_field,
-			    err);
+	S.labels = labels;
+	for (i = 0, got = 0; i < npaths && got == 0; i++) {
+		struct nsl_lines L = { NULL, spool };
 
-			if (g < 0) {
-				nsl_spool_locate(spool, err);
-				goto done;
-			}
-			if (n == cap) {
-				size_t c2 = cap ? 2 * cap : 4096, *t;
-
-				if ((t = realloc(src, c2 * sizeof(*t))) ==
-				    NULL) {
-					oom(err);
-					goto done;
-				}
-				src = t;
-				cap = c2;
-			}
-			src[n++] = (size_t)g;
-		}
-		if (got < 0)
-			goto done;
+		got = nsl_spool_open(spool, paths[i], err) != 0 ||
+		    nsl_batch_each(&L, rec.flags, 0, source_of, &S, err) != 0;
 	}
+	src = S.src;	/* freed at done, whatever happened */
+	n = S.n;
+	if (got)
+		goto done;
 	ns = nsl_labels_count(labels);
 	N = P->by_count ? P->keep : n;
 	rank = malloc((ns + 1) * sizeof(*rank));

@@ -13,6 +13,7 @@
 #include "nsl/dataset.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
+#include "nsl/batch.h"
 #include "nsl/kmeans.h"
 #include "nsl/labels.h"
 #include "nsl/npy.h"
@@ -1250,6 +1251,42 @@ nsl_prune_report(struct nsl_buf *out, const char *prefix,
 	}
 }
 
+/* nsl_prune_run's reading: each record into the set, in order */
+struct collecting {
+	const struct nsl_prune_job *J;
+	struct nsl_prune_set *set;
+	struct nsl_dataset_vectors *V;
+	size_t file;
+	uint64_t row;
+	unsigned needs;
+};
+
+static int
+collect_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct collecting *C = arg;
+	const struct nsl_prune_job *J = C->J;
+	unsigned vec = C->needs & (NSL_PRUNE_NEEDS_VECTOR |
+	    NSL_PRUNE_NEEDS_EMBEDDING);
+
+	(void)lineno;
+	(void)hash;
+	/* a .npy row stands for the vector field */
+	if ((J->nvectors > 0 && (nsl_dataset_vectors_row(C->V, C->file,
+	    C->row, err) != 0 || nsl_prune_set_add_row(C->set, C->V->v,
+	    C->V->d, err) != 0)) || nsl_prune_set_add(C->set, rec, C->needs &
+	    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL, vec &&
+	    J->nvectors == 0 ? J->field : NULL, J->by, err) != 0)
+		return -1;
+	if (J->nvectors > 0)
+		nsl_npy_map_drop(&C->V->map[C->file], C->row);
+	C->row++;
+	if ((C->set->n & 1023) == 0 && J->progress != NULL)
+		J->progress(J->progress_arg, C->set->n);
+	return 0;
+}
+
 int
 nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
     size_t npaths, struct nsl_buf *report, struct nsl_err *err)
@@ -1264,9 +1301,8 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 	struct nsl_writer *w;
 	struct nsl_rec rec;
 	unsigned char *keep = NULL;
-	uint64_t row;
 	size_t i, f;
-	int rc = -1, got;
+	int rc = -1;
 
 	if (npaths == 0) {
 		paths = stdin_path;
@@ -1300,28 +1336,13 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 	    J->nvectors, npaths, err) < 0)
 		goto done;
 	for (f = 0; f < npaths; f++) {
-		if (nsl_spool_open(spool, paths[f], err))
-			goto done;
-		for (row = 0; (got = nsl_spool_next(spool, &rec, err)) == 1;
-		    row++) {
-			/* a .npy row stands for the vector field */
-			if ((J->nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
-			    row, err) != 0 || nsl_prune_set_add_row(&set, V.v, V.d,
-			    err) != 0)) || nsl_prune_set_add(&set, &rec, needs &
-			    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL,
-			    needs & (NSL_PRUNE_NEEDS_VECTOR |
-			    NSL_PRUNE_NEEDS_EMBEDDING) && J->nvectors == 0 ?
-			    J->field : NULL, J->by, err) != 0) {
-				nsl_spool_locate(spool, err);
-				goto done;
-			}
-			if (J->nvectors > 0)
-				nsl_npy_map_drop(&V.map[f], row);
-			if ((set.n & 1023) == 0 && J->progress != NULL)
-				J->progress(J->progress_arg, set.n);
-		}
-		if (got < 0 || (J->nvectors > 0 && nsl_dataset_vectors_end(&V,
-		    f, row, paths[f], err) < 0))
+		struct collecting C = { J, &set, &V, f, 0, needs };
+		struct nsl_lines L = { NULL, spool };
+
+		if (nsl_spool_open(spool, paths[f], err) ||
+		    nsl_batch_each(&L, rec.flags, 0, collect_one, &C, err) ||
+		    (J->nvectors > 0 && nsl_dataset_vectors_end(&V, f, C.row,
+		    paths[f], err) < 0))
 			goto done;
 	}
 	if (J->progress != NULL)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsl/batch.h"
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"
@@ -807,6 +808,41 @@ check_width(const struct nsl_prune_plan *P, size_t d, const char *path,
 }
 
 /* SemDeDup on the plan's centres: the records of paths at once. */
+/* apply_dedup's reading: each record's vector into the set, in order */
+struct assigning {
+	const struct nsl_prune_plan *P;
+	struct nsl_prune_set *set;
+	struct nsl_dataset_vectors *V;
+	size_t nvectors;
+	const char *field;
+	size_t file;
+	uint64_t row;
+};
+
+static int
+assign_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct assigning *A = arg;
+
+	(void)lineno;
+	(void)hash;
+	/* a .npy row stands for the vector field */
+	if ((A->nvectors > 0 && (nsl_dataset_vectors_row(A->V, A->file,
+	    A->row, err) != 0 || nsl_prune_set_add_row(A->set, A->V->v,
+	    A->V->d, err) != 0)) || nsl_prune_set_add(A->set, rec, NULL,
+	    A->nvectors > 0 ? NULL : A->field, NULL, err) != 0)
+		return -1;
+	if (A->nvectors == 0 && A->set->d != A->P->d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "numbers, the plan's centres have %zu", A->field,
+		    A->set->d, A->P->d);
+	if (A->nvectors > 0)
+		nsl_npy_map_drop(&A->V->map[A->file], A->row);
+	A->row++;
+	return 0;
+}
+
 static int
 apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
     size_t npaths, const char *field, const char *const *vectors,
@@ -820,8 +856,7 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 	unsigned char *keep = NULL;
 	size_t *members = NULL, i, f;
 	double *div = NULL, *buf = NULL;
-	uint64_t row;
-	int rc = -1, got;
+	int rc = -1;
 
 	if (!(P->p.eps >= 0 && P->p.eps <= 2))
 		return nsl_err_set(err, NSL_EX_USAGE, "dedup needs --eps in "
@@ -839,26 +874,13 @@ apply_dedup(const struct nsl_prune_plan *P, const char *const *paths,
 	    npaths, err) < 0 || check_width(P, V.d, vectors[0], err) < 0))
 		goto done;
 	for (f = 0; f < npaths; f++) {
-		if (nsl_spool_open(spool, paths[f], err))
-			goto done;
-		for (row = 0; (got = nsl_spool_next(spool, &rec, err)) == 1;
-		    row++) {
-			/* a .npy row stands for the vector field */
-			if ((nvectors > 0 && (nsl_dataset_vectors_row(&V, f,
-			    row, err) != 0 || nsl_prune_set_add_row(&set, V.v,
-			    V.d, err) != 0)) || nsl_prune_set_add(&set, &rec,
-			    NULL, nvectors > 0 ? NULL : field, NULL, err) != 0 ||
-			    (nvectors == 0 && set.d != P->d && nsl_err_set(err,
-			    NSL_EX_DATAERR, "field \"%s\": %zu numbers, the "
-			    "plan's centres have %zu", field, set.d, P->d))) {
-				nsl_spool_locate(spool, err);
-				goto done;
-			}
-			if (nvectors > 0)
-				nsl_npy_map_drop(&V.map[f], row);
-		}
-		if (got < 0 || (nvectors > 0 && nsl_dataset_vectors_end(&V,
-		    f, row, paths[f], err) < 0))
+		struct assigning A = { P, &set, &V, nvectors, field, f, 0 };
+		struct nsl_lines L = { NULL, spool };
+
+		if (nsl_spool_open(spool, paths[f], err) ||
+		    nsl_batch_each(&L, rec.flags, 0, assign_one, &A, err) ||
+		    (nvectors > 0 && nsl_dataset_vectors_end(&V, f, A.row,
+		    paths[f], err) < 0))
 			goto done;
 	}
 	keep = calloc(set.n + 1, 1);

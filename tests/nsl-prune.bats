@@ -536,3 +536,26 @@ PY
 	fails_cleanly 65 "^nsl-prune: $T/in2:1: invalid JSON at column 28: expected ',' or ']'" \
 	    --strategy random --keep 1 "$T/in2"
 }
+
+@test "records parsed on several threads: the first bad line is the one reported, for vector and score strategies, from a file and a pipe" {
+	# 200 records of 64 numbers (batches parsed in parallel); record 110
+	# has a malformed number at its sixth element, record 150 no score
+	awk 'BEGIN { for (i = 1; i <= 200; i++) {
+		printf "{\"id\":%d,\"embedding\":[", i
+		for (j = 0; j < 64; j++) {
+			v = sprintf("%.17g", ((i * 64 + j) % 97) / 97 - 0.5)
+			if (i == 110 && j == 5)
+				v = "1.2.3"
+			printf "%s%s", (j ? "," : ""), v
+		}
+		printf "]%s}\n", (i == 150 ? "" : ",\"score\":" i) } }' >"$T/bad.jsonl"
+	fails_cleanly 65 "^nsl-prune: $T/bad.jsonl:110: invalid JSON at column [0-9]+: " \
+	    --strategy dedup --eps 0.1 --k 2 "$T/bad.jsonl"
+	fails_cleanly 65 "^nsl-prune: $T/bad.jsonl:110: invalid JSON at column [0-9]+: " \
+	    --keep-fraction 0.5 "$T/bad.jsonl"
+	awk 'NR != 110' "$T/bad.jsonl" >"$T/bad2.jsonl"
+	run --separate-stderr sh -c "cat '$T/bad2.jsonl' | nsl-prune --keep-fraction 0.5 -"
+	[ "$status" -eq 65 ] || fail "status $status: $stderr"
+	[[ "$stderr" =~ ^nsl-prune:\ \<stdin\>:149:\ missing\ field\ \"score\" ]] ||
+	    fail "$stderr"
+}

@@ -1,0 +1,152 @@
+/*
+ * batch.c - records' lines parsed on every thread, given in order (see
+ * nsl/batch.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsl/batch.h"
+#include "nsl/buf.h"
+#include "nsl/hash.h"
+
+#define BATCH_LINES 64
+#define BATCH_BYTES ((size_t)1 << 20)
+#define BATCH_PARALLEL ((size_t)64 << 10)	/* bytes worth the threads */
+
+struct batch {
+	struct nsl_buf text;	/* the lines, one after another */
+	size_t n, off[BATCH_LINES], len[BATCH_LINES];
+	unsigned long lineno[BATCH_LINES];
+	uint64_t hash[BATCH_LINES];
+	int rc[BATCH_LINES];
+	struct nsl_rec rec[BATCH_LINES];
+	struct nsl_err err[BATCH_LINES];
+};
+
+static int
+lines_get(struct nsl_lines *L, const char **line, size_t *len,
+    unsigned long *lineno, struct nsl_err *err)
+{
+	int rc = L->r ? nsl_rec_getline(L->r, line, len, err) :
+	    nsl_spool_getline(L->sp, line, len, err);
+
+	if (rc == 1)
+		*lineno = L->r ? nsl_reader_lineno(L->r) :
+		    nsl_spool_lineno(L->sp);
+	return rc;
+}
+
+/* Place err at line lineno of L's current input. */
+static void
+lines_locate(const struct nsl_lines *L, unsigned long lineno,
+    struct nsl_err *err)
+{
+	if (L->r) {
+		nsl_err_at(err, nsl_reader_name(L->r), lineno);
+		return;
+	}
+	nsl_spool_locate(L->sp, err);
+	err->line = lineno;
+}
+
+static struct batch *
+batch_new(unsigned rec_flags)
+{
+	struct batch *B = calloc(1, sizeof(*B));
+	size_t j;
+
+	if (B == NULL)
+		return NULL;
+	nsl_buf_init(&B->text);
+	for (j = 0; j < BATCH_LINES; j++)
+		nsl_rec_init(&B->rec[j], rec_flags);
+	return B;
+}
+
+static void
+batch_free(struct batch *B)
+{
+	size_t j;
+
+	for (j = 0; j < BATCH_LINES; j++)
+		nsl_rec_release(&B->rec[j]);
+	nsl_buf_release(&B->text);
+	free(B);
+}
+
+/* Fill B from L: returns what the last read returned (1: B is full). */
+static int
+batch_fill(struct batch *B, struct nsl_lines *L, struct nsl_err *err)
+{
+	const char *line;
+	size_t len;
+	unsigned long lineno;
+	int got = 1;
+
+	B->n = 0;
+	B->text.len = 0;
+	while (B->n < BATCH_LINES && B->text.len < BATCH_BYTES &&
+	    (got = lines_get(L, &line, &len, &lineno, err)) == 1) {
+		B->off[B->n] = B->text.len;
+		B->len[B->n] = len;
+		B->lineno[B->n] = lineno;
+		nsl_buf_add(&B->text, line, len);
+		B->n++;
+	}
+	if (nsl_buf_failed(&B->text))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return got;
+}
+
+static void
+batch_parse(struct batch *B, int hash)
+{
+	long j;
+
+#pragma omp parallel for schedule(dynamic, 1) if (B->text.len >= BATCH_PARALLEL)
+	for (j = 0; j < (long)B->n; j++) {
+		const char *line = B->text.data + B->off[j];
+
+		B->rc[j] = nsl_rec_parse(&B->rec[j], line, B->len[j],
+		    &B->err[j]);
+		B->hash[j] = hash ? nsl_hash64(line, B->len[j]) : 0;
+	}
+}
+
+int
+nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+{
+	struct batch *B;
+	struct nsl_err ferr;	/* the reading's, kept for after the lines */
+	size_t j;
+	int got, rc = -1;
+
+	if ((B = batch_new(rec_flags)) == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	memset(&ferr, 0, sizeof(ferr));
+	do {
+		got = batch_fill(B, L, &ferr);
+		batch_parse(B, flags & NSL_BATCH_HASH);
+		for (j = 0; j < B->n; j++) {
+			if (B->rc[j] != 0) {
+				*err = B->err[j];
+				lines_locate(L, B->lineno[j], err);
+				goto out;
+			}
+			if (fn(arg, &B->rec[j], B->lineno[j], B->hash[j],
+			    err) != 0) {
+				lines_locate(L, B->lineno[j], err);
+				goto out;
+			}
+		}
+		if (got < 0) {	/* after the lines before it, as read */
+			*err = ferr;
+			goto out;
+		}
+	} while (got == 1);
+	rc = 0;
+out:
+	batch_free(B);
+	return rc;
+}

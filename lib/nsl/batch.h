@@ -1,0 +1,49 @@
+/*
+ * batch.h - read records' lines and parse them on every thread, in order.
+ *
+ * Parsing (the numbers' text) is most of a read's time at embedding
+ * widths.  nsl_batch_each() takes lines from a reader or a spool in
+ * batches (up to 64 lines or 1 MB), parses a batch on every thread, then
+ * hands its records to the caller one by one in file order: whatever the
+ * caller does with them (labels numbered by first appearance, widths
+ * compared with the first record's, counts) happens as a one-line-at-a-
+ * time read would have it, and the first bad line of the input is the
+ * one reported.  Small batches (under 64 KB) are parsed on the calling
+ * thread alone: threads cost more than they save there.
+ */
+#ifndef NSL_BATCH_H
+#define NSL_BATCH_H
+
+#include <stdint.h>
+
+#include "nsl/err.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "nsl/spool.h"
+
+/* Where the lines come from: a reader, or (r NULL) a spool. */
+struct nsl_lines {
+	struct nsl_reader *r;
+	struct nsl_spool *sp;
+};
+
+/* with NSL_BATCH_HASH, each record's line hash (nsl_hash64), else 0 */
+typedef int nsl_batch_fn(void *arg, struct nsl_rec *rec,
+    unsigned long lineno, uint64_t hash, struct nsl_err *err);
+
+enum {
+	NSL_BATCH_HASH = 1 << 0	/* hash each line as read (nsl/hash.h) */
+};
+
+/*
+ * Every remaining record of L's current input, parsed with rec_flags, to
+ * fn(arg, rec, lineno, hash, err) in order (rec is borrowed for the
+ * call).  Returns 0 at the input's end, or -1 with err set: a line that
+ * does not parse, or fn's error, placed at the input's name and that
+ * line; a read error as the reader or spool gives it, after the lines
+ * before it.
+ */
+int nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err);
+
+#endif
