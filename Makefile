@@ -47,6 +47,7 @@ LIB_OBJS =
 LIB_OBJS += lib/buf.o
 LIB_OBJS += lib/hash.o
 LIB_OBJS += lib/batch.o
+LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/base64.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/io.o

@@ -1,13 +1,10 @@
 /*
  * dataset.c - read a whole record set into memory (see nsl/dataset.h).
  */
-#include <sys/mman.h>
-
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nsl/batch.h"
 #include "nsl/buf.h"
@@ -16,6 +13,7 @@
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/labels.h"
+#include "nsl/mem.h"
 #include "nsl/npy.h"
 
 /* Grow an array of n elements of size sz to hold at least want. */
@@ -81,6 +79,7 @@ struct reading {
 	const char *weight_field;	/* or NULL */
 	struct nsl_dataset_vectors *vec;	/* or NULL: the field's */
 	size_t vcap, xcap, lcap, wcap, ocap, wtcap, hcap;
+	size_t xfault;		/* numbers of the rows made present */
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
 	int f32;		/* the rows are in ds->xf so far */
@@ -97,6 +96,25 @@ row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
 
 	return (rd->f32 || (rd->ds->n == 0 && (flags & NSL_DATASET_F32))) &&
 	    a->kind == 'f' && !a->big && a->itemsize == 4;
+}
+
+/*
+ * Make the rows' next 8 MB present at once (at least one row of n
+ * numbers, at most the room there is), ahead of their writing: one call
+ * instead of a page fault each 4 KiB (nsl/mem.h).
+ */
+static void
+prefault_rows(struct reading *rd, size_t n)
+{
+	size_t sz = rd->f32 ? sizeof(float) : sizeof(double);
+	size_t ahead = ((size_t)8 << 20) / sz, to;
+	char *base = rd->f32 ? (char *)rd->ds->xf : (char *)rd->ds->x;
+
+	to = rd->xfault + (ahead > n ? ahead : n);
+	if (to > rd->xcap)
+		to = rd->xcap;
+	nsl_mem_prefault(base + rd->xfault * sz, (to - rd->xfault) * sz);
+	rd->xfault = to;
 }
 
 static int
@@ -142,6 +160,7 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		ds->xf = NULL;
 		ds->x = x;
 		rd->f32 = 0;
+		rd->xfault = 0;
 	}
 	if ((rd->f32 ? grow((void **)&ds->xf, &rd->xcap, (k + 1) *
 	    (n ? n : 1), sizeof(float)) : grow((void **)&ds->x, &rd->xcap,
@@ -149,6 +168,8 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if ((k + 1) * n > rd->xfault)
+		prefault_rows(rd, n);
 	if (as_f32) {
 		/* as stored: no trip through double */
 		if (nsl_dataset_vectors_row_f32(rd->vec, file, row,
@@ -358,10 +379,9 @@ nsl_dataset_read_vectors(struct nsl_dataset *ds, const char *const *paths,
 
 /*
  * float32 rows from float32 .npy files: room for all of them at once,
- * its pages made present in one call (MADV_POPULATE_WRITE, Linux 5.14;
- * ignored where it is not known) rather than one page fault each 4 KiB
- * as the rows are copied in, which on a virtual machine cost as much as
- * the copy.  The records cannot outnumber the rows (that is an error).
+ * its pages made present in one call (nsl/mem.h) rather than one page
+ * fault each 4 KiB as the rows are copied in.  The records cannot
+ * outnumber the rows (that is an error).
  */
 static int
 prealloc_f32(struct reading *rd, size_t nfiles)
@@ -381,18 +401,8 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	if ((rd->ds->xf = malloc(rows * V->d * sizeof(float))) == NULL)
 		return -1;
 	rd->xcap = rows * V->d;
-#ifdef MADV_POPULATE_WRITE
-	{
-		long pg = sysconf(_SC_PAGESIZE);
-		uintptr_t lo = ((uintptr_t)rd->ds->xf + (uintptr_t)pg - 1) &
-		    ~(uintptr_t)(pg - 1);
-		uintptr_t hi = ((uintptr_t)(rd->ds->xf + rows * V->d)) &
-		    ~(uintptr_t)(pg - 1);
-
-		if (hi > lo)
-			(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-	}
-#endif
+	nsl_mem_prefault(rd->ds->xf, rows * V->d * sizeof(float));
+	rd->xfault = rows * V->d;
 	return 0;
 }
 

@@ -60,6 +60,7 @@
 #endif
 
 #include "nsl/kmeans.h"
+#include "nsl/mem.h"
 #include "nsl/rng.h"
 
 #define CHUNK 512		/* rows a dgemm */
@@ -332,6 +333,7 @@ ws_keep_f32(struct ws *w)
 	}
 	if ((w->xall = malloc(w->n * d * sizeof(float))) == NULL)
 		return;
+	nsl_mem_prefault(w->xall, w->n * d * sizeof(float));
 #pragma omp parallel for schedule(static)
 	for (i = 0; i < (long)w->n; i++) {
 		const double *a = ws_row(w, (size_t)i, ws_buf(w));

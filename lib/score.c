@@ -15,6 +15,7 @@
 #include "nsl/ivf.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
+#include "nsl/mem.h"
 #include "nsl/rng.h"
 #include "nsl/score.h"
 #include "nsl/score_values.h"
@@ -1111,6 +1112,7 @@ proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		if ((xc = malloc(ds->n * ds->d * sizeof(double))) == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
+		nsl_mem_prefault(xc, ds->n * ds->d * sizeof(double));
 		memcpy(xc, ds->x, ds->n * ds->d * sizeof(double));
 		rc = nsl_score_prototype(xc, ds->n, ds->d, k, J->iters,
 		    J->seed, score, cluster, err);
