@@ -79,7 +79,7 @@ struct reading {
 	const char *weight_field;	/* or NULL */
 	struct nsl_dataset_vectors *vec;	/* or NULL: the field's */
 	size_t vcap, xcap, lcap, wcap, ocap, wtcap, hcap;
-	size_t xfault;		/* numbers of the rows made present */
+	size_t xfault;		/* bytes of the rows made present */
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
 	int f32;		/* the rows are in ds->xf so far */
@@ -96,25 +96,6 @@ row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
 
 	return (rd->f32 || (rd->ds->n == 0 && (flags & NSL_DATASET_F32))) &&
 	    a->kind == 'f' && !a->big && a->itemsize == 4;
-}
-
-/*
- * Make the rows' next 8 MB present at once (at least one row of n
- * numbers, at most the room there is), ahead of their writing: one call
- * instead of a page fault each 4 KiB (nsl/mem.h).
- */
-static void
-prefault_rows(struct reading *rd, size_t n)
-{
-	size_t sz = rd->f32 ? sizeof(float) : sizeof(double);
-	size_t ahead = ((size_t)8 << 20) / sz, to;
-	char *base = rd->f32 ? (char *)rd->ds->xf : (char *)rd->ds->x;
-
-	to = rd->xfault + (ahead > n ? ahead : n);
-	if (to > rd->xcap)
-		to = rd->xcap;
-	nsl_mem_prefault(base + rd->xfault * sz, (to - rd->xfault) * sz);
-	rd->xfault = to;
 }
 
 static int
@@ -168,8 +149,11 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if ((k + 1) * n > rd->xfault)
-		prefault_rows(rd, n);
+	/* the rows' pages made present ahead of the writing (nsl/mem.h) */
+	nsl_mem_prefault_ahead(rd->f32 ? (void *)ds->xf : (void *)ds->x,
+	    &rd->xfault, (k + 1) * n * (rd->f32 ? sizeof(float) :
+	    sizeof(double)), rd->xcap * (rd->f32 ? sizeof(float) :
+	    sizeof(double)));
 	if (as_f32) {
 		/* as stored: no trip through double */
 		if (nsl_dataset_vectors_row_f32(rd->vec, file, row,
@@ -402,7 +386,7 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 		return -1;
 	rd->xcap = rows * V->d;
 	nsl_mem_prefault(rd->ds->xf, rows * V->d * sizeof(float));
-	rd->xfault = rows * V->d;
+	rd->xfault = rows * V->d * sizeof(float);
 	return 0;
 }
 

@@ -26,3 +26,18 @@ nsl_mem_prefault(void *p, size_t len)
 	(void)len;
 #endif
 }
+
+void
+nsl_mem_prefault_ahead(void *base, size_t *done, size_t need, size_t cap)
+{
+	size_t to;
+
+	if (need <= *done)
+		return;
+	to = *done + NSL_MEM_AHEAD > need ? *done + NSL_MEM_AHEAD : need;
+	if (to > cap)
+		to = cap;
+	if (to > *done)
+		nsl_mem_prefault((char *)base + *done, to - *done);
+	*done = to;
+}

@@ -15,6 +15,7 @@
 #include "nsl/json.h"
 #include "nsl/batch.h"
 #include "nsl/kmeans.h"
+#include "nsl/mem.h"
 #include "nsl/labels.h"
 #include "nsl/npy.h"
 #include "nsl/num.h"
@@ -1140,6 +1141,7 @@ nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
 		s->xf = NULL;
 		s->x = x;
 		s->f32 = 0;
+		s->xfault = 0;
 	}
 	if ((s->n + 1) * len > s->xcap) {
 		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
@@ -1154,6 +1156,11 @@ nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
 			s->x = x;
 		s->xcap = cap;
 	}
+	/* the rows' pages made present ahead of the writing (nsl/mem.h) */
+	nsl_mem_prefault_ahead(s->f32 ? (void *)s->xf : (void *)s->x,
+	    &s->xfault, (s->n + 1) * len * (s->f32 ? sizeof(*s->xf) :
+	    sizeof(*s->x)), s->xcap * (s->f32 ? sizeof(*s->xf) :
+	    sizeof(*s->x)));
 	if (s->f32)
 		for (t = 0; t < len; t++)
 			s->xf[s->n * len + t] = (float)v[t];

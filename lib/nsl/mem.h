@@ -24,4 +24,16 @@
  */
 void nsl_mem_prefault(void *p, size_t len);
 
+/*
+ * For a block written in order, front to back (rows appended): when the
+ * writing is about to pass *done bytes (need: the end of what is to be
+ * written next), make the next NSL_MEM_AHEAD bytes present, or up to need
+ * if that is farther, never past cap (the block's size); *done becomes
+ * the end of that.  Set *done to 0 when the block is replaced.
+ */
+void nsl_mem_prefault_ahead(void *base, size_t *done, size_t need,
+    size_t cap);
+
+#define NSL_MEM_AHEAD ((size_t)8 << 20)
+
 #endif

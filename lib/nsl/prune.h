@@ -266,6 +266,7 @@ struct nsl_prune_set {
 	const char *const *names;	/* borrowed from groups */
 	struct nsl_labels *groups;	/* NULL without a label field */
 	size_t cap, xcap, vcap;
+	size_t xfault;		/* bytes of the rows made present */
 	double *v;
 	size_t *rank;
 };
