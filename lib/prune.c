@@ -1210,6 +1210,24 @@ nsl_prune_set_add(struct nsl_prune_set *s, const struct nsl_rec *rec,
 }
 
 int
+nsl_prune_set_add_from(struct nsl_prune_set *s, const struct nsl_rec *rec,
+    struct nsl_dataset_vectors *V, size_t file, uint64_t row,
+    const char *score_field, const char *vec_field, const char *by,
+    struct nsl_err *err)
+{
+	if (V == NULL)
+		return nsl_prune_set_add(s, rec, score_field, vec_field, by,
+		    err);
+	/* a .npy row stands for the vector field */
+	if (nsl_dataset_vectors_row(V, file, row, err) != 0 ||
+	    nsl_prune_set_add_row(s, V->v, V->d, err) != 0 ||
+	    nsl_prune_set_add(s, rec, score_field, NULL, by, err) != 0)
+		return -1;
+	nsl_npy_map_drop(&V->map[file], row);
+	return 0;
+}
+
+int
 nsl_prune_set_finish(struct nsl_prune_set *s, struct nsl_err *err)
 {
 	size_t i;
@@ -1279,15 +1297,10 @@ collect_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 
 	(void)lineno;
 	(void)hash;
-	/* a .npy row stands for the vector field */
-	if ((J->nvectors > 0 && (nsl_dataset_vectors_row(C->V, C->file,
-	    C->row, err) != 0 || nsl_prune_set_add_row(C->set, C->V->v,
-	    C->V->d, err) != 0)) || nsl_prune_set_add(C->set, rec, C->needs &
-	    NSL_PRUNE_NEEDS_SCORE ? J->score_field : NULL, vec &&
-	    J->nvectors == 0 ? J->field : NULL, J->by, err) != 0)
+	if (nsl_prune_set_add_from(C->set, rec, J->nvectors > 0 ? C->V :
+	    NULL, C->file, C->row, C->needs & NSL_PRUNE_NEEDS_SCORE ?
+	    J->score_field : NULL, vec ? J->field : NULL, J->by, err) != 0)
 		return -1;
-	if (J->nvectors > 0)
-		nsl_npy_map_drop(&C->V->map[C->file], C->row);
 	C->row++;
 	if ((C->set->n & 1023) == 0 && J->progress != NULL)
 		J->progress(J->progress_arg, C->set->n);

@@ -827,18 +827,13 @@ assign_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 
 	(void)lineno;
 	(void)hash;
-	/* a .npy row stands for the vector field */
-	if ((A->nvectors > 0 && (nsl_dataset_vectors_row(A->V, A->file,
-	    A->row, err) != 0 || nsl_prune_set_add_row(A->set, A->V->v,
-	    A->V->d, err) != 0)) || nsl_prune_set_add(A->set, rec, NULL,
-	    A->nvectors > 0 ? NULL : A->field, NULL, err) != 0)
+	if (nsl_prune_set_add_from(A->set, rec, A->nvectors > 0 ? A->V :
+	    NULL, A->file, A->row, NULL, A->field, NULL, err) != 0)
 		return -1;
 	if (A->nvectors == 0 && A->set->d != A->P->d)
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
 		    "numbers, the plan's centres have %zu", A->field,
 		    A->set->d, A->P->d);
-	if (A->nvectors > 0)
-		nsl_npy_map_drop(&A->V->map[A->file], A->row);
 	A->row++;
 	return 0;
 }

@@ -286,6 +286,18 @@ int nsl_prune_set_add(struct nsl_prune_set *, const struct nsl_rec *rec,
     struct nsl_err *err);
 
 /*
+ * nsl_prune_set_add with the vector from row `row` of V's .npy for input
+ * `file` when V is not NULL (vec_field is then not read; that row's
+ * pages are given back after, nsl_npy_map_drop), from vec_field
+ * otherwise.  Returns as nsl_prune_set_add.
+ */
+struct nsl_dataset_vectors;
+int nsl_prune_set_add_from(struct nsl_prune_set *, const struct nsl_rec *rec,
+    struct nsl_dataset_vectors *V, size_t file, uint64_t row,
+    const char *score_field, const char *vec_field, const char *by,
+    struct nsl_err *err);
+
+/*
  * The vector of the record added next, from elsewhere than its fields
  * (a .npy row): v[0..len) onto the end of x, copied.  Call it before
  * nsl_prune_set_add with no vec_field.  Returns 0, or -1 if out of
