@@ -113,9 +113,9 @@ batch_parse(struct batch *B, int hash)
 	}
 }
 
-int
-nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
-    nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+static int
+batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
+    unsigned flags, nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
 	struct batch *B;
 	struct nsl_err ferr;	/* the reading's, kept for after the lines */
@@ -134,9 +134,17 @@ nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
 				lines_locate(L, B->lineno[j], err);
 				goto out;
 			}
-			if (fn(arg, &B->rec[j], B->lineno[j], B->hash[j],
-			    err) != 0) {
-				lines_locate(L, B->lineno[j], err);
+			if (into != NULL) {
+				struct nsl_rec t = *into;
+
+				*into = B->rec[j];
+				B->rec[j] = t;
+			}
+			if (fn(arg, into ? into : &B->rec[j], B->lineno[j],
+			    B->hash[j], err) != 0) {
+				if (!(flags & NSL_BATCH_FN_PLACES) &&
+				    err->code != NSL_EX_IOERR)
+					lines_locate(L, B->lineno[j], err);
 				goto out;
 			}
 		}
@@ -149,4 +157,60 @@ nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
 out:
 	batch_free(B);
 	return rc;
+}
+
+int
+nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+{
+	return batch_run(L, NULL, rec_flags, flags, fn, arg, err);
+}
+
+int
+nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+{
+	return batch_run(L, rec, rec->flags, flags, fn, arg, err);
+}
+
+/* nsl_rec_each's visit through the batches: fn without the line's place */
+struct rec_each {
+	nsl_rec_fn *fn;
+	void *arg;
+};
+
+static int
+rec_each_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct rec_each *E = arg;
+
+	(void)lineno;
+	(void)hash;
+	return E->fn(E->arg, rec, err);
+}
+
+int
+nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+    nsl_rec_fn *fn, void *arg, struct nsl_err *err)
+{
+	static const char *const stdin_path[] = { "-" };
+	struct rec_each E = { fn, arg };
+	struct nsl_lines L = { NULL, NULL };
+	size_t p;
+	int rc;
+
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	for (p = 0; p < npaths; p++) {
+		if ((L.r = nsl_reader_open(paths[p], err)) == NULL)
+			return -1;
+		rc = nsl_batch_into(&L, rec, 0, rec_each_one, &E, err);
+		nsl_reader_close(L.r);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "nsl/batch.h"
 #include "nsl/convert.h"
 #include "nsl/csv.h"
 #include "nsl/idx.h"
@@ -1019,35 +1020,43 @@ emit(struct nsl_convert *c, struct row *rw, struct nsl_err *err)
 
 /* ---- JSONL input ---- */
 
+/* One JSONL record (in c->rec, from line lineno) to the output. */
+static int
+jsonl_row(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct nsl_convert *c = arg;
+	int need_label = c->labels_in || c->o.to != NSL_FMT_JSONL;
+	struct row rw;
+
+	(void)hash;
+	memset(&rw, 0, sizeof(rw));
+	rw.rec = rec;
+	rw.line = lineno;
+	/* a CSV table may do without a vector (then all rows must) */
+	rw.vec = nsl_rec_find(rec, c->o.field);
+	if (rw.vec < 0 && c->o.to != NSL_FMT_CSV) {
+		nsl_rec_require(rec, c->o.field, err);
+		return located(c, &rw, err);
+	}
+	if (rw.vec >= 0 && nsl_rec_vector(rec, (size_t)rw.vec, &c->x, &rw.n,
+	    &c->xcap, err) != 0)
+		return located(c, &rw, err);
+	rw.x = c->x;
+	rw.has_x = rw.vec >= 0;
+	rw.idf = nsl_rec_find(rec, c->o.id_field);
+	rw.labf = need_label ? nsl_rec_find(rec, c->o.label_field) : -1;
+	return emit(c, &rw, err);
+}
+
+/* The records of r, parsed on every thread (nsl/batch.h), in order. */
 static int
 source_jsonl(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
 {
-	int need_label = c->labels_in || c->o.to != NSL_FMT_JSONL;
-	struct row rw;
-	int rc;
+	struct nsl_lines L = { r, NULL };
 
-	while ((rc = nsl_rec_read(r, &c->rec, err)) > 0) {
-		memset(&rw, 0, sizeof(rw));
-		rw.rec = &c->rec;
-		rw.line = nsl_reader_lineno(r);
-		/* a CSV table may do without a vector (then all rows must) */
-		rw.vec = nsl_rec_find(&c->rec, c->o.field);
-		if (rw.vec < 0 && c->o.to != NSL_FMT_CSV) {
-			nsl_rec_require(&c->rec, c->o.field, err);
-			return located(c, &rw, err);
-		}
-		if (rw.vec >= 0 && nsl_rec_vector(&c->rec, (size_t)rw.vec,
-		    &c->x, &rw.n, &c->xcap, err) != 0)
-			return located(c, &rw, err);
-		rw.x = c->x;
-		rw.has_x = rw.vec >= 0;
-		rw.idf = nsl_rec_find(&c->rec, c->o.id_field);
-		rw.labf = need_label ? nsl_rec_find(&c->rec,
-		    c->o.label_field) : -1;
-		if (emit(c, &rw, err) != 0)
-			return -1;
-	}
-	return rc;
+	return nsl_batch_into(&L, &c->rec, NSL_BATCH_FN_PLACES, jsonl_row, c,
+	    err);
 }
 
 /* ---- safetensors input ---- */

@@ -666,16 +666,47 @@ nsl_dataset_vectors_close(struct nsl_dataset_vectors *V)
 	memset(V, 0, sizeof(*V));
 }
 
+/* nsl_dataset_each's visit: the record's .npy row placed for fn */
+struct each_vec {
+	struct nsl_dataset_vectors *V;
+	size_t file;
+	uint64_t row;
+	nsl_rec_fn *fn;
+	void *arg;
+};
+
+static int
+each_vec_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct each_vec *E = arg;
+	struct nsl_dataset_vectors *V = E->V;
+
+	(void)lineno;
+	(void)hash;
+	V->file = E->file;
+	V->row = E->row;
+	if (E->row >= V->map[E->file].a.rows)
+		return nsl_err_set(err, NSL_EX_DATAERR, "record %" PRIu64
+		    ", but %s has %" PRIu64 " rows", E->row + 1,
+		    V->paths[E->file], V->map[E->file].a.rows);
+	if (E->fn(E->arg, rec, err) != 0)
+		return -1;
+	/* the rows read are not read again */
+	nsl_npy_map_drop(&V->map[E->file], E->row);
+	E->row++;
+	return 0;
+}
+
 int
 nsl_dataset_each(const char *const *paths, size_t npaths,
     struct nsl_dataset_vectors *V, struct nsl_rec *rec, nsl_rec_fn *fn,
     void *arg, struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
-	struct nsl_reader *r;
-	uint64_t row;
-	size_t p;
-	int got;
+	struct nsl_lines L = { NULL, NULL };
+	struct each_vec E = { V, 0, 0, fn, arg };
+	int rc;
 
 	if (V == NULL)
 		return nsl_rec_each(paths, npaths, rec, fn, arg, err);
@@ -683,33 +714,16 @@ nsl_dataset_each(const char *const *paths, size_t npaths,
 		paths = stdin_path;
 		npaths = 1;
 	}
-	for (p = 0; p < npaths; p++) {
-		if ((r = nsl_reader_open(paths[p], err)) == NULL)
+	for (E.file = 0; E.file < npaths; E.file++) {
+		if ((L.r = nsl_reader_open(paths[E.file], err)) == NULL)
 			return -1;
-		for (row = 0; (got = nsl_rec_read(r, rec, err)) == 1; row++) {
-			V->file = p;
-			V->row = row;
-			if (row >= V->map[p].a.rows) {
-				nsl_err_set(err, NSL_EX_DATAERR, "record %"
-				    PRIu64 ", but %s has %" PRIu64 " rows",
-				    row + 1, V->paths[p], V->map[p].a.rows);
-				got = -1;
-			} else if (fn(arg, rec, err) != 0)
-				got = -1;
-			if (got < 0) {
-				if (err->code != NSL_EX_IOERR)
-					nsl_err_at(err, nsl_reader_name(r),
-					    nsl_reader_lineno(r));
-				break;
-			}
-			/* the rows read are not read again */
-			nsl_npy_map_drop(&V->map[p], row);
-		}
-		if (got == 0 && nsl_dataset_vectors_end(V, p, row,
-		    nsl_reader_name(r), err) < 0)
-			got = -1;
-		nsl_reader_close(r);
-		if (got < 0)
+		E.row = 0;
+		rc = nsl_batch_into(&L, rec, 0, each_vec_one, &E, err);
+		if (rc == 0 && nsl_dataset_vectors_end(V, E.file, E.row,
+		    nsl_reader_name(L.r), err) < 0)
+			rc = -1;
+		nsl_reader_close(L.r);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;

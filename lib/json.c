@@ -685,37 +685,6 @@ nsl_rec_read(struct nsl_reader *r, struct nsl_rec *rec, struct nsl_err *err)
 	return 1;
 }
 
-int
-nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *rec,
-    nsl_rec_fn *fn, void *arg, struct nsl_err *err)
-{
-	static const char *const stdin_path[] = { "-" };
-	struct nsl_reader *r;
-	size_t p;
-	int got;
-
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (p = 0; p < npaths; p++) {
-		if ((r = nsl_reader_open(paths[p], err)) == NULL)
-			return -1;
-		while ((got = nsl_rec_read(r, rec, err)) == 1)
-			if (fn(arg, rec, err) != 0) {
-				if (err->code != NSL_EX_IOERR)
-					nsl_err_at(err, nsl_reader_name(r),
-					    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-		nsl_reader_close(r);
-		if (got < 0)
-			return -1;
-	}
-	return 0;
-}
-
 long
 nsl_rec_find(const struct nsl_rec *rec, const char *key)
 {

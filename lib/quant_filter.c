@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nsl/base64.h"
+#include "nsl/batch.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/num.h"
@@ -991,25 +992,47 @@ scan_file(struct nsl_quant_filter *fl, const char *path, struct nsl_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* nsl_quant_filter_file's visit: each record (in fl->rec) quantized */
+struct streaming {
+	struct nsl_quant_filter *fl;
+	struct nsl_quant_stats *st;
+	const char *name;
+};
+
+static int
+stream_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct streaming *S = arg;
+
+	(void)rec;	/* in S->fl->rec, which do_record reads */
+	(void)hash;
+	if (do_record(S->fl, S->st, err) == 0)
+		return 0;
+	if (err->code == NSL_EX_DATAERR)
+		nsl_err_at(err, S->name, lineno);
+	return -1;
+}
+
 int
 nsl_quant_filter_file(struct nsl_quant_filter *fl, const char *path,
     struct nsl_quant_stats *st, struct nsl_err *err)
 {
+	struct nsl_lines L = { NULL, NULL };
+	struct streaming S;
 	struct nsl_reader *r;
-	const char *name;
 	int rc;
 
 	if (need_all(fl))
 		return scan_file(fl, path, err);
 	if ((r = nsl_reader_open(path, err)) == NULL)
 		return -1;
-	name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	while ((rc = nsl_rec_read(r, &fl->rec, err)) > 0)
-		if ((rc = do_record(fl, st, err)) != 0) {
-			if (err->code == NSL_EX_DATAERR)
-				nsl_err_at(err, name, nsl_reader_lineno(r));
-			break;
-		}
+	S.fl = fl;
+	S.st = st;
+	S.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	L.r = r;
+	rc = nsl_batch_into(&L, &fl->rec, NSL_BATCH_FN_PLACES, stream_one, &S,
+	    err);
 	nsl_reader_close(r);
 	return rc < 0 ? -1 : 0;
 }

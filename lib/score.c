@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nsl/batch.h"
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
 #include "nsl/io.h"

@@ -457,3 +457,23 @@ fails_cleanly() {
 @test "golden: every input kind to every output kind, and the errors (tests/fixtures/convert/convert.test)" {
 	golden "$FIX/convert.test"
 }
+
+@test "records parsed on several threads: output in input order, the first bad line reported, from a file and a pipe" {
+	local d=$BATS_TEST_TMPDIR
+	# 300 records of 64 numbers (batches parsed in parallel)
+	awk 'BEGIN { for (i = 1; i <= 300; i++) {
+		printf "{\"id\":%d,\"embedding\":[", i
+		for (j = 0; j < 64; j++)
+			printf "%s%.17g", (j ? "," : ""), ((i * 64 + j) % 97) / 97 - 0.5
+		printf "]}\n" } }' >"$d/good.jsonl"
+	nsl-convert --to jsonl "$d/good.jsonl" | cmp - "$d/good.jsonl"
+	cat "$d/good.jsonl" | nsl-convert --to jsonl - | cmp - "$d/good.jsonl"
+	# record 110 without its vector, record 120 malformed: 110 is reported
+	awk 'NR == 110 { print "{\"id\":110}"; next }
+	    NR == 120 { sub(/,/, ",,") } { print }' "$d/good.jsonl" >"$d/bad.jsonl"
+	fails_cleanly 65 "^nsl-convert: $d/bad.jsonl:110: missing field \"embedding\"\$" \
+	    --to jsonl "$d/bad.jsonl"
+	awk 'NR != 110' "$d/bad.jsonl" >"$d/bad2.jsonl"
+	fails_cleanly 65 "^nsl-convert: $d/bad2.jsonl:119: invalid JSON at column [0-9]+: " \
+	    --to jsonl "$d/bad2.jsonl"
+}

@@ -16,10 +16,10 @@
 
 #include <stdint.h>
 
-#include "nsl/err.h"
-#include "nsl/io.h"
-#include "nsl/json.h"
-#include "nsl/spool.h"
+#include "err.h"
+#include "io.h"
+#include "json.h"
+#include "spool.h"
 
 /* Where the lines come from: a reader, or (r NULL) a spool. */
 struct nsl_lines {
@@ -32,18 +32,41 @@ typedef int nsl_batch_fn(void *arg, struct nsl_rec *rec,
     unsigned long lineno, uint64_t hash, struct nsl_err *err);
 
 enum {
-	NSL_BATCH_HASH = 1 << 0	/* hash each line as read (nsl/hash.h) */
+	NSL_BATCH_HASH = 1 << 0,	/* hash each line as read (nsl/hash.h) */
+	NSL_BATCH_FN_PLACES = 1 << 1	/* fn places its own errors */
 };
 
 /*
  * Every remaining record of L's current input, parsed with rec_flags, to
  * fn(arg, rec, lineno, hash, err) in order (rec is borrowed for the
  * call).  Returns 0 at the input's end, or -1 with err set: a line that
- * does not parse, or fn's error, placed at the input's name and that
- * line; a read error as the reader or spool gives it, after the lines
- * before it.
+ * does not parse, placed at the input's name and that line; fn's error,
+ * placed so too unless it is an I/O error (which names its own file) or
+ * flags has NSL_BATCH_FN_PLACES; a read error as the reader or spool
+ * gives it, after the lines before it.
  */
 int nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err);
+
+/*
+ * nsl_batch_each with each record in the caller's rec (parsed with its
+ * flags): fn(arg, rec, ...) finds it there, for code that reads the
+ * record from where it keeps it.  rec's buffers are traded with the
+ * batch's, not copied.
+ */
+int nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err);
+
+/*
+ * Every record of paths[0..npaths) in order ("-" is standard input; none
+ * at all means standard input), read into rec and given to fn(arg, rec,
+ * err), parsed in batches as above.  A failure of fn (non-zero) ends the
+ * reading: its error is placed at the record's file and line, except an
+ * output error (NSL_EX_IOERR), which the writer has placed at the
+ * output.  Returns 0 after the last record, or -1 with err set.
+ */
+typedef int nsl_rec_fn(void *arg, const struct nsl_rec *, struct nsl_err *err);
+int nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *,
+    nsl_rec_fn *fn, void *arg, struct nsl_err *err);
 
 #endif

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "err.h"
 #include "json.h"

@@ -107,17 +107,6 @@ int nsl_rec_read(struct nsl_reader *, struct nsl_rec *, struct nsl_err *err);
 int nsl_rec_getline(struct nsl_reader *, const char **line, size_t *len,
     struct nsl_err *err);
 
-/*
- * Every record of paths[0..npaths) in order ("-" is standard input; none
- * at all means standard input), read into rec and given to fn(arg, rec,
- * err).  A failure of fn (non-zero) ends the reading: its error is placed
- * at the record's file and line, except an output error (NSL_EX_IOERR),
- * which the writer has placed at the output.  Returns 0 after the last
- * record, or -1 with err set.
- */
-typedef int nsl_rec_fn(void *arg, const struct nsl_rec *, struct nsl_err *err);
-int nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *,
-    nsl_rec_fn *fn, void *arg, struct nsl_err *err);
 
 /* Index of the member named key (unescaped name), or -1. */
 long nsl_rec_find(const struct nsl_rec *, const char *key);
