@@ -1297,41 +1297,6 @@ out:
 
 /* ---- CSV input ---- */
 
-/* Is s[0..n) valid UTF-8 (no overlongs, no surrogates)? */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, len;
-	uint32_t cp;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			len = 2, cp = s[i] & 0x1f;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			len = 3, cp = s[i] & 0x0f;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			len = 4, cp = s[i] & 0x07;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 static void
 free_header(struct nsl_convert *c)
 {
@@ -1393,7 +1358,7 @@ csv_read_header(struct nsl_convert *c, unsigned long line,
 	c->nhdr = n;
 	for (i = 0; i < n; i++) {
 		if (strlen(nsl_csv_cell(&c->csv, i)) != nsl_csv_len(&c->csv, i) ||
-		    !utf8_valid((const unsigned char *)nsl_csv_cell(&c->csv, i),
+		    !nsl_json_utf8_valid(nsl_csv_cell(&c->csv, i),
 		    nsl_csv_len(&c->csv, i))) {
 			free(sorted);
 			return nsl_err_set(err, NSL_EX_DATAERR, "header: column "
@@ -1514,7 +1479,7 @@ csv_to_json(struct nsl_convert *c, size_t dim, struct nsl_err *err)
 		    strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
 			nsl_buf_add(&c->tmp, n == 0 ? "null" : s,
 			    n == 0 ? 4 : n);
-		else if (utf8_valid((const unsigned char *)s, n))
+		else if (nsl_json_utf8_valid(s, n))
 			nsl_json_string(&c->tmp, s, n);
 		else
 			return nsl_err_set(err, NSL_EX_DATAERR, "column \"%s\": "

@@ -113,6 +113,24 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+int
+nsl_json_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = utf8_len(p, end)) == 0)
+			return 0;
+		p += k;
+	}
+	return 1;
+}
+
 /* At '"'.  Sets *escaped if the string holds a backslash escape. */
 static int
 scan_string(struct scan *s, int *escaped)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsl/json.h"
 #include "nsl/safetensors.h"
 
 /*
@@ -1308,10 +1309,7 @@ misuse(struct nsl_err *err, const char *what)
 static int
 utf8_ok(const char *s)
 {
-	json_t *j = json_string(s);	/* NULL for invalid UTF-8 */
-
-	json_decref(j);
-	return j != NULL;
+	return nsl_json_utf8_valid(s, strlen(s));
 }
 
 int

@@ -171,3 +171,30 @@ tools() {
 		    ${args//FILE/$BATS_TEST_TMPDIR/bad.jsonl}
 	done
 }
+
+@test "common options: a NAME (a field written into JSON) that is not UTF-8 text is a usage error (64), nothing written" {
+	# found by fuzzing nsl-score: --out-field with 0xff bytes was written
+	# into the output as a key that no JSON reader accepts
+	require_prog jq jq
+	local bad=$'g\xff\xff' t=$BATS_TEST_TMPDIR
+	printf '{"id":1,"z":[1,2],"embedding":[0.5,0.5],"label":0,"score":1}\n' >"$t/in.jsonl"
+	for cmd in "nsl-score --metric margin --logits-field z --out-field" \
+	    "nsl-prune --keep-fraction 1 --score-field" \
+	    "nsl-mix --source-field" "nsl-convert --to jsonl --id-field"; do
+		run --separate-stderr $cmd "$bad" -o "$t/out.jsonl" "$t/in.jsonl"
+		[ "$status" -eq 64 ] || fail "$cmd: status $status: $stderr"
+		[[ "${stderr_lines[0]}" == *": the name is not valid UTF-8 text"* ]] ||
+		    fail "$cmd: $stderr"
+		[ ! -e "$t/out.jsonl" ] || fail "$cmd wrote $t/out.jsonl"
+	done
+	# RFC 3629: an overlong NUL, a surrogate, past U+10FFFF, a cut sequence
+	for bad in $'\xc0\x80' $'\xed\xa0\x80' $'\xf4\x90\x80\x80' $'a\xe2\x82'; do
+		run --separate-stderr nsl-score --metric margin --logits-field z \
+		    --out-field "$bad" "$t/in.jsonl"
+		[ "$status" -eq 64 ] || fail "status $status: $stderr"
+	done
+	# and well-formed names of two, three and four bytes are taken
+	run -0 nsl-score --metric margin --logits-field z --out-field $'\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80' "$t/in.jsonl"
+	jq -e 'has("\u00e9\u20ac\ud83d\ude00")' <<<"$output" >/dev/null ||
+	    fail "$output"
+}

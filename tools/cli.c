@@ -552,6 +552,13 @@ apply_row(const struct nsl_opt *r, const char *arg, char *msg, size_t msgsize)
 			    row_name(r));
 			return -1;
 		}
+		/* a NAME (a field, a tensor) is written into JSON text */
+		if (r->argh != NULL && strcmp(r->argh, "NAME") == 0 &&
+		    !nsl_json_utf8_valid(arg, strlen(arg))) {
+			snprintf(msg, msgsize, "%s: the name is not valid UTF-8 "
+			    "text (JSON names must be)", row_name(r));
+			return -1;
+		}
 		*(const char **)r->value = arg;
 		return 0;
 	case NSL_OPTK_DOUBLE:

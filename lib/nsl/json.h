@@ -81,6 +81,13 @@ struct nsl_rec {
 	size_t nnums, numcap;
 };
 
+/*
+ * Whether s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), as JSON text must be: the scanner's
+ * own rule, for text from elsewhere (a field name on the command line).
+ */
+int nsl_json_utf8_valid(const char *s, size_t n);
+
 void nsl_rec_init(struct nsl_rec *, unsigned flags);
 void nsl_rec_release(struct nsl_rec *);
 

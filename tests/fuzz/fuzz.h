@@ -139,6 +139,13 @@ fz_val(const struct fz *z, int *i, const char *name)
 	return z->argv[*i];
 }
 
+/* A NAME argument as tools/cli.c takes it: not empty, UTF-8 text. */
+static int
+fz_name_ok(const char *v)
+{
+	return *v != '\0' && nsl_json_utf8_valid(v, strlen(v));
+}
+
 /*
  * A number as nsl_arg_double takes it: the whole text, finite, within
  * [lo, hi].  Returns 0, or -1 (the tool's usage error).

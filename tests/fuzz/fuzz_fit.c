@@ -162,6 +162,8 @@ fuzz_fit(const uint8_t *data, size_t size)
 			if (fz_num(v, 1e-300, 1e300, &fo.delta) != 0)
 				goto out;
 		} else if ((v = fz_val(&z, &k, "--weight-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			po.weight = v;
 		} else if ((v = fz_val(&z, &k, "--by")) != NULL) {
 			po.by = v;

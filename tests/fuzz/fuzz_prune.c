@@ -81,8 +81,12 @@ fuzz_prune(const uint8_t *data, size_t size)
 		} else if ((v = fz_val(&z, &k, "--by")) != NULL) {
 			by = v;
 		} else if ((v = fz_val(&z, &k, "--score-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			score_field = v;
 		} else if ((v = fz_val(&z, &k, "--field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			field = v;
 		} else if (strcmp(z.argv[i], "--allow-nonfinite") == 0) {
 			nonfinite = 1;

@@ -110,6 +110,8 @@ fuzz_quantize(const uint8_t *data, size_t size)
 				goto out;
 			q.seed = (uint64_t)d;
 		} else if ((v = fz_val(&z, &k, "--field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			o.field = v;
 		} else if (strcmp(z.argv[i], "--asymmetric") == 0) {
 			q.asymmetric = 1;

@@ -69,14 +69,24 @@ fuzz_score(const uint8_t *data, size_t size)
 				goto out;
 			have_metric = 1;
 		} else if ((v = fz_val(&z, &k, "--out-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			job.out_field = v;
 		} else if ((v = fz_val(&z, &k, "--cluster-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			job.cluster_field = v;
 		} else if ((v = fz_val(&z, &k, "--label-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			job.label_field = v;
 		} else if ((v = fz_val(&z, &k, "--logits-field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			job.logits_field = v;
 		} else if ((v = fz_val(&z, &k, "--field")) != NULL) {
+			if (!fz_name_ok(v))
+				goto out;
 			job.field = v;
 		} else if ((v = fz_val(&z, &k, "--k")) != NULL) {
 			if (fz_num(v, 1, 64, &d) != 0 || d != floor(d))

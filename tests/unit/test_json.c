@@ -401,6 +401,36 @@ test_trusted(void)
 	free(x);
 }
 
+/* RFC 3629's well-formed UTF-8, the scanner's rule for outside text too. */
+static void
+test_utf8_valid(void)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+		{ "", 1 }, { "score", 1 }, { "\xc3\xa9", 1 },
+		{ "\xe2\x82\xac", 1 }, { "\xf0\x9f\x98\x80", 1 },
+		{ "\xef\xbf\xbf", 1 }, { "\xf4\x8f\xbf\xbf", 1 },
+		{ "\xff", 0 }, { "\x80", 0 }, { "\xc0\x80", 0 },
+		{ "\xc1\xbf", 0 }, { "\xe0\x80\xaf", 0 },
+		{ "\xed\xa0\x80", 0 }, { "\xf4\x90\x80\x80", 0 },
+		{ "\xf5\x80\x80\x80", 0 }, { "a\xe2\x82", 0 },
+		{ "\xc3", 0 }, { "\xc3\x28", 0 },
+	};
+	size_t k, bad = 0;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		if (nsl_json_utf8_valid(cases[k].s, strlen(cases[k].s)) !=
+		    cases[k].ok) {
+			printf("# utf8: case %zu\n", k);
+			bad++;
+		}
+	UNIT_CHECK(bad == 0, "utf8_valid: ASCII and 2-4 byte forms up to "
+	    "U+10FFFF taken; stray bytes, overlongs, surrogates, past "
+	    "U+10FFFF and cut sequences refused (%zu wrong)", bad);
+}
+
 static void
 test_strings(void)
 {
@@ -771,6 +801,7 @@ main(void)
 	test_fused_numbers();
 	test_lazy_arrays();
 	test_trusted();
+	test_utf8_valid();
 	test_strings();
 	test_writer();
 	test_writer_unique_keys();
