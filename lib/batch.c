@@ -12,6 +12,7 @@
 #define BATCH_LINES 64
 #define BATCH_BYTES ((size_t)1 << 20)
 #define BATCH_PARALLEL ((size_t)64 << 10)	/* bytes worth the threads */
+#define DIRECT_LINES 16384	/* lines read one at a time, then a batch */
 
 struct batch {
 	struct nsl_buf text;	/* the lines, one after another */
@@ -113,6 +114,43 @@ batch_parse(struct batch *B, int hash)
 	}
 }
 
+/*
+ * Lines taken one at a time, as the reader gives them, for up to n of
+ * them: after a batch too small for the threads (short records), copying
+ * lines into batches costs more than it saves.  Returns 1 to go on, 0 at
+ * the end, -1 on an error (*done set when it is the reading's, ferr).
+ */
+static int
+run_direct(struct nsl_lines *L, struct nsl_rec *into, struct batch *B,
+    unsigned flags, nsl_batch_fn *fn, void *arg, size_t n,
+    struct nsl_err *ferr, struct nsl_err *err)
+{
+	struct nsl_rec *rec = into ? into : &B->rec[0];
+	const char *line;
+	size_t len;
+	unsigned long lineno;
+	uint64_t hash;
+	int got = 1;
+
+	for (; n > 0 && (got = lines_get(L, &line, &len, &lineno,
+	    ferr)) == 1; n--) {
+		if (nsl_rec_parse(rec, line, len, err) != 0) {
+			lines_locate(L, lineno, err);
+			return -1;
+		}
+		hash = flags & NSL_BATCH_HASH ? nsl_hash64(line, len) : 0;
+		if (fn(arg, rec, lineno, hash, err) != 0) {
+			if (!(flags & NSL_BATCH_FN_PLACES) &&
+			    err->code != NSL_EX_IOERR)
+				lines_locate(L, lineno, err);
+			return -1;
+		}
+	}
+	if (got < 0)
+		*err = *ferr;
+	return got;
+}
+
 static int
 batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
     unsigned flags, nsl_batch_fn *fn, void *arg, struct nsl_err *err)
@@ -152,6 +190,11 @@ batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
 			*err = ferr;
 			goto out;
 		}
+		/* a full batch of short lines: the next ones as they come */
+		if (got == 1 && B->text.len < BATCH_PARALLEL &&
+		    (got = run_direct(L, into, B, flags, fn, arg, DIRECT_LINES,
+		    &ferr, err)) < 0)
+			goto out;
 	} while (got == 1);
 	rc = 0;
 out:

@@ -476,4 +476,20 @@ fails_cleanly() {
 	awk 'NR != 110' "$d/bad.jsonl" >"$d/bad2.jsonl"
 	fails_cleanly 65 "^nsl-convert: $d/bad2.jsonl:119: invalid JSON at column [0-9]+: " \
 	    --to jsonl "$d/bad2.jsonl"
+	# short records are taken one at a time after a small batch, then in
+	# a batch again: 40000 of them, long ones (a 2000-byte string) from
+	# 20001, a bad one in each part
+	awk 'BEGIN { pad = sprintf("%2000s", ""); gsub(/ /, "x", pad)
+	    for (i = 1; i <= 40000; i++)
+		printf "{\"id\":%d,\"embedding\":[%d,%d]%s}\n", i, i % 7,
+		    i % 5, (i > 20000 ? ",\"pad\":\"" pad "\"" : "") }' >"$d/mixed.jsonl"
+	nsl-convert --to jsonl "$d/mixed.jsonl" | cmp - "$d/mixed.jsonl"
+	cat "$d/mixed.jsonl" | nsl-convert --to jsonl - | cmp - "$d/mixed.jsonl"
+	awk 'NR == 17000 || NR == 35000 { sub(/\[/, "[,") } { print }' \
+	    "$d/mixed.jsonl" >"$d/mixed-bad.jsonl"
+	fails_cleanly 65 "^nsl-convert: $d/mixed-bad.jsonl:17000: invalid JSON at column [0-9]+: " \
+	    --to jsonl "$d/mixed-bad.jsonl"
+	awk 'NR != 17000' "$d/mixed-bad.jsonl" >"$d/mixed-bad2.jsonl"
+	fails_cleanly 65 "^nsl-convert: $d/mixed-bad2.jsonl:34999: invalid JSON at column [0-9]+: " \
+	    --to jsonl "$d/mixed-bad2.jsonl"
 }

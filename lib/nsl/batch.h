@@ -9,7 +9,9 @@
  * compared with the first record's, counts) happens as a one-line-at-a-
  * time read would have it, and the first bad line of the input is the
  * one reported.  Small batches (under 64 KB) are parsed on the calling
- * thread alone: threads cost more than they save there.
+ * thread alone, and the lines after one (16384 of them, then a batch
+ * again) are taken as the reader gives them, not copied: for short
+ * records threads and copies cost more than they save.
  */
 #ifndef NSL_BATCH_H
 #define NSL_BATCH_H
