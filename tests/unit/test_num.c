@@ -460,25 +460,25 @@ test_parse_array(void)
 	free(v);
 }
 
-static void
-test_parse_array_errors(void)
+/* An array that must fail, and the offset where. */
+struct bad_array {
+	const char *s;
+	size_t errpos;
+};
+
+/*
+ * Each bad array through nsl_num_parse_array (0 used, the error at
+ * errpos, *n kept at 0) and nsl_num_check_array (the same offset):
+ * whether all did so.
+ */
+static int
+bad_arrays_fail(const struct bad_array *cases, size_t ncases)
 {
-	static const struct {
-		const char *s;
-		size_t errpos;
-	} cases[] = {
-		{ "[1,\"a\"]", 3 }, { "[null]", 1 }, { "[true]", 1 },
-		{ "[1, [2]]", 4 }, { "[1 2]", 3 }, { "[1,]", 3 }, { "[,1]", 1 },
-		{ "[1x]", 2 }, { "[1.5.3]", 4 }, { "[01]", 1 }, { "[-]", 1 },
-		{ "[+1]", 1 }, { "1", 0 }, { "", 0 }, { " [1]", 0 },
-		{ "[", 1 }, { "[1", 2 }, { "[1,", 3 }, { "[1,2 ", 5 },
-		{ "[1.5e", 1 }, { "[1.", 1 },
-	};
 	double *v = NULL;
 	size_t i, n, cap = 0, err, got;
 	int ok = 1;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ncases; i++) {
 		n = 0;
 		err = 999;
 		got = nsl_num_parse_array(cases[i].s,
@@ -490,7 +490,7 @@ test_parse_array_errors(void)
 		}
 	}
 	free(v);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ncases; i++) {
 		err = 999;
 		if (nsl_num_check_array(cases[i].s, cases[i].s +
 		    strlen(cases[i].s), &err) != 0 || err != cases[i].errpos) {
@@ -499,6 +499,23 @@ test_parse_array_errors(void)
 			ok = 0;
 		}
 	}
+	return ok;
+}
+
+static void
+test_parse_array_errors(void)
+{
+	static const struct bad_array cases[] = {
+		{ "[1,\"a\"]", 3 }, { "[null]", 1 }, { "[true]", 1 },
+		{ "[1, [2]]", 4 }, { "[1 2]", 3 }, { "[1,]", 3 }, { "[,1]", 1 },
+		{ "[1x]", 2 }, { "[1.5.3]", 4 }, { "[01]", 1 }, { "[-]", 1 },
+		{ "[+1]", 1 }, { "1", 0 }, { "", 0 }, { " [1]", 0 },
+		{ "[", 1 }, { "[1", 2 }, { "[1,", 3 }, { "[1,2 ", 5 },
+		{ "[1.5e", 1 }, { "[1.", 1 },
+	};
+	size_t i = sizeof(cases) / sizeof(cases[0]);
+	int ok = bad_arrays_fail(cases, i);
+
 	UNIT_CHECK(ok, "parse_array: %zu bad or truncated arrays fail (and check_array) at the right offset, *n kept",
 	    i);
 }
@@ -699,10 +716,7 @@ test_parse_array_long(void)
 static void
 test_parse_array_short_errors(void)
 {
-	static const struct {
-		const char *s;
-		size_t errpos;
-	} cases[] = {
+	static const struct bad_array cases[] = {
 		{ "[0.5,0.5,0.5,0.5,1.5.3,0.5,0.5,0.5,0.5,0.5]", 20 },
 		{ "[0.5,0.5,0.5,0.5,0.25e,0.5,0.5,0.5,0.5,0.5]", 17 },
 		{ "[0.5,0.5,0.5,0.5,0.5x,0.5,0.5,0.5,0.5,0.5]", 20 },
@@ -719,31 +733,9 @@ test_parse_array_short_errors(void)
 		{ "[0.5,0.5,0.5,0.5,-12.345678901234567x,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 36 },
 		{ "[0.5,0.5,0.5,0.5,12.34567890123456789,,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]", 38 },
 	};
-	double *v = NULL;
-	size_t i, n, cap = 0, err, got;
-	int ok = 1;
+	size_t i = sizeof(cases) / sizeof(cases[0]);
+	int ok = bad_arrays_fail(cases, i);
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		n = 0;
-		err = 999;
-		got = nsl_num_parse_array(cases[i].s,
-		    cases[i].s + strlen(cases[i].s), &v, &n, &cap, &err);
-		if (got != 0 || err != cases[i].errpos || n != 0) {
-			printf("# \"%s\": got %zu, errpos %zu (want %zu)\n",
-			    cases[i].s, got, err, cases[i].errpos);
-			ok = 0;
-		}
-	}
-	free(v);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		err = 999;
-		if (nsl_num_check_array(cases[i].s, cases[i].s +
-		    strlen(cases[i].s), &err) != 0 || err != cases[i].errpos) {
-			printf("# check_array \"%s\": errpos %zu\n",
-			    cases[i].s, err);
-			ok = 0;
-		}
-	}
 	UNIT_CHECK(ok, "parse_array: %zu bad elements inside long arrays fail (and check_array) "
 	    "at the right offset", i);
 }
