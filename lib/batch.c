@@ -234,11 +234,10 @@ rec_each_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 }
 
 int
-nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *rec,
-    nsl_rec_fn *fn, void *arg, struct nsl_err *err)
+nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+    nsl_batch_fn *fn, nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
-	struct rec_each E = { fn, arg };
 	struct nsl_lines L = { NULL, NULL };
 	size_t p;
 	int rc;
@@ -250,10 +249,22 @@ nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *rec,
 	for (p = 0; p < npaths; p++) {
 		if ((L.r = nsl_reader_open(paths[p], err)) == NULL)
 			return -1;
-		rc = nsl_batch_into(&L, rec, 0, rec_each_one, &E, err);
+		rc = nsl_batch_into(&L, rec, 0, fn, arg, err);
+		if (rc == 0 && end != NULL)
+			rc = end(arg, p, nsl_reader_name(L.r), err);
 		nsl_reader_close(L.r);
 		if (rc != 0)
 			return -1;
 	}
 	return 0;
+}
+
+int
+nsl_rec_each(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+    nsl_rec_fn *fn, void *arg, struct nsl_err *err)
+{
+	struct rec_each E = { fn, arg };
+
+	return nsl_batch_paths(paths, npaths, rec, rec_each_one, NULL, &E,
+	    err);
 }

@@ -698,33 +698,28 @@ each_vec_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	return 0;
 }
 
+/* After file `file`: its .npy had as many rows; the next file from row 0 */
+static int
+each_vec_end(void *arg, size_t file, const char *name, struct nsl_err *err)
+{
+	struct each_vec *E = arg;
+
+	if (nsl_dataset_vectors_end(E->V, file, E->row, name, err) < 0)
+		return -1;
+	E->file = file + 1;
+	E->row = 0;
+	return 0;
+}
+
 int
 nsl_dataset_each(const char *const *paths, size_t npaths,
     struct nsl_dataset_vectors *V, struct nsl_rec *rec, nsl_rec_fn *fn,
     void *arg, struct nsl_err *err)
 {
-	static const char *const stdin_path[] = { "-" };
-	struct nsl_lines L = { NULL, NULL };
 	struct each_vec E = { V, 0, 0, fn, arg };
-	int rc;
 
 	if (V == NULL)
 		return nsl_rec_each(paths, npaths, rec, fn, arg, err);
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (E.file = 0; E.file < npaths; E.file++) {
-		if ((L.r = nsl_reader_open(paths[E.file], err)) == NULL)
-			return -1;
-		E.row = 0;
-		rc = nsl_batch_into(&L, rec, 0, each_vec_one, &E, err);
-		if (rc == 0 && nsl_dataset_vectors_end(V, E.file, E.row,
-		    nsl_reader_name(L.r), err) < 0)
-			rc = -1;
-		nsl_reader_close(L.r);
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
+	return nsl_batch_paths(paths, npaths, rec, each_vec_one, each_vec_end,
+	    &E, err);
 }

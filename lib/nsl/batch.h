@@ -59,6 +59,21 @@ int nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
 int nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err);
 
+/* After the last record of paths[file] (shown as name): 0, or -1 with err. */
+typedef int nsl_batch_end_fn(void *arg, size_t file, const char *name,
+    struct nsl_err *err);
+
+/*
+ * nsl_batch_into over every file of paths[0..npaths) in order ("-" is
+ * standard input; none at all means standard input), end(arg, file,
+ * name, err) after each file's last record when end is not NULL.
+ * Returns 0, or -1 with err set (a file that cannot be opened: its
+ * reader's error).
+ */
+int nsl_batch_paths(const char *const *paths, size_t npaths,
+    struct nsl_rec *rec, nsl_batch_fn *fn, nsl_batch_end_fn *end,
+    void *arg, struct nsl_err *err);
+
 /*
  * Every record of paths[0..npaths) in order ("-" is standard input; none
  * at all means standard input), read into rec and given to fn(arg, rec,
