@@ -115,6 +115,22 @@ batch_parse(struct batch *B, int hash)
 }
 
 /*
+ * fn on one record; its error placed at the line unless fn places its
+ * own (NSL_BATCH_FN_PLACES) or it is an I/O error, which names its file.
+ */
+static int
+hand_over(const struct nsl_lines *L, unsigned flags, nsl_batch_fn *fn,
+    void *arg, struct nsl_rec *rec, unsigned long lineno, uint64_t hash,
+    struct nsl_err *err)
+{
+	if (fn(arg, rec, lineno, hash, err) == 0)
+		return 0;
+	if (!(flags & NSL_BATCH_FN_PLACES) && err->code != NSL_EX_IOERR)
+		lines_locate(L, lineno, err);
+	return -1;
+}
+
+/*
  * Lines taken one at a time, as the reader gives them, for up to n of
  * them: after a batch too small for the threads (short records), copying
  * lines into batches costs more than it saves.  Returns 1 to go on, 0 at
@@ -139,12 +155,8 @@ run_direct(struct nsl_lines *L, struct nsl_rec *into, struct batch *B,
 			return -1;
 		}
 		hash = flags & NSL_BATCH_HASH ? nsl_hash64(line, len) : 0;
-		if (fn(arg, rec, lineno, hash, err) != 0) {
-			if (!(flags & NSL_BATCH_FN_PLACES) &&
-			    err->code != NSL_EX_IOERR)
-				lines_locate(L, lineno, err);
+		if (hand_over(L, flags, fn, arg, rec, lineno, hash, err) != 0)
 			return -1;
-		}
 	}
 	if (got < 0)
 		*err = *ferr;
@@ -178,13 +190,9 @@ batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
 				*into = B->rec[j];
 				B->rec[j] = t;
 			}
-			if (fn(arg, into ? into : &B->rec[j], B->lineno[j],
-			    B->hash[j], err) != 0) {
-				if (!(flags & NSL_BATCH_FN_PLACES) &&
-				    err->code != NSL_EX_IOERR)
-					lines_locate(L, B->lineno[j], err);
+			if (hand_over(L, flags, fn, arg, into ? into :
+			    &B->rec[j], B->lineno[j], B->hash[j], err) != 0)
 				goto out;
-			}
 		}
 		if (got < 0) {	/* after the lines before it, as read */
 			*err = ferr;
