@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gsl/gsl_randist.h>
+#include <omp.h>
 
 #include "nsl/buf.h"
 #include "nsl/coreset.h"
@@ -826,6 +827,64 @@ nsl_prune_dedup_assigned_f32(const struct nsl_prune_params *p,
 	    stats, err);
 }
 
+/* One thread's room for dedup_cluster() on clusters of up to maxc rows. */
+struct dedup_ws {
+	double *kept, *ksq, *sims, *blk, *bsq;
+};
+
+static int
+dedup_ws_alloc(struct dedup_ws *w, size_t maxc, size_t d)
+{
+	w->kept = malloc(maxc * d * sizeof(*w->kept));
+	w->sims = malloc((size_t)DEDUP_BLOCK * maxc * sizeof(*w->sims));
+	w->blk = malloc((size_t)DEDUP_BLOCK * d * sizeof(*w->blk));
+	w->ksq = malloc(maxc * sizeof(*w->ksq));
+	w->bsq = malloc(DEDUP_BLOCK * sizeof(*w->bsq));
+	return w->kept && w->sims && w->blk && w->ksq && w->bsq ? 0 : -1;
+}
+
+static void
+dedup_ws_free(struct dedup_ws *w)
+{
+	free(w->kept);
+	free(w->sims);
+	free(w->blk);
+	free(w->ksq);
+	free(w->bsq);
+}
+
+/*
+ * Threads for the clusters' selections: each holds a workspace for the
+ * largest cluster, 8 maxc (d + 256) bytes, and together they hold no
+ * more than half the float32 rows' 4 n d, or 64 MiB (at least one
+ * thread).
+ */
+static int
+dedup_threads(size_t n, size_t d, size_t maxc, size_t nclusters)
+{
+	double ws = 8.0 * (double)maxc * (double)(d + DEDUP_BLOCK);
+	double room = 2.0 * (double)n * (double)d;
+	double fit = (room > 0x1p26 ? room : 0x1p26) / ws;
+	int nt = omp_get_max_threads();
+
+	if ((double)nt > fit)
+		nt = (int)fit;
+	if ((size_t)nt > nclusters)
+		nt = (int)nclusters;
+	return nt < 1 ? 1 : nt;
+}
+
+/* Larger clusters first, so the threads end together; then by start. */
+static int
+cmp_cluster_size_desc(const void *pa, const void *pb)
+{
+	const size_t *a = pa, *b = pb;
+
+	if (a[1] - a[0] != b[1] - b[0])
+		return a[1] - a[0] > b[1] - b[0] ? -1 : 1;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
 static int
 dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
     size_t d, const size_t *members, size_t n, const double *centroids,
@@ -833,10 +892,11 @@ dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
     struct nsl_err *err)
 {
 	struct order *o = NULL;
-	double *dist = NULL, *kept = NULL, *sims = NULL, *blk = NULL;
-	double *ksq = NULL, *bsq = NULL;
-	size_t *cand = NULL, *assign = NULL, j, c0, c1, nk = 0, maxc = 0;
-	int rc = -1;
+	struct dedup_ws *ws = NULL;
+	double *dist = NULL;
+	size_t *cand = NULL, *assign = NULL, *span = NULL;
+	size_t j, c, c0, c1, nc = 0, nk = 0, maxc = 0;
+	int nt = 0, t, blas_threads, rc = -1;
 
 	if (stats != NULL) {
 		stats->n = n;
@@ -848,7 +908,9 @@ dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
 	dist = malloc(n * sizeof(*dist));
 	o = malloc(n * sizeof(*o));
 	cand = malloc(n * sizeof(*cand));
-	if (assign == NULL || dist == NULL || o == NULL || cand == NULL) {
+	span = malloc(2 * n * sizeof(*span));
+	if (assign == NULL || dist == NULL || o == NULL || cand == NULL ||
+	    span == NULL) {
 		oom(err);
 		goto done;
 	}
@@ -867,27 +929,42 @@ dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
 	for (c0 = 0; c0 < n; c0 = c1) {
 		for (c1 = c0; c1 < n && o[c1].bin == o[c0].bin; c1++)
 			;
+		span[2 * nc] = c0;
+		span[2 * nc + 1] = c1;
+		nc++;
 		if (c1 - c0 > maxc)
 			maxc = c1 - c0;
 	}
-	kept = malloc(maxc * d * sizeof(*kept));
-	sims = malloc((size_t)DEDUP_BLOCK * maxc * sizeof(*sims));
-	blk = malloc((size_t)DEDUP_BLOCK * d * sizeof(*blk));
-	ksq = malloc(maxc * sizeof(*ksq));
-	bsq = malloc(DEDUP_BLOCK * sizeof(*bsq));
-	if (kept == NULL || sims == NULL || blk == NULL || ksq == NULL ||
-	    bsq == NULL) {
+	for (j = 0; j < n; j++)
+		cand[j] = o[j].pos;
+	/*
+	 * The clusters are independent (each keeps rows by its own kept
+	 * rows, and writes keep[] at its own members), so they are shared
+	 * out among threads: the same choices with any number of them.
+	 */
+	qsort(span, nc, 2 * sizeof(*span), cmp_cluster_size_desc);
+	nt = dedup_threads(n, d, maxc, nc);
+	if ((ws = calloc((size_t)nt, sizeof(*ws))) == NULL) {
 		oom(err);
 		goto done;
 	}
-	for (j = 0; j < n; j++)
-		cand[j] = o[j].pos;
-	for (c0 = 0; c0 < n; c0 = c1) {
-		for (c1 = c0; c1 < n && o[c1].bin == o[c0].bin; c1++)
-			;
-		nk += dedup_cluster(x, d, cand + c0, c1 - c0, 2 * p->eps,
-		    kept, ksq, sims, blk, bsq, members, keep);
+	for (t = 0; t < nt; t++)
+		if (dedup_ws_alloc(&ws[t], maxc, d) != 0) {
+			oom(err);
+			goto done;
+		}
+	/* the threads are OpenMP's: a threaded GEMM inside would oversubscribe */
+	blas_threads = nt > 1 ? nsl_vec_blas_serial() : 0;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(+:nk)
+	for (c = 0; c < nc; c++) {
+		struct dedup_ws *w = &ws[omp_get_thread_num()];
+
+		nk += dedup_cluster(x, d, cand + span[2 * c],
+		    span[2 * c + 1] - span[2 * c], 2 * p->eps, w->kept, w->ksq,
+		    w->sims, w->blk, w->bsq, members, keep);
 	}
+	if (nt > 1)
+		nsl_vec_blas_restore(blas_threads);
 	if (stats != NULL)
 		stats->kept = nk;
 	rc = 0;
@@ -896,11 +973,11 @@ done:
 	free(dist);
 	free(o);
 	free(cand);
-	free(kept);
-	free(sims);
-	free(blk);
-	free(ksq);
-	free(bsq);
+	free(span);
+	if (ws != NULL)
+		for (t = 0; t < nt; t++)
+			dedup_ws_free(&ws[t]);
+	free(ws);
 	return rc;
 }
 

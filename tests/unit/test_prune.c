@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include <gsl/gsl_randist.h>
 
 #include "nsl/json.h"
@@ -432,6 +434,125 @@ f32_rows(float *xf, double *x)
 	gsl_rng_free(rng);
 }
 
+/*
+ * Dedup's clusters are shared out among threads; what it keeps must not
+ * depend on how many.  The reference is dedup's rule written out
+ * directly: each unit row to its nearest centre (squared distance, ties
+ * to the lower centre), each cluster's rows farthest from its centre
+ * first (ties in input order), a row kept unless a row kept before it in
+ * its cluster lies within squared distance 2 eps.
+ */
+struct ref_row {
+	size_t i, c;
+	double dist;
+};
+
+static int
+cmp_ref_row(const void *pa, const void *pb)
+{
+	const struct ref_row *a = pa, *b = pb;
+
+	if (a->c != b->c)
+		return a->c < b->c ? -1 : 1;
+	if (a->dist != b->dist)
+		return a->dist > b->dist ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static double
+ref_sqdist(const double *a, const double *b, size_t d)
+{
+	double s = 0;
+	size_t t;
+
+	for (t = 0; t < d; t++)
+		s += (a[t] - b[t]) * (a[t] - b[t]);
+	return s;
+}
+
+static size_t
+ref_dedup(const double *x, size_t n, size_t d, const double *cent,
+    size_t k, double eps, unsigned char *keep)
+{
+	struct ref_row *r = malloc(n * sizeof(*r));
+	size_t i, j, c, nk = 0;
+
+	for (i = 0; i < n; i++) {
+		r[i].i = i;
+		r[i].c = 0;
+		r[i].dist = ref_sqdist(x + i * d, cent, d);
+		for (c = 1; c < k; c++) {
+			double e = ref_sqdist(x + i * d, cent + c * d, d);
+
+			if (e < r[i].dist) {
+				r[i].dist = e;
+				r[i].c = c;
+			}
+		}
+	}
+	qsort(r, n, sizeof(*r), cmp_ref_row);
+	memset(keep, 0, n);
+	for (i = 0; i < n; i++) {
+		int drop = 0;
+
+		for (j = i; j-- > 0 && r[j].c == r[i].c && !drop;)
+			drop = keep[r[j].i] &&
+			    ref_sqdist(x + r[i].i * d, x + r[j].i * d, d) <
+			    2 * eps;
+		if (!drop) {
+			keep[r[i].i] = 1;
+			nk++;
+		}
+	}
+	free(r);
+	return nk;
+}
+
+static void
+test_dedup_threads(void)
+{
+	static const int threads[] = { 1, 2, 3, 8 };
+	struct nsl_prune_params p;
+	struct nsl_prune_stats st;
+	struct nsl_err err;
+	float *xf = malloc(F32_N * F32_D * sizeof(*xf));
+	double *x = malloc(F32_N * F32_D * sizeof(*x));
+	double cent[12 * F32_D];
+	unsigned char want[F32_N], got[F32_N];
+	size_t members[F32_N], i, nwant;
+	int t, before = omp_get_max_threads();
+
+	f32_rows(xf, x);
+	nsl_vec_normalize_rows(x, F32_N, F32_D);
+	for (i = 0; i < F32_N; i++)
+		members[i] = i;
+	/* 12 centres: rows of 12 of the 30 bundles, so clusters of
+	 * unequal sizes (bundles go to the nearest of them) */
+	for (i = 0; i < 12; i++)
+		memcpy(cent + i * F32_D, x + (31 + 2 * i) * F32_D,
+		    F32_D * sizeof(*x));
+	nsl_prune_params_init(&p);
+	p.strategy = NSL_PRUNE_DEDUP;
+	p.k = 12;
+	p.eps = 0.0003;
+	nwant = ref_dedup(x, F32_N, F32_D, cent, 12, p.eps, want);
+	for (t = 0; t < (int)(sizeof(threads) / sizeof(*threads)); t++) {
+		int ok;
+
+		omp_set_num_threads(threads[t]);
+		memset(got, 0, sizeof(got));
+		ok = nsl_prune_dedup_assigned(&p, x, F32_D, members, F32_N,
+		    cent, 12, got, &st, &err) == 0;
+		UNIT_CHECK(ok && st.kept == nwant &&
+		    memcmp(got, want, F32_N) == 0 && nwant > 100 &&
+		    nwant < 800, "dedup with %d threads keeps the reference's "
+		    "%zu of %d rows", threads[t], nwant, F32_N);
+	}
+	omp_set_num_threads(before);
+	free(xf);
+	free(x);
+}
+
 static void
 test_dedup_f32(void)
 {
@@ -576,6 +697,7 @@ main(void)
 	test_params();
 	test_set_report();
 	test_dedup_f32();
+	test_dedup_threads();
 	test_catalogue();
 	return unit_done();
 }
