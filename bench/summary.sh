@@ -4,9 +4,12 @@
 # default 3; wall seconds, and CPU seconds of the command alone), the
 # ratio peer / nsl, and whether the answers agree (checked, not assumed).
 # Inputs: N records (default 5000) of D-number embeddings (default 768),
-# bench/gen-embeddings.sh's, with a score added for pruning.
+# bench/gen-embeddings.sh's, with a score added for pruning; then the
+# models (k-means against faiss, exact knn against faiss, exact OT
+# against POT) on their own data, sizes below.
 #
 #	sh bench/summary.sh          N=20000 R=5 sh bench/summary.sh
+#	KM_N=50000 KM_D=2048 sh bench/summary.sh
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-5000}
@@ -120,5 +123,63 @@ out = sys.stdout.buffer
 for i, line in enumerate(spill):
     if i in keep:
         out.write(line)'"
+
+# The models: each peer as a whole Python process (start-up and imports
+# counted, as nsl's reading of its JSONL is).  KM_N x KM_D points for
+# k-means (k = 100, 20 iterations, seed 1; bench/kmeans-tool.sh's data),
+# KNN_N x 128 for knn (k = 10, bench/knn_peers.py), OT_N x 64 for exact
+# OT (POT's emd2): by default the sizes the performance goals name;
+# KM_N=50000 KM_D=2048 the widest.
+KM_N=${KM_N:-100000}
+KM_D=${KM_D:-128}
+KNN_N=${KNN_N:-50000}
+OT_N=${OT_N:-4000}
+py=/usr/bin/python3
+
+km=bench/out/kmeans-tool-$KM_N-$KM_D
+N=$KM_N D=$KM_D SEEDS=1 BIN=$bin sh bench/kmeans-tool.sh > /dev/null
+objectives="awk '{ if (match(\$0, /\"score\":[-+0-9.eE]+/)) { s[FILENAME] += substr(\$0, RSTART + 8, RLENGTH - 8); n[FILENAME]++ } }
+    END { a = s[ARGV[1]] / n[ARGV[1]]; b = s[ARGV[2]] / n[ARGV[2]]
+      printf \"objective nsl %.4f, peer %.4f (%s)\\n\", a, b, a <= b ? \"nsl lower or equal\" : \"PEER LOWER\" }' \
+    $out/summary-nsl.out $out/summary-peer.out"
+row "k-means $KM_N x $KM_D (JSONL)" "faiss .npy" "$objectives" \
+    "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 $km/x.jsonl" \
+    "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout $((KM_N / 100 + 1))"
+row "k-means $KM_N x $KM_D (.npy)" "faiss .npy" "$objectives" \
+    "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 --vectors $km/x.npy $km/ids.jsonl" \
+    "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout $((KM_N / 100 + 1))"
+
+kx=$out/knn-x-$KNN_N-128.f64 kj=$out/knn-x-$KNN_N-128.jsonl
+[ -f "$kx" ] && [ -f "$kj" ] || $py bench/knn_peers.py gen "$KNN_N" 128 "$kx" "$kj"
+row "exact knn $KNN_N x 128, k 10" "faiss FlatL2" \
+    "$py bench/knn_peers.py faiss $KNN_N 128 10 $kx $out/summary-nsl.out | tail -n 1 | sed 's/^ *//'" \
+    "$bin/nsl-score -q --metric knn --neighbours 10 $kj" \
+    "$py bench/knn_peers.py faiss $KNN_N 128 10 $kx"
+
+oa=$out/summary-ot-a-$OT_N.jsonl ob=$out/summary-ot-b-$OT_N.jsonl
+[ -f "$oa" ] && [ -f "$ob" ] || $py - "$OT_N" "$oa" "$ob" <<'PY'
+import sys, numpy as np
+n = int(sys.argv[1])
+for seed, shift, path in ((1, 0.0, sys.argv[2]), (2, 0.5, sys.argv[3])):
+    x = np.random.default_rng(seed).random((n, 64)) + shift
+    with open(path, "w") as f:
+        for r in x:
+            f.write('{"embedding":[' + ",".join(repr(float(v)) for v in r) + "]}\n")
+PY
+row "exact OT $OT_N x 64" "POT emd2" \
+    "$py -c '
+import json, sys
+a = json.loads(open(sys.argv[1]).readline())[\"value\"]
+b = float(open(sys.argv[2]).read())
+r = abs(a - b) / abs(b)
+print(\"values differ by %.1e relative (%s)\" % (r, \"agree\" if r < 1e-12 else \"DIFFER\"))' $out/summary-nsl.out $out/summary-peer.out" \
+    "$bin/nsl-ot-distance --method exact $oa $ob" \
+    "$py -c '
+import json, sys, numpy as np, ot
+X = np.array([json.loads(l)[\"embedding\"] for l in open(sys.argv[1])])
+Y = np.array([json.loads(l)[\"embedding\"] for l in open(sys.argv[2])])
+a = np.ones(len(X)) / len(X); b = np.ones(len(Y)) / len(Y)
+print(\"%.17g\" % ot.emd2(a, b, ot.dist(X, Y), numItermax=10**9))' $oa $ob"
+echo "(the linear probe against sklearn: sh bench/probe.sh, minutes on Fashion-MNIST)"
 rm -f "$out/summary-time.$$"
 echo "load: $(uptime | sed 's/.*load average: //')"
