@@ -908,7 +908,7 @@ dedup_assigned(const struct nsl_prune_params *p, const struct dedup_rows *x,
 	dist = malloc(n * sizeof(*dist));
 	o = malloc(n * sizeof(*o));
 	cand = malloc(n * sizeof(*cand));
-	span = malloc(2 * n * sizeof(*span));
+	span = malloc(2 * (k > 0 ? k : 1) * sizeof(*span));	/* k clusters */
 	if (assign == NULL || dist == NULL || o == NULL || cand == NULL ||
 	    span == NULL) {
 		oom(err);
