@@ -173,8 +173,11 @@ endif
 
 all: $(BINS) $(B)/lib/libnsl.a
 
-# A stamp of the flags: changing CC or CFLAGS rebuilds everything.
-FLAGS_NOW = $(CC) $(CFLAGS) $(NSL_CFLAGS) $(LDFLAGS) $(LDLIBS)
+# A stamp of the flags: changing CC or CFLAGS rebuilds everything.  Taken
+# once (:=), so a target's own BLAS_LIBS (below) does not enter it: with
+# "=", whichever target made the stamp first set it, and `make` after
+# `make units` rebuilt everything.
+FLAGS_NOW := $(CC) $(CFLAGS) $(NSL_CFLAGS) $(LDFLAGS) $(LDLIBS)
 $(B)/.flags: FORCE
 	@mkdir -p $(B)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
