@@ -177,10 +177,13 @@ report(const char *what, double ours, double libc, const char *libcname)
  * JSON lines' embeddings: nsl_num_parse_array() over dim numbers, the
  * lines taken in turn from nlines different ones.  One line parsed over
  * and over lets the branch predictor learn its digit counts, which it
- * cannot do on real data: 64 lines are the honest figure.
+ * cannot do on real data: 64 lines are the honest figure.  sd 0 writes
+ * %.8g of N(0, 0.05) numbers (bench/gen-embeddings.sh's text); sd > 0
+ * the shortest text of float32 N(0, sd) numbers read as doubles, as
+ * Python's json writes a float32 array's .tolist() (16-17 digits).
  */
 static void
-bench_array(size_t dim, size_t nlines)
+bench_array(size_t dim, size_t nlines, double sd)
 {
 	char *lines;
 	double *vals = NULL, t0, t1, best = 0;
@@ -196,9 +199,16 @@ bench_array(size_t dim, size_t nlines)
 		char *line = lines + k * width;
 
 		line[len[k]++] = '[';
-		for (i = 0; i < dim; i++)
-			len[k] += (size_t)sprintf(line + len[k], "%s%.8g",
-			    i ? "," : "", gauss(0.05));
+		for (i = 0; i < dim; i++) {
+			if (i > 0)
+				line[len[k]++] = ',';
+			if (sd > 0)
+				len[k] += nsl_num_format(line + len[k],
+				    (double)(float)gauss(sd));
+			else
+				len[k] += (size_t)sprintf(line + len[k],
+				    "%.8g", gauss(0.05));
+		}
 		line[len[k]++] = ']';
 		total += len[k];
 	}
@@ -218,8 +228,13 @@ bench_array(size_t dim, size_t nlines)
 		if ((double)passes / (t1 - t0) > best)
 			best = (double)passes / (t1 - t0);
 	}
-	printf("parse_array %zu x %%.8g, %2zu line%s  %6.1f M/s   (%.0f lines/s, "
-	    "%.0f MB/s)\n", dim, nlines, nlines > 1 ? "s" : " ",
+	if (sd > 0)
+		printf("parse_array %zu x f32 repr sd %g, %2zu lines", dim, sd,
+		    nlines);
+	else
+		printf("parse_array %zu x %%.8g, %2zu line%s", dim, nlines,
+		    nlines > 1 ? "s" : " ");
+	printf("  %6.1f M/s   (%.0f lines/s, %.0f MB/s)\n",
 	    best * (double)(dim * nlines) / 1e6, best * (double)nlines,
 	    best * (double)total / 1e6);
 	free(vals);
@@ -250,8 +265,10 @@ main(int argc, char **argv)
 		free(t.buf);
 		free(t.off);
 	}
-	bench_array(768, 1);
-	bench_array(768, 64);
+	bench_array(768, 1, 0);
+	bench_array(768, 64, 0);
+	bench_array(768, 64, 0.05);
+	bench_array(768, 64, 3);
 
 	v = malloc(n * sizeof(*v));
 	w = malloc(n * sizeof(*w));

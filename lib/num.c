@@ -436,7 +436,7 @@ num_clinger(uint64_t w, int64_t q, double *out)
  * halfway cases thus only ever come with an exact T (10^0 .. 10^55).
  * Subnormal results round at another bit; they are left to strtod().
  */
-static int
+static inline __attribute__((always_inline)) int
 num_eisel_lemire(uint64_t w, int64_t q, double *out)
 {
 	const struct num_pow10 *t;
@@ -664,8 +664,119 @@ static const unsigned char num_tail_mask[32] = {
 };
 static const double num_sign[2] = { 1.0, -1.0 };
 
+/*
+ * The value of the digits of a 16-byte window d (each byte minus '0',
+ * non-digits zeroed), as two 8-digit halves in 32-bit lanes 0 (the
+ * earlier digits) and 1 of the result, lanes 2 and 3 those of e.
+ */
+static inline __attribute__((always_inline)) __m128i
+num_fold16x2(__m128i d, __m128i e)
+{
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i by10 = _mm_set1_epi32(1 << 16 | 10);
+	__m128i a, b;
+
+	a = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(d, zero), by10),
+	    _mm_madd_epi16(_mm_unpackhi_epi8(d, zero), by10));
+	b = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(e, zero), by10),
+	    _mm_madd_epi16(_mm_unpackhi_epi8(e, zero), by10));
+	a = _mm_madd_epi16(a, _mm_set1_epi32(1 << 16 | 100));
+	b = _mm_madd_epi16(b, _mm_set1_epi32(1 << 16 | 100));
+	return _mm_madd_epi16(_mm_packs_epi32(a, b),
+	    _mm_set1_epi32(1 << 16 | 10000));
+}
+
+/*
+ * The array path for the longer numbers writers print: [-]I.F with up
+ * to 8 integer digits (no leading zero but a lone one), at most 19
+ * significant digits in all, no exponent, the number and the byte after
+ * it within the 32 bytes at s -- Python's json writes a float32 value so
+ * (3.8421523571014404, 0.04123456723690033).  One 32-byte digit mask
+ * finds the point and the end; the fraction is read right-aligned from
+ * two 16-byte loads ending at the number's end, the integer digits from
+ * an 8-byte load ending at the point, with no branch on either count.
+ * w = I * 10^nf + F < 10^19 then goes to Clinger's division when it is
+ * exact, else to Eisel-Lemire; a product it cannot round (and every
+ * text it does not take) is left to num_scan().  Needs 16 readable
+ * bytes before s (the caller checks) and 32 from s.  When !convert only
+ * the grammar is checked.
+ */
 static inline __attribute__((always_inline)) size_t
-num_parse_sse2(const char *s, double *out)
+num_parse_sse2_long(const char *s, __m128i d0, unsigned m16, double *out,
+    int convert)
+{
+	const __m128i ascii0 = _mm_set1_epi8('0');
+	const __m128i nine = _mm_set1_epi8(9);
+	const uint64_t zeros = UINT64_C(0x3030303030303030);
+	__m128i d1, v;
+	uint64_t m, x, keep, lo, hi, w, ip;
+	unsigned pos, ni, f0, nf, e, nf0, nf1;
+	double r;
+
+	d1 = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + 16)), ascii0);
+	/* bit i: byte i is a digit (d <= 9 unsigned); bits 32 up: not */
+	m = m16 | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_min_epu8(d1, nine), d1)) << 16;
+	pos = s[0] == '-';
+	ni = (unsigned)__builtin_ctzll(~m >> pos);
+	if (ni == 0 || ni > 8 || s[pos + ni] != '.' ||
+	    (ni > 1 && s[pos] == '0'))
+		return 0;
+	f0 = pos + ni + 1;
+	nf = (unsigned)__builtin_ctzll(~m >> f0);
+	e = f0 + nf;
+	if (nf == 0 || e >= 32 || (s[e] | 0x20) == 'e')
+		return 0;
+	if (ni + nf > 19) {
+		/* only a 0. with zeros after the point may be longer */
+		if (ni > 1 || s[pos] != '0')
+			return 0;
+		m = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d0,
+		    _mm_setzero_si128())) |
+		    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d1,
+		    _mm_setzero_si128())) << 16 | UINT64_C(1) << e;
+		if (nf - (unsigned)__builtin_ctzll(~m >> f0) > 19)
+			return 0;
+	}
+	if (!convert)
+		return e;
+
+	/* the fraction's last 16 digits and the ones before, right-aligned */
+	nf0 = nf < 16 ? nf : 16;
+	nf1 = nf > 16 ? nf - 16 : 0;
+	d0 = _mm_and_si128(_mm_sub_epi8(_mm_loadu_si128((const __m128i *)
+	    (s + e - 16)), ascii0), _mm_loadu_si128((const __m128i *)
+	    (num_tail_mask + nf0)));
+	/* (the 16 bytes before s + e - 16 are readable when nf > 16) */
+	d1 = _mm_and_si128(_mm_sub_epi8(_mm_loadu_si128((const __m128i *)
+	    (s + e - (nf1 > 0 ? 32 : 16))), ascii0),
+	    _mm_loadu_si128((const __m128i *)(num_tail_mask + nf1)));
+	v = num_fold16x2(d0, d1);
+	/* lanes (h0, l0, h1, l1) to the 64-bit h * 10^8 + l of each */
+	v = _mm_add_epi64(_mm_mul_epu32(v, _mm_set1_epi32(100000000)),
+	    _mm_srli_epi64(v, 32));
+	lo = (uint64_t)_mm_cvtsi128_si64(v);
+	hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+
+	/* the ni integer digits at the top of 8 bytes, '0's below them */
+	memcpy(&x, s + pos + ni - 8, 8);
+	keep = ~UINT64_C(0) << (8 * (8 - ni));
+	ip = num_value8((x & keep) | (zeros & ~keep));
+
+	/* ip > 0 has ni + nf <= 19; a 0. may have more fraction digits */
+	w = ip * num_pow10_u64[nf <= 19 ? nf : 0] +
+	    hi * UINT64_C(10000000000000000) + lo;
+	if (w == 0)
+		r = 0.0;
+	else if (w <= UINT64_C(1) << 53 && nf <= 22)
+		r = (double)(int64_t)w / num_exact_pow10[nf];
+	else if (!num_eisel_lemire(w, -(int64_t)nf, &r))
+		return 0;
+	*out = r * num_sign[pos];
+	return e;
+}
+static inline __attribute__((always_inline)) size_t
+num_parse_sse2(const char *s, double *out, int convert, int room32)
 {
 	const __m128i zero = _mm_setzero_si128();
 	const __m128i ascii0 = _mm_set1_epi8('0');
@@ -680,11 +791,11 @@ num_parse_sse2(const char *s, double *out)
 	    _mm_set1_epi8(9)), d));
 	pos = s[0] == '-';
 	if (((m >> pos) & 3) != 1 || s[pos + 1] != '.')
-		return 0;
+		goto other;
 	e2 = pos + 2 + (unsigned)__builtin_ctz((~m | 1u << 16) >> (pos + 2));
 	nf = e2 - pos - 2;
 	if (nf == 0 || nf > 14 || e2 >= 16 || (s[e2] | 0x20) == 'e')
-		return 0;
+		goto other;
 	/* the fraction digits, right-aligned, the rest zeroed */
 	d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + e2 - 16)),
 	    ascii0);
@@ -704,7 +815,10 @@ num_parse_sse2(const char *s, double *out)
 	w += (uint64_t)(s[pos] - '0') * num_pow10_u64[nf];
 	*out = (double)(int64_t)w / num_exact_pow10[nf] * num_sign[pos];
 	return e2;
+other:
+	return room32 ? num_parse_sse2_long(s, d, m, out, convert) : 0;
 }
+
 #endif
 
 /*
@@ -736,7 +850,7 @@ num_array(const char *s, const char *end, double **vals, size_t *n,
 		out = convert ? &(*vals)[count] : &unused;
 #ifdef NUM_SSE2
 		if (p - s >= 16 && end - p >= 16 &&
-		    (len = num_parse_sse2(p, out)) > 0) {
+		    (len = num_parse_sse2(p, out, convert, end - p >= 32)) > 0) {
 			count++;
 			p += len;
 			/* the byte after the number is within the 16 */

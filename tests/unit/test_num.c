@@ -709,6 +709,69 @@ test_parse_array_long(void)
 }
 
 /*
+ * The 32-byte path reads up to 16 bytes before a number and 32 from its
+ * start.  Each number below (both sides of its limits: 8 integer digits,
+ * 19 significant, 16 fraction digits a load) goes at every distance from
+ * the array's two ends, in an array malloc'ed to its exact size, so
+ * that a read past either end is one AddressSanitizer reports (make
+ * check-asan); every element must equal strtod() bit for bit.
+ */
+static void
+test_parse_array_long_ends(void)
+{
+	static const char *nums[] = {
+		"12.5", "-12.5", "12.345678901234567", "-1.2345678901234567",
+		"0.0012345678901234567", "-0.00012345678901234567",
+		"12345678.5", "123456789.5", "1.2345678901234567891",
+		"0.1234567890123456789", "98.7654321098765432",
+		"1.5", "0.30000000000000004",
+	};
+	char text[512], *big, *q;
+	double *v = NULL;
+	size_t i, n, cap = 0, err, got, len, k, bad = 0;
+	int before, after, j;
+
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		for (before = 0; before < 12; before++)
+			for (after = 0; after < 12; after++) {
+				len = 0;
+				text[len++] = '[';
+				for (j = 0; j < before; j++)
+					len += (size_t)sprintf(text + len,
+					    "0.5,");
+				len += (size_t)sprintf(text + len, "%s",
+				    nums[i]);
+				for (j = 0; j < after; j++)
+					len += (size_t)sprintf(text + len,
+					    ",0.25");
+				text[len++] = ']';
+				text[len] = '\0';
+				if ((big = malloc(len)) == NULL)
+					abort();
+				memcpy(big, text, len);
+				n = 0;
+				got = nsl_num_parse_array(big, big + len, &v,
+				    &n, &cap, &err);
+				bad += got != len ||
+				    n != (size_t)(before + after + 1);
+				bad += nsl_num_check_array(big, big + len,
+				    &err) != len;
+				for (k = 0, q = text + 1; !bad && k < n; k++) {
+					if (double_bits(strtod(q, &q)) !=
+					    double_bits(v[k]) && bad++ < MAXDIAG)
+						printf("# %s at %d: %a\n",
+						    nums[i], before, v[k]);
+					q++;
+				}
+				free(big);
+			}
+	free(v);
+	UNIT_CHECK(bad == 0, "parse_array: %zu long numbers at 0 to 11 "
+	    "elements from either end of an exact-size array equal strtod",
+	    i);
+}
+
+/*
  * The 16-byte path hands anything but a plain [-]D.DDD back to the
  * scalar reader, whose verdict stands: errors far from the array's ends
  * are placed as near them (offsets counted by hand).
@@ -1324,6 +1387,7 @@ main(void)
 	test_parse_array_short();
 	test_parse_array_short_errors();
 	test_parse_array_long();
+	test_parse_array_long_ends();
 	test_parse_array_double_rounding();
 	test_format_exact();
 	test_format_float_exact();
