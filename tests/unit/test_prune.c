@@ -274,6 +274,93 @@ test_select(void)
 	UNIT_CHECK(n1 == 3, "stratified keeps exactly the budget");
 }
 
+/*
+ * hard and easy keep the m rows that come first by score (descending or
+ * ascending), earlier rows first on ties.  Against that rule written
+ * out -- row i is kept when fewer than m rows come before it, counted
+ * over all pairs -- on random groups of up to 3000 rows with few
+ * distinct scores (many ties), every budget's edge cases, and the
+ * orders a pivot rule does worst on (sorted, reversed, organ pipe, all
+ * equal).
+ */
+static void
+test_select_by_rank(void)
+{
+	enum { NMAX = 3000 };
+	static double score[NMAX];
+	static size_t members[NMAX];
+	static unsigned char keep[NMAX];
+	static size_t rank[NMAX];
+	size_t ms[8];
+	struct nsl_prune_params p;
+	struct nsl_err err;
+	uint64_t st = 12345;
+	size_t n, m, i, j, t, before, trial, bad = 0, runs = 0;
+	int desc, shape;
+
+	for (trial = 0; trial < 240; trial++) {
+		shape = (int)(trial % 6);
+		n = trial < 12 ? trial * 3 : 1 + nsl_rng_splitmix64(&st) %
+		    NMAX;
+		for (i = 0; i < n; i++) {
+			members[i] = i;
+			switch (shape) {
+			case 0: score[i] = (double)(nsl_rng_splitmix64(&st) % 7);
+				break;
+			case 1: score[i] = (double)nsl_rng_splitmix64(&st) /
+				    18446744073709551616.0;
+				break;
+			case 2: score[i] = (double)i; break;
+			case 3: score[i] = -(double)i; break;
+			case 4: score[i] = (double)(i < n / 2 ? i : n - i); break;
+			default: score[i] = 1.5; break;
+			}
+		}
+		for (desc = 0; desc < 2; desc++) {
+			/* the rule: the rows that come before row i */
+			for (i = 0; i < n; i++) {
+				for (before = 0, t = 0; t < n; t++)
+					before += score[t] != score[i] ? (desc ?
+					    score[t] > score[i] :
+					    score[t] < score[i]) : t < i;
+				rank[i] = before;
+			}
+			ms[0] = 0;
+			ms[1] = n > 0;
+			ms[2] = n / 3;
+			ms[3] = n / 2;
+			ms[4] = n / 2 + (n > 1);
+			ms[5] = n > 0 ? n - 1 : 0;
+			ms[6] = n;
+			ms[7] = nsl_rng_splitmix64(&st) % (n + 1);
+
+			for (j = 0; j < sizeof(ms) / sizeof(ms[0]); j++) {
+				m = ms[j];
+				nsl_prune_params_init(&p);
+				p.strategy = desc ? NSL_PRUNE_HARD :
+				    NSL_PRUNE_EASY;
+				memset(keep, 0, n);
+				if (nsl_prune_select(&p, score, members, n, m,
+				    0, keep, NULL, &err) != 0) {
+					if (bad++ < 5)
+						printf("# n %zu m %zu: %s\n",
+						    n, m, err.msg);
+					continue;
+				}
+				runs++;
+				for (i = 0; i < n; i++)
+					if ((rank[i] < m) != (keep[i] != 0) &&
+					    bad++ < 5)
+						printf("# n %zu m %zu shape %d "
+						    "desc %d row %zu\n", n, m,
+						    shape, desc, i);
+			}
+		}
+	}
+	UNIT_CHECK(bad == 0, "hard and easy keep the m first by score, "
+	    "earlier rows on ties, in %zu selections (the rank rule)", runs);
+}
+
 static void
 test_groups(void)
 {
@@ -693,6 +780,7 @@ main(void)
 	test_budgets();
 	test_empty();
 	test_select();
+	test_select_by_rank();
 	test_groups();
 	test_params();
 	test_set_report();
