@@ -115,6 +115,7 @@ UNIT_TESTS =
 UNIT_TESTS += cli
 UNIT_TESTS += buf
 UNIT_TESTS += hash
+UNIT_TESTS += sort
 UNIT_TESTS += base64
 UNIT_TESTS += io
 UNIT_TESTS += spool_pipe

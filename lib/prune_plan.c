@@ -23,6 +23,7 @@
 #include "nsl/prune_plan.h"
 #include "nsl/score.h"
 #include "nsl/score_model.h"
+#include "nsl/sort.h"
 #include "nsl/spool.h"
 #include "nsl/vec.h"
 
@@ -81,40 +82,24 @@ struct key {
 	size_t g;
 };
 
-/* Group, then score descending, then hash: the hard order. */
-static int
-cmp_hard(const void *pa, const void *pb)
-{
-	const struct key *a = pa, *b = pb;
+/*
+ * The plan's orders: group, then score descending (KEY_HARD) or
+ * ascending (KEY_EASY) or not at all (KEY_HASH), then hash.  Scores are
+ * never NaN here (record_key).
+ */
+enum { KEY_HARD, KEY_EASY, KEY_HASH };
 
+static inline int
+key_before(const struct key *a, const struct key *b, int how)
+{
 	if (a->g != b->g)
-		return a->g < b->g ? -1 : 1;
-	if (a->s != b->s)
-		return a->s > b->s ? -1 : 1;
-	return (a->h > b->h) - (a->h < b->h);
+		return a->g < b->g;
+	if (how != KEY_HASH && a->s != b->s)
+		return how == KEY_HARD ? a->s > b->s : a->s < b->s;
+	return a->h < b->h;
 }
 
-static int
-cmp_easy(const void *pa, const void *pb)
-{
-	const struct key *a = pa, *b = pb;
-
-	if (a->g != b->g)
-		return a->g < b->g ? -1 : 1;
-	if (a->s != b->s)
-		return a->s < b->s ? -1 : 1;
-	return (a->h > b->h) - (a->h < b->h);
-}
-
-static int
-cmp_hash(const void *pa, const void *pb)
-{
-	const struct key *a = pa, *b = pb;
-
-	if (a->g != b->g)
-		return a->g < b->g ? -1 : 1;
-	return (a->h > b->h) - (a->h < b->h);
-}
+NSL_SORT_DEFINE(key_sort, struct key, key_before)
 
 static int
 cmp_u64(const void *pa, const void *pb)
@@ -258,8 +243,8 @@ plan_groups(struct nsl_prune_plan *P, struct key *k, size_t n,
 		gsize[k[i].g]++;
 	if (nsl_prune_budgets(p, gsize, P->ngroups, budget, err) < 0)
 		goto out;
-	qsort(k, n, sizeof(*k), p->strategy == NSL_PRUNE_EASY ? cmp_easy :
-	    p->strategy == NSL_PRUNE_RANDOM ? cmp_hash : cmp_hard);
+	key_sort(k, n, p->strategy == NSL_PRUNE_EASY ? KEY_EASY :
+	    p->strategy == NSL_PRUNE_RANDOM ? KEY_HASH : KEY_HARD);
 	for (g = 0; g < P->ngroups; at += gsize[g], g++) {
 		struct nsl_prune_plan_group *G = &P->g[g];
 		struct key *o = k + at;
