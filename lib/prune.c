@@ -22,6 +22,7 @@
 #include "nsl/num.h"
 #include "nsl/prune.h"
 #include "nsl/rng.h"
+#include "nsl/sort.h"
 #include "nsl/spool.h"
 #include "nsl/vec.h"
 
@@ -395,74 +396,49 @@ order_before(const struct order *a, const struct order *b, int desc)
 	return a->pos < b->pos;
 }
 
-static inline void
-order_swap(struct order *a, struct order *b)
-{
-	struct order t = *a;
-
-	*a = *b;
-	*b = t;
-}
+NSL_SORT_DEFINE(order_sort, struct order, order_before)
 
 /*
  * Move the m rows that come first under cmp_hard (desc) or cmp_easy into
- * o[0..m), in no particular order: quickselect, median-of-three pivots.
- * Positions are distinct, so the order is total and the m first are the
- * m a full sort would put first -- at O(n) expected time instead of a
- * sort's n log n comparisons through a function pointer.  A range that
- * is not halving (inputs built against the pivot rule) is sorted, so no
- * input costs more than a sort.  Keys must not be NaN.
+ * o[0..m), in no particular order: quickselect on order_sort's
+ * partition.  Positions are distinct, so the order is total and the m
+ * first are the m a full sort would put first -- at O(n) expected time
+ * instead of a sort's n log n comparisons through a function pointer.
+ * A range that is not halving (inputs built against the pivot rule) is
+ * sorted, so no input costs more than a sort.  Keys must not be NaN.
  */
 static void
 order_select(struct order *o, size_t n, size_t m, int desc)
 {
-	size_t lo = 0, hi = n, i, j, mid, budget = 16;
-	struct order pv;
+	size_t lo = 0, hi = n, p, budget = 16;
 
-	for (i = n; i > 1; i /= 2)
+	for (p = n; p > 1; p /= 2)
 		budget += 2;	/* 2 log2(n) + 16 partitions */
 	while (m > lo && m < hi && hi - lo > 16) {
 		if (budget-- == 0) {
-			qsort(o + lo, hi - lo, sizeof(*o), desc ? cmp_hard :
-			    cmp_easy);
+			order_sort(o + lo, hi - lo, desc);
 			return;
 		}
-		/* o[lo] <= o[mid] <= o[hi - 1], then the pivot to hi - 1 */
-		mid = lo + (hi - lo) / 2;
-		if (order_before(&o[mid], &o[lo], desc))
-			order_swap(&o[mid], &o[lo]);
-		if (order_before(&o[hi - 1], &o[lo], desc))
-			order_swap(&o[hi - 1], &o[lo]);
-		if (order_before(&o[hi - 1], &o[mid], desc))
-			order_swap(&o[hi - 1], &o[mid]);
-		order_swap(&o[mid], &o[hi - 1]);
-		pv = o[hi - 1];
-		/* o[lo] is before the pivot: a sentinel for the scan down */
-		for (i = lo, j = hi - 1;;) {
-			while (order_before(&o[++i], &pv, desc))
-				continue;
-			while (order_before(&pv, &o[--j], desc))
-				continue;
-			if (i >= j)
-				break;
-			order_swap(&o[i], &o[j]);
-		}
-		order_swap(&o[i], &o[hi - 1]);
-		/* o[lo..i) before the pivot, now at i, o(i..hi) after it */
-		if (m <= i)
-			hi = i;
+		/* o[lo..p) before o[p], o(p..hi) after it */
+		p = lo + order_sort_partition(o + lo, hi - lo, desc);
+		if (m <= p)
+			hi = p;
 		else
-			lo = i + 1;
+			lo = p + 1;
 	}
-	if (m <= lo || m >= hi)
-		return;		/* the pivot was the m-th */
-	/* a short range around the m-th: insertion sort */
-	for (i = lo + 1; i < hi; i++) {
-		pv = o[i];
-		for (j = i; j > lo && order_before(&pv, &o[j - 1], desc); j--)
-			o[j] = o[j - 1];
-		o[j] = pv;
-	}
+	if (m > lo && m < hi)	/* a short range around the m-th */
+		order_sort_insertion(o + lo, hi - lo, desc);
+}
+
+/* Whether some key is NaN: no total order, so qsort() as before. */
+static int
+order_has_nan(const struct nsl_prune_group *g)
+{
+	size_t j;
+
+	for (j = 0; j < g->n && !isnan(g->o[j].key); j++)
+		continue;
+	return j < g->n;
 }
 
 static int
@@ -470,9 +446,7 @@ by_order(const struct nsl_prune_group *g, int desc)
 {
 	size_t j;
 
-	for (j = 0; j < g->n && !isnan(g->o[j].key); j++)
-		continue;
-	if (j < g->n)		/* no total order: as qsort() leaves it */
+	if (order_has_nan(g))
 		qsort(g->o, g->n, sizeof(*g->o), desc ? cmp_hard : cmp_easy);
 	else
 		order_select(g->o, g->n, g->m, desc);
@@ -513,7 +487,10 @@ random_subset(const struct nsl_prune_group *g, struct nsl_err *err)
 static int
 ccs(const struct nsl_prune_group *g, struct nsl_err *err)
 {
-	qsort(g->o, g->n, sizeof(*g->o), cmp_hard);
+	if (order_has_nan(g))
+		qsort(g->o, g->n, sizeof(*g->o), cmp_hard);
+	else
+		order_sort(g->o, g->n, 1);
 	return stratified(g->p, g->o, g->n, g->m, g->rng, g->members,
 	    g->keep, g->stats, err);
 }
