@@ -8,7 +8,8 @@
 # peak MB (GNU time), R rounds (default 3) in turn, medians printed.
 # Every output is compared with the file run's, and the peer's with it.
 # BEFORE=DIR (another build's bin) adds its hard and --save-plan runs to
-# each round, and compares their outputs too.
+# each round, and compares their outputs too.  GEN_ONLY=1 writes the data
+# and the peer's script, and stops (bench/summary.sh).
 #
 #	sh bench/prune-short.sh            N=1000000 R=5 sh bench/prune-short.sh
 #	BEFORE=/tmp/old/bin sh bench/prune-short.sh
@@ -52,6 +53,7 @@ with open(path) as f:
         if keep[i]:
             w(line)
 PY
+[ -z "${GEN_ONLY:-}" ] || exit 0	# the data and the peer only
 cat "$data" >/dev/null
 echo "input: $N records, $(wc -c <"$data") bytes; load: $(uptime | sed 's/.*load average: //')"
 

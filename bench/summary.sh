@@ -4,8 +4,9 @@
 # default 3; wall seconds, and CPU seconds of the command alone), the
 # ratio peer / nsl, and whether the answers agree (checked, not assumed).
 # Inputs: N records (default 5000) of D-number embeddings (default 768),
-# bench/gen-embeddings.sh's, with a score added for pruning; then the
-# models (k-means against faiss, exact knn against faiss, exact OT
+# bench/gen-embeddings.sh's, with a score added for pruning, and as many
+# of the float32 reprs Python's json writes; SHORT_N short score records
+# (web-scale score files, bench/prune-short.sh); then the models (k-means against faiss, exact knn against faiss, exact OT
 # against POT) on their own data, sizes below.
 #
 #	sh bench/summary.sh          N=20000 R=5 sh bench/summary.sh
@@ -123,6 +124,39 @@ out = sys.stdout.buffer
 for i, line in enumerate(spill):
     if i in keep:
         out.write(line)'"
+
+# The same pass-through on the text Python's json writes for float32
+# values (16-17 significant digits: 3.8421523571014404), N x D of them.
+reprs="$out/summary-reprs-$N-$D.jsonl"
+[ -f "$reprs" ] || /usr/bin/python3 - "$N" "$D" "$reprs" <<'PY'
+import json, random, struct, sys
+n, d, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(4)
+f32 = lambda x: struct.unpack("f", struct.pack("f", x))[0]
+with open(path + ".tmp", "w") as f:
+    for i in range(n):
+        v = [f32(rng.gauss(0, 1)) for _ in range(d)]
+        f.write('{"id":%d,"embedding":%s}\n' % (i, json.dumps(v,
+            separators=(",", ":"))))
+PY
+[ -f "$reprs" ] || mv "$reprs.tmp" "$reprs"
+row "JSONL float32 reprs (pipe)" "python json" "$same_vectors" \
+    "cat $reprs | $bin/nsl-convert" \
+    "cat $reprs | /usr/bin/python3 -c '
+import sys, json
+w = sys.stdout.write
+for line in sys.stdin:
+    w(json.dumps(json.loads(line), separators=(\",\", \":\")) + \"\\n\")'"
+
+# Web-scale score files: SHORT_N short records (default 1000000,
+# bench/prune-short.sh's data and Python peer), hard pruning to half.
+SHORT_N=${SHORT_N:-1000000}
+N=$SHORT_N GEN_ONLY=1 sh bench/prune-short.sh
+short=bench/out/prune-short/short-$SHORT_N.jsonl
+row "prune hard, $SHORT_N short" "python json" \
+    "cmp -s $out/summary-nsl.out $out/summary-peer.out && echo \"identical bytes (\$(wc -l < $out/summary-nsl.out) kept)\" || echo DIFFER" \
+    "$bin/nsl-prune --keep-fraction 0.5 $short" \
+    "/usr/bin/python3 bench/out/prune-short/peer.py $short 0.5"
 
 # The models: each peer as a whole Python process (start-up and imports
 # counted, as nsl's reading of its JSONL is).  KM_N x KM_D points for
