@@ -44,6 +44,9 @@
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && FLT_EVAL_METHOD == 0
 #include <emmintrin.h>
 #define NUM_SSE2 1
+#ifdef __x86_64__		/* _mm_cvtsi128_si64 */
+#define NUM_SSE2_LONG 1
+#endif
 #endif
 
 __extension__ typedef unsigned __int128 num_u128;	/* gcc, clang */
@@ -664,6 +667,7 @@ static const unsigned char num_tail_mask[32] = {
 };
 static const double num_sign[2] = { 1.0, -1.0 };
 
+#ifdef NUM_SSE2_LONG
 /*
  * The value of the digits of a 16-byte window d (each byte minus '0',
  * non-digits zeroed), as two 8-digit halves in 32-bit lanes 0 (the
@@ -731,10 +735,11 @@ num_parse_sse2_long(const char *s, __m128i d0, unsigned m16, double *out,
 		/* only a 0. with zeros after the point may be longer */
 		if (ni > 1 || s[pos] != '0')
 			return 0;
+		/* the '0' digits; the run from f0 stops by s[e] at the latest */
 		m = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d0,
 		    _mm_setzero_si128())) |
 		    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d1,
-		    _mm_setzero_si128())) << 16 | UINT64_C(1) << e;
+		    _mm_setzero_si128())) << 16;
 		if (nf - (unsigned)__builtin_ctzll(~m >> f0) > 19)
 			return 0;
 	}
@@ -775,6 +780,8 @@ num_parse_sse2_long(const char *s, __m128i d0, unsigned m16, double *out,
 	*out = r * num_sign[pos];
 	return e;
 }
+#endif
+
 static inline __attribute__((always_inline)) size_t
 num_parse_sse2(const char *s, double *out, int convert, int room32)
 {
@@ -816,9 +823,14 @@ num_parse_sse2(const char *s, double *out, int convert, int room32)
 	*out = (double)(int64_t)w / num_exact_pow10[nf] * num_sign[pos];
 	return e2;
 other:
+#ifdef NUM_SSE2_LONG
 	return room32 ? num_parse_sse2_long(s, d, m, out, convert) : 0;
+#else
+	(void)convert;
+	(void)room32;
+	return 0;
+#endif
 }
-
 #endif
 
 /*
@@ -853,7 +865,7 @@ num_array(const char *s, const char *end, double **vals, size_t *n,
 		    (len = num_parse_sse2(p, out, convert, end - p >= 32)) > 0) {
 			count++;
 			p += len;
-			/* the byte after the number is within the 16 */
+			/* the byte after the number was within the load */
 			if (*p == ',' && p + 1 < end &&
 			    (unsigned char)p[1] > ' ') {
 				p++;
