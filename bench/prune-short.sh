@@ -57,33 +57,41 @@ PY
 cat "$data" >/dev/null
 echo "input: $N records, $(wc -c <"$data") bytes; load: $(uptime | sed 's/.*load average: //')"
 
-# name command...: one timed run into $out/NAME.times (wall cpu peakMB)
+# name=NAME; run command...: one timed run into $out/NAME.times (wall
+# cpu peakMB)
 run() {
-	name=$1
-	shift
 	/usr/bin/time -f '%e %U %S %M' -o "$out/t" "$@"
 	awk '{ printf "%s %.2f %d\n", $1, $2 + $3, $4 / 1024 }' "$out/t" \
 	    >>"$out/$name.times"
 }
 rm -f "$out"/*.times
+hard="--strategy hard --keep-fraction 0.5"
 for r in $(seq "$R"); do
-	run hard "$bin/nsl-prune" --strategy hard --keep-fraction 0.5 \
+	name=hard
+	run "$bin/nsl-prune" --strategy hard --keep-fraction 0.5 \
 	    -o "$out/hard.out" "$data"
-	run hard-pipe sh -c "cat '$data' | '$bin/nsl-prune' --strategy hard \
-	    --keep-fraction 0.5 > '$out/pipe.out'"
-	run save-plan "$bin/nsl-prune" --strategy hard --keep-fraction 0.5 \
+	name=hard-pipe
+	run sh -c "cat '$data' | '$bin/nsl-prune' $hard > '$out/pipe.out'"
+	name=save-plan
+	run "$bin/nsl-prune" --strategy hard --keep-fraction 0.5 \
 	    --save-plan "$out/plan.json" "$data"
-	run apply-plan "$bin/nsl-prune" --plan "$out/plan.json" \
+	name=apply-plan
+	run "$bin/nsl-prune" --plan "$out/plan.json" \
 	    -o "$out/plan.out" "$data"
 	if [ -n "$BEFORE" ]; then
-		run before-hard "$BEFORE/nsl-prune" --strategy hard \
+		name=before-hard
+		run "$BEFORE/nsl-prune" --strategy hard \
 		    --keep-fraction 0.5 -o "$out/before.out" "$data"
-		run before-save-plan "$BEFORE/nsl-prune" --strategy hard \
+		name=before-save-plan
+		run "$BEFORE/nsl-prune" --strategy hard \
 		    --keep-fraction 0.5 --save-plan "$out/before-plan.json" \
 		    "$data"
 	fi
-	[ "$r" -gt 1 ] || run python /usr/bin/python3 "$out/peer.py" "$data" \
-	    0.5 >"$out/python.out"
+	if [ "$r" -eq 1 ]; then
+		name=python
+		run /usr/bin/python3 "$out/peer.py" "$data" 0.5 \
+		    >"$out/python.out"
+	fi
 done
 printf '%-18s %8s %8s %8s\n' run wall cpu peakMB
 for t in hard hard-pipe save-plan apply-plan before-hard before-save-plan \
