@@ -685,6 +685,7 @@ select_rows(const struct nsl_prune_params *p, const double *score,
 	g.stats = stats;
 	if ((g.o = malloc(n * sizeof(*g.o))) == NULL)
 		return oom(err);
+	nsl_mem_prefault(g.o, n * sizeof(*g.o));	/* written whole */
 	for (j = 0; j < n; j++) {
 		g.o[j].pos = j;
 		g.o[j].bin = 0;
@@ -1110,6 +1111,8 @@ run(const struct nsl_prune_params *p, size_t n, const double *score,
 	budget = calloc(ngroups, sizeof(*budget));
 	fill = calloc(ngroups, sizeof(*fill));
 	members = malloc((n + 1) * sizeof(*members));
+	if (members != NULL)	/* written whole */
+		nsl_mem_prefault(members, n * sizeof(*members));
 	if (start == NULL || gsize == NULL || budget == NULL ||
 	    fill == NULL || members == NULL) {
 		oom(err);
@@ -1335,13 +1338,21 @@ nsl_prune_set_add(struct nsl_prune_set *s, const struct nsl_rec *rec,
 		if (sc == NULL)
 			return oom(err);
 		s->score = sc;
-		if ((gr = realloc(s->group, cap * sizeof(*gr))) == NULL)
-			return oom(err);
-		s->group = gr;
+		/* ungrouped, every group is 0: none kept (8 bytes a record) */
+		if (s->groups != NULL) {
+			if ((gr = realloc(s->group, cap * sizeof(*gr))) ==
+			    NULL)
+				return oom(err);
+			s->group = gr;
+		}
 		s->cap = cap;
 	}
+	/* appended in order: pages made present ahead (nsl/mem.h) */
+	nsl_mem_prefault_ahead(s->score, &s->sfault, (s->n + 1) *
+	    sizeof(*s->score), s->cap * sizeof(*s->score));
 	s->score[s->n] = score;
-	s->group[s->n] = (size_t)g;
+	if (s->groups != NULL)
+		s->group[s->n] = (size_t)g;
 	s->n++;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
 #include "nsl/labels.h"
+#include "nsl/mem.h"
 #include "nsl/npy.h"
 #include "nsl/prune.h"
 #include "nsl/prune_plan.h"
@@ -291,7 +292,7 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 	struct nsl_buf b = NSL_BUF_INIT;
 	struct key *k = NULL;
 	struct nsl_rec rec;
-	size_t n = 0, cap = 0, i, f, *rank = NULL;
+	size_t n = 0, cap = 0, kfault = 0, i, f, *rank = NULL;
 	int got = 0, rc = -1, scored = J->p.strategy != NSL_PRUNE_RANDOM;
 
 	nsl_prune_plan_init(P);
@@ -327,6 +328,9 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 				}
 				k = t;
 			}
+			/* appended in order: pages made present ahead */
+			nsl_mem_prefault_ahead(k, &kfault, (n + 1) *
+			    sizeof(*k), cap * sizeof(*k));
 			k[n].s = 0;
 			if ((scored && record_score(&rec, J->score_field,
 			    &k[n].s, err) < 0) || record_key(&rec, id_field,

@@ -254,7 +254,7 @@ struct nsl_rec;
 struct nsl_prune_set {
 	size_t n;
 	double *score;		/* n entries (0 when no score field) */
-	size_t *group;		/* n entries */
+	size_t *group;		/* n entries; NULL when not grouped */
 	double *x;		/* n x d, only when a vector field is read */
 	float *xf;		/* or, with f32, n x d float32 (x NULL) */
 	int f32;		/* set by the caller after init: rows in xf
@@ -267,6 +267,7 @@ struct nsl_prune_set {
 	struct nsl_labels *groups;	/* NULL without a label field */
 	size_t cap, xcap, vcap;
 	size_t xfault;		/* bytes of the rows made present */
+	size_t sfault;		/* bytes of score made present */
 	double *v;
 	size_t *rank;
 };
