@@ -86,7 +86,7 @@ struct key {
 /*
  * The plan's orders: group, then score descending (KEY_HARD) or
  * ascending (KEY_EASY) or not at all (KEY_HASH), then hash.  Scores are
- * never NaN here (record_key).
+ * never NaN here (record_score refuses them).
  */
 enum { KEY_HARD, KEY_EASY, KEY_HASH };
 
