@@ -90,13 +90,14 @@ ok = len(a) == len(b) and all(json.loads(x)[\"embedding\"] ==
 print(\"vectors equal (%d records)\" % len(a) if ok else \"DIFFER\")
 " '"$out/summary-nsl.out $out/summary-peer.out"
 
-row "JSONL read+write (pipe)" "python json" "$same_vectors" \
-    "cat $emb | $bin/nsl-convert" \
-    "cat $emb | /usr/bin/python3 -c '
+# Python's json reading and writing every line, as nsl-convert does
+py_rw="/usr/bin/python3 -c '
 import sys, json
 w = sys.stdout.write
 for line in sys.stdin:
     w(json.dumps(json.loads(line), separators=(\",\", \":\")) + \"\\n\")'"
+row "JSONL read+write (pipe)" "python json" "$same_vectors" \
+    "cat $emb | $bin/nsl-convert" "cat $emb | $py_rw"
 row "JSONL read+write (pipe)" "jq -c ." "$same_vectors" \
     "cat $emb | $bin/nsl-convert" "cat $emb | jq -c ."
 
@@ -141,12 +142,7 @@ with open(path + ".tmp", "w") as f:
 PY
 [ -f "$reprs" ] || mv "$reprs.tmp" "$reprs"
 row "JSONL float32 reprs (pipe)" "python json" "$same_vectors" \
-    "cat $reprs | $bin/nsl-convert" \
-    "cat $reprs | /usr/bin/python3 -c '
-import sys, json
-w = sys.stdout.write
-for line in sys.stdin:
-    w(json.dumps(json.loads(line), separators=(\",\", \":\")) + \"\\n\")'"
+    "cat $reprs | $bin/nsl-convert" "cat $reprs | $py_rw"
 
 # Web-scale score files: SHORT_N short records (default 1000000,
 # bench/prune-short.sh's data and Python peer), hard pruning to half.
