@@ -157,6 +157,7 @@ UNIT_TESTS += pools
 UNIT_TESTS += frontier
 UNIT_TESTS += passk
 UNIT_TESTS += quant_tensor
+UNIT_TESTS += batch
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -83,7 +83,8 @@ struct nsl_reader {
 	uint64_t direct;	/* bytes nsl_reader_read put straight into p */
 	unsigned long lineno;
 	int eof;
-	int tee;		/* copy what is read to this fd, or -1 */
+	nsl_reader_sink_fn *tee;	/* copy what is read to tee(tee_arg, ...) */
+	void *tee_arg;
 	struct ahead *ahead;	/* the read-ahead thread, when tee'd */
 };
 
@@ -140,7 +141,6 @@ reader_new(int fd, const char *path, struct nsl_err *err)
 	    (r->buf = malloc(READ_CHUNK + 1)) == NULL)
 		goto nomem;
 	r->cap = READ_CHUNK + 1;
-	r->tee = -1;
 	if ((r->gz = gzdopen(fd, "rb")) == NULL)
 		goto nomem;
 	fd = -1;
@@ -222,25 +222,6 @@ zlib_msg(const char *msg)
 	return msg;
 }
 
-/* write(2) all of p; 0, or -1 with errno set. */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *q = p;
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, q, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		q += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static void
 tee_error(struct nsl_err *err, int sys)
 {
@@ -311,7 +292,9 @@ ahead_main(void *arg)
 	struct ahead_slot *sl;
 	const char *msg;
 	sigset_t urg;
-	int got, errnum, sys, tee, last;
+	nsl_reader_sink_fn *tee;
+	void *tee_arg;
+	int got, errnum, sys, last;
 
 	sigemptyset(&urg);
 	sigaddset(&urg, SIGURG);
@@ -324,6 +307,7 @@ ahead_main(void *arg)
 			break;
 		sl = &a->slot[(a->head + a->count) % AHEAD_SLOTS];
 		tee = r->tee;
+		tee_arg = r->tee_arg;
 		pthread_mutex_unlock(&a->mu);
 
 		sl->kind = AHEAD_DATA;
@@ -344,7 +328,8 @@ ahead_main(void *arg)
 			sl->kind = AHEAD_DATA;
 			sl->pos = AHEAD_HEAD;
 			sl->lim = AHEAD_HEAD + (size_t)got;
-			if (tee >= 0 && write_all(tee, sl->buf + AHEAD_HEAD,
+			errno = 0;
+			if (tee != NULL && tee(tee_arg, sl->buf + AHEAD_HEAD,
 			    (size_t)got) != 0) {
 				sl->kind = AHEAD_ERROR;
 				sl->tee_failed = 1;
@@ -525,17 +510,19 @@ ahead_swap(struct nsl_reader *r)
 }
 
 void
-nsl_reader_tee(struct nsl_reader *r, int fd)
+nsl_reader_tee(struct nsl_reader *r, nsl_reader_sink_fn *fn, void *arg)
 {
 	if (r->ahead != NULL) {
 		pthread_mutex_lock(&r->ahead->mu);
-		r->tee = fd;
+		r->tee = fn;
+		r->tee_arg = arg;
 		pthread_mutex_unlock(&r->ahead->mu);
 		return;
 	}
-	r->tee = fd;
+	r->tee = fn;
+	r->tee_arg = arg;
 	/* without a thread the reader copies as it reads, which works */
-	if (fd >= 0 && r->eof == 0)
+	if (fn != NULL && r->eof == 0)
 		(void)ahead_start(r);
 }
 
@@ -557,7 +544,8 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 	 * so the next call reports it, at the line where the data stopped.
 	 */
 	if (got > 0) {
-		if (r->tee >= 0 && write_all(r->tee, p, (size_t)got) != 0) {
+		errno = 0;
+		if (r->tee != NULL && r->tee(r->tee_arg, p, (size_t)got) != 0) {
 			tee_error(err, errno);
 			return -1;
 		}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>	/* memfd_create */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@
 enum spool_kind {
 	SPOOL_FILE,		/* open path again */
 	SPOOL_STDIN,		/* standard input is a file: seek back */
-	SPOOL_SPILL		/* copied to the temporary file as read */
+	SPOOL_SPILL		/* copied to the store as read */
 };
 
 struct spool_input {
@@ -28,7 +29,8 @@ struct spool_input {
 	char *name;		/* display name */
 	enum spool_kind kind;
 	off_t off;		/* SPOOL_STDIN: where standard input began;
-				   SPOOL_SPILL: where its copy begins */
+				   SPOOL_SPILL: where its copy begins in
+				   the store */
 	uint64_t first;		/* index of its first record */
 	uint64_t count;
 };
@@ -46,7 +48,7 @@ struct spool_input {
  * with it freed behind the pass).  Best effort: a file system that
  * cannot punch holes leaves it all to the close, as before.
  */
-#define REAP_ALIGN (64 * 1024)		/* whole pages of any size up to it */
+#define REAP_ALIGN (2 * 1024 * 1024)	/* whole pages of any size up to it */
 #define REAP_STEP (8 * 1024 * 1024)	/* fewer, larger calls */
 
 struct reaper {
@@ -56,8 +58,26 @@ struct reaper {
 	uint64_t want;		/* the pass needs no byte below this */
 	uint64_t done;		/* freed below this */
 	int stop;		/* free up to want, then end */
-	int fd;
+	int memfd;		/* the store's memory ... */
+	uint64_t mem_len;	/* ... and its length: bytes [0, mem_len) */
+	int fd;			/* the rest, from byte mem_len, or -1 */
 };
+
+/*
+ * Where piped inputs are kept (the store): their first bytes in memory,
+ * up to a budget, the rest in an unlinked temporary file.  The memory
+ * is a file too (memfd_create(2)): written and read like the temporary
+ * file, it takes pages as the page cache does, with no page faults,
+ * which cost more than the copy where page tables are virtualized (a
+ * pipe of 965 MB through nsl-prune on a virtual machine: 0.94 s with the
+ * copy in memory, 1.58 s in a file on disk, 2.5 s in pages mapped into
+ * the process).  Offsets into the store run on from the memory into the
+ * file: byte o is byte o of the memory when o < mem_len, else byte
+ * o - mem_len of the file.  The file is made only when the memory is
+ * full.
+ */
+#define SPOOL_MEMORY_ENV "NSL_SPOOL_MEMORY"
+#define SPOOL_MEMORY_SHARE 8	/* default: this part of the memory */
 
 struct nsl_spool {
 	struct spool_input *in;
@@ -66,12 +86,41 @@ struct nsl_spool {
 	   input its line's byte offset in the temporary file */
 	uint64_t *lineno;
 	uint64_t n, cap;
+	/* the store: written by the reader's thread while an input is
+	   read (spool_sink), by the caller between inputs */
+	int memfd;		/* the memory, or -1 (none yet, or none) */
+	uint64_t mem_cap;	/* the budget; known once mem_known */
+	uint64_t mem_len;	/* bytes held in memory */
+	int mem_known;
 	int spill;		/* unlinked temporary file, or -1 */
+	uint64_t stored;	/* bytes in the store, memory and file */
+	struct nsl_err spill_err;	/* why no temporary file, if so */
 	struct nsl_reader *cur;
-	int once;		/* one visit: free the spill behind it */
+	int once;		/* one visit: free the store behind it */
 	int visited;
 	struct reaper *reaper;	/* running, or NULL */
 };
+
+/*
+ * Give back bytes [lo, hi) of the store: 1, or 0 if they cannot be (the
+ * file system cannot punch holes).  lo is on a page; so is hi, or it is
+ * the store's end.
+ */
+static int
+reap_range(struct reaper *R, uint64_t lo, uint64_t hi)
+{
+	uint64_t m = hi < R->mem_len ? hi : R->mem_len;
+
+	if (lo < m && fallocate(R->memfd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, (off_t)lo, (off_t)(m - lo)) != 0)
+		return 0;
+	lo = lo > R->mem_len ? lo - R->mem_len : 0;
+	hi = hi > R->mem_len ? hi - R->mem_len : 0;
+	if (hi <= lo || R->fd < 0)
+		return 1;
+	return fallocate(R->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)lo, (off_t)(hi - lo)) == 0;
+}
 
 static void *
 reap_main(void *arg)
@@ -90,9 +139,7 @@ reap_main(void *arg)
 		hi = stop ? R->want : R->want / REAP_ALIGN * REAP_ALIGN;
 		if (hi > lo && ok) {
 			pthread_mutex_unlock(&R->mu);
-			ok = fallocate(R->fd, FALLOC_FL_PUNCH_HOLE |
-			    FALLOC_FL_KEEP_SIZE, (off_t)lo,
-			    (off_t)(hi - lo)) == 0;
+			ok = reap_range(R, lo, hi);
 			pthread_mutex_lock(&R->mu);
 		}
 		if (hi > R->done)
@@ -113,11 +160,13 @@ reap_to(struct nsl_spool *s, uint64_t off)
 	struct reaper *R = s->reaper;
 	sigset_t all, old;
 
-	if (!s->once || s->spill < 0)
+	if (!s->once || s->stored == 0)
 		return;
 	if (R == NULL) {
 		if ((R = calloc(1, sizeof(*R))) == NULL)
 			return;
+		R->memfd = s->memfd;
+		R->mem_len = s->mem_len;
 		R->fd = s->spill;
 		pthread_mutex_init(&R->mu, NULL);
 		pthread_cond_init(&R->cv, NULL);
@@ -176,7 +225,7 @@ nsl_spool_new(void)
 	struct nsl_spool *s = calloc(1, sizeof(struct nsl_spool));
 
 	if (s != NULL)
-		s->spill = -1;
+		s->spill = s->memfd = -1;
 	return s;
 }
 
@@ -193,10 +242,12 @@ nsl_spool_free(struct nsl_spool *s)
 	}
 	free(s->in);
 	free(s->lineno);
+	nsl_reader_close(s->cur);	/* its thread writes the store */
 	reap_stop(s);
 	if (s->spill >= 0)
 		close(s->spill);
-	nsl_reader_close(s->cur);
+	if (s->memfd >= 0)
+		close(s->memfd);
 	free(s);
 }
 
@@ -220,10 +271,13 @@ spill_open(struct nsl_err *err)
 		return oom(err);
 	sprintf(tmpl, "%s/nsl-spool.XXXXXX", dir);
 	if ((fd = mkstemp(tmpl)) < 0) {
+		int e = errno;
+
 		nsl_err_at(err, dir, 0);
 		nsl_err_set(err, NSL_EX_IOERR, "cannot make a temporary file: "
-		    "%s", strerror(errno));
+		    "%s", strerror(e));
 		free(tmpl);
+		errno = e;
 		return -1;
 	}
 	unlink(tmpl);
@@ -237,6 +291,211 @@ spill_error(struct nsl_err *err, const char *what)
 	nsl_err_at(err, "temporary file", 0);
 	return nsl_err_set(err, NSL_EX_IOERR, "%s failed: %s", what,
 	    errno ? strerror(errno) : "unknown error");
+}
+
+/*
+ * The memory this process may count on: the machine's, or less when its
+ * control group (v2, or v1's memory controller) is limited below that.
+ */
+static uint64_t
+memory_size(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t total = pages > 0 && size > 0 ?
+	    (uint64_t)pages * (uint64_t)size : (uint64_t)1 << 30;
+	char line[4096], path[4200], *p;
+	unsigned long long lim;
+	FILE *fp;
+
+	/* cgroup v2: "0::/path"; each level up to the root may limit */
+	line[0] = '\0';
+	if ((fp = fopen("/proc/self/cgroup", "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL &&
+		    strncmp(line, "0::/", 4) != 0)
+			line[0] = '\0';
+		fclose(fp);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	p = strncmp(line, "0::/", 4) == 0 ? line + 3 : NULL;
+	while (p != NULL) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.max",
+		    p, p[strlen(p) - 1] == '/' ? "" : "/");
+		if ((fp = fopen(path, "r")) != NULL) {
+			if (fscanf(fp, "%llu", &lim) == 1 && lim < total)
+				total = lim;
+			fclose(fp);
+		}
+		if (strcmp(p, "/") == 0)
+			break;
+		*strrchr(p, '/') = '\0';
+		if (*p == '\0')
+			p = strcpy(line + 3, "/");
+	}
+	if ((fp = fopen("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+	    "r")) != NULL) {
+		if (fscanf(fp, "%llu", &lim) == 1 && lim < total)
+			total = lim;
+		fclose(fp);
+	}
+	return total;
+}
+
+/*
+ * The store's memory budget, from $NSL_SPOOL_MEMORY (bytes, with K, M,
+ * G or T for powers of 1024, or a percentage of memory_size(); 0 keeps
+ * every copy in the file), else an eighth of memory_size().  0, or -1
+ * with err set when the variable is not a size.
+ */
+static int
+memory_budget(uint64_t *budget, struct nsl_err *err)
+{
+	const char *v = getenv(SPOOL_MEMORY_ENV);
+	unsigned long long n;
+	uint64_t unit = 1;
+	char *end;
+
+	if (v == NULL || *v == '\0') {
+		*budget = memory_size() / SPOOL_MEMORY_SHARE;
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (end == v || *v == '-' || *v == '+' || errno != 0)
+		goto bad;
+	switch (*end) {
+	case 'T': case 't': unit <<= 10;	/* FALLTHROUGH */
+	case 'G': case 'g': unit <<= 10;	/* FALLTHROUGH */
+	case 'M': case 'm': unit <<= 10;	/* FALLTHROUGH */
+	case 'K': case 'k': unit <<= 10; end++; break;
+	case '%':
+		if (n > 100 || end[1] != '\0')
+			goto bad;
+		*budget = memory_size() / 100 * n;
+		return 0;
+	}
+	if (*end != '\0' || (n != 0 && unit > UINT64_MAX / n))
+		goto bad;
+	*budget = (uint64_t)n * unit;
+	return 0;
+bad:
+	return nsl_err_set(err, NSL_EX_USAGE, SPOOL_MEMORY_ENV "=%.100s: not "
+	    "a size (bytes, with K, M, G or T, or a percentage of memory)",
+	    v);
+}
+
+/* write(2) all of p; 0, or -1 with errno set. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * The copy of a piped input (nsl_reader_tee), run on the reader's
+ * thread: into the memory while the budget lasts, then into the file,
+ * made the first time it is needed.  0, or -1 with errno set (and
+ * spill_err when the file could not be made).
+ */
+static int
+spool_sink(void *arg, const char *p, size_t n)
+{
+	struct nsl_spool *s = arg;
+	size_t k;
+	off_t end;
+
+	if (s->spill < 0 && s->memfd >= 0 && s->mem_len < s->mem_cap) {
+		k = s->mem_cap - s->mem_len < n ?
+		    (size_t)(s->mem_cap - s->mem_len) : n;
+		if (write_all(s->memfd, p, k) != 0) {
+			/* the memory ran out before the budget: the rest
+			   goes to the file (what was written is kept) */
+			if ((errno != ENOSPC && errno != ENOMEM) ||
+			    (end = lseek(s->memfd, 0, SEEK_END)) < 0)
+				return -1;
+			k = (size_t)((uint64_t)end - s->mem_len);
+			s->mem_cap = (uint64_t)end;
+		}
+		s->mem_len += k;
+		s->stored += k;
+		p += k;
+		n -= k;
+		if (n == 0)
+			return 0;
+	}
+	if (s->spill < 0 && (s->spill = spill_open(&s->spill_err)) < 0)
+		return -1;
+	if (write_all(s->spill, p, n) != 0)
+		return -1;
+	s->stored += n;
+	return 0;
+}
+
+/*
+ * Copy bytes [o, o + n) of the store to p, from the memory and the file
+ * as they lie: the count copied (fewer only at the store's end), or -1
+ * with errno set.
+ */
+static ssize_t
+store_read(const struct nsl_spool *s, char *p, size_t n, uint64_t o)
+{
+	size_t done = 0;
+	uint64_t at;
+	ssize_t got;
+	int fd;
+
+	while (done < n) {
+		at = o + done;
+		fd = at < s->mem_len ? s->memfd : s->spill;
+		if (fd < 0)
+			break;
+		if (at < s->mem_len) {
+			got = pread(fd, p + done, s->mem_len - at < n - done ?
+			    (size_t)(s->mem_len - at) : n - done, (off_t)at);
+		} else
+			got = pread(fd, p + done, n - done,
+			    (off_t)(at - s->mem_len));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Ready the store for a piped input: its budget, read once, and its
+ * memory, made once.  A system without memfd_create(2) leaves it all
+ * to the file.
+ */
+static int
+store_ready(struct nsl_spool *s, struct nsl_err *err)
+{
+	if (!s->mem_known) {
+		if (memory_budget(&s->mem_cap, err) != 0)
+			return -1;
+		if (s->mem_cap > SIZE_MAX / 2)
+			s->mem_cap = SIZE_MAX / 2;
+		s->mem_known = 1;
+	}
+	if (s->memfd >= 0 || s->mem_cap == 0 || s->spill >= 0)
+		return 0;
+	if ((s->memfd = memfd_create("nsl-spool", MFD_CLOEXEC)) < 0)
+		s->mem_cap = 0;
+	return 0;
 }
 
 /*
@@ -282,12 +541,10 @@ nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 		s->in = p;
 		s->capin = cap;
 	}
-	if (kind == SPOOL_SPILL && s->spill < 0 &&
-	    (s->spill = spill_open(err)) < 0)
+	if (kind == SPOOL_SPILL && store_ready(s, err) != 0)
 		return -1;
-	if (kind == SPOOL_SPILL &&
-	    (off = lseek(s->spill, 0, SEEK_END)) < 0)
-		return spill_error(err, "seek");
+	if (kind == SPOOL_SPILL)
+		off = (off_t)s->stored;
 	if ((s->cur = nsl_reader_open(path, err)) == NULL)
 		return -1;
 	in = &s->in[s->nin];
@@ -304,7 +561,7 @@ nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 	}
 	/* the reader copies what it reads, in large blocks, not by line */
 	if (kind == SPOOL_SPILL)
-		nsl_reader_tee(s->cur, s->spill);
+		nsl_reader_tee(s->cur, spool_sink, s);
 	s->nin++;
 	return 0;
 }
@@ -331,18 +588,20 @@ static int
 spill_finish(struct nsl_spool *s, const struct spool_input *in,
     struct nsl_err *err)
 {
-	off_t end;
 	char c;
 
 	errno = 0;
-	if ((end = lseek(s->spill, 0, SEEK_END)) < 0)
-		return spill_error(err, "seek");
-	if (end == in->off)
+	if (s->stored == (uint64_t)in->off)
 		return 0;
-	if (pread(s->spill, &c, 1, end - 1) != 1)
+	if (store_read(s, &c, 1, s->stored - 1) != 1)
 		return spill_error(err, "read");
-	if (c != '\n' && write(s->spill, "\n", 1) != 1)
+	if (c != '\n' && spool_sink(s, "\n", 1) != 0) {
+		if (s->spill_err.code != 0) {
+			*err = s->spill_err;
+			return -1;
+		}
 		return spill_error(err, "write");
+	}
 	return 0;
 }
 
@@ -372,6 +631,11 @@ nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
 	if (s->cur == NULL)
 		return 0;
 	if ((rc = nsl_rec_getline(s->cur, line, len, err)) <= 0) {
+		if (rc < 0 && s->spill_err.code != 0) {
+			/* the copy failed for want of a temporary file */
+			*err = s->spill_err;
+			return -1;
+		}
 		if (rc < 0) {
 			nsl_spool_locate(s, err);
 			return -1;
@@ -407,11 +671,9 @@ nsl_spool_count(const struct nsl_spool *s)
 
 /* A reader at the start of input in, for the second pass. */
 static struct nsl_reader *
-reopen(struct nsl_spool *s, const struct spool_input *in,
-    struct nsl_err *err)
+reopen(const struct spool_input *in, struct nsl_err *err)
 {
 	struct nsl_reader *r;
-	int fd;
 
 	switch (in->kind) {
 	case SPOOL_FILE:
@@ -426,17 +688,9 @@ reopen(struct nsl_spool *s, const struct spool_input *in,
 		}
 		r = nsl_reader_open("-", err);
 		break;
-	default:
-		errno = 0;
-		if ((fd = dup(s->spill)) < 0 ||
-		    lseek(fd, in->off, SEEK_SET) < 0) {
-			if (fd >= 0)
-				close(fd);
-			spill_error(err, "read");
-			return NULL;
-		}
-		r = nsl_reader_open_fd(fd, in->name, err);
-		break;
+	default:	/* a copy is read by emit_spill */
+		nsl_err_set(err, NSL_EX_SOFTWARE, "spool: no file to reopen");
+		return NULL;
 	}
 	if (r != NULL && nsl_reader_set_name(r, in->name) != 0) {
 		nsl_reader_close(r);
@@ -447,11 +701,12 @@ reopen(struct nsl_spool *s, const struct spool_input *in,
 }
 
 /*
- * The kept lines of a spilled input, read by their offsets: a run of
- * kept lines is read in one pread(2), with the dropped lines between
- * runs when they are short (less than SPILL_GAP bytes: a read costs
- * about that much copying), skipped when long.  Every spilled line ends
- * in a newline (spill_finish).
+ * The kept lines of a spilled input, by their offsets in the store: a
+ * run of kept lines is read at once (store_read), with the dropped lines
+ * between runs when they are short (less than SPILL_GAP bytes: a read
+ * costs about that much copying), skipped when long.  A line may start
+ * in the memory and end in the file.  Every spilled line ends in a
+ * newline (spill_finish).
  */
 #define SPILL_WINDOW (1024 * 1024)
 #define SPILL_GAP (64 * 1024)
@@ -462,33 +717,14 @@ struct spill_window {
 	uint64_t at;		/* ... from offset at */
 };
 
-/* pread all of n bytes at off, fewer only at the end of the file. */
-static ssize_t
-pread_full(int fd, char *p, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	ssize_t k;
-
-	while (done < n) {
-		k = pread(fd, p + done, n - done, (off_t)(off + done));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			break;
-		done += (size_t)k;
-	}
-	return (ssize_t)done;
-}
-
 /*
  * Make the window hold the line at offset o, reading [o, stop) (stop >
  * o) or more if the line is longer.  Returns 1, 0 if the file ends
  * before the line does, -1 on a read error (errno set).
  */
 static int
-spill_load(struct spill_window *W, int fd, uint64_t o, uint64_t stop)
+spill_load(struct spill_window *W, const struct nsl_spool *s, uint64_t o,
+    uint64_t stop)
 {
 	size_t want = stop - o < W->cap ? (size_t)(stop - o) : W->cap;
 	ssize_t got;
@@ -497,7 +733,7 @@ spill_load(struct spill_window *W, int fd, uint64_t o, uint64_t stop)
 	W->at = o;
 	W->len = 0;
 	for (;;) {
-		if ((got = pread_full(fd, W->buf + W->len, want - W->len,
+		if ((got = store_read(s, W->buf + W->len, want - W->len,
 		    o + W->len)) < 0)
 			return -1;
 		if (memchr(W->buf + W->len, '\n', (size_t)got) != NULL)
@@ -568,7 +804,7 @@ emit_spill(struct nsl_spool *s, const struct spool_input *in,
 			    o + W.cap;
 			reap_to(s, o);
 			errno = 0;
-			if ((got = spill_load(&W, s->spill, o, stop)) < 0) {
+			if ((got = spill_load(&W, s, o, stop)) < 0) {
 				rc = spill_error(err, "read");
 				break;
 			}
@@ -615,7 +851,7 @@ emit_input(struct nsl_spool *s, const struct spool_input *in,
 		return 0;
 	if (in->kind == SPOOL_SPILL)
 		return emit_spill(s, in, keep, i, fn, arg, err);
-	if ((r = reopen(s, in, err)) == NULL)
+	if ((r = reopen(in, err)) == NULL)
 		return -1;
 	while (i < end) {
 		if ((rc = nsl_reader_getline(r, &line, &len, err)) <= 0)
@@ -657,7 +893,6 @@ int
 nsl_spool_each(struct nsl_spool *s, const unsigned char *keep,
     nsl_spool_fn *fn, void *arg, struct nsl_err *err)
 {
-	struct stat st;
 	size_t k;
 	int rc = 0;
 
@@ -667,7 +902,7 @@ nsl_spool_each(struct nsl_spool *s, const unsigned char *keep,
 	for (k = 0; k < s->nin && rc == 0; k++)
 		rc = emit_input(s, &s->in[k], keep, fn, arg, err);
 	/* all of the copy goes now, beside what the caller does next */
-	if (rc == 0 && s->spill >= 0 && fstat(s->spill, &st) == 0)
-		reap_to(s, (uint64_t)st.st_size);
+	if (rc == 0)
+		reap_to(s, s->stored);
 	return rc;
 }

@@ -130,6 +130,26 @@ fails_cleanly() {
 	cmp "$T/a" "$T/e"
 }
 
+@test "a pipe is kept in memory up to NSL_SPOOL_MEMORY, then in TMPDIR; a budget that is not a size is a usage error" {
+	# the pipe of 223 bytes: in memory by default, so no TMPDIR is needed
+	nsl-prune --keep 4 "$SMALL" >"$T/a"
+	cat "$SMALL" | TMPDIR=$T/none nsl-prune --keep 4 >"$T/b"
+	cmp "$T/a" "$T/b"
+	# 100 bytes in memory, the rest in the file: a line across the two
+	cat "$SMALL" | NSL_SPOOL_MEMORY=100 nsl-prune --keep 4 >"$T/c"
+	cmp "$T/a" "$T/c"
+	cat "$SMALL" | NSL_SPOOL_MEMORY=0 nsl-prune --keep 4 >"$T/d"
+	cmp "$T/a" "$T/d"
+	run --separate-stderr sh -c "cat '$SMALL' | NSL_SPOOL_MEMORY=100 TMPDIR='$T/none' nsl-prune --keep 4"
+	[ "$status" -eq 74 ]
+	[ -z "$output" ]
+	[ "$stderr" = "nsl-prune: $T/none: cannot make a temporary file: No such file or directory" ]
+	run --separate-stderr sh -c "cat '$SMALL' | NSL_SPOOL_MEMORY=1.5G nsl-prune --keep 4"
+	[ "$status" -eq 64 ]
+	[ -z "$output" ]
+	[ "$stderr" = "nsl-prune: NSL_SPOOL_MEMORY=1.5G: not a size (bytes, with K, M, G or T, or a percentage of memory)" ]
+}
+
 @test "several inputs are one set, in order; -o FILE.gz compresses" {
 	head -3 "$SMALL" >"$T/one"
 	tail -n +4 "$SMALL" | gzip >"$T/two.gz"

@@ -527,7 +527,7 @@ PYEOF
 	    "$FIX/ivf-points.jsonl"
 }
 
-@test "whole-set scores read their inputs again for the output: named files (blank lines, CRLF, .gz), a redirect, a pipe's copy in TMPDIR" {
+@test "whole-set scores read their inputs again for the output: named files (blank lines, CRLF, .gz), a redirect, a pipe's copy in memory or TMPDIR" {
 	# the points of the class-prototype test over two files, with a blank
 	# line, a CRLF line and the second file gzipped: means x 2, y 10
 	{ sed -n 1p "$FIX/points.jsonl"; echo; sed -n 2p "$FIX/points.jsonl" |
@@ -539,13 +539,18 @@ PYEOF
 	[ "$status" -eq 0 ] || fail "$output"
 	run jq -c '[.id, .label]' "$T/m.jsonl"
 	assert_output "$(printf '[0,"x"]\n[1,"x"]\n[2,"x"]\n[3,"y"]')"
-	# a pipe cannot be read twice: it is copied to TMPDIR as it is read,
-	# and the copy (unlinked at once) read back: same bytes, nothing left
+	# a pipe cannot be read twice: it is copied as it is read, past
+	# NSL_SPOOL_MEMORY to TMPDIR, and the copy (unlinked at once) read
+	# back: same bytes, nothing left; within the budget, from memory
 	mkdir "$T/spill"
 	{ cat "$T/a.jsonl"; gzip -dc "$T/b.jsonl.gz"; } |
-	    TMPDIR="$T/spill" nsl-score --metric class-prototype > "$T/p.jsonl"
+	    NSL_SPOOL_MEMORY=0 TMPDIR="$T/spill" \
+	    nsl-score --metric class-prototype > "$T/p.jsonl"
 	cmp "$T/m.jsonl" "$T/p.jsonl"
 	[ -z "$(ls -A "$T/spill")" ]
+	{ cat "$T/a.jsonl"; gzip -dc "$T/b.jsonl.gz"; } |
+	    TMPDIR=/nonexistent nsl-score --metric class-prototype |
+	    cmp - "$T/m.jsonl"
 	nsl-score --metric class-prototype <(cat "$T/a.jsonl") \
 	    "$T/b.jsonl.gz" > "$T/q.jsonl"
 	cmp "$T/m.jsonl" "$T/q.jsonl"
@@ -556,8 +561,9 @@ PYEOF
 	    < "$T/all.jsonl"
 	sed -n '2,$p' "$T/all.jsonl" | grep . |
 	    nsl-score --metric class-prototype | cmp - "$T/r.jsonl"
-	# with no temporary directory a pipe is an I/O error, a file is not
-	run --separate-stderr sh -c "cat '$T/all.jsonl' | TMPDIR=/nonexistent nsl-score --metric class-prototype"
+	# with no temporary directory a pipe past the budget is an I/O
+	# error, a file is not
+	run --separate-stderr sh -c "cat '$T/all.jsonl' | NSL_SPOOL_MEMORY=10 TMPDIR=/nonexistent nsl-score --metric class-prototype"
 	[ "$status" -eq 74 ] || fail "status $status: $stderr"
 	[[ "$stderr" == "nsl-score: /nonexistent: cannot make a temporary file"* ]] ||
 	    fail "$stderr"

@@ -47,19 +47,20 @@ struct nsl_reader *nsl_reader_open_fd(int fd, const char *name,
     struct nsl_err *err);
 
 /*
- * Copy every byte read from now on (decompressed: the text the lines
- * are cut from) to fd, which stays the caller's, as it is read; -1 stops.
- * A failed write fails the read that takes the bytes it was to copy
- * (NSL_EX_IOERR, placed at "temporary file").  nsl_spool keeps a pipe
- * this way.  From this call on the reader reads ahead in a thread of
- * its own (reading, decompressing and copying up to four blocks of
- * 256 KB before the caller takes them); errors still come back from
- * the call that reaches them, in the same words and at the same line.
- * The thread takes only SIGURG, which nsl_reader_close() sends it to end
- * a read(2) that waits on a quiet pipe; a handler for SIGURG is set if
- * the process has none.
+ * Give every byte read from now on (decompressed: the text the lines
+ * are cut from) to fn(arg, p, n) as it is read, in order; fn NULL stops.
+ * fn returns 0, or -1 with errno set, which fails the read that takes
+ * the bytes it was to copy (NSL_EX_IOERR, placed at "temporary file").
+ * nsl_spool keeps a pipe this way.  From this call on the reader reads
+ * ahead in a thread of its own (reading, decompressing and handing on
+ * up to four blocks of 256 KB before the caller takes them), so fn runs
+ * on that thread; errors still come back from the call that reaches
+ * them, in the same words and at the same line.  The thread takes only
+ * SIGURG, which nsl_reader_close() sends it to end a read(2) that waits
+ * on a quiet pipe; a handler for SIGURG is set if the process has none.
  */
-void nsl_reader_tee(struct nsl_reader *, int fd);
+typedef int nsl_reader_sink_fn(void *arg, const char *p, size_t n);
+void nsl_reader_tee(struct nsl_reader *, nsl_reader_sink_fn *fn, void *arg);
 
 /*
  * Read the next line.  On success returns 1 and sets *line (borrowed,

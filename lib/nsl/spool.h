@@ -12,17 +12,21 @@
  * from the start, standard input too when it is a regular file (a
  * shell's '<': it is read again from the offset where it began), and the
  * spool keeps each record's line number (8 bytes per record).  Anything
- * else (a pipe, a device) is copied, decompressed, to an unlinked
- * temporary file in $TMPDIR (default /tmp) as it is read: the reader
- * reads ahead in a thread of its own, which writes the copy in blocks
- * of 256 KB beside the parsing (nsl_reader_tee).  For such an input the
- * spool keeps each record's byte offset in the copy instead of its line
- * number, and the second pass reads only the kept lines' runs (dropped
- * stretches of 64 KB or more are skipped).  So memory is O(number of
- * records) plus about 2 MB; disk use is the size of the piped input
- * (given back behind the second pass when it is the only one,
- * nsl_spool_once), and reading a pipe costs about what reading a file
- * does plus one sequential write, which a second core hides.
+ * else (a pipe, a device) is copied, decompressed, as it is read: the
+ * reader reads ahead in a thread of its own, which writes the copy in
+ * blocks of 256 KB beside the parsing (nsl_reader_tee).  The copy is
+ * kept in memory (a memfd) up to a budget, $NSL_SPOOL_MEMORY (bytes,
+ * with K, M, G or T, or a percentage; default an eighth of the memory
+ * of the machine or of the process's control group, whichever is less),
+ * and past it in an unlinked temporary file in $TMPDIR (default /tmp).
+ * For such an input the spool keeps each record's byte offset in the
+ * copy instead of its line number, and the second pass reads only the
+ * kept lines' runs (dropped stretches of 64 KB or more are skipped).  So
+ * memory is O(number of records) plus about 2 MB, plus the copy up to
+ * the budget; disk use is the rest of the piped input (both given back
+ * behind the second pass when it is the only one, nsl_spool_once), and
+ * reading a pipe costs about what reading a file does plus one
+ * sequential write, which a second core hides.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings
@@ -59,7 +63,9 @@ void nsl_spool_once(struct nsl_spool *);
 /*
  * Start reading path ("-" or NULL: standard input); the previous input,
  * if any, must have been read to its end.  Returns 0, or -1 with err set
- * (NSL_EX_NOINPUT: cannot open; NSL_EX_IOERR: no temporary file).
+ * (NSL_EX_NOINPUT: cannot open; NSL_EX_USAGE: a pipe, and
+ * $NSL_SPOOL_MEMORY is not a size).  A temporary file that cannot be made fails the read that needs
+ * it (NSL_EX_IOERR, placed at $TMPDIR).
  */
 int nsl_spool_open(struct nsl_spool *, const char *path, struct nsl_err *);
 

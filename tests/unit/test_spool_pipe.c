@@ -13,6 +13,14 @@
  * its copy behind the pass, on a pipe long enough (the input REPS
  * times) that the freeing runs while the pass still reads, the same
  * lines back, and a second visit refused.
+ *
+ * The copy is kept in memory up to a budget, in a temporary file past
+ * it (NSL_SPOOL_MEMORY): the pipe checks run with it all in memory (the
+ * default), all in the file (0), and split at 2 MB and at 777,777 bytes,
+ * so that a line starts in memory and ends in the file (the 3 MB line,
+ * or a short one).  With no usable TMPDIR, a pipe that fits the budget
+ * is read whole, one that does not fails naming TMPDIR; a budget that
+ * is not a size is a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -298,6 +306,19 @@ gzip_bytes(const struct nsl_buf *in, struct nsl_buf *out)
 	fclose(fp);
 }
 
+/* The copy of a tee'd reader, into the file descriptor at arg. */
+static int
+fd_sink(void *arg, const char *p, size_t n)
+{
+	int fd = *(int *)arg;
+	ssize_t k;
+
+	for (; n > 0; p += k, n -= (size_t)k)
+		if ((k = write(fd, p, n)) < 0)
+			return -1;
+	return 0;
+}
+
 /* Read a reader to its end or error; its error in err. */
 static int
 drain(struct nsl_reader *r, unsigned long *lines, struct nsl_err *err)
@@ -316,9 +337,10 @@ int
 main(void)
 {
 	static unsigned char keep[6][NREC];
+	static const char *budgets[] = { NULL, "0", "2M", "777777" };
 	struct nsl_err err, err2;
 	struct nsl_buf gz;
-	size_t i;
+	size_t i, b;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -334,34 +356,94 @@ main(void)
 		keep[4][i] = i == NREC - 1;		/* only the last */
 		keep[5][i] = i == 250 || i == 251 || i == 5 || i == 42;
 	}
-	memset(&err, 0, sizeof(err));
-	UNIT_CHECK(text.len > 4 * 1024 * 1024 &&
-	    spool_pipe(text.data, text.len, keep, 6, &err),
-	    "a %zu-byte pipe through the spool: every record, every other, "
-	    "a long dropped stretch, none, the last only, the 3 MB line and "
-	    "its neighbours: the kept lines byte for byte (%s)", text.len,
-	    err.msg);
+	gzip_bytes(&text, &gz);
+	for (b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+		const char *B = budgets[b] ? budgets[b] : "default";
 
-	/* every other (windows of runs), a long dropped stretch (skipped) */
-	for (i = 1; i <= 2; i++) {
+		if (budgets[b] != NULL)
+			setenv("NSL_SPOOL_MEMORY", budgets[b], 1);
 		memset(&err, 0, sizeof(err));
-		UNIT_CHECK(spool_once(keep[i], &err),
-		    "visited once, pattern %zu over a %d-times pipe: the copy "
-		    "freed behind the pass, the kept lines byte for byte, a "
-		    "second visit refused (%s)", i, REPS, err.msg);
+		UNIT_CHECK(text.len > 4 * 1024 * 1024 &&
+		    spool_pipe(text.data, text.len, keep, 6, &err),
+		    "budget %s: a %zu-byte pipe through the spool: every "
+		    "record, every other, a long dropped stretch, none, the "
+		    "last only, the 3 MB line and its neighbours: the kept "
+		    "lines byte for byte (%s)", B, text.len, err.msg);
+
+		/* every other (windows of runs), a long dropped stretch */
+		for (i = 1; i <= 2; i++) {
+			memset(&err, 0, sizeof(err));
+			UNIT_CHECK(spool_once(keep[i], &err),
+			    "budget %s: visited once, pattern %zu over a "
+			    "%d-times pipe: the copy freed behind the pass, "
+			    "the kept lines byte for byte, a second visit "
+			    "refused (%s)", B, i, REPS, err.msg);
+		}
+
+		memset(&err, 0, sizeof(err));
+		UNIT_CHECK(spool_pipe(gz.data, gz.len, keep, 2, &err),
+		    "budget %s: the same through a pipe as gzip: "
+		    "decompressed in the read-ahead thread, the same lines "
+		    "back (%s)", B, err.msg);
+
+		/* no final newline: the last line's copy gets one */
+		memset(&err, 0, sizeof(err));
+		UNIT_CHECK(spool_pipe(text.data, text.len - 1, keep + 4, 1,
+		    &err), "budget %s: a pipe whose last line has no "
+		    "newline: that line comes back (%s)", B, err.msg);
+		unsetenv("NSL_SPOOL_MEMORY");
 	}
 
-	gzip_bytes(&text, &gz);
-	memset(&err, 0, sizeof(err));
-	UNIT_CHECK(spool_pipe(gz.data, gz.len, keep, 2, &err),
-	    "the same through a pipe as gzip: decompressed in the "
-	    "read-ahead thread, the same lines back (%s)", err.msg);
+	/*
+	 * No temporary file can be made: a pipe within the budget is read
+	 * whole (it needs none); past it, the read fails naming TMPDIR.
+	 * The input is about 6.2 MB.
+	 */
+	setenv("TMPDIR", path("no-such-dir"), 1);
+	{
+		static const char *fits[] = { NULL, "7M", "7340032", "7m",
+		    "100%" };
+		static const char *short_of[] = { "0", "5M", "5242880", "5k",
+		    "0%" };
 
-	/* no final newline: the last line's copy gets one */
-	memset(&err, 0, sizeof(err));
-	UNIT_CHECK(spool_pipe(text.data, text.len - 1, keep + 4, 1, &err),
-	    "a pipe whose last line has no newline: that line comes back "
-	    "(%s)", err.msg);
+		for (i = 0; i < sizeof(fits) / sizeof(fits[0]); i++) {
+			if (fits[i] != NULL)
+				setenv("NSL_SPOOL_MEMORY", fits[i], 1);
+			memset(&err, 0, sizeof(err));
+			UNIT_CHECK(spool_pipe(text.data, text.len, keep, 2,
+			    &err), "NSL_SPOOL_MEMORY=%s, no TMPDIR: the "
+			    "pipe read whole in memory (%s)",
+			    fits[i] ? fits[i] : "(default)", err.msg);
+		}
+		for (i = 0; i < sizeof(short_of) / sizeof(short_of[0]); i++) {
+			setenv("NSL_SPOOL_MEMORY", short_of[i], 1);
+			memset(&err, 0, sizeof(err));
+			UNIT_CHECK(!spool_pipe(text.data, text.len, keep, 2,
+			    &err) && err.code == NSL_EX_IOERR &&
+			    strcmp(err.file, path("no-such-dir")) == 0 &&
+			    strstr(err.msg, "cannot make a temporary file"),
+			    "NSL_SPOOL_MEMORY=%s, no TMPDIR: the read fails "
+			    "naming it (%s: %s)", short_of[i], err.file,
+			    err.msg);
+		}
+	}
+	setenv("TMPDIR", dir, 1);
+	{
+		static const char *bad[] = { "x", "-1", "1X", "1.5G", "101%",
+		    "5%x", "1kb", "99999999999999999999",
+		    "18446744073709551615K" };
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			setenv("NSL_SPOOL_MEMORY", bad[i], 1);
+			memset(&err, 0, sizeof(err));
+			UNIT_CHECK(!spool_pipe(text.data, text.len, keep, 1,
+			    &err) && err.code == NSL_EX_USAGE &&
+			    strstr(err.msg, "NSL_SPOOL_MEMORY"),
+			    "NSL_SPOOL_MEMORY=%s is a usage error: %s", bad[i],
+			    err.msg);
+		}
+		unsetenv("NSL_SPOOL_MEMORY");
+	}
 
 	/* an empty pipe: no records, nothing written, no error */
 	{
@@ -410,7 +492,7 @@ main(void)
 		fd = producer(gz.data, gz.len / 2, 1, 0, &pid);
 		tee = open(path("tee"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		r = nsl_reader_open_fd(fd, err.file, &err2);
-		nsl_reader_tee(r, tee);
+		nsl_reader_tee(r, fd_sink, &tee);
 		rc2 = drain(r, &n2, &err2);
 		nsl_reader_close(r);
 		close(tee);
@@ -434,7 +516,7 @@ main(void)
 		fd = producer(text.data, text.len, 1, 0, &pid);
 		ro = open(path("t.gz"), O_RDONLY);
 		r = nsl_reader_open_fd(fd, "<stdin>", &err);
-		nsl_reader_tee(r, ro);
+		nsl_reader_tee(r, fd_sink, &ro);
 		rc = drain(r, &n, &err);
 		nsl_reader_close(r);
 		close(ro);
@@ -487,7 +569,7 @@ main(void)
 		fd = producer(text.data, text.len, 1, 0, &pid);
 		tee = open(path("tee2"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		r = nsl_reader_open_fd(fd, "<stdin>", &err);
-		nsl_reader_tee(r, tee);
+		nsl_reader_tee(r, fd_sink, &tee);
 		while ((k = nsl_reader_read(r, blk, sizeof(blk), &err)) > 0)
 			nsl_buf_add(&got, blk, (size_t)k);
 		nsl_reader_close(r);

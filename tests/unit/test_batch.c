@@ -1,0 +1,226 @@
+/*
+ * test_batch.c - lib/batch.c: records parsed on several threads come
+ * back to the caller one by one, in file order, each with its own line
+ * number, values and line hash, for any number of threads (1, 2, 3, 8,
+ * 17 on any machine), from a file and from a pipe written slowly (the
+ * helpers sleep between batches and are woken); the first bad line of
+ * the input is the one reported, with only the records before it handed
+ * over, even when a later line of the same batch is bad too.
+ *
+ * The input is made here: record i is {"i":i,"v":[...]} with w(i)
+ * numbers i + k/8 (exact in binary and in 3 decimals), wide enough that
+ * most batches are parsed on the threads; a blank line follows every
+ * 13th record.  Expected values follow from the construction.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "nsl/batch.h"
+#include "nsl/buf.h"
+#include "nsl/hash.h"
+#include "nsl/io.h"
+#include "nsl/json.h"
+#include "unit.h"
+
+#define NREC 3000
+
+static char dir[] = "/tmp/nsl-test-batch.XXXXXX";
+static struct nsl_buf text;
+static size_t line_start[NREC], line_len[NREC];
+static unsigned long line_no[NREC];
+
+static size_t
+width(size_t i)
+{
+	return 200 + (i * 7919) % 1800;
+}
+
+/* The input; bad >= 0 makes records bad and bad + 1 invalid JSON. */
+static void
+make_input(long bad)
+{
+	unsigned long lineno = 0;
+	size_t i, k;
+	char num[64];
+
+	nsl_buf_reset(&text);
+	for (i = 0; i < NREC; i++) {
+		line_start[i] = text.len;
+		line_no[i] = ++lineno;
+		if (bad >= 0 && (i == (size_t)bad || i == (size_t)bad + 1))
+			nsl_buf_adds(&text, "{\"i\":1,\"v\":[1,2,}");
+		else {
+			snprintf(num, sizeof(num), "{\"i\":%zu,\"v\":[", i);
+			nsl_buf_adds(&text, num);
+			for (k = 0; k < width(i); k++) {
+				snprintf(num, sizeof(num), "%s%.3f",
+				    k ? "," : "", (double)i + (double)k / 8);
+				nsl_buf_adds(&text, num);
+			}
+			nsl_buf_adds(&text, "]}");
+		}
+		line_len[i] = text.len - line_start[i];
+		nsl_buf_adds(&text, "\n");
+		if (i % 13 == 12) {
+			nsl_buf_adds(&text, "\n");
+			lineno++;
+		}
+	}
+}
+
+struct seen {
+	size_t n;		/* records handed over */
+	int wrong;		/* 1 + the first one that was not as made */
+	double *v;
+	size_t cap;
+};
+
+static int
+check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct seen *S = arg;
+	size_t i = S->n++, n, k;
+	double id;
+
+	if (S->wrong)
+		return 0;
+	if (i >= NREC || lineno != line_no[i] ||
+	    hash != nsl_hash64(text.data + line_start[i], line_len[i]) ||
+	    nsl_rec_number(rec, (size_t)nsl_rec_find(rec, "i"), &id,
+	    err) != 0 || id != (double)i ||
+	    nsl_rec_vector(rec, (size_t)nsl_rec_find(rec, "v"), &S->v, &n,
+	    &S->cap, err) != 0 || n != width(i)) {
+		S->wrong = (int)i + 1;
+		return 0;
+	}
+	for (k = 0; k < n; k++)
+		if (S->v[k] != (double)i + (double)k / 8) {
+			S->wrong = (int)i + 1;
+			break;
+		}
+	return 0;
+}
+
+/* A child writing the text to a pipe in 256 KB pieces, pausing 1 ms
+ * after each; the read end. */
+static int
+slow_producer(pid_t *pid)
+{
+	int fd[2];
+	size_t done, k;
+
+	if (pipe(fd) != 0 || (*pid = fork()) < 0)
+		exit(1);
+	if (*pid == 0) {
+		close(fd[0]);
+		for (done = 0; done < text.len; done += k) {
+			k = text.len - done < 262144 ? text.len - done : 262144;
+			if (write(fd[1], text.data + done, k) != (ssize_t)k)
+				_exit(1);
+			usleep(1000);
+		}
+		_exit(0);
+	}
+	close(fd[1]);
+	return fd[0];
+}
+
+/* Read the text through nsl_batch_each from a file or a slow pipe. */
+static int
+run(int threads, int from_pipe, struct seen *S, struct nsl_err *err)
+{
+	struct nsl_lines L = { NULL, NULL };
+	pid_t pid = 0;
+	int rc, st;
+
+#ifdef _OPENMP
+	omp_set_num_threads(threads);
+#else
+	(void)threads;
+#endif
+	memset(S, 0, sizeof(*S));
+	memset(err, 0, sizeof(*err));
+	if (from_pipe)
+		L.r = nsl_reader_open_fd(slow_producer(&pid), "pipe", err);
+	else
+		L.r = nsl_reader_open(unit_path(dir, "in.jsonl"), err);
+	if (L.r == NULL)
+		return -2;
+	rc = nsl_batch_each(&L, 0, NSL_BATCH_HASH, check_one, S, err);
+	nsl_reader_close(L.r);
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &st, 0);
+	}
+	free(S->v);
+	return rc;
+}
+
+static void
+write_input(void)
+{
+	FILE *fp = fopen(unit_path(dir, "in.jsonl"), "wb");
+
+	if (fp == NULL || fwrite(text.data, 1, text.len, fp) != text.len ||
+	    fclose(fp) != 0)
+		exit(1);
+}
+
+int
+main(void)
+{
+	static const int threads[] = { 1, 2, 3, 8, 17 };
+	struct seen S;
+	struct nsl_err err;
+	size_t t;
+	int p, rc;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	nsl_buf_init(&text);
+	make_input(-1);
+	write_input();
+	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+		for (p = 0; p < 2; p++) {
+			rc = run(threads[t], p, &S, &err);
+			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
+			    "%d threads, from a %s: %zu records in order, "
+			    "each with its line number, values and hash "
+			    "(rc %d, first wrong %d, %s)", threads[t],
+			    p ? "slow pipe" : "file", S.n, rc, S.wrong - 1,
+			    err.msg);
+		}
+
+	/* records 1234 and 1235 bad: the first reported, 1234 handed over */
+	make_input(1234);
+	write_input();
+	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+		for (p = 0; p < 2; p++) {
+			rc = run(threads[t], p, &S, &err);
+			UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR &&
+			    err.line == line_no[1234] && S.n == 1234 &&
+			    S.wrong == 0, "%d threads, from a %s: the first "
+			    "bad line (%lu) reported, the records before it "
+			    "handed over (line %lu, %zu records: %s)",
+			    threads[t], p ? "slow pipe" : "file", line_no[1234],
+			    err.line, S.n, err.msg);
+		}
+
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	nsl_buf_release(&text);
+	return unit_done();
+}
