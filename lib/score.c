@@ -1109,6 +1109,11 @@ proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		free(buf);
 		rc = prototype_rows(NULL, ds->xf, xc, ds->n, ds->d, k,
 		    J->iters, J->seed, score, cluster, err);
+	} else if (ds->x_spare) {
+		/* the rows normalised where they are: no copy of n d */
+		rc = nsl_score_prototype(ds->x, ds->n, ds->d, k, J->iters,
+		    J->seed, score, cluster, err);
+		xc = NULL;
 	} else {
 		if ((xc = malloc(ds->n * ds->d * sizeof(double))) == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
@@ -1353,9 +1358,16 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	for (m = 0; m < J->nmetrics; m++) {
 		const struct nsl_score_metric_def *row =
 		    &metrics[J->metric[m]];
+		size_t later;
 
 		if (row->set == NULL)
 			continue;
+		/* the last whole-set metric may overwrite the rows: the
+		   output pass reads its vectors from the lines */
+		for (later = m + 1; later < J->nmetrics; later++)
+			if (metrics[J->metric[later]].set != NULL)
+				break;
+		ds.x_spare = later == J->nmetrics;
 		if ((R->whole[m] = malloc(ds.n * sizeof(double))) == NULL)
 			goto oom;
 		if (row->needs & NSL_SCORE_CLUSTERS) {

@@ -185,6 +185,22 @@ sys.exit(not (r[0]['c']==r[1]['c'] and r[2]['c']==r[3]['c'] and r[0]['c']!=r[2][
 	[[ "${lines[3]}" == '{"id":3,"embedding":[-3,0],"label":1,"score_prototype":0,"score_knn":2,"cluster":'[01]'}' ]]
 }
 
+@test "several whole-set metrics do not disturb each other's rows: prototype normalises them in place only when it reads them last" {
+	# numbers with 9 decimals are not float32 values, so the rows are
+	# held in double; the scores of knn and prototype together, in
+	# either order, are those of each alone
+	awk 'BEGIN { for (i = 0; i < 300; i++) { printf "{\"id\":%d,\"embedding\":[", i
+	    for (k = 0; k < 5; k++) printf "%s%.9f", k ? "," : "", 3 * sin(i * (k + 1.7))
+	    print "]}" } }' > "$T/e.jsonl"
+	nsl-score --metric knn --neighbours 3 "$T/e.jsonl" | jq -c .score > "$T/knn"
+	nsl-score --metric prototype --k 4 "$T/e.jsonl" | jq -c .score > "$T/proto"
+	for order in prototype,knn knn,prototype; do
+		nsl-score --metric $order --k 4 --neighbours 3 "$T/e.jsonl" > "$T/both"
+		jq -c .score_knn "$T/both" | cmp - "$T/knn"
+		jq -c .score_prototype "$T/both" | cmp - "$T/proto"
+	done
+}
+
 @test "prototype is deterministic: same seed, any thread count" {
 	awk 'BEGIN { for (i = 0; i < 600; i++) { a = i * 2.399963; r = 1 + (i % 7) / 3
 	    printf "{\"id\":%d,\"embedding\":[%.6f,%.6f,%.6f]}\n", i, r * cos(a), r * sin(a), (i % 5) - 2 } }' > "$T/e.jsonl"

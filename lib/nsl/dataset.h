@@ -78,6 +78,9 @@ struct nsl_dataset {
 	struct nsl_spool *spool;	/* with NSL_DATASET_SPOOL */
 	uint64_t *line_hash;		/* n: nsl_hash64 of each line as
 					 * read, with NSL_DATASET_SPOOL */
+	int x_spare;			/* the caller's word that x is read
+					 * by nobody after its next reader,
+					 * which may overwrite it */
 };
 
 /*
