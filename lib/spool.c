@@ -91,6 +91,7 @@ struct nsl_spool {
 	int memfd;		/* the memory, or -1 (none yet, or none) */
 	uint64_t mem_cap;	/* the budget; known once mem_known */
 	uint64_t mem_len;	/* bytes held in memory */
+	uint64_t mem_checked;	/* free memory asked for again from here */
 	int mem_known;
 	int spill;		/* unlinked temporary file, or -1 */
 	uint64_t stored;	/* bytes in the store, memory and file */
@@ -293,57 +294,133 @@ spill_error(struct nsl_err *err, const char *what)
 	    errno ? strerror(errno) : "unknown error");
 }
 
-/*
- * The memory this process may count on: the machine's, or less when its
- * control group (v2, or v1's memory controller) is limited below that.
- */
-static uint64_t
-memory_size(void)
+/* The first number in file path, or 0 if there is none. */
+static int
+read_number(const char *path, unsigned long long *v)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	uint64_t total = pages > 0 && size > 0 ?
-	    (uint64_t)pages * (uint64_t)size : (uint64_t)1 << 30;
-	char line[4096], path[4200], *p;
-	unsigned long long lim;
+	FILE *fp = fopen(path, "r");
+	int ok;
+
+	if (fp == NULL)
+		return 0;
+	ok = fscanf(fp, "%llu", v) == 1;
+	fclose(fp);
+	return ok;
+}
+
+/* A limit and its usage: size and avail brought down to them. */
+static void
+limit_by(uint64_t *size, uint64_t *avail, const char *max_path,
+    const char *cur_path)
+{
+	unsigned long long max, cur;
+
+	if (!read_number(max_path, &max))	/* "max": no limit */
+		return;
+	if (max < *size)
+		*size = max;
+	if (read_number(cur_path, &cur)) {
+		cur = cur < max ? max - cur : 0;
+		if (cur < *avail)
+			*avail = cur;
+	}
+}
+
+/*
+ * Bring size and avail down to the limits of a control group at path
+ * (from /proc/self/cgroup, "/..." under root) and of each group above
+ * it: files max_name and cur_name in each level's directory.
+ */
+static void
+limit_by_group(uint64_t *size, uint64_t *avail, const char *root,
+    char *path, const char *max_name, const char *cur_name)
+{
+	char max_path[4200], cur_path[4200];
+	const char *sep;
+
+	for (;;) {
+		sep = path[strlen(path) - 1] == '/' ? "" : "/";
+		snprintf(max_path, sizeof(max_path), "%s%s%s%s", root, path,
+		    sep, max_name);
+		snprintf(cur_path, sizeof(cur_path), "%s%s%s%s", root, path,
+		    sep, cur_name);
+		limit_by(size, avail, max_path, cur_path);
+		if (strcmp(path, "/") == 0)
+			break;
+		*strrchr(path, '/') = '\0';
+		if (*path == '\0')
+			strcpy(path, "/");
+	}
+}
+
+/*
+ * The memory this process may count on (*size: the machine's, or less
+ * when its control group, v2 or v1's memory controller, or a group
+ * above it is limited below that) and how much of it is free now
+ * (*avail: the kernel's MemAvailable, or less when a group's limit is
+ * nearer).
+ */
+static void
+memory_view(uint64_t *size, uint64_t *avail)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	char line[4096], *p;
+	unsigned long long kb;
 	FILE *fp;
 
-	/* cgroup v2: "0::/path"; each level up to the root may limit */
-	line[0] = '\0';
-	if ((fp = fopen("/proc/self/cgroup", "r")) != NULL) {
-		while (fgets(line, sizeof(line), fp) != NULL &&
-		    strncmp(line, "0::/", 4) != 0)
-			line[0] = '\0';
+	*size = pages > 0 && psize > 0 ?
+	    (uint64_t)pages * (uint64_t)psize : (uint64_t)1 << 30;
+	*avail = *size;
+	if ((fp = fopen("/proc/meminfo", "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+				if (kb * 1024 < *avail)
+					*avail = kb * 1024;
+				break;
+			}
 		fclose(fp);
 	}
-	line[strcspn(line, "\n")] = '\0';
-	p = strncmp(line, "0::/", 4) == 0 ? line + 3 : NULL;
-	while (p != NULL) {
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.max",
-		    p, p[strlen(p) - 1] == '/' ? "" : "/");
-		if ((fp = fopen(path, "r")) != NULL) {
-			if (fscanf(fp, "%llu", &lim) == 1 && lim < total)
-				total = lim;
-			fclose(fp);
-		}
-		if (strcmp(p, "/") == 0)
-			break;
-		*strrchr(p, '/') = '\0';
-		if (*p == '\0')
-			p = strcpy(line + 3, "/");
+	/* "0::/path" (v2), "N:...memory...:/path" (v1) */
+	if ((fp = fopen("/proc/self/cgroup", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::/", 4) == 0)
+			limit_by_group(size, avail, "/sys/fs/cgroup", line + 3,
+			    "memory.max", "memory.current");
+		else if ((p = strstr(line, ":memory:/")) != NULL ||
+		    ((p = strstr(line, ",memory:/")) != NULL))
+			limit_by_group(size, avail, "/sys/fs/cgroup/memory",
+			    p + 8, "memory.limit_in_bytes",
+			    "memory.usage_in_bytes");
 	}
-	if ((fp = fopen("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-	    "r")) != NULL) {
-		if (fscanf(fp, "%llu", &lim) == 1 && lim < total)
-			total = lim;
-		fclose(fp);
-	}
-	return total;
+	fclose(fp);
+}
+
+/*
+ * May the store take n more bytes of memory?  Only while a sixteenth of
+ * the memory stays free besides: with many spools at once (GNU parallel
+ * over pipes) the later copies go to their files instead of exhausting
+ * memory, which, unlike the page cache of a file, cannot be written
+ * back to make room.  Asked at every SPOOL_MEMORY_CHECK bytes.
+ */
+#define SPOOL_MEMORY_CHECK ((uint64_t)64 << 20)
+#define SPOOL_MEMORY_FREE 16
+
+static int
+memory_room(uint64_t n)
+{
+	uint64_t size, avail;
+
+	memory_view(&size, &avail);
+	return avail > size / SPOOL_MEMORY_FREE &&
+	    avail - size / SPOOL_MEMORY_FREE >= n;
 }
 
 /*
  * The store's memory budget, from $NSL_SPOOL_MEMORY (bytes, with K, M,
- * G or T for powers of 1024, or a percentage of memory_size(); 0 keeps
- * every copy in the file), else an eighth of memory_size().  0, or -1
+ * G or T for powers of 1024, or a percentage of memory_view()'s size; 0
+ * keeps every copy in the file), else an eighth of that size.  0, or -1
  * with err set when the variable is not a size.
  */
 static int
@@ -351,11 +428,12 @@ memory_budget(uint64_t *budget, struct nsl_err *err)
 {
 	const char *v = getenv(SPOOL_MEMORY_ENV);
 	unsigned long long n;
-	uint64_t unit = 1;
+	uint64_t unit = 1, size, avail;
 	char *end;
 
 	if (v == NULL || *v == '\0') {
-		*budget = memory_size() / SPOOL_MEMORY_SHARE;
+		memory_view(&size, &avail);
+		*budget = size / SPOOL_MEMORY_SHARE;
 		return 0;
 	}
 	errno = 0;
@@ -370,7 +448,8 @@ memory_budget(uint64_t *budget, struct nsl_err *err)
 	case '%':
 		if (n > 100 || end[1] != '\0')
 			goto bad;
-		*budget = memory_size() / 100 * n;
+		memory_view(&size, &avail);
+		*budget = size / 100 * n;
 		return 0;
 	}
 	if (*end != '\0' || (n != 0 && unit > UINT64_MAX / n))
@@ -414,6 +493,13 @@ spool_sink(void *arg, const char *p, size_t n)
 	size_t k;
 	off_t end;
 
+	if (s->spill < 0 && s->memfd >= 0 && s->mem_len < s->mem_cap &&
+	    s->mem_len >= s->mem_checked) {
+		/* the budget is a ceiling: memory may be short before it */
+		if (!memory_room(SPOOL_MEMORY_CHECK))
+			s->mem_cap = s->mem_len;
+		s->mem_checked = s->mem_len + SPOOL_MEMORY_CHECK;
+	}
 	if (s->spill < 0 && s->memfd >= 0 && s->mem_len < s->mem_cap) {
 		k = s->mem_cap - s->mem_len < n ?
 		    (size_t)(s->mem_cap - s->mem_len) : n;

@@ -18,6 +18,12 @@ PY=/usr/bin/python3
 
 setup() {
 	T=$BATS_TEST_TMPDIR
+	CG=
+}
+
+teardown() {
+	# a control group a test made (empty once its processes are gone)
+	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
 }
 
 # ids IN: the "id" values of the records in file IN, space-separated
@@ -148,6 +154,31 @@ fails_cleanly() {
 	[ "$status" -eq 64 ]
 	[ -z "$output" ]
 	[ "$stderr" = "nsl-prune: NSL_SPOOL_MEMORY=1.5G: not a size (bytes, with K, M, G or T, or a percentage of memory)" ]
+}
+
+@test "a pipe's copy in memory is bounded by the control group's memory, not the machine's (cgroup v1, as root)" {
+	local P G
+	P=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
+	G=/sys/fs/cgroup/memory$P/nsl-test-$$
+	[ -n "$P" ] && [ "$(id -u)" = 0 ] && mkdir "$G" 2>/dev/null ||
+	    skip "no cgroup v1 memory controller to make a group in"
+	CG=$G
+	echo $((400 * 1024 * 1024)) > "$G/memory.limit_in_bytes"
+	# 60000 records of about 1 KB: 60 MB, past an eighth of 400 MB
+	awk 'BEGIN { p = sprintf("%1000s", ""); gsub(/ /, "x", p)
+	    for (i = 0; i < 60000; i++) printf "{\"id\":%d,\"score\":%d,\"p\":\"%s\"}\n", i, (i * 7919) % 60000, p }' > "$T/in.jsonl"
+	nsl-prune --keep-fraction 0.5 "$T/in.jsonl" > "$T/file"
+	# outside the group the copy fits in memory: no TMPDIR needed
+	cat "$T/in.jsonl" | TMPDIR=$T/none nsl-prune --keep-fraction 0.5 |
+	    cmp - "$T/file"
+	# inside it, 50 MB in memory, the rest needs the file
+	run --separate-stderr sh -c "echo \$\$ > '$G/cgroup.procs'
+	    cat '$T/in.jsonl' | TMPDIR='$T/none' nsl-prune --keep-fraction 0.5"
+	[ "$status" -eq 74 ] || fail "status $status: $stderr"
+	[ "$stderr" = "nsl-prune: $T/none: cannot make a temporary file: No such file or directory" ]
+	sh -c "echo \$\$ > '$G/cgroup.procs'
+	    cat '$T/in.jsonl' | nsl-prune --keep-fraction 0.5" > "$T/pipe"
+	cmp "$T/pipe" "$T/file"
 }
 
 @test "several inputs are one set, in order; -o FILE.gz compresses" {

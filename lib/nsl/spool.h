@@ -18,7 +18,9 @@
  * kept in memory (a memfd) up to a budget, $NSL_SPOOL_MEMORY (bytes,
  * with K, M, G or T, or a percentage; default an eighth of the memory
  * of the machine or of the process's control group, whichever is less),
- * and past it in an unlinked temporary file in $TMPDIR (default /tmp).
+ * while a sixteenth of that memory stays free besides (asked every
+ * 64 MB), and past it in an unlinked temporary file in $TMPDIR (default
+ * /tmp).
  * For such an input the spool keeps each record's byte offset in the
  * copy instead of its line number, and the second pass reads only the
  * kept lines' runs (dropped stretches of 64 KB or more are skipped).  So
