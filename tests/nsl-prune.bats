@@ -179,6 +179,17 @@ fails_cleanly() {
 	sh -c "echo \$\$ > '$G/cgroup.procs'
 	    cat '$T/in.jsonl' | nsl-prune --keep-fraction 0.5" > "$T/pipe"
 	cmp "$T/pipe" "$T/file"
+	# a budget of all the group's 200 MB, a pipe of 150 MB: the copy
+	# stops taking memory before a sixteenth would not stay free (at
+	# its second 64 MB), so the rest needs the file
+	echo $((200 * 1024 * 1024)) > "$G/memory.limit_in_bytes"
+	for i in 1 2 3; do cat "$T/in.jsonl"; done > "$T/in3.jsonl"
+	run --separate-stderr sh -c "echo \$\$ > '$G/cgroup.procs'
+	    cat '$T/in3.jsonl' | NSL_SPOOL_MEMORY=100% TMPDIR='$T/none' nsl-prune --keep-fraction 0.5"
+	[ "$status" -eq 74 ] || fail "status $status: $stderr"
+	sh -c "echo \$\$ > '$G/cgroup.procs'
+	    cat '$T/in3.jsonl' | NSL_SPOOL_MEMORY=100% nsl-prune --keep-fraction 0.5" > "$T/pipe3"
+	nsl-prune --keep-fraction 0.5 "$T/in3.jsonl" | cmp - "$T/pipe3"
 }
 
 @test "several inputs are one set, in order; -o FILE.gz compresses" {
