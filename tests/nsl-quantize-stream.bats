@@ -69,10 +69,11 @@ setup() {
 	[ -z "$(ls -A spill)" ]
 }
 
-@test "a pipe needs a temporary directory: none is an I/O error (74), a file does not" {
+@test "a pipe past NSL_SPOOL_MEMORY needs a temporary directory: none is an I/O error (74), a file or a pipe within it does not" {
 	cd "$T"
-	run --separate-stderr sh -c 'cat all.jsonl | TMPDIR=/nonexistent nsl-quantize --format int8 --scale-by tensor'
+	run --separate-stderr sh -c 'cat all.jsonl | NSL_SPOOL_MEMORY=0 TMPDIR=/nonexistent nsl-quantize --format int8 --scale-by tensor'
 	[ "$status" -eq 74 ]
 	[[ "$stderr" == *"temporary file"* ]]
-	TMPDIR=/nonexistent nsl-quantize --format int8 --scale-by tensor all.jsonl > /dev/null
+	TMPDIR=/nonexistent nsl-quantize --format int8 --scale-by tensor all.jsonl > file.out
+	cat all.jsonl | TMPDIR=/nonexistent nsl-quantize --format int8 --scale-by tensor | cmp - file.out
 }
