@@ -83,7 +83,7 @@ struct nsl_spool {
 	struct spool_input *in;
 	size_t nin, capin;
 	/* per record: its line number in its input, or for a spilled
-	   input its line's byte offset in the temporary file */
+	   input its line's byte offset in the store */
 	uint64_t *lineno;
 	uint64_t n, cap;
 	/* the store: written by the reader's thread while an input is
@@ -294,7 +294,8 @@ spill_error(struct nsl_err *err, const char *what)
 	    errno ? strerror(errno) : "unknown error");
 }
 
-/* The first number in file path, or 0 if there is none. */
+/* The number file path begins with into *v: 1, or 0 if none (no file,
+ * or "max"). */
 static int
 read_number(const char *path, unsigned long long *v)
 {
