@@ -1,0 +1,107 @@
+/*
+ * fresh-memory.c - what it costs here to put SIZE bytes (default 1 GiB)
+ * into memory the process has not had before, the ways a spool can:
+ * pages mapped into the process (4 KiB pages, then huge pages, each
+ * written twice: the first pass takes the pages, the second reuses
+ * them), a memfd (write(2), then pread(2) back), and an unlinked file in
+ * TMPDIR (the same).  Each figure is seconds of wall time.  On a
+ * virtual machine the first touch of memory can cost far more than the
+ * copy; lib/spool.c keeps a pipe's copy in a memfd for that reason.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BLOCK (256 * 1024)
+
+static double
+now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void
+mapped(size_t n, int huge)
+{
+	char *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	double t0, t1, t2;
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+#ifdef MADV_HUGEPAGE
+	if (huge)
+		(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	t0 = now();
+	memset(p, 1, n);
+	t1 = now();
+	memset(p, 2, n);
+	t2 = now();
+	printf("%-28s first %6.3f s  again %6.3f s\n", huge ?
+	    "mapped, huge pages" : "mapped, 4 KiB pages", t1 - t0, t2 - t1);
+	munmap(p, n);
+}
+
+static void
+through_fd(int fd, size_t n, const char *what)
+{
+	static char buf[BLOCK];
+	double t0, t1, t2;
+	size_t done;
+
+	memset(buf, 'x', sizeof(buf));
+	t0 = now();
+	for (done = 0; done < n; done += BLOCK)
+		if (write(fd, buf, BLOCK) != BLOCK) {
+			perror("write");
+			exit(1);
+		}
+	t1 = now();
+	for (done = 0; done < n; done += BLOCK)
+		if (pread(fd, buf, BLOCK, (off_t)done) != BLOCK) {
+			perror("pread");
+			exit(1);
+		}
+	t2 = now();
+	printf("%-28s write %6.3f s  read  %6.3f s\n", what, t1 - t0,
+	    t2 - t1);
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t n = (argc > 1 ? strtoull(argv[1], NULL, 10) : 1024) << 20;
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	n = n / BLOCK * BLOCK;
+	printf("%zu MiB\n", n >> 20);
+	mapped(n, 0);
+	mapped(n, 1);
+	if ((fd = memfd_create("fresh-memory", MFD_CLOEXEC)) < 0) {
+		perror("memfd_create");
+		return 1;
+	}
+	through_fd(fd, n, "memfd");
+	snprintf(path, sizeof(path), "%s/fresh-memory.XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0) {
+		perror(path);
+		return 1;
+	}
+	unlink(path);
+	through_fd(fd, n, "file in TMPDIR");
+	return 0;
+}
