@@ -458,33 +458,52 @@ num_eisel_lemire(uint64_t w, int64_t q, double *out)
 	t = num_pow10_get((int)q);
 	lz = __builtin_clzll(w);
 	w <<= lz;
-	lo = (num_u128)w * t->lo;
 	hi = (num_u128)w * t->hi;
-	p0 = (uint64_t)lo;
-	mid = (num_u128)(uint64_t)hi + (uint64_t)(lo >> 64);
-	p1 = (uint64_t)mid;
-	p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
-
+	p2 = (uint64_t)(hi >> 64);
 	/* P >= 2^190: 53 significand bits, then a rounding bit. */
 	top = (int)(p2 >> 63);
 	shift = 10 + top;
+	belowmask = (UINT64_C(1) << (shift - 1)) - 1;
+	/*
+	 * The exact product X lies in (P, P + 2^64) when T is inexact, and
+	 * P = w' * T.hi * 2^64 + w' * T.lo with w' * T.lo < 2^128: X's top
+	 * word is p2 or p2 + 1, p2 taken from w' * T.hi alone.  When p2's
+	 * bits below the rounding bit are not all ones, both words have p2's
+	 * significand and rounding bit, and X has bits set below them (X >
+	 * P >= p2 * 2^128, and p2 + 1's low bits are not all zero): the low
+	 * product cannot change the result and is skipped (511 times in 512).
+	 */
+	if (!t->exact && (p2 & belowmask) != belowmask)
+		sticky = 1;
+	else {
+		lo = (num_u128)w * t->lo;
+		p0 = (uint64_t)lo;
+		mid = (num_u128)(uint64_t)hi + (uint64_t)(lo >> 64);
+		p1 = (uint64_t)mid;
+		p2 += (uint64_t)(mid >> 64);
+		top = (int)(p2 >> 63);
+		shift = 10 + top;
+		belowmask = (UINT64_C(1) << (shift - 1)) - 1;
+		below = p2 & belowmask;
+		if (!t->exact && below == belowmask && p1 == UINT64_MAX)
+			return 0;
+		sticky = !t->exact | (below != 0) | ((p1 | p0) != 0);
+	}
 	mant = p2 >> shift;
 	half = (int)(p2 >> (shift - 1) & 1);
-	belowmask = (UINT64_C(1) << (shift - 1)) - 1;
-	below = p2 & belowmask;
-	if (!t->exact && below == belowmask && p1 == UINT64_MAX)
-		return 0;
-	sticky = !t->exact || below != 0 || p1 != 0 || p0 != 0;
+	/*
+	 * The rounding decision is data, not a branch: half is a coin toss
+	 * for digits read from text, and a mispredicted jump costs more than
+	 * the rest of the rounding.
+	 */
 
 	e2 = t->exp2 + 190 + top - lz;
 	if (e2 < -1022)
 		return 0;
-	if (half && (sticky || (mant & 1))) {
-		mant++;
-		if (mant >> 53) {
-			mant >>= 1;
-			e2++;
-		}
+	mant += (uint64_t)(half & (sticky | (int)(mant & 1)));
+	if (mant >> 53) {
+		mant >>= 1;
+		e2++;
 	}
 	if (e2 > 1023) {
 		*out = HUGE_VAL;
@@ -492,6 +511,46 @@ num_eisel_lemire(uint64_t w, int64_t q, double *out)
 	}
 	bits = (uint64_t)(e2 + 1023) << 52 | (mant & ((UINT64_C(1) << 52) - 1));
 	memcpy(out, &bits, sizeof(*out));
+	return 1;
+}
+
+/* 5^0 .. 5^27, all the powers of five in a uint64_t. */
+static const uint64_t num_pow5_u64[] = {
+	UINT64_C(1), UINT64_C(5), UINT64_C(25), UINT64_C(125), UINT64_C(625),
+	UINT64_C(3125), UINT64_C(15625), UINT64_C(78125), UINT64_C(390625),
+	UINT64_C(1953125), UINT64_C(9765625), UINT64_C(48828125),
+	UINT64_C(244140625), UINT64_C(1220703125), UINT64_C(6103515625),
+	UINT64_C(30517578125), UINT64_C(152587890625),
+	UINT64_C(762939453125), UINT64_C(3814697265625),
+	UINT64_C(19073486328125), UINT64_C(95367431640625),
+	UINT64_C(476837158203125), UINT64_C(2384185791015625),
+	UINT64_C(11920928955078125), UINT64_C(59604644775390625),
+	UINT64_C(298023223876953125), UINT64_C(1490116119384765625),
+	UINT64_C(7450580596923828125)
+};
+
+/*
+ * w * 10^q when Eisel-Lemire could not decide it, for the texts that are
+ * exact binary fractions: Clinger's case, or -27 <= q < 0 with 5^-q
+ * dividing w.  Then w * 10^q = (w / 5^-q) * 2^q exactly, the integer
+ * converts to double correctly rounded (ties to even) and the power of
+ * two scales it exactly, the result being at least 2^-27, far from the
+ * subnormals.  This is the case Eisel-Lemire gives up on most: a float32
+ * written in full ("7.2747955322265625", Python's repr of such a value)
+ * is a double exactly, and the truncated 10^q puts the product a hair
+ * below it, on the borderline.  Return 0 for anything else.
+ */
+static int
+num_exact_value(uint64_t w, int64_t q, double *out)
+{
+	uint64_t m;
+
+	if (num_clinger(w, q, out))
+		return 1;
+	if (q >= 0 || q < -27 || w % num_pow5_u64[-q] != 0)
+		return 0;
+	m = w / num_pow5_u64[-q];
+	*out = ldexp((double)m, (int)q);
 	return 1;
 }
 
@@ -600,7 +659,7 @@ num_value(const struct num_text *t)
 	if (t->w == 0)
 		return t->neg ? -0.0 : 0.0;
 	if (!t->dropped && (num_clinger(t->w, t->q, &d) ||
-	    num_eisel_lemire(t->w, t->q, &d)))
+	    num_eisel_lemire(t->w, t->q, &d) || num_exact_value(t->w, t->q, &d)))
 		return t->neg ? -d : d;
 	return num_parse_slow(t);
 }
@@ -763,19 +822,32 @@ num_parse_sse2_long(const char *s, __m128i d0, unsigned m16, double *out,
 	lo = (uint64_t)_mm_cvtsi128_si64(v);
 	hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
 
-	/* the ni integer digits at the top of 8 bytes, '0's below them */
-	memcpy(&x, s + pos + ni - 8, 8);
-	keep = ~UINT64_C(0) << (8 * (8 - ni));
-	ip = num_value8((x & keep) | (zeros & ~keep));
+	/*
+	 * The ni integer digits at the top of 8 bytes, '0's below them; a
+	 * lone digit (nearly every number of an embedding) as it is, since
+	 * the three multiplies would sit in the chain before Eisel-Lemire.
+	 */
+	if (__builtin_expect(ni == 1, 1))
+		ip = (uint64_t)(s[pos] - '0');
+	else {
+		memcpy(&x, s + pos + ni - 8, 8);
+		keep = ~UINT64_C(0) << (8 * (8 - ni));
+		ip = num_value8((x & keep) | (zeros & ~keep));
+	}
 
 	/* ip > 0 has ni + nf <= 19; a 0. may have more fraction digits */
 	w = ip * num_pow10_u64[nf <= 19 ? nf : 0] +
 	    hi * UINT64_C(10000000000000000) + lo;
+	/*
+	 * Eisel-Lemire for every w, Clinger's division for none: which of
+	 * the two a 16- or 17-digit number could take depends on whether w
+	 * is below 2^53, a coin toss that cost more in mispredicted jumps
+	 * than either method.  Both round correctly, so the value is the same.
+	 */
 	if (w == 0)
 		r = 0.0;
-	else if (w <= UINT64_C(1) << 53 && nf <= 22)
-		r = (double)(int64_t)w / num_exact_pow10[nf];
-	else if (!num_eisel_lemire(w, -(int64_t)nf, &r))
+	else if (!num_eisel_lemire(w, -(int64_t)nf, &r) &&
+	    !num_exact_value(w, -(int64_t)nf, &r))
 		return 0;
 	*out = r * num_sign[pos];
 	return e;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1050,6 +1051,101 @@ format_matches(double v, int isfloat, int full, int *ndiag)
 	    "format_float" : "format", ndiag);
 }
 
+/*
+ * Text that is a binary fraction written out in full -- a float32 as
+ * Python prints it ("7.2747955322265625"), a halfway point -- lies on
+ * the borderline where Eisel-Lemire's truncated power of ten cannot
+ * decide; w / 5^nf * 2^-nf must then round exactly.  The expected values
+ * are known without any parser: the hand-picked ones from Python's
+ * float.hex() and the rounding rule (ties to even), the random ones by
+ * construction (m * 2^-e written as m * 5^e with the point e places in,
+ * e up to 27, m up to 2^53).  Alone and in an array, every way.
+ */
+static void
+test_parse_exact_binary(void)
+{
+	enum { N = 100000 };
+	static const struct { const char *s; double want; } hand[] = {
+		{ "7.2747955322265625", 0x1.d1964p+2 },
+		{ "-0.35062408447265625", -0x1.670ap-2 },
+		{ "-2.8681793212890625", -0x1.6f208p+1 },
+		{ "123.0078125", 0x1.ec08p+6 },
+		/* halfway between 2^52 and 2^52 + 1: to the even 2^52 */
+		{ "4503599627370496.5", 0x1p+52 },
+		/* halfway between 2^52 + 1 and 2^52 + 2: to the even one */
+		{ "4503599627370497.5", 0x1.0000000000002p+52 },
+		/* 5^27 * 10^-27 = 2^-27, the deepest case taken */
+		{ "0.000000007450580596923828125", 0x1p-27 },
+		{ "0.0000000037252902984619140625", 0x1p-28 },
+	};
+	char *big, *p, *q, buf[128];
+	double *v = NULL, *want, got1;
+	size_t i, n, cap = 0, err, len;
+	int ok = 1, bad = 0, e, k;
+	uint64_t m, t;
+
+	for (i = 0; i < sizeof(hand) / sizeof(hand[0]); i++) {
+		snprintf(buf, sizeof(buf), "[0.5,0.25,%s,0.5,0.5,0.5,0.5,0.5]",
+		    hand[i].s);
+		n = 0;
+		len = strlen(hand[i].s);
+		if (nsl_num_parse(hand[i].s, hand[i].s + len, &got1) != len ||
+		    double_bits(got1) != double_bits(hand[i].want) ||
+		    nsl_num_parse_array(buf, buf + strlen(buf), &v, &n, &cap,
+		    &err) != strlen(buf) || n != 8 ||
+		    double_bits(v[2]) != double_bits(hand[i].want)) {
+			printf("# %s: got %a and %a, want %a\n", hand[i].s,
+			    got1, n > 2 ? v[2] : 0.0, hand[i].want);
+			ok = 0;
+		}
+	}
+	UNIT_CHECK(ok, "parse: %zu binary fractions written in full, "
+	    "halfway points among them, read exactly", i);
+
+	if ((big = malloc((size_t)N * 48 + 2)) == NULL ||
+	    (want = malloc(N * sizeof(double))) == NULL)
+		abort();
+	p = big;
+	*p++ = '[';
+	for (i = 0; i < N; i++) {
+		/* m * 5^e < 10^19, and m < 2^53 so that m * 2^-e is a double */
+		e = 1 + (int)rng_below(27);
+		for (t = 1, k = 0; k < e; k++)
+			t *= 5;
+		m = rng() % (UINT64_C(10000000000000000000) / t);
+		m &= (UINT64_C(1) << 53) - 1;
+		m |= 1;
+		want[i] = ldexp((double)m, -e) * (rng_below(2) ? -1 : 1);
+		if (i > 0)
+			p += sprintf(p, "%s", rng_below(8) ? "," : ", ");
+		/* m * 5^e with the point e digits from the right */
+		len = (size_t)sprintf(buf, "%0*" PRIu64, e + 1, m * t);
+		p += sprintf(p, "%s%.*s.%s", want[i] < 0 ? "-" : "",
+		    (int)(len - (size_t)e), buf, buf + len - (size_t)e);
+	}
+	*p++ = ']';
+	n = 0;
+	if (nsl_num_parse_array(big, p, &v, &n, &cap, &err) !=
+	    (size_t)(p - big) || n != N)
+		bad++;
+	for (i = 0, q = big + 1; !bad && i < n; i++) {
+		len = strcspn(q, ",]");
+		if ((double_bits(v[i]) != double_bits(want[i]) ||
+		    nsl_num_parse(q, q + len, &got1) != len ||
+		    double_bits(got1) != double_bits(want[i])) &&
+		    bad++ < MAXDIAG)
+			printf("# %.*s: got %a and %a, want %a\n", (int)len, q,
+			    v[i], got1, want[i]);
+		q += len;
+		q += strspn(q, ", ");
+	}
+	free(big);
+	free(want);
+	free(v);
+	UNIT_CHECK(bad == 0, "parse: %d random binary fractions m * 2^-e "
+	    "written in full (e <= 27) read exactly, alone and in an array", N);
+}
+
 static void
 test_format_exact(void)
 {
@@ -1389,6 +1485,7 @@ main(void)
 	test_parse_array_long();
 	test_parse_array_long_ends();
 	test_parse_array_double_rounding();
+	test_parse_exact_binary();
 	test_format_exact();
 	test_format_float_exact();
 	test_format_nonfinite();
