@@ -19,11 +19,16 @@
 # md5sum (one thread, about nsl-convert's speed a core) is there for the
 # floor: what a pipe costs any reader on this machine (the producer, cat,
 # shares the cores).
-# ONLY=REGEX runs part 2 for the matching tools only (and skips part 1).
+# TEXT=f32 or TEXT=f64 writes the numbers as Python's json writes float32
+# values or doubles (up to 17 digits) instead of 8 significant digits
+# (bench/gen-embeddings.sh).
+# ONLY=REGEX runs part 2 for the matching tools only (and skips part 1);
+# ONLY=- runs part 1 only.
 # SLOW=1 adds a fourth way, a slow producer (gzip -dc FILE.gz |), its
 # median and ratio printed last.
 #
 #	sh bench/io.sh            N=20000 R=5 sh bench/io.sh
+#	N=30000 TEXT=f32 sh bench/io.sh
 #	N=20000 SLOW=1 sh bench/io.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,12 +37,16 @@ D=${D:-768}
 R=${R:-3}
 out=bench/out
 mkdir -p "$out"
-data="$out/io-$N-$D.jsonl"
+TEXT=${TEXT:-8g}
+case $TEXT in
+8g) data="$out/io-$N-$D.jsonl" ;;
+*) data="$out/io-$N-$D-$TEXT.jsonl" ;;
+esac
 bin=${NSL_BIN:-bin}
 SLOW=${SLOW:-0}
 ONLY=${ONLY:-}
 
-sh bench/gen-embeddings.sh "$N" "$D" "$data"
+sh bench/gen-embeddings.sh "$N" "$D" "$data" "$TEXT"
 bytes=$(stat -c %s "$data")
 mb=$(awk "BEGIN { print $bytes / 1e6 }")
 
@@ -62,7 +71,7 @@ rate() {
 cat "$data" > /dev/null		# warm the page cache
 printf 'input: %s, %d records x %d numbers, %.1f MB\n' "$data" "$N" "$D" "$mb"
 echo "load: $(uptime | sed 's/.*load average: //')"
-[ -n "$ONLY" ] || {
+[ -n "$ONLY" ] && [ "$ONLY" != - ] || {
 rate "cat" cat
 rate "nsl-convert" "$bin/nsl-convert"
 rate "nsl-convert --float32" "$bin/nsl-convert" --float32
@@ -111,6 +120,7 @@ if [ "$SLOW" = 1 ]; then
 	ways="$ways gzip"
 fi
 
+[ "$ONLY" != - ] || exit 0
 echo
 echo "standard input against a file: median of $R alternating rounds (wall s/cpu s of the tool),"
 echo "then the median of each round's ratio to the file's (wall/cpu)"

@@ -9,9 +9,12 @@
  * floating point numbers accurately", 1990).  Otherwise w is multiplied by
  * a 128-bit truncation of 10^q and the 192-bit product is rounded, when the
  * truncation error provably cannot change the rounding (Lemire, "Number
- * parsing at a gigabyte per second", 2021, after Eisel).  Anything else --
- * more than 19 significant digits, subnormal results, products too close
- * to a rounding boundary -- goes to strtod() on a NUL-terminated copy.
+ * parsing at a gigabyte per second", 2021, after Eisel).  A product too
+ * close to a rounding boundary is most often an exact binary fraction
+ * written in full (a float32 printed by Python): when 5^-q divides w it is
+ * (w / 5^-q) * 2^q, converted exactly.  Anything else -- more than 19
+ * significant digits, subnormal results, the rest of the borderline
+ * products -- goes to strtod() on a NUL-terminated copy.
  *
  * Writing.  Schubfach (Giulietti, "The Schubfach way to render doubles",
  * 2020): scale the value and the two ends of its rounding interval by a
