@@ -494,15 +494,15 @@ num_eisel_lemire(uint64_t w, int64_t q, double *out)
 	}
 	mant = p2 >> shift;
 	half = (int)(p2 >> (shift - 1) & 1);
+
+	e2 = t->exp2 + 190 + top - lz;
+	if (e2 < -1022)
+		return 0;
 	/*
 	 * The rounding decision is data, not a branch: half is a coin toss
 	 * for digits read from text, and a mispredicted jump costs more than
 	 * the rest of the rounding.
 	 */
-
-	e2 = t->exp2 + 190 + top - lz;
-	if (e2 < -1022)
-		return 0;
 	mant += (uint64_t)(half & (sticky | (int)(mant & 1)));
 	if (mant >> 53) {
 		mant >>= 1;
@@ -662,7 +662,8 @@ num_value(const struct num_text *t)
 	if (t->w == 0)
 		return t->neg ? -0.0 : 0.0;
 	if (!t->dropped && (num_clinger(t->w, t->q, &d) ||
-	    num_eisel_lemire(t->w, t->q, &d) || num_exact_value(t->w, t->q, &d)))
+	    num_eisel_lemire(t->w, t->q, &d) ||
+	    num_exact_value(t->w, t->q, &d)))
 		return t->neg ? -d : d;
 	return num_parse_slow(t);
 }
