@@ -13,7 +13,11 @@
 # does.  Each is timed as a whole process (wall and CPU, /usr/bin/time),
 # seeds SEEDS interleaved; the objective is the mean score over every
 # record (the mean cosine distance to the assigned centroid: lower is
-# better), so "counting nsl's parse" is the nsl-jsonl row.
+# better), so "counting nsl's parse" is the nsl-jsonl row.  nsl-jsonl
+# writes every record back (the whole text, with the score and cluster
+# added), where faiss's script writes ids and scores; the nsl-j-null row
+# is the same run writing to /dev/null (no objective: nothing is kept),
+# which tells the writing apart from the rest.
 #
 # Data: N x D float32 points from a mixture of K Gaussians (numpy, seed
 # 0), written once to bench/out as x.npy, ids.jsonl and x.jsonl, the JSONL
@@ -84,6 +88,9 @@ for s in $SEEDS; do
 	label=nsl-jsonl
 	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" -o "$out/nsl-jsonl.out" "$out/x.jsonl"
+	label=nsl-j-null
+	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
+	    --iters "$ITERS" --seed "$s" -o /dev/null "$out/x.jsonl"
 	label=nsl-npy
 	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" --vectors "$out/x.npy" \
@@ -105,17 +112,19 @@ for s in $SEEDS; do
 	label=faiss-all
 	run /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" \
 	    "$K" "$ITERS" "$s" "$out/faiss-all.out" $((N / K + 1))
-	for t in nsl-jsonl nsl-npy nsl-sample faiss faiss-all; do
+	for t in nsl-jsonl nsl-j-null nsl-npy nsl-sample faiss faiss-all; do
 		set -- $(cat "$out/$t.time")
+		obj=-
+		[ "$t" = nsl-j-null ] || obj=$(mean_score "$out/$t.out")
 		printf '%-6s %-10s %8s %8s %8s %10s\n' "$s" "$t" "$1" \
-		    "$(echo "$2 + $3" | bc)" "$(($4 / 1024))" \
-		    "$(mean_score "$out/$t.out")"
-		echo "$t $1 $(echo "$2 + $3" | bc) $(mean_score "$out/$t.out")" >>"$out/all.$$"
+		    "$(echo "$2 + $3" | bc)" "$(($4 / 1024))" "$obj"
+		echo "$t $1 $(echo "$2 + $3" | bc) $obj" >>"$out/all.$$"
 	done
 done
 echo "means over seeds ($SEEDS):"
-awk '{ w[$1] += $2; c[$1] += $3; o[$1] += $4; n[$1]++ }
-    END { for (t in n) printf "  %-10s wall %.2f s  cpu %.2f s  objective %.6f\n",
-      t, w[t] / n[t], c[t] / n[t], o[t] / n[t] }' "$out/all.$$" | sort
+awk '{ w[$1] += $2; c[$1] += $3; o[$1] += $4; n[$1]++; none[$1] = $4 == "-" }
+    END { for (t in n) printf "  %-10s wall %.2f s  cpu %.2f s  objective %s\n",
+      t, w[t] / n[t], c[t] / n[t], none[t] ? "-" : sprintf("%.6f", o[t] / n[t]) }' \
+    "$out/all.$$" | sort
 rm -f "$out/all.$$"
 echo "load: $(uptime)"
