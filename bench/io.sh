@@ -20,15 +20,16 @@
 # floor: what a pipe costs any reader on this machine (the producer, cat,
 # shares the cores).
 # TEXT=f32 or TEXT=f64 writes the numbers as Python's json writes float32
-# values or doubles (up to 17 digits) instead of 8 significant digits
-# (bench/gen-embeddings.sh).
+# values or doubles (up to 17 digits) instead of 8 significant digits,
+# TEXT=probs softmax probabilities as float32 values (most of them with
+# an exponent) (bench/gen-embeddings.sh).
 # ONLY=REGEX runs part 2 for the matching tools only (and skips part 1);
 # ONLY=- runs part 1 only.
 # SLOW=1 adds a fourth way, a slow producer (gzip -dc FILE.gz |), its
 # median and ratio printed last.
 #
 #	sh bench/io.sh            N=20000 R=5 sh bench/io.sh
-#	N=30000 TEXT=f32 sh bench/io.sh
+#	N=30000 TEXT=f32 sh bench/io.sh     N=15000 D=1000 TEXT=probs ONLY=- sh bench/io.sh
 #	N=20000 SLOW=1 sh bench/io.sh
 set -eu
 cd "$(dirname "$0")/.."

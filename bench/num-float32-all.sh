@@ -1,8 +1,9 @@
 #!/bin/sh
-# Every finite float32 (2^32 bit patterns less NaNs and infinities), as
-# Python writes it, read back by lib/num.c alone and in arrays, each
-# compared bit for bit with the double it widens to (bench/num-float32-all.c).
-# A few minutes on two cores; STEP=N takes every N-th pattern.
+# Every finite float32 (2^32 bit patterns less NaNs and infinities),
+# written as nsl writes it and as Python does, read back by lib/num.c
+# alone and in arrays, each compared bit for bit with the double it
+# widens to (bench/num-float32-all.c).  About seven minutes on two cores;
+# STEP=N takes every N-th pattern.
 #
 #	sh bench/num-float32-all.sh            STEP=1000 sh bench/num-float32-all.sh
 set -eu
