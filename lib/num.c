@@ -757,9 +757,9 @@ num_fold16x2(__m128i d, __m128i e)
  * The rest of the two 32-byte paths below, once a number's parts are
  * found: [-] (pos) ni integer digits, the point, nf fraction digits
  * ending at e, an exponent ex, the number ending at len; d0 and d1 the
- * two 16-byte loads at s minus '0'.  Checks the digits' count, and unless !convert
- * reads the value into *out.  Returns len, or 0 to leave the text to
- * num_scan().
+ * two 16-byte loads at s minus '0'.  Checks the digits' count, and
+ * unless !convert reads the value into *out.  Returns len, or 0 to leave
+ * the text to num_scan().
  */
 static inline __attribute__((always_inline)) size_t
 num_long_value(const char *s, __m128i d0, __m128i d1, unsigned pos,
@@ -862,6 +862,11 @@ num_parse_sse2_exp(const char *s, double *out, int convert)
 	    _mm_min_epu8(d0, nine), d0)) |
 	    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
 	    _mm_min_epu8(d1, nine), d1)) << 16;
+	/*
+	 * The parts as num_parse_sse2_long() finds them, written out again:
+	 * shared through an inline helper (results by pointer, or in a
+	 * struct), they made this path 15-21% slower, measured.
+	 */
 	pos = s[0] == '-';
 	ni = (unsigned)__builtin_ctzll(~m >> pos);
 	if (ni == 0 || ni > 8 || s[pos + ni] != '.' ||
