@@ -250,23 +250,22 @@ crew_stop(struct crew *C)
 }
 
 /*
- * Parse B's lines: with the crew when the batch is worth the threads,
- * the crew started the first time one is.  The caller takes lines too,
- * and returns when every line is parsed and no helper holds the batch.
+ * Start parsing B: posted to the crew when the batch is worth the threads
+ * (the crew started the first time one is).  Returns 1 when posted: the
+ * helpers are at it, and batch_finish() must be called before B is read
+ * or filled again.
  */
-static void
-batch_parse(struct batch *B, int hash, struct crew **crewp)
+static int
+batch_post(struct batch *B, int hash, struct crew **crewp)
 {
 	struct crew *C = *crewp;
-	long j;
 
-	if (B->text.len >= BATCH_PARALLEL && C == NULL)
+	if (B->text.len < BATCH_PARALLEL)
+		return 0;
+	if (C == NULL)
 		C = *crewp = crew_start();
-	if (B->text.len < BATCH_PARALLEL || C == NULL || C->n == 0) {
-		for (j = 0; j < (long)B->n; j++)
-			parse_line(B, j, hash);
-		return;
-	}
+	if (C == NULL || C->n == 0)
+		return 0;
 	pthread_mutex_lock(&C->mu);
 	C->B = B;
 	C->hash = hash;
@@ -276,6 +275,24 @@ batch_parse(struct batch *B, int hash, struct crew **crewp)
 	if (C->sleeping > 0)
 		pthread_cond_broadcast(&C->go);
 	pthread_mutex_unlock(&C->mu);
+	return 1;
+}
+
+/*
+ * Finish parsing B: the caller takes the lines left (every line, when B
+ * was not posted) and returns when every line is parsed and no helper
+ * holds the batch.
+ */
+static void
+batch_finish(struct batch *B, int posted, int hash, struct crew *C)
+{
+	long j;
+
+	if (!posted) {
+		for (j = 0; j < (long)B->n; j++)
+			parse_line(B, j, hash);
+		return;
+	}
 	crew_work(C);
 	pthread_mutex_lock(&C->mu);
 	C->open = 0;
@@ -333,52 +350,102 @@ run_direct(struct nsl_lines *L, struct nsl_rec *into, struct batch *B,
 	return got;
 }
 
+/*
+ * B's records to fn in order, the first that does not parse ending it
+ * (placed at its line).
+ */
+static int
+batch_visit(struct batch *B, const struct nsl_lines *L, struct nsl_rec *into,
+    unsigned flags, nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+{
+	size_t j;
+
+	for (j = 0; j < B->n; j++) {
+		if (B->rc[j] != 0) {
+			*err = B->err[j];
+			lines_locate(L, B->lineno[j], err);
+			return -1;
+		}
+		if (into != NULL) {
+			struct nsl_rec t = *into;
+
+			*into = B->rec[j];
+			B->rec[j] = t;
+		}
+		if (hand_over(L, flags, fn, arg, into ? into : &B->rec[j],
+		    B->lineno[j], B->hash[j], err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Batches of lines, two in turn: while the crew parses one (cur), the
+ * caller reads the next (nxt), then hands cur's records to fn while the
+ * crew parses nxt.  With one batch the helpers sat idle through the
+ * reading and through fn, the single-threaded part of every read: at
+ * embedding widths that part is the read(2) copy, cutting the lines, and
+ * fn's own work (keeping each row, for k-means), as long as the parse
+ * itself (nsl-score's k-means at 50,000 x 2048 from JSONL: the helper
+ * busy a fifth of the time).  A batch too small for the threads is
+ * parsed by the caller, as it is read, and short lines after it are
+ * taken one at a time (run_direct).
+ */
 static int
 batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
     unsigned flags, nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	struct batch *B;
+	struct batch *cur, *nxt, *t;
 	struct crew *crew = NULL;
 	struct nsl_err ferr;	/* the reading's, kept for after the lines */
-	size_t j;
-	int got, rc = -1;
+	int hash = flags & NSL_BATCH_HASH;
+	int got, posted, nposted, rc = -1;
 
-	if ((B = batch_new(rec_flags)) == NULL)
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	cur = batch_new(rec_flags);
+	nxt = batch_new(rec_flags);
+	if (cur == NULL || nxt == NULL) {
+		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
 	memset(&ferr, 0, sizeof(ferr));
-	do {
-		got = batch_fill(B, L, &ferr);
-		batch_parse(B, flags & NSL_BATCH_HASH, &crew);
-		for (j = 0; j < B->n; j++) {
-			if (B->rc[j] != 0) {
-				*err = B->err[j];
-				lines_locate(L, B->lineno[j], err);
-				goto out;
-			}
-			if (into != NULL) {
-				struct nsl_rec t = *into;
-
-				*into = B->rec[j];
-				B->rec[j] = t;
-			}
-			if (hand_over(L, flags, fn, arg, into ? into :
-			    &B->rec[j], B->lineno[j], B->hash[j], err) != 0)
-				goto out;
+	got = batch_fill(cur, L, &ferr);
+	posted = batch_post(cur, hash, &crew);
+	for (;;) {
+		nxt->n = 0;
+		if (posted && got == 1)
+			got = batch_fill(nxt, L, &ferr);
+		batch_finish(cur, posted, hash, crew);
+		nposted = nxt->n > 0 && batch_post(nxt, hash, &crew);
+		if (batch_visit(cur, L, into, flags, fn, arg, err) != 0)
+			goto out;
+		if (nxt->n > 0) {
+			t = cur;
+			cur = nxt;
+			nxt = t;
+			posted = nposted;
+			continue;
 		}
 		if (got < 0) {	/* after the lines before it, as read */
 			*err = ferr;
 			goto out;
 		}
 		/* a full batch of short lines: the next ones as they come */
-		if (got == 1 && B->text.len < BATCH_PARALLEL &&
-		    (got = run_direct(L, into, B, flags, fn, arg, DIRECT_LINES,
-		    &ferr, err)) < 0)
+		if (got == 1 && cur->text.len < BATCH_PARALLEL &&
+		    (got = run_direct(L, into, cur, flags, fn, arg,
+		    DIRECT_LINES, &ferr, err)) < 0)
 			goto out;
-	} while (got == 1);
+		if (got != 1)
+			break;
+		got = batch_fill(cur, L, &ferr);
+		posted = batch_post(cur, hash, &crew);
+	}
 	rc = 0;
 out:
 	crew_stop(crew);
-	batch_free(B);
+	if (cur != NULL)
+		batch_free(cur);
+	if (nxt != NULL)
+		batch_free(nxt);
 	return rc;
 }
 

@@ -5,7 +5,13 @@
  * 17 on any machine), from a file and from a pipe written slowly (the
  * helpers sleep between batches and are woken); the first bad line of
  * the input is the one reported, with only the records before it handed
- * over, even when a later line of the same batch is bad too.
+ * over, even when a later line of the same batch is bad too.  Batches are
+ * read ahead while the one before is parsed and handed over: stretches
+ * of short lines between the wide ones (batches too small for the
+ * threads, then lines one at a time) come back in order too; when fn
+ * fails, it is called for no record after; a gzip file cut short part way
+ * (at eleven places) hands over the same records, all of them as made,
+ * whatever the threads, then its read error.
  *
  * The input is made here: record i is {"i":i,"v":[...]} with w(i)
  * numbers i + k/8 (exact in binary and in 3 decimals), wide enough that
@@ -18,6 +24,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -35,10 +42,14 @@ static char dir[] = "/tmp/nsl-test-batch.XXXXXX";
 static struct nsl_buf text;
 static size_t line_start[NREC], line_len[NREC];
 static unsigned long line_no[NREC];
+static int mixed;		/* stretches of short records between wide ones */
+static long fail_at = -1;	/* fn fails on this record */
 
 static size_t
 width(size_t i)
 {
+	if (mixed && (i / 300) % 2 == 1)
+		return 1 + i % 3;
 	return 200 + (i * 7919) % 1800;
 }
 
@@ -92,6 +103,8 @@ check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 
 	if (S->wrong)
 		return 0;
+	if ((long)i == fail_at)
+		return nsl_err_set(err, NSL_EX_DATAERR, "fn fails here");
 	if (i >= NREC || lineno != line_no[i] ||
 	    hash != nsl_hash64(text.data + line_start[i], line_len[i]) ||
 	    nsl_rec_number(rec, (size_t)nsl_rec_find(rec, "i"), &id,
@@ -135,7 +148,8 @@ slow_producer(pid_t *pid)
 
 /* Read the text through nsl_batch_each from a file or a slow pipe. */
 static int
-run(int threads, int from_pipe, struct seen *S, struct nsl_err *err)
+run_path(int threads, int from_pipe, const char *name, struct seen *S,
+    struct nsl_err *err)
 {
 	struct nsl_lines L = { NULL, NULL };
 	pid_t pid = 0;
@@ -151,7 +165,7 @@ run(int threads, int from_pipe, struct seen *S, struct nsl_err *err)
 	if (from_pipe)
 		L.r = nsl_reader_open_fd(slow_producer(&pid), "pipe", err);
 	else
-		L.r = nsl_reader_open(unit_path(dir, "in.jsonl"), err);
+		L.r = nsl_reader_open(unit_path(dir, name), err);
 	if (L.r == NULL)
 		return -2;
 	rc = nsl_batch_each(&L, 0, NSL_BATCH_HASH, check_one, S, err);
@@ -162,6 +176,12 @@ run(int threads, int from_pipe, struct seen *S, struct nsl_err *err)
 	}
 	free(S->v);
 	return rc;
+}
+
+static int
+run(int threads, int from_pipe, struct seen *S, struct nsl_err *err)
+{
+	return run_path(threads, from_pipe, "in.jsonl", S, err);
 }
 
 static void
@@ -213,6 +233,86 @@ main(void)
 			    threads[t], p ? "slow pipe" : "file", line_no[1234],
 			    err.line, S.n, err.msg);
 		}
+
+	/* short stretches between wide ones: batches small and large */
+	mixed = 1;
+	make_input(-1);
+	write_input();
+	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+		for (p = 0; p < 2; p++) {
+			rc = run(threads[t], p, &S, &err);
+			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
+			    "%d threads, from a %s, short stretches between "
+			    "wide ones: %zu records in order, as made (rc %d, "
+			    "first wrong %d, %s)", threads[t],
+			    p ? "slow pipe" : "file", S.n, rc, S.wrong - 1,
+			    err.msg);
+		}
+
+	/* fn fails on record 777 (a wide stretch) and 1511 (a short one) */
+	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+		for (p = 0; p < 2; p++) {
+			long at = p ? 1511 : 777;
+
+			fail_at = at;
+			rc = run(threads[t], p, &S, &err);
+			fail_at = -1;
+			UNIT_CHECK(rc == -1 && S.n == (size_t)at + 1 &&
+			    S.wrong == 0 && err.line == line_no[at] &&
+			    strcmp(err.msg, "fn fails here") == 0,
+			    "%d threads, from a %s: fn failing on record %ld "
+			    "ends it there, placed at its line %lu (%zu calls, "
+			    "line %lu: %s)", threads[t],
+			    p ? "slow pipe" : "file", at, line_no[at], S.n,
+			    err.line, err.msg);
+		}
+
+	/* gzip cut short, at eleven places: the same records, then the error */
+	mixed = 0;
+	make_input(-1);
+	{
+		char gzp[300], cut[300], cmd[700];
+		gzFile gz;
+		size_t first[11], c;
+		long size;
+		FILE *fp;
+
+		snprintf(gzp, sizeof(gzp), "%s", unit_path(dir, "in.jsonl.gz"));
+		snprintf(cut, sizeof(cut), "%s", unit_path(dir, "cut.jsonl.gz"));
+		if ((gz = gzopen(gzp, "wb1")) == NULL ||
+		    gzwrite(gz, text.data, (unsigned)text.len) !=
+		    (int)text.len || gzclose(gz) != Z_OK ||
+		    (fp = fopen(gzp, "rb")) == NULL ||
+		    fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
+		    fclose(fp) != 0)
+			return 1;
+		for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+			int same = 1, wrong = 0, errs = 0;
+
+			for (c = 0; c < 11; c++) {
+				snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", gzp,
+				    cut);
+				if (system(cmd) != 0 || truncate(cut, size *
+				    (long)(20 + 7 * c) / 100) != 0)
+					return 1;
+				rc = run_path(threads[t], 0, "cut.jsonl.gz", &S,
+				    &err);
+				if (t == 0)
+					first[c] = S.n;
+				same &= S.n == first[c] && S.n > 0 &&
+				    S.n < NREC;
+				wrong |= S.wrong != 0;
+				errs += rc == -1 && err.code == NSL_EX_IOERR &&
+				    strstr(err.msg, "truncated") != NULL;
+			}
+			UNIT_CHECK(same && !wrong && errs == 11, "%d threads, "
+			    "a gzip file cut at 20%%, 27%%, ... 90%% of its "
+			    "bytes: the records before the cut handed over, "
+			    "as made, as many as with one thread, then the "
+			    "read error (same %d, wrong %d, %d errors)",
+			    threads[t], same, wrong, errs);
+		}
+	}
 
 	{
 		char cmd[300];
