@@ -1355,11 +1355,16 @@ fit_rows(const struct rows *X, size_t n, size_t d,
 	 * Converged: the assignment stands (the new centres are its means).
 	 * Otherwise assign the rows to the final centres.
 	 */
-	if (strict)
-		for (i = 0; i < n; i++)
-			dist[i] = nsl_vec_sqdist(ws_row(&w, i, w.rowbuf),
-			    res->centroids + res->assign[i] * d, d);
-	else {
+	if (strict) {
+		long li;
+
+		/* each row alone: the same numbers on any number of threads */
+#pragma omp parallel for schedule(static)
+		for (li = 0; li < (long)n; li++)
+			dist[li] = nsl_vec_sqdist(ws_row(&w, (size_t)li,
+			    ws_buf(&w)), res->centroids + res->assign[li] * d,
+			    d);
+	} else {
 		ws_centres(&w, res->centroids, k);
 		ws_assign(&w, res->centroids, k, res->assign, dist, NULL, 1);
 	}

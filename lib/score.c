@@ -540,8 +540,10 @@ prototype_rows(const double *x, const float *xf, const double *div,
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
-	double *buf;
-	size_t i, t;
+	double *buf, *cnorm;
+	int nt = omp_get_max_threads();
+	size_t j;
+	long i;
 
 	memset(&p, 0, sizeof(p));
 	p.k = k;
@@ -550,33 +552,42 @@ prototype_rows(const double *x, const float *xf, const double *div,
 	p.seed = seed;
 	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
 	r.assign = cluster;
-	buf = malloc(d * sizeof(double));
-	if (r.centroids == NULL || buf == NULL) {
+	buf = malloc((size_t)nt * (d ? d : 1) * sizeof(double));
+	cnorm = malloc((k ? k : 1) * sizeof(double));
+	if (r.centroids == NULL || buf == NULL || cnorm == NULL) {
 		free(r.centroids);
 		free(buf);
+		free(cnorm);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	}
 	if ((x ? nsl_kmeans_fit(x, n, d, &p, &r, err) :
 	    nsl_kmeans_fit_f32(xf, div, n, d, &p, &r, err)) < 0) {
 		free(r.centroids);
 		free(buf);
+		free(cnorm);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		const double *xi = x ? x + i * d : buf;
+	for (j = 0; j < k; j++)
+		cnorm[j] = nsl_vec_norm(r.centroids + j * d, d);
+	/* each record's score alone: the same on any number of threads */
+#pragma omp parallel for schedule(static)
+	for (i = 0; i < (long)n; i++) {
+		double *b = buf + (size_t)omp_get_thread_num() * d;
+		const double *xi = x ? x + (size_t)i * d : b;
 		const double *c = r.centroids + cluster[i] * d;
-		double nx, nc;
+		double nx, nc = cnorm[cluster[i]];
+		size_t t;
 
 		if (x == NULL)
 			for (t = 0; t < d; t++)
-				buf[t] = (double)xf[i * d + t] / div[i];
+				b[t] = (double)xf[(size_t)i * d + t] / div[i];
 		nx = nsl_vec_norm(xi, d);
-		nc = nsl_vec_norm(c, d);
 		score[i] = nx == 0 || nc == 0 ? 1.0 :
 		    1.0 - nsl_vec_dot(xi, c, d) / (nx * nc);
 	}
 	free(r.centroids);
 	free(buf);
+	free(cnorm);
 	return 0;
 }
 
