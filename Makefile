@@ -158,6 +158,7 @@ UNIT_TESTS += frontier
 UNIT_TESTS += passk
 UNIT_TESTS += quant_tensor
 UNIT_TESTS += batch
+UNIT_TESTS += mem
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

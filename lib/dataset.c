@@ -36,6 +36,43 @@ grow(void **p, size_t *cap, size_t want, size_t sz)
 }
 
 /*
+ * Grow the rows (cap elements of size sz) to hold at least want: a block
+ * that grows in place (nsl/mem.h), so the rows read so far are not moved
+ * to new pages each time it doubles.
+ */
+static int
+grow_rows(void **p, size_t *cap, size_t want, size_t sz)
+{
+	size_t ncap;
+	void *np;
+
+	if (want <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 1024;
+	while (ncap < want)
+		ncap *= 2;
+	if ((np = nsl_mem_grow(*p, ncap * sz)) == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* The first n of float rows xf as doubles, in a block of room for cap. */
+static double *
+widen_rows(const float *xf, size_t n, size_t cap)
+{
+	double *x = nsl_mem_grow(NULL, (cap > n ? cap : n) * sizeof(double));
+	size_t i;
+
+	if (x == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		x[i] = (double)xf[i];
+	return x;
+}
+
+/*
  * Renumber the records' labels from order of first appearance to sorted
  * order, and keep the sorted names.
  */
@@ -132,20 +169,20 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		rd->f32 = 1;
 	if (rd->f32 && !as_f32 && !nsl_dataset_f32_exact(rd->v, n)) {
 		/* the first number float32 cannot hold: double from here */
-		double *x = nsl_dataset_f32_widen(ds->xf, k * n, rd->xcap);
+		double *x = widen_rows(ds->xf, k * n, rd->xcap);
 
 		if (x == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
-		free(ds->xf);
+		nsl_mem_free(ds->xf);
 		ds->xf = NULL;
 		ds->x = x;
 		rd->f32 = 0;
 		rd->xfault = 0;
 	}
-	if ((rd->f32 ? grow((void **)&ds->xf, &rd->xcap, (k + 1) *
-	    (n ? n : 1), sizeof(float)) : grow((void **)&ds->x, &rd->xcap,
-	    (k + 1) * (n ? n : 1), sizeof(double))) != 0 ||
+	if ((rd->f32 ? grow_rows((void **)&ds->xf, &rd->xcap, (k + 1) *
+	    (n ? n : 1), sizeof(float)) : grow_rows((void **)&ds->x,
+	    &rd->xcap, (k + 1) * (n ? n : 1), sizeof(double))) != 0 ||
 	    grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
@@ -382,7 +419,8 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	}
 	if (rows == 0 || V->d == 0 || rd->ds->xf != NULL)
 		return 0;
-	if ((rd->ds->xf = malloc(rows * V->d * sizeof(float))) == NULL)
+	if ((rd->ds->xf = nsl_mem_grow(NULL, rows * V->d * sizeof(float))) ==
+	    NULL)
 		return -1;
 	rd->xcap = rows * V->d;
 	nsl_mem_prefault(rd->ds->xf, rows * V->d * sizeof(float));
@@ -476,8 +514,8 @@ nsl_dataset_release(struct nsl_dataset *ds)
 {
 	size_t i;
 
-	free(ds->x);
-	free(ds->xf);
+	nsl_mem_free(ds->x);
+	nsl_mem_free(ds->xf);
 	free(ds->w);
 	free(ds->label);
 	for (i = 0; i < ds->nlabels; i++)
@@ -514,10 +552,9 @@ nsl_dataset_to_double(struct nsl_dataset *ds, struct nsl_err *err)
 
 	if (ds->xf == NULL)
 		return 0;
-	if ((x = nsl_dataset_f32_widen(ds->xf, ds->n * ds->d, ds->n *
-	    ds->d)) == NULL)
+	if ((x = widen_rows(ds->xf, ds->n * ds->d, ds->n * ds->d)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	free(ds->xf);
+	nsl_mem_free(ds->xf);
 	ds->xf = NULL;
 	ds->x = x;
 	return 0;
