@@ -58,20 +58,6 @@ grow_rows(void **p, size_t *cap, size_t want, size_t sz)
 	return 0;
 }
 
-/* The first n of float rows xf as doubles, in a block of room for cap. */
-static double *
-widen_rows(const float *xf, size_t n, size_t cap)
-{
-	double *x = nsl_mem_grow(NULL, (cap > n ? cap : n) * sizeof(double));
-	size_t i;
-
-	if (x == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		x[i] = (double)xf[i];
-	return x;
-}
-
 /*
  * Renumber the records' labels from order of first appearance to sorted
  * order, and keep the sorted names.
@@ -169,7 +155,7 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		rd->f32 = 1;
 	if (rd->f32 && !as_f32 && !nsl_dataset_f32_exact(rd->v, n)) {
 		/* the first number float32 cannot hold: double from here */
-		double *x = widen_rows(ds->xf, k * n, rd->xcap);
+		double *x = nsl_dataset_rows_widen(ds->xf, k * n, rd->xcap);
 
 		if (x == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
@@ -552,7 +538,8 @@ nsl_dataset_to_double(struct nsl_dataset *ds, struct nsl_err *err)
 
 	if (ds->xf == NULL)
 		return 0;
-	if ((x = widen_rows(ds->xf, ds->n * ds->d, ds->n * ds->d)) == NULL)
+	if ((x = nsl_dataset_rows_widen(ds->xf, ds->n * ds->d,
+	    ds->n * ds->d)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	nsl_mem_free(ds->xf);
 	ds->xf = NULL;
@@ -569,6 +556,19 @@ nsl_dataset_f32_exact(const double *v, size_t n)
 		if ((double)(float)v[i] != v[i])
 			return 0;
 	return 1;
+}
+
+double *
+nsl_dataset_rows_widen(const float *xf, size_t n, size_t cap)
+{
+	double *x = nsl_mem_grow(NULL, (cap > n ? cap : n) * sizeof(double));
+	size_t i;
+
+	if (x == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		x[i] = (double)xf[i];
+	return x;
 }
 
 double *

@@ -1231,8 +1231,8 @@ nsl_prune_set_release(struct nsl_prune_set *s)
 {
 	free(s->score);
 	free(s->group);
-	free(s->x);
-	free(s->xf);
+	nsl_mem_free(s->x);
+	nsl_mem_free(s->xf);
 	free(s->v);
 	free(s->rank);
 	nsl_labels_free(s->groups);
@@ -1273,11 +1273,11 @@ nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
 	s->d = len;
 	if (s->f32 && !nsl_dataset_f32_exact(v, len)) {
 		/* the first number float32 cannot hold: double from here */
-		double *x = nsl_dataset_f32_widen(s->xf, s->n * len, s->xcap);
+		double *x = nsl_dataset_rows_widen(s->xf, s->n * len, s->xcap);
 
 		if (x == NULL)
 			return oom(err);
-		free(s->xf);
+		nsl_mem_free(s->xf);
 		s->xf = NULL;
 		s->x = x;
 		s->f32 = 0;
@@ -1285,8 +1285,9 @@ nsl_prune_set_add_row(struct nsl_prune_set *s, const double *v, size_t len,
 	}
 	if ((s->n + 1) * len > s->xcap) {
 		size_t cap = s->xcap ? 2 * s->xcap : 1024 * len;
-		void *x = realloc(s->f32 ? (void *)s->xf : (void *)s->x, cap *
-		    (s->f32 ? sizeof(*s->xf) : sizeof(*s->x)));
+		/* grown in place: rows read are not moved (nsl/mem.h) */
+		void *x = nsl_mem_grow(s->f32 ? (void *)s->xf : (void *)s->x,
+		    cap * (s->f32 ? sizeof(*s->xf) : sizeof(*s->x)));
 
 		if (x == NULL)
 			return oom(err);

@@ -142,6 +142,13 @@ int nsl_dataset_f32_exact(const double *v, size_t n);
 double *nsl_dataset_f32_widen(const float *xf, size_t n, size_t cap);
 
 /*
+ * The same for rows that go on growing: a block of room for cap >= n
+ * numbers that grows in place (nsl/mem.h: nsl_mem_grow(), and
+ * nsl_mem_free() to give it back), or NULL when out of memory.
+ */
+double *nsl_dataset_rows_widen(const float *xf, size_t n, size_t cap);
+
+/*
  * Index of a label given as canonical JSON text (as in label_names), or -1
  * if the set has no such label: for mapping a test set's labels onto a
  * training set's.
