@@ -16,9 +16,15 @@
 #include "nsl/mem.h"
 #include "nsl/npy.h"
 
-/* Grow an array of n elements of size sz to hold at least want. */
+/*
+ * Grow an array of n elements of size sz to hold at least want, doubling,
+ * with re: realloc, or for the rows nsl_mem_grow, which grows in place
+ * (nsl/mem.h), so the rows read so far are not moved to new pages each
+ * time it doubles.
+ */
 static int
-grow(void **p, size_t *cap, size_t want, size_t sz)
+grow_by(void **p, size_t *cap, size_t want, size_t sz,
+    void *(*re)(void *, size_t))
 {
 	size_t ncap;
 	void *np;
@@ -28,34 +34,23 @@ grow(void **p, size_t *cap, size_t want, size_t sz)
 	ncap = *cap ? *cap * 2 : 1024;
 	while (ncap < want)
 		ncap *= 2;
-	if ((np = realloc(*p, ncap * sz)) == NULL)
+	if ((np = re(*p, ncap * sz)) == NULL)
 		return -1;
 	*p = np;
 	*cap = ncap;
 	return 0;
 }
 
-/*
- * Grow the rows (cap elements of size sz) to hold at least want: a block
- * that grows in place (nsl/mem.h), so the rows read so far are not moved
- * to new pages each time it doubles.
- */
+static int
+grow(void **p, size_t *cap, size_t want, size_t sz)
+{
+	return grow_by(p, cap, want, sz, realloc);
+}
+
 static int
 grow_rows(void **p, size_t *cap, size_t want, size_t sz)
 {
-	size_t ncap;
-	void *np;
-
-	if (want <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 1024;
-	while (ncap < want)
-		ncap *= 2;
-	if ((np = nsl_mem_grow(*p, ncap * sz)) == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
+	return grow_by(p, cap, want, sz, nsl_mem_grow);
 }
 
 /*
@@ -558,30 +553,30 @@ nsl_dataset_f32_exact(const double *v, size_t n)
 	return 1;
 }
 
+/* The n numbers of xf as doubles in x (NULL: out of memory): x. */
+static double *
+widen_into(double *x, const float *xf, size_t n)
+{
+	size_t i;
+
+	if (x != NULL)
+		for (i = 0; i < n; i++)
+			x[i] = (double)xf[i];
+	return x;
+}
+
 double *
 nsl_dataset_rows_widen(const float *xf, size_t n, size_t cap)
 {
-	double *x = nsl_mem_grow(NULL, (cap > n ? cap : n) * sizeof(double));
-	size_t i;
-
-	if (x == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		x[i] = (double)xf[i];
-	return x;
+	return widen_into(nsl_mem_grow(NULL, (cap > n ? cap : n) *
+	    sizeof(double)), xf, n);
 }
 
 double *
 nsl_dataset_f32_widen(const float *xf, size_t n, size_t cap)
 {
-	double *x = malloc((cap > n ? cap : n) * sizeof(double) + 1);
-	size_t i;
-
-	if (x == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		x[i] = (double)xf[i];
-	return x;
+	return widen_into(malloc((cap > n ? cap : n) * sizeof(double) + 1),
+	    xf, n);
 }
 
 long

@@ -194,10 +194,33 @@ write_input(void)
 		exit(1);
 }
 
+static const int threads[] = { 1, 2, 3, 8, 17 };
+#define NTHREADS (sizeof(threads) / sizeof(threads[0]))
+
+/* Every record of the input back in order, as made, on any threads. */
+static void
+check_in_order(const char *what)
+{
+	struct seen S;
+	struct nsl_err err;
+	size_t t;
+	int p, rc;
+
+	for (t = 0; t < NTHREADS; t++)
+		for (p = 0; p < 2; p++) {
+			rc = run(threads[t], p, &S, &err);
+			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
+			    "%d threads, from a %s%s: %zu records in order, "
+			    "each with its line number, values and hash "
+			    "(rc %d, first wrong %d, %s)", threads[t],
+			    p ? "slow pipe" : "file", what, S.n, rc,
+			    S.wrong - 1, err.msg);
+		}
+}
+
 int
 main(void)
 {
-	static const int threads[] = { 1, 2, 3, 8, 17 };
 	struct seen S;
 	struct nsl_err err;
 	size_t t;
@@ -208,21 +231,12 @@ main(void)
 	nsl_buf_init(&text);
 	make_input(-1);
 	write_input();
-	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
-		for (p = 0; p < 2; p++) {
-			rc = run(threads[t], p, &S, &err);
-			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
-			    "%d threads, from a %s: %zu records in order, "
-			    "each with its line number, values and hash "
-			    "(rc %d, first wrong %d, %s)", threads[t],
-			    p ? "slow pipe" : "file", S.n, rc, S.wrong - 1,
-			    err.msg);
-		}
+	check_in_order("");
 
 	/* records 1234 and 1235 bad: the first reported, 1234 handed over */
 	make_input(1234);
 	write_input();
-	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+	for (t = 0; t < NTHREADS; t++)
 		for (p = 0; p < 2; p++) {
 			rc = run(threads[t], p, &S, &err);
 			UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR &&
@@ -238,19 +252,10 @@ main(void)
 	mixed = 1;
 	make_input(-1);
 	write_input();
-	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
-		for (p = 0; p < 2; p++) {
-			rc = run(threads[t], p, &S, &err);
-			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
-			    "%d threads, from a %s, short stretches between "
-			    "wide ones: %zu records in order, as made (rc %d, "
-			    "first wrong %d, %s)", threads[t],
-			    p ? "slow pipe" : "file", S.n, rc, S.wrong - 1,
-			    err.msg);
-		}
+	check_in_order(", short stretches between wide ones");
 
 	/* fn fails on record 777 (a wide stretch) and 1511 (a short one) */
-	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+	for (t = 0; t < NTHREADS; t++)
 		for (p = 0; p < 2; p++) {
 			long at = p ? 1511 : 777;
 
@@ -286,7 +291,7 @@ main(void)
 		    fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
 		    fclose(fp) != 0)
 			return 1;
-		for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		for (t = 0; t < NTHREADS; t++) {
 			int same = 1, wrong = 0, errs = 0;
 
 			for (c = 0; c < 11; c++) {
