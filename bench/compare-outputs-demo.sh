@@ -44,7 +44,15 @@ for side in before after; do
 	$m/projektor.mk OUT="$o/projektor" FMNIST_OUT="$o/fashion-mnist" all table >> "$o.demo.txt" 2>&1 || echo "$side: projektor failed"
 	$m/intrinsic-dim.mk OUT="$o/intrinsic-dim" WIDTHS='8 16' ID_SIZES=1000,2000 \
 	    MLP_HIDDEN=16 MLP_PASSES=20000 all table >> "$o.demo.txt" 2>&1 || echo "$side: intrinsic-dim failed"
-	sed -e "s|$o|OUT|g" -e 's/demo done in [0-9]* s/demo done in N s/' "$o.demo.txt" > "$o.demo.norm"
+	# make's own "rm" of intermediate files lists them in the order of
+	# its hash of their paths, which the temporary directory's name sets:
+	# the names sorted
+	sed -e "s|$o|OUT|g" -e 's/demo done in [0-9]* s/demo done in N s/' "$o.demo.txt" |
+	    awk '/^rm OUT\// { n = split($0, w, " "); s = ""
+		for (i = 2; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (w[j] < w[i]) { t = w[i]; w[i] = w[j]; w[j] = t }
+		for (i = 2; i <= n; i++) s = s " " w[i]
+		print "rm" s; next } { print }' > "$o.demo.norm"
 done
 n=0 d=0
 cmp -s "$work/before.demo.norm" "$work/after.demo.norm" || { echo "differs: the printed tables"; d=$((d + 1)); diff "$work/before.demo.norm" "$work/after.demo.norm" | head -20; }
