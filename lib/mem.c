@@ -4,8 +4,11 @@
  */
 #include <sys/mman.h>
 
+#include <sys/resource.h>
+
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,17 +70,42 @@ page_round(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
-/* Address space for want bytes: the machine's memory, or less if the
- * system will not give that much (a limit on address space, or strict
- * overcommit, which counts MAP_NORESERVE too), but never less than want. */
+/*
+ * How much address space a new block may reserve: the machine's memory,
+ * but a quarter at most of a limit on address space (RLIMIT_AS), and
+ * nothing beyond the block itself under strict overcommit (mode 2, where
+ * MAP_NORESERVE counts against the commit limit): a reservation must not
+ * take what the rest of the process will ask for.
+ */
+static size_t
+mem_room(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	size_t r = pages > 0 ? (size_t)pages * (size_t)sysconf(_SC_PAGESIZE) :
+	    0;
+	struct rlimit rl;
+	FILE *fp;
+	int mode = 0;
+
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    r > rl.rlim_cur / 4)
+		r = rl.rlim_cur / 4;
+	if ((fp = fopen("/proc/sys/vm/overcommit_memory", "r")) != NULL) {
+		if (fscanf(fp, "%d", &mode) != 1)
+			mode = 0;
+		fclose(fp);
+	}
+	return mode == 2 ? 0 : r;
+}
+
+/* Address space for want bytes: mem_room(), or less if the system will
+ * not give that much, but never less than want. */
 static void *
 mem_reserve(size_t want, size_t *len)
 {
-	long pages = sysconf(_SC_PHYS_PAGES);
-	size_t need = page_round(want + MEM_HEAD), r;
+	size_t need = page_round(want + MEM_HEAD), r = mem_room();
 	void *m;
 
-	r = pages > 0 ? (size_t)pages * (size_t)sysconf(_SC_PAGESIZE) : 0;
 	if (r < need)
 		r = need;
 	for (;;) {

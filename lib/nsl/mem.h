@@ -43,8 +43,10 @@ void nsl_mem_prefault_ahead(void *base, size_t *done, size_t need,
  * the first time they are touched, as if new: reading 256 MB after a move
  * takes 0.35-0.42 s here, 0.01 s before it.  So the block reserves
  * address space for the machine's memory at once (MAP_NORESERVE: pages
- * are taken only as they are written) and grows inside it; past that it
- * moves, as realloc would.  Without mremap(2) it is malloc and realloc.
+ * are taken only as they are written; a quarter of a limit on address
+ * space at most, none beyond the block under strict overcommit) and
+ * grows inside it; past that it moves, as realloc would.  Without
+ * mremap(2) it is malloc and realloc.
  *
  * nsl_mem_grow(p, want): the block p (NULL: none yet) made to hold at
  * least want bytes, its contents kept: the block (p itself when it grew

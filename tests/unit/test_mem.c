@@ -4,8 +4,9 @@
  * point: rows appended are never moved to new pages); it is 64-byte
  * aligned; a block of zero bytes grows too; freeing NULL does nothing.
  * Under a limit on address space smaller than the machine's memory
- * (setrlimit RLIMIT_AS in a child) a block is still made, of less
- * address space, and grows to twice its size, its bytes kept (not under
+ * (setrlimit RLIMIT_AS in a child) a block reserves a quarter of it at
+ * most, leaving room for the rest of the process, and still grows in
+ * place, then past its reservation, its bytes kept (not under
  * AddressSanitizer, whose shadow memory needs the address space).
  */
 #include <stdint.h>
@@ -46,28 +47,37 @@ kept(const unsigned char *p, size_t n)
 	return n == 0 || p[n - 1] == byte_at(n - 1);
 }
 
-/* In a child under a 768 MB limit on address space: exit 0 if a block
- * is made, filled to 300 MB and grown to 600 MB with its bytes kept. */
+/*
+ * In a child under a 768 MB limit on address space: exit 0 if a block of
+ * 1 MB leaves room for a 400 MB malloc() beside it (its reservation is a
+ * quarter of the limit at most), grows in place to 150 MB, and grows
+ * past its reservation to 300 MB, its bytes kept at each step.
+ */
 static int
 limited_child(void)
 {
 	struct rlimit rl = { (rlim_t)768 << 20, (rlim_t)768 << 20 };
-	size_t a = (size_t)300 << 20, b = (size_t)600 << 20;
+	size_t a = (size_t)150 << 20, b = (size_t)300 << 20;
 	unsigned char *p, *q;
+	char *big;
 
 	if (setrlimit(RLIMIT_AS, &rl) != 0)
 		return 2;
-	if ((p = nsl_mem_grow(NULL, a)) == NULL)
+	if ((p = nsl_mem_grow(NULL, 1 << 20)) == NULL)
 		return 3;
-	fill(p, 0, a);
-	/* the reservation is under 768 MB: 600 MB more may move it */
-	if ((q = nsl_mem_grow(p, b)) == NULL)
+	fill(p, 0, 1 << 20);
+	if ((big = malloc((size_t)400 << 20)) == NULL)
 		return 4;
-	if (!kept(q, a))
+	memset(big, 1, 4096);
+	free(big);
+	if ((q = nsl_mem_grow(p, a)) != p)
 		return 5;
+	fill(q, 1 << 20, a);
+	if ((q = nsl_mem_grow(q, b)) == NULL || !kept(q, a))
+		return 6;
 	fill(q, a, b);
 	if (!kept(q, b))
-		return 6;
+		return 7;
 	nsl_mem_free(q);
 	return 0;
 }
@@ -117,8 +127,9 @@ main(void)
 	if (pid > 0)
 		waitpid(pid, &st, 0);
 	UNIT_CHECK(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "under a 768 MB limit on address space: a 300 MB block made and "
-	    "grown to 600 MB, every byte kept (child status %d)",
+	    "under a 768 MB limit on address space: a 1 MB block leaves room "
+	    "for a 400 MB malloc, grows in place to 150 MB and past its "
+	    "reservation to 300 MB, every byte kept (child status %d)",
 	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return unit_done();
 }
