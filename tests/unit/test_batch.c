@@ -2,7 +2,8 @@
  * test_batch.c - lib/batch.c: records parsed on several threads come
  * back to the caller one by one, in file order, each with its own line
  * number, values and line hash, for any number of threads (1, 2, 3, 8,
- * 17 on any machine), from a file and from a pipe written slowly (the
+ * 17 on any machine), through nsl_batch_each and, in the caller's record,
+ * nsl_batch_into, from a file and from a pipe written slowly (the
  * helpers sleep between batches and are woken); the first bad line of
  * the input is the one reported, with only the records before it handed
  * over, even when a later line of the same batch is bad too.  Batches are
@@ -44,6 +45,7 @@ static size_t line_start[NREC], line_len[NREC];
 static unsigned long line_no[NREC];
 static int mixed;		/* stretches of short records between wide ones */
 static long fail_at = -1;	/* fn fails on this record */
+static int use_into;		/* nsl_batch_into, not nsl_batch_each */
 
 static size_t
 width(size_t i)
@@ -87,6 +89,7 @@ make_input(long bad)
 }
 
 struct seen {
+	struct nsl_rec *into;	/* nsl_batch_into's rec, or NULL */
 	size_t n;		/* records handed over */
 	int wrong;		/* 1 + the first one that was not as made */
 	double *v;
@@ -99,18 +102,23 @@ check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 {
 	struct seen *S = arg;
 	size_t i = S->n++, n, k;
+	long fi, fv;
 	double id;
 
 	if (S->wrong)
 		return 0;
 	if ((long)i == fail_at)
 		return nsl_err_set(err, NSL_EX_DATAERR, "fn fails here");
-	if (i >= NREC || lineno != line_no[i] ||
+	fi = nsl_rec_find(rec, "i");
+	fv = nsl_rec_find(rec, "v");
+	if (i >= NREC || (S->into != NULL && rec != S->into) ||
+	    lineno != line_no[i] ||
 	    hash != nsl_hash64(text.data + line_start[i], line_len[i]) ||
-	    nsl_rec_number(rec, (size_t)nsl_rec_find(rec, "i"), &id,
-	    err) != 0 || id != (double)i ||
-	    nsl_rec_vector(rec, (size_t)nsl_rec_find(rec, "v"), &S->v, &n,
-	    &S->cap, err) != 0 || n != width(i)) {
+	    fi < 0 || fv < 0 ||
+	    nsl_rec_number(rec, (size_t)fi, &id, err) != 0 ||
+	    id != (double)i ||
+	    nsl_rec_vector(rec, (size_t)fv, &S->v, &n, &S->cap, err) != 0 ||
+	    n != width(i)) {
 		S->wrong = (int)i + 1;
 		return 0;
 	}
@@ -152,6 +160,7 @@ run_path(int threads, int from_pipe, const char *name, struct seen *S,
     struct nsl_err *err)
 {
 	struct nsl_lines L = { NULL, NULL };
+	struct nsl_rec rec;
 	pid_t pid = 0;
 	int rc, st;
 
@@ -168,7 +177,14 @@ run_path(int threads, int from_pipe, const char *name, struct seen *S,
 		L.r = nsl_reader_open(unit_path(dir, name), err);
 	if (L.r == NULL)
 		return -2;
-	rc = nsl_batch_each(&L, 0, NSL_BATCH_HASH, check_one, S, err);
+	nsl_rec_init(&rec, 0);
+	if (use_into) {
+		S->into = &rec;
+		rc = nsl_batch_into(&L, &rec, NSL_BATCH_HASH, check_one, S,
+		    err);
+	} else
+		rc = nsl_batch_each(&L, 0, NSL_BATCH_HASH, check_one, S, err);
+	nsl_rec_release(&rec);
 	nsl_reader_close(L.r);
 	if (pid > 0) {
 		kill(pid, SIGTERM);
@@ -206,16 +222,21 @@ check_in_order(const char *what)
 	size_t t;
 	int p, rc;
 
-	for (t = 0; t < NTHREADS; t++)
-		for (p = 0; p < 2; p++) {
-			rc = run(threads[t], p, &S, &err);
-			UNIT_CHECK(rc == 0 && S.n == NREC && S.wrong == 0,
-			    "%d threads, from a %s%s: %zu records in order, "
-			    "each with its line number, values and hash "
-			    "(rc %d, first wrong %d, %s)", threads[t],
-			    p ? "slow pipe" : "file", what, S.n, rc,
-			    S.wrong - 1, err.msg);
-		}
+	for (use_into = 0; use_into < 2; use_into++)
+		for (t = 0; t < NTHREADS; t++)
+			for (p = 0; p < 2; p++) {
+				rc = run(threads[t], p, &S, &err);
+				UNIT_CHECK(rc == 0 && S.n == NREC &&
+				    S.wrong == 0, "%s, %d threads, from a %s%s: "
+				    "%zu records in order, each with its line "
+				    "number, values and hash%s (rc %d, first "
+				    "wrong %d, %s)", use_into ?
+				    "nsl_batch_into" : "nsl_batch_each",
+				    threads[t], p ? "slow pipe" : "file", what,
+				    S.n, use_into ? ", in the caller's record" :
+				    "", rc, S.wrong - 1, err.msg);
+			}
+	use_into = 0;
 }
 
 int
