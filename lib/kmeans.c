@@ -181,7 +181,8 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 {
 	size_t i, j;
 	long li;
-	double msq = 0, spread = 0, maxabs = 0, rawmax = 0;
+	double msq = 0, spread = 0, maxabs = 0, rawabs = 0, rawmax = 0;
+	double *raw;
 
 	memset(w, 0, sizeof(*w));
 	w->x = X->x;
@@ -227,7 +228,16 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 		w->mean[j] /= (double)n;
 		msq += w->mean[j] * w->mean[j];
 	}
-#pragma omp parallel for schedule(static)
+	/*
+	 * One pass for what the centring decides between: each row's
+	 * squared norm about the mean and about the origin, and the largest
+	 * coordinate of each kind (the rows are read once, not twice).
+	 */
+	if ((raw = malloc((n + 1) * sizeof(double))) == NULL) {
+		ws_release(w);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+	}
+#pragma omp parallel for schedule(static) reduction(max:maxabs, rawabs)
 	for (li = 0; li < (long)n; li++) {
 		const double *xr = ws_row(w, (size_t)li, ws_buf(w));
 		double s = 0, t;
@@ -236,28 +246,25 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 		for (c = 0; c < d; c++) {
 			t = xr[c] - w->mean[c];
 			s += t * t;
+			if (fabs(t) > maxabs)
+				maxabs = fabs(t);
+			if (fabs(xr[c]) > rawabs)
+				rawabs = fabs(xr[c]);
 		}
 		w->xsq[li] = s;
+		raw[li] = nsl_vec_dot(xr, xr, d);
 	}
 	for (i = 0; i < n; i++)
 		spread += w->xsq[i];
 	w->spread = spread;
 	w->centre = msq > spread / (double)n;
-#pragma omp parallel for schedule(static) reduction(max:maxabs)
-	for (li = 0; li < (long)n; li++) {
-		const double *xr = ws_row(w, (size_t)li, ws_buf(w));
-		size_t c;
-
-		if (!w->centre)
-			w->xsq[li] = nsl_vec_dot(xr, xr, d);
-		for (c = 0; c < d; c++) {
-			double a = fabs(xr[c] - (w->centre ? w->mean[c] : 0));
-
-			if (a > maxabs)
-				maxabs = a;
-		}
+	if (!w->centre) {
+		free(w->xsq);
+		w->xsq = raw;
+		raw = NULL;
 	}
-	w->maxabs = maxabs;
+	free(raw);
+	w->maxabs = w->centre ? maxabs : rawabs;
 	if (w->xs) {
 #pragma omp parallel for schedule(static) reduction(max:rawmax)
 		for (li = 0; li < (long)(n * d); li++)
@@ -1096,7 +1103,7 @@ assign_rows(const struct rows *X, size_t n, size_t d,
 {
 	struct ws w;
 	struct nsl_err err;
-	double s = 0, e;
+	double s = 0, e, *own;
 	size_t i, j;
 
 	if (n == 0 || k == 0 || d == 0)
@@ -1126,10 +1133,13 @@ assign_rows(const struct rows *X, size_t n, size_t d,
 		return s;
 	}
 	ws_centres(&w, centroids, k);
-	ws_assign(&w, centroids, k, assign, dist, NULL, 1);
+	/* the distances found on every thread, then summed in row order */
+	own = dist == NULL ? malloc((n + 1) * sizeof(double)) : NULL;
+	ws_assign(&w, centroids, k, assign, dist ? dist : own, NULL, 1);
 	for (i = 0; i < n; i++)
-		s += dist ? dist[i] : nsl_vec_sqdist(ws_row(&w, i, w.rowbuf),
-		    centroids + assign[i] * d, d);
+		s += dist ? dist[i] : own ? own[i] : nsl_vec_sqdist(ws_row(&w,
+		    i, w.rowbuf), centroids + assign[i] * d, d);
+	free(own);
 	ws_release(&w);
 	return s;
 }
