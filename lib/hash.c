@@ -74,3 +74,20 @@ nsl_hash64(const void *p, size_t len)
 	}
 	return avalanche(h);
 }
+
+uint64_t
+nsl_hash64_seeded(uint64_t seed, const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed, z;
+	size_t i;
+
+	/* FNV-1a over the bytes, then splitmix64's finaliser: every bit
+	 * of the seed and of the text reaches every bit of the hash */
+	for (i = 0; i < len; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	z = h + 0x9e3779b97f4a7c15ULL + seed * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}

@@ -14,6 +14,7 @@
 #include "nsl/batch.h"
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
+#include "nsl/hash.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 #include "nsl/kmeans.h"
@@ -132,7 +133,7 @@ record_key(const struct nsl_rec *rec, const char *id_field, uint64_t seed,
 	if (f < 0 || nsl_labels_key_at(rec, (size_t)f, NSL_LABELS_LITERALS, b,
 	    err) < 0)
 		return -1;
-	*h = nsl_score_model_hash(seed, b->data, b->len);
+	*h = nsl_hash64_seeded(seed, b->data, b->len);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "nsl/buf.h"
 #include "nsl/dataset.h"
+#include "nsl/hash.h"
 #include "nsl/io.h"
 #include "nsl/ivf.h"
 #include "nsl/json.h"
@@ -21,22 +22,6 @@ static int
 oom(struct nsl_err *err)
 {
 	return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-}
-
-uint64_t
-nsl_score_model_hash(uint64_t seed, const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed, z;
-	size_t i;
-
-	/* FNV-1a over the bytes, then splitmix64's finaliser: every bit
-	 * of the seed and of the text reaches every bit of the hash */
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	z = h + 0x9e3779b97f4a7c15ULL + seed * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 void
@@ -60,7 +45,7 @@ nsl_score_model_release(struct nsl_score_model *m)
 
 const char *
 nsl_score_model_check(const struct nsl_score_job *J,
-    const struct nsl_score_model *m, const struct nsl_score_fit *F)
+    const struct nsl_score_model *m)
 {
 	static char msg[160];
 
@@ -73,13 +58,6 @@ nsl_score_model_check(const struct nsl_score_job *J,
 		    nsl_score_metric_name(J->metric[0]));
 		return msg;
 	}
-	if (F != NULL && F->per_centroid > 0 && (J->k == 0 ||
-	    J->metric[0] != NSL_SCORE_PROTOTYPE))
-		return "--max-per-centroid samples for prototype, with --k";
-	/* the sample's k P rows must be countable (and then allocated) */
-	if (F != NULL && F->per_centroid > 0 &&
-	    F->per_centroid > ((size_t)1 << 40) / J->k)
-		return "--max-per-centroid: k P exceeds 2^40 records";
 	return NULL;
 }
 
@@ -262,7 +240,6 @@ cmp_double(const void *a, const void *b)
 
 struct fit {
 	const struct nsl_score_job *J;
-	const struct nsl_score_fit *F;
 	struct rows R;
 	struct sample S;
 	struct nsl_labels *labels;	/* class-prototype, or prototype's k */
@@ -317,12 +294,12 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 		return 0;
 	}
 	if (T->S.cap > 0) {
-		long f = nsl_rec_require(rec, T->F->id_field, err);
+		long f = nsl_rec_require(rec, J->id_field, err);
 
 		if (f < 0 || nsl_labels_key_at(rec, (size_t)f,
 		    NSL_LABELS_LITERALS, &T->key, err) < 0)
 			return -1;
-		row = sample_offer(&T->S, &T->R, nsl_score_model_hash(J->seed,
+		row = sample_offer(&T->S, &T->R, nsl_hash64_seeded(J->seed,
 		    T->key.data, T->key.len));
 		if (row == NO_ROW && T->S.n < T->S.cap)
 			return oom(err);
@@ -528,24 +505,23 @@ fit_each(void *T, const struct nsl_rec *rec, struct nsl_err *err)
 
 int
 nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
-    const struct nsl_score_fit *F, const char *const *paths, size_t npaths,
-    struct nsl_err *err)
+    const char *const *paths, size_t npaths, struct nsl_err *err)
 {
 	int metric = J->metric[0], rc = -1;
 	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct fit T;
+	const char *why;
 
 	memset(&V, 0, sizeof(V));
 	nsl_score_model_init(M);
 	memset(&T, 0, sizeof(T));
 	T.J = J;
-	T.F = F;
 	nsl_buf_init(&T.key);
 	nsl_rec_init(&rec, 0);
-	if (nsl_score_model_check(J, NULL, F) != NULL)
-		return nsl_err_set(err, NSL_EX_USAGE, "%s",
-		    nsl_score_model_check(J, NULL, F));
+	if ((why = nsl_score_model_check(J, NULL)) != NULL ||
+	    (why = nsl_score_check(J)) != NULL)
+		return nsl_err_set(err, NSL_EX_USAGE, "%s", why);
 	M->metric = metric;
 	M->median = J->median;
 	M->neighbours = J->neighbours;
@@ -554,8 +530,8 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	T.R.f32 = metric == NSL_SCORE_PROTOTYPE ||
 	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median) ||
 	    metric == NSL_SCORE_KNN;
-	if (metric == NSL_SCORE_PROTOTYPE && F->per_centroid > 0) {
-		T.S.cap = J->k * F->per_centroid;
+	if (metric == NSL_SCORE_PROTOTYPE && J->per_centroid > 0) {
+		T.S.cap = J->k * J->per_centroid;
 		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
 		T.S.slot = malloc(T.S.cap * sizeof(*T.S.slot));
 		if (T.S.h == NULL || T.S.slot == NULL) {
@@ -1136,9 +1112,9 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	struct apply A;
 	int rc = -1;
 
-	if (nsl_score_model_check(J, M, NULL) != NULL)
+	if (nsl_score_model_check(J, M) != NULL)
 		return nsl_err_set(err, NSL_EX_USAGE, "%s",
-		    nsl_score_model_check(J, M, NULL));
+		    nsl_score_model_check(J, M));
 	if (M->metric == NSL_SCORE_PROTOTYPE &&
 	    strcmp(J->out_field, J->cluster_field) == 0)
 		return nsl_err_set(err, NSL_EX_USAGE, "--cluster-field %s: a "

@@ -16,4 +16,12 @@
 
 uint64_t nsl_hash64(const void *p, size_t len);
 
+/*
+ * A seeded hash of a short key (FNV-1a, then splitmix64's finaliser):
+ * the order of a seeded sample by id (nsl-score --max-per-centroid) and
+ * of nsl-prune's ties.  Its values are part of those outputs: they must
+ * not change.
+ */
+uint64_t nsl_hash64_seeded(uint64_t seed, const void *p, size_t len);
+
 #endif

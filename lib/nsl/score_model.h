@@ -75,22 +75,16 @@ struct nsl_score_model {
 	size_t nprobe;		/* and the lists searched a record */
 };
 
-/* Fit options beyond the job's. */
-struct nsl_score_fit {
-	size_t per_centroid;	/* prototype: at most k P records; 0: all */
-	const char *id_field;	/* the sample's hash key: "id" */
-};
-
 void nsl_score_model_init(struct nsl_score_model *);
 void nsl_score_model_release(struct nsl_score_model *);
 
 /*
  * NULL if the job can fit or apply a model, else a message: exactly one
  * metric, a whole-set one.  With m (a read model), also that it is the
- * model's metric; with F (a fit asked), that a sample has its k.
+ * model's metric.
  */
 const char *nsl_score_model_check(const struct nsl_score_job *,
-    const struct nsl_score_model *m, const struct nsl_score_fit *F);
+    const struct nsl_score_model *m);
 
 /*
  * Fit the job's one whole-set metric on the records of paths (none:
@@ -99,8 +93,7 @@ const char *nsl_score_model_check(const struct nsl_score_job *,
  * a bad record).
  */
 int nsl_score_model_fit(struct nsl_score_model *, const struct nsl_score_job *,
-    const struct nsl_score_fit *, const char *const *paths, size_t npaths,
-    struct nsl_err *err);
+    const char *const *paths, size_t npaths, struct nsl_err *err);
 
 /* The pair: write the model to w; read it back from path. */
 int nsl_score_model_write(const struct nsl_score_model *, struct nsl_writer *w,
@@ -117,8 +110,5 @@ int nsl_score_model_apply(const struct nsl_score_model *,
     const struct nsl_score_job *, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err);
 
-/* The seeded 64-bit hash of a byte string (the id hash of the sample and
- * of nsl/prune_plan.h's tie rule). */
-uint64_t nsl_score_model_hash(uint64_t seed, const char *s, size_t n);
 
 #endif
