@@ -7,13 +7,17 @@
 # the .npy with numpy, trains faiss.Kmeans(spherical=True, niter=ITERS)
 # with its own seeding, assigns every row and writes the same records.
 # faiss trains on at most 256 points a centroid by default (a seeded
-# sample); nsl's counterpart is --save-model --max-per-centroid 256 then
-# --model (nsl-sample, the two processes' times summed), and faiss-all
-# lifts faiss's cap so that it fits every point, as nsl's whole-set run
-# does.  Each is timed as a whole process (wall and CPU, /usr/bin/time),
-# seeds SEEDS interleaved; the objective is the mean score over every
-# record (the mean cosine distance to the assigned centroid: lower is
-# better), so "counting nsl's parse" is the nsl-jsonl row.  nsl-jsonl
+# sample); nsl's counterpart is --max-per-centroid 256 (a seeded sample of
+# k 256 records fitted, every record scored by the fit, in one run): from
+# JSONL to /dev/null (nsl-j-samp: its objective is nsl-samp's, the same
+# numbers read from the .npy, as tests/vectors.bats checks) and from the
+# .npy (nsl-samp).  faiss-all lifts faiss's cap so that it fits every
+# point, as nsl's whole-set run does.  Each is timed as a whole process
+# (wall and CPU, /usr/bin/time), seeds SEEDS interleaved; the objective
+# is the mean score over every record (the mean cosine distance to the
+# assigned centroid: lower is better), so "counting nsl's parse" are the
+# rows from JSONL: nsl-j-samp against faiss, nsl-jsonl and nsl-j-null
+# against faiss-all.  nsl-jsonl
 # writes every record back (the whole text, with the score and cluster
 # added), where faiss's script writes ids and scores; the nsl-j-null row
 # is the same run writing to /dev/null (no objective: nothing is kept),
@@ -95,27 +99,28 @@ for s in $SEEDS; do
 	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" --vectors "$out/x.npy" \
 	    -o "$out/nsl-npy.out" "$out/ids.jsonl"
-	label=nsl-fit
+	label=nsl-j-samp
 	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
 	    --iters "$ITERS" --seed "$s" --max-per-centroid 256 \
-	    --vectors "$out/x.npy" --save-model "$out/model.jsonl" \
-	    "$out/ids.jsonl"
-	label=nsl-apply
-	run "$BIN/nsl-score" -q --metric prototype \
-	    --model "$out/model.jsonl" --vectors "$out/x.npy" \
-	    -o "$out/nsl-sample.out" "$out/ids.jsonl"
-	paste "$out/nsl-fit.time" "$out/nsl-apply.time" | awk '{ printf "%.2f %.2f %.2f %d\n",
-	    $1 + $5, $2 + $6, $3 + $7, ($4 > $8 ? $4 : $8) }' >"$out/nsl-sample.time"
+	    -o /dev/null "$out/x.jsonl"
+	label=nsl-samp
+	run "$BIN/nsl-score" -q --metric prototype --k "$K" \
+	    --iters "$ITERS" --seed "$s" --max-per-centroid 256 \
+	    --vectors "$out/x.npy" -o "$out/nsl-samp.out" "$out/ids.jsonl"
 	label=faiss
 	run /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" "$K" \
 	    "$ITERS" "$s" "$out/faiss.out"
 	label=faiss-all
 	run /usr/bin/python3 "$out/faiss_kmeans.py" "$out/x.npy" \
 	    "$K" "$ITERS" "$s" "$out/faiss-all.out" $((N / K + 1))
-	for t in nsl-jsonl nsl-j-null nsl-npy nsl-sample faiss faiss-all; do
+	for t in nsl-jsonl nsl-j-null nsl-npy nsl-j-samp nsl-samp faiss \
+	    faiss-all; do
 		set -- $(cat "$out/$t.time")
-		obj=-
-		[ "$t" = nsl-j-null ] || obj=$(mean_score "$out/$t.out")
+		case $t in
+		nsl-j-null) obj=- ;;
+		nsl-j-samp) obj=$(mean_score "$out/nsl-samp.out") ;;
+		*) obj=$(mean_score "$out/$t.out") ;;
+		esac
 		printf '%-6s %-10s %8s %8s %8s %10s\n' "$s" "$t" "$1" \
 		    "$(echo "$2 + $3" | bc)" "$(($4 / 1024))" "$obj"
 		echo "$t $1 $(echo "$2 + $3" | bc) $obj" >>"$out/all.$$"

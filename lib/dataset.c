@@ -85,18 +85,17 @@ finish_labels(struct nsl_dataset *ds, struct nsl_labels *labels,
 	return 0;
 }
 
-static int read_set(struct nsl_dataset *, const char *const *, size_t,
-    const char *, struct nsl_dataset_vectors *, const char *, const char *,
-    unsigned, struct nsl_err *);
-
 struct reading {
 	struct nsl_dataset *ds;
 	struct nsl_labels *labels;
 	struct nsl_rec rec;
 	double *v;
 	const char *weight_field;	/* or NULL */
+	const char *key_field;		/* or NULL */
+	uint64_t key_seed;
+	struct nsl_buf key;		/* the key's text */
 	struct nsl_dataset_vectors *vec;	/* or NULL: the field's */
-	size_t vcap, xcap, lcap, wcap, ocap, wtcap, hcap;
+	size_t vcap, xcap, lcap, wcap, ocap, wtcap, hcap, kcap;
 	size_t xfault;		/* bytes of the rows made present */
 	unsigned long d_line;	/* where the dimension was set */
 	unsigned d_file;
@@ -208,6 +207,18 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		if (ds->w[k] < 0)
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
 			    "negative weight %g", rd->weight_field, ds->w[k]);
+	}
+	if (rd->key_field != NULL) {
+		if (grow((void **)&ds->key_hash, &rd->kcap, k + 1,
+		    sizeof(uint64_t)) != 0)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+		if ((i = nsl_rec_require(rec, rd->key_field, err)) < 0 ||
+		    nsl_labels_key_at(rec, (size_t)i, NSL_LABELS_LITERALS,
+		    &rd->key, err) < 0)
+			return -1;
+		ds->key_hash[k] = nsl_hash64_seeded(rd->key_seed,
+		    rd->key.data, rd->key.len);
 	}
 	if (flags & NSL_DATASET_KEEP_LINES) {
 		if (grow((void **)&ds->line_off, &rd->ocap, k + 2,
@@ -357,8 +368,10 @@ nsl_dataset_read(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     unsigned flags, struct nsl_err *err)
 {
-	return nsl_dataset_read_weighted(ds, paths, npaths, field, label_field,
-	    NULL, flags, err);
+	struct nsl_dataset_spec S = { field, NULL, label_field, NULL, NULL,
+	    0, flags };
+
+	return nsl_dataset_read_spec(ds, paths, npaths, &S, err);
 }
 
 int
@@ -366,8 +379,10 @@ nsl_dataset_read_weighted(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     const char *weight_field, unsigned flags, struct nsl_err *err)
 {
-	return read_set(ds, paths, npaths, field, NULL, label_field,
-	    weight_field, flags, err);
+	struct nsl_dataset_spec S = { field, NULL, label_field, weight_field,
+	    NULL, 0, flags };
+
+	return nsl_dataset_read_spec(ds, paths, npaths, &S, err);
 }
 
 int
@@ -375,8 +390,10 @@ nsl_dataset_read_vectors(struct nsl_dataset *ds, const char *const *paths,
     size_t npaths, struct nsl_dataset_vectors *V, const char *label_field,
     unsigned flags, struct nsl_err *err)
 {
-	return read_set(ds, paths, npaths, NULL, V, label_field, NULL, flags,
-	    err);
+	struct nsl_dataset_spec S = { NULL, V, label_field, NULL, NULL, 0,
+	    flags };
+
+	return nsl_dataset_read_spec(ds, paths, npaths, &S, err);
 }
 
 /*
@@ -409,13 +426,16 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	return 0;
 }
 
-static int
-read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
-    const char *field, struct nsl_dataset_vectors *V,
-    const char *label_field, const char *weight_field, unsigned flags,
-    struct nsl_err *err)
+int
+nsl_dataset_read_spec(struct nsl_dataset *ds, const char *const *paths,
+    size_t npaths, const struct nsl_dataset_spec *S, struct nsl_err *err)
 {
 	static const char *const stdin_only[] = { "-" };
+	struct nsl_dataset_vectors *V = S->vectors;
+	const char *field = V != NULL ? NULL : S->field;
+	const char *label_field = S->label_field;
+	const char *weight_field = S->weight_field;
+	unsigned flags = S->flags;
 	struct reading rd;
 	size_t f;
 	int rc = -1;
@@ -424,6 +444,9 @@ read_set(struct nsl_dataset *ds, const char *const *paths, size_t npaths,
 	memset(&rd, 0, sizeof(rd));
 	rd.ds = ds;
 	rd.weight_field = weight_field;
+	rd.key_field = S->key_field;
+	rd.key_seed = S->key_seed;
+	nsl_buf_init(&rd.key);
 	if ((rd.vec = V) != NULL && (rd.v = malloc(V->d *
 	    sizeof(double))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
@@ -483,6 +506,7 @@ nomem:
 	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 done:
 	nsl_labels_free(rd.labels);
+	nsl_buf_release(&rd.key);
 	nsl_rec_release(&rd.rec);
 	free(rd.v);
 	if (rc != 0)
@@ -507,6 +531,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	free(ds->line_off);
 	free(ds->where);
 	free(ds->line_hash);
+	free(ds->key_hash);
 	for (i = 0; i < ds->npaths; i++)
 		free(ds->paths[i]);
 	free(ds->paths);

@@ -501,6 +501,17 @@ nsl_score_check(const struct nsl_score_job *J)
 	if (J->knn_index != NSL_SCORE_KNN_IVF && (J->lists > 0 ||
 	    J->nprobe > 0))
 		return "--lists and --nprobe go with --index ivf";
+	if (J->per_centroid > 0) {
+		for (m = 0; m < J->nmetrics; m++)
+			if (J->metric[m] == NSL_SCORE_PROTOTYPE)
+				break;
+		if (m == J->nmetrics || J->k == 0)
+			return "--max-per-centroid samples for prototype, "
+			    "with --k";
+		/* the sample's k P rows must be countable (and allocated) */
+		if (J->per_centroid > ((size_t)1 << 40) / J->k)
+			return "--max-per-centroid: k P exceeds 2^40 records";
+	}
 	for (m = 0; m < J->nmetrics; m++) {
 		if (J->metric[m] < 0 || J->metric[m] >= NSL_SCORE_NMETRICS)
 			return "metric: not in the catalogue";
@@ -531,12 +542,14 @@ nsl_score_check(const struct nsl_score_job *J)
  * The prototype scores of normalised rows: x (n x d doubles), or with x
  * NULL the float32 rows xf each divided by div[i] (nsl_kmeans_fit_f32),
  * the same doubles read as they are needed: the set is held once, in
- * float32.
+ * float32.  The centres are fitted on the first nfit rows; when those
+ * are not all (a sample), the others are then given their nearest
+ * centre, as a saved model's apply gives every record.
  */
 static int
 prototype_rows(const double *x, const float *xf, const double *div,
-    size_t n, size_t d, size_t k, int iters, uint64_t seed, double *score,
-    size_t *cluster, struct nsl_err *err)
+    size_t n, size_t nfit, size_t d, size_t k, int iters, uint64_t seed,
+    double *score, size_t *cluster, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
@@ -560,12 +573,24 @@ prototype_rows(const double *x, const float *xf, const double *div,
 		free(cnorm);
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	}
-	if ((x ? nsl_kmeans_fit(x, n, d, &p, &r, err) :
-	    nsl_kmeans_fit_f32(xf, div, n, d, &p, &r, err)) < 0) {
+	if ((x ? nsl_kmeans_fit(x, nfit, d, &p, &r, err) :
+	    nsl_kmeans_fit_f32(xf, div, nfit, d, &p, &r, err)) < 0) {
 		free(r.centroids);
 		free(buf);
 		free(cnorm);
 		return -1;
+	}
+	/*
+	 * The fit leaves its rows with their nearest final centre (exact,
+	 * the lowest index at a tie: nsl/kmeans.h); the rest are found so.
+	 */
+	if (nfit < n) {
+		if (x)
+			nsl_kmeans_assign(x + nfit * d, n - nfit, d,
+			    r.centroids, k, cluster + nfit, NULL);
+		else
+			nsl_kmeans_assign_f32(xf + nfit * d, div + nfit,
+			    n - nfit, d, r.centroids, k, cluster + nfit, NULL);
 	}
 	for (j = 0; j < k; j++)
 		cnorm[j] = nsl_vec_norm(r.centroids + j * d, d);
@@ -596,7 +621,7 @@ nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
     uint64_t seed, double *score, size_t *cluster, struct nsl_err *err)
 {
 	nsl_vec_normalize_rows(x, n, d);
-	return prototype_rows(x, NULL, NULL, n, d, k, iters, seed, score,
+	return prototype_rows(x, NULL, NULL, n, n, d, k, iters, seed, score,
 	    cluster, err);
 }
 
@@ -1097,44 +1122,199 @@ nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
 }
 
 /* The driver of nsl-score. */
+
+/* A record's place in the seeded sample: its id's hash, then its index. */
+struct keyed {
+	uint64_t h;
+	size_t i;
+};
+
+static int
+cmp_keyed(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+
+	if (a->h != b->h)
+		return (a->h > b->h) - (a->h < b->h);
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/*
+ * The order prototype --max-per-centroid fits in: the (at most) cap
+ * records of smallest id hash in increasing hash order, *nfit of them
+ * (the rows a saved model's fit keeps, in its order: nsl/score_model.h),
+ * then the rest, as few of them moved as can be: each where it was,
+ * those the sample displaces put where sampled rows were.  NULL when
+ * out of memory.
+ */
+static size_t *
+sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
+{
+	size_t n = ds->n, i, j;
+	struct keyed *o = malloc((n + 1) * sizeof(*o));
+	size_t *perm = malloc((n + 1) * sizeof(*perm));
+	unsigned char *taken = calloc(n + 1, 1);
+
+	if (o == NULL || perm == NULL || taken == NULL) {
+		free(o);
+		free(perm);
+		free(taken);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		o[i].h = ds->key_hash[i];
+		o[i].i = i;
+	}
+	qsort(o, n, sizeof(*o), cmp_keyed);
+	*nfit = n < cap ? n : cap;
+	for (i = 0; i < *nfit; i++) {
+		perm[i] = o[i].i;
+		taken[o[i].i] = 1;
+	}
+	/* j: the next row the sample displaces, from the first nfit */
+	for (j = 0, i = *nfit; i < n; i++) {
+		if (!taken[i]) {
+			perm[i] = i;
+			continue;
+		}
+		while (taken[j])
+			j++;
+		perm[i] = j++;
+	}
+	free(o);
+	free(taken);
+	return perm;
+}
+
+/*
+ * Rows of rowb bytes moved in place so that row i holds what row perm[i]
+ * held (with inverse, so that row perm[i] holds what row i held): cycle
+ * by cycle through one spare row, the set held once.  Returns 0, or -1
+ * when out of memory.
+ */
+static int
+permute_rows(char *x, size_t n, size_t rowb, const size_t *perm, int inverse)
+{
+	size_t *from = malloc((n + 1) * sizeof(*from)), i, j;
+	char *tmp = malloc(rowb + 1);
+
+	if (from == NULL || tmp == NULL) {
+		free(from);
+		free(tmp);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (inverse)
+			from[perm[i]] = i;
+		else
+			from[i] = perm[i];
+	/* a row done is marked by from[row] == n */
+	for (i = 0; i < n; i++) {
+		if (from[i] == n || from[i] == i)
+			continue;
+		memcpy(tmp, x + i * rowb, rowb);
+		for (j = i; from[j] != i; ) {
+			size_t f = from[j];
+
+			memcpy(x + j * rowb, x + f * rowb, rowb);
+			from[j] = n;
+			j = f;
+		}
+		memcpy(x + j * rowb, tmp, rowb);
+		from[j] = n;
+	}
+	free(from);
+	free(tmp);
+	return 0;
+}
+
+/*
+ * Prototype's scores of the rows as ds holds them, or (perm not NULL)
+ * permuted so, the centres fitted on the first nfit.  x_spare: ds's rows
+ * may be overwritten (else float32 rows are put back as they were and
+ * double ones normalised in a copy).
+ */
+static int
+proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
+    size_t k, const size_t *perm, size_t nfit, double *score,
+    size_t *cluster, struct nsl_err *err)
+{
+	size_t n = ds->n, d = ds->d, i;
+	double *xc = NULL, *buf = NULL;
+	int rc = -1;
+
+	if (ds->xf != NULL) {
+		/* float32 rows: their norms, not a normalised copy */
+		if (perm != NULL && permute_rows((char *)ds->xf, n,
+		    d * sizeof(float), perm, 0) < 0)
+			goto oom;
+		xc = malloc((n + 1) * sizeof(double));
+		buf = malloc(d * sizeof(double));
+		if (xc == NULL || buf == NULL)
+			goto oom;
+		nsl_kmeans_unit_divisors(ds->xf, n, d, xc, buf);
+		rc = prototype_rows(NULL, ds->xf, xc, n, nfit, d, k, J->iters,
+		    J->seed, score, cluster, err);
+		if (perm != NULL && !ds->x_spare && permute_rows((char *)ds->xf,
+		    n, d * sizeof(float), perm, 1) < 0)
+			goto oom;
+		goto out;
+	}
+	if (!ds->x_spare) {
+		if ((xc = malloc(n * d * sizeof(double))) == NULL)
+			goto oom;
+		nsl_mem_prefault(xc, n * d * sizeof(double));
+		for (i = 0; i < n; i++)
+			memcpy(xc + i * d, ds->x + (perm ? perm[i] : i) * d,
+			    d * sizeof(double));
+	} else if (perm != NULL && permute_rows((char *)ds->x, n,
+	    d * sizeof(double), perm, 0) < 0)
+		goto oom;
+	/* the rows normalised where they are: no copy of n d when spare */
+	nsl_vec_normalize_rows(xc ? xc : ds->x, n, d);
+	rc = prototype_rows(xc ? xc : ds->x, NULL, NULL, n, nfit, d, k,
+	    J->iters, J->seed, score, cluster, err);
+	goto out;
+oom:
+	rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	free(xc);
+	free(buf);
+	return rc;
+}
+
 /* The whole-set metrics, on the records read at once. */
 static int
 proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
-	size_t k = J->k ? J->k : ds->nlabels;
-	double *xc, *buf;
-	int rc;
+	size_t k = J->k ? J->k : ds->nlabels, nfit = ds->n, i;
+	size_t *perm = NULL, *c = cluster;
+	double *s = score;
+	int rc = -1;
 
-	if (ds->xf != NULL) {
-		/* float32 rows: their norms, not a normalised copy */
-		xc = malloc((ds->n + 1) * sizeof(double));
-		buf = malloc(ds->d * sizeof(double));
-		if (xc == NULL || buf == NULL) {
-			free(xc);
-			free(buf);
-			return nsl_err_set(err, NSL_EX_SOFTWARE,
-			    "out of memory");
+	if (J->per_centroid > 0) {
+		/* fitted on a sample: the scores come out in its order */
+		perm = sample_order(ds, k * J->per_centroid, &nfit);
+		s = malloc((ds->n + 1) * sizeof(*s));
+		c = malloc((ds->n + 1) * sizeof(*c));
+		if (perm == NULL || s == NULL || c == NULL) {
+			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+			goto out;
 		}
-		nsl_kmeans_unit_divisors(ds->xf, ds->n, ds->d, xc, buf);
-		free(buf);
-		rc = prototype_rows(NULL, ds->xf, xc, ds->n, ds->d, k,
-		    J->iters, J->seed, score, cluster, err);
-	} else if (ds->x_spare) {
-		/* the rows normalised where they are: no copy of n d */
-		rc = nsl_score_prototype(ds->x, ds->n, ds->d, k, J->iters,
-		    J->seed, score, cluster, err);
-		xc = NULL;
-	} else {
-		if ((xc = malloc(ds->n * ds->d * sizeof(double))) == NULL)
-			return nsl_err_set(err, NSL_EX_SOFTWARE,
-			    "out of memory");
-		nsl_mem_prefault(xc, ds->n * ds->d * sizeof(double));
-		memcpy(xc, ds->x, ds->n * ds->d * sizeof(double));
-		rc = nsl_score_prototype(xc, ds->n, ds->d, k, J->iters,
-		    J->seed, score, cluster, err);
 	}
-	free(xc);
+	if ((rc = proto_rows_of(J, ds, k, perm, nfit, s, c, err)) == 0 &&
+	    perm != NULL)
+		for (i = 0; i < ds->n; i++) {
+			score[perm[i]] = s[i];
+			cluster[perm[i]] = c[i];
+		}
+out:
+	if (perm != NULL) {
+		free(s);
+		free(c);
+	}
+	free(perm);
 	if (rc < 0) {
 		char msg[sizeof(err->msg)];
 
@@ -1319,6 +1499,7 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 {
 	const struct nsl_score_job *J = R->job;
 	struct nsl_dataset_vectors V;
+	struct nsl_dataset_spec spec;
 	struct nsl_dataset ds;
 	int need_labels = 0, proto_labels = 0, lazy, rc = -1;
 	struct output_pass o;
@@ -1345,14 +1526,18 @@ run_whole(struct run *R, const char *const *paths, size_t npaths,
 	}
 	memset(&ds, 0, sizeof(ds));
 	memset(&V, 0, sizeof(V));
+	memset(&spec, 0, sizeof(spec));
 	if (J->nvectors > 0 && nsl_dataset_vectors_open(&V, J->vectors,
 	    J->nvectors, npaths, err) < 0)
 		goto out;
-	if ((J->nvectors > 0 ? nsl_dataset_read_vectors(&ds, paths, npaths,
-	    &V, need_labels || proto_labels ? J->label_field : NULL,
-	    keep | f32, err) : nsl_dataset_read(&ds, paths,
-	    npaths, J->field, need_labels || proto_labels ? J->label_field :
-	    NULL, keep | f32, err)) < 0) {
+	spec.field = J->field;
+	spec.vectors = J->nvectors > 0 ? &V : NULL;
+	spec.label_field = need_labels || proto_labels ? J->label_field : NULL;
+	/* prototype's seeded sample is of the records' ids */
+	spec.key_field = J->per_centroid > 0 ? J->id_field : NULL;
+	spec.key_seed = J->seed;
+	spec.flags = keep | f32;
+	if (nsl_dataset_read_spec(&ds, paths, npaths, &spec, err) < 0) {
 		if (proto_labels && !need_labels && strstr(err->msg,
 		    J->label_field) != NULL) {
 			char msg[sizeof(err->msg)];

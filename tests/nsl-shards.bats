@@ -96,6 +96,104 @@ PYEOF
 	[ "$(wc -l <"$T/m3")" -eq 4 ]
 }
 
+@test "prototype --max-per-centroid in one run: the bytes of --save-model then --model, file or pipe" {
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    --save-model "$T/m" "$EMB"
+	nsl-score --metric prototype --model "$T/m" "$EMB" >"$T/two"
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    "$EMB" >"$T/one"
+	cmp "$T/two" "$T/one"
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    <"$EMB" >"$T/redir"
+	cmp "$T/one" "$T/redir"
+	cat "$EMB" | nsl-score --metric prototype --k 3 --max-per-centroid 10 \
+	    --seed 3 >"$T/pipe"
+	cmp "$T/one" "$T/pipe"
+	# a sample of 30 of the 120 records is not the whole-set fit
+	nsl-score --metric prototype --k 3 --seed 3 "$EMB" >"$T/whole"
+	! cmp -s "$T/one" "$T/whole"
+	# each record: its nearest saved centroid, 1 - cosine to it
+	"$PY" - "$T/m" "$T/one" <<'PYEOF'
+import json, math, sys
+lines = open(sys.argv[1]).read().splitlines()
+cen = [json.loads(l)["row"] for l in lines[1:]]
+n = 0
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    x = r["embedding"]
+    nx = math.sqrt(sum(v * v for v in x))
+    u = [v / nx for v in x]
+    d = [sum((a - b) ** 2 for a, b in zip(u, c)) for c in cen]
+    best = min(range(len(cen)), key=lambda j: (d[j], j))
+    gap = min(d[j] - d[best] for j in range(len(cen)) if j != best)
+    assert gap < 1e-12 or r["cluster"] == best, (r["id"], d, r["cluster"])
+    c = cen[r["cluster"]]
+    cos = sum(a * b for a, b in zip(u, c)) / math.sqrt(sum(v * v for v in c))
+    assert abs(r["score"] - (1 - cos)) <= 1e-12, (r["id"], r["score"], cos)
+    n += 1
+assert n == 120
+PYEOF
+}
+
+@test "prototype --max-per-centroid: k = 2, P = 1 clusters the two records of smallest id hash (by hand)" {
+	nsl-score --metric prototype --k 2 --max-per-centroid 1 --seed 5 \
+	    "$EMB" >"$T/out"
+	# two points, two centres: the centres are the two (unit) points
+	# themselves, whatever the seeding picks first; every record goes
+	# to the nearer, its score 1 - its cosine to it
+	"$PY" - "$EMB" "$T/out" <<'PYEOF'
+import json, math, sys
+M = (1 << 64) - 1
+def h64(seed, text):
+    # lib/nsl/hash.h: FNV-1a, then splitmix64's finaliser
+    h = 0xcbf29ce484222325 ^ seed
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001b3) & M
+    z = (h + 0x9e3779b97f4a7c15 + seed * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return z ^ (z >> 31)
+def key(v):
+    return json.dumps(v) if isinstance(v, str) else str(v)
+recs = [json.loads(l) for l in open(sys.argv[1])]
+out = [json.loads(l) for l in open(sys.argv[2])]
+def unit(x):
+    n = math.sqrt(sum(v * v for v in x))
+    return [v / n for v in x]
+two = sorted(recs, key=lambda r: h64(5, key(r["id"])))[:2]
+cen = [unit(r["embedding"]) for r in two]
+# the two sampled records are in clusters of their own
+by_id = {r["id"]: r for r in out}
+a, b = (by_id[r["id"]]["cluster"] for r in two)
+assert a != b, (a, b)
+assert by_id[two[0]["id"]]["score"] <= 1e-15
+for r in out:
+    u = unit(r["embedding"])
+    d = [sum((p - q) ** 2 for p, q in zip(u, c)) for c in cen]
+    near = 0 if d[0] <= d[1] else 1
+    if abs(d[0] - d[1]) > 1e-12:
+        assert r["cluster"] == (a, b)[near], r
+    cos = sum(p * q for p, q in zip(u, cen[near]))
+    assert abs(r["score"] - (1 - cos)) <= 1e-12, (r, cos)
+PYEOF
+}
+
+@test "prototype --max-per-centroid with knn: knn's scores are knn's alone" {
+	nsl-score --metric prototype,knn --k 3 --max-per-centroid 10 --seed 3 \
+	    --neighbours 4 "$EMB" >"$T/both"
+	nsl-score --metric knn --neighbours 4 "$EMB" >"$T/knn"
+	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
+	    "$EMB" >"$T/proto"
+	"$PY" - "$T/both" "$T/knn" "$T/proto" <<'PYEOF'
+import json, sys
+both, knn, proto = ([json.loads(l) for l in open(p)] for p in sys.argv[1:])
+for x, k, p in zip(both, knn, proto):
+    assert x["score_knn"] == k["score"], (x, k)
+    assert x["score_prototype"] == p["score"] and x["cluster"] == p["cluster"]
+assert len(both) == len(knn) == len(proto) == 120
+PYEOF
+}
+
 @test "plan: hard, easy, random keep the reference's records, any order or split" {
 	for s in hard easy random; do
 		$PY "$FIX/plan_ref.py" "$TIES" $s 0.3 11 label >"$T/ref.$s"
@@ -160,6 +258,17 @@ PYEOF
 	    --metric prototype --model "$T/nothere" "$EMB"
 	nsl_fails_cleanly nsl-score o 64 'max-per-centroid' \
 	    --metric prototype --max-per-centroid 5 "$EMB"
+	nsl_fails_cleanly nsl-score o 64 'max-per-centroid.*--model' \
+	    --metric prototype --k 3 --max-per-centroid 5 --model "$T/m" "$EMB"
+	nsl_fails_cleanly nsl-score o 64 'max-per-centroid samples for prototype' \
+	    --metric knn --k 3 --max-per-centroid 5 "$EMB"
+	sed '7s/"id":6,//' "$EMB" >"$T/noid"
+	nsl_fails_cleanly nsl-score o 65 'noid:7: missing field "id"' \
+	    --metric prototype --k 3 --max-per-centroid 5 "$T/noid"
+	nsl_fails_cleanly nsl-score o 65 'noid:7: missing field "id"' \
+	    --metric prototype --k 3 --max-per-centroid 5 --id-field id "$T/noid"
+	nsl-score --metric prototype --k 3 --max-per-centroid 5 \
+	    --id-field label "$T/noid" >/dev/null
 	nsl_fails_cleanly nsl-prune o 64 'dedup has no plan' \
 	    --strategy dedup --eps 0.1 --k 2 --save-plan "$T/p" "$EMB"
 	nsl_fails_cleanly nsl-prune o 64 'plan is for hard, easy, random and stratified' \

@@ -116,6 +116,14 @@ for i, (a, b) in enumerate([(0, 50), (50, 100), (100, 120)]):
 	nsl-score --metric prototype --k 3 --seed 7 --max-per-centroid 5 \
 	    --save-model "$T/m.npy" --vectors "$T/e.npy" "$T/ids.jsonl"
 	cmp "$T/m.field" "$T/m.npy"
+	# and in one run: the same scores and clusters
+	nsl-score --metric prototype --k 3 --seed 7 --max-per-centroid 5 \
+	    "$EMB" | jq -c '{id, score, cluster}' >"$T/s.field"
+	nsl-score --metric prototype --k 3 --seed 7 --max-per-centroid 5 \
+	    --vectors "$T/e.npy" "$T/ids.jsonl" |
+	    jq -c '{id, score, cluster}' >"$T/s.npy"
+	cmp "$T/s.field" "$T/s.npy"
+	[ "$(wc -l <"$T/s.npy")" -eq 120 ]
 }
 
 @test "bad --vectors: counts and widths, unreadable and malformed files, NaN, Fortran order" {

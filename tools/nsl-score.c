@@ -21,9 +21,9 @@ static struct nsl_score_job job = {
 	.iters = 300, .neighbours = 10, .opts = { .window = 10 },
 	.notes = &notes,
 	.loss_field = "loss", .masked_loss_field = "loss_masked",
-	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn"
+	.holdout_loss_field = "loss_holdout", .lava_inner = "sinkhorn",
+	.id_field = "id"
 };
-static struct nsl_score_fit fit = { .id_field = "id" };
 static struct nsl_strlist vectors;
 static const char *save_model, *model_path;
 static int center, list;
@@ -75,10 +75,10 @@ static const struct nsl_opt opts[] = {
 	NSL_OPT_STRING(0, "model", &model_path, "FILE",
 	    "score each record by a saved model, one record at a time",
 	    .excl = 2),
-	NSL_OPT_SIZE(0, "max-per-centroid", &fit.per_centroid, "P", 1,
-	    1099511627776.0, "prototype with --save-model: fit on the k P "
-	    "records of smallest seeded id hash", .flags = NSL_OPTF_NODEFAULT),
-	NSL_OPT_STRING(0, "id-field", &fit.id_field, "NAME",
+	NSL_OPT_SIZE(0, "max-per-centroid", &job.per_centroid, "P", 1,
+	    1099511627776.0, "prototype: fit on the k P records of smallest "
+	    "seeded id hash, score every record", .flags = NSL_OPTF_NODEFAULT),
+	NSL_OPT_STRING(0, "id-field", &job.id_field, "NAME",
 	    "the record id hashed by --max-per-centroid"),
 	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...", "whole-set "
 	    "metrics: embeddings from .npy files, one beside each input"),
@@ -148,14 +148,14 @@ main(int argc, char **argv)
 	nfiles = (size_t)(argc - cli.optind);
 	if ((why = nsl_score_check(&job)) != NULL ||
 	    ((save_model || model_path) &&
-	    (why = nsl_score_model_check(&job, NULL, save_model ? &fit :
-	    NULL)) != NULL))
+	    (why = nsl_score_model_check(&job, NULL)) != NULL))
 		nsl_usage_error("%s", why);
-	if (fit.per_centroid > 0 && save_model == NULL)
-		nsl_usage_error("--max-per-centroid goes with --save-model");
+	if (model_path != NULL && job.per_centroid > 0)
+		nsl_usage_error("--max-per-centroid is of a fit, not of "
+		    "--model");
 	if ((model_path != NULL && nsl_score_model_read(&model, model_path,
 	    &err) < 0) || (save_model != NULL && nsl_score_model_fit(&model,
-	    &job, &fit, files, nfiles, &err) < 0) || (w = nsl_writer_open(
+	    &job, files, nfiles, &err) < 0) || (w = nsl_writer_open(
 	    save_model ? save_model : cli.common.output, &err)) == NULL)
 		nsl_die_err(&err);
 	if ((save_model ? nsl_score_model_write(&model, w, &err) :

@@ -25,6 +25,10 @@
  *    $TMPDIR): 8 bytes a record in memory instead of the line.
  *  - where[i] names the record's file (an index into the paths given) and
  *    line number, for messages.
+ *  - With a key field (nsl_dataset_read_spec): key_hash[i] is
+ *    nsl_hash64_seeded(key_seed, key) of record i's key, the canonical
+ *    text of its key field's value (nsl_labels_key_at, true, false and
+ *    null allowed); a record without the field is an error.
  *  - With NSL_DATASET_F32 the rows may be held in float32 instead: then
  *    xf holds them and x is NULL.  That is so only while every number
  *    read is exactly a float32 ((double)(float)v == v: a float32 .npy,
@@ -78,6 +82,7 @@ struct nsl_dataset {
 	struct nsl_spool *spool;	/* with NSL_DATASET_SPOOL */
 	uint64_t *line_hash;		/* n: nsl_hash64 of each line as
 					 * read, with NSL_DATASET_SPOOL */
+	uint64_t *key_hash;		/* n, with a key field (below) */
 	int x_spare;			/* the caller's word that x is read
 					 * by nobody after its next reader,
 					 * which may overwrite it */
@@ -103,6 +108,22 @@ int nsl_dataset_read(struct nsl_dataset *, const char *const *paths,
 int nsl_dataset_read_weighted(struct nsl_dataset *, const char *const *paths,
     size_t npaths, const char *field, const char *label_field,
     const char *weight_field, unsigned flags, struct nsl_err *err);
+
+struct nsl_dataset_vectors;
+
+/* What nsl_dataset_read_spec() reads (the functions above in one). */
+struct nsl_dataset_spec {
+	const char *field;		/* the vector, unless vectors */
+	struct nsl_dataset_vectors *vectors;	/* or NULL */
+	const char *label_field;	/* or NULL */
+	const char *weight_field;	/* or NULL */
+	const char *key_field;		/* or NULL: hashed into key_hash */
+	uint64_t key_seed;
+	unsigned flags;
+};
+
+int nsl_dataset_read_spec(struct nsl_dataset *, const char *const *paths,
+    size_t npaths, const struct nsl_dataset_spec *, struct nsl_err *err);
 
 void nsl_dataset_release(struct nsl_dataset *);
 

@@ -240,6 +240,10 @@ struct nsl_score_job {
 	const char *label_field;	/* "label" */
 	const char *logits_field;	/* "logits" */
 	size_t k;			/* prototype clusters; 0: the labels' count */
+	size_t per_centroid;		/* prototype: fit on at most k P
+					 * records, those of smallest
+					 * nsl_hash64_seeded(seed, id) */
+	const char *id_field;		/* the sample's key: "id" */
 	int iters;			/* Lloyd iterations */
 	uint64_t seed;
 	int median;			/* class-prototype --center median */
