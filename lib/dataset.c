@@ -514,6 +514,44 @@ done:
 	return rc;
 }
 
+/* Cycle by cycle through one spare row: the rows held once. */
+int
+nsl_dataset_permute_rows(void *rows, size_t n, size_t rowb, const size_t *perm,
+    int inverse)
+{
+	size_t *from = malloc((n + 1) * sizeof(*from)), i, j;
+	char *x = rows, *tmp = malloc(rowb + 1);
+
+	if (from == NULL || tmp == NULL) {
+		free(from);
+		free(tmp);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (inverse)
+			from[perm[i]] = i;
+		else
+			from[i] = perm[i];
+	/* a row done is marked by from[row] == n */
+	for (i = 0; i < n; i++) {
+		if (from[i] == n || from[i] == i)
+			continue;
+		memcpy(tmp, x + i * rowb, rowb);
+		for (j = i; from[j] != i; ) {
+			size_t f = from[j];
+
+			memcpy(x + j * rowb, x + f * rowb, rowb);
+			from[j] = n;
+			j = f;
+		}
+		memcpy(x + j * rowb, tmp, rowb);
+		from[j] = n;
+	}
+	free(from);
+	free(tmp);
+	return 0;
+}
+
 void
 nsl_dataset_release(struct nsl_dataset *ds)
 {

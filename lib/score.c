@@ -1187,48 +1187,6 @@ sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 }
 
 /*
- * Rows of rowb bytes moved in place so that row i holds what row perm[i]
- * held (with inverse, so that row perm[i] holds what row i held): cycle
- * by cycle through one spare row, the set held once.  Returns 0, or -1
- * when out of memory.
- */
-static int
-permute_rows(char *x, size_t n, size_t rowb, const size_t *perm, int inverse)
-{
-	size_t *from = malloc((n + 1) * sizeof(*from)), i, j;
-	char *tmp = malloc(rowb + 1);
-
-	if (from == NULL || tmp == NULL) {
-		free(from);
-		free(tmp);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (inverse)
-			from[perm[i]] = i;
-		else
-			from[i] = perm[i];
-	/* a row done is marked by from[row] == n */
-	for (i = 0; i < n; i++) {
-		if (from[i] == n || from[i] == i)
-			continue;
-		memcpy(tmp, x + i * rowb, rowb);
-		for (j = i; from[j] != i; ) {
-			size_t f = from[j];
-
-			memcpy(x + j * rowb, x + f * rowb, rowb);
-			from[j] = n;
-			j = f;
-		}
-		memcpy(x + j * rowb, tmp, rowb);
-		from[j] = n;
-	}
-	free(from);
-	free(tmp);
-	return 0;
-}
-
-/*
  * Prototype's scores of the rows as ds holds them, or (perm not NULL)
  * permuted so, the centres fitted on the first nfit.  x_spare: ds's rows
  * may be overwritten (else float32 rows are put back as they were and
@@ -1245,7 +1203,7 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 
 	if (ds->xf != NULL) {
 		/* float32 rows: their norms, not a normalised copy */
-		if (perm != NULL && permute_rows((char *)ds->xf, n,
+		if (perm != NULL && nsl_dataset_permute_rows((char *)ds->xf, n,
 		    d * sizeof(float), perm, 0) < 0)
 			goto oom;
 		xc = malloc((n + 1) * sizeof(double));
@@ -1255,7 +1213,7 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		nsl_kmeans_unit_divisors(ds->xf, n, d, xc, buf);
 		rc = prototype_rows(NULL, ds->xf, xc, n, nfit, d, k, J->iters,
 		    J->seed, score, cluster, err);
-		if (perm != NULL && !ds->x_spare && permute_rows((char *)ds->xf,
+		if (perm != NULL && !ds->x_spare && nsl_dataset_permute_rows((char *)ds->xf,
 		    n, d * sizeof(float), perm, 1) < 0)
 			goto oom;
 		goto out;
@@ -1267,7 +1225,7 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		for (i = 0; i < n; i++)
 			memcpy(xc + i * d, ds->x + (perm ? perm[i] : i) * d,
 			    d * sizeof(double));
-	} else if (perm != NULL && permute_rows((char *)ds->x, n,
+	} else if (perm != NULL && nsl_dataset_permute_rows((char *)ds->x, n,
 	    d * sizeof(double), perm, 0) < 0)
 		goto oom;
 	/* the rows normalised where they are: no copy of n d when spare */

@@ -328,21 +328,21 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 
 /*
  * The rows sampled, in increasing hash order (not the order read):
- * permuted in place, cycle by cycle through one spare row, so the sample
- * is held once (k p d numbers), not twice.
+ * permuted in place (nsl_dataset_permute_rows), so the sample is held
+ * once (k p d numbers), not twice.
  */
 static int
 sample_order(struct fit *T, struct nsl_err *err)
 {
 	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
-	double *tmp = malloc((T->R.d + 1) * sizeof(double));
-	size_t i, j, rowb = T->R.d * (T->R.f32 ? sizeof(float) :
-	    sizeof(double));
-	char *x = T->R.f32 ? (char *)T->R.xf : (char *)T->R.x;
+	size_t *perm = malloc((T->S.n + 1) * sizeof(*perm)), i;
+	size_t rowb = T->R.d * (T->R.f32 ? sizeof(float) : sizeof(double));
+	void *x = T->R.f32 ? (void *)T->R.xf : (void *)T->R.x;
+	int rc;
 
-	if (o == NULL || tmp == NULL) {
+	if (o == NULL || perm == NULL) {
 		free(o);
-		free(tmp);
+		free(perm);
 		return oom(err);
 	}
 	for (i = 0; i < T->S.n; i++) {
@@ -350,23 +350,14 @@ sample_order(struct fit *T, struct nsl_err *err)
 		o[i].slot = T->S.slot[i];
 	}
 	qsort(o, T->S.n, sizeof(*o), cmp_hashed);
-	/* row i takes slot o[i].slot's row; a done slot is marked n */
-	for (i = 0; i < T->S.n; i++) {
-		if (o[i].slot == T->S.n || o[i].slot == i)
-			continue;
-		memcpy(tmp, x + i * rowb, rowb);
-		for (j = i; o[j].slot != i; ) {
-			size_t from = o[j].slot;
-
-			memcpy(x + j * rowb, x + from * rowb, rowb);
-			o[j].slot = T->S.n;
-			j = from;
-		}
-		memcpy(x + j * rowb, tmp, rowb);
-		o[j].slot = T->S.n;
-	}
+	/* row i takes slot o[i].slot's row */
+	for (i = 0; i < T->S.n; i++)
+		perm[i] = o[i].slot;
+	rc = nsl_dataset_permute_rows(x, T->S.n, rowb, perm, 0);
 	free(o);
-	free(tmp);
+	free(perm);
+	if (rc < 0)
+		return oom(err);
 	T->R.n = T->S.n;
 	return 0;
 }

@@ -153,6 +153,15 @@ const double *nsl_dataset_row(const struct nsl_dataset *, size_t i,
  */
 int nsl_dataset_to_double(struct nsl_dataset *, struct nsl_err *err);
 
+/*
+ * Rows of rowb bytes moved in place so that row i holds what row perm[i]
+ * held (with inverse, so that row perm[i] holds what row i held); perm
+ * is a permutation of 0..n-1.  Returns 0, or -1 when out of memory (the
+ * rows then as they were).
+ */
+int nsl_dataset_permute_rows(void *rows, size_t n, size_t rowb,
+    const size_t *perm, int inverse);
+
 /* 1 if every number of v[0..n) is exactly a float32, else 0. */
 int nsl_dataset_f32_exact(const double *v, size_t n);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nsl/dataset.h"
+#include "nsl/hash.h"
 #include "nsl/vec.h"
 #include "unit.h"
 
@@ -321,6 +322,66 @@ test_each_line(void)
 	nsl_dataset_release(&ds);
 }
 
+/*
+ * A key field: each record's seeded hash of its id's canonical text
+ * (nsl/labels.h), so 2 and 2.0 are one key and a string keeps its quotes;
+ * a record without one is an error at its line.
+ */
+static void
+test_keys(void)
+{
+	const char *paths[1] = { path_c };
+	struct nsl_dataset_spec S;
+	struct nsl_dataset ds;
+	struct nsl_err err;
+	int rc;
+
+	memset(&S, 0, sizeof(S));
+	S.field = "e";
+	S.key_field = "id";
+	S.key_seed = 9;
+	rewrite(path_c, "{\"id\":\"a\",\"e\":[1]}\n{\"id\":2.0,\"e\":[2]}\n"
+	    "{\"id\":true,\"e\":[3]}\n{\"id\":2,\"e\":[4]}\n");
+	UNIT_CHECK(nsl_dataset_read_spec(&ds, paths, 1, &S, &err) == 0 &&
+	    ds.n == 4 && ds.key_hash != NULL, "a set read with its keys");
+	UNIT_CHECK(ds.key_hash[0] == nsl_hash64_seeded(9, "\"a\"", 3) &&
+	    ds.key_hash[1] == nsl_hash64_seeded(9, "2", 1) &&
+	    ds.key_hash[2] == nsl_hash64_seeded(9, "true", 4) &&
+	    ds.key_hash[3] == ds.key_hash[1], "keys \"a\" (quoted), 2.0 as "
+	    "2, true; 2 and 2.0 one key");
+	nsl_dataset_release(&ds);
+	rewrite(path_c, "{\"id\":1,\"e\":[1]}\n{\"e\":[2]}\n");
+	rc = nsl_dataset_read_spec(&ds, paths, 1, &S, &err);
+	UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR && err.line == 2 &&
+	    strstr(err.msg, "\"id\"") != NULL, "no id: an error at line 2 "
+	    "naming the field (got %d at %lu: %s)", err.code, err.line,
+	    err.msg);
+	nsl_dataset_release(&ds);
+}
+
+/* Rows moved by a permutation, then back by its inverse (by hand). */
+static void
+test_permute(void)
+{
+	int x[5][2] = { { 0, 10 }, { 1, 11 }, { 2, 12 }, { 3, 13 },
+	    { 4, 14 } };
+	const size_t perm[5] = { 3, 0, 4, 1, 2 };
+	const int want[5] = { 3, 0, 4, 1, 2 };
+	int i, ok = 1;
+
+	UNIT_CHECK(nsl_dataset_permute_rows(x, 5, sizeof(x[0]), perm, 0) == 0,
+	    "permute");
+	for (i = 0; i < 5; i++)
+		ok &= x[i][0] == want[i] && x[i][1] == want[i] + 10;
+	UNIT_CHECK(ok, "row i holds old row perm[i]: 3 0 4 1 2 (got %d %d %d "
+	    "%d %d)", x[0][0], x[1][0], x[2][0], x[3][0], x[4][0]);
+	UNIT_CHECK(nsl_dataset_permute_rows(x, 5, sizeof(x[0]), perm, 1) == 0,
+	    "permute back");
+	for (ok = 1, i = 0; i < 5; i++)
+		ok &= x[i][0] == i && x[i][1] == i + 10;
+	UNIT_CHECK(ok, "the inverse puts every row back");
+}
+
 int
 main(void)
 {
@@ -330,6 +391,8 @@ main(void)
 	test_vec();
 	test_f32();
 	test_each_line();
+	test_keys();
+	test_permute();
 	unlink(path_a);
 	unlink(path_b);
 	unlink(path_c);
