@@ -156,7 +156,9 @@ row "prune hard, $SHORT_N short" "python json" \
 
 # The models: each peer as a whole Python process (start-up and imports
 # counted, as nsl's reading of its JSONL is).  KM_N x KM_D points for
-# k-means (k = 100, 20 iterations, seed 1; bench/kmeans-tool.sh's data),
+# k-means (k = 100, 20 iterations, seed 1; bench/kmeans-tool.sh's data:
+# every point against faiss fitting every point, and a seeded sample of
+# 256 a centre against faiss's own default sample of as many),
 # KNN_N x 128 for knn (k = 10, bench/knn_peers.py), OT_N x 64 for exact
 # OT (POT's emd2): by default the sizes the performance goals name;
 # KM_N=50000 KM_D=2048 the widest.
@@ -175,6 +177,10 @@ objectives="awk '{ if (match(\$0, /\"score\":[-+0-9.eE]+/)) { s[FILENAME] += sub
 row "k-means $KM_N x $KM_D (JSONL)" "faiss .npy" "$objectives" \
     "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 $km/x.jsonl" \
     "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout $((KM_N / 100 + 1))"
+row "k-means $KM_N x $KM_D, 256 a centre (JSONL)" "faiss .npy" \
+    "$objectives" \
+    "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 --max-per-centroid 256 $km/x.jsonl" \
+    "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout"
 row "k-means $KM_N x $KM_D (.npy)" "faiss .npy" "$objectives" \
     "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 --vectors $km/x.npy $km/ids.jsonl" \
     "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout $((KM_N / 100 + 1))"
