@@ -526,14 +526,6 @@ nsl_reader_tee(struct nsl_reader *r, nsl_reader_sink_fn *fn, void *arg)
 		(void)ahead_start(r);
 }
 
-int
-nsl_reader_ahead(struct nsl_reader *r)
-{
-	if (r->ahead != NULL || r->eof != 0)
-		return 0;
-	return ahead_start(r);
-}
-
 /* gzread, turning zlib's errors into ours. */
 static long
 read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)

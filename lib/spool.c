@@ -764,8 +764,7 @@ reopen(const struct spool_input *in, struct nsl_err *err)
 
 	switch (in->kind) {
 	case SPOOL_FILE:
-		r = nsl_reader_open(in->path, err);
-		break;
+		return nsl_reader_open(in->path, err);
 	case SPOOL_STDIN:
 		/* the reader's dup shares this offset */
 		if (lseek(STDIN_FILENO, in->off, SEEK_SET) < 0) {
@@ -785,8 +784,6 @@ reopen(const struct spool_input *in, struct nsl_err *err)
 		oom(err);
 		return NULL;
 	}
-	if (r != NULL)
-		(void)nsl_reader_ahead(r);	/* or reads as it goes */
 	return r;
 }
 

@@ -63,14 +63,6 @@ typedef int nsl_reader_sink_fn(void *arg, const char *p, size_t n);
 void nsl_reader_tee(struct nsl_reader *, nsl_reader_sink_fn *fn, void *arg);
 
 /*
- * Read ahead in a thread, as a tee'd reader does, with no tee: for a
- * file read again (nsl_spool's second pass), whose reads, the kernel's
- * copy, then run beside what the caller does with the lines.  Returns
- * 0, or -1 if no thread could be started (the reader reads as before).
- */
-int nsl_reader_ahead(struct nsl_reader *);
-
-/*
  * Read the next line.  On success returns 1 and sets *line (borrowed,
  * valid until the next call, NUL-terminated) and *len, without the line
  * terminator ("\n" or "\r\n").  Returns 0 at end of input, -1 on a read
