@@ -141,20 +141,11 @@ PYEOF
 	# two points, two centres: the centres are the two (unit) points
 	# themselves, whatever the seeding picks first; every record goes
 	# to the nearer, its score 1 - its cosine to it
-	"$PY" - "$EMB" "$T/out" <<'PYEOF'
+	"$PY" - "$EMB" "$T/out" "$FIX" <<'PYEOF'
 import json, math, sys
-M = (1 << 64) - 1
-def h64(seed, text):
-    # lib/nsl/hash.h: FNV-1a, then splitmix64's finaliser
-    h = 0xcbf29ce484222325 ^ seed
-    for b in text.encode():
-        h = ((h ^ b) * 0x100000001b3) & M
-    z = (h + 0x9e3779b97f4a7c15 + seed * 0xbf58476d1ce4e5b9) & M
-    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
-    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
-    return z ^ (z >> 31)
-def key(v):
-    return json.dumps(v) if isinstance(v, str) else str(v)
+sys.dont_write_bytecode = True  # nothing left in the tree
+sys.path.insert(0, sys.argv[3])
+from plan_ref import h64, key  # the id hash, from nsl/hash.h's words
 recs = [json.loads(l) for l in open(sys.argv[1])]
 out = [json.loads(l) for l in open(sys.argv[2])]
 def unit(x):
