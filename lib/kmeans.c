@@ -235,7 +235,8 @@ ws_init(struct ws *w, const struct rows *X, size_t n, size_t d, size_t m,
 	 */
 	if ((raw = malloc((n + 1) * sizeof(double))) == NULL) {
 		ws_release(w);
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
+		return nsl_err_set(err, NSL_EX_SOFTWARE,
+		    "k-means: out of memory");
 	}
 #pragma omp parallel for schedule(static) reduction(max:maxabs, rawabs)
 	for (li = 0; li < (long)n; li++) {

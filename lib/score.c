@@ -1203,7 +1203,7 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 
 	if (ds->xf != NULL) {
 		/* float32 rows: their norms, not a normalised copy */
-		if (perm != NULL && nsl_dataset_permute_rows((char *)ds->xf, n,
+		if (perm != NULL && nsl_dataset_permute_rows(ds->xf, n,
 		    d * sizeof(float), perm, 0) < 0)
 			goto oom;
 		xc = malloc((n + 1) * sizeof(double));
@@ -1213,8 +1213,9 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		nsl_kmeans_unit_divisors(ds->xf, n, d, xc, buf);
 		rc = prototype_rows(NULL, ds->xf, xc, n, nfit, d, k, J->iters,
 		    J->seed, score, cluster, err);
-		if (perm != NULL && !ds->x_spare && nsl_dataset_permute_rows((char *)ds->xf,
-		    n, d * sizeof(float), perm, 1) < 0)
+		/* put back for a later metric (even after a failed fit) */
+		if (perm != NULL && !ds->x_spare && nsl_dataset_permute_rows(
+		    ds->xf, n, d * sizeof(float), perm, 1) < 0)
 			goto oom;
 		goto out;
 	}
@@ -1225,7 +1226,7 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		for (i = 0; i < n; i++)
 			memcpy(xc + i * d, ds->x + (perm ? perm[i] : i) * d,
 			    d * sizeof(double));
-	} else if (perm != NULL && nsl_dataset_permute_rows((char *)ds->x, n,
+	} else if (perm != NULL && nsl_dataset_permute_rows(ds->x, n,
 	    d * sizeof(double), perm, 0) < 0)
 		goto oom;
 	/* the rows normalised where they are: no copy of n d when spare */

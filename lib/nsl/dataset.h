@@ -117,7 +117,7 @@ struct nsl_dataset_spec {
 	struct nsl_dataset_vectors *vectors;	/* or NULL */
 	const char *label_field;	/* or NULL */
 	const char *weight_field;	/* or NULL */
-	const char *key_field;		/* or NULL: hashed into key_hash */
+	const char *key_field;		/* or NULL: hashed, key_hash */
 	uint64_t key_seed;
 	unsigned flags;
 };
