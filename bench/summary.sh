@@ -177,7 +177,7 @@ objectives="awk '{ if (match(\$0, /\"score\":[-+0-9.eE]+/)) { s[FILENAME] += sub
 row "k-means $KM_N x $KM_D (JSONL)" "faiss .npy" "$objectives" \
     "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 $km/x.jsonl" \
     "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout $((KM_N / 100 + 1))"
-row "k-means $KM_N x $KM_D, 256 a centre (JSONL)" "faiss .npy" \
+row "k-means 256/centre (JSONL)" "faiss .npy" \
     "$objectives" \
     "$bin/nsl-score -q --metric prototype --k 100 --iters 20 --seed 1 --max-per-centroid 256 $km/x.jsonl" \
     "$py $km/faiss_kmeans.py $km/x.npy 100 20 1 /dev/stdout"
