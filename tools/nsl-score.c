@@ -76,8 +76,8 @@ static const struct nsl_opt opts[] = {
 	    "score each record by a saved model, one record at a time",
 	    .excl = 2),
 	NSL_OPT_SIZE(0, "max-per-centroid", &job.per_centroid, "P", 1,
-	    1099511627776.0, "prototype: fit on the k P records of smallest "
-	    "seeded id hash, score every record", .flags = NSL_OPTF_NODEFAULT),
+	    1099511627776.0, "prototype: fit on only the k P records of "
+	    "smallest seeded id hash", .flags = NSL_OPTF_NODEFAULT),
 	NSL_OPT_STRING(0, "id-field", &job.id_field, "NAME",
 	    "the record id hashed by --max-per-centroid"),
 	NSL_OPT_LIST(0, "vectors", &vectors, "FILE.npy,...", "whole-set "
