@@ -91,3 +91,13 @@ nsl_hash64_seeded(uint64_t seed, const void *p, size_t len)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
+
+int
+nsl_hash_rank_cmp(const void *pa, const void *pb)
+{
+	const struct nsl_hash_rank *a = pa, *b = pb;
+
+	if (a->h != b->h)
+		return (a->h > b->h) - (a->h < b->h);
+	return (a->i > b->i) - (a->i < b->i);
+}

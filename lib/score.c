@@ -15,6 +15,7 @@
 #include "nsl/io.h"
 #include "nsl/ivf.h"
 #include "nsl/json.h"
+#include "nsl/hash.h"
 #include "nsl/kmeans.h"
 #include "nsl/mem.h"
 #include "nsl/rng.h"
@@ -1123,25 +1124,9 @@ nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
 
 /* The driver of nsl-score. */
 
-/* A record's place in the seeded sample: its id's hash, then its index. */
-struct keyed {
-	uint64_t h;
-	size_t i;
-};
-
-static int
-cmp_keyed(const void *pa, const void *pb)
-{
-	const struct keyed *a = pa, *b = pb;
-
-	if (a->h != b->h)
-		return (a->h > b->h) - (a->h < b->h);
-	return (a->i > b->i) - (a->i < b->i);
-}
-
 /*
  * The order prototype --max-per-centroid fits in: the (at most) cap
- * records of smallest id hash in increasing hash order, *nfit of them
+ * records of least rank (nsl/hash.h) in increasing order, *nfit of them
  * (the rows a saved model's fit keeps, in its order: nsl/score_model.h),
  * then the rest, as few of them moved as can be: each where it was,
  * those the sample displaces put where sampled rows were.  NULL when
@@ -1151,7 +1136,7 @@ static size_t *
 sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 {
 	size_t n = ds->n, i, j;
-	struct keyed *o = malloc((n + 1) * sizeof(*o));
+	struct nsl_hash_rank *o = malloc((n + 1) * sizeof(*o));
 	size_t *perm = malloc((n + 1) * sizeof(*perm));
 	unsigned char *taken = calloc(n + 1, 1);
 
@@ -1165,10 +1150,10 @@ sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 		o[i].h = ds->key_hash[i];
 		o[i].i = i;
 	}
-	qsort(o, n, sizeof(*o), cmp_keyed);
+	qsort(o, n, sizeof(*o), nsl_hash_rank_cmp);
 	*nfit = n < cap ? n : cap;
 	for (i = 0; i < *nfit; i++) {
-		perm[i] = o[i].i;
+		perm[i] = (size_t)o[i].i;
 		taken[o[i].i] = 1;
 	}
 	/* j: the next row the sample displaces, from the first nfit */

@@ -158,36 +158,59 @@ read_vector(struct rows *R, struct nsl_dataset_vectors *V,
 	return 0;
 }
 
-/* The seeded sample: a max-heap of the smallest hashes seen. */
+/*
+ * The seeded sample: a max-heap of the least ranks seen (nsl/hash.h:
+ * hash, then the order read), so the sample is the whole-set run's.
+ */
 struct sample {
-	uint64_t *h;		/* heap of hashes, slot[i] holds its row */
+	struct nsl_hash_rank *h;	/* the heap; slot[i] holds h[i]'s row */
 	size_t *slot;
 	size_t n, cap;
+	uint64_t seen;		/* records offered so far */
 };
+
+static int
+sample_above(const struct sample *S, size_t a, size_t b)
+{
+	return nsl_hash_rank_cmp(&S->h[a], &S->h[b]) > 0;
+}
+
+static void
+sample_swap(struct sample *S, size_t a, size_t b)
+{
+	struct nsl_hash_rank th = S->h[a];
+	size_t t = S->slot[a];
+
+	S->h[a] = S->h[b], S->h[b] = th;
+	S->slot[a] = S->slot[b], S->slot[b] = t;
+}
 
 static void
 sample_sift(struct sample *S, size_t i)
 {
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i, t;
-		uint64_t th;
+		size_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < S->n && S->h[l] > S->h[m])
+		if (l < S->n && sample_above(S, l, m))
 			m = l;
-		if (r < S->n && S->h[r] > S->h[m])
+		if (r < S->n && sample_above(S, r, m))
 			m = r;
 		if (m == i)
 			return;
-		th = S->h[i], S->h[i] = S->h[m], S->h[m] = th;
-		t = S->slot[i], S->slot[i] = S->slot[m], S->slot[m] = t;
+		sample_swap(S, i, m);
 		i = m;
 	}
 }
 
-/* Offer a row of hash h: the row slot to fill, or NO_ROW (not sampled). */
+/*
+ * Offer the next record, of hash h: the row slot to fill, or NO_ROW (not
+ * sampled).  Its rank's index is the count offered before it, so it
+ * ranks above every record of equal hash already held.
+ */
 static size_t
 sample_offer(struct sample *S, struct rows *R, uint64_t h)
 {
+	struct nsl_hash_rank k = { h, S->seen++ };
 	size_t i;
 
 	if (S->n < S->cap) {
@@ -196,39 +219,28 @@ sample_offer(struct sample *S, struct rows *R, uint64_t h)
 		if (row == NO_ROW)
 			return NO_ROW;
 		i = S->n++;
-		S->h[i] = h;
+		S->h[i] = k;
 		S->slot[i] = R->n - 1;
-		while (i > 0 && S->h[(i - 1) / 2] < S->h[i]) {
-			size_t p = (i - 1) / 2, t;
-			uint64_t th;
-
-			th = S->h[i], S->h[i] = S->h[p], S->h[p] = th;
-			t = S->slot[i], S->slot[i] = S->slot[p], S->slot[p] = t;
-			i = p;
+		while (i > 0 && sample_above(S, i, (i - 1) / 2)) {
+			sample_swap(S, i, (i - 1) / 2);
+			i = (i - 1) / 2;
 		}
 		return row;
 	}
-	if (!(h < S->h[0]))
+	if (!(h < S->h[0].h))
 		return NO_ROW;
-	/* h takes the largest's place and its row's slot */
+	/* k takes the largest's place and its row's slot */
 	i = S->slot[0];
-	S->h[0] = h;
+	S->h[0] = k;
 	sample_sift(S, 0);
 	return i;
 }
 
+/* A sampled row's rank (first, for nsl_hash_rank_cmp) and its slot. */
 struct hashed {
-	uint64_t h;
+	struct nsl_hash_rank r;
 	size_t slot;
 };
-
-static int
-cmp_hashed(const void *pa, const void *pb)
-{
-	const struct hashed *a = pa, *b = pb;
-
-	return (a->h > b->h) - (a->h < b->h);
-}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -327,7 +339,7 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 }
 
 /*
- * The rows sampled, in increasing hash order (not the order read):
+ * The rows sampled, in increasing rank (not the order read):
  * permuted in place (nsl_dataset_permute_rows), so the sample is held
  * once (k p d numbers), not twice.
  */
@@ -346,10 +358,10 @@ sample_order(struct fit *T, struct nsl_err *err)
 		return oom(err);
 	}
 	for (i = 0; i < T->S.n; i++) {
-		o[i].h = T->S.h[i];
+		o[i].r = T->S.h[i];
 		o[i].slot = T->S.slot[i];
 	}
-	qsort(o, T->S.n, sizeof(*o), cmp_hashed);
+	qsort(o, T->S.n, sizeof(*o), nsl_hash_rank_cmp);
 	/* row i takes slot o[i].slot's row */
 	for (i = 0; i < T->S.n; i++)
 		perm[i] = o[i].slot;

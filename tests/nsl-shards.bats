@@ -135,6 +135,19 @@ assert n == 120
 PYEOF
 }
 
+@test "prototype --max-per-centroid: ids that repeat rank in the order read, in one run and in the model" {
+	# 40 ids, each three times: the 20 records sampled are the first six
+	# ids' three records and two of the seventh's, in the order read
+	awk '{ sub(/"id":[0-9]+/, "\"id\":" (NR - 1) % 40); print }' "$EMB" \
+	    >"$T/dup"
+	nsl-score --metric prototype --k 4 --max-per-centroid 5 --seed 3 \
+	    --save-model "$T/m" "$T/dup"
+	nsl-score --metric prototype --model "$T/m" "$T/dup" >"$T/two"
+	nsl-score --metric prototype --k 4 --max-per-centroid 5 --seed 3 \
+	    "$T/dup" >"$T/one"
+	cmp "$T/two" "$T/one"
+}
+
 @test "prototype --max-per-centroid: k = 2, P = 1 clusters the two records of smallest id hash (by hand)" {
 	nsl-score --metric prototype --k 2 --max-per-centroid 1 --seed 5 \
 	    "$EMB" >"$T/out"

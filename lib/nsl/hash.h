@@ -24,4 +24,17 @@ uint64_t nsl_hash64(const void *p, size_t len);
  */
 uint64_t nsl_hash64_seeded(uint64_t seed, const void *p, size_t len);
 
+/*
+ * A record's place in a seeded sample: its key's seeded hash, then (at
+ * equal hashes: equal keys) its index in the order read.  A sample of m
+ * is the m least; nsl_hash_rank_cmp orders them for qsort, and takes
+ * any struct whose first member is a struct nsl_hash_rank.
+ */
+struct nsl_hash_rank {
+	uint64_t h;
+	uint64_t i;
+};
+
+int nsl_hash_rank_cmp(const void *a, const void *b);
+
 #endif
