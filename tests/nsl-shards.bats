@@ -96,13 +96,19 @@ PYEOF
 	[ "$(wc -l <"$T/m3")" -eq 4 ]
 }
 
-@test "prototype --max-per-centroid in one run: the bytes of --save-model then --model, file or pipe" {
-	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
-	    --save-model "$T/m" "$EMB"
-	nsl-score --metric prototype --model "$T/m" "$EMB" >"$T/two"
-	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
-	    "$EMB" >"$T/one"
+# one_run_is_model K P FILE: prototype sampled in one run (seed 3) gives
+# the bytes of --save-model then --model; the run's output left in $T/one
+one_run_is_model() {
+	nsl-score --metric prototype --k "$1" --max-per-centroid "$2" \
+	    --seed 3 --save-model "$T/m" "$3" || return 1
+	nsl-score --metric prototype --model "$T/m" "$3" >"$T/two" || return 1
+	nsl-score --metric prototype --k "$1" --max-per-centroid "$2" \
+	    --seed 3 "$3" >"$T/one" || return 1
 	cmp "$T/two" "$T/one"
+}
+
+@test "prototype --max-per-centroid in one run: the bytes of --save-model then --model, file or pipe" {
+	one_run_is_model 3 10 "$EMB"
 	nsl-score --metric prototype --k 3 --max-per-centroid 10 --seed 3 \
 	    <"$EMB" >"$T/redir"
 	cmp "$T/one" "$T/redir"
@@ -140,12 +146,7 @@ PYEOF
 	# ids' three records and two of the seventh's, in the order read
 	awk '{ sub(/"id":[0-9]+/, "\"id\":" (NR - 1) % 40); print }' "$EMB" \
 	    >"$T/dup"
-	nsl-score --metric prototype --k 4 --max-per-centroid 5 --seed 3 \
-	    --save-model "$T/m" "$T/dup"
-	nsl-score --metric prototype --model "$T/m" "$T/dup" >"$T/two"
-	nsl-score --metric prototype --k 4 --max-per-centroid 5 --seed 3 \
-	    "$T/dup" >"$T/one"
-	cmp "$T/two" "$T/one"
+	one_run_is_model 4 5 "$T/dup"
 }
 
 @test "prototype --max-per-centroid: k = 2, P = 1 clusters the two records of smallest id hash (by hand)" {
