@@ -1,6 +1,7 @@
 #!/bin/sh
 # What fresh memory costs on this machine (bench/fresh-memory.c): 1 GiB
-# (or MIB MiB) mapped and written twice, with 4 KiB and huge pages, then
+# (or MIB MiB) mapped and written twice, with 4 KiB and huge pages, each
+# faulted in by the writing or made present first (lib/mem.c), then
 # written to and read from a memfd and from a file in TMPDIR.  The
 # figures explain the spool's choice (lib/spool.c) and the spread of
 # bench/io.sh's pipe figures on a virtual machine.  Run it twice: memory

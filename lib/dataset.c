@@ -102,6 +102,19 @@ struct reading {
 	int f32;		/* the rows are in ds->xf so far */
 };
 
+/* The float32 rows given back: a .npy's mapping or a block of ours. */
+static void
+free_xf(struct nsl_dataset *ds)
+{
+	if (ds->xf_map != NULL)
+		nsl_npy_rows_free(ds->xf_map, ds->xf_map_len);
+	else
+		nsl_mem_free(ds->xf);
+	ds->xf = NULL;
+	ds->xf_map = NULL;
+	ds->xf_map_len = 0;
+}
+
 /*
  * Whether row `row` of the .npy of file `file` goes straight into the
  * float32 rows: float32 stored, float32 kept.
@@ -154,8 +167,7 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		if (x == NULL)
 			return nsl_err_set(err, NSL_EX_SOFTWARE,
 			    "out of memory");
-		nsl_mem_free(ds->xf);
-		ds->xf = NULL;
+		free_xf(ds);
 		ds->x = x;
 		rd->f32 = 0;
 		rd->xfault = 0;
@@ -417,12 +429,22 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	}
 	if (rows == 0 || V->d == 0 || rd->ds->xf != NULL)
 		return 0;
+	rd->xcap = rows * V->d;
+	rd->xfault = rows * V->d * sizeof(float);
+	/*
+	 * One file: its rows are the set's rows, in place (each record
+	 * takes the next row, so record k's row is row k).  Reading it
+	 * then only checks them: no copy, and no new memory, which is
+	 * the dearer part where page tables are virtualized (1,000,000 x
+	 * 128 on a virtual machine: 3 s of the copy's 5 s run).
+	 */
+	if (nfiles == 1 && (rd->ds->xf = nsl_npy_map_take_f32(&V->map[0],
+	    &rd->ds->xf_map, &rd->ds->xf_map_len)) != NULL)
+		return 0;
 	if ((rd->ds->xf = nsl_mem_grow(NULL, rows * V->d * sizeof(float))) ==
 	    NULL)
 		return -1;
-	rd->xcap = rows * V->d;
 	nsl_mem_prefault(rd->ds->xf, rows * V->d * sizeof(float));
-	rd->xfault = rows * V->d * sizeof(float);
 	return 0;
 }
 
@@ -558,7 +580,7 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	size_t i;
 
 	nsl_mem_free(ds->x);
-	nsl_mem_free(ds->xf);
+	free_xf(ds);
 	free(ds->w);
 	free(ds->label);
 	for (i = 0; i < ds->nlabels; i++)
@@ -599,8 +621,7 @@ nsl_dataset_to_double(struct nsl_dataset *ds, struct nsl_err *err)
 	if ((x = nsl_dataset_rows_widen(ds->xf, ds->n * ds->d,
 	    ds->n * ds->d)) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	nsl_mem_free(ds->xf);
-	ds->xf = NULL;
+	free_xf(ds);
 	ds->x = x;
 	return 0;
 }

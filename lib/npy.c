@@ -858,7 +858,9 @@ nsl_npy_map_row_f32(const struct nsl_npy_map *m, uint64_t r, float *out,
 	if (r >= m->a.rows)
 		return nsl_err_set(err, NSL_EX_DATAERR, "row %" PRIu64 ": the "
 		    "array has %" PRIu64, r, m->a.rows);
-	memcpy(out, m->data + r * m->rowbytes, d * sizeof(float));
+	/* out may be the row itself (a taken map): then only checked */
+	if ((const unsigned char *)out != m->data + r * m->rowbytes)
+		memcpy(out, m->data + r * m->rowbytes, d * sizeof(float));
 	/* NaN and infinities: the exponent's bits all set */
 	for (j = 0; j < d; j++) {
 		memcpy(&u, &out[j], 4);
@@ -873,11 +875,38 @@ nsl_npy_map_row_f32(const struct nsl_npy_map *m, uint64_t r, float *out,
 	return 1;
 }
 
+float *
+nsl_npy_map_take_f32(struct nsl_npy_map *m, void **map, size_t *len)
+{
+	if (m->base == NULL || m->taken || m->a.kind != 'f' || m->a.big ||
+	    m->a.itemsize != 4 || m->a.data_offset % sizeof(float) != 0 ||
+	    mprotect((void *)m->base, m->len, PROT_READ | PROT_WRITE) != 0)
+		return NULL;
+#ifdef MADV_POPULATE_READ
+	/* every page mapped in one call (the rows are all wanted) */
+	(void)madvise((void *)m->base, m->len, MADV_POPULATE_READ);
+#endif
+	m->taken = 1;
+	*map = (void *)m->base;
+	*len = m->len;
+	return (float *)(void *)m->data;
+}
+
+void
+nsl_npy_rows_free(void *map, size_t len)
+{
+	if (map != NULL)
+		(void)munmap(map, len);
+}
+
 void
 nsl_npy_map_drop(struct nsl_npy_map *m, uint64_t r)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uintptr_t lo, hi;
+
+	if (m->taken)	/* the rows are the caller's, kept */
+		return;
 
 #ifdef MADV_POPULATE_READ
 	/*
@@ -909,7 +938,7 @@ nsl_npy_map_drop(struct nsl_npy_map *m, uint64_t r)
 void
 nsl_npy_map_close(struct nsl_npy_map *m)
 {
-	if (m->base != NULL)
+	if (m->base != NULL && !m->taken)
 		munmap((void *)m->base, m->len);
 	memset(m, 0, sizeof(*m));
 }

@@ -540,64 +540,72 @@ nsl_score_check(const struct nsl_score_job *J)
 }
 
 /*
- * The prototype scores of normalised rows: x (n x d doubles), or with x
- * NULL the float32 rows xf each divided by div[i] (nsl_kmeans_fit_f32),
- * the same doubles read as they are needed: the set is held once, in
- * float32.  The centres are fitted on the first nfit rows; when those
- * are not all (a sample), the others are then given their nearest
+ * Unit rows as prototype reads them: n x d doubles x, or with x NULL the
+ * float32 rows xf each divided by div[i] (nsl_kmeans_fit_f32), the same
+ * doubles read as they are needed: the set is held once, in float32.
+ */
+struct unit_rows {
+	const double *x;
+	const float *xf;
+	const double *div;
+	size_t n;
+};
+
+/*
+ * The prototype scores of the unit rows all: the centres fitted on fit
+ * (NULL: on all, whose rows keep the fit's assignment, exact under the
+ * final centres, the lowest index at a tie: nsl/kmeans.h); when fitted
+ * on other rows (a sample), every row of all is then given its nearest
  * centre, as a saved model's apply gives every record.
  */
 static int
-prototype_rows(const double *x, const float *xf, const double *div,
-    size_t n, size_t nfit, size_t d, size_t k, int iters, uint64_t seed,
-    double *score, size_t *cluster, struct nsl_err *err)
+prototype_rows(const struct unit_rows *all, const struct unit_rows *fit,
+    size_t d, size_t k, int iters, uint64_t seed, double *score,
+    size_t *cluster, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
+	const double *x = all->x;
+	const float *xf = all->xf;
+	const double *div = all->div;
 	double *buf, *cnorm;
-	int nt = omp_get_max_threads();
+	int nt = omp_get_max_threads(), rc = -1;
 	size_t j;
 	long i;
 
+	if (fit == NULL)
+		fit = all;
 	memset(&p, 0, sizeof(p));
 	p.k = k;
 	p.max_iter = iters;
 	p.tol = 1e-4;
 	p.seed = seed;
 	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
-	r.assign = cluster;
+	r.assign = fit == all ? cluster : malloc((fit->n + 1) *
+	    sizeof(size_t));
 	buf = malloc((size_t)nt * (d ? d : 1) * sizeof(double));
 	cnorm = malloc((k ? k : 1) * sizeof(double));
-	if (r.centroids == NULL || buf == NULL || cnorm == NULL) {
-		free(r.centroids);
-		free(buf);
-		free(cnorm);
-		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	if (r.centroids == NULL || r.assign == NULL || buf == NULL ||
+	    cnorm == NULL) {
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		goto out;
 	}
-	if ((x ? nsl_kmeans_fit(x, nfit, d, &p, &r, err) :
-	    nsl_kmeans_fit_f32(xf, div, nfit, d, &p, &r, err)) < 0) {
-		free(r.centroids);
-		free(buf);
-		free(cnorm);
-		return -1;
-	}
-	/*
-	 * The fit leaves its rows with their nearest final centre (exact,
-	 * the lowest index at a tie: nsl/kmeans.h); the rest are found so.
-	 */
-	if (nfit < n) {
+	if ((fit->x ? nsl_kmeans_fit(fit->x, fit->n, d, &p, &r, err) :
+	    nsl_kmeans_fit_f32(fit->xf, fit->div, fit->n, d, &p, &r, err)) < 0)
+		goto out;
+	if (fit != all) {
 		if (x)
-			nsl_kmeans_assign(x + nfit * d, n - nfit, d,
-			    r.centroids, k, cluster + nfit, NULL);
+			nsl_kmeans_assign(x, all->n, d, r.centroids, k,
+			    cluster, NULL);
 		else
-			nsl_kmeans_assign_f32(xf + nfit * d, div + nfit,
-			    n - nfit, d, r.centroids, k, cluster + nfit, NULL);
+			nsl_kmeans_assign_f32(xf, div, all->n, d,
+			    r.centroids, k, cluster, NULL);
 	}
 	for (j = 0; j < k; j++)
 		cnorm[j] = nsl_vec_norm(r.centroids + j * d, d);
 	/* each record's score alone: the same on any number of threads */
 #pragma omp parallel for schedule(static)
-	for (i = 0; i < (long)n; i++) {
+	for (i = 0; i < (long)all->n; i++) {
 		double *b = buf + (size_t)omp_get_thread_num() * d;
 		const double *xi = x ? x + (size_t)i * d : b;
 		const double *c = r.centroids + cluster[i] * d;
@@ -611,19 +619,25 @@ prototype_rows(const double *x, const float *xf, const double *div,
 		score[i] = nx == 0 || nc == 0 ? 1.0 :
 		    1.0 - nsl_vec_dot(xi, c, d) / (nx * nc);
 	}
+	rc = 0;
+out:
+	if (r.assign != cluster)
+		free(r.assign);
 	free(r.centroids);
 	free(buf);
 	free(cnorm);
-	return 0;
+	return rc;
 }
 
 int
 nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
     uint64_t seed, double *score, size_t *cluster, struct nsl_err *err)
 {
+	struct unit_rows all = { x, NULL, NULL, n };
+
 	nsl_vec_normalize_rows(x, n, d);
-	return prototype_rows(x, NULL, NULL, n, n, d, k, iters, seed, score,
-	    cluster, err);
+	return prototype_rows(&all, NULL, d, k, iters, seed, score, cluster,
+	    err);
 }
 
 static int
@@ -1125,25 +1139,21 @@ nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
 /* The driver of nsl-score. */
 
 /*
- * The order prototype --max-per-centroid fits in: the (at most) cap
- * records of least rank (nsl/hash.h) in increasing order, *nfit of them
- * (the rows a saved model's fit keeps, in its order: nsl/score_model.h),
- * then the rest, as few of them moved as can be: each where it was,
- * those the sample displaces put where sampled rows were.  NULL when
- * out of memory.
+ * The records prototype --max-per-centroid fits: the (at most) cap
+ * records of least rank (nsl/hash.h), in increasing rank, *nfit of them
+ * (the rows a saved model's fit keeps, in its order: nsl/score_model.h).
+ * NULL when out of memory.
  */
 static size_t *
-sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
+sample_rows(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 {
-	size_t n = ds->n, i, j;
+	size_t n = ds->n, i;
 	struct nsl_hash_rank *o = malloc((n + 1) * sizeof(*o));
-	size_t *perm = malloc((n + 1) * sizeof(*perm));
-	unsigned char *taken = calloc(n + 1, 1);
+	size_t *rows = malloc(((n < cap ? n : cap) + 1) * sizeof(*rows));
 
-	if (o == NULL || perm == NULL || taken == NULL) {
+	if (o == NULL || rows == NULL) {
 		free(o);
-		free(perm);
-		free(taken);
+		free(rows);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
@@ -1152,71 +1162,71 @@ sample_order(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 	}
 	qsort(o, n, sizeof(*o), nsl_hash_rank_cmp);
 	*nfit = n < cap ? n : cap;
-	for (i = 0; i < *nfit; i++) {
-		perm[i] = (size_t)o[i].i;
-		taken[o[i].i] = 1;
-	}
-	/* j: the next row the sample displaces, from the first nfit */
-	for (j = 0, i = *nfit; i < n; i++) {
-		if (!taken[i]) {
-			perm[i] = i;
-			continue;
-		}
-		while (taken[j])
-			j++;
-		perm[i] = j++;
-	}
+	for (i = 0; i < *nfit; i++)
+		rows[i] = (size_t)o[i].i;
 	free(o);
-	free(taken);
-	return perm;
+	return rows;
 }
 
 /*
- * Prototype's scores of the rows as ds holds them, or (perm not NULL)
- * permuted so, the centres fitted on the first nfit.  x_spare: ds's rows
- * may be overwritten (else float32 rows are put back as they were and
- * double ones normalised in a copy).
+ * Prototype's scores of ds's rows, the centres fitted on all of them or
+ * (sample not NULL) on rows sample[0..nfit), copied out in that order:
+ * the set's own rows are only read (the float32 ones may be a file's
+ * pages: nsl/dataset.h), unless x_spare lets double rows be normalised
+ * where they are.
  */
 static int
 proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
-    size_t k, const size_t *perm, size_t nfit, double *score,
+    size_t k, const size_t *sample, size_t nfit, double *score,
     size_t *cluster, struct nsl_err *err)
 {
 	size_t n = ds->n, d = ds->d, i;
-	double *xc = NULL, *buf = NULL;
+	struct unit_rows all = { NULL, NULL, NULL, n }, fit = { 0 };
+	double *xc = NULL, *buf = NULL, *fx = NULL;
+	float *ff = NULL;
 	int rc = -1;
 
+	fit.n = nfit;
 	if (ds->xf != NULL) {
 		/* float32 rows: their norms, not a normalised copy */
-		if (perm != NULL && nsl_dataset_permute_rows(ds->xf, n,
-		    d * sizeof(float), perm, 0) < 0)
-			goto oom;
 		xc = malloc((n + 1) * sizeof(double));
-		buf = malloc(d * sizeof(double));
-		if (xc == NULL || buf == NULL)
+		buf = malloc((d + 1) * sizeof(double));
+		if (sample != NULL) {
+			ff = malloc((nfit * d + 1) * sizeof(float));
+			fx = malloc((nfit + 1) * sizeof(double));
+		}
+		if (xc == NULL || buf == NULL || (sample != NULL &&
+		    (ff == NULL || fx == NULL)))
 			goto oom;
 		nsl_kmeans_unit_divisors(ds->xf, n, d, xc, buf);
-		rc = prototype_rows(NULL, ds->xf, xc, n, nfit, d, k, J->iters,
-		    J->seed, score, cluster, err);
-		/* put back for a later metric (even after a failed fit) */
-		if (perm != NULL && !ds->x_spare && nsl_dataset_permute_rows(
-		    ds->xf, n, d * sizeof(float), perm, 1) < 0)
+		all.xf = ds->xf;
+		all.div = xc;
+		for (i = 0; sample != NULL && i < nfit; i++) {
+			memcpy(ff + i * d, ds->xf + sample[i] * d,
+			    d * sizeof(float));
+			fx[i] = xc[sample[i]];
+		}
+		fit.xf = ff;
+		fit.div = fx;
+	} else {
+		if (!ds->x_spare) {
+			if ((xc = malloc(n * d * sizeof(double))) == NULL)
+				goto oom;
+			nsl_mem_prefault(xc, n * d * sizeof(double));
+			memcpy(xc, ds->x, n * d * sizeof(double));
+		}
+		/* the rows normalised where they are: no copy when spare */
+		nsl_vec_normalize_rows(xc ? xc : ds->x, n, d);
+		all.x = xc ? xc : ds->x;
+		if (sample != NULL && (fx = malloc((nfit * d + 1) *
+		    sizeof(double))) == NULL)
 			goto oom;
-		goto out;
-	}
-	if (!ds->x_spare) {
-		if ((xc = malloc(n * d * sizeof(double))) == NULL)
-			goto oom;
-		nsl_mem_prefault(xc, n * d * sizeof(double));
-		for (i = 0; i < n; i++)
-			memcpy(xc + i * d, ds->x + (perm ? perm[i] : i) * d,
+		for (i = 0; sample != NULL && i < nfit; i++)
+			memcpy(fx + i * d, all.x + sample[i] * d,
 			    d * sizeof(double));
-	} else if (perm != NULL && nsl_dataset_permute_rows(ds->x, n,
-	    d * sizeof(double), perm, 0) < 0)
-		goto oom;
-	/* the rows normalised where they are: no copy of n d when spare */
-	nsl_vec_normalize_rows(xc ? xc : ds->x, n, d);
-	rc = prototype_rows(xc ? xc : ds->x, NULL, NULL, n, nfit, d, k,
+		fit.x = fx;
+	}
+	rc = prototype_rows(&all, sample != NULL ? &fit : NULL, d, k,
 	    J->iters, J->seed, score, cluster, err);
 	goto out;
 oom:
@@ -1224,6 +1234,8 @@ oom:
 out:
 	free(xc);
 	free(buf);
+	free(fx);
+	free(ff);
 	return rc;
 }
 
@@ -1232,33 +1244,18 @@ static int
 proto_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     double *score, size_t *cluster, struct nsl_err *err)
 {
-	size_t k = J->k ? J->k : ds->nlabels, nfit = ds->n, i;
-	size_t *perm = NULL, *c = cluster;
-	double *s = score;
+	size_t k = J->k ? J->k : ds->nlabels, nfit = ds->n;
+	size_t *sample = NULL;
 	int rc = -1;
 
-	if (J->per_centroid > 0) {
-		/* fitted on a sample: the scores come out in its order */
-		perm = sample_order(ds, k * J->per_centroid, &nfit);
-		s = malloc((ds->n + 1) * sizeof(*s));
-		c = malloc((ds->n + 1) * sizeof(*c));
-		if (perm == NULL || s == NULL || c == NULL) {
-			nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-	}
-	if ((rc = proto_rows_of(J, ds, k, perm, nfit, s, c, err)) == 0 &&
-	    perm != NULL)
-		for (i = 0; i < ds->n; i++) {
-			score[perm[i]] = s[i];
-			cluster[perm[i]] = c[i];
-		}
-out:
-	if (perm != NULL) {
-		free(s);
-		free(c);
-	}
-	free(perm);
+	/* fitted on a sample: its rows, and every row scored */
+	if (J->per_centroid > 0 && (sample = sample_rows(ds,
+	    k * J->per_centroid, &nfit)) == NULL)
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	else
+		rc = proto_rows_of(J, ds, k, sample, nfit, score, cluster,
+		    err);
+	free(sample);
 	if (rc < 0) {
 		char msg[sizeof(err->msg)];
 

@@ -90,6 +90,31 @@ EOF
 	done
 }
 
+@test "float32 .npy rows read in place: the field's bytes with a sample and beside knn, the file unchanged" {
+	$PY - "$EMB" "$T" <<'EOF'
+import json, sys
+import numpy as np
+recs = [json.loads(l) for l in open(sys.argv[1])]
+x = np.array([r["embedding"] for r in recs], dtype=np.float32)
+np.save(sys.argv[2] + "/e32.npy", x)
+with open(sys.argv[2] + "/e32.jsonl", "w") as f:
+    for r, row in zip(recs, x):
+        r["embedding"] = [float(v) for v in row]
+        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+EOF
+	sum=$(md5sum <"$T/e32.npy")
+	for args in "--max-per-centroid 5" "--max-per-centroid 2" \
+	    "--metric prototype,knn --max-per-centroid 5" \
+	    "--metric prototype,knn" "--metric knn,prototype"; do
+		nsl-score --metric prototype --k 3 --seed 7 $args \
+		    "$T/e32.jsonl" | strip /dev/stdin >"$T/field"
+		nsl-score --metric prototype --k 3 --seed 7 $args \
+		    --vectors "$T/e32.npy" "$T/ids.jsonl" >"$T/npy"
+		cmp "$T/field" "$T/npy" || fail "$args differs"
+	done
+	[ "$(md5sum <"$T/e32.npy")" = "$sum" ]
+}
+
 @test "shards: --save-model over .npy shards, --model per shard, give the whole-set bytes" {
 	split -l 50 "$T/ids.jsonl" "$T/s."
 	$PY -c 'import numpy as np; x = np.load("'"$T"'/e.npy")

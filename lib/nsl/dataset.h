@@ -69,6 +69,10 @@ struct nsl_dataset {
 	size_t n, d;
 	double *x;			/* n x d, or NULL when xf holds them */
 	float *xf;			/* n x d (NSL_DATASET_F32), or NULL */
+	void *xf_map;			/* xf lies in this mapping of a
+					 * float32 .npy (its rows in place,
+					 * copied on write), or NULL */
+	size_t xf_map_len;
 	double *w;			/* n weights, or NULL */
 	int *label;			/* NULL when no label field was asked */
 	size_t nlabels;

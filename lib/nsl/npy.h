@@ -157,6 +157,7 @@ struct nsl_npy_map {
 	const unsigned char *data;
 	size_t len, rowbytes, dropped;
 	size_t ahead;		/* bytes of rows mapped ahead of the reader */
+	int taken;		/* the mapping is the caller's (take_f32) */
 };
 
 /* Bytes of rows behind the reader given back at once. */
@@ -188,6 +189,22 @@ int nsl_npy_map_row(const struct nsl_npy_map *, uint64_t r, double *out,
  */
 int nsl_npy_map_row_f32(const struct nsl_npy_map *, uint64_t r, float *out,
     struct nsl_err *err);
+
+/*
+ * The whole array in place as float32 rows, for a caller that keeps
+ * every row (a data set read whole) instead of copying each out: the
+ * pages of a file the page cache holds already cost no new memory and
+ * no copy.  The mapping is made writable (it is private: a write copies
+ * its page, the file never changes) and handed to the caller, who frees
+ * it with nsl_npy_rows_free(*map, *len) after m is closed.  m still
+ * reads and checks rows (nsl_npy_map_row_f32 with out the row itself
+ * only checks it), but gives no page back.  NULL, m unchanged, when the
+ * array does not hold little-endian float32, its data is not 4-byte
+ * aligned in the file, or the mapping cannot be made writable: copy the
+ * rows then.
+ */
+float *nsl_npy_map_take_f32(struct nsl_npy_map *, void **map, size_t *len);
+void nsl_npy_rows_free(void *map, size_t len);
 
 /* Give back the pages of the rows before r (reading in order). */
 void nsl_npy_map_drop(struct nsl_npy_map *, uint64_t r);

@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/npy.c: numpy's header byte for byte, header parsing,
  * every dtype, C and Fortran order, truncation, and write-read round trips
- * (also through the temporary spill file).
+ * (also through the temporary spill file), and rows mapped: read, dropped
+ * and taken in place.
  */
 #include <math.h>
 #include <stdio.h>
@@ -418,6 +419,96 @@ test_map(void)
 	nsl_npy_map_close(&m);
 }
 
+/* The bytes of file name, into buf (up to cap): how many. */
+static size_t
+slurp(const char *name, unsigned char *buf, size_t cap)
+{
+	FILE *f = fopen(path(name), "rb");
+	size_t n = f != NULL ? fread(buf, 1, cap, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Rows in place (nsl_npy_map_take_f32): the file's own float32 rows,
+ * written only in memory; checked where they lie; refused for another
+ * type or data off a 4-byte boundary, which are copied instead.
+ */
+static void
+test_take(void)
+{
+	static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, "
+	    "'shape': (3, 2), }";
+	float x[6] = { 1, 2, 3, 4, 5, 6 }, bad[6] = { 1, 2, 3, 0, 5, 6 };
+	double dx[6] = { 1, 2, 3, 4, 5, 6 };
+	uint64_t shape[] = { 3, 2 };
+	unsigned char before[512], after[512], raw[200];
+	struct nsl_npy_map m;
+	struct nsl_err err;
+	size_t nb, na, h, len = 0;
+	void *map = NULL;
+	float *rows = NULL;
+	FILE *f;
+
+	put_npy("t4.npy", "<f4", 0, shape, 2, x, sizeof(x));
+	nb = slurp("t4.npy", before, sizeof(before));
+	UNIT_CHECK(nsl_npy_map_open(&m, path("t4.npy"), &err) == 0 &&
+	    (rows = nsl_npy_map_take_f32(&m, &map, &len)) != NULL,
+	    "a float32 array's rows are taken in place");
+	if (rows == NULL)
+		return;
+	UNIT_CHECK(rows[0] == 1 && rows[5] == 6 && len == nb && m.taken,
+	    "the rows are the file's, the mapping its whole length");
+	UNIT_CHECK(nsl_npy_map_row_f32(&m, 1, rows + 2, &err) == 1 &&
+	    rows[2] == 3 && rows[3] == 4, "a row checked where it lies");
+	rows[3] = 40;		/* a write copies the page */
+	nsl_npy_map_close(&m);
+	UNIT_CHECK(rows[3] == 40 && rows[4] == 5,
+	    "the rows outlive the map's close, the write kept in memory");
+	na = slurp("t4.npy", after, sizeof(after));
+	UNIT_CHECK(na == nb && memcmp(before, after, nb) == 0,
+	    "the file itself is never written");
+	nsl_npy_rows_free(map, len);
+
+	bad[3] = (float)INFINITY;
+	put_npy("t4bad.npy", "<f4", 0, shape, 2, bad, sizeof(bad));
+	nsl_err_clear(&err);
+	UNIT_CHECK(nsl_npy_map_open(&m, path("t4bad.npy"), &err) == 0 &&
+	    (rows = nsl_npy_map_take_f32(&m, &map, &len)) != NULL &&
+	    nsl_npy_map_row_f32(&m, 1, rows + 2, &err) == -1 &&
+	    strstr(err.msg, "row 1, column 1: inf is not a finite number"),
+	    "a row checked in place names its infinity's row and column");
+	nsl_npy_map_close(&m);
+	nsl_npy_rows_free(map, len);
+
+	put_npy("t8.npy", "<f8", 0, shape, 2, dx, sizeof(dx));
+	map = NULL;
+	UNIT_CHECK(nsl_npy_map_open(&m, path("t8.npy"), &err) == 0 &&
+	    nsl_npy_map_take_f32(&m, &map, &len) == NULL && map == NULL &&
+	    !m.taken, "a float64 array is not taken (its rows are copied)");
+	nsl_npy_map_close(&m);
+
+	/* version 1, a header of 59 bytes: data at byte 69, off 4 bytes */
+	h = sizeof(hdr) - 1;
+	memcpy(raw, "\x93NUMPY\x01\x00", 8);
+	raw[8] = (unsigned char)(h + 1);
+	raw[9] = 0;
+	memcpy(raw + 10, hdr, h);
+	raw[10 + h] = '\n';
+	if ((f = fopen(path("odd.npy"), "wb")) != NULL) {
+		fwrite(raw, 1, 11 + h, f);
+		fwrite(x, 1, sizeof(x), f);
+		fclose(f);
+	}
+	UNIT_CHECK((11 + h) % 4 != 0 && nsl_npy_map_open(&m, path("odd.npy"),
+	    &err) == 0 && nsl_npy_map_take_f32(&m, &map, &len) == NULL &&
+	    nsl_npy_map_row_f32(&m, 2, bad, &err) == 1 && bad[0] == 5 &&
+	    bad[1] == 6, "data off a 4-byte boundary is copied, not taken");
+	nsl_npy_map_close(&m);
+}
+
 int
 main(void)
 {
@@ -433,6 +524,7 @@ main(void)
 	test_versions();
 	test_write();
 	test_map();
+	test_take();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;
