@@ -1,6 +1,7 @@
 /*
  * hash.c - a fast 64-bit hash of bytes (see nsl/hash.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "nsl/hash.h"
@@ -100,4 +101,104 @@ nsl_hash_rank_cmp(const void *pa, const void *pb)
 	if (a->h != b->h)
 		return (a->h > b->h) - (a->h < b->h);
 	return (a->i > b->i) - (a->i < b->i);
+}
+
+int
+nsl_hash_least_init(struct nsl_hash_least *S, size_t m)
+{
+	memset(S, 0, sizeof(*S));
+	S->cap = m;
+	S->h = malloc((m + 1) * sizeof(*S->h));
+	S->slot = malloc((m + 1) * sizeof(*S->slot));
+	if (S->h == NULL || S->slot == NULL) {
+		nsl_hash_least_release(S);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+least_above(const struct nsl_hash_least *S, size_t a, size_t b)
+{
+	return nsl_hash_rank_cmp(&S->h[a], &S->h[b]) > 0;
+}
+
+static void
+least_swap(struct nsl_hash_least *S, size_t a, size_t b)
+{
+	struct nsl_hash_rank th = S->h[a];
+	size_t t = S->slot[a];
+
+	S->h[a] = S->h[b], S->h[b] = th;
+	S->slot[a] = S->slot[b], S->slot[b] = t;
+}
+
+size_t
+nsl_hash_least_offer(struct nsl_hash_least *S, uint64_t h)
+{
+	struct nsl_hash_rank k = { h, S->seen++ };
+	size_t i, slot;
+
+	if (S->n < S->cap) {
+		slot = i = S->n++;
+		S->h[i] = k;
+		S->slot[i] = slot;
+		while (i > 0 && least_above(S, i, (i - 1) / 2)) {
+			least_swap(S, i, (i - 1) / 2);
+			i = (i - 1) / 2;
+		}
+		return slot;
+	}
+	/* at an equal hash the one offered later ranks above */
+	if (S->cap == 0 || !(h < S->h[0].h))
+		return NSL_HASH_NO_SLOT;
+	/* k takes the greatest's place and its slot */
+	slot = S->slot[0];
+	S->h[0] = k;
+	for (i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < S->n && least_above(S, l, m))
+			m = l;
+		if (r < S->n && least_above(S, r, m))
+			m = r;
+		if (m == i)
+			break;
+		least_swap(S, i, m);
+		i = m;
+	}
+	return slot;
+}
+
+/* A held rank and its slot, ordered by the rank (nsl_hash_rank_cmp). */
+struct least_held {
+	struct nsl_hash_rank r;
+	size_t slot;
+};
+
+size_t
+nsl_hash_least_order(const struct nsl_hash_least *S, size_t *order)
+{
+	struct least_held *o = malloc((S->n + 1) * sizeof(*o));
+	size_t i;
+
+	if (o == NULL)
+		return NSL_HASH_NO_SLOT;
+	for (i = 0; i < S->n; i++) {
+		o[i].r = S->h[i];
+		o[i].slot = S->slot[i];
+	}
+	qsort(o, S->n, sizeof(*o), nsl_hash_rank_cmp);
+	for (i = 0; i < S->n; i++)
+		order[i] = o[i].slot;
+	free(o);
+	return S->n;
+}
+
+void
+nsl_hash_least_release(struct nsl_hash_least *S)
+{
+	free(S->h);
+	free(S->slot);
+	memset(S, 0, sizeof(*S));
 }

@@ -552,19 +552,60 @@ struct unit_rows {
 };
 
 /*
- * The prototype scores of the unit rows all: the centres fitted on fit
- * (NULL: on all, whose rows keep the fit's assignment, exact under the
- * final centres, the lowest index at a tie: nsl/kmeans.h); when fitted
- * on other rows (a sample), every row of all is then given its nearest
- * centre, as a saved model's apply gives every record.
+ * all's rows sample[0..m) copied out, in that order, into *fit (the
+ * float32 ones with their divisors): 0, or -1 when out of memory.
  */
 static int
-prototype_rows(const struct unit_rows *all, const struct unit_rows *fit,
-    size_t d, size_t k, int iters, uint64_t seed, double *score,
-    size_t *cluster, struct nsl_err *err)
+unit_rows_copy(const struct unit_rows *all, const size_t *sample, size_t m,
+    size_t d, struct unit_rows *fit)
+{
+	double *x = NULL, *div = NULL;
+	float *xf = NULL;
+	size_t i;
+
+	if (all->x != NULL)
+		x = malloc((m * d + 1) * sizeof(*x));
+	else {
+		xf = malloc((m * d + 1) * sizeof(*xf));
+		div = malloc((m + 1) * sizeof(*div));
+	}
+	if (all->x != NULL ? x == NULL : xf == NULL || div == NULL) {
+		free(xf);
+		free(div);
+		return -1;
+	}
+	for (i = 0; i < m; i++)
+		if (x != NULL)
+			memcpy(x + i * d, all->x + sample[i] * d,
+			    d * sizeof(*x));
+		else {
+			memcpy(xf + i * d, all->xf + sample[i] * d,
+			    d * sizeof(*xf));
+			div[i] = all->div[sample[i]];
+		}
+	fit->x = x;
+	fit->xf = xf;
+	fit->div = div;
+	fit->n = m;
+	return 0;
+}
+
+/*
+ * The prototype scores of the unit rows all: the centres fitted on all
+ * (sample NULL), whose rows keep the fit's assignment, exact under the
+ * final centres, the lowest index at a tie (nsl/kmeans.h); or on the
+ * rows sample[0..nfit), copied out for the fit (and given back after
+ * it), every row of all then given its nearest centre, as a saved
+ * model's apply gives every record.
+ */
+static int
+prototype_rows(const struct unit_rows *all, const size_t *sample,
+    size_t nfit, size_t d, size_t k, int iters, uint64_t seed,
+    double *score, size_t *cluster, struct nsl_err *err)
 {
 	struct nsl_kmeans_params p;
 	struct nsl_kmeans_result r;
+	struct unit_rows fit = *all;
 	const double *x = all->x;
 	const float *xf = all->xf;
 	const double *div = all->div;
@@ -573,33 +614,42 @@ prototype_rows(const struct unit_rows *all, const struct unit_rows *fit,
 	size_t j;
 	long i;
 
-	if (fit == NULL)
-		fit = all;
 	memset(&p, 0, sizeof(p));
 	p.k = k;
 	p.max_iter = iters;
 	p.tol = 1e-4;
 	p.seed = seed;
 	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
-	r.assign = fit == all ? cluster : malloc((fit->n + 1) *
+	r.assign = sample == NULL ? cluster : malloc((nfit + 1) *
 	    sizeof(size_t));
 	buf = malloc((size_t)nt * (d ? d : 1) * sizeof(double));
 	cnorm = malloc((k ? k : 1) * sizeof(double));
 	if (r.centroids == NULL || r.assign == NULL || buf == NULL ||
-	    cnorm == NULL) {
+	    cnorm == NULL || (sample != NULL && unit_rows_copy(all, sample,
+	    nfit, d, &fit) < 0)) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if ((fit->x ? nsl_kmeans_fit(fit->x, fit->n, d, &p, &r, err) :
-	    nsl_kmeans_fit_f32(fit->xf, fit->div, fit->n, d, &p, &r, err)) < 0)
+	rc = fit.x ? nsl_kmeans_fit(fit.x, fit.n, d, &p, &r, err) :
+	    nsl_kmeans_fit_f32(fit.xf, fit.div, fit.n, d, &p, &r, err);
+	if (sample != NULL) {
+		/* the copy's memory back before every row is assigned */
+		free((void *)(uintptr_t)fit.x);
+		free((void *)(uintptr_t)fit.xf);
+		free((void *)(uintptr_t)fit.div);
+	}
+	if (rc < 0)
 		goto out;
-	if (fit != all) {
+	rc = -1;
+	if (sample != NULL) {
+		/* score holds the distances until the scores take it: the
+		 * assignment then needs no array of its own for them */
 		if (x)
 			nsl_kmeans_assign(x, all->n, d, r.centroids, k,
-			    cluster, NULL);
+			    cluster, score);
 		else
 			nsl_kmeans_assign_f32(xf, div, all->n, d,
-			    r.centroids, k, cluster, NULL);
+			    r.centroids, k, cluster, score);
 	}
 	for (j = 0; j < k; j++)
 		cnorm[j] = nsl_vec_norm(r.centroids + j * d, d);
@@ -636,8 +686,8 @@ nsl_score_prototype(double *x, size_t n, size_t d, size_t k, int iters,
 	struct unit_rows all = { x, NULL, NULL, n };
 
 	nsl_vec_normalize_rows(x, n, d);
-	return prototype_rows(&all, NULL, d, k, iters, seed, score, cluster,
-	    err);
+	return prototype_rows(&all, NULL, n, d, k, iters, seed, score,
+	    cluster, err);
 }
 
 static int
@@ -1147,24 +1197,30 @@ nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
 static size_t *
 sample_rows(const struct nsl_dataset *ds, size_t cap, size_t *nfit)
 {
-	size_t n = ds->n, i;
-	struct nsl_hash_rank *o = malloc((n + 1) * sizeof(*o));
-	size_t *rows = malloc(((n < cap ? n : cap) + 1) * sizeof(*rows));
+	struct nsl_hash_least S;
+	size_t n = ds->n, m = n < cap ? n : cap, i, slot;
+	size_t *rec = malloc((m + 1) * sizeof(*rec));
+	size_t *rows = malloc((m + 1) * sizeof(*rows));
 
-	if (o == NULL || rows == NULL) {
-		free(o);
+	if (rec == NULL || rows == NULL || nsl_hash_least_init(&S, m) < 0) {
+		free(rec);
 		free(rows);
 		return NULL;
 	}
-	for (i = 0; i < n; i++) {
-		o[i].h = ds->key_hash[i];
-		o[i].i = i;
+	/* rec[slot]: the record held in slot */
+	for (i = 0; i < n; i++)
+		if ((slot = nsl_hash_least_offer(&S, ds->key_hash[i])) !=
+		    NSL_HASH_NO_SLOT)
+			rec[slot] = i;
+	if (nsl_hash_least_order(&S, rows) == NSL_HASH_NO_SLOT) {
+		free(rows);
+		rows = NULL;
 	}
-	qsort(o, n, sizeof(*o), nsl_hash_rank_cmp);
-	*nfit = n < cap ? n : cap;
-	for (i = 0; i < *nfit; i++)
-		rows[i] = (size_t)o[i].i;
-	free(o);
+	for (i = 0; rows != NULL && i < m; i++)
+		rows[i] = rec[rows[i]];
+	*nfit = m;
+	nsl_hash_least_release(&S);
+	free(rec);
 	return rows;
 }
 
@@ -1180,34 +1236,20 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
     size_t k, const size_t *sample, size_t nfit, double *score,
     size_t *cluster, struct nsl_err *err)
 {
-	size_t n = ds->n, d = ds->d, i;
-	struct unit_rows all = { NULL, NULL, NULL, n }, fit = { 0 };
-	double *xc = NULL, *buf = NULL, *fx = NULL;
-	float *ff = NULL;
-	int rc = -1;
+	size_t n = ds->n, d = ds->d;
+	struct unit_rows all = { NULL, NULL, NULL, n };
+	double *xc = NULL, *buf = NULL;
+	int rc;
 
-	fit.n = nfit;
 	if (ds->xf != NULL) {
 		/* float32 rows: their norms, not a normalised copy */
 		xc = malloc((n + 1) * sizeof(double));
 		buf = malloc((d + 1) * sizeof(double));
-		if (sample != NULL) {
-			ff = malloc((nfit * d + 1) * sizeof(float));
-			fx = malloc((nfit + 1) * sizeof(double));
-		}
-		if (xc == NULL || buf == NULL || (sample != NULL &&
-		    (ff == NULL || fx == NULL)))
+		if (xc == NULL || buf == NULL)
 			goto oom;
 		nsl_kmeans_unit_divisors(ds->xf, n, d, xc, buf);
 		all.xf = ds->xf;
 		all.div = xc;
-		for (i = 0; sample != NULL && i < nfit; i++) {
-			memcpy(ff + i * d, ds->xf + sample[i] * d,
-			    d * sizeof(float));
-			fx[i] = xc[sample[i]];
-		}
-		fit.xf = ff;
-		fit.div = fx;
 	} else {
 		if (!ds->x_spare) {
 			if ((xc = malloc(n * d * sizeof(double))) == NULL)
@@ -1218,24 +1260,15 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		/* the rows normalised where they are: no copy when spare */
 		nsl_vec_normalize_rows(xc ? xc : ds->x, n, d);
 		all.x = xc ? xc : ds->x;
-		if (sample != NULL && (fx = malloc((nfit * d + 1) *
-		    sizeof(double))) == NULL)
-			goto oom;
-		for (i = 0; sample != NULL && i < nfit; i++)
-			memcpy(fx + i * d, all.x + sample[i] * d,
-			    d * sizeof(double));
-		fit.x = fx;
 	}
-	rc = prototype_rows(&all, sample != NULL ? &fit : NULL, d, k,
-	    J->iters, J->seed, score, cluster, err);
+	rc = prototype_rows(&all, sample, nfit, d, k, J->iters, J->seed,
+	    score, cluster, err);
 	goto out;
 oom:
 	rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
 	free(xc);
 	free(buf);
-	free(fx);
-	free(ff);
 	return rc;
 }
 

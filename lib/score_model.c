@@ -159,88 +159,25 @@ read_vector(struct rows *R, struct nsl_dataset_vectors *V,
 }
 
 /*
- * The seeded sample: a max-heap of the least ranks seen (nsl/hash.h:
- * hash, then the order read), so the sample is the whole-set run's.
- */
-struct sample {
-	struct nsl_hash_rank *h;	/* the heap; slot[i] holds h[i]'s row */
-	size_t *slot;
-	size_t n, cap;
-	uint64_t seen;		/* records offered so far */
-};
-
-static int
-sample_above(const struct sample *S, size_t a, size_t b)
-{
-	return nsl_hash_rank_cmp(&S->h[a], &S->h[b]) > 0;
-}
-
-static void
-sample_swap(struct sample *S, size_t a, size_t b)
-{
-	struct nsl_hash_rank th = S->h[a];
-	size_t t = S->slot[a];
-
-	S->h[a] = S->h[b], S->h[b] = th;
-	S->slot[a] = S->slot[b], S->slot[b] = t;
-}
-
-static void
-sample_sift(struct sample *S, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < S->n && sample_above(S, l, m))
-			m = l;
-		if (r < S->n && sample_above(S, r, m))
-			m = r;
-		if (m == i)
-			return;
-		sample_swap(S, i, m);
-		i = m;
-	}
-}
-
-/*
- * Offer the next record, of hash h: the row slot to fill, or NO_ROW (not
- * sampled).  Its rank's index is the count offered before it, so it
- * ranks above every record of equal hash already held.
+ * Offer the next record of the seeded sample (the least ranks seen:
+ * nsl/hash.h, so the sample is the whole-set run's), of hash h: the row
+ * slot to fill, NO_ROW when not sampled, or with *oom set when out of
+ * memory.  A new slot is a new row of R.
  */
 static size_t
-sample_offer(struct sample *S, struct rows *R, uint64_t h)
+sample_offer(struct nsl_hash_least *S, struct rows *R, uint64_t h, int *oom)
 {
-	struct nsl_hash_rank k = { h, S->seen++ };
-	size_t i;
+	size_t slot = nsl_hash_least_offer(S, h);
 
-	if (S->n < S->cap) {
-		size_t row = rows_add(R);
-
-		if (row == NO_ROW)
-			return NO_ROW;
-		i = S->n++;
-		S->h[i] = k;
-		S->slot[i] = R->n - 1;
-		while (i > 0 && sample_above(S, i, (i - 1) / 2)) {
-			sample_swap(S, i, (i - 1) / 2);
-			i = (i - 1) / 2;
-		}
-		return row;
-	}
-	if (!(h < S->h[0].h))
+	*oom = 0;
+	if (slot == NSL_HASH_NO_SLOT)
 		return NO_ROW;
-	/* k takes the largest's place and its row's slot */
-	i = S->slot[0];
-	S->h[0] = k;
-	sample_sift(S, 0);
-	return i;
+	if (slot == R->n && rows_add(R) == NO_ROW) {
+		*oom = 1;
+		return NO_ROW;
+	}
+	return slot;
 }
-
-/* A sampled row's rank (first, for nsl_hash_rank_cmp) and its slot. */
-struct hashed {
-	struct nsl_hash_rank r;
-	size_t slot;
-};
 
 static int
 cmp_double(const void *a, const void *b)
@@ -253,7 +190,7 @@ cmp_double(const void *a, const void *b)
 struct fit {
 	const struct nsl_score_job *J;
 	struct rows R;
-	struct sample S;
+	struct nsl_hash_least S;
 	struct nsl_labels *labels;	/* class-prototype, or prototype's k */
 	size_t *li;			/* label number of each row */
 	size_t licap;
@@ -311,9 +248,11 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 		if (f < 0 || nsl_labels_key_at(rec, (size_t)f,
 		    NSL_LABELS_LITERALS, &T->key, err) < 0)
 			return -1;
+		int nomem;
+
 		row = sample_offer(&T->S, &T->R, nsl_hash64_seeded(J->seed,
-		    T->key.data, T->key.len));
-		if (row == NO_ROW && T->S.n < T->S.cap)
+		    T->key.data, T->key.len), &nomem);
+		if (nomem)
 			return oom(err);
 	} else if ((row = rows_add(&T->R)) == NO_ROW)
 		return oom(err);
@@ -346,27 +285,18 @@ fit_record(struct fit *T, const struct nsl_rec *rec, struct nsl_err *err)
 static int
 sample_order(struct fit *T, struct nsl_err *err)
 {
-	struct hashed *o = malloc((T->S.n + 1) * sizeof(*o));
-	size_t *perm = malloc((T->S.n + 1) * sizeof(*perm)), i;
+	size_t *perm = malloc((T->S.n + 1) * sizeof(*perm));
 	size_t rowb = T->R.d * (T->R.f32 ? sizeof(float) : sizeof(double));
 	void *x = T->R.f32 ? (void *)T->R.xf : (void *)T->R.x;
 	int rc;
 
-	if (o == NULL || perm == NULL) {
-		free(o);
+	/* row i takes slot perm[i]'s row */
+	if (perm == NULL || nsl_hash_least_order(&T->S, perm) ==
+	    NSL_HASH_NO_SLOT) {
 		free(perm);
 		return oom(err);
 	}
-	for (i = 0; i < T->S.n; i++) {
-		o[i].r = T->S.h[i];
-		o[i].slot = T->S.slot[i];
-	}
-	qsort(o, T->S.n, sizeof(*o), nsl_hash_rank_cmp);
-	/* row i takes slot o[i].slot's row */
-	for (i = 0; i < T->S.n; i++)
-		perm[i] = o[i].slot;
 	rc = nsl_dataset_permute_rows(x, T->S.n, rowb, perm, 0);
-	free(o);
 	free(perm);
 	if (rc < 0)
 		return oom(err);
@@ -534,10 +464,7 @@ nsl_score_model_fit(struct nsl_score_model *M, const struct nsl_score_job *J,
 	    (metric == NSL_SCORE_CLASS_PROTOTYPE && J->median) ||
 	    metric == NSL_SCORE_KNN;
 	if (metric == NSL_SCORE_PROTOTYPE && J->per_centroid > 0) {
-		T.S.cap = J->k * J->per_centroid;
-		T.S.h = malloc(T.S.cap * sizeof(*T.S.h));
-		T.S.slot = malloc(T.S.cap * sizeof(*T.S.slot));
-		if (T.S.h == NULL || T.S.slot == NULL) {
+		if (nsl_hash_least_init(&T.S, J->k * J->per_centroid) < 0) {
 			oom(err);
 			goto out;
 		}
@@ -591,8 +518,7 @@ out:
 	free(T.R.x);
 	free(T.R.xf);
 	free(T.R.v);
-	free(T.S.h);
-	free(T.S.slot);
+	nsl_hash_least_release(&T.S);
 	free(T.li);
 	free(T.sum);
 	free(T.count);

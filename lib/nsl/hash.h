@@ -37,4 +37,31 @@ struct nsl_hash_rank {
 
 int nsl_hash_rank_cmp(const void *a, const void *b);
 
+/*
+ * The m least ranks of a stream of hashes, kept as they are offered (a
+ * heap of m, the greatest on top), so a sample of m is drawn in one pass
+ * in O(m) memory, whatever the stream's length.  Each record held has a
+ * slot in [0, m): offering a record gives the slot its row goes in, a
+ * new one (the count held so far) while fewer than m are held, else the
+ * slot of the greatest held, which it displaces; or NSL_HASH_NO_SLOT
+ * when it ranks above every one held.  The i of its rank is the count
+ * offered before it.
+ */
+#define NSL_HASH_NO_SLOT ((size_t)-1)
+
+struct nsl_hash_least {
+	struct nsl_hash_rank *h;	/* the heap: h[0] the greatest */
+	size_t *slot;			/* slot[j]: h[j]'s slot */
+	size_t n, cap;
+	uint64_t seen;			/* records offered so far */
+};
+
+/* Room for m (0: a sample of none): 0, or -1 when out of memory. */
+int nsl_hash_least_init(struct nsl_hash_least *, size_t m);
+size_t nsl_hash_least_offer(struct nsl_hash_least *, uint64_t h);
+/* The held slots in increasing rank into order[0..n): n, or
+ * NSL_HASH_NO_SLOT when out of memory. */
+size_t nsl_hash_least_order(const struct nsl_hash_least *, size_t *order);
+void nsl_hash_least_release(struct nsl_hash_least *);
+
 #endif
