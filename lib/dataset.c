@@ -128,6 +128,34 @@ row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
 	    a->kind == 'f' && !a->big && a->itemsize == 4;
 }
 
+/* Record ds->n's row onto the end of the rows: the .npy's row as
+ * stored (as_f32), or rd->v's numbers in float32 or double. */
+static int
+put_row(struct reading *rd, int as_f32, unsigned file, uint64_t row,
+    struct nsl_err *err)
+{
+	struct nsl_dataset *ds = rd->ds;
+	size_t n = ds->d, k = ds->n, t;
+	size_t b = rd->f32 ? sizeof(float) : sizeof(double);
+
+	if ((rd->f32 ? grow_rows((void **)&ds->xf, &rd->xcap, (k + 1) *
+	    (n ? n : 1), b) : grow_rows((void **)&ds->x, &rd->xcap, (k + 1) *
+	    (n ? n : 1), b)) != 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	/* the rows' pages made present ahead of the writing (nsl/mem.h) */
+	nsl_mem_prefault_ahead(rd->f32 ? (void *)ds->xf : (void *)ds->x,
+	    &rd->xfault, (k + 1) * n * b, rd->xcap * b);
+	if (as_f32)	/* as stored: no trip through double */
+		return nsl_dataset_vectors_row_f32(rd->vec, file, row,
+		    ds->xf + k * n, err) < 0 ? -1 : 0;
+	if (rd->f32)
+		for (t = 0; t < n; t++)
+			ds->xf[k * n + t] = (float)rd->v[t];
+	else if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
+		memcpy(ds->x + k * n, rd->v, n * sizeof(double));
+	return 0;
+}
+
 static int
 add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
     const char *label_field, unsigned flags, unsigned file, uint64_t row,
@@ -172,29 +200,17 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		rd->f32 = 0;
 		rd->xfault = 0;
 	}
-	if ((rd->f32 ? grow_rows((void **)&ds->xf, &rd->xcap, (k + 1) *
-	    (n ? n : 1), sizeof(float)) : grow_rows((void **)&ds->x,
-	    &rd->xcap, (k + 1) * (n ? n : 1), sizeof(double))) != 0 ||
-	    grow((void **)&ds->where, &rd->wcap, k + 1,
+	if (grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	/* the rows' pages made present ahead of the writing (nsl/mem.h) */
-	nsl_mem_prefault_ahead(rd->f32 ? (void *)ds->xf : (void *)ds->x,
-	    &rd->xfault, (k + 1) * n * (rd->f32 ? sizeof(float) :
-	    sizeof(double)), rd->xcap * (rd->f32 ? sizeof(float) :
-	    sizeof(double)));
-	if (as_f32) {
-		/* as stored: no trip through double */
+	if (ds->xf_map != NULL) {
+		/* the file's rows in place: only checked (a record past
+		   its last row is that error; nothing grows) */
 		if (nsl_dataset_vectors_row_f32(rd->vec, file, row,
 		    ds->xf + k * n, err) < 0)
 			return -1;
-	} else if (rd->f32) {
-		size_t t;
-
-		for (t = 0; t < n; t++)
-			ds->xf[k * n + t] = (float)rd->v[t];
-	} else if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
-		memcpy(ds->x + k * n, rd->v, n * sizeof(double));
+	} else if (put_row(rd, as_f32, file, row, err) < 0)
+		return -1;
 	ds->where[k].file = file;
 	ds->where[k].line = line;
 	if (label_field != NULL) {

@@ -113,6 +113,16 @@ EOF
 		cmp "$T/field" "$T/npy" || fail "$args differs"
 	done
 	[ "$(md5sum <"$T/e32.npy")" = "$sum" ]
+	# the counts checked as for copied rows (a record past the last
+	# row once aborted: the rows in place cannot grow)
+	head -119 "$T/ids.jsonl" >"$T/short.jsonl"
+	cat "$T/ids.jsonl" "$T/ids.jsonl" | head -121 >"$T/long.jsonl"
+	for m in prototype knn class-prototype; do
+		fails_cleanly 65 'long.jsonl:121: record 121, but .*e32.npy has 120 rows' \
+		    --metric $m --k 3 --vectors "$T/e32.npy" "$T/long.jsonl"
+		fails_cleanly 65 'short.jsonl: 119 records, but .*e32.npy has 120 rows' \
+		    --metric $m --k 3 --vectors "$T/e32.npy" "$T/short.jsonl"
+	done
 }
 
 @test "shards: --save-model over .npy shards, --model per shard, give the whole-set bytes" {
