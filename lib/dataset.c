@@ -454,8 +454,8 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	 * the dearer part where page tables are virtualized (1,000,000 x
 	 * 128 on a virtual machine: 3 s of the copy's 5 s run).
 	 */
-	if (nfiles == 1 && (rd->ds->xf = nsl_npy_map_take_f32(&V->map[0],
-	    &rd->ds->xf_map, &rd->ds->xf_map_len)) != NULL)
+	if ((rd->ds->xf = nsl_dataset_vectors_take_f32(V, &rd->ds->xf_map,
+	    &rd->ds->xf_map_len)) != NULL)
 		return 0;
 	if ((rd->ds->xf = nsl_mem_grow(NULL, rows * V->d * sizeof(float))) ==
 	    NULL)
@@ -765,6 +765,13 @@ nsl_dataset_vectors_row_f32(struct nsl_dataset_vectors *V, size_t file,
 		    V->paths[file], msg);
 	}
 	return rc;
+}
+
+float *
+nsl_dataset_vectors_take_f32(struct nsl_dataset_vectors *V, void **map,
+    size_t *len)
+{
+	return V->n == 1 ? nsl_npy_map_take_f32(&V->map[0], map, len) : NULL;
 }
 
 int

@@ -1232,7 +1232,10 @@ nsl_prune_set_release(struct nsl_prune_set *s)
 	free(s->score);
 	free(s->group);
 	nsl_mem_free(s->x);
-	nsl_mem_free(s->xf);
+	if (s->xf_map != NULL)
+		nsl_npy_rows_free(s->xf_map, s->xf_map_len);
+	else
+		nsl_mem_free(s->xf);
 	free(s->v);
 	free(s->rank);
 	nsl_labels_free(s->groups);
@@ -1367,6 +1370,12 @@ nsl_prune_set_add_from(struct nsl_prune_set *s, const struct nsl_rec *rec,
 	if (V == NULL)
 		return nsl_prune_set_add(s, rec, score_field, vec_field, by,
 		    err);
+	if (s->xf_map != NULL)
+		/* the file's rows in place: record s->n's is row `row`
+		   (one file), only checked; past the last, that error */
+		return nsl_dataset_vectors_row_f32(V, file, row, s->xf +
+		    s->n * s->d, err) < 0 || nsl_prune_set_add(s, rec,
+		    score_field, NULL, by, err) != 0 ? -1 : 0;
 	/* a .npy row stands for the vector field */
 	if (nsl_dataset_vectors_row(V, file, row, err) != 0 ||
 	    nsl_prune_set_add_row(s, V->v, V->d, err) != 0 ||
@@ -1504,6 +1513,13 @@ nsl_prune_files(const struct nsl_prune_job *J, const char *const *paths,
 	if (J->nvectors > 0 && nsl_dataset_vectors_open(&V, J->vectors,
 	    J->nvectors, npaths, err) < 0)
 		goto done;
+	/* one float32 .npy: its rows used where they lie, not copied */
+	if (J->nvectors > 0 && set.f32 && (set.xf =
+	    nsl_dataset_vectors_take_f32(&V, &set.xf_map,
+	    &set.xf_map_len)) != NULL) {
+		set.d = V.d;
+		set.xcap = (size_t)V.map[0].a.rows * V.d;
+	}
 	for (f = 0; f < npaths; f++) {
 		struct collecting C = { J, &set, &V, f, 0, needs };
 		struct nsl_lines L = { NULL, spool };

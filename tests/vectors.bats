@@ -39,6 +39,23 @@ strip() {
 	jq -c 'del(.embedding)' "$1"
 }
 
+# T/e32.npy: the embeddings as float32; T/e32.jsonl: the records with
+# each float32 widened to double, printed by Python's repr (round-trip
+# exact), the JSONL reference of the same numbers
+make_e32() {
+	$PY - "$EMB" "$T" <<'EOF'
+import json, sys
+import numpy as np
+recs = [json.loads(l) for l in open(sys.argv[1])]
+x = np.array([r["embedding"] for r in recs], dtype=np.float32)
+np.save(sys.argv[2] + "/e32.npy", x)
+with open(sys.argv[2] + "/e32.jsonl", "w") as f:
+    for r, row in zip(recs, x):
+        r["embedding"] = [float(v) for v in row]
+        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+EOF
+}
+
 @test "class-prototype from a .npy: the distances to the class means, by hand" {
 	printf '%s\n' '{"id":"a","label":0}' '{"id":"b","label":0}' \
 	    '{"id":"c","label":1}' '{"id":"d","label":0}' \
@@ -68,19 +85,7 @@ strip() {
 }
 
 @test "float32 .npy rows: the same bytes as the widened doubles in the field" {
-	# the JSONL reference holds each float32 widened to double, printed
-	# by Python's repr (round-trip exact)
-	$PY - "$EMB" "$T" <<'EOF'
-import json, sys
-import numpy as np
-recs = [json.loads(l) for l in open(sys.argv[1])]
-x = np.array([r["embedding"] for r in recs], dtype=np.float32)
-np.save(sys.argv[2] + "/e32.npy", x)
-with open(sys.argv[2] + "/e32.jsonl", "w") as f:
-    for r, row in zip(recs, x):
-        r["embedding"] = [float(v) for v in row]
-        f.write(json.dumps(r, separators=(",", ":")) + "\n")
-EOF
+	make_e32
 	for m in prototype class-prototype knn; do
 		nsl-score --metric $m --k 3 --seed 7 "$T/e32.jsonl" |
 		    strip /dev/stdin >"$T/field.$m"
@@ -91,17 +96,7 @@ EOF
 }
 
 @test "float32 .npy rows read in place: the field's bytes with a sample and beside knn, the file unchanged" {
-	$PY - "$EMB" "$T" <<'EOF'
-import json, sys
-import numpy as np
-recs = [json.loads(l) for l in open(sys.argv[1])]
-x = np.array([r["embedding"] for r in recs], dtype=np.float32)
-np.save(sys.argv[2] + "/e32.npy", x)
-with open(sys.argv[2] + "/e32.jsonl", "w") as f:
-    for r, row in zip(recs, x):
-        r["embedding"] = [float(v) for v in row]
-        f.write(json.dumps(r, separators=(",", ":")) + "\n")
-EOF
+	make_e32
 	sum=$(md5sum <"$T/e32.npy")
 	for args in "--max-per-centroid 5" "--max-per-centroid 2" \
 	    "--metric prototype,knn --max-per-centroid 5" \
@@ -232,6 +227,31 @@ x[6, 2] = 0; x[9, 0] = -np.inf; np.save("'"$T"'/inf32.npy", x)'
 		    "$T/ids.jsonl" >"$T/npy"
 		cmp "$T/field" "$T/npy" || fail "$s differs"
 	done
+}
+
+@test "nsl-prune --vectors over one float32 .npy (read in place): the field's records, counts checked, the file unchanged" {
+	make_e32
+	sum=$(md5sum <"$T/e32.npy")
+	for s in "dedup --eps 0.3 --k 3" "k-center --keep 10" \
+	    "herding --keep 10" "facility-location --keep 10" \
+	    "dedup --eps 0.3 --k 3 --by label"; do
+		nsl-prune --strategy $s --seed 2 "$T/e32.jsonl" |
+		    strip /dev/stdin >"$T/field"
+		nsl-prune --strategy $s --seed 2 --vectors "$T/e32.npy" \
+		    "$T/ids.jsonl" >"$T/npy"
+		cmp "$T/field" "$T/npy" || fail "$s differs"
+	done
+	[ "$(md5sum <"$T/e32.npy")" = "$sum" ]
+	head -119 "$T/ids.jsonl" >"$T/short.jsonl"
+	cat "$T/ids.jsonl" "$T/ids.jsonl" | head -121 >"$T/long.jsonl"
+	nsl_fails_cleanly nsl-prune out.jsonl 65 \
+	    'long.jsonl:121: record 121, but .*e32.npy has 120 rows' \
+	    --strategy dedup --eps 0.3 --k 3 --vectors "$T/e32.npy" \
+	    "$T/long.jsonl"
+	nsl_fails_cleanly nsl-prune out.jsonl 65 \
+	    'short.jsonl: 119 records, but .*e32.npy has 120 rows' \
+	    --strategy dedup --eps 0.3 --k 3 --vectors "$T/e32.npy" \
+	    "$T/short.jsonl"
 }
 
 @test "nsl-prune --vectors: a strategy of scores, a plan, a count that differs" {

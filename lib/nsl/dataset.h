@@ -233,6 +233,17 @@ int nsl_dataset_vectors_row(struct nsl_dataset_vectors *, size_t file,
 int nsl_dataset_vectors_row_f32(struct nsl_dataset_vectors *, size_t file,
     uint64_t row, float *out, struct nsl_err *err);
 
+/*
+ * The rows of V's one float32 .npy in place (nsl_npy_map_take_f32), for
+ * a reader that keeps every row of it: the file's own pages, no copy.
+ * NULL unless V holds exactly one file, of little-endian float32 (copy
+ * the rows then).  Record k's row is row k: check it with
+ * nsl_dataset_vectors_row_f32, out the row itself.  Free *map, *len
+ * with nsl_npy_rows_free after V is closed.
+ */
+float *nsl_dataset_vectors_take_f32(struct nsl_dataset_vectors *V,
+    void **map, size_t *len);
+
 /* After the last record of file `file` (nrec records): NSL_EX_DATAERR at
  * jsonl when the .npy has another number of rows. */
 int nsl_dataset_vectors_end(struct nsl_dataset_vectors *, size_t file,

@@ -257,6 +257,9 @@ struct nsl_prune_set {
 	size_t *group;		/* n entries; NULL when not grouped */
 	double *x;		/* n x d, only when a vector field is read */
 	float *xf;		/* or, with f32, n x d float32 (x NULL) */
+	void *xf_map;		/* xf lies in this mapping of one float32
+				 * .npy, read in place, or NULL */
+	size_t xf_map_len;
 	int f32;		/* set by the caller after init: rows in xf
 				 * while every number is exactly a float32
 				 * ((double)(float)v == v); at the first
