@@ -431,7 +431,7 @@ nsl_dataset_read_vectors(struct nsl_dataset *ds, const char *const *paths,
  * outnumber the rows (that is an error).
  */
 static int
-prealloc_f32(struct reading *rd, size_t nfiles)
+prealloc_f32(struct reading *rd, size_t nfiles, unsigned flags)
 {
 	struct nsl_dataset_vectors *V = rd->vec;
 	size_t f, rows = 0;
@@ -454,7 +454,8 @@ prealloc_f32(struct reading *rd, size_t nfiles)
 	 * the dearer part where page tables are virtualized (1,000,000 x
 	 * 128 on a virtual machine: 3 s of the copy's 5 s run).
 	 */
-	if ((rd->ds->xf = nsl_dataset_vectors_take_f32(V, &rd->ds->xf_map,
+	if ((flags & NSL_DATASET_IN_PLACE) && (rd->ds->xf =
+	    nsl_dataset_vectors_take_f32(V, &rd->ds->xf_map,
 	    &rd->ds->xf_map_len)) != NULL)
 		return 0;
 	if ((rd->ds->xf = nsl_mem_grow(NULL, rows * V->d * sizeof(float))) ==
@@ -509,7 +510,7 @@ nsl_dataset_read_spec(struct nsl_dataset *ds, const char *const *paths,
 	if (ds->spool != NULL)
 		nsl_spool_once(ds->spool);	/* each_line visits once */
 	if (V != NULL && (flags & NSL_DATASET_F32) && prealloc_f32(&rd,
-	    npaths) != 0)
+	    npaths, flags) != 0)
 		goto nomem;
 	for (f = 0; f < npaths; f++)
 		if ((ds->spool != NULL ? read_spooled : read_file)(&rd,

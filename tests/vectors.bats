@@ -98,7 +98,10 @@ EOF
 @test "float32 .npy rows read in place: the field's bytes with a sample and beside knn, the file unchanged" {
 	make_e32
 	sum=$(md5sum <"$T/e32.npy")
+	# a sample of more than half the rows (3 x 30 of 120) is moved in
+	# a copy of the rows instead: the same bytes
 	for args in "--max-per-centroid 5" "--max-per-centroid 2" \
+	    "--max-per-centroid 30" \
 	    "--metric prototype,knn --max-per-centroid 5" \
 	    "--metric prototype,knn" "--metric knn,prototype"; do
 		nsl-score --metric prototype --k 3 --seed 7 $args \

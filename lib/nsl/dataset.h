@@ -38,6 +38,11 @@
  *    reads rows through nsl_dataset_row() computes what it would from x:
  *    half the memory, no rounding, no error bound.  Without the flag xf
  *    is NULL.
+ *  - With NSL_DATASET_IN_PLACE too, the rows of one float32 .npy are
+ *    the file's own pages (xf_map; nsl_dataset_vectors_take_f32) rather
+ *    than a copy: for a caller that reads the rows, or changes few of
+ *    them (a change copies its page).  One that moves many rows is
+ *    better served by a copy of its own.
  */
 #ifndef NSL_DATASET_H
 #define NSL_DATASET_H
@@ -57,7 +62,8 @@ enum nsl_dataset_flags {
 	NSL_DATASET_KEEP_LINES = 1 << 0,
 	NSL_DATASET_ALLOW_NONFINITE = 1 << 1,
 	NSL_DATASET_F32 = 1 << 2,	/* rows in xf while float32-exact */
-	NSL_DATASET_SPOOL = 1 << 3	/* lines given back by each_line */
+	NSL_DATASET_SPOOL = 1 << 3,	/* lines given back by each_line */
+	NSL_DATASET_IN_PLACE = 1 << 4	/* one float32 .npy not copied */
 };
 
 struct nsl_dataset_where {
