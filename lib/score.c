@@ -553,38 +553,28 @@ struct unit_rows {
 };
 
 /*
- * all's rows sample[0..m) copied out, in that order, into *fit (the
- * float32 ones with their divisors): 0, or -1 when out of memory.
+ * all's float32 rows sample[0..m) copied out, in that order, with their
+ * divisors, into *fit: 0, or -1 when out of memory.  Only a file's rows
+ * read in place are sampled so (proto_rows_of), and those are float32.
  */
 static int
 unit_rows_copy(const struct unit_rows *all, const size_t *sample, size_t m,
     size_t d, struct unit_rows *fit)
 {
-	double *x = NULL, *div = NULL;
-	float *xf = NULL;
+	float *xf = malloc((m * d + 1) * sizeof(*xf));
+	double *div = malloc((m + 1) * sizeof(*div));
 	size_t i;
 
-	if (all->x != NULL)
-		x = malloc((m * d + 1) * sizeof(*x));
-	else {
-		xf = malloc((m * d + 1) * sizeof(*xf));
-		div = malloc((m + 1) * sizeof(*div));
-	}
-	if (all->x != NULL ? x == NULL : xf == NULL || div == NULL) {
+	if (xf == NULL || div == NULL || all->xf == NULL) {
 		free(xf);
 		free(div);
 		return -1;
 	}
-	for (i = 0; i < m; i++)
-		if (x != NULL)
-			memcpy(x + i * d, all->x + sample[i] * d,
-			    d * sizeof(*x));
-		else {
-			memcpy(xf + i * d, all->xf + sample[i] * d,
-			    d * sizeof(*xf));
-			div[i] = all->div[sample[i]];
-		}
-	fit->x = x;
+	for (i = 0; i < m; i++) {
+		memcpy(xf + i * d, all->xf + sample[i] * d, d * sizeof(*xf));
+		div[i] = all->div[sample[i]];
+	}
+	fit->x = NULL;
 	fit->xf = xf;
 	fit->div = div;
 	fit->n = m;
@@ -637,7 +627,6 @@ prototype_rows(const struct unit_rows *all, const size_t *sample,
 	    nsl_kmeans_fit_f32(fit.xf, fit.div, fit.n, d, &p, &r, err);
 	if (sample != NULL) {
 		/* the copy's memory back before every row is assigned */
-		free((void *)(uintptr_t)fit.x);
 		free((void *)(uintptr_t)fit.xf);
 		free((void *)(uintptr_t)fit.div);
 	}
