@@ -128,14 +128,53 @@ row_as_f32(const struct reading *rd, unsigned file, unsigned flags)
 	    a->kind == 'f' && !a->big && a->itemsize == 4;
 }
 
-/* Record ds->n's row onto the end of the rows: the .npy's row as
- * stored (as_f32), or rd->v's numbers in float32 or double. */
+/*
+ * Rows of float32 so far become doubles (the first number float32
+ * cannot hold, at row k): 0, or -1 with err set.
+ */
 static int
-put_row(struct reading *rd, int as_f32, unsigned file, uint64_t row,
-    struct nsl_err *err)
+rows_to_double(struct reading *rd, size_t k, struct nsl_err *err)
 {
 	struct nsl_dataset *ds = rd->ds;
-	size_t n = ds->d, k = ds->n, t;
+	double *x = nsl_dataset_rows_widen(ds->xf, k * ds->d, rd->xcap);
+
+	if (x == NULL)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	free_xf(ds);
+	ds->x = x;
+	rd->f32 = 0;
+	rd->xfault = 0;
+	return 0;
+}
+
+/*
+ * Float32 row k from v's n numbers: 1 if float32 holds every one
+ * exactly, else 0 (the row then half written).  One pass converts and
+ * checks: the reading's single thread goes through every number here.
+ */
+static int
+row_f32(float *dst, const double *v, size_t n)
+{
+	size_t t;
+	int exact = 1;
+
+	for (t = 0; t < n; t++) {
+		dst[t] = (float)v[t];
+		exact &= (double)dst[t] == v[t];
+	}
+	return exact;
+}
+
+/* Record ds->n's row onto the end of the rows: the .npy's row as
+ * stored (as_f32), or v's numbers in float32 (when float32 holds them
+ * exactly; the rows become doubles at the first that it does not) or
+ * double. */
+static int
+put_row(struct reading *rd, int as_f32, unsigned file, uint64_t row,
+    const double *v, struct nsl_err *err)
+{
+	struct nsl_dataset *ds = rd->ds;
+	size_t n = ds->d, k = ds->n;
 	size_t b = rd->f32 ? sizeof(float) : sizeof(double);
 
 	if ((rd->f32 ? grow_rows((void **)&ds->xf, &rd->xcap, (k + 1) *
@@ -148,11 +187,18 @@ put_row(struct reading *rd, int as_f32, unsigned file, uint64_t row,
 	if (as_f32)	/* as stored: no trip through double */
 		return nsl_dataset_vectors_row_f32(rd->vec, file, row,
 		    ds->xf + k * n, err) < 0 ? -1 : 0;
-	if (rd->f32)
-		for (t = 0; t < n; t++)
-			ds->xf[k * n + t] = (float)rd->v[t];
-	else if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
-		memcpy(ds->x + k * n, rd->v, n * sizeof(double));
+	if (rd->f32) {
+		if (row_f32(ds->xf + k * n, v, n))
+			return 0;
+		if (rows_to_double(rd, k, err) < 0)
+			return -1;
+		if (grow_rows((void **)&ds->x, &rd->xcap, (k + 1) *
+		    (n ? n : 1), sizeof(double)) != 0)
+			return nsl_err_set(err, NSL_EX_SOFTWARE,
+			    "out of memory");
+	}
+	if (n > 0)	/* nothing to copy from [] (memcpy wants pointers) */
+		memcpy(ds->x + k * n, v, n * sizeof(double));
 	return 0;
 }
 
@@ -162,6 +208,7 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
     unsigned long line, struct nsl_err *err)
 {
 	struct nsl_dataset *ds = rd->ds;
+	const double *v = NULL;
 	size_t n, k = ds->n;
 	long i, li;
 	int as_f32 = 0;
@@ -173,10 +220,11 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 			if (nsl_dataset_vectors_row(rd->vec, file, row,
 			    err) != 0)
 				return -1;
-			memcpy(rd->v, rd->vec->v, n * sizeof(double));
+			v = rd->vec->v;
 		}
 	} else if ((i = nsl_rec_require(rec, field, err)) < 0 ||
-	    nsl_rec_vector(rec, (size_t)i, &rd->v, &n, &rd->vcap, err) != 0)
+	    nsl_rec_vector_view(rec, (size_t)i, &v, &n, &rd->v, &rd->vcap,
+	    err) != 0)
 		return -1;
 	if (k == 0) {
 		ds->d = n;
@@ -188,18 +236,6 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		    ds->paths[rd->d_file], rd->d_line, ds->d);
 	if (k == 0 && (flags & NSL_DATASET_F32))
 		rd->f32 = 1;
-	if (rd->f32 && !as_f32 && !nsl_dataset_f32_exact(rd->v, n)) {
-		/* the first number float32 cannot hold: double from here */
-		double *x = nsl_dataset_rows_widen(ds->xf, k * n, rd->xcap);
-
-		if (x == NULL)
-			return nsl_err_set(err, NSL_EX_SOFTWARE,
-			    "out of memory");
-		free_xf(ds);
-		ds->x = x;
-		rd->f32 = 0;
-		rd->xfault = 0;
-	}
 	if (grow((void **)&ds->where, &rd->wcap, k + 1,
 	    sizeof(*ds->where)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
@@ -209,7 +245,7 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		if (nsl_dataset_vectors_row_f32(rd->vec, file, row,
 		    ds->xf + k * n, err) < 0)
 			return -1;
-	} else if (put_row(rd, as_f32, file, row, err) < 0)
+	} else if (put_row(rd, as_f32, file, row, v, err) < 0)
 		return -1;
 	ds->where[k].file = file;
 	ds->where[k].line = line;

@@ -988,6 +988,30 @@ nsl_rec_vector(const struct nsl_rec *rec, size_t i, double **x, size_t *n,
 }
 
 int
+nsl_rec_vector_view(const struct nsl_rec *rec, size_t i, const double **v,
+    size_t *n, double **x, size_t *cap, struct nsl_err *err)
+{
+	const struct nsl_field *f = &rec->fields[i];
+	size_t k;
+
+	if (f->type == NSL_JSON_ARRAY && f->num_at >= 0 && f->nnum > 0) {
+		*v = rec->num + f->num_at;
+		*n = f->nnum;
+		if (rec->flags & NSL_REC_ALLOW_NONFINITE)
+			return 0;
+		for (k = 0; k < f->nnum && isfinite((*v)[k]); k++)
+			;
+		if (k == f->nnum)
+			return 0;
+		/* the slow path names the element */
+	}
+	if (nsl_rec_vector(rec, i, x, n, cap, err) != 0)
+		return -1;
+	*v = *x;
+	return 0;
+}
+
+int
 nsl_rec_matrix(const struct nsl_rec *rec, size_t i, double **x,
     size_t *rows, size_t *cols, size_t *cap, struct nsl_err *err)
 {

@@ -137,6 +137,16 @@ int nsl_rec_vector(const struct nsl_rec *, size_t i, double **x, size_t *n,
     size_t *cap, struct nsl_err *err);
 
 /*
+ * nsl_rec_vector without the copy where it can: *v points at the
+ * record's own numbers (valid while the record is, not to be written)
+ * when the array was converted at the parse, else at *x, read as
+ * nsl_rec_vector reads it.  For a reader that keeps the numbers in a
+ * form of its own (float32 rows) and has no use for a double copy.
+ */
+int nsl_rec_vector_view(const struct nsl_rec *, size_t i, const double **v,
+    size_t *n, double **x, size_t *cap, struct nsl_err *err);
+
+/*
  * Read an array of equal-length number arrays (a matrix, row-major) into
  * *x, setting *rows and *cols.  A plain number array is read as one row.
  * *x is not NULL after a success.

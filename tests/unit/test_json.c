@@ -189,6 +189,46 @@ test_nonfinite(void)
 	free(x);
 }
 
+/*
+ * nsl_rec_vector_view: a flat array converted at the parse is seen where
+ * the record keeps it (no copy), the numbers as written; read lazily, or
+ * empty, it is read into the caller's buffer as nsl_rec_vector reads it;
+ * an element out of range is the same error, named.
+ */
+static void
+test_vector_view(void)
+{
+	const double *v = NULL;
+	double *x = NULL;
+	size_t n = 0, cap = 0;
+	long i;
+
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	i = parse("{\"id\":7,\"e\":[1,-2.5,0.125]}") == 0 ?
+	    nsl_rec_find(&rec, "e") : -1;
+	UNIT_CHECK(i >= 0 && nsl_rec_vector_view(&rec, (size_t)i, &v, &n, &x,
+	    &cap, &err) == 0 && n == 3 && v == rec.num +
+	    rec.fields[i].num_at && x == NULL && v[0] == 1 && v[1] == -2.5 &&
+	    v[2] == 0.125, "view: the record's own numbers, not copied");
+	UNIT_CHECK(parse("{\"e\":[]}") == 0 && nsl_rec_vector_view(&rec, 0,
+	    &v, &n, &x, &cap, &err) == 0 && n == 0 && v != NULL && v == x,
+	    "view of []: no numbers, a buffer of the caller's");
+	UNIT_CHECK(parse("{\"e\":[1,1e400]}") == 0 && nsl_rec_vector_view(&rec,
+	    0, &v, &n, &x, &cap, &err) == -1 && strstr(err.msg,
+	    "element 1: number out of range") != NULL,
+	    "view: an overflowing element named, as nsl_rec_vector names it");
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);
+	UNIT_CHECK(parse("{\"e\":[0.1,3]}") == 0 && nsl_rec_vector_view(&rec,
+	    0, &v, &n, &x, &cap, &err) == 0 && n == 2 && v == x &&
+	    v[0] == 0.1 && v[1] == 3, "view of a lazy array: read into the "
+	    "caller's buffer");
+	nsl_rec_release(&rec);
+	nsl_rec_init(&rec, 0);
+	free(x);
+}
+
 static void
 test_typed_errors(void)
 {
@@ -797,6 +837,7 @@ main(void)
 	test_valid();
 	test_invalid();
 	test_nonfinite();
+	test_vector_view();
 	test_typed_errors();
 	test_fused_numbers();
 	test_lazy_arrays();
