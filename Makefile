@@ -159,6 +159,7 @@ UNIT_TESTS += passk
 UNIT_TESTS += quant_tensor
 UNIT_TESTS += batch
 UNIT_TESTS += mem
+UNIT_TESTS += vec
 
 # B is the build tree: "." for the normal build, another directory for
 # the sanitizer build (make check-asan), so the two never mix.

@@ -590,6 +590,43 @@ unit_rows_copy(const struct unit_rows *all, const size_t *sample, size_t m,
  * Every row not so assigned is then given its nearest centre, as a
  * saved model's apply gives every record.
  */
+/*
+ * The scores of rows [i0, i0 + 4) of all (those below all->n), 1 - cos
+ * to their centres (cnorm: the centres' norms), through b (4 d).  The
+ * four rows' sums advance together (nsl_vec_dot4), each in its own
+ * order: the bits of one row at a time, in about a third of the time.
+ * A row past the end repeats the last (its score dropped).
+ */
+static void
+proto_scores4(const struct unit_rows *all, size_t i0, size_t d,
+    const double *centroids, const double *cnorm, const size_t *cluster,
+    double *b, double *score)
+{
+	const double *xr[4], *cr[4];
+	double sx[4], sc[4], nx, nc;
+	size_t q, t, i;
+
+	for (q = 0; q < 4; q++) {
+		i = i0 + q < all->n ? i0 + q : all->n - 1;
+		cr[q] = centroids + cluster[i] * d;
+		if (all->x) {
+			xr[q] = all->x + i * d;
+			continue;
+		}
+		for (t = 0; t < d; t++)
+			b[q * d + t] = (double)all->xf[i * d + t] / all->div[i];
+		xr[q] = b + q * d;
+	}
+	nsl_vec_dot4(xr, xr, d, sx);
+	nsl_vec_dot4(xr, cr, d, sc);
+	for (q = 0; q < 4 && i0 + q < all->n; q++) {
+		nx = nsl_vec_norm_of_sum(xr[q], d, sx[q]);
+		nc = cnorm[cluster[i0 + q]];
+		score[i0 + q] = nx == 0 || nc == 0 ? 1.0 : 1.0 - sc[q] /
+		    (nx * nc);
+	}
+}
+
 static int
 prototype_rows(const struct unit_rows *all, const size_t *sample,
     size_t nfit, size_t d, size_t k, int iters, uint64_t seed,
@@ -615,7 +652,7 @@ prototype_rows(const struct unit_rows *all, const size_t *sample,
 	r.centroids = malloc((k ? k : 1) * d * sizeof(double));
 	r.assign = sample == NULL ? cluster : malloc((nfit + 1) *
 	    sizeof(size_t));
-	buf = malloc((size_t)nt * (d ? d : 1) * sizeof(double));
+	buf = malloc((size_t)nt * 4 * (d ? d : 1) * sizeof(double));
 	cnorm = malloc((k ? k : 1) * sizeof(double));
 	if (r.centroids == NULL || r.assign == NULL || buf == NULL ||
 	    cnorm == NULL || (sample != NULL && unit_rows_copy(all, sample,
@@ -649,22 +686,15 @@ prototype_rows(const struct unit_rows *all, const size_t *sample,
 	}
 	for (j = 0; j < k; j++)
 		cnorm[j] = nsl_vec_norm(r.centroids + j * d, d);
-	/* each record's score alone: the same on any number of threads */
+	/*
+	 * each record's score alone: the same on any number of threads, and
+	 * four at a time (proto_scores4) the same as one at a time
+	 */
 #pragma omp parallel for schedule(static)
-	for (i = 0; i < (long)all->n; i++) {
-		double *b = buf + (size_t)omp_get_thread_num() * d;
-		const double *xi = x ? x + (size_t)i * d : b;
-		const double *c = r.centroids + cluster[i] * d;
-		double nx, nc = cnorm[cluster[i]];
-		size_t t;
-
-		if (x == NULL)
-			for (t = 0; t < d; t++)
-				b[t] = (double)xf[(size_t)i * d + t] / div[i];
-		nx = nsl_vec_norm(xi, d);
-		score[i] = nx == 0 || nc == 0 ? 1.0 :
-		    1.0 - nsl_vec_dot(xi, c, d) / (nx * nc);
-	}
+	for (i = 0; i < (long)(all->n + 3) / 4; i++)
+		proto_scores4(all, (size_t)i * 4, d, r.centroids, cnorm,
+		    cluster, buf + (size_t)omp_get_thread_num() * 4 * d,
+		    score);
 	rc = 0;
 out:
 	if (r.assign != cluster)

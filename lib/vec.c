@@ -79,6 +79,60 @@ nsl_vec_norm(const double *a, size_t n)
 	return ldexp(sqrt(s), e);
 }
 
+double
+nsl_vec_norm_of_sum(const double *a, size_t n, double s)
+{
+	if (s >= SAFE_SQ_LO && s <= SAFE_SQ_HI)
+		return sqrt(s);
+	return nsl_vec_norm(a, n);
+}
+
+void
+nsl_vec_dot4(const double *const a[4], const double *const b[4], size_t n,
+    double out[4])
+{
+	const double *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+	const double *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s0 += a0[i] * b0[i];
+		s1 += a1[i] * b1[i];
+		s2 += a2[i] * b2[i];
+		s3 += a3[i] * b3[i];
+	}
+	out[0] = s0;
+	out[1] = s1;
+	out[2] = s2;
+	out[3] = s3;
+}
+
+void
+nsl_vec_sqdist4(const double *const a[4], const double *const b[4], size_t n,
+    double out[4])
+{
+	const double *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+	const double *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0, t1, t2, t3;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t0 = a0[i] - b0[i];
+		t1 = a1[i] - b1[i];
+		t2 = a2[i] - b2[i];
+		t3 = a3[i] - b3[i];
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+		s2 += t2 * t2;
+		s3 += t3 * t3;
+	}
+	out[0] = s0;
+	out[1] = s1;
+	out[2] = s2;
+	out[3] = s3;
+}
+
 int
 nsl_vec_range_exp(const double *x, size_t n, int lim)
 {

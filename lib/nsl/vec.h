@@ -28,6 +28,26 @@ double nsl_vec_sqdist_f32(const double *a, const float *b, size_t n);
 double nsl_vec_norm(const double *a, size_t n);
 
 /*
+ * out[r] = a[r] . b[r] for four pairs of rows of n numbers, each sum the
+ * bits nsl_vec_dot gives (its own order, one add after another).  The
+ * four sums advance together: a single dot product waits on each add in
+ * turn, four of them keep the adder busy (rows scored one after another
+ * by their norm and a product).
+ */
+void nsl_vec_dot4(const double *const a[4], const double *const b[4],
+    size_t n, double out[4]);
+
+/* nsl_vec_sqdist of four pairs of rows, as nsl_vec_dot4 (the same bits) */
+void nsl_vec_sqdist4(const double *const a[4], const double *const b[4],
+    size_t n, double out[4]);
+
+/*
+ * nsl_vec_norm of a row whose squares summed (nsl_vec_dot(a, a, n)) to s:
+ * sqrt(s) when s is in the plain range, else nsl_vec_norm(a, n).
+ */
+double nsl_vec_norm_of_sum(const double *a, size_t n, double s);
+
+/*
  * Scale each row of x to unit L2 norm; a zero row stays zero.  Rows of
  * any finite magnitude (1e308, 5e-324) come out as unit vectors.
  */
