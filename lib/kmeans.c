@@ -141,12 +141,9 @@ ws_row(const struct ws *w, size_t i, double *buf)
 	if (w->x)
 		return w->x + i * d;
 	f = w->xs + i * d;
-	if (w->div) {
-		double dv = w->div[i];	/* held: buf might alias div */
-
-		for (t = 0; t < d; t++)
-			buf[t] = (double)f[t] / dv;
-	} else
+	if (w->div)	/* dv passed by value: buf might alias div */
+		nsl_vec_f32_div(buf, f, w->div[i], d);
+	else
 		for (t = 0; t < d; t++)
 			buf[t] = (double)f[t];
 	return buf;
@@ -203,14 +200,19 @@ column_sums(const struct rows *X, size_t n, size_t d, size_t j0, size_t j1,
 			for (c = j0; c < j1; c++)
 				sum[c] += a[c];
 		}
-	else if (X->div)
-		for (r = 0; r < n; r++) {
-			const float *restrict f = X->xs + r * d;
-			double dv = X->div[r];
+	else if (X->div) {
+		double q[256];	/* a block of a row's quotients */
+		size_t c0, c1;
 
-			for (c = j0; c < j1; c++)
-				sum[c] += (double)f[c] / dv;
-		}
+		for (r = 0; r < n; r++)
+			for (c0 = j0; c0 < j1; c0 = c1) {
+				c1 = j1 - c0 > 256 ? c0 + 256 : j1;
+				nsl_vec_f32_div(q, X->xs + r * d + c0,
+				    X->div[r], c1 - c0);
+				for (c = c0; c < c1; c++)
+					sum[c] += q[c - c0];
+			}
+	}
 	else
 		for (r = 0; r < n; r++) {
 			const float *restrict f = X->xs + r * d;
@@ -711,6 +713,9 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 		int tid = omp_get_thread_num();
 		const double *g = NULL;
 		const float *gf = NULL;
+		/* a float row's products in double, divided by its divisor
+		   (the double products' room, unused with float32 ones) */
+		double *pd = w->g + (size_t)tid * CHUNK * w->m;
 
 		if (w->f32)
 			gf = ws_chunk_f(w, tid, r0, rows, k);
@@ -723,7 +728,10 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 			    &rd);
 			double best = INFINITY, second = INFINITY, v;
 
-#define PROD(j) (gf ? (double)gf[i * k + (j)] / rd : g[i * k + (j)])
+			/* the quotients (double)gf / rd, two an instruction */
+			if (gf)
+				nsl_vec_f32_div(pd, gf + i * k, rd, k);
+#define PROD(j) (gf ? pd[j] : g[i * k + (j)])
 			jb = 0;
 			for (j = 0; j < k; j++) {
 				v = w->csq[j] - 2.0 * PROD(j);

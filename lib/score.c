@@ -604,7 +604,7 @@ proto_scores4(const struct unit_rows *all, size_t i0, size_t d,
 {
 	const double *xr[4], *cr[4];
 	double sx[4], sc[4], nx, nc;
-	size_t q, t, i;
+	size_t q, i;
 
 	for (q = 0; q < 4; q++) {
 		i = i0 + q < all->n ? i0 + q : all->n - 1;
@@ -613,8 +613,7 @@ proto_scores4(const struct unit_rows *all, size_t i0, size_t d,
 			xr[q] = all->x + i * d;
 			continue;
 		}
-		for (t = 0; t < d; t++)
-			b[q * d + t] = (double)all->xf[i * d + t] / all->div[i];
+		nsl_vec_f32_div(b + q * d, all->xf + i * d, all->div[i], d);
 		xr[q] = b + q * d;
 	}
 	nsl_vec_dot4(xr, xr, d, sx);

@@ -3,7 +3,8 @@
  * nsl_vec_sqdist4 sum each row in its own order, one add after another,
  * as nsl_vec_dot and nsl_vec_sqdist do (the callers rely on the same
  * bits); nsl_vec_norm_of_sum takes the plain root in range and falls
- * back to the scaled norm outside it.
+ * back to the scaled norm outside it; nsl_vec_f32_div gives each float
+ * over the divisor as the scalar division does.
  *
  * Expected values by hand.  In double, 1e16 + 1 rounds to 1e16 (the
  * spacing there is 2), so the row (1e16, 1, -1e16) summed in order gives
@@ -69,6 +70,25 @@ main(void)
 		same &= out[q] == nsl_vec_sqdist(rows[q], cols[q], 37);
 	UNIT_CHECK(same, "dot4 and sqdist4 give nsl_vec_dot's and "
 	    "nsl_vec_sqdist's bits on rows of 37 numbers spread over 2^60");
+	{
+		/* quotients of float rows: 1/3 and -3/3 exactly as the
+		   scalar division gives them, at every length (the tail) */
+		static const float f[7] = { 1, -3, 0.5f, 7, 1e-30f, 3e30f,
+		    -0.0f };
+		double o[7];
+		size_t n, i;
+		int ok = 1;
+
+		for (n = 0; n <= 7; n++) {
+			nsl_vec_f32_div(o, f, 3.0, n);
+			for (i = 0; i < n; i++)
+				ok &= o[i] == (double)f[i] / 3.0 &&
+				    signbit(o[i]) == signbit((double)f[i]);
+		}
+		UNIT_CHECK(ok && o[0] == 1.0 / 3.0 && o[1] == -1.0,
+		    "f32_div: each number the scalar quotient (1/3, -1, "
+		    "-0 kept), rows of 0 to 7");
+	}
 	UNIT_CHECK(nsl_vec_norm_of_sum(r1, 3, 14) == sqrt(14.0),
 	    "norm_of_sum: sqrt(14) for (1, 2, 3)");
 	UNIT_CHECK(fabs(nsl_vec_norm_of_sum(tiny, 2, 0) - 5e-300) <= 1e-315,
