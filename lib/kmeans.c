@@ -183,9 +183,10 @@ struct rows {
 /*
  * sum[c] += row r's number c (as ws_at gives it) for c in [j0, j1), over
  * rows 0 .. n - 1 in order.  One loop for each kind of rows: the inner
- * loop then runs over a row's numbers with nothing to decide, and the
- * compiler does several columns at once (each column's sum is still its
- * own, in row order: the same bits).
+ * loop then runs over a row's numbers with nothing to decide per number,
+ * and a normalised row's quotients are made two at a time
+ * (nsl_vec_f32_div).  Each column's sum is still its own, in row order:
+ * the same bits as adding ws_at() number by number.
  */
 static void
 column_sums(const struct rows *X, size_t n, size_t d, size_t j0, size_t j1,
@@ -212,8 +213,7 @@ column_sums(const struct rows *X, size_t n, size_t d, size_t j0, size_t j1,
 				for (c = c0; c < c1; c++)
 					sum[c] += q[c - c0];
 			}
-	}
-	else
+	} else
 		for (r = 0; r < n; r++) {
 			const float *restrict f = X->xs + r * d;
 
