@@ -663,7 +663,7 @@ ws_chunk_few(const struct ws *w, size_t r0, size_t rows, size_t m, float *g)
 /*
  * The exact squared distances of rows [r0, r0 + rows) to their centres
  * (c: in raw coordinates), four rows at a time (nsl_vec_sqdist4: the
- * bits of nsl_vec_sqdist, in about a third of its time).
+ * bits of nsl_vec_sqdist, with four sums under way at once).
  */
 static void
 chunk_dists(const struct ws *w, int tid, size_t r0, size_t rows,

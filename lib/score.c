@@ -582,19 +582,10 @@ unit_rows_copy(const struct unit_rows *all, const size_t *sample, size_t m,
 }
 
 /*
- * The prototype scores of the unit rows all, the centres fitted on nfit
- * of them: with sample NULL, the first nfit (all of them, or a sample
- * moved to the front), whose rows keep the fit's assignment, exact under
- * the final centres, the lowest index at a tie (nsl/kmeans.h); or the
- * rows sample[0..nfit), copied out for the fit and given back after it.
- * Every row not so assigned is then given its nearest centre, as a
- * saved model's apply gives every record.
- */
-/*
  * The scores of rows [i0, i0 + 4) of all (those below all->n), 1 - cos
  * to their centres (cnorm: the centres' norms), through b (4 d).  The
  * four rows' sums advance together (nsl_vec_dot4), each in its own
- * order: the bits of one row at a time, in about a third of the time.
+ * order: the bits of one row at a time.
  * A row past the end repeats the last (its score dropped).
  */
 static void
@@ -626,6 +617,15 @@ proto_scores4(const struct unit_rows *all, size_t i0, size_t d,
 	}
 }
 
+/*
+ * The prototype scores of the unit rows all, the centres fitted on nfit
+ * of them: with sample NULL, the first nfit (all of them, or a sample
+ * moved to the front), whose rows keep the fit's assignment, exact under
+ * the final centres, the lowest index at a tie (nsl/kmeans.h); or the
+ * rows sample[0..nfit), copied out for the fit and given back after it.
+ * Every row not so assigned is then given its nearest centre, as a
+ * saved model's apply gives every record.
+ */
 static int
 prototype_rows(const struct unit_rows *all, const size_t *sample,
     size_t nfit, size_t d, size_t k, int iters, uint64_t seed,

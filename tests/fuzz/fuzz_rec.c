@@ -8,7 +8,8 @@
  *    without duplicate keys, we accept; a line we accept, jansson accepts
  *    unless one of its own limits says no (integer size, real overflow,
  *    "\u0000" in a key: all valid JSON);
- *  - every number we read from an array against glibc strtod, bit for bit.
+ *  - every number we read from an array against glibc strtod, bit for bit;
+ *    and the array seen in place (nsl_rec_vector_view) as read by copy.
  */
 #include <math.h>
 #include <stdint.h>
@@ -41,6 +42,25 @@ check_numbers(const struct nsl_rec *rec, size_t i, const double *x, size_t n)
 			abort();	/* differs from strtod */
 		p += len;
 	}
+}
+
+/* nsl_rec_vector_view: nsl_rec_vector's verdict and numbers, bit for bit */
+static void
+check_view(const struct nsl_rec *rec, size_t i)
+{
+	struct nsl_err err;
+	const double *v = NULL;
+	double *x = NULL, *y = NULL;
+	size_t n = 0, m = 0, xcap = 0, ycap = 0;
+	int a, b;
+
+	a = nsl_rec_vector(rec, i, &x, &n, &xcap, &err);
+	b = nsl_rec_vector_view(rec, i, &v, &m, &y, &ycap, &err);
+	if (a != b || (a == 0 && (m != n || v == NULL ||
+	    (n > 0 && memcmp(v, x, n * sizeof(double)) != 0))))
+		abort();	/* the view differs from the copy */
+	free(x);
+	free(y);
 }
 
 static int
@@ -100,6 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nsl_rec_string(&rec, i, &s, &err);
 		if (nsl_rec_vector(&rec, i, &x, &n, &cap, &err) == 0)
 			check_numbers(&rec, i, x, n);
+		check_view(&rec, i);
 		nsl_rec_matrix(&rec, i, &x, &rows, &cols, &cap, &err);
 		json_decref(nsl_rec_json(&rec, i, &err));
 	}
