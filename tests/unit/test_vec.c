@@ -83,7 +83,7 @@ main(void)
 			nsl_vec_f32_div(o, f, 3.0, n);
 			for (i = 0; i < n; i++)
 				ok &= o[i] == (double)f[i] / 3.0 &&
-				    signbit(o[i]) == signbit((double)f[i]);
+				    !signbit(o[i]) == !signbit((double)f[i]);
 		}
 		UNIT_CHECK(ok && o[0] == 1.0 / 3.0 && o[1] == -1.0,
 		    "f32_div: each number the scalar quotient (1/3, -1, "
