@@ -917,16 +917,20 @@ ws_row_sqdist8(const struct ws *w, size_t i, const double *c)
 }
 
 /*
- * The seeding's candidates against every row, from the products: each of
- * cand[q * n + row] is set to the row's distance after candidate q, min(d,
- * closest[row]) with d its exact distance to q, when the products show
- * that q is surely no nearer (then it is closest[row], exact); otherwise
- * cand holds the product-based estimate of d, est[q * n + row] is set and
- * marg[row] is how far that estimate may lie from the exact distance.
+ * The seeding's candidates against every row, from the products.  Row
+ * after candidate q lies at min(e, closest) with e its distance to q:
+ * est[q * n + row] is cleared when the products show that q is surely no
+ * nearer (the row stays at closest, exact), set when e must be made
+ * exact to know.  Meanwhile each candidate's potential (the sum over the
+ * rows of those distances) is bounded: part gets, for each chunk of
+ * rows and each q, the sums of the lowest and highest values each row's
+ * term may take, and of their magnitudes (pp_contenders).  Nothing per
+ * row is kept but the flags: the estimates themselves are not needed
+ * again.
  */
 static void
-pp_estimate(struct ws *w, size_t m, const double *closest, double *cand,
-    unsigned char *est, double *marg)
+pp_estimate(struct ws *w, size_t m, const double *closest,
+    unsigned char *est, double *part)
 {
 	size_t n = w->n;
 	long b, nb = (long)((n + CHUNK - 1) / CHUNK);
@@ -939,6 +943,7 @@ pp_estimate(struct ws *w, size_t m, const double *closest, double *cand,
 		int tid = omp_get_thread_num();
 		const double *g = NULL;
 		const float *gf = NULL;
+		double *ps = part + (size_t)b * 3 * m;
 
 		if (w->xall) {
 			float *o = w->gf + (size_t)tid * CHUNK * m;
@@ -949,20 +954,29 @@ pp_estimate(struct ws *w, size_t m, const double *closest, double *cand,
 			gf = ws_chunk_f(w, tid, r0, rows, m);
 		else
 			g = ws_chunk(w, tid, r0, rows, m);
+		for (q = 0; q < 3 * m; q++)
+			ps[q] = 0;
 		for (ii = 0; ii < rows; ii++) {
 			size_t row = r0 + ii;
 			double xs = w->xsq[row], cl = closest[row];
 			double rd, margin = ws_row_margin(w, row, cnorm, &rd);
 
-			marg[row] = margin;
 			for (q = 0; q < m; q++) {
 				double v = xs + w->csq[q] - 2.0 *
 				    (gf ? (double)gf[ii * m + q] / rd :
 				    g[ii * m + q]);
+				double lo, hi;
 
 				/* surely no nearer: keep the old */
-				est[q * n + row] = !(v - margin > cl);
-				cand[q * n + row] = est[q * n + row] ? v : cl;
+				if (!(est[q * n + row] = !(v - margin > cl))) {
+					lo = hi = cl;
+				} else {
+					lo = v - margin < cl ? v - margin : cl;
+					hi = v + margin < cl ? v + margin : cl;
+				}
+				ps[3 * q] += lo;
+				ps[3 * q + 1] += hi;
+				ps[3 * q + 2] += fabs(lo) + fabs(hi);
 			}
 		}
 	}
@@ -970,49 +984,39 @@ pp_estimate(struct ws *w, size_t m, const double *closest, double *cand,
 
 /*
  * Which candidates may have the least potential.  The exact potential of
- * q is the sum, in row order, of min(d, closest) over the rows; each term
- * lies within [min(e - marg, closest), min(e + marg, closest)] of the
- * estimate e (or is exact), so the potential lies within the sums of
- * those bounds, widened by the rounding of sums of n terms.  A candidate
- * whose lower bound lies above another's upper bound has the larger
- * potential for certain: only the others (need[q] = 1) are made exact,
- * and the least of those is the least of all, the first on ties, as
- * comparing every exact potential would find.
+ * q is the sum, in row order, of its rows' terms; each term lies within
+ * the bounds pp_estimate summed (by chunk in part, added here in chunk
+ * order), so the potential lies within those sums, widened by the
+ * rounding of sums of n terms in any order.  A candidate whose lower
+ * bound lies above another's upper bound has the larger potential for
+ * certain: only the others (need[q] = 1) are made exact, and the least of
+ * those is the least of all, the first on ties, as comparing every exact
+ * potential would find.
  */
 static void
-pp_contenders(const struct ws *w, size_t m, const double *closest,
-    const double *cand, const unsigned char *est, const double *marg,
+pp_contenders(const struct ws *w, size_t m, const double *part,
     unsigned char *need)
 {
-	size_t n = w->n, q, i;
+	size_t nb = (w->n + CHUNK - 1) / CHUNK, q, b;
 	double lo[PP_TRIALS_MAX], hi[PP_TRIALS_MAX], top = INFINITY;
 
 	for (q = 0; q < m; q++) {
 		double sl = 0, sh = 0, sabs = 0, slack;
 
-		for (i = 0; i < n; i++) {
-			double e = cand[q * n + i], cl = closest[i];
-
-			if (est[q * n + i]) {
-				double a = e - marg[i], z = e + marg[i];
-
-				a = a < cl ? a : cl;
-				z = z < cl ? z : cl;
-				sl += a;
-				sh += z;
-				sabs += fabs(a) + fabs(z);
-			} else {
-				sl += e;
-				sh += e;
-				sabs += 2 * e;
-			}
+		for (b = 0; b < nb; b++) {
+			sl += part[b * 3 * m + 3 * q];
+			sh += part[b * 3 * m + 3 * q + 1];
+			sabs += part[b * 3 * m + 3 * q + 2];
 		}
 		/*
 		 * Each of the three sums (these two, the exact one) lies within
-		 * (n - 1) u of the sum of its terms' magnitudes, which sabs
-		 * bounds; four times that, as the margins are doubled.
+		 * (n - 1) u of the sum of its terms' magnitudes, whatever the
+		 * order of the adding, which sabs bounds (itself within that
+		 * of the true sum); four times that, as the margins are
+		 * doubled.
 		 */
-		slack = 4.0 * (double)(n + 1) * DBL_EPSILON * sabs + DBL_MIN;
+		slack = 4.0 * (double)(w->n + 1) * DBL_EPSILON * sabs +
+		    DBL_MIN;
 		lo[q] = sl - slack;
 		hi[q] = sh + slack;
 		if (hi[q] < top)
@@ -1022,32 +1026,31 @@ pp_contenders(const struct ws *w, size_t m, const double *closest,
 		need[q] = !(lo[q] > top);
 }
 
-/* The exact distances of the rows still estimated, for the needed candidates. */
+/*
+ * Candidate c's terms: term[row] = min(e, closest[row]), e the row's
+ * exact distance to c, where est says e is needed, else closest[row].
+ */
 static void
-pp_exact(const struct ws *w, size_t m, const unsigned char *need,
-    const double *cpts, const double *closest, double *cand,
-    unsigned char *est)
+pp_terms(const struct ws *w, const double *c, const double *closest,
+    const unsigned char *est, double *term)
 {
-	size_t n = w->n, d = w->d;
+	size_t n = w->n;
 	long b, nb = (long)((n + CHUNK - 1) / CHUNK);
 
 #pragma omp parallel for schedule(dynamic, 1)
 	for (b = 0; b < nb; b++) {
-		size_t r0 = (size_t)b * CHUNK, row, q;
+		size_t r0 = (size_t)b * CHUNK, row;
 		size_t r1 = n - r0 < CHUNK ? n : r0 + CHUNK;
 
-		for (q = 0; q < m; q++) {
-			if (!need[q])
-				continue;
-			for (row = r0; row < r1; row++) {
-				double v, cl = closest[row];
+		for (row = r0; row < r1; row++) {
+			double v, cl = closest[row];
 
-				if (!est[q * n + row])
-					continue;
-				v = ws_row_sqdist8(w, row, cpts + q * d);
-				cand[q * n + row] = v < cl ? v : cl;
-				est[q * n + row] = 0;
+			if (!est[row]) {
+				term[row] = cl;
+				continue;
 			}
+			v = ws_row_sqdist8(w, row, c);
+			term[row] = v < cl ? v : cl;
 		}
 	}
 }
@@ -1067,8 +1070,17 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 {
 	size_t n = w->n, d = w->d;
 	size_t ntrial = 2 + (size_t)log((double)k);
-	double *closest = NULL, *cand = NULL, *cum = NULL, *pot = NULL;
-	double *cpts = NULL, *marg = NULL;
+	size_t nb = (n + CHUNK - 1) / CHUNK;
+	/*
+	 * Per row: the distance to the nearest centre chosen (closest), the
+	 * terms of the best candidate so far and of the one being summed
+	 * (the latter also the running sums the next centre is drawn by),
+	 * and a byte a candidate (est): 24 + 2 + floor(ln k) bytes a row,
+	 * 30 at k = 100.  Each candidate's terms are made and summed in
+	 * turn, not kept side by side.
+	 */
+	double *closest = NULL, *tbest = NULL, *twork = NULL, *pot = NULL;
+	double *cpts = NULL, *part = NULL, *t2;
 	unsigned char *est = NULL, need[PP_TRIALS_MAX];
 	size_t *cid = NULL;
 	gsl_rng *r = NULL;
@@ -1077,15 +1089,15 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 	int rc = -1;
 
 	closest = malloc(n * sizeof(double));
-	cand = malloc(ntrial * n * sizeof(double));
+	tbest = malloc(n * sizeof(double));
+	twork = malloc(n * sizeof(double));
 	est = malloc(ntrial * n);
-	marg = malloc(n * sizeof(double));
-	cum = malloc(n * sizeof(double));
+	part = malloc(nb * 3 * ntrial * sizeof(double));
 	pot = malloc(ntrial * sizeof(double));
 	cpts = malloc(ntrial * d * sizeof(double));
 	cid = malloc(ntrial * sizeof(size_t));
 	r = nsl_rng_new(seed, 0);
-	if (!closest || !cand || !est || !marg || !cum || !pot || !cpts ||
+	if (!closest || !tbest || !twork || !est || !part || !pot || !cpts ||
 	    !cid || !r) {
 		nsl_err_set(err, NSL_EX_SOFTWARE, "k-means: out of memory");
 		goto out;
@@ -1096,7 +1108,7 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 		closest[i] = INFINITY;
 	for (c = 0; c < k; c++) {
 		size_t m = c == 0 ? 1 : ntrial, best;
-		double s;
+		double s, *cum = twork;
 
 		if (c > 0) {
 			for (s = 0, i = 0; i < n; i++) {
@@ -1123,31 +1135,39 @@ init_pp(struct ws *w, size_t k, uint64_t seed, double *centroids,
 			memcpy(cpts + t * d, ws_row(w, cid[t], w->rowbuf),
 			    d * sizeof(double));
 		ws_centres(w, cpts, m);
-		pp_estimate(w, m, closest, cand, est, marg);
-		pp_contenders(w, m, closest, cand, est, marg, need);
-		pp_exact(w, m, need, cpts, closest, cand, est);
+		pp_estimate(w, m, closest, est, part);
+		pp_contenders(w, m, part, need);
+		/* each contender's terms made exact and summed in row order */
 		best = m;
 		for (t = 0; t < m; t++) {
 			if (!need[t])
 				continue;
+			pp_terms(w, cpts + t * d, closest, est + t * n, twork);
 			for (s = 0, i = 0; i < n; i++)
-				s += cand[t * n + i];
+				s += twork[i];
 			pot[t] = s;
-			if (best == m || s < pot[best])
+			if (best == m || s < pot[best]) {
 				best = t;
+				t2 = tbest;
+				tbest = twork;
+				twork = t2;
+			}
 		}
 		current = pot[best];
-		memcpy(closest, cand + best * n, n * sizeof(double));
+		/* the best candidate's terms are the rows' new distances */
+		t2 = closest;
+		closest = tbest;
+		tbest = t2;
 		memcpy(centroids + c * d, ws_row(w, cid[best], w->rowbuf),
 		    d * sizeof(double));
 	}
 	rc = 0;
 out:
 	free(closest);
-	free(cand);
+	free(tbest);
+	free(twork);
 	free(est);
-	free(marg);
-	free(cum);
+	free(part);
 	free(pot);
 	free(cpts);
 	free(cid);
