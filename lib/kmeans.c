@@ -386,10 +386,13 @@ ws_keep_f32(struct ws *w)
 	/*
 	 * Float rows not centred are their own copy: as they are, or with
 	 * divisors (normalised rows) multiplied unnormalised and each product
-	 * divided by the row's divisor.  The product of a row of norm r is
-	 * within gamma_(d+2) r ||c|| plus (d+2) 2^-149 of underflow; divided
-	 * by r that is the bound of the normalised row, plus 2^-149 (d+2) / r,
-	 * which ws_row_margin() adds.  Rows up to F32_MAX_ABS, as always.
+	 * scaled by 1 / the row's divisor.  The product of a row of norm r is
+	 * within gamma_(d+2) r ||c|| plus (d+2) 2^-149 of underflow; times
+	 * 1 / r that is the bound of the normalised row, plus 2^-149 (d+2) /
+	 * r, which ws_row_margin() adds, plus the roundings of 1 / r and of
+	 * the product in double (within 2^-52 of it, where the float32
+	 * bound is 2^-24 (d+2) and the margin twice what is needed).
+	 * Rows up to F32_MAX_ABS, as always.
 	 */
 	if (w->xs && !w->centre && (!w->div || w->rawmax <= F32_MAX_ABS)) {
 		w->xall = (float *)(uintptr_t)w->xs;
@@ -713,7 +716,7 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 		int tid = omp_get_thread_num();
 		const double *g = NULL;
 		const float *gf = NULL;
-		/* a float row's products in double, divided by its divisor
+		/* a float row's products in double, scaled by its divisor
 		   (the double products' room, unused with float32 ones) */
 		double *pd = w->g + (size_t)tid * CHUNK * w->m;
 
@@ -728,9 +731,14 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 			    &rd);
 			double best = INFINITY, second = INFINITY, v;
 
-			/* the quotients (double)gf / rd, two an instruction */
+			/*
+			 * The products times 1 / rd, not divided by it: they
+			 * only choose (within the margin, which takes the
+			 * extra rounding many times over: below), and a
+			 * multiplication costs a fraction of a division.
+			 */
 			if (gf)
-				nsl_vec_f32_div(pd, gf + i * k, rd, k);
+				nsl_vec_f32_mul(pd, gf + i * k, 1.0 / rd, k);
 #define PROD(j) (gf ? pd[j] : g[i * k + (j)])
 			jb = 0;
 			for (j = 0; j < k; j++) {
@@ -960,10 +968,11 @@ pp_estimate(struct ws *w, size_t m, const double *closest,
 			size_t row = r0 + ii;
 			double xs = w->xsq[row], cl = closest[row];
 			double rd, margin = ws_row_margin(w, row, cnorm, &rd);
+			double rs = 1.0 / rd;	/* as in ws_assign */
 
 			for (q = 0; q < m; q++) {
 				double v = xs + w->csq[q] - 2.0 *
-				    (gf ? (double)gf[ii * m + q] / rd :
+				    (gf ? (double)gf[ii * m + q] * rs :
 				    g[ii * m + q]);
 				double lo, hi;
 

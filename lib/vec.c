@@ -109,6 +109,28 @@ nsl_vec_f32_div(double *out, const float *f, double dv, size_t n)
 		out[i] = (double)f[i] / dv;
 }
 
+void
+nsl_vec_f32_mul(double *out, const float *f, double s, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	__m128d v = _mm_set1_pd(s);
+
+	for (; i + 4 <= n; i += 4) {
+		__m128 a = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
+		    (f + i)));
+		__m128 b = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
+		    (f + i + 2)));
+
+		_mm_storeu_pd(out + i, _mm_mul_pd(_mm_cvtps_pd(a), v));
+		_mm_storeu_pd(out + i + 2, _mm_mul_pd(_mm_cvtps_pd(b), v));
+	}
+#endif
+	for (; i < n; i++)
+		out[i] = (double)f[i] * s;
+}
+
 double
 nsl_vec_norm_of_sum(const double *a, size_t n, double s)
 {

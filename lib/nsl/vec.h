@@ -40,6 +40,9 @@ void nsl_vec_dot4(const double *const a[4], const double *const b[4],
 /* out[i] = (double)f[i] / dv for i < n (a float row normalised) */
 void nsl_vec_f32_div(double *out, const float *f, double dv, size_t n);
 
+/* out[i] = (double)f[i] * s for i < n, two numbers an instruction */
+void nsl_vec_f32_mul(double *out, const float *f, double s, size_t n);
+
 /* nsl_vec_sqdist of four pairs of rows, as nsl_vec_dot4 (the same bits) */
 void nsl_vec_sqdist4(const double *const a[4], const double *const b[4],
     size_t n, double out[4]);

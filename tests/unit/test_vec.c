@@ -4,7 +4,8 @@
  * as nsl_vec_dot and nsl_vec_sqdist do (the callers rely on the same
  * bits); nsl_vec_norm_of_sum takes the plain root in range and falls
  * back to the scaled norm outside it; nsl_vec_f32_div gives each float
- * over the divisor as the scalar division does.
+ * over the divisor as the scalar division does, nsl_vec_f32_mul each
+ * float times the scale.
  *
  * Expected values by hand.  In double, 1e16 + 1 rounds to 1e16 (the
  * spacing there is 2), so the row (1e16, 1, -1e16) summed in order gives
@@ -88,6 +89,29 @@ main(void)
 		UNIT_CHECK(ok && o[0] == 1.0 / 3.0 && o[1] == -1.0,
 		    "f32_div: each number the scalar quotient (1/3, -1, "
 		    "-0 kept), rows of 0 to 7");
+	}
+	{
+		/* products of float rows by a scale: 0.25 and 3 times
+		   these are exact (by hand), at every length (the tail) */
+		static const float f[7] = { 1, -3, 0.5f, 7, 1e-30f, 3e30f,
+		    -0.0f };
+		static const double quarter[7] = { 0.25, -0.75, 0.125, 1.75,
+		    (double)1e-30f / 4, (double)3e30f / 4, -0.0 };
+		double o[7];
+		size_t n, i;
+		int ok = 1;
+
+		for (n = 0; n <= 7; n++) {
+			nsl_vec_f32_mul(o, f, 0.25, n);
+			for (i = 0; i < n; i++)
+				ok &= o[i] == quarter[i] &&
+				    !signbit(o[i]) == !signbit(quarter[i]);
+		}
+		nsl_vec_f32_mul(o, f, 3.0, 4);
+		UNIT_CHECK(ok && o[0] == 3 && o[1] == -9 && o[2] == 1.5 &&
+		    o[3] == 21, "f32_mul: each number times the scale "
+		    "(x 0.25, -0 kept, rows of 0 to 7; 1, -3, 0.5, 7 x 3 = "
+		    "3, -9, 1.5, 21)");
 	}
 	UNIT_CHECK(nsl_vec_norm_of_sum(r1, 3, 14) == sqrt(14.0),
 	    "norm_of_sum: sqrt(14) for (1, 2, 3)");
