@@ -236,8 +236,8 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 		    ds->paths[rd->d_file], rd->d_line, ds->d);
 	if (k == 0 && (flags & NSL_DATASET_F32))
 		rd->f32 = 1;
-	if (grow((void **)&ds->where, &rd->wcap, k + 1,
-	    sizeof(*ds->where)) != 0)
+	if (grow((void **)&ds->line, &rd->wcap, k + 1,
+	    sizeof(*ds->line)) != 0)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 	if (ds->xf_map != NULL) {
 		/* the file's rows in place: only checked (a record past
@@ -247,8 +247,8 @@ add_record(struct reading *rd, struct nsl_rec *rec, const char *field,
 			return -1;
 	} else if (put_row(rd, as_f32, file, row, v, err) < 0)
 		return -1;
-	ds->where[k].file = file;
-	ds->where[k].line = line;
+	ds->line[k] = line;
+	ds->file_end[file] = k + 1;
 	if (label_field != NULL) {
 		if ((li = nsl_labels_add(rd->labels, rec, label_field,
 		    err)) < 0)
@@ -398,10 +398,10 @@ same_line(void *arg, uint64_t i, const char *line, size_t len,
     struct nsl_err *err)
 {
 	const struct same_lines *S = arg;
-	const struct nsl_dataset_where *at = &S->ds->where[i];
-
 	if (nsl_hash64(line, len) != S->ds->line_hash[i]) {
-		nsl_err_at(err, S->ds->paths[at->file], at->line);
+		struct nsl_dataset_where at = nsl_dataset_where(S->ds, i);
+
+		nsl_err_at(err, S->ds->paths[at.file], at.line);
 		return nsl_err_set(err, NSL_EX_IOERR, "file changed while "
 		    "being read (the line differs on the second pass)");
 	}
@@ -533,7 +533,8 @@ nsl_dataset_read_spec(struct nsl_dataset *ds, const char *const *paths,
 		paths = stdin_only;
 		npaths = 1;
 	}
-	if ((ds->paths = calloc(npaths, sizeof(*ds->paths))) == NULL)
+	if ((ds->paths = calloc(npaths, sizeof(*ds->paths))) == NULL ||
+	    (ds->file_end = calloc(npaths, sizeof(*ds->file_end))) == NULL)
 		goto nomem;
 	ds->npaths = npaths;
 	for (f = 0; f < npaths; f++)
@@ -548,10 +549,12 @@ nsl_dataset_read_spec(struct nsl_dataset *ds, const char *const *paths,
 	if (V != NULL && (flags & NSL_DATASET_F32) && prealloc_f32(&rd,
 	    npaths, flags) != 0)
 		goto nomem;
-	for (f = 0; f < npaths; f++)
+	for (f = 0; f < npaths; f++) {
+		ds->file_end[f] = ds->n;	/* so far: a file may be empty */
 		if ((ds->spool != NULL ? read_spooled : read_file)(&rd,
 		    paths[f], (unsigned)f, field, label_field, flags, err) != 0)
 			goto done;
+	}
 	if (ds->n == 0) {
 		nsl_err_at(err, npaths == 1 ? ds->paths[0] : NULL, 0);
 		nsl_err_set(err, NSL_EX_DATAERR, "no records");
@@ -590,39 +593,69 @@ done:
 }
 
 /* Cycle by cycle through one spare row: the rows held once. */
+struct nsl_dataset_where
+nsl_dataset_where(const struct nsl_dataset *ds, size_t i)
+{
+	struct nsl_dataset_where at;
+	size_t lo = 0, hi = ds->npaths, mid;
+
+	/* the first file that ends after record i */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ds->file_end[mid] > i)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	at.file = (unsigned)(lo < ds->npaths ? lo : ds->npaths - 1);
+	at.line = (unsigned long)ds->line[i];
+	return at;
+}
+
 int
 nsl_dataset_permute_rows(void *rows, size_t n, size_t rowb, const size_t *perm,
     int inverse)
 {
-	size_t *from = malloc((n + 1) * sizeof(*from)), i, j;
-	char *x = rows, *tmp = malloc(rowb + 1);
+	/* a bit a row for the rows placed: n / 8 bytes, not a map back */
+	unsigned char *done = calloc(n / 8 + 1, 1);
+	char *x = rows, *tmp = malloc(2 * rowb + 1), *t2 = tmp + rowb;
+	size_t i, j;
 
-	if (from == NULL || tmp == NULL) {
-		free(from);
+#define DONE(r) (done[(r) / 8] & (1u << ((r) % 8)))
+#define MARK(r) (done[(r) / 8] |= (unsigned char)(1u << ((r) % 8)))
+	if (done == NULL || tmp == NULL) {
+		free(done);
 		free(tmp);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (inverse)
-			from[perm[i]] = i;
-		else
-			from[i] = perm[i];
-	/* a row done is marked by from[row] == n */
 	for (i = 0; i < n; i++) {
-		if (from[i] == n || from[i] == i)
+		if (DONE(i) || perm[i] == i)
 			continue;
-		memcpy(tmp, x + i * rowb, rowb);
-		for (j = i; from[j] != i; ) {
-			size_t f = from[j];
-
-			memcpy(x + j * rowb, x + f * rowb, rowb);
-			from[j] = n;
-			j = f;
+		if (!inverse) {
+			/* along the cycle: row j takes row perm[j] */
+			memcpy(tmp, x + i * rowb, rowb);
+			for (j = i; perm[j] != i; j = perm[j]) {
+				memcpy(x + j * rowb, x + perm[j] * rowb, rowb);
+				MARK(j);
+			}
+			memcpy(x + j * rowb, tmp, rowb);
+			MARK(j);
+		} else {
+			/* along the cycle: row j goes to row perm[j] */
+			memcpy(tmp, x + i * rowb, rowb);
+			for (j = perm[i]; j != i; j = perm[j]) {
+				memcpy(t2, x + j * rowb, rowb);
+				memcpy(x + j * rowb, tmp, rowb);
+				memcpy(tmp, t2, rowb);
+				MARK(j);
+			}
+			memcpy(x + i * rowb, tmp, rowb);
+			MARK(i);
 		}
-		memcpy(x + j * rowb, tmp, rowb);
-		from[j] = n;
 	}
-	free(from);
+#undef DONE
+#undef MARK
+	free(done);
 	free(tmp);
 	return 0;
 }
@@ -642,7 +675,8 @@ nsl_dataset_release(struct nsl_dataset *ds)
 	nsl_labels_free(ds->labels);
 	nsl_buf_release(&ds->lines);
 	free(ds->line_off);
-	free(ds->where);
+	free(ds->line);
+	free(ds->file_end);
 	free(ds->line_hash);
 	free(ds->key_hash);
 	for (i = 0; i < ds->npaths; i++)

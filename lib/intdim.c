@@ -617,6 +617,7 @@ run_group(const struct nsl_intdim_job *J, const struct nsl_dataset *ds,
 	size_t *keep = malloc((nrows ? nrows : 1) * sizeof(size_t));
 	size_t *pick = NULL;
 	struct nsl_intdim_result tmpl;
+	struct nsl_dataset_where at;
 	char what[300] = "";
 	int rc = -1;
 
@@ -637,8 +638,8 @@ run_group(const struct nsl_intdim_job *J, const struct nsl_dataset *ds,
 		/* the first record that repeats an earlier one */
 		for (i = 0; i < nd && keep[i] == i; i++)
 			;
-		nsl_err_at(err, ds->paths[ds->where[rows[i]].file],
-		    ds->where[rows[i]].line);
+		at = nsl_dataset_where(ds, rows[i]);
+		nsl_err_at(err, ds->paths[at.file], at.line);
 		nsl_err_set(err, NSL_EX_DATAERR, "%s%zu duplicate points "
 		    "(r1 = 0; --duplicates drop estimates on the distinct "
 		    "ones)", what, nrows - nd);

@@ -924,9 +924,9 @@ nsl_probe_map_labels(const struct nsl_dataset *train,
 		map[i] = nsl_dataset_label_index(train, test->label_names[i]);
 	for (i = 0; i < test->n; i++) {
 		if (map[test->label[i]] < 0) {
-			const struct nsl_dataset_where *w = &test->where[i];
+			struct nsl_dataset_where w = nsl_dataset_where(test, i);
 
-			nsl_err_at(err, test->paths[w->file], w->line);
+			nsl_err_at(err, test->paths[w.file], w.line);
 			nsl_err_set(err, NSL_EX_DATAERR, "label %s is not in "
 			    "the training set's labels",
 			    test->label_names[test->label[i]]);
@@ -1333,7 +1333,7 @@ nsl_probe_run(const struct nsl_probe_job *J, struct nsl_probe_result *r,
 			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
 			    "numbers, the training set has %zu", J->field,
 			    te.d, tr.d);
-			nsl_err_at(err, te.paths[0], te.where[0].line);
+			nsl_err_at(err, te.paths[0], te.line[0]);
 			goto out;
 		}
 		if ((cls = malloc((te.n + 1) * sizeof(*cls))) == NULL) {

@@ -1303,14 +1303,12 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 {
 	size_t n = ds->n, d = ds->d, i;
 	struct unit_rows all = { NULL, NULL, NULL, n };
-	double *xc = NULL, *buf = NULL, *s = score;
-	size_t *perm = NULL, *c = cluster;
+	double *xc = NULL, *buf = NULL;
+	size_t *perm = NULL;
 	int rc = -1, moved = 0;
 
 	if (sample != NULL && ds->xf_map == NULL) {
-		if ((perm = sample_order(n, sample, nfit)) == NULL ||
-		    (s = malloc((n + 1) * sizeof(*s))) == NULL ||
-		    (c = malloc((n + 1) * sizeof(*c))) == NULL)
+		if ((perm = sample_order(n, sample, nfit)) == NULL)
 			goto oom;
 		sample = NULL;	/* the first nfit rows, once moved */
 	}
@@ -1342,12 +1340,14 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 		nsl_vec_normalize_rows(xc ? xc : ds->x, n, d);
 		all.x = xc ? xc : ds->x;
 	}
-	rc = prototype_rows(&all, sample, nfit, d, k, J->iters, J->seed, s, c,
-	    err);
-	for (i = 0; rc == 0 && perm != NULL && i < n; i++) {
-		score[perm[i]] = s[i];
-		cluster[perm[i]] = c[i];
-	}
+	rc = prototype_rows(&all, sample, nfit, d, k, J->iters, J->seed, score,
+	    cluster, err);
+	/* the scores, made in the rows' new order, put back in place */
+	if (rc == 0 && perm != NULL &&
+	    (nsl_dataset_permute_rows(score, n, sizeof(*score), perm, 1) < 0 ||
+	    nsl_dataset_permute_rows(cluster, n, sizeof(*cluster), perm,
+	    1) < 0))
+		goto oom;
 	/* float32 rows put back for a later metric (after a failure too) */
 	if (moved && !ds->x_spare && nsl_dataset_permute_rows(ds->xf, n,
 	    d * sizeof(float), perm, 1) < 0)
@@ -1356,10 +1356,6 @@ proto_rows_of(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 oom:
 	rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 out:
-	if (s != score)
-		free(s);
-	if (c != cluster)
-		free(c);
 	free(perm);
 	free(xc);
 	free(buf);
@@ -1550,12 +1546,12 @@ output_record(void *arg, uint64_t i, const char *line, size_t len,
     struct nsl_err *err)
 {
 	struct output_pass *o = arg;
-	const struct nsl_dataset_where *at = &o->ds->where[i];
-
 	if (nsl_rec_parse(&o->R->rec, line, len, err) < 0 ||
 	    run_record(o->R, (size_t)i, o->w, err) < 0) {
+		struct nsl_dataset_where at = nsl_dataset_where(o->ds, i);
+
 		if (err->code != NSL_EX_IOERR)
-			nsl_err_at(err, o->ds->paths[at->file], at->line);
+			nsl_err_at(err, o->ds->paths[at.file], at.line);
 		return -1;
 	}
 	return 0;

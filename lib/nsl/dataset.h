@@ -23,8 +23,9 @@
  *    through a spool (spool.h), and nsl_dataset_each_line() gives each
  *    record's line back once, read again from its file (a pipe's copy in
  *    $TMPDIR): 8 bytes a record in memory instead of the line.
- *  - where[i] names the record's file (an index into the paths given) and
- *    line number, for messages.
+ *  - nsl_dataset_where(ds, i) names record i's file (an index into the
+ *    paths given) and line number, for messages: 8 bytes a record (the
+ *    line), the files by where each ends.
  *  - With a key field (nsl_dataset_read_spec): key_hash[i] is
  *    nsl_hash64_seeded(key_seed, key) of record i's key, the canonical
  *    text of its key field's value (nsl_labels_key_at, true, false and
@@ -86,7 +87,9 @@ struct nsl_dataset {
 	struct nsl_labels *labels;	/* the same, for lookups by text */
 	struct nsl_buf lines;
 	size_t *line_off;		/* n + 1 entries, with KEEP_LINES */
-	struct nsl_dataset_where *where;
+	uint64_t *line;			/* n: each record's line number */
+	size_t *file_end;		/* npaths: records read up to the
+					 * end of each file */
 	char **paths;			/* copies of the display names */
 	size_t npaths;
 	struct nsl_spool *spool;	/* with NSL_DATASET_SPOOL */
@@ -156,6 +159,10 @@ int nsl_dataset_each_line(struct nsl_dataset *, nsl_spool_fn *fn, void *arg,
  */
 const double *nsl_dataset_row(const struct nsl_dataset *, size_t i,
     double *buf);
+
+/* Record i's file (an index into paths) and line. */
+struct nsl_dataset_where nsl_dataset_where(const struct nsl_dataset *,
+    size_t i);
 
 /*
  * Rows in double from here on: converts xf into x (for a caller that

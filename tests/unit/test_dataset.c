@@ -16,6 +16,7 @@
 static char path_a[] = "/tmp/nsl-test-ds-a-XXXXXX";
 static char path_b[] = "/tmp/nsl-test-ds-b-XXXXXX";
 static char path_c[] = "/tmp/nsl-test-ds-c-XXXXXX";
+static char path_e[] = "/tmp/nsl-test-ds-e-XXXXXX";	/* empty */
 
 static void
 put(char *path, const char *text)
@@ -74,10 +75,29 @@ test_read(void)
 	    "{\"label\":\"a\",\"embedding\":[-7,8]}\n",
 	    ds.line_off[4] - ds.line_off[3]) == 0,
 	    "kept lines are the records' own bytes");
-	UNIT_CHECK(ds.where[1].file == 0 && ds.where[1].line == 3 &&
-	    ds.where[4].file == 1 && ds.where[4].line == 3,
+	UNIT_CHECK(nsl_dataset_where(&ds, 1).file == 0 &&
+	    nsl_dataset_where(&ds, 1).line == 3 &&
+	    nsl_dataset_where(&ds, 2).file == 1 &&
+	    nsl_dataset_where(&ds, 2).line == 1 &&
+	    nsl_dataset_where(&ds, 4).file == 1 &&
+	    nsl_dataset_where(&ds, 4).line == 3,
 	    "each record knows its file and line");
 	nsl_dataset_release(&ds);
+	{
+		/* an empty file between two: records 0-1 in a, 2-4 in b */
+		const char *three[3] = { path_a, path_e, path_b };
+
+		put(path_e, "");
+		UNIT_CHECK(nsl_dataset_read(&ds, three, 3, "embedding",
+		    NULL, 0, &err) == 0 && ds.n == 5 &&
+		    nsl_dataset_where(&ds, 1).file == 0 &&
+		    nsl_dataset_where(&ds, 2).file == 2 &&
+		    nsl_dataset_where(&ds, 2).line == 1 &&
+		    nsl_dataset_where(&ds, 4).file == 2,
+		    "an empty file between two: records 2 to 4 are the "
+		    "third file's, from its line 1");
+		nsl_dataset_release(&ds);
+	}
 	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "embedding", NULL, 0,
 	    &err) == 0 && ds.label == NULL && ds.lines.len == 0,
 	    "no labels or lines unless asked");
@@ -380,6 +400,23 @@ test_permute(void)
 	for (ok = 1, i = 0; i < 5; i++)
 		ok &= x[i][0] == i && x[i][1] == i + 10;
 	UNIT_CHECK(ok, "the inverse puts every row back");
+	/* the inverse alone: row perm[i] holds old row i, so row 3 holds
+	   0, row 0 holds 1, row 4 holds 2, row 1 holds 3, row 2 holds 4 */
+	{
+		const int inv[5] = { 1, 3, 4, 0, 2 };
+		const size_t p2[5] = { 0, 2, 1, 3, 4 };	/* fixed points */
+
+		UNIT_CHECK(nsl_dataset_permute_rows(x, 5, sizeof(x[0]), perm,
+		    1) == 0, "permute by the inverse");
+		for (ok = 1, i = 0; i < 5; i++)
+			ok &= x[i][0] == inv[i] && x[i][1] == inv[i] + 10;
+		UNIT_CHECK(ok, "inverse: rows 1 3 4 0 2 (got %d %d %d %d %d)",
+		    x[0][0], x[1][0], x[2][0], x[3][0], x[4][0]);
+		nsl_dataset_permute_rows(x, 5, sizeof(x[0]), p2, 0);
+		UNIT_CHECK(x[0][0] == 1 && x[1][0] == 4 && x[2][0] == 3 &&
+		    x[3][0] == 0 && x[4][0] == 2, "a swap among fixed rows: "
+		    "1 4 3 0 2");
+	}
 }
 
 int
@@ -396,5 +433,6 @@ main(void)
 	unlink(path_a);
 	unlink(path_b);
 	unlink(path_c);
+	unlink(path_e);
 	return unit_done();
 }
