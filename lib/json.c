@@ -1610,7 +1610,19 @@ nsl_obj_number(struct nsl_obj *o, double v)
 void
 nsl_obj_integer(struct nsl_obj *o, long long v)
 {
-	nsl_buf_addf(o->b, "%lld", v);
+	/* printf's %lld, without printf: a field on every record written
+	   (cluster ids) */
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	nsl_buf_add(o->b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void

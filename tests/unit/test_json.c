@@ -2,6 +2,7 @@
  * Unit tests of lib/json.c: the validating scanner (with the columns its
  * errors name, worked out by hand), typed access and the splicing writer.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -519,6 +520,21 @@ test_writer(void)
 	UNIT_CHECK(strcmp(b.data, "{\"s\\\"\":\"a\\\"b\\n\\u0001\\\\\","
 	    "\"n\":-12,\"t\":true,\"z\":null}\n") == 0,
 	    "strings escaped, literals written");
+	nsl_buf_reset(&b);
+	nsl_obj_begin(&o, &b);
+	nsl_obj_key(&o, "a");
+	nsl_obj_integer(&o, 0);
+	nsl_obj_key(&o, "b");
+	nsl_obj_integer(&o, 1234567890);
+	nsl_obj_key(&o, "c");
+	nsl_obj_integer(&o, LLONG_MAX);
+	nsl_obj_key(&o, "d");
+	nsl_obj_integer(&o, LLONG_MIN);
+	nsl_obj_end(&o);
+	UNIT_CHECK(strcmp(b.data, "{\"a\":0,\"b\":1234567890,"
+	    "\"c\":9223372036854775807,\"d\":-9223372036854775808}\n") == 0,
+	    "integers as printf writes them: 0, 1234567890, 2^63 - 1, -2^63 "
+	    "(%s)", b.data);
 	nsl_buf_reset(&b);
 	j = json_pack("{s:i,s:[f,b],s:n,s:s}", "x", 1, "y", 0.5, 1, "z",
 	    "w", "q");
