@@ -82,35 +82,14 @@ nsl_vec_norm(const double *a, size_t n)
 	return ldexp(sqrt(s), e);
 }
 
-void
-nsl_vec_f32_div(double *out, const float *f, double dv, size_t n)
-{
-	size_t i = 0;
-
-#ifdef __SSE2__
-	/*
-	 * Two quotients an instruction: the divider takes a pair in about
-	 * the time it takes one (the compiler leaves this loop scalar at
-	 * -O2).  Each quotient is the correctly rounded one either way.
-	 */
-	__m128d v = _mm_set1_pd(dv);
-
-	for (; i + 4 <= n; i += 4) {
-		__m128 a = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
-		    (f + i)));
-		__m128 b = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
-		    (f + i + 2)));
-
-		_mm_storeu_pd(out + i, _mm_div_pd(_mm_cvtps_pd(a), v));
-		_mm_storeu_pd(out + i + 2, _mm_div_pd(_mm_cvtps_pd(b), v));
-	}
-#endif
-	for (; i < n; i++)
-		out[i] = (double)f[i] / dv;
-}
-
-void
-nsl_vec_f32_mul(double *out, const float *f, double s, size_t n)
+/*
+ * out[i] = (double)f[i] / s (divide) or * s, two numbers an instruction:
+ * the divider takes a pair in about the time it takes one, and the
+ * compiler leaves these loops scalar at -O2.  Each result is the
+ * correctly rounded one either way.
+ */
+static inline void
+f32_scale(double *out, const float *f, double s, size_t n, int divide)
 {
 	size_t i = 0;
 
@@ -118,17 +97,31 @@ nsl_vec_f32_mul(double *out, const float *f, double s, size_t n)
 	__m128d v = _mm_set1_pd(s);
 
 	for (; i + 4 <= n; i += 4) {
-		__m128 a = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
-		    (f + i)));
-		__m128 b = _mm_castsi128_ps(_mm_loadl_epi64((const void *)
-		    (f + i + 2)));
+		__m128d a = _mm_cvtps_pd(_mm_castsi128_ps(
+		    _mm_loadl_epi64((const void *)(f + i))));
+		__m128d b = _mm_cvtps_pd(_mm_castsi128_ps(
+		    _mm_loadl_epi64((const void *)(f + i + 2))));
 
-		_mm_storeu_pd(out + i, _mm_mul_pd(_mm_cvtps_pd(a), v));
-		_mm_storeu_pd(out + i + 2, _mm_mul_pd(_mm_cvtps_pd(b), v));
+		_mm_storeu_pd(out + i, divide ? _mm_div_pd(a, v) :
+		    _mm_mul_pd(a, v));
+		_mm_storeu_pd(out + i + 2, divide ? _mm_div_pd(b, v) :
+		    _mm_mul_pd(b, v));
 	}
 #endif
 	for (; i < n; i++)
-		out[i] = (double)f[i] * s;
+		out[i] = divide ? (double)f[i] / s : (double)f[i] * s;
+}
+
+void
+nsl_vec_f32_div(double *out, const float *f, double dv, size_t n)
+{
+	f32_scale(out, f, dv, n, 1);
+}
+
+void
+nsl_vec_f32_mul(double *out, const float *f, double s, size_t n)
+{
+	f32_scale(out, f, s, n, 0);
 }
 
 double
