@@ -398,6 +398,7 @@ same_line(void *arg, uint64_t i, const char *line, size_t len,
     struct nsl_err *err)
 {
 	const struct same_lines *S = arg;
+
 	if (nsl_hash64(line, len) != S->ds->line_hash[i]) {
 		struct nsl_dataset_where at = nsl_dataset_where(S->ds, i);
 
@@ -592,7 +593,6 @@ done:
 	return rc;
 }
 
-/* Cycle by cycle through one spare row: the rows held once. */
 struct nsl_dataset_where
 nsl_dataset_where(const struct nsl_dataset *ds, size_t i)
 {
@@ -612,11 +612,15 @@ nsl_dataset_where(const struct nsl_dataset *ds, size_t i)
 	return at;
 }
 
+/*
+ * Cycle by cycle through a spare row (two for the inverse): the rows
+ * held once, and a bit a row for those placed, n / 8 bytes, not a map
+ * back.
+ */
 int
 nsl_dataset_permute_rows(void *rows, size_t n, size_t rowb, const size_t *perm,
     int inverse)
 {
-	/* a bit a row for the rows placed: n / 8 bytes, not a map back */
 	unsigned char *done = calloc(n / 8 + 1, 1);
 	char *x = rows, *tmp = malloc(2 * rowb + 1), *t2 = tmp + rowb;
 	size_t i, j;

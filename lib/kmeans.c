@@ -716,7 +716,7 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 		int tid = omp_get_thread_num();
 		const double *g = NULL;
 		const float *gf = NULL;
-		/* a float row's products in double, scaled by its divisor
+		/* a float row's products in double, times 1 / its divisor
 		   (the double products' room, unused with float32 ones) */
 		double *pd = w->g + (size_t)tid * CHUNK * w->m;
 
@@ -733,9 +733,9 @@ ws_assign(struct ws *w, const double *c, size_t k, size_t *assign,
 
 			/*
 			 * The products times 1 / rd, not divided by it: they
-			 * only choose (within the margin, which takes the
-			 * extra rounding many times over: below), and a
-			 * multiplication costs a fraction of a division.
+			 * only choose, within the margin, which takes the
+			 * extra rounding many times over (ws_keep_f32), and
+			 * a multiplication costs a fraction of a division.
 			 */
 			if (gf)
 				nsl_vec_f32_mul(pd, gf + i * k, 1.0 / rd, k);
