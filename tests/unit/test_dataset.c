@@ -13,10 +13,12 @@
 #include "nsl/vec.h"
 #include "unit.h"
 
+/* mkstemp(3) templates, the X's replaced by each file's name when it is
+ * made; path_e's file is left empty (test_read) */
 static char path_a[] = "/tmp/nsl-test-ds-a-XXXXXX";
 static char path_b[] = "/tmp/nsl-test-ds-b-XXXXXX";
 static char path_c[] = "/tmp/nsl-test-ds-c-XXXXXX";
-static char path_e[] = "/tmp/nsl-test-ds-e-XXXXXX";	/* empty */
+static char path_e[] = "/tmp/nsl-test-ds-e-XXXXXX";
 
 static void
 put(char *path, const char *text)

@@ -19,6 +19,31 @@
 #include "nsl/vec.h"
 #include "unit.h"
 
+/* A float row of every kind the kernels meet: ones, halves, a tiny and a
+ * huge float32, and -0 (its sign kept). */
+static const float row7[7] = { 1, -3, 0.5f, 7, 1e-30f, 3e30f, -0.0f };
+
+/*
+ * fn(out, row7, s, n) gives want[0 .. n) bit for bit, the sign of zero
+ * too, for every n from 0 to 7 (the SSE2 body of four and its tail).
+ */
+static int
+scaled_rows_are(void (*fn)(double *, const float *, double, size_t),
+    double s, const double want[7])
+{
+	double o[7];
+	size_t n, i;
+	int ok = 1;
+
+	for (n = 0; n <= 7; n++) {
+		fn(o, row7, s, n);
+		for (i = 0; i < n; i++)
+			ok &= o[i] == want[i] &&
+			    !signbit(o[i]) == !signbit(want[i]);
+	}
+	return ok;
+}
+
 int
 main(void)
 {
@@ -72,46 +97,28 @@ main(void)
 	UNIT_CHECK(same, "dot4 and sqdist4 give nsl_vec_dot's and "
 	    "nsl_vec_sqdist's bits on rows of 37 numbers spread over 2^60");
 	{
-		/* quotients of float rows: 1/3 and -3/3 exactly as the
-		   scalar division gives them, at every length (the tail) */
-		static const float f[7] = { 1, -3, 0.5f, 7, 1e-30f, 3e30f,
-		    -0.0f };
-		double o[7];
-		size_t n, i;
-		int ok = 1;
+		/* quotients by 3: each the scalar division's, worked out
+		   apart from the kernel */
+		double third[7];
+		size_t i;
 
-		for (n = 0; n <= 7; n++) {
-			nsl_vec_f32_div(o, f, 3.0, n);
-			for (i = 0; i < n; i++)
-				ok &= o[i] == (double)f[i] / 3.0 &&
-				    !signbit(o[i]) == !signbit((double)f[i]);
-		}
-		UNIT_CHECK(ok && o[0] == 1.0 / 3.0 && o[1] == -1.0,
+		for (i = 0; i < 7; i++)
+			third[i] = (double)row7[i] / 3.0;
+		UNIT_CHECK(scaled_rows_are(nsl_vec_f32_div, 3.0, third),
 		    "f32_div: each number the scalar quotient (1/3, -1, "
 		    "-0 kept), rows of 0 to 7");
 	}
 	{
-		/* products of float rows by a scale: 0.25 and 3 times
-		   these are exact (by hand), at every length (the tail) */
-		static const float f[7] = { 1, -3, 0.5f, 7, 1e-30f, 3e30f,
-		    -0.0f };
+		/* products by 0.25 and by 3: exact, by hand */
 		static const double quarter[7] = { 0.25, -0.75, 0.125, 1.75,
 		    (double)1e-30f / 4, (double)3e30f / 4, -0.0 };
-		double o[7];
-		size_t n, i;
-		int ok = 1;
+		static const double three[7] = { 3, -9, 1.5, 21,
+		    (double)1e-30f * 3, (double)3e30f * 3, -0.0 };
 
-		for (n = 0; n <= 7; n++) {
-			nsl_vec_f32_mul(o, f, 0.25, n);
-			for (i = 0; i < n; i++)
-				ok &= o[i] == quarter[i] &&
-				    !signbit(o[i]) == !signbit(quarter[i]);
-		}
-		nsl_vec_f32_mul(o, f, 3.0, 4);
-		UNIT_CHECK(ok && o[0] == 3 && o[1] == -9 && o[2] == 1.5 &&
-		    o[3] == 21, "f32_mul: each number times the scale "
-		    "(x 0.25, -0 kept, rows of 0 to 7; 1, -3, 0.5, 7 x 3 = "
-		    "3, -9, 1.5, 21)");
+		UNIT_CHECK(scaled_rows_are(nsl_vec_f32_mul, 0.25, quarter) &&
+		    scaled_rows_are(nsl_vec_f32_mul, 3.0, three),
+		    "f32_mul: each number times the scale (x 0.25, -0 kept, "
+		    "rows of 0 to 7; 1, -3, 0.5, 7 x 3 = 3, -9, 1.5, 21)");
 	}
 	UNIT_CHECK(nsl_vec_norm_of_sum(r1, 3, 14) == sqrt(14.0),
 	    "norm_of_sum: sqrt(14) for (1, 2, 3)");
