@@ -862,13 +862,36 @@ struct apply {
 	struct nsl_writer *w;
 	struct nsl_dataset_vectors *V;	/* or NULL */
 	/* prototype: the batch waiting for its assignment */
-	double *bx;		/* APPLY_BATCH x d, normalised rows */
+	double *bx;		/* batch x d, normalised rows */
+	double *cnorm;		/* the centres' norms (k) */
 	size_t *bc, *boff, nb;	/* clusters, line offsets (nb + 1), count */
+	size_t batch;		/* rows a batch holds (apply_batch_rows) */
 	struct nsl_buf blines;
 	struct nsl_rec brec;
 };
 
-#define APPLY_BATCH 512
+/*
+ * A batch of prototype's rows: APPLY_BATCH_BYTES of doubles, between
+ * APPLY_BATCH_MIN and APPLY_BATCH_MAX rows.  Its assignment runs on every
+ * thread (OpenMP) while the parse's helpers wait; with small batches
+ * (512 rows) the two sets of threads took turns every millisecond, the
+ * idle ones spinning on the cores the others needed (--model over
+ * 1,000,000 x 128 from JSONL: 9.0 s with batches of 512, 3.2 s with
+ * these, 8192 rows, and the lines re-read trusted, on two hyperthreads;
+ * 36 MiB at most).
+ */
+#define APPLY_BATCH_BYTES ((size_t)8 << 20)
+#define APPLY_BATCH_MIN 512
+#define APPLY_BATCH_MAX 16384
+
+static size_t
+apply_batch_rows(size_t d)
+{
+	size_t rows = APPLY_BATCH_BYTES / (d * sizeof(double) + 1);
+
+	return rows < APPLY_BATCH_MIN ? APPLY_BATCH_MIN :
+	    rows > APPLY_BATCH_MAX ? APPLY_BATCH_MAX : rows;
+}
 
 /*
  * Mean distance to the k nearest reference rows, itself left out; a
@@ -940,7 +963,7 @@ apply_write(struct apply *A, const struct nsl_rec *rec, double score,
 }
 
 /*
- * Prototype's records wait in a batch of APPLY_BATCH: one assignment of
+ * Prototype's records wait in a batch (apply_batch_rows): one assignment of
  * many rows is a matrix product, of one row k separate dot products and
  * the centres' set-up each time.  Each row's nearest centre is exact
  * (nsl/kmeans.h), so the batch does not change a byte.
@@ -956,11 +979,11 @@ apply_flush(struct apply *A, struct nsl_err *err)
 	nsl_kmeans_assign(A->bx, A->nb, d, M->x, M->rows, A->bc, NULL);
 	for (i = 0; i < A->nb; i++) {
 		const double *x = A->bx + i * d, *cen = M->x + A->bc[i] * d;
-		double nx = nsl_vec_norm(x, d), nc = nsl_vec_norm(cen, d);
+		double nx = nsl_vec_norm(x, d), nc = A->cnorm[A->bc[i]];
 		double score = nx == 0 || nc == 0 ? 1.0 : 1.0 -
 		    nsl_vec_dot(x, cen, d) / (nx * nc);
 
-		/* parsed once already: this cannot fail */
+		/* parsed once already (trusted): this cannot fail */
 		if (nsl_rec_parse(&A->brec, A->blines.data + A->boff[i],
 		    A->boff[i + 1] - A->boff[i], err) < 0 ||
 		    apply_write(A, &A->brec, score, A->bc[i], err) < 0)
@@ -996,7 +1019,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 		A->boff[++A->nb] = A->blines.len;
 		if (nsl_buf_failed(&A->blines))
 			return oom(err);
-		return A->nb == APPLY_BATCH ? apply_flush(A, err) : 0;
+		return A->nb == A->batch ? apply_flush(A, err) : 0;
 	} else if (M->metric == NSL_SCORE_CLASS_PROTOTYPE) {
 		long f = nsl_rec_require(rec, J->label_field, err), l;
 
@@ -1039,6 +1062,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	struct nsl_dataset_vectors V;
 	struct nsl_rec rec;
 	struct apply A;
+	size_t i;
 	int rc = -1;
 
 	if (nsl_score_model_check(J, M) != NULL)
@@ -1060,14 +1084,21 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	nsl_buf_init(&A.out);
 	nsl_rec_init(&rec, 0);
 	nsl_buf_init(&A.blines);
-	nsl_rec_init(&A.brec, 0);
+	/* the batch's lines were parsed as read: their arrays are passed
+	   over, not read again, when they are written */
+	nsl_rec_init(&A.brec, NSL_REC_LAZY_ARRAYS | NSL_REC_TRUSTED);
+	A.batch = apply_batch_rows(M->d);
 	if ((A.kd = malloc((M->neighbours + 1) * sizeof(double))) == NULL ||
-	    (A.bx = malloc(APPLY_BATCH * M->d * sizeof(double))) == NULL ||
-	    (A.bc = malloc(APPLY_BATCH * sizeof(size_t))) == NULL ||
-	    (A.boff = malloc((APPLY_BATCH + 1) * sizeof(size_t))) == NULL) {
+	    (A.bx = malloc(A.batch * M->d * sizeof(double))) == NULL ||
+	    (A.bc = malloc(A.batch * sizeof(size_t))) == NULL ||
+	    (A.boff = malloc((A.batch + 1) * sizeof(size_t))) == NULL ||
+	    (A.cnorm = malloc((M->rows + 1) * sizeof(double))) == NULL) {
 		oom(err);
 		goto out;
 	}
+	if (M->metric == NSL_SCORE_PROTOTYPE)
+		for (i = 0; i < M->rows; i++)
+			A.cnorm[i] = nsl_vec_norm(M->x + i * M->d, M->d);
 	A.w = w;
 	if (J->nvectors > 0) {
 		if (nsl_dataset_vectors_open(&V, J->vectors, J->nvectors,
@@ -1082,6 +1113,7 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 out:
 	free(A.kd);
 	free(A.bx);
+	free(A.cnorm);
 	free(A.bc);
 	free(A.boff);
 	nsl_buf_release(&A.blines);

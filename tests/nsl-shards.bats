@@ -141,6 +141,20 @@ assert n == 120
 PYEOF
 }
 
+@test "prototype --model over more records than one batch holds: the one-run bytes, records in order" {
+	# 40,000 records of 4 numbers: --model assigns them in batches of
+	# at most 16,384 (lib/score_model.c), the whole-set run all at once
+	awk 'BEGIN { s = 12345; for (i = 0; i < 40000; i++) {
+	    printf "{\"id\":%d,\"embedding\":[", i
+	    for (t = 0; t < 4; t++) { s = (s * 1103515245 + 12345) % 2147483648
+	        printf "%s%.6f", t ? "," : "", s / 2147483648 - 0.5 }
+	    print "]}" } }' >"$T/big.jsonl"
+	one_run_is_model 5 40 "$T/big.jsonl"
+	[ "$(wc -l <"$T/one")" -eq 40000 ]
+	# the ids in the order read, across the batches' seams
+	jq -r .id "$T/two" | awk '$1 != NR - 1 { exit 1 }'
+}
+
 @test "prototype --max-per-centroid: ids that repeat rank in the order read, in one run and in the model" {
 	# 40 ids, each three times: the 20 records sampled are the first six
 	# ids' three records and two of the seventh's, in the order read
