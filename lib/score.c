@@ -1211,6 +1211,283 @@ nsl_score_knn_ivf_f32(const float *xf, size_t n, size_t d, size_t k,
 	    recall, err);
 }
 
+/*
+ * Exact k nearest reference rows of query rows (nsl-score --model's
+ * knn, nsl/score.h): each query's squared distance to every reference
+ * row, d apart, found by blocked products, bounded, and only the rows
+ * the bounds cannot rule out measured exactly.
+ *
+ * The product form a = |q|^2 + |r|^2 - 2 q.r is within
+ * e = (8d + 16) u (|q|^2 + |r|^2) + (d + 4) 2^-1060 of the exact
+ * distance as nsl_vec_sqdist rounds it (u = 2^-53): the three dot
+ * products err by at most d u times their terms' magnitudes, |2 q.r| by
+ * at most |q|^2 + |r|^2, the sums round three times, and the exact
+ * distance itself is off the true one by d u (|q|^2 + |r|^2) at most;
+ * the last term covers underflow.  A query keeps the k + 1 least upper
+ * bounds a + e it has seen: every row whose lower bound a - e is above
+ * the (k + 1)-th of them has k + 1 rows nearer, so is neither among the
+ * k + 1 nearest nor the query's copy (a copy is at 0, below every upper
+ * bound).  The rows left (the candidates, in row order) go through the
+ * one-row-at-a-time rule as before, which picks the same k: the k least
+ * (distance, row) pairs after the first bitwise copy of the query.
+ * Norms too large for the bound (2^1000) send every row through it.
+ */
+#define KNNQ_QUERIES 64		/* query rows a product takes */
+#define KNNQ_REFS 1024		/* reference rows a product takes */
+#define KNNQ_NORM_MAX 0x1p1000
+
+/* One thread's work space of the query search. */
+struct knnq_ws {
+	double *g;		/* KNNQ_QUERIES x KNNQ_REFS products */
+	double *rb;		/* float32 reference rows widened: KNNQ_REFS x d */
+	double *ub;		/* KNNQ_QUERIES x m least upper bounds */
+	size_t **cand;		/* KNNQ_QUERIES candidate lists */
+	size_t *ncand, *capcand;
+	double *kd, *buf;	/* k + 1, d: the exact pass */
+	int oom;
+};
+
+/* Row j of the reference rows as doubles: ref's, or xf's widened into buf. */
+static const double *
+knnq_ref(const double *ref, const float *reff, size_t d, size_t j,
+    double *buf)
+{
+	size_t t;
+
+	if (ref != NULL)
+		return ref + j * d;
+	for (t = 0; t < d; t++)
+		buf[t] = (double)reff[j * d + t];
+	return buf;
+}
+
+static int
+knnq_push(struct knnq_ws *w, size_t i, size_t j)
+{
+	if (w->ncand[i] == w->capcand[i]) {
+		size_t ncap = w->capcand[i] ? 2 * w->capcand[i] : 64;
+		size_t *p = realloc(w->cand[i], ncap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		w->cand[i] = p;
+		w->capcand[i] = ncap;
+	}
+	w->cand[i][w->ncand[i]++] = j;
+	return 0;
+}
+
+/* v into a list of the m least, sorted, that holds *cnt so far */
+static void
+knnq_bound(double *ub, size_t m, size_t *cnt, double v)
+{
+	size_t p;
+
+	if (*cnt == m && !(v < ub[m - 1]))
+		return;
+	p = *cnt < m ? (*cnt)++ : m - 1;
+	while (p > 0 && v < ub[p - 1]) {
+		ub[p] = ub[p - 1];
+		p--;
+	}
+	ub[p] = v;
+}
+
+/*
+ * The one-row-at-a-time rule over query x's candidates (all rows when
+ * cand is NULL): the first bitwise copy left out, the k least (distance,
+ * row) kept, their square roots summed nearest first, over their count.
+ */
+static double
+knnq_exact(const double *x, const double *ref, const float *reff,
+    size_t nref, size_t d, size_t k, const size_t *cand, size_t ncand,
+    double *kd, double *buf)
+{
+	size_t cnt = 0, c, j, m, t, n = cand ? ncand : nref;
+	int self = 0;
+	double s = 0;
+
+	for (c = 0; c < n; c++) {
+		const double *r = buf;
+		double v;
+
+		j = cand ? cand[c] : c;
+		if (reff != NULL) {
+			v = nsl_vec_sqdist_f32(x, reff + j * d, d);
+			for (t = 0; v == 0 && !self && t < d; t++)
+				buf[t] = (double)reff[j * d + t];
+		} else {
+			r = ref + j * d;
+			v = nsl_vec_sqdist(x, r, d);
+		}
+		/* the first reference row equal to x is x itself, as the
+		 * whole-set run leaves out row i, not its copies */
+		if (!self && v == 0 && memcmp(x, r, d * sizeof(*x)) == 0) {
+			self = 1;
+			continue;
+		}
+		if (cnt == k && !(v < kd[k - 1]))
+			continue;
+		m = cnt < k ? cnt++ : k - 1;
+		while (m > 0 && v < kd[m - 1]) {
+			kd[m] = kd[m - 1];
+			m--;
+		}
+		kd[m] = v;
+	}
+	for (m = 0; m < cnt; m++)
+		s += sqrt(kd[m]);
+	return s / (double)cnt;
+}
+
+/* Queries q0 .. q0 + nq (at most KNNQ_QUERIES) against every row. */
+static void
+knnq_block(const double *q, const double *sqq, size_t q0, size_t nq,
+    const double *ref, const float *reff, const double *sqr, size_t nref,
+    size_t d, size_t k, int bounded, struct knnq_ws *w, double *score)
+{
+	size_t m = k + 1 < nref ? k + 1 : nref, cnt[KNNQ_QUERIES];
+	double c = (8.0 * (double)d + 16) * 0x1p-53;
+	double f = ((double)d + 4) * 0x1p-1060;
+	size_t i, j, r0;
+
+	for (i = 0; i < nq; i++) {
+		cnt[i] = 0;
+		w->ncand[i] = 0;
+	}
+	for (r0 = 0; bounded && r0 < nref; r0 += KNNQ_REFS) {
+		size_t nr = nref - r0 < KNNQ_REFS ? nref - r0 : KNNQ_REFS;
+		const double *rb = ref != NULL ? ref + r0 * d : w->rb;
+
+		if (ref == NULL)
+			for (j = 0; j < nr * d; j++)
+				w->rb[j] = (double)reff[r0 * d + j];
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq,
+		    (int)nr, (int)d, -2.0, q + q0 * d, (int)d, rb, (int)d,
+		    0.0, w->g, (int)nr);
+		for (i = 0; i < nq; i++) {
+			const double *g = w->g + i * nr;
+			double *ub = w->ub + i * m, sq = sqq[q0 + i];
+			double t = cnt[i] == m ? ub[m - 1] : INFINITY;
+
+			for (j = 0; j < nr; j++) {
+				double s = sq + sqr[r0 + j];
+				double a = g[j] + s, e = c * s + f;
+
+				if (a - e > t)
+					continue;
+				if (knnq_push(w, i, r0 + j) < 0) {
+					w->oom = 1;
+					return;
+				}
+				knnq_bound(ub, m, &cnt[i], a + e);
+				t = cnt[i] == m ? ub[m - 1] : INFINITY;
+			}
+		}
+	}
+	for (i = 0; i < nq; i++)
+		score[q0 + i] = knnq_exact(q + (q0 + i) * d, ref, reff, nref, d,
+		    k, bounded ? w->cand[i] : NULL, w->ncand[i], w->kd, w->buf);
+}
+
+static void
+knnq_ws_free(struct knnq_ws *w)
+{
+	size_t i;
+
+	free(w->g);
+	free(w->rb);
+	free(w->ub);
+	for (i = 0; w->cand != NULL && i < KNNQ_QUERIES; i++)
+		free(w->cand[i]);
+	free(w->cand);
+	free(w->ncand);
+	free(w->capcand);
+	free(w->kd);
+	free(w->buf);
+}
+
+int
+nsl_score_knn_query(const double *q, size_t nq, const double *ref,
+    const float *reff, size_t nref, size_t d, size_t k, double *score,
+    struct nsl_err *err)
+{
+	size_t m = k + 1 < nref ? k + 1 : nref, j;
+	double *sqq = malloc((nq + 1) * sizeof(double));
+	double *sqr = malloc((nref + 1) * sizeof(double));
+	double *buf = malloc((d + 1) * sizeof(double));
+	struct knnq_ws *ws = NULL;
+	long b, nb = (long)((nq + KNNQ_QUERIES - 1) / KNNQ_QUERIES);
+	int nt = omp_get_max_threads(), t, bounded = 1, blas_threads;
+	int rc = -1;
+
+	if (k == 0 || nref == 0 || d == 0)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "knn query: k = %zu, "
+		    "%zu reference rows of %zu numbers", k, nref, d);
+	if (nt > nb)
+		nt = nb > 0 ? (int)nb : 1;
+	if (sqq == NULL || sqr == NULL || buf == NULL ||
+	    (ws = calloc((size_t)nt, sizeof(*ws))) == NULL)
+		goto oom;
+	for (t = 0; t < nt; t++) {
+		struct knnq_ws *w = &ws[t];
+
+		w->g = malloc((size_t)KNNQ_QUERIES * KNNQ_REFS *
+		    sizeof(double));
+		w->rb = reff ? malloc((size_t)KNNQ_REFS * d * sizeof(double)) :
+		    NULL;
+		w->ub = malloc((size_t)KNNQ_QUERIES * m * sizeof(double));
+		w->cand = calloc(KNNQ_QUERIES, sizeof(*w->cand));
+		w->ncand = calloc(KNNQ_QUERIES, sizeof(*w->ncand));
+		w->capcand = calloc(KNNQ_QUERIES, sizeof(*w->capcand));
+		w->kd = malloc((k + 1) * sizeof(double));
+		w->buf = malloc((d + 1) * sizeof(double));
+		if (!w->g || (reff && !w->rb) || !w->ub || !w->cand ||
+		    !w->ncand || !w->capcand || !w->kd || !w->buf)
+			goto oom;
+	}
+	/* the norms: any rounding, the bound allows for it */
+	for (j = 0; j < nref; j++) {
+		const double *r = knnq_ref(ref, reff, d, j, buf);
+
+		sqr[j] = nsl_vec_dot(r, r, d);
+		if (!(sqr[j] < KNNQ_NORM_MAX))
+			bounded = 0;
+	}
+	for (j = 0; j < nq; j++) {
+		sqq[j] = nsl_vec_dot(q + j * d, q + j * d, d);
+		if (!(sqq[j] < KNNQ_NORM_MAX))
+			bounded = 0;
+	}
+	/* the threads are OpenMP's: a threaded GEMM inside would
+	   oversubscribe */
+	blas_threads = nsl_vec_blas_serial();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+	for (b = 0; b < nb; b++) {
+		size_t q0 = (size_t)b * KNNQ_QUERIES;
+
+		knnq_block(q, sqq, q0, nq - q0 < KNNQ_QUERIES ? nq - q0 :
+		    KNNQ_QUERIES, ref, reff, sqr, nref, d, k, bounded,
+		    &ws[omp_get_thread_num()], score);
+	}
+	nsl_vec_blas_restore(blas_threads);
+	for (t = 0; t < nt; t++)
+		if (ws[t].oom)
+			goto oom;
+	rc = 0;
+	goto out;
+oom:
+	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+out:
+	for (t = 0; ws != NULL && t < nt; t++)
+		knnq_ws_free(&ws[t]);
+	free(ws);
+	free(sqq);
+	free(sqr);
+	free(buf);
+	return rc;
+}
+
 /* The driver of nsl-score. */
 
 /*

@@ -855,7 +855,7 @@ struct apply {
 	const struct nsl_score_model *M;
 	const struct nsl_score_job *J;
 	struct rows R;
-	double *kd;		/* knn: the k smallest squared distances */
+	double *kd;		/* knn with an index: the k nearest distances */
 	struct nsl_buf key, out;
 	const char *skip[2];
 	size_t nskip;
@@ -864,6 +864,7 @@ struct apply {
 	/* prototype: the batch waiting for its assignment */
 	double *bx;		/* batch x d, normalised rows */
 	double *cnorm;		/* the centres' norms (k) */
+	double *bscore;		/* knn: the batch's scores */
 	size_t *bc, *boff, nb;	/* clusters, line offsets (nb + 1), count */
 	size_t batch;		/* rows a batch holds (apply_batch_rows) */
 	struct nsl_buf blines;
@@ -893,52 +894,6 @@ apply_batch_rows(size_t d)
 	    rows > APPLY_BATCH_MAX ? APPLY_BATCH_MAX : rows;
 }
 
-/*
- * Mean distance to the k nearest reference rows, itself left out; a
- * float32 row at distance 0 is widened into buf (d numbers) to compare
- * its bits.
- */
-static double
-knn_score(const struct nsl_score_model *M, const double *x, double *kd,
-    double *buf)
-{
-	size_t k = M->neighbours, d = M->d, cnt = 0, j, m, t;
-	int self = 0;
-	double s = 0;
-
-	for (j = 0; j < M->rows; j++) {
-		const double *ref = buf;
-		double v;
-
-		if (M->xf != NULL) {
-			v = nsl_vec_sqdist_f32(x, M->xf + j * d, d);
-			for (t = 0; v == 0 && !self && t < d; t++)
-				buf[t] = (double)M->xf[j * d + t];
-		} else {
-			ref = M->x + j * d;
-			v = nsl_vec_sqdist(x, ref, d);
-		}
-
-		/* the first reference row equal to x is x itself, as
-		 * the whole-set run leaves out row i, not its copies */
-		if (!self && v == 0 && memcmp(x, ref, d * sizeof(*x)) == 0) {
-			self = 1;
-			continue;
-		}
-		if (cnt == k && !(v < kd[k - 1]))
-			continue;
-		m = cnt < k ? cnt++ : k - 1;
-		while (m > 0 && v < kd[m - 1]) {
-			kd[m] = kd[m - 1];
-			m--;
-		}
-		kd[m] = v;
-	}
-	for (m = 0; m < cnt; m++)
-		s += sqrt(kd[m]);
-	return s / (double)cnt;
-}
-
 /* Write rec with the score (and prototype's cluster) spliced in. */
 static int
 apply_write(struct apply *A, const struct nsl_rec *rec, double score,
@@ -963,30 +918,41 @@ apply_write(struct apply *A, const struct nsl_rec *rec, double score,
 }
 
 /*
- * Prototype's records wait in a batch (apply_batch_rows): one assignment of
- * many rows is a matrix product, of one row k separate dot products and
- * the centres' set-up each time.  Each row's nearest centre is exact
- * (nsl/kmeans.h), so the batch does not change a byte.
+ * Prototype's and exact knn's records wait in a batch (apply_batch_rows):
+ * one assignment or search of many rows is a matrix product, of one row
+ * k (or every reference row's) separate dot products.  Each row's
+ * nearest centre is exact (nsl/kmeans.h), and so are its neighbours
+ * (nsl_score_knn_query), so the batch does not change a byte.
  */
 static int
 apply_flush(struct apply *A, struct nsl_err *err)
 {
 	const struct nsl_score_model *M = A->M;
-	size_t i, d = M->d;
+	size_t i, c = 0, d = M->d;
 
 	if (A->nb == 0)
 		return 0;
-	nsl_kmeans_assign(A->bx, A->nb, d, M->x, M->rows, A->bc, NULL);
+	if (M->metric == NSL_SCORE_PROTOTYPE)
+		nsl_kmeans_assign(A->bx, A->nb, d, M->x, M->rows, A->bc, NULL);
+	else if (nsl_score_knn_query(A->bx, A->nb, M->x, M->x != NULL ? NULL :
+	    M->xf, M->rows, d, M->neighbours, A->bscore, err) < 0)
+		return -1;
 	for (i = 0; i < A->nb; i++) {
-		const double *x = A->bx + i * d, *cen = M->x + A->bc[i] * d;
-		double nx = nsl_vec_norm(x, d), nc = A->cnorm[A->bc[i]];
-		double score = nx == 0 || nc == 0 ? 1.0 : 1.0 -
-		    nsl_vec_dot(x, cen, d) / (nx * nc);
+		double score = A->bscore[i];
 
+		if (M->metric == NSL_SCORE_PROTOTYPE) {
+			const double *x = A->bx + i * d;
+			double nx = nsl_vec_norm(x, d), nc;
+
+			c = A->bc[i];
+			nc = A->cnorm[c];
+			score = nx == 0 || nc == 0 ? 1.0 : 1.0 -
+			    nsl_vec_dot(x, M->x + c * d, d) / (nx * nc);
+		}
 		/* parsed once already (trusted): this cannot fail */
 		if (nsl_rec_parse(&A->brec, A->blines.data + A->boff[i],
 		    A->boff[i + 1] - A->boff[i], err) < 0 ||
-		    apply_write(A, &A->brec, score, A->bc[i], err) < 0)
+		    apply_write(A, &A->brec, score, c, err) < 0)
 			return -1;
 	}
 	A->nb = 0;
@@ -1010,9 +976,11 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
 		    "numbers, the model's rows have %zu", J->field, A->R.d, d);
 	x = A->R.v;
-	if (M->metric == NSL_SCORE_PROTOTYPE) {
+	if (M->metric == NSL_SCORE_PROTOTYPE || (M->metric ==
+	    NSL_SCORE_KNN && M->ivf == NULL)) {
 		/* nsl_score_prototype's steps on the batch's rows */
-		nsl_vec_normalize_rows(x, 1, d);
+		if (M->metric == NSL_SCORE_PROTOTYPE)
+			nsl_vec_normalize_rows(x, 1, d);
 		memcpy(A->bx + A->nb * d, x, d * sizeof(double));
 		A->boff[A->nb] = A->blines.len;
 		nsl_buf_add(&A->blines, rec->line, rec->len);
@@ -1034,15 +1002,15 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	} else if (M->ivf != NULL) {
 		size_t t, k = M->neighbours;
 
-		/* the record's first copy left out, as knn_score() does */
+		/* the record's first copy left out, as the exact search
+		   does (nsl_score_knn_query) */
 		if (nsl_ivf_search(M->ivf, x, 1, M->nprobe, k,
 		    NSL_IVF_SKIP_COPY, A->kd, NULL, err) < 0)
 			return -1;
 		for (t = 0; t < k; t++)
 			score += A->kd[t];
 		score /= (double)k;
-	} else
-		score = knn_score(M, x, A->kd, A->bx);
+	}
 	return apply_write(A, rec, score, 0, err);
 }
 
@@ -1092,7 +1060,9 @@ nsl_score_model_apply(const struct nsl_score_model *M,
 	    (A.bx = malloc(A.batch * M->d * sizeof(double))) == NULL ||
 	    (A.bc = malloc(A.batch * sizeof(size_t))) == NULL ||
 	    (A.boff = malloc((A.batch + 1) * sizeof(size_t))) == NULL ||
-	    (A.cnorm = malloc((M->rows + 1) * sizeof(double))) == NULL) {
+	    (A.bscore = malloc(A.batch * sizeof(double))) == NULL ||
+	    (A.cnorm = malloc((M->metric == NSL_SCORE_PROTOTYPE ? M->rows :
+	    0) * sizeof(double) + 1)) == NULL) {
 		oom(err);
 		goto out;
 	}
@@ -1114,6 +1084,7 @@ out:
 	free(A.kd);
 	free(A.bx);
 	free(A.cnorm);
+	free(A.bscore);
 	free(A.bc);
 	free(A.boff);
 	nsl_buf_release(&A.blines);

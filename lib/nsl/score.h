@@ -186,6 +186,23 @@ int nsl_score_knn_neighbours_f32(const float *xf, size_t n, size_t d,
     size_t k, double *dist, size_t *idx, struct nsl_err *err);
 
 /*
+ * Each of nq query rows q (nq x d) against nref reference rows, ref (nref
+ * x d doubles) or, with ref NULL, reff (float32, each number read as
+ * (double)reff): score[i] is the mean Euclidean distance from query i to
+ * its k nearest reference rows, the first reference row bitwise equal to
+ * the query left out (the query itself, when the reference set holds
+ * it; its other copies count, at distance 0), ties to the lower row, the
+ * distances exact (nsl_vec_sqdist, nsl_vec_sqdist_f32) and summed nearest
+ * first; fewer than k rows left: the mean of those.  The bits of that
+ * rule run row by row over every reference row, found by blocked
+ * products and bounds instead (nsl-score --model with a knn model).
+ * Needs k >= 1, nref >= 1, d >= 1.
+ */
+int nsl_score_knn_query(const double *q, size_t nq, const double *ref,
+    const float *reff, size_t nref, size_t d, size_t k, double *score,
+    struct nsl_err *err);
+
+/*
  * The knn metric over an inverted-file index (nsl/ivf.h) instead of all
  * pairs: the index is built on x with lists lists (0: ceil(sqrt(n))) and
  * the k-means seed, each row's k neighbours are searched in its nprobe

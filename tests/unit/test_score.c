@@ -13,6 +13,7 @@
 
 #include "nsl/rng.h"
 #include "nsl/score.h"
+#include "nsl/vec.h"
 #include "unit.h"
 
 #define TOL 1e-12
@@ -364,6 +365,157 @@ test_knn_f32(void)
 }
 
 /*
+ * The rule nsl_score_knn_query promises, row by row over every reference
+ * row, written out plainly: the first bitwise copy of q left out, the k
+ * least (distance, row) pairs by a full sort, their roots summed nearest
+ * first over their count.
+ */
+struct qpair {
+	double v;
+	size_t j;
+};
+
+static int
+qpair_cmp(const void *a, const void *b)
+{
+	const struct qpair *p = a, *q = b;
+
+	if (p->v != q->v)
+		return p->v < q->v ? -1 : 1;
+	return (p->j > q->j) - (p->j < q->j);
+}
+
+static double
+knn_query_by_sort(const double *q, const double *ref, size_t nref, size_t d,
+    size_t k)
+{
+	struct qpair *p = malloc(nref * sizeof(*p));
+	size_t j, n = 0, m;
+	int self = 0;
+	double s = 0;
+
+	for (j = 0; j < nref; j++) {
+		double v = nsl_vec_sqdist(q, ref + j * d, d);
+
+		if (!self && v == 0 && memcmp(q, ref + j * d,
+		    d * sizeof(double)) == 0) {
+			self = 1;
+			continue;
+		}
+		p[n].v = v;
+		p[n++].j = j;
+	}
+	qsort(p, n, sizeof(*p), qpair_cmp);
+	m = n < k ? n : k;
+	for (j = 0; j < m; j++)
+		s += sqrt(p[j].v);
+	free(p);
+	return s / (double)m;
+}
+
+/*
+ * nsl_score_knn_query: the bits of the plain rule (above) over several
+ * query and reference blocks (64, 1024), with the queries' copies among
+ * the reference rows (once and twice), rows on a small integer grid (a
+ * crowd of exact ties at the k-th), zeros of both signs, rows scaled to
+ * 1e-160 (squares that underflow) and to 1e300 (norms past the bounds:
+ * every row measured), rows far from the origin and close together
+ * (1000 plus noise of 1e-5: the products' form loses the distances to
+ * cancellation, which the bounds must allow for), k near and past the
+ * reference count; float32
+ * reference rows give the double rows' bits; 1 and 3 threads.
+ */
+static void
+test_knn_query(void)
+{
+	static const struct {
+		size_t nq, nref, d, k;
+		int kind;	/* 0 Gaussian, 1 grid, 2 zeros, 3 tiny, 4 huge,
+				   5 far off */
+	} cs[] = {
+		{ 150, 2500, 3, 5, 0 }, { 70, 1100, 8, 1, 0 },
+		{ 65, 3000, 4, 7, 1 }, { 40, 30, 2, 29, 1 },
+		{ 20, 200, 3, 3, 2 }, { 64, 1500, 5, 4, 3 },
+		{ 30, 500, 6, 3, 4 }, { 9, 5, 2, 8, 0 }, { 50, 1200, 4, 5, 5 }
+	};
+	static const int threads[] = { 1, 3 };
+	struct nsl_err err;
+	gsl_rng *r = nsl_rng_new(41, 0);
+	int saved = omp_get_max_threads();
+	size_t c, i, t;
+
+	for (c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
+		size_t nq = cs[c].nq, nref = cs[c].nref, d = cs[c].d;
+		size_t k = cs[c].k;
+		double *ref = malloc(nref * d * sizeof(double));
+		float *reff = malloc(nref * d * sizeof(float));
+		double *q = malloc(nq * d * sizeof(double));
+		double *want = malloc(nq * sizeof(double));
+		double *got = malloc(nq * sizeof(double));
+		double *got32 = malloc(nq * sizeof(double));
+		double scale = cs[c].kind == 3 ? 1e-160 : cs[c].kind == 4 ?
+		    1e300 : 1;
+		unsigned u;
+
+		for (i = 0; i < nref * d; i++) {
+			double v = cs[c].kind == 1 ?
+			    (double)gsl_rng_uniform_int(r, 3) :
+			    cs[c].kind == 2 ? (gsl_rng_uniform_int(r, 2) ?
+			    -0.0 : 0.0) : cs[c].kind == 5 ? 1000 +
+			    1e-5 * gsl_ran_gaussian(r, 1) :
+			    gsl_ran_gaussian(r, 1);
+
+			/* float32 numbers, so the float32 rows are these;
+			   far off, doubles (float32 would round the noise) */
+			reff[i] = (float)v;
+			ref[i] = cs[c].kind == 5 ? v : (double)reff[i] * scale;
+		}
+		/* every third query a reference row (row 7 twice over), the
+		   rest new */
+		for (i = 0; i < nq; i++)
+			for (t = 0; t < d; t++)
+				q[i * d + t] = i % 3 == 0 ? ref[(i * 7 % nref) *
+				    d + t] : cs[c].kind == 1 ?
+				    (double)gsl_rng_uniform_int(r, 3) :
+				    cs[c].kind == 2 ? 0.0 : cs[c].kind == 5 ?
+				    1000 + 1e-5 * gsl_ran_gaussian(r, 1) :
+				    (double)(float)gsl_ran_gaussian(r, 1) *
+				    scale;
+		if (nref > 8)
+			memcpy(ref + 8 * d, ref + 7 * d, d * sizeof(double));
+		for (i = 0; i < nref * d; i++)
+			reff[i] = (float)(ref[i] / scale);
+		for (i = 0; i < nq; i++)
+			want[i] = knn_query_by_sort(q + i * d, ref, nref, d, k);
+		for (u = 0; u < 2; u++) {
+			omp_set_num_threads(threads[u]);
+			UNIT_CHECK(nsl_score_knn_query(q, nq, ref, NULL, nref,
+			    d, k, got, &err) == 0 && memcmp(got, want,
+			    nq * sizeof(double)) == 0,
+			    "knn query: the row-by-row rule's bits (%zu x %zu "
+			    "against %zu, k = %zu, kind %d, %d threads)", nq, d,
+			    nref, k, cs[c].kind, threads[u]);
+		}
+		if (scale == 1 && cs[c].kind != 5) {
+			UNIT_CHECK(nsl_score_knn_query(q, nq, NULL, reff, nref,
+			    d, k, got32, &err) == 0 && memcmp(got32, want,
+			    nq * sizeof(double)) == 0,
+			    "knn query: float32 reference rows give the double "
+			    "rows' bits (%zu x %zu against %zu, k = %zu)", nq,
+			    d, nref, k);
+		}
+		free(ref);
+		free(reff);
+		free(q);
+		free(want);
+		free(got);
+		free(got32);
+	}
+	omp_set_num_threads(saved);
+	gsl_rng_free(r);
+}
+
+/*
  * knn over the ivf index on float32 rows against the same rows in
  * double: the same scores and recall bit for bit, the k-means on every
  * row and on a sample, a few lists and every list (the exact search),
@@ -516,6 +668,7 @@ main(void)
 	test_knn();
 	test_knn_threads();
 	test_knn_f32();
+	test_knn_query();
 	test_knn_ivf_f32();
 	test_prototype();
 	test_catalogue();
