@@ -28,6 +28,8 @@
 # numbers as Python prints the float32 values (json.dumps of .tolist(),
 # as embeddings are usually written), so nsl holds them as float32.
 #
+# DATA=1 writes the data and stops (bench/score-model.sh reads it).
+#
 #	sh bench/kmeans-tool.sh
 #	N=30000 D=768 sh bench/kmeans-tool.sh
 #	N=50000 D=2048 SEEDS="1 2 3" sh bench/kmeans-tool.sh
@@ -59,6 +61,7 @@ if not os.path.exists(out + "/x.jsonl"):
             f.write('{"id":%d,"embedding":%s}\n' % (i, json.dumps(x[i].tolist(), separators=(",", ":"))))
     os.rename(out + "/x.jsonl.tmp", out + "/x.jsonl")
 PY
+[ "${DATA:-0}" != 1 ] || exit 0
 
 cat >"$out/faiss_kmeans.py" <<'PY'
 import sys
