@@ -152,7 +152,8 @@ PYEOF
 	one_run_is_model 5 40 "$T/big.jsonl"
 	[ "$(wc -l <"$T/one")" -eq 40000 ]
 	# the ids in the order read, across the batches' seams
-	jq -r .id "$T/two" | awk '$1 != NR - 1 { exit 1 }'
+	awk '!match($0, /"id":[0-9]+/) ||
+	    substr($0, RSTART + 5, RLENGTH - 5) != NR - 1 { exit 1 }' "$T/two"
 }
 
 @test "prototype --max-per-centroid: ids that repeat rank in the order read, in one run and in the model" {
