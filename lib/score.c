@@ -1247,20 +1247,6 @@ struct knnq_ws {
 	int oom;
 };
 
-/* Row j of the reference rows as doubles: ref's, or xf's widened into buf. */
-static const double *
-knnq_ref(const double *ref, const float *reff, size_t d, size_t j,
-    double *buf)
-{
-	size_t t;
-
-	if (ref != NULL)
-		return ref + j * d;
-	for (t = 0; t < d; t++)
-		buf[t] = (double)reff[j * d + t];
-	return buf;
-}
-
 static int
 knnq_push(struct knnq_ws *w, size_t i, size_t j)
 {
@@ -1357,11 +1343,8 @@ knnq_block(const double *q, const double *sqq, size_t q0, size_t nq,
 	}
 	for (r0 = 0; bounded && r0 < nref; r0 += KNNQ_REFS) {
 		size_t nr = nref - r0 < KNNQ_REFS ? nref - r0 : KNNQ_REFS;
-		const double *rb = ref != NULL ? ref + r0 * d : w->rb;
+		const double *rb = knn_rows(ref, reff, d, r0, nr, w->rb);
 
-		if (ref == NULL)
-			for (j = 0; j < nr * d; j++)
-				w->rb[j] = (double)reff[r0 * d + j];
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq,
 		    (int)nr, (int)d, -2.0, q + q0 * d, (int)d, rb, (int)d,
 		    0.0, w->g, (int)nr);
@@ -1448,7 +1431,7 @@ nsl_score_knn_query(const double *q, size_t nq, const double *ref,
 	}
 	/* the norms: any rounding, the bound allows for it */
 	for (j = 0; j < nref; j++) {
-		const double *r = knnq_ref(ref, reff, d, j, buf);
+		const double *r = knn_rows(ref, reff, d, j, 1, buf);
 
 		sqr[j] = nsl_vec_dot(r, r, d);
 		if (!(sqr[j] < KNNQ_NORM_MAX))

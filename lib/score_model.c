@@ -861,8 +861,9 @@ struct apply {
 	size_t nskip;
 	struct nsl_writer *w;
 	struct nsl_dataset_vectors *V;	/* or NULL */
-	/* prototype: the batch waiting for its assignment */
-	double *bx;		/* batch x d, normalised rows */
+	/* prototype and exact knn: the batch waiting for its assignment
+	   or search */
+	double *bx;		/* batch x d: rows, prototype's normalised */
 	double *cnorm;		/* the centres' norms (k) */
 	double *bscore;		/* knn: the batch's scores */
 	size_t *bc, *boff, nb;	/* clusters, line offsets (nb + 1), count */
@@ -872,9 +873,10 @@ struct apply {
 };
 
 /*
- * A batch of prototype's rows: APPLY_BATCH_BYTES of doubles, between
- * APPLY_BATCH_MIN and APPLY_BATCH_MAX rows.  Its assignment runs on every
- * thread (OpenMP) while the parse's helpers wait; with small batches
+ * A batch of rows for prototype or exact knn: APPLY_BATCH_BYTES of
+ * doubles, between APPLY_BATCH_MIN and APPLY_BATCH_MAX rows.  Its
+ * assignment or search runs on every thread (OpenMP) while the parse's
+ * helpers wait; with small batches
  * (512 rows) the two sets of threads took turns every millisecond, the
  * idle ones spinning on the cores the others needed (--model over
  * 1,000,000 x 128 from JSONL: 9.0 s with batches of 512, 3.2 s with
@@ -978,7 +980,7 @@ apply_record(struct apply *A, const struct nsl_rec *rec, struct nsl_writer *w,
 	x = A->R.v;
 	if (M->metric == NSL_SCORE_PROTOTYPE || (M->metric ==
 	    NSL_SCORE_KNN && M->ivf == NULL)) {
-		/* nsl_score_prototype's steps on the batch's rows */
+		/* the whole-set run's steps, on the batch's rows */
 		if (M->metric == NSL_SCORE_PROTOTYPE)
 			nsl_vec_normalize_rows(x, 1, d);
 		memcpy(A->bx + A->nb * d, x, d * sizeof(double));
