@@ -9,6 +9,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "nsl/batch.h"
 #include "nsl/dataset.h"
 #include "nsl/embed.h"
 #include "nsl/io.h"
@@ -487,66 +488,77 @@ nsl_embed_fit_file(struct nsl_embed *e, const char *path, const char *field,
 	return rc;
 }
 
+/* nsl_embed_apply_file's state: the map, the fields, the writer */
+struct embed_out {
+	const struct nsl_embed *e;
+	const char *field, *out_field;
+	int float32;
+	struct nsl_writer *w;
+	struct nsl_buf b;
+	double *x, *y;
+	size_t cap;
+};
+
+/* One record (parsed beside, nsl/batch.h) mapped and written. */
+static int
+embed_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct embed_out *E = arg;
+	const char *skip[1] = { E->out_field };
+	struct nsl_obj o;
+	size_t n = 0;
+	long i;
+
+	(void)lineno;
+	(void)hash;
+	if ((i = nsl_rec_require(rec, E->field, err)) < 0 ||
+	    nsl_rec_vector(rec, (size_t)i, &E->x, &n, &E->cap, err) != 0)
+		return -1;
+	if (n != E->e->d)
+		return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
+		    "numbers, the map takes %zu", E->field, n, E->e->d);
+	nsl_embed_apply(E->e, E->x, E->y);
+	nsl_buf_reset(&E->b);
+	nsl_obj_begin(&o, &E->b);
+	o.style = E->float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
+	nsl_obj_copy_except(&o, rec, skip, 1);
+	nsl_obj_key(&o, E->out_field);
+	nsl_obj_vector(&o, E->y, E->e->k);
+	nsl_obj_end(&o);
+	if (nsl_buf_failed(&E->b))
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	return nsl_writer_write(E->w, E->b.data, E->b.len, err);
+}
+
+/*
+ * The records are parsed on every thread and mapped in order (nsl/batch.h):
+ * read one at a time, the parse was most of the run (200,000 x 128 to 32
+ * dimensions: 1.15-1.69 s on one thread).
+ */
 int
 nsl_embed_apply_file(const struct nsl_embed *e, const char *path,
     const char *field, const char *out_field, int float32,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	const char *skip[1] = { out_field };
-	struct nsl_buf b = NSL_BUF_INIT;
-	struct nsl_reader *r;
+	struct embed_out E = { e, field, out_field, float32, w, NSL_BUF_INIT,
+	    NULL, NULL, 0 };
+	struct nsl_lines L = { NULL, NULL };
 	struct nsl_rec rec;
-	struct nsl_obj o;
-	double *x = NULL, *y = malloc((e->k + 1) * sizeof(double));
-	size_t n = 0, cap = 0;
-	long i;
-	int got = -1;
+	int rc;
 
-	if (y == NULL)
+	if ((E.y = malloc((e->k + 1) * sizeof(double))) == NULL)
 		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	if ((r = nsl_reader_open(path, err)) == NULL) {
-		free(y);
+	if ((L.r = nsl_reader_open(path, err)) == NULL) {
+		free(E.y);
 		return -1;
 	}
 	nsl_rec_init(&rec, 0);
-	while ((got = nsl_rec_read(r, &rec, err)) == 1) {
-		if ((i = nsl_rec_require(&rec, field, err)) < 0 ||
-		    nsl_rec_vector(&rec, (size_t)i, &x, &n, &cap, err) != 0) {
-			nsl_err_at(err, nsl_reader_name(r),
-			    nsl_reader_lineno(r));
-			got = -1;
-			break;
-		}
-		if (n != e->d) {
-			nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": %zu "
-			    "numbers, the map takes %zu", field, n, e->d);
-			nsl_err_at(err, nsl_reader_name(r),
-			    nsl_reader_lineno(r));
-			got = -1;
-			break;
-		}
-		nsl_embed_apply(e, x, y);
-		nsl_buf_reset(&b);
-		nsl_obj_begin(&o, &b);
-		o.style = float32 ? NSL_NUM_FLOAT32 : NSL_NUM_DOUBLE;
-		nsl_obj_copy_except(&o, &rec, skip, 1);
-		nsl_obj_key(&o, out_field);
-		nsl_obj_vector(&o, y, e->k);
-		nsl_obj_end(&o);
-		if (nsl_buf_failed(&b)) {
-			got = nsl_err_set(err, NSL_EX_SOFTWARE,
-			    "out of memory");
-			break;
-		}
-		if (nsl_writer_write(w, b.data, b.len, err) != 0) {
-			got = -1;
-			break;
-		}
-	}
+	rc = nsl_batch_into(&L, &rec, 0, embed_one, &E, err);
 	nsl_rec_release(&rec);
-	nsl_reader_close(r);
-	nsl_buf_release(&b);
-	free(x);
-	free(y);
-	return got < 0 ? -1 : 0;
+	nsl_reader_close(L.r);
+	nsl_buf_release(&E.b);
+	free(E.x);
+	free(E.y);
+	return rc;
 }
