@@ -66,6 +66,11 @@ struct batch {
 	int rc[BATCH_LINES];
 	struct nsl_rec rec[BATCH_LINES];
 	struct nsl_err err[BATCH_LINES];
+	/* nsl_batch_into_prep: the work on each parsed line, its results */
+	nsl_batch_prep_fn *prep;
+	void *parg;
+	const struct nsl_batch_prep **cur;	/* set for fn, or NULL */
+	struct nsl_batch_prep pr[BATCH_LINES];
 };
 
 static int
@@ -95,7 +100,8 @@ lines_locate(const struct nsl_lines *L, unsigned long lineno,
 }
 
 static struct batch *
-batch_new(unsigned rec_flags)
+batch_new(unsigned rec_flags, nsl_batch_prep_fn *prep, void *parg,
+    const struct nsl_batch_prep **cur)
 {
 	struct batch *B = calloc(1, sizeof(*B));
 	size_t j;
@@ -103,8 +109,13 @@ batch_new(unsigned rec_flags)
 	if (B == NULL)
 		return NULL;
 	nsl_buf_init(&B->text);
-	for (j = 0; j < BATCH_LINES; j++)
+	for (j = 0; j < BATCH_LINES; j++) {
 		nsl_rec_init(&B->rec[j], rec_flags);
+		nsl_buf_init(&B->pr[j].out);
+	}
+	B->prep = prep;
+	B->parg = parg;
+	B->cur = cur;
 	return B;
 }
 
@@ -113,10 +124,22 @@ batch_free(struct batch *B)
 {
 	size_t j;
 
-	for (j = 0; j < BATCH_LINES; j++)
+	for (j = 0; j < BATCH_LINES; j++) {
 		nsl_rec_release(&B->rec[j]);
+		nsl_buf_release(&B->pr[j].out);
+	}
 	nsl_buf_release(&B->text);
 	free(B);
+}
+
+/* The caller's work on record j of B, once parsed, into B->pr[j]. */
+static void
+prep_line(struct batch *B, const struct nsl_rec *rec, long j)
+{
+	struct nsl_batch_prep *P = &B->pr[j];
+
+	nsl_buf_reset(&P->out);
+	P->rc = B->prep(B->parg, rec, &P->out, &P->err);
 }
 
 /* Fill B from L: returns what the last read returned (1: B is full). */
@@ -150,6 +173,8 @@ parse_line(struct batch *B, long j, int hash)
 
 	B->rc[j] = nsl_rec_parse(&B->rec[j], line, B->len[j], &B->err[j]);
 	B->hash[j] = hash ? nsl_hash64(line, B->len[j]) : 0;
+	if (B->prep != NULL && B->rc[j] == 0)
+		prep_line(B, &B->rec[j], j);
 }
 
 /* Take the current batch's lines one at a time until none is left. */
@@ -342,6 +367,10 @@ run_direct(struct nsl_lines *L, struct nsl_rec *into, struct batch *B,
 			return -1;
 		}
 		hash = flags & NSL_BATCH_HASH ? nsl_hash64(line, len) : 0;
+		if (B->prep != NULL) {
+			prep_line(B, rec, 0);
+			*B->cur = &B->pr[0];
+		}
 		if (hand_over(L, flags, fn, arg, rec, lineno, hash, err) != 0)
 			return -1;
 	}
@@ -372,6 +401,8 @@ batch_visit(struct batch *B, const struct nsl_lines *L, struct nsl_rec *into,
 			*into = B->rec[j];
 			B->rec[j] = t;
 		}
+		if (B->cur != NULL)
+			*B->cur = &B->pr[j];
 		if (hand_over(L, flags, fn, arg, into ? into : &B->rec[j],
 		    B->lineno[j], B->hash[j], err) != 0)
 			return -1;
@@ -393,7 +424,9 @@ batch_visit(struct batch *B, const struct nsl_lines *L, struct nsl_rec *into,
  */
 static int
 batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
-    unsigned flags, nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+    unsigned flags, nsl_batch_prep_fn *prep,
+    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
+    struct nsl_err *err)
 {
 	struct batch *cur, *nxt, *t;
 	struct crew *crew = NULL;
@@ -401,8 +434,8 @@ batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
 	int hash = flags & NSL_BATCH_HASH;
 	int got, posted, nposted, rc = -1;
 
-	cur = batch_new(rec_flags);
-	nxt = batch_new(rec_flags);
+	cur = batch_new(rec_flags, prep, arg, prepared);
+	nxt = batch_new(rec_flags, prep, arg, prepared);
 	if (cur == NULL || nxt == NULL) {
 		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
@@ -453,14 +486,23 @@ int
 nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	return batch_run(L, NULL, rec_flags, flags, fn, arg, err);
+	return batch_run(L, NULL, rec_flags, flags, NULL, NULL, fn, arg, err);
 }
 
 int
 nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	return batch_run(L, rec, rec->flags, flags, fn, arg, err);
+	return batch_run(L, rec, rec->flags, flags, NULL, NULL, fn, arg, err);
+}
+
+int
+nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
+    nsl_batch_prep_fn *prep, const struct nsl_batch_prep **prepared,
+    nsl_batch_fn *fn, void *arg, struct nsl_err *err)
+{
+	return batch_run(L, rec, rec->flags, flags, prep, prepared, fn, arg,
+	    err);
 }
 
 /* nsl_rec_each's visit through the batches: fn without the line's place */

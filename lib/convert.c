@@ -80,6 +80,9 @@ struct nsl_convert {
 	struct nsl_buf buf;	/* output text not yet written */
 	struct nsl_buf tmp;	/* scratch: a CSV line as JSON, strings */
 	struct nsl_rec rec;
+	/* the record's vector text, made beside the parse (vector_prep),
+	   or NULL */
+	const struct nsl_batch_prep *prepared;
 	double *x;
 	size_t xcap;
 	uint64_t nrows;
@@ -271,7 +274,7 @@ nonfinite_name(double v)
 
 /* One number; NaN and infinities only with --allow-nonfinite. */
 static int
-put_number(struct nsl_convert *c, struct nsl_buf *b, double v,
+put_number(const struct nsl_convert *c, struct nsl_buf *b, double v,
     enum nsl_num_style st, struct nsl_err *err)
 {
 	float f;
@@ -324,7 +327,7 @@ put_uint(char *p, uint32_t u)
  * and integer arrays hold, and their text is plain digits either way.
  */
 static int
-put_numbers(struct nsl_convert *c, struct nsl_buf *b, const double *x,
+put_numbers(const struct nsl_convert *c, struct nsl_buf *b, const double *x,
     size_t n, enum nsl_num_style st, struct nsl_err *err)
 {
 	double limit = st == NSL_NUM_FLOAT32 ? 0x1p24 : 1e9, v;
@@ -426,8 +429,16 @@ sink_jsonl(struct nsl_convert *c, const struct row *rw, struct nsl_err *err)
 	}
 	for (i = 0; rw->rec != NULL && i < rw->rec->nfields; i++) {
 		if ((long)i == rw->vec && rewrite) {
+			const struct nsl_batch_prep *P = c->prepared;
+
 			nsl_obj_key(&ob, c->o.field);
-			if (put_vector(c, &c->buf, rw, err) != 0)
+			if (P != NULL && P->rc != 0) {
+				*err = P->err;
+				return -1;
+			}
+			if (P != NULL && P->out.len > 0)
+				nsl_buf_add(&c->buf, P->out.data, P->out.len);
+			else if (put_vector(c, &c->buf, rw, err) != 0)
 				return -1;
 		} else if ((long)i == rw->labf && rw->has_label) {
 			nsl_obj_key(&ob, c->o.label_field);
@@ -1049,14 +1060,57 @@ jsonl_row(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	return emit(c, &rw, err);
 }
 
-/* The records of r, parsed on every thread (nsl/batch.h), in order. */
+/*
+ * A record's vector printed again (--float32), beside the parse: the
+ * text put_vector() would write, or nothing when the vector is not there
+ * to read (jsonl_row then says why, in order), or put_numbers()'s error.
+ */
+static int
+vector_prep(void *arg, const struct nsl_rec *rec, struct nsl_buf *out,
+    struct nsl_err *err)
+{
+	const struct nsl_convert *c = arg;
+	long f = nsl_rec_find(rec, c->o.field);
+	const double *v;
+	double *x = NULL;
+	size_t n = 0, cap = 0;
+	struct nsl_err quiet;
+	int rc = 0;
+
+	if (f < 0 || nsl_rec_vector_view(rec, (size_t)f, &v, &n, &x, &cap,
+	    &quiet) != 0) {
+		free(x);
+		return 0;
+	}
+	nsl_buf_addc(out, '[');
+	if (put_numbers(c, out, v, n, NSL_NUM_FLOAT32, err) != 0)
+		rc = -1;
+	nsl_buf_addc(out, ']');
+	free(x);
+	if (rc == 0 && nsl_buf_failed(out))
+		nsl_buf_reset(out);	/* out of memory: put_vector tries again */
+	return rc;
+}
+
+/*
+ * The records of r, parsed on every thread (nsl/batch.h), in order.
+ * Printing every number again (--float32 to JSONL) is most of that run
+ * (34 ns a number, against 10 to read one): it is done beside the parse,
+ * on every thread, and the lines put together in order.
+ */
 static int
 source_jsonl(struct nsl_convert *c, struct nsl_reader *r, struct nsl_err *err)
 {
 	struct nsl_lines L = { r, NULL };
+	int rc;
 
-	return nsl_batch_into(&L, &c->rec, NSL_BATCH_FN_PLACES, jsonl_row, c,
-	    err);
+	if (!(c->o.float32 && !c->o.scaled && c->o.to == NSL_FMT_JSONL))
+		return nsl_batch_into(&L, &c->rec, NSL_BATCH_FN_PLACES,
+		    jsonl_row, c, err);
+	rc = nsl_batch_into_prep(&L, &c->rec, NSL_BATCH_FN_PLACES,
+	    vector_prep, &c->prepared, jsonl_row, c, err);
+	c->prepared = NULL;
+	return rc;
 }
 
 /* ---- safetensors input ---- */

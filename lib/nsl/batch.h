@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "io.h"
 #include "json.h"
@@ -58,6 +59,30 @@ int nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
  */
 int nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err);
+
+/*
+ * Work on each record beside the parse (nsl_batch_into_prep): prep(arg,
+ * rec, out, err) runs on the thread that parsed the line, right after,
+ * and writes what it makes to out (the line's own buffer, emptied
+ * first), returning 0, or -1 with err set.  It runs on several threads
+ * at once: it may only read what arg shares.  fn, in order as always,
+ * finds the record's result in *prepared: out, and rc with err when prep
+ * failed (for fn to report, so that the first failing line is still the
+ * one reported, as if the work had been fn's).
+ */
+struct nsl_batch_prep {
+	struct nsl_buf out;
+	int rc;
+	struct nsl_err err;
+};
+
+typedef int nsl_batch_prep_fn(void *arg, const struct nsl_rec *rec,
+    struct nsl_buf *out, struct nsl_err *err);
+
+int nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec,
+    unsigned flags, nsl_batch_prep_fn *prep,
+    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
+    struct nsl_err *err);
 
 /* After the last record of paths[file] (shown as name): 0, or -1 with err. */
 typedef int nsl_batch_end_fn(void *arg, size_t file, const char *name,

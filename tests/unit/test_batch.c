@@ -12,7 +12,11 @@
  * threads, then lines one at a time) come back in order too; when fn
  * fails, it is called for no record after; a gzip file cut short part way
  * (at eleven places) hands over the same records, all of them as made,
- * whatever the threads, then its read error.
+ * whatever the threads, then its read error.  nsl_batch_into_prep: each
+ * record's work done beside the parse reaches fn with that record (its
+ * id and width, written by prep), in order, on any threads, in wide and
+ * short stretches; prep failing on a record is reported at its line,
+ * after the records before it, and a bad line before it still wins.
  *
  * The input is made here: record i is {"i":i,"v":[...]} with w(i)
  * numbers i + k/8 (exact in binary and in 3 decimals), wide enough that
@@ -45,7 +49,10 @@ static size_t line_start[NREC], line_len[NREC];
 static unsigned long line_no[NREC];
 static int mixed;		/* stretches of short records between wide ones */
 static long fail_at = -1;	/* fn fails on this record */
-static int use_into;		/* nsl_batch_into, not nsl_batch_each */
+static long prep_fail_at = -1;	/* prep fails on this record */
+/* 0 nsl_batch_each, 1 nsl_batch_into, 2 nsl_batch_into_prep */
+static int use_into;
+static const struct nsl_batch_prep *prepared;
 
 static size_t
 width(size_t i)
@@ -96,6 +103,30 @@ struct seen {
 	size_t cap;
 };
 
+/* prep: "id:width" of the record, read beside the parse */
+static int
+prep_one(void *arg, const struct nsl_rec *rec, struct nsl_buf *out,
+    struct nsl_err *err)
+{
+	long fi = nsl_rec_find(rec, "i"), fv = nsl_rec_find(rec, "v");
+	const double *v;
+	double id, *x = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)arg;
+	if (fi < 0 || fv < 0 || nsl_rec_number(rec, (size_t)fi, &id,
+	    err) != 0 || nsl_rec_vector_view(rec, (size_t)fv, &v, &n, &x,
+	    &cap, err) != 0) {
+		free(x);
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "prep: no i or v");
+	}
+	free(x);
+	if ((long)id == prep_fail_at)
+		return nsl_err_set(err, NSL_EX_DATAERR, "prep fails here");
+	nsl_buf_addf(out, "%.0f:%zu", id, n);
+	return 0;
+}
+
 static int
 check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
     uint64_t hash, struct nsl_err *err)
@@ -104,11 +135,27 @@ check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	size_t i = S->n++, n, k;
 	long fi, fv;
 	double id;
+	char want[64];
 
 	if (S->wrong)
 		return 0;
 	if ((long)i == fail_at)
 		return nsl_err_set(err, NSL_EX_DATAERR, "fn fails here");
+	if (use_into == 2) {
+		if (prepared == NULL) {
+			S->wrong = (int)i + 1;
+			return 0;
+		}
+		if (prepared->rc != 0) {
+			*err = prepared->err;
+			return -1;
+		}
+		snprintf(want, sizeof(want), "%zu:%zu", i, width(i));
+		if (strcmp(prepared->out.data, want) != 0) {
+			S->wrong = (int)i + 1;
+			return 0;
+		}
+	}
 	fi = nsl_rec_find(rec, "i");
 	fv = nsl_rec_find(rec, "v");
 	if (i >= NREC || (S->into != NULL && rec != S->into) ||
@@ -178,7 +225,12 @@ run_path(int threads, int from_pipe, const char *name, struct seen *S,
 	if (L.r == NULL)
 		return -2;
 	nsl_rec_init(&rec, 0);
-	if (use_into) {
+	prepared = NULL;
+	if (use_into == 2) {
+		S->into = &rec;
+		rc = nsl_batch_into_prep(&L, &rec, NSL_BATCH_HASH, prep_one,
+		    &prepared, check_one, S, err);
+	} else if (use_into) {
 		S->into = &rec;
 		rc = nsl_batch_into(&L, &rec, NSL_BATCH_HASH, check_one, S,
 		    err);
@@ -222,7 +274,7 @@ check_in_order(const char *what)
 	size_t t;
 	int p, rc;
 
-	for (use_into = 0; use_into < 2; use_into++)
+	for (use_into = 0; use_into < 3; use_into++)
 		for (t = 0; t < NTHREADS; t++)
 			for (p = 0; p < 2; p++) {
 				rc = run(threads[t], p, &S, &err);
@@ -230,11 +282,14 @@ check_in_order(const char *what)
 				    S.wrong == 0, "%s, %d threads, from a %s%s: "
 				    "%zu records in order, each with its line "
 				    "number, values and hash%s (rc %d, first "
-				    "wrong %d, %s)", use_into ?
+				    "wrong %d, %s)", use_into == 2 ?
+				    "nsl_batch_into_prep" : use_into ?
 				    "nsl_batch_into" : "nsl_batch_each",
 				    threads[t], p ? "slow pipe" : "file", what,
-				    S.n, use_into ? ", in the caller's record" :
-				    "", rc, S.wrong - 1, err.msg);
+				    S.n, use_into == 2 ? ", in the caller's "
+				    "record, with prep's work" : use_into ?
+				    ", in the caller's record" : "", rc,
+				    S.wrong - 1, err.msg);
 			}
 	use_into = 0;
 }
@@ -292,6 +347,40 @@ main(void)
 			    p ? "slow pipe" : "file", at, line_no[at], S.n,
 			    err.line, err.msg);
 		}
+
+	/* prep fails on record 1511 (a short stretch) and 1900 (a wide
+	   one): reported at its line, after the records before it */
+	use_into = 2;
+	for (t = 0; t < NTHREADS; t++)
+		for (p = 0; p < 2; p++) {
+			long at = p ? 1511 : 1900;
+
+			prep_fail_at = at;
+			rc = run(threads[t], p, &S, &err);
+			UNIT_CHECK(rc == -1 && S.n == (size_t)at + 1 &&
+			    S.wrong == 0 && err.line == line_no[at] &&
+			    strcmp(err.msg, "prep fails here") == 0,
+			    "nsl_batch_into_prep, %d threads, from a %s: prep "
+			    "failing on record %ld is reported at its line %lu "
+			    "(%zu calls, line %lu: %s)", threads[t],
+			    p ? "slow pipe" : "file", at, line_no[at], S.n,
+			    err.line, err.msg);
+		}
+	/* a bad line (1234) before the record prep fails on (1300) wins */
+	mixed = 0;
+	make_input(1234);
+	write_input();
+	prep_fail_at = 1300;
+	for (t = 0; t < NTHREADS; t++) {
+		rc = run(threads[t], 0, &S, &err);
+		UNIT_CHECK(rc == -1 && err.line == line_no[1234] &&
+		    S.n == 1234 && S.wrong == 0, "nsl_batch_into_prep, %d "
+		    "threads: a bad line before prep's failure is the one "
+		    "reported (line %lu, %zu records: %s)", threads[t],
+		    err.line, S.n, err.msg);
+	}
+	prep_fail_at = -1;
+	use_into = 0;
 
 	/* gzip cut short, at eleven places: the same records, then the error */
 	mixed = 0;
