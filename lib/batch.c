@@ -522,8 +522,9 @@ rec_each_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	return E->fn(E->arg, rec, err);
 }
 
-int
-nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+static int
+batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+    nsl_batch_prep_fn *prep, const struct nsl_batch_prep **prepared,
     nsl_batch_fn *fn, nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
@@ -538,7 +539,8 @@ nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
 	for (p = 0; p < npaths; p++) {
 		if ((L.r = nsl_reader_open(paths[p], err)) == NULL)
 			return -1;
-		rc = nsl_batch_into(&L, rec, 0, fn, arg, err);
+		rc = batch_run(&L, rec, rec->flags, 0, prep, prepared, fn, arg,
+		    err);
 		if (rc == 0 && end != NULL)
 			rc = end(arg, p, nsl_reader_name(L.r), err);
 		nsl_reader_close(L.r);
@@ -546,6 +548,23 @@ nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
 			return -1;
 	}
 	return 0;
+}
+
+int
+nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
+    nsl_batch_fn *fn, nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
+{
+	return batch_paths(paths, npaths, rec, NULL, NULL, fn, end, arg, err);
+}
+
+int
+nsl_batch_paths_prep(const char *const *paths, size_t npaths,
+    struct nsl_rec *rec, nsl_batch_prep_fn *prep,
+    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
+    struct nsl_err *err)
+{
+	return batch_paths(paths, npaths, rec, prep, prepared, fn, NULL, arg,
+	    err);
 }
 
 int

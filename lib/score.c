@@ -1688,6 +1688,21 @@ knn_set(const struct nsl_score_job *J, const struct nsl_dataset *ds,
 	    err);
 }
 
+/* A record's work space, grown as the records need: its logits, its
+   vectors, the metrics' scratch. */
+struct run_space {
+	double *z, *h, *work;
+	size_t zcap, hcap, wcap;
+};
+
+static void
+run_space_release(struct run_space *s)
+{
+	free(s->z);
+	free(s->h);
+	free(s->work);
+}
+
 struct run {
 	const struct nsl_score_job *job;
 	char names[NSL_SCORE_NMETRICS][256];	/* score field names */
@@ -1698,14 +1713,18 @@ struct run {
 	double **whole;			/* per whole-set metric: n scores */
 	size_t *clusters;
 	struct nsl_rec rec;
-	double *z, *h, *work;
-	size_t zcap, hcap, wcap;
+	struct run_space space;
 	struct nsl_buf out;
 };
 
-/* Score one parsed record (i: its index in the whole set) and write it. */
+/*
+ * Score parsed record rec (i: its index in the whole set) into its line,
+ * out.  Only reads R: the streaming run calls it on every thread at once,
+ * each with its own work space s.
+ */
 static int
-run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
+score_line(const struct run *R, const struct nsl_rec *rec, size_t i,
+    struct run_space *s, struct nsl_buf *out, struct nsl_err *err)
 {
 	const struct nsl_score_job *J = R->job;
 	struct nsl_obj o;
@@ -1714,26 +1733,26 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 	double v[NSL_SCORE_NMETRICS], loss[NSL_SCORE_NLOSSES];
 
 	if (R->want_logits) {
-		long f = nsl_rec_require(&R->rec, J->logits_field, err);
+		long f = nsl_rec_require(rec, J->logits_field, err);
 
-		if (f < 0 || nsl_rec_matrix(&R->rec, (size_t)f, &R->z, &rows,
-		    &cols, &R->zcap, err) < 0)
+		if (f < 0 || nsl_rec_matrix(rec, (size_t)f, &s->z, &rows,
+		    &cols, &s->zcap, err) < 0)
 			return -1;
-		if (cols > R->wcap) {
-			double *t = realloc(R->work, cols * sizeof(double));
+		if (cols > s->wcap) {
+			double *t = realloc(s->work, cols * sizeof(double));
 
 			if (t == NULL)
 				return nsl_err_set(err, NSL_EX_SOFTWARE,
 				    "out of memory");
-			R->work = t;
-			R->wcap = cols;
+			s->work = t;
+			s->wcap = cols;
 		}
 	}
 	if (R->want_label) {
-		long f = nsl_rec_require(&R->rec, J->label_field, err);
+		long f = nsl_rec_require(rec, J->label_field, err);
 		double y;
 
-		if (f < 0 || nsl_rec_number(&R->rec, (size_t)f, &y, err) < 0)
+		if (f < 0 || nsl_rec_number(rec, (size_t)f, &y, err) < 0)
 			return -1;
 		if (!(y >= 0 && y <= 1e15 && y == floor(y)))
 			return nsl_err_set(err, NSL_EX_DATAERR, "field \"%s\": "
@@ -1742,13 +1761,13 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 		label = (long)y;
 	}
 	if (R->want_h) {
-		long f = nsl_rec_require(&R->rec, J->field, err);
+		long f = nsl_rec_require(rec, J->field, err);
 
-		if (f < 0 || nsl_rec_matrix(&R->rec, (size_t)f, &R->h, &hrows,
-		    &hd, &R->hcap, err) < 0)
+		if (f < 0 || nsl_rec_matrix(rec, (size_t)f, &s->h, &hrows,
+		    &hd, &s->hcap, err) < 0)
 			return -1;
 	}
-	if (R->want_loss && nsl_score_read_losses(J, &R->rec, R->want_loss,
+	if (R->want_loss && nsl_score_read_losses(J, rec, R->want_loss,
 	    loss, err) < 0)
 		return -1;
 	if (R->want_label && R->want_logits && (size_t)label >= cols)
@@ -1767,8 +1786,8 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 				return -1;
 			continue;
 		}
-		if (nsl_score_record(metric, R->z, rows, cols, label, R->h,
-		    hrows, hd, &J->opts, R->work, &v[m], err) < 0) {
+		if (nsl_score_record(metric, s->z, rows, cols, label, s->h,
+		    hrows, hd, &J->opts, s->work, &v[m], err) < 0) {
 			char msg[sizeof(err->msg)];
 
 			memcpy(msg, err->msg, sizeof(msg));
@@ -1777,11 +1796,10 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 			return -1;
 		}
 	}
-	nsl_buf_reset(&R->out);
-	nsl_obj_begin(&o, &R->out);
+	nsl_obj_begin(&o, out);
 	if (J->float32)
 		o.style = NSL_NUM_FLOAT32;
-	nsl_obj_copy_except(&o, &R->rec, R->skip, R->nskip);
+	nsl_obj_copy_except(&o, rec, R->skip, R->nskip);
 	for (m = 0; m < J->nmetrics; m++) {
 		nsl_obj_key(&o, R->names[m]);
 		nsl_obj_number(&o, v[m]);
@@ -1791,6 +1809,16 @@ run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
 		nsl_obj_integer(&o, (long long)R->clusters[i]);
 	}
 	nsl_obj_end(&o);
+	return 0;
+}
+
+/* Score one parsed record (i: its index in the whole set) and write it. */
+static int
+run_record(struct run *R, size_t i, struct nsl_writer *w, struct nsl_err *err)
+{
+	nsl_buf_reset(&R->out);
+	if (score_line(R, &R->rec, i, &R->space, &R->out, err) < 0)
+		return -1;
 	return nsl_writer_write(w, R->out.data, R->out.len, err);
 }
 
@@ -1957,28 +1985,57 @@ out:
 	return rc;
 }
 
-/* one streamed record: run_record's job with the writer beside it */
+/* the streaming run: its settings, the writer, the line made for fn */
 struct stream {
 	struct run *R;
 	struct nsl_writer *w;
+	const struct nsl_batch_prep *line;	/* the record's, made */
 };
 
+/*
+ * A streamed record scored and its line made beside the parse, on the
+ * thread that parsed it (nsl/batch.h), in a work space of its own: the
+ * metrics over logits (a softmax, logarithms) were most of the run, on
+ * the reading thread.
+ */
 static int
-stream_record(void *arg, const struct nsl_rec *rec, struct nsl_err *err)
+stream_prep(void *arg, const struct nsl_rec *rec, struct nsl_buf *out,
+    struct nsl_err *err)
+{
+	const struct stream *S = arg;
+	struct run_space s = { NULL, NULL, NULL, 0, 0, 0 };
+	int rc = score_line(S->R, rec, 0, &s, out, err);
+
+	run_space_release(&s);
+	return rc;
+}
+
+/* The lines, made, written in order. */
+static int
+stream_write(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
 {
 	struct stream *S = arg;
 
-	(void)rec;	/* read into S->R->rec, which run_record reads */
-	return run_record(S->R, 0, S->w, err) < 0 ? -1 : 0;
+	(void)rec;
+	(void)lineno;
+	(void)hash;
+	if (S->line->rc != 0) {
+		*err = S->line->err;
+		return -1;
+	}
+	return nsl_writer_write(S->w, S->line->out.data, S->line->out.len,
+	    err);
 }
 
 static int
 run_stream(struct run *R, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	struct stream S = { R, w };
+	struct stream S = { R, w, NULL };
 
-	return nsl_rec_each(paths, npaths, &R->rec, stream_record, &S, err);
+	return nsl_batch_paths_prep(paths, npaths, &R->rec, stream_prep,
+	    &S.line, stream_write, &S, err);
 }
 
 int
@@ -2033,8 +2090,6 @@ nsl_score_run(const struct nsl_score_job *J, const char *const *paths,
 	    run_stream(&R, paths, npaths, w, err);
 	nsl_rec_release(&R.rec);
 	nsl_buf_release(&R.out);
-	free(R.z);
-	free(R.h);
-	free(R.work);
+	run_space_release(&R.space);
 	return rc;
 }

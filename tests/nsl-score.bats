@@ -621,3 +621,37 @@ PYEOF
 	[ "$(wc -l <"$T/out.jsonl")" -eq 198 ]
 	jq -r .id "$T/out.jsonl" | cmp - <(jq -r .id "$T/good.jsonl")
 }
+
+@test "streamed metrics made on several threads: by-hand values in order, and the first bad record is the one reported" {
+	# 3000 records of 100 equal logits (uniform probabilities: entropy
+	# ln 100 = 4.605170185988091, el2n sqrt(1 - 1/100) = 0.99498743710662),
+	# wide enough that batches are parsed and scored on the helpers;
+	# record 2500's label is past the 100 classes, record 2600 is cut
+	awk 'BEGIN { for (i = 1; i <= 3000; i++) {
+		printf "{\"id\":%d,\"label\":%d,\"logits\":[", i,
+		    i == 2500 ? 500 : i % 100
+		for (c = 0; c < 100; c++)
+			printf "%s%.3f", (c ? "," : ""), i / 7
+		if (i == 2600)
+			printf ",\n"
+		else
+			printf "]}\n" } }' >"$T/lg.jsonl"
+	run --separate-stderr nsl-score --metric entropy,el2n "$T/lg.jsonl"
+	[ "$status" -eq 65 ] || fail "status $status: $stderr"
+	[[ "$stderr" == "nsl-score: $T/lg.jsonl:2500: field \"label\": 500 is not a class index for the 100 classes of \"logits\"" ]] ||
+	    fail "$stderr"
+	# what was written before the error: records 1, 2, ... in order
+	# (whole buffers of them: the writer's last one is dropped)
+	[ "${#lines[@]}" -gt 1000 ] && [ "${#lines[@]}" -lt 2500 ] ||
+	    fail "${#lines[@]} lines"
+	printf '%s\n' "${lines[@]}" | jq -r '[.id, .score_entropy, .score_el2n] | @tsv' |
+	    awk '$1 != NR || ($2 - 4.605170185988091)^2 > 1e-24 ||
+	        ($3 - 0.99498743710662)^2 > 1e-24 { print; bad = 1 } END { exit bad }'
+	# without record 2500, the cut line 2600 is reported, from a pipe too
+	awk 'NR != 2500' "$T/lg.jsonl" >"$T/lg2.jsonl"
+	fails_cleanly 65 "^nsl-score: $T/lg2.jsonl:2599: invalid JSON at column [0-9]+: " \
+	    --metric entropy,el2n "$T/lg2.jsonl"
+	run --separate-stderr sh -c "cat '$T/lg2.jsonl' | nsl-score --metric entropy -"
+	[ "$status" -eq 65 ] || fail "status $status"
+	[[ "$stderr" =~ ^nsl-score:\ \<stdin\>:2599:\ invalid\ JSON ]] || fail "$stderr"
+}

@@ -99,6 +99,13 @@ int nsl_batch_paths(const char *const *paths, size_t npaths,
     struct nsl_rec *rec, nsl_batch_fn *fn, nsl_batch_end_fn *end,
     void *arg, struct nsl_err *err);
 
+/* nsl_batch_paths with prep's work beside the parse (as
+ * nsl_batch_into_prep), without end. */
+int nsl_batch_paths_prep(const char *const *paths, size_t npaths,
+    struct nsl_rec *rec, nsl_batch_prep_fn *prep,
+    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
+    struct nsl_err *err);
+
 /*
  * Every record of paths[0..npaths) in order ("-" is standard input; none
  * at all means standard input), read into rec and given to fn(arg, rec,
