@@ -522,6 +522,17 @@ rec_each_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	return E->fn(E->arg, rec, err);
 }
 
+int
+nsl_batch_prep_write(const struct nsl_batch_prep *P, struct nsl_writer *w,
+    struct nsl_err *err)
+{
+	if (P->rc != 0) {
+		*err = P->err;
+		return -1;
+	}
+	return nsl_writer_write(w, P->out.data, P->out.len, err);
+}
+
 static int
 batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
     nsl_batch_prep_fn *prep, const struct nsl_batch_prep **prepared,

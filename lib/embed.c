@@ -551,12 +551,7 @@ embed_write(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	(void)rec;
 	(void)lineno;
 	(void)hash;
-	if (E->line->rc != 0) {
-		*err = E->line->err;
-		return -1;
-	}
-	return nsl_writer_write(E->w, E->line->out.data, E->line->out.len,
-	    err);
+	return nsl_batch_prep_write(E->line, E->w, err);
 }
 
 /*

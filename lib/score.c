@@ -2020,12 +2020,7 @@ stream_write(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	(void)rec;
 	(void)lineno;
 	(void)hash;
-	if (S->line->rc != 0) {
-		*err = S->line->err;
-		return -1;
-	}
-	return nsl_writer_write(S->w, S->line->out.data, S->line->out.len,
-	    err);
+	return nsl_batch_prep_write(S->line, S->w, err);
 }
 
 static int

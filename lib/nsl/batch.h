@@ -84,6 +84,13 @@ int nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec,
     const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
     struct nsl_err *err);
 
+/*
+ * For an fn whose prep made the whole line: write P's line to w, or
+ * give prep's error.  0, or -1 with err set.
+ */
+int nsl_batch_prep_write(const struct nsl_batch_prep *P,
+    struct nsl_writer *w, struct nsl_err *err);
+
 /* After the last record of paths[file] (shown as name): 0, or -1 with err. */
 typedef int nsl_batch_end_fn(void *arg, size_t file, const char *name,
     struct nsl_err *err);
