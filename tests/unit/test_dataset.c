@@ -13,22 +13,12 @@
 #include "nsl/vec.h"
 #include "unit.h"
 
-/* mkstemp(3) templates, the X's replaced by each file's name when it is
- * made; path_e's file is left empty (test_read) */
-static char path_a[] = "/tmp/nsl-test-ds-a-XXXXXX";
-static char path_b[] = "/tmp/nsl-test-ds-b-XXXXXX";
-static char path_c[] = "/tmp/nsl-test-ds-c-XXXXXX";
-static char path_e[] = "/tmp/nsl-test-ds-e-XXXXXX";
-
-static void
-put(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
-
-	fputs(text, f);
-	fclose(f);
-}
+/* The test's own directory (mkdtemp(3) fills in the six X's) and the
+ * input files made in it; e.jsonl is left empty (test_read) */
+static char dir[] = "/tmp/nsl-test-ds-XXXXXX";
+#define PATH_LEN (sizeof(dir) + 16)	/* dir/?.jsonl */
+static char path_a[PATH_LEN], path_b[PATH_LEN], path_c[PATH_LEN];
+static char path_e[PATH_LEN];
 
 static void
 rewrite(const char *path, const char *text)
@@ -48,9 +38,9 @@ test_read(void)
 	int ok;
 
 	nsl_err_clear(&err);
-	put(path_a, "{\"id\":0,\"embedding\":[1,2],\"label\":10}\n"
+	rewrite(path_a, "{\"id\":0,\"embedding\":[1,2],\"label\":10}\n"
 	    "\n{\"id\":1,\"embedding\":[3,4],\"label\":\"b\"}\n");
-	put(path_b, "{\"embedding\":[5,6.5],\"label\":2.0,\"x\":1}\n"
+	rewrite(path_b, "{\"embedding\":[5,6.5],\"label\":2.0,\"x\":1}\n"
 	    "{\"label\":\"a\",\"embedding\":[-7,8]}\n"
 	    "{\"label\":2,\"embedding\":[0,0]}\n");
 	UNIT_CHECK(nsl_dataset_read(&ds, paths, 2, "embedding", "label",
@@ -89,7 +79,7 @@ test_read(void)
 		/* an empty file between two: records 0-1 in a, 2-4 in b */
 		const char *three[3] = { path_a, path_e, path_b };
 
-		put(path_e, "");
+		rewrite(path_e, "");
 		UNIT_CHECK(nsl_dataset_read(&ds, three, 3, "embedding",
 		    NULL, 0, &err) == 0 && ds.n == 5 &&
 		    nsl_dataset_where(&ds, 1).file == 0 &&
@@ -321,7 +311,7 @@ test_each_line(void)
 	char seen[256];
 	int rc;
 
-	put(path_c, text);
+	rewrite(path_c, text);
 	seen[0] = '\0';
 	UNIT_CHECK(nsl_dataset_read(&ds, paths, 1, "e", NULL,
 	    NSL_DATASET_SPOOL, &err) == 0 && nsl_dataset_each_line(&ds,
@@ -424,6 +414,12 @@ test_permute(void)
 int
 main(void)
 {
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path_a, sizeof(path_a), "%s/a.jsonl", dir);
+	snprintf(path_b, sizeof(path_b), "%s/b.jsonl", dir);
+	snprintf(path_c, sizeof(path_c), "%s/c.jsonl", dir);
+	snprintf(path_e, sizeof(path_e), "%s/e.jsonl", dir);
 	test_read();
 	test_errors();
 	test_weights();
@@ -436,5 +432,6 @@ main(void)
 	unlink(path_b);
 	unlink(path_c);
 	unlink(path_e);
+	rmdir(dir);
 	return unit_done();
 }
