@@ -424,7 +424,7 @@ batch_visit(struct batch *B, const struct nsl_lines *L, struct nsl_rec *into,
  */
 static int
 batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
-    unsigned flags, nsl_batch_prep_fn *prep,
+    unsigned flags, nsl_batch_prep_fn *prep, void *parg,
     const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
     struct nsl_err *err)
 {
@@ -434,8 +434,8 @@ batch_run(struct nsl_lines *L, struct nsl_rec *into, unsigned rec_flags,
 	int hash = flags & NSL_BATCH_HASH;
 	int got, posted, nposted, rc = -1;
 
-	cur = batch_new(rec_flags, prep, arg, prepared);
-	nxt = batch_new(rec_flags, prep, arg, prepared);
+	cur = batch_new(rec_flags, prep, parg, prepared);
+	nxt = batch_new(rec_flags, prep, parg, prepared);
 	if (cur == NULL || nxt == NULL) {
 		rc = nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
 		goto out;
@@ -486,14 +486,16 @@ int
 nsl_batch_each(struct nsl_lines *L, unsigned rec_flags, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	return batch_run(L, NULL, rec_flags, flags, NULL, NULL, fn, arg, err);
+	return batch_run(L, NULL, rec_flags, flags, NULL, NULL, NULL, fn, arg,
+	    err);
 }
 
 int
 nsl_batch_into(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	return batch_run(L, rec, rec->flags, flags, NULL, NULL, fn, arg, err);
+	return batch_run(L, rec, rec->flags, flags, NULL, NULL, NULL, fn, arg,
+	    err);
 }
 
 int
@@ -501,8 +503,8 @@ nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
     nsl_batch_prep_fn *prep, const struct nsl_batch_prep **prepared,
     nsl_batch_fn *fn, void *arg, struct nsl_err *err)
 {
-	return batch_run(L, rec, rec->flags, flags, prep, prepared, fn, arg,
-	    err);
+	return batch_run(L, rec, rec->flags, flags, prep, arg, prepared, fn,
+	    arg, err);
 }
 
 /* nsl_rec_each's visit through the batches: fn without the line's place */
@@ -522,21 +524,34 @@ rec_each_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 	return E->fn(E->arg, rec, err);
 }
 
-int
-nsl_batch_prep_write(const struct nsl_batch_prep *P, struct nsl_writer *w,
-    struct nsl_err *err)
+/* nsl_batch_paths_write's fn: the line prep made, written */
+struct prepared_lines {
+	struct nsl_writer *w;
+	const struct nsl_batch_prep *line;
+};
+
+static int
+write_prepared(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
 {
-	if (P->rc != 0) {
-		*err = P->err;
+	const struct prepared_lines *P = arg;
+
+	(void)rec;
+	(void)lineno;
+	(void)hash;
+	if (P->line->rc != 0) {
+		*err = P->line->err;
 		return -1;
 	}
-	return nsl_writer_write(w, P->out.data, P->out.len, err);
+	return nsl_writer_write(P->w, P->line->out.data, P->line->out.len,
+	    err);
 }
 
 static int
 batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
-    nsl_batch_prep_fn *prep, const struct nsl_batch_prep **prepared,
-    nsl_batch_fn *fn, nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
+    nsl_batch_prep_fn *prep, void *parg,
+    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn,
+    nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
 	struct nsl_lines L = { NULL, NULL };
@@ -550,8 +565,8 @@ batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
 	for (p = 0; p < npaths; p++) {
 		if ((L.r = nsl_reader_open(paths[p], err)) == NULL)
 			return -1;
-		rc = batch_run(&L, rec, rec->flags, 0, prep, prepared, fn, arg,
-		    err);
+		rc = batch_run(&L, rec, rec->flags, 0, prep, parg, prepared, fn,
+		    arg, err);
 		if (rc == 0 && end != NULL)
 			rc = end(arg, p, nsl_reader_name(L.r), err);
 		nsl_reader_close(L.r);
@@ -565,17 +580,20 @@ int
 nsl_batch_paths(const char *const *paths, size_t npaths, struct nsl_rec *rec,
     nsl_batch_fn *fn, nsl_batch_end_fn *end, void *arg, struct nsl_err *err)
 {
-	return batch_paths(paths, npaths, rec, NULL, NULL, fn, end, arg, err);
+	return batch_paths(paths, npaths, rec, NULL, NULL, NULL, fn, end, arg,
+	    err);
 }
 
 int
-nsl_batch_paths_prep(const char *const *paths, size_t npaths,
-    struct nsl_rec *rec, nsl_batch_prep_fn *prep,
-    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
-    struct nsl_err *err)
+nsl_batch_paths_write(const char *const *paths, size_t npaths,
+    struct nsl_rec *rec, nsl_batch_prep_fn *prep, void *arg,
+    struct nsl_writer *w, struct nsl_err *err)
 {
-	return batch_paths(paths, npaths, rec, prep, prepared, fn, NULL, arg,
-	    err);
+	struct prepared_lines P = { w, NULL };
+
+	/* prep's arg is the caller's; fn's is P */
+	return batch_paths(paths, npaths, rec, prep, arg, &P.line,
+	    write_prepared, NULL, &P, err);
 }
 
 int

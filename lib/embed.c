@@ -488,13 +488,11 @@ nsl_embed_fit_file(struct nsl_embed *e, const char *path, const char *field,
 	return rc;
 }
 
-/* nsl_embed_apply_file's state: the map, the fields, the writer */
+/* nsl_embed_apply_file's settings: the map, the fields, the style */
 struct embed_out {
 	const struct nsl_embed *e;
 	const char *field, *out_field;
 	int float32;
-	struct nsl_writer *w;
-	const struct nsl_batch_prep *line;	/* the record's, made */
 };
 
 /*
@@ -541,19 +539,6 @@ embed_prep(void *arg, const struct nsl_rec *rec, struct nsl_buf *out,
 	return 0;
 }
 
-/* Each record's line, made beside the parse, written in order. */
-static int
-embed_write(void *arg, struct nsl_rec *rec, unsigned long lineno,
-    uint64_t hash, struct nsl_err *err)
-{
-	struct embed_out *E = arg;
-
-	(void)rec;
-	(void)lineno;
-	(void)hash;
-	return nsl_batch_prep_write(E->line, E->w, err);
-}
-
 /*
  * The records are parsed, mapped and made into lines on every thread,
  * and written in order (nsl/batch.h): read and mapped one at a time, on
@@ -565,17 +550,12 @@ nsl_embed_apply_file(const struct nsl_embed *e, const char *path,
     const char *field, const char *out_field, int float32,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	struct embed_out E = { e, field, out_field, float32, w, NULL };
-	struct nsl_lines L = { NULL, NULL };
+	struct embed_out E = { e, field, out_field, float32 };
 	struct nsl_rec rec;
 	int rc;
 
-	if ((L.r = nsl_reader_open(path, err)) == NULL)
-		return -1;
 	nsl_rec_init(&rec, 0);
-	rc = nsl_batch_into_prep(&L, &rec, 0, embed_prep, &E.line,
-	    embed_write, &E, err);
+	rc = nsl_batch_paths_write(&path, 1, &rec, embed_prep, &E, w, err);
 	nsl_rec_release(&rec);
-	nsl_reader_close(L.r);
 	return rc;
 }

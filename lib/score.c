@@ -1985,13 +1985,6 @@ out:
 	return rc;
 }
 
-/* the streaming run: its settings, the writer, the line made for fn */
-struct stream {
-	struct run *R;
-	struct nsl_writer *w;
-	const struct nsl_batch_prep *line;	/* the record's, made */
-};
-
 /*
  * A streamed record scored and its line made beside the parse, on the
  * thread that parsed it (nsl/batch.h), in a work space of its own: the
@@ -2002,35 +1995,19 @@ static int
 stream_prep(void *arg, const struct nsl_rec *rec, struct nsl_buf *out,
     struct nsl_err *err)
 {
-	const struct stream *S = arg;
 	struct run_space s = { NULL, NULL, NULL, 0, 0, 0 };
-	int rc = score_line(S->R, rec, 0, &s, out, err);
+	int rc = score_line(arg, rec, 0, &s, out, err);
 
 	run_space_release(&s);
 	return rc;
-}
-
-/* The lines, made, written in order. */
-static int
-stream_write(void *arg, struct nsl_rec *rec, unsigned long lineno,
-    uint64_t hash, struct nsl_err *err)
-{
-	struct stream *S = arg;
-
-	(void)rec;
-	(void)lineno;
-	(void)hash;
-	return nsl_batch_prep_write(S->line, S->w, err);
 }
 
 static int
 run_stream(struct run *R, const char *const *paths, size_t npaths,
     struct nsl_writer *w, struct nsl_err *err)
 {
-	struct stream S = { R, w, NULL };
-
-	return nsl_batch_paths_prep(paths, npaths, &R->rec, stream_prep,
-	    &S.line, stream_write, &S, err);
+	return nsl_batch_paths_write(paths, npaths, &R->rec, stream_prep, R,
+	    w, err);
 }
 
 int

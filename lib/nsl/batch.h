@@ -84,13 +84,6 @@ int nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec,
     const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
     struct nsl_err *err);
 
-/*
- * For an fn whose prep made the whole line: write P's line to w, or
- * give prep's error.  0, or -1 with err set.
- */
-int nsl_batch_prep_write(const struct nsl_batch_prep *P,
-    struct nsl_writer *w, struct nsl_err *err);
-
 /* After the last record of paths[file] (shown as name): 0, or -1 with err. */
 typedef int nsl_batch_end_fn(void *arg, size_t file, const char *name,
     struct nsl_err *err);
@@ -106,12 +99,15 @@ int nsl_batch_paths(const char *const *paths, size_t npaths,
     struct nsl_rec *rec, nsl_batch_fn *fn, nsl_batch_end_fn *end,
     void *arg, struct nsl_err *err);
 
-/* nsl_batch_paths with prep's work beside the parse (as
- * nsl_batch_into_prep), without end. */
-int nsl_batch_paths_prep(const char *const *paths, size_t npaths,
-    struct nsl_rec *rec, nsl_batch_prep_fn *prep,
-    const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
-    struct nsl_err *err);
+/*
+ * nsl_batch_paths for a prep that makes each record's whole line:
+ * prep(arg, rec, out, err) beside the parse, as nsl_batch_into_prep's,
+ * and each line written to w in order; prep's error, the first in the
+ * input, ends it there, placed at its line.
+ */
+int nsl_batch_paths_write(const char *const *paths, size_t npaths,
+    struct nsl_rec *rec, nsl_batch_prep_fn *prep, void *arg,
+    struct nsl_writer *w, struct nsl_err *err);
 
 /*
  * Every record of paths[0..npaths) in order ("-" is standard input; none
