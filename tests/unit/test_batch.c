@@ -294,6 +294,38 @@ check_in_order(const char *what)
 	use_into = 0;
 }
 
+/*
+ * With *which (fail_at or prep_fail_at) set to record wide from a file,
+ * short from a slow pipe: the run ends there, every record before it
+ * handed over, the error msg placed at its line, on every thread count.
+ */
+static void
+check_fails_at(long *which, long wide, long shorter, const char *msg)
+{
+	struct seen S;
+	struct nsl_err err;
+	size_t t;
+	int p, rc;
+
+	for (t = 0; t < NTHREADS; t++)
+		for (p = 0; p < 2; p++) {
+			long at = p ? shorter : wide;
+
+			*which = at;
+			rc = run(threads[t], p, &S, &err);
+			*which = -1;
+			UNIT_CHECK(rc == -1 && S.n == (size_t)at + 1 &&
+			    S.wrong == 0 && err.line == line_no[at] &&
+			    strcmp(err.msg, msg) == 0,
+			    "%s, %d threads, from a %s: \"%s\" on record %ld "
+			    "ends it there, placed at its line %lu (%zu calls, "
+			    "line %lu: %s)", use_into == 2 ?
+			    "nsl_batch_into_prep" : "nsl_batch_each", threads[t],
+			    p ? "slow pipe" : "file", msg, at, line_no[at], S.n,
+			    err.line, err.msg);
+		}
+}
+
 int
 main(void)
 {
@@ -331,41 +363,11 @@ main(void)
 	check_in_order(", short stretches between wide ones");
 
 	/* fn fails on record 777 (a wide stretch) and 1511 (a short one) */
-	for (t = 0; t < NTHREADS; t++)
-		for (p = 0; p < 2; p++) {
-			long at = p ? 1511 : 777;
-
-			fail_at = at;
-			rc = run(threads[t], p, &S, &err);
-			fail_at = -1;
-			UNIT_CHECK(rc == -1 && S.n == (size_t)at + 1 &&
-			    S.wrong == 0 && err.line == line_no[at] &&
-			    strcmp(err.msg, "fn fails here") == 0,
-			    "%d threads, from a %s: fn failing on record %ld "
-			    "ends it there, placed at its line %lu (%zu calls, "
-			    "line %lu: %s)", threads[t],
-			    p ? "slow pipe" : "file", at, line_no[at], S.n,
-			    err.line, err.msg);
-		}
-
-	/* prep fails on record 1511 (a short stretch) and 1900 (a wide
+	check_fails_at(&fail_at, 777, 1511, "fn fails here");
+	/* prep fails on record 1900 (a wide stretch) and 1511 (a short
 	   one): reported at its line, after the records before it */
 	use_into = 2;
-	for (t = 0; t < NTHREADS; t++)
-		for (p = 0; p < 2; p++) {
-			long at = p ? 1511 : 1900;
-
-			prep_fail_at = at;
-			rc = run(threads[t], p, &S, &err);
-			UNIT_CHECK(rc == -1 && S.n == (size_t)at + 1 &&
-			    S.wrong == 0 && err.line == line_no[at] &&
-			    strcmp(err.msg, "prep fails here") == 0,
-			    "nsl_batch_into_prep, %d threads, from a %s: prep "
-			    "failing on record %ld is reported at its line %lu "
-			    "(%zu calls, line %lu: %s)", threads[t],
-			    p ? "slow pipe" : "file", at, line_no[at], S.n,
-			    err.line, err.msg);
-		}
+	check_fails_at(&prep_fail_at, 1900, 1511, "prep fails here");
 	/* a bad line (1234) before the record prep fails on (1300) wins */
 	mixed = 0;
 	make_input(1234);
