@@ -71,6 +71,9 @@ struct batch {
 	void *parg;
 	const struct nsl_batch_prep **cur;	/* set for fn, or NULL */
 	struct nsl_batch_prep pr[BATCH_LINES];
+	/* a feed's lines are placed by its caller (nsl_batch_feed_new) */
+	nsl_batch_place_fn *place;
+	void *place_arg;
 };
 
 static int
@@ -392,7 +395,10 @@ batch_visit(struct batch *B, const struct nsl_lines *L, struct nsl_rec *into,
 	for (j = 0; j < B->n; j++) {
 		if (B->rc[j] != 0) {
 			*err = B->err[j];
-			lines_locate(L, B->lineno[j], err);
+			if (B->place != NULL)
+				B->place(B->place_arg, B->lineno[j], err);
+			else
+				lines_locate(L, B->lineno[j], err);
 			return -1;
 		}
 		if (into != NULL) {
@@ -505,6 +511,144 @@ nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec, unsigned flags,
 {
 	return batch_run(L, rec, rec->flags, flags, prep, arg, prepared, fn,
 	    arg, err);
+}
+
+/*
+ * A feed: lines are added to nxt as they are given; when it is full, cur
+ * (posted to the crew when it was filled) is finished, nxt posted, and
+ * cur's records handed over while the crew parses nxt, as batch_run
+ * does with lines it reads.
+ */
+struct nsl_batch_feed {
+	struct batch *cur, *nxt;
+	int have_cur;		/* cur holds lines not yet handed over */
+	int posted;		/* cur was posted to the crew */
+	int failed;
+	struct crew *crew;
+	struct nsl_rec *into;
+	unsigned flags;
+	nsl_batch_fn *fn;
+	void *arg;
+};
+
+struct nsl_batch_feed *
+nsl_batch_feed_new(struct nsl_rec *rec, unsigned flags, nsl_batch_fn *fn,
+    nsl_batch_place_fn *place, void *arg)
+{
+	struct nsl_batch_feed *F = calloc(1, sizeof(*F));
+
+	if (F == NULL)
+		return NULL;
+	F->cur = batch_new(rec->flags, NULL, NULL, NULL);
+	F->nxt = batch_new(rec->flags, NULL, NULL, NULL);
+	if (F->cur == NULL || F->nxt == NULL) {
+		nsl_batch_feed_free(F);
+		return NULL;
+	}
+	F->cur->place = F->nxt->place = place;
+	F->cur->place_arg = F->nxt->place_arg = arg;
+	F->into = rec;
+	/* fn has the tags, not the batch: it places its own errors */
+	F->flags = flags | NSL_BATCH_FN_PLACES;
+	F->fn = fn;
+	F->arg = arg;
+	return F;
+}
+
+void
+nsl_batch_feed_free(struct nsl_batch_feed *F)
+{
+	if (F == NULL)
+		return;
+	if (F->have_cur && F->posted)	/* an error left it with the crew */
+		batch_finish(F->cur, 1, F->flags & NSL_BATCH_HASH, F->crew);
+	crew_stop(F->crew);
+	if (F->cur != NULL)
+		batch_free(F->cur);
+	if (F->nxt != NULL)
+		batch_free(F->nxt);
+	free(F);
+}
+
+/* Hand over cur (once parsed), and make nxt, posted, the new cur. */
+static int
+feed_cycle(struct nsl_batch_feed *F, struct nsl_err *err)
+{
+	int hash = F->flags & NSL_BATCH_HASH, nposted;
+	struct batch *t;
+
+	if (!F->have_cur) {
+		t = F->cur;
+		F->cur = F->nxt;
+		F->nxt = t;
+		F->nxt->n = 0;
+		F->nxt->text.len = 0;
+		F->posted = batch_post(F->cur, hash, &F->crew);
+		F->have_cur = 1;
+		return 0;
+	}
+	batch_finish(F->cur, F->posted, hash, F->crew);
+	nposted = F->nxt->n > 0 && batch_post(F->nxt, hash, &F->crew);
+	F->have_cur = 0;
+	if (batch_visit(F->cur, NULL, F->into, F->flags, F->fn, F->arg,
+	    err) != 0) {
+		/* nxt may be with the crew: it is cur now, to finish */
+		F->have_cur = F->nxt->n > 0;
+		F->posted = nposted;
+		t = F->cur;
+		F->cur = F->nxt;
+		F->nxt = t;
+		return -1;
+	}
+	t = F->cur;
+	F->cur = F->nxt;
+	F->nxt = t;
+	F->nxt->n = 0;
+	F->nxt->text.len = 0;
+	F->posted = nposted;
+	F->have_cur = F->cur->n > 0;
+	return 0;
+}
+
+int
+nsl_batch_feed_line(struct nsl_batch_feed *F, const char *line, size_t len,
+    unsigned long tag, struct nsl_err *err)
+{
+	struct batch *B = F->nxt;
+
+	if (F->failed)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "batch: a line "
+		    "given after an error");
+	B->off[B->n] = B->text.len;
+	B->len[B->n] = len;
+	B->lineno[B->n] = tag;
+	nsl_buf_add(&B->text, line, len);
+	B->n++;
+	if (nsl_buf_failed(&B->text)) {
+		F->failed = 1;
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+	}
+	if ((B->n == BATCH_LINES || B->text.len >= BATCH_BYTES) &&
+	    feed_cycle(F, err) != 0) {
+		F->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nsl_batch_feed_end(struct nsl_batch_feed *F, struct nsl_err *err)
+{
+	if (F->failed)
+		return nsl_err_set(err, NSL_EX_SOFTWARE, "batch: the end of "
+		    "a feed after an error");
+	/* cur, then what nxt holds (posted as the new cur, handed over) */
+	while (F->have_cur || F->nxt->n > 0)
+		if (feed_cycle(F, err) != 0) {
+			F->failed = 1;
+			return -1;
+		}
+	return 0;
 }
 
 /* nsl_rec_each's visit through the batches: fn without the line's place */

@@ -936,17 +936,15 @@ extremes(struct nsl_quant_filter *fl, const double *x, size_t n,
 /* The first pass over a record: its line, its extremes, and its values
  * for --search. */
 static int
-scan(struct nsl_quant_filter *fl, struct nsl_err *err)
+scan(struct nsl_quant_filter *fl, unsigned long lineno, struct nsl_err *err)
 {
-	struct nsl_err at;
 	size_t n;
 	long fi;
 
 	if (grow((void **)&fl->lineno, &fl->lcap, fl->nrec + 1,
 	    sizeof(*fl->lineno)) != 0)
 		return oom(err);
-	nsl_spool_locate(fl->spool, &at);
-	fl->lineno[fl->nrec++] = at.line;
+	fl->lineno[fl->nrec++] = lineno;
 	if ((fi = nsl_rec_require(&fl->rec, fl->o.field, err)) < 0 ||
 	    nsl_rec_vector(&fl->rec, (size_t)fi, &fl->x, &n, &fl->xcap,
 	    err) != 0 || check_f32(fl, fl->x, n, err) != 0 ||
@@ -964,11 +962,27 @@ scan(struct nsl_quant_filter *fl, struct nsl_err *err)
 	return 0;
 }
 
-/* The first pass over path, through the spool. */
+/* scan_file's visit: each record (in fl->rec) of the first pass */
+static int
+scan_one(void *arg, struct nsl_rec *rec, unsigned long lineno, uint64_t hash,
+    struct nsl_err *err)
+{
+	struct nsl_quant_filter *fl = arg;
+
+	(void)rec;	/* in fl->rec, which scan reads */
+	(void)hash;
+	if (scan(fl, lineno, err) == 0)
+		return 0;
+	if (err->code == NSL_EX_DATAERR)
+		nsl_err_at(err, fl->inputs[fl->ninputs - 1].name, lineno);
+	return -1;
+}
+
+/* The first pass over path, through the spool, parsed on every thread. */
 static int
 scan_file(struct nsl_quant_filter *fl, const char *path, struct nsl_err *err)
 {
-	int rc;
+	struct nsl_lines L = { NULL, NULL };
 
 	if (fl->spool == NULL) {
 		if ((fl->spool = nsl_spool_new()) == NULL)
@@ -983,13 +997,9 @@ scan_file(struct nsl_quant_filter *fl, const char *path, struct nsl_err *err)
 	fl->inputs[fl->ninputs].name = strcmp(path, "-") == 0 ? "<stdin>" :
 	    path;
 	fl->inputs[fl->ninputs++].first = fl->nrec;
-	while ((rc = nsl_spool_next(fl->spool, &fl->rec, err)) > 0)
-		if (scan(fl, err) != 0) {
-			if (err->code == NSL_EX_DATAERR)
-				nsl_spool_locate(fl->spool, err);
-			return -1;
-		}
-	return rc < 0 ? -1 : 0;
+	L.sp = fl->spool;
+	return nsl_batch_into(&L, &fl->rec, NSL_BATCH_FN_PLACES, scan_one, fl,
+	    err) < 0 ? -1 : 0;
 }
 
 /* nsl_quant_filter_file's visit: each record (in fl->rec) quantized */
@@ -1037,23 +1047,41 @@ nsl_quant_filter_file(struct nsl_quant_filter *fl, const char *path,
 	return rc < 0 ? -1 : 0;
 }
 
-/* The second pass over record i (line[0..len)): quantize and write it. */
+/* Place err at record i's input and line (the second pass's errors). */
+static void
+place_record(void *arg, unsigned long i, struct nsl_err *err)
+{
+	const struct nsl_quant_filter *fl = arg;
+	size_t k;
+
+	for (k = fl->ninputs; k-- > 1 && fl->inputs[k].first > i;)
+		;
+	nsl_err_at(err, fl->inputs[k].name, fl->lineno[i]);
+}
+
+/* The second pass over record i (parsed into fl->rec): quantize and
+ * write it. */
 static int
-second(void *arg, uint64_t i, const char *line, size_t len,
+second(void *arg, struct nsl_rec *rec, unsigned long i, uint64_t hash,
     struct nsl_err *err)
 {
 	struct nsl_quant_filter *fl = arg;
-	size_t k;
 
-	if (nsl_rec_parse(&fl->rec, line, len, err) == 0 &&
-	    do_record(fl, fl->st, err) == 0)
+	(void)rec;	/* in fl->rec, which do_record reads */
+	(void)hash;
+	if (do_record(fl, fl->st, err) == 0)
 		return 0;
-	if (err->code == NSL_EX_DATAERR) {
-		for (k = fl->ninputs; k-- > 1 && fl->inputs[k].first > i;)
-			;
-		nsl_err_at(err, fl->inputs[k].name, fl->lineno[i]);
-	}
+	if (err->code == NSL_EX_DATAERR)
+		place_record(fl, i, err);
 	return -1;
+}
+
+/* The spool's visit: each line to the feed, parsed on every thread. */
+static int
+second_line(void *arg, uint64_t i, const char *line, size_t len,
+    struct nsl_err *err)
+{
+	return nsl_batch_feed_line(arg, line, len, (unsigned long)i, err);
 }
 
 int
@@ -1061,6 +1089,7 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
     struct nsl_quant_stats *st, double *search_mse, struct nsl_err *err)
 {
 	struct nsl_quant_scale *sc;
+	struct nsl_batch_feed *F;
 	unsigned char *all;
 	double *two;
 	size_t two_len[2];
@@ -1111,7 +1140,15 @@ nsl_quant_filter_finish(struct nsl_quant_filter *fl,
 		return oom(err);
 	memset(all, 1, fl->nrec + 1);
 	fl->st = st;
-	rc = nsl_spool_each(fl->spool, all, second, fl, err);
+	if ((F = nsl_batch_feed_new(&fl->rec, 0, second, place_record,
+	    fl)) == NULL) {
+		free(all);
+		return oom(err);
+	}
+	rc = nsl_spool_each(fl->spool, all, second_line, F, err);
+	if (rc == 0)
+		rc = nsl_batch_feed_end(F, err);
+	nsl_batch_feed_free(F);
 	free(all);
 	return rc;
 }

@@ -31,6 +31,38 @@ setup() {
 	assert_output ''
 }
 
+@test "tensor and column scales over 2000 wide records (batches parsed on every thread), both passes, equal the formula" {
+	cd "$T"
+	# rows of up to 128 numbers, about 1.7 KB a line on average: 64 lines a batch,
+	# past the size that is parsed beside the reading
+	/usr/bin/python3 "$FIX/stream.py" prepare "$T" 2000 16
+	[ "$(stat -c %s all.jsonl)" -gt 3000000 ]
+	cat all.jsonl | nsl-quantize --format int8 --scale-by tensor > int8-tensor.out
+	nsl-quantize --format int4 --scale-by column a.jsonl b.jsonl > int4-column.out
+	nsl-quantize --format uint4 --scale-by tensor - < all.jsonl > uint4-tensor.out
+	gzip -c b.jsonl > b.jsonl.gz
+	cat a.jsonl | nsl-quantize --format int8 --scale-by column - b.jsonl.gz > int8-column.out
+	run /usr/bin/python3 "$FIX/stream.py" check "$T"
+	assert_success
+	assert_output ''
+}
+
+@test "the first bad line of a wide input's first pass is the one named, from a file and a pipe" {
+	cd "$T"
+	/usr/bin/python3 "$FIX/stream.py" prepare "$T" 2000 16
+	# line 1500 bad, and line 1510 (the same batch) too: 1500 is named
+	awk 'NR == 1500 { print "{\"embedding\":[1,\"x\"]}"; next }
+	    NR == 1510 { print "{"; next } { print }' all.jsonl > bad.jsonl
+	run --separate-stderr nsl-quantize --format int8 --scale-by tensor bad.jsonl -o out.jsonl
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == "nsl-quantize: bad.jsonl:1500: "*"element 1"* ]]
+	[ ! -e out.jsonl ]
+	run --separate-stderr sh -c 'cat bad.jsonl | nsl-quantize --format int8 --scale-by column -o out.jsonl'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == "nsl-quantize: <stdin>:1500: "*"element 1"* ]]
+	[ ! -e out.jsonl ]
+}
+
 @test "the scale is over every input: two files give the bytes of their concatenation" {
 	cd "$T"
 	nsl-quantize --format int8 --scale-by tensor --emit codes all.jsonl > one

@@ -84,6 +84,34 @@ int nsl_batch_into_prep(struct nsl_lines *L, struct nsl_rec *rec,
     const struct nsl_batch_prep **prepared, nsl_batch_fn *fn, void *arg,
     struct nsl_err *err);
 
+/*
+ * Lines given one at a time rather than read (a spool's second pass,
+ * nsl_spool_each, gives its lines to a function), parsed on every thread
+ * in batches as nsl_batch_into parses lines it reads, and each record
+ * handed to fn(arg, rec, tag, hash, err) in order, in the caller's rec.
+ * A line's tag (its record's number, say) comes back as fn's lineno, for
+ * fn to place its own errors by; a line that does not parse ends the
+ * visit with the parser's error, placed by place(arg, tag, err).
+ *
+ * nsl_batch_feed_line(F, line, len, tag, err) copies the line (it may be
+ * borrowed) and may call fn for lines given before it: 0, or -1 with
+ * fn's error or the parser's.  nsl_batch_feed_end(F, err) parses and
+ * hands over the lines still held: 0, or -1 so.  After an error the feed
+ * takes no more lines.  nsl_batch_feed_new returns NULL when out of
+ * memory; nsl_batch_feed_free(NULL) does nothing.
+ */
+typedef void nsl_batch_place_fn(void *arg, unsigned long tag,
+    struct nsl_err *err);
+
+struct nsl_batch_feed;
+
+struct nsl_batch_feed *nsl_batch_feed_new(struct nsl_rec *rec, unsigned flags,
+    nsl_batch_fn *fn, nsl_batch_place_fn *place, void *arg);
+int nsl_batch_feed_line(struct nsl_batch_feed *, const char *line, size_t len,
+    unsigned long tag, struct nsl_err *err);
+int nsl_batch_feed_end(struct nsl_batch_feed *, struct nsl_err *err);
+void nsl_batch_feed_free(struct nsl_batch_feed *);
+
 /* After the last record of paths[file] (shown as name): 0, or -1 with err. */
 typedef int nsl_batch_end_fn(void *arg, size_t file, const char *name,
     struct nsl_err *err);

@@ -17,6 +17,10 @@
  * id and width, written by prep), in order, on any threads, in wide and
  * short stretches; prep failing on a record is reported at its line,
  * after the records before it, and a bad line before it still wins.
+ * nsl_batch_feed: the same lines given one at a time (each from a buffer
+ * overwritten after the call, as a spool's visit lends them), with their
+ * line numbers as tags, come back the same way; the first bad line is
+ * placed by the caller's place function; fn's failure ends it.
  *
  * The input is made here: record i is {"i":i,"v":[...]} with w(i)
  * numbers i + k/8 (exact in binary and in 3 decimals), wide enough that
@@ -50,7 +54,7 @@ static unsigned long line_no[NREC];
 static int mixed;		/* stretches of short records between wide ones */
 static long fail_at = -1;	/* fn fails on this record */
 static long prep_fail_at = -1;	/* prep fails on this record */
-/* 0 nsl_batch_each, 1 nsl_batch_into, 2 nsl_batch_into_prep */
+/* 0 nsl_batch_each, 1 nsl_batch_into, 2 nsl_batch_into_prep, 3 a feed */
 static int use_into;
 static const struct nsl_batch_prep *prepared;
 
@@ -139,8 +143,12 @@ check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 
 	if (S->wrong)
 		return 0;
-	if ((long)i == fail_at)
-		return nsl_err_set(err, NSL_EX_DATAERR, "fn fails here");
+	if ((long)i == fail_at) {
+		nsl_err_set(err, NSL_EX_DATAERR, "fn fails here");
+		if (use_into == 3)	/* a feed's fn places its errors */
+			nsl_err_at(err, "feed", lineno);
+		return -1;
+	}
 	if (use_into == 2) {
 		if (prepared == NULL) {
 			S->wrong = (int)i + 1;
@@ -175,6 +183,46 @@ check_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
 			break;
 		}
 	return 0;
+}
+
+/* A feed's place: the tag is the line number. */
+static void
+place_tag(void *arg, unsigned long tag, struct nsl_err *err)
+{
+	(void)arg;
+	nsl_err_at(err, "feed", tag);
+}
+
+/*
+ * The text's records given to a feed one at a time, each from a buffer
+ * overwritten after the call (the feed must copy it), tagged with its
+ * line number.
+ */
+static int
+run_feed(struct seen *S, struct nsl_rec *rec, struct nsl_err *err)
+{
+	struct nsl_batch_feed *F;
+	char *lent = NULL;
+	size_t i, cap = 0;
+	int rc = 0;
+
+	S->into = rec;
+	if ((F = nsl_batch_feed_new(rec, NSL_BATCH_HASH, check_one, place_tag,
+	    S)) == NULL)
+		exit(1);
+	for (i = 0; i < NREC && rc == 0; i++) {
+		if (line_len[i] + 1 > cap &&
+		    (lent = realloc(lent, cap = 2 * line_len[i] + 1)) == NULL)
+			exit(1);
+		memcpy(lent, text.data + line_start[i], line_len[i]);
+		rc = nsl_batch_feed_line(F, lent, line_len[i], line_no[i], err);
+		memset(lent, '!', line_len[i]);
+	}
+	if (rc == 0)
+		rc = nsl_batch_feed_end(F, err);
+	nsl_batch_feed_free(F);
+	free(lent);
+	return rc;
 }
 
 /* A child writing the text to a pipe in 256 KB pieces, pausing 1 ms
@@ -218,6 +266,13 @@ run_path(int threads, int from_pipe, const char *name, struct seen *S,
 #endif
 	memset(S, 0, sizeof(*S));
 	memset(err, 0, sizeof(*err));
+	if (use_into == 3) {	/* no reading: the lines are given */
+		nsl_rec_init(&rec, 0);
+		rc = run_feed(S, &rec, err);
+		nsl_rec_release(&rec);
+		free(S->v);
+		return rc;
+	}
 	if (from_pipe)
 		L.r = nsl_reader_open_fd(slow_producer(&pid), "pipe", err);
 	else
@@ -274,22 +329,26 @@ check_in_order(const char *what)
 	size_t t;
 	int p, rc;
 
-	for (use_into = 0; use_into < 3; use_into++)
+	for (use_into = 0; use_into < 4; use_into++)
 		for (t = 0; t < NTHREADS; t++)
-			for (p = 0; p < 2; p++) {
+			for (p = 0; p < (use_into == 3 ? 1 : 2); p++) {
 				rc = run(threads[t], p, &S, &err);
 				UNIT_CHECK(rc == 0 && S.n == NREC &&
-				    S.wrong == 0, "%s, %d threads, from a %s%s: "
+				    S.wrong == 0, "%s, %d threads, %s%s: "
 				    "%zu records in order, each with its line "
 				    "number, values and hash%s (rc %d, first "
-				    "wrong %d, %s)", use_into == 2 ?
+				    "wrong %d, %s)", use_into == 3 ?
+				    "nsl_batch_feed" : use_into == 2 ?
 				    "nsl_batch_into_prep" : use_into ?
 				    "nsl_batch_into" : "nsl_batch_each",
-				    threads[t], p ? "slow pipe" : "file", what,
-				    S.n, use_into == 2 ? ", in the caller's "
-				    "record, with prep's work" : use_into ?
-				    ", in the caller's record" : "", rc,
-				    S.wrong - 1, err.msg);
+				    threads[t], use_into == 3 ? "lines given "
+				    "one at a time" : p ? "from a slow pipe" :
+				    "from a file", what, S.n, use_into == 3 ?
+				    ", in the caller's record, line numbers "
+				    "as tags" : use_into == 2 ? ", in the "
+				    "caller's record, with prep's work" :
+				    use_into ? ", in the caller's record" : "",
+				    rc, S.wrong - 1, err.msg);
 			}
 	use_into = 0;
 }
@@ -319,10 +378,11 @@ check_fails_at(long *which, long wide, long shorter, const char *msg)
 			    strcmp(err.msg, msg) == 0,
 			    "%s, %d threads, from a %s: \"%s\" on record %ld "
 			    "ends it there, placed at its line %lu (%zu calls, "
-			    "line %lu: %s)", use_into == 2 ?
-			    "nsl_batch_into_prep" : "nsl_batch_each", threads[t],
-			    p ? "slow pipe" : "file", msg, at, line_no[at], S.n,
-			    err.line, err.msg);
+			    "line %lu: %s)", use_into == 3 ? "nsl_batch_feed" :
+			    use_into == 2 ? "nsl_batch_into_prep" :
+			    "nsl_batch_each", threads[t], use_into == 3 ?
+			    "feed" : p ? "slow pipe" : "file", msg, at,
+			    line_no[at], S.n, err.line, err.msg);
 		}
 }
 
@@ -356,6 +416,21 @@ main(void)
 			    err.line, S.n, err.msg);
 		}
 
+	/* a feed: the same first bad line, placed by the caller */
+	use_into = 3;
+	for (t = 0; t < NTHREADS; t++) {
+		rc = run(threads[t], 0, &S, &err);
+		UNIT_CHECK(rc == -1 && err.code == NSL_EX_DATAERR &&
+		    err.line == line_no[1234] &&
+		    strcmp(err.file, "feed") == 0 && S.n == 1234 &&
+		    S.wrong == 0, "nsl_batch_feed, %d threads: the first bad "
+		    "line given (%lu) reported, placed by the caller's place "
+		    "function, the records before it handed over (%s:%lu, "
+		    "%zu records: %s)", threads[t], line_no[1234],
+		    err.file, err.line, S.n, err.msg);
+	}
+	use_into = 0;
+
 	/* short stretches between wide ones: batches small and large */
 	mixed = 1;
 	make_input(-1);
@@ -364,6 +439,10 @@ main(void)
 
 	/* fn fails on record 777 (a wide stretch) and 1511 (a short one) */
 	check_fails_at(&fail_at, 777, 1511, "fn fails here");
+	/* a feed's fn failing ends it: no record after is handed over */
+	use_into = 3;
+	check_fails_at(&fail_at, 777, 1511, "fn fails here");
+	use_into = 0;
 	/* prep fails on record 1900 (a wide stretch) and 1511 (a short
 	   one): reported at its line, after the records before it */
 	use_into = 2;
