@@ -284,18 +284,68 @@ out:
 	return rc;
 }
 
+/* nsl_prune_plan_build's visit of each record: its key, score, group */
+struct building {
+	const struct nsl_prune_job *J;
+	struct nsl_prune_plan *P;
+	const char *id_field;
+	int scored;
+	struct key *k;
+	size_t n, cap, kfault;
+	struct nsl_buf b;
+};
+
+static int
+build_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct building *B = arg;
+	const struct nsl_prune_job *J = B->J;
+	struct key *k;
+	long g = 0;
+
+	(void)lineno;	/* errors placed by the batch */
+	(void)hash;
+	if (B->n == B->cap) {
+		size_t cap = B->cap ? 2 * B->cap : 4096;
+
+		if ((k = realloc(B->k, cap * sizeof(*k))) == NULL)
+			return oom(err);
+		B->k = k;
+		B->cap = cap;
+	}
+	/* appended in order: pages made present ahead */
+	nsl_mem_prefault_ahead(B->k, &B->kfault, (B->n + 1) * sizeof(*k),
+	    B->cap * sizeof(*k));
+	k = &B->k[B->n];
+	k->s = 0;
+	if ((B->scored && record_score(rec, J->score_field, &k->s,
+	    err) < 0) || record_key(rec, B->id_field, J->p.seed, &B->b,
+	    &k->h, err) < 0 || (J->by != NULL && (g = nsl_labels_add(
+	    B->P->groups, rec, J->by, err)) < 0))
+		return -1;
+	k->g = (size_t)g;
+	B->n++;
+	return 0;
+}
+
 int
 nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
     const char *id_field, const char *const *paths, size_t npaths,
     struct nsl_err *err)
 {
-	static const char *const stdin_path[] = { "-" };
-	struct nsl_buf b = NSL_BUF_INIT;
+	struct building B;
 	struct key *k = NULL;
 	struct nsl_rec rec;
-	size_t n = 0, cap = 0, kfault = 0, i, f, *rank = NULL;
-	int got = 0, rc = -1, scored = J->p.strategy != NSL_PRUNE_RANDOM;
+	size_t n = 0, i, *rank = NULL;
+	int rc = -1;
 
+	memset(&B, 0, sizeof(B));
+	B.J = J;
+	B.P = P;
+	B.id_field = id_field;
+	B.scored = J->p.strategy != NSL_PRUNE_RANDOM;
+	nsl_buf_init(&B.b);
 	nsl_prune_plan_init(P);
 	P->p = J->p;
 	P->score_field = strdup_or_null(J->score_field);
@@ -308,47 +358,13 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 		oom(err);
 		goto out;
 	}
-	if (npaths == 0) {
-		paths = stdin_path;
-		npaths = 1;
-	}
-	for (f = 0; f < npaths; f++) {
-		struct nsl_reader *r = nsl_reader_open(paths[f], err);
-		long g = 0;
-
-		if (r == NULL)
-			goto out;
-		while ((got = nsl_rec_read(r, &rec, err)) == 1) {
-			if (n == cap) {
-				struct key *t;
-
-				cap = cap ? 2 * cap : 4096;
-				if ((t = realloc(k, cap * sizeof(*k))) == NULL) {
-					got = oom(err);
-					break;
-				}
-				k = t;
-			}
-			/* appended in order: pages made present ahead */
-			nsl_mem_prefault_ahead(k, &kfault, (n + 1) *
-			    sizeof(*k), cap * sizeof(*k));
-			k[n].s = 0;
-			if ((scored && record_score(&rec, J->score_field,
-			    &k[n].s, err) < 0) || record_key(&rec, id_field,
-			    J->p.seed, &b, &k[n].h, err) < 0 || (J->by != NULL &&
-			    (g = nsl_labels_add(P->groups, &rec, J->by,
-			    err)) < 0)) {
-				nsl_err_at(err, nsl_reader_name(r),
-				    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-			k[n++].g = (size_t)g;
-		}
-		nsl_reader_close(r);
-		if (got < 0)
-			goto out;
-	}
+	/* parsed on every thread, visited in order (nsl/batch.h) */
+	rc = nsl_batch_paths(paths, npaths, &rec, build_one, NULL, &B, err);
+	k = B.k;
+	n = B.n;
+	if (rc < 0)
+		goto out;
+	rc = -1;
 	P->ngroups = J->by != NULL ? nsl_labels_count(P->groups) : 1;
 	if (J->by != NULL) {
 		/* groups by sorted rank: the order of any split */
@@ -365,7 +381,7 @@ nsl_prune_plan_build(struct nsl_prune_plan *P, const struct nsl_prune_job *J,
 out:
 	free(k);
 	free(rank);
-	nsl_buf_release(&b);
+	nsl_buf_release(&B.b);
 	nsl_rec_release(&rec);
 	if (rc < 0)
 		nsl_prune_plan_release(P);
@@ -915,6 +931,30 @@ done:
 	return rc;
 }
 
+/* nsl_prune_plan_apply's visit: each record kept or dropped */
+struct applying {
+	const struct nsl_prune_plan *P;
+	struct nsl_writer *w;
+	struct nsl_buf b;
+};
+
+static int
+apply_one(void *arg, struct nsl_rec *rec, unsigned long lineno,
+    uint64_t hash, struct nsl_err *err)
+{
+	struct applying *A = arg;
+	int keep;
+
+	(void)lineno;	/* errors placed by the batch */
+	(void)hash;
+	if ((keep = plan_keeps(A->P, rec, &A->b, err)) < 0)
+		return -1;
+	if (keep && (nsl_writer_write(A->w, rec->line, rec->len, err) < 0 ||
+	    nsl_writer_write(A->w, "\n", 1, err) < 0))
+		return -1;
+	return 0;
+}
+
 int
 nsl_prune_plan_apply(const struct nsl_prune_plan *P,
     const char *const *paths, size_t npaths, const char *field,
@@ -922,11 +962,9 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
     struct nsl_err *err)
 {
 	static const char *const stdin_path[] = { "-" };
-	struct nsl_buf b = NSL_BUF_INIT;
-	struct nsl_writer *w;
+	struct applying A = { P, NULL, NSL_BUF_INIT };
 	struct nsl_rec rec;
-	size_t f;
-	int got = 0, keep;
+	int rc;
 
 	if (npaths == 0) {
 		paths = stdin_path;
@@ -938,38 +976,18 @@ nsl_prune_plan_apply(const struct nsl_prune_plan *P,
 	if (nvectors > 0)
 		return nsl_err_set(err, NSL_EX_USAGE, "--vectors: a %s plan "
 		    "reads no vectors", nsl_prune_strategy_name(P->p.strategy));
-	if ((w = nsl_writer_open(output, err)) == NULL)
+	if ((A.w = nsl_writer_open(output, err)) == NULL)
 		return -1;
 	nsl_rec_init(&rec, NSL_REC_LAZY_ARRAYS);	/* scores only */
-	for (f = 0; f < npaths && got >= 0; f++) {
-		struct nsl_reader *r = nsl_reader_open(paths[f], err);
-
-		if (r == NULL) {
-			got = -1;
-			break;
-		}
-		while ((got = nsl_rec_read(r, &rec, err)) == 1) {
-			if ((keep = plan_keeps(P, &rec, &b, err)) < 0) {
-				nsl_err_at(err, nsl_reader_name(r),
-				    nsl_reader_lineno(r));
-				got = -1;
-				break;
-			}
-			if (keep && (nsl_writer_write(w, rec.line, rec.len,
-			    err) < 0 || nsl_writer_write(w, "\n", 1, err) < 0)) {
-				got = -1;
-				break;
-			}
-		}
-		nsl_reader_close(r);
-	}
+	/* parsed on every thread, kept or dropped in order (nsl/batch.h) */
+	rc = nsl_batch_paths(paths, npaths, &rec, apply_one, NULL, &A, err);
 	nsl_rec_release(&rec);
-	nsl_buf_release(&b);
-	if (got < 0) {
-		nsl_writer_abort(w);
+	nsl_buf_release(&A.b);
+	if (rc < 0) {
+		nsl_writer_abort(A.w);
 		return -1;
 	}
-	if (nsl_writer_commit(w, err) < 0) {
+	if (nsl_writer_commit(A.w, err) < 0) {
 		nsl_err_at(err, output != NULL ? output : "<stdout>", 0);
 		return -1;
 	}

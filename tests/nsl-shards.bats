@@ -265,6 +265,31 @@ PYEOF
 	cmp "$T/whole" "$T/sharded"
 }
 
+@test "plan: wide records (parsed on every thread): hard keeps the top half by score, in order; the first bad line named, from a pipe too" {
+	# 3000 records of 200 numbers (about 1.8 KB a line), score a
+	# permutation of 0..2999: hard, 0.5, keeps the 1500 of score >= 1500
+	awk 'BEGIN { for (i = 0; i < 3000; i++) {
+	    printf "{\"id\":%d,\"score\":%d,\"embedding\":[", i, (i * 7919) % 3000
+	    for (k = 0; k < 200; k++) printf "%s%d.125", k ? "," : "", k
+	    print "]}" } }' >"$T/w.jsonl"
+	awk -F'"score":' '{ split($2, a, ","); if (a[1] + 0 >= 1500) print }' \
+	    "$T/w.jsonl" >"$T/want"
+	[ "$(wc -l <"$T/want")" -eq 1500 ]
+	split -l 1100 "$T/w.jsonl" "$T/w."
+	nsl-prune --keep-fraction 0.5 --save-plan "$T/p" "$T"/w.a?
+	for f in "$T"/w.a?; do cat "$f" | nsl-prune --plan "$T/p"; done >"$T/got"
+	cmp "$T/want" "$T/got"
+	# line 2500 bad, and 2510 (the same batch): 2500 is the one named
+	awk 'NR == 2500 { sub(/"score":[0-9]+/, "\"score\":\"x\"") }
+	    NR == 2510 { $0 = "{" } { print }' "$T/w.jsonl" >"$T/bad.jsonl"
+	nsl_fails_cleanly nsl-prune o 65 'bad.jsonl:2500: field "score"' \
+	    --keep-fraction 0.5 --save-plan "$T/p2" "$T/bad.jsonl"
+	[ ! -e "$T/p2" ]
+	run --separate-stderr sh -c "cat '$T/bad.jsonl' | nsl-prune --plan '$T/p' > '$T/o'"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == 'nsl-prune: <stdin>:2500: field "score"'* ]]
+}
+
 @test "plan: stratified keeps each stratum's CCS allocation of the single-file run" {
 	nsl-prune --strategy stratified --keep 60 --strata 5 --cutoff 0.1 \
 	    --report "$TIES" 2>"$T/report" >/dev/null
