@@ -700,7 +700,8 @@ struct nsl_writer {
 	int fd;
 	gzFile gz;		/* when path ends in .gz */
 	char *buf;
-	size_t len;
+	size_t len, cap;	/* cap grows past WRITE_CHUNK only to hold
+				   one line whole (flush_buf) */
 	struct nsl_writer *next;
 	/* the non-finite check (nsl_json_guard in json.h) */
 	unsigned long lines;	/* lines flushed */
@@ -930,6 +931,7 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 		    NSL_EX_SOFTWARE, "out of memory");
 	w->fd = -1;
 	w->bol = 1;
+	w->cap = WRITE_CHUNK;
 	if ((w->buf = malloc(WRITE_CHUNK)) == NULL ||
 	    (path != NULL && (w->path = strdup(path)) == NULL))
 		return open_fail(w, path ? path : "<stdout>", err,
@@ -1035,14 +1037,65 @@ take(struct nsl_writer *w, const char *p, size_t n, size_t *good,
 	return 0;
 }
 
+/*
+ * Whether the output is read as it is written: standard output, or a
+ * pipe or device named by -o (a file is renamed into place whole or not
+ * at all).  Such an output is written in whole lines, so that a run that
+ * fails, whose last buffer is dropped, ends it at a line's end: a reader
+ * down the pipe finds whole records written before the failure, never
+ * one cut short.
+ */
 static int
-flush_buf(struct nsl_writer *w, struct nsl_err *err)
+streamed(const struct nsl_writer *w)
+{
+	return w->tmp == NULL && w->gz == NULL;
+}
+
+/* write(2) all of p[0..n) to w's descriptor */
+static int
+write_out(struct nsl_writer *w, const char *p, size_t n, struct nsl_err *err)
 {
 	size_t off = 0;
-	ssize_t n;
+	ssize_t k;
+
+	while (off < n) {
+		k = write(w->fd, p + off, n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return writer_fail(w, err, NSL_EX_IOERR, "write error",
+			    strerror(errno));
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * Write the buffer out: all of it when final (the commit), else, for a
+ * streamed output, its whole lines, the start of the next line kept (a
+ * line longer than the buffer makes it grow to hold the line whole).
+ */
+static int
+flush_buf(struct nsl_writer *w, int final, struct nsl_err *err)
+{
+	size_t len = w->len;
+	const char *nl;
+	char *p;
 	int errnum;
 
-	w->lines += count_lines(w->buf, w->len);
+	if (!final && streamed(w)) {
+		if ((nl = memrchr(w->buf, '\n', w->len)) == NULL) {
+			if (w->cap > SIZE_MAX / 2 ||
+			    (p = realloc(w->buf, 2 * w->cap)) == NULL)
+				return writer_fail(w, err, NSL_EX_SOFTWARE,
+				    "out of memory", NULL);
+			w->buf = p;
+			w->cap *= 2;
+			return 0;
+		}
+		len = (size_t)(nl + 1 - w->buf);
+	}
+	w->lines += count_lines(w->buf, len);
 
 	if (w->gz != NULL) {
 		if (w->len > 0 &&
@@ -1055,16 +1108,11 @@ flush_buf(struct nsl_writer *w, struct nsl_err *err)
 		w->len = 0;
 		return 0;
 	}
-	while (off < w->len) {
-		n = write(w->fd, w->buf + off, w->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return writer_fail(w, err, NSL_EX_IOERR, "write error",
-			    strerror(errno));
-		off += (size_t)n;
-	}
-	w->len = 0;
+	if (write_out(w, w->buf, len, err) != 0)
+		return -1;
+	/* the start of a line, kept for its end */
+	memmove(w->buf, w->buf + len, w->len - len);
+	w->len -= len;
 	return 0;
 }
 
@@ -1074,9 +1122,9 @@ put(struct nsl_writer *w, const void *p, size_t n, struct nsl_err *err)
 	size_t room;
 
 	while (n > 0) {
-		room = WRITE_CHUNK - w->len;
+		room = w->cap - w->len;
 		if (room == 0) {
-			if (flush_buf(w, err) != 0)
+			if (flush_buf(w, 0, err) != 0)
 				return -1;
 			continue;
 		}
@@ -1117,8 +1165,10 @@ nsl_writer_space(struct nsl_writer *w, size_t n, char **p,
 	}
 	if (n > WRITE_CHUNK)
 		return 1;
-	if (n > WRITE_CHUNK - w->len && flush_buf(w, err) != 0)
-		return -1;
+	/* each flush writes some or grows the buffer */
+	while (n > w->cap - w->len)
+		if (flush_buf(w, 0, err) != 0)
+			return -1;
 	*p = w->buf + w->len;
 	return 0;
 }
@@ -1143,7 +1193,7 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 		*err = w->bad;
 		goto fail;
 	}
-	if (flush_buf(w, err) != 0)
+	if (flush_buf(w, 1, err) != 0)
 		goto fail;
 	if (w->path == NULL) {
 		writer_free(w);

@@ -123,3 +123,70 @@ setup() {
 	[ -L "$T/d/link" ] || fail "the link was replaced"
 	assert_equal "$(ls -A "$T/d" | tr '\n' ' ')" 'link target.jsonl '
 }
+
+# Standard output (and a pipe or device named by -o) is read as it is
+# written: a failed run must not end it part way through a line, where a
+# reader down the pipe would find a cut record.
+
+# wide N: N records of 300 numbers (about 2.4 KB a line: N = 3000 makes
+# 7 MB, many times the writer's 256 KB buffer), then a line that is not
+# JSON
+wide_then_bad() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
+	    printf "{\"id\":%d,\"embedding\":[", i
+	    for (k = 0; k < 300; k++) printf "%s%d.0625", k ? "," : "", i + k
+	    print "]}" } print "{\"id\":" }'
+}
+
+# whole_lines FILE: every line of FILE is a JSON object and FILE ends in
+# a newline; prints the number of lines
+whole_lines() {
+	/usr/bin/python3 -c '
+import json, sys
+data = open(sys.argv[1], "rb").read()
+assert data == b"" or data.endswith(b"\n"), "a cut last line"
+for line in data.splitlines():
+    assert isinstance(json.loads(line), dict)
+print(len(data.splitlines()))' "$1"
+}
+
+@test "a failed run's standard output ends at a whole line: tools streaming, two-pass and whole-set" {
+	require_prog /usr/bin/python3 python3
+	wide_then_bad 3000 >"$T/bad.jsonl"
+	head -n 20 "$T/bad.jsonl" >"$T/fit.jsonl"
+	for cmd in "nsl-convert" "nsl-convert --float32" \
+	    "nsl-quantize --format int8" "nsl-quantize --format int8 --scale-by tensor" \
+	    "nsl-embed --fit $T/fit.jsonl --method random --dim 16 --seed 1" \
+	    "nsl-score -q --metric prototype --k 3" \
+	    "nsl-prune --keep-fraction 0.5 --score-field id"; do
+		run --separate-stderr sh -c "$cmd '$T/bad.jsonl' > '$T/out'"
+		[ "$status" -eq 65 ] || fail "$cmd: exit $status"
+		[[ "$stderr" == *"bad.jsonl:3001: invalid JSON"* ]] || fail "$cmd: $stderr"
+		n=$(whole_lines "$T/out") || fail "$cmd: $n"
+		[ "$n" -le 3000 ] || fail "$cmd: $n lines"
+	done
+	# through a pipe too
+	run --separate-stderr sh -c "nsl-quantize --format int8 '$T/bad.jsonl' | cat > '$T/out'"
+	[ "$status" -eq 0 ]	# cat's
+	n=$(whole_lines "$T/out")
+	[ "$n" -gt 0 ] && [ "$n" -le 3000 ]
+}
+
+@test "a line longer than the writer's buffer is never cut: held whole, a failure after it leaves no part of it" {
+	require_prog /usr/bin/python3 python3
+	# one record of 60,000 numbers (about 600 KB), then a bad line
+	awk 'BEGIN { printf "{\"id\":0,\"embedding\":["
+	    for (k = 0; k < 60000; k++) printf "%s%d.5", k ? "," : "", k
+	    print "]}"; print "{\"id\":" }' >"$T/long.jsonl"
+	run --separate-stderr sh -c "nsl-quantize --format int8 '$T/long.jsonl' > '$T/out'"
+	[ "$status" -eq 65 ]
+	n=$(whole_lines "$T/out")
+	[ "$n" -le 1 ]
+	# and -o naming a pipe's end is streamed the same way
+	run --separate-stderr sh -c "nsl-quantize --format int8 -o /dev/stdout '$T/long.jsonl' | cat > '$T/out2'"
+	cmp "$T/out" "$T/out2"
+	# a run that succeeds writes the long line as it is (nsl-convert
+	# passes a valid line through byte for byte)
+	head -n 1 "$T/long.jsonl" >"$T/one.jsonl"
+	nsl-convert "$T/one.jsonl" | cmp - "$T/one.jsonl"
+}

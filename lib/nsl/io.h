@@ -17,7 +17,10 @@
  * write is refused; a new file gets 0666 less the umask.  Until
  * committed, a writer's temporary file is removed by nsl_writer_abort(),
  * by nsl_io_cleanup() (which the tools' die helpers call) and on SIGINT,
- * SIGTERM, SIGHUP and SIGPIPE.
+ * SIGTERM, SIGHUP and SIGPIPE.  Standard output, and a pipe or device
+ * named as the output, are written in whole lines (a line longer than the
+ * buffer is held until its end): a run that fails leaves there only whole
+ * lines, never one cut short.
  */
 #ifndef NSL_IO_H
 #define NSL_IO_H
