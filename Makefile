@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 NSL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
 	-Ilib -I/usr/include/x86_64-linux-gnu/openblas-pthread \
 	-DNSL_VERSION='"$(VERSION)"'
-LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -lz -lm
+LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -ldeflate -lz -lm
 # GSL's CBLAS calls go to OpenBLAS in the tools that do matrix work of
 # their own; the others take GSL's own CBLAS, and so start no OpenBLAS
 # thread pool (its threads spin on the other hyperthread at start-up).
@@ -51,6 +51,7 @@ LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/base64.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/io.o
+LIB_OBJS += lib/bgzf.o
 LIB_OBJS += lib/json.o
 LIB_OBJS += lib/num.o
 LIB_OBJS += lib/rng.o
@@ -114,6 +115,7 @@ TOOL_OBJS = tools/cli.o
 UNIT_TESTS =
 UNIT_TESTS += cli
 UNIT_TESTS += buf
+UNIT_TESTS += bgzf
 UNIT_TESTS += hash
 UNIT_TESTS += sort
 UNIT_TESTS += base64

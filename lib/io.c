@@ -1,5 +1,5 @@
 /*
- * io.c - line reader and atomic writer over zlib (see nsl/io.h).
+ * io.c - line reader (over zlib) and atomic writer (see nsl/io.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +15,14 @@
 
 #include <zlib.h>
 
+#include "nsl/bgzf.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
 
 #define READ_CHUNK (256 * 1024)
 #define WRITE_CHUNK (256 * 1024)
+/* a gzip output's buffer: this many blocks, compressed at once */
+#define GZ_BLOCKS 64
 /*
  * zlib's own buffer.  gzread() copies through it unless asked for at
  * least twice its size, which fill() always asks for (READ_CHUNK / 2 or
@@ -698,7 +701,7 @@ struct nsl_writer {
 	char *target;		/* path with its symbolic links followed */
 	char *tmp;		/* temporary file beside target */
 	int fd;
-	gzFile gz;		/* when path ends in .gz */
+	struct nsl_bgzf *gz;	/* when path ends in .gz (nsl/bgzf.h) */
 	char *buf;
 	size_t len, cap;	/* cap grows past WRITE_CHUNK only to hold
 				   one line whole (flush_buf) */
@@ -791,6 +794,7 @@ writer_free(struct nsl_writer *w)
 	free(w->target);
 	free(w->tmp);
 	free(w->buf);
+	nsl_bgzf_free(w->gz);
 	free(w);
 }
 
@@ -974,9 +978,15 @@ nsl_writer_open(const char *path, struct nsl_err *err)
 			return open_fail(w, path, err, NSL_EX_IOERR, why);
 		}
 	}
-	if (ends_with(path, ".gz") && (w->gz = gzdopen(w->fd, "wb6")) == NULL)
-		return open_fail(w, path, err, NSL_EX_SOFTWARE,
-		    "out of memory");
+	if (ends_with(path, ".gz")) {
+		/* whole blocks a flush, compressed on every thread */
+		w->cap = (size_t)GZ_BLOCKS * NSL_BGZF_BLOCK;
+		free(w->buf);
+		if ((w->buf = malloc(w->cap)) == NULL ||
+		    (w->gz = nsl_bgzf_new(GZ_BLOCKS)) == NULL)
+			return open_fail(w, path, err, NSL_EX_SOFTWARE,
+			    "out of memory");
+	}
 	return w;
 }
 
@@ -1078,10 +1088,9 @@ write_out(struct nsl_writer *w, const char *p, size_t n, struct nsl_err *err)
 static int
 flush_buf(struct nsl_writer *w, int final, struct nsl_err *err)
 {
-	size_t len = w->len;
-	const char *nl;
+	size_t len = w->len, zlen;
+	const char *nl, *z;
 	char *p;
-	int errnum;
 
 	if (!final && streamed(w)) {
 		if ((nl = memrchr(w->buf, '\n', w->len)) == NULL) {
@@ -1095,20 +1104,19 @@ flush_buf(struct nsl_writer *w, int final, struct nsl_err *err)
 		}
 		len = (size_t)(nl + 1 - w->buf);
 	}
+	if (w->gz != NULL && !final)	/* whole blocks */
+		len -= len % NSL_BGZF_BLOCK;
 	w->lines += count_lines(w->buf, len);
 
 	if (w->gz != NULL) {
-		if (w->len > 0 &&
-		    gzwrite(w->gz, w->buf, (unsigned)w->len) == 0) {
-			gzerror(w->gz, &errnum);
-			return writer_fail(w, err, NSL_EX_IOERR, "write error",
-			    errnum == Z_ERRNO ? strerror(errno) :
-			    "gzip failed");
-		}
-		w->len = 0;
-		return 0;
-	}
-	if (write_out(w, w->buf, len, err) != 0)
+		if (nsl_bgzf_compress(w->gz, w->buf, len, &z, &zlen) != 0)
+			return writer_fail(w, err, NSL_EX_SOFTWARE,
+			    "out of memory", NULL);
+		if (write_out(w, z, zlen, err) != 0 || (final &&
+		    write_out(w, (const char *)nsl_bgzf_eof, NSL_BGZF_EOF_LEN,
+		    err) != 0))
+			return -1;
+	} else if (write_out(w, w->buf, len, err) != 0)
 		return -1;
 	/* the start of a line, kept for its end */
 	memmove(w->buf, w->buf + len, w->len - len);
@@ -1199,23 +1207,12 @@ nsl_writer_commit(struct nsl_writer *w, struct nsl_err *err)
 		writer_free(w);
 		return 0;
 	}
-	if (w->gz != NULL) {
-		rc = gzclose(w->gz);
-		w->gz = NULL;
-		w->fd = -1;
-		if (rc != Z_OK) {
-			writer_fail(w, err, NSL_EX_IOERR, "write error",
-			    rc == Z_ERRNO ? strerror(errno) : "gzip failed");
-			goto fail;
-		}
-	} else {
-		rc = close(w->fd);
-		w->fd = -1;
-		if (rc != 0) {
-			writer_fail(w, err, NSL_EX_IOERR, "write error",
-			    strerror(errno));
-			goto fail;
-		}
+	rc = close(w->fd);
+	w->fd = -1;
+	if (rc != 0) {
+		writer_fail(w, err, NSL_EX_IOERR, "write error",
+		    strerror(errno));
+		goto fail;
 	}
 	if (w->tmp != NULL && rename(w->tmp, w->target) != 0) {
 		writer_fail(w, err, NSL_EX_IOERR, "cannot rename temporary "
@@ -1234,9 +1231,7 @@ nsl_writer_abort(struct nsl_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->gz != NULL)
-		gzclose(w->gz);
-	else if (w->fd >= 0 && w->path != NULL)
+	if (w->fd >= 0 && w->path != NULL)
 		close(w->fd);	/* never standard output */
 	if (w->tmp != NULL)
 		unlink(w->tmp);

@@ -54,6 +54,7 @@ prog /usr/sbin/sshd openssh-server
 prog rsync rsync
 prog clang clang
 lib z zlib1g-dev
+lib deflate libdeflate-dev
 lib jansson libjansson-dev
 lib gsl libgsl-dev
 lib gslcblas libgsl-dev

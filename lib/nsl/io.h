@@ -1,5 +1,5 @@
 /*
- * io.h - line reader and atomic writer over zlib.
+ * io.h - line reader (over zlib) and atomic writer.
  *
  * A reader reads plain or gzip input alike (zlib's gzread passes plain
  * bytes through), from a path or from "-" (standard input).  Lines may be
@@ -9,7 +9,8 @@
  * A writer writes to standard output (path NULL or "-") or to a file.  A
  * file is written to a temporary file in the same directory and renamed
  * over the target by nsl_writer_commit(), so a failed run never leaves a
- * half-written output; a name ending in ".gz" is gzip-compressed.  The
+ * half-written output; a name ending in ".gz" is gzip-compressed, as
+ * BGZF blocks compressed on every thread (nsl/bgzf.h).  The
  * result is otherwise what a shell's '>' leaves: a symbolic link is
  * followed (the temporary file goes beside the file it names, which is
  * replaced, the link kept); an existing file's permission bits, and its

@@ -1,0 +1,47 @@
+/*
+ * bgzf.h - gzip in independent blocks, compressed on every thread.
+ *
+ * A gzip output is written as BGZF (the blocked gzip of samtools and
+ * htslib, SAM/BAM specification section 4.1): a series of gzip members,
+ * each holding NSL_BGZF_BLOCK bytes of the text (the last fewer) and
+ * saying its own compressed size in a "BC" extra field, then an empty
+ * member that marks the end.  Any gzip reader reads it as one stream
+ * (members are concatenated, RFC 1952 section 2.2); a reader that knows
+ * the format can find the blocks without inflating and inflate them on
+ * several threads; and, the blocks being independent, they are
+ * compressed on several threads with bytes that do not depend on how
+ * many.  The deflate is libdeflate's (level 6, as gzip's default): about
+ * three times zlib's speed a thread at a slightly better ratio.
+ */
+#ifndef NSL_BGZF_H
+#define NSL_BGZF_H
+
+#include <stddef.h>
+
+/* The text a block holds: its deflate then fits the block's 64 KiB,
+ * even stored (htslib's choice) */
+#define NSL_BGZF_BLOCK 65280
+#define NSL_BGZF_MAX 65536	/* a whole block, header to trailer */
+#define NSL_BGZF_EOF_LEN 28
+
+/* The empty block that ends a BGZF file. */
+extern const unsigned char nsl_bgzf_eof[NSL_BGZF_EOF_LEN];
+
+struct nsl_bgzf;
+
+/* A compressor (of blocks of up to nblocks at a time), or NULL when out
+ * of memory; free with nsl_bgzf_free (NULL: nothing). */
+struct nsl_bgzf *nsl_bgzf_new(size_t nblocks);
+void nsl_bgzf_free(struct nsl_bgzf *);
+
+/*
+ * in[0..n) as blocks of NSL_BGZF_BLOCK bytes (the last one fewer; none
+ * when n is 0), at most the nblocks given to nsl_bgzf_new, compressed
+ * on every thread: *out is set to the blocks one after another (held by
+ * the compressor until its next call), *outlen to their length.
+ * Returns 0, or -1 when out of memory.
+ */
+int nsl_bgzf_compress(struct nsl_bgzf *, const char *in, size_t n,
+    const char **out, size_t *outlen);
+
+#endif
