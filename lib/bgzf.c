@@ -2,9 +2,12 @@
  * bgzf.c - gzip in independent blocks, compressed on every thread (see
  * nsl/bgzf.h).
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -147,4 +150,275 @@ nsl_bgzf_compress(struct nsl_bgzf *z, const char *in, size_t n,
 	*out = (const char *)z->slot;
 	*outlen = at;
 	return 0;
+}
+
+/* Reading (see nsl/bgzf.h). */
+
+#define IN_BLOCKS 64		/* blocks inflated at a time */
+#define MAX_TEXT 65536		/* a block's text at most (ISIZE) */
+
+int
+nsl_bgzf_is_block(const unsigned char *p, size_t n)
+{
+	/* gzip, deflate, FEXTRA; XLEN 6 holding one subfield "BC" of 2 */
+	return n >= HEAD && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 &&
+	    p[3] == 4 && p[10] == 6 && p[11] == 0 && p[12] == 'B' &&
+	    p[13] == 'C' && p[14] == 2 && p[15] == 0;
+}
+
+struct nsl_bgzf_in {
+	int fd;
+	unsigned long long base;	/* fd's offset of z[0] */
+	unsigned char *z;	/* compressed bytes read ... */
+	size_t zlen, zpos;	/* ... z[zpos..zlen) not yet inflated */
+	int eof;		/* read(2) has said 0 */
+	char *text;		/* the batch's text: text[tpos..tlen) unread */
+	size_t tpos, tlen;
+	size_t boff[IN_BLOCKS], blen[IN_BLOCKS], tl[IN_BLOCKS];
+	int bad[IN_BLOCKS];	/* 0, or the block's fault */
+	struct libdeflate_decompressor **d;	/* one a thread */
+	int nd;
+	int ended;		/* no block follows those taken */
+	struct nsl_bgzf_status pending;	/* after the text: the fault */
+};
+
+static unsigned
+get16(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+struct nsl_bgzf_in *
+nsl_bgzf_in_new(int fd)
+{
+	struct nsl_bgzf_in *b = calloc(1, sizeof(*b));
+	off_t at;
+	int t, nt = 1;
+
+#ifdef _OPENMP
+	nt = omp_get_max_threads();
+#endif
+	if (b == NULL)
+		return NULL;
+	b->fd = fd;
+	at = lseek(fd, 0, SEEK_CUR);
+	b->base = at > 0 ? (unsigned long long)at : 0;
+	b->z = malloc((size_t)IN_BLOCKS * NSL_BGZF_MAX);
+	b->text = malloc((size_t)IN_BLOCKS * MAX_TEXT);
+	b->d = calloc((size_t)nt, sizeof(*b->d));
+	if (b->z == NULL || b->text == NULL || b->d == NULL) {
+		nsl_bgzf_in_free(b);
+		return NULL;
+	}
+	b->nd = nt;
+	for (t = 0; t < nt; t++)
+		if ((b->d[t] = libdeflate_alloc_decompressor()) == NULL) {
+			nsl_bgzf_in_free(b);
+			return NULL;
+		}
+	return b;
+}
+
+void
+nsl_bgzf_in_free(struct nsl_bgzf_in *b)
+{
+	int t;
+
+	if (b == NULL)
+		return;
+	for (t = 0; b->d != NULL && t < b->nd; t++)
+		if (b->d[t] != NULL)
+			libdeflate_free_decompressor(b->d[t]);
+	free(b->d);
+	free(b->z);
+	free(b->text);
+	free(b);
+}
+
+/* Read more compressed bytes after z[zlen); -1 on a read error. */
+static int
+in_fill(struct nsl_bgzf_in *b)
+{
+	size_t cap = (size_t)IN_BLOCKS * NSL_BGZF_MAX;
+	ssize_t k;
+
+	if (b->zpos > 0) {
+		memmove(b->z, b->z + b->zpos, b->zlen - b->zpos);
+		b->base += b->zpos;
+		b->zlen -= b->zpos;
+		b->zpos = 0;
+	}
+	while (!b->eof && b->zlen < cap) {
+		k = read(b->fd, b->z + b->zlen, cap - b->zlen);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			b->pending.fault = NSL_BGZF_READ;
+			b->pending.sys = errno;
+			return -1;
+		}
+		if (k == 0)
+			b->eof = 1;
+		b->zlen += (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * The whole blocks at z[zpos..zlen), up to IN_BLOCKS: their count.  What
+ * follows them, when it is not a block yet to be read whole, becomes the
+ * pending fault or the end.
+ */
+static size_t
+in_blocks(struct nsl_bgzf_in *b)
+{
+	size_t nb = 0, p = b->zpos, left, bsize;
+
+	while (nb < IN_BLOCKS) {
+		left = b->zlen - p;
+		if (left == 0 && b->eof) {
+			b->ended = 1;
+			break;
+		}
+		if (left >= 2 && !(b->z[p] == 0x1f && b->z[p + 1] == 0x8b)) {
+			b->ended = 1;	/* not gzip: zlib stops there too */
+			break;
+		}
+		if (left >= 4 && (b->z[p + 2] != 8 || b->z[p + 3] != 4)) {
+			/* gzip without the extra field: not BGZF */
+			b->pending.fault = NSL_BGZF_FOREIGN;
+			b->pending.at = b->base + p;
+			b->ended = 1;
+			break;
+		}
+		if (left < HEAD) {
+			if (b->eof) {
+				b->pending.fault = NSL_BGZF_TRUNCATED;
+				b->ended = 1;
+			}
+			break;
+		}
+		if (!nsl_bgzf_is_block(b->z + p, left)) {
+			b->pending.fault = NSL_BGZF_FOREIGN;
+			b->pending.at = b->base + p;
+			b->ended = 1;
+			break;
+		}
+		bsize = get16(b->z + p + 16) + 1;
+		if (bsize < HEAD + TAIL) {
+			b->pending.fault = NSL_BGZF_CORRUPT;
+			snprintf(b->pending.msg, sizeof(b->pending.msg),
+			    "bad BGZF block size");
+			b->ended = 1;
+			break;
+		}
+		if (left < bsize) {
+			if (b->eof) {
+				b->pending.fault = NSL_BGZF_TRUNCATED;
+				b->ended = 1;
+			}
+			break;
+		}
+		b->boff[nb] = p;
+		b->blen[nb] = bsize;
+		nb++;
+		p += bsize;
+	}
+	return nb;
+}
+
+/* Block i inflated into its slot of text: 0, or its fault's message. */
+static const char *
+in_inflate(struct nsl_bgzf_in *b, size_t i, struct libdeflate_decompressor *d)
+{
+	const unsigned char *z = b->z + b->boff[i];
+	size_t n = b->blen[i], got = 0;
+	char *out = b->text + i * MAX_TEXT;
+	uint32_t isize = get32(z + n - 4);
+
+	if (isize > MAX_TEXT)
+		return "block too long";
+	if (libdeflate_deflate_decompress(d, z + HEAD, n - HEAD - TAIL, out,
+	    MAX_TEXT, &got) != LIBDEFLATE_SUCCESS)
+		return "invalid compressed data";
+	if (got != isize)
+		return "incorrect length check";
+	if (libdeflate_crc32(0, out, got) != get32(z + n - 8))
+		return "incorrect data check";
+	b->tl[i] = got;
+	return NULL;
+}
+
+/*
+ * The next batch of blocks inflated: their text in text[0..tlen), up to
+ * the first bad one (a fault then pending); nothing when the input has
+ * ended or a fault came first.
+ */
+static void
+in_refill(struct nsl_bgzf_in *b)
+{
+	const char *why[IN_BLOCKS];
+	long nb, i;
+	size_t at = 0;
+
+	b->tpos = b->tlen = 0;
+	for (;;) {
+		if (b->ended || b->pending.fault != 0 || in_fill(b) != 0)
+			return;
+		if ((nb = (long)in_blocks(b)) > 0)
+			break;
+	}
+#pragma omp parallel for schedule(dynamic, 1) num_threads(b->nd) if (nb > 1)
+	for (i = 0; i < nb; i++) {
+		int t = 0;
+
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		why[i] = in_inflate(b, (size_t)i, b->d[t]);
+	}
+	/* the text in order, up to the first bad block */
+	for (i = 0; i < nb; i++) {
+		if (why[i] != NULL) {
+			b->pending.fault = NSL_BGZF_CORRUPT;
+			snprintf(b->pending.msg, sizeof(b->pending.msg), "%s",
+			    why[i]);
+			b->ended = 1;
+			break;
+		}
+		memmove(b->text + at, b->text + (size_t)i * MAX_TEXT,
+		    b->tl[i]);
+		at += b->tl[i];
+		b->zpos = b->boff[i] + b->blen[i];
+	}
+	b->tlen = at;
+}
+
+long
+nsl_bgzf_in_read(struct nsl_bgzf_in *b, void *p, size_t n,
+    struct nsl_bgzf_status *st)
+{
+	size_t k;
+
+	/* the text first, then the fault or the end (blocks of no text,
+	   as the end block is, give none: the next batch then) */
+	while (b->tpos == b->tlen) {
+		if (b->pending.fault != 0) {
+			*st = b->pending;
+			return -1;
+		}
+		if (b->ended)
+			return 0;
+		in_refill(b);
+	}
+	k = b->tlen - b->tpos < n ? b->tlen - b->tpos : n;
+	memcpy(p, b->text + b->tpos, k);
+	b->tpos += k;
+	return (long)k;
 }

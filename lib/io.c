@@ -74,7 +74,9 @@ struct ahead {
 };
 
 struct nsl_reader {
-	gzFile gz;
+	gzFile gz;		/* plain or gzip input, or NULL when ... */
+	struct nsl_bgzf_in *bz;	/* ... a file of BGZF blocks (fd's) */
+	int fd;
 	char *name;
 	char *buf;
 	size_t cap;
@@ -133,6 +135,25 @@ nsl_reader_open_fd(int fd, const char *name, struct nsl_err *err)
 	return reader_new(fd, name, err);
 }
 
+/*
+ * Whether fd is a regular file whose next bytes are a BGZF block (read
+ * where fd stands, without moving it; a pipe is read by zlib, which
+ * reads BGZF too, one thread inflating).
+ */
+static int
+is_bgzf(int fd)
+{
+	unsigned char h[18];
+	struct stat st;
+	off_t at;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(fd, 0, SEEK_CUR)) < 0)
+		return 0;
+	return pread(fd, h, sizeof(h), at) == (ssize_t)sizeof(h) &&
+	    nsl_bgzf_is_block(h, sizeof(h));
+}
+
 /* A reader over fd, which it owns (closed also on failure). */
 static struct nsl_reader *
 reader_new(int fd, const char *path, struct nsl_err *err)
@@ -144,6 +165,14 @@ reader_new(int fd, const char *path, struct nsl_err *err)
 	    (r->buf = malloc(READ_CHUNK + 1)) == NULL)
 		goto nomem;
 	r->cap = READ_CHUNK + 1;
+	r->fd = -1;
+	if (is_bgzf(fd)) {
+		/* its blocks inflated on every thread (nsl/bgzf.h) */
+		if ((r->bz = nsl_bgzf_in_new(fd)) == NULL)
+			goto nomem;
+		r->fd = fd;
+		return r;
+	}
 	if ((r->gz = gzdopen(fd, "rb")) == NULL)
 		goto nomem;
 	fd = -1;
@@ -166,6 +195,9 @@ nsl_reader_close(struct nsl_reader *r)
 	ahead_stop(r);
 	if (r->gz != NULL)
 		gzclose(r->gz);
+	nsl_bgzf_in_free(r->bz);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->buf);
 	free(r->name);
 	free(r);
@@ -206,7 +238,80 @@ nsl_reader_is_gzip(const struct nsl_reader *r)
 {
 	if (r->ahead != NULL)
 		return r->ahead->gzip;
-	return !gzdirect(r->gz);
+	return r->bz != NULL || !gzdirect(r->gz);
+}
+
+/*
+ * After BGZF blocks, a gzip member that is not one (a file of blocks and
+ * a plain gzip file concatenated): zlib reads on from its offset at.
+ * 0, or -1 with errno set.
+ */
+static int
+bgzf_to_zlib(struct nsl_reader *r, unsigned long long at)
+{
+	if (lseek(r->fd, (off_t)at, SEEK_SET) < 0 ||
+	    (r->gz = gzdopen(r->fd, "rb")) == NULL) {
+		if (errno == 0)
+			errno = ENOMEM;
+		return -1;
+	}
+	gzbuffer(r->gz, GZ_BUFFER);
+	r->fd = -1;		/* closed by gzclose now */
+	nsl_bgzf_in_free(r->bz);
+	r->bz = NULL;
+	return 0;
+}
+
+/*
+ * Up to n bytes of the input's text into p, as gzread() gives them: the
+ * count (0 at the end), or -1; *errnum is then zlib's code for what
+ * happened (Z_ERRNO with *sys, Z_BUF_ERROR for a stream cut short, else
+ * corrupt data with *msg), and a count came with Z_OK or Z_STREAM_END.
+ */
+static int
+raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
+    const char **msg)
+{
+	static __thread char why[64];
+	struct nsl_bgzf_status st;
+	long got;
+	int rc;
+
+	if (r->bz != NULL) {
+		*errnum = Z_OK;
+		*msg = NULL;
+		if ((got = nsl_bgzf_in_read(r->bz, p, n, &st)) >= 0)
+			return (int)got;
+		errno = 0;
+		switch (st.fault) {
+		case NSL_BGZF_FOREIGN:
+			if (bgzf_to_zlib(r, st.at) == 0)
+				break;
+			*errnum = Z_ERRNO;
+			*sys = errno;
+			return -1;
+		case NSL_BGZF_TRUNCATED:
+			*errnum = Z_BUF_ERROR;
+			return -1;
+		case NSL_BGZF_CORRUPT:
+			snprintf(why, sizeof(why), "%s", st.msg);
+			*errnum = Z_DATA_ERROR;
+			*msg = why;
+			return -1;
+		case NSL_BGZF_NOMEM:
+			*errnum = Z_ERRNO;
+			*sys = ENOMEM;
+			return -1;
+		default:
+			*errnum = Z_ERRNO;
+			*sys = st.sys;
+			return -1;
+		}
+	}
+	rc = gzread(r->gz, p, n);
+	*sys = errno;
+	*msg = gzerror(r->gz, errnum);
+	return rc;
 }
 
 /*
@@ -322,11 +427,9 @@ ahead_main(void *arg)
 			errnum = Z_ERRNO;
 			sys = ENOMEM;
 			msg = NULL;
-		} else {
-			got = gzread(r->gz, sl->buf + AHEAD_HEAD, READ_CHUNK);
-			sys = errno;
-			msg = gzerror(r->gz, &errnum);
-		}
+		} else
+			got = raw_read(r, sl->buf + AHEAD_HEAD, READ_CHUNK,
+			    &errnum, &sys, &msg);
 		if (got > 0) {
 			sl->kind = AHEAD_DATA;
 			sl->pos = AHEAD_HEAD;
@@ -370,7 +473,7 @@ ahead_start(struct nsl_reader *r)
 		return -1;
 	pthread_once(&once, ahead_signal_init);
 	/* asked now: gzdirect() reads, and the thread will own the stream */
-	a->gzip = !gzdirect(r->gz);
+	a->gzip = r->bz != NULL || !gzdirect(r->gz);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->data, NULL);
 	pthread_cond_init(&a->room, NULL);
@@ -534,14 +637,13 @@ static long
 read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 {
 	const char *msg;
-	int got, errnum;
+	int got, errnum, sys;
 
 	if (r->ahead != NULL)
 		return ahead_read(r, p, n, err);
 	if (n > INT_MAX)
 		n = INT_MAX;
-	got = gzread(r->gz, p, (unsigned)n);
-	msg = gzerror(r->gz, &errnum);
+	got = raw_read(r, p, (unsigned)n, &errnum, &sys, &msg);
 	/*
 	 * Hand over what was decoded before a fault; zlib keeps the error,
 	 * so the next call reports it, at the line where the data stopped.
@@ -555,7 +657,7 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 		return got;
 	}
 	if (read_failed(got, errnum))
-		return read_error(r, errnum, errno, msg, err);
+		return read_error(r, errnum, sys, msg, err);
 	return got;
 }
 

@@ -104,6 +104,42 @@ fails_cleanly() {
 	assert_output 'x.jsonl.gz'
 }
 
+@test "jsonl: a .gz output is BGZF, read back whole from a file (blocks inflated on every thread), a pipe, and before a plain gzip file" {
+	# 3000 records of 100 numbers (about 1 MB): sixteen blocks and more
+	awk 'BEGIN { for (i = 0; i < 3000; i++) { printf "{\"id\":%d,\"embedding\":[", i
+	    for (k = 0; k < 100; k++) printf "%s%d.25", k ? "," : "", i * k % 9973
+	    print "]}" } }' >"$T/x.jsonl"
+	nsl-convert -o "$T/x.jsonl.gz" "$T/x.jsonl"
+	gzip -t "$T/x.jsonl.gz"
+	gzip -dc "$T/x.jsonl.gz" | cmp - "$T/x.jsonl"
+	# BGZF: the first member has the BC extra field (bytes 12-13), and
+	# the file ends in the specification's 28-byte end block
+	[ "$(od -An -tx1 -j12 -N2 "$T/x.jsonl.gz" | tr -d ' ')" = 4243 ]
+	[ "$(tail -c 28 "$T/x.jsonl.gz" | od -An -tx1 | tr -d ' \n')" = 1f8b08040000000000ff0600424302001b0003000000000000000000 ]
+	for th in 1 2 3; do
+		OMP_NUM_THREADS=$th nsl-convert "$T/x.jsonl.gz" | cmp - "$T/x.jsonl"
+		OMP_NUM_THREADS=$th nsl-convert -o "$T/x$th.jsonl.gz" "$T/x.jsonl"
+		cmp "$T/x.jsonl.gz" "$T/x$th.jsonl.gz"
+	done
+	cat "$T/x.jsonl.gz" | nsl-convert | cmp - "$T/x.jsonl"
+	head -n 7 "$T/x.jsonl" | gzip -c >"$T/plain.gz"
+	cat "$T/x.jsonl.gz" "$T/plain.gz" >"$T/both.jsonl.gz"
+	nsl-convert "$T/both.jsonl.gz" >"$T/both"
+	{ cat "$T/x.jsonl"; head -n 7 "$T/x.jsonl"; } | cmp - "$T/both"
+}
+
+@test "bad input: a BGZF .gz cut short or corrupt is an I/O error naming the file and line" {
+	awk 'BEGIN { for (i = 0; i < 3000; i++) { printf "{\"id\":%d,\"embedding\":[", i
+	    for (k = 0; k < 100; k++) printf "%s%d.25", k ? "," : "", i * k % 9973
+	    print "]}" } }' | nsl-convert -o "$T/x.jsonl.gz"
+	size=$(stat -c %s "$T/x.jsonl.gz")
+	head -c $((size / 2)) "$T/x.jsonl.gz" >"$T/cut.jsonl.gz"
+	fails_cleanly 74 "^nsl-convert: $T/cut.jsonl.gz:[0-9]+: truncated gzip data" "$T/cut.jsonl.gz"
+	# a byte of the third block's deflate data changed
+	{ head -c $((size / 3)) "$T/x.jsonl.gz"; printf '\377'; tail -c +$((size / 3 + 2)) "$T/x.jsonl.gz"; } >"$T/bad.jsonl.gz"
+	fails_cleanly 74 "^nsl-convert: $T/bad.jsonl.gz:[0-9]+: corrupt gzip data \\(" "$T/bad.jsonl.gz"
+}
+
 # ---- npy in ----
 
 @test "npy: float64, float32, Fortran order, big-endian, integers, 3-D" {

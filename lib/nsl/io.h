@@ -2,7 +2,9 @@
  * io.h - line reader (over zlib) and atomic writer.
  *
  * A reader reads plain or gzip input alike (zlib's gzread passes plain
- * bytes through), from a path or from "-" (standard input).  Lines may be
+ * bytes through), from a path or from "-" (standard input); a regular
+ * file of BGZF blocks (nsl/bgzf.h), as the writer makes, is inflated a
+ * batch of blocks at a time on every thread instead.  Lines may be
  * of any length.  A truncated or corrupt gzip stream is an I/O error that
  * names the file, never a silent short read.
  *
