@@ -255,9 +255,9 @@ in_fill(struct nsl_bgzf_in *b)
 		b->zpos = 0;
 	}
 	while (!b->eof && b->zlen < cap) {
+		/* an interrupted read fails, as zlib's does: a thread told
+		   to stop (nsl/io.h's read-ahead) stops */
 		k = read(b->fd, b->z + b->zlen, cap - b->zlen);
-		if (k < 0 && errno == EINTR)
-			continue;
 		if (k < 0) {
 			b->pending.fault = NSL_BGZF_READ;
 			b->pending.sys = errno;
