@@ -47,7 +47,7 @@
 
 #define NREC 3000
 
-static char dir[] = "/tmp/nsl-test-batch.XXXXXX";
+static char *dir;	/* unit_tmpdir("batch") */
 static struct nsl_buf text;
 static size_t line_start[NREC], line_len[NREC];
 static unsigned long line_no[NREC];
@@ -394,7 +394,7 @@ main(void)
 	size_t t;
 	int p, rc;
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("batch")) == NULL)
 		return 1;
 	nsl_buf_init(&text);
 	make_input(-1);

@@ -137,7 +137,7 @@ check(const char *what, const unsigned char *text, size_t n)
 	free(back);
 }
 
-static char dir[] = "/tmp/nsl-test-bgzf.XXXXXX";
+static char *dir;	/* unit_tmpdir("bgzf") */
 
 /* A gzip member of "x\n" made by zlib into out (*n: its room, then its
  * length); 1, or 0 on a failure. */
@@ -298,7 +298,7 @@ main(void)
 		size_t big = 130 * NSL_BGZF_BLOCK - 77, k;
 		unsigned char *t = malloc(big);
 
-		if (mkdtemp(dir) == NULL || t == NULL)
+		if ((dir = unit_tmpdir("bgzf")) == NULL || t == NULL)
 			return 1;
 		for (n = 0; n < big - 32;)
 			n += (size_t)snprintf((char *)t + n, 32, "%zu,",

@@ -14,7 +14,7 @@
 #include "nsl/io.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-convert-XXXXXX";
+static char *dir;	/* unit_tmpdir("convert") */
 
 static void
 put(const char *name, const void *p, size_t n)
@@ -280,7 +280,7 @@ main(void)
 {
 	char cmd[128];
 
-	if (mkdtemp(dir) == NULL) {
+	if ((dir = unit_tmpdir("convert")) == NULL) {
 		UNIT_CHECK(0, "a temporary directory");
 		return unit_done();
 	}

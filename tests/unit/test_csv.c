@@ -10,7 +10,7 @@
 #include "nsl/csv.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-csv-XXXXXX";
+static char *dir;	/* unit_tmpdir("csv") */
 static char file[300];
 
 static struct nsl_reader *
@@ -125,7 +125,7 @@ main(void)
 {
 	char cmd[300];
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("csv")) == NULL)
 		return 1;
 	snprintf(file, sizeof(file), "%s/t.csv", dir);
 	test_read();

@@ -13,10 +13,10 @@
 #include "nsl/vec.h"
 #include "unit.h"
 
-/* The test's own directory (mkdtemp(3) fills in the six X's) and the
- * input files made in it; e.jsonl is left empty (test_read) */
-static char dir[] = "/tmp/nsl-test-ds-XXXXXX";
-#define PATH_LEN (sizeof(dir) + 16)	/* dir/?.jsonl */
+/* The test's own directory and the input files made in it; e.jsonl is
+ * left empty (test_read) */
+static char *dir;	/* unit_tmpdir("ds") */
+#define PATH_LEN 128	/* dir/?.jsonl (checked to fit) */
 static char path_a[PATH_LEN], path_b[PATH_LEN], path_c[PATH_LEN];
 static char path_e[PATH_LEN];
 
@@ -414,7 +414,8 @@ test_permute(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("ds")) == NULL ||
+	    strlen(dir) + sizeof("/a.jsonl") > PATH_LEN)
 		return 1;
 	snprintf(path_a, sizeof(path_a), "%s/a.jsonl", dir);
 	snprintf(path_b, sizeof(path_b), "%s/b.jsonl", dir);

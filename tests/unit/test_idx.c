@@ -11,7 +11,7 @@
 #include "nsl/idx.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-idx-XXXXXX";
+static char *dir;	/* unit_tmpdir("idx") */
 
 static char *
 path(const char *name)
@@ -154,7 +154,7 @@ main(void)
 	struct nsl_idx *x = malloc(sizeof(*x));
 	char cmd[300];
 
-	if (x == NULL || mkdtemp(dir) == NULL)
+	if (x == NULL || (dir = unit_tmpdir("idx")) == NULL)
 		return 1;
 	test_types(x);
 	test_gzip(x);

@@ -14,7 +14,7 @@
 #include "nsl/json.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-io-XXXXXX";
+static char *dir;	/* unit_tmpdir("io") */
 
 static char *
 path(const char *name)
@@ -381,7 +381,7 @@ main(void)
 {
 	char cmd[300];
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("io")) == NULL)
 		return 1;
 	test_lines();
 	test_long_line();

@@ -13,7 +13,7 @@
 #include "nsl/npy.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-npy-XXXXXX";
+static char *dir;	/* unit_tmpdir("npy") */
 
 static char *
 path(const char *name)
@@ -514,7 +514,7 @@ main(void)
 {
 	char cmd[300];
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("npy")) == NULL)
 		return 1;
 	test_header_bytes();
 	test_header_parse();

@@ -15,7 +15,7 @@
 #include "nsl/quant.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-qfilter-XXXXXX";
+static char *dir;	/* unit_tmpdir("qfilter") */
 
 static void
 put(const char *name, const char *text)
@@ -354,7 +354,7 @@ main(void)
 {
 	char cmd[128];
 
-	if (mkdtemp(dir) == NULL) {
+	if ((dir = unit_tmpdir("qfilter")) == NULL) {
 		UNIT_CHECK(0, "a temporary directory");
 		return unit_done();
 	}

@@ -18,7 +18,7 @@
 #include "nsl/safetensors.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-quant-tensor-XXXXXX";
+static char *dir;	/* unit_tmpdir("quant-tensor") */
 static char in[128], out[128];
 
 static const double W[2][4] = { { 1, -0.5, 0.25, 0 }, { 3, 3, -3, 1.5 } };
@@ -254,7 +254,7 @@ test_errors(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("quant-tensor")) == NULL)
 		return 1;
 	snprintf(in, sizeof(in), "%s/model.safetensors", dir);
 	snprintf(out, sizeof(out), "%s/out.safetensors", dir);

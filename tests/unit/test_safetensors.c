@@ -25,7 +25,7 @@
 #define DT(name) nsl_safetensors_dtype_find(name)
 
 static char fixdir[4096];
-static char tmpdir[] = "/tmp/nsl-test-st-XXXXXX";
+static char *tmpdir;	/* unit_tmpdir("st") */
 
 /* tests/fixtures/safetensors from the top, or from the binary's place */
 static int
@@ -1107,7 +1107,7 @@ main(void)
 	char cmd[512];
 	size_t i;
 
-	if (find_fixtures() != 0 || mkdtemp(tmpdir) == NULL) {
+	if (find_fixtures() != 0 || (tmpdir = unit_tmpdir("st")) == NULL) {
 		UNIT_CHECK(0, "fixtures found and a temporary directory made");
 		return unit_done();
 	}

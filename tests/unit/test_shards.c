@@ -24,7 +24,7 @@
 #include "nsl/score_model.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-shards.XXXXXX";
+static char *dir;	/* unit_tmpdir("shards") */
 
 static char *
 path(const char *name)
@@ -219,7 +219,7 @@ test_partition_flushes(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("shards")) == NULL)
 		return 1;
 	test_hash();
 	test_model_pair();

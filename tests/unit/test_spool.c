@@ -19,7 +19,7 @@
 #include "nsl/spool.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-spool.XXXXXX";
+static char *dir;	/* unit_tmpdir("spool") */
 
 static char *
 path(const char *name)
@@ -111,7 +111,7 @@ main(void)
 	struct nsl_err err;
 	gzFile gz;
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("spool")) == NULL)
 		return 1;
 	put("a.jsonl", text);
 	in1[0] = path("a.jsonl");

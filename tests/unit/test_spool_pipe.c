@@ -39,7 +39,7 @@
 #include "nsl/spool.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/nsl-test-spool-pipe.XXXXXX";
+static char *dir;	/* unit_tmpdir("spool-pipe") */
 
 static char *
 path(const char *name)
@@ -342,7 +342,7 @@ main(void)
 	struct nsl_buf gz;
 	size_t i, b;
 
-	if (mkdtemp(dir) == NULL)
+	if ((dir = unit_tmpdir("spool-pipe")) == NULL)
 		return 1;
 	setenv("TMPDIR", dir, 1);
 	signal(SIGPIPE, SIG_IGN);

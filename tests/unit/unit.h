@@ -49,6 +49,27 @@ unit_path(const char *dir, const char *name)
 	return buf[k];
 }
 
+/*
+ * A new directory of the test's own, $TMPDIR/nsl-test-NAME.?????? ($TMPDIR
+ * or /tmp), for unit_path's files: mkdtemp(3) draws the last six
+ * characters, which its template must give as six X's.  The name is
+ * kept until the program ends; NULL when the directory cannot be made.
+ */
+#define UNIT_MKDTEMP_DRAWN "XXXXXX"
+
+static __attribute__((unused)) char *
+unit_tmpdir(const char *name)
+{
+	static char made[4][256];
+	static int k;
+	const char *td = getenv("TMPDIR");
+
+	k = (k + 1) % 4;
+	snprintf(made[k], sizeof(made[k]), "%s/nsl-test-%s.%s",
+	    td != NULL && *td != '\0' ? td : "/tmp", name, UNIT_MKDTEMP_DRAWN);
+	return mkdtemp(made[k]);
+}
+
 /* UNIT_QUICK=1 (set by make check-asan) asks for fewer random cases. */
 static int __attribute__((unused))
 unit_quick(void)
