@@ -4,7 +4,7 @@
 # gzip(1) at its default level 6 and at level 1, on the same JSONL; then
 # reading each file back through nsl-convert (a BGZF file's blocks
 # inflated on every thread, and on one; gzip's own file by zlib, one
-# thread) against zcat.  N records of D numbers (default 30000 x 768,
+# thread), from the file and from a pipe, against zcat.  N records of D numbers (default 30000 x 768,
 # about 290 MB, bench/gen-embeddings.sh); the median of R rounds
 # (default 3) of wall and CPU seconds, MB/s of the text, and each file's
 # size as a share of the text.  The load average is printed with them.
@@ -66,8 +66,10 @@ measure "nsl-convert x.jsonl.gz (BGZF, one thread)" \
     "OMP_NUM_THREADS=1 $bin/nsl-convert -o /dev/null $out/gz-nsl.jsonl.gz"
 measure "nsl-convert y.jsonl.gz (gzip -6's, zlib)" \
     "$bin/nsl-convert -o /dev/null $out/gz-6.jsonl.gz"
-measure "cat x.jsonl.gz | nsl-convert (a pipe: zlib)" \
+measure "cat x.jsonl.gz | nsl-convert (BGZF, a pipe)" \
     "cat $out/gz-nsl.jsonl.gz | $bin/nsl-convert -o /dev/null"
+measure "cat y.jsonl.gz | nsl-convert (gzip's, a pipe)" \
+    "cat $out/gz-6.jsonl.gz | $bin/nsl-convert -o /dev/null"
 measure "zcat y.jsonl.gz (gzip -6's)" "zcat $out/gz-6.jsonl.gz > /dev/null"
 measure "nsl-convert (the text, no gzip)" "$bin/nsl-convert -o /dev/null $data"
 echo "load: $(uptime | sed 's/.*load average: //')"

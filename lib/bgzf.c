@@ -13,6 +13,7 @@
 #endif
 
 #include <libdeflate.h>
+#include <zlib.h>
 
 #include "nsl/bgzf.h"
 
@@ -168,16 +169,17 @@ nsl_bgzf_is_block(const unsigned char *p, size_t n)
 
 struct nsl_bgzf_in {
 	int fd;
-	unsigned long long base;	/* fd's offset of z[0] */
 	unsigned char *z;	/* compressed bytes read ... */
 	size_t zlen, zpos;	/* ... z[zpos..zlen) not yet inflated */
 	int eof;		/* read(2) has said 0 */
 	char *text;		/* the batch's text: text[tpos..tlen) unread */
 	size_t tpos, tlen;
 	size_t boff[IN_BLOCKS], blen[IN_BLOCKS], tl[IN_BLOCKS];
-	int bad[IN_BLOCKS];	/* 0, or the block's fault */
 	struct libdeflate_decompressor **d;	/* one a thread */
 	int nd;
+	z_stream zs;		/* a member that is not a block, ... */
+	int zs_ready;		/* ... once inflateInit2 has been called, */
+	int in_member;		/* ... being inflated (zlib, one thread) */
 	int ended;		/* no block follows those taken */
 	struct nsl_bgzf_status pending;	/* after the text: the fault */
 };
@@ -195,10 +197,9 @@ get32(const unsigned char *p)
 }
 
 struct nsl_bgzf_in *
-nsl_bgzf_in_new(int fd)
+nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 {
 	struct nsl_bgzf_in *b = calloc(1, sizeof(*b));
-	off_t at;
 	int t, nt = 1;
 
 #ifdef _OPENMP
@@ -207,15 +208,17 @@ nsl_bgzf_in_new(int fd)
 	if (b == NULL)
 		return NULL;
 	b->fd = fd;
-	at = lseek(fd, 0, SEEK_CUR);
-	b->base = at > 0 ? (unsigned long long)at : 0;
 	b->z = malloc((size_t)IN_BLOCKS * NSL_BGZF_MAX);
 	b->text = malloc((size_t)IN_BLOCKS * MAX_TEXT);
 	b->d = calloc((size_t)nt, sizeof(*b->d));
-	if (b->z == NULL || b->text == NULL || b->d == NULL) {
+	if (b->z == NULL || b->text == NULL || b->d == NULL ||
+	    nhead > (size_t)IN_BLOCKS * NSL_BGZF_MAX) {
 		nsl_bgzf_in_free(b);
 		return NULL;
 	}
+	if (nhead > 0)
+		memcpy(b->z, head, nhead);
+	b->zlen = nhead;
 	b->nd = nt;
 	for (t = 0; t < nt; t++)
 		if ((b->d[t] = libdeflate_alloc_decompressor()) == NULL) {
@@ -235,6 +238,8 @@ nsl_bgzf_in_free(struct nsl_bgzf_in *b)
 	for (t = 0; b->d != NULL && t < b->nd; t++)
 		if (b->d[t] != NULL)
 			libdeflate_free_decompressor(b->d[t]);
+	if (b->zs_ready)
+		inflateEnd(&b->zs);
 	free(b->d);
 	free(b->z);
 	free(b->text);
@@ -250,7 +255,6 @@ in_fill(struct nsl_bgzf_in *b)
 
 	if (b->zpos > 0) {
 		memmove(b->z, b->z + b->zpos, b->zlen - b->zpos);
-		b->base += b->zpos;
 		b->zlen -= b->zpos;
 		b->zpos = 0;
 	}
@@ -272,8 +276,9 @@ in_fill(struct nsl_bgzf_in *b)
 
 /*
  * The whole blocks at z[zpos..zlen), up to IN_BLOCKS: their count.  What
- * follows them, when it is not a block yet to be read whole, becomes the
- * pending fault or the end.
+ * follows them, when it is not a block yet to be read whole, is the end
+ * or a gzip member that is not a block (then in_member is set when it
+ * comes first: zlib inflates it, or finds what is wrong with it).
  */
 static size_t
 in_blocks(struct nsl_bgzf_in *b)
@@ -282,94 +287,136 @@ in_blocks(struct nsl_bgzf_in *b)
 
 	while (nb < IN_BLOCKS) {
 		left = b->zlen - p;
-		if (left == 0 && b->eof) {
+		if (left < 2 && !b->eof)
+			break;
+		if (left < 2 || b->z[p] != 0x1f || b->z[p + 1] != 0x8b) {
+			/* not gzip (a byte alone neither): zlib ignores
+			   what follows its members, and so do we */
 			b->ended = 1;
 			break;
 		}
-		if (left >= 2 && !(b->z[p] == 0x1f && b->z[p + 1] == 0x8b)) {
-			b->ended = 1;	/* not gzip: zlib stops there too */
+		if (left < HEAD && !b->eof)
 			break;
-		}
-		if (left >= 4 && (b->z[p + 2] != 8 || b->z[p + 3] != 4)) {
-			/* gzip without the extra field: not BGZF */
-			b->pending.fault = NSL_BGZF_FOREIGN;
-			b->pending.at = b->base + p;
-			b->ended = 1;
-			break;
-		}
-		if (left < HEAD) {
-			if (b->eof) {
-				b->pending.fault = NSL_BGZF_TRUNCATED;
-				b->ended = 1;
-			}
-			break;
-		}
-		if (!nsl_bgzf_is_block(b->z + p, left)) {
-			b->pending.fault = NSL_BGZF_FOREIGN;
-			b->pending.at = b->base + p;
-			b->ended = 1;
-			break;
-		}
+		if (!nsl_bgzf_is_block(b->z + p, left))
+			goto member;
 		bsize = get16(b->z + p + 16) + 1;
-		if (bsize < HEAD + TAIL) {
-			b->pending.fault = NSL_BGZF_CORRUPT;
-			snprintf(b->pending.msg, sizeof(b->pending.msg),
-			    "bad BGZF block size");
-			b->ended = 1;
+		if (left < bsize && !b->eof)
 			break;
-		}
-		if (left < bsize) {
-			if (b->eof) {
-				b->pending.fault = NSL_BGZF_TRUNCATED;
-				b->ended = 1;
-			}
-			break;
-		}
+		if (bsize < HEAD + TAIL || left < bsize)
+			goto member;	/* not a block: zlib says why */
 		b->boff[nb] = p;
 		b->blen[nb] = bsize;
 		nb++;
 		p += bsize;
 	}
 	return nb;
-}
-
-/* Block i inflated into its slot of text: 0, or its fault's message. */
-static const char *
-in_inflate(struct nsl_bgzf_in *b, size_t i, struct libdeflate_decompressor *d)
-{
-	const unsigned char *z = b->z + b->boff[i];
-	size_t n = b->blen[i], got = 0;
-	char *out = b->text + i * MAX_TEXT;
-	uint32_t isize = get32(z + n - 4);
-
-	if (isize > MAX_TEXT)
-		return "block too long";
-	if (libdeflate_deflate_decompress(d, z + HEAD, n - HEAD - TAIL, out,
-	    MAX_TEXT, &got) != LIBDEFLATE_SUCCESS)
-		return "invalid compressed data";
-	if (got != isize)
-		return "incorrect length check";
-	if (libdeflate_crc32(0, out, got) != get32(z + n - 8))
-		return "incorrect data check";
-	b->tl[i] = got;
-	return NULL;
+member:
+	/* a gzip member that is not a BGZF block: after the blocks
+	   before it, inflated by zlib as gzread would */
+	if (nb == 0)
+		b->in_member = 1;
+	return nb;
 }
 
 /*
- * The next batch of blocks inflated: their text in text[0..tlen), up to
- * the first bad one (a fault then pending); nothing when the input has
- * ended or a fault came first.
+ * Block i inflated into its slot of text: 0, or -1 when it is not a
+ * block whose deflate data fill it exactly and give the text its trailer
+ * says (zlib then reads it as gzread would, and says what is wrong).
+ */
+static int
+in_inflate(struct nsl_bgzf_in *b, size_t i, struct libdeflate_decompressor *d)
+{
+	const unsigned char *z = b->z + b->boff[i];
+	size_t n = b->blen[i], got = 0, used = 0;
+	char *out = b->text + i * MAX_TEXT;
+
+	if (libdeflate_deflate_decompress_ex(d, z + HEAD, n - HEAD - TAIL,
+	    out, MAX_TEXT, &used, &got) != LIBDEFLATE_SUCCESS ||
+	    used != n - HEAD - TAIL || got != get32(z + n - 4) ||
+	    libdeflate_crc32(0, out, got) != get32(z + n - 8))
+		return -1;
+	b->tl[i] = got;
+	return 0;
+}
+
+/* Stop with fault f (msg its message, or NULL). */
+static void
+in_fault(struct nsl_bgzf_in *b, enum nsl_bgzf_fault f, const char *msg)
+{
+	b->pending.fault = f;
+	snprintf(b->pending.msg, sizeof(b->pending.msg), "%s",
+	    msg != NULL ? msg : "");
+	b->ended = 1;
+}
+
+/*
+ * Text of the gzip member at z[zpos) that is not a block, inflated by
+ * zlib into text[0..tlen) until the text is full or the member ends,
+ * reading more as needed.  zlib's own messages for corrupt data, as
+ * gzread gives them.
+ */
+static void
+in_member(struct nsl_bgzf_in *b)
+{
+	z_stream *s = &b->zs;
+	size_t cap = (size_t)IN_BLOCKS * MAX_TEXT;
+	int rc;
+
+	if (!b->zs_ready) {
+		if (inflateInit2(s, 16 + MAX_WBITS) != Z_OK)
+			return in_fault(b, NSL_BGZF_NOMEM, NULL);
+		b->zs_ready = 1;
+	}
+	s->next_out = (Bytef *)b->text;
+	s->avail_out = (uInt)cap;
+	/* the text inflated before a fault is given first */
+	while (s->avail_out > 0 && b->pending.fault == 0) {
+		if (b->zpos == b->zlen) {
+			if (b->eof)
+				in_fault(b, NSL_BGZF_TRUNCATED, NULL);
+			else if (in_fill(b) != 0)
+				b->ended = 1;
+			continue;
+		}
+		s->next_in = b->z + b->zpos;
+		s->avail_in = (uInt)(b->zlen - b->zpos);
+		rc = inflate(s, Z_NO_FLUSH);
+		b->zpos = b->zlen - s->avail_in;
+		if (rc == Z_STREAM_END) {
+			/* the next member, block or not, is looked at anew */
+			b->in_member = 0;
+			inflateReset(s);
+			break;
+		}
+		if (rc == Z_MEM_ERROR)
+			in_fault(b, NSL_BGZF_NOMEM, NULL);
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
+			in_fault(b, NSL_BGZF_CORRUPT, s->msg != NULL ? s->msg :
+			    "compressed data error");
+	}
+	b->tlen = cap - s->avail_out;
+}
+
+/*
+ * The next batch of text: blocks inflated on every thread, up to the
+ * first bad one (a fault then pending), or a member that is not a block
+ * inflated by zlib; nothing when the input has ended or a fault came
+ * first.
  */
 static void
 in_refill(struct nsl_bgzf_in *b)
 {
-	const char *why[IN_BLOCKS];
+	int bad[IN_BLOCKS];
 	long nb, i;
 	size_t at = 0;
 
 	b->tpos = b->tlen = 0;
 	for (;;) {
-		if (b->ended || b->pending.fault != 0 || in_fill(b) != 0)
+		if (b->ended || b->pending.fault != 0)
+			return;
+		if (b->in_member)
+			return in_member(b);
+		if (in_fill(b) != 0)
 			return;
 		if ((nb = (long)in_blocks(b)) > 0)
 			break;
@@ -381,15 +428,15 @@ in_refill(struct nsl_bgzf_in *b)
 #ifdef _OPENMP
 		t = omp_get_thread_num();
 #endif
-		why[i] = in_inflate(b, (size_t)i, b->d[t]);
+		bad[i] = in_inflate(b, (size_t)i, b->d[t]);
 	}
-	/* the text in order, up to the first bad block */
+	/* the text in order, up to the first bad block, which zlib reads
+	   next: its fault, in its words, or its text if it is gzip all the
+	   same (a deflate running past the size the block gives) */
 	for (i = 0; i < nb; i++) {
-		if (why[i] != NULL) {
-			b->pending.fault = NSL_BGZF_CORRUPT;
-			snprintf(b->pending.msg, sizeof(b->pending.msg), "%s",
-			    why[i]);
-			b->ended = 1;
+		if (bad[i]) {
+			b->in_member = 1;
+			b->ended = 0;	/* what follows it is looked at anew */
 			break;
 		}
 		memmove(b->text + at, b->text + (size_t)i * MAX_TEXT,

@@ -73,10 +73,28 @@ struct ahead {
 	int gzip;		/* gzdirect's answer, asked before starting */
 };
 
+/*
+ * How a reader reads.  A regular file is read by zlib (gzFile), which
+ * passes text through and inflates gzip, unless it starts with a BGZF
+ * block: then nsl/bgzf.h inflates its blocks on every thread.  Any other
+ * input (a pipe, a terminal, a socket) cannot be looked at without being
+ * read, so its first two bytes are read first (SNIFF): the gzip magic
+ * makes it a BGZF reader's, which inflates any gzip stream (blocks in
+ * parallel, other members with zlib), and anything else is text read
+ * with read(2) (FD).
+ */
+enum read_mode { READ_ZLIB, READ_BGZF, READ_SNIFF, READ_FD };
+
 struct nsl_reader {
-	gzFile gz;		/* plain or gzip input, or NULL when ... */
-	struct nsl_bgzf_in *bz;	/* ... a file of BGZF blocks (fd's) */
-	int fd;
+	enum read_mode mode;
+	gzFile gz;		/* READ_ZLIB */
+	struct nsl_bgzf_in *bz;	/* READ_BGZF */
+	int fd;			/* READ_BGZF, READ_SNIFF, READ_FD */
+	unsigned char head[2];	/* READ_FD: the bytes sniffed, ... */
+	size_t nhead, head_pos;	/* ... head[head_pos..nhead) unread */
+	int fd_eof;		/* READ_FD: read(2) said 0 */
+	int fd_errno;		/* READ_FD: read(2) failed after giving
+				   bytes: the error for the next call */
 	char *name;
 	char *buf;
 	size_t cap;
@@ -137,18 +155,18 @@ nsl_reader_open_fd(int fd, const char *name, struct nsl_err *err)
 
 /*
  * Whether fd is a regular file whose next bytes are a BGZF block (read
- * where fd stands, without moving it; a pipe is read by zlib, which
- * reads BGZF too, one thread inflating).
+ * where fd stands, without moving it).  *regular says whether it is a
+ * regular file.
  */
 static int
-is_bgzf(int fd)
+is_bgzf(int fd, int *regular)
 {
 	unsigned char h[18];
 	struct stat st;
 	off_t at;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (at = lseek(fd, 0, SEEK_CUR)) < 0)
+	*regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!*regular || (at = lseek(fd, 0, SEEK_CUR)) < 0)
 		return 0;
 	return pread(fd, h, sizeof(h), at) == (ssize_t)sizeof(h) &&
 	    nsl_bgzf_is_block(h, sizeof(h));
@@ -159,6 +177,7 @@ static struct nsl_reader *
 reader_new(int fd, const char *path, struct nsl_err *err)
 {
 	struct nsl_reader *r;
+	int regular;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->name = strdup(path)) == NULL ||
@@ -166,15 +185,23 @@ reader_new(int fd, const char *path, struct nsl_err *err)
 		goto nomem;
 	r->cap = READ_CHUNK + 1;
 	r->fd = -1;
-	if (is_bgzf(fd)) {
+	if (is_bgzf(fd, &regular)) {
 		/* its blocks inflated on every thread (nsl/bgzf.h) */
-		if ((r->bz = nsl_bgzf_in_new(fd)) == NULL)
+		if ((r->bz = nsl_bgzf_in_new(fd, NULL, 0)) == NULL)
 			goto nomem;
+		r->mode = READ_BGZF;
+		r->fd = fd;
+		return r;
+	}
+	if (!regular) {
+		/* looked at when first read (sniff) */
+		r->mode = READ_SNIFF;
 		r->fd = fd;
 		return r;
 	}
 	if ((r->gz = gzdopen(fd, "rb")) == NULL)
 		goto nomem;
+	r->mode = READ_ZLIB;
 	fd = -1;
 	gzbuffer(r->gz, GZ_BUFFER);
 	return r;
@@ -233,33 +260,92 @@ nsl_reader_offset(const struct nsl_reader *r)
 	return r->line_offset;
 }
 
-int
-nsl_reader_is_gzip(const struct nsl_reader *r)
+/*
+ * READ_SNIFF made READ_BGZF or READ_FD by the input's first two bytes
+ * (fewer at its end): 0, or -1 with *sys set (ENOMEM, or read(2)'s
+ * error).  An interrupted read fails, as zlib's does.
+ */
+static int
+sniff(struct nsl_reader *r, int *sys)
 {
+	ssize_t k;
+
+	if (r->mode != READ_SNIFF)
+		return 0;
+	while (r->nhead < sizeof(r->head)) {
+		k = read(r->fd, r->head + r->nhead, sizeof(r->head) - r->nhead);
+		if (k < 0) {
+			*sys = errno;
+			return -1;
+		}
+		if (k == 0) {
+			r->fd_eof = 1;
+			break;
+		}
+		r->nhead += (size_t)k;
+	}
+	if (r->nhead == 2 && r->head[0] == 0x1f && r->head[1] == 0x8b) {
+		if ((r->bz = nsl_bgzf_in_new(r->fd, r->head, 2)) == NULL) {
+			*sys = ENOMEM;
+			return -1;
+		}
+		r->mode = READ_BGZF;
+	} else
+		r->mode = READ_FD;
+	return 0;
+}
+
+int
+nsl_reader_is_gzip(struct nsl_reader *r)
+{
+	int sys;
+
 	if (r->ahead != NULL)
 		return r->ahead->gzip;
-	return r->bz != NULL || !gzdirect(r->gz);
+	if (r->mode == READ_ZLIB)
+		return !gzdirect(r->gz);
+	return sniff(r, &sys) == 0 && r->mode == READ_BGZF;
 }
 
 /*
- * After BGZF blocks, a gzip member that is not one (a file of blocks and
- * a plain gzip file concatenated): zlib reads on from its offset at.
- * 0, or -1 with errno set.
+ * Up to n bytes of the input's text into p, as gzread() gives them: the
+ * count (0 at the end), or -1; *errnum is then zlib's code for what
+ * happened (Z_ERRNO with *sys, Z_BUF_ERROR for a stream cut short, else
+ * corrupt data with *msg), and a count came with Z_OK or Z_STREAM_END.
  */
+/* READ_FD's raw_read: the sniffed bytes, then read(2) until n or the end. */
 static int
-bgzf_to_zlib(struct nsl_reader *r, unsigned long long at)
+fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 {
-	if (lseek(r->fd, (off_t)at, SEEK_SET) < 0 ||
-	    (r->gz = gzdopen(r->fd, "rb")) == NULL) {
-		if (errno == 0)
-			errno = ENOMEM;
+	unsigned got = 0;
+	ssize_t k;
+
+	*errnum = Z_OK;
+	if (r->fd_errno != 0) {
+		*errnum = Z_ERRNO;
+		*sys = r->fd_errno;
 		return -1;
 	}
-	gzbuffer(r->gz, GZ_BUFFER);
-	r->fd = -1;		/* closed by gzclose now */
-	nsl_bgzf_in_free(r->bz);
-	r->bz = NULL;
-	return 0;
+	while (got < n && r->head_pos < r->nhead)
+		p[got++] = (char)r->head[r->head_pos++];
+	/* whole chunks, as gzread gives them: the read-ahead and the
+	   spool take fewer, larger pieces */
+	while (got < n && !r->fd_eof) {
+		k = read(r->fd, p + got, n - got);
+		if (k < 0) {
+			if (got > 0) {
+				r->fd_errno = errno;
+				break;
+			}
+			*errnum = Z_ERRNO;
+			*sys = errno;
+			return -1;
+		}
+		if (k == 0)
+			r->fd_eof = 1;
+		got += (unsigned)k;
+	}
+	return (int)got;
 }
 
 /*
@@ -277,19 +363,18 @@ raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
 	long got;
 	int rc;
 
-	if (r->bz != NULL) {
+	*msg = NULL;
+	if (sniff(r, sys) != 0) {
+		*errnum = Z_ERRNO;
+		return -1;
+	}
+	if (r->mode == READ_FD)
+		return fd_read(r, p, n, errnum, sys);
+	if (r->mode == READ_BGZF) {
 		*errnum = Z_OK;
-		*msg = NULL;
 		if ((got = nsl_bgzf_in_read(r->bz, p, n, &st)) >= 0)
 			return (int)got;
-		errno = 0;
 		switch (st.fault) {
-		case NSL_BGZF_FOREIGN:
-			if (bgzf_to_zlib(r, st.at) == 0)
-				break;
-			*errnum = Z_ERRNO;
-			*sys = errno;
-			return -1;
 		case NSL_BGZF_TRUNCATED:
 			*errnum = Z_BUF_ERROR;
 			return -1;
@@ -472,8 +557,9 @@ ahead_start(struct nsl_reader *r)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return -1;
 	pthread_once(&once, ahead_signal_init);
-	/* asked now: gzdirect() reads, and the thread will own the stream */
-	a->gzip = r->bz != NULL || !gzdirect(r->gz);
+	/* asked now: gzdirect() and sniff() read, and the thread will own
+	   the stream */
+	a->gzip = nsl_reader_is_gzip(r);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->data, NULL);
 	pthread_cond_init(&a->room, NULL);

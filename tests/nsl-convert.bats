@@ -140,6 +140,38 @@ fails_cleanly() {
 	fails_cleanly 74 "^nsl-convert: $T/bad.jsonl.gz:[0-9]+: corrupt gzip data \\(" "$T/bad.jsonl.gz"
 }
 
+@test "jsonl: gzip on a pipe (blocks inflated on every thread): BGZF and zlib's members in any order read whole; cut short or corrupt, an I/O error naming <stdin> and the line" {
+	require_prog gzip gzip
+	awk 'BEGIN { for (i = 0; i < 3000; i++) { printf "{\"id\":%d,\"embedding\":[", i
+	    for (k = 0; k < 100; k++) printf "%s%d.25", k ? "," : "", i * k % 9973
+	    print "]}" } }' >"$T/x.jsonl"
+	nsl-convert -o "$T/x.jsonl.gz" "$T/x.jsonl"
+	head -n 7 "$T/x.jsonl" | gzip -c >"$T/plain.gz"
+	# gzip's member, the blocks, gzip's member again
+	for th in 1 2 3; do
+		cat "$T/plain.gz" "$T/x.jsonl.gz" "$T/plain.gz" |
+		    OMP_NUM_THREADS=$th nsl-convert >"$T/out"
+		{ head -n 7 "$T/x.jsonl"; cat "$T/x.jsonl"; head -n 7 "$T/x.jsonl"; } |
+		    cmp - "$T/out"
+	done
+	# gzip's own stream of the whole text; the text itself
+	gzip -c "$T/x.jsonl" | nsl-convert | cmp - "$T/x.jsonl"
+	cat "$T/x.jsonl" | nsl-convert | cmp - "$T/x.jsonl"
+	# cut short, and a byte of the deflate data changed: BGZF, gzip's
+	size=$(stat -c %s "$T/x.jsonl.gz")
+	head -c $((size / 2)) "$T/x.jsonl.gz" |
+	    fails_cleanly 74 "^nsl-convert: <stdin>:[0-9]+: truncated gzip data \\(unexpected end of file\\)$" -
+	{ head -c $((size / 3)) "$T/x.jsonl.gz"; printf '\377'; tail -c +$((size / 3 + 2)) "$T/x.jsonl.gz"; } |
+	    fails_cleanly 74 "^nsl-convert: <stdin>:[0-9]+: corrupt gzip data \\(" -
+	gzip -c "$T/x.jsonl" >"$T/g.gz"
+	size=$(stat -c %s "$T/g.gz")
+	head -c $((size / 2)) "$T/g.gz" |
+	    fails_cleanly 74 "^nsl-convert: <stdin>:[0-9]+: truncated gzip data \\(unexpected end of file\\)$" -
+	# the last byte of the CRC-32: zlib's own words for it
+	{ head -c $((size - 5)) "$T/g.gz"; tail -c 5 "$T/g.gz" | tr '\000-\377' '\001-\377\000'; } |
+	    fails_cleanly 74 "^nsl-convert: <stdin>:3001: corrupt gzip data \\(incorrect (data|length) check\\)$" -
+}
+
 # ---- npy in ----
 
 @test "npy: float64, float32, Fortran order, big-endian, integers, 3-D" {

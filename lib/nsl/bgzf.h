@@ -45,41 +45,43 @@ int nsl_bgzf_compress(struct nsl_bgzf *, const char *in, size_t n,
     const char **out, size_t *outlen);
 
 /*
- * Reading: a BGZF input's blocks, a batch of them inflated at a time on
- * every thread (libdeflate), each checked against its CRC-32 and length.
+ * Reading: a gzip input whose BGZF blocks are inflated a batch at a
+ * time on every thread (libdeflate), each checked against its CRC-32
+ * and length.  A member that is not a BGZF block (gzip's own, or one
+ * holding more than a block's text) is inflated by zlib, on one thread,
+ * and the blocks after it in parallel again: any gzip stream reads as
+ * gzread reads it, with zlib's messages for the faults zlib finds.
  *
  * nsl_bgzf_is_block(p, n): whether p[0..n) starts with a BGZF block's
  * header (n at least 18), the 18 bytes htslib expects.
  *
- * nsl_bgzf_in_new(fd): a reader of the blocks from fd's offset on (fd
- * borrowed), or NULL when out of memory.  nsl_bgzf_in_read(b, p, n,
- * st): up to n bytes of the text into p, returning how many (0 at the
- * end) or -1 with *st set.  The text of the blocks before a fault is
- * given first, the fault on the call after; a fault stays.  After the
- * last block, bytes that do not start a gzip member end the input, as
- * zlib ends it (ignored); a gzip member that is not a BGZF block is
- * NSL_BGZF_FOREIGN, st->at its offset in the file, for the caller to
- * read on from there as plain gzip.
+ * nsl_bgzf_in_new(fd, head, nhead): a reader of the gzip stream made of
+ * head[0..nhead) (bytes already read from fd, as a pipe's first ones
+ * are, to tell gzip from text; 0 when none) and then what read(2) gives
+ * from fd (borrowed), or NULL when out of memory.  nsl_bgzf_in_read(b,
+ * p, n, st): up to n bytes of the text into p, returning how many (0 at
+ * the end) or -1 with *st set.  The text before a fault is given first,
+ * the fault on the call after; a fault stays.  After a member, bytes
+ * that do not start another one end the input, as zlib ends it
+ * (ignored).
  */
 enum nsl_bgzf_fault {
-	NSL_BGZF_TRUNCATED = 1,	/* the file ends inside a block */
+	NSL_BGZF_TRUNCATED = 1,	/* the input ends inside a member */
 	NSL_BGZF_CORRUPT,	/* st->msg says how */
 	NSL_BGZF_READ,		/* read(2) failed: st->sys */
-	NSL_BGZF_NOMEM,
-	NSL_BGZF_FOREIGN	/* a gzip member not BGZF, at st->at */
+	NSL_BGZF_NOMEM
 };
 
 struct nsl_bgzf_status {
 	enum nsl_bgzf_fault fault;
 	int sys;
-	unsigned long long at;
 	char msg[64];
 };
 
 struct nsl_bgzf_in;
 
 int nsl_bgzf_is_block(const unsigned char *p, size_t n);
-struct nsl_bgzf_in *nsl_bgzf_in_new(int fd);
+struct nsl_bgzf_in *nsl_bgzf_in_new(int fd, const void *head, size_t nhead);
 void nsl_bgzf_in_free(struct nsl_bgzf_in *);
 long nsl_bgzf_in_read(struct nsl_bgzf_in *, void *p, size_t n,
     struct nsl_bgzf_status *st);

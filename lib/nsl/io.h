@@ -1,11 +1,12 @@
 /*
  * io.h - line reader (over zlib) and atomic writer.
  *
- * A reader reads plain or gzip input alike (zlib's gzread passes plain
- * bytes through), from a path or from "-" (standard input); a regular
- * file of BGZF blocks (nsl/bgzf.h), as the writer makes, is inflated a
- * batch of blocks at a time on every thread instead.  Lines may be
- * of any length.  A truncated or corrupt gzip stream is an I/O error that
+ * A reader reads plain or gzip input alike, told apart by their first
+ * bytes, from a path or from "-" (standard input).  BGZF blocks
+ * (nsl/bgzf.h), as the writer makes, are inflated a batch at a time on
+ * every thread, from a file or a pipe; other gzip members by zlib, on
+ * one.  (A regular file that does not start with a block is read by
+ * zlib's gzread throughout.)  Lines may be of any length.  A truncated or corrupt gzip stream is an I/O error that
  * names the file, never a silent short read.
  *
  * A writer writes to standard output (path NULL or "-") or to a file.  A
@@ -108,8 +109,9 @@ unsigned long nsl_reader_lineno(const struct nsl_reader *);
 /* Offset, in uncompressed bytes, of the start of the last line read. */
 uint64_t nsl_reader_offset(const struct nsl_reader *);
 
-/* 1 if the input is gzip-compressed. */
-int nsl_reader_is_gzip(const struct nsl_reader *);
+/* 1 if the input is gzip-compressed (a pipe's first bytes may be read
+ * to tell, and are kept for the reading). */
+int nsl_reader_is_gzip(struct nsl_reader *);
 
 void nsl_reader_close(struct nsl_reader *);
 

@@ -12,16 +12,28 @@
  * Reading (nsl_bgzf_in): a file of such blocks (over a hundred, more
  * than one batch) reads back whole in pieces of 1, 4096 and 1,000,000
  * bytes, on 1 to 3 threads; cut short at seven places, it gives a prefix
- * of the text (whole blocks) then NSL_BGZF_TRUNCATED; a changed byte
- * gives NSL_BGZF_CORRUPT after the blocks before it; a plain gzip member
- * after the blocks is NSL_BGZF_FOREIGN at its offset, after all the
- * text; bytes that are not gzip after the blocks end the input.
+ * of the text (the blocks before the cut, and what zlib inflates of the
+ * cut one: at least gzread's text, which drops the call that fails) then
+ * NSL_BGZF_TRUNCATED; a changed byte gives NSL_BGZF_CORRUPT after the
+ * blocks before it, in gzread's words; bytes that are not gzip after the blocks end the input.  The
+ * same from a pipe whose first two bytes were read before (given as the
+ * head).
+ *
+ * Members that are not blocks (zlib's, read as gzread reads them):
+ * blocks between two such members give all three texts in order; zlib's
+ * member of the whole 8.5 MB text (two batches of text and more) comes
+ * back whole, also from a pipe; cut short, a prefix then truncated; a
+ * changed CRC-32, zlib's "incorrect data check" after the text; a member
+ * with a "BC" field but more text than a block holds (100,000 bytes),
+ * read whole by zlib.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #ifdef _OPENMP
@@ -139,10 +151,10 @@ check(const char *what, const unsigned char *text, size_t n)
 
 static char *dir;	/* unit_tmpdir("bgzf") */
 
-/* A gzip member of "x\n" made by zlib into out (*n: its room, then its
- * length); 1, or 0 on a failure. */
+/* A gzip member of text[0..tn) made by zlib into out (*n: its room,
+ * then its length); 1, or 0 on a failure. */
 static int
-gzip_member(unsigned char *out, size_t *n)
+zlib_member(const void *text, size_t tn, unsigned char *out, size_t *n)
 {
 	z_stream s;
 	int rc;
@@ -151,14 +163,21 @@ gzip_member(unsigned char *out, size_t *n)
 	if (deflateInit2(&s, 6, Z_DEFLATED, 16 + 15, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return 0;
-	s.next_in = (unsigned char *)(uintptr_t)"x\n";
-	s.avail_in = 2;
+	s.next_in = (unsigned char *)(uintptr_t)text;
+	s.avail_in = (unsigned)tn;
 	s.next_out = out;
 	s.avail_out = (unsigned)*n;
 	rc = deflate(&s, Z_FINISH);
 	*n = (size_t)(s.next_out - out);
 	deflateEnd(&s);
 	return rc == Z_STREAM_END;
+}
+
+/* A gzip member of "x\n" made by zlib (see zlib_member). */
+static int
+gzip_member(unsigned char *out, size_t *n)
+{
+	return zlib_member("x\n", 2, out, n);
 }
 
 /* z[0..n) then tail[0..tn) written to file name; its path */
@@ -178,18 +197,44 @@ put_file(const char *name, const void *z, size_t n, const void *tail,
 /*
  * Read path through nsl_bgzf_in in pieces of piece bytes into out
  * (cap): the text's length, with *st the fault (fault 0 at a clean end).
+ * From a pipe when piped: a child writes the file into it, and its first
+ * two bytes are read before and given as the head, as nsl/io.h does.
  */
 static size_t
-read_all(const char *path, size_t piece, unsigned char *out, size_t cap,
-    struct nsl_bgzf_status *st)
+read_via(const char *path, int piped, size_t piece, unsigned char *out,
+    size_t cap, struct nsl_bgzf_status *st)
 {
 	struct nsl_bgzf_in *b;
-	size_t have = 0;
+	unsigned char head[2];
+	size_t have = 0, nhead = 0;
 	long got;
-	int fd = open(path, O_RDONLY);
+	ssize_t k;
+	pid_t pid = -1;
+	int fd = open(path, O_RDONLY), p[2], status;
 
 	memset(st, 0, sizeof(*st));
-	if (fd < 0 || (b = nsl_bgzf_in_new(fd)) == NULL)
+	if (fd < 0)
+		exit(1);
+	if (piped) {
+		if (pipe(p) != 0 || (pid = fork()) < 0)
+			exit(1);
+		if (pid == 0) {
+			char buf[65536];
+
+			close(p[0]);
+			while ((k = read(fd, buf, sizeof(buf))) > 0)
+				if (write(p[1], buf, (size_t)k) != k)
+					_exit(1);
+			_exit(k == 0 ? 0 : 1);
+		}
+		close(p[1]);
+		close(fd);
+		fd = p[0];
+		while (nhead < 2 && (k = read(fd, head + nhead,
+		    2 - nhead)) > 0)
+			nhead += (size_t)k;
+	}
+	if ((b = nsl_bgzf_in_new(fd, head, nhead)) == NULL)
 		exit(1);
 	while ((got = nsl_bgzf_in_read(b, out + have, cap - have < piece ?
 	    cap - have : piece, st)) > 0)
@@ -198,6 +243,42 @@ read_all(const char *path, size_t piece, unsigned char *out, size_t cap,
 		st->fault = 0;
 	nsl_bgzf_in_free(b);
 	close(fd);
+	if (pid > 0 && waitpid(pid, &status, 0) != pid)
+		exit(1);
+	return have;
+}
+
+static size_t
+read_all(const char *path, size_t piece, unsigned char *out, size_t cap,
+    struct nsl_bgzf_status *st)
+{
+	return read_via(path, 0, piece, out, cap, st);
+}
+
+/*
+ * path through zlib's gzread, the reference: the text into out (cap), its
+ * length returned; *clean whether it ended without an error, *msg
+ * gzerror's message without the file name gzopen puts before it.
+ */
+static size_t
+zlib_read(const char *path, unsigned char *out, size_t cap, int *clean,
+    char *msg, size_t msgcap)
+{
+	gzFile g = gzopen(path, "rb");
+	size_t have = 0;
+	const char *m, *colon;
+	int got, errnum;
+
+	if (g == NULL)
+		exit(1);
+	while ((got = gzread(g, out + have, (unsigned)(cap - have < 4096 ?
+	    cap - have : 4096))) > 0)
+		have += (size_t)got;
+	m = gzerror(g, &errnum);
+	*clean = got == 0 && (errnum == Z_OK || errnum == Z_STREAM_END);
+	colon = strstr(m, ": ");
+	snprintf(msg, msgcap, "%s", colon != NULL ? colon + 2 : m);
+	gzclose(g);
 	return have;
 }
 
@@ -207,7 +288,10 @@ check_reading(const unsigned char *text, size_t n)
 	static const size_t pieces[] = { 1, 4096, 1000000 };
 	static const int threads[] = { 1, 2, 3 };
 	struct nsl_bgzf *c = nsl_bgzf_new(n / NSL_BGZF_BLOCK + 1);
-	unsigned char *out = malloc(n + 1), *z;
+	unsigned char *out = malloc(n + 1), *z, *zout = malloc(n + 1);
+	char zmsg[128];
+	size_t zgot;
+	int zclean;
 	struct nsl_bgzf_status st;
 	const char *zc, *path;
 	size_t zlen, got, t, k, cut;
@@ -235,15 +319,19 @@ check_reading(const unsigned char *text, size_t n)
 			    NSL_BGZF_BLOCK, threads[t], pieces[k], n, got,
 			    (int)st.fault);
 		}
-	/* cut short: a prefix of whole blocks, then truncated */
+	/* cut short: a prefix, then truncated, as gzread has it */
 	for (k = 1; k <= 7; k++) {
 		cut = zlen * k / 8 + 3;
 		path = put_file("cut.gz", z, cut, NULL, 0);
 		got = read_all(path, 4096, out, n + 1, &st);
-		UNIT_CHECK(st.fault == NSL_BGZF_TRUNCATED && got % NSL_BGZF_BLOCK
-		    == 0 && got < n && memcmp(out, text, got) == 0, "cut at "
-		    "byte %zu of %zu: %zu bytes of text, whole blocks, then "
-		    "truncated (fault %d)", cut, zlen, got, (int)st.fault);
+		zgot = zlib_read(path, zout, n + 1, &zclean, zmsg,
+		    sizeof(zmsg));
+		UNIT_CHECK(st.fault == NSL_BGZF_TRUNCATED && !zclean && got >=
+		    zgot && got >= (k * n / 8 / NSL_BGZF_BLOCK - 1) *
+		    NSL_BGZF_BLOCK && got < n && memcmp(out, text, got) == 0,
+		    "cut at byte %zu of %zu: %zu bytes of text (gzread "
+		    "%zu), then truncated (fault %d)", cut, zlen, got, zgot,
+		    (int)st.fault);
 	}
 	/* a changed byte in the deflate data of block 5 (of the first
 	   batch or not: the blocks before it come first) */
@@ -252,19 +340,36 @@ check_reading(const unsigned char *text, size_t n)
 	z[cut + 40] ^= 0x55;
 	path = put_file("bad.gz", z, zlen, NULL, 0);
 	got = read_all(path, 4096, out, n + 1, &st);
-	UNIT_CHECK(st.fault == NSL_BGZF_CORRUPT && got == 5 * NSL_BGZF_BLOCK &&
-	    memcmp(out, text, got) == 0, "a changed byte in block 5: the "
-	    "text of blocks 0-4, then corrupt (%s; %zu bytes)", st.msg, got);
+	zgot = zlib_read(path, zout, n + 1, &zclean, zmsg, sizeof(zmsg));
+	UNIT_CHECK(st.fault == NSL_BGZF_CORRUPT && got >= 5 * NSL_BGZF_BLOCK &&
+	    memcmp(out, text, 5 * NSL_BGZF_BLOCK) == 0 && !zclean && got >=
+	    zgot && memcmp(out, zout, zgot) == 0 && strcmp(st.msg, zmsg) == 0,
+	    "a changed byte in block 5: the text of blocks 0-4 (%zu bytes; "
+	    "gzread, which drops the call that fails, %zu), then corrupt "
+	    "in gzread's words (\"%s\", \"%s\")", got, zgot, st.msg, zmsg);
 	z[cut + 40] ^= 0x55;
-	/* a plain gzip member after (zlib's, of "x\n"): foreign, at its
-	   offset */
+	/* the same from a pipe, its first two bytes given as the head */
+	path = put_file("whole.gz", z, zlen, nsl_bgzf_eof, NSL_BGZF_EOF_LEN);
+	got = read_via(path, 1, 4096, out, n + 1, &st);
+	UNIT_CHECK(got == n && memcmp(out, text, n) == 0 && st.fault == 0,
+	    "from a pipe, the first two bytes read before: the %zu bytes, "
+	    "then the end (got %zu, fault %d)", n, got, (int)st.fault);
+	cut = zlen / 2 + 3;
+	path = put_file("cut.gz", z, cut, NULL, 0);
+	got = read_via(path, 1, 4096, out, n + 1, &st);
+	UNIT_CHECK(st.fault == NSL_BGZF_TRUNCATED && got >= (n / 2 /
+	    NSL_BGZF_BLOCK - 1) * NSL_BGZF_BLOCK && got < n && memcmp(out,
+	    text, got) == 0, "from a pipe, cut at byte %zu of %zu: %zu bytes "
+	    "of the text, then truncated (fault %d)", cut, zlen, got,
+	    (int)st.fault);
+	/* a plain gzip member after (zlib's, of "x\n"): read on */
 	ok = gzip_member(plain, &plen);
 	path = put_file("mixed.gz", z, zlen, plain, plen);
-	got = read_all(path, 4096, out, n + 1, &st);
-	UNIT_CHECK(ok && st.fault == NSL_BGZF_FOREIGN && st.at == zlen &&
-	    got == n && memcmp(out, text, n) == 0, "a plain gzip member "
-	    "after the blocks: all the text, then foreign at byte %zu (at "
-	    "%llu, fault %d)", zlen, st.at, (int)st.fault);
+	got = read_all(path, 4096, out, n + 3, &st);
+	UNIT_CHECK(ok && st.fault == 0 && got == n + 2 && memcmp(out, text,
+	    n) == 0 && memcmp(out + n, "x\n", 2) == 0, "a plain gzip member "
+	    "after the blocks: all the text, then its \"x\\n\" (got %zu of "
+	    "%zu, fault %d)", got, n + 2, (int)st.fault);
 	/* not gzip after the blocks: the end, as zlib has it */
 	path = put_file("garbage.gz", z, zlen, "garbage\n", 8);
 	got = read_all(path, 4096, out, n + 1, &st);
@@ -272,6 +377,122 @@ check_reading(const unsigned char *text, size_t n)
 	    "bytes that are not gzip after the blocks end the input "
 	    "(fault %d)", (int)st.fault);
 	free(z);
+	free(zout);
+	free(out);
+	nsl_bgzf_free(c);
+}
+
+/*
+ * A gzip member with a "BC" field, as a BGZF block's header, but holding
+ * text[0..tn) whole (more than a block's text when tn > 65536), made in
+ * out (*n: its room, then its length) with zlib's raw deflate; 1 or 0.
+ */
+static int
+bc_member(const unsigned char *text, size_t tn, unsigned char *out,
+    size_t *n)
+{
+	static const unsigned char head[16] = { 0x1f, 0x8b, 8, 4, 0, 0, 0, 0,
+	    0, 0xff, 6, 0, 'B', 'C', 2, 0 };
+	unsigned long crc = crc32(0, text, (unsigned)tn);
+	size_t len, i;
+	z_stream s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if (*n < 26 || deflateInit2(&s, 6, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	memcpy(out, head, 16);
+	s.next_in = (unsigned char *)(uintptr_t)text;
+	s.avail_in = (unsigned)tn;
+	s.next_out = out + 18;
+	s.avail_out = (unsigned)(*n - 26);
+	rc = deflate(&s, Z_FINISH);
+	len = (size_t)(s.next_out - out) + 8;
+	deflateEnd(&s);
+	if (rc != Z_STREAM_END || len > 65536)
+		return 0;
+	out[16] = (unsigned char)((len - 1) & 0xff);
+	out[17] = (unsigned char)((len - 1) >> 8);
+	for (i = 0; i < 4; i++) {
+		out[len - 8 + i] = (unsigned char)(crc >> (8 * i));
+		out[len - 4 + i] = (unsigned char)(tn >> (8 * i));
+	}
+	*n = len;
+	return 1;
+}
+
+/* Members that are not BGZF blocks, read by zlib within the reader. */
+static void
+check_members(const unsigned char *text, size_t n)
+{
+	struct nsl_bgzf *c = nsl_bgzf_new(n / NSL_BGZF_BLOCK + 1);
+	size_t zcap = n + n / 100 + 4096, zm = zcap, zlen, got, plen, k;
+	unsigned char *out = malloc(n + 8), *zm_buf = malloc(zcap);
+	unsigned char *both = malloc(2 * 64 + zcap);
+	unsigned char plain[64];
+	struct nsl_bgzf_status st;
+	const char *zc, *path;
+	int piped, ok;
+
+	if (c == NULL || out == NULL || zm_buf == NULL || both == NULL ||
+	    nsl_bgzf_compress(c, (const char *)text, n, &zc, &zlen) != 0)
+		exit(1);
+	/* zlib's "x\n", the blocks, zlib's "x\n" again */
+	plen = sizeof(plain);
+	ok = gzip_member(plain, &plen);
+	memcpy(both, plain, plen);
+	memcpy(both + plen, zc, zlen);
+	path = put_file("sandwich.gz", both, plen + zlen, plain, plen);
+	for (piped = 0; piped < 2; piped++) {
+		got = read_via(path, piped, 4096, out, n + 8, &st);
+		UNIT_CHECK(ok && st.fault == 0 && got == n + 4 &&
+		    memcmp(out, "x\n", 2) == 0 && memcmp(out + 2, text, n) ==
+		    0 && memcmp(out + 2 + n, "x\n", 2) == 0, "%s: a zlib "
+		    "member, %zu blocks, a zlib member: the three texts in "
+		    "order (got %zu of %zu, fault %d)", piped ? "pipe" :
+		    "file", (n + NSL_BGZF_BLOCK - 1) / NSL_BGZF_BLOCK, got,
+		    n + 4, (int)st.fault);
+	}
+	/* the whole text as one zlib member */
+	ok = zlib_member(text, n, zm_buf, &zm);
+	path = put_file("zlib.gz", zm_buf, zm, NULL, 0);
+	for (piped = 0; piped < 2; piped++)
+		for (k = 1; k <= 1000000; k *= 1000) {
+			got = read_via(path, piped, k == 1 ? 4096 : k, out,
+			    n + 8, &st);
+			UNIT_CHECK(ok && st.fault == 0 && got == n &&
+			    memcmp(out, text, n) == 0, "%s, pieces of %zu: "
+			    "zlib's one member of %zu bytes of text, whole "
+			    "(got %zu, fault %d)", piped ? "pipe" : "file",
+			    k == 1 ? (size_t)4096 : k, n, got, (int)st.fault);
+		}
+	path = put_file("zlib-cut.gz", zm_buf, zm / 2, NULL, 0);
+	got = read_via(path, 1, 4096, out, n + 8, &st);
+	UNIT_CHECK(st.fault == NSL_BGZF_TRUNCATED && got > 0 && got < n &&
+	    memcmp(out, text, got) == 0, "zlib's member cut in half: %zu "
+	    "bytes of the text, then truncated (fault %d)", got,
+	    (int)st.fault);
+	zm_buf[zm - 8] ^= 1;	/* the CRC-32's low byte */
+	path = put_file("zlib-crc.gz", zm_buf, zm, NULL, 0);
+	got = read_via(path, 0, 4096, out, n + 8, &st);
+	UNIT_CHECK(st.fault == NSL_BGZF_CORRUPT && strcmp(st.msg,
+	    "incorrect data check") == 0 && got == n && memcmp(out, text,
+	    n) == 0, "zlib's member with a changed CRC-32: the text, then "
+	    "zlib's \"incorrect data check\" (\"%s\", %zu bytes)", st.msg,
+	    got);
+	/* "BC" but 100,000 bytes of text: not a block, zlib's to read */
+	zm = zcap;
+	ok = bc_member(text, 100000, zm_buf, &zm);
+	path = put_file("bc-long.gz", zm_buf, zm, nsl_bgzf_eof,
+	    NSL_BGZF_EOF_LEN);
+	got = read_via(path, 0, 4096, out, n + 8, &st);
+	UNIT_CHECK(ok && st.fault == 0 && got == 100000 && memcmp(out, text,
+	    100000) == 0, "a member with a BC field holding 100,000 bytes "
+	    "of text (more than a block): read whole (got %zu, fault %d)",
+	    got, (int)st.fault);
+	free(both);
+	free(zm_buf);
 	free(out);
 	nsl_bgzf_free(c);
 }
@@ -306,6 +527,7 @@ main(void)
 		for (k = n; k < big; k++)
 			t[k] = '\n';
 		check_reading(t, big);
+		check_members(t, big);
 		free(t);
 		snprintf((char *)text, BIG, "rm -rf '%s'", dir);
 		if (system((char *)text) != 0)

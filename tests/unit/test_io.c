@@ -1,11 +1,15 @@
 /*
  * Unit tests of lib/io.c: lines of any length, CRLF, gzip in and out,
- * truncated gzip detection, atomic output.
+ * truncated gzip detection, atomic output; a pipe told gzip or text by
+ * its first two bytes, which arrive one at a time, and kept for the
+ * reading.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -376,6 +380,98 @@ test_writer_nonfinite(void)
 	nsl_buf_release(&b);
 }
 
+/* data[0..n) as one gzip member made by zlib into out (cap); its length */
+static size_t
+gzip_bytes(const char *data, size_t n, unsigned char *out, size_t cap)
+{
+	z_stream s;
+
+	memset(&s, 0, sizeof(s));
+	if (deflateInit2(&s, 6, Z_DEFLATED, 16 + 15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		exit(1);
+	s.next_in = (unsigned char *)(uintptr_t)data;
+	s.avail_in = (unsigned)n;
+	s.next_out = out;
+	s.avail_out = (unsigned)cap;
+	if (deflate(&s, Z_FINISH) != Z_STREAM_END)
+		exit(1);
+	deflateEnd(&s);
+	return (size_t)(s.next_out - out);
+}
+
+/*
+ * data[0..n) written into a pipe by a child, its first byte alone and
+ * the rest a moment later; the reader's answer to nsl_reader_is_gzip,
+ * asked first, in *gz, and its lines joined by '|' in out: getline's
+ * last return.
+ */
+static int
+read_pipe(const void *data, size_t n, int *gz, char *out, size_t cap,
+    struct nsl_err *err)
+{
+	struct nsl_reader *r;
+	const char *line;
+	size_t len, used = 0;
+	int p[2], rc, status;
+	pid_t pid;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0)
+		exit(1);
+	if (pid == 0) {
+		close(p[0]);
+		if (n > 0 && write(p[1], data, 1) != 1)
+			_exit(1);
+		usleep(20000);
+		if (n > 1 && write(p[1], (const char *)data + 1, n - 1) !=
+		    (ssize_t)(n - 1))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if ((r = nsl_reader_open_fd(p[0], "pipe", err)) == NULL)
+		exit(1);
+	*gz = nsl_reader_is_gzip(r);
+	out[0] = '\0';
+	while ((rc = nsl_reader_getline(r, &line, &len, err)) == 1)
+		used += (size_t)snprintf(out + used, cap - used, "%s%.*s",
+		    used ? "|" : "", (int)len, line);
+	nsl_reader_close(r);
+	if (waitpid(pid, &status, 0) != pid)
+		exit(1);
+	return rc;
+}
+
+static void
+test_pipes(void)
+{
+	unsigned char z[256];
+	struct nsl_err err;
+	char out[256];
+	size_t zn;
+	int gz, rc;
+
+	nsl_err_clear(&err);
+	rc = read_pipe("", 0, &gz, out, sizeof(out), &err);
+	UNIT_CHECK(rc == 0 && !gz && out[0] == '\0', "an empty pipe: text, "
+	    "no lines");
+	rc = read_pipe("\x1f", 1, &gz, out, sizeof(out), &err);
+	UNIT_CHECK(rc == 0 && !gz && strcmp(out, "\x1f") == 0, "a pipe of "
+	    "one byte, gzip's first: text, that byte");
+	rc = read_pipe("a\nbc", 4, &gz, out, sizeof(out), &err);
+	UNIT_CHECK(rc == 0 && !gz && strcmp(out, "a|bc") == 0, "a pipe of "
+	    "text: its lines, the first byte kept (%s)", out);
+	zn = gzip_bytes("x\ny\n", 4, z, sizeof(z));
+	rc = read_pipe(z, zn, &gz, out, sizeof(out), &err);
+	UNIT_CHECK(rc == 0 && gz && strcmp(out, "x|y") == 0, "a pipe of "
+	    "zlib's gzip, its magic split across two reads: gzip, its lines");
+	nsl_err_clear(&err);
+	rc = read_pipe("\x1f\x8b", 2, &gz, out, sizeof(out), &err);
+	UNIT_CHECK(rc == -1 && gz && err.code == NSL_EX_IOERR &&
+	    strstr(err.msg, "truncated gzip data") != NULL, "a pipe of "
+	    "gzip's magic alone: gzip, truncated (%s)", err.msg);
+}
+
 int
 main(void)
 {
@@ -386,6 +482,7 @@ main(void)
 	test_lines();
 	test_long_line();
 	test_truncated_gz();
+	test_pipes();
 	test_open_errors();
 	test_writer();
 	test_writer_space();
