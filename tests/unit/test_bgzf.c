@@ -288,7 +288,7 @@ check_reading(const unsigned char *text, size_t n)
 	static const size_t pieces[] = { 1, 4096, 1000000 };
 	static const int threads[] = { 1, 2, 3 };
 	struct nsl_bgzf *c = nsl_bgzf_new(n / NSL_BGZF_BLOCK + 1);
-	unsigned char *out = malloc(n + 1), *z, *zout = malloc(n + 1);
+	unsigned char *out = malloc(n + 3), *z, *zout = malloc(n + 1);
 	char zmsg[128];
 	size_t zgot;
 	int zclean;
