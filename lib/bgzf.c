@@ -363,8 +363,10 @@ in_member(struct nsl_bgzf_in *b)
 	int rc;
 
 	if (!b->zs_ready) {
-		if (inflateInit2(s, 16 + MAX_WBITS) != Z_OK)
-			return in_fault(b, NSL_BGZF_NOMEM, NULL);
+		if (inflateInit2(s, 16 + MAX_WBITS) != Z_OK) {
+			in_fault(b, NSL_BGZF_NOMEM, NULL);
+			return;
+		}
 		b->zs_ready = 1;
 	}
 	s->next_out = (Bytef *)b->text;
@@ -414,8 +416,10 @@ in_refill(struct nsl_bgzf_in *b)
 	for (;;) {
 		if (b->ended || b->pending.fault != 0)
 			return;
-		if (b->in_member)
-			return in_member(b);
+		if (b->in_member) {
+			in_member(b);
+			return;
+		}
 		if (in_fill(b) != 0)
 			return;
 		if ((nb = (long)in_blocks(b)) > 0)
