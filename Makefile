@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 NSL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
 	-Ilib -I/usr/include/x86_64-linux-gnu/openblas-pthread \
 	-DNSL_VERSION='"$(VERSION)"'
-LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -ldeflate -lz -lm
+LDLIBS = -lgsl $(BLAS_LIBS) -ljansson -ldeflate -lisal -lz -lm
 # GSL's CBLAS calls go to OpenBLAS in the tools that do matrix work of
 # their own; the others take GSL's own CBLAS, and so start no OpenBLAS
 # thread pool (its threads spin on the other hyperthread at start-up).

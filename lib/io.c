@@ -1,5 +1,5 @@
 /*
- * io.c - line reader (over zlib) and atomic writer (see nsl/io.h).
+ * io.c - line reader (plain or gzip) and atomic writer (see nsl/io.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +23,6 @@
 #define WRITE_CHUNK (256 * 1024)
 /* a gzip output's buffer: this many blocks, compressed at once */
 #define GZ_BLOCKS 64
-/*
- * zlib's own buffer.  gzread() copies through it unless asked for at
- * least twice its size, which fill() always asks for (READ_CHUNK / 2 or
- * more): so plain input is read straight into our buffer and gzip input
- * inflated straight into it, one copy fewer.
- */
-#define GZ_BUFFER (READ_CHUNK / 4)
 /* A pipe's buffer, asked for on standard input (Linux's default limit
  * for an unprivileged process): fewer, larger reads and wake-ups. */
 #define PIPE_BUFFER (1024 * 1024)
@@ -55,11 +48,11 @@ struct ahead_slot {
 	char *buf;		/* AHEAD_CAP bytes, or NULL */
 	size_t pos, lim;	/* unread data: buf[pos..lim) */
 	int kind;		/* AHEAD_DATA, AHEAD_END, AHEAD_ERROR */
-	int got;		/* AHEAD_ERROR: gzread's return */
-	int errnum;		/* ... gzerror's code, */
+	int got;		/* AHEAD_ERROR: raw_read's return */
+	int errnum;		/* ... its code, */
 	int sys;		/* errno, */
 	int tee_failed;		/* the copy's write failed, */
-	char msg[200];		/* and zlib's message */
+	char msg[200];		/* and its message */
 };
 
 struct ahead {
@@ -70,26 +63,23 @@ struct ahead {
 	struct ahead_slot slot[AHEAD_SLOTS];
 	size_t head, count;	/* queued: slot[head], ... count of them */
 	int stop;
-	int gzip;		/* gzdirect's answer, asked before starting */
+	int gzip;		/* nsl_reader_is_gzip's answer, asked before
+				   starting */
 };
 
 /*
- * How a reader reads.  A regular file is read by zlib (gzFile), which
- * passes text through and inflates gzip, unless it starts with a BGZF
- * block: then nsl/bgzf.h inflates its blocks on every thread.  Any other
- * input (a pipe, a terminal, a socket) cannot be looked at without being
- * read, so its first two bytes are read first (SNIFF): the gzip magic
- * makes it a BGZF reader's, which inflates any gzip stream (blocks in
- * parallel, other members with zlib), and anything else is text read
- * with read(2) (FD).
+ * How a reader reads.  An input cannot be looked at without being read
+ * when it is a pipe, so every input's first two bytes are read first
+ * (SNIFF): the gzip magic makes it the BGZF reader's (nsl/bgzf.h), which
+ * inflates BGZF blocks a batch at a time on every thread and any other
+ * gzip member on one; anything else is text, read with read(2) (FD).
  */
-enum read_mode { READ_ZLIB, READ_BGZF, READ_SNIFF, READ_FD };
+enum read_mode { READ_SNIFF, READ_BGZF, READ_FD };
 
 struct nsl_reader {
 	enum read_mode mode;
-	gzFile gz;		/* READ_ZLIB */
 	struct nsl_bgzf_in *bz;	/* READ_BGZF */
-	int fd;			/* READ_BGZF, READ_SNIFF, READ_FD */
+	int fd;
 	unsigned char head[2];	/* READ_FD: the bytes sniffed, ... */
 	size_t nhead, head_pos;	/* ... head[head_pos..nhead) unread */
 	int fd_eof;		/* READ_FD: read(2) said 0 */
@@ -153,65 +143,26 @@ nsl_reader_open_fd(int fd, const char *name, struct nsl_err *err)
 	return reader_new(fd, name, err);
 }
 
-/*
- * Whether fd is a regular file whose next bytes are a BGZF block (read
- * where fd stands, without moving it).  *regular says whether it is a
- * regular file.
- */
-static int
-is_bgzf(int fd, int *regular)
-{
-	unsigned char h[18];
-	struct stat st;
-	off_t at;
-
-	*regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	if (!*regular || (at = lseek(fd, 0, SEEK_CUR)) < 0)
-		return 0;
-	return pread(fd, h, sizeof(h), at) == (ssize_t)sizeof(h) &&
-	    nsl_bgzf_is_block(h, sizeof(h));
-}
-
 /* A reader over fd, which it owns (closed also on failure). */
 static struct nsl_reader *
 reader_new(int fd, const char *path, struct nsl_err *err)
 {
-	struct nsl_reader *r;
-	int regular;
+	struct nsl_reader *r = calloc(1, sizeof(*r));
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->name = strdup(path)) == NULL ||
-	    (r->buf = malloc(READ_CHUNK + 1)) == NULL)
-		goto nomem;
-	r->cap = READ_CHUNK + 1;
-	r->fd = -1;
-	if (is_bgzf(fd, &regular)) {
-		/* its blocks inflated on every thread (nsl/bgzf.h) */
-		if ((r->bz = nsl_bgzf_in_new(fd, NULL, 0)) == NULL)
-			goto nomem;
-		r->mode = READ_BGZF;
-		r->fd = fd;
-		return r;
-	}
-	if (!regular) {
-		/* looked at when first read (sniff) */
-		r->mode = READ_SNIFF;
-		r->fd = fd;
-		return r;
-	}
-	if ((r->gz = gzdopen(fd, "rb")) == NULL)
-		goto nomem;
-	r->mode = READ_ZLIB;
-	fd = -1;
-	gzbuffer(r->gz, GZ_BUFFER);
-	return r;
-nomem:
-	if (fd >= 0)
+	if (r != NULL)
+		r->fd = fd;	/* closed by nsl_reader_close from now */
+	else
 		close(fd);
-	nsl_reader_close(r);
-	nsl_err_at(err, path, 0);
-	nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
-	return NULL;
+	if (r == NULL || (r->name = strdup(path)) == NULL ||
+	    (r->buf = malloc(READ_CHUNK + 1)) == NULL) {
+		nsl_reader_close(r);
+		nsl_err_at(err, path, 0);
+		nsl_err_set(err, NSL_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	r->cap = READ_CHUNK + 1;
+	r->mode = READ_SNIFF;	/* looked at when first read */
+	return r;
 }
 
 void
@@ -220,8 +171,6 @@ nsl_reader_close(struct nsl_reader *r)
 	if (r == NULL)
 		return;
 	ahead_stop(r);
-	if (r->gz != NULL)
-		gzclose(r->gz);
 	nsl_bgzf_in_free(r->bz);
 	if (r->fd >= 0)
 		close(r->fd);
@@ -302,17 +251,9 @@ nsl_reader_is_gzip(struct nsl_reader *r)
 
 	if (r->ahead != NULL)
 		return r->ahead->gzip;
-	if (r->mode == READ_ZLIB)
-		return !gzdirect(r->gz);
 	return sniff(r, &sys) == 0 && r->mode == READ_BGZF;
 }
 
-/*
- * Up to n bytes of the input's text into p, as gzread() gives them: the
- * count (0 at the end), or -1; *errnum is then zlib's code for what
- * happened (Z_ERRNO with *sys, Z_BUF_ERROR for a stream cut short, else
- * corrupt data with *msg), and a count came with Z_OK or Z_STREAM_END.
- */
 /* READ_FD's raw_read: the sniffed bytes, then read(2) until n or the end. */
 static int
 fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
@@ -328,8 +269,8 @@ fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 	}
 	while (got < n && r->head_pos < r->nhead)
 		p[got++] = (char)r->head[r->head_pos++];
-	/* whole chunks, as gzread gives them: the read-ahead and the
-	   spool take fewer, larger pieces */
+	/* whole chunks, as the BGZF reader gives them: the read-ahead
+	   and the spool take fewer, larger pieces */
 	while (got < n && !r->fd_eof) {
 		k = read(r->fd, p + got, n - got);
 		if (k < 0) {
@@ -349,10 +290,10 @@ fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 }
 
 /*
- * Up to n bytes of the input's text into p, as gzread() gives them: the
- * count (0 at the end), or -1; *errnum is then zlib's code for what
- * happened (Z_ERRNO with *sys, Z_BUF_ERROR for a stream cut short, else
- * corrupt data with *msg), and a count came with Z_OK or Z_STREAM_END.
+ * Up to n bytes of the input's text into p: the count (0 at the end), or
+ * -1 with *errnum saying what happened, in zlib's codes: Z_ERRNO with
+ * *sys, Z_BUF_ERROR for a gzip stream cut short, Z_DATA_ERROR for
+ * corrupt data with *msg.  A count comes with Z_OK.
  */
 static int
 raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
@@ -361,58 +302,35 @@ raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
 	static __thread char why[64];
 	struct nsl_bgzf_status st;
 	long got;
-	int rc;
 
 	*msg = NULL;
-	if (sniff(r, sys) != 0) {
-		*errnum = Z_ERRNO;
+	*errnum = Z_ERRNO;
+	if (sniff(r, sys) != 0)
 		return -1;
-	}
 	if (r->mode == READ_FD)
 		return fd_read(r, p, n, errnum, sys);
-	if (r->mode == READ_BGZF) {
-		*errnum = Z_OK;
-		if ((got = nsl_bgzf_in_read(r->bz, p, n, &st)) >= 0)
-			return (int)got;
-		switch (st.fault) {
-		case NSL_BGZF_TRUNCATED:
-			*errnum = Z_BUF_ERROR;
-			return -1;
-		case NSL_BGZF_CORRUPT:
-			snprintf(why, sizeof(why), "%s", st.msg);
-			*errnum = Z_DATA_ERROR;
-			*msg = why;
-			return -1;
-		case NSL_BGZF_NOMEM:
-			*errnum = Z_ERRNO;
-			*sys = ENOMEM;
-			return -1;
-		default:
-			*errnum = Z_ERRNO;
-			*sys = st.sys;
-			return -1;
-		}
+	*errnum = Z_OK;
+	if ((got = nsl_bgzf_in_read(r->bz, p, n, &st)) >= 0)
+		return (int)got;
+	switch (st.fault) {
+	case NSL_BGZF_TRUNCATED:
+		*errnum = Z_BUF_ERROR;
+		break;
+	case NSL_BGZF_CORRUPT:
+		snprintf(why, sizeof(why), "%s", st.msg);
+		*errnum = Z_DATA_ERROR;
+		*msg = why;
+		break;
+	case NSL_BGZF_NOMEM:
+		*errnum = Z_ERRNO;
+		*sys = ENOMEM;
+		break;
+	default:
+		*errnum = Z_ERRNO;
+		*sys = st.sys;
+		break;
 	}
-	rc = gzread(r->gz, p, n);
-	*sys = errno;
-	*msg = gzerror(r->gz, errnum);
-	return rc;
-}
-
-/*
- * zlib's message without the name it gives the file ("<fd:3>: "): err
- * names the file already.
- */
-static const char *
-zlib_msg(const char *msg)
-{
-	const char *p;
-
-	if (msg == NULL)
-		return "unknown error";
-	if (msg[0] == '<' && (p = strstr(msg, ">: ")) != NULL)
-		return p + 3;
-	return msg;
+	return -1;
 }
 
 static void
@@ -422,12 +340,7 @@ tee_error(struct nsl_err *err, int sys)
 	nsl_err_set(err, NSL_EX_IOERR, "write failed: %s", strerror(sys));
 }
 
-/*
- * gzread's failure (got < 0, or a pending error errnum) as our error, at
- * the line after the last one read.  A gzip stream cut short reads as a
- * short count with Z_BUF_ERROR pending; without this check it would look
- * like a clean end of file.
- */
+/* raw_read's failure as our error, at the line after the last one read. */
 static int
 read_failed(int got, int errnum)
 {
@@ -446,7 +359,7 @@ read_error(struct nsl_reader *r, int errnum, int sys, const char *msg,
 		    "truncated gzip data (unexpected end of file)");
 	else
 		nsl_err_set(err, NSL_EX_IOERR, "corrupt gzip data (%s)",
-		    zlib_msg(msg));
+		    msg != NULL ? msg : "unknown error");
 	return -1;
 }
 
@@ -532,7 +445,7 @@ ahead_main(void *arg)
 			sl->errnum = errnum;
 			sl->sys = sys;
 			snprintf(sl->msg, sizeof(sl->msg), "%s",
-			    zlib_msg(msg));
+			    msg != NULL ? msg : "unknown error");
 		} else
 			sl->kind = AHEAD_END;
 		last = sl->kind != AHEAD_DATA;
@@ -557,8 +470,7 @@ ahead_start(struct nsl_reader *r)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return -1;
 	pthread_once(&once, ahead_signal_init);
-	/* asked now: gzdirect() and sniff() read, and the thread will own
-	   the stream */
+	/* asked now: sniff() reads, and the thread will own the stream */
 	a->gzip = nsl_reader_is_gzip(r);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->data, NULL);
@@ -718,7 +630,7 @@ nsl_reader_tee(struct nsl_reader *r, nsl_reader_sink_fn *fn, void *arg)
 		(void)ahead_start(r);
 }
 
-/* gzread, turning zlib's errors into ours. */
+/* raw_read, turning its errors into ours. */
 static long
 read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 {
@@ -731,8 +643,9 @@ read_chunk(struct nsl_reader *r, void *p, size_t n, struct nsl_err *err)
 		n = INT_MAX;
 	got = raw_read(r, p, (unsigned)n, &errnum, &sys, &msg);
 	/*
-	 * Hand over what was decoded before a fault; zlib keeps the error,
-	 * so the next call reports it, at the line where the data stopped.
+	 * Hand over what was decoded before a fault; the reader keeps the
+	 * error, so the next call reports it, at the line where the data
+	 * stopped.
 	 */
 	if (got > 0) {
 		errno = 0;

@@ -55,6 +55,7 @@ prog rsync rsync
 prog clang clang
 lib z zlib1g-dev
 lib deflate libdeflate-dev
+lib isal libisal-dev
 lib jansson libjansson-dev
 lib gsl libgsl-dev
 lib gslcblas libgsl-dev

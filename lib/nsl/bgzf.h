@@ -48,9 +48,10 @@ int nsl_bgzf_compress(struct nsl_bgzf *, const char *in, size_t n,
  * Reading: a gzip input whose BGZF blocks are inflated a batch at a
  * time on every thread (libdeflate), each checked against its CRC-32
  * and length.  A member that is not a BGZF block (gzip's own, or one
- * holding more than a block's text) is inflated by zlib, on one thread,
- * and the blocks after it in parallel again: any gzip stream reads as
- * gzread reads it, with zlib's messages for the faults zlib finds.
+ * holding more than a block's text) is inflated by ISA-L (Intel's
+ * igzip, about twice zlib's speed) on one thread, and the blocks after
+ * it in parallel again: any gzip stream gives the text zlib's gzread
+ * gives, and fails where it fails (in words close to zlib's).
  *
  * nsl_bgzf_is_block(p, n): whether p[0..n) starts with a BGZF block's
  * header (n at least 18), the 18 bytes htslib expects.

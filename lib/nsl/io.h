@@ -2,11 +2,10 @@
  * io.h - line reader (over zlib) and atomic writer.
  *
  * A reader reads plain or gzip input alike, told apart by their first
- * bytes, from a path or from "-" (standard input).  BGZF blocks
+ * two bytes, from a path or from "-" (standard input).  BGZF blocks
  * (nsl/bgzf.h), as the writer makes, are inflated a batch at a time on
- * every thread, from a file or a pipe; other gzip members by zlib, on
- * one.  (A regular file that does not start with a block is read by
- * zlib's gzread throughout.)  Lines may be of any length.  A truncated or corrupt gzip stream is an I/O error that
+ * every thread, from a file or a pipe; other gzip members on one.
+ * Lines may be of any length.  A truncated or corrupt gzip stream is an I/O error that
  * names the file, never a silent short read.
  *
  * A writer writes to standard output (path NULL or "-") or to a file.  A

@@ -8,8 +8,9 @@
  *    crash or a sanitizer report.  When they start as gzip does, read as
  *    zlib's gzread reads them (an independent reader of any gzip
  *    stream): ending cleanly with the same text when gzread does, and
- *    in a fault when it does, after at least gzread's text (gzread drops
- *    what the call that fails inflated);
+ *    in a fault when it does, the text before it agreeing with gzread's
+ *    as far as both go (gzread drops what the call that fails inflated;
+ *    ISA-L holds back a few bytes of a member cut short);
  *  - as text: compressed with nsl_bgzf_compress, written with the end
  *    block, and read back: the same bytes, and a clean end.
  */
@@ -120,9 +121,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	   the bytes through, and the reader is not asked) */
 	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
 		clean = zlib_back(data, size, &ztext, &zlen_text);
-		if (clean != (fault == 0) || len < zlen_text ||
-		    (clean && len != zlen_text) ||
-		    memcmp(text, ztext, zlen_text) != 0)
+		if (clean != (fault == 0) || (clean && len != zlen_text) ||
+		    memcmp(text, ztext, len < zlen_text ? len : zlen_text)
+		    != 0)
 			abort();	/* not what zlib reads */
 		free(ztext);
 	}
