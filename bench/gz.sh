@@ -3,7 +3,7 @@
 # by libdeflate on every thread, and on one: OMP_NUM_THREADS=1) against
 # gzip(1) at its default level 6 and at level 1, on the same JSONL; then
 # reading each file back through nsl-convert (a BGZF file's blocks
-# inflated on every thread, and on one; gzip's own file by zlib, one
+# inflated on every thread, and on one; gzip's own file by ISA-L, one
 # thread), from the file and from a pipe, against zcat.  N records of D numbers (default 30000 x 768,
 # about 290 MB, bench/gen-embeddings.sh); the median of R rounds
 # (default 3) of wall and CPU seconds, MB/s of the text, and each file's
@@ -64,7 +64,7 @@ measure "nsl-convert x.jsonl.gz (BGZF, all threads)" \
     "$bin/nsl-convert -o /dev/null $out/gz-nsl.jsonl.gz"
 measure "nsl-convert x.jsonl.gz (BGZF, one thread)" \
     "OMP_NUM_THREADS=1 $bin/nsl-convert -o /dev/null $out/gz-nsl.jsonl.gz"
-measure "nsl-convert y.jsonl.gz (gzip -6's, zlib)" \
+measure "nsl-convert y.jsonl.gz (gzip -6's, ISA-L)" \
     "$bin/nsl-convert -o /dev/null $out/gz-6.jsonl.gz"
 measure "cat x.jsonl.gz | nsl-convert (BGZF, a pipe)" \
     "cat $out/gz-nsl.jsonl.gz | $bin/nsl-convert -o /dev/null"
