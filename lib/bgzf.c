@@ -175,11 +175,12 @@ struct nsl_bgzf_in {
 	char *text;		/* the batch's text: text[tpos..tlen) unread */
 	size_t tpos, tlen;
 	size_t boff[IN_BLOCKS], blen[IN_BLOCKS], tl[IN_BLOCKS];
-	struct libdeflate_decompressor **d;	/* one a thread */
+	struct inflate_state *d;	/* one a thread */
 	int nd;
 	struct inflate_state zs;	/* a member that is not a block, ... */
 	int in_member;		/* ... being inflated (ISA-L, one thread) */
 	int ended;		/* no block follows those taken */
+	unsigned long long nblocks, nmembers;	/* inflated so far */
 	struct nsl_bgzf_status pending;	/* after the text: the fault */
 };
 
@@ -189,17 +190,11 @@ get16(const unsigned char *p)
 	return (unsigned)p[0] | (unsigned)p[1] << 8;
 }
 
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
 struct nsl_bgzf_in *
 nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 {
 	struct nsl_bgzf_in *b = calloc(1, sizeof(*b));
-	int t, nt = 1;
+	int nt = 1;
 
 #ifdef _OPENMP
 	nt = omp_get_max_threads();
@@ -209,7 +204,7 @@ nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 	b->fd = fd;
 	b->z = malloc((size_t)IN_BLOCKS * NSL_BGZF_MAX);
 	b->text = malloc((size_t)IN_BLOCKS * MAX_TEXT);
-	b->d = calloc((size_t)nt, sizeof(*b->d));
+	b->d = calloc((size_t)nt, sizeof(*b->d));	/* zero: ready */
 	if (b->z == NULL || b->text == NULL || b->d == NULL ||
 	    nhead > (size_t)IN_BLOCKS * NSL_BGZF_MAX) {
 		nsl_bgzf_in_free(b);
@@ -221,24 +216,15 @@ nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 	b->nd = nt;
 	isal_inflate_init(&b->zs);
 	b->zs.crc_flag = ISAL_GZIP;
-	for (t = 0; t < nt; t++)
-		if ((b->d[t] = libdeflate_alloc_decompressor()) == NULL) {
-			nsl_bgzf_in_free(b);
-			return NULL;
-		}
 	return b;
 }
 
 void
 nsl_bgzf_in_free(struct nsl_bgzf_in *b)
 {
-	int t;
 
 	if (b == NULL)
 		return;
-	for (t = 0; b->d != NULL && t < b->nd; t++)
-		if (b->d[t] != NULL)
-			libdeflate_free_decompressor(b->d[t]);
 	free(b->d);
 	free(b->z);
 	free(b->text);
@@ -333,24 +319,29 @@ member:
 }
 
 /*
- * Block i inflated into its slot of text: 0, or -1 when it is not a
- * block whose deflate data fill it exactly and give the text its trailer
- * says (then read as any other gzip member: its text, if its deflate
- * runs on past the size the block gives, or what is wrong with it).
+ * Block i inflated into its slot of text by ISA-L (faster here than
+ * libdeflate, which compresses): 0, or -1 when it is not a block whose
+ * deflate data and trailer fill it exactly, with the CRC-32 and length
+ * the trailer gives (then read as any other gzip member: its text, if
+ * its deflate runs on past the size the block gives, or what is wrong
+ * with it).
  */
 static int
-in_inflate(struct nsl_bgzf_in *b, size_t i, struct libdeflate_decompressor *d)
+in_inflate(struct nsl_bgzf_in *b, size_t i, struct inflate_state *d)
 {
 	const unsigned char *z = b->z + b->boff[i];
-	size_t n = b->blen[i], got = 0, used = 0;
+	size_t n = b->blen[i];
 	char *out = b->text + i * MAX_TEXT;
 
-	if (libdeflate_deflate_decompress_ex(d, z + HEAD, n - HEAD - TAIL,
-	    out, MAX_TEXT, &used, &got) != LIBDEFLATE_SUCCESS ||
-	    used != n - HEAD - TAIL || got != get32(z + n - 4) ||
-	    libdeflate_crc32(0, out, got) != get32(z + n - 8))
+	isal_inflate_init(d);
+	d->crc_flag = ISAL_GZIP_NO_HDR_VER;
+	d->next_in = (uint8_t *)(uintptr_t)(z + HEAD);
+	d->avail_in = (uint32_t)(n - HEAD);
+	d->next_out = (uint8_t *)out;
+	d->avail_out = MAX_TEXT;
+	if (isal_inflate_stateless(d) != ISAL_DECOMP_OK || d->avail_in != 0)
 		return -1;
-	b->tl[i] = got;
+	b->tl[i] = MAX_TEXT - d->avail_out;
 	return 0;
 }
 
@@ -411,6 +402,7 @@ in_member(struct nsl_bgzf_in *b)
 		if (s->block_state == ISAL_BLOCK_FINISH) {
 			/* the next member, block or not, is looked at anew */
 			b->in_member = 0;
+			b->nmembers++;
 			isal_inflate_reset(s);
 			s->crc_flag = ISAL_GZIP;
 			break;
@@ -451,7 +443,7 @@ in_refill(struct nsl_bgzf_in *b)
 #ifdef _OPENMP
 		t = omp_get_thread_num();
 #endif
-		bad[i] = in_inflate(b, (size_t)i, b->d[t]);
+		bad[i] = in_inflate(b, (size_t)i, &b->d[t]);
 	}
 	/* the text in order, up to the first bad block, which in_member
 	   reads next */
@@ -463,10 +455,19 @@ in_refill(struct nsl_bgzf_in *b)
 		}
 		memmove(b->text + at, b->text + (size_t)i * MAX_TEXT,
 		    b->tl[i]);
+		b->nblocks++;
 		at += b->tl[i];
 		b->zpos = b->boff[i] + b->blen[i];
 	}
 	b->tlen = at;
+}
+
+void
+nsl_bgzf_in_counts(const struct nsl_bgzf_in *b, unsigned long long *blocks,
+    unsigned long long *members)
+{
+	*blocks = b->nblocks;
+	*members = b->nmembers;
 }
 
 long

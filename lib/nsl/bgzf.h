@@ -46,10 +46,10 @@ int nsl_bgzf_compress(struct nsl_bgzf *, const char *in, size_t n,
 
 /*
  * Reading: a gzip input whose BGZF blocks are inflated a batch at a
- * time on every thread (libdeflate), each checked against its CRC-32
- * and length.  A member that is not a BGZF block (gzip's own, or one
- * holding more than a block's text) is inflated by ISA-L (Intel's
- * igzip, about twice zlib's speed) on one thread, and the blocks after
+ * time on every thread (ISA-L, Intel's igzip), each checked against its
+ * CRC-32 and length.  A member that is not a BGZF block (gzip's own, or one
+ * holding more than a block's text) is inflated by ISA-L (about twice
+ * zlib's speed) on one thread, and the blocks after
  * it in parallel again: any gzip stream gives the text zlib's gzread
  * gives, and fails where it fails (in words close to zlib's).
  *
@@ -86,5 +86,9 @@ struct nsl_bgzf_in *nsl_bgzf_in_new(int fd, const void *head, size_t nhead);
 void nsl_bgzf_in_free(struct nsl_bgzf_in *);
 long nsl_bgzf_in_read(struct nsl_bgzf_in *, void *p, size_t n,
     struct nsl_bgzf_status *st);
+/* How many BGZF blocks (in parallel) and other members (on one thread)
+ * have been inflated whole so far. */
+void nsl_bgzf_in_counts(const struct nsl_bgzf_in *,
+    unsigned long long *blocks, unsigned long long *members);
 
 #endif

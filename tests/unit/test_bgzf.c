@@ -194,6 +194,10 @@ put_file(const char *name, const void *z, size_t n, const void *tail,
 	return path;
 }
 
+/* nsl_bgzf_in_counts after the last read_via: BGZF blocks inflated in
+ * parallel, other members on one thread */
+static unsigned long long last_blocks, last_members;
+
 /*
  * Read path through nsl_bgzf_in in pieces of piece bytes into out
  * (cap): the text's length, with *st the fault (fault 0 at a clean end).
@@ -241,6 +245,7 @@ read_via(const char *path, int piped, size_t piece, unsigned char *out,
 		have += (size_t)got;
 	if (got == 0)
 		st->fault = 0;
+	nsl_bgzf_in_counts(b, &last_blocks, &last_members);
 	nsl_bgzf_in_free(b);
 	close(fd);
 	if (pid > 0 && waitpid(pid, &status, 0) != pid)
@@ -292,6 +297,7 @@ check_reading(const unsigned char *text, size_t n)
 	char zmsg[128];
 	size_t zgot;
 	int zclean;
+	size_t nb = (n + NSL_BGZF_BLOCK - 1) / NSL_BGZF_BLOCK;
 	struct nsl_bgzf_status st;
 	const char *zc, *path;
 	size_t zlen, got, t, k, cut;
@@ -313,11 +319,14 @@ check_reading(const unsigned char *text, size_t n)
 #endif
 			got = read_all(path, pieces[k], out, n + 1, &st);
 			UNIT_CHECK(got == n && memcmp(out, text, n) == 0 &&
-			    st.fault == 0, "reading %zu blocks, %d threads, in "
-			    "pieces of %zu: the %zu bytes, then the end (got "
-			    "%zu, fault %d)", (n + NSL_BGZF_BLOCK - 1) /
-			    NSL_BGZF_BLOCK, threads[t], pieces[k], n, got,
-			    (int)st.fault);
+			    st.fault == 0 && last_blocks == nb + 1 &&
+			    last_members == 0, "reading %zu blocks, %d "
+			    "threads, in pieces of %zu: the %zu bytes, then "
+			    "the end, every block (and the end block) "
+			    "inflated as a block (got %zu, fault %d; %llu "
+			    "blocks, %llu other members)", nb, threads[t],
+			    pieces[k], n, got, (int)st.fault, last_blocks,
+			    last_members);
 		}
 	/* cut short: a prefix, then truncated, as gzread has it */
 	for (k = 1; k <= 7; k++) {
@@ -350,9 +359,11 @@ check_reading(const unsigned char *text, size_t n)
 	/* the same from a pipe, its first two bytes given as the head */
 	path = put_file("whole.gz", z, zlen, nsl_bgzf_eof, NSL_BGZF_EOF_LEN);
 	got = read_via(path, 1, 4096, out, n + 1, &st);
-	UNIT_CHECK(got == n && memcmp(out, text, n) == 0 && st.fault == 0,
-	    "from a pipe, the first two bytes read before: the %zu bytes, "
-	    "then the end (got %zu, fault %d)", n, got, (int)st.fault);
+	UNIT_CHECK(got == n && memcmp(out, text, n) == 0 && st.fault == 0 &&
+	    last_blocks == nb + 1 && last_members == 0, "from a pipe, the "
+	    "first two bytes read before: the %zu bytes, then the end, as "
+	    "blocks (got %zu, fault %d; %llu blocks)", n, got, (int)st.fault,
+	    last_blocks);
 	cut = zlen / 2 + 3;
 	path = put_file("cut.gz", z, cut, NULL, 0);
 	got = read_via(path, 1, 4096, out, n + 1, &st);
@@ -447,11 +458,14 @@ check_members(const unsigned char *text, size_t n)
 		got = read_via(path, piped, 4096, out, n + 8, &st);
 		UNIT_CHECK(ok && st.fault == 0 && got == n + 4 &&
 		    memcmp(out, "x\n", 2) == 0 && memcmp(out + 2, text, n) ==
-		    0 && memcmp(out + 2 + n, "x\n", 2) == 0, "%s: a zlib "
-		    "member, %zu blocks, a zlib member: the three texts in "
-		    "order (got %zu of %zu, fault %d)", piped ? "pipe" :
-		    "file", (n + NSL_BGZF_BLOCK - 1) / NSL_BGZF_BLOCK, got,
-		    n + 4, (int)st.fault);
+		    0 && memcmp(out + 2 + n, "x\n", 2) == 0 && last_blocks ==
+		    (n + NSL_BGZF_BLOCK - 1) / NSL_BGZF_BLOCK &&
+		    last_members == 2, "%s: a zlib member, %zu blocks, a zlib "
+		    "member: the three texts in order, the blocks as blocks "
+		    "(got %zu of %zu, fault %d; %llu blocks, %llu members)",
+		    piped ? "pipe" : "file", (n + NSL_BGZF_BLOCK - 1) /
+		    NSL_BGZF_BLOCK, got, n + 4, (int)st.fault, last_blocks,
+		    last_members);
 	}
 	/* the whole text as one zlib member */
 	ok = zlib_member(text, n, zm_buf, &zm);
@@ -502,9 +516,11 @@ check_members(const unsigned char *text, size_t n)
 	    NSL_BGZF_EOF_LEN);
 	got = read_via(path, 0, 4096, out, n + 8, &st);
 	UNIT_CHECK(ok && st.fault == 0 && got == 100000 && memcmp(out, text,
-	    100000) == 0, "a member with a BC field holding 100,000 bytes "
-	    "of text (more than a block): read whole (got %zu, fault %d)",
-	    got, (int)st.fault);
+	    100000) == 0 && last_blocks == 1 && last_members == 1, "a "
+	    "member with a BC field holding 100,000 bytes of text (more than "
+	    "a block): read whole, as a member, the end block as a block "
+	    "(got %zu, fault %d; %llu blocks, %llu members)", got,
+	    (int)st.fault, last_blocks, last_members);
 	free(both);
 	free(zm_buf);
 	free(out);
