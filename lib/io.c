@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "nsl/bgzf.h"
 #include "nsl/io.h"
 #include "nsl/json.h"
@@ -75,6 +73,9 @@ struct ahead {
  * gzip member on one; anything else is text, read with read(2) (FD).
  */
 enum read_mode { READ_SNIFF, READ_BGZF, READ_FD };
+
+/* What a read came to (raw_read's *errnum). */
+enum { READ_OK, READ_ERRNO, READ_TRUNCATED, READ_CORRUPT };
 
 struct nsl_reader {
 	enum read_mode mode;
@@ -261,9 +262,9 @@ fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 	unsigned got = 0;
 	ssize_t k;
 
-	*errnum = Z_OK;
+	*errnum = READ_OK;
 	if (r->fd_errno != 0) {
-		*errnum = Z_ERRNO;
+		*errnum = READ_ERRNO;
 		*sys = r->fd_errno;
 		return -1;
 	}
@@ -278,7 +279,7 @@ fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 				r->fd_errno = errno;
 				break;
 			}
-			*errnum = Z_ERRNO;
+			*errnum = READ_ERRNO;
 			*sys = errno;
 			return -1;
 		}
@@ -291,9 +292,9 @@ fd_read(struct nsl_reader *r, char *p, unsigned n, int *errnum, int *sys)
 
 /*
  * Up to n bytes of the input's text into p: the count (0 at the end), or
- * -1 with *errnum saying what happened, in zlib's codes: Z_ERRNO with
- * *sys, Z_BUF_ERROR for a gzip stream cut short, Z_DATA_ERROR for
- * corrupt data with *msg.  A count comes with Z_OK.
+ * -1 with *errnum saying what happened: READ_ERRNO with *sys,
+ * READ_TRUNCATED for a gzip stream cut short, READ_CORRUPT for corrupt
+ * gzip data with *msg.  A count comes with READ_OK.
  */
 static int
 raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
@@ -304,29 +305,29 @@ raw_read(struct nsl_reader *r, void *p, unsigned n, int *errnum, int *sys,
 	long got;
 
 	*msg = NULL;
-	*errnum = Z_ERRNO;
+	*errnum = READ_ERRNO;
 	if (sniff(r, sys) != 0)
 		return -1;
 	if (r->mode == READ_FD)
 		return fd_read(r, p, n, errnum, sys);
-	*errnum = Z_OK;
+	*errnum = READ_OK;
 	if ((got = nsl_bgzf_in_read(r->bz, p, n, &st)) >= 0)
 		return (int)got;
 	switch (st.fault) {
 	case NSL_BGZF_TRUNCATED:
-		*errnum = Z_BUF_ERROR;
+		*errnum = READ_TRUNCATED;
 		break;
 	case NSL_BGZF_CORRUPT:
 		snprintf(why, sizeof(why), "%s", st.msg);
-		*errnum = Z_DATA_ERROR;
+		*errnum = READ_CORRUPT;
 		*msg = why;
 		break;
 	case NSL_BGZF_NOMEM:
-		*errnum = Z_ERRNO;
+		*errnum = READ_ERRNO;
 		*sys = ENOMEM;
 		break;
 	default:
-		*errnum = Z_ERRNO;
+		*errnum = READ_ERRNO;
 		*sys = st.sys;
 		break;
 	}
@@ -344,7 +345,7 @@ tee_error(struct nsl_err *err, int sys)
 static int
 read_failed(int got, int errnum)
 {
-	return got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END);
+	return got < 0 || errnum != READ_OK;
 }
 
 static long
@@ -352,9 +353,9 @@ read_error(struct nsl_reader *r, int errnum, int sys, const char *msg,
     struct nsl_err *err)
 {
 	nsl_err_at(err, r->name, r->lineno + 1);
-	if (errnum == Z_ERRNO)
+	if (errnum == READ_ERRNO)
 		nsl_err_set(err, NSL_EX_IOERR, "read error: %s", strerror(sys));
-	else if (errnum == Z_BUF_ERROR)
+	else if (errnum == READ_TRUNCATED)
 		nsl_err_set(err, NSL_EX_IOERR,
 		    "truncated gzip data (unexpected end of file)");
 	else
@@ -422,7 +423,7 @@ ahead_main(void *arg)
 			sl->buf = malloc(AHEAD_CAP);
 		if (sl->buf == NULL) {
 			got = -1;
-			errnum = Z_ERRNO;
+			errnum = READ_ERRNO;
 			sys = ENOMEM;
 			msg = NULL;
 		} else
