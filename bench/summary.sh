@@ -147,7 +147,8 @@ row "JSONL float32 reprs (pipe)" "python json" "$same_vectors" \
 # Gzip: writing -o FILE.gz (BGZF blocks, libdeflate, every thread)
 # against gzip at its default level, then reading each file back (nsl's
 # blocks inflated on every thread, every line validated) against zcat
-# inflating gzip's; both texts checked against the input.
+# inflating gzip's, and gzip's file on a pipe; the texts checked against
+# the input.
 gz_same="gzip -dc $out/summary-n.jsonl.gz | cmp -s - $emb && gzip -dc $out/summary-p.jsonl.gz | cmp -s - $emb && echo \"same text; \$(du -m $out/summary-n.jsonl.gz | cut -f1) against \$(du -m $out/summary-p.jsonl.gz | cut -f1) MB\" || echo DIFFER"
 row "JSONL to .gz" "gzip -6" "$gz_same" \
     "$bin/nsl-convert -o $out/summary-n.jsonl.gz $emb" \
@@ -155,6 +156,10 @@ row "JSONL to .gz" "gzip -6" "$gz_same" \
 row ".gz JSONL read" "zcat" \
     "cmp -s $out/summary-nsl.out $emb && cmp -s $out/summary-peer.out $emb && echo 'same text' || echo DIFFER" \
     "$bin/nsl-convert $out/summary-n.jsonl.gz" "zcat $out/summary-p.jsonl.gz"
+# gzip's own file (one member: ISA-L, one thread) on a pipe, against zcat
+row "gzip's .gz read (pipe)" "zcat" \
+    "cmp -s $out/summary-nsl.out $emb && cmp -s $out/summary-peer.out $emb && echo 'same text' || echo DIFFER" \
+    "cat $out/summary-p.jsonl.gz | $bin/nsl-convert" "zcat $out/summary-p.jsonl.gz"
 rm -f "$out/summary-n.jsonl.gz" "$out/summary-p.jsonl.gz"
 
 # Web-scale score files: SHORT_N short records (default 1000000,
