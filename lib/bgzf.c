@@ -175,7 +175,8 @@ struct nsl_bgzf_in {
 	char *text;		/* the batch's text: text[tpos..tlen) unread */
 	size_t tpos, tlen;
 	size_t boff[IN_BLOCKS], blen[IN_BLOCKS], tl[IN_BLOCKS];
-	struct inflate_state *d;	/* one a thread */
+	struct inflate_state *d;	/* one a thread, set up a block at a
+					   time by in_inflate */
 	int nd;
 	struct inflate_state zs;	/* a member that is not a block, ... */
 	int in_member;		/* ... being inflated (ISA-L, one thread) */
@@ -204,7 +205,7 @@ nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 	b->fd = fd;
 	b->z = malloc((size_t)IN_BLOCKS * NSL_BGZF_MAX);
 	b->text = malloc((size_t)IN_BLOCKS * MAX_TEXT);
-	b->d = calloc((size_t)nt, sizeof(*b->d));	/* zero: ready */
+	b->d = calloc((size_t)nt, sizeof(*b->d));
 	if (b->z == NULL || b->text == NULL || b->d == NULL ||
 	    nhead > (size_t)IN_BLOCKS * NSL_BGZF_MAX) {
 		nsl_bgzf_in_free(b);
@@ -222,7 +223,6 @@ nsl_bgzf_in_new(int fd, const void *head, size_t nhead)
 void
 nsl_bgzf_in_free(struct nsl_bgzf_in *b)
 {
-
 	if (b == NULL)
 		return;
 	free(b->d);

@@ -15,7 +15,7 @@
  * of the text (the blocks before the cut, and some of the cut one) then
  * NSL_BGZF_TRUNCATED, where zlib's gzread fails too; a changed byte
  * gives NSL_BGZF_CORRUPT after the blocks before it, where gzread fails
- * too; bytes that are not gzip after the blocks end the input.  The
+ * too, and so does a changed length or CRC-32 in a block's trailer; bytes that are not gzip after the blocks end the input.  The
  * same from a pipe whose first two bytes were read before (given as the
  * head).
  *
@@ -356,6 +356,22 @@ check_reading(const unsigned char *text, size_t n)
 	    "0-4 (%zu bytes; gzread %zu), then corrupt, as gzread has it "
 	    "(\"%s\"; gzread \"%s\")", got, zgot, st.msg, zmsg);
 	z[cut + 40] ^= 0x55;
+	/* block 5's length (ISIZE, its last byte), then its CRC-32's first:
+	   each refused after the text before it */
+	for (k = 0; k < 2; k++) {
+		size_t at = cut + (size_t)z[cut + 16] + 256 *
+		    (size_t)z[cut + 17] + 1 - (k == 0 ? 1 : 8);
+
+		z[at] ^= 1;
+		path = put_file("trailer.gz", z, zlen, NULL, 0);
+		got = read_all(path, 4096, out, n + 1, &st);
+		UNIT_CHECK(st.fault == NSL_BGZF_CORRUPT && strcmp(st.msg,
+		    "incorrect data or length check") == 0 && got >= 5 *
+		    NSL_BGZF_BLOCK && memcmp(out, text, 5 * NSL_BGZF_BLOCK) ==
+		    0, "block 5's %s changed: the text of blocks 0-4, then "
+		    "\"%s\"", k == 0 ? "length" : "CRC-32", st.msg);
+		z[at] ^= 1;
+	}
 	/* the same from a pipe, its first two bytes given as the head */
 	path = put_file("whole.gz", z, zlen, nsl_bgzf_eof, NSL_BGZF_EOF_LEN);
 	got = read_via(path, 1, 4096, out, n + 1, &st);
