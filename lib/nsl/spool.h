@@ -14,8 +14,10 @@
  * spool keeps each record's line number (8 bytes per record).  Anything
  * else (a pipe, a device) is copied, decompressed, as it is read: the
  * reader reads ahead in a thread of its own, which writes the copy in
- * blocks of 256 KB beside the parsing (nsl_reader_tee).  The copy is
- * kept in memory (a memfd) up to a budget, $NSL_SPOOL_MEMORY (bytes,
+ * blocks of 256 KB beside the parsing (nsl_reader_tee), each packed
+ * (nsl/pack.h: number text in half its bytes) unless that would not
+ * make it smaller.  The copy is kept in memory (a memfd) up to a
+ * budget of its packed bytes, $NSL_SPOOL_MEMORY (bytes,
  * with K, M, G or T, or a percentage; default an eighth of the memory
  * of the machine or of the process's control group, whichever is less),
  * while a sixteenth of that memory stays free besides (asked every
@@ -27,8 +29,9 @@
  * memory is O(number of records) plus about 2 MB, plus the copy up to
  * the budget; disk use is the rest of the piped input (both given back
  * behind the second pass when it is the only one, nsl_spool_once), and
- * reading a pipe costs about what reading a file does plus one
- * sequential write, which a second core hides.
+ * reading a pipe costs about what reading a file does plus the packing
+ * and one sequential write (of about half its bytes for embeddings),
+ * which a second core hides.
  *
  * Invariants: records are numbered 0, 1, ... over all inputs in the
  * order read; nsl_spool_count() is the number read so far.  Strings
@@ -88,6 +91,11 @@ void nsl_spool_locate(const struct nsl_spool *, struct nsl_err *);
 unsigned long nsl_spool_lineno(const struct nsl_spool *);
 
 uint64_t nsl_spool_count(const struct nsl_spool *);
+
+/* The bytes of text copied so far (piped inputs), and the bytes of the
+ * copy that hold them, packed. */
+void nsl_spool_sizes(const struct nsl_spool *, uint64_t *text,
+    uint64_t *copy);
 
 /*
  * Write the line of every record i with keep[i] != 0 (i < count), each

@@ -54,7 +54,10 @@ path(const char *name)
  * carried-over line), one of 3 MB (longer than a block and than the
  * second pass's window), every seventh with CRLF, a blank line after
  * every eleventh.  text gets the input, line[i] the record's line as it
- * must come back (no CR), its length len[i].
+ * must come back (no CR), its length len[i].  The pad is one letter
+ * repeated, which the copy keeps as it is, or with numbers set, number
+ * text, which it packs (nsl/pack.h), so that packed blocks are split
+ * between memory and file and between the second pass's windows.
  */
 #define NREC 400
 
@@ -73,18 +76,23 @@ pad_of(size_t i)
 }
 
 static void
-make_input(void)
+make_input(int numbers)
 {
-	size_t i, k, pad;
+	static const char num[] = "-0.0123456789, 1e+05, 42 ";
+	size_t i, j, k, pad;
 	char *p;
 
+	nsl_buf_release(&text);
 	nsl_buf_init(&text);
 	for (i = 0; i < NREC; i++) {
 		pad = pad_of(i);
+		free(line[i]);
 		if ((p = malloc(pad + 64)) == NULL)
 			exit(1);
 		k = (size_t)sprintf(p, "{\"i\":%zu,\"s\":\"", i);
-		memset(p + k, 'a' + (int)(i % 26), pad);
+		for (j = 0; j < pad; j++)
+			p[k + j] = numbers ? num[(i + j) % (sizeof(num) - 1)] :
+			    (char)('a' + (int)(i % 26));
 		k += pad;
 		k += (size_t)sprintf(p + k, "\"}");
 		line[i] = p;
@@ -162,6 +170,9 @@ same_file(const char *name, const struct nsl_buf *b)
 	return same;
 }
 
+/* The last spool_pipe()'s text copied and the bytes of its copy. */
+static uint64_t piped_text, piped_copy;
+
 /*
  * Read standard input (bytes from a producer) through a spool, then
  * emit it once for each keep pattern; 1 if every output is what the
@@ -180,6 +191,7 @@ spool_pipe(const void *bytes, size_t n, unsigned char keep[][NREC],
 	int fd, rc, ok = 0;
 	char name[32];
 
+	piped_text = piped_copy = 0;
 	fd = producer(bytes, n, 1, 0, &pid);
 	if (dup2(fd, STDIN_FILENO) < 0)
 		exit(1);
@@ -210,6 +222,7 @@ spool_pipe(const void *bytes, size_t n, unsigned char keep[][NREC],
 	}
 	ok = 1;
 done:
+	nsl_spool_sizes(s, &piped_text, &piped_copy);
 	reap(pid);
 	nsl_buf_release(&want);
 	nsl_rec_release(&rec);
@@ -333,32 +346,23 @@ drain(struct nsl_reader *r, unsigned long *lines, struct nsl_err *err)
 	return rc;
 }
 
-int
-main(void)
+/*
+ * The pipe checks of the input make_input(numbers) makes, with the copy
+ * in memory, in the file, and split between them.
+ */
+static void
+budget_checks(unsigned char keep[][NREC], int numbers)
 {
-	static unsigned char keep[6][NREC];
 	static const char *budgets[] = { NULL, "0", "2M", "777777" };
-	struct nsl_err err, err2;
+	struct nsl_err err;
 	struct nsl_buf gz;
 	size_t i, b;
 
-	if ((dir = unit_tmpdir("spool-pipe")) == NULL)
-		return 1;
-	setenv("TMPDIR", dir, 1);
-	signal(SIGPIPE, SIG_IGN);
-	make_input();
-
-	for (i = 0; i < NREC; i++) {
-		keep[0][i] = 1;				/* all */
-		keep[1][i] = i % 2;			/* every other */
-		keep[2][i] = i < 3 || i > 390;		/* long gap */
-		keep[3][i] = 0;				/* none */
-		keep[4][i] = i == NREC - 1;		/* only the last */
-		keep[5][i] = i == 250 || i == 251 || i == 5 || i == 42;
-	}
+	make_input(numbers);
 	gzip_bytes(&text, &gz);
 	for (b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
-		const char *B = budgets[b] ? budgets[b] : "default";
+		const char *B = budgets[b] ? budgets[b] : (numbers ?
+		    "default, numbers" : "default");
 
 		if (budgets[b] != NULL)
 			setenv("NSL_SPOOL_MEMORY", budgets[b], 1);
@@ -369,6 +373,15 @@ main(void)
 		    "record, every other, a long dropped stretch, none, the "
 		    "last only, the 3 MB line and its neighbours: the kept "
 		    "lines byte for byte (%s)", B, text.len, err.msg);
+		UNIT_CHECK(piped_text == text.len && (numbers ?
+		    piped_copy < piped_text / 10 * 6 :
+		    piped_copy <= piped_text &&
+		    piped_copy > piped_text / 10 * 9),
+		    "budget %s: the copy of %llu bytes of %s holds %llu "
+		    "bytes", B, (unsigned long long)piped_text, numbers ?
+		    "number text (packed: less than 60%)" :
+		    "letters (kept: more than 90%)",
+		    (unsigned long long)piped_copy);
 
 		/* every other (windows of runs), a long dropped stretch */
 		for (i = 1; i <= 2; i++) {
@@ -393,6 +406,34 @@ main(void)
 		    "newline: that line comes back (%s)", B, err.msg);
 		unsetenv("NSL_SPOOL_MEMORY");
 	}
+	nsl_buf_release(&gz);
+}
+
+int
+main(void)
+{
+	static unsigned char keep[6][NREC];
+	struct nsl_err err, err2;
+	struct nsl_buf gz;
+	size_t i;
+
+	if ((dir = unit_tmpdir("spool-pipe")) == NULL)
+		return 1;
+	setenv("TMPDIR", dir, 1);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (i = 0; i < NREC; i++) {
+		keep[0][i] = 1;				/* all */
+		keep[1][i] = i % 2;			/* every other */
+		keep[2][i] = i < 3 || i > 390;		/* long gap */
+		keep[3][i] = 0;				/* none */
+		keep[4][i] = i == NREC - 1;		/* only the last */
+		keep[5][i] = i == 250 || i == 251 || i == 5 || i == 42;
+	}
+	/* number text, then the letters the checks below use */
+	budget_checks(keep, 1);
+	budget_checks(keep, 0);
+	gzip_bytes(&text, &gz);
 
 	/*
 	 * No temporary file can be made: a pipe within the budget is read
