@@ -34,6 +34,11 @@ struct spool_input {
 				   the store */
 	uint64_t first;		/* index of its first record */
 	uint64_t count;
+	/* a gzip file copied while the copy fits in memory (gzip_copy):
+	   how to read it again if it does not, and from where */
+	int gzip;
+	enum spool_kind again;
+	off_t again_off;
 };
 
 /*
@@ -123,6 +128,13 @@ struct nsl_spool {
 	char *unpacked;		/* chunk[cached]'s text, or ... */
 	size_t cached;		/* ... SIZE_MAX */
 	char last;		/* the last byte of text copied */
+	/* the current input is a gzip file (gzip_copy): its copy stays
+	   in memory or is dropped, and its records' line numbers are
+	   kept in case it is */
+	int memory_only;
+	int dropped;
+	uint64_t *lines;
+	uint64_t nlines, caplines;
 	struct nsl_err spill_err;	/* why no temporary file, if so */
 	struct nsl_reader *cur;
 	int once;		/* one visit: free the store behind it */
@@ -280,6 +292,7 @@ nsl_spool_free(struct nsl_spool *s)
 	free(s->chunk);
 	free(s->packbuf);
 	free(s->unpacked);
+	free(s->lines);
 	reap_stop(s);
 	if (s->spill >= 0)
 		close(s->spill);
@@ -554,6 +567,10 @@ store_write(struct nsl_spool *s, const char *p, size_t n)
 		if (n == 0)
 			return 0;
 	}
+	if (s->memory_only) {	/* the copy is dropped (gzip_copy) */
+		s->dropped = 1;
+		return 0;
+	}
 	if (s->spill < 0 && (s->spill = spill_open(&s->spill_err)) < 0)
 		return -1;
 	if (write_all(s->spill, p, n) != 0)
@@ -609,7 +626,7 @@ spool_sink(void *arg, const char *p, size_t n)
 	struct nsl_spool *s = arg;
 	size_t k;
 
-	for (; n > 0; p += k, n -= k) {
+	for (; n > 0 && !s->dropped; p += k, n -= k) {
 		k = n < SPOOL_CHUNK ? n : SPOOL_CHUNK;
 		if (chunk_put(s, p, k) != 0)
 			return -1;
@@ -798,6 +815,73 @@ spool_kind(const char *path, off_t *off)
 	return SPOOL_SPILL;
 }
 
+/*
+ * A gzip file is copied as a pipe is, while the copy fits in the
+ * store's memory: the second pass then reads the copy instead of
+ * decompressing the file again (nsl-prune on 965 MB of BGZF text on two
+ * hyperthreads: 1.95 s copied, 2.4 s read twice).  A copy that would
+ * reach past the memory is dropped (copy_drop) and the file read again,
+ * as before: decompressing costs less than writing and reading a
+ * temporary file.  Makes in (just opened) such an input when the store
+ * has memory left; 0, or -1 out of memory.
+ */
+static int
+gzip_copy(struct nsl_spool *s, struct spool_input *in)
+{
+	struct nsl_err ignored;
+
+	memset(&ignored, 0, sizeof(ignored));
+	/* a budget that is not a size is an error where a pipe needs it */
+	if (!nsl_reader_is_gzip(s->cur) || store_ready(s, &ignored) != 0 ||
+	    s->memfd < 0 || s->spill >= 0 || s->mem_len >= s->mem_cap)
+		return 0;
+	if (s->caplines == 0) {
+		if ((s->lines = malloc(1024 * sizeof(*s->lines))) == NULL)
+			return -1;
+		s->caplines = 1024;
+	}
+	in->gzip = 1;
+	in->again = in->kind;
+	in->again_off = in->off;
+	in->kind = SPOOL_SPILL;
+	in->off = (off_t)s->stored;
+	s->memory_only = 1;
+	s->dropped = 0;
+	s->nlines = 0;
+	return 0;
+}
+
+/*
+ * The gzip file in, just read, did not fit: forget its copy (the store
+ * back to where it began, its memory given back) and read the file
+ * again by its records' line numbers.
+ */
+static void
+copy_drop(struct nsl_spool *s, struct spool_input *in)
+{
+	const struct store_chunk *c;
+	uint64_t i;
+
+	while (s->nchunk > 0 &&
+	    s->chunk[s->nchunk - 1].text_off >= (uint64_t)in->off)
+		s->nchunk--;
+	c = s->nchunk > 0 ? &s->chunk[s->nchunk - 1] : NULL;
+	s->packed = c != NULL ? c->store_off + c->store_len : 0;
+	s->stored = (uint64_t)in->off;
+	s->cached = SIZE_MAX;
+	s->near = 0;
+	if (s->mem_len > s->packed) {
+		s->mem_len = s->packed;
+		/* best effort: the pages go back, the next copy writes on */
+		(void)ftruncate(s->memfd, (off_t)s->mem_len);
+		(void)lseek(s->memfd, (off_t)s->mem_len, SEEK_SET);
+	}
+	for (i = 0; i < in->count; i++)
+		s->lineno[in->first + i] = s->lines[i];
+	in->kind = in->again;
+	in->off = in->again_off;
+}
+
 int
 nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 {
@@ -831,15 +915,21 @@ nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 	in->first = s->n;
 	in->kind = kind;
 	in->off = off;
+	if (kind != SPOOL_SPILL && gzip_copy(s, in) != 0) {
+		nsl_reader_close(s->cur);
+		s->cur = NULL;
+		return oom(err);
+	}
 	if ((in->name = strdup(nsl_reader_name(s->cur))) == NULL ||
 	    (kind == SPOOL_FILE && (in->path = strdup(path)) == NULL)) {
 		free(in->name);
+		s->memory_only = 0;
 		nsl_reader_close(s->cur);
 		s->cur = NULL;
 		return oom(err);
 	}
 	/* the reader copies what it reads, in large blocks, not by line */
-	if (kind == SPOOL_SPILL)
+	if (in->kind == SPOOL_SPILL)
 		nsl_reader_tee(s->cur, spool_sink, s);
 	s->nin++;
 	return 0;
@@ -917,6 +1007,12 @@ nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
 		}
 		nsl_reader_close(s->cur);
 		s->cur = NULL;
+		s->memory_only = 0;
+		if (in->gzip && s->dropped) {
+			s->dropped = 0;
+			copy_drop(s, in);
+			return 0;
+		}
 		if (in->kind == SPOOL_SPILL)
 			return spill_finish(s, in, err) < 0 ? -1 : 0;
 		return 0;
@@ -930,6 +1026,17 @@ nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
 		s->lineno = p;
 		s->cap = cap;
 	}
+	if (in->gzip && s->nlines == s->caplines) {
+		uint64_t cap = 2 * s->caplines;
+		uint64_t *p = realloc(s->lines, cap * sizeof(*p));
+
+		if (p == NULL)
+			return oom(err);
+		s->lines = p;
+		s->caplines = cap;
+	}
+	if (in->gzip)
+		s->lines[s->nlines++] = nsl_reader_lineno(s->cur);
 	s->lineno[s->n] = in->kind == SPOOL_SPILL ?
 	    (uint64_t)in->off + nsl_reader_offset(s->cur) :
 	    nsl_reader_lineno(s->cur);

@@ -20,7 +20,11 @@
  * so that a line starts in memory and ends in the file (the 3 MB line,
  * or a short one).  With no usable TMPDIR, a pipe that fits the budget
  * is read whole, one that does not fails naming TMPDIR; a budget that
- * is not a size is a usage error.
+ * is not a size is a usage error.  Piped number text is kept packed
+ * (about half its bytes), letters as they are.  A gzip file is copied
+ * while its copy fits in memory, else read again: alone, as standard
+ * input, after a pipe and before one, and a dropped copy followed by a
+ * kept one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -347,6 +351,137 @@ drain(struct nsl_reader *r, unsigned long *lines, struct nsl_err *err)
 }
 
 /*
+ * Read the inputs named (each holds the test input; "-" is standard
+ * input, which the caller has made a pipe or a file) through one spool
+ * and emit the records keep1 picks from each: 1 if the output is those
+ * lines, input after input.  *copied: the bytes of text the spool
+ * copied.
+ */
+static int
+spool_inputs(const char *const *names, size_t n, const unsigned char *keep1,
+    uint64_t *copied, struct nsl_err *err)
+{
+	struct nsl_spool *s = nsl_spool_new();
+	struct nsl_writer *w = NULL;
+	struct nsl_rec rec;
+	struct nsl_buf want, one;
+	unsigned char *keep = malloc(n * NREC);
+	uint64_t packed;
+	size_t k, i;
+	int rc, ok = 0;
+
+	nsl_rec_init(&rec, 0);
+	nsl_buf_init(&want);
+	nsl_buf_init(&one);
+	expected(keep1, &one);
+	for (k = 0; k < n; k++) {
+		nsl_buf_add(&want, one.data, one.len);
+		for (i = 0; i < NREC; i++)
+			keep[k * NREC + i] = keep1[i];
+		if (nsl_spool_open(s, names[k], err) != 0)
+			goto done;
+		while ((rc = nsl_spool_next(s, &rec, err)) == 1)
+			;
+		if (rc < 0)
+			goto done;
+	}
+	if (nsl_spool_count(s) != n * NREC ||
+	    (w = nsl_writer_open(path("inputs"), err)) == NULL)
+		goto done;
+	if (nsl_spool_emit(s, keep, w, err) != 0 ||
+	    nsl_writer_commit(w, err) != 0) {
+		nsl_writer_abort(w);
+		goto done;
+	}
+	ok = same_file("inputs", &want);
+done:
+	nsl_spool_sizes(s, copied, &packed);
+	nsl_spool_free(s);
+	nsl_rec_release(&rec);
+	nsl_buf_release(&want);
+	nsl_buf_release(&one);
+	free(keep);
+	return ok;
+}
+
+/*
+ * A gzip file is copied while the copy fits in memory, else read again
+ * (spool.c, gzip_copy): named, as standard input, after a pipe that
+ * took most of the memory, before one, twice; the kept lines come back
+ * whichever way, and the copy holds what it should.
+ */
+static void
+gzip_file_checks(const unsigned char *keep1)
+{
+	char gz[256];	/* path()'s buffers are reused */
+	const char *one[] = { gz }, *two[] = { gz, gz };
+	const char *pipe_gz[] = { "-", gz }, *gz_pipe[] = { gz, "-" };
+	const char *in[] = { "-" }, *two_pipe[] = { gz, gz, "-" };
+	struct nsl_err err;
+	uint64_t copied;
+	pid_t pid;
+	int fd, ok;
+
+	snprintf(gz, sizeof(gz), "%s", path("t.gz"));
+	memset(&err, 0, sizeof(err));
+	ok = spool_inputs(one, 1, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == text.len, "a gzip file within the memory "
+	    "budget: copied (%llu bytes of %zu), the kept lines back (%s)",
+	    (unsigned long long)copied, text.len, err.msg);
+	setenv("NSL_SPOOL_MEMORY", "2M", 1);
+	ok = spool_inputs(one, 1, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == 0,
+	    "a gzip file past a budget of 2M: the copy dropped (%llu "
+	    "bytes left), the file read again (%s)",
+	    (unsigned long long)copied, err.msg);
+	fd = open(gz, O_RDONLY);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	ok = spool_inputs(in, 1, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == 0,
+	    "standard input from a gzip file past the budget: read again "
+	    "from where it began (%s)", err.msg);
+	setenv("NSL_SPOOL_MEMORY", "x", 1);
+	fd = open(gz, O_RDONLY);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	ok = spool_inputs(in, 1, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == 0,
+	    "a budget that is not a size: a gzip file is read twice, no "
+	    "error (%s)", err.msg);
+
+	/* the letters keep about 5.9 of 7 MB: room for one copy */
+	setenv("NSL_SPOOL_MEMORY", "7M", 1);
+	fd = producer(text.data, text.len, 1, 0, &pid);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	ok = spool_inputs(pipe_gz, 2, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == text.len, "a pipe, then a gzip file past "
+	    "what memory it left: the pipe copied, the file read again (%llu "
+	    "bytes copied; %s)", (unsigned long long)copied, err.msg);
+	reap(pid);
+	fd = producer(text.data, text.len, 1, 0, &pid);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	ok = spool_inputs(gz_pipe, 2, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == 2 * text.len, "a gzip file, then a pipe: "
+	    "both copied, the pipe on into the temporary file (%s)", err.msg);
+	reap(pid);
+	ok = spool_inputs(two, 2, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == text.len, "a gzip file twice: the first "
+	    "copied, the second's copy dropped (%s)", err.msg);
+	fd = producer(text.data, text.len, 1, 0, &pid);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	ok = spool_inputs(two_pipe, 3, keep1, &copied, &err);
+	UNIT_CHECK(ok && copied == 2 * text.len, "a gzip file twice, then "
+	    "a pipe: the pipe's copy goes on where the dropped one began "
+	    "(%s)", err.msg);
+	reap(pid);
+	unsetenv("NSL_SPOOL_MEMORY");
+}
+
+/*
  * The pipe checks of the input make_input(numbers) makes, with the copy
  * in memory, in the file, and split between them.
  */
@@ -434,6 +569,7 @@ main(void)
 	budget_checks(keep, 1);
 	budget_checks(keep, 0);
 	gzip_bytes(&text, &gz);
+	gzip_file_checks(keep[1]);
 
 	/*
 	 * No temporary file can be made: a pipe within the budget is read
