@@ -8,11 +8,13 @@
  * nsl_rec_read() does), and nsl_spool_emit() later writes the lines of the
  * records flagged in keep[], byte for byte and in input order.
  *
- * How the lines come back: a regular file (plain or gzip) is read again
- * from the start, standard input too when it is a regular file (a
- * shell's '<': it is read again from the offset where it began), and the
- * spool keeps each record's line number (8 bytes per record).  Anything
- * else (a pipe, a device) is copied, decompressed, as it is read: the
+ * How the lines come back: a plain regular file is read again from the
+ * start, standard input too when it is a regular file (a shell's '<': it
+ * is read again from the offset where it began), and the spool keeps
+ * each record's line number (8 bytes per record).  A gzip file is copied
+ * as a pipe is while its copy fits in the memory below, and read again
+ * when it does not (its copy dropped).  Anything else (a pipe, a
+ * device) is copied, decompressed, as it is read: the
  * reader reads ahead in a thread of its own, which writes the copy in
  * blocks of 256 KB beside the parsing (nsl_reader_tee), each packed
  * (nsl/pack.h: number text in half its bytes) unless that would not
