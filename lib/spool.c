@@ -92,8 +92,8 @@ struct reaper {
  * that cost: memory the store takes is fresh, which where page tables
  * are virtualized costs more than the packing (a pipe of 965 MB through
  * nsl-prune on a virtual machine: 1.42 s with the text kept as it is,
- * 0.95 s packed, the median of 7 runs of each in turn).  A chunk that would not be smaller packed is kept as
- * it is.
+ * 0.95 s packed, the median of 7 runs of each in turn).  A chunk that
+ * would not be smaller packed is kept as it is.
  */
 #define SPOOL_CHUNK (256 * 1024)
 
@@ -819,10 +819,10 @@ spool_kind(const char *path, off_t *off)
  * A gzip file is copied as a pipe is, while the copy fits in the
  * store's memory: the second pass then reads the copy instead of
  * decompressing the file again (nsl-prune on 965 MB of text in BGZF on
- * two hyperthreads: 1.51 s copied, 2.05 s read twice).  A copy that would
- * reach past the memory is dropped (copy_drop) and the file read again,
- * as before: decompressing costs less than writing and reading a
- * temporary file.  Makes in (just opened) such an input when the store
+ * two hyperthreads: 1.51 s copied, 2.05 s read twice).  A copy that
+ * would reach past the memory is dropped (copy_drop) and the file read
+ * again, as before, so that a gzip file never takes room in TMPDIR
+ * (its text may be several times its size).  Makes in (just opened) such an input when the store
  * has memory left; 0, or -1 out of memory.
  */
 static int

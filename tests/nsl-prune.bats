@@ -156,6 +156,30 @@ fails_cleanly() {
 	[ "$stderr" = "nsl-prune: NSL_SPOOL_MEMORY=1.5G: not a size (bytes, with K, M, G or T, or a percentage of memory)" ]
 }
 
+@test "a .gz file is copied while its copy fits in NSL_SPOOL_MEMORY and read again when it does not: the same kept lines, and never a temporary file" {
+	require_prog gzip
+	# 50,000 records, 2.5 MB of text: round(0.3 * 50000) = 15000 kept
+	gzip -dc "$CSCORES" >"$T/plain.jsonl"
+	nsl-prune --keep-fraction 0.3 --score-field cscore "$T/plain.jsonl" >"$T/a"
+	[ "$(wc -l <"$T/a")" -eq 15000 ]
+	# copied (the default budget), and its copy dropped part way (64K)
+	TMPDIR=$T/none nsl-prune --keep-fraction 0.3 --score-field cscore "$CSCORES" >"$T/b"
+	cmp "$T/a" "$T/b"
+	TMPDIR=$T/none NSL_SPOOL_MEMORY=64K nsl-prune --keep-fraction 0.3 --score-field cscore "$CSCORES" >"$T/c"
+	cmp "$T/a" "$T/c"
+	# as standard input from the file
+	NSL_SPOOL_MEMORY=64K nsl-prune --keep-fraction 0.3 --score-field cscore - <"$CSCORES" >"$T/d"
+	cmp "$T/a" "$T/d"
+	# a budget that is not a size matters only where a pipe needs it
+	NSL_SPOOL_MEMORY=1.5G nsl-prune --keep-fraction 0.3 --score-field cscore "$CSCORES" >"$T/e"
+	cmp "$T/a" "$T/e"
+	# after a pipe that took the memory (and went on into TMPDIR)
+	cat "$T/plain.jsonl" | NSL_SPOOL_MEMORY=1M nsl-prune --keep-fraction 0.3 --score-field cscore - "$CSCORES" >"$T/f"
+	cat "$T/plain.jsonl" "$T/plain.jsonl" | nsl-prune --keep-fraction 0.3 --score-field cscore >"$T/g"
+	[ "$(wc -l <"$T/g")" -eq 30000 ]
+	cmp "$T/f" "$T/g"
+}
+
 @test "a pipe's copy in memory is bounded by the control group's memory, not the machine's (cgroup v1, as root)" {
 	local P G
 	P=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
