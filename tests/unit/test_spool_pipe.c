@@ -235,6 +235,30 @@ done:
 }
 
 /*
+ * keep1 for each of times copies of the input (malloc'd), and in want the
+ * output it asks for: expected(keep1) times over.
+ */
+static unsigned char *
+keep_times(const unsigned char *keep1, size_t times, struct nsl_buf *want)
+{
+	unsigned char *keep = malloc(times * NREC);
+	struct nsl_buf one;
+	size_t r;
+
+	if (keep == NULL)
+		exit(1);
+	nsl_buf_init(&one);
+	expected(keep1, &one);
+	nsl_buf_reset(want);
+	for (r = 0; r < times; r++) {
+		nsl_buf_add(want, one.data, one.len);
+		memcpy(keep + r * NREC, keep1, NREC);
+	}
+	nsl_buf_release(&one);
+	return keep;
+}
+
+/*
  * The input REPS times through a pipe into a spool marked to be visited
  * once, keep pattern k repeated: 1 if the output is the kept lines, and
  * a second visit fails with NSL_EX_SOFTWARE.  The copy (about 18 MB) is
@@ -248,21 +272,14 @@ spool_once(const unsigned char *keep1, struct nsl_err *err)
 	struct nsl_spool *s = nsl_spool_new();
 	struct nsl_writer *w = NULL;
 	struct nsl_rec rec;
-	struct nsl_buf want, one;
+	struct nsl_buf want;
 	struct nsl_err err2;
-	unsigned char *keep = malloc((size_t)REPS * NREC);
+	unsigned char *keep;
 	pid_t pid;
-	size_t r, i;
 	int fd, rc, ok = 0;
 
 	nsl_buf_init(&want);
-	nsl_buf_init(&one);
-	expected(keep1, &one);
-	for (r = 0; r < REPS; r++) {
-		nsl_buf_add(&want, one.data, one.len);
-		for (i = 0; i < NREC; i++)
-			keep[r * NREC + i] = keep1[i];
-	}
+	keep = keep_times(keep1, REPS, &want);
 	fd = producer(text.data, text.len, REPS, 0, &pid);
 	if (dup2(fd, STDIN_FILENO) < 0)
 		exit(1);
@@ -299,7 +316,6 @@ spool_once(const unsigned char *keep1, struct nsl_err *err)
 done:
 	reap(pid);
 	nsl_buf_release(&want);
-	nsl_buf_release(&one);
 	nsl_rec_release(&rec);
 	nsl_spool_free(s);
 	free(keep);
@@ -364,20 +380,16 @@ spool_inputs(const char *const *names, size_t n, const unsigned char *keep1,
 	struct nsl_spool *s = nsl_spool_new();
 	struct nsl_writer *w = NULL;
 	struct nsl_rec rec;
-	struct nsl_buf want, one;
-	unsigned char *keep = malloc(n * NREC);
+	struct nsl_buf want;
+	unsigned char *keep;
 	uint64_t packed;
-	size_t k, i;
+	size_t k;
 	int rc, ok = 0;
 
 	nsl_rec_init(&rec, 0);
 	nsl_buf_init(&want);
-	nsl_buf_init(&one);
-	expected(keep1, &one);
+	keep = keep_times(keep1, n, &want);
 	for (k = 0; k < n; k++) {
-		nsl_buf_add(&want, one.data, one.len);
-		for (i = 0; i < NREC; i++)
-			keep[k * NREC + i] = keep1[i];
 		if (nsl_spool_open(s, names[k], err) != 0)
 			goto done;
 		while ((rc = nsl_spool_next(s, &rec, err)) == 1)
@@ -399,9 +411,17 @@ done:
 	nsl_spool_free(s);
 	nsl_rec_release(&rec);
 	nsl_buf_release(&want);
-	nsl_buf_release(&one);
 	free(keep);
 	return ok;
+}
+
+/* Make fd (a file or a pipe's read end) standard input. */
+static void
+stdin_from(int fd)
+{
+	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+		exit(1);
+	close(fd);
 }
 
 /*
@@ -420,7 +440,7 @@ gzip_file_checks(const unsigned char *keep1)
 	struct nsl_err err;
 	uint64_t copied;
 	pid_t pid;
-	int fd, ok;
+	int ok;
 
 	snprintf(gz, sizeof(gz), "%s", path("t.gz"));
 	memset(&err, 0, sizeof(err));
@@ -434,17 +454,13 @@ gzip_file_checks(const unsigned char *keep1)
 	    "a gzip file past a budget of 2M: the copy dropped (%llu "
 	    "bytes left), the file read again (%s)",
 	    (unsigned long long)copied, err.msg);
-	fd = open(gz, O_RDONLY);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
+	stdin_from(open(gz, O_RDONLY));
 	ok = spool_inputs(in, 1, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == 0,
 	    "standard input from a gzip file past the budget: read again "
 	    "from where it began (%s)", err.msg);
 	setenv("NSL_SPOOL_MEMORY", "x", 1);
-	fd = open(gz, O_RDONLY);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
+	stdin_from(open(gz, O_RDONLY));
 	ok = spool_inputs(in, 1, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == 0,
 	    "a budget that is not a size: a gzip file is read twice, no "
@@ -452,17 +468,13 @@ gzip_file_checks(const unsigned char *keep1)
 
 	/* the letters keep about 5.9 of 7 MB: room for one copy */
 	setenv("NSL_SPOOL_MEMORY", "7M", 1);
-	fd = producer(text.data, text.len, 1, 0, &pid);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
+	stdin_from(producer(text.data, text.len, 1, 0, &pid));
 	ok = spool_inputs(pipe_gz, 2, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == text.len, "a pipe, then a gzip file past "
 	    "what memory it left: the pipe copied, the file read again (%llu "
 	    "bytes copied; %s)", (unsigned long long)copied, err.msg);
 	reap(pid);
-	fd = producer(text.data, text.len, 1, 0, &pid);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
+	stdin_from(producer(text.data, text.len, 1, 0, &pid));
 	ok = spool_inputs(gz_pipe, 2, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == 2 * text.len, "a gzip file, then a pipe: "
 	    "both copied, the pipe on into the temporary file (%s)", err.msg);
@@ -470,9 +482,7 @@ gzip_file_checks(const unsigned char *keep1)
 	ok = spool_inputs(two, 2, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == text.len, "a gzip file twice: the first "
 	    "copied, the second's copy dropped (%s)", err.msg);
-	fd = producer(text.data, text.len, 1, 0, &pid);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
+	stdin_from(producer(text.data, text.len, 1, 0, &pid));
 	ok = spool_inputs(two_pipe, 3, keep1, &copied, &err);
 	UNIT_CHECK(ok && copied == 2 * text.len, "a gzip file twice, then "
 	    "a pipe: the pipe's copy goes on where the dropped one began "
