@@ -736,6 +736,10 @@ chunk_get(struct nsl_spool *s, const struct store_chunk *c, char *text)
 /*
  * Copy bytes [o, o + n) of the text to p, unpacking the chunks that hold
  * them: a whole chunk straight into p, part of one through unpacked[].
+ * A chunk kept as it is is read straight into p in any case (from a
+ * pipe of 405 MB of records with prose, which does not pack, nsl-prune
+ * took 1.07x its old time with every part chunk read through
+ * unpacked[], 0.99x now).
  * The count copied (fewer only at the text's end), or -1 with errno
  * set.
  */
@@ -750,7 +754,14 @@ store_read(struct nsl_spool *s, char *p, size_t n, uint64_t o)
 		c = &s->chunk[i];
 		in = (size_t)(o + done - c->text_off);
 		k = c->text_len - in < n - done ? c->text_len - in : n - done;
-		if (in == 0 && k == c->text_len && i != s->cached) {
+		if (c->store_len == c->text_len) {	/* kept as it is */
+			if (raw_read(s, p + done, k, c->store_off + in) !=
+			    (ssize_t)k) {
+				if (errno == 0)
+					errno = EIO;
+				return -1;
+			}
+		} else if (in == 0 && k == c->text_len && i != s->cached) {
 			if (chunk_get(s, c, p + done) != 0)
 				return -1;
 		} else {
