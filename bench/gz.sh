@@ -4,7 +4,11 @@
 # gzip(1) at its default level 6 and at level 1, on the same JSONL; then
 # reading each file back through nsl-convert (a BGZF file's blocks
 # inflated on every thread, and on one; gzip's own file by ISA-L, one
-# thread), from the file and from a pipe, against zcat.  N records of D numbers (default 30000 x 768,
+# thread), from the file and from a pipe, against zcat; then a tool that
+# reads its input twice (nsl-prune hard, keeping half), on a BGZF file
+# (whose text the spool copies, packed, instead of decompressing it
+# again; NSL_SPOOL_MEMORY=0 makes it read the file twice, as before) and
+# from a pipe.  N records of D numbers (default 30000 x 768,
 # about 290 MB, bench/gen-embeddings.sh); the median of R rounds
 # (default 3) of wall and CPU seconds, MB/s of the text, and each file's
 # size as a share of the text.  The load average is printed with them.
@@ -72,5 +76,13 @@ measure "cat y.jsonl.gz | nsl-convert (gzip's, a pipe)" \
     "cat $out/gz-6.jsonl.gz | $bin/nsl-convert -o /dev/null"
 measure "zcat y.jsonl.gz (gzip -6's)" "zcat $out/gz-6.jsonl.gz > /dev/null"
 measure "nsl-convert (the text, no gzip)" "$bin/nsl-convert -o /dev/null $data"
+echo "reading twice (nsl-prune --keep-fraction 0.5 --score-field id)"
+prune="$bin/nsl-prune --keep-fraction 0.5 --score-field id -o /dev/null"
+measure "x.jsonl.gz, copied once" "$prune $out/gz-nsl.jsonl.gz"
+measure "x.jsonl.gz, decompressed twice" \
+    "NSL_SPOOL_MEMORY=0 $prune $out/gz-nsl.jsonl.gz"
+measure "cat x.jsonl.gz | (a pipe, copied)" \
+    "cat $out/gz-nsl.jsonl.gz | $prune"
+measure "the text, read twice" "$prune $data"
 echo "load: $(uptime | sed 's/.*load average: //')"
 rm -f "$t" "$t.all" "$out"/gz-*.jsonl.gz
