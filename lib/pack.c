@@ -3,7 +3,8 @@
  *
  * Each block is tried whole: with AVX2, 32 characters are looked up at
  * once (by their high and low four bits) and packed with one multiply-
- * add; without it, one character at a time.  Both give the same bytes.
+ * add, and unpacked by one lookup; without it, one character at a time.
+ * Both give the same bytes.
  */
 #include <stdint.h>
 #include <string.h>
@@ -63,16 +64,55 @@ block_unpack(const unsigned char *in, char *text)
 	}
 }
 
+/* Pack nblk blocks of t: out gets them, packed or kept; map's bits say
+ * which (map zeroed by the caller).  Returns the bytes written. */
+static size_t
+pack_blocks(const unsigned char *t, size_t nblk, unsigned char *map,
+    unsigned char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < nblk; i++, t += NSL_PACK_BLOCK) {
+		if (block_pack(t, out + o)) {
+			map[i / 8] |= (unsigned char)(1u << (i % 8));
+			o += HALF;
+		} else {
+			memcpy(out + o, t, NSL_PACK_BLOCK);
+			o += NSL_PACK_BLOCK;
+		}
+	}
+	return o;
+}
+
+/* Unpack nblk blocks from in, as map says, into text. */
+static void
+unpack_blocks(const unsigned char *in, const unsigned char *map,
+    size_t nblk, char *text)
+{
+	size_t i;
+
+	for (i = 0; i < nblk; i++, text += NSL_PACK_BLOCK) {
+		if (map[i / 8] >> (i % 8) & 1) {
+			block_unpack(in, text);
+			in += HALF;
+		} else {
+			memcpy(text, in, NSL_PACK_BLOCK);
+			in += NSL_PACK_BLOCK;
+		}
+	}
+}
+
 #ifdef PACK_X86
 /*
- * The place of each of 32 characters, or a byte with its high bit set:
- * the alphabet's characters have high four bits 2 (" +,-."), 3 (the
- * digits) or 6 ("e"); a table indexed by the low four bits gives the
- * place for each of those rows.
+ * pack_blocks with AVX2.  The place of each of 32 characters, or a byte
+ * with its high bit set: the alphabet's characters have high four bits
+ * 2 (" +,-."), 3 (the digits) or 6 ("e"); a table indexed by the low
+ * four bits gives the place for each of those rows.
  */
 __attribute__((target("avx2")))
-static int
-block_pack_avx2(const unsigned char *b, unsigned char *out)
+static size_t
+pack_blocks_avx2(const unsigned char *t, size_t nblk, unsigned char *map,
+    unsigned char *out)
 {
 	const __m256i row2 = _mm256_setr_epi8(
 	    15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 11, 12, 10, -1,
@@ -84,50 +124,75 @@ block_pack_avx2(const unsigned char *b, unsigned char *out)
 	    -1, -1, -1, -1, -1, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	    -1, -1, -1, -1, -1, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
 	const __m256i low4 = _mm256_set1_epi8(0x0f);
+	const __m256i none = _mm256_set1_epi8(-1);
+	const __m256i weights = _mm256_set1_epi16(0x0110);
 	__m256i v, lo, hi, in2, in3, in6, place, pairs, packed;
+	size_t i, o = 0;
 
-	v = _mm256_loadu_si256((const __m256i *)(const void *)b);
-	lo = _mm256_and_si256(v, low4);
-	hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-	in2 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(2));
-	in3 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(3));
-	in6 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(6));
-	place = _mm256_or_si256(
-	    _mm256_and_si256(in2, _mm256_shuffle_epi8(row2, lo)),
-	    _mm256_or_si256(
-	    _mm256_and_si256(in3, _mm256_shuffle_epi8(row3, lo)),
-	    _mm256_and_si256(in6, _mm256_shuffle_epi8(row6, lo))));
-	/* other rows: no place */
-	place = _mm256_or_si256(place, _mm256_andnot_si256(
-	    _mm256_or_si256(in2, _mm256_or_si256(in3, in6)),
-	    _mm256_set1_epi8(-1)));
-	if (_mm256_movemask_epi8(place) != 0)
-		return 0;
-	/* each pair to 16 * first + second, then the 16-bit sums to bytes */
-	pairs = _mm256_maddubs_epi16(place, _mm256_set1_epi16(0x0110));
-	packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(pairs, pairs),
-	    0x08);
-	_mm_storeu_si128((__m128i *)(void *)out,
-	    _mm256_castsi256_si128(packed));
-	return 1;
+	for (i = 0; i < nblk; i++, t += NSL_PACK_BLOCK) {
+		v = _mm256_loadu_si256((const __m256i *)(const void *)t);
+		lo = _mm256_and_si256(v, low4);
+		hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+		in2 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(2));
+		in3 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(3));
+		in6 = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(6));
+		place = _mm256_or_si256(
+		    _mm256_and_si256(in2, _mm256_shuffle_epi8(row2, lo)),
+		    _mm256_or_si256(
+		    _mm256_and_si256(in3, _mm256_shuffle_epi8(row3, lo)),
+		    _mm256_and_si256(in6, _mm256_shuffle_epi8(row6, lo))));
+		/* other rows: no place */
+		place = _mm256_or_si256(place, _mm256_andnot_si256(
+		    _mm256_or_si256(in2, _mm256_or_si256(in3, in6)), none));
+		if (_mm256_movemask_epi8(place) != 0) {
+			_mm256_storeu_si256((__m256i *)(void *)(out + o), v);
+			o += NSL_PACK_BLOCK;
+			continue;
+		}
+		/* each pair to 16 * first + second, the sums to bytes */
+		pairs = _mm256_maddubs_epi16(place, weights);
+		packed = _mm256_permute4x64_epi64(
+		    _mm256_packus_epi16(pairs, pairs), 0x08);
+		_mm_storeu_si128((__m128i *)(void *)(out + o),
+		    _mm256_castsi256_si128(packed));
+		map[i / 8] |= (unsigned char)(1u << (i % 8));
+		o += HALF;
+	}
+	return o;
 }
 
-__attribute__((target("ssse3")))
+/*
+ * unpack_blocks with AVX2: each packed byte widened to 16 bits, its high
+ * four bits to the first byte and its low four to the second, then each
+ * to its character by one table lookup.
+ */
+__attribute__((target("avx2")))
 static void
-block_unpack_ssse3(const unsigned char *in, char *text)
+unpack_blocks_avx2(const unsigned char *in, const unsigned char *map,
+    size_t nblk, char *text)
 {
-	const __m128i table = _mm_loadu_si128((const __m128i *)(const void *)
-	    alphabet);
-	const __m128i low4 = _mm_set1_epi8(0x0f);
-	__m128i v, lo, hi;
+	const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)alphabet));
+	const __m256i low4 = _mm256_set1_epi16(0x0f);
+	__m256i w, places;
+	size_t i;
 
-	v = _mm_loadu_si128((const __m128i *)(const void *)in);
-	lo = _mm_and_si128(v, low4);
-	hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
-	_mm_storeu_si128((__m128i *)(void *)text, _mm_shuffle_epi8(table,
-	    _mm_unpacklo_epi8(hi, lo)));
-	_mm_storeu_si128((__m128i *)(void *)(text + 16),
-	    _mm_shuffle_epi8(table, _mm_unpackhi_epi8(hi, lo)));
+	for (i = 0; i < nblk; i++, text += NSL_PACK_BLOCK) {
+		if (map[i / 8] >> (i % 8) & 1) {
+			w = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+			    (const __m128i *)(const void *)in));
+			places = _mm256_or_si256(_mm256_srli_epi16(w, 4),
+			    _mm256_slli_epi16(_mm256_and_si256(w, low4), 8));
+			_mm256_storeu_si256((__m256i *)(void *)text,
+			    _mm256_shuffle_epi8(table, places));
+			in += HALF;
+		} else {
+			_mm256_storeu_si256((__m256i *)(void *)text,
+			    _mm256_loadu_si256((const __m256i *)(const void *)
+			    in));
+			in += NSL_PACK_BLOCK;
+		}
+	}
 }
 #endif
 
@@ -149,26 +214,17 @@ nsl_pack_encode_simd(const char *text, size_t n, unsigned char *out,
     int simd)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	size_t nblk = n / NSL_PACK_BLOCK, nmap = (nblk + 7) / 8, i, o;
-	int (*pack)(const unsigned char *, unsigned char *) = block_pack;
+	size_t nblk = n / NSL_PACK_BLOCK, nmap = (nblk + 7) / 8, o;
 
-	(void)simd;	/* no vector code on this processor */
+	memset(out, 0, nmap);
 #ifdef PACK_X86
 	if (simd && __builtin_cpu_supports("avx2"))
-		pack = block_pack_avx2;
+		o = nmap + pack_blocks_avx2(t, nblk, out, out + nmap);
+	else
 #endif
-	memset(out, 0, nmap);
-	o = nmap;
-	for (i = 0; i < nblk; i++, t += NSL_PACK_BLOCK) {
-		if (pack(t, out + o)) {
-			out[i / 8] |= (unsigned char)(1u << (i % 8));
-			o += HALF;
-		} else {
-			memcpy(out + o, t, NSL_PACK_BLOCK);
-			o += NSL_PACK_BLOCK;
-		}
-	}
-	memcpy(out + o, t, n % NSL_PACK_BLOCK);
+		o = nmap + pack_blocks(t, nblk, out, out + nmap);
+	(void)simd;	/* no vector code on this processor */
+	memcpy(out + o, t + nblk * NSL_PACK_BLOCK, n % NSL_PACK_BLOCK);
 	return o + n % NSL_PACK_BLOCK;
 }
 
@@ -176,32 +232,26 @@ int
 nsl_pack_decode_simd(const unsigned char *packed, size_t m, char *text,
     size_t n, int simd)
 {
-	size_t nblk = n / NSL_PACK_BLOCK, nmap = (nblk + 7) / 8, i, o;
-	size_t want = nmap + n % NSL_PACK_BLOCK;
-	void (*unpack)(const unsigned char *, char *) = block_unpack;
+	size_t nblk = n / NSL_PACK_BLOCK, nmap = (nblk + 7) / 8, k, npacked;
 
-	(void)simd;
 	if (m < nmap)
 		return -1;
 	/* the length the bitmap gives, and no bit past the last block */
-	for (i = 0; i < nblk; i++)
-		want += packed[i / 8] >> (i % 8) & 1 ? HALF : NSL_PACK_BLOCK;
-	if (want != m || (nblk % 8 != 0 && packed[nmap - 1] >> (nblk % 8)))
+	if (nblk % 8 != 0 && packed[nmap - 1] >> (nblk % 8))
+		return -1;
+	for (k = 0, npacked = 0; k < nmap; k++)
+		npacked += (size_t)__builtin_popcount(packed[k]);
+	if (m != nmap + nblk * NSL_PACK_BLOCK - npacked * HALF +
+	    n % NSL_PACK_BLOCK)
 		return -1;
 #ifdef PACK_X86
-	if (simd && __builtin_cpu_supports("ssse3"))
-		unpack = block_unpack_ssse3;
+	if (simd && __builtin_cpu_supports("avx2"))
+		unpack_blocks_avx2(packed + nmap, packed, nblk, text);
+	else
 #endif
-	o = nmap;
-	for (i = 0; i < nblk; i++, text += NSL_PACK_BLOCK) {
-		if (packed[i / 8] >> (i % 8) & 1) {
-			unpack(packed + o, text);
-			o += HALF;
-		} else {
-			memcpy(text, packed + o, NSL_PACK_BLOCK);
-			o += NSL_PACK_BLOCK;
-		}
-	}
-	memcpy(text, packed + o, n % NSL_PACK_BLOCK);
+		unpack_blocks(packed + nmap, packed, nblk, text);
+	(void)simd;
+	memcpy(text + nblk * NSL_PACK_BLOCK, packed + m - n % NSL_PACK_BLOCK,
+	    n % NSL_PACK_BLOCK);
 	return 0;
 }
