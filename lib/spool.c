@@ -833,10 +833,10 @@ spool_kind(const char *path, off_t *off)
  * two hyperthreads: 1.51 s copied, 2.05 s read twice).  A copy that
  * would reach past the memory is dropped (copy_drop) and the file read
  * again, as before, so that a gzip file never takes room in TMPDIR
- * (its text may be several times its size).  Makes in (just opened) such an input when the store
- * has memory left; 0, or -1 out of memory.
+ * (its text may be several times its size).  Makes in (just opened)
+ * such an input when the store has memory left.
  */
-static int
+static void
 gzip_copy(struct nsl_spool *s, struct spool_input *in)
 {
 	struct nsl_err ignored;
@@ -845,12 +845,7 @@ gzip_copy(struct nsl_spool *s, struct spool_input *in)
 	/* a budget that is not a size is an error where a pipe needs it */
 	if (!nsl_reader_is_gzip(s->cur) || store_ready(s, &ignored) != 0 ||
 	    s->memfd < 0 || s->spill >= 0 || s->mem_len >= s->mem_cap)
-		return 0;
-	if (s->caplines == 0) {
-		if ((s->lines = malloc(1024 * sizeof(*s->lines))) == NULL)
-			return -1;
-		s->caplines = 1024;
-	}
+		return;
 	in->gzip = 1;
 	in->again = in->kind;
 	in->again_off = in->off;
@@ -859,7 +854,6 @@ gzip_copy(struct nsl_spool *s, struct spool_input *in)
 	s->memory_only = 1;
 	s->dropped = 0;
 	s->nlines = 0;
-	return 0;
 }
 
 /*
@@ -926,11 +920,8 @@ nsl_spool_open(struct nsl_spool *s, const char *path, struct nsl_err *err)
 	in->first = s->n;
 	in->kind = kind;
 	in->off = off;
-	if (kind != SPOOL_SPILL && gzip_copy(s, in) != 0) {
-		nsl_reader_close(s->cur);
-		s->cur = NULL;
-		return oom(err);
-	}
+	if (kind != SPOOL_SPILL)
+		gzip_copy(s, in);
 	if ((in->name = strdup(nsl_reader_name(s->cur))) == NULL ||
 	    (kind == SPOOL_FILE && (in->path = strdup(path)) == NULL)) {
 		free(in->name);
@@ -997,6 +988,21 @@ nsl_spool_next(struct nsl_spool *s, struct nsl_rec *rec, struct nsl_err *err)
 	return 1;
 }
 
+/* Room in *a (*cap entries) for entry n: 0, or -1 out of memory. */
+static int
+room(uint64_t **a, uint64_t *cap, uint64_t n)
+{
+	uint64_t c = *cap ? 2 * *cap : 1024, *p;
+
+	if (n < *cap)
+		return 0;
+	if ((p = realloc(*a, c * sizeof(*p))) == NULL)
+		return -1;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
 int
 nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
     struct nsl_err *err)
@@ -1028,24 +1034,9 @@ nsl_spool_getline(struct nsl_spool *s, const char **line, size_t *len,
 			return spill_finish(s, in, err) < 0 ? -1 : 0;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		uint64_t cap = s->cap ? 2 * s->cap : 1024;
-		uint64_t *p = realloc(s->lineno, cap * sizeof(*p));
-
-		if (p == NULL)
-			return oom(err);
-		s->lineno = p;
-		s->cap = cap;
-	}
-	if (in->gzip && s->nlines == s->caplines) {
-		uint64_t cap = 2 * s->caplines;
-		uint64_t *p = realloc(s->lines, cap * sizeof(*p));
-
-		if (p == NULL)
-			return oom(err);
-		s->lines = p;
-		s->caplines = cap;
-	}
+	if (room(&s->lineno, &s->cap, s->n) != 0 ||
+	    (in->gzip && room(&s->lines, &s->caplines, s->nlines) != 0))
+		return oom(err);
 	if (in->gzip)
 		s->lines[s->nlines++] = nsl_reader_lineno(s->cur);
 	s->lineno[s->n] = in->kind == SPOOL_SPILL ?
