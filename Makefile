@@ -234,8 +234,11 @@ deps-fuzz:
 deps:
 	@scripts/install-deps
 
+# The build takes a job per processor (make's own -j, if given, wins):
+# CI's limit counts it.
+BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$$(nproc 2>/dev/null || echo 1))
 check: deps man-lint
-	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all units
 	@tests/run $(B)
 
 # The same tests under AddressSanitizer (with LeakSanitizer) and UBSan,
@@ -243,7 +246,7 @@ check: deps man-lint
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 check-asan: deps
-	@$(MAKE) --no-print-directory B=asan CFLAGS='$(ASAN_CFLAGS)' \
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) B=asan CFLAGS='$(ASAN_CFLAGS)' \
 	    LDFLAGS='-fsanitize=address,undefined' all units
 	@UNIT_QUICK=1 ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run asan
