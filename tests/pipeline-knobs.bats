@@ -29,12 +29,17 @@ PWNV='$(touch${IFS}PWNED)'"'"'$(touch${IFS}PWNED)'"'"
 stub_tools() {
 	mkdir -p stub
 	cat >stub/nsl <<'SH'
-#!/bin/bash
-# writes R to every output it is given, and to stdout without -o
+#!/bin/sh
+# writes R to every output it is given, and to stdout without -o; reads
+# all of standard input when an argument is "-" (so that what feeds it is
+# not cut short by SIGPIPE, which would fail the job and make parallel
+# stop its others); counts its calls in $STUB_CALLS
 R='{"law":"chinchilla","mixture":"1_0","n":1,"C":1,"L_opt":1}'
-out=
+echo . >>"$STUB_CALLS"
+out= drain=
 while [ $# -gt 0 ]; do
 	case $1 in
+	-) drain=1 ;;
 	-o | --output | --dynamics | --stats-file | --emit-teacher | --save | --predict | --fits)
 		[ "$1" = -o ] && out=1
 		[ $# -gt 1 ] && { printf '%s\n' "$R" >"$2"; } 2>/dev/null
@@ -43,6 +48,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+[ -z "$drain" ] || cat >/dev/null
 [ -n "$out" ] || printf '%s\n' "$R"
 exit 0
 SH
@@ -56,30 +62,55 @@ SH
 # no_code PIPELINE KNOB=VALUE...: run PIPELINE's all, table and clean with
 # the stand-in tools and make -i (every recipe runs, failing or not); no
 # file PWNED may appear anywhere.
+# CALLS is then how many times the stand-in tools ran.
 no_code() {
 	local mk=$1
 	shift
+	export STUB_CALLS="$BATS_TEST_TMPDIR/stub-calls"
+	: >"$STUB_CALLS"
 	make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$PWD/stub" "$@" all table >/dev/null 2>&1 || true
+	CALLS=$(wc -l <"$STUB_CALLS")
 	make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$PWD/stub" "$@" clean >/dev/null 2>&1 || true
 	local hit
 	hit=$(find . -name PWNED)
 	[ -z "$hit" ] || { rm -f $hit; fail "$mk $*: a knob ran as code ($hit)"; }
 }
 
-# each_knob PIPELINE BASE... -- KNOB...: no_code for each KNOB set to PWN
-# alone (its value one word; a name knob gets a prefix), BASE the other
-# knobs, then for all of them at once.
+# each_knob PIPELINE BASE... -- KNOB... [-- VALUE_KNOB...]: no_code for
+# each KNOB set to PWN alone (its value one word; a name knob gets a
+# prefix), BASE the other knobs, then for all of them at once.
+#
+# A VALUE_KNOB only goes into recipes' commands: it names no target and
+# stops no recipe, so the pipeline runs the same recipes with it set to
+# PWN as with BASE alone.  The VALUE_KNOBs are set to PWN together, in one
+# run instead of one each (a run is a few seconds of processes), and that
+# run must call the stand-in tools as often as BASE alone does: a knob
+# that cut the pipeline short would hide the others, and fails the test
+# here (it belongs among the KNOBs).
 each_knob() {
-	local mk=$1 k base all
+	local mk=$1 k base all values base_calls
 	base=()
 	all=()
+	values=()
 	shift
 	while [ "$1" != -- ]; do base+=("$1"); shift; done
 	shift
-	for k in "$@"; do
-		no_code "$mk" "${base[@]}" "$k=x$PWN"
-		all+=("$k=x$PWN")
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		no_code "$mk" "${base[@]}" "$1=x$PWN"
+		all+=("$1=x$PWN")
+		shift
 	done
+	if [ $# -gt 0 ]; then
+		shift
+		for k in "$@"; do values+=("$k=x$PWN"); done
+		no_code "$mk" "${base[@]}"
+		base_calls=$CALLS
+		[ "$base_calls" -gt 0 ] || fail "$mk ${base[*]}: no tool ran"
+		no_code "$mk" "${base[@]}" "${values[@]}"
+		[ "$CALLS" -eq "$base_calls" ] ||
+			fail "$mk $*: the tools ran $CALLS times, $base_calls without these knobs"
+		all+=("${values[@]}")
+	fi
 	no_code "$mk" "${base[@]}" "${all[@]}"
 }
 
@@ -101,7 +132,7 @@ pwn_inputs() {
 	stub_tools
 	pwn_inputs
 	each_knob scaling-law.mk OUT=o LAWS=chinchilla BOOTSTRAP=2 -- \
-	    OUT LAWS HOLDOUT FIT_ARGS BOOTSTRAP SEED COMPUTE PLOT_FORMAT JOBS
+	    OUT LAWS JOBS -- HOLDOUT FIT_ARGS BOOTSTRAP SEED COMPUTE PLOT_FORMAT
 	no_code scaling-law.mk OUT=o "CSV=x$PWN"
 	no_code scaling-law.mk OUT=o "MEASUREMENTS=x$PWN"
 	# the report of the issue: COMPUTE=1e20 $(touch PWNED), real tools
@@ -123,8 +154,8 @@ pwn_inputs() {
 	pwn_inputs
 	each_knob pruning-curve.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SIZES=10 \
 	    FRACTIONS=0.5 STRATEGIES=hard -- \
-	    TRAIN TEST OUT SCORE STRATEGIES FRACTIONS SIZES SEED BY DYN_EPOCHS \
-	    DYN_HIDDEN PROBE_L2 PLOT_FORMAT FIT_LOSS JOBS
+	    TRAIN TEST OUT STRATEGIES FRACTIONS SIZES JOBS -- SCORE SEED BY \
+	    DYN_EPOCHS DYN_HIDDEN PROBE_L2 PLOT_FORMAT FIT_LOSS
 }
 
 @test "knobs are data: no knob of projektor.mk runs as code" {
@@ -132,11 +163,12 @@ pwn_inputs() {
 	pwn_inputs
 	each_knob projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SOURCES='0 1' \
 	    STEP=0.5 PROBE_MIXTURES=1_0 PROBE_SIZES=10 -- \
-	    TRAIN TEST OUT SOURCES MINOR PROBE_MIXTURES PROBE_SIZES BUDGET VAL_N \
-	    OT_N OT_ARGS SEED SEARCH_N SEARCH_ITERS PLOT_FORMAT JOBS
+	    TRAIN TEST OUT SOURCES PROBE_MIXTURES PROBE_SIZES JOBS BUDGET OT_N \
+	    OT_ARGS SEARCH_N -- MINOR VAL_N SEED SEARCH_ITERS PLOT_FORMAT
 	# STEP feeds the grid's awk at parse time; FMNIST_OUT a sub-make
 	no_code projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl "STEP=0.5$PWN"
-	no_code projektor.mk OUT=o "FMNIST_OUT=x$PWN"
+	no_code projektor.mk OUT=o SOURCES='0 1' STEP=0.5 PROBE_MIXTURES=1_0 \
+	    PROBE_SIZES=10 "FMNIST_OUT=x$PWN"
 }
 
 @test "knobs are data: no knob of precision.mk or fashion-mnist.mk runs as code" {
@@ -153,8 +185,8 @@ pwn_inputs() {
 	pwn_inputs
 	each_knob intrinsic-dim.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl WIDTHS=2 \
 	    SIZES=10 PROBES=mlp -- \
-	    TRAIN TEST OUT WIDTHS SIZES PROBES ID_SIZES ESTIMATOR NUMERATOR SEED \
-	    BOOTSTRAP MLP_HIDDEN MLP_PASSES PROBE_L2 PLOT_FORMAT JOBS
+	    TRAIN TEST OUT WIDTHS SIZES PROBES ID_SIZES JOBS -- ESTIMATOR NUMERATOR \
+	    SEED BOOTSTRAP MLP_HIDDEN MLP_PASSES PROBE_L2 PLOT_FORMAT
 	no_code intrinsic-dim.mk OUT=o "FMNIST=x$PWN.d"
 }
 
