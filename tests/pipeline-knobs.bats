@@ -33,9 +33,9 @@ stub_tools() {
 # writes R to every output it is given, and to stdout without -o; reads
 # all of standard input when an argument is "-" (so that what feeds it is
 # not cut short by SIGPIPE, which would fail the job and make parallel
-# stop its others); counts its calls in $STUB_CALLS
+# stop its others); logs each call, a line, in $STUB_CALLS
 R='{"law":"chinchilla","mixture":"1_0","n":1,"C":1,"L_opt":1}'
-echo . >>"$STUB_CALLS"
+echo "${0##*/} $*" >>"$STUB_CALLS"
 out= drain=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -61,18 +61,27 @@ SH
 
 # no_code PIPELINE KNOB=VALUE...: run PIPELINE's all, table and clean with
 # the stand-in tools and make -i (every recipe runs, failing or not); no
-# file PWNED may appear anywhere.
-# CALLS is then how many times the stand-in tools ran.
+# file PWNED may appear anywhere.  Each run starts from nothing, in ./run
+# with the inputs of pwn_inputs, so that what one run left (clean does not
+# take all of it) does not change which recipes the next runs.  CALLS is
+# then how many times the stand-in tools ran, and $STUB_CALLS.all their
+# calls, sorted.
 no_code() {
-	local mk=$1
+	local mk=$1 run="$BATS_TEST_TMPDIR/run" hit
 	shift
 	export STUB_CALLS="$BATS_TEST_TMPDIR/stub-calls"
 	: >"$STUB_CALLS"
-	make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$PWD/stub" "$@" all table >/dev/null 2>&1 || true
-	CALLS=$(wc -l <"$STUB_CALLS")
-	make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$PWD/stub" "$@" clean >/dev/null 2>&1 || true
-	local hit
-	hit=$(find . -name PWNED)
+	rm -f "$STUB_CALLS.all"
+	rm -rf "$run" && mkdir "$run" || fail "cannot make $run"
+	(
+		cd "$run" && pwn_inputs
+		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/stub" "$@" all table >/dev/null 2>&1
+		sort "$STUB_CALLS" >"$STUB_CALLS.all"
+		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/stub" "$@" clean >/dev/null 2>&1
+	) || true
+	[ -f "$STUB_CALLS.all" ] || fail "$mk $*: did not run"
+	CALLS=$(wc -l <"$STUB_CALLS.all")
+	hit=$(find "$BATS_TEST_TMPDIR" -name PWNED)
 	[ -z "$hit" ] || { rm -f $hit; fail "$mk $*: a knob ran as code ($hit)"; }
 }
 
@@ -103,12 +112,17 @@ each_knob() {
 	if [ $# -gt 0 ]; then
 		shift
 		for k in "$@"; do values+=("$k=x$PWN"); done
-		no_code "$mk" "${base[@]}"
+		# one job at a time: a job that fails (the stand-ins' records
+		# are not what the next step wants) stops the jobs after it,
+		# not whichever of its siblings had started, so the calls are
+		# the same from run to run
+		no_code "$mk" "${base[@]}" JOBS=1
 		base_calls=$CALLS
 		[ "$base_calls" -gt 0 ] || fail "$mk ${base[*]}: no tool ran"
-		no_code "$mk" "${base[@]}" "${values[@]}"
+		mv "$STUB_CALLS.all" "$STUB_CALLS.base"
+		no_code "$mk" "${base[@]}" JOBS=1 "${values[@]}"
 		[ "$CALLS" -eq "$base_calls" ] ||
-			fail "$mk $*: the tools ran $CALLS times, $base_calls without these knobs"
+			fail "$mk $*: the tools ran $CALLS times, $base_calls without these knobs; without them, then with them: $(diff "$STUB_CALLS.base" "$STUB_CALLS.all")"
 		all+=("${values[@]}")
 	fi
 	no_code "$mk" "${base[@]}" "${all[@]}"
@@ -130,7 +144,6 @@ pwn_inputs() {
 
 @test "knobs are data: no knob of scaling-law.mk runs as code" {
 	stub_tools
-	pwn_inputs
 	each_knob scaling-law.mk OUT=o LAWS=chinchilla BOOTSTRAP=2 -- \
 	    OUT LAWS JOBS -- HOLDOUT FIT_ARGS BOOTSTRAP SEED COMPUTE PLOT_FORMAT
 	no_code scaling-law.mk OUT=o "CSV=x$PWN"
@@ -151,7 +164,6 @@ pwn_inputs() {
 
 @test "knobs are data: no knob of pruning-curve.mk runs as code" {
 	stub_tools
-	pwn_inputs
 	each_knob pruning-curve.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SIZES=10 \
 	    FRACTIONS=0.5 STRATEGIES=hard -- \
 	    TRAIN TEST OUT STRATEGIES FRACTIONS SIZES JOBS -- SCORE SEED BY \
@@ -160,7 +172,6 @@ pwn_inputs() {
 
 @test "knobs are data: no knob of projektor.mk runs as code" {
 	stub_tools
-	pwn_inputs
 	each_knob projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SOURCES='0 1' \
 	    STEP=0.5 PROBE_MIXTURES=1_0 PROBE_SIZES=10 -- \
 	    TRAIN TEST OUT SOURCES PROBE_MIXTURES PROBE_SIZES JOBS BUDGET OT_N \
@@ -173,7 +184,6 @@ pwn_inputs() {
 
 @test "knobs are data: no knob of precision.mk or fashion-mnist.mk runs as code" {
 	stub_tools
-	pwn_inputs
 	each_knob precision.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl FORMATS=int8 -- \
 	    TRAIN TEST OUT FORMATS TRAIN_N OT_N PLOT_FORMAT JOBS CHECKPOINT
 	each_knob fashion-mnist.mk OUT=o "FMNIST=x$PWN.d" -- OUT PCA_DIM
@@ -182,7 +192,6 @@ pwn_inputs() {
 
 @test "knobs are data: no knob of intrinsic-dim.mk runs as code" {
 	stub_tools
-	pwn_inputs
 	each_knob intrinsic-dim.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl WIDTHS=2 \
 	    SIZES=10 PROBES=mlp -- \
 	    TRAIN TEST OUT WIDTHS SIZES PROBES ID_SIZES JOBS -- ESTIMATOR NUMERATOR \
