@@ -7,6 +7,7 @@
  * TMPDIR (the same).  Each figure is seconds of wall time.  On a
  * virtual machine the first touch of memory can cost far more than the
  * copy; lib/spool.c keeps a pipe's copy in a memfd for that reason.
+ * "fresh-memory MIB memfd" does the memfd alone (bench/pipe-floor.sh).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,19 +99,26 @@ main(int argc, char **argv)
 	size_t n = (argc > 1 ? strtoull(argv[1], NULL, 10) : 1024) << 20;
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
-	int fd;
+	int fd, only_memfd = 0;
 
 	n = n / BLOCK * BLOCK;
 	printf("%zu MiB\n", n >> 20);
+	if (argc > 2 && strcmp(argv[2], "memfd") == 0)
+		only_memfd = 1;
+	if (only_memfd)
+		goto memfd;
 	mapped(n, 0, 0);
 	mapped(n, 1, 0);
 	mapped(n, 0, 1);
 	mapped(n, 1, 1);
+memfd:
 	if ((fd = memfd_create("fresh-memory", MFD_CLOEXEC)) < 0) {
 		perror("memfd_create");
 		return 1;
 	}
 	through_fd(fd, n, "memfd");
+	if (only_memfd)
+		return 0;
 	snprintf(path, sizeof(path), "%s/fresh-memory.XXXXXX",
 	    dir && *dir ? dir : "/tmp");
 	if ((fd = mkstemp(path)) < 0) {
