@@ -46,8 +46,8 @@ tool="$bin/$TOOL -o /dev/null"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 
-# run NAME COMMAND: once, appending "wall cpu" to $t/NAME
-run() {
+# timed NAME COMMAND: once, appending "wall cpu" to $t/NAME
+timed() {
 	/usr/bin/time -f '%e %U %S' -o "$t/one" sh -c "$2" >/dev/null
 	awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$t/one" >> "$t/$1"
 }
@@ -60,11 +60,11 @@ cat "$data" >/dev/null
 # reporting, every 2 s): the pipe run and the copy each come after a
 # pause, so that both take fresh memory, as a first run would.
 for r in $(seq "$R"); do
-	run file "$tool $data"
+	timed file "$tool $data"
 	sleep "$PAUSE"
-	run pipe "cat $data | $tool"
-	run read "cat $data >/dev/null"
-	run piped "cat $data | cat >/dev/null"
+	timed pipe "cat $data | $tool"
+	timed read "cat $data >/dev/null"
+	timed piped "cat $data | cat >/dev/null"
 	sleep "$PAUSE"
 	"$out/fresh-memory" "$copy_mib" memfd |
 	    awk '/^memfd/ { print $3, $3 }' >> "$t/copy"
