@@ -23,19 +23,19 @@ setup() {
 PWN='$$(touch$${IFS}PWNED)'"'"'$$(touch$${IFS}PWNED)'"'"
 PWNV='$(touch${IFS}PWNED)'"'"'$(touch${IFS}PWNED)'"'"
 
-# stub_tools: stand-ins for the nsl tools in ./stub (NSL_BIN) that only
+# standin_tools: stand-ins for the nsl tools in ./standin (NSL_BIN) that only
 # write a record to each output they are named, so that a pipeline under
 # make -i runs every one of its recipes in a moment, whatever the knobs.
-stub_tools() {
-	mkdir -p stub
-	cat >stub/nsl <<'SH'
+standin_tools() {
+	mkdir -p standin
+	cat >standin/nsl <<'SH'
 #!/bin/sh
 # writes R to every output it is given, and to stdout without -o; reads
 # all of standard input when an argument is "-" (so that what feeds it is
 # not cut short by SIGPIPE, which would fail the job and make parallel
-# stop its others); logs each call, a line, in $STUB_CALLS
+# stop its others); logs each call, a line, in $STANDIN_CALLS
 R='{"law":"chinchilla","mixture":"1_0","n":1,"C":1,"L_opt":1}'
-echo "${0##*/} $*" >>"$STUB_CALLS"
+echo "${0##*/} $*" >>"$STANDIN_CALLS"
 out= drain=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,10 +52,10 @@ done
 [ -n "$out" ] || printf '%s\n' "$R"
 exit 0
 SH
-	chmod +x stub/nsl
+	chmod +x standin/nsl
 	local t
 	for t in "$NSL_BIN"/nsl-*; do
-		ln -sf nsl "stub/${t##*/}"
+		ln -sf nsl "standin/${t##*/}"
 	done
 }
 
@@ -64,23 +64,23 @@ SH
 # file PWNED may appear anywhere.  Each run starts from nothing, in ./run
 # with the inputs of pwn_inputs, so that what one run left (clean does not
 # take all of it) does not change which recipes the next runs.  CALLS is
-# then how many times the stand-in tools ran, and $STUB_CALLS.all their
+# then how many times the stand-in tools ran, and $STANDIN_CALLS.all their
 # calls, sorted.
 no_code() {
 	local mk=$1 run="$BATS_TEST_TMPDIR/run" hit
 	shift
-	export STUB_CALLS="$BATS_TEST_TMPDIR/stub-calls"
-	: >"$STUB_CALLS"
-	rm -f "$STUB_CALLS.all"
+	export STANDIN_CALLS="$BATS_TEST_TMPDIR/standin-calls"
+	: >"$STANDIN_CALLS"
+	rm -f "$STANDIN_CALLS.all"
 	rm -rf "$run" && mkdir "$run" || fail "cannot make $run"
 	(
 		cd "$run" && pwn_inputs
-		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/stub" "$@" all table >/dev/null 2>&1
-		sort "$STUB_CALLS" >"$STUB_CALLS.all"
-		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/stub" "$@" clean >/dev/null 2>&1
+		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/standin" "$@" all table >/dev/null 2>&1
+		sort "$STANDIN_CALLS" >"$STANDIN_CALLS.all"
+		make --no-print-directory -i -f "$PIPES/$mk" NSL_BIN="$BATS_TEST_TMPDIR/standin" "$@" clean >/dev/null 2>&1
 	) || true
-	[ -f "$STUB_CALLS.all" ] || fail "$mk $*: did not run"
-	CALLS=$(wc -l <"$STUB_CALLS.all")
+	[ -f "$STANDIN_CALLS.all" ] || fail "$mk $*: did not run"
+	CALLS=$(wc -l <"$STANDIN_CALLS.all")
 	hit=$(find "$BATS_TEST_TMPDIR" -name PWNED)
 	[ -z "$hit" ] || { rm -f $hit; fail "$mk $*: a knob ran as code ($hit)"; }
 }
@@ -119,10 +119,10 @@ each_knob() {
 		no_code "$mk" "${base[@]}" JOBS=1
 		base_calls=$CALLS
 		[ "$base_calls" -gt 0 ] || fail "$mk ${base[*]}: no tool ran"
-		mv "$STUB_CALLS.all" "$STUB_CALLS.base"
+		mv "$STANDIN_CALLS.all" "$STANDIN_CALLS.base"
 		no_code "$mk" "${base[@]}" JOBS=1 "${values[@]}"
 		[ "$CALLS" -eq "$base_calls" ] ||
-			fail "$mk $*: the tools ran $CALLS times, $base_calls without these knobs; without them, then with them: $(diff "$STUB_CALLS.base" "$STUB_CALLS.all")"
+			fail "$mk $*: the tools ran $CALLS times, $base_calls without these knobs; without them, then with them: $(diff "$STANDIN_CALLS.base" "$STANDIN_CALLS.all")"
 		all+=("${values[@]}")
 	fi
 	no_code "$mk" "${base[@]}" "${all[@]}"
@@ -143,7 +143,7 @@ pwn_inputs() {
 }
 
 @test "knobs are data: no knob of scaling-law.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob scaling-law.mk OUT=o LAWS=chinchilla BOOTSTRAP=2 -- \
 	    OUT LAWS JOBS -- HOLDOUT FIT_ARGS BOOTSTRAP SEED COMPUTE PLOT_FORMAT
 	no_code scaling-law.mk OUT=o "CSV=x$PWN"
@@ -157,13 +157,13 @@ pwn_inputs() {
 }
 
 @test "knobs are data: no knob of perceptron.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob perceptron.mk OUT=o DIM=4 FRACTIONS=1 ALPHAS=1 SEEDS=1 ANGLES=0 -- \
 	    OUT DIM FRACTIONS ALPHAS SEEDS ANGLES PLOT_FORMAT FIT_LOSS JOBS
 }
 
 @test "knobs are data: no knob of pruning-curve.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob pruning-curve.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SIZES=10 \
 	    FRACTIONS=0.5 STRATEGIES=hard -- \
 	    TRAIN TEST OUT STRATEGIES FRACTIONS SIZES JOBS -- SCORE SEED BY \
@@ -171,7 +171,7 @@ pwn_inputs() {
 }
 
 @test "knobs are data: no knob of projektor.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob projektor.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl SOURCES='0 1' \
 	    STEP=0.5 PROBE_MIXTURES=1_0 PROBE_SIZES=10 -- \
 	    TRAIN TEST OUT SOURCES PROBE_MIXTURES PROBE_SIZES JOBS BUDGET OT_N \
@@ -183,7 +183,7 @@ pwn_inputs() {
 }
 
 @test "knobs are data: no knob of precision.mk or fashion-mnist.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob precision.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl FORMATS=int8 -- \
 	    TRAIN TEST OUT FORMATS TRAIN_N OT_N PLOT_FORMAT JOBS CHECKPOINT
 	each_knob fashion-mnist.mk OUT=o "FMNIST=x$PWN.d" -- OUT PCA_DIM
@@ -191,7 +191,7 @@ pwn_inputs() {
 }
 
 @test "knobs are data: no knob of intrinsic-dim.mk runs as code" {
-	stub_tools
+	standin_tools
 	each_knob intrinsic-dim.mk OUT=o TRAIN=tr.jsonl TEST=te.jsonl WIDTHS=2 \
 	    SIZES=10 PROBES=mlp -- \
 	    TRAIN TEST OUT WIDTHS SIZES PROBES ID_SIZES JOBS -- ESTIMATOR NUMERATOR \
