@@ -8,6 +8,17 @@
  * virtual machine the first touch of memory can cost far more than the
  * copy; lib/spool.c keeps a pipe's copy in a memfd for that reason.
  * "fresh-memory MIB memfd" does the memfd alone (bench/pipe-floor.sh).
+ *
+ * "fresh-memory MIB populate" maps MIB MiB and makes it present in one
+ * call, as lib/mem.c does, and prints the seconds (bench/fresh-memory.sh
+ * SIZES=...: where memory stops being cheap).
+ *
+ * "fresh-memory MIB hold CMD [ARG ...]" writes MIB MiB into a memfd,
+ * prints nothing, and runs CMD in its place with the memfd still open:
+ * CMD then runs with that memory taken, as a tool reading a pipe runs
+ * beside its copy (bench/pipe-floor.sh's "file, the copy held").  Here
+ * the first gigabyte or so that processes take is cheap and the rest
+ * dear, so a tool's own memory costs more with a copy beside it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +78,29 @@ mapped(size_t n, int huge, int populate)
 	sleep(PAUSE);
 }
 
+/* n bytes mapped and made present in one call, timed. */
+static int
+populate_only(size_t n)
+{
+	char *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	double t0;
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	t0 = now();
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(p, n, MADV_POPULATE_WRITE) != 0)
+#endif
+		memset(p, 1, n);
+	printf("populated %6zu MiB  %6.3f s  %6.3f s a GiB\n", n >> 20,
+	    now() - t0, (now() - t0) / ((double)n / (1 << 30)));
+	munmap(p, n);
+	return 0;
+}
+
 static void
 through_fd(int fd, size_t n, const char *what)
 {
@@ -93,6 +127,29 @@ through_fd(int fd, size_t n, const char *what)
 	close(fd);
 }
 
+/* n bytes into a memfd that stays open across exec, then argv[0]. */
+static int
+hold_and_run(size_t n, char **argv)
+{
+	static char buf[BLOCK];
+	size_t done;
+	int fd = memfd_create("fresh-memory-hold", 0);
+
+	if (fd < 0) {
+		perror("memfd_create");
+		return 1;
+	}
+	memset(buf, 'x', sizeof(buf));
+	for (done = 0; done < n; done += BLOCK)
+		if (write(fd, buf, BLOCK) != BLOCK) {
+			perror("write");
+			return 1;
+		}
+	execvp(argv[0], argv);
+	perror(argv[0]);
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,6 +159,10 @@ main(int argc, char **argv)
 	int fd, only_memfd = 0;
 
 	n = n / BLOCK * BLOCK;
+	if (argc > 3 && strcmp(argv[2], "hold") == 0)
+		return hold_and_run(n, argv + 3);
+	if (argc > 2 && strcmp(argv[2], "populate") == 0)
+		return populate_only(n);
 	printf("%zu MiB\n", n >> 20);
 	if (argc > 2 && strcmp(argv[2], "memfd") == 0)
 		only_memfd = 1;
