@@ -84,7 +84,7 @@ populate_only(size_t n)
 {
 	char *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	double t0;
+	double t0, took;
 
 	if (p == MAP_FAILED) {
 		perror("mmap");
@@ -95,10 +95,26 @@ populate_only(size_t n)
 	if (madvise(p, n, MADV_POPULATE_WRITE) != 0)
 #endif
 		memset(p, 1, n);
+	took = now() - t0;
 	printf("populated %6zu MiB  %6.3f s  %6.3f s a GiB\n", n >> 20,
-	    now() - t0, (now() - t0) / ((double)n / (1 << 30)));
+	    took, took / ((double)n / (1 << 30)));
 	munmap(p, n);
 	return 0;
+}
+
+/* n bytes (whole blocks) written to fd, or exit(1). */
+static void
+fill_fd(int fd, size_t n)
+{
+	static char buf[BLOCK];
+	size_t done;
+
+	memset(buf, 'x', sizeof(buf));
+	for (done = 0; done < n; done += BLOCK)
+		if (write(fd, buf, BLOCK) != BLOCK) {
+			perror("write");
+			exit(1);
+		}
 }
 
 static void
@@ -108,13 +124,8 @@ through_fd(int fd, size_t n, const char *what)
 	double t0, t1, t2;
 	size_t done;
 
-	memset(buf, 'x', sizeof(buf));
 	t0 = now();
-	for (done = 0; done < n; done += BLOCK)
-		if (write(fd, buf, BLOCK) != BLOCK) {
-			perror("write");
-			exit(1);
-		}
+	fill_fd(fd, n);
 	t1 = now();
 	for (done = 0; done < n; done += BLOCK)
 		if (pread(fd, buf, BLOCK, (off_t)done) != BLOCK) {
@@ -131,20 +142,13 @@ through_fd(int fd, size_t n, const char *what)
 static int
 hold_and_run(size_t n, char **argv)
 {
-	static char buf[BLOCK];
-	size_t done;
 	int fd = memfd_create("fresh-memory-hold", 0);
 
 	if (fd < 0) {
 		perror("memfd_create");
 		return 1;
 	}
-	memset(buf, 'x', sizeof(buf));
-	for (done = 0; done < n; done += BLOCK)
-		if (write(fd, buf, BLOCK) != BLOCK) {
-			perror("write");
-			return 1;
-		}
+	fill_fd(fd, n);
 	execvp(argv[0], argv);
 	perror(argv[0]);
 	return 127;

@@ -112,14 +112,16 @@ sw=$(med spliced 1) sc=$(med spliced 2) stc=$(med sread 2)
 hw=$(med held 1) hc=$(med held 2)
 awk -v tool="${TOOL%% *}" -v fw="$fw" -v fc="$fc" -v pw="$pw" -v pc="$pc" -v rc="$rc" -v tc="$tc" \
     -v cw="$cw" -v sw="$sw" -v sc="$sc" -v stc="$stc" -v hw="$hw" -v hc="$hc" \
-    -v ncpu="$ncpu" 'BEGIN {
+    -v ncpu="$ncpu" '
+# the floor: the costs of the pipe (transport t, the copy) fill any idle processor
+function overlapped(t, f) { f = (fc + t + cw) / ncpu; return f < fw ? fw : f }
+# the estimate: they come beside the reading, which keeps every processor busy
+function beside(t) { return fw + (t + cw) / ncpu }
+BEGIN {
 	extra = tc - rc; if (extra < 0) extra = 0
 	sextra = stc - rc; if (sextra < 0) sextra = 0
-	# the floor (all overlapped), and the estimate beside the reading
-	fo = (fc + extra + cw) / ncpu; if (fo < fw) fo = fw
-	fr = fw + (extra + cw) / ncpu
-	so = (fc + sextra + cw) / ncpu; if (so < fw) so = fw
-	sr = fw + (sextra + cw) / ncpu
+	fo = overlapped(extra); fr = beside(extra)
+	so = overlapped(sextra); sr = beside(sextra)
 	printf "%-30s   wall     CPU\n", tool
 	printf "  from the file               %7.3f %7.3f\n", fw, fc
 	printf "  from a pipe, behind cat     %7.3f %7.3f\n", pw, pc
